@@ -1,0 +1,40 @@
+//! Identifiers. Each table gets its own newtype so that a family id can
+//! never be passed where an account id is expected.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A municipality (the tenant).
+    MunicipalityId,
+    /// A district or support-room area inside a municipality.
+    AreaId,
+    /// A children's hall, support room, hub, health centre or postpartum-care facility.
+    VenueId,
+    /// A family: the unit a record belongs to.
+    FamilyId,
+    /// A person in a family (mother, partner, child).
+    PersonId,
+    /// One pregnancy of a family.
+    PregnancyId,
+    /// One baby born of a pregnancy.
+    BabyId,
+    /// A sign-in account (staff or family member).
+    AccountId,
+    /// A peer-support chat room.
+    RoomId,
+);

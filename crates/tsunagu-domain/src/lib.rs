@@ -1,0 +1,17 @@
+//! The rules of tsunagu, as plain data and pure functions.
+//!
+//! Architecture invariant: this crate does no I/O. It knows nothing of HTTP,
+//! SQL or the async runtime; time comes in through [`clock::Clock`].
+
+pub mod audit;
+pub mod clock;
+pub mod ids;
+pub mod kana;
+pub mod municipality;
+pub mod password;
+pub mod policy;
+pub mod records;
+pub mod roles;
+pub mod validation;
+
+pub use ids::*;

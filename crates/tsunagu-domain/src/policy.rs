@@ -1,0 +1,218 @@
+//! The one authorization policy. Every page, API call and store query that
+//! touches a person asks [`authorize`] first; [`family_filter`] is the same
+//! rule expressed as a filter for listing queries, and a property test
+//! keeps the two in agreement.
+
+use crate::roles::{Actor, Role};
+use crate::{AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// List families by name (kana search).
+    SearchFamilies,
+    /// Open a family's record.
+    ViewFamily,
+    /// Register a pregnancy notification (opens a new record).
+    RegisterNotification,
+    /// Change a family's record (births, EDD, status).
+    EditFamily,
+    /// Create, disable and reset accounts.
+    ManageAccounts,
+    /// Search the audit log.
+    ViewAudit,
+    /// Read aggregate reports.
+    ViewReports,
+    /// Read and write in a peer-support chat room.
+    ViewChatRoom,
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::SearchFamilies,
+        Action::ViewFamily,
+        Action::RegisterNotification,
+        Action::EditFamily,
+        Action::ManageAccounts,
+        Action::ViewAudit,
+        Action::ViewReports,
+        Action::ViewChatRoom,
+    ];
+}
+
+/// What the policy needs to know of a family: where it lives and what it
+/// agreed to share — never names or health data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyAccess {
+    pub municipality_id: MunicipalityId,
+    pub family_id: FamilyId,
+    pub area_id: AreaId,
+    /// The family agreed to share its record with the area's coordinators.
+    pub consent_coordinators: bool,
+    /// The family agreed to share with childcare-support hubs.
+    pub consent_hubs: bool,
+    /// Escalated to the child-protection side.
+    pub escalated: bool,
+    /// Facilities where the family has an application or stay.
+    pub facilities: Vec<VenueId>,
+    /// Venues whose sessions the family is booked on.
+    pub programme_venues: Vec<VenueId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// Something that belongs to the municipality as a whole (accounts, audit, reports, search).
+    Municipality(MunicipalityId),
+    Family(&'a FamilyAccess),
+    ChatRoom {
+        municipality_id: MunicipalityId,
+        room_id: RoomId,
+        family_id: FamilyId,
+    },
+}
+
+impl Resource<'_> {
+    fn municipality_id(&self) -> MunicipalityId {
+        match self {
+            Resource::Municipality(m) => *m,
+            Resource::Family(f) => f.municipality_id,
+            Resource::ChatRoom { municipality_id, .. } => *municipality_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenyReason {
+    OtherMunicipality,
+    RoleNotAllowed,
+    OutOfScope,
+    NoConsent,
+    WrongResource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(DenyReason),
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+}
+
+fn allow_if(cond: bool, otherwise: DenyReason) -> Decision {
+    if cond {
+        Decision::Allow
+    } else {
+        Decision::Deny(otherwise)
+    }
+}
+
+/// Decides whether `actor` may do `action` on `resource`.
+pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Decision {
+    use Action as A;
+    use DenyReason as D;
+    use Role as R;
+
+    // Nobody ever reaches another municipality.
+    if actor.municipality_id != resource.municipality_id() {
+        return Decision::Deny(D::OtherMunicipality);
+    }
+
+    match (action, resource) {
+        (A::SearchFamilies, Resource::Municipality(_)) => allow_if(
+            matches!(actor.role, R::Nurse | R::Coordinator | R::Caseworker),
+            D::RoleNotAllowed,
+        ),
+        (A::RegisterNotification, Resource::Municipality(_)) => {
+            allow_if(actor.role == R::Nurse, D::RoleNotAllowed)
+        }
+        (A::ManageAccounts | A::ViewAudit, Resource::Municipality(_)) => {
+            allow_if(actor.role == R::Admin, D::RoleNotAllowed)
+        }
+        (A::ViewReports, Resource::Municipality(_)) => allow_if(
+            matches!(actor.role, R::Admin | R::Analyst | R::Nurse),
+            D::RoleNotAllowed,
+        ),
+        (A::ViewFamily, Resource::Family(f)) => view_family(actor, f),
+        (A::EditFamily, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
+            R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
+            R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        _ => Decision::Deny(D::WrongResource),
+    }
+}
+
+fn view_family(actor: &Actor, f: &FamilyAccess) -> Decision {
+    use DenyReason as D;
+    match actor.role {
+        Role::Nurse => Decision::Allow,
+        Role::FamilyMember => allow_if(actor.family_id == Some(f.family_id), D::OutOfScope),
+        Role::Coordinator => {
+            if !actor.areas.contains(&f.area_id) {
+                Decision::Deny(D::OutOfScope)
+            } else {
+                allow_if(f.consent_coordinators, D::NoConsent)
+            }
+        }
+        Role::Caseworker => allow_if(f.escalated, D::OutOfScope),
+        Role::FacilityStaff => allow_if(
+            f.facilities.iter().any(|v| actor.venues.contains(v)),
+            D::OutOfScope,
+        ),
+        Role::ProgrammeStaff => allow_if(
+            f.programme_venues.iter().any(|v| actor.venues.contains(v)),
+            D::OutOfScope,
+        ),
+        Role::PeerSupporter | Role::Admin | Role::Analyst => Decision::Deny(D::RoleNotAllowed),
+    }
+}
+
+/// The rows a listing query may return for this actor, as a filter the
+/// store turns into SQL. `None` means the actor may list no families.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FamilyFilter {
+    /// Every family of the municipality.
+    Municipality(MunicipalityId),
+    /// Families of these areas that consented to sharing with coordinators.
+    ConsentingInAreas(MunicipalityId, Vec<AreaId>),
+    /// Families escalated to the child-protection side.
+    Escalated(MunicipalityId),
+}
+
+impl FamilyFilter {
+    /// Whether a family passes this filter (the store's SQL must agree).
+    pub fn matches(&self, f: &FamilyAccess) -> bool {
+        match self {
+            FamilyFilter::Municipality(m) => f.municipality_id == *m,
+            FamilyFilter::ConsentingInAreas(m, areas) => {
+                f.municipality_id == *m && f.consent_coordinators && areas.contains(&f.area_id)
+            }
+            FamilyFilter::Escalated(m) => f.municipality_id == *m && f.escalated,
+        }
+    }
+}
+
+pub fn family_filter(actor: &Actor) -> Option<FamilyFilter> {
+    if !authorize(actor, Action::SearchFamilies, &Resource::Municipality(actor.municipality_id))
+        .is_allowed()
+    {
+        return None;
+    }
+    let m = actor.municipality_id;
+    match actor.role {
+        Role::Nurse => Some(FamilyFilter::Municipality(m)),
+        Role::Coordinator => Some(FamilyFilter::ConsentingInAreas(m, actor.areas.clone())),
+        Role::Caseworker => Some(FamilyFilter::Escalated(m)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! Who is acting. DOMAIN.md §2: each role is scoped to one municipality
+//! and, where the role says so, to areas, venues/facilities or chat rooms.
+
+use crate::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Pregnant woman, mother, partner: their own family only.
+    FamilyMember,
+    /// Public-health nurse (保健師): families of the municipality.
+    Nurse,
+    /// Coordinator of a support room or hub: families of their areas who consented.
+    Coordinator,
+    /// Midwife or nurse of a postpartum-care facility: their facility's users.
+    FacilityStaff,
+    /// Staff running classes at a hall or hub: rosters of their own sessions.
+    ProgrammeStaff,
+    /// Volunteer peer supporter (応援団): assigned chat rooms only, pseudonymous.
+    PeerSupporter,
+    /// Child-protection caseworker: escalated cases.
+    Caseworker,
+    /// Municipal administrator: configuration, accounts, audit, reports.
+    Admin,
+    /// Reads aggregate reports only, never a person.
+    Analyst,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::FamilyMember,
+        Role::Nurse,
+        Role::Coordinator,
+        Role::FacilityStaff,
+        Role::ProgrammeStaff,
+        Role::PeerSupporter,
+        Role::Caseworker,
+        Role::Admin,
+        Role::Analyst,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::FamilyMember => "family_member",
+            Role::Nurse => "nurse",
+            Role::Coordinator => "coordinator",
+            Role::FacilityStaff => "facility_staff",
+            Role::ProgrammeStaff => "programme_staff",
+            Role::PeerSupporter => "peer_supporter",
+            Role::Caseworker => "caseworker",
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff accounts must use a second factor (TOTP); family members may.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::FamilyMember)
+    }
+
+    /// Which kind of scope an account of this role is given.
+    pub fn scope_kind(self) -> Option<ScopeKind> {
+        match self {
+            Role::Coordinator => Some(ScopeKind::Area),
+            Role::FacilityStaff | Role::ProgrammeStaff => Some(ScopeKind::Venue),
+            Role::PeerSupporter => Some(ScopeKind::Room),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    Area,
+    Venue,
+    Room,
+}
+
+/// An authenticated actor: an account, its role and its scope. Built by the
+/// web layer from a session or token; the policy decides on nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub account_id: AccountId,
+    pub municipality_id: MunicipalityId,
+    pub role: Role,
+    /// Set for family members: the family they belong to.
+    pub family_id: Option<FamilyId>,
+    pub areas: Vec<AreaId>,
+    pub venues: Vec<VenueId>,
+    pub rooms: Vec<RoomId>,
+}
