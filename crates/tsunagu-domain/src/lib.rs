@@ -9,6 +9,7 @@ pub mod ids;
 pub mod kana;
 pub mod municipality;
 pub mod password;
+pub mod places;
 pub mod policy;
 pub mod records;
 pub mod roles;

@@ -90,10 +90,22 @@ mod tests {
 
     #[test]
     fn wrong_check_digit_and_format_are_refused() {
-        assert_eq!(MunicipalityCode::parse("131122"), Err(MunicipalityCodeError::CheckDigit));
-        assert_eq!(MunicipalityCode::parse("13112"), Err(MunicipalityCodeError::Format));
-        assert_eq!(MunicipalityCode::parse("13112a"), Err(MunicipalityCodeError::Format));
-        assert_eq!(MunicipalityCode::parse("１３１１２１"), Err(MunicipalityCodeError::Format));
+        assert_eq!(
+            MunicipalityCode::parse("131122"),
+            Err(MunicipalityCodeError::CheckDigit)
+        );
+        assert_eq!(
+            MunicipalityCode::parse("13112"),
+            Err(MunicipalityCodeError::Format)
+        );
+        assert_eq!(
+            MunicipalityCode::parse("13112a"),
+            Err(MunicipalityCodeError::Format)
+        );
+        assert_eq!(
+            MunicipalityCode::parse("１３１１２１"),
+            Err(MunicipalityCodeError::Format)
+        );
     }
 
     proptest! {

@@ -77,7 +77,9 @@ impl Resource<'_> {
         match self {
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
-            Resource::ChatRoom { municipality_id, .. } => *municipality_id,
+            Resource::ChatRoom {
+                municipality_id, ..
+            } => *municipality_id,
         }
     }
 }
@@ -140,7 +142,12 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         ),
         (A::ViewFamily, Resource::Family(f)) => view_family(actor, f),
         (A::EditFamily, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
-        (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
+        (
+            A::ViewChatRoom,
+            Resource::ChatRoom {
+                room_id, family_id, ..
+            },
+        ) => match actor.role {
             R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
             R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),
             _ => Decision::Deny(D::RoleNotAllowed),
@@ -200,8 +207,12 @@ impl FamilyFilter {
 }
 
 pub fn family_filter(actor: &Actor) -> Option<FamilyFilter> {
-    if !authorize(actor, Action::SearchFamilies, &Resource::Municipality(actor.municipality_id))
-        .is_allowed()
+    if !authorize(
+        actor,
+        Action::SearchFamilies,
+        &Resource::Municipality(actor.municipality_id),
+    )
+    .is_allowed()
     {
         return None;
     }

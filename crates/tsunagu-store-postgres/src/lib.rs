@@ -1,0 +1,1516 @@
+//! PostgreSQL back end: production. Same behaviour as the SQLite store,
+//! method for method; what differs is how concurrency is made safe, since
+//! here several connections (and several nodes) write at once:
+//! - audit appends lock their municipality's row in `audit_heads`, so each
+//!   chain grows one line at a time;
+//! - a notification takes an advisory lock on (municipality, mother's kana
+//!   key) before its duplicate check;
+//! - a birth locks its pregnancy row;
+//! - migrations run under an advisory lock, so two nodes never migrate at once.
+//!
+//! Dates and instants cross the boundary as text (`$n::date`,
+//! `$n::timestamptz` in, `to_char` out) and are parsed with jiff, so no
+//! extra sqlx features are needed; instants are kept to the microsecond.
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use std::time::Duration;
+use tsunagu_domain::audit::{line_hash, AuditAction, AuditContext, AuditLine, GENESIS};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
+use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
+use tsunagu_domain::records::{
+    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby,
+    NewPerson, Notification, Person, Pregnancy, PregnancyStatus, Relation, Sex,
+};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{
+    AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId,
+};
+use tsunagu_store::migrations::{plan, Migration, Step};
+use tsunagu_store::{
+    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage,
+    SigninAttempt, Store, StoreError,
+};
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// Key of the advisory lock held while migrating ("tsunagu" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0074_7375_6e61_6775;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+// --- SQL fragments ----------------------------------------------------------
+
+/// A TIMESTAMPTZ column read as RFC 3339 text in UTC, to the microsecond,
+/// whatever the session's time zone.
+macro_rules! ts_col {
+    ($col:literal) => {
+        concat!(
+            "to_char(",
+            $col,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+    };
+}
+
+/// A DATE column read as `YYYY-MM-DD`, whatever the session's DateStyle.
+macro_rules! date_col {
+    ($col:literal) => {
+        concat!("to_char(", $col, ", 'YYYY-MM-DD')")
+    };
+}
+
+macro_rules! municipality_columns {
+    () => {
+        "id, code, name_ja, name_en"
+    };
+}
+
+macro_rules! venue_columns {
+    () => {
+        "id, municipality_id, area_id, kind, name_ja, name_en"
+    };
+}
+
+macro_rules! account_columns {
+    () => {
+        concat!(
+            "id, municipality_id, username, display_name, role, password_hash, totp_secret, totp_last_step, ",
+            "disabled, family_id, ",
+            ts_col!("created_at"),
+            " AS created_at"
+        )
+    };
+}
+
+macro_rules! session_columns {
+    () => {
+        concat!(
+            "token_hash, account_id, stage, csrf_token, ",
+            ts_col!("created_at"),
+            " AS created_at, ",
+            ts_col!("last_seen_at"),
+            " AS last_seen_at"
+        )
+    };
+}
+
+macro_rules! audit_columns {
+    () => {
+        concat!(
+            "municipality_id, seq, ",
+            ts_col!("at"),
+            " AS at, actor, role, action, family_id, detail, reason, remote_addr, prev_hash, hash"
+        )
+    };
+}
+
+// --- errors and conversions -------------------------------------------------
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    if is_unavailable(&e) {
+        return StoreError::Unavailable(Box::new(e));
+    }
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        other => StoreError::Other(Box::new(other)),
+    }
+}
+
+/// Errors after which the same request may succeed later: the server cannot
+/// be reached, is shutting down or starting up, or the database is missing.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or("");
+            code.starts_with("08")
+                || matches!(code, "57P01" | "57P02" | "57P03" | "3D000")
+                || (code == "55000" && d.message().contains("not currently accepting connections"))
+        }
+        _ => false,
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Other(format!("stored value cannot be read: {what}").into())
+}
+
+fn date(s: &str) -> Result<Date> {
+    s.parse().map_err(|_| corrupt("date"))
+}
+
+fn opt_date(s: Option<String>) -> Result<Option<Date>> {
+    s.as_deref().map(date).transpose()
+}
+
+fn ts(s: &str) -> Result<Timestamp> {
+    s.parse().map_err(|_| corrupt("timestamp"))
+}
+
+/// Instants are kept to the microsecond (PostgreSQL would round the rest;
+/// we truncate, like the SQLite store, so an audit line hashes the same).
+fn micros(t: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
+}
+
+/// An instant as bound to a `$n::timestamptz` parameter.
+fn ts_param(t: Timestamp) -> String {
+    micros(t).to_string()
+}
+
+/// First key of the two-int advisory lock taken per municipality: ids fit
+/// in 31 bits in practice; should one not, two municipalities merely share
+/// a lock.
+fn lock_key(m: MunicipalityId) -> i32 {
+    (m.0 & 0x7fff_ffff) as i32
+}
+
+fn get<'r, T>(r: &'r PgRow, col: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    r.try_get(col).map_err(db_err)
+}
+
+fn small<T: TryFrom<i16>>(v: i16, what: &'static str) -> Result<T> {
+    T::try_from(v).map_err(|_| corrupt(what))
+}
+
+// --- row decoding -----------------------------------------------------------
+
+fn municipality_row(r: &PgRow) -> Result<Municipality> {
+    let code: String = get(r, "code")?;
+    Ok(Municipality {
+        id: MunicipalityId(get(r, "id")?),
+        code: MunicipalityCode::parse(&code).map_err(|_| corrupt("municipality code"))?,
+        name_ja: get(r, "name_ja")?,
+        name_en: get(r, "name_en")?,
+    })
+}
+
+fn venue_row(r: &PgRow) -> Result<Venue> {
+    let kind: String = get(r, "kind")?;
+    Ok(Venue {
+        id: VenueId(get(r, "id")?),
+        municipality_id: MunicipalityId(get(r, "municipality_id")?),
+        area_id: get::<Option<i64>>(r, "area_id")?.map(AreaId),
+        kind: VenueKind::parse(&kind).ok_or_else(|| corrupt("venue kind"))?,
+        name_ja: get(r, "name_ja")?,
+        name_en: get(r, "name_en")?,
+    })
+}
+
+fn session_row(r: &PgRow) -> Result<Session> {
+    let stage: String = get(r, "stage")?;
+    Ok(Session {
+        token_hash: get(r, "token_hash")?,
+        account_id: AccountId(get(r, "account_id")?),
+        stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
+        csrf_token: Secret::new(get::<String>(r, "csrf_token")?),
+        created_at: ts(&get::<String>(r, "created_at")?)?,
+        last_seen_at: ts(&get::<String>(r, "last_seen_at")?)?,
+    })
+}
+
+fn audit_line(r: &PgRow) -> Result<AuditLine> {
+    Ok(AuditLine {
+        seq: get(r, "seq")?,
+        municipality_id: MunicipalityId(get(r, "municipality_id")?),
+        at: ts(&get::<String>(r, "at")?)?,
+        actor: AccountId(get(r, "actor")?),
+        role: get(r, "role")?,
+        action: get(r, "action")?,
+        family_id: get::<Option<i64>>(r, "family_id")?.map(FamilyId),
+        detail: get(r, "detail")?,
+        reason: get(r, "reason")?,
+        remote_addr: get(r, "remote_addr")?,
+        prev_hash: get(r, "prev_hash")?,
+        hash: get(r, "hash")?,
+    })
+}
+
+fn person_row(r: &PgRow, family: FamilyId) -> Result<Person> {
+    let relation: String = get(r, "relation")?;
+    Ok(Person {
+        id: PersonId(get(r, "id")?),
+        family_id: family,
+        relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
+        family_name: get(r, "family_name")?,
+        given_name: get(r, "given_name")?,
+        family_name_kana: get(r, "family_name_kana")?,
+        given_name_kana: get(r, "given_name_kana")?,
+        birth_date: opt_date(get(r, "birth_date")?)?,
+    })
+}
+
+fn pregnancy_row(r: &PgRow, family: FamilyId) -> Result<Pregnancy> {
+    let status: String = get(r, "status")?;
+    Ok(Pregnancy {
+        id: PregnancyId(get(r, "id")?),
+        family_id: family,
+        notified_on: date(&get::<String>(r, "notified_on")?)?,
+        edd: date(&get::<String>(r, "edd")?)?,
+        foetuses: small(get(r, "foetuses")?, "foetuses")?,
+        first_child: get(r, "first_child")?,
+        status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+        handbook_number: get(r, "handbook_number")?,
+    })
+}
+
+fn baby_row(r: &PgRow) -> Result<Baby> {
+    let sex: String = get(r, "sex")?;
+    Ok(Baby {
+        id: BabyId(get(r, "id")?),
+        pregnancy_id: PregnancyId(get(r, "pregnancy_id")?),
+        person_id: PersonId(get(r, "person_id")?),
+        birth_date: date(&get::<String>(r, "birth_date")?)?,
+        sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
+        gestational_weeks: small(get(r, "gestational_weeks")?, "gestational weeks")?,
+        gestational_days: small(get(r, "gestational_days")?, "gestational days")?,
+        birth_weight_g: get::<Option<i32>>(r, "birth_weight_g")?
+            .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
+            .transpose()?,
+        long_hospitalisation: get(r, "long_hospitalisation")?,
+    })
+}
+
+fn summary_row(r: &PgRow) -> Result<FamilySummary> {
+    let family_name: String = get(r, "family_name")?;
+    let given_name: String = get(r, "given_name")?;
+    let fk: String = get(r, "family_name_kana")?;
+    let gk: String = get(r, "given_name_kana")?;
+    Ok(FamilySummary {
+        family_id: FamilyId(get(r, "id")?),
+        area_id: AreaId(get(r, "area_id")?),
+        mother_name: format!("{family_name} {given_name}"),
+        mother_kana: format!("{fk} {gk}"),
+        mother_birth_date: opt_date(get(r, "birth_date")?)?,
+        latest_edd: opt_date(get(r, "latest_edd")?)?,
+    })
+}
+
+// --- helpers used inside transactions ---------------------------------------
+
+/// Appends one line to the municipality's audit chain inside `tx`. The
+/// chain's head row is locked until `tx` ends, so concurrent appends for the
+/// same municipality queue up and the chain stays gap-free.
+async fn append_audit(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    action: AuditAction,
+    family: Option<FamilyId>,
+    detail: &str,
+) -> Result<()> {
+    let m = ctx.municipality_id;
+    sqlx::query(
+        "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (municipality_id) DO NOTHING",
+    )
+    .bind(m.0)
+    .bind(GENESIS)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let head =
+        sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE")
+            .bind(m.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let prev_seq: i64 = get(&head, "seq")?;
+    let prev_hash: String = get(&head, "hash")?;
+    let seq = prev_seq + 1;
+    let at = micros(ctx.at);
+    let role = ctx.role.as_str();
+    let hash = line_hash(
+        &prev_hash,
+        seq,
+        m,
+        at,
+        ctx.actor,
+        role,
+        action.as_str(),
+        family,
+        detail,
+        &ctx.reason,
+        &ctx.remote_addr,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
+         remote_addr, prev_hash, hash) VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(m.0)
+    .bind(seq)
+    .bind(at.to_string())
+    .bind(ctx.actor.0)
+    .bind(role)
+    .bind(action.as_str())
+    .bind(family.map(|f| f.0))
+    .bind(detail)
+    .bind(&ctx.reason)
+    .bind(&ctx.remote_addr)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE municipality_id = $1")
+        .bind(m.0)
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_person_row(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    relation: Relation,
+    family_name: &str,
+    given_name: &str,
+    family_name_kana: &str,
+    given_name_kana: &str,
+    kana_key: &str,
+    given_kana_key: &str,
+    birth_date: Option<Date>,
+) -> Result<PersonId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO people (family_id, municipality_id, relation, family_name, given_name, family_name_kana, \
+         given_name_kana, kana_key, given_kana_key, birth_date) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date) RETURNING id",
+    )
+    .bind(family.0)
+    .bind(m.0)
+    .bind(relation.as_str())
+    .bind(family_name)
+    .bind(given_name)
+    .bind(family_name_kana)
+    .bind(given_name_kana)
+    .bind(kana_key)
+    .bind(given_kana_key)
+    .bind(birth_date.map(|d| d.to_string()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(PersonId(id))
+}
+
+async fn insert_person(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    relation: Relation,
+    p: &NewPerson,
+) -> Result<PersonId> {
+    insert_person_row(
+        tx,
+        m,
+        family,
+        relation,
+        &p.family_name,
+        &p.given_name,
+        p.family_name_kana.as_str(),
+        p.given_name_kana.as_str(),
+        &p.search_key(),
+        &p.given_name_kana.search_key(),
+        p.birth_date,
+    )
+    .await
+}
+
+/// Whether row `id` of `table` belongs to municipality `m`.
+async fn in_municipality(
+    tx: &mut PgConnection,
+    table: Table,
+    id: i64,
+    m: MunicipalityId,
+) -> Result<bool> {
+    let sql = match table {
+        Table::Areas => "SELECT id FROM areas WHERE id = $1 AND municipality_id = $2",
+        Table::Venues => "SELECT id FROM venues WHERE id = $1 AND municipality_id = $2",
+        Table::Families => "SELECT id FROM families WHERE id = $1 AND municipality_id = $2",
+    };
+    let found: Option<i64> = sqlx::query_scalar(sql)
+        .bind(id)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(found.is_some())
+}
+
+#[derive(Clone, Copy)]
+enum Table {
+    Areas,
+    Venues,
+    Families,
+}
+
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &FamilyFilter) {
+    match filter {
+        FamilyFilter::Municipality(m) => {
+            qb.push(" AND f.municipality_id = ").push_bind(m.0);
+        }
+        FamilyFilter::ConsentingInAreas(m, areas) => {
+            qb.push(" AND f.municipality_id = ").push_bind(m.0);
+            qb.push(" AND f.consent_coordinators AND f.area_id = ANY(")
+                .push_bind(areas.iter().map(|a| a.0).collect::<Vec<i64>>())
+                .push(")");
+        }
+        FamilyFilter::Escalated(m) => {
+            qb.push(" AND f.municipality_id = ").push_bind(m.0);
+            qb.push(" AND f.escalated");
+        }
+    }
+}
+
+fn filter_municipality(filter: &FamilyFilter) -> MunicipalityId {
+    match filter {
+        FamilyFilter::Municipality(m)
+        | FamilyFilter::ConsentingInAreas(m, _)
+        | FamilyFilter::Escalated(m) => *m,
+    }
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` URL with a pool of up to 16 connections.
+    /// One connection is opened at once, so an unreachable server is
+    /// reported here (`Unavailable`), not at the first request.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(db_err)?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
+        let rows = sqlx::query(
+            "SELECT kind, ref_id FROM account_scopes WHERE account_id = $1 ORDER BY kind, ref_id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
+        for r in rows {
+            let kind: String = get(&r, "kind")?;
+            let id: i64 = get(&r, "ref_id")?;
+            match kind.as_str() {
+                "area" => areas.push(AreaId(id)),
+                "venue" => venues.push(VenueId(id)),
+                "room" => rooms.push(RoomId(id)),
+                _ => return Err(corrupt("scope kind")),
+            }
+        }
+        Ok((areas, venues, rooms))
+    }
+
+    async fn account_from_row(&self, r: PgRow) -> Result<Account> {
+        let id = AccountId(get(&r, "id")?);
+        let (areas, venues, rooms) = self.scopes(id).await?;
+        let role: String = get(&r, "role")?;
+        Ok(Account {
+            id,
+            municipality_id: MunicipalityId(get(&r, "municipality_id")?),
+            username: get(&r, "username")?,
+            display_name: get(&r, "display_name")?,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+            password_hash: Secret::new(get::<String>(&r, "password_hash")?),
+            totp_secret: get::<Option<String>>(&r, "totp_secret")?.map(Secret::new),
+            totp_last_step: get(&r, "totp_last_step")?,
+            disabled: get(&r, "disabled")?,
+            family_id: get::<Option<i64>>(&r, "family_id")?.map(FamilyId),
+            areas,
+            venues,
+            rooms,
+            created_at: ts(&get::<String>(&r, "created_at")?)?,
+        })
+    }
+
+    async fn migration_checksum(tx: &mut PgConnection, version: i64) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)
+    }
+}
+
+async fn lock_migrations(tx: &mut PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        // Every step holds the migration lock: a second node waits, then
+        // finds the work done.
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        lock_migrations(&mut tx).await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+             checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        for m in MIGRATIONS {
+            let mut tx = self.pool.begin().await.map_err(db_err)?;
+            lock_migrations(&mut tx).await?;
+            let applied = Self::migration_checksum(&mut tx, m.version).await?;
+            match plan(m, applied.as_deref()) {
+                Step::AlreadyApplied => {}
+                Step::Changed { version } => {
+                    return Err(StoreError::Other(
+                        format!("migration {version} was changed after it was applied").into(),
+                    ))
+                }
+                Step::Apply => {
+                    sqlx::Executor::execute(&mut *tx, m.sql)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+                        .bind(m.version)
+                        .bind(m.name)
+                        .bind(m.checksum())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+            }
+            tx.commit().await.map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_municipality(
+        &self,
+        code: MunicipalityCode,
+        name_ja: &str,
+        name_en: &str,
+    ) -> Result<Municipality> {
+        let r = sqlx::query(concat!(
+            "INSERT INTO municipalities (code, name_ja, name_en) VALUES ($1, $2, $3) RETURNING ",
+            municipality_columns!()
+        ))
+        .bind(code.to_string())
+        .bind(name_ja)
+        .bind(name_en)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("municipality_exists")
+            } else {
+                db_err(e)
+            }
+        })?;
+        municipality_row(&r)
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            municipality_columns!(),
+            " FROM municipalities WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        r.as_ref().map(municipality_row).transpose()
+    }
+
+    async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            municipality_columns!(),
+            " FROM municipalities WHERE code = $1"
+        ))
+        .bind(code.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        r.as_ref().map(municipality_row).transpose()
+    }
+
+    async fn municipalities(&self) -> Result<Vec<Municipality>> {
+        // COLLATE "C": the same order as SQLite's, whatever the locale.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            municipality_columns!(),
+            " FROM municipalities ORDER BY code COLLATE \"C\""
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(municipality_row).collect()
+    }
+
+    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> Result<Area> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO areas (municipality_id, name_ja, name_en) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(m.0)
+        .bind(name_ja)
+        .bind(name_en)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("area_exists") } else { db_err(e) })?;
+        Ok(Area {
+            id: AreaId(id),
+            municipality_id: m,
+            name_ja: name_ja.to_owned(),
+            name_en: name_en.to_owned(),
+        })
+    }
+
+    async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>> {
+        let rows = sqlx::query(
+            "SELECT id, name_ja, name_en FROM areas WHERE municipality_id = $1 ORDER BY id",
+        )
+        .bind(m.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Area {
+                    id: AreaId(get(r, "id")?),
+                    municipality_id: m,
+                    name_ja: get(r, "name_ja")?,
+                    name_en: get(r, "name_en")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_venue(&self, v: &NewVenue) -> Result<Venue> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        if let Some(a) = v.area_id {
+            if !in_municipality(&mut tx, Table::Areas, a.0, v.municipality_id).await? {
+                return Err(StoreError::InvalidReference("area_id"));
+            }
+        }
+        let r = sqlx::query(concat!(
+            "INSERT INTO venues (municipality_id, area_id, kind, name_ja, name_en) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING ",
+            venue_columns!()
+        ))
+        .bind(v.municipality_id.0)
+        .bind(v.area_id.map(|a| a.0))
+        .bind(v.kind.as_str())
+        .bind(&v.name_ja)
+        .bind(&v.name_en)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let venue = venue_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(venue)
+    }
+
+    async fn venues(&self, m: MunicipalityId) -> Result<Vec<Venue>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            venue_columns!(),
+            " FROM venues WHERE municipality_id = $1 ORDER BY id"
+        ))
+        .bind(m.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(venue_row).collect()
+    }
+
+    async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let now = ctx.map(|c| c.at).unwrap_or(Timestamp::UNIX_EPOCH);
+        if let Some(f) = a.family_id {
+            if !in_municipality(&mut tx, Table::Families, f.0, a.municipality_id).await? {
+                return Err(StoreError::InvalidReference("family_id"));
+            }
+        }
+        for area in &a.areas {
+            if !in_municipality(&mut tx, Table::Areas, area.0, a.municipality_id).await? {
+                return Err(StoreError::InvalidReference("areas"));
+            }
+        }
+        for venue in &a.venues {
+            if !in_municipality(&mut tx, Table::Venues, venue.0, a.municipality_id).await? {
+                return Err(StoreError::InvalidReference("venues"));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, totp_secret, \
+             family_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) RETURNING id",
+        )
+        .bind(a.municipality_id.0)
+        .bind(&a.username)
+        .bind(&a.display_name)
+        .bind(a.role.as_str())
+        .bind(a.password_hash.expose())
+        .bind(a.totp_secret.as_ref().map(|s| s.expose().to_owned()))
+        .bind(a.family_id.map(|f| f.0))
+        .bind(ts_param(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+        let scopes = a
+            .areas
+            .iter()
+            .map(|x| ("area", x.0))
+            .chain(a.venues.iter().map(|x| ("venue", x.0)))
+            .chain(a.rooms.iter().map(|x| ("room", x.0)));
+        for (kind, ref_id) in scopes {
+            sqlx::query(
+                "INSERT INTO account_scopes (account_id, kind, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(ref_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                ctx,
+                AuditAction::AccountCreate,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.account(AccountId(id))
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn account_by_username(
+        &self,
+        m: MunicipalityId,
+        username: &str,
+    ) -> Result<Option<Account>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE municipality_id = $1 AND username = $2"
+        ))
+        .bind(m.0)
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE municipality_id = $1 ORDER BY id"
+        ))
+        .bind(m.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.account_from_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn set_password(
+        &self,
+        ctx: Option<&AuditContext>,
+        id: AccountId,
+        hash: &Secret,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let n = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(hash.expose())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                ctx,
+                AuditAction::AccountPasswordReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn set_totp_secret(
+        &self,
+        ctx: Option<&AuditContext>,
+        id: AccountId,
+        secret: Option<&Secret>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let n =
+            sqlx::query("UPDATE accounts SET totp_secret = $1, totp_last_step = 0 WHERE id = $2")
+                .bind(secret.map(|s| s.expose().to_owned()))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if secret.is_none() {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                ctx,
+                AuditAction::AccountTotpReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
+        // One conditional UPDATE: of two concurrent uses of a step, one wins.
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let n =
+            sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2 AND municipality_id = $3")
+                .bind(disabled)
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let action = if disabled {
+            AuditAction::AccountDisable
+        } else {
+            AuditAction::AccountEnable
+        };
+        append_audit(&mut tx, ctx, action, None, &format!("account={id}")).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.account_id.0)
+        .bind(s.stage.as_str())
+        .bind(s.csrf_token.expose())
+        .bind(ts_param(s.created_at))
+        .bind(ts_param(s.last_seen_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        r.as_ref().map(session_row).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1::timestamptz WHERE token_hash = $2")
+            .bind(ts_param(at))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account: AccountId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn record_signin_attempt(&self, a: &SigninAttempt) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signin_attempts (municipality_code, username, remote_addr, at, success) \
+             VALUES ($1, $2, $3, $4::timestamptz, $5)",
+        )
+        .bind(&a.municipality_code)
+        .bind(&a.username)
+        .bind(&a.remote_addr)
+        .bind(ts_param(a.at))
+        .bind(a.success)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn failed_signins_for_user(
+        &self,
+        municipality_code: &str,
+        username: &str,
+        since: Timestamp,
+    ) -> Result<i64> {
+        // The count starts after the last success: signing in clears the slate.
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signin_attempts WHERE municipality_code = $1 AND username = $2 \
+             AND at >= $3::timestamptz AND NOT success AND id > COALESCE((SELECT MAX(id) FROM signin_attempts \
+             WHERE municipality_code = $1 AND username = $2 AND success), 0)",
+        )
+        .bind(municipality_code)
+        .bind(username)
+        .bind(ts_param(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signin_attempts WHERE remote_addr = $1 AND at >= $2::timestamptz AND NOT success",
+        )
+        .bind(remote_addr)
+        .bind(ts_param(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn register_notification(
+        &self,
+        ctx: &AuditContext,
+        n: &Notification,
+    ) -> Result<FamilyId> {
+        let m = ctx.municipality_id;
+        let key = n.mother.search_key();
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Two notifications of the same mother queue here, so the second one
+        // sees the first in its duplicate check.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(lock_key(m))
+            .bind(&key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if !in_municipality(&mut tx, Table::Areas, n.area_id.0, m).await? {
+            return Err(StoreError::InvalidReference("area_id"));
+        }
+        let same_name = sqlx::query(concat!(
+            "SELECT ",
+            date_col!("p.birth_date"),
+            " AS birth_date, ",
+            date_col!("g.edd"),
+            " AS edd FROM people p JOIN pregnancies g ON g.family_id = p.family_id \
+             WHERE p.municipality_id = $1 AND p.kana_key = $2 AND p.relation = 'mother' AND g.status = 'ongoing'"
+        ))
+        .bind(m.0)
+        .bind(&key)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for r in &same_name {
+            let birth = opt_date(get(r, "birth_date")?)?;
+            let edd = date(&get::<String>(r, "edd")?)?;
+            if is_duplicate_notification(&key, birth, edd, n) {
+                return Err(StoreError::Conflict("duplicate_notification"));
+            }
+        }
+        let family: i64 = sqlx::query_scalar(
+            "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
+        )
+        .bind(m.0)
+        .bind(n.area_id.0)
+        .bind(n.fee_bracket.as_str())
+        .bind(n.consent_coordinators)
+        .bind(n.consent_hubs)
+        .bind(ts_param(ctx.at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let family = FamilyId(family);
+        insert_person(&mut tx, m, family, Relation::Mother, &n.mother).await?;
+        if let Some(p) = &n.partner {
+            insert_person(&mut tx, m, family, Relation::Partner, p).await?;
+        }
+        sqlx::query(
+            "INSERT INTO pregnancies (family_id, municipality_id, notified_on, edd, foetuses, first_child, status, \
+             handbook_number) VALUES ($1, $2, $3::date, $4::date, $5, $6, 'ongoing', $7)",
+        )
+        .bind(family.0)
+        .bind(m.0)
+        .bind(n.notified_on.to_string())
+        .bind(n.edd.to_string())
+        .bind(i16::from(n.foetuses))
+        .bind(n.first_child)
+        .bind(&n.handbook_number)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("handbook_number_taken") } else { db_err(e) })?;
+        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(family)
+    }
+
+    async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
+        let r = sqlx::query(
+            "SELECT area_id, consent_coordinators, consent_hubs, escalated FROM families \
+             WHERE id = $1 AND municipality_id = $2",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        Ok(Some(FamilyAccess {
+            municipality_id: m,
+            family_id: id,
+            area_id: AreaId(get(&r, "area_id")?),
+            consent_coordinators: get(&r, "consent_coordinators")?,
+            consent_hubs: get(&r, "consent_hubs")?,
+            escalated: get(&r, "escalated")?,
+            facilities: vec![],
+            programme_venues: vec![],
+        }))
+    }
+
+    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
+             WHERE id = $1 AND municipality_id = $2",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let bracket: String = get(&r, "fee_bracket")?;
+        let family = Family {
+            id,
+            municipality_id: m,
+            area_id: AreaId(get(&r, "area_id")?),
+            fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
+            consent_coordinators: get(&r, "consent_coordinators")?,
+            consent_hubs: get(&r, "consent_hubs")?,
+            escalated: get(&r, "escalated")?,
+        };
+        let people = sqlx::query(concat!(
+            "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, ",
+            date_col!("birth_date"),
+            " AS birth_date FROM people WHERE family_id = $1 ORDER BY id"
+        ))
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| person_row(r, id))
+        .collect::<Result<Vec<_>>>()?;
+        let pregnancies = sqlx::query(concat!(
+            "SELECT id, ",
+            date_col!("notified_on"),
+            " AS notified_on, ",
+            date_col!("edd"),
+            " AS edd, foetuses, first_child, status, handbook_number FROM pregnancies \
+             WHERE family_id = $1 ORDER BY pregnancies.edd, id"
+        ))
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| pregnancy_row(r, id))
+        .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(concat!(
+            "SELECT id, pregnancy_id, person_id, ",
+            date_col!("birth_date"),
+            " AS birth_date, sex, gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation \
+             FROM babies WHERE family_id = $1 ORDER BY id"
+        ))
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
+        append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(FamilyRecord {
+            family,
+            people,
+            pregnancies,
+            babies,
+        }))
+    }
+
+    async fn search_families(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        kana_key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>> {
+        let m = filter_municipality(filter);
+        if m != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        if matches!(filter, FamilyFilter::ConsentingInAreas(_, areas) if areas.is_empty()) {
+            return Ok(vec![]);
+        }
+        // The key columns are COLLATE "C": this range is exactly "starts with".
+        let upper = format!("{kana_key}{}", char::MAX);
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
+            "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, ",
+            date_col!("p.birth_date"),
+            " AS birth_date, (SELECT ",
+            date_col!("MAX(g.edd)"),
+            " FROM pregnancies g WHERE g.family_id = f.id) AS latest_edd \
+             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = "
+        ));
+        qb.push_bind(m.0);
+        qb.push(" AND ((p.kana_key >= ").push_bind(kana_key);
+        qb.push(" AND p.kana_key < ").push_bind(upper.clone());
+        qb.push(") OR (p.given_kana_key >= ").push_bind(kana_key);
+        qb.push(" AND p.given_kana_key < ").push_bind(upper);
+        qb.push("))");
+        push_filter(&mut qb, filter);
+        qb.push(" ORDER BY p.kana_key, f.id LIMIT ")
+            .push_bind(i64::from(limit));
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let out = rows.iter().map(summary_row).collect::<Result<Vec<_>>>()?;
+        append_audit(
+            &mut tx,
+            ctx,
+            AuditAction::FamilySearch,
+            None,
+            &format!("results={}", out.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn record_birth(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        babies: &[NewBaby],
+    ) -> Result<Vec<BabyId>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The row lock makes a concurrent second birth wait, then see
+        // `delivered`.
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE",
+        )
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("ongoing") => {}
+            Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
+        }
+        let mother = sqlx::query(
+            "SELECT family_name, family_name_kana FROM people WHERE family_id = $1 AND relation = 'mother' \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(family.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let family_name: String = get(&mother, "family_name")?;
+        let family_kana: String = get(&mother, "family_name_kana")?;
+        let mut ids = Vec::with_capacity(babies.len());
+        for b in babies {
+            let given_kana = b
+                .given_name_kana
+                .as_ref()
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default();
+            let given_key = tsunagu_domain::kana::search_key(&given_kana);
+            let person = insert_person_row(
+                &mut tx,
+                m,
+                family,
+                Relation::Child,
+                &family_name,
+                &b.given_name,
+                &family_kana,
+                &given_kana,
+                &format!(
+                    "{}{given_key}",
+                    tsunagu_domain::kana::search_key(&family_kana)
+                ),
+                &given_key,
+                Some(b.birth_date),
+            )
+            .await?;
+            let baby: i64 = sqlx::query_scalar(
+                "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
+                 gestational_days, birth_weight_g, long_hospitalisation) \
+                 VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(pregnancy.0)
+            .bind(family.0)
+            .bind(person.0)
+            .bind(b.birth_date.to_string())
+            .bind(b.sex.as_str())
+            .bind(i16::from(b.gestational_weeks))
+            .bind(i16::from(b.gestational_days))
+            .bind(b.birth_weight_g.map(i32::from))
+            .bind(b.long_hospitalisation)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            ids.push(BabyId(baby));
+        }
+        sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = $1")
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            AuditAction::BirthRecord,
+            Some(family),
+            &format!("babies={}", ids.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids)
+    }
+
+    async fn write_audit(
+        &self,
+        ctx: &AuditContext,
+        action: AuditAction,
+        family: Option<FamilyId>,
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        append_audit(&mut tx, ctx, action, family, detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>> {
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audit_log WHERE municipality_id = "
+        ));
+        qb.push_bind(m.0);
+        if let Some(a) = q.actor {
+            qb.push(" AND actor = ").push_bind(a.0);
+        }
+        if let Some(f) = q.family_id {
+            qb.push(" AND family_id = ").push_bind(f.0);
+        }
+        if let Some(a) = q.action {
+            qb.push(" AND action = ").push_bind(a.as_str());
+        }
+        if let Some(t) = q.from {
+            qb.push(" AND audit_log.at >= ")
+                .push_bind(ts_param(t))
+                .push("::timestamptz");
+        }
+        if let Some(t) = q.to {
+            qb.push(" AND audit_log.at < ")
+                .push_bind(ts_param(t))
+                .push("::timestamptz");
+        }
+        if let Some(s) = q.before_seq {
+            qb.push(" AND seq < ").push_bind(s);
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(q.limit.clamp(1, 1000)));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter().map(audit_line).collect()
+    }
+
+    async fn audit_lines(
+        &self,
+        m: MunicipalityId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditLine>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audit_log WHERE municipality_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(m.0)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(audit_line).collect()
+    }
+
+    async fn audit_head(&self, m: MunicipalityId) -> Result<Option<(i64, String)>> {
+        let r = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1")
+            .bind(m.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some((get(&r, "seq")?, get(&r, "hash")?))),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1333 @@
+//! SQLite back end: the embedded default. One file, no server.
+//!
+//! Writes go through a pool of exactly one connection, so transactions in
+//! this process never race for SQLite's single write lock; reads use a
+//! separate pool and run concurrently under WAL.
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use tsunagu_domain::audit::{line_hash, AuditAction, AuditContext, AuditLine, GENESIS};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
+use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
+use tsunagu_domain::records::{
+    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby,
+    NewPerson, Notification, Person, Pregnancy, PregnancyStatus, Relation, Sex,
+};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{
+    AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId,
+};
+use tsunagu_store::migrations::{plan, Migration, Step};
+use tsunagu_store::{
+    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage,
+    SigninAttempt, Store, StoreError,
+};
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(Box::new(e))
+        }
+        other => StoreError::Other(Box::new(other)),
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Other(format!("stored value cannot be read: {what}").into())
+}
+
+fn date(s: &str) -> Result<Date> {
+    s.parse().map_err(|_| corrupt("date"))
+}
+
+fn opt_date(s: Option<String>) -> Result<Option<Date>> {
+    s.as_deref().map(date).transpose()
+}
+
+fn ts(s: &str) -> Result<Timestamp> {
+    s.parse().map_err(|_| corrupt("timestamp"))
+}
+
+/// Instants are kept to the microsecond, like PostgreSQL, so that an audit
+/// line hashes the same on both back ends.
+fn micros(t: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at an `sqlite://` URL, e.g.
+    /// `sqlite://tsunagu.sqlite3` or `sqlite::memory:`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .synchronous(SqliteSynchronous::Normal);
+        let opts = if memory {
+            // An in-memory database lives in one connection; share it.
+            opts.shared_cache(true)
+        } else {
+            opts.journal_mode(SqliteJournalMode::Wal)
+        };
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.clone())
+            .await
+            .map_err(db_err)?;
+        let reader = if memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts.read_only(true))
+                .await
+                .map_err(db_err)?
+        };
+        Ok(Self { reader, writer })
+    }
+
+    async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
+        let rows = sqlx::query(
+            "SELECT kind, ref_id FROM account_scopes WHERE account_id = ? ORDER BY kind, ref_id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
+        for r in rows {
+            let kind: String = r.try_get(0).map_err(db_err)?;
+            let id: i64 = r.try_get(1).map_err(db_err)?;
+            match kind.as_str() {
+                "area" => areas.push(AreaId(id)),
+                "venue" => venues.push(VenueId(id)),
+                "room" => rooms.push(RoomId(id)),
+                _ => return Err(corrupt("scope kind")),
+            }
+        }
+        Ok((areas, venues, rooms))
+    }
+
+    async fn account_from_row(&self, r: SqliteRow) -> Result<Account> {
+        let id = AccountId(r.try_get("id").map_err(db_err)?);
+        let (areas, venues, rooms) = self.scopes(id).await?;
+        let role: String = r.try_get("role").map_err(db_err)?;
+        let created_at: String = r.try_get("created_at").map_err(db_err)?;
+        Ok(Account {
+            id,
+            municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
+            username: r.try_get("username").map_err(db_err)?,
+            display_name: r.try_get("display_name").map_err(db_err)?,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+            password_hash: Secret::new(r.try_get::<String, _>("password_hash").map_err(db_err)?),
+            totp_secret: r
+                .try_get::<Option<String>, _>("totp_secret")
+                .map_err(db_err)?
+                .map(Secret::new),
+            totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
+            disabled: r.try_get("disabled").map_err(db_err)?,
+            family_id: r
+                .try_get::<Option<i64>, _>("family_id")
+                .map_err(db_err)?
+                .map(FamilyId),
+            areas,
+            venues,
+            rooms,
+            created_at: ts(&created_at)?,
+        })
+    }
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
+     totp_last_step, disabled, family_id, created_at";
+
+/// Appends one line to the municipality's audit chain inside `tx`.
+async fn append_audit(
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    action: AuditAction,
+    family: Option<FamilyId>,
+    detail: &str,
+) -> Result<()> {
+    let m = ctx.municipality_id;
+    let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = ?")
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let (prev_seq, prev_hash) = match head {
+        Some(r) => (
+            r.try_get::<i64, _>(0).map_err(db_err)?,
+            r.try_get::<String, _>(1).map_err(db_err)?,
+        ),
+        None => (0, GENESIS.to_owned()),
+    };
+    let seq = prev_seq + 1;
+    let at = micros(ctx.at);
+    let role = ctx.role.as_str();
+    let hash = line_hash(
+        &prev_hash,
+        seq,
+        m,
+        at,
+        ctx.actor,
+        role,
+        action.as_str(),
+        family,
+        detail,
+        &ctx.reason,
+        &ctx.remote_addr,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
+         remote_addr, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(m.0)
+    .bind(seq)
+    .bind(at.to_string())
+    .bind(ctx.actor.0)
+    .bind(role)
+    .bind(action.as_str())
+    .bind(family.map(|f| f.0))
+    .bind(detail)
+    .bind(&ctx.reason)
+    .bind(&ctx.remote_addr)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, ?, ?) \
+         ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(m.0)
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn audit_line(r: &SqliteRow) -> Result<AuditLine> {
+    let at: String = r.try_get("at").map_err(db_err)?;
+    Ok(AuditLine {
+        seq: r.try_get("seq").map_err(db_err)?,
+        municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
+        at: ts(&at)?,
+        actor: AccountId(r.try_get("actor").map_err(db_err)?),
+        role: r.try_get("role").map_err(db_err)?,
+        action: r.try_get("action").map_err(db_err)?,
+        family_id: r
+            .try_get::<Option<i64>, _>("family_id")
+            .map_err(db_err)?
+            .map(FamilyId),
+        detail: r.try_get("detail").map_err(db_err)?,
+        reason: r.try_get("reason").map_err(db_err)?,
+        remote_addr: r.try_get("remote_addr").map_err(db_err)?,
+        prev_hash: r.try_get("prev_hash").map_err(db_err)?,
+        hash: r.try_get("hash").map_err(db_err)?,
+    })
+}
+
+async fn insert_person(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    relation: Relation,
+    p: &NewPerson,
+) -> Result<PersonId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO people (family_id, municipality_id, relation, family_name, given_name, family_name_kana, \
+         given_name_kana, kana_key, given_kana_key, birth_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(family.0)
+    .bind(m.0)
+    .bind(relation.as_str())
+    .bind(&p.family_name)
+    .bind(&p.given_name)
+    .bind(p.family_name_kana.as_str())
+    .bind(p.given_name_kana.as_str())
+    .bind(p.search_key())
+    .bind(p.given_name_kana.search_key())
+    .bind(p.birth_date.map(|d| d.to_string()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(PersonId(id))
+}
+
+fn municipality_row(r: &SqliteRow) -> Result<Municipality> {
+    let code: String = r.try_get("code").map_err(db_err)?;
+    Ok(Municipality {
+        id: MunicipalityId(r.try_get("id").map_err(db_err)?),
+        code: MunicipalityCode::parse(&code).map_err(|_| corrupt("municipality code"))?,
+        name_ja: r.try_get("name_ja").map_err(db_err)?,
+        name_en: r.try_get("name_en").map_err(db_err)?,
+    })
+}
+
+fn venue_row(r: &SqliteRow) -> Result<Venue> {
+    let kind: String = r.try_get("kind").map_err(db_err)?;
+    Ok(Venue {
+        id: VenueId(r.try_get("id").map_err(db_err)?),
+        municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
+        area_id: r
+            .try_get::<Option<i64>, _>("area_id")
+            .map_err(db_err)?
+            .map(AreaId),
+        kind: VenueKind::parse(&kind).ok_or_else(|| corrupt("venue kind"))?,
+        name_ja: r.try_get("name_ja").map_err(db_err)?,
+        name_en: r.try_get("name_en").map_err(db_err)?,
+    })
+}
+
+fn session_row(r: &SqliteRow) -> Result<Session> {
+    let stage: String = r.try_get("stage").map_err(db_err)?;
+    let created: String = r.try_get("created_at").map_err(db_err)?;
+    let seen: String = r.try_get("last_seen_at").map_err(db_err)?;
+    Ok(Session {
+        token_hash: r.try_get("token_hash").map_err(db_err)?,
+        account_id: AccountId(r.try_get("account_id").map_err(db_err)?),
+        stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
+        csrf_token: Secret::new(r.try_get::<String, _>("csrf_token").map_err(db_err)?),
+        created_at: ts(&created)?,
+        last_seen_at: ts(&seen)?,
+    })
+}
+
+fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &FamilyFilter) {
+    match filter {
+        FamilyFilter::Municipality(m) => {
+            qb.push(" AND f.municipality_id = ").push_bind(m.0);
+        }
+        FamilyFilter::ConsentingInAreas(m, areas) => {
+            qb.push(" AND f.municipality_id = ").push_bind(m.0);
+            qb.push(" AND f.consent_coordinators = 1 AND f.area_id IN (");
+            let mut sep = qb.separated(", ");
+            for a in areas {
+                sep.push_bind(a.0);
+            }
+            qb.push(")");
+        }
+        FamilyFilter::Escalated(m) => {
+            qb.push(" AND f.municipality_id = ").push_bind(m.0);
+            qb.push(" AND f.escalated = 1");
+        }
+    }
+}
+
+fn filter_municipality(filter: &FamilyFilter) -> MunicipalityId {
+    match filter {
+        FamilyFilter::Municipality(m)
+        | FamilyFilter::ConsentingInAreas(m, _)
+        | FamilyFilter::Escalated(m) => *m,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             checksum TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        )
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        for m in MIGRATIONS {
+            let applied: Option<String> =
+                sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = ?")
+                    .bind(m.version)
+                    .fetch_optional(&self.writer)
+                    .await
+                    .map_err(db_err)?;
+            match plan(m, applied.as_deref()) {
+                Step::AlreadyApplied => {}
+                Step::Changed { version } => {
+                    return Err(StoreError::Other(
+                        format!("migration {version} was changed after it was applied").into(),
+                    ))
+                }
+                Step::Apply => {
+                    let mut tx = self.writer.begin().await.map_err(db_err)?;
+                    sqlx::Executor::execute(&mut *tx, m.sql)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+                    )
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(m.checksum())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_municipality(
+        &self,
+        code: MunicipalityCode,
+        name_ja: &str,
+        name_en: &str,
+    ) -> Result<Municipality> {
+        let r = sqlx::query(
+            "INSERT INTO municipalities (code, name_ja, name_en) VALUES (?, ?, ?) RETURNING *",
+        )
+        .bind(code.to_string())
+        .bind(name_ja)
+        .bind(name_en)
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("municipality_exists")
+            } else {
+                db_err(e)
+            }
+        })?;
+        municipality_row(&r)
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>> {
+        let r = sqlx::query("SELECT * FROM municipalities WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(municipality_row).transpose()
+    }
+
+    async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>> {
+        let r = sqlx::query("SELECT * FROM municipalities WHERE code = ?")
+            .bind(code.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(municipality_row).transpose()
+    }
+
+    async fn municipalities(&self) -> Result<Vec<Municipality>> {
+        let rows = sqlx::query("SELECT * FROM municipalities ORDER BY code")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(municipality_row).collect()
+    }
+
+    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> Result<Area> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO areas (municipality_id, name_ja, name_en) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(m.0)
+        .bind(name_ja)
+        .bind(name_en)
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("area_exists")
+            } else {
+                db_err(e)
+            }
+        })?;
+        Ok(Area {
+            id: AreaId(id),
+            municipality_id: m,
+            name_ja: name_ja.to_owned(),
+            name_en: name_en.to_owned(),
+        })
+    }
+
+    async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>> {
+        let rows = sqlx::query(
+            "SELECT id, name_ja, name_en FROM areas WHERE municipality_id = ? ORDER BY id",
+        )
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Area {
+                    id: AreaId(r.try_get(0).map_err(db_err)?),
+                    municipality_id: m,
+                    name_ja: r.try_get(1).map_err(db_err)?,
+                    name_en: r.try_get(2).map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_venue(&self, v: &NewVenue) -> Result<Venue> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        if let Some(a) = v.area_id {
+            let ok: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
+                    .bind(a.0)
+                    .bind(v.municipality_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if ok.is_none() {
+                return Err(StoreError::InvalidReference("area_id"));
+            }
+        }
+        let r = sqlx::query(
+            "INSERT INTO venues (municipality_id, area_id, kind, name_ja, name_en) VALUES (?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(v.municipality_id.0)
+        .bind(v.area_id.map(|a| a.0))
+        .bind(v.kind.as_str())
+        .bind(&v.name_ja)
+        .bind(&v.name_en)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let venue = venue_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(venue)
+    }
+
+    async fn venues(&self, m: MunicipalityId) -> Result<Vec<Venue>> {
+        let rows = sqlx::query("SELECT * FROM venues WHERE municipality_id = ? ORDER BY id")
+            .bind(m.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(venue_row).collect()
+    }
+
+    async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let now = ctx.map(|c| c.at).unwrap_or(Timestamp::UNIX_EPOCH);
+        if let Some(f) = a.family_id {
+            let ok: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM families WHERE id = ? AND municipality_id = ?")
+                    .bind(f.0)
+                    .bind(a.municipality_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if ok.is_none() {
+                return Err(StoreError::InvalidReference("family_id"));
+            }
+        }
+        for area in &a.areas {
+            let ok: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
+                    .bind(area.0)
+                    .bind(a.municipality_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if ok.is_none() {
+                return Err(StoreError::InvalidReference("areas"));
+            }
+        }
+        for venue in &a.venues {
+            let ok: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM venues WHERE id = ? AND municipality_id = ?")
+                    .bind(venue.0)
+                    .bind(a.municipality_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if ok.is_none() {
+                return Err(StoreError::InvalidReference("venues"));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, totp_secret, \
+             family_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(a.municipality_id.0)
+        .bind(&a.username)
+        .bind(&a.display_name)
+        .bind(a.role.as_str())
+        .bind(a.password_hash.expose())
+        .bind(a.totp_secret.as_ref().map(|s| s.expose().to_owned()))
+        .bind(a.family_id.map(|f| f.0))
+        .bind(now.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+        let scopes = a
+            .areas
+            .iter()
+            .map(|x| ("area", x.0))
+            .chain(a.venues.iter().map(|x| ("venue", x.0)))
+            .chain(a.rooms.iter().map(|x| ("room", x.0)));
+        for (kind, ref_id) in scopes {
+            sqlx::query(
+                "INSERT OR IGNORE INTO account_scopes (account_id, kind, ref_id) VALUES (?, ?, ?)",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(ref_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                ctx,
+                AuditAction::AccountCreate,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.account(AccountId(id))
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn account_by_username(
+        &self,
+        m: MunicipalityId,
+        username: &str,
+    ) -> Result<Option<Account>> {
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? AND username = ?"
+        ))
+        .bind(m.0)
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? ORDER BY id"
+        ))
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.account_from_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn set_password(
+        &self,
+        ctx: Option<&AuditContext>,
+        id: AccountId,
+        hash: &Secret,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let n = sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
+            .bind(hash.expose())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                ctx,
+                AuditAction::AccountPasswordReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn set_totp_secret(
+        &self,
+        ctx: Option<&AuditContext>,
+        id: AccountId,
+        secret: Option<&Secret>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let n = sqlx::query("UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ?")
+            .bind(secret.map(|s| s.expose().to_owned()))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if secret.is_none() {
+            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                ctx,
+                AuditAction::AccountTotpReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+        )
+        .bind(step)
+        .bind(id.0)
+        .bind(step)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let n =
+            sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ? AND municipality_id = ?")
+                .bind(disabled)
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let action = if disabled {
+            AuditAction::AccountDisable
+        } else {
+            AuditAction::AccountEnable
+        };
+        append_audit(&mut tx, ctx, action, None, &format!("account={id}")).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.account_id.0)
+        .bind(s.stage.as_str())
+        .bind(s.csrf_token.expose())
+        .bind(s.created_at.to_string())
+        .bind(s.last_seen_at.to_string())
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(session_row).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(at.to_string())
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account: AccountId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+            .bind(account.0)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn record_signin_attempt(&self, a: &SigninAttempt) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signin_attempts (municipality_code, username, remote_addr, at, success) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&a.municipality_code)
+        .bind(&a.username)
+        .bind(&a.remote_addr)
+        .bind(a.at.to_string())
+        .bind(a.success)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn failed_signins_for_user(
+        &self,
+        municipality_code: &str,
+        username: &str,
+        since: Timestamp,
+    ) -> Result<i64> {
+        // The count starts after the last success: signing in clears the slate.
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signin_attempts WHERE municipality_code = ? AND username = ? AND at >= ? \
+             AND success = 0 AND id > COALESCE((SELECT MAX(id) FROM signin_attempts WHERE municipality_code = ? \
+             AND username = ? AND success = 1), 0)",
+        )
+        .bind(municipality_code)
+        .bind(username)
+        .bind(since.to_string())
+        .bind(municipality_code)
+        .bind(username)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM signin_attempts WHERE remote_addr = ? AND at >= ? AND success = 0")
+            .bind(remote_addr)
+            .bind(since.to_string())
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn register_notification(
+        &self,
+        ctx: &AuditContext,
+        n: &Notification,
+    ) -> Result<FamilyId> {
+        let m = ctx.municipality_id;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let area: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
+                .bind(n.area_id.0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if area.is_none() {
+            return Err(StoreError::InvalidReference("area_id"));
+        }
+        let same_name = sqlx::query(
+            "SELECT p.birth_date, g.edd FROM people p JOIN pregnancies g ON g.family_id = p.family_id \
+             WHERE p.municipality_id = ? AND p.kana_key = ? AND p.relation = 'mother' AND g.status = 'ongoing'",
+        )
+        .bind(m.0)
+        .bind(n.mother.search_key())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let key = n.mother.search_key();
+        for r in &same_name {
+            let birth = opt_date(r.try_get(0).map_err(db_err)?)?;
+            let edd = date(&r.try_get::<String, _>(1).map_err(db_err)?)?;
+            if is_duplicate_notification(&key, birth, edd, n) {
+                return Err(StoreError::Conflict("duplicate_notification"));
+            }
+        }
+        let family: i64 = sqlx::query_scalar(
+            "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(m.0)
+        .bind(n.area_id.0)
+        .bind(n.fee_bracket.as_str())
+        .bind(n.consent_coordinators)
+        .bind(n.consent_hubs)
+        .bind(micros(ctx.at).to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let family = FamilyId(family);
+        insert_person(&mut tx, m, family, Relation::Mother, &n.mother).await?;
+        if let Some(p) = &n.partner {
+            insert_person(&mut tx, m, family, Relation::Partner, p).await?;
+        }
+        sqlx::query(
+            "INSERT INTO pregnancies (family_id, municipality_id, notified_on, edd, foetuses, first_child, status, \
+             handbook_number) VALUES (?, ?, ?, ?, ?, ?, 'ongoing', ?)",
+        )
+        .bind(family.0)
+        .bind(m.0)
+        .bind(n.notified_on.to_string())
+        .bind(n.edd.to_string())
+        .bind(i64::from(n.foetuses))
+        .bind(n.first_child)
+        .bind(&n.handbook_number)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("handbook_number_taken") } else { db_err(e) })?;
+        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(family)
+    }
+
+    async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
+        let r = sqlx::query(
+            "SELECT area_id, consent_coordinators, consent_hubs, escalated FROM families \
+             WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        Ok(Some(FamilyAccess {
+            municipality_id: m,
+            family_id: id,
+            area_id: AreaId(r.try_get(0).map_err(db_err)?),
+            consent_coordinators: r.try_get(1).map_err(db_err)?,
+            consent_hubs: r.try_get(2).map_err(db_err)?,
+            escalated: r.try_get(3).map_err(db_err)?,
+            facilities: vec![],
+            programme_venues: vec![],
+        }))
+    }
+
+    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
+             WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let bracket: String = r.try_get(1).map_err(db_err)?;
+        let family = Family {
+            id,
+            municipality_id: m,
+            area_id: AreaId(r.try_get(0).map_err(db_err)?),
+            fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
+            consent_coordinators: r.try_get(2).map_err(db_err)?,
+            consent_hubs: r.try_get(3).map_err(db_err)?,
+            escalated: r.try_get(4).map_err(db_err)?,
+        };
+        let people = sqlx::query(
+            "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, birth_date \
+             FROM people WHERE family_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let relation: String = r.try_get(1).map_err(db_err)?;
+            Ok(Person {
+                id: PersonId(r.try_get(0).map_err(db_err)?),
+                family_id: id,
+                relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
+                family_name: r.try_get(2).map_err(db_err)?,
+                given_name: r.try_get(3).map_err(db_err)?,
+                family_name_kana: r.try_get(4).map_err(db_err)?,
+                given_name_kana: r.try_get(5).map_err(db_err)?,
+                birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let pregnancies = sqlx::query(
+            "SELECT id, notified_on, edd, foetuses, first_child, status, handbook_number FROM pregnancies \
+             WHERE family_id = ? ORDER BY edd, id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let status: String = r.try_get(5).map_err(db_err)?;
+            Ok(Pregnancy {
+                id: PregnancyId(r.try_get(0).map_err(db_err)?),
+                family_id: id,
+                notified_on: date(&r.try_get::<String, _>(1).map_err(db_err)?)?,
+                edd: date(&r.try_get::<String, _>(2).map_err(db_err)?)?,
+                foetuses: u8::try_from(r.try_get::<i64, _>(3).map_err(db_err)?).map_err(|_| corrupt("foetuses"))?,
+                first_child: r.try_get(4).map_err(db_err)?,
+                status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+                handbook_number: r.try_get(6).map_err(db_err)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(
+            "SELECT id, pregnancy_id, person_id, birth_date, sex, gestational_weeks, gestational_days, \
+             birth_weight_g, long_hospitalisation FROM babies WHERE family_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let sex: String = r.try_get(4).map_err(db_err)?;
+            Ok(Baby {
+                id: BabyId(r.try_get(0).map_err(db_err)?),
+                pregnancy_id: PregnancyId(r.try_get(1).map_err(db_err)?),
+                person_id: PersonId(r.try_get(2).map_err(db_err)?),
+                birth_date: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
+                sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
+                gestational_weeks: u8::try_from(r.try_get::<i64, _>(5).map_err(db_err)?)
+                    .map_err(|_| corrupt("gestational weeks"))?,
+                gestational_days: u8::try_from(r.try_get::<i64, _>(6).map_err(db_err)?)
+                    .map_err(|_| corrupt("gestational days"))?,
+                birth_weight_g: r
+                    .try_get::<Option<i64>, _>(7)
+                    .map_err(db_err)?
+                    .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
+                    .transpose()?,
+                long_hospitalisation: r.try_get(8).map_err(db_err)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(FamilyRecord {
+            family,
+            people,
+            pregnancies,
+            babies,
+        }))
+    }
+
+    async fn search_families(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        kana_key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>> {
+        let m = filter_municipality(filter);
+        if m != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        if matches!(filter, FamilyFilter::ConsentingInAreas(_, areas) if areas.is_empty()) {
+            return Ok(vec![]);
+        }
+        let upper = format!("{kana_key}{}", char::MAX);
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, \
+             p.birth_date, (SELECT MAX(g.edd) FROM pregnancies g WHERE g.family_id = f.id) \
+             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = ",
+        );
+        qb.push_bind(m.0);
+        qb.push(" AND ((p.kana_key >= ").push_bind(kana_key);
+        qb.push(" AND p.kana_key < ").push_bind(upper.clone());
+        qb.push(") OR (p.given_kana_key >= ").push_bind(kana_key);
+        qb.push(" AND p.given_kana_key < ").push_bind(upper);
+        qb.push("))");
+        push_filter(&mut qb, filter);
+        qb.push(" ORDER BY p.kana_key, f.id LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        let out = rows
+            .iter()
+            .map(|r| {
+                let family_name: String = r.try_get(2).map_err(db_err)?;
+                let given_name: String = r.try_get(3).map_err(db_err)?;
+                let fk: String = r.try_get(4).map_err(db_err)?;
+                let gk: String = r.try_get(5).map_err(db_err)?;
+                Ok(FamilySummary {
+                    family_id: FamilyId(r.try_get(0).map_err(db_err)?),
+                    area_id: AreaId(r.try_get(1).map_err(db_err)?),
+                    mother_name: format!("{family_name} {given_name}"),
+                    mother_kana: format!("{fk} {gk}"),
+                    mother_birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
+                    latest_edd: opt_date(r.try_get(7).map_err(db_err)?)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            AuditAction::FamilySearch,
+            None,
+            &format!("results={}", out.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn record_birth(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        babies: &[NewBaby],
+    ) -> Result<Vec<BabyId>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?",
+        )
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("ongoing") => {}
+            Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
+        }
+        let mother = sqlx::query(
+            "SELECT family_name, family_name_kana FROM people WHERE family_id = ? AND relation = 'mother' LIMIT 1",
+        )
+        .bind(family.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let family_name: String = mother.try_get(0).map_err(db_err)?;
+        let family_kana: String = mother.try_get(1).map_err(db_err)?;
+        let mut ids = Vec::with_capacity(babies.len());
+        for b in babies {
+            let given_kana = b
+                .given_name_kana
+                .as_ref()
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default();
+            let person: i64 = sqlx::query_scalar(
+                "INSERT INTO people (family_id, municipality_id, relation, family_name, given_name, \
+                 family_name_kana, given_name_kana, kana_key, given_kana_key, birth_date) \
+                 VALUES (?, ?, 'child', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(family.0)
+            .bind(m.0)
+            .bind(&family_name)
+            .bind(&b.given_name)
+            .bind(&family_kana)
+            .bind(&given_kana)
+            .bind(format!(
+                "{}{}",
+                tsunagu_domain::kana::search_key(&family_kana),
+                tsunagu_domain::kana::search_key(&given_kana)
+            ))
+            .bind(tsunagu_domain::kana::search_key(&given_kana))
+            .bind(b.birth_date.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let baby: i64 = sqlx::query_scalar(
+                "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
+                 gestational_days, birth_weight_g, long_hospitalisation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(pregnancy.0)
+            .bind(family.0)
+            .bind(person)
+            .bind(b.birth_date.to_string())
+            .bind(b.sex.as_str())
+            .bind(i64::from(b.gestational_weeks))
+            .bind(i64::from(b.gestational_days))
+            .bind(b.birth_weight_g.map(i64::from))
+            .bind(b.long_hospitalisation)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            ids.push(BabyId(baby));
+        }
+        sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = ?")
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            AuditAction::BirthRecord,
+            Some(family),
+            &format!("babies={}", ids.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids)
+    }
+
+    async fn write_audit(
+        &self,
+        ctx: &AuditContext,
+        action: AuditAction,
+        family: Option<FamilyId>,
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        append_audit(&mut tx, ctx, action, family, detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>> {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new("SELECT * FROM audit_log WHERE municipality_id = ");
+        qb.push_bind(m.0);
+        if let Some(a) = q.actor {
+            qb.push(" AND actor = ").push_bind(a.0);
+        }
+        if let Some(f) = q.family_id {
+            qb.push(" AND family_id = ").push_bind(f.0);
+        }
+        if let Some(a) = q.action {
+            qb.push(" AND action = ").push_bind(a.as_str());
+        }
+        if let Some(t) = q.from {
+            qb.push(" AND at >= ").push_bind(micros(t).to_string());
+        }
+        if let Some(t) = q.to {
+            qb.push(" AND at < ").push_bind(micros(t).to_string());
+        }
+        if let Some(s) = q.before_seq {
+            qb.push(" AND seq < ").push_bind(s);
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(q.limit.clamp(1, 1000)));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(audit_line).collect()
+    }
+
+    async fn audit_lines(
+        &self,
+        m: MunicipalityId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditLine>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE municipality_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(m.0)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(audit_line).collect()
+    }
+
+    async fn audit_head(&self, m: MunicipalityId) -> Result<Option<(i64, String)>> {
+        let r = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = ?")
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some((
+                r.try_get(0).map_err(db_err)?,
+                r.try_get(1).map_err(db_err)?,
+            ))),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The storage contract of tsunagu.
+//!
+//! The web service is written against [`Store`] only; `tsunagu-store-sqlite`
+//! (the embedded default) and `tsunagu-store-postgres` (production) implement
+//! it, each with its own migrations. [`open`] in the binary picks one from the
+//! URL scheme.
+//!
+//! Architecture invariants:
+//! - every method that reads or changes a person's record takes an
+//!   [`AuditContext`] and writes its audit line in the same transaction;
+//! - every query is bounded by a municipality id: no method can return rows
+//!   of two municipalities;
+//! - no method logs personal data.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use std::fmt;
+use tsunagu_domain::audit::{AuditAction, AuditContext, AuditLine};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
+use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
+use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{
+    AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId, RoomId, VenueId,
+};
+
+pub mod migrations;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The change contradicts what is stored; the code says what
+    /// (`duplicate_notification`, `username_taken`, `pregnancy_not_ongoing`, …).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A reference to something that is not there (or is in another municipality).
+    #[error("invalid reference: {0}")]
+    InvalidReference(&'static str),
+    /// The database cannot be reached; the request may succeed later.
+    #[error("database unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("database error")]
+    Other(#[source] BoxError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A string that never prints: password hashes, TOTP secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub municipality_id: MunicipalityId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: Secret,
+    /// Base32 TOTP secret once the second factor is enrolled.
+    pub totp_secret: Option<Secret>,
+    /// The last TOTP time step accepted (a code is never accepted twice).
+    pub totp_last_step: i64,
+    pub disabled: bool,
+    pub family_id: Option<FamilyId>,
+    pub areas: Vec<AreaId>,
+    pub venues: Vec<VenueId>,
+    pub rooms: Vec<RoomId>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub municipality_id: MunicipalityId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: Secret,
+    pub totp_secret: Option<Secret>,
+    pub family_id: Option<FamilyId>,
+    pub areas: Vec<AreaId>,
+    pub venues: Vec<VenueId>,
+    pub rooms: Vec<RoomId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVenue {
+    pub municipality_id: MunicipalityId,
+    pub area_id: Option<AreaId>,
+    pub kind: VenueKind,
+    pub name_ja: String,
+    pub name_en: String,
+}
+
+/// How far a session has come through sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStage {
+    /// Password accepted; the second factor is still owed (or must be enrolled).
+    SecondFactor,
+    /// Fully signed in.
+    Full,
+}
+
+impl SessionStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::SecondFactor => "second_factor",
+            SessionStage::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "second_factor" => Some(SessionStage::SecondFactor),
+            "full" => Some(SessionStage::Full),
+            _ => None,
+        }
+    }
+}
+
+/// A session as stored: only the SHA-256 of the token is kept, so a copy of
+/// the database does not hand out live sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub account_id: AccountId,
+    pub stage: SessionStage,
+    pub csrf_token: Secret,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+}
+
+/// The SHA-256 (hex) under which a session token is stored.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigninAttempt {
+    pub municipality_code: String,
+    pub username: String,
+    pub remote_addr: String,
+    pub at: Timestamp,
+    pub success: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub actor: Option<AccountId>,
+    pub family_id: Option<FamilyId>,
+    pub action: Option<AuditAction>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Lines with a sequence number below this (for paging backwards).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Applies pending migrations; refuses to start if an applied one changed.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Answers when the database can be reached.
+    async fn ping(&self) -> Result<()>;
+
+    // --- configuration ----------------------------------------------------
+    async fn create_municipality(
+        &self,
+        code: MunicipalityCode,
+        name_ja: &str,
+        name_en: &str,
+    ) -> Result<Municipality>;
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>>;
+    async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>>;
+    async fn municipalities(&self) -> Result<Vec<Municipality>>;
+    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> Result<Area>;
+    async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>>;
+    async fn create_venue(&self, v: &NewVenue) -> Result<Venue>;
+    async fn venues(&self, m: MunicipalityId) -> Result<Vec<Venue>>;
+
+    // --- accounts ---------------------------------------------------------
+    /// Creates an account. `ctx` is the administrator's; `None` only for
+    /// bootstrap and demo loading. `Conflict("username_taken")` on a duplicate.
+    async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    async fn account_by_username(
+        &self,
+        m: MunicipalityId,
+        username: &str,
+    ) -> Result<Option<Account>>;
+    async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>>;
+    /// Sets a new password hash and ends the account's sessions.
+    async fn set_password(
+        &self,
+        ctx: Option<&AuditContext>,
+        id: AccountId,
+        hash: &Secret,
+    ) -> Result<()>;
+    /// Enrols (`Some`) or resets (`None`) the second factor; a reset ends the account's sessions.
+    async fn set_totp_secret(
+        &self,
+        ctx: Option<&AuditContext>,
+        id: AccountId,
+        secret: Option<&Secret>,
+    ) -> Result<()>;
+    /// Accepts TOTP time step `step` for the account only if it is later than
+    /// the last one accepted (so a code cannot be replayed). Returns whether it was.
+    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool>;
+    /// Disables or enables an account; disabling ends its sessions.
+    async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()>;
+
+    // --- sessions and sign-in ---------------------------------------------
+    async fn create_session(&self, s: &Session) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_sessions_of(&self, account: AccountId) -> Result<()>;
+    async fn record_signin_attempt(&self, a: &SigninAttempt) -> Result<()>;
+    /// Failed attempts for this user name in this municipality since `since`.
+    async fn failed_signins_for_user(
+        &self,
+        municipality_code: &str,
+        username: &str,
+        since: Timestamp,
+    ) -> Result<i64>;
+    /// Failed attempts from this address since `since`.
+    async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64>;
+
+    // --- families ---------------------------------------------------------
+    /// Opens a record from a pregnancy notification. `InvalidReference("area_id")`
+    /// for an area of another municipality; `Conflict("duplicate_notification")`
+    /// when the same pregnancy is already on record; `Conflict("handbook_number_taken")`.
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification)
+        -> Result<FamilyId>;
+    /// What the policy needs to decide on a family; `None` if it is not in `m`.
+    async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>>;
+    /// The whole record; the audit line is written before it is returned.
+    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>>;
+    /// Families whose mother's kana (family+given, or given alone) starts
+    /// with `kana_key` (already folded by `kana::search_key`), within `filter`.
+    async fn search_families(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        kana_key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>>;
+    /// Records the babies of a birth and marks the pregnancy delivered.
+    /// `Conflict("pregnancy_not_ongoing")` if it was not ongoing any more.
+    async fn record_birth(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        babies: &[NewBaby],
+    ) -> Result<Vec<BabyId>>;
+
+    // --- audit ------------------------------------------------------------
+    /// Writes a line for something that has no store method of its own.
+    async fn write_audit(
+        &self,
+        ctx: &AuditContext,
+        action: AuditAction,
+        family: Option<FamilyId>,
+        detail: &str,
+    ) -> Result<()>;
+    /// Newest first.
+    async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>>;
+    /// Lines in chain order after `after_seq`, for verification.
+    async fn audit_lines(
+        &self,
+        m: MunicipalityId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditLine>>;
+    /// The (seq, hash) of the last line written.
+    async fn audit_head(&self, m: MunicipalityId) -> Result<Option<(i64, String)>>;
+}

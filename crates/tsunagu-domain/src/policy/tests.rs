@@ -108,20 +108,31 @@ fn build(scope: Scope) -> Built {
             consent_hubs: true,
             ..family(OTHER_FAMILY)
         }),
-        S::AreaNotConsenting => Built::Family(FamilyAccess { area_id: MY_AREA, ..family(OTHER_FAMILY) }),
+        S::AreaNotConsenting => Built::Family(FamilyAccess {
+            area_id: MY_AREA,
+            ..family(OTHER_FAMILY)
+        }),
         S::OtherArea => Built::Family(FamilyAccess {
             consent_coordinators: true,
             consent_hubs: true,
             ..family(OTHER_FAMILY)
         }),
-        S::Escalated => Built::Family(FamilyAccess { escalated: true, ..family(OTHER_FAMILY) }),
-        S::AtMyFacility => Built::Family(FamilyAccess { facilities: vec![MY_VENUE], ..family(OTHER_FAMILY) }),
-        S::AtOtherFacility => {
-            Built::Family(FamilyAccess { facilities: vec![OTHER_VENUE], ..family(OTHER_FAMILY) })
-        }
-        S::AtMyProgrammeVenue => {
-            Built::Family(FamilyAccess { programme_venues: vec![MY_VENUE], ..family(OTHER_FAMILY) })
-        }
+        S::Escalated => Built::Family(FamilyAccess {
+            escalated: true,
+            ..family(OTHER_FAMILY)
+        }),
+        S::AtMyFacility => Built::Family(FamilyAccess {
+            facilities: vec![MY_VENUE],
+            ..family(OTHER_FAMILY)
+        }),
+        S::AtOtherFacility => Built::Family(FamilyAccess {
+            facilities: vec![OTHER_VENUE],
+            ..family(OTHER_FAMILY)
+        }),
+        S::AtMyProgrammeVenue => Built::Family(FamilyAccess {
+            programme_venues: vec![MY_VENUE],
+            ..family(OTHER_FAMILY)
+        }),
         S::FamilyElsewhere => Built::Family(FamilyAccess {
             municipality_id: ELSEWHERE,
             area_id: MY_AREA,
@@ -147,7 +158,11 @@ fn decide(role: Role, action: Action, scope: Scope) -> Decision {
         Built::Room(m, r, f) => authorize(
             &a,
             action,
-            &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f },
+            &Resource::ChatRoom {
+                municipality_id: m,
+                room_id: r,
+                family_id: f,
+            },
         ),
     }
 }
@@ -182,7 +197,9 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::ViewFamily) => scope == S::OwnFamily,
         (R::FamilyMember, A::ViewChatRoom) => scope == S::OwnFamilyRoom,
         (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
-        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => scope == S::OwnMunicipality,
+        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => {
+            scope == S::OwnMunicipality
+        }
         (R::Analyst, A::ViewReports) => scope == S::OwnMunicipality,
         _ => false,
     }
@@ -196,7 +213,11 @@ fn full_matrix_of_role_action_scope() {
             for scope in SCOPES {
                 let got = decide(role, action, scope);
                 let want = allowed(role, action, scope);
-                assert_eq!(got.is_allowed(), want, "{role:?} {action:?} {scope:?}: got {got:?}");
+                assert_eq!(
+                    got.is_allowed(),
+                    want,
+                    "{role:?} {action:?} {scope:?}: got {got:?}"
+                );
                 cells += 1;
             }
         }
@@ -208,7 +229,11 @@ fn full_matrix_of_role_action_scope() {
 fn other_municipality_is_always_denied_as_such() {
     for role in Role::ALL {
         for action in Action::ALL {
-            for scope in [Scope::OtherMunicipality, Scope::FamilyElsewhere, Scope::RoomElsewhere] {
+            for scope in [
+                Scope::OtherMunicipality,
+                Scope::FamilyElsewhere,
+                Scope::RoomElsewhere,
+            ] {
                 assert_eq!(
                     decide(role, action, scope),
                     Decision::Deny(DenyReason::OtherMunicipality),
@@ -226,7 +251,10 @@ fn analyst_never_reaches_a_person() {
             if matches!(build(scope), Built::Muni(_)) {
                 continue;
             }
-            assert!(!decide(Role::Analyst, action, scope).is_allowed(), "{action:?} {scope:?}");
+            assert!(
+                !decide(Role::Analyst, action, scope).is_allowed(),
+                "{action:?} {scope:?}"
+            );
         }
     }
     assert_eq!(family_filter(&actor(Role::Analyst)), None);
@@ -235,14 +263,25 @@ fn analyst_never_reaches_a_person() {
 #[test]
 fn coordinator_without_consent_is_told_why() {
     assert_eq!(
-        decide(Role::Coordinator, Action::ViewFamily, Scope::AreaNotConsenting),
+        decide(
+            Role::Coordinator,
+            Action::ViewFamily,
+            Scope::AreaNotConsenting
+        ),
         Decision::Deny(DenyReason::NoConsent)
     );
 }
 
 fn any_family() -> impl Strategy<Value = FamilyAccess> {
-    (1i64..3, 1i64..50, 10i64..13, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(m, f, a, cc, ch, esc)| FamilyAccess {
+    (
+        1i64..3,
+        1i64..50,
+        10i64..13,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(m, f, a, cc, ch, esc)| FamilyAccess {
             municipality_id: MunicipalityId(m),
             family_id: FamilyId(f),
             area_id: AreaId(a),
@@ -251,8 +290,7 @@ fn any_family() -> impl Strategy<Value = FamilyAccess> {
             escalated: esc,
             facilities: vec![],
             programme_venues: vec![],
-        },
-    )
+        })
 }
 
 fn any_role() -> impl Strategy<Value = Role> {

@@ -1,0 +1,195 @@
+//! Account administration, shared by the pages and the API. The caller has
+//! already passed `Action::ManageAccounts`; every change is audited by the
+//! store in the same transaction.
+
+use crate::auth;
+use crate::error::AppError;
+use crate::AppState;
+use serde::{Deserialize, Serialize};
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::password::check_new_password;
+use tsunagu_domain::roles::{Role, ScopeKind};
+use tsunagu_domain::validation::FieldErrors;
+use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
+use tsunagu_store::{Account, NewAccount};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountInput {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password: String,
+    #[serde(default)]
+    pub areas: Vec<i64>,
+    #[serde(default)]
+    pub venues: Vec<i64>,
+    #[serde(default)]
+    pub family_id: Option<i64>,
+}
+
+/// An account as shown to administrators: never the hash or the secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub totp_enrolled: bool,
+    pub family_id: Option<FamilyId>,
+    pub areas: Vec<AreaId>,
+    pub venues: Vec<VenueId>,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        Self {
+            id: a.id,
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role,
+            disabled: a.disabled,
+            totp_enrolled: a.totp_secret.is_some(),
+            family_id: a.family_id,
+            areas: a.areas.clone(),
+            venues: a.venues.clone(),
+        }
+    }
+}
+
+fn check_username(errors: &mut FieldErrors, u: &str) {
+    let ok_chars = u
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if u.is_empty() {
+        errors.add("username", "required");
+    } else if u.len() > 40 {
+        errors.add("username", "too_long");
+    } else if !ok_chars {
+        errors.add("username", "invalid");
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    admin: &Account,
+    ctx: &AuditContext,
+    input: AccountInput,
+) -> Result<Account, AppError> {
+    let mut errors = FieldErrors::default();
+    let username = input.username.trim().to_owned();
+    check_username(&mut errors, &username);
+    let display_name = input.display_name.trim().to_owned();
+    if display_name.is_empty() {
+        errors.add("display_name", "required");
+    } else if display_name.chars().count() > 50 {
+        errors.add("display_name", "too_long");
+    }
+    let role = Role::parse(input.role.trim());
+    if role.is_none() {
+        errors.add("role", "invalid_choice");
+    }
+    if let Err(e) = check_new_password(&input.password) {
+        errors.add("password", e.code());
+    }
+    match role.and_then(Role::scope_kind) {
+        Some(ScopeKind::Area) if input.areas.is_empty() => errors.add("areas", "scope_required"),
+        Some(ScopeKind::Venue) if input.venues.is_empty() => errors.add("venues", "scope_required"),
+        _ => {}
+    }
+    if role == Some(Role::FamilyMember) && input.family_id.is_none() {
+        errors.add("family_id", "family_required");
+    }
+    if role.is_some() && role != Some(Role::FamilyMember) && input.family_id.is_some() {
+        errors.add("family_id", "invalid");
+    }
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let password_hash = auth::hash_password_blocking(input.password).await?;
+    let scope = role.scope_kind();
+    let new = NewAccount {
+        municipality_id: admin.municipality_id,
+        username,
+        display_name,
+        role,
+        password_hash,
+        totp_secret: None,
+        family_id: input.family_id.map(FamilyId),
+        areas: if scope == Some(ScopeKind::Area) {
+            input.areas.into_iter().map(AreaId).collect()
+        } else {
+            vec![]
+        },
+        venues: if scope == Some(ScopeKind::Venue) {
+            input.venues.into_iter().map(VenueId).collect()
+        } else {
+            vec![]
+        },
+        rooms: vec![],
+    };
+    Ok(state.store.create_account(Some(ctx), &new).await?)
+}
+
+/// The account, if it belongs to the administrator's municipality.
+async fn own_account(
+    state: &AppState,
+    admin: &Account,
+    id: AccountId,
+) -> Result<Account, AppError> {
+    match state.store.account(id).await? {
+        Some(a) if a.municipality_id == admin.municipality_id => Ok(a),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+pub async fn set_disabled(
+    state: &AppState,
+    admin: &Account,
+    ctx: &AuditContext,
+    id: AccountId,
+    disabled: bool,
+) -> Result<(), AppError> {
+    let target = own_account(state, admin, id).await?;
+    if target.id == admin.id && disabled {
+        return Err(AppError::Conflict("cannot_disable_self"));
+    }
+    state.store.set_disabled(ctx, target.id, disabled).await?;
+    Ok(())
+}
+
+pub async fn reset_password(
+    state: &AppState,
+    admin: &Account,
+    ctx: &AuditContext,
+    id: AccountId,
+    password: &str,
+) -> Result<(), AppError> {
+    let target = own_account(state, admin, id).await?;
+    if let Err(e) = check_new_password(password) {
+        let mut errors = FieldErrors::default();
+        errors.add("password", e.code());
+        return Err(AppError::Invalid(errors));
+    }
+    let hash = auth::hash_password_blocking(password.to_owned()).await?;
+    state
+        .store
+        .set_password(Some(ctx), target.id, &hash)
+        .await?;
+    Ok(())
+}
+
+pub async fn reset_totp(
+    state: &AppState,
+    admin: &Account,
+    ctx: &AuditContext,
+    id: AccountId,
+) -> Result<(), AppError> {
+    let target = own_account(state, admin, id).await?;
+    state
+        .store
+        .set_totp_secret(Some(ctx), target.id, None)
+        .await?;
+    Ok(())
+}

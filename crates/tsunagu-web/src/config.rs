@@ -1,0 +1,38 @@
+//! Settings of the HTTP edge. Filled by the binary from flags and
+//! `TSUNAGU_` environment variables; defaults suit the embedded demo.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// A session unused this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute_timeout: Duration,
+    /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Failed sign-ins for one account within `signin_window` before it is locked for that window.
+    pub max_failed_signins_per_user: i64,
+    /// Failed sign-ins from one address within `signin_window` before it is refused.
+    pub max_failed_signins_per_addr: i64,
+    pub signin_window: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 60 * 60),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            max_body_bytes: 64 * 1024,
+            max_failed_signins_per_user: 5,
+            max_failed_signins_per_addr: 50,
+            signin_window: Duration::from_secs(15 * 60),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The one error type of the HTTP edge. Handlers return `AppError`; the API
+//! answers with a structured JSON body, pages with a page in the reader's
+//! language. Nothing personal goes into either, nor into the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tsunagu_domain::validation::FieldErrors;
+use tsunagu_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("payload too large")]
+    TooLarge,
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(c) => AppError::Conflict(c),
+            StoreError::InvalidReference(field) => {
+                let mut errors = FieldErrors::default();
+                errors.add(field, "unknown_reference");
+                AppError::Invalid(errors)
+            }
+            StoreError::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable");
+                AppError::Unavailable
+            }
+            StoreError::Other(source) => {
+                tracing::error!(error = %source, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::auth::AuthError> for AppError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        tracing::error!(error = %e, "auth primitive failed");
+        AppError::Internal
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code in the API body (`error.code`) and the i18n key suffix in pages.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::BadRequest(c) | AppError::Conflict(c) => c,
+            AppError::TooLarge => "payload_too_large",
+            AppError::TooManyAttempts => "too_many_attempts",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a FieldErrors>,
+}
+
+/// An error answered as JSON (the API).
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{}", e.code()));
+        let fields = match &e {
+            AppError::Invalid(f) => Some(f),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: e.code(),
+                message,
+                fields,
+            },
+        };
+        let mut resp = (e.status(), axum::Json(body)).into_response();
+        if matches!(e, AppError::Unauthenticated) {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}

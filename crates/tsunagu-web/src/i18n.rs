@@ -1,0 +1,342 @@
+//! Words of the pages, Japanese first, English available. One table; a
+//! test checks that every key has both languages and that every key the
+//! templates use exists.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Ja => Lang::En,
+            Lang::En => Lang::Ja,
+        }
+    }
+}
+
+/// (key, Japanese, English)
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("app.name", "つなぐ", "tsunagu"),
+    ("app.tagline", "妊娠期から子育て期までの切れ目ない支援", "Seamless support from pregnancy through child-rearing"),
+    ("lang.switch", "English", "日本語"),
+    ("nav.home", "ホーム", "Home"),
+    ("nav.search", "家庭をさがす", "Find a family"),
+    ("nav.new_notification", "妊娠届出の登録", "Register a notification"),
+    ("nav.accounts", "アカウント管理", "Accounts"),
+    ("nav.audit", "監査ログ", "Audit log"),
+    ("nav.signout", "サインアウト", "Sign out"),
+    ("nav.my_record", "わが家の記録", "Our record"),
+    ("yes", "はい", "Yes"),
+    ("no", "いいえ", "No"),
+    ("none", "なし", "None"),
+    ("back", "戻る", "Back"),
+    ("signin.title", "サインイン", "Sign in"),
+    ("signin.municipality", "自治体", "Municipality"),
+    ("signin.username", "ユーザー名", "User name"),
+    ("signin.password", "パスワード", "Password"),
+    ("signin.submit", "サインイン", "Sign in"),
+    ("totp.title", "確認コード", "Verification code"),
+    ("totp.intro", "認証アプリに表示されている6桁のコードを入力してください。", "Enter the 6-digit code shown in your authenticator app."),
+    ("totp.code", "確認コード（6桁）", "Code (6 digits)"),
+    ("totp.submit", "確認", "Verify"),
+    ("enrol.title", "二要素認証の設定", "Set up two-factor authentication"),
+    ("enrol.intro", "職員アカウントには二要素認証が必要です。認証アプリに次の秘密鍵を登録し、表示されたコードを入力してください。", "Staff accounts need a second factor. Add this secret to your authenticator app, then enter the code it shows."),
+    ("enrol.secret", "秘密鍵", "Secret"),
+    ("enrol.uri", "登録用URI", "Set-up URI"),
+    ("home.title", "ホーム", "Home"),
+    ("home.welcome", "ようこそ", "Welcome"),
+    ("home.analyst", "集計レポートは個人を特定できない形でのみ表示されます。", "Reports are shown only in a form that cannot single out a person."),
+    ("search.title", "家庭をさがす", "Find a family"),
+    ("search.kana", "母の氏名（かな）", "Mother's name (kana)"),
+    ("search.hint", "ひらがな・カタカナ・半角・空白のちがいは区別しません", "Hiragana, katakana, half width and spaces are all the same here"),
+    ("search.submit", "検索", "Search"),
+    ("search.none", "該当する家庭はありません。", "No family matches."),
+    ("search.count", "件", "found"),
+    ("col.name", "氏名", "Name"),
+    ("col.kana", "かな", "Kana"),
+    ("col.birth_date", "生年月日", "Date of birth"),
+    ("col.edd", "出産予定日", "Expected delivery"),
+    ("col.area", "地区", "Area"),
+    ("family.title", "家庭の記録", "Family record"),
+    ("family.mother", "母", "Mother"),
+    ("family.partner", "パートナー", "Partner"),
+    ("family.children", "子ども", "Children"),
+    ("family.pregnancies", "妊娠", "Pregnancies"),
+    ("family.area", "地区", "Area"),
+    ("family.fee_bracket", "世帯の課税区分", "Household fee bracket"),
+    ("family.consent_coordinators", "コーディネーターとの情報共有に同意", "Agreed to share with coordinators"),
+    ("family.consent_hubs", "子育て支援拠点との情報共有に同意", "Agreed to share with childcare hubs"),
+    ("family.escalated", "要保護児童対策地域協議会の対象", "Escalated to child protection"),
+    ("family.audit_note", "この記録の閲覧は監査ログに記録されます。", "Opening this record is written to the audit log."),
+    ("preg.notified_on", "届出日", "Notified on"),
+    ("preg.edd", "出産予定日", "Expected date of delivery"),
+    ("preg.foetuses", "胎児数", "Number of foetuses"),
+    ("preg.first_child", "第1子", "First child"),
+    ("preg.status", "状態", "Status"),
+    ("preg.handbook_number", "母子健康手帳番号", "Handbook number"),
+    ("preg.record_birth", "出生を記録", "Record the birth"),
+    ("status.ongoing", "妊娠中", "Ongoing"),
+    ("status.delivered", "出産済み", "Delivered"),
+    ("status.lost", "妊娠の終了", "Pregnancy ended"),
+    ("status.moved_out", "転出", "Moved out"),
+    ("bracket.taxed", "課税世帯", "Taxed household"),
+    ("bracket.non_taxed", "非課税世帯（均等割のみ課税を含む）", "Non-taxed household (incl. per-capita only)"),
+    ("bracket.public_assistance", "生活保護世帯", "Public-assistance household"),
+    ("sex.female", "女", "Female"),
+    ("sex.male", "男", "Male"),
+    ("sex.undetermined", "未判定", "Undetermined"),
+    ("notif.title", "妊娠届出の登録", "Register a pregnancy notification"),
+    ("notif.mother", "妊婦", "Pregnant woman"),
+    ("notif.partner", "パートナー（任意）", "Partner (optional)"),
+    ("notif.add_partner", "パートナーを登録する", "Record a partner"),
+    ("notif.pregnancy", "妊娠", "Pregnancy"),
+    ("notif.household", "世帯と同意", "Household and consent"),
+    ("notif.submit", "登録する", "Register"),
+    ("notif.saved", "妊娠届出を登録しました。", "The notification was registered."),
+    ("notif.fix", "入力内容を確認してください。何も保存されていません。", "Please check the form. Nothing was saved."),
+    ("field.family_name", "氏", "Family name"),
+    ("field.given_name", "名", "Given name"),
+    ("field.family_name_kana", "氏（かな）", "Family name (kana)"),
+    ("field.given_name_kana", "名（かな）", "Given name (kana)"),
+    ("field.birth_date", "生年月日", "Date of birth"),
+    ("birth.title", "出生の記録", "Record a birth"),
+    ("birth.baby", "赤ちゃん", "Baby"),
+    ("birth.birth_date", "出生日", "Date of birth"),
+    ("birth.sex", "性別", "Sex"),
+    ("birth.given_name", "名（未定なら空欄）", "Given name (blank if not yet chosen)"),
+    ("birth.given_name_kana", "名（かな）", "Given name (kana)"),
+    ("birth.gestational_weeks", "在胎週数（週）", "Gestational age (weeks)"),
+    ("birth.gestational_days", "在胎週数（日）", "Gestational age (days)"),
+    ("birth.weight", "出生体重（g）", "Birth weight (g)"),
+    ("birth.long_hosp", "長期入院（修正月齢を使う）", "Long hospitalisation (use corrected age)"),
+    ("birth.babies_born", "生まれた赤ちゃんの数", "Babies born"),
+    ("birth.submit", "記録する", "Record"),
+    ("birth.saved", "出生を記録しました。", "The birth was recorded."),
+    ("accounts.title", "アカウント管理", "Accounts"),
+    ("accounts.create", "アカウントを作成", "Create an account"),
+    ("accounts.username", "ユーザー名", "User name"),
+    ("accounts.display_name", "表示名", "Display name"),
+    ("accounts.role", "役割", "Role"),
+    ("accounts.password", "初期パスワード（12文字以上）", "Initial password (12 characters or more)"),
+    ("accounts.new_password", "新しいパスワード", "New password"),
+    ("accounts.areas", "担当地区", "Areas"),
+    ("accounts.venues", "担当施設", "Venues"),
+    ("accounts.family_id", "家庭番号（家族アカウントのみ）", "Family number (family accounts only)"),
+    ("accounts.disable", "無効にする", "Disable"),
+    ("accounts.enable", "有効にする", "Enable"),
+    ("accounts.reset_password", "パスワード再設定", "Reset password"),
+    ("accounts.reset_totp", "二要素認証を再設定", "Reset second factor"),
+    ("accounts.state", "状態", "State"),
+    ("accounts.disabled", "無効", "Disabled"),
+    ("accounts.active", "有効", "Active"),
+    ("accounts.totp", "二要素認証", "Second factor"),
+    ("accounts.totp_on", "設定済み", "Enrolled"),
+    ("accounts.totp_off", "未設定", "Not enrolled"),
+    ("accounts.created", "アカウントを作成しました。", "The account was created."),
+    ("accounts.updated", "アカウントを更新しました。", "The account was updated."),
+    ("role.family_member", "家族", "Family member"),
+    ("role.nurse", "保健師", "Public-health nurse"),
+    ("role.coordinator", "コーディネーター", "Coordinator"),
+    ("role.facility_staff", "産後ケア施設職員", "Postpartum-care staff"),
+    ("role.programme_staff", "講座スタッフ", "Programme staff"),
+    ("role.peer_supporter", "応援団（ピアサポーター）", "Peer supporter"),
+    ("role.caseworker", "ケースワーカー", "Caseworker"),
+    ("role.admin", "自治体管理者", "Municipal administrator"),
+    ("role.analyst", "集計担当", "Analyst"),
+    ("audit.title", "監査ログ", "Audit log"),
+    ("audit.intro", "職員による個人記録の閲覧・変更はすべて記録され、編集・削除はできません。", "Every staff read or change of a person's record is recorded; no one can edit or delete it."),
+    ("audit.at", "日時", "When"),
+    ("audit.actor", "アカウント番号", "Account no."),
+    ("audit.role", "役割", "Role"),
+    ("audit.action", "操作", "Action"),
+    ("audit.family", "家庭番号", "Family no."),
+    ("audit.detail", "詳細", "Detail"),
+    ("audit.reason", "理由", "Reason"),
+    ("audit.addr", "接続元", "From"),
+    ("audit.filter", "絞り込み", "Filter"),
+    ("audit.any", "すべて", "Any"),
+    ("me.title", "わが家の記録", "Our record"),
+    ("me.intro", "自治体に登録されている、あなたの家庭の記録です。", "This is your family's record as the municipality holds it."),
+    ("err.page_title", "エラー", "Error"),
+    ("err.required", "入力してください", "Required"),
+    ("err.too_long", "長すぎます", "Too long"),
+    ("err.invalid", "使えない文字が含まれています", "Contains characters that cannot be used"),
+    ("err.not_kana", "ひらがな又はカタカナで入力してください", "Enter in hiragana or katakana"),
+    ("err.invalid_date", "日付を YYYY-MM-DD の形で正しく入力してください", "Enter a real date as YYYY-MM-DD"),
+    ("err.date_in_future", "未来の日付は入力できません", "Cannot be in the future"),
+    ("err.date_too_early", "日付が古すぎます", "Too far in the past"),
+    ("err.edd_too_early", "出産予定日が届出日より前すぎます", "The expected date is too long before the notification"),
+    ("err.edd_too_late", "出産予定日が先すぎます", "The expected date is too far ahead"),
+    ("err.out_of_range", "範囲外の値です", "Out of range"),
+    ("err.invalid_choice", "選択肢から選んでください", "Choose one of the options"),
+    ("err.mother_too_young", "生年月日を確認してください", "Check the date of birth"),
+    ("err.birth_before_pregnancy", "出生日が妊娠期間より前です", "The birth date is before the pregnancy"),
+    ("err.birth_too_late", "出生日が出産予定日より後すぎます", "The birth date is too long after the expected date"),
+    ("err.more_than_foetuses", "届出の胎児数より多く記録できません", "More babies than foetuses were notified"),
+    ("err.births_too_far_apart", "多胎の出生日が離れすぎています", "The births of a multiple are too far apart"),
+    ("err.not_ongoing", "この妊娠は既に終わっています", "This pregnancy has already ended"),
+    ("err.unknown_reference", "選択された項目が見つかりません", "The chosen item does not exist"),
+    ("err.password_too_short", "パスワードは12文字以上にしてください", "Use 12 characters or more"),
+    ("err.password_too_long", "パスワードが長すぎます", "The password is too long"),
+    ("err.password_too_common", "よく使われるパスワードは使えません", "This password is too common"),
+    ("err.unauthenticated", "サインインしてください", "Please sign in"),
+    ("err.forbidden", "このページを見る権限がありません", "You may not open this page"),
+    ("err.not_found", "見つかりません", "Not found"),
+    ("err.invalid_input", "入力内容に誤りがあります", "The input has errors"),
+    ("err.payload_too_large", "送信された内容が大きすぎます", "The request is too large"),
+    ("err.too_many_attempts", "試行回数が多すぎます。しばらくしてからやり直してください", "Too many attempts; try again later"),
+    ("err.unavailable", "ただいまデータベースに接続できません。しばらくしてからやり直してください", "The database cannot be reached right now; try again shortly"),
+    ("err.internal", "システムエラーが発生しました", "Something went wrong"),
+    ("err.duplicate_notification", "同じ妊娠の届出が既に登録されています", "This pregnancy is already registered"),
+    ("err.handbook_number_taken", "この母子健康手帳番号は既に使われています", "This handbook number is already in use"),
+    ("err.username_taken", "このユーザー名は既に使われています", "This user name is taken"),
+    ("err.pregnancy_not_ongoing", "この妊娠は既に終わっています", "This pregnancy has already ended"),
+    ("err.invalid_json", "JSON の形式が正しくありません", "The body is not valid JSON of the expected shape"),
+    ("err.unsupported_media_type", "Content-Type は application/json にしてください", "Send Content-Type: application/json"),
+    ("err.csrf", "フォームの有効期限が切れました。もう一度送信してください", "The form expired; please send it again"),
+    ("err.invalid_credentials", "自治体・ユーザー名・パスワードのいずれかが違います", "The municipality, user name or password is wrong"),
+    ("err.otp_required", "確認コードが必要です", "A verification code is required"),
+    ("err.invalid_otp", "確認コードが違います", "The code is wrong"),
+    ("err.bad_query", "検索条件が正しくありません", "The query is not valid"),
+    ("err.unknown_municipality", "自治体コードが正しくありません", "Unknown municipality code"),
+    ("err.scope_required", "この役割には担当範囲が必要です", "This role needs a scope"),
+    ("err.family_required", "家族アカウントには家庭番号が必要です", "A family account needs a family number"),
+];
+
+fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
+    static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        MESSAGES
+            .iter()
+            .map(|(k, ja, en)| (*k, (*ja, *en)))
+            .collect()
+    })
+}
+
+/// The text for `key`; the key itself when it is missing (a test keeps that from happening).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    match table().get(key) {
+        Some((ja, en)) => match lang {
+            Lang::Ja => ja,
+            Lang::En => en,
+        },
+        None => {
+            tracing::warn!(key, "missing message");
+            "?"
+        }
+    }
+}
+
+pub fn has(key: &str) -> bool {
+    table().contains_key(key)
+}
+
+/// What templates hold to look words up: `{{ tr.t("nav.home") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn t(&self, key: &str) -> &'static str {
+        t(self.0, key)
+    }
+
+    /// Looks up `prefix` + `suffix`, e.g. `tr.tk("role.", role)`.
+    pub fn tk(&self, prefix: &str, suffix: &str) -> &'static str {
+        t(self.0, &format!("{prefix}{suffix}"))
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.0.code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_has_both_languages() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, ja, en) in MESSAGES {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(
+                !ja.trim().is_empty() && !en.trim().is_empty(),
+                "{k} lacks a language"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_used_by_a_template_or_the_code_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("tr.t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                assert!(has(key), "template uses missing key {key}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "only {checked} keys found in templates");
+    }
+
+    #[test]
+    fn every_error_code_has_words() {
+        use tsunagu_domain::records::FeeBracket;
+        use tsunagu_domain::roles::Role;
+        for code in [
+            "required",
+            "too_long",
+            "invalid",
+            "not_kana",
+            "invalid_date",
+            "date_in_future",
+            "date_too_early",
+            "edd_too_early",
+            "edd_too_late",
+            "out_of_range",
+            "invalid_choice",
+            "mother_too_young",
+            "birth_before_pregnancy",
+            "birth_too_late",
+            "more_than_foetuses",
+            "births_too_far_apart",
+            "not_ongoing",
+            "unknown_reference",
+            "password_too_short",
+            "password_too_long",
+            "password_too_common",
+        ] {
+            assert!(has(&format!("err.{code}")), "{code}");
+        }
+        for r in Role::ALL {
+            assert!(has(&format!("role.{}", r.as_str())));
+        }
+        for b in FeeBracket::ALL {
+            assert!(has(&format!("bracket.{}", b.as_str())));
+        }
+    }
+}

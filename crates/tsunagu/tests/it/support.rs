@@ -1,0 +1,333 @@
+//! `TestApp`: the real service on a loopback port over a fresh database,
+//! with a clock the test controls and a small fixture of two municipalities.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use tsunagu_domain::clock::{Clock, FixedClock};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
+use tsunagu_store::{NewAccount, NewVenue, Secret, Store};
+use tsunagu_web::{AppState, WebConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "test-password-for-everyone";
+/// One TOTP secret for every staff account of the fixture.
+pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn password_hash() -> Secret {
+    static HASH: OnceLock<Secret> = OnceLock::new();
+    HASH.get_or_init(|| tsunagu_web::auth::hash_password(PASSWORD).expect("hash"))
+        .clone()
+}
+
+pub fn pg_url() -> String {
+    std::env::var("TSUNAGU_TEST_PG_URL").expect(
+        "TSUNAGU_TEST_PG_URL is not set: run the suite with scripts/test.sh, which starts a throwaway PostgreSQL",
+    )
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
+    format!("{base}/{db}")
+}
+
+async fn admin_exec(sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&pg_url())
+        .await
+        .expect("PostgreSQL must be reachable for the test suite");
+    sqlx::query(sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.close().await.ok();
+}
+
+/// A migrated template database, made once per test process; each test's
+/// database is a copy of it.
+async fn pg_template() -> &'static str {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("tsunagu_tpl_{}", std::process::id());
+            admin_exec(&format!("DROP DATABASE IF EXISTS {name}")).await;
+            admin_exec(&format!("CREATE DATABASE {name}")).await;
+            let store = tsunagu_store_postgres::PgStore::connect(&with_db(&pg_url(), &name))
+                .await
+                .expect("template");
+            store.migrate().await.expect("migrate template");
+            store.close().await;
+            name
+        })
+        .await
+}
+
+/// A fresh, migrated database URL for one test.
+pub async fn fresh_db(backend: Backend) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    match backend {
+        Backend::Sqlite => {
+            let path =
+                std::env::temp_dir().join(format!("tsunagu-it-{}-{n}.sqlite3", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            format!("sqlite://{}", path.display())
+        }
+        Backend::Postgres => {
+            let template = pg_template().await;
+            let name = format!("tsunagu_t_{}_{n}", std::process::id());
+            admin_exec(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+            with_db(&pg_url(), &name)
+        }
+    }
+}
+
+pub struct Fixture {
+    pub setagaya: Municipality,
+    pub other: Municipality,
+    pub setagaya_area: Area,
+    pub kitazawa_area: Area,
+    pub other_area: Area,
+    pub facility: Venue,
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub db_url: String,
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<FixedClock>,
+    pub fx: Fixture,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// 2026-11-22 10:00 in Japan.
+pub fn test_now() -> Timestamp {
+    "2026-11-22T01:00:00Z".parse().expect("time")
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, WebConfig::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, config: WebConfig) -> TestApp {
+        let db_url = fresh_db(backend).await;
+        let store = tsunagu::open_store(&db_url).await.expect("open store");
+        let clock = Arc::new(FixedClock::new(test_now()));
+        let fx = fixture(store.as_ref()).await;
+        let state = AppState::new(store.clone(), clock.clone(), config);
+        let app = tsunagu_web::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            backend,
+            db_url,
+            addr,
+            store,
+            clock,
+            fx,
+            http,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The current TOTP code; moves the clock on a step first so that no
+    /// code is reused (the service refuses a replayed code).
+    pub fn next_totp(&self) -> String {
+        self.clock.advance(SignedDuration::from_secs(30));
+        tsunagu_web::auth::current_totp(TOTP_SECRET, self.clock.now()).expect("totp")
+    }
+
+    pub async fn account(
+        &self,
+        m: &Municipality,
+        username: &str,
+        role: Role,
+        scope: Scope,
+    ) -> AccountId {
+        let (areas, venues, family_id) = match scope {
+            Scope::None => (vec![], vec![], None),
+            Scope::Areas(a) => (a, vec![], None),
+            Scope::Venues(v) => (vec![], v, None),
+            Scope::Family(f) => (vec![], vec![], Some(f)),
+        };
+        let a = self
+            .store
+            .create_account(
+                None,
+                &NewAccount {
+                    municipality_id: m.id,
+                    username: username.to_owned(),
+                    display_name: format!("{username} (test)"),
+                    role,
+                    password_hash: password_hash(),
+                    totp_secret: role.is_staff().then(|| Secret::new(TOTP_SECRET)),
+                    family_id,
+                    areas,
+                    venues,
+                    rooms: vec![],
+                },
+            )
+            .await
+            .expect("account");
+        a.id
+    }
+
+    /// A bearer token for an account of the fixture's password.
+    pub async fn token(&self, m: &Municipality, username: &str) -> String {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({"municipality": m.code.to_string(), "username": username, "password": PASSWORD, "otp": self.next_totp()}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(resp.status(), 200, "sign-in of {username}");
+        let body: Value = resp.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("post");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers a notification through the API as `token` and returns the family id.
+    pub async fn register(&self, token: &str, body: &Value) -> FamilyId {
+        let (status, v) = self.post(token, "/api/v1/families", body).await;
+        assert_eq!(status, 201, "register: {v}");
+        FamilyId(v["id"].as_i64().expect("id"))
+    }
+}
+
+pub enum Scope {
+    None,
+    Areas(Vec<AreaId>),
+    Venues(Vec<VenueId>),
+    Family(FamilyId),
+}
+
+async fn fixture(store: &dyn Store) -> Fixture {
+    let setagaya = store
+        .create_municipality(
+            MunicipalityCode::parse("131121").expect("code"),
+            "世田谷区",
+            "Setagaya City",
+        )
+        .await
+        .expect("m");
+    let other = store
+        .create_municipality(
+            MunicipalityCode::parse("082350").expect("code"),
+            "つくばみらい市",
+            "Tsukubamirai City",
+        )
+        .await
+        .expect("m");
+    let setagaya_area = store
+        .create_area(setagaya.id, "世田谷", "Setagaya")
+        .await
+        .expect("area");
+    let kitazawa_area = store
+        .create_area(setagaya.id, "北沢", "Kitazawa")
+        .await
+        .expect("area");
+    let other_area = store
+        .create_area(other.id, "小絹", "Kokinu")
+        .await
+        .expect("area");
+    let facility = store
+        .create_venue(&NewVenue {
+            municipality_id: setagaya.id,
+            area_id: Some(setagaya_area.id),
+            kind: VenueKind::PostpartumFacility,
+            name_ja: "区立産後ケアセンター".into(),
+            name_en: "Municipal postpartum care centre".into(),
+        })
+        .await
+        .expect("venue");
+    Fixture {
+        setagaya,
+        other,
+        setagaya_area,
+        kitazawa_area,
+        other_area,
+        facility,
+    }
+}
+
+/// A notification body the API accepts, for a mother of the given kana.
+pub fn notification(area: AreaId, family_kana: &str, given_kana: &str, edd: &str) -> Value {
+    json!({
+        "area_id": area.0,
+        "fee_bracket": "taxed",
+        "consent_coordinators": true,
+        "consent_hubs": false,
+        "edd": edd,
+        "foetuses": 1,
+        "first_child": true,
+        "mother": {
+            "family_name": "山田",
+            "given_name": "花子",
+            "family_name_kana": family_kana,
+            "given_name_kana": given_kana,
+            "birth_date": "1993-04-01"
+        }
+    })
+}
