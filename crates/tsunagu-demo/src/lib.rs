@@ -60,12 +60,7 @@ pub struct DemoOptions {
 impl DemoOptions {
     /// The default size and seed, for the instant `now` (today is its date in Japan).
     pub fn at(now: Timestamp) -> Self {
-        Self {
-            families_per_municipality: DEFAULT_FAMILIES_PER_MUNICIPALITY,
-            seed: 1,
-            today: japan_date(now),
-            now,
-        }
+        Self { families_per_municipality: DEFAULT_FAMILIES_PER_MUNICIPALITY, seed: 1, today: japan_date(now), now }
     }
 }
 
@@ -141,28 +136,16 @@ pub async fn load(
     opts: &DemoOptions,
     hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
 ) -> tsunagu_store::Result<DemoSummary> {
-    let mut summary = DemoSummary {
-        municipalities: 0,
-        families: 0,
-        babies: 0,
-        accounts: demo_accounts(),
-        already_loaded: false,
-    };
-    if store
-        .municipality_by_code(parse_code(spec::SETAGAYA.code)?)
-        .await?
-        .is_some()
-    {
+    let mut summary =
+        DemoSummary { municipalities: 0, families: 0, babies: 0, accounts: demo_accounts(), already_loaded: false };
+    if store.municipality_by_code(parse_code(spec::SETAGAYA.code)?).await?.is_some() {
         summary.already_loaded = true;
         return Ok(summary);
     }
     for m in spec::ALL {
         let code = parse_code(m.code)?;
         if store.municipality_by_code(code).await?.is_some() {
-            tracing::info!(
-                municipality = m.code,
-                "demo municipality exists already; skipped"
-            );
+            tracing::info!(municipality = m.code, "demo municipality exists already; skipped");
             continue;
         }
         let (families, babies) = load_municipality(store, opts, hash_password, m, code).await?;
@@ -181,19 +164,11 @@ struct Places {
 
 impl Places {
     fn area(&self, name: &str) -> tsunagu_store::Result<AreaId> {
-        self.areas
-            .iter()
-            .find(|a| a.1 == name)
-            .map(|a| a.0)
-            .ok_or_else(|| demo_error(format!("no area {name}")))
+        self.areas.iter().find(|a| a.1 == name).map(|a| a.0).ok_or_else(|| demo_error(format!("no area {name}")))
     }
 
     fn venue(&self, name: &str) -> tsunagu_store::Result<VenueId> {
-        self.venues
-            .iter()
-            .find(|v| v.1 == name)
-            .map(|v| v.0)
-            .ok_or_else(|| demo_error(format!("no venue {name}")))
+        self.venues.iter().find(|v| v.1 == name).map(|v| v.0).ok_or_else(|| demo_error(format!("no venue {name}")))
     }
 }
 
@@ -204,14 +179,9 @@ async fn load_municipality(
     m: &MunicipalitySpec,
     code: MunicipalityCode,
 ) -> tsunagu_store::Result<(usize, usize)> {
-    let municipality = store
-        .create_municipality(code, m.name_ja, m.name_en)
-        .await?;
+    let municipality = store.create_municipality(code, m.name_ja, m.name_en).await?;
     let mid = municipality.id;
-    let mut places = Places {
-        areas: Vec::new(),
-        venues: Vec::new(),
-    };
+    let mut places = Places { areas: Vec::new(), venues: Vec::new() };
     for a in m.areas {
         let area = store.create_area(mid, a.name_ja, a.name_en).await?;
         places.areas.push((area.id, a.name_ja));
@@ -242,7 +212,7 @@ async fn load_municipality(
     // Staff first: the loading is done in the demo nurse's name.
     let mut nurse: Option<AccountId> = None;
     for a in m.accounts.iter().filter(|a| a.role.is_staff()) {
-        let account = create_account(store, hash_password, mid, a, &places, None).await?;
+        let account = create_account(store, hash_password, mid, a, &places, None, opts.now).await?;
         if a.username == "nurse" {
             nurse = Some(account);
         }
@@ -258,17 +228,8 @@ async fn load_municipality(
     };
 
     let total = opts.families_per_municipality.max(1);
-    let area_weights: Vec<(AreaId, u32)> = places
-        .areas
-        .iter()
-        .zip(m.areas)
-        .map(|(a, s)| (a.0, s.weight))
-        .collect();
-    let demo_area = places
-        .areas
-        .get(m.demo_family.area)
-        .map(|a| a.0)
-        .ok_or_else(|| demo_error("demo family area"))?;
+    let area_weights: Vec<(AreaId, u32)> = places.areas.iter().zip(m.areas).map(|(a, s)| (a.0, s.weight)).collect();
+    let demo_area = places.areas.get(m.demo_family.area).map(|a| a.0).ok_or_else(|| demo_error("demo family area"))?;
     // At least one twin and one triplet family in every municipality of ten families or more.
     let (twins_at, triplets_at) = if total >= 10 {
         let mut r = Rng::derive(opts.seed, m.series, u64::MAX);
@@ -295,13 +256,8 @@ async fn load_municipality(
             Shape::Random
         };
         let mut rng = Rng::derive(opts.seed, m.series, index);
-        let area = if index == 0 {
-            demo_area
-        } else {
-            pick_area(&mut rng, &area_weights, index)
-        };
-        let (family, born) =
-            load_family(store, &ctx, opts.today, &mut rng, area, &shape, index + 1).await?;
+        let area = if index == 0 { demo_area } else { pick_area(&mut rng, &area_weights, index) };
+        let (family, born) = load_family(store, &ctx, opts.today, &mut rng, area, &shape, index + 1).await?;
         babies += born;
         if index == 0 {
             demo_family = Some(family);
@@ -313,14 +269,9 @@ async fn load_municipality(
     }
 
     for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
-        create_account(store, hash_password, mid, a, &places, demo_family).await?;
+        create_account(store, hash_password, mid, a, &places, demo_family, opts.now).await?;
     }
-    tracing::info!(
-        municipality = m.code,
-        families = total,
-        babies,
-        "demo municipality loaded"
-    );
+    tracing::info!(municipality = m.code, families = total, babies, "demo municipality loaded");
     Ok((total, babies))
 }
 
@@ -331,15 +282,14 @@ async fn create_account(
     a: &spec::AccountSpec,
     places: &Places,
     demo_family: Option<FamilyId>,
+    created_at: jiff::Timestamp,
 ) -> tsunagu_store::Result<AccountId> {
     let (mut areas, mut venues, mut family_id) = (Vec::new(), Vec::new(), None);
     match a.scope {
         Scope::None => {}
         Scope::Area(name) => areas.push(places.area(name)?),
         Scope::Venue(name) => venues.push(places.venue(name)?),
-        Scope::DemoFamily => {
-            family_id = Some(demo_family.ok_or_else(|| demo_error("no demo family"))?)
-        }
+        Scope::DemoFamily => family_id = Some(demo_family.ok_or_else(|| demo_error("no demo family"))?),
     }
     let account = store
         .create_account(
@@ -355,6 +305,7 @@ async fn create_account(
                 areas,
                 venues,
                 rooms: Vec::new(),
+                created_at,
             },
         )
         .await?;
@@ -382,31 +333,22 @@ async fn load_family(
         match store.register_notification(ctx, &notification).await {
             Ok(family) => break (family, plan),
             // A generated mother can match one already on record; draw another.
-            Err(StoreError::Conflict("duplicate_notification")) if attempt < DUPLICATE_RETRIES => {
-                attempt += 1
-            }
+            Err(StoreError::Conflict("duplicate_notification")) if attempt < DUPLICATE_RETRIES => attempt += 1,
             Err(e) => return Err(e),
         }
     };
     let Some(birth) = plan.birth else {
         return Ok((family, 0));
     };
-    let record = store
-        .open_family(ctx, family)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let record = store.open_family(ctx, family).await?.ok_or(StoreError::NotFound)?;
     let pregnancy = record
         .pregnancies
         .iter()
         .filter(|p| p.status == PregnancyStatus::Ongoing)
         .max_by_key(|p| p.edd)
         .ok_or_else(|| demo_error("new family has no ongoing pregnancy"))?;
-    let babies = birth
-        .check(pregnancy, today)
-        .map_err(|e| demo_error(format!("generated birth refused: {e}")))?;
-    let ids = store
-        .record_birth(ctx, family, pregnancy.id, &babies)
-        .await?;
+    let babies = birth.check(pregnancy, today).map_err(|e| demo_error(format!("generated birth refused: {e}")))?;
+    let ids = store.record_birth(ctx, family, pregnancy.id, &babies).await?;
     Ok((family, ids.len()))
 }
 

@@ -260,13 +260,7 @@ mod tests {
     use tsunagu_domain::kana::{search_key, Kana};
 
     fn all() -> [(&'static str, &'static [Name]); 5] {
-        [
-            ("family", FAMILY),
-            ("mother", MOTHER),
-            ("partner", PARTNER),
-            ("girl", BABY_GIRL),
-            ("boy", BABY_BOY),
-        ]
+        [("family", FAMILY), ("mother", MOTHER), ("partner", PARTNER), ("girl", BABY_GIRL), ("boy", BABY_BOY)]
     }
 
     #[test]
@@ -275,13 +269,9 @@ mod tests {
             assert!(names.len() >= 40, "{table}: only {} names", names.len());
             for (written, kana) in names {
                 assert!(!written.trim().is_empty(), "{table}");
-                let k =
-                    Kana::parse(kana).unwrap_or_else(|e| panic!("{table} {written} {kana}: {e}"));
+                let k = Kana::parse(kana).unwrap_or_else(|e| panic!("{table} {written} {kana}: {e}"));
                 assert_eq!(k.as_str(), *kana);
-                assert!(
-                    kana.chars().all(|c| matches!(c, 'ァ'..='ヺ' | 'ー')),
-                    "{table} {kana} is not all katakana"
-                );
+                assert!(kana.chars().all(|c| matches!(c, 'ァ'..='ヺ' | 'ー')), "{table} {kana} is not all katakana");
                 // The hiragana form folds to the same search key.
                 let hira = to_hiragana(kana);
                 assert!(Kana::parse(&hira).is_ok());

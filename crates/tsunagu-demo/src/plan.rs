@@ -7,9 +7,7 @@ use crate::rng::Rng;
 use crate::spec::DemoFamilySpec;
 use jiff::civil::Date;
 use jiff::ToSpan;
-use tsunagu_domain::records::{
-    BabyInput, BirthInput, NotificationInput, PersonInput, EDD_MAX_DAYS_AFTER_NOTIFICATION,
-};
+use tsunagu_domain::records::{BabyInput, BirthInput, NotificationInput, PersonInput, EDD_MAX_DAYS_AFTER_NOTIFICATION};
 use tsunagu_domain::AreaId;
 
 /// Latest EDD of a demo pregnancy, in days after today: the earliest stage
@@ -62,10 +60,7 @@ impl Script {
 }
 
 fn pick(rng: &mut Rng, table: &'static [Name]) -> Name {
-    table
-        .get(rng.index(table.len()))
-        .copied()
-        .unwrap_or(("山田", "ヤマダ"))
+    table.get(rng.index(table.len())).copied().unwrap_or(("山田", "ヤマダ"))
 }
 
 fn person(script: Script, family: Name, given: Name, birth_date: Option<Date>) -> PersonInput {
@@ -92,11 +87,8 @@ fn born_aged(rng: &mut Rng, on: Date, age: i64) -> Date {
 pub fn handbook_number(issued: Date, serial: u64) -> String {
     let year = i64::from(issued.year());
     // Reiwa began on 1 May 2019 (平成31年4月30日 was the last day of Heisei).
-    let era = if issued >= jiff::civil::date(2019, 5, 1) {
-        format!("R{}", year - 2018)
-    } else {
-        format!("H{}", year - 1988)
-    };
+    let era =
+        if issued >= jiff::civil::date(2019, 5, 1) { format!("R{}", year - 2018) } else { format!("H{}", year - 1988) };
     format!("{era}-{serial:06}")
 }
 
@@ -149,11 +141,7 @@ struct BabyDraw {
 
 fn draw_baby(rng: &mut Rng, named: bool, taken: &[&'static str]) -> BabyDraw {
     let male = rng.below(1000) < 512;
-    let table = if male {
-        names::BABY_BOY
-    } else {
-        names::BABY_GIRL
-    };
+    let table = if male { names::BABY_BOY } else { names::BABY_GIRL };
     let sex = if male { "male" } else { "female" };
     if !named {
         return BabyDraw { sex, name: None };
@@ -166,10 +154,7 @@ fn draw_baby(rng: &mut Rng, named: bool, taken: &[&'static str]) -> BabyDraw {
         }
         name = pick(rng, table);
     }
-    BabyDraw {
-        sex,
-        name: Some(name),
-    }
+    BabyDraw { sex, name: Some(name) }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -209,10 +194,7 @@ fn baby_input(
 /// The area of the `index`-th family: the first families go round every
 /// area once, the rest are drawn by weight.
 pub fn pick_area(rng: &mut Rng, areas: &[(AreaId, u32)], index: u64) -> AreaId {
-    let round = usize::try_from(index)
-        .ok()
-        .and_then(|i| i.checked_sub(1))
-        .filter(|i| *i < areas.len());
+    let round = usize::try_from(index).ok().and_then(|i| i.checked_sub(1)).filter(|i| *i < areas.len());
     let i = match round {
         Some(i) => i,
         None => rng.weighted(areas.iter().map(|a| a.1)),
@@ -221,13 +203,7 @@ pub fn pick_area(rng: &mut Rng, areas: &[(AreaId, u32)], index: u64) -> AreaId {
 }
 
 /// Plans one family. `serial` numbers its handbook.
-pub fn family_plan(
-    rng: &mut Rng,
-    today: Date,
-    area: AreaId,
-    shape: &Shape<'_>,
-    serial: u64,
-) -> FamilyPlan {
+pub fn family_plan(rng: &mut Rng, today: Date, area: AreaId, shape: &Shape<'_>, serial: u64) -> FamilyPlan {
     let demo = match shape {
         Shape::Demo(d) => Some(*d),
         _ => None,
@@ -268,21 +244,12 @@ pub fn family_plan(
     let lead = if demo.is_none() && edd_offset < 100 && rng.per_mille(30) {
         rng.range(edd_offset.max(100), 199)
     } else {
-        rng.range(edd_offset.max(200), edd_offset.max(245))
-            .min(max_lead)
+        rng.range(edd_offset.max(200), edd_offset.max(245)).min(max_lead)
     };
     let notified_on = days(edd, -lead);
-    let check_day = if notified_on < today.saturating_sub(1.year()) {
-        notified_on
-    } else {
-        today
-    };
+    let check_day = if notified_on < today.saturating_sub(1.year()) { notified_on } else { today };
 
-    let script = if demo.is_none() && rng.per_mille(100) {
-        Script::Hiragana
-    } else {
-        Script::Katakana
-    };
+    let script = if demo.is_none() && rng.per_mille(100) { Script::Hiragana } else { Script::Katakana };
 
     // The mother, 20–42 at the EDD (most around 31).
     let mother_age = 20 + rng.range(0, 11) + rng.range(0, 11);
@@ -295,17 +262,12 @@ pub fn family_plan(
 
     let partner = if demo.is_some() || rng.per_mille(850) {
         let partner_age = (mother_age + rng.range(-3, 8)).max(20);
-        let birth_date =
-            (demo.is_some() || rng.per_mille(950)).then(|| born_aged(rng, edd, partner_age));
+        let birth_date = (demo.is_some() || rng.per_mille(950)).then(|| born_aged(rng, edd, partner_age));
         let (family, given) = match demo {
             Some(d) => (d.partner.0, d.partner.1),
             None => {
                 // Married couples share a name; some couples do not.
-                let family = if rng.per_mille(960) {
-                    family
-                } else {
-                    pick(rng, names::FAMILY)
-                };
+                let family = if rng.per_mille(960) { family } else { pick(rng, names::FAMILY) };
                 (family, pick(rng, names::PARTNER))
             }
         };
@@ -314,8 +276,7 @@ pub fn family_plan(
         None
     };
 
-    let (first_child, consent_coordinators, consent_hubs, fee_bracket, handbook) = if demo.is_some()
-    {
+    let (first_child, consent_coordinators, consent_hubs, fee_bracket, handbook) = if demo.is_some() {
         (true, true, true, "taxed", true)
     } else {
         let fee = match rng.below(1000) {
@@ -323,13 +284,7 @@ pub fn family_plan(
             850..970 => "non_taxed",
             _ => "public_assistance",
         };
-        (
-            rng.per_mille(450),
-            rng.per_mille(850),
-            rng.per_mille(700),
-            fee,
-            rng.per_mille(950),
-        )
+        (rng.per_mille(450), rng.per_mille(850), rng.per_mille(700), fee, rng.per_mille(950))
     };
 
     let notification = NotificationInput {
@@ -348,19 +303,12 @@ pub fn family_plan(
 
     let birth = born.then(|| {
         // Babies are named within two weeks; the newest may not be yet.
-        let name_chance = if (today - birth).get_days() < 7 {
-            500
-        } else {
-            950
-        };
+        let name_chance = if (today - birth).get_days() < 7 { 500 } else { 950 };
         let mut babies = Vec::with_capacity(usize::from(foetuses));
         let mut taken: Vec<&'static str> = Vec::new();
         for _ in 0..foetuses {
             let draw = match demo.and_then(|d| d.baby) {
-                Some(name) => BabyDraw {
-                    sex: "female",
-                    name: Some(name),
-                },
+                Some(name) => BabyDraw { sex: "female", name: Some(name) },
                 None => {
                     let named = rng.per_mille(name_chance);
                     draw_baby(rng, named, &taken)
@@ -370,18 +318,12 @@ pub fn family_plan(
                 taken.push(n.0);
             }
             let weigh = demo.is_some() || rng.per_mille(970);
-            babies.push(baby_input(
-                rng, script, &draw, birth, offset, foetuses, weigh,
-            ));
+            babies.push(baby_input(rng, script, &draw, birth, offset, foetuses, weigh));
         }
         BirthInput { babies }
     });
 
-    FamilyPlan {
-        notification,
-        check_day,
-        birth,
-    }
+    FamilyPlan { notification, check_day, birth }
 }
 
 #[cfg(test)]
@@ -393,13 +335,7 @@ mod tests {
     use tsunagu_domain::{FamilyId, PregnancyId};
 
     fn areas() -> Vec<(AreaId, u32)> {
-        vec![
-            (AreaId(1), 353),
-            (AreaId(2), 140),
-            (AreaId(3), 256),
-            (AreaId(4), 145),
-            (AreaId(5), 95),
-        ]
+        vec![(AreaId(1), 353), (AreaId(2), 140), (AreaId(3), 256), (AreaId(4), 145), (AreaId(5), 95)]
     }
 
     fn pregnancy_of(n: &tsunagu_domain::records::Notification) -> Pregnancy {
@@ -417,10 +353,8 @@ mod tests {
 
     /// Checks a plan the way the loader does, and returns (foetuses, babies).
     fn check_plan(plan: &FamilyPlan, today: Date) -> (u8, usize) {
-        let n = plan
-            .notification
-            .check(plan.check_day)
-            .unwrap_or_else(|e| panic!("notification refused: {e}\n{plan:?}"));
+        let n =
+            plan.notification.check(plan.check_day).unwrap_or_else(|e| panic!("notification refused: {e}\n{plan:?}"));
         assert!(n.notified_on <= today);
         assert!(n.edd <= days(today, EDD_LATEST));
         // Checked against today whenever the rules allow it.
@@ -432,9 +366,7 @@ mod tests {
             assert!(n.edd >= days(today, -7), "an EDD long past without a birth");
             return (n.foetuses, 0);
         };
-        let babies = birth
-            .check(&pregnancy_of(&n), today)
-            .unwrap_or_else(|e| panic!("birth refused: {e}\n{plan:?}"));
+        let babies = birth.check(&pregnancy_of(&n), today).unwrap_or_else(|e| panic!("birth refused: {e}\n{plan:?}"));
         assert_eq!(babies.len(), usize::from(n.foetuses));
         for b in &babies {
             assert!(b.birth_date <= today);
@@ -449,25 +381,16 @@ mod tests {
 
     #[test]
     fn every_plan_passes_the_domain_checks() {
-        for today in [
-            date(2026, 11, 22),
-            date(2027, 3, 1),
-            date(2028, 2, 29),
-            date(2019, 4, 30),
-        ] {
+        for today in [date(2026, 11, 22), date(2027, 3, 1), date(2028, 2, 29), date(2019, 4, 30)] {
             for seed in 0..200u64 {
                 for i in 1..60u64 {
                     let mut rng = Rng::derive(seed, 1, i);
                     let area = pick_area(&mut rng, &areas(), i);
-                    check_plan(
-                        &family_plan(&mut rng, today, area, &Shape::Random, i),
-                        today,
-                    );
+                    check_plan(&family_plan(&mut rng, today, area, &Shape::Random, i), today);
                 }
                 for shape in [Shape::Twins, Shape::Triplets] {
                     let mut rng = Rng::derive(seed, 2, 0);
-                    let (f, b) =
-                        check_plan(&family_plan(&mut rng, today, AreaId(1), &shape, 99), today);
+                    let (f, b) = check_plan(&family_plan(&mut rng, today, AreaId(1), &shape, 99), today);
                     assert_eq!(f as usize, b, "forced multiples are born");
                     assert!(f >= 2);
                 }
@@ -480,19 +403,10 @@ mod tests {
         let today = date(2026, 11, 22);
         for spec in spec::ALL {
             let mut rng = Rng::derive(1, spec.series, 0);
-            let plan = family_plan(
-                &mut rng,
-                today,
-                AreaId(1),
-                &Shape::Demo(&spec.demo_family),
-                1,
-            );
+            let plan = family_plan(&mut rng, today, AreaId(1), &Shape::Demo(&spec.demo_family), 1);
             let (_, babies) = check_plan(&plan, today);
             assert_eq!(babies, usize::from(spec.demo_family.born_offset.is_some()));
-            assert_eq!(
-                plan.notification.mother.family_name,
-                spec.demo_family.mother.0 .0
-            );
+            assert_eq!(plan.notification.mother.family_name, spec.demo_family.mother.0 .0);
             assert!(plan.notification.partner.is_some());
             assert!(plan.notification.consent_coordinators);
         }
@@ -503,10 +417,7 @@ mod tests {
         let today = date(2026, 11, 22);
         let plan = |seed| {
             let mut rng = Rng::derive(seed, 1, 17);
-            format!(
-                "{:?}",
-                family_plan(&mut rng, today, AreaId(3), &Shape::Random, 17)
-            )
+            format!("{:?}", family_plan(&mut rng, today, AreaId(3), &Shape::Random, 17))
         };
         assert_eq!(plan(5), plan(5));
         assert_ne!(plan(5), plan(6));
@@ -516,17 +427,8 @@ mod tests {
     fn the_mix_looks_like_a_city() {
         let today = date(2026, 11, 22);
         let n = 20_000u64;
-        let (
-            mut twins,
-            mut triplets,
-            mut born,
-            mut partner,
-            mut first,
-            mut coord,
-            mut taxed,
-            mut hira,
-            mut preterm,
-        ) = (0, 0, 0, 0, 0, 0, 0, 0, 0);
+        let (mut twins, mut triplets, mut born, mut partner, mut first, mut coord, mut taxed, mut hira, mut preterm) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0);
         let mut area_seen = [0u32; 5];
         let mut stages = [0u32; 6];
         for i in 1..=n {
@@ -543,13 +445,7 @@ mod tests {
             first += u32::from(p.notification.first_child);
             coord += u32::from(p.notification.consent_coordinators);
             taxed += u32::from(p.notification.fee_bracket == "taxed");
-            hira += u32::from(
-                p.notification
-                    .mother
-                    .family_name_kana
-                    .chars()
-                    .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ー')),
-            );
+            hira += u32::from(p.notification.mother.family_name_kana.chars().all(|c| matches!(c, 'ぁ'..='ゖ' | 'ー')));
             let edd: Date = p.notification.edd.parse().unwrap_or(today);
             let offset = (edd - today).get_days();
             stages[((offset + 400) / 120).clamp(0, 5) as usize] += 1;

@@ -20,9 +20,7 @@ impl Rng {
     /// municipality): the same inputs always give the same stream, whatever
     /// was drawn for other items.
     pub fn derive(seed: u64, series: u64, item: u64) -> Self {
-        Self::new(mix(seed
-            ^ mix(series.wrapping_add(0x5EED))
-            ^ mix(item.wrapping_mul(0x9E37_79B9_7F4A_7C15))))
+        Self::new(mix(seed ^ mix(series.wrapping_add(0x5EED)) ^ mix(item.wrapping_mul(0x9E37_79B9_7F4A_7C15))))
     }
 
     pub fn next_u64(&mut self) -> u64 {

@@ -98,21 +98,10 @@ const fn staff(
     totp: &'static str,
     scope: Scope,
 ) -> AccountSpec {
-    AccountSpec {
-        username,
-        display_name,
-        role,
-        password,
-        totp_secret: Some(totp),
-        scope,
-    }
+    AccountSpec { username, display_name, role, password, totp_secret: Some(totp), scope }
 }
 
-const fn family(
-    username: &'static str,
-    display_name: &'static str,
-    password: &'static str,
-) -> AccountSpec {
+const fn family(username: &'static str, display_name: &'static str, password: &'static str) -> AccountSpec {
     AccountSpec {
         username,
         display_name,
@@ -127,54 +116,19 @@ const fn family(
 
 const SETAGAYA_AREAS: &[AreaSpec] = &[
     // Weights: users of postpartum care by district, FY2022 [001].
-    AreaSpec {
-        name_ja: "世田谷",
-        name_en: "Setagaya",
-        weight: 353,
-    },
-    AreaSpec {
-        name_ja: "北沢",
-        name_en: "Kitazawa",
-        weight: 140,
-    },
-    AreaSpec {
-        name_ja: "玉川",
-        name_en: "Tamagawa",
-        weight: 256,
-    },
-    AreaSpec {
-        name_ja: "砧",
-        name_en: "Kinuta",
-        weight: 145,
-    },
-    AreaSpec {
-        name_ja: "烏山",
-        name_en: "Karasuyama",
-        weight: 95,
-    },
+    AreaSpec { name_ja: "世田谷", name_en: "Setagaya", weight: 353 },
+    AreaSpec { name_ja: "北沢", name_en: "Kitazawa", weight: 140 },
+    AreaSpec { name_ja: "玉川", name_en: "Tamagawa", weight: 256 },
+    AreaSpec { name_ja: "砧", name_en: "Kinuta", weight: 145 },
+    AreaSpec { name_ja: "烏山", name_en: "Karasuyama", weight: 95 },
 ];
 
 const fn hall(area: usize, name_ja: &'static str, name_en: &'static str) -> VenueSpec {
-    VenueSpec {
-        area: Some(area),
-        kind: VenueKind::ChildrensHall,
-        name_ja,
-        name_en,
-    }
+    VenueSpec { area: Some(area), kind: VenueKind::ChildrensHall, name_ja, name_en }
 }
 
-const fn venue(
-    area: Option<usize>,
-    kind: VenueKind,
-    name_ja: &'static str,
-    name_en: &'static str,
-) -> VenueSpec {
-    VenueSpec {
-        area,
-        kind,
-        name_ja,
-        name_en,
-    }
+const fn venue(area: Option<usize>, kind: VenueKind, name_ja: &'static str, name_en: &'static str) -> VenueSpec {
+    VenueSpec { area, kind, name_ja, name_en }
 }
 
 pub const SETAGAYA_CENTRE: &str = "区立産後ケアセンター";
@@ -208,87 +162,23 @@ const SETAGAYA_VENUES: &[VenueSpec] = &[
     hall(4, "粕谷児童館", "Kasuya Children's Hall"),
     hall(4, "給田児童館", "Kyuden Children's Hall"),
     // One health centre (健康づくり課 of the district's branch office) per district [001].
-    venue(
-        Some(0),
-        VenueKind::HealthCentre,
-        "世田谷総合支所 健康づくり課",
-        "Setagaya Branch Health Promotion Section",
-    ),
-    venue(
-        Some(1),
-        VenueKind::HealthCentre,
-        "北沢総合支所 健康づくり課",
-        "Kitazawa Branch Health Promotion Section",
-    ),
-    venue(
-        Some(2),
-        VenueKind::HealthCentre,
-        "玉川総合支所 健康づくり課",
-        "Tamagawa Branch Health Promotion Section",
-    ),
-    venue(
-        Some(3),
-        VenueKind::HealthCentre,
-        "砧総合支所 健康づくり課",
-        "Kinuta Branch Health Promotion Section",
-    ),
-    venue(
-        Some(4),
-        VenueKind::HealthCentre,
-        "烏山総合支所 健康づくり課",
-        "Karasuyama Branch Health Promotion Section",
-    ),
+    venue(Some(0), VenueKind::HealthCentre, "世田谷総合支所 健康づくり課", "Setagaya Branch Health Promotion Section"),
+    venue(Some(1), VenueKind::HealthCentre, "北沢総合支所 健康づくり課", "Kitazawa Branch Health Promotion Section"),
+    venue(Some(2), VenueKind::HealthCentre, "玉川総合支所 健康づくり課", "Tamagawa Branch Health Promotion Section"),
+    venue(Some(3), VenueKind::HealthCentre, "砧総合支所 健康づくり課", "Kinuta Branch Health Promotion Section"),
+    venue(Some(4), VenueKind::HealthCentre, "烏山総合支所 健康づくり課", "Karasuyama Branch Health Promotion Section"),
     // Postpartum-care facilities [001]: they serve the whole city.
-    venue(
-        None,
-        VenueKind::PostpartumFacility,
-        SETAGAYA_CENTRE,
-        "Municipal Postpartum Care Centre",
-    ),
-    venue(
-        None,
-        VenueKind::PostpartumFacility,
-        "ママズルーム",
-        "Mama's Room",
-    ),
-    venue(
-        None,
-        VenueKind::PostpartumFacility,
-        "至誠会第二病院",
-        "Shiseikai No.2 Hospital",
-    ),
+    venue(None, VenueKind::PostpartumFacility, SETAGAYA_CENTRE, "Municipal Postpartum Care Centre"),
+    venue(None, VenueKind::PostpartumFacility, "ママズルーム", "Mama's Room"),
+    venue(None, VenueKind::PostpartumFacility, "至誠会第二病院", "Shiseikai No.2 Hospital"),
     // Childcare-support hubs (invented).
-    venue(
-        Some(1),
-        VenueKind::Hub,
-        "おでかけひろば ぽけっと",
-        "Odekake Hiroba Pocket (hub)",
-    ),
-    venue(
-        Some(2),
-        VenueKind::Hub,
-        "子育てひろば もくもく",
-        "Kosodate Hiroba Mokumoku (hub)",
-    ),
+    venue(Some(1), VenueKind::Hub, "おでかけひろば ぽけっと", "Odekake Hiroba Pocket (hub)"),
+    venue(Some(2), VenueKind::Hub, "子育てひろば もくもく", "Kosodate Hiroba Mokumoku (hub)"),
 ];
 
 const SETAGAYA_ACCOUNTS: &[AccountSpec] = &[
-    staff(
-        "nurse",
-        "保健師 デモ",
-        Role::Nurse,
-        PW_NURSE,
-        TOTP_NURSE,
-        Scope::None,
-    ),
-    staff(
-        "nurse2",
-        "保健師 デモ2",
-        Role::Nurse,
-        PW_NURSE,
-        TOTP_NURSE2,
-        Scope::None,
-    ),
+    staff("nurse", "保健師 デモ", Role::Nurse, PW_NURSE, TOTP_NURSE, Scope::None),
+    staff("nurse2", "保健師 デモ2", Role::Nurse, PW_NURSE, TOTP_NURSE2, Scope::None),
     staff(
         "coordinator",
         "コーディネーター デモ",
@@ -313,38 +203,10 @@ const SETAGAYA_ACCOUNTS: &[AccountSpec] = &[
         TOTP_PROGRAMME,
         Scope::Venue(SETAGAYA_FIRST_HALL),
     ),
-    staff(
-        "supporter",
-        "応援団 デモ",
-        Role::PeerSupporter,
-        PW_SUPPORTER,
-        TOTP_SUPPORTER,
-        Scope::None,
-    ),
-    staff(
-        "caseworker",
-        "ケースワーカー デモ",
-        Role::Caseworker,
-        PW_CASEWORKER,
-        TOTP_CASEWORKER,
-        Scope::None,
-    ),
-    staff(
-        "admin",
-        "管理者 デモ",
-        Role::Admin,
-        PW_ADMIN,
-        TOTP_ADMIN,
-        Scope::None,
-    ),
-    staff(
-        "analyst",
-        "集計担当 デモ",
-        Role::Analyst,
-        PW_ANALYST,
-        TOTP_ANALYST,
-        Scope::None,
-    ),
+    staff("supporter", "応援団 デモ", Role::PeerSupporter, PW_SUPPORTER, TOTP_SUPPORTER, Scope::None),
+    staff("caseworker", "ケースワーカー デモ", Role::Caseworker, PW_CASEWORKER, TOTP_CASEWORKER, Scope::None),
+    staff("admin", "管理者 デモ", Role::Admin, PW_ADMIN, TOTP_ADMIN, Scope::None),
+    staff("analyst", "集計担当 デモ", Role::Analyst, PW_ANALYST, TOTP_ANALYST, Scope::None),
     family("mother", "山田 花子", PW_MOTHER),
     family("partner", "山田 健太", PW_PARTNER),
 ];
@@ -375,103 +237,32 @@ pub const KOKINU_AREA: &str = "小絹児童館エリア";
 
 const TSUKUBAMIRAI_AREAS: &[AreaSpec] = &[
     // One area per support room [002].
-    AreaSpec {
-        name_ja: KOKINU_AREA,
-        name_en: "Kokinu Children's Hall area",
-        weight: 1,
-    },
-    AreaSpec {
-        name_ja: "おひさまエリア",
-        name_en: "Ohisama area",
-        weight: 1,
-    },
-    AreaSpec {
-        name_ja: "BLOOMエリア",
-        name_en: "BLOOM area",
-        weight: 1,
-    },
-    AreaSpec {
-        name_ja: "きらくやまエリア",
-        name_en: "Kirakuyama area",
-        weight: 1,
-    },
-    AreaSpec {
-        name_ja: "るんるんエリア",
-        name_en: "Runrun area",
-        weight: 1,
-    },
-    AreaSpec {
-        name_ja: "ぽかぽかエリア",
-        name_en: "Pokapoka area",
-        weight: 1,
-    },
+    AreaSpec { name_ja: KOKINU_AREA, name_en: "Kokinu Children's Hall area", weight: 1 },
+    AreaSpec { name_ja: "おひさまエリア", name_en: "Ohisama area", weight: 1 },
+    AreaSpec { name_ja: "BLOOMエリア", name_en: "BLOOM area", weight: 1 },
+    AreaSpec { name_ja: "きらくやまエリア", name_en: "Kirakuyama area", weight: 1 },
+    AreaSpec { name_ja: "るんるんエリア", name_en: "Runrun area", weight: 1 },
+    AreaSpec { name_ja: "ぽかぽかエリア", name_en: "Pokapoka area", weight: 1 },
 ];
 
 const TSUKUBAMIRAI_VENUES: &[VenueSpec] = &[
     // The six support rooms with coordinators [002]; the seed prints ぼかぼか for ぽかぽか.
-    venue(
-        Some(0),
-        VenueKind::SupportRoom,
-        KOKINU,
-        "Kokinu Children's Hall (support room)",
-    ),
-    venue(
-        Some(1),
-        VenueKind::SupportRoom,
-        "おひさま",
-        "Ohisama (support room)",
-    ),
-    venue(
-        Some(2),
-        VenueKind::SupportRoom,
-        "BLOOM",
-        "BLOOM (support room)",
-    ),
-    venue(
-        Some(3),
-        VenueKind::SupportRoom,
-        "きらくやま",
-        "Kirakuyama (support room)",
-    ),
-    venue(
-        Some(4),
-        VenueKind::SupportRoom,
-        "るんるん",
-        "Runrun (support room)",
-    ),
-    venue(
-        Some(5),
-        VenueKind::SupportRoom,
-        "ぽかぽか",
-        "Pokapoka (support room)",
-    ),
+    venue(Some(0), VenueKind::SupportRoom, KOKINU, "Kokinu Children's Hall (support room)"),
+    venue(Some(1), VenueKind::SupportRoom, "おひさま", "Ohisama (support room)"),
+    venue(Some(2), VenueKind::SupportRoom, "BLOOM", "BLOOM (support room)"),
+    venue(Some(3), VenueKind::SupportRoom, "きらくやま", "Kirakuyama (support room)"),
+    venue(Some(4), VenueKind::SupportRoom, "るんるん", "Runrun (support room)"),
+    venue(Some(5), VenueKind::SupportRoom, "ぽかぽか", "Pokapoka (support room)"),
     // The children & family centre [002].
-    venue(
-        None,
-        VenueKind::HealthCentre,
-        "おやこ・まるまるサポートセンター",
-        "Oyako Marumaru Support Centre",
-    ),
+    venue(None, VenueKind::HealthCentre, "おやこ・まるまるサポートセンター", "Oyako Marumaru Support Centre"),
     // Invented: a contracted postpartum-care provider, so the facility role has a facility.
-    venue(
-        None,
-        VenueKind::PostpartumFacility,
-        TSUKUBAMIRAI_FACILITY,
-        "Mirai Midwifery Home",
-    ),
+    venue(None, VenueKind::PostpartumFacility, TSUKUBAMIRAI_FACILITY, "Mirai Midwifery Home"),
 ];
 
 pub const TSUKUBAMIRAI_FACILITY: &str = "みらい助産院";
 
 const TSUKUBAMIRAI_ACCOUNTS: &[AccountSpec] = &[
-    staff(
-        "nurse",
-        "保健師 デモ",
-        Role::Nurse,
-        PW_NURSE,
-        TOTP_NURSE,
-        Scope::None,
-    ),
+    staff("nurse", "保健師 デモ", Role::Nurse, PW_NURSE, TOTP_NURSE, Scope::None),
     staff(
         "coordinator",
         "ママ・パパかかりつけコーディネーター デモ",
@@ -488,46 +279,11 @@ const TSUKUBAMIRAI_ACCOUNTS: &[AccountSpec] = &[
         TOTP_FACILITY,
         Scope::Venue(TSUKUBAMIRAI_FACILITY),
     ),
-    staff(
-        "programme",
-        "講座スタッフ デモ",
-        Role::ProgrammeStaff,
-        PW_PROGRAMME,
-        TOTP_PROGRAMME,
-        Scope::Venue(KOKINU),
-    ),
-    staff(
-        "supporter",
-        "応援団 デモ",
-        Role::PeerSupporter,
-        PW_SUPPORTER,
-        TOTP_SUPPORTER,
-        Scope::None,
-    ),
-    staff(
-        "caseworker",
-        "ケースワーカー デモ",
-        Role::Caseworker,
-        PW_CASEWORKER,
-        TOTP_CASEWORKER,
-        Scope::None,
-    ),
-    staff(
-        "admin",
-        "管理者 デモ",
-        Role::Admin,
-        PW_ADMIN,
-        TOTP_ADMIN,
-        Scope::None,
-    ),
-    staff(
-        "analyst",
-        "集計担当 デモ",
-        Role::Analyst,
-        PW_ANALYST,
-        TOTP_ANALYST,
-        Scope::None,
-    ),
+    staff("programme", "講座スタッフ デモ", Role::ProgrammeStaff, PW_PROGRAMME, TOTP_PROGRAMME, Scope::Venue(KOKINU)),
+    staff("supporter", "応援団 デモ", Role::PeerSupporter, PW_SUPPORTER, TOTP_SUPPORTER, Scope::None),
+    staff("caseworker", "ケースワーカー デモ", Role::Caseworker, PW_CASEWORKER, TOTP_CASEWORKER, Scope::None),
+    staff("admin", "管理者 デモ", Role::Admin, PW_ADMIN, TOTP_ADMIN, Scope::None),
+    staff("analyst", "集計担当 デモ", Role::Analyst, PW_ANALYST, TOTP_ANALYST, Scope::None),
     family("mother", "小林 美咲", PW_MOTHER),
     family("partner", "小林 翔太", PW_PARTNER),
 ];

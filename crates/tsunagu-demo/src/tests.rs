@@ -12,8 +12,8 @@ use tsunagu_domain::password::check_new_password;
 use tsunagu_domain::places::{Area, Municipality, Venue};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
 use tsunagu_domain::records::{
-    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, NewBaby, NewPerson,
-    Notification, Person, Pregnancy, Relation,
+    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, NewBaby, NewPerson, Notification, Person,
+    Pregnancy, Relation,
 };
 use tsunagu_domain::{BabyId, PersonId, PregnancyId};
 use tsunagu_store::{Account, AuditQuery, Session, SigninAttempt};
@@ -90,73 +90,32 @@ impl Store for MemStore {
         if s.municipalities.iter().any(|m| m.code == code) {
             return Err(StoreError::Conflict("municipality_exists"));
         }
-        let m = Municipality {
-            id: MunicipalityId(s.id()),
-            code,
-            name_ja: name_ja.into(),
-            name_en: name_en.into(),
-        };
+        let m = Municipality { id: MunicipalityId(s.id()), code, name_ja: name_ja.into(), name_en: name_en.into() };
         s.municipalities.push(m.clone());
         Ok(m)
     }
-    async fn municipality(
-        &self,
-        id: MunicipalityId,
-    ) -> tsunagu_store::Result<Option<Municipality>> {
-        Ok(self
-            .state()
-            .municipalities
-            .iter()
-            .find(|m| m.id == id)
-            .cloned())
+    async fn municipality(&self, id: MunicipalityId) -> tsunagu_store::Result<Option<Municipality>> {
+        Ok(self.state().municipalities.iter().find(|m| m.id == id).cloned())
     }
-    async fn municipality_by_code(
-        &self,
-        code: MunicipalityCode,
-    ) -> tsunagu_store::Result<Option<Municipality>> {
-        Ok(self
-            .state()
-            .municipalities
-            .iter()
-            .find(|m| m.code == code)
-            .cloned())
+    async fn municipality_by_code(&self, code: MunicipalityCode) -> tsunagu_store::Result<Option<Municipality>> {
+        Ok(self.state().municipalities.iter().find(|m| m.code == code).cloned())
     }
     async fn municipalities(&self) -> tsunagu_store::Result<Vec<Municipality>> {
         Ok(self.state().municipalities.clone())
     }
-    async fn create_area(
-        &self,
-        m: MunicipalityId,
-        name_ja: &str,
-        name_en: &str,
-    ) -> tsunagu_store::Result<Area> {
+    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> tsunagu_store::Result<Area> {
         let mut s = self.state();
-        let a = Area {
-            id: AreaId(s.id()),
-            municipality_id: m,
-            name_ja: name_ja.into(),
-            name_en: name_en.into(),
-        };
+        let a = Area { id: AreaId(s.id()), municipality_id: m, name_ja: name_ja.into(), name_en: name_en.into() };
         s.areas.push(a.clone());
         Ok(a)
     }
     async fn areas(&self, m: MunicipalityId) -> tsunagu_store::Result<Vec<Area>> {
-        Ok(self
-            .state()
-            .areas
-            .iter()
-            .filter(|a| a.municipality_id == m)
-            .cloned()
-            .collect())
+        Ok(self.state().areas.iter().filter(|a| a.municipality_id == m).cloned().collect())
     }
     async fn create_venue(&self, v: &NewVenue) -> tsunagu_store::Result<Venue> {
         let mut s = self.state();
         if let Some(a) = v.area_id {
-            if !s
-                .areas
-                .iter()
-                .any(|x| x.id == a && x.municipality_id == v.municipality_id)
-            {
+            if !s.areas.iter().any(|x| x.id == a && x.municipality_id == v.municipality_id) {
                 return Err(StoreError::InvalidReference("area_id"));
             }
         }
@@ -172,24 +131,11 @@ impl Store for MemStore {
         Ok(venue)
     }
     async fn venues(&self, m: MunicipalityId) -> tsunagu_store::Result<Vec<Venue>> {
-        Ok(self
-            .state()
-            .venues
-            .iter()
-            .filter(|v| v.municipality_id == m)
-            .cloned()
-            .collect())
+        Ok(self.state().venues.iter().filter(|v| v.municipality_id == m).cloned().collect())
     }
-    async fn create_account(
-        &self,
-        _ctx: Option<&AuditContext>,
-        a: &NewAccount,
-    ) -> tsunagu_store::Result<Account> {
+    async fn create_account(&self, _ctx: Option<&AuditContext>, a: &NewAccount) -> tsunagu_store::Result<Account> {
         let mut s = self.state();
-        if s.accounts
-            .iter()
-            .any(|x| x.municipality_id == a.municipality_id && x.username == a.username)
-        {
+        if s.accounts.iter().any(|x| x.municipality_id == a.municipality_id && x.username == a.username) {
             return Err(StoreError::Conflict("username_taken"));
         }
         let account = Account {
@@ -214,33 +160,13 @@ impl Store for MemStore {
     async fn account(&self, id: AccountId) -> tsunagu_store::Result<Option<Account>> {
         Ok(self.state().accounts.iter().find(|a| a.id == id).cloned())
     }
-    async fn account_by_username(
-        &self,
-        m: MunicipalityId,
-        username: &str,
-    ) -> tsunagu_store::Result<Option<Account>> {
-        Ok(self
-            .state()
-            .accounts
-            .iter()
-            .find(|a| a.municipality_id == m && a.username == username)
-            .cloned())
+    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> tsunagu_store::Result<Option<Account>> {
+        Ok(self.state().accounts.iter().find(|a| a.municipality_id == m && a.username == username).cloned())
     }
     async fn accounts(&self, m: MunicipalityId) -> tsunagu_store::Result<Vec<Account>> {
-        Ok(self
-            .state()
-            .accounts
-            .iter()
-            .filter(|a| a.municipality_id == m)
-            .cloned()
-            .collect())
+        Ok(self.state().accounts.iter().filter(|a| a.municipality_id == m).cloned().collect())
     }
-    async fn set_password(
-        &self,
-        _: Option<&AuditContext>,
-        _: AccountId,
-        _: &Secret,
-    ) -> tsunagu_store::Result<()> {
+    async fn set_password(&self, _: Option<&AuditContext>, _: AccountId, _: &Secret) -> tsunagu_store::Result<()> {
         unsupported()
     }
     async fn set_totp_secret(
@@ -254,12 +180,7 @@ impl Store for MemStore {
     async fn use_totp_step(&self, _: AccountId, _: i64) -> tsunagu_store::Result<bool> {
         unsupported()
     }
-    async fn set_disabled(
-        &self,
-        _: &AuditContext,
-        _: AccountId,
-        _: bool,
-    ) -> tsunagu_store::Result<()> {
+    async fn set_disabled(&self, _: &AuditContext, _: AccountId, _: bool) -> tsunagu_store::Result<()> {
         unsupported()
     }
     async fn create_session(&self, _: &Session) -> tsunagu_store::Result<()> {
@@ -280,29 +201,16 @@ impl Store for MemStore {
     async fn record_signin_attempt(&self, _: &SigninAttempt) -> tsunagu_store::Result<()> {
         unsupported()
     }
-    async fn failed_signins_for_user(
-        &self,
-        _: &str,
-        _: &str,
-        _: Timestamp,
-    ) -> tsunagu_store::Result<i64> {
+    async fn failed_signins_for_user(&self, _: &str, _: &str, _: Timestamp) -> tsunagu_store::Result<i64> {
         unsupported()
     }
     async fn failed_signins_from(&self, _: &str, _: Timestamp) -> tsunagu_store::Result<i64> {
         unsupported()
     }
-    async fn register_notification(
-        &self,
-        ctx: &AuditContext,
-        n: &Notification,
-    ) -> tsunagu_store::Result<FamilyId> {
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> tsunagu_store::Result<FamilyId> {
         let mut s = self.state();
         let m = ctx.municipality_id;
-        if !s
-            .areas
-            .iter()
-            .any(|a| a.id == n.area_id && a.municipality_id == m)
-        {
+        if !s.areas.iter().any(|a| a.id == n.area_id && a.municipality_id == m) {
             return Err(StoreError::InvalidReference("area_id"));
         }
         let key = n.mother.search_key();
@@ -311,10 +219,7 @@ impl Store for MemStore {
             s.refused += 1;
             return Err(StoreError::Conflict("duplicate_notification"));
         }
-        if s.keys
-            .iter()
-            .any(|(km, k, b, e)| *km == m && is_duplicate_notification(k, *b, *e, n))
-        {
+        if s.keys.iter().any(|(km, k, b, e)| *km == m && is_duplicate_notification(k, *b, *e, n)) {
             return Err(StoreError::Conflict("duplicate_notification"));
         }
         if let Some(h) = &n.handbook_number {
@@ -355,24 +260,13 @@ impl Store for MemStore {
         s.audit_lines += 1;
         Ok(family_id)
     }
-    async fn family_access(
-        &self,
-        _: MunicipalityId,
-        _: FamilyId,
-    ) -> tsunagu_store::Result<Option<FamilyAccess>> {
+    async fn family_access(&self, _: MunicipalityId, _: FamilyId) -> tsunagu_store::Result<Option<FamilyAccess>> {
         unsupported()
     }
-    async fn open_family(
-        &self,
-        ctx: &AuditContext,
-        id: FamilyId,
-    ) -> tsunagu_store::Result<Option<FamilyRecord>> {
+    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> tsunagu_store::Result<Option<FamilyRecord>> {
         let mut s = self.state();
         s.audit_lines += 1;
-        Ok(s.records
-            .iter()
-            .find(|r| r.family.id == id && r.family.municipality_id == ctx.municipality_id)
-            .cloned())
+        Ok(s.records.iter().find(|r| r.family.id == id && r.family.municipality_id == ctx.municipality_id).cloned())
     }
     async fn search_families(
         &self,
@@ -397,16 +291,9 @@ impl Store for MemStore {
             .iter_mut()
             .find(|r| r.family.id == family && r.family.municipality_id == ctx.municipality_id)
             .ok_or(StoreError::NotFound)?;
-        let family_name = record
-            .people
-            .first()
-            .map(|p| (p.family_name.clone(), p.family_name_kana.clone()))
-            .unwrap_or_default();
-        let p = record
-            .pregnancies
-            .iter_mut()
-            .find(|p| p.id == pregnancy)
-            .ok_or(StoreError::NotFound)?;
+        let family_name =
+            record.people.first().map(|p| (p.family_name.clone(), p.family_name_kana.clone())).unwrap_or_default();
+        let p = record.pregnancies.iter_mut().find(|p| p.id == pregnancy).ok_or(StoreError::NotFound)?;
         if p.status != PregnancyStatus::Ongoing {
             return Err(StoreError::Conflict("pregnancy_not_ongoing"));
         }
@@ -420,11 +307,7 @@ impl Store for MemStore {
                 family_name: family_name.0.clone(),
                 given_name: b.given_name.clone(),
                 family_name_kana: family_name.1.clone(),
-                given_name_kana: b
-                    .given_name_kana
-                    .as_ref()
-                    .map(|k| k.as_str().to_owned())
-                    .unwrap_or_default(),
+                given_name_kana: b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default(),
                 birth_date: Some(b.birth_date),
             });
             record.babies.push(Baby {
@@ -452,19 +335,10 @@ impl Store for MemStore {
     ) -> tsunagu_store::Result<()> {
         unsupported()
     }
-    async fn search_audit(
-        &self,
-        _: MunicipalityId,
-        _: &AuditQuery,
-    ) -> tsunagu_store::Result<Vec<AuditLine>> {
+    async fn search_audit(&self, _: MunicipalityId, _: &AuditQuery) -> tsunagu_store::Result<Vec<AuditLine>> {
         unsupported()
     }
-    async fn audit_lines(
-        &self,
-        _: MunicipalityId,
-        _: i64,
-        _: u32,
-    ) -> tsunagu_store::Result<Vec<AuditLine>> {
+    async fn audit_lines(&self, _: MunicipalityId, _: i64, _: u32) -> tsunagu_store::Result<Vec<AuditLine>> {
         unsupported()
     }
     async fn audit_head(&self, _: MunicipalityId) -> tsunagu_store::Result<Option<(i64, String)>> {
@@ -474,11 +348,7 @@ impl Store for MemStore {
 
 fn opts(families: usize, seed: u64) -> DemoOptions {
     let now: Timestamp = "2026-11-22T01:00:00Z".parse().unwrap();
-    DemoOptions {
-        seed,
-        families_per_municipality: families,
-        ..DemoOptions::at(now)
-    }
+    DemoOptions { seed, families_per_municipality: families, ..DemoOptions::at(now) }
 }
 
 fn fake_hash(p: &str) -> Secret {
@@ -490,15 +360,9 @@ fn demo_accounts_are_complete_and_valid() {
     let accounts = demo_accounts();
     assert_eq!(accounts.len(), 21);
     for code in ["131121", "082350"] {
-        let here: Vec<&DemoAccount> = accounts
-            .iter()
-            .filter(|a| a.municipality_code == code)
-            .collect();
+        let here: Vec<&DemoAccount> = accounts.iter().filter(|a| a.municipality_code == code).collect();
         for role in Role::ALL {
-            assert!(
-                here.iter().any(|a| a.role == role),
-                "{code} has no {role:?}"
-            );
+            assert!(here.iter().any(|a| a.role == role), "{code} has no {role:?}");
         }
         for name in [
             "nurse",
@@ -512,35 +376,25 @@ fn demo_accounts_are_complete_and_valid() {
             "mother",
             "partner",
         ] {
-            assert!(
-                here.iter().any(|a| a.username == name),
-                "{code} has no {name}"
-            );
+            assert!(here.iter().any(|a| a.username == name), "{code} has no {name}");
         }
     }
-    assert!(accounts.iter().any(|a| a.municipality_code == "131121"
-        && a.username == "nurse2"
-        && a.role == Role::Nurse));
+    assert!(accounts
+        .iter()
+        .any(|a| a.municipality_code == "131121" && a.username == "nurse2" && a.role == Role::Nurse));
     let mut secrets = HashSet::new();
     for a in &accounts {
         check_new_password(a.password).unwrap_or_else(|e| panic!("{}: {e}", a.username));
         assert_eq!(a.totp_secret.is_some(), a.role.is_staff(), "{}", a.username);
         if let Some(s) = a.totp_secret {
             assert_eq!(s.len(), 32);
-            assert!(
-                s.chars()
-                    .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)),
-                "{s}"
-            );
+            assert!(s.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)), "{s}");
             secrets.insert((a.username.clone(), s));
         }
     }
     // Distinct per role (the same role shares its secret across the two cities).
     let distinct: HashSet<&str> = secrets.iter().map(|s| s.1).collect();
-    assert_eq!(
-        distinct.len(),
-        secrets.iter().map(|s| &s.0).collect::<HashSet<_>>().len()
-    );
+    assert_eq!(distinct.len(), secrets.iter().map(|s| &s.0).collect::<HashSet<_>>().len());
 }
 
 #[test]
@@ -552,19 +406,11 @@ fn place_and_demo_names_are_well_formed() {
         }
     }
     assert_eq!(
-        spec::SETAGAYA
-            .venues
-            .iter()
-            .filter(|v| v.kind == tsunagu_domain::places::VenueKind::ChildrensHall)
-            .count(),
+        spec::SETAGAYA.venues.iter().filter(|v| v.kind == tsunagu_domain::places::VenueKind::ChildrensHall).count(),
         25
     );
     assert_eq!(
-        spec::TSUKUBAMIRAI
-            .venues
-            .iter()
-            .filter(|v| v.kind == tsunagu_domain::places::VenueKind::SupportRoom)
-            .count(),
+        spec::TSUKUBAMIRAI.venues.iter().filter(|v| v.kind == tsunagu_domain::places::VenueKind::SupportRoom).count(),
         6
     );
 }
@@ -585,42 +431,20 @@ async fn loads_both_cities_once() {
         assert_eq!(s.accounts.len(), 21);
         assert_eq!(s.areas.len(), 11);
         for m in &s.municipalities {
-            let recs: Vec<&FamilyRecord> = s
-                .records
-                .iter()
-                .filter(|r| r.family.municipality_id == m.id)
-                .collect();
+            let recs: Vec<&FamilyRecord> = s.records.iter().filter(|r| r.family.municipality_id == m.id).collect();
             assert_eq!(recs.len(), 50);
-            let born_with = |n: usize| {
-                recs.iter()
-                    .any(|r| r.babies.len() == n && r.pregnancies[0].foetuses as usize == n)
-            };
-            assert!(
-                born_with(2) && born_with(3),
-                "{} lacks twins or triplets",
-                m.code
-            );
+            let born_with =
+                |n: usize| recs.iter().any(|r| r.babies.len() == n && r.pregnancies[0].foetuses as usize == n);
+            assert!(born_with(2) && born_with(3), "{} lacks twins or triplets", m.code);
             assert!(recs.iter().any(|r| r.babies.is_empty()), "nobody pregnant");
             // every area has families
             for a in s.areas.iter().filter(|a| a.municipality_id == m.id) {
-                assert!(
-                    recs.iter().any(|r| r.family.area_id == a.id),
-                    "{} empty",
-                    a.name_en
-                );
+                assert!(recs.iter().any(|r| r.family.area_id == a.id), "{} empty", a.name_en);
             }
             // family accounts point at the demo family, which has the fixed names
-            let mother = s
-                .accounts
-                .iter()
-                .find(|a| a.municipality_id == m.id && a.username == "mother")
-                .unwrap();
+            let mother = s.accounts.iter().find(|a| a.municipality_id == m.id && a.username == "mother").unwrap();
             let family = mother.family_id.unwrap();
-            let partner = s
-                .accounts
-                .iter()
-                .find(|a| a.municipality_id == m.id && a.username == "partner")
-                .unwrap();
+            let partner = s.accounts.iter().find(|a| a.municipality_id == m.id && a.username == "partner").unwrap();
             assert_eq!(partner.family_id, Some(family));
             let rec = recs.iter().find(|r| r.family.id == family).unwrap();
             assert_eq!(rec.mother().unwrap().full_name(), mother.display_name);
@@ -628,15 +452,7 @@ async fn loads_both_cities_once() {
             for a in s.accounts.iter().filter(|a| a.municipality_id == m.id) {
                 assert_eq!(
                     a.password_hash.expose(),
-                    format!(
-                        "hashed:{}",
-                        summary
-                            .accounts
-                            .iter()
-                            .find(|d| d.username == a.username)
-                            .unwrap()
-                            .password
-                    )
+                    format!("hashed:{}", summary.accounts.iter().find(|d| d.username == a.username).unwrap().password)
                 );
                 match a.role {
                     Role::Coordinator => assert_eq!(a.areas.len(), 1),
@@ -646,40 +462,15 @@ async fn loads_both_cities_once() {
                 }
             }
         }
-        let coordinator = s
-            .accounts
-            .iter()
-            .find(|a| a.username == "coordinator")
-            .unwrap();
-        assert_eq!(
-            s.areas
-                .iter()
-                .find(|a| a.id == coordinator.areas[0])
-                .unwrap()
-                .name_ja,
-            "世田谷"
-        );
-        let facility = s
-            .accounts
-            .iter()
-            .find(|a| a.username == "facility")
-            .unwrap();
-        assert_eq!(
-            s.venues
-                .iter()
-                .find(|v| v.id == facility.venues[0])
-                .unwrap()
-                .name_ja,
-            "区立産後ケアセンター"
-        );
+        let coordinator = s.accounts.iter().find(|a| a.username == "coordinator").unwrap();
+        assert_eq!(s.areas.iter().find(|a| a.id == coordinator.areas[0]).unwrap().name_ja, "世田谷");
+        let facility = s.accounts.iter().find(|a| a.username == "facility").unwrap();
+        assert_eq!(s.venues.iter().find(|v| v.id == facility.venues[0]).unwrap().name_ja, "区立産後ケアセンター");
     }
 
     let again = load(&store, &opts(50, 7), &fake_hash).await.unwrap();
     assert!(again.already_loaded);
-    assert_eq!(
-        (again.municipalities, again.families, again.babies),
-        (0, 0, 0)
-    );
+    assert_eq!((again.municipalities, again.families, again.babies), (0, 0, 0));
     assert_eq!(store.state().records.len(), 100);
     assert_eq!(store.state().accounts.len(), 21);
 }
@@ -692,19 +483,10 @@ fn fingerprint(store: &MemStore) -> String {
         .map(|r| {
             format!(
                 "{:?}|{:?}|{:?}|{:?}",
-                (
-                    r.family.fee_bracket,
-                    r.family.consent_coordinators,
-                    r.family.consent_hubs
-                ),
+                (r.family.fee_bracket, r.family.consent_coordinators, r.family.consent_hubs),
                 r.people
                     .iter()
-                    .map(|p| (
-                        &p.family_name,
-                        &p.given_name,
-                        &p.given_name_kana,
-                        p.birth_date
-                    ))
+                    .map(|p| (&p.family_name, &p.given_name, &p.given_name_kana, p.birth_date))
                     .collect::<Vec<_>>(),
                 r.pregnancies
                     .iter()
@@ -722,11 +504,7 @@ fn fingerprint(store: &MemStore) -> String {
 
 #[tokio::test]
 async fn same_seed_same_data() {
-    let (a, b, c) = (
-        MemStore::default(),
-        MemStore::default(),
-        MemStore::default(),
-    );
+    let (a, b, c) = (MemStore::default(), MemStore::default(), MemStore::default());
     load(&a, &opts(30, 3), &fake_hash).await.unwrap();
     load(&b, &opts(30, 3), &fake_hash).await.unwrap();
     load(&c, &opts(30, 4), &fake_hash).await.unwrap();
@@ -757,12 +535,7 @@ async fn duplicates_are_redrawn_and_other_conflicts_surface() {
         let handbooks: Vec<_> = s
             .records
             .iter()
-            .filter_map(|r| {
-                r.pregnancies[0]
-                    .handbook_number
-                    .clone()
-                    .map(|h| (r.family.municipality_id, h))
-            })
+            .filter_map(|r| r.pregnancies[0].handbook_number.clone().map(|h| (r.family.municipality_id, h)))
             .collect();
         let unique: HashSet<_> = handbooks.iter().collect();
         assert_eq!(unique.len(), handbooks.len());
@@ -773,8 +546,5 @@ async fn duplicates_are_redrawn_and_other_conflicts_surface() {
     let store = MemStore::default();
     store.state().refuse_every = Some(1);
     let err = load(&store, &opts(5, 1), &fake_hash).await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict("duplicate_notification")),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::Conflict("duplicate_notification")), "{err:?}");
 }

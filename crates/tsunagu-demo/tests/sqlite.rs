@@ -18,11 +18,7 @@ async fn loads_fifty_families_per_city_once() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
     let now: Timestamp = "2026-11-22T01:00:00Z".parse().unwrap();
-    let opts = DemoOptions {
-        families_per_municipality: 50,
-        seed: 42,
-        ..DemoOptions::at(now)
-    };
+    let opts = DemoOptions { families_per_municipality: 50, seed: 42, ..DemoOptions::at(now) };
 
     let summary = load(&store, &opts, &fake_hash).await.unwrap();
     assert_eq!((summary.municipalities, summary.families), (2, 100));
@@ -32,37 +28,16 @@ async fn loads_fifty_families_per_city_once() {
 
     let mut babies_seen = 0;
     for (code, areas, venues) in [("131121", 5, 35), ("082350", 6, 8)] {
-        let m = store
-            .municipality_by_code(MunicipalityCode::parse(code).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let m = store.municipality_by_code(MunicipalityCode::parse(code).unwrap()).await.unwrap().unwrap();
         assert_eq!(store.areas(m.id).await.unwrap().len(), areas);
         assert_eq!(store.venues(m.id).await.unwrap().len(), venues);
         let accounts = store.accounts(m.id).await.unwrap();
-        assert_eq!(
-            accounts.len(),
-            demo_accounts()
-                .iter()
-                .filter(|a| a.municipality_code == code)
-                .count()
-        );
+        assert_eq!(accounts.len(), demo_accounts().iter().filter(|a| a.municipality_code == code).count());
         for role in Role::ALL {
-            assert!(
-                accounts.iter().any(|a| a.role == role),
-                "{code}: no {role:?}"
-            );
+            assert!(accounts.iter().any(|a| a.role == role), "{code}: no {role:?}");
         }
-        let nurse = store
-            .account_by_username(m.id, "nurse")
-            .await
-            .unwrap()
-            .unwrap();
-        let mother = store
-            .account_by_username(m.id, "mother")
-            .await
-            .unwrap()
-            .unwrap();
+        let nurse = store.account_by_username(m.id, "nurse").await.unwrap().unwrap();
+        let mother = store.account_by_username(m.id, "mother").await.unwrap().unwrap();
         let ctx = AuditContext {
             municipality_id: m.id,
             actor: nurse.id,
@@ -71,14 +46,9 @@ async fn loads_fifty_families_per_city_once() {
             reason: "test".into(),
             at: now,
         };
-        let families = store
-            .search_families(&ctx, &FamilyFilter::Municipality(m.id), "", 1000)
-            .await
-            .unwrap();
+        let families = store.search_families(&ctx, &FamilyFilter::Municipality(m.id), "", 1000).await.unwrap();
         assert_eq!(families.len(), 50);
-        assert!(families
-            .iter()
-            .any(|f| Some(f.family_id) == mother.family_id));
+        assert!(families.iter().any(|f| Some(f.family_id) == mother.family_id));
         let (mut twins, mut triplets) = (false, false);
         for f in &families {
             let record = store.open_family(&ctx, f.family_id).await.unwrap().unwrap();
@@ -87,10 +57,7 @@ async fn loads_fifty_families_per_city_once() {
             twins |= foetuses == 2 && record.babies.len() == 2;
             triplets |= foetuses == 3 && record.babies.len() == 3;
         }
-        assert!(
-            twins && triplets,
-            "{code}: twins {twins}, triplets {triplets}"
-        );
+        assert!(twins && triplets, "{code}: twins {twins}, triplets {triplets}");
 
         // The audit chain the loading wrote verifies.
         let mut v = ChainVerifier::default();
@@ -110,9 +77,6 @@ async fn loads_fifty_families_per_city_once() {
     // Twice: nothing more.
     let again = load(&store, &opts, &fake_hash).await.unwrap();
     assert!(again.already_loaded);
-    assert_eq!(
-        (again.municipalities, again.families, again.babies),
-        (0, 0, 0)
-    );
+    assert_eq!((again.municipalities, again.families, again.babies), (0, 0, 0));
     assert_eq!(store.municipalities().await.unwrap().len(), 2);
 }

@@ -169,11 +169,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            prev_hash: GENESIS.to_owned(),
-            last_seq: 0,
-            lines: 0,
-        }
+        Self { prev_hash: GENESIS.to_owned(), last_seq: 0, lines: 0 }
     }
 }
 
@@ -194,16 +190,10 @@ impl ChainVerifier {
     pub fn finish(self, head: Option<(i64, String)>) -> Result<u64, ChainError> {
         if let Some((head_seq, head_hash)) = head {
             if head_seq != self.last_seq || head_hash != self.prev_hash {
-                return Err(ChainError::Truncated {
-                    seq: self.last_seq,
-                    head_seq,
-                });
+                return Err(ChainError::Truncated { seq: self.last_seq, head_seq });
             }
         } else if self.lines > 0 {
-            return Err(ChainError::Truncated {
-                seq: self.last_seq,
-                head_seq: 0,
-            });
+            return Err(ChainError::Truncated { seq: self.last_seq, head_seq: 0 });
         }
         Ok(self.lines)
     }
@@ -260,22 +250,10 @@ mod tests {
         let head = Some((5, c[4].hash.clone()));
         let mut edited = c.clone();
         edited[2].reason = "nothing to see".into();
-        assert_eq!(
-            verify(&edited, head.clone()),
-            Err(ChainError::Edited { seq: 3 })
-        );
+        assert_eq!(verify(&edited, head.clone()), Err(ChainError::Edited { seq: 3 }));
         let mut removed = c.clone();
         removed.remove(1);
-        assert_eq!(
-            verify(&removed, head.clone()),
-            Err(ChainError::Broken { seq: 3 })
-        );
-        assert_eq!(
-            verify(&c[..4], head),
-            Err(ChainError::Truncated {
-                seq: 4,
-                head_seq: 5
-            })
-        );
+        assert_eq!(verify(&removed, head.clone()), Err(ChainError::Broken { seq: 3 }));
+        assert_eq!(verify(&c[..4], head), Err(ChainError::Truncated { seq: 4, head_seq: 5 }));
     }
 }

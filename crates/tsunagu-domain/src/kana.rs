@@ -8,10 +8,9 @@ use serde::{Deserialize, Serialize};
 
 /// Half-width katakana (U+FF66..U+FF9D) in order, as full-width katakana.
 const HALF_WIDTH: [char; 56] = [
-    'ヲ', 'ァ', 'ィ', 'ゥ', 'ェ', 'ォ', 'ャ', 'ュ', 'ョ', 'ッ', 'ー', 'ア', 'イ', 'ウ', 'エ', 'オ',
-    'カ', 'キ', 'ク', 'ケ', 'コ', 'サ', 'シ', 'ス', 'セ', 'ソ', 'タ', 'チ', 'ツ', 'テ', 'ト', 'ナ',
-    'ニ', 'ヌ', 'ネ', 'ノ', 'ハ', 'ヒ', 'フ', 'ヘ', 'ホ', 'マ', 'ミ', 'ム', 'メ', 'モ', 'ヤ', 'ユ',
-    'ヨ', 'ラ', 'リ', 'ル', 'レ', 'ロ', 'ワ', 'ン',
+    'ヲ', 'ァ', 'ィ', 'ゥ', 'ェ', 'ォ', 'ャ', 'ュ', 'ョ', 'ッ', 'ー', 'ア', 'イ', 'ウ', 'エ', 'オ', 'カ', 'キ', 'ク',
+    'ケ', 'コ', 'サ', 'シ', 'ス', 'セ', 'ソ', 'タ', 'チ', 'ツ', 'テ', 'ト', 'ナ', 'ニ', 'ヌ', 'ネ', 'ノ', 'ハ', 'ヒ',
+    'フ', 'ヘ', 'ホ', 'マ', 'ミ', 'ム', 'メ', 'モ', 'ヤ', 'ユ', 'ヨ', 'ラ', 'リ', 'ル', 'レ', 'ロ', 'ワ', 'ン',
 ];
 
 fn half_width_katakana(c: char) -> Option<char> {
@@ -47,8 +46,7 @@ fn with_mark(base: char, semi: bool) -> Option<char> {
     let offset = if semi { 2 } else { 1 };
     let candidate = char::from_u32(code + offset)?;
     // Only bases that are an unvoiced kana (not small ones such as ッ) qualify.
-    let unvoiced_bases =
-        "カキクケコサシスセソタチツテトハヒフヘホかきくけこさしすせそたちつてとはひふへほ";
+    let unvoiced_bases = "カキクケコサシスセソタチツテトハヒフヘホかきくけこさしすせそたちつてとはひふへほ";
     unvoiced_bases.contains(base).then_some(candidate)
 }
 
@@ -143,14 +141,8 @@ mod tests {
     #[test]
     fn scripts_widths_and_spaces_fold_together() {
         let want = "やまだはなこ";
-        for typed in [
-            "やまだ はなこ",
-            "ヤマダ　ハナコ",
-            "ﾔﾏﾀﾞ ﾊﾅｺ",
-            "ヤマダハナコ",
-            "やまだ・はなこ",
-            "ﾔﾏﾀﾞﾊﾅｺ",
-        ] {
+        for typed in ["やまだ はなこ", "ヤマダ　ハナコ", "ﾔﾏﾀﾞ ﾊﾅｺ", "ヤマダハナコ", "やまだ・はなこ", "ﾔﾏﾀﾞﾊﾅｺ"]
+        {
             assert_eq!(search_key(typed), want, "{typed}");
         }
     }

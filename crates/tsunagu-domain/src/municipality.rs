@@ -21,11 +21,7 @@ pub enum MunicipalityCodeError {
 /// 6,5,4,3,2, then 11 minus its remainder mod 11, keeping the last digit
 /// (remainder 0 gives 1, remainder 1 gives 0).
 pub fn check_digit(first_five: [u8; 5]) -> u8 {
-    let sum: u32 = first_five
-        .iter()
-        .zip([6u32, 5, 4, 3, 2])
-        .map(|(d, w)| u32::from(*d) * w)
-        .sum();
+    let sum: u32 = first_five.iter().zip([6u32, 5, 4, 3, 2]).map(|(d, w)| u32::from(*d) * w).sum();
     ((11 - sum % 11) % 10) as u8
 }
 
@@ -90,22 +86,10 @@ mod tests {
 
     #[test]
     fn wrong_check_digit_and_format_are_refused() {
-        assert_eq!(
-            MunicipalityCode::parse("131122"),
-            Err(MunicipalityCodeError::CheckDigit)
-        );
-        assert_eq!(
-            MunicipalityCode::parse("13112"),
-            Err(MunicipalityCodeError::Format)
-        );
-        assert_eq!(
-            MunicipalityCode::parse("13112a"),
-            Err(MunicipalityCodeError::Format)
-        );
-        assert_eq!(
-            MunicipalityCode::parse("１３１１２１"),
-            Err(MunicipalityCodeError::Format)
-        );
+        assert_eq!(MunicipalityCode::parse("131122"), Err(MunicipalityCodeError::CheckDigit));
+        assert_eq!(MunicipalityCode::parse("13112"), Err(MunicipalityCodeError::Format));
+        assert_eq!(MunicipalityCode::parse("13112a"), Err(MunicipalityCodeError::Format));
+        assert_eq!(MunicipalityCode::parse("１３１１２１"), Err(MunicipalityCodeError::Format));
     }
 
     proptest! {

@@ -101,8 +101,8 @@ pub fn check_new_password(password: &str) -> Result<(), PasswordError> {
     }
     let lower = password.to_lowercase();
     // Only the list and repetitions of one character are refused outright.
-    let one_char = lower.chars().all(|c| Some(c) == lower.chars().next());
-    if COMMON.contains(&lower.as_str()) || (n > 0 && one_char) {
+    let one_char = lower.chars().next().is_some_and(|first| lower.chars().all(|c| c == first));
+    if COMMON.contains(&lower.as_str()) || one_char {
         return Err(PasswordError::TooCommon);
     }
     if n < MIN_CHARS {
@@ -118,23 +118,11 @@ mod tests {
     #[test]
     fn rules() {
         assert_eq!(check_new_password("short"), Err(PasswordError::TooShort));
-        assert_eq!(
-            check_new_password("Password123"),
-            Err(PasswordError::TooCommon)
-        );
-        assert_eq!(
-            check_new_password("aaaaaaaaaaaaaaa"),
-            Err(PasswordError::TooCommon)
-        );
-        assert_eq!(
-            check_new_password(&"x1".repeat(65)),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(check_new_password("Password123"), Err(PasswordError::TooCommon));
+        assert_eq!(check_new_password("aaaaaaaaaaaaaaa"), Err(PasswordError::TooCommon));
+        assert_eq!(check_new_password(&"x1".repeat(65)), Err(PasswordError::TooLong));
         assert_eq!(check_new_password("correct horse battery"), Ok(()));
-        assert_eq!(
-            check_new_password("すやすや赤ちゃんと散歩"),
-            Err(PasswordError::TooShort)
-        );
+        assert_eq!(check_new_password("すやすや赤ちゃんと散歩"), Err(PasswordError::TooShort));
         assert_eq!(check_new_password("すやすや赤ちゃんと朝のお散歩"), Ok(()));
     }
 }

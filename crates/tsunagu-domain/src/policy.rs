@@ -77,9 +77,7 @@ impl Resource<'_> {
         match self {
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
-            Resource::ChatRoom {
-                municipality_id, ..
-            } => *municipality_id,
+            Resource::ChatRoom { municipality_id, .. } => *municipality_id,
         }
     }
 }
@@ -126,28 +124,19 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
     }
 
     match (action, resource) {
-        (A::SearchFamilies, Resource::Municipality(_)) => allow_if(
-            matches!(actor.role, R::Nurse | R::Coordinator | R::Caseworker),
-            D::RoleNotAllowed,
-        ),
-        (A::RegisterNotification, Resource::Municipality(_)) => {
-            allow_if(actor.role == R::Nurse, D::RoleNotAllowed)
+        (A::SearchFamilies, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::Nurse | R::Coordinator | R::Caseworker), D::RoleNotAllowed)
         }
+        (A::RegisterNotification, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
         (A::ManageAccounts | A::ViewAudit, Resource::Municipality(_)) => {
             allow_if(actor.role == R::Admin, D::RoleNotAllowed)
         }
-        (A::ViewReports, Resource::Municipality(_)) => allow_if(
-            matches!(actor.role, R::Admin | R::Analyst | R::Nurse),
-            D::RoleNotAllowed,
-        ),
+        (A::ViewReports, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::Admin | R::Analyst | R::Nurse), D::RoleNotAllowed)
+        }
         (A::ViewFamily, Resource::Family(f)) => view_family(actor, f),
         (A::EditFamily, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
-        (
-            A::ViewChatRoom,
-            Resource::ChatRoom {
-                room_id, family_id, ..
-            },
-        ) => match actor.role {
+        (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
             R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
             R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),
             _ => Decision::Deny(D::RoleNotAllowed),
@@ -169,14 +158,8 @@ fn view_family(actor: &Actor, f: &FamilyAccess) -> Decision {
             }
         }
         Role::Caseworker => allow_if(f.escalated, D::OutOfScope),
-        Role::FacilityStaff => allow_if(
-            f.facilities.iter().any(|v| actor.venues.contains(v)),
-            D::OutOfScope,
-        ),
-        Role::ProgrammeStaff => allow_if(
-            f.programme_venues.iter().any(|v| actor.venues.contains(v)),
-            D::OutOfScope,
-        ),
+        Role::FacilityStaff => allow_if(f.facilities.iter().any(|v| actor.venues.contains(v)), D::OutOfScope),
+        Role::ProgrammeStaff => allow_if(f.programme_venues.iter().any(|v| actor.venues.contains(v)), D::OutOfScope),
         Role::PeerSupporter | Role::Admin | Role::Analyst => Decision::Deny(D::RoleNotAllowed),
     }
 }
@@ -207,13 +190,7 @@ impl FamilyFilter {
 }
 
 pub fn family_filter(actor: &Actor) -> Option<FamilyFilter> {
-    if !authorize(
-        actor,
-        Action::SearchFamilies,
-        &Resource::Municipality(actor.municipality_id),
-    )
-    .is_allowed()
-    {
+    if !authorize(actor, Action::SearchFamilies, &Resource::Municipality(actor.municipality_id)).is_allowed() {
         return None;
     }
     let m = actor.municipality_id;

@@ -23,11 +23,7 @@ pub enum FeeBracket {
 }
 
 impl FeeBracket {
-    pub const ALL: [FeeBracket; 3] = [
-        FeeBracket::Taxed,
-        FeeBracket::NonTaxed,
-        FeeBracket::PublicAssistance,
-    ];
+    pub const ALL: [FeeBracket; 3] = [FeeBracket::Taxed, FeeBracket::NonTaxed, FeeBracket::PublicAssistance];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,9 +58,7 @@ impl Relation {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Relation::Mother, Relation::Partner, Relation::Child]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [Relation::Mother, Relation::Partner, Relation::Child].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -86,9 +80,7 @@ impl Sex {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Sex::Female, Sex::Male, Sex::Undetermined]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [Sex::Female, Sex::Male, Sex::Undetermined].into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -112,9 +104,7 @@ impl PregnancyStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Ongoing, Self::Delivered, Self::Lost, Self::MovedOut]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [Self::Ongoing, Self::Delivered, Self::Lost, Self::MovedOut].into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -146,15 +136,11 @@ pub struct Person {
 
 impl Person {
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.family_name, self.given_name)
-            .trim()
-            .to_owned()
+        format!("{} {}", self.family_name, self.given_name).trim().to_owned()
     }
 
     pub fn full_kana(&self) -> String {
-        format!("{} {}", self.family_name_kana, self.given_name_kana)
-            .trim()
-            .to_owned()
+        format!("{} {}", self.family_name_kana, self.given_name_kana).trim().to_owned()
     }
 }
 
@@ -249,11 +235,7 @@ pub struct NewPerson {
 impl NewPerson {
     /// The key that kana search matches against: family then given name.
     pub fn search_key(&self) -> String {
-        format!(
-            "{}{}",
-            self.family_name_kana.search_key(),
-            self.given_name_kana.search_key()
-        )
+        format!("{}{}", self.family_name_kana.search_key(), self.given_name_kana.search_key())
     }
 }
 
@@ -292,16 +274,8 @@ impl PersonInput {
     fn check(&self, errors: &mut FieldErrors, prefix: &str, today: Date) -> Option<NewPerson> {
         let family_name = check_name(errors, format!("{prefix}.family_name"), &self.family_name);
         let given_name = check_name(errors, format!("{prefix}.given_name"), &self.given_name);
-        let family_name_kana = check_kana(
-            errors,
-            format!("{prefix}.family_name_kana"),
-            &self.family_name_kana,
-        );
-        let given_name_kana = check_kana(
-            errors,
-            format!("{prefix}.given_name_kana"),
-            &self.given_name_kana,
-        );
+        let family_name_kana = check_kana(errors, format!("{prefix}.family_name_kana"), &self.family_name_kana);
+        let given_name_kana = check_kana(errors, format!("{prefix}.given_name_kana"), &self.given_name_kana);
         let birth_date = match opt_str(&self.birth_date) {
             None => None,
             Some(s) => match parse_date(s) {
@@ -446,28 +420,21 @@ impl NotificationInput {
                 }
             }
         }
-        let partner = self
-            .partner
-            .as_ref()
-            .and_then(|p| p.check(&mut errors, "partner", today));
+        let partner = self.partner.as_ref().and_then(|p| p.check(&mut errors, "partner", today));
         match (fee_bracket, notified_on, edd, mother) {
-            (Some(fee_bracket), Some(notified_on), Some(edd), Some(mother))
-                if errors.is_empty() =>
-            {
-                Ok(Notification {
-                    area_id: AreaId(self.area_id),
-                    fee_bracket,
-                    consent_coordinators: self.consent_coordinators,
-                    consent_hubs: self.consent_hubs,
-                    notified_on,
-                    edd,
-                    foetuses: self.foetuses as u8,
-                    first_child: self.first_child,
-                    handbook_number,
-                    mother,
-                    partner,
-                })
-            }
+            (Some(fee_bracket), Some(notified_on), Some(edd), Some(mother)) if errors.is_empty() => Ok(Notification {
+                area_id: AreaId(self.area_id),
+                fee_bracket,
+                consent_coordinators: self.consent_coordinators,
+                consent_hubs: self.consent_hubs,
+                notified_on,
+                edd,
+                foetuses: self.foetuses as u8,
+                first_child: self.first_child,
+                handbook_number,
+                mother,
+                partner,
+            }),
             _ => Err(errors),
         }
     }
@@ -550,25 +517,15 @@ impl BirthInput {
         if self.babies.len() > usize::from(pregnancy.foetuses) {
             errors.add("babies", "more_than_foetuses");
         }
-        let earliest = pregnancy
-            .edd
-            .saturating_sub(BIRTH_MAX_DAYS_BEFORE_EDD.days());
-        let latest = pregnancy
-            .edd
-            .saturating_add(BIRTH_MAX_DAYS_AFTER_EDD.days());
+        let earliest = pregnancy.edd.saturating_sub(BIRTH_MAX_DAYS_BEFORE_EDD.days());
+        let latest = pregnancy.edd.saturating_add(BIRTH_MAX_DAYS_AFTER_EDD.days());
         let mut out = Vec::new();
         for (i, b) in self.babies.iter().enumerate() {
             let f = |name: &str| format!("babies.{i}.{name}");
             let birth_date = match parse_date(&b.birth_date) {
                 None => {
-                    errors.add(
-                        f("birth_date"),
-                        if b.birth_date.trim().is_empty() {
-                            "required"
-                        } else {
-                            "invalid_date"
-                        },
-                    );
+                    errors
+                        .add(f("birth_date"), if b.birth_date.trim().is_empty() { "required" } else { "invalid_date" });
                     None
                 }
                 Some(d) if d > today => {
@@ -577,9 +534,7 @@ impl BirthInput {
                 }
                 Some(d)
                     if d < earliest
-                        || d < pregnancy
-                            .notified_on
-                            .saturating_sub(EDD_MAX_DAYS_BEFORE_NOTIFICATION.days()) =>
+                        || d < pregnancy.notified_on.saturating_sub(EDD_MAX_DAYS_BEFORE_NOTIFICATION.days()) =>
                 {
                     errors.add(f("birth_date"), "birth_before_pregnancy");
                     None

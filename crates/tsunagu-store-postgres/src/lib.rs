@@ -23,24 +23,18 @@ use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
 use tsunagu_domain::records::{
-    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby,
-    NewPerson, Notification, Person, Pregnancy, PregnancyStatus, Relation, Sex,
+    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby, NewPerson, Notification,
+    Person, Pregnancy, PregnancyStatus, Relation, Sex,
 };
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{
-    AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId,
-};
+use tsunagu_domain::{AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId};
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage,
-    SigninAttempt, Store, StoreError,
+    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage, SigninAttempt, Store, StoreError,
 };
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
 
 /// Key of the advisory lock held while migrating ("tsunagu" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_7375_6e61_6775;
@@ -56,11 +50,7 @@ pub struct PgStore {
 /// whatever the session's time zone.
 macro_rules! ts_col {
     ($col:literal) => {
-        concat!(
-            "to_char(",
-            $col,
-            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        )
+        concat!("to_char(", $col, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
     };
 }
 
@@ -332,12 +322,11 @@ async fn append_audit(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE")
-            .bind(m.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE")
+        .bind(m.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
     let prev_seq: i64 = get(&head, "seq")?;
     let prev_hash: String = get(&head, "hash")?;
     let seq = prev_seq + 1;
@@ -444,23 +433,14 @@ async fn insert_person(
 }
 
 /// Whether row `id` of `table` belongs to municipality `m`.
-async fn in_municipality(
-    tx: &mut PgConnection,
-    table: Table,
-    id: i64,
-    m: MunicipalityId,
-) -> Result<bool> {
+async fn in_municipality(tx: &mut PgConnection, table: Table, id: i64, m: MunicipalityId) -> Result<bool> {
     let sql = match table {
         Table::Areas => "SELECT id FROM areas WHERE id = $1 AND municipality_id = $2",
         Table::Venues => "SELECT id FROM venues WHERE id = $1 AND municipality_id = $2",
         Table::Families => "SELECT id FROM families WHERE id = $1 AND municipality_id = $2",
     };
-    let found: Option<i64> = sqlx::query_scalar(sql)
-        .bind(id)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    let found: Option<i64> =
+        sqlx::query_scalar(sql).bind(id).bind(m.0).fetch_optional(&mut *tx).await.map_err(db_err)?;
     Ok(found.is_some())
 }
 
@@ -491,9 +471,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &FamilyFilter) {
 
 fn filter_municipality(filter: &FamilyFilter) -> MunicipalityId {
     match filter {
-        FamilyFilter::Municipality(m)
-        | FamilyFilter::ConsentingInAreas(m, _)
-        | FamilyFilter::Escalated(m) => *m,
+        FamilyFilter::Municipality(m) | FamilyFilter::ConsentingInAreas(m, _) | FamilyFilter::Escalated(m) => *m,
     }
 }
 
@@ -517,13 +495,11 @@ impl PgStore {
     }
 
     async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
-        let rows = sqlx::query(
-            "SELECT kind, ref_id FROM account_scopes WHERE account_id = $1 ORDER BY kind, ref_id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let rows = sqlx::query("SELECT kind, ref_id FROM account_scopes WHERE account_id = $1 ORDER BY kind, ref_id")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
         for r in rows {
             let kind: String = get(&r, "kind")?;
@@ -570,11 +546,7 @@ impl PgStore {
 }
 
 async fn lock_migrations(tx: &mut PgConnection) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -609,9 +581,7 @@ impl Store for PgStore {
                     ))
                 }
                 Step::Apply => {
-                    sqlx::Executor::execute(&mut *tx, m.sql)
-                        .await
-                        .map_err(db_err)?;
+                    sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(db_err)?;
                     sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
                         .bind(m.version)
                         .bind(m.name)
@@ -627,19 +597,11 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
         Ok(())
     }
 
-    async fn create_municipality(
-        &self,
-        code: MunicipalityCode,
-        name_ja: &str,
-        name_en: &str,
-    ) -> Result<Municipality> {
+    async fn create_municipality(&self, code: MunicipalityCode, name_ja: &str, name_en: &str) -> Result<Municipality> {
         let r = sqlx::query(concat!(
             "INSERT INTO municipalities (code, name_ja, name_en) VALUES ($1, $2, $3) RETURNING ",
             municipality_columns!()
@@ -660,28 +622,20 @@ impl Store for PgStore {
     }
 
     async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>> {
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            municipality_columns!(),
-            " FROM municipalities WHERE id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let r = sqlx::query(concat!("SELECT ", municipality_columns!(), " FROM municipalities WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         r.as_ref().map(municipality_row).transpose()
     }
 
     async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>> {
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            municipality_columns!(),
-            " FROM municipalities WHERE code = $1"
-        ))
-        .bind(code.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let r = sqlx::query(concat!("SELECT ", municipality_columns!(), " FROM municipalities WHERE code = $1"))
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         r.as_ref().map(municipality_row).transpose()
     }
 
@@ -708,22 +662,15 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("area_exists") } else { db_err(e) })?;
-        Ok(Area {
-            id: AreaId(id),
-            municipality_id: m,
-            name_ja: name_ja.to_owned(),
-            name_en: name_en.to_owned(),
-        })
+        Ok(Area { id: AreaId(id), municipality_id: m, name_ja: name_ja.to_owned(), name_en: name_en.to_owned() })
     }
 
     async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>> {
-        let rows = sqlx::query(
-            "SELECT id, name_ja, name_en FROM areas WHERE municipality_id = $1 ORDER BY id",
-        )
-        .bind(m.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let rows = sqlx::query("SELECT id, name_ja, name_en FROM areas WHERE municipality_id = $1 ORDER BY id")
+            .bind(m.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 Ok(Area {
@@ -762,21 +709,21 @@ impl Store for PgStore {
     }
 
     async fn venues(&self, m: MunicipalityId) -> Result<Vec<Venue>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            venue_columns!(),
-            " FROM venues WHERE municipality_id = $1 ORDER BY id"
-        ))
-        .bind(m.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let rows =
+            sqlx::query(concat!("SELECT ", venue_columns!(), " FROM venues WHERE municipality_id = $1 ORDER BY id"))
+                .bind(m.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         rows.iter().map(venue_row).collect()
     }
 
     async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account> {
+        if ctx.is_some_and(|c| c.municipality_id != a.municipality_id) {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let now = ctx.map(|c| c.at).unwrap_or(Timestamp::UNIX_EPOCH);
+        let now = a.created_at;
         if let Some(f) = a.family_id {
             if !in_municipality(&mut tx, Table::Families, f.0, a.municipality_id).await? {
                 return Err(StoreError::InvalidReference("family_id"));
@@ -825,42 +772,25 @@ impl Store for PgStore {
             .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(
-                &mut tx,
-                ctx,
-                AuditAction::AccountCreate,
-                None,
-                &format!("account={id}"),
-            )
-            .await?;
+            append_audit(&mut tx, ctx, AuditAction::AccountCreate, None, &format!("account={id}")).await?;
         }
         tx.commit().await.map_err(db_err)?;
-        self.account(AccountId(id))
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>> {
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let r = sqlx::query(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         match r {
             Some(r) => Ok(Some(self.account_from_row(r).await?)),
             None => Ok(None),
         }
     }
 
-    async fn account_by_username(
-        &self,
-        m: MunicipalityId,
-        username: &str,
-    ) -> Result<Option<Account>> {
+    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> Result<Option<Account>> {
         let r = sqlx::query(concat!(
             "SELECT ",
             account_columns!(),
@@ -894,56 +824,42 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn set_password(
-        &self,
-        ctx: Option<&AuditContext>,
-        id: AccountId,
-        hash: &Secret,
-    ) -> Result<()> {
+    async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let n = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .bind(hash.expose())
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+        // With an administrator's context, only accounts of their municipality.
+        let n = sqlx::query(
+            "UPDATE accounts SET password_hash = $1 WHERE id = $2 AND ($3::bigint IS NULL OR municipality_id = $3)",
+        )
+        .bind(hash.expose())
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
         if let Some(ctx) = ctx {
-            append_audit(
-                &mut tx,
-                ctx,
-                AuditAction::AccountPasswordReset,
-                None,
-                &format!("account={id}"),
-            )
-            .await?;
+            append_audit(&mut tx, ctx, AuditAction::AccountPasswordReset, None, &format!("account={id}")).await?;
         }
         tx.commit().await.map_err(db_err)
     }
 
-    async fn set_totp_secret(
-        &self,
-        ctx: Option<&AuditContext>,
-        id: AccountId,
-        secret: Option<&Secret>,
-    ) -> Result<()> {
+    async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let n =
-            sqlx::query("UPDATE accounts SET totp_secret = $1, totp_last_step = 0 WHERE id = $2")
-                .bind(secret.map(|s| s.expose().to_owned()))
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected();
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_secret = $1, totp_last_step = 0 WHERE id = $2 \
+                 AND ($3::bigint IS NULL OR municipality_id = $3)",
+        )
+        .bind(secret.map(|s| s.expose().to_owned()))
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -955,43 +871,33 @@ impl Store for PgStore {
                 .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(
-                &mut tx,
-                ctx,
-                AuditAction::AccountTotpReset,
-                None,
-                &format!("account={id}"),
-            )
-            .await?;
+            append_audit(&mut tx, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}")).await?;
         }
         tx.commit().await.map_err(db_err)
     }
 
     async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
         // One conditional UPDATE: of two concurrent uses of a step, one wins.
-        let n = sqlx::query(
-            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
-        )
-        .bind(step)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
+        let n = sqlx::query("UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
         Ok(n == 1)
     }
 
     async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let n =
-            sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2 AND municipality_id = $3")
-                .bind(disabled)
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected();
+        let n = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2 AND municipality_id = $3")
+            .bind(disabled)
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -1002,11 +908,7 @@ impl Store for PgStore {
                 .await
                 .map_err(db_err)?;
         }
-        let action = if disabled {
-            AuditAction::AccountDisable
-        } else {
-            AuditAction::AccountEnable
-        };
+        let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
         append_audit(&mut tx, ctx, action, None, &format!("account={id}")).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -1029,15 +931,11 @@ impl Store for PgStore {
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            session_columns!(),
-            " FROM sessions WHERE token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let r = sqlx::query(concat!("SELECT ", session_columns!(), " FROM sessions WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         r.as_ref().map(session_row).transpose()
     }
 
@@ -1085,12 +983,7 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn failed_signins_for_user(
-        &self,
-        municipality_code: &str,
-        username: &str,
-        since: Timestamp,
-    ) -> Result<i64> {
+    async fn failed_signins_for_user(&self, municipality_code: &str, username: &str, since: Timestamp) -> Result<i64> {
         // The count starts after the last success: signing in clears the slate.
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM signin_attempts WHERE municipality_code = $1 AND username = $2 \
@@ -1116,11 +1009,7 @@ impl Store for PgStore {
         .map_err(db_err)
     }
 
-    async fn register_notification(
-        &self,
-        ctx: &AuditContext,
-        n: &Notification,
-    ) -> Result<FamilyId> {
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId> {
         let m = ctx.municipality_id;
         let key = n.mother.search_key();
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -1186,7 +1075,13 @@ impl Store for PgStore {
         .bind(&n.handbook_number)
         .execute(&mut *tx)
         .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("handbook_number_taken") } else { db_err(e) })?;
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("handbook_number_taken")
+            } else {
+                db_err(e)
+            }
+        })?;
         append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
@@ -1280,12 +1175,7 @@ impl Store for PgStore {
         .collect::<Result<Vec<_>>>()?;
         append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(FamilyRecord {
-            family,
-            people,
-            pregnancies,
-            babies,
-        }))
+        Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
     }
 
     async fn search_families(
@@ -1300,6 +1190,7 @@ impl Store for PgStore {
             return Err(StoreError::InvalidReference("municipality"));
         }
         if matches!(filter, FamilyFilter::ConsentingInAreas(_, areas) if areas.is_empty()) {
+            self.write_audit(ctx, AuditAction::FamilySearch, None, "results=0").await?;
             return Ok(vec![]);
         }
         // The key columns are COLLATE "C": this range is exactly "starts with".
@@ -1319,19 +1210,11 @@ impl Store for PgStore {
         qb.push(" AND p.given_kana_key < ").push_bind(upper);
         qb.push("))");
         push_filter(&mut qb, filter);
-        qb.push(" ORDER BY p.kana_key, f.id LIMIT ")
-            .push_bind(i64::from(limit));
+        qb.push(" ORDER BY p.kana_key, f.id LIMIT ").push_bind(i64::from(limit));
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
         let out = rows.iter().map(summary_row).collect::<Result<Vec<_>>>()?;
-        append_audit(
-            &mut tx,
-            ctx,
-            AuditAction::FamilySearch,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
+        append_audit(&mut tx, ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -1373,11 +1256,7 @@ impl Store for PgStore {
         let family_kana: String = get(&mother, "family_name_kana")?;
         let mut ids = Vec::with_capacity(babies.len());
         for b in babies {
-            let given_kana = b
-                .given_name_kana
-                .as_ref()
-                .map(|k| k.as_str().to_owned())
-                .unwrap_or_default();
+            let given_kana = b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
             let given_key = tsunagu_domain::kana::search_key(&given_kana);
             let person = insert_person_row(
                 &mut tx,
@@ -1388,10 +1267,7 @@ impl Store for PgStore {
                 &b.given_name,
                 &family_kana,
                 &given_kana,
-                &format!(
-                    "{}{given_key}",
-                    tsunagu_domain::kana::search_key(&family_kana)
-                ),
+                &format!("{}{given_key}", tsunagu_domain::kana::search_key(&family_kana)),
                 &given_key,
                 Some(b.birth_date),
             )
@@ -1420,14 +1296,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            ctx,
-            AuditAction::BirthRecord,
-            Some(family),
-            &format!("babies={}", ids.len()),
-        )
-        .await?;
+        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={}", ids.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
     }
@@ -1445,11 +1314,8 @@ impl Store for PgStore {
     }
 
     async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>> {
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
-            "SELECT ",
-            audit_columns!(),
-            " FROM audit_log WHERE municipality_id = "
-        ));
+        let mut qb: QueryBuilder<'_, Postgres> =
+            QueryBuilder::new(concat!("SELECT ", audit_columns!(), " FROM audit_log WHERE municipality_id = "));
         qb.push_bind(m.0);
         if let Some(a) = q.actor {
             qb.push(" AND actor = ").push_bind(a.0);
@@ -1461,30 +1327,20 @@ impl Store for PgStore {
             qb.push(" AND action = ").push_bind(a.as_str());
         }
         if let Some(t) = q.from {
-            qb.push(" AND audit_log.at >= ")
-                .push_bind(ts_param(t))
-                .push("::timestamptz");
+            qb.push(" AND audit_log.at >= ").push_bind(ts_param(t)).push("::timestamptz");
         }
         if let Some(t) = q.to {
-            qb.push(" AND audit_log.at < ")
-                .push_bind(ts_param(t))
-                .push("::timestamptz");
+            qb.push(" AND audit_log.at < ").push_bind(ts_param(t)).push("::timestamptz");
         }
         if let Some(s) = q.before_seq {
             qb.push(" AND seq < ").push_bind(s);
         }
-        qb.push(" ORDER BY seq DESC LIMIT ")
-            .push_bind(i64::from(q.limit.clamp(1, 1000)));
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter().map(audit_line).collect()
     }
 
-    async fn audit_lines(
-        &self,
-        m: MunicipalityId,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditLine>> {
+    async fn audit_lines(&self, m: MunicipalityId, after_seq: i64, limit: u32) -> Result<Vec<AuditLine>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             audit_columns!(),

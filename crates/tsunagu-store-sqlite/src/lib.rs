@@ -7,9 +7,7 @@
 use async_trait::async_trait;
 use jiff::civil::Date;
 use jiff::Timestamp;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,24 +16,18 @@ use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
 use tsunagu_domain::records::{
-    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby,
-    NewPerson, Notification, Person, Pregnancy, PregnancyStatus, Relation, Sex,
+    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby, NewPerson, Notification,
+    Person, Pregnancy, PregnancyStatus, Relation, Sex,
 };
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{
-    AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId,
-};
+use tsunagu_domain::{AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId};
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage,
-    SigninAttempt, Store, StoreError,
+    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage, SigninAttempt, Store, StoreError,
 };
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -79,6 +71,12 @@ fn micros(t: Timestamp) -> Timestamp {
     Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
 }
 
+/// An instant as stored: UTC, always six fractional digits, so that text
+/// order is time order (`…00.5Z` would otherwise sort before `…00Z`).
+fn ts_text(t: Timestamp) -> String {
+    jiff::fmt::temporal::DateTimePrinter::new().precision(Some(6)).timestamp_to_string(&micros(t))
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) the database at an `sqlite://` URL, e.g.
     /// `sqlite://tsunagu.sqlite3` or `sqlite::memory:`.
@@ -119,13 +117,11 @@ impl SqliteStore {
     }
 
     async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
-        let rows = sqlx::query(
-            "SELECT kind, ref_id FROM account_scopes WHERE account_id = ? ORDER BY kind, ref_id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+        let rows = sqlx::query("SELECT kind, ref_id FROM account_scopes WHERE account_id = ? ORDER BY kind, ref_id")
+            .bind(id.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
         let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
         for r in rows {
             let kind: String = r.try_get(0).map_err(db_err)?;
@@ -152,16 +148,10 @@ impl SqliteStore {
             display_name: r.try_get("display_name").map_err(db_err)?,
             role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
             password_hash: Secret::new(r.try_get::<String, _>("password_hash").map_err(db_err)?),
-            totp_secret: r
-                .try_get::<Option<String>, _>("totp_secret")
-                .map_err(db_err)?
-                .map(Secret::new),
+            totp_secret: r.try_get::<Option<String>, _>("totp_secret").map_err(db_err)?.map(Secret::new),
             totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
             disabled: r.try_get("disabled").map_err(db_err)?,
-            family_id: r
-                .try_get::<Option<i64>, _>("family_id")
-                .map_err(db_err)?
-                .map(FamilyId),
+            family_id: r.try_get::<Option<i64>, _>("family_id").map_err(db_err)?.map(FamilyId),
             areas,
             venues,
             rooms,
@@ -170,8 +160,7 @@ impl SqliteStore {
     }
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
+const ACCOUNT_COLUMNS: &str = "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
      totp_last_step, disabled, family_id, created_at";
 
 /// Appends one line to the municipality's audit chain inside `tx`.
@@ -189,10 +178,7 @@ async fn append_audit(
         .await
         .map_err(db_err)?;
     let (prev_seq, prev_hash) = match head {
-        Some(r) => (
-            r.try_get::<i64, _>(0).map_err(db_err)?,
-            r.try_get::<String, _>(1).map_err(db_err)?,
-        ),
+        Some(r) => (r.try_get::<i64, _>(0).map_err(db_err)?, r.try_get::<String, _>(1).map_err(db_err)?),
         None => (0, GENESIS.to_owned()),
     };
     let seq = prev_seq + 1;
@@ -217,7 +203,7 @@ async fn append_audit(
     )
     .bind(m.0)
     .bind(seq)
-    .bind(at.to_string())
+    .bind(ts_text(at))
     .bind(ctx.actor.0)
     .bind(role)
     .bind(action.as_str())
@@ -252,10 +238,7 @@ fn audit_line(r: &SqliteRow) -> Result<AuditLine> {
         actor: AccountId(r.try_get("actor").map_err(db_err)?),
         role: r.try_get("role").map_err(db_err)?,
         action: r.try_get("action").map_err(db_err)?,
-        family_id: r
-            .try_get::<Option<i64>, _>("family_id")
-            .map_err(db_err)?
-            .map(FamilyId),
+        family_id: r.try_get::<Option<i64>, _>("family_id").map_err(db_err)?.map(FamilyId),
         detail: r.try_get("detail").map_err(db_err)?,
         reason: r.try_get("reason").map_err(db_err)?,
         remote_addr: r.try_get("remote_addr").map_err(db_err)?,
@@ -306,10 +289,7 @@ fn venue_row(r: &SqliteRow) -> Result<Venue> {
     Ok(Venue {
         id: VenueId(r.try_get("id").map_err(db_err)?),
         municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
-        area_id: r
-            .try_get::<Option<i64>, _>("area_id")
-            .map_err(db_err)?
-            .map(AreaId),
+        area_id: r.try_get::<Option<i64>, _>("area_id").map_err(db_err)?.map(AreaId),
         kind: VenueKind::parse(&kind).ok_or_else(|| corrupt("venue kind"))?,
         name_ja: r.try_get("name_ja").map_err(db_err)?,
         name_en: r.try_get("name_en").map_err(db_err)?,
@@ -353,9 +333,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &FamilyFilter) {
 
 fn filter_municipality(filter: &FamilyFilter) -> MunicipalityId {
     match filter {
-        FamilyFilter::Municipality(m)
-        | FamilyFilter::ConsentingInAreas(m, _)
-        | FamilyFilter::Escalated(m) => *m,
+        FamilyFilter::Municipality(m) | FamilyFilter::ConsentingInAreas(m, _) | FamilyFilter::Escalated(m) => *m,
     }
 }
 
@@ -389,18 +367,14 @@ impl Store for SqliteStore {
                 }
                 Step::Apply => {
                     let mut tx = self.writer.begin().await.map_err(db_err)?;
-                    sqlx::Executor::execute(&mut *tx, m.sql)
+                    sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(db_err)?;
+                    sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")
+                        .bind(m.version)
+                        .bind(m.name)
+                        .bind(m.checksum())
+                        .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                    sqlx::query(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
-                    )
-                    .bind(m.version)
-                    .bind(m.name)
-                    .bind(m.checksum())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
                     tx.commit().await.map_err(db_err)?;
                 }
             }
@@ -409,34 +383,25 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(db_err)?;
         Ok(())
     }
 
-    async fn create_municipality(
-        &self,
-        code: MunicipalityCode,
-        name_ja: &str,
-        name_en: &str,
-    ) -> Result<Municipality> {
-        let r = sqlx::query(
-            "INSERT INTO municipalities (code, name_ja, name_en) VALUES (?, ?, ?) RETURNING *",
-        )
-        .bind(code.to_string())
-        .bind(name_ja)
-        .bind(name_en)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict("municipality_exists")
-            } else {
-                db_err(e)
-            }
-        })?;
+    async fn create_municipality(&self, code: MunicipalityCode, name_ja: &str, name_en: &str) -> Result<Municipality> {
+        let r =
+            sqlx::query("INSERT INTO municipalities (code, name_ja, name_en) VALUES (?, ?, ?) RETURNING *")
+                .bind(code.to_string())
+                .bind(name_ja)
+                .bind(name_en)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict("municipality_exists")
+                    } else {
+                        db_err(e)
+                    }
+                })?;
         municipality_row(&r)
     }
 
@@ -459,45 +424,29 @@ impl Store for SqliteStore {
     }
 
     async fn municipalities(&self) -> Result<Vec<Municipality>> {
-        let rows = sqlx::query("SELECT * FROM municipalities ORDER BY code")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
+        let rows =
+            sqlx::query("SELECT * FROM municipalities ORDER BY code").fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(municipality_row).collect()
     }
 
     async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> Result<Area> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO areas (municipality_id, name_ja, name_en) VALUES (?, ?, ?) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(name_ja)
-        .bind(name_en)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict("area_exists")
-            } else {
-                db_err(e)
-            }
-        })?;
-        Ok(Area {
-            id: AreaId(id),
-            municipality_id: m,
-            name_ja: name_ja.to_owned(),
-            name_en: name_en.to_owned(),
-        })
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO areas (municipality_id, name_ja, name_en) VALUES (?, ?, ?) RETURNING id")
+                .bind(m.0)
+                .bind(name_ja)
+                .bind(name_en)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("area_exists") } else { db_err(e) })?;
+        Ok(Area { id: AreaId(id), municipality_id: m, name_ja: name_ja.to_owned(), name_en: name_en.to_owned() })
     }
 
     async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>> {
-        let rows = sqlx::query(
-            "SELECT id, name_ja, name_en FROM areas WHERE municipality_id = ? ORDER BY id",
-        )
-        .bind(m.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+        let rows = sqlx::query("SELECT id, name_ja, name_en FROM areas WHERE municipality_id = ? ORDER BY id")
+            .bind(m.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 Ok(Area {
@@ -513,13 +462,12 @@ impl Store for SqliteStore {
     async fn create_venue(&self, v: &NewVenue) -> Result<Venue> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         if let Some(a) = v.area_id {
-            let ok: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
-                    .bind(a.0)
-                    .bind(v.municipality_id.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
+                .bind(a.0)
+                .bind(v.municipality_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
             if ok.is_none() {
                 return Err(StoreError::InvalidReference("area_id"));
             }
@@ -550,40 +498,40 @@ impl Store for SqliteStore {
     }
 
     async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account> {
+        if ctx.is_some_and(|c| c.municipality_id != a.municipality_id) {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let now = ctx.map(|c| c.at).unwrap_or(Timestamp::UNIX_EPOCH);
+        let now = a.created_at;
         if let Some(f) = a.family_id {
-            let ok: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM families WHERE id = ? AND municipality_id = ?")
-                    .bind(f.0)
-                    .bind(a.municipality_id.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM families WHERE id = ? AND municipality_id = ?")
+                .bind(f.0)
+                .bind(a.municipality_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
             if ok.is_none() {
                 return Err(StoreError::InvalidReference("family_id"));
             }
         }
         for area in &a.areas {
-            let ok: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
-                    .bind(area.0)
-                    .bind(a.municipality_id.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
+                .bind(area.0)
+                .bind(a.municipality_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
             if ok.is_none() {
                 return Err(StoreError::InvalidReference("areas"));
             }
         }
         for venue in &a.venues {
-            let ok: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM venues WHERE id = ? AND municipality_id = ?")
-                    .bind(venue.0)
-                    .bind(a.municipality_id.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM venues WHERE id = ? AND municipality_id = ?")
+                .bind(venue.0)
+                .bind(a.municipality_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
             if ok.is_none() {
                 return Err(StoreError::InvalidReference("venues"));
             }
@@ -599,7 +547,7 @@ impl Store for SqliteStore {
         .bind(a.password_hash.expose())
         .bind(a.totp_secret.as_ref().map(|s| s.expose().to_owned()))
         .bind(a.family_id.map(|f| f.0))
-        .bind(now.to_string())
+        .bind(ts_text(now))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
@@ -610,59 +558,41 @@ impl Store for SqliteStore {
             .chain(a.venues.iter().map(|x| ("venue", x.0)))
             .chain(a.rooms.iter().map(|x| ("room", x.0)));
         for (kind, ref_id) in scopes {
-            sqlx::query(
-                "INSERT OR IGNORE INTO account_scopes (account_id, kind, ref_id) VALUES (?, ?, ?)",
-            )
-            .bind(id)
-            .bind(kind)
-            .bind(ref_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            sqlx::query("INSERT OR IGNORE INTO account_scopes (account_id, kind, ref_id) VALUES (?, ?, ?)")
+                .bind(id)
+                .bind(kind)
+                .bind(ref_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(
-                &mut tx,
-                ctx,
-                AuditAction::AccountCreate,
-                None,
-                &format!("account={id}"),
-            )
-            .await?;
+            append_audit(&mut tx, ctx, AuditAction::AccountCreate, None, &format!("account={id}")).await?;
         }
         tx.commit().await.map_err(db_err)?;
-        self.account(AccountId(id))
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>> {
-        let r = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?;
+        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
         match r {
             Some(r) => Ok(Some(self.account_from_row(r).await?)),
             None => Ok(None),
         }
     }
 
-    async fn account_by_username(
-        &self,
-        m: MunicipalityId,
-        username: &str,
-    ) -> Result<Option<Account>> {
-        let r = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? AND username = ?"
-        ))
-        .bind(m.0)
-        .bind(username)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?;
+    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> Result<Option<Account>> {
+        let r =
+            sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? AND username = ?"))
+                .bind(m.0)
+                .bind(username)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db_err)?;
         match r {
             Some(r) => Ok(Some(self.account_from_row(r).await?)),
             None => Ok(None),
@@ -670,13 +600,12 @@ impl Store for SqliteStore {
     }
 
     async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? ORDER BY id"
-        ))
-        .bind(m.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+        let rows =
+            sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? ORDER BY id"))
+                .bind(m.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push(self.account_from_row(r).await?);
@@ -684,51 +613,38 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    async fn set_password(
-        &self,
-        ctx: Option<&AuditContext>,
-        id: AccountId,
-        hash: &Secret,
-    ) -> Result<()> {
+    async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let n = sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
-            .bind(hash.expose())
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+        // With an administrator's context, only accounts of their municipality.
+        let n =
+            sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ? AND (? IS NULL OR municipality_id = ?)")
+                .bind(hash.expose())
+                .bind(id.0)
+                .bind(ctx.map(|c| c.municipality_id.0))
+                .bind(ctx.map(|c| c.municipality_id.0))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
         if let Some(ctx) = ctx {
-            append_audit(
-                &mut tx,
-                ctx,
-                AuditAction::AccountPasswordReset,
-                None,
-                &format!("account={id}"),
-            )
-            .await?;
+            append_audit(&mut tx, ctx, AuditAction::AccountPasswordReset, None, &format!("account={id}")).await?;
         }
         tx.commit().await.map_err(db_err)
     }
 
-    async fn set_totp_secret(
-        &self,
-        ctx: Option<&AuditContext>,
-        id: AccountId,
-        secret: Option<&Secret>,
-    ) -> Result<()> {
+    async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let n = sqlx::query("UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ?")
-            .bind(secret.map(|s| s.expose().to_owned()))
-            .bind(id.0)
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ? AND (? IS NULL OR municipality_id = ?)",
+        )
+        .bind(secret.map(|s| s.expose().to_owned()))
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .bind(ctx.map(|c| c.municipality_id.0))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?
@@ -744,43 +660,33 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(
-                &mut tx,
-                ctx,
-                AuditAction::AccountTotpReset,
-                None,
-                &format!("account={id}"),
-            )
-            .await?;
+            append_audit(&mut tx, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}")).await?;
         }
         tx.commit().await.map_err(db_err)
     }
 
     async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
-        )
-        .bind(step)
-        .bind(id.0)
-        .bind(step)
-        .execute(&self.writer)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
+        let n = sqlx::query("UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?")
+            .bind(step)
+            .bind(id.0)
+            .bind(step)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
         Ok(n == 1)
     }
 
     async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let n =
-            sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ? AND municipality_id = ?")
-                .bind(disabled)
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected();
+        let n = sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ? AND municipality_id = ?")
+            .bind(disabled)
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -791,11 +697,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db_err)?;
         }
-        let action = if disabled {
-            AuditAction::AccountDisable
-        } else {
-            AuditAction::AccountEnable
-        };
+        let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
         append_audit(&mut tx, ctx, action, None, &format!("account={id}")).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -809,8 +711,8 @@ impl Store for SqliteStore {
         .bind(s.account_id.0)
         .bind(s.stage.as_str())
         .bind(s.csrf_token.expose())
-        .bind(s.created_at.to_string())
-        .bind(s.last_seen_at.to_string())
+        .bind(ts_text(s.created_at))
+        .bind(ts_text(s.last_seen_at))
         .execute(&self.writer)
         .await
         .map_err(db_err)?;
@@ -828,7 +730,7 @@ impl Store for SqliteStore {
 
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
-            .bind(at.to_string())
+            .bind(ts_text(at))
             .bind(token_hash)
             .execute(&self.writer)
             .await
@@ -861,7 +763,7 @@ impl Store for SqliteStore {
         .bind(&a.municipality_code)
         .bind(&a.username)
         .bind(&a.remote_addr)
-        .bind(a.at.to_string())
+        .bind(ts_text(a.at))
         .bind(a.success)
         .execute(&self.writer)
         .await
@@ -869,12 +771,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn failed_signins_for_user(
-        &self,
-        municipality_code: &str,
-        username: &str,
-        since: Timestamp,
-    ) -> Result<i64> {
+    async fn failed_signins_for_user(&self, municipality_code: &str, username: &str, since: Timestamp) -> Result<i64> {
         // The count starts after the last success: signing in clears the slate.
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM signin_attempts WHERE municipality_code = ? AND username = ? AND at >= ? \
@@ -883,7 +780,7 @@ impl Store for SqliteStore {
         )
         .bind(municipality_code)
         .bind(username)
-        .bind(since.to_string())
+        .bind(ts_text(since))
         .bind(municipality_code)
         .bind(username)
         .fetch_one(&self.reader)
@@ -894,26 +791,21 @@ impl Store for SqliteStore {
     async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM signin_attempts WHERE remote_addr = ? AND at >= ? AND success = 0")
             .bind(remote_addr)
-            .bind(since.to_string())
+            .bind(ts_text(since))
             .fetch_one(&self.reader)
             .await
             .map_err(db_err)
     }
 
-    async fn register_notification(
-        &self,
-        ctx: &AuditContext,
-        n: &Notification,
-    ) -> Result<FamilyId> {
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId> {
         let m = ctx.municipality_id;
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let area: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
-                .bind(n.area_id.0)
-                .bind(m.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let area: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
+            .bind(n.area_id.0)
+            .bind(m.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
         if area.is_none() {
             return Err(StoreError::InvalidReference("area_id"));
         }
@@ -943,7 +835,7 @@ impl Store for SqliteStore {
         .bind(n.fee_bracket.as_str())
         .bind(n.consent_coordinators)
         .bind(n.consent_hubs)
-        .bind(micros(ctx.at).to_string())
+        .bind(ts_text(ctx.at))
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -965,7 +857,13 @@ impl Store for SqliteStore {
         .bind(&n.handbook_number)
         .execute(&mut *tx)
         .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("handbook_number_taken") } else { db_err(e) })?;
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("handbook_number_taken")
+            } else {
+                db_err(e)
+            }
+        })?;
         append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
@@ -1095,12 +993,7 @@ impl Store for SqliteStore {
         .collect::<Result<Vec<_>>>()?;
         append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(FamilyRecord {
-            family,
-            people,
-            pregnancies,
-            babies,
-        }))
+        Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
     }
 
     async fn search_families(
@@ -1115,6 +1008,7 @@ impl Store for SqliteStore {
             return Err(StoreError::InvalidReference("municipality"));
         }
         if matches!(filter, FamilyFilter::ConsentingInAreas(_, areas) if areas.is_empty()) {
+            self.write_audit(ctx, AuditAction::FamilySearch, None, "results=0").await?;
             return Ok(vec![]);
         }
         let upper = format!("{kana_key}{}", char::MAX);
@@ -1130,8 +1024,7 @@ impl Store for SqliteStore {
         qb.push(" AND p.given_kana_key < ").push_bind(upper);
         qb.push("))");
         push_filter(&mut qb, filter);
-        qb.push(" ORDER BY p.kana_key, f.id LIMIT ")
-            .push_bind(i64::from(limit));
+        qb.push(" ORDER BY p.kana_key, f.id LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         let out = rows
             .iter()
@@ -1151,14 +1044,7 @@ impl Store for SqliteStore {
             })
             .collect::<Result<Vec<_>>>()?;
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            ctx,
-            AuditAction::FamilySearch,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
+        append_audit(&mut tx, ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -1172,15 +1058,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<BabyId>> {
         let m = ctx.municipality_id;
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let status: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?",
-        )
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
+                .bind(pregnancy.0)
+                .bind(family.0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
         match status.as_deref() {
             None => return Err(StoreError::NotFound),
             Some("ongoing") => {}
@@ -1197,11 +1082,7 @@ impl Store for SqliteStore {
         let family_kana: String = mother.try_get(1).map_err(db_err)?;
         let mut ids = Vec::with_capacity(babies.len());
         for b in babies {
-            let given_kana = b
-                .given_name_kana
-                .as_ref()
-                .map(|k| k.as_str().to_owned())
-                .unwrap_or_default();
+            let given_kana = b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
             let person: i64 = sqlx::query_scalar(
                 "INSERT INTO people (family_id, municipality_id, relation, family_name, given_name, \
                  family_name_kana, given_name_kana, kana_key, given_kana_key, birth_date) \
@@ -1246,14 +1127,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            ctx,
-            AuditAction::BirthRecord,
-            Some(family),
-            &format!("babies={}", ids.len()),
-        )
-        .await?;
+        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={}", ids.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
     }
@@ -1271,8 +1145,7 @@ impl Store for SqliteStore {
     }
 
     async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>> {
-        let mut qb: QueryBuilder<'_, Sqlite> =
-            QueryBuilder::new("SELECT * FROM audit_log WHERE municipality_id = ");
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT * FROM audit_log WHERE municipality_id = ");
         qb.push_bind(m.0);
         if let Some(a) = q.actor {
             qb.push(" AND actor = ").push_bind(a.0);
@@ -1284,35 +1157,27 @@ impl Store for SqliteStore {
             qb.push(" AND action = ").push_bind(a.as_str());
         }
         if let Some(t) = q.from {
-            qb.push(" AND at >= ").push_bind(micros(t).to_string());
+            qb.push(" AND at >= ").push_bind(ts_text(t));
         }
         if let Some(t) = q.to {
-            qb.push(" AND at < ").push_bind(micros(t).to_string());
+            qb.push(" AND at < ").push_bind(ts_text(t));
         }
         if let Some(s) = q.before_seq {
             qb.push(" AND seq < ").push_bind(s);
         }
-        qb.push(" ORDER BY seq DESC LIMIT ")
-            .push_bind(i64::from(q.limit.clamp(1, 1000)));
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         rows.iter().map(audit_line).collect()
     }
 
-    async fn audit_lines(
-        &self,
-        m: MunicipalityId,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditLine>> {
-        let rows = sqlx::query(
-            "SELECT * FROM audit_log WHERE municipality_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(m.0)
-        .bind(after_seq)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+    async fn audit_lines(&self, m: MunicipalityId, after_seq: i64, limit: u32) -> Result<Vec<AuditLine>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE municipality_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+            .bind(m.0)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(audit_line).collect()
     }
 
@@ -1323,10 +1188,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         match r {
-            Some(r) => Ok(Some((
-                r.try_get(0).map_err(db_err)?,
-                r.try_get(1).map_err(db_err)?,
-            ))),
+            Some(r) => Ok(Some((r.try_get(0).map_err(db_err)?, r.try_get(1).map_err(db_err)?))),
             None => Ok(None),
         }
     }

@@ -21,9 +21,7 @@ use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
 use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{
-    AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId, RoomId, VenueId,
-};
+use tsunagu_domain::{AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId, RoomId, VenueId};
 
 pub mod migrations;
 
@@ -101,6 +99,7 @@ pub struct NewAccount {
     pub areas: Vec<AreaId>,
     pub venues: Vec<VenueId>,
     pub rooms: Vec<RoomId>,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,12 +188,7 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
 
     // --- configuration ----------------------------------------------------
-    async fn create_municipality(
-        &self,
-        code: MunicipalityCode,
-        name_ja: &str,
-        name_en: &str,
-    ) -> Result<Municipality>;
+    async fn create_municipality(&self, code: MunicipalityCode, name_ja: &str, name_en: &str) -> Result<Municipality>;
     async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>>;
     async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>>;
     async fn municipalities(&self) -> Result<Vec<Municipality>>;
@@ -208,26 +202,12 @@ pub trait Store: Send + Sync + 'static {
     /// bootstrap and demo loading. `Conflict("username_taken")` on a duplicate.
     async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
-    async fn account_by_username(
-        &self,
-        m: MunicipalityId,
-        username: &str,
-    ) -> Result<Option<Account>>;
+    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> Result<Option<Account>>;
     async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>>;
     /// Sets a new password hash and ends the account's sessions.
-    async fn set_password(
-        &self,
-        ctx: Option<&AuditContext>,
-        id: AccountId,
-        hash: &Secret,
-    ) -> Result<()>;
+    async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()>;
     /// Enrols (`Some`) or resets (`None`) the second factor; a reset ends the account's sessions.
-    async fn set_totp_secret(
-        &self,
-        ctx: Option<&AuditContext>,
-        id: AccountId,
-        secret: Option<&Secret>,
-    ) -> Result<()>;
+    async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()>;
     /// Accepts TOTP time step `step` for the account only if it is later than
     /// the last one accepted (so a code cannot be replayed). Returns whether it was.
     async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool>;
@@ -242,12 +222,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_sessions_of(&self, account: AccountId) -> Result<()>;
     async fn record_signin_attempt(&self, a: &SigninAttempt) -> Result<()>;
     /// Failed attempts for this user name in this municipality since `since`.
-    async fn failed_signins_for_user(
-        &self,
-        municipality_code: &str,
-        username: &str,
-        since: Timestamp,
-    ) -> Result<i64>;
+    async fn failed_signins_for_user(&self, municipality_code: &str, username: &str, since: Timestamp) -> Result<i64>;
     /// Failed attempts from this address since `since`.
     async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64>;
 
@@ -255,8 +230,7 @@ pub trait Store: Send + Sync + 'static {
     /// Opens a record from a pregnancy notification. `InvalidReference("area_id")`
     /// for an area of another municipality; `Conflict("duplicate_notification")`
     /// when the same pregnancy is already on record; `Conflict("handbook_number_taken")`.
-    async fn register_notification(&self, ctx: &AuditContext, n: &Notification)
-        -> Result<FamilyId>;
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId>;
     /// What the policy needs to decide on a family; `None` if it is not in `m`.
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>>;
     /// The whole record; the audit line is written before it is returned.
@@ -292,12 +266,7 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first.
     async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>>;
     /// Lines in chain order after `after_seq`, for verification.
-    async fn audit_lines(
-        &self,
-        m: MunicipalityId,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditLine>>;
+    async fn audit_lines(&self, m: MunicipalityId, after_seq: i64, limit: u32) -> Result<Vec<AuditLine>>;
     /// The (seq, hash) of the last line written.
     async fn audit_head(&self, m: MunicipalityId) -> Result<Option<(i64, String)>>;
 }

@@ -59,9 +59,7 @@ impl From<&Account> for AccountView {
 }
 
 fn check_username(errors: &mut FieldErrors, u: &str) {
-    let ok_chars = u
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    let ok_chars = u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if u.is_empty() {
         errors.add("username", "required");
     } else if u.len() > 40 {
@@ -117,27 +115,16 @@ pub async fn create(
         password_hash,
         totp_secret: None,
         family_id: input.family_id.map(FamilyId),
-        areas: if scope == Some(ScopeKind::Area) {
-            input.areas.into_iter().map(AreaId).collect()
-        } else {
-            vec![]
-        },
-        venues: if scope == Some(ScopeKind::Venue) {
-            input.venues.into_iter().map(VenueId).collect()
-        } else {
-            vec![]
-        },
+        areas: if scope == Some(ScopeKind::Area) { input.areas.into_iter().map(AreaId).collect() } else { vec![] },
+        venues: if scope == Some(ScopeKind::Venue) { input.venues.into_iter().map(VenueId).collect() } else { vec![] },
         rooms: vec![],
+        created_at: ctx.at,
     };
     Ok(state.store.create_account(Some(ctx), &new).await?)
 }
 
 /// The account, if it belongs to the administrator's municipality.
-async fn own_account(
-    state: &AppState,
-    admin: &Account,
-    id: AccountId,
-) -> Result<Account, AppError> {
+async fn own_account(state: &AppState, admin: &Account, id: AccountId) -> Result<Account, AppError> {
     match state.store.account(id).await? {
         Some(a) if a.municipality_id == admin.municipality_id => Ok(a),
         _ => Err(AppError::NotFound),
@@ -173,23 +160,12 @@ pub async fn reset_password(
         return Err(AppError::Invalid(errors));
     }
     let hash = auth::hash_password_blocking(password.to_owned()).await?;
-    state
-        .store
-        .set_password(Some(ctx), target.id, &hash)
-        .await?;
+    state.store.set_password(Some(ctx), target.id, &hash).await?;
     Ok(())
 }
 
-pub async fn reset_totp(
-    state: &AppState,
-    admin: &Account,
-    ctx: &AuditContext,
-    id: AccountId,
-) -> Result<(), AppError> {
+pub async fn reset_totp(state: &AppState, admin: &Account, ctx: &AuditContext, id: AccountId) -> Result<(), AppError> {
     let target = own_account(state, admin, id).await?;
-    state
-        .store
-        .set_totp_secret(Some(ctx), target.id, None)
-        .await?;
+    state.store.set_totp_secret(Some(ctx), target.id, None).await?;
     Ok(())
 }

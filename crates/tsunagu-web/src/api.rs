@@ -29,9 +29,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(AppError::BadRequest("unsupported_media_type").into())
-            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("unsupported_media_type").into()),
             Err(JsonRejection::BytesRejection(_)) => Err(AppError::TooLarge.into()),
             Err(_) => Err(AppError::BadRequest("invalid_json").into()),
         }
@@ -43,15 +41,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/token", post(issue_token))
         .route("/api/v1/auth/signout", post(revoke_token))
         .route("/api/v1/areas", get(list_areas))
-        .route(
-            "/api/v1/families",
-            get(search_families).post(register_notification),
-        )
+        .route("/api/v1/families", get(search_families).post(register_notification))
         .route("/api/v1/families/{id}", get(open_family))
-        .route(
-            "/api/v1/families/{id}/pregnancies/{pregnancy}/births",
-            post(record_birth),
-        )
+        .route("/api/v1/families/{id}/pregnancies/{pregnancy}/births", post(record_birth))
         .route("/api/v1/me/family", get(my_family))
         .route("/api/v1/accounts", get(list_accounts).post(create_account))
         .route("/api/v1/accounts/{id}/disable", post(disable_account))
@@ -68,11 +60,7 @@ async fn api_not_found() -> ApiError {
 }
 
 async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
-    )
-        .into_response()
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json")).into_response()
 }
 
 fn require(decision: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
@@ -120,33 +108,20 @@ async fn issue_token(
             // Staff must enrol a second factor in the pages before using the API.
             return Err(AppError::BadRequest("otp_required").into());
         }
-        crate::signin::check_second_factor(&state, &ctx.remote_addr, &account, code, ctx.now)
-            .await?;
+        crate::signin::check_second_factor(&state, &ctx.remote_addr, &account, code, ctx.now).await?;
     }
-    let token = crate::signin::start_session(
-        &state,
-        &account,
-        SessionStage::Full,
-        &ctx.remote_addr,
-        ctx.now,
-    )
-    .await?;
+    let token = crate::signin::start_session(&state, &account, SessionStage::Full, &ctx.remote_addr, ctx.now).await?;
     let expires = state.config.idle_timeout.as_secs();
-    Ok(Json(json!({ "token": token, "token_type": "Bearer", "idle_timeout_seconds": expires, "role": account.role })).into_response())
+    Ok(Json(json!({ "token": token, "token_type": "Bearer", "idle_timeout_seconds": expires, "role": account.role }))
+        .into_response())
 }
 
-async fn revoke_token(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<StatusCode, ApiError> {
+async fn revoke_token(State(state): State<AppState>, caller: ApiCaller) -> Result<StatusCode, ApiError> {
     state.store.delete_session(&caller.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_areas(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<Response, ApiError> {
+async fn list_areas(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let areas = state.store.areas(caller.actor.municipality_id).await?;
     Ok(Json(json!({ "areas": areas })).into_response())
 }
@@ -172,10 +147,7 @@ async fn search_families(
     }
     let key = kana::search_key(&params.q);
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let rows = state
-        .store
-        .search_families(&caller.audit("search"), &filter, &key, limit)
-        .await?;
+    let rows = state.store.search_families(&caller.audit("search"), &filter, &key, limit).await?;
     Ok(Json(json!({ "families": rows })).into_response())
 }
 
@@ -189,13 +161,8 @@ async fn register_notification(
         Action::RegisterNotification,
         &Resource::Municipality(caller.actor.municipality_id),
     ))?;
-    let n = input
-        .check(state.clock.today())
-        .map_err(AppError::Invalid)?;
-    let id = state
-        .store
-        .register_notification(&caller.audit("pregnancy notification"), &n)
-        .await?;
+    let n = input.check(state.clock.today()).map_err(AppError::Invalid)?;
+    let id = state.store.register_notification(&caller.audit("pregnancy notification"), &n).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -208,11 +175,7 @@ pub(crate) async fn family_for(
     id: FamilyId,
     action: Action,
 ) -> Result<(), AppError> {
-    let access = state
-        .store
-        .family_access(actor.municipality_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let access = state.store.family_access(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
     require(authorize(actor, action, &Resource::Family(&access)))
 }
 
@@ -223,22 +186,14 @@ async fn open_family(
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
     family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
-    let record = state
-        .store
-        .open_family(&caller.audit("view record"), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let record = state.store.open_family(&caller.audit("view record"), id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(record).into_response())
 }
 
 async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let id = caller.actor.family_id.ok_or(AppError::Forbidden)?;
     family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
-    let record = state
-        .store
-        .open_family(&caller.audit("own record"), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let record = state.store.open_family(&caller.audit("own record"), id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(record).into_response())
 }
 
@@ -250,46 +205,21 @@ async fn record_birth(
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
     family_for(&state, &caller.actor, id, Action::EditFamily).await?;
-    let record = state
-        .store
-        .open_family(&caller.audit("record birth"), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let p = record
-        .pregnancies
-        .iter()
-        .find(|p| p.id == PregnancyId(pregnancy))
-        .ok_or(AppError::NotFound)?;
-    let babies = input
-        .check(p, state.clock.today())
-        .map_err(AppError::Invalid)?;
-    let ids = state
-        .store
-        .record_birth(&caller.audit("record birth"), id, p.id, &babies)
-        .await?;
+    let record = state.store.open_family(&caller.audit("record birth"), id).await?.ok_or(AppError::NotFound)?;
+    let p = record.pregnancies.iter().find(|p| p.id == PregnancyId(pregnancy)).ok_or(AppError::NotFound)?;
+    let babies = input.check(p, state.clock.today()).map_err(AppError::Invalid)?;
+    let ids = state.store.record_birth(&caller.audit("record birth"), id, p.id, &babies).await?;
     Ok((StatusCode::CREATED, Json(json!({ "baby_ids": ids }))).into_response())
 }
 
 fn require_admin(caller: &ApiCaller) -> Result<(), AppError> {
-    require(authorize(
-        &caller.actor,
-        Action::ManageAccounts,
-        &Resource::Municipality(caller.actor.municipality_id),
-    ))
+    require(authorize(&caller.actor, Action::ManageAccounts, &Resource::Municipality(caller.actor.municipality_id)))
 }
 
-async fn list_accounts(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<Response, ApiError> {
+async fn list_accounts(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     require_admin(&caller)?;
-    let accounts: Vec<accounts::AccountView> = state
-        .store
-        .accounts(caller.actor.municipality_id)
-        .await?
-        .iter()
-        .map(accounts::AccountView::from)
-        .collect();
+    let accounts: Vec<accounts::AccountView> =
+        state.store.accounts(caller.actor.municipality_id).await?.iter().map(accounts::AccountView::from).collect();
     Ok(Json(json!({ "accounts": accounts })).into_response())
 }
 
@@ -299,18 +229,8 @@ async fn create_account(
     ApiJson(input): ApiJson<accounts::AccountInput>,
 ) -> Result<Response, ApiError> {
     require_admin(&caller)?;
-    let created = accounts::create(
-        &state,
-        &caller.account,
-        &caller.audit("create account"),
-        input,
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(accounts::AccountView::from(&created)),
-    )
-        .into_response())
+    let created = accounts::create(&state, &caller.account, &caller.audit("create account"), input).await?;
+    Ok((StatusCode::CREATED, Json(accounts::AccountView::from(&created))).into_response())
 }
 
 async fn disable_account(
@@ -319,14 +239,7 @@ async fn disable_account(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
-    accounts::set_disabled(
-        &state,
-        &caller.account,
-        &caller.audit("disable account"),
-        AccountId(id),
-        true,
-    )
-    .await?;
+    accounts::set_disabled(&state, &caller.account, &caller.audit("disable account"), AccountId(id), true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,14 +249,7 @@ async fn enable_account(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
-    accounts::set_disabled(
-        &state,
-        &caller.account,
-        &caller.audit("enable account"),
-        AccountId(id),
-        false,
-    )
-    .await?;
+    accounts::set_disabled(&state, &caller.account, &caller.audit("enable account"), AccountId(id), false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -360,14 +266,8 @@ async fn reset_password(
     ApiJson(body): ApiJson<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
-    accounts::reset_password(
-        &state,
-        &caller.account,
-        &caller.audit("reset password"),
-        AccountId(id),
-        &body.password,
-    )
-    .await?;
+    accounts::reset_password(&state, &caller.account, &caller.audit("reset password"), AccountId(id), &body.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -377,13 +277,7 @@ async fn reset_totp(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
-    accounts::reset_totp(
-        &state,
-        &caller.account,
-        &caller.audit("reset second factor"),
-        AccountId(id),
-    )
-    .await?;
+    accounts::reset_totp(&state, &caller.account, &caller.audit("reset second factor"), AccountId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -430,25 +324,10 @@ async fn search_audit(
     caller: ApiCaller,
     params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    require(authorize(
-        &caller.actor,
-        Action::ViewAudit,
-        &Resource::Municipality(caller.actor.municipality_id),
-    ))?;
+    require(authorize(&caller.actor, Action::ViewAudit, &Resource::Municipality(caller.actor.municipality_id)))?;
     let Query(params) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let q = params.query()?;
-    let lines = state
-        .store
-        .search_audit(caller.actor.municipality_id, &q)
-        .await?;
-    state
-        .store
-        .write_audit(
-            &caller.audit("audit search"),
-            AuditAction::AuditSearch,
-            q.family_id,
-            "",
-        )
-        .await?;
+    let lines = state.store.search_audit(caller.actor.municipality_id, &q).await?;
+    state.store.write_audit(&caller.audit("audit search"), AuditAction::AuditSearch, q.family_id, "").await?;
     Ok(Json(AuditPage { lines }).into_response())
 }

@@ -16,25 +16,19 @@ pub fn hash_password(password: &str) -> Result<Secret, AuthError> {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).map_err(|_| AuthError::Random)?;
     let salt = SaltString::encode_b64(&salt).map_err(|_| AuthError::Hash)?;
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|_| AuthError::Hash)?;
+    let hash = Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|_| AuthError::Hash)?;
     Ok(Secret::new(hash.to_string()))
 }
 
 pub fn verify_password(password: &str, hash: &Secret) -> bool {
     match PasswordHash::new(hash.expose()) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
 
 pub async fn hash_password_blocking(password: String) -> Result<Secret, AuthError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| AuthError::Hash)?
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|_| AuthError::Hash)?
 }
 
 /// Verifies on a blocking thread. With no stored hash (unknown user) a
@@ -54,10 +48,7 @@ pub async fn verify_password_blocking(password: String, hash: Option<Secret>) ->
 fn dummy_hash() -> Secret {
     static DUMMY: std::sync::OnceLock<Secret> = std::sync::OnceLock::new();
     DUMMY
-        .get_or_init(|| {
-            hash_password("no account has this password")
-                .unwrap_or_else(|_| Secret::new(String::new()))
-        })
+        .get_or_init(|| hash_password("no account has this password").unwrap_or_else(|_| Secret::new(String::new())))
         .clone()
 }
 
@@ -102,9 +93,7 @@ pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buffer, mut bits) = (0u32, 0u32);
     for c in s.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-        let v = BASE32
-            .iter()
-            .position(|&x| char::from(x) == c.to_ascii_uppercase())? as u32;
+        let v = BASE32.iter().position(|&x| char::from(x) == c.to_ascii_uppercase())? as u32;
         buffer = (buffer << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -155,8 +144,7 @@ pub fn check_totp(secret_base32: &str, code: &str, at: Timestamp) -> Option<i64>
     }
     let secret = base32_decode(secret_base32)?;
     let now = totp_step(at);
-    (now - 1..=now + 1)
-        .find(|&s| bool::from(totp_code(&secret, s).as_bytes().ct_eq(code.as_bytes())))
+    (now - 1..=now + 1).find(|&s| bool::from(totp_code(&secret, s).as_bytes().ct_eq(code.as_bytes())))
 }
 
 /// The otpauth URI an authenticator app understands.
@@ -164,9 +152,7 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret: &str) -> String {
     fn enc(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    char::from(b).to_string()
-                }
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
                 _ => format!("%{b:02X}"),
             })
             .collect()

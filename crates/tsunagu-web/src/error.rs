@@ -123,19 +123,11 @@ impl IntoResponse for ApiError {
             AppError::Invalid(f) => Some(f),
             _ => None,
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: e.code(),
-                message,
-                fields,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: e.code(), message, fields } };
         let mut resp = (e.status(), axum::Json(body)).into_response();
         if matches!(e, AppError::Unauthenticated) {
-            resp.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         resp
     }

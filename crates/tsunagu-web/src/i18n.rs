@@ -58,19 +58,35 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("signin.password", "パスワード", "Password"),
     ("signin.submit", "サインイン", "Sign in"),
     ("totp.title", "確認コード", "Verification code"),
-    ("totp.intro", "認証アプリに表示されている6桁のコードを入力してください。", "Enter the 6-digit code shown in your authenticator app."),
+    (
+        "totp.intro",
+        "認証アプリに表示されている6桁のコードを入力してください。",
+        "Enter the 6-digit code shown in your authenticator app.",
+    ),
     ("totp.code", "確認コード（6桁）", "Code (6 digits)"),
     ("totp.submit", "確認", "Verify"),
     ("enrol.title", "二要素認証の設定", "Set up two-factor authentication"),
-    ("enrol.intro", "職員アカウントには二要素認証が必要です。認証アプリに次の秘密鍵を登録し、表示されたコードを入力してください。", "Staff accounts need a second factor. Add this secret to your authenticator app, then enter the code it shows."),
+    (
+        "enrol.intro",
+        "職員アカウントには二要素認証が必要です。認証アプリに次の秘密鍵を登録し、表示されたコードを入力してください。",
+        "Staff accounts need a second factor. Add this secret to your authenticator app, then enter the code it shows.",
+    ),
     ("enrol.secret", "秘密鍵", "Secret"),
     ("enrol.uri", "登録用URI", "Set-up URI"),
     ("home.title", "ホーム", "Home"),
     ("home.welcome", "ようこそ", "Welcome"),
-    ("home.analyst", "集計レポートは個人を特定できない形でのみ表示されます。", "Reports are shown only in a form that cannot single out a person."),
+    (
+        "home.analyst",
+        "集計レポートは個人を特定できない形でのみ表示されます。",
+        "Reports are shown only in a form that cannot single out a person.",
+    ),
     ("search.title", "家庭をさがす", "Find a family"),
     ("search.kana", "母の氏名（かな）", "Mother's name (kana)"),
-    ("search.hint", "ひらがな・カタカナ・半角・空白のちがいは区別しません", "Hiragana, katakana, half width and spaces are all the same here"),
+    (
+        "search.hint",
+        "ひらがな・カタカナ・半角・空白のちがいは区別しません",
+        "Hiragana, katakana, half width and spaces are all the same here",
+    ),
     ("search.submit", "検索", "Search"),
     ("search.none", "該当する家庭はありません。", "No family matches."),
     ("search.count", "件", "found"),
@@ -89,7 +105,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("family.consent_coordinators", "コーディネーターとの情報共有に同意", "Agreed to share with coordinators"),
     ("family.consent_hubs", "子育て支援拠点との情報共有に同意", "Agreed to share with childcare hubs"),
     ("family.escalated", "要保護児童対策地域協議会の対象", "Escalated to child protection"),
-    ("family.audit_note", "この記録の閲覧は監査ログに記録されます。", "Opening this record is written to the audit log."),
+    (
+        "family.audit_note",
+        "この記録の閲覧は監査ログに記録されます。",
+        "Opening this record is written to the audit log.",
+    ),
     ("preg.notified_on", "届出日", "Notified on"),
     ("preg.edd", "出産予定日", "Expected date of delivery"),
     ("preg.foetuses", "胎児数", "Number of foetuses"),
@@ -166,7 +186,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("role.admin", "自治体管理者", "Municipal administrator"),
     ("role.analyst", "集計担当", "Analyst"),
     ("audit.title", "監査ログ", "Audit log"),
-    ("audit.intro", "職員による個人記録の閲覧・変更はすべて記録され、編集・削除はできません。", "Every staff read or change of a person's record is recorded; no one can edit or delete it."),
+    (
+        "audit.intro",
+        "職員による個人記録の閲覧・変更はすべて記録され、編集・削除はできません。",
+        "Every staff read or change of a person's record is recorded; no one can edit or delete it.",
+    ),
     ("audit.at", "日時", "When"),
     ("audit.actor", "アカウント番号", "Account no."),
     ("audit.role", "役割", "Role"),
@@ -178,7 +202,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("audit.filter", "絞り込み", "Filter"),
     ("audit.any", "すべて", "Any"),
     ("me.title", "わが家の記録", "Our record"),
-    ("me.intro", "自治体に登録されている、あなたの家庭の記録です。", "This is your family's record as the municipality holds it."),
+    (
+        "me.intro",
+        "自治体に登録されている、あなたの家庭の記録です。",
+        "This is your family's record as the municipality holds it.",
+    ),
     ("err.page_title", "エラー", "Error"),
     ("err.required", "入力してください", "Required"),
     ("err.too_long", "長すぎます", "Too long"),
@@ -206,17 +234,33 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("err.not_found", "見つかりません", "Not found"),
     ("err.invalid_input", "入力内容に誤りがあります", "The input has errors"),
     ("err.payload_too_large", "送信された内容が大きすぎます", "The request is too large"),
-    ("err.too_many_attempts", "試行回数が多すぎます。しばらくしてからやり直してください", "Too many attempts; try again later"),
-    ("err.unavailable", "ただいまデータベースに接続できません。しばらくしてからやり直してください", "The database cannot be reached right now; try again shortly"),
+    (
+        "err.too_many_attempts",
+        "試行回数が多すぎます。しばらくしてからやり直してください",
+        "Too many attempts; try again later",
+    ),
+    (
+        "err.unavailable",
+        "ただいまデータベースに接続できません。しばらくしてからやり直してください",
+        "The database cannot be reached right now; try again shortly",
+    ),
     ("err.internal", "システムエラーが発生しました", "Something went wrong"),
     ("err.duplicate_notification", "同じ妊娠の届出が既に登録されています", "This pregnancy is already registered"),
     ("err.handbook_number_taken", "この母子健康手帳番号は既に使われています", "This handbook number is already in use"),
     ("err.username_taken", "このユーザー名は既に使われています", "This user name is taken"),
     ("err.pregnancy_not_ongoing", "この妊娠は既に終わっています", "This pregnancy has already ended"),
     ("err.invalid_json", "JSON の形式が正しくありません", "The body is not valid JSON of the expected shape"),
-    ("err.unsupported_media_type", "Content-Type は application/json にしてください", "Send Content-Type: application/json"),
+    (
+        "err.unsupported_media_type",
+        "Content-Type は application/json にしてください",
+        "Send Content-Type: application/json",
+    ),
     ("err.csrf", "フォームの有効期限が切れました。もう一度送信してください", "The form expired; please send it again"),
-    ("err.invalid_credentials", "自治体・ユーザー名・パスワードのいずれかが違います", "The municipality, user name or password is wrong"),
+    (
+        "err.invalid_credentials",
+        "自治体・ユーザー名・パスワードのいずれかが違います",
+        "The municipality, user name or password is wrong",
+    ),
     ("err.otp_required", "確認コードが必要です", "A verification code is required"),
     ("err.invalid_otp", "確認コードが違います", "The code is wrong"),
     ("err.bad_query", "検索条件が正しくありません", "The query is not valid"),
@@ -227,12 +271,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        MESSAGES
-            .iter()
-            .map(|(k, ja, en)| (*k, (*ja, *en)))
-            .collect()
-    })
+    TABLE.get_or_init(|| MESSAGES.iter().map(|(k, ja, en)| (*k, (*ja, *en))).collect())
 }
 
 /// The text for `key`; the key itself when it is missing (a test keeps that from happening).
@@ -281,10 +320,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (k, ja, en) in MESSAGES {
             assert!(seen.insert(*k), "duplicate key {k}");
-            assert!(
-                !ja.trim().is_empty() && !en.trim().is_empty(),
-                "{k} lacks a language"
-            );
+            assert!(!ja.trim().is_empty() && !en.trim().is_empty(), "{k} lacks a language");
         }
     }
 

@@ -33,11 +33,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
-        Self {
-            store,
-            clock,
-            config: Arc::new(config),
-        }
+        Self { store, clock, config: Arc::new(config) }
     }
 }
 
@@ -64,11 +60,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// query, which can hold names), status and duration.
 async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let started = std::time::Instant::now();
     let resp = next.run(req).await;
     tracing::info!(

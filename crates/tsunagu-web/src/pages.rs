@@ -1,11 +1,13 @@
 //! Server-rendered pages, Japanese first. Each handler: resolve the
 //! caller (`RequestCtx`), ask the policy, call the store, render.
 
+// A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
 use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use crate::session::{
-    actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, PRE_CSRF_COOKIE,
-    SESSION_COOKIE,
+    actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, PRE_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::{accounts, auth, signin, AppState};
 use askama::Template;
@@ -39,15 +41,9 @@ pub fn routes() -> Router<AppState> {
         .route("/signin/enrol", get(enrol_page).post(enrol_submit))
         .route("/signout", post(signout))
         .route("/families", get(search_page))
-        .route(
-            "/families/new",
-            get(notification_page).post(notification_submit),
-        )
+        .route("/families/new", get(notification_page).post(notification_submit))
         .route("/families/{id}", get(family_page))
-        .route(
-            "/families/{id}/pregnancies/{pregnancy}/birth",
-            get(birth_page).post(birth_submit),
-        )
+        .route("/families/{id}/pregnancies/{pregnancy}/birth", get(birth_page).post(birth_submit))
         .route("/me", get(my_record))
         .route("/admin/accounts", get(accounts_page).post(accounts_create))
         .route("/admin/accounts/{id}/{op}", post(accounts_op))
@@ -74,9 +70,7 @@ impl Chrome {
         Chrome {
             tr: Tr(ctx.lang),
             role: signed_in.map(|(_, a)| a.role),
-            display_name: signed_in
-                .map(|(_, a)| a.display_name.clone())
-                .unwrap_or_default(),
+            display_name: signed_in.map(|(_, a)| a.display_name.clone()).unwrap_or_default(),
             csrf: ctx.csrf_token(),
             here: here.to_owned(),
             title: crate::i18n::t(ctx.lang, title_key),
@@ -100,10 +94,7 @@ impl Chrome {
     }
 
     pub fn can_search(&self) -> bool {
-        matches!(
-            self.role,
-            Some(Role::Nurse | Role::Coordinator | Role::Caseworker)
-        )
+        matches!(self.role, Some(Role::Nurse | Role::Coordinator | Role::Caseworker))
     }
 }
 
@@ -112,8 +103,7 @@ fn render(t: &impl Template, status: StatusCode) -> Response {
         Ok(html) => {
             let mut resp = (status, Html(html)).into_response();
             // Pages hold personal data: never cache them.
-            resp.headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
         Err(e) => {
@@ -129,10 +119,7 @@ fn redirect(to: &str) -> Response {
 
 fn redirect_with_cookies(to: &str, cookies: &[String]) -> Response {
     let mut headers = HeaderMap::new();
-    headers.insert(
-        LOCATION,
-        HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")),
-    );
+    headers.insert(LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(c) {
             headers.append(SET_COOKIE, v);
@@ -156,13 +143,7 @@ fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
     }
     let status = e.status();
     let message = crate::i18n::t(ctx.lang, &format!("err.{}", e.code()));
-    render(
-        &ErrorPage {
-            chrome: Chrome::new(ctx, "/", "err.page_title"),
-            message,
-        },
-        status,
-    )
+    render(&ErrorPage { chrome: Chrome::new(ctx, "/", "err.page_title"), message }, status)
 }
 
 /// Errors before a `RequestCtx` exists (the database is down while reading the session).
@@ -205,11 +186,7 @@ struct FormData(Vec<(String, String)>);
 
 impl FormData {
     fn get(&self, k: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.0.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
     fn opt(&self, k: &str) -> Option<String> {
@@ -222,11 +199,7 @@ impl FormData {
     }
 
     fn all(&self, k: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.0.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect()
     }
 
     fn map(&self) -> HashMap<String, String> {
@@ -250,10 +223,7 @@ fn require(ctx: &RequestCtx, d: tsunagu_domain::policy::Decision) -> Result<(), 
 
 async fn stylesheet() -> Response {
     (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../templates/app.css"),
     )
         .into_response()
@@ -274,21 +244,9 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-async fn switch_lang(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<NextParam>,
-) -> Response {
+async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<NextParam>) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
-    redirect_with_cookies(
-        safe_next(&q.next),
-        &[set_cookie(
-            &state,
-            LANG_COOKIE,
-            lang.code(),
-            Some(365 * 24 * 3600),
-        )],
-    )
+    redirect_with_cookies(safe_next(&q.next), &[set_cookie(&state, LANG_COOKIE, lang.code(), Some(365 * 24 * 3600))])
 }
 
 async fn not_found(ctx: RequestCtx) -> Response {
@@ -308,17 +266,7 @@ struct SigninPage {
 }
 
 async fn signin_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
-    unwrap_page(
-        signin_form(
-            &state,
-            &ctx,
-            String::new(),
-            String::new(),
-            None,
-            StatusCode::OK,
-        )
-        .await,
-    )
+    unwrap_page(signin_form(&state, &ctx, String::new(), String::new(), None, StatusCode::OK).await)
 }
 
 async fn signin_form(
@@ -341,27 +289,14 @@ async fn signin_form(
     };
     let mut chrome = Chrome::new(ctx, "/signin", "signin.title");
     chrome.csrf = csrf;
-    let mut resp = render(
-        &SigninPage {
-            chrome,
-            municipalities,
-            municipality,
-            username,
-            error,
-        },
-        status,
-    );
+    let mut resp = render(&SigninPage { chrome, municipalities, municipality, username, error }, status);
     if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         resp.headers_mut().append(SET_COOKIE, c);
     }
     Ok(resp)
 }
 
-async fn signin_submit(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Form(form): Form<FormData>,
-) -> Response {
+async fn signin_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(signin_submit_inner(&state, &ctx, &form).await)
 }
 
@@ -373,55 +308,31 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
         t.len() == 64 && bool::from(t.as_bytes().ct_eq(form.get("_csrf").as_bytes()))
     });
     if !csrf_ok {
-        return signin_form(
-            state,
-            ctx,
-            municipality,
-            username,
-            Some("err.csrf"),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        return signin_form(state, ctx, municipality, username, Some("err.csrf"), StatusCode::BAD_REQUEST).await;
     }
-    let account = match signin::check_password(
-        state,
-        &ctx.remote_addr,
-        &municipality,
-        &username,
-        form.get("password"),
-        ctx.now,
-    )
-    .await
-    {
-        Ok(a) => a,
-        Err(e @ (AppError::BadRequest(_) | AppError::TooManyAttempts)) => {
-            let key = if matches!(e, AppError::TooManyAttempts) {
-                "err.too_many_attempts"
-            } else {
-                "err.invalid_credentials"
-            };
-            let status = e.status();
-            return signin_form(state, ctx, municipality, username, Some(key), status).await;
-        }
-        Err(e) => return Err(page_error(ctx, e)),
-    };
+    let account =
+        match signin::check_password(state, &ctx.remote_addr, &municipality, &username, form.get("password"), ctx.now)
+            .await
+        {
+            Ok(a) => a,
+            Err(e @ (AppError::BadRequest(_) | AppError::TooManyAttempts)) => {
+                let key = if matches!(e, AppError::TooManyAttempts) {
+                    "err.too_many_attempts"
+                } else {
+                    "err.invalid_credentials"
+                };
+                let status = e.status();
+                return signin_form(state, ctx, municipality, username, Some(key), status).await;
+            }
+            Err(e) => return Err(page_error(ctx, e)),
+        };
     // A new token at every sign-in; any earlier session of this browser ends.
     if let Some((old, _)) = &ctx.session {
-        state
-            .store
-            .delete_session(&old.token_hash)
-            .await
-            .or_page(ctx)?;
+        state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
     }
     let needs_second_factor = account.role.is_staff() || account.totp_secret.is_some();
-    let stage = if needs_second_factor {
-        SessionStage::SecondFactor
-    } else {
-        SessionStage::Full
-    };
-    let token = signin::start_session(state, &account, stage, &ctx.remote_addr, ctx.now)
-        .await
-        .or_page(ctx)?;
+    let stage = if needs_second_factor { SessionStage::SecondFactor } else { SessionStage::Full };
+    let token = signin::start_session(state, &account, stage, &ctx.remote_addr, ctx.now).await.or_page(ctx)?;
     let next = match (needs_second_factor, account.totp_secret.is_some()) {
         (false, _) => "/",
         (true, true) => "/signin/totp",
@@ -429,10 +340,7 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
     };
     Ok(redirect_with_cookies(
         next,
-        &[
-            set_cookie(state, SESSION_COOKIE, &token, None),
-            clear_cookie(state, PRE_CSRF_COOKIE),
-        ],
+        &[set_cookie(state, SESSION_COOKIE, &token, None), clear_cookie(state, PRE_CSRF_COOKIE)],
     ))
 }
 
@@ -455,63 +363,28 @@ struct TotpPage {
 async fn totp_page(ctx: RequestCtx) -> Response {
     unwrap_page((|| {
         second_factor_account(&ctx)?;
-        Ok(render(
-            &TotpPage {
-                chrome: Chrome::new(&ctx, "/signin/totp", "totp.title"),
-                error: None,
-            },
-            StatusCode::OK,
-        ))
+        Ok(render(&TotpPage { chrome: Chrome::new(&ctx, "/signin/totp", "totp.title"), error: None }, StatusCode::OK))
     })())
 }
 
 async fn finish_second_factor(state: &AppState, ctx: &RequestCtx, account: &Account) -> PageResult {
     if let Some((old, _)) = &ctx.session {
-        state
-            .store
-            .delete_session(&old.token_hash)
-            .await
-            .or_page(ctx)?;
+        state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
     }
-    let token = signin::start_session(
-        state,
-        account,
-        SessionStage::Full,
-        &ctx.remote_addr,
-        ctx.now,
-    )
-    .await
-    .or_page(ctx)?;
-    Ok(redirect_with_cookies(
-        "/",
-        &[set_cookie(state, SESSION_COOKIE, &token, None)],
-    ))
+    let token =
+        signin::start_session(state, account, SessionStage::Full, &ctx.remote_addr, ctx.now).await.or_page(ctx)?;
+    Ok(redirect_with_cookies("/", &[set_cookie(state, SESSION_COOKIE, &token, None)]))
 }
 
-async fn totp_submit(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Form(form): Form<FormData>,
-) -> Response {
+async fn totp_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
             let account = second_factor_account(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            match signin::check_second_factor(
-                &state,
-                &ctx.remote_addr,
-                account,
-                form.get("code"),
-                ctx.now,
-            )
-            .await
-            {
+            match signin::check_second_factor(&state, &ctx.remote_addr, account, form.get("code"), ctx.now).await {
                 Ok(()) => finish_second_factor(&state, &ctx, account).await,
                 Err(AppError::BadRequest(code)) => Ok(render(
-                    &TotpPage {
-                        chrome: Chrome::new(&ctx, "/signin/totp", "totp.title"),
-                        error: Some(err_key(code)),
-                    },
+                    &TotpPage { chrome: Chrome::new(&ctx, "/signin/totp", "totp.title"), error: Some(err_key(code)) },
                     StatusCode::BAD_REQUEST,
                 )),
                 Err(e) => Err(page_error(&ctx, e)),
@@ -546,31 +419,11 @@ async fn enrol_form(
     secret: String,
     error: Option<&'static str>,
 ) -> PageResult {
-    let m = state
-        .store
-        .municipality(account.municipality_id)
-        .await
-        .or_page(ctx)?;
-    let label = format!(
-        "{}/{}",
-        m.map(|m| m.code.to_string()).unwrap_or_default(),
-        account.username
-    );
+    let m = state.store.municipality(account.municipality_id).await.or_page(ctx)?;
+    let label = format!("{}/{}", m.map(|m| m.code.to_string()).unwrap_or_default(), account.username);
     let uri = auth::otpauth_uri("tsunagu", &label, &secret);
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok(render(
-        &EnrolPage {
-            chrome: Chrome::new(ctx, "/signin/enrol", "enrol.title"),
-            secret,
-            uri,
-            error,
-        },
-        status,
-    ))
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok(render(&EnrolPage { chrome: Chrome::new(ctx, "/signin/enrol", "enrol.title"), secret, uri, error }, status))
 }
 
 async fn enrol_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
@@ -587,11 +440,7 @@ async fn enrol_page(State(state): State<AppState>, ctx: RequestCtx) -> Response 
     )
 }
 
-async fn enrol_submit(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Form(form): Form<FormData>,
-) -> Response {
+async fn enrol_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
             let account = second_factor_account(&ctx)?;
@@ -601,17 +450,9 @@ async fn enrol_submit(
             }
             let secret = form.get("secret").trim().to_owned();
             let valid_secret = auth::base32_decode(&secret).is_some_and(|b| b.len() >= 16);
-            let step = if valid_secret {
-                auth::check_totp(&secret, form.get("code"), ctx.now)
-            } else {
-                None
-            };
+            let step = if valid_secret { auth::check_totp(&secret, form.get("code"), ctx.now) } else { None };
             let Some(step) = step else {
-                let secret = if valid_secret {
-                    secret
-                } else {
-                    auth::new_totp_secret().or_page(&ctx)?
-                };
+                let secret = if valid_secret { secret } else { auth::new_totp_secret().or_page(&ctx)? };
                 return enrol_form(&state, &ctx, account, secret, Some("err.invalid_otp")).await;
             };
             state
@@ -619,22 +460,14 @@ async fn enrol_submit(
                 .set_totp_secret(None, account.id, Some(&tsunagu_store::Secret::new(secret)))
                 .await
                 .or_page(&ctx)?;
-            state
-                .store
-                .use_totp_step(account.id, step)
-                .await
-                .or_page(&ctx)?;
+            state.store.use_totp_step(account.id, step).await.or_page(&ctx)?;
             finish_second_factor(&state, &ctx, account).await
         }
         .await,
     )
 }
 
-async fn signout(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Form(form): Form<FormData>,
-) -> Response {
+async fn signout(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     if let Some((s, _)) = &ctx.session {
         if ctx.check_csrf(form.get("_csrf")).is_ok() {
             if let Err(e) = state.store.delete_session(&s.token_hash).await {
@@ -664,33 +497,13 @@ async fn home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
             };
             match account.role {
                 Role::FamilyMember => return Ok(redirect("/me")),
-                Role::Nurse | Role::Coordinator | Role::Caseworker => {
-                    return Ok(redirect("/families"))
-                }
+                Role::Nurse | Role::Coordinator | Role::Caseworker => return Ok(redirect("/families")),
                 Role::Admin => return Ok(redirect("/admin/accounts")),
                 _ => {}
             }
-            let m = state
-                .store
-                .municipality(account.municipality_id)
-                .await
-                .or_page(&ctx)?;
-            let municipality = m
-                .map(|m| {
-                    if ctx.lang == Lang::Ja {
-                        m.name_ja
-                    } else {
-                        m.name_en
-                    }
-                })
-                .unwrap_or_default();
-            Ok(render(
-                &HomePage {
-                    chrome: Chrome::new(&ctx, "/", "home.title"),
-                    municipality,
-                },
-                StatusCode::OK,
-            ))
+            let m = state.store.municipality(account.municipality_id).await.or_page(&ctx)?;
+            let municipality = m.map(|m| if ctx.lang == Lang::Ja { m.name_ja } else { m.name_en }).unwrap_or_default();
+            Ok(render(&HomePage { chrome: Chrome::new(&ctx, "/", "home.title"), municipality }, StatusCode::OK))
         }
         .await,
     )
@@ -715,19 +528,7 @@ impl SearchPage {
 }
 
 fn area_names(areas: &[Area], lang: Lang) -> HashMap<i64, String> {
-    areas
-        .iter()
-        .map(|a| {
-            (
-                a.id.0,
-                if lang == Lang::Ja {
-                    a.name_ja.clone()
-                } else {
-                    a.name_en.clone()
-                },
-            )
-        })
-        .collect()
+    areas.iter().map(|a| (a.id.0, if lang == Lang::Ja { a.name_ja.clone() } else { a.name_en.clone() })).collect()
 }
 
 #[derive(Deserialize)]
@@ -745,38 +546,20 @@ async fn search_page(
         async {
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
-            let filter =
-                family_filter(&actor).ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            let filter = family_filter(&actor).ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
             let q = q.ok().and_then(|Query(q)| q.q).unwrap_or_default();
             let q: String = q.chars().take(50).collect();
             let key = kana::search_key(&q);
             let searched = !key.is_empty();
             let rows = if searched {
                 let audit = audit_ctx(account, &ctx.remote_addr, "search", ctx.now);
-                state
-                    .store
-                    .search_families(&audit, &filter, &key, 100)
-                    .await
-                    .or_page(&ctx)?
+                state.store.search_families(&audit, &filter, &key, 100).await.or_page(&ctx)?
             } else {
                 vec![]
             };
-            let areas = area_names(
-                &state
-                    .store
-                    .areas(account.municipality_id)
-                    .await
-                    .or_page(&ctx)?,
-                ctx.lang,
-            );
+            let areas = area_names(&state.store.areas(account.municipality_id).await.or_page(&ctx)?, ctx.lang);
             Ok(render(
-                &SearchPage {
-                    chrome: Chrome::new(&ctx, "/families", "search.title"),
-                    q,
-                    searched,
-                    rows,
-                    areas,
-                },
+                &SearchPage { chrome: Chrome::new(&ctx, "/families", "search.title"), q, searched, rows, areas },
                 StatusCode::OK,
             ))
         }
@@ -804,9 +587,7 @@ impl NotificationPage {
     }
 
     fn err(&self, k: &str) -> Option<&'static str> {
-        self.errors
-            .for_field(k)
-            .map(|code| crate::i18n::t(self.chrome.tr.0, &format!("err.{code}")))
+        self.errors.for_field(k).map(|code| crate::i18n::t(self.chrome.tr.0, &format!("err.{code}")))
     }
 
     fn area_name<'a>(&self, a: &'a Area) -> &'a str {
@@ -821,11 +602,7 @@ impl NotificationPage {
 fn can_register(ctx: &RequestCtx, account: &Account) -> Result<(), Response> {
     require(
         ctx,
-        authorize(
-            &actor_of(account),
-            Action::RegisterNotification,
-            &Resource::Municipality(account.municipality_id),
-        ),
+        authorize(&actor_of(account), Action::RegisterNotification, &Resource::Municipality(account.municipality_id)),
     )
 }
 
@@ -834,11 +611,7 @@ async fn notification_page(State(state): State<AppState>, ctx: RequestCtx) -> Re
         async {
             let account = signed_in(&ctx)?;
             can_register(&ctx, account)?;
-            let areas = state
-                .store
-                .areas(account.municipality_id)
-                .await
-                .or_page(&ctx)?;
+            let areas = state.store.areas(account.municipality_id).await.or_page(&ctx)?;
             let mut values = HashMap::new();
             values.insert("foetuses".to_owned(), "1".to_owned());
             values.insert("notified_on".to_owned(), state.clock.today().to_string());
@@ -867,11 +640,7 @@ fn person_from_form(form: &FormData, prefix: &str) -> PersonInput {
     }
 }
 
-async fn notification_submit(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Form(form): Form<FormData>,
-) -> Response {
+async fn notification_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
             let account = signed_in(&ctx)?;
@@ -903,15 +672,10 @@ async fn notification_submit(
             let checked = input.check(state.clock.today());
             let outcome = match (checked, errors.is_empty()) {
                 (Ok(n), true) => {
-                    let audit =
-                        audit_ctx(account, &ctx.remote_addr, "pregnancy notification", ctx.now);
+                    let audit = audit_ctx(account, &ctx.remote_addr, "pregnancy notification", ctx.now);
                     match state.store.register_notification(&audit, &n).await {
-                        Ok(id) => {
-                            return Ok(redirect(&format!("/families/{id}?saved=notification")))
-                        }
-                        Err(tsunagu_store::StoreError::Conflict(code)) => {
-                            (errors, Some(conflict_key(code)))
-                        }
+                        Ok(id) => return Ok(redirect(&format!("/families/{id}?saved=notification"))),
+                        Err(tsunagu_store::StoreError::Conflict(code)) => (errors, Some(conflict_key(code))),
                         Err(tsunagu_store::StoreError::InvalidReference(field)) => {
                             errors.add(field, "unknown_reference");
                             (errors, None)
@@ -926,11 +690,7 @@ async fn notification_submit(
                 }
             };
             let (errors, form_error) = outcome;
-            let areas = state
-                .store
-                .areas(account.municipality_id)
-                .await
-                .or_page(&ctx)?;
+            let areas = state.store.areas(account.municipality_id).await.or_page(&ctx)?;
             Ok(render(
                 &NotificationPage {
                     chrome: Chrome::new(&ctx, "/families/new", "notif.title"),
@@ -969,17 +729,11 @@ struct FamilyPage {
 
 impl FamilyPage {
     fn person_name(&self, id: &tsunagu_domain::PersonId) -> String {
-        self.record
-            .person(*id)
-            .map(|p| p.full_name())
-            .unwrap_or_default()
+        self.record.person(*id).map(|p| p.full_name()).unwrap_or_default()
     }
 
     fn person_kana(&self, id: &tsunagu_domain::PersonId) -> String {
-        self.record
-            .person(*id)
-            .map(|p| p.full_kana())
-            .unwrap_or_default()
+        self.record.person(*id).map(|p| p.full_kana()).unwrap_or_default()
     }
 
     fn ongoing(&self, p: &Pregnancy) -> bool {
@@ -1002,29 +756,12 @@ async fn show_family(
     own: bool,
 ) -> PageResult {
     let actor = actor_of(account);
-    crate::api::family_for(state, &actor, id, Action::ViewFamily)
-        .await
-        .or_page(ctx)?;
-    let audit = audit_ctx(
-        account,
-        &ctx.remote_addr,
-        if own { "own record" } else { "view record" },
-        ctx.now,
-    );
-    let record = state
-        .store
-        .open_family(&audit, id)
-        .await
-        .or_page(ctx)?
-        .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
-    let areas = state
-        .store
-        .areas(account.municipality_id)
-        .await
-        .or_page(ctx)?;
-    let area = area_names(&areas, ctx.lang)
-        .remove(&record.family.area_id.0)
-        .unwrap_or_default();
+    crate::api::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
+    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now);
+    let record =
+        state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
+    let area = area_names(&areas, ctx.lang).remove(&record.family.area_id.0).unwrap_or_default();
     let can_edit = !own
         && authorize(
             &actor,
@@ -1046,21 +783,10 @@ async fn show_family(
         Some("birth") => Some("birth.saved"),
         _ => None,
     };
-    let here = if own {
-        "/me".to_owned()
-    } else {
-        format!("/families/{id}")
-    };
+    let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     Ok(render(
-        &FamilyPage {
-            chrome: Chrome::new(ctx, &here, title),
-            record,
-            area,
-            can_edit,
-            saved,
-            own,
-        },
+        &FamilyPage { chrome: Chrome::new(ctx, &here, title), record, area, can_edit, saved, own },
         StatusCode::OK,
     ))
 }
@@ -1074,10 +800,7 @@ async fn family_page(
     unwrap_page(
         async {
             let account = signed_in(&ctx)?;
-            let id = id
-                .parse::<i64>()
-                .map(FamilyId)
-                .map_err(|_| page_error(&ctx, AppError::NotFound))?;
+            let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
             show_family(&state, &ctx, account, id, q.saved, false).await
         }
         .await,
@@ -1088,9 +811,7 @@ async fn my_record(State(state): State<AppState>, ctx: RequestCtx) -> Response {
     unwrap_page(
         async {
             let account = signed_in(&ctx)?;
-            let id = account
-                .family_id
-                .ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            let id = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
             show_family(&state, &ctx, account, id, None, true).await
         }
         .await,
@@ -1110,10 +831,7 @@ struct BirthPage {
 
 impl BirthPage {
     fn v(&self, i: &usize, k: &str) -> &str {
-        self.values
-            .get(&format!("babies.{i}.{k}"))
-            .map(String::as_str)
-            .unwrap_or("")
+        self.values.get(&format!("babies.{i}.{k}")).map(String::as_str).unwrap_or("")
     }
 
     fn checked(&self, i: &usize, k: &str) -> bool {
@@ -1121,15 +839,11 @@ impl BirthPage {
     }
 
     fn err(&self, i: &usize, k: &str) -> Option<&'static str> {
-        self.errors
-            .for_field(&format!("babies.{i}.{k}"))
-            .map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
+        self.errors.for_field(&format!("babies.{i}.{k}")).map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
     }
 
     fn babies_err(&self) -> Option<&'static str> {
-        self.errors
-            .for_field("babies")
-            .map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
+        self.errors.for_field("babies").map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
     }
 
     fn slots(&self) -> Vec<usize> {
@@ -1144,29 +858,13 @@ async fn birth_context(
     pregnancy: &str,
 ) -> Result<(Account, FamilyId, Pregnancy), Response> {
     let account = signed_in(ctx)?.clone();
-    let id = id
-        .parse::<i64>()
-        .map(FamilyId)
-        .map_err(|_| page_error(ctx, AppError::NotFound))?;
-    let pid = pregnancy
-        .parse::<i64>()
-        .map(PregnancyId)
-        .map_err(|_| page_error(ctx, AppError::NotFound))?;
-    crate::api::family_for(state, &actor_of(&account), id, Action::EditFamily)
-        .await
-        .or_page(ctx)?;
+    let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    let pid = pregnancy.parse::<i64>().map(PregnancyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    crate::api::family_for(state, &actor_of(&account), id, Action::EditFamily).await.or_page(ctx)?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
-    let record = state
-        .store
-        .open_family(&audit, id)
-        .await
-        .or_page(ctx)?
-        .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
-    let p = record
-        .pregnancies
-        .into_iter()
-        .find(|p| p.id == pid)
-        .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let record =
+        state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let p = record.pregnancies.into_iter().find(|p| p.id == pid).ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     Ok((account, id, p))
 }
 
@@ -1203,18 +901,14 @@ async fn birth_submit(
 ) -> Response {
     unwrap_page(
         async {
-            let (account, family_id, pregnancy) =
-                birth_context(&state, &ctx, &id, &pregnancy).await?;
+            let (account, family_id, pregnancy) = birth_context(&state, &ctx, &id, &pregnancy).await?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let mut errors = FieldErrors::default();
             let mut babies = Vec::new();
             for i in 0..usize::from(pregnancy.foetuses) {
                 let f = |k: &str| form.get(&format!("babies.{i}.{k}")).trim().to_owned();
                 // A block left wholly empty is a foetus not (yet) born.
-                if f("birth_date").is_empty()
-                    && f("gestational_weeks").is_empty()
-                    && f("birth_weight_g").is_empty()
-                {
+                if f("birth_date").is_empty() && f("gestational_weeks").is_empty() && f("birth_weight_g").is_empty() {
                     continue;
                 }
                 let num = |k: &str, errors: &mut FieldErrors| -> i64 {
@@ -1246,17 +940,9 @@ async fn birth_submit(
             match input.check(&pregnancy, state.clock.today()) {
                 Ok(new) if errors.is_empty() => {
                     let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
-                    match state
-                        .store
-                        .record_birth(&audit, family_id, pregnancy.id, &new)
-                        .await
-                    {
-                        Ok(_) => {
-                            return Ok(redirect(&format!("/families/{family_id}?saved=birth")))
-                        }
-                        Err(tsunagu_store::StoreError::Conflict(code)) => {
-                            form_error = Some(conflict_key(code))
-                        }
+                    match state.store.record_birth(&audit, family_id, pregnancy.id, &new).await {
+                        Ok(_) => return Ok(redirect(&format!("/families/{family_id}?saved=birth"))),
+                        Err(tsunagu_store::StoreError::Conflict(code)) => form_error = Some(conflict_key(code)),
                         Err(e) => return Err(page_error(&ctx, e.into())),
                     }
                 }
@@ -1302,9 +988,7 @@ impl AccountsPage {
     }
 
     fn err(&self, k: &str) -> Option<&'static str> {
-        self.errors
-            .for_field(k)
-            .map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
+        self.errors.for_field(k).map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
     }
 
     fn name<'a>(&self, ja: &'a str, en: &'a str) -> &'a str {
@@ -1319,24 +1003,28 @@ impl AccountsPage {
 fn can_admin(ctx: &RequestCtx, account: &Account) -> Result<(), Response> {
     require(
         ctx,
-        authorize(
-            &actor_of(account),
-            Action::ManageAccounts,
-            &Resource::Municipality(account.municipality_id),
-        ),
+        authorize(&actor_of(account), Action::ManageAccounts, &Resource::Municipality(account.municipality_id)),
     )
+}
+
+/// What the accounts page shows besides the accounts: the form as sent, its
+/// errors, and a notice.
+#[derive(Default)]
+struct AccountsForm {
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+    form_error: Option<&'static str>,
 }
 
 async fn accounts_view(
     state: &AppState,
     ctx: &RequestCtx,
     admin: &Account,
-    values: HashMap<String, String>,
-    errors: FieldErrors,
-    notice: Option<&'static str>,
-    form_error: Option<&'static str>,
+    form: AccountsForm,
     status: StatusCode,
 ) -> PageResult {
+    let AccountsForm { values, errors, notice, form_error } = form;
     let m = admin.municipality_id;
     let accounts = state.store.accounts(m).await.or_page(ctx)?;
     let areas = state.store.areas(m).await.or_page(ctx)?;
@@ -1364,11 +1052,7 @@ struct NoticeQuery {
     done: Option<String>,
 }
 
-async fn accounts_page(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Query(q): Query<NoticeQuery>,
-) -> Response {
+async fn accounts_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<NoticeQuery>) -> Response {
     unwrap_page(
         async {
             let admin = signed_in(&ctx)?;
@@ -1378,38 +1062,19 @@ async fn accounts_page(
                 Some(_) => Some("accounts.updated"),
                 None => None,
             };
-            accounts_view(
-                &state,
-                &ctx,
-                admin,
-                HashMap::new(),
-                FieldErrors::default(),
-                notice,
-                None,
-                StatusCode::OK,
-            )
-            .await
+            accounts_view(&state, &ctx, admin, AccountsForm { notice, ..AccountsForm::default() }, StatusCode::OK).await
         }
         .await,
     )
 }
 
-async fn accounts_create(
-    State(state): State<AppState>,
-    ctx: RequestCtx,
-    Form(form): Form<FormData>,
-) -> Response {
+async fn accounts_create(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
             let admin = signed_in(&ctx)?;
             can_admin(&ctx, admin)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let ids = |k: &str| {
-                form.all(k)
-                    .iter()
-                    .filter_map(|v| v.trim().parse::<i64>().ok())
-                    .collect::<Vec<_>>()
-            };
+            let ids = |k: &str| form.all(k).iter().filter_map(|v| v.trim().parse::<i64>().ok()).collect::<Vec<_>>();
             let input = accounts::AccountInput {
                 username: form.get("username").to_owned(),
                 display_name: form.get("display_name").to_owned(),
@@ -1428,17 +1093,9 @@ async fn accounts_create(
             };
             let mut values = form.map();
             values.remove("password");
-            accounts_view(
-                &state,
-                &ctx,
-                admin,
-                values,
-                errors,
-                None,
-                Some(form_error.unwrap_or("notif.fix")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let form =
+                AccountsForm { values, errors, notice: None, form_error: Some(form_error.unwrap_or("notif.fix")) };
+            accounts_view(&state, &ctx, admin, form, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         .await,
     )
@@ -1461,25 +1118,20 @@ async fn accounts_op(
                 "disable" => accounts::set_disabled(&state, admin, &audit, id, true).await,
                 "enable" => accounts::set_disabled(&state, admin, &audit, id, false).await,
                 "totp-reset" => accounts::reset_totp(&state, admin, &audit, id).await,
-                "password" => {
-                    accounts::reset_password(&state, admin, &audit, id, form.get("password")).await
-                }
+                "password" => accounts::reset_password(&state, admin, &audit, id, form.get("password")).await,
                 _ => Err(AppError::NotFound),
             };
             match result {
                 Ok(()) => Ok(redirect("/admin/accounts?done=updated")),
                 Err(AppError::Invalid(errors)) => {
-                    accounts_view(
-                        &state,
-                        &ctx,
-                        admin,
-                        HashMap::new(),
-                        errors,
-                        None,
-                        Some("err.password_too_short"),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await
+                    // The only field these operations take is the new password.
+                    let form_error = match errors.for_field("password") {
+                        Some("password_too_common") => "err.password_too_common",
+                        Some("password_too_long") => "err.password_too_long",
+                        _ => "err.password_too_short",
+                    };
+                    let form = AccountsForm { errors, form_error: Some(form_error), ..AccountsForm::default() };
+                    accounts_view(&state, &ctx, admin, form, StatusCode::UNPROCESSABLE_ENTITY).await
                 }
                 Err(e) => Err(page_error(&ctx, e)),
             }
@@ -1502,9 +1154,7 @@ struct AuditPage {
 impl AuditPage {
     fn when(&self, l: &AuditLine) -> String {
         // Staff read times in Japan time; the stored value is UTC.
-        l.at.to_zoned(tsunagu_domain::clock::jst())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string()
+        l.at.to_zoned(tsunagu_domain::clock::jst()).strftime("%Y-%m-%d %H:%M:%S").to_string()
     }
 }
 
@@ -1518,11 +1168,7 @@ async fn audit_page(
             let admin = signed_in(&ctx)?;
             require(
                 &ctx,
-                authorize(
-                    &actor_of(admin),
-                    Action::ViewAudit,
-                    &Resource::Municipality(admin.municipality_id),
-                ),
+                authorize(&actor_of(admin), Action::ViewAudit, &Resource::Municipality(admin.municipality_id)),
             )?;
             let q = q.map(|Query(q)| q).unwrap_or_default();
             let get = |k: &str| q.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
@@ -1534,17 +1180,9 @@ async fn audit_page(
                 limit: Some(200),
             };
             let query = params.query().or_page(&ctx)?;
-            let lines = state
-                .store
-                .search_audit(admin.municipality_id, &query)
-                .await
-                .or_page(&ctx)?;
+            let lines = state.store.search_audit(admin.municipality_id, &query).await.or_page(&ctx)?;
             let audit = audit_ctx(admin, &ctx.remote_addr, "audit search", ctx.now);
-            state
-                .store
-                .write_audit(&audit, AuditAction::AuditSearch, query.family_id, "")
-                .await
-                .or_page(&ctx)?;
+            state.store.write_audit(&audit, AuditAction::AuditSearch, query.family_id, "").await.or_page(&ctx)?;
             let actions = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
             Ok(render(
                 &AuditPage {

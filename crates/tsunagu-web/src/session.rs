@@ -95,11 +95,7 @@ impl RequestCtx {
 
 fn remote_addr(parts: &Parts, state: &AppState) -> String {
     if state.config.trust_forwarded_for {
-        if let Some(v) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        {
+        if let Some(v) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
             if let Some(first) = v.split(',').next() {
                 return first.trim().to_owned();
             }
@@ -114,9 +110,7 @@ fn remote_addr(parts: &Parts, state: &AppState) -> String {
 
 /// Japanese first: English only when the reader chose it (the switch sets a cookie).
 fn lang_of(parts: &Parts) -> Lang {
-    cookie_value(parts, LANG_COOKIE)
-        .and_then(Lang::parse)
-        .unwrap_or_default()
+    cookie_value(parts, LANG_COOKIE).and_then(Lang::parse).unwrap_or_default()
 }
 
 /// Resolves a token to a live session and an enabled account, ending the
@@ -134,10 +128,8 @@ pub async fn resolve_token(
         return Ok(None);
     };
     let idle = SignedDuration::try_from(state.config.idle_timeout).unwrap_or(SignedDuration::ZERO);
-    let absolute =
-        SignedDuration::try_from(state.config.absolute_timeout).unwrap_or(SignedDuration::ZERO);
-    let expired = now.duration_since(session.last_seen_at) > idle
-        || now.duration_since(session.created_at) > absolute;
+    let absolute = SignedDuration::try_from(state.config.absolute_timeout).unwrap_or(SignedDuration::ZERO);
+    let expired = now.duration_since(session.last_seen_at) > idle || now.duration_since(session.created_at) > absolute;
     if expired {
         state.store.delete_session(&hash).await?;
         return Ok(None);
@@ -158,10 +150,7 @@ pub async fn resolve_token(
 impl FromRequestParts<AppState> for RequestCtx {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let now = state.clock.now();
         let token = cookie_value(parts, SESSION_COOKIE).map(str::to_owned);
         let session = match token {
@@ -190,12 +179,7 @@ pub fn actor_of(account: &Account) -> Actor {
     }
 }
 
-pub fn audit_ctx(
-    account: &Account,
-    remote_addr: &str,
-    reason: &str,
-    at: Timestamp,
-) -> AuditContext {
+pub fn audit_ctx(account: &Account, remote_addr: &str, reason: &str, at: Timestamp) -> AuditContext {
     AuditContext {
         municipality_id: account.municipality_id,
         actor: account.id,
@@ -228,10 +212,7 @@ impl ApiCaller {
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = crate::error::ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let now = state.clock.now();
         let token = parts
             .headers
@@ -240,9 +221,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(AppError::Unauthenticated)?;
-        let (session, account) = resolve_token(state, token, now)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let (session, account) = resolve_token(state, token, now).await?.ok_or(AppError::Unauthenticated)?;
         if session.stage != SessionStage::Full {
             return Err(AppError::Unauthenticated.into());
         }

@@ -20,27 +20,17 @@ pub async fn check_password(
     password: &str,
     now: Timestamp,
 ) -> Result<Account, AppError> {
-    let window =
-        SignedDuration::try_from(state.config.signin_window).unwrap_or(SignedDuration::ZERO);
+    let window = SignedDuration::try_from(state.config.signin_window).unwrap_or(SignedDuration::ZERO);
     let since = now.checked_sub(window).unwrap_or(now);
     let code = municipality_code.trim();
     let username = username.trim();
     if username.is_empty() || username.len() > 100 || password.len() > 1024 {
         return Err(AppError::BadRequest("invalid_credentials"));
     }
-    if state.store.failed_signins_from(remote_addr, since).await?
-        >= state.config.max_failed_signins_per_addr
-        || state
-            .store
-            .failed_signins_for_user(code, username, since)
-            .await?
-            >= state.config.max_failed_signins_per_user
+    if state.store.failed_signins_from(remote_addr, since).await? >= state.config.max_failed_signins_per_addr
+        || state.store.failed_signins_for_user(code, username, since).await? >= state.config.max_failed_signins_per_user
     {
-        tracing::warn!(
-            municipality.code = code,
-            outcome = "rate_limited",
-            "sign-in refused"
-        );
+        tracing::warn!(municipality.code = code, outcome = "rate_limited", "sign-in refused");
         return Err(AppError::TooManyAttempts);
     }
     let account = match MunicipalityCode::parse(code) {
@@ -50,11 +40,8 @@ pub async fn check_password(
         },
         Err(_) => None,
     };
-    let ok = auth::verify_password_blocking(
-        password.to_owned(),
-        account.as_ref().map(|a| a.password_hash.clone()),
-    )
-    .await;
+    let ok =
+        auth::verify_password_blocking(password.to_owned(), account.as_ref().map(|a| a.password_hash.clone())).await;
     let account = account.filter(|a| ok && !a.disabled);
     state
         .store
@@ -68,12 +55,7 @@ pub async fn check_password(
         .await?;
     match account {
         Some(a) => {
-            tracing::info!(
-                municipality.code = code,
-                account.id = a.id.0,
-                outcome = "password_ok",
-                "sign-in"
-            );
+            tracing::info!(municipality.code = code, account.id = a.id.0, outcome = "password_ok", "sign-in");
             Ok(a)
         }
         None => {
@@ -139,10 +121,7 @@ pub async fn start_session(
         .await?;
     if stage == SessionStage::Full && account.role.is_staff() {
         let ctx = crate::session::audit_ctx(account, remote_addr, "sign-in", now);
-        state
-            .store
-            .write_audit(&ctx, AuditAction::SignIn, None, "")
-            .await?;
+        state.store.write_audit(&ctx, AuditAction::SignIn, None, "").await?;
     }
     Ok(token)
 }

@@ -11,25 +11,13 @@ use tsunagu_store::Store;
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         if let Some(path) = sqlite_file(url) {
-            if let Some(dir) = std::path::Path::new(path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
+            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
         }
-        Arc::new(
-            tsunagu_store_sqlite::SqliteStore::connect(url)
-                .await
-                .context("opening the SQLite database")?,
-        )
+        Arc::new(tsunagu_store_sqlite::SqliteStore::connect(url).await.context("opening the SQLite database")?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(
-            tsunagu_store_postgres::PgStore::connect(url)
-                .await
-                .context("connecting to PostgreSQL")?,
-        )
+        Arc::new(tsunagu_store_postgres::PgStore::connect(url).await.context("connecting to PostgreSQL")?)
     } else {
         bail!("the database URL must start with sqlite:// or postgres://");
     };
@@ -38,9 +26,7 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then_some(path)
 }
@@ -68,10 +54,7 @@ pub async fn verify_audit(store: &dyn Store) -> anyhow::Result<Vec<ChainReport>>
                 break Err(e);
             }
         };
-        reports.push(ChainReport {
-            municipality_code: m.code.to_string(),
-            result,
-        });
+        reports.push(ChainReport { municipality_code: m.code.to_string(), result });
     }
     Ok(reports)
 }

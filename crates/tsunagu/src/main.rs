@@ -9,11 +9,7 @@ use tsunagu_domain::clock::{Clock, SystemClock};
 use tsunagu_web::{AppState, WebConfig};
 
 #[derive(Parser)]
-#[command(
-    name = "tsunagu",
-    version,
-    about = "つなぐ — seamless support from pregnancy through child-rearing"
-)]
+#[command(name = "tsunagu", version, about = "つなぐ — seamless support from pregnancy through child-rearing")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,11 +18,7 @@ struct Cli {
 #[derive(clap::Args)]
 struct DbArg {
     /// Database URL: sqlite://PATH (embedded default) or postgres://USER@HOST:PORT/DB.
-    #[arg(
-        long,
-        env = "TSUNAGU_DB",
-        default_value = "sqlite://tsunagu-data/tsunagu.sqlite3"
-    )]
+    #[arg(long, env = "TSUNAGU_DB", default_value = "sqlite://tsunagu-data/tsunagu.sqlite3")]
     db: String,
 }
 
@@ -91,10 +83,7 @@ enum AuditCommand {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 
 #[tokio::main]
@@ -125,30 +114,23 @@ async fn main() -> anyhow::Result<()> {
                 ..WebConfig::default()
             };
             let app = tsunagu_web::router(AppState::new(store, clock, config));
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
             println!("tsunagu is listening on http://{local}/");
             if demo {
                 print_demo_signins();
             }
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
         }
         Command::Migrate { db } => {
             tsunagu::open_store(&db.db).await?;
             println!("migrations applied");
         }
-        Command::Audit {
-            command: AuditCommand::Verify { db },
-        } => {
+        Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = tsunagu::open_store(&db.db).await?;
             let mut failed = false;
             for r in tsunagu::verify_audit(store.as_ref()).await? {
@@ -176,25 +158,17 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn load_demo(
-    store: &dyn tsunagu_store::Store,
-    clock: &dyn Clock,
-    families: usize,
-) -> anyhow::Result<()> {
+async fn load_demo(store: &dyn tsunagu_store::Store, clock: &dyn Clock, families: usize) -> anyhow::Result<()> {
     let opts = tsunagu_demo::DemoOptions {
         families_per_municipality: families,
         seed: 20261122,
         today: clock.today(),
         now: clock.now(),
     };
-    let hash = |p: &str| {
-        tsunagu_web::auth::hash_password(p)
-            .unwrap_or_else(|_| tsunagu_store::Secret::new(String::new()))
-    };
+    let hash =
+        |p: &str| tsunagu_web::auth::hash_password(p).unwrap_or_else(|_| tsunagu_store::Secret::new(String::new()));
     let started = std::time::Instant::now();
-    let summary = tsunagu_demo::load(store, &opts, &hash)
-        .await
-        .context("loading demo data")?;
+    let summary = tsunagu_demo::load(store, &opts, &hash).await.context("loading demo data")?;
     tracing::info!(
         families = summary.families,
         babies = summary.babies,
@@ -206,10 +180,7 @@ async fn load_demo(
 
 fn print_demo_signins() {
     println!("\nDemo sign-ins (staff accounts then ask for a TOTP code: `tsunagu totp SECRET` prints it):");
-    println!(
-        "{:<8} {:<12} {:<28} {:<16} {}",
-        "city", "user", "password", "role", "TOTP secret"
-    );
+    println!("{:<8} {:<12} {:<28} {:<16} TOTP secret", "city", "user", "password", "role");
     for a in tsunagu_demo::demo_accounts() {
         println!(
             "{:<8} {:<12} {:<28} {:<16} {}",

@@ -108,31 +108,16 @@ fn build(scope: Scope) -> Built {
             consent_hubs: true,
             ..family(OTHER_FAMILY)
         }),
-        S::AreaNotConsenting => Built::Family(FamilyAccess {
-            area_id: MY_AREA,
-            ..family(OTHER_FAMILY)
-        }),
-        S::OtherArea => Built::Family(FamilyAccess {
-            consent_coordinators: true,
-            consent_hubs: true,
-            ..family(OTHER_FAMILY)
-        }),
-        S::Escalated => Built::Family(FamilyAccess {
-            escalated: true,
-            ..family(OTHER_FAMILY)
-        }),
-        S::AtMyFacility => Built::Family(FamilyAccess {
-            facilities: vec![MY_VENUE],
-            ..family(OTHER_FAMILY)
-        }),
-        S::AtOtherFacility => Built::Family(FamilyAccess {
-            facilities: vec![OTHER_VENUE],
-            ..family(OTHER_FAMILY)
-        }),
-        S::AtMyProgrammeVenue => Built::Family(FamilyAccess {
-            programme_venues: vec![MY_VENUE],
-            ..family(OTHER_FAMILY)
-        }),
+        S::AreaNotConsenting => Built::Family(FamilyAccess { area_id: MY_AREA, ..family(OTHER_FAMILY) }),
+        S::OtherArea => {
+            Built::Family(FamilyAccess { consent_coordinators: true, consent_hubs: true, ..family(OTHER_FAMILY) })
+        }
+        S::Escalated => Built::Family(FamilyAccess { escalated: true, ..family(OTHER_FAMILY) }),
+        S::AtMyFacility => Built::Family(FamilyAccess { facilities: vec![MY_VENUE], ..family(OTHER_FAMILY) }),
+        S::AtOtherFacility => Built::Family(FamilyAccess { facilities: vec![OTHER_VENUE], ..family(OTHER_FAMILY) }),
+        S::AtMyProgrammeVenue => {
+            Built::Family(FamilyAccess { programme_venues: vec![MY_VENUE], ..family(OTHER_FAMILY) })
+        }
         S::FamilyElsewhere => Built::Family(FamilyAccess {
             municipality_id: ELSEWHERE,
             area_id: MY_AREA,
@@ -155,15 +140,9 @@ fn decide(role: Role, action: Action, scope: Scope) -> Decision {
     match build(scope) {
         Built::Muni(m) => authorize(&a, action, &Resource::Municipality(m)),
         Built::Family(f) => authorize(&a, action, &Resource::Family(&f)),
-        Built::Room(m, r, f) => authorize(
-            &a,
-            action,
-            &Resource::ChatRoom {
-                municipality_id: m,
-                room_id: r,
-                family_id: f,
-            },
-        ),
+        Built::Room(m, r, f) => {
+            authorize(&a, action, &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f })
+        }
     }
 }
 
@@ -184,9 +163,7 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
             | S::AtMyProgrammeVenue
     );
     match (role, action) {
-        (R::Nurse, A::SearchFamilies | A::RegisterNotification | A::ViewReports) => {
-            scope == S::OwnMunicipality
-        }
+        (R::Nurse, A::SearchFamilies | A::RegisterNotification | A::ViewReports) => scope == S::OwnMunicipality,
         (R::Nurse, A::ViewFamily | A::EditFamily) => family_in_home,
         (R::Coordinator, A::SearchFamilies) => scope == S::OwnMunicipality,
         (R::Coordinator, A::ViewFamily) => scope == S::AreaConsenting,
@@ -197,9 +174,7 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::ViewFamily) => scope == S::OwnFamily,
         (R::FamilyMember, A::ViewChatRoom) => scope == S::OwnFamilyRoom,
         (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
-        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => {
-            scope == S::OwnMunicipality
-        }
+        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => scope == S::OwnMunicipality,
         (R::Analyst, A::ViewReports) => scope == S::OwnMunicipality,
         _ => false,
     }
@@ -213,11 +188,7 @@ fn full_matrix_of_role_action_scope() {
             for scope in SCOPES {
                 let got = decide(role, action, scope);
                 let want = allowed(role, action, scope);
-                assert_eq!(
-                    got.is_allowed(),
-                    want,
-                    "{role:?} {action:?} {scope:?}: got {got:?}"
-                );
+                assert_eq!(got.is_allowed(), want, "{role:?} {action:?} {scope:?}: got {got:?}");
                 cells += 1;
             }
         }
@@ -229,11 +200,7 @@ fn full_matrix_of_role_action_scope() {
 fn other_municipality_is_always_denied_as_such() {
     for role in Role::ALL {
         for action in Action::ALL {
-            for scope in [
-                Scope::OtherMunicipality,
-                Scope::FamilyElsewhere,
-                Scope::RoomElsewhere,
-            ] {
+            for scope in [Scope::OtherMunicipality, Scope::FamilyElsewhere, Scope::RoomElsewhere] {
                 assert_eq!(
                     decide(role, action, scope),
                     Decision::Deny(DenyReason::OtherMunicipality),
@@ -251,10 +218,7 @@ fn analyst_never_reaches_a_person() {
             if matches!(build(scope), Built::Muni(_)) {
                 continue;
             }
-            assert!(
-                !decide(Role::Analyst, action, scope).is_allowed(),
-                "{action:?} {scope:?}"
-            );
+            assert!(!decide(Role::Analyst, action, scope).is_allowed(), "{action:?} {scope:?}");
         }
     }
     assert_eq!(family_filter(&actor(Role::Analyst)), None);
@@ -263,25 +227,14 @@ fn analyst_never_reaches_a_person() {
 #[test]
 fn coordinator_without_consent_is_told_why() {
     assert_eq!(
-        decide(
-            Role::Coordinator,
-            Action::ViewFamily,
-            Scope::AreaNotConsenting
-        ),
+        decide(Role::Coordinator, Action::ViewFamily, Scope::AreaNotConsenting),
         Decision::Deny(DenyReason::NoConsent)
     );
 }
 
 fn any_family() -> impl Strategy<Value = FamilyAccess> {
-    (
-        1i64..3,
-        1i64..50,
-        10i64..13,
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(m, f, a, cc, ch, esc)| FamilyAccess {
+    (1i64..3, 1i64..50, 10i64..13, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(m, f, a, cc, ch, esc)| {
+        FamilyAccess {
             municipality_id: MunicipalityId(m),
             family_id: FamilyId(f),
             area_id: AreaId(a),
@@ -290,7 +243,8 @@ fn any_family() -> impl Strategy<Value = FamilyAccess> {
             escalated: esc,
             facilities: vec![],
             programme_venues: vec![],
-        })
+        }
+    })
 }
 
 fn any_role() -> impl Strategy<Value = Role> {

@@ -48,10 +48,7 @@ fn every_problem_is_reported_next_to_its_field() {
     i.foetuses = 0;
     i.mother.family_name_kana = "山田".into();
     i.mother.given_name = " ".into();
-    i.partner = Some(PersonInput {
-        family_name_kana: "".into(),
-        ..hanako()
-    });
+    i.partner = Some(PersonInput { family_name_kana: "".into(), ..hanako() });
     let e = i.check(today()).unwrap_err();
     assert_eq!(e.for_field("fee_bracket"), Some("invalid_choice"));
     assert_eq!(e.for_field("edd"), Some("invalid_date"));
@@ -68,63 +65,29 @@ fn edd_window_boundaries() {
     i.edd = n.saturating_sub(60.days()).to_string();
     assert!(i.check(n).is_ok());
     i.edd = n.saturating_sub(61.days()).to_string();
-    assert_eq!(
-        i.check(n).unwrap_err().for_field("edd"),
-        Some("edd_too_early")
-    );
+    assert_eq!(i.check(n).unwrap_err().for_field("edd"), Some("edd_too_early"));
     i.edd = n.saturating_add(252.days()).to_string();
     assert!(i.check(n).is_ok());
     i.edd = n.saturating_add(253.days()).to_string();
-    assert_eq!(
-        i.check(n).unwrap_err().for_field("edd"),
-        Some("edd_too_late")
-    );
+    assert_eq!(i.check(n).unwrap_err().for_field("edd"), Some("edd_too_late"));
 }
 
 #[test]
 fn notification_day_cannot_be_in_the_future() {
     let mut i = input();
     i.notified_on = Some("2026-11-23".into());
-    assert_eq!(
-        i.check(today()).unwrap_err().for_field("notified_on"),
-        Some("date_in_future")
-    );
+    assert_eq!(i.check(today()).unwrap_err().for_field("notified_on"), Some("date_in_future"));
 }
 
 #[test]
 fn duplicates_are_the_same_mother_and_a_close_edd() {
     let n = input().check(today()).unwrap();
     let b = Some(date(1994, 5, 1));
-    assert!(is_duplicate_notification(
-        "やまだはなこ",
-        b,
-        date(2027, 6, 10),
-        &n
-    ));
-    assert!(!is_duplicate_notification(
-        "やまだはなこ",
-        b,
-        date(2027, 6, 18),
-        &n
-    ));
-    assert!(!is_duplicate_notification(
-        "やまだはなこ",
-        Some(date(1990, 1, 1)),
-        date(2027, 5, 20),
-        &n
-    ));
-    assert!(!is_duplicate_notification(
-        "やまだよしこ",
-        b,
-        date(2027, 5, 20),
-        &n
-    ));
-    assert!(is_duplicate_notification(
-        "やまだはなこ",
-        None,
-        date(2027, 5, 20),
-        &n
-    ));
+    assert!(is_duplicate_notification("やまだはなこ", b, date(2027, 6, 10), &n));
+    assert!(!is_duplicate_notification("やまだはなこ", b, date(2027, 6, 18), &n));
+    assert!(!is_duplicate_notification("やまだはなこ", Some(date(1990, 1, 1)), date(2027, 5, 20), &n));
+    assert!(!is_duplicate_notification("やまだよしこ", b, date(2027, 5, 20), &n));
+    assert!(is_duplicate_notification("やまだはなこ", None, date(2027, 5, 20), &n));
 }
 
 fn pregnancy(foetuses: u8) -> Pregnancy {
@@ -153,9 +116,7 @@ fn baby(d: &str) -> BabyInput {
 
 #[test]
 fn twins_are_recorded_together() {
-    let input = BirthInput {
-        babies: vec![baby("2026-11-10"), baby("2026-11-10")],
-    };
+    let input = BirthInput { babies: vec![baby("2026-11-10"), baby("2026-11-10")] };
     let babies = input.check(&pregnancy(2), today()).unwrap();
     assert_eq!(babies.len(), 2);
 }
@@ -163,46 +124,16 @@ fn twins_are_recorded_together() {
 #[test]
 fn birth_checks() {
     let p = pregnancy(1);
-    let two = BirthInput {
-        babies: vec![baby("2026-11-10"), baby("2026-11-10")],
-    };
-    assert_eq!(
-        two.check(&p, today()).unwrap_err().for_field("babies"),
-        Some("more_than_foetuses")
-    );
-    let early = BirthInput {
-        babies: vec![baby("2026-07-27")],
-    };
-    assert_eq!(
-        early
-            .check(&p, today())
-            .unwrap_err()
-            .for_field("babies.0.birth_date"),
-        Some("birth_before_pregnancy")
-    );
-    let edge = BirthInput {
-        babies: vec![baby("2026-07-28")],
-    };
+    let two = BirthInput { babies: vec![baby("2026-11-10"), baby("2026-11-10")] };
+    assert_eq!(two.check(&p, today()).unwrap_err().for_field("babies"), Some("more_than_foetuses"));
+    let early = BirthInput { babies: vec![baby("2026-07-27")] };
+    assert_eq!(early.check(&p, today()).unwrap_err().for_field("babies.0.birth_date"), Some("birth_before_pregnancy"));
+    let edge = BirthInput { babies: vec![baby("2026-07-28")] };
     assert!(edge.check(&p, today()).is_ok());
-    let future = BirthInput {
-        babies: vec![baby("2026-11-23")],
-    };
-    assert_eq!(
-        future
-            .check(&p, today())
-            .unwrap_err()
-            .for_field("babies.0.birth_date"),
-        Some("date_in_future")
-    );
-    let delivered = Pregnancy {
-        status: PregnancyStatus::Delivered,
-        ..p
-    };
-    assert!(BirthInput {
-        babies: vec![baby("2026-11-10")]
-    }
-    .check(&delivered, today())
-    .is_err());
+    let future = BirthInput { babies: vec![baby("2026-11-23")] };
+    assert_eq!(future.check(&p, today()).unwrap_err().for_field("babies.0.birth_date"), Some("date_in_future"));
+    let delivered = Pregnancy { status: PregnancyStatus::Delivered, ..p };
+    assert!(BirthInput { babies: vec![baby("2026-11-10")] }.check(&delivered, today()).is_err());
 }
 
 proptest! {

@@ -22,29 +22,20 @@ impl Drop for Browser {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn browser() -> Browser {
-    let chromedriver = std::env::var("TSUNAGU_TEST_CHROMEDRIVER")
-        .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let chromium =
-        std::env::var("TSUNAGU_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let chromedriver = std::env::var("TSUNAGU_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromium = std::env::var("TSUNAGU_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let port = free_port();
     let driver = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("{chromedriver} must be installed (scripts/test.sh installs it): {e}")
-        });
-    let profile =
-        std::env::temp_dir().join(format!("tsunagu-chromium-{}-{port}", std::process::id()));
+        .unwrap_or_else(|e| panic!("{chromedriver} must be installed (scripts/test.sh installs it): {e}"));
+    let profile = std::env::temp_dir().join(format!("tsunagu-chromium-{}-{port}", std::process::id()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -63,13 +54,7 @@ async fn browser() -> Browser {
             .connect(&url)
             .await
         {
-            Ok(client) => {
-                return Browser {
-                    client,
-                    driver,
-                    _profile: profile,
-                }
-            }
+            Ok(client) => return Browser { client, driver, _profile: profile },
             Err(e) => last = Some(e),
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -79,44 +64,13 @@ async fn browser() -> Browser {
 
 async fn sign_in(app: &TestApp, c: &Client, code: &str, username: &str, staff: bool) {
     c.goto(&app.url("/signin")).await.unwrap();
-    c.find(Locator::Css("#municipality"))
-        .await
-        .unwrap()
-        .select_by_value(code)
-        .await
-        .unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Id("signin-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("#municipality")).await.unwrap().select_by_value(code).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("signin-submit")).await.unwrap().click().await.unwrap();
     if staff {
-        c.wait()
-            .for_element(Locator::Id("code"))
-            .await
-            .unwrap()
-            .send_keys(&app.next_totp())
-            .await
-            .unwrap();
-        c.find(Locator::Id("totp-submit"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        c.wait().for_element(Locator::Id("code")).await.unwrap().send_keys(&app.next_totp()).await.unwrap();
+        c.find(Locator::Id("totp-submit")).await.unwrap().click().await.unwrap();
     }
     c.wait().for_element(Locator::Id("signout")).await.unwrap();
 }
@@ -130,114 +84,42 @@ async fn fill(c: &Client, id: &str, value: &str) {
 #[tokio::test]
 async fn nurse_registers_a_notification_and_finds_it_by_kana() {
     let app = TestApp::start(Backend::Sqlite).await;
-    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None)
-        .await;
+    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
     let b = browser().await;
     let c = &b.client;
     sign_in(&app, c, "131121", "nurse", true).await;
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .starts_with("/families"));
-    c.find(Locator::Id("nav-new"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("notification-submit"))
-        .await
-        .unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/families"));
+    c.find(Locator::Id("nav-new")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notification-submit")).await.unwrap();
     // First with a mistake: kanji in a kana field. Nothing is saved; the error sits by the field.
     fill(c, "mother-family_name", "佐藤").await;
     fill(c, "mother-given_name", "美咲").await;
     fill(c, "mother-family_name_kana", "佐藤").await;
     fill(c, "mother-given_name_kana", "ミサキ").await;
-    c.execute(
-        "document.getElementById('edd').value = '2027-06-01'",
-        vec![],
-    )
-    .await
-    .unwrap();
-    c.find(Locator::Id("notification-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let err = c
-        .wait()
-        .for_element(Locator::Id("err-mother-family_name_kana"))
-        .await
-        .unwrap();
+    c.execute("document.getElementById('edd').value = '2027-06-01'", vec![]).await.unwrap();
+    c.find(Locator::Id("notification-submit")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Id("err-mother-family_name_kana")).await.unwrap();
+    assert_eq!(err.text().await.unwrap(), "ひらがな又はカタカナで入力してください");
     assert_eq!(
-        err.text().await.unwrap(),
-        "ひらがな又はカタカナで入力してください"
-    );
-    assert_eq!(
-        c.find(Locator::Id("mother-given_name"))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
+        c.find(Locator::Id("mother-given_name")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("美咲")
     );
     fill(c, "mother-family_name_kana", "サトウ").await;
-    c.find(Locator::Id("notification-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("notification-submit")).await.unwrap().click().await.unwrap();
     let saved = c.wait().for_element(Locator::Id("saved")).await.unwrap();
     assert_eq!(saved.text().await.unwrap(), "妊娠届出を登録しました。");
-    assert_eq!(
-        c.find(Locator::Id("mother-name"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "佐藤 美咲"
-    );
+    assert_eq!(c.find(Locator::Id("mother-name")).await.unwrap().text().await.unwrap(), "佐藤 美咲");
     // Found by half-width katakana with a space.
     c.goto(&app.url("/families")).await.unwrap();
     fill(c, "q", "ｻﾄｳ ﾐｻｷ").await;
-    c.find(Locator::Id("search-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Id("search-submit")).await.unwrap().click().await.unwrap();
     let results = c.wait().for_element(Locator::Id("results")).await.unwrap();
     assert!(results.text().await.unwrap().contains("佐藤 美咲"));
-    results
-        .find(Locator::LinkText("佐藤 美咲"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Id("mother-name"))
-        .await
-        .unwrap();
+    results.find(Locator::LinkText("佐藤 美咲")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("mother-name")).await.unwrap();
     // English is one click away.
-    c.find(Locator::Id("lang-switch"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Family record']"))
-        .await
-        .unwrap();
+    c.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[text()='Family record']")).await.unwrap();
     c.clone().close().await.unwrap();
 }
 
@@ -245,59 +127,22 @@ async fn nurse_registers_a_notification_and_finds_it_by_kana() {
 async fn family_member_cannot_open_another_familys_page() {
     let app = TestApp::start(Backend::Sqlite).await;
     let fx = &app.fx;
-    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None)
-        .await;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
     let nurse = app.token(&fx.setagaya, "nurse").await;
-    let ours = app
-        .register(
-            &nurse,
-            &notification(fx.setagaya_area.id, "たかはし", "ゆい", "2027-05-20"),
-        )
-        .await;
-    let theirs = app
-        .register(
-            &nurse,
-            &notification(fx.setagaya_area.id, "わたなべ", "あおい", "2027-05-20"),
-        )
-        .await;
-    app.account(
-        &fx.setagaya,
-        "mother",
-        Role::FamilyMember,
-        Scope::Family(ours),
-    )
-    .await;
+    let ours = app.register(&nurse, &notification(fx.setagaya_area.id, "たかはし", "ゆい", "2027-05-20")).await;
+    let theirs = app.register(&nurse, &notification(fx.setagaya_area.id, "わたなべ", "あおい", "2027-05-20")).await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(ours)).await;
     let b = browser().await;
     let c = &b.client;
     sign_in(&app, c, "131121", "mother", false).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/me");
-    assert_eq!(
-        c.find(Locator::Id("mother-name"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "山田 花子"
-    );
-    c.goto(&app.url(&format!("/families/{}", theirs.0)))
-        .await
-        .unwrap();
-    let msg = c
-        .wait()
-        .for_element(Locator::Id("error-message"))
-        .await
-        .unwrap();
-    assert_eq!(
-        msg.text().await.unwrap(),
-        "このページを見る権限がありません"
-    );
+    assert_eq!(c.find(Locator::Id("mother-name")).await.unwrap().text().await.unwrap(), "山田 花子");
+    c.goto(&app.url(&format!("/families/{}", theirs.0))).await.unwrap();
+    let msg = c.wait().for_element(Locator::Id("error-message")).await.unwrap();
+    assert_eq!(msg.text().await.unwrap(), "このページを見る権限がありません");
     assert!(c.find(Locator::Id("mother-name")).await.is_err());
     c.goto(&app.url("/families")).await.unwrap();
-    c.wait()
-        .for_element(Locator::Id("error-message"))
-        .await
-        .unwrap();
+    c.wait().for_element(Locator::Id("error-message")).await.unwrap();
     c.clone().close().await.unwrap();
 }
 
@@ -305,17 +150,10 @@ async fn family_member_cannot_open_another_familys_page() {
 async fn analyst_cannot_open_any_family_page() {
     let app = TestApp::start(Backend::Sqlite).await;
     let fx = &app.fx;
-    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None)
-        .await;
-    app.account(&fx.setagaya, "analyst", Role::Analyst, Scope::None)
-        .await;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    app.account(&fx.setagaya, "analyst", Role::Analyst, Scope::None).await;
     let nurse = app.token(&fx.setagaya, "nurse").await;
-    let family = app
-        .register(
-            &nurse,
-            &notification(fx.setagaya_area.id, "こばやし", "りん", "2027-05-20"),
-        )
-        .await;
+    let family = app.register(&nurse, &notification(fx.setagaya_area.id, "こばやし", "りん", "2027-05-20")).await;
     let b = browser().await;
     let c = &b.client;
     sign_in(&app, c, "131121", "analyst", true).await;
@@ -326,25 +164,11 @@ async fn analyst_cannot_open_any_family_page() {
         "/admin/audit".to_owned(),
     ] {
         c.goto(&app.url(&path)).await.unwrap();
-        let msg = c
-            .wait()
-            .for_element(Locator::Id("error-message"))
-            .await
-            .unwrap();
-        assert_eq!(
-            msg.text().await.unwrap(),
-            "このページを見る権限がありません",
-            "{path}"
-        );
+        let msg = c.wait().for_element(Locator::Id("error-message")).await.unwrap();
+        assert_eq!(msg.text().await.unwrap(), "このページを見る権限がありません", "{path}");
     }
     // And no audit line says the analyst read a person.
-    let lines = app
-        .store
-        .audit_lines(fx.setagaya.id, 0, 1000)
-        .await
-        .unwrap();
-    assert!(lines
-        .iter()
-        .all(|l| l.role != "analyst" || l.family_id.is_none()));
+    let lines = app.store.audit_lines(fx.setagaya.id, 0, 1000).await.unwrap();
+    assert!(lines.iter().all(|l| l.role != "analyst" || l.family_id.is_none()));
     c.clone().close().await.unwrap();
 }

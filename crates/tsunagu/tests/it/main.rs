@@ -2,6 +2,9 @@
 //! fresh SQLite file and a fresh PostgreSQL database (the suite fails, not
 //! skips, when PostgreSQL is unreachable); page tests drive headless Chromium.
 
+// A test may panic: unwrap and expect are how it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod browser;
 mod store;

@@ -30,109 +30,43 @@ async fn story_search_scopes_and_tenancy(backend: Backend) {
     let fx = &app.fx;
     let today = app.clock.today();
     let c = ctx(&app, fx.setagaya.id);
-    let mut a = input(notification(
-        fx.setagaya_area.id,
-        "やまだ",
-        "はなこ",
-        "2027-05-20",
-    ));
-    let hanako = app
-        .store
-        .register_notification(&c, &a.check(today).unwrap())
-        .await
-        .unwrap();
+    let mut a = input(notification(fx.setagaya_area.id, "やまだ", "はなこ", "2027-05-20"));
+    let hanako = app.store.register_notification(&c, &a.check(today).unwrap()).await.unwrap();
     a.mother.given_name_kana = "ゆきこ".into();
     a.consent_coordinators = false;
-    let yukiko = app
-        .store
-        .register_notification(&c, &a.check(today).unwrap())
-        .await
-        .unwrap();
+    let yukiko = app.store.register_notification(&c, &a.check(today).unwrap()).await.unwrap();
     a.mother.given_name_kana = "さちこ".into();
     a.consent_coordinators = true;
     a.area_id = fx.kitazawa_area.id.0;
-    let sachiko = app
-        .store
-        .register_notification(&c, &a.check(today).unwrap())
-        .await
-        .unwrap();
+    let sachiko = app.store.register_notification(&c, &a.check(today).unwrap()).await.unwrap();
     // The same name in another municipality.
-    let mut o = input(notification(
-        fx.other_area.id,
-        "やまだ",
-        "はなこ",
-        "2027-05-20",
-    ));
+    let mut o = input(notification(fx.other_area.id, "やまだ", "はなこ", "2027-05-20"));
     o.area_id = fx.other_area.id.0;
-    let elsewhere = app
-        .store
-        .register_notification(&ctx(&app, fx.other.id), &o.check(today).unwrap())
-        .await
-        .unwrap();
+    let elsewhere = app.store.register_notification(&ctx(&app, fx.other.id), &o.check(today).unwrap()).await.unwrap();
 
     let all = FamilyFilter::Municipality(fx.setagaya.id);
     for typed in ["やまだ", "ヤマダ", "ﾔﾏﾀﾞ", "やま だ"] {
-        let rows = app
-            .store
-            .search_families(&c, &all, &search_key(typed), 50)
-            .await
-            .unwrap();
+        let rows = app.store.search_families(&c, &all, &search_key(typed), 50).await.unwrap();
         let ids: Vec<_> = rows.iter().map(|r| r.family_id).collect();
         assert_eq!(ids.len(), 3, "{typed} on {backend:?}");
         assert!(ids.contains(&hanako) && ids.contains(&yukiko) && ids.contains(&sachiko));
         assert!(!ids.contains(&elsewhere));
     }
     // Given name alone, and full name in katakana with a space.
-    let rows = app
-        .store
-        .search_families(&c, &all, &search_key("ハナコ"), 50)
-        .await
-        .unwrap();
-    assert_eq!(
-        rows.iter().map(|r| r.family_id).collect::<Vec<_>>(),
-        vec![hanako]
-    );
-    let rows = app
-        .store
-        .search_families(&c, &all, &search_key("ヤマダ　ハナコ"), 50)
-        .await
-        .unwrap();
+    let rows = app.store.search_families(&c, &all, &search_key("ハナコ"), 50).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.family_id).collect::<Vec<_>>(), vec![hanako]);
+    let rows = app.store.search_families(&c, &all, &search_key("ヤマダ　ハナコ"), 50).await.unwrap();
     assert_eq!(rows.len(), 1);
     // A coordinator of the Setagaya district sees only consenting families there.
     let coord = FamilyFilter::ConsentingInAreas(fx.setagaya.id, vec![fx.setagaya_area.id]);
-    let rows = app
-        .store
-        .search_families(&c, &coord, &search_key("やまだ"), 50)
-        .await
-        .unwrap();
-    assert_eq!(
-        rows.iter().map(|r| r.family_id).collect::<Vec<_>>(),
-        vec![hanako]
-    );
-    let rows = app
-        .store
-        .search_families(&c, &FamilyFilter::Escalated(fx.setagaya.id), "", 50)
-        .await
-        .unwrap();
+    let rows = app.store.search_families(&c, &coord, &search_key("やまだ"), 50).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.family_id).collect::<Vec<_>>(), vec![hanako]);
+    let rows = app.store.search_families(&c, &FamilyFilter::Escalated(fx.setagaya.id), "", 50).await.unwrap();
     assert!(rows.is_empty());
     // Nothing crosses municipalities.
-    assert!(app
-        .store
-        .family_access(fx.other.id, hanako)
-        .await
-        .unwrap()
-        .is_none());
-    assert!(app
-        .store
-        .open_family(&ctx(&app, fx.other.id), hanako)
-        .await
-        .unwrap()
-        .is_none());
-    assert!(app
-        .store
-        .search_families(&c, &FamilyFilter::Municipality(fx.other.id), "", 50)
-        .await
-        .is_err());
+    assert!(app.store.family_access(fx.other.id, hanako).await.unwrap().is_none());
+    assert!(app.store.open_family(&ctx(&app, fx.other.id), hanako).await.unwrap().is_none());
+    assert!(app.store.search_families(&c, &FamilyFilter::Municipality(fx.other.id), "", 50).await.is_err());
 }
 
 async fn story_duplicates_and_births(backend: Backend) {
@@ -140,12 +74,7 @@ async fn story_duplicates_and_births(backend: Backend) {
     let fx = &app.fx;
     let today = app.clock.today();
     let c = ctx(&app, fx.setagaya.id);
-    let mut twins = input(notification(
-        fx.setagaya_area.id,
-        "すずき",
-        "あい",
-        "2026-12-01",
-    ));
+    let mut twins = input(notification(fx.setagaya_area.id, "すずき", "あい", "2026-12-01"));
     twins.foetuses = 2;
     twins.notified_on = Some("2026-05-01".into());
     twins.handbook_number = Some("R8-1".into());
@@ -155,30 +84,16 @@ async fn story_duplicates_and_births(backend: Backend) {
         app.store.register_notification(&c, &n).await,
         Err(StoreError::Conflict("duplicate_notification"))
     ));
-    let mut other = input(notification(
-        fx.setagaya_area.id,
-        "さとう",
-        "めい",
-        "2027-03-01",
-    ));
+    let mut other = input(notification(fx.setagaya_area.id, "さとう", "めい", "2027-03-01"));
     other.handbook_number = Some("R8-1".into());
     assert!(matches!(
-        app.store
-            .register_notification(&c, &other.check(today).unwrap())
-            .await,
+        app.store.register_notification(&c, &other.check(today).unwrap()).await,
         Err(StoreError::Conflict("handbook_number_taken"))
     ));
-    let mut wrong_area = input(notification(
-        fx.other_area.id,
-        "さとう",
-        "めい",
-        "2027-03-01",
-    ));
+    let mut wrong_area = input(notification(fx.other_area.id, "さとう", "めい", "2027-03-01"));
     wrong_area.area_id = fx.other_area.id.0;
     assert!(matches!(
-        app.store
-            .register_notification(&c, &wrong_area.check(today).unwrap())
-            .await,
+        app.store.register_notification(&c, &wrong_area.check(today).unwrap()).await,
         Err(StoreError::InvalidReference("area_id"))
     ));
 
@@ -194,16 +109,8 @@ async fn story_duplicates_and_births(backend: Backend) {
         birth_weight_g: Some(2300),
         long_hospitalisation: true,
     };
-    let babies = BirthInput {
-        babies: vec![baby("陽菜"), baby("結菜")],
-    }
-    .check(&p, today)
-    .unwrap();
-    let ids = app
-        .store
-        .record_birth(&c, family, p.id, &babies)
-        .await
-        .unwrap();
+    let babies = BirthInput { babies: vec![baby("陽菜"), baby("結菜")] }.check(&p, today).unwrap();
+    let ids = app.store.record_birth(&c, family, p.id, &babies).await.unwrap();
     assert_eq!(ids.len(), 2);
     assert!(matches!(
         app.store.record_birth(&c, family, p.id, &babies).await,
@@ -211,19 +118,9 @@ async fn story_duplicates_and_births(backend: Backend) {
     ));
     let record = app.store.open_family(&c, family).await.unwrap().unwrap();
     assert_eq!(record.babies.len(), 2);
-    assert_eq!(
-        record
-            .people
-            .iter()
-            .filter(|p| p.relation.as_str() == "child")
-            .count(),
-        2
-    );
+    assert_eq!(record.people.iter().filter(|p| p.relation.as_str() == "child").count(), 2);
     assert_eq!(record.pregnancies[0].status.as_str(), "delivered");
-    assert!(record
-        .babies
-        .iter()
-        .all(|b| b.long_hospitalisation && b.gestational_weeks == 36));
+    assert!(record.babies.iter().all(|b| b.long_hospitalisation && b.gestational_weeks == 36));
 }
 
 async fn tamper(app: &TestApp) {
@@ -232,20 +129,9 @@ async fn tamper(app: &TestApp) {
             use sqlx::Connection;
             let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
             // The product refuses edits; someone with the file drops the guard first.
-            assert!(
-                sqlx::query("UPDATE audit_log SET reason = 'x' WHERE seq = 2")
-                    .execute(&mut conn)
-                    .await
-                    .is_err()
-            );
-            assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2")
-                .execute(&mut conn)
-                .await
-                .is_err());
-            sqlx::query("DROP TRIGGER audit_log_no_update")
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            assert!(sqlx::query("UPDATE audit_log SET reason = 'x' WHERE seq = 2").execute(&mut conn).await.is_err());
+            assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&mut conn).await.is_err());
+            sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut conn).await.unwrap();
             sqlx::query("UPDATE audit_log SET reason = 'nothing happened' WHERE seq = 2")
                 .execute(&mut conn)
                 .await
@@ -254,24 +140,10 @@ async fn tamper(app: &TestApp) {
         Backend::Postgres => {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
-            assert!(
-                sqlx::query("UPDATE audit_log SET reason = 'x' WHERE seq = 2")
-                    .execute(&mut conn)
-                    .await
-                    .is_err()
-            );
-            assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2")
-                .execute(&mut conn)
-                .await
-                .is_err());
-            assert!(sqlx::query("TRUNCATE audit_log")
-                .execute(&mut conn)
-                .await
-                .is_err());
-            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER")
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            assert!(sqlx::query("UPDATE audit_log SET reason = 'x' WHERE seq = 2").execute(&mut conn).await.is_err());
+            assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&mut conn).await.is_err());
+            assert!(sqlx::query("TRUNCATE audit_log").execute(&mut conn).await.is_err());
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER").execute(&mut conn).await.unwrap();
             sqlx::query("UPDATE audit_log SET reason = 'nothing happened' WHERE seq = 2")
                 .execute(&mut conn)
                 .await
@@ -289,14 +161,7 @@ async fn story_audit_chain_detects_tampering(backend: Backend) {
         .store
         .register_notification(
             &c,
-            &input(notification(
-                fx.setagaya_area.id,
-                "たなか",
-                "みほ",
-                "2027-04-01",
-            ))
-            .check(today)
-            .unwrap(),
+            &input(notification(fx.setagaya_area.id, "たなか", "みほ", "2027-04-01")).check(today).unwrap(),
         )
         .await
         .unwrap();
@@ -306,17 +171,12 @@ async fn story_audit_chain_detects_tampering(backend: Backend) {
     let lines = app.store.audit_lines(fx.setagaya.id, 0, 100).await.unwrap();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0].action, "family.create");
-    assert!(lines[1..]
-        .iter()
-        .all(|l| l.action == "family.view" && l.family_id == Some(family)));
+    assert!(lines[1..].iter().all(|l| l.action == "family.view" && l.family_id == Some(family)));
     let reports = tsunagu::verify_audit(app.store.as_ref()).await.unwrap();
     assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
     tamper(&app).await;
     let reports = tsunagu::verify_audit(app.store.as_ref()).await.unwrap();
-    let setagaya = reports
-        .iter()
-        .find(|r| r.municipality_code == "131121")
-        .unwrap();
+    let setagaya = reports.iter().find(|r| r.municipality_code == "131121").unwrap();
     assert_eq!(setagaya.result, Err(ChainError::Edited { seq: 2 }));
 }
 

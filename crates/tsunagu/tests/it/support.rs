@@ -28,8 +28,7 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn password_hash() -> Secret {
     static HASH: OnceLock<Secret> = OnceLock::new();
-    HASH.get_or_init(|| tsunagu_web::auth::hash_password(PASSWORD).expect("hash"))
-        .clone()
+    HASH.get_or_init(|| tsunagu_web::auth::hash_password(PASSWORD).expect("hash")).clone()
 }
 
 pub fn pg_url() -> String {
@@ -45,13 +44,9 @@ fn with_db(url: &str, db: &str) -> String {
 
 async fn admin_exec(sql: &str) {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&pg_url())
-        .await
-        .expect("PostgreSQL must be reachable for the test suite");
-    sqlx::query(sql)
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut conn =
+        sqlx::PgConnection::connect(&pg_url()).await.expect("PostgreSQL must be reachable for the test suite");
+    sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     conn.close().await.ok();
 }
 
@@ -64,9 +59,7 @@ async fn pg_template() -> &'static str {
             let name = format!("tsunagu_tpl_{}", std::process::id());
             admin_exec(&format!("DROP DATABASE IF EXISTS {name}")).await;
             admin_exec(&format!("CREATE DATABASE {name}")).await;
-            let store = tsunagu_store_postgres::PgStore::connect(&with_db(&pg_url(), &name))
-                .await
-                .expect("template");
+            let store = tsunagu_store_postgres::PgStore::connect(&with_db(&pg_url(), &name)).await.expect("template");
             store.migrate().await.expect("migrate template");
             store.close().await;
             name
@@ -79,8 +72,7 @@ pub async fn fresh_db(backend: Backend) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     match backend {
         Backend::Sqlite => {
-            let path =
-                std::env::temp_dir().join(format!("tsunagu-it-{}-{n}.sqlite3", std::process::id()));
+            let path = std::env::temp_dir().join(format!("tsunagu-it-{}-{n}.sqlite3", std::process::id()));
             let _ = std::fs::remove_file(&path);
             format!("sqlite://{}", path.display())
         }
@@ -136,31 +128,13 @@ impl TestApp {
         let fx = fixture(store.as_ref()).await;
         let state = AppState::new(store.clone(), clock.clone(), config);
         let app = tsunagu_web::router(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        TestApp {
-            backend,
-            db_url,
-            addr,
-            store,
-            clock,
-            fx,
-            http,
-            server,
-        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { backend, db_url, addr, store, clock, fx, http, server }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -174,13 +148,7 @@ impl TestApp {
         tsunagu_web::auth::current_totp(TOTP_SECRET, self.clock.now()).expect("totp")
     }
 
-    pub async fn account(
-        &self,
-        m: &Municipality,
-        username: &str,
-        role: Role,
-        scope: Scope,
-    ) -> AccountId {
+    pub async fn account(&self, m: &Municipality, username: &str, role: Role, scope: Scope) -> AccountId {
         let (areas, venues, family_id) = match scope {
             Scope::None => (vec![], vec![], None),
             Scope::Areas(a) => (a, vec![], None),
@@ -202,6 +170,7 @@ impl TestApp {
                     areas,
                     venues,
                     rooms: vec![],
+                    created_at: self.clock.now(),
                 },
             )
             .await
@@ -224,26 +193,13 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("get");
+        let resp = self.http.get(self.url(path)).bearer_auth(token).send().await.expect("get");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("post");
+        let resp = self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("post");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
@@ -265,33 +221,16 @@ pub enum Scope {
 
 async fn fixture(store: &dyn Store) -> Fixture {
     let setagaya = store
-        .create_municipality(
-            MunicipalityCode::parse("131121").expect("code"),
-            "世田谷区",
-            "Setagaya City",
-        )
+        .create_municipality(MunicipalityCode::parse("131121").expect("code"), "世田谷区", "Setagaya City")
         .await
         .expect("m");
     let other = store
-        .create_municipality(
-            MunicipalityCode::parse("082350").expect("code"),
-            "つくばみらい市",
-            "Tsukubamirai City",
-        )
+        .create_municipality(MunicipalityCode::parse("082350").expect("code"), "つくばみらい市", "Tsukubamirai City")
         .await
         .expect("m");
-    let setagaya_area = store
-        .create_area(setagaya.id, "世田谷", "Setagaya")
-        .await
-        .expect("area");
-    let kitazawa_area = store
-        .create_area(setagaya.id, "北沢", "Kitazawa")
-        .await
-        .expect("area");
-    let other_area = store
-        .create_area(other.id, "小絹", "Kokinu")
-        .await
-        .expect("area");
+    let setagaya_area = store.create_area(setagaya.id, "世田谷", "Setagaya").await.expect("area");
+    let kitazawa_area = store.create_area(setagaya.id, "北沢", "Kitazawa").await.expect("area");
+    let other_area = store.create_area(other.id, "小絹", "Kokinu").await.expect("area");
     let facility = store
         .create_venue(&NewVenue {
             municipality_id: setagaya.id,
@@ -302,14 +241,7 @@ async fn fixture(store: &dyn Store) -> Fixture {
         })
         .await
         .expect("venue");
-    Fixture {
-        setagaya,
-        other,
-        setagaya_area,
-        kitazawa_area,
-        other_area,
-        facility,
-    }
+    Fixture { setagaya, other, setagaya_area, kitazawa_area, other_area, facility }
 }
 
 /// A notification body the API accepts, for a mother of the given kana.
