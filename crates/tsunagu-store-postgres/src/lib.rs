@@ -30,7 +30,8 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, RoomId, VenueId};
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, AuditQuery, NewAccount, NewVenue, Result, Secret, Session, SessionStage, SigninAttempt, Store, StoreError,
+    Account, AuditQuery, ImportFamily, NewAccount, NewVenue, Result, Secret, Session, SessionStage, SigninAttempt,
+    Store, StoreError,
 };
 
 pub const MIGRATIONS: &[Migration] =
@@ -433,6 +434,163 @@ async fn insert_person(
 }
 
 /// Whether row `id` of `table` belongs to municipality `m`.
+/// Inserts a notification's family, people and pregnancy inside `tx`, after
+/// taking the mother's advisory lock and checking for duplicates and a taken
+/// handbook number (checks that change nothing when they refuse, so a caller
+/// may go on with the transaction). No audit line; the area is the caller's check.
+async fn insert_notification(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    n: &Notification,
+) -> Result<(FamilyId, PregnancyId)> {
+    let m = ctx.municipality_id;
+    let key = n.mother.search_key();
+    // Two notifications of the same mother queue here, so the second one
+    // sees the first in its duplicate check.
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(lock_key(m))
+        .bind(&key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let same_name = sqlx::query(concat!(
+        "SELECT ",
+        date_col!("p.birth_date"),
+        " AS birth_date, ",
+        date_col!("g.edd"),
+        " AS edd FROM people p JOIN pregnancies g ON g.family_id = p.family_id \
+         WHERE p.municipality_id = $1 AND p.kana_key = $2 AND p.relation = 'mother' AND g.status = 'ongoing'"
+    ))
+    .bind(m.0)
+    .bind(&key)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    for r in &same_name {
+        let birth = opt_date(get(r, "birth_date")?)?;
+        let edd = date(&get::<String>(r, "edd")?)?;
+        if is_duplicate_notification(&key, birth, edd, n) {
+            return Err(StoreError::Conflict("duplicate_notification"));
+        }
+    }
+    if let Some(h) = &n.handbook_number {
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pregnancies WHERE municipality_id = $1 AND handbook_number = $2")
+                .bind(m.0)
+                .bind(h)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("handbook_number_taken"));
+        }
+    }
+    let family: i64 = sqlx::query_scalar(
+        "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(n.area_id.0)
+    .bind(n.fee_bracket.as_str())
+    .bind(n.consent_coordinators)
+    .bind(n.consent_hubs)
+    .bind(ts_param(ctx.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let family = FamilyId(family);
+    insert_person(tx, m, family, Relation::Mother, &n.mother).await?;
+    if let Some(p) = &n.partner {
+        insert_person(tx, m, family, Relation::Partner, p).await?;
+    }
+    let pregnancy: i64 =
+        sqlx::query_scalar(
+            "INSERT INTO pregnancies (family_id, municipality_id, notified_on, edd, foetuses, first_child, status, \
+         handbook_number) VALUES ($1, $2, $3::date, $4::date, $5, $6, 'ongoing', $7) RETURNING id",
+        )
+        .bind(family.0)
+        .bind(m.0)
+        .bind(n.notified_on.to_string())
+        .bind(n.edd.to_string())
+        .bind(i16::from(n.foetuses))
+        .bind(n.first_child)
+        .bind(&n.handbook_number)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("handbook_number_taken")
+            } else {
+                db_err(e)
+            }
+        })?;
+    Ok((family, PregnancyId(pregnancy)))
+}
+
+/// Inserts the babies of a birth (each a child in the family) and marks the
+/// pregnancy delivered, inside `tx`. No audit line.
+async fn insert_babies(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+    babies: &[NewBaby],
+) -> Result<Vec<BabyId>> {
+    let mother = sqlx::query(
+        "SELECT family_name, family_name_kana FROM people WHERE family_id = $1 AND relation = 'mother' \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(family.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let family_name: String = get(&mother, "family_name")?;
+    let family_kana: String = get(&mother, "family_name_kana")?;
+    let mut ids = Vec::with_capacity(babies.len());
+    for b in babies {
+        let given_kana = b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
+        let given_key = tsunagu_domain::kana::search_key(&given_kana);
+        let person = insert_person_row(
+            tx,
+            m,
+            family,
+            Relation::Child,
+            &family_name,
+            &b.given_name,
+            &family_kana,
+            &given_kana,
+            &format!("{}{given_key}", tsunagu_domain::kana::search_key(&family_kana)),
+            &given_key,
+            Some(b.birth_date),
+        )
+        .await?;
+        let baby: i64 = sqlx::query_scalar(
+            "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
+             gestational_days, birth_weight_g, long_hospitalisation) \
+             VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(person.0)
+        .bind(b.birth_date.to_string())
+        .bind(b.sex.as_str())
+        .bind(i16::from(b.gestational_weeks))
+        .bind(i16::from(b.gestational_days))
+        .bind(b.birth_weight_g.map(i32::from))
+        .bind(b.long_hospitalisation)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        ids.push(BabyId(baby));
+    }
+    sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = $1")
+        .bind(pregnancy.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(ids)
+}
+
 async fn in_municipality(tx: &mut PgConnection, table: Table, id: i64, m: MunicipalityId) -> Result<bool> {
     let sql = match table {
         Table::Areas => "SELECT id FROM areas WHERE id = $1 AND municipality_id = $2",
@@ -1010,81 +1168,46 @@ impl Store for PgStore {
     }
 
     async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId> {
-        let m = ctx.municipality_id;
-        let key = n.mother.search_key();
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // Two notifications of the same mother queue here, so the second one
-        // sees the first in its duplicate check.
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(lock_key(m))
-            .bind(&key)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if !in_municipality(&mut tx, Table::Areas, n.area_id.0, m).await? {
+        if !in_municipality(&mut tx, Table::Areas, n.area_id.0, ctx.municipality_id).await? {
             return Err(StoreError::InvalidReference("area_id"));
         }
-        let same_name = sqlx::query(concat!(
-            "SELECT ",
-            date_col!("p.birth_date"),
-            " AS birth_date, ",
-            date_col!("g.edd"),
-            " AS edd FROM people p JOIN pregnancies g ON g.family_id = p.family_id \
-             WHERE p.municipality_id = $1 AND p.kana_key = $2 AND p.relation = 'mother' AND g.status = 'ongoing'"
-        ))
-        .bind(m.0)
-        .bind(&key)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        for r in &same_name {
-            let birth = opt_date(get(r, "birth_date")?)?;
-            let edd = date(&get::<String>(r, "edd")?)?;
-            if is_duplicate_notification(&key, birth, edd, n) {
-                return Err(StoreError::Conflict("duplicate_notification"));
-            }
-        }
-        let family: i64 = sqlx::query_scalar(
-            "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(n.area_id.0)
-        .bind(n.fee_bracket.as_str())
-        .bind(n.consent_coordinators)
-        .bind(n.consent_hubs)
-        .bind(ts_param(ctx.at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let family = FamilyId(family);
-        insert_person(&mut tx, m, family, Relation::Mother, &n.mother).await?;
-        if let Some(p) = &n.partner {
-            insert_person(&mut tx, m, family, Relation::Partner, p).await?;
-        }
-        sqlx::query(
-            "INSERT INTO pregnancies (family_id, municipality_id, notified_on, edd, foetuses, first_child, status, \
-             handbook_number) VALUES ($1, $2, $3::date, $4::date, $5, $6, 'ongoing', $7)",
-        )
-        .bind(family.0)
-        .bind(m.0)
-        .bind(n.notified_on.to_string())
-        .bind(n.edd.to_string())
-        .bind(i16::from(n.foetuses))
-        .bind(n.first_child)
-        .bind(&n.handbook_number)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict("handbook_number_taken")
-            } else {
-                db_err(e)
-            }
-        })?;
+        let (family, _) = insert_notification(&mut tx, ctx, n).await?;
         append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
+    }
+
+    async fn import_families(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut areas_seen = Vec::new();
+        let mut out = Vec::with_capacity(families.len());
+        for f in families {
+            let n = &f.notification;
+            if !areas_seen.contains(&n.area_id) {
+                if !in_municipality(&mut tx, Table::Areas, n.area_id.0, ctx.municipality_id).await? {
+                    return Err(StoreError::InvalidReference("area_id"));
+                }
+                areas_seen.push(n.area_id);
+            }
+            match insert_notification(&mut tx, ctx, n).await {
+                Ok((family, pregnancy)) => {
+                    if !f.babies.is_empty() {
+                        insert_babies(&mut tx, ctx.municipality_id, family, pregnancy, &f.babies).await?;
+                    }
+                    append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
+                    out.push(Ok(family));
+                }
+                Err(StoreError::Conflict(code)) => out.push(Err(code)),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
     }
 
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
@@ -1244,58 +1367,7 @@ impl Store for PgStore {
             Some("ongoing") => {}
             Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
         }
-        let mother = sqlx::query(
-            "SELECT family_name, family_name_kana FROM people WHERE family_id = $1 AND relation = 'mother' \
-             ORDER BY id LIMIT 1",
-        )
-        .bind(family.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let family_name: String = get(&mother, "family_name")?;
-        let family_kana: String = get(&mother, "family_name_kana")?;
-        let mut ids = Vec::with_capacity(babies.len());
-        for b in babies {
-            let given_kana = b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
-            let given_key = tsunagu_domain::kana::search_key(&given_kana);
-            let person = insert_person_row(
-                &mut tx,
-                m,
-                family,
-                Relation::Child,
-                &family_name,
-                &b.given_name,
-                &family_kana,
-                &given_kana,
-                &format!("{}{given_key}", tsunagu_domain::kana::search_key(&family_kana)),
-                &given_key,
-                Some(b.birth_date),
-            )
-            .await?;
-            let baby: i64 = sqlx::query_scalar(
-                "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
-                 gestational_days, birth_weight_g, long_hospitalisation) \
-                 VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(pregnancy.0)
-            .bind(family.0)
-            .bind(person.0)
-            .bind(b.birth_date.to_string())
-            .bind(b.sex.as_str())
-            .bind(i16::from(b.gestational_weeks))
-            .bind(i16::from(b.gestational_days))
-            .bind(b.birth_weight_g.map(i32::from))
-            .bind(b.long_hospitalisation)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            ids.push(BabyId(baby));
-        }
-        sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = $1")
-            .bind(pregnancy.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
         append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={}", ids.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)

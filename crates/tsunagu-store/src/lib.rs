@@ -155,6 +155,15 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// One family of a bulk import: a notification and, when the babies have
+/// come, the birth. Used to move records in from another system, and to
+/// load benchmark data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFamily {
+    pub notification: Notification,
+    pub babies: Vec<NewBaby>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigninAttempt {
     pub municipality_code: String,
@@ -231,6 +240,17 @@ pub trait Store: Send + Sync + 'static {
     /// for an area of another municipality; `Conflict("duplicate_notification")`
     /// when the same pregnancy is already on record; `Conflict("handbook_number_taken")`.
     async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId>;
+    /// Imports many families in one transaction, each exactly as
+    /// `register_notification` (then `record_birth` when it has babies) would,
+    /// with its own audit line. A family that duplicates one on record (or an
+    /// earlier one of the batch) is not imported: its slot in the answer holds
+    /// the conflict code, for the importer to review. Any other error undoes
+    /// the whole batch.
+    async fn import_families(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>>;
     /// What the policy needs to decide on a family; `None` if it is not in `m`.
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>>;
     /// The whole record; the audit line is written before it is returned.

@@ -151,6 +151,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("birth.gestational_days", "在胎週数（日）", "Gestational age (days)"),
     ("birth.weight", "出生体重（g）", "Birth weight (g)"),
     ("birth.long_hosp", "長期入院（修正月齢を使う）", "Long hospitalisation (use corrected age)"),
+    ("birth.gestational_age", "在胎週数", "Gestational age"),
+    ("birth.long_hosp_short", "長期入院", "long stay"),
+    ("unit.weeks", "週", "w "),
+    ("unit.days", "日", "d"),
     ("birth.babies_born", "生まれた赤ちゃんの数", "Babies born"),
     ("birth.submit", "記録する", "Record"),
     ("birth.saved", "出生を記録しました。", "The birth was recorded."),
@@ -266,6 +270,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("err.bad_query", "検索条件が正しくありません", "The query is not valid"),
     ("err.unknown_municipality", "自治体コードが正しくありません", "Unknown municipality code"),
     ("err.scope_required", "この役割には担当範囲が必要です", "This role needs a scope"),
+    ("err.cannot_disable_self", "自分のアカウントは無効にできません", "You cannot disable your own account"),
     ("err.family_required", "家族アカウントには家庭番号が必要です", "A family account needs a family number"),
 ];
 

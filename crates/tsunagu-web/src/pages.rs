@@ -7,7 +7,8 @@
 use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use crate::session::{
-    actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, PRE_CSRF_COOKIE, SESSION_COOKIE,
+    actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, MUNICIPALITY_COOKIE, PRE_CSRF_COOKIE,
+    SESSION_COOKIE,
 };
 use crate::{accounts, auth, signin, AppState};
 use askama::Template;
@@ -266,7 +267,8 @@ struct SigninPage {
 }
 
 async fn signin_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
-    unwrap_page(signin_form(&state, &ctx, String::new(), String::new(), None, StatusCode::OK).await)
+    let last = ctx.last_municipality.clone().unwrap_or_default();
+    unwrap_page(signin_form(&state, &ctx, last, String::new(), None, StatusCode::OK).await)
 }
 
 async fn signin_form(
@@ -340,7 +342,11 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
     };
     Ok(redirect_with_cookies(
         next,
-        &[set_cookie(state, SESSION_COOKIE, &token, None), clear_cookie(state, PRE_CSRF_COOKIE)],
+        &[
+            set_cookie(state, SESSION_COOKIE, &token, None),
+            clear_cookie(state, PRE_CSRF_COOKIE),
+            set_cookie(state, MUNICIPALITY_COOKIE, municipality.trim(), Some(365 * 24 * 3600)),
+        ],
     ))
 }
 

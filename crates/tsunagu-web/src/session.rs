@@ -23,6 +23,8 @@ pub const SESSION_COOKIE: &str = "tsunagu_session";
 pub const LANG_COOKIE: &str = "tsunagu_lang";
 /// Double-submit token for forms shown before sign-in.
 pub const PRE_CSRF_COOKIE: &str = "tsunagu_csrf";
+/// The municipality last signed in to, preselected on the sign-in page (a public code, not personal data).
+pub const MUNICIPALITY_COOKIE: &str = "tsunagu_municipality";
 
 /// Touch `last_seen_at` at most this often, to spare the database a write per request.
 const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
@@ -63,6 +65,8 @@ pub struct RequestCtx {
     pub session: Option<(Session, Account)>,
     /// Pre-sign-in CSRF token from the cookie, if any.
     pub pre_csrf: Option<String>,
+    /// The municipality code last signed in to on this browser.
+    pub last_municipality: Option<String>,
     pub now: Timestamp,
 }
 
@@ -162,6 +166,7 @@ impl FromRequestParts<AppState> for RequestCtx {
             remote_addr: remote_addr(parts, state),
             session,
             pre_csrf: cookie_value(parts, PRE_CSRF_COOKIE).map(str::to_owned),
+            last_municipality: cookie_value(parts, MUNICIPALITY_COOKIE).map(str::to_owned),
             now,
         })
     }

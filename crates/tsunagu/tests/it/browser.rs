@@ -172,3 +172,74 @@ async fn analyst_cannot_open_any_family_page() {
     assert!(lines.iter().all(|l| l.role != "analyst" || l.family_id.is_none()));
     c.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn nurse_records_the_birth_of_twins() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let mut body = notification(fx.setagaya_area.id, "なかむら", "あや", "2026-12-05");
+    body["foetuses"] = json!(2);
+    body["notified_on"] = json!("2026-05-10");
+    let family = app.register(&nurse, &body).await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.goto(&app.url(&format!("/families/{}", family.0))).await.unwrap();
+    c.wait().for_element(Locator::Css("a[id^='record-birth-']")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("birth-submit")).await.unwrap();
+    for (i, (name, kana, sex, weight)) in [("蒼", "アオイ", "male", "2210"), ("陽", "ヒナタ", "female", "2035")].iter().enumerate() {
+        c.execute(&format!("document.getElementById('babies-{i}-birth_date').value = '2026-11-15'"), vec![]).await.unwrap();
+        c.find(Locator::Id(&format!("babies-{i}-sex"))).await.unwrap().select_by_value(sex).await.unwrap();
+        fill(c, &format!("babies-{i}-given_name"), name).await;
+        fill(c, &format!("babies-{i}-given_name_kana"), kana).await;
+        fill(c, &format!("babies-{i}-gestational_weeks"), "36").await;
+        fill(c, &format!("babies-{i}-gestational_days"), "2").await;
+        fill(c, &format!("babies-{i}-birth_weight_g"), weight).await;
+    }
+    c.find(Locator::Id("babies-1-long_hospitalisation")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("birth-submit")).await.unwrap().click().await.unwrap();
+    let saved = c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    assert_eq!(saved.text().await.unwrap(), "出生を記録しました。");
+    let children = c.find(Locator::Id("children")).await.unwrap().text().await.unwrap();
+    // Children take the mother's family name (the fixture's mother is 山田).
+    assert!(children.contains("山田 蒼") && children.contains("ヤマダ アオイ"), "{children}");
+    assert!(children.contains("山田 陽") && children.contains("36週2日") && children.contains("長期入院"), "{children}");
+    assert_eq!(c.find_all(Locator::Css("tr.baby")).await.unwrap().len(), 2);
+    assert_eq!(c.find(Locator::Css("#pregnancies .status")).await.unwrap().text().await.unwrap(), "出産済み");
+    c.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn administrator_creates_and_disables_an_account() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "admin", Role::Admin, Scope::None).await;
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "admin", true).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/admin/accounts");
+    // A coordinator needs an area: the form says so and keeps what was typed.
+    fill(c, "new-username", "coord2").await;
+    fill(c, "new-display_name", "支援室 コーディネーター").await;
+    c.find(Locator::Id("new-role")).await.unwrap().select_by_value("coordinator").await.unwrap();
+    fill(c, "new-password", "a sound long passphrase").await;
+    c.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("form-error")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("この役割には担当範囲が必要です"));
+    fill(c, "new-password", "a sound long passphrase").await;
+    c.find(Locator::Css(&format!("input[name='areas'][value='{}']", fx.setagaya_area.id.0))).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "アカウントを作成しました。");
+    let row = c.find(Locator::Id("account-coord2")).await.unwrap();
+    assert!(row.text().await.unwrap().contains("コーディネーター"));
+    row.find(Locator::Css("form[action$='/disable'] button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    let state = c.find(Locator::Css("#account-coord2 .state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "無効");
+    let account = app.store.account_by_username(fx.setagaya.id, "coord2").await.unwrap().unwrap();
+    assert!(account.disabled && account.areas == vec![fx.setagaya_area.id]);
+    c.clone().close().await.unwrap();
+}

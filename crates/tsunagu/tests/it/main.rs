@@ -7,5 +7,6 @@
 
 mod api;
 mod browser;
+mod pages;
 mod store;
 mod support;
