@@ -6,14 +6,16 @@
 //! (082350, six support rooms of [002]) — one account per role in each
 //! ([`demo_accounts`]), and families at every stage from early pregnancy to
 //! babies about a year old. Every family goes through the same checks as
-//! typed input (`NotificationInput::check`, `BirthInput::check`) and the
-//! same store methods as the web service, written against [`Store`] only.
+//! typed input (`NotificationInput::check`, `BirthInput::check`) and is
+//! stored as the web service's `register_notification` and `record_birth`
+//! would store it (`Store::import_families`), written against [`Store`] only.
 //!
 //! Same seed and options, same data: the only randomness is a SplitMix64
 //! stream per family, and time comes from [`DemoOptions`] only.
 //!
-//! Families are generated and stored one at a time, so memory stays flat
-//! whatever `families_per_municipality` is.
+//! Families are generated and imported a batch at a time
+//! (`Store::import_families`, one transaction per batch), so memory stays
+//! flat whatever `families_per_municipality` is.
 
 mod names;
 mod plan;
@@ -26,10 +28,10 @@ use std::fmt;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::municipality::MunicipalityCode;
-use tsunagu_domain::records::PregnancyStatus;
+use tsunagu_domain::records::{Notification, Pregnancy, PregnancyStatus};
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, VenueId};
-use tsunagu_store::{NewAccount, NewVenue, Secret, Store, StoreError};
+use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, PregnancyId, VenueId};
+use tsunagu_store::{ImportFamily, NewAccount, NewVenue, Secret, Store, StoreError};
 
 use plan::{family_plan, pick_area, Shape};
 use rng::Rng;
@@ -41,8 +43,12 @@ pub const DEFAULT_FAMILIES_PER_MUNICIPALITY: usize = 200;
 /// How often (in families) progress is logged.
 const PROGRESS_EVERY: usize = 10_000;
 
-/// Attempts per family when a generated mother happens to match one
-/// already on record (same kana, birth date and due month).
+/// Families per `Store::import_families` call (one transaction each).
+const BATCH: usize = 1_000;
+
+/// Redraws per family when a generated mother happens to match one
+/// already on record (same kana, birth date and due month) or one earlier
+/// in her batch; the next refusal surfaces as the store's conflict.
 const DUPLICATE_RETRIES: u32 = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +185,30 @@ async fn load_municipality(
     m: &MunicipalitySpec,
     code: MunicipalityCode,
 ) -> tsunagu_store::Result<(usize, usize)> {
+    let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
+    let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
+    for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
+        create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
+            .await?;
+    }
+    tracing::info!(
+        municipality = m.code,
+        families = loaded.families,
+        babies = loaded.babies,
+        "demo municipality loaded"
+    );
+    Ok((loaded.families, loaded.babies))
+}
+
+/// Creates the municipality, its areas, venues and staff accounts. Returns
+/// the context the families are loaded in (the demo nurse's) and the places.
+async fn set_up_municipality(
+    store: &dyn Store,
+    opts: &DemoOptions,
+    hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
+    m: &MunicipalitySpec,
+    code: MunicipalityCode,
+) -> tsunagu_store::Result<(AuditContext, Places)> {
     let municipality = store.create_municipality(code, m.name_ja, m.name_en).await?;
     let mid = municipality.id;
     let mut places = Places { areas: Vec::new(), venues: Vec::new() };
@@ -226,53 +256,171 @@ async fn load_municipality(
         reason: "demo data".to_owned(),
         at: opts.now,
     };
+    Ok((ctx, places))
+}
 
-    let total = opts.families_per_municipality.max(1);
-    let area_weights: Vec<(AreaId, u32)> = places.areas.iter().zip(m.areas).map(|(a, s)| (a.0, s.weight)).collect();
-    let demo_area = places.areas.get(m.demo_family.area).map(|a| a.0).ok_or_else(|| demo_error("demo family area"))?;
-    // At least one twin and one triplet family in every municipality of ten families or more.
-    let (twins_at, triplets_at) = if total >= 10 {
-        let mut r = Rng::derive(opts.seed, m.series, u64::MAX);
-        let t = 1 + r.below(total as u64 - 1);
-        let mut u = 1 + r.below(total as u64 - 2);
-        if u >= t {
-            u += 1;
-        }
-        (Some(t), Some(u))
+/// The areas families are drawn from, with their weights, in spec order.
+fn area_weights(places: &Places, m: &MunicipalitySpec) -> Vec<(AreaId, u32)> {
+    places.areas.iter().zip(m.areas).map(|(a, s)| (a.0, s.weight)).collect()
+}
+
+/// The indexes of the forced twin and triplet families: at least one of
+/// each in every municipality of ten families or more.
+fn multiples_at(seed: u64, series: u64, total: u64) -> (Option<u64>, Option<u64>) {
+    if total < 10 {
+        return (None, None);
+    }
+    let mut r = Rng::derive(seed, series, u64::MAX);
+    let t = 1 + r.below(total - 1);
+    let mut u = 1 + r.below(total - 2);
+    if u >= t {
+        u += 1;
+    }
+    (Some(t), Some(u))
+}
+
+/// What kind of family the `index`-th one is.
+fn shape_at<'a>(index: u64, multiples: (Option<u64>, Option<u64>), m: &'a MunicipalitySpec) -> Shape<'a> {
+    if index == 0 {
+        Shape::Demo(&m.demo_family)
+    } else if Some(index) == multiples.0 {
+        Shape::Twins
+    } else if Some(index) == multiples.1 {
+        Shape::Triplets
     } else {
-        (None, None)
-    };
+        Shape::Random
+    }
+}
 
-    let mut demo_family: Option<FamilyId> = None;
-    let mut babies = 0usize;
-    for index in 0..total as u64 {
-        let shape = if index == 0 {
-            Shape::Demo(&m.demo_family)
-        } else if Some(index) == twins_at {
-            Shape::Twins
-        } else if Some(index) == triplets_at {
-            Shape::Triplets
-        } else {
-            Shape::Random
-        };
-        let mut rng = Rng::derive(opts.seed, m.series, index);
-        let area = if index == 0 { demo_area } else { pick_area(&mut rng, &area_weights, index) };
-        let (family, born) = load_family(store, &ctx, opts.today, &mut rng, area, &shape, index + 1).await?;
-        babies += born;
-        if index == 0 {
-            demo_family = Some(family);
+/// The serial of the handbook of the `index`-th family (of `total`) at its
+/// `attempt`-th draw: `index + 1` at the first, and beyond `total` for a
+/// redraw, so that a redrawn family never reuses the number of the one
+/// that made it redraw, and no two families share one.
+fn handbook_serial(index: u64, attempt: u32, total: u64) -> u64 {
+    index + 1 + u64::from(attempt) * total
+}
+
+/// The pregnancy a checked notification opens, as a birth is checked
+/// against it (ids are not known before the import and not looked at).
+fn pregnancy_of(n: &Notification) -> Pregnancy {
+    Pregnancy {
+        id: PregnancyId(0),
+        family_id: FamilyId(0),
+        notified_on: n.notified_on,
+        edd: n.edd,
+        foetuses: n.foetuses,
+        first_child: n.first_child,
+        status: PregnancyStatus::Ongoing,
+        handbook_number: n.handbook_number.clone(),
+    }
+}
+
+/// One family still to be stored: its random stream carries on from draw
+/// to draw.
+struct Slot {
+    index: u64,
+    rng: Rng,
+    area: AreaId,
+    attempt: u32,
+}
+
+struct Loaded {
+    families: usize,
+    babies: usize,
+    demo_family: FamilyId,
+}
+
+/// Loads the municipality's families, `batch` per `import_families` call.
+/// A family the store turns down as a duplicate (a generated mother can
+/// match one already on record) is drawn again in the next batch, so that
+/// exactly `families_per_municipality` are stored.
+async fn load_families(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    opts: &DemoOptions,
+    m: &MunicipalitySpec,
+    places: &Places,
+    batch: usize,
+) -> tsunagu_store::Result<Loaded> {
+    let total = opts.families_per_municipality.max(1) as u64;
+    let batch = batch.max(1);
+    let area_weights = area_weights(places, m);
+    let demo_area = places.areas.get(m.demo_family.area).map(|a| a.0).ok_or_else(|| demo_error("demo family area"))?;
+    let multiples = multiples_at(opts.seed, m.series, total);
+
+    let mut next = 0u64;
+    let mut redraw: Vec<Slot> = Vec::new();
+    let mut slots: Vec<Slot> = Vec::with_capacity(batch);
+    let mut families: Vec<ImportFamily> = Vec::with_capacity(batch);
+    let (mut done, mut babies, mut demo_family) = (0usize, 0usize, None);
+    while next < total || !redraw.is_empty() {
+        // Redraws first (never more than a batch), then new families in order.
+        slots.append(&mut redraw);
+        while slots.len() < batch && next < total {
+            let index = next;
+            next += 1;
+            let mut rng = Rng::derive(opts.seed, m.series, index);
+            let area = if index == 0 { demo_area } else { pick_area(&mut rng, &area_weights, index) };
+            slots.push(Slot { index, rng, area, attempt: 0 });
         }
-        let done = index as usize + 1;
-        if done % PROGRESS_EVERY == 0 {
+        families.clear();
+        for slot in &mut slots {
+            let shape = shape_at(slot.index, multiples, m);
+            let serial = handbook_serial(slot.index, slot.attempt, total);
+            families.push(family_input(&mut slot.rng, opts.today, slot.area, &shape, serial)?);
+        }
+
+        let results = store.import_families(ctx, &families).await?;
+        if results.len() != families.len() {
+            return Err(demo_error(format!("import answered {} of {} families", results.len(), families.len())));
+        }
+        let before = done;
+        for ((mut slot, family), result) in slots.drain(..).zip(&families).zip(results) {
+            match result {
+                Ok(id) => {
+                    done += 1;
+                    babies += family.babies.len();
+                    if slot.index == 0 {
+                        demo_family = Some(id);
+                    }
+                }
+                Err(_) if slot.attempt < DUPLICATE_RETRIES => {
+                    slot.attempt += 1;
+                    redraw.push(slot);
+                }
+                Err(code) => return Err(StoreError::Conflict(code)),
+            }
+        }
+        if done / PROGRESS_EVERY > before / PROGRESS_EVERY {
             tracing::info!(municipality = m.code, done, total, "demo families loaded");
         }
     }
+    let demo_family = demo_family.ok_or_else(|| demo_error("the demo family was not stored"))?;
+    Ok(Loaded { families: done, babies, demo_family })
+}
 
-    for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
-        create_account(store, hash_password, mid, a, &places, demo_family, opts.now).await?;
-    }
-    tracing::info!(municipality = m.code, families = total, babies, "demo municipality loaded");
-    Ok((total, babies))
+/// Plans one family and checks it as the pages would: the notification,
+/// then the birth (if the babies have come) against the pregnancy the
+/// notification opens.
+fn family_input(
+    rng: &mut Rng,
+    today: Date,
+    area: AreaId,
+    shape: &Shape<'_>,
+    serial: u64,
+) -> tsunagu_store::Result<ImportFamily> {
+    let plan = family_plan(rng, today, area, shape, serial);
+    let notification = plan
+        .notification
+        .check(plan.check_day)
+        .map_err(|e| demo_error(format!("generated notification refused: {e}")))?;
+    let babies = match &plan.birth {
+        Some(birth) => birth
+            .check(&pregnancy_of(&notification), today)
+            .map_err(|e| demo_error(format!("generated birth refused: {e}")))?,
+        None => Vec::new(),
+    };
+    Ok(ImportFamily { notification, babies })
 }
 
 async fn create_account(
@@ -310,46 +458,6 @@ async fn create_account(
         )
         .await?;
     Ok(account.id)
-}
-
-/// Registers one family (and its birth, if the babies have come). Returns
-/// the family and how many babies were recorded.
-async fn load_family(
-    store: &dyn Store,
-    ctx: &AuditContext,
-    today: Date,
-    rng: &mut Rng,
-    area: AreaId,
-    shape: &Shape<'_>,
-    serial: u64,
-) -> tsunagu_store::Result<(FamilyId, usize)> {
-    let mut attempt = 0;
-    let (family, plan) = loop {
-        let plan = family_plan(rng, today, area, shape, serial);
-        let notification = plan
-            .notification
-            .check(plan.check_day)
-            .map_err(|e| demo_error(format!("generated notification refused: {e}")))?;
-        match store.register_notification(ctx, &notification).await {
-            Ok(family) => break (family, plan),
-            // A generated mother can match one already on record; draw another.
-            Err(StoreError::Conflict("duplicate_notification")) if attempt < DUPLICATE_RETRIES => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let Some(birth) = plan.birth else {
-        return Ok((family, 0));
-    };
-    let record = store.open_family(ctx, family).await?.ok_or(StoreError::NotFound)?;
-    let pregnancy = record
-        .pregnancies
-        .iter()
-        .filter(|p| p.status == PregnancyStatus::Ongoing)
-        .max_by_key(|p| p.edd)
-        .ok_or_else(|| demo_error("new family has no ongoing pregnancy"))?;
-    let babies = birth.check(pregnancy, today).map_err(|e| demo_error(format!("generated birth refused: {e}")))?;
-    let ids = store.record_birth(ctx, family, pregnancy.id, &babies).await?;
-    Ok((family, ids.len()))
 }
 
 #[cfg(test)]

@@ -1,349 +1,19 @@
-//! `load` end to end against a small in-memory [`Store`] that keeps the
-//! contract's rules that matter here (duplicates, handbook numbers, area
-//! references, pregnancy status).
+//! `load` end to end against the real embedded back end (an in-memory
+//! SQLite database per test), observed through the store's own answers.
 
 use super::*;
-use async_trait::async_trait;
 use std::collections::HashSet;
-use std::sync::Mutex;
-use tsunagu_domain::audit::{AuditAction, AuditLine};
+use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::kana::Kana;
 use tsunagu_domain::password::check_new_password;
-use tsunagu_domain::places::{Area, Municipality, Venue};
-use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
-use tsunagu_domain::records::{
-    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, NewBaby, NewPerson, Notification, Person,
-    Pregnancy, Relation,
-};
-use tsunagu_domain::{BabyId, PersonId, PregnancyId};
-use tsunagu_store::{Account, AuditQuery, Session, SigninAttempt};
+use tsunagu_domain::policy::FamilyFilter;
+use tsunagu_domain::records::FamilyRecord;
+use tsunagu_store_sqlite::SqliteStore;
 
-#[derive(Default)]
-struct State {
-    municipalities: Vec<Municipality>,
-    areas: Vec<Area>,
-    venues: Vec<Venue>,
-    accounts: Vec<Account>,
-    records: Vec<FamilyRecord>,
-    /// (municipality, search key, birth date, edd) of every pregnancy.
-    keys: Vec<(MunicipalityId, String, Option<Date>, Date)>,
-    handbooks: HashSet<(MunicipalityId, String)>,
-    audit_lines: usize,
-    next_id: i64,
-    /// Refuse every n-th registration as a duplicate (to exercise the retry).
-    refuse_every: Option<usize>,
-    registrations: usize,
-    refused: usize,
-}
-
-impl State {
-    fn id(&mut self) -> i64 {
-        self.next_id += 1;
-        self.next_id
-    }
-}
-
-#[derive(Default)]
-struct MemStore(Mutex<State>);
-
-impl MemStore {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.0.lock().unwrap()
-    }
-}
-
-fn unsupported<T>() -> tsunagu_store::Result<T> {
-    Err(StoreError::Conflict("not_supported_by_test_store"))
-}
-
-fn person(family_id: FamilyId, id: i64, relation: Relation, p: &NewPerson) -> Person {
-    Person {
-        id: PersonId(id),
-        family_id,
-        relation,
-        family_name: p.family_name.clone(),
-        given_name: p.given_name.clone(),
-        family_name_kana: p.family_name_kana.as_str().to_owned(),
-        given_name_kana: p.given_name_kana.as_str().to_owned(),
-        birth_date: p.birth_date,
-    }
-}
-
-#[async_trait]
-impl Store for MemStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-    async fn migrate(&self) -> tsunagu_store::Result<()> {
-        Ok(())
-    }
-    async fn ping(&self) -> tsunagu_store::Result<()> {
-        Ok(())
-    }
-    async fn create_municipality(
-        &self,
-        code: MunicipalityCode,
-        name_ja: &str,
-        name_en: &str,
-    ) -> tsunagu_store::Result<Municipality> {
-        let mut s = self.state();
-        if s.municipalities.iter().any(|m| m.code == code) {
-            return Err(StoreError::Conflict("municipality_exists"));
-        }
-        let m = Municipality { id: MunicipalityId(s.id()), code, name_ja: name_ja.into(), name_en: name_en.into() };
-        s.municipalities.push(m.clone());
-        Ok(m)
-    }
-    async fn municipality(&self, id: MunicipalityId) -> tsunagu_store::Result<Option<Municipality>> {
-        Ok(self.state().municipalities.iter().find(|m| m.id == id).cloned())
-    }
-    async fn municipality_by_code(&self, code: MunicipalityCode) -> tsunagu_store::Result<Option<Municipality>> {
-        Ok(self.state().municipalities.iter().find(|m| m.code == code).cloned())
-    }
-    async fn municipalities(&self) -> tsunagu_store::Result<Vec<Municipality>> {
-        Ok(self.state().municipalities.clone())
-    }
-    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> tsunagu_store::Result<Area> {
-        let mut s = self.state();
-        let a = Area { id: AreaId(s.id()), municipality_id: m, name_ja: name_ja.into(), name_en: name_en.into() };
-        s.areas.push(a.clone());
-        Ok(a)
-    }
-    async fn areas(&self, m: MunicipalityId) -> tsunagu_store::Result<Vec<Area>> {
-        Ok(self.state().areas.iter().filter(|a| a.municipality_id == m).cloned().collect())
-    }
-    async fn create_venue(&self, v: &NewVenue) -> tsunagu_store::Result<Venue> {
-        let mut s = self.state();
-        if let Some(a) = v.area_id {
-            if !s.areas.iter().any(|x| x.id == a && x.municipality_id == v.municipality_id) {
-                return Err(StoreError::InvalidReference("area_id"));
-            }
-        }
-        let venue = Venue {
-            id: VenueId(s.id()),
-            municipality_id: v.municipality_id,
-            area_id: v.area_id,
-            kind: v.kind,
-            name_ja: v.name_ja.clone(),
-            name_en: v.name_en.clone(),
-        };
-        s.venues.push(venue.clone());
-        Ok(venue)
-    }
-    async fn venues(&self, m: MunicipalityId) -> tsunagu_store::Result<Vec<Venue>> {
-        Ok(self.state().venues.iter().filter(|v| v.municipality_id == m).cloned().collect())
-    }
-    async fn create_account(&self, _ctx: Option<&AuditContext>, a: &NewAccount) -> tsunagu_store::Result<Account> {
-        let mut s = self.state();
-        if s.accounts.iter().any(|x| x.municipality_id == a.municipality_id && x.username == a.username) {
-            return Err(StoreError::Conflict("username_taken"));
-        }
-        let account = Account {
-            id: AccountId(s.id()),
-            municipality_id: a.municipality_id,
-            username: a.username.clone(),
-            display_name: a.display_name.clone(),
-            role: a.role,
-            password_hash: a.password_hash.clone(),
-            totp_secret: a.totp_secret.clone(),
-            totp_last_step: 0,
-            disabled: false,
-            family_id: a.family_id,
-            areas: a.areas.clone(),
-            venues: a.venues.clone(),
-            rooms: a.rooms.clone(),
-            created_at: Timestamp::UNIX_EPOCH,
-        };
-        s.accounts.push(account.clone());
-        Ok(account)
-    }
-    async fn account(&self, id: AccountId) -> tsunagu_store::Result<Option<Account>> {
-        Ok(self.state().accounts.iter().find(|a| a.id == id).cloned())
-    }
-    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> tsunagu_store::Result<Option<Account>> {
-        Ok(self.state().accounts.iter().find(|a| a.municipality_id == m && a.username == username).cloned())
-    }
-    async fn accounts(&self, m: MunicipalityId) -> tsunagu_store::Result<Vec<Account>> {
-        Ok(self.state().accounts.iter().filter(|a| a.municipality_id == m).cloned().collect())
-    }
-    async fn set_password(&self, _: Option<&AuditContext>, _: AccountId, _: &Secret) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn set_totp_secret(
-        &self,
-        _: Option<&AuditContext>,
-        _: AccountId,
-        _: Option<&Secret>,
-    ) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn use_totp_step(&self, _: AccountId, _: i64) -> tsunagu_store::Result<bool> {
-        unsupported()
-    }
-    async fn set_disabled(&self, _: &AuditContext, _: AccountId, _: bool) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn create_session(&self, _: &Session) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn session(&self, _: &str) -> tsunagu_store::Result<Option<Session>> {
-        unsupported()
-    }
-    async fn touch_session(&self, _: &str, _: Timestamp) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn delete_session(&self, _: &str) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn delete_sessions_of(&self, _: AccountId) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn record_signin_attempt(&self, _: &SigninAttempt) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn failed_signins_for_user(&self, _: &str, _: &str, _: Timestamp) -> tsunagu_store::Result<i64> {
-        unsupported()
-    }
-    async fn failed_signins_from(&self, _: &str, _: Timestamp) -> tsunagu_store::Result<i64> {
-        unsupported()
-    }
-    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> tsunagu_store::Result<FamilyId> {
-        let mut s = self.state();
-        let m = ctx.municipality_id;
-        if !s.areas.iter().any(|a| a.id == n.area_id && a.municipality_id == m) {
-            return Err(StoreError::InvalidReference("area_id"));
-        }
-        let key = n.mother.search_key();
-        s.registrations += 1;
-        if s.refuse_every.is_some_and(|k| s.registrations % k == 0) {
-            s.refused += 1;
-            return Err(StoreError::Conflict("duplicate_notification"));
-        }
-        if s.keys.iter().any(|(km, k, b, e)| *km == m && is_duplicate_notification(k, *b, *e, n)) {
-            return Err(StoreError::Conflict("duplicate_notification"));
-        }
-        if let Some(h) = &n.handbook_number {
-            if !s.handbooks.insert((m, h.clone())) {
-                return Err(StoreError::Conflict("handbook_number_taken"));
-            }
-        }
-        s.keys.push((m, key, n.mother.birth_date, n.edd));
-        let family_id = FamilyId(s.id());
-        let mut people = vec![person(family_id, s.id(), Relation::Mother, &n.mother)];
-        if let Some(p) = &n.partner {
-            people.push(person(family_id, s.id(), Relation::Partner, p));
-        }
-        let pregnancy = Pregnancy {
-            id: PregnancyId(s.id()),
-            family_id,
-            notified_on: n.notified_on,
-            edd: n.edd,
-            foetuses: n.foetuses,
-            first_child: n.first_child,
-            status: PregnancyStatus::Ongoing,
-            handbook_number: n.handbook_number.clone(),
-        };
-        s.records.push(FamilyRecord {
-            family: Family {
-                id: family_id,
-                municipality_id: m,
-                area_id: n.area_id,
-                fee_bracket: n.fee_bracket,
-                consent_coordinators: n.consent_coordinators,
-                consent_hubs: n.consent_hubs,
-                escalated: false,
-            },
-            people,
-            pregnancies: vec![pregnancy],
-            babies: Vec::new(),
-        });
-        s.audit_lines += 1;
-        Ok(family_id)
-    }
-    async fn family_access(&self, _: MunicipalityId, _: FamilyId) -> tsunagu_store::Result<Option<FamilyAccess>> {
-        unsupported()
-    }
-    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> tsunagu_store::Result<Option<FamilyRecord>> {
-        let mut s = self.state();
-        s.audit_lines += 1;
-        Ok(s.records.iter().find(|r| r.family.id == id && r.family.municipality_id == ctx.municipality_id).cloned())
-    }
-    async fn search_families(
-        &self,
-        _: &AuditContext,
-        _: &FamilyFilter,
-        _: &str,
-        _: u32,
-    ) -> tsunagu_store::Result<Vec<FamilySummary>> {
-        unsupported()
-    }
-    async fn record_birth(
-        &self,
-        ctx: &AuditContext,
-        family: FamilyId,
-        pregnancy: PregnancyId,
-        babies: &[NewBaby],
-    ) -> tsunagu_store::Result<Vec<BabyId>> {
-        let mut s = self.state();
-        let ids: Vec<(i64, i64)> = babies.iter().map(|_| (s.id(), s.id())).collect();
-        let record = s
-            .records
-            .iter_mut()
-            .find(|r| r.family.id == family && r.family.municipality_id == ctx.municipality_id)
-            .ok_or(StoreError::NotFound)?;
-        let family_name =
-            record.people.first().map(|p| (p.family_name.clone(), p.family_name_kana.clone())).unwrap_or_default();
-        let p = record.pregnancies.iter_mut().find(|p| p.id == pregnancy).ok_or(StoreError::NotFound)?;
-        if p.status != PregnancyStatus::Ongoing {
-            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-        }
-        p.status = PregnancyStatus::Delivered;
-        let mut out = Vec::new();
-        for (b, (person_id, baby_id)) in babies.iter().zip(ids) {
-            record.people.push(Person {
-                id: PersonId(person_id),
-                family_id: family,
-                relation: Relation::Child,
-                family_name: family_name.0.clone(),
-                given_name: b.given_name.clone(),
-                family_name_kana: family_name.1.clone(),
-                given_name_kana: b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default(),
-                birth_date: Some(b.birth_date),
-            });
-            record.babies.push(Baby {
-                id: BabyId(baby_id),
-                pregnancy_id: pregnancy,
-                person_id: PersonId(person_id),
-                birth_date: b.birth_date,
-                sex: b.sex,
-                gestational_weeks: b.gestational_weeks,
-                gestational_days: b.gestational_days,
-                birth_weight_g: b.birth_weight_g,
-                long_hospitalisation: b.long_hospitalisation,
-            });
-            out.push(BabyId(baby_id));
-        }
-        s.audit_lines += 1;
-        Ok(out)
-    }
-    async fn write_audit(
-        &self,
-        _: &AuditContext,
-        _: AuditAction,
-        _: Option<FamilyId>,
-        _: &str,
-    ) -> tsunagu_store::Result<()> {
-        unsupported()
-    }
-    async fn search_audit(&self, _: MunicipalityId, _: &AuditQuery) -> tsunagu_store::Result<Vec<AuditLine>> {
-        unsupported()
-    }
-    async fn audit_lines(&self, _: MunicipalityId, _: i64, _: u32) -> tsunagu_store::Result<Vec<AuditLine>> {
-        unsupported()
-    }
-    async fn audit_head(&self, _: MunicipalityId) -> tsunagu_store::Result<Option<(i64, String)>> {
-        unsupported()
-    }
+async fn sqlite() -> SqliteStore {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    store
 }
 
 fn opts(families: usize, seed: u64) -> DemoOptions {
@@ -353,6 +23,46 @@ fn opts(families: usize, seed: u64) -> DemoOptions {
 
 fn fake_hash(p: &str) -> Secret {
     Secret::new(format!("hashed:{p}"))
+}
+
+/// The demo nurse's context in municipality `m`, for reading it back.
+async fn nurse_ctx(store: &dyn Store, m: MunicipalityId) -> AuditContext {
+    let nurse = store.account_by_username(m, "nurse").await.unwrap().unwrap();
+    AuditContext {
+        municipality_id: m,
+        actor: nurse.id,
+        role: Role::Nurse,
+        remote_addr: "test".into(),
+        reason: "test".into(),
+        at: opts(1, 1).now,
+    }
+}
+
+/// Every family of the municipality, in the store's search order.
+async fn records(store: &dyn Store, ctx: &AuditContext) -> Vec<FamilyRecord> {
+    let found =
+        store.search_families(ctx, &FamilyFilter::Municipality(ctx.municipality_id), "", 100_000).await.unwrap();
+    let mut out = Vec::with_capacity(found.len());
+    for f in found {
+        out.push(store.open_family(ctx, f.family_id).await.unwrap().unwrap());
+    }
+    out
+}
+
+/// (action, family, actor) of every audit line of the municipality, in chain order.
+async fn audit_actions(store: &dyn Store, m: MunicipalityId) -> Vec<(String, Option<FamilyId>, AccountId)> {
+    let (mut out, mut after) = (Vec::new(), 0);
+    loop {
+        let lines = store.audit_lines(m, after, 500).await.unwrap();
+        let Some(last) = lines.last() else { break };
+        after = last.seq;
+        out.extend(lines.into_iter().map(|l| (l.action, l.family_id, l.actor)));
+    }
+    out
+}
+
+fn handbooks(records: &[FamilyRecord]) -> Vec<String> {
+    records.iter().flat_map(|r| r.pregnancies.iter().filter_map(|p| p.handbook_number.clone())).collect()
 }
 
 #[test]
@@ -417,134 +127,256 @@ fn place_and_demo_names_are_well_formed() {
 
 #[tokio::test]
 async fn loads_both_cities_once() {
-    let store = MemStore::default();
+    let store = sqlite().await;
     let summary = load(&store, &opts(50, 7), &fake_hash).await.unwrap();
     assert_eq!(summary.municipalities, 2);
     assert_eq!(summary.families, 100);
     assert!(!summary.already_loaded);
     assert_eq!(summary.accounts, demo_accounts());
-    {
-        let s = store.state();
-        assert_eq!(s.records.len(), 100);
-        let babies: usize = s.records.iter().map(|r| r.babies.len()).sum();
-        assert_eq!(babies, summary.babies);
-        assert_eq!(s.accounts.len(), 21);
-        assert_eq!(s.areas.len(), 11);
-        for m in &s.municipalities {
-            let recs: Vec<&FamilyRecord> = s.records.iter().filter(|r| r.family.municipality_id == m.id).collect();
-            assert_eq!(recs.len(), 50);
-            let born_with =
-                |n: usize| recs.iter().any(|r| r.babies.len() == n && r.pregnancies[0].foetuses as usize == n);
-            assert!(born_with(2) && born_with(3), "{} lacks twins or triplets", m.code);
-            assert!(recs.iter().any(|r| r.babies.is_empty()), "nobody pregnant");
-            // every area has families
-            for a in s.areas.iter().filter(|a| a.municipality_id == m.id) {
-                assert!(recs.iter().any(|r| r.family.area_id == a.id), "{} empty", a.name_en);
-            }
-            // family accounts point at the demo family, which has the fixed names
-            let mother = s.accounts.iter().find(|a| a.municipality_id == m.id && a.username == "mother").unwrap();
-            let family = mother.family_id.unwrap();
-            let partner = s.accounts.iter().find(|a| a.municipality_id == m.id && a.username == "partner").unwrap();
-            assert_eq!(partner.family_id, Some(family));
-            let rec = recs.iter().find(|r| r.family.id == family).unwrap();
-            assert_eq!(rec.mother().unwrap().full_name(), mother.display_name);
-            // scopes
-            for a in s.accounts.iter().filter(|a| a.municipality_id == m.id) {
-                assert_eq!(
-                    a.password_hash.expose(),
-                    format!("hashed:{}", summary.accounts.iter().find(|d| d.username == a.username).unwrap().password)
-                );
-                match a.role {
-                    Role::Coordinator => assert_eq!(a.areas.len(), 1),
-                    Role::FacilityStaff | Role::ProgrammeStaff => assert_eq!(a.venues.len(), 1),
-                    Role::FamilyMember => assert!(a.family_id.is_some() && a.totp_secret.is_none()),
-                    _ => assert!(a.areas.is_empty() && a.venues.is_empty() && a.rooms.is_empty()),
-                }
-            }
+
+    let municipalities = store.municipalities().await.unwrap();
+    assert_eq!(municipalities.len(), 2);
+    let (mut families, mut babies, mut accounts, mut areas) = (0, 0, 0, 0);
+    for m in &municipalities {
+        // One audit line per family imported, in the nurse's name, before anyone read them.
+        let nurse = store.account_by_username(m.id, "nurse").await.unwrap().unwrap();
+        let created = audit_actions(&store, m.id).await;
+        let created: Vec<_> = created.iter().filter(|(a, ..)| a == AuditAction::FamilyCreate.as_str()).collect();
+        assert_eq!(created.len(), 50, "{}", m.code);
+        assert!(created.iter().all(|(_, f, actor)| f.is_some() && *actor == nurse.id));
+
+        let ctx = nurse_ctx(&store, m.id).await;
+        let recs = records(&store, &ctx).await;
+        assert_eq!(recs.len(), 50, "{}", m.code);
+        families += recs.len();
+        babies += recs.iter().map(|r| r.babies.len()).sum::<usize>();
+        let born_with = |n: usize| recs.iter().any(|r| r.babies.len() == n && r.pregnancies[0].foetuses as usize == n);
+        assert!(born_with(2) && born_with(3), "{} lacks twins or triplets", m.code);
+        assert!(recs.iter().any(|r| r.babies.is_empty()), "nobody pregnant");
+        let handbooks = handbooks(&recs);
+        assert_eq!(handbooks.iter().collect::<HashSet<_>>().len(), handbooks.len());
+
+        // every area has families
+        let here_areas = store.areas(m.id).await.unwrap();
+        areas += here_areas.len();
+        for a in &here_areas {
+            assert!(recs.iter().any(|r| r.family.area_id == a.id), "{} empty", a.name_en);
         }
-        let coordinator = s.accounts.iter().find(|a| a.username == "coordinator").unwrap();
-        assert_eq!(s.areas.iter().find(|a| a.id == coordinator.areas[0]).unwrap().name_ja, "世田谷");
-        let facility = s.accounts.iter().find(|a| a.username == "facility").unwrap();
-        assert_eq!(s.venues.iter().find(|v| v.id == facility.venues[0]).unwrap().name_ja, "区立産後ケアセンター");
+        let venues = store.venues(m.id).await.unwrap();
+
+        // family accounts point at the demo family, which has the fixed names
+        let here_accounts = store.accounts(m.id).await.unwrap();
+        accounts += here_accounts.len();
+        let mother = here_accounts.iter().find(|a| a.username == "mother").unwrap();
+        let family = mother.family_id.unwrap();
+        let partner = here_accounts.iter().find(|a| a.username == "partner").unwrap();
+        assert_eq!(partner.family_id, Some(family));
+        let rec = recs.iter().find(|r| r.family.id == family).unwrap();
+        assert_eq!(rec.mother().unwrap().full_name(), mother.display_name);
+
+        // scopes
+        for a in &here_accounts {
+            let demo =
+                summary.accounts.iter().find(|d| d.municipality_code == m.code.to_string() && d.username == a.username);
+            assert_eq!(a.password_hash.expose(), format!("hashed:{}", demo.unwrap().password));
+            match a.role {
+                Role::Coordinator => assert_eq!(a.areas.len(), 1),
+                Role::FacilityStaff | Role::ProgrammeStaff => assert_eq!(a.venues.len(), 1),
+                Role::FamilyMember => assert!(a.family_id.is_some() && a.totp_secret.is_none()),
+                _ => assert!(a.areas.is_empty() && a.venues.is_empty() && a.rooms.is_empty()),
+            }
+            assert!(a.areas.iter().all(|id| here_areas.iter().any(|x| x.id == *id)));
+            assert!(a.venues.iter().all(|id| venues.iter().any(|x| x.id == *id)));
+        }
+        if m.code.to_string() == "131121" {
+            let coordinator = here_accounts.iter().find(|a| a.username == "coordinator").unwrap();
+            assert_eq!(here_areas.iter().find(|a| a.id == coordinator.areas[0]).unwrap().name_ja, "世田谷");
+            let facility = here_accounts.iter().find(|a| a.username == "facility").unwrap();
+            assert_eq!(venues.iter().find(|v| v.id == facility.venues[0]).unwrap().name_ja, "区立産後ケアセンター");
+        }
     }
+    assert_eq!((families, babies, accounts, areas), (100, summary.babies, 21, 11));
 
     let again = load(&store, &opts(50, 7), &fake_hash).await.unwrap();
     assert!(again.already_loaded);
     assert_eq!((again.municipalities, again.families, again.babies), (0, 0, 0));
-    assert_eq!(store.state().records.len(), 100);
-    assert_eq!(store.state().accounts.len(), 21);
+    assert_eq!(store.municipalities().await.unwrap().len(), 2);
+    for m in &municipalities {
+        let ctx = nurse_ctx(&store, m.id).await;
+        let found = store.search_families(&ctx, &FamilyFilter::Municipality(m.id), "", 1000).await.unwrap();
+        assert_eq!(found.len(), 50);
+        let created = audit_actions(&store, m.id).await;
+        assert_eq!(created.iter().filter(|(a, ..)| a == AuditAction::FamilyCreate.as_str()).count(), 50);
+    }
+    let mut accounts = 0;
+    for m in &municipalities {
+        accounts += store.accounts(m.id).await.unwrap().len();
+    }
+    assert_eq!(accounts, 21);
 }
 
-/// Everything but ids and hashes, in order.
-fn fingerprint(store: &MemStore) -> String {
-    let s = store.state();
-    s.records
-        .iter()
-        .map(|r| {
-            format!(
-                "{:?}|{:?}|{:?}|{:?}",
+/// Everything but ids and hashes, in the store's order.
+async fn fingerprint(store: &dyn Store) -> String {
+    let mut out = Vec::new();
+    for m in store.municipalities().await.unwrap() {
+        let areas = store.areas(m.id).await.unwrap();
+        let ctx = nurse_ctx(store, m.id).await;
+        for r in records(store, &ctx).await {
+            let area = areas.iter().find(|a| a.id == r.family.area_id).map(|a| a.name_en.clone());
+            out.push(format!(
+                "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+                m.code,
+                area,
                 (r.family.fee_bracket, r.family.consent_coordinators, r.family.consent_hubs),
                 r.people
                     .iter()
-                    .map(|p| (&p.family_name, &p.given_name, &p.given_name_kana, p.birth_date))
+                    .map(|p| (p.relation, &p.family_name, &p.given_name, &p.given_name_kana, p.birth_date))
                     .collect::<Vec<_>>(),
                 r.pregnancies
                     .iter()
-                    .map(|p| (p.notified_on, p.edd, p.foetuses, &p.handbook_number))
+                    .map(|p| (p.notified_on, p.edd, p.foetuses, p.status, &p.handbook_number))
                     .collect::<Vec<_>>(),
                 r.babies
                     .iter()
-                    .map(|b| (b.birth_date, b.sex, b.gestational_weeks, b.birth_weight_g))
+                    .map(|b| (b.birth_date, b.sex, b.gestational_weeks, b.gestational_days, b.birth_weight_g))
                     .collect::<Vec<_>>(),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+            ));
+        }
+    }
+    out.join("\n")
 }
 
 #[tokio::test]
 async fn same_seed_same_data() {
-    let (a, b, c) = (MemStore::default(), MemStore::default(), MemStore::default());
+    let (a, b, c) = (sqlite().await, sqlite().await, sqlite().await);
     load(&a, &opts(30, 3), &fake_hash).await.unwrap();
     load(&b, &opts(30, 3), &fake_hash).await.unwrap();
     load(&c, &opts(30, 4), &fake_hash).await.unwrap();
-    assert_eq!(fingerprint(&a), fingerprint(&b));
-    assert_ne!(fingerprint(&a), fingerprint(&c));
+    let (fa, fb, fc) = (fingerprint(&a).await, fingerprint(&b).await, fingerprint(&c).await);
+    assert_eq!(fa.lines().count(), 60);
+    assert_eq!(fa, fb);
+    assert_ne!(fa, fc);
+}
+
+#[tokio::test]
+async fn the_batch_size_does_not_change_the_data() {
+    let o = opts(30, 8);
+    let mut prints = Vec::new();
+    for batch in [1, 4, BATCH] {
+        let store = sqlite().await;
+        let m = &spec::SETAGAYA;
+        let (ctx, places) = set_up_municipality(&store, &o, &fake_hash, m, parse_code(m.code).unwrap()).await.unwrap();
+        let loaded = load_families(&store, &ctx, &o, m, &places, batch).await.unwrap();
+        assert_eq!(loaded.families, 30);
+        prints.push(fingerprint(&store).await);
+    }
+    assert_eq!(prints[0], prints[1]);
+    assert_eq!(prints[0], prints[2]);
 }
 
 #[tokio::test]
 async fn tiny_and_empty_sizes_still_give_the_demo_family() {
     for n in [0, 1, 3, 10] {
-        let store = MemStore::default();
+        let store = sqlite().await;
         let summary = load(&store, &opts(n, 1), &fake_hash).await.unwrap();
         assert_eq!(summary.families, 2 * n.max(1));
-        assert_eq!(store.state().accounts.len(), 21);
+        let mut accounts = 0;
+        for m in store.municipalities().await.unwrap() {
+            let here = store.accounts(m.id).await.unwrap();
+            accounts += here.len();
+            let ctx = nurse_ctx(&store, m.id).await;
+            let found = store.search_families(&ctx, &FamilyFilter::Municipality(m.id), "", 1000).await.unwrap();
+            assert_eq!(found.len(), n.max(1), "{n} in {}", m.code);
+            let mother = here.iter().find(|a| a.username == "mother").unwrap();
+            assert!(found.iter().any(|f| Some(f.family_id) == mother.family_id));
+        }
+        assert_eq!(accounts, 21);
     }
 }
 
+/// The notification the loader plans for the `index`-th family of `m` at
+/// its `attempt`-th draw, computed the way `load_families` does.
+fn planned(o: &DemoOptions, m: &MunicipalitySpec, places: &Places, index: u64, attempt: u32) -> Notification {
+    let total = o.families_per_municipality.max(1) as u64;
+    let shape = shape_at(index, multiples_at(o.seed, m.series, total), m);
+    let mut rng = Rng::derive(o.seed, m.series, index);
+    let area = match shape {
+        Shape::Demo(d) => places.areas[d.area].0,
+        _ => pick_area(&mut rng, &area_weights(places, m), index),
+    };
+    let mut plan = None;
+    for a in 0..=attempt {
+        plan = Some(family_plan(&mut rng, o.today, area, &shape, handbook_serial(index, a, total)));
+    }
+    let plan = plan.unwrap();
+    plan.notification.check(plan.check_day).unwrap()
+}
+
 #[tokio::test]
-async fn duplicates_are_redrawn_and_other_conflicts_surface() {
-    let store = MemStore::default();
-    store.state().refuse_every = Some(7);
-    let summary = load(&store, &opts(200, 11), &fake_hash).await.unwrap();
-    assert_eq!(summary.families, 400);
-    {
-        let s = store.state();
-        assert!(s.refused > 50);
-        assert_eq!(s.records.len(), 400);
-        let handbooks: Vec<_> = s
-            .records
-            .iter()
-            .filter_map(|r| r.pregnancies[0].handbook_number.clone().map(|h| (r.family.municipality_id, h)))
-            .collect();
-        let unique: HashSet<_> = handbooks.iter().collect();
-        assert_eq!(unique.len(), handbooks.len());
-        assert!(handbooks.len() > 360);
+async fn duplicates_are_redrawn() {
+    let store = sqlite().await;
+    let o = opts(40, 11);
+    let m = &spec::SETAGAYA;
+    let (ctx, places) = set_up_municipality(&store, &o, &fake_hash, m, parse_code(m.code).unwrap()).await.unwrap();
+    // The demo family, one in the first batch of 7 and one in a later batch
+    // are on record already, exactly as the loader will draw them.
+    let mut taken = Vec::new();
+    for index in [0, 3, 25] {
+        let n = planned(&o, m, &places, index, 0);
+        let family = store.register_notification(&ctx, &n).await.unwrap();
+        taken.push((family, n));
     }
 
-    // A store that refuses everything: the loader gives up instead of looping.
-    let store = MemStore::default();
-    store.state().refuse_every = Some(1);
-    let err = load(&store, &opts(5, 1), &fake_hash).await.unwrap_err();
+    let loaded = load_families(&store, &ctx, &o, m, &places, 7).await.unwrap();
+    assert_eq!(loaded.families, 40);
+    assert!(taken.iter().all(|(f, _)| *f != loaded.demo_family));
+
+    let recs = records(&store, &ctx).await;
+    assert_eq!(recs.len(), 40 + taken.len());
+    assert_eq!(recs.iter().map(|r| r.babies.len()).sum::<usize>(), loaded.babies);
+    for (family, n) in &taken {
+        assert_eq!(recs.iter().filter(|r| r.family.id == *family).count(), 1);
+        let same_mother = recs
+            .iter()
+            .filter(|r| {
+                r.mother().is_some_and(|p| {
+                    p.family_name_kana == n.mother.family_name_kana.as_str()
+                        && p.given_name_kana == n.mother.given_name_kana.as_str()
+                        && p.birth_date == n.mother.birth_date
+                })
+            })
+            .count();
+        assert_eq!(same_mother, 1);
+    }
+    // Each slot's next draw is what took its place.
+    for index in [0, 3, 25] {
+        let n = planned(&o, m, &places, index, 1);
+        let redrawn = recs.iter().filter(|r| {
+            r.pregnancies[0].handbook_number == n.handbook_number
+                && r.pregnancies[0].edd == n.edd
+                && r.mother().is_some_and(|p| p.given_name_kana == n.mother.given_name_kana.as_str())
+        });
+        assert_eq!(redrawn.count(), 1, "family {index}");
+    }
+    // The redrawn families got handbook numbers of their own.
+    let handbooks = handbooks(&recs);
+    assert_eq!(handbooks.iter().collect::<HashSet<_>>().len(), handbooks.len());
+    assert!(handbooks.len() > 36);
+    // The demo family was redrawn too, and the accounts can still be linked to it.
+    let demo = recs.iter().find(|r| r.family.id == loaded.demo_family).unwrap();
+    assert_eq!(demo.mother().unwrap().family_name, m.demo_family.mother.0 .0);
+}
+
+#[tokio::test]
+async fn a_family_that_stays_a_duplicate_surfaces_as_a_conflict() {
+    let store = sqlite().await;
+    let o = opts(20, 5);
+    let m = &spec::TSUKUBAMIRAI;
+    let (ctx, places) = set_up_municipality(&store, &o, &fake_hash, m, parse_code(m.code).unwrap()).await.unwrap();
+    // Every draw the loader may make for family 12 is on record already.
+    for attempt in 0..=DUPLICATE_RETRIES {
+        store.register_notification(&ctx, &planned(&o, m, &places, 12, attempt)).await.unwrap();
+    }
+    let err = load_families(&store, &ctx, &o, m, &places, 5).await.err().unwrap();
     assert!(matches!(err, StoreError::Conflict("duplicate_notification")), "{err:?}");
 }

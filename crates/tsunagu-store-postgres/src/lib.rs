@@ -1183,6 +1183,11 @@ impl Store for PgStore {
         ctx: &AuditContext,
         families: &[ImportFamily],
     ) -> Result<Vec<Result<FamilyId, &'static str>>> {
+        // Duplicates and taken handbook numbers are found by queries that change
+        // nothing, so the batch goes on past them. A handbook number taken by a
+        // concurrent writer between that check and the insert fails the insert,
+        // which aborts a PostgreSQL transaction: then the whole batch is undone
+        // and the error returned, and the importer runs the batch again.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let mut areas_seen = Vec::new();
         let mut out = Vec::with_capacity(families.len());

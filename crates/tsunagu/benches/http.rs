@@ -36,7 +36,12 @@ fn args() -> Args {
         match x.as_str() {
             "--backend" => a.backend = it.next().expect("--backend sqlite|postgres"),
             "--families" => {
-                a.families = it.next().expect("--families N[,N…]").split(',').map(|n| n.trim().parse().expect("a number")).collect()
+                a.families = it
+                    .next()
+                    .expect("--families N[,N…]")
+                    .split(',')
+                    .map(|n| n.trim().parse().expect("a number"))
+                    .collect()
             }
             "--requests" => a.requests = it.next().expect("--requests N").parse().expect("a number"),
             _ => {} // cargo bench passes --bench

@@ -189,8 +189,12 @@ async fn nurse_records_the_birth_of_twins() {
     c.goto(&app.url(&format!("/families/{}", family.0))).await.unwrap();
     c.wait().for_element(Locator::Css("a[id^='record-birth-']")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("birth-submit")).await.unwrap();
-    for (i, (name, kana, sex, weight)) in [("蒼", "アオイ", "male", "2210"), ("陽", "ヒナタ", "female", "2035")].iter().enumerate() {
-        c.execute(&format!("document.getElementById('babies-{i}-birth_date').value = '2026-11-15'"), vec![]).await.unwrap();
+    for (i, (name, kana, sex, weight)) in
+        [("蒼", "アオイ", "male", "2210"), ("陽", "ヒナタ", "female", "2035")].iter().enumerate()
+    {
+        c.execute(&format!("document.getElementById('babies-{i}-birth_date').value = '2026-11-15'"), vec![])
+            .await
+            .unwrap();
         c.find(Locator::Id(&format!("babies-{i}-sex"))).await.unwrap().select_by_value(sex).await.unwrap();
         fill(c, &format!("babies-{i}-given_name"), name).await;
         fill(c, &format!("babies-{i}-given_name_kana"), kana).await;
@@ -205,7 +209,10 @@ async fn nurse_records_the_birth_of_twins() {
     let children = c.find(Locator::Id("children")).await.unwrap().text().await.unwrap();
     // Children take the mother's family name (the fixture's mother is 山田).
     assert!(children.contains("山田 蒼") && children.contains("ヤマダ アオイ"), "{children}");
-    assert!(children.contains("山田 陽") && children.contains("36週2日") && children.contains("長期入院"), "{children}");
+    assert!(
+        children.contains("山田 陽") && children.contains("36週2日") && children.contains("長期入院"),
+        "{children}"
+    );
     assert_eq!(c.find_all(Locator::Css("tr.baby")).await.unwrap().len(), 2);
     assert_eq!(c.find(Locator::Css("#pregnancies .status")).await.unwrap().text().await.unwrap(), "出産済み");
     c.clone().close().await.unwrap();
@@ -229,7 +236,12 @@ async fn administrator_creates_and_disables_an_account() {
     c.wait().for_element(Locator::Id("form-error")).await.unwrap();
     assert!(c.source().await.unwrap().contains("この役割には担当範囲が必要です"));
     fill(c, "new-password", "a sound long passphrase").await;
-    c.find(Locator::Css(&format!("input[name='areas'][value='{}']", fx.setagaya_area.id.0))).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css(&format!("input[name='areas'][value='{}']", fx.setagaya_area.id.0)))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
     let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
     assert_eq!(notice.text().await.unwrap(), "アカウントを作成しました。");

@@ -74,7 +74,10 @@ impl<'a> Visitor<'a> {
         let page = self.get("/signin").await;
         let csrf = Self::csrf_in(&page.body);
         let p = self
-            .post("/signin", &[("_csrf", &csrf), ("municipality", "131121"), ("username", username), ("password", PASSWORD)])
+            .post(
+                "/signin",
+                &[("_csrf", &csrf), ("municipality", "131121"), ("username", username), ("password", PASSWORD)],
+            )
             .await;
         match second_factor {
             None => p,
@@ -97,7 +100,12 @@ async fn story_sessions_cookies_and_csrf(backend: Backend) {
     let r = app
         .http
         .post(app.url("/signin"))
-        .form(&[("_csrf", "0".repeat(64).as_str()), ("municipality", "131121"), ("username", "nurse"), ("password", PASSWORD)])
+        .form(&[
+            ("_csrf", "0".repeat(64).as_str()),
+            ("municipality", "131121"),
+            ("username", "nurse"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -106,7 +114,9 @@ async fn story_sessions_cookies_and_csrf(backend: Backend) {
     assert_eq!(done.status, 303);
     let first = v.cookies["tsunagu_session"].clone();
     let session_cookies: Vec<&String> = v.set_cookies.iter().filter(|c| c.starts_with("tsunagu_session=")).collect();
-    assert!(session_cookies.iter().all(|c| c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure")));
+    assert!(session_cookies
+        .iter()
+        .all(|c| c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure")));
     // The second factor gave a new token: the half-signed-in one is gone.
     assert_eq!(session_cookies.len(), 2);
     assert_ne!(session_cookies[0], session_cookies[1]);
@@ -176,7 +186,12 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     let mut v = Visitor::new(&app);
     let page = v.get("/signin").await;
     let csrf = Visitor::csrf_in(&page.body);
-    let r = v.post("/signin", &[("_csrf", &csrf), ("municipality", "131121"), ("username", "newnurse"), ("password", PASSWORD)]).await;
+    let r = v
+        .post(
+            "/signin",
+            &[("_csrf", &csrf), ("municipality", "131121"), ("username", "newnurse"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(r.location.as_deref(), Some("/signin/enrol"));
     // Half signed in: nothing but the second factor is open.
     assert_eq!(v.get("/families").await.location.as_deref(), Some("/signin"));
@@ -195,7 +210,12 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     let mut again = Visitor::new(&app);
     let page = again.get("/signin").await;
     let csrf = Visitor::csrf_in(&page.body);
-    again.post("/signin", &[("_csrf", &csrf), ("municipality", "131121"), ("username", "newnurse"), ("password", PASSWORD)]).await;
+    again
+        .post(
+            "/signin",
+            &[("_csrf", &csrf), ("municipality", "131121"), ("username", "newnurse"), ("password", PASSWORD)],
+        )
+        .await;
     let page = again.get("/signin/totp").await;
     let csrf = Visitor::csrf_in(&page.body);
     let r = again.post("/signin/totp", &[("_csrf", &csrf), ("code", &code)]).await;
@@ -203,7 +223,9 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     assert!(r.body.contains("確認コードが違います"));
     // The administrator resets the second factor: sessions end, enrolment starts over.
     let (_, list) = app.get(&admin, "/api/v1/accounts").await;
-    let id = list["accounts"].as_array().unwrap().iter().find(|a| a["username"] == "newnurse").unwrap()["id"].as_i64().unwrap();
+    let id = list["accounts"].as_array().unwrap().iter().find(|a| a["username"] == "newnurse").unwrap()["id"]
+        .as_i64()
+        .unwrap();
     assert_eq!(app.post(&admin, &format!("/api/v1/accounts/{id}/totp-reset"), &serde_json::json!({})).await.0, 204);
     assert_eq!(v.get("/families").await.location.as_deref(), Some("/signin"));
     // And the administrator's audit page shows what was done, newest first.
