@@ -275,13 +275,16 @@ async fn insert_person(
     Ok(PersonId(id))
 }
 
-async fn area_in_municipality(tx: &mut SqliteConnection, area: AreaId, m: MunicipalityId) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
-        .bind(area.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
+/// Whether row `id` of `table` (one of our own table names, never input)
+/// belongs to municipality `m`.
+async fn in_municipality(tx: &mut SqliteConnection, table: &'static str, id: i64, m: MunicipalityId) -> Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = ? AND municipality_id = ?"))
+            .bind(id)
+            .bind(m.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
     Ok(found.is_some())
 }
 
@@ -614,13 +617,7 @@ impl Store for SqliteStore {
     async fn create_venue(&self, v: &NewVenue) -> Result<Venue> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         if let Some(a) = v.area_id {
-            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
-                .bind(a.0)
-                .bind(v.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if ok.is_none() {
+            if !in_municipality(&mut tx, "areas", a.0, v.municipality_id).await? {
                 return Err(StoreError::InvalidReference("area_id"));
             }
         }
@@ -655,36 +652,19 @@ impl Store for SqliteStore {
         }
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let now = a.created_at;
+        let m = a.municipality_id;
         if let Some(f) = a.family_id {
-            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM families WHERE id = ? AND municipality_id = ?")
-                .bind(f.0)
-                .bind(a.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if ok.is_none() {
+            if !in_municipality(&mut tx, "families", f.0, m).await? {
                 return Err(StoreError::InvalidReference("family_id"));
             }
         }
         for area in &a.areas {
-            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = ? AND municipality_id = ?")
-                .bind(area.0)
-                .bind(a.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if ok.is_none() {
+            if !in_municipality(&mut tx, "areas", area.0, m).await? {
                 return Err(StoreError::InvalidReference("areas"));
             }
         }
         for venue in &a.venues {
-            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM venues WHERE id = ? AND municipality_id = ?")
-                .bind(venue.0)
-                .bind(a.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if ok.is_none() {
+            if !in_municipality(&mut tx, "venues", venue.0, m).await? {
                 return Err(StoreError::InvalidReference("venues"));
             }
         }
@@ -951,7 +931,7 @@ impl Store for SqliteStore {
 
     async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        if !area_in_municipality(&mut tx, n.area_id, ctx.municipality_id).await? {
+        if !in_municipality(&mut tx, "areas", n.area_id.0, ctx.municipality_id).await? {
             return Err(StoreError::InvalidReference("area_id"));
         }
         let (family, _) = insert_notification(&mut tx, ctx, n).await?;
@@ -971,7 +951,7 @@ impl Store for SqliteStore {
         for f in families {
             let n = &f.notification;
             if !areas_seen.contains(&n.area_id) {
-                if !area_in_municipality(&mut tx, n.area_id, ctx.municipality_id).await? {
+                if !in_municipality(&mut tx, "areas", n.area_id.0, ctx.municipality_id).await? {
                     return Err(StoreError::InvalidReference("area_id"));
                 }
                 areas_seen.push(n.area_id);

@@ -221,18 +221,6 @@ async fn story_health_and_openapi(backend: Backend) {
     }
 }
 
-macro_rules! on_both {
-    ($($name:ident => $story:ident),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { $story(Backend::Sqlite).await }
-            #[tokio::test]
-            async fn postgres() { $story(Backend::Postgres).await }
-        }
-    )*};
-}
-
 on_both!(
     register_open_and_audit => story_register_open_and_audit,
     bad_input_stores_nothing => story_bad_input_stores_nothing,

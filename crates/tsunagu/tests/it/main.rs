@@ -5,6 +5,20 @@
 // A test may panic: unwrap and expect are how it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// Runs each story once on SQLite and once on PostgreSQL, as
+/// `story_name::sqlite` and `story_name::postgres`.
+macro_rules! on_both {
+    ($($name:ident => $story:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() { $story(Backend::Sqlite).await }
+            #[tokio::test]
+            async fn postgres() { $story(Backend::Postgres).await }
+        }
+    )*};
+}
+
 mod api;
 mod browser;
 mod pages;

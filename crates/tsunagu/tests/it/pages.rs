@@ -239,18 +239,6 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     assert!(reset < create, "newest first");
 }
 
-macro_rules! on_both {
-    ($($name:ident => $story:ident),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { $story(Backend::Sqlite).await }
-            #[tokio::test]
-            async fn postgres() { $story(Backend::Postgres).await }
-        }
-    )*};
-}
-
 on_both!(
     sessions_cookies_and_csrf => story_sessions_cookies_and_csrf,
     second_factor_enrolment_and_replay => story_second_factor_enrolment_and_replay,

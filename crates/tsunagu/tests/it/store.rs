@@ -196,18 +196,6 @@ async fn story_audit_chain_detects_tampering(backend: Backend) {
     assert!(out.contains("131121: TAMPERED: line 2"), "{out}");
 }
 
-macro_rules! on_both {
-    ($($name:ident => $story:ident),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { $story(Backend::Sqlite).await }
-            #[tokio::test]
-            async fn postgres() { $story(Backend::Postgres).await }
-        }
-    )*};
-}
-
 on_both!(
     search_scopes_and_tenancy => story_search_scopes_and_tenancy,
     duplicates_and_births => story_duplicates_and_births,
