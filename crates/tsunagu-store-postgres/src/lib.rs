@@ -591,6 +591,34 @@ async fn insert_babies(
     Ok(ids)
 }
 
+/// Mothers whose `column` (`kana_key` or `given_kana_key`, both COLLATE "C",
+/// so the range is exactly "starts with") begins with `key`, within `filter`,
+/// in index order, at most `limit`.
+async fn search_by(
+    tx: &mut PgConnection,
+    filter: &FamilyFilter,
+    column: &'static str,
+    key: &str,
+    limit: u32,
+) -> Result<Vec<FamilySummary>> {
+    let upper = format!("{key}{}", char::MAX);
+    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
+        "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, ",
+        date_col!("p.birth_date"),
+        " AS birth_date, (SELECT ",
+        date_col!("MAX(g.edd)"),
+        " FROM pregnancies g WHERE g.family_id = f.id) AS latest_edd \
+         FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = "
+    ));
+    qb.push_bind(filter_municipality(filter).0);
+    qb.push(format!(" AND p.{column} >= ")).push_bind(key.to_owned());
+    qb.push(format!(" AND p.{column} < ")).push_bind(upper);
+    push_filter(&mut qb, filter);
+    qb.push(format!(" ORDER BY p.{column}, p.id LIMIT ")).push_bind(i64::from(limit));
+    let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+    rows.iter().map(summary_row).collect()
+}
+
 async fn in_municipality(tx: &mut PgConnection, table: Table, id: i64, m: MunicipalityId) -> Result<bool> {
     let sql = match table {
         Table::Areas => "SELECT id FROM areas WHERE id = $1 AND municipality_id = $2",
@@ -1321,27 +1349,18 @@ impl Store for PgStore {
             self.write_audit(ctx, AuditAction::FamilySearch, None, "results=0").await?;
             return Ok(vec![]);
         }
-        // The key columns are COLLATE "C": this range is exactly "starts with".
-        let upper = format!("{kana_key}{}", char::MAX);
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
-            "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, ",
-            date_col!("p.birth_date"),
-            " AS birth_date, (SELECT ",
-            date_col!("MAX(g.edd)"),
-            " FROM pregnancies g WHERE g.family_id = f.id) AS latest_edd \
-             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = "
-        ));
-        qb.push_bind(m.0);
-        qb.push(" AND ((p.kana_key >= ").push_bind(kana_key);
-        qb.push(" AND p.kana_key < ").push_bind(upper.clone());
-        qb.push(") OR (p.given_kana_key >= ").push_bind(kana_key);
-        qb.push(" AND p.given_kana_key < ").push_bind(upper);
-        qb.push("))");
-        push_filter(&mut qb, filter);
-        qb.push(" ORDER BY p.kana_key, f.id LIMIT ").push_bind(i64::from(limit));
+        // Family-name matches first, then given-name matches: each is one range
+        // scan of its index in order, stopped at `limit`, so the cost does not
+        // grow with the number of families.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
-        let out = rows.iter().map(summary_row).collect::<Result<Vec<_>>>()?;
+        let mut out = search_by(&mut tx, filter, "kana_key", kana_key, limit).await?;
+        if out.len() < limit as usize {
+            for row in search_by(&mut tx, filter, "given_kana_key", kana_key, limit).await? {
+                if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
+                    out.push(row);
+                }
+            }
+        }
         append_audit(&mut tx, ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)

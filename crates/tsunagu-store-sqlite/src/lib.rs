@@ -161,6 +161,47 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Mothers whose `column` (`kana_key` or `given_kana_key`) starts with
+    /// `key`, within `filter`, in index order, at most `limit`.
+    async fn search_by(
+        &self,
+        filter: &FamilyFilter,
+        column: &'static str,
+        key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>> {
+        let upper = format!("{key}{}", char::MAX);
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, \
+             p.birth_date, (SELECT MAX(g.edd) FROM pregnancies g WHERE g.family_id = f.id) \
+             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = ",
+        );
+        qb.push_bind(filter_municipality(filter).0);
+        qb.push(format!(" AND p.{column} >= ")).push_bind(key.to_owned());
+        qb.push(format!(" AND p.{column} < ")).push_bind(upper);
+        push_filter(&mut qb, filter);
+        qb.push(format!(" ORDER BY p.{column}, p.id LIMIT ")).push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let family_name: String = r.try_get(2).map_err(db_err)?;
+                let given_name: String = r.try_get(3).map_err(db_err)?;
+                let fk: String = r.try_get(4).map_err(db_err)?;
+                let gk: String = r.try_get(5).map_err(db_err)?;
+                Ok(FamilySummary {
+                    family_id: FamilyId(r.try_get(0).map_err(db_err)?),
+                    area_id: AreaId(r.try_get(1).map_err(db_err)?),
+                    mother_name: format!("{family_name} {given_name}"),
+                    mother_kana: format!("{fk} {gk}"),
+                    mother_birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
+                    latest_edd: opt_date(r.try_get(7).map_err(db_err)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
 const ACCOUNT_COLUMNS: &str = "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
      totp_last_step, disabled, family_id, created_at";
 
@@ -1114,38 +1155,17 @@ impl Store for SqliteStore {
             self.write_audit(ctx, AuditAction::FamilySearch, None, "results=0").await?;
             return Ok(vec![]);
         }
-        let upper = format!("{kana_key}{}", char::MAX);
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, \
-             p.birth_date, (SELECT MAX(g.edd) FROM pregnancies g WHERE g.family_id = f.id) \
-             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = ",
-        );
-        qb.push_bind(m.0);
-        qb.push(" AND ((p.kana_key >= ").push_bind(kana_key);
-        qb.push(" AND p.kana_key < ").push_bind(upper.clone());
-        qb.push(") OR (p.given_kana_key >= ").push_bind(kana_key);
-        qb.push(" AND p.given_kana_key < ").push_bind(upper);
-        qb.push("))");
-        push_filter(&mut qb, filter);
-        qb.push(" ORDER BY p.kana_key, f.id LIMIT ").push_bind(i64::from(limit));
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
-        let out = rows
-            .iter()
-            .map(|r| {
-                let family_name: String = r.try_get(2).map_err(db_err)?;
-                let given_name: String = r.try_get(3).map_err(db_err)?;
-                let fk: String = r.try_get(4).map_err(db_err)?;
-                let gk: String = r.try_get(5).map_err(db_err)?;
-                Ok(FamilySummary {
-                    family_id: FamilyId(r.try_get(0).map_err(db_err)?),
-                    area_id: AreaId(r.try_get(1).map_err(db_err)?),
-                    mother_name: format!("{family_name} {given_name}"),
-                    mother_kana: format!("{fk} {gk}"),
-                    mother_birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
-                    latest_edd: opt_date(r.try_get(7).map_err(db_err)?)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // Family-name matches first, then given-name matches: each is one range
+        // scan of its index in order, stopped at `limit`, so the cost does not
+        // grow with the number of families.
+        let mut out = self.search_by(filter, "kana_key", kana_key, limit).await?;
+        if out.len() < limit as usize {
+            for row in self.search_by(filter, "given_kana_key", kana_key, limit).await? {
+                if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
+                    out.push(row);
+                }
+            }
+        }
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         append_audit(&mut tx, ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         tx.commit().await.map_err(db_err)?;

@@ -256,7 +256,10 @@ pub trait Store: Send + Sync + 'static {
     /// The whole record; the audit line is written before it is returned.
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>>;
     /// Families whose mother's kana (family+given, or given alone) starts
-    /// with `kana_key` (already folded by `kana::search_key`), within `filter`.
+    /// with `kana_key` (already folded by `kana::search_key`), within `filter`:
+    /// family-name matches first in kana order, then given-name-only matches
+    /// in kana order of the given name; at most `limit`. Its cost must not grow
+    /// with the number of families (an index range scan stopped at `limit`).
     async fn search_families(
         &self,
         ctx: &AuditContext,
