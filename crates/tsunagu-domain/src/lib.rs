@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod dates;
 pub mod ids;
 pub mod kana;
 pub mod municipality;
