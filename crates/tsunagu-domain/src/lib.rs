@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod clock;
 pub mod dates;
+pub mod fiscal;
 pub mod ids;
 pub mod kana;
 pub mod municipality;
