@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod dates;
 pub mod fiscal;
+pub mod holidays;
 pub mod ids;
 pub mod kana;
 pub mod municipality;
