@@ -14,6 +14,7 @@ pub mod municipality;
 pub mod password;
 pub mod places;
 pub mod policy;
+pub mod postpartum;
 pub mod records;
 pub mod roles;
 pub mod validation;
