@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod eligibility;
 pub mod fees;
+pub mod followup;
 pub mod occupancy;
 
 use serde::{Deserialize, Serialize};
