@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod fees;
 pub mod followup;
 pub mod occupancy;
+pub mod safety;
 
 use serde::{Deserialize, Serialize};
 
