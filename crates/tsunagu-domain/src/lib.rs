@@ -5,12 +5,16 @@
 
 pub mod audit;
 pub mod clock;
+pub mod dates;
+pub mod fiscal;
+pub mod holidays;
 pub mod ids;
 pub mod kana;
 pub mod municipality;
 pub mod password;
 pub mod places;
 pub mod policy;
+pub mod postpartum;
 pub mod records;
 pub mod roles;
 pub mod validation;
