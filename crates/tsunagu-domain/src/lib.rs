@@ -13,6 +13,7 @@ pub mod places;
 pub mod policy;
 pub mod records;
 pub mod roles;
+pub mod screening;
 pub mod timeline;
 pub mod validation;
 
