@@ -12,6 +12,7 @@ pub mod password;
 pub mod places;
 pub mod policy;
 pub mod records;
+pub mod referrals;
 pub mod roles;
 pub mod screening;
 pub mod timeline;
