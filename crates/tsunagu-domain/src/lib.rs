@@ -16,7 +16,10 @@ pub mod places;
 pub mod policy;
 pub mod postpartum;
 pub mod records;
+pub mod referrals;
 pub mod roles;
+pub mod screening;
+pub mod timeline;
 pub mod validation;
 
 pub use ids::*;

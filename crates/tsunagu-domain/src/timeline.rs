@@ -1,0 +1,35 @@
+//! The seamless timeline (DOMAIN.md §3, PRODUCT.md §1.2): the contacts every
+//! family is owed from the pregnancy notification through the first year,
+//! each with a window, an owner and an outcome, so that a missed one surfaces.
+//!
+//! - [`owed_contacts`] derives them from one pregnancy's [`TimelineFacts`];
+//! - [`reconcile`] turns a change of facts into [`ContactChange`]s for the
+//!   store (nothing is deleted, nothing with an outcome is touched);
+//! - [`status`] says where a contact stands on a day, and the work-list
+//!   filters ([`due_this_week`], [`overdue`], [`missed`]) build on it;
+//! - [`propose_groups`] proposes the 8th-month group sessions [002].
+//!
+//! Dates are calendar dates in Japan; the rules take them as parameters.
+
+pub mod contact;
+pub mod dates;
+pub mod facts;
+pub mod groups;
+pub mod kinds;
+pub mod reconcile;
+pub mod rules;
+pub mod worklists;
+
+pub use contact::{
+    status, status_of, CloseReason, ContactStatus, Ending, Outcome, OutcomeError, OwedContact, StoredContact, Subject,
+    Window, WindowError, DUE_SOON_DAYS,
+};
+pub use facts::{BabyFacts, FactsError, PregnancyFacts, PregnancyState, TimelineFacts};
+pub use groups::{propose_groups, DueMonth, PregnancyRef, ProposedGroup};
+pub use kinds::{ContactForm, ContactKind, KindSet, Nature, SubjectScope};
+pub use reconcile::{apply_changes, reconcile, ContactChange};
+pub use rules::owed_contacts;
+pub use worklists::{counts, due_this_week, missed, overdue, owned_by, WorkCounts};
+
+#[cfg(test)]
+mod tests;
