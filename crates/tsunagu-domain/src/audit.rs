@@ -25,10 +25,17 @@ pub enum AuditAction {
     AccountTotpReset,
     AuditSearch,
     SignIn,
+    PostpartumApply,
+    PostpartumList,
+    PostpartumView,
+    PostpartumApprove,
+    PostpartumReject,
+    PostpartumCancel,
+    PostpartumNote,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -40,6 +47,13 @@ impl AuditAction {
         AuditAction::AccountTotpReset,
         AuditAction::AuditSearch,
         AuditAction::SignIn,
+        AuditAction::PostpartumApply,
+        AuditAction::PostpartumList,
+        AuditAction::PostpartumView,
+        AuditAction::PostpartumApprove,
+        AuditAction::PostpartumReject,
+        AuditAction::PostpartumCancel,
+        AuditAction::PostpartumNote,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +69,13 @@ impl AuditAction {
             AuditAction::AccountTotpReset => "account.totp_reset",
             AuditAction::AuditSearch => "audit.search",
             AuditAction::SignIn => "account.sign_in",
+            AuditAction::PostpartumApply => "postpartum.apply",
+            AuditAction::PostpartumList => "postpartum.list",
+            AuditAction::PostpartumView => "postpartum.view",
+            AuditAction::PostpartumApprove => "postpartum.approve",
+            AuditAction::PostpartumReject => "postpartum.reject",
+            AuditAction::PostpartumCancel => "postpartum.cancel",
+            AuditAction::PostpartumNote => "postpartum.note",
         }
     }
 

@@ -37,6 +37,8 @@ id_type!(
     AccountId,
     /// A peer-support chat room.
     RoomId,
+    /// An application for postpartum care.
+    ApplicationId,
     /// One contact a family is owed, as stored (timeline).
     ContactId,
     /// A concern raised about a family (referrals).

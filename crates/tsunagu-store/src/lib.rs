@@ -16,12 +16,17 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use std::fmt;
 use tsunagu_domain::audit::{AuditAction, AuditContext, AuditLine};
+use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
+use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
+use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{AccountId, AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId, RoomId, VenueId};
+use tsunagu_domain::{
+    AccountId, ApplicationId, AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId, RoomId, VenueId,
+};
 
 pub mod migrations;
 
@@ -46,6 +51,10 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn not_yet() -> StoreError {
+    StoreError::Other("postpartum care storage is not in this back end yet".into())
+}
 
 /// A string that never prints: password hashes, TOTP secrets.
 #[derive(Clone, PartialEq, Eq)]
@@ -164,6 +173,53 @@ pub struct ImportFamily {
     pub babies: Vec<NewBaby>,
 }
 
+/// A postpartum-care facility: its venue, operator and calendar (opening
+/// rules and capacity pools), kept as data so each city can configure its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostpartumFacility {
+    pub venue: Venue,
+    pub operator_ja: String,
+    pub operator_en: String,
+    pub calendar: FacilityCalendar,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplicationFilter {
+    pub family_id: Option<FamilyId>,
+    pub venue_id: Option<VenueId>,
+    pub status: Option<ApplicationStatus>,
+    pub limit: u32,
+}
+
+/// What approving an application books: one place in capacity pool `pool`
+/// of the application's facility on each day of the stay, where `places`
+/// holds each day's places (from the facility calendar, worked out by the
+/// caller). The store takes the places atomically or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub pool: u32,
+    pub places: Vec<(jiff::civil::Date, u32)>,
+}
+
+/// A facility's day record of a stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StayNote {
+    pub day: jiff::civil::Date,
+    pub note: String,
+    pub by: AccountId,
+    pub at: Timestamp,
+}
+
+/// Approved use of a facility within a range of days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageCounts {
+    pub short_stay_days: u64,
+    pub day_care_days: u64,
+    pub outreach_visits: u64,
+    /// Families counted once however many stays they had.
+    pub families: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigninAttempt {
     pub municipality_code: String,
@@ -186,6 +242,7 @@ pub struct AuditQuery {
 }
 
 #[async_trait]
+#[allow(unused_variables)] // the temporary default bodies of the postpartum methods
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
@@ -276,6 +333,84 @@ pub trait Store: Send + Sync + 'static {
         pregnancy: PregnancyId,
         babies: &[NewBaby],
     ) -> Result<Vec<BabyId>>;
+
+    // --- postpartum care ----------------------------------------------------
+    // Default bodies answer an error until both back ends implement these.
+    /// Creates or replaces the facility configuration of a venue of kind
+    /// `postpartum_facility` (`InvalidReference("venue_id")` otherwise).
+    async fn set_postpartum_facility(
+        &self,
+        m: MunicipalityId,
+        venue: VenueId,
+        operator_ja: &str,
+        operator_en: &str,
+        calendar: &FacilityCalendar,
+    ) -> Result<()> {
+        Err(not_yet())
+    }
+    async fn postpartum_facilities(&self, m: MunicipalityId) -> Result<Vec<PostpartumFacility>> {
+        Err(not_yet())
+    }
+    /// Stores an application (status `applied`), audited `postpartum.apply`.
+    /// `InvalidReference` for a family or facility of another municipality.
+    async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId> {
+        Err(not_yet())
+    }
+    /// Applications matching the filter, newest first, audited `postpartum.list`.
+    async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>> {
+        Err(not_yet())
+    }
+    /// One application, audited `postpartum.view`.
+    async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
+        Err(not_yet())
+    }
+    /// Approves an `applied` application and takes its places, all or
+    /// nothing: `Conflict("no_capacity")` if any day is full (or has no
+    /// places), `Conflict("not_applied")` if it was already decided. Concurrent
+    /// approvals never take more places than a day has, on either back end.
+    async fn approve_application(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        booking: &Booking,
+        note: &str,
+    ) -> Result<()> {
+        Err(not_yet())
+    }
+    /// Rejects an `applied` application (`Conflict("not_applied")` otherwise).
+    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+        Err(not_yet())
+    }
+    /// Cancels an `applied` or `approved` application, freeing its places.
+    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+        Err(not_yet())
+    }
+    /// Places taken in a facility's pool on each day of `range` (days with none are left out).
+    async fn places_taken(&self, venue: VenueId, pool: u32, range: DateRange) -> Result<Vec<(jiff::civil::Date, u32)>> {
+        Err(not_yet())
+    }
+    /// A facility's record of one day of an approved stay, audited `postpartum.note`.
+    async fn record_stay_note(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: jiff::civil::Date,
+        note: &str,
+    ) -> Result<()> {
+        Err(not_yet())
+    }
+    async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
+        Err(not_yet())
+    }
+    /// Approved use of one facility on the days of `range`.
+    async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts> {
+        Err(not_yet())
+    }
+    /// Families with approved use of any facility on the days of `range`, per
+    /// area of the family, each family counted once.
+    async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>> {
+        Err(not_yet())
+    }
 
     // --- audit ------------------------------------------------------------
     /// Writes a line for something that has no store method of its own.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::kana;
-use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
+use tsunagu_domain::policy::{authorize, family_filter, Action, FamilyAccess, Resource};
 use tsunagu_domain::records::{BirthInput, NotificationInput};
 use tsunagu_domain::{AccountId, FamilyId, PregnancyId};
 use tsunagu_store::{AuditQuery, SessionStage};
@@ -174,9 +174,10 @@ pub(crate) async fn family_for(
     actor: &tsunagu_domain::roles::Actor,
     id: FamilyId,
     action: Action,
-) -> Result<(), AppError> {
+) -> Result<FamilyAccess, AppError> {
     let access = state.store.family_access(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    require(authorize(actor, action, &Resource::Family(&access)))
+    require(authorize(actor, action, &Resource::Family(&access)))?;
+    Ok(access)
 }
 
 async fn open_family(

@@ -762,28 +762,13 @@ async fn show_family(
     own: bool,
 ) -> PageResult {
     let actor = actor_of(account);
-    crate::api::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
+    let access = crate::api::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
     let audit = audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now);
     let record =
         state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
     let area = area_names(&areas, ctx.lang).remove(&record.family.area_id.0).unwrap_or_default();
-    let can_edit = !own
-        && authorize(
-            &actor,
-            Action::EditFamily,
-            &Resource::Family(&tsunagu_domain::policy::FamilyAccess {
-                municipality_id: record.family.municipality_id,
-                family_id: id,
-                area_id: record.family.area_id,
-                consent_coordinators: record.family.consent_coordinators,
-                consent_hubs: record.family.consent_hubs,
-                escalated: record.family.escalated,
-                facilities: vec![],
-                programme_venues: vec![],
-            }),
-        )
-        .is_allowed();
+    let can_edit = !own && authorize(&actor, Action::EditFamily, &Resource::Family(&access)).is_allowed();
     let saved = match saved.as_deref() {
         Some("notification") => Some("notif.saved"),
         Some("birth") => Some("birth.saved"),

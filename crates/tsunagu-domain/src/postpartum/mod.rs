@@ -4,6 +4,7 @@
 //! headings. DOMAIN.md §5 is the English digest; the seed wins where they
 //! differ.
 
+pub mod application;
 pub mod calendar;
 pub mod eligibility;
 pub mod fees;
