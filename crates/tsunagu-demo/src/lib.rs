@@ -28,6 +28,7 @@ use std::fmt;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::records::{Notification, Pregnancy, PregnancyStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, PregnancyId, VenueId};
@@ -236,6 +237,9 @@ async fn set_up_municipality(
                 name_en: v.name_en.to_owned(),
             })
             .await?;
+        if let Some((operator_ja, operator_en, calendar)) = postpartum_config(v.name_ja) {
+            store.set_postpartum_facility(mid, venue.id, operator_ja, operator_en, &calendar).await?;
+        }
         places.venues.push((venue.id, v.name_ja));
     }
 
@@ -421,6 +425,27 @@ fn family_input(
         None => Vec::new(),
     };
     Ok(ImportFamily { notification, babies })
+}
+
+/// The operator and calendar of each demo postpartum-care facility: the
+/// three of [001] as published, and the invented Tsukubamirai clinic with
+/// the rules of a small hospital ward (every day, about two pairs).
+fn postpartum_config(name_ja: &str) -> Option<(&'static str, &'static str, FacilityCalendar)> {
+    match name_ja {
+        spec::SETAGAYA_CENTRE => {
+            Some(("世田谷区助産師会", "Setagaya Midwives' Association", FacilityCalendar::setagaya_centre()))
+        }
+        "ママズルーム" => {
+            Some(("小児科クリニック", "Paediatric clinic", FacilityCalendar::setagaya_mamas_room()))
+        }
+        "至誠会第二病院" => {
+            Some(("至誠会第二病院", "Shiseikai No.2 Hospital", FacilityCalendar::setagaya_shiseikai()))
+        }
+        spec::TSUKUBAMIRAI_FACILITY => {
+            Some(("みらい助産院", "Mirai Midwifery Home", FacilityCalendar::setagaya_shiseikai()))
+        }
+        _ => None,
+    }
 }
 
 async fn create_account(

@@ -26,10 +26,18 @@ pub enum Action {
     ViewReports,
     /// Read and write in a peer-support chat room.
     ViewChatRoom,
+    /// Apply for postpartum care for a family (the family itself, or a nurse for it).
+    ApplyPostpartum,
+    /// Review (approve, reject, cancel) postpartum-care applications.
+    ReviewPostpartum,
+    /// See a postpartum-care facility's applications and stays.
+    ViewFacility,
+    /// Record what happened on a day of a stay at a facility.
+    RecordStayNote,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 12] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -38,6 +46,10 @@ impl Action {
         Action::ViewAudit,
         Action::ViewReports,
         Action::ViewChatRoom,
+        Action::ApplyPostpartum,
+        Action::ReviewPostpartum,
+        Action::ViewFacility,
+        Action::RecordStayNote,
     ];
 }
 
@@ -70,6 +82,11 @@ pub enum Resource<'a> {
         room_id: RoomId,
         family_id: FamilyId,
     },
+    /// A postpartum-care facility (a venue).
+    Facility {
+        municipality_id: MunicipalityId,
+        venue_id: VenueId,
+    },
 }
 
 impl Resource<'_> {
@@ -78,6 +95,7 @@ impl Resource<'_> {
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom { municipality_id, .. } => *municipality_id,
+            Resource::Facility { municipality_id, .. } => *municipality_id,
         }
     }
 }
@@ -136,6 +154,21 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         }
         (A::ViewFamily, Resource::Family(f)) => view_family(actor, f),
         (A::EditFamily, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        (A::ApplyPostpartum, Resource::Family(f)) => match actor.role {
+            R::Nurse => Decision::Allow,
+            R::FamilyMember => allow_if(actor.family_id == Some(f.family_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::ReviewPostpartum, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        (A::ViewFacility, Resource::Facility { venue_id, .. }) => match actor.role {
+            R::Nurse => Decision::Allow,
+            R::FacilityStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::RecordStayNote, Resource::Facility { venue_id, .. }) => match actor.role {
+            R::FacilityStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
         (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
             R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
             R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),

@@ -19,6 +19,8 @@ pub mod config;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod postpartum;
+pub mod postpartum_pages;
 pub mod session;
 pub mod signin;
 
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api::routes())
+        .merge(postpartum_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))

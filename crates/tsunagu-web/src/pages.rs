@@ -66,7 +66,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(ctx: &RequestCtx, here: &str, title_key: &str) -> Self {
+    pub(crate) fn new(ctx: &RequestCtx, here: &str, title_key: &str) -> Self {
         let signed_in = ctx.signed_in().ok();
         Chrome {
             tr: Tr(ctx.lang),
@@ -94,12 +94,20 @@ impl Chrome {
         self.role.is_some()
     }
 
+    pub fn can_postpartum(&self) -> bool {
+        matches!(self.role, Some(Role::Nurse | Role::FacilityStaff | Role::FamilyMember))
+    }
+
+    pub fn can_reports(&self) -> bool {
+        matches!(self.role, Some(Role::Nurse | Role::Admin | Role::Analyst))
+    }
+
     pub fn can_search(&self) -> bool {
         matches!(self.role, Some(Role::Nurse | Role::Coordinator | Role::Caseworker))
     }
 }
 
-fn render(t: &impl Template, status: StatusCode) -> Response {
+pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
     match t.render() {
         Ok(html) => {
             let mut resp = (status, Html(html)).into_response();
@@ -114,7 +122,7 @@ fn render(t: &impl Template, status: StatusCode) -> Response {
     }
 }
 
-fn redirect(to: &str) -> Response {
+pub(crate) fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
 }
 
@@ -138,7 +146,7 @@ struct ErrorPage {
 
 /// An error as a page in the reader's language; an unauthenticated
 /// visitor is sent to sign in instead.
-fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
+pub(crate) fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
     if matches!(e, AppError::Unauthenticated) {
         return redirect("/signin");
     }
@@ -161,9 +169,9 @@ impl IntoResponse for AppError {
     }
 }
 
-type PageResult = Result<Response, Response>;
+pub(crate) type PageResult = Result<Response, Response>;
 
-trait OrPage<T> {
+pub(crate) trait OrPage<T> {
     fn or_page(self, ctx: &RequestCtx) -> Result<T, Response>;
 }
 
@@ -173,7 +181,7 @@ impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
     }
 }
 
-fn unwrap_page(r: PageResult) -> Response {
+pub(crate) fn unwrap_page(r: PageResult) -> Response {
     match r {
         Ok(r) | Err(r) => r,
     }
@@ -183,19 +191,19 @@ fn unwrap_page(r: PageResult) -> Response {
 /// tampered form gets field errors rather than a framework rejection.
 #[derive(Deserialize)]
 #[serde(transparent)]
-struct FormData(Vec<(String, String)>);
+pub(crate) struct FormData(Vec<(String, String)>);
 
 impl FormData {
-    fn get(&self, k: &str) -> &str {
+    pub(crate) fn get(&self, k: &str) -> &str {
         self.0.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
-    fn opt(&self, k: &str) -> Option<String> {
+    pub(crate) fn opt(&self, k: &str) -> Option<String> {
         let v = self.get(k).trim();
         (!v.is_empty()).then(|| v.to_owned())
     }
 
-    fn checked(&self, k: &str) -> bool {
+    pub(crate) fn checked(&self, k: &str) -> bool {
         matches!(self.get(k), "on" | "true" | "1")
     }
 
@@ -203,16 +211,16 @@ impl FormData {
         self.0.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect()
     }
 
-    fn map(&self) -> HashMap<String, String> {
+    pub(crate) fn map(&self) -> HashMap<String, String> {
         self.0.iter().cloned().collect()
     }
 }
 
-fn signed_in(ctx: &RequestCtx) -> Result<&Account, Response> {
+pub(crate) fn signed_in(ctx: &RequestCtx) -> Result<&Account, Response> {
     ctx.signed_in().map(|(_, a)| a).or_page(ctx)
 }
 
-fn require(ctx: &RequestCtx, d: tsunagu_domain::policy::Decision) -> Result<(), Response> {
+pub(crate) fn require(ctx: &RequestCtx, d: tsunagu_domain::policy::Decision) -> Result<(), Response> {
     if d.is_allowed() {
         Ok(())
     } else {
@@ -505,6 +513,7 @@ async fn home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
                 Role::FamilyMember => return Ok(redirect("/me")),
                 Role::Nurse | Role::Coordinator | Role::Caseworker => return Ok(redirect("/families")),
                 Role::Admin => return Ok(redirect("/admin/accounts")),
+                Role::FacilityStaff => return Ok(redirect("/postpartum")),
                 _ => {}
             }
             let m = state.store.municipality(account.municipality_id).await.or_page(&ctx)?;

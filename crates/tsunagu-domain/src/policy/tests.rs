@@ -57,9 +57,12 @@ enum Scope {
     UnassignedRoom,
     OwnFamilyRoom,
     RoomElsewhere,
+    MyFacility,
+    OtherFacility,
+    FacilityElsewhere,
 }
 
-const SCOPES: [Scope; 15] = [
+const SCOPES: [Scope; 18] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -75,6 +78,9 @@ const SCOPES: [Scope; 15] = [
     Scope::UnassignedRoom,
     Scope::OwnFamilyRoom,
     Scope::RoomElsewhere,
+    Scope::MyFacility,
+    Scope::OtherFacility,
+    Scope::FacilityElsewhere,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -94,6 +100,7 @@ enum Built {
     Muni(MunicipalityId),
     Family(FamilyAccess),
     Room(MunicipalityId, RoomId, FamilyId),
+    Facility(MunicipalityId, VenueId),
 }
 
 fn build(scope: Scope) -> Built {
@@ -132,6 +139,9 @@ fn build(scope: Scope) -> Built {
         S::UnassignedRoom => Built::Room(HOME, OTHER_ROOM, OTHER_FAMILY),
         S::OwnFamilyRoom => Built::Room(HOME, OTHER_ROOM, MY_FAMILY),
         S::RoomElsewhere => Built::Room(ELSEWHERE, MY_ROOM, MY_FAMILY),
+        S::MyFacility => Built::Facility(HOME, MY_VENUE),
+        S::OtherFacility => Built::Facility(HOME, OTHER_VENUE),
+        S::FacilityElsewhere => Built::Facility(ELSEWHERE, MY_VENUE),
     }
 }
 
@@ -143,6 +153,7 @@ fn decide(role: Role, action: Action, scope: Scope) -> Decision {
         Built::Room(m, r, f) => {
             authorize(&a, action, &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f })
         }
+        Built::Facility(m, v) => authorize(&a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
     }
 }
 
@@ -176,6 +187,11 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
         (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => scope == S::OwnMunicipality,
         (R::Analyst, A::ViewReports) => scope == S::OwnMunicipality,
+        (R::Nurse, A::ApplyPostpartum) => family_in_home,
+        (R::FamilyMember, A::ApplyPostpartum) => scope == S::OwnFamily,
+        (R::Nurse, A::ReviewPostpartum) => scope == S::OwnMunicipality,
+        (R::Nurse, A::ViewFacility) => matches!(scope, S::MyFacility | S::OtherFacility),
+        (R::FacilityStaff, A::ViewFacility | A::RecordStayNote) => scope == S::MyFacility,
         _ => false,
     }
 }
@@ -193,14 +209,16 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 8 * 15);
+    assert_eq!(cells, 9 * 12 * 18);
 }
 
 #[test]
 fn other_municipality_is_always_denied_as_such() {
     for role in Role::ALL {
         for action in Action::ALL {
-            for scope in [Scope::OtherMunicipality, Scope::FamilyElsewhere, Scope::RoomElsewhere] {
+            for scope in
+                [Scope::OtherMunicipality, Scope::FamilyElsewhere, Scope::RoomElsewhere, Scope::FacilityElsewhere]
+            {
                 assert_eq!(
                     decide(role, action, scope),
                     Decision::Deny(DenyReason::OtherMunicipality),

@@ -255,3 +255,94 @@ async fn administrator_creates_and_disables_an_account() {
     assert!(account.disabled && account.areas == vec![fx.setagaya_area.id]);
     c.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    app.store
+        .set_postpartum_facility(
+            fx.setagaya.id,
+            fx.facility.id,
+            "世田谷区助産師会",
+            "Midwives' association",
+            &tsunagu_domain::postpartum::calendar::FacilityCalendar::setagaya_centre(),
+        )
+        .await
+        .unwrap();
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    app.account(&fx.setagaya, "facility", Role::FacilityStaff, Scope::Venues(vec![fx.facility.id])).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let mut body = notification(fx.setagaya_area.id, "さくら", "みお", "2026-11-20");
+    body["foetuses"] = json!(2);
+    body["notified_on"] = json!("2026-05-01");
+    let family = app.register(&nurse, &body).await;
+    let (_, rec) = app.get(&nurse, &format!("/api/v1/families/{}", family.0)).await;
+    let p = rec["pregnancies"][0]["id"].as_i64().unwrap();
+    let baby = json!({"birth_date": "2026-11-12", "sex": "female", "gestational_weeks": 38});
+    app.post(
+        &nurse,
+        &format!("/api/v1/families/{}/pregnancies/{p}/births", family.0),
+        &json!({"babies": [baby, baby]}),
+    )
+    .await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
+
+    // The mother, on her phone: apply, see the quote, submit.
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.find(Locator::Id("nav-postpartum")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("apply")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("apply-preview")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Id("babies")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("2"),
+        "twins prefilled"
+    );
+    c.execute("document.getElementById('first_day').value = '2026-12-01'", vec![]).await.unwrap();
+    fill(c, "days", "3").await;
+    c.find(Locator::Id("has_worries_or_fatigue")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("lacks_help_from_relatives")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("apply-preview")).await.unwrap().click().await.unwrap();
+    let total = c.wait().for_element(Locator::Id("quote-total")).await.unwrap();
+    assert_eq!(total.text().await.unwrap(), "15,000円");
+    assert_eq!(c.find_all(Locator::Css("tr.quote-line")).await.unwrap().len(), 2);
+    assert!(c.find(Locator::Id("eligible")).await.is_ok());
+    c.find(Locator::Id("apply-submit")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "申し込みました。保健師が内容を確認します。");
+    assert_eq!(c.find(Locator::Id("status")).await.unwrap().text().await.unwrap(), "審査待ち");
+    let application_url = c.current_url().await.unwrap();
+    c.clone().close().await.unwrap();
+
+    // The nurse reviews and approves.
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.find(Locator::Id("nav-postpartum")).await.unwrap().click().await.unwrap();
+    let row = c.wait().for_element(Locator::Css("tr.application a")).await.unwrap();
+    row.click().await.unwrap();
+    fill(c, "approve-note", "双子。送迎の確認済み").await;
+    c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(c.find(Locator::Id("status")).await.unwrap().text().await.unwrap(), "利用決定");
+    c.clone().close().await.unwrap();
+
+    // The facility sees the stay and records the first day.
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "facility", true).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/postpartum");
+    let list = c.find(Locator::Id("applications")).await.unwrap().text().await.unwrap();
+    assert!(
+        list.contains("2026-12-01 〜 2026-12-03") && list.contains("利用決定") && list.contains("山田 花子"),
+        "{list}"
+    );
+    c.goto(application_url.as_str()).await.unwrap();
+    fill(c, "note-text", "母子ともに良好").await;
+    c.find(Locator::Id("add-note")).await.unwrap().click().await.unwrap();
+    let notes = c.wait().for_element(Locator::Css(".stay-note")).await.unwrap();
+    assert!(notes.text().await.unwrap().contains("母子ともに良好"));
+    c.clone().close().await.unwrap();
+}

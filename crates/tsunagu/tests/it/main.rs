@@ -22,5 +22,6 @@ macro_rules! on_both {
 mod api;
 mod browser;
 mod pages;
+mod postpartum;
 mod store;
 mod support;

@@ -1,0 +1,525 @@
+//! Postpartum-care pages: a family applies (seeing the quote and whether it
+//! is eligible before it submits), a nurse reviews, a facility sees its
+//! stays and records each day, and the yearly figures.
+
+// A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::pages::{
+    page_error, redirect, render, require, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult,
+};
+use crate::postpartum::{ApplicationInput, FacilityFigures, Figures, Prepared};
+use crate::session::{actor_of, audit_ctx, RequestCtx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use std::collections::HashMap;
+use tsunagu_domain::fiscal::FiscalYear;
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::postpartum::application::{latest_babies, Application, ApplicationAnswers};
+use tsunagu_domain::postpartum::fees::Quote;
+use tsunagu_domain::postpartum::ServiceType;
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::validation::FieldErrors;
+use tsunagu_domain::{ApplicationId, FamilyId};
+use tsunagu_store::{ApplicationFilter, PostpartumFacility, StayNote};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/postpartum", get(index))
+        .route("/postpartum/apply", get(apply_page).post(apply_submit))
+        .route("/postpartum/applications/{id}", get(application_page))
+        .route("/postpartum/applications/{id}/{decision}", post(application_decide))
+        .route("/postpartum/figures", get(figures_page))
+}
+
+fn name<'a>(lang: Lang, ja: &'a str, en: &'a str) -> &'a str {
+    if lang == Lang::Ja {
+        ja
+    } else {
+        en
+    }
+}
+
+/// An application as a row of a list.
+pub struct Row {
+    pub app: Application,
+    pub facility: String,
+}
+
+async fn rows(state: &AppState, ctx: &RequestCtx, list: Vec<Application>) -> Result<Vec<Row>, Response> {
+    let account = signed_in(ctx)?;
+    let facilities = state.store.postpartum_facilities(account.municipality_id).await.or_page(ctx)?;
+    Ok(list
+        .into_iter()
+        .map(|app| {
+            let facility = facilities
+                .iter()
+                .find(|f| f.venue.id == app.venue_id)
+                .map(|f| name(ctx.lang, &f.venue.name_ja, &f.venue.name_en).to_owned())
+                .unwrap_or_default();
+            Row { app, facility }
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "postpartum.html")]
+struct IndexPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    /// For a family: may apply (has a baby on record).
+    can_apply: bool,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct IndexQuery {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<IndexQuery>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            // A nurse's list opens on what waits for review.
+            let default_status = (account.role == Role::Nurse).then_some("applied");
+            let status = q.status.as_deref().or(default_status).filter(|s| *s != "all");
+            let filter: ApplicationFilter = crate::api::application_filter(&actor, status, None, None).or_page(&ctx)?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "postpartum list", ctx.now);
+            let list = state.store.applications(&audit, &filter).await.or_page(&ctx)?;
+            let rows = rows(&state, &ctx, list).await?;
+            let notice = match q.done.as_deref() {
+                Some("applied") => Some("pp.applied"),
+                Some(_) => Some("pp.updated"),
+                None => None,
+            };
+            let can_apply = account.role == Role::FamilyMember;
+            Ok(render(
+                &IndexPage { chrome: Chrome::new(&ctx, "/postpartum", "pp.title"), rows, can_apply, notice },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "postpartum_apply.html")]
+struct ApplyPage {
+    chrome: Chrome,
+    family_id: Option<FamilyId>,
+    facilities: Vec<(i64, String, Vec<&'static str>)>,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    preview: Option<Prepared>,
+    form_error: Option<String>,
+    is_nurse: bool,
+}
+
+impl ApplyPage {
+    fn v(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    fn checked(&self, k: &str) -> bool {
+        matches!(self.v(k), "on" | "true" | "1")
+    }
+
+    fn err(&self, k: &str) -> Option<String> {
+        self.errors.for_field(k).map(|c| explain(self.chrome.tr.0, c))
+    }
+
+    fn quote(&self) -> Option<&Quote> {
+        self.preview.as_ref().map(|p| &p.quote)
+    }
+
+    fn refusals(&self) -> Vec<String> {
+        self.preview
+            .as_ref()
+            .map(|p| p.refusals.iter().map(|c| explain(self.chrome.tr.0, c)).collect())
+            .unwrap_or_default()
+    }
+
+    fn last_eligible_day(&self) -> Option<String> {
+        self.preview.as_ref().and_then(|p| p.eligibility.as_ref()).map(|e| e.last_eligible_day.to_string())
+    }
+
+    fn yen(&self, n: &u32) -> String {
+        yen(*n)
+    }
+}
+
+/// 31500 → "31,500".
+pub fn yen(n: u32) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Words for a refusal or a field error code (`pp.why.<code>`, else `err.<code>`).
+fn explain(lang: Lang, code: &str) -> String {
+    let key = format!("pp.why.{code}");
+    if crate::i18n::has(&key) {
+        crate::i18n::t(lang, &key).to_owned()
+    } else {
+        crate::i18n::t(lang, &format!("err.{code}")).to_owned()
+    }
+}
+
+#[derive(Deserialize)]
+struct ApplyQuery {
+    #[serde(default)]
+    family: Option<i64>,
+}
+
+fn facility_choices(lang: Lang, facilities: &[PostpartumFacility]) -> Vec<(i64, String, Vec<&'static str>)> {
+    facilities
+        .iter()
+        .map(|f| {
+            let services = ServiceType::ALL.iter().filter(|s| f.calendar.offers(**s)).map(|s| s.as_str()).collect();
+            (f.venue.id.0, name(lang, &f.venue.name_ja, &f.venue.name_en).to_owned(), services)
+        })
+        .collect()
+}
+
+async fn apply_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    family_id: Option<FamilyId>,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    preview: Option<Prepared>,
+    form_error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let facilities = state.store.postpartum_facilities(account.municipality_id).await.or_page(ctx)?;
+    let page = ApplyPage {
+        chrome: Chrome::new(ctx, "/postpartum/apply", "pp.apply_title"),
+        family_id,
+        facilities: facility_choices(ctx.lang, &facilities),
+        values,
+        errors,
+        preview,
+        form_error,
+        is_nurse: account.role == Role::Nurse,
+    };
+    Ok(render(&page, status))
+}
+
+async fn apply_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<ApplyQuery>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            let family = match account.role {
+                Role::FamilyMember => account.family_id,
+                _ => q.family.map(FamilyId),
+            }
+            .ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            crate::api::family_for(&state, &actor, family, Action::ApplyPostpartum).await.or_page(&ctx)?;
+            // Prefill the number of babies from the record (twins come as two).
+            let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
+            let record = state
+                .store
+                .open_family(&audit, family)
+                .await
+                .or_page(&ctx)?
+                .ok_or_else(|| page_error(&ctx, AppError::NotFound))?;
+            let mut values = HashMap::new();
+            values.insert("babies".to_owned(), latest_babies(&record).len().max(1).to_string());
+            values.insert("days".to_owned(), "3".to_owned());
+            values.insert("service".to_owned(), "short_stay".to_owned());
+            values.insert(
+                "first_day".to_owned(),
+                state.clock.today().saturating_add(jiff::Span::new().days(7)).to_string(),
+            );
+            apply_view(&state, &ctx, Some(family), values, FieldErrors::default(), None, None, StatusCode::OK).await
+        }
+        .await,
+    )
+}
+
+fn input_from(form: &FormData) -> (ApplicationInput, FieldErrors) {
+    let mut errors = FieldErrors::default();
+    let mut num = |k: &'static str| -> i64 {
+        form.get(k).trim().parse::<i64>().unwrap_or_else(|_| {
+            errors.add(k, "out_of_range");
+            0
+        })
+    };
+    let venue_id = num("venue_id");
+    let days = num("days");
+    let babies = num("babies");
+    let siblings = if form.get("siblings").trim().is_empty() { 0 } else { num("siblings") };
+    let input = ApplicationInput {
+        family_id: form.opt("family_id").and_then(|v| v.parse().ok()),
+        venue_id,
+        service: form.get("service").to_owned(),
+        first_day: form.get("first_day").to_owned(),
+        days: u32::try_from(days).unwrap_or(0),
+        babies: u8::try_from(babies).unwrap_or(0),
+        siblings: u8::try_from(siblings).unwrap_or(u8::MAX),
+        answers: ApplicationAnswers {
+            rolls_over_actively: form.checked("rolls_over_actively"),
+            needs_medical_treatment: form.checked("needs_medical_treatment"),
+            has_worries_or_fatigue: form.checked("has_worries_or_fatigue"),
+            lacks_help_from_relatives: form.checked("lacks_help_from_relatives"),
+            grandparents_nearby: form.checked("grandparents_nearby"),
+        },
+        override_reason: form.opt("override_reason"),
+    };
+    (input, errors)
+}
+
+async fn apply_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let (input, mut errors) = input_from(&form);
+            let family = match account.role {
+                Role::FamilyMember => account.family_id,
+                _ => input.family_id.map(FamilyId),
+            };
+            let values = form.map();
+            let view =
+                |errors: FieldErrors, preview: Option<Prepared>, form_error: Option<String>, status: StatusCode| {
+                    apply_view(&state, &ctx, family, values.clone(), errors, preview, form_error, status)
+                };
+            if !errors.is_empty() {
+                return view(errors, None, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+            let prepared = match crate::postpartum::prepare(&state, account, &actor, &ctx.remote_addr, &input).await {
+                Ok(p) => p,
+                Err(AppError::Invalid(e)) => return view(e, None, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+                Err(AppError::BadRequest(code)) => {
+                    return view(FieldErrors::default(), None, Some(explain(ctx.lang, code)), StatusCode::BAD_REQUEST)
+                        .await
+                }
+                Err(e) => return Err(page_error(&ctx, e)),
+            };
+            if form.get("action") != "submit" {
+                return view(FieldErrors::default(), Some(prepared), None, StatusCode::OK).await;
+            }
+            match crate::postpartum::submit(&state, account, &ctx.remote_addr, &prepared).await {
+                Ok(id) => Ok(redirect(&format!("/postpartum/applications/{id}?done=applied"))),
+                Err(AppError::Conflict("not_eligible")) => {
+                    errors.add("override_reason", "required");
+                    let msg = explain(ctx.lang, "not_eligible");
+                    view(errors, Some(prepared), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+                }
+                Err(e) => Err(page_error(&ctx, e)),
+            }
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "postpartum_application.html")]
+struct ApplicationPage {
+    chrome: Chrome,
+    row: Row,
+    notes: Vec<StayNote>,
+    can_review: bool,
+    can_note: bool,
+    can_cancel: bool,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+}
+
+impl ApplicationPage {
+    fn refusals(&self) -> Vec<String> {
+        self.row.app.refusals.iter().map(|c| explain(self.chrome.tr.0, c)).collect()
+    }
+
+    fn yen(&self, n: &u32) -> String {
+        yen(*n)
+    }
+}
+
+async fn application_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    id: ApplicationId,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
+    let app = crate::api::application_for(state, &actor, &audit, id).await.or_page(ctx)?;
+    let notes = state.store.stay_notes(&audit, id).await.or_page(ctx)?;
+    let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
+    let can_review =
+        authorize(&actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    let can_note = authorize(&actor, Action::RecordStayNote, &facility).is_allowed()
+        && app.status == tsunagu_domain::postpartum::application::ApplicationStatus::Approved;
+    let open = matches!(
+        app.status,
+        tsunagu_domain::postpartum::application::ApplicationStatus::Applied
+            | tsunagu_domain::postpartum::application::ApplicationStatus::Approved
+    );
+    let can_cancel = open && (can_review || actor.family_id == Some(app.family_id));
+    let mut rows = rows(state, ctx, vec![app]).await?;
+    let row = rows.pop().ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let here = format!("/postpartum/applications/{id}");
+    Ok(render(
+        &ApplicationPage {
+            chrome: Chrome::new(ctx, &here, "pp.application_title"),
+            row,
+            notes,
+            can_review,
+            can_note,
+            can_cancel,
+            notice,
+            form_error,
+        },
+        status,
+    ))
+}
+
+async fn application_page(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<IndexQuery>,
+) -> Response {
+    let notice = match q.done.as_deref() {
+        Some("applied") => Some("pp.applied"),
+        Some(_) => Some("pp.updated"),
+        None => None,
+    };
+    unwrap_page(application_view(&state, &ctx, ApplicationId(id), notice, None, StatusCode::OK).await)
+}
+
+async fn application_decide(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((id, decision)): Path<(i64, String)>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let id = ApplicationId(id);
+            let audit = audit_ctx(account, &ctx.remote_addr, &format!("postpartum {decision}"), ctx.now);
+            let day = form.opt("day");
+            match crate::postpartum::decide(&state, &actor, &audit, id, &decision, form.get("note"), day.as_deref())
+                .await
+            {
+                Ok(()) => Ok(redirect(&format!("/postpartum/applications/{id}?done={decision}"))),
+                Err(AppError::Conflict(code)) => {
+                    application_view(&state, &ctx, id, None, Some(explain(ctx.lang, code)), StatusCode::CONFLICT).await
+                }
+                Err(AppError::Invalid(e)) => {
+                    let msg = e.0.first().map(|f| explain(ctx.lang, f.code)).unwrap_or_default();
+                    application_view(&state, &ctx, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+                }
+                Err(e) => Err(page_error(&ctx, e)),
+            }
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "postpartum_figures.html")]
+struct FiguresPage {
+    chrome: Chrome,
+    figures: Figures,
+    years: Vec<(i32, String)>,
+    areas: HashMap<i64, String>,
+}
+
+impl FiguresPage {
+    fn facility_name<'a>(&self, f: &'a FacilityFigures) -> &'a str {
+        name(self.chrome.tr.0, &f.name_ja, &f.name_en)
+    }
+
+    fn area(&self, id: &tsunagu_domain::AreaId) -> &str {
+        self.areas.get(&id.0).map(String::as_str).unwrap_or("")
+    }
+
+    fn users_total(&self) -> u64 {
+        self.figures.users_by_area.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Deserialize)]
+struct FyQuery {
+    #[serde(default)]
+    fy: Option<String>,
+}
+
+async fn figures_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<FyQuery>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            require(&ctx, authorize(&actor, Action::ViewReports, &Resource::Municipality(actor.municipality_id)))?;
+            let this_year = FiscalYear::of(state.clock.today()).or_page_with(&ctx)?;
+            let fy = match q.fy.as_deref() {
+                Some(s) => FiscalYear::parse(s).map_err(|_| page_error(&ctx, AppError::BadRequest("bad_query")))?,
+                None => this_year,
+            };
+            let figures = crate::postpartum::figures(&state, actor.municipality_id, fy).await.or_page(&ctx)?;
+            let years = (0..5)
+                .filter_map(|i| FiscalYear::new(this_year.year() - i).ok())
+                .map(|y| (y.year(), if ctx.lang == Lang::Ja { y.label_ja() } else { y.label_en() }))
+                .collect();
+            let areas = state
+                .store
+                .areas(actor.municipality_id)
+                .await
+                .or_page(&ctx)?
+                .into_iter()
+                .map(|a| (a.id.0, name(ctx.lang, &a.name_ja, &a.name_en).to_owned()))
+                .collect();
+            Ok(render(
+                &FiguresPage {
+                    chrome: Chrome::new(&ctx, "/postpartum/figures", "pp.figures_title"),
+                    figures,
+                    years,
+                    areas,
+                },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+/// A fiscal-year error is a bad request, not a server fault.
+trait OrPageWith<T> {
+    fn or_page_with(self, ctx: &RequestCtx) -> Result<T, Response>;
+}
+
+impl<T, E> OrPageWith<T> for Result<T, E> {
+    fn or_page_with(self, ctx: &RequestCtx) -> Result<T, Response> {
+        self.map_err(|_| page_error(ctx, AppError::BadRequest("bad_query")))
+    }
+}
