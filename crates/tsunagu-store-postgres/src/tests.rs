@@ -604,8 +604,8 @@ async fn kana_search_honours_the_filter_and_never_crosses_municipalities() {
     let all = FamilyFilter::Municipality(m);
     assert_eq!(ids(s.search_families(&nurse, &all, "やま", 50).await.unwrap()), [hanako, hanae]);
     assert_eq!(ids(s.search_families(&nurse, &all, "やまだは", 50).await.unwrap()), [hanako]);
-    // Given name alone.
-    assert_eq!(ids(s.search_families(&nurse, &all, "はな", 50).await.unwrap()), [hanako, hanae]);
+    // Given name alone, in kana order of the given name (はなえ before はなこ).
+    assert_eq!(ids(s.search_families(&nurse, &all, "はな", 50).await.unwrap()), [hanae, hanako]);
     assert_eq!(ids(s.search_families(&nurse, &all, "ばな", 50).await.unwrap()), [banako]);
     assert_eq!(ids(s.search_families(&nurse, &all, "すずき", 50).await.unwrap()), [yoshiko]);
     assert_eq!(ids(s.search_families(&nurse, &all, "", 50).await.unwrap()), [banako, yoshiko, hanako, hanae]);
