@@ -52,10 +52,6 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-fn not_yet() -> StoreError {
-    StoreError::Other("postpartum care storage is not in this back end yet".into())
-}
-
 /// A string that never prints: password hashes, TOTP secrets.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -242,7 +238,6 @@ pub struct AuditQuery {
 }
 
 #[async_trait]
-#[allow(unused_variables)] // the temporary default bodies of the postpartum methods
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
@@ -335,7 +330,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<BabyId>>;
 
     // --- postpartum care ----------------------------------------------------
-    // Default bodies answer an error until both back ends implement these.
     /// Creates or replaces the facility configuration of a venue of kind
     /// `postpartum_facility` (`InvalidReference("venue_id")` otherwise).
     async fn set_postpartum_facility(
@@ -345,25 +339,15 @@ pub trait Store: Send + Sync + 'static {
         operator_ja: &str,
         operator_en: &str,
         calendar: &FacilityCalendar,
-    ) -> Result<()> {
-        Err(not_yet())
-    }
-    async fn postpartum_facilities(&self, m: MunicipalityId) -> Result<Vec<PostpartumFacility>> {
-        Err(not_yet())
-    }
+    ) -> Result<()>;
+    async fn postpartum_facilities(&self, m: MunicipalityId) -> Result<Vec<PostpartumFacility>>;
     /// Stores an application (status `applied`), audited `postpartum.apply`.
     /// `InvalidReference` for a family or facility of another municipality.
-    async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId> {
-        Err(not_yet())
-    }
+    async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId>;
     /// Applications matching the filter, newest first, audited `postpartum.list`.
-    async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>> {
-        Err(not_yet())
-    }
+    async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>>;
     /// One application, audited `postpartum.view`.
-    async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
-        Err(not_yet())
-    }
+    async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>>;
     /// Approves an `applied` application and takes its places, all or
     /// nothing: `Conflict("no_capacity")` if any day is full (or has no
     /// places), `Conflict("not_applied")` if it was already decided. Concurrent
@@ -374,21 +358,13 @@ pub trait Store: Send + Sync + 'static {
         id: ApplicationId,
         booking: &Booking,
         note: &str,
-    ) -> Result<()> {
-        Err(not_yet())
-    }
+    ) -> Result<()>;
     /// Rejects an `applied` application (`Conflict("not_applied")` otherwise).
-    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
-        Err(not_yet())
-    }
+    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
     /// Cancels an `applied` or `approved` application, freeing its places.
-    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
-        Err(not_yet())
-    }
+    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
     /// Places taken in a facility's pool on each day of `range` (days with none are left out).
-    async fn places_taken(&self, venue: VenueId, pool: u32, range: DateRange) -> Result<Vec<(jiff::civil::Date, u32)>> {
-        Err(not_yet())
-    }
+    async fn places_taken(&self, venue: VenueId, pool: u32, range: DateRange) -> Result<Vec<(jiff::civil::Date, u32)>>;
     /// A facility's record of one day of an approved stay, audited `postpartum.note`.
     async fn record_stay_note(
         &self,
@@ -396,21 +372,13 @@ pub trait Store: Send + Sync + 'static {
         id: ApplicationId,
         day: jiff::civil::Date,
         note: &str,
-    ) -> Result<()> {
-        Err(not_yet())
-    }
-    async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
-        Err(not_yet())
-    }
+    ) -> Result<()>;
+    async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>>;
     /// Approved use of one facility on the days of `range`.
-    async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts> {
-        Err(not_yet())
-    }
+    async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts>;
     /// Families with approved use of any facility on the days of `range`, per
     /// area of the family, each family counted once.
-    async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>> {
-        Err(not_yet())
-    }
+    async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>>;
 
     // --- audit ------------------------------------------------------------
     /// Writes a line for something that has no store method of its own.
