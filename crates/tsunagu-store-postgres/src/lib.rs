@@ -1379,11 +1379,12 @@ impl Store for PgStore {
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        // Facilities where the family has an application or stay (not a
-        // cancelled one): their staff may open the record.
+        // Facilities where the family has an open application or an approved
+        // stay: their staff may open the record (not after a rejection or a
+        // cancellation).
         let facilities: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT venue_id FROM postpartum_applications WHERE family_id = $1 AND municipality_id = $2 \
-             AND status <> 'cancelled' ORDER BY venue_id",
+             AND status IN ('applied', 'approved') ORDER BY venue_id",
         )
         .bind(id.0)
         .bind(m.0)
@@ -1845,17 +1846,25 @@ impl Store for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn places_taken(&self, venue: VenueId, pool: u32, range: DateRange) -> Result<Vec<(Date, u32)>> {
+    async fn places_taken(
+        &self,
+        m: MunicipalityId,
+        venue: VenueId,
+        pool: u32,
+        range: DateRange,
+    ) -> Result<Vec<(Date, u32)>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
-            date_col!("day"),
-            " AS day, taken FROM postpartum_places WHERE venue_id = $1 AND pool = $2 \
-             AND postpartum_places.day BETWEEN $3::date AND $4::date AND taken > 0 ORDER BY postpartum_places.day"
+            date_col!("p.day"),
+            " AS day, p.taken FROM postpartum_places p JOIN venues v ON v.id = p.venue_id \
+             WHERE v.municipality_id = $5 AND p.venue_id = $1 AND p.pool = $2 \
+             AND p.day BETWEEN $3::date AND $4::date AND p.taken > 0 ORDER BY p.day"
         ))
         .bind(venue.0)
         .bind(i64::from(pool))
         .bind(range.first().to_string())
         .bind(range.last().to_string())
+        .bind(m.0)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;

@@ -1294,7 +1294,7 @@ async fn approving_takes_every_day_or_none_and_cancelling_gives_them_back() {
     nurse.at = at("2026-12-01T09:00:00Z");
     let taken = |range: DateRange| {
         let s = &s;
-        async move { s.places_taken(v, 0, range).await.unwrap() }
+        async move { s.places_taken(m, v, 0, range).await.unwrap() }
     };
     let june = DateRange::new(day(6, 1), day(6, 30)).unwrap();
 
@@ -1327,7 +1327,7 @@ async fn approving_takes_every_day_or_none_and_cancelling_gives_them_back() {
     s.approve_application(&nurse, a, &shuffled, "承認").await.unwrap();
     assert_eq!(taken(june).await, [(day(6, 1), 1), (day(6, 2), 1), (day(6, 3), 1)]);
     assert_eq!(taken(stay(day(6, 2), 1)).await, [(day(6, 2), 1)]);
-    assert!(s.places_taken(v, 1, june).await.unwrap().is_empty());
+    assert!(s.places_taken(m, v, 1, june).await.unwrap().is_empty());
     let got = s.application(&nurse, a).await.unwrap().unwrap();
     assert_eq!(
         (got.status, got.reviewed_by, got.reviewed_at, got.review_note.as_deref()),
@@ -1675,11 +1675,11 @@ async fn concurrent_approvals_never_overfill_a_day() {
         }
     }
     assert_eq!(once, 1);
-    assert_eq!(s.places_taken(w, 0, days).await.unwrap(), [(d1, 1), (d2, 1), (d3, 1)]);
+    assert_eq!(s.places_taken(m, w, 0, days).await.unwrap(), [(d1, 1), (d2, 1), (d3, 1)]);
 
     // No day holds more than its places, and the counters agree with the
     // stays that were approved.
-    let taken = s.places_taken(v, 0, days).await.unwrap();
+    let taken = s.places_taken(m, v, 0, days).await.unwrap();
     let booked = |d: Date| approved.iter().filter(|(_, st)| st.contains(d)).count() as u32;
     for d in days.days() {
         let t = taken.iter().find(|(x, _)| *x == d).map_or(0, |(_, n)| *n);

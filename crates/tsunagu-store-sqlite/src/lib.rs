@@ -96,7 +96,12 @@ impl SqliteStore {
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            // The default page cache is 2 MB; a city's file grows to hundreds of
+            // MB, and index pages re-read from the OS cost the hot paths
+            // (BENCHMARKS.md). 32 MiB per connection, and the file memory-mapped.
+            .pragma("cache_size", "-32768")
+            .pragma("mmap_size", "268435456");
         let opts = if memory {
             // An in-memory database lives in one connection; share it.
             opts.shared_cache(true)
@@ -1159,11 +1164,12 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        // Facilities where the family has an application or stay (not a
-        // cancelled one): their staff may open the record.
+        // Facilities where the family has an open application or an approved
+        // stay: their staff may open the record (not after a rejection or a
+        // cancellation).
         let facilities: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT venue_id FROM postpartum_applications WHERE family_id = ? AND municipality_id = ? \
-             AND status <> 'cancelled' ORDER BY venue_id",
+             AND status IN ('applied', 'approved') ORDER BY venue_id",
         )
         .bind(id.0)
         .bind(m.0)
@@ -1630,11 +1636,19 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn places_taken(&self, venue: VenueId, pool: u32, range: DateRange) -> Result<Vec<(Date, u32)>> {
+    async fn places_taken(
+        &self,
+        m: MunicipalityId,
+        venue: VenueId,
+        pool: u32,
+        range: DateRange,
+    ) -> Result<Vec<(Date, u32)>> {
         let rows = sqlx::query(
-            "SELECT day, taken FROM postpartum_places WHERE venue_id = ? AND pool = ? AND day >= ? AND day <= ? \
-             AND taken > 0 ORDER BY day",
+            "SELECT p.day, p.taken FROM postpartum_places p JOIN venues v ON v.id = p.venue_id \
+             WHERE v.municipality_id = ? AND p.venue_id = ? AND p.pool = ? AND p.day >= ? AND p.day <= ? \
+             AND p.taken > 0 ORDER BY p.day",
         )
+        .bind(m.0)
         .bind(venue.0)
         .bind(i64::from(pool))
         .bind(range.first().to_string())

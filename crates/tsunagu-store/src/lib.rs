@@ -364,7 +364,13 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels an `applied` or `approved` application, freeing its places.
     async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
     /// Places taken in a facility's pool on each day of `range` (days with none are left out).
-    async fn places_taken(&self, venue: VenueId, pool: u32, range: DateRange) -> Result<Vec<(jiff::civil::Date, u32)>>;
+    async fn places_taken(
+        &self,
+        m: MunicipalityId,
+        venue: VenueId,
+        pool: u32,
+        range: DateRange,
+    ) -> Result<Vec<(jiff::civil::Date, u32)>>;
     /// A facility's record of one day of an approved stay, audited `postpartum.note`.
     async fn record_stay_note(
         &self,

@@ -31,7 +31,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("unsupported_media_type").into()),
             Err(JsonRejection::BytesRejection(_)) => Err(AppError::TooLarge.into()),
-            Err(_) => Err(AppError::BadRequest("invalid_json").into()),
+            Err(e) => Err(AppError::BadJson(e.body_text()).into()),
         }
     }
 }

@@ -20,6 +20,10 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// A JSON body that does not parse or has the wrong shape, with the
+    /// parser's explanation (returned to the sender, never logged).
+    #[error("invalid JSON body")]
+    BadJson(String),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("payload too large")]
@@ -68,7 +72,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadJson(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
@@ -85,6 +89,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest(c) | AppError::Conflict(c) => c,
+            AppError::BadJson(_) => "invalid_json",
             AppError::TooLarge => "payload_too_large",
             AppError::TooManyAttempts => "too_many_attempts",
             AppError::Unavailable => "unavailable",
@@ -104,6 +109,8 @@ struct ErrorDetail<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a FieldErrors>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
 }
 
 /// An error answered as JSON (the API).
@@ -123,7 +130,11 @@ impl IntoResponse for ApiError {
             AppError::Invalid(f) => Some(f),
             _ => None,
         };
-        let body = ErrorBody { error: ErrorDetail { code: e.code(), message, fields } };
+        let detail = match &e {
+            AppError::BadJson(d) => Some(d.as_str()),
+            _ => None,
+        };
+        let body = ErrorBody { error: ErrorDetail { code: e.code(), message, fields, detail } };
         let mut resp = (e.status(), axum::Json(body)).into_response();
         if matches!(e, AppError::Unauthenticated) {
             resp.headers_mut()

@@ -166,7 +166,7 @@ pub fn yen(n: u32) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -200,16 +200,23 @@ fn facility_choices(lang: Lang, facilities: &[PostpartumFacility]) -> Vec<(i64, 
         .collect()
 }
 
-async fn apply_view(
-    state: &AppState,
-    ctx: &RequestCtx,
-    family_id: Option<FamilyId>,
+/// The application form as sent back: values, errors, the preview and a message.
+#[derive(Default)]
+struct ApplyForm {
     values: HashMap<String, String>,
     errors: FieldErrors,
     preview: Option<Prepared>,
     form_error: Option<String>,
+}
+
+async fn apply_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    family_id: Option<FamilyId>,
+    form: ApplyForm,
     status: StatusCode,
 ) -> PageResult {
+    let ApplyForm { values, errors, preview, form_error } = form;
     let account = signed_in(ctx)?;
     let facilities = state.store.postpartum_facilities(account.municipality_id).await.or_page(ctx)?;
     let page = ApplyPage {
@@ -252,7 +259,7 @@ async fn apply_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Qu
                 "first_day".to_owned(),
                 state.clock.today().saturating_add(jiff::Span::new().days(7)).to_string(),
             );
-            apply_view(&state, &ctx, Some(family), values, FieldErrors::default(), None, None, StatusCode::OK).await
+            apply_view(&state, &ctx, Some(family), ApplyForm { values, ..ApplyForm::default() }, StatusCode::OK).await
         }
         .await,
     )
@@ -304,7 +311,8 @@ async fn apply_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             let values = form.map();
             let view =
                 |errors: FieldErrors, preview: Option<Prepared>, form_error: Option<String>, status: StatusCode| {
-                    apply_view(&state, &ctx, family, values.clone(), errors, preview, form_error, status)
+                    let form = ApplyForm { values: values.clone(), errors, preview, form_error };
+                    apply_view(&state, &ctx, family, form, status)
                 };
             if !errors.is_empty() {
                 return view(errors, None, None, StatusCode::UNPROCESSABLE_ENTITY).await;

@@ -44,8 +44,10 @@ impl ApplicationStatus {
     }
 }
 
-/// What the family answered about its situation ([001] 対象者).
+/// What the family answered about its situation ([001] 対象者). An answer
+/// left out is "no".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApplicationAnswers {
     pub rolls_over_actively: bool,
     pub needs_medical_treatment: bool,

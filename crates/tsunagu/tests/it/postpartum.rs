@@ -232,7 +232,7 @@ async fn story_the_last_places_go_to_one_applicant(backend: Backend) {
     let mut ids = vec![];
     for i in 0..6 {
         let mut body =
-            notification(fx.setagaya_area.id, "きょうそう", &["あ", "い", "う", "え", "お", "か"][i], "2026-11-20");
+            notification(fx.setagaya_area.id, "きょうそう", ["あ", "い", "う", "え", "お", "か"][i], "2026-11-20");
         body["notified_on"] = json!("2026-05-01");
         let family = app.register(&nurse, &body).await;
         let (_, rec) = app.get(&nurse, &format!("/api/v1/families/{}", family.0)).await;
@@ -268,6 +268,7 @@ async fn story_the_last_places_go_to_one_applicant(backend: Backend) {
     let places = app
         .store
         .places_taken(
+            fx.setagaya.id,
             hospital,
             0,
             tsunagu_domain::dates::DateRange::starting("2026-11-28".parse().unwrap(), 14).unwrap(),
