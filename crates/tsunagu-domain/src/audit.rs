@@ -32,10 +32,19 @@ pub enum AuditAction {
     PostpartumReject,
     PostpartumCancel,
     PostpartumNote,
+    ReferralRaise,
+    ReferralList,
+    ReferralUpdate,
+    FollowupBook,
+    FollowupList,
+    FollowupCancel,
+    TalkJoin,
+    IncidentReport,
+    IncidentList,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -54,6 +63,15 @@ impl AuditAction {
         AuditAction::PostpartumReject,
         AuditAction::PostpartumCancel,
         AuditAction::PostpartumNote,
+        AuditAction::ReferralRaise,
+        AuditAction::ReferralList,
+        AuditAction::ReferralUpdate,
+        AuditAction::FollowupBook,
+        AuditAction::FollowupList,
+        AuditAction::FollowupCancel,
+        AuditAction::TalkJoin,
+        AuditAction::IncidentReport,
+        AuditAction::IncidentList,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +94,15 @@ impl AuditAction {
             AuditAction::PostpartumReject => "postpartum.reject",
             AuditAction::PostpartumCancel => "postpartum.cancel",
             AuditAction::PostpartumNote => "postpartum.note",
+            AuditAction::ReferralRaise => "referral.raise",
+            AuditAction::ReferralList => "referral.list",
+            AuditAction::ReferralUpdate => "referral.update",
+            AuditAction::FollowupBook => "followup.book",
+            AuditAction::FollowupList => "followup.list",
+            AuditAction::FollowupCancel => "followup.cancel",
+            AuditAction::TalkJoin => "talk.join",
+            AuditAction::IncidentReport => "incident.report",
+            AuditAction::IncidentList => "incident.list",
         }
     }
 

@@ -39,6 +39,12 @@ id_type!(
     RoomId,
     /// An application for postpartum care.
     ApplicationId,
+    /// A booked online follow-up consultation.
+    FollowupId,
+    /// A session of the coordinator's online talk.
+    TalkId,
+    /// An incident report of a facility.
+    IncidentId,
     /// One contact a family is owed, as stored (timeline).
     ContactId,
     /// A concern raised about a family (referrals).

@@ -22,10 +22,13 @@ use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
+use tsunagu_domain::referrals::{Referral, ReferralAction, ReferralStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{
-    AccountId, ApplicationId, AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId, RoomId, VenueId,
+    AccountId, ApplicationId, AreaId, BabyId, FamilyId, FollowupId, IncidentId, MunicipalityId, PregnancyId,
+    ReferralId, RoomId, TalkId, VenueId,
 };
 
 pub mod migrations;
@@ -51,6 +54,10 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn not_yet() -> StoreError {
+    StoreError::Other("this part of the store is not in this back end yet".into())
+}
 
 /// A string that never prints: password hashes, TOTP secrets.
 #[derive(Clone, PartialEq, Eq)]
@@ -216,6 +223,98 @@ pub struct UsageCounts {
     pub families: u64,
 }
 
+/// A referral as stored: the domain's state, who raised it and about what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReferral {
+    pub id: ReferralId,
+    pub municipality_id: MunicipalityId,
+    pub referral: Referral,
+    /// What the raiser saw, in their words (shown to nurses, never to the raiser's peers).
+    pub note: String,
+    pub raised_by_account: AccountId,
+    pub raised_at: Timestamp,
+    /// The facility a postpartum-care alert came from, and its application.
+    pub venue_id: Option<VenueId>,
+    pub application_id: Option<ApplicationId>,
+    pub updated_at: Timestamp,
+    /// The mother's name, for nurses' lists.
+    pub mother_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferralFilter {
+    pub family_id: Option<FamilyId>,
+    /// Only those this account raised (what a raiser may see: the status).
+    pub raised_by: Option<AccountId>,
+    /// Only referrals not closed.
+    pub open_only: bool,
+    pub limit: u32,
+}
+
+/// One step in a referral's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralEvent {
+    pub action: String,
+    pub by: AccountId,
+    pub at: Timestamp,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowupStatus {
+    Booked,
+    Cancelled,
+}
+
+/// A booked online follow-up consultation (20 minutes) [001].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followup {
+    pub id: FollowupId,
+    pub municipality_id: MunicipalityId,
+    pub venue_id: VenueId,
+    pub family_id: FamilyId,
+    /// Start of the slot, as a civil date-time in Japan.
+    pub start: jiff::civil::DateTime,
+    pub status: FollowupStatus,
+    pub booked_by: AccountId,
+    pub mother_name: String,
+}
+
+/// A session of the coordinator's online talk for current users [001].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnlineTalk {
+    pub id: TalkId,
+    pub municipality_id: MunicipalityId,
+    pub venue_id: VenueId,
+    pub starts: jiff::civil::DateTime,
+    pub minutes: u16,
+    pub title: String,
+    pub attendees: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncident {
+    pub venue_id: VenueId,
+    pub heading: IncidentHeading,
+    pub occurred: jiff::civil::DateTime,
+    pub summary: String,
+    /// The family concerned, if any (the report is then audited as a read of them).
+    pub family_id: Option<FamilyId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub municipality_id: MunicipalityId,
+    pub venue_id: VenueId,
+    pub heading: IncidentHeading,
+    pub occurred: jiff::civil::DateTime,
+    pub summary: String,
+    pub family_id: Option<FamilyId>,
+    pub reported_by: AccountId,
+    pub reported_at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigninAttempt {
     pub municipality_code: String,
@@ -238,6 +337,7 @@ pub struct AuditQuery {
 }
 
 #[async_trait]
+#[allow(unused_variables)] // the temporary default bodies of the newest methods
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
@@ -385,6 +485,105 @@ pub trait Store: Send + Sync + 'static {
     /// Families with approved use of any facility on the days of `range`, per
     /// area of the family, each family counted once.
     async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>>;
+
+    // --- referrals, follow-ups, online talks, incidents -----------------------
+    // Default bodies answer an error until both back ends implement these.
+
+    /// Stores a new referral (`referrals::raise` made it), audited `referral.raise`
+    /// with the family. `InvalidReference("family_id")` for another municipality's family.
+    async fn raise_referral(
+        &self,
+        ctx: &AuditContext,
+        r: &Referral,
+        note: &str,
+        venue: Option<VenueId>,
+        application: Option<ApplicationId>,
+    ) -> Result<ReferralId> {
+        Err(not_yet())
+    }
+    /// Referrals matching the filter, urgent first then newest, audited `referral.list`.
+    async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
+        Err(not_yet())
+    }
+    async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>> {
+        Err(not_yet())
+    }
+    /// Moves a referral to `next` (worked out by `referrals::apply`) if it is
+    /// still in `expected` state (else `Conflict("referral_changed")`), records
+    /// the step in its history, and marks the family escalated when `next` is.
+    /// Audited `referral.update` with the family.
+    async fn update_referral(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+        expected: ReferralStatus,
+        next: &Referral,
+        action: ReferralAction,
+        note: &str,
+    ) -> Result<()> {
+        Err(not_yet())
+    }
+    async fn referral_events(&self, ctx: &AuditContext, id: ReferralId) -> Result<Vec<ReferralEvent>> {
+        Err(not_yet())
+    }
+
+    /// Books a follow-up slot at a facility for a family: one family per slot
+    /// (`Conflict("slot_taken")`), audited `followup.book`.
+    async fn book_followup(
+        &self,
+        ctx: &AuditContext,
+        venue: VenueId,
+        family: FamilyId,
+        start: jiff::civil::DateTime,
+    ) -> Result<FollowupId> {
+        Err(not_yet())
+    }
+    /// Bookings (cancelled ones too) on the days of `range`, optionally of one
+    /// facility or family, by start; audited `followup.list`.
+    async fn followups(
+        &self,
+        ctx: &AuditContext,
+        venue: Option<VenueId>,
+        family: Option<FamilyId>,
+        range: DateRange,
+    ) -> Result<Vec<Followup>> {
+        Err(not_yet())
+    }
+    async fn cancel_followup(&self, ctx: &AuditContext, id: FollowupId) -> Result<()> {
+        Err(not_yet())
+    }
+    /// Consultations held or booked (not cancelled) on the days of `range`: the yearly count.
+    async fn followup_count(&self, m: MunicipalityId, range: DateRange) -> Result<u64> {
+        Err(not_yet())
+    }
+
+    async fn create_online_talk(
+        &self,
+        ctx: &AuditContext,
+        venue: VenueId,
+        starts: jiff::civil::DateTime,
+        minutes: u16,
+        title: &str,
+    ) -> Result<TalkId> {
+        Err(not_yet())
+    }
+    /// Talks on the days of `range` with their number of attendees (no names).
+    async fn online_talks(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<OnlineTalk>> {
+        Err(not_yet())
+    }
+    /// A family joins a talk (`Conflict("already_joined")`), audited `talk.join`.
+    async fn join_online_talk(&self, ctx: &AuditContext, talk: TalkId, family: FamilyId) -> Result<()> {
+        Err(not_yet())
+    }
+
+    /// Stores an incident report, audited `incident.report` (with the family, if any).
+    async fn report_incident(&self, ctx: &AuditContext, i: &NewIncident) -> Result<IncidentId> {
+        Err(not_yet())
+    }
+    /// Reports on the days of `range`, optionally of one facility, newest first; audited `incident.list`.
+    async fn incidents(&self, ctx: &AuditContext, venue: Option<VenueId>, range: DateRange) -> Result<Vec<Incident>> {
+        Err(not_yet())
+    }
 
     // --- audit ------------------------------------------------------------
     /// Writes a line for something that has no store method of its own.
