@@ -32,12 +32,17 @@ pub enum Action {
     ReviewPostpartum,
     /// See a postpartum-care facility's applications and stays.
     ViewFacility,
-    /// Record what happened on a day of a stay at a facility.
-    RecordStayNote,
+    /// Record what happens at a facility: a day of a stay, an incident report.
+    RecordAtFacility,
+    /// Raise a concern about a family (a referral to its nurse): anyone who
+    /// meets the family and may see it, never the family itself.
+    RaiseConcern,
+    /// Receive, work on, escalate and close referrals.
+    ManageReferrals,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -49,7 +54,9 @@ impl Action {
         Action::ApplyPostpartum,
         Action::ReviewPostpartum,
         Action::ViewFacility,
-        Action::RecordStayNote,
+        Action::RecordAtFacility,
+        Action::RaiseConcern,
+        Action::ManageReferrals,
     ];
 }
 
@@ -165,10 +172,18 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             R::FacilityStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
-        (A::RecordStayNote, Resource::Facility { venue_id, .. }) => match actor.role {
+        (A::RecordAtFacility, Resource::Facility { venue_id, .. }) => match actor.role {
             R::FacilityStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
+        (A::RaiseConcern, Resource::Family(f)) => {
+            if actor.role == R::FamilyMember {
+                Decision::Deny(D::RoleNotAllowed)
+            } else {
+                view_family(actor, f)
+            }
+        }
+        (A::ManageReferrals, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
         (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
             R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
             R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),

@@ -58,6 +58,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/postpartum/applications/{id}", get(show_application))
         .route("/api/v1/postpartum/applications/{id}/{decision}", post(decide_application))
         .route("/api/v1/postpartum/figures", get(postpartum_figures))
+        .route("/api/v1/referrals", get(list_referrals).post(create_referral))
+        .route("/api/v1/referrals/{id}", get(show_referral))
+        .route("/api/v1/referrals/{id}/{action}", post(act_referral))
+        .route("/api/v1/postpartum/followups", get(list_followups).post(create_followup))
+        .route("/api/v1/postpartum/followups/slots", get(followup_slots))
+        .route("/api/v1/postpartum/followups/{id}/cancel", post(cancel_followup))
+        .route("/api/v1/postpartum/talks", get(list_talks).post(create_talk))
+        .route("/api/v1/postpartum/talks/{id}/join", post(join_talk))
+        .route("/api/v1/postpartum/incidents", get(list_incidents).post(create_incident))
         .route("/api/openapi.json", get(openapi))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
 }
@@ -534,4 +543,330 @@ async fn postpartum_figures(
     let fy = tsunagu_domain::fiscal::FiscalYear::parse(&p.fy).map_err(|_| AppError::BadRequest("bad_query"))?;
     let figures = crate::postpartum::figures(&state, caller.actor.municipality_id, fy).await?;
     Ok(Json(figures).into_response())
+}
+
+// --- referrals ----------------------------------------------------------------------
+
+/// A referral as JSON: in full for nurses, the status only for a raiser.
+pub(crate) fn referral_json(r: &tsunagu_store::StoredReferral, full: bool) -> serde_json::Value {
+    if full {
+        json!({
+            "id": r.id, "family_id": r.referral.family, "pregnancy_id": r.referral.pregnancy,
+            "status": r.referral.status.as_str(), "urgent": r.referral.urgent, "source": r.referral.source,
+            "raised_by_role": r.referral.raised_by, "escalated": r.referral.escalated,
+            "specified_expectant_mother": r.referral.specified_expectant_mother,
+            "close_reason": r.referral.close_reason, "note": r.note, "raised_at": r.raised_at,
+            "venue_id": r.venue_id, "application_id": r.application_id, "mother_name": r.mother_name,
+        })
+    } else {
+        json!({ "id": r.id, "status": r.referral.status.as_str(), "raised_at": r.raised_at, "application_id": r.application_id })
+    }
+}
+
+fn manages_referrals(actor: &tsunagu_domain::roles::Actor) -> bool {
+    authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed()
+}
+
+async fn create_referral(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<crate::care::ConcernInput>,
+) -> Result<Response, ApiError> {
+    let id = crate::care::raise_concern(&state, &caller.actor, &caller.audit("concern"), &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReferralParams {
+    #[serde(default)]
+    family: Option<i64>,
+    #[serde(default)]
+    open: Option<bool>,
+}
+
+async fn list_referrals(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<ReferralParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let list = crate::care::referrals_for(
+        &state,
+        &caller.actor,
+        &caller.audit("referrals"),
+        p.family.map(FamilyId),
+        p.open.unwrap_or(false),
+    )
+    .await?;
+    let full = manages_referrals(&caller.actor);
+    let list: Vec<_> = list.iter().map(|r| referral_json(r, full)).collect();
+    Ok(Json(json!({ "referrals": list })).into_response())
+}
+
+async fn show_referral(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    require(authorize(&caller.actor, Action::ManageReferrals, &Resource::Municipality(caller.actor.municipality_id)))?;
+    let ctx = caller.audit("referral");
+    let id = tsunagu_domain::ReferralId(id);
+    let r = state.store.referral(&ctx, id).await?.ok_or(AppError::NotFound)?;
+    let events: Vec<_> = state
+        .store
+        .referral_events(&ctx, id)
+        .await?
+        .into_iter()
+        .map(|e| json!({"action": e.action, "by": e.by, "at": e.at, "note": e.note}))
+        .collect();
+    Ok(Json(json!({ "referral": referral_json(&r, true), "events": events })).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReferralActionBody {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn act_referral(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, action)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<ReferralActionBody>,
+) -> Result<Response, ApiError> {
+    let action = crate::care::parse_action(&action, body.reason.as_deref())?;
+    let ctx = caller.audit(&format!("referral {}", action.as_str()));
+    crate::care::act_on_referral(&state, &caller.actor, &ctx, tsunagu_domain::ReferralId(id), action, &body.note)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// --- follow-ups, talks, incidents ------------------------------------------------------
+
+/// The family a call is about: a family member's own, else the one named.
+fn family_of(caller: &ApiCaller, named: Option<i64>) -> Result<FamilyId, AppError> {
+    match caller.actor.role {
+        tsunagu_domain::roles::Role::FamilyMember => caller.actor.family_id.ok_or(AppError::Forbidden),
+        _ => named.map(FamilyId).ok_or(AppError::BadRequest("bad_query")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SlotParams {
+    #[serde(default)]
+    family: Option<i64>,
+    venue: i64,
+}
+
+async fn followup_slots(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<SlotParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let family = family_of(&caller, p.family)?;
+    let slots = crate::care::open_followup_slots(
+        &state,
+        &caller.actor,
+        &caller.audit("follow-up slots"),
+        family,
+        tsunagu_domain::VenueId(p.venue),
+    )
+    .await?;
+    let slots: Vec<_> = slots.iter().map(|s| json!({"start": s.start, "end": s.end})).collect();
+    Ok(Json(json!({ "slots": slots })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowupBody {
+    #[serde(default)]
+    family_id: Option<i64>,
+    venue_id: i64,
+    start: String,
+}
+
+async fn create_followup(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(b): ApiJson<FollowupBody>,
+) -> Result<Response, ApiError> {
+    let family = family_of(&caller, b.family_id)?;
+    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+    let id = crate::care::book_followup(
+        &state,
+        &caller.actor,
+        &caller.audit("follow-up"),
+        family,
+        tsunagu_domain::VenueId(b.venue_id),
+        start,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VenueParams {
+    #[serde(default)]
+    venue: Option<i64>,
+    #[serde(default)]
+    fy: Option<String>,
+}
+
+fn fiscal_range(state: &AppState, fy: Option<&str>) -> Result<tsunagu_domain::dates::DateRange, AppError> {
+    let fy = match fy {
+        Some(s) => tsunagu_domain::fiscal::FiscalYear::parse(s).map_err(|_| AppError::BadRequest("bad_query"))?,
+        None => tsunagu_domain::fiscal::FiscalYear::of(state.clock.today()).map_err(|_| AppError::Internal)?,
+    };
+    Ok(fy.range())
+}
+
+async fn list_followups(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<VenueParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    use tsunagu_domain::roles::Role;
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let range = fiscal_range(&state, p.fy.as_deref())?;
+    let (venue, family) = match caller.role() {
+        Role::FamilyMember => (None, Some(caller.actor.family_id.ok_or(AppError::Forbidden)?)),
+        Role::Nurse | Role::FacilityStaff => {
+            let venue = p.venue.map(tsunagu_domain::VenueId).or(caller.actor.venues.first().copied());
+            if let Some(v) = venue {
+                require(authorize(
+                    &caller.actor,
+                    Action::ViewFacility,
+                    &Resource::Facility { municipality_id: caller.actor.municipality_id, venue_id: v },
+                ))?;
+            } else if caller.role() != Role::Nurse {
+                return Err(AppError::Forbidden.into());
+            }
+            (venue, None)
+        }
+        _ => return Err(AppError::Forbidden.into()),
+    };
+    let list: Vec<_> = state
+        .store
+        .followups(&caller.audit("follow-ups"), venue, family, range)
+        .await?
+        .iter()
+        .map(|f| json!({"id": f.id, "venue_id": f.venue_id, "family_id": f.family_id, "start": f.start, "cancelled": f.status == tsunagu_store::FollowupStatus::Cancelled}))
+        .collect();
+    let count = state.store.followup_count(caller.actor.municipality_id, range).await?;
+    Ok(Json(json!({ "followups": list, "count_in_fiscal_year": count })).into_response())
+}
+
+async fn cancel_followup(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    crate::care::cancel_followup(
+        &state,
+        &caller.actor,
+        &caller.audit("cancel follow-up"),
+        tsunagu_domain::FollowupId(id),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_talks(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
+    let range = tsunagu_domain::dates::DateRange::starting(state.clock.today(), 90).ok_or(AppError::Internal)?;
+    let list: Vec<_> = state
+        .store
+        .online_talks(caller.actor.municipality_id, range)
+        .await?
+        .iter()
+        .map(|t| json!({"id": t.id, "venue_id": t.venue_id, "starts": t.starts, "minutes": t.minutes, "title": t.title, "attendees": t.attendees}))
+        .collect();
+    Ok(Json(json!({ "talks": list })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TalkBody {
+    venue_id: i64,
+    starts: String,
+    title: String,
+}
+
+async fn create_talk(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(b): ApiJson<TalkBody>,
+) -> Result<Response, ApiError> {
+    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+    let id = crate::care::create_talk(
+        &state,
+        &caller.actor,
+        &caller.audit("online talk"),
+        tsunagu_domain::VenueId(b.venue_id),
+        starts,
+        &b.title,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct JoinBody {
+    #[serde(default)]
+    family_id: Option<i64>,
+}
+
+async fn join_talk(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<JoinBody>,
+) -> Result<StatusCode, ApiError> {
+    let family = family_of(&caller, b.family_id)?;
+    crate::care::join_talk(&state, &caller.actor, &caller.audit("join talk"), tsunagu_domain::TalkId(id), family)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_incidents(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<VenueParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let range = fiscal_range(&state, p.fy.as_deref())?;
+    let venue = p.venue.map(tsunagu_domain::VenueId).or(caller.actor.venues.first().copied());
+    match (caller.role(), venue) {
+        (tsunagu_domain::roles::Role::Nurse, None) => {}
+        (_, Some(v)) => require(authorize(
+            &caller.actor,
+            Action::ViewFacility,
+            &Resource::Facility { municipality_id: caller.actor.municipality_id, venue_id: v },
+        ))?,
+        _ => return Err(AppError::Forbidden.into()),
+    }
+    let list: Vec<_> = state
+        .store
+        .incidents(&caller.audit("incidents"), venue, range)
+        .await?
+        .iter()
+        .map(|i| json!({"id": i.id, "venue_id": i.venue_id, "heading": i.heading.as_str(), "occurred": i.occurred, "summary": i.summary, "family_id": i.family_id, "reported_at": i.reported_at}))
+        .collect();
+    Ok(Json(json!({ "incidents": list })).into_response())
+}
+
+async fn create_incident(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<crate::care::IncidentInput>,
+) -> Result<Response, ApiError> {
+    let id = crate::care::report_incident(&state, &caller.actor, &caller.audit("incident report"), &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }

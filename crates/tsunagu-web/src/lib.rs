@@ -15,6 +15,8 @@ use tsunagu_store::Store;
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod care;
+pub mod care_pages;
 pub mod config;
 pub mod error;
 pub mod i18n;
@@ -46,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(api::routes())
         .merge(postpartum_pages::routes())
+        .merge(care_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))

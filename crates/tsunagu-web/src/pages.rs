@@ -98,6 +98,11 @@ impl Chrome {
         matches!(self.role, Some(Role::Nurse | Role::FacilityStaff | Role::FamilyMember))
     }
 
+    /// Sees referrals: nurses all of them, others who meet families what they raised.
+    pub fn can_raise(&self) -> bool {
+        self.role.is_some_and(tsunagu_domain::referrals::may_raise)
+    }
+
     pub fn can_reports(&self) -> bool {
         matches!(self.role, Some(Role::Nurse | Role::Admin | Role::Analyst))
     }
@@ -740,6 +745,10 @@ struct FamilyPage {
     can_edit: bool,
     saved: Option<&'static str>,
     own: bool,
+    /// May raise a concern about this family (a referral to its nurse).
+    can_raise: bool,
+    /// The family's referrals, for nurses.
+    referrals: Vec<tsunagu_store::StoredReferral>,
 }
 
 impl FamilyPage {
@@ -760,6 +769,10 @@ impl FamilyPage {
 struct SavedQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 async fn show_family(
@@ -781,12 +794,25 @@ async fn show_family(
     let saved = match saved.as_deref() {
         Some("notification") => Some("notif.saved"),
         Some("birth") => Some("birth.saved"),
+        Some("concern") => Some("ref.raised"),
+        Some("concern_note") => Some("ref.note_required"),
         _ => None,
     };
+    let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
+    let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     Ok(render(
-        &FamilyPage { chrome: Chrome::new(ctx, &here, title), record, area, can_edit, saved, own },
+        &FamilyPage {
+            chrome: Chrome::new(ctx, &here, title),
+            record,
+            area,
+            can_edit,
+            saved,
+            own,
+            can_raise,
+            referrals,
+        },
         StatusCode::OK,
     ))
 }
@@ -801,7 +827,7 @@ async fn family_page(
         async {
             let account = signed_in(&ctx)?;
             let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
-            show_family(&state, &ctx, account, id, q.saved, false).await
+            show_family(&state, &ctx, account, id, q.saved.or(q.done).or(q.error), false).await
         }
         .await,
     )

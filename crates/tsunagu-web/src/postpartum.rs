@@ -314,7 +314,7 @@ pub async fn decide(
             let app = crate::api::application_for(state, actor, ctx, id).await?;
             require(authorize(
                 actor,
-                Action::RecordStayNote,
+                Action::RecordAtFacility,
                 &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
             ))?;
             let day: jiff::civil::Date =

@@ -86,6 +86,8 @@ struct IndexQuery {
     done: Option<String>,
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<IndexQuery>) -> Response {
@@ -352,6 +354,9 @@ struct ApplicationPage {
     can_review: bool,
     can_note: bool,
     can_cancel: bool,
+    /// Facility staff may alert the family's nurse; what they raised so far.
+    can_alert: bool,
+    alerts: Vec<tsunagu_store::StoredReferral>,
     notice: Option<&'static str>,
     form_error: Option<String>,
 }
@@ -382,7 +387,7 @@ async fn application_view(
     let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_review =
         authorize(&actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed();
-    let can_note = authorize(&actor, Action::RecordStayNote, &facility).is_allowed()
+    let can_note = authorize(&actor, Action::RecordAtFacility, &facility).is_allowed()
         && app.status == tsunagu_domain::postpartum::application::ApplicationStatus::Approved;
     let open = matches!(
         app.status,
@@ -390,6 +395,18 @@ async fn application_view(
             | tsunagu_domain::postpartum::application::ApplicationStatus::Approved
     );
     let can_cancel = open && (can_review || actor.family_id == Some(app.family_id));
+    let can_alert =
+        account.role == Role::FacilityStaff && authorize(&actor, Action::ViewFacility, &facility).is_allowed();
+    let alerts = if can_alert {
+        crate::care::referrals_for(state, &actor, &audit, Some(app.family_id), false)
+            .await
+            .or_page(ctx)?
+            .into_iter()
+            .filter(|r| r.application_id == Some(app.id))
+            .collect()
+    } else {
+        vec![]
+    };
     let mut rows = rows(state, ctx, vec![app]).await?;
     let row = rows.pop().ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let here = format!("/postpartum/applications/{id}");
@@ -401,6 +418,8 @@ async fn application_view(
             can_review,
             can_note,
             can_cancel,
+            can_alert,
+            alerts,
             notice,
             form_error,
         },
@@ -414,10 +433,12 @@ async fn application_page(
     Path(id): Path<i64>,
     Query(q): Query<IndexQuery>,
 ) -> Response {
-    let notice = match q.done.as_deref() {
-        Some("applied") => Some("pp.applied"),
-        Some(_) => Some("pp.updated"),
-        None => None,
+    let notice = match (q.done.as_deref(), q.error.as_deref()) {
+        (Some("applied"), _) => Some("pp.applied"),
+        (Some("concern"), _) => Some("ref.raised"),
+        (Some(_), _) => Some("pp.updated"),
+        (None, Some(_)) => Some("ref.note_required"),
+        (None, None) => None,
     };
     unwrap_page(application_view(&state, &ctx, ApplicationId(id), notice, None, StatusCode::OK).await)
 }

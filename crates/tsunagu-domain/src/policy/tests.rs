@@ -191,7 +191,13 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::ApplyPostpartum) => scope == S::OwnFamily,
         (R::Nurse, A::ReviewPostpartum) => scope == S::OwnMunicipality,
         (R::Nurse, A::ViewFacility) => matches!(scope, S::MyFacility | S::OtherFacility),
-        (R::FacilityStaff, A::ViewFacility | A::RecordStayNote) => scope == S::MyFacility,
+        (R::FacilityStaff, A::ViewFacility | A::RecordAtFacility) => scope == S::MyFacility,
+        (R::Nurse, A::RaiseConcern) => family_in_home,
+        (R::Coordinator, A::RaiseConcern) => scope == S::AreaConsenting,
+        (R::Caseworker, A::RaiseConcern) => scope == S::Escalated,
+        (R::FacilityStaff, A::RaiseConcern) => scope == S::AtMyFacility,
+        (R::ProgrammeStaff, A::RaiseConcern) => scope == S::AtMyProgrammeVenue,
+        (R::Nurse, A::ManageReferrals) => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -209,7 +215,7 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 12 * 18);
+    assert_eq!(cells, 9 * 14 * 18);
 }
 
 #[test]

@@ -21,6 +21,7 @@ macro_rules! on_both {
 
 mod api;
 mod browser;
+mod care;
 mod pages;
 mod postpartum;
 mod store;

@@ -1,0 +1,369 @@
+//! Follow-up work around a family, shared by the pages and the API:
+//! concerns raised by whoever meets the family (referrals to its nurse),
+//! online follow-up consultations after postpartum care, the coordinator's
+//! online talk for current users, and facilities' incident reports.
+
+use crate::error::AppError;
+use crate::AppState;
+use jiff::civil::{Date, DateTime};
+use serde::Deserialize;
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::postpartum::application::{latest_babies, ApplicationStatus};
+use tsunagu_domain::postpartum::followup::{check_followup, slots, FollowupInput, FollowupPattern, FollowupSlot};
+use tsunagu_domain::postpartum::safety::IncidentHeading;
+use tsunagu_domain::referrals::{apply, raise, CloseReason, ConcernSource, ReferralAction};
+use tsunagu_domain::roles::Actor;
+use tsunagu_domain::validation::FieldErrors;
+use tsunagu_domain::{ApplicationId, FamilyId, FollowupId, IncidentId, PregnancyId, ReferralId, TalkId, VenueId};
+use tsunagu_store::{ApplicationFilter, NewIncident, ReferralFilter, StoredReferral};
+
+fn invalid(field: &'static str, code: &'static str) -> AppError {
+    let mut e = FieldErrors::default();
+    e.add(field, code);
+    AppError::Invalid(e)
+}
+
+fn require(d: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
+    if d.is_allowed() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn note_text(note: &str, required: bool) -> Result<String, AppError> {
+    let note = note.trim();
+    if required && note.is_empty() {
+        return Err(invalid("note", "required"));
+    }
+    if note.chars().count() > 2000 {
+        return Err(invalid("note", "too_long"));
+    }
+    Ok(note.to_owned())
+}
+
+// --- referrals -------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcernInput {
+    pub family_id: i64,
+    #[serde(default)]
+    pub pregnancy_id: Option<i64>,
+    pub note: String,
+    #[serde(default)]
+    pub urgent: bool,
+    /// For a facility's alert: the application it is about.
+    #[serde(default)]
+    pub application_id: Option<i64>,
+}
+
+/// Raises a concern about a family: it becomes follow-up work for the
+/// family's nurse. The raiser must be someone who meets the family and may
+/// see it (the policy's `RaiseConcern`).
+pub async fn raise_concern(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    input: &ConcernInput,
+) -> Result<ReferralId, AppError> {
+    let family = FamilyId(input.family_id);
+    crate::api::family_for(state, actor, family, Action::RaiseConcern).await?;
+    let note = note_text(&input.note, true)?;
+    let (venue, application) = match input.application_id {
+        Some(id) => {
+            let app = crate::api::application_for(state, actor, ctx, ApplicationId(id)).await?;
+            if app.family_id != family {
+                return Err(invalid("application_id", "unknown_reference"));
+            }
+            (Some(app.venue_id), Some(app.id))
+        }
+        None => (None, None),
+    };
+    let referral =
+        raise(actor.role, family, input.pregnancy_id.map(PregnancyId), ConcernSource::Observation, input.urgent)
+            .map_err(|_| AppError::Forbidden)?;
+    Ok(state.store.raise_referral(ctx, &referral, &note, venue, application).await?)
+}
+
+/// The referrals a caller may list: a nurse all (of a family, or open
+/// ones); anyone else only those they raised, and then only the status.
+pub async fn referrals_for(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    family: Option<FamilyId>,
+    open_only: bool,
+) -> Result<Vec<StoredReferral>, AppError> {
+    let manages =
+        authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    let filter =
+        ReferralFilter { family_id: family, raised_by: (!manages).then_some(actor.account_id), open_only, limit: 200 };
+    if !manages && !tsunagu_domain::referrals::may_raise(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let mut list = state.store.referrals(ctx, &filter).await?;
+    if !manages {
+        // A raiser sees that it was taken up, not the nurse's work.
+        for r in &mut list {
+            r.mother_name.clear();
+        }
+    }
+    Ok(list)
+}
+
+/// Parses an action as sent (`receive`, `start`, `escalate`, `mark_sem`,
+/// `clear_sem`, `close`) with a close reason where needed.
+pub fn parse_action(action: &str, reason: Option<&str>) -> Result<ReferralAction, AppError> {
+    Ok(match action {
+        "receive" => ReferralAction::Receive,
+        "start" => ReferralAction::Start,
+        "escalate" => ReferralAction::Escalate,
+        "mark_specified_expectant_mother" => ReferralAction::MarkSpecifiedExpectantMother,
+        "clear_specified_expectant_mother" => ReferralAction::ClearSpecifiedExpectantMother,
+        "close" => ReferralAction::Close(match reason.unwrap_or("") {
+            "resolved" => CloseReason::Resolved,
+            "no_concern" => CloseReason::NoConcern,
+            "duplicate" => CloseReason::Duplicate,
+            "moved_out" => CloseReason::MovedOut,
+            _ => return Err(invalid("reason", "invalid_choice")),
+        }),
+        _ => return Err(AppError::NotFound),
+    })
+}
+
+/// A nurse moves a referral one step (the domain's state machine decides
+/// what is allowed; the store refuses if someone moved it meanwhile).
+pub async fn act_on_referral(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    id: ReferralId,
+    action: ReferralAction,
+    note: &str,
+) -> Result<(), AppError> {
+    require(authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)))?;
+    let stored = state.store.referral(ctx, id).await?.ok_or(AppError::NotFound)?;
+    let next =
+        apply(&stored.referral, actor.role, action).map_err(|_| AppError::Conflict("referral_step_not_allowed"))?;
+    let note = note_text(note, false)?;
+    Ok(state.store.update_referral(ctx, id, stored.referral.status, &next, action, &note).await?)
+}
+
+// --- online follow-up consultations ----------------------------------------------------
+
+/// The slots a family may book in the next four weeks at the facility it
+/// stayed at, with those already taken left out; empty when it may not book.
+pub async fn open_followup_slots(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    family: FamilyId,
+    venue: VenueId,
+) -> Result<Vec<FollowupSlot>, AppError> {
+    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let today = state.clock.today();
+    let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), 28).ok_or(AppError::Internal)?;
+    let taken: Vec<DateTime> = state
+        .store
+        .followups(ctx, Some(venue), None, range)
+        .await?
+        .into_iter()
+        .filter(|f| f.status == tsunagu_store::FollowupStatus::Booked)
+        .map(|f| f.start)
+        .collect();
+    let mut out = Vec::new();
+    for slot in slots(&FollowupPattern::default(), range) {
+        if taken.contains(&slot.start) {
+            continue;
+        }
+        if followup_refusal(state, ctx, family, venue, slot.date()).await?.is_none() {
+            out.push(slot);
+        }
+    }
+    Ok(out)
+}
+
+/// Why a family may not consult on `day`: it must be a former user of the
+/// facility (a day there before `day`) with a baby under 1 year [001].
+async fn followup_refusal(
+    state: &AppState,
+    ctx: &AuditContext,
+    family: FamilyId,
+    venue: VenueId,
+    day: Date,
+) -> Result<Option<&'static str>, AppError> {
+    let filter = ApplicationFilter {
+        family_id: Some(family),
+        venue_id: Some(venue),
+        status: Some(ApplicationStatus::Approved),
+        limit: 50,
+    };
+    let apps = state.store.applications(ctx, &filter).await?;
+    let last_centre_day = apps.iter().map(|a| a.stay.last()).filter(|d| *d < day).max();
+    let record = state.store.open_family(ctx, family).await?.ok_or(AppError::NotFound)?;
+    let Some(baby) = latest_babies(&record).into_iter().next() else { return Ok(Some("no_baby_on_record")) };
+    let refusals = check_followup(&FollowupInput { last_centre_day, baby_birth_date: baby.birth_date, slot_date: day });
+    Ok(refusals.first().map(|r| r.code()))
+}
+
+pub async fn book_followup(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    family: FamilyId,
+    venue: VenueId,
+    start: DateTime,
+) -> Result<FollowupId, AppError> {
+    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let in_pattern = DateRange::starting(start.date(), 1)
+        .map(|r| slots(&FollowupPattern::default(), r).iter().any(|s| s.start == start))
+        .unwrap_or(false);
+    if !in_pattern || start.date() <= state.clock.today() {
+        return Err(invalid("start", "not_a_slot"));
+    }
+    if let Some(code) = followup_refusal(state, ctx, family, venue, start.date()).await? {
+        return Err(AppError::Conflict(code));
+    }
+    Ok(state.store.book_followup(ctx, venue, family, start).await?)
+}
+
+pub async fn cancel_followup(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    id: FollowupId,
+) -> Result<(), AppError> {
+    let range = DateRange::starting(state.clock.today().saturating_sub(jiff::Span::new().days(1)), 400)
+        .ok_or(AppError::Internal)?;
+    let mine = match actor.role {
+        tsunagu_domain::roles::Role::FamilyMember => actor.family_id,
+        _ => None,
+    };
+    let found = state
+        .store
+        .followups(ctx, None, mine, range)
+        .await?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or(AppError::NotFound)?;
+    crate::api::family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
+    Ok(state.store.cancel_followup(ctx, id).await?)
+}
+
+// --- the coordinator's online talk --------------------------------------------------------
+
+pub async fn create_talk(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    venue: VenueId,
+    starts: DateTime,
+    title: &str,
+) -> Result<TalkId, AppError> {
+    require(authorize(
+        actor,
+        Action::ViewFacility,
+        &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
+    ))?;
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(invalid("title", if title.is_empty() { "required" } else { "too_long" }));
+    }
+    if starts.date() < state.clock.today() {
+        return Err(invalid("starts", "date_in_past"));
+    }
+    // [001]: about twice a month, about 30 minutes.
+    Ok(state.store.create_online_talk(ctx, venue, starts, 30, title).await?)
+}
+
+/// A current user joins: the family has an approved stay at the talk's
+/// facility that covers the talk's day [001] (産後ケアセンター利用時の母子が受講できる).
+pub async fn join_talk(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    talk: TalkId,
+    family: FamilyId,
+) -> Result<(), AppError> {
+    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let today = state.clock.today();
+    let range = DateRange::starting(today, 120).ok_or(AppError::Internal)?;
+    let t = state
+        .store
+        .online_talks(actor.municipality_id, range)
+        .await?
+        .into_iter()
+        .find(|t| t.id == talk)
+        .ok_or(AppError::NotFound)?;
+    let filter = ApplicationFilter {
+        family_id: Some(family),
+        venue_id: Some(t.venue_id),
+        status: Some(ApplicationStatus::Approved),
+        limit: 50,
+    };
+    let current = state.store.applications(ctx, &filter).await?.iter().any(|a| a.stay.contains(t.starts.date()));
+    if !current {
+        return Err(AppError::Conflict("not_a_current_user"));
+    }
+    Ok(state.store.join_online_talk(ctx, talk, family).await?)
+}
+
+// --- incident reports ------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentInput {
+    pub venue_id: i64,
+    pub heading: String,
+    /// `YYYY-MM-DDTHH:MM` in Japan.
+    pub occurred: String,
+    pub summary: String,
+    #[serde(default)]
+    pub family_id: Option<i64>,
+}
+
+pub async fn report_incident(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    input: &IncidentInput,
+) -> Result<IncidentId, AppError> {
+    let venue = VenueId(input.venue_id);
+    require(authorize(
+        actor,
+        Action::RecordAtFacility,
+        &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
+    ))?;
+    let mut errors = FieldErrors::default();
+    let heading = IncidentHeading::parse(input.heading.trim());
+    if heading.is_none() {
+        errors.add("heading", "invalid_choice");
+    }
+    let occurred = input.occurred.trim().parse::<DateTime>().ok();
+    match occurred {
+        None => errors.add("occurred", "invalid_date"),
+        Some(o) if o.date() > state.clock.today() => errors.add("occurred", "date_in_future"),
+        Some(_) => {}
+    }
+    let summary = input.summary.trim().to_owned();
+    if summary.is_empty() {
+        errors.add("summary", "required");
+    } else if summary.chars().count() > 4000 {
+        errors.add("summary", "too_long");
+    }
+    if let Some(f) = input.family_id {
+        // The family must be one the facility may see.
+        if crate::api::family_for(state, actor, FamilyId(f), Action::ViewFamily).await.is_err() {
+            errors.add("family_id", "unknown_reference");
+        }
+    }
+    let (Some(heading), Some(occurred)) = (heading, occurred) else { return Err(AppError::Invalid(errors)) };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let new = NewIncident { venue_id: venue, heading, occurred, summary, family_id: input.family_id.map(FamilyId) };
+    Ok(state.store.report_incident(ctx, &new).await?)
+}

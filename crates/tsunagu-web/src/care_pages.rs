@@ -1,0 +1,522 @@
+//! Pages for follow-up work: concerns and referrals, online follow-up
+//! consultations, the coordinator's online talk, incident reports.
+
+// A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::pages::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
+use crate::session::{actor_of, audit_ctx, RequestCtx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::postpartum::application::ApplicationStatus;
+use tsunagu_domain::postpartum::followup::FollowupSlot;
+use tsunagu_domain::postpartum::safety::IncidentHeading;
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{FamilyId, FollowupId, ReferralId, TalkId, VenueId};
+use tsunagu_store::{ApplicationFilter, Followup, Incident, OnlineTalk, ReferralEvent, StoredReferral};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/referrals", get(referrals_page).post(raise_submit))
+        .route("/referrals/{id}", get(referral_page))
+        .route("/referrals/{id}/{action}", post(referral_act))
+        .route("/postpartum/followups", get(followups_page).post(followup_submit))
+        .route("/postpartum/followups/{id}/cancel", post(followup_cancel))
+        .route("/postpartum/talks", get(talks_page).post(talk_submit))
+        .route("/postpartum/talks/{id}/join", post(talk_join))
+        .route("/postpartum/incidents", get(incidents_page).post(incident_submit))
+}
+
+fn explain(lang: Lang, code: &str) -> String {
+    for prefix in ["pp.why.", "ref.why.", "err."] {
+        let key = format!("{prefix}{code}");
+        if crate::i18n::has(&key) {
+            return crate::i18n::t(lang, &key).to_owned();
+        }
+    }
+    crate::i18n::t(lang, "err.invalid_input").to_owned()
+}
+
+/// An error a form can show above itself, or else an error page.
+fn form_message(ctx: &RequestCtx, e: AppError) -> Result<String, Response> {
+    match e {
+        AppError::Conflict(code) | AppError::BadRequest(code) => Ok(explain(ctx.lang, code)),
+        AppError::Invalid(f) => Ok(f.0.first().map(|x| explain(ctx.lang, x.code)).unwrap_or_default()),
+        e => Err(page_error(ctx, e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Notice {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+fn notice_key(n: &Notice) -> Option<&'static str> {
+    n.done.as_ref().map(|_| "pp.updated")
+}
+
+// --- referrals ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "referrals.html")]
+struct ReferralsPage {
+    chrome: Chrome,
+    list: Vec<StoredReferral>,
+    manages: bool,
+    notice: Option<&'static str>,
+}
+
+async fn referrals_page(State(state): State<AppState>, ctx: RequestCtx, Query(n): Query<Notice>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
+            let manages =
+                authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
+            let list = crate::care::referrals_for(&state, &actor, &audit, None, manages).await.or_page(&ctx)?;
+            Ok(render(
+                &ReferralsPage {
+                    chrome: Chrome::new(&ctx, "/referrals", "ref.title"),
+                    list,
+                    manages,
+                    notice: notice_key(&n),
+                },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+/// Raises a concern from a form on the family page or a stay's page, then
+/// goes back there.
+async fn raise_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let back = form.get("back");
+            let back = if back.starts_with('/') && !back.starts_with("//") {
+                back.to_owned()
+            } else {
+                "/referrals".to_owned()
+            };
+            let input = crate::care::ConcernInput {
+                family_id: form.get("family_id").trim().parse().unwrap_or(0),
+                pregnancy_id: form.opt("pregnancy_id").and_then(|p| p.parse().ok()),
+                note: form.get("note").to_owned(),
+                urgent: form.checked("urgent"),
+                application_id: form.opt("application_id").and_then(|p| p.parse().ok()),
+            };
+            let audit = audit_ctx(account, &ctx.remote_addr, "concern", ctx.now);
+            let sep = if back.contains('?') { '&' } else { '?' };
+            match crate::care::raise_concern(&state, &actor, &audit, &input).await {
+                Ok(_) => Ok(redirect(&format!("{back}{sep}done=concern"))),
+                Err(AppError::Invalid(_)) => Ok(redirect(&format!("{back}{sep}error=concern_note"))),
+                Err(e) => Err(page_error(&ctx, e)),
+            }
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct ReferralPage {
+    chrome: Chrome,
+    r: StoredReferral,
+    events: Vec<ReferralEvent>,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+}
+
+async fn referral_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    id: ReferralId,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    crate::pages::require(
+        ctx,
+        authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)),
+    )?;
+    let audit = audit_ctx(account, &ctx.remote_addr, "referral", ctx.now);
+    let r = state.store.referral(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let events = state.store.referral_events(&audit, id).await.or_page(ctx)?;
+    let here = format!("/referrals/{id}");
+    Ok(render(
+        &ReferralPage { chrome: Chrome::new(ctx, &here, "ref.detail_title"), r, events, notice, form_error },
+        status,
+    ))
+}
+
+async fn referral_page(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<i64>,
+    Query(n): Query<Notice>,
+) -> Response {
+    unwrap_page(referral_view(&state, &ctx, ReferralId(id), notice_key(&n), None, StatusCode::OK).await)
+}
+
+async fn referral_act(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let id = ReferralId(id);
+            let result = match crate::care::parse_action(&action, form.opt("reason").as_deref()) {
+                Ok(a) => {
+                    let audit = audit_ctx(account, &ctx.remote_addr, &format!("referral {action}"), ctx.now);
+                    crate::care::act_on_referral(&state, &actor, &audit, id, a, form.get("note")).await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => Ok(redirect(&format!("/referrals/{id}?done={action}"))),
+                Err(e) => {
+                    let msg = form_message(&ctx, e)?;
+                    referral_view(&state, &ctx, id, None, Some(msg), StatusCode::CONFLICT).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+// --- online follow-up consultations ---------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "followups.html")]
+struct FollowupsPage {
+    chrome: Chrome,
+    /// For a family: (facility id, name, open slots) of each facility it stayed at.
+    offers: Vec<(i64, String, Vec<FollowupSlot>)>,
+    bookings: Vec<Followup>,
+    count: u64,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+}
+
+async fn followups_page(State(state): State<AppState>, ctx: RequestCtx, Query(n): Query<Notice>) -> Response {
+    let error = n.error.as_deref().map(|c| explain(ctx.lang, c));
+    unwrap_page(followups_view(&state, &ctx, notice_key(&n), error).await)
+}
+
+async fn followups_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    let audit = audit_ctx(account, &ctx.remote_addr, "follow-ups", ctx.now);
+    let today = state.clock.today();
+    let fy = tsunagu_domain::fiscal::FiscalYear::of(today).map_err(|_| page_error(ctx, AppError::Internal))?;
+    let upcoming = DateRange::starting(today, 120).ok_or_else(|| page_error(ctx, AppError::Internal))?;
+    let facilities = state.store.postpartum_facilities(actor.municipality_id).await.or_page(ctx)?;
+    let name = |v: VenueId| {
+        facilities
+            .iter()
+            .find(|f| f.venue.id == v)
+            .map(|f| if ctx.lang == Lang::Ja { f.venue.name_ja.clone() } else { f.venue.name_en.clone() })
+            .unwrap_or_default()
+    };
+    let mut offers = Vec::new();
+    let (venue, family) = match account.role {
+        Role::FamilyMember => {
+            let family = account.family_id.ok_or_else(|| page_error(ctx, AppError::Forbidden))?;
+            let filter = ApplicationFilter {
+                family_id: Some(family),
+                status: Some(ApplicationStatus::Approved),
+                limit: 50,
+                ..ApplicationFilter::default()
+            };
+            let mut venues: Vec<VenueId> =
+                state.store.applications(&audit, &filter).await.or_page(ctx)?.iter().map(|a| a.venue_id).collect();
+            venues.dedup();
+            for v in venues {
+                let slots = crate::care::open_followup_slots(state, &actor, &audit, family, v).await.or_page(ctx)?;
+                offers.push((v.0, name(v), slots));
+            }
+            (None, Some(family))
+        }
+        Role::Nurse => (None, None),
+        Role::FacilityStaff => (actor.venues.first().copied(), None),
+        _ => return Err(page_error(ctx, AppError::Forbidden)),
+    };
+    let bookings = state.store.followups(&audit, venue, family, upcoming).await.or_page(ctx)?;
+    let count = state.store.followup_count(actor.municipality_id, fy.range()).await.or_page(ctx)?;
+    Ok(render(
+        &FollowupsPage {
+            chrome: Chrome::new(ctx, "/postpartum/followups", "fu.title"),
+            offers,
+            bookings,
+            count,
+            notice,
+            form_error,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn followup_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let family = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            let venue = VenueId(form.get("venue_id").trim().parse().unwrap_or(0));
+            let start = form
+                .get("start")
+                .trim()
+                .parse::<jiff::civil::DateTime>()
+                .map_err(|_| page_error(&ctx, AppError::BadRequest("bad_query")))?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "follow-up", ctx.now);
+            match crate::care::book_followup(&state, &actor, &audit, family, venue, start).await {
+                Ok(_) => Ok(redirect("/postpartum/followups?done=booked")),
+                Err(e) => {
+                    let msg = form_message(&ctx, e)?;
+                    followups_view(&state, &ctx, None, Some(msg)).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+async fn followup_cancel(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "cancel follow-up", ctx.now);
+            crate::care::cancel_followup(&state, &actor_of(account), &audit, FollowupId(id)).await.or_page(&ctx)?;
+            Ok(redirect("/postpartum/followups?done=cancelled"))
+        }
+        .await,
+    )
+}
+
+// --- the coordinator's online talk --------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "talks.html")]
+struct TalksPage {
+    chrome: Chrome,
+    talks: Vec<OnlineTalk>,
+    facilities: Vec<(i64, String)>,
+    is_staff: bool,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+}
+
+async fn talks_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    if !matches!(account.role, Role::Nurse | Role::FacilityStaff | Role::FamilyMember) {
+        return Err(page_error(ctx, AppError::Forbidden));
+    }
+    let range = DateRange::starting(state.clock.today(), 90).ok_or_else(|| page_error(ctx, AppError::Internal))?;
+    let talks = state.store.online_talks(account.municipality_id, range).await.or_page(ctx)?;
+    let facilities = state
+        .store
+        .postpartum_facilities(account.municipality_id)
+        .await
+        .or_page(ctx)?
+        .into_iter()
+        .filter(|f| account.role == Role::Nurse || account.venues.contains(&f.venue.id))
+        .map(|f| (f.venue.id.0, if ctx.lang == Lang::Ja { f.venue.name_ja } else { f.venue.name_en }))
+        .collect();
+    let is_staff = account.role != Role::FamilyMember;
+    Ok(render(
+        &TalksPage {
+            chrome: Chrome::new(ctx, "/postpartum/talks", "talk.title"),
+            talks,
+            facilities,
+            is_staff,
+            notice,
+            form_error,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn talks_page(State(state): State<AppState>, ctx: RequestCtx, Query(n): Query<Notice>) -> Response {
+    unwrap_page(talks_view(&state, &ctx, notice_key(&n), None).await)
+}
+
+async fn talk_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let venue = VenueId(form.get("venue_id").trim().parse().unwrap_or(0));
+            let result = match form.get("starts").trim().parse::<jiff::civil::DateTime>() {
+                Ok(starts) => {
+                    let audit = audit_ctx(account, &ctx.remote_addr, "online talk", ctx.now);
+                    crate::care::create_talk(&state, &actor_of(account), &audit, venue, starts, form.get("title"))
+                        .await
+                        .map(|_| ())
+                }
+                Err(_) => Err(AppError::BadRequest("invalid_date")),
+            };
+            match result {
+                Ok(()) => Ok(redirect("/postpartum/talks?done=created")),
+                Err(e) => {
+                    let msg = form_message(&ctx, e)?;
+                    talks_view(&state, &ctx, None, Some(msg)).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+async fn talk_join(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let family = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "join talk", ctx.now);
+            match crate::care::join_talk(&state, &actor_of(account), &audit, TalkId(id), family).await {
+                Ok(()) => Ok(redirect("/postpartum/talks?done=joined")),
+                Err(e) => {
+                    let msg = form_message(&ctx, e)?;
+                    talks_view(&state, &ctx, None, Some(msg)).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+// --- incident reports ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    chrome: Chrome,
+    incidents: Vec<Incident>,
+    headings: Vec<(&'static str, &'static str)>,
+    venue: Option<VenueId>,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+}
+
+async fn incidents_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    let venue = match account.role {
+        Role::Nurse => None,
+        Role::FacilityStaff => Some(*actor.venues.first().ok_or_else(|| page_error(ctx, AppError::Forbidden))?),
+        _ => return Err(page_error(ctx, AppError::Forbidden)),
+    };
+    let fy =
+        tsunagu_domain::fiscal::FiscalYear::of(state.clock.today()).map_err(|_| page_error(ctx, AppError::Internal))?;
+    let audit = audit_ctx(account, &ctx.remote_addr, "incidents", ctx.now);
+    let incidents = state.store.incidents(&audit, venue, fy.range()).await.or_page(ctx)?;
+    let headings = IncidentHeading::ALL.iter().map(|h| (h.as_str(), h.label_ja())).collect();
+    Ok(render(
+        &IncidentsPage {
+            chrome: Chrome::new(ctx, "/postpartum/incidents", "inc.title"),
+            incidents,
+            headings,
+            venue,
+            notice,
+            form_error,
+        },
+        StatusCode::OK,
+    ))
+}
+
+async fn incidents_page(State(state): State<AppState>, ctx: RequestCtx, Query(n): Query<Notice>) -> Response {
+    unwrap_page(incidents_view(&state, &ctx, notice_key(&n), None).await)
+}
+
+async fn incident_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let input = crate::care::IncidentInput {
+                venue_id: form.get("venue_id").trim().parse().unwrap_or(0),
+                heading: form.get("heading").to_owned(),
+                occurred: form.get("occurred").to_owned(),
+                summary: form.get("summary").to_owned(),
+                family_id: form.opt("family_id").and_then(|f| f.parse().ok()),
+            };
+            let audit = audit_ctx(account, &ctx.remote_addr, "incident report", ctx.now);
+            match crate::care::report_incident(&state, &actor_of(account), &audit, &input).await {
+                Ok(_) => Ok(redirect("/postpartum/incidents?done=reported")),
+                Err(e) => {
+                    let msg = form_message(&ctx, e)?;
+                    incidents_view(&state, &ctx, None, Some(msg)).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// Referrals of one family, for the nurse's view of its record.
+pub async fn family_referrals(
+    state: &AppState,
+    ctx: &RequestCtx,
+    family: FamilyId,
+) -> Result<Vec<StoredReferral>, Response> {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    if !authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed() {
+        return Ok(vec![]);
+    }
+    let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
+    crate::care::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
+}
