@@ -55,10 +55,6 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-fn not_yet() -> StoreError {
-    StoreError::Other("this part of the store is not in this back end yet".into())
-}
-
 /// A string that never prints: password hashes, TOTP secrets.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -337,7 +333,6 @@ pub struct AuditQuery {
 }
 
 #[async_trait]
-#[allow(unused_variables)] // the temporary default bodies of the newest methods
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
@@ -487,8 +482,6 @@ pub trait Store: Send + Sync + 'static {
     async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>>;
 
     // --- referrals, follow-ups, online talks, incidents -----------------------
-    // Default bodies answer an error until both back ends implement these.
-
     /// Stores a new referral (`referrals::raise` made it), audited `referral.raise`
     /// with the family. `InvalidReference("family_id")` for another municipality's family.
     async fn raise_referral(
@@ -498,16 +491,10 @@ pub trait Store: Send + Sync + 'static {
         note: &str,
         venue: Option<VenueId>,
         application: Option<ApplicationId>,
-    ) -> Result<ReferralId> {
-        Err(not_yet())
-    }
+    ) -> Result<ReferralId>;
     /// Referrals matching the filter, urgent first then newest, audited `referral.list`.
-    async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
-        Err(not_yet())
-    }
-    async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>> {
-        Err(not_yet())
-    }
+    async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>>;
+    async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>>;
     /// Moves a referral to `next` (worked out by `referrals::apply`) if it is
     /// still in `expected` state (else `Conflict("referral_changed")`), records
     /// the step in its history, and marks the family escalated when `next` is.
@@ -520,12 +507,8 @@ pub trait Store: Send + Sync + 'static {
         next: &Referral,
         action: ReferralAction,
         note: &str,
-    ) -> Result<()> {
-        Err(not_yet())
-    }
-    async fn referral_events(&self, ctx: &AuditContext, id: ReferralId) -> Result<Vec<ReferralEvent>> {
-        Err(not_yet())
-    }
+    ) -> Result<()>;
+    async fn referral_events(&self, ctx: &AuditContext, id: ReferralId) -> Result<Vec<ReferralEvent>>;
 
     /// Books a follow-up slot at a facility for a family: one family per slot
     /// (`Conflict("slot_taken")`), audited `followup.book`.
@@ -535,9 +518,7 @@ pub trait Store: Send + Sync + 'static {
         venue: VenueId,
         family: FamilyId,
         start: jiff::civil::DateTime,
-    ) -> Result<FollowupId> {
-        Err(not_yet())
-    }
+    ) -> Result<FollowupId>;
     /// Bookings (cancelled ones too) on the days of `range`, optionally of one
     /// facility or family, by start; audited `followup.list`.
     async fn followups(
@@ -546,16 +527,10 @@ pub trait Store: Send + Sync + 'static {
         venue: Option<VenueId>,
         family: Option<FamilyId>,
         range: DateRange,
-    ) -> Result<Vec<Followup>> {
-        Err(not_yet())
-    }
-    async fn cancel_followup(&self, ctx: &AuditContext, id: FollowupId) -> Result<()> {
-        Err(not_yet())
-    }
+    ) -> Result<Vec<Followup>>;
+    async fn cancel_followup(&self, ctx: &AuditContext, id: FollowupId) -> Result<()>;
     /// Consultations held or booked (not cancelled) on the days of `range`: the yearly count.
-    async fn followup_count(&self, m: MunicipalityId, range: DateRange) -> Result<u64> {
-        Err(not_yet())
-    }
+    async fn followup_count(&self, m: MunicipalityId, range: DateRange) -> Result<u64>;
 
     async fn create_online_talk(
         &self,
@@ -564,26 +539,16 @@ pub trait Store: Send + Sync + 'static {
         starts: jiff::civil::DateTime,
         minutes: u16,
         title: &str,
-    ) -> Result<TalkId> {
-        Err(not_yet())
-    }
+    ) -> Result<TalkId>;
     /// Talks on the days of `range` with their number of attendees (no names).
-    async fn online_talks(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<OnlineTalk>> {
-        Err(not_yet())
-    }
+    async fn online_talks(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<OnlineTalk>>;
     /// A family joins a talk (`Conflict("already_joined")`), audited `talk.join`.
-    async fn join_online_talk(&self, ctx: &AuditContext, talk: TalkId, family: FamilyId) -> Result<()> {
-        Err(not_yet())
-    }
+    async fn join_online_talk(&self, ctx: &AuditContext, talk: TalkId, family: FamilyId) -> Result<()>;
 
     /// Stores an incident report, audited `incident.report` (with the family, if any).
-    async fn report_incident(&self, ctx: &AuditContext, i: &NewIncident) -> Result<IncidentId> {
-        Err(not_yet())
-    }
+    async fn report_incident(&self, ctx: &AuditContext, i: &NewIncident) -> Result<IncidentId>;
     /// Reports on the days of `range`, optionally of one facility, newest first; audited `incident.list`.
-    async fn incidents(&self, ctx: &AuditContext, venue: Option<VenueId>, range: DateRange) -> Result<Vec<Incident>> {
-        Err(not_yet())
-    }
+    async fn incidents(&self, ctx: &AuditContext, venue: Option<VenueId>, range: DateRange) -> Result<Vec<Incident>>;
 
     // --- audit ------------------------------------------------------------
     /// Writes a line for something that has no store method of its own.
