@@ -2307,7 +2307,8 @@ impl Store for PgStore {
         if filter.open_only {
             qb.push(" AND r.status <> 'closed'");
         }
-        qb.push(" ORDER BY r.urgent DESC, r.raised_at DESC, r.id DESC LIMIT ")
+        // Open urgent referrals first; a closed one never outranks open work.
+        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
             .push_bind(i64::from(filter.limit.clamp(1, 1000)));
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
@@ -2350,7 +2351,7 @@ impl Store for PgStore {
         &self,
         ctx: &AuditContext,
         id: ReferralId,
-        expected: ReferralStatus,
+        expected: &Referral,
         next: &Referral,
         action: ReferralAction,
         note: &str,
@@ -2378,7 +2379,8 @@ impl Store for PgStore {
         let n = sqlx::query(
             "UPDATE referrals SET raised_by_role = $1, source = $2, urgent = $3, status = $4, escalated = $5, \
              specified_expectant_mother = $6, close_reason = $7, updated_at = $8::timestamptz \
-             WHERE id = $9 AND municipality_id = $10 AND status = $11",
+             WHERE id = $9 AND municipality_id = $10 AND status = $11 AND escalated = $12 \
+             AND specified_expectant_mother = $13 AND close_reason IS NOT DISTINCT FROM $14",
         )
         .bind(next.raised_by.as_str())
         .bind(source_str(next.source))
@@ -2390,7 +2392,10 @@ impl Store for PgStore {
         .bind(ts_param(ctx.at))
         .bind(id.0)
         .bind(m.0)
-        .bind(expected.as_str())
+        .bind(expected.status.as_str())
+        .bind(expected.escalated)
+        .bind(expected.specified_expectant_mother)
+        .bind(expected.close_reason.map(close_reason_str))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?

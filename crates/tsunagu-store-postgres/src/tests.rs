@@ -1889,48 +1889,27 @@ async fn referrals_move_from_raised_to_closed_and_escalation_opens_the_family() 
     assert!(!caseworker_may_open(&s.family_access(m, f).await.unwrap().unwrap()));
     let step = |r: &Referral, a: ReferralAction| apply(r, Role::Nurse, a).unwrap();
     let received = step(&observed, ReferralAction::Receive);
-    s.update_referral(
-        &nurse("2026-11-22T05:00:00Z"),
-        alert,
-        ReferralStatus::Raised,
-        &received,
-        ReferralAction::Receive,
-        "受理",
-    )
-    .await
-    .unwrap();
+    s.update_referral(&nurse("2026-11-22T05:00:00Z"), alert, &observed, &received, ReferralAction::Receive, "受理")
+        .await
+        .unwrap();
     assert_eq!(last_line(&s, m).await, line("referral.update", Some(f), format!("referral={alert}")));
     // Somebody else's stale view of it is refused, and changes nothing.
     let head = s.audit_head(m).await.unwrap();
     assert!(matches!(
-        s.update_referral(
-            &nurse("2026-11-22T05:00:01Z"),
-            alert,
-            ReferralStatus::Raised,
-            &received,
-            ReferralAction::Receive,
-            ""
-        )
-        .await,
+        s.update_referral(&nurse("2026-11-22T05:00:01Z"), alert, &observed, &received, ReferralAction::Receive, "")
+            .await,
         Err(StoreError::Conflict("referral_changed"))
     ));
     assert_eq!(s.audit_head(m).await.unwrap(), head);
     let started = step(&received, ReferralAction::Start);
-    s.update_referral(
-        &nurse("2026-11-22T06:00:00Z"),
-        alert,
-        ReferralStatus::Received,
-        &started,
-        ReferralAction::Start,
-        "",
-    )
-    .await
-    .unwrap();
+    s.update_referral(&nurse("2026-11-22T06:00:00Z"), alert, &received, &started, ReferralAction::Start, "")
+        .await
+        .unwrap();
     let escalated = step(&started, ReferralAction::Escalate);
     s.update_referral(
         &nurse("2026-11-22T07:00:00Z"),
         alert,
-        ReferralStatus::InProgress,
+        &started,
         &escalated,
         ReferralAction::Escalate,
         "児童相談所へ",
@@ -1944,7 +1923,7 @@ async fn referrals_move_from_raised_to_closed_and_escalation_opens_the_family() 
     s.update_referral(
         &nurse("2026-11-22T08:00:00Z"),
         alert,
-        ReferralStatus::InProgress,
+        &escalated,
         &closed,
         ReferralAction::Close(CloseReason::Resolved),
         "支援につながった",
@@ -1961,22 +1940,14 @@ async fn referrals_move_from_raised_to_closed_and_escalation_opens_the_family() 
     );
     assert_eq!((got.raised_at, got.updated_at), (at("2026-11-22T02:00:00Z"), at("2026-11-22T08:00:00Z")));
     assert!(matches!(
-        s.update_referral(
-            &nurse("2026-11-22T09:00:00Z"),
-            alert,
-            ReferralStatus::InProgress,
-            &closed,
-            ReferralAction::Start,
-            ""
-        )
-        .await,
+        s.update_referral(&nurse("2026-11-22T09:00:00Z"), alert, &escalated, &closed, ReferralAction::Start, "").await,
         Err(StoreError::Conflict("referral_changed"))
     ));
     assert!(matches!(
         s.update_referral(
             &nurse("2026-11-22T09:00:00Z"),
             ReferralId(9999),
-            ReferralStatus::Raised,
+            &observed,
             &received,
             ReferralAction::Receive,
             ""
@@ -1988,7 +1959,7 @@ async fn referrals_move_from_raised_to_closed_and_escalation_opens_the_family() 
         s.update_referral(
             &ctx(other, Role::Nurse),
             urgent,
-            ReferralStatus::Raised,
+            &crying,
             &step(&crying, ReferralAction::Receive),
             ReferralAction::Receive,
             ""
@@ -1999,35 +1970,18 @@ async fn referrals_move_from_raised_to_closed_and_escalation_opens_the_family() 
     // A step never moves a referral to another family.
     let moved = Referral { family: f, ..step(&crying, ReferralAction::Receive) };
     assert!(matches!(
-        s.update_referral(
-            &nurse("2026-11-22T09:00:00Z"),
-            urgent,
-            ReferralStatus::Raised,
-            &moved,
-            ReferralAction::Receive,
-            ""
-        )
-        .await,
+        s.update_referral(&nurse("2026-11-22T09:00:00Z"), urgent, &crying, &moved, ReferralAction::Receive, "").await,
         Err(StoreError::InvalidReference("family_id"))
     ));
 
     // 特定妊婦 on the screening referral's pregnancy: status unchanged, flag stored.
     let r = step(&epds, ReferralAction::Receive);
-    s.update_referral(
-        &nurse("2026-11-22T10:00:00Z"),
-        screening,
-        ReferralStatus::Raised,
-        &r,
-        ReferralAction::Receive,
-        "",
-    )
-    .await
-    .unwrap();
+    s.update_referral(&nurse("2026-11-22T10:00:00Z"), screening, &epds, &r, ReferralAction::Receive, "").await.unwrap();
     let marked = step(&r, ReferralAction::MarkSpecifiedExpectantMother);
     s.update_referral(
         &nurse("2026-11-22T10:30:00Z"),
         screening,
-        ReferralStatus::Received,
+        &r,
         &marked,
         ReferralAction::MarkSpecifiedExpectantMother,
         "",
@@ -2365,11 +2319,11 @@ async fn concurrent_steps_and_bookings_have_one_winner() {
     let mut steps = vec![];
     let mut bookings = vec![];
     for (i, f) in families.iter().copied().enumerate() {
-        let (node, gate, who, received) =
-            (nodes[i % nodes.len()].clone(), start.clone(), nurse.clone(), received.clone());
+        let (node, gate, who, received, raised) =
+            (nodes[i % nodes.len()].clone(), start.clone(), nurse.clone(), received.clone(), r.clone());
         steps.push(tokio::spawn(async move {
             gate.wait().await;
-            node.update_referral(&who, id, ReferralStatus::Raised, &received, ReferralAction::Receive, "").await
+            node.update_referral(&who, id, &raised, &received, ReferralAction::Receive, "").await
         }));
         let (node, gate, who) = (nodes[(i + 1) % nodes.len()].clone(), start.clone(), nurse.clone());
         bookings.push(tokio::spawn(async move {

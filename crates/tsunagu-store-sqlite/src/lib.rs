@@ -2061,7 +2061,8 @@ impl Store for SqliteStore {
         if filter.open_only {
             qb.push(" AND r.status <> 'closed'");
         }
-        qb.push(" ORDER BY r.urgent DESC, r.raised_at DESC, r.id DESC LIMIT ")
+        // Open urgent referrals first; a closed one never outranks open work.
+        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
             .push_bind(i64::from(filter.limit.clamp(1, 1000)));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
         let out = rows.iter().map(referral_row).collect::<Result<Vec<_>>>()?;
@@ -2090,7 +2091,7 @@ impl Store for SqliteStore {
         &self,
         ctx: &AuditContext,
         id: ReferralId,
-        expected: ReferralStatus,
+        expected: &Referral,
         next: &Referral,
         action: ReferralAction,
         note: &str,
@@ -2116,7 +2117,8 @@ impl Store for SqliteStore {
         let n = sqlx::query(
             "UPDATE referrals SET raised_by_role = ?, source = ?, urgent = ?, status = ?, escalated = ?, \
              specified_expectant_mother = ?, close_reason = ?, updated_at = ? \
-             WHERE id = ? AND municipality_id = ? AND status = ?",
+             WHERE id = ? AND municipality_id = ? AND status = ? AND escalated = ? \
+             AND specified_expectant_mother = ? AND close_reason IS ?",
         )
         .bind(next.raised_by.as_str())
         .bind(source_str(next.source))
@@ -2128,7 +2130,10 @@ impl Store for SqliteStore {
         .bind(ts_text(ctx.at))
         .bind(id.0)
         .bind(m.0)
-        .bind(expected.as_str())
+        .bind(expected.status.as_str())
+        .bind(expected.escalated)
+        .bind(expected.specified_expectant_mother)
+        .bind(expected.close_reason.map(close_reason_str))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?

@@ -24,7 +24,7 @@ use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, Ne
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
-use tsunagu_domain::referrals::{Referral, ReferralAction, ReferralStatus};
+use tsunagu_domain::referrals::{Referral, ReferralAction};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{
     AccountId, ApplicationId, AreaId, BabyId, FamilyId, FollowupId, IncidentId, MunicipalityId, PregnancyId,
@@ -496,14 +496,16 @@ pub trait Store: Send + Sync + 'static {
     async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>>;
     async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>>;
     /// Moves a referral to `next` (worked out by `referrals::apply`) if it is
-    /// still in `expected` state (else `Conflict("referral_changed")`), records
+    /// still exactly in the `expected` state — status, escalation, 特定妊婦
+    /// flag and close reason — else `Conflict("referral_changed")`, so two
+    /// nurses acting at once cannot undo each other's step; records
     /// the step in its history, and marks the family escalated when `next` is.
     /// Audited `referral.update` with the family.
     async fn update_referral(
         &self,
         ctx: &AuditContext,
         id: ReferralId,
-        expected: ReferralStatus,
+        expected: &Referral,
         next: &Referral,
         action: ReferralAction,
         note: &str,

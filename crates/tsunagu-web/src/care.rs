@@ -149,7 +149,7 @@ pub async fn act_on_referral(
     let next =
         apply(&stored.referral, actor.role, action).map_err(|_| AppError::Conflict("referral_step_not_allowed"))?;
     let note = note_text(note, false)?;
-    Ok(state.store.update_referral(ctx, id, stored.referral.status, &next, action, &note).await?)
+    Ok(state.store.update_referral(ctx, id, &stored.referral, &next, action, &note).await?)
 }
 
 // --- online follow-up consultations ----------------------------------------------------

@@ -83,6 +83,28 @@ async fn story_a_facility_alert_is_taken_up(backend: Backend) {
         assert_eq!(s, 204, "{action}: {v}");
     }
     assert_eq!(app.post(&nurse, &format!("/api/v1/referrals/{id}/receive"), &json!({})).await.0, 409);
+    // A second nurse who read the referral before it was escalated cannot undo
+    // the escalation with a step worked out from her stale copy.
+    {
+        use tsunagu_domain::referrals::{apply, ReferralAction};
+        let ctx = tsunagu_domain::audit::AuditContext {
+            municipality_id: fx.setagaya.id,
+            actor: tsunagu_domain::AccountId(1),
+            role: Role::Nurse,
+            remote_addr: "127.0.0.1".into(),
+            reason: "test".into(),
+            at: tsunagu_domain::clock::Clock::now(app.clock.as_ref()),
+        };
+        let rid = tsunagu_domain::ReferralId(id);
+        let now = app.store.referral(&ctx, rid).await.unwrap().unwrap().referral;
+        assert!(now.escalated);
+        let stale = tsunagu_domain::referrals::Referral { escalated: false, ..now.clone() };
+        let close = ReferralAction::Close(tsunagu_domain::referrals::CloseReason::Resolved);
+        let next = apply(&stale, Role::Nurse, close).unwrap();
+        let r = app.store.update_referral(&ctx, rid, &stale, &next, close, "").await;
+        assert!(matches!(r, Err(tsunagu_store::StoreError::Conflict("referral_changed"))), "{r:?}");
+        assert!(app.store.referral(&ctx, rid).await.unwrap().unwrap().referral.escalated);
+    }
     assert_eq!(app.get(&caseworker, &format!("/api/v1/families/{}", family.0)).await.0, 200);
     let (_, v) = app.get(&facility, "/api/v1/referrals").await;
     assert_eq!(v["referrals"][0]["status"], "in_progress");
