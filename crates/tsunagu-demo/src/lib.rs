@@ -188,6 +188,7 @@ async fn load_municipality(
 ) -> tsunagu_store::Result<(usize, usize)> {
     let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
+    postpartum_use(store, &ctx, opts).await?;
     for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
         create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
             .await?;
@@ -199,6 +200,82 @@ async fn load_municipality(
         "demo municipality loaded"
     );
     Ok((loaded.families, loaded.babies))
+}
+
+/// Stays at the first facility of the municipality that offers short stays,
+/// for some families whose baby is 3–15 weeks old: a few days from two weeks
+/// after the birth, approved, so the facility's list, the family's page and
+/// the yearly figures show care in use. At most 40, in Setagaya.
+async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOptions) -> tsunagu_store::Result<()> {
+    use tsunagu_domain::dates::DateRange;
+    use tsunagu_domain::policy::FamilyFilter;
+    use tsunagu_domain::postpartum::application::{latest_babies, ApplicationAnswers, NewApplication};
+    use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, QuoteRequest};
+    use tsunagu_domain::postpartum::ServiceType;
+    let m = ctx.municipality_id;
+    // Only Setagaya's fee table is published [001]; other cities get no stays.
+    if store.municipality(m).await?.map(|x| x.code.to_string()).as_deref() != Some("131121") {
+        return Ok(());
+    }
+    let facilities = store.postpartum_facilities(m).await?;
+    let Some(facility) = facilities.iter().find(|f| f.calendar.offers(ServiceType::ShortStay)) else { return Ok(()) };
+    let Some(pool) = facility.calendar.pools().iter().position(|p| p.services.contains(&ServiceType::ShortStay)) else {
+        return Ok(());
+    };
+    let families = store.search_families(ctx, &FamilyFilter::Municipality(m), "", 400).await?;
+    let mut made = 0;
+    for summary in families {
+        if made >= 40 {
+            break;
+        }
+        let Some(record) = store.open_family(ctx, summary.family_id).await? else { continue };
+        let babies = latest_babies(&record);
+        let Some(baby) = babies.first() else { continue };
+        let age = (opts.today - baby.birth_date).get_days();
+        if !(21..=105).contains(&age) {
+            continue;
+        }
+        let days = 2 + (summary.family_id.0 % 5) as u32;
+        let Some(stay) = DateRange::starting(baby.birth_date.saturating_add(jiff::Span::new().days(14)), days) else { continue };
+        let places: Vec<_> = stay.days().map(|d| (d, facility.calendar.capacity(ServiceType::ShortStay, d))).collect();
+        let request = QuoteRequest {
+            bracket: record.family.fee_bracket,
+            service: ServiceType::ShortStay,
+            days,
+            babies: babies.len() as u32,
+            siblings: 0,
+        };
+        let Ok(q) = quote(&FeeTable::setagaya(), request) else { continue };
+        let id = store
+            .create_application(
+                ctx,
+                &NewApplication {
+                    family_id: record.family.id,
+                    venue_id: facility.venue.id,
+                    service: ServiceType::ShortStay,
+                    stay,
+                    babies: babies.len() as u8,
+                    siblings: 0,
+                    answers: ApplicationAnswers {
+                        has_worries_or_fatigue: true,
+                        lacks_help_from_relatives: true,
+                        ..ApplicationAnswers::default()
+                    },
+                    quote_total_yen: q.total_yen,
+                    transport_paid: city_pays_transport(record.family.fee_bracket),
+                    refusals: vec![],
+                    override_reason: None,
+                },
+            )
+            .await?;
+        let booking = tsunagu_store::Booking { pool: pool as u32, places };
+        // A full day just leaves this one waiting for review, as in life.
+        match store.approve_application(ctx, id, &booking, "デモデータ").await {
+            Ok(()) | Err(StoreError::Conflict(_)) => made += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Creates the municipality, its areas, venues and staff accounts. Returns
