@@ -236,7 +236,9 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
             continue;
         }
         let days = 2 + (summary.family_id.0 % 5) as u32;
-        let Some(stay) = DateRange::starting(baby.birth_date.saturating_add(jiff::Span::new().days(14)), days) else { continue };
+        let Some(stay) = DateRange::starting(baby.birth_date.saturating_add(jiff::Span::new().days(14)), days) else {
+            continue;
+        };
         let places: Vec<_> = stay.days().map(|d| (d, facility.calendar.capacity(ServiceType::ShortStay, d))).collect();
         let request = QuoteRequest {
             bracket: record.family.fee_bracket,

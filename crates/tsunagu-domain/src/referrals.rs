@@ -60,6 +60,24 @@ pub enum ConcernSource {
     ChatEscalation,
 }
 
+impl ConcernSource {
+    pub const ALL: [ConcernSource; 3] =
+        [ConcernSource::Observation, ConcernSource::Screening, ConcernSource::ChatEscalation];
+
+    /// The stored and sent form (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcernSource::Observation => "observation",
+            ConcernSource::Screening => "screening",
+            ConcernSource::ChatEscalation => "chat_escalation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
@@ -71,6 +89,25 @@ pub enum CloseReason {
     Duplicate,
     /// The family left the municipality (information passed on).
     MovedOut,
+}
+
+impl CloseReason {
+    pub const ALL: [CloseReason; 4] =
+        [CloseReason::Resolved, CloseReason::NoConcern, CloseReason::Duplicate, CloseReason::MovedOut];
+
+    /// The stored and sent form (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Resolved => "resolved",
+            CloseReason::NoConcern => "no_concern",
+            CloseReason::Duplicate => "duplicate",
+            CloseReason::MovedOut => "moved_out",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -254,3 +291,20 @@ pub fn raiser_view(r: &Referral) -> RaiserView {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod stored_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_are_the_serde_names() {
+        for x in ConcernSource::ALL {
+            assert_eq!(format!("\"{}\"", x.as_str()), serde_json::to_string(&x).unwrap());
+            assert_eq!(ConcernSource::parse(x.as_str()), Some(x));
+        }
+        for x in CloseReason::ALL {
+            assert_eq!(format!("\"{}\"", x.as_str()), serde_json::to_string(&x).unwrap());
+            assert_eq!(CloseReason::parse(x.as_str()), Some(x));
+        }
+    }
+}

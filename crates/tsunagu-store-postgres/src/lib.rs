@@ -821,37 +821,6 @@ fn range_params(range: DateRange) -> (String, String) {
     (range.first().to_string(), range.last().to_string())
 }
 
-/// The stored form of a concern's source (its serde name).
-fn source_str(s: ConcernSource) -> &'static str {
-    match s {
-        ConcernSource::Observation => "observation",
-        ConcernSource::Screening => "screening",
-        ConcernSource::ChatEscalation => "chat_escalation",
-    }
-}
-
-fn parse_source(s: &str) -> Option<ConcernSource> {
-    [ConcernSource::Observation, ConcernSource::Screening, ConcernSource::ChatEscalation]
-        .into_iter()
-        .find(|x| source_str(*x) == s)
-}
-
-/// The stored form of a close reason (its serde name).
-fn close_reason_str(r: CloseReason) -> &'static str {
-    match r {
-        CloseReason::Resolved => "resolved",
-        CloseReason::NoConcern => "no_concern",
-        CloseReason::Duplicate => "duplicate",
-        CloseReason::MovedOut => "moved_out",
-    }
-}
-
-fn parse_close_reason(s: &str) -> Option<CloseReason> {
-    [CloseReason::Resolved, CloseReason::NoConcern, CloseReason::Duplicate, CloseReason::MovedOut]
-        .into_iter()
-        .find(|x| close_reason_str(*x) == s)
-}
-
 /// A civil date-time as bound to a `$n::timestamp` parameter: to the second
 /// (what is finer is dropped, like the SQLite store does).
 fn civil_param(t: DateTime) -> String {
@@ -915,14 +884,14 @@ fn referral_row(r: &PgRow) -> Result<StoredReferral> {
             family: FamilyId(get(r, "family_id")?),
             pregnancy: get::<Option<i64>>(r, "pregnancy_id")?.map(PregnancyId),
             raised_by: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
-            source: parse_source(&source).ok_or_else(|| corrupt("concern source"))?,
+            source: ConcernSource::parse(&source).ok_or_else(|| corrupt("concern source"))?,
             urgent: get(r, "urgent")?,
             status: ReferralStatus::parse(&status).ok_or_else(|| corrupt("referral status"))?,
             escalated: get(r, "escalated")?,
             specified_expectant_mother: get(r, "specified_expectant_mother")?,
             close_reason: close_reason
                 .as_deref()
-                .map(|c| parse_close_reason(c).ok_or_else(|| corrupt("close reason")))
+                .map(|c| CloseReason::parse(c).ok_or_else(|| corrupt("close reason")))
                 .transpose()?,
         },
         note: get(r, "note")?,
@@ -2273,12 +2242,12 @@ impl Store for PgStore {
         .bind(r.family.0)
         .bind(r.pregnancy.map(|p| p.0))
         .bind(r.raised_by.as_str())
-        .bind(source_str(r.source))
+        .bind(r.source.as_str())
         .bind(r.urgent)
         .bind(r.status.as_str())
         .bind(r.escalated)
         .bind(r.specified_expectant_mother)
-        .bind(r.close_reason.map(close_reason_str))
+        .bind(r.close_reason.map(CloseReason::as_str))
         .bind(note)
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
@@ -2383,19 +2352,19 @@ impl Store for PgStore {
              AND specified_expectant_mother = $13 AND close_reason IS NOT DISTINCT FROM $14",
         )
         .bind(next.raised_by.as_str())
-        .bind(source_str(next.source))
+        .bind(next.source.as_str())
         .bind(next.urgent)
         .bind(next.status.as_str())
         .bind(next.escalated)
         .bind(next.specified_expectant_mother)
-        .bind(next.close_reason.map(close_reason_str))
+        .bind(next.close_reason.map(CloseReason::as_str))
         .bind(ts_param(ctx.at))
         .bind(id.0)
         .bind(m.0)
         .bind(expected.status.as_str())
         .bind(expected.escalated)
         .bind(expected.specified_expectant_mother)
-        .bind(expected.close_reason.map(close_reason_str))
+        .bind(expected.close_reason.map(CloseReason::as_str))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?

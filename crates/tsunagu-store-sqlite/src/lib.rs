@@ -658,37 +658,6 @@ fn booking_days(booking: &Booking, stay: DateRange) -> Result<Vec<(Date, u32)>> 
 
 // --- referrals, follow-ups, online talks, incidents -----------------------------
 
-/// The stored form of a concern's source (its serde name).
-fn source_str(s: ConcernSource) -> &'static str {
-    match s {
-        ConcernSource::Observation => "observation",
-        ConcernSource::Screening => "screening",
-        ConcernSource::ChatEscalation => "chat_escalation",
-    }
-}
-
-fn parse_source(s: &str) -> Option<ConcernSource> {
-    [ConcernSource::Observation, ConcernSource::Screening, ConcernSource::ChatEscalation]
-        .into_iter()
-        .find(|x| source_str(*x) == s)
-}
-
-/// The stored form of a close reason (its serde name).
-fn close_reason_str(r: CloseReason) -> &'static str {
-    match r {
-        CloseReason::Resolved => "resolved",
-        CloseReason::NoConcern => "no_concern",
-        CloseReason::Duplicate => "duplicate",
-        CloseReason::MovedOut => "moved_out",
-    }
-}
-
-fn parse_close_reason(s: &str) -> Option<CloseReason> {
-    [CloseReason::Resolved, CloseReason::NoConcern, CloseReason::Duplicate, CloseReason::MovedOut]
-        .into_iter()
-        .find(|x| close_reason_str(*x) == s)
-}
-
 /// A civil date-time in Japan as stored: `YYYY-MM-DDTHH:MM:SS`, to the
 /// second (what is finer is dropped), so that text order is time order.
 fn civil_text(t: DateTime) -> String {
@@ -752,14 +721,14 @@ fn referral_row(r: &SqliteRow) -> Result<StoredReferral> {
             family: FamilyId(r.try_get("family_id").map_err(db_err)?),
             pregnancy: r.try_get::<Option<i64>, _>("pregnancy_id").map_err(db_err)?.map(PregnancyId),
             raised_by: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
-            source: parse_source(&source).ok_or_else(|| corrupt("concern source"))?,
+            source: ConcernSource::parse(&source).ok_or_else(|| corrupt("concern source"))?,
             urgent: r.try_get("urgent").map_err(db_err)?,
             status: ReferralStatus::parse(&status).ok_or_else(|| corrupt("referral status"))?,
             escalated: r.try_get("escalated").map_err(db_err)?,
             specified_expectant_mother: r.try_get("specified_expectant_mother").map_err(db_err)?,
             close_reason: close_reason
                 .as_deref()
-                .map(|c| parse_close_reason(c).ok_or_else(|| corrupt("close reason")))
+                .map(|c| CloseReason::parse(c).ok_or_else(|| corrupt("close reason")))
                 .transpose()?,
         },
         note: r.try_get("note").map_err(db_err)?,
@@ -2026,12 +1995,12 @@ impl Store for SqliteStore {
         .bind(r.family.0)
         .bind(r.pregnancy.map(|p| p.0))
         .bind(r.raised_by.as_str())
-        .bind(source_str(r.source))
+        .bind(r.source.as_str())
         .bind(r.urgent)
         .bind(r.status.as_str())
         .bind(r.escalated)
         .bind(r.specified_expectant_mother)
-        .bind(r.close_reason.map(close_reason_str))
+        .bind(r.close_reason.map(CloseReason::as_str))
         .bind(note)
         .bind(ctx.actor.0)
         .bind(&now)
@@ -2121,19 +2090,19 @@ impl Store for SqliteStore {
              AND specified_expectant_mother = ? AND close_reason IS ?",
         )
         .bind(next.raised_by.as_str())
-        .bind(source_str(next.source))
+        .bind(next.source.as_str())
         .bind(next.urgent)
         .bind(next.status.as_str())
         .bind(next.escalated)
         .bind(next.specified_expectant_mother)
-        .bind(next.close_reason.map(close_reason_str))
+        .bind(next.close_reason.map(CloseReason::as_str))
         .bind(ts_text(ctx.at))
         .bind(id.0)
         .bind(m.0)
         .bind(expected.status.as_str())
         .bind(expected.escalated)
         .bind(expected.specified_expectant_mother)
-        .bind(expected.close_reason.map(close_reason_str))
+        .bind(expected.close_reason.map(CloseReason::as_str))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?

@@ -897,21 +897,6 @@ async fn a_hall(s: &Db, m: MunicipalityId) -> VenueId {
     .id
 }
 
-#[test]
-fn concern_sources_and_close_reasons_are_stored_by_their_serde_names() {
-    use tsunagu_domain::referrals::{CloseReason as C, ConcernSource as S};
-    for x in [S::Observation, S::Screening, S::ChatEscalation] {
-        assert_eq!(format!("\"{}\"", source_str(x)), serde_json::to_string(&x).unwrap());
-        assert_eq!(parse_source(source_str(x)), Some(x));
-    }
-    for x in [C::Resolved, C::NoConcern, C::Duplicate, C::MovedOut] {
-        assert_eq!(format!("\"{}\"", close_reason_str(x)), serde_json::to_string(&x).unwrap());
-        assert_eq!(parse_close_reason(close_reason_str(x)), Some(x));
-    }
-    assert_eq!(civil_text(datetime(2027, 6, 1, 9, 5, 7, 999_999_999)), "2027-06-01T09:05:07");
-    assert_eq!(civil_bounds(stay(day(6, 30), 2)), ("2027-06-30T00:00:00".into(), "2027-07-01T23:59:59".into()));
-}
-
 #[tokio::test]
 async fn referrals_move_from_raised_to_closed_and_escalation_opens_the_family() {
     let (s, db) = fresh().await;
@@ -1503,4 +1488,10 @@ async fn concurrent_steps_and_bookings_have_one_winner() {
         close_node(n).await;
     }
     finish(s, db).await;
+}
+
+#[test]
+fn civil_date_times_are_stored_to_the_second_and_ranges_cover_whole_days() {
+    assert_eq!(civil_text(datetime(2027, 6, 1, 9, 5, 7, 999_999_999)), "2027-06-01T09:05:07");
+    assert_eq!(civil_bounds(stay(day(6, 30), 2)), ("2027-06-30T00:00:00".into(), "2027-07-01T23:59:59".into()));
 }

@@ -123,13 +123,9 @@ pub fn parse_action(action: &str, reason: Option<&str>) -> Result<ReferralAction
         "escalate" => ReferralAction::Escalate,
         "mark_specified_expectant_mother" => ReferralAction::MarkSpecifiedExpectantMother,
         "clear_specified_expectant_mother" => ReferralAction::ClearSpecifiedExpectantMother,
-        "close" => ReferralAction::Close(match reason.unwrap_or("") {
-            "resolved" => CloseReason::Resolved,
-            "no_concern" => CloseReason::NoConcern,
-            "duplicate" => CloseReason::Duplicate,
-            "moved_out" => CloseReason::MovedOut,
-            _ => return Err(invalid("reason", "invalid_choice")),
-        }),
+        "close" => ReferralAction::Close(
+            CloseReason::parse(reason.unwrap_or("")).ok_or_else(|| invalid("reason", "invalid_choice"))?,
+        ),
         _ => return Err(AppError::NotFound),
     })
 }
