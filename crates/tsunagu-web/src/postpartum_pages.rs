@@ -100,7 +100,9 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
             let status = q.status.as_deref().or(default_status).filter(|s| *s != "all");
             let filter: ApplicationFilter = crate::api::application_filter(&actor, status, None, None).or_page(&ctx)?;
             let audit = audit_ctx(account, &ctx.remote_addr, "postpartum list", ctx.now);
-            let list = state.store.applications(&audit, &filter).await.or_page(&ctx)?;
+            let mut list = state.store.applications(&audit, &filter).await.or_page(&ctx)?;
+            // By the stays' dates, latest first: what a facility plans its days by.
+            list.sort_by(|a, b| b.stay.first().cmp(&a.stay.first()).then(b.id.cmp(&a.id)));
             let rows = rows(&state, &ctx, list).await?;
             let notice = match q.done.as_deref() {
                 Some("applied") => Some("pp.applied"),
