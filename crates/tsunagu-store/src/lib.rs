@@ -7,7 +7,9 @@
 //!
 //! Architecture invariants:
 //! - every method that reads or changes a person's record takes an
-//!   [`AuditContext`] and writes its audit line in the same transaction;
+//!   [`AuditContext`] and writes its audit line: in the same transaction as a
+//!   change, and before the answer for a read (SQLite reads through its reader
+//!   pool, then appends the line through the single writer before returning);
 //! - every query is bounded by a municipality id: no method can return rows
 //!   of two municipalities;
 //! - no method logs personal data.
