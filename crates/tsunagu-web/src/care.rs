@@ -170,39 +170,47 @@ pub async fn open_followup_slots(
         .filter(|f| f.status == tsunagu_store::FollowupStatus::Booked)
         .map(|f| f.start)
         .collect();
-    let mut out = Vec::new();
-    for slot in slots(&FollowupPattern::default(), range) {
-        if taken.contains(&slot.start) {
-            continue;
-        }
-        if followup_refusal(state, ctx, family, venue, slot.date()).await?.is_none() {
-            out.push(slot);
-        }
-    }
-    Ok(out)
+    let facts = followup_facts(state, ctx, family, venue).await?;
+    Ok(slots(&FollowupPattern::default(), range)
+        .into_iter()
+        .filter(|slot| !taken.contains(&slot.start) && facts.refusal(slot.date()).is_none())
+        .collect())
 }
 
-/// Why a family may not consult on `day`: it must be a former user of the
-/// facility (a day there before `day`) with a baby under 1 year [001].
-async fn followup_refusal(
+/// What decides whether a family may consult on a day: the last days of
+/// its stays at the facility and its latest baby's birth date. Read once
+/// (the reads are audited), then checked per slot by the pure rule.
+struct FollowupFacts {
+    stay_last_days: Vec<Date>,
+    baby_birth_date: Option<Date>,
+}
+
+impl FollowupFacts {
+    /// Why the family may not consult on `day`: it must be a former user of
+    /// the facility (a day there before `day`) with a baby under 1 year [001].
+    fn refusal(&self, day: Date) -> Option<&'static str> {
+        let Some(baby_birth_date) = self.baby_birth_date else { return Some("no_baby_on_record") };
+        let last_centre_day = self.stay_last_days.iter().copied().filter(|d| *d < day).max();
+        check_followup(&FollowupInput { last_centre_day, baby_birth_date, slot_date: day }).first().map(|r| r.code())
+    }
+}
+
+async fn followup_facts(
     state: &AppState,
     ctx: &AuditContext,
     family: FamilyId,
     venue: VenueId,
-    day: Date,
-) -> Result<Option<&'static str>, AppError> {
+) -> Result<FollowupFacts, AppError> {
     let filter = ApplicationFilter {
         family_id: Some(family),
         venue_id: Some(venue),
         status: Some(ApplicationStatus::Approved),
         limit: 50,
     };
-    let apps = state.store.applications(ctx, &filter).await?;
-    let last_centre_day = apps.iter().map(|a| a.stay.last()).filter(|d| *d < day).max();
+    let stay_last_days = state.store.applications(ctx, &filter).await?.iter().map(|a| a.stay.last()).collect();
     let record = state.store.open_family(ctx, family).await?.ok_or(AppError::NotFound)?;
-    let Some(baby) = latest_babies(&record).into_iter().next() else { return Ok(Some("no_baby_on_record")) };
-    let refusals = check_followup(&FollowupInput { last_centre_day, baby_birth_date: baby.birth_date, slot_date: day });
-    Ok(refusals.first().map(|r| r.code()))
+    let baby_birth_date = latest_babies(&record).first().map(|b| b.birth_date);
+    Ok(FollowupFacts { stay_last_days, baby_birth_date })
 }
 
 pub async fn book_followup(
@@ -220,7 +228,7 @@ pub async fn book_followup(
     if !in_pattern || start.date() <= state.clock.today() {
         return Err(invalid("start", "not_a_slot"));
     }
-    if let Some(code) = followup_refusal(state, ctx, family, venue, start.date()).await? {
+    if let Some(code) = followup_facts(state, ctx, family, venue).await?.refusal(start.date()) {
         return Err(AppError::Conflict(code));
     }
     Ok(state.store.book_followup(ctx, venue, family, start).await?)

@@ -132,9 +132,13 @@ async fn story_followups_talks_and_incidents(backend: Backend) {
         (app.register(&nurse, &body).await, ())
     };
     // Slots come after the stay only (a former user), 20 minutes each.
+    let lines_before = app.store.audit_lines(fx.setagaya.id, 0, 10_000).await.unwrap().len();
     let (s, v) = app
         .get(&nurse, &format!("/api/v1/postpartum/followups/slots?family={}&venue={}", family.0, fx.facility.id.0))
         .await;
+    // The family's stays and record are read (and audited) once, not once per slot.
+    let lines_after = app.store.audit_lines(fx.setagaya.id, 0, 10_000).await.unwrap().len();
+    assert!(lines_after - lines_before <= 3, "{} audit lines for one look at the slots", lines_after - lines_before);
     assert_eq!(s, 200, "{v}");
     let slots = v["slots"].as_array().unwrap().clone();
     assert!(!slots.is_empty());
