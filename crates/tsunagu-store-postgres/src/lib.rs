@@ -640,6 +640,31 @@ async fn search_by(
     rows.iter().map(summary_row).collect()
 }
 
+/// Records a nurse's decision on an application and its audit line, inside `tx`.
+async fn mark_reviewed(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    id: ApplicationId,
+    status: ApplicationStatus,
+    note: &str,
+    action: AuditAction,
+    family: FamilyId,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE postpartum_applications SET status = $1, reviewed_by = $2, reviewed_at = $3::timestamptz, \
+         review_note = $4 WHERE id = $5",
+    )
+    .bind(status.as_str())
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .bind(note)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    append_audit(tx, ctx, action, Some(family), &format!("application={id}")).await
+}
+
 async fn in_municipality(tx: &mut PgConnection, table: Table, id: i64, m: MunicipalityId) -> Result<bool> {
     let sql = match table {
         Table::Areas => "SELECT id FROM areas WHERE id = $1 AND municipality_id = $2",
@@ -1950,18 +1975,7 @@ impl Store for PgStore {
             .await
             .map_err(db_err)?;
         }
-        sqlx::query(
-            "UPDATE postpartum_applications SET status = 'approved', reviewed_by = $1, \
-             reviewed_at = $2::timestamptz, review_note = $3 WHERE id = $4",
-        )
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .bind(note)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumApprove, Some(app.family), &format!("application={id}"))
+        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Approved, note, AuditAction::PostpartumApprove, app.family)
             .await?;
         tx.commit().await.map_err(db_err)
     }
@@ -1972,18 +1986,7 @@ impl Store for PgStore {
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
         }
-        sqlx::query(
-            "UPDATE postpartum_applications SET status = 'rejected', reviewed_by = $1, \
-             reviewed_at = $2::timestamptz, review_note = $3 WHERE id = $4",
-        )
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .bind(note)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumReject, Some(app.family), &format!("application={id}"))
+        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Rejected, note, AuditAction::PostpartumReject, app.family)
             .await?;
         tx.commit().await.map_err(db_err)
     }

@@ -492,6 +492,31 @@ async fn insert_babies(
     Ok(ids)
 }
 
+/// Records a nurse's decision on an application and its audit line, inside `tx`.
+async fn mark_reviewed(
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    id: ApplicationId,
+    status: ApplicationStatus,
+    note: &str,
+    action: AuditAction,
+    family: FamilyId,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE postpartum_applications SET status = ?, reviewed_by = ?, reviewed_at = ?, review_note = ? \
+         WHERE id = ?",
+    )
+    .bind(status.as_str())
+    .bind(ctx.actor.0)
+    .bind(ts_text(ctx.at))
+    .bind(note)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    append_audit(tx, ctx, action, Some(family), &format!("application={id}")).await
+}
+
 fn municipality_row(r: &SqliteRow) -> Result<Municipality> {
     let code: String = r.try_get("code").map_err(db_err)?;
     Ok(Municipality {
@@ -1724,18 +1749,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         }
-        sqlx::query(
-            "UPDATE postpartum_applications SET status = 'approved', reviewed_by = ?, reviewed_at = ?, \
-             review_note = ? WHERE id = ?",
-        )
-        .bind(ctx.actor.0)
-        .bind(ts_text(ctx.at))
-        .bind(note)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumApprove, Some(app.family), &format!("application={id}"))
+        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Approved, note, AuditAction::PostpartumApprove, app.family)
             .await?;
         tx.commit().await.map_err(db_err)
     }
@@ -1746,18 +1760,7 @@ impl Store for SqliteStore {
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
         }
-        sqlx::query(
-            "UPDATE postpartum_applications SET status = 'rejected', reviewed_by = ?, reviewed_at = ?, \
-             review_note = ? WHERE id = ?",
-        )
-        .bind(ctx.actor.0)
-        .bind(ts_text(ctx.at))
-        .bind(note)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumReject, Some(app.family), &format!("application={id}"))
+        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Rejected, note, AuditAction::PostpartumReject, app.family)
             .await?;
         tx.commit().await.map_err(db_err)
     }
