@@ -41,10 +41,14 @@ pub enum AuditAction {
     TalkJoin,
     IncidentReport,
     IncidentList,
+    PregnancyUpdate,
+    TimelineView,
+    ContactOutcome,
+    WorkList,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -72,6 +76,10 @@ impl AuditAction {
         AuditAction::TalkJoin,
         AuditAction::IncidentReport,
         AuditAction::IncidentList,
+        AuditAction::PregnancyUpdate,
+        AuditAction::TimelineView,
+        AuditAction::ContactOutcome,
+        AuditAction::WorkList,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +111,10 @@ impl AuditAction {
             AuditAction::TalkJoin => "talk.join",
             AuditAction::IncidentReport => "incident.report",
             AuditAction::IncidentList => "incident.list",
+            AuditAction::PregnancyUpdate => "family.pregnancy",
+            AuditAction::TimelineView => "timeline.view",
+            AuditAction::ContactOutcome => "timeline.outcome",
+            AuditAction::WorkList => "timeline.worklist",
         }
     }
 

@@ -154,6 +154,8 @@ pub struct Pregnancy {
     pub first_child: bool,
     pub status: PregnancyStatus,
     pub handbook_number: Option<String>,
+    /// The day a loss or a move out was recorded as happening.
+    pub ended_on: Option<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -593,3 +595,124 @@ impl BirthInput {
 
 #[cfg(test)]
 mod tests;
+
+// ---------------------------------------------------------------------------
+// Changes of a pregnancy after the notification: a new EDD, a loss, a move.
+
+/// A corrected expected date of delivery, as typed or sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EddChangeInput {
+    pub edd: String,
+}
+
+impl EddChangeInput {
+    /// A new EDD for an ongoing pregnancy, within the same bounds as at the
+    /// notification (counted from the notification day).
+    pub fn check(&self, pregnancy: &Pregnancy) -> Result<Date, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if pregnancy.status != PregnancyStatus::Ongoing {
+            errors.add("pregnancy", "not_ongoing");
+            return Err(errors);
+        }
+        let n = pregnancy.notified_on;
+        match parse_date(&self.edd) {
+            None => errors.add("edd", if self.edd.trim().is_empty() { "required" } else { "invalid_date" }),
+            Some(edd) if edd < n.saturating_sub(EDD_MAX_DAYS_BEFORE_NOTIFICATION.days()) => {
+                errors.add("edd", "edd_too_early")
+            }
+            Some(edd) if edd > n.saturating_add(EDD_MAX_DAYS_AFTER_NOTIFICATION.days()) => {
+                errors.add("edd", "edd_too_late")
+            }
+            Some(edd) if edd == pregnancy.edd => errors.add("edd", "unchanged"),
+            Some(edd) => return Ok(edd),
+        }
+        Err(errors)
+    }
+}
+
+/// How a pregnancy ended other than by a birth, with the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ending", content = "on", rename_all = "snake_case")]
+pub enum PregnancyEnd {
+    /// Miscarriage or stillbirth.
+    Lost(Date),
+    /// The family moved out of the municipality (pregnant, or after the birth).
+    MovedOut(Date),
+}
+
+impl PregnancyEnd {
+    pub fn status(self) -> PregnancyStatus {
+        match self {
+            PregnancyEnd::Lost(_) => PregnancyStatus::Lost,
+            PregnancyEnd::MovedOut(_) => PregnancyStatus::MovedOut,
+        }
+    }
+
+    pub fn on(self) -> Date {
+        match self {
+            PregnancyEnd::Lost(d) | PregnancyEnd::MovedOut(d) => d,
+        }
+    }
+}
+
+/// A loss or a move, as typed or sent: `ending` is `lost` or `moved_out`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PregnancyEndInput {
+    pub ending: String,
+    pub on: String,
+}
+
+impl PregnancyEndInput {
+    /// A loss ends an ongoing pregnancy; a move ends an ongoing or a
+    /// delivered one (the infant contacts then close too). The day is not in
+    /// the future, not before the notification, and a move after a birth is
+    /// not before the birth.
+    pub fn check(&self, pregnancy: &Pregnancy, babies: &[Baby], today: Date) -> Result<PregnancyEnd, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let on = match parse_date(&self.on) {
+            None => {
+                errors.add("on", if self.on.trim().is_empty() { "required" } else { "invalid_date" });
+                None
+            }
+            Some(d) if d > today => {
+                errors.add("on", "date_in_future");
+                None
+            }
+            Some(d) if d < pregnancy.notified_on => {
+                errors.add("on", "before_notification");
+                None
+            }
+            Some(d) => Some(d),
+        };
+        let births = babies.iter().filter(|b| b.pregnancy_id == pregnancy.id).map(|b| b.birth_date).max();
+        let end = match (self.ending.trim(), on) {
+            ("lost", _) if pregnancy.status != PregnancyStatus::Ongoing => {
+                errors.add("pregnancy", "not_ongoing");
+                None
+            }
+            ("moved_out", _)
+                if !matches!(pregnancy.status, PregnancyStatus::Ongoing | PregnancyStatus::Delivered) =>
+            {
+                errors.add("pregnancy", "already_ended");
+                None
+            }
+            ("moved_out", Some(d)) if births.is_some_and(|b| d < b) => {
+                errors.add("on", "before_birth");
+                None
+            }
+            ("lost", Some(d)) => Some(PregnancyEnd::Lost(d)),
+            ("moved_out", Some(d)) => Some(PregnancyEnd::MovedOut(d)),
+            ("lost" | "moved_out", None) => None,
+            _ => {
+                errors.add("ending", "invalid_choice");
+                None
+            }
+        };
+        match end {
+            Some(e) if errors.is_empty() => Ok(e),
+            _ => Err(errors),
+        }
+    }
+}

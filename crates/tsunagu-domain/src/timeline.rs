@@ -11,6 +11,11 @@
 //!
 //! Dates are calendar dates in Japan; the rules take them as parameters.
 
+/// The version of the schedule rules. A store records it on each pregnancy
+/// whose contacts it built; a change of the rules bumps it, and the stores'
+/// backfill rebuilds the pregnancies built with an older one.
+pub const RULES_VERSION: i64 = 1;
+
 pub mod contact;
 pub mod dates;
 pub mod facts;
@@ -21,7 +26,7 @@ pub mod rules;
 pub mod worklists;
 
 pub use contact::{
-    status, status_of, CloseReason, ContactStatus, Ending, Outcome, OutcomeError, OwedContact, StoredContact, Subject,
+    awaits_work, status, status_of, CloseReason, ContactStatus, Ending, Outcome, OutcomeError, OwedContact, StoredContact, Subject,
     Window, WindowError, DUE_SOON_DAYS,
 };
 pub use facts::{BabyFacts, FactsError, PregnancyFacts, PregnancyState, TimelineFacts};

@@ -22,20 +22,24 @@ use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::records::{
     is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby, NewPerson, Notification,
-    Person, Pregnancy, PregnancyStatus, Relation, Sex,
+    Person, Pregnancy, PregnancyEnd, PregnancyStatus, Relation, Sex,
 };
+use tsunagu_domain::timeline::{KindSet, Outcome};
 use tsunagu_domain::referrals::{CloseReason, ConcernSource, Referral, ReferralAction, ReferralStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{
-    AccountId, ApplicationId, AreaId, BabyId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId, PregnancyId,
+    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId, PregnancyId,
     ReferralId, RoomId, TalkId, VenueId,
 };
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, ApplicationFilter, AuditQuery, Booking, Followup, FollowupStatus, ImportFamily, Incident, NewAccount,
+    Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident, NewAccount,
     NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter, Result, Secret, Session,
-    SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts,
+    SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts, MissedRun, WorkCounts,
+    WorkListQuery, WorkScope,
 };
+
+mod timeline;
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
@@ -45,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "referrals_followups",
         sql: include_str!("../migrations/0003_referrals_followups.sql"),
     },
+    Migration { version: 4, name: "timeline", sql: include_str!("../migrations/0004_timeline.sql") },
 ];
 
 #[derive(Clone)]
@@ -515,6 +520,48 @@ async fn mark_reviewed(
     .await
     .map_err(db_err)?;
     append_audit(tx, ctx, action, Some(family), &format!("application={id}")).await
+}
+
+const PREGNANCY_COLUMNS: &str =
+    "id, family_id, notified_on, edd, foetuses, first_child, status, handbook_number, ended_on";
+
+fn pregnancy_row(r: &SqliteRow) -> Result<Pregnancy> {
+    let status: String = r.try_get(6).map_err(db_err)?;
+    Ok(Pregnancy {
+        id: PregnancyId(r.try_get(0).map_err(db_err)?),
+        family_id: FamilyId(r.try_get(1).map_err(db_err)?),
+        notified_on: date(&r.try_get::<String, _>(2).map_err(db_err)?)?,
+        edd: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
+        foetuses: u8::try_from(r.try_get::<i64, _>(4).map_err(db_err)?).map_err(|_| corrupt("foetuses"))?,
+        first_child: r.try_get(5).map_err(db_err)?,
+        status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+        handbook_number: r.try_get(7).map_err(db_err)?,
+        ended_on: opt_date(r.try_get(8).map_err(db_err)?)?,
+    })
+}
+
+const BABY_COLUMNS: &str = "id, pregnancy_id, person_id, birth_date, sex, gestational_weeks, gestational_days, \
+     birth_weight_g, long_hospitalisation";
+
+fn baby_row(r: &SqliteRow) -> Result<Baby> {
+    let sex: String = r.try_get(4).map_err(db_err)?;
+    Ok(Baby {
+        id: BabyId(r.try_get(0).map_err(db_err)?),
+        pregnancy_id: PregnancyId(r.try_get(1).map_err(db_err)?),
+        person_id: PersonId(r.try_get(2).map_err(db_err)?),
+        birth_date: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
+        sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
+        gestational_weeks: u8::try_from(r.try_get::<i64, _>(5).map_err(db_err)?)
+            .map_err(|_| corrupt("gestational weeks"))?,
+        gestational_days: u8::try_from(r.try_get::<i64, _>(6).map_err(db_err)?)
+            .map_err(|_| corrupt("gestational days"))?,
+        birth_weight_g: r
+            .try_get::<Option<i64>, _>(7)
+            .map_err(db_err)?
+            .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
+            .transpose()?,
+        long_hospitalisation: r.try_get(8).map_err(db_err)?,
+    })
 }
 
 fn municipality_row(r: &SqliteRow) -> Result<Municipality> {
@@ -1307,8 +1354,10 @@ impl Store for SqliteStore {
         if !in_municipality(&mut tx, "areas", n.area_id.0, ctx.municipality_id).await? {
             return Err(StoreError::InvalidReference("area_id"));
         }
-        let (family, _) = insert_notification(&mut tx, ctx, n).await?;
-        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
+        let (family, pregnancy) = insert_notification(&mut tx, ctx, n).await?;
+        let synced =
+            timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
     }
@@ -1334,6 +1383,8 @@ impl Store for SqliteStore {
                     if !f.babies.is_empty() {
                         insert_babies(&mut tx, ctx.municipality_id, family, pregnancy, &f.babies).await?;
                     }
+                    timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at)
+                        .await?;
                     append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
                     out.push(Ok(family));
                 }
@@ -1426,59 +1477,24 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let pregnancies = sqlx::query(
-            "SELECT id, notified_on, edd, foetuses, first_child, status, handbook_number FROM pregnancies \
-             WHERE family_id = ? ORDER BY edd, id",
-        )
+        let pregnancies = sqlx::query(&format!(
+            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"
+        ))
         .bind(id.0)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?
         .iter()
-        .map(|r| {
-            let status: String = r.try_get(5).map_err(db_err)?;
-            Ok(Pregnancy {
-                id: PregnancyId(r.try_get(0).map_err(db_err)?),
-                family_id: id,
-                notified_on: date(&r.try_get::<String, _>(1).map_err(db_err)?)?,
-                edd: date(&r.try_get::<String, _>(2).map_err(db_err)?)?,
-                foetuses: u8::try_from(r.try_get::<i64, _>(3).map_err(db_err)?).map_err(|_| corrupt("foetuses"))?,
-                first_child: r.try_get(4).map_err(db_err)?,
-                status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-                handbook_number: r.try_get(6).map_err(db_err)?,
-            })
-        })
+        .map(pregnancy_row)
         .collect::<Result<Vec<_>>>()?;
-        let babies = sqlx::query(
-            "SELECT id, pregnancy_id, person_id, birth_date, sex, gestational_weeks, gestational_days, \
-             birth_weight_g, long_hospitalisation FROM babies WHERE family_id = ? ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            let sex: String = r.try_get(4).map_err(db_err)?;
-            Ok(Baby {
-                id: BabyId(r.try_get(0).map_err(db_err)?),
-                pregnancy_id: PregnancyId(r.try_get(1).map_err(db_err)?),
-                person_id: PersonId(r.try_get(2).map_err(db_err)?),
-                birth_date: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
-                sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
-                gestational_weeks: u8::try_from(r.try_get::<i64, _>(5).map_err(db_err)?)
-                    .map_err(|_| corrupt("gestational weeks"))?,
-                gestational_days: u8::try_from(r.try_get::<i64, _>(6).map_err(db_err)?)
-                    .map_err(|_| corrupt("gestational days"))?,
-                birth_weight_g: r
-                    .try_get::<Option<i64>, _>(7)
-                    .map_err(db_err)?
-                    .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
-                    .transpose()?,
-                long_hospitalisation: r.try_get(8).map_err(db_err)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE family_id = ? ORDER BY id"))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(baby_row)
+            .collect::<Result<Vec<_>>>()?;
         append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
@@ -1539,7 +1555,9 @@ impl Store for SqliteStore {
             Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
         }
         let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
-        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={}", ids.len())).await?;
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={} {synced}", ids.len()))
+            .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
     }
@@ -2389,6 +2407,167 @@ impl Store for SqliteStore {
         let out = rows.iter().map(incident_row).collect::<Result<Vec<_>>>()?;
         self.audit(ctx, AuditAction::IncidentList, None, &format!("results={}", out.len())).await?;
         Ok(out)
+    }
+
+    async fn contact_kinds(&self, m: MunicipalityId) -> Result<KindSet> {
+        let bits: Option<i64> = sqlx::query_scalar("SELECT contact_kinds FROM municipalities WHERE id = ?")
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let bits = bits.ok_or(StoreError::NotFound)?;
+        Ok(KindSet::from_bits(u16::try_from(bits).map_err(|_| corrupt("contact kinds"))?))
+    }
+
+    async fn set_contact_kinds(&self, m: MunicipalityId, kinds: KindSet) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        let changed = sqlx::query("UPDATE municipalities SET contact_kinds = ? WHERE id = ? AND contact_kinds <> ?")
+            .bind(i64::from(kinds.bits()))
+            .bind(m.0)
+            .bind(i64::from(kinds.bits()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if changed > 0 {
+            sqlx::query("UPDATE pregnancies SET timeline_rules = 0 WHERE municipality_id = ?")
+                .bind(m.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn change_edd(&self, ctx: &AuditContext, family: FamilyId, pregnancy: PregnancyId, edd: Date) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.begin_immediate().await?;
+        if timeline::pregnancy_status(&mut tx, m, family, pregnancy).await? != PregnancyStatus::Ongoing {
+            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
+        }
+        sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
+            .bind(edd.to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
+        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn end_pregnancy(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        end: PregnancyEnd,
+    ) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.begin_immediate().await?;
+        match (timeline::pregnancy_status(&mut tx, m, family, pregnancy).await?, end) {
+            (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
+            (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
+                return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+            }
+            _ => return Err(StoreError::Conflict("pregnancy_ended")),
+        }
+        sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
+            .bind(end.status().as_str())
+            .bind(end.on().to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
+        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM contacts c WHERE c.family_id = ? AND c.municipality_id = ? \
+             ORDER BY c.opens, c.due, c.kind, c.id",
+            timeline::CONTACT_COLUMNS
+        ))
+        .bind(family.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let out = rows.iter().map(timeline::contact_row).collect::<Result<Vec<_>>>()?;
+        self.audit(ctx, AuditAction::TimelineView, Some(family), "").await?;
+        Ok(out)
+    }
+
+    async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?",
+            timeline::CONTACT_COLUMNS
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let c = timeline::contact_row(&row)?;
+        self.audit(ctx, AuditAction::TimelineView, Some(c.family_id), &format!("contact={}", id.0)).await?;
+        Ok(Some(c))
+    }
+
+    async fn record_contact_outcome(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        timeline::record_outcome(&mut tx, ctx, id, outcome, note).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
+        if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let rows = {
+            // Read on a reader; the audit line goes through the writer.
+            let mut qtx = sqlx::Connection::begin(&mut *conn).await.map_err(db_err)?;
+            let out = timeline::read_work_list(&mut qtx, q).await?;
+            qtx.rollback().await.map_err(db_err)?;
+            out
+        };
+        self.audit(ctx, AuditAction::WorkList, None, &format!("list={} results={}", q.list.as_str(), rows.len()))
+            .await?;
+        Ok(rows)
+    }
+
+    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        timeline::work_counts(&mut conn, scope).await
+    }
+
+    async fn mark_missed(&self, m: MunicipalityId, today: Date) -> Result<MissedRun> {
+        let mut tx = self.begin_immediate().await?;
+        let run = timeline::mark_missed(&mut tx, m, today).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(run)
+    }
+
+    async fn backfill_timelines(&self, m: MunicipalityId, today: Date, limit: u32) -> Result<u64> {
+        let mut tx = self.begin_immediate().await?;
+        let ids = timeline::stale_pregnancies(&mut tx, m, limit).await?;
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        for id in &ids {
+            timeline::sync_pregnancy(&mut tx, m, *id, today, at).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.len() as u64)
     }
 
     async fn write_audit(

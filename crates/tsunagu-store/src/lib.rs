@@ -25,11 +25,12 @@ use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::safety::IncidentHeading;
-use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
+use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification, PregnancyEnd};
+use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
 use tsunagu_domain::referrals::{Referral, ReferralAction};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{
-    AccountId, ApplicationId, AreaId, BabyId, FamilyId, FollowupId, IncidentId, MunicipalityId, PregnancyId,
+    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PregnancyId,
     ReferralId, RoomId, TalkId, VenueId,
 };
 
@@ -313,6 +314,138 @@ pub struct Incident {
     pub reported_at: Timestamp,
 }
 
+
+// --- timeline ---------------------------------------------------------------
+
+/// A stored contact with what the lists show beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub contact: StoredContact,
+    pub municipality_id: MunicipalityId,
+    pub family_id: FamilyId,
+    pub area_id: AreaId,
+    /// The mother's name, for staff lists.
+    pub mother_name: String,
+    /// A free-text note recorded with the outcome.
+    pub outcome_note: String,
+    pub outcome_by: Option<AccountId>,
+    pub outcome_at: Option<Timestamp>,
+    /// The day the daily job (or a write) found the window closed with
+    /// nothing recorded: the first day it was missed.
+    pub missed_on: Option<jiff::civil::Date>,
+}
+
+/// Which list of a work list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkList {
+    /// Due Monday–Sunday of this week and not yet overdue.
+    DueThisWeek,
+    /// Past due, window still open.
+    Overdue,
+    /// Window closed with nothing recorded (staff contacts only).
+    Missed,
+    /// Every 3–4-month check not attended: past due or tried and not
+    /// reached, until somebody records what happened (未受診者の全数把握).
+    CheckNonAttendees,
+    /// Everything still awaiting work whose window has opened.
+    Open,
+}
+
+impl WorkList {
+    pub const ALL: [WorkList; 5] =
+        [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees, WorkList::Open];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkList::DueThisWeek => "due_this_week",
+            WorkList::Overdue => "overdue",
+            WorkList::Missed => "missed",
+            WorkList::CheckNonAttendees => "check_non_attendees",
+            WorkList::Open => "open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum WorkSort {
+    /// Earliest due first (the default: the most pressing on top).
+    #[default]
+    Due,
+    /// Latest due first.
+    DueDesc,
+    /// Earliest window close first (what will be missed next).
+    Closes,
+    /// By kind of contact, then due.
+    Kind,
+    /// By area, then due.
+    Area,
+}
+
+impl WorkSort {
+    pub const ALL: [WorkSort; 5] = [WorkSort::Due, WorkSort::DueDesc, WorkSort::Closes, WorkSort::Kind, WorkSort::Area];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkSort::Due => "due",
+            WorkSort::DueDesc => "due_desc",
+            WorkSort::Closes => "closes",
+            WorkSort::Kind => "kind",
+            WorkSort::Area => "area",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// Whose contacts a work list covers: the actor's listing filter (a
+/// coordinator sees consenting families of their areas only), narrowed to
+/// an owner role, some areas and a kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkScope {
+    pub filter: FamilyFilter,
+    /// Only contacts this role owns (a nurse's own list, a coordinator's).
+    pub owner: Option<Role>,
+    /// Only these areas; empty means every area the filter allows.
+    pub areas: Vec<AreaId>,
+    pub kind: Option<ContactKind>,
+    /// Today in Japan: the lists are drawn from the dates.
+    pub today: jiff::civil::Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkListQuery {
+    pub scope: WorkScope,
+    pub list: WorkList,
+    pub sort: WorkSort,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// The counts shown beside each list (no names: not audited as a read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    pub due_this_week: u64,
+    pub overdue: u64,
+    pub missed: u64,
+    pub check_non_attendees: u64,
+}
+
+/// What one run of the daily missed-marking job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissedRun {
+    /// Contacts whose windows closed in `(from, through]` were examined.
+    pub from: Option<jiff::civil::Date>,
+    pub through: jiff::civil::Date,
+    /// Contacts newly stamped missed.
+    pub marked: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigninAttempt {
     pub municipality_code: String,
@@ -553,6 +686,63 @@ pub trait Store: Send + Sync + 'static {
     async fn report_incident(&self, ctx: &AuditContext, i: &NewIncident) -> Result<IncidentId>;
     /// Reports on the days of `range`, optionally of one facility, newest first; audited `incident.list`.
     async fn incidents(&self, ctx: &AuditContext, venue: Option<VenueId>, range: DateRange) -> Result<Vec<Incident>>;
+
+    // --- timeline -------------------------------------------------------------
+    // Every write that changes a pregnancy's facts (notification, import,
+    // birth, new EDD, loss, move) reconciles its contacts in the same
+    // transaction (`timeline::reconcile`): nothing is deleted, nothing with an
+    // outcome is touched, and each change is in the audit detail.
+    /// The kinds of contact the municipality runs (all unless configured).
+    async fn contact_kinds(&self, m: MunicipalityId) -> Result<KindSet>;
+    /// Sets them; every pregnancy's contacts are then rebuilt by
+    /// [`Store::backfill_timelines`].
+    async fn set_contact_kinds(&self, m: MunicipalityId, kinds: KindSet) -> Result<()>;
+    /// A new EDD for an ongoing pregnancy. `Conflict("pregnancy_not_ongoing")`.
+    async fn change_edd(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        edd: jiff::civil::Date,
+    ) -> Result<()>;
+    /// A loss or a move out. `Conflict("pregnancy_not_ongoing")` for a loss
+    /// after a birth, `Conflict("pregnancy_ended")` once lost or moved.
+    async fn end_pregnancy(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        end: PregnancyEnd,
+    ) -> Result<()>;
+    /// Every contact of a family, hidden ones included (the page leaves
+    /// them out), by window. Audited as a read of the family.
+    async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
+    /// One contact, audited as a read of its family.
+    async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>>;
+    /// Records what happened. Refused with `Conflict("contact_settled")` when
+    /// an outcome that settles the contact is already recorded (so two
+    /// people cannot overwrite each other), `Conflict("contact_closed")`
+    /// when the facts closed it. "Not reached" adds its attempts to those recorded.
+    async fn record_contact_outcome(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+    ) -> Result<()>;
+    /// One page of a work list. Audited as one list read (no family named).
+    async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>>;
+    /// The counts of every list in a scope. Each is one index range scan.
+    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
+    /// The daily job: stamps `missed_on` on every contact awaiting work whose
+    /// window closed after the last run's day and before `today`. Reads only
+    /// the contacts whose windows closed in that span (an index range), so
+    /// its work follows what changed, not the number of families. Idempotent.
+    async fn mark_missed(&self, m: MunicipalityId, today: jiff::civil::Date) -> Result<MissedRun>;
+    /// Reconciles up to `limit` pregnancies whose contacts were built with
+    /// older rules or never (records from before the timeline, a change of
+    /// the kinds the municipality runs); returns how many. Call until 0.
+    async fn backfill_timelines(&self, m: MunicipalityId, today: jiff::civil::Date, limit: u32) -> Result<u64>;
 
     // --- audit ------------------------------------------------------------
     /// Writes a line for something that has no store method of its own.

@@ -100,6 +100,7 @@ fn pregnancy(foetuses: u8) -> Pregnancy {
         first_child: true,
         status: PregnancyStatus::Ongoing,
         handbook_number: None,
+        ended_on: None,
     }
 }
 
@@ -150,4 +151,61 @@ proptest! {
             prop_assert!((1..=5).contains(&n.foetuses));
         }
     }
+}
+
+#[test]
+fn a_new_edd_is_checked_like_the_first() {
+    let p = pregnancy(1);
+    let edd = |s: &str| EddChangeInput { edd: s.into() }.check(&p);
+    assert_eq!(edd("2026-12-15"), Ok(date(2026, 12, 15)));
+    assert_eq!(edd("").unwrap_err().for_field("edd"), Some("required"));
+    assert_eq!(edd("2026-02-30").unwrap_err().for_field("edd"), Some("invalid_date"));
+    assert_eq!(edd("2026-12-01").unwrap_err().for_field("edd"), Some("unchanged"));
+    // 60 days before the notification (1 June) is 2 April; 252 days after is 8 February.
+    assert!(edd("2026-04-02").is_ok());
+    assert_eq!(edd("2026-04-01").unwrap_err().for_field("edd"), Some("edd_too_early"));
+    assert!(edd("2027-02-08").is_ok());
+    assert_eq!(edd("2027-02-09").unwrap_err().for_field("edd"), Some("edd_too_late"));
+    let delivered = Pregnancy { status: PregnancyStatus::Delivered, ..p };
+    assert_eq!(
+        EddChangeInput { edd: "2026-12-15".into() }.check(&delivered).unwrap_err().for_field("pregnancy"),
+        Some("not_ongoing")
+    );
+}
+
+#[test]
+fn a_loss_or_a_move_is_checked() {
+    let p = pregnancy(1);
+    let end = |p: &Pregnancy, babies: &[Baby], ending: &str, on: &str| {
+        PregnancyEndInput { ending: ending.into(), on: on.into() }.check(p, babies, today())
+    };
+    assert_eq!(end(&p, &[], "lost", "2026-08-01"), Ok(PregnancyEnd::Lost(date(2026, 8, 1))));
+    assert_eq!(end(&p, &[], "moved_out", "2026-06-01"), Ok(PregnancyEnd::MovedOut(date(2026, 6, 1))));
+    assert_eq!(end(&p, &[], "lost", "2026-05-31").unwrap_err().for_field("on"), Some("before_notification"));
+    assert_eq!(end(&p, &[], "lost", "2026-11-23").unwrap_err().for_field("on"), Some("date_in_future"));
+    assert_eq!(end(&p, &[], "lost", "").unwrap_err().for_field("on"), Some("required"));
+    assert_eq!(end(&p, &[], "gone", "2026-08-01").unwrap_err().for_field("ending"), Some("invalid_choice"));
+    let delivered = Pregnancy { status: PregnancyStatus::Delivered, ..p.clone() };
+    let born = Baby {
+        id: BabyId(1),
+        pregnancy_id: p.id,
+        person_id: crate::PersonId(3),
+        birth_date: date(2026, 11, 10),
+        sex: Sex::Male,
+        gestational_weeks: 39,
+        gestational_days: 0,
+        birth_weight_g: None,
+        long_hospitalisation: false,
+    };
+    assert_eq!(end(&delivered, &[], "lost", "2026-11-12").unwrap_err().for_field("pregnancy"), Some("not_ongoing"));
+    assert_eq!(
+        end(&delivered, std::slice::from_ref(&born), "moved_out", "2026-11-12"),
+        Ok(PregnancyEnd::MovedOut(date(2026, 11, 12)))
+    );
+    assert_eq!(
+        end(&delivered, &[born], "moved_out", "2026-11-09").unwrap_err().for_field("on"),
+        Some("before_birth")
+    );
+    let lost = Pregnancy { status: PregnancyStatus::Lost, ..p };
+    assert_eq!(end(&lost, &[], "moved_out", "2026-11-12").unwrap_err().for_field("pregnancy"), Some("already_ended"));
 }

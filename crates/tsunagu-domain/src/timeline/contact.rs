@@ -323,6 +323,13 @@ impl ContactStatus {
     }
 }
 
+/// Whether a contact still waits for somebody: no outcome that settles it
+/// and not ended by the facts. The store keeps this as a column so the work
+/// lists are index range scans; it must agree with [`status_of`] (a test checks).
+pub fn awaits_work(kind: ContactKind, outcome: Option<&Outcome>, ending: Option<&Ending>) -> bool {
+    outcome.is_none_or(|o| !o.settles(kind)) && ending.is_none()
+}
+
 /// The status of a contact on `today` (a date in Japan).
 ///
 /// An outcome wins over everything, even over an ending (a nurse may record

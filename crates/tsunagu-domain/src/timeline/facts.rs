@@ -62,15 +62,17 @@ pub enum FactsError {
 }
 
 impl TimelineFacts {
-    /// The facts of a stored pregnancy and its babies. `ended_on` is the day
-    /// of a loss or a move (records.rs does not keep it yet); a delivered
-    /// pregnancy takes its first baby's birth date when `ended_on` is absent.
+    /// The facts of a stored pregnancy and its babies. A delivered pregnancy
+    /// takes its first baby's birth date; a loss or a move its `ended_on`.
     pub fn from_records(
         pregnancy: &Pregnancy,
         babies: &[Baby],
-        ended_on: Option<Date>,
         programmes: KindSet,
     ) -> Result<TimelineFacts, FactsError> {
+        let ended_on = match pregnancy.status {
+            PregnancyStatus::Delivered => None,
+            _ => pregnancy.ended_on,
+        };
         if let Some(b) = babies.iter().find(|b| b.pregnancy_id != pregnancy.id) {
             return Err(FactsError::OtherPregnancy(b.id));
         }

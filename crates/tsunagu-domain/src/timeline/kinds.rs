@@ -308,6 +308,16 @@ impl KindSet {
         KindSet(self.0 & !kind.bit())
     }
 
+    /// The stored form (one bit per kind, in [`ContactKind::ALL`] order).
+    pub fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// From the stored form; bits of no kind are dropped.
+    pub fn from_bits(bits: u16) -> KindSet {
+        KindSet(bits & KindSet::ALL.0)
+    }
+
     pub fn iter(self) -> impl Iterator<Item = ContactKind> {
         ContactKind::ALL.into_iter().filter(move |k| self.contains(*k))
     }

@@ -289,6 +289,7 @@ fn facts_come_from_the_stored_records() {
         first_child: true,
         status: PregnancyStatus::Delivered,
         handbook_number: None,
+        ended_on: None,
     };
     let b = |id: i64, d: Date| Baby {
         id: BabyId(id),
@@ -302,19 +303,22 @@ fn facts_come_from_the_stored_records() {
         long_hospitalisation: id == 2,
     };
     let babies = [b(1, date(2027, 5, 2)), b(2, date(2027, 5, 1))];
-    let f = TimelineFacts::from_records(&p, &babies, None, KindSet::ALL).unwrap();
+    let f = TimelineFacts::from_records(&p, &babies, KindSet::ALL).unwrap();
     assert_eq!(f.pregnancy.state, PregnancyState::Delivered(date(2027, 5, 1)));
     assert!(f.babies[1].long_hospitalisation);
     p.status = PregnancyStatus::Lost;
-    assert_eq!(TimelineFacts::from_records(&p, &[], None, KindSet::ALL), Err(FactsError::MissingEndDate("lost")));
-    let f = TimelineFacts::from_records(&p, &[], Some(date(2026, 12, 1)), KindSet::ALL).unwrap();
+    assert_eq!(TimelineFacts::from_records(&p, &[], KindSet::ALL), Err(FactsError::MissingEndDate("lost")));
+    p.ended_on = Some(date(2026, 12, 1));
+    let f = TimelineFacts::from_records(&p, &[], KindSet::ALL).unwrap();
     assert_eq!(f.pregnancy.state, PregnancyState::Lost(date(2026, 12, 1)));
     p.status = PregnancyStatus::MovedOut;
-    assert!(TimelineFacts::from_records(&p, &[], None, KindSet::ALL).is_err());
+    p.ended_on = None;
+    assert!(TimelineFacts::from_records(&p, &[], KindSet::ALL).is_err());
+    p.ended_on = Some(date(2027, 6, 1));
     let mut stranger = b(3, date(2027, 5, 1));
     stranger.pregnancy_id = PregnancyId(99);
     assert_eq!(
-        TimelineFacts::from_records(&p, &[stranger], Some(date(2027, 6, 1)), KindSet::ALL),
+        TimelineFacts::from_records(&p, &[stranger], KindSet::ALL),
         Err(FactsError::OtherPregnancy(BabyId(3)))
     );
 }

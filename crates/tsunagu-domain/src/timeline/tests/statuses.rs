@@ -185,3 +185,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_stored_awaits_work_flag_agrees_with_the_status_on_every_day() {
+    let outcomes = [
+        None,
+        Some(Outcome::Done { form: ContactForm::HomeVisit }),
+        Some(Outcome::NotReached { attempts: 2 }),
+        Some(Outcome::Declined),
+        Some(Outcome::NotApplicable),
+    ];
+    let endings = [None, Some(Ending::closed(CloseReason::MovedOut)), Some(Ending::hidden(CloseReason::PregnancyLost))];
+    for kind in ContactKind::ALL {
+        for outcome in &outcomes {
+            for ending in &endings {
+                let c = StoredContact { outcome: *outcome, ending: *ending, ..contact(kind) };
+                let flag = awaits_work(kind, outcome.as_ref(), ending.as_ref());
+                for day in [date(2027, 2, 1), date(2027, 3, 10), date(2027, 4, 2), date(2027, 6, 1)] {
+                    let unresolved = c.status(day).is_unresolved();
+                    // Lapsed offers await nothing on the lists but keep the flag: the
+                    // lists read `closes` for them, as for missed contacts.
+                    let lapsed = c.status(day) == S::Lapsed;
+                    assert_eq!(flag, unresolved || lapsed, "{kind} {outcome:?} {ending:?} {day}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! The timeline on SQLite: contacts built and kept in line by
+//! `tsunagu_domain::timeline::reconcile` inside the transaction that changes
+//! a pregnancy's facts, the work lists as index range scans over the
+//! contacts still awaiting work, and the daily missed-marking job.
+
+use super::{
+    append_audit, baby_row, corrupt, date, db_err, opt_date, pregnancy_row, push_filter, ts, ts_text, Result,
+    BABY_COLUMNS, PREGNANCY_COLUMNS,
+};
+use jiff::civil::Date;
+use jiff::ToSpan;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::records::PregnancyStatus;
+use tsunagu_domain::timeline::dates::week_of;
+use tsunagu_domain::timeline::{
+    awaits_work, reconcile, CloseReason, ContactChange, ContactForm, ContactKind, Ending, KindSet, Nature, Outcome,
+    StoredContact, Subject, TimelineFacts, Window, RULES_VERSION,
+};
+use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
+use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
+
+pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subject_kind, c.subject_id, c.opens, \
+     c.due, c.closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, c.area_id, \
+     c.outcome_note, c.outcome_by, c.outcome_at, c.missed_on, \
+     COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p WHERE p.family_id = c.family_id \
+     AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name";
+
+pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
+    let kind: String = r.try_get(2).map_err(db_err)?;
+    let kind = ContactKind::parse(&kind).ok_or_else(|| corrupt("contact kind"))?;
+    let subject_kind: String = r.try_get(3).map_err(db_err)?;
+    let subject = Subject::parse(&subject_kind, r.try_get(4).map_err(db_err)?).ok_or_else(|| corrupt("subject"))?;
+    let window = Window::new(
+        date(&r.try_get::<String, _>(5).map_err(db_err)?)?,
+        date(&r.try_get::<String, _>(6).map_err(db_err)?)?,
+        date(&r.try_get::<String, _>(7).map_err(db_err)?)?,
+    )
+    .map_err(|_| corrupt("contact window"))?;
+    let outcome: Option<String> = r.try_get(8).map_err(db_err)?;
+    let form: Option<String> = r.try_get(9).map_err(db_err)?;
+    let attempts: i64 = r.try_get(10).map_err(db_err)?;
+    let outcome = outcome_from(outcome.as_deref(), form.as_deref(), attempts)?;
+    let ending: Option<String> = r.try_get(11).map_err(db_err)?;
+    let hidden: bool = r.try_get(12).map_err(db_err)?;
+    let ending = ending
+        .map(|e| CloseReason::parse(&e).map(|reason| Ending { reason, hidden }).ok_or_else(|| corrupt("ending")))
+        .transpose()?;
+    let outcome_at: Option<String> = r.try_get(18).map_err(db_err)?;
+    Ok(ContactRow {
+        contact: StoredContact {
+            id: ContactId(r.try_get(0).map_err(db_err)?),
+            pregnancy: PregnancyId(r.try_get(1).map_err(db_err)?),
+            kind,
+            subject,
+            window,
+            outcome,
+            ending,
+        },
+        municipality_id: MunicipalityId(r.try_get(13).map_err(db_err)?),
+        family_id: FamilyId(r.try_get(14).map_err(db_err)?),
+        area_id: AreaId(r.try_get(15).map_err(db_err)?),
+        outcome_note: r.try_get(16).map_err(db_err)?,
+        outcome_by: r.try_get::<Option<i64>, _>(17).map_err(db_err)?.map(AccountId),
+        outcome_at: outcome_at.as_deref().map(ts).transpose()?,
+        missed_on: opt_date(r.try_get(19).map_err(db_err)?)?,
+        mother_name: r.try_get(20).map_err(db_err)?,
+    })
+}
+
+fn outcome_from(outcome: Option<&str>, form: Option<&str>, attempts: i64) -> Result<Option<Outcome>> {
+    Ok(match outcome {
+        None => None,
+        Some("done") => Some(Outcome::Done {
+            form: form.and_then(ContactForm::parse).ok_or_else(|| corrupt("contact form"))?,
+        }),
+        Some("not_reached") => {
+            Some(Outcome::NotReached { attempts: u16::try_from(attempts).map_err(|_| corrupt("attempts"))? })
+        }
+        Some("declined") => Some(Outcome::Declined),
+        Some("not_applicable") => Some(Outcome::NotApplicable),
+        Some(_) => return Err(corrupt("outcome")),
+    })
+}
+
+/// The first day a contact awaiting work was missed, if its window closed before `today`.
+fn missed_on(kind: ContactKind, awaits: bool, window: &Window, today: Date) -> Option<Date> {
+    (awaits && kind.nature() == Nature::Contact && window.closes() < today)
+        .then(|| window.closes().saturating_add(1.day()))
+}
+
+/// Brings one pregnancy's stored contacts in line with its facts, inside
+/// `tx`: reads the pregnancy, its babies, its family's area, the kinds the
+/// municipality runs and the stored contacts; applies what `reconcile` says.
+/// Returns a short summary for the audit line ("+8 ~2 x1").
+pub(crate) async fn sync_pregnancy(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    pregnancy: PregnancyId,
+    today: Date,
+    at: jiff::Timestamp,
+) -> Result<String> {
+    let row = sqlx::query(&format!(
+        "SELECT {PREGNANCY_COLUMNS}, (SELECT area_id FROM families f WHERE f.id = pregnancies.family_id), \
+         (SELECT contact_kinds FROM municipalities WHERE id = pregnancies.municipality_id) \
+         FROM pregnancies WHERE id = ? AND municipality_id = ?"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound)?;
+    let p = pregnancy_row(&row)?;
+    let area: i64 = row.try_get(9).map_err(db_err)?;
+    let kinds: i64 = row.try_get(10).map_err(db_err)?;
+    let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
+    let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
+        .bind(pregnancy.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
+    let stored = sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.pregnancy_id = ?"))
+        .bind(pregnancy.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| contact_row(r).map(|c| c.contact))
+        .collect::<Result<Vec<_>>>()?;
+    let facts = TimelineFacts::from_records(&p, &babies, kinds).map_err(|_| corrupt("pregnancy facts"))?;
+    let changes = reconcile(&stored, &facts);
+    let now = ts_text(at);
+    let (mut created, mut moved, mut ended) = (0, 0, 0);
+    for change in &changes {
+        match change {
+            ContactChange::Create(o) => {
+                created += 1;
+                let awaits = awaits_work(o.kind, None, o.ending.as_ref());
+                sqlx::query(
+                    "INSERT INTO contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, \
+                     subject_id, owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, \
+                     created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(m.0)
+                .bind(p.family_id.0)
+                .bind(area)
+                .bind(pregnancy.0)
+                .bind(o.kind.as_str())
+                .bind(o.subject.kind_str())
+                .bind(o.subject.id())
+                .bind(o.owner.as_str())
+                .bind(o.kind.nature() == Nature::Contact)
+                .bind(o.window.opens().to_string())
+                .bind(o.window.due().to_string())
+                .bind(o.window.closes().to_string())
+                .bind(o.ending.map(|e| e.reason.as_str()))
+                .bind(o.ending.is_some_and(|e| e.hidden))
+                .bind(awaits)
+                .bind(missed_on(o.kind, awaits, &o.window, today).map(|d| d.to_string()))
+                .bind(&now)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            ContactChange::MoveWindow { id, to, .. } => {
+                moved += 1;
+                let Some(c) = stored.iter().find(|c| c.id == *id) else { continue };
+                let awaits = awaits_work(c.kind, None, c.ending.as_ref());
+                sqlx::query(
+                    "UPDATE contacts SET opens = ?, due = ?, closes = ?, missed_on = ?, updated_at = ? \
+                     WHERE id = ? AND outcome IS NULL",
+                )
+                .bind(to.opens().to_string())
+                .bind(to.due().to_string())
+                .bind(to.closes().to_string())
+                .bind(missed_on(c.kind, awaits, to, today).map(|d| d.to_string()))
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            ContactChange::Close { id, reason } | ContactChange::Hide { id, reason } => {
+                ended += 1;
+                let hidden = matches!(change, ContactChange::Hide { .. });
+                sqlx::query(
+                    "UPDATE contacts SET ending = ?, hidden = ?, awaits = 0, updated_at = ? \
+                     WHERE id = ? AND outcome IS NULL",
+                )
+                .bind(reason.as_str())
+                .bind(hidden)
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            ContactChange::Reopen { id } => {
+                ended += 1;
+                let Some(c) = stored.iter().find(|c| c.id == *id) else { continue };
+                // A window moved in the same reconcile comes first in `changes`;
+                // read the dates back rather than trust the stale copy.
+                let closes: String = sqlx::query_scalar("SELECT closes FROM contacts WHERE id = ?")
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let closes = date(&closes)?;
+                let missed = (c.kind.nature() == Nature::Contact && closes < today)
+                    .then(|| closes.saturating_add(1.day()).to_string());
+                sqlx::query(
+                    "UPDATE contacts SET ending = NULL, hidden = 0, awaits = 1, missed_on = ?, updated_at = ? \
+                     WHERE id = ? AND outcome IS NULL",
+                )
+                .bind(missed)
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+    }
+    sqlx::query("UPDATE pregnancies SET timeline_rules = ? WHERE id = ?")
+        .bind(RULES_VERSION)
+        .bind(pregnancy.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(format!("contacts +{created} ~{moved} x{ended}"))
+}
+
+/// The pregnancy of a family, or `NotFound`, with its status.
+pub(crate) async fn pregnancy_status(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<PregnancyStatus> {
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
+            .bind(pregnancy.0)
+            .bind(family.0)
+            .bind(m.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let status = status.ok_or(StoreError::NotFound)?;
+    PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))
+}
+
+/// Appends the WHERE clauses of a work-list scope and list (after a
+/// `WHERE c.municipality_id = ? AND c.awaits = 1`).
+fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &WorkScope) {
+    if let Some(owner) = scope.owner {
+        qb.push(" AND c.owner_role = ").push_bind(owner.as_str());
+    }
+    if !scope.areas.is_empty() {
+        qb.push(" AND c.area_id IN (");
+        let mut sep = qb.separated(", ");
+        for a in &scope.areas {
+            sep.push_bind(a.0);
+        }
+        qb.push(")");
+    }
+    if let Some(kind) = scope.kind {
+        qb.push(" AND c.kind = ").push_bind(kind.as_str());
+    }
+    push_filter(qb, &scope.filter);
+}
+
+fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
+    let t = today.to_string();
+    match list {
+        WorkList::DueThisWeek => {
+            let (monday, sunday) = week_of(today);
+            qb.push(" AND c.due >= ").push_bind(monday.max(today).to_string());
+            qb.push(" AND c.due <= ").push_bind(sunday.to_string());
+        }
+        WorkList::Overdue => {
+            qb.push(" AND c.due < ").push_bind(t.clone());
+            qb.push(" AND c.closes >= ").push_bind(t);
+        }
+        WorkList::Missed => {
+            qb.push(" AND c.staff_owed = 1 AND c.closes < ").push_bind(t);
+        }
+        WorkList::CheckNonAttendees => {
+            qb.push(" AND c.kind = ").push_bind(ContactKind::HealthCheck3To4Months.as_str());
+            qb.push(" AND (c.due < ").push_bind(t).push(" OR c.outcome = 'not_reached')");
+        }
+        WorkList::Open => {
+            qb.push(" AND c.opens <= ").push_bind(t.clone());
+            qb.push(" AND (c.closes >= ").push_bind(t).push(" OR c.staff_owed = 1)");
+        }
+    }
+}
+
+fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Sqlite> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {select} FROM contacts c JOIN families f ON f.id = c.family_id WHERE c.awaits = 1 AND c.municipality_id = "
+    ));
+    qb.push_bind(super::filter_municipality(&scope.filter).0);
+    qb
+}
+
+pub(crate) async fn read_work_list(conn: &mut SqliteConnection, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
+    let mut qb = base(CONTACT_COLUMNS, &q.scope);
+    push_scope(&mut qb, &q.scope);
+    push_list(&mut qb, q.list, q.scope.today);
+    qb.push(match q.sort {
+        WorkSort::Due => " ORDER BY c.due, c.id",
+        WorkSort::DueDesc => " ORDER BY c.due DESC, c.id DESC",
+        WorkSort::Closes => " ORDER BY c.closes, c.id",
+        WorkSort::Kind => " ORDER BY c.kind, c.due, c.id",
+        WorkSort::Area => " ORDER BY c.area_id, c.due, c.id",
+    });
+    qb.push(" LIMIT ").push_bind(i64::from(q.limit));
+    qb.push(" OFFSET ").push_bind(i64::from(q.offset));
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    rows.iter().map(contact_row).collect()
+}
+
+pub(crate) async fn work_counts(conn: &mut SqliteConnection, scope: &WorkScope) -> Result<WorkCounts> {
+    let mut counts = WorkCounts::default();
+    for list in [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees] {
+        let mut qb = base("COUNT(*)", scope);
+        push_scope(&mut qb, scope);
+        push_list(&mut qb, list, scope.today);
+        let n: i64 = qb.build_query_scalar().fetch_one(&mut *conn).await.map_err(db_err)?;
+        let n = u64::try_from(n).unwrap_or(0);
+        match list {
+            WorkList::DueThisWeek => counts.due_this_week = n,
+            WorkList::Overdue => counts.overdue = n,
+            WorkList::Missed => counts.missed = n,
+            WorkList::CheckNonAttendees => counts.check_non_attendees = n,
+            WorkList::Open => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// Records an outcome inside `tx`, with its audit line.
+pub(crate) async fn record_outcome(
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    id: ContactId,
+    outcome: &Outcome,
+    note: &str,
+) -> Result<()> {
+    let r = sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?"))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+    let row = contact_row(&r)?;
+    let c = &row.contact;
+    if c.outcome.is_some_and(|o| o.settles(c.kind)) {
+        return Err(StoreError::Conflict("contact_settled"));
+    }
+    if c.ending.is_some() {
+        return Err(StoreError::Conflict("contact_closed"));
+    }
+    // Attempts add up: "not reached twice, then once more" is three tries.
+    let (form, attempts) = match (outcome, c.outcome) {
+        (Outcome::Done { form }, _) => (Some(form.as_str()), 0),
+        (Outcome::NotReached { attempts }, Some(Outcome::NotReached { attempts: before })) => {
+            (None, i64::from(*attempts) + i64::from(before))
+        }
+        (Outcome::NotReached { attempts }, _) => (None, i64::from(*attempts)),
+        _ => (None, 0),
+    };
+    let awaits = awaits_work(c.kind, Some(outcome), None);
+    let note = if row.outcome_note.is_empty() || note.is_empty() {
+        format!("{}{note}", row.outcome_note)
+    } else {
+        format!("{}\n{note}", row.outcome_note)
+    };
+    let changed = sqlx::query(
+        "UPDATE contacts SET outcome = ?, form = ?, attempts = ?, outcome_note = ?, outcome_by = ?, outcome_at = ?, \
+         awaits = ?, updated_at = ? WHERE id = ? AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
+    )
+    .bind(outcome.as_str())
+    .bind(form)
+    .bind(attempts)
+    .bind(&note)
+    .bind(ctx.actor.0)
+    .bind(ts_text(ctx.at))
+    .bind(awaits)
+    .bind(ts_text(ctx.at))
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if changed != 1 {
+        return Err(StoreError::Conflict("contact_settled"));
+    }
+    let detail = format!("contact={} kind={} outcome={}", id.0, c.kind, outcome.as_str());
+    append_audit(tx, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
+}
+
+/// The daily job inside `tx`.
+pub(crate) async fn mark_missed(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    today: Date,
+) -> Result<tsunagu_store::MissedRun> {
+    let from: Option<String> = sqlx::query_scalar("SELECT through FROM timeline_runs WHERE municipality_id = ?")
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let from = from.as_deref().map(date).transpose()?;
+    let through = today.saturating_sub(1.day());
+    if from.is_some_and(|f| f >= through) {
+        return Ok(tsunagu_store::MissedRun { from, through, marked: 0 });
+    }
+    // `closes` is a date: the first missed day is the day after it.
+    let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+        "UPDATE contacts SET missed_on = date(closes, '+1 day') \
+         WHERE awaits = 1 AND staff_owed = 1 AND missed_on IS NULL AND municipality_id = ",
+    );
+    qb.push_bind(m.0);
+    if let Some(f) = from {
+        qb.push(" AND closes > ").push_bind(f.to_string());
+    }
+    qb.push(" AND closes <= ").push_bind(through.to_string());
+    let marked = qb.build().execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+    sqlx::query(
+        "INSERT INTO timeline_runs (municipality_id, through) VALUES (?, ?) \
+         ON CONFLICT (municipality_id) DO UPDATE SET through = excluded.through",
+    )
+    .bind(m.0)
+    .bind(through.to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(tsunagu_store::MissedRun { from, through, marked })
+}
+
+/// Pregnancies whose contacts were built with older rules (or never).
+pub(crate) async fn stale_pregnancies(
+    conn: &mut SqliteConnection,
+    m: MunicipalityId,
+    limit: u32,
+) -> Result<Vec<PregnancyId>> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM pregnancies WHERE municipality_id = ? AND timeline_rules < ? LIMIT ?")
+            .bind(m.0)
+            .bind(RULES_VERSION)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    Ok(ids.into_iter().map(PregnancyId).collect())
+}
+
+/// Today in Japan at the moment of an audited change.
+pub(crate) fn today_of(ctx: &AuditContext) -> Date {
+    japan_date(ctx.at)
+}
