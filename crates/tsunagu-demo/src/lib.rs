@@ -291,6 +291,8 @@ async fn set_up_municipality(
 ) -> tsunagu_store::Result<(AuditContext, Places)> {
     let municipality = store.create_municipality(code, m.name_ja, m.name_en).await?;
     let mid = municipality.id;
+    let kinds = m.not_run.iter().fold(tsunagu_domain::timeline::KindSet::ALL, |k, x| k.without(*x));
+    store.set_contact_kinds(mid, kinds).await?;
     let mut places = Places { areas: Vec::new(), venues: Vec::new() };
     for a in m.areas {
         let area = store.create_area(mid, a.name_ja, a.name_en).await?;
@@ -395,6 +397,7 @@ fn pregnancy_of(n: &Notification) -> Pregnancy {
         first_child: n.first_child,
         status: PregnancyStatus::Ongoing,
         handbook_number: n.handbook_number.clone(),
+        ended_on: None,
     }
 }
 
@@ -450,7 +453,9 @@ async fn load_families(
         for slot in &mut slots {
             let shape = shape_at(slot.index, multiples, m);
             let serial = handbook_serial(slot.index, slot.attempt, total);
-            families.push(family_input(&mut slot.rng, opts.today, slot.area, &shape, serial)?);
+            let mut family = family_input(&mut slot.rng, opts.today, slot.area, &shape, serial)?;
+            family.settled_through = settled_through(slot.index, opts.today);
+            families.push(family);
         }
 
         let results = store.import_families(ctx, &families).await?;
@@ -482,6 +487,16 @@ async fn load_families(
     Ok(Loaded { families: done, babies, demo_family })
 }
 
+/// How far the demo's history of contacts goes for the family at `index`:
+/// most families had every contact up to three days ago done (so what fell
+/// due since is overdue); one in 40 had nothing recorded, so the work lists
+/// show overdue and missed contacts and 3–4-month check non-attendees.
+/// Drawn from the index, not the family's random stream, so the families
+/// themselves do not change.
+fn settled_through(index: u64, today: Date) -> Option<Date> {
+    (index % 40 != 17).then(|| today.saturating_sub(jiff::Span::new().days(3 + (index % 5) as i64)))
+}
+
 /// Plans one family and checks it as the pages would: the notification,
 /// then the birth (if the babies have come) against the pregnancy the
 /// notification opens.
@@ -503,7 +518,7 @@ fn family_input(
             .map_err(|e| demo_error(format!("generated birth refused: {e}")))?,
         None => Vec::new(),
     };
-    Ok(ImportFamily { notification, babies })
+    Ok(ImportFamily { notification, babies, settled_through: None })
 }
 
 /// The operator and calendar of each demo postpartum-care facility: the

@@ -348,6 +348,7 @@ mod tests {
             first_child: n.first_child,
             status: PregnancyStatus::Ongoing,
             handbook_number: n.handbook_number.clone(),
+            ended_on: None,
         }
     }
 

@@ -64,6 +64,8 @@ pub struct MunicipalitySpec {
     pub venues: &'static [VenueSpec],
     pub accounts: &'static [AccountSpec],
     pub demo_family: DemoFamilySpec,
+    /// Kinds of contact the city does not run (timeline::KindSet).
+    pub not_run: &'static [tsunagu_domain::timeline::ContactKind],
 }
 
 // --- passwords and second factors (demo only; printed in README and banner) ---
@@ -212,6 +214,12 @@ const SETAGAYA_ACCOUNTS: &[AccountSpec] = &[
 ];
 
 pub const SETAGAYA: MunicipalitySpec = MunicipalitySpec {
+    // [000] runs self-care classes; the handbook meeting and the happy-baby
+    // contact are Tsukubamirai's [002].
+    not_run: &[
+        tsunagu_domain::timeline::ContactKind::HandbookMeeting,
+        tsunagu_domain::timeline::ContactKind::HappyBaby,
+    ],
     code: "131121",
     name_ja: "世田谷区",
     name_en: "Setagaya City",
@@ -289,6 +297,11 @@ const TSUKUBAMIRAI_ACCOUNTS: &[AccountSpec] = &[
 ];
 
 pub const TSUKUBAMIRAI: MunicipalitySpec = MunicipalitySpec {
+    // [002]: no self-care classes in the seed (those are Setagaya's [000]).
+    not_run: &[
+        tsunagu_domain::timeline::ContactKind::PrenatalSelfCareClass,
+        tsunagu_domain::timeline::ContactKind::PostnatalSelfCareClass,
+    ],
     code: "082350",
     name_ja: "つくばみらい市",
     name_en: "Tsukubamirai City",

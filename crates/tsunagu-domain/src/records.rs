@@ -692,9 +692,7 @@ impl PregnancyEndInput {
                 errors.add("pregnancy", "not_ongoing");
                 None
             }
-            ("moved_out", _)
-                if !matches!(pregnancy.status, PregnancyStatus::Ongoing | PregnancyStatus::Delivered) =>
-            {
+            ("moved_out", _) if !matches!(pregnancy.status, PregnancyStatus::Ongoing | PregnancyStatus::Delivered) => {
                 errors.add("pregnancy", "already_ended");
                 None
             }

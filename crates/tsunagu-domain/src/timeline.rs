@@ -26,15 +26,17 @@ pub mod rules;
 pub mod worklists;
 
 pub use contact::{
-    awaits_work, status, status_of, CloseReason, ContactStatus, Ending, Outcome, OutcomeError, OwedContact, StoredContact, Subject,
-    Window, WindowError, DUE_SOON_DAYS,
+    awaits_work, status, status_of, CloseReason, ContactStatus, Ending, Outcome, OutcomeError, OwedContact,
+    StoredContact, Subject, Window, WindowError, DUE_SOON_DAYS,
 };
 pub use facts::{BabyFacts, FactsError, PregnancyFacts, PregnancyState, TimelineFacts};
 pub use groups::{propose_groups, DueMonth, PregnancyRef, ProposedGroup};
 pub use kinds::{ContactForm, ContactKind, KindSet, Nature, SubjectScope};
 pub use reconcile::{apply_changes, reconcile, ContactChange};
 pub use rules::owed_contacts;
-pub use worklists::{counts, due_this_week, missed, overdue, owned_by, WorkCounts};
+pub use worklists::{
+    counts, due_this_week, may_record, missed, overdue, owned_by, work_list_access, WorkCounts, WorkListAccess,
+};
 
 #[cfg(test)]
 mod tests;

@@ -287,6 +287,7 @@ fn pregnancy_row(r: &PgRow, family: FamilyId) -> Result<Pregnancy> {
         first_child: get(r, "first_child")?,
         status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
         handbook_number: get(r, "handbook_number")?,
+        ended_on: None,
     })
 }
 
@@ -2678,6 +2679,61 @@ impl Store for PgStore {
         append_audit(&mut tx, ctx, AuditAction::IncidentList, None, &format!("results={}", out.len())).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+
+    // TEMPORARY: replaced by the PostgreSQL port of the timeline.
+    async fn contact_kinds(&self, _m: MunicipalityId) -> Result<tsunagu_domain::timeline::KindSet> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn set_contact_kinds(&self, _m: MunicipalityId, _k: tsunagu_domain::timeline::KindSet) -> Result<()> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn change_edd(&self, _c: &AuditContext, _f: FamilyId, _p: PregnancyId, _e: jiff::civil::Date) -> Result<()> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn end_pregnancy(
+        &self,
+        _c: &AuditContext,
+        _f: FamilyId,
+        _p: PregnancyId,
+        _e: tsunagu_domain::records::PregnancyEnd,
+    ) -> Result<()> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn family_contacts(&self, _c: &AuditContext, _f: FamilyId) -> Result<Vec<tsunagu_store::ContactRow>> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn contact(
+        &self,
+        _c: &AuditContext,
+        _i: tsunagu_domain::ContactId,
+    ) -> Result<Option<tsunagu_store::ContactRow>> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn record_contact_outcome(
+        &self,
+        _c: &AuditContext,
+        _i: tsunagu_domain::ContactId,
+        _o: &tsunagu_domain::timeline::Outcome,
+        _n: &str,
+    ) -> Result<()> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn work_list(
+        &self,
+        _c: &AuditContext,
+        _q: &tsunagu_store::WorkListQuery,
+    ) -> Result<Vec<tsunagu_store::ContactRow>> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn work_counts(&self, _s: &tsunagu_store::WorkScope) -> Result<tsunagu_store::WorkCounts> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn mark_missed(&self, _m: MunicipalityId, _t: jiff::civil::Date) -> Result<tsunagu_store::MissedRun> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    }
+    async fn backfill_timelines(&self, _m: MunicipalityId, _t: jiff::civil::Date, _l: u32) -> Result<u64> {
+        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
     }
 
     async fn write_audit(

@@ -24,19 +24,19 @@ use tsunagu_domain::records::{
     is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby, NewPerson, Notification,
     Person, Pregnancy, PregnancyEnd, PregnancyStatus, Relation, Sex,
 };
-use tsunagu_domain::timeline::{KindSet, Outcome};
 use tsunagu_domain::referrals::{CloseReason, ConcernSource, Referral, ReferralAction, ReferralStatus};
 use tsunagu_domain::roles::Role;
+use tsunagu_domain::timeline::{KindSet, Outcome};
 use tsunagu_domain::{
-    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId, PregnancyId,
-    ReferralId, RoomId, TalkId, VenueId,
+    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId,
+    PregnancyId, ReferralId, RoomId, TalkId, VenueId,
 };
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident, NewAccount,
-    NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter, Result, Secret, Session,
-    SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts, MissedRun, WorkCounts,
-    WorkListQuery, WorkScope,
+    Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident,
+    MissedRun, NewAccount, NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter,
+    Result, Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts,
+    WorkCounts, WorkListQuery, WorkScope,
 };
 
 mod timeline;
@@ -1385,6 +1385,9 @@ impl Store for SqliteStore {
                     }
                     timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at)
                         .await?;
+                    if let Some(through) = f.settled_through {
+                        timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
+                    }
                     append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
                     out.push(Ok(family));
                 }
@@ -1477,16 +1480,15 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let pregnancies = sqlx::query(&format!(
-            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(pregnancy_row)
-        .collect::<Result<Vec<_>>>()?;
+        let pregnancies =
+            sqlx::query(&format!("SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"))
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(pregnancy_row)
+                .collect::<Result<Vec<_>>>()?;
         let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE family_id = ? ORDER BY id"))
             .bind(id.0)
             .fetch_all(&mut *tx)

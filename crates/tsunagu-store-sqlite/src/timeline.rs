@@ -73,9 +73,9 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
 fn outcome_from(outcome: Option<&str>, form: Option<&str>, attempts: i64) -> Result<Option<Outcome>> {
     Ok(match outcome {
         None => None,
-        Some("done") => Some(Outcome::Done {
-            form: form.and_then(ContactForm::parse).ok_or_else(|| corrupt("contact form"))?,
-        }),
+        Some("done") => {
+            Some(Outcome::Done { form: form.and_then(ContactForm::parse).ok_or_else(|| corrupt("contact form"))? })
+        }
         Some("not_reached") => {
             Some(Outcome::NotReached { attempts: u16::try_from(attempts).map_err(|_| corrupt("attempts"))? })
         }
@@ -467,4 +467,41 @@ pub(crate) async fn stale_pregnancies(
 /// Today in Japan at the moment of an audited change.
 pub(crate) fn today_of(ctx: &AuditContext) -> Date {
     japan_date(ctx.at)
+}
+
+/// Records as done, inside `tx`, every contact of a pregnancy staff owed that
+/// fell due on or before `through` and still awaits work (an import's history).
+pub(crate) async fn settle_through(
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    pregnancy: PregnancyId,
+    through: Date,
+) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT id, kind FROM contacts WHERE pregnancy_id = ? AND awaits = 1 AND staff_owed = 1 AND due <= ?",
+    )
+    .bind(pregnancy.0)
+    .bind(through.to_string())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    for r in rows {
+        let id: i64 = r.try_get(0).map_err(db_err)?;
+        let kind: String = r.try_get(1).map_err(db_err)?;
+        let kind = ContactKind::parse(&kind).ok_or_else(|| corrupt("contact kind"))?;
+        let Some(form) = kind.forms().first() else { continue };
+        sqlx::query(
+            "UPDATE contacts SET outcome = 'done', form = ?, outcome_by = ?, outcome_at = ?, awaits = 0, \
+             missed_on = NULL, outcome_note = 'import', updated_at = ? WHERE id = ?",
+        )
+        .bind(form.as_str())
+        .bind(ctx.actor.0)
+        .bind(ts_text(ctx.at))
+        .bind(ts_text(ctx.at))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
 }

@@ -26,9 +26,9 @@ use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, Ne
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification, PregnancyEnd};
-use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
 use tsunagu_domain::referrals::{Referral, ReferralAction};
 use tsunagu_domain::roles::Role;
+use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
 use tsunagu_domain::{
     AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PregnancyId,
     ReferralId, RoomId, TalkId, VenueId,
@@ -173,6 +173,10 @@ pub fn token_hash(token: &str) -> String {
 pub struct ImportFamily {
     pub notification: Notification,
     pub babies: Vec<NewBaby>,
+    /// The previous system's history: every contact staff owed that fell
+    /// due on or before this day was done (recorded in the first form its
+    /// kind allows, by the importing account). `None`: nothing recorded.
+    pub settled_through: Option<jiff::civil::Date>,
 }
 
 /// A postpartum-care facility: its venue, operator and calendar (opening
@@ -313,7 +317,6 @@ pub struct Incident {
     pub reported_by: AccountId,
     pub reported_at: Timestamp,
 }
-
 
 // --- timeline ---------------------------------------------------------------
 

@@ -425,7 +425,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| MESSAGES.iter().map(|(k, ja, en)| (*k, (*ja, *en))).collect())
+    TABLE.get_or_init(|| all_messages().map(|(k, ja, en)| (*k, (*ja, *en))).collect())
+}
+
+/// Every table: the general one and one per capability that keeps its own.
+fn all_messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    MESSAGES.iter().chain(crate::i18n_timeline::MESSAGES)
 }
 
 /// The text for `key`; the key itself when it is missing (a test keeps that from happening).
@@ -472,7 +477,7 @@ mod tests {
     #[test]
     fn every_key_is_unique_and_has_both_languages() {
         let mut seen = std::collections::HashSet::new();
-        for (k, ja, en) in MESSAGES {
+        for (k, ja, en) in all_messages() {
             assert!(seen.insert(*k), "duplicate key {k}");
             assert!(!ja.trim().is_empty() && !en.trim().is_empty(), "{k} lacks a language");
         }

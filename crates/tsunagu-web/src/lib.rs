@@ -14,17 +14,21 @@ use tsunagu_store::Store;
 
 pub mod accounts;
 pub mod api;
+pub mod api_timeline;
 pub mod auth;
 pub mod care;
 pub mod care_pages;
 pub mod config;
 pub mod error;
 pub mod i18n;
+mod i18n_timeline;
 pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
 pub mod session;
 pub mod signin;
+pub mod timeline;
+pub mod timeline_pages;
 
 pub use config::WebConfig;
 
@@ -46,9 +50,11 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(api_timeline::routes())
         .merge(api::routes())
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
+        .merge(timeline_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))

@@ -107,6 +107,11 @@ impl Chrome {
         matches!(self.role, Some(Role::Nurse | Role::Admin | Role::Analyst))
     }
 
+    /// Works from a work list (contacts owed, follow-ups).
+    pub fn can_work_list(&self) -> bool {
+        matches!(self.role, Some(Role::Nurse | Role::Coordinator))
+    }
+
     pub fn can_search(&self) -> bool {
         matches!(self.role, Some(Role::Nurse | Role::Coordinator | Role::Caseworker))
     }
@@ -547,7 +552,7 @@ impl SearchPage {
     }
 }
 
-fn area_names(areas: &[Area], lang: Lang) -> HashMap<i64, String> {
+pub(crate) fn area_names(areas: &[Area], lang: Lang) -> HashMap<i64, String> {
     areas.iter().map(|a| (a.id.0, if lang == Lang::Ja { a.name_ja.clone() } else { a.name_en.clone() })).collect()
 }
 
@@ -749,6 +754,11 @@ struct FamilyPage {
     can_raise: bool,
     /// The family's referrals, for nurses.
     referrals: Vec<tsunagu_store::StoredReferral>,
+    /// The contacts the family is owed, with where each stands today.
+    timeline: Vec<crate::timeline_pages::ContactLine>,
+    /// After a change of a pregnancy: what happened, or what was wrong.
+    change_notice: Option<String>,
+    change_failed: bool,
 }
 
 impl FamilyPage {
@@ -762,6 +772,14 @@ impl FamilyPage {
 
     fn ongoing(&self, p: &Pregnancy) -> bool {
         p.status == tsunagu_domain::records::PregnancyStatus::Ongoing
+    }
+
+    /// A move out can still be recorded after the birth.
+    fn may_move(&self, p: &Pregnancy) -> bool {
+        matches!(
+            p.status,
+            tsunagu_domain::records::PregnancyStatus::Ongoing | tsunagu_domain::records::PregnancyStatus::Delivered
+        )
     }
 }
 
@@ -791,6 +809,8 @@ async fn show_family(
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
     let area = area_names(&areas, ctx.lang).remove(&record.family.area_id.0).unwrap_or_default();
     let can_edit = !own && authorize(&actor, Action::EditFamily, &Resource::Family(&access)).is_allowed();
+    let change_notice = saved.as_deref().and_then(|s| crate::timeline_pages::pregnancy_notice(ctx.lang, s));
+    let change_failed = saved.as_deref().is_some_and(|s| s.starts_with("pregnancy."));
     let saved = match saved.as_deref() {
         Some("notification") => Some("notif.saved"),
         Some("birth") => Some("birth.saved"),
@@ -800,6 +820,7 @@ async fn show_family(
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
     let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
+    let timeline = crate::timeline_pages::family_timeline(state, ctx, account, id, own).await?;
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     Ok(render(
@@ -812,6 +833,9 @@ async fn show_family(
             own,
             can_raise,
             referrals,
+            timeline,
+            change_notice,
+            change_failed,
         },
         StatusCode::OK,
     ))

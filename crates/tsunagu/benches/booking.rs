@@ -198,7 +198,7 @@ async fn main() {
                 },
                 ..NotificationInput::default()
             };
-            ImportFamily { notification: input.check(today).unwrap(), babies: vec![] }
+            ImportFamily { notification: input.check(today).unwrap(), babies: vec![], settled_through: None }
         })
         .collect();
     let ids: Vec<_> = store.import_families(&ctx, &families).await.unwrap().into_iter().map(|r| r.unwrap()).collect();

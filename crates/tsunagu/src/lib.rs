@@ -58,3 +58,35 @@ pub async fn verify_audit(store: &dyn Store) -> anyhow::Result<Vec<ChainReport>>
     }
     Ok(reports)
 }
+
+/// What the daily timeline job did in one municipality.
+#[derive(Debug)]
+pub struct TimelineReport {
+    pub municipality_code: String,
+    /// Pregnancies whose contacts were (re)built with the current rules.
+    pub rebuilt: u64,
+    pub missed: tsunagu_store::MissedRun,
+}
+
+/// The daily timeline job, for every municipality: first rebuilds the
+/// contacts of pregnancies built with older rules (or none: records from
+/// before the timeline, a change of the kinds a city runs), in batches, then
+/// stamps the contacts whose windows closed since the last run as missed.
+/// Both steps touch only what changed since the last run.
+pub async fn run_timeline_jobs(store: &dyn Store, today: jiff::civil::Date) -> anyhow::Result<Vec<TimelineReport>> {
+    const BATCH: u32 = 500;
+    let mut reports = Vec::new();
+    for m in store.municipalities().await? {
+        let mut rebuilt = 0;
+        loop {
+            let n = store.backfill_timelines(m.id, today, BATCH).await?;
+            rebuilt += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        let missed = store.mark_missed(m.id, today).await?;
+        reports.push(TimelineReport { municipality_code: m.code.to_string(), rebuilt, missed });
+    }
+    Ok(reports)
+}

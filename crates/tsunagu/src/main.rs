@@ -67,6 +67,15 @@ enum Command {
         #[arg(long, default_value_t = 150)]
         families: usize,
     },
+    /// Run the daily timeline job now (the service runs it itself each day):
+    /// rebuild contacts built with older rules, stamp newly missed contacts.
+    TimelineJob {
+        #[command(flatten)]
+        db: DbArg,
+        /// The day to run for (default: today in Japan).
+        #[arg(long)]
+        today: Option<jiff::civil::Date>,
+    },
     /// Print the current TOTP code of a base32 secret (for the demo accounts).
     Totp { secret: String },
 }
@@ -113,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
                 absolute_timeout: Duration::from_secs(absolute_timeout_hours * 3600),
                 ..WebConfig::default()
             };
+            tokio::spawn(daily_timeline_job(store.clone(), clock.clone()));
             let app = tsunagu_web::router(AppState::new(store, clock, config));
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
@@ -150,12 +160,53 @@ async fn main() -> anyhow::Result<()> {
             let store = tsunagu::open_store(&db.db).await?;
             load_demo(store.as_ref(), clock.as_ref(), families).await?;
         }
+        Command::TimelineJob { db, today } => {
+            let store = tsunagu::open_store(&db.db).await?;
+            let today = today.unwrap_or_else(|| clock.today());
+            for r in tsunagu::run_timeline_jobs(store.as_ref(), today).await? {
+                println!(
+                    "{}: rebuilt {} pregnancies; {} contacts newly missed (windows closed {}..={})",
+                    r.municipality_code,
+                    r.rebuilt,
+                    r.missed.marked,
+                    r.missed.from.map(|d| d.to_string()).unwrap_or_else(|| "start".into()),
+                    r.missed.through
+                );
+            }
+        }
         Command::Totp { secret } => match tsunagu_web::auth::current_totp(&secret, clock.now()) {
             Some(code) => println!("{code}"),
             None => anyhow::bail!("not a base32 secret"),
         },
     }
     Ok(())
+}
+
+/// Runs the timeline job at start-up and then whenever the date in Japan
+/// changes (checked every ten minutes). Failures are logged and retried at
+/// the next check; the lists never depend on the job (they read the dates).
+async fn daily_timeline_job(store: Arc<dyn tsunagu_store::Store>, clock: Arc<dyn Clock>) {
+    let mut last_done = None;
+    loop {
+        let today = clock.today();
+        if last_done != Some(today) {
+            match tsunagu::run_timeline_jobs(store.as_ref(), today).await {
+                Ok(reports) => {
+                    for r in reports {
+                        tracing::info!(
+                            municipality = r.municipality_code,
+                            rebuilt = r.rebuilt,
+                            newly_missed = r.missed.marked,
+                            "timeline job done"
+                        );
+                    }
+                    last_done = Some(today);
+                }
+                Err(e) => tracing::warn!(error = %e, "timeline job failed; will retry"),
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
 }
 
 async fn load_demo(store: &dyn tsunagu_store::Store, clock: &dyn Clock, families: usize) -> anyhow::Result<()> {

@@ -202,10 +202,7 @@ fn a_loss_or_a_move_is_checked() {
         end(&delivered, std::slice::from_ref(&born), "moved_out", "2026-11-12"),
         Ok(PregnancyEnd::MovedOut(date(2026, 11, 12)))
     );
-    assert_eq!(
-        end(&delivered, &[born], "moved_out", "2026-11-09").unwrap_err().for_field("on"),
-        Some("before_birth")
-    );
+    assert_eq!(end(&delivered, &[born], "moved_out", "2026-11-09").unwrap_err().for_field("on"), Some("before_birth"));
     let lost = Pregnancy { status: PregnancyStatus::Lost, ..p };
     assert_eq!(end(&lost, &[], "moved_out", "2026-11-12").unwrap_err().for_field("pregnancy"), Some("already_ended"));
 }

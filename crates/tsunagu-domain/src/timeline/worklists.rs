@@ -60,3 +60,44 @@ pub fn counts(contacts: &[StoredContact], today: Date) -> WorkCounts {
         missed: missed(contacts, today).len(),
     }
 }
+
+/// What work lists an actor may draw: the families they may list (the
+/// policy's listing filter), whose contacts their own list holds, and
+/// whether they may widen it to other roles' contacts and other areas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkListAccess {
+    pub filter: crate::policy::FamilyFilter,
+    /// "My list": contacts this role owns…
+    pub own_role: Role,
+    /// …in these areas (a nurse's 担当地区; none set means every area).
+    pub own_areas: Vec<crate::AreaId>,
+    /// An area's or the whole municipality's list, every owner's contacts.
+    pub may_widen: bool,
+}
+
+/// Nurses and coordinators work from lists; nobody else owns contacts.
+/// A nurse sees every family of the municipality ([`crate::policy`]); her
+/// own list is her areas'. A coordinator sees consenting families of her
+/// areas only, on her own list and her areas' list.
+pub fn work_list_access(actor: &crate::roles::Actor) -> Option<WorkListAccess> {
+    let filter = crate::policy::family_filter(actor)?;
+    match actor.role {
+        Role::Nurse => {
+            Some(WorkListAccess { filter, own_role: Role::Nurse, own_areas: actor.areas.clone(), may_widen: true })
+        }
+        Role::Coordinator => Some(WorkListAccess {
+            filter,
+            own_role: Role::Coordinator,
+            own_areas: actor.areas.clone(),
+            may_widen: true,
+        }),
+        _ => None,
+    }
+}
+
+/// Who may record what happened on a contact of `kind`: a nurse any (the
+/// municipality's nurse answers for every family), otherwise the role that
+/// owns it or takes part in it (a coordinator's happy-baby visit).
+pub fn may_record(role: Role, kind: super::ContactKind) -> bool {
+    role == Role::Nurse || kind.owner() == role || kind.with().contains(&role)
+}

@@ -26,3 +26,4 @@ mod pages;
 mod postpartum;
 mod store;
 mod support;
+mod timeline;

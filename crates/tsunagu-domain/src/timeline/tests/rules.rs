@@ -317,8 +317,5 @@ fn facts_come_from_the_stored_records() {
     p.ended_on = Some(date(2027, 6, 1));
     let mut stranger = b(3, date(2027, 5, 1));
     stranger.pregnancy_id = PregnancyId(99);
-    assert_eq!(
-        TimelineFacts::from_records(&p, &[stranger], KindSet::ALL),
-        Err(FactsError::OtherPregnancy(BabyId(3)))
-    );
+    assert_eq!(TimelineFacts::from_records(&p, &[stranger], KindSet::ALL), Err(FactsError::OtherPregnancy(BabyId(3))));
 }

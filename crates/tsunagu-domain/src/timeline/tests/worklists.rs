@@ -97,3 +97,54 @@ proptest! {
         prop_assert_eq!(all.len(), n);
     }
 }
+
+#[test]
+fn only_nurses_and_coordinators_draw_work_lists_within_what_they_may_list() {
+    use crate::policy::FamilyFilter;
+    use crate::roles::Actor;
+    use crate::{AccountId, AreaId, MunicipalityId};
+    let m = MunicipalityId(3);
+    let actor = |role| Actor {
+        account_id: AccountId(1),
+        municipality_id: m,
+        role,
+        family_id: None,
+        areas: vec![AreaId(2)],
+        venues: vec![],
+        rooms: vec![],
+    };
+    for role in Role::ALL {
+        let access = work_list_access(&actor(role));
+        match role {
+            Role::Nurse => {
+                let a = access.unwrap();
+                assert_eq!(a.filter, FamilyFilter::Municipality(m));
+                assert_eq!((a.own_role, a.own_areas), (Role::Nurse, vec![AreaId(2)]));
+            }
+            Role::Coordinator => {
+                let a = access.unwrap();
+                // Consent decides what a coordinator's lists may hold.
+                assert_eq!(a.filter, FamilyFilter::ConsentingInAreas(m, vec![AreaId(2)]));
+                assert_eq!(a.own_role, Role::Coordinator);
+            }
+            _ => assert_eq!(access, None, "{role:?}"),
+        }
+    }
+}
+
+#[test]
+fn who_may_record_an_outcome() {
+    for kind in ContactKind::ALL {
+        assert!(may_record(Role::Nurse, kind), "{kind}");
+        assert_eq!(
+            may_record(Role::Coordinator, kind),
+            kind.owner() == Role::Coordinator || kind.with().contains(&Role::Coordinator),
+            "{kind}"
+        );
+        assert!(!may_record(Role::FamilyMember, kind));
+        assert!(!may_record(Role::Analyst, kind));
+        assert!(!may_record(Role::PeerSupporter, kind));
+    }
+    assert!(may_record(Role::Coordinator, K::HappyBaby));
+    assert!(!may_record(Role::Coordinator, K::NewbornVisit));
+}

@@ -1,0 +1,130 @@
+//! The timeline in the JSON API: work lists and their counts, a family's
+//! contacts, recording an outcome, a new EDD, a loss or a move.
+
+use crate::api::ApiJson;
+use crate::error::{ApiError, AppError};
+use crate::session::ApiCaller;
+use crate::timeline::{ContactView, Shown, WorkListParams};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
+use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/worklist", get(work_list))
+        .route("/api/v1/worklist/counts", get(work_counts))
+        .route("/api/v1/families/{id}/contacts", get(family_contacts))
+        .route("/api/v1/contacts/{id}/outcome", post(record_outcome))
+        .route("/api/v1/families/{id}/pregnancies/{pregnancy}/edd", post(change_edd))
+        .route("/api/v1/families/{id}/pregnancies/{pregnancy}/end", post(end_pregnancy))
+}
+
+fn params(
+    p: Result<Query<WorkListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<WorkListParams, AppError> {
+    p.map(|Query(p)| p).map_err(|_| AppError::BadRequest("bad_query"))
+}
+
+async fn work_list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    p: Result<Query<WorkListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let req = params(p)?.check()?;
+    let today = japan_date(caller.now);
+    let view = crate::timeline::work_list(&state, &caller.actor, &caller.audit("work list"), req, today).await?;
+    let items: Vec<ContactView> = view.rows.iter().map(|r| ContactView::of(r, today)).collect();
+    let urgent: Vec<_> = match view.request.shown {
+        Shown::Urgent => view.followups.iter().map(|r| crate::api::referral_json(r, true)).collect(),
+        Shown::Contacts(_) => vec![],
+    };
+    Ok(Json(json!({
+        "list": view.request.shown.as_str(),
+        "whose": view.request.whose,
+        "today": today,
+        "page": view.request.page,
+        "has_more": view.has_more,
+        "counts": counts_json(&view.counts, view.urgent_count),
+        "items": items,
+        "followups": urgent,
+    }))
+    .into_response())
+}
+
+fn counts_json(c: &tsunagu_store::WorkCounts, urgent: usize) -> serde_json::Value {
+    json!({
+        "due_this_week": c.due_this_week,
+        "overdue": c.overdue,
+        "missed": c.missed,
+        "check_non_attendees": c.check_non_attendees,
+        "urgent": urgent,
+    })
+}
+
+/// The counts alone: no names, so no audit line; the cheap call for a
+/// dashboard or the municipality-wide overdue figure.
+async fn work_counts(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    p: Result<Query<WorkListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let req = params(p)?.check()?;
+    let today = japan_date(caller.now);
+    let scope = crate::timeline::scope_for(&caller.actor, &req, today)?;
+    let counts = state.store.work_counts(&scope).await?;
+    Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, 0) })).into_response())
+}
+
+async fn family_contacts(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let today = japan_date(caller.now);
+    let rows = crate::timeline::family_contacts(&state, &caller.actor, &caller.audit("timeline"), FamilyId(id)).await?;
+    let items: Vec<ContactView> = rows.iter().map(|r| ContactView::of(r, today)).collect();
+    Ok(Json(json!({ "contacts": items })).into_response())
+}
+
+async fn record_outcome(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<crate::timeline::OutcomeInput>,
+) -> Result<Response, ApiError> {
+    let row =
+        crate::timeline::record_outcome(&state, &caller.actor, &caller.audit("record outcome"), ContactId(id), &input)
+            .await?;
+    Ok(Json(ContactView::of(&row, japan_date(caller.now))).into_response())
+}
+
+async fn change_edd(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, pregnancy)): Path<(i64, i64)>,
+    ApiJson(input): ApiJson<EddChangeInput>,
+) -> Result<StatusCode, ApiError> {
+    let audit = caller.audit("change EDD");
+    crate::timeline::change_edd(&state, &caller.actor, &audit, FamilyId(id), PregnancyId(pregnancy), &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn end_pregnancy(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, pregnancy)): Path<(i64, i64)>,
+    ApiJson(input): ApiJson<PregnancyEndInput>,
+) -> Result<StatusCode, ApiError> {
+    let audit = caller.audit("end pregnancy");
+    let today = japan_date(caller.now);
+    crate::timeline::end_pregnancy(&state, &caller.actor, &audit, FamilyId(id), PregnancyId(pregnancy), &input, today)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,379 @@
+//! The seamless timeline at the edge, shared by the pages and the API: work
+//! lists (due this week, overdue, missed, 3–4-month check non-attendees,
+//! urgent follow-ups), a family's contacts, recording what happened, and the
+//! changes of a pregnancy that move the schedule (a new EDD, a loss, a move).
+
+use crate::error::AppError;
+use crate::AppState;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
+use tsunagu_domain::roles::{Actor, Role};
+use tsunagu_domain::timeline::{
+    may_record, work_list_access, ContactForm, ContactKind, ContactStatus, Outcome, StoredContact, WorkListAccess,
+};
+use tsunagu_domain::validation::FieldErrors;
+use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
+use tsunagu_store::{ContactRow, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
+
+/// Rows on one page of a work list.
+pub const PAGE_SIZE: u32 = 50;
+
+fn invalid(field: &'static str, code: &'static str) -> AppError {
+    let mut e = FieldErrors::default();
+    e.add(field, code);
+    AppError::Invalid(e)
+}
+
+/// Which contacts a list covers, as asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Whose {
+    /// The caller's own: contacts their role owns in their areas.
+    #[default]
+    Mine,
+    /// Every contact of one area (`area`), whoever owns it.
+    Area,
+    /// Every contact the caller may list (the whole municipality for a nurse).
+    All,
+}
+
+impl Whose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Whose::Mine => "mine",
+            Whose::Area => "area",
+            Whose::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Whose::Mine, Whose::Area, Whose::All].into_iter().find(|w| w.as_str() == s)
+    }
+}
+
+/// A work-list request as it comes in (query string of the page and the API).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkListParams {
+    /// `due_this_week`, `overdue`, `missed`, `check_non_attendees`, `open` or `urgent`.
+    #[serde(default)]
+    pub list: Option<String>,
+    #[serde(default)]
+    pub whose: Option<String>,
+    #[serde(default)]
+    pub area: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+/// Which list is shown: one of the contact lists, or the urgent follow-ups
+/// (open referrals, positive and urgent screens among them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Contacts(WorkList),
+    Urgent,
+}
+
+impl Shown {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shown::Contacts(l) => l.as_str(),
+            Shown::Urgent => "urgent",
+        }
+    }
+}
+
+/// A checked request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkListRequest {
+    pub shown: Shown,
+    pub whose: Whose,
+    pub area: Option<AreaId>,
+    pub kind: Option<ContactKind>,
+    pub sort: WorkSort,
+    pub page: u32,
+}
+
+impl WorkListParams {
+    pub fn check(&self) -> Result<WorkListRequest, AppError> {
+        let shown = match self.list.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Shown::Contacts(WorkList::Overdue),
+            Some("urgent") => Shown::Urgent,
+            Some(s) => Shown::Contacts(WorkList::parse(s).ok_or_else(|| invalid("list", "invalid_choice"))?),
+        };
+        let whose = match self.whose.as_deref().filter(|s| !s.is_empty()) {
+            None => Whose::Mine,
+            Some(s) => Whose::parse(s).ok_or_else(|| invalid("whose", "invalid_choice"))?,
+        };
+        let area = match self.area.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(AreaId(s.parse().map_err(|_| invalid("area", "invalid_choice"))?)),
+        };
+        if whose == Whose::Area && area.is_none() {
+            return Err(invalid("area", "required"));
+        }
+        let kind = match self.kind.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(ContactKind::parse(s).ok_or_else(|| invalid("kind", "invalid_choice"))?),
+        };
+        let sort = match self.sort.as_deref().filter(|s| !s.is_empty()) {
+            None => WorkSort::Due,
+            Some(s) => WorkSort::parse(s).ok_or_else(|| invalid("sort", "invalid_choice"))?,
+        };
+        let page = match self.page.as_deref().filter(|s| !s.is_empty()) {
+            None => 1,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|p| (1..=10_000).contains(p))
+                .ok_or_else(|| invalid("page", "out_of_range"))?,
+        };
+        Ok(WorkListRequest { shown, whose, area, kind, sort, page })
+    }
+}
+
+fn access_of(actor: &Actor) -> Result<WorkListAccess, AppError> {
+    work_list_access(actor).ok_or(AppError::Forbidden)
+}
+
+/// The scope a request asks for, within what the caller may list.
+pub fn scope_for(actor: &Actor, req: &WorkListRequest, today: Date) -> Result<WorkScope, AppError> {
+    let access = access_of(actor)?;
+    let (owner, areas) = match req.whose {
+        Whose::Mine => (Some(access.own_role), access.own_areas.clone()),
+        Whose::Area | Whose::All if !access.may_widen => return Err(AppError::Forbidden),
+        Whose::Area => (None, req.area.into_iter().collect()),
+        Whose::All => (None, vec![]),
+    };
+    // An area filter narrows what the policy allows; it never widens it (a
+    // coordinator asking for another area gets an empty list from the filter).
+    let areas = match (req.whose, req.area) {
+        (Whose::Mine, Some(a)) => vec![a],
+        _ => areas,
+    };
+    Ok(WorkScope { filter: access.filter, owner, areas, kind: req.kind, today })
+}
+
+/// One work list: the rows of the page asked for, the counts of every list
+/// in the same scope, and the urgent follow-ups.
+#[derive(Debug, Clone)]
+pub struct WorkListView {
+    pub request: WorkListRequest,
+    pub today: Date,
+    pub counts: WorkCounts,
+    pub rows: Vec<ContactRow>,
+    /// Open referrals the caller works on, urgent first (nurses only).
+    pub followups: Vec<StoredReferral>,
+    pub urgent_count: usize,
+    pub has_more: bool,
+}
+
+pub async fn work_list(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    req: WorkListRequest,
+    today: Date,
+) -> Result<WorkListView, AppError> {
+    let scope = scope_for(actor, &req, today)?;
+    let counts = state.store.work_counts(&scope).await?;
+    let manages =
+        authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    let mut followups =
+        if manages { crate::care::referrals_for(state, actor, audit, None, true).await? } else { Vec::new() };
+    followups.sort_by_key(|r| (!r.referral.urgent, std::cmp::Reverse(r.raised_at)));
+    let urgent_count = followups.iter().filter(|r| r.referral.urgent).count();
+    let (rows, has_more) = match req.shown {
+        Shown::Contacts(list) => {
+            let q = WorkListQuery {
+                scope,
+                list,
+                sort: req.sort,
+                limit: PAGE_SIZE + 1,
+                offset: (req.page - 1).saturating_mul(PAGE_SIZE),
+            };
+            let mut rows = state.store.work_list(audit, &q).await?;
+            let more = rows.len() > PAGE_SIZE as usize;
+            rows.truncate(PAGE_SIZE as usize);
+            (rows, more)
+        }
+        Shown::Urgent => (Vec::new(), false),
+    };
+    Ok(WorkListView { request: req, today, counts, rows, followups, urgent_count, has_more })
+}
+
+/// A contact as the API shows it, with where it stands today.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    pub id: ContactId,
+    pub family_id: FamilyId,
+    pub area_id: AreaId,
+    pub pregnancy_id: PregnancyId,
+    pub kind: ContactKind,
+    pub subject: tsunagu_domain::timeline::Subject,
+    pub owner: Role,
+    pub opens: Date,
+    pub due: Date,
+    pub closes: Date,
+    pub status: ContactStatus,
+    pub outcome: Option<Outcome>,
+    pub ending: Option<tsunagu_domain::timeline::Ending>,
+    pub outcome_note: String,
+    pub missed_on: Option<Date>,
+    pub mother_name: String,
+    pub source: &'static str,
+}
+
+impl ContactView {
+    pub fn of(r: &ContactRow, today: Date) -> ContactView {
+        let c: &StoredContact = &r.contact;
+        ContactView {
+            id: c.id,
+            family_id: r.family_id,
+            area_id: r.area_id,
+            pregnancy_id: c.pregnancy,
+            kind: c.kind,
+            subject: c.subject,
+            owner: c.kind.owner(),
+            opens: c.window.opens(),
+            due: c.window.due(),
+            closes: c.window.closes(),
+            status: c.status(today),
+            outcome: c.outcome,
+            ending: c.ending,
+            outcome_note: r.outcome_note.clone(),
+            missed_on: r.missed_on,
+            mother_name: r.mother_name.clone(),
+            source: c.kind.source(),
+        }
+    }
+}
+
+/// What somebody records about a contact, as typed or sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeInput {
+    /// `done`, `not_reached`, `declined` or `not_applicable`.
+    pub outcome: String,
+    /// For `done`: how (`home_visit`, `group`, …).
+    #[serde(default)]
+    pub form: Option<String>,
+    /// For `not_reached`: how many tries this time (1 if left out).
+    #[serde(default)]
+    pub attempts: Option<u16>,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl OutcomeInput {
+    pub fn check(&self, kind: ContactKind) -> Result<(Outcome, String), AppError> {
+        let outcome = match self.outcome.trim() {
+            "done" => {
+                let form = self.form.as_deref().map(str::trim).unwrap_or("");
+                if form.is_empty() {
+                    return Err(invalid("form", "required"));
+                }
+                Outcome::Done { form: ContactForm::parse(form).ok_or_else(|| invalid("form", "invalid_choice"))? }
+            }
+            "not_reached" => Outcome::NotReached { attempts: self.attempts.unwrap_or(1) },
+            "declined" => Outcome::Declined,
+            "not_applicable" => Outcome::NotApplicable,
+            "" => return Err(invalid("outcome", "required")),
+            _ => return Err(invalid("outcome", "invalid_choice")),
+        };
+        outcome.check(kind).map_err(|e| match e {
+            tsunagu_domain::timeline::OutcomeError::FormNotAllowed { .. } => invalid("form", "invalid_choice"),
+            tsunagu_domain::timeline::OutcomeError::NoAttempts => invalid("attempts", "out_of_range"),
+        })?;
+        let note = self.note.trim();
+        if note.chars().count() > 2000 {
+            return Err(invalid("note", "too_long"));
+        }
+        if matches!(outcome, Outcome::NotApplicable | Outcome::Declined) && note.is_empty() {
+            // Taking a family off the lists for good says why.
+            return Err(invalid("note", "required"));
+        }
+        Ok((outcome, note.to_owned()))
+    }
+}
+
+/// Records what happened on a contact, after checking the caller may see
+/// the family and may record on a contact of this kind.
+pub async fn record_outcome(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    id: ContactId,
+    input: &OutcomeInput,
+) -> Result<ContactRow, AppError> {
+    let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
+    crate::api::family_for(state, actor, row.family_id, Action::ViewFamily).await?;
+    if !may_record(actor.role, row.contact.kind) {
+        return Err(AppError::Forbidden);
+    }
+    let (outcome, note) = input.check(row.contact.kind)?;
+    state.store.record_contact_outcome(audit, id, &outcome, &note).await?;
+    state.store.contact(audit, id).await?.ok_or(AppError::NotFound)
+}
+
+/// The contacts of a family the caller may see (hidden ones left out).
+pub async fn family_contacts(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    family: FamilyId,
+) -> Result<Vec<ContactRow>, AppError> {
+    crate::api::family_for(state, actor, family, Action::ViewFamily).await?;
+    let mut rows = state.store.family_contacts(audit, family).await?;
+    rows.retain(|r| !r.contact.is_hidden());
+    Ok(rows)
+}
+
+async fn pregnancy_of(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<(tsunagu_domain::records::Pregnancy, Vec<tsunagu_domain::records::Baby>), AppError> {
+    crate::api::family_for(state, actor, family, Action::EditFamily).await?;
+    let record = state.store.open_family(audit, family).await?.ok_or(AppError::NotFound)?;
+    let p = record.pregnancies.into_iter().find(|p| p.id == pregnancy).ok_or(AppError::NotFound)?;
+    Ok((p, record.babies))
+}
+
+/// A corrected EDD: the pregnancy contacts move with it.
+pub async fn change_edd(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+    input: &EddChangeInput,
+) -> Result<(), AppError> {
+    let (p, _) = pregnancy_of(state, actor, audit, family, pregnancy).await?;
+    let edd = input.check(&p).map_err(AppError::Invalid)?;
+    Ok(state.store.change_edd(audit, family, pregnancy, edd).await?)
+}
+
+/// A loss or a move: the owed contacts close (hidden after a loss).
+pub async fn end_pregnancy(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+    input: &PregnancyEndInput,
+    today: Date,
+) -> Result<(), AppError> {
+    let (p, babies) = pregnancy_of(state, actor, audit, family, pregnancy).await?;
+    let end = input.check(&p, &babies, today).map_err(AppError::Invalid)?;
+    Ok(state.store.end_pregnancy(audit, family, pregnancy, end).await?)
+}

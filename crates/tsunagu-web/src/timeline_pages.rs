@@ -1,0 +1,538 @@
+//! Pages of the timeline: the work list (with counts, filters, sorting and
+//! paging), a contact with the form to record what happened, and the
+//! pregnancy changes a nurse makes from the family page (new EDD, loss, move).
+
+// A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::pages::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
+use crate::session::{actor_of, audit_ctx, RequestCtx};
+use crate::timeline::{OutcomeInput, Shown, Whose, WorkListParams, WorkListView};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiff::civil::Date;
+use serde::Deserialize;
+use std::collections::HashMap;
+use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
+use tsunagu_domain::timeline::{may_record, ContactForm, ContactKind, ContactStatus, Outcome};
+use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
+use tsunagu_store::{ContactRow, WorkSort};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/worklist", get(work_list_page))
+        .route("/contacts/{id}", get(contact_page).post(contact_submit))
+        .route("/families/{id}/pregnancies/{pregnancy}/edd", post(edd_submit))
+        .route("/families/{id}/pregnancies/{pregnancy}/end", post(end_submit))
+}
+
+/// A contact row as the pages show it.
+pub struct ContactLine {
+    pub row: ContactRow,
+    pub status: ContactStatus,
+    pub area: String,
+}
+
+impl ContactLine {
+    pub fn of(row: ContactRow, today: Date, areas: &HashMap<i64, String>) -> ContactLine {
+        let status = row.contact.status(today);
+        let area = areas.get(&row.area_id.0).cloned().unwrap_or_default();
+        ContactLine { row, status, area }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.row.contact.kind.as_str()
+    }
+
+    pub fn subject(&self) -> &'static str {
+        self.row.contact.subject.kind_str()
+    }
+
+    pub fn opens(&self) -> Date {
+        self.row.contact.window.opens()
+    }
+
+    pub fn due(&self) -> Date {
+        self.row.contact.window.due()
+    }
+
+    pub fn closes(&self) -> Date {
+        self.row.contact.window.closes()
+    }
+
+    pub fn status_str(&self) -> &'static str {
+        self.status.as_str()
+    }
+
+    pub fn outcome_str(&self) -> Option<&'static str> {
+        self.row.contact.outcome.map(|o| o.as_str())
+    }
+
+    pub fn form_str(&self) -> Option<&'static str> {
+        match self.row.contact.outcome {
+            Some(Outcome::Done { form }) => Some(form.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn attempts(&self) -> u16 {
+        match self.row.contact.outcome {
+            Some(Outcome::NotReached { attempts }) => attempts,
+            _ => 0,
+        }
+    }
+
+    pub fn ending_str(&self) -> Option<&'static str> {
+        self.row.contact.ending.map(|e| e.reason.as_str())
+    }
+
+    pub fn awaits(&self) -> bool {
+        self.status.is_unresolved()
+    }
+}
+
+// --- the work list -----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "worklist.html")]
+struct WorkListPage {
+    chrome: Chrome,
+    view: WorkListView,
+    lines: Vec<ContactLine>,
+    areas: Vec<(i64, String)>,
+    kinds: Vec<&'static str>,
+    sorts: Vec<&'static str>,
+    notice: Option<&'static str>,
+    may_widen: bool,
+}
+
+impl WorkListPage {
+    fn tabs(&self) -> Vec<(&'static str, u64)> {
+        let c = &self.view.counts;
+        vec![
+            ("overdue", c.overdue),
+            ("due_this_week", c.due_this_week),
+            ("missed", c.missed),
+            ("check_non_attendees", c.check_non_attendees),
+            ("urgent", self.view.urgent_count as u64),
+        ]
+    }
+
+    fn shown(&self) -> &'static str {
+        self.view.request.shown.as_str()
+    }
+
+    fn is_current(&self, name: &str) -> bool {
+        name == self.shown()
+    }
+
+    fn is_urgent_name(&self, name: &str) -> bool {
+        name == "urgent"
+    }
+
+    fn is_urgent(&self) -> bool {
+        self.view.request.shown == Shown::Urgent
+    }
+
+    fn whose(&self) -> &'static str {
+        self.view.request.whose.as_str()
+    }
+
+    fn area_is(&self, id: &i64) -> bool {
+        self.view.request.area.is_some_and(|a| a.0 == *id)
+    }
+
+    fn kind_is(&self, k: &&'static str) -> bool {
+        self.view.request.kind.is_some_and(|x| x.as_str() == *k)
+    }
+
+    fn sort_is(&self, s: &&'static str) -> bool {
+        self.view.request.sort.as_str() == *s
+    }
+
+    /// The query string of this list with another list or page.
+    fn link(&self, list: &str, page: u32) -> String {
+        let r = &self.view.request;
+        let mut q = format!("/worklist?list={list}&whose={}", r.whose.as_str());
+        if let Some(a) = r.area {
+            q.push_str(&format!("&area={}", a.0));
+        }
+        if let Some(k) = r.kind {
+            q.push_str(&format!("&kind={}", k.as_str()));
+        }
+        q.push_str(&format!("&sort={}", r.sort.as_str()));
+        if page > 1 {
+            q.push_str(&format!("&page={page}"));
+        }
+        q
+    }
+
+    fn page_link(&self, delta: i32) -> String {
+        let page = self.view.request.page.saturating_add_signed(delta).max(1);
+        self.link(self.shown(), page)
+    }
+
+    fn here(&self) -> String {
+        self.link(self.shown(), self.view.request.page)
+    }
+
+    /// [`Self::here`] as a query-string value (for `?back=`).
+    fn here_encoded(&self) -> String {
+        let mut out = String::new();
+        for c in self.here().chars() {
+            match c {
+                '&' => out.push_str("%26"),
+                '?' => out.push_str("%3F"),
+                '=' => out.push_str("%3D"),
+                '#' => out.push_str("%23"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn first_page(&self) -> bool {
+        self.view.request.page <= 1
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(flatten)]
+    params: HashMap<String, String>,
+}
+
+fn sorted_areas(names: &HashMap<i64, String>) -> Vec<(i64, String)> {
+    let mut v: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
+    v.sort();
+    v
+}
+
+async fn work_list_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<ListQuery>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            let p = &q.params;
+            let params = WorkListParams {
+                list: p.get("list").cloned(),
+                whose: p.get("whose").cloned(),
+                area: p.get("area").cloned(),
+                kind: p.get("kind").cloned(),
+                sort: p.get("sort").cloned(),
+                page: p.get("page").cloned(),
+            };
+            let mut req = params.check().or_page(&ctx)?;
+            // "An area" with no area chosen yet: the first of the caller's own.
+            if req.whose == Whose::Area && req.area.is_none() {
+                req.area = actor.areas.first().copied();
+            }
+            let today = japan_date(ctx.now);
+            let audit = audit_ctx(account, &ctx.remote_addr, "work list", ctx.now);
+            let view = crate::timeline::work_list(&state, &actor, &audit, req, today).await.or_page(&ctx)?;
+            let names =
+                crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(&ctx)?, ctx.lang);
+            let lines = view.rows.iter().cloned().map(|r| ContactLine::of(r, today, &names)).collect();
+            let access = tsunagu_domain::timeline::work_list_access(&actor);
+            let notice = p.get("done").map(|_| "wl.saved");
+            Ok(render(
+                &WorkListPage {
+                    chrome: Chrome::new(&ctx, "/worklist", "wl.title"),
+                    view,
+                    lines,
+                    areas: sorted_areas(&names),
+                    kinds: ContactKind::ALL.iter().map(|k| k.as_str()).collect(),
+                    sorts: WorkSort::ALL.iter().map(|s| s.as_str()).collect(),
+                    notice,
+                    may_widen: access.is_some_and(|a| a.may_widen),
+                },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+// --- one contact ---------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    chrome: Chrome,
+    line: ContactLine,
+    forms: Vec<&'static str>,
+    may_record: bool,
+    back: String,
+    errors: tsunagu_domain::validation::FieldErrors,
+    values: HashMap<String, String>,
+    form_error: Option<String>,
+}
+
+impl ContactPage {
+    fn err(&self, field: &str) -> Option<&'static str> {
+        self.errors.for_field(field).map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
+    }
+
+    fn v(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    fn source(&self) -> &'static str {
+        self.line.row.contact.kind.source()
+    }
+
+    fn owner(&self) -> &'static str {
+        self.line.row.contact.kind.owner().as_str()
+    }
+
+    fn requires_whereabouts(&self) -> bool {
+        self.line.row.contact.kind.requires_whereabouts()
+    }
+}
+
+/// Where to go back to after recording: a local path only.
+fn local_back(back: Option<&str>) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_owned(),
+        _ => "/worklist".to_owned(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct BackQuery {
+    #[serde(default)]
+    back: Option<String>,
+}
+
+async fn contact_context(
+    state: &AppState,
+    ctx: &RequestCtx,
+    id: &str,
+) -> Result<(tsunagu_store::Account, ContactLine, bool), Response> {
+    let account = signed_in(ctx)?.clone();
+    let actor = actor_of(&account);
+    let id = id.parse::<i64>().map(ContactId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    let audit = audit_ctx(&account, &ctx.remote_addr, "contact", ctx.now);
+    let row = state.store.contact(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    crate::api::family_for(state, &actor, row.family_id, tsunagu_domain::policy::Action::ViewFamily)
+        .await
+        .or_page(ctx)?;
+    if row.contact.is_hidden() {
+        return Err(page_error(ctx, AppError::NotFound));
+    }
+    let names = crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
+    let may = may_record(actor.role, row.contact.kind);
+    Ok((account, ContactLine::of(row, japan_date(ctx.now), &names), may))
+}
+
+fn contact_render(
+    ctx: &RequestCtx,
+    line: ContactLine,
+    may: bool,
+    back: String,
+    errors: tsunagu_domain::validation::FieldErrors,
+    values: HashMap<String, String>,
+    form_error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let here = format!("/contacts/{}", line.row.contact.id);
+    let forms = line.row.contact.kind.forms().iter().map(|f: &ContactForm| f.as_str()).collect();
+    render(
+        &ContactPage {
+            chrome: Chrome::new(ctx, &here, "contact.title"),
+            line,
+            forms,
+            may_record: may,
+            back,
+            errors,
+            values,
+            form_error,
+        },
+        status,
+    )
+}
+
+async fn contact_page(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<String>,
+    Query(q): Query<BackQuery>,
+) -> Response {
+    unwrap_page(
+        async {
+            let (_, line, may) = contact_context(&state, &ctx, &id).await?;
+            let back = local_back(q.back.as_deref());
+            Ok(contact_render(&ctx, line, may, back, Default::default(), HashMap::new(), None, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+async fn contact_submit(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<String>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let (account, line, may) = contact_context(&state, &ctx, &id).await?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let back = local_back(Some(form.get("back")));
+            let input = OutcomeInput {
+                outcome: form.get("outcome").to_owned(),
+                form: form.opt("form"),
+                attempts: form.opt("attempts").and_then(|a| a.parse().ok()),
+                note: form.get("note").to_owned(),
+            };
+            let actor = actor_of(&account);
+            let audit = audit_ctx(&account, &ctx.remote_addr, "record outcome", ctx.now);
+            match crate::timeline::record_outcome(&state, &actor, &audit, line.row.contact.id, &input).await {
+                Ok(_) => {
+                    let sep = if back.contains('?') { '&' } else { '?' };
+                    Ok(redirect(&format!("{back}{sep}done=outcome")))
+                }
+                Err(AppError::Invalid(errors)) => Ok(contact_render(
+                    &ctx,
+                    line,
+                    may,
+                    back,
+                    errors,
+                    form.map(),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )),
+                Err(AppError::Conflict(code)) => {
+                    let msg = crate::i18n::t(ctx.lang, &format!("err.{code}")).to_owned();
+                    // Show the contact as it is now (somebody else recorded it).
+                    let (_, line, may) = contact_context(&state, &ctx, &id).await?;
+                    Ok(contact_render(
+                        &ctx,
+                        line,
+                        may,
+                        back,
+                        Default::default(),
+                        HashMap::new(),
+                        Some(msg),
+                        StatusCode::CONFLICT,
+                    ))
+                }
+                Err(e) => Err(page_error(&ctx, e)),
+            }
+        }
+        .await,
+    )
+}
+
+// --- pregnancy changes from the family page ---------------------------------------------
+
+fn ids(ctx: &RequestCtx, id: &str, pregnancy: &str) -> Result<(FamilyId, PregnancyId), Response> {
+    let f = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    let p = pregnancy.parse::<i64>().map(PregnancyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    Ok((f, p))
+}
+
+/// After a change: back to the family page with a notice, or with the
+/// first problem named in the reader's language.
+fn after_change(ctx: &RequestCtx, family: FamilyId, r: Result<(), AppError>) -> PageResult {
+    match r {
+        Ok(()) => Ok(redirect(&format!("/families/{family}?saved=pregnancy#timeline"))),
+        Err(AppError::Invalid(e)) => {
+            let code = e.0.first().map(|f| f.code).unwrap_or("invalid_input");
+            Ok(redirect(&format!("/families/{family}?error=pregnancy.{code}#pregnancies")))
+        }
+        Err(AppError::Conflict(code)) => {
+            Ok(redirect(&format!("/families/{family}?error=pregnancy.{code}#pregnancies")))
+        }
+        Err(e) => Err(page_error(ctx, e)),
+    }
+}
+
+async fn edd_submit(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((id, pregnancy)): Path<(String, String)>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let (family, pregnancy) = ids(&ctx, &id, &pregnancy)?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "change EDD", ctx.now);
+            let input = EddChangeInput { edd: form.get("edd").to_owned() };
+            let r = crate::timeline::change_edd(&state, &actor_of(account), &audit, family, pregnancy, &input).await;
+            after_change(&ctx, family, r)
+        }
+        .await,
+    )
+}
+
+async fn end_submit(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((id, pregnancy)): Path<(String, String)>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let (family, pregnancy) = ids(&ctx, &id, &pregnancy)?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "end pregnancy", ctx.now);
+            let input = PregnancyEndInput { ending: form.get("ending").to_owned(), on: form.get("on").to_owned() };
+            let today = japan_date(ctx.now);
+            let r =
+                crate::timeline::end_pregnancy(&state, &actor_of(account), &audit, family, pregnancy, &input, today)
+                    .await;
+            after_change(&ctx, family, r)
+        }
+        .await,
+    )
+}
+
+/// The family page's timeline section: the family's contacts, with where
+/// each stands today (hidden ones are never shown).
+pub(crate) async fn family_timeline(
+    state: &AppState,
+    ctx: &RequestCtx,
+    account: &tsunagu_store::Account,
+    family: FamilyId,
+    own: bool,
+) -> Result<Vec<ContactLine>, Response> {
+    let actor = actor_of(account);
+    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
+    let rows = crate::timeline::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
+    let today = japan_date(ctx.now);
+    let names = crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
+    let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, &names)).collect();
+    if own {
+        // A family sees what is ahead of them and what they used, not the
+        // office's bookkeeping (missed, closed by a change of facts).
+        lines.retain(|l| {
+            matches!(
+                l.status,
+                ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon | ContactStatus::Done
+            )
+        });
+    }
+    Ok(lines)
+}
+
+/// Words for a change's notice or error on the family page.
+pub(crate) fn pregnancy_notice(lang: Lang, saved: &str) -> Option<String> {
+    if saved == "pregnancy" {
+        return Some(crate::i18n::t(lang, "preg.updated").to_owned());
+    }
+    let code = saved.strip_prefix("pregnancy.")?;
+    let key = format!("err.{code}");
+    Some(crate::i18n::t(lang, if crate::i18n::has(&key) { &key } else { "err.invalid_input" }).to_owned())
+}
