@@ -333,16 +333,24 @@ async fn contact_context(
     Ok((account, ContactLine::of(row, japan_date(ctx.now), &names), may))
 }
 
+/// What a submitted form brings back to the page: the problems, the values
+/// typed, a message above the form.
+#[derive(Default)]
+struct Filled {
+    errors: tsunagu_domain::validation::FieldErrors,
+    values: HashMap<String, String>,
+    form_error: Option<String>,
+}
+
 fn contact_render(
     ctx: &RequestCtx,
     line: ContactLine,
     may: bool,
     back: String,
-    errors: tsunagu_domain::validation::FieldErrors,
-    values: HashMap<String, String>,
-    form_error: Option<String>,
+    filled: Filled,
     status: StatusCode,
 ) -> Response {
+    let Filled { errors, values, form_error } = filled;
     let here = format!("/contacts/{}", line.row.contact.id);
     let forms = line.row.contact.kind.forms().iter().map(|f: &ContactForm| f.as_str()).collect();
     render(
@@ -370,7 +378,7 @@ async fn contact_page(
         async {
             let (_, line, may) = contact_context(&state, &ctx, &id).await?;
             let back = local_back(q.back.as_deref());
-            Ok(contact_render(&ctx, line, may, back, Default::default(), HashMap::new(), None, StatusCode::OK))
+            Ok(contact_render(&ctx, line, may, back, Filled::default(), StatusCode::OK))
         }
         .await,
     )
@@ -405,9 +413,7 @@ async fn contact_submit(
                     line,
                     may,
                     back,
-                    errors,
-                    form.map(),
-                    None,
+                    Filled { errors, values: form.map(), form_error: None },
                     StatusCode::UNPROCESSABLE_ENTITY,
                 )),
                 Err(AppError::Conflict(code)) => {
@@ -419,9 +425,7 @@ async fn contact_submit(
                         line,
                         may,
                         back,
-                        Default::default(),
-                        HashMap::new(),
-                        Some(msg),
+                        Filled { form_error: Some(msg), ..Filled::default() },
                         StatusCode::CONFLICT,
                     ))
                 }

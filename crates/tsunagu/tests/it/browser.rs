@@ -75,6 +75,15 @@ async fn sign_in(app: &TestApp, c: &Client, code: &str, username: &str, staff: b
     c.wait().for_element(Locator::Id("signout")).await.unwrap();
 }
 
+/// Saves a screenshot as `$TSUNAGU_TEST_SHOTS/<name>.png` when that is set
+/// (for looking at the pages by eye; tests never compare pixels).
+async fn shot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("TSUNAGU_TEST_SHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 async fn fill(c: &Client, id: &str, value: &str) {
     let e = c.find(Locator::Id(id)).await.unwrap();
     e.clear().await.unwrap();
@@ -345,4 +354,66 @@ async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
     let notes = c.wait().for_element(Locator::Css(".stay-note")).await.unwrap();
     assert!(notes.text().await.unwrap().contains("母子ともに良好"));
     c.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn nurse_works_through_her_overdue_list() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let token = app.token(&app.fx.setagaya, "nurse").await;
+    // Two pregnancies whose 8th-month interviews fell due on 14 November.
+    for kana in ["おおた", "かわい"] {
+        let mut body = notification(app.fx.setagaya_area.id, kana, "はな", "2027-01-10");
+        body["notified_on"] = json!("2026-06-01");
+        app.register(&token, &body).await;
+    }
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.find(Locator::Id("nav-worklist")).await.unwrap().click().await.unwrap();
+    let count = |id: &'static str| async move { c.find(Locator::Id(id)).await.unwrap().text().await.unwrap() };
+    c.wait().for_element(Locator::Id("contacts")).await.unwrap();
+    assert_eq!(count("count-overdue").await, "2");
+    assert_eq!(count("count-missed").await, "4", "each family's interview and handbook meeting");
+    shot(c, "worklist").await;
+    let rows = c.find_all(Locator::Css("#contacts tr.contact")).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].text().await.unwrap().contains("妊娠8か月面談"));
+
+    // The first: met at a group session.
+    rows[0].find(Locator::Css("a.record")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("outcome-form")).await.unwrap();
+    c.find(Locator::Id("outcome-done")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("form-group")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("outcome-submit")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "記録しました。");
+    assert_eq!(count("count-overdue").await, "1");
+    assert_eq!(c.find_all(Locator::Css("#contacts tr.contact")).await.unwrap().len(), 1);
+
+    // The second declined: the reason is asked for first, by the field.
+    c.find(Locator::Css("#contacts a.record")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("outcome-form")).await.unwrap();
+    c.find(Locator::Id("outcome-declined")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("outcome-submit")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Id("note-error")).await.unwrap();
+    shot(c, "contact-error").await;
+    assert_eq!(err.text().await.unwrap(), tsunagu_web::i18n::t(tsunagu_web::i18n::Lang::Ja, "err.required"));
+    fill(c, "note", "里帰り先で面談済みとのこと").await;
+    c.find(Locator::Id("outcome-submit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(count("count-overdue").await, "0");
+    c.find(Locator::Id("no-rows")).await.unwrap();
+
+    // Both are on the families' timelines with what was recorded.
+    c.find(Locator::Id("tab-missed")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#tab-missed.current")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#contacts tr.contact")).await.unwrap().len(), 4);
+    c.find(Locator::Css("#contacts tr.contact a")).await.unwrap().click().await.unwrap();
+    let timeline = c.wait().for_element(Locator::Id("timeline")).await.unwrap();
+    c.execute("document.getElementById('timeline').scrollIntoView()", vec![]).await.unwrap();
+    shot(c, "family-timeline").await;
+    let text = timeline.text().await.unwrap();
+    assert!(text.contains("妊娠8か月面談"), "{text}");
+    assert!(text.contains("実施済み") || text.contains("終了"), "{text}");
 }
