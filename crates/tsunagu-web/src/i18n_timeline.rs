@@ -112,7 +112,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("err.before_notification", "妊娠届出日より前です", "Before the notification"),
     ("err.before_birth", "出生日より前です", "Before the birth"),
     ("err.already_ended", "すでに終了しています", "Already ended"),
-    ("err.pregnancy_not_ongoing", "妊娠中ではありません", "The pregnancy is not ongoing"),
     ("err.pregnancy_ended", "すでに終了しています", "The pregnancy has already ended"),
     ("err.contact_settled", "すでに記録されています", "Already recorded"),
     ("err.contact_closed", "この予定は終了しています", "This contact is closed"),

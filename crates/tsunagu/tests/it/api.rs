@@ -231,6 +231,12 @@ async fn story_health_and_openapi(backend: Backend) {
         "/api/v1/referrals",
         "/api/v1/referrals/{id}",
         "/api/v1/referrals/{id}/{action}",
+        "/api/v1/worklist",
+        "/api/v1/worklist/counts",
+        "/api/v1/families/{id}/contacts",
+        "/api/v1/contacts/{id}/outcome",
+        "/api/v1/families/{id}/pregnancies/{pregnancy}/edd",
+        "/api/v1/families/{id}/pregnancies/{pregnancy}/end",
         "/healthz",
     ] {
         assert!(spec["paths"].get(path).is_some(), "{path} is not described");
