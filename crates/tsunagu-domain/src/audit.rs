@@ -45,10 +45,15 @@ pub enum AuditAction {
     TimelineView,
     ContactOutcome,
     WorkList,
+    HandbookList,
+    HandbookMeeting,
+    GroupList,
+    GroupSession,
+    GroupAttendance,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -80,6 +85,11 @@ impl AuditAction {
         AuditAction::TimelineView,
         AuditAction::ContactOutcome,
         AuditAction::WorkList,
+        AuditAction::HandbookList,
+        AuditAction::HandbookMeeting,
+        AuditAction::GroupList,
+        AuditAction::GroupSession,
+        AuditAction::GroupAttendance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +125,11 @@ impl AuditAction {
             AuditAction::TimelineView => "timeline.view",
             AuditAction::ContactOutcome => "timeline.outcome",
             AuditAction::WorkList => "timeline.worklist",
+            AuditAction::HandbookList => "meeting.handbook_list",
+            AuditAction::HandbookMeeting => "meeting.handbook",
+            AuditAction::GroupList => "group.list",
+            AuditAction::GroupSession => "group.session",
+            AuditAction::GroupAttendance => "group.attendance",
         }
     }
 

@@ -7,7 +7,9 @@
 //!   store (nothing is deleted, nothing with an outcome is touched);
 //! - [`status`] says where a contact stands on a day, and the work-list
 //!   filters ([`due_this_week`], [`overdue`], [`missed`]) build on it;
-//! - [`propose_groups`] proposes the 8th-month group sessions [002].
+//! - [`propose_groups`] proposes the 8th-month group sessions [002], and
+//!   [`meetings`] decides who records them and the monthly handbook
+//!   meeting, and checks what they record.
 //!
 //! Dates are calendar dates in Japan; the rules take them as parameters.
 
@@ -21,6 +23,7 @@ pub mod dates;
 pub mod facts;
 pub mod groups;
 pub mod kinds;
+pub mod meetings;
 pub mod reconcile;
 pub mod rules;
 pub mod worklists;

@@ -15,7 +15,8 @@ pub struct PregnancyRef {
     pub pregnancy: PregnancyId,
 }
 
-/// A calendar month ("due in May 2027").
+/// A calendar month ("due in May 2027"; also the month of notification a
+/// handbook meeting covers). Written `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DueMonth {
     pub year: i16,
@@ -25,6 +26,34 @@ pub struct DueMonth {
 impl DueMonth {
     pub fn of(date: Date) -> DueMonth {
         DueMonth { year: date.year(), month: date.month() }
+    }
+
+    /// From `YYYY-MM` (what `<input type="month">` sends), years 1900–2999.
+    pub fn parse(s: &str) -> Option<DueMonth> {
+        let (y, m) = s.trim().split_once('-')?;
+        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (year, month) = (y.parse::<i16>().ok()?, m.parse::<i8>().ok()?);
+        ((1900..=2999).contains(&year) && (1..=12).contains(&month)).then_some(DueMonth { year, month })
+    }
+
+    pub fn first_day(self) -> Date {
+        Date::new(self.year, self.month, 1).unwrap_or(Date::MIN)
+    }
+
+    pub fn last_day(self) -> Date {
+        self.first_day().last_of_month()
+    }
+
+    /// The month after.
+    pub fn next(self) -> DueMonth {
+        DueMonth::of(self.last_day().tomorrow().unwrap_or(Date::MAX))
+    }
+
+    /// The month before.
+    pub fn previous(self) -> DueMonth {
+        DueMonth::of(self.first_day().yesterday().unwrap_or(Date::MIN))
     }
 }
 

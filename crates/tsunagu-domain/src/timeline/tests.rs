@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 mod dates;
 mod groups;
+mod meetings;
 mod props;
 mod reconciling;
 mod rules;
