@@ -2736,6 +2736,78 @@ impl Store for PgStore {
         Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
     }
 
+    async fn handbook_list(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        area: AreaId,
+        month: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::HandbookEntry>> {
+        meetings::handbook_list(self, ctx, filter, area, month).await
+    }
+
+    async fn handbook_meetings(
+        &self,
+        m: MunicipalityId,
+        area: AreaId,
+        from: tsunagu_domain::timeline::DueMonth,
+        to: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::HandbookMeeting>> {
+        meetings::handbook_meetings(self, m, area, from, to).await
+    }
+
+    async fn record_handbook_meeting(
+        &self,
+        ctx: &AuditContext,
+        meeting: &tsunagu_store::NewHandbookMeeting,
+    ) -> Result<tsunagu_store::HandbookMeeting> {
+        meetings::record_handbook_meeting(self, ctx, meeting).await
+    }
+
+    async fn group_candidates(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::GroupCandidate>> {
+        meetings::group_candidates(self, ctx, filter, due_month).await
+    }
+
+    async fn create_group_session(
+        &self,
+        ctx: &AuditContext,
+        s: &tsunagu_store::NewGroupSession,
+    ) -> Result<tsunagu_domain::GroupSessionId> {
+        meetings::create_group_session(self, ctx, s).await
+    }
+
+    async fn group_sessions(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::GroupSession>> {
+        meetings::group_sessions(self, ctx, filter, meetings::Which::Month(due_month)).await
+    }
+
+    async fn group_session(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        id: tsunagu_domain::GroupSessionId,
+    ) -> Result<Option<tsunagu_store::GroupSession>> {
+        Ok(meetings::group_sessions(self, ctx, filter, meetings::Which::One(id)).await?.into_iter().next())
+    }
+
+    async fn record_attendance(
+        &self,
+        ctx: &AuditContext,
+        id: tsunagu_domain::GroupSessionId,
+        attended: &[PregnancyId],
+    ) -> Result<()> {
+        meetings::record_attendance(self, ctx, id, attended).await
+    }
+
     async fn write_audit(
         &self,
         ctx: &AuditContext,
@@ -2802,6 +2874,8 @@ impl Store for PgStore {
         }
     }
 }
+
+mod meetings;
 
 #[cfg(test)]
 mod tests;

@@ -26,19 +26,21 @@ use tsunagu_domain::records::{
 };
 use tsunagu_domain::referrals::{CloseReason, ConcernSource, Referral, ReferralAction, ReferralStatus};
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::timeline::{KindSet, Outcome};
+use tsunagu_domain::timeline::{DueMonth, KindSet, Outcome};
 use tsunagu_domain::{
-    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId,
-    PregnancyId, ReferralId, RoomId, TalkId, VenueId,
+    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, GroupSessionId, IncidentId,
+    MunicipalityId, PersonId, PregnancyId, ReferralId, RoomId, TalkId, VenueId,
 };
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident,
-    MissedRun, NewAccount, NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter,
-    Result, Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts,
-    WorkCounts, WorkListQuery, WorkScope,
+    Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, GroupCandidate,
+    GroupSession, HandbookEntry, HandbookMeeting, ImportFamily, Incident, MissedRun, NewAccount, NewGroupSession,
+    NewHandbookMeeting, NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter, Result,
+    Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts, WorkCounts,
+    WorkListQuery, WorkScope,
 };
 
+mod meetings;
 mod timeline;
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -50,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_referrals_followups.sql"),
     },
     Migration { version: 4, name: "timeline", sql: include_str!("../migrations/0004_timeline.sql") },
+    Migration { version: 6, name: "meetings_groups", sql: include_str!("../migrations/0006_meetings_groups.sql") },
 ];
 
 #[derive(Clone)]
@@ -2570,6 +2573,113 @@ impl Store for SqliteStore {
         }
         tx.commit().await.map_err(db_err)?;
         Ok(ids.len() as u64)
+    }
+
+    async fn handbook_list(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        area: AreaId,
+        month: DueMonth,
+    ) -> Result<Vec<HandbookEntry>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let rows = meetings::handbook_list(&mut conn, filter, area, month).await?;
+        drop(conn);
+        let detail = format!("area={} month={month} results={}", area.0, rows.len());
+        self.audit(ctx, AuditAction::HandbookList, None, &detail).await?;
+        Ok(rows)
+    }
+
+    async fn handbook_meetings(
+        &self,
+        m: MunicipalityId,
+        area: AreaId,
+        from: DueMonth,
+        to: DueMonth,
+    ) -> Result<Vec<HandbookMeeting>> {
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        meetings::handbook_meetings(&mut conn, m, area, from, to).await
+    }
+
+    async fn record_handbook_meeting(
+        &self,
+        ctx: &AuditContext,
+        meeting: &NewHandbookMeeting,
+    ) -> Result<HandbookMeeting> {
+        let mut tx = self.begin_immediate().await?;
+        let out = meetings::record_handbook_meeting(&mut tx, ctx, meeting).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn group_candidates(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: DueMonth,
+    ) -> Result<Vec<GroupCandidate>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let rows = meetings::group_candidates(&mut conn, filter, due_month).await?;
+        drop(conn);
+        let detail = format!("candidates due_month={due_month} results={}", rows.len());
+        self.audit(ctx, AuditAction::GroupList, None, &detail).await?;
+        Ok(rows)
+    }
+
+    async fn create_group_session(&self, ctx: &AuditContext, s: &NewGroupSession) -> Result<GroupSessionId> {
+        let mut tx = self.begin_immediate().await?;
+        let id = meetings::create_group_session(&mut tx, ctx, s).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn group_sessions(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: DueMonth,
+    ) -> Result<Vec<GroupSession>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = meetings::read_sessions(&mut conn, filter, meetings::Which::Month(due_month)).await?;
+        drop(conn);
+        let members: usize = out.iter().map(|s| s.members.len()).sum();
+        let detail = format!("sessions due_month={due_month} results={} members={members}", out.len());
+        self.audit(ctx, AuditAction::GroupList, None, &detail).await?;
+        Ok(out)
+    }
+
+    async fn group_session(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        id: GroupSessionId,
+    ) -> Result<Option<GroupSession>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = meetings::read_sessions(&mut conn, filter, meetings::Which::One(id)).await?.into_iter().next();
+        drop(conn);
+        if let Some(s) = &out {
+            let detail = format!("session={} members={}", id.0, s.members.len());
+            self.audit(ctx, AuditAction::GroupList, None, &detail).await?;
+        }
+        Ok(out)
+    }
+
+    async fn record_attendance(&self, ctx: &AuditContext, id: GroupSessionId, attended: &[PregnancyId]) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        meetings::record_attendance(&mut tx, ctx, id, attended).await?;
+        tx.commit().await.map_err(db_err)
     }
 
     async fn write_audit(
