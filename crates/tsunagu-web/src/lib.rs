@@ -14,6 +14,7 @@ use tsunagu_store::Store;
 
 pub mod accounts;
 pub mod api;
+pub mod api_meetings;
 pub mod api_timeline;
 pub mod auth;
 pub mod care;
@@ -21,7 +22,10 @@ pub mod care_pages;
 pub mod config;
 pub mod error;
 pub mod i18n;
+mod i18n_meetings;
 mod i18n_timeline;
+pub mod meetings;
+pub mod meetings_pages;
 pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
@@ -51,10 +55,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api_timeline::routes())
+        .merge(api_meetings::routes())
         .merge(api::routes())
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
         .merge(timeline_pages::routes())
+        .merge(meetings_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))

@@ -217,7 +217,7 @@ impl FormData {
         matches!(self.get(k), "on" | "true" | "1")
     }
 
-    fn all(&self, k: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, k: &str) -> Vec<&str> {
         self.0.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect()
     }
 

@@ -237,6 +237,11 @@ async fn story_health_and_openapi(backend: Backend) {
         "/api/v1/contacts/{id}/outcome",
         "/api/v1/families/{id}/pregnancies/{pregnancy}/edd",
         "/api/v1/families/{id}/pregnancies/{pregnancy}/end",
+        "/api/v1/handbook-meetings",
+        "/api/v1/group-sessions",
+        "/api/v1/group-sessions/proposals",
+        "/api/v1/group-sessions/{id}",
+        "/api/v1/group-sessions/{id}/attendance",
         "/healthz",
     ] {
         assert!(spec["paths"].get(path).is_some(), "{path} is not described");

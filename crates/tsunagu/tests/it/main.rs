@@ -22,6 +22,7 @@ macro_rules! on_both {
 mod api;
 mod browser;
 mod care;
+mod meetings;
 mod pages;
 mod postpartum;
 mod store;

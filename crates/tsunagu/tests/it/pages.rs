@@ -239,7 +239,79 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     assert!(reset < create, "newest first");
 }
 
+/// A coordinator's pages: the happy-baby contact reached from her work list
+/// (it is not due this week, so only on "all open") and recorded in one of
+/// its three forms; the handbook list shows consenting families only.
+async fn story_coordinator_reaches_happy_baby_and_the_handbook_list(backend: Backend) {
+    use serde_json::json;
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let area = fx.setagaya_area.id;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    app.account(&fx.setagaya, "coord", Role::Coordinator, Scope::Areas(vec![area])).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    // A baby born 1 September: the happy-baby contact is open until 31 December.
+    let mut body = notification(area, "はっぴー", "はな", "2026-09-05");
+    body["notified_on"] = json!("2026-03-01");
+    let baby_family = app.register(&nurse, &body).await;
+    let (_, rec) = app.get(&nurse, &format!("/api/v1/families/{}", baby_family.0)).await;
+    let p = rec["pregnancies"][0]["id"].as_i64().unwrap();
+    let baby = json!({"babies": [{"birth_date": "2026-09-01", "sex": "male", "gestational_weeks": 39}]});
+    app.post(&nurse, &format!("/api/v1/families/{}/pregnancies/{p}/births", baby_family.0), &baby).await;
+    // October's handbooks: one consenting, one not.
+    let mut made = vec![];
+    for (kana, consent) in [("しょうだく", true), ("ふどうい", false)] {
+        let mut body = notification(area, kana, "はな", "2027-05-01");
+        body["notified_on"] = json!("2026-10-10");
+        body["consent_coordinators"] = json!(consent);
+        made.push(app.register(&nurse, &body).await);
+    }
+
+    let mut v = Visitor::new(&app);
+    v.sign_in("coord", Some(app.next_totp())).await;
+    let page = v.get("/worklist").await;
+    assert_eq!(page.status, 200);
+    for id in ["id=\"tab-open\"", "id=\"link-handbook\"", "id=\"link-groups\""] {
+        assert!(page.body.contains(id), "{id}");
+    }
+    assert!(!page.body.contains("data-kind=\"happy_baby\""), "not due this week, not overdue");
+    let page = v.get("/worklist?list=open").await;
+    let at = page.body.find("data-kind=\"happy_baby\"").expect("the happy-baby contact on the open list");
+    let href_at = page.body[at..].find("href=\"/contacts/").unwrap() + at + 6;
+    let href: String = page.body[href_at..].chars().take_while(|c| *c != '"').collect();
+    let href = href.replace("&amp;", "&");
+    let contact = v.get(&href).await;
+    assert_eq!(contact.status, 200, "{href}");
+    for form in ["home_visit", "support_room_visit", "at_health_check"] {
+        assert!(contact.body.contains(&format!("id=\"form-{form}\"")), "{form}");
+    }
+    let id: String = href["/contacts/".len()..].chars().take_while(char::is_ascii_digit).collect();
+    let csrf = Visitor::csrf_in(&contact.body);
+    let r = v
+        .post(
+            &format!("/contacts/{id}"),
+            &[("_csrf", &csrf), ("outcome", "done"), ("form", "home_visit"), ("back", "/worklist?list=open")],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/worklist?list=open&done=outcome"));
+    let (_, c) = app.get(&nurse, &format!("/api/v1/families/{}/contacts", baby_family.0)).await;
+    let happy = c["contacts"].as_array().unwrap().iter().find(|c| c["kind"] == "happy_baby").unwrap().clone();
+    assert_eq!((happy["status"].as_str(), happy["outcome"]["form"].as_str()), (Some("done"), Some("home_visit")));
+
+    // The handbook list: consenting families only, and no meeting form.
+    let page = v.get(&format!("/handbook-meetings?area={}&month=2026-10", area.0)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("data-family=\"{}\"", made[0].0)));
+    assert!(!page.body.contains(&format!("data-family=\"{}\"", made[1].0)));
+    assert!(!page.body.contains("id=\"meeting-form\""));
+    assert_eq!(v.get(&format!("/handbook-meetings?area={}&month=2026-10", fx.kitazawa_area.id.0)).await.status, 403);
+    let page = v.get("/group-sessions?due_month=2027-01").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("class=\"card proposal\""), "proposals are the nurse's");
+}
+
 on_both!(
     sessions_cookies_and_csrf => story_sessions_cookies_and_csrf,
     second_factor_enrolment_and_replay => story_second_factor_enrolment_and_replay,
+    coordinator_reaches_happy_baby => story_coordinator_reaches_happy_baby_and_the_handbook_list,
 );
