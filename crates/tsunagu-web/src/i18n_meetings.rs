@@ -11,7 +11,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "The handbooks issued in a month, shared with the area's coordinators at the next month's meeting.",
     ),
     ("hb.month", "交付月", "Month of issue"),
-    ("hb.year_title", "の会議", "meetings"),
+    ("hb.year_title", "の会議", ": meetings"),
     ("hb.year_held", "会議を記録済みの月", "a meeting is recorded for that month"),
     ("hb.list_suffix", "の交付者", " handbook issues"),
     (
@@ -33,7 +33,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("hb.do_not_share", "共有不可", "Do not share"),
     ("hb.meeting", "会議の記録", "The meeting"),
     ("hb.held_on", "開催日", "Held on"),
-    ("hb.contacts_done", "実施済みにした件数", "Contacts recorded as done"),
+    ("hb.contacts_done", "実施済みにした件数", "Recorded as done"),
+    ("hb.note_short", "メモ", "Note"),
     ("hb.note", "メモ（会議について。個人の情報は各家庭の記録へ）", "Note (about the meeting; families' details go on their records)"),
     (
         "hb.record_effect",

@@ -417,3 +417,113 @@ async fn nurse_works_through_her_overdue_list() {
     assert!(text.contains("妊娠8か月面談"), "{text}");
     assert!(text.contains("実施済み") || text.contains("終了"), "{text}");
 }
+
+#[tokio::test]
+async fn nurse_confirms_an_eighth_month_group_and_records_attendance() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let token = app.token(&app.fx.setagaya, "nurse").await;
+    // Three women of the area due in early January: their 8th-month interviews are owed now.
+    let mut pregnancies = vec![];
+    for (kana, edd) in [("あんどう", "2027-01-04"), ("いしだ", "2027-01-08"), ("うの", "2027-01-12")] {
+        let mut body = notification(app.fx.setagaya_area.id, kana, "はな", edd);
+        body["notified_on"] = json!("2026-06-01");
+        let family = app.register(&token, &body).await;
+        let (_, rec) = app.get(&token, &format!("/api/v1/families/{}", family.0)).await;
+        pregnancies.push(rec["pregnancies"][0]["id"].as_i64().unwrap());
+    }
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.find(Locator::Id("nav-worklist")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("link-groups")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("choose-due-month")).await.unwrap();
+    c.execute("document.getElementById('choose-due-month').value = '2027-01'", vec![]).await.unwrap();
+    c.find(Locator::Id("choose-submit")).await.unwrap().click().await.unwrap();
+    let proposal = c.wait().for_element(Locator::Id("proposal-0")).await.unwrap();
+    assert_eq!(proposal.find_all(Locator::Css("input[name='members']:checked")).await.unwrap().len(), 3);
+    shot(c, "group-proposals").await;
+
+    // Confirm it for today, first without a place: asked for by the field, nothing saved.
+    c.execute("document.getElementById('day-0').value = '2026-11-22'", vec![]).await.unwrap();
+    c.find(Locator::Id("confirm-0")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Id("place-error-0")).await.unwrap();
+    assert_eq!(err.text().await.unwrap(), tsunagu_web::i18n::t(tsunagu_web::i18n::Lang::Ja, "err.required"));
+    fill(c, "place-0", "世田谷保健福祉センター 2階").await;
+    c.find(Locator::Id("confirm-0")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "グループを確定しました。");
+    assert_eq!(c.find(Locator::Id("session-count")).await.unwrap().text().await.unwrap(), "3");
+    shot(c, "group-session-attendance").await;
+
+    // Two came; the third is still owed her interview.
+    for p in &pregnancies[..2] {
+        c.find(Locator::Id(&format!("attended-{p}"))).await.unwrap().click().await.unwrap();
+    }
+    c.find(Locator::Id("attendance-submit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("attendees")).await.unwrap();
+    let notice = c.find(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "出欠を記録しました。");
+    assert_eq!(c.find_all(Locator::Css("#attendees li.attendee")).await.unwrap().len(), 2);
+    let absent = c.find(Locator::Id(&format!("absent-{}", pregnancies[2]))).await.unwrap();
+    assert!(absent.text().await.unwrap().contains("期限超過"));
+    c.execute("document.getElementById('attendees').scrollIntoView()", vec![]).await.unwrap();
+    shot(c, "group-session-recorded").await;
+
+    // Offered a home visit from her contact page, and back.
+    c.find(Locator::Id(&format!("offer-{}", pregnancies[2]))).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("outcome-form")).await.unwrap();
+    c.find(Locator::Id("outcome-done")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("form-home_visit")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("outcome-submit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    let absent = c.find(Locator::Id(&format!("absent-{}", pregnancies[2]))).await.unwrap();
+    assert!(absent.text().await.unwrap().contains("実施済み"));
+    assert!(c.find(Locator::Id(&format!("offer-{}", pregnancies[2]))).await.is_err());
+    // Nothing is left to propose for January.
+    c.goto(&app.url("/group-sessions?due_month=2027-01")).await.unwrap();
+    c.wait().for_element(Locator::Id("no-proposals")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#sessions tr.session")).await.unwrap().len(), 1);
+    c.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn nurse_records_the_monthly_handbook_meeting() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let token = app.token(&app.fx.setagaya, "nurse").await;
+    for (kana, consent) in [("えがわ", true), ("おがた", false)] {
+        let mut body = notification(app.fx.setagaya_area.id, kana, "はな", "2027-05-01");
+        body["notified_on"] = json!("2026-10-15");
+        body["consent_coordinators"] = json!(consent);
+        app.register(&token, &body).await;
+    }
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.find(Locator::Id("nav-worklist")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("link-handbook")).await.unwrap().click().await.unwrap();
+    // Last month's handbooks by default, with who may be shared.
+    c.wait().for_element(Locator::Id("entries")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#entries tr.entry")).await.unwrap().len(), 2);
+    assert_eq!(c.find_all(Locator::Css("#entries tr.no-consent")).await.unwrap().len(), 1);
+    c.find(Locator::Id("month-2026-10")).await.unwrap();
+    c.execute("document.getElementById('list-title').scrollIntoView()", vec![]).await.unwrap();
+    shot(c, "handbook-list").await;
+    c.execute("document.getElementById('held_on').value = '2026-11-10'", vec![]).await.unwrap();
+    fill(c, "meeting-note", "支援室3か所と共有").await;
+    c.find(Locator::Id("meeting-submit")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "会議を記録しました。");
+    assert_eq!(c.find(Locator::Id("meeting-done")).await.unwrap().text().await.unwrap(), "2");
+    let cell = c.find(Locator::Id("month-2026-10")).await.unwrap();
+    assert_eq!(cell.attr("class").await.unwrap().as_deref(), Some("held current"));
+    assert_eq!(c.find_all(Locator::Css("#entries .status-tag.done")).await.unwrap().len(), 2);
+    c.execute("document.getElementById('meeting').scrollIntoView()", vec![]).await.unwrap();
+    shot(c, "handbook-recorded").await;
+    // In English too.
+    c.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[text()='Monthly handbook meeting']")).await.unwrap();
+    shot(c, "handbook-en").await;
+    c.clone().close().await.unwrap();
+}
