@@ -333,8 +333,9 @@ pub struct ContactRow {
     pub outcome_note: String,
     pub outcome_by: Option<AccountId>,
     pub outcome_at: Option<Timestamp>,
-    /// The day the daily job (or a write) found the window closed with
-    /// nothing recorded: the first day it was missed.
+    /// The first day after the window closed with the contact still awaiting
+    /// work, stamped by the daily job (or by the write that moved the window
+    /// into the past): the day a staff contact became missed, or an offer lapsed.
     pub missed_on: Option<jiff::civil::Date>,
 }
 
@@ -738,7 +739,10 @@ pub trait Store: Send + Sync + 'static {
     /// The counts of every list in a scope. Each is one index range scan.
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
     /// The daily job: stamps `missed_on` on every contact awaiting work whose
-    /// window closed after the last run's day and before `today`. Reads only
+    /// window closed after the last run's day and before `today` (missed
+    /// staff contacts and lapsed offers alike; stamped rows leave the indexes
+    /// of the due and overdue lists). The lists are right without it: they
+    /// read the dates; the job keeps their index ranges to live work. Reads only
     /// the contacts whose windows closed in that span (an index range), so
     /// its work follows what changed, not the number of families. Idempotent.
     async fn mark_missed(&self, m: MunicipalityId, today: jiff::civil::Date) -> Result<MissedRun>;

@@ -249,7 +249,8 @@ impl ContactView {
             outcome: c.outcome,
             ending: c.ending,
             outcome_note: r.outcome_note.clone(),
-            missed_on: r.missed_on,
+            // For an offer the store's stamp is the day it lapsed: not "missed".
+            missed_on: r.missed_on.filter(|_| c.kind.nature() == tsunagu_domain::timeline::Nature::Contact),
             mother_name: r.mother_name.clone(),
             source: c.kind.source(),
         }
