@@ -1623,6 +1623,9 @@ impl Store for PgStore {
                     }
                     timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at)
                         .await?;
+                    if let Some(through) = f.settled_through {
+                        timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
+                    }
                     append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
                     out.push(Ok(family));
                 }

@@ -114,10 +114,10 @@ fn outcome_from(outcome: Option<&str>, form: Option<&str>, attempts: i32) -> Res
     })
 }
 
-/// The first day a contact awaiting work was missed, if its window closed before `today`.
-fn missed_on(kind: ContactKind, awaits: bool, window: &Window, today: Date) -> Option<Date> {
-    (awaits && kind.nature() == Nature::Contact && window.closes() < today)
-        .then(|| window.closes().saturating_add(1.day()))
+/// The first day a contact awaiting work was missed (or, an offer, lapsed),
+/// if its window closed before `today`.
+fn missed_on(awaits: bool, window: &Window, today: Date) -> Option<Date> {
+    (awaits && window.closes() < today).then(|| window.closes().saturating_add(1.day()))
 }
 
 /// Holds the municipality's row shared until `tx` ends, so the kinds it
@@ -217,7 +217,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(o.ending.map(|e| e.reason.as_str()))
                 .bind(o.ending.is_some_and(|e| e.hidden))
                 .bind(awaits)
-                .bind(missed_on(o.kind, awaits, &o.window, today).map(|d| d.to_string()))
+                .bind(missed_on(awaits, &o.window, today).map(|d| d.to_string()))
                 .bind(&now)
                 .execute(&mut *tx)
                 .await
@@ -234,7 +234,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(to.opens().to_string())
                 .bind(to.due().to_string())
                 .bind(to.closes().to_string())
-                .bind(missed_on(c.kind, awaits, to, today).map(|d| d.to_string()))
+                .bind(missed_on(awaits, to, today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -258,7 +258,6 @@ pub(crate) async fn sync_pregnancy(
             }
             ContactChange::Reopen { id } => {
                 ended += 1;
-                let Some(c) = stored.iter().find(|c| c.id == *id) else { continue };
                 // A window moved in the same reconcile comes first in `changes`;
                 // read the dates back rather than trust the stale copy.
                 let closes: String =
@@ -268,8 +267,7 @@ pub(crate) async fn sync_pregnancy(
                         .await
                         .map_err(db_err)?;
                 let closes = date(&closes)?;
-                let missed = (c.kind.nature() == Nature::Contact && closes < today)
-                    .then(|| closes.saturating_add(1.day()).to_string());
+                let missed = (closes < today).then(|| closes.saturating_add(1.day()).to_string());
                 sqlx::query(
                     "UPDATE contacts SET ending = NULL, hidden = FALSE, awaits = TRUE, missed_on = $1::date, \
                      updated_at = $2::timestamptz WHERE id = $3 AND outcome IS NULL",
@@ -337,11 +335,13 @@ fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
     match list {
         WorkList::DueThisWeek => {
             let (monday, sunday) = week_of(today);
+            qb.push(" AND c.missed_on IS NULL");
             push_date(qb, " AND c.due >= ", monday.max(today));
             push_date(qb, " AND c.due <= ", sunday);
         }
         WorkList::Overdue => {
-            push_date(qb, " AND c.due < ", today);
+            // Stamped missed or lapsed means the window closed: never overdue.
+            push_date(qb, " AND c.missed_on IS NULL AND c.due < ", today);
             push_date(qb, " AND c.closes >= ", today);
         }
         WorkList::Missed => {
@@ -510,7 +510,7 @@ pub(crate) async fn mark_missed(tx: &mut PgConnection, m: MunicipalityId, today:
     // contacts are locked in id order first, like a reconcile locks them.
     let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
         "WITH due AS (SELECT id FROM contacts \
-         WHERE awaits AND staff_owed AND missed_on IS NULL AND municipality_id = ",
+         WHERE awaits AND missed_on IS NULL AND municipality_id = ",
     );
     qb.push_bind(m.0);
     if let Some(f) = from {
@@ -565,4 +565,41 @@ pub(crate) async fn stale_pregnancies_for_update(
 /// Today in Japan at the moment of an audited change.
 pub(crate) fn today_of(ctx: &AuditContext) -> Date {
     japan_date(ctx.at)
+}
+
+/// Records as done, inside `tx`, every contact of a pregnancy staff owed that
+/// fell due on or before `through` and still awaits work (an import's history).
+pub(crate) async fn settle_through(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    pregnancy: PregnancyId,
+    through: Date,
+) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT id, kind FROM contacts WHERE pregnancy_id = $1 AND awaits AND staff_owed AND due <= $2::date \
+         ORDER BY id",
+    )
+    .bind(pregnancy.0)
+    .bind(through.to_string())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    for r in rows {
+        let id: i64 = get(&r, "id")?;
+        let kind: String = get(&r, "kind")?;
+        let kind = ContactKind::parse(&kind).ok_or_else(|| corrupt("contact kind"))?;
+        let Some(form) = kind.forms().first() else { continue };
+        sqlx::query(
+            "UPDATE contacts SET outcome = 'done', form = $1, outcome_by = $2, outcome_at = $3::timestamptz, \
+             awaits = FALSE, missed_on = NULL, outcome_note = 'import', updated_at = $3::timestamptz WHERE id = $4",
+        )
+        .bind(form.as_str())
+        .bind(ctx.actor.0)
+        .bind(ts_param(ctx.at))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
 }
