@@ -41,10 +41,13 @@ pub enum AuditAction {
     TalkJoin,
     IncidentReport,
     IncidentList,
+    ScreeningRecord,
+    ScreeningList,
+    ScreeningView,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -72,6 +75,9 @@ impl AuditAction {
         AuditAction::TalkJoin,
         AuditAction::IncidentReport,
         AuditAction::IncidentList,
+        AuditAction::ScreeningRecord,
+        AuditAction::ScreeningList,
+        AuditAction::ScreeningView,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +109,9 @@ impl AuditAction {
             AuditAction::TalkJoin => "talk.join",
             AuditAction::IncidentReport => "incident.report",
             AuditAction::IncidentList => "incident.list",
+            AuditAction::ScreeningRecord => "screening.record",
+            AuditAction::ScreeningList => "screening.list",
+            AuditAction::ScreeningView => "screening.view",
         }
     }
 
