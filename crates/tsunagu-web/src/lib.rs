@@ -23,6 +23,8 @@ pub mod i18n;
 pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
+pub mod screening;
+pub mod screening_pages;
 pub mod session;
 pub mod signin;
 
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
+        .merge(screening_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))

@@ -749,6 +749,8 @@ struct FamilyPage {
     can_raise: bool,
     /// The family's referrals, for nurses.
     referrals: Vec<tsunagu_store::StoredReferral>,
+    /// May see the family's screening results (and enter paper forms).
+    can_screen: bool,
 }
 
 impl FamilyPage {
@@ -800,6 +802,7 @@ async fn show_family(
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
     let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
+    let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     Ok(render(
@@ -812,6 +815,7 @@ async fn show_family(
             own,
             can_raise,
             referrals,
+            can_screen,
         },
         StatusCode::OK,
     ))

@@ -231,6 +231,11 @@ async fn story_health_and_openapi(backend: Backend) {
         "/api/v1/referrals",
         "/api/v1/referrals/{id}",
         "/api/v1/referrals/{id}/{action}",
+        "/api/v1/families/{id}/screenings",
+        "/api/v1/me/screenings",
+        "/api/v1/screenings/{id}",
+        "/api/v1/screenings/{id}/fhir",
+        "/api/v1/questionnaires/{id}/fhir",
         "/healthz",
     ] {
         assert!(spec["paths"].get(path).is_some(), "{path} is not described");
