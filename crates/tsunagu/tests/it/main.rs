@@ -24,5 +24,6 @@ mod browser;
 mod care;
 mod pages;
 mod postpartum;
+mod screening;
 mod store;
 mod support;
