@@ -45,10 +45,13 @@ pub enum AuditAction {
     TimelineView,
     ContactOutcome,
     WorkList,
+    ScreeningRecord,
+    ScreeningList,
+    ScreeningView,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -80,6 +83,9 @@ impl AuditAction {
         AuditAction::TimelineView,
         AuditAction::ContactOutcome,
         AuditAction::WorkList,
+        AuditAction::ScreeningRecord,
+        AuditAction::ScreeningList,
+        AuditAction::ScreeningView,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +121,9 @@ impl AuditAction {
             AuditAction::TimelineView => "timeline.view",
             AuditAction::ContactOutcome => "timeline.outcome",
             AuditAction::WorkList => "timeline.worklist",
+            AuditAction::ScreeningRecord => "screening.record",
+            AuditAction::ScreeningList => "screening.list",
+            AuditAction::ScreeningView => "screening.view",
         }
     }
 

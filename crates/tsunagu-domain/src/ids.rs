@@ -49,4 +49,6 @@ id_type!(
     ContactId,
     /// A concern raised about a family (referrals).
     ReferralId,
+    /// One set of answers to a screening questionnaire.
+    ScreeningId,
 );

@@ -25,6 +25,8 @@ mod i18n_timeline;
 pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
+pub mod screening;
+pub mod screening_pages;
 pub mod session;
 pub mod signin;
 pub mod timeline;
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
         .merge(timeline_pages::routes())
+        .merge(screening_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))

@@ -237,6 +237,11 @@ async fn story_health_and_openapi(backend: Backend) {
         "/api/v1/contacts/{id}/outcome",
         "/api/v1/families/{id}/pregnancies/{pregnancy}/edd",
         "/api/v1/families/{id}/pregnancies/{pregnancy}/end",
+        "/api/v1/families/{id}/screenings",
+        "/api/v1/me/screenings",
+        "/api/v1/screenings/{id}",
+        "/api/v1/screenings/{id}/fhir",
+        "/api/v1/questionnaires/{id}/fhir",
         "/healthz",
     ] {
         assert!(spec["paths"].get(path).is_some(), "{path} is not described");

@@ -24,6 +24,7 @@ mod browser;
 mod care;
 mod pages;
 mod postpartum;
+mod screening;
 mod store;
 mod support;
 mod timeline;
