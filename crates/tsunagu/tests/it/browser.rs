@@ -503,5 +503,13 @@ async fn mother_answers_the_epds_on_her_phone_and_the_nurse_sees_the_urgent_foll
     c.goto(&app.url(&format!("/families/{}/screenings", family.0))).await.unwrap();
     let result = c.wait().for_element(Locator::Css("tr.screening.urgent")).await.unwrap().text().await.unwrap();
     assert!(result.contains("10 / 30") && result.contains("至急") && result.contains("家族"), "{result}");
+    // And at the top of her work list's urgent tab, counted beside the other lists.
+    c.find(Locator::Id("nav-worklist")).await.unwrap().click().await.unwrap();
+    let urgent = c.wait().for_element(Locator::Id("count-urgent")).await.unwrap();
+    assert_eq!(urgent.text().await.unwrap(), "1");
+    c.find(Locator::Id("tab-urgent")).await.unwrap().click().await.unwrap();
+    let row = c.wait().for_element(Locator::Css("#followups tr.followup")).await.unwrap();
+    assert_eq!(row.attr("data-source").await.unwrap().as_deref(), Some("screening"));
+    assert!(row.text().await.unwrap().contains("山田 花子"));
     c.clone().close().await.unwrap();
 }
