@@ -521,7 +521,9 @@ async fn home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
             };
             match account.role {
                 Role::FamilyMember => return Ok(redirect("/me")),
-                Role::Nurse | Role::Coordinator | Role::Caseworker => return Ok(redirect("/families")),
+                // Nurses and coordinators start from what is waiting for them.
+                Role::Nurse | Role::Coordinator => return Ok(redirect("/worklist")),
+                Role::Caseworker => return Ok(redirect("/families")),
                 Role::Admin => return Ok(redirect("/admin/accounts")),
                 Role::FacilityStaff => return Ok(redirect("/postpartum")),
                 _ => {}

@@ -97,7 +97,7 @@ async fn nurse_registers_a_notification_and_finds_it_by_kana() {
     let b = browser().await;
     let c = &b.client;
     sign_in(&app, c, "131121", "nurse", true).await;
-    assert!(c.current_url().await.unwrap().path().starts_with("/families"));
+    assert!(c.current_url().await.unwrap().path().starts_with("/worklist"), "a nurse starts from her work list");
     c.find(Locator::Id("nav-new")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("notification-submit")).await.unwrap();
     // First with a mistake: kanji in a kana field. Nothing is saved; the error sits by the field.
