@@ -24,36 +24,9 @@ use std::sync::Arc;
 use std::time::Instant;
 use tsunagu_domain::clock::{Clock, SystemClock};
 
-struct Args {
-    backend: String,
-    families: Vec<usize>,
-    requests: usize,
-}
-
-fn args() -> Args {
-    let mut a = Args { backend: "sqlite".into(), families: vec![10_000], requests: 2_000 };
-    let mut it = std::env::args().skip(1);
-    while let Some(x) = it.next() {
-        match x.as_str() {
-            "--backend" => a.backend = it.next().expect("--backend sqlite|postgres"),
-            "--families" => {
-                a.families = it
-                    .next()
-                    .expect("--families N[,N…]")
-                    .split(',')
-                    .map(|n| n.trim().parse().expect("a number"))
-                    .collect()
-            }
-            "--requests" => a.requests = it.next().expect("--requests N").parse().expect("a number"),
-            _ => {} // cargo bench passes --bench
-        }
-    }
-    a
-}
-
 #[tokio::main]
 async fn main() {
-    let a = args();
+    let a = common::args(2000);
     println!("| backend | families | load s | families/s | ceiling p50/p99 µs | open record p50/p99 µs | open ÷ ceiling (p50) | kana search p50/p99 µs | search ÷ ceiling (p50) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &a.families {

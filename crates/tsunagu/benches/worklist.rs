@@ -32,36 +32,9 @@ use std::sync::Arc;
 use std::time::Instant;
 use tsunagu_domain::clock::{Clock, SystemClock};
 
-struct Args {
-    backend: String,
-    families: Vec<usize>,
-    requests: usize,
-}
-
-fn args() -> Args {
-    let mut a = Args { backend: "sqlite".into(), families: vec![10_000], requests: 1_000 };
-    let mut it = std::env::args().skip(1);
-    while let Some(x) = it.next() {
-        match x.as_str() {
-            "--backend" => a.backend = it.next().expect("--backend sqlite|postgres"),
-            "--families" => {
-                a.families = it
-                    .next()
-                    .expect("--families N[,N…]")
-                    .split(',')
-                    .map(|n| n.trim().parse().expect("a number"))
-                    .collect()
-            }
-            "--requests" => a.requests = it.next().expect("--requests N").parse().expect("a number"),
-            _ => {} // cargo bench passes --bench
-        }
-    }
-    a
-}
-
 #[tokio::main]
 async fn main() {
-    let a = args();
+    let a = common::args(1000);
     let mut job_rows = Vec::new();
     println!("| backend | families | contacts | load s | ceiling p50/p99 µs | work list p50/p99 µs | list ÷ ceiling (p50) | overdue count p50/p99 µs | count ÷ ceiling (p50) | overdue (city) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -5,6 +5,35 @@
 
 use std::time::{Duration, Instant};
 
+/// The command line of the HTTP benchmarks:
+/// `--backend sqlite|postgres --families N[,N…] --requests N`.
+pub struct Args {
+    pub backend: String,
+    pub families: Vec<usize>,
+    pub requests: usize,
+}
+
+pub fn args(default_requests: usize) -> Args {
+    let mut a = Args { backend: "sqlite".into(), families: vec![10_000], requests: default_requests };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--backend" => a.backend = it.next().expect("--backend sqlite|postgres"),
+            "--families" => {
+                a.families = it
+                    .next()
+                    .expect("--families N[,N…]")
+                    .split(',')
+                    .map(|n| n.trim().parse().expect("a number"))
+                    .collect()
+            }
+            "--requests" => a.requests = it.next().expect("--requests N").parse().expect("a number"),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a
+}
+
 pub async fn fresh_db(backend: &str, n: usize) -> String {
     match backend {
         "sqlite" => {
