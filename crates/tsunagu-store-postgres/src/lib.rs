@@ -2836,6 +2836,17 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
+        let f: Option<i64> =
+            sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = $1 AND municipality_id = $2")
+                .bind(id.0)
+                .bind(m.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(f.map(FamilyId))
+    }
+
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let row = sqlx::query(concat!(

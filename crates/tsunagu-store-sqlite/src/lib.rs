@@ -2520,6 +2520,16 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
+        let f: Option<i64> = sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        Ok(f.map(FamilyId))
+    }
+
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?",

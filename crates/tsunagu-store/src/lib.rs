@@ -815,6 +815,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every contact of a family, hidden ones included (the page leaves
     /// them out), by window. Audited as a read of the family.
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
+    /// What the policy needs to decide on a contact (like `family_access`):
+    /// its family, if it is in `m`. No personal data; not audited.
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>>;
     /// One contact, audited as a read of its family.
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>>;
     /// Records what happened. Refused with `Conflict("contact_settled")` when
