@@ -189,6 +189,7 @@ async fn load_municipality(
     let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
     postpartum_use(store, &ctx, opts).await?;
+    screening_use(store, &ctx, opts, loaded.demo_family).await?;
     for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
         create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
             .await?;
@@ -276,6 +277,64 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
             Ok(()) | Err(StoreError::Conflict(_)) => made += 1,
             Err(e) => return Err(e),
         }
+    }
+    Ok(())
+}
+
+/// EPDS answers the demo nurse enters from paper forms, as the score of each
+/// item 1–10, in turn: mostly negative, some positive (total 9 or more),
+/// one urgent (item 10 above 0) — so the nurse's referrals and each
+/// family's screenings are not empty.
+const DEMO_EPDS: [[u8; 10]; 6] = [
+    [1, 1, 0, 1, 1, 0, 1, 0, 0, 0],
+    [2, 2, 1, 2, 1, 1, 1, 1, 1, 0],
+    [0, 1, 1, 0, 1, 1, 0, 0, 0, 0],
+    [1, 1, 1, 1, 1, 1, 1, 0, 1, 1],
+    [1, 0, 1, 1, 0, 1, 1, 1, 1, 0],
+    [2, 2, 2, 2, 1, 1, 1, 1, 1, 0],
+];
+
+/// At most this many demo EPDS responses per municipality.
+const DEMO_EPDS_MAX: usize = 18;
+
+/// EPDS responses for families whose baby is 2–16 weeks old (the newborn
+/// visit and the one-month check-up), entered by the demo nurse from paper
+/// and stored as the pages store them — a positive or urgent one with its
+/// referral. The demo family is left for the `mother` account to answer.
+async fn screening_use(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    opts: &DemoOptions,
+    demo_family: FamilyId,
+) -> tsunagu_store::Result<()> {
+    use tsunagu_domain::policy::FamilyFilter;
+    use tsunagu_domain::screening::{defs, offered, Answers};
+    let def = defs::epds();
+    let families = store.search_families(ctx, &FamilyFilter::Municipality(ctx.municipality_id), "", 400).await?;
+    let mut made = 0;
+    for summary in families {
+        if made >= DEMO_EPDS_MAX {
+            break;
+        }
+        if summary.family_id == demo_family {
+            continue;
+        }
+        let Some(record) = store.open_family(ctx, summary.family_id).await? else { continue };
+        let Some(latest) = record.babies.iter().map(|b| b.birth_date).max() else { continue };
+        if !(14..=112).contains(&(opts.today - latest).get_days()) {
+            continue;
+        }
+        let Some(pregnancy) = offered(&def, &record, opts.today) else { continue };
+        let scores = DEMO_EPDS.get(made % DEMO_EPDS.len()).copied().unwrap_or_default();
+        let mut answers = Answers::to(&def, &[]);
+        for (item, score) in def.items.iter().zip(scores) {
+            let Some(option) = item.options.iter().find(|o| o.score == score) else { continue };
+            answers.answers.insert(item.id.clone(), option.code.clone());
+        }
+        let new = tsunagu_store::NewScreening::score(&def, record.family.id, Some(pregnancy), answers)
+            .map_err(|e| demo_error(format!("demo EPDS refused: {e}")))?;
+        store.record_screening(ctx, &new).await?;
+        made += 1;
     }
     Ok(())
 }

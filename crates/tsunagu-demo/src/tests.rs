@@ -380,3 +380,43 @@ async fn a_family_that_stays_a_duplicate_surfaces_as_a_conflict() {
     let err = load_families(&store, &ctx, &o, m, &places, 5).await.err().unwrap();
     assert!(matches!(err, StoreError::Conflict("duplicate_notification")), "{err:?}");
 }
+
+/// (municipality, family, total, positive, urgent, referral) of every demo screening.
+async fn screenings(store: &dyn Store) -> Vec<(String, FamilyId, u32, bool, bool, bool)> {
+    let mut out = Vec::new();
+    for m in store.municipalities().await.unwrap() {
+        let ctx = nurse_ctx(store, m.id).await;
+        for r in records(store, &ctx).await {
+            for s in store.screenings(&ctx, r.family.id, 100).await.unwrap() {
+                assert_eq!((s.questionnaire.as_str(), s.entered_by_role), ("epds", Role::Nurse));
+                out.push((m.code.to_string(), s.family_id, s.total, s.positive, s.urgent, s.referral_id.is_some()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn some_families_have_epds_answers_and_the_positive_ones_are_referred() {
+    let (a, b) = (sqlite().await, sqlite().await);
+    load(&a, &opts(60, 7), &fake_hash).await.unwrap();
+    load(&b, &opts(60, 7), &fake_hash).await.unwrap();
+    let found = screenings(&a).await;
+    assert_eq!(found, screenings(&b).await, "same seed, same screenings");
+    for code in ["131121", "082350"] {
+        let here: Vec<_> = found.iter().filter(|s| s.0 == code).collect();
+        assert!(here.iter().any(|s| !s.3 && !s.4), "{code}: no negative screen in {here:?}");
+        assert!(here.iter().any(|s| s.3), "{code}: no positive screen in {here:?}");
+        assert!(here.iter().all(|s| s.5 == (s.3 || s.4)), "{code}: a follow-up is missing");
+    }
+    assert!(found.iter().any(|s| s.4), "no urgent screen: {found:?}");
+    // The nurse's list of referrals shows them, and the demo family is left to answer itself.
+    for m in a.municipalities().await.unwrap() {
+        let ctx = nurse_ctx(&a, m.id).await;
+        let filter = tsunagu_store::ReferralFilter { open_only: true, limit: 100, ..Default::default() };
+        let referrals = a.referrals(&ctx, &filter).await.unwrap();
+        assert!(referrals.iter().any(|r| r.referral.source == tsunagu_domain::referrals::ConcernSource::Screening));
+        let mother = a.account_by_username(m.id, "mother").await.unwrap().unwrap();
+        assert!(found.iter().all(|s| Some(s.1) != mother.family_id));
+    }
+}

@@ -45,6 +45,9 @@ pub enum AuditAction {
     TimelineView,
     ContactOutcome,
     WorkList,
+    ScreeningRecord,
+    ScreeningList,
+    ScreeningView,
     HandbookList,
     HandbookMeeting,
     GroupList,
@@ -53,7 +56,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -85,6 +88,9 @@ impl AuditAction {
         AuditAction::TimelineView,
         AuditAction::ContactOutcome,
         AuditAction::WorkList,
+        AuditAction::ScreeningRecord,
+        AuditAction::ScreeningList,
+        AuditAction::ScreeningView,
         AuditAction::HandbookList,
         AuditAction::HandbookMeeting,
         AuditAction::GroupList,
@@ -125,6 +131,9 @@ impl AuditAction {
             AuditAction::TimelineView => "timeline.view",
             AuditAction::ContactOutcome => "timeline.outcome",
             AuditAction::WorkList => "timeline.worklist",
+            AuditAction::ScreeningRecord => "screening.record",
+            AuditAction::ScreeningList => "screening.list",
+            AuditAction::ScreeningView => "screening.view",
             AuditAction::HandbookList => "meeting.handbook_list",
             AuditAction::HandbookMeeting => "meeting.handbook",
             AuditAction::GroupList => "group.list",

@@ -49,6 +49,8 @@ id_type!(
     ContactId,
     /// A concern raised about a family (referrals).
     ReferralId,
+    /// One set of answers to a screening questionnaire.
+    ScreeningId,
     /// A monthly handbook meeting (母子手帳会議) of one area, as recorded.
     HandbookMeetingId,
     /// A confirmed 8th-month group session (妊娠8か月面談 集団).

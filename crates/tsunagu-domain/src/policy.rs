@@ -39,10 +39,17 @@ pub enum Action {
     RaiseConcern,
     /// Receive, work on, escalate and close referrals.
     ManageReferrals,
+    /// Enter answers to a screening questionnaire for a family: the family
+    /// itself on a phone, or staff who meet it from a paper form (which
+    /// questionnaires a role may enter is the definition's `filled_by`).
+    FileScreening,
+    /// See a family's screening answers with their scores, results and
+    /// reasons: the staff who follow the family up, never the family.
+    ViewScreenings,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -57,6 +64,8 @@ impl Action {
         Action::RecordAtFacility,
         Action::RaiseConcern,
         Action::ManageReferrals,
+        Action::FileScreening,
+        Action::ViewScreenings,
     ];
 }
 
@@ -184,6 +193,16 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             }
         }
         (A::ManageReferrals, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        (A::FileScreening, Resource::Family(f)) => match actor.role {
+            R::Nurse | R::FamilyMember | R::FacilityStaff => view_family(actor, f),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        // Results are health data for the follow-up: the nurse, the
+        // caseworker of an escalated case, the facility the mother stays at.
+        (A::ViewScreenings, Resource::Family(f)) => match actor.role {
+            R::Nurse | R::Caseworker | R::FacilityStaff => view_family(actor, f),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
         (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
             R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
             R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),

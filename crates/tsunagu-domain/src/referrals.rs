@@ -212,6 +212,29 @@ pub fn raise(
     })
 }
 
+/// The concern a positive or urgent screen raises ([`crate::screening::follow_up`]):
+/// work for the family's nurse, whoever entered the answers — the family
+/// itself on a phone (who may not raise a concern by hand) or staff from a
+/// paper form. `raised_by` is the role that entered them.
+pub fn from_screening(
+    entered_by: Role,
+    family: FamilyId,
+    pregnancy: Option<PregnancyId>,
+    follow_up: &crate::screening::FollowUp,
+) -> Referral {
+    Referral {
+        family,
+        pregnancy,
+        raised_by: entered_by,
+        source: ConcernSource::Screening,
+        urgent: follow_up.urgent,
+        status: ReferralStatus::Raised,
+        escalated: false,
+        specified_expectant_mother: false,
+        close_reason: None,
+    }
+}
+
 /// One step of the state machine. Only a nurse moves a referral (the
 /// municipality's nurse owns the follow-up; which nurse is the store's
 /// assignment). A caseworker sees an escalated case but does not move it.

@@ -13,7 +13,9 @@ pub mod fhir;
 
 pub use fhir::{to_fhir_questionnaire, to_fhir_questionnaire_response};
 
+use crate::records::{FamilyRecord, PregnancyStatus};
 use crate::roles::Role;
+use crate::PregnancyId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -292,7 +294,7 @@ pub enum AnswerError {
 }
 
 /// Why a result is positive or urgent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     pub code: String,
     pub effect: Effect,
@@ -391,6 +393,61 @@ pub fn follow_up(result: &ScreeningResult) -> Option<FollowUp> {
         urgent: result.urgent,
         reasons: result.reasons.clone(),
     })
+}
+
+/// Whether `role` may enter answers to `def` (its `filled_by.entered_by`):
+/// the family on a phone, staff from a paper form. Which family is the
+/// policy's `FileScreening`.
+pub fn may_enter(def: &QuestionnaireDef, role: Role) -> bool {
+    def.filled_by.entered_by.contains(&role)
+}
+
+/// How long after a birth the questionnaires answered by the mother are
+/// offered to her: the first year (newborn visit, postpartum check-ups,
+/// postpartum care; DOMAIN.md §7).
+pub const MOTHER_QUESTIONNAIRES_DAYS: i64 = 365;
+
+/// Whether `def` is addressed to the family on `today`, and the pregnancy
+/// its answers are about: a pregnant woman's questionnaire (the notification
+/// questionnaire) while a pregnancy is ongoing — the latest notified — and a
+/// mother's (EPDS, bonding, support checklist) in the first year after the
+/// latest birth, about the pregnancy of that birth. `None` when it is not
+/// addressed to the family now.
+pub fn offered(def: &QuestionnaireDef, record: &FamilyRecord, today: jiff::civil::Date) -> Option<PregnancyId> {
+    match def.filled_by.respondent {
+        Respondent::PregnantWoman => record
+            .pregnancies
+            .iter()
+            .filter(|p| p.status == PregnancyStatus::Ongoing)
+            .max_by_key(|p| (p.notified_on, p.id))
+            .map(|p| p.id),
+        Respondent::Mother => {
+            let latest = record.babies.iter().max_by_key(|b| (b.birth_date, b.id))?;
+            let age = (today - latest.birth_date).get_days();
+            (0..=MOTHER_QUESTIONNAIRES_DAYS).contains(&i64::from(age)).then_some(latest.pregnancy_id)
+        }
+    }
+}
+
+/// The note of the referral a result raises: the questionnaire and the
+/// reason codes, in rule order (`epds: epds_total_9_or_more`) — never free
+/// text. Pages translate the codes ([`parse_referral_note`]).
+pub fn referral_note(result: &ScreeningResult) -> String {
+    let mut codes: Vec<&str> = Vec::new();
+    for r in &result.reasons {
+        if !codes.contains(&r.code.as_str()) {
+            codes.push(&r.code);
+        }
+    }
+    format!("{}: {}", result.questionnaire, codes.join(", "))
+}
+
+/// The questionnaire id and reason codes of a note made by [`referral_note`].
+pub fn parse_referral_note(note: &str) -> Option<(&str, Vec<&str>)> {
+    let (questionnaire, codes) = note.split_once(": ")?;
+    let codes: Vec<&str> = codes.split(", ").filter(|c| !c.is_empty()).collect();
+    let code_like = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (code_like(questionnaire) && codes.iter().all(|c| code_like(c))).then_some((questionnaire, codes))
 }
 
 #[cfg(test)]

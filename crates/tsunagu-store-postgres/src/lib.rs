@@ -8,6 +8,9 @@
 //! - a birth locks its pregnancy row;
 //! - a referral's step locks the referral row, then re-checks its status;
 //! - a follow-up slot is held by a partial unique index of booked rows;
+//! - the timeline: a change of a pregnancy (new EDD, loss, move, birth)
+//!   locks its row before reconciling its contacts, an outcome locks its
+//!   contact, the daily missed job its municipality's run (see `timeline`);
 //! - migrations run under an advisory lock, so two nodes never migrate at once.
 //!
 //! Dates and instants cross the boundary as text (`$n::date`,
@@ -33,19 +36,21 @@ use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::records::{
     is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby, NewPerson, Notification,
-    Person, Pregnancy, PregnancyStatus, Relation, Sex,
+    Person, Pregnancy, PregnancyEnd, PregnancyStatus, Relation, Sex,
 };
 use tsunagu_domain::referrals::{CloseReason, ConcernSource, Referral, ReferralAction, ReferralStatus};
 use tsunagu_domain::roles::Role;
+use tsunagu_domain::timeline::{KindSet, Outcome};
 use tsunagu_domain::{
-    AccountId, ApplicationId, AreaId, BabyId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId, PregnancyId,
-    ReferralId, RoomId, TalkId, VenueId,
+    AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId,
+    PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
-    Account, ApplicationFilter, AuditQuery, Booking, Followup, FollowupStatus, ImportFamily, Incident, NewAccount,
-    NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter, Result, Secret, Session,
-    SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts,
+    Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident,
+    MissedRun, NewAccount, NewIncident, NewScreening, NewVenue, OnlineTalk, PostpartumFacility, RecordedScreening,
+    ReferralEvent, ReferralFilter, Result, Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError,
+    StoredReferral, StoredScreening, UsageCounts, WorkCounts, WorkListQuery, WorkScope,
 };
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -56,6 +61,8 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "referrals_followups",
         sql: include_str!("../migrations/0003_referrals_followups.sql"),
     },
+    Migration { version: 4, name: "timeline", sql: include_str!("../migrations/0004_timeline.sql") },
+    Migration { version: 5, name: "screening", sql: include_str!("../migrations/0005_screening.sql") },
 ];
 
 /// Key of the advisory lock held while migrating ("tsunagu" in ASCII).
@@ -114,6 +121,33 @@ macro_rules! session_columns {
             " AS created_at, ",
             ts_col!("last_seen_at"),
             " AS last_seen_at"
+        )
+    };
+}
+
+/// The columns of a pregnancy as `pregnancy_row` reads them (unqualified:
+/// ORDER BY must name `pregnancies.edd`, the aliases are text).
+macro_rules! pregnancy_columns {
+    () => {
+        concat!(
+            "id, family_id, ",
+            date_col!("notified_on"),
+            " AS notified_on, ",
+            date_col!("edd"),
+            " AS edd, foetuses, first_child, status, handbook_number, ",
+            date_col!("ended_on"),
+            " AS ended_on"
+        )
+    };
+}
+
+/// The columns of a baby as `baby_row` reads them.
+macro_rules! baby_columns {
+    () => {
+        concat!(
+            "id, pregnancy_id, person_id, ",
+            date_col!("birth_date"),
+            " AS birth_date, sex, gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation"
         )
     };
 }
@@ -276,18 +310,18 @@ fn person_row(r: &PgRow, family: FamilyId) -> Result<Person> {
     })
 }
 
-fn pregnancy_row(r: &PgRow, family: FamilyId) -> Result<Pregnancy> {
+fn pregnancy_row(r: &PgRow) -> Result<Pregnancy> {
     let status: String = get(r, "status")?;
     Ok(Pregnancy {
         id: PregnancyId(get(r, "id")?),
-        family_id: family,
+        family_id: FamilyId(get(r, "family_id")?),
         notified_on: date(&get::<String>(r, "notified_on")?)?,
         edd: date(&get::<String>(r, "edd")?)?,
         foetuses: small(get(r, "foetuses")?, "foetuses")?,
         first_child: get(r, "first_child")?,
         status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
         handbook_number: get(r, "handbook_number")?,
-        ended_on: None,
+        ended_on: opt_date(get(r, "ended_on")?)?,
     })
 }
 
@@ -882,6 +916,10 @@ macro_rules! mother_name_of {
     };
 }
 
+// After the SQL-fragment macros, which it uses; `contact_columns!` comes from it.
+#[macro_use]
+mod timeline;
+
 /// The columns of a referral as `referral_row` reads them. ORDER BY must
 /// name the table's columns qualified (`r.raised_at`): the aliases are text.
 macro_rules! referral_columns {
@@ -951,6 +989,85 @@ async fn insert_referral_event(
     .await
     .map_err(db_err)?;
     Ok(())
+}
+
+/// Stores a new referral with its first step and its `referral.raise`
+/// audit line inside `tx` (a concern raised by hand, or by a screening).
+async fn insert_referral(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    r: &Referral,
+    note: &str,
+    venue: Option<VenueId>,
+    application: Option<ApplicationId>,
+) -> Result<ReferralId> {
+    let m = ctx.municipality_id;
+    if !in_municipality(&mut *tx, Table::Families, r.family.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    if let Some(p) = r.pregnancy {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3")
+                .bind(p.0)
+                .bind(r.family.0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if found.is_none() {
+            return Err(StoreError::InvalidReference("pregnancy_id"));
+        }
+    }
+    if let Some(v) = venue {
+        if !is_facility(&mut *tx, v, m).await? {
+            return Err(StoreError::InvalidReference("venue_id"));
+        }
+    }
+    if let Some(a) = application {
+        // The family's own application, at the facility named (if one is).
+        let at_venue: Option<i64> = sqlx::query_scalar(
+            "SELECT venue_id FROM postpartum_applications WHERE id = $1 AND family_id = $2 \
+             AND municipality_id = $3",
+        )
+        .bind(a.0)
+        .bind(r.family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        match at_venue {
+            Some(v) if venue.is_none_or(|venue| venue.0 == v) => {}
+            _ => return Err(StoreError::InvalidReference("application_id")),
+        }
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO referrals (municipality_id, family_id, pregnancy_id, raised_by_role, source, urgent, status, \
+         escalated, specified_expectant_mother, close_reason, note, raised_by_account, raised_at, venue_id, \
+         application_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13::timestamptz, $14, $15, $13::timestamptz) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(r.family.0)
+    .bind(r.pregnancy.map(|p| p.0))
+    .bind(r.raised_by.as_str())
+    .bind(r.source.as_str())
+    .bind(r.urgent)
+    .bind(r.status.as_str())
+    .bind(r.escalated)
+    .bind(r.specified_expectant_mother)
+    .bind(r.close_reason.map(CloseReason::as_str))
+    .bind(note)
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .bind(venue.map(|v| v.0))
+    .bind(application.map(|a| a.0))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let id = ReferralId(id);
+    insert_referral_event(tx, ctx, id, "raise", note).await?;
+    append_audit(tx, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
+    Ok(id)
 }
 
 macro_rules! followup_columns {
@@ -1548,8 +1665,11 @@ impl Store for PgStore {
         if !in_municipality(&mut tx, Table::Areas, n.area_id.0, ctx.municipality_id).await? {
             return Err(StoreError::InvalidReference("area_id"));
         }
-        let (family, _) = insert_notification(&mut tx, ctx, n).await?;
-        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "").await?;
+        timeline::hold_contact_kinds(&mut tx, ctx.municipality_id).await?;
+        let (family, pregnancy) = insert_notification(&mut tx, ctx, n).await?;
+        let synced =
+            timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
     }
@@ -1565,6 +1685,7 @@ impl Store for PgStore {
         // which aborts a PostgreSQL transaction: then the whole batch is undone
         // and the error returned, and the importer runs the batch again.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
+        timeline::hold_contact_kinds(&mut tx, ctx.municipality_id).await?;
         let mut areas_seen = Vec::new();
         let mut out = Vec::with_capacity(families.len());
         for f in families {
@@ -1579,6 +1700,11 @@ impl Store for PgStore {
                 Ok((family, pregnancy)) => {
                     if !f.babies.is_empty() {
                         insert_babies(&mut tx, ctx.municipality_id, family, pregnancy, &f.babies).await?;
+                    }
+                    timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at)
+                        .await?;
+                    if let Some(through) = f.settled_through {
+                        timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
                     }
                     append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
                     out.push(Ok(family));
@@ -1662,33 +1788,25 @@ impl Store for PgStore {
         .map(|r| person_row(r, id))
         .collect::<Result<Vec<_>>>()?;
         let pregnancies = sqlx::query(concat!(
-            "SELECT id, ",
-            date_col!("notified_on"),
-            " AS notified_on, ",
-            date_col!("edd"),
-            " AS edd, foetuses, first_child, status, handbook_number FROM pregnancies \
-             WHERE family_id = $1 ORDER BY pregnancies.edd, id"
+            "SELECT ",
+            pregnancy_columns!(),
+            " FROM pregnancies WHERE family_id = $1 ORDER BY pregnancies.edd, id"
         ))
         .bind(id.0)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?
         .iter()
-        .map(|r| pregnancy_row(r, id))
+        .map(pregnancy_row)
         .collect::<Result<Vec<_>>>()?;
-        let babies = sqlx::query(concat!(
-            "SELECT id, pregnancy_id, person_id, ",
-            date_col!("birth_date"),
-            " AS birth_date, sex, gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation \
-             FROM babies WHERE family_id = $1 ORDER BY id"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE family_id = $1 ORDER BY id"))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(baby_row)
+            .collect::<Result<Vec<_>>>()?;
         append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
@@ -1752,7 +1870,11 @@ impl Store for PgStore {
             Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
         }
         let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
-        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={}", ids.len())).await?;
+        // Still under the pregnancy's row lock: a concurrent change of the
+        // pregnancy waits, then reconciles from what this birth left.
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={} {synced}", ids.len()))
+            .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
     }
@@ -2195,74 +2317,8 @@ impl Store for PgStore {
         venue: Option<VenueId>,
         application: Option<ApplicationId>,
     ) -> Result<ReferralId> {
-        let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        if !in_municipality(&mut tx, Table::Families, r.family.0, m).await? {
-            return Err(StoreError::InvalidReference("family_id"));
-        }
-        if let Some(p) = r.pregnancy {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3",
-            )
-            .bind(p.0)
-            .bind(r.family.0)
-            .bind(m.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if found.is_none() {
-                return Err(StoreError::InvalidReference("pregnancy_id"));
-            }
-        }
-        if let Some(v) = venue {
-            if !is_facility(&mut tx, v, m).await? {
-                return Err(StoreError::InvalidReference("venue_id"));
-            }
-        }
-        if let Some(a) = application {
-            // The family's own application, at the facility named (if one is).
-            let at_venue: Option<i64> = sqlx::query_scalar(
-                "SELECT venue_id FROM postpartum_applications WHERE id = $1 AND family_id = $2 \
-                 AND municipality_id = $3",
-            )
-            .bind(a.0)
-            .bind(r.family.0)
-            .bind(m.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            match at_venue {
-                Some(v) if venue.is_none_or(|venue| venue.0 == v) => {}
-                _ => return Err(StoreError::InvalidReference("application_id")),
-            }
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO referrals (municipality_id, family_id, pregnancy_id, raised_by_role, source, urgent, status, \
-             escalated, specified_expectant_mother, close_reason, note, raised_by_account, raised_at, venue_id, \
-             application_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13::timestamptz, $14, $15, $13::timestamptz) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(r.family.0)
-        .bind(r.pregnancy.map(|p| p.0))
-        .bind(r.raised_by.as_str())
-        .bind(r.source.as_str())
-        .bind(r.urgent)
-        .bind(r.status.as_str())
-        .bind(r.escalated)
-        .bind(r.specified_expectant_mother)
-        .bind(r.close_reason.map(CloseReason::as_str))
-        .bind(note)
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .bind(venue.map(|v| v.0))
-        .bind(application.map(|a| a.0))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let id = ReferralId(id);
-        insert_referral_event(&mut tx, ctx, id, "raise", note).await?;
-        append_audit(&mut tx, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
+        let id = insert_referral(&mut tx, ctx, r, note, venue, application).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(id)
     }
@@ -2681,59 +2737,196 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    // TEMPORARY: replaced by the PostgreSQL port of the timeline.
-    async fn contact_kinds(&self, _m: MunicipalityId) -> Result<tsunagu_domain::timeline::KindSet> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+    async fn contact_kinds(&self, m: MunicipalityId) -> Result<KindSet> {
+        let bits: Option<i32> = sqlx::query_scalar("SELECT contact_kinds FROM municipalities WHERE id = $1")
+            .bind(m.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let bits = bits.ok_or(StoreError::NotFound)?;
+        Ok(KindSet::from_bits(u16::try_from(bits).map_err(|_| corrupt("contact kinds"))?))
     }
-    async fn set_contact_kinds(&self, _m: MunicipalityId, _k: tsunagu_domain::timeline::KindSet) -> Result<()> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn set_contact_kinds(&self, m: MunicipalityId, kinds: KindSet) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The UPDATE locks the municipality's row first: a backfill (which
+        // holds it shared) finishes before, or starts after, the new kinds.
+        let changed = sqlx::query("UPDATE municipalities SET contact_kinds = $1 WHERE id = $2 AND contact_kinds <> $1")
+            .bind(i32::from(kinds.bits()))
+            .bind(m.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if changed > 0 {
+            sqlx::query("UPDATE pregnancies SET timeline_rules = 0 WHERE municipality_id = $1")
+                .bind(m.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
     }
-    async fn change_edd(&self, _c: &AuditContext, _f: FamilyId, _p: PregnancyId, _e: jiff::civil::Date) -> Result<()> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn change_edd(&self, ctx: &AuditContext, family: FamilyId, pregnancy: PregnancyId, edd: Date) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
+        // then reconciles from what this one left.
+        if timeline::pregnancy_status_for_update(&mut tx, m, family, pregnancy).await? != PregnancyStatus::Ongoing {
+            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
+        }
+        sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
+            .bind(edd.to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
+        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
     }
+
     async fn end_pregnancy(
         &self,
-        _c: &AuditContext,
-        _f: FamilyId,
-        _p: PregnancyId,
-        _e: tsunagu_domain::records::PregnancyEnd,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        end: PregnancyEnd,
     ) -> Result<()> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        match (timeline::pregnancy_status_for_update(&mut tx, m, family, pregnancy).await?, end) {
+            (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
+            (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
+                return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+            }
+            _ => return Err(StoreError::Conflict("pregnancy_ended")),
+        }
+        sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
+            .bind(end.status().as_str())
+            .bind(end.on().to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
+        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
     }
-    async fn family_contacts(&self, _c: &AuditContext, _f: FamilyId) -> Result<Vec<tsunagu_store::ContactRow>> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts c WHERE c.family_id = $1 AND c.municipality_id = $2 \
+             ORDER BY c.opens, c.due, c.kind, c.id"
+        ))
+        .bind(family.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let out = rows.iter().map(timeline::contact_row).collect::<Result<Vec<_>>>()?;
+        append_audit(&mut tx, ctx, AuditAction::TimelineView, Some(family), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
     }
-    async fn contact(
-        &self,
-        _c: &AuditContext,
-        _i: tsunagu_domain::ContactId,
-    ) -> Result<Option<tsunagu_store::ContactRow>> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
+        let f: Option<i64> =
+            sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = $1 AND municipality_id = $2")
+                .bind(id.0)
+                .bind(m.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(f.map(FamilyId))
     }
+
+    async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts c WHERE c.id = $1 AND c.municipality_id = $2"
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let c = timeline::contact_row(&row)?;
+        append_audit(&mut tx, ctx, AuditAction::TimelineView, Some(c.family_id), &format!("contact={}", id.0)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(c))
+    }
+
     async fn record_contact_outcome(
         &self,
-        _c: &AuditContext,
-        _i: tsunagu_domain::ContactId,
-        _o: &tsunagu_domain::timeline::Outcome,
-        _n: &str,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
     ) -> Result<()> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        timeline::record_outcome(&mut tx, ctx, id, outcome, note).await?;
+        tx.commit().await.map_err(db_err)
     }
-    async fn work_list(
-        &self,
-        _c: &AuditContext,
-        _q: &tsunagu_store::WorkListQuery,
-    ) -> Result<Vec<tsunagu_store::ContactRow>> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
+        if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = timeline::read_work_list(&mut tx, q).await?;
+        let detail = format!("list={} results={}", q.list.as_str(), rows.len());
+        append_audit(&mut tx, ctx, AuditAction::WorkList, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(rows)
     }
-    async fn work_counts(&self, _s: &tsunagu_store::WorkScope) -> Result<tsunagu_store::WorkCounts> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        timeline::work_counts(&mut conn, scope).await
     }
-    async fn mark_missed(&self, _m: MunicipalityId, _t: jiff::civil::Date) -> Result<tsunagu_store::MissedRun> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn mark_missed(&self, m: MunicipalityId, today: Date) -> Result<MissedRun> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let run = timeline::mark_missed(&mut tx, m, today).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(run)
     }
-    async fn backfill_timelines(&self, _m: MunicipalityId, _t: jiff::civil::Date, _l: u32) -> Result<u64> {
-        Err(StoreError::Other("timeline not yet on PostgreSQL".into()))
+
+    async fn backfill_timelines(&self, m: MunicipalityId, today: Date, limit: u32) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let ids = timeline::stale_pregnancies_for_update(&mut tx, m, limit).await?;
+        let at = Timestamp::UNIX_EPOCH;
+        for id in &ids {
+            timeline::sync_pregnancy(&mut tx, m, *id, today, at).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.len() as u64)
+    }
+
+    async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
+        screening::record(self, ctx, s).await
+    }
+
+    async fn screening_family(&self, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>> {
+        screening::family_of(self, m, id).await
+    }
+
+    async fn screenings(&self, ctx: &AuditContext, family: FamilyId, limit: u32) -> Result<Vec<StoredScreening>> {
+        screening::list(self, ctx, family, limit).await
+    }
+
+    async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
+        screening::one(self, ctx, id).await
     }
 
     async fn handbook_list(
@@ -2875,7 +3068,9 @@ impl Store for PgStore {
     }
 }
 
+// After the SQL fragment macros, which they use.
 mod meetings;
+mod screening;
 
 #[cfg(test)]
 mod tests;

@@ -37,7 +37,9 @@ CREATE TABLE contacts (
     hidden          INTEGER NOT NULL DEFAULT 0,
     -- timeline::awaits_work: no settling outcome and no ending
     awaits          INTEGER NOT NULL,
-    -- first day it was missed (stamped by the daily job or by the write)
+    -- the first day after its window closed with the contact still awaiting
+    -- work: missed (a staff contact) or lapsed (an offer). Stamped by the
+    -- daily job, or by the write that moved the window into the past.
     missed_on       TEXT,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
@@ -46,11 +48,17 @@ CREATE TABLE contacts (
 );
 CREATE INDEX contacts_pregnancy ON contacts(pregnancy_id);
 CREATE INDEX contacts_family ON contacts(family_id);
--- The work lists and their counts: only contacts still awaiting work.
-CREATE INDEX contacts_due ON contacts(municipality_id, due) WHERE awaits = 1;
-CREATE INDEX contacts_owner_due ON contacts(municipality_id, owner_role, due) WHERE awaits = 1;
--- The daily job and the missed list: by the day the window closes.
+-- Due this week and overdue: contacts awaiting work whose window has not
+-- closed (once stamped missed or lapsed they leave these indexes, so the
+-- overdue range never walks the backlog of missed contacts or old offers).
+CREATE INDEX contacts_due ON contacts(municipality_id, due) WHERE awaits = 1 AND missed_on IS NULL;
+CREATE INDEX contacts_owner_due ON contacts(municipality_id, owner_role, due) WHERE awaits = 1 AND missed_on IS NULL;
+-- The missed list: staff contacts awaiting work, by the day the window closed.
 CREATE INDEX contacts_closes ON contacts(municipality_id, closes) WHERE awaits = 1 AND staff_owed = 1;
+-- One kind's contacts (the 3–4-month check non-attendees, a kind filter).
+CREATE INDEX contacts_kind_due ON contacts(municipality_id, kind, due) WHERE awaits = 1;
+-- The daily job: windows that closed since its last run, not yet stamped.
+CREATE INDEX contacts_closing ON contacts(municipality_id, closes) WHERE awaits = 1 AND missed_on IS NULL;
 
 -- Where the daily missed-marking job got to, per municipality: every
 -- contact whose window closed on or before `through` has been examined.

@@ -29,18 +29,19 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::{DueMonth, KindSet, Outcome};
 use tsunagu_domain::{
     AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, GroupSessionId, IncidentId,
-    MunicipalityId, PersonId, PregnancyId, ReferralId, RoomId, TalkId, VenueId,
+    MunicipalityId, PersonId, PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
 use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
     Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, GroupCandidate,
     GroupSession, HandbookEntry, HandbookMeeting, ImportFamily, Incident, MissedRun, NewAccount, NewGroupSession,
-    NewHandbookMeeting, NewIncident, NewVenue, OnlineTalk, PostpartumFacility, ReferralEvent, ReferralFilter, Result,
-    Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError, StoredReferral, UsageCounts, WorkCounts,
-    WorkListQuery, WorkScope,
+    NewHandbookMeeting, NewIncident, NewScreening, NewVenue, OnlineTalk, PostpartumFacility, RecordedScreening,
+    ReferralEvent, ReferralFilter, Result, Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError,
+    StoredReferral, StoredScreening, UsageCounts, WorkCounts, WorkListQuery, WorkScope,
 };
 
 mod meetings;
+mod screening;
 mod timeline;
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -52,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_referrals_followups.sql"),
     },
     Migration { version: 4, name: "timeline", sql: include_str!("../migrations/0004_timeline.sql") },
+    Migration { version: 5, name: "screening", sql: include_str!("../migrations/0005_screening.sql") },
     Migration { version: 6, name: "meetings_groups", sql: include_str!("../migrations/0006_meetings_groups.sql") },
 ];
 
@@ -834,6 +836,85 @@ async fn insert_referral_event(
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+/// Stores a new referral with its first step and its `referral.raise`
+/// audit line inside `tx` (a concern raised by hand, or by a screening).
+async fn insert_referral(
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    r: &Referral,
+    note: &str,
+    venue: Option<VenueId>,
+    application: Option<ApplicationId>,
+) -> Result<ReferralId> {
+    let m = ctx.municipality_id;
+    if !in_municipality(&mut *tx, "families", r.family.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    if let Some(p) = r.pregnancy {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
+                .bind(p.0)
+                .bind(r.family.0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if found.is_none() {
+            return Err(StoreError::InvalidReference("pregnancy_id"));
+        }
+    }
+    if let Some(v) = venue {
+        if !is_facility(&mut *tx, v, m).await? {
+            return Err(StoreError::InvalidReference("venue_id"));
+        }
+    }
+    if let Some(a) = application {
+        // The family's own application, at the facility named (if one is).
+        let at_venue: Option<i64> = sqlx::query_scalar(
+            "SELECT venue_id FROM postpartum_applications WHERE id = ? AND family_id = ? AND municipality_id = ?",
+        )
+        .bind(a.0)
+        .bind(r.family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        match at_venue {
+            Some(v) if venue.is_none_or(|venue| venue.0 == v) => {}
+            _ => return Err(StoreError::InvalidReference("application_id")),
+        }
+    }
+    let now = ts_text(ctx.at);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO referrals (municipality_id, family_id, pregnancy_id, raised_by_role, source, urgent, status, \
+         escalated, specified_expectant_mother, close_reason, note, raised_by_account, raised_at, venue_id, \
+         application_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(r.family.0)
+    .bind(r.pregnancy.map(|p| p.0))
+    .bind(r.raised_by.as_str())
+    .bind(r.source.as_str())
+    .bind(r.urgent)
+    .bind(r.status.as_str())
+    .bind(r.escalated)
+    .bind(r.specified_expectant_mother)
+    .bind(r.close_reason.map(CloseReason::as_str))
+    .bind(note)
+    .bind(ctx.actor.0)
+    .bind(&now)
+    .bind(venue.map(|v| v.0))
+    .bind(application.map(|a| a.0))
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let id = ReferralId(id);
+    insert_referral_event(tx, ctx, id, "raise", note).await?;
+    append_audit(tx, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
+    Ok(id)
 }
 
 const FOLLOWUP_COLUMNS: &str =
@@ -1972,73 +2053,8 @@ impl Store for SqliteStore {
         venue: Option<VenueId>,
         application: Option<ApplicationId>,
     ) -> Result<ReferralId> {
-        let m = ctx.municipality_id;
         let mut tx = self.begin_immediate().await?;
-        if !in_municipality(&mut tx, "families", r.family.0, m).await? {
-            return Err(StoreError::InvalidReference("family_id"));
-        }
-        if let Some(p) = r.pregnancy {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
-                    .bind(p.0)
-                    .bind(r.family.0)
-                    .bind(m.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            if found.is_none() {
-                return Err(StoreError::InvalidReference("pregnancy_id"));
-            }
-        }
-        if let Some(v) = venue {
-            if !is_facility(&mut tx, v, m).await? {
-                return Err(StoreError::InvalidReference("venue_id"));
-            }
-        }
-        if let Some(a) = application {
-            // The family's own application, at the facility named (if one is).
-            let at_venue: Option<i64> = sqlx::query_scalar(
-                "SELECT venue_id FROM postpartum_applications WHERE id = ? AND family_id = ? AND municipality_id = ?",
-            )
-            .bind(a.0)
-            .bind(r.family.0)
-            .bind(m.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            match at_venue {
-                Some(v) if venue.is_none_or(|venue| venue.0 == v) => {}
-                _ => return Err(StoreError::InvalidReference("application_id")),
-            }
-        }
-        let now = ts_text(ctx.at);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO referrals (municipality_id, family_id, pregnancy_id, raised_by_role, source, urgent, status, \
-             escalated, specified_expectant_mother, close_reason, note, raised_by_account, raised_at, venue_id, \
-             application_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(r.family.0)
-        .bind(r.pregnancy.map(|p| p.0))
-        .bind(r.raised_by.as_str())
-        .bind(r.source.as_str())
-        .bind(r.urgent)
-        .bind(r.status.as_str())
-        .bind(r.escalated)
-        .bind(r.specified_expectant_mother)
-        .bind(r.close_reason.map(CloseReason::as_str))
-        .bind(note)
-        .bind(ctx.actor.0)
-        .bind(&now)
-        .bind(venue.map(|v| v.0))
-        .bind(application.map(|a| a.0))
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let id = ReferralId(id);
-        insert_referral_event(&mut tx, ctx, id, "raise", note).await?;
-        append_audit(&mut tx, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
+        let id = insert_referral(&mut tx, ctx, r, note, venue, application).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(id)
     }
@@ -2507,6 +2523,16 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
+        let f: Option<i64> = sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        Ok(f.map(FamilyId))
+    }
+
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?",
@@ -2680,6 +2706,22 @@ impl Store for SqliteStore {
         let mut tx = self.begin_immediate().await?;
         meetings::record_attendance(&mut tx, ctx, id, attended).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
+        screening::record(self, ctx, s).await
+    }
+
+    async fn screening_family(&self, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>> {
+        screening::family_of(self, m, id).await
+    }
+
+    async fn screenings(&self, ctx: &AuditContext, family: FamilyId, limit: u32) -> Result<Vec<StoredScreening>> {
+        screening::list(self, ctx, family, limit).await
+    }
+
+    async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
+        screening::one(self, ctx, id).await
     }
 
     async fn write_audit(

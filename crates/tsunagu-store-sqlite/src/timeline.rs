@@ -85,10 +85,10 @@ fn outcome_from(outcome: Option<&str>, form: Option<&str>, attempts: i64) -> Res
     })
 }
 
-/// The first day a contact awaiting work was missed, if its window closed before `today`.
-fn missed_on(kind: ContactKind, awaits: bool, window: &Window, today: Date) -> Option<Date> {
-    (awaits && kind.nature() == Nature::Contact && window.closes() < today)
-        .then(|| window.closes().saturating_add(1.day()))
+/// The first day a contact awaiting work was missed (or, an offer, lapsed),
+/// if its window closed before `today`.
+fn missed_on(awaits: bool, window: &Window, today: Date) -> Option<Date> {
+    (awaits && window.closes() < today).then(|| window.closes().saturating_add(1.day()))
 }
 
 /// Brings one pregnancy's stored contacts in line with its facts, inside
@@ -162,7 +162,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(o.ending.map(|e| e.reason.as_str()))
                 .bind(o.ending.is_some_and(|e| e.hidden))
                 .bind(awaits)
-                .bind(missed_on(o.kind, awaits, &o.window, today).map(|d| d.to_string()))
+                .bind(missed_on(awaits, &o.window, today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(&now)
                 .execute(&mut *tx)
@@ -180,7 +180,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(to.opens().to_string())
                 .bind(to.due().to_string())
                 .bind(to.closes().to_string())
-                .bind(missed_on(c.kind, awaits, to, today).map(|d| d.to_string()))
+                .bind(missed_on(awaits, to, today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -204,7 +204,6 @@ pub(crate) async fn sync_pregnancy(
             }
             ContactChange::Reopen { id } => {
                 ended += 1;
-                let Some(c) = stored.iter().find(|c| c.id == *id) else { continue };
                 // A window moved in the same reconcile comes first in `changes`;
                 // read the dates back rather than trust the stale copy.
                 let closes: String = sqlx::query_scalar("SELECT closes FROM contacts WHERE id = ?")
@@ -213,8 +212,7 @@ pub(crate) async fn sync_pregnancy(
                     .await
                     .map_err(db_err)?;
                 let closes = date(&closes)?;
-                let missed = (c.kind.nature() == Nature::Contact && closes < today)
-                    .then(|| closes.saturating_add(1.day()).to_string());
+                let missed = (closes < today).then(|| closes.saturating_add(1.day()).to_string());
                 sqlx::query(
                     "UPDATE contacts SET ending = NULL, hidden = 0, awaits = 1, missed_on = ?, updated_at = ? \
                      WHERE id = ? AND outcome IS NULL",
@@ -281,11 +279,13 @@ fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
     match list {
         WorkList::DueThisWeek => {
             let (monday, sunday) = week_of(today);
+            qb.push(" AND c.missed_on IS NULL");
             qb.push(" AND c.due >= ").push_bind(monday.max(today).to_string());
             qb.push(" AND c.due <= ").push_bind(sunday.to_string());
         }
         WorkList::Overdue => {
-            qb.push(" AND c.due < ").push_bind(t.clone());
+            // Stamped missed or lapsed means the window closed: never overdue.
+            qb.push(" AND c.missed_on IS NULL AND c.due < ").push_bind(t.clone());
             qb.push(" AND c.closes >= ").push_bind(t);
         }
         WorkList::Missed => {
@@ -427,7 +427,7 @@ pub(crate) async fn mark_missed(
     // `closes` is a date: the first missed day is the day after it.
     let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
         "UPDATE contacts SET missed_on = date(closes, '+1 day') \
-         WHERE awaits = 1 AND staff_owed = 1 AND missed_on IS NULL AND municipality_id = ",
+         WHERE awaits = 1 AND missed_on IS NULL AND municipality_id = ",
     );
     qb.push_bind(m.0);
     if let Some(f) = from {

@@ -28,10 +28,11 @@ use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification, PregnancyEnd};
 use tsunagu_domain::referrals::{Referral, ReferralAction};
 use tsunagu_domain::roles::Role;
+use tsunagu_domain::screening::{AnswerError, Answers, QuestionnaireDef, Reason, ScreeningResult};
 use tsunagu_domain::timeline::{ContactKind, DueMonth, KindSet, Outcome, StoredContact};
 use tsunagu_domain::{
     AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, GroupSessionId, HandbookMeetingId,
-    IncidentId, MunicipalityId, PregnancyId, ReferralId, RoomId, TalkId, VenueId,
+    IncidentId, MunicipalityId, PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
 
 pub mod migrations;
@@ -333,8 +334,9 @@ pub struct ContactRow {
     pub outcome_note: String,
     pub outcome_by: Option<AccountId>,
     pub outcome_at: Option<Timestamp>,
-    /// The day the daily job (or a write) found the window closed with
-    /// nothing recorded: the first day it was missed.
+    /// The first day after the window closed with the contact still awaiting
+    /// work, stamped by the daily job (or by the write that moved the window
+    /// into the past): the day a staff contact became missed, or an offer lapsed.
     pub missed_on: Option<jiff::civil::Date>,
 }
 
@@ -535,6 +537,99 @@ pub struct GroupSession {
     /// When attendance was recorded, and by whom.
     pub attendance_at: Option<Timestamp>,
     pub attendance_by: Option<AccountId>,
+}
+
+/// Answers to a screening questionnaire, scored, ready to be stored. The
+/// only way to make one is [`NewScreening::score`], so what is stored as the
+/// total, the result and the reasons is what the definition says of the
+/// answers stored beside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScreening {
+    family: FamilyId,
+    pregnancy: Option<PregnancyId>,
+    answers: Answers,
+    result: ScreeningResult,
+}
+
+impl NewScreening {
+    /// Scores `answers` against `def` (refused as `screening::score` refuses).
+    pub fn score(
+        def: &QuestionnaireDef,
+        family: FamilyId,
+        pregnancy: Option<PregnancyId>,
+        answers: Answers,
+    ) -> std::result::Result<Self, AnswerError> {
+        let result = tsunagu_domain::screening::score(def, &answers)?;
+        Ok(Self { family, pregnancy, answers, result })
+    }
+
+    pub fn family(&self) -> FamilyId {
+        self.family
+    }
+
+    pub fn pregnancy(&self) -> Option<PregnancyId> {
+        self.pregnancy
+    }
+
+    pub fn answers(&self) -> &Answers {
+        &self.answers
+    }
+
+    pub fn result(&self) -> &ScreeningResult {
+        &self.result
+    }
+
+    /// The referral to the nurse this response raises, with its note (reason
+    /// codes only), when `screening::follow_up` calls for one; `entered_by`
+    /// is the role that entered the answers. Both back ends store exactly this.
+    pub fn referral(&self, entered_by: Role) -> Option<(Referral, String)> {
+        let f = tsunagu_domain::screening::follow_up(&self.result)?;
+        let r = tsunagu_domain::referrals::from_screening(entered_by, self.family, self.pregnancy, &f);
+        Some((r, tsunagu_domain::screening::referral_note(&self.result)))
+    }
+}
+
+/// A screening response as stored: the answers as given, the version of the
+/// questionnaire they were given to, what they scored, who entered them and
+/// the referral they raised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredScreening {
+    pub id: ScreeningId,
+    pub municipality_id: MunicipalityId,
+    pub family_id: FamilyId,
+    pub pregnancy_id: Option<PregnancyId>,
+    pub questionnaire: String,
+    pub version: String,
+    /// Item id → the code of the option chosen.
+    pub answers: std::collections::BTreeMap<String, String>,
+    pub total: u32,
+    pub positive: bool,
+    pub urgent: bool,
+    pub reasons: Vec<Reason>,
+    /// The family member on a phone, or staff from a paper form.
+    pub entered_by_account: AccountId,
+    pub entered_by_role: Role,
+    pub entered_at: Timestamp,
+    pub referral_id: Option<ReferralId>,
+}
+
+impl StoredScreening {
+    /// The answers in the form `screening::score` and the FHIR export take.
+    pub fn as_answers(&self) -> Answers {
+        Answers {
+            questionnaire: self.questionnaire.clone(),
+            version: self.version.clone(),
+            answers: self.answers.clone(),
+        }
+    }
+}
+
+/// What recording a screening response made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedScreening {
+    pub id: ScreeningId,
+    /// The referral raised with it (positive or urgent), if any.
+    pub referral: Option<ReferralId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -808,6 +903,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every contact of a family, hidden ones included (the page leaves
     /// them out), by window. Audited as a read of the family.
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
+    /// What the policy needs to decide on a contact (like `family_access`):
+    /// its family, if it is in `m`. No personal data; not audited.
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>>;
     /// One contact, audited as a read of its family.
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>>;
     /// Records what happened. Refused with `Conflict("contact_settled")` when
@@ -826,7 +924,10 @@ pub trait Store: Send + Sync + 'static {
     /// The counts of every list in a scope. Each is one index range scan.
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
     /// The daily job: stamps `missed_on` on every contact awaiting work whose
-    /// window closed after the last run's day and before `today`. Reads only
+    /// window closed after the last run's day and before `today` (missed
+    /// staff contacts and lapsed offers alike; stamped rows leave the indexes
+    /// of the due and overdue lists). The lists are right without it: they
+    /// read the dates; the job keeps their index ranges to live work. Reads only
     /// the contacts whose windows closed in that span (an index range), so
     /// its work follows what changed, not the number of families. Idempotent.
     async fn mark_missed(&self, m: MunicipalityId, today: jiff::civil::Date) -> Result<MissedRun>;
@@ -834,7 +935,6 @@ pub trait Store: Send + Sync + 'static {
     /// older rules or never (records from before the timeline, a change of
     /// the kinds the municipality runs); returns how many. Call until 0.
     async fn backfill_timelines(&self, m: MunicipalityId, today: jiff::civil::Date, limit: u32) -> Result<u64>;
-
     // --- handbook meetings and 8th-month group sessions -------------------------
     // [002] ①母子手帳会議 and ③妊娠8か月面談. Reads of families are audited as one
     // list read; every contact a meeting or a session settles is written by
@@ -905,6 +1005,24 @@ pub trait Store: Send + Sync + 'static {
     /// (`Conflict("attendance_recorded")`); `InvalidReference("attended")`
     /// for a pregnancy not invited. Audited `group.attendance` per member.
     async fn record_attendance(&self, ctx: &AuditContext, id: GroupSessionId, attended: &[PregnancyId]) -> Result<()>;
+
+    // --- screening ----------------------------------------------------------
+    /// Stores a scored response, audited `screening.record` with the family.
+    /// When `screening::follow_up` calls for it ([`NewScreening::referral`]),
+    /// raises in the same transaction a referral to the nurse — source
+    /// screening, urgent as scored, a note of reason codes — audited
+    /// `referral.raise` as [`Store::raise_referral`] would, and links it to
+    /// the response. `InvalidReference("family_id")` for another
+    /// municipality's family, `InvalidReference("pregnancy_id")` for a
+    /// pregnancy not of that family.
+    async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening>;
+    /// What the policy needs to decide on a response (like `family_access`):
+    /// its family, if it is in `m`. No personal data; not audited.
+    async fn screening_family(&self, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>>;
+    /// A family's responses, newest first, at most `limit`; audited `screening.list`.
+    async fn screenings(&self, ctx: &AuditContext, family: FamilyId, limit: u32) -> Result<Vec<StoredScreening>>;
+    /// One response, audited `screening.view`.
+    async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>>;
 
     // --- audit ------------------------------------------------------------
     /// Writes a line for something that has no store method of its own.

@@ -145,6 +145,17 @@ struct ReferralPage {
     form_error: Option<String>,
 }
 
+impl ReferralPage {
+    /// What was noticed: as written, or a screening's reason codes in words.
+    fn note(&self) -> String {
+        if self.r.referral.source == tsunagu_domain::referrals::ConcernSource::Screening {
+            crate::screening::describe_note(self.chrome.tr.0, &self.r.note)
+        } else {
+            self.r.note.clone()
+        }
+    }
+}
+
 async fn referral_view(
     state: &AppState,
     ctx: &RequestCtx,

@@ -29,6 +29,8 @@ pub mod meetings_pages;
 pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
+pub mod screening;
+pub mod screening_pages;
 pub mod session;
 pub mod signin;
 pub mod timeline;
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
         .merge(timeline_pages::routes())
+        .merge(screening_pages::routes())
         .merge(meetings_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))

@@ -521,7 +521,9 @@ async fn home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
             };
             match account.role {
                 Role::FamilyMember => return Ok(redirect("/me")),
-                Role::Nurse | Role::Coordinator | Role::Caseworker => return Ok(redirect("/families")),
+                // Nurses and coordinators start from what is waiting for them.
+                Role::Nurse | Role::Coordinator => return Ok(redirect("/worklist")),
+                Role::Caseworker => return Ok(redirect("/families")),
                 Role::Admin => return Ok(redirect("/admin/accounts")),
                 Role::FacilityStaff => return Ok(redirect("/postpartum")),
                 _ => {}
@@ -759,6 +761,8 @@ struct FamilyPage {
     /// After a change of a pregnancy: what happened, or what was wrong.
     change_notice: Option<String>,
     change_failed: bool,
+    /// May see the family's screening results (and enter paper forms).
+    can_screen: bool,
 }
 
 impl FamilyPage {
@@ -821,6 +825,7 @@ async fn show_family(
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
     let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
     let timeline = crate::timeline_pages::family_timeline(state, ctx, account, id, own).await?;
+    let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     Ok(render(
@@ -836,6 +841,7 @@ async fn show_family(
             timeline,
             change_notice,
             change_failed,
+            can_screen,
         },
         StatusCode::OK,
     ))

@@ -249,7 +249,8 @@ impl ContactView {
             outcome: c.outcome,
             ending: c.ending,
             outcome_note: r.outcome_note.clone(),
-            missed_on: r.missed_on,
+            // For an offer the store's stamp is the day it lapsed: not "missed".
+            missed_on: r.missed_on.filter(|_| c.kind.nature() == tsunagu_domain::timeline::Nature::Contact),
             mother_name: r.mother_name.clone(),
             source: c.kind.source(),
         }
@@ -313,14 +314,31 @@ pub async fn record_outcome(
     id: ContactId,
     input: &OutcomeInput,
 ) -> Result<ContactRow, AppError> {
-    let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
-    crate::api::family_for(state, actor, row.family_id, Action::ViewFamily).await?;
+    let row = contact_for(state, actor, audit, id).await?;
     if !may_record(actor.role, row.contact.kind) {
         return Err(AppError::Forbidden);
     }
     let (outcome, note) = input.check(row.contact.kind)?;
     state.store.record_contact_outcome(audit, id, &outcome, &note).await?;
     state.store.contact(audit, id).await?.ok_or(AppError::NotFound)
+}
+
+/// One contact of a family the caller may see: the policy decides on the
+/// family first, then the contact is read (and its read audited). A hidden
+/// contact is not found.
+pub async fn contact_for(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    id: ContactId,
+) -> Result<ContactRow, AppError> {
+    let family = state.store.contact_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
+    crate::api::family_for(state, actor, family, Action::ViewFamily).await?;
+    let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
+    if row.contact.is_hidden() {
+        return Err(AppError::NotFound);
+    }
+    Ok(row)
 }
 
 /// The contacts of a family the caller may see (hidden ones left out).

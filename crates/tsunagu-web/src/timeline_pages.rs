@@ -321,13 +321,7 @@ async fn contact_context(
     let actor = actor_of(&account);
     let id = id.parse::<i64>().map(ContactId).map_err(|_| page_error(ctx, AppError::NotFound))?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "contact", ctx.now);
-    let row = state.store.contact(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
-    crate::api::family_for(state, &actor, row.family_id, tsunagu_domain::policy::Action::ViewFamily)
-        .await
-        .or_page(ctx)?;
-    if row.contact.is_hidden() {
-        return Err(page_error(ctx, AppError::NotFound));
-    }
+    let row = crate::timeline::contact_for(state, &actor, &audit, id).await.or_page(ctx)?;
     let names = crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
     let may = may_record(actor.role, row.contact.kind);
     Ok((account, ContactLine::of(row, japan_date(ctx.now), &names), may))

@@ -17,102 +17,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
+mod common;
+
+use common::{fresh_db, measure, urlencode, Pick};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tsunagu_domain::clock::{Clock, SystemClock};
-use tsunagu_web::{AppState, WebConfig};
-
-struct Args {
-    backend: String,
-    families: Vec<usize>,
-    requests: usize,
-}
-
-fn args() -> Args {
-    let mut a = Args { backend: "sqlite".into(), families: vec![10_000], requests: 2_000 };
-    let mut it = std::env::args().skip(1);
-    while let Some(x) = it.next() {
-        match x.as_str() {
-            "--backend" => a.backend = it.next().expect("--backend sqlite|postgres"),
-            "--families" => {
-                a.families = it
-                    .next()
-                    .expect("--families N[,N…]")
-                    .split(',')
-                    .map(|n| n.trim().parse().expect("a number"))
-                    .collect()
-            }
-            "--requests" => a.requests = it.next().expect("--requests N").parse().expect("a number"),
-            _ => {} // cargo bench passes --bench
-        }
-    }
-    a
-}
-
-async fn fresh_db(backend: &str, n: usize) -> String {
-    match backend {
-        "sqlite" => {
-            let path = std::env::temp_dir().join(format!("tsunagu-bench-{}-{n}.sqlite3", std::process::id()));
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-            format!("sqlite://{}", path.display())
-        }
-        "postgres" => {
-            use sqlx::Connection;
-            let url = std::env::var("TSUNAGU_BENCH_PG_URL").expect("TSUNAGU_BENCH_PG_URL");
-            let name = format!("tsunagu_bench_{}_{n}", std::process::id());
-            let mut c = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
-            format!("{}/{name}", url.rsplit_once('/').unwrap().0)
-        }
-        other => panic!("unknown backend {other}"),
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e6
-}
-
-struct Stats {
-    p50_us: f64,
-    p99_us: f64,
-}
-
-async fn measure(client: &reqwest::Client, token: &str, urls: &[String]) -> Stats {
-    // Warm up, then time each request alone.
-    for u in urls.iter().take(50) {
-        client.get(u).bearer_auth(token).send().await.unwrap().bytes().await.unwrap();
-    }
-    let mut times = Vec::with_capacity(urls.len());
-    for u in urls {
-        let t = Instant::now();
-        let r = client.get(u).bearer_auth(token).send().await.unwrap();
-        assert!(r.status().is_success(), "{u}: {}", r.status());
-        r.bytes().await.unwrap();
-        times.push(t.elapsed());
-    }
-    times.sort();
-    Stats { p50_us: percentile(&times, 0.5), p99_us: percentile(&times, 0.99) }
-}
-
-/// A tiny deterministic generator for picking ids (no dependency needed).
-struct Pick(u64);
-impl Pick {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
 
 #[tokio::main]
 async fn main() {
-    let a = args();
+    let a = common::args(2000);
     println!("| backend | families | load s | families/s | ceiling p50/p99 µs | open record p50/p99 µs | open ÷ ceiling (p50) | kana search p50/p99 µs | search ÷ ceiling (p50) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &a.families {
@@ -130,25 +44,9 @@ async fn main() {
         let summary = tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();
         let load_s = started.elapsed().as_secs_f64();
 
-        let app = tsunagu_web::router(AppState::new(store.clone(), clock.clone(), WebConfig::default()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-        });
+        let base = common::serve(store.clone(), clock.clone()).await;
         let client = reqwest::Client::new();
-        let base = format!("http://{addr}");
-        let code = tsunagu_web::auth::current_totp("I2L4HB7OLFVWBJG5VFBXIZS4FHT5TSOJ", clock.now()).unwrap();
-        let token: serde_json::Value = client
-            .post(format!("{base}/api/v1/auth/token"))
-            .json(&serde_json::json!({"municipality": "131121", "username": "nurse", "password": "tsunagu-demo-nurse", "otp": code}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["token"].as_str().expect("signed in").to_owned();
+        let token = common::nurse_token(&client, &base, clock.now()).await;
 
         // Setagaya is loaded first: its families are 1..=n/2.
         let mut pick = Pick(0x9E37_79B9_7F4A_7C15);
@@ -167,17 +65,7 @@ async fn main() {
             .collect();
 
         // The ceiling: the same framework answering the same bytes without work.
-        let bare = axum::Router::new().route(
-            "/bare",
-            axum::routing::get(move || {
-                let body = sample.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
-            }),
-        );
-        let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let bare_addr = bare_listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(bare_listener, bare).await.unwrap() });
-        let bare_urls: Vec<String> = (0..a.requests).map(|_| format!("http://{bare_addr}/bare")).collect();
+        let bare_urls = common::bare(sample, a.requests).await;
 
         let ceiling = measure(&client, &token, &bare_urls).await;
         let open = measure(&client, &token, &open_urls).await;
@@ -198,13 +86,4 @@ async fn main() {
             search.p50_us / ceiling.p50_us,
         );
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

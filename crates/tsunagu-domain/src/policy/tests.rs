@@ -198,6 +198,10 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FacilityStaff, A::RaiseConcern) => scope == S::AtMyFacility,
         (R::ProgrammeStaff, A::RaiseConcern) => scope == S::AtMyProgrammeVenue,
         (R::Nurse, A::ManageReferrals) => scope == S::OwnMunicipality,
+        (R::Nurse, A::FileScreening | A::ViewScreenings) => family_in_home,
+        (R::FamilyMember, A::FileScreening) => scope == S::OwnFamily,
+        (R::FacilityStaff, A::FileScreening | A::ViewScreenings) => scope == S::AtMyFacility,
+        (R::Caseworker, A::ViewScreenings) => scope == S::Escalated,
         _ => false,
     }
 }
@@ -215,7 +219,7 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 14 * 18);
+    assert_eq!(cells, 9 * 16 * 18);
 }
 
 #[test]

@@ -399,3 +399,132 @@ proptest! {
         }
     }
 }
+
+mod offering {
+    use super::*;
+    use crate::records::{Baby, Family, FamilyRecord, FeeBracket, Pregnancy, PregnancyStatus, Sex};
+    use crate::roles::Role;
+    use crate::{AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId};
+    use jiff::civil::{date, Date};
+
+    fn pregnancy(id: i64, notified_on: Date, status: PregnancyStatus) -> Pregnancy {
+        Pregnancy {
+            id: PregnancyId(id),
+            family_id: FamilyId(1),
+            notified_on,
+            edd: notified_on.saturating_add(jiff::Span::new().days(200)),
+            foetuses: 1,
+            first_child: true,
+            status,
+            handbook_number: None,
+            ended_on: None,
+        }
+    }
+
+    fn baby(id: i64, pregnancy: i64, birth_date: Date) -> Baby {
+        Baby {
+            id: BabyId(id),
+            pregnancy_id: PregnancyId(pregnancy),
+            person_id: PersonId(id + 100),
+            birth_date,
+            sex: Sex::Female,
+            gestational_weeks: 39,
+            gestational_days: 0,
+            birth_weight_g: None,
+            long_hospitalisation: false,
+        }
+    }
+
+    fn record(pregnancies: Vec<Pregnancy>, babies: Vec<Baby>) -> FamilyRecord {
+        FamilyRecord {
+            family: Family {
+                id: FamilyId(1),
+                municipality_id: MunicipalityId(1),
+                area_id: AreaId(1),
+                fee_bracket: FeeBracket::Taxed,
+                consent_coordinators: false,
+                consent_hubs: false,
+                escalated: false,
+            },
+            people: vec![],
+            pregnancies,
+            babies,
+        }
+    }
+
+    #[test]
+    fn a_pregnant_woman_is_offered_the_notification_questionnaire_only() {
+        let today = date(2026, 11, 22);
+        let r = record(vec![pregnancy(7, date(2026, 6, 1), PregnancyStatus::Ongoing)], vec![]);
+        assert_eq!(offered(&notification(), &r, today), Some(PregnancyId(7)));
+        for def in [epds(), bonding(), support_checklist()] {
+            assert_eq!(offered(&def, &r, today), None, "{}", def.id);
+        }
+        let lost = record(vec![pregnancy(7, date(2026, 6, 1), PregnancyStatus::Lost)], vec![]);
+        assert_eq!(offered(&notification(), &lost, today), None);
+    }
+
+    #[test]
+    fn a_mother_is_offered_hers_in_the_first_year_about_the_latest_birth() {
+        let today = date(2026, 11, 22);
+        let r = record(
+            vec![
+                pregnancy(1, date(2023, 1, 10), PregnancyStatus::Delivered),
+                pregnancy(2, date(2026, 3, 1), PregnancyStatus::Delivered),
+            ],
+            vec![baby(1, 1, date(2023, 8, 1)), baby(2, 2, date(2026, 11, 1))],
+        );
+        for def in [epds(), bonding(), support_checklist()] {
+            assert_eq!(offered(&def, &r, today), Some(PregnancyId(2)), "{}", def.id);
+        }
+        assert_eq!(offered(&notification(), &r, today), None);
+        // The first year, to the day; not after.
+        let born = date(2025, 11, 22);
+        let r = record(vec![pregnancy(3, date(2025, 4, 1), PregnancyStatus::Delivered)], vec![baby(3, 3, born)]);
+        assert_eq!(offered(&epds(), &r, date(2026, 11, 22)), Some(PregnancyId(3)));
+        assert_eq!(offered(&epds(), &r, date(2026, 11, 23)), None);
+    }
+
+    #[test]
+    fn who_may_enter_is_the_definitions() {
+        for def in defs::all() {
+            assert!(may_enter(&def, Role::FamilyMember), "{}", def.id);
+            assert!(may_enter(&def, Role::Nurse), "{}", def.id);
+            assert!(!may_enter(&def, Role::Analyst) && !may_enter(&def, Role::PeerSupporter));
+        }
+        assert!(may_enter(&epds(), Role::FacilityStaff));
+        assert!(!may_enter(&notification(), Role::FacilityStaff));
+    }
+
+    #[test]
+    fn the_referral_note_is_codes_only_and_reads_back() {
+        let r = score_ok(&epds(), &epds_answers(epds_scoring([3; 10])));
+        let note = referral_note(&r);
+        assert_eq!(note, "epds: epds_total_9_or_more, epds_item_10_self_harm");
+        assert_eq!(parse_referral_note(&note), Some(("epds", vec!["epds_total_9_or_more", "epds_item_10_self_harm"])));
+        // A reason given by two rules (positive and urgent) is named once.
+        let def = notification();
+        let mut pairs: Vec<(&str, &str)> =
+            def.items.iter().map(|i| (i.id.as_str(), i.options[0].code.as_str())).collect();
+        pairs.retain(|(i, _)| *i != "afraid_at_home");
+        pairs.push(("afraid_at_home", "yes"));
+        let r = score_ok(&def, &Answers::to(&def, &pairs));
+        assert!(r.urgent && r.positive);
+        assert_eq!(referral_note(&r).matches("afraid_at_home").count(), 1);
+        // Free text does not parse as a note of codes.
+        assert_eq!(parse_referral_note("夜間ほとんど眠れていない様子"), None);
+        assert_eq!(parse_referral_note("epds: 眠れない"), None);
+    }
+
+    #[test]
+    fn a_screen_raises_a_referral_for_the_nurse() {
+        let r = score_ok(&epds(), &epds_answers(epds_scoring([0, 0, 0, 0, 0, 0, 0, 0, 0, 1])));
+        let f = follow_up(&r).unwrap();
+        let referral = crate::referrals::from_screening(Role::FamilyMember, FamilyId(1), Some(PregnancyId(2)), &f);
+        assert_eq!(referral.source, crate::referrals::ConcernSource::Screening);
+        assert!(referral.urgent);
+        assert_eq!(referral.status, crate::referrals::ReferralStatus::Raised);
+        assert_eq!(referral.raised_by, Role::FamilyMember);
+        assert_eq!(referral.pregnancy, Some(PregnancyId(2)));
+    }
+}

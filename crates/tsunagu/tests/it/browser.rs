@@ -97,7 +97,7 @@ async fn nurse_registers_a_notification_and_finds_it_by_kana() {
     let b = browser().await;
     let c = &b.client;
     sign_in(&app, c, "131121", "nurse", true).await;
-    assert!(c.current_url().await.unwrap().path().starts_with("/families"));
+    assert!(c.current_url().await.unwrap().path().starts_with("/worklist"), "a nurse starts from her work list");
     c.find(Locator::Id("nav-new")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("notification-submit")).await.unwrap();
     // First with a mistake: kanji in a kana field. Nothing is saved; the error sits by the field.
@@ -416,6 +416,102 @@ async fn nurse_works_through_her_overdue_list() {
     let text = timeline.text().await.unwrap();
     assert!(text.contains("妊娠8か月面談"), "{text}");
     assert!(text.contains("実施済み") || text.contains("終了"), "{text}");
+}
+
+#[tokio::test]
+async fn mother_answers_the_epds_on_her_phone_and_the_nurse_sees_the_urgent_follow_up() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let mut body = notification(fx.setagaya_area.id, "いとう", "さき", "2026-11-20");
+    body["notified_on"] = json!("2026-05-01");
+    let family = app.register(&nurse, &body).await;
+    let (_, rec) = app.get(&nurse, &format!("/api/v1/families/{}", family.0)).await;
+    let p = rec["pregnancies"][0]["id"].as_i64().unwrap();
+    let baby = json!({"birth_date": "2026-11-08", "sex": "male", "gestational_weeks": 39});
+    app.post(&nurse, &format!("/api/v1/families/{}/pregnancies/{p}/births", family.0), &json!({"babies": [baby]}))
+        .await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
+
+    // The mother, on a phone-sized window: item by item, one tap per answer.
+    // Total 10 (positive) with 1 on item 10 (urgent).
+    let scores: [u8; 10] = [2, 2, 2, 2, 1, 0, 0, 0, 0, 1];
+    let code = |n: usize| {
+        let s = scores[n - 1];
+        let position = if matches!(n, 1 | 2 | 4) { s } else { 3 - s };
+        char::from(b'a' + position).to_string()
+    };
+    let b = browser().await;
+    let c = &b.client;
+    c.set_window_size(390, 844).await.unwrap();
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.find(Locator::Id("nav-screenings")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("answer-epds")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("screening-form")).await.unwrap();
+    assert!(c.find(Locator::Id("placeholder-note")).await.unwrap().text().await.unwrap().contains("使用許諾"));
+    // Answers are big targets, and the page fits the phone's width.
+    let (_, _, _, height) = c.find(Locator::Css("label[for='answer-1-a']")).await.unwrap().rectangle().await.unwrap();
+    assert!(height >= 44.0, "an answer is {height}px tall");
+    let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await.unwrap();
+    assert_eq!(fits, json!(true), "the form scrolls sideways on a phone");
+    // First she misses item 4: nothing is stored, the question says so, her answers stay.
+    for n in (1..=10).filter(|n| *n != 4) {
+        let label = format!("label[for='answer-{n}-{}']", code(n));
+        c.find(Locator::Css(&label)).await.unwrap().click().await.unwrap();
+    }
+    c.find(Locator::Id("screening-submit")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Id("err-4")).await.unwrap();
+    assert_eq!(err.text().await.unwrap(), "この質問に答えてください");
+    assert!(c.find(Locator::Id("err-5")).await.is_err());
+    let kept = c.find(Locator::Id(&format!("answer-1-{}", code(1)))).await.unwrap();
+    assert_eq!(kept.prop("checked").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        app.store
+            .audit_lines(fx.setagaya.id, 0, 10_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|l| l.action == "screening.record")
+            .count(),
+        0
+    );
+    c.find(Locator::Css(&format!("label[for='answer-4-{}']", code(4)))).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("screening-submit")).await.unwrap().click().await.unwrap();
+    // A calm confirmation; where to get help now; never her score.
+    let thanks = c.wait().for_element(Locator::Id("screening-thanks")).await.unwrap();
+    assert_eq!(thanks.text().await.unwrap(), "回答を受け付けました。担当の保健師が拝見します。");
+    let help = c.find(Locator::Id("help-now")).await.unwrap().text().await.unwrap();
+    assert!(help.contains("ご連絡します") && help.contains("119"), "{help}");
+    let page = c.source().await.unwrap();
+    assert!(!page.contains("要フォロー") && !page.contains("至急") && !page.contains("10 / 30"));
+    c.clone().close().await.unwrap();
+
+    // The nurse: the new follow-up is at the top of her referrals, urgent, from the screening.
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.find(Locator::Id("nav-referrals")).await.unwrap().click().await.unwrap();
+    let row = c.wait().for_element(Locator::Css("#referrals tr.referral")).await.unwrap();
+    assert_eq!(row.attr("class").await.unwrap().as_deref(), Some("referral urgent"));
+    let text = row.text().await.unwrap();
+    assert!(text.contains("至急") && text.contains("スクリーニング") && text.contains("山田 花子"), "{text}");
+    row.find(Locator::Css("a")).await.unwrap().click().await.unwrap();
+    let note = c.wait().for_element(Locator::Id("note")).await.unwrap().text().await.unwrap();
+    assert!(note.contains("EPDS合計点が9点以上") && note.contains("当日中の対応"), "{note}");
+    // And on the family's screenings: 10 of 30, urgent, entered by the family.
+    c.goto(&app.url(&format!("/families/{}/screenings", family.0))).await.unwrap();
+    let result = c.wait().for_element(Locator::Css("tr.screening.urgent")).await.unwrap().text().await.unwrap();
+    assert!(result.contains("10 / 30") && result.contains("至急") && result.contains("家族"), "{result}");
+    // And at the top of her work list's urgent tab, counted beside the other lists.
+    c.find(Locator::Id("nav-worklist")).await.unwrap().click().await.unwrap();
+    let urgent = c.wait().for_element(Locator::Id("count-urgent")).await.unwrap();
+    assert_eq!(urgent.text().await.unwrap(), "1");
+    c.find(Locator::Id("tab-urgent")).await.unwrap().click().await.unwrap();
+    let row = c.wait().for_element(Locator::Css("#followups tr.followup")).await.unwrap();
+    assert_eq!(row.attr("data-source").await.unwrap().as_deref(), Some("screening"));
+    assert!(row.text().await.unwrap().contains("山田 花子"));
+    c.clone().close().await.unwrap();
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ mod care;
 mod meetings;
 mod pages;
 mod postpartum;
+mod screening;
 mod store;
 mod support;
 mod timeline;

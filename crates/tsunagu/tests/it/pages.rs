@@ -7,21 +7,21 @@ use tsunagu_domain::roles::Role;
 use tsunagu_web::WebConfig;
 
 /// A browser in miniature: keeps cookies, follows nothing by itself.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     app: &'a TestApp,
-    cookies: HashMap<String, String>,
+    pub(crate) cookies: HashMap<String, String>,
     /// Every Set-Cookie header seen, as sent.
     set_cookies: Vec<String>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self { app, cookies: HashMap::new(), set_cookies: vec![] }
     }
 
@@ -46,12 +46,12 @@ impl<'a> Visitor<'a> {
         Page { status, location, body: resp.text().await.unwrap() }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let resp = self.app.http.get(self.app.url(path)).header("cookie", self.cookie_header()).send().await.unwrap();
         self.finish(resp).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let resp = self
             .app
             .http
@@ -64,13 +64,13 @@ impl<'a> Visitor<'a> {
         self.finish(resp).await
     }
 
-    fn csrf_in(body: &str) -> String {
+    pub(crate) fn csrf_in(body: &str) -> String {
         let at = body.find("name=\"_csrf\" value=\"").expect("a form with a CSRF token") + 20;
         body[at..at + 64].to_owned()
     }
 
     /// Signs in through the pages; returns the page after the last step.
-    async fn sign_in(&mut self, username: &str, second_factor: Option<String>) -> Page {
+    pub(crate) async fn sign_in(&mut self, username: &str, second_factor: Option<String>) -> Page {
         let page = self.get("/signin").await;
         let csrf = Self::csrf_in(&page.body);
         let p = self

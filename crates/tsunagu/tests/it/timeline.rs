@@ -316,7 +316,69 @@ async fn story_the_daily_job_stamps_only_what_closed_since(backend: Backend) {
     assert!(reports.iter().all(|r| r.rebuilt == 0), "{reports:?}");
 }
 
+/// The family page's forms (new EDD, a move) and a contact's page, over
+/// plain HTTP with cookies and CSRF, errors in the reader's language.
+async fn story_pages_change_a_pregnancy_and_record_a_contact(backend: Backend) {
+    use crate::pages::Visitor;
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let (family, p) = twin_pregnancy(&app, &nurse, "ぺーじ").await;
+    let mut v = Visitor::new(&app);
+    let landed = v.sign_in("nurse", Some(app.next_totp())).await;
+    assert_eq!(landed.location.as_deref(), Some("/"));
+    assert_eq!(v.get("/").await.location.as_deref(), Some("/worklist"), "a nurse starts from her work list");
+    let page = v.get(&format!("/families/{}", family.0)).await;
+    assert!(page.body.contains("id=\"timeline\"") && page.body.contains("妊娠8か月面談"));
+    let csrf = Visitor::csrf_in(&page.body);
+    // A bad date: back to the record with the problem in words, nothing changed.
+    let r = v
+        .post(&format!("/families/{}/pregnancies/{p}/edd", family.0), &[("_csrf", &csrf), ("edd", "2030-01-01")])
+        .await;
+    let back = r.location.expect("redirect");
+    let page = v.get(&back).await;
+    assert!(page.body.contains("出産予定日が先すぎます") && page.body.contains("class=\"alert\""), "{back}");
+    assert_eq!(one(&contacts(&app, &nurse, family).await, "eighth_month_interview")["due"], "2026-11-14");
+    // Without the CSRF token: refused.
+    let r = v.post(&format!("/families/{}/pregnancies/{p}/edd", family.0), &[("edd", "2027-02-07")]).await;
+    assert_eq!(r.status, 400, "a form without its CSRF token is refused");
+    // A good one: the timeline follows.
+    let r = v
+        .post(&format!("/families/{}/pregnancies/{p}/edd", family.0), &[("_csrf", &csrf), ("edd", "2027-02-07")])
+        .await;
+    let page = v.get(&r.location.expect("redirect")).await;
+    assert!(page.body.contains("予定を見直しました"), "{}", page.body);
+    let eighth = one(&contacts(&app, &nurse, family).await, "eighth_month_interview").clone();
+    assert_eq!(eighth["due"], "2026-12-12");
+    // The contact's page: a form not allowed for the kind is refused by the field.
+    let path = format!("/contacts/{}", eighth["id"]);
+    let page = v.get(&format!("{path}?back=/worklist")).await;
+    assert_eq!(page.status, 200);
+    let r = v
+        .post(&path, &[("_csrf", &csrf), ("back", "/worklist"), ("outcome", "done"), ("form", "at_health_check")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("form-form-error"), "{}", r.body);
+    let r = v
+        .post(&path, &[("_csrf", &csrf), ("back", "//evil.example/"), ("outcome", "done"), ("form", "individual")])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/worklist?done=outcome"), "only local paths are followed");
+    assert_eq!(one(&contacts(&app, &nurse, family).await, "eighth_month_interview")["status"], "done");
+    // A move, from the page.
+    let r = v
+        .post(
+            &format!("/families/{}/pregnancies/{p}/end", family.0),
+            &[("_csrf", &csrf), ("ending", "moved_out"), ("on", "2026-11-21")],
+        )
+        .await;
+    assert!(r.location.expect("redirect").contains("saved=pregnancy"));
+    let after = contacts(&app, &nurse, family).await;
+    assert_eq!(one(&after, "maternity_class")["ending"]["reason"], "moved_out");
+}
+
 on_both! {
+    pages_change_a_pregnancy_and_record_a_contact => story_pages_change_a_pregnancy_and_record_a_contact,
     schedule_follows_the_family => story_the_schedule_follows_the_family,
     a_loss_closes_and_hides_everything => story_a_loss_closes_and_hides_everything,
     bad_input_changes_nothing => story_bad_input_changes_nothing,

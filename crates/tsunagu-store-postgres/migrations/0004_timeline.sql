@@ -1,0 +1,70 @@
+-- The seamless timeline: the contacts each pregnancy is owed (DOMAIN.md §3),
+-- kept in line with the facts by tsunagu_domain::timeline::reconcile in the
+-- transaction that changes them. Rows are never deleted. The PostgreSQL
+-- counterpart of the SQLite store's 0004_timeline.sql: the same tables,
+-- columns and indexes, with native types.
+
+-- The kinds of contact the municipality runs: timeline::KindSet bits (all 11).
+ALTER TABLE municipalities ADD COLUMN contact_kinds INTEGER NOT NULL DEFAULT 2047;
+-- The day of a loss or a move out.
+ALTER TABLE pregnancies ADD COLUMN ended_on DATE;
+-- The version of the schedule rules this pregnancy's contacts were built
+-- with (timeline::RULES_VERSION); 0 = never built. Backfill picks up the rest.
+ALTER TABLE pregnancies ADD COLUMN timeline_rules BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX pregnancies_timeline ON pregnancies(municipality_id, timeline_rules);
+
+CREATE TABLE contacts (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+    family_id       BIGINT NOT NULL REFERENCES families(id),
+    -- the family's area, copied for the lists (a change of area must update it)
+    area_id         BIGINT NOT NULL REFERENCES areas(id),
+    pregnancy_id    BIGINT NOT NULL REFERENCES pregnancies(id),
+    -- byte order ("C"), so lists sorted by kind come out as on SQLite
+    kind            TEXT COLLATE "C" NOT NULL,
+    subject_kind    TEXT NOT NULL CHECK (subject_kind IN ('pregnancy', 'delivery', 'baby')),
+    subject_id      BIGINT NOT NULL,
+    owner_role      TEXT NOT NULL,
+    -- true for a contact staff owe (missed when its window closes), false for an offer
+    staff_owed      BOOLEAN NOT NULL,
+    opens           DATE NOT NULL,
+    due             DATE NOT NULL,
+    closes          DATE NOT NULL,
+    outcome         TEXT CHECK (outcome IN ('done', 'not_reached', 'declined', 'not_applicable')),
+    form            TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    outcome_note    TEXT NOT NULL DEFAULT '',
+    outcome_by      BIGINT REFERENCES accounts(id),
+    outcome_at      TIMESTAMPTZ,
+    ending          TEXT CHECK (ending IN ('moved_out', 'pregnancy_lost', 'baby_died', 'not_applicable')),
+    hidden          BOOLEAN NOT NULL DEFAULT FALSE,
+    -- timeline::awaits_work: no settling outcome and no ending
+    awaits          BOOLEAN NOT NULL,
+    -- first day it was missed (stamped by the daily job or by the write)
+    missed_on       DATE,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    CHECK (opens <= due AND due <= closes),
+    CHECK ((outcome = 'done') = (form IS NOT NULL))
+);
+CREATE INDEX contacts_pregnancy ON contacts(pregnancy_id);
+CREATE INDEX contacts_family ON contacts(family_id);
+-- Due this week and overdue: contacts awaiting work whose window has not
+-- closed (once stamped missed or lapsed they leave these indexes, so the
+-- overdue range never walks the backlog of missed contacts or old offers).
+CREATE INDEX contacts_due ON contacts(municipality_id, due) WHERE awaits AND missed_on IS NULL;
+CREATE INDEX contacts_owner_due ON contacts(municipality_id, owner_role, due) WHERE awaits AND missed_on IS NULL;
+-- The missed list: staff contacts awaiting work, by the day the window closed.
+CREATE INDEX contacts_closes ON contacts(municipality_id, closes) WHERE awaits AND staff_owed;
+-- One kind's contacts (the 3–4-month check non-attendees, a kind filter).
+CREATE INDEX contacts_kind_due ON contacts(municipality_id, kind, due) WHERE awaits;
+-- The daily job: windows that closed since its last run, not yet stamped.
+CREATE INDEX contacts_closing ON contacts(municipality_id, closes) WHERE awaits AND missed_on IS NULL;
+
+-- Where the daily missed-marking job got to, per municipality: every
+-- contact whose window closed on or before `through` has been examined.
+-- A run locks its municipality's row, so two runs never interleave.
+CREATE TABLE timeline_runs (
+    municipality_id BIGINT PRIMARY KEY REFERENCES municipalities(id),
+    through         DATE NOT NULL
+);

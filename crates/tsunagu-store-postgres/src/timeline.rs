@@ -1,0 +1,605 @@
+//! The timeline on PostgreSQL: contacts built and kept in line by
+//! `tsunagu_domain::timeline::reconcile` inside the transaction that changes
+//! a pregnancy's facts, the work lists as index range scans over the
+//! contacts still awaiting work, and the daily missed-marking job. The same
+//! behaviour as the SQLite store's module; what differs is how writers are
+//! kept apart, since several connections write at once:
+//! - a change of a pregnancy locks its row before reconciling (the callers
+//!   do; `sync_pregnancy` locks it again, which costs nothing), and the
+//!   reconcile locks the pregnancy's contacts, in id order, as it reads them;
+//! - an outcome locks its contact row before checking it;
+//! - the daily job locks its municipality's `timeline_runs` row, then the
+//!   contacts it stamps, in id order (the order a reconcile locks them in, so
+//!   the two never wait for each other crosswise);
+//! - a change of the kinds a municipality runs locks the municipality's
+//!   row; a new pregnancy and a backfill hold it shared while they build,
+//!   so neither builds from kinds that are being replaced.
+
+use super::{
+    append_audit, baby_row, corrupt, date, db_err, filter_municipality, get, opt_date, pregnancy_row, push_filter, ts,
+    ts_param, Result,
+};
+use jiff::civil::Date;
+use jiff::ToSpan;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::records::PregnancyStatus;
+use tsunagu_domain::timeline::dates::week_of;
+use tsunagu_domain::timeline::{
+    awaits_work, reconcile, CloseReason, ContactChange, ContactForm, ContactKind, Ending, KindSet, Nature, Outcome,
+    StoredContact, Subject, TimelineFacts, Window, RULES_VERSION,
+};
+use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
+use tsunagu_store::{ContactRow, MissedRun, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
+
+/// The columns of a contact (table alias `c`) as `contact_row` reads them,
+/// with the mother's name. ORDER BY must name the table's columns qualified
+/// (`c.due`): the aliases of dates and instants are text.
+macro_rules! contact_columns {
+    () => {
+        concat!(
+            "c.id, c.pregnancy_id, c.kind, c.subject_kind, c.subject_id, ",
+            date_col!("c.opens"),
+            " AS opens, ",
+            date_col!("c.due"),
+            " AS due, ",
+            date_col!("c.closes"),
+            " AS closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, ",
+            "c.area_id, c.outcome_note, c.outcome_by, ",
+            ts_col!("c.outcome_at"),
+            " AS outcome_at, ",
+            date_col!("c.missed_on"),
+            " AS missed_on, ",
+            mother_name_of!("c")
+        )
+    };
+}
+
+pub(crate) fn contact_row(r: &PgRow) -> Result<ContactRow> {
+    let kind: String = get(r, "kind")?;
+    let kind = ContactKind::parse(&kind).ok_or_else(|| corrupt("contact kind"))?;
+    let subject_kind: String = get(r, "subject_kind")?;
+    let subject = Subject::parse(&subject_kind, get(r, "subject_id")?).ok_or_else(|| corrupt("subject"))?;
+    let window = Window::new(
+        date(&get::<String>(r, "opens")?)?,
+        date(&get::<String>(r, "due")?)?,
+        date(&get::<String>(r, "closes")?)?,
+    )
+    .map_err(|_| corrupt("contact window"))?;
+    let outcome: Option<String> = get(r, "outcome")?;
+    let form: Option<String> = get(r, "form")?;
+    let attempts: i32 = get(r, "attempts")?;
+    let outcome = outcome_from(outcome.as_deref(), form.as_deref(), attempts)?;
+    let ending: Option<String> = get(r, "ending")?;
+    let hidden: bool = get(r, "hidden")?;
+    let ending = ending
+        .map(|e| CloseReason::parse(&e).map(|reason| Ending { reason, hidden }).ok_or_else(|| corrupt("ending")))
+        .transpose()?;
+    let outcome_at: Option<String> = get(r, "outcome_at")?;
+    Ok(ContactRow {
+        contact: StoredContact {
+            id: ContactId(get(r, "id")?),
+            pregnancy: PregnancyId(get(r, "pregnancy_id")?),
+            kind,
+            subject,
+            window,
+            outcome,
+            ending,
+        },
+        municipality_id: MunicipalityId(get(r, "municipality_id")?),
+        family_id: FamilyId(get(r, "family_id")?),
+        area_id: AreaId(get(r, "area_id")?),
+        outcome_note: get(r, "outcome_note")?,
+        outcome_by: get::<Option<i64>>(r, "outcome_by")?.map(AccountId),
+        outcome_at: outcome_at.as_deref().map(ts).transpose()?,
+        missed_on: opt_date(get(r, "missed_on")?)?,
+        mother_name: get(r, "mother_name")?,
+    })
+}
+
+fn outcome_from(outcome: Option<&str>, form: Option<&str>, attempts: i32) -> Result<Option<Outcome>> {
+    Ok(match outcome {
+        None => None,
+        Some("done") => {
+            Some(Outcome::Done { form: form.and_then(ContactForm::parse).ok_or_else(|| corrupt("contact form"))? })
+        }
+        Some("not_reached") => {
+            Some(Outcome::NotReached { attempts: u16::try_from(attempts).map_err(|_| corrupt("attempts"))? })
+        }
+        Some("declined") => Some(Outcome::Declined),
+        Some("not_applicable") => Some(Outcome::NotApplicable),
+        Some(_) => return Err(corrupt("outcome")),
+    })
+}
+
+/// The first day a contact awaiting work was missed (or, an offer, lapsed),
+/// if its window closed before `today`.
+fn missed_on(awaits: bool, window: &Window, today: Date) -> Option<Date> {
+    (awaits && window.closes() < today).then(|| window.closes().saturating_add(1.day()))
+}
+
+/// Holds the municipality's row shared until `tx` ends, so the kinds it
+/// runs cannot change while a pregnancy that [`set_contact_kinds`] could
+/// not see (a new one) or a batch of the backfill is built from them. A
+/// change of the kinds waits for these, and these for it.
+///
+/// [`set_contact_kinds`]: tsunagu_store::Store::set_contact_kinds
+pub(crate) async fn hold_contact_kinds(tx: &mut PgConnection, m: MunicipalityId) -> Result<()> {
+    // No row, nothing to hold: what follows finds nothing of it either.
+    sqlx::query("SELECT id FROM municipalities WHERE id = $1 FOR SHARE")
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Brings one pregnancy's stored contacts in line with its facts, inside
+/// `tx`: reads the pregnancy (locking its row), its babies, its family's
+/// area, the kinds the municipality runs and the stored contacts (locking
+/// them, in id order); applies what `reconcile` says. Returns a short
+/// summary for the audit line ("contacts +8 ~2 x1").
+pub(crate) async fn sync_pregnancy(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    pregnancy: PregnancyId,
+    today: Date,
+    at: jiff::Timestamp,
+) -> Result<String> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        pregnancy_columns!(),
+        ", (SELECT f.area_id FROM families f WHERE f.id = pregnancies.family_id) AS area_id, \
+         (SELECT u.contact_kinds FROM municipalities u WHERE u.id = pregnancies.municipality_id) AS contact_kinds \
+         FROM pregnancies WHERE id = $1 AND municipality_id = $2 FOR UPDATE OF pregnancies"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound)?;
+    let p = pregnancy_row(&row)?;
+    let area: i64 = get(&row, "area_id")?;
+    let kinds: i32 = get(&row, "contact_kinds")?;
+    let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
+    let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
+        .bind(pregnancy.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
+    // Locked as read: an outcome recorded meanwhile is either seen here or
+    // waits for this transaction (and then finds what it left).
+    let stored = sqlx::query(concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts c WHERE c.pregnancy_id = $1 ORDER BY c.id FOR UPDATE OF c"
+    ))
+    .bind(pregnancy.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| contact_row(r).map(|c| c.contact))
+    .collect::<Result<Vec<_>>>()?;
+    let facts = TimelineFacts::from_records(&p, &babies, kinds).map_err(|_| corrupt("pregnancy facts"))?;
+    let changes = reconcile(&stored, &facts);
+    let now = ts_param(at);
+    let (mut created, mut moved, mut ended) = (0, 0, 0);
+    for change in &changes {
+        match change {
+            ContactChange::Create(o) => {
+                created += 1;
+                let awaits = awaits_work(o.kind, None, o.ending.as_ref());
+                sqlx::query(
+                    "INSERT INTO contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, \
+                     subject_id, owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11::date, \
+                     $12::date, $13, $14, $15, $16::date, $17::timestamptz, $17::timestamptz)",
+                )
+                .bind(m.0)
+                .bind(p.family_id.0)
+                .bind(area)
+                .bind(pregnancy.0)
+                .bind(o.kind.as_str())
+                .bind(o.subject.kind_str())
+                .bind(o.subject.id())
+                .bind(o.owner.as_str())
+                .bind(o.kind.nature() == Nature::Contact)
+                .bind(o.window.opens().to_string())
+                .bind(o.window.due().to_string())
+                .bind(o.window.closes().to_string())
+                .bind(o.ending.map(|e| e.reason.as_str()))
+                .bind(o.ending.is_some_and(|e| e.hidden))
+                .bind(awaits)
+                .bind(missed_on(awaits, &o.window, today).map(|d| d.to_string()))
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            ContactChange::MoveWindow { id, to, .. } => {
+                moved += 1;
+                let Some(c) = stored.iter().find(|c| c.id == *id) else { continue };
+                let awaits = awaits_work(c.kind, None, c.ending.as_ref());
+                sqlx::query(
+                    "UPDATE contacts SET opens = $1::date, due = $2::date, closes = $3::date, missed_on = $4::date, \
+                     updated_at = $5::timestamptz WHERE id = $6 AND outcome IS NULL",
+                )
+                .bind(to.opens().to_string())
+                .bind(to.due().to_string())
+                .bind(to.closes().to_string())
+                .bind(missed_on(awaits, to, today).map(|d| d.to_string()))
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            ContactChange::Close { id, reason } | ContactChange::Hide { id, reason } => {
+                ended += 1;
+                let hidden = matches!(change, ContactChange::Hide { .. });
+                sqlx::query(
+                    "UPDATE contacts SET ending = $1, hidden = $2, awaits = FALSE, updated_at = $3::timestamptz \
+                     WHERE id = $4 AND outcome IS NULL",
+                )
+                .bind(reason.as_str())
+                .bind(hidden)
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            ContactChange::Reopen { id } => {
+                ended += 1;
+                // A window moved in the same reconcile comes first in `changes`;
+                // read the dates back rather than trust the stale copy.
+                let closes: String =
+                    sqlx::query_scalar(concat!("SELECT ", date_col!("closes"), " FROM contacts WHERE id = $1"))
+                        .bind(id.0)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                let closes = date(&closes)?;
+                let missed = (closes < today).then(|| closes.saturating_add(1.day()).to_string());
+                sqlx::query(
+                    "UPDATE contacts SET ending = NULL, hidden = FALSE, awaits = TRUE, missed_on = $1::date, \
+                     updated_at = $2::timestamptz WHERE id = $3 AND outcome IS NULL",
+                )
+                .bind(missed)
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+    }
+    sqlx::query("UPDATE pregnancies SET timeline_rules = $1 WHERE id = $2")
+        .bind(RULES_VERSION)
+        .bind(pregnancy.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(format!("contacts +{created} ~{moved} x{ended}"))
+}
+
+/// The pregnancy of a family, or `NotFound`, with its status; its row is
+/// locked until `tx` ends, so changes of one pregnancy queue up and each
+/// sees the status the one before it left.
+pub(crate) async fn pregnancy_status_for_update(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<PregnancyStatus> {
+    let status: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE",
+    )
+    .bind(pregnancy.0)
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let status = status.ok_or(StoreError::NotFound)?;
+    PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))
+}
+
+/// Appends the WHERE clauses of a work-list scope (after
+/// `WHERE c.awaits AND c.municipality_id = $1`).
+fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &WorkScope) {
+    if let Some(owner) = scope.owner {
+        qb.push(" AND c.owner_role = ").push_bind(owner.as_str());
+    }
+    if !scope.areas.is_empty() {
+        qb.push(" AND c.area_id = ANY(").push_bind(scope.areas.iter().map(|a| a.0).collect::<Vec<i64>>()).push(")");
+    }
+    if let Some(kind) = scope.kind {
+        qb.push(" AND c.kind = ").push_bind(kind.as_str());
+    }
+    push_filter(qb, &scope.filter);
+}
+
+fn push_date(qb: &mut QueryBuilder<'_, Postgres>, sql: &str, day: Date) {
+    qb.push(sql).push_bind(day.to_string()).push("::date");
+}
+
+fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
+    match list {
+        WorkList::DueThisWeek => {
+            let (monday, sunday) = week_of(today);
+            qb.push(" AND c.missed_on IS NULL");
+            push_date(qb, " AND c.due >= ", monday.max(today));
+            push_date(qb, " AND c.due <= ", sunday);
+        }
+        WorkList::Overdue => {
+            // Stamped missed or lapsed means the window closed: never overdue.
+            push_date(qb, " AND c.missed_on IS NULL AND c.due < ", today);
+            push_date(qb, " AND c.closes >= ", today);
+        }
+        WorkList::Missed => {
+            push_date(qb, " AND c.staff_owed AND c.closes < ", today);
+        }
+        WorkList::CheckNonAttendees => {
+            qb.push(" AND c.kind = ").push_bind(ContactKind::HealthCheck3To4Months.as_str());
+            push_date(qb, " AND (c.due < ", today);
+            qb.push(" OR c.outcome = 'not_reached')");
+        }
+        WorkList::Open => {
+            push_date(qb, " AND c.opens <= ", today);
+            push_date(qb, " AND (c.closes >= ", today);
+            qb.push(" OR c.staff_owed)");
+        }
+    }
+}
+
+fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {select} FROM contacts c JOIN families f ON f.id = c.family_id WHERE c.awaits AND c.municipality_id = "
+    ));
+    qb.push_bind(filter_municipality(&scope.filter).0);
+    qb
+}
+
+pub(crate) async fn read_work_list(conn: &mut PgConnection, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
+    let mut qb = base(contact_columns!(), &q.scope);
+    push_scope(&mut qb, &q.scope);
+    push_list(&mut qb, q.list, q.scope.today);
+    qb.push(match q.sort {
+        WorkSort::Due => " ORDER BY c.due, c.id",
+        WorkSort::DueDesc => " ORDER BY c.due DESC, c.id DESC",
+        WorkSort::Closes => " ORDER BY c.closes, c.id",
+        WorkSort::Kind => " ORDER BY c.kind, c.due, c.id",
+        WorkSort::Area => " ORDER BY c.area_id, c.due, c.id",
+    });
+    qb.push(" LIMIT ").push_bind(i64::from(q.limit));
+    qb.push(" OFFSET ").push_bind(i64::from(q.offset));
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    rows.iter().map(contact_row).collect()
+}
+
+pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope) -> Result<WorkCounts> {
+    let mut counts = WorkCounts::default();
+    for list in [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees] {
+        let mut qb = base("COUNT(*)", scope);
+        push_scope(&mut qb, scope);
+        push_list(&mut qb, list, scope.today);
+        let n: i64 = qb.build_query_scalar().fetch_one(&mut *conn).await.map_err(db_err)?;
+        let n = u64::try_from(n).unwrap_or(0);
+        match list {
+            WorkList::DueThisWeek => counts.due_this_week = n,
+            WorkList::Overdue => counts.overdue = n,
+            WorkList::Missed => counts.missed = n,
+            WorkList::CheckNonAttendees => counts.check_non_attendees = n,
+            WorkList::Open => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// Records an outcome inside `tx`, with its audit line. The contact's row
+/// is locked first: of two people recording at once, the second waits, then
+/// sees the first one's outcome (and is refused if it settled the contact).
+pub(crate) async fn record_outcome(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    id: ContactId,
+    outcome: &Outcome,
+    note: &str,
+) -> Result<()> {
+    let r = sqlx::query(concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts c WHERE c.id = $1 AND c.municipality_id = $2 FOR UPDATE OF c"
+    ))
+    .bind(id.0)
+    .bind(ctx.municipality_id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound)?;
+    let row = contact_row(&r)?;
+    let c = &row.contact;
+    if c.outcome.is_some_and(|o| o.settles(c.kind)) {
+        return Err(StoreError::Conflict("contact_settled"));
+    }
+    if c.ending.is_some() {
+        return Err(StoreError::Conflict("contact_closed"));
+    }
+    // Attempts add up: "not reached twice, then once more" is three tries.
+    let (form, attempts) = match (outcome, c.outcome) {
+        (Outcome::Done { form }, _) => (Some(form.as_str()), 0),
+        (Outcome::NotReached { attempts }, Some(Outcome::NotReached { attempts: before })) => {
+            (None, i32::from(*attempts) + i32::from(before))
+        }
+        (Outcome::NotReached { attempts }, _) => (None, i32::from(*attempts)),
+        _ => (None, 0),
+    };
+    let awaits = awaits_work(c.kind, Some(outcome), None);
+    let note = if row.outcome_note.is_empty() || note.is_empty() {
+        format!("{}{note}", row.outcome_note)
+    } else {
+        format!("{}\n{note}", row.outcome_note)
+    };
+    let changed = sqlx::query(
+        "UPDATE contacts SET outcome = $1, form = $2, attempts = $3, outcome_note = $4, outcome_by = $5, \
+         outcome_at = $6::timestamptz, awaits = $7, updated_at = $6::timestamptz \
+         WHERE id = $8 AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
+    )
+    .bind(outcome.as_str())
+    .bind(form)
+    .bind(attempts)
+    .bind(&note)
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .bind(awaits)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if changed != 1 {
+        return Err(StoreError::Conflict("contact_settled"));
+    }
+    let detail = format!("contact={} kind={} outcome={}", id.0, c.kind, outcome.as_str());
+    append_audit(tx, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
+}
+
+/// The daily job inside `tx`. The municipality's `timeline_runs` row is
+/// created if missing, else locked, before anything is read: a second run
+/// waits, then starts from where the first got to (and marks nothing again).
+pub(crate) async fn mark_missed(tx: &mut PgConnection, m: MunicipalityId, today: Date) -> Result<MissedRun> {
+    let through = today.saturating_sub(1.day());
+    // A first run inserts the row (a concurrent first run waits on its key,
+    // then finds it); later runs lock the row they find.
+    let inserted = sqlx::query(
+        "INSERT INTO timeline_runs (municipality_id, through) VALUES ($1, $2::date) \
+         ON CONFLICT (municipality_id) DO NOTHING",
+    )
+    .bind(m.0)
+    .bind(through.to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    let from = if inserted == 1 {
+        None
+    } else {
+        let from: String = sqlx::query_scalar(concat!(
+            "SELECT ",
+            date_col!("through"),
+            " FROM timeline_runs WHERE municipality_id = $1 FOR UPDATE"
+        ))
+        .bind(m.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        Some(date(&from)?)
+    };
+    if from.is_some_and(|f| f >= through) {
+        return Ok(MissedRun { from, through, marked: 0 });
+    }
+    // `closes` is a date: the first missed day is the day after it. The
+    // contacts are locked in id order first, like a reconcile locks them.
+    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+        "WITH due AS (SELECT id FROM contacts \
+         WHERE awaits AND missed_on IS NULL AND municipality_id = ",
+    );
+    qb.push_bind(m.0);
+    if let Some(f) = from {
+        push_date(&mut qb, " AND closes > ", f);
+    }
+    push_date(&mut qb, " AND closes <= ", through);
+    qb.push(
+        " ORDER BY id FOR UPDATE) \
+         UPDATE contacts SET missed_on = contacts.closes + 1 FROM due WHERE contacts.id = due.id",
+    );
+    let marked = qb.build().execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+    sqlx::query("UPDATE timeline_runs SET through = $2::date WHERE municipality_id = $1")
+        .bind(m.0)
+        .bind(through.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(MissedRun { from, through, marked })
+}
+
+/// Pregnancies whose contacts were built with older rules (or never), in id
+/// order, their rows and their contacts' rows locked until `tx` ends (a
+/// concurrent change of one of them waits; one it has meanwhile rebuilt is
+/// left out).
+pub(crate) async fn stale_pregnancies_for_update(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    limit: u32,
+) -> Result<Vec<PregnancyId>> {
+    hold_contact_kinds(tx, m).await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM pregnancies WHERE municipality_id = $1 AND timeline_rules < $2 ORDER BY id LIMIT $3 \
+         FOR UPDATE",
+    )
+    .bind(m.0)
+    .bind(RULES_VERSION)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    // Their contacts too, all at once in id order, as the daily job takes
+    // them: reconciling one pregnancy after another would otherwise take
+    // them in another order.
+    sqlx::query("SELECT id FROM contacts WHERE pregnancy_id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(ids.into_iter().map(PregnancyId).collect())
+}
+
+/// Today in Japan at the moment of an audited change.
+pub(crate) fn today_of(ctx: &AuditContext) -> Date {
+    japan_date(ctx.at)
+}
+
+/// Records as done, inside `tx`, every contact of a pregnancy staff owed that
+/// fell due on or before `through` and still awaits work (an import's history).
+pub(crate) async fn settle_through(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    pregnancy: PregnancyId,
+    through: Date,
+) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT id, kind FROM contacts WHERE pregnancy_id = $1 AND awaits AND staff_owed AND due <= $2::date \
+         ORDER BY id",
+    )
+    .bind(pregnancy.0)
+    .bind(through.to_string())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    for r in rows {
+        let id: i64 = get(&r, "id")?;
+        let kind: String = get(&r, "kind")?;
+        let kind = ContactKind::parse(&kind).ok_or_else(|| corrupt("contact kind"))?;
+        let Some(form) = kind.forms().first() else { continue };
+        sqlx::query(
+            "UPDATE contacts SET outcome = 'done', form = $1, outcome_by = $2, outcome_at = $3::timestamptz, \
+             awaits = FALSE, missed_on = NULL, outcome_note = 'import', updated_at = $3::timestamptz WHERE id = $4",
+        )
+        .bind(form.as_str())
+        .bind(ctx.actor.0)
+        .bind(ts_param(ctx.at))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Screening responses on SQLite: the SQL behind the `// --- screening`
+//! methods of the `Store` impl, which only delegate here.
+
+use super::{append_audit, corrupt, db_err, in_municipality, insert_referral, other_err, ts, ts_text, SqliteStore};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::screening::Reason;
+use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PregnancyId, ReferralId, ScreeningId};
+use tsunagu_store::{NewScreening, RecordedScreening, Result, StoreError, StoredScreening};
+
+const COLUMNS: &str = "id, municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \
+     positive, urgent, reasons, entered_by_account, entered_by_role, entered_at, referral_id";
+
+fn screening_row(r: &SqliteRow) -> Result<StoredScreening> {
+    let answers: String = r.try_get("answers").map_err(db_err)?;
+    let reasons: String = r.try_get("reasons").map_err(db_err)?;
+    let role: String = r.try_get("entered_by_role").map_err(db_err)?;
+    let entered_at: String = r.try_get("entered_at").map_err(db_err)?;
+    Ok(StoredScreening {
+        id: ScreeningId(r.try_get("id").map_err(db_err)?),
+        municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
+        family_id: FamilyId(r.try_get("family_id").map_err(db_err)?),
+        pregnancy_id: r.try_get::<Option<i64>, _>("pregnancy_id").map_err(db_err)?.map(PregnancyId),
+        questionnaire: r.try_get("questionnaire").map_err(db_err)?,
+        version: r.try_get("version").map_err(db_err)?,
+        answers: serde_json::from_str(&answers).map_err(|_| corrupt("screening answers"))?,
+        total: u32::try_from(r.try_get::<i64, _>("total").map_err(db_err)?).map_err(|_| corrupt("screening total"))?,
+        positive: r.try_get("positive").map_err(db_err)?,
+        urgent: r.try_get("urgent").map_err(db_err)?,
+        reasons: serde_json::from_str::<Vec<Reason>>(&reasons).map_err(|_| corrupt("screening reasons"))?,
+        entered_by_account: AccountId(r.try_get("entered_by_account").map_err(db_err)?),
+        entered_by_role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+        entered_at: ts(&entered_at)?,
+        referral_id: r.try_get::<Option<i64>, _>("referral_id").map_err(db_err)?.map(ReferralId),
+    })
+}
+
+pub(crate) async fn record(store: &SqliteStore, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
+    let m = ctx.municipality_id;
+    let answers = serde_json::to_string(&s.answers().answers).map_err(other_err)?;
+    let reasons = serde_json::to_string(&s.result().reasons).map_err(other_err)?;
+    let total = i64::from(s.result().total);
+    let mut tx = store.begin_immediate().await?;
+    if !in_municipality(&mut tx, "families", s.family().0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    if let Some(p) = s.pregnancy() {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
+                .bind(p.0)
+                .bind(s.family().0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if found.is_none() {
+            return Err(StoreError::InvalidReference("pregnancy_id"));
+        }
+    }
+    // The follow-up first, so that the response is stored with its link.
+    let referral = match s.referral(ctx.role) {
+        Some((r, note)) => Some(insert_referral(&mut tx, ctx, &r, &note, None, None).await?),
+        None => None,
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO screenings (municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \
+         positive, urgent, reasons, entered_by_account, entered_by_role, entered_at, referral_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(s.family().0)
+    .bind(s.pregnancy().map(|p| p.0))
+    .bind(&s.answers().questionnaire)
+    .bind(&s.answers().version)
+    .bind(&answers)
+    .bind(total)
+    .bind(s.result().positive)
+    .bind(s.result().urgent)
+    .bind(&reasons)
+    .bind(ctx.actor.0)
+    .bind(ctx.role.as_str())
+    .bind(ts_text(ctx.at))
+    .bind(referral.map(|r| r.0))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let id = ScreeningId(id);
+    let detail = match referral {
+        Some(r) => format!("screening={id} referral={r}"),
+        None => format!("screening={id}"),
+    };
+    append_audit(&mut tx, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(RecordedScreening { id, referral })
+}
+
+pub(crate) async fn family_of(store: &SqliteStore, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>> {
+    let family: Option<i64> =
+        sqlx::query_scalar("SELECT family_id FROM screenings WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(&store.reader)
+            .await
+            .map_err(db_err)?;
+    Ok(family.map(FamilyId))
+}
+
+pub(crate) async fn list(
+    store: &SqliteStore,
+    ctx: &AuditContext,
+    family: FamilyId,
+    limit: u32,
+) -> Result<Vec<StoredScreening>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM screenings WHERE municipality_id = ? AND family_id = ? \
+         ORDER BY entered_at DESC, id DESC LIMIT ?"
+    ))
+    .bind(ctx.municipality_id.0)
+    .bind(family.0)
+    .bind(i64::from(limit.clamp(1, 1000)))
+    .fetch_all(&store.reader)
+    .await
+    .map_err(db_err)?;
+    let out = rows.iter().map(screening_row).collect::<Result<Vec<_>>>()?;
+    store.audit(ctx, AuditAction::ScreeningList, Some(family), &format!("results={}", out.len())).await?;
+    Ok(out)
+}
+
+pub(crate) async fn one(store: &SqliteStore, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM screenings WHERE id = ? AND municipality_id = ?"))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(db_err)?;
+    let Some(r) = r else { return Ok(None) };
+    let s = screening_row(&r)?;
+    store.audit(ctx, AuditAction::ScreeningView, Some(s.family_id), &format!("screening={id}")).await?;
+    Ok(Some(s))
+}
