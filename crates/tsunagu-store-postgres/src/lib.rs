@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 4, name: "timeline", sql: include_str!("../migrations/0004_timeline.sql") },
     Migration { version: 5, name: "screening", sql: include_str!("../migrations/0005_screening.sql") },
+    Migration { version: 6, name: "meetings_groups", sql: include_str!("../migrations/0006_meetings_groups.sql") },
 ];
 
 /// Key of the advisory lock held while migrating ("tsunagu" in ASCII).

@@ -258,6 +258,10 @@ pub(crate) async fn create_group_session(
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("already_in_session")),
             Err(e) => return Err(db_err(e)),
         }
+    }
+    // The audit lines after every insert: a session that loses a member to
+    // another one waits on that member's key, never while holding the chain.
+    for (p, family, _) in &members {
         let detail = format!("session={id} pregnancy={} invited", p.0);
         append_audit(tx, ctx, AuditAction::GroupSession, Some(*family), &detail).await?;
     }

@@ -595,6 +595,12 @@ mod tests {
             "password_too_short",
             "password_too_long",
             "password_too_common",
+            "invalid_month",
+            "meeting_too_early",
+            "too_many",
+            "not_proposed",
+            "duplicate",
+            "not_a_member",
         ] {
             assert!(has(&format!("err.{code}")), "{code}");
         }

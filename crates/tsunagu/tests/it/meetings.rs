@@ -309,8 +309,48 @@ async fn story_group_sessions_from_proposal_to_attendance(backend: Backend) {
     assert!(v["groups"].as_array().unwrap().is_empty());
 }
 
+/// Two nurses at once: one meeting per area and month, one session per woman.
+async fn story_at_the_same_time_one_wins(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let area = fx.setagaya_area.id;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    app.account(&fx.setagaya, "nurse2", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let nurse2 = app.token(&fx.setagaya, "nurse2").await;
+    let (a, _) = family(&app, &nurse, area, "あおき", "2026-10-05", "2027-05-01", true).await;
+    let (_, p1) = family(&app, &nurse, area, "いとう", "2026-06-01", "2027-01-05", true).await;
+    let (_, p2) = family(&app, &nurse, area, "うだ", "2026-06-01", "2027-01-07", true).await;
+    for _ in 0..3 {
+        let meeting = json!({"area_id": area.0, "month": "2026-10", "held_on": "2026-11-10"});
+        let ((s1, _), (s2, _)) = tokio::join!(
+            app.post(&nurse, "/api/v1/handbook-meetings", &meeting),
+            app.post(&nurse2, "/api/v1/handbook-meetings", &meeting)
+        );
+        let mut got = [s1, s2];
+        got.sort();
+        assert!(got == [201, 409] || got == [409, 409], "{got:?}");
+    }
+    let c = contact_of(&app, &nurse, a, "handbook_meeting").await;
+    assert_eq!(c["status"], "done");
+    let session = |members: Vec<i64>| json!({"area_id": area.0, "due_month": "2027-01", "day": "2026-11-22", "place": "x", "members": members});
+    let (both, one) = (session(vec![p1, p2]), session(vec![p2]));
+    let ((s1, _), (s2, _)) = tokio::join!(
+        app.post(&nurse, "/api/v1/group-sessions", &both),
+        app.post(&nurse2, "/api/v1/group-sessions", &one)
+    );
+    let mut got = [s1, s2];
+    got.sort();
+    // The loser either lost the race in the store (409) or already saw p2 taken (422).
+    assert!(got == [201, 409] || got == [201, 422], "{got:?}");
+    let (_, v) = app.get(&nurse, "/api/v1/group-sessions?due_month=2027-01").await;
+    let members: Vec<i64> = v["sessions"].as_array().unwrap().iter().flat_map(member_ids).collect();
+    assert!(members.iter().filter(|p| **p == p2).count() == 1, "{v}");
+}
+
 on_both! {
     handbook_list_and_meeting => story_the_handbook_list_and_its_meeting,
     bad_meetings_store_nothing => story_bad_meetings_store_nothing,
     group_sessions_flow => story_group_sessions_from_proposal_to_attendance,
+    at_the_same_time_one_wins => story_at_the_same_time_one_wins,
 }
