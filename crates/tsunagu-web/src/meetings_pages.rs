@@ -219,7 +219,8 @@ async fn handbook_render(
         .map(|fy| if ctx.lang == Lang::Ja { fy.label_ja() } else { fy.label_en() })
         .unwrap_or_default();
     let area_name = areas.iter().find(|(id, _)| *id == area.0).map(|(_, n)| n.clone()).unwrap_or_default();
-    let show_form = may_record && meeting.is_none() && month.first_day() <= today;
+    // A month's meeting is held once the month is over.
+    let show_form = may_record && meeting.is_none() && month.last_day() < today;
     Ok(render(
         &HandbookPage {
             chrome: Chrome::new(ctx, "/handbook-meetings", "hb.title"),
