@@ -36,7 +36,7 @@ pub use facts::{BabyFacts, FactsError, PregnancyFacts, PregnancyState, TimelineF
 pub use groups::{propose_groups, DueMonth, PregnancyRef, ProposedGroup};
 pub use kinds::{ContactForm, ContactKind, KindSet, Nature, SubjectScope};
 pub use reconcile::{apply_changes, reconcile, ContactChange};
-pub use rules::owed_contacts;
+pub use rules::{owed_contacts, MAX_DUE_TO_CLOSE_DAYS};
 pub use worklists::{
     counts, due_this_week, may_record, missed, overdue, owned_by, work_list_access, WorkCounts, WorkListAccess,
 };

@@ -16,8 +16,8 @@
 //!   so neither builds from kinds that are being replaced.
 
 use super::{
-    append_audit, baby_row, corrupt, date, db_err, filter_municipality, get, opt_date, pregnancy_row, push_filter, ts,
-    ts_param, Result,
+    append_audit, baby_row, corrupt, date, db_err, filter_municipality, get, opt_date, pregnancy_row, ts, ts_param,
+    Result,
 };
 use jiff::civil::Date;
 use jiff::ToSpan;
@@ -25,11 +25,12 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
     awaits_work, reconcile, CloseReason, ContactChange, ContactForm, ContactKind, Ending, KindSet, Nature, Outcome,
-    StoredContact, Subject, TimelineFacts, Window, RULES_VERSION,
+    StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
 use tsunagu_store::{ContactRow, MissedRun, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
@@ -324,7 +325,17 @@ fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &WorkScope) {
     if let Some(kind) = scope.kind {
         qb.push(" AND c.kind = ").push_bind(kind.as_str());
     }
-    push_filter(qb, &scope.filter);
+    match &scope.filter {
+        FamilyFilter::Municipality(_) => {}
+        FamilyFilter::ConsentingInAreas(_, areas) => {
+            qb.push(" AND f.consent_coordinators AND c.area_id = ANY(")
+                .push_bind(areas.iter().map(|a| a.0).collect::<Vec<i64>>())
+                .push(")");
+        }
+        FamilyFilter::Escalated(_) => {
+            qb.push(" AND f.escalated");
+        }
+    }
 }
 
 fn push_date(qb: &mut QueryBuilder<'_, Postgres>, sql: &str, day: Date) {
@@ -341,16 +352,19 @@ fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
         }
         WorkList::Overdue => {
             // Stamped missed or lapsed means the window closed: never overdue.
-            push_date(qb, " AND c.missed_on IS NULL AND c.due < ", today);
+            // No window stays open longer than MAX_DUE_TO_CLOSE_DAYS after it
+            // is due, so the range over `due` is bounded on both sides.
+            push_date(qb, " AND c.missed_on IS NULL AND c.due >= ", today.saturating_sub(MAX_DUE_TO_CLOSE_DAYS.days()));
+            push_date(qb, " AND c.due < ", today);
             push_date(qb, " AND c.closes >= ", today);
         }
         WorkList::Missed => {
             push_date(qb, " AND c.staff_owed AND c.closes < ", today);
         }
         WorkList::CheckNonAttendees => {
+            // Past due and still awaiting: "not reached" keeps a check awaiting.
             qb.push(" AND c.kind = ").push_bind(ContactKind::HealthCheck3To4Months.as_str());
-            push_date(qb, " AND (c.due < ", today);
-            qb.push(" OR c.outcome = 'not_reached')");
+            push_date(qb, " AND c.due < ", today);
         }
         WorkList::Open => {
             push_date(qb, " AND c.opens <= ", today);
@@ -360,10 +374,16 @@ fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
     }
 }
 
+/// The start of a work-list query. The families table is joined only when
+/// the listing filter reads it (a coordinator's consent, escalation): a
+/// nurse's lists and counts read the contact indexes alone.
 fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Postgres> {
-    let mut qb = QueryBuilder::new(format!(
-        "SELECT {select} FROM contacts c JOIN families f ON f.id = c.family_id WHERE c.awaits AND c.municipality_id = "
-    ));
+    let join = match scope.filter {
+        FamilyFilter::Municipality(_) => "",
+        FamilyFilter::ConsentingInAreas(..) | FamilyFilter::Escalated(_) => " JOIN families f ON f.id = c.family_id",
+    };
+    let mut qb =
+        QueryBuilder::new(format!("SELECT {select} FROM contacts c{join} WHERE c.awaits AND c.municipality_id = "));
     qb.push_bind(filter_municipality(&scope.filter).0);
     qb
 }

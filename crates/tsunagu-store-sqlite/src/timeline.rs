@@ -4,8 +4,8 @@
 //! contacts still awaiting work, and the daily missed-marking job.
 
 use super::{
-    append_audit, baby_row, corrupt, date, db_err, opt_date, pregnancy_row, push_filter, ts, ts_text, Result,
-    BABY_COLUMNS, PREGNANCY_COLUMNS,
+    append_audit, baby_row, corrupt, date, db_err, opt_date, pregnancy_row, ts, ts_text, Result, BABY_COLUMNS,
+    PREGNANCY_COLUMNS,
 };
 use jiff::civil::Date;
 use jiff::ToSpan;
@@ -13,11 +13,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
     awaits_work, reconcile, CloseReason, ContactChange, ContactForm, ContactKind, Ending, KindSet, Nature, Outcome,
-    StoredContact, Subject, TimelineFacts, Window, RULES_VERSION,
+    StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
 use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
@@ -271,7 +272,7 @@ fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &WorkScope) {
     if let Some(kind) = scope.kind {
         qb.push(" AND c.kind = ").push_bind(kind.as_str());
     }
-    push_filter(qb, &scope.filter);
+    push_family_filter(qb, &scope.filter);
 }
 
 fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
@@ -285,15 +286,20 @@ fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
         }
         WorkList::Overdue => {
             // Stamped missed or lapsed means the window closed: never overdue.
-            qb.push(" AND c.missed_on IS NULL AND c.due < ").push_bind(t.clone());
+            // No window stays open longer than MAX_DUE_TO_CLOSE_DAYS after it
+            // is due, so the range over `due` is bounded on both sides.
+            let earliest = today.saturating_sub(MAX_DUE_TO_CLOSE_DAYS.days());
+            qb.push(" AND c.missed_on IS NULL AND c.due >= ").push_bind(earliest.to_string());
+            qb.push(" AND c.due < ").push_bind(t.clone());
             qb.push(" AND c.closes >= ").push_bind(t);
         }
         WorkList::Missed => {
             qb.push(" AND c.staff_owed = 1 AND c.closes < ").push_bind(t);
         }
         WorkList::CheckNonAttendees => {
+            // Past due and still awaiting: "not reached" keeps a check awaiting.
             qb.push(" AND c.kind = ").push_bind(ContactKind::HealthCheck3To4Months.as_str());
-            qb.push(" AND (c.due < ").push_bind(t).push(" OR c.outcome = 'not_reached')");
+            qb.push(" AND c.due < ").push_bind(t);
         }
         WorkList::Open => {
             qb.push(" AND c.opens <= ").push_bind(t.clone());
@@ -302,12 +308,37 @@ fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
     }
 }
 
+/// The start of a work-list query. The families table is joined only when
+/// the listing filter reads it (a coordinator's consent, escalation): a
+/// nurse's lists and counts read the contact indexes alone.
 fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Sqlite> {
-    let mut qb = QueryBuilder::new(format!(
-        "SELECT {select} FROM contacts c JOIN families f ON f.id = c.family_id WHERE c.awaits = 1 AND c.municipality_id = "
-    ));
+    let join = match scope.filter {
+        FamilyFilter::Municipality(_) => "",
+        FamilyFilter::ConsentingInAreas(..) | FamilyFilter::Escalated(_) => " JOIN families f ON f.id = c.family_id",
+    };
+    let mut qb =
+        QueryBuilder::new(format!("SELECT {select} FROM contacts c{join} WHERE c.awaits = 1 AND c.municipality_id = "));
     qb.push_bind(super::filter_municipality(&scope.filter).0);
     qb
+}
+
+/// The listing filter on contacts (their copied `area_id`) and, where it
+/// needs them, the families' flags.
+fn push_family_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &FamilyFilter) {
+    match filter {
+        FamilyFilter::Municipality(_) => {}
+        FamilyFilter::ConsentingInAreas(_, areas) => {
+            qb.push(" AND f.consent_coordinators = 1 AND c.area_id IN (");
+            let mut sep = qb.separated(", ");
+            for a in areas {
+                sep.push_bind(a.0);
+            }
+            sep.push_unseparated(")");
+        }
+        FamilyFilter::Escalated(_) => {
+            qb.push(" AND f.escalated = 1");
+        }
+    }
 }
 
 pub(crate) async fn read_work_list(conn: &mut SqliteConnection, q: &WorkListQuery) -> Result<Vec<ContactRow>> {

@@ -349,8 +349,9 @@ pub enum WorkList {
     Overdue,
     /// Window closed with nothing recorded (staff contacts only).
     Missed,
-    /// Every 3–4-month check not attended: past due or tried and not
-    /// reached, until somebody records what happened (未受診者の全数把握).
+    /// Every 3–4-month check not attended: past due and still awaiting (a
+    /// "not reached" keeps it so), until somebody records what happened
+    /// (未受診者の全数把握).
     CheckNonAttendees,
     /// Everything still awaiting work whose window has opened.
     Open,

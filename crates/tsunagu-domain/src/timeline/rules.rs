@@ -20,6 +20,13 @@ use jiff::ToSpan;
 /// *at* the notification (so it is due that day); four weeks is our choice.
 pub const NOTIFICATION_INTERVIEW_GRACE_DAYS: i32 = 27;
 
+/// The most days any window stays open after it is due (the 8th-month
+/// interview: end of week 31 to end of week 36 is 35 days; a check or a visit
+/// for twins born days apart a little more). The stores bound the overdue
+/// list's index range by it, so the range never walks the whole past; a
+/// property test holds every rule to it.
+pub const MAX_DUE_TO_CLOSE_DAYS: i32 = 62;
+
 /// Every contact the facts call for, each exactly once per subject, in a
 /// stable order (kind, then subject).
 ///

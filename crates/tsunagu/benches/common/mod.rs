@@ -37,6 +37,11 @@ pub fn args(default_requests: usize) -> Args {
 pub async fn fresh_db(backend: &str, n: usize) -> String {
     match backend {
         "sqlite" => {
+            // TSUNAGU_BENCH_KEEP=DIR keeps the file (DIR/tsunagu-bench-N.sqlite3) and
+            // reuses it on the next run: the demo loader skips a loaded database.
+            if let Ok(dir) = std::env::var("TSUNAGU_BENCH_KEEP") {
+                return format!("sqlite://{dir}/tsunagu-bench-{n}.sqlite3");
+            }
             let path = std::env::temp_dir().join(format!("tsunagu-bench-{}-{n}.sqlite3", std::process::id()));
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

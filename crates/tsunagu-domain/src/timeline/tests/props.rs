@@ -13,6 +13,22 @@ proptest! {
         }
     }
 
+    /// The stores bound the overdue range by this (so it never walks the
+    /// whole past): it must hold for every window the rules can give.
+    #[test]
+    fn no_window_stays_open_long_after_it_is_due(f in any_facts()) {
+        // The record allows the babies of one birth at most two days apart
+        // (records.rs, births_too_far_apart); the strategy is wider.
+        let births: Vec<_> = f.babies.iter().map(|b| b.birth_date).collect();
+        if let (Some(first), Some(last)) = (births.iter().min(), births.iter().max()) {
+            prop_assume!((*last - *first).get_days() <= 2);
+        }
+        for c in owed_contacts(&f) {
+            let span = (c.window.closes() - c.window.due()).get_days();
+            prop_assert!(span <= MAX_DUE_TO_CLOSE_DAYS, "{} days: {:?}", span, c);
+        }
+    }
+
     #[test]
     fn every_owed_contact_exists_exactly_once_per_subject(f in any_facts()) {
         let owed = owed_contacts(&f);
