@@ -257,9 +257,13 @@ async fn administrator_creates_and_disables_an_account() {
     let row = c.find(Locator::Id("account-coord2")).await.unwrap();
     assert!(row.text().await.unwrap().contains("コーディネーター"));
     row.find(Locator::Css("form[action$='/disable'] button")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Id("notice")).await.unwrap();
-    let state = c.find(Locator::Css("#account-coord2 .state")).await.unwrap().text().await.unwrap();
-    assert_eq!(state, "無効");
+    // Wait for the page after the click, not the notice still on this one.
+    c.wait()
+        .for_element(Locator::XPath(
+            "//*[@id='account-coord2']//*[contains(@class, 'state') and normalize-space() = '無効']",
+        ))
+        .await
+        .unwrap();
     let account = app.store.account_by_username(fx.setagaya.id, "coord2").await.unwrap().unwrap();
     assert!(account.disabled && account.areas == vec![fx.setagaya_area.id]);
     c.clone().close().await.unwrap();
