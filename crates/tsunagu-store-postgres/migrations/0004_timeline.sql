@@ -52,14 +52,16 @@ CREATE INDEX contacts_family ON contacts(family_id);
 -- Due this week and overdue: contacts awaiting work whose window has not
 -- closed (once stamped missed or lapsed they leave these indexes, so the
 -- overdue range never walks the backlog of missed contacts or old offers).
--- `closes` and `area_id` ride along so that the counts read the index only.
-CREATE INDEX contacts_due ON contacts(municipality_id, due, closes, area_id) WHERE awaits AND missed_on IS NULL;
-CREATE INDEX contacts_owner_due ON contacts(municipality_id, owner_role, due, closes, area_id)
+-- The other columns ride along so that counts, filters and the choice of a
+-- page read the index only (SQLite wants even the predicate's columns).
+CREATE INDEX contacts_due ON contacts(municipality_id, due, closes, area_id, kind, awaits, missed_on) WHERE awaits AND missed_on IS NULL;
+CREATE INDEX contacts_owner_due ON contacts(municipality_id, owner_role, due, closes, area_id, kind, awaits, missed_on)
     WHERE awaits AND missed_on IS NULL;
 -- The missed list: staff contacts awaiting work, by the day the window closed.
-CREATE INDEX contacts_closes ON contacts(municipality_id, closes, owner_role, area_id) WHERE awaits AND staff_owed;
+CREATE INDEX contacts_closes ON contacts(municipality_id, closes, owner_role, area_id, due, kind, awaits, staff_owed)
+    WHERE awaits AND staff_owed;
 -- One kind's contacts (the 3–4-month check non-attendees, a kind filter).
-CREATE INDEX contacts_kind_due ON contacts(municipality_id, kind, due, area_id) WHERE awaits;
+CREATE INDEX contacts_kind_due ON contacts(municipality_id, kind, due, area_id, closes, owner_role, awaits) WHERE awaits;
 -- The daily job: windows that closed since its last run, not yet stamped.
 CREATE INDEX contacts_closing ON contacts(municipality_id, closes) WHERE awaits AND missed_on IS NULL;
 

@@ -378,29 +378,43 @@ fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
 /// the listing filter reads it (a coordinator's consent, escalation): a
 /// nurse's lists and counts read the contact indexes alone.
 fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Postgres> {
+    based("", select, scope)
+}
+
+/// [`base`] after `prefix` (the start of an outer query).
+fn based(prefix: &str, select: &str, scope: &WorkScope) -> QueryBuilder<'static, Postgres> {
     let join = match scope.filter {
         FamilyFilter::Municipality(_) => "",
         FamilyFilter::ConsentingInAreas(..) | FamilyFilter::Escalated(_) => " JOIN families f ON f.id = c.family_id",
     };
-    let mut qb =
-        QueryBuilder::new(format!("SELECT {select} FROM contacts c{join} WHERE c.awaits AND c.municipality_id = "));
+    let mut qb = QueryBuilder::new(format!(
+        "{prefix}SELECT {select} FROM contacts c{join} WHERE c.awaits AND c.municipality_id = "
+    ));
     qb.push_bind(filter_municipality(&scope.filter).0);
     qb
 }
 
+/// One page of a list, in two steps in one statement: the page's ids are
+/// chosen from the index alone (filtered, sorted, cut to the page), then only
+/// those rows are read with the mother's name. Reading the names before the
+/// sort would read every row of a long list.
 pub(crate) async fn read_work_list(conn: &mut PgConnection, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
-    let mut qb = base(contact_columns!(), &q.scope);
-    push_scope(&mut qb, &q.scope);
-    push_list(&mut qb, q.list, q.scope.today);
-    qb.push(match q.sort {
+    let order = match q.sort {
         WorkSort::Due => " ORDER BY c.due, c.id",
         WorkSort::DueDesc => " ORDER BY c.due DESC, c.id DESC",
         WorkSort::Closes => " ORDER BY c.closes, c.id",
         WorkSort::Kind => " ORDER BY c.kind, c.due, c.id",
         WorkSort::Area => " ORDER BY c.area_id, c.due, c.id",
-    });
+    };
+    let outer = format!("SELECT {} FROM contacts c JOIN (", contact_columns!());
+    let mut qb = based(&outer, "c.id AS page_id", &q.scope);
+    push_scope(&mut qb, &q.scope);
+    push_list(&mut qb, q.list, q.scope.today);
+    qb.push(order);
     qb.push(" LIMIT ").push_bind(i64::from(q.limit));
     qb.push(" OFFSET ").push_bind(i64::from(q.offset));
+    qb.push(") page ON page.page_id = c.id");
+    qb.push(order);
     let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
     rows.iter().map(contact_row).collect()
 }
