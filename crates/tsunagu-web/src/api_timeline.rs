@@ -51,21 +51,26 @@ async fn work_list(
         "today": today,
         "page": view.request.page,
         "has_more": view.has_more,
-        "counts": counts_json(&view.counts, view.urgent_count),
+        "counts": counts_json(&view.counts, Some(view.urgent_count)),
         "items": items,
         "followups": urgent,
     }))
     .into_response())
 }
 
-fn counts_json(c: &tsunagu_store::WorkCounts, urgent: usize) -> serde_json::Value {
-    json!({
+/// The counts of the contact lists, with the urgent follow-ups where they
+/// were read (the counts-only call reads no referral, so says nothing of them).
+fn counts_json(c: &tsunagu_store::WorkCounts, urgent: Option<usize>) -> serde_json::Value {
+    let mut v = json!({
         "due_this_week": c.due_this_week,
         "overdue": c.overdue,
         "missed": c.missed,
         "check_non_attendees": c.check_non_attendees,
-        "urgent": urgent,
-    })
+    });
+    if let Some(n) = urgent {
+        v["urgent"] = json!(n);
+    }
+    v
 }
 
 /// The counts alone: no names, so no audit line; the cheap call for a
@@ -79,7 +84,7 @@ async fn work_counts(
     let today = japan_date(caller.now);
     let scope = crate::timeline::scope_for(&caller.actor, &req, today)?;
     let counts = state.store.work_counts(&scope).await?;
-    Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, 0) })).into_response())
+    Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, None) })).into_response())
 }
 
 async fn family_contacts(

@@ -63,6 +63,10 @@ async fn story_the_schedule_follows_the_family(backend: Backend) {
     assert_eq!(s, 200, "{list}");
     assert_eq!(ids(&list), vec![eighth["id"].as_i64().unwrap()]);
     assert_eq!(list["counts"]["overdue"], 1);
+    // The counts-only call agrees, names nobody and reads no referral.
+    let (s, counts) = app.get(&nurse, "/api/v1/worklist/counts?whose=all").await;
+    assert_eq!(s, 200);
+    assert_eq!(counts["counts"], json!({"due_this_week": 0, "overdue": 1, "missed": 2, "check_non_attendees": 0}));
     // Missed: the interview, and the handbook meeting of July (the fixture's
     // city runs every kind).
     assert_eq!(list["counts"]["missed"], 2);
