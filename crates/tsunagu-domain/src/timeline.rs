@@ -29,8 +29,8 @@ pub mod rules;
 pub mod worklists;
 
 pub use contact::{
-    awaits_work, status, status_of, CloseReason, ContactStatus, Ending, Outcome, OutcomeError, OwedContact,
-    StoredContact, Subject, Window, WindowError, DUE_SOON_DAYS,
+    append_note, awaits_work, missed_on, record_over, status, status_of, CloseReason, ContactStatus, Ending, Outcome,
+    OutcomeError, OwedContact, RecordRefusal, StoredContact, Subject, Window, WindowError, DUE_SOON_DAYS,
 };
 pub use facts::{BabyFacts, FactsError, PregnancyFacts, PregnancyState, TimelineFacts};
 pub use groups::{propose_groups, DueMonth, PregnancyRef, ProposedGroup};

@@ -17,11 +17,11 @@ use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
-    awaits_work, reconcile, CloseReason, ContactChange, ContactForm, ContactKind, Ending, KindSet, Nature, Outcome,
-    StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
+    append_note, awaits_work, missed_on, reconcile, record_over, CloseReason, ContactChange, ContactKind, Ending,
+    KindSet, Nature, Outcome, StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
-use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
+use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
 
 pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subject_kind, c.subject_id, c.opens, \
      c.due, c.closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, c.area_id, \
@@ -43,7 +43,9 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
     let outcome: Option<String> = r.try_get(8).map_err(db_err)?;
     let form: Option<String> = r.try_get(9).map_err(db_err)?;
     let attempts: i64 = r.try_get(10).map_err(db_err)?;
-    let outcome = outcome_from(outcome.as_deref(), form.as_deref(), attempts)?;
+    let outcome = outcome
+        .map(|o| Outcome::from_stored(&o, form.as_deref(), attempts).ok_or_else(|| corrupt("outcome")))
+        .transpose()?;
     let ending: Option<String> = r.try_get(11).map_err(db_err)?;
     let hidden: bool = r.try_get(12).map_err(db_err)?;
     let ending = ending
@@ -69,27 +71,6 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
         missed_on: opt_date(r.try_get(19).map_err(db_err)?)?,
         mother_name: r.try_get(20).map_err(db_err)?,
     })
-}
-
-fn outcome_from(outcome: Option<&str>, form: Option<&str>, attempts: i64) -> Result<Option<Outcome>> {
-    Ok(match outcome {
-        None => None,
-        Some("done") => {
-            Some(Outcome::Done { form: form.and_then(ContactForm::parse).ok_or_else(|| corrupt("contact form"))? })
-        }
-        Some("not_reached") => {
-            Some(Outcome::NotReached { attempts: u16::try_from(attempts).map_err(|_| corrupt("attempts"))? })
-        }
-        Some("declined") => Some(Outcome::Declined),
-        Some("not_applicable") => Some(Outcome::NotApplicable),
-        Some(_) => return Err(corrupt("outcome")),
-    })
-}
-
-/// The first day a contact awaiting work was missed (or, an offer, lapsed),
-/// if its window closed before `today`.
-fn missed_on(awaits: bool, window: &Window, today: Date) -> Option<Date> {
-    (awaits && window.closes() < today).then(|| window.closes().saturating_add(1.day()))
 }
 
 /// Brings one pregnancy's stored contacts in line with its facts, inside
@@ -163,7 +144,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(o.ending.map(|e| e.reason.as_str()))
                 .bind(o.ending.is_some_and(|e| e.hidden))
                 .bind(awaits)
-                .bind(missed_on(awaits, &o.window, today).map(|d| d.to_string()))
+                .bind(missed_on(awaits, o.window.closes(), today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(&now)
                 .execute(&mut *tx)
@@ -181,7 +162,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(to.opens().to_string())
                 .bind(to.due().to_string())
                 .bind(to.closes().to_string())
-                .bind(missed_on(awaits, to, today).map(|d| d.to_string()))
+                .bind(missed_on(awaits, to.closes(), today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -213,7 +194,7 @@ pub(crate) async fn sync_pregnancy(
                     .await
                     .map_err(db_err)?;
                 let closes = date(&closes)?;
-                let missed = (closes < today).then(|| closes.saturating_add(1.day()).to_string());
+                let missed = missed_on(true, closes, today).map(|d| d.to_string());
                 sqlx::query(
                     "UPDATE contacts SET ending = NULL, hidden = 0, awaits = 1, missed_on = ?, updated_at = ? \
                      WHERE id = ? AND outcome IS NULL",
@@ -352,13 +333,7 @@ fn push_family_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &FamilyFilter) 
 /// those rows are read with the mother's name. Reading the names before the
 /// sort would read every row of a long list.
 pub(crate) async fn read_work_list(conn: &mut SqliteConnection, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
-    let order = match q.sort {
-        WorkSort::Due => " ORDER BY c.due, c.id",
-        WorkSort::DueDesc => " ORDER BY c.due DESC, c.id DESC",
-        WorkSort::Closes => " ORDER BY c.closes, c.id",
-        WorkSort::Kind => " ORDER BY c.kind, c.due, c.id",
-        WorkSort::Area => " ORDER BY c.area_id, c.due, c.id",
-    };
+    let order = q.sort.order_by();
     let outer = format!("SELECT {} FROM contacts c JOIN (", CONTACT_COLUMNS);
     let mut qb = based(&outer, "c.id AS page_id", &q.scope);
     push_scope(&mut qb, &q.scope);
@@ -408,34 +383,18 @@ pub(crate) async fn record_outcome(
         .ok_or(StoreError::NotFound)?;
     let row = contact_row(&r)?;
     let c = &row.contact;
-    if c.outcome.is_some_and(|o| o.settles(c.kind)) {
-        return Err(StoreError::Conflict("contact_settled"));
-    }
-    if c.ending.is_some() {
-        return Err(StoreError::Conflict("contact_closed"));
-    }
-    // Attempts add up: "not reached twice, then once more" is three tries.
-    let (form, attempts) = match (outcome, c.outcome) {
-        (Outcome::Done { form }, _) => (Some(form.as_str()), 0),
-        (Outcome::NotReached { attempts }, Some(Outcome::NotReached { attempts: before })) => {
-            (None, i64::from(*attempts) + i64::from(before))
-        }
-        (Outcome::NotReached { attempts }, _) => (None, i64::from(*attempts)),
-        _ => (None, 0),
-    };
-    let awaits = awaits_work(c.kind, Some(outcome), None);
-    let note = if row.outcome_note.is_empty() || note.is_empty() {
-        format!("{}{note}", row.outcome_note)
-    } else {
-        format!("{}\n{note}", row.outcome_note)
-    };
+    let stored = record_over(c.kind, c.outcome.as_ref(), c.ending.as_ref(), *outcome)
+        .map_err(|refused| StoreError::Conflict(refused.code()))?;
+    let (name, form, attempts) = stored.to_stored();
+    let awaits = awaits_work(c.kind, Some(&stored), None);
+    let note = append_note(&row.outcome_note, note);
     let changed = sqlx::query(
         "UPDATE contacts SET outcome = ?, form = ?, attempts = ?, outcome_note = ?, outcome_by = ?, outcome_at = ?, \
          awaits = ?, updated_at = ? WHERE id = ? AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
     )
-    .bind(outcome.as_str())
+    .bind(name)
     .bind(form)
-    .bind(attempts)
+    .bind(i64::from(attempts))
     .bind(&note)
     .bind(ctx.actor.0)
     .bind(ts_text(ctx.at))

@@ -811,7 +811,8 @@ async fn show_family(
     let record =
         state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
-    let area = area_names(&areas, ctx.lang).remove(&record.family.area_id.0).unwrap_or_default();
+    let names = area_names(&areas, ctx.lang);
+    let area = names.get(&record.family.area_id.0).cloned().unwrap_or_default();
     let can_edit = !own && authorize(&actor, Action::EditFamily, &Resource::Family(&access)).is_allowed();
     let change_notice = saved.as_deref().and_then(|s| crate::timeline_pages::pregnancy_notice(ctx.lang, s));
     let change_failed = saved.as_deref().is_some_and(|s| s.starts_with("pregnancy."));
@@ -824,7 +825,7 @@ async fn show_family(
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
     let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
-    let timeline = crate::timeline_pages::family_timeline(state, ctx, account, id, own).await?;
+    let timeline = crate::timeline_pages::family_timeline(state, ctx, account, id, own, &names).await?;
     let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };

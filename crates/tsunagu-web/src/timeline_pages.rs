@@ -498,20 +498,21 @@ async fn end_submit(
 }
 
 /// The family page's timeline section: the family's contacts, with where
-/// each stands today (hidden ones are never shown).
+/// each stands today (hidden ones are never shown). `names` are the area
+/// names the family page has read already.
 pub(crate) async fn family_timeline(
     state: &AppState,
     ctx: &RequestCtx,
     account: &tsunagu_store::Account,
     family: FamilyId,
     own: bool,
+    names: &HashMap<i64, String>,
 ) -> Result<Vec<ContactLine>, Response> {
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
     let rows = crate::timeline::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
     let today = japan_date(ctx.now);
-    let names = crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
-    let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, &names)).collect();
+    let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, names)).collect();
     if own {
         // A family sees what is ahead of them and what they used, not the
         // office's bookkeeping (missed, closed by a change of facts).

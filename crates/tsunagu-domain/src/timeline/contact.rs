@@ -205,11 +205,91 @@ impl Outcome {
         }
     }
 
+    /// The stored form: the outcome's name, how it was done, the tries.
+    pub fn to_stored(&self) -> (&'static str, Option<&'static str>, u16) {
+        match *self {
+            Outcome::Done { form } => ("done", Some(form.as_str()), 0),
+            Outcome::NotReached { attempts } => ("not_reached", None, attempts),
+            _ => (self.as_str(), None, 0),
+        }
+    }
+
+    /// Back from [`Outcome::to_stored`]; `None` when the parts do not make an outcome.
+    pub fn from_stored(outcome: &str, form: Option<&str>, attempts: i64) -> Option<Outcome> {
+        match outcome {
+            "done" => Some(Outcome::Done { form: form.and_then(ContactForm::parse)? }),
+            "not_reached" => Some(Outcome::NotReached { attempts: u16::try_from(attempts).ok()? }),
+            "declined" => Some(Outcome::Declined),
+            "not_applicable" => Some(Outcome::NotApplicable),
+            _ => None,
+        }
+    }
+
     /// Whether the outcome settles a contact of `kind` (see
     /// [`ContactKind::requires_whereabouts`]).
     pub fn settles(&self, kind: ContactKind) -> bool {
         !matches!(self, Outcome::NotReached { .. }) || !kind.requires_whereabouts()
     }
+}
+
+/// Why an outcome cannot be recorded on a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecordRefusal {
+    /// An outcome that settles it is recorded already (two people must not
+    /// overwrite each other).
+    #[error("contact_settled")]
+    Settled,
+    /// The facts closed it (a move, a loss).
+    #[error("contact_closed")]
+    Closed,
+}
+
+impl RecordRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            RecordRefusal::Settled => "contact_settled",
+            RecordRefusal::Closed => "contact_closed",
+        }
+    }
+}
+
+/// What is stored when `new` is recorded over what a contact holds: refused
+/// once settled or closed; "not reached" adds its tries to those before
+/// ("not reached twice, then once more" is three tries).
+pub fn record_over(
+    kind: ContactKind,
+    previous: Option<&Outcome>,
+    ending: Option<&Ending>,
+    new: Outcome,
+) -> Result<Outcome, RecordRefusal> {
+    if previous.is_some_and(|o| o.settles(kind)) {
+        return Err(RecordRefusal::Settled);
+    }
+    if ending.is_some() {
+        return Err(RecordRefusal::Closed);
+    }
+    Ok(match (new, previous) {
+        (Outcome::NotReached { attempts }, Some(Outcome::NotReached { attempts: before })) => {
+            Outcome::NotReached { attempts: attempts.saturating_add(*before) }
+        }
+        (new, _) => new,
+    })
+}
+
+/// A note added to the notes already kept on a contact, one per line.
+pub fn append_note(existing: &str, note: &str) -> String {
+    match (existing.is_empty(), note.is_empty()) {
+        (_, true) => existing.to_owned(),
+        (true, false) => note.to_owned(),
+        (false, false) => format!("{existing}\n{note}"),
+    }
+}
+
+/// The first day after a window that `closes` on that day, if it closed
+/// before `today` with the contact still awaiting work: the day it was
+/// missed (an offer: lapsed).
+pub fn missed_on(awaits: bool, closes: Date, today: Date) -> Option<Date> {
+    (awaits && closes < today).then(|| closes.saturating_add(1.days()))
 }
 
 /// A contact the facts call for, before it is stored.

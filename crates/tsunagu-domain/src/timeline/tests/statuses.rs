@@ -212,3 +212,43 @@ fn the_stored_awaits_work_flag_agrees_with_the_status_on_every_day() {
         }
     }
 }
+
+#[test]
+fn recording_over_what_is_there() {
+    let reached = Outcome::NotReached { attempts: 2 };
+    let done = Outcome::Done { form: ContactForm::AtHealthCheck };
+    // Tries add up on a check; anything else replaces them.
+    assert_eq!(
+        record_over(K::HealthCheck3To4Months, Some(&reached), None, Outcome::NotReached { attempts: 1 }),
+        Ok(Outcome::NotReached { attempts: 3 })
+    );
+    assert_eq!(record_over(K::HealthCheck3To4Months, Some(&reached), None, done), Ok(done));
+    assert_eq!(record_over(K::HealthCheck3To4Months, None, None, reached), Ok(reached));
+    // Settled, or closed by the facts: refused.
+    assert_eq!(record_over(K::HealthCheck3To4Months, Some(&done), None, reached), Err(RecordRefusal::Settled));
+    assert_eq!(record_over(K::EighthMonthInterview, Some(&reached), None, done), Err(RecordRefusal::Settled));
+    let moved = Ending::closed(CloseReason::MovedOut);
+    assert_eq!(record_over(K::NewbornVisit, None, Some(&moved), done), Err(RecordRefusal::Closed));
+}
+
+#[test]
+fn outcomes_survive_their_stored_form_and_notes_add_up() {
+    for o in [
+        Outcome::Done { form: ContactForm::HomeVisit },
+        Outcome::NotReached { attempts: 4 },
+        Outcome::Declined,
+        Outcome::NotApplicable,
+    ] {
+        let (name, form, attempts) = o.to_stored();
+        assert_eq!(Outcome::from_stored(name, form, i64::from(attempts)), Some(o));
+    }
+    assert_eq!(Outcome::from_stored("done", None, 0), None);
+    assert_eq!(Outcome::from_stored("maybe", None, 0), None);
+    assert_eq!(append_note("", "a"), "a");
+    assert_eq!(append_note("a", ""), "a");
+    assert_eq!(append_note("a", "b"), "a\nb");
+    let d = date(2027, 3, 1);
+    assert_eq!(missed_on(true, d, date(2027, 3, 2)), Some(date(2027, 3, 2)));
+    assert_eq!(missed_on(true, d, d), None);
+    assert_eq!(missed_on(false, d, date(2027, 4, 1)), None);
+}
