@@ -23,6 +23,7 @@ mod api;
 mod browser;
 mod care;
 mod meetings;
+mod ops;
 mod pages;
 mod postpartum;
 mod screening;
