@@ -4,6 +4,7 @@
 //! keeps the two in agreement.
 
 use crate::roles::{Actor, Role};
+use crate::timeline::ContactKind;
 use crate::{AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use serde::Serialize;
 
@@ -46,10 +47,31 @@ pub enum Action {
     /// See a family's screening answers with their scores, results and
     /// reasons: the staff who follow the family up, never the family.
     ViewScreenings,
+    /// Draw work lists (due, overdue, missed contacts; urgent follow-ups):
+    /// the roles that own contacts.
+    ViewWorkList,
+    /// Record what happened on a contact a family is owed: the nurse any,
+    /// otherwise the role that owns the contact or takes part in it, and
+    /// only for a family that role may see.
+    RecordContact,
+    /// Record the monthly handbook meeting and run the 8th-month group
+    /// sessions (confirm a session, record attendance).
+    RunMeetings,
+    /// See the month's handbook lists and the 8th-month group sessions.
+    ViewMeetings,
+    /// See one postpartum-care application: the nurse, the staff of its
+    /// facility, the family that made it.
+    ViewApplication,
+    /// Cancel an application: the nurse (a review), or the family its own.
+    CancelApplication,
+    /// Use the services around a postpartum stay: the online follow-up
+    /// consultations and the coordinator's online talks (the nurse and the
+    /// facilities' staff run them, families book and join them).
+    UseCareServices,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 23] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -66,6 +88,13 @@ impl Action {
         Action::ManageReferrals,
         Action::FileScreening,
         Action::ViewScreenings,
+        Action::ViewWorkList,
+        Action::RecordContact,
+        Action::RunMeetings,
+        Action::ViewMeetings,
+        Action::ViewApplication,
+        Action::CancelApplication,
+        Action::UseCareServices,
     ];
 }
 
@@ -103,6 +132,16 @@ pub enum Resource<'a> {
         municipality_id: MunicipalityId,
         venue_id: VenueId,
     },
+    /// A contact a family is owed, of a kind (who owns it and takes part in it).
+    Contact {
+        family: &'a FamilyAccess,
+        kind: ContactKind,
+    },
+    /// A postpartum-care application of a family at a facility.
+    Application {
+        family: &'a FamilyAccess,
+        facility: VenueId,
+    },
 }
 
 impl Resource<'_> {
@@ -112,6 +151,7 @@ impl Resource<'_> {
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom { municipality_id, .. } => *municipality_id,
             Resource::Facility { municipality_id, .. } => *municipality_id,
+            Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
     }
 }
@@ -208,7 +248,81 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
+        (A::ViewWorkList, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::Nurse | R::Coordinator), D::RoleNotAllowed)
+        }
+        (A::RecordContact, Resource::Contact { family, kind }) => {
+            if crate::timeline::may_record(actor.role, *kind) {
+                view_family(actor, family)
+            } else {
+                Decision::Deny(D::RoleNotAllowed)
+            }
+        }
+        // [002] the centre extracts the month's handbook list and holds the
+        // meeting; recording it settles the contact of every listed family,
+        // those a coordinator may not see included: the nurse records it.
+        (A::RunMeetings, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        (A::ViewMeetings, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::Nurse | R::Coordinator), D::RoleNotAllowed)
+        }
+        (A::ViewApplication, Resource::Application { family, facility }) => match actor.role {
+            R::Nurse => Decision::Allow,
+            R::FacilityStaff => allow_if(actor.venues.contains(facility), D::OutOfScope),
+            R::FamilyMember => allow_if(actor.family_id == Some(family.family_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::CancelApplication, Resource::Application { family, .. }) => match actor.role {
+            R::Nurse => Decision::Allow,
+            R::FamilyMember => allow_if(actor.family_id == Some(family.family_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::UseCareServices, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::Nurse | R::FacilityStaff | R::FamilyMember), D::RoleNotAllowed)
+        }
         _ => Decision::Deny(D::WrongResource),
+    }
+}
+
+/// Proof that the policy allowed an action: [`permit`] is the only way to
+/// make one, so code that holds an `Allowed` has asked [`authorize`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowed {
+    action: Action,
+    municipality_id: MunicipalityId,
+    family_id: Option<FamilyId>,
+}
+
+impl Allowed {
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The municipality the decision was about (every query is bounded by it).
+    pub fn municipality_id(&self) -> MunicipalityId {
+        self.municipality_id
+    }
+
+    /// The family the decision was about, if it was about one.
+    pub fn family_id(&self) -> Option<FamilyId> {
+        self.family_id
+    }
+}
+
+/// [`authorize`], answering with a proof of the decision or why not.
+pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<Allowed, DenyReason> {
+    match authorize(actor, action, resource) {
+        Decision::Allow => Ok(Allowed {
+            action,
+            municipality_id: resource.municipality_id(),
+            family_id: match resource {
+                Resource::Family(f) | Resource::Contact { family: f, .. } | Resource::Application { family: f, .. } => {
+                    Some(f.family_id)
+                }
+                Resource::ChatRoom { family_id, .. } => Some(*family_id),
+                Resource::Municipality(_) | Resource::Facility { .. } => None,
+            },
+        }),
+        Decision::Deny(reason) => Err(reason),
     }
 }
 

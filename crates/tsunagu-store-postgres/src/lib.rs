@@ -2024,6 +2024,18 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>> {
+        let r: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT family_id, venue_id FROM postpartum_applications WHERE id = $1 AND municipality_id = $2",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(r.map(|(f, v)| (FamilyId(f), VenueId(v))))
+    }
+
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let r = sqlx::query(concat!(

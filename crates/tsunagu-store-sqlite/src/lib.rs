@@ -1786,6 +1786,18 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>> {
+        let r: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT family_id, venue_id FROM postpartum_applications WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(r.map(|(f, v)| (FamilyId(f), VenueId(v))))
+    }
+
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
         let r = sqlx::query(&format!(
             "SELECT {APPLICATION_COLUMNS} FROM postpartum_applications a WHERE a.id = ? AND a.municipality_id = ?"

@@ -775,6 +775,10 @@ pub trait Store: Send + Sync + 'static {
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId>;
     /// Applications matching the filter, newest first, audited `postpartum.list`.
     async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>>;
+    /// What the policy needs to decide on an application (like
+    /// `family_access`): its family and facility, if it is in `m`. No
+    /// personal data; not audited.
+    async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>>;
     /// One application, audited `postpartum.view`.
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>>;
     /// Approves an `applied` application and takes its places, all or

@@ -462,34 +462,32 @@ async fn list_applications(
     Ok(Json(json!({ "applications": list })).into_response())
 }
 
-/// Reads an application if the caller may see it: nurses, the facility's
-/// staff, and the family. Other roles are refused before anything is read.
+/// What the policy knows of an application (its family and facility), read
+/// without anything personal, and the policy's decision on `action`.
+pub(crate) async fn application_access(
+    state: &AppState,
+    actor: &tsunagu_domain::roles::Actor,
+    id: tsunagu_domain::ApplicationId,
+    action: Action,
+) -> Result<FamilyAccess, AppError> {
+    let (family, facility) =
+        state.store.application_owner(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
+    let access = state.store.family_access(actor.municipality_id, family).await?.ok_or(AppError::NotFound)?;
+    require(authorize(actor, action, &Resource::Application { family: &access, facility }))?;
+    Ok(access)
+}
+
+/// Reads an application if the caller may see it (the policy's
+/// `ViewApplication`: nurses, the facility's staff, and the family). The
+/// decision comes first; the application is read, and its read audited, after.
 pub(crate) async fn application_for(
     state: &AppState,
     actor: &tsunagu_domain::roles::Actor,
     ctx: &tsunagu_domain::audit::AuditContext,
     id: tsunagu_domain::ApplicationId,
 ) -> Result<tsunagu_domain::postpartum::application::Application, AppError> {
-    use tsunagu_domain::roles::Role;
-    if !matches!(actor.role, Role::Nurse | Role::FacilityStaff | Role::FamilyMember) {
-        return Err(AppError::Forbidden);
-    }
-    let app = state.store.application(ctx, id).await?.ok_or(AppError::NotFound)?;
-    let allowed = match actor.role {
-        Role::Nurse => true,
-        Role::FacilityStaff => authorize(
-            actor,
-            Action::ViewFacility,
-            &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
-        )
-        .is_allowed(),
-        _ => actor.family_id == Some(app.family_id),
-    };
-    if allowed {
-        Ok(app)
-    } else {
-        Err(AppError::Forbidden)
-    }
+    application_access(state, actor, id, Action::ViewApplication).await?;
+    state.store.application(ctx, id).await?.ok_or(AppError::NotFound)
 }
 
 async fn show_application(

@@ -247,6 +247,7 @@ async fn followups_view(
 ) -> PageResult {
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
+    may_use_care_services(&actor).or_page(ctx)?;
     let audit = audit_ctx(account, &ctx.remote_addr, "follow-ups", ctx.now);
     let today = state.clock.today();
     let fy = tsunagu_domain::fiscal::FiscalYear::of(today).map_err(|_| page_error(ctx, AppError::Internal))?;
@@ -361,9 +362,7 @@ async fn talks_view(
     form_error: Option<String>,
 ) -> PageResult {
     let account = signed_in(ctx)?;
-    if !matches!(account.role, Role::Nurse | Role::FacilityStaff | Role::FamilyMember) {
-        return Err(page_error(ctx, AppError::Forbidden));
-    }
+    may_use_care_services(&actor_of(account)).or_page(ctx)?;
     let range = DateRange::starting(state.clock.today(), 90).ok_or_else(|| page_error(ctx, AppError::Internal))?;
     let talks = state.store.online_talks(account.municipality_id, range).await.or_page(ctx)?;
     let facilities = state
@@ -530,4 +529,13 @@ pub async fn family_referrals(
     }
     let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
     crate::care::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
+}
+
+/// The follow-up consultations and the online talks: the policy's `UseCareServices`.
+fn may_use_care_services(actor: &tsunagu_domain::roles::Actor) -> Result<(), AppError> {
+    crate::error::require(tsunagu_domain::policy::authorize(
+        actor,
+        tsunagu_domain::policy::Action::UseCareServices,
+        &tsunagu_domain::policy::Resource::Municipality(actor.municipality_id),
+    ))
 }

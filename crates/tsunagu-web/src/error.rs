@@ -143,3 +143,12 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// The policy's decision as a result: a denial is `Forbidden`.
+pub fn require(decision: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
+    if decision.is_allowed() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}

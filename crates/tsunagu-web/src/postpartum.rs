@@ -294,21 +294,18 @@ pub async fn decide(
     }
     match decision {
         "approve" => approve(state, ctx, actor, id, note).await,
-        "reject" | "cancel" => {
-            let app = crate::api::application_for(state, actor, ctx, id).await?;
-            let own_cancel =
-                decision == "cancel" && actor.role == Role::FamilyMember && actor.family_id == Some(app.family_id);
-            if !own_cancel {
-                require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;
+        "reject" => {
+            crate::api::application_access(state, actor, id, Action::ViewApplication).await?;
+            require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;
+            if note.is_empty() {
+                return Err(invalid("note", "required"));
             }
-            if decision == "reject" {
-                if note.is_empty() {
-                    return Err(invalid("note", "required"));
-                }
-                Ok(state.store.reject_application(ctx, id, note).await?)
-            } else {
-                Ok(state.store.cancel_application(ctx, id, note).await?)
-            }
+            Ok(state.store.reject_application(ctx, id, note).await?)
+        }
+        // The nurse, or the family its own (the policy's `CancelApplication`).
+        "cancel" => {
+            crate::api::application_access(state, actor, id, Action::CancelApplication).await?;
+            Ok(state.store.cancel_application(ctx, id, note).await?)
         }
         "notes" => {
             let app = crate::api::application_for(state, actor, ctx, id).await?;

@@ -3,16 +3,16 @@
 //! urgent follow-ups), a family's contacts, recording what happened, and the
 //! changes of a pregnancy that move the schedule (a new EDD, a loss, a move).
 
-use crate::error::AppError;
+use crate::error::{require, AppError};
 use crate::AppState;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
-use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
 use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_domain::timeline::{
-    may_record, work_list_access, ContactForm, ContactKind, ContactStatus, Outcome, StoredContact, WorkListAccess,
+    work_list_access, ContactForm, ContactKind, ContactStatus, Outcome, StoredContact, WorkListAccess,
 };
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
@@ -314,31 +314,35 @@ pub async fn record_outcome(
     id: ContactId,
     input: &OutcomeInput,
 ) -> Result<ContactRow, AppError> {
-    let row = contact_for(state, actor, audit, id).await?;
-    if !may_record(actor.role, row.contact.kind) {
-        return Err(AppError::Forbidden);
-    }
+    let (family, row) = contact_for(state, actor, audit, id).await?;
+    require(may_record_on(actor, &family, row.contact.kind))?;
     let (outcome, note) = input.check(row.contact.kind)?;
     state.store.record_contact_outcome(audit, id, &outcome, &note).await?;
     state.store.contact(audit, id).await?.ok_or(AppError::NotFound)
 }
 
-/// One contact of a family the caller may see: the policy decides on the
-/// family first, then the contact is read (and its read audited). A hidden
-/// contact is not found.
+/// Whether the caller may record on a contact of `kind` of this family (the
+/// policy's `RecordContact`).
+pub fn may_record_on(actor: &Actor, family: &FamilyAccess, kind: ContactKind) -> Decision {
+    authorize(actor, Action::RecordContact, &Resource::Contact { family, kind })
+}
+
+/// One contact of a family the caller may see, with what the policy knows
+/// of the family: the policy decides on the family first, then the contact
+/// is read (and its read audited). A hidden contact is not found.
 pub async fn contact_for(
     state: &AppState,
     actor: &Actor,
     audit: &AuditContext,
     id: ContactId,
-) -> Result<ContactRow, AppError> {
+) -> Result<(FamilyAccess, ContactRow), AppError> {
     let family = state.store.contact_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    crate::api::family_for(state, actor, family, Action::ViewFamily).await?;
+    let family = crate::api::family_for(state, actor, family, Action::ViewFamily).await?;
     let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
     if row.contact.is_hidden() {
         return Err(AppError::NotFound);
     }
-    Ok(row)
+    Ok((family, row))
 }
 
 /// The contacts of a family the caller may see (hidden ones left out).

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
-use tsunagu_domain::timeline::{may_record, ContactForm, ContactKind, ContactStatus, Outcome};
+use tsunagu_domain::timeline::{ContactForm, ContactKind, ContactStatus, Outcome};
 use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
 use tsunagu_store::{ContactRow, WorkSort};
 
@@ -321,9 +321,9 @@ async fn contact_context(
     let actor = actor_of(&account);
     let id = id.parse::<i64>().map(ContactId).map_err(|_| page_error(ctx, AppError::NotFound))?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "contact", ctx.now);
-    let row = crate::timeline::contact_for(state, &actor, &audit, id).await.or_page(ctx)?;
+    let (family, row) = crate::timeline::contact_for(state, &actor, &audit, id).await.or_page(ctx)?;
     let names = crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
-    let may = may_record(actor.role, row.contact.kind);
+    let may = crate::timeline::may_record_on(&actor, &family, row.contact.kind).is_allowed();
     Ok((account, ContactLine::of(row, japan_date(ctx.now), &names), may))
 }
 

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::roles::{Actor, Role};
+use crate::timeline::ContactKind;
 use crate::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use proptest::prelude::*;
 
@@ -60,9 +61,33 @@ enum Scope {
     MyFacility,
     OtherFacility,
     FacilityElsewhere,
+    /// A nurse's contact (newborn visit) of a consenting family in the actor's area.
+    NurseContactInArea,
+    /// A coordinator's contact (happy baby) of a consenting family in the actor's area.
+    CoordinatorContactInArea,
+    /// The same, of a family in the actor's area that did not consent.
+    CoordinatorContactNoConsent,
+    /// A nurse's contact the coordinator takes part in (3–4-month check), consenting, in area.
+    SharedContactInArea,
+    /// A self-care class offer of a family booked at the actor's venue.
+    ClassContactAtMyVenue,
+    /// The postpartum-care window of a family staying at the actor's facility.
+    CareContactAtMyFacility,
+    /// A contact of the actor's own family.
+    OwnFamilyContact,
+    /// A coordinator's contact, everything in scope, in another municipality.
+    ContactElsewhere,
+    /// The actor's own family's application, at another facility.
+    OwnApplication,
+    /// Another family's application at the actor's facility.
+    ApplicationAtMyFacility,
+    /// Another family's application at another facility.
+    ApplicationAtOtherFacility,
+    /// An application of the actor's family at the actor's facility, in another municipality.
+    ApplicationElsewhere,
 }
 
-const SCOPES: [Scope; 18] = [
+const SCOPES: [Scope; 30] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -81,6 +106,18 @@ const SCOPES: [Scope; 18] = [
     Scope::MyFacility,
     Scope::OtherFacility,
     Scope::FacilityElsewhere,
+    Scope::NurseContactInArea,
+    Scope::CoordinatorContactInArea,
+    Scope::CoordinatorContactNoConsent,
+    Scope::SharedContactInArea,
+    Scope::ClassContactAtMyVenue,
+    Scope::CareContactAtMyFacility,
+    Scope::OwnFamilyContact,
+    Scope::ContactElsewhere,
+    Scope::OwnApplication,
+    Scope::ApplicationAtMyFacility,
+    Scope::ApplicationAtOtherFacility,
+    Scope::ApplicationElsewhere,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -101,6 +138,16 @@ enum Built {
     Family(FamilyAccess),
     Room(MunicipalityId, RoomId, FamilyId),
     Facility(MunicipalityId, VenueId),
+    Contact(FamilyAccess, ContactKind),
+    Application(FamilyAccess, VenueId),
+}
+
+/// The family a family-shaped scope names.
+fn family_of(scope: Scope) -> FamilyAccess {
+    match build(scope) {
+        Built::Family(f) => f,
+        _ => unreachable!("{scope:?} is not a family scope"),
+    }
 }
 
 fn build(scope: Scope) -> Built {
@@ -142,6 +189,20 @@ fn build(scope: Scope) -> Built {
         S::MyFacility => Built::Facility(HOME, MY_VENUE),
         S::OtherFacility => Built::Facility(HOME, OTHER_VENUE),
         S::FacilityElsewhere => Built::Facility(ELSEWHERE, MY_VENUE),
+        S::NurseContactInArea => Built::Contact(family_of(S::AreaConsenting), ContactKind::NewbornVisit),
+        S::CoordinatorContactInArea => Built::Contact(family_of(S::AreaConsenting), ContactKind::HappyBaby),
+        S::CoordinatorContactNoConsent => Built::Contact(family_of(S::AreaNotConsenting), ContactKind::HappyBaby),
+        S::SharedContactInArea => Built::Contact(family_of(S::AreaConsenting), ContactKind::HealthCheck3To4Months),
+        S::ClassContactAtMyVenue => {
+            Built::Contact(family_of(S::AtMyProgrammeVenue), ContactKind::PrenatalSelfCareClass)
+        }
+        S::CareContactAtMyFacility => Built::Contact(family_of(S::AtMyFacility), ContactKind::PostpartumCare),
+        S::OwnFamilyContact => Built::Contact(family_of(S::OwnFamily), ContactKind::NewbornVisit),
+        S::ContactElsewhere => Built::Contact(family_of(S::FamilyElsewhere), ContactKind::HappyBaby),
+        S::OwnApplication => Built::Application(family_of(S::OwnFamily), OTHER_VENUE),
+        S::ApplicationAtMyFacility => Built::Application(family_of(S::AtMyFacility), MY_VENUE),
+        S::ApplicationAtOtherFacility => Built::Application(family_of(S::AtOtherFacility), OTHER_VENUE),
+        S::ApplicationElsewhere => Built::Application(family_of(S::FamilyElsewhere), MY_VENUE),
     }
 }
 
@@ -154,6 +215,8 @@ fn decide(role: Role, action: Action, scope: Scope) -> Decision {
             authorize(&a, action, &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f })
         }
         Built::Facility(m, v) => authorize(&a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
+        Built::Contact(f, kind) => authorize(&a, action, &Resource::Contact { family: &f, kind }),
+        Built::Application(f, facility) => authorize(&a, action, &Resource::Application { family: &f, facility }),
     }
 }
 
@@ -202,6 +265,27 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::FileScreening) => scope == S::OwnFamily,
         (R::FacilityStaff, A::FileScreening | A::ViewScreenings) => scope == S::AtMyFacility,
         (R::Caseworker, A::ViewScreenings) => scope == S::Escalated,
+        (R::Nurse | R::Coordinator, A::ViewWorkList | A::ViewMeetings) => scope == S::OwnMunicipality,
+        (R::Nurse, A::RunMeetings | A::UseCareServices) => scope == S::OwnMunicipality,
+        (R::FacilityStaff | R::FamilyMember, A::UseCareServices) => scope == S::OwnMunicipality,
+        (R::Nurse, A::RecordContact) => matches!(
+            scope,
+            S::NurseContactInArea
+                | S::CoordinatorContactInArea
+                | S::CoordinatorContactNoConsent
+                | S::SharedContactInArea
+                | S::ClassContactAtMyVenue
+                | S::CareContactAtMyFacility
+                | S::OwnFamilyContact
+        ),
+        (R::Coordinator, A::RecordContact) => matches!(scope, S::CoordinatorContactInArea | S::SharedContactInArea),
+        (R::ProgrammeStaff, A::RecordContact) => scope == S::ClassContactAtMyVenue,
+        (R::FacilityStaff, A::RecordContact) => scope == S::CareContactAtMyFacility,
+        (R::Nurse, A::ViewApplication | A::CancelApplication) => {
+            matches!(scope, S::OwnApplication | S::ApplicationAtMyFacility | S::ApplicationAtOtherFacility)
+        }
+        (R::FacilityStaff, A::ViewApplication) => scope == S::ApplicationAtMyFacility,
+        (R::FamilyMember, A::ViewApplication | A::CancelApplication) => scope == S::OwnApplication,
         _ => false,
     }
 }
@@ -219,16 +303,21 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 16 * 18);
+    assert_eq!(cells, 9 * 23 * 30);
 }
 
 #[test]
 fn other_municipality_is_always_denied_as_such() {
     for role in Role::ALL {
         for action in Action::ALL {
-            for scope in
-                [Scope::OtherMunicipality, Scope::FamilyElsewhere, Scope::RoomElsewhere, Scope::FacilityElsewhere]
-            {
+            for scope in [
+                Scope::OtherMunicipality,
+                Scope::FamilyElsewhere,
+                Scope::RoomElsewhere,
+                Scope::FacilityElsewhere,
+                Scope::ContactElsewhere,
+                Scope::ApplicationElsewhere,
+            ] {
                 assert_eq!(
                     decide(role, action, scope),
                     Decision::Deny(DenyReason::OtherMunicipality),
@@ -250,6 +339,33 @@ fn analyst_never_reaches_a_person() {
         }
     }
     assert_eq!(family_filter(&actor(Role::Analyst)), None);
+}
+
+/// A proof of a decision carries what the decision was about.
+#[test]
+fn permit_gives_a_proof_only_when_allowed() {
+    let f = family_of(Scope::AreaConsenting);
+    let proof = permit(&actor(Role::Coordinator), Action::ViewFamily, &Resource::Family(&f)).unwrap();
+    assert_eq!(proof.action(), Action::ViewFamily);
+    assert_eq!(proof.municipality_id(), HOME);
+    assert_eq!(proof.family_id(), Some(OTHER_FAMILY));
+    let home = Resource::Municipality(HOME);
+    assert_eq!(permit(&actor(Role::Analyst), Action::ViewFamily, &home), Err(DenyReason::WrongResource));
+    assert_eq!(permit(&actor(Role::Coordinator), Action::RunMeetings, &home), Err(DenyReason::RoleNotAllowed));
+}
+
+/// Whoever may record on a contact may also open its family.
+#[test]
+fn recording_a_contact_implies_seeing_its_family() {
+    for role in Role::ALL {
+        for scope in SCOPES {
+            if let Built::Contact(f, _) = build(scope) {
+                if decide(role, Action::RecordContact, scope).is_allowed() {
+                    assert!(authorize(&actor(role), Action::ViewFamily, &Resource::Family(&f)).is_allowed());
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@
 
 use super::groups::{DueMonth, PregnancyRef};
 use super::worklists::work_list_access;
-use crate::policy::FamilyFilter;
+use crate::policy::{authorize, Action, FamilyFilter, Resource};
 use crate::roles::{Actor, Role};
 use crate::validation::FieldErrors;
 use crate::{AreaId, PregnancyId};
@@ -47,6 +47,9 @@ pub const PLACE_MAX_CHARS: usize = 200;
 /// families who consented, and only in her own areas (DOMAIN.md §2).
 /// `None`: the actor may not see this area's list.
 pub fn handbook_list_filter(actor: &Actor, area: AreaId) -> Option<FamilyFilter> {
+    if !may_view_meetings(actor) {
+        return None;
+    }
     let access = work_list_access(actor)?;
     match actor.role {
         Role::Nurse => Some(access.filter),
@@ -62,18 +65,24 @@ pub fn handbook_list_filter(actor: &Actor, area: AreaId) -> Option<FamilyFilter>
 /// the ones a coordinator may not see included, so a coordinator does not
 /// record it. The 8th-month interview is the nurse's contact; the
 /// coordinator takes part (支援室の紹介) and sees the sessions of her areas.
+/// The policy's `RunMeetings`.
 pub fn may_run_meetings(actor: &Actor) -> bool {
-    actor.role == Role::Nurse && work_list_access(actor).is_some()
+    authorize(actor, Action::RunMeetings, &Resource::Municipality(actor.municipality_id)).is_allowed()
+}
+
+/// The policy's `ViewMeetings`.
+fn may_view_meetings(actor: &Actor) -> bool {
+    authorize(actor, Action::ViewMeetings, &Resource::Municipality(actor.municipality_id)).is_allowed()
 }
 
 /// Which group sessions, and which of their members, an actor may see: a
 /// nurse all of them; a coordinator the sessions of her areas, with the
 /// members who consented (the others only counted). `None`: none.
 pub fn group_session_filter(actor: &Actor) -> Option<FamilyFilter> {
-    match actor.role {
-        Role::Nurse | Role::Coordinator => work_list_access(actor).map(|a| a.filter),
-        _ => None,
+    if !may_view_meetings(actor) {
+        return None;
     }
+    work_list_access(actor).map(|a| a.filter)
 }
 
 // --- which month by default -------------------------------------------------------

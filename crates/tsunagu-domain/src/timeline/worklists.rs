@@ -79,25 +79,20 @@ pub struct WorkListAccess {
 /// A nurse sees every family of the municipality ([`crate::policy`]); her
 /// own list is her areas'. A coordinator sees consenting families of her
 /// areas only, on her own list and her areas' list.
+/// Whether the actor works from lists at all is the policy's `ViewWorkList`.
 pub fn work_list_access(actor: &crate::roles::Actor) -> Option<WorkListAccess> {
-    let filter = crate::policy::family_filter(actor)?;
-    match actor.role {
-        Role::Nurse => {
-            Some(WorkListAccess { filter, own_role: Role::Nurse, own_areas: actor.areas.clone(), may_widen: true })
-        }
-        Role::Coordinator => Some(WorkListAccess {
-            filter,
-            own_role: Role::Coordinator,
-            own_areas: actor.areas.clone(),
-            may_widen: true,
-        }),
-        _ => None,
+    use crate::policy::{authorize, Action, Resource};
+    if !authorize(actor, Action::ViewWorkList, &Resource::Municipality(actor.municipality_id)).is_allowed() {
+        return None;
     }
+    let filter = crate::policy::family_filter(actor)?;
+    Some(WorkListAccess { filter, own_role: actor.role, own_areas: actor.areas.clone(), may_widen: true })
 }
 
-/// Who may record what happened on a contact of `kind`: a nurse any (the
-/// municipality's nurse answers for every family), otherwise the role that
-/// owns it or takes part in it (a coordinator's happy-baby visit).
+/// Which roles may record what happened on a contact of `kind`: a nurse any
+/// (the municipality's nurse answers for every family), otherwise the role
+/// that owns it or takes part in it (a coordinator's happy-baby visit). The
+/// policy's `RecordContact` asks this, and whether the role may see the family.
 pub fn may_record(role: Role, kind: super::ContactKind) -> bool {
     role == Role::Nurse || kind.owner() == role || kind.with().contains(&role)
 }
