@@ -7,7 +7,18 @@
 
 /// Runs each story once on SQLite and once on PostgreSQL, as
 /// `story_name::sqlite` and `story_name::postgres`.
+/// `on_both!(multi_thread: …)` runs them on four worker threads, for
+/// stories that race.
 macro_rules! on_both {
+    (multi_thread: $($name:ident => $story:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() { $story(Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() { $story(Backend::Postgres).await }
+        }
+    )*};
     ($($name:ident => $story:ident),* $(,)?) => {$(
         mod $name {
             use super::*;
@@ -28,5 +39,14 @@ mod pages;
 mod postpartum;
 mod screening;
 mod store;
+mod store_accounts;
+mod store_audit;
+mod store_care;
+mod store_places;
+mod store_postpartum;
+mod store_records;
+mod store_screening;
+mod store_support;
+mod store_timeline;
 mod support;
 mod timeline;

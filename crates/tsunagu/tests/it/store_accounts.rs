@@ -1,0 +1,163 @@
+//! Storage stories about accounts: their scopes, sessions, second factors and
+//! sign-in attempts.
+//! Each runs on SQLite and on PostgreSQL (`on_both!`).
+
+use crate::store_support::*;
+use crate::support::Backend;
+use jiff::Timestamp;
+use tsunagu_domain::places::VenueKind;
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{AccountId, FamilyId, RoomId};
+use tsunagu_store::{token_hash, NewVenue, Secret, SigninAttempt, StoreError};
+
+async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, south) = town(&s, "131121").await;
+    let (other, foreign_area, _) = town(&s, "082350").await;
+    let venue = s
+        .create_venue(&NewVenue {
+            municipality_id: m,
+            area_id: None,
+            kind: VenueKind::SupportRoom,
+            name_ja: "室".into(),
+            name_en: "Room".into(),
+        })
+        .await
+        .unwrap();
+    let admin = ctx(m, Role::Admin);
+
+    let mut na = new_account(m, "coord", Role::Coordinator);
+    na.areas = vec![south, north, north];
+    na.venues = vec![venue.id];
+    na.rooms = vec![RoomId(3)];
+    na.totp_secret = Some(Secret::new("JBSWY3DPEHPK3PXP"));
+    na.created_at = admin.at;
+    let acc = s.create_account(Some(&admin), &na).await.unwrap();
+    assert_eq!(acc.username, "coord");
+    assert_eq!(acc.role, Role::Coordinator);
+    assert_eq!(acc.areas, vec![north, south]);
+    assert_eq!(acc.venues, vec![venue.id]);
+    assert_eq!(acc.rooms, vec![RoomId(3)]);
+    assert_eq!(acc.totp_secret, Some(Secret::new("JBSWY3DPEHPK3PXP")));
+    assert_eq!(acc.created_at, admin.at);
+    assert!(!acc.disabled);
+    assert_eq!(s.account(acc.id).await.unwrap(), Some(acc.clone()));
+    assert_eq!(s.account_by_username(m, "coord").await.unwrap(), Some(acc.clone()));
+    assert_eq!(s.account_by_username(other, "coord").await.unwrap(), None);
+
+    assert!(matches!(
+        s.create_account(Some(&admin), &new_account(m, "coord", Role::Nurse)).await,
+        Err(StoreError::Conflict("username_taken"))
+    ));
+    // The same name in another municipality is another account; bootstrap has no context.
+    let elsewhere = s.create_account(None, &new_account(other, "coord", Role::Nurse)).await.unwrap();
+    assert_eq!(elsewhere.created_at, Timestamp::UNIX_EPOCH);
+    let mut bad = new_account(m, "x", Role::Coordinator);
+    bad.areas = vec![foreign_area];
+    assert!(matches!(s.create_account(None, &bad).await, Err(StoreError::InvalidReference("areas"))));
+    let mut bad = new_account(m, "y", Role::FamilyMember);
+    bad.family_id = Some(FamilyId(12345));
+    assert!(matches!(s.create_account(None, &bad).await, Err(StoreError::InvalidReference("family_id"))));
+    assert_eq!(s.accounts(m).await.unwrap(), vec![acc.clone()]);
+
+    // Sessions.
+    s.create_session(&session("t1", acc.id, "2026-11-22T00:00:00.000001Z")).await.unwrap();
+    s.create_session(&session("t2", acc.id, "2026-11-22T00:00:00Z")).await.unwrap();
+    let got = s.session(&token_hash("t1")).await.unwrap().unwrap();
+    assert_eq!(got, session("t1", acc.id, "2026-11-22T00:00:00.000001Z"));
+    s.touch_session(&token_hash("t1"), at("2026-11-22T00:10:00.5Z")).await.unwrap();
+    assert_eq!(s.session(&token_hash("t1")).await.unwrap().unwrap().last_seen_at, at("2026-11-22T00:10:00.5Z"));
+    s.delete_session(&token_hash("t2")).await.unwrap();
+    assert_eq!(s.session(&token_hash("t2")).await.unwrap(), None);
+
+    // Disabling ends the sessions; it is bounded by the actor's municipality.
+    assert!(matches!(s.set_disabled(&ctx(other, Role::Admin), acc.id, true).await, Err(StoreError::NotFound)));
+    s.set_disabled(&admin, acc.id, true).await.unwrap();
+    assert!(s.account(acc.id).await.unwrap().unwrap().disabled);
+    assert_eq!(s.session(&token_hash("t1")).await.unwrap(), None);
+    s.set_disabled(&admin, acc.id, false).await.unwrap();
+    assert!(!s.account(acc.id).await.unwrap().unwrap().disabled);
+
+    // A new password ends the sessions too.
+    s.create_session(&session("t3", acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
+    s.set_password(Some(&admin), acc.id, &Secret::new("$argon2id$new")).await.unwrap();
+    assert_eq!(s.session(&token_hash("t3")).await.unwrap(), None);
+    assert_eq!(s.account(acc.id).await.unwrap().unwrap().password_hash, Secret::new("$argon2id$new"));
+    assert!(matches!(s.set_password(None, AccountId(999), &Secret::new("h")).await, Err(StoreError::NotFound)));
+
+    // TOTP steps are never accepted twice, even by racing requests.
+    assert!(s.use_totp_step(acc.id, 100).await.unwrap());
+    assert!(!s.use_totp_step(acc.id, 100).await.unwrap());
+    assert!(!s.use_totp_step(acc.id, 99).await.unwrap());
+    let racers: Vec<_> = (0..10)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.use_totp_step(acc.id, 101).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        won += usize::from(r.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    assert_eq!(s.account(acc.id).await.unwrap().unwrap().totp_last_step, 101);
+
+    // Enrolling keeps the sessions; a reset ends them and clears the last step.
+    s.create_session(&session("t4", acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
+    s.set_totp_secret(None, acc.id, Some(&Secret::new("NEWSECRET"))).await.unwrap();
+    assert!(s.session(&token_hash("t4")).await.unwrap().is_some());
+    s.set_totp_secret(Some(&admin), acc.id, None).await.unwrap();
+    assert_eq!(s.session(&token_hash("t4")).await.unwrap(), None);
+    let acc2 = s.account(acc.id).await.unwrap().unwrap();
+    assert_eq!((acc2.totp_secret, acc2.totp_last_step), (None, 0));
+    s.create_session(&session("t5", acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
+    s.delete_sessions_of(acc.id).await.unwrap();
+    assert_eq!(s.session(&token_hash("t5")).await.unwrap(), None);
+
+    assert_eq!(
+        actions(&s, m).await,
+        ["account.create", "account.disable", "account.enable", "account.password_reset", "account.totp_reset",]
+    );
+    assert_eq!(s.audit_lines(m, 0, 1).await.unwrap()[0].detail, format!("account={}", acc.id));
+    assert_eq!(verify_chain(&s, m).await, Ok(5));
+    assert_eq!(verify_chain(&s, other).await, Ok(0));
+    finish(s, db).await;
+}
+
+async fn story_failed_signins_count_from_the_last_success(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let attempt = |user: &str, addr: &str, t: &str, success: bool| SigninAttempt {
+        municipality_code: "131121".into(),
+        username: user.into(),
+        remote_addr: addr.into(),
+        at: at(t),
+        success,
+    };
+    for a in [
+        attempt("hanako", "192.0.2.1", "2026-11-22T00:00:00Z", false),
+        attempt("hanako", "192.0.2.1", "2026-11-22T00:01:00Z", true),
+        attempt("hanako", "192.0.2.1", "2026-11-22T00:02:00Z", false),
+        attempt("hanako", "192.0.2.2", "2026-11-22T00:03:00.5Z", false),
+        attempt("taro", "192.0.2.2", "2026-11-22T00:03:00.25Z", false),
+    ] {
+        s.record_signin_attempt(&a).await.unwrap();
+    }
+    let since = at("2026-11-21T00:00:00Z");
+    assert_eq!(s.failed_signins_for_user("131121", "hanako", since).await.unwrap(), 2);
+    assert_eq!(s.failed_signins_for_user("082350", "hanako", since).await.unwrap(), 0);
+    // Instants compare as instants: 00:03:00.5 is after 00:03:00.
+    assert_eq!(s.failed_signins_for_user("131121", "hanako", at("2026-11-22T00:03:00Z")).await.unwrap(), 1);
+    assert_eq!(s.failed_signins_from("192.0.2.2", at("2026-11-22T00:03:00Z")).await.unwrap(), 2);
+    assert_eq!(s.failed_signins_from("192.0.2.2", at("2026-11-22T00:03:00.25Z")).await.unwrap(), 2);
+    assert_eq!(s.failed_signins_from("192.0.2.2", at("2026-11-22T00:03:00.250001Z")).await.unwrap(), 1);
+    assert_eq!(s.failed_signins_from("192.0.2.1", since).await.unwrap(), 2);
+    finish(s, db).await;
+}
+
+on_both!(
+    failed_signins_count_from_the_last_success => story_failed_signins_count_from_the_last_success,
+);
+
+on_both!(multi_thread:
+    accounts_scopes_sessions_and_second_factor => story_accounts_scopes_sessions_and_second_factor,
+);

@@ -1,0 +1,169 @@
+//! Storage stories about the audit chain: appends, verification, search, and
+//! instants kept to the microsecond.
+//! Each runs on SQLite and on PostgreSQL (`on_both!`).
+
+use crate::store_support::*;
+use crate::support::Backend;
+use jiff::Timestamp;
+use tsunagu_domain::audit::{AuditAction, AuditLine, ChainError, GENESIS};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::AccountId;
+use tsunagu_store::{token_hash, AuditQuery};
+
+async fn story_the_audit_chain_verifies_and_can_be_searched(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let (other, other_area, _) = town(&s, "082350").await;
+    let mut c = ctx(m, Role::Nurse);
+    let f = s.register_notification(&c, &notification(north, "ヤマダ", "ハナコ")).await.unwrap();
+    s.register_notification(&ctx(other, Role::Nurse), &notification(other_area, "ヤマダ", "ハナコ")).await.unwrap();
+    for i in 0..5 {
+        c.at = at("2026-11-22T02:00:00Z").checked_add(jiff::SignedDuration::from_secs(i)).unwrap();
+        s.open_family(&c, f).await.unwrap().unwrap();
+    }
+    let mut admin = ctx(m, Role::Admin);
+    admin.actor = AccountId(1);
+    admin.at = at("2026-11-22T03:00:00Z");
+    s.write_audit(&admin, AuditAction::AuditSearch, None, "q=all").await.unwrap();
+
+    assert_eq!(verify_chain(&s, m).await, Ok(7));
+    assert_eq!(verify_chain(&s, other).await, Ok(1));
+    let head = s.audit_head(m).await.unwrap().unwrap();
+    assert_eq!(head.0, 7);
+    let lines = s.audit_lines(m, 0, 100).await.unwrap();
+    assert_eq!(lines.iter().map(|l| l.seq).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+    assert_eq!(lines[0].prev_hash, GENESIS);
+    assert_eq!(lines[6].hash, head.1);
+    assert!(lines.iter().all(|l| l.municipality_id == m));
+    assert_eq!(s.audit_lines(m, 5, 100).await.unwrap().len(), 2);
+
+    let q = |f: fn(&mut AuditQuery)| {
+        let mut q = AuditQuery { limit: 100, ..Default::default() };
+        f(&mut q);
+        q
+    };
+    let seqs = |v: Vec<AuditLine>| v.into_iter().map(|l| l.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(s.search_audit(m, &q(|_| {})).await.unwrap()), [7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(seqs(s.search_audit(m, &q(|q| q.actor = Some(AccountId(1)))).await.unwrap()), [7]);
+    assert_eq!(
+        seqs(s.search_audit(m, &q(|q| q.action = Some(AuditAction::FamilyView))).await.unwrap()),
+        [6, 5, 4, 3, 2]
+    );
+    assert_eq!(seqs(s.search_audit(m, &q(|q| q.before_seq = Some(3))).await.unwrap()), [2, 1]);
+    let fam = AuditQuery { family_id: Some(f), limit: 2, ..Default::default() };
+    assert_eq!(seqs(s.search_audit(m, &fam).await.unwrap()), [6, 5]);
+    // `from` is inclusive, `to` exclusive, to the microsecond.
+    let window = AuditQuery {
+        from: Some(at("2026-11-22T02:00:01Z")),
+        to: Some(at("2026-11-22T02:00:03Z")),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(seqs(s.search_audit(m, &window).await.unwrap()), [4, 3]);
+    let zero = AuditQuery { limit: 0, ..Default::default() };
+    assert_eq!(seqs(s.search_audit(m, &zero).await.unwrap()), [7]);
+    assert_eq!(seqs(s.search_audit(other, &q(|_| {})).await.unwrap()), [1]);
+
+    // Tampering behind the store's back (a superuser switching the trigger
+    // off, or whoever has the SQLite file dropping it) is found by the verifier.
+    let guard = lift_audit_guard(&db).await;
+    exec(&db, &format!("DELETE FROM audit_log WHERE municipality_id = {} AND seq = 7", m.0)).await.unwrap();
+    assert_eq!(verify_chain(&s, m).await, Err(ChainError::Truncated { seq: 6, head_seq: 7 }));
+    exec(&db, &format!("UPDATE audit_log SET reason = 'nothing' WHERE municipality_id = {} AND seq = 3", m.0))
+        .await
+        .unwrap();
+    assert_eq!(verify_chain(&s, m).await, Err(ChainError::Edited { seq: 3 }));
+    restore_audit_guard(&db, guard).await;
+    assert!(exec(&db, "DELETE FROM audit_log").await.is_err());
+    finish(s, db).await;
+}
+
+async fn story_concurrent_appends_give_a_gap_free_chain(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, _, _) = town(&s, "131121").await;
+    let (other, _, _) = town(&s, "082350").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i: i64| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for j in 0..5 {
+                    let mut c = ctx(if i % 4 == 3 { other } else { m }, Role::Nurse);
+                    c.actor = AccountId(i);
+                    c.at = Timestamp::from_microsecond(1_795_000_000_000_000 + i * 1000 + j).unwrap();
+                    s.write_audit(&c, AuditAction::SignIn, None, &format!("task={i}")).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(verify_chain(&s, m).await, Ok(75));
+    assert_eq!(verify_chain(&s, other).await, Ok(25));
+    let seqs: Vec<i64> = s.audit_lines(m, 0, 1000).await.unwrap().iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, (1..=75).collect::<Vec<_>>());
+    assert_eq!(s.audit_head(m).await.unwrap().unwrap().0, 75);
+    finish(s, db).await;
+}
+
+/// The instant as both stores keep it: to the microsecond, finer digits dropped.
+fn micros(t: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
+}
+
+async fn story_instants_round_trip_to_the_microsecond(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let instants = [
+        "2026-11-22T01:02:03.123456789Z",
+        "2026-11-22T01:02:03.000001Z",
+        "2026-11-22T01:02:03.999999999Z",
+        "2026-11-22T01:02:03Z",
+        "1969-12-31T23:59:59.5Z",
+        "2099-02-28T23:59:59.999999Z",
+    ];
+    for (i, t) in instants.iter().enumerate() {
+        let mut c = ctx(m, Role::Nurse);
+        c.at = at(t);
+        s.write_audit(&c, AuditAction::SignIn, None, &i.to_string()).await.unwrap();
+        let line = s.audit_lines(m, i as i64, 1).await.unwrap().remove(0);
+        assert_eq!(line.at, micros(at(t)), "{t}");
+        assert_eq!(line.at.as_microsecond(), at(t).as_microsecond(), "{t}");
+        assert_eq!(line.hash, line.expected_hash());
+    }
+    assert_eq!(verify_chain(&s, m).await, Ok(instants.len() as u64));
+
+    let acc = s.create_account(None, &new_account(m, "u", Role::Nurse)).await.unwrap();
+    let mut sess = session("tok", acc.id, "2026-11-22T01:02:03.123456789Z");
+    sess.last_seen_at = at("2026-11-22T09:00:00.000000999Z");
+    s.create_session(&sess).await.unwrap();
+    let got = s.session(&token_hash("tok")).await.unwrap().unwrap();
+    assert_eq!(got.created_at, at("2026-11-22T01:02:03.123456Z"));
+    assert_eq!(got.last_seen_at, at("2026-11-22T09:00:00Z"));
+
+    let mut c = ctx(m, Role::Nurse);
+    c.at = at("2026-11-22T01:02:03.654321987Z");
+    s.register_notification(&c, &notification(north, "ヤマダ", "ハナコ")).await.unwrap();
+    // As stored: SQLite keeps the text, PostgreSQL is asked for it in UTC.
+    let created: String = scalar(
+        &db,
+        match backend {
+            Backend::Sqlite => "SELECT created_at FROM families",
+            Backend::Postgres => {
+                r#"SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM families"#
+            }
+        },
+    )
+    .await;
+    assert_eq!(created, "2026-11-22T01:02:03.654321Z");
+    finish(s, db).await;
+}
+
+on_both!(
+    the_audit_chain_verifies_and_can_be_searched => story_the_audit_chain_verifies_and_can_be_searched,
+    instants_round_trip_to_the_microsecond => story_instants_round_trip_to_the_microsecond,
+);
+
+on_both!(multi_thread:
+    concurrent_appends_give_a_gap_free_chain => story_concurrent_appends_give_a_gap_free_chain,
+);
