@@ -49,8 +49,9 @@ use tsunagu_store::migrations::{plan, Migration, Step};
 use tsunagu_store::{
     Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident,
     MissedRun, NewAccount, NewIncident, NewScreening, NewVenue, OnlineTalk, PostpartumFacility, RecordedScreening,
-    ReferralEvent, ReferralFilter, Result, Secret, Session, SessionStage, SigninAttempt, StayNote, Store, StoreError,
-    StoredReferral, StoredScreening, UsageCounts, WorkCounts, WorkListQuery, WorkScope,
+    ReferralEvent, ReferralFilter, Result, Secret, Session, SessionStage, SigninAttemptId, SigninOutcome,
+    SigninRequest, SigninReservation, StayNote, Store, StoreError, StoredReferral, StoredScreening, UsageCounts,
+    WorkCounts, WorkListQuery, WorkScope,
 };
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -64,6 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "timeline", sql: include_str!("../migrations/0004_timeline.sql") },
     Migration { version: 5, name: "screening", sql: include_str!("../migrations/0005_screening.sql") },
     Migration { version: 6, name: "meetings_groups", sql: include_str!("../migrations/0006_meetings_groups.sql") },
+    Migration { version: 7, name: "signin_limits", sql: include_str!("../migrations/0007_signin_limits.sql") },
 ];
 
 /// Key of the advisory lock held while migrating ("tsunagu" in ASCII).
@@ -1619,46 +1621,16 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn record_signin_attempt(&self, a: &SigninAttempt) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO signin_attempts (municipality_code, username, remote_addr, at, success) \
-             VALUES ($1, $2, $3, $4::timestamptz, $5)",
-        )
-        .bind(&a.municipality_code)
-        .bind(&a.username)
-        .bind(&a.remote_addr)
-        .bind(ts_param(a.at))
-        .bind(a.success)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+    async fn reserve_signin_attempt(&self, r: &SigninRequest) -> Result<SigninReservation> {
+        signin::reserve(self, r).await
     }
 
-    async fn failed_signins_for_user(&self, municipality_code: &str, username: &str, since: Timestamp) -> Result<i64> {
-        // The count starts after the last success: signing in clears the slate.
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM signin_attempts WHERE municipality_code = $1 AND username = $2 \
-             AND at >= $3::timestamptz AND NOT success AND id > COALESCE((SELECT MAX(id) FROM signin_attempts \
-             WHERE municipality_code = $1 AND username = $2 AND success), 0)",
-        )
-        .bind(municipality_code)
-        .bind(username)
-        .bind(ts_param(since))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)
+    async fn settle_signin_attempt(&self, id: SigninAttemptId, outcome: SigninOutcome) -> Result<()> {
+        signin::settle(self, id, outcome).await
     }
 
-    async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM signin_attempts WHERE remote_addr = $1 AND at >= $2::timestamptz AND NOT success",
-        )
-        .bind(remote_addr)
-        .bind(ts_param(since))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)
+    async fn pending_totp_secret(&self, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>> {
+        signin::pending_totp_secret(self, token_hash, fresh).await
     }
 
     async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId> {
@@ -3084,6 +3056,7 @@ impl Store for PgStore {
 // After the SQL fragment macros, which they use.
 mod meetings;
 mod screening;
+mod signin;
 
 #[cfg(test)]
 mod tests;

@@ -36,6 +36,9 @@ use tsunagu_domain::{
 };
 
 pub mod migrations;
+pub mod signin;
+
+pub use signin::{CodeSession, SigninAttemptId, SigninOutcome, SigninRequest, SigninReservation};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -645,15 +648,6 @@ pub struct RecordedScreening {
     pub referral: Option<ReferralId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SigninAttempt {
-    pub municipality_code: String,
-    pub username: String,
-    pub remote_addr: String,
-    pub at: Timestamp,
-    pub success: bool,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     pub actor: Option<AccountId>,
@@ -710,11 +704,17 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_sessions_of(&self, account: AccountId) -> Result<()>;
-    async fn record_signin_attempt(&self, a: &SigninAttempt) -> Result<()>;
-    /// Failed attempts for this user name in this municipality since `since`.
-    async fn failed_signins_for_user(&self, municipality_code: &str, username: &str, since: Timestamp) -> Result<i64>;
-    /// Failed attempts from this address since `since`.
-    async fn failed_signins_from(&self, remote_addr: &str, since: Timestamp) -> Result<i64>;
+    /// Checks the sign-in limits and, if they allow, counts the attempt as a
+    /// failure — one transaction, so concurrent attempts are checked one after
+    /// another (see [`signin`]). With a session, also counts the code against
+    /// it, ending it when it has taken all its codes.
+    async fn reserve_signin_attempt(&self, r: &SigninRequest) -> Result<SigninReservation>;
+    /// Records what a reserved attempt turned out to be.
+    async fn settle_signin_attempt(&self, id: SigninAttemptId, outcome: SigninOutcome) -> Result<()>;
+    /// The second-factor secret a half-signed-in session is enrolling, made by
+    /// the server: the one already kept on the session, else `fresh`, kept now.
+    /// `None` when there is no such half-signed-in session.
+    async fn pending_totp_secret(&self, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>>;
 
     // --- families ---------------------------------------------------------
     /// Opens a record from a pregnancy notification. `InvalidReference("area_id")`

@@ -105,7 +105,7 @@ pub async fn create(
     let Some(role) = role.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let password_hash = auth::hash_password_blocking(input.password).await?;
+    let password_hash = auth::hash_password_blocking(&state.hashing, input.password).await?;
     let scope = role.scope_kind();
     let new = NewAccount {
         municipality_id: admin.municipality_id,
@@ -159,7 +159,7 @@ pub async fn reset_password(
         errors.add("password", e.code());
         return Err(AppError::Invalid(errors));
     }
-    let hash = auth::hash_password_blocking(password.to_owned()).await?;
+    let hash = auth::hash_password_blocking(&state.hashing, password.to_owned()).await?;
     state.store.set_password(Some(ctx), target.id, &hash).await?;
     Ok(())
 }

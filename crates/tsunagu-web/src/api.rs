@@ -108,7 +108,7 @@ async fn issue_token(
     ctx: crate::session::RequestCtx,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Response, ApiError> {
-    let account = crate::signin::check_password(
+    let signed = crate::signin::check_password(
         &state,
         &ctx.remote_addr,
         &req.municipality,
@@ -121,16 +121,12 @@ async fn issue_token(
         AppError::BadRequest("invalid_credentials") => AppError::Unauthenticated,
         e => e,
     })?;
-    if account.role.is_staff() || account.totp_secret.is_some() {
-        let Some(code) = req.otp.as_deref() else {
-            return Err(AppError::BadRequest("otp_required").into());
-        };
-        if account.totp_secret.is_none() {
-            // Staff must enrol a second factor in the pages before using the API.
-            return Err(AppError::BadRequest("otp_required").into());
-        }
-        crate::signin::check_second_factor(&state, &ctx.remote_addr, &account, code, ctx.now).await?;
+    if signed.needs_second_factor() {
+        crate::signin::second_factor_with_password(&state, &signed, req.otp.as_deref(), ctx.now).await?;
+    } else {
+        crate::signin::settle(&state, signed.attempt, tsunagu_store::SigninOutcome::SignedIn).await?;
     }
+    let account = signed.account;
     let token = crate::signin::start_session(&state, &account, SessionStage::Full, &ctx.remote_addr, ctx.now).await?;
     let expires = state.config.idle_timeout.as_secs();
     Ok(Json(json!({ "token": token, "token_type": "Bearer", "idle_timeout_seconds": expires, "role": account.role }))

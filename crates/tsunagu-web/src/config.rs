@@ -15,11 +15,23 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
-    /// Failed sign-ins for one account within `signin_window` before it is locked for that window.
+    /// Failed sign-ins for one account within `signin_window` before it is
+    /// locked: wrong passwords and wrong second-factor codes alike, counted
+    /// from its last full sign-in (a right password alone clears nothing).
+    /// While locked even the right password and code are refused.
     pub max_failed_signins_per_user: i64,
     /// Failed sign-ins from one address within `signin_window` before it is refused.
     pub max_failed_signins_per_addr: i64,
+    /// How long failures count: a lock lifts when enough of them are older.
     pub signin_window: Duration,
+    /// Codes one half-signed-in session may take (second factor or
+    /// enrolment); after the last wrong one it ends and sign-in starts over.
+    pub max_codes_per_session: i64,
+    /// Password hashes (argon2id, about 19 MiB each) computed at once.
+    pub hash_concurrency: usize,
+    /// How long a sign-in waits for a turn to hash before it is answered
+    /// 503 with `Retry-After`.
+    pub hash_wait: Duration,
 }
 
 impl Default for WebConfig {
@@ -33,6 +45,9 @@ impl Default for WebConfig {
             max_failed_signins_per_user: 5,
             max_failed_signins_per_addr: 50,
             signin_window: Duration::from_secs(15 * 60),
+            max_codes_per_session: 5,
+            hash_concurrency: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            hash_wait: Duration::from_secs(2),
         }
     }
 }

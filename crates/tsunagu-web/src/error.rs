@@ -30,6 +30,12 @@ pub enum AppError {
     TooLarge,
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Sign-in refused for a while after too many failures (429 `too_many_attempts`, with `Retry-After`).
+    #[error("signing in is locked for a while")]
+    Locked { retry_after_secs: u64 },
+    /// No turn to hash a password in time (503 `busy`, with `Retry-After`).
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     #[error("unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -60,6 +66,10 @@ impl From<StoreError> for AppError {
 
 impl From<crate::auth::AuthError> for AppError {
     fn from(e: crate::auth::AuthError) -> Self {
+        if let crate::auth::AuthError::Busy { retry_after_secs } = e {
+            tracing::warn!(outcome = "busy", "no turn to hash a password");
+            return AppError::Busy { retry_after_secs };
+        }
         tracing::error!(error = %e, "auth primitive failed");
         AppError::Internal
     }
@@ -75,8 +85,8 @@ impl AppError {
             AppError::BadRequest(_) | AppError::BadJson(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyAttempts | AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,10 +101,26 @@ impl AppError {
             AppError::BadRequest(c) | AppError::Conflict(c) => c,
             AppError::BadJson(_) => "invalid_json",
             AppError::TooLarge => "payload_too_large",
-            AppError::TooManyAttempts => "too_many_attempts",
+            AppError::TooManyAttempts | AppError::Locked { .. } => "too_many_attempts",
             AppError::Unavailable => "unavailable",
+            AppError::Busy { .. } => "busy",
             AppError::Internal => "internal",
         }
+    }
+
+    /// Seconds to send in `Retry-After`, for the errors that have one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::Locked { retry_after_secs } | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+/// Adds `Retry-After` to an answer when the error has one.
+pub fn add_retry_after(resp: &mut Response, e: &AppError) {
+    if let Some(secs) = e.retry_after_secs() {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
     }
 }
 
@@ -136,6 +162,7 @@ impl IntoResponse for ApiError {
         };
         let body = ErrorBody { error: ErrorDetail { code: e.code(), message, fields, detail } };
         let mut resp = (e.status(), axum::Json(body)).into_response();
+        add_retry_after(&mut resp, &e);
         if matches!(e, AppError::Unauthenticated) {
             resp.headers_mut()
                 .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));

@@ -267,6 +267,23 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("err.otp_required", "確認コードが必要です", "A verification code is required"),
     ("err.invalid_otp", "確認コードが違います", "The code is wrong"),
+    (
+        "err.code_locked",
+        "確認コードの誤りが続いたため、このアカウントのサインインを一時的に止めています。しばらくは正しいコードでも受け付けません",
+        "Too many wrong codes: signing in to this account is paused for a while, and until then even the right code is refused",
+    ),
+    (
+        "err.too_many_codes",
+        "確認コードの誤りが続いたため、このサインインを終了しました。もう一度パスワードからサインインしてください",
+        "Too many wrong codes: this sign-in has ended. Please sign in again, starting with your password",
+    ),
+    (
+        "err.busy",
+        "ただいま混み合っています。少し待ってからもう一度お試しください",
+        "The service is busy right now; please try again in a moment",
+    ),
+    ("signin.retry_before", "約", "Try again in about"),
+    ("signin.retry_after", "分後にもう一度お試しください。", "minutes."),
     ("err.bad_query", "検索条件が正しくありません", "The query is not valid"),
     ("err.unknown_municipality", "自治体コードが正しくありません", "Unknown municipality code"),
     ("err.scope_required", "この役割には担当範囲が必要です", "This role needs a scope"),
@@ -601,6 +618,10 @@ mod tests {
             "not_proposed",
             "duplicate",
             "not_a_member",
+            "too_many_attempts",
+            "code_locked",
+            "too_many_codes",
+            "busy",
         ] {
             assert!(has(&format!("err.{code}")), "{code}");
         }

@@ -43,11 +43,14 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
+    /// Password hashing, bounded to `config.hash_concurrency` at once.
+    pub hashing: auth::HashLimiter,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
-        Self { store, clock, config: Arc::new(config) }
+        let hashing = auth::HashLimiter::new(config.hash_concurrency, config.hash_wait);
+        Self { store, clock, config: Arc::new(config), hashing }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::session::{
     actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, MUNICIPALITY_COOKIE, PRE_CSRF_COOKIE,
     SESSION_COOKIE,
 };
+use crate::signin::{CodeCheck, CodeFor};
 use crate::{accounts, auth, signin, AppState};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -30,7 +31,7 @@ use tsunagu_domain::records::{
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, FamilyId, PregnancyId};
-use tsunagu_store::{Account, SessionStage};
+use tsunagu_store::{Account, Secret, Session, SessionStage, SigninOutcome};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -162,7 +163,9 @@ pub(crate) fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
     }
     let status = e.status();
     let message = crate::i18n::t(ctx.lang, &format!("err.{}", e.code()));
-    render(&ErrorPage { chrome: Chrome::new(ctx, "/", "err.page_title"), message }, status)
+    let mut resp = render(&ErrorPage { chrome: Chrome::new(ctx, "/", "err.page_title"), message }, status);
+    crate::error::add_retry_after(&mut resp, &e);
+    resp
 }
 
 /// Errors before a `RequestCtx` exists (the database is down while reading the session).
@@ -282,11 +285,27 @@ struct SigninPage {
     municipality: String,
     username: String,
     error: Option<&'static str>,
+    retry_minutes: Option<u64>,
 }
 
 async fn signin_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
     let last = ctx.last_municipality.clone().unwrap_or_default();
     unwrap_page(signin_form(&state, &ctx, last, String::new(), None, StatusCode::OK).await)
+}
+
+/// Minutes to show for a lock, rounded up.
+fn retry_minutes(e: &AppError) -> Option<u64> {
+    match e {
+        AppError::Locked { retry_after_secs } => Some(retry_after_secs.div_ceil(60)),
+        _ => None,
+    }
+}
+
+/// A refused sign-in step as a page: the form again, with what happened
+/// and, for a lock or a busy service, `Retry-After`.
+fn with_retry(mut resp: Response, e: &AppError) -> Response {
+    crate::error::add_retry_after(&mut resp, e);
+    resp
 }
 
 async fn signin_form(
@@ -295,6 +314,18 @@ async fn signin_form(
     municipality: String,
     username: String,
     error: Option<&'static str>,
+    status: StatusCode,
+) -> PageResult {
+    signin_form_retry(state, ctx, municipality, username, error, None, status).await
+}
+
+async fn signin_form_retry(
+    state: &AppState,
+    ctx: &RequestCtx,
+    municipality: String,
+    username: String,
+    error: Option<&'static str>,
+    retry_minutes: Option<u64>,
     status: StatusCode,
 ) -> PageResult {
     let municipalities = state.store.municipalities().await.or_page(ctx)?;
@@ -309,7 +340,7 @@ async fn signin_form(
     };
     let mut chrome = Chrome::new(ctx, "/signin", "signin.title");
     chrome.csrf = csrf;
-    let mut resp = render(&SigninPage { chrome, municipalities, municipality, username, error }, status);
+    let mut resp = render(&SigninPage { chrome, municipalities, municipality, username, error, retry_minutes }, status);
     if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         resp.headers_mut().append(SET_COOKIE, c);
     }
@@ -330,27 +361,37 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
     if !csrf_ok {
         return signin_form(state, ctx, municipality, username, Some("err.csrf"), StatusCode::BAD_REQUEST).await;
     }
-    let account =
+    let signed =
         match signin::check_password(state, &ctx.remote_addr, &municipality, &username, form.get("password"), ctx.now)
             .await
         {
             Ok(a) => a,
-            Err(e @ (AppError::BadRequest(_) | AppError::TooManyAttempts)) => {
-                let key = if matches!(e, AppError::TooManyAttempts) {
-                    "err.too_many_attempts"
-                } else {
-                    "err.invalid_credentials"
+            Err(
+                e @ (AppError::BadRequest(_)
+                | AppError::TooManyAttempts
+                | AppError::Locked { .. }
+                | AppError::Busy { .. }),
+            ) => {
+                let key = match e {
+                    AppError::BadRequest(_) => "err.invalid_credentials",
+                    AppError::Busy { .. } => "err.busy",
+                    _ => "err.too_many_attempts",
                 };
-                let status = e.status();
-                return signin_form(state, ctx, municipality, username, Some(key), status).await;
+                let page =
+                    signin_form_retry(state, ctx, municipality, username, Some(key), retry_minutes(&e), e.status())
+                        .await?;
+                return Ok(with_retry(page, &e));
             }
             Err(e) => return Err(page_error(ctx, e)),
         };
+    let needs_second_factor = signed.needs_second_factor();
+    let outcome = if needs_second_factor { SigninOutcome::PasswordAccepted } else { SigninOutcome::SignedIn };
+    signin::settle(state, signed.attempt, outcome).await.or_page(ctx)?;
+    let account = signed.account;
     // A new token at every sign-in; any earlier session of this browser ends.
     if let Some((old, _)) = &ctx.session {
         state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
     }
-    let needs_second_factor = account.role.is_staff() || account.totp_secret.is_some();
     let stage = if needs_second_factor { SessionStage::SecondFactor } else { SessionStage::Full };
     let token = signin::start_session(state, &account, stage, &ctx.remote_addr, ctx.now).await.or_page(ctx)?;
     let next = match (needs_second_factor, account.totp_secret.is_some()) {
@@ -368,10 +409,10 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
     ))
 }
 
-/// The half-signed-in account (password accepted, second factor owed).
-fn second_factor_account(ctx: &RequestCtx) -> Result<&Account, Response> {
+/// The half-signed-in session and account (password accepted, second factor owed).
+fn second_factor_account(ctx: &RequestCtx) -> Result<(&Session, &Account), Response> {
     match &ctx.session {
-        Some((s, a)) if s.stage == SessionStage::SecondFactor => Ok(a),
+        Some((s, a)) if s.stage == SessionStage::SecondFactor => Ok((s, a)),
         Some(_) => Err(redirect("/")),
         None => Err(redirect("/signin")),
     }
@@ -382,12 +423,14 @@ fn second_factor_account(ctx: &RequestCtx) -> Result<&Account, Response> {
 struct TotpPage {
     chrome: Chrome,
     error: Option<&'static str>,
+    retry_minutes: Option<u64>,
 }
 
 async fn totp_page(ctx: RequestCtx) -> Response {
     unwrap_page((|| {
         second_factor_account(&ctx)?;
-        Ok(render(&TotpPage { chrome: Chrome::new(&ctx, "/signin/totp", "totp.title"), error: None }, StatusCode::OK))
+        let chrome = Chrome::new(&ctx, "/signin/totp", "totp.title");
+        Ok(render(&TotpPage { chrome, error: None, retry_minutes: None }, StatusCode::OK))
     })())
 }
 
@@ -400,15 +443,49 @@ async fn finish_second_factor(state: &AppState, ctx: &RequestCtx, account: &Acco
     Ok(redirect_with_cookies("/", &[set_cookie(state, SESSION_COOKIE, &token, None)]))
 }
 
+/// The half-signed-in session had its last code: it has ended; the sign-in
+/// form says so and the browser forgets the session's cookie.
+async fn sign_in_again(state: &AppState, ctx: &RequestCtx) -> PageResult {
+    let last = ctx.last_municipality.clone().unwrap_or_default();
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let mut resp = signin_form(state, ctx, last, String::new(), Some("err.too_many_codes"), status).await?;
+    if let Ok(c) = HeaderValue::from_str(&clear_cookie(state, SESSION_COOKIE)) {
+        resp.headers_mut().append(SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
 async fn totp_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
-            let account = second_factor_account(&ctx)?;
+            let (session, account) = second_factor_account(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            match signin::check_second_factor(&state, &ctx.remote_addr, account, form.get("code"), ctx.now).await {
-                Ok(()) => finish_second_factor(&state, &ctx, account).await,
+            let code = form.get("code");
+            let checked = signin::second_factor_on_session(
+                &state,
+                &ctx.remote_addr,
+                account,
+                session,
+                code,
+                CodeFor::Enrolled,
+                ctx.now,
+            )
+            .await;
+            let chrome = || Chrome::new(&ctx, "/signin/totp", "totp.title");
+            match checked {
+                Ok(CodeCheck::Accepted) => finish_second_factor(&state, &ctx, account).await,
+                Ok(CodeCheck::SessionEnded) => sign_in_again(&state, &ctx).await,
+                Ok(CodeCheck::Wrong) => Ok(render(
+                    &TotpPage { chrome: chrome(), error: Some("err.invalid_otp"), retry_minutes: None },
+                    StatusCode::BAD_REQUEST,
+                )),
+                Err(e @ AppError::Locked { .. }) => {
+                    let page =
+                        TotpPage { chrome: chrome(), error: Some("err.code_locked"), retry_minutes: retry_minutes(&e) };
+                    Ok(with_retry(render(&page, e.status()), &e))
+                }
                 Err(AppError::BadRequest(code)) => Ok(render(
-                    &TotpPage { chrome: Chrome::new(&ctx, "/signin/totp", "totp.title"), error: Some(err_key(code)) },
+                    &TotpPage { chrome: chrome(), error: Some(err_key(code)), retry_minutes: None },
                     StatusCode::BAD_REQUEST,
                 )),
                 Err(e) => Err(page_error(&ctx, e)),
@@ -434,31 +511,45 @@ struct EnrolPage {
     secret: String,
     uri: String,
     error: Option<&'static str>,
+    retry_minutes: Option<u64>,
 }
 
 async fn enrol_form(
     state: &AppState,
     ctx: &RequestCtx,
     account: &Account,
-    secret: String,
+    secret: &Secret,
     error: Option<&'static str>,
+    retry_minutes: Option<u64>,
+    status: StatusCode,
 ) -> PageResult {
     let m = state.store.municipality(account.municipality_id).await.or_page(ctx)?;
     let label = format!("{}/{}", m.map(|m| m.code.to_string()).unwrap_or_default(), account.username);
+    let secret = secret.expose().to_owned();
     let uri = auth::otpauth_uri("tsunagu", &label, &secret);
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    Ok(render(&EnrolPage { chrome: Chrome::new(ctx, "/signin/enrol", "enrol.title"), secret, uri, error }, status))
+    let chrome = Chrome::new(ctx, "/signin/enrol", "enrol.title");
+    Ok(render(&EnrolPage { chrome, secret, uri, error, retry_minutes }, status))
+}
+
+/// The secret this half-signed-in session is enrolling: made by the server
+/// at the first visit and kept on the session, never taken from the form.
+async fn pending_secret(state: &AppState, ctx: &RequestCtx, session: &Session) -> Result<Secret, Response> {
+    let fresh = Secret::new(auth::new_totp_secret().or_page(ctx)?);
+    match state.store.pending_totp_secret(&session.token_hash, &fresh).await.or_page(ctx)? {
+        Some(secret) => Ok(secret),
+        None => Err(redirect("/signin")),
+    }
 }
 
 async fn enrol_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
     unwrap_page(
         async {
-            let account = second_factor_account(&ctx)?;
+            let (session, account) = second_factor_account(&ctx)?;
             if account.totp_secret.is_some() {
                 return Ok(redirect("/signin/totp"));
             }
-            let secret = auth::new_totp_secret().or_page(&ctx)?;
-            enrol_form(&state, &ctx, account, secret, None).await
+            let secret = pending_secret(&state, &ctx, session).await?;
+            enrol_form(&state, &ctx, account, &secret, None, None, StatusCode::OK).await
         }
         .await,
     )
@@ -467,36 +558,47 @@ async fn enrol_page(State(state): State<AppState>, ctx: RequestCtx) -> Response 
 async fn enrol_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
-            let account = second_factor_account(&ctx)?;
+            let (session, account) = second_factor_account(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             if account.totp_secret.is_some() {
                 return Ok(redirect("/signin/totp"));
             }
-            let secret = form.get("secret").trim().to_owned();
-            let valid_secret = auth::base32_decode(&secret).is_some_and(|b| b.len() >= 16);
-            let step = if valid_secret { auth::check_totp(&secret, form.get("code"), ctx.now) } else { None };
-            let Some(step) = step else {
-                let secret = if valid_secret { secret } else { auth::new_totp_secret().or_page(&ctx)? };
-                return enrol_form(&state, &ctx, account, secret, Some("err.invalid_otp")).await;
-            };
-            state
-                .store
-                .set_totp_secret(None, account.id, Some(&tsunagu_store::Secret::new(secret)))
-                .await
-                .or_page(&ctx)?;
-            state.store.use_totp_step(account.id, step).await.or_page(&ctx)?;
-            finish_second_factor(&state, &ctx, account).await
+            let secret = pending_secret(&state, &ctx, session).await?;
+            let checked = signin::second_factor_on_session(
+                &state,
+                &ctx.remote_addr,
+                account,
+                session,
+                form.get("code"),
+                CodeFor::Enrolling(&secret),
+                ctx.now,
+            )
+            .await;
+            match checked {
+                Ok(CodeCheck::Accepted) => finish_second_factor(&state, &ctx, account).await,
+                Ok(CodeCheck::SessionEnded) => sign_in_again(&state, &ctx).await,
+                Ok(CodeCheck::Wrong) => {
+                    let status = StatusCode::BAD_REQUEST;
+                    enrol_form(&state, &ctx, account, &secret, Some("err.invalid_otp"), None, status).await
+                }
+                Err(e @ AppError::Locked { .. }) => {
+                    let (key, minutes) = (Some("err.code_locked"), retry_minutes(&e));
+                    let page = enrol_form(&state, &ctx, account, &secret, key, minutes, e.status()).await?;
+                    Ok(with_retry(page, &e))
+                }
+                Err(e) => Err(page_error(&ctx, e)),
+            }
         }
         .await,
     )
 }
 
-async fn signout(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+/// Ends the session on the server whatever the form's token: signing out
+/// changes nothing but ending it, so a wrong token must not keep it alive.
+async fn signout(State(state): State<AppState>, ctx: RequestCtx) -> Response {
     if let Some((s, _)) = &ctx.session {
-        if ctx.check_csrf(form.get("_csrf")).is_ok() {
-            if let Err(e) = state.store.delete_session(&s.token_hash).await {
-                return page_error(&ctx, e.into());
-            }
+        if let Err(e) = state.store.delete_session(&s.token_hash).await {
+            return page_error(&ctx, e.into());
         }
     }
     redirect_with_cookies("/signin", &[clear_cookie(&state, SESSION_COOKIE)])

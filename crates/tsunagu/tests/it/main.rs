@@ -38,6 +38,7 @@ mod ops;
 mod pages;
 mod postpartum;
 mod screening;
+mod security_auth;
 mod store;
 mod store_accounts;
 mod store_audit;

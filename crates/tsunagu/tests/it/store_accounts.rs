@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use tsunagu_domain::places::VenueKind;
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, FamilyId, RoomId};
-use tsunagu_store::{token_hash, NewVenue, Secret, SigninAttempt, StoreError};
+use tsunagu_store::{token_hash, NewVenue, Secret, StoreError};
 
 async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
     let (s, db) = fresh(backend).await;
@@ -123,40 +123,6 @@ async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
     assert_eq!(verify_chain(&s, other).await, Ok(0));
     finish(s, db).await;
 }
-
-async fn story_failed_signins_count_from_the_last_success(backend: Backend) {
-    let (s, db) = fresh(backend).await;
-    let attempt = |user: &str, addr: &str, t: &str, success: bool| SigninAttempt {
-        municipality_code: "131121".into(),
-        username: user.into(),
-        remote_addr: addr.into(),
-        at: at(t),
-        success,
-    };
-    for a in [
-        attempt("hanako", "192.0.2.1", "2026-11-22T00:00:00Z", false),
-        attempt("hanako", "192.0.2.1", "2026-11-22T00:01:00Z", true),
-        attempt("hanako", "192.0.2.1", "2026-11-22T00:02:00Z", false),
-        attempt("hanako", "192.0.2.2", "2026-11-22T00:03:00.5Z", false),
-        attempt("taro", "192.0.2.2", "2026-11-22T00:03:00.25Z", false),
-    ] {
-        s.record_signin_attempt(&a).await.unwrap();
-    }
-    let since = at("2026-11-21T00:00:00Z");
-    assert_eq!(s.failed_signins_for_user("131121", "hanako", since).await.unwrap(), 2);
-    assert_eq!(s.failed_signins_for_user("082350", "hanako", since).await.unwrap(), 0);
-    // Instants compare as instants: 00:03:00.5 is after 00:03:00.
-    assert_eq!(s.failed_signins_for_user("131121", "hanako", at("2026-11-22T00:03:00Z")).await.unwrap(), 1);
-    assert_eq!(s.failed_signins_from("192.0.2.2", at("2026-11-22T00:03:00Z")).await.unwrap(), 2);
-    assert_eq!(s.failed_signins_from("192.0.2.2", at("2026-11-22T00:03:00.25Z")).await.unwrap(), 2);
-    assert_eq!(s.failed_signins_from("192.0.2.2", at("2026-11-22T00:03:00.250001Z")).await.unwrap(), 1);
-    assert_eq!(s.failed_signins_from("192.0.2.1", since).await.unwrap(), 2);
-    finish(s, db).await;
-}
-
-on_both!(
-    failed_signins_count_from_the_last_success => story_failed_signins_count_from_the_last_success,
-);
 
 on_both!(multi_thread:
     accounts_scopes_sessions_and_second_factor => story_accounts_scopes_sessions_and_second_factor,
