@@ -218,8 +218,14 @@ async fn load_demo(store: &dyn tsunagu_store::Store, clock: &dyn Clock, families
         today: clock.today(),
         now: clock.now(),
     };
-    let hash =
-        |p: &str| tsunagu_web::auth::hash_password(p).unwrap_or_else(|_| tsunagu_store::Secret::new(String::new()));
+    // One working memory for every demo password: argon2's 19 MiB allocated
+    // afresh per hash on whichever thread runs it stays behind per allocator arena.
+    let scratch = std::sync::Mutex::new(tsunagu_web::auth::Scratch::default());
+    let hash = |p: &str| {
+        let mut scratch = scratch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tsunagu_web::auth::hash_password_in(p, &mut scratch)
+            .unwrap_or_else(|_| tsunagu_store::Secret::new(String::new()))
+    };
     let started = std::time::Instant::now();
     let summary = tsunagu_demo::load(store, &opts, &hash).await.context("loading demo data")?;
     tracing::info!(
