@@ -4,8 +4,9 @@
 use crate::error::{ApiError, AppError};
 use crate::session::ApiCaller;
 use crate::{accounts, AppState};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,6 +33,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("unsupported_media_type").into()),
             Err(JsonRejection::BytesRejection(_)) => Err(AppError::TooLarge.into()),
             Err(e) => Err(AppError::BadJson(e.body_text()).into()),
+        }
+    }
+}
+
+/// `Path<T>` whose rejection is our structured error: a path parameter that
+/// does not read as its type (`/families/abc`) names nothing there is, so
+/// 404 as for an id that does not exist.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::MissingPathParams(_)) => {
+                tracing::error!("route without the path parameters its handler reads");
+                Err(AppError::Internal.into())
+            }
+            Err(_) => Err(AppError::NotFound.into()),
         }
     }
 }
@@ -204,7 +225,7 @@ pub(crate) async fn family_for(
 async fn open_family(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
     family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
@@ -222,7 +243,7 @@ async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<R
 async fn record_birth(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, pregnancy)): Path<(i64, i64)>,
+    ApiPath((id, pregnancy)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<BirthInput>,
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
@@ -258,7 +279,7 @@ async fn create_account(
 async fn disable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     accounts::set_disabled(&state, &caller.account, &caller.audit("disable account"), AccountId(id), true).await?;
@@ -268,7 +289,7 @@ async fn disable_account(
 async fn enable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     accounts::set_disabled(&state, &caller.account, &caller.audit("enable account"), AccountId(id), false).await?;
@@ -284,7 +305,7 @@ struct PasswordReset {
 async fn reset_password(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
@@ -296,7 +317,7 @@ async fn reset_password(
 async fn reset_totp(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     accounts::reset_totp(&state, &caller.account, &caller.audit("reset second factor"), AccountId(id)).await?;
@@ -495,7 +516,7 @@ pub(crate) async fn application_for(
 async fn show_application(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit("postpartum application");
@@ -523,7 +544,7 @@ struct DecisionBody {
 async fn decide_application(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, decision)): Path<(i64, String)>,
+    ApiPath((id, decision)): ApiPath<(i64, String)>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
@@ -612,7 +633,7 @@ async fn list_referrals(
 async fn show_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     require(authorize(&caller.actor, Action::ManageReferrals, &Resource::Municipality(caller.actor.municipality_id)))?;
     let ctx = caller.audit("referral");
@@ -640,7 +661,7 @@ struct ReferralActionBody {
 async fn act_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, action)): Path<(i64, String)>,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
     ApiJson(body): ApiJson<ReferralActionBody>,
 ) -> Result<Response, ApiError> {
     let action = crate::care::parse_action(&action, body.reason.as_deref())?;
@@ -702,7 +723,7 @@ async fn create_followup(
     ApiJson(b): ApiJson<FollowupBody>,
 ) -> Result<Response, ApiError> {
     let family = family_of(&caller, b.family_id)?;
-    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| invalid_date("start"))?;
     let id = crate::care::book_followup(
         &state,
         &caller.actor,
@@ -713,6 +734,13 @@ async fn create_followup(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+/// A date-time field that does not read as `YYYY-MM-DDTHH:MM`.
+fn invalid_date(field: &'static str) -> AppError {
+    let mut e = tsunagu_domain::validation::FieldErrors::default();
+    e.add(field, "invalid_date");
+    AppError::Invalid(e)
 }
 
 #[derive(Deserialize, Default)]
@@ -771,7 +799,7 @@ async fn list_followups(
 async fn cancel_followup(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     crate::care::cancel_followup(
         &state,
@@ -808,7 +836,7 @@ async fn create_talk(
     caller: ApiCaller,
     ApiJson(b): ApiJson<TalkBody>,
 ) -> Result<Response, ApiError> {
-    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| invalid_date("starts"))?;
     let id = crate::care::create_talk(
         &state,
         &caller.actor,
@@ -831,7 +859,7 @@ struct JoinBody {
 async fn join_talk(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<JoinBody>,
 ) -> Result<StatusCode, ApiError> {
     let family = family_of(&caller, b.family_id)?;
@@ -884,7 +912,7 @@ async fn create_incident(
 async fn file_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<crate::screening::ScreeningInput>,
 ) -> Result<Response, ApiError> {
     let family = FamilyId(id);
@@ -946,7 +974,7 @@ async fn my_questionnaires(State(state): State<AppState>, caller: ApiCaller) -> 
 async fn list_screenings(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let list = crate::screening::list(&state, &caller.actor, &caller.audit("screenings"), FamilyId(id)).await?;
     let list: Vec<_> = list.iter().map(crate::screening::screening_json).collect();
@@ -956,7 +984,7 @@ async fn list_screenings(
 async fn show_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let s = crate::screening::one(&state, &caller.actor, &caller.audit("screening"), tsunagu_domain::ScreeningId(id))
         .await?;
@@ -967,7 +995,7 @@ async fn show_screening(
 async fn screening_fhir(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.audit("screening FHIR export");
     let s = crate::screening::one(&state, &caller.actor, &ctx, tsunagu_domain::ScreeningId(id)).await?;
@@ -977,7 +1005,7 @@ async fn screening_fhir(
 
 /// A questionnaire's definition as a FHIR R4 `Questionnaire` (structure and
 /// scoring key; no person, so any signed-in caller).
-async fn questionnaire_fhir(_caller: ApiCaller, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn questionnaire_fhir(_caller: ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let def = crate::screening::definition(&id).ok_or(AppError::NotFound)?;
     Ok(crate::screening_pages::fhir_response(&tsunagu_domain::screening::to_fhir_questionnaire(&def)))
 }
