@@ -103,3 +103,35 @@ impl<F: Future> Future for CatchUnwind<F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pages must render under the policy: no inline script, style or
+    /// event handler in any template (a new one would be blocked silently).
+    #[test]
+    fn templates_hold_nothing_the_policy_blocks() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("html") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap().to_ascii_lowercase();
+            for needle in ["<script", "<style", "style=", "javascript:"] {
+                assert!(!text.contains(needle), "{} has {needle}", path.display());
+            }
+            // Event-handler attributes: ` on…=`.
+            for (at, _) in text.match_indices(" on") {
+                let name: String = text[at + 1..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+                let handler = name.len() > 2 && text[at + 1 + name.len()..].starts_with('=');
+                assert!(!handler, "{} has an inline handler {name}", path.display());
+            }
+            checked += 1;
+        }
+        assert!(checked > 20, "only {checked} templates found");
+        assert!(!CONTENT_SECURITY_POLICY_VALUE.contains("unsafe"));
+    }
+}

@@ -144,11 +144,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The JSON error for a status the framework chose (405 for a wrong
-/// method, say), with the code the status means; see `edge::api_errors_as_json`.
-pub fn api_error_for_status(status: StatusCode) -> Response {
-    let code = match status.as_u16() {
-        400 => "bad_request",
+/// The code of an error whose status the framework chose (405 for a wrong
+/// method, say); each has words in `i18n`.
+pub fn framework_error_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         401 => "unauthenticated",
         403 => "forbidden",
         404 => "not_found",
@@ -160,23 +159,14 @@ pub fn api_error_for_status(status: StatusCode) -> Response {
         503 => "unavailable",
         s if s >= 500 => "internal",
         _ => "bad_request",
-    };
+    }
+}
+
+/// The JSON error for a status the framework chose, in the API's format
+/// (see `edge::api_errors_as_json`).
+pub fn api_error_for_status(status: StatusCode) -> Response {
+    let code = framework_error_code(status);
     let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{code}"));
     let body = ErrorBody { error: ErrorDetail { code, message, fields: None, detail: None } };
     (status, axum::Json(body)).into_response()
 }
-
-/// The codes [`api_error_for_status`] answers with (each has words in `i18n`).
-pub const FRAMEWORK_ERROR_CODES: &[&str] = &[
-    "bad_request",
-    "unauthenticated",
-    "forbidden",
-    "not_found",
-    "method_not_allowed",
-    "payload_too_large",
-    "unsupported_media_type",
-    "invalid_input",
-    "too_many_attempts",
-    "unavailable",
-    "internal",
-];
