@@ -20,7 +20,7 @@
 //! 29th–31st; we follow the Civil Code instead. See [`day_reaching_months`].
 
 use jiff::civil::{Date, Weekday};
-use jiff::ToSpan;
+use jiff::{Span, ToSpan};
 use serde::{Deserialize, Serialize};
 
 /// An inclusive range of days, `first ..= last`, never empty.
@@ -66,8 +66,7 @@ impl DateRange {
     /// `days` days starting on `first` (a stay of 6 nights is 7 days);
     /// `None` when `days` is 0 or the range would leave the calendar.
     pub fn starting(first: Date, days: u32) -> Option<Self> {
-        let extra = i64::from(days.checked_sub(1)?);
-        let last = first.checked_add(extra.days()).ok()?;
+        let last = add_days(first, i64::from(days.checked_sub(1)?))?;
         Some(Self { first, last })
     }
 
@@ -85,8 +84,7 @@ impl DateRange {
 
     /// How many days the range holds (at least 1).
     pub fn len_days(&self) -> u32 {
-        let span = self.last - self.first;
-        u32::try_from(span.get_days()).unwrap_or(0).saturating_add(1)
+        u32::try_from(days_between(self.first, self.last)).unwrap_or(0).saturating_add(1)
     }
 
     pub fn overlaps(&self, other: &DateRange) -> bool {
@@ -110,6 +108,86 @@ impl std::fmt::Display for DateRange {
     }
 }
 
+/// `day` moved on by `days` (back when negative); `None` when that leaves
+/// the calendar. Never panics, whatever the count: a count typed by a user
+/// can be any number, and jiff's `days()` panics beyond its span limits.
+pub fn add_days(day: Date, days: i64) -> Option<Date> {
+    let span = Span::new().try_days(days).ok()?;
+    day.checked_add(span).ok()
+}
+
+/// `day` moved on by `months` calendar months (clamping to the month's last
+/// day, as jiff does), saturating at the ends of the calendar.
+pub fn add_months_saturating(day: Date, months: i64) -> Date {
+    match Span::new().try_months(months) {
+        Ok(span) => day.saturating_add(span),
+        Err(_) if months < 0 => Date::MIN,
+        Err(_) => Date::MAX,
+    }
+}
+
+/// The number of days from `from` to `to`: negative when `to` comes first.
+pub fn days_between(from: Date, to: Date) -> i32 {
+    // Between any two days of jiff's calendar (years -9999..=9999) there are
+    // fewer days than a span holds, so `until` in days does not fail.
+    from.until(to).map(|span| span.get_days()).unwrap_or(0)
+}
+
+/// How far around today a date typed into the service may lie: dates far
+/// outside what the service deals with (a talk in the year 9999, an
+/// incident in antiquity) are refused as input errors rather than stored
+/// or computed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Horizon {
+    /// Days before today still accepted.
+    pub back_days: u32,
+    /// Days after today still accepted.
+    pub ahead_days: u32,
+}
+
+/// Why a date is outside its [`Horizon`]; `code` is the field error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OutsideHorizon {
+    #[error("too far in the past")]
+    TooEarly,
+    #[error("too far ahead")]
+    TooLate,
+}
+
+impl OutsideHorizon {
+    pub fn code(self) -> &'static str {
+        match self {
+            OutsideHorizon::TooEarly => "date_too_early",
+            OutsideHorizon::TooLate => "date_too_late",
+        }
+    }
+}
+
+impl Horizon {
+    pub const fn new(back_days: u32, ahead_days: u32) -> Self {
+        Self { back_days, ahead_days }
+    }
+
+    /// The first and last day accepted on `today` (saturating at the ends of the calendar).
+    pub fn range(&self, today: Date) -> DateRange {
+        let first = add_days(today, i64::from(self.back_days).saturating_neg()).unwrap_or(Date::MIN);
+        let last = add_days(today, i64::from(self.ahead_days)).unwrap_or(Date::MAX);
+        DateRange { first, last }
+    }
+
+    /// `day` if it lies within the horizon on `today`.
+    pub fn check(&self, day: Date, today: Date) -> Result<Date, OutsideHorizon> {
+        let range = self.range(today);
+        if day < range.first() {
+            Err(OutsideHorizon::TooEarly)
+        } else if day > range.last() {
+            Err(OutsideHorizon::TooLate)
+        } else {
+            Ok(day)
+        }
+    }
+}
+
 /// The first day on which someone born on `birth` is `months` months old,
 /// counted as Japanese law counts ages (see the module documentation): the
 /// corresponding day `months` later, or the 1st of the following month when
@@ -118,7 +196,7 @@ impl std::fmt::Display for DateRange {
 /// Law: 年齢計算ニ関スル法律, 民法第143条. Seed: [001] 対象者: 産後４か月未満;
 /// (３) 産後１年未満; [000] 受講日に5ヵ月になる前日まで.
 pub fn day_reaching_months(birth: Date, months: i32) -> Date {
-    let target = birth.saturating_add(months.months());
+    let target = add_months_saturating(birth, i64::from(months));
     if target.day() == birth.day() {
         target
     } else {
@@ -309,7 +387,59 @@ mod tests {
         assert_eq!(WEEKDAYS.map(weekday_ja).concat(), "月火水木金土日");
     }
 
+    #[test]
+    fn counts_beyond_the_calendar_are_none_not_a_panic() {
+        let d = date(2026, 11, 22);
+        // jiff's `days()` panics from 7,304,485 days on; ranges and moves give `None`.
+        assert_eq!(DateRange::starting(d, 7_304_486), None);
+        assert_eq!(DateRange::starting(d, u32::MAX), None);
+        assert_eq!(add_days(d, i64::MAX), None);
+        assert_eq!(add_days(d, i64::MIN), None);
+        assert_eq!(add_days(d, -1), Some(date(2026, 11, 21)));
+        assert_eq!(add_months_saturating(d, i64::MAX), Date::MAX);
+        assert_eq!(add_months_saturating(d, i64::MIN), Date::MIN);
+        assert_eq!(day_reaching_months(d, i32::MAX), Date::MAX);
+        assert_eq!(days_between(Date::MIN, Date::MAX), 7_304_483);
+        assert_eq!(days_between(Date::MAX, Date::MIN), -7_304_483);
+        assert_eq!(DateRange::new(Date::MIN, Date::MAX).unwrap().len_days(), 7_304_484);
+    }
+
+    #[test]
+    fn horizons() {
+        let today = date(2026, 11, 22);
+        let h = Horizon::new(1, 366);
+        assert_eq!(h.check(date(2026, 11, 21), today), Ok(date(2026, 11, 21)));
+        assert_eq!(h.check(date(2026, 11, 20), today), Err(OutsideHorizon::TooEarly));
+        assert_eq!(h.check(date(2027, 11, 23), today), Ok(date(2027, 11, 23)));
+        assert_eq!(h.check(date(9999, 12, 31), today), Err(OutsideHorizon::TooLate));
+        assert_eq!(h.check(Date::MIN, today).map_err(|e| e.code()), Err("date_too_early"));
+        // Near the ends of the calendar the horizon saturates.
+        let wide = Horizon::new(u32::MAX, u32::MAX);
+        assert_eq!(wide.range(today), DateRange::new(Date::MIN, Date::MAX).unwrap());
+    }
+
+    fn any_date() -> impl Strategy<Value = Date> {
+        (0i64..=7_304_483).prop_map(|n| add_days(Date::MIN, n).unwrap())
+    }
+
     proptest! {
+        /// Any day and any count: the calendar helpers answer, never panic,
+        /// and agree with each other.
+        #[test]
+        fn calendar_arithmetic_is_total(day in any_date(), n in any::<i64>(), days in any::<u32>(), months in any::<i32>()) {
+            if let Some(moved) = add_days(day, n) {
+                prop_assert_eq!(i64::from(days_between(day, moved)), n);
+            }
+            if let Some(r) = DateRange::starting(day, days) {
+                prop_assert_eq!(r.len_days(), days);
+                prop_assert_eq!(r.first(), day);
+            }
+            let _ = add_months_saturating(day, n);
+            let _ = last_day_under_months(day, months);
+            let h = Horizon::new(days, days);
+            prop_assert_eq!(h.check(day, day), Ok(day));
+        }
+
         /// The month count is monotone, lands within the expected month (or
         /// the 1st of the next), and the last day under is the day before.
         #[test]

@@ -109,7 +109,7 @@ impl Era {
 
     /// The era year (1 = 元年) of calendar year `year` in this era.
     pub fn year_of(self, year: i32) -> i32 {
-        year - i32::from(self.first_day().year()) + 1
+        year.saturating_sub(i32::from(self.first_day().year())).saturating_add(1)
     }
 }
 
@@ -131,7 +131,7 @@ impl FiscalYear {
     /// fiscal year of their calendar year, January–March to the one before.
     pub fn of(day: Date) -> Result<Self, FiscalYearError> {
         let y = i32::from(day.year());
-        Self::new(if day.month() >= 4 { y } else { y - 1 })
+        Self::new(if day.month() >= 4 { y } else { y.saturating_sub(1) })
     }
 
     /// The calendar year the fiscal year starts in (2022 for FY2022).
@@ -151,7 +151,7 @@ impl FiscalYear {
 
     /// 31 March of the next calendar year.
     pub fn end(self) -> Date {
-        Self::date(self.0 + 1, 3, 31)
+        Self::date(self.0.saturating_add(1), 3, 31)
     }
 
     pub fn range(self) -> DateRange {
@@ -173,11 +173,11 @@ impl FiscalYear {
     }
 
     pub fn following(self) -> Result<Self, FiscalYearError> {
-        Self::new(self.0 + 1)
+        Self::new(self.0.saturating_add(1))
     }
 
     pub fn preceding(self) -> Result<Self, FiscalYearError> {
-        Self::new(self.0 - 1)
+        Self::new(self.0.saturating_sub(1))
     }
 
     /// The era a fiscal year is written in, and its era year.
@@ -250,7 +250,7 @@ impl FiscalYear {
         if n < 1 {
             return Err(FiscalYearError::NotInEra(s.to_owned()));
         }
-        let fy = Self::new(i32::from(era.first_day().year()) + n - 1)?;
+        let fy = Self::new(i32::from(era.first_day().year()).saturating_add(n).saturating_sub(1))?;
         if era.in_force_during(fy.range()) {
             Ok(fy)
         } else {
@@ -262,7 +262,11 @@ impl FiscalYear {
 fn to_half_width(c: char) -> char {
     match c {
         '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-            char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            // The full-width forms are the ASCII ones moved by a fixed offset.
+            (u32::from(c).checked_sub(u32::from('０')))
+                .and_then(|offset| offset.checked_add(u32::from('0')))
+                .and_then(char::from_u32)
+                .unwrap_or(c)
         }
         _ => c,
     }
@@ -283,7 +287,7 @@ pub fn next_fiscal_year_start(day: Date) -> Result<Date, FiscalYearError> {
 /// The number of days from `day` to the end of its fiscal year, inclusive.
 pub fn days_left_in_fiscal_year(day: Date) -> Result<u32, FiscalYearError> {
     let end = FiscalYear::of(day)?.end();
-    Ok(u32::try_from((end - day).get_days()).unwrap_or(0).saturating_add(1))
+    Ok(u32::try_from(crate::dates::days_between(day, end)).unwrap_or(0).saturating_add(1))
 }
 
 #[cfg(test)]
@@ -407,6 +411,19 @@ mod tests {
             prop_assert_eq!(FiscalYear::parse(&f.label_ja()), Ok(f));
             prop_assert_eq!(FiscalYear::parse(&f.label_en()), Ok(f));
             prop_assert!(f.days() == 365 || f.days() == 366);
+        }
+
+        /// Whatever is typed or whatever day it is: an answer, never a panic.
+        #[test]
+        fn any_text_or_day_is_answered(s in "\\PC{0,12}", n in 0i64..=7_304_483) {
+            let _ = FiscalYear::parse(&s);
+            let _ = FiscalYear::parse(&format!("令和{}年度", s));
+            let day = crate::dates::add_days(Date::MIN, n).unwrap();
+            let _ = FiscalYear::of(day);
+            let _ = next_fiscal_year_start(day);
+            let _ = days_left_in_fiscal_year(day);
+            let _ = Era::on(day);
+            let _ = crate::holidays::holiday(day);
         }
     }
 }

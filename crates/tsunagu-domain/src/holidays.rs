@@ -162,9 +162,13 @@ pub fn autumnal_equinox_day(year: i16) -> i8 {
 }
 
 fn equinox(year: i16, base_millionths: i64) -> i8 {
-    let n = i64::from(year) - 1980;
-    let v = base_millionths + 242_194 * n - 1_000_000 * n.div_euclid(4);
-    i8::try_from(v.div_euclid(1_000_000)).unwrap_or(20)
+    // i16 years keep every term far inside i64; checked all the same.
+    let n = i64::from(year).saturating_sub(1980);
+    let v = 242_194i64
+        .checked_mul(n)
+        .and_then(|a| a.checked_add(base_millionths))
+        .and_then(|a| a.checked_sub(n.div_euclid(4).checked_mul(1_000_000)?));
+    v.and_then(|v| i8::try_from(v.div_euclid(1_000_000)).ok()).unwrap_or(20)
 }
 
 /// The national holiday (国民の祝日, or a day a special act treats as one)

@@ -5,8 +5,11 @@
 
 pub mod audit;
 pub mod clock;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod dates;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod fiscal;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod holidays;
 pub mod ids;
 pub mod kana;
@@ -15,6 +18,7 @@ pub mod password;
 pub mod places;
 pub mod policy;
 pub mod postpartum;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod records;
 pub mod referrals;
 pub mod roles;

@@ -456,7 +456,7 @@ pub fn is_duplicate_notification(
             (Some(a), Some(b)) => a == b,
             _ => true,
         };
-    let apart = (existing_edd - new.edd).get_days().abs();
+    let apart = crate::dates::days_between(new.edd, existing_edd).abs();
     same_person && apart <= 28
 }
 
@@ -585,7 +585,7 @@ impl BirthInput {
         }
         let dates: Vec<Date> = out.iter().map(|b| b.birth_date).collect();
         if let (Some(first), Some(last)) = (dates.iter().min(), dates.iter().max()) {
-            if (*last - *first).get_days() > 2 {
+            if crate::dates::days_between(*first, *last) > 2 {
                 errors.add("babies", "births_too_far_apart");
             }
         }

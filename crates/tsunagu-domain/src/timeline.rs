@@ -18,14 +18,21 @@
 /// backfill rebuilds the pregnancies built with an older one.
 pub const RULES_VERSION: i64 = 1;
 
+#[deny(clippy::arithmetic_side_effects)]
 pub mod contact;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod dates;
 pub mod facts;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod groups;
 pub mod kinds;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod meetings;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod reconcile;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod rules;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod worklists;
 
 pub use contact::{

@@ -4,8 +4,9 @@
 use crate::error::{ApiError, AppError};
 use crate::session::ApiCaller;
 use crate::{accounts, AppState};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,6 +33,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("unsupported_media_type").into()),
             Err(JsonRejection::BytesRejection(_)) => Err(AppError::TooLarge.into()),
             Err(e) => Err(AppError::BadJson(e.body_text()).into()),
+        }
+    }
+}
+
+/// `Path<T>` whose rejection is our structured error: a path parameter that
+/// does not read as its type (`/families/abc`) names nothing there is, so
+/// 404 as for an id that does not exist.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::MissingPathParams(_)) => {
+                tracing::error!("route without the path parameters its handler reads");
+                Err(AppError::Internal.into())
+            }
+            Err(_) => Err(AppError::NotFound.into()),
         }
     }
 }
@@ -200,7 +221,7 @@ pub(crate) async fn family_for(
 async fn open_family(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
     family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
@@ -218,7 +239,7 @@ async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<R
 async fn record_birth(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, pregnancy)): Path<(i64, i64)>,
+    ApiPath((id, pregnancy)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<BirthInput>,
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
@@ -254,7 +275,7 @@ async fn create_account(
 async fn disable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     accounts::set_disabled(&state, &caller.account, &caller.audit("disable account"), AccountId(id), true).await?;
@@ -264,7 +285,7 @@ async fn disable_account(
 async fn enable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     accounts::set_disabled(&state, &caller.account, &caller.audit("enable account"), AccountId(id), false).await?;
@@ -280,7 +301,7 @@ struct PasswordReset {
 async fn reset_password(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
@@ -292,7 +313,7 @@ async fn reset_password(
 async fn reset_totp(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     accounts::reset_totp(&state, &caller.account, &caller.audit("reset second factor"), AccountId(id)).await?;
@@ -489,7 +510,7 @@ pub(crate) async fn application_for(
 async fn show_application(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit("postpartum application");
@@ -517,7 +538,7 @@ struct DecisionBody {
 async fn decide_application(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, decision)): Path<(i64, String)>,
+    ApiPath((id, decision)): ApiPath<(i64, String)>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
@@ -606,7 +627,7 @@ async fn list_referrals(
 async fn show_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     require(authorize(&caller.actor, Action::ManageReferrals, &Resource::Municipality(caller.actor.municipality_id)))?;
     let ctx = caller.audit("referral");
@@ -634,7 +655,7 @@ struct ReferralActionBody {
 async fn act_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, action)): Path<(i64, String)>,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
     ApiJson(body): ApiJson<ReferralActionBody>,
 ) -> Result<Response, ApiError> {
     let action = crate::care::parse_action(&action, body.reason.as_deref())?;
@@ -696,7 +717,7 @@ async fn create_followup(
     ApiJson(b): ApiJson<FollowupBody>,
 ) -> Result<Response, ApiError> {
     let family = family_of(&caller, b.family_id)?;
-    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| invalid_date("start"))?;
     let id = crate::care::book_followup(
         &state,
         &caller.actor,
@@ -707,6 +728,13 @@ async fn create_followup(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+/// A date-time field that does not read as `YYYY-MM-DDTHH:MM`.
+fn invalid_date(field: &'static str) -> AppError {
+    let mut e = tsunagu_domain::validation::FieldErrors::default();
+    e.add(field, "invalid_date");
+    AppError::Invalid(e)
 }
 
 #[derive(Deserialize, Default)]
@@ -765,7 +793,7 @@ async fn list_followups(
 async fn cancel_followup(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     crate::care::cancel_followup(
         &state,
@@ -802,7 +830,7 @@ async fn create_talk(
     caller: ApiCaller,
     ApiJson(b): ApiJson<TalkBody>,
 ) -> Result<Response, ApiError> {
-    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| invalid_date("starts"))?;
     let id = crate::care::create_talk(
         &state,
         &caller.actor,
@@ -825,7 +853,7 @@ struct JoinBody {
 async fn join_talk(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<JoinBody>,
 ) -> Result<StatusCode, ApiError> {
     let family = family_of(&caller, b.family_id)?;
@@ -878,7 +906,7 @@ async fn create_incident(
 async fn file_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<crate::screening::ScreeningInput>,
 ) -> Result<Response, ApiError> {
     let family = FamilyId(id);
@@ -940,7 +968,7 @@ async fn my_questionnaires(State(state): State<AppState>, caller: ApiCaller) -> 
 async fn list_screenings(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let list = crate::screening::list(&state, &caller.actor, &caller.audit("screenings"), FamilyId(id)).await?;
     let list: Vec<_> = list.iter().map(crate::screening::screening_json).collect();
@@ -950,7 +978,7 @@ async fn list_screenings(
 async fn show_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let s = crate::screening::one(&state, &caller.actor, &caller.audit("screening"), tsunagu_domain::ScreeningId(id))
         .await?;
@@ -961,7 +989,7 @@ async fn show_screening(
 async fn screening_fhir(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.audit("screening FHIR export");
     let s = crate::screening::one(&state, &caller.actor, &ctx, tsunagu_domain::ScreeningId(id)).await?;
@@ -971,7 +999,7 @@ async fn screening_fhir(
 
 /// A questionnaire's definition as a FHIR R4 `Questionnaire` (structure and
 /// scoring key; no person, so any signed-in caller).
-async fn questionnaire_fhir(_caller: ApiCaller, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn questionnaire_fhir(_caller: ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let def = crate::screening::definition(&id).ok_or(AppError::NotFound)?;
     Ok(crate::screening_pages::fhir_response(&tsunagu_domain::screening::to_fhir_questionnaire(&def)))
 }

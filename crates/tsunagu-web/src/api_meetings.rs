@@ -1,11 +1,11 @@
 //! Handbook meetings and 8th-month group sessions in the JSON API [002].
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiPath};
 use crate::error::{ApiError, AppError};
 use crate::meetings::{area_param, month_param, MeetingParams, MeetingView, ProposalView, SessionView};
 use crate::session::ApiCaller;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -106,7 +106,11 @@ async fn confirm_session(
     Ok((StatusCode::CREATED, Json(SessionView::of(&s, today))).into_response())
 }
 
-async fn session(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn session(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
     let today = japan_date(caller.now);
     let s = crate::meetings::session(&state, &caller.actor, &caller.audit("group session"), GroupSessionId(id)).await?;
     Ok(Json(SessionView::of(&s, today)).into_response())
@@ -115,7 +119,7 @@ async fn session(State(state): State<AppState>, caller: ApiCaller, Path(id): Pat
 async fn attendance(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AttendanceInput>,
 ) -> Result<Response, ApiError> {
     let today = japan_date(caller.now);

@@ -1,12 +1,12 @@
 //! The timeline in the JSON API: work lists and their counts, a family's
 //! contacts, recording an outcome, a new EDD, a loss or a move.
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiPath};
 use crate::error::{ApiError, AppError};
 use crate::session::ApiCaller;
 use crate::timeline::{ContactView, Shown, WorkListParams};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -90,7 +90,7 @@ async fn work_counts(
 async fn family_contacts(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let today = japan_date(caller.now);
     let rows = crate::timeline::family_contacts(&state, &caller.actor, &caller.audit("timeline"), FamilyId(id)).await?;
@@ -101,7 +101,7 @@ async fn family_contacts(
 async fn record_outcome(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<crate::timeline::OutcomeInput>,
 ) -> Result<Response, ApiError> {
     let row =
@@ -113,7 +113,7 @@ async fn record_outcome(
 async fn change_edd(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, pregnancy)): Path<(i64, i64)>,
+    ApiPath((id, pregnancy)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<EddChangeInput>,
 ) -> Result<StatusCode, ApiError> {
     let audit = caller.audit("change EDD");
@@ -124,7 +124,7 @@ async fn change_edd(
 async fn end_pregnancy(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, pregnancy)): Path<(i64, i64)>,
+    ApiPath((id, pregnancy)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<PregnancyEndInput>,
 ) -> Result<StatusCode, ApiError> {
     let audit = caller.audit("end pregnancy");

@@ -8,7 +8,7 @@ use crate::AppState;
 use jiff::civil::{Date, DateTime};
 use serde::Deserialize;
 use tsunagu_domain::audit::AuditContext;
-use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::dates::{DateRange, Horizon, OutsideHorizon};
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{latest_babies, ApplicationStatus};
 use tsunagu_domain::postpartum::followup::{check_followup, slots, FollowupInput, FollowupPattern, FollowupSlot};
@@ -24,6 +24,16 @@ fn invalid(field: &'static str, code: &'static str) -> AppError {
     e.add(field, code);
     AppError::Invalid(e)
 }
+
+/// How far ahead a coordinator may schedule an online talk: a year (the
+/// talks run about twice a month [001]; nothing is planned years ahead).
+pub const TALK_HORIZON: Horizon = Horizon::new(0, 366);
+/// How far back an incident may be reported: a year (a report is written
+/// when the incident happens; a year covers one found late, not antiquity).
+pub const INCIDENT_HORIZON: Horizon = Horizon::new(366, 0);
+/// The days a follow-up may be booked on: from tomorrow, four weeks ahead
+/// (the slots `open_followup_slots` offers).
+const FOLLOWUP_BOOKING_DAYS: u32 = 28;
 
 fn require(d: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
     if d.is_allowed() {
@@ -161,7 +171,8 @@ pub async fn open_followup_slots(
 ) -> Result<Vec<FollowupSlot>, AppError> {
     crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let today = state.clock.today();
-    let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), 28).ok_or(AppError::Internal)?;
+    let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), FOLLOWUP_BOOKING_DAYS)
+        .ok_or(AppError::Internal)?;
     let taken: Vec<DateTime> = state
         .store
         .followups(ctx, Some(venue), None, range)
@@ -225,7 +236,8 @@ pub async fn book_followup(
     let in_pattern = DateRange::starting(start.date(), 1)
         .map(|r| slots(&FollowupPattern::default(), r).iter().any(|s| s.start == start))
         .unwrap_or(false);
-    if !in_pattern || start.date() <= state.clock.today() {
+    let bookable = Horizon::new(0, FOLLOWUP_BOOKING_DAYS).check(start.date(), state.clock.today()).is_ok();
+    if !in_pattern || !bookable || start.date() <= state.clock.today() {
         return Err(invalid("start", "not_a_slot"));
     }
     if let Some(code) = followup_facts(state, ctx, family, venue).await?.refusal(start.date()) {
@@ -276,8 +288,10 @@ pub async fn create_talk(
     if title.is_empty() || title.chars().count() > 100 {
         return Err(invalid("title", if title.is_empty() { "required" } else { "too_long" }));
     }
-    if starts.date() < state.clock.today() {
-        return Err(invalid("starts", "date_in_past"));
+    match TALK_HORIZON.check(starts.date(), state.clock.today()) {
+        Ok(_) => {}
+        Err(OutsideHorizon::TooEarly) => return Err(invalid("starts", "date_in_past")),
+        Err(e) => return Err(invalid("starts", e.code())),
     }
     // [001]: about twice a month, about 30 minutes.
     Ok(state.store.create_online_talk(ctx, venue, starts, 30, title).await?)
@@ -347,10 +361,11 @@ pub async fn report_incident(
         errors.add("heading", "invalid_choice");
     }
     let occurred = input.occurred.trim().parse::<DateTime>().ok();
-    match occurred {
+    match occurred.map(|o| INCIDENT_HORIZON.check(o.date(), state.clock.today())) {
         None => errors.add("occurred", "invalid_date"),
-        Some(o) if o.date() > state.clock.today() => errors.add("occurred", "date_in_future"),
-        Some(_) => {}
+        Some(Err(OutsideHorizon::TooLate)) => errors.add("occurred", "date_in_future"),
+        Some(Err(e)) => errors.add("occurred", e.code()),
+        Some(Ok(_)) => {}
     }
     let summary = input.summary.trim().to_owned();
     if summary.is_empty() {

@@ -110,12 +110,7 @@ async fn raise_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let back = form.get("back");
-            let back = if back.starts_with('/') && !back.starts_with("//") {
-                back.to_owned()
-            } else {
-                "/referrals".to_owned()
-            };
+            let back = crate::local_path::safe_local_path(form.get("back")).unwrap_or("/referrals").to_owned();
             let input = crate::care::ConcernInput {
                 family_id: form.get("family_id").trim().parse().unwrap_or(0),
                 pregnancy_id: form.opt("pregnancy_id").and_then(|p| p.parse().ok()),

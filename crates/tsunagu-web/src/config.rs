@@ -11,8 +11,14 @@ pub struct WebConfig {
     pub absolute_timeout: Duration,
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted
+    /// proxy). Alone it means one proxy; see `trusted_proxies`.
     pub trust_forwarded_for: bool,
+    /// How many proxies we run in front of the service, each appending to
+    /// `X-Forwarded-For`; the client address is the entry the outermost of
+    /// them added (`forwarded::client_addr`). 0 with `trust_forwarded_for`
+    /// off: the connection's address.
+    pub trusted_proxies: usize,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
     /// Failed sign-ins for one account within `signin_window` before it is
@@ -41,6 +47,7 @@ impl Default for WebConfig {
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
             secure_cookies: false,
             trust_forwarded_for: false,
+            trusted_proxies: 0,
             max_body_bytes: 64 * 1024,
             max_failed_signins_per_user: 5,
             max_failed_signins_per_addr: 50,
@@ -48,6 +55,17 @@ impl Default for WebConfig {
             max_codes_per_session: 5,
             hash_concurrency: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             hash_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+impl WebConfig {
+    /// The number of trusted proxies in effect: `trusted_proxies`, or one
+    /// when only the older `trust_forwarded_for` is set.
+    pub fn forwarded_hops(&self) -> usize {
+        match (self.trusted_proxies, self.trust_forwarded_for) {
+            (0, true) => 1,
+            (n, _) => n,
         }
     }
 }

@@ -179,3 +179,30 @@ pub fn require(decision: tsunagu_domain::policy::Decision) -> Result<(), AppErro
         Err(AppError::Forbidden)
     }
 }
+
+/// The code of an error whose status the framework chose (405 for a wrong
+/// method, say); each has words in `i18n`.
+pub fn framework_error_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid_input",
+        429 => "too_many_attempts",
+        503 => "unavailable",
+        s if s >= 500 => "internal",
+        _ => "bad_request",
+    }
+}
+
+/// The JSON error for a status the framework chose, in the API's format
+/// (see `edge::api_errors_as_json`).
+pub fn api_error_for_status(status: StatusCode) -> Response {
+    let code = framework_error_code(status);
+    let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{code}"));
+    let body = ErrorBody { error: ErrorDetail { code, message, fields: None, detail: None } };
+    (status, axum::Json(body)).into_response()
+}

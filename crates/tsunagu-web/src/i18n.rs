@@ -518,7 +518,11 @@ fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
 
 /// Every table: the general one and one per capability that keeps its own.
 fn all_messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    MESSAGES.iter().chain(crate::i18n_timeline::MESSAGES).chain(crate::i18n_meetings::MESSAGES)
+    MESSAGES
+        .iter()
+        .chain(crate::i18n_timeline::MESSAGES)
+        .chain(crate::i18n_meetings::MESSAGES)
+        .chain(crate::i18n_edge::MESSAGES)
 }
 
 /// The text for `key`; the key itself when it is missing (a test keeps that from happening).

@@ -20,10 +20,14 @@ pub mod auth;
 pub mod care;
 pub mod care_pages;
 pub mod config;
+pub mod edge;
 pub mod error;
+pub mod forwarded;
 pub mod i18n;
+mod i18n_edge;
 mod i18n_meetings;
 mod i18n_timeline;
+pub mod local_path;
 pub mod meetings;
 pub mod meetings_pages;
 pub mod pages;
@@ -69,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         .merge(meetings_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(edge::catch_panic))
+        .layer(middleware::from_fn(edge::api_errors_as_json))
+        .layer(middleware::from_fn(edge::security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

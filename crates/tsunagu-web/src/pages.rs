@@ -257,13 +257,9 @@ struct NextParam {
     next: String,
 }
 
-/// A local path to go back to; anything else goes home.
+/// A page of ours to go back to (`local_path`); anything else goes home.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
+    crate::local_path::safe_local_path(next).unwrap_or("/")
 }
 
 async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<NextParam>) -> Response {

@@ -12,7 +12,9 @@ use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::policy::{authorize, Action, Resource};
-use tsunagu_domain::postpartum::application::{eligibility_input, latest_babies, ApplicationAnswers, NewApplication};
+use tsunagu_domain::postpartum::application::{
+    eligibility_input, latest_babies, requested_stay, ApplicationAnswers, NewApplication,
+};
 use tsunagu_domain::postpartum::eligibility::{check_eligibility, Eligibility};
 use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quote, QuoteRequest};
 use tsunagu_domain::postpartum::occupancy::{occupancy, UsedDays};
@@ -86,10 +88,7 @@ pub async fn prepare(
     crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let service = ServiceType::parse(input.service.trim()).ok_or_else(|| invalid("service", "invalid_choice"))?;
     let first: jiff::civil::Date = input.first_day.trim().parse().map_err(|_| invalid("first_day", "invalid_date"))?;
-    if first < state.clock.today() {
-        return Err(invalid("first_day", "date_in_past"));
-    }
-    let stay = DateRange::starting(first, input.days.max(1)).ok_or_else(|| invalid("days", "out_of_range"))?;
+    let stay = requested_stay(first, input.days, state.clock.today()).map_err(|e| invalid(e.field(), e.code()))?;
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
     let facility = facilities
         .iter()

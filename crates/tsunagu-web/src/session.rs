@@ -97,18 +97,14 @@ impl RequestCtx {
     }
 }
 
+/// The client's address: the connection's, or behind trusted proxies the
+/// entry of `X-Forwarded-For` the outermost of them added (never what the
+/// client itself wrote there).
 fn remote_addr(parts: &Parts, state: &AppState) -> String {
-    if state.config.trust_forwarded_for {
-        if let Some(v) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            if let Some(first) = v.split(',').next() {
-                return first.trim().to_owned();
-            }
-        }
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    crate::forwarded::client_addr(forwarded, peer, state.config.forwarded_hops())
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".to_owned())
 }
 

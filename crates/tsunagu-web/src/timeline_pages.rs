@@ -298,12 +298,9 @@ impl ContactPage {
     }
 }
 
-/// Where to go back to after recording: a local path only.
+/// Where to go back to after recording: a page of ours only (`local_path`).
 fn local_back(back: Option<&str>) -> String {
-    match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_owned(),
-        _ => "/worklist".to_owned(),
-    }
+    back.and_then(crate::local_path::safe_local_path).unwrap_or("/worklist").to_owned()
 }
 
 #[derive(Deserialize, Default)]

@@ -40,9 +40,14 @@ enum Command {
         /// Mark cookies Secure (set when users reach the service over HTTPS).
         #[arg(long, env = "TSUNAGU_SECURE_COOKIES")]
         secure_cookies: bool,
-        /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+        /// Take the client address from X-Forwarded-For (only behind a trusted proxy);
+        /// the same as --trusted-proxies 1.
         #[arg(long, env = "TSUNAGU_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// How many proxies of ours stand in front of the service, each appending to
+        /// X-Forwarded-For: the client address is the entry the outermost one added.
+        #[arg(long, env = "TSUNAGU_TRUSTED_PROXIES", value_parser = clap::value_parser!(u8).range(0..=16))]
+        trusted_proxies: Option<u8>,
         /// Minutes of inactivity after which a session ends.
         #[arg(long, env = "TSUNAGU_IDLE_TIMEOUT_MINUTES", default_value_t = 30)]
         idle_timeout_minutes: u64,
@@ -110,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
             families,
             secure_cookies,
             trust_forwarded_for,
+            trusted_proxies,
             idle_timeout_minutes,
             absolute_timeout_hours,
         } => {
@@ -120,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
             let config = WebConfig {
                 secure_cookies,
                 trust_forwarded_for,
+                trusted_proxies: trusted_proxies.map(usize::from).unwrap_or(0),
                 idle_timeout: Duration::from_secs(idle_timeout_minutes * 60),
                 absolute_timeout: Duration::from_secs(absolute_timeout_hours * 3600),
                 ..WebConfig::default()

@@ -2,11 +2,12 @@
 //! nurse for them) asks for, what was answered, what it was quoted, and
 //! what the nurse decided. [001] 対象者, 利用料.
 
-use crate::dates::DateRange;
+use crate::dates::{DateRange, Horizon, OutsideHorizon};
 use crate::postpartum::eligibility::{EligibilityInput, GestationalAge};
 use crate::postpartum::ServiceType;
 use crate::records::{Baby, FamilyRecord};
 use crate::{AccountId, ApplicationId, FamilyId, MunicipalityId, VenueId};
+use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -104,11 +105,66 @@ pub struct Application {
     pub mother_name: String,
 }
 
+/// The most days one application may ask for. Every service ends before the
+/// baby's first birthday ([001] (３) 産後１年未満; short stay and day care at
+/// 4 months), so no request can usefully cover more than a year; the fee
+/// table then refuses more than its own maximum (7 days in Setagaya). The
+/// bound keeps a typed count from reaching the calendar arithmetic at all.
+pub const MAX_REQUESTED_DAYS: u32 = 366;
+
+/// How far ahead the first day may lie: a year, for the same reason — a
+/// baby on record today is past every age limit a year from now.
+pub const FIRST_DAY_HORIZON: Horizon = Horizon::new(0, 366);
+
+/// Why the days asked for cannot be a stay. `field` and `code` are the
+/// field error the pages and the API show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StayError {
+    #[error("the first day is in the past")]
+    FirstDayInPast,
+    #[error("the first day is too far ahead")]
+    FirstDayTooLate,
+    #[error("the number of days is out of range")]
+    DaysOutOfRange,
+}
+
+impl StayError {
+    pub fn field(self) -> &'static str {
+        match self {
+            StayError::FirstDayInPast | StayError::FirstDayTooLate => "first_day",
+            StayError::DaysOutOfRange => "days",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StayError::FirstDayInPast => "date_in_past",
+            StayError::FirstDayTooLate => OutsideHorizon::TooLate.code(),
+            StayError::DaysOutOfRange => "out_of_range",
+        }
+    }
+}
+
+/// The days an application asks for: `days` days from `first_day`, which
+/// is today or later and within [`FIRST_DAY_HORIZON`]; `days` is 1 to
+/// [`MAX_REQUESTED_DAYS`].
+pub fn requested_stay(first_day: Date, days: u32, today: Date) -> Result<DateRange, StayError> {
+    match FIRST_DAY_HORIZON.check(first_day, today) {
+        Ok(_) => {}
+        Err(OutsideHorizon::TooEarly) => return Err(StayError::FirstDayInPast),
+        Err(OutsideHorizon::TooLate) => return Err(StayError::FirstDayTooLate),
+    }
+    if !(1..=MAX_REQUESTED_DAYS).contains(&days) {
+        return Err(StayError::DaysOutOfRange);
+    }
+    DateRange::starting(first_day, days).ok_or(StayError::DaysOutOfRange)
+}
+
 /// The babies an application is about: those of the family's latest birth.
 pub fn latest_babies(record: &FamilyRecord) -> Vec<&Baby> {
     let Some(latest) = record.babies.iter().map(|b| b.birth_date).max() else { return vec![] };
     // Multiples are born within a couple of days of each other.
-    record.babies.iter().filter(|b| (latest - b.birth_date).get_days().abs() <= 2).collect()
+    record.babies.iter().filter(|b| crate::dates::days_between(b.birth_date, latest).abs() <= 2).collect()
 }
 
 /// Builds the eligibility question from the record and the answers. The
@@ -145,4 +201,43 @@ pub fn eligibility_input(
         lacks_help_from_relatives: answers.lacks_help_from_relatives,
         grandparents_nearby: answers.grandparents_nearby,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_stay_is_days_from_today_within_a_year() {
+        let today = date(2026, 11, 22);
+        assert_eq!(requested_stay(today, 7, today).map(|r| r.last()), Ok(date(2026, 11, 28)));
+        assert_eq!(requested_stay(date(2026, 11, 21), 1, today), Err(StayError::FirstDayInPast));
+        assert_eq!(requested_stay(date(2027, 11, 23), 1, today).map(|r| r.len_days()), Ok(1));
+        assert_eq!(requested_stay(date(2027, 11, 24), 1, today), Err(StayError::FirstDayTooLate));
+        assert_eq!(requested_stay(date(9999, 12, 31), 1, today), Err(StayError::FirstDayTooLate));
+        assert_eq!(requested_stay(today, 0, today), Err(StayError::DaysOutOfRange));
+        assert_eq!(requested_stay(today, MAX_REQUESTED_DAYS, today).map(|r| r.len_days()), Ok(366));
+        assert_eq!(requested_stay(today, MAX_REQUESTED_DAYS + 1, today), Err(StayError::DaysOutOfRange));
+        // The count that made jiff panic (7,304,486 days) is an input error.
+        assert_eq!(requested_stay(today, 7_304_486, today), Err(StayError::DaysOutOfRange));
+        assert_eq!(StayError::FirstDayTooLate.code(), "date_too_late");
+    }
+
+    proptest! {
+        /// Any first day and any count: an answer, never a panic; a stay
+        /// that is given has exactly the days asked for, inside the horizon.
+        #[test]
+        fn any_request_is_answered(first in -3_652_059i64..=2_932_896, days in any::<u32>(), t in 0i64..40_000) {
+            let first = crate::dates::add_days(Date::MIN, first.saturating_add(3_652_059)).unwrap_or(Date::MAX);
+            let today = crate::dates::add_days(date(1990, 1, 1), t).unwrap();
+            if let Ok(stay) = requested_stay(first, days, today) {
+                prop_assert_eq!(stay.first(), first);
+                prop_assert_eq!(stay.len_days(), days);
+                prop_assert!(first >= today);
+                prop_assert!(crate::dates::days_between(today, first) <= 366);
+            }
+        }
+    }
 }

@@ -44,7 +44,6 @@ use super::fees::MAX_SIBLINGS;
 use super::ServiceType;
 use crate::dates::{last_day_under_months, DateRange};
 use jiff::civil::Date;
-use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 
 /// Gestational age at birth, weeks + days (32w4d). Records accept weeks 22–44.
@@ -96,7 +95,8 @@ impl GestationalAge {
     }
 
     pub fn total_days(&self) -> i32 {
-        i32::from(self.weeks) * 7 + i32::from(self.days)
+        // At most 255 × 7 + 255: far inside i32.
+        i32::from(self.weeks).saturating_mul(7).saturating_add(i32::from(self.days))
     }
 }
 
@@ -106,8 +106,8 @@ impl GestationalAge {
 ///
 /// Seed: [001] 対象者: 未熟児等で…修正月齢で計算して４か月未満
 pub fn corrected_birth_date(birth: Date, gestational_age: GestationalAge) -> Date {
-    let early_days = (GestationalAge::TERM.total_days() - gestational_age.total_days()).max(0);
-    birth.saturating_add(early_days.days())
+    let early_days = GestationalAge::TERM.total_days().saturating_sub(gestational_age.total_days()).max(0);
+    crate::dates::add_days(birth, i64::from(early_days)).unwrap_or(Date::MAX)
 }
 
 /// The age limit of a service type.
@@ -314,9 +314,12 @@ pub fn check_eligibility(input: &EligibilityInput) -> Eligibility {
 }
 
 #[cfg(test)]
+// Tests compute expected values with plain arithmetic on small numbers.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use jiff::civil::date;
+    use jiff::ToSpan;
     use proptest::prelude::*;
     use ServiceType::*;
 

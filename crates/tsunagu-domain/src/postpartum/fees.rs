@@ -242,14 +242,18 @@ pub fn quote(table: &FeeTable, req: QuoteRequest) -> Result<Quote, QuoteError> {
         return Err(QuoteError::TooManySiblings { siblings: req.siblings, max: MAX_SIBLINGS });
     }
     let fees = table.bracket(req.bracket);
-    let extra_babies = req.babies - 1;
+    let extra_babies = req.babies.saturating_sub(1);
     let extra_baby_days = extra_babies.checked_mul(req.days).ok_or(QuoteError::AmountTooLarge)?;
     let lines = match req.service {
         ServiceType::ShortStay | ServiceType::DayCare => {
             let daily = if req.service == ServiceType::ShortStay { fees.short_stay } else { fees.day_care };
             [
                 line(FeeComponent::MotherAndBaby, daily.mother_and_baby_yen, req.days)?,
-                line(FeeComponent::Sibling, daily.sibling_yen, req.siblings * req.days)?,
+                line(
+                    FeeComponent::Sibling,
+                    daily.sibling_yen,
+                    req.siblings.checked_mul(req.days).ok_or(QuoteError::AmountTooLarge)?,
+                )?,
                 line(FeeComponent::ExtraBaby, daily.extra_baby_yen, extra_baby_days)?,
             ]
         }
@@ -284,6 +288,8 @@ pub fn city_pays_transport(bracket: FeeBracket) -> bool {
 }
 
 #[cfg(test)]
+// Tests compute expected values with plain arithmetic on small numbers.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

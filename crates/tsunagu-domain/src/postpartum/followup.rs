@@ -86,8 +86,8 @@ pub fn slots(pattern: &FollowupPattern, range: DateRange) -> Vec<FollowupSlot> {
         }
         for session in pattern.sessions.iter().filter(|s| s.weekday == day.weekday()) {
             for i in 0..i64::from(session.slots) {
-                let start = day.to_datetime(session.start).checked_add((i * minutes).minutes());
-                let Ok(start) = start else { continue };
+                let Some(offset) = i.checked_mul(minutes) else { continue };
+                let Ok(start) = day.to_datetime(session.start).checked_add(offset.minutes()) else { continue };
                 let Ok(end) = start.checked_add(minutes.minutes()) else { continue };
                 if start.date() == day && (end.date() == day || end.time() == Time::midnight()) {
                     out.push(FollowupSlot { start, end });

@@ -4,11 +4,17 @@
 //! headings. DOMAIN.md §5 is the English digest; the seed wins where they
 //! differ.
 
+#[deny(clippy::arithmetic_side_effects)]
 pub mod application;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod calendar;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod eligibility;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod fees;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod followup;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod occupancy;
 pub mod safety;
 

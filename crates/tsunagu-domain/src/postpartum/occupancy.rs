@@ -55,9 +55,10 @@ impl Occupancy {
         if self.offered_places == 0 {
             return None;
         }
-        let num = u128::from(self.used_places) * 2000 + u128::from(self.offered_places);
-        let den = u128::from(self.offered_places) * 2;
-        u64::try_from(num / den).ok().map(OccupancyRate)
+        // u64 counts in u128 arithmetic: cannot overflow, and `den` is not zero.
+        let num = u128::from(self.used_places).checked_mul(2000)?.checked_add(u128::from(self.offered_places))?;
+        let den = u128::from(self.offered_places).checked_mul(2)?;
+        u64::try_from(num.checked_div(den)?).ok().map(OccupancyRate)
     }
 }
 
@@ -95,7 +96,7 @@ impl UsedDays {
     ///
     /// Seed: [001] 利用実績: ショートステイ(日) + デイケア(日) = 合計(日)
     pub fn facility_days(&self) -> u64 {
-        self.short_stay_days + self.day_care_days
+        self.short_stay_days.saturating_add(self.day_care_days)
     }
 }
 

@@ -13,7 +13,13 @@ pub const TERM_DAYS: i32 = 280;
 /// The first day of gestational week `week` (week N is N+0 … N+6 days):
 /// the EDD is 40w0d, so week N starts `(40 − N) × 7` days before it.
 pub fn gestational_week_start(edd: Date, week: u8) -> Date {
-    edd.saturating_add(((i32::from(week) - 40) * 7).days())
+    // A u8 week gives at most (255 − 40) × 7 days: far inside a span.
+    let weeks_from_term = i64::from(week).saturating_sub(40);
+    crate::dates::add_days(edd, weeks_from_term.saturating_mul(7)).unwrap_or(if weeks_from_term < 0 {
+        Date::MIN
+    } else {
+        Date::MAX
+    })
 }
 
 /// The last day of gestational week `week` (N+6 days).
@@ -23,7 +29,7 @@ pub fn gestational_week_end(edd: Date, week: u8) -> Date {
 
 /// The gestational age on `day` as (weeks, days); `None` before week 0.
 pub fn gestational_age_on(edd: Date, day: Date) -> Option<(i32, i32)> {
-    let since_start = (day - edd.saturating_sub(TERM_DAYS.days())).get_days();
+    let since_start = crate::dates::days_between(edd.saturating_sub(TERM_DAYS.days()), day);
     (since_start >= 0).then_some((since_start / 7, since_start % 7))
 }
 
@@ -41,7 +47,7 @@ pub fn turns_months(birth: Date, months: u16) -> Date {
     let target = birth.first_of_month().saturating_add(i32::from(months).months());
     let day = i32::from(birth.day());
     if day <= i32::from(target.days_in_month()) {
-        target.saturating_add((day - 1).days())
+        target.saturating_add(day.saturating_sub(1).days())
     } else {
         target.last_of_month().saturating_add(1.day())
     }
@@ -57,8 +63,8 @@ pub fn last_day_under_months(birth: Date, months: u16) -> Date {
 /// it would have been born at 40 weeks. A baby born at or after term is not
 /// corrected.
 pub fn corrected_birth_date(birth: Date, gestational_weeks: u8, gestational_days: u8) -> Date {
-    let born_at = i32::from(gestational_weeks) * 7 + i32::from(gestational_days.min(6));
-    birth.saturating_add((TERM_DAYS - born_at).max(0).days())
+    let born_at = i32::from(gestational_weeks).saturating_mul(7).saturating_add(i32::from(gestational_days.min(6)));
+    birth.saturating_add(TERM_DAYS.saturating_sub(born_at).max(0).days())
 }
 
 /// The working week containing `day`: Monday to Sunday. Japanese wall

@@ -104,11 +104,12 @@ pub fn propose_groups(
     for ((due_month, area), mut members) in buckets {
         members.sort();
         let n = members.len();
-        let groups = n.div_ceil(max);
-        let (base, extra) = (n / groups, n % groups);
+        // A bucket holds at least one member, so `groups` is at least 1.
+        let groups = n.div_ceil(max).max(1);
+        let (base, extra) = (n.checked_div(groups).unwrap_or(n), n.checked_rem(groups).unwrap_or(0));
         let mut rest = members.into_iter().map(|(_, r)| r);
         for g in 0..groups {
-            let size = base + usize::from(g < extra);
+            let size = base.saturating_add(usize::from(g < extra));
             out.push(ProposedGroup { area, due_month, members: rest.by_ref().take(size).collect() });
         }
     }

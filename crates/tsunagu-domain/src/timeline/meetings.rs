@@ -12,6 +12,7 @@
 
 use super::groups::{DueMonth, PregnancyRef};
 use super::worklists::work_list_access;
+use crate::dates::Horizon;
 use crate::policy::{authorize, Action, FamilyFilter, Resource};
 use crate::roles::{Actor, Role};
 use crate::validation::FieldErrors;
@@ -33,6 +34,10 @@ pub const MAX_GROUP_SIZE: usize = 6;
 pub fn max_group_size() -> NonZeroUsize {
     NonZeroUsize::new(MAX_GROUP_SIZE).unwrap_or(NonZeroUsize::MIN)
 }
+
+/// The days a meeting or a session may be recorded for: within a year back
+/// (recorded afterwards) and, for a session planned ahead, a year on.
+pub const MEETING_HORIZON: Horizon = Horizon::new(366, 366);
 
 /// The longest note kept with a meeting.
 pub const MEETING_NOTE_MAX_CHARS: usize = 500;
@@ -143,7 +148,8 @@ pub struct CheckedMeeting {
 impl HandbookMeetingInput {
     /// The month has begun; the meeting was held once it was over — from
     /// the first day of the following month, when the handbook-meeting
-    /// contacts of its families open — and not after today.
+    /// contacts of its families open — and not after today, nor more than
+    /// a year back ([`MEETING_HORIZON`]).
     pub fn check(&self, today: Date) -> Result<CheckedMeeting, FieldErrors> {
         let mut errors = FieldErrors::default();
         let month = match DueMonth::parse(&self.month) {
@@ -164,6 +170,10 @@ impl HandbookMeetingInput {
             }
             Some(d) if d > today => {
                 errors.add("held_on", "date_in_future");
+                None
+            }
+            Some(d) if MEETING_HORIZON.check(d, today).is_err() => {
+                errors.add("held_on", "date_too_early");
                 None
             }
             Some(d) if month.is_some_and(|m| d <= m.last_day()) => {
@@ -220,8 +230,8 @@ impl GroupSessionInput {
     /// Checks a session against `proposed`: the pregnancies the proposal
     /// now holds for this area and due month (every group of the bucket —
     /// the nurse may regroup them, within [`MAX_GROUP_SIZE`]). Each member
-    /// must be one of them and appear once. The day is within a year back
-    /// (recorded afterwards) and no later than the end of the due month.
+    /// must be one of them and appear once. The day is within
+    /// [`MEETING_HORIZON`] and no later than the end of the due month.
     pub fn check(&self, today: Date, proposed: &[PregnancyRef]) -> Result<CheckedSession, FieldErrors> {
         let mut errors = FieldErrors::default();
         let due_month = match self.due_month() {
@@ -236,7 +246,7 @@ impl GroupSessionInput {
                 errors.add("day", if self.day.trim().is_empty() { "required" } else { "invalid_date" });
                 None
             }
-            Some(d) if d < today.saturating_sub(366.days()) || due_month.is_some_and(|m| d > m.last_day()) => {
+            Some(d) if MEETING_HORIZON.check(d, today).is_err() || due_month.is_some_and(|m| d > m.last_day()) => {
                 errors.add("day", "out_of_range");
                 None
             }

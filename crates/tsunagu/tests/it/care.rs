@@ -9,7 +9,7 @@ use tsunagu_domain::FamilyId;
 
 /// A Setagaya family with a baby born 2026-11-15 and an approved stay at
 /// the fixture's facility (the municipal centre) on 24–26 November.
-async fn family_with_stay(app: &TestApp, nurse: &str, kana: &str) -> (FamilyId, i64) {
+pub(crate) async fn family_with_stay(app: &TestApp, nurse: &str, kana: &str) -> (FamilyId, i64) {
     let fx = &app.fx;
     let mut body = notification(fx.setagaya_area.id, kana, "はな", "2026-11-20");
     body["notified_on"] = json!("2026-05-01");
@@ -32,7 +32,7 @@ async fn family_with_stay(app: &TestApp, nurse: &str, kana: &str) -> (FamilyId, 
     (family, id)
 }
 
-async fn setup(app: &TestApp) -> String {
+pub(crate) async fn setup(app: &TestApp) -> String {
     let fx = &app.fx;
     app.store
         .set_postpartum_facility(

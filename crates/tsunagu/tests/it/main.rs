@@ -39,6 +39,7 @@ mod pages;
 mod postpartum;
 mod screening;
 mod security_auth;
+mod security_edge;
 mod store;
 mod store_accounts;
 mod store_audit;

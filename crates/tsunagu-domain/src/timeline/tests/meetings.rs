@@ -104,6 +104,9 @@ fn a_meeting_is_held_after_its_month_and_not_in_the_future() {
         ("2026-10", "2026-11-23", "held_on", "date_in_future"),
         ("2026-10", "2026-10-31", "held_on", "meeting_too_early"),
         ("2026-11", "2026-11-20", "held_on", "meeting_too_early"),
+        // More than a year back is outside the service's horizon.
+        ("2025-06", "2025-11-20", "held_on", "date_too_early"),
+        ("1900-01", "1900-02-01", "held_on", "date_too_early"),
     ] {
         let e = meeting(m, held, "").check(today).unwrap_err();
         assert_eq!(codes(e), vec![(field.to_owned(), code)], "{m} {held}");
@@ -143,6 +146,10 @@ fn a_session_takes_members_of_the_proposal_only() {
         let e = session(members.clone(), day, place).check(today, &proposed).unwrap_err();
         assert_eq!(codes(e), vec![(field.to_owned(), code)], "{members:?} {day} {place:?}");
     }
+    // A session far ahead, even in a due month that far ahead, is refused.
+    let mut far = session(vec![1], "2999-12-01", "x");
+    far.due_month = "2999-12".into();
+    assert_eq!(codes(far.check(today, &proposed).unwrap_err()), vec![("day".into(), "out_of_range")]);
     let mut bad_month = session(vec![1], "2026-12-10", "x");
     bad_month.due_month = "2027-2".into();
     assert_eq!(codes(bad_month.check(today, &proposed).unwrap_err()), vec![("due_month".into(), "invalid_month")]);
