@@ -18,6 +18,11 @@ use tsunagu_store::token_hash;
 
 type Db = PgStore;
 
+/// The keys every test store is opened with.
+fn test_keys() -> StoreKeys {
+    StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
+}
+
 // --- test databases ---------------------------------------------------------
 
 fn server_url() -> String {
@@ -91,7 +96,7 @@ async fn fresh() -> (PgStore, TestDb) {
 
 async fn fresh_with(options: &str) -> (PgStore, TestDb) {
     let db = TestDb::create(options).await;
-    let store = PgStore::connect(&db.url).await.unwrap();
+    let store = PgStore::connect(&db.url, test_keys()).await.unwrap();
     store.migrate().await.unwrap();
     (store, db)
 }
@@ -103,7 +108,7 @@ async fn finish(store: PgStore, db: TestDb) {
 
 /// Another store on the same database: its own pool, like another node.
 async fn another_node(db: &TestDb) -> PgStore {
-    PgStore::connect(&db.url).await.unwrap()
+    PgStore::connect(&db.url, test_keys()).await.unwrap()
 }
 
 async fn close_node(s: PgStore) {
@@ -219,7 +224,8 @@ fn session(token: &str, account: AccountId, created: &str) -> Session {
 
 /// Walks the whole chain page by page, as an auditor would.
 async fn verify_chain(s: &PgStore, m: MunicipalityId) -> Result<u64, ChainError> {
-    let mut v = ChainVerifier::default();
+    let keys = test_keys();
+    let mut v = ChainVerifier::new(&keys.chain);
     let mut after = 0;
     loop {
         let lines = s.audit_lines(m, after, 7).await.unwrap();
@@ -308,7 +314,7 @@ async fn nodes_migrating_at_once_apply_each_migration_once() {
     let db = TestDb::create("").await;
     let mut nodes = vec![];
     for _ in 0..4 {
-        nodes.push(PgStore::connect(&db.url).await.unwrap());
+        nodes.push(PgStore::connect(&db.url, test_keys()).await.unwrap());
     }
     let tasks: Vec<_> = nodes.iter().cloned().map(|s| tokio::spawn(async move { s.migrate().await })).collect();
     for t in tasks {
@@ -325,12 +331,12 @@ async fn nodes_migrating_at_once_apply_each_migration_once() {
 #[tokio::test]
 async fn an_unreachable_server_or_missing_database_is_unavailable() {
     // Nothing listens on port 1: refused until the 5 s acquire timeout.
-    match PgStore::connect("postgres://tsunagu@127.0.0.1:1/postgres").await {
+    match PgStore::connect("postgres://tsunagu@127.0.0.1:1/postgres", test_keys()).await {
         Err(StoreError::Unavailable(_)) => {}
         Err(e) => panic!("expected Unavailable, got {e:?}"),
         Ok(_) => panic!("connected to nothing"),
     }
-    match PgStore::connect(&with_database(&server_url(), "tsunagu_no_such_database")).await {
+    match PgStore::connect(&with_database(&server_url(), "tsunagu_no_such_database"), test_keys()).await {
         Err(StoreError::Unavailable(_)) => {}
         Err(e) => panic!("expected Unavailable, got {e:?}"),
         Ok(_) => panic!("connected to a missing database"),
@@ -965,7 +971,7 @@ async fn instants_round_trip_to_the_microsecond() {
         let line = s.audit_lines(m, i as i64, 1).await.unwrap().remove(0);
         assert_eq!(line.at, micros(at(t)), "{t}");
         assert_eq!(line.at.as_microsecond(), at(t).as_microsecond(), "{t}");
-        assert_eq!(line.hash, line.expected_hash());
+        assert_eq!(line.hash, line.expected_mac(&test_keys().chain));
     }
     assert_eq!(verify_chain(&s, m).await, Ok(instants.len() as u64));
 
@@ -2357,7 +2363,7 @@ async fn civil_date_times_read_back_as_written_whatever_the_session_settings() {
         sqlx::Executor::execute(&mut c, format!("ALTER DATABASE {} SET {setting}", db.name).as_str()).await.unwrap();
     }
     c.close().await.unwrap();
-    let s = PgStore::connect(&db.url).await.unwrap();
+    let s = PgStore::connect(&db.url, test_keys()).await.unwrap();
     s.migrate().await.unwrap();
     let (m, north, _) = town(&s, "131121").await;
     let centre = facility(&s, m, "センター", &every_day(3)).await;

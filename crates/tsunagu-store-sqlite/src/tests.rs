@@ -19,6 +19,11 @@ use tsunagu_domain::roles::Actor;
 
 type Db = SqliteStore;
 
+/// The keys every test store is opened with.
+fn test_keys() -> StoreKeys {
+    StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
+}
+
 // --- test databases ---------------------------------------------------------
 
 /// A database file in the temporary directory, removed (with its WAL and
@@ -58,7 +63,7 @@ impl Drop for TempDb {
 /// A migrated store on a fresh database file.
 async fn fresh() -> (SqliteStore, TempDb) {
     let db = TempDb::new();
-    let store = SqliteStore::connect(&db.url()).await.unwrap();
+    let store = SqliteStore::connect(&db.url(), test_keys()).await.unwrap();
     store.migrate().await.unwrap();
     (store, db)
 }
@@ -66,7 +71,7 @@ async fn fresh() -> (SqliteStore, TempDb) {
 /// Another store on the same file: its own writer connection, like another
 /// process (node) of the service.
 async fn another_node(db: &TempDb) -> SqliteStore {
-    SqliteStore::connect(&db.url()).await.unwrap()
+    SqliteStore::connect(&db.url(), test_keys()).await.unwrap()
 }
 
 async fn close_node(s: SqliteStore) {
@@ -138,7 +143,8 @@ fn notification(area: AreaId, family_kana: &str, given_kana: &str) -> Notificati
 
 /// Walks the whole chain page by page, as an auditor would.
 async fn verify_chain(s: &SqliteStore, m: MunicipalityId) -> Result<u64, ChainError> {
-    let mut v = ChainVerifier::default();
+    let keys = test_keys();
+    let mut v = ChainVerifier::new(&keys.chain);
     let mut after = 0;
     loop {
         let lines = s.audit_lines(m, after, 7).await.unwrap();

@@ -35,7 +35,10 @@ use tsunagu_domain::{
     IncidentId, MunicipalityId, PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
 
+pub mod keys;
 pub mod migrations;
+
+pub use keys::StoreKeys;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

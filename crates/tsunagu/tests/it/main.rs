@@ -26,6 +26,7 @@ mod meetings;
 mod pages;
 mod postpartum;
 mod screening;
+mod security_audit;
 mod store;
 mod support;
 mod timeline;
