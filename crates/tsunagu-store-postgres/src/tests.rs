@@ -296,6 +296,7 @@ async fn migrating_twice_is_a_no_op_and_a_changed_migration_stops_start_up() {
             (4, "timeline".to_owned(), MIGRATIONS[3].checksum()),
             (5, "screening".to_owned(), MIGRATIONS[4].checksum()),
             (6, "meetings_groups".to_owned(), MIGRATIONS[5].checksum()),
+            (8, "audit_keyed".to_owned(), MIGRATIONS[6].checksum()),
         ]
     );
     assert_eq!(s.backend(), "postgres");
