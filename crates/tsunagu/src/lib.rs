@@ -52,8 +52,8 @@ pub struct ChainReport {
 /// checking every link with the chain key and that the chain still holds
 /// every (seq, hash) a signed checkpoint saw; a municipality that has
 /// checkpoints but is no longer in the database is reported `Gone`. Read
-/// the checkpoints before calling this (a checkpoint written meanwhile may
-/// see lines the walk has passed, never lines it has not yet reached).
+/// the checkpoints before calling this, so that none of them can have seen
+/// a line newer than the walk reads.
 pub async fn verify_audit(
     store: &dyn Store,
     key: &ChainKey,
