@@ -10,8 +10,13 @@ use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::FamilyRecord;
 use tsunagu_store_sqlite::SqliteStore;
 
+/// The keys the test stores are opened with.
+fn test_keys() -> tsunagu_store::StoreKeys {
+    tsunagu_store::StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
+}
+
 async fn sqlite() -> SqliteStore {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    let store = SqliteStore::connect("sqlite::memory:", test_keys()).await.unwrap();
     store.migrate().await.unwrap();
     store
 }

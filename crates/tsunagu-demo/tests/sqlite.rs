@@ -9,13 +9,19 @@ use tsunagu_domain::roles::Role;
 use tsunagu_store::{Secret, Store};
 use tsunagu_store_sqlite::SqliteStore;
 
+/// The keys the test stores are opened with.
+#[allow(clippy::unwrap_used)]
+fn test_keys() -> tsunagu_store::StoreKeys {
+    tsunagu_store::StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
+}
+
 fn fake_hash(p: &str) -> Secret {
     Secret::new(format!("hashed:{p}"))
 }
 
 #[tokio::test]
 async fn loads_fifty_families_per_city_once() {
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    let store = SqliteStore::connect("sqlite::memory:", test_keys()).await.unwrap();
     store.migrate().await.unwrap();
     let now: Timestamp = "2026-11-22T01:00:00Z".parse().unwrap();
     let opts = DemoOptions { families_per_municipality: 50, seed: 42, ..DemoOptions::at(now) };
@@ -60,7 +66,8 @@ async fn loads_fifty_families_per_city_once() {
         assert!(twins && triplets, "{code}: twins {twins}, triplets {triplets}");
 
         // The audit chain the loading wrote verifies.
-        let mut v = ChainVerifier::default();
+        let keys = test_keys();
+        let mut v = ChainVerifier::new(&keys.chain);
         let mut after = 0;
         loop {
             let lines = store.audit_lines(m.id, after, 500).await.unwrap();

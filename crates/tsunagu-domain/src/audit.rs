@@ -1,9 +1,17 @@
 //! The audit log: one append-only line for every staff read or change of a
-//! person's record, chained by SHA-256 so that a line edited or removed
-//! behind the product's back breaks the chain. One chain per municipality.
+//! person's record, each linked to the one before it by HMAC-SHA256 under a
+//! key the database does not hold, so that a line edited, removed or
+//! inserted behind the product's back breaks the chain even if the later
+//! links are recomputed. One chain per municipality. Signed checkpoints of
+//! each chain's head, kept outside the database ([`checkpoint`]), catch what
+//! the chain alone cannot: its end cut off, or the whole of it removed.
 
+pub mod checkpoint;
+
+use crate::keys::ChainKey;
 use crate::roles::Role;
 use crate::{AccountId, FamilyId, MunicipalityId};
+use hmac::Mac;
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -53,10 +61,12 @@ pub enum AuditAction {
     GroupList,
     GroupSession,
     GroupAttendance,
+    /// The service sealed the lines written before the chain was keyed.
+    ChainKeyed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -96,6 +106,7 @@ impl AuditAction {
         AuditAction::GroupList,
         AuditAction::GroupSession,
         AuditAction::GroupAttendance,
+        AuditAction::ChainKeyed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +150,7 @@ impl AuditAction {
             AuditAction::GroupList => "group.list",
             AuditAction::GroupSession => "group.session",
             AuditAction::GroupAttendance => "group.attendance",
+            AuditAction::ChainKeyed => "audit.chain_keyed",
         }
     }
 
@@ -177,10 +189,9 @@ pub struct AuditLine {
     pub hash: String,
 }
 
-/// The hash of a line given the hash of the line before it. Fields are
-/// joined with a separator that cannot appear in them (U+001F).
+/// The fields of a line that its hash covers, in order.
 #[allow(clippy::too_many_arguments)]
-pub fn line_hash(
+fn line_parts(
     prev_hash: &str,
     seq: i64,
     municipality_id: MunicipalityId,
@@ -192,8 +203,8 @@ pub fn line_hash(
     detail: &str,
     reason: &str,
     remote_addr: &str,
-) -> String {
-    let mut h = Sha256::new();
+    mut feed: impl FnMut(&[u8]),
+) {
     let family = family_id.map(|f| f.0.to_string()).unwrap_or_default();
     let at = at.as_microsecond().to_string();
     for part in [
@@ -209,15 +220,68 @@ pub fn line_hash(
         reason,
         remote_addr,
     ] {
-        h.update(part.as_bytes());
-        h.update([0x1f]);
+        feed(part.as_bytes());
+        feed(&[0x1f]);
     }
+}
+
+/// The link of a line given the link of the line before it:
+/// HMAC-SHA256 under the chain key of the line's fields, joined with a
+/// separator that cannot appear in them (U+001F). Without the key nobody can
+/// write a line that verifies, so a line cannot be removed, edited or
+/// inserted with the later links recomputed.
+#[allow(clippy::too_many_arguments)]
+pub fn line_mac(
+    key: &ChainKey,
+    prev_hash: &str,
+    seq: i64,
+    municipality_id: MunicipalityId,
+    at: Timestamp,
+    actor: AccountId,
+    role: &str,
+    action: &str,
+    family_id: Option<FamilyId>,
+    detail: &str,
+    reason: &str,
+    remote_addr: &str,
+) -> String {
+    let mut mac = key.mac();
+    line_parts(prev_hash, seq, municipality_id, at, actor, role, action, family_id, detail, reason, remote_addr, |b| {
+        mac.update(b)
+    });
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The unkeyed SHA-256 link of the lines written before the chain was keyed
+/// (before migration 0008). Verification accepts such lines only as the
+/// start of a chain that a keyed line follows (see [`ChainVerifier`]); new
+/// lines are never written with it.
+#[allow(clippy::too_many_arguments)]
+pub fn legacy_line_hash(
+    prev_hash: &str,
+    seq: i64,
+    municipality_id: MunicipalityId,
+    at: Timestamp,
+    actor: AccountId,
+    role: &str,
+    action: &str,
+    family_id: Option<FamilyId>,
+    detail: &str,
+    reason: &str,
+    remote_addr: &str,
+) -> String {
+    let mut h = Sha256::new();
+    line_parts(prev_hash, seq, municipality_id, at, actor, role, action, family_id, detail, reason, remote_addr, |b| {
+        h.update(b)
+    });
     hex::encode(h.finalize())
 }
 
 impl AuditLine {
-    pub fn expected_hash(&self) -> String {
-        line_hash(
+    /// The keyed link this line must carry.
+    pub fn expected_mac(&self, key: &ChainKey) -> String {
+        line_mac(
+            key,
             &self.prev_hash,
             self.seq,
             self.municipality_id,
@@ -231,39 +295,116 @@ impl AuditLine {
             &self.remote_addr,
         )
     }
+
+    /// The unkeyed link of a line written before the chain was keyed.
+    pub fn legacy_hash(&self) -> String {
+        legacy_line_hash(
+            &self.prev_hash,
+            self.seq,
+            self.municipality_id,
+            self.at,
+            self.actor,
+            &self.role,
+            &self.action,
+            self.family_id,
+            &self.detail,
+            &self.reason,
+            &self.remote_addr,
+        )
+    }
+
+    /// Whether the line carries the keyed link (`true`), the unkeyed link of
+    /// the lines written before the chain was keyed (`false`), or neither.
+    pub fn keyed(&self, key: &ChainKey) -> Option<bool> {
+        if self.expected_mac(key) == self.hash {
+            Some(true)
+        } else if self.legacy_hash() == self.hash {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
-    #[error("line {seq}: its content does not match its hash (edited)")]
+    #[error("line {seq}: its content does not match its hash (edited, or written without the key)")]
     Edited { seq: i64 },
     #[error("line {seq}: it does not follow the line before it (a line was removed or reordered)")]
     Broken { seq: i64 },
     #[error("the chain ends at line {seq}, but the chain head says {head_seq} (lines were removed from the end)")]
     Truncated { seq: i64, head_seq: i64 },
+    #[error(
+        "the chain has only lines written before it was keyed (up to line {seq}) and no keyed line \
+         after them: start the service once with the key to seal them, or the chain was rewritten"
+    )]
+    Unsealed { seq: i64 },
+    #[error("line {seq} is not the line a signed checkpoint saw there (the chain was rewritten)")]
+    CheckpointMismatch { seq: i64 },
+    #[error(
+        "the chain ends at line {seq}, but a signed checkpoint saw line {checkpoint_seq} \
+         (lines were removed from the end, or the whole chain)"
+    )]
+    CheckpointMissing { seq: i64, checkpoint_seq: i64 },
+    #[error("the municipality has signed checkpoints but is no longer in the database (its chain was wiped)")]
+    Gone,
 }
 
-/// Walks one municipality's lines in order and checks every link. The
-/// `head` is the (seq, hash) the store keeps of the last line written.
-pub struct ChainVerifier {
+/// Walks one municipality's lines in order and checks every link with the
+/// chain key, and that the chain still holds every line a signed checkpoint
+/// saw. Lines written before the chain was keyed (unkeyed SHA-256) are
+/// accepted only as a prefix that a keyed line follows: the first keyed line
+/// links to the last of them, so none can change without the key.
+pub struct ChainVerifier<'k> {
+    key: &'k ChainKey,
     prev_hash: String,
     last_seq: i64,
+    legacy: u64,
+    keyed: bool,
+    /// (seq, hash) seen by checkpoints, by seq; `next` is the first not yet met.
+    checkpoints: Vec<(i64, String)>,
+    next: usize,
     pub lines: u64,
 }
 
-impl Default for ChainVerifier {
-    fn default() -> Self {
-        Self { prev_hash: GENESIS.to_owned(), last_seq: 0, lines: 0 }
+impl<'k> ChainVerifier<'k> {
+    pub fn new(key: &'k ChainKey) -> Self {
+        Self {
+            key,
+            prev_hash: GENESIS.to_owned(),
+            last_seq: 0,
+            legacy: 0,
+            keyed: false,
+            checkpoints: Vec::new(),
+            next: 0,
+            lines: 0,
+        }
     }
-}
 
-impl ChainVerifier {
+    /// The (seq, hash) pairs signed checkpoints recorded of this chain.
+    pub fn with_checkpoints(mut self, seen: impl IntoIterator<Item = (i64, String)>) -> Self {
+        self.checkpoints = seen.into_iter().filter(|(seq, _)| *seq > 0).collect();
+        self.checkpoints.sort();
+        self
+    }
+
     pub fn push(&mut self, line: &AuditLine) -> Result<(), ChainError> {
-        if line.prev_hash != self.prev_hash {
+        if line.seq != self.last_seq + 1 || line.prev_hash != self.prev_hash {
             return Err(ChainError::Broken { seq: line.seq });
         }
-        if line.expected_hash() != line.hash {
-            return Err(ChainError::Edited { seq: line.seq });
+        match line.keyed(self.key) {
+            Some(true) => self.keyed = true,
+            Some(false) if !self.keyed => self.legacy += 1,
+            _ => return Err(ChainError::Edited { seq: line.seq }),
+        }
+        while let Some((seq, hash)) = self.checkpoints.get(self.next) {
+            if *seq != line.seq {
+                break;
+            }
+            if *hash != line.hash {
+                return Err(ChainError::CheckpointMismatch { seq: line.seq });
+            }
+            self.next += 1;
         }
         self.prev_hash = line.hash.clone();
         self.last_seq = line.seq;
@@ -271,6 +412,8 @@ impl ChainVerifier {
         Ok(())
     }
 
+    /// Ends the walk. `head` is the (seq, hash) the store keeps of the last
+    /// line written.
     pub fn finish(self, head: Option<(i64, String)>) -> Result<u64, ChainError> {
         if let Some((head_seq, head_hash)) = head {
             if head_seq != self.last_seq || head_hash != self.prev_hash {
@@ -279,6 +422,14 @@ impl ChainVerifier {
         } else if self.lines > 0 {
             return Err(ChainError::Truncated { seq: self.last_seq, head_seq: 0 });
         }
+        if self.legacy > 0 && !self.keyed {
+            return Err(ChainError::Unsealed { seq: self.last_seq });
+        }
+        if self.next < self.checkpoints.len() {
+            if let Some((checkpoint_seq, _)) = self.checkpoints.last() {
+                return Err(ChainError::CheckpointMissing { seq: self.last_seq, checkpoint_seq: *checkpoint_seq });
+            }
+        }
         Ok(self.lines)
     }
 }
@@ -286,58 +437,191 @@ impl ChainVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::MasterKey;
 
-    fn chain(n: i64) -> Vec<AuditLine> {
-        let mut prev = GENESIS.to_owned();
-        (1..=n)
-            .map(|seq| {
-                let mut line = AuditLine {
-                    seq,
-                    municipality_id: MunicipalityId(1),
-                    at: Timestamp::from_second(1_700_000_000 + seq).unwrap(),
-                    actor: AccountId(7),
-                    role: "nurse".into(),
-                    action: "family.view".into(),
-                    family_id: Some(FamilyId(seq)),
-                    detail: String::new(),
-                    reason: "visit".into(),
-                    remote_addr: "127.0.0.1".into(),
-                    prev_hash: prev.clone(),
-                    hash: String::new(),
-                };
-                line.hash = line.expected_hash();
-                prev = line.hash.clone();
-                line
-            })
-            .collect()
+    fn key() -> ChainKey {
+        MasterKey::from_bytes(&[7; 32]).unwrap().chain_key()
     }
 
-    fn verify(lines: &[AuditLine], head: Option<(i64, String)>) -> Result<u64, ChainError> {
-        let mut v = ChainVerifier::default();
+    fn line(seq: i64, prev: &str) -> AuditLine {
+        AuditLine {
+            seq,
+            municipality_id: MunicipalityId(1),
+            at: Timestamp::from_second(1_700_000_000 + seq).unwrap(),
+            actor: AccountId(7),
+            role: "nurse".into(),
+            action: "family.view".into(),
+            family_id: Some(FamilyId(seq)),
+            detail: String::new(),
+            reason: "visit".into(),
+            remote_addr: "127.0.0.1".into(),
+            prev_hash: prev.to_owned(),
+            hash: String::new(),
+        }
+    }
+
+    /// Lines `from..=to` after `prev`, linked with the key (or, with `None`,
+    /// with plain SHA-256: the lines of before the key, or an attacker's).
+    fn extend(chain: &mut Vec<AuditLine>, to: i64, key: Option<&ChainKey>) {
+        let from = chain.last().map_or(1, |l| l.seq + 1);
+        for seq in from..=to {
+            let prev = chain.last().map_or(GENESIS.to_owned(), |l| l.hash.clone());
+            let mut l = line(seq, &prev);
+            l.hash = match key {
+                Some(k) => l.expected_mac(k),
+                None => l.legacy_hash(),
+            };
+            chain.push(l);
+        }
+    }
+
+    fn chain(n: i64) -> Vec<AuditLine> {
+        let mut c = Vec::new();
+        extend(&mut c, n, Some(&key()));
+        c
+    }
+
+    fn head(c: &[AuditLine]) -> Option<(i64, String)> {
+        c.last().map(|l| (l.seq, l.hash.clone()))
+    }
+
+    fn verify_with(
+        lines: &[AuditLine],
+        head: Option<(i64, String)>,
+        checkpoints: &[(i64, String)],
+    ) -> Result<u64, ChainError> {
+        let k = key();
+        let mut v = ChainVerifier::new(&k).with_checkpoints(checkpoints.to_vec());
         for l in lines {
             v.push(l)?;
         }
         v.finish(head)
     }
 
+    fn verify(lines: &[AuditLine], head: Option<(i64, String)>) -> Result<u64, ChainError> {
+        verify_with(lines, head, &[])
+    }
+
     #[test]
     fn intact_chain_verifies() {
         let c = chain(5);
-        let head = Some((5, c[4].hash.clone()));
-        assert_eq!(verify(&c, head), Ok(5));
+        assert_eq!(verify(&c, head(&c)), Ok(5));
         assert_eq!(verify(&[], None), Ok(0));
+        let checkpoints: Vec<_> = c.iter().map(|l| (l.seq, l.hash.clone())).collect();
+        assert_eq!(verify_with(&c, head(&c), &checkpoints), Ok(5));
     }
 
     #[test]
     fn edits_deletions_and_truncation_are_found() {
         let c = chain(5);
-        let head = Some((5, c[4].hash.clone()));
         let mut edited = c.clone();
         edited[2].reason = "nothing to see".into();
-        assert_eq!(verify(&edited, head.clone()), Err(ChainError::Edited { seq: 3 }));
+        assert_eq!(verify(&edited, head(&c)), Err(ChainError::Edited { seq: 3 }));
         let mut removed = c.clone();
         removed.remove(1);
-        assert_eq!(verify(&removed, head.clone()), Err(ChainError::Broken { seq: 3 }));
-        assert_eq!(verify(&c[..4], head), Err(ChainError::Truncated { seq: 4, head_seq: 5 }));
+        assert_eq!(verify(&removed, head(&c)), Err(ChainError::Broken { seq: 3 }));
+        assert_eq!(verify(&c[..4], head(&c)), Err(ChainError::Truncated { seq: 4, head_seq: 5 }));
+    }
+
+    #[test]
+    fn the_link_is_keyed() {
+        let l = &chain(1)[0];
+        let other = MasterKey::from_bytes(&[8; 32]).unwrap().chain_key();
+        assert_ne!(l.expected_mac(&other), l.hash);
+        assert_ne!(l.legacy_hash(), l.hash);
+        assert_eq!(l.keyed(&key()), Some(true));
+        assert_eq!(l.keyed(&other), None);
+        // Every field is covered.
+        let changes: [fn(&mut AuditLine); 11] = [
+            |l| l.seq += 1,
+            |l| l.municipality_id = MunicipalityId(2),
+            |l| l.at = Timestamp::from_second(1).unwrap(),
+            |l| l.actor = AccountId(8),
+            |l| l.role = "admin".into(),
+            |l| l.action = "family.create".into(),
+            |l| l.family_id = None,
+            |l| l.detail = "x".into(),
+            |l| l.reason = "x".into(),
+            |l| l.remote_addr = "10.0.0.1".into(),
+            |l| l.prev_hash = "1".repeat(64),
+        ];
+        for change in changes {
+            let mut x = l.clone();
+            change(&mut x);
+            assert_eq!(x.keyed(&key()), None, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_removed_and_the_rest_relinked_without_the_key_is_found() {
+        let c = chain(5);
+        // Line 2 removed, the lines after it renumbered and relinked with
+        // plain SHA-256 (all an attacker without the key can do).
+        let mut forged = vec![c[0].clone()];
+        for old in &c[2..] {
+            let prev = forged.last().unwrap().hash.clone();
+            let mut l = AuditLine { seq: old.seq - 1, prev_hash: prev, ..old.clone() };
+            l.hash = l.legacy_hash();
+            forged.push(l);
+        }
+        assert_eq!(verify(&forged, head(&forged)), Err(ChainError::Edited { seq: 2 }));
+        // ... or relinked with another key.
+        let other = MasterKey::from_bytes(&[8; 32]).unwrap().chain_key();
+        let mut forged = c[..1].to_vec();
+        extend(&mut forged, 4, Some(&other));
+        assert_eq!(verify(&forged, head(&forged)), Err(ChainError::Edited { seq: 2 }));
+        // A gap in the numbering is a break even if the links were right.
+        let mut gap = c[..2].to_vec();
+        let mut l = line(4, &gap[1].hash);
+        l.hash = l.expected_mac(&key());
+        gap.push(l);
+        assert_eq!(verify(&gap, head(&gap)), Err(ChainError::Broken { seq: 4 }));
+    }
+
+    #[test]
+    fn lines_of_before_the_key_are_accepted_only_as_a_sealed_prefix() {
+        let mut c = Vec::new();
+        extend(&mut c, 3, None);
+        // Not sealed yet: the chain could be anybody's.
+        assert_eq!(verify(&c, head(&c)), Err(ChainError::Unsealed { seq: 3 }));
+        // Sealed by a keyed line: fine, and the old lines can no longer change.
+        extend(&mut c, 5, Some(&key()));
+        assert_eq!(verify(&c, head(&c)), Ok(5));
+        let mut edited = c.clone();
+        edited[1].reason = "x".into();
+        edited[1].hash = edited[1].legacy_hash();
+        edited[2].prev_hash = edited[1].hash.clone();
+        edited[2].hash = edited[2].legacy_hash();
+        assert_eq!(verify(&edited, head(&c)), Err(ChainError::Broken { seq: 4 }));
+        // An unkeyed line after a keyed one is never accepted.
+        let mut c = chain(2);
+        extend(&mut c, 4, None);
+        assert_eq!(verify(&c, head(&c)), Err(ChainError::Edited { seq: 3 }));
+    }
+
+    #[test]
+    fn checkpoints_catch_a_cut_end_a_wiped_chain_and_a_rewrite() {
+        let c = chain(5);
+        let seen = vec![(3, c[2].hash.clone()), (5, c[4].hash.clone())];
+        // The last two lines removed and the head moved back: the chain alone
+        // is consistent, the checkpoint of line 5 is not met.
+        assert_eq!(verify(&c[..3], head(&c[..3])), Ok(3));
+        assert_eq!(
+            verify_with(&c[..3], head(&c[..3]), &seen),
+            Err(ChainError::CheckpointMissing { seq: 3, checkpoint_seq: 5 })
+        );
+        // Every line and the head removed.
+        assert_eq!(verify_with(&[], None, &seen), Err(ChainError::CheckpointMissing { seq: 0, checkpoint_seq: 5 }));
+        // Lines appended after the last checkpoint are fine.
+        let mut longer = c.clone();
+        extend(&mut longer, 7, Some(&key()));
+        assert_eq!(verify_with(&longer, head(&longer), &seen), Ok(7));
+        // A checkpoint that another chain's line does not match.
+        let mut other = c[..2].to_vec();
+        let mut l = line(3, &other[1].hash);
+        l.reason = "another line 3".into();
+        l.hash = l.expected_mac(&key());
+        other.push(l);
+        assert_eq!(verify_with(&other, head(&other), &seen), Err(ChainError::CheckpointMismatch { seq: 3 }));
     }
 }

@@ -13,6 +13,7 @@ pub mod fiscal;
 pub mod holidays;
 pub mod ids;
 pub mod kana;
+pub mod keys;
 pub mod municipality;
 pub mod password;
 pub mod places;

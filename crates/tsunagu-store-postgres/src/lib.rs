@@ -25,8 +25,9 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use std::time::Duration;
-use tsunagu_domain::audit::{line_hash, AuditAction, AuditContext, AuditLine, GENESIS};
+use tsunagu_domain::audit::{line_mac, AuditAction, AuditContext, AuditLine, GENESIS};
 use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
@@ -50,8 +51,8 @@ use tsunagu_store::{
     Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident,
     MissedRun, NewAccount, NewIncident, NewScreening, NewVenue, OnlineTalk, PostpartumFacility, RecordedScreening,
     ReferralEvent, ReferralFilter, Result, Secret, Session, SessionStage, SigninAttemptId, SigninOutcome,
-    SigninRequest, SigninReservation, StayNote, Store, StoreError, StoredReferral, StoredScreening, UsageCounts,
-    WorkCounts, WorkListQuery, WorkScope,
+    SigninRequest, SigninReservation, StayNote, Store, StoreError, StoreKeys, StoredReferral, StoredScreening,
+    UsageCounts, WorkCounts, WorkListQuery, WorkScope,
 };
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -66,6 +67,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "screening", sql: include_str!("../migrations/0005_screening.sql") },
     Migration { version: 6, name: "meetings_groups", sql: include_str!("../migrations/0006_meetings_groups.sql") },
     Migration { version: 7, name: "signin_limits", sql: include_str!("../migrations/0007_signin_limits.sql") },
+    Migration { version: 8, name: "audit_keyed", sql: include_str!("../migrations/0008_audit_keyed.sql") },
 ];
 
 /// Key of the advisory lock held while migrating ("tsunagu" in ASCII).
@@ -74,6 +76,7 @@ const MIGRATION_LOCK: i64 = 0x0074_7375_6e61_6775;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    keys: StoreKeys,
 }
 
 // --- SQL fragments ----------------------------------------------------------
@@ -367,6 +370,7 @@ fn summary_row(r: &PgRow) -> Result<FamilySummary> {
 /// same municipality queue up and the chain stays gap-free.
 async fn append_audit(
     tx: &mut PgConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     action: AuditAction,
     family: Option<FamilyId>,
@@ -392,7 +396,8 @@ async fn append_audit(
     let seq = prev_seq + 1;
     let at = micros(ctx.at);
     let role = ctx.role.as_str();
-    let hash = line_hash(
+    let hash = line_mac(
+        key,
         &prev_hash,
         seq,
         m,
@@ -679,8 +684,10 @@ async fn search_by(
 }
 
 /// Records a nurse's decision on an application and its audit line, inside `tx`.
+#[allow(clippy::too_many_arguments)]
 async fn mark_reviewed(
     tx: &mut PgConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     id: ApplicationId,
     status: ApplicationStatus,
@@ -700,7 +707,7 @@ async fn mark_reviewed(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    append_audit(tx, ctx, action, Some(family), &format!("application={id}")).await
+    append_audit(tx, key, ctx, action, Some(family), &format!("application={id}")).await
 }
 
 async fn in_municipality(tx: &mut PgConnection, table: Table, id: i64, m: MunicipalityId) -> Result<bool> {
@@ -998,6 +1005,7 @@ async fn insert_referral_event(
 /// audit line inside `tx` (a concern raised by hand, or by a screening).
 async fn insert_referral(
     tx: &mut PgConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     r: &Referral,
     note: &str,
@@ -1069,7 +1077,7 @@ async fn insert_referral(
     .map_err(db_err)?;
     let id = ReferralId(id);
     insert_referral_event(tx, ctx, id, "raise", note).await?;
-    append_audit(tx, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
+    append_audit(tx, key, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
     Ok(id)
 }
 
@@ -1132,15 +1140,16 @@ fn incident_row(r: &PgRow) -> Result<Incident> {
 impl PgStore {
     /// Connects to a `postgres://` URL with a pool of up to 16 connections.
     /// One connection is opened at once, so an unreachable server is
-    /// reported here (`Unavailable`), not at the first request.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// reported here (`Unavailable`), not at the first request. `keys` link
+    /// the audit lines and seal the TOTP secrets.
+    pub async fn connect(url: &str, keys: StoreKeys) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool })
+        Ok(Self { pool, keys })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
@@ -1179,7 +1188,7 @@ impl PgStore {
             display_name: get(&r, "display_name")?,
             role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
             password_hash: Secret::new(get::<String>(&r, "password_hash")?),
-            totp_secret: get::<Option<String>>(&r, "totp_secret")?.map(Secret::new),
+            totp_secret: get::<Option<String>>(&r, "totp_secret")?.map(|s| self.keys.open_totp(id, &s)).transpose()?,
             totp_last_step: get(&r, "totp_last_step")?,
             disabled: get(&r, "disabled")?,
             family_id: get::<Option<i64>>(&r, "family_id")?.map(FamilyId),
@@ -1247,7 +1256,7 @@ impl Store for PgStore {
             }
             tx.commit().await.map_err(db_err)?;
         }
-        Ok(())
+        keys::seal_plaintext_totp(self).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -1402,12 +1411,21 @@ impl Store for PgStore {
         .bind(&a.display_name)
         .bind(a.role.as_str())
         .bind(a.password_hash.expose())
-        .bind(a.totp_secret.as_ref().map(|s| s.expose().to_owned()))
+        // Sealed below: the account id is the sealed secret's associated data.
+        .bind(None::<String>)
         .bind(a.family_id.map(|f| f.0))
         .bind(ts_param(now))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+        if let Some(secret) = &a.totp_secret {
+            sqlx::query("UPDATE accounts SET totp_secret = $1 WHERE id = $2")
+                .bind(self.keys.seal_totp(AccountId(id), secret)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         let scopes = a
             .areas
             .iter()
@@ -1426,7 +1444,8 @@ impl Store for PgStore {
             .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(&mut tx, ctx, AuditAction::AccountCreate, None, &format!("account={id}")).await?;
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountCreate, None, &format!("account={id}"))
+                .await?;
         }
         tx.commit().await.map_err(db_err)?;
         self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
@@ -1496,18 +1515,27 @@ impl Store for PgStore {
         }
         sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
         if let Some(ctx) = ctx {
-            append_audit(&mut tx, ctx, AuditAction::AccountPasswordReset, None, &format!("account={id}")).await?;
+            append_audit(
+                &mut tx,
+                &self.keys.chain,
+                ctx,
+                AuditAction::AccountPasswordReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
         }
         tx.commit().await.map_err(db_err)
     }
 
     async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
+        let sealed = secret.map(|s| self.keys.seal_totp(id, s)).transpose()?;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let n = sqlx::query(
             "UPDATE accounts SET totp_secret = $1, totp_last_step = 0 WHERE id = $2 \
                  AND ($3::bigint IS NULL OR municipality_id = $3)",
         )
-        .bind(secret.map(|s| s.expose().to_owned()))
+        .bind(sealed)
         .bind(id.0)
         .bind(ctx.map(|c| c.municipality_id.0))
         .execute(&mut *tx)
@@ -1525,7 +1553,8 @@ impl Store for PgStore {
                 .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(&mut tx, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}")).await?;
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}"))
+                .await?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -1563,7 +1592,7 @@ impl Store for PgStore {
                 .map_err(db_err)?;
         }
         let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
-        append_audit(&mut tx, ctx, action, None, &format!("account={id}")).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, action, None, &format!("account={id}")).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -1642,7 +1671,7 @@ impl Store for PgStore {
         let (family, pregnancy) = insert_notification(&mut tx, ctx, n).await?;
         let synced =
             timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at).await?;
-        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
     }
@@ -1679,7 +1708,8 @@ impl Store for PgStore {
                     if let Some(through) = f.settled_through {
                         timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
                     }
-                    append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
+                    append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), "import")
+                        .await?;
                     out.push(Ok(family));
                 }
                 Err(StoreError::Conflict(code)) => out.push(Err(code)),
@@ -1780,7 +1810,7 @@ impl Store for PgStore {
             .iter()
             .map(baby_row)
             .collect::<Result<Vec<_>>>()?;
-        append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
     }
@@ -1812,7 +1842,15 @@ impl Store for PgStore {
                 }
             }
         }
-        append_audit(&mut tx, ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FamilySearch,
+            None,
+            &format!("results={}", out.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -1846,8 +1884,15 @@ impl Store for PgStore {
         // Still under the pregnancy's row lock: a concurrent change of the
         // pregnancy waits, then reconciles from what this birth left.
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
-        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={} {synced}", ids.len()))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::BirthRecord,
+            Some(family),
+            &format!("babies={} {synced}", ids.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
     }
@@ -1963,8 +2008,15 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumApply, Some(a.family_id), &format!("application={id}"))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumApply,
+            Some(a.family_id),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ApplicationId(id))
     }
@@ -1990,8 +2042,15 @@ impl Store for PgStore {
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
         let out = rows.iter().map(application_row).collect::<Result<Vec<_>>>()?;
         // A list of one family's applications is a read of that family.
-        append_audit(&mut tx, ctx, AuditAction::PostpartumList, filter.family_id, &format!("results={}", out.len()))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumList,
+            filter.family_id,
+            &format!("results={}", out.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -2022,8 +2081,15 @@ impl Store for PgStore {
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
         let a = application_row(&r)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumView, Some(a.family_id), &format!("application={id}"))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumView,
+            Some(a.family_id),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(a))
     }
@@ -2083,8 +2149,17 @@ impl Store for PgStore {
             .await
             .map_err(db_err)?;
         }
-        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Approved, note, AuditAction::PostpartumApprove, app.family)
-            .await?;
+        mark_reviewed(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            id,
+            ApplicationStatus::Approved,
+            note,
+            AuditAction::PostpartumApprove,
+            app.family,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2094,8 +2169,17 @@ impl Store for PgStore {
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
         }
-        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Rejected, note, AuditAction::PostpartumReject, app.family)
-            .await?;
+        mark_reviewed(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            id,
+            ApplicationStatus::Rejected,
+            note,
+            AuditAction::PostpartumReject,
+            app.family,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2149,8 +2233,15 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumCancel, Some(app.family), &format!("application={id}"))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumCancel,
+            Some(app.family),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2206,7 +2297,15 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumNote, Some(app.family), &format!("application={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumNote,
+            Some(app.family),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2244,6 +2343,7 @@ impl Store for PgStore {
         .collect::<Result<Vec<_>>>()?;
         append_audit(
             &mut tx,
+            &self.keys.chain,
             ctx,
             AuditAction::PostpartumView,
             Some(family),
@@ -2303,7 +2403,7 @@ impl Store for PgStore {
         application: Option<ApplicationId>,
     ) -> Result<ReferralId> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let id = insert_referral(&mut tx, ctx, r, note, venue, application).await?;
+        let id = insert_referral(&mut tx, &self.keys.chain, ctx, r, note, venue, application).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(id)
     }
@@ -2328,8 +2428,15 @@ impl Store for PgStore {
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
         let out = rows.iter().map(referral_row).collect::<Result<Vec<_>>>()?;
         // A list of one family's referrals is a read of that family.
-        append_audit(&mut tx, ctx, AuditAction::ReferralList, filter.family_id, &format!("results={}", out.len()))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::ReferralList,
+            filter.family_id,
+            &format!("results={}", out.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -2351,6 +2458,7 @@ impl Store for PgStore {
         // The contract names no `referral.view`: one referral is a list of one.
         append_audit(
             &mut tx,
+            &self.keys.chain,
             ctx,
             AuditAction::ReferralList,
             Some(referral.referral.family),
@@ -2427,7 +2535,15 @@ impl Store for PgStore {
                 .await
                 .map_err(db_err)?;
         }
-        append_audit(&mut tx, ctx, AuditAction::ReferralUpdate, Some(next.family), &format!("referral={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::ReferralUpdate,
+            Some(next.family),
+            &format!("referral={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2463,6 +2579,7 @@ impl Store for PgStore {
         .collect::<Result<Vec<_>>>()?;
         append_audit(
             &mut tx,
+            &self.keys.chain,
             ctx,
             AuditAction::ReferralList,
             Some(family),
@@ -2504,7 +2621,15 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("slot_taken") } else { db_err(e) })?;
-        append_audit(&mut tx, ctx, AuditAction::FollowupBook, Some(family), &format!("followup={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FollowupBook,
+            Some(family),
+            &format!("followup={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(FollowupId(id))
     }
@@ -2532,7 +2657,15 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
         let out = rows.iter().map(followup_row).collect::<Result<Vec<_>>>()?;
-        append_audit(&mut tx, ctx, AuditAction::FollowupList, family, &format!("results={}", out.len())).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FollowupList,
+            family,
+            &format!("results={}", out.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -2564,7 +2697,15 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::FollowupCancel, Some(family), &format!("followup={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FollowupCancel,
+            Some(family),
+            &format!("followup={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2663,7 +2804,8 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("already_joined") } else { db_err(e) })?;
-        append_audit(&mut tx, ctx, AuditAction::TalkJoin, Some(family), &format!("talk={talk}")).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TalkJoin, Some(family), &format!("talk={talk}"))
+            .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2693,7 +2835,15 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::IncidentReport, i.family_id, &format!("incident={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::IncidentReport,
+            i.family_id,
+            &format!("incident={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(IncidentId(id))
     }
@@ -2717,7 +2867,15 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
         let out = rows.iter().map(incident_row).collect::<Result<Vec<_>>>()?;
-        append_audit(&mut tx, ctx, AuditAction::IncidentList, None, &format!("results={}", out.len())).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::IncidentList,
+            None,
+            &format!("results={}", out.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -2769,7 +2927,7 @@ impl Store for PgStore {
             .map_err(db_err)?;
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
         let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
-        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2798,7 +2956,7 @@ impl Store for PgStore {
             .map_err(db_err)?;
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
         let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
-        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2816,7 +2974,7 @@ impl Store for PgStore {
         .await
         .map_err(db_err)?;
         let out = rows.iter().map(timeline::contact_row).collect::<Result<Vec<_>>>()?;
-        append_audit(&mut tx, ctx, AuditAction::TimelineView, Some(family), "").await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TimelineView, Some(family), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -2846,7 +3004,15 @@ impl Store for PgStore {
         .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
         let c = timeline::contact_row(&row)?;
-        append_audit(&mut tx, ctx, AuditAction::TimelineView, Some(c.family_id), &format!("contact={}", id.0)).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::TimelineView,
+            Some(c.family_id),
+            &format!("contact={}", id.0),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(c))
     }
@@ -2859,7 +3025,7 @@ impl Store for PgStore {
         note: &str,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        timeline::record_outcome(&mut tx, ctx, id, outcome, note).await?;
+        timeline::record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2870,7 +3036,7 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let rows = timeline::read_work_list(&mut tx, q).await?;
         let detail = format!("list={} results={}", q.list.as_str(), rows.len());
-        append_audit(&mut tx, ctx, AuditAction::WorkList, None, &detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(rows)
     }
@@ -2994,7 +3160,7 @@ impl Store for PgStore {
         detail: &str,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        append_audit(&mut tx, ctx, action, family, detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, action, family, detail).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -3054,6 +3220,7 @@ impl Store for PgStore {
 }
 
 // After the SQL fragment macros, which they use.
+mod keys;
 mod meetings;
 mod screening;
 mod signin;

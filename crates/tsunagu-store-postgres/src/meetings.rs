@@ -81,7 +81,7 @@ pub(crate) async fn handbook_list(
         })
         .collect::<Result<Vec<_>>>()?;
     let detail = format!("area={} month={m} results={}", area.0, out.len());
-    append_audit(&mut tx, ctx, AuditAction::HandbookList, None, &detail).await?;
+    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::HandbookList, None, &detail).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(out)
 }
@@ -182,7 +182,7 @@ pub(crate) async fn record_handbook_meeting(
     let done = Outcome::Done { form: ContactForm::Group };
     let note = format!("母子手帳会議 {}", new.month);
     for c in &contacts {
-        record_outcome(&mut tx, ctx, ContactId(*c), &done, &note).await?;
+        record_outcome(&mut tx, &store.keys.chain, ctx, ContactId(*c), &done, &note).await?;
     }
     let count = i32::try_from(contacts.len()).map_err(|_| corrupt("count"))?;
     let row = sqlx::query(concat!(
@@ -195,7 +195,7 @@ pub(crate) async fn record_handbook_meeting(
     .await
     .map_err(db_err)?;
     let detail = format!("meeting={} area={} month={} contacts={count}", id.0, new.area_id.0, new.month);
-    append_audit(&mut tx, ctx, AuditAction::HandbookMeeting, None, &detail).await?;
+    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::HandbookMeeting, None, &detail).await?;
     let out = meeting_row(&row)?;
     tx.commit().await.map_err(db_err)?;
     Ok(out)
@@ -236,7 +236,7 @@ pub(crate) async fn group_candidates(
         .map(|r| Ok(GroupCandidate { contact: contact_row(r)?, edd: date(&get::<String>(r, "edd")?)? }))
         .collect::<Result<Vec<_>>>()?;
     let detail = format!("candidates due_month={due} results={}", out.len());
-    append_audit(&mut tx, ctx, AuditAction::GroupList, None, &detail).await?;
+    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupList, None, &detail).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(out)
 }
@@ -309,7 +309,7 @@ pub(crate) async fn create_group_session(
     // another one waits on that member's key, never while holding the chain.
     for (p, family, _) in &members {
         let detail = format!("session={id} pregnancy={} invited", p.0);
-        append_audit(&mut tx, ctx, AuditAction::GroupSession, Some(*family), &detail).await?;
+        append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupSession, Some(*family), &detail).await?;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(GroupSessionId(id))
@@ -414,7 +414,7 @@ pub(crate) async fn group_sessions(
         Which::One(_) => None,
     };
     if let Some(detail) = detail {
-        append_audit(&mut tx, ctx, AuditAction::GroupList, None, &detail).await?;
+        append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupList, None, &detail).await?;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(out)
@@ -477,10 +477,10 @@ pub(crate) async fn record_attendance(
             .await
             .map_err(db_err)?;
         let detail = format!("session={} pregnancy={} attended={came}", id.0, p.0);
-        append_audit(&mut tx, ctx, AuditAction::GroupAttendance, Some(*family), &detail).await?;
+        append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupAttendance, Some(*family), &detail).await?;
         // Somebody may have recorded an individual interview meanwhile: keep it.
         if came && *awaits {
-            record_outcome(&mut tx, ctx, *contact, &done, &note).await?;
+            record_outcome(&mut tx, &store.keys.chain, ctx, *contact, &done, &note).await?;
         }
     }
     sqlx::query("UPDATE group_sessions SET attendance_by = $1, attendance_at = $2::timestamptz WHERE id = $3")

@@ -71,7 +71,7 @@ pub(crate) async fn record(store: &PgStore, ctx: &AuditContext, s: &NewScreening
     }
     // The follow-up first, so that the response is stored with its link.
     let referral = match s.referral(ctx.role) {
-        Some((r, note)) => Some(insert_referral(&mut tx, ctx, &r, &note, None, None).await?),
+        Some((r, note)) => Some(insert_referral(&mut tx, &store.keys.chain, ctx, &r, &note, None, None).await?),
         None => None,
     };
     let id: i64 = sqlx::query_scalar(
@@ -101,7 +101,7 @@ pub(crate) async fn record(store: &PgStore, ctx: &AuditContext, s: &NewScreening
         Some(r) => format!("screening={id} referral={r}"),
         None => format!("screening={id}"),
     };
-    append_audit(&mut tx, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
+    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(RecordedScreening { id, referral })
 }
@@ -137,7 +137,15 @@ pub(crate) async fn list(
     .await
     .map_err(db_err)?;
     let out = rows.iter().map(screening_row).collect::<Result<Vec<_>>>()?;
-    append_audit(&mut tx, ctx, AuditAction::ScreeningList, Some(family), &format!("results={}", out.len())).await?;
+    append_audit(
+        &mut tx,
+        &store.keys.chain,
+        ctx,
+        AuditAction::ScreeningList,
+        Some(family),
+        &format!("results={}", out.len()),
+    )
+    .await?;
     tx.commit().await.map_err(db_err)?;
     Ok(out)
 }
@@ -156,7 +164,15 @@ pub(crate) async fn one(store: &PgStore, ctx: &AuditContext, id: ScreeningId) ->
     .map_err(db_err)?;
     let Some(r) = r else { return Ok(None) };
     let s = screening_row(&r)?;
-    append_audit(&mut tx, ctx, AuditAction::ScreeningView, Some(s.family_id), &format!("screening={id}")).await?;
+    append_audit(
+        &mut tx,
+        &store.keys.chain,
+        ctx,
+        AuditAction::ScreeningView,
+        Some(s.family_id),
+        &format!("screening={id}"),
+    )
+    .await?;
     tx.commit().await.map_err(db_err)?;
     Ok(Some(s))
 }

@@ -19,6 +19,10 @@ use tsunagu_domain::audit::{ChainError, ChainVerifier};
 use tsunagu_domain::postpartum::calendar::{CapacityPlan, CapacityPool, OpeningRules};
 use tsunagu_domain::records::{NotificationInput, PersonInput};
 
+fn test_keys() -> StoreKeys {
+    StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
+}
+
 type Db = PgStore;
 
 // --- test databases ---------------------------------------------------------
@@ -94,7 +98,7 @@ async fn fresh() -> (PgStore, TestDb) {
 
 async fn fresh_with(options: &str) -> (PgStore, TestDb) {
     let db = TestDb::create(options).await;
-    let store = PgStore::connect(&db.url).await.unwrap();
+    let store = PgStore::connect(&db.url, test_keys()).await.unwrap();
     store.migrate().await.unwrap();
     (store, db)
 }
@@ -173,7 +177,8 @@ fn notification(area: AreaId, family_kana: &str, given_kana: &str) -> Notificati
 
 /// Walks the whole chain page by page, as an auditor would.
 async fn verify_chain(s: &PgStore, m: MunicipalityId) -> Result<u64, ChainError> {
-    let mut v = ChainVerifier::default();
+    let keys = test_keys();
+    let mut v = ChainVerifier::new(&keys.chain);
     let mut after = 0;
     loop {
         let lines = s.audit_lines(m, after, 7).await.unwrap();
@@ -209,6 +214,7 @@ async fn migrating_twice_is_a_no_op_and_a_changed_migration_stops_start_up() {
             (5, "screening".to_owned(), MIGRATIONS[4].checksum()),
             (6, "meetings_groups".to_owned(), MIGRATIONS[5].checksum()),
             (7, "signin_limits".to_owned(), MIGRATIONS[6].checksum()),
+            (8, "audit_keyed".to_owned(), MIGRATIONS[7].checksum()),
         ]
     );
     assert_eq!(s.backend(), "postgres");
@@ -227,7 +233,7 @@ async fn nodes_migrating_at_once_apply_each_migration_once() {
     let db = TestDb::create("").await;
     let mut nodes = vec![];
     for _ in 0..4 {
-        nodes.push(PgStore::connect(&db.url).await.unwrap());
+        nodes.push(PgStore::connect(&db.url, test_keys()).await.unwrap());
     }
     let tasks: Vec<_> = nodes.iter().cloned().map(|s| tokio::spawn(async move { s.migrate().await })).collect();
     for t in tasks {
@@ -244,12 +250,12 @@ async fn nodes_migrating_at_once_apply_each_migration_once() {
 #[tokio::test]
 async fn an_unreachable_server_or_missing_database_is_unavailable() {
     // Nothing listens on port 1: refused until the 5 s acquire timeout.
-    match PgStore::connect("postgres://tsunagu@127.0.0.1:1/postgres").await {
+    match PgStore::connect("postgres://tsunagu@127.0.0.1:1/postgres", test_keys()).await {
         Err(StoreError::Unavailable(_)) => {}
         Err(e) => panic!("expected Unavailable, got {e:?}"),
         Ok(_) => panic!("connected to nothing"),
     }
-    match PgStore::connect(&with_database(&server_url(), "tsunagu_no_such_database")).await {
+    match PgStore::connect(&with_database(&server_url(), "tsunagu_no_such_database"), test_keys()).await {
         Err(StoreError::Unavailable(_)) => {}
         Err(e) => panic!("expected Unavailable, got {e:?}"),
         Ok(_) => panic!("connected to a missing database"),
@@ -381,7 +387,7 @@ async fn civil_date_times_read_back_as_written_whatever_the_session_settings() {
         sqlx::Executor::execute(&mut c, format!("ALTER DATABASE {} SET {setting}", db.name).as_str()).await.unwrap();
     }
     c.close().await.unwrap();
-    let s = PgStore::connect(&db.url).await.unwrap();
+    let s = PgStore::connect(&db.url, test_keys()).await.unwrap();
     s.migrate().await.unwrap();
     let (m, north, _) = town(&s, "131121").await;
     let centre = facility(&s, m, "センター", &every_day(3)).await;

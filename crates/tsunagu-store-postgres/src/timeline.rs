@@ -25,6 +25,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
@@ -418,6 +419,7 @@ pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope) -> R
 /// sees the first one's outcome (and is refused if it settled the contact).
 pub(crate) async fn record_outcome(
     tx: &mut PgConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     id: ContactId,
     outcome: &Outcome,
@@ -462,7 +464,7 @@ pub(crate) async fn record_outcome(
         return Err(StoreError::Conflict("contact_settled"));
     }
     let detail = format!("contact={} kind={} outcome={}", id.0, c.kind, outcome.as_str());
-    append_audit(tx, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
+    append_audit(tx, key, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
 }
 
 /// The daily job inside `tx`. The municipality's `timeline_runs` row is

@@ -11,8 +11,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
-use tsunagu_domain::audit::{line_hash, AuditAction, AuditContext, AuditLine, GENESIS};
+use tsunagu_domain::audit::{line_mac, AuditAction, AuditContext, AuditLine, GENESIS};
 use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
@@ -37,10 +38,11 @@ use tsunagu_store::{
     GroupSession, HandbookEntry, HandbookMeeting, ImportFamily, Incident, MissedRun, NewAccount, NewGroupSession,
     NewHandbookMeeting, NewIncident, NewScreening, NewVenue, OnlineTalk, PostpartumFacility, RecordedScreening,
     ReferralEvent, ReferralFilter, Result, Secret, Session, SessionStage, SigninAttemptId, SigninOutcome,
-    SigninRequest, SigninReservation, StayNote, Store, StoreError, StoredReferral, StoredScreening, UsageCounts,
-    WorkCounts, WorkListQuery, WorkScope,
+    SigninRequest, SigninReservation, StayNote, Store, StoreError, StoreKeys, StoredReferral, StoredScreening,
+    UsageCounts, WorkCounts, WorkListQuery, WorkScope,
 };
 
+mod keys;
 mod meetings;
 mod screening;
 mod signin;
@@ -58,12 +60,14 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "screening", sql: include_str!("../migrations/0005_screening.sql") },
     Migration { version: 6, name: "meetings_groups", sql: include_str!("../migrations/0006_meetings_groups.sql") },
     Migration { version: 7, name: "signin_limits", sql: include_str!("../migrations/0007_signin_limits.sql") },
+    Migration { version: 8, name: "audit_keyed", sql: include_str!("../migrations/0008_audit_keyed.sql") },
 ];
 
 #[derive(Clone)]
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    keys: StoreKeys,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -110,8 +114,9 @@ fn ts_text(t: Timestamp) -> String {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at an `sqlite://` URL, e.g.
-    /// `sqlite://tsunagu.sqlite3` or `sqlite::memory:`.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// `sqlite://tsunagu.sqlite3` or `sqlite::memory:`, with the keys that
+    /// link its audit lines and seal its TOTP secrets.
+    pub async fn connect(url: &str, keys: StoreKeys) -> Result<Self> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(db_err)?
@@ -149,7 +154,7 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?
         };
-        Ok(Self { reader, writer })
+        Ok(Self { reader, writer, keys })
     }
 
     async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
@@ -184,7 +189,11 @@ impl SqliteStore {
             display_name: r.try_get("display_name").map_err(db_err)?,
             role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
             password_hash: Secret::new(r.try_get::<String, _>("password_hash").map_err(db_err)?),
-            totp_secret: r.try_get::<Option<String>, _>("totp_secret").map_err(db_err)?.map(Secret::new),
+            totp_secret: r
+                .try_get::<Option<String>, _>("totp_secret")
+                .map_err(db_err)?
+                .map(|s| self.keys.open_totp(id, &s))
+                .transpose()?,
             totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
             disabled: r.try_get("disabled").map_err(db_err)?,
             family_id: r.try_get::<Option<i64>, _>("family_id").map_err(db_err)?.map(FamilyId),
@@ -240,9 +249,11 @@ impl SqliteStore {
 const ACCOUNT_COLUMNS: &str = "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
      totp_last_step, disabled, family_id, created_at";
 
-/// Appends one line to the municipality's audit chain inside `tx`.
+/// Appends one line to the municipality's audit chain inside `tx`, linked
+/// to the one before it with the chain key.
 async fn append_audit(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     action: AuditAction,
     family: Option<FamilyId>,
@@ -261,7 +272,8 @@ async fn append_audit(
     let seq = prev_seq + 1;
     let at = micros(ctx.at);
     let role = ctx.role.as_str();
-    let hash = line_hash(
+    let hash = line_mac(
+        key,
         &prev_hash,
         seq,
         m,
@@ -506,8 +518,10 @@ async fn insert_babies(
 }
 
 /// Records a nurse's decision on an application and its audit line, inside `tx`.
+#[allow(clippy::too_many_arguments)]
 async fn mark_reviewed(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     id: ApplicationId,
     status: ApplicationStatus,
@@ -527,7 +541,7 @@ async fn mark_reviewed(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    append_audit(tx, ctx, action, Some(family), &format!("application={id}")).await
+    append_audit(tx, key, ctx, action, Some(family), &format!("application={id}")).await
 }
 
 const PREGNANCY_COLUMNS: &str =
@@ -845,6 +859,7 @@ async fn insert_referral_event(
 /// audit line inside `tx` (a concern raised by hand, or by a screening).
 async fn insert_referral(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     r: &Referral,
     note: &str,
@@ -916,7 +931,7 @@ async fn insert_referral(
     .map_err(db_err)?;
     let id = ReferralId(id);
     insert_referral_event(tx, ctx, id, "raise", note).await?;
-    append_audit(tx, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
+    append_audit(tx, key, ctx, AuditAction::ReferralRaise, Some(r.family), &format!("referral={id}")).await?;
     Ok(id)
 }
 
@@ -994,7 +1009,7 @@ impl SqliteStore {
         detail: &str,
     ) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
-        append_audit(&mut tx, ctx, action, family, detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, action, family, detail).await?;
         tx.commit().await.map_err(db_err)
     }
 }
@@ -1041,7 +1056,7 @@ impl Store for SqliteStore {
                 }
             }
         }
-        Ok(())
+        keys::seal_plaintext_totp(self).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -1184,12 +1199,21 @@ impl Store for SqliteStore {
         .bind(&a.display_name)
         .bind(a.role.as_str())
         .bind(a.password_hash.expose())
-        .bind(a.totp_secret.as_ref().map(|s| s.expose().to_owned()))
+        // Sealed below: the account id is the sealed secret's associated data.
+        .bind(None::<String>)
         .bind(a.family_id.map(|f| f.0))
         .bind(ts_text(now))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+        if let Some(secret) = &a.totp_secret {
+            sqlx::query("UPDATE accounts SET totp_secret = ? WHERE id = ?")
+                .bind(self.keys.seal_totp(AccountId(id), secret)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         let scopes = a
             .areas
             .iter()
@@ -1206,7 +1230,8 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(&mut tx, ctx, AuditAction::AccountCreate, None, &format!("account={id}")).await?;
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountCreate, None, &format!("account={id}"))
+                .await?;
         }
         tx.commit().await.map_err(db_err)?;
         self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
@@ -1270,17 +1295,26 @@ impl Store for SqliteStore {
         }
         sqlx::query("DELETE FROM sessions WHERE account_id = ?").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
         if let Some(ctx) = ctx {
-            append_audit(&mut tx, ctx, AuditAction::AccountPasswordReset, None, &format!("account={id}")).await?;
+            append_audit(
+                &mut tx,
+                &self.keys.chain,
+                ctx,
+                AuditAction::AccountPasswordReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
         }
         tx.commit().await.map_err(db_err)
     }
 
     async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
+        let sealed = secret.map(|s| self.keys.seal_totp(id, s)).transpose()?;
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let n = sqlx::query(
             "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ? AND (? IS NULL OR municipality_id = ?)",
         )
-        .bind(secret.map(|s| s.expose().to_owned()))
+        .bind(sealed)
         .bind(id.0)
         .bind(ctx.map(|c| c.municipality_id.0))
         .bind(ctx.map(|c| c.municipality_id.0))
@@ -1299,7 +1333,8 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
-            append_audit(&mut tx, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}")).await?;
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}"))
+                .await?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -1337,7 +1372,7 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
         }
         let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
-        append_audit(&mut tx, ctx, action, None, &format!("account={id}")).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, action, None, &format!("account={id}")).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -1415,7 +1450,7 @@ impl Store for SqliteStore {
         let (family, pregnancy) = insert_notification(&mut tx, ctx, n).await?;
         let synced =
             timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at).await?;
-        append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(family)
     }
@@ -1446,7 +1481,8 @@ impl Store for SqliteStore {
                     if let Some(through) = f.settled_through {
                         timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
                     }
-                    append_audit(&mut tx, ctx, AuditAction::FamilyCreate, Some(family), "import").await?;
+                    append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), "import")
+                        .await?;
                     out.push(Ok(family));
                 }
                 Err(StoreError::Conflict(code)) => out.push(Err(code)),
@@ -1555,7 +1591,7 @@ impl Store for SqliteStore {
             .iter()
             .map(baby_row)
             .collect::<Result<Vec<_>>>()?;
-        append_audit(&mut tx, ctx, AuditAction::FamilyView, Some(id), "").await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
     }
@@ -1587,7 +1623,15 @@ impl Store for SqliteStore {
             }
         }
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FamilySearch,
+            None,
+            &format!("results={}", out.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -1616,8 +1660,15 @@ impl Store for SqliteStore {
         }
         let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
-        append_audit(&mut tx, ctx, AuditAction::BirthRecord, Some(family), &format!("babies={} {synced}", ids.len()))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::BirthRecord,
+            Some(family),
+            &format!("babies={} {synced}", ids.len()),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
     }
@@ -1732,8 +1783,15 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumApply, Some(a.family_id), &format!("application={id}"))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumApply,
+            Some(a.family_id),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ApplicationId(id))
     }
@@ -1839,8 +1897,17 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         }
-        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Approved, note, AuditAction::PostpartumApprove, app.family)
-            .await?;
+        mark_reviewed(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            id,
+            ApplicationStatus::Approved,
+            note,
+            AuditAction::PostpartumApprove,
+            app.family,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -1850,8 +1917,17 @@ impl Store for SqliteStore {
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
         }
-        mark_reviewed(&mut tx, ctx, id, ApplicationStatus::Rejected, note, AuditAction::PostpartumReject, app.family)
-            .await?;
+        mark_reviewed(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            id,
+            ApplicationStatus::Rejected,
+            note,
+            AuditAction::PostpartumReject,
+            app.family,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -1891,8 +1967,15 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumCancel, Some(app.family), &format!("application={id}"))
-            .await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumCancel,
+            Some(app.family),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -1945,7 +2028,15 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::PostpartumNote, Some(app.family), &format!("application={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumNote,
+            Some(app.family),
+            &format!("application={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2040,7 +2131,7 @@ impl Store for SqliteStore {
         application: Option<ApplicationId>,
     ) -> Result<ReferralId> {
         let mut tx = self.begin_immediate().await?;
-        let id = insert_referral(&mut tx, ctx, r, note, venue, application).await?;
+        let id = insert_referral(&mut tx, &self.keys.chain, ctx, r, note, venue, application).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(id)
     }
@@ -2148,7 +2239,15 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db_err)?;
         }
-        append_audit(&mut tx, ctx, AuditAction::ReferralUpdate, Some(next.family), &format!("referral={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::ReferralUpdate,
+            Some(next.family),
+            &format!("referral={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2215,7 +2314,15 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("slot_taken") } else { db_err(e) })?;
-        append_audit(&mut tx, ctx, AuditAction::FollowupBook, Some(family), &format!("followup={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FollowupBook,
+            Some(family),
+            &format!("followup={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(FollowupId(id))
     }
@@ -2271,7 +2378,15 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::FollowupCancel, Some(family), &format!("followup={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FollowupCancel,
+            Some(family),
+            &format!("followup={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2362,7 +2477,8 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("already_joined") } else { db_err(e) })?;
-        append_audit(&mut tx, ctx, AuditAction::TalkJoin, Some(family), &format!("talk={talk}")).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TalkJoin, Some(family), &format!("talk={talk}"))
+            .await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2392,7 +2508,15 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        append_audit(&mut tx, ctx, AuditAction::IncidentReport, i.family_id, &format!("incident={id}")).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::IncidentReport,
+            i.family_id,
+            &format!("incident={id}"),
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(IncidentId(id))
     }
@@ -2460,7 +2584,7 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
         let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
-        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2489,7 +2613,7 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
         let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
-        append_audit(&mut tx, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2543,7 +2667,7 @@ impl Store for SqliteStore {
         note: &str,
     ) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
-        timeline::record_outcome(&mut tx, ctx, id, outcome, note).await?;
+        timeline::record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2622,7 +2746,7 @@ impl Store for SqliteStore {
         meeting: &NewHandbookMeeting,
     ) -> Result<HandbookMeeting> {
         let mut tx = self.begin_immediate().await?;
-        let out = meetings::record_handbook_meeting(&mut tx, ctx, meeting).await?;
+        let out = meetings::record_handbook_meeting(&mut tx, &self.keys.chain, ctx, meeting).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
@@ -2646,7 +2770,7 @@ impl Store for SqliteStore {
 
     async fn create_group_session(&self, ctx: &AuditContext, s: &NewGroupSession) -> Result<GroupSessionId> {
         let mut tx = self.begin_immediate().await?;
-        let id = meetings::create_group_session(&mut tx, ctx, s).await?;
+        let id = meetings::create_group_session(&mut tx, &self.keys.chain, ctx, s).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(id)
     }
@@ -2690,7 +2814,7 @@ impl Store for SqliteStore {
 
     async fn record_attendance(&self, ctx: &AuditContext, id: GroupSessionId, attended: &[PregnancyId]) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
-        meetings::record_attendance(&mut tx, ctx, id, attended).await?;
+        meetings::record_attendance(&mut tx, &self.keys.chain, ctx, id, attended).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -2718,7 +2842,7 @@ impl Store for SqliteStore {
         detail: &str,
     ) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        append_audit(&mut tx, ctx, action, family, detail).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, action, family, detail).await?;
         tx.commit().await.map_err(db_err)
     }
 

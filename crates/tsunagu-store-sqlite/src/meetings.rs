@@ -11,6 +11,7 @@ use super::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::timeline::{ContactForm, ContactKind, DueMonth, Outcome};
 use tsunagu_domain::{
@@ -106,6 +107,7 @@ pub(crate) async fn handbook_meetings(
 /// Records a meeting inside `tx` and settles the month's contacts of the area.
 pub(crate) async fn record_handbook_meeting(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     new: &NewHandbookMeeting,
 ) -> Result<HandbookMeeting> {
@@ -149,7 +151,7 @@ pub(crate) async fn record_handbook_meeting(
     let done = Outcome::Done { form: ContactForm::Group };
     let note = format!("母子手帳会議 {}", new.month);
     for c in &contacts {
-        record_outcome(tx, ctx, ContactId(*c), &done, &note).await?;
+        record_outcome(tx, key, ctx, ContactId(*c), &done, &note).await?;
     }
     sqlx::query("UPDATE handbook_meetings SET contacts_done = ? WHERE id = ?")
         .bind(contacts.len() as i64)
@@ -158,7 +160,7 @@ pub(crate) async fn record_handbook_meeting(
         .await
         .map_err(db_err)?;
     let detail = format!("meeting={} area={} month={} contacts={}", id.0, new.area_id.0, new.month, contacts.len());
-    append_audit(tx, ctx, AuditAction::HandbookMeeting, None, &detail).await?;
+    append_audit(tx, key, ctx, AuditAction::HandbookMeeting, None, &detail).await?;
     let row = sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM handbook_meetings WHERE id = ?"))
         .bind(id.0)
         .fetch_one(&mut *tx)
@@ -198,6 +200,7 @@ pub(crate) async fn group_candidates(
 /// Confirms a session inside `tx`.
 pub(crate) async fn create_group_session(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     s: &NewGroupSession,
 ) -> Result<GroupSessionId> {
@@ -263,7 +266,7 @@ pub(crate) async fn create_group_session(
     // another one waits on that member's key, never while holding the chain.
     for (p, family, _) in &members {
         let detail = format!("session={id} pregnancy={} invited", p.0);
-        append_audit(tx, ctx, AuditAction::GroupSession, Some(*family), &detail).await?;
+        append_audit(tx, key, ctx, AuditAction::GroupSession, Some(*family), &detail).await?;
     }
     Ok(GroupSessionId(id))
 }
@@ -356,6 +359,7 @@ pub(crate) async fn read_sessions(
 /// Records attendance inside `tx`.
 pub(crate) async fn record_attendance(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     id: GroupSessionId,
     attended: &[PregnancyId],
@@ -405,10 +409,10 @@ pub(crate) async fn record_attendance(
             .await
             .map_err(db_err)?;
         let detail = format!("session={} pregnancy={} attended={came}", id.0, p.0);
-        append_audit(tx, ctx, AuditAction::GroupAttendance, Some(*family), &detail).await?;
+        append_audit(tx, key, ctx, AuditAction::GroupAttendance, Some(*family), &detail).await?;
         // Somebody may have recorded an individual interview meanwhile: keep it.
         if came && *awaits {
-            record_outcome(tx, ctx, *contact, &done, &note).await?;
+            record_outcome(tx, key, ctx, *contact, &done, &note).await?;
         }
     }
     sqlx::query("UPDATE group_sessions SET attendance_by = ?, attendance_at = ? WHERE id = ?")

@@ -61,7 +61,7 @@ pub(crate) async fn record(store: &SqliteStore, ctx: &AuditContext, s: &NewScree
     }
     // The follow-up first, so that the response is stored with its link.
     let referral = match s.referral(ctx.role) {
-        Some((r, note)) => Some(insert_referral(&mut tx, ctx, &r, &note, None, None).await?),
+        Some((r, note)) => Some(insert_referral(&mut tx, &store.keys.chain, ctx, &r, &note, None, None).await?),
         None => None,
     };
     let id: i64 = sqlx::query_scalar(
@@ -91,7 +91,7 @@ pub(crate) async fn record(store: &SqliteStore, ctx: &AuditContext, s: &NewScree
         Some(r) => format!("screening={id} referral={r}"),
         None => format!("screening={id}"),
     };
-    append_audit(&mut tx, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
+    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(RecordedScreening { id, referral })
 }

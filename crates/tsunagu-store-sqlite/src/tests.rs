@@ -11,6 +11,10 @@ use jiff::civil::{date, datetime};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+fn test_keys() -> StoreKeys {
+    StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
+}
+
 // --- test databases ---------------------------------------------------------
 
 /// A database file in the temporary directory, removed (with its WAL and
@@ -50,7 +54,7 @@ impl Drop for TempDb {
 /// A migrated store on a fresh database file.
 async fn fresh() -> (SqliteStore, TempDb) {
     let db = TempDb::new();
-    let store = SqliteStore::connect(&db.url()).await.unwrap();
+    let store = SqliteStore::connect(&db.url(), test_keys()).await.unwrap();
     store.migrate().await.unwrap();
     (store, db)
 }
@@ -74,7 +78,7 @@ async fn migrations_apply_once_in_order() {
             .unwrap();
     let expected: Vec<_> = MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned(), m.checksum())).collect();
     assert_eq!(applied, expected);
-    assert_eq!(applied.iter().map(|a| a.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(applied.iter().map(|a| a.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7, 8]);
     finish(s, db).await;
 }
 

@@ -13,6 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
@@ -369,6 +370,7 @@ pub(crate) async fn work_counts(conn: &mut SqliteConnection, scope: &WorkScope) 
 /// Records an outcome inside `tx`, with its audit line.
 pub(crate) async fn record_outcome(
     tx: &mut SqliteConnection,
+    key: &ChainKey,
     ctx: &AuditContext,
     id: ContactId,
     outcome: &Outcome,
@@ -409,7 +411,7 @@ pub(crate) async fn record_outcome(
         return Err(StoreError::Conflict("contact_settled"));
     }
     let detail = format!("contact={} kind={} outcome={}", id.0, c.kind, outcome.as_str());
-    append_audit(tx, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
+    append_audit(tx, key, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
 }
 
 /// The daily job inside `tx`.

@@ -35,10 +35,13 @@ use tsunagu_domain::{
     IncidentId, MunicipalityId, PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
 
+pub mod keys;
 pub mod migrations;
 pub mod signin;
 
 pub use signin::{CodeSession, SigninAttemptId, SigninOutcome, SigninRequest, SigninReservation};
+
+pub use keys::StoreKeys;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

@@ -40,7 +40,7 @@ async fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &a.families {
         let url = fresh_db(&a.backend, n).await;
-        let store = tsunagu::open_store(&url).await.unwrap();
+        let store = tsunagu::open_store(&url, bench_keys()).await.unwrap();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let today = clock.today();
         let opts = tsunagu_demo::DemoOptions { families_per_municipality: n / 2, seed: 7, today, now: clock.now() };
@@ -121,4 +121,10 @@ async fn contacts_in(url: &str) -> i64 {
         let mut c = sqlx::PgConnection::connect(url).await.unwrap();
         sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(&mut c).await.unwrap()
     }
+}
+
+/// A fixed key: a benchmark's database is thrown away.
+#[allow(clippy::unwrap_used)]
+fn bench_keys() -> tsunagu_store::StoreKeys {
+    tsunagu_store::StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())
 }

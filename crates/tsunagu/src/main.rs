@@ -3,9 +3,14 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tsunagu::checkpoints::{read_checkpoints, Checkpointer, DEFAULT_CHECKPOINT_FILE};
+use tsunagu::keyfile::{load_key, KeySource, DEFAULT_KEY_FILE, KEY_ENV};
 use tsunagu_domain::clock::{Clock, SystemClock};
+use tsunagu_domain::keys::MasterKey;
+use tsunagu_store::{Store, StoreKeys};
 use tsunagu_web::{AppState, WebConfig};
 
 #[derive(Parser)]
@@ -20,6 +25,16 @@ struct DbArg {
     /// Database URL: sqlite://PATH (embedded default) or postgres://USER@HOST:PORT/DB.
     #[arg(long, env = "TSUNAGU_DB", default_value = "sqlite://tsunagu-data/tsunagu.sqlite3")]
     db: String,
+    /// File holding the key (hex or base64, at least 32 bytes) that links the
+    /// audit chain, signs its checkpoints and seals TOTP secrets; kept outside
+    /// the database. The key may instead be given itself in TSUNAGU_KEY.
+    /// Without either, tsunagu-data/tsunagu.key is used (created on first start).
+    #[arg(long, env = "TSUNAGU_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// File the signed checkpoints of the audit chains are appended to
+    /// (outside the database; `audit verify` reads it).
+    #[arg(long, env = "TSUNAGU_CHECKPOINT_FILE", default_value = DEFAULT_CHECKPOINT_FILE)]
+    checkpoint_file: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -54,6 +69,10 @@ enum Command {
         /// Hours after sign-in after which a session ends.
         #[arg(long, env = "TSUNAGU_ABSOLUTE_TIMEOUT_HOURS", default_value_t = 12)]
         absolute_timeout_hours: u64,
+        /// Seconds between checkpoints of the audit chains (also written at
+        /// start and on shutdown).
+        #[arg(long, env = "TSUNAGU_CHECKPOINT_INTERVAL_SECS", default_value_t = 300)]
+        checkpoint_interval_secs: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -87,10 +106,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every municipality's hash chain; exits 1 if any line was edited or removed.
+    /// Check every municipality's keyed chain against the signed checkpoints;
+    /// exits 1 if any line was edited, removed or inserted, a chain was cut
+    /// short or removed, or the checkpoint file was tampered with.
     Verify {
         #[command(flatten)]
         db: DbArg,
+        /// Check the chains alone, without a checkpoint file (cannot see a
+        /// chain cut short with its head moved back, nor a chain removed).
+        #[arg(long)]
+        no_checkpoints: bool,
     },
 }
 
@@ -118,11 +143,20 @@ async fn main() -> anyhow::Result<()> {
             trusted_proxies,
             idle_timeout_minutes,
             absolute_timeout_hours,
+            checkpoint_interval_secs,
         } => {
-            let store = tsunagu::open_store(&db.db).await?;
+            let (store, checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
             if demo {
                 load_demo(store.as_ref(), clock.as_ref(), families).await?;
             }
+            let checkpointer = Arc::new(tokio::sync::Mutex::new(checkpointer));
+            write_checkpoints(&checkpointer, store.as_ref(), clock.as_ref()).await;
+            tokio::spawn(checkpoint_job(
+                checkpointer.clone(),
+                store.clone(),
+                clock.clone(),
+                Duration::from_secs(checkpoint_interval_secs.max(1)),
+            ));
             let config = WebConfig {
                 secure_cookies,
                 trust_forwarded_for,
@@ -132,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
                 ..WebConfig::default()
             };
             tokio::spawn(daily_timeline_job(store.clone(), clock.clone()));
-            let app = tsunagu_web::router(AppState::new(store, clock, config));
+            let app = tsunagu_web::router(AppState::new(store.clone(), clock.clone(), config));
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
             println!("tsunagu is listening on http://{local}/");
@@ -140,19 +174,42 @@ async fn main() -> anyhow::Result<()> {
                 print_demo_signins();
             }
             axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .with_graceful_shutdown(shutdown_signal())
                 .await?;
+            write_checkpoints(&checkpointer, store.as_ref(), clock.as_ref()).await;
         }
         Command::Migrate { db } => {
-            tsunagu::open_store(&db.db).await?;
+            let (store, mut checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
+            checkpointer.write(store.as_ref(), clock.now()).await?;
             println!("migrations applied");
         }
-        Command::Audit { command: AuditCommand::Verify { db } } => {
-            let store = tsunagu::open_store(&db.db).await?;
+        Command::Audit { command: AuditCommand::Verify { db, no_checkpoints } } => {
+            let (store, master) = open(&db, false).await?;
+            let checkpoints = if no_checkpoints {
+                println!("checkpoints: not checked (--no-checkpoints)");
+                Vec::new()
+            } else {
+                match read_checkpoints(&db.checkpoint_file, &master.checkpoint_key()) {
+                    Ok(Some(c)) => {
+                        println!("checkpoints: {} read from {}", c.len(), db.checkpoint_file.display());
+                        c
+                    }
+                    Ok(None) => {
+                        println!(
+                            "checkpoints: FAILED: there is no checkpoint file at {} (`serve` writes it; \
+                             --no-checkpoints checks the chains alone)",
+                            db.checkpoint_file.display()
+                        );
+                        std::process::exit(1);
+                    }
+                    Err(e) => {
+                        println!("checkpoints: TAMPERED: {e:#}");
+                        std::process::exit(1);
+                    }
+                }
+            };
             let mut failed = false;
-            for r in tsunagu::verify_audit(store.as_ref()).await? {
+            for r in tsunagu::verify_audit(store.as_ref(), &master.chain_key(), &checkpoints).await? {
                 match r.result {
                     Ok(n) => println!("{}: ok ({n} lines)", r.municipality_code),
                     Err(e) => {
@@ -166,11 +223,12 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::DemoLoad { db, families } => {
-            let store = tsunagu::open_store(&db.db).await?;
+            let (store, mut checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
             load_demo(store.as_ref(), clock.as_ref(), families).await?;
+            checkpointer.write(store.as_ref(), clock.now()).await?;
         }
         Command::TimelineJob { db, today } => {
-            let store = tsunagu::open_store(&db.db).await?;
+            let (store, mut checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
             let today = today.unwrap_or_else(|| clock.today());
             for r in tsunagu::run_timeline_jobs(store.as_ref(), today).await? {
                 println!(
@@ -182,6 +240,7 @@ async fn main() -> anyhow::Result<()> {
                     r.missed.through
                 );
             }
+            checkpointer.write(store.as_ref(), clock.now()).await?;
         }
         Command::Totp { secret } => match tsunagu_web::auth::current_totp(&secret, clock.now()) {
             Some(code) => println!("{code}"),
@@ -191,10 +250,83 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loads the key (creating the default key file if `create` and no key is
+/// given) and opens the store with it.
+async fn open(db: &DbArg, create: bool) -> anyhow::Result<(Arc<dyn Store>, MasterKey)> {
+    let env_key = std::env::var(KEY_ENV).ok().filter(|k| !k.trim().is_empty());
+    let (master, source) = load_key(env_key.as_deref(), db.key_file.as_deref(), Path::new(DEFAULT_KEY_FILE), create)?;
+    match &source {
+        KeySource::Created(path) => tracing::warn!(
+            path = %path.display(),
+            "created a new key file: the audit chain and the TOTP secrets depend on it; \
+             back it up, apart from the database's backups"
+        ),
+        source => tracing::info!(from = %source, "key loaded"),
+    }
+    let store = tsunagu::open_store(&db.db, StoreKeys::derive(&master)).await?;
+    Ok((store, master))
+}
+
+/// Opens the store for a command that writes: seals the chains written
+/// before the key (or refuses a chain not linked with it) and returns the
+/// checkpointer the command writes to when it is done.
+async fn open_for_writing(db: &DbArg, clock: &dyn Clock) -> anyhow::Result<(Arc<dyn Store>, Checkpointer)> {
+    let (store, master) = open(db, true).await?;
+    let (checkpointer, existing) = Checkpointer::open(&db.checkpoint_file, master.checkpoint_key()).context(
+        "the checkpoint file does not verify with this key: start with the key it was written with; if that \
+             is this key, someone wrote in the file: `tsunagu audit verify` tells more, then move the file aside",
+    )?;
+    tsunagu::prepare_audit(store.as_ref(), &master.chain_key(), &existing, clock.now()).await?;
+    Ok((store, checkpointer))
+}
+
+async fn write_checkpoints(checkpointer: &tokio::sync::Mutex<Checkpointer>, store: &dyn Store, clock: &dyn Clock) {
+    match checkpointer.lock().await.write(store, clock.now()).await {
+        Ok(n) => tracing::debug!(written = n, "audit checkpoints"),
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "writing audit checkpoints failed; will retry"),
+    }
+}
+
+/// Writes checkpoints of the chains that grew, every `interval`.
+async fn checkpoint_job(
+    checkpointer: Arc<tokio::sync::Mutex<Checkpointer>>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        write_checkpoints(&checkpointer, store.as_ref(), clock.as_ref()).await;
+    }
+}
+
+/// Ctrl-C, or SIGTERM (what a service manager sends) on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Runs the timeline job at start-up and then whenever the date in Japan
 /// changes (checked every ten minutes). Failures are logged and retried at
 /// the next check; the lists never depend on the job (they read the dates).
-async fn daily_timeline_job(store: Arc<dyn tsunagu_store::Store>, clock: Arc<dyn Clock>) {
+async fn daily_timeline_job(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
     let mut last_done = None;
     loop {
         let today = clock.today();

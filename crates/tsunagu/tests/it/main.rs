@@ -38,6 +38,7 @@ mod ops;
 mod pages;
 mod postpartum;
 mod screening;
+mod security_audit;
 mod security_auth;
 mod security_edge;
 mod store;

@@ -152,16 +152,6 @@ async fn tamper(app: &TestApp) {
     }
 }
 
-/// Runs `tsunagu audit verify --db URL`; (succeeded, what it printed).
-fn verify_command(db_url: &str) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
-        .args(["audit", "verify", "--db", db_url])
-        .env("TSUNAGU_LOG", "warn")
-        .output()
-        .expect("run tsunagu");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 async fn story_audit_chain_detects_tampering(backend: Backend) {
     let app = TestApp::start(backend).await;
     let fx = &app.fx;
@@ -182,16 +172,18 @@ async fn story_audit_chain_detects_tampering(backend: Backend) {
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0].action, "family.create");
     assert!(lines[1..].iter().all(|l| l.action == "family.view" && l.family_id == Some(family)));
-    let reports = tsunagu::verify_audit(app.store.as_ref()).await.unwrap();
+    let key = app.master_key.chain_key();
+    let reports = tsunagu::verify_audit(app.store.as_ref(), &key, &[]).await.unwrap();
     assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
-    let (ok, out) = verify_command(&app.db_url);
+    assert_eq!(app.write_checkpoints().await, 1);
+    let (ok, out) = app.verify_command(&[]);
     assert!(ok, "{out}");
     assert!(out.contains("131121: ok (4 lines)"), "{out}");
     tamper(&app).await;
-    let reports = tsunagu::verify_audit(app.store.as_ref()).await.unwrap();
+    let reports = tsunagu::verify_audit(app.store.as_ref(), &key, &[]).await.unwrap();
     let setagaya = reports.iter().find(|r| r.municipality_code == "131121").unwrap();
     assert_eq!(setagaya.result, Err(ChainError::Edited { seq: 2 }));
-    let (ok, out) = verify_command(&app.db_url);
+    let (ok, out) = app.verify_command(&[]);
     assert!(!ok, "the verify command must fail: {out}");
     assert!(out.contains("131121: TAMPERED: line 2"), "{out}");
 }

@@ -34,17 +34,22 @@ pub struct TestDb {
     pub url: String,
 }
 
+/// The key every storage story's store is opened with.
+pub fn test_keys() -> tsunagu_store::StoreKeys {
+    tsunagu_store::StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).expect("key"))
+}
+
 /// A migrated store on a fresh database, with nothing in it.
 pub async fn fresh(backend: Backend) -> (Db, TestDb) {
     let url = fresh_db(backend).await;
-    let store = tsunagu::open_store(&url).await.expect("open store");
+    let store = tsunagu::open_store(&url, test_keys()).await.expect("open store");
     (store, TestDb { backend, url })
 }
 
 /// Another store on the same database: its own connections (for SQLite its
 /// own single writer), like another node of the service.
 pub async fn another_node(db: &TestDb) -> Db {
-    tsunagu::open_store(&db.url).await.expect("open another node")
+    tsunagu::open_store(&db.url, test_keys()).await.expect("open another node")
 }
 
 /// Lets go of a node opened by `another_node` (its pools close when the
@@ -294,7 +299,8 @@ pub fn new_account(m: MunicipalityId, username: &str, role: Role) -> NewAccount 
 
 /// Walks the whole chain page by page, as an auditor would.
 pub async fn verify_chain(s: &Db, m: MunicipalityId) -> Result<u64, ChainError> {
-    let mut v = ChainVerifier::default();
+    let keys = test_keys();
+    let mut v = ChainVerifier::new(&keys.chain);
     let mut after = 0;
     loop {
         let lines = s.audit_lines(m, after, 7).await.unwrap();

@@ -4,14 +4,16 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tsunagu_domain::clock::{Clock, FixedClock};
+use tsunagu_domain::keys::MasterKey;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
-use tsunagu_store::{NewAccount, NewVenue, Secret, Store};
+use tsunagu_store::{NewAccount, NewVenue, Secret, Store, StoreKeys};
 use tsunagu_web::{AppState, WebConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +61,10 @@ async fn pg_template() -> &'static str {
             let name = format!("tsunagu_tpl_{}", std::process::id());
             admin_exec(&format!("DROP DATABASE IF EXISTS {name}")).await;
             admin_exec(&format!("CREATE DATABASE {name}")).await;
-            let store = tsunagu_store_postgres::PgStore::connect(&with_db(&pg_url(), &name)).await.expect("template");
+            // Migrating writes no audit line and seals no secret: any key will do.
+            let keys = StoreKeys::derive(&MasterKey::from_bytes(&[0; 32]).expect("key"));
+            let store =
+                tsunagu_store_postgres::PgStore::connect(&with_db(&pg_url(), &name), keys).await.expect("template");
             store.migrate().await.expect("migrate template");
             store.close().await;
             name
@@ -97,6 +102,12 @@ pub struct Fixture {
 pub struct TestApp {
     pub backend: Backend,
     pub db_url: String,
+    /// The key the store was opened with: a fresh random one per test, in a
+    /// file of its own, made the way `serve` makes its default key file.
+    pub key_file: PathBuf,
+    pub master_key: MasterKey,
+    /// Where [`TestApp::write_checkpoints`] appends (nothing until then).
+    pub checkpoint_file: PathBuf,
     pub addr: SocketAddr,
     pub store: Arc<dyn Store>,
     pub clock: Arc<FixedClock>,
@@ -123,7 +134,13 @@ impl TestApp {
 
     pub async fn start_with(backend: Backend, config: WebConfig) -> TestApp {
         let db_url = fresh_db(backend).await;
-        let store = tsunagu::open_store(&db_url).await.expect("open store");
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let files = std::env::temp_dir().join(format!("tsunagu-it-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&files);
+        let key_file = files.join("tsunagu.key");
+        let checkpoint_file = files.join("audit-checkpoints.jsonl");
+        let (master_key, _) = tsunagu::keyfile::load_key(None, None, &key_file, true).expect("key");
+        let store = tsunagu::open_store(&db_url, StoreKeys::derive(&master_key)).await.expect("open store");
         let clock = Arc::new(FixedClock::new(test_now()));
         let fx = fixture(store.as_ref()).await;
         let state = AppState::new(store.clone(), clock.clone(), config);
@@ -134,7 +151,44 @@ impl TestApp {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { backend, db_url, addr, store, clock, fx, http, server }
+        TestApp { backend, db_url, key_file, master_key, checkpoint_file, addr, store, clock, fx, http, server }
+    }
+
+    /// Appends checkpoints of the chains that grew, as `serve` does at an
+    /// interval; returns how many.
+    pub async fn write_checkpoints(&self) -> usize {
+        let (mut checkpointer, _) =
+            tsunagu::checkpoints::Checkpointer::open(&self.checkpoint_file, self.master_key.checkpoint_key())
+                .expect("checkpoint file");
+        checkpointer.write(self.store.as_ref(), self.clock.now()).await.expect("checkpoints")
+    }
+
+    /// Runs the real `tsunagu audit verify` on this app's database with its
+    /// key and checkpoint file (plus `extra` arguments); (succeeded, what it printed).
+    pub fn verify_command(&self, extra: &[&str]) -> (bool, String) {
+        let mut args = vec!["audit", "verify"];
+        args.extend_from_slice(extra);
+        self.command(&args, &self.key_file)
+    }
+
+    /// Runs the real binary with `args` (a subcommand and its own flags),
+    /// then this app's database, checkpoint file and the given key file;
+    /// (succeeded, what it printed on stdout and stderr).
+    pub fn command(&self, args: &[&str], key_file: &std::path::Path) -> (bool, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+            .args(args)
+            .args(["--db", &self.db_url])
+            .arg("--key-file")
+            .arg(key_file)
+            .arg("--checkpoint-file")
+            .arg(&self.checkpoint_file)
+            .env("TSUNAGU_LOG", "warn")
+            .env_remove("TSUNAGU_KEY")
+            .output()
+            .expect("run tsunagu");
+        let mut printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        printed.push_str(&String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), printed)
     }
 
     pub fn url(&self, path: &str) -> String {
