@@ -2,7 +2,8 @@
 //! `tsunagu_store::keys`); the plaintext rows of before migration 0008 are
 //! sealed at start-up.
 
-use super::{db_err, get, lock_migrations, PgStore, Result};
+use super::migrate::lock_migrations;
+use super::{db_err, get, PgStore, Result};
 use tsunagu_domain::AccountId;
 use tsunagu_store::keys::SEALED_PREFIX;
 use tsunagu_store::Secret;

@@ -46,7 +46,7 @@ use tsunagu_domain::{
     AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, IncidentId, MunicipalityId, PersonId,
     PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
-use tsunagu_store::migrations::{plan, Migration, Step};
+use tsunagu_store::migrations::Migration;
 use tsunagu_store::{
     Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, ImportFamily, Incident,
     MissedRun, NewAccount, NewIncident, NewScreening, NewVenue, OnlineTalk, PostpartumFacility, RecordedScreening,
@@ -69,9 +69,6 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "signin_limits", sql: include_str!("../migrations/0007_signin_limits.sql") },
     Migration { version: 8, name: "audit_keyed", sql: include_str!("../migrations/0008_audit_keyed.sql") },
 ];
-
-/// Key of the advisory lock held while migrating ("tsunagu" in ASCII).
-const MIGRATION_LOCK: i64 = 0x0074_7375_6e61_6775;
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -1198,19 +1195,6 @@ impl PgStore {
             created_at: ts(&get::<String>(&r, "created_at")?)?,
         })
     }
-
-    async fn migration_checksum(tx: &mut PgConnection, version: i64) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)
-    }
-}
-
-async fn lock_migrations(tx: &mut PgConnection) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await.map_err(db_err)?;
-    Ok(())
 }
 
 #[async_trait]
@@ -1220,42 +1204,7 @@ impl Store for PgStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        // Every step holds the migration lock: a second node waits, then
-        // finds the work done.
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        lock_migrations(&mut tx).await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
-             checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        for m in MIGRATIONS {
-            let mut tx = self.pool.begin().await.map_err(db_err)?;
-            lock_migrations(&mut tx).await?;
-            let applied = Self::migration_checksum(&mut tx, m.version).await?;
-            match plan(m, applied.as_deref()) {
-                Step::AlreadyApplied => {}
-                Step::Changed { version } => {
-                    return Err(StoreError::Other(
-                        format!("migration {version} was changed after it was applied").into(),
-                    ))
-                }
-                Step::Apply => {
-                    sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(db_err)?;
-                    sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
-                        .bind(m.version)
-                        .bind(m.name)
-                        .bind(m.checksum())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-            }
-            tx.commit().await.map_err(db_err)?;
-        }
+        self.migrate_with(MIGRATIONS).await?;
         keys::seal_plaintext_totp(self).await
     }
 
@@ -3222,6 +3171,7 @@ impl Store for PgStore {
 // After the SQL fragment macros, which they use.
 mod keys;
 mod meetings;
+mod migrate;
 mod screening;
 mod signin;
 

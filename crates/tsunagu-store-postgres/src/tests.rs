@@ -1,5 +1,5 @@
-//! What only the PostgreSQL store has to show: its migration runner (also
-//! with several nodes at once), connection failures, the database itself
+//! What only the PostgreSQL store has to show: several nodes migrating (or
+//! taking over from the old runner) at once, connection failures, the database itself
 //! refusing to change audit lines, kana search under a Japanese collation
 //! (and its query plan), and civil date-times whatever the session's
 //! settings. Everything the store does through the `Store` trait is told as
@@ -195,42 +195,8 @@ async fn verify_chain(s: &PgStore, m: MunicipalityId) -> Result<u64, ChainError>
 
 // --- migrations and connections -----------------------------------------------
 
-#[tokio::test]
-async fn migrating_twice_is_a_no_op_and_a_changed_migration_stops_start_up() {
-    let (s, db) = fresh().await;
-    s.migrate().await.unwrap();
-    let applied: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-            .fetch_all(&s.pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        applied,
-        vec![
-            (1, "foundation".to_owned(), MIGRATIONS[0].checksum()),
-            (2, "postpartum".to_owned(), MIGRATIONS[1].checksum()),
-            (3, "referrals_followups".to_owned(), MIGRATIONS[2].checksum()),
-            (4, "timeline".to_owned(), MIGRATIONS[3].checksum()),
-            (5, "screening".to_owned(), MIGRATIONS[4].checksum()),
-            (6, "meetings_groups".to_owned(), MIGRATIONS[5].checksum()),
-            (7, "signin_limits".to_owned(), MIGRATIONS[6].checksum()),
-            (8, "audit_keyed".to_owned(), MIGRATIONS[7].checksum()),
-        ]
-    );
-    assert_eq!(s.backend(), "postgres");
-    s.ping().await.unwrap();
-
-    exec(&s, "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1").await.unwrap();
-    match s.migrate().await {
-        Err(StoreError::Other(e)) => assert!(e.to_string().contains("migration 1 was changed")),
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-    finish(s, db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn nodes_migrating_at_once_apply_each_migration_once() {
-    let db = TestDb::create("").await;
+/// Several nodes starting at once on one database.
+async fn migrate_at_once(db: &TestDb) -> Vec<PgStore> {
     let mut nodes = vec![];
     for _ in 0..4 {
         nodes.push(PgStore::connect(&db.url, test_keys()).await.unwrap());
@@ -239,8 +205,63 @@ async fn nodes_migrating_at_once_apply_each_migration_once() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations").fetch_one(&nodes[0].pool).await.unwrap();
-    assert_eq!(n, MIGRATIONS.len() as i64);
+    nodes
+}
+
+/// Versions recorded by sqlx, and how many of them were taken over (not run).
+async fn recorded(s: &PgStore) -> (Vec<i64>, i64) {
+    let versions =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&s.pool).await.unwrap();
+    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE execution_time = -1")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    (versions, taken)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_migrating_at_once_apply_each_migration_once() {
+    let db = TestDb::create("").await;
+    let nodes = migrate_at_once(&db).await;
+    assert_eq!(recorded(&nodes[0]).await, (MIGRATIONS.iter().map(|m| m.version).collect(), 0));
+    for s in nodes {
+        s.close().await;
+    }
+    db.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_taking_over_from_the_old_runner_at_once_record_each_migration_once() {
+    let db = TestDb::create("").await;
+    // What the old runner left: all but the last migration, with its table.
+    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+         checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    for m in &MIGRATIONS[..MIGRATIONS.len() - 1] {
+        sqlx::raw_sql(m.sql).execute(&mut c).await.unwrap();
+        sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(m.old_runner_checksum())
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    c.close().await.unwrap();
+
+    let nodes = migrate_at_once(&db).await;
+    let taken = MIGRATIONS.len() as i64 - 1;
+    assert_eq!(recorded(&nodes[0]).await, (MIGRATIONS.iter().map(|m| m.version).collect(), taken));
+    let old: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        .fetch_one(&nodes[0].pool)
+        .await
+        .unwrap();
+    assert!(!old);
     for s in nodes {
         s.close().await;
     }

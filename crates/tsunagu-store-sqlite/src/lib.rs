@@ -32,7 +32,7 @@ use tsunagu_domain::{
     AccountId, ApplicationId, AreaId, BabyId, ContactId, FamilyId, FollowupId, GroupSessionId, IncidentId,
     MunicipalityId, PersonId, PregnancyId, ReferralId, RoomId, ScreeningId, TalkId, VenueId,
 };
-use tsunagu_store::migrations::{plan, Migration, Step};
+use tsunagu_store::migrations::Migration;
 use tsunagu_store::{
     Account, ApplicationFilter, AuditQuery, Booking, ContactRow, Followup, FollowupStatus, GroupCandidate,
     GroupSession, HandbookEntry, HandbookMeeting, ImportFamily, Incident, MissedRun, NewAccount, NewGroupSession,
@@ -44,6 +44,7 @@ use tsunagu_store::{
 
 mod keys;
 mod meetings;
+mod migrate;
 mod screening;
 mod signin;
 mod timeline;
@@ -1021,41 +1022,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
-             checksum TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-        )
-        .execute(&self.writer)
-        .await
-        .map_err(db_err)?;
-        for m in MIGRATIONS {
-            let applied: Option<String> =
-                sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = ?")
-                    .bind(m.version)
-                    .fetch_optional(&self.writer)
-                    .await
-                    .map_err(db_err)?;
-            match plan(m, applied.as_deref()) {
-                Step::AlreadyApplied => {}
-                Step::Changed { version } => {
-                    return Err(StoreError::Other(
-                        format!("migration {version} was changed after it was applied").into(),
-                    ))
-                }
-                Step::Apply => {
-                    let mut tx = self.writer.begin().await.map_err(db_err)?;
-                    sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(db_err)?;
-                    sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")
-                        .bind(m.version)
-                        .bind(m.name)
-                        .bind(m.checksum())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    tx.commit().await.map_err(db_err)?;
-                }
-            }
-        }
+        self.migrate_with(MIGRATIONS).await?;
         keys::seal_plaintext_totp(self).await
     }
 
