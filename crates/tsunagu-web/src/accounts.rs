@@ -2,9 +2,9 @@
 //! already passed `Action::ManageAccounts`; every change is audited by the
 //! store in the same transaction.
 
-use crate::auth;
-use crate::error::AppError;
-use crate::AppState;
+use crate::base::auth;
+use crate::base::error::AppError;
+use crate::base::AppState;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::password::check_new_password;

@@ -1,61 +1,26 @@
 //! The JSON API under `/api/v1`, described by `/api/openapi.json`. Same
 //! policy, same store, same audit as the pages.
 
-use crate::error::{ApiError, AppError};
-use crate::session::ApiCaller;
-use crate::{accounts, AppState};
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::request::Parts;
+use crate::accounts;
+use crate::base::access::{application_for, family_for};
+use crate::base::api::{ApiJson, ApiPath};
+use crate::base::error::{ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::views::referral_json;
+use crate::base::AppState;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::kana;
-use tsunagu_domain::policy::{authorize, family_filter, Action, FamilyAccess, Resource};
+use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
 use tsunagu_domain::records::{BirthInput, NotificationInput};
 use tsunagu_domain::{AccountId, FamilyId, PregnancyId};
 use tsunagu_store::{AuditQuery, SessionStage};
-
-/// `Json<T>` whose rejections are our structured errors.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("unsupported_media_type").into()),
-            Err(JsonRejection::BytesRejection(_)) => Err(AppError::TooLarge.into()),
-            Err(e) => Err(AppError::BadJson(e.body_text()).into()),
-        }
-    }
-}
-
-/// `Path<T>` whose rejection is our structured error: a path parameter that
-/// does not read as its type (`/families/abc`) names nothing there is, so
-/// 404 as for an id that does not exist.
-pub struct ApiPath<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(v)) => Ok(ApiPath(v)),
-            Err(PathRejection::MissingPathParams(_)) => {
-                tracing::error!("route without the path parameters its handler reads");
-                Err(AppError::Internal.into())
-            }
-            Err(_) => Err(AppError::NotFound.into()),
-        }
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -93,16 +58,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/screenings/{id}", get(show_screening))
         .route("/api/v1/screenings/{id}/fhir", get(screening_fhir))
         .route("/api/v1/questionnaires/{id}/fhir", get(questionnaire_fhir))
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/{*rest}", axum::routing::any(api_not_found))
-}
-
-async fn api_not_found() -> ApiError {
-    AppError::NotFound.into()
-}
-
-async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json")).into_response()
 }
 
 fn require(decision: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
@@ -126,7 +81,7 @@ struct TokenRequest {
 
 async fn issue_token(
     State(state): State<AppState>,
-    ctx: crate::session::RequestCtx,
+    ctx: crate::base::session::RequestCtx,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Response, ApiError> {
     let signed = crate::signin::check_password(
@@ -202,20 +157,6 @@ async fn register_notification(
     let n = input.check(state.clock.today()).map_err(AppError::Invalid)?;
     let id = state.store.register_notification(&caller.audit("pregnancy notification"), &n).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
-}
-
-/// Looks a family up for the caller, answering 404 both when it does not
-/// exist and when it is in another municipality, and 403 when the policy
-/// says no.
-pub(crate) async fn family_for(
-    state: &AppState,
-    actor: &tsunagu_domain::roles::Actor,
-    id: FamilyId,
-    action: Action,
-) -> Result<FamilyAccess, AppError> {
-    let access = state.store.family_access(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    require(authorize(actor, action, &Resource::Family(&access)))?;
-    Ok(access)
 }
 
 async fn open_family(
@@ -479,34 +420,6 @@ async fn list_applications(
     Ok(Json(json!({ "applications": list })).into_response())
 }
 
-/// What the policy knows of an application (its family and facility), read
-/// without anything personal, and the policy's decision on `action`.
-pub(crate) async fn application_access(
-    state: &AppState,
-    actor: &tsunagu_domain::roles::Actor,
-    id: tsunagu_domain::ApplicationId,
-    action: Action,
-) -> Result<FamilyAccess, AppError> {
-    let (family, facility) =
-        state.store.application_owner(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    let access = state.store.family_access(actor.municipality_id, family).await?.ok_or(AppError::NotFound)?;
-    require(authorize(actor, action, &Resource::Application { family: &access, facility }))?;
-    Ok(access)
-}
-
-/// Reads an application if the caller may see it (the policy's
-/// `ViewApplication`: nurses, the facility's staff, and the family). The
-/// decision comes first; the application is read, and its read audited, after.
-pub(crate) async fn application_for(
-    state: &AppState,
-    actor: &tsunagu_domain::roles::Actor,
-    ctx: &tsunagu_domain::audit::AuditContext,
-    id: tsunagu_domain::ApplicationId,
-) -> Result<tsunagu_domain::postpartum::application::Application, AppError> {
-    application_access(state, actor, id, Action::ViewApplication).await?;
-    state.store.application(ctx, id).await?.ok_or(AppError::NotFound)
-}
-
 async fn show_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -567,22 +480,6 @@ async fn postpartum_figures(
 
 // --- referrals ----------------------------------------------------------------------
 
-/// A referral as JSON: in full for nurses, the status only for a raiser.
-pub(crate) fn referral_json(r: &tsunagu_store::StoredReferral, full: bool) -> serde_json::Value {
-    if full {
-        json!({
-            "id": r.id, "family_id": r.referral.family, "pregnancy_id": r.referral.pregnancy,
-            "status": r.referral.status.as_str(), "urgent": r.referral.urgent, "source": r.referral.source,
-            "raised_by_role": r.referral.raised_by, "escalated": r.referral.escalated,
-            "specified_expectant_mother": r.referral.specified_expectant_mother,
-            "close_reason": r.referral.close_reason, "note": r.note, "raised_at": r.raised_at,
-            "venue_id": r.venue_id, "application_id": r.application_id, "mother_name": r.mother_name,
-        })
-    } else {
-        json!({ "id": r.id, "status": r.referral.status.as_str(), "raised_at": r.raised_at, "application_id": r.application_id })
-    }
-}
-
 fn manages_referrals(actor: &tsunagu_domain::roles::Actor) -> bool {
     authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed()
 }
@@ -611,7 +508,7 @@ async fn list_referrals(
     params: Result<Query<ReferralParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
-    let list = crate::care::referrals_for(
+    let list = crate::base::access::referrals_for(
         &state,
         &caller.actor,
         &caller.audit("referrals"),

@@ -1,10 +1,10 @@
 //! Handbook meetings and 8th-month group sessions in the JSON API [002].
 
-use crate::api::{ApiJson, ApiPath};
-use crate::error::{ApiError, AppError};
+use crate::base::api::{ApiJson, ApiPath};
+use crate::base::error::{ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::AppState;
 use crate::meetings::{area_param, month_param, MeetingParams, MeetingView, ProposalView, SessionView};
-use crate::session::ApiCaller;
-use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

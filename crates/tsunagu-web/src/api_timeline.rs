@@ -1,11 +1,12 @@
 //! The timeline in the JSON API: work lists and their counts, a family's
 //! contacts, recording an outcome, a new EDD, a loss or a move.
 
-use crate::api::{ApiJson, ApiPath};
-use crate::error::{ApiError, AppError};
-use crate::session::ApiCaller;
-use crate::timeline::{ContactView, Shown, WorkListParams};
-use crate::AppState;
+use crate::base::api::{ApiJson, ApiPath};
+use crate::base::error::{ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::views::ContactView;
+use crate::base::AppState;
+use crate::timeline::{Shown, WorkListParams};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -42,7 +43,7 @@ async fn work_list(
     let view = crate::timeline::work_list(&state, &caller.actor, &caller.audit("work list"), req, today).await?;
     let items: Vec<ContactView> = view.rows.iter().map(|r| ContactView::of(r, today)).collect();
     let urgent: Vec<_> = match view.request.shown {
-        Shown::Urgent => view.followups.iter().map(|r| crate::api::referral_json(r, true)).collect(),
+        Shown::Urgent => view.followups.iter().map(|r| crate::base::views::referral_json(r, true)).collect(),
         Shown::Contacts(_) => vec![],
     };
     Ok(Json(json!({
@@ -93,7 +94,8 @@ async fn family_contacts(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let today = japan_date(caller.now);
-    let rows = crate::timeline::family_contacts(&state, &caller.actor, &caller.audit("timeline"), FamilyId(id)).await?;
+    let rows =
+        crate::base::access::family_contacts(&state, &caller.actor, &caller.audit("timeline"), FamilyId(id)).await?;
     let items: Vec<ContactView> = rows.iter().map(|r| ContactView::of(r, today)).collect();
     Ok(Json(json!({ "contacts": items })).into_response())
 }

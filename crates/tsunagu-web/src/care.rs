@@ -3,8 +3,8 @@
 //! online follow-up consultations after postpartum care, the coordinator's
 //! online talk for current users, and facilities' incident reports.
 
-use crate::error::AppError;
-use crate::AppState;
+use crate::base::error::AppError;
+use crate::base::AppState;
 use jiff::civil::{Date, DateTime};
 use serde::Deserialize;
 use tsunagu_domain::audit::AuditContext;
@@ -17,7 +17,7 @@ use tsunagu_domain::referrals::{apply, raise, CloseReason, ConcernSource, Referr
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, FollowupId, IncidentId, PregnancyId, ReferralId, TalkId, VenueId};
-use tsunagu_store::{ApplicationFilter, NewIncident, ReferralFilter, StoredReferral};
+use tsunagu_store::{ApplicationFilter, NewIncident};
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
     let mut e = FieldErrors::default();
@@ -80,11 +80,11 @@ pub async fn raise_concern(
     input: &ConcernInput,
 ) -> Result<ReferralId, AppError> {
     let family = FamilyId(input.family_id);
-    crate::api::family_for(state, actor, family, Action::RaiseConcern).await?;
+    crate::base::access::family_for(state, actor, family, Action::RaiseConcern).await?;
     let note = note_text(&input.note, true)?;
     let (venue, application) = match input.application_id {
         Some(id) => {
-            let app = crate::api::application_for(state, actor, ctx, ApplicationId(id)).await?;
+            let app = crate::base::access::application_for(state, actor, ctx, ApplicationId(id)).await?;
             if app.family_id != family {
                 return Err(invalid("application_id", "unknown_reference"));
             }
@@ -96,32 +96,6 @@ pub async fn raise_concern(
         raise(actor.role, family, input.pregnancy_id.map(PregnancyId), ConcernSource::Observation, input.urgent)
             .map_err(|_| AppError::Forbidden)?;
     Ok(state.store.raise_referral(ctx, &referral, &note, venue, application).await?)
-}
-
-/// The referrals a caller may list: a nurse all (of a family, or open
-/// ones); anyone else only those they raised, and then only the status.
-pub async fn referrals_for(
-    state: &AppState,
-    actor: &Actor,
-    ctx: &AuditContext,
-    family: Option<FamilyId>,
-    open_only: bool,
-) -> Result<Vec<StoredReferral>, AppError> {
-    let manages =
-        authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
-    let filter =
-        ReferralFilter { family_id: family, raised_by: (!manages).then_some(actor.account_id), open_only, limit: 200 };
-    if !manages && !tsunagu_domain::referrals::may_raise(actor.role) {
-        return Err(AppError::Forbidden);
-    }
-    let mut list = state.store.referrals(ctx, &filter).await?;
-    if !manages {
-        // A raiser sees that it was taken up, not the nurse's work.
-        for r in &mut list {
-            r.mother_name.clear();
-        }
-    }
-    Ok(list)
 }
 
 /// Parses an action as sent (`receive`, `start`, `escalate`, `mark_sem`,
@@ -169,7 +143,7 @@ pub async fn open_followup_slots(
     family: FamilyId,
     venue: VenueId,
 ) -> Result<Vec<FollowupSlot>, AppError> {
-    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let today = state.clock.today();
     let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), FOLLOWUP_BOOKING_DAYS)
         .ok_or(AppError::Internal)?;
@@ -232,7 +206,7 @@ pub async fn book_followup(
     venue: VenueId,
     start: DateTime,
 ) -> Result<FollowupId, AppError> {
-    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let in_pattern = DateRange::starting(start.date(), 1)
         .map(|r| slots(&FollowupPattern::default(), r).iter().any(|s| s.start == start))
         .unwrap_or(false);
@@ -265,7 +239,7 @@ pub async fn cancel_followup(
         .into_iter()
         .find(|f| f.id == id)
         .ok_or(AppError::NotFound)?;
-    crate::api::family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
+    crate::base::access::family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
     Ok(state.store.cancel_followup(ctx, id).await?)
 }
 
@@ -306,7 +280,7 @@ pub async fn join_talk(
     talk: TalkId,
     family: FamilyId,
 ) -> Result<(), AppError> {
-    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let today = state.clock.today();
     let range = DateRange::starting(today, 120).ok_or(AppError::Internal)?;
     let t = state
@@ -375,7 +349,7 @@ pub async fn report_incident(
     }
     if let Some(f) = input.family_id {
         // The family must be one the facility may see.
-        if crate::api::family_for(state, actor, FamilyId(f), Action::ViewFamily).await.is_err() {
+        if crate::base::access::family_for(state, actor, FamilyId(f), Action::ViewFamily).await.is_err() {
             errors.add("family_id", "unknown_reference");
         }
     }

@@ -4,11 +4,11 @@
 // A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::error::AppError;
+use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
+use crate::base::error::AppError;
+use crate::base::session::{actor_of, audit_ctx, RequestCtx};
+use crate::base::AppState;
 use crate::i18n::Lang;
-use crate::pages::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
-use crate::session::{actor_of, audit_ctx, RequestCtx};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -87,7 +87,7 @@ async fn referrals_page(State(state): State<AppState>, ctx: RequestCtx, Query(n)
             let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
             let manages =
                 authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
-            let list = crate::care::referrals_for(&state, &actor, &audit, None, manages).await.or_page(&ctx)?;
+            let list = crate::base::access::referrals_for(&state, &actor, &audit, None, manages).await.or_page(&ctx)?;
             Ok(render(
                 &ReferralsPage {
                     chrome: Chrome::new(&ctx, "/referrals", "ref.title"),
@@ -110,7 +110,7 @@ async fn raise_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let back = crate::local_path::safe_local_path(form.get("back")).unwrap_or("/referrals").to_owned();
+            let back = crate::base::local_path::safe_local_path(form.get("back")).unwrap_or("/referrals").to_owned();
             let input = crate::care::ConcernInput {
                 family_id: form.get("family_id").trim().parse().unwrap_or(0),
                 pregnancy_id: form.opt("pregnancy_id").and_then(|p| p.parse().ok()),
@@ -144,7 +144,7 @@ impl ReferralPage {
     /// What was noticed: as written, or a screening's reason codes in words.
     fn note(&self) -> String {
         if self.r.referral.source == tsunagu_domain::referrals::ConcernSource::Screening {
-            crate::screening::describe_note(self.chrome.tr.0, &self.r.note)
+            crate::base::screening_words::describe_note(self.chrome.tr.0, &self.r.note)
         } else {
             self.r.note.clone()
         }
@@ -161,7 +161,7 @@ async fn referral_view(
 ) -> PageResult {
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
-    crate::pages::require(
+    crate::base::chrome::require(
         ctx,
         authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)),
     )?;
@@ -523,12 +523,12 @@ pub async fn family_referrals(
         return Ok(vec![]);
     }
     let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
-    crate::care::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
+    crate::base::access::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
 }
 
 /// The follow-up consultations and the online talks: the policy's `UseCareServices`.
 fn may_use_care_services(actor: &tsunagu_domain::roles::Actor) -> Result<(), AppError> {
-    crate::error::require(tsunagu_domain::policy::authorize(
+    crate::base::error::require(tsunagu_domain::policy::authorize(
         actor,
         tsunagu_domain::policy::Action::UseCareServices,
         &tsunagu_domain::policy::Resource::Municipality(actor.municipality_id),

@@ -14,7 +14,7 @@ mod tests {
     fn every_code_the_edge_answers_with_has_words() {
         for status in 400..600 {
             let status = axum::http::StatusCode::from_u16(status).unwrap();
-            let code = crate::error::framework_error_code(status);
+            let code = crate::base::error::framework_error_code(status);
             assert!(crate::i18n::has(&format!("err.{code}")), "{status}: {code}");
         }
         for code in ["date_too_late", "date_too_early"] {

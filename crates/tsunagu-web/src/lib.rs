@@ -1,33 +1,29 @@
 //! tsunagu's HTTP edge: the pages (server-rendered, Japanese first), the
 //! JSON API, sign-in and sessions. Handlers resolve who is asking, ask the
 //! domain's policy, then call the store; they hold no rules of their own.
+//!
+//! One folder per capability, each owning its routes, API handlers and
+//! pages; `base` is what they all share. This file only merges their routers
+//! and puts the layers around them.
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use std::sync::Arc;
-use tsunagu_domain::clock::Clock;
-use tsunagu_store::Store;
 
 pub mod accounts;
 pub mod api;
 pub mod api_meetings;
 pub mod api_timeline;
-pub mod auth;
+pub mod base;
 pub mod care;
 pub mod care_pages;
-pub mod config;
-pub mod edge;
-pub mod error;
-pub mod forwarded;
 pub mod i18n;
 mod i18n_edge;
 mod i18n_meetings;
 mod i18n_timeline;
-pub mod local_path;
 pub mod meetings;
 pub mod meetings_pages;
 pub mod pages;
@@ -35,34 +31,19 @@ pub mod postpartum;
 pub mod postpartum_pages;
 pub mod screening;
 pub mod screening_pages;
-pub mod session;
 pub mod signin;
 pub mod timeline;
 pub mod timeline_pages;
 
-pub use config::WebConfig;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub config: Arc<WebConfig>,
-    /// Password hashing, bounded to `config.hash_concurrency` at once.
-    pub hashing: auth::HashLimiter,
-}
-
-impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
-        let hashing = auth::HashLimiter::new(config.hash_concurrency, config.hash_wait);
-        Self { store, clock, config: Arc::new(config), hashing }
-    }
-}
+pub use base::config::WebConfig;
+pub use base::AppState;
 
 /// The whole service as one router.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(base::routes())
         .merge(api_timeline::routes())
         .merge(api_meetings::routes())
         .merge(api::routes())
@@ -73,10 +54,10 @@ pub fn router(state: AppState) -> Router {
         .merge(meetings_pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(edge::catch_panic))
-        .layer(middleware::from_fn(edge::api_errors_as_json))
-        .layer(middleware::from_fn(edge::security_headers))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(base::edge::catch_panic))
+        .layer(middleware::from_fn(base::edge::api_errors_as_json))
+        .layer(middleware::from_fn(base::edge::security_headers))
+        .layer(middleware::from_fn(base::edge::log_request))
         .with_state(state)
 }
 
@@ -85,22 +66,4 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
     }
-}
-
-/// One log line per request: method, route pattern (never the raw path or
-/// query, which can hold names), status and duration.
-async fn log_request(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let route =
-        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
-    let started = std::time::Instant::now();
-    let resp = next.run(req).await;
-    tracing::info!(
-        http.method = %method,
-        http.route = %route,
-        http.status = resp.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
-    resp
 }

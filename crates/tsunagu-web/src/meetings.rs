@@ -3,9 +3,9 @@
 //! the API. Who may do what is `timeline::meetings`; this resolves, asks it,
 //! calls the store and shapes the answer.
 
-use crate::error::AppError;
-use crate::timeline::ContactView;
-use crate::AppState;
+use crate::base::error::AppError;
+use crate::base::views::ContactView;
+use crate::base::AppState;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;

@@ -6,12 +6,12 @@
 // A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::error::AppError;
+use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage};
+use crate::base::error::AppError;
+use crate::base::session::{actor_of, audit_ctx, RequestCtx};
+use crate::base::AppState;
 use crate::i18n::Lang;
 use crate::meetings::{area_param, month_param, HandbookView, Proposal};
-use crate::pages::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage};
-use crate::session::{actor_of, audit_ctx, RequestCtx};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -157,7 +157,7 @@ async fn area_choices(
     account: &tsunagu_store::Account,
 ) -> Result<Vec<(i64, String)>, Response> {
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
-    let names = crate::pages::area_names(&areas, ctx.lang);
+    let names = crate::base::chrome::area_names(&areas, ctx.lang);
     let mut v: Vec<(i64, String)> = areas
         .iter()
         .filter(|a| account.role != Role::Coordinator || account.areas.contains(&a.id))
@@ -378,7 +378,7 @@ impl GroupsPage {
 }
 
 fn names_of(state_areas: &[tsunagu_domain::places::Area], lang: Lang) -> HashMap<i64, String> {
-    crate::pages::area_names(state_areas, lang)
+    crate::base::chrome::area_names(state_areas, lang)
 }
 
 async fn groups_render(

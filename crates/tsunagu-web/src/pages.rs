@@ -4,19 +4,24 @@
 // A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::error::AppError;
-use crate::i18n::{Lang, Tr};
-use crate::session::{
+use crate::base::chrome::{
+    area_names, page_error, redirect, redirect_with_cookies, render, require, signed_in, unwrap_page, Chrome, FormData,
+    OrPage, PageResult,
+};
+use crate::base::error::AppError;
+use crate::base::session::{
     actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, MUNICIPALITY_COOKIE, PRE_CSRF_COOKIE,
     SESSION_COOKIE,
 };
+use crate::base::{auth, AppState};
+use crate::i18n::Lang;
 use crate::signin::{CodeCheck, CodeFor};
-use crate::{accounts, auth, signin, AppState};
+use crate::{accounts, signin};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -36,7 +41,6 @@ use tsunagu_store::{Account, Secret, Session, SessionStage, SigninOutcome};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/static/app.css", get(stylesheet))
         .route("/lang/{code}", get(switch_lang))
         .route("/signin", get(signin_page).post(signin_submit))
         .route("/signin/totp", get(totp_page).post(totp_submit))
@@ -50,206 +54,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accounts", get(accounts_page).post(accounts_create))
         .route("/admin/accounts/{id}/{op}", post(accounts_op))
         .route("/admin/audit", get(audit_page))
-        .fallback(not_found)
-}
-
-// --- rendering helpers ------------------------------------------------------
-
-/// The frame around every page: language, navigation, sign-out form.
-pub struct Chrome {
-    pub tr: Tr,
-    pub role: Option<Role>,
-    pub display_name: String,
-    pub csrf: String,
-    /// The path, for the language switch to come back to.
-    pub here: String,
-    pub title: &'static str,
-}
-
-impl Chrome {
-    pub(crate) fn new(ctx: &RequestCtx, here: &str, title_key: &str) -> Self {
-        let signed_in = ctx.signed_in().ok();
-        Chrome {
-            tr: Tr(ctx.lang),
-            role: signed_in.map(|(_, a)| a.role),
-            display_name: signed_in.map(|(_, a)| a.display_name.clone()).unwrap_or_default(),
-            csrf: ctx.csrf_token(),
-            here: here.to_owned(),
-            title: crate::i18n::t(ctx.lang, title_key),
-        }
-    }
-
-    pub fn lang(&self) -> &'static str {
-        self.tr.lang()
-    }
-
-    pub fn other_lang(&self) -> &'static str {
-        self.tr.0.other().code()
-    }
-
-    pub fn is(&self, role: &str) -> bool {
-        self.role.map(|r| r.as_str() == role).unwrap_or(false)
-    }
-
-    pub fn signed_in(&self) -> bool {
-        self.role.is_some()
-    }
-
-    pub fn can_postpartum(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::FacilityStaff | Role::FamilyMember))
-    }
-
-    /// Sees referrals: nurses all of them, others who meet families what they raised.
-    pub fn can_raise(&self) -> bool {
-        self.role.is_some_and(tsunagu_domain::referrals::may_raise)
-    }
-
-    pub fn can_reports(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::Admin | Role::Analyst))
-    }
-
-    /// Works from a work list (contacts owed, follow-ups).
-    pub fn can_work_list(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::Coordinator))
-    }
-
-    pub fn can_search(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::Coordinator | Role::Caseworker))
-    }
-}
-
-pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
-    match t.render() {
-        Ok(html) => {
-            let mut resp = (status, Html(html)).into_response();
-            // Pages hold personal data: never cache them.
-            resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
-}
-
-pub(crate) fn redirect(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
-}
-
-fn redirect_with_cookies(to: &str, cookies: &[String]) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")));
-    for c in cookies {
-        if let Ok(v) = HeaderValue::from_str(c) {
-            headers.append(SET_COOKIE, v);
-        }
-    }
-    (StatusCode::SEE_OTHER, headers).into_response()
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    chrome: Chrome,
-    message: &'static str,
-}
-
-/// An error as a page in the reader's language; an unauthenticated
-/// visitor is sent to sign in instead.
-pub(crate) fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
-    if matches!(e, AppError::Unauthenticated) {
-        return redirect("/signin");
-    }
-    let status = e.status();
-    let message = crate::i18n::t(ctx.lang, &format!("err.{}", e.code()));
-    let mut resp = render(&ErrorPage { chrome: Chrome::new(ctx, "/", "err.page_title"), message }, status);
-    crate::error::add_retry_after(&mut resp, &e);
-    resp
-}
-
-/// Errors before a `RequestCtx` exists (the database is down while reading the session).
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let ja = crate::i18n::t(Lang::Ja, &format!("err.{}", self.code()));
-        let en = crate::i18n::t(Lang::En, &format!("err.{}", self.code()));
-        let body = format!(
-            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>つなぐ</title></head>\
-             <body><h1>{ja}</h1><p lang=\"en\">{en}</p></body></html>"
-        );
-        (status, Html(body)).into_response()
-    }
-}
-
-pub(crate) type PageResult = Result<Response, Response>;
-
-pub(crate) trait OrPage<T> {
-    fn or_page(self, ctx: &RequestCtx) -> Result<T, Response>;
-}
-
-impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
-    fn or_page(self, ctx: &RequestCtx) -> Result<T, Response> {
-        self.map_err(|e| page_error(ctx, e.into()))
-    }
-}
-
-pub(crate) fn unwrap_page(r: PageResult) -> Response {
-    match r {
-        Ok(r) | Err(r) => r,
-    }
-}
-
-/// Form fields as sent, in order. Missing fields read as empty, so a
-/// tampered form gets field errors rather than a framework rejection.
-#[derive(Deserialize)]
-#[serde(transparent)]
-pub(crate) struct FormData(Vec<(String, String)>);
-
-impl FormData {
-    pub(crate) fn get(&self, k: &str) -> &str {
-        self.0.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("")
-    }
-
-    pub(crate) fn opt(&self, k: &str) -> Option<String> {
-        let v = self.get(k).trim();
-        (!v.is_empty()).then(|| v.to_owned())
-    }
-
-    pub(crate) fn checked(&self, k: &str) -> bool {
-        matches!(self.get(k), "on" | "true" | "1")
-    }
-
-    pub(crate) fn all(&self, k: &str) -> Vec<&str> {
-        self.0.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect()
-    }
-
-    pub(crate) fn map(&self) -> HashMap<String, String> {
-        self.0.iter().cloned().collect()
-    }
-}
-
-pub(crate) fn signed_in(ctx: &RequestCtx) -> Result<&Account, Response> {
-    ctx.signed_in().map(|(_, a)| a).or_page(ctx)
-}
-
-pub(crate) fn require(ctx: &RequestCtx, d: tsunagu_domain::policy::Decision) -> Result<(), Response> {
-    if d.is_allowed() {
-        Ok(())
-    } else {
-        Err(page_error(ctx, AppError::Forbidden))
-    }
 }
 
 // --- assets and language ------------------------------------------------------
-
-async fn stylesheet() -> Response {
-    (
-        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../templates/app.css"),
-    )
-        .into_response()
-}
 
 #[derive(Deserialize)]
 struct NextParam {
@@ -259,16 +66,12 @@ struct NextParam {
 
 /// A page of ours to go back to (`local_path`); anything else goes home.
 fn safe_next(next: &str) -> &str {
-    crate::local_path::safe_local_path(next).unwrap_or("/")
+    crate::base::local_path::safe_local_path(next).unwrap_or("/")
 }
 
 async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<NextParam>) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
     redirect_with_cookies(safe_next(&q.next), &[set_cookie(&state, LANG_COOKIE, lang.code(), Some(365 * 24 * 3600))])
-}
-
-async fn not_found(ctx: RequestCtx) -> Response {
-    page_error(&ctx, AppError::NotFound)
 }
 
 // --- sign-in -------------------------------------------------------------------
@@ -300,7 +103,7 @@ fn retry_minutes(e: &AppError) -> Option<u64> {
 /// A refused sign-in step as a page: the form again, with what happened
 /// and, for a lock or a busy service, `Retry-After`.
 fn with_retry(mut resp: Response, e: &AppError) -> Response {
-    crate::error::add_retry_after(&mut resp, e);
+    crate::base::error::add_retry_after(&mut resp, e);
     resp
 }
 
@@ -652,10 +455,6 @@ impl SearchPage {
     }
 }
 
-pub(crate) fn area_names(areas: &[Area], lang: Lang) -> HashMap<i64, String> {
-    areas.iter().map(|a| (a.id.0, if lang == Lang::Ja { a.name_ja.clone() } else { a.name_en.clone() })).collect()
-}
-
 #[derive(Deserialize)]
 struct SearchQuery {
     #[serde(default)]
@@ -855,7 +654,7 @@ struct FamilyPage {
     /// The family's referrals, for nurses.
     referrals: Vec<tsunagu_store::StoredReferral>,
     /// The contacts the family is owed, with where each stands today.
-    timeline: Vec<crate::timeline_pages::ContactLine>,
+    timeline: Vec<crate::base::views::ContactLine>,
     /// After a change of a pregnancy: what happened, or what was wrong.
     change_notice: Option<String>,
     change_failed: bool,
@@ -904,7 +703,7 @@ async fn show_family(
     own: bool,
 ) -> PageResult {
     let actor = actor_of(account);
-    let access = crate::api::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
+    let access = crate::base::access::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
     let audit = audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now);
     let record =
         state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
@@ -1015,7 +814,7 @@ async fn birth_context(
     let account = signed_in(ctx)?.clone();
     let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
     let pid = pregnancy.parse::<i64>().map(PregnancyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
-    crate::api::family_for(state, &actor_of(&account), id, Action::EditFamily).await.or_page(ctx)?;
+    crate::base::access::family_for(state, &actor_of(&account), id, Action::EditFamily).await.or_page(ctx)?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
     let record =
         state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;

@@ -3,9 +3,9 @@
 //! against the facility's calendar; the yearly figures. Shared by the pages
 //! and the API; the rules themselves are in `tsunagu_domain::postpartum`.
 
-use crate::error::AppError;
-use crate::session::audit_ctx;
-use crate::AppState;
+use crate::base::error::AppError;
+use crate::base::session::audit_ctx;
+use crate::base::AppState;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::dates::DateRange;
@@ -85,7 +85,7 @@ pub async fn prepare(
         Role::FamilyMember => actor.family_id.ok_or(AppError::Forbidden)?,
         _ => FamilyId(input.family_id.ok_or_else(|| invalid("family_id", "required"))?),
     };
-    crate::api::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let service = ServiceType::parse(input.service.trim()).ok_or_else(|| invalid("service", "invalid_choice"))?;
     let first: jiff::civil::Date = input.first_day.trim().parse().map_err(|_| invalid("first_day", "invalid_date"))?;
     let stay = requested_stay(first, input.days, state.clock.today()).map_err(|e| invalid(e.field(), e.code()))?;
@@ -294,7 +294,7 @@ pub async fn decide(
     match decision {
         "approve" => approve(state, ctx, actor, id, note).await,
         "reject" => {
-            crate::api::application_access(state, actor, id, Action::ViewApplication).await?;
+            crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
             require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;
             if note.is_empty() {
                 return Err(invalid("note", "required"));
@@ -303,11 +303,11 @@ pub async fn decide(
         }
         // The nurse, or the family its own (the policy's `CancelApplication`).
         "cancel" => {
-            crate::api::application_access(state, actor, id, Action::CancelApplication).await?;
+            crate::base::access::application_access(state, actor, id, Action::CancelApplication).await?;
             Ok(state.store.cancel_application(ctx, id, note).await?)
         }
         "notes" => {
-            let app = crate::api::application_for(state, actor, ctx, id).await?;
+            let app = crate::base::access::application_for(state, actor, ctx, id).await?;
             require(authorize(
                 actor,
                 Action::RecordAtFacility,

@@ -5,14 +5,14 @@
 // A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::error::AppError;
-use crate::i18n::Lang;
-use crate::pages::{
+use crate::base::chrome::{
     page_error, redirect, render, require, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult,
 };
+use crate::base::error::AppError;
+use crate::base::session::{actor_of, audit_ctx, RequestCtx};
+use crate::base::AppState;
+use crate::i18n::Lang;
 use crate::postpartum::{ApplicationInput, FacilityFigures, Figures, Prepared};
-use crate::session::{actor_of, audit_ctx, RequestCtx};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -246,7 +246,7 @@ async fn apply_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Qu
                 _ => q.family.map(FamilyId),
             }
             .ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
-            crate::api::family_for(&state, &actor, family, Action::ApplyPostpartum).await.or_page(&ctx)?;
+            crate::base::access::family_for(&state, &actor, family, Action::ApplyPostpartum).await.or_page(&ctx)?;
             // Prefill the number of babies from the record (twins come as two).
             let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
             let record = state
@@ -384,7 +384,7 @@ async fn application_view(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
-    let app = crate::api::application_for(state, &actor, &audit, id).await.or_page(ctx)?;
+    let app = crate::base::access::application_for(state, &actor, &audit, id).await.or_page(ctx)?;
     let notes = state.store.stay_notes(&audit, id).await.or_page(ctx)?;
     let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_review =
@@ -400,7 +400,7 @@ async fn application_view(
     let can_alert =
         account.role == Role::FacilityStaff && authorize(&actor, Action::ViewFacility, &facility).is_allowed();
     let alerts = if can_alert {
-        crate::care::referrals_for(state, &actor, &audit, Some(app.family_id), false)
+        crate::base::access::referrals_for(state, &actor, &audit, Some(app.family_id), false)
             .await
             .or_page(ctx)?
             .into_iter()

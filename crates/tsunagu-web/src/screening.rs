@@ -9,9 +9,10 @@
 //! they are never logged, and the family is never shown its score or
 //! whether it was "positive".
 
-use crate::error::AppError;
+use crate::base::error::AppError;
+pub use crate::base::screening_words::{describe_note, reason, title};
+use crate::base::AppState;
 use crate::i18n::{t, Lang};
-use crate::AppState;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -114,7 +115,7 @@ pub async fn file(
     family: FamilyId,
     input: &ScreeningInput,
 ) -> Result<Filed, AppError> {
-    crate::api::family_for(state, actor, family, Action::FileScreening).await?;
+    crate::base::access::family_for(state, actor, family, Action::FileScreening).await?;
     let def = definition(input.questionnaire.trim()).ok_or_else(|| invalid("questionnaire", "invalid_choice"))?;
     if !may_enter(&def, actor.role) {
         return Err(AppError::Forbidden);
@@ -151,7 +152,7 @@ pub async fn list(
     ctx: &AuditContext,
     family: FamilyId,
 ) -> Result<Vec<StoredScreening>, AppError> {
-    crate::api::family_for(state, actor, family, Action::ViewScreenings).await?;
+    crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
     Ok(state.store.screenings(ctx, family, 200).await?)
 }
 
@@ -165,7 +166,7 @@ pub async fn one(
     id: ScreeningId,
 ) -> Result<StoredScreening, AppError> {
     let family = state.store.screening_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    crate::api::family_for(state, actor, family, Action::ViewScreenings).await?;
+    crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
     state.store.screening(ctx, id).await?.ok_or(AppError::NotFound)
 }
 
@@ -219,26 +220,6 @@ pub async fn fhir_bundle(state: &AppState, ctx: &AuditContext, s: &StoredScreeni
 
 // --- words ---------------------------------------------------------------------------
 
-/// The questionnaire's name (its instrument's name, not licensed wording).
-pub fn title(lang: Lang, id: &str) -> &'static str {
-    let key = format!("scr.q.{id}");
-    if crate::i18n::has(&key) {
-        t(lang, &key)
-    } else {
-        t(lang, "scr.q.unknown")
-    }
-}
-
-/// A reason code in words.
-pub fn reason(lang: Lang, code: &str) -> &'static str {
-    let key = format!("scr.reason.{code}");
-    if crate::i18n::has(&key) {
-        t(lang, &key)
-    } else {
-        t(lang, "scr.reason.unknown")
-    }
-}
-
 /// The placeholder shown for an item: 「質問 3」 / "Question 3" (the item's
 /// own number where it has one, e.g. 4a, else its position).
 pub fn item_label(lang: Lang, def: &QuestionnaireDef, index: usize) -> String {
@@ -258,18 +239,6 @@ pub fn option_label(lang: Lang, code: &str, index: usize) -> String {
         format!("{letter}. {}", t(lang, &key))
     } else {
         format!("{letter}. {} {letter}", t(lang, "scr.answer"))
-    }
-}
-
-/// A screening referral's note (reason codes) in words, for the nurse; any
-/// other note as written.
-pub fn describe_note(lang: Lang, note: &str) -> String {
-    match tsunagu_domain::screening::parse_referral_note(note) {
-        Some((q, codes)) => {
-            let reasons: Vec<&str> = codes.iter().map(|c| reason(lang, c)).collect();
-            format!("{}: {}", title(lang, q), reasons.join(t(lang, "scr.list_sep")))
-        }
-        None => note.to_owned(),
     }
 }
 

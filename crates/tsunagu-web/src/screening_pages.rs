@@ -5,12 +5,12 @@
 // A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::error::AppError;
+use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage};
+use crate::base::error::AppError;
+use crate::base::session::{actor_of, audit_ctx, RequestCtx};
+use crate::base::AppState;
 use crate::i18n::Lang;
-use crate::pages::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage};
 use crate::screening::{self as scr, ScreeningInput};
-use crate::session::{actor_of, audit_ctx, RequestCtx};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
@@ -158,7 +158,9 @@ async fn my_context(
     let account = signed_in(ctx)?.clone();
     let family = account.family_id.ok_or_else(|| page_error(ctx, AppError::Forbidden))?;
     let actor = actor_of(&account);
-    crate::api::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening).await.or_page(ctx)?;
+    crate::base::access::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
+        .await
+        .or_page(ctx)?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "own questionnaires", ctx.now);
     let record = state
         .store
@@ -341,7 +343,7 @@ async fn family_list(
             let list = scr::list(&state, &actor, &audit, family).await.or_page(&ctx)?;
             let mother_name = mother_name(&state, &ctx, family, "screenings").await?;
             let may_file =
-                crate::api::family_for(&state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
+                crate::base::access::family_for(&state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
                     .await
                     .is_ok();
             let enterable = if may_file {
@@ -393,7 +395,9 @@ async fn staff_context(
         // A family answers on its own page, and never sees a staff view.
         return Err(redirect("/me/screenings"));
     }
-    crate::api::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening).await.or_page(ctx)?;
+    crate::base::access::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
+        .await
+        .or_page(ctx)?;
     let def = definition_or_404(ctx, q)?;
     if !tsunagu_domain::screening::may_enter(&def, account.role) {
         return Err(page_error(ctx, AppError::Forbidden));

@@ -7,11 +7,11 @@
 //! per account (wrong passwords and wrong codes alike, from its last full
 //! sign-in) and per address; a half-signed-in session also takes at most
 //! `max_codes_per_session` codes. Password hashing waits for a turn
-//! ([`crate::auth::HashLimiter`]).
+//! ([`crate::base::auth::HashLimiter`]).
 
-use crate::auth;
-use crate::error::AppError;
-use crate::AppState;
+use crate::base::auth;
+use crate::base::error::AppError;
+use crate::base::AppState;
 use jiff::{SignedDuration, Timestamp};
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::municipality::MunicipalityCode;
@@ -246,7 +246,7 @@ pub async fn start_session(
         })
         .await?;
     if stage == SessionStage::Full && account.role.is_staff() {
-        let ctx = crate::session::audit_ctx(account, remote_addr, "sign-in", now);
+        let ctx = crate::base::session::audit_ctx(account, remote_addr, "sign-in", now);
         state.store.write_audit(&ctx, AuditAction::SignIn, None, "").await?;
     }
     Ok(token)

@@ -3,17 +3,15 @@
 //! urgent follow-ups), a family's contacts, recording what happened, and the
 //! changes of a pregnancy that move the schedule (a new EDD, a loss, a move).
 
-use crate::error::{require, AppError};
-use crate::AppState;
+use crate::base::error::{require, AppError};
+use crate::base::AppState;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
-use tsunagu_domain::roles::{Actor, Role};
-use tsunagu_domain::timeline::{
-    work_list_access, ContactForm, ContactKind, ContactStatus, Outcome, StoredContact, WorkListAccess,
-};
+use tsunagu_domain::roles::Actor;
+use tsunagu_domain::timeline::{work_list_access, ContactForm, ContactKind, Outcome, WorkListAccess};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
 use tsunagu_store::{ContactRow, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
@@ -187,7 +185,7 @@ pub async fn work_list(
     let manages =
         authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
     let mut followups =
-        if manages { crate::care::referrals_for(state, actor, audit, None, true).await? } else { Vec::new() };
+        if manages { crate::base::access::referrals_for(state, actor, audit, None, true).await? } else { Vec::new() };
     followups.sort_by_key(|r| (!r.referral.urgent, std::cmp::Reverse(r.raised_at)));
     let urgent_count = followups.iter().filter(|r| r.referral.urgent).count();
     let (rows, has_more) = match req.shown {
@@ -207,54 +205,6 @@ pub async fn work_list(
         Shown::Urgent => (Vec::new(), false),
     };
     Ok(WorkListView { request: req, today, counts, rows, followups, urgent_count, has_more })
-}
-
-/// A contact as the API shows it, with where it stands today.
-#[derive(Debug, Clone, Serialize)]
-pub struct ContactView {
-    pub id: ContactId,
-    pub family_id: FamilyId,
-    pub area_id: AreaId,
-    pub pregnancy_id: PregnancyId,
-    pub kind: ContactKind,
-    pub subject: tsunagu_domain::timeline::Subject,
-    pub owner: Role,
-    pub opens: Date,
-    pub due: Date,
-    pub closes: Date,
-    pub status: ContactStatus,
-    pub outcome: Option<Outcome>,
-    pub ending: Option<tsunagu_domain::timeline::Ending>,
-    pub outcome_note: String,
-    pub missed_on: Option<Date>,
-    pub mother_name: String,
-    pub source: &'static str,
-}
-
-impl ContactView {
-    pub fn of(r: &ContactRow, today: Date) -> ContactView {
-        let c: &StoredContact = &r.contact;
-        ContactView {
-            id: c.id,
-            family_id: r.family_id,
-            area_id: r.area_id,
-            pregnancy_id: c.pregnancy,
-            kind: c.kind,
-            subject: c.subject,
-            owner: c.kind.owner(),
-            opens: c.window.opens(),
-            due: c.window.due(),
-            closes: c.window.closes(),
-            status: c.status(today),
-            outcome: c.outcome,
-            ending: c.ending,
-            outcome_note: r.outcome_note.clone(),
-            // For an offer the store's stamp is the day it lapsed: not "missed".
-            missed_on: r.missed_on.filter(|_| c.kind.nature() == tsunagu_domain::timeline::Nature::Contact),
-            mother_name: r.mother_name.clone(),
-            source: c.kind.source(),
-        }
-    }
 }
 
 /// What somebody records about a contact, as typed or sent.
@@ -337,25 +287,12 @@ pub async fn contact_for(
     id: ContactId,
 ) -> Result<(FamilyAccess, ContactRow), AppError> {
     let family = state.store.contact_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    let family = crate::api::family_for(state, actor, family, Action::ViewFamily).await?;
+    let family = crate::base::access::family_for(state, actor, family, Action::ViewFamily).await?;
     let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
     if row.contact.is_hidden() {
         return Err(AppError::NotFound);
     }
     Ok((family, row))
-}
-
-/// The contacts of a family the caller may see (hidden ones left out).
-pub async fn family_contacts(
-    state: &AppState,
-    actor: &Actor,
-    audit: &AuditContext,
-    family: FamilyId,
-) -> Result<Vec<ContactRow>, AppError> {
-    crate::api::family_for(state, actor, family, Action::ViewFamily).await?;
-    let mut rows = state.store.family_contacts(audit, family).await?;
-    rows.retain(|r| !r.contact.is_hidden());
-    Ok(rows)
 }
 
 async fn pregnancy_of(
@@ -365,7 +302,7 @@ async fn pregnancy_of(
     family: FamilyId,
     pregnancy: PregnancyId,
 ) -> Result<(tsunagu_domain::records::Pregnancy, Vec<tsunagu_domain::records::Baby>), AppError> {
-    crate::api::family_for(state, actor, family, Action::EditFamily).await?;
+    crate::base::access::family_for(state, actor, family, Action::EditFamily).await?;
     let record = state.store.open_family(audit, family).await?.ok_or(AppError::NotFound)?;
     let p = record.pregnancies.into_iter().find(|p| p.id == pregnancy).ok_or(AppError::NotFound)?;
     Ok((p, record.babies))

@@ -5,26 +5,26 @@
 // A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use crate::error::AppError;
+use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
+use crate::base::error::AppError;
+use crate::base::session::{actor_of, audit_ctx, RequestCtx};
+use crate::base::views::ContactLine;
+use crate::base::AppState;
 use crate::i18n::Lang;
-use crate::pages::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
-use crate::session::{actor_of, audit_ctx, RequestCtx};
 use crate::timeline::{OutcomeInput, Shown, Whose, WorkListParams, WorkListView};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use jiff::civil::Date;
 use serde::Deserialize;
 use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
-use tsunagu_domain::timeline::{ContactForm, ContactKind, ContactStatus, Outcome};
+use tsunagu_domain::timeline::{ContactForm, ContactKind, ContactStatus};
 use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
-use tsunagu_store::{ContactRow, WorkSort};
+use tsunagu_store::WorkSort;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,71 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}", get(contact_page).post(contact_submit))
         .route("/families/{id}/pregnancies/{pregnancy}/edd", post(edd_submit))
         .route("/families/{id}/pregnancies/{pregnancy}/end", post(end_submit))
-}
-
-/// A contact row as the pages show it.
-pub struct ContactLine {
-    pub row: ContactRow,
-    pub status: ContactStatus,
-    pub area: String,
-}
-
-impl ContactLine {
-    pub fn of(row: ContactRow, today: Date, areas: &HashMap<i64, String>) -> ContactLine {
-        let status = row.contact.status(today);
-        let area = areas.get(&row.area_id.0).cloned().unwrap_or_default();
-        ContactLine { row, status, area }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        self.row.contact.kind.as_str()
-    }
-
-    pub fn subject(&self) -> &'static str {
-        self.row.contact.subject.kind_str()
-    }
-
-    pub fn opens(&self) -> Date {
-        self.row.contact.window.opens()
-    }
-
-    pub fn due(&self) -> Date {
-        self.row.contact.window.due()
-    }
-
-    pub fn closes(&self) -> Date {
-        self.row.contact.window.closes()
-    }
-
-    pub fn status_str(&self) -> &'static str {
-        self.status.as_str()
-    }
-
-    pub fn outcome_str(&self) -> Option<&'static str> {
-        self.row.contact.outcome.map(|o| o.as_str())
-    }
-
-    pub fn form_str(&self) -> Option<&'static str> {
-        match self.row.contact.outcome {
-            Some(Outcome::Done { form }) => Some(form.as_str()),
-            _ => None,
-        }
-    }
-
-    pub fn attempts(&self) -> u16 {
-        match self.row.contact.outcome {
-            Some(Outcome::NotReached { attempts }) => attempts,
-            _ => 0,
-        }
-    }
-
-    pub fn ending_str(&self) -> Option<&'static str> {
-        self.row.contact.ending.map(|e| e.reason.as_str())
-    }
-
-    pub fn awaits(&self) -> bool {
-        self.status.is_unresolved()
-    }
 }
 
 // --- the work list -----------------------------------------------------------------
@@ -238,8 +173,10 @@ async fn work_list_page(State(state): State<AppState>, ctx: RequestCtx, Query(q)
             let today = japan_date(ctx.now);
             let audit = audit_ctx(account, &ctx.remote_addr, "work list", ctx.now);
             let view = crate::timeline::work_list(&state, &actor, &audit, req, today).await.or_page(&ctx)?;
-            let names =
-                crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(&ctx)?, ctx.lang);
+            let names = crate::base::chrome::area_names(
+                &state.store.areas(account.municipality_id).await.or_page(&ctx)?,
+                ctx.lang,
+            );
             let lines = view.rows.iter().cloned().map(|r| ContactLine::of(r, today, &names)).collect();
             let access = tsunagu_domain::timeline::work_list_access(&actor);
             let notice = p.get("done").map(|_| "wl.saved");
@@ -300,7 +237,7 @@ impl ContactPage {
 
 /// Where to go back to after recording: a page of ours only (`local_path`).
 fn local_back(back: Option<&str>) -> String {
-    back.and_then(crate::local_path::safe_local_path).unwrap_or("/worklist").to_owned()
+    back.and_then(crate::base::local_path::safe_local_path).unwrap_or("/worklist").to_owned()
 }
 
 #[derive(Deserialize, Default)]
@@ -319,7 +256,8 @@ async fn contact_context(
     let id = id.parse::<i64>().map(ContactId).map_err(|_| page_error(ctx, AppError::NotFound))?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "contact", ctx.now);
     let (family, row) = crate::timeline::contact_for(state, &actor, &audit, id).await.or_page(ctx)?;
-    let names = crate::pages::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
+    let names =
+        crate::base::chrome::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
     let may = crate::timeline::may_record_on(&actor, &family, row.contact.kind).is_allowed();
     Ok((account, ContactLine::of(row, japan_date(ctx.now), &names), may))
 }
@@ -507,7 +445,7 @@ pub(crate) async fn family_timeline(
 ) -> Result<Vec<ContactLine>, Response> {
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
-    let rows = crate::timeline::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
+    let rows = crate::base::access::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
     let today = japan_date(ctx.now);
     let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, names)).collect();
     if own {

@@ -39,7 +39,7 @@ async fn main() {
             today: clock.today(),
             now: clock.now(),
         };
-        let hash = |p: &str| tsunagu_web::auth::hash_password(p).unwrap();
+        let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
         let started = Instant::now();
         let summary = tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();
         let load_s = started.elapsed().as_secs_f64();

@@ -44,7 +44,7 @@ async fn main() {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let today = clock.today();
         let opts = tsunagu_demo::DemoOptions { families_per_municipality: n / 2, seed: 7, today, now: clock.now() };
-        let hash = |p: &str| tsunagu_web::auth::hash_password(p).unwrap();
+        let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
         let started = Instant::now();
         let summary = tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();
         let load_s = started.elapsed().as_secs_f64();

@@ -242,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
             }
             checkpointer.write(store.as_ref(), clock.now()).await?;
         }
-        Command::Totp { secret } => match tsunagu_web::auth::current_totp(&secret, clock.now()) {
+        Command::Totp { secret } => match tsunagu_web::base::auth::current_totp(&secret, clock.now()) {
             Some(code) => println!("{code}"),
             None => anyhow::bail!("not a base32 secret"),
         },
@@ -359,10 +359,10 @@ async fn load_demo(store: &dyn tsunagu_store::Store, clock: &dyn Clock, families
     };
     // One working memory for every demo password: argon2's 19 MiB allocated
     // afresh per hash on whichever thread runs it stays behind per allocator arena.
-    let scratch = std::sync::Mutex::new(tsunagu_web::auth::Scratch::default());
+    let scratch = std::sync::Mutex::new(tsunagu_web::base::auth::Scratch::default());
     let hash = |p: &str| {
         let mut scratch = scratch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        tsunagu_web::auth::hash_password_in(p, &mut scratch)
+        tsunagu_web::base::auth::hash_password_in(p, &mut scratch)
             .unwrap_or_else(|_| tsunagu_store::Secret::new(String::new()))
     };
     let started = std::time::Instant::now();

@@ -124,7 +124,7 @@ pub async fn serve(
 
 /// A bearer token of the demo nurse of Setagaya.
 pub async fn nurse_token(client: &reqwest::Client, base: &str, now: jiff::Timestamp) -> String {
-    let code = tsunagu_web::auth::current_totp("I2L4HB7OLFVWBJG5VFBXIZS4FHT5TSOJ", now).unwrap();
+    let code = tsunagu_web::base::auth::current_totp("I2L4HB7OLFVWBJG5VFBXIZS4FHT5TSOJ", now).unwrap();
     let token: serde_json::Value = client
         .post(format!("{base}/api/v1/auth/token"))
         .json(&serde_json::json!({"municipality": "131121", "username": "nurse", "password": "tsunagu-demo-nurse", "otp": code}))

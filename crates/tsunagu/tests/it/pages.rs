@@ -202,7 +202,8 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     let r = v.post("/signin/enrol", &[("_csrf", &csrf), ("secret", &secret), ("code", "000000")]).await;
     assert_eq!(r.status, 400);
     app.clock.advance(SignedDuration::from_secs(30));
-    let code = tsunagu_web::auth::current_totp(&secret, tsunagu_domain::clock::Clock::now(app.clock.as_ref())).unwrap();
+    let code =
+        tsunagu_web::base::auth::current_totp(&secret, tsunagu_domain::clock::Clock::now(app.clock.as_ref())).unwrap();
     let r = v.post("/signin/enrol", &[("_csrf", &csrf), ("secret", &secret), ("code", &code)]).await;
     assert_eq!(r.location.as_deref(), Some("/"));
     assert_eq!(v.get("/families").await.status, 200);

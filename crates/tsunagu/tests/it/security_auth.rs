@@ -13,9 +13,9 @@ use tsunagu_web::WebConfig;
 
 /// A six-digit code that is none of the codes accepted now (one step of drift either way).
 fn wrong_code(app: &TestApp) -> String {
-    let secret = tsunagu_web::auth::base32_decode(TOTP_SECRET).unwrap();
-    let step = tsunagu_web::auth::totp_step(app.clock.now());
-    let accepted: Vec<String> = (step - 1..=step + 1).map(|s| tsunagu_web::auth::totp_code(&secret, s)).collect();
+    let secret = tsunagu_web::base::auth::base32_decode(TOTP_SECRET).unwrap();
+    let step = tsunagu_web::base::auth::totp_step(app.clock.now());
+    let accepted: Vec<String> = (step - 1..=step + 1).map(|s| tsunagu_web::base::auth::totp_code(&secret, s)).collect();
     (0..10u32).map(|d| d.to_string().repeat(6)).find(|c| !accepted.contains(c)).unwrap()
 }
 
@@ -177,19 +177,19 @@ async fn story_enrolment_keeps_the_secret_on_the_server(backend: Backend) {
     // An attacker's own secret and its code: refused, nothing stored.
     let zero = "A".repeat(32);
     app.clock.advance(SignedDuration::from_secs(30));
-    let zero_code = tsunagu_web::auth::current_totp(&zero, app.clock.now()).unwrap();
+    let zero_code = tsunagu_web::base::auth::current_totp(&zero, app.clock.now()).unwrap();
     let csrf = Visitor::csrf_in(&page.body);
     let r = v.post("/signin/enrol", &[("_csrf", &csrf), ("secret", &zero), ("code", &zero_code)]).await;
     assert_eq!(r.status, 400);
     let stored = app.store.account_by_username(fx.setagaya.id, "newnurse").await.unwrap().unwrap();
     assert!(stored.totp_secret.is_none(), "no secret was stored");
     assert_eq!(v.get("/families").await.location.as_deref(), Some("/signin"));
-    assert!(tsunagu_web::auth::base32_decode(&secret).is_some_and(|b| b.len() >= 16));
+    assert!(tsunagu_web::base::auth::base32_decode(&secret).is_some_and(|b| b.len() >= 16));
     assert!(!page.body.contains("name=\"secret\""), "the secret does not travel back in the form");
     assert_eq!(shown_secret(&v.get("/signin/enrol").await.body), secret, "the same secret until enrolled");
     // The shown secret's code enrols it.
     app.clock.advance(SignedDuration::from_secs(30));
-    let code = tsunagu_web::auth::current_totp(&secret, app.clock.now()).unwrap();
+    let code = tsunagu_web::base::auth::current_totp(&secret, app.clock.now()).unwrap();
     let r = v.post("/signin/enrol", &[("_csrf", &csrf), ("code", &code)]).await;
     assert_eq!(r.location.as_deref(), Some("/"), "{}", r.body);
     let stored = app.store.account_by_username(fx.setagaya.id, "newnurse").await.unwrap().unwrap();
@@ -207,7 +207,7 @@ async fn story_enrolment_keeps_the_secret_on_the_server(backend: Backend) {
     for _ in 0..5 {
         let now = app.clock.now();
         let good: Vec<String> = (-1..=1)
-            .map(|d| tsunagu_web::auth::current_totp(&secret, now + SignedDuration::from_secs(30 * d)).unwrap())
+            .map(|d| tsunagu_web::base::auth::current_totp(&secret, now + SignedDuration::from_secs(30 * d)).unwrap())
             .collect();
         let wrong = (0..10u32).map(|d| d.to_string().repeat(6)).find(|c| !good.contains(c)).unwrap();
         last = Some(v.post("/signin/enrol", &[("_csrf", &csrf), ("code", &wrong)]).await);

@@ -160,7 +160,7 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
         .route("/api/v1/boom", get(boom))
         .route("/boom", get(boom))
         .route("/fine", get(|| async { "fine" }))
-        .layer(axum::middleware::from_fn(tsunagu_web::edge::catch_panic));
+        .layer(axum::middleware::from_fn(tsunagu_web::base::edge::catch_panic));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -30,7 +30,7 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn password_hash() -> Secret {
     static HASH: OnceLock<Secret> = OnceLock::new();
-    HASH.get_or_init(|| tsunagu_web::auth::hash_password(PASSWORD).expect("hash")).clone()
+    HASH.get_or_init(|| tsunagu_web::base::auth::hash_password(PASSWORD).expect("hash")).clone()
 }
 
 pub fn pg_url() -> String {
@@ -199,7 +199,7 @@ impl TestApp {
     /// code is reused (the service refuses a replayed code).
     pub fn next_totp(&self) -> String {
         self.clock.advance(SignedDuration::from_secs(30));
-        tsunagu_web::auth::current_totp(TOTP_SECRET, self.clock.now()).expect("totp")
+        tsunagu_web::base::auth::current_totp(TOTP_SECRET, self.clock.now()).expect("totp")
     }
 
     pub async fn account(&self, m: &Municipality, username: &str, role: Role, scope: Scope) -> AccountId {

@@ -6,9 +6,9 @@
 //! sign-in, when its account is disabled, or when its password or second
 //! factor is reset. Every form carries the session's CSRF token.
 
-use crate::error::AppError;
+use crate::base::error::AppError;
+use crate::base::AppState;
 use crate::i18n::Lang;
-use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
@@ -103,7 +103,7 @@ impl RequestCtx {
 fn remote_addr(parts: &Parts, state: &AppState) -> String {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-    crate::forwarded::client_addr(forwarded, peer, state.config.forwarded_hops())
+    crate::base::forwarded::client_addr(forwarded, peer, state.config.forwarded_hops())
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".to_owned())
 }
@@ -211,7 +211,7 @@ impl ApiCaller {
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
-    type Rejection = crate::error::ApiError;
+    type Rejection = crate::base::error::ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let now = state.clock.now();

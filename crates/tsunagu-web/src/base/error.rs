@@ -64,9 +64,9 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl From<crate::auth::AuthError> for AppError {
-    fn from(e: crate::auth::AuthError) -> Self {
-        if let crate::auth::AuthError::Busy { retry_after_secs } = e {
+impl From<crate::base::auth::AuthError> for AppError {
+    fn from(e: crate::base::auth::AuthError) -> Self {
+        if let crate::base::auth::AuthError::Busy { retry_after_secs } = e {
             tracing::warn!(outcome = "busy", "no turn to hash a password");
             return AppError::Busy { retry_after_secs };
         }

@@ -5,8 +5,8 @@
 //! a domain value, so the last resort should never be used; it is there so
 //! that a bug costs one request a 500, not the connection.
 
-use crate::error::{ApiError, AppError};
-use axum::extract::Request;
+use crate::base::error::{ApiError, AppError};
+use axum::extract::{MatchedPath, Request};
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
@@ -49,7 +49,7 @@ pub async fn api_errors_as_json(req: Request, next: Next) -> Response {
     if !api || !(status.is_client_error() || status.is_server_error()) || is_json(&resp) {
         return resp;
     }
-    let mut json = crate::error::api_error_for_status(status);
+    let mut json = crate::base::error::api_error_for_status(status);
     // Keep what the framework said about the method (`Allow`) and the like.
     for name in [axum::http::header::ALLOW, axum::http::header::WWW_AUTHENTICATE] {
         if let Some(v) = resp.headers().get(&name) {
@@ -102,6 +102,24 @@ impl<F: Future> Future for CatchUnwind<F> {
             Err(_) => Poll::Ready(Err(())),
         }
     }
+}
+
+/// One log line per request: method, route pattern (never the raw path or
+/// query, which can hold names), status and duration.
+pub async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        http.method = %method,
+        http.route = %route,
+        http.status = resp.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
 }
 
 #[cfg(test)]

@@ -1,0 +1,93 @@
+//! Policy-facing lookups several capabilities make before they read or
+//! change anything: what the policy knows of a family or an application
+//! (read without anything personal), the policy's decision on it, and the
+//! reads every capability shows of a family (its referrals, its contacts).
+
+use crate::base::error::{require, AppError};
+use crate::base::AppState;
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::policy::{authorize, Action, FamilyAccess, Resource};
+use tsunagu_domain::roles::Actor;
+use tsunagu_domain::FamilyId;
+use tsunagu_store::{ContactRow, ReferralFilter, StoredReferral};
+
+/// Looks a family up for the caller, answering 404 both when it does not
+/// exist and when it is in another municipality, and 403 when the policy
+/// says no.
+pub(crate) async fn family_for(
+    state: &AppState,
+    actor: &Actor,
+    id: FamilyId,
+    action: Action,
+) -> Result<FamilyAccess, AppError> {
+    let access = state.store.family_access(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
+    require(authorize(actor, action, &Resource::Family(&access)))?;
+    Ok(access)
+}
+
+/// What the policy knows of an application (its family and facility), read
+/// without anything personal, and the policy's decision on `action`.
+pub(crate) async fn application_access(
+    state: &AppState,
+    actor: &Actor,
+    id: tsunagu_domain::ApplicationId,
+    action: Action,
+) -> Result<FamilyAccess, AppError> {
+    let (family, facility) =
+        state.store.application_owner(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
+    let access = state.store.family_access(actor.municipality_id, family).await?.ok_or(AppError::NotFound)?;
+    require(authorize(actor, action, &Resource::Application { family: &access, facility }))?;
+    Ok(access)
+}
+
+/// Reads an application if the caller may see it (the policy's
+/// `ViewApplication`: nurses, the facility's staff, and the family). The
+/// decision comes first; the application is read, and its read audited, after.
+pub(crate) async fn application_for(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    id: tsunagu_domain::ApplicationId,
+) -> Result<tsunagu_domain::postpartum::application::Application, AppError> {
+    application_access(state, actor, id, Action::ViewApplication).await?;
+    state.store.application(ctx, id).await?.ok_or(AppError::NotFound)
+}
+
+/// The referrals a caller may list: a nurse all (of a family, or open
+/// ones); anyone else only those they raised, and then only the status.
+pub async fn referrals_for(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &AuditContext,
+    family: Option<FamilyId>,
+    open_only: bool,
+) -> Result<Vec<StoredReferral>, AppError> {
+    let manages =
+        authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    let filter =
+        ReferralFilter { family_id: family, raised_by: (!manages).then_some(actor.account_id), open_only, limit: 200 };
+    if !manages && !tsunagu_domain::referrals::may_raise(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let mut list = state.store.referrals(ctx, &filter).await?;
+    if !manages {
+        // A raiser sees that it was taken up, not the nurse's work.
+        for r in &mut list {
+            r.mother_name.clear();
+        }
+    }
+    Ok(list)
+}
+
+/// The contacts of a family the caller may see (hidden ones left out).
+pub async fn family_contacts(
+    state: &AppState,
+    actor: &Actor,
+    audit: &AuditContext,
+    family: FamilyId,
+) -> Result<Vec<ContactRow>, AppError> {
+    family_for(state, actor, family, Action::ViewFamily).await?;
+    let mut rows = state.store.family_contacts(audit, family).await?;
+    rows.retain(|r| !r.contact.is_hidden());
+    Ok(rows)
+}

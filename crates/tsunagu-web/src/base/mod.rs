@@ -1,0 +1,37 @@
+//! What every capability shares, and nothing of any one capability: the
+//! state handlers are given, the caller and its session, CSRF, passwords and
+//! second factors, the error type for pages and API, the page chrome, the
+//! API's extractors and description, the layers every response passes, and
+//! the policy-facing lookups and views more than one capability needs.
+//!
+//! *Architecture invariant:* nothing here names a capability (a test reads
+//! the source tree to keep it so).
+
+use axum::routing::{any, get};
+use axum::Router;
+
+pub mod access;
+pub mod api;
+pub mod auth;
+pub mod chrome;
+pub mod config;
+pub mod edge;
+pub mod error;
+pub mod forwarded;
+pub mod local_path;
+pub mod screening_words;
+pub mod session;
+pub mod state;
+pub mod views;
+
+pub use state::AppState;
+
+/// What belongs to no capability: the stylesheet, the API's description,
+/// the API's 404 and the pages' 404.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(chrome::stylesheet))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/{*rest}", any(api::not_found))
+        .fallback(chrome::not_found)
+}
