@@ -16,7 +16,6 @@ use axum::Router;
 pub mod accounts;
 pub mod api;
 pub mod api_meetings;
-pub mod api_timeline;
 pub mod base;
 pub mod care;
 pub mod care_pages;
@@ -33,7 +32,6 @@ pub mod screening;
 pub mod screening_pages;
 pub mod signin;
 pub mod timeline;
-pub mod timeline_pages;
 
 pub use base::config::WebConfig;
 pub use base::AppState;
@@ -44,15 +42,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(base::routes())
-        .merge(api_timeline::routes())
         .merge(api_meetings::routes())
         .merge(api::routes())
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
-        .merge(timeline_pages::routes())
         .merge(screening_pages::routes())
         .merge(meetings_pages::routes())
         .merge(pages::routes())
+        .merge(timeline::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))

@@ -13,6 +13,7 @@ use crate::base::session::{
     actor_of, audit_ctx, clear_cookie, set_cookie, RequestCtx, LANG_COOKIE, MUNICIPALITY_COOKIE, PRE_CSRF_COOKIE,
     SESSION_COOKIE,
 };
+use crate::base::views::ContactLine;
 use crate::base::{auth, AppState};
 use crate::i18n::Lang;
 use crate::signin::{CodeCheck, CodeFor};
@@ -27,6 +28,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use std::collections::HashMap;
 use tsunagu_domain::audit::{AuditAction, AuditLine};
+use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::kana;
 use tsunagu_domain::places::{Area, Municipality, Venue};
 use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
@@ -34,6 +36,7 @@ use tsunagu_domain::records::{
     BabyInput, BirthInput, FamilyRecord, FamilySummary, NotificationInput, PersonInput, Pregnancy,
 };
 use tsunagu_domain::roles::Role;
+use tsunagu_domain::timeline::ContactStatus;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, FamilyId, PregnancyId};
 use tsunagu_store::{Account, Secret, Session, SessionStage, SigninOutcome};
@@ -711,7 +714,7 @@ async fn show_family(
     let names = area_names(&areas, ctx.lang);
     let area = names.get(&record.family.area_id.0).cloned().unwrap_or_default();
     let can_edit = !own && authorize(&actor, Action::EditFamily, &Resource::Family(&access)).is_allowed();
-    let change_notice = saved.as_deref().and_then(|s| crate::timeline_pages::pregnancy_notice(ctx.lang, s));
+    let change_notice = saved.as_deref().and_then(|s| pregnancy_notice(ctx.lang, s));
     let change_failed = saved.as_deref().is_some_and(|s| s.starts_with("pregnancy."));
     let saved = match saved.as_deref() {
         Some("notification") => Some("notif.saved"),
@@ -722,7 +725,7 @@ async fn show_family(
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
     let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
-    let timeline = crate::timeline_pages::family_timeline(state, ctx, account, id, own, &names).await?;
+    let timeline = family_timeline(state, ctx, account, id, own, &names).await?;
     let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
@@ -743,6 +746,45 @@ async fn show_family(
         },
         StatusCode::OK,
     ))
+}
+
+/// The family page's timeline section: the family's contacts, with where
+/// each stands today (hidden ones are never shown). `names` are the area
+/// names the family page has read already.
+async fn family_timeline(
+    state: &AppState,
+    ctx: &RequestCtx,
+    account: &tsunagu_store::Account,
+    family: FamilyId,
+    own: bool,
+    names: &HashMap<i64, String>,
+) -> Result<Vec<ContactLine>, Response> {
+    let actor = actor_of(account);
+    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
+    let rows = crate::base::access::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
+    let today = japan_date(ctx.now);
+    let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, names)).collect();
+    if own {
+        // A family sees what is ahead of them and what they used, not the
+        // office's bookkeeping (missed, closed by a change of facts).
+        lines.retain(|l| {
+            matches!(
+                l.status,
+                ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon | ContactStatus::Done
+            )
+        });
+    }
+    Ok(lines)
+}
+
+/// Words for a change's notice or error on the family page.
+fn pregnancy_notice(lang: Lang, saved: &str) -> Option<String> {
+    if saved == "pregnancy" {
+        return Some(crate::i18n::t(lang, "preg.updated").to_owned());
+    }
+    let code = saved.strip_prefix("pregnancy.")?;
+    let key = format!("err.{code}");
+    Some(crate::i18n::t(lang, if crate::i18n::has(&key) { &key } else { "err.invalid_input" }).to_owned())
 }
 
 async fn family_page(

@@ -10,7 +10,6 @@ use crate::base::error::AppError;
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::views::ContactLine;
 use crate::base::AppState;
-use crate::i18n::Lang;
 use crate::timeline::{OutcomeInput, Shown, Whose, WorkListParams, WorkListView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -22,7 +21,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
-use tsunagu_domain::timeline::{ContactForm, ContactKind, ContactStatus};
+use tsunagu_domain::timeline::{ContactForm, ContactKind};
 use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
 use tsunagu_store::WorkSort;
 
@@ -430,43 +429,4 @@ async fn end_submit(
         }
         .await,
     )
-}
-
-/// The family page's timeline section: the family's contacts, with where
-/// each stands today (hidden ones are never shown). `names` are the area
-/// names the family page has read already.
-pub(crate) async fn family_timeline(
-    state: &AppState,
-    ctx: &RequestCtx,
-    account: &tsunagu_store::Account,
-    family: FamilyId,
-    own: bool,
-    names: &HashMap<i64, String>,
-) -> Result<Vec<ContactLine>, Response> {
-    let actor = actor_of(account);
-    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
-    let rows = crate::base::access::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
-    let today = japan_date(ctx.now);
-    let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, names)).collect();
-    if own {
-        // A family sees what is ahead of them and what they used, not the
-        // office's bookkeeping (missed, closed by a change of facts).
-        lines.retain(|l| {
-            matches!(
-                l.status,
-                ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon | ContactStatus::Done
-            )
-        });
-    }
-    Ok(lines)
-}
-
-/// Words for a change's notice or error on the family page.
-pub(crate) fn pregnancy_notice(lang: Lang, saved: &str) -> Option<String> {
-    if saved == "pregnancy" {
-        return Some(crate::i18n::t(lang, "preg.updated").to_owned());
-    }
-    let code = saved.strip_prefix("pregnancy.")?;
-    let key = format!("err.{code}");
-    Some(crate::i18n::t(lang, if crate::i18n::has(&key) { &key } else { "err.invalid_input" }).to_owned())
 }

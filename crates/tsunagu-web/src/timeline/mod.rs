@@ -5,6 +5,7 @@
 
 use crate::base::error::{require, AppError};
 use crate::base::AppState;
+use axum::Router;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
@@ -15,6 +16,14 @@ use tsunagu_domain::timeline::{work_list_access, ContactForm, ContactKind, Outco
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
 use tsunagu_store::{ContactRow, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
+
+pub mod api;
+pub mod pages;
+
+/// The timeline's pages and its API.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 /// Rows on one page of a work list.
 pub const PAGE_SIZE: u32 = 50;
