@@ -15,7 +15,6 @@ use axum::Router;
 
 pub mod accounts;
 pub mod api;
-pub mod api_meetings;
 pub mod base;
 pub mod care;
 pub mod care_pages;
@@ -24,7 +23,6 @@ mod i18n_edge;
 mod i18n_meetings;
 mod i18n_timeline;
 pub mod meetings;
-pub mod meetings_pages;
 pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
@@ -42,14 +40,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(base::routes())
-        .merge(api_meetings::routes())
         .merge(api::routes())
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
         .merge(screening_pages::routes())
-        .merge(meetings_pages::routes())
         .merge(pages::routes())
         .merge(timeline::routes())
+        .merge(meetings::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))

@@ -6,6 +6,7 @@
 use crate::base::error::AppError;
 use crate::base::views::ContactView;
 use crate::base::AppState;
+use axum::Router;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
@@ -21,6 +22,14 @@ use tsunagu_domain::{AreaId, FamilyId, GroupSessionId, HandbookMeetingId, Pregna
 use tsunagu_store::{
     GroupCandidate, GroupSession, HandbookEntry, HandbookMeeting, NewGroupSession, NewHandbookMeeting,
 };
+
+pub mod api;
+pub mod pages;
+
+/// The handbook meetings' and group sessions' pages and API.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
     let mut e = FieldErrors::default();
