@@ -27,7 +27,6 @@ pub mod pages;
 pub mod postpartum;
 pub mod postpartum_pages;
 pub mod screening;
-pub mod screening_pages;
 pub mod signin;
 pub mod timeline;
 
@@ -43,10 +42,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(postpartum_pages::routes())
         .merge(care_pages::routes())
-        .merge(screening_pages::routes())
         .merge(pages::routes())
         .merge(timeline::routes())
         .merge(meetings::routes())
+        .merge(screening::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))

@@ -13,6 +13,7 @@ use crate::base::error::AppError;
 pub use crate::base::screening_words::{describe_note, reason, title};
 use crate::base::AppState;
 use crate::i18n::{t, Lang};
+use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -27,6 +28,14 @@ use tsunagu_domain::screening::{
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{FamilyId, PregnancyId, ScreeningId};
 use tsunagu_store::{NewScreening, RecordedScreening, StoredScreening};
+
+pub mod api;
+pub mod pages;
+
+/// The questionnaires' pages and API.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 /// The FHIR JSON media type (R4).
 pub const FHIR_JSON: &str = "application/fhir+json";
@@ -216,6 +225,14 @@ pub async fn fhir_bundle(state: &AppState, ctx: &AuditContext, s: &StoredScreeni
             { "resource": response },
         ],
     }))
+}
+
+/// A FHIR resource as `application/fhir+json`, never cached (it holds health data).
+pub(crate) fn fhir_response(v: &serde_json::Value) -> axum::response::Response {
+    let mut resp =
+        axum::response::IntoResponse::into_response(([(axum::http::header::CONTENT_TYPE, FHIR_JSON)], v.to_string()));
+    resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    resp
 }
 
 // --- words ---------------------------------------------------------------------------

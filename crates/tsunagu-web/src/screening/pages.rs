@@ -10,12 +10,11 @@ use crate::base::error::AppError;
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::AppState;
 use crate::i18n::Lang;
-use crate::screening::{self as scr, ScreeningInput};
+use crate::screening::{self as scr, fhir_response, ScreeningInput};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -530,11 +529,4 @@ async fn fhir_download(State(state): State<AppState>, ctx: RequestCtx, Path(id):
         }
         .await,
     )
-}
-
-/// A FHIR resource as `application/fhir+json`, never cached (it holds health data).
-pub(crate) fn fhir_response(v: &serde_json::Value) -> Response {
-    let mut resp = ([(CONTENT_TYPE, scr::FHIR_JSON)], v.to_string()).into_response();
-    resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    resp
 }
