@@ -17,7 +17,6 @@ pub mod accounts;
 pub mod api;
 pub mod base;
 pub mod care;
-pub mod care_pages;
 pub mod i18n;
 mod i18n_edge;
 mod i18n_meetings;
@@ -41,11 +40,11 @@ pub fn router(state: AppState) -> Router {
         .merge(base::routes())
         .merge(api::routes())
         .merge(postpartum_pages::routes())
-        .merge(care_pages::routes())
         .merge(pages::routes())
         .merge(timeline::routes())
         .merge(meetings::routes())
         .merge(screening::routes())
+        .merge(care::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))

@@ -39,7 +39,7 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::ContactStatus;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, FamilyId, PregnancyId};
-use tsunagu_store::{Account, Secret, Session, SessionStage, SigninOutcome};
+use tsunagu_store::{Account, Secret, Session, SessionStage, SigninOutcome, StoredReferral};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -724,7 +724,7 @@ async fn show_family(
         _ => None,
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
-    let referrals = if own { vec![] } else { crate::care_pages::family_referrals(state, ctx, id).await? };
+    let referrals = if own { vec![] } else { family_referrals(state, ctx, id).await? };
     let timeline = family_timeline(state, ctx, account, id, own, &names).await?;
     let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
@@ -785,6 +785,21 @@ fn pregnancy_notice(lang: Lang, saved: &str) -> Option<String> {
     let code = saved.strip_prefix("pregnancy.")?;
     let key = format!("err.{code}");
     Some(crate::i18n::t(lang, if crate::i18n::has(&key) { &key } else { "err.invalid_input" }).to_owned())
+}
+
+/// Referrals of one family, for the nurse's view of its record.
+async fn family_referrals(
+    state: &AppState,
+    ctx: &RequestCtx,
+    family: FamilyId,
+) -> Result<Vec<StoredReferral>, Response> {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    if !authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed() {
+        return Ok(vec![]);
+    }
+    let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
+    crate::base::access::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
 }
 
 async fn family_page(

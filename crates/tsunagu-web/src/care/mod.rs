@@ -5,6 +5,7 @@
 
 use crate::base::error::AppError;
 use crate::base::AppState;
+use axum::Router;
 use jiff::civil::{Date, DateTime};
 use serde::Deserialize;
 use tsunagu_domain::audit::AuditContext;
@@ -18,6 +19,14 @@ use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, FollowupId, IncidentId, PregnancyId, ReferralId, TalkId, VenueId};
 use tsunagu_store::{ApplicationFilter, NewIncident};
+
+pub mod api;
+pub mod pages;
+
+/// The pages and API of referrals, follow-ups, talks and incidents.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
     let mut e = FieldErrors::default();

@@ -22,7 +22,7 @@ use tsunagu_domain::postpartum::application::ApplicationStatus;
 use tsunagu_domain::postpartum::followup::FollowupSlot;
 use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{FamilyId, FollowupId, ReferralId, TalkId, VenueId};
+use tsunagu_domain::{FollowupId, ReferralId, TalkId, VenueId};
 use tsunagu_store::{ApplicationFilter, Followup, Incident, OnlineTalk, ReferralEvent, StoredReferral};
 
 pub fn routes() -> Router<AppState> {
@@ -509,21 +509,6 @@ async fn incident_submit(State(state): State<AppState>, ctx: RequestCtx, Form(fo
         }
         .await,
     )
-}
-
-/// Referrals of one family, for the nurse's view of its record.
-pub async fn family_referrals(
-    state: &AppState,
-    ctx: &RequestCtx,
-    family: FamilyId,
-) -> Result<Vec<StoredReferral>, Response> {
-    let account = signed_in(ctx)?;
-    let actor = actor_of(account);
-    if !authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed() {
-        return Ok(vec![]);
-    }
-    let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
-    crate::base::access::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
 }
 
 /// The follow-up consultations and the online talks: the policy's `UseCareServices`.

@@ -1,0 +1,344 @@
+//! Follow-up work around a family in the JSON API: referrals (concerns raised
+//! and the nurse's actions on them), online follow-up consultations, online
+//! talks and incident reports.
+
+use crate::base::api::{ApiJson, ApiPath};
+use crate::base::error::{require, ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::views::referral_json;
+use crate::base::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::FamilyId;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/referrals", get(list_referrals).post(create_referral))
+        .route("/api/v1/referrals/{id}", get(show_referral))
+        .route("/api/v1/referrals/{id}/{action}", post(act_referral))
+        .route("/api/v1/postpartum/followups", get(list_followups).post(create_followup))
+        .route("/api/v1/postpartum/followups/slots", get(followup_slots))
+        .route("/api/v1/postpartum/followups/{id}/cancel", post(cancel_followup))
+        .route("/api/v1/postpartum/talks", get(list_talks).post(create_talk))
+        .route("/api/v1/postpartum/talks/{id}/join", post(join_talk))
+        .route("/api/v1/postpartum/incidents", get(list_incidents).post(create_incident))
+}
+
+fn manages_referrals(actor: &tsunagu_domain::roles::Actor) -> bool {
+    authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed()
+}
+
+async fn create_referral(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<crate::care::ConcernInput>,
+) -> Result<Response, ApiError> {
+    let id = crate::care::raise_concern(&state, &caller.actor, &caller.audit("concern"), &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReferralParams {
+    #[serde(default)]
+    family: Option<i64>,
+    #[serde(default)]
+    open: Option<bool>,
+}
+
+async fn list_referrals(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<ReferralParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let list = crate::base::access::referrals_for(
+        &state,
+        &caller.actor,
+        &caller.audit("referrals"),
+        p.family.map(FamilyId),
+        p.open.unwrap_or(false),
+    )
+    .await?;
+    let full = manages_referrals(&caller.actor);
+    let list: Vec<_> = list.iter().map(|r| referral_json(r, full)).collect();
+    Ok(Json(json!({ "referrals": list })).into_response())
+}
+
+async fn show_referral(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    require(authorize(&caller.actor, Action::ManageReferrals, &Resource::Municipality(caller.actor.municipality_id)))?;
+    let ctx = caller.audit("referral");
+    let id = tsunagu_domain::ReferralId(id);
+    let r = state.store.referral(&ctx, id).await?.ok_or(AppError::NotFound)?;
+    let events: Vec<_> = state
+        .store
+        .referral_events(&ctx, id)
+        .await?
+        .into_iter()
+        .map(|e| json!({"action": e.action, "by": e.by, "at": e.at, "note": e.note}))
+        .collect();
+    Ok(Json(json!({ "referral": referral_json(&r, true), "events": events })).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReferralActionBody {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn act_referral(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+    ApiJson(body): ApiJson<ReferralActionBody>,
+) -> Result<Response, ApiError> {
+    let action = crate::care::parse_action(&action, body.reason.as_deref())?;
+    let ctx = caller.audit(&format!("referral {}", action.as_str()));
+    crate::care::act_on_referral(&state, &caller.actor, &ctx, tsunagu_domain::ReferralId(id), action, &body.note)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The family a call is about: a family member's own, else the one named.
+fn family_of(caller: &ApiCaller, named: Option<i64>) -> Result<FamilyId, AppError> {
+    match caller.actor.role {
+        tsunagu_domain::roles::Role::FamilyMember => caller.actor.family_id.ok_or(AppError::Forbidden),
+        _ => named.map(FamilyId).ok_or(AppError::BadRequest("bad_query")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SlotParams {
+    #[serde(default)]
+    family: Option<i64>,
+    venue: i64,
+}
+
+async fn followup_slots(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<SlotParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let family = family_of(&caller, p.family)?;
+    let slots = crate::care::open_followup_slots(
+        &state,
+        &caller.actor,
+        &caller.audit("follow-up slots"),
+        family,
+        tsunagu_domain::VenueId(p.venue),
+    )
+    .await?;
+    let slots: Vec<_> = slots.iter().map(|s| json!({"start": s.start, "end": s.end})).collect();
+    Ok(Json(json!({ "slots": slots })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowupBody {
+    #[serde(default)]
+    family_id: Option<i64>,
+    venue_id: i64,
+    start: String,
+}
+
+async fn create_followup(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(b): ApiJson<FollowupBody>,
+) -> Result<Response, ApiError> {
+    let family = family_of(&caller, b.family_id)?;
+    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| invalid_date("start"))?;
+    let id = crate::care::book_followup(
+        &state,
+        &caller.actor,
+        &caller.audit("follow-up"),
+        family,
+        tsunagu_domain::VenueId(b.venue_id),
+        start,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+/// A date-time field that does not read as `YYYY-MM-DDTHH:MM`.
+fn invalid_date(field: &'static str) -> AppError {
+    let mut e = tsunagu_domain::validation::FieldErrors::default();
+    e.add(field, "invalid_date");
+    AppError::Invalid(e)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VenueParams {
+    #[serde(default)]
+    venue: Option<i64>,
+    #[serde(default)]
+    fy: Option<String>,
+}
+
+fn fiscal_range(state: &AppState, fy: Option<&str>) -> Result<tsunagu_domain::dates::DateRange, AppError> {
+    let fy = match fy {
+        Some(s) => tsunagu_domain::fiscal::FiscalYear::parse(s).map_err(|_| AppError::BadRequest("bad_query"))?,
+        None => tsunagu_domain::fiscal::FiscalYear::of(state.clock.today()).map_err(|_| AppError::Internal)?,
+    };
+    Ok(fy.range())
+}
+
+async fn list_followups(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<VenueParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    use tsunagu_domain::roles::Role;
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let range = fiscal_range(&state, p.fy.as_deref())?;
+    let (venue, family) = match caller.role() {
+        Role::FamilyMember => (None, Some(caller.actor.family_id.ok_or(AppError::Forbidden)?)),
+        Role::Nurse | Role::FacilityStaff => {
+            let venue = p.venue.map(tsunagu_domain::VenueId).or(caller.actor.venues.first().copied());
+            if let Some(v) = venue {
+                require(authorize(
+                    &caller.actor,
+                    Action::ViewFacility,
+                    &Resource::Facility { municipality_id: caller.actor.municipality_id, venue_id: v },
+                ))?;
+            } else if caller.role() != Role::Nurse {
+                return Err(AppError::Forbidden.into());
+            }
+            (venue, None)
+        }
+        _ => return Err(AppError::Forbidden.into()),
+    };
+    let list: Vec<_> = state
+        .store
+        .followups(&caller.audit("follow-ups"), venue, family, range)
+        .await?
+        .iter()
+        .map(|f| json!({"id": f.id, "venue_id": f.venue_id, "family_id": f.family_id, "start": f.start, "cancelled": f.status == tsunagu_store::FollowupStatus::Cancelled}))
+        .collect();
+    let count = state.store.followup_count(caller.actor.municipality_id, range).await?;
+    Ok(Json(json!({ "followups": list, "count_in_fiscal_year": count })).into_response())
+}
+
+async fn cancel_followup(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    crate::care::cancel_followup(
+        &state,
+        &caller.actor,
+        &caller.audit("cancel follow-up"),
+        tsunagu_domain::FollowupId(id),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_talks(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
+    let range = tsunagu_domain::dates::DateRange::starting(state.clock.today(), 90).ok_or(AppError::Internal)?;
+    let list: Vec<_> = state
+        .store
+        .online_talks(caller.actor.municipality_id, range)
+        .await?
+        .iter()
+        .map(|t| json!({"id": t.id, "venue_id": t.venue_id, "starts": t.starts, "minutes": t.minutes, "title": t.title, "attendees": t.attendees}))
+        .collect();
+    Ok(Json(json!({ "talks": list })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TalkBody {
+    venue_id: i64,
+    starts: String,
+    title: String,
+}
+
+async fn create_talk(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(b): ApiJson<TalkBody>,
+) -> Result<Response, ApiError> {
+    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| invalid_date("starts"))?;
+    let id = crate::care::create_talk(
+        &state,
+        &caller.actor,
+        &caller.audit("online talk"),
+        tsunagu_domain::VenueId(b.venue_id),
+        starts,
+        &b.title,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct JoinBody {
+    #[serde(default)]
+    family_id: Option<i64>,
+}
+
+async fn join_talk(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<JoinBody>,
+) -> Result<StatusCode, ApiError> {
+    let family = family_of(&caller, b.family_id)?;
+    crate::care::join_talk(&state, &caller.actor, &caller.audit("join talk"), tsunagu_domain::TalkId(id), family)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_incidents(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<VenueParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let range = fiscal_range(&state, p.fy.as_deref())?;
+    let venue = p.venue.map(tsunagu_domain::VenueId).or(caller.actor.venues.first().copied());
+    match (caller.role(), venue) {
+        (tsunagu_domain::roles::Role::Nurse, None) => {}
+        (_, Some(v)) => require(authorize(
+            &caller.actor,
+            Action::ViewFacility,
+            &Resource::Facility { municipality_id: caller.actor.municipality_id, venue_id: v },
+        ))?,
+        _ => return Err(AppError::Forbidden.into()),
+    }
+    let list: Vec<_> = state
+        .store
+        .incidents(&caller.audit("incidents"), venue, range)
+        .await?
+        .iter()
+        .map(|i| json!({"id": i.id, "venue_id": i.venue_id, "heading": i.heading.as_str(), "occurred": i.occurred, "summary": i.summary, "family_id": i.family_id, "reported_at": i.reported_at}))
+        .collect();
+    Ok(Json(json!({ "incidents": list })).into_response())
+}
+
+async fn create_incident(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<crate::care::IncidentInput>,
+) -> Result<Response, ApiError> {
+    let id = crate::care::report_incident(&state, &caller.actor, &caller.audit("incident report"), &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
