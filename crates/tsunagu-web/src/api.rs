@@ -2,7 +2,7 @@
 //! policy, same store, same audit as the pages.
 
 use crate::accounts;
-use crate::base::access::{application_for, family_for};
+use crate::base::access::family_for;
 use crate::base::api::{ApiJson, ApiPath};
 use crate::base::error::{require, ApiError, AppError};
 use crate::base::session::ApiCaller;
@@ -36,13 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/password", post(reset_password))
         .route("/api/v1/accounts/{id}/totp-reset", post(reset_totp))
         .route("/api/v1/audit", get(search_audit))
-        .route("/api/v1/postpartum/quote", post(postpartum_quote))
-        .route("/api/v1/postpartum/facilities", get(postpartum_facilities))
-        .route("/api/v1/postpartum/applications", get(list_applications).post(create_application))
-        .route("/api/v1/postpartum/applications/preview", post(preview_application))
-        .route("/api/v1/postpartum/applications/{id}", get(show_application))
-        .route("/api/v1/postpartum/applications/{id}/{decision}", post(decide_application))
-        .route("/api/v1/postpartum/figures", get(postpartum_figures))
 }
 
 #[derive(Deserialize)]
@@ -290,170 +283,6 @@ async fn search_audit(
 }
 
 // --- postpartum care ---------------------------------------------------------
-
-async fn postpartum_quote(ApiJson(input): ApiJson<crate::postpartum::QuoteInput>) -> Result<Response, ApiError> {
-    let q = crate::postpartum::public_quote(&input)?;
-    Ok(Json(q).into_response())
-}
-
-async fn postpartum_facilities(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
-    let list: Vec<serde_json::Value> = state
-        .store
-        .postpartum_facilities(caller.actor.municipality_id)
-        .await?
-        .iter()
-        .map(|f| {
-            let services: Vec<&str> = tsunagu_domain::postpartum::ServiceType::ALL
-                .iter()
-                .filter(|s| f.calendar.offers(**s))
-                .map(|s| s.as_str())
-                .collect();
-            json!({"venue": f.venue, "operator_ja": f.operator_ja, "operator_en": f.operator_en, "services": services})
-        })
-        .collect();
-    Ok(Json(json!({ "facilities": list })).into_response())
-}
-
-async fn preview_application(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiJson(input): ApiJson<crate::postpartum::ApplicationInput>,
-) -> Result<Response, ApiError> {
-    let p = crate::postpartum::prepare(&state, &caller.account, &caller.actor, &caller.remote_addr, &input).await?;
-    Ok(Json(p).into_response())
-}
-
-async fn create_application(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiJson(input): ApiJson<crate::postpartum::ApplicationInput>,
-) -> Result<Response, ApiError> {
-    let p = crate::postpartum::prepare(&state, &caller.account, &caller.actor, &caller.remote_addr, &input).await?;
-    let id = crate::postpartum::submit(&state, &caller.account, &caller.remote_addr, &p).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "quote": p.quote, "refusals": p.refusals }))).into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ApplicationParams {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    venue: Option<i64>,
-    #[serde(default)]
-    family: Option<i64>,
-}
-
-/// The filter a caller may list with: nurses anything, facility staff their
-/// own facility, a family its own applications.
-pub(crate) fn application_filter(
-    actor: &tsunagu_domain::roles::Actor,
-    status: Option<&str>,
-    venue: Option<i64>,
-    family: Option<i64>,
-) -> Result<tsunagu_store::ApplicationFilter, AppError> {
-    use tsunagu_domain::roles::Role;
-    let status = match status.filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            tsunagu_domain::postpartum::application::ApplicationStatus::parse(s)
-                .ok_or(AppError::BadRequest("bad_query"))?,
-        ),
-        None => None,
-    };
-    let mut filter = tsunagu_store::ApplicationFilter {
-        family_id: family.map(FamilyId),
-        venue_id: venue.map(tsunagu_domain::VenueId),
-        status,
-        limit: 200,
-    };
-    match actor.role {
-        Role::Nurse => {}
-        Role::FacilityStaff => {
-            let venue = match filter.venue_id {
-                Some(v) => v,
-                None => *actor.venues.first().ok_or(AppError::Forbidden)?,
-            };
-            require(authorize(
-                actor,
-                Action::ViewFacility,
-                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
-            ))?;
-            filter.venue_id = Some(venue);
-        }
-        Role::FamilyMember => filter.family_id = Some(actor.family_id.ok_or(AppError::Forbidden)?),
-        _ => return Err(AppError::Forbidden),
-    }
-    Ok(filter)
-}
-
-async fn list_applications(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    params: Result<Query<ApplicationParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
-    let filter = application_filter(&caller.actor, p.status.as_deref(), p.venue, p.family)?;
-    let list = state.store.applications(&caller.audit("postpartum list"), &filter).await?;
-    Ok(Json(json!({ "applications": list })).into_response())
-}
-
-async fn show_application(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Response, ApiError> {
-    let id = tsunagu_domain::ApplicationId(id);
-    let ctx = caller.audit("postpartum application");
-    let app = application_for(&state, &caller.actor, &ctx, id).await?;
-    let notes: Vec<serde_json::Value> = state
-        .store
-        .stay_notes(&ctx, id)
-        .await?
-        .into_iter()
-        .map(|n| json!({"day": n.day, "note": n.note, "by": n.by, "at": n.at}))
-        .collect();
-    Ok(Json(json!({ "application": app, "notes": notes })).into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct DecisionBody {
-    #[serde(default)]
-    note: String,
-    /// For `notes`: the day of the stay the note is about.
-    #[serde(default)]
-    day: Option<String>,
-}
-
-async fn decide_application(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath((id, decision)): ApiPath<(i64, String)>,
-    ApiJson(body): ApiJson<DecisionBody>,
-) -> Result<Response, ApiError> {
-    let id = tsunagu_domain::ApplicationId(id);
-    let ctx = caller.audit(&format!("postpartum {decision}"));
-    crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, &body.note, body.day.as_deref()).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FiguresParams {
-    fy: String,
-}
-
-async fn postpartum_figures(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    params: Result<Query<FiguresParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    require(authorize(&caller.actor, Action::ViewReports, &Resource::Municipality(caller.actor.municipality_id)))?;
-    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
-    let fy = tsunagu_domain::fiscal::FiscalYear::parse(&p.fy).map_err(|_| AppError::BadRequest("bad_query"))?;
-    let figures = crate::postpartum::figures(&state, caller.actor.municipality_id, fy).await?;
-    Ok(Json(figures).into_response())
-}
 
 // --- referrals ----------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ mod i18n_timeline;
 pub mod meetings;
 pub mod pages;
 pub mod postpartum;
-pub mod postpartum_pages;
 pub mod screening;
 pub mod signin;
 pub mod timeline;
@@ -39,12 +38,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(base::routes())
         .merge(api::routes())
-        .merge(postpartum_pages::routes())
         .merge(pages::routes())
         .merge(timeline::routes())
         .merge(meetings::routes())
         .merge(screening::routes())
         .merge(care::routes())
+        .merge(postpartum::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))

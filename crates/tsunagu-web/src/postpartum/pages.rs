@@ -98,7 +98,8 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
             // A nurse's list opens on what waits for review.
             let default_status = (account.role == Role::Nurse).then_some("applied");
             let status = q.status.as_deref().or(default_status).filter(|s| *s != "all");
-            let filter: ApplicationFilter = crate::api::application_filter(&actor, status, None, None).or_page(&ctx)?;
+            let filter: ApplicationFilter =
+                crate::postpartum::application_filter(&actor, status, None, None).or_page(&ctx)?;
             let audit = audit_ctx(account, &ctx.remote_addr, "postpartum list", ctx.now);
             let mut list = state.store.applications(&audit, &filter).await.or_page(&ctx)?;
             // By the stays' dates, latest first: what a facility plans its days by.

@@ -6,6 +6,7 @@
 use crate::base::error::AppError;
 use crate::base::session::audit_ctx;
 use crate::base::AppState;
+use axum::Router;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::dates::DateRange;
@@ -24,6 +25,14 @@ use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{Account, Booking, PostpartumFacility};
+
+pub mod api;
+pub mod pages;
+
+/// Postpartum care's pages and API.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 /// The fee table of a municipality. Only Setagaya's is published [001];
 /// another city's quotes are refused as `not_configured` until it is set up,
@@ -325,4 +334,46 @@ pub async fn decide(
         }
         _ => Err(AppError::NotFound),
     }
+}
+
+/// The filter a caller may list with: nurses anything, facility staff their
+/// own facility, a family its own applications.
+pub(crate) fn application_filter(
+    actor: &tsunagu_domain::roles::Actor,
+    status: Option<&str>,
+    venue: Option<i64>,
+    family: Option<i64>,
+) -> Result<tsunagu_store::ApplicationFilter, AppError> {
+    use tsunagu_domain::roles::Role;
+    let status = match status.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            tsunagu_domain::postpartum::application::ApplicationStatus::parse(s)
+                .ok_or(AppError::BadRequest("bad_query"))?,
+        ),
+        None => None,
+    };
+    let mut filter = tsunagu_store::ApplicationFilter {
+        family_id: family.map(FamilyId),
+        venue_id: venue.map(tsunagu_domain::VenueId),
+        status,
+        limit: 200,
+    };
+    match actor.role {
+        Role::Nurse => {}
+        Role::FacilityStaff => {
+            let venue = match filter.venue_id {
+                Some(v) => v,
+                None => *actor.venues.first().ok_or(AppError::Forbidden)?,
+            };
+            require(authorize(
+                actor,
+                Action::ViewFacility,
+                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
+            ))?;
+            filter.venue_id = Some(venue);
+        }
+        Role::FamilyMember => filter.family_id = Some(actor.family_id.ok_or(AppError::Forbidden)?),
+        _ => return Err(AppError::Forbidden),
+    }
+    Ok(filter)
 }
