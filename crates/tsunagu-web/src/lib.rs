@@ -14,7 +14,6 @@ use axum::routing::get;
 use axum::Router;
 
 pub mod accounts;
-pub mod api;
 pub mod base;
 pub mod care;
 pub mod i18n;
@@ -22,8 +21,8 @@ mod i18n_edge;
 mod i18n_meetings;
 mod i18n_timeline;
 pub mod meetings;
-pub mod pages;
 pub mod postpartum;
+pub mod records;
 pub mod screening;
 pub mod signin;
 pub mod timeline;
@@ -37,8 +36,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(base::routes())
-        .merge(api::routes())
-        .merge(pages::routes())
+        .merge(signin::routes())
+        .merge(records::routes())
+        .merge(accounts::routes())
         .merge(timeline::routes())
         .merge(meetings::routes())
         .merge(screening::routes())

@@ -221,3 +221,14 @@ pub(crate) async fn not_found(ctx: RequestCtx) -> Response {
 pub(crate) fn area_names(areas: &[Area], lang: Lang) -> HashMap<i64, String> {
     areas.iter().map(|a| (a.id.0, if lang == Lang::Ja { a.name_ja.clone() } else { a.name_en.clone() })).collect()
 }
+
+/// The words key for a conflict the store reported (a form's error).
+pub(crate) fn conflict_key(code: &str) -> &'static str {
+    match code {
+        "duplicate_notification" => "err.duplicate_notification",
+        "handbook_number_taken" => "err.handbook_number_taken",
+        "pregnancy_not_ongoing" => "err.pregnancy_not_ongoing",
+        "username_taken" => "err.username_taken",
+        _ => "err.invalid_input",
+    }
+}

@@ -12,6 +12,7 @@
 use crate::base::auth;
 use crate::base::error::AppError;
 use crate::base::AppState;
+use axum::Router;
 use jiff::{SignedDuration, Timestamp};
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::municipality::MunicipalityCode;
@@ -19,6 +20,14 @@ use tsunagu_store::{
     token_hash, Account, CodeSession, Secret, Session, SessionStage, SigninAttemptId, SigninOutcome, SigninRequest,
     SigninReservation,
 };
+
+pub mod api;
+pub mod pages;
+
+/// The sign-in pages and token endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 fn request(
     state: &AppState,

@@ -5,6 +5,7 @@
 use crate::base::auth;
 use crate::base::error::AppError;
 use crate::base::AppState;
+use axum::Router;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::password::check_new_password;
@@ -12,6 +13,14 @@ use tsunagu_domain::roles::{Role, ScopeKind};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
 use tsunagu_store::{Account, NewAccount};
+
+pub mod api;
+pub mod pages;
+
+/// The administrator's pages and API.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,4 +177,38 @@ pub async fn reset_totp(state: &AppState, admin: &Account, ctx: &AuditContext, i
     let target = own_account(state, admin, id).await?;
     state.store.set_totp_secret(Some(ctx), target.id, None).await?;
     Ok(())
+}
+
+/// An audit search as asked for (the API's query string and the page's form).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditParams {
+    #[serde(default)]
+    pub actor: Option<i64>,
+    #[serde(default)]
+    pub family: Option<i64>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub before: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl AuditParams {
+    pub(crate) fn query(&self) -> Result<tsunagu_store::AuditQuery, AppError> {
+        let action = match self.action.as_deref().filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => Some(tsunagu_domain::audit::AuditAction::parse(a).ok_or(AppError::BadRequest("bad_query"))?),
+        };
+        Ok(tsunagu_store::AuditQuery {
+            actor: self.actor.map(AccountId),
+            family_id: self.family.map(tsunagu_domain::FamilyId),
+            action,
+            from: None,
+            to: None,
+            before_seq: self.before,
+            limit: self.limit.unwrap_or(100).clamp(1, 500),
+        })
+    }
 }

@@ -1,0 +1,114 @@
+//! Accounts and the audit log in the JSON API, for the administrator.
+
+use crate::accounts::{self, AuditParams};
+use crate::base::api::{ApiJson, ApiPath};
+use crate::base::error::{require, ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tsunagu_domain::audit::AuditAction;
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::AccountId;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accounts", get(list_accounts).post(create_account))
+        .route("/api/v1/accounts/{id}/disable", post(disable_account))
+        .route("/api/v1/accounts/{id}/enable", post(enable_account))
+        .route("/api/v1/accounts/{id}/password", post(reset_password))
+        .route("/api/v1/accounts/{id}/totp-reset", post(reset_totp))
+        .route("/api/v1/audit", get(search_audit))
+}
+
+fn require_admin(caller: &ApiCaller) -> Result<(), AppError> {
+    require(authorize(&caller.actor, Action::ManageAccounts, &Resource::Municipality(caller.actor.municipality_id)))
+}
+
+async fn list_accounts(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let accounts: Vec<accounts::AccountView> =
+        state.store.accounts(caller.actor.municipality_id).await?.iter().map(accounts::AccountView::from).collect();
+    Ok(Json(json!({ "accounts": accounts })).into_response())
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<accounts::AccountInput>,
+) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let created = accounts::create(&state, &caller.account, &caller.audit("create account"), input).await?;
+    Ok((StatusCode::CREATED, Json(accounts::AccountView::from(&created))).into_response())
+}
+
+async fn disable_account(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&caller)?;
+    accounts::set_disabled(&state, &caller.account, &caller.audit("disable account"), AccountId(id), true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn enable_account(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&caller)?;
+    accounts::set_disabled(&state, &caller.account, &caller.audit("enable account"), AccountId(id), false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordReset {
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PasswordReset>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&caller)?;
+    accounts::reset_password(&state, &caller.account, &caller.audit("reset password"), AccountId(id), &body.password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reset_totp(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&caller)?;
+    accounts::reset_totp(&state, &caller.account, &caller.audit("reset second factor"), AccountId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct AuditPage {
+    lines: Vec<tsunagu_domain::audit::AuditLine>,
+}
+
+async fn search_audit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(authorize(&caller.actor, Action::ViewAudit, &Resource::Municipality(caller.actor.municipality_id)))?;
+    let Query(params) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let q = params.query()?;
+    let lines = state.store.search_audit(caller.actor.municipality_id, &q).await?;
+    state.store.write_audit(&caller.audit("audit search"), AuditAction::AuditSearch, q.family_id, "").await?;
+    Ok(Json(AuditPage { lines }).into_response())
+}

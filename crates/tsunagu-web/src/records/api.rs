@@ -1,0 +1,108 @@
+//! A family's record in the JSON API (under `/api/v1`, described by
+//! `/api/openapi.json`; same policy, same store, same audit as the pages):
+//! areas, search, the pregnancy notification, the record, a birth, and a
+//! family's own record.
+
+use crate::base::access::family_for;
+use crate::base::api::{ApiJson, ApiPath};
+use crate::base::error::{require, ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tsunagu_domain::kana;
+use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
+use tsunagu_domain::records::{BirthInput, NotificationInput};
+use tsunagu_domain::{FamilyId, PregnancyId};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/areas", get(list_areas))
+        .route("/api/v1/families", get(search_families).post(register_notification))
+        .route("/api/v1/families/{id}", get(open_family))
+        .route("/api/v1/families/{id}/pregnancies/{pregnancy}/births", post(record_birth))
+        .route("/api/v1/me/family", get(my_family))
+}
+
+async fn list_areas(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
+    let areas = state.store.areas(caller.actor.municipality_id).await?;
+    Ok(Json(json!({ "areas": areas })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+async fn search_families(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let filter = family_filter(&caller.actor).ok_or(AppError::Forbidden)?;
+    if params.q.chars().count() > 50 {
+        return Err(AppError::BadRequest("bad_query").into());
+    }
+    let key = kana::search_key(&params.q);
+    let limit = params.limit.unwrap_or(50).clamp(1, 200);
+    let rows = state.store.search_families(&caller.audit("search"), &filter, &key, limit).await?;
+    Ok(Json(json!({ "families": rows })).into_response())
+}
+
+async fn register_notification(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<NotificationInput>,
+) -> Result<Response, ApiError> {
+    require(authorize(
+        &caller.actor,
+        Action::RegisterNotification,
+        &Resource::Municipality(caller.actor.municipality_id),
+    ))?;
+    let n = input.check(state.clock.today()).map_err(AppError::Invalid)?;
+    let id = state.store.register_notification(&caller.audit("pregnancy notification"), &n).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+async fn open_family(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let id = FamilyId(id);
+    family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
+    let record = state.store.open_family(&caller.audit("view record"), id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(record).into_response())
+}
+
+async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
+    let id = caller.actor.family_id.ok_or(AppError::Forbidden)?;
+    family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
+    let record = state.store.open_family(&caller.audit("own record"), id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(record).into_response())
+}
+
+async fn record_birth(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((id, pregnancy)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<BirthInput>,
+) -> Result<Response, ApiError> {
+    let id = FamilyId(id);
+    family_for(&state, &caller.actor, id, Action::EditFamily).await?;
+    let record = state.store.open_family(&caller.audit("record birth"), id).await?.ok_or(AppError::NotFound)?;
+    let p = record.pregnancies.iter().find(|p| p.id == PregnancyId(pregnancy)).ok_or(AppError::NotFound)?;
+    let babies = input.check(p, state.clock.today()).map_err(AppError::Invalid)?;
+    let ids = state.store.record_birth(&caller.audit("record birth"), id, p.id, &babies).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "baby_ids": ids }))).into_response())
+}

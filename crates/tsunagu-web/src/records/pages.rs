@@ -1,0 +1,607 @@
+//! The pages of a family's record: home, search, the pregnancy
+//! notification, the record (with its timeline and referrals), a birth, and
+//! a family's own record.
+
+// A page handler's error *is* a page (a `Response`); boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+use crate::base::chrome::{
+    area_names, conflict_key, page_error, redirect, render, require, signed_in, unwrap_page, Chrome, FormData, OrPage,
+    PageResult,
+};
+use crate::base::error::AppError;
+use crate::base::session::{actor_of, audit_ctx, RequestCtx};
+use crate::base::views::ContactLine;
+use crate::base::AppState;
+use crate::i18n::Lang;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use std::collections::HashMap;
+use tsunagu_domain::clock::japan_date;
+use tsunagu_domain::kana;
+use tsunagu_domain::places::Area;
+use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
+use tsunagu_domain::records::{
+    BabyInput, BirthInput, FamilyRecord, FamilySummary, NotificationInput, PersonInput, Pregnancy,
+};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::timeline::ContactStatus;
+use tsunagu_domain::validation::FieldErrors;
+use tsunagu_domain::{FamilyId, PregnancyId};
+use tsunagu_store::{Account, StoredReferral};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/families", get(search_page))
+        .route("/families/new", get(notification_page).post(notification_submit))
+        .route("/families/{id}", get(family_page))
+        .route("/families/{id}/pregnancies/{pregnancy}/birth", get(birth_page).post(birth_submit))
+        .route("/me", get(my_record))
+}
+
+// --- home -----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    municipality: String,
+}
+
+async fn home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
+    unwrap_page(
+        async {
+            let account = match ctx.signed_in() {
+                Ok((_, a)) => a,
+                Err(_) if ctx.session.is_some() => return Ok(redirect("/signin/totp")),
+                Err(_) => return Ok(redirect("/signin")),
+            };
+            match account.role {
+                Role::FamilyMember => return Ok(redirect("/me")),
+                // Nurses and coordinators start from what is waiting for them.
+                Role::Nurse | Role::Coordinator => return Ok(redirect("/worklist")),
+                Role::Caseworker => return Ok(redirect("/families")),
+                Role::Admin => return Ok(redirect("/admin/accounts")),
+                Role::FacilityStaff => return Ok(redirect("/postpartum")),
+                _ => {}
+            }
+            let m = state.store.municipality(account.municipality_id).await.or_page(&ctx)?;
+            let municipality = m.map(|m| if ctx.lang == Lang::Ja { m.name_ja } else { m.name_en }).unwrap_or_default();
+            Ok(render(&HomePage { chrome: Chrome::new(&ctx, "/", "home.title"), municipality }, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+// --- families -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    searched: bool,
+    rows: Vec<FamilySummary>,
+    areas: HashMap<i64, String>,
+}
+
+impl SearchPage {
+    fn area(&self, id: &tsunagu_domain::AreaId) -> &str {
+        self.areas.get(&id.0).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+async fn search_page(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            let filter = family_filter(&actor).ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            let q = q.ok().and_then(|Query(q)| q.q).unwrap_or_default();
+            let q: String = q.chars().take(50).collect();
+            let key = kana::search_key(&q);
+            let searched = !key.is_empty();
+            let rows = if searched {
+                let audit = audit_ctx(account, &ctx.remote_addr, "search", ctx.now);
+                state.store.search_families(&audit, &filter, &key, 100).await.or_page(&ctx)?
+            } else {
+                vec![]
+            };
+            let areas = area_names(&state.store.areas(account.municipality_id).await.or_page(&ctx)?, ctx.lang);
+            Ok(render(
+                &SearchPage { chrome: Chrome::new(&ctx, "/families", "search.title"), q, searched, rows, areas },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "notification.html")]
+struct NotificationPage {
+    chrome: Chrome,
+    areas: Vec<Area>,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    form_error: Option<&'static str>,
+}
+
+impl NotificationPage {
+    fn v(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    fn checked(&self, k: &str) -> bool {
+        matches!(self.v(k), "on" | "true" | "1")
+    }
+
+    fn err(&self, k: &str) -> Option<&'static str> {
+        self.errors.for_field(k).map(|code| crate::i18n::t(self.chrome.tr.0, &format!("err.{code}")))
+    }
+
+    fn area_name<'a>(&self, a: &'a Area) -> &'a str {
+        if self.chrome.tr.0 == Lang::Ja {
+            &a.name_ja
+        } else {
+            &a.name_en
+        }
+    }
+}
+
+fn can_register(ctx: &RequestCtx, account: &Account) -> Result<(), Response> {
+    require(
+        ctx,
+        authorize(&actor_of(account), Action::RegisterNotification, &Resource::Municipality(account.municipality_id)),
+    )
+}
+
+async fn notification_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            can_register(&ctx, account)?;
+            let areas = state.store.areas(account.municipality_id).await.or_page(&ctx)?;
+            let mut values = HashMap::new();
+            values.insert("foetuses".to_owned(), "1".to_owned());
+            values.insert("notified_on".to_owned(), state.clock.today().to_string());
+            Ok(render(
+                &NotificationPage {
+                    chrome: Chrome::new(&ctx, "/families/new", "notif.title"),
+                    areas,
+                    values,
+                    errors: FieldErrors::default(),
+                    form_error: None,
+                },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+fn person_from_form(form: &FormData, prefix: &str) -> PersonInput {
+    PersonInput {
+        family_name: form.get(&format!("{prefix}.family_name")).to_owned(),
+        given_name: form.get(&format!("{prefix}.given_name")).to_owned(),
+        family_name_kana: form.get(&format!("{prefix}.family_name_kana")).to_owned(),
+        given_name_kana: form.get(&format!("{prefix}.given_name_kana")).to_owned(),
+        birth_date: form.opt(&format!("{prefix}.birth_date")),
+    }
+}
+
+async fn notification_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            can_register(&ctx, account)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let mut errors = FieldErrors::default();
+            let area_id = form.get("area_id").trim().parse::<i64>().unwrap_or(0);
+            let foetuses = match form.get("foetuses").trim().parse::<i64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    errors.add("foetuses", "out_of_range");
+                    1
+                }
+            };
+            let has_partner = form.checked("has_partner");
+            let input = NotificationInput {
+                area_id,
+                fee_bracket: form.get("fee_bracket").to_owned(),
+                consent_coordinators: form.checked("consent_coordinators"),
+                consent_hubs: form.checked("consent_hubs"),
+                notified_on: form.opt("notified_on"),
+                edd: form.get("edd").to_owned(),
+                foetuses,
+                first_child: form.checked("first_child"),
+                handbook_number: form.opt("handbook_number"),
+                mother: person_from_form(&form, "mother"),
+                partner: has_partner.then(|| person_from_form(&form, "partner")),
+            };
+            let checked = input.check(state.clock.today());
+            let outcome = match (checked, errors.is_empty()) {
+                (Ok(n), true) => {
+                    let audit = audit_ctx(account, &ctx.remote_addr, "pregnancy notification", ctx.now);
+                    match state.store.register_notification(&audit, &n).await {
+                        Ok(id) => return Ok(redirect(&format!("/families/{id}?saved=notification"))),
+                        Err(tsunagu_store::StoreError::Conflict(code)) => (errors, Some(conflict_key(code))),
+                        Err(tsunagu_store::StoreError::InvalidReference(field)) => {
+                            errors.add(field, "unknown_reference");
+                            (errors, None)
+                        }
+                        Err(e) => return Err(page_error(&ctx, e.into())),
+                    }
+                }
+                (Ok(_), false) => (errors, None),
+                (Err(mut e), _) => {
+                    e.0.extend(errors.0);
+                    (e, None)
+                }
+            };
+            let (errors, form_error) = outcome;
+            let areas = state.store.areas(account.municipality_id).await.or_page(&ctx)?;
+            Ok(render(
+                &NotificationPage {
+                    chrome: Chrome::new(&ctx, "/families/new", "notif.title"),
+                    areas,
+                    values: form.map(),
+                    errors,
+                    form_error: Some(form_error.unwrap_or("notif.fix")),
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "family.html")]
+struct FamilyPage {
+    chrome: Chrome,
+    record: FamilyRecord,
+    area: String,
+    can_edit: bool,
+    saved: Option<&'static str>,
+    own: bool,
+    /// May raise a concern about this family (a referral to its nurse).
+    can_raise: bool,
+    /// The family's referrals, for nurses.
+    referrals: Vec<tsunagu_store::StoredReferral>,
+    /// The contacts the family is owed, with where each stands today.
+    timeline: Vec<crate::base::views::ContactLine>,
+    /// After a change of a pregnancy: what happened, or what was wrong.
+    change_notice: Option<String>,
+    change_failed: bool,
+    /// May see the family's screening results (and enter paper forms).
+    can_screen: bool,
+}
+
+impl FamilyPage {
+    fn person_name(&self, id: &tsunagu_domain::PersonId) -> String {
+        self.record.person(*id).map(|p| p.full_name()).unwrap_or_default()
+    }
+
+    fn person_kana(&self, id: &tsunagu_domain::PersonId) -> String {
+        self.record.person(*id).map(|p| p.full_kana()).unwrap_or_default()
+    }
+
+    fn ongoing(&self, p: &Pregnancy) -> bool {
+        p.status == tsunagu_domain::records::PregnancyStatus::Ongoing
+    }
+
+    /// A move out can still be recorded after the birth.
+    fn may_move(&self, p: &Pregnancy) -> bool {
+        matches!(
+            p.status,
+            tsunagu_domain::records::PregnancyStatus::Ongoing | tsunagu_domain::records::PregnancyStatus::Delivered
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+async fn show_family(
+    state: &AppState,
+    ctx: &RequestCtx,
+    account: &Account,
+    id: FamilyId,
+    saved: Option<String>,
+    own: bool,
+) -> PageResult {
+    let actor = actor_of(account);
+    let access = crate::base::access::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
+    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now);
+    let record =
+        state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
+    let names = area_names(&areas, ctx.lang);
+    let area = names.get(&record.family.area_id.0).cloned().unwrap_or_default();
+    let can_edit = !own && authorize(&actor, Action::EditFamily, &Resource::Family(&access)).is_allowed();
+    let change_notice = saved.as_deref().and_then(|s| pregnancy_notice(ctx.lang, s));
+    let change_failed = saved.as_deref().is_some_and(|s| s.starts_with("pregnancy."));
+    let saved = match saved.as_deref() {
+        Some("notification") => Some("notif.saved"),
+        Some("birth") => Some("birth.saved"),
+        Some("concern") => Some("ref.raised"),
+        Some("concern_note") => Some("ref.note_required"),
+        _ => None,
+    };
+    let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
+    let referrals = if own { vec![] } else { family_referrals(state, ctx, id).await? };
+    let timeline = family_timeline(state, ctx, account, id, own, &names).await?;
+    let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
+    let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
+    let title = if own { "me.title" } else { "family.title" };
+    Ok(render(
+        &FamilyPage {
+            chrome: Chrome::new(ctx, &here, title),
+            record,
+            area,
+            can_edit,
+            saved,
+            own,
+            can_raise,
+            referrals,
+            timeline,
+            change_notice,
+            change_failed,
+            can_screen,
+        },
+        StatusCode::OK,
+    ))
+}
+
+/// The family page's timeline section: the family's contacts, with where
+/// each stands today (hidden ones are never shown). `names` are the area
+/// names the family page has read already.
+async fn family_timeline(
+    state: &AppState,
+    ctx: &RequestCtx,
+    account: &tsunagu_store::Account,
+    family: FamilyId,
+    own: bool,
+    names: &HashMap<i64, String>,
+) -> Result<Vec<ContactLine>, Response> {
+    let actor = actor_of(account);
+    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
+    let rows = crate::base::access::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
+    let today = japan_date(ctx.now);
+    let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, names)).collect();
+    if own {
+        // A family sees what is ahead of them and what they used, not the
+        // office's bookkeeping (missed, closed by a change of facts).
+        lines.retain(|l| {
+            matches!(
+                l.status,
+                ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon | ContactStatus::Done
+            )
+        });
+    }
+    Ok(lines)
+}
+
+/// Words for a change's notice or error on the family page.
+fn pregnancy_notice(lang: Lang, saved: &str) -> Option<String> {
+    if saved == "pregnancy" {
+        return Some(crate::i18n::t(lang, "preg.updated").to_owned());
+    }
+    let code = saved.strip_prefix("pregnancy.")?;
+    let key = format!("err.{code}");
+    Some(crate::i18n::t(lang, if crate::i18n::has(&key) { &key } else { "err.invalid_input" }).to_owned())
+}
+
+/// Referrals of one family, for the nurse's view of its record.
+async fn family_referrals(
+    state: &AppState,
+    ctx: &RequestCtx,
+    family: FamilyId,
+) -> Result<Vec<StoredReferral>, Response> {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    if !authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed() {
+        return Ok(vec![]);
+    }
+    let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
+    crate::base::access::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
+}
+
+async fn family_page(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
+            show_family(&state, &ctx, account, id, q.saved.or(q.done).or(q.error), false).await
+        }
+        .await,
+    )
+}
+
+async fn my_record(State(state): State<AppState>, ctx: RequestCtx) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let id = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            show_family(&state, &ctx, account, id, None, true).await
+        }
+        .await,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "birth.html")]
+struct BirthPage {
+    chrome: Chrome,
+    family_id: FamilyId,
+    pregnancy: Pregnancy,
+    values: HashMap<String, String>,
+    errors: FieldErrors,
+    form_error: Option<&'static str>,
+}
+
+impl BirthPage {
+    fn v(&self, i: &usize, k: &str) -> &str {
+        self.values.get(&format!("babies.{i}.{k}")).map(String::as_str).unwrap_or("")
+    }
+
+    fn checked(&self, i: &usize, k: &str) -> bool {
+        matches!(self.v(i, k), "on" | "true" | "1")
+    }
+
+    fn err(&self, i: &usize, k: &str) -> Option<&'static str> {
+        self.errors.for_field(&format!("babies.{i}.{k}")).map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
+    }
+
+    fn babies_err(&self) -> Option<&'static str> {
+        self.errors.for_field("babies").map(|c| crate::i18n::t(self.chrome.tr.0, &format!("err.{c}")))
+    }
+
+    fn slots(&self) -> Vec<usize> {
+        (0..usize::from(self.pregnancy.foetuses)).collect()
+    }
+}
+
+async fn birth_context(
+    state: &AppState,
+    ctx: &RequestCtx,
+    id: &str,
+    pregnancy: &str,
+) -> Result<(Account, FamilyId, Pregnancy), Response> {
+    let account = signed_in(ctx)?.clone();
+    let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    let pid = pregnancy.parse::<i64>().map(PregnancyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
+    crate::base::access::family_for(state, &actor_of(&account), id, Action::EditFamily).await.or_page(ctx)?;
+    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
+    let record =
+        state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let p = record.pregnancies.into_iter().find(|p| p.id == pid).ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    Ok((account, id, p))
+}
+
+async fn birth_page(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((id, pregnancy)): Path<(String, String)>,
+) -> Response {
+    unwrap_page(
+        async {
+            let (_, family_id, pregnancy) = birth_context(&state, &ctx, &id, &pregnancy).await?;
+            let here = format!("/families/{family_id}/pregnancies/{}/birth", pregnancy.id);
+            Ok(render(
+                &BirthPage {
+                    chrome: Chrome::new(&ctx, &here, "birth.title"),
+                    family_id,
+                    pregnancy,
+                    values: HashMap::new(),
+                    errors: FieldErrors::default(),
+                    form_error: None,
+                },
+                StatusCode::OK,
+            ))
+        }
+        .await,
+    )
+}
+
+async fn birth_submit(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((id, pregnancy)): Path<(String, String)>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let (account, family_id, pregnancy) = birth_context(&state, &ctx, &id, &pregnancy).await?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let mut errors = FieldErrors::default();
+            let mut babies = Vec::new();
+            for i in 0..usize::from(pregnancy.foetuses) {
+                let f = |k: &str| form.get(&format!("babies.{i}.{k}")).trim().to_owned();
+                // A block left wholly empty is a foetus not (yet) born.
+                if f("birth_date").is_empty() && f("gestational_weeks").is_empty() && f("birth_weight_g").is_empty() {
+                    continue;
+                }
+                let num = |k: &str, errors: &mut FieldErrors| -> i64 {
+                    let s = f(k);
+                    if s.is_empty() {
+                        return 0;
+                    }
+                    s.parse().unwrap_or_else(|_| {
+                        errors.add(format!("babies.{i}.{k}"), "out_of_range");
+                        0
+                    })
+                };
+                let weeks = num("gestational_weeks", &mut errors);
+                let days = num("gestational_days", &mut errors);
+                let weight = num("birth_weight_g", &mut errors);
+                babies.push(BabyInput {
+                    birth_date: f("birth_date"),
+                    sex: f("sex"),
+                    given_name: Some(f("given_name")),
+                    given_name_kana: Some(f("given_name_kana")),
+                    gestational_weeks: weeks,
+                    gestational_days: days,
+                    birth_weight_g: (weight != 0).then_some(weight),
+                    long_hospitalisation: form.checked(&format!("babies.{i}.long_hospitalisation")),
+                });
+            }
+            let input = BirthInput { babies };
+            let mut form_error = Some("notif.fix");
+            match input.check(&pregnancy, state.clock.today()) {
+                Ok(new) if errors.is_empty() => {
+                    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
+                    match state.store.record_birth(&audit, family_id, pregnancy.id, &new).await {
+                        Ok(_) => return Ok(redirect(&format!("/families/{family_id}?saved=birth"))),
+                        Err(tsunagu_store::StoreError::Conflict(code)) => form_error = Some(conflict_key(code)),
+                        Err(e) => return Err(page_error(&ctx, e.into())),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => errors.0.extend(e.0),
+            }
+            let here = format!("/families/{family_id}/pregnancies/{}/birth", pregnancy.id);
+            Ok(render(
+                &BirthPage {
+                    chrome: Chrome::new(&ctx, &here, "birth.title"),
+                    family_id,
+                    pregnancy,
+                    values: form.map(),
+                    errors,
+                    form_error,
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        .await,
+    )
+}

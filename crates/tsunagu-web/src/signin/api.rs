@@ -1,0 +1,65 @@
+//! Sign-in in the JSON API: a bearer token for a password (and the current
+//! code, for staff), and signing out.
+
+use crate::base::api::ApiJson;
+use crate::base::error::{ApiError, AppError};
+use crate::base::session::ApiCaller;
+use crate::base::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tsunagu_store::SessionStage;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/auth/token", post(issue_token)).route("/api/v1/auth/signout", post(revoke_token))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    municipality: String,
+    username: String,
+    password: String,
+    /// The current TOTP code; required for staff accounts.
+    #[serde(default)]
+    otp: Option<String>,
+}
+
+async fn issue_token(
+    State(state): State<AppState>,
+    ctx: crate::base::session::RequestCtx,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Response, ApiError> {
+    let signed = crate::signin::check_password(
+        &state,
+        &ctx.remote_addr,
+        &req.municipality,
+        &req.username,
+        &req.password,
+        ctx.now,
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::BadRequest("invalid_credentials") => AppError::Unauthenticated,
+        e => e,
+    })?;
+    if signed.needs_second_factor() {
+        crate::signin::second_factor_with_password(&state, &signed, req.otp.as_deref(), ctx.now).await?;
+    } else {
+        crate::signin::settle(&state, signed.attempt, tsunagu_store::SigninOutcome::SignedIn).await?;
+    }
+    let account = signed.account;
+    let token = crate::signin::start_session(&state, &account, SessionStage::Full, &ctx.remote_addr, ctx.now).await?;
+    let expires = state.config.idle_timeout.as_secs();
+    Ok(Json(json!({ "token": token, "token_type": "Bearer", "idle_timeout_seconds": expires, "role": account.role }))
+        .into_response())
+}
+
+async fn revoke_token(State(state): State<AppState>, caller: ApiCaller) -> Result<StatusCode, ApiError> {
+    state.store.delete_session(&caller.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
