@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signout", post(signout))
 }
 
-// --- assets and language ------------------------------------------------------
+// --- language ------------------------------------------------------------------
 
 #[derive(Deserialize)]
 struct NextParam {

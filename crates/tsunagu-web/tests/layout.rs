@@ -1,0 +1,175 @@
+//! The web crate's layout is its architecture: one folder per capability
+//! under `src/`, each owning its routes, API handlers and pages, and `base/`
+//! under them all. These checks read the source tree and hold the
+//! invariants `docs/ARCHITECTURE.md` states:
+//!
+//! - no capability names another (`crate::<other>` anywhere in its folder);
+//! - `base` names no capability, nor what `lib.rs` defines;
+//! - the words at the root (`i18n*.rs`) name no capability;
+//! - every capability has `routes()` in its `mod.rs`, and `lib.rs` merges it.
+//!
+//! So the crate has no import circle: `lib.rs` → capabilities → `base` →
+//! words, and nothing points back up.
+
+// A test reading files: a missing file is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The folders under `src/` other than `base`: the capabilities.
+fn capabilities() -> Vec<String> {
+    let mut caps: Vec<String> = fs::read_dir(src())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| n != "base")
+        .collect();
+    caps.sort();
+    caps
+}
+
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The first path segments a file names after `crate::`, including each
+/// name in a `crate::{a, b::c}` group.
+fn crate_paths(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // A group: the first segment of each comma-separated entry at depth 0.
+            let mut depth = 0;
+            let mut entry_start = true;
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => entry_start = true,
+                    c if c.is_whitespace() => {}
+                    _ if entry_start => {
+                        names.insert(ident(&group[j..]));
+                        entry_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            names.insert(ident(rest));
+        }
+    }
+    names.remove("");
+    names
+}
+
+fn rel(path: &Path) -> String {
+    path.strip_prefix(src()).unwrap().display().to_string()
+}
+
+#[test]
+fn the_scanner_sees_plain_paths_and_groups() {
+    let found =
+        crate_paths("use crate::base::x;\nuse crate::{timeline, care::y, base::{a, b}};\nfoo(crate::meetings::z)");
+    let want: BTreeSet<String> = ["base", "care", "meetings", "timeline"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(found, want);
+}
+
+#[test]
+fn the_capabilities_are_the_folders_the_architecture_names() {
+    assert_eq!(
+        capabilities(),
+        ["accounts", "care", "meetings", "postpartum", "records", "screening", "signin", "timeline"],
+        "a new capability folder: add it to docs/ARCHITECTURE.md and to this list"
+    );
+}
+
+#[test]
+fn no_capability_names_another() {
+    let caps = capabilities();
+    let mut failures = Vec::new();
+    for cap in &caps {
+        for file in rust_files(&src().join(cap)) {
+            let text = fs::read_to_string(&file).unwrap();
+            for name in crate_paths(&text) {
+                if name != *cap && caps.contains(&name) {
+                    failures.push(format!("{} names crate::{name}", rel(&file)));
+                }
+            }
+            if text.contains("super::super") || text.contains("#[path") {
+                failures.push(format!("{} reaches out of its folder another way", rel(&file)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "a capability imports another:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn base_names_no_capability_nor_the_crate_root() {
+    let caps = capabilities();
+    // What lib.rs defines or re-exports; base reaching for it would be a circle.
+    let root_items = ["router", "AppState", "WebConfig"];
+    let mut failures = Vec::new();
+    for file in rust_files(&src().join("base")) {
+        let text = fs::read_to_string(&file).unwrap();
+        for name in crate_paths(&text) {
+            if caps.contains(&name) || root_items.contains(&name.as_str()) {
+                failures.push(format!("{} names crate::{name}", rel(&file)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "base must stay under every capability:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn the_words_at_the_root_name_no_capability() {
+    let caps = capabilities();
+    let mut failures = Vec::new();
+    for entry in fs::read_dir(src()).unwrap() {
+        let file = entry.unwrap().path();
+        if file.is_dir() || file.file_name().is_some_and(|n| n == "lib.rs") {
+            continue;
+        }
+        if file.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap();
+        for name in crate_paths(&text) {
+            if caps.contains(&name) {
+                failures.push(format!("{} names crate::{name}", rel(&file)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_capability_has_routes_and_lib_merges_them() {
+    let lib = fs::read_to_string(src().join("lib.rs")).unwrap();
+    for cap in capabilities() {
+        let m = fs::read_to_string(src().join(&cap).join("mod.rs")).unwrap();
+        assert!(m.contains("pub fn routes() -> Router<AppState>"), "{cap}/mod.rs has no routes()");
+        assert!(lib.contains(&format!("pub mod {cap};")), "lib.rs does not declare {cap}");
+        assert!(lib.contains(&format!(".merge({cap}::routes())")), "lib.rs does not merge {cap}::routes()");
+    }
+}
