@@ -5,7 +5,7 @@
 //!
 //! - no capability names another (`crate::<other>` anywhere in its folder);
 //! - `base` names no capability, nor what `lib.rs` defines;
-//! - the words at the root (`i18n*.rs`) name no capability;
+//! - the words (`i18n*.rs`, `i18n/`) name no capability;
 //! - every capability has `routes()` in its `mod.rs`, and `lib.rs` merges it.
 //!
 //! So the crate has no import circle: `lib.rs` → capabilities → `base` →
@@ -22,14 +22,18 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// The folders under `src/` other than `base`: the capabilities.
+/// Folders under `src/` that are not capabilities: what they all share, and
+/// the words (should they grow a folder of their own).
+const NOT_CAPABILITIES: [&str; 2] = ["base", "i18n"];
+
+/// The folders under `src/` other than `base` and `i18n`: the capabilities.
 fn capabilities() -> Vec<String> {
     let mut caps: Vec<String> = fs::read_dir(src())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .filter(|n| n != "base")
+        .filter(|n| !NOT_CAPABILITIES.contains(&n.as_str()))
         .collect();
     caps.sort();
     caps
@@ -142,17 +146,19 @@ fn base_names_no_capability_nor_the_crate_root() {
 }
 
 #[test]
-fn the_words_at_the_root_name_no_capability() {
+fn the_words_name_no_capability() {
     let caps = capabilities();
     let mut failures = Vec::new();
-    for entry in fs::read_dir(src()).unwrap() {
-        let file = entry.unwrap().path();
-        if file.is_dir() || file.file_name().is_some_and(|n| n == "lib.rs") {
-            continue;
-        }
-        if file.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    let mut words: Vec<PathBuf> = fs::read_dir(src())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rs"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "lib.rs"))
+        .collect();
+    if src().join("i18n").is_dir() {
+        words.extend(rust_files(&src().join("i18n")));
+    }
+    for file in words {
         let text = fs::read_to_string(&file).unwrap();
         for name in crate_paths(&text) {
             if caps.contains(&name) {
