@@ -10,8 +10,7 @@
 //! query strings and fragments use.
 
 /// The first path segments of the service's pages (see the `routes()` of
-/// `pages`, `postpartum_pages`, `care_pages`, `timeline_pages`,
-/// `screening_pages` and `meetings_pages`).
+/// each capability's `pages.rs`).
 const PAGE_PREFIXES: &[&str] = &[
     "admin",
     "contacts",
