@@ -387,6 +387,14 @@ async fn story_store_reservations(backend: Backend) {
     let first = tsunagu_store::Secret::new("FIRSTSECRETFIRSTSECRET");
     let kept = store.pending_totp_secret(&half.token_hash, &first).await.unwrap().unwrap();
     assert_eq!(kept, first);
+    // Sealed at rest like an enrolled secret: the column never holds it in plain.
+    let raw_db = crate::store_support::TestDb { backend, url: app.db_url.clone() };
+    let raw: String = crate::store_support::scalar(
+        &raw_db,
+        &format!("SELECT pending_totp_secret FROM sessions WHERE token_hash = '{}'", half.token_hash),
+    )
+    .await;
+    assert!(raw.starts_with(tsunagu_store::keys::SEALED_PREFIX) && !raw.contains(first.expose()), "{raw}");
     let kept = store.pending_totp_secret(&half.token_hash, &tsunagu_store::Secret::new("OTHER")).await.unwrap();
     assert_eq!(kept, Some(first));
     let full = tsunagu_store::Session {
