@@ -39,7 +39,7 @@ impl PgStore {
     /// Applies `migrations` in list order: each one not yet applied, in a
     /// transaction of its own; refuses when one that was applied has changed.
     /// The service applies [`MIGRATIONS`](crate::MIGRATIONS) through
-    /// `StoreBackend::migrate`; tests pass lists with an edited or a failing one.
+    /// `Store::migrate`; tests pass lists with an edited or a failing one.
     pub async fn migrate_with(&self, migrations: &[Migration]) -> Result<()> {
         let migrator = migrator(migrations).await?;
         // A pool of one connection of its own (the migrator is given a pool,
