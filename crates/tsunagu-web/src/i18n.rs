@@ -201,9 +201,14 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
 }
 
 /// A missing key as a `&'static str`: kept once per key, at most a few
-/// hundred (a key is the code's, not the reader's, but a bound costs nothing).
+/// hundred short ones (a key is the code's, though a suffix may come from a
+/// request; past the bound, or for a long one, "?").
 fn shown_missing(key: &str) -> &'static str {
     const MAX_KEPT: usize = 256;
+    const MAX_LEN: usize = 100;
+    if key.len() > MAX_LEN {
+        return "?";
+    }
     static KEPT: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
     let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(found) = kept.iter().find(|k| **k == key) {

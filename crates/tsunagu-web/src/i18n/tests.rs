@@ -235,6 +235,7 @@ fn a_missing_key_shows_the_key() {
     assert_eq!(t(Lang::En, "no.such.key"), "no.such.key");
     assert_eq!(Tr(Lang::Ja).tk("no.such.", "key"), "no.such.key");
     assert!(!has("no.such.key"));
+    assert_eq!(t(Lang::Ja, &"long.".repeat(30)), "?", "a long key is not kept");
 }
 
 #[test]
