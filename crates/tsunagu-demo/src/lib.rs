@@ -8,13 +8,13 @@
 //! babies about a year old. Every family goes through the same checks as
 //! typed input (`NotificationInput::check`, `BirthInput::check`) and is
 //! stored as the web service's `register_notification` and `record_birth`
-//! would store it (`Store::import_families`), written against [`Store`] only.
+//! would store it (`RecordStore::import_families`), written against [`Store`] only.
 //!
 //! Same seed and options, same data: the only randomness is a SplitMix64
 //! stream per family, and time comes from [`DemoOptions`] only.
 //!
 //! Families are generated and imported a batch at a time
-//! (`Store::import_families`, one transaction per batch), so memory stays
+//! (`RecordStore::import_families`, one transaction per batch), so memory stays
 //! flat whatever `families_per_municipality` is.
 
 mod names;
@@ -44,7 +44,7 @@ pub const DEFAULT_FAMILIES_PER_MUNICIPALITY: usize = 200;
 /// How often (in families) progress is logged.
 const PROGRESS_EVERY: usize = 10_000;
 
-/// Families per `Store::import_families` call (one transaction each).
+/// Families per `RecordStore::import_families` call (one transaction each).
 const BATCH: usize = 1_000;
 
 /// Redraws per family when a generated mother happens to match one

@@ -8,6 +8,7 @@ use tsunagu_domain::kana::Kana;
 use tsunagu_domain::password::check_new_password;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::FamilyRecord;
+use tsunagu_store::prelude::*;
 use tsunagu_store_sqlite::SqliteStore;
 
 /// The keys the test stores are opened with.

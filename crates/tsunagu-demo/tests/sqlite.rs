@@ -6,7 +6,8 @@ use tsunagu_domain::audit::{AuditContext, ChainVerifier};
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::roles::Role;
-use tsunagu_store::{Secret, Store};
+use tsunagu_store::prelude::*;
+use tsunagu_store::Secret;
 use tsunagu_store_sqlite::SqliteStore;
 
 /// The keys the test stores are opened with.

@@ -1,6 +1,5 @@
-//! Handbook meetings and 8th-month group sessions on PostgreSQL [002]: the
-//! SQL behind the `// --- handbook meetings and 8th-month group sessions`
-//! methods of the `Store` impl, which only delegate here. The same
+//! Handbook meetings and 8th-month group sessions on PostgreSQL [002]:
+//! `MeetingStore` and its SQL. The same
 //! behaviour as the SQLite store's module; contacts are settled through
 //! `timeline::record_outcome` (same checks, same audit line). What differs
 //! is how concurrent writers are kept apart:
@@ -13,9 +12,11 @@
 
 use super::timeline::{contact_row, record_outcome};
 use super::{
-    append_audit, corrupt, date, db_err, filter_municipality, get, in_municipality, is_unique_violation, push_filter,
-    ts, ts_param, PgStore, Table,
+    corrupt, date, db_err, filter_municipality, get, in_municipality, is_unique_violation, push_filter, ts, ts_param,
+    PgStore, Table,
 };
+use crate::audit::append_audit;
+use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
@@ -24,6 +25,7 @@ use tsunagu_domain::timeline::{ContactForm, ContactKind, DueMonth, Outcome};
 use tsunagu_domain::{
     AccountId, AreaId, ContactId, FamilyId, GroupSessionId, HandbookMeetingId, MunicipalityId, PregnancyId,
 };
+use tsunagu_store::MeetingStore;
 use tsunagu_store::{
     GroupCandidate, GroupSession, HandbookEntry, HandbookMeeting, NewGroupSession, NewHandbookMeeting, Result,
     SessionMember, StoreError,
@@ -491,4 +493,79 @@ pub(crate) async fn record_attendance(
         .await
         .map_err(db_err)?;
     tx.commit().await.map_err(db_err)
+}
+
+#[async_trait]
+impl MeetingStore for PgStore {
+    async fn handbook_list(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        area: AreaId,
+        month: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::HandbookEntry>> {
+        handbook_list(self, ctx, filter, area, month).await
+    }
+
+    async fn handbook_meetings(
+        &self,
+        m: MunicipalityId,
+        area: AreaId,
+        from: tsunagu_domain::timeline::DueMonth,
+        to: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::HandbookMeeting>> {
+        handbook_meetings(self, m, area, from, to).await
+    }
+
+    async fn record_handbook_meeting(
+        &self,
+        ctx: &AuditContext,
+        meeting: &tsunagu_store::NewHandbookMeeting,
+    ) -> Result<tsunagu_store::HandbookMeeting> {
+        record_handbook_meeting(self, ctx, meeting).await
+    }
+
+    async fn group_candidates(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::GroupCandidate>> {
+        group_candidates(self, ctx, filter, due_month).await
+    }
+
+    async fn create_group_session(
+        &self,
+        ctx: &AuditContext,
+        s: &tsunagu_store::NewGroupSession,
+    ) -> Result<tsunagu_domain::GroupSessionId> {
+        create_group_session(self, ctx, s).await
+    }
+
+    async fn group_sessions(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: tsunagu_domain::timeline::DueMonth,
+    ) -> Result<Vec<tsunagu_store::GroupSession>> {
+        group_sessions(self, ctx, filter, Which::Month(due_month)).await
+    }
+
+    async fn group_session(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        id: tsunagu_domain::GroupSessionId,
+    ) -> Result<Option<tsunagu_store::GroupSession>> {
+        Ok(group_sessions(self, ctx, filter, Which::One(id)).await?.into_iter().next())
+    }
+
+    async fn record_attendance(
+        &self,
+        ctx: &AuditContext,
+        id: tsunagu_domain::GroupSessionId,
+        attended: &[PregnancyId],
+    ) -> Result<()> {
+        record_attendance(self, ctx, id, attended).await
+    }
 }

@@ -1,16 +1,17 @@
-//! Screening responses on PostgreSQL: the SQL behind the `// --- screening`
-//! methods of the `Store` impl, which only delegate here. Answers and
+//! Screening responses on PostgreSQL: `ScreeningStore` and its SQL. Answers and
 //! reasons are `jsonb`, crossing the boundary as text (`$n::jsonb` in,
 //! `::text` out) like dates and instants do.
 
-use super::{
-    append_audit, corrupt, db_err, get, in_municipality, insert_referral, other_err, ts, ts_param, PgStore, Table,
-};
+use super::{corrupt, db_err, get, in_municipality, other_err, ts, ts_param, PgStore, Table};
+use crate::audit::append_audit;
+use crate::care::insert_referral;
+use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::screening::Reason;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PregnancyId, ReferralId, ScreeningId};
+use tsunagu_store::ScreeningStore;
 use tsunagu_store::{NewScreening, RecordedScreening, Result, StoreError, StoredScreening};
 
 macro_rules! screening_columns {
@@ -175,4 +176,23 @@ pub(crate) async fn one(store: &PgStore, ctx: &AuditContext, id: ScreeningId) ->
     .await?;
     tx.commit().await.map_err(db_err)?;
     Ok(Some(s))
+}
+
+#[async_trait]
+impl ScreeningStore for PgStore {
+    async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
+        record(self, ctx, s).await
+    }
+
+    async fn screening_family(&self, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>> {
+        family_of(self, m, id).await
+    }
+
+    async fn screenings(&self, ctx: &AuditContext, family: FamilyId, limit: u32) -> Result<Vec<StoredScreening>> {
+        list(self, ctx, family, limit).await
+    }
+
+    async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
+        one(self, ctx, id).await
+    }
 }

@@ -1,14 +1,17 @@
-//! Sign-in limits and second-factor enrolment on PostgreSQL: the SQL behind
-//! the sign-in methods of the `Store` impl, which only delegate here.
+//! Sign-in limits and second-factor enrolment on PostgreSQL: `SigninStore`
+//! and its SQL.
 //! A reservation locks, in this order, the half-signed-in session's row,
 //! then an advisory lock for the account and one for the address, so
 //! reservations for the same account or address are checked and counted one
 //! after another (and, always taken in the same order, cannot deadlock).
 
 use super::{db_err, ts, ts_param, PgStore};
+use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
+use tsunagu_domain::AccountId;
 use tsunagu_store::signin::{later, locked_until, nth_failure_offset};
+use tsunagu_store::SigninStore;
 use tsunagu_store::{Result, Secret, SigninAttemptId, SigninOutcome, SigninRequest, SigninReservation};
 
 /// First keys of the two-int advisory locks: negative, so never a
@@ -132,14 +135,40 @@ pub(crate) async fn settle(store: &PgStore, id: SigninAttemptId, outcome: Signin
 }
 
 pub(crate) async fn pending_totp_secret(store: &PgStore, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>> {
+    // Sealed like an enrolled secret (bound to the session's account), so a
+    // reader of the database learns none while the user enrols.
+    let account: Option<i64> =
+        sqlx::query_scalar("SELECT account_id FROM sessions WHERE token_hash = $1 AND stage = 'second_factor'")
+            .bind(token_hash)
+            .fetch_optional(&store.pool)
+            .await
+            .map_err(db_err)?;
+    let Some(account) = account.map(AccountId) else {
+        return Ok(None);
+    };
     let kept: Option<String> = sqlx::query_scalar(
         "UPDATE sessions SET pending_totp_secret = COALESCE(pending_totp_secret, $1) \
          WHERE token_hash = $2 AND stage = 'second_factor' RETURNING pending_totp_secret",
     )
-    .bind(fresh.expose())
+    .bind(store.keys.seal_totp(account, fresh)?)
     .bind(token_hash)
     .fetch_optional(&store.pool)
     .await
     .map_err(db_err)?;
-    Ok(kept.map(Secret::new))
+    kept.map(|k| store.keys.open_totp(account, &k)).transpose()
+}
+
+#[async_trait]
+impl SigninStore for PgStore {
+    async fn reserve_signin_attempt(&self, r: &SigninRequest) -> Result<SigninReservation> {
+        reserve(self, r).await
+    }
+
+    async fn settle_signin_attempt(&self, id: SigninAttemptId, outcome: SigninOutcome) -> Result<()> {
+        settle(self, id, outcome).await
+    }
+
+    async fn pending_totp_secret(&self, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>> {
+        pending_totp_secret(self, token_hash, fresh).await
+    }
 }

@@ -12,12 +12,27 @@
 //! database of its own.
 
 use super::*;
+use jiff::civil::Date;
 use jiff::civil::{date, datetime};
+use jiff::Timestamp;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU32, Ordering};
+use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::audit::{ChainError, ChainVerifier};
+use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::VenueKind;
+use tsunagu_domain::policy::FamilyFilter;
+use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::calendar::{CapacityPlan, CapacityPool, OpeningRules};
+use tsunagu_domain::postpartum::safety::IncidentHeading;
+use tsunagu_domain::postpartum::ServiceType;
+use tsunagu_domain::records::{FamilySummary, Notification};
 use tsunagu_domain::records::{NotificationInput, PersonInput};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, VenueId};
+use tsunagu_store::prelude::*;
+use tsunagu_store::{NewIncident, NewVenue, Result, StoreError, StoreKeys};
 
 fn test_keys() -> StoreKeys {
     StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap())

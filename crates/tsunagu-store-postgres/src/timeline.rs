@@ -15,11 +15,13 @@
 //!   row; a new pregnancy and a backfill hold it shared while they build,
 //!   so neither builds from kinds that are being replaced.
 
-use super::{
-    append_audit, baby_row, corrupt, date, db_err, filter_municipality, get, opt_date, pregnancy_row, ts, ts_param,
-    Result,
-};
+use super::{corrupt, date, db_err, filter_municipality, get, opt_date, ts, ts_param, Result};
+use crate::audit::append_audit;
+use crate::records::{baby_row, pregnancy_row};
+use crate::PgStore;
+use async_trait::async_trait;
 use jiff::civil::Date;
+use jiff::Timestamp;
 use jiff::ToSpan;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -27,6 +29,7 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::policy::FamilyFilter;
+use tsunagu_domain::records::PregnancyEnd;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
@@ -34,6 +37,7 @@ use tsunagu_domain::timeline::{
     KindSet, Nature, Outcome, StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
+use tsunagu_store::TimelineStore;
 use tsunagu_store::{ContactRow, MissedRun, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
 
 /// The columns of a contact (table alias `c`) as `contact_row` reads them,
@@ -108,7 +112,7 @@ pub(crate) fn contact_row(r: &PgRow) -> Result<ContactRow> {
 /// not see (a new one) or a batch of the backfill is built from them. A
 /// change of the kinds waits for these, and these for it.
 ///
-/// [`set_contact_kinds`]: tsunagu_store::Store::set_contact_kinds
+/// [`set_contact_kinds`]: tsunagu_store::TimelineStore::set_contact_kinds
 pub(crate) async fn hold_contact_kinds(tx: &mut PgConnection, m: MunicipalityId) -> Result<()> {
     // No row, nothing to hold: what follows finds nothing of it either.
     sqlx::query("SELECT id FROM municipalities WHERE id = $1 FOR SHARE")
@@ -597,4 +601,191 @@ pub(crate) async fn settle_through(
         .map_err(db_err)?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl TimelineStore for PgStore {
+    async fn contact_kinds(&self, m: MunicipalityId) -> Result<KindSet> {
+        let bits: Option<i32> = sqlx::query_scalar("SELECT contact_kinds FROM municipalities WHERE id = $1")
+            .bind(m.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let bits = bits.ok_or(StoreError::NotFound)?;
+        Ok(KindSet::from_bits(u16::try_from(bits).map_err(|_| corrupt("contact kinds"))?))
+    }
+
+    async fn set_contact_kinds(&self, m: MunicipalityId, kinds: KindSet) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The UPDATE locks the municipality's row first: a backfill (which
+        // holds it shared) finishes before, or starts after, the new kinds.
+        let changed = sqlx::query("UPDATE municipalities SET contact_kinds = $1 WHERE id = $2 AND contact_kinds <> $1")
+            .bind(i32::from(kinds.bits()))
+            .bind(m.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if changed > 0 {
+            sqlx::query("UPDATE pregnancies SET timeline_rules = 0 WHERE municipality_id = $1")
+                .bind(m.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn change_edd(&self, ctx: &AuditContext, family: FamilyId, pregnancy: PregnancyId, edd: Date) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
+        // then reconciles from what this one left.
+        if pregnancy_status_for_update(&mut tx, m, family, pregnancy).await? != PregnancyStatus::Ongoing {
+            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
+        }
+        sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
+            .bind(edd.to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn end_pregnancy(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        end: PregnancyEnd,
+    ) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        match (pregnancy_status_for_update(&mut tx, m, family, pregnancy).await?, end) {
+            (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
+            (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
+                return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+            }
+            _ => return Err(StoreError::Conflict("pregnancy_ended")),
+        }
+        sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
+            .bind(end.status().as_str())
+            .bind(end.on().to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts c WHERE c.family_id = $1 AND c.municipality_id = $2 \
+             ORDER BY c.opens, c.due, c.kind, c.id"
+        ))
+        .bind(family.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let out = rows.iter().map(contact_row).collect::<Result<Vec<_>>>()?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TimelineView, Some(family), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
+        let f: Option<i64> =
+            sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = $1 AND municipality_id = $2")
+                .bind(id.0)
+                .bind(m.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(f.map(FamilyId))
+    }
+
+    async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts c WHERE c.id = $1 AND c.municipality_id = $2"
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let c = contact_row(&row)?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::TimelineView,
+            Some(c.family_id),
+            &format!("contact={}", id.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(c))
+    }
+
+    async fn record_contact_outcome(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
+        if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = read_work_list(&mut tx, q).await?;
+        let detail = format!("list={} results={}", q.list.as_str(), rows.len());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(rows)
+    }
+
+    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        work_counts(&mut conn, scope).await
+    }
+
+    async fn mark_missed(&self, m: MunicipalityId, today: Date) -> Result<MissedRun> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let run = mark_missed(&mut tx, m, today).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(run)
+    }
+
+    async fn backfill_timelines(&self, m: MunicipalityId, today: Date, limit: u32) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let ids = stale_pregnancies_for_update(&mut tx, m, limit).await?;
+        let at = Timestamp::UNIX_EPOCH;
+        for id in &ids {
+            sync_pregnancy(&mut tx, m, *id, today, at).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.len() as u64)
+    }
 }

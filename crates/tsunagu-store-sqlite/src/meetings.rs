@@ -5,9 +5,11 @@
 
 use super::timeline::{contact_row, record_outcome, CONTACT_COLUMNS};
 use super::{
-    append_audit, corrupt, date, db_err, filter_municipality, in_municipality, is_unique_violation, push_filter, ts,
-    ts_text, Result,
+    corrupt, date, db_err, filter_municipality, in_municipality, is_unique_violation, push_filter, ts, ts_text, Result,
 };
+use crate::audit::append_audit;
+use crate::SqliteStore;
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
@@ -17,6 +19,7 @@ use tsunagu_domain::timeline::{ContactForm, ContactKind, DueMonth, Outcome};
 use tsunagu_domain::{
     AccountId, AreaId, ContactId, FamilyId, GroupSessionId, HandbookMeetingId, MunicipalityId, PregnancyId,
 };
+use tsunagu_store::MeetingStore;
 use tsunagu_store::{
     GroupCandidate, GroupSession, HandbookEntry, HandbookMeeting, NewGroupSession, NewHandbookMeeting, SessionMember,
     StoreError,
@@ -423,4 +426,114 @@ pub(crate) async fn record_attendance(
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+#[async_trait]
+impl MeetingStore for SqliteStore {
+    async fn handbook_list(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        area: AreaId,
+        month: DueMonth,
+    ) -> Result<Vec<HandbookEntry>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let rows = handbook_list(&mut conn, filter, area, month).await?;
+        drop(conn);
+        let detail = format!("area={} month={month} results={}", area.0, rows.len());
+        self.audit(ctx, AuditAction::HandbookList, None, &detail).await?;
+        Ok(rows)
+    }
+
+    async fn handbook_meetings(
+        &self,
+        m: MunicipalityId,
+        area: AreaId,
+        from: DueMonth,
+        to: DueMonth,
+    ) -> Result<Vec<HandbookMeeting>> {
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        handbook_meetings(&mut conn, m, area, from, to).await
+    }
+
+    async fn record_handbook_meeting(
+        &self,
+        ctx: &AuditContext,
+        meeting: &NewHandbookMeeting,
+    ) -> Result<HandbookMeeting> {
+        let mut tx = self.begin_immediate().await?;
+        let out = record_handbook_meeting(&mut tx, &self.keys.chain, ctx, meeting).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn group_candidates(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: DueMonth,
+    ) -> Result<Vec<GroupCandidate>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let rows = group_candidates(&mut conn, filter, due_month).await?;
+        drop(conn);
+        let detail = format!("candidates due_month={due_month} results={}", rows.len());
+        self.audit(ctx, AuditAction::GroupList, None, &detail).await?;
+        Ok(rows)
+    }
+
+    async fn create_group_session(&self, ctx: &AuditContext, s: &NewGroupSession) -> Result<GroupSessionId> {
+        let mut tx = self.begin_immediate().await?;
+        let id = create_group_session(&mut tx, &self.keys.chain, ctx, s).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn group_sessions(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        due_month: DueMonth,
+    ) -> Result<Vec<GroupSession>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = read_sessions(&mut conn, filter, Which::Month(due_month)).await?;
+        drop(conn);
+        let members: usize = out.iter().map(|s| s.members.len()).sum();
+        let detail = format!("sessions due_month={due_month} results={} members={members}", out.len());
+        self.audit(ctx, AuditAction::GroupList, None, &detail).await?;
+        Ok(out)
+    }
+
+    async fn group_session(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        id: GroupSessionId,
+    ) -> Result<Option<GroupSession>> {
+        if filter_municipality(filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = read_sessions(&mut conn, filter, Which::One(id)).await?.into_iter().next();
+        drop(conn);
+        if let Some(s) = &out {
+            let detail = format!("session={} members={}", id.0, s.members.len());
+            self.audit(ctx, AuditAction::GroupList, None, &detail).await?;
+        }
+        Ok(out)
+    }
+
+    async fn record_attendance(&self, ctx: &AuditContext, id: GroupSessionId, attended: &[PregnancyId]) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        record_attendance(&mut tx, &self.keys.chain, ctx, id, attended).await?;
+        tx.commit().await.map_err(db_err)
+    }
 }

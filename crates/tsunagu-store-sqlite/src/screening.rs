@@ -1,13 +1,16 @@
-//! Screening responses on SQLite: the SQL behind the `// --- screening`
-//! methods of the `Store` impl, which only delegate here.
+//! Screening responses on SQLite: `ScreeningStore` and its SQL.
 
-use super::{append_audit, corrupt, db_err, in_municipality, insert_referral, other_err, ts, ts_text, SqliteStore};
+use super::{corrupt, db_err, in_municipality, other_err, ts, ts_text, SqliteStore};
+use crate::audit::append_audit;
+use crate::care::insert_referral;
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::screening::Reason;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PregnancyId, ReferralId, ScreeningId};
+use tsunagu_store::ScreeningStore;
 use tsunagu_store::{NewScreening, RecordedScreening, Result, StoreError, StoredScreening};
 
 const COLUMNS: &str = "id, municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \
@@ -139,4 +142,23 @@ pub(crate) async fn one(store: &SqliteStore, ctx: &AuditContext, id: ScreeningId
     let s = screening_row(&r)?;
     store.audit(ctx, AuditAction::ScreeningView, Some(s.family_id), &format!("screening={id}")).await?;
     Ok(Some(s))
+}
+
+#[async_trait]
+impl ScreeningStore for SqliteStore {
+    async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
+        record(self, ctx, s).await
+    }
+
+    async fn screening_family(&self, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>> {
+        family_of(self, m, id).await
+    }
+
+    async fn screenings(&self, ctx: &AuditContext, family: FamilyId, limit: u32) -> Result<Vec<StoredScreening>> {
+        list(self, ctx, family, limit).await
+    }
+
+    async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
+        one(self, ctx, id).await
+    }
 }

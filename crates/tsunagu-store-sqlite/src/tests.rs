@@ -6,6 +6,8 @@
 
 use super::*;
 use jiff::civil::{date, datetime};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_store::prelude::*;
 
 // --- migrations -----------------------------------------------------------------
 

@@ -3,10 +3,11 @@
 //! a pregnancy's facts, the work lists as index range scans over the
 //! contacts still awaiting work, and the daily missed-marking job.
 
-use super::{
-    append_audit, baby_row, corrupt, date, db_err, opt_date, pregnancy_row, ts, ts_text, Result, BABY_COLUMNS,
-    PREGNANCY_COLUMNS,
-};
+use super::{corrupt, date, db_err, opt_date, ts, ts_text, Result};
+use crate::audit::append_audit;
+use crate::records::{baby_row, pregnancy_row, BABY_COLUMNS, PREGNANCY_COLUMNS};
+use crate::{filter_municipality, SqliteStore};
+use async_trait::async_trait;
 use jiff::civil::Date;
 use jiff::ToSpan;
 use sqlx::sqlite::SqliteRow;
@@ -15,6 +16,7 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::policy::FamilyFilter;
+use tsunagu_domain::records::PregnancyEnd;
 use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
@@ -23,6 +25,7 @@ use tsunagu_domain::timeline::{
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
 use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
+use tsunagu_store::{MissedRun, TimelineStore};
 
 pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subject_kind, c.subject_id, c.opens, \
      c.due, c.closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, c.area_id, \
@@ -510,4 +513,178 @@ pub(crate) async fn settle_through(
         .map_err(db_err)?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl TimelineStore for SqliteStore {
+    async fn contact_kinds(&self, m: MunicipalityId) -> Result<KindSet> {
+        let bits: Option<i64> = sqlx::query_scalar("SELECT contact_kinds FROM municipalities WHERE id = ?")
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let bits = bits.ok_or(StoreError::NotFound)?;
+        Ok(KindSet::from_bits(u16::try_from(bits).map_err(|_| corrupt("contact kinds"))?))
+    }
+
+    async fn set_contact_kinds(&self, m: MunicipalityId, kinds: KindSet) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        let changed = sqlx::query("UPDATE municipalities SET contact_kinds = ? WHERE id = ? AND contact_kinds <> ?")
+            .bind(i64::from(kinds.bits()))
+            .bind(m.0)
+            .bind(i64::from(kinds.bits()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if changed > 0 {
+            sqlx::query("UPDATE pregnancies SET timeline_rules = 0 WHERE municipality_id = ?")
+                .bind(m.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn change_edd(&self, ctx: &AuditContext, family: FamilyId, pregnancy: PregnancyId, edd: Date) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.begin_immediate().await?;
+        if pregnancy_status(&mut tx, m, family, pregnancy).await? != PregnancyStatus::Ongoing {
+            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
+        }
+        sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
+            .bind(edd.to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn end_pregnancy(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        end: PregnancyEnd,
+    ) -> Result<()> {
+        let m = ctx.municipality_id;
+        let mut tx = self.begin_immediate().await?;
+        match (pregnancy_status(&mut tx, m, family, pregnancy).await?, end) {
+            (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
+            (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
+                return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+            }
+            _ => return Err(StoreError::Conflict("pregnancy_ended")),
+        }
+        sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
+            .bind(end.status().as_str())
+            .bind(end.on().to_string())
+            .bind(pregnancy.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
+        let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM contacts c WHERE c.family_id = ? AND c.municipality_id = ? \
+             ORDER BY c.opens, c.due, c.kind, c.id",
+            CONTACT_COLUMNS
+        ))
+        .bind(family.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let out = rows.iter().map(contact_row).collect::<Result<Vec<_>>>()?;
+        self.audit(ctx, AuditAction::TimelineView, Some(family), "").await?;
+        Ok(out)
+    }
+
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
+        let f: Option<i64> = sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        Ok(f.map(FamilyId))
+    }
+
+    async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?",
+            CONTACT_COLUMNS
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let c = contact_row(&row)?;
+        self.audit(ctx, AuditAction::TimelineView, Some(c.family_id), &format!("contact={}", id.0)).await?;
+        Ok(Some(c))
+    }
+
+    async fn record_contact_outcome(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>> {
+        if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let rows = {
+            // Read on a reader; the audit line goes through the writer.
+            let mut qtx = sqlx::Connection::begin(&mut *conn).await.map_err(db_err)?;
+            let out = read_work_list(&mut qtx, q).await?;
+            qtx.rollback().await.map_err(db_err)?;
+            out
+        };
+        self.audit(ctx, AuditAction::WorkList, None, &format!("list={} results={}", q.list.as_str(), rows.len()))
+            .await?;
+        Ok(rows)
+    }
+
+    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        work_counts(&mut conn, scope).await
+    }
+
+    async fn mark_missed(&self, m: MunicipalityId, today: Date) -> Result<MissedRun> {
+        let mut tx = self.begin_immediate().await?;
+        let run = mark_missed(&mut tx, m, today).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(run)
+    }
+
+    async fn backfill_timelines(&self, m: MunicipalityId, today: Date, limit: u32) -> Result<u64> {
+        let mut tx = self.begin_immediate().await?;
+        let ids = stale_pregnancies(&mut tx, m, limit).await?;
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        for id in &ids {
+            sync_pregnancy(&mut tx, m, *id, today, at).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.len() as u64)
+    }
 }

@@ -11,6 +11,8 @@
 //! a full sign-in does. A code typed on a half-signed-in session also counts
 //! against that session, which ends after its last allowed code.
 
+use crate::{Result, Secret};
+use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 /// A reserved sign-in attempt (its row in `signin_attempts`).
@@ -107,6 +109,22 @@ pub fn later(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// Sign-in limits: attempts reserved before they are checked, then settled (see the module).
+#[async_trait]
+pub trait SigninStore: Send + Sync {
+    /// Checks the sign-in limits and, if they allow, counts the attempt as a
+    /// failure — one transaction, so concurrent attempts are checked one after
+    /// another (see [the module](self)). With a session, also counts the code against
+    /// it, ending it when it has taken all its codes.
+    async fn reserve_signin_attempt(&self, r: &SigninRequest) -> Result<SigninReservation>;
+    /// Records what a reserved attempt turned out to be.
+    async fn settle_signin_attempt(&self, id: SigninAttemptId, outcome: SigninOutcome) -> Result<()>;
+    /// The second-factor secret a half-signed-in session is enrolling, made by
+    /// the server: the one already kept on the session, else `fresh`, kept now.
+    /// `None` when there is no such half-signed-in session.
+    async fn pending_totp_secret(&self, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>>;
 }
 
 #[cfg(test)]

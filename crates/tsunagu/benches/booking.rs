@@ -9,7 +9,7 @@
 //! A facility with 15 places a day (like the municipal centre); 1,000
 //! applications for stays of 1–7 days starting on random days of a 120-day
 //! window (more demand than places, so the last places are contended); 8 tasks approve them at once
-//! (`Store::approve_application`: the status check, one conditional upsert
+//! (`PostpartumStore::approve_application`: the status check, one conditional upsert
 //! per day, the bookings, the audit line — all or nothing). The ceiling is 8
 //! tasks each committing one-row update transactions on the same database.
 //! At the end every day is checked: no more than 15 places taken.

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! For each size: a fresh database, the demo generator loads N families
-//! (half in each demo city) through `Store::import_families`, the service
+//! (half in each demo city) through `RecordStore::import_families`, the service
 //! runs on a loopback port, and one client measures, one request at a
 //! time: a bare axum handler answering a fixed family record (the ceiling,
 //! same framework, same client, same run), "open a family record"

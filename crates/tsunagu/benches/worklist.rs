@@ -8,7 +8,7 @@
 //! ```
 //!
 //! For each size: a fresh database; the demo generator loads N families (half
-//! in each demo city) through `Store::import_families`, which builds every
+//! in each demo city) through `RecordStore::import_families`, which builds every
 //! family's contacts and records most of their history as done; the service
 //! runs on a loopback port; one client times, one request at a time:
 //!
@@ -18,7 +18,7 @@
 //!   follow-ups and the audit line), cycling through the four lists;
 //! - the **municipality-wide overdue count**: `GET /api/v1/worklist/counts?whose=all`.
 //!
-//! Then the daily job (`Store::mark_missed`) is run for the next seven days,
+//! Then the daily job (`TimelineStore::mark_missed`) is run for the next seven days,
 //! one run per day as the service does, and once more on a day already done:
 //! it prints the contacts stamped and the time per run, so the cost can be
 //! set against what closed that day rather than against N.

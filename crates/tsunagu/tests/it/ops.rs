@@ -9,6 +9,9 @@ fn logs_to_a_pipe_have_no_colour_codes() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
         .args(["demo-load", "--db", &db, "--families", "2"])
         .env("TSUNAGU_LOG", "info")
+        .env_remove("TSUNAGU_KEY")
+        // The key and checkpoint files it makes by default go beside the database, not into the source tree.
+        .current_dir(&dir)
         .output()
         .expect("run tsunagu");
     let _ = std::fs::remove_dir_all(&dir);

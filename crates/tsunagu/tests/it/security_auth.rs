@@ -387,6 +387,14 @@ async fn story_store_reservations(backend: Backend) {
     let first = tsunagu_store::Secret::new("FIRSTSECRETFIRSTSECRET");
     let kept = store.pending_totp_secret(&half.token_hash, &first).await.unwrap().unwrap();
     assert_eq!(kept, first);
+    // Sealed at rest like an enrolled secret: the column never holds it in plain.
+    let raw_db = crate::store_support::TestDb { backend, url: app.db_url.clone() };
+    let raw: String = crate::store_support::scalar(
+        &raw_db,
+        &format!("SELECT pending_totp_secret FROM sessions WHERE token_hash = '{}'", half.token_hash),
+    )
+    .await;
+    assert!(raw.starts_with(tsunagu_store::keys::SEALED_PREFIX) && !raw.contains(first.expose()), "{raw}");
     let kept = store.pending_totp_secret(&half.token_hash, &tsunagu_store::Secret::new("OTHER")).await.unwrap();
     assert_eq!(kept, Some(first));
     let full = tsunagu_store::Session {
@@ -425,12 +433,25 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// A fresh directory for one server's default files.
+    fn work_dir() -> std::path::PathBuf {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("tsunagu-serve-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     /// Starts the binary on a loopback port over `db_url` with a small demo.
     fn start(db_url: &str) -> Server {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"))
             .args(["serve", "--db", db_url, "--addr", "127.0.0.1:0", "--demo", "--families", "5"])
             .env("TSUNAGU_LOG", "error")
+            .env_remove("TSUNAGU_KEY")
+            // Its default key and checkpoint files go to a directory of its own, not the source tree.
+            .current_dir(Self::work_dir())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

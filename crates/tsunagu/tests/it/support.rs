@@ -13,7 +13,8 @@ use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
-use tsunagu_store::{NewAccount, NewVenue, Secret, Store, StoreKeys};
+use tsunagu_store::prelude::*;
+use tsunagu_store::{NewAccount, NewVenue, Secret, StoreKeys};
 use tsunagu_web::{AppState, WebConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

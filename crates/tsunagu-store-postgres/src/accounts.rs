@@ -1,0 +1,362 @@
+//! Accounts, their second factor, and sessions.
+
+use crate::audit::append_audit;
+use crate::{corrupt, db_err, get, in_municipality, is_unique_violation, ts, ts_param, PgStore, Table};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::postgres::PgRow;
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
+use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
+
+macro_rules! account_columns {
+    () => {
+        concat!(
+            "id, municipality_id, username, display_name, role, password_hash, totp_secret, totp_last_step, ",
+            "disabled, family_id, ",
+            ts_col!("created_at"),
+            " AS created_at"
+        )
+    };
+}
+
+macro_rules! session_columns {
+    () => {
+        concat!(
+            "token_hash, account_id, stage, csrf_token, ",
+            ts_col!("created_at"),
+            " AS created_at, ",
+            ts_col!("last_seen_at"),
+            " AS last_seen_at"
+        )
+    };
+}
+
+fn session_row(r: &PgRow) -> Result<Session> {
+    let stage: String = get(r, "stage")?;
+    Ok(Session {
+        token_hash: get(r, "token_hash")?,
+        account_id: AccountId(get(r, "account_id")?),
+        stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
+        csrf_token: Secret::new(get::<String>(r, "csrf_token")?),
+        created_at: ts(&get::<String>(r, "created_at")?)?,
+        last_seen_at: ts(&get::<String>(r, "last_seen_at")?)?,
+    })
+}
+
+impl PgStore {
+    async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
+        let rows = sqlx::query("SELECT kind, ref_id FROM account_scopes WHERE account_id = $1 ORDER BY kind, ref_id")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
+        for r in rows {
+            let kind: String = get(&r, "kind")?;
+            let id: i64 = get(&r, "ref_id")?;
+            match kind.as_str() {
+                "area" => areas.push(AreaId(id)),
+                "venue" => venues.push(VenueId(id)),
+                "room" => rooms.push(RoomId(id)),
+                _ => return Err(corrupt("scope kind")),
+            }
+        }
+        Ok((areas, venues, rooms))
+    }
+
+    async fn account_from_row(&self, r: PgRow) -> Result<Account> {
+        let id = AccountId(get(&r, "id")?);
+        let (areas, venues, rooms) = self.scopes(id).await?;
+        let role: String = get(&r, "role")?;
+        Ok(Account {
+            id,
+            municipality_id: MunicipalityId(get(&r, "municipality_id")?),
+            username: get(&r, "username")?,
+            display_name: get(&r, "display_name")?,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+            password_hash: Secret::new(get::<String>(&r, "password_hash")?),
+            totp_secret: get::<Option<String>>(&r, "totp_secret")?.map(|s| self.keys.open_totp(id, &s)).transpose()?,
+            totp_last_step: get(&r, "totp_last_step")?,
+            disabled: get(&r, "disabled")?,
+            family_id: get::<Option<i64>>(&r, "family_id")?.map(FamilyId),
+            areas,
+            venues,
+            rooms,
+            created_at: ts(&get::<String>(&r, "created_at")?)?,
+        })
+    }
+}
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account> {
+        if ctx.is_some_and(|c| c.municipality_id != a.municipality_id) {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let now = a.created_at;
+        if let Some(f) = a.family_id {
+            if !in_municipality(&mut tx, Table::Families, f.0, a.municipality_id).await? {
+                return Err(StoreError::InvalidReference("family_id"));
+            }
+        }
+        for area in &a.areas {
+            if !in_municipality(&mut tx, Table::Areas, area.0, a.municipality_id).await? {
+                return Err(StoreError::InvalidReference("areas"));
+            }
+        }
+        for venue in &a.venues {
+            if !in_municipality(&mut tx, Table::Venues, venue.0, a.municipality_id).await? {
+                return Err(StoreError::InvalidReference("venues"));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, totp_secret, \
+             family_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) RETURNING id",
+        )
+        .bind(a.municipality_id.0)
+        .bind(&a.username)
+        .bind(&a.display_name)
+        .bind(a.role.as_str())
+        .bind(a.password_hash.expose())
+        // Sealed below: the account id is the sealed secret's associated data.
+        .bind(None::<String>)
+        .bind(a.family_id.map(|f| f.0))
+        .bind(ts_param(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+        if let Some(secret) = &a.totp_secret {
+            sqlx::query("UPDATE accounts SET totp_secret = $1 WHERE id = $2")
+                .bind(self.keys.seal_totp(AccountId(id), secret)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let scopes = a
+            .areas
+            .iter()
+            .map(|x| ("area", x.0))
+            .chain(a.venues.iter().map(|x| ("venue", x.0)))
+            .chain(a.rooms.iter().map(|x| ("room", x.0)));
+        for (kind, ref_id) in scopes {
+            sqlx::query(
+                "INSERT INTO account_scopes (account_id, kind, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(ref_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountCreate, None, &format!("account={id}"))
+                .await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        let r = sqlx::query(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> Result<Option<Account>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE municipality_id = $1 AND username = $2"
+        ))
+        .bind(m.0)
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE municipality_id = $1 ORDER BY id"
+        ))
+        .bind(m.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.account_from_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // With an administrator's context, only accounts of their municipality.
+        let n = sqlx::query(
+            "UPDATE accounts SET password_hash = $1 WHERE id = $2 AND ($3::bigint IS NULL OR municipality_id = $3)",
+        )
+        .bind(hash.expose())
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                &self.keys.chain,
+                ctx,
+                AuditAction::AccountPasswordReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
+        let sealed = secret.map(|s| self.keys.seal_totp(id, s)).transpose()?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_secret = $1, totp_last_step = 0 WHERE id = $2 \
+                 AND ($3::bigint IS NULL OR municipality_id = $3)",
+        )
+        .bind(sealed)
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if secret.is_none() {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}"))
+                .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
+        // One conditional UPDATE: of two concurrent uses of a step, one wins.
+        let n = sqlx::query("UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let n = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2 AND municipality_id = $3")
+            .bind(disabled)
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
+        append_audit(&mut tx, &self.keys.chain, ctx, action, None, &format!("account={id}")).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.account_id.0)
+        .bind(s.stage.as_str())
+        .bind(s.csrf_token.expose())
+        .bind(ts_param(s.created_at))
+        .bind(ts_param(s.last_seen_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let r = sqlx::query(concat!("SELECT ", session_columns!(), " FROM sessions WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(session_row).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1::timestamptz WHERE token_hash = $2")
+            .bind(ts_param(at))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account: AccountId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

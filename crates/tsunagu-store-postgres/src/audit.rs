@@ -1,0 +1,180 @@
+//! The audit chain: appending a linked line, searching and reading lines.
+
+use crate::{db_err, get, micros, ts, ts_param, PgStore};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use tsunagu_domain::audit::{line_mac, AuditAction, AuditContext, AuditLine, GENESIS};
+use tsunagu_domain::keys::ChainKey;
+use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
+use tsunagu_store::{AuditQuery, AuditStore, Result};
+
+macro_rules! audit_columns {
+    () => {
+        concat!(
+            "municipality_id, seq, ",
+            ts_col!("at"),
+            " AS at, actor, role, action, family_id, detail, reason, remote_addr, prev_hash, hash"
+        )
+    };
+}
+
+fn audit_line(r: &PgRow) -> Result<AuditLine> {
+    Ok(AuditLine {
+        seq: get(r, "seq")?,
+        municipality_id: MunicipalityId(get(r, "municipality_id")?),
+        at: ts(&get::<String>(r, "at")?)?,
+        actor: AccountId(get(r, "actor")?),
+        role: get(r, "role")?,
+        action: get(r, "action")?,
+        family_id: get::<Option<i64>>(r, "family_id")?.map(FamilyId),
+        detail: get(r, "detail")?,
+        reason: get(r, "reason")?,
+        remote_addr: get(r, "remote_addr")?,
+        prev_hash: get(r, "prev_hash")?,
+        hash: get(r, "hash")?,
+    })
+}
+
+/// Appends one line to the municipality's audit chain inside `tx`. The
+/// chain's head row is locked until `tx` ends, so concurrent appends for the
+/// same municipality queue up and the chain stays gap-free.
+pub(crate) async fn append_audit(
+    tx: &mut PgConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    action: AuditAction,
+    family: Option<FamilyId>,
+    detail: &str,
+) -> Result<()> {
+    let m = ctx.municipality_id;
+    sqlx::query(
+        "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (municipality_id) DO NOTHING",
+    )
+    .bind(m.0)
+    .bind(GENESIS)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE")
+        .bind(m.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let prev_seq: i64 = get(&head, "seq")?;
+    let prev_hash: String = get(&head, "hash")?;
+    let seq = prev_seq + 1;
+    let at = micros(ctx.at);
+    let role = ctx.role.as_str();
+    let hash = line_mac(
+        key,
+        &prev_hash,
+        seq,
+        m,
+        at,
+        ctx.actor,
+        role,
+        action.as_str(),
+        family,
+        detail,
+        &ctx.reason,
+        &ctx.remote_addr,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
+         remote_addr, prev_hash, hash) VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(m.0)
+    .bind(seq)
+    .bind(at.to_string())
+    .bind(ctx.actor.0)
+    .bind(role)
+    .bind(action.as_str())
+    .bind(family.map(|f| f.0))
+    .bind(detail)
+    .bind(&ctx.reason)
+    .bind(&ctx.remote_addr)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE municipality_id = $1")
+        .bind(m.0)
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn write_audit(
+        &self,
+        ctx: &AuditContext,
+        action: AuditAction,
+        family: Option<FamilyId>,
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        append_audit(&mut tx, &self.keys.chain, ctx, action, family, detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn search_audit(&self, m: MunicipalityId, q: &AuditQuery) -> Result<Vec<AuditLine>> {
+        let mut qb: QueryBuilder<'_, Postgres> =
+            QueryBuilder::new(concat!("SELECT ", audit_columns!(), " FROM audit_log WHERE municipality_id = "));
+        qb.push_bind(m.0);
+        if let Some(a) = q.actor {
+            qb.push(" AND actor = ").push_bind(a.0);
+        }
+        if let Some(f) = q.family_id {
+            qb.push(" AND family_id = ").push_bind(f.0);
+        }
+        if let Some(a) = q.action {
+            qb.push(" AND action = ").push_bind(a.as_str());
+        }
+        if let Some(t) = q.from {
+            qb.push(" AND audit_log.at >= ").push_bind(ts_param(t)).push("::timestamptz");
+        }
+        if let Some(t) = q.to {
+            qb.push(" AND audit_log.at < ").push_bind(ts_param(t)).push("::timestamptz");
+        }
+        if let Some(s) = q.before_seq {
+            qb.push(" AND seq < ").push_bind(s);
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter().map(audit_line).collect()
+    }
+
+    async fn audit_lines(&self, m: MunicipalityId, after_seq: i64, limit: u32) -> Result<Vec<AuditLine>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audit_log WHERE municipality_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(m.0)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(audit_line).collect()
+    }
+
+    async fn audit_head(&self, m: MunicipalityId) -> Result<Option<(i64, String)>> {
+        let r = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1")
+            .bind(m.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some((get(&r, "seq")?, get(&r, "hash")?))),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! Accounts, their second factor, and sessions.
+
+use crate::audit::append_audit;
+use crate::{corrupt, db_err, in_municipality, is_unique_violation, ts, ts_text, SqliteStore};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
+use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
+
+const ACCOUNT_COLUMNS: &str = "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
+     totp_last_step, disabled, family_id, created_at";
+
+fn session_row(r: &SqliteRow) -> Result<Session> {
+    let stage: String = r.try_get("stage").map_err(db_err)?;
+    let created: String = r.try_get("created_at").map_err(db_err)?;
+    let seen: String = r.try_get("last_seen_at").map_err(db_err)?;
+    Ok(Session {
+        token_hash: r.try_get("token_hash").map_err(db_err)?,
+        account_id: AccountId(r.try_get("account_id").map_err(db_err)?),
+        stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
+        csrf_token: Secret::new(r.try_get::<String, _>("csrf_token").map_err(db_err)?),
+        created_at: ts(&created)?,
+        last_seen_at: ts(&seen)?,
+    })
+}
+
+impl SqliteStore {
+    async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
+        let rows = sqlx::query("SELECT kind, ref_id FROM account_scopes WHERE account_id = ? ORDER BY kind, ref_id")
+            .bind(id.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
+        for r in rows {
+            let kind: String = r.try_get(0).map_err(db_err)?;
+            let id: i64 = r.try_get(1).map_err(db_err)?;
+            match kind.as_str() {
+                "area" => areas.push(AreaId(id)),
+                "venue" => venues.push(VenueId(id)),
+                "room" => rooms.push(RoomId(id)),
+                _ => return Err(corrupt("scope kind")),
+            }
+        }
+        Ok((areas, venues, rooms))
+    }
+
+    async fn account_from_row(&self, r: SqliteRow) -> Result<Account> {
+        let id = AccountId(r.try_get("id").map_err(db_err)?);
+        let (areas, venues, rooms) = self.scopes(id).await?;
+        let role: String = r.try_get("role").map_err(db_err)?;
+        let created_at: String = r.try_get("created_at").map_err(db_err)?;
+        Ok(Account {
+            id,
+            municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
+            username: r.try_get("username").map_err(db_err)?,
+            display_name: r.try_get("display_name").map_err(db_err)?,
+            role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+            password_hash: Secret::new(r.try_get::<String, _>("password_hash").map_err(db_err)?),
+            totp_secret: r
+                .try_get::<Option<String>, _>("totp_secret")
+                .map_err(db_err)?
+                .map(|s| self.keys.open_totp(id, &s))
+                .transpose()?,
+            totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
+            disabled: r.try_get("disabled").map_err(db_err)?,
+            family_id: r.try_get::<Option<i64>, _>("family_id").map_err(db_err)?.map(FamilyId),
+            areas,
+            venues,
+            rooms,
+            created_at: ts(&created_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_account(&self, ctx: Option<&AuditContext>, a: &NewAccount) -> Result<Account> {
+        if ctx.is_some_and(|c| c.municipality_id != a.municipality_id) {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let now = a.created_at;
+        let m = a.municipality_id;
+        if let Some(f) = a.family_id {
+            if !in_municipality(&mut tx, "families", f.0, m).await? {
+                return Err(StoreError::InvalidReference("family_id"));
+            }
+        }
+        for area in &a.areas {
+            if !in_municipality(&mut tx, "areas", area.0, m).await? {
+                return Err(StoreError::InvalidReference("areas"));
+            }
+        }
+        for venue in &a.venues {
+            if !in_municipality(&mut tx, "venues", venue.0, m).await? {
+                return Err(StoreError::InvalidReference("venues"));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, totp_secret, \
+             family_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(a.municipality_id.0)
+        .bind(&a.username)
+        .bind(&a.display_name)
+        .bind(a.role.as_str())
+        .bind(a.password_hash.expose())
+        // Sealed below: the account id is the sealed secret's associated data.
+        .bind(None::<String>)
+        .bind(a.family_id.map(|f| f.0))
+        .bind(ts_text(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+        if let Some(secret) = &a.totp_secret {
+            sqlx::query("UPDATE accounts SET totp_secret = ? WHERE id = ?")
+                .bind(self.keys.seal_totp(AccountId(id), secret)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let scopes = a
+            .areas
+            .iter()
+            .map(|x| ("area", x.0))
+            .chain(a.venues.iter().map(|x| ("venue", x.0)))
+            .chain(a.rooms.iter().map(|x| ("room", x.0)));
+        for (kind, ref_id) in scopes {
+            sqlx::query("INSERT OR IGNORE INTO account_scopes (account_id, kind, ref_id) VALUES (?, ?, ?)")
+                .bind(id)
+                .bind(kind)
+                .bind(ref_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountCreate, None, &format!("account={id}"))
+                .await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn account_by_username(&self, m: MunicipalityId, username: &str) -> Result<Option<Account>> {
+        let r =
+            sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? AND username = ?"))
+                .bind(m.0)
+                .bind(username)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db_err)?;
+        match r {
+            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>> {
+        let rows =
+            sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? ORDER BY id"))
+                .bind(m.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.account_from_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        // With an administrator's context, only accounts of their municipality.
+        let n =
+            sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ? AND (? IS NULL OR municipality_id = ?)")
+                .bind(hash.expose())
+                .bind(id.0)
+                .bind(ctx.map(|c| c.municipality_id.0))
+                .bind(ctx.map(|c| c.municipality_id.0))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
+        if let Some(ctx) = ctx {
+            append_audit(
+                &mut tx,
+                &self.keys.chain,
+                ctx,
+                AuditAction::AccountPasswordReset,
+                None,
+                &format!("account={id}"),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
+        let sealed = secret.map(|s| self.keys.seal_totp(id, s)).transpose()?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ? AND (? IS NULL OR municipality_id = ?)",
+        )
+        .bind(sealed)
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .bind(ctx.map(|c| c.municipality_id.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if secret.is_none() {
+            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if let Some(ctx) = ctx {
+            append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}"))
+                .await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
+        let n = sqlx::query("UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?")
+            .bind(step)
+            .bind(id.0)
+            .bind(step)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let n = sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ? AND municipality_id = ?")
+            .bind(disabled)
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
+        append_audit(&mut tx, &self.keys.chain, ctx, action, None, &format!("account={id}")).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.account_id.0)
+        .bind(s.stage.as_str())
+        .bind(s.csrf_token.expose())
+        .bind(ts_text(s.created_at))
+        .bind(ts_text(s.last_seen_at))
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(session_row).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(ts_text(at))
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account: AccountId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+            .bind(account.0)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

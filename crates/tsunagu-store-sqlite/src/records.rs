@@ -1,0 +1,632 @@
+//! Municipalities, areas, venues and the families' records: notifications, imports, births.
+
+use crate::audit::append_audit;
+use crate::{
+    corrupt, date, db_err, filter_municipality, in_municipality, is_unique_violation, opt_date, push_filter, timeline,
+    ts_text, SqliteStore,
+};
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
+use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
+use tsunagu_domain::records::{
+    is_duplicate_notification, Baby, Family, FamilyRecord, FamilySummary, FeeBracket, NewBaby, NewPerson, Notification,
+    Person, Pregnancy, PregnancyStatus, Relation, Sex,
+};
+use tsunagu_domain::{AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, VenueId};
+use tsunagu_store::{AuditStore, ImportFamily, NewVenue, RecordStore, Result, StoreError};
+
+async fn insert_person(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    relation: Relation,
+    p: &NewPerson,
+) -> Result<PersonId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO people (family_id, municipality_id, relation, family_name, given_name, family_name_kana, \
+         given_name_kana, kana_key, given_kana_key, birth_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(family.0)
+    .bind(m.0)
+    .bind(relation.as_str())
+    .bind(&p.family_name)
+    .bind(&p.given_name)
+    .bind(p.family_name_kana.as_str())
+    .bind(p.given_name_kana.as_str())
+    .bind(p.search_key())
+    .bind(p.given_name_kana.search_key())
+    .bind(p.birth_date.map(|d| d.to_string()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(PersonId(id))
+}
+
+/// Inserts a notification's family, people and pregnancy inside `tx`, after
+/// the duplicate and handbook-number checks (which change nothing when they
+/// refuse, so a caller may go on with the transaction). No audit line.
+async fn insert_notification(
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    n: &Notification,
+) -> Result<(FamilyId, PregnancyId)> {
+    let m = ctx.municipality_id;
+    let key = n.mother.search_key();
+    let same_name = sqlx::query(
+        "SELECT p.birth_date, g.edd FROM people p JOIN pregnancies g ON g.family_id = p.family_id \
+         WHERE p.municipality_id = ? AND p.kana_key = ? AND p.relation = 'mother' AND g.status = 'ongoing'",
+    )
+    .bind(m.0)
+    .bind(&key)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    for r in &same_name {
+        let birth = opt_date(r.try_get(0).map_err(db_err)?)?;
+        let edd = date(&r.try_get::<String, _>(1).map_err(db_err)?)?;
+        if is_duplicate_notification(&key, birth, edd, n) {
+            return Err(StoreError::Conflict("duplicate_notification"));
+        }
+    }
+    if let Some(h) = &n.handbook_number {
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM pregnancies WHERE municipality_id = ? AND handbook_number = ?")
+                .bind(m.0)
+                .bind(h)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("handbook_number_taken"));
+        }
+    }
+    let family: i64 = sqlx::query_scalar(
+        "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(n.area_id.0)
+    .bind(n.fee_bracket.as_str())
+    .bind(n.consent_coordinators)
+    .bind(n.consent_hubs)
+    .bind(ts_text(ctx.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let family = FamilyId(family);
+    insert_person(tx, m, family, Relation::Mother, &n.mother).await?;
+    if let Some(p) = &n.partner {
+        insert_person(tx, m, family, Relation::Partner, p).await?;
+    }
+    let pregnancy: i64 = sqlx::query_scalar(
+        "INSERT INTO pregnancies (family_id, municipality_id, notified_on, edd, foetuses, first_child, status, \
+         handbook_number) VALUES (?, ?, ?, ?, ?, ?, 'ongoing', ?) RETURNING id",
+    )
+    .bind(family.0)
+    .bind(m.0)
+    .bind(n.notified_on.to_string())
+    .bind(n.edd.to_string())
+    .bind(i64::from(n.foetuses))
+    .bind(n.first_child)
+    .bind(&n.handbook_number)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("handbook_number_taken") } else { db_err(e) })?;
+    Ok((family, PregnancyId(pregnancy)))
+}
+
+/// Inserts the babies of a birth (each a child in the family) and marks the
+/// pregnancy delivered, inside `tx`. No audit line.
+async fn insert_babies(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+    babies: &[NewBaby],
+) -> Result<Vec<BabyId>> {
+    let mother = sqlx::query(
+        "SELECT family_name, family_name_kana FROM people WHERE family_id = ? AND relation = 'mother' LIMIT 1",
+    )
+    .bind(family.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let family_name: String = mother.try_get(0).map_err(db_err)?;
+    let family_kana: String = mother.try_get(1).map_err(db_err)?;
+    let mut ids = Vec::with_capacity(babies.len());
+    for b in babies {
+        let given_kana = b.given_name_kana.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
+        let person: i64 = sqlx::query_scalar(
+            "INSERT INTO people (family_id, municipality_id, relation, family_name, given_name, \
+             family_name_kana, given_name_kana, kana_key, given_kana_key, birth_date) \
+             VALUES (?, ?, 'child', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(family.0)
+        .bind(m.0)
+        .bind(&family_name)
+        .bind(&b.given_name)
+        .bind(&family_kana)
+        .bind(&given_kana)
+        .bind(format!(
+            "{}{}",
+            tsunagu_domain::kana::search_key(&family_kana),
+            tsunagu_domain::kana::search_key(&given_kana)
+        ))
+        .bind(tsunagu_domain::kana::search_key(&given_kana))
+        .bind(b.birth_date.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let baby: i64 = sqlx::query_scalar(
+            "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
+             gestational_days, birth_weight_g, long_hospitalisation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(person)
+        .bind(b.birth_date.to_string())
+        .bind(b.sex.as_str())
+        .bind(i64::from(b.gestational_weeks))
+        .bind(i64::from(b.gestational_days))
+        .bind(b.birth_weight_g.map(i64::from))
+        .bind(b.long_hospitalisation)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        ids.push(BabyId(baby));
+    }
+    sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = ?")
+        .bind(pregnancy.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(ids)
+}
+
+pub(crate) const PREGNANCY_COLUMNS: &str =
+    "id, family_id, notified_on, edd, foetuses, first_child, status, handbook_number, ended_on";
+
+pub(crate) fn pregnancy_row(r: &SqliteRow) -> Result<Pregnancy> {
+    let status: String = r.try_get(6).map_err(db_err)?;
+    Ok(Pregnancy {
+        id: PregnancyId(r.try_get(0).map_err(db_err)?),
+        family_id: FamilyId(r.try_get(1).map_err(db_err)?),
+        notified_on: date(&r.try_get::<String, _>(2).map_err(db_err)?)?,
+        edd: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
+        foetuses: u8::try_from(r.try_get::<i64, _>(4).map_err(db_err)?).map_err(|_| corrupt("foetuses"))?,
+        first_child: r.try_get(5).map_err(db_err)?,
+        status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+        handbook_number: r.try_get(7).map_err(db_err)?,
+        ended_on: opt_date(r.try_get(8).map_err(db_err)?)?,
+    })
+}
+
+pub(crate) const BABY_COLUMNS: &str =
+    "id, pregnancy_id, person_id, birth_date, sex, gestational_weeks, gestational_days, \
+     birth_weight_g, long_hospitalisation";
+
+pub(crate) fn baby_row(r: &SqliteRow) -> Result<Baby> {
+    let sex: String = r.try_get(4).map_err(db_err)?;
+    Ok(Baby {
+        id: BabyId(r.try_get(0).map_err(db_err)?),
+        pregnancy_id: PregnancyId(r.try_get(1).map_err(db_err)?),
+        person_id: PersonId(r.try_get(2).map_err(db_err)?),
+        birth_date: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
+        sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
+        gestational_weeks: u8::try_from(r.try_get::<i64, _>(5).map_err(db_err)?)
+            .map_err(|_| corrupt("gestational weeks"))?,
+        gestational_days: u8::try_from(r.try_get::<i64, _>(6).map_err(db_err)?)
+            .map_err(|_| corrupt("gestational days"))?,
+        birth_weight_g: r
+            .try_get::<Option<i64>, _>(7)
+            .map_err(db_err)?
+            .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
+            .transpose()?,
+        long_hospitalisation: r.try_get(8).map_err(db_err)?,
+    })
+}
+
+fn municipality_row(r: &SqliteRow) -> Result<Municipality> {
+    let code: String = r.try_get("code").map_err(db_err)?;
+    Ok(Municipality {
+        id: MunicipalityId(r.try_get("id").map_err(db_err)?),
+        code: MunicipalityCode::parse(&code).map_err(|_| corrupt("municipality code"))?,
+        name_ja: r.try_get("name_ja").map_err(db_err)?,
+        name_en: r.try_get("name_en").map_err(db_err)?,
+    })
+}
+
+pub(crate) fn venue_row(r: &SqliteRow) -> Result<Venue> {
+    let kind: String = r.try_get("kind").map_err(db_err)?;
+    Ok(Venue {
+        id: VenueId(r.try_get("id").map_err(db_err)?),
+        municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
+        area_id: r.try_get::<Option<i64>, _>("area_id").map_err(db_err)?.map(AreaId),
+        kind: VenueKind::parse(&kind).ok_or_else(|| corrupt("venue kind"))?,
+        name_ja: r.try_get("name_ja").map_err(db_err)?,
+        name_en: r.try_get("name_en").map_err(db_err)?,
+    })
+}
+
+impl SqliteStore {
+    /// Mothers whose `column` (`kana_key` or `given_kana_key`) starts with
+    /// `key`, within `filter`, in index order, at most `limit`.
+    async fn search_by(
+        &self,
+        filter: &FamilyFilter,
+        column: &'static str,
+        key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>> {
+        let upper = format!("{key}{}", char::MAX);
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, \
+             p.birth_date, (SELECT MAX(g.edd) FROM pregnancies g WHERE g.family_id = f.id) \
+             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = ",
+        );
+        qb.push_bind(filter_municipality(filter).0);
+        qb.push(format!(" AND p.{column} >= ")).push_bind(key.to_owned());
+        qb.push(format!(" AND p.{column} < ")).push_bind(upper);
+        push_filter(&mut qb, filter);
+        qb.push(format!(" ORDER BY p.{column}, p.id LIMIT ")).push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let family_name: String = r.try_get(2).map_err(db_err)?;
+                let given_name: String = r.try_get(3).map_err(db_err)?;
+                let fk: String = r.try_get(4).map_err(db_err)?;
+                let gk: String = r.try_get(5).map_err(db_err)?;
+                Ok(FamilySummary {
+                    family_id: FamilyId(r.try_get(0).map_err(db_err)?),
+                    area_id: AreaId(r.try_get(1).map_err(db_err)?),
+                    mother_name: format!("{family_name} {given_name}"),
+                    mother_kana: format!("{fk} {gk}"),
+                    mother_birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
+                    latest_edd: opt_date(r.try_get(7).map_err(db_err)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl RecordStore for SqliteStore {
+    async fn create_municipality(&self, code: MunicipalityCode, name_ja: &str, name_en: &str) -> Result<Municipality> {
+        let r =
+            sqlx::query("INSERT INTO municipalities (code, name_ja, name_en) VALUES (?, ?, ?) RETURNING *")
+                .bind(code.to_string())
+                .bind(name_ja)
+                .bind(name_en)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict("municipality_exists")
+                    } else {
+                        db_err(e)
+                    }
+                })?;
+        municipality_row(&r)
+    }
+
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>> {
+        let r = sqlx::query("SELECT * FROM municipalities WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(municipality_row).transpose()
+    }
+
+    async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>> {
+        let r = sqlx::query("SELECT * FROM municipalities WHERE code = ?")
+            .bind(code.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(municipality_row).transpose()
+    }
+
+    async fn municipalities(&self) -> Result<Vec<Municipality>> {
+        let rows =
+            sqlx::query("SELECT * FROM municipalities ORDER BY code").fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(municipality_row).collect()
+    }
+
+    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> Result<Area> {
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO areas (municipality_id, name_ja, name_en) VALUES (?, ?, ?) RETURNING id")
+                .bind(m.0)
+                .bind(name_ja)
+                .bind(name_en)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("area_exists") } else { db_err(e) })?;
+        Ok(Area { id: AreaId(id), municipality_id: m, name_ja: name_ja.to_owned(), name_en: name_en.to_owned() })
+    }
+
+    async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>> {
+        let rows = sqlx::query("SELECT id, name_ja, name_en FROM areas WHERE municipality_id = ? ORDER BY id")
+            .bind(m.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Area {
+                    id: AreaId(r.try_get(0).map_err(db_err)?),
+                    municipality_id: m,
+                    name_ja: r.try_get(1).map_err(db_err)?,
+                    name_en: r.try_get(2).map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_venue(&self, v: &NewVenue) -> Result<Venue> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        if let Some(a) = v.area_id {
+            if !in_municipality(&mut tx, "areas", a.0, v.municipality_id).await? {
+                return Err(StoreError::InvalidReference("area_id"));
+            }
+        }
+        let r = sqlx::query(
+            "INSERT INTO venues (municipality_id, area_id, kind, name_ja, name_en) VALUES (?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(v.municipality_id.0)
+        .bind(v.area_id.map(|a| a.0))
+        .bind(v.kind.as_str())
+        .bind(&v.name_ja)
+        .bind(&v.name_en)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let venue = venue_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(venue)
+    }
+
+    async fn venues(&self, m: MunicipalityId) -> Result<Vec<Venue>> {
+        let rows = sqlx::query("SELECT * FROM venues WHERE municipality_id = ? ORDER BY id")
+            .bind(m.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(venue_row).collect()
+    }
+
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        if !in_municipality(&mut tx, "areas", n.area_id.0, ctx.municipality_id).await? {
+            return Err(StoreError::InvalidReference("area_id"));
+        }
+        let (family, pregnancy) = insert_notification(&mut tx, ctx, n).await?;
+        let synced =
+            timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), &synced).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(family)
+    }
+
+    async fn import_families(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut areas_seen = Vec::new();
+        let mut out = Vec::with_capacity(families.len());
+        for f in families {
+            let n = &f.notification;
+            if !areas_seen.contains(&n.area_id) {
+                if !in_municipality(&mut tx, "areas", n.area_id.0, ctx.municipality_id).await? {
+                    return Err(StoreError::InvalidReference("area_id"));
+                }
+                areas_seen.push(n.area_id);
+            }
+            match insert_notification(&mut tx, ctx, n).await {
+                Ok((family, pregnancy)) => {
+                    if !f.babies.is_empty() {
+                        insert_babies(&mut tx, ctx.municipality_id, family, pregnancy, &f.babies).await?;
+                    }
+                    timeline::sync_pregnancy(&mut tx, ctx.municipality_id, pregnancy, timeline::today_of(ctx), ctx.at)
+                        .await?;
+                    if let Some(through) = f.settled_through {
+                        timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
+                    }
+                    append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), "import")
+                        .await?;
+                    out.push(Ok(family));
+                }
+                Err(StoreError::Conflict(code)) => out.push(Err(code)),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
+        let r = sqlx::query(
+            "SELECT area_id, consent_coordinators, consent_hubs, escalated FROM families \
+             WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        // Facilities where the family has an open application or an approved
+        // stay: their staff may open the record (not after a rejection or a
+        // cancellation).
+        let facilities: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT venue_id FROM postpartum_applications WHERE family_id = ? AND municipality_id = ? \
+             AND status IN ('applied', 'approved') ORDER BY venue_id",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(Some(FamilyAccess {
+            municipality_id: m,
+            family_id: id,
+            area_id: AreaId(r.try_get(0).map_err(db_err)?),
+            consent_coordinators: r.try_get(1).map_err(db_err)?,
+            consent_hubs: r.try_get(2).map_err(db_err)?,
+            escalated: r.try_get(3).map_err(db_err)?,
+            facilities: facilities.into_iter().map(VenueId).collect(),
+            programme_venues: vec![],
+        }))
+    }
+
+    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let r = sqlx::query(
+            "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
+             WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let bracket: String = r.try_get(1).map_err(db_err)?;
+        let family = Family {
+            id,
+            municipality_id: m,
+            area_id: AreaId(r.try_get(0).map_err(db_err)?),
+            fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
+            consent_coordinators: r.try_get(2).map_err(db_err)?,
+            consent_hubs: r.try_get(3).map_err(db_err)?,
+            escalated: r.try_get(4).map_err(db_err)?,
+        };
+        let people = sqlx::query(
+            "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, birth_date \
+             FROM people WHERE family_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let relation: String = r.try_get(1).map_err(db_err)?;
+            Ok(Person {
+                id: PersonId(r.try_get(0).map_err(db_err)?),
+                family_id: id,
+                relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
+                family_name: r.try_get(2).map_err(db_err)?,
+                given_name: r.try_get(3).map_err(db_err)?,
+                family_name_kana: r.try_get(4).map_err(db_err)?,
+                given_name_kana: r.try_get(5).map_err(db_err)?,
+                birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let pregnancies =
+            sqlx::query(&format!("SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"))
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(pregnancy_row)
+                .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE family_id = ? ORDER BY id"))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(baby_row)
+            .collect::<Result<Vec<_>>>()?;
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+    }
+
+    async fn search_families(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        kana_key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>> {
+        let m = filter_municipality(filter);
+        if m != ctx.municipality_id {
+            return Err(StoreError::InvalidReference("municipality"));
+        }
+        if matches!(filter, FamilyFilter::ConsentingInAreas(_, areas) if areas.is_empty()) {
+            self.write_audit(ctx, AuditAction::FamilySearch, None, "results=0").await?;
+            return Ok(vec![]);
+        }
+        // Family-name matches first, then given-name matches: each is one range
+        // scan of its index in order, stopped at `limit`, so the cost does not
+        // grow with the number of families.
+        let mut out = self.search_by(filter, "kana_key", kana_key, limit).await?;
+        if out.len() < limit as usize {
+            for row in self.search_by(filter, "given_kana_key", kana_key, limit).await? {
+                if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
+                    out.push(row);
+                }
+            }
+        }
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::FamilySearch,
+            None,
+            &format!("results={}", out.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn record_birth(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        babies: &[NewBaby],
+    ) -> Result<Vec<BabyId>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
+                .bind(pregnancy.0)
+                .bind(family.0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("ongoing") => {}
+            Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
+        }
+        let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
+        let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::BirthRecord,
+            Some(family),
+            &format!("babies={} {synced}", ids.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids)
+    }
+}

@@ -1,0 +1,122 @@
+//! Postpartum care in the store: facilities, applications, stays.
+
+use crate::Result;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::places::Venue;
+use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
+use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
+
+/// A postpartum-care facility: its venue, operator and calendar (opening
+/// rules and capacity pools), kept as data so each city can configure its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostpartumFacility {
+    pub venue: Venue,
+    pub operator_ja: String,
+    pub operator_en: String,
+    pub calendar: FacilityCalendar,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplicationFilter {
+    pub family_id: Option<FamilyId>,
+    pub venue_id: Option<VenueId>,
+    pub status: Option<ApplicationStatus>,
+    pub limit: u32,
+}
+
+/// What approving an application books: one place in capacity pool `pool`
+/// of the application's facility on each day of the stay, where `places`
+/// holds each day's places (from the facility calendar, worked out by the
+/// caller). The store takes the places atomically or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub pool: u32,
+    pub places: Vec<(jiff::civil::Date, u32)>,
+}
+
+/// A facility's day record of a stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StayNote {
+    pub day: jiff::civil::Date,
+    pub note: String,
+    pub by: AccountId,
+    pub at: Timestamp,
+}
+
+/// Approved use of a facility within a range of days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageCounts {
+    pub short_stay_days: u64,
+    pub day_care_days: u64,
+    pub outreach_visits: u64,
+    /// Families counted once however many stays they had.
+    pub families: u64,
+}
+
+/// Postpartum care: facilities and their calendars, applications, approvals against capacity, stays and usage.
+#[async_trait]
+pub trait PostpartumStore: Send + Sync {
+    /// Creates or replaces the facility configuration of a venue of kind
+    /// `postpartum_facility` (`InvalidReference("venue_id")` otherwise).
+    async fn set_postpartum_facility(
+        &self,
+        m: MunicipalityId,
+        venue: VenueId,
+        operator_ja: &str,
+        operator_en: &str,
+        calendar: &FacilityCalendar,
+    ) -> Result<()>;
+    async fn postpartum_facilities(&self, m: MunicipalityId) -> Result<Vec<PostpartumFacility>>;
+    /// Stores an application (status `applied`), audited `postpartum.apply`.
+    /// `InvalidReference` for a family or facility of another municipality.
+    async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId>;
+    /// Applications matching the filter, newest first, audited `postpartum.list`.
+    async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>>;
+    /// What the policy needs to decide on an application (like
+    /// `family_access`): its family and facility, if it is in `m`. No
+    /// personal data; not audited.
+    async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>>;
+    /// One application, audited `postpartum.view`.
+    async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>>;
+    /// Approves an `applied` application and takes its places, all or
+    /// nothing: `Conflict("no_capacity")` if any day is full (or has no
+    /// places), `Conflict("not_applied")` if it was already decided. Concurrent
+    /// approvals never take more places than a day has, on either back end.
+    async fn approve_application(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        booking: &Booking,
+        note: &str,
+    ) -> Result<()>;
+    /// Rejects an `applied` application (`Conflict("not_applied")` otherwise).
+    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
+    /// Cancels an `applied` or `approved` application, freeing its places.
+    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
+    /// Places taken in a facility's pool on each day of `range` (days with none are left out).
+    async fn places_taken(
+        &self,
+        m: MunicipalityId,
+        venue: VenueId,
+        pool: u32,
+        range: DateRange,
+    ) -> Result<Vec<(jiff::civil::Date, u32)>>;
+    /// A facility's record of one day of an approved stay, audited `postpartum.note`.
+    async fn record_stay_note(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: jiff::civil::Date,
+        note: &str,
+    ) -> Result<()>;
+    async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>>;
+    /// Approved use of one facility on the days of `range`.
+    async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts>;
+    /// Families with approved use of any facility on the days of `range`, per
+    /// area of the family, each family counted once.
+    async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>>;
+}

@@ -1,0 +1,85 @@
+//! Municipalities, areas, venues and the families' records.
+
+use crate::Result;
+use async_trait::async_trait;
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::municipality::MunicipalityCode;
+use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
+use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
+use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
+use tsunagu_domain::{AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVenue {
+    pub municipality_id: MunicipalityId,
+    pub area_id: Option<AreaId>,
+    pub kind: VenueKind,
+    pub name_ja: String,
+    pub name_en: String,
+}
+
+/// One family of a bulk import: a notification and, when the babies have
+/// come, the birth. Used to move records in from another system, and to
+/// load benchmark data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFamily {
+    pub notification: Notification,
+    pub babies: Vec<NewBaby>,
+    /// The previous system's history: every contact staff owed that fell
+    /// due on or before this day was done (recorded in the first form its
+    /// kind allows, by the importing account). `None`: nothing recorded.
+    pub settled_through: Option<jiff::civil::Date>,
+}
+
+/// Municipalities, their areas and venues, and the families' records: notifications, imports, births.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    async fn create_municipality(&self, code: MunicipalityCode, name_ja: &str, name_en: &str) -> Result<Municipality>;
+    async fn municipality(&self, id: MunicipalityId) -> Result<Option<Municipality>>;
+    async fn municipality_by_code(&self, code: MunicipalityCode) -> Result<Option<Municipality>>;
+    async fn municipalities(&self) -> Result<Vec<Municipality>>;
+    async fn create_area(&self, m: MunicipalityId, name_ja: &str, name_en: &str) -> Result<Area>;
+    async fn areas(&self, m: MunicipalityId) -> Result<Vec<Area>>;
+    async fn create_venue(&self, v: &NewVenue) -> Result<Venue>;
+    async fn venues(&self, m: MunicipalityId) -> Result<Vec<Venue>>;
+    /// Opens a record from a pregnancy notification. `InvalidReference("area_id")`
+    /// for an area of another municipality; `Conflict("duplicate_notification")`
+    /// when the same pregnancy is already on record; `Conflict("handbook_number_taken")`.
+    async fn register_notification(&self, ctx: &AuditContext, n: &Notification) -> Result<FamilyId>;
+    /// Imports many families in one transaction, each exactly as
+    /// `register_notification` (then `record_birth` when it has babies) would,
+    /// with its own audit line. A family that duplicates one on record (or an
+    /// earlier one of the batch) is not imported: its slot in the answer holds
+    /// the conflict code, for the importer to review. Any other error undoes
+    /// the whole batch.
+    async fn import_families(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>>;
+    /// What the policy needs to decide on a family; `None` if it is not in `m`.
+    async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>>;
+    /// The whole record; the audit line is written before it is returned.
+    async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>>;
+    /// Families whose mother's kana (family+given, or given alone) starts
+    /// with `kana_key` (already folded by `kana::search_key`), within `filter`:
+    /// family-name matches first in kana order, then given-name-only matches
+    /// in kana order of the given name; at most `limit`. Its cost must not grow
+    /// with the number of families (an index range scan stopped at `limit`).
+    async fn search_families(
+        &self,
+        ctx: &AuditContext,
+        filter: &FamilyFilter,
+        kana_key: &str,
+        limit: u32,
+    ) -> Result<Vec<FamilySummary>>;
+    /// Records the babies of a birth and marks the pregnancy delivered.
+    /// `Conflict("pregnancy_not_ongoing")` if it was not ongoing any more.
+    async fn record_birth(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        babies: &[NewBaby],
+    ) -> Result<Vec<BabyId>>;
+}

@@ -1,0 +1,220 @@
+//! The timeline in the store: contacts, outcomes, work lists.
+
+use crate::Result;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::policy::FamilyFilter;
+use tsunagu_domain::records::PregnancyEnd;
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
+use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
+
+/// A stored contact with what the lists show beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub contact: StoredContact,
+    pub municipality_id: MunicipalityId,
+    pub family_id: FamilyId,
+    pub area_id: AreaId,
+    /// The mother's name, for staff lists.
+    pub mother_name: String,
+    /// A free-text note recorded with the outcome.
+    pub outcome_note: String,
+    pub outcome_by: Option<AccountId>,
+    pub outcome_at: Option<Timestamp>,
+    /// The first day after the window closed with the contact still awaiting
+    /// work, stamped by the daily job (or by the write that moved the window
+    /// into the past): the day a staff contact became missed, or an offer lapsed.
+    pub missed_on: Option<jiff::civil::Date>,
+}
+
+/// Which list of a work list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkList {
+    /// Due Monday–Sunday of this week and not yet overdue.
+    DueThisWeek,
+    /// Past due, window still open.
+    Overdue,
+    /// Window closed with nothing recorded (staff contacts only).
+    Missed,
+    /// Every 3–4-month check not attended: past due and still awaiting (a
+    /// "not reached" keeps it so), until somebody records what happened
+    /// (未受診者の全数把握).
+    CheckNonAttendees,
+    /// Everything still awaiting work whose window has opened.
+    Open,
+}
+
+impl WorkList {
+    pub const ALL: [WorkList; 5] =
+        [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees, WorkList::Open];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkList::DueThisWeek => "due_this_week",
+            WorkList::Overdue => "overdue",
+            WorkList::Missed => "missed",
+            WorkList::CheckNonAttendees => "check_non_attendees",
+            WorkList::Open => "open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum WorkSort {
+    /// Earliest due first (the default: the most pressing on top).
+    #[default]
+    Due,
+    /// Latest due first.
+    DueDesc,
+    /// Earliest window close first (what will be missed next).
+    Closes,
+    /// By kind of contact, then due.
+    Kind,
+    /// By area, then due.
+    Area,
+}
+
+impl WorkSort {
+    pub const ALL: [WorkSort; 5] = [WorkSort::Due, WorkSort::DueDesc, WorkSort::Closes, WorkSort::Kind, WorkSort::Area];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkSort::Due => "due",
+            WorkSort::DueDesc => "due_desc",
+            WorkSort::Closes => "closes",
+            WorkSort::Kind => "kind",
+            WorkSort::Area => "area",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The `ORDER BY` of a page, over the contacts aliased `c` (the same SQL
+    /// on both back ends; `c.id` makes every order total, so pages never overlap).
+    pub fn order_by(self) -> &'static str {
+        match self {
+            WorkSort::Due => " ORDER BY c.due, c.id",
+            WorkSort::DueDesc => " ORDER BY c.due DESC, c.id DESC",
+            WorkSort::Closes => " ORDER BY c.closes, c.id",
+            WorkSort::Kind => " ORDER BY c.kind, c.due, c.id",
+            WorkSort::Area => " ORDER BY c.area_id, c.due, c.id",
+        }
+    }
+}
+
+/// Whose contacts a work list covers: the actor's listing filter (a
+/// coordinator sees consenting families of their areas only), narrowed to
+/// an owner role, some areas and a kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkScope {
+    pub filter: FamilyFilter,
+    /// Only contacts this role owns (a nurse's own list, a coordinator's).
+    pub owner: Option<Role>,
+    /// Only these areas; empty means every area the filter allows.
+    pub areas: Vec<AreaId>,
+    pub kind: Option<ContactKind>,
+    /// Today in Japan: the lists are drawn from the dates.
+    pub today: jiff::civil::Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkListQuery {
+    pub scope: WorkScope,
+    pub list: WorkList,
+    pub sort: WorkSort,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// The counts shown beside each list (no names: not audited as a read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    pub due_this_week: u64,
+    pub overdue: u64,
+    pub missed: u64,
+    pub check_non_attendees: u64,
+}
+
+/// What one run of the daily missed-marking job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissedRun {
+    /// Contacts whose windows closed in `(from, through]` were examined.
+    pub from: Option<jiff::civil::Date>,
+    pub through: jiff::civil::Date,
+    /// Contacts newly stamped missed.
+    pub marked: u64,
+}
+
+/// The seamless timeline: the contacts every family is owed, outcomes, work lists and the daily job.
+#[async_trait]
+pub trait TimelineStore: Send + Sync {
+    // Every write that changes a pregnancy's facts (notification, import,
+    // birth, new EDD, loss, move) reconciles its contacts in the same
+    // transaction (`timeline::reconcile`): nothing is deleted, nothing with an
+    // outcome is touched, and each change is in the audit detail.
+    /// The kinds of contact the municipality runs (all unless configured).
+    async fn contact_kinds(&self, m: MunicipalityId) -> Result<KindSet>;
+    /// Sets them; every pregnancy's contacts are then rebuilt by
+    /// [`TimelineStore::backfill_timelines`].
+    async fn set_contact_kinds(&self, m: MunicipalityId, kinds: KindSet) -> Result<()>;
+    /// A new EDD for an ongoing pregnancy. `Conflict("pregnancy_not_ongoing")`.
+    async fn change_edd(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        edd: jiff::civil::Date,
+    ) -> Result<()>;
+    /// A loss or a move out. `Conflict("pregnancy_not_ongoing")` for a loss
+    /// after a birth, `Conflict("pregnancy_ended")` once lost or moved.
+    async fn end_pregnancy(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        end: PregnancyEnd,
+    ) -> Result<()>;
+    /// Every contact of a family, hidden ones included (the page leaves
+    /// them out), by window. Audited as a read of the family.
+    async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
+    /// What the policy needs to decide on a contact (like `family_access`):
+    /// its family, if it is in `m`. No personal data; not audited.
+    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>>;
+    /// One contact, audited as a read of its family.
+    async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>>;
+    /// Records what happened. Refused with `Conflict("contact_settled")` when
+    /// an outcome that settles the contact is already recorded (so two
+    /// people cannot overwrite each other), `Conflict("contact_closed")`
+    /// when the facts closed it. "Not reached" adds its attempts to those recorded.
+    async fn record_contact_outcome(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+    ) -> Result<()>;
+    /// One page of a work list. Audited as one list read (no family named).
+    async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>>;
+    /// The counts of every list in a scope. Each is one index range scan.
+    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
+    /// The daily job: stamps `missed_on` on every contact awaiting work whose
+    /// window closed after the last run's day and before `today` (missed
+    /// staff contacts and lapsed offers alike; stamped rows leave the indexes
+    /// of the due and overdue lists). The lists are right without it: they
+    /// read the dates; the job keeps their index ranges to live work. Reads only
+    /// the contacts whose windows closed in that span (an index range), so
+    /// its work follows what changed, not the number of families. Idempotent.
+    async fn mark_missed(&self, m: MunicipalityId, today: jiff::civil::Date) -> Result<MissedRun>;
+    /// Reconciles up to `limit` pregnancies whose contacts were built with
+    /// older rules or never (records from before the timeline, a change of
+    /// the kinds the municipality runs); returns how many. Call until 0.
+    async fn backfill_timelines(&self, m: MunicipalityId, today: jiff::civil::Date, limit: u32) -> Result<u64>;
+}

@@ -1,0 +1,58 @@
+### Accounts, roles and the audit log
+
+nav-accounts = Accounts
+nav-audit = Audit log
+
+accounts-title = Accounts
+accounts-create = Create an account
+accounts-username = User name
+accounts-display_name = Display name
+accounts-role = Role
+accounts-password = Initial password (12 characters or more)
+accounts-new_password = New password
+accounts-areas = Areas
+accounts-venues = Venues
+accounts-family_id = Family number (family accounts only)
+accounts-disable = Disable
+accounts-enable = Enable
+accounts-reset_password = Reset password
+accounts-reset_totp = Reset second factor
+accounts-state = State
+accounts-disabled = Disabled
+accounts-active = Active
+accounts-totp = Second factor
+accounts-totp_on = Enrolled
+accounts-totp_off = Not enrolled
+accounts-created = The account was created.
+accounts-updated = The account was updated.
+
+role-family_member = Family member
+role-nurse = Public-health nurse
+role-coordinator = Coordinator
+role-facility_staff = Postpartum-care staff
+role-programme_staff = Programme staff
+role-peer_supporter = Peer supporter
+role-caseworker = Caseworker
+role-admin = Municipal administrator
+role-analyst = Analyst
+
+audit-title = Audit log
+audit-intro = Every staff read or change of a person's record is recorded; no one can edit or delete it.
+audit-at = When
+audit-actor = Account no.
+audit-role = Role
+audit-action = Action
+audit-family = Family no.
+audit-detail = Detail
+audit-reason = Reason
+audit-addr = From
+audit-filter = Filter
+audit-any = Any
+
+err-password_too_short = Use 12 characters or more
+err-password_too_long = The password is too long
+err-password_too_common = This password is too common
+err-username_taken = This user name is taken
+err-scope_required = This role needs a scope
+err-cannot_disable_self = You cannot disable your own account
+err-family_required = A family account needs a family number

@@ -1,0 +1,52 @@
+### Common words: the name, the menu, errors shared by every page
+
+app-name = tsunagu
+app-tagline = Seamless support from pregnancy through child-rearing
+
+# The link to the other language, written in that language.
+lang-switch = 日本語
+
+nav-home = Home
+nav-signout = Sign out
+
+yes = Yes
+
+no = No
+
+none = None
+
+back = Back
+
+home-title = Home
+home-welcome = Welcome
+home-analyst = Reports are shown only in a form that cannot single out a person.
+
+# Follows a number of weeks directly (no space in between); the trailing space separates it from the days.
+unit-weeks = w{" "}
+# Follows a number directly (no space in between).
+unit-days = d
+
+err-page_title = Error
+err-required = Required
+err-too_long = Too long
+err-invalid = Contains characters that cannot be used
+err-invalid_date = Enter a real date as YYYY-MM-DD
+err-date_too_early = Too far in the past
+err-out_of_range = Out of range
+err-invalid_choice = Choose one of the options
+err-unknown_reference = The chosen item does not exist
+err-unauthenticated = Please sign in
+err-forbidden = You may not open this page
+err-not_found = Not found
+err-invalid_input = The input has errors
+err-payload_too_large = The request is too large
+err-unavailable = The database cannot be reached right now; try again shortly
+err-internal = Something went wrong
+err-invalid_json = The body is not valid JSON of the expected shape
+err-unsupported_media_type = Send Content-Type: application/json
+err-csrf = The form expired; please send it again
+err-busy = The service is busy right now; please try again in a moment
+err-bad_query = The query is not valid
+err-bad_request = The request is not valid
+err-method_not_allowed = This method is not allowed here
+err-date_too_late = Too far ahead

@@ -1,0 +1,95 @@
+### Postpartum care
+
+nav-postpartum = Postpartum care
+nav-figures = Postpartum figures
+
+pp-title = Postpartum care
+pp-intro = Mothers and babies under 4 months (outreach: under 1 year) can stay with or be visited by midwives.
+pp-apply = Apply for postpartum care
+pp-apply_title = Apply for postpartum care
+pp-apply_intro = Check the fee and whether you are eligible first; then apply.
+pp-applied = Applied. A public-health nurse will review it.
+pp-updated = Updated.
+pp-none = No applications.
+pp-stay = Days
+pp-facility = Facility
+pp-service = Service
+pp-service-short_stay = Short stay
+pp-service-day_care = Day care
+pp-service-outreach = Outreach visit
+pp-status = Status
+pp-status-applied = Waiting for review
+pp-status-approved = Approved
+pp-status-rejected = Not approved
+pp-status-cancelled = Cancelled
+pp-first_day = First day
+pp-days = Days (6 nights = 7)
+pp-babies = Babies
+pp-siblings = Preschool sibling coming along (at most 1)
+pp-situation = Your situation
+pp-q-worries = I have worries or fatigue about my health or parenting
+pp-q-no_help = I cannot get enough help from family
+pp-q-grandparents = Grandparents live with or near us (this never prevents use)
+pp-q-rolls_over = The baby rolls over actively
+pp-q-medical = Mother or baby needs medical treatment
+pp-override_reason = Reason to go ahead despite the check (nurse)
+pp-quote = Fee quote
+pp-total = Total
+# Follows an amount directly; keep the leading space.
+pp-yen = {" "}yen
+pp-fee-mother_and_baby = Mother and baby
+pp-fee-sibling = Sibling
+pp-fee-extra_baby = Each extra baby of a multiple birth
+pp-fee-outreach_visit = Visit
+pp-fee-outreach_extra_baby = Visit, each extra baby
+pp-transport_paid = The city pays for transport (conditions apply).
+pp-transport_paid_short = transport paid by the city
+pp-eligible = You are eligible for this.
+pp-not_eligible = Not eligible as asked:
+pp-last_eligible_day = Last eligible day
+pp-preview = Check fee and eligibility
+pp-submit = Apply
+pp-application_title = Postpartum-care application
+pp-review = Review
+pp-review_note = Note
+pp-approve = Approve
+pp-reject = Reject
+pp-reject_reason = Reason
+pp-cancel = Cancel
+pp-cancel_reason = Reason (optional)
+pp-notes = Day records
+pp-note_day = Day
+pp-note = Record
+pp-add_note = Add
+pp-figures_title = Postpartum-care figures
+pp-fiscal_year = Fiscal year
+pp-families = Families
+pp-occupancy = Occupancy
+pp-users_by_area = Families by area (each family counted once)
+pp-figures_note = Occupancy = places used ÷ places offered on open days.
+pp-why-not_resident = Mother and baby must both live in the city
+pp-why-requested_before_birth = Days before the birth cannot be booked
+pp-why-baby_too_old = The baby is over the age limit on some day (under 4 months for stays, 1 year for visits; corrected age after a long hospital stay)
+pp-why-rolls_over = For safety, babies who roll over actively cannot stay
+pp-why-too_many_siblings = At most one sibling may come along
+pp-why-siblings_not_offered = This facility does not take siblings for this service
+pp-why-needs_medical_treatment = Not available when medical treatment is needed
+pp-why-no_worries_reported = For mothers with worries or fatigue
+pp-why-enough_help_at_home = For families without enough help at home
+pp-why-facility_closed = The facility is closed on some of these days
+pp-why-no_capacity = A day is full
+pp-why-not_applied = This application has already been decided
+pp-why-not_eligible = Not eligible; a nurse may go ahead with a reason
+pp-why-not_configured = This city's fee table is not configured
+pp-why-days_out_of_range = Choose 1 to 7 days
+pp-why-babies_out_of_range = Check the number of babies
+pp-why-no_baby_on_record = No birth is on record yet
+pp-why-not_offered = This facility does not offer that service
+
+err-date_in_past = Cannot be in the past
+
+pp-why-not_former_user = For families who stayed at this facility
+pp-why-slot_taken = That slot is taken
+pp-why-not_a_slot = Not a consultation slot
+pp-why-not_a_current_user = For families staying at the facility at the time
+pp-why-already_joined = Already joined

@@ -1,0 +1,58 @@
+### アカウント管理・役割・監査ログ
+
+nav-accounts = アカウント管理
+nav-audit = 監査ログ
+
+accounts-title = アカウント管理
+accounts-create = アカウントを作成
+accounts-username = ユーザー名
+accounts-display_name = 表示名
+accounts-role = 役割
+accounts-password = 初期パスワード（12文字以上）
+accounts-new_password = 新しいパスワード
+accounts-areas = 担当地区
+accounts-venues = 担当施設
+accounts-family_id = 家庭番号（家族アカウントのみ）
+accounts-disable = 無効にする
+accounts-enable = 有効にする
+accounts-reset_password = パスワード再設定
+accounts-reset_totp = 二要素認証を再設定
+accounts-state = 状態
+accounts-disabled = 無効
+accounts-active = 有効
+accounts-totp = 二要素認証
+accounts-totp_on = 設定済み
+accounts-totp_off = 未設定
+accounts-created = アカウントを作成しました。
+accounts-updated = アカウントを更新しました。
+
+role-family_member = 家族
+role-nurse = 保健師
+role-coordinator = コーディネーター
+role-facility_staff = 産後ケア施設職員
+role-programme_staff = 講座スタッフ
+role-peer_supporter = 応援団（ピアサポーター）
+role-caseworker = ケースワーカー
+role-admin = 自治体管理者
+role-analyst = 集計担当
+
+audit-title = 監査ログ
+audit-intro = 職員による個人記録の閲覧・変更はすべて記録され、編集・削除はできません。
+audit-at = 日時
+audit-actor = アカウント番号
+audit-role = 役割
+audit-action = 操作
+audit-family = 家庭番号
+audit-detail = 詳細
+audit-reason = 理由
+audit-addr = 接続元
+audit-filter = 絞り込み
+audit-any = すべて
+
+err-password_too_short = パスワードは12文字以上にしてください
+err-password_too_long = パスワードが長すぎます
+err-password_too_common = よく使われるパスワードは使えません
+err-username_taken = このユーザー名は既に使われています
+err-scope_required = この役割には担当範囲が必要です
+err-cannot_disable_self = 自分のアカウントは無効にできません
+err-family_required = 家族アカウントには家庭番号が必要です
