@@ -392,14 +392,15 @@ async fn set_up_municipality(
         }
     }
     let nurse = nurse.ok_or_else(|| demo_error(format!("{} has no nurse account", m.code)))?;
-    let ctx = AuditContext {
+    let ctx = tsunagu_domain::audit::Requester {
         municipality_id: mid,
         actor: nurse,
         role: Role::Nurse,
         remote_addr: "demo-loader".to_owned(),
         reason: "demo data".to_owned(),
         at: opts.now,
-    };
+    }
+    .without_a_policy_decision();
     Ok((ctx, places))
 }
 

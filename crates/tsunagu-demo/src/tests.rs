@@ -34,7 +34,7 @@ fn fake_hash(p: &str) -> Secret {
 /// The demo nurse's context in municipality `m`, for reading it back.
 async fn nurse_ctx(store: &dyn Store, m: MunicipalityId) -> AuditContext {
     let nurse = store.account_by_username(m, "nurse").await.unwrap().unwrap();
-    AuditContext {
+    tsunagu_domain::audit::Requester {
         municipality_id: m,
         actor: nurse.id,
         role: Role::Nurse,
@@ -42,6 +42,7 @@ async fn nurse_ctx(store: &dyn Store, m: MunicipalityId) -> AuditContext {
         reason: "test".into(),
         at: opts(1, 1).now,
     }
+    .without_a_policy_decision()
 }
 
 /// Every family of the municipality, in the store's search order.

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use tsunagu_demo::{demo_accounts, load, DemoOptions};
-use tsunagu_domain::audit::{AuditContext, ChainVerifier};
+use tsunagu_domain::audit::ChainVerifier;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::roles::Role;
@@ -45,14 +45,15 @@ async fn loads_fifty_families_per_city_once() {
         }
         let nurse = store.account_by_username(m.id, "nurse").await.unwrap().unwrap();
         let mother = store.account_by_username(m.id, "mother").await.unwrap().unwrap();
-        let ctx = AuditContext {
+        let ctx = tsunagu_domain::audit::Requester {
             municipality_id: m.id,
             actor: nurse.id,
             role: Role::Nurse,
             remote_addr: "test".into(),
             reason: "test".into(),
             at: now,
-        };
+        }
+        .without_a_policy_decision();
         let families = store.search_families(&ctx, &FamilyFilter::Municipality(m.id), "", 1000).await.unwrap();
         assert_eq!(families.len(), 50);
         assert!(families.iter().any(|f| Some(f.family_id) == mother.family_id));

@@ -9,6 +9,7 @@
 pub mod checkpoint;
 
 use crate::keys::ChainKey;
+use crate::policy::Allowed;
 use crate::roles::Role;
 use crate::{AccountId, FamilyId, MunicipalityId};
 use hmac::Mac;
@@ -159,8 +160,50 @@ impl AuditAction {
     }
 }
 
-/// Who is doing it, from where and why: passed to every store method that
-/// reads or changes a person, so that no such method can skip its line.
+/// Who is asking, from where and why — before anything is decided. A
+/// handler makes one from the caller; it opens nothing by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    pub municipality_id: MunicipalityId,
+    pub actor: AccountId,
+    pub role: Role,
+    pub remote_addr: String,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+impl Requester {
+    /// The context of what the policy allowed: the only way to reach a store
+    /// method that reads or changes a person on a caller's behalf.
+    pub fn allowed(&self, decision: &Allowed) -> AuditContext {
+        AuditContext { grounds: Grounds::Decided(*decision), ..self.bare() }
+    }
+
+    /// A context no policy decision stands behind: the service's own jobs
+    /// (the daily timeline job, loading demo data), the sign-in line, and
+    /// tests that drive a store directly. Never for a caller's request.
+    pub fn without_a_policy_decision(&self) -> AuditContext {
+        self.bare()
+    }
+
+    fn bare(&self) -> AuditContext {
+        AuditContext {
+            municipality_id: self.municipality_id,
+            actor: self.actor,
+            role: self.role,
+            remote_addr: self.remote_addr.clone(),
+            reason: self.reason.clone(),
+            at: self.at,
+            grounds: Grounds::Unchecked,
+        }
+    }
+}
+
+/// Who is doing it, from where and why, and on what grounds: passed to every
+/// store method that reads or changes a person, so that no such method can
+/// skip its line — nor be reached on a caller's behalf without a decision of
+/// the policy ([`Requester::allowed`]; the fields can be read, but only
+/// [`Requester`] makes one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditContext {
     pub municipality_id: MunicipalityId,
@@ -169,6 +212,52 @@ pub struct AuditContext {
     pub remote_addr: String,
     pub reason: String,
     pub at: Timestamp,
+    grounds: Grounds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grounds {
+    Decided(Allowed),
+    Unchecked,
+}
+
+/// A line the decision behind its context does not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OutsideTheDecision {
+    #[error("an audit line about family {family} under a decision about family {decided}")]
+    OtherFamily { family: FamilyId, decided: FamilyId },
+    #[error("an audit line in municipality {line} under a decision in municipality {decided}")]
+    OtherMunicipality { line: MunicipalityId, decided: MunicipalityId },
+}
+
+impl AuditContext {
+    /// The policy's decision behind this context, if a caller's.
+    pub fn decision(&self) -> Option<&Allowed> {
+        match &self.grounds {
+            Grounds::Decided(a) => Some(a),
+            Grounds::Unchecked => None,
+        }
+    }
+
+    /// Checks that a line about `family` is within the decision: a decision
+    /// about one family covers that family only; one about the municipality
+    /// (a list, a meeting) covers the families its query was bounded to.
+    /// The stores ask this of every line they write.
+    pub fn covers(&self, family: Option<FamilyId>) -> Result<(), OutsideTheDecision> {
+        let Some(decision) = self.decision() else { return Ok(()) };
+        if decision.municipality_id() != self.municipality_id {
+            return Err(OutsideTheDecision::OtherMunicipality {
+                line: self.municipality_id,
+                decided: decision.municipality_id(),
+            });
+        }
+        match (family, decision.family_id()) {
+            (Some(family), Some(decided)) if family != decided => {
+                Err(OutsideTheDecision::OtherFamily { family, decided })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A line as it is chained and stored.
@@ -438,6 +527,68 @@ impl<'k> ChainVerifier<'k> {
 mod tests {
     use super::*;
     use crate::keys::MasterKey;
+    use crate::policy::{permit, Action, FamilyAccess, Resource};
+    use crate::roles::Actor;
+
+    fn nurse() -> Actor {
+        Actor {
+            account_id: AccountId(1),
+            municipality_id: MunicipalityId(1),
+            role: Role::Nurse,
+            family_id: None,
+            areas: vec![],
+            venues: vec![],
+            rooms: vec![],
+        }
+    }
+
+    fn requester() -> Requester {
+        Requester {
+            municipality_id: MunicipalityId(1),
+            actor: AccountId(1),
+            role: Role::Nurse,
+            remote_addr: "192.0.2.1".into(),
+            reason: "test".into(),
+            at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    fn family(id: i64) -> FamilyAccess {
+        FamilyAccess {
+            municipality_id: MunicipalityId(1),
+            family_id: FamilyId(id),
+            area_id: crate::AreaId(1),
+            consent_coordinators: false,
+            consent_hubs: false,
+            escalated: false,
+            facilities: vec![],
+            programme_venues: vec![],
+        }
+    }
+
+    /// A decision about one family covers lines about that family only; one
+    /// about the municipality (a list) covers any of its families; a context
+    /// without a decision (jobs, tests) is not checked.
+    #[test]
+    fn a_context_covers_what_its_decision_was_about() {
+        let one = permit(&nurse(), Action::ViewFamily, &Resource::Family(&family(5))).unwrap();
+        let ctx = requester().allowed(&one);
+        assert_eq!(ctx.decision(), Some(&one));
+        assert_eq!(ctx.covers(Some(FamilyId(5))), Ok(()));
+        assert_eq!(ctx.covers(None), Ok(()));
+        assert_eq!(
+            ctx.covers(Some(FamilyId(6))),
+            Err(OutsideTheDecision::OtherFamily { family: FamilyId(6), decided: FamilyId(5) })
+        );
+        let list = permit(&nurse(), Action::SearchFamilies, &Resource::Municipality(MunicipalityId(1))).unwrap();
+        assert_eq!(requester().allowed(&list).covers(Some(FamilyId(6))), Ok(()));
+        assert_eq!(requester().without_a_policy_decision().covers(Some(FamilyId(6))), Ok(()));
+        assert_eq!(requester().without_a_policy_decision().decision(), None);
+        // A decided context moved to another municipality covers nothing.
+        let mut moved = requester().allowed(&list);
+        moved.municipality_id = MunicipalityId(2);
+        assert!(matches!(moved.covers(None), Err(OutsideTheDecision::OtherMunicipality { .. })));
+    }
 
     fn key() -> ChainKey {
         MasterKey::from_bytes(&[7; 32]).unwrap().chain_key()

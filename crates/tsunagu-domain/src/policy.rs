@@ -68,10 +68,13 @@ pub enum Action {
     /// consultations and the coordinator's online talks (the nurse and the
     /// facilities' staff run them, families book and join them).
     UseCareServices,
+    /// List the concerns one raised, to see that they were taken up (never
+    /// the nurse's work on them): every role that may raise one.
+    ListOwnConcerns,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -95,6 +98,7 @@ impl Action {
         Action::ViewApplication,
         Action::CancelApplication,
         Action::UseCareServices,
+        Action::ListOwnConcerns,
     ];
 }
 
@@ -278,6 +282,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         },
         (A::UseCareServices, Resource::Municipality(_)) => {
             allow_if(matches!(actor.role, R::Nurse | R::FacilityStaff | R::FamilyMember), D::RoleNotAllowed)
+        }
+        (A::ListOwnConcerns, Resource::Municipality(_)) => {
+            allow_if(crate::referrals::may_raise(actor.role), D::RoleNotAllowed)
         }
         _ => Decision::Deny(D::WrongResource),
     }

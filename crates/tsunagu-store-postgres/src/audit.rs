@@ -47,6 +47,9 @@ pub(crate) async fn append_audit(
     family: Option<FamilyId>,
     detail: &str,
 ) -> Result<()> {
+    // A caller's context reaches only what its decision was about: a line
+    // about another family means the change or read must not happen.
+    ctx.covers(family)?;
     let m = ctx.municipality_id;
     sqlx::query(
         "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES ($1, 0, $2) \

@@ -138,7 +138,7 @@ fn today() -> Date {
 }
 
 fn ctx(m: MunicipalityId, role: Role) -> AuditContext {
-    AuditContext {
+    tsunagu_domain::audit::Requester {
         municipality_id: m,
         actor: AccountId(7),
         role,
@@ -146,6 +146,7 @@ fn ctx(m: MunicipalityId, role: Role) -> AuditContext {
         reason: "test".into(),
         at: at("2026-11-22T01:02:03.123456Z"),
     }
+    .without_a_policy_decision()
 }
 
 fn code(s: &str) -> MunicipalityCode {

@@ -19,6 +19,9 @@ pub(crate) async fn append_audit(
     family: Option<FamilyId>,
     detail: &str,
 ) -> Result<()> {
+    // A caller's context reaches only what its decision was about: a line
+    // about another family means the change or read must not happen.
+    ctx.covers(family)?;
     let m = ctx.municipality_id;
     let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = ?")
         .bind(m.0)

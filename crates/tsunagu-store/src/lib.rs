@@ -61,6 +61,10 @@ pub enum StoreError {
     /// The database cannot be reached; the request may succeed later.
     #[error("database unavailable")]
     Unavailable(#[source] BoxError),
+    /// A person was to be read or changed outside what the policy's decision
+    /// behind the context was about (`AuditContext::covers`); nothing was done.
+    #[error(transparent)]
+    OutsideTheDecision(#[from] tsunagu_domain::audit::OutsideTheDecision),
     #[error("database error")]
     Other(#[source] BoxError),
 }

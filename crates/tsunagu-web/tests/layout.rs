@@ -179,3 +179,18 @@ fn every_capability_has_routes_and_lib_merges_them() {
         assert!(lib.contains(&format!(".merge({cap}::routes())")), "lib.rs does not merge {cap}::routes()");
     }
 }
+
+/// A caller's request reaches a person's data only through a policy
+/// decision (`Requester::allowed`); the bypass for the service's own jobs
+/// is used at the edge only for the sign-in line, which is about no person.
+#[test]
+fn the_bypass_of_the_policy_is_used_only_by_sign_in() {
+    let mut found = Vec::new();
+    for file in rust_files(&src()) {
+        let text = fs::read_to_string(&file).unwrap();
+        if text.contains("without_a_policy_decision") {
+            found.push(file.strip_prefix(src()).unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(found, vec!["signin/mod.rs".to_owned()], "the bypass is used in {found:?}");
+}

@@ -18,7 +18,6 @@
 
 use std::sync::Arc;
 use std::time::Instant;
-use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::postpartum::application::{ApplicationAnswers, NewApplication};
 use tsunagu_domain::postpartum::calendar::{CapacityPlan, CapacityPool, FacilityCalendar, OpenDays, OpeningRules};
@@ -169,14 +168,15 @@ async fn main() {
     .unwrap();
     store.set_postpartum_facility(m.id, venue.id, "運営", "Operator", &calendar).await.unwrap();
     let today: jiff::civil::Date = "2026-11-22".parse().unwrap();
-    let ctx = AuditContext {
+    let ctx = tsunagu_domain::audit::Requester {
         municipality_id: m.id,
         actor: tsunagu_domain::AccountId(1),
         role: Role::Nurse,
         remote_addr: "bench".into(),
         reason: "bench".into(),
         at: "2026-11-22T01:00:00Z".parse().unwrap(),
-    };
+    }
+    .without_a_policy_decision();
     // Families to apply for (their records are not read by the booking path).
     let families: Vec<ImportFamily> = (0..APPLICATIONS)
         .map(|i| {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tsunagu_domain::audit::checkpoint::Checkpoint;
-use tsunagu_domain::audit::{AuditAction, AuditContext, ChainError, ChainVerifier};
+use tsunagu_domain::audit::{AuditAction, ChainError, ChainVerifier};
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, MunicipalityId};
@@ -129,14 +129,15 @@ pub async fn prepare_audit(
         match line.keyed(key) {
             Some(true) => {}
             Some(false) if !checkpointed => {
-                let ctx = AuditContext {
+                let ctx = tsunagu_domain::audit::Requester {
                     municipality_id: m.id,
                     actor: AccountId(0),
                     role: Role::Admin,
                     remote_addr: String::new(),
                     reason: "lines written before the chain was keyed".into(),
                     at: now,
-                };
+                }
+                .without_a_policy_decision();
                 store.write_audit(&ctx, AuditAction::ChainKeyed, None, &format!("legacy_through={seq}")).await?;
                 tracing::info!(municipality = %m.code, legacy_through = seq, "sealed the audit lines written before the chain was keyed");
                 sealed.push(m.code.to_string());

@@ -286,6 +286,10 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         }
         (R::FacilityStaff, A::ViewApplication) => scope == S::ApplicationAtMyFacility,
         (R::FamilyMember, A::ViewApplication | A::CancelApplication) => scope == S::OwnApplication,
+        (
+            R::Nurse | R::Coordinator | R::FacilityStaff | R::ProgrammeStaff | R::PeerSupporter | R::Caseworker,
+            A::ListOwnConcerns,
+        ) => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -303,7 +307,7 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 23 * 30);
+    assert_eq!(cells, 9 * 24 * 30);
 }
 
 #[test]

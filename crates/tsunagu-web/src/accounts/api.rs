@@ -2,7 +2,7 @@
 
 use crate::accounts::{self, AuditParams};
 use crate::base::api::{ApiJson, ApiPath};
-use crate::base::error::{require, ApiError, AppError};
+use crate::base::error::{permit_municipality, require, ApiError, AppError};
 use crate::base::session::ApiCaller;
 use crate::base::AppState;
 use axum::extract::{Query, State};
@@ -105,10 +105,13 @@ async fn search_audit(
     caller: ApiCaller,
     params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    require(authorize(&caller.actor, Action::ViewAudit, &Resource::Municipality(caller.actor.municipality_id)))?;
+    let allowed = permit_municipality(&caller.actor, Action::ViewAudit)?;
     let Query(params) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let q = params.query()?;
     let lines = state.store.search_audit(caller.actor.municipality_id, &q).await?;
-    state.store.write_audit(&caller.audit("audit search"), AuditAction::AuditSearch, q.family_id, "").await?;
+    state
+        .store
+        .write_audit(&caller.audit("audit search").allowed(&allowed), AuditAction::AuditSearch, q.family_id, "")
+        .await?;
     Ok(Json(AuditPage { lines }).into_response())
 }

@@ -3,12 +3,14 @@
 //! store in the same transaction.
 
 use crate::base::auth;
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
+use crate::base::session::actor_of;
 use crate::base::AppState;
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::password::check_new_password;
+use tsunagu_domain::policy::Action;
 use tsunagu_domain::roles::{Role, ScopeKind};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
@@ -81,9 +83,10 @@ fn check_username(errors: &mut FieldErrors, u: &str) {
 pub async fn create(
     state: &AppState,
     admin: &Account,
-    ctx: &AuditContext,
+    requester: &Requester,
     input: AccountInput,
 ) -> Result<Account, AppError> {
+    let ctx = &managing(admin, requester)?;
     let mut errors = FieldErrors::default();
     let username = input.username.trim().to_owned();
     check_username(&mut errors, &username);
@@ -132,6 +135,12 @@ pub async fn create(
     Ok(state.store.create_account(Some(ctx), &new).await?)
 }
 
+/// The administrator's decision (the policy's `ManageAccounts`) as the
+/// context of a change.
+fn managing(admin: &Account, requester: &Requester) -> Result<AuditContext, AppError> {
+    Ok(requester.allowed(&permit_municipality(&actor_of(admin), Action::ManageAccounts)?))
+}
+
 /// The account, if it belongs to the administrator's municipality.
 async fn own_account(state: &AppState, admin: &Account, id: AccountId) -> Result<Account, AppError> {
     match state.store.account(id).await? {
@@ -143,10 +152,11 @@ async fn own_account(state: &AppState, admin: &Account, id: AccountId) -> Result
 pub async fn set_disabled(
     state: &AppState,
     admin: &Account,
-    ctx: &AuditContext,
+    requester: &Requester,
     id: AccountId,
     disabled: bool,
 ) -> Result<(), AppError> {
+    let ctx = &managing(admin, requester)?;
     let target = own_account(state, admin, id).await?;
     if target.id == admin.id && disabled {
         return Err(AppError::Conflict("cannot_disable_self"));
@@ -158,10 +168,11 @@ pub async fn set_disabled(
 pub async fn reset_password(
     state: &AppState,
     admin: &Account,
-    ctx: &AuditContext,
+    requester: &Requester,
     id: AccountId,
     password: &str,
 ) -> Result<(), AppError> {
+    let ctx = &managing(admin, requester)?;
     let target = own_account(state, admin, id).await?;
     if let Err(e) = check_new_password(password) {
         let mut errors = FieldErrors::default();
@@ -173,7 +184,13 @@ pub async fn reset_password(
     Ok(())
 }
 
-pub async fn reset_totp(state: &AppState, admin: &Account, ctx: &AuditContext, id: AccountId) -> Result<(), AppError> {
+pub async fn reset_totp(
+    state: &AppState,
+    admin: &Account,
+    requester: &Requester,
+    id: AccountId,
+) -> Result<(), AppError> {
+    let ctx = &managing(admin, requester)?;
     let target = own_account(state, admin, id).await?;
     state.store.set_totp_secret(Some(ctx), target.id, None).await?;
     Ok(())

@@ -8,7 +8,7 @@ use crate::accounts;
 use crate::base::chrome::{
     conflict_key, page_error, redirect, render, require, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult,
 };
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::AppState;
 use crate::i18n::Lang;
@@ -235,10 +235,7 @@ async fn audit_page(
     unwrap_page(
         async {
             let admin = signed_in(&ctx)?;
-            require(
-                &ctx,
-                authorize(&actor_of(admin), Action::ViewAudit, &Resource::Municipality(admin.municipality_id)),
-            )?;
+            let allowed = permit_municipality(&actor_of(admin), Action::ViewAudit).or_page(&ctx)?;
             let q = q.map(|Query(q)| q).unwrap_or_default();
             let get = |k: &str| q.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
             let params = crate::accounts::AuditParams {
@@ -251,7 +248,11 @@ async fn audit_page(
             let query = params.query().or_page(&ctx)?;
             let lines = state.store.search_audit(admin.municipality_id, &query).await.or_page(&ctx)?;
             let audit = audit_ctx(admin, &ctx.remote_addr, "audit search", ctx.now);
-            state.store.write_audit(&audit, AuditAction::AuditSearch, query.family_id, "").await.or_page(&ctx)?;
+            state
+                .store
+                .write_audit(&audit.allowed(&allowed), AuditAction::AuditSearch, query.family_id, "")
+                .await
+                .or_page(&ctx)?;
             let actions = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
             Ok(render(
                 &AuditPage {

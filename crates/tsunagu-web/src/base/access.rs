@@ -3,26 +3,26 @@
 //! (read without anything personal), the policy's decision on it, and the
 //! reads every capability shows of a family (its referrals, its contacts).
 
-use crate::base::error::{require, AppError};
+use crate::base::error::{permit, permit_municipality, AppError};
 use crate::base::AppState;
-use tsunagu_domain::audit::AuditContext;
-use tsunagu_domain::policy::{authorize, Action, FamilyAccess, Resource};
+use tsunagu_domain::audit::Requester;
+use tsunagu_domain::policy::{Action, Allowed, FamilyAccess, Resource};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::FamilyId;
 use tsunagu_store::{ContactRow, ReferralFilter, StoredReferral};
 
 /// Looks a family up for the caller, answering 404 both when it does not
 /// exist and when it is in another municipality, and 403 when the policy
-/// says no.
+/// says no; else what the policy knew of it and the decision to act on.
 pub(crate) async fn family_for(
     state: &AppState,
     actor: &Actor,
     id: FamilyId,
     action: Action,
-) -> Result<FamilyAccess, AppError> {
+) -> Result<(FamilyAccess, Allowed), AppError> {
     let access = state.store.family_access(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    require(authorize(actor, action, &Resource::Family(&access)))?;
-    Ok(access)
+    let allowed = permit(actor, action, &Resource::Family(&access))?;
+    Ok((access, allowed))
 }
 
 /// What the policy knows of an application (its family and facility), read
@@ -32,12 +32,12 @@ pub(crate) async fn application_access(
     actor: &Actor,
     id: tsunagu_domain::ApplicationId,
     action: Action,
-) -> Result<FamilyAccess, AppError> {
+) -> Result<(FamilyAccess, Allowed), AppError> {
     let (family, facility) =
         state.store.application_owner(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
     let access = state.store.family_access(actor.municipality_id, family).await?.ok_or(AppError::NotFound)?;
-    require(authorize(actor, action, &Resource::Application { family: &access, facility }))?;
-    Ok(access)
+    let allowed = permit(actor, action, &Resource::Application { family: &access, facility })?;
+    Ok((access, allowed))
 }
 
 /// Reads an application if the caller may see it (the policy's
@@ -46,11 +46,12 @@ pub(crate) async fn application_access(
 pub(crate) async fn application_for(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    requester: &Requester,
     id: tsunagu_domain::ApplicationId,
-) -> Result<tsunagu_domain::postpartum::application::Application, AppError> {
-    application_access(state, actor, id, Action::ViewApplication).await?;
-    state.store.application(ctx, id).await?.ok_or(AppError::NotFound)
+) -> Result<(tsunagu_domain::postpartum::application::Application, Allowed), AppError> {
+    let (_, allowed) = application_access(state, actor, id, Action::ViewApplication).await?;
+    let app = state.store.application(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
+    Ok((app, allowed))
 }
 
 /// The referrals a caller may list: a nurse all (of a family, or open
@@ -58,18 +59,20 @@ pub(crate) async fn application_for(
 pub async fn referrals_for(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    requester: &Requester,
     family: Option<FamilyId>,
     open_only: bool,
 ) -> Result<Vec<StoredReferral>, AppError> {
-    let manages =
-        authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    let managing = permit_municipality(actor, Action::ManageReferrals);
+    let manages = managing.is_ok();
     let filter =
         ReferralFilter { family_id: family, raised_by: (!manages).then_some(actor.account_id), open_only, limit: 200 };
-    if !manages && !tsunagu_domain::referrals::may_raise(actor.role) {
-        return Err(AppError::Forbidden);
-    }
-    let mut list = state.store.referrals(ctx, &filter).await?;
+    // Anyone who may raise a concern lists the ones they raised.
+    let allowed = match managing {
+        Ok(allowed) => allowed,
+        Err(_) => permit_municipality(actor, Action::ListOwnConcerns)?,
+    };
+    let mut list = state.store.referrals(&requester.allowed(&allowed), &filter).await?;
     if !manages {
         // A raiser sees that it was taken up, not the nurse's work.
         for r in &mut list {
@@ -83,11 +86,11 @@ pub async fn referrals_for(
 pub async fn family_contacts(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     family: FamilyId,
 ) -> Result<Vec<ContactRow>, AppError> {
-    family_for(state, actor, family, Action::ViewFamily).await?;
-    let mut rows = state.store.family_contacts(audit, family).await?;
+    let (_, allowed) = family_for(state, actor, family, Action::ViewFamily).await?;
+    let mut rows = state.store.family_contacts(&requester.allowed(&allowed), family).await?;
     rows.retain(|r| !r.contact.is_hidden());
     Ok(rows)
 }

@@ -46,6 +46,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::OutsideTheDecision(e) => {
+                tracing::error!(error = %e, "store reached outside the policy's decision");
+                AppError::Forbidden
+            }
             StoreError::Conflict(c) => AppError::Conflict(c),
             StoreError::InvalidReference(field) => {
                 let mut errors = FieldErrors::default();
@@ -205,4 +209,23 @@ pub fn api_error_for_status(status: StatusCode) -> Response {
     let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{code}"));
     let body = ErrorBody { error: ErrorDetail { code, message, fields: None, detail: None } };
     (status, axum::Json(body)).into_response()
+}
+
+/// The policy's decision as a proof to act on (`Requester::allowed` takes
+/// it): a denial is `Forbidden`.
+pub fn permit(
+    actor: &tsunagu_domain::roles::Actor,
+    action: tsunagu_domain::policy::Action,
+    resource: &tsunagu_domain::policy::Resource<'_>,
+) -> Result<tsunagu_domain::policy::Allowed, AppError> {
+    tsunagu_domain::policy::permit(actor, action, resource).map_err(|_| AppError::Forbidden)
+}
+
+/// [`permit`] on the caller's own municipality as a whole (lists, meetings,
+/// accounts, the audit log).
+pub fn permit_municipality(
+    actor: &tsunagu_domain::roles::Actor,
+    action: tsunagu_domain::policy::Action,
+) -> Result<tsunagu_domain::policy::Allowed, AppError> {
+    permit(actor, action, &tsunagu_domain::policy::Resource::Municipality(actor.municipality_id))
 }

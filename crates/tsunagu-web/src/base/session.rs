@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use jiff::{SignedDuration, Timestamp};
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::Requester;
 use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_store::{token_hash, Account, Session, SessionStage};
 
@@ -180,8 +180,8 @@ pub fn actor_of(account: &Account) -> Actor {
     }
 }
 
-pub fn audit_ctx(account: &Account, remote_addr: &str, reason: &str, at: Timestamp) -> AuditContext {
-    AuditContext {
+pub fn audit_ctx(account: &Account, remote_addr: &str, reason: &str, at: Timestamp) -> Requester {
+    Requester {
         municipality_id: account.municipality_id,
         actor: account.id,
         role: account.role,
@@ -201,7 +201,7 @@ pub struct ApiCaller {
 }
 
 impl ApiCaller {
-    pub fn audit(&self, reason: &str) -> AuditContext {
+    pub fn audit(&self, reason: &str) -> Requester {
         audit_ctx(&self.account, &self.remote_addr, reason, self.now)
     }
 

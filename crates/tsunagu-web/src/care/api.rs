@@ -3,7 +3,7 @@
 //! talks and incident reports.
 
 use crate::base::api::{ApiJson, ApiPath};
-use crate::base::error::{require, ApiError, AppError};
+use crate::base::error::{permit_municipality, ApiError, AppError};
 use crate::base::session::ApiCaller;
 use crate::base::views::referral_json;
 use crate::base::AppState;
@@ -76,8 +76,7 @@ async fn show_referral(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    require(authorize(&caller.actor, Action::ManageReferrals, &Resource::Municipality(caller.actor.municipality_id)))?;
-    let ctx = caller.audit("referral");
+    let ctx = caller.audit("referral").allowed(&permit_municipality(&caller.actor, Action::ManageReferrals)?);
     let id = tsunagu_domain::ReferralId(id);
     let r = state.store.referral(&ctx, id).await?.ok_or(AppError::NotFound)?;
     let events: Vec<_> = state
@@ -204,29 +203,12 @@ async fn list_followups(
     caller: ApiCaller,
     params: Result<Query<VenueParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    use tsunagu_domain::roles::Role;
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let range = fiscal_range(&state, p.fy.as_deref())?;
-    let (venue, family) = match caller.role() {
-        Role::FamilyMember => (None, Some(caller.actor.family_id.ok_or(AppError::Forbidden)?)),
-        Role::Nurse | Role::FacilityStaff => {
-            let venue = p.venue.map(tsunagu_domain::VenueId).or(caller.actor.venues.first().copied());
-            if let Some(v) = venue {
-                require(authorize(
-                    &caller.actor,
-                    Action::ViewFacility,
-                    &Resource::Facility { municipality_id: caller.actor.municipality_id, venue_id: v },
-                ))?;
-            } else if caller.role() != Role::Nurse {
-                return Err(AppError::Forbidden.into());
-            }
-            (venue, None)
-        }
-        _ => return Err(AppError::Forbidden.into()),
-    };
+    let (allowed, venue, family) = crate::care::followup_scope(&caller.actor, p.venue.map(tsunagu_domain::VenueId))?;
     let list: Vec<_> = state
         .store
-        .followups(&caller.audit("follow-ups"), venue, family, range)
+        .followups(&caller.audit("follow-ups").allowed(&allowed), venue, family, range)
         .await?
         .iter()
         .map(|f| json!({"id": f.id, "venue_id": f.venue_id, "family_id": f.family_id, "start": f.start, "cancelled": f.status == tsunagu_store::FollowupStatus::Cancelled}))
@@ -314,19 +296,10 @@ async fn list_incidents(
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let range = fiscal_range(&state, p.fy.as_deref())?;
-    let venue = p.venue.map(tsunagu_domain::VenueId).or(caller.actor.venues.first().copied());
-    match (caller.role(), venue) {
-        (tsunagu_domain::roles::Role::Nurse, None) => {}
-        (_, Some(v)) => require(authorize(
-            &caller.actor,
-            Action::ViewFacility,
-            &Resource::Facility { municipality_id: caller.actor.municipality_id, venue_id: v },
-        ))?,
-        _ => return Err(AppError::Forbidden.into()),
-    }
+    let (allowed, venue) = crate::care::incident_scope(&caller.actor, p.venue.map(tsunagu_domain::VenueId))?;
     let list: Vec<_> = state
         .store
-        .incidents(&caller.audit("incidents"), venue, range)
+        .incidents(&caller.audit("incidents").allowed(&allowed), venue, range)
         .await?
         .iter()
         .map(|i| json!({"id": i.id, "venue_id": i.venue_id, "heading": i.heading.as_str(), "occurred": i.occurred, "summary": i.summary, "family_id": i.family_id, "reported_at": i.reported_at}))

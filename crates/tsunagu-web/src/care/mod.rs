@@ -3,14 +3,15 @@
 //! online follow-up consultations after postpartum care, the coordinator's
 //! online talk for current users, and facilities' incident reports.
 
-use crate::base::error::AppError;
+use crate::base::access::family_for;
+use crate::base::error::{permit, permit_municipality, AppError};
 use crate::base::AppState;
 use axum::Router;
 use jiff::civil::{Date, DateTime};
 use serde::Deserialize;
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::dates::{DateRange, Horizon, OutsideHorizon};
-use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::policy::{Action, Allowed, Resource};
 use tsunagu_domain::postpartum::application::{latest_babies, ApplicationStatus};
 use tsunagu_domain::postpartum::followup::{check_followup, slots, FollowupInput, FollowupPattern, FollowupSlot};
 use tsunagu_domain::postpartum::safety::IncidentHeading;
@@ -43,14 +44,6 @@ pub const INCIDENT_HORIZON: Horizon = Horizon::new(366, 0);
 /// The days a follow-up may be booked on: from tomorrow, four weeks ahead
 /// (the slots `open_followup_slots` offers).
 const FOLLOWUP_BOOKING_DAYS: u32 = 28;
-
-fn require(d: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
-    if d.is_allowed() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
 
 fn note_text(note: &str, required: bool) -> Result<String, AppError> {
     let note = note.trim();
@@ -85,15 +78,17 @@ pub struct ConcernInput {
 pub async fn raise_concern(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     input: &ConcernInput,
 ) -> Result<ReferralId, AppError> {
     let family = FamilyId(input.family_id);
-    crate::base::access::family_for(state, actor, family, Action::RaiseConcern).await?;
+    let (_, allowed) = family_for(state, actor, family, Action::RaiseConcern).await?;
+    let requester = ctx;
+    let ctx = &ctx.allowed(&allowed);
     let note = note_text(&input.note, true)?;
     let (venue, application) = match input.application_id {
         Some(id) => {
-            let app = crate::base::access::application_for(state, actor, ctx, ApplicationId(id)).await?;
+            let (app, _) = crate::base::access::application_for(state, actor, requester, ApplicationId(id)).await?;
             if app.family_id != family {
                 return Err(invalid("application_id", "unknown_reference"));
             }
@@ -128,12 +123,12 @@ pub fn parse_action(action: &str, reason: Option<&str>) -> Result<ReferralAction
 pub async fn act_on_referral(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     id: ReferralId,
     action: ReferralAction,
     note: &str,
 ) -> Result<(), AppError> {
-    require(authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)))?;
+    let ctx = &ctx.allowed(&permit_municipality(actor, Action::ManageReferrals)?);
     let stored = state.store.referral(ctx, id).await?.ok_or(AppError::NotFound)?;
     let next =
         apply(&stored.referral, actor.role, action).map_err(|_| AppError::Conflict("referral_step_not_allowed"))?;
@@ -148,11 +143,12 @@ pub async fn act_on_referral(
 pub async fn open_followup_slots(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     family: FamilyId,
     venue: VenueId,
 ) -> Result<Vec<FollowupSlot>, AppError> {
-    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let ctx = &ctx.allowed(&allowed);
     let today = state.clock.today();
     let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), FOLLOWUP_BOOKING_DAYS)
         .ok_or(AppError::Internal)?;
@@ -210,12 +206,13 @@ async fn followup_facts(
 pub async fn book_followup(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     family: FamilyId,
     venue: VenueId,
     start: DateTime,
 ) -> Result<FollowupId, AppError> {
-    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let ctx = &ctx.allowed(&allowed);
     let in_pattern = DateRange::starting(start.date(), 1)
         .map(|r| slots(&FollowupPattern::default(), r).iter().any(|s| s.start == start))
         .unwrap_or(false);
@@ -229,27 +226,53 @@ pub async fn book_followup(
     Ok(state.store.book_followup(ctx, venue, family, start).await?)
 }
 
-pub async fn cancel_followup(
-    state: &AppState,
-    actor: &Actor,
-    ctx: &AuditContext,
-    id: FollowupId,
-) -> Result<(), AppError> {
+pub async fn cancel_followup(state: &AppState, actor: &Actor, ctx: &Requester, id: FollowupId) -> Result<(), AppError> {
     let range = DateRange::starting(state.clock.today().saturating_sub(jiff::Span::new().days(1)), 400)
         .ok_or(AppError::Internal)?;
     let mine = match actor.role {
         tsunagu_domain::roles::Role::FamilyMember => actor.family_id,
         _ => None,
     };
+    let listing = ctx.allowed(&permit_municipality(actor, Action::UseCareServices)?);
     let found = state
         .store
-        .followups(ctx, None, mine, range)
+        .followups(&listing, None, mine, range)
         .await?
         .into_iter()
         .find(|f| f.id == id)
         .ok_or(AppError::NotFound)?;
-    crate::base::access::family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
-    Ok(state.store.cancel_followup(ctx, id).await?)
+    let (_, allowed) = family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
+    Ok(state.store.cancel_followup(&ctx.allowed(&allowed), id).await?)
+}
+
+/// Whose follow-up bookings a caller lists, with the decision to list them:
+/// a family its own; a facility's (named, or the staff member's own) for
+/// whoever may see that facility; every facility's for the nurse who
+/// reviews them.
+pub fn followup_scope(
+    actor: &Actor,
+    venue: Option<VenueId>,
+) -> Result<(Allowed, Option<VenueId>, Option<FamilyId>), AppError> {
+    let listing = permit_municipality(actor, Action::UseCareServices)?;
+    match (actor.family_id, venue.or(actor.venues.first().copied())) {
+        (Some(family), _) => Ok((listing, None, Some(family))),
+        (None, Some(v)) => Ok((facility_decision(actor, Action::ViewFacility, v)?, Some(v), None)),
+        (None, None) => Ok((permit_municipality(actor, Action::ReviewPostpartum)?, None, None)),
+    }
+}
+
+/// Whose incident reports a caller lists, with the decision: a facility's
+/// (named, or the staff member's own), or every facility's for the nurse.
+pub fn incident_scope(actor: &Actor, venue: Option<VenueId>) -> Result<(Allowed, Option<VenueId>), AppError> {
+    match venue.or(actor.venues.first().copied()) {
+        Some(v) => Ok((facility_decision(actor, Action::ViewFacility, v)?, Some(v))),
+        None => Ok((permit_municipality(actor, Action::ReviewPostpartum)?, None)),
+    }
+}
+
+/// The policy's decision on one facility.
+pub fn facility_decision(actor: &Actor, action: Action, venue: VenueId) -> Result<Allowed, AppError> {
+    permit(actor, action, &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue })
 }
 
 // --- the coordinator's online talk --------------------------------------------------------
@@ -257,16 +280,17 @@ pub async fn cancel_followup(
 pub async fn create_talk(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     venue: VenueId,
     starts: DateTime,
     title: &str,
 ) -> Result<TalkId, AppError> {
-    require(authorize(
+    let allowed = permit(
         actor,
         Action::ViewFacility,
         &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
-    ))?;
+    )?;
+    let ctx = &ctx.allowed(&allowed);
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 100 {
         return Err(invalid("title", if title.is_empty() { "required" } else { "too_long" }));
@@ -285,11 +309,12 @@ pub async fn create_talk(
 pub async fn join_talk(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     talk: TalkId,
     family: FamilyId,
 ) -> Result<(), AppError> {
-    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let ctx = &ctx.allowed(&allowed);
     let today = state.clock.today();
     let range = DateRange::starting(today, 120).ok_or(AppError::Internal)?;
     let t = state
@@ -329,15 +354,16 @@ pub struct IncidentInput {
 pub async fn report_incident(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    ctx: &Requester,
     input: &IncidentInput,
 ) -> Result<IncidentId, AppError> {
     let venue = VenueId(input.venue_id);
-    require(authorize(
+    let allowed = permit(
         actor,
         Action::RecordAtFacility,
         &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
-    ))?;
+    )?;
+    let ctx = &ctx.allowed(&allowed);
     let mut errors = FieldErrors::default();
     let heading = IncidentHeading::parse(input.heading.trim());
     if heading.is_none() {
@@ -358,7 +384,7 @@ pub async fn report_incident(
     }
     if let Some(f) = input.family_id {
         // The family must be one the facility may see.
-        if crate::base::access::family_for(state, actor, FamilyId(f), Action::ViewFamily).await.is_err() {
+        if family_for(state, actor, FamilyId(f), Action::ViewFamily).await.is_err() {
             errors.add("family_id", "unknown_reference");
         }
     }

@@ -5,7 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::AppState;
 use crate::i18n::Lang;
@@ -161,11 +161,8 @@ async fn referral_view(
 ) -> PageResult {
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
-    crate::base::chrome::require(
-        ctx,
-        authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)),
-    )?;
-    let audit = audit_ctx(account, &ctx.remote_addr, "referral", ctx.now);
+    let allowed = permit_municipality(&actor, Action::ManageReferrals).or_page(ctx)?;
+    let audit = audit_ctx(account, &ctx.remote_addr, "referral", ctx.now).allowed(&allowed);
     let r = state.store.referral(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let events = state.store.referral_events(&audit, id).await.or_page(ctx)?;
     let here = format!("/referrals/{id}");
@@ -256,29 +253,31 @@ async fn followups_view(
             .unwrap_or_default()
     };
     let mut offers = Vec::new();
-    let (venue, family) = match account.role {
-        Role::FamilyMember => {
-            let family = account.family_id.ok_or_else(|| page_error(ctx, AppError::Forbidden))?;
+    let (allowed, venue, family) = crate::care::followup_scope(&actor, None).or_page(ctx)?;
+    if let Some(family) = family {
+        {
             let filter = ApplicationFilter {
                 family_id: Some(family),
                 status: Some(ApplicationStatus::Approved),
                 limit: 50,
                 ..ApplicationFilter::default()
             };
-            let mut venues: Vec<VenueId> =
-                state.store.applications(&audit, &filter).await.or_page(ctx)?.iter().map(|a| a.venue_id).collect();
+            let mut venues: Vec<VenueId> = state
+                .store
+                .applications(&audit.allowed(&allowed), &filter)
+                .await
+                .or_page(ctx)?
+                .iter()
+                .map(|a| a.venue_id)
+                .collect();
             venues.dedup();
             for v in venues {
                 let slots = crate::care::open_followup_slots(state, &actor, &audit, family, v).await.or_page(ctx)?;
                 offers.push((v.0, name(v), slots));
             }
-            (None, Some(family))
         }
-        Role::Nurse => (None, None),
-        Role::FacilityStaff => (actor.venues.first().copied(), None),
-        _ => return Err(page_error(ctx, AppError::Forbidden)),
-    };
-    let bookings = state.store.followups(&audit, venue, family, upcoming).await.or_page(ctx)?;
+    }
+    let bookings = state.store.followups(&audit.allowed(&allowed), venue, family, upcoming).await.or_page(ctx)?;
     let count = state.store.followup_count(actor.municipality_id, fy.range()).await.or_page(ctx)?;
     Ok(render(
         &FollowupsPage {
@@ -459,14 +458,10 @@ async fn incidents_view(
 ) -> PageResult {
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
-    let venue = match account.role {
-        Role::Nurse => None,
-        Role::FacilityStaff => Some(*actor.venues.first().ok_or_else(|| page_error(ctx, AppError::Forbidden))?),
-        _ => return Err(page_error(ctx, AppError::Forbidden)),
-    };
+    let (allowed, venue) = crate::care::incident_scope(&actor, None).or_page(ctx)?;
     let fy =
         tsunagu_domain::fiscal::FiscalYear::of(state.clock.today()).map_err(|_| page_error(ctx, AppError::Internal))?;
-    let audit = audit_ctx(account, &ctx.remote_addr, "incidents", ctx.now);
+    let audit = audit_ctx(account, &ctx.remote_addr, "incidents", ctx.now).allowed(&allowed);
     let incidents = state.store.incidents(&audit, venue, fy.range()).await.or_page(ctx)?;
     let headings = IncidentHeading::ALL.iter().map(|h| (h.as_str(), h.label_ja())).collect();
     Ok(render(

@@ -3,13 +3,14 @@
 //! the API. Who may do what is `timeline::meetings`; this resolves, asks it,
 //! calls the store and shapes the answer.
 
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
 use crate::base::views::ContactView;
 use crate::base::AppState;
 use axum::Router;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::Requester;
+use tsunagu_domain::policy::Action;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::timeline::meetings::{
@@ -76,10 +77,11 @@ pub struct HandbookView {
 pub async fn handbook_view(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     area: AreaId,
     month: DueMonth,
 ) -> Result<HandbookView, AppError> {
+    let audit = &requester.allowed(&permit_municipality(actor, Action::ViewMeetings)?);
     let filter = handbook_list_filter(actor, area).ok_or(AppError::Forbidden)?;
     if !area_exists(state, actor, area).await? {
         return Err(invalid("area", "unknown_reference"));
@@ -101,13 +103,11 @@ pub async fn handbook_view(
 pub async fn record_meeting(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     input: &HandbookMeetingInput,
     today: Date,
 ) -> Result<HandbookMeeting, AppError> {
-    if !may_run_meetings(actor) {
-        return Err(AppError::Forbidden);
-    }
+    let audit = &requester.allowed(&permit_municipality(actor, Action::RunMeetings)?);
     let m = input.check(today).map_err(AppError::Invalid)?;
     let new = NewHandbookMeeting { area_id: m.area, month: m.month, held_on: m.held_on, note: m.note };
     Ok(state.store.record_handbook_meeting(audit, &new).await?)
@@ -185,12 +185,10 @@ fn pref(c: &GroupCandidate) -> PregnancyRef {
 async fn candidates(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     due_month: DueMonth,
 ) -> Result<Vec<GroupCandidate>, AppError> {
-    if !may_run_meetings(actor) {
-        return Err(AppError::Forbidden);
-    }
+    let audit = &requester.allowed(&permit_municipality(actor, Action::RunMeetings)?);
     Ok(state.store.group_candidates(audit, &FamilyFilter::Municipality(actor.municipality_id), due_month).await?)
 }
 
@@ -199,10 +197,10 @@ async fn candidates(
 pub async fn proposals(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     due_month: DueMonth,
 ) -> Result<Vec<Proposal>, AppError> {
-    let candidates = candidates(state, actor, audit, due_month).await?;
+    let candidates = candidates(state, actor, requester, due_month).await?;
     let input: Vec<_> = candidates.iter().map(|c| (pref(c), c.contact.area_id, c.edd)).collect();
     Ok(propose_groups(&input, max_group_size())
         .into_iter()
@@ -219,13 +217,11 @@ pub async fn proposals(
 pub async fn confirm_session(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     input: &GroupSessionInput,
     today: Date,
 ) -> Result<GroupSessionId, AppError> {
-    if !may_run_meetings(actor) {
-        return Err(AppError::Forbidden);
-    }
+    let audit = &requester.allowed(&permit_municipality(actor, Action::RunMeetings)?);
     let Some(due_month) = input.due_month() else {
         return Err(invalid("due_month", if input.due_month.trim().is_empty() { "required" } else { "invalid_month" }));
     };
@@ -233,7 +229,7 @@ pub async fn confirm_session(
     if !area_exists(state, actor, area).await? {
         return Err(invalid("area_id", "unknown_reference"));
     }
-    let proposed: Vec<PregnancyRef> = candidates(state, actor, audit, due_month)
+    let proposed: Vec<PregnancyRef> = candidates(state, actor, requester, due_month)
         .await?
         .iter()
         .filter(|c| c.contact.area_id == area)
@@ -250,44 +246,44 @@ pub async fn confirm_session(
     Ok(state.store.create_group_session(audit, &new).await?)
 }
 
-fn session_filter(actor: &Actor) -> Result<FamilyFilter, AppError> {
-    group_session_filter(actor).ok_or(AppError::Forbidden)
+/// The policy's `ViewMeetings`, and which sessions and members it lets the actor see.
+fn session_filter(actor: &Actor) -> Result<(tsunagu_domain::policy::Allowed, FamilyFilter), AppError> {
+    let allowed = permit_municipality(actor, Action::ViewMeetings)?;
+    Ok((allowed, group_session_filter(actor).ok_or(AppError::Forbidden)?))
 }
 
 /// The sessions of a due month the caller may see.
 pub async fn sessions(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     due_month: DueMonth,
 ) -> Result<Vec<GroupSession>, AppError> {
-    let filter = session_filter(actor)?;
-    Ok(state.store.group_sessions(audit, &filter, due_month).await?)
+    let (allowed, filter) = session_filter(actor)?;
+    Ok(state.store.group_sessions(&requester.allowed(&allowed), &filter, due_month).await?)
 }
 
 pub async fn session(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     id: GroupSessionId,
 ) -> Result<GroupSession, AppError> {
-    let filter = session_filter(actor)?;
-    state.store.group_session(audit, &filter, id).await?.ok_or(AppError::NotFound)
+    let (allowed, filter) = session_filter(actor)?;
+    state.store.group_session(&requester.allowed(&allowed), &filter, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Records who came, once the day has come; returns the session as it now is.
 pub async fn record_attendance(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     id: GroupSessionId,
     input: &AttendanceInput,
     today: Date,
 ) -> Result<GroupSession, AppError> {
-    if !may_run_meetings(actor) {
-        return Err(AppError::Forbidden);
-    }
-    let s = session(state, actor, audit, id).await?;
+    let audit = &requester.allowed(&permit_municipality(actor, Action::RunMeetings)?);
+    let s = session(state, actor, requester, id).await?;
     if s.attendance_at.is_some() {
         return Err(AppError::Conflict("attendance_recorded"));
     }
@@ -297,7 +293,7 @@ pub async fn record_attendance(
     let members: Vec<PregnancyId> = s.members.iter().map(|m| m.contact.contact.pregnancy).collect();
     let attended = input.check(&members).map_err(AppError::Invalid)?;
     state.store.record_attendance(audit, id, &attended).await?;
-    session(state, actor, audit, id).await
+    session(state, actor, requester, id).await
 }
 
 #[derive(Debug, Clone, Serialize)]

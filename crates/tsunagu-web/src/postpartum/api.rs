@@ -86,8 +86,8 @@ async fn list_applications(
     params: Result<Query<ApplicationParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
-    let filter = application_filter(&caller.actor, p.status.as_deref(), p.venue, p.family)?;
-    let list = state.store.applications(&caller.audit("postpartum list"), &filter).await?;
+    let (allowed, filter) = application_filter(&state, &caller.actor, p.status.as_deref(), p.venue, p.family).await?;
+    let list = state.store.applications(&caller.audit("postpartum list").allowed(&allowed), &filter).await?;
     Ok(Json(json!({ "applications": list })).into_response())
 }
 
@@ -98,10 +98,10 @@ async fn show_application(
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit("postpartum application");
-    let app = application_for(&state, &caller.actor, &ctx, id).await?;
+    let (app, allowed) = application_for(&state, &caller.actor, &ctx, id).await?;
     let notes: Vec<serde_json::Value> = state
         .store
-        .stay_notes(&ctx, id)
+        .stay_notes(&ctx.allowed(&allowed), id)
         .await?
         .into_iter()
         .map(|n| json!({"day": n.day, "note": n.note, "by": n.by, "at": n.at}))

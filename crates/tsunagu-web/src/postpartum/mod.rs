@@ -3,16 +3,17 @@
 //! against the facility's calendar; the yearly figures. Shared by the pages
 //! and the API; the rules themselves are in `tsunagu_domain::postpartum`.
 
-use crate::base::error::AppError;
-use crate::base::session::audit_ctx;
+use crate::base::access::family_for;
+use crate::base::error::{permit, permit_municipality, AppError};
+use crate::base::session::{actor_of, audit_ctx};
 use crate::base::AppState;
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::Requester;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::municipality::MunicipalityCode;
-use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::policy::{Action, Allowed, Resource};
 use tsunagu_domain::postpartum::application::{
     eligibility_input, latest_babies, requested_stay, ApplicationAnswers, NewApplication,
 };
@@ -73,6 +74,9 @@ pub struct Prepared {
     pub transport_paid: bool,
     #[serde(skip)]
     pub eligibility: Option<Eligibility>,
+    /// The policy's `ApplyPostpartum` on the family, which submitting acts on.
+    #[serde(skip)]
+    pub decision: Allowed,
 }
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
@@ -94,7 +98,7 @@ pub async fn prepare(
         Role::FamilyMember => actor.family_id.ok_or(AppError::Forbidden)?,
         _ => FamilyId(input.family_id.ok_or_else(|| invalid("family_id", "required"))?),
     };
-    crate::base::access::family_for(state, actor, family, Action::ApplyPostpartum).await?;
+    let (_, decision) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let service = ServiceType::parse(input.service.trim()).ok_or_else(|| invalid("service", "invalid_choice"))?;
     let first: jiff::civil::Date = input.first_day.trim().parse().map_err(|_| invalid("first_day", "invalid_date"))?;
     let stay = requested_stay(first, input.days, state.clock.today()).map_err(|e| invalid(e.field(), e.code()))?;
@@ -109,7 +113,7 @@ pub async fn prepare(
     if input.siblings > 0 && !facility.calendar.accepts_siblings(service) {
         return Err(invalid("siblings", "siblings_not_offered"));
     }
-    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now());
+    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now()).allowed(&decision);
     let record = state.store.open_family(&ctx, family).await?.ok_or(AppError::NotFound)?;
     let babies_on_record = latest_babies(&record).len();
     if babies_on_record == 0 {
@@ -153,7 +157,7 @@ pub async fn prepare(
         refusals: refusals.clone(),
         override_reason,
     };
-    Ok(Prepared { eligible: refusals.is_empty(), new, quote, refusals, transport_paid, eligibility })
+    Ok(Prepared { eligible: refusals.is_empty(), new, quote, refusals, transport_paid, eligibility, decision })
 }
 
 /// Stores a prepared application. Refusals stop a family; a nurse may go
@@ -165,12 +169,14 @@ pub async fn submit(
     prepared: &Prepared,
 ) -> Result<ApplicationId, AppError> {
     if !prepared.eligible {
-        let may_override = account.role == Role::Nurse && prepared.new.override_reason.is_some();
+        // Going ahead despite refusals is the reviewing nurse's, with a reason.
+        let may_override = prepared.new.override_reason.is_some()
+            && permit_municipality(&actor_of(account), Action::ReviewPostpartum).is_ok();
         if !may_override {
             return Err(AppError::Conflict("not_eligible"));
         }
     }
-    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now());
+    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now()).allowed(&prepared.decision);
     Ok(state.store.create_application(&ctx, &prepared.new).await?)
 }
 
@@ -178,12 +184,12 @@ pub async fn submit(
 /// day has, the store takes one on each day or none.
 pub async fn approve(
     state: &AppState,
-    ctx: &AuditContext,
+    requester: &Requester,
     actor: &Actor,
     id: ApplicationId,
     note: &str,
 ) -> Result<(), AppError> {
-    require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;
+    let ctx = &requester.allowed(&permit_municipality(actor, Action::ReviewPostpartum)?);
     let app = state.store.application(ctx, id).await?.ok_or(AppError::NotFound)?;
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
     let facility = facilities.iter().find(|f| f.venue.id == app.venue_id).ok_or(AppError::NotFound)?;
@@ -196,14 +202,6 @@ pub fn booking_for(facility: &PostpartumFacility, service: ServiceType, stay: Da
     let pool = facility.calendar.pools().iter().position(|p| p.services.contains(&service))?;
     let places = stay.days().map(|d| (d, facility.calendar.capacity(service, d))).collect();
     Some(Booking { pool: u32::try_from(pool).ok()?, places })
-}
-
-fn require(d: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
-    if d.is_allowed() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
 }
 
 /// One facility's figures for a fiscal year.
@@ -290,7 +288,7 @@ pub fn public_quote(input: &QuoteInput) -> Result<Quote, AppError> {
 pub async fn decide(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    requester: &Requester,
     id: ApplicationId,
     decision: &str,
     note: &str,
@@ -301,27 +299,29 @@ pub async fn decide(
         return Err(invalid("note", "too_long"));
     }
     match decision {
-        "approve" => approve(state, ctx, actor, id, note).await,
+        "approve" => approve(state, requester, actor, id, note).await,
         "reject" => {
             crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
-            require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;
+            let allowed = permit_municipality(actor, Action::ReviewPostpartum)?;
             if note.is_empty() {
                 return Err(invalid("note", "required"));
             }
-            Ok(state.store.reject_application(ctx, id, note).await?)
+            Ok(state.store.reject_application(&requester.allowed(&allowed), id, note).await?)
         }
         // The nurse, or the family its own (the policy's `CancelApplication`).
         "cancel" => {
-            crate::base::access::application_access(state, actor, id, Action::CancelApplication).await?;
-            Ok(state.store.cancel_application(ctx, id, note).await?)
+            let (_, allowed) =
+                crate::base::access::application_access(state, actor, id, Action::CancelApplication).await?;
+            Ok(state.store.cancel_application(&requester.allowed(&allowed), id, note).await?)
         }
         "notes" => {
-            let app = crate::base::access::application_for(state, actor, ctx, id).await?;
-            require(authorize(
+            let (app, _) = crate::base::access::application_for(state, actor, requester, id).await?;
+            let allowed = permit(
                 actor,
                 Action::RecordAtFacility,
                 &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
-            ))?;
+            )?;
+            let ctx = &requester.allowed(&allowed);
             let day: jiff::civil::Date =
                 day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
             if !app.stay.contains(day) {
@@ -336,15 +336,17 @@ pub async fn decide(
     }
 }
 
-/// The filter a caller may list with: nurses anything, facility staff their
-/// own facility, a family its own applications.
-pub(crate) fn application_filter(
-    actor: &tsunagu_domain::roles::Actor,
+/// The filter a caller may list with, and the policy's decision to list:
+/// a family its own applications; a facility's (named, or the staff
+/// member's own) for whoever may see that facility; any for the nurse who
+/// reviews them.
+pub(crate) async fn application_filter(
+    state: &AppState,
+    actor: &Actor,
     status: Option<&str>,
     venue: Option<i64>,
     family: Option<i64>,
-) -> Result<tsunagu_store::ApplicationFilter, AppError> {
-    use tsunagu_domain::roles::Role;
+) -> Result<(Allowed, tsunagu_store::ApplicationFilter), AppError> {
     let status = match status.filter(|s| !s.is_empty()) {
         Some(s) => Some(
             tsunagu_domain::postpartum::application::ApplicationStatus::parse(s)
@@ -358,22 +360,20 @@ pub(crate) fn application_filter(
         status,
         limit: 200,
     };
-    match actor.role {
-        Role::Nurse => {}
-        Role::FacilityStaff => {
-            let venue = match filter.venue_id {
-                Some(v) => v,
-                None => *actor.venues.first().ok_or(AppError::Forbidden)?,
-            };
-            require(authorize(
+    let allowed = match (actor.family_id, filter.venue_id.or(actor.venues.first().copied())) {
+        (Some(own), _) => {
+            filter.family_id = Some(own);
+            family_for(state, actor, own, Action::ApplyPostpartum).await?.1
+        }
+        (None, Some(v)) => {
+            filter.venue_id = Some(v);
+            permit(
                 actor,
                 Action::ViewFacility,
-                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
-            ))?;
-            filter.venue_id = Some(venue);
+                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: v },
+            )?
         }
-        Role::FamilyMember => filter.family_id = Some(actor.family_id.ok_or(AppError::Forbidden)?),
-        _ => return Err(AppError::Forbidden),
-    }
-    Ok(filter)
+        (None, None) => permit_municipality(actor, Action::ReviewPostpartum)?,
+    };
+    Ok((allowed, filter))
 }

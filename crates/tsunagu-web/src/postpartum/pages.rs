@@ -98,9 +98,9 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
             // A nurse's list opens on what waits for review.
             let default_status = (account.role == Role::Nurse).then_some("applied");
             let status = q.status.as_deref().or(default_status).filter(|s| *s != "all");
-            let filter: ApplicationFilter =
-                crate::postpartum::application_filter(&actor, status, None, None).or_page(&ctx)?;
-            let audit = audit_ctx(account, &ctx.remote_addr, "postpartum list", ctx.now);
+            let (allowed, filter): (_, ApplicationFilter) =
+                crate::postpartum::application_filter(&state, &actor, status, None, None).await.or_page(&ctx)?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "postpartum list", ctx.now).allowed(&allowed);
             let mut list = state.store.applications(&audit, &filter).await.or_page(&ctx)?;
             // By the stays' dates, latest first: what a facility plans its days by.
             list.sort_by(|a, b| b.stay.first().cmp(&a.stay.first()).then(b.id.cmp(&a.id)));
@@ -247,9 +247,10 @@ async fn apply_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Qu
                 _ => q.family.map(FamilyId),
             }
             .ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
-            crate::base::access::family_for(&state, &actor, family, Action::ApplyPostpartum).await.or_page(&ctx)?;
+            let (_, allowed) =
+                crate::base::access::family_for(&state, &actor, family, Action::ApplyPostpartum).await.or_page(&ctx)?;
             // Prefill the number of babies from the record (twins come as two).
-            let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
+            let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now).allowed(&allowed);
             let record = state
                 .store
                 .open_family(&audit, family)
@@ -385,8 +386,8 @@ async fn application_view(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
-    let app = crate::base::access::application_for(state, &actor, &audit, id).await.or_page(ctx)?;
-    let notes = state.store.stay_notes(&audit, id).await.or_page(ctx)?;
+    let (app, allowed) = crate::base::access::application_for(state, &actor, &audit, id).await.or_page(ctx)?;
+    let notes = state.store.stay_notes(&audit.allowed(&allowed), id).await.or_page(ctx)?;
     let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_review =
         authorize(&actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed();

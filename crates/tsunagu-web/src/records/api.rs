@@ -5,7 +5,7 @@
 
 use crate::base::access::family_for;
 use crate::base::api::{ApiJson, ApiPath};
-use crate::base::error::{require, ApiError, AppError};
+use crate::base::error::{permit_municipality, ApiError, AppError};
 use crate::base::session::ApiCaller;
 use crate::base::AppState;
 use axum::extract::{Query, State};
@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use tsunagu_domain::kana;
-use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
+use tsunagu_domain::policy::{family_filter, Action};
 use tsunagu_domain::records::{BirthInput, NotificationInput};
 use tsunagu_domain::{FamilyId, PregnancyId};
 
@@ -49,13 +49,14 @@ async fn search_families(
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let allowed = permit_municipality(&caller.actor, Action::SearchFamilies)?;
     let filter = family_filter(&caller.actor).ok_or(AppError::Forbidden)?;
     if params.q.chars().count() > 50 {
         return Err(AppError::BadRequest("bad_query").into());
     }
     let key = kana::search_key(&params.q);
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let rows = state.store.search_families(&caller.audit("search"), &filter, &key, limit).await?;
+    let rows = state.store.search_families(&caller.audit("search").allowed(&allowed), &filter, &key, limit).await?;
     Ok(Json(json!({ "families": rows })).into_response())
 }
 
@@ -64,13 +65,9 @@ async fn register_notification(
     caller: ApiCaller,
     ApiJson(input): ApiJson<NotificationInput>,
 ) -> Result<Response, ApiError> {
-    require(authorize(
-        &caller.actor,
-        Action::RegisterNotification,
-        &Resource::Municipality(caller.actor.municipality_id),
-    ))?;
+    let allowed = permit_municipality(&caller.actor, Action::RegisterNotification)?;
     let n = input.check(state.clock.today()).map_err(AppError::Invalid)?;
-    let id = state.store.register_notification(&caller.audit("pregnancy notification"), &n).await?;
+    let id = state.store.register_notification(&caller.audit("pregnancy notification").allowed(&allowed), &n).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -80,15 +77,17 @@ async fn open_family(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
-    family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
-    let record = state.store.open_family(&caller.audit("view record"), id).await?.ok_or(AppError::NotFound)?;
+    let (_, allowed) = family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
+    let record =
+        state.store.open_family(&caller.audit("view record").allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(record).into_response())
 }
 
 async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let id = caller.actor.family_id.ok_or(AppError::Forbidden)?;
-    family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
-    let record = state.store.open_family(&caller.audit("own record"), id).await?.ok_or(AppError::NotFound)?;
+    let (_, allowed) = family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
+    let record =
+        state.store.open_family(&caller.audit("own record").allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(record).into_response())
 }
 
@@ -99,10 +98,14 @@ async fn record_birth(
     ApiJson(input): ApiJson<BirthInput>,
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
-    family_for(&state, &caller.actor, id, Action::EditFamily).await?;
-    let record = state.store.open_family(&caller.audit("record birth"), id).await?.ok_or(AppError::NotFound)?;
+    let (_, allowed) = family_for(&state, &caller.actor, id, Action::EditFamily).await?;
+    let record = state
+        .store
+        .open_family(&caller.audit("record birth").allowed(&allowed), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let p = record.pregnancies.iter().find(|p| p.id == PregnancyId(pregnancy)).ok_or(AppError::NotFound)?;
     let babies = input.check(p, state.clock.today()).map_err(AppError::Invalid)?;
-    let ids = state.store.record_birth(&caller.audit("record birth"), id, p.id, &babies).await?;
+    let ids = state.store.record_birth(&caller.audit("record birth").allowed(&allowed), id, p.id, &babies).await?;
     Ok((StatusCode::CREATED, Json(json!({ "baby_ids": ids }))).into_response())
 }

@@ -6,10 +6,10 @@
 #![allow(clippy::result_large_err)]
 
 use crate::base::chrome::{
-    area_names, conflict_key, page_error, redirect, render, require, signed_in, unwrap_page, Chrome, FormData, OrPage,
+    area_names, conflict_key, page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage,
     PageResult,
 };
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::views::ContactLine;
 use crate::base::AppState;
@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::kana;
 use tsunagu_domain::places::Area;
-use tsunagu_domain::policy::{authorize, family_filter, Action, Resource};
+use tsunagu_domain::policy::{authorize, family_filter, Action, Allowed, Resource};
 use tsunagu_domain::records::{
     BabyInput, BirthInput, FamilyRecord, FamilySummary, NotificationInput, PersonInput, Pregnancy,
 };
@@ -112,13 +112,14 @@ async fn search_page(
         async {
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
+            let allowed = permit_municipality(&actor, Action::SearchFamilies).or_page(&ctx)?;
             let filter = family_filter(&actor).ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
             let q = q.ok().and_then(|Query(q)| q.q).unwrap_or_default();
             let q: String = q.chars().take(50).collect();
             let key = kana::search_key(&q);
             let searched = !key.is_empty();
             let rows = if searched {
-                let audit = audit_ctx(account, &ctx.remote_addr, "search", ctx.now);
+                let audit = audit_ctx(account, &ctx.remote_addr, "search", ctx.now).allowed(&allowed);
                 state.store.search_families(&audit, &filter, &key, 100).await.or_page(&ctx)?
             } else {
                 vec![]
@@ -165,11 +166,8 @@ impl NotificationPage {
     }
 }
 
-fn can_register(ctx: &RequestCtx, account: &Account) -> Result<(), Response> {
-    require(
-        ctx,
-        authorize(&actor_of(account), Action::RegisterNotification, &Resource::Municipality(account.municipality_id)),
-    )
+fn can_register(ctx: &RequestCtx, account: &Account) -> Result<Allowed, Response> {
+    permit_municipality(&actor_of(account), Action::RegisterNotification).or_page(ctx)
 }
 
 async fn notification_page(State(state): State<AppState>, ctx: RequestCtx) -> Response {
@@ -210,7 +208,7 @@ async fn notification_submit(State(state): State<AppState>, ctx: RequestCtx, For
     unwrap_page(
         async {
             let account = signed_in(&ctx)?;
-            can_register(&ctx, account)?;
+            let allowed = can_register(&ctx, account)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let mut errors = FieldErrors::default();
             let area_id = form.get("area_id").trim().parse::<i64>().unwrap_or(0);
@@ -238,7 +236,8 @@ async fn notification_submit(State(state): State<AppState>, ctx: RequestCtx, For
             let checked = input.check(state.clock.today());
             let outcome = match (checked, errors.is_empty()) {
                 (Ok(n), true) => {
-                    let audit = audit_ctx(account, &ctx.remote_addr, "pregnancy notification", ctx.now);
+                    let audit =
+                        audit_ctx(account, &ctx.remote_addr, "pregnancy notification", ctx.now).allowed(&allowed);
                     match state.store.register_notification(&audit, &n).await {
                         Ok(id) => return Ok(redirect(&format!("/families/{id}?saved=notification"))),
                         Err(tsunagu_store::StoreError::Conflict(code)) => (errors, Some(conflict_key(code))),
@@ -335,8 +334,10 @@ async fn show_family(
     own: bool,
 ) -> PageResult {
     let actor = actor_of(account);
-    let access = crate::base::access::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
-    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now);
+    let (access, allowed) =
+        crate::base::access::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
+    let audit =
+        audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now).allowed(&allowed);
     let record =
         state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
@@ -496,16 +497,17 @@ async fn birth_context(
     ctx: &RequestCtx,
     id: &str,
     pregnancy: &str,
-) -> Result<(Account, FamilyId, Pregnancy), Response> {
+) -> Result<(Account, FamilyId, Pregnancy, Allowed), Response> {
     let account = signed_in(ctx)?.clone();
     let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
     let pid = pregnancy.parse::<i64>().map(PregnancyId).map_err(|_| page_error(ctx, AppError::NotFound))?;
-    crate::base::access::family_for(state, &actor_of(&account), id, Action::EditFamily).await.or_page(ctx)?;
-    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
+    let (_, allowed) =
+        crate::base::access::family_for(state, &actor_of(&account), id, Action::EditFamily).await.or_page(ctx)?;
+    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now).allowed(&allowed);
     let record =
         state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let p = record.pregnancies.into_iter().find(|p| p.id == pid).ok_or_else(|| page_error(ctx, AppError::NotFound))?;
-    Ok((account, id, p))
+    Ok((account, id, p, allowed))
 }
 
 async fn birth_page(
@@ -515,7 +517,7 @@ async fn birth_page(
 ) -> Response {
     unwrap_page(
         async {
-            let (_, family_id, pregnancy) = birth_context(&state, &ctx, &id, &pregnancy).await?;
+            let (_, family_id, pregnancy, _) = birth_context(&state, &ctx, &id, &pregnancy).await?;
             let here = format!("/families/{family_id}/pregnancies/{}/birth", pregnancy.id);
             Ok(render(
                 &BirthPage {
@@ -541,7 +543,7 @@ async fn birth_submit(
 ) -> Response {
     unwrap_page(
         async {
-            let (account, family_id, pregnancy) = birth_context(&state, &ctx, &id, &pregnancy).await?;
+            let (account, family_id, pregnancy, allowed) = birth_context(&state, &ctx, &id, &pregnancy).await?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let mut errors = FieldErrors::default();
             let mut babies = Vec::new();
@@ -579,7 +581,7 @@ async fn birth_submit(
             let mut form_error = Some("notif.fix");
             match input.check(&pregnancy, state.clock.today()) {
                 Ok(new) if errors.is_empty() => {
-                    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now);
+                    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now).allowed(&allowed);
                     match state.store.record_birth(&audit, family_id, pregnancy.id, &new).await {
                         Ok(_) => return Ok(redirect(&format!("/families/{family_id}?saved=birth"))),
                         Err(tsunagu_store::StoreError::Conflict(code)) => form_error = Some(conflict_key(code)),

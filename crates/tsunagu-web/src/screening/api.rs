@@ -72,9 +72,12 @@ async fn file_my_screening(
 /// texts are keys for the municipality's licensed wording).
 async fn my_questionnaires(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let family = caller.actor.family_id.ok_or(AppError::Forbidden)?;
-    family_for(&state, &caller.actor, family, Action::FileScreening).await?;
-    let record =
-        state.store.open_family(&caller.audit("own questionnaires"), family).await?.ok_or(AppError::NotFound)?;
+    let (_, allowed) = family_for(&state, &caller.actor, family, Action::FileScreening).await?;
+    let record = state
+        .store
+        .open_family(&caller.audit("own questionnaires").allowed(&allowed), family)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let list: Vec<_> = crate::screening::addressed_to_family(&record, state.clock.today())
         .iter()
         .map(|(d, p)| {
@@ -105,8 +108,9 @@ async fn show_screening(
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let s = crate::screening::one(&state, &caller.actor, &caller.audit("screening"), tsunagu_domain::ScreeningId(id))
-        .await?;
+    let (s, _) =
+        crate::screening::one(&state, &caller.actor, &caller.audit("screening"), tsunagu_domain::ScreeningId(id))
+            .await?;
     Ok(Json(crate::screening::screening_json(&s)).into_response())
 }
 
@@ -117,8 +121,8 @@ async fn screening_fhir(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.audit("screening FHIR export");
-    let s = crate::screening::one(&state, &caller.actor, &ctx, tsunagu_domain::ScreeningId(id)).await?;
-    let bundle = crate::screening::fhir_bundle(&state, &ctx, &s).await?;
+    let (s, decided) = crate::screening::one(&state, &caller.actor, &ctx, tsunagu_domain::ScreeningId(id)).await?;
+    let bundle = crate::screening::fhir_bundle(&state, &decided, &s).await?;
     Ok(crate::screening::fhir_response(&bundle))
 }
 

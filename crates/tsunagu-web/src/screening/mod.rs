@@ -17,7 +17,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::records::FamilyRecord;
 use tsunagu_domain::roles::{Actor, Role};
@@ -120,11 +120,12 @@ pub struct Filed {
 pub async fn file(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    requester: &Requester,
     family: FamilyId,
     input: &ScreeningInput,
 ) -> Result<Filed, AppError> {
-    crate::base::access::family_for(state, actor, family, Action::FileScreening).await?;
+    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::FileScreening).await?;
+    let ctx = &requester.allowed(&allowed);
     let def = definition(input.questionnaire.trim()).ok_or_else(|| invalid("questionnaire", "invalid_choice"))?;
     if !may_enter(&def, actor.role) {
         return Err(AppError::Forbidden);
@@ -158,25 +159,28 @@ pub async fn file(
 pub async fn list(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    requester: &Requester,
     family: FamilyId,
 ) -> Result<Vec<StoredScreening>, AppError> {
-    crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
-    Ok(state.store.screenings(ctx, family, 200).await?)
+    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
+    Ok(state.store.screenings(&requester.allowed(&allowed), family, 200).await?)
 }
 
-/// One response, if the caller may see the family's results. The family is
-/// looked up first (no personal data, not audited) so that a refused caller
-/// reads nothing.
+/// One response, if the caller may see the family's results, with the
+/// context of that decision (for reading more of the same family, e.g. its
+/// FHIR export). The family is looked up first (no personal data, not
+/// audited) so that a refused caller reads nothing.
 pub async fn one(
     state: &AppState,
     actor: &Actor,
-    ctx: &AuditContext,
+    requester: &Requester,
     id: ScreeningId,
-) -> Result<StoredScreening, AppError> {
+) -> Result<(StoredScreening, AuditContext), AppError> {
     let family = state.store.screening_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
-    state.store.screening(ctx, id).await?.ok_or(AppError::NotFound)
+    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
+    let ctx = requester.allowed(&allowed);
+    let one = state.store.screening(&ctx, id).await?.ok_or(AppError::NotFound)?;
+    Ok((one, ctx))
 }
 
 /// May the caller see results of this family's screenings?

@@ -157,10 +157,11 @@ async fn my_context(
     let account = signed_in(ctx)?.clone();
     let family = account.family_id.ok_or_else(|| page_error(ctx, AppError::Forbidden))?;
     let actor = actor_of(&account);
-    crate::base::access::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
-        .await
-        .or_page(ctx)?;
-    let audit = audit_ctx(&account, &ctx.remote_addr, "own questionnaires", ctx.now);
+    let (_, allowed) =
+        crate::base::access::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
+            .await
+            .or_page(ctx)?;
+    let audit = audit_ctx(&account, &ctx.remote_addr, "own questionnaires", ctx.now).allowed(&allowed);
     let record = state
         .store
         .open_family(&audit, family)
@@ -315,9 +316,16 @@ struct Notice {
 }
 
 /// The mother's name for staff pages; reading the record is audited.
-async fn mother_name(state: &AppState, ctx: &RequestCtx, family: FamilyId, reason: &str) -> Result<String, Response> {
+async fn mother_name(
+    state: &AppState,
+    ctx: &RequestCtx,
+    family: FamilyId,
+    action: tsunagu_domain::policy::Action,
+    reason: &str,
+) -> Result<String, Response> {
     let account = signed_in(ctx)?;
-    let audit = audit_ctx(account, &ctx.remote_addr, reason, ctx.now);
+    let (_, allowed) = crate::base::access::family_for(state, &actor_of(account), family, action).await.or_page(ctx)?;
+    let audit = audit_ctx(account, &ctx.remote_addr, reason, ctx.now).allowed(&allowed);
     let record = state
         .store
         .open_family(&audit, family)
@@ -340,7 +348,8 @@ async fn family_list(
             let family = FamilyId(id);
             let audit = audit_ctx(account, &ctx.remote_addr, "screenings", ctx.now);
             let list = scr::list(&state, &actor, &audit, family).await.or_page(&ctx)?;
-            let mother_name = mother_name(&state, &ctx, family, "screenings").await?;
+            let mother_name =
+                mother_name(&state, &ctx, family, tsunagu_domain::policy::Action::ViewScreenings, "screenings").await?;
             let may_file =
                 crate::base::access::family_for(&state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
                     .await
@@ -401,7 +410,8 @@ async fn staff_context(
     if !tsunagu_domain::screening::may_enter(&def, account.role) {
         return Err(page_error(ctx, AppError::Forbidden));
     }
-    let name = mother_name(state, ctx, family, "enter questionnaire").await?;
+    let name =
+        mother_name(state, ctx, family, tsunagu_domain::policy::Action::FileScreening, "enter questionnaire").await?;
     Ok((def, name))
 }
 
@@ -502,7 +512,7 @@ async fn detail_page(State(state): State<AppState>, ctx: RequestCtx, Path(id): P
         async {
             let account = signed_in(&ctx)?;
             let audit = audit_ctx(account, &ctx.remote_addr, "screening", ctx.now);
-            let s = scr::one(&state, &actor_of(account), &audit, ScreeningId(id)).await.or_page(&ctx)?;
+            let (s, _) = scr::one(&state, &actor_of(account), &audit, ScreeningId(id)).await.or_page(&ctx)?;
             let answers = answer_rows(ctx.lang, &s);
             Ok(render(
                 &DetailPage {
@@ -523,8 +533,8 @@ async fn fhir_download(State(state): State<AppState>, ctx: RequestCtx, Path(id):
         async {
             let account = signed_in(&ctx)?;
             let audit = audit_ctx(account, &ctx.remote_addr, "screening FHIR export", ctx.now);
-            let s = scr::one(&state, &actor_of(account), &audit, ScreeningId(id)).await.or_page(&ctx)?;
-            let bundle = scr::fhir_bundle(&state, &audit, &s).await.or_page(&ctx)?;
+            let (s, decided) = scr::one(&state, &actor_of(account), &audit, ScreeningId(id)).await.or_page(&ctx)?;
+            let bundle = scr::fhir_bundle(&state, &decided, &s).await.or_page(&ctx)?;
             Ok(fhir_response(&bundle))
         }
         .await,

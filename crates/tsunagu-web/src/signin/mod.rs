@@ -255,7 +255,8 @@ pub async fn start_session(
         })
         .await?;
     if stage == SessionStage::Full && account.role.is_staff() {
-        let ctx = crate::base::session::audit_ctx(account, remote_addr, "sign-in", now);
+        // Signing in reads or changes no person: no policy decision stands behind this line.
+        let ctx = crate::base::session::audit_ctx(account, remote_addr, "sign-in", now).without_a_policy_decision();
         state.store.write_audit(&ctx, AuditAction::SignIn, None, "").await?;
     }
     Ok(token)

@@ -3,12 +3,12 @@
 //! urgent follow-ups), a family's contacts, recording what happened, and the
 //! changes of a pregnancy that move the schedule (a new EDD, a loss, a move).
 
-use crate::base::error::{require, AppError};
+use crate::base::error::{permit, permit_municipality, AppError};
 use crate::base::AppState;
 use axum::Router;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
 use tsunagu_domain::roles::Actor;
@@ -185,16 +185,20 @@ pub struct WorkListView {
 pub async fn work_list(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     req: WorkListRequest,
     today: Date,
 ) -> Result<WorkListView, AppError> {
+    let audit = &requester.allowed(&permit_municipality(actor, Action::ViewWorkList)?);
     let scope = scope_for(actor, &req, today)?;
     let counts = state.store.work_counts(&scope).await?;
     let manages =
         authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
-    let mut followups =
-        if manages { crate::base::access::referrals_for(state, actor, audit, None, true).await? } else { Vec::new() };
+    let mut followups = if manages {
+        crate::base::access::referrals_for(state, actor, requester, None, true).await?
+    } else {
+        Vec::new()
+    };
     followups.sort_by_key(|r| (!r.referral.urgent, std::cmp::Reverse(r.raised_at)));
     let urgent_count = followups.iter().filter(|r| r.referral.urgent).count();
     let (rows, has_more) = match req.shown {
@@ -269,12 +273,16 @@ impl OutcomeInput {
 pub async fn record_outcome(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     id: ContactId,
     input: &OutcomeInput,
 ) -> Result<ContactRow, AppError> {
-    let (family, row) = contact_for(state, actor, audit, id).await?;
-    require(may_record_on(actor, &family, row.contact.kind))?;
+    let (family, row) = contact_for(state, actor, requester, id).await?;
+    let audit = &requester.allowed(&permit(
+        actor,
+        Action::RecordContact,
+        &Resource::Contact { family: &family, kind: row.contact.kind },
+    )?);
     let (outcome, note) = input.check(row.contact.kind)?;
     state.store.record_contact_outcome(audit, id, &outcome, &note).await?;
     state.store.contact(audit, id).await?.ok_or(AppError::NotFound)
@@ -292,12 +300,12 @@ pub fn may_record_on(actor: &Actor, family: &FamilyAccess, kind: ContactKind) ->
 pub async fn contact_for(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     id: ContactId,
 ) -> Result<(FamilyAccess, ContactRow), AppError> {
     let family = state.store.contact_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    let family = crate::base::access::family_for(state, actor, family, Action::ViewFamily).await?;
-    let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
+    let (family, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewFamily).await?;
+    let row = state.store.contact(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
     if row.contact.is_hidden() {
         return Err(AppError::NotFound);
     }
@@ -307,41 +315,42 @@ pub async fn contact_for(
 async fn pregnancy_of(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     family: FamilyId,
     pregnancy: PregnancyId,
-) -> Result<(tsunagu_domain::records::Pregnancy, Vec<tsunagu_domain::records::Baby>), AppError> {
-    crate::base::access::family_for(state, actor, family, Action::EditFamily).await?;
-    let record = state.store.open_family(audit, family).await?.ok_or(AppError::NotFound)?;
+) -> Result<(tsunagu_domain::records::Pregnancy, Vec<tsunagu_domain::records::Baby>, AuditContext), AppError> {
+    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::EditFamily).await?;
+    let audit = requester.allowed(&allowed);
+    let record = state.store.open_family(&audit, family).await?.ok_or(AppError::NotFound)?;
     let p = record.pregnancies.into_iter().find(|p| p.id == pregnancy).ok_or(AppError::NotFound)?;
-    Ok((p, record.babies))
+    Ok((p, record.babies, audit))
 }
 
 /// A corrected EDD: the pregnancy contacts move with it.
 pub async fn change_edd(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     family: FamilyId,
     pregnancy: PregnancyId,
     input: &EddChangeInput,
 ) -> Result<(), AppError> {
-    let (p, _) = pregnancy_of(state, actor, audit, family, pregnancy).await?;
+    let (p, _, audit) = pregnancy_of(state, actor, requester, family, pregnancy).await?;
     let edd = input.check(&p).map_err(AppError::Invalid)?;
-    Ok(state.store.change_edd(audit, family, pregnancy, edd).await?)
+    Ok(state.store.change_edd(&audit, family, pregnancy, edd).await?)
 }
 
 /// A loss or a move: the owed contacts close (hidden after a loss).
 pub async fn end_pregnancy(
     state: &AppState,
     actor: &Actor,
-    audit: &AuditContext,
+    requester: &Requester,
     family: FamilyId,
     pregnancy: PregnancyId,
     input: &PregnancyEndInput,
     today: Date,
 ) -> Result<(), AppError> {
-    let (p, babies) = pregnancy_of(state, actor, audit, family, pregnancy).await?;
+    let (p, babies, audit) = pregnancy_of(state, actor, requester, family, pregnancy).await?;
     let end = input.check(&p, &babies, today).map_err(AppError::Invalid)?;
-    Ok(state.store.end_pregnancy(audit, family, pregnancy, end).await?)
+    Ok(state.store.end_pregnancy(&audit, family, pregnancy, end).await?)
 }

@@ -87,14 +87,15 @@ async fn story_a_facility_alert_is_taken_up(backend: Backend) {
     // the escalation with a step worked out from her stale copy.
     {
         use tsunagu_domain::referrals::{apply, ReferralAction};
-        let ctx = tsunagu_domain::audit::AuditContext {
+        let ctx = tsunagu_domain::audit::Requester {
             municipality_id: fx.setagaya.id,
             actor: tsunagu_domain::AccountId(1),
             role: Role::Nurse,
             remote_addr: "127.0.0.1".into(),
             reason: "test".into(),
             at: tsunagu_domain::clock::Clock::now(app.clock.as_ref()),
-        };
+        }
+        .without_a_policy_decision();
         let rid = tsunagu_domain::ReferralId(id);
         let now = app.store.referral(&ctx, rid).await.unwrap().unwrap().referral;
         assert!(now.escalated);

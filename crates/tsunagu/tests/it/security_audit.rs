@@ -74,7 +74,7 @@ impl Raw {
 }
 
 fn ctx(app: &TestApp, m: MunicipalityId) -> AuditContext {
-    AuditContext {
+    tsunagu_domain::audit::Requester {
         municipality_id: m,
         actor: AccountId(1),
         role: Role::Admin,
@@ -82,6 +82,7 @@ fn ctx(app: &TestApp, m: MunicipalityId) -> AuditContext {
         reason: "test".into(),
         at: app.clock.now(),
     }
+    .without_a_policy_decision()
 }
 
 /// Writes `n` lines to `m`'s chain.

@@ -9,7 +9,7 @@ use tsunagu_domain::roles::Role;
 use tsunagu_store::StoreError;
 
 fn ctx(app: &TestApp, m: tsunagu_domain::MunicipalityId) -> AuditContext {
-    AuditContext {
+    tsunagu_domain::audit::Requester {
         municipality_id: m,
         actor: tsunagu_domain::AccountId(1),
         role: Role::Nurse,
@@ -17,6 +17,7 @@ fn ctx(app: &TestApp, m: tsunagu_domain::MunicipalityId) -> AuditContext {
         reason: "test".into(),
         at: app.clock.now(),
     }
+    .without_a_policy_decision()
 }
 
 use tsunagu_domain::clock::Clock;

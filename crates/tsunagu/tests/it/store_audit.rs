@@ -159,7 +159,50 @@ async fn story_instants_round_trip_to_the_microsecond(backend: Backend) {
     finish(s, db).await;
 }
 
+/// A caller's context reaches only what the policy's decision behind it was
+/// about: with a decision about one family, reading or changing another is
+/// refused before anything is answered or kept, and writes no line.
+async fn story_a_decision_about_one_family_opens_no_other(backend: Backend) {
+    use tsunagu_domain::policy::{permit, Action, Resource};
+    use tsunagu_domain::roles::Actor;
+    use tsunagu_store::StoreError;
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let system = ctx(m, Role::Nurse);
+    let hanako = s.register_notification(&system, &notification(north, "ヤマダ", "ハナコ")).await.unwrap();
+    let yukiko = s.register_notification(&system, &notification(north, "タナカ", "ユキコ")).await.unwrap();
+    let nurse = Actor {
+        account_id: AccountId(7),
+        municipality_id: m,
+        role: Role::Nurse,
+        family_id: None,
+        areas: vec![],
+        venues: vec![],
+        rooms: vec![],
+    };
+    let access = s.family_access(m, hanako).await.unwrap().unwrap();
+    let about_hanako = permit(&nurse, Action::ViewFamily, &Resource::Family(&access)).unwrap();
+    let c = requester(m, Role::Nurse).allowed(&about_hanako);
+    let lines_before = s.audit_lines(m, 0, 100).await.unwrap().len();
+    assert!(s.open_family(&c, hanako).await.unwrap().is_some());
+    assert!(matches!(s.open_family(&c, yukiko).await, Err(StoreError::OutsideTheDecision(_))));
+    let edd = jiff::civil::date(2027, 6, 1);
+    let pregnancy = s.open_family(&c, hanako).await.unwrap().unwrap().pregnancies[0].id;
+    let mut editing = c.clone();
+    editing.reason = "edd".into();
+    assert!(matches!(
+        s.change_edd(&editing, yukiko, pregnancy, edd).await,
+        Err(StoreError::OutsideTheDecision(_)) | Err(StoreError::NotFound)
+    ));
+    let lines: Vec<_> = s.audit_lines(m, 0, 100).await.unwrap();
+    // Two reads of hanako's record; nothing about yukiko after the registrations.
+    assert_eq!(lines.len(), lines_before + 2);
+    assert!(lines[lines_before..].iter().all(|l| l.family_id == Some(hanako)));
+    finish(s, db).await;
+}
+
 on_both!(
+    a_decision_about_one_family_opens_no_other => story_a_decision_about_one_family_opens_no_other,
     the_audit_chain_verifies_and_can_be_searched => story_the_audit_chain_verifies_and_can_be_searched,
     instants_round_trip_to_the_microsecond => story_instants_round_trip_to_the_microsecond,
 );

@@ -215,8 +215,13 @@ pub fn today() -> Date {
     date(2026, 11, 22)
 }
 
+/// A test's caller: a store driven directly has no policy decision behind it.
 pub fn ctx(m: MunicipalityId, role: Role) -> AuditContext {
-    AuditContext {
+    requester(m, role).without_a_policy_decision()
+}
+
+pub fn requester(m: MunicipalityId, role: Role) -> tsunagu_domain::audit::Requester {
+    tsunagu_domain::audit::Requester {
         municipality_id: m,
         actor: AccountId(7),
         role,
@@ -342,7 +347,8 @@ pub async fn lines_of(s: &Db, m: MunicipalityId, action: &str) -> Vec<(Option<Fa
 }
 
 pub fn as_staff(m: MunicipalityId, role: Role, actor: i64, when: &str) -> AuditContext {
-    AuditContext { actor: AccountId(actor), at: at(when), ..ctx(m, role) }
+    tsunagu_domain::audit::Requester { actor: AccountId(actor), at: at(when), ..requester(m, role) }
+        .without_a_policy_decision()
 }
 
 // --- postpartum care and the work around it ---------------------------------

@@ -5,7 +5,6 @@
 use crate::store_support::*;
 use crate::support::Backend;
 use jiff::civil::{date, Date};
-use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::{BirthInput, PregnancyEnd, PregnancyStatus};
 use tsunagu_domain::roles::Role;
@@ -42,7 +41,8 @@ async fn story_the_timeline_follows_each_pregnancy_and_feeds_the_work_lists(back
     let (other, _, _) = town(&s, "082350").await;
     // Outcomes name who recorded them: a real account.
     let staff = s.create_account(None, &new_account(m, "hoken", Role::Nurse)).await.unwrap();
-    let nurse = AuditContext { actor: staff.id, ..ctx(m, Role::Nurse) };
+    let nurse =
+        tsunagu_domain::audit::Requester { actor: staff.id, ..requester(m, Role::Nurse) }.without_a_policy_decision();
     assert_eq!(tsunagu_domain::clock::japan_date(nurse.at), today());
     assert_eq!(s.contact_kinds(m).await.unwrap(), KindSet::ALL);
 
@@ -253,7 +253,8 @@ async fn story_concurrent_outcomes_and_daily_runs_have_one_winner(backend: Backe
     let (s, db) = fresh(backend).await;
     let (m, north, _) = town(&s, "131121").await;
     let staff = s.create_account(None, &new_account(m, "hoken", Role::Nurse)).await.unwrap();
-    let nurse = AuditContext { actor: staff.id, ..ctx(m, Role::Nurse) };
+    let nurse =
+        tsunagu_domain::audit::Requester { actor: staff.id, ..requester(m, Role::Nurse) }.without_a_policy_decision();
     let f = family(&s, m, north, "ハナコ").await;
     let g = family(&s, m, north, "ミカ").await;
     let interview = |rows: Vec<ContactRow>| {
