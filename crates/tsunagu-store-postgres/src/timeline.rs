@@ -37,7 +37,7 @@ use tsunagu_domain::timeline::{
     KindSet, Nature, Outcome, StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
-use tsunagu_store::TimelineStore;
+use tsunagu_store::{ContactOwner, TimelineStore};
 use tsunagu_store::{ContactRow, MissedRun, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
 
 /// The columns of a contact (table alias `c`) as `contact_row` reads them,
@@ -704,15 +704,19 @@ impl TimelineStore for PgStore {
         Ok(out)
     }
 
-    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
-        let f: Option<i64> =
-            sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = $1 AND municipality_id = $2")
+    async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
+        let r: Option<(i64, String, bool)> =
+            sqlx::query_as("SELECT family_id, kind, hidden FROM contacts WHERE id = $1 AND municipality_id = $2")
                 .bind(id.0)
                 .bind(m.0)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
-        Ok(f.map(FamilyId))
+        r.map(|(family, kind, hidden)| {
+            let kind = ContactKind::parse(&kind).ok_or(StoreError::Other("a stored contact kind is unknown".into()))?;
+            Ok(ContactOwner { family: FamilyId(family), kind, hidden })
+        })
+        .transpose()
     }
 
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
@@ -748,10 +752,22 @@ impl TimelineStore for PgStore {
         id: ContactId,
         outcome: &Outcome,
         note: &str,
-    ) -> Result<()> {
+    ) -> Result<ContactRow> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
-        tx.commit().await.map_err(db_err)
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts c WHERE c.id = $1 AND c.municipality_id = $2"
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let row = contact_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(row)
     }
 
     async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>> {

@@ -24,8 +24,8 @@ use tsunagu_domain::timeline::{
     KindSet, Nature, Outcome, StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
+use tsunagu_store::{ContactOwner, MissedRun, TimelineStore};
 use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
-use tsunagu_store::{MissedRun, TimelineStore};
 
 pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subject_kind, c.subject_id, c.opens, \
      c.due, c.closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, c.area_id, \
@@ -610,14 +610,19 @@ impl TimelineStore for SqliteStore {
         Ok(out)
     }
 
-    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>> {
-        let f: Option<i64> = sqlx::query_scalar("SELECT family_id FROM contacts WHERE id = ? AND municipality_id = ?")
-            .bind(id.0)
-            .bind(m.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
-        Ok(f.map(FamilyId))
+    async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
+        let r: Option<(i64, String, bool)> =
+            sqlx::query_as("SELECT family_id, kind, hidden FROM contacts WHERE id = ? AND municipality_id = ?")
+                .bind(id.0)
+                .bind(m.0)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db_err)?;
+        r.map(|(family, kind, hidden)| {
+            let kind = ContactKind::parse(&kind).ok_or(StoreError::Other("a stored contact kind is unknown".into()))?;
+            Ok(ContactOwner { family: FamilyId(family), kind, hidden })
+        })
+        .transpose()
     }
 
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
@@ -642,10 +647,19 @@ impl TimelineStore for SqliteStore {
         id: ContactId,
         outcome: &Outcome,
         note: &str,
-    ) -> Result<()> {
+    ) -> Result<ContactRow> {
         let mut tx = self.begin_immediate().await?;
         record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
-        tx.commit().await.map_err(db_err)
+        let r =
+            sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?"))
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let row = contact_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(row)
     }
 
     async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>> {

@@ -154,6 +154,15 @@ pub struct MissedRun {
 }
 
 /// The seamless timeline: the contacts every family is owed, outcomes, work lists and the daily job.
+/// What the policy needs to know of a contact before anything of it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactOwner {
+    pub family: FamilyId,
+    pub kind: tsunagu_domain::timeline::ContactKind,
+    /// Shown on no list and no family page (a pregnancy lost).
+    pub hidden: bool,
+}
+
 #[async_trait]
 pub trait TimelineStore: Send + Sync {
     // Every write that changes a pregnancy's facts (notification, import,
@@ -186,21 +195,24 @@ pub trait TimelineStore: Send + Sync {
     /// them out), by window. Audited as a read of the family.
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
     /// What the policy needs to decide on a contact (like `family_access`):
-    /// its family, if it is in `m`. No personal data; not audited.
-    async fn contact_family(&self, m: MunicipalityId, id: ContactId) -> Result<Option<FamilyId>>;
+    /// its family and kind, and whether it is hidden, if it is in `m`. No
+    /// personal data; not audited.
+    async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>>;
     /// One contact, audited as a read of its family.
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>>;
     /// Records what happened. Refused with `Conflict("contact_settled")` when
     /// an outcome that settles the contact is already recorded (so two
     /// people cannot overwrite each other), `Conflict("contact_closed")`
-    /// when the facts closed it. "Not reached" adds its attempts to those recorded.
+    /// when the facts closed it. "Not reached" adds its attempts to those
+    /// recorded. Answers the contact as it now is (the change's one audit
+    /// line covers that read).
     async fn record_contact_outcome(
         &self,
         ctx: &AuditContext,
         id: ContactId,
         outcome: &Outcome,
         note: &str,
-    ) -> Result<()>;
+    ) -> Result<ContactRow>;
     /// One page of a work list. Audited as one list read (no family named).
     async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>>;
     /// The counts of every list in a scope. Each is one index range scan.

@@ -277,15 +277,13 @@ pub async fn record_outcome(
     id: ContactId,
     input: &OutcomeInput,
 ) -> Result<ContactRow, AppError> {
-    let (family, row) = contact_for(state, actor, requester, id).await?;
-    let audit = &requester.allowed(&permit(
-        actor,
-        Action::RecordContact,
-        &Resource::Contact { family: &family, kind: row.contact.kind },
-    )?);
-    let (outcome, note) = input.check(row.contact.kind)?;
-    state.store.record_contact_outcome(audit, id, &outcome, &note).await?;
-    state.store.contact(audit, id).await?.ok_or(AppError::NotFound)
+    // Decided from what the policy needs (family, kind), so that recording
+    // writes one audit line: the change's, which covers the row it answers.
+    let owner = contact_owner(state, actor, id).await?;
+    let family = state.store.family_access(actor.municipality_id, owner.family).await?.ok_or(AppError::NotFound)?;
+    let allowed = permit(actor, Action::RecordContact, &Resource::Contact { family: &family, kind: owner.kind })?;
+    let (outcome, note) = input.check(owner.kind)?;
+    Ok(state.store.record_contact_outcome(&requester.allowed(&allowed), id, &outcome, &note).await?)
 }
 
 /// Whether the caller may record on a contact of `kind` of this family (the
@@ -303,13 +301,23 @@ pub async fn contact_for(
     requester: &Requester,
     id: ContactId,
 ) -> Result<(FamilyAccess, ContactRow), AppError> {
-    let family = state.store.contact_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    let (family, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewFamily).await?;
+    let owner = contact_owner(state, actor, id).await?;
+    let (family, allowed) = crate::base::access::family_for(state, actor, owner.family, Action::ViewFamily).await?;
     let row = state.store.contact(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
-    if row.contact.is_hidden() {
-        return Err(AppError::NotFound);
-    }
     Ok((family, row))
+}
+
+/// Whose a contact is and of what kind, read without anything personal; a
+/// hidden contact (a pregnancy lost) is not found.
+async fn contact_owner(
+    state: &AppState,
+    actor: &Actor,
+    id: ContactId,
+) -> Result<tsunagu_store::ContactOwner, AppError> {
+    match state.store.contact_owner(actor.municipality_id, id).await? {
+        Some(owner) if !owner.hidden => Ok(owner),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 async fn pregnancy_of(

@@ -278,7 +278,7 @@ async fn story_concurrent_outcomes_and_daily_runs_have_one_winner(backend: Backe
     let (mut ok, mut settled) = (0, 0);
     for r in racers {
         match r.await.unwrap() {
-            Ok(()) => ok += 1,
+            Ok(_) => ok += 1,
             Err(StoreError::Conflict("contact_settled")) => settled += 1,
             Err(e) => panic!("unexpected {e:?}"),
         }

@@ -381,7 +381,34 @@ async fn story_pages_change_a_pregnancy_and_record_a_contact(backend: Backend) {
     assert_eq!(one(&after, "maternity_class")["ending"]["reason"], "moved_out");
 }
 
+/// One action, one audit line: recording what happened on a contact is
+/// decided from what the policy needs (family, kind) and writes only the
+/// change's line, which covers the contact it answers.
+async fn story_recording_an_outcome_writes_one_line(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let (family, _) = twin_pregnancy(&app, &nurse, "いちぎょう").await;
+    let v = contacts(&app, &nurse, family).await;
+    let eighth = one(&v, "eighth_month_interview");
+    let before = app.store.audit_lines(fx.setagaya.id, 0, 10_000).await.unwrap().len();
+    let (s, c) = app
+        .post(
+            &nurse,
+            &format!("/api/v1/contacts/{}/outcome", eighth["id"]),
+            &json!({"outcome": "done", "form": "group"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["outcome"]["outcome"], "done", "{c}");
+    let lines = app.store.audit_lines(fx.setagaya.id, 0, 10_000).await.unwrap();
+    let new: Vec<_> = lines[before..].iter().map(|l| l.action.as_str()).collect();
+    assert_eq!(new, ["timeline.outcome"], "one line for one action");
+}
+
 on_both! {
+    recording_an_outcome_writes_one_line => story_recording_an_outcome_writes_one_line,
     pages_change_a_pregnancy_and_record_a_contact => story_pages_change_a_pregnancy_and_record_a_contact,
     schedule_follows_the_family => story_the_schedule_follows_the_family,
     a_loss_closes_and_hides_everything => story_a_loss_closes_and_hides_everything,
