@@ -104,6 +104,11 @@ pub enum ReferralItem {
     StatusOnly(ReferralStatusOnly),
 }
 
+/// What every capability's part refers to without naming it.
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(ErrorDoc)))]
+struct Shared;
+
 const DESCRIPTION: &str = "The JSON API of tsunagu (つなぐ). Every call but token issue and the public \
 quote needs `Authorization: Bearer <token>`; the same authorization policy and audit as the pages apply. \
 Errors are `{\"error\": {\"code\", \"message\", \"fields\"?, \"detail\"?}}` — every error under `/api/`, \
@@ -116,6 +121,7 @@ pub fn document(parts: impl IntoIterator<Item = utoipa::openapi::OpenApi>) -> Va
     let mut api = utoipa::openapi::OpenApiBuilder::new()
         .info(utoipa::openapi::InfoBuilder::new().title("tsunagu API").version("1").description(Some(DESCRIPTION)))
         .build();
+    api.merge(<Shared as utoipa::OpenApi>::openapi());
     for part in parts {
         api.merge(part);
     }
