@@ -22,6 +22,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// What was done. Stored as the dotted string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AuditAction {
     FamilySearch,
     FamilyView,
@@ -262,6 +263,7 @@ impl AuditContext {
 
 /// A line as it is chained and stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditLine {
     pub seq: i64,
     pub municipality_id: MunicipalityId,

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 /// An inclusive range of days, `first ..= last`, never empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "RawDateRange")]
 pub struct DateRange {
     first: Date,

@@ -15,6 +15,7 @@ pub struct Municipality {
 
 /// A district (Setagaya's 世田谷・北沢・玉川・砧・烏山) or a support-room area.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Area {
     pub id: AreaId,
     pub municipality_id: MunicipalityId,
@@ -23,6 +24,7 @@ pub struct Area {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VenueKind {
     /// 児童館
@@ -62,6 +64,7 @@ impl VenueKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Venue {
     pub id: VenueId,
     pub municipality_id: MunicipalityId,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Household fee bracket, as used by the postpartum-care fee table [001].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeBracket {
     /// 課税世帯
@@ -39,6 +40,7 @@ impl FeeBracket {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// The pregnant woman / mother.
@@ -63,6 +65,7 @@ impl Relation {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     Female,
@@ -85,6 +88,7 @@ impl Sex {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PregnancyStatus {
     Ongoing,
@@ -112,6 +116,7 @@ impl PregnancyStatus {
 // Stored records, as read back.
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Family {
     pub id: FamilyId,
     pub municipality_id: MunicipalityId,
@@ -123,6 +128,7 @@ pub struct Family {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: PersonId,
     pub family_id: FamilyId,
@@ -145,6 +151,7 @@ impl Person {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pregnancy {
     pub id: PregnancyId,
     pub family_id: FamilyId,
@@ -159,6 +166,7 @@ pub struct Pregnancy {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Baby {
     pub id: BabyId,
     pub pregnancy_id: PregnancyId,
@@ -173,6 +181,7 @@ pub struct Baby {
 
 /// Everything a record page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FamilyRecord {
     pub family: Family,
     pub people: Vec<Person>,
@@ -192,6 +201,7 @@ impl FamilyRecord {
 
 /// One row of a search result: enough to tell families apart, no health data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FamilySummary {
     pub family_id: FamilyId,
     pub area_id: AreaId,
@@ -215,6 +225,7 @@ fn parse_date(s: &str) -> Option<Date> {
 
 /// A person as typed in the notification form or sent to the API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PersonInput {
     pub family_name: String,
@@ -308,6 +319,7 @@ impl PersonInput {
 
 /// A pregnancy notification as typed or sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationInput {
     pub area_id: i64,
@@ -462,6 +474,7 @@ pub fn is_duplicate_notification(
 
 /// One baby of a birth as typed or sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BabyInput {
     pub birth_date: String,
@@ -480,6 +493,7 @@ pub struct BabyInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BirthInput {
     pub babies: Vec<BabyInput>,
@@ -601,6 +615,7 @@ mod tests;
 
 /// A corrected expected date of delivery, as typed or sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EddChangeInput {
     pub edd: String,
@@ -658,6 +673,7 @@ impl PregnancyEnd {
 
 /// A loss or a move, as typed or sent: `ending` is `lost` or `moved_out`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PregnancyEndInput {
     pub ending: String,

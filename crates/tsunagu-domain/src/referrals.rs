@@ -14,6 +14,7 @@ use crate::{FamilyId, PregnancyId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReferralStatus {
     /// Raised, not yet seen by the nurse.
@@ -50,6 +51,7 @@ impl ReferralStatus {
 
 /// Where the concern came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConcernSource {
     /// Something a person saw (at a stay, a class, a visit).
@@ -79,6 +81,7 @@ impl ConcernSource {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     /// Followed up; the family has what it needs.

@@ -5,6 +5,7 @@ use crate::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Pregnant woman, mother, partner: their own family only.

@@ -38,6 +38,7 @@ pub struct QuestionnaireDef {
 
 /// Whether the text keys point at real wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Wording {
     /// Keys for placeholder text (demo data); the real wording is licensed.
@@ -117,6 +118,7 @@ impl ItemDef {
 
 /// What a rule that holds does to the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// A positive screen: follow-up work for the owning nurse.
@@ -295,6 +297,7 @@ pub enum AnswerError {
 
 /// Why a result is positive or urgent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     pub code: String,
     pub effect: Effect,

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(base::routes())
+        .merge(base::openapi::routes(openapi))
         .merge(signin::routes())
         .merge(records::routes())
         .merge(accounts::routes())
@@ -47,6 +48,21 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(base::edge::security_headers))
         .layer(middleware::from_fn(base::edge::log_request))
         .with_state(state)
+}
+
+/// The API's OpenAPI document: what each capability describes of its
+/// operations, merged as their routers are (served at `/api/openapi.json`).
+pub fn openapi() -> serde_json::Value {
+    base::openapi::document([
+        signin::openapi(),
+        records::openapi(),
+        accounts::openapi(),
+        timeline::openapi(),
+        meetings::openapi(),
+        screening::openapi(),
+        care::openapi(),
+        postpartum::openapi(),
+    ])
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -6,7 +6,8 @@
 //! - no capability names another (`crate::<other>` anywhere in its folder);
 //! - `base` names no capability, nor what `lib.rs` defines;
 //! - the words (`i18n*.rs`, `i18n/`) name no capability;
-//! - every capability has `routes()` in its `mod.rs`, and `lib.rs` merges it.
+//! - every capability has `routes()` in its `mod.rs`, and `lib.rs` merges it;
+//!   likewise `openapi()`, its part of the API's description.
 //!
 //! So the crate has no import circle: `lib.rs` → capabilities → `base` →
 //! words, and nothing points back up.
@@ -177,6 +178,8 @@ fn every_capability_has_routes_and_lib_merges_them() {
         assert!(m.contains("pub fn routes() -> Router<AppState>"), "{cap}/mod.rs has no routes()");
         assert!(lib.contains(&format!("pub mod {cap};")), "lib.rs does not declare {cap}");
         assert!(lib.contains(&format!(".merge({cap}::routes())")), "lib.rs does not merge {cap}::routes()");
+        assert!(m.contains("pub fn openapi() -> utoipa::openapi::OpenApi"), "{cap}/mod.rs has no openapi()");
+        assert!(lib.contains(&format!("{cap}::openapi(),")), "lib.rs does not merge {cap}::openapi()");
     }
 }
 

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     /// Waiting for the nurse's review.
@@ -48,6 +49,7 @@ impl ApplicationStatus {
 /// What the family answered about its situation ([001] 対象者). An answer
 /// left out is "no".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ApplicationAnswers {
     pub rolls_over_actively: bool,
@@ -81,6 +83,7 @@ pub struct NewApplication {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Application {
     pub id: ApplicationId,
     pub municipality_id: MunicipalityId,

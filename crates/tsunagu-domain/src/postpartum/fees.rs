@@ -123,6 +123,7 @@ pub struct QuoteRequest {
 
 /// One component of a fee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeComponent {
     /// Mother and baby, per day.
@@ -161,6 +162,7 @@ impl FeeComponent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeeLine {
     pub component: FeeComponent,
     pub unit_yen: u32,
@@ -169,6 +171,7 @@ pub struct FeeLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub total_yen: u32,
     /// One line per component that applies, in the order of the table:

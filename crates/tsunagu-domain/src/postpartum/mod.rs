@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Seed: [001] 産後ケア事業 全体像 (類型), 令和５年度以降の取組 (３) アウトリーチ型
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceType {
     /// 宿泊型 — Setagaya's 母子ショートステイ (宿泊).

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// What a contact is about. A delivery is named by its pregnancy: a
 /// pregnancy ends in at most one delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Subject {
     Pregnancy(PregnancyId),
@@ -110,6 +111,7 @@ impl Window {
 /// Why a contact was closed by a change of the family's facts (never by a
 /// person: people record outcomes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     /// The family moved out of the municipality.
@@ -147,6 +149,7 @@ impl CloseReason {
 /// kept (nothing is deleted) but shown on no list and no family page, so a
 /// family that lost a baby is never invited to its health check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ending {
     pub reason: CloseReason,
     pub hidden: bool,
@@ -165,6 +168,7 @@ impl Ending {
 /// What somebody recorded about a contact. Once recorded, the facts never
 /// change the contact again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Done {
@@ -341,6 +345,7 @@ pub const DUE_SOON_DAYS: i32 = 7;
 
 /// Where a contact stands on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContactStatus {
     /// Its window has not opened.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One kind of contact in the seamless timeline (DOMAIN.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContactKind {
     /// Interview at the pregnancy notification, with the handbook issue: the
     /// 1st interview of the accompanied-support programme (伴走型相談支援).
@@ -72,6 +73,7 @@ pub enum Nature {
 /// individual / home visit and the happy-baby contact as home visit /
 /// support-room visit / at the 3–4-month check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContactForm {
     /// 集団 (a group session or class).

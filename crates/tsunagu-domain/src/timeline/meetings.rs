@@ -127,6 +127,7 @@ fn parse_date(s: &str) -> Option<Date> {
 /// it covers (`YYYY-MM`), the day it was held and a short note about the
 /// meeting (not about a family: families are on their own records).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HandbookMeetingInput {
     pub area_id: i64,
@@ -200,6 +201,7 @@ impl HandbookMeetingInput {
 /// A proposed group the nurse confirms as a session: the area and due month
 /// of the proposal, the day, the place, and the pregnancies she invites.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GroupSessionInput {
     pub area_id: i64,
@@ -286,6 +288,7 @@ impl GroupSessionInput {
 /// Who came to a session, as ticked or sent (pregnancy ids); the others
 /// stay owed their interview.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceInput {
     #[serde(default)]

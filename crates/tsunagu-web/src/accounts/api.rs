@@ -30,6 +30,11 @@ fn require_admin(caller: &ApiCaller) -> Result<(), AppError> {
     require(authorize(&caller.actor, Action::ManageAccounts, &Resource::Municipality(caller.actor.municipality_id)))
 }
 
+/// Accounts of the municipality (administrators)
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses(
+        (status = 200, description = "The accounts", body = super::api_doc::AccountList),
+        (status = 403, description = "Not an administrator (`forbidden`)")))]
 async fn list_accounts(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     require_admin(&caller)?;
     let accounts: Vec<accounts::AccountView> =
@@ -37,6 +42,14 @@ async fn list_accounts(State(state): State<AppState>, caller: ApiCaller) -> Resu
     Ok(Json(json!({ "accounts": accounts })).into_response())
 }
 
+/// Create an account (administrators)
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = accounts::AccountInput,
+    responses(
+        (status = 201, description = "Created", body = accounts::AccountView),
+        (status = 403, description = "Not an administrator (`forbidden`)"),
+        (status = 409, description = "The user name is taken"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)"),
+        (status = 503, description = "No turn to hash the password in time (`busy`), or the database cannot be reached (`unavailable`)")))]
 async fn create_account(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -47,6 +60,13 @@ async fn create_account(
     Ok((StatusCode::CREATED, Json(accounts::AccountView::from(&created))).into_response())
 }
 
+/// Disable an account; its sessions end
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/disable", tag = "accounts",
+    params(("id" = i64, Path, description = "Account id")),
+    responses(
+        (status = 204, description = "Disabled"),
+        (status = 403, description = "Not an administrator (`forbidden`)"),
+        (status = 409, description = "An administrator's own account")))]
 async fn disable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -57,6 +77,13 @@ async fn disable_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Enable an account
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/enable", tag = "accounts",
+    params(("id" = i64, Path, description = "Account id")),
+    responses(
+        (status = 204, description = "Enabled"),
+        (status = 403, description = "Not an administrator (`forbidden`)"),
+        (status = 409, description = "An administrator's own account")))]
 async fn enable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -67,12 +94,21 @@ async fn enable_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordReset {
+    #[schema(min_length = 12)]
     password: String,
 }
 
+/// Set a new password; the account's sessions end
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/password", tag = "accounts",
+    params(("id" = i64, Path, description = "Account id")), request_body = PasswordReset,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "Not an administrator (`forbidden`)"),
+        (status = 422, description = "The password does not pass (`invalid_input`)"),
+        (status = 503, description = "No turn to hash the password in time (`busy`), or the database cannot be reached (`unavailable`)")))]
 async fn reset_password(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -85,6 +121,12 @@ async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Remove the second factor so the user enrols again; sessions end
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp-reset", tag = "accounts",
+    params(("id" = i64, Path, description = "Account id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not an administrator (`forbidden`)")))]
 async fn reset_totp(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -95,11 +137,16 @@ async fn reset_totp(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AuditPage {
     lines: Vec<tsunagu_domain::audit::AuditLine>,
 }
 
+/// Search the audit log, newest first (administrators)
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", params(AuditParams),
+    responses(
+        (status = 200, description = "The lines found", body = AuditPage),
+        (status = 403, description = "Not an administrator (`forbidden`)")))]
 async fn search_audit(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -17,14 +17,20 @@ use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
 use tsunagu_store::{Account, NewAccount};
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// The administrator's pages and API.
 pub fn routes() -> Router<AppState> {
     Router::new().merge(api::routes()).merge(pages::routes())
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountInput {
     pub username: String,
@@ -40,7 +46,7 @@ pub struct AccountInput {
 }
 
 /// An account as shown to administrators: never the hash or the secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: AccountId,
     pub username: String,
@@ -197,7 +203,8 @@ pub async fn reset_totp(
 }
 
 /// An audit search as asked for (the API's query string and the page's form).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
     #[serde(default)]
@@ -206,6 +213,7 @@ pub(crate) struct AuditParams {
     pub family: Option<i64>,
     #[serde(default)]
     pub action: Option<String>,
+    /// The sequence number to page from.
     #[serde(default)]
     pub before: Option<i64>,
     #[serde(default)]

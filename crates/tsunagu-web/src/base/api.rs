@@ -1,13 +1,11 @@
 //! What every capability's JSON API shares: body and path extractors whose
-//! rejections are our structured errors, the OpenAPI description
-//! (`openapi.json`, hand-written; a test checks it against the routes), and
-//! the JSON 404 for a path under `/api/` that no route has.
+//! rejections are our structured errors, and the JSON 404 for a path under
+//! `/api/` that no route has. (The API's description is `openapi.rs`.)
 
 use crate::base::error::{ApiError, AppError};
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 
@@ -50,8 +48,4 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 /// A path under `/api/` that no route has: the API's 404, never a page.
 pub(crate) async fn not_found() -> ApiError {
     AppError::NotFound.into()
-}
-
-pub(crate) async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json")).into_response()
 }

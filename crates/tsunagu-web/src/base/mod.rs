@@ -19,6 +19,7 @@ pub mod edge;
 pub mod error;
 pub mod forwarded;
 pub mod local_path;
+pub mod openapi;
 pub mod screening_words;
 pub mod session;
 pub mod state;
@@ -26,12 +27,12 @@ pub mod views;
 
 pub use state::AppState;
 
-/// What belongs to no capability: the stylesheet, the API's description,
-/// the API's 404 and the pages' 404.
+/// What belongs to no capability: the stylesheet, the API's 404 and the
+/// pages' 404. (The API's description is `openapi::routes`, given by
+/// `lib.rs` what each capability describes.)
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(chrome::stylesheet))
-        .route("/api/openapi.json", get(api::openapi))
         .route("/api/{*rest}", any(api::not_found))
         .fallback(chrome::not_found)
 }

@@ -14,7 +14,7 @@ use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
 use tsunagu_store::ContactRow;
 
 /// A contact as the API shows it, with where it stands today.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContactView {
     pub id: ContactId,
     pub family_id: FamilyId,

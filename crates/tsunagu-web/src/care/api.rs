@@ -34,6 +34,12 @@ fn manages_referrals(actor: &tsunagu_domain::roles::Actor) -> bool {
     authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed()
 }
 
+/// Raise a concern about a family (becomes follow-up work for its nurse)
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "care", request_body = crate::care::ConcernInput,
+    responses(
+        (status = 201, description = "Raised", body = crate::base::openapi::Created),
+        (status = 403, description = "Not a family the caller may raise a concern about (`forbidden`)"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn create_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -43,7 +49,8 @@ async fn create_referral(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ReferralParams {
     #[serde(default)]
@@ -52,6 +59,11 @@ struct ReferralParams {
     open: Option<bool>,
 }
 
+/// Referrals: all for nurses (`open=true` for open ones), else those the caller raised, status only
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "care", params(ReferralParams),
+    responses(
+        (status = 200, description = "The referrals", body = super::api_doc::ReferralList),
+        (status = 403, description = "Not a family the caller may see (`forbidden`)")))]
 async fn list_referrals(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -71,6 +83,12 @@ async fn list_referrals(
     Ok(Json(json!({ "referrals": list })).into_response())
 }
 
+/// One referral with its history (nurses)
+#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "care",
+    params(("id" = i64, Path, description = "Referral id")),
+    responses(
+        (status = 200, description = "The referral", body = super::api_doc::ReferralWithHistory),
+        (status = 403, description = "Not a nurse (`forbidden`)")))]
 async fn show_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -89,7 +107,7 @@ async fn show_referral(
     Ok(Json(json!({ "referral": referral_json(&r, true), "events": events })).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReferralActionBody {
     #[serde(default)]
@@ -98,6 +116,18 @@ struct ReferralActionBody {
     note: String,
 }
 
+/// A nurse's step on a referral
+///
+/// `receive`, `start`, `escalate`, `mark_specified_expectant_mother`,
+/// `clear_specified_expectant_mother`, or `close` (with a `reason`).
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/{action}", tag = "care",
+    params(("id" = i64, Path, description = "Referral id"), ("action" = String, Path, description = "The step")),
+    request_body = ReferralActionBody,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, description = "No such step, or `close` without a reason"),
+        (status = 403, description = "Not a nurse (`forbidden`)"),
+        (status = 409, description = "The referral is not where the step starts from")))]
 async fn act_referral(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -119,7 +149,8 @@ fn family_of(caller: &ApiCaller, named: Option<i64>) -> Result<FamilyId, AppErro
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SlotParams {
     #[serde(default)]
@@ -127,6 +158,13 @@ struct SlotParams {
     venue: i64,
 }
 
+/// Free follow-up slots of the next four weeks for a family at a facility
+#[utoipa::path(get, path = "/api/v1/postpartum/followups/slots", tag = "care", params(SlotParams),
+    responses(
+        (status = 200, description = "The slots", body = super::api_doc::SlotList),
+        (status = 403, description = "Not a family the caller may book for (`forbidden`)"),
+        (status = 404, description = "No such facility or family (`not_found`)"),
+        (status = 409, description = "The family may not book a follow-up")))]
 async fn followup_slots(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -146,7 +184,7 @@ async fn followup_slots(
     Ok(Json(json!({ "slots": slots })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FollowupBody {
     #[serde(default)]
@@ -155,6 +193,14 @@ struct FollowupBody {
     start: String,
 }
 
+/// Book a 20-minute follow-up slot (former users, baby under 1 year)
+#[utoipa::path(post, path = "/api/v1/postpartum/followups", tag = "care", request_body = FollowupBody,
+    responses(
+        (status = 201, description = "Booked", body = crate::base::openapi::Created),
+        (status = 403, description = "Not a family the caller may book for (`forbidden`)"),
+        (status = 404, description = "No such facility or family (`not_found`)"),
+        (status = 409, description = "The slot is taken, or the family may not book"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn create_followup(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -181,7 +227,8 @@ fn invalid_date(field: &'static str) -> AppError {
     AppError::Invalid(e)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct VenueParams {
     #[serde(default)]
@@ -198,6 +245,11 @@ fn fiscal_range(state: &AppState, fy: Option<&str>) -> Result<tsunagu_domain::da
     Ok(fy.range())
 }
 
+/// Online follow-up bookings and the fiscal year's count
+#[utoipa::path(get, path = "/api/v1/postpartum/followups", tag = "care", params(VenueParams),
+    responses(
+        (status = 200, description = "The bookings", body = super::api_doc::FollowupList),
+        (status = 403, description = "Not the caller's facility, or no role that sees bookings (`forbidden`)")))]
 async fn list_followups(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -217,6 +269,13 @@ async fn list_followups(
     Ok(Json(json!({ "followups": list, "count_in_fiscal_year": count })).into_response())
 }
 
+/// Cancel a follow-up booking
+#[utoipa::path(post, path = "/api/v1/postpartum/followups/{id}/cancel", tag = "care",
+    params(("id" = i64, Path, description = "Booking id")),
+    responses(
+        (status = 204, description = "Cancelled"),
+        (status = 403, description = "Not the caller's booking (`forbidden`)"),
+        (status = 409, description = "Cancelled already")))]
 async fn cancel_followup(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -232,6 +291,9 @@ async fn cancel_followup(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Sessions of the coordinator's online talk in the next 90 days
+#[utoipa::path(get, path = "/api/v1/postpartum/talks", tag = "care",
+    responses((status = 200, description = "The sessions", body = super::api_doc::TalkList)))]
 async fn list_talks(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let range = tsunagu_domain::dates::DateRange::starting(state.clock.today(), 90).ok_or(AppError::Internal)?;
     let list: Vec<_> = state
@@ -244,7 +306,7 @@ async fn list_talks(State(state): State<AppState>, caller: ApiCaller) -> Result<
     Ok(Json(json!({ "talks": list })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TalkBody {
     venue_id: i64,
@@ -252,6 +314,12 @@ struct TalkBody {
     title: String,
 }
 
+/// Add a session (nurse or facility staff)
+#[utoipa::path(post, path = "/api/v1/postpartum/talks", tag = "care", request_body = TalkBody,
+    responses(
+        (status = 201, description = "Added", body = crate::base::openapi::Created),
+        (status = 403, description = "Not the caller's to add (`forbidden`)"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn create_talk(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -270,13 +338,20 @@ async fn create_talk(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct JoinBody {
     #[serde(default)]
     family_id: Option<i64>,
 }
 
+/// A current user joins a session
+#[utoipa::path(post, path = "/api/v1/postpartum/talks/{id}/join", tag = "care",
+    params(("id" = i64, Path, description = "Session id")), request_body = JoinBody,
+    responses(
+        (status = 204, description = "Joined"),
+        (status = 403, description = "Not a family the caller may sign up (`forbidden`)"),
+        (status = 409, description = "Joined already, full, or not a current user")))]
 async fn join_talk(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -289,6 +364,11 @@ async fn join_talk(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Incident reports of the fiscal year
+#[utoipa::path(get, path = "/api/v1/postpartum/incidents", tag = "care", params(VenueParams),
+    responses(
+        (status = 200, description = "The reports", body = super::api_doc::IncidentList),
+        (status = 403, description = "Not the caller's facility (`forbidden`)")))]
 async fn list_incidents(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -307,6 +387,12 @@ async fn list_incidents(
     Ok(Json(json!({ "incidents": list })).into_response())
 }
 
+/// Report an incident under the safety manual's headings (facility staff)
+#[utoipa::path(post, path = "/api/v1/postpartum/incidents", tag = "care", request_body = crate::care::IncidentInput,
+    responses(
+        (status = 201, description = "Reported", body = crate::base::openapi::Created),
+        (status = 403, description = "Not the caller's facility (`forbidden`)"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn create_incident(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -22,7 +22,13 @@ use tsunagu_domain::{ApplicationId, FamilyId, FollowupId, IncidentId, PregnancyI
 use tsunagu_store::{ApplicationFilter, NewIncident};
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// The pages and API of referrals, follow-ups, talks and incidents.
 pub fn routes() -> Router<AppState> {
@@ -58,7 +64,7 @@ fn note_text(note: &str, required: bool) -> Result<String, AppError> {
 
 // --- referrals -------------------------------------------------------------------
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcernInput {
     pub family_id: i64,
@@ -339,7 +345,7 @@ pub async fn join_talk(
 
 // --- incident reports ------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentInput {
     pub venue_id: i64,

@@ -44,6 +44,21 @@ fn due_month(p: &MeetingParams) -> Result<DueMonth, AppError> {
     required(month_param("due_month", p.due_month.as_deref())?, "due_month")
 }
 
+/// A month's handbook list of an area (母子手帳会議 [002])
+///
+/// The pregnancies notified that month, whose handbook-meeting contact is
+/// not ended, each with its consent to share with coordinators; the meeting
+/// recorded for that month, and the fiscal year's twelve months with theirs.
+/// Nurses see every family; coordinators only consenting families of their
+/// own areas (403 for another area).
+#[utoipa::path(get, path = "/api/v1/handbook-meetings", tag = "meetings",
+    params(
+        ("area" = String, Query, description = "Area id"),
+        ("month" = String, Query, description = "Month of notification, YYYY-MM")),
+    responses(
+        (status = 200, description = "The list", body = super::api_doc::HandbookList),
+        (status = 403, description = "Not the caller's area (`forbidden`)"),
+        (status = 422, description = "A missing or unreadable parameter (`invalid_input`)")))]
 async fn handbook(State(state): State<AppState>, caller: ApiCaller, p: Params) -> Result<Response, ApiError> {
     let p = params(p)?;
     let area = required(area_param(p.area.as_deref())?, "area")?;
@@ -67,6 +82,18 @@ async fn handbook(State(state): State<AppState>, caller: ApiCaller, p: Params) -
     .into_response())
 }
 
+/// Record the meeting of an area and month (nurses)
+///
+/// In the same transaction, the handbook-meeting contacts of the
+/// pregnancies notified that month in that area that still await work are
+/// recorded as done (form group), each with its audit line. 409
+/// `meeting_recorded` for a second meeting of the same area and month.
+#[utoipa::path(post, path = "/api/v1/handbook-meetings", tag = "meetings", request_body = HandbookMeetingInput,
+    responses(
+        (status = 201, description = "Recorded: the meeting, with contacts_done", body = MeetingView),
+        (status = 403, description = "Not a nurse (`forbidden`)"),
+        (status = 409, description = "`meeting_recorded`"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn record_meeting(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -78,6 +105,17 @@ async fn record_meeting(
     Ok((StatusCode::CREATED, Json(MeetingView::of(&m))).into_response())
 }
 
+/// Proposed 8th-month groups for a due month (nurses)
+///
+/// [002] 同時期出産予定で同地区の妊婦が集団で: per area, the women whose
+/// 8th-month interview awaits work and who are in no session, in groups of
+/// at most six of sizes differing by at most one, in order of EDD.
+#[utoipa::path(get, path = "/api/v1/group-sessions/proposals", tag = "meetings",
+    params(("due_month" = String, Query, description = "Due month (EDD), YYYY-MM")),
+    responses(
+        (status = 200, description = "The groups", body = super::api_doc::ProposalList),
+        (status = 403, description = "Not a nurse (`forbidden`)"),
+        (status = 422, description = "A missing or unreadable parameter (`invalid_input`)")))]
 async fn proposals(State(state): State<AppState>, caller: ApiCaller, p: Params) -> Result<Response, ApiError> {
     let due = due_month(&params(p)?)?;
     let today = japan_date(caller.now);
@@ -86,6 +124,16 @@ async fn proposals(State(state): State<AppState>, caller: ApiCaller, p: Params) 
     Ok(Json(json!({ "due_month": due.to_string(), "groups": groups })).into_response())
 }
 
+/// Confirmed 8th-month group sessions of a due month
+///
+/// Nurses see all; coordinators the sessions of their areas with the
+/// members who consented (`member_count` counts everyone).
+#[utoipa::path(get, path = "/api/v1/group-sessions", tag = "meetings",
+    params(("due_month" = String, Query, description = "Due month (EDD), YYYY-MM")),
+    responses(
+        (status = 200, description = "The sessions", body = super::api_doc::SessionList),
+        (status = 403, description = "Not a nurse or coordinator (`forbidden`)"),
+        (status = 422, description = "A missing or unreadable parameter (`invalid_input`)")))]
 async fn sessions(State(state): State<AppState>, caller: ApiCaller, p: Params) -> Result<Response, ApiError> {
     let due = due_month(&params(p)?)?;
     let today = japan_date(caller.now);
@@ -94,6 +142,17 @@ async fn sessions(State(state): State<AppState>, caller: ApiCaller, p: Params) -
     Ok(Json(json!({ "due_month": due.to_string(), "sessions": list })).into_response())
 }
 
+/// Confirm a proposed group as a session (nurses)
+///
+/// A day, a place and the members invited, all from the current proposal of
+/// that area and due month (422 `not_proposed` otherwise), at most six. A
+/// pregnancy is in at most one session (409 `already_in_session`).
+#[utoipa::path(post, path = "/api/v1/group-sessions", tag = "meetings", request_body = GroupSessionInput,
+    responses(
+        (status = 201, description = "Confirmed: the session", body = SessionView),
+        (status = 403, description = "Not a nurse (`forbidden`)"),
+        (status = 409, description = "`already_in_session`"),
+        (status = 422, description = "Fields that did not pass, or `not_proposed` (`invalid_input`)")))]
 async fn confirm_session(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -106,6 +165,12 @@ async fn confirm_session(
     Ok((StatusCode::CREATED, Json(SessionView::of(&s, today))).into_response())
 }
 
+/// One session with its members (as the caller may see them) and, once recorded, who came
+#[utoipa::path(get, path = "/api/v1/group-sessions/{id}", tag = "meetings",
+    params(("id" = i64, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "The session", body = SessionView),
+        (status = 403, description = "Not a session the caller may see (`forbidden`)")))]
 async fn session(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -116,6 +181,19 @@ async fn session(
     Ok(Json(SessionView::of(&s, today)).into_response())
 }
 
+/// Record who came (nurses), once, from the session's day
+///
+/// Attendees' 8th-month interviews are recorded as done (form group); the
+/// others stay owed (offer an individual interview or a home visit through
+/// `/api/v1/contacts/{id}/outcome`). 409 `attendance_recorded`, 409
+/// `session_not_held`; 422 `not_a_member`.
+#[utoipa::path(post, path = "/api/v1/group-sessions/{id}/attendance", tag = "meetings",
+    params(("id" = i64, Path, description = "Session id")), request_body = AttendanceInput,
+    responses(
+        (status = 200, description = "The session with who came", body = SessionView),
+        (status = 403, description = "Not a nurse (`forbidden`)"),
+        (status = 409, description = "`attendance_recorded` or `session_not_held`"),
+        (status = 422, description = "`not_a_member` or fields that did not pass (`invalid_input`)")))]
 async fn attendance(
     State(state): State<AppState>,
     caller: ApiCaller,

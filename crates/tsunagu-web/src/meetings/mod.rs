@@ -25,7 +25,13 @@ use tsunagu_store::{
 };
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// The handbook meetings' and group sessions' pages and API.
 pub fn routes() -> Router<AppState> {
@@ -113,7 +119,7 @@ pub async fn record_meeting(
     Ok(state.store.record_handbook_meeting(audit, &new).await?)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HandbookEntryView {
     pub pregnancy_id: PregnancyId,
     pub family_id: FamilyId,
@@ -142,7 +148,7 @@ impl HandbookEntryView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingView {
     pub id: HandbookMeetingId,
     pub area_id: AreaId,
@@ -296,7 +302,7 @@ pub async fn record_attendance(
     session(state, actor, requester, id).await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub pregnancy_id: PregnancyId,
     pub family_id: FamilyId,
@@ -308,7 +314,7 @@ pub struct MemberView {
     pub contact: ContactView,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalView {
     pub area_id: AreaId,
     pub due_month: String,
@@ -337,7 +343,7 @@ impl ProposalView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: GroupSessionId,
     pub area_id: AreaId,
@@ -378,7 +384,8 @@ impl SessionView {
 }
 
 /// Query strings of the meeting and group pages and endpoints.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingParams {
     #[serde(default)]

@@ -27,11 +27,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/postpartum/figures", get(postpartum_figures))
 }
 
+/// Price a postpartum-care request on the published fee table [001]. No sign-in.
+#[utoipa::path(post, path = "/api/v1/postpartum/quote", tag = "postpartum", request_body = crate::postpartum::QuoteInput,
+    security(()),
+    responses(
+        (status = 200, description = "The quote", body = tsunagu_domain::postpartum::fees::Quote),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn postpartum_quote(ApiJson(input): ApiJson<crate::postpartum::QuoteInput>) -> Result<Response, ApiError> {
     let q = crate::postpartum::public_quote(&input)?;
     Ok(Json(q).into_response())
 }
 
+/// Postpartum-care facilities of the caller's municipality and the services each offers
+#[utoipa::path(get, path = "/api/v1/postpartum/facilities", tag = "postpartum",
+    responses((status = 200, description = "The facilities", body = super::api_doc::FacilityList)))]
 async fn postpartum_facilities(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let list: Vec<serde_json::Value> = state
         .store
@@ -50,6 +59,14 @@ async fn postpartum_facilities(State(state): State<AppState>, caller: ApiCaller)
     Ok(Json(json!({ "facilities": list })).into_response())
 }
 
+/// The quote and eligibility for an application, without storing it
+#[utoipa::path(post, path = "/api/v1/postpartum/applications/preview", tag = "postpartum",
+    request_body = crate::postpartum::ApplicationInput,
+    responses(
+        (status = 200, description = "What applying would make", body = crate::postpartum::Prepared),
+        (status = 403, description = "Not a family the caller may apply for (`forbidden`)"),
+        (status = 404, description = "No such family or facility (`not_found`)"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn preview_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -59,6 +76,18 @@ async fn preview_application(
     Ok(Json(p).into_response())
 }
 
+/// Apply
+///
+/// The quote and the eligibility check are applied; a nurse may override
+/// refusals with a reason.
+#[utoipa::path(post, path = "/api/v1/postpartum/applications", tag = "postpartum",
+    request_body = crate::postpartum::ApplicationInput,
+    responses(
+        (status = 201, description = "Applied", body = super::api_doc::ApplicationMade),
+        (status = 403, description = "Not a family the caller may apply for (`forbidden`)"),
+        (status = 404, description = "No such family or facility (`not_found`)"),
+        (status = 409, description = "Refused by the eligibility rules (no override), or overlapping an application"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn create_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -69,7 +98,8 @@ async fn create_application(
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "quote": p.quote, "refusals": p.refusals }))).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ApplicationParams {
     #[serde(default)]
@@ -80,6 +110,11 @@ struct ApplicationParams {
     family: Option<i64>,
 }
 
+/// Applications the caller may see (nurse: all; facility staff: their facility; family: their own)
+#[utoipa::path(get, path = "/api/v1/postpartum/applications", tag = "postpartum", params(ApplicationParams),
+    responses(
+        (status = 200, description = "The applications", body = super::api_doc::ApplicationList),
+        (status = 403, description = "Not the caller's to list (`forbidden`)")))]
 async fn list_applications(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -91,6 +126,12 @@ async fn list_applications(
     Ok(Json(json!({ "applications": list })).into_response())
 }
 
+/// One application with the facility's day records
+#[utoipa::path(get, path = "/api/v1/postpartum/applications/{id}", tag = "postpartum",
+    params(("id" = i64, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The application", body = super::api_doc::ApplicationWithNotes),
+        (status = 403, description = "Not the caller's to see (`forbidden`)")))]
 async fn show_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -109,7 +150,7 @@ async fn show_application(
     Ok(Json(json!({ "application": app, "notes": notes })).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DecisionBody {
     #[serde(default)]
@@ -119,6 +160,19 @@ struct DecisionBody {
     day: Option<String>,
 }
 
+/// A decision on an application, or a facility's note
+///
+/// `approve`, `reject` or `cancel` (nurse; a family may cancel its own), or
+/// `notes` (facility staff: `{day, note}`).
+#[utoipa::path(post, path = "/api/v1/postpartum/applications/{id}/{decision}", tag = "postpartum",
+    params(("id" = i64, Path, description = "Application id"), ("decision" = String, Path, description = "The decision")),
+    request_body = DecisionBody,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 400, description = "No such decision"),
+        (status = 403, description = "Not the caller's to decide (`forbidden`)"),
+        (status = 409, description = "Not where the decision starts from, or no place left on a day"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn decide_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -131,12 +185,22 @@ async fn decide_application(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct FiguresParams {
+    /// The fiscal year: `2022`, `FY2022` or `令和4年度`.
     fy: String,
 }
 
+/// A fiscal year's figures per facility
+///
+/// Short-stay days, day-care days, total, outreach visits, families,
+/// occupancy; families by area.
+#[utoipa::path(get, path = "/api/v1/postpartum/figures", tag = "postpartum", params(FiguresParams),
+    responses(
+        (status = 200, description = "The figures", body = crate::postpartum::Figures),
+        (status = 403, description = "The caller may not see reports (`forbidden`)")))]
 async fn postpartum_figures(
     State(state): State<AppState>,
     caller: ApiCaller,

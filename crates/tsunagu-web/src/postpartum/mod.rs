@@ -28,7 +28,13 @@ use tsunagu_domain::{ApplicationId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{Account, Booking, PostpartumFacility};
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// Postpartum care's pages and API.
 pub fn routes() -> Router<AppState> {
@@ -43,7 +49,7 @@ pub fn fee_table(code: MunicipalityCode) -> Option<FeeTable> {
 }
 
 /// What an applicant sends (form or JSON).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationInput {
     /// The family applied for: required for staff, ignored for a family member (their own).
@@ -64,7 +70,7 @@ pub struct ApplicationInput {
 }
 
 /// An application checked and priced, ready to be stored or shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Prepared {
     #[serde(skip)]
     pub new: NewApplication,
@@ -205,7 +211,7 @@ pub fn booking_for(facility: &PostpartumFacility, service: ServiceType, stay: Da
 }
 
 /// One facility's figures for a fiscal year.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FacilityFigures {
     pub venue_id: VenueId,
     pub name_ja: String,
@@ -219,7 +225,7 @@ pub struct FacilityFigures {
     pub occupancy: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     pub fiscal_year: i32,
     pub label_ja: String,
@@ -263,7 +269,7 @@ pub async fn figures(state: &AppState, m: MunicipalityId, fy: FiscalYear) -> Res
 }
 
 /// The public quote request of `POST /api/v1/postpartum/quote`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteInput {
     pub bracket: String,

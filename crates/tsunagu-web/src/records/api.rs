@@ -29,12 +29,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/family", get(my_family))
 }
 
+/// Areas (districts) of the caller's municipality
+#[utoipa::path(get, path = "/api/v1/areas", tag = "records",
+    responses((status = 200, description = "The areas", body = super::api_doc::AreaList)))]
 async fn list_areas(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let areas = state.store.areas(caller.actor.municipality_id).await?;
     Ok(Json(json!({ "areas": areas })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SearchParams {
     #[serde(default)]
@@ -43,6 +47,14 @@ struct SearchParams {
     limit: Option<u32>,
 }
 
+/// Find families by the mother's kana
+///
+/// A prefix of family+given or given name; script, width and spaces are
+/// ignored. Audited as a search.
+#[utoipa::path(get, path = "/api/v1/families", tag = "records", params(SearchParams),
+    responses(
+        (status = 200, description = "The families found", body = super::api_doc::FamilyList),
+        (status = 403, description = "The caller may list no family (`forbidden`)")))]
 async fn search_families(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -60,6 +72,13 @@ async fn search_families(
     Ok(Json(json!({ "families": rows })).into_response())
 }
 
+/// Register a pregnancy notification (opens a family record)
+#[utoipa::path(post, path = "/api/v1/families", tag = "records", request_body = NotificationInput,
+    responses(
+        (status = 201, description = "Registered: the family's id", body = crate::base::openapi::Created),
+        (status = 403, description = "Not the caller's to register (`forbidden`)"),
+        (status = 409, description = "The same mother and due month are on record (`duplicate_family`)"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn register_notification(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -71,6 +90,12 @@ async fn register_notification(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
+/// Open a family's record (audited)
+#[utoipa::path(get, path = "/api/v1/families/{id}", tag = "records",
+    params(("id" = i64, Path, description = "Family id")),
+    responses(
+        (status = 200, description = "The record", body = tsunagu_domain::records::FamilyRecord),
+        (status = 403, description = "Not a family the caller may see (`forbidden`)")))]
 async fn open_family(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -83,6 +108,12 @@ async fn open_family(
     Ok(Json(record).into_response())
 }
 
+/// The signed-in family member's own record
+#[utoipa::path(get, path = "/api/v1/me/family", tag = "records",
+    responses(
+        (status = 200, description = "The record", body = tsunagu_domain::records::FamilyRecord),
+        (status = 403, description = "The caller is no family member (`forbidden`)"),
+        (status = 404, description = "No such family (`not_found`)")))]
 async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let id = caller.actor.family_id.ok_or(AppError::Forbidden)?;
     let (_, allowed) = family_for(&state, &caller.actor, id, Action::ViewFamily).await?;
@@ -91,6 +122,15 @@ async fn my_family(State(state): State<AppState>, caller: ApiCaller) -> Result<R
     Ok(Json(record).into_response())
 }
 
+/// Record the babies of a birth
+#[utoipa::path(post, path = "/api/v1/families/{id}/pregnancies/{pregnancy}/births", tag = "records",
+    params(("id" = i64, Path, description = "Family id"), ("pregnancy" = i64, Path, description = "Pregnancy id")),
+    request_body = BirthInput,
+    responses(
+        (status = 201, description = "Recorded", body = super::api_doc::BabiesRecorded),
+        (status = 403, description = "Not a family the caller may edit (`forbidden`)"),
+        (status = 409, description = "The pregnancy has ended or its babies are recorded"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn record_birth(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -25,9 +25,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/questionnaires/{id}/fhir", get(questionnaire_fhir))
 }
 
-/// Staff file a paper form for a family. The answer holds the result for
-/// those who may see it (`ViewScreenings`); anyone else learns only whether
-/// to look for help now, as a family filing for itself does.
+/// Enter a questionnaire from a paper form for a family
+///
+/// Staff whose role the questionnaire allows. Scored as given; a positive
+/// or urgent result raises a referral to the nurse in the same transaction.
+/// 201 with the result for staff who may see it, else only `id` and
+/// `show_help_now`. Wrong answers: 422 with `answers.<item>` fields
+/// (`required`, `invalid_choice`, `unknown_item`), nothing stored.
+#[utoipa::path(post, path = "/api/v1/families/{id}/screenings", tag = "screening",
+    params(("id" = i64, Path, description = "Family id")), request_body = crate::screening::ScreeningInput,
+    responses(
+        (status = 201, description = "Filed", body = super::api_doc::FiledAnswer),
+        (status = 403, description = "The caller may not enter this questionnaire for this family (`forbidden`)"),
+        (status = 409, description = "`questionnaire_not_offered`"),
+        (status = 422, description = "Answers that did not pass (`invalid_input`)")))]
 async fn file_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -56,7 +67,17 @@ fn family_filed_json(filed: &crate::screening::Filed) -> Response {
         .into_response()
 }
 
-/// The family answers a questionnaire addressed to it.
+/// The family answers a questionnaire addressed to it
+///
+/// 201 with `id` and `show_help_now` (urgent result: show where to get help
+/// now) — never the score or result. 409 `questionnaire_not_offered` when it
+/// is not addressed to the family now.
+#[utoipa::path(post, path = "/api/v1/me/screenings", tag = "screening", request_body = crate::screening::ScreeningInput,
+    responses(
+        (status = 201, description = "Filed", body = super::api_doc::Filed),
+        (status = 403, description = "The caller is no family member (`forbidden`)"),
+        (status = 409, description = "`questionnaire_not_offered`"),
+        (status = 422, description = "Answers that did not pass (`invalid_input`)")))]
 async fn file_my_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -68,8 +89,14 @@ async fn file_my_screening(
     Ok(family_filed_json(&filed))
 }
 
-/// The questionnaires addressed to the family now (structure only; the
-/// texts are keys for the municipality's licensed wording).
+/// The questionnaires addressed to the signed-in family now
+///
+/// Structure only; the texts are keys for the municipality's licensed wording.
+#[utoipa::path(get, path = "/api/v1/me/screenings", tag = "screening",
+    responses(
+        (status = 200, description = "The questionnaires", body = super::api_doc::QuestionnaireList),
+        (status = 403, description = "The caller is no family member (`forbidden`)"),
+        (status = 404, description = "No such family (`not_found`)")))]
 async fn my_questionnaires(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
     let family = caller.actor.family_id.ok_or(AppError::Forbidden)?;
     let (_, allowed) = family_for(&state, &caller.actor, family, Action::FileScreening).await?;
@@ -93,6 +120,15 @@ async fn my_questionnaires(State(state): State<AppState>, caller: ApiCaller) -> 
     Ok(Json(json!({ "questionnaires": list })).into_response())
 }
 
+/// A family's screening responses with their scores, results and reasons, newest first
+///
+/// For staff who follow the family up: nurses, the caseworker of an
+/// escalated case, the facility it stays at.
+#[utoipa::path(get, path = "/api/v1/families/{id}/screenings", tag = "screening",
+    params(("id" = i64, Path, description = "Family id")),
+    responses(
+        (status = 200, description = "The responses", body = super::api_doc::ScreeningList),
+        (status = 403, description = "Not a family whose results the caller may see (`forbidden`)")))]
 async fn list_screenings(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -103,6 +139,12 @@ async fn list_screenings(
     Ok(Json(json!({ "screenings": list })).into_response())
 }
 
+/// One screening response with its answers as given, score, result, reasons and referral
+#[utoipa::path(get, path = "/api/v1/screenings/{id}", tag = "screening",
+    params(("id" = i64, Path, description = "Screening id")),
+    responses(
+        (status = 200, description = "The response", body = super::api_doc::Screening),
+        (status = 403, description = "Not a family whose results the caller may see (`forbidden`)")))]
 async fn show_screening(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -114,7 +156,16 @@ async fn show_screening(
     Ok(Json(crate::screening::screening_json(&s)).into_response())
 }
 
-/// A response as a FHIR R4 `Bundle` with its `Questionnaire`.
+/// One screening response as a FHIR R4 Bundle
+///
+/// Type `collection`, holding the `Questionnaire` and the
+/// `QuestionnaireResponse`.
+#[utoipa::path(get, path = "/api/v1/screenings/{id}/fhir", tag = "screening",
+    params(("id" = i64, Path, description = "Screening id")),
+    responses(
+        (status = 200, description = "The bundle", body = super::api_doc::FhirResource, content_type = "application/fhir+json"),
+        (status = 403, description = "Not a family whose results the caller may see (`forbidden`)"),
+        (status = 409, description = "`questionnaire_version_unknown`")))]
 async fn screening_fhir(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -126,8 +177,13 @@ async fn screening_fhir(
     Ok(crate::screening::fhir_response(&bundle))
 }
 
-/// A questionnaire's definition as a FHIR R4 `Questionnaire` (structure and
-/// scoring key; no person, so any signed-in caller).
+/// A questionnaire's structure and scoring key as a FHIR R4 Questionnaire
+///
+/// `epds`, `bonding`, `support_checklist`, `notification`; no person, so any
+/// signed-in caller.
+#[utoipa::path(get, path = "/api/v1/questionnaires/{id}/fhir", tag = "screening",
+    params(("id" = String, Path, description = "Questionnaire id")),
+    responses((status = 200, description = "The questionnaire", body = super::api_doc::FhirResource, content_type = "application/fhir+json")))]
 async fn questionnaire_fhir(_caller: ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let def = crate::screening::definition(&id).ok_or(AppError::NotFound)?;
     Ok(crate::screening::fhir_response(&tsunagu_domain::screening::to_fhir_questionnaire(&def)))

@@ -30,7 +30,13 @@ use tsunagu_domain::{FamilyId, PregnancyId, ScreeningId};
 use tsunagu_store::{NewScreening, RecordedScreening, StoredScreening};
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// The questionnaires' pages and API.
 pub fn routes() -> Router<AppState> {
@@ -41,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 pub const FHIR_JSON: &str = "application/fhir+json";
 
 /// Answers as sent by a form or the API.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningInput {
     /// The questionnaire's id (`epds`, `bonding`, `support_checklist`, `notification`).

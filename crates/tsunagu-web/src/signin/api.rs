@@ -18,9 +18,11 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/auth/token", post(issue_token)).route("/api/v1/auth/signout", post(revoke_token))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
+    /// The 6-digit local government code, with its check digit.
+    #[schema(pattern = "^[0-9]{6}$")]
     municipality: String,
     username: String,
     password: String,
@@ -29,6 +31,20 @@ struct TokenRequest {
     otp: Option<String>,
 }
 
+/// Sign in and receive a bearer token
+///
+/// Staff accounts must send the current TOTP code as `otp`. Wrong passwords
+/// and wrong codes count against the account (from its last full sign-in)
+/// and the address within a window; past the limit every sign-in, right or
+/// wrong, gets 429 `too_many_attempts` until `Retry-After` seconds have
+/// passed. When the service has no turn to check a password in time it
+/// answers 503 `busy` with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "signin", request_body = TokenRequest, security(()),
+    responses(
+        (status = 200, description = "Signed in", body = super::api_doc::TokenIssued),
+        (status = 401, description = "Wrong municipality, user name, password or code (`unauthenticated`)"),
+        (status = 429, description = "Too many failed sign-ins"),
+        (status = 503, description = "No turn to check a password in time (`busy`), or the database cannot be reached (`unavailable`)")))]
 async fn issue_token(
     State(state): State<AppState>,
     ctx: crate::base::session::RequestCtx,
@@ -59,6 +75,9 @@ async fn issue_token(
         .into_response())
 }
 
+/// End the session of this token
+#[utoipa::path(post, path = "/api/v1/auth/signout", tag = "signin",
+    responses((status = 204, description = "Signed out")))]
 async fn revoke_token(State(state): State<AppState>, caller: ApiCaller) -> Result<StatusCode, ApiError> {
     state.store.delete_session(&caller.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -22,7 +22,13 @@ use tsunagu_store::{
 };
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// The sign-in pages and token endpoints.
 pub fn routes() -> Router<AppState> {

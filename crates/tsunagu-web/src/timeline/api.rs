@@ -33,6 +33,15 @@ fn params(
     p.map(|Query(p)| p).map_err(|_| AppError::BadRequest("bad_query"))
 }
 
+/// A work list (nurses, coordinators)
+///
+/// Contacts due this week, overdue, missed, 3–4-month check non-attendees,
+/// or the urgent follow-ups; with the counts of every list.
+#[utoipa::path(get, path = "/api/v1/worklist", tag = "timeline", params(WorkListParams),
+    responses(
+        (status = 200, description = "The list", body = super::api_doc::WorkList),
+        (status = 403, description = "The caller keeps no work list, or not of that area (`forbidden`)"),
+        (status = 422, description = "A parameter that does not read (`invalid_input`)")))]
 async fn work_list(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -74,8 +83,15 @@ fn counts_json(c: &tsunagu_store::WorkCounts, urgent: Option<usize>) -> serde_js
     v
 }
 
-/// The counts alone: no names, so no audit line; the cheap call for a
-/// dashboard or the municipality-wide overdue figure.
+/// The counts of every list in a scope
+///
+/// No names, so no audit line: e.g. the municipality-wide overdue count
+/// with `whose=all`.
+#[utoipa::path(get, path = "/api/v1/worklist/counts", tag = "timeline", params(WorkListParams),
+    responses(
+        (status = 200, description = "The counts", body = super::api_doc::WorkCounts),
+        (status = 403, description = "The caller keeps no work list, or not of that area (`forbidden`)"),
+        (status = 422, description = "A parameter that does not read (`invalid_input`)")))]
 async fn work_counts(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -88,6 +104,12 @@ async fn work_counts(
     Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, None) })).into_response())
 }
 
+/// The contacts a family is owed, with windows, owners and where each stands today
+#[utoipa::path(get, path = "/api/v1/families/{id}/contacts", tag = "timeline",
+    params(("id" = i64, Path, description = "Family id")),
+    responses(
+        (status = 200, description = "The contacts", body = super::api_doc::ContactList),
+        (status = 403, description = "Not a family the caller may see (`forbidden`)")))]
 async fn family_contacts(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -100,6 +122,17 @@ async fn family_contacts(
     Ok(Json(json!({ "contacts": items })).into_response())
 }
 
+/// Record what happened to a contact
+///
+/// Done (with how), not reached (attempts add up; checks and visits stay
+/// listed), declined or not applicable (with a note).
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/outcome", tag = "timeline",
+    params(("id" = i64, Path, description = "Contact id")), request_body = crate::timeline::OutcomeInput,
+    responses(
+        (status = 200, description = "The contact as it now stands", body = ContactView),
+        (status = 403, description = "Not the caller's to record (`forbidden`)"),
+        (status = 409, description = "The contact is settled or closed"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn record_outcome(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -112,6 +145,15 @@ async fn record_outcome(
     Ok(Json(ContactView::of(&row, japan_date(caller.now))).into_response())
 }
 
+/// A corrected EDD; the pregnancy contacts move with it
+#[utoipa::path(post, path = "/api/v1/families/{id}/pregnancies/{pregnancy}/edd", tag = "timeline",
+    params(("id" = i64, Path, description = "Family id"), ("pregnancy" = i64, Path, description = "Pregnancy id")),
+    request_body = EddChangeInput,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "Not a family the caller may edit (`forbidden`)"),
+        (status = 409, description = "The pregnancy has ended"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn change_edd(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -123,6 +165,18 @@ async fn change_edd(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A loss or a move out
+///
+/// A loss closes every owed contact (hidden); a move out closes what is
+/// still owed.
+#[utoipa::path(post, path = "/api/v1/families/{id}/pregnancies/{pregnancy}/end", tag = "timeline",
+    params(("id" = i64, Path, description = "Family id"), ("pregnancy" = i64, Path, description = "Pregnancy id")),
+    request_body = PregnancyEndInput,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "Not a family the caller may edit (`forbidden`)"),
+        (status = 409, description = "The pregnancy has ended"),
+        (status = 422, description = "Fields that did not pass (`invalid_input`)")))]
 async fn end_pregnancy(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -18,7 +18,13 @@ use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
 use tsunagu_store::{ContactRow, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
 
 pub mod api;
+mod api_doc;
 pub mod pages;
+
+/// What this capability's API operations are, for the API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <api_doc::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 /// The timeline's pages and its API.
 pub fn routes() -> Router<AppState> {
@@ -35,7 +41,7 @@ fn invalid(field: &'static str, code: &'static str) -> AppError {
 }
 
 /// Which contacts a list covers, as asked for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Whose {
     /// The caller's own: contacts their role owns in their areas.
@@ -62,20 +68,27 @@ impl Whose {
 }
 
 /// A work-list request as it comes in (query string of the page and the API).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WorkListParams {
     /// `due_this_week`, `overdue`, `missed`, `check_non_attendees`, `open` or `urgent`.
     #[serde(default)]
     pub list: Option<String>,
+    /// `mine` (default): contacts my role owns in my areas; `area`: one
+    /// area's; `all`: everything I may list.
     #[serde(default)]
     pub whose: Option<String>,
+    /// Area id (needed with `whose=area`).
     #[serde(default)]
     pub area: Option<String>,
+    /// Only this kind of contact.
     #[serde(default)]
     pub kind: Option<String>,
+    /// Order: `due`, `due_desc`, `closes`, `kind` or `area`.
     #[serde(default)]
     pub sort: Option<String>,
+    /// Page of 50, from 1.
     #[serde(default)]
     pub page: Option<String>,
 }
@@ -221,7 +234,7 @@ pub async fn work_list(
 }
 
 /// What somebody records about a contact, as typed or sent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeInput {
     /// `done`, `not_reached`, `declined` or `not_applicable`.

@@ -134,6 +134,17 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, config: WebConfig) -> TestApp {
+        Self::start_over(backend, config, None).await
+    }
+
+    /// The service over the demo data (`families` per municipality) instead
+    /// of the fixture; `fx` names the demo's municipalities, its first two
+    /// areas and first postpartum facility. Sign in with [`TestApp::demo_token`].
+    pub async fn start_demo(backend: Backend, families: usize) -> TestApp {
+        Self::start_over(backend, WebConfig::default(), Some(families)).await
+    }
+
+    async fn start_over(backend: Backend, config: WebConfig, demo: Option<usize>) -> TestApp {
         let db_url = fresh_db(backend).await;
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let files = std::env::temp_dir().join(format!("tsunagu-it-{}-{n}", std::process::id()));
@@ -143,7 +154,10 @@ impl TestApp {
         let (master_key, _) = tsunagu::keyfile::load_key(None, None, &key_file, true).expect("key");
         let store = tsunagu::open_store(&db_url, StoreKeys::derive(&master_key)).await.expect("open store");
         let clock = Arc::new(FixedClock::new(test_now()));
-        let fx = fixture(store.as_ref()).await;
+        let fx = match demo {
+            None => fixture(store.as_ref()).await,
+            Some(families) => demo_fixture(store.as_ref(), clock.as_ref(), families).await,
+        };
         let state = AppState::new(store.clone(), clock.clone(), config);
         let app = tsunagu_web::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -247,6 +261,28 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
+    /// A bearer token for a demo account of the demo's first municipality
+    /// (its password, and its TOTP code for staff).
+    pub async fn demo_token(&self, username: &str) -> String {
+        let account = tsunagu_demo::demo_accounts()
+            .into_iter()
+            .find(|a| a.username == username && a.municipality_code == self.fx.setagaya.code.to_string())
+            .expect("demo account");
+        self.clock.advance(SignedDuration::from_secs(30));
+        let otp =
+            account.totp_secret.map(|s| tsunagu_web::base::auth::current_totp(s, self.clock.now()).expect("totp"));
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({"municipality": account.municipality_code, "username": username, "password": account.password, "otp": otp}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(resp.status(), 200, "sign-in of demo {username}");
+        let body: Value = resp.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         let resp = self.http.get(self.url(path)).bearer_auth(token).send().await.expect("get");
         let status = resp.status().as_u16();
@@ -317,4 +353,34 @@ pub fn notification(area: AreaId, family_kana: &str, given_kana: &str, edd: &str
             "birth_date": "1993-04-01"
         }
     })
+}
+
+/// The demo data, loaded as `tsunagu serve --demo` loads it (with a few
+/// families), named as the fixture names its parts.
+async fn demo_fixture(store: &dyn Store, clock: &FixedClock, families: usize) -> Fixture {
+    let opts = tsunagu_demo::DemoOptions {
+        families_per_municipality: families,
+        seed: 20261122,
+        today: clock.today(),
+        now: clock.now(),
+    };
+    let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).expect("hash");
+    tsunagu_demo::load(store, &opts, &hash).await.expect("demo data");
+    let municipality = |code: &str| {
+        let code = MunicipalityCode::parse(code).expect("code");
+        async move { store.municipality_by_code(code).await.expect("municipality").expect("demo municipality") }
+    };
+    let setagaya = municipality("131121").await;
+    let other = municipality("082350").await;
+    let areas = store.areas(setagaya.id).await.expect("areas");
+    let other_area = store.areas(other.id).await.expect("areas").into_iter().next().expect("an area");
+    let facility = store
+        .postpartum_facilities(setagaya.id)
+        .await
+        .expect("facilities")
+        .into_iter()
+        .next()
+        .expect("a facility")
+        .venue;
+    Fixture { setagaya_area: areas[0].clone(), kitazawa_area: areas[1].clone(), setagaya, other, other_area, facility }
 }

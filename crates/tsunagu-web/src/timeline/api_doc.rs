@@ -1,0 +1,65 @@
+//! What the timeline's API answers, for the OpenAPI document, and its operations.
+
+#![allow(dead_code)] // Described, never built: the handlers answer the same shape.
+
+use crate::base::openapi::ReferralFull;
+use crate::base::views::ContactView;
+use crate::timeline::Whose;
+use jiff::civil::Date;
+use utoipa::ToSchema;
+
+/// How many contacts each list holds in the scope asked for.
+#[derive(ToSchema)]
+pub struct ListCounts {
+    due_this_week: u64,
+    overdue: u64,
+    missed: u64,
+    check_non_attendees: u64,
+    /// The urgent follow-ups: with a work list only (the counts alone read
+    /// no referral).
+    urgent: Option<u64>,
+}
+
+/// One page of a work list, with the counts of every list.
+#[derive(ToSchema)]
+pub struct WorkList {
+    /// The list shown.
+    list: String,
+    whose: Whose,
+    today: Date,
+    page: u32,
+    has_more: bool,
+    counts: ListCounts,
+    /// The contacts (empty for `urgent`).
+    items: Vec<ContactView>,
+    /// The urgent follow-ups (for `urgent` only).
+    followups: Vec<ReferralFull>,
+}
+
+/// The counts of every list in a scope.
+#[derive(ToSchema)]
+pub struct WorkCounts {
+    whose: Whose,
+    today: Date,
+    counts: ListCounts,
+}
+
+/// The contacts a family is owed.
+#[derive(ToSchema)]
+pub struct ContactList {
+    contacts: Vec<ContactView>,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        super::api::work_list,
+        super::api::work_counts,
+        super::api::family_contacts,
+        super::api::record_outcome,
+        super::api::change_edd,
+        super::api::end_pregnancy
+    ),
+    tags((name = "timeline", description = "The contacts every family is owed: work lists, outcomes, a new EDD, a loss or a move"))
+)]
+pub struct ApiDoc;
