@@ -61,12 +61,15 @@ pub enum AuditAction {
     GroupList,
     GroupSession,
     GroupAttendance,
+    /// What a partner's account is shown of a family changed (the mother's
+    /// sharing, or a nurse's switch).
+    FamilySharing,
     /// The service sealed the lines written before the chain was keyed.
     ChainKeyed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -106,6 +109,7 @@ impl AuditAction {
         AuditAction::GroupList,
         AuditAction::GroupSession,
         AuditAction::GroupAttendance,
+        AuditAction::FamilySharing,
         AuditAction::ChainKeyed,
     ];
 
@@ -150,6 +154,7 @@ impl AuditAction {
             AuditAction::GroupList => "group.list",
             AuditAction::GroupSession => "group.session",
             AuditAction::GroupAttendance => "group.attendance",
+            AuditAction::FamilySharing => "family.sharing",
             AuditAction::ChainKeyed => "audit.chain_keyed",
         }
     }

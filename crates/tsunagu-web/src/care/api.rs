@@ -207,6 +207,7 @@ async fn list_followups(
     use tsunagu_domain::roles::Role;
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let range = fiscal_range(&state, p.fy.as_deref())?;
+    crate::base::access::own_health(&state, &caller.actor).await?;
     let (venue, family) = match caller.role() {
         Role::FamilyMember => (None, Some(caller.actor.family_id.ok_or(AppError::Forbidden)?)),
         Role::Nurse | Role::FacilityStaff => {

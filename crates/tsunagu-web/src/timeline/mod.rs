@@ -9,6 +9,7 @@ use axum::Router;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
 use tsunagu_domain::roles::Actor;
@@ -230,6 +231,9 @@ pub struct OutcomeInput {
     pub attempts: Option<u16>,
     #[serde(default)]
     pub note: String,
+    /// Whom the note is for: `family` or `office` (the default).
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 impl OutcomeInput {
@@ -276,8 +280,13 @@ pub async fn record_outcome(
     let (family, row) = contact_for(state, actor, audit, id).await?;
     require(may_record_on(actor, &family, row.contact.kind))?;
     let (outcome, note) = input.check(row.contact.kind)?;
-    state.store.record_contact_outcome(audit, id, &outcome, &note).await?;
-    state.store.contact(audit, id).await?.ok_or(AppError::NotFound)
+    let chosen = NoteAudience::parse_or_office(input.audience.as_deref())
+        .ok_or_else(|| invalid("audience", "invalid_choice"))?;
+    let audience = tsunagu_domain::policy::written_for(actor, &family, chosen);
+    state.store.record_contact_outcome_noted(audit, id, &outcome, &note, audience).await?;
+    let mut row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
+    crate::base::access::keep_note_for(actor, &family, &mut row);
+    Ok(row)
 }
 
 /// Whether the caller may record on a contact of `kind` of this family (the
@@ -297,10 +306,11 @@ pub async fn contact_for(
 ) -> Result<(FamilyAccess, ContactRow), AppError> {
     let family = state.store.contact_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
     let family = crate::base::access::family_for(state, actor, family, Action::ViewFamily).await?;
-    let row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
+    let mut row = state.store.contact(audit, id).await?.ok_or(AppError::NotFound)?;
     if row.contact.is_hidden() {
         return Err(AppError::NotFound);
     }
+    crate::base::access::keep_note_for(actor, &family, &mut row);
     Ok((family, row))
 }
 
