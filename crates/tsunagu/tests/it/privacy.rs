@@ -23,18 +23,18 @@ async fn family_token(app: &TestApp, username: &str) -> String {
     r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
 }
 
-struct Family {
-    nurse: String,
-    facility: String,
-    mother: String,
-    partner: String,
-    family: FamilyId,
-    application: i64,
+pub(crate) struct Family {
+    pub(crate) nurse: String,
+    pub(crate) facility: String,
+    pub(crate) mother: String,
+    pub(crate) partner: String,
+    pub(crate) family: FamilyId,
+    pub(crate) application: i64,
 }
 
 /// Twins' family with an approved stay: the nurse's approval memo for the
 /// office, two day notes of the facility (one for the family, one not).
-async fn family_with_a_stay(app: &TestApp) -> Family {
+pub(crate) async fn family_with_a_stay(app: &TestApp) -> Family {
     let fx = &app.fx;
     let centre = with_facilities(app).await[0];
     app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
