@@ -611,12 +611,15 @@ async fn create_account(
     demo_family: Option<FamilyId>,
     created_at: jiff::Timestamp,
 ) -> tsunagu_store::Result<AccountId> {
-    let (mut areas, mut venues, mut family_id) = (Vec::new(), Vec::new(), None);
+    let (mut areas, mut venues, mut family_id, mut family_relation) = (Vec::new(), Vec::new(), None, None);
     match a.scope {
         Scope::None => {}
         Scope::Area(name) => areas.push(places.area(name)?),
         Scope::Venue(name) => venues.push(places.venue(name)?),
-        Scope::DemoFamily => family_id = Some(demo_family.ok_or_else(|| demo_error("no demo family"))?),
+        Scope::DemoFamily(relation) => {
+            family_id = Some(demo_family.ok_or_else(|| demo_error("no demo family"))?);
+            family_relation = Some(relation);
+        }
     }
     let account = store
         .create_account(
@@ -629,6 +632,7 @@ async fn create_account(
                 password_hash: hash_password(a.password),
                 totp_secret: a.totp_secret.map(Secret::new),
                 family_id,
+                family_relation,
                 areas,
                 venues,
                 rooms: Vec::new(),

@@ -4,7 +4,7 @@
 //! plausible (neighbourhood names of each district).
 
 use tsunagu_domain::places::VenueKind;
-use tsunagu_domain::roles::Role;
+use tsunagu_domain::roles::{FamilyRelation, Role};
 
 pub struct AreaSpec {
     pub name_ja: &'static str,
@@ -29,8 +29,8 @@ pub enum Scope {
     Area(&'static str),
     /// The venue with this Japanese name.
     Venue(&'static str),
-    /// The demo family (family members).
-    DemoFamily,
+    /// The demo family (family members), as its mother or her partner.
+    DemoFamily(FamilyRelation),
 }
 
 pub struct AccountSpec {
@@ -103,14 +103,19 @@ const fn staff(
     AccountSpec { username, display_name, role, password, totp_secret: Some(totp), scope }
 }
 
-const fn family(username: &'static str, display_name: &'static str, password: &'static str) -> AccountSpec {
+const fn family(
+    username: &'static str,
+    display_name: &'static str,
+    password: &'static str,
+    relation: FamilyRelation,
+) -> AccountSpec {
     AccountSpec {
         username,
         display_name,
         role: Role::FamilyMember,
         password,
         totp_secret: None,
-        scope: Scope::DemoFamily,
+        scope: Scope::DemoFamily(relation),
     }
 }
 
@@ -209,8 +214,8 @@ const SETAGAYA_ACCOUNTS: &[AccountSpec] = &[
     staff("caseworker", "ケースワーカー デモ", Role::Caseworker, PW_CASEWORKER, TOTP_CASEWORKER, Scope::None),
     staff("admin", "管理者 デモ", Role::Admin, PW_ADMIN, TOTP_ADMIN, Scope::None),
     staff("analyst", "集計担当 デモ", Role::Analyst, PW_ANALYST, TOTP_ANALYST, Scope::None),
-    family("mother", "山田 花子", PW_MOTHER),
-    family("partner", "山田 健太", PW_PARTNER),
+    family("mother", "山田 花子", PW_MOTHER, FamilyRelation::Mother),
+    family("partner", "山田 健太", PW_PARTNER, FamilyRelation::Partner),
 ];
 
 pub const SETAGAYA: MunicipalitySpec = MunicipalitySpec {
@@ -292,8 +297,8 @@ const TSUKUBAMIRAI_ACCOUNTS: &[AccountSpec] = &[
     staff("caseworker", "ケースワーカー デモ", Role::Caseworker, PW_CASEWORKER, TOTP_CASEWORKER, Scope::None),
     staff("admin", "管理者 デモ", Role::Admin, PW_ADMIN, TOTP_ADMIN, Scope::None),
     staff("analyst", "集計担当 デモ", Role::Analyst, PW_ANALYST, TOTP_ANALYST, Scope::None),
-    family("mother", "小林 美咲", PW_MOTHER),
-    family("partner", "小林 翔太", PW_PARTNER),
+    family("mother", "小林 美咲", PW_MOTHER, FamilyRelation::Mother),
+    family("partner", "小林 翔太", PW_PARTNER, FamilyRelation::Partner),
 ];
 
 pub const TSUKUBAMIRAI: MunicipalitySpec = MunicipalitySpec {

@@ -178,6 +178,9 @@ async fn loads_both_cities_once() {
         let family = mother.family_id.unwrap();
         let partner = here_accounts.iter().find(|a| a.username == "partner").unwrap();
         assert_eq!(partner.family_id, Some(family));
+        // the demo's partner is a partner: she sees what the mother shares
+        assert_eq!(mother.family_relation, Some(tsunagu_domain::roles::FamilyRelation::Mother));
+        assert_eq!(partner.family_relation, Some(tsunagu_domain::roles::FamilyRelation::Partner));
         let rec = recs.iter().find(|r| r.family.id == family).unwrap();
         assert_eq!(rec.mother().unwrap().full_name(), mother.display_name);
 

@@ -63,12 +63,15 @@ pub enum AuditAction {
     GroupList,
     GroupSession,
     GroupAttendance,
+    /// What a partner's account is shown of a family changed (the mother's
+    /// sharing, or a nurse's switch).
+    FamilySharing,
     /// The service sealed the lines written before the chain was keyed.
     ChainKeyed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -108,6 +111,7 @@ impl AuditAction {
         AuditAction::GroupList,
         AuditAction::GroupSession,
         AuditAction::GroupAttendance,
+        AuditAction::FamilySharing,
         AuditAction::ChainKeyed,
     ];
 
@@ -152,6 +156,7 @@ impl AuditAction {
             AuditAction::GroupList => "group.list",
             AuditAction::GroupSession => "group.session",
             AuditAction::GroupAttendance => "group.attendance",
+            AuditAction::FamilySharing => "family.sharing",
             AuditAction::ChainKeyed => "audit.chain_keyed",
         }
     }
@@ -541,6 +546,7 @@ mod tests {
             areas: vec![],
             venues: vec![],
             rooms: vec![],
+            relation: None,
         }
     }
 
@@ -565,6 +571,8 @@ mod tests {
             escalated: false,
             facilities: vec![],
             programme_venues: vec![],
+            partner_sees_health: false,
+            partner_view_off: false,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod kana;
 pub mod keys;
 pub mod municipality;
+pub mod notes;
 pub mod password;
 pub mod places;
 pub mod policy;

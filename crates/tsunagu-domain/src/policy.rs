@@ -3,7 +3,8 @@
 //! rule expressed as a filter for listing queries, and a property test
 //! keeps the two in agreement.
 
-use crate::roles::{Actor, Role};
+use crate::notes::NoteAudience;
+use crate::roles::{Actor, FamilyRelation, Role};
 use crate::timeline::ContactKind;
 use crate::{AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use serde::Serialize;
@@ -71,10 +72,25 @@ pub enum Action {
     /// List the concerns one raised, to see that they were taken up (never
     /// the nurse's work on them): every role that may raise one.
     ListOwnConcerns,
+    /// See the mother's health items in the family's own view: her
+    /// postpartum applications and stays, the questionnaires about her, the
+    /// care notes. The mother; her partner when she shares them and the
+    /// partner's view is on. Staff see them through their own actions.
+    ViewHealth,
+    /// See what the office keeps of a family: notes written for the office,
+    /// and the staff's view of the record (with its buttons). Staff who may
+    /// see the family; never the family.
+    ViewOfficeNotes,
+    /// Choose what the partner's account is shown of the mother's health
+    /// items: the mother, for her own family.
+    ShareWithPartner,
+    /// Turn the partner's view of a family off (or on again) without the
+    /// partner being told why — where there is domestic violence: the nurse.
+    SetPartnerView,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 28] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -99,6 +115,10 @@ impl Action {
         Action::CancelApplication,
         Action::UseCareServices,
         Action::ListOwnConcerns,
+        Action::ViewHealth,
+        Action::ViewOfficeNotes,
+        Action::ShareWithPartner,
+        Action::SetPartnerView,
     ];
 }
 
@@ -119,6 +139,13 @@ pub struct FamilyAccess {
     pub facilities: Vec<VenueId>,
     /// Venues whose sessions the family is booked on.
     pub programme_venues: Vec<VenueId>,
+    /// The mother shares her health items (postpartum applications and
+    /// stays, questionnaires about her, care notes) with her partner's
+    /// account. Off until she turns it on.
+    pub partner_sees_health: bool,
+    /// A nurse turned the partner's view of the family off: the partner's
+    /// account is shown a neutral page and is not told why.
+    pub partner_view_off: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +195,10 @@ pub enum DenyReason {
     OutOfScope,
     NoConsent,
     WrongResource,
+    /// A partner's account, on what the mother has not shared or since a
+    /// nurse turned the partner's view off. Shown as a neutral page: the
+    /// partner is never told which, nor why.
+    NotShared,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +247,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         (A::EditFamily, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
         (A::ApplyPostpartum, Resource::Family(f)) => match actor.role {
             R::Nurse => Decision::Allow,
-            R::FamilyMember => allow_if(actor.family_id == Some(f.family_id), D::OutOfScope),
+            R::FamilyMember => family_member(actor, f, Item::Health),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         (A::ReviewPostpartum, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
@@ -237,8 +268,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             }
         }
         (A::ManageReferrals, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        // The questionnaires a family answers are about the mother: she
+        // answers them, never her partner.
         (A::FileScreening, Resource::Family(f)) => match actor.role {
-            R::Nurse | R::FamilyMember | R::FacilityStaff => view_family(actor, f),
+            R::Nurse | R::FacilityStaff => view_family(actor, f),
+            R::FamilyMember => family_member(actor, f, Item::MotherOnly),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         // Results are health data for the follow-up: the nurse, the
@@ -272,12 +306,12 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         (A::ViewApplication, Resource::Application { family, facility }) => match actor.role {
             R::Nurse => Decision::Allow,
             R::FacilityStaff => allow_if(actor.venues.contains(facility), D::OutOfScope),
-            R::FamilyMember => allow_if(actor.family_id == Some(family.family_id), D::OutOfScope),
+            R::FamilyMember => family_member(actor, family, Item::Health),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         (A::CancelApplication, Resource::Application { family, .. }) => match actor.role {
             R::Nurse => Decision::Allow,
-            R::FamilyMember => allow_if(actor.family_id == Some(family.family_id), D::OutOfScope),
+            R::FamilyMember => family_member(actor, family, Item::Health),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         (A::UseCareServices, Resource::Municipality(_)) => {
@@ -286,6 +320,19 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         (A::ListOwnConcerns, Resource::Municipality(_)) => {
             allow_if(crate::referrals::may_raise(actor.role), D::RoleNotAllowed)
         }
+        (A::ViewHealth, Resource::Family(f)) => match actor.role {
+            R::FamilyMember => family_member(actor, f, Item::Health),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::ViewOfficeNotes, Resource::Family(f)) => match actor.role {
+            R::FamilyMember => Decision::Deny(D::RoleNotAllowed),
+            _ => view_family(actor, f),
+        },
+        (A::ShareWithPartner, Resource::Family(f)) => match actor.role {
+            R::FamilyMember => family_member(actor, f, Item::MotherOnly),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::SetPartnerView, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -333,11 +380,65 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
     }
 }
 
+/// What a family member asks for, inside the family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    /// The family's record and timeline: both parents.
+    Record,
+    /// The mother's health items: hers, and her partner's when she shares them.
+    Health,
+    /// What only the mother does: answer the questionnaires about her, choose what she shares.
+    MotherOnly,
+}
+
+/// A family member on their own family: the mother sees and does all of it;
+/// her partner what she shares, and nothing once a nurse turned the
+/// partner's view off. A family member whose relation is not known is
+/// treated as a partner.
+fn family_member(actor: &Actor, f: &FamilyAccess, item: Item) -> Decision {
+    use DenyReason as D;
+    if actor.family_id != Some(f.family_id) {
+        return Decision::Deny(D::OutOfScope);
+    }
+    if actor.relation == Some(FamilyRelation::Mother) {
+        return Decision::Allow;
+    }
+    let shared = match item {
+        Item::Record => true,
+        Item::Health => f.partner_sees_health,
+        Item::MotherOnly => false,
+    };
+    allow_if(shared && !f.partner_view_off, D::NotShared)
+}
+
+/// Whether `actor` may read a note written for `audience` about a family
+/// (the note's item itself decided already): a family note whoever may see
+/// the family, an office note only staff who may.
+pub fn sees_note(actor: &Actor, family: &FamilyAccess, audience: NoteAudience) -> bool {
+    let action = match audience {
+        NoteAudience::Family => Action::ViewFamily,
+        NoteAudience::Office => Action::ViewOfficeNotes,
+    };
+    authorize(actor, action, &Resource::Family(family)).is_allowed()
+}
+
+/// Whom a note `actor` writes about a family is for: what the writer chose
+/// (the office unless chosen otherwise), but a writer who may not read
+/// office notes (the family itself, cancelling its own application) writes
+/// for the family — a note is never hidden from the one who wrote it.
+pub fn written_for(actor: &Actor, family: &FamilyAccess, chosen: NoteAudience) -> NoteAudience {
+    if authorize(actor, Action::ViewOfficeNotes, &Resource::Family(family)).is_allowed() {
+        chosen
+    } else {
+        NoteAudience::Family
+    }
+}
+
 fn view_family(actor: &Actor, f: &FamilyAccess) -> Decision {
     use DenyReason as D;
     match actor.role {
         Role::Nurse => Decision::Allow,
-        Role::FamilyMember => allow_if(actor.family_id == Some(f.family_id), D::OutOfScope),
+        Role::FamilyMember => family_member(actor, f, Item::Record),
         Role::Coordinator => {
             if !actor.areas.contains(&f.area_id) {
                 Decision::Deny(D::OutOfScope)

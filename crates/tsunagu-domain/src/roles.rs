@@ -75,6 +75,31 @@ impl Role {
     }
 }
 
+/// Who a family member's account is in the family: the mother, whose
+/// health items are hers to share, or her partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FamilyRelation {
+    Mother,
+    Partner,
+}
+
+impl FamilyRelation {
+    pub const ALL: [FamilyRelation; 2] = [FamilyRelation::Mother, FamilyRelation::Partner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FamilyRelation::Mother => "mother",
+            FamilyRelation::Partner => "partner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeKind {
@@ -92,6 +117,10 @@ pub struct Actor {
     pub role: Role,
     /// Set for family members: the family they belong to.
     pub family_id: Option<FamilyId>,
+    /// Set for family members: whether they are the mother or the partner
+    /// (the partner sees what the mother shares). `None` for staff; a family
+    /// member without one is treated as a partner (the least it may be).
+    pub relation: Option<FamilyRelation>,
     pub areas: Vec<AreaId>,
     pub venues: Vec<VenueId>,
     pub rooms: Vec<RoomId>,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
-use tsunagu_domain::roles::Role;
+use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
 
@@ -14,7 +14,7 @@ macro_rules! account_columns {
     () => {
         concat!(
             "id, municipality_id, username, display_name, role, password_hash, totp_secret, totp_last_step, ",
-            "disabled, family_id, ",
+            "disabled, family_id, family_relation, ",
             ts_col!("created_at"),
             " AS created_at"
         )
@@ -81,6 +81,9 @@ impl PgStore {
             totp_last_step: get(&r, "totp_last_step")?,
             disabled: get(&r, "disabled")?,
             family_id: get::<Option<i64>>(&r, "family_id")?.map(FamilyId),
+            family_relation: get::<Option<String>>(&r, "family_relation")?
+                .map(|s| FamilyRelation::parse(&s).ok_or_else(|| corrupt("family relation")))
+                .transpose()?,
             areas,
             venues,
             rooms,
@@ -101,6 +104,17 @@ impl AccountStore for PgStore {
             if !in_municipality(&mut tx, Table::Families, f.0, a.municipality_id).await? {
                 return Err(StoreError::InvalidReference("family_id"));
             }
+            if a.family_relation == Some(FamilyRelation::Mother) {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM accounts WHERE family_id = $1 AND family_relation = 'mother'")
+                        .bind(f.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                if taken.is_some() {
+                    return Err(StoreError::Conflict("mother_account_exists"));
+                }
+            }
         }
         for area in &a.areas {
             if !in_municipality(&mut tx, Table::Areas, area.0, a.municipality_id).await? {
@@ -114,7 +128,8 @@ impl AccountStore for PgStore {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, totp_secret, \
-             family_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) RETURNING id",
+             family_id, family_relation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz) \
+             RETURNING id",
         )
         .bind(a.municipality_id.0)
         .bind(&a.username)
@@ -124,6 +139,7 @@ impl AccountStore for PgStore {
         // Sealed below: the account id is the sealed secret's associated data.
         .bind(None::<String>)
         .bind(a.family_id.map(|f| f.0))
+        .bind(a.family_id.and(a.family_relation).map(FamilyRelation::as_str))
         .bind(ts_param(now))
         .fetch_one(&mut *tx)
         .await

@@ -10,6 +10,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::keys::ChainKey;
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::postpartum::application::{Application, ApplicationAnswers, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::ServiceType;
@@ -36,7 +37,7 @@ macro_rules! application_columns {
             ts_col!("a.applied_at"),
             " AS applied_at, a.reviewed_by, ",
             ts_col!("a.reviewed_at"),
-            " AS reviewed_at, a.review_note, ",
+            " AS reviewed_at, a.review_note, a.review_note_audience, a.cancel_note, a.cancel_note_audience, ",
             "COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p WHERE p.family_id = a.family_id ",
             "AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name"
         )
@@ -51,23 +52,28 @@ async fn mark_reviewed(
     ctx: &AuditContext,
     id: ApplicationId,
     status: ApplicationStatus,
-    note: &str,
+    note: (&str, NoteAudience),
     action: AuditAction,
     family: FamilyId,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE postpartum_applications SET status = $1, reviewed_by = $2, reviewed_at = $3::timestamptz, \
-         review_note = $4 WHERE id = $5",
+         review_note = $4, review_note_audience = $5 WHERE id = $6",
     )
     .bind(status.as_str())
     .bind(ctx.actor.0)
     .bind(ts_param(ctx.at))
-    .bind(note)
+    .bind(note.0)
+    .bind(note.1.as_str())
     .bind(id.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     append_audit(tx, key, ctx, action, Some(family), &format!("application={id}")).await
+}
+
+fn audience(s: &str) -> Result<NoteAudience> {
+    NoteAudience::parse(s).ok_or_else(|| corrupt("note audience"))
 }
 
 fn stay_range(first: &str, last: &str) -> Result<DateRange> {
@@ -104,6 +110,9 @@ fn application_row(r: &PgRow) -> Result<Application> {
         reviewed_by: get::<Option<i64>>(r, "reviewed_by")?.map(AccountId),
         reviewed_at: get::<Option<String>>(r, "reviewed_at")?.as_deref().map(ts).transpose()?,
         review_note: get(r, "review_note")?,
+        review_note_audience: audience(&get::<String>(r, "review_note_audience")?)?,
+        cancel_note: get(r, "cancel_note")?,
+        cancel_note_audience: audience(&get::<String>(r, "cancel_note_audience")?)?,
         mother_name: get(r, "mother_name")?,
     })
 }
@@ -353,12 +362,13 @@ impl PostpartumStore for PgStore {
         Ok(Some(a))
     }
 
-    async fn approve_application(
+    async fn approve_application_noted(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
         booking: &Booking,
         note: &str,
+        audience: NoteAudience,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -414,7 +424,7 @@ impl PostpartumStore for PgStore {
             ctx,
             id,
             ApplicationStatus::Approved,
-            note,
+            (note, audience),
             AuditAction::PostpartumApprove,
             app.family,
         )
@@ -422,7 +432,13 @@ impl PostpartumStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+    async fn reject_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let app = decided_for_update(&mut tx, ctx.municipality_id, id).await?;
         if app.status != ApplicationStatus::Applied {
@@ -434,7 +450,7 @@ impl PostpartumStore for PgStore {
             ctx,
             id,
             ApplicationStatus::Rejected,
-            note,
+            (note, audience),
             AuditAction::PostpartumReject,
             app.family,
         )
@@ -442,7 +458,13 @@ impl PostpartumStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+    async fn cancel_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let app = decided_for_update(&mut tx, ctx.municipality_id, id).await?;
         match app.status {
@@ -483,11 +505,12 @@ impl PostpartumStore for PgStore {
         }
         sqlx::query(
             "UPDATE postpartum_applications SET status = 'cancelled', cancelled_by = $1, \
-             cancelled_at = $2::timestamptz, cancel_note = $3 WHERE id = $4",
+             cancelled_at = $2::timestamptz, cancel_note = $3, cancel_note_audience = $4 WHERE id = $5",
         )
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
         .bind(note)
+        .bind(audience.as_str())
         .bind(id.0)
         .execute(&mut *tx)
         .await
@@ -534,7 +557,14 @@ impl PostpartumStore for PgStore {
             .collect()
     }
 
-    async fn record_stay_note(&self, ctx: &AuditContext, id: ApplicationId, day: Date, note: &str) -> Result<()> {
+    async fn record_stay_note_for(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: Date,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // The lock keeps a concurrent cancellation from slipping in between.
         let app = decided_for_update(&mut tx, ctx.municipality_id, id).await?;
@@ -545,12 +575,13 @@ impl PostpartumStore for PgStore {
             return Err(StoreError::Conflict("day_not_in_stay"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_stay_notes (application_id, day, note, by_account, at) \
-             VALUES ($1, $2::date, $3, $4, $5::timestamptz)",
+            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at) \
+             VALUES ($1, $2::date, $3, $4, $5, $6::timestamptz)",
         )
         .bind(id.0)
         .bind(day.to_string())
         .bind(note)
+        .bind(audience.as_str())
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
         .execute(&mut *tx)
@@ -581,7 +612,7 @@ impl PostpartumStore for PgStore {
         let notes = sqlx::query(concat!(
             "SELECT ",
             date_col!("day"),
-            " AS day, note, by_account, ",
+            " AS day, note, audience, by_account, ",
             ts_col!("at"),
             " AS at FROM postpartum_stay_notes WHERE application_id = $1 \
              ORDER BY postpartum_stay_notes.day, postpartum_stay_notes.at, id"
@@ -595,6 +626,7 @@ impl PostpartumStore for PgStore {
             Ok(StayNote {
                 day: date(&get::<String>(r, "day")?)?,
                 note: get(r, "note")?,
+                audience: audience(&get::<String>(r, "audience")?)?,
                 by: AccountId(get(r, "by_account")?),
                 at: ts(&get::<String>(r, "at")?)?,
             })

@@ -28,6 +28,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
+use tsunagu_domain::notes::{self, NoteAudience};
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyEnd;
 use tsunagu_domain::records::PregnancyStatus;
@@ -53,7 +54,7 @@ macro_rules! contact_columns {
             " AS due, ",
             date_col!("c.closes"),
             " AS closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, ",
-            "c.area_id, c.outcome_note, c.outcome_by, ",
+            "c.area_id, c.outcome_note, c.outcome_note_audience, c.outcome_by, ",
             ts_col!("c.outcome_at"),
             " AS outcome_at, ",
             date_col!("c.missed_on"),
@@ -100,6 +101,8 @@ pub(crate) fn contact_row(r: &PgRow) -> Result<ContactRow> {
         family_id: FamilyId(get(r, "family_id")?),
         area_id: AreaId(get(r, "area_id")?),
         outcome_note: get(r, "outcome_note")?,
+        outcome_note_audience: NoteAudience::parse(&get::<String>(r, "outcome_note_audience")?)
+            .ok_or_else(|| corrupt("note audience"))?,
         outcome_by: get::<Option<i64>>(r, "outcome_by")?.map(AccountId),
         outcome_at: outcome_at.as_deref().map(ts).transpose()?,
         missed_on: opt_date(get(r, "missed_on")?)?,
@@ -418,9 +421,7 @@ pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope) -> R
     Ok(counts)
 }
 
-/// Records an outcome inside `tx`, with its audit line. The contact's row
-/// is locked first: of two people recording at once, the second waits, then
-/// sees the first one's outcome (and is refused if it settled the contact).
+/// Records an outcome inside `tx`, with its audit line; a note for the office.
 pub(crate) async fn record_outcome(
     tx: &mut PgConnection,
     key: &ChainKey,
@@ -428,6 +429,22 @@ pub(crate) async fn record_outcome(
     id: ContactId,
     outcome: &Outcome,
     note: &str,
+) -> Result<()> {
+    record_outcome_noted(tx, key, ctx, id, outcome, note, NoteAudience::Office).await
+}
+
+/// Records an outcome inside `tx`, with its audit line; the note is written
+/// for `audience`. The contact's row is locked first: of two people
+/// recording at once, the second waits, then sees the first one's outcome
+/// (and is refused if it settled the contact).
+pub(crate) async fn record_outcome_noted(
+    tx: &mut PgConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    id: ContactId,
+    outcome: &Outcome,
+    note: &str,
+    audience: NoteAudience,
 ) -> Result<()> {
     let r = sqlx::query(concat!(
         "SELECT ",
@@ -446,10 +463,11 @@ pub(crate) async fn record_outcome(
         .map_err(|refused| StoreError::Conflict(refused.code()))?;
     let (name, form, attempts) = stored.to_stored();
     let awaits = awaits_work(c.kind, Some(&stored), None);
+    let audience = notes::appended(&row.outcome_note, row.outcome_note_audience, note, audience);
     let note = append_note(&row.outcome_note, note);
     let changed = sqlx::query(
         "UPDATE contacts SET outcome = $1, form = $2, attempts = $3, outcome_note = $4, outcome_by = $5, \
-         outcome_at = $6::timestamptz, awaits = $7, updated_at = $6::timestamptz \
+         outcome_at = $6::timestamptz, awaits = $7, updated_at = $6::timestamptz, outcome_note_audience = $9 \
          WHERE id = $8 AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
     )
     .bind(name)
@@ -460,6 +478,7 @@ pub(crate) async fn record_outcome(
     .bind(ts_param(ctx.at))
     .bind(awaits)
     .bind(id.0)
+    .bind(audience.as_str())
     .execute(&mut *tx)
     .await
     .map_err(db_err)?
@@ -746,15 +765,16 @@ impl TimelineStore for PgStore {
         Ok(Some(c))
     }
 
-    async fn record_contact_outcome(
+    async fn record_contact_outcome_noted(
         &self,
         ctx: &AuditContext,
         id: ContactId,
         outcome: &Outcome,
         note: &str,
+        audience: NoteAudience,
     ) -> Result<ContactRow> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
+        record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
         let r = sqlx::query(concat!(
             "SELECT ",
             contact_columns!(),

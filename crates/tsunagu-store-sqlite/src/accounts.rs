@@ -7,12 +7,12 @@ use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
-use tsunagu_domain::roles::Role;
+use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
 
 const ACCOUNT_COLUMNS: &str = "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
-     totp_last_step, disabled, family_id, created_at";
+     totp_last_step, disabled, family_id, family_relation, created_at";
 
 fn session_row(r: &SqliteRow) -> Result<Session> {
     let stage: String = r.try_get("stage").map_err(db_err)?;
@@ -69,6 +69,11 @@ impl SqliteStore {
             totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
             disabled: r.try_get("disabled").map_err(db_err)?,
             family_id: r.try_get::<Option<i64>, _>("family_id").map_err(db_err)?.map(FamilyId),
+            family_relation: r
+                .try_get::<Option<String>, _>("family_relation")
+                .map_err(db_err)?
+                .map(|s| FamilyRelation::parse(&s).ok_or_else(|| corrupt("family relation")))
+                .transpose()?,
             areas,
             venues,
             rooms,
@@ -90,6 +95,17 @@ impl AccountStore for SqliteStore {
             if !in_municipality(&mut tx, "families", f.0, m).await? {
                 return Err(StoreError::InvalidReference("family_id"));
             }
+            if a.family_relation == Some(FamilyRelation::Mother) {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM accounts WHERE family_id = ? AND family_relation = 'mother'")
+                        .bind(f.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                if taken.is_some() {
+                    return Err(StoreError::Conflict("mother_account_exists"));
+                }
+            }
         }
         for area in &a.areas {
             if !in_municipality(&mut tx, "areas", area.0, m).await? {
@@ -103,7 +119,7 @@ impl AccountStore for SqliteStore {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, totp_secret, \
-             family_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             family_id, family_relation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(a.municipality_id.0)
         .bind(&a.username)
@@ -113,6 +129,7 @@ impl AccountStore for SqliteStore {
         // Sealed below: the account id is the sealed secret's associated data.
         .bind(None::<String>)
         .bind(a.family_id.map(|f| f.0))
+        .bind(a.family_id.and(a.family_relation).map(FamilyRelation::as_str))
         .bind(ts_text(now))
         .fetch_one(&mut *tx)
         .await

@@ -10,6 +10,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::keys::ChainKey;
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::postpartum::application::{Application, ApplicationAnswers, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::ServiceType;
@@ -26,18 +27,19 @@ async fn mark_reviewed(
     ctx: &AuditContext,
     id: ApplicationId,
     status: ApplicationStatus,
-    note: &str,
+    note: (&str, NoteAudience),
     action: AuditAction,
     family: FamilyId,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE postpartum_applications SET status = ?, reviewed_by = ?, reviewed_at = ?, review_note = ? \
-         WHERE id = ?",
+        "UPDATE postpartum_applications SET status = ?, reviewed_by = ?, reviewed_at = ?, review_note = ?, \
+         review_note_audience = ? WHERE id = ?",
     )
     .bind(status.as_str())
     .bind(ctx.actor.0)
     .bind(ts_text(ctx.at))
-    .bind(note)
+    .bind(note.0)
+    .bind(note.1.as_str())
     .bind(id.0)
     .execute(&mut *tx)
     .await
@@ -51,8 +53,13 @@ const APPLICATION_COLUMNS: &str = "a.id, a.municipality_id, a.family_id, a.venue
      a.stay_last, a.babies, a.siblings, a.rolls_over_actively, a.needs_medical_treatment, a.has_worries_or_fatigue, \
      a.lacks_help_from_relatives, a.grandparents_nearby, a.quote_total_yen, a.transport_paid, a.refusals, \
      a.override_reason, a.status, a.applied_by, a.applied_at, a.reviewed_by, a.reviewed_at, a.review_note, \
+     a.review_note_audience, a.cancel_note, a.cancel_note_audience, \
      COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p WHERE p.family_id = a.family_id \
      AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name";
+
+fn audience(s: &str) -> Result<NoteAudience> {
+    NoteAudience::parse(s).ok_or_else(|| corrupt("note audience"))
+}
 
 fn stay_range(first: &str, last: &str) -> Result<DateRange> {
     DateRange::new(date(first)?, date(last)?).map_err(|_| corrupt("stay"))
@@ -93,6 +100,9 @@ fn application_row(r: &SqliteRow) -> Result<Application> {
         reviewed_by: r.try_get::<Option<i64>, _>("reviewed_by").map_err(db_err)?.map(AccountId),
         reviewed_at: reviewed_at.as_deref().map(ts).transpose()?,
         review_note: r.try_get("review_note").map_err(db_err)?,
+        review_note_audience: audience(&r.try_get::<String, _>("review_note_audience").map_err(db_err)?)?,
+        cancel_note: r.try_get("cancel_note").map_err(db_err)?,
+        cancel_note_audience: audience(&r.try_get::<String, _>("cancel_note_audience").map_err(db_err)?)?,
         mother_name: r.try_get("mother_name").map_err(db_err)?,
     })
 }
@@ -314,12 +324,13 @@ impl PostpartumStore for SqliteStore {
         Ok(Some(a))
     }
 
-    async fn approve_application(
+    async fn approve_application_noted(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
         booking: &Booking,
         note: &str,
+        audience: NoteAudience,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         // The write lock is held from BEGIN, so the status read here and the
@@ -372,7 +383,7 @@ impl PostpartumStore for SqliteStore {
             ctx,
             id,
             ApplicationStatus::Approved,
-            note,
+            (note, audience),
             AuditAction::PostpartumApprove,
             app.family,
         )
@@ -380,7 +391,13 @@ impl PostpartumStore for SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+    async fn reject_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
         let app = decided(&mut tx, ctx.municipality_id, id).await?;
         if app.status != ApplicationStatus::Applied {
@@ -392,7 +409,7 @@ impl PostpartumStore for SqliteStore {
             ctx,
             id,
             ApplicationStatus::Rejected,
-            note,
+            (note, audience),
             AuditAction::PostpartumReject,
             app.family,
         )
@@ -400,7 +417,13 @@ impl PostpartumStore for SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+    async fn cancel_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
         let app = decided(&mut tx, ctx.municipality_id, id).await?;
         match app.status {
@@ -427,11 +450,12 @@ impl PostpartumStore for SqliteStore {
         }
         sqlx::query(
             "UPDATE postpartum_applications SET status = 'cancelled', cancelled_by = ?, cancelled_at = ?, \
-             cancel_note = ? WHERE id = ?",
+             cancel_note = ?, cancel_note_audience = ? WHERE id = ?",
         )
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
         .bind(note)
+        .bind(audience.as_str())
         .bind(id.0)
         .execute(&mut *tx)
         .await
@@ -477,7 +501,14 @@ impl PostpartumStore for SqliteStore {
             .collect()
     }
 
-    async fn record_stay_note(&self, ctx: &AuditContext, id: ApplicationId, day: Date, note: &str) -> Result<()> {
+    async fn record_stay_note_for(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: Date,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
         let app = decided(&mut tx, ctx.municipality_id, id).await?;
         if app.status != ApplicationStatus::Approved {
@@ -487,11 +518,13 @@ impl PostpartumStore for SqliteStore {
             return Err(StoreError::Conflict("day_not_in_stay"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_stay_notes (application_id, day, note, by_account, at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(id.0)
         .bind(day.to_string())
         .bind(note)
+        .bind(audience.as_str())
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
         .execute(&mut *tx)
@@ -519,7 +552,7 @@ impl PostpartumStore for SqliteStore {
                 .map_err(db_err)?;
         let family = FamilyId(family.ok_or(StoreError::NotFound)?);
         let rows = sqlx::query(
-            "SELECT day, note, by_account, at FROM postpartum_stay_notes WHERE application_id = ? \
+            "SELECT day, note, by_account, at, audience FROM postpartum_stay_notes WHERE application_id = ? \
              ORDER BY day, at, id",
         )
         .bind(id.0)
@@ -534,6 +567,7 @@ impl PostpartumStore for SqliteStore {
                 Ok(StayNote {
                     day: date(&day)?,
                     note: r.try_get(1).map_err(db_err)?,
+                    audience: audience(&r.try_get::<String, _>(4).map_err(db_err)?)?,
                     by: AccountId(r.try_get(2).map_err(db_err)?),
                     at: ts(&at)?,
                 })

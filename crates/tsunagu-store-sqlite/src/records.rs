@@ -452,8 +452,8 @@ impl RecordStore for SqliteStore {
 
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
         let r = sqlx::query(
-            "SELECT area_id, consent_coordinators, consent_hubs, escalated FROM families \
-             WHERE id = ? AND municipality_id = ?",
+            "SELECT area_id, consent_coordinators, consent_hubs, escalated, partner_sees_health, partner_view_off \
+             FROM families WHERE id = ? AND municipality_id = ?",
         )
         .bind(id.0)
         .bind(m.0)
@@ -482,7 +482,19 @@ impl RecordStore for SqliteStore {
             escalated: r.try_get(3).map_err(db_err)?,
             facilities: facilities.into_iter().map(VenueId).collect(),
             programme_venues: vec![],
+            partner_sees_health: r.try_get(4).map_err(db_err)?,
+            partner_view_off: r.try_get(5).map_err(db_err)?,
         }))
+    }
+
+    async fn set_partner_sees_health(&self, ctx: &AuditContext, id: FamilyId, shared: bool) -> Result<()> {
+        let detail = if shared { "partner_health=shared" } else { "partner_health=not_shared" };
+        self.set_family_flag(ctx, id, PartnerFlag::SeesHealth, shared, detail).await
+    }
+
+    async fn set_partner_view_off(&self, ctx: &AuditContext, id: FamilyId, off: bool) -> Result<()> {
+        let detail = if off { "partner_view=off" } else { "partner_view=on" };
+        self.set_family_flag(ctx, id, PartnerFlag::ViewOff, off, detail).await
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
@@ -628,5 +640,46 @@ impl RecordStore for SqliteStore {
         .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ids)
+    }
+}
+
+/// Which of a family's settings about the partner's account.
+#[derive(Clone, Copy)]
+enum PartnerFlag {
+    SeesHealth,
+    ViewOff,
+}
+
+impl SqliteStore {
+    /// Sets one of the partner settings of a family of `ctx`'s municipality
+    /// and writes its audit line, in one transaction.
+    async fn set_family_flag(
+        &self,
+        ctx: &AuditContext,
+        id: FamilyId,
+        flag: PartnerFlag,
+        value: bool,
+        detail: &str,
+    ) -> Result<()> {
+        let sql = match flag {
+            PartnerFlag::SeesHealth => {
+                "UPDATE families SET partner_sees_health = ? WHERE id = ? AND municipality_id = ?"
+            }
+            PartnerFlag::ViewOff => "UPDATE families SET partner_view_off = ? WHERE id = ? AND municipality_id = ?",
+        };
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let n = sqlx::query(sql)
+            .bind(value)
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound);
+        }
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilySharing, Some(id), detail).await?;
+        tx.commit().await.map_err(db_err)
     }
 }

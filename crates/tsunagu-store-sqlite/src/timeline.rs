@@ -15,6 +15,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
+use tsunagu_domain::notes::{self, NoteAudience};
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyEnd;
 use tsunagu_domain::records::PregnancyStatus;
@@ -31,7 +32,7 @@ pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subjec
      c.due, c.closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, c.area_id, \
      c.outcome_note, c.outcome_by, c.outcome_at, c.missed_on, \
      COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p WHERE p.family_id = c.family_id \
-     AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name";
+     AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name, c.outcome_note_audience";
 
 pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
     let kind: String = r.try_get(2).map_err(db_err)?;
@@ -70,6 +71,8 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
         family_id: FamilyId(r.try_get(14).map_err(db_err)?),
         area_id: AreaId(r.try_get(15).map_err(db_err)?),
         outcome_note: r.try_get(16).map_err(db_err)?,
+        outcome_note_audience: NoteAudience::parse(&r.try_get::<String, _>("outcome_note_audience").map_err(db_err)?)
+            .ok_or_else(|| corrupt("note audience"))?,
         outcome_by: r.try_get::<Option<i64>, _>(17).map_err(db_err)?.map(AccountId),
         outcome_at: outcome_at.as_deref().map(ts).transpose()?,
         missed_on: opt_date(r.try_get(19).map_err(db_err)?)?,
@@ -370,7 +373,7 @@ pub(crate) async fn work_counts(conn: &mut SqliteConnection, scope: &WorkScope) 
     Ok(counts)
 }
 
-/// Records an outcome inside `tx`, with its audit line.
+/// Records an outcome inside `tx`, with its audit line; a note for the office.
 pub(crate) async fn record_outcome(
     tx: &mut SqliteConnection,
     key: &ChainKey,
@@ -378,6 +381,19 @@ pub(crate) async fn record_outcome(
     id: ContactId,
     outcome: &Outcome,
     note: &str,
+) -> Result<()> {
+    record_outcome_noted(tx, key, ctx, id, outcome, note, NoteAudience::Office).await
+}
+
+/// Records an outcome inside `tx`, with its audit line; the note is written for `audience`.
+pub(crate) async fn record_outcome_noted(
+    tx: &mut SqliteConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    id: ContactId,
+    outcome: &Outcome,
+    note: &str,
+    audience: NoteAudience,
 ) -> Result<()> {
     let r = sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?"))
         .bind(id.0)
@@ -392,10 +408,11 @@ pub(crate) async fn record_outcome(
         .map_err(|refused| StoreError::Conflict(refused.code()))?;
     let (name, form, attempts) = stored.to_stored();
     let awaits = awaits_work(c.kind, Some(&stored), None);
+    let audience = notes::appended(&row.outcome_note, row.outcome_note_audience, note, audience);
     let note = append_note(&row.outcome_note, note);
     let changed = sqlx::query(
         "UPDATE contacts SET outcome = ?, form = ?, attempts = ?, outcome_note = ?, outcome_by = ?, outcome_at = ?, \
-         awaits = ?, updated_at = ? WHERE id = ? AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
+         awaits = ?, updated_at = ?, outcome_note_audience = ? WHERE id = ? AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
     )
     .bind(name)
     .bind(form)
@@ -405,6 +422,7 @@ pub(crate) async fn record_outcome(
     .bind(ts_text(ctx.at))
     .bind(awaits)
     .bind(ts_text(ctx.at))
+    .bind(audience.as_str())
     .bind(id.0)
     .execute(&mut *tx)
     .await
@@ -641,15 +659,16 @@ impl TimelineStore for SqliteStore {
         Ok(Some(c))
     }
 
-    async fn record_contact_outcome(
+    async fn record_contact_outcome_noted(
         &self,
         ctx: &AuditContext,
         id: ContactId,
         outcome: &Outcome,
         note: &str,
+        audience: NoteAudience,
     ) -> Result<ContactRow> {
         let mut tx = self.begin_immediate().await?;
-        record_outcome(&mut tx, &self.keys.chain, ctx, id, outcome, note).await?;
+        record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
         let r =
             sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?"))
                 .bind(id.0)

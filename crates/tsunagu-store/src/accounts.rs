@@ -4,7 +4,7 @@ use crate::{Result, Secret};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
-use tsunagu_domain::roles::Role;
+use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct Account {
     pub totp_last_step: i64,
     pub disabled: bool,
     pub family_id: Option<FamilyId>,
+    /// For a family member: the mother or the partner.
+    pub family_relation: Option<FamilyRelation>,
     pub areas: Vec<AreaId>,
     pub venues: Vec<VenueId>,
     pub rooms: Vec<RoomId>,
@@ -36,6 +38,8 @@ pub struct NewAccount {
     pub password_hash: Secret,
     pub totp_secret: Option<Secret>,
     pub family_id: Option<FamilyId>,
+    /// For a family member: the mother (one per family) or the partner.
+    pub family_relation: Option<FamilyRelation>,
     pub areas: Vec<AreaId>,
     pub venues: Vec<VenueId>,
     pub rooms: Vec<RoomId>,

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::places::Venue;
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
@@ -43,6 +44,8 @@ pub struct Booking {
 pub struct StayNote {
     pub day: jiff::civil::Date,
     pub note: String,
+    /// Written for the family or for the office (the family sees only the former).
+    pub audience: NoteAudience,
     pub by: AccountId,
     pub at: Timestamp,
 }
@@ -86,17 +89,51 @@ pub trait PostpartumStore: Send + Sync {
     /// nothing: `Conflict("no_capacity")` if any day is full (or has no
     /// places), `Conflict("not_applied")` if it was already decided. Concurrent
     /// approvals never take more places than a day has, on either back end.
+    /// The note is written for `audience` (the family sees only a family note).
+    async fn approve_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        booking: &Booking,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()>;
+    /// [`approve_application_noted`](Self::approve_application_noted) with a note for the office.
     async fn approve_application(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
         booking: &Booking,
         note: &str,
+    ) -> Result<()> {
+        self.approve_application_noted(ctx, id, booking, note, NoteAudience::Office).await
+    }
+    /// Rejects an `applied` application (`Conflict("not_applied")` otherwise),
+    /// with a note written for `audience`.
+    async fn reject_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        note: &str,
+        audience: NoteAudience,
     ) -> Result<()>;
-    /// Rejects an `applied` application (`Conflict("not_applied")` otherwise).
-    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
-    /// Cancels an `applied` or `approved` application, freeing its places.
-    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()>;
+    /// [`reject_application_noted`](Self::reject_application_noted) with a note for the office.
+    async fn reject_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+        self.reject_application_noted(ctx, id, note, NoteAudience::Office).await
+    }
+    /// Cancels an `applied` or `approved` application, freeing its places,
+    /// with a note written for `audience`.
+    async fn cancel_application_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()>;
+    /// [`cancel_application_noted`](Self::cancel_application_noted) with a note for the office.
+    async fn cancel_application(&self, ctx: &AuditContext, id: ApplicationId, note: &str) -> Result<()> {
+        self.cancel_application_noted(ctx, id, note, NoteAudience::Office).await
+    }
     /// Places taken in a facility's pool on each day of `range` (days with none are left out).
     async fn places_taken(
         &self,
@@ -105,14 +142,26 @@ pub trait PostpartumStore: Send + Sync {
         pool: u32,
         range: DateRange,
     ) -> Result<Vec<(jiff::civil::Date, u32)>>;
-    /// A facility's record of one day of an approved stay, audited `postpartum.note`.
+    /// A facility's record of one day of an approved stay, written for
+    /// `audience`, audited `postpartum.note`.
+    async fn record_stay_note_for(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: jiff::civil::Date,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()>;
+    /// [`record_stay_note_for`](Self::record_stay_note_for) the office.
     async fn record_stay_note(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
         day: jiff::civil::Date,
         note: &str,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.record_stay_note_for(ctx, id, day, note, NoteAudience::Office).await
+    }
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>>;
     /// Approved use of one facility on the days of `range`.
     async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts>;

@@ -59,6 +59,12 @@ pub trait RecordStore: Send + Sync {
     ) -> Result<Vec<Result<FamilyId, &'static str>>>;
     /// What the policy needs to decide on a family; `None` if it is not in `m`.
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>>;
+    /// The mother's choice: whether her partner's account sees her health
+    /// items (`FamilyAccess::partner_sees_health`). Audited `family.sharing`.
+    async fn set_partner_sees_health(&self, ctx: &AuditContext, id: FamilyId, shared: bool) -> Result<()>;
+    /// A nurse's switch: the partner's view of the family off (or on again)
+    /// (`FamilyAccess::partner_view_off`). Audited `family.sharing`.
+    async fn set_partner_view_off(&self, ctx: &AuditContext, id: FamilyId, off: bool) -> Result<()>;
     /// The whole record; the audit line is written before it is returned.
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>>;
     /// Families whose mother's kana (family+given, or given alone) starts

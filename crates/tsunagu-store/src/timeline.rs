@@ -4,6 +4,7 @@ use crate::Result;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::records::PregnancyEnd;
 use tsunagu_domain::roles::Role;
@@ -21,6 +22,8 @@ pub struct ContactRow {
     pub mother_name: String,
     /// A free-text note recorded with the outcome.
     pub outcome_note: String,
+    /// Whom the outcome's note was written for (the family sees only a family note).
+    pub outcome_note_audience: NoteAudience,
     pub outcome_by: Option<AccountId>,
     pub outcome_at: Option<Timestamp>,
     /// The first day after the window closed with the contact still awaiting
@@ -203,16 +206,27 @@ pub trait TimelineStore: Send + Sync {
     /// Records what happened. Refused with `Conflict("contact_settled")` when
     /// an outcome that settles the contact is already recorded (so two
     /// people cannot overwrite each other), `Conflict("contact_closed")`
-    /// when the facts closed it. "Not reached" adds its attempts to those
-    /// recorded. Answers the contact as it now is (the change's one audit
-    /// line covers that read).
+    /// when the facts closed it. "Not reached" adds its attempts to those recorded.
+    /// The note is written for `audience`. Answers the contact as it now is
+    /// (the change's one audit line covers that read).
+    async fn record_contact_outcome_noted(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<ContactRow>;
+    /// [`record_contact_outcome_noted`](Self::record_contact_outcome_noted) with a note for the office.
     async fn record_contact_outcome(
         &self,
         ctx: &AuditContext,
         id: ContactId,
         outcome: &Outcome,
         note: &str,
-    ) -> Result<ContactRow>;
+    ) -> Result<ContactRow> {
+        self.record_contact_outcome_noted(ctx, id, outcome, note, NoteAudience::Office).await
+    }
     /// One page of a work list. Audited as one list read (no family named).
     async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>>;
     /// The counts of every list in a scope. Each is one index range scan.

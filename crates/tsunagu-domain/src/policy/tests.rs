@@ -1,9 +1,11 @@
 //! The full matrix: every role × every action × every scope, each asserted
 //! as allowed or denied. The allowed cells are listed by hand below; every
-//! cell not listed must be denied.
+//! cell not listed must be denied. A family member is the mother; her
+//! partner's account has its own column (`partner_allowed`).
 
 use super::*;
-use crate::roles::{Actor, Role};
+use crate::notes::NoteAudience;
+use crate::roles::{Actor, FamilyRelation, Role};
 use crate::timeline::ContactKind;
 use crate::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use proptest::prelude::*;
@@ -25,10 +27,16 @@ fn actor(role: Role) -> Actor {
         municipality_id: HOME,
         role,
         family_id: (role == Role::FamilyMember).then_some(MY_FAMILY),
+        relation: (role == Role::FamilyMember).then_some(FamilyRelation::Mother),
         areas: vec![MY_AREA],
         venues: vec![MY_VENUE],
         rooms: vec![MY_ROOM],
     }
+}
+
+/// The mother's partner: a family member of the same family.
+fn partner() -> Actor {
+    Actor { relation: Some(FamilyRelation::Partner), ..actor(Role::FamilyMember) }
 }
 
 /// The scopes a resource can be in, seen from the actor above.
@@ -36,8 +44,12 @@ fn actor(role: Role) -> Actor {
 enum Scope {
     OwnMunicipality,
     OtherMunicipality,
-    /// The actor's own family (for family members).
+    /// The actor's own family (for family members); the mother shares nothing.
     OwnFamily,
+    /// The actor's own family, the mother sharing her health items with the partner.
+    OwnFamilySharing,
+    /// The same, but a nurse turned the partner's view off.
+    OwnFamilyPartnerOff,
     /// Another family, in the actor's area, consented to coordinators.
     AreaConsenting,
     /// Another family in the actor's area that did not consent.
@@ -79,6 +91,10 @@ enum Scope {
     ContactElsewhere,
     /// The actor's own family's application, at another facility.
     OwnApplication,
+    /// The same, the mother sharing her health items with the partner.
+    OwnApplicationSharing,
+    /// The same, the partner's view turned off.
+    OwnApplicationPartnerOff,
     /// Another family's application at the actor's facility.
     ApplicationAtMyFacility,
     /// Another family's application at another facility.
@@ -87,10 +103,12 @@ enum Scope {
     ApplicationElsewhere,
 }
 
-const SCOPES: [Scope; 30] = [
+const SCOPES: [Scope; 34] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
+    Scope::OwnFamilySharing,
+    Scope::OwnFamilyPartnerOff,
     Scope::AreaConsenting,
     Scope::AreaNotConsenting,
     Scope::OtherArea,
@@ -115,6 +133,8 @@ const SCOPES: [Scope; 30] = [
     Scope::OwnFamilyContact,
     Scope::ContactElsewhere,
     Scope::OwnApplication,
+    Scope::OwnApplicationSharing,
+    Scope::OwnApplicationPartnerOff,
     Scope::ApplicationAtMyFacility,
     Scope::ApplicationAtOtherFacility,
     Scope::ApplicationElsewhere,
@@ -130,6 +150,8 @@ fn family(id: FamilyId) -> FamilyAccess {
         escalated: false,
         facilities: vec![],
         programme_venues: vec![],
+        partner_sees_health: false,
+        partner_view_off: false,
     }
 }
 
@@ -156,6 +178,10 @@ fn build(scope: Scope) -> Built {
         S::OwnMunicipality => Built::Muni(HOME),
         S::OtherMunicipality => Built::Muni(ELSEWHERE),
         S::OwnFamily => Built::Family(family(MY_FAMILY)),
+        S::OwnFamilySharing => Built::Family(FamilyAccess { partner_sees_health: true, ..family(MY_FAMILY) }),
+        S::OwnFamilyPartnerOff => {
+            Built::Family(FamilyAccess { partner_sees_health: true, partner_view_off: true, ..family(MY_FAMILY) })
+        }
         S::AreaConsenting => Built::Family(FamilyAccess {
             area_id: MY_AREA,
             consent_coordinators: true,
@@ -200,6 +226,8 @@ fn build(scope: Scope) -> Built {
         S::OwnFamilyContact => Built::Contact(family_of(S::OwnFamily), ContactKind::NewbornVisit),
         S::ContactElsewhere => Built::Contact(family_of(S::FamilyElsewhere), ContactKind::HappyBaby),
         S::OwnApplication => Built::Application(family_of(S::OwnFamily), OTHER_VENUE),
+        S::OwnApplicationSharing => Built::Application(family_of(S::OwnFamilySharing), OTHER_VENUE),
+        S::OwnApplicationPartnerOff => Built::Application(family_of(S::OwnFamilyPartnerOff), OTHER_VENUE),
         S::ApplicationAtMyFacility => Built::Application(family_of(S::AtMyFacility), MY_VENUE),
         S::ApplicationAtOtherFacility => Built::Application(family_of(S::AtOtherFacility), OTHER_VENUE),
         S::ApplicationElsewhere => Built::Application(family_of(S::FamilyElsewhere), MY_VENUE),
@@ -207,16 +235,19 @@ fn build(scope: Scope) -> Built {
 }
 
 fn decide(role: Role, action: Action, scope: Scope) -> Decision {
-    let a = actor(role);
+    decide_as(&actor(role), action, scope)
+}
+
+fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
     match build(scope) {
-        Built::Muni(m) => authorize(&a, action, &Resource::Municipality(m)),
-        Built::Family(f) => authorize(&a, action, &Resource::Family(&f)),
+        Built::Muni(m) => authorize(a, action, &Resource::Municipality(m)),
+        Built::Family(f) => authorize(a, action, &Resource::Family(&f)),
         Built::Room(m, r, f) => {
-            authorize(&a, action, &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f })
+            authorize(a, action, &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f })
         }
-        Built::Facility(m, v) => authorize(&a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
-        Built::Contact(f, kind) => authorize(&a, action, &Resource::Contact { family: &f, kind }),
-        Built::Application(f, facility) => authorize(&a, action, &Resource::Application { family: &f, facility }),
+        Built::Facility(m, v) => authorize(a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
+        Built::Contact(f, kind) => authorize(a, action, &Resource::Contact { family: &f, kind }),
+        Built::Application(f, facility) => authorize(a, action, &Resource::Application { family: &f, facility }),
     }
 }
 
@@ -225,17 +256,19 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
     use Action as A;
     use Role as R;
     use Scope as S;
-    let family_in_home = matches!(
-        scope,
-        S::OwnFamily
-            | S::AreaConsenting
-            | S::AreaNotConsenting
-            | S::OtherArea
-            | S::Escalated
-            | S::AtMyFacility
-            | S::AtOtherFacility
-            | S::AtMyProgrammeVenue
-    );
+    let own_family = matches!(scope, S::OwnFamily | S::OwnFamilySharing | S::OwnFamilyPartnerOff);
+    let own_application = matches!(scope, S::OwnApplication | S::OwnApplicationSharing | S::OwnApplicationPartnerOff);
+    let family_in_home = own_family
+        || matches!(
+            scope,
+            S::AreaConsenting
+                | S::AreaNotConsenting
+                | S::OtherArea
+                | S::Escalated
+                | S::AtMyFacility
+                | S::AtOtherFacility
+                | S::AtMyProgrammeVenue
+        );
     match (role, action) {
         (R::Nurse, A::SearchFamilies | A::RegisterNotification | A::ViewReports) => scope == S::OwnMunicipality,
         (R::Nurse, A::ViewFamily | A::EditFamily) => family_in_home,
@@ -245,13 +278,13 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::Caseworker, A::ViewFamily) => scope == S::Escalated,
         (R::FacilityStaff, A::ViewFamily) => scope == S::AtMyFacility,
         (R::ProgrammeStaff, A::ViewFamily) => scope == S::AtMyProgrammeVenue,
-        (R::FamilyMember, A::ViewFamily) => scope == S::OwnFamily,
+        (R::FamilyMember, A::ViewFamily) => own_family,
         (R::FamilyMember, A::ViewChatRoom) => scope == S::OwnFamilyRoom,
         (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
         (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => scope == S::OwnMunicipality,
         (R::Analyst, A::ViewReports) => scope == S::OwnMunicipality,
         (R::Nurse, A::ApplyPostpartum) => family_in_home,
-        (R::FamilyMember, A::ApplyPostpartum) => scope == S::OwnFamily,
+        (R::FamilyMember, A::ApplyPostpartum) => own_family,
         (R::Nurse, A::ReviewPostpartum) => scope == S::OwnMunicipality,
         (R::Nurse, A::ViewFacility) => matches!(scope, S::MyFacility | S::OtherFacility),
         (R::FacilityStaff, A::ViewFacility | A::RecordAtFacility) => scope == S::MyFacility,
@@ -262,7 +295,7 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::ProgrammeStaff, A::RaiseConcern) => scope == S::AtMyProgrammeVenue,
         (R::Nurse, A::ManageReferrals) => scope == S::OwnMunicipality,
         (R::Nurse, A::FileScreening | A::ViewScreenings) => family_in_home,
-        (R::FamilyMember, A::FileScreening) => scope == S::OwnFamily,
+        (R::FamilyMember, A::FileScreening) => own_family,
         (R::FacilityStaff, A::FileScreening | A::ViewScreenings) => scope == S::AtMyFacility,
         (R::Caseworker, A::ViewScreenings) => scope == S::Escalated,
         (R::Nurse | R::Coordinator, A::ViewWorkList | A::ViewMeetings) => scope == S::OwnMunicipality,
@@ -282,14 +315,36 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::ProgrammeStaff, A::RecordContact) => scope == S::ClassContactAtMyVenue,
         (R::FacilityStaff, A::RecordContact) => scope == S::CareContactAtMyFacility,
         (R::Nurse, A::ViewApplication | A::CancelApplication) => {
-            matches!(scope, S::OwnApplication | S::ApplicationAtMyFacility | S::ApplicationAtOtherFacility)
+            own_application || matches!(scope, S::ApplicationAtMyFacility | S::ApplicationAtOtherFacility)
         }
         (R::FacilityStaff, A::ViewApplication) => scope == S::ApplicationAtMyFacility,
-        (R::FamilyMember, A::ViewApplication | A::CancelApplication) => scope == S::OwnApplication,
+        (R::FamilyMember, A::ViewApplication | A::CancelApplication) => own_application,
+        (R::FamilyMember, A::ViewHealth | A::ShareWithPartner) => own_family,
+        (R::Nurse, A::ViewOfficeNotes | A::SetPartnerView) => family_in_home,
+        (R::Coordinator, A::ViewOfficeNotes) => scope == S::AreaConsenting,
+        (R::Caseworker, A::ViewOfficeNotes) => scope == S::Escalated,
+        (R::FacilityStaff, A::ViewOfficeNotes) => scope == S::AtMyFacility,
+        (R::ProgrammeStaff, A::ViewOfficeNotes) => scope == S::AtMyProgrammeVenue,
         (
             R::Nurse | R::Coordinator | R::FacilityStaff | R::ProgrammeStaff | R::PeerSupporter | R::Caseworker,
             A::ListOwnConcerns,
         ) => scope == S::OwnMunicipality,
+        _ => false,
+    }
+}
+
+/// Every allowed cell of the partner's column: the record while the
+/// nurse has not turned the view off, the mother's health items only
+/// while she shares them, never her questionnaires or her settings.
+fn partner_allowed(action: Action, scope: Scope) -> bool {
+    use Action as A;
+    use Scope as S;
+    match action {
+        A::ViewFamily => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
+        A::ApplyPostpartum | A::ViewHealth => scope == S::OwnFamilySharing,
+        A::ViewApplication | A::CancelApplication => scope == S::OwnApplicationSharing,
+        A::ViewChatRoom => scope == S::OwnFamilyRoom,
+        A::UseCareServices => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -307,7 +362,71 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 24 * 30);
+    for action in Action::ALL {
+        for scope in SCOPES {
+            let got = decide_as(&partner(), action, scope);
+            assert_eq!(got.is_allowed(), partner_allowed(action, scope), "partner {action:?} {scope:?}: got {got:?}");
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, 10 * 28 * 34);
+}
+
+/// What the partner is refused inside the family is refused as "not
+/// shared", whether the mother did not share it or a nurse turned the
+/// view off: the page the partner sees is the same neutral one, so it
+/// never tells which (nor why). A family member of unknown relation is a partner.
+#[test]
+fn partner_refusals_in_the_family_say_only_not_shared() {
+    let unknown = Actor { relation: None, ..partner() };
+    for who in [partner(), unknown] {
+        for action in Action::ALL {
+            for scope in SCOPES {
+                let own = matches!(build(scope), Built::Family(f) | Built::Application(f, _) if f.family_id == MY_FAMILY && f.municipality_id == HOME);
+                let got = decide_as(&who, action, scope);
+                if own && who.relation.is_none() {
+                    assert_eq!(got, decide_as(&partner(), action, scope), "{action:?} {scope:?}");
+                }
+                let family_action = matches!(
+                    action,
+                    Action::ViewFamily
+                        | Action::ApplyPostpartum
+                        | Action::ViewHealth
+                        | Action::ViewApplication
+                        | Action::CancelApplication
+                        | Action::FileScreening
+                        | Action::ShareWithPartner
+                );
+                if own && family_action && got != Decision::Allow && got != Decision::Deny(DenyReason::WrongResource) {
+                    assert_eq!(got, Decision::Deny(DenyReason::NotShared), "{action:?} {scope:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Family notes are read by whoever sees the family; office notes by the
+/// staff who do, never by the family (mother or partner).
+#[test]
+fn office_notes_stay_in_the_office() {
+    let own = family_of(Scope::OwnFamilySharing);
+    let off = family_of(Scope::OwnFamilyPartnerOff);
+    let at_facility = family_of(Scope::AtMyFacility);
+    for who in [actor(Role::FamilyMember), partner()] {
+        assert!(sees_note(&who, &own, NoteAudience::Family));
+        assert!(!sees_note(&who, &own, NoteAudience::Office));
+    }
+    assert!(sees_note(&actor(Role::FamilyMember), &off, NoteAudience::Family));
+    assert!(!sees_note(&partner(), &off, NoteAudience::Family));
+    assert_eq!(written_for(&actor(Role::FamilyMember), &own, NoteAudience::Office), NoteAudience::Family);
+    assert_eq!(written_for(&actor(Role::Nurse), &own, NoteAudience::Office), NoteAudience::Office);
+    assert_eq!(written_for(&actor(Role::Nurse), &own, NoteAudience::Family), NoteAudience::Family);
+    for audience in NoteAudience::ALL {
+        assert!(sees_note(&actor(Role::Nurse), &own, audience));
+        assert!(sees_note(&actor(Role::FacilityStaff), &at_facility, audience));
+        assert!(!sees_note(&actor(Role::FacilityStaff), &own, audience));
+        assert!(!sees_note(&actor(Role::Analyst), &own, audience));
+    }
 }
 
 #[test]
@@ -391,6 +510,8 @@ fn any_family() -> impl Strategy<Value = FamilyAccess> {
             escalated: esc,
             facilities: vec![],
             programme_venues: vec![],
+            partner_sees_health: cc,
+            partner_view_off: ch,
         }
     })
 }

@@ -104,6 +104,12 @@ pub struct Application {
     pub reviewed_by: Option<AccountId>,
     pub reviewed_at: Option<Timestamp>,
     pub review_note: Option<String>,
+    /// Whom the review note was written for (office unless chosen).
+    pub review_note_audience: crate::notes::NoteAudience,
+    /// Why it was cancelled, in the words of whoever cancelled it.
+    pub cancel_note: Option<String>,
+    /// Whom the cancellation's note was written for.
+    pub cancel_note_audience: crate::notes::NoteAudience,
     /// The mother's name, for staff lists (never shown to other families).
     pub mother_name: String,
 }

@@ -56,3 +56,8 @@ err-username_taken = This user name is taken
 err-scope_required = This role needs a scope
 err-cannot_disable_self = You cannot disable your own account
 err-family_required = A family account needs a family number
+
+accounts-family_relation = Who in the family (family accounts only)
+accounts-relation-mother = Mother (decides what of her health items is shared)
+accounts-relation-partner = Partner (sees what the mother shares)
+err-mother_account_exists = This family already has a mother's account

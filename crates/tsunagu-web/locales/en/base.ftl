@@ -50,3 +50,14 @@ err-bad_query = The query is not valid
 err-bad_request = The request is not valid
 err-method_not_allowed = This method is not allowed here
 err-date_too_late = Too far ahead
+
+# The neutral page a family account sees where there is nothing to show it; it gives no reason.
+neutral-title = Notice
+neutral-body = There is nothing to show here at the moment. For any questions, please contact your municipality's office.
+
+# Whom a note is for, chosen when it is written (the office unless chosen).
+note-audience = Who sees this note
+note-for-office = The office only (the family does not see it)
+note-for-family = The family too
+note-tag-office = office
+note-tag-family = for the family

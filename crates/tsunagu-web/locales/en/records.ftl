@@ -97,3 +97,17 @@ err-not_ongoing = This pregnancy has already ended
 err-duplicate_notification = This pregnancy is already registered
 err-handbook_number_taken = This handbook number is already in use
 err-pregnancy_not_ongoing = This pregnancy has already ended
+
+# Who sees what inside a family (the mother's sharing, and the nurse turning the partner's view off).
+share-title = Sharing with your partner
+share-intro = Your postpartum-care applications and stays, the questionnaires about you and the care notes are shown to your partner's account only if you choose so.
+share-health = Show my health items, such as postpartum care, to my partner too
+share-save = Save
+share-saved = Your sharing choice was saved
+share-partner_view = Partner's view
+share-partner_view_intro = When turned off, the partner's account is shown only a neutral page that gives no reason. The partner is not told.
+share-partner_view_is_on = The partner's account sees what the mother shares.
+share-partner_view_is_off = The partner's view is turned off.
+share-partner_view_turn_off = Turn the partner's view off
+share-partner_view_turn_on = Turn the partner's view on again
+share-partner_view_saved = The partner's view was changed

@@ -56,3 +56,8 @@ err-username_taken = このユーザー名は既に使われています
 err-scope_required = この役割には担当範囲が必要です
 err-cannot_disable_self = 自分のアカウントは無効にできません
 err-family_required = 家族アカウントには家庭番号が必要です
+
+accounts-family_relation = 家族の中の立場（家族アカウントのみ）
+accounts-relation-mother = 母（健康に関する情報を共有するかを決める人）
+accounts-relation-partner = パートナー（母が共有したものを見る）
+err-mother_account_exists = この家庭には母のアカウントが既にあります

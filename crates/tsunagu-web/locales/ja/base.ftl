@@ -50,3 +50,14 @@ err-bad_query = 検索条件が正しくありません
 err-bad_request = リクエストの形式が正しくありません
 err-method_not_allowed = この操作はできません
 err-date_too_late = 日付が先すぎます
+
+# 家族のアカウントに見せるものがないときの、理由を言わない中立のページ。
+neutral-title = お知らせ
+neutral-body = いま表示できる内容はありません。ご不明な点はお住まいの市区町村の窓口にお問い合わせください。
+
+# メモを誰に見せるか。書くときに選びます（既定は事務所内のみ）。
+note-audience = このメモを見る人
+note-for-office = 事務所内のみ（家族には見えません）
+note-for-family = 家族にも見せる
+note-tag-office = 事務所内
+note-tag-family = 家族向け

@@ -97,3 +97,17 @@ err-not_ongoing = この妊娠は既に終わっています
 err-duplicate_notification = 同じ妊娠の届出が既に登録されています
 err-handbook_number_taken = この母子健康手帳番号は既に使われています
 err-pregnancy_not_ongoing = この妊娠は既に終わっています
+
+# 家族の中で誰が何を見るか（母の共有設定と、保健師によるパートナー表示の停止）。
+share-title = パートナーとの共有
+share-intro = 産後ケアの申込み・利用、あなた自身についての質問票、ケアの記録は、あなたが選んだときだけパートナーのアカウントに表示されます。
+share-health = 産後ケアなど私の健康に関する情報をパートナーにも見せる
+share-save = 保存する
+share-saved = 共有の設定を保存しました
+share-partner_view = パートナーの表示
+share-partner_view_intro = 止めると、パートナーのアカウントには理由を示さない中立のページだけが表示されます。パートナーには知らされません。
+share-partner_view_is_on = パートナーのアカウントは、母が共有したものを見られます。
+share-partner_view_is_off = パートナーのアカウントへの表示を止めています。
+share-partner_view_turn_off = パートナーへの表示を止める
+share-partner_view_turn_on = パートナーへの表示を再開する
+share-partner_view_saved = パートナーの表示を変更しました

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::password::check_new_password;
 use tsunagu_domain::policy::Action;
-use tsunagu_domain::roles::{Role, ScopeKind};
+use tsunagu_domain::roles::{FamilyRelation, Role, ScopeKind};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
 use tsunagu_store::{Account, NewAccount};
@@ -43,6 +43,9 @@ pub struct AccountInput {
     pub venues: Vec<i64>,
     #[serde(default)]
     pub family_id: Option<i64>,
+    /// For a family member: `mother` or `partner` (the partner sees what the mother shares).
+    #[serde(default)]
+    pub family_relation: Option<String>,
 }
 
 /// An account as shown to administrators: never the hash or the secret.
@@ -55,6 +58,7 @@ pub struct AccountView {
     pub disabled: bool,
     pub totp_enrolled: bool,
     pub family_id: Option<FamilyId>,
+    pub family_relation: Option<FamilyRelation>,
     pub areas: Vec<AreaId>,
     pub venues: Vec<VenueId>,
 }
@@ -69,6 +73,7 @@ impl From<&Account> for AccountView {
             disabled: a.disabled,
             totp_enrolled: a.totp_secret.is_some(),
             family_id: a.family_id,
+            family_relation: a.family_relation,
             areas: a.areas.clone(),
             venues: a.venues.clone(),
         }
@@ -120,6 +125,25 @@ pub async fn create(
     if role.is_some() && role != Some(Role::FamilyMember) && input.family_id.is_some() {
         errors.add("family_id", "invalid");
     }
+    let relation = input.family_relation.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let family_relation = match (role, relation) {
+        (Some(Role::FamilyMember), None) => {
+            errors.add("family_relation", "required");
+            None
+        }
+        (Some(Role::FamilyMember), Some(r)) => {
+            let parsed = FamilyRelation::parse(r);
+            if parsed.is_none() {
+                errors.add("family_relation", "invalid_choice");
+            }
+            parsed
+        }
+        (_, Some(_)) => {
+            errors.add("family_relation", "invalid");
+            None
+        }
+        (_, None) => None,
+    };
     let Some(role) = role.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
@@ -133,6 +157,7 @@ pub async fn create(
         password_hash,
         totp_secret: None,
         family_id: input.family_id.map(FamilyId),
+        family_relation,
         areas: if scope == Some(ScopeKind::Area) { input.areas.into_iter().map(AreaId).collect() } else { vec![] },
         venues: if scope == Some(ScopeKind::Venue) { input.venues.into_iter().map(VenueId).collect() } else { vec![] },
         rooms: vec![],

@@ -152,6 +152,7 @@ async fn accounts_create(State(state): State<AppState>, ctx: RequestCtx, Form(fo
                 areas: ids("areas"),
                 venues: ids("venues"),
                 family_id: form.opt("family_id").and_then(|v| v.parse().ok()),
+                family_relation: form.opt("family_relation"),
             };
             let audit = audit_ctx(admin, &ctx.remote_addr, "create account", ctx.now);
             let (errors, form_error) = match accounts::create(&state, admin, &audit, input).await {

@@ -25,6 +25,16 @@ pub(crate) async fn family_for(
     Ok((access, allowed))
 }
 
+/// For a family member, the policy's `ViewHealth` on their own family (the
+/// mother's health items: her partner only when she shares them); nothing
+/// to decide for anyone else (staff reach health items through their own actions).
+pub(crate) async fn own_health(state: &AppState, actor: &Actor) -> Result<(), AppError> {
+    if let Some(own) = actor.family_id {
+        family_for(state, actor, own, Action::ViewHealth).await?;
+    }
+    Ok(())
+}
+
 /// What the policy knows of an application (its family and facility), read
 /// without anything personal, and the policy's decision on `action`.
 pub(crate) async fn application_access(
@@ -49,9 +59,20 @@ pub(crate) async fn application_for(
     requester: &Requester,
     id: tsunagu_domain::ApplicationId,
 ) -> Result<(tsunagu_domain::postpartum::application::Application, Allowed), AppError> {
-    let (_, allowed) = application_access(state, actor, id, Action::ViewApplication).await?;
-    let app = state.store.application(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
+    let (_, app, allowed) = application_with_access(state, actor, requester, id).await?;
     Ok((app, allowed))
+}
+
+/// [`application_for`], with what the policy knows of the application's family.
+pub(crate) async fn application_with_access(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    id: tsunagu_domain::ApplicationId,
+) -> Result<(FamilyAccess, tsunagu_domain::postpartum::application::Application, Allowed), AppError> {
+    let (access, allowed) = application_access(state, actor, id, Action::ViewApplication).await?;
+    let app = state.store.application(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
+    Ok((access, app, allowed))
 }
 
 /// The referrals a caller may list: a nurse all (of a family, or open
@@ -89,8 +110,19 @@ pub async fn family_contacts(
     requester: &Requester,
     family: FamilyId,
 ) -> Result<Vec<ContactRow>, AppError> {
-    let (_, allowed) = family_for(state, actor, family, Action::ViewFamily).await?;
+    let (access, allowed) = family_for(state, actor, family, Action::ViewFamily).await?;
     let mut rows = state.store.family_contacts(&requester.allowed(&allowed), family).await?;
     rows.retain(|r| !r.contact.is_hidden());
+    for r in &mut rows {
+        keep_note_for(actor, &access, r);
+    }
     Ok(rows)
+}
+
+/// Clears a contact's note when it was written for whom the caller is not
+/// (an office note, read by the family).
+pub fn keep_note_for(actor: &Actor, access: &FamilyAccess, row: &mut ContactRow) {
+    if !tsunagu_domain::policy::sees_note(actor, access, row.outcome_note_audience) {
+        row.outcome_note.clear();
+    }
 }

@@ -118,11 +118,23 @@ struct ErrorPage {
     message: &'static str,
 }
 
+/// What a partner's account is shown where the mother has not shared
+/// something, or the partner's view is off: the same few words either way.
+#[derive(Template)]
+#[template(path = "neutral.html")]
+struct NeutralPage {
+    chrome: Chrome,
+}
+
 /// An error as a page in the reader's language; an unauthenticated
 /// visitor is sent to sign in instead.
 pub(crate) fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
     if matches!(e, AppError::Unauthenticated) {
         return redirect("/signin");
+    }
+    if matches!(e, AppError::NotShared) {
+        // Neutral: nothing says that something is kept from the reader, nor why.
+        return render(&NeutralPage { chrome: Chrome::new(ctx, "/", "neutral.title") }, StatusCode::OK);
     }
     let status = e.status();
     let message = crate::i18n::t(ctx.lang, &format!("err.{}", e.code()));
@@ -197,11 +209,7 @@ pub(crate) fn signed_in(ctx: &RequestCtx) -> Result<&Account, Response> {
 }
 
 pub(crate) fn require(ctx: &RequestCtx, d: tsunagu_domain::policy::Decision) -> Result<(), Response> {
-    if d.is_allowed() {
-        Ok(())
-    } else {
-        Err(page_error(ctx, AppError::Forbidden))
-    }
+    crate::base::error::require(d).map_err(|e| page_error(ctx, e))
 }
 
 pub(crate) async fn stylesheet() -> Response {
@@ -229,6 +237,7 @@ pub(crate) fn conflict_key(code: &str) -> &'static str {
         "handbook_number_taken" => "err.handbook_number_taken",
         "pregnancy_not_ongoing" => "err.pregnancy_not_ongoing",
         "username_taken" => "err.username_taken",
+        "mother_account_exists" => "err.mother_account_exists",
         _ => "err.invalid_input",
     }
 }

@@ -14,6 +14,12 @@ pub enum AppError {
     Unauthenticated,
     #[error("forbidden")]
     Forbidden,
+    /// The policy's `NotShared`: a partner's account on what the mother has
+    /// not shared, or after a nurse turned the partner's view off. The API
+    /// answers it as any refusal (`forbidden`); a page shows a neutral
+    /// page that says neither which nor why.
+    #[error("not shared")]
+    NotShared,
     #[error("not found")]
     NotFound,
     #[error("invalid input")]
@@ -83,7 +89,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotShared => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) | AppError::BadJson(_) => StatusCode::BAD_REQUEST,
@@ -99,7 +105,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "unauthenticated",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::NotShared => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest(c) | AppError::Conflict(c) => c,
@@ -175,12 +181,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The policy's decision as a result: a denial is `Forbidden`.
+/// The policy's decision as a result: a denial is `Forbidden`, or
+/// `NotShared` when the policy said so.
 pub fn require(decision: tsunagu_domain::policy::Decision) -> Result<(), AppError> {
-    if decision.is_allowed() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
+    use tsunagu_domain::policy::{Decision, DenyReason};
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Deny(DenyReason::NotShared) => Err(AppError::NotShared),
+        Decision::Deny(_) => Err(AppError::Forbidden),
     }
 }
 
@@ -218,7 +226,10 @@ pub fn permit(
     action: tsunagu_domain::policy::Action,
     resource: &tsunagu_domain::policy::Resource<'_>,
 ) -> Result<tsunagu_domain::policy::Allowed, AppError> {
-    tsunagu_domain::policy::permit(actor, action, resource).map_err(|_| AppError::Forbidden)
+    tsunagu_domain::policy::permit(actor, action, resource).map_err(|reason| match reason {
+        tsunagu_domain::policy::DenyReason::NotShared => AppError::NotShared,
+        _ => AppError::Forbidden,
+    })
 }
 
 /// [`permit`] on the caller's own municipality as a whole (lists, meetings,

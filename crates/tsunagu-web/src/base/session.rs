@@ -174,6 +174,7 @@ pub fn actor_of(account: &Account) -> Actor {
         municipality_id: account.municipality_id,
         role: account.role,
         family_id: account.family_id,
+        relation: account.family_relation,
         areas: account.areas.clone(),
         venues: account.venues.clone(),
         rooms: account.rooms.clone(),

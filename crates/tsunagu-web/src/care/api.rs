@@ -257,6 +257,7 @@ async fn list_followups(
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let range = fiscal_range(&state, p.fy.as_deref())?;
+    crate::base::access::own_health(&state, &caller.actor).await?;
     let (allowed, venue, family) = crate::care::followup_scope(&caller.actor, p.venue.map(tsunagu_domain::VenueId))?;
     let list: Vec<_> = state
         .store

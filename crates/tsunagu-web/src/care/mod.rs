@@ -235,6 +235,7 @@ pub async fn book_followup(
 pub async fn cancel_followup(state: &AppState, actor: &Actor, ctx: &Requester, id: FollowupId) -> Result<(), AppError> {
     let range = DateRange::starting(state.clock.today().saturating_sub(jiff::Span::new().days(1)), 400)
         .ok_or(AppError::Internal)?;
+    crate::base::access::own_health(state, actor).await?;
     let mine = match actor.role {
         tsunagu_domain::roles::Role::FamilyMember => actor.family_id,
         _ => None,

@@ -240,6 +240,8 @@ async fn followups_view(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     may_use_care_services(&actor).or_page(ctx)?;
+    // A family's follow-ups follow the mother's stays: hers to share.
+    crate::base::access::own_health(state, &actor).await.or_page(ctx)?;
     let audit = audit_ctx(account, &ctx.remote_addr, "follow-ups", ctx.now);
     let today = state.clock.today();
     let fy = tsunagu_domain::fiscal::FiscalYear::of(today).map_err(|_| page_error(ctx, AppError::Internal))?;

@@ -1,7 +1,6 @@
 //! Postpartum care in the JSON API: the public quote, facilities,
 //! applications (preview, submit, list, read, decide) and the figures.
 
-use crate::base::access::application_for;
 use crate::base::api::{ApiJson, ApiPath};
 use crate::base::error::{require, ApiError, AppError};
 use crate::base::session::ApiCaller;
@@ -122,7 +121,8 @@ async fn list_applications(
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
     let (allowed, filter) = application_filter(&state, &caller.actor, p.status.as_deref(), p.venue, p.family).await?;
-    let list = state.store.applications(&caller.audit("postpartum list").allowed(&allowed), &filter).await?;
+    let ctx = caller.audit("postpartum list").allowed(&allowed);
+    let list = crate::postpartum::applications_shown(&state, &caller.actor, &ctx, &filter).await?;
     Ok(Json(json!({ "applications": list })).into_response())
 }
 
@@ -139,13 +139,10 @@ async fn show_application(
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit("postpartum application");
-    let (app, allowed) = application_for(&state, &caller.actor, &ctx, id).await?;
-    let notes: Vec<serde_json::Value> = state
-        .store
-        .stay_notes(&ctx.allowed(&allowed), id)
-        .await?
+    let (_, app, notes) = crate::postpartum::application_shown(&state, &caller.actor, &ctx, id).await?;
+    let notes: Vec<serde_json::Value> = notes
         .into_iter()
-        .map(|n| json!({"day": n.day, "note": n.note, "by": n.by, "at": n.at}))
+        .map(|n| json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at}))
         .collect();
     Ok(Json(json!({ "application": app, "notes": notes })).into_response())
 }
@@ -155,6 +152,9 @@ async fn show_application(
 struct DecisionBody {
     #[serde(default)]
     note: String,
+    /// Whom the note is for: `family` or `office` (the default).
+    #[serde(default)]
+    audience: Option<String>,
     /// For `notes`: the day of the stay the note is about.
     #[serde(default)]
     day: Option<String>,
@@ -181,7 +181,9 @@ async fn decide_application(
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit(&format!("postpartum {decision}"));
-    crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, &body.note, body.day.as_deref()).await?;
+    let noted =
+        crate::postpartum::Noted { note: &body.note, audience: body.audience.as_deref(), day: body.day.as_deref() };
+    crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, noted).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -13,9 +13,10 @@ use tsunagu_domain::audit::Requester;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::municipality::MunicipalityCode;
-use tsunagu_domain::policy::{Action, Allowed, Resource};
+use tsunagu_domain::notes::NoteAudience;
+use tsunagu_domain::policy::{sees_note, written_for, Action, Allowed, FamilyAccess, Resource};
 use tsunagu_domain::postpartum::application::{
-    eligibility_input, latest_babies, requested_stay, ApplicationAnswers, NewApplication,
+    eligibility_input, latest_babies, requested_stay, Application, ApplicationAnswers, NewApplication,
 };
 use tsunagu_domain::postpartum::eligibility::{check_eligibility, Eligibility};
 use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quote, QuoteRequest};
@@ -25,7 +26,7 @@ use tsunagu_domain::records::FeeBracket;
 use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, MunicipalityId, VenueId};
-use tsunagu_store::{Account, Booking, PostpartumFacility};
+use tsunagu_store::{Account, ApplicationFilter, Booking, PostpartumFacility, StayNote};
 
 pub mod api;
 mod api_doc;
@@ -194,13 +195,14 @@ pub async fn approve(
     actor: &Actor,
     id: ApplicationId,
     note: &str,
+    audience: NoteAudience,
 ) -> Result<(), AppError> {
     let ctx = &requester.allowed(&permit_municipality(actor, Action::ReviewPostpartum)?);
     let app = state.store.application(ctx, id).await?.ok_or(AppError::NotFound)?;
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
     let facility = facilities.iter().find(|f| f.venue.id == app.venue_id).ok_or(AppError::NotFound)?;
     let booking = booking_for(facility, app.service, app.stay).ok_or(AppError::Conflict("no_capacity"))?;
-    Ok(state.store.approve_application(ctx, id, &booking, note).await?)
+    Ok(state.store.approve_application_noted(ctx, id, &booking, note, audience).await?)
 }
 
 /// One place of the service's pool on each day of the stay.
@@ -288,40 +290,58 @@ pub fn public_quote(input: &QuoteInput) -> Result<Quote, AppError> {
     quote(&FeeTable::setagaya(), request).map_err(|e| AppError::BadRequest(e.code()))
 }
 
+/// What is written with a decision: its note, whom it is for (`family`
+/// or `office`, the default), and for a day's note, the day.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Noted<'a> {
+    pub note: &'a str,
+    pub audience: Option<&'a str>,
+    pub day: Option<&'a str>,
+}
+
 /// A decision on an application: `approve`, `reject`, `cancel` (nurses; a
 /// family may cancel its own), or `notes` (the facility's staff, for a day
-/// of the stay).
+/// of the stay). Each note is written for the family or the office, as
+/// chosen (`policy::written_for`).
 pub async fn decide(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
     id: ApplicationId,
     decision: &str,
-    note: &str,
-    day: Option<&str>,
+    noted: Noted<'_>,
 ) -> Result<(), AppError> {
-    let note = note.trim();
+    let note = noted.note.trim();
     if note.chars().count() > 2000 {
         return Err(invalid("note", "too_long"));
     }
+    let chosen = NoteAudience::parse_or_office(noted.audience).ok_or_else(|| invalid("audience", "invalid_choice"))?;
     match decision {
-        "approve" => approve(state, requester, actor, id, note).await,
+        "approve" => {
+            let (access, _) =
+                crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
+            approve(state, requester, actor, id, note, written_for(actor, &access, chosen)).await
+        }
         "reject" => {
-            crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
+            let (access, _) =
+                crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
             let allowed = permit_municipality(actor, Action::ReviewPostpartum)?;
             if note.is_empty() {
                 return Err(invalid("note", "required"));
             }
-            Ok(state.store.reject_application(&requester.allowed(&allowed), id, note).await?)
+            let audience = written_for(actor, &access, chosen);
+            Ok(state.store.reject_application_noted(&requester.allowed(&allowed), id, note, audience).await?)
         }
         // The nurse, or the family its own (the policy's `CancelApplication`).
         "cancel" => {
-            let (_, allowed) =
+            let (access, allowed) =
                 crate::base::access::application_access(state, actor, id, Action::CancelApplication).await?;
-            Ok(state.store.cancel_application(&requester.allowed(&allowed), id, note).await?)
+            let audience = written_for(actor, &access, chosen);
+            Ok(state.store.cancel_application_noted(&requester.allowed(&allowed), id, note, audience).await?)
         }
         "notes" => {
-            let (app, _) = crate::base::access::application_for(state, actor, requester, id).await?;
+            let day = noted.day;
+            let (access, app, _) = crate::base::access::application_with_access(state, actor, requester, id).await?;
             let allowed = permit(
                 actor,
                 Action::RecordAtFacility,
@@ -336,10 +356,75 @@ pub async fn decide(
             if note.is_empty() {
                 return Err(invalid("note", "required"));
             }
-            Ok(state.store.record_stay_note(ctx, id, day, note).await?)
+            Ok(state.store.record_stay_note_for(ctx, id, day, note, written_for(actor, &access, chosen)).await?)
         }
         _ => Err(AppError::NotFound),
     }
+}
+
+/// An application as the caller may see it: a note written for the office
+/// is left out for whoever may not read office notes (the family), and so
+/// is a nurse's reason for overriding the eligibility check.
+pub fn shown_to(actor: &Actor, access: &FamilyAccess, mut app: Application) -> Application {
+    if !sees_note(actor, access, app.review_note_audience) {
+        app.review_note = None;
+    }
+    if !sees_note(actor, access, app.cancel_note_audience) {
+        app.cancel_note = None;
+    }
+    if !sees_note(actor, access, NoteAudience::Office) {
+        app.override_reason = None;
+    }
+    app
+}
+
+/// The day notes of a stay the caller may read (a family, only those written for it).
+pub fn notes_shown_to(actor: &Actor, access: &FamilyAccess, mut notes: Vec<StayNote>) -> Vec<StayNote> {
+    notes.retain(|n| sees_note(actor, access, n.audience));
+    notes
+}
+
+/// One application, its day notes, and what the policy knows of its family,
+/// as the caller may see them (the policy's `ViewApplication` first).
+pub async fn application_shown(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    id: ApplicationId,
+) -> Result<(FamilyAccess, Application, Vec<StayNote>), AppError> {
+    let (access, app, allowed) = crate::base::access::application_with_access(state, actor, requester, id).await?;
+    let notes = state.store.stay_notes(&requester.allowed(&allowed), id).await?;
+    Ok((access.clone(), shown_to(actor, &access, app), notes_shown_to(actor, &access, notes)))
+}
+
+/// The applications of a listing as the caller may see them. A family's own
+/// list is the mother's health items: her partner reads it only when she
+/// shares them (the policy's `ViewHealth`; `NotShared` otherwise).
+pub async fn applications_shown(
+    state: &AppState,
+    actor: &Actor,
+    ctx: &tsunagu_domain::audit::AuditContext,
+    filter: &ApplicationFilter,
+) -> Result<Vec<Application>, AppError> {
+    if let Some(own) = actor.family_id {
+        crate::base::access::family_for(state, actor, own, Action::ViewHealth).await?;
+    }
+    let list = state.store.applications(ctx, filter).await?;
+    let mut known: std::collections::HashMap<FamilyId, FamilyAccess> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(list.len());
+    for app in list {
+        let access = match known.get(&app.family_id) {
+            Some(a) => a.clone(),
+            None => {
+                let a =
+                    state.store.family_access(actor.municipality_id, app.family_id).await?.ok_or(AppError::NotFound)?;
+                known.insert(app.family_id, a.clone());
+                a
+            }
+        };
+        out.push(shown_to(actor, &access, app));
+    }
+    Ok(out)
 }
 
 /// The filter a caller may list with, and the policy's decision to list:

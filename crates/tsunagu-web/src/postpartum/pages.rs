@@ -101,7 +101,8 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
             let (allowed, filter): (_, ApplicationFilter) =
                 crate::postpartum::application_filter(&state, &actor, status, None, None).await.or_page(&ctx)?;
             let audit = audit_ctx(account, &ctx.remote_addr, "postpartum list", ctx.now).allowed(&allowed);
-            let mut list = state.store.applications(&audit, &filter).await.or_page(&ctx)?;
+            let mut list =
+                crate::postpartum::applications_shown(&state, &actor, &audit, &filter).await.or_page(&ctx)?;
             // By the stays' dates, latest first: what a facility plans its days by.
             list.sort_by(|a, b| b.stay.first().cmp(&a.stay.first()).then(b.id.cmp(&a.id)));
             let rows = rows(&state, &ctx, list).await?;
@@ -110,7 +111,16 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
                 Some(_) => Some("pp.updated"),
                 None => None,
             };
-            let can_apply = account.role == Role::FamilyMember;
+            // A family applies for itself (the mother; her partner when she shares).
+            let can_apply = match actor.family_id {
+                Some(own) => state
+                    .store
+                    .family_access(actor.municipality_id, own)
+                    .await
+                    .or_page(&ctx)?
+                    .is_some_and(|f| authorize(&actor, Action::ApplyPostpartum, &Resource::Family(&f)).is_allowed()),
+                None => false,
+            };
             Ok(render(
                 &IndexPage { chrome: Chrome::new(&ctx, "/postpartum", "pp.title"), rows, can_apply, notice },
                 StatusCode::OK,
@@ -358,6 +368,8 @@ struct ApplicationPage {
     can_review: bool,
     can_note: bool,
     can_cancel: bool,
+    /// The reader may read (and write) notes for the office: staff.
+    office: bool,
     /// Facility staff may alert the family's nurse; what they raised so far.
     can_alert: bool,
     alerts: Vec<tsunagu_store::StoredReferral>,
@@ -386,8 +398,7 @@ async fn application_view(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
-    let (app, allowed) = crate::base::access::application_for(state, &actor, &audit, id).await.or_page(ctx)?;
-    let notes = state.store.stay_notes(&audit.allowed(&allowed), id).await.or_page(ctx)?;
+    let (access, app, notes) = crate::postpartum::application_shown(state, &actor, &audit, id).await.or_page(ctx)?;
     let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_review =
         authorize(&actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed();
@@ -398,7 +409,10 @@ async fn application_view(
         tsunagu_domain::postpartum::application::ApplicationStatus::Applied
             | tsunagu_domain::postpartum::application::ApplicationStatus::Approved
     );
-    let can_cancel = open && (can_review || actor.family_id == Some(app.family_id));
+    let application = Resource::Application { family: &access, facility: app.venue_id };
+    let can_cancel = open && authorize(&actor, Action::CancelApplication, &application).is_allowed();
+    // Staff choose whom a note is for; a family's own note is for the family.
+    let office = authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&access)).is_allowed();
     let can_alert =
         account.role == Role::FacilityStaff && authorize(&actor, Action::ViewFacility, &facility).is_allowed();
     let alerts = if can_alert {
@@ -422,6 +436,7 @@ async fn application_view(
             can_review,
             can_note,
             can_cancel,
+            office,
             can_alert,
             alerts,
             notice,
@@ -461,9 +476,10 @@ async fn application_decide(
             let id = ApplicationId(id);
             let audit = audit_ctx(account, &ctx.remote_addr, &format!("postpartum {decision}"), ctx.now);
             let day = form.opt("day");
-            match crate::postpartum::decide(&state, &actor, &audit, id, &decision, form.get("note"), day.as_deref())
-                .await
-            {
+            let audience = form.opt("audience");
+            let noted =
+                crate::postpartum::Noted { note: form.get("note"), audience: audience.as_deref(), day: day.as_deref() };
+            match crate::postpartum::decide(&state, &actor, &audit, id, &decision, noted).await {
                 Ok(()) => Ok(redirect(&format!("/postpartum/applications/{id}?done={decision}"))),
                 Err(AppError::Conflict(code)) => {
                     application_view(&state, &ctx, id, None, Some(explain(ctx.lang, code)), StatusCode::CONFLICT).await

@@ -18,7 +18,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}", get(family_page))
         .route("/families/{id}/pregnancies/{pregnancy}/birth", get(birth_page).post(birth_submit))
         .route("/me", get(my_record))
+        .route("/me/sharing", post(sharing_submit))
+        .route("/families/{id}/partner-view", post(partner_view_submit))
 }
 
 // --- home -----------------------------------------------------------------------
@@ -291,6 +293,12 @@ struct FamilyPage {
     change_failed: bool,
     /// May see the family's screening results (and enter paper forms).
     can_screen: bool,
+    /// May answer the family's questionnaires (the mother, on her own record).
+    can_answer: bool,
+    /// The mother, on her own record: whether her partner sees her health items.
+    sharing: Option<bool>,
+    /// A nurse: whether the partner's view of the family is off.
+    partner_view: Option<bool>,
 }
 
 impl FamilyPage {
@@ -351,12 +359,21 @@ async fn show_family(
         Some("birth") => Some("birth.saved"),
         Some("concern") => Some("ref.raised"),
         Some("concern_note") => Some("ref.note_required"),
+        Some("sharing") => Some("share.saved"),
+        Some("partner_view") => Some("share.partner_view_saved"),
         _ => None,
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
     let referrals = if own { vec![] } else { family_referrals(state, ctx, id).await? };
     let timeline = family_timeline(state, ctx, account, id, own, &names).await?;
     let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
+    let can_answer = own && authorize(&actor, Action::FileScreening, &Resource::Family(&access)).is_allowed();
+    let sharing = authorize(&actor, Action::ShareWithPartner, &Resource::Family(&access))
+        .is_allowed()
+        .then_some(access.partner_sees_health);
+    let partner_view = authorize(&actor, Action::SetPartnerView, &Resource::Family(&access))
+        .is_allowed()
+        .then_some(access.partner_view_off);
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     Ok(render(
@@ -373,6 +390,9 @@ async fn show_family(
             change_notice,
             change_failed,
             can_screen,
+            can_answer,
+            sharing,
+            partner_view,
         },
         StatusCode::OK,
     ))
@@ -442,18 +462,74 @@ async fn family_page(
         async {
             let account = signed_in(&ctx)?;
             let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
+            // The staff's view of a record is for those who may read what the
+            // office keeps; a family opening it by URL gets its own view.
+            let actor = actor_of(account);
+            let (access, _) =
+                crate::base::access::family_for(&state, &actor, id, Action::ViewFamily).await.or_page(&ctx)?;
+            if !authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&access)).is_allowed() {
+                return Ok(redirect("/me"));
+            }
             show_family(&state, &ctx, account, id, q.saved.or(q.done).or(q.error), false).await
         }
         .await,
     )
 }
 
-async fn my_record(State(state): State<AppState>, ctx: RequestCtx) -> Response {
+async fn my_record(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<SavedQuery>) -> Response {
     unwrap_page(
         async {
             let account = signed_in(&ctx)?;
             let id = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
-            show_family(&state, &ctx, account, id, None, true).await
+            show_family(&state, &ctx, account, id, q.saved, true).await
+        }
+        .await,
+    )
+}
+
+/// The mother's choice of what her partner's account sees of her health items.
+async fn sharing_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let id = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            let actor = actor_of(account);
+            let (_, allowed) =
+                crate::base::access::family_for(&state, &actor, id, Action::ShareWithPartner).await.or_page(&ctx)?;
+            let audit = audit_ctx(account, &ctx.remote_addr, "partner sharing", ctx.now).allowed(&allowed);
+            let shared = form.checked("partner_sees_health");
+            state.store.set_partner_sees_health(&audit, id, shared).await.or_page(&ctx)?;
+            Ok(redirect("/me?saved=sharing"))
+        }
+        .await,
+    )
+}
+
+/// A nurse turns the partner's view of a family off, or on again. The
+/// partner is not told: their pages become neutral.
+async fn partner_view_submit(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<String>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
+            let actor = actor_of(account);
+            let (_, allowed) =
+                crate::base::access::family_for(&state, &actor, id, Action::SetPartnerView).await.or_page(&ctx)?;
+            let off = match form.get("partner_view") {
+                "off" => true,
+                "on" => false,
+                _ => return Err(page_error(&ctx, AppError::BadRequest("bad_request"))),
+            };
+            let audit = audit_ctx(account, &ctx.remote_addr, "partner view", ctx.now).allowed(&allowed);
+            state.store.set_partner_view_off(&audit, id, off).await.or_page(&ctx)?;
+            Ok(redirect(&format!("/families/{id}?saved=partner_view")))
         }
         .await,
     )

@@ -9,6 +9,7 @@ use axum::Router;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::{AuditContext, Requester};
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
 use tsunagu_domain::roles::Actor;
@@ -247,6 +248,9 @@ pub struct OutcomeInput {
     pub attempts: Option<u16>,
     #[serde(default)]
     pub note: String,
+    /// Whom the note is for: `family` or `office` (the default).
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 impl OutcomeInput {
@@ -296,7 +300,13 @@ pub async fn record_outcome(
     let family = state.store.family_access(actor.municipality_id, owner.family).await?.ok_or(AppError::NotFound)?;
     let allowed = permit(actor, Action::RecordContact, &Resource::Contact { family: &family, kind: owner.kind })?;
     let (outcome, note) = input.check(owner.kind)?;
-    Ok(state.store.record_contact_outcome(&requester.allowed(&allowed), id, &outcome, &note).await?)
+    let chosen = NoteAudience::parse_or_office(input.audience.as_deref())
+        .ok_or_else(|| invalid("audience", "invalid_choice"))?;
+    let audience = tsunagu_domain::policy::written_for(actor, &family, chosen);
+    let mut row =
+        state.store.record_contact_outcome_noted(&requester.allowed(&allowed), id, &outcome, &note, audience).await?;
+    crate::base::access::keep_note_for(actor, &family, &mut row);
+    Ok(row)
 }
 
 /// Whether the caller may record on a contact of `kind` of this family (the
@@ -316,7 +326,8 @@ pub async fn contact_for(
 ) -> Result<(FamilyAccess, ContactRow), AppError> {
     let owner = contact_owner(state, actor, id).await?;
     let (family, allowed) = crate::base::access::family_for(state, actor, owner.family, Action::ViewFamily).await?;
-    let row = state.store.contact(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
+    let mut row = state.store.contact(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
+    crate::base::access::keep_note_for(actor, &family, &mut row);
     Ok((family, row))
 }
 

@@ -255,6 +255,10 @@ async fn contact_context(
     let id = id.parse::<i64>().map(ContactId).map_err(|_| page_error(ctx, AppError::NotFound))?;
     let audit = audit_ctx(&account, &ctx.remote_addr, "contact", ctx.now);
     let (family, row) = crate::timeline::contact_for(state, &actor, &audit, id).await.or_page(ctx)?;
+    // The contact page is the staff's: a family opening it by URL is refused
+    // (its own view is /me).
+    use tsunagu_domain::policy::{authorize, Action, Resource};
+    crate::base::chrome::require(ctx, authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&family)))?;
     let names =
         crate::base::chrome::area_names(&state.store.areas(account.municipality_id).await.or_page(ctx)?, ctx.lang);
     let may = crate::timeline::may_record_on(&actor, &family, row.contact.kind).is_allowed();
@@ -328,6 +332,7 @@ async fn contact_submit(
                 form: form.opt("form"),
                 attempts: form.opt("attempts").and_then(|a| a.parse().ok()),
                 note: form.get("note").to_owned(),
+                audience: form.opt("audience"),
             };
             let actor = actor_of(&account);
             let audit = audit_ctx(&account, &ctx.remote_addr, "record outcome", ctx.now);

@@ -627,3 +627,97 @@ async fn nurse_records_the_monthly_handbook_meeting() {
     shot(c, "handbook-en").await;
     c.clone().close().await.unwrap();
 }
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("signin-submit")).await.unwrap();
+}
+
+async fn has(c: &Client, id: &str) -> bool {
+    c.find(Locator::Id(id)).await.is_ok()
+}
+
+/// #10: the mother and her partner see different things. The partner does
+/// not see the nurse's approval memo, the stay or the EPDS; once the mother
+/// shares her health items the partner sees the stay (still no office
+/// note, still no EPDS); once a nurse turns the partner's view off the
+/// partner sees a neutral page that gives no reason.
+#[tokio::test]
+async fn the_mother_and_the_partner_see_different_things() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let f = crate::privacy::family_with_a_stay(&app).await;
+    let stay = app.url(&format!("/postpartum/applications/{}", f.application));
+    let b = browser().await;
+    let c = &b.client;
+
+    // The mother: her stay with the facility's note for her, not the
+    // office's; her questionnaires, the EPDS among them; her sharing choice.
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.goto(&stay).await.unwrap();
+    c.wait().for_element(Locator::Id("stay")).await.unwrap();
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("授乳良好"), "{body}");
+    assert!(!body.contains("電話で本人確認済み") && !body.contains("母は疲労あり"), "{body}");
+    assert!(!has(c, "approve").await && !has(c, "note-audience").await, "no staff buttons");
+    c.goto(&app.url("/me/screenings")).await.unwrap();
+    c.wait().for_element(Locator::Css("a[href='/me/screenings/epds']")).await.unwrap();
+    shot(c, "privacy-mother-screenings").await;
+    c.goto(&app.url("/me")).await.unwrap();
+    assert!(has(c, "my-screenings").await && has(c, "sharing").await);
+    sign_out(c).await;
+
+    // The partner: the record, but not the stay, not the EPDS, no sharing choice.
+    sign_in(&app, c, "131121", "partner", false).await;
+    c.goto(&app.url("/me")).await.unwrap();
+    c.wait().for_element(Locator::Id("people")).await.unwrap();
+    assert!(!has(c, "my-screenings").await && !has(c, "sharing").await);
+    c.goto(&stay).await.unwrap();
+    c.wait().for_element(Locator::Id("neutral")).await.unwrap();
+    assert!(!has(c, "stay").await);
+    c.goto(&app.url("/me/screenings")).await.unwrap();
+    c.wait().for_element(Locator::Id("neutral")).await.unwrap();
+    assert!(c.find(Locator::Css("a[href='/me/screenings/epds']")).await.is_err());
+    shot(c, "privacy-partner-not-shared").await;
+    sign_out(c).await;
+
+    // The mother shares her health items.
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.goto(&app.url("/me")).await.unwrap();
+    c.find(Locator::Id("share-health")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("share-save")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    sign_out(c).await;
+
+    // The partner sees the stay and the note for the family; never the office's, never the EPDS.
+    sign_in(&app, c, "131121", "partner", false).await;
+    c.goto(&stay).await.unwrap();
+    c.wait().for_element(Locator::Id("stay")).await.unwrap();
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("授乳良好"), "{body}");
+    assert!(!body.contains("電話で本人確認済み") && !body.contains("母は疲労あり"), "{body}");
+    c.goto(&app.url("/me/screenings")).await.unwrap();
+    c.wait().for_element(Locator::Id("neutral")).await.unwrap();
+    shot(c, "privacy-partner-shared").await;
+    sign_out(c).await;
+
+    // A nurse turns the partner's view off.
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.goto(&app.url(&format!("/families/{}", f.family.0))).await.unwrap();
+    c.wait().for_element(Locator::Id("partner-view-off")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("partner-view-on")).await.unwrap();
+    sign_out(c).await;
+
+    // The partner: a neutral page, no record, no reason.
+    sign_in(&app, c, "131121", "partner", false).await;
+    c.goto(&app.url("/me")).await.unwrap();
+    let neutral = c.wait().for_element(Locator::Id("neutral")).await.unwrap();
+    assert_eq!(
+        neutral.text().await.unwrap(),
+        "いま表示できる内容はありません。ご不明な点はお住まいの市区町村の窓口にお問い合わせください。"
+    );
+    assert!(!has(c, "people").await && !has(c, "timeline").await);
+    c.goto(&stay).await.unwrap();
+    c.wait().for_element(Locator::Id("neutral")).await.unwrap();
+    shot(c, "privacy-partner-view-off").await;
+    c.clone().close().await.unwrap();
+}

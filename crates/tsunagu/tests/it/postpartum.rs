@@ -59,7 +59,7 @@ async fn the_published_examples_come_out_exactly_without_signing_in() {
 }
 
 /// A Setagaya fixture with the three published facilities configured.
-async fn with_facilities(app: &TestApp) -> Vec<tsunagu_domain::VenueId> {
+pub(crate) async fn with_facilities(app: &TestApp) -> Vec<tsunagu_domain::VenueId> {
     let fx = &app.fx;
     let m = fx.setagaya.id;
     let mut ids = vec![fx.facility.id];
@@ -95,7 +95,7 @@ async fn with_facilities(app: &TestApp) -> Vec<tsunagu_domain::VenueId> {
 }
 
 /// A family with twins born ten days before "today" (2026-11-22).
-async fn twins_family(app: &TestApp, nurse: &str) -> FamilyId {
+pub(crate) async fn twins_family(app: &TestApp, nurse: &str) -> FamilyId {
     let mut body = notification(app.fx.setagaya_area.id, "ふたご", "まま", "2026-11-20");
     body["foetuses"] = json!(2);
     body["notified_on"] = json!("2026-05-01");
@@ -110,7 +110,7 @@ async fn twins_family(app: &TestApp, nurse: &str) -> FamilyId {
     family
 }
 
-fn application(
+pub(crate) fn application(
     family: Option<FamilyId>,
     venue: tsunagu_domain::VenueId,
     first_day: &str,
@@ -193,7 +193,7 @@ async fn story_apply_review_and_stay(backend: Backend) {
         .post(
             &facility,
             &format!("/api/v1/postpartum/applications/{id}/notes"),
-            &json!({"day": "2026-12-02", "note": "授乳良好"}),
+            &json!({"day": "2026-12-02", "note": "授乳良好", "audience": "family"}),
         )
         .await;
     assert_eq!(s, 204);

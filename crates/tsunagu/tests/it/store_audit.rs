@@ -179,6 +179,7 @@ async fn story_a_decision_about_one_family_opens_no_other(backend: Backend) {
         areas: vec![],
         venues: vec![],
         rooms: vec![],
+        relation: None,
     };
     let access = s.family_access(m, hanako).await.unwrap().unwrap();
     let about_hanako = permit(&nurse, Action::ViewFamily, &Resource::Family(&access)).unwrap();

@@ -129,6 +129,7 @@ async fn story_referrals_move_from_raised_to_closed_and_escalation_opens_the_fam
         municipality_id: m,
         role: Role::Caseworker,
         family_id: None,
+        relation: None,
         areas: vec![],
         venues: vec![],
         rooms: vec![],

@@ -8,6 +8,7 @@ use crate::support::Backend;
 use jiff::civil::{date, Date};
 use std::sync::Arc;
 use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::places::VenueKind;
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus};
@@ -160,6 +161,9 @@ async fn story_applications_are_stored_listed_and_viewed_with_an_audit_line_each
             reviewed_by: None,
             reviewed_at: None,
             review_note: None,
+            review_note_audience: NoteAudience::Office,
+            cancel_note: None,
+            cancel_note_audience: NoteAudience::Office,
             mother_name: "山田 花子".into(),
         }
     );
@@ -369,15 +373,21 @@ async fn story_facilities_note_the_days_of_approved_stays(backend: Backend) {
             StayNote {
                 day: day(8, 10),
                 note: "入所。母は疲労あり".into(),
+                audience: NoteAudience::Office,
                 by: AccountId(40),
                 at: at("2027-08-10T18:00:00.5Z")
             },
             StayNote {
-                day: day(8, 11), note: "授乳良好".into(), by: AccountId(40), at: at("2027-08-11T09:00:00Z")
+                day: day(8, 11),
+                note: "授乳良好".into(),
+                audience: NoteAudience::Office,
+                by: AccountId(40),
+                at: at("2027-08-11T09:00:00Z")
             },
             StayNote {
                 day: day(8, 11),
                 note: "夜間よく眠る".into(),
+                audience: NoteAudience::Office,
                 by: AccountId(40),
                 at: at("2027-08-11T20:00:00Z")
             },
@@ -505,6 +515,7 @@ async fn story_facility_staff_may_open_families_with_an_application_at_their_fac
         municipality_id: m,
         role: Role::FacilityStaff,
         family_id: None,
+        relation: None,
         areas: vec![],
         venues: vec![v],
         rooms: vec![],

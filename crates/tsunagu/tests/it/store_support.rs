@@ -295,6 +295,7 @@ pub fn new_account(m: MunicipalityId, username: &str, role: Role) -> NewAccount 
         password_hash: Secret::new("$argon2id$fake"),
         totp_secret: None,
         family_id: None,
+        family_relation: None,
         areas: vec![],
         venues: vec![],
         rooms: vec![],

@@ -11,7 +11,7 @@ use tsunagu_domain::clock::{Clock, FixedClock};
 use tsunagu_domain::keys::MasterKey;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
-use tsunagu_domain::roles::Role;
+use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, VenueId};
 use tsunagu_store::prelude::*;
 use tsunagu_store::{NewAccount, NewVenue, Secret, StoreKeys};
@@ -218,11 +218,12 @@ impl TestApp {
     }
 
     pub async fn account(&self, m: &Municipality, username: &str, role: Role, scope: Scope) -> AccountId {
-        let (areas, venues, family_id) = match scope {
-            Scope::None => (vec![], vec![], None),
-            Scope::Areas(a) => (a, vec![], None),
-            Scope::Venues(v) => (vec![], v, None),
-            Scope::Family(f) => (vec![], vec![], Some(f)),
+        let (areas, venues, family_id, family_relation) = match scope {
+            Scope::None => (vec![], vec![], None, None),
+            Scope::Areas(a) => (a, vec![], None, None),
+            Scope::Venues(v) => (vec![], v, None, None),
+            Scope::Family(f) => (vec![], vec![], Some(f), Some(FamilyRelation::Mother)),
+            Scope::Partner(f) => (vec![], vec![], Some(f), Some(FamilyRelation::Partner)),
         };
         let a = self
             .store
@@ -236,6 +237,7 @@ impl TestApp {
                     password_hash: password_hash(),
                     totp_secret: role.is_staff().then(|| Secret::new(TOTP_SECRET)),
                     family_id,
+                    family_relation,
                     areas,
                     venues,
                     rooms: vec![],
@@ -307,7 +309,10 @@ pub enum Scope {
     None,
     Areas(Vec<AreaId>),
     Venues(Vec<VenueId>),
+    /// The family's mother.
     Family(FamilyId),
+    /// The mother's partner.
+    Partner(FamilyId),
 }
 
 async fn fixture(store: &dyn Store) -> Fixture {

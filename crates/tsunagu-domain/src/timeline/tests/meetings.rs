@@ -14,6 +14,7 @@ fn actor(role: Role) -> Actor {
         municipality_id: M,
         role,
         family_id: (role == Role::FamilyMember).then_some(FamilyId(5)),
+        relation: None,
         areas: vec![MINE],
         venues: vec![],
         rooms: vec![],

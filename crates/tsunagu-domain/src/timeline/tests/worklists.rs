@@ -109,6 +109,7 @@ fn only_nurses_and_coordinators_draw_work_lists_within_what_they_may_list() {
         municipality_id: m,
         role,
         family_id: None,
+        relation: None,
         areas: vec![AreaId(2)],
         venues: vec![],
         rooms: vec![],
