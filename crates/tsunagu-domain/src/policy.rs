@@ -68,10 +68,13 @@ pub enum Action {
     /// consultations and the coordinator's online talks (the nurse and the
     /// facilities' staff run them, families book and join them).
     UseCareServices,
+    /// Edit a postpartum-care facility's days off (public holidays, dated
+    /// closures) and the municipality's postpartum settings: the administrator.
+    ConfigureFacilities,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -95,6 +98,7 @@ impl Action {
         Action::ViewApplication,
         Action::CancelApplication,
         Action::UseCareServices,
+        Action::ConfigureFacilities,
     ];
 }
 
@@ -202,7 +206,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             allow_if(matches!(actor.role, R::Nurse | R::Coordinator | R::Caseworker), D::RoleNotAllowed)
         }
         (A::RegisterNotification, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
-        (A::ManageAccounts | A::ViewAudit, Resource::Municipality(_)) => {
+        (A::ManageAccounts | A::ViewAudit | A::ConfigureFacilities, Resource::Municipality(_)) => {
             allow_if(actor.role == R::Admin, D::RoleNotAllowed)
         }
         (A::ViewReports, Resource::Municipality(_)) => {

@@ -133,8 +133,13 @@ pub trait PostpartumStore: Send + Sync {
     /// The facility's daily record of use: day `day` of an approved stay was
     /// used (`true`) or not (`false`, undoing a mark), audited
     /// `postpartum.note`. `Conflict("not_approved")` / `Conflict("day_not_in_stay")`.
-    async fn record_day_use(&self, ctx: &AuditContext, id: ApplicationId, day: jiff::civil::Date, used: bool)
-        -> Result<()>;
+    async fn record_day_use(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: jiff::civil::Date,
+        used: bool,
+    ) -> Result<()>;
     /// The days of an application the facility recorded as used, in order,
     /// audited `postpartum.view`.
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<jiff::civil::Date>>;

@@ -248,7 +248,9 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::ViewFamily) => scope == S::OwnFamily,
         (R::FamilyMember, A::ViewChatRoom) => scope == S::OwnFamilyRoom,
         (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
-        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => scope == S::OwnMunicipality,
+        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports | A::ConfigureFacilities) => {
+            scope == S::OwnMunicipality
+        }
         (R::Analyst, A::ViewReports) => scope == S::OwnMunicipality,
         (R::Nurse, A::ApplyPostpartum) => family_in_home,
         (R::FamilyMember, A::ApplyPostpartum) => scope == S::OwnFamily,

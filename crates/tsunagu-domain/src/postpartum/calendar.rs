@@ -214,6 +214,66 @@ impl OpeningRules {
     pub fn is_open(&self, date: Date) -> bool {
         self.closed_because(date).is_none()
     }
+
+    /// Adds a dated closure an administrator typed: a reason families are
+    /// shown (1–200 characters) and at most [`MAX_CLOSURE_DAYS`] days.
+    pub fn add_closure(&mut self, range: DateRange, reason: &str) -> Result<(), ClosureError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ClosureError::ReasonRequired);
+        }
+        if reason.chars().count() > MAX_CLOSURE_REASON_CHARS {
+            return Err(ClosureError::ReasonTooLong);
+        }
+        if range.len_days() > MAX_CLOSURE_DAYS {
+            return Err(ClosureError::TooLong);
+        }
+        if self.closures.len() >= MAX_CLOSURES {
+            return Err(ClosureError::TooMany);
+        }
+        self.closures.push(Closure { range, reason: reason.to_owned() });
+        self.closures.sort_by_key(|c| c.range.first());
+        Ok(())
+    }
+}
+
+/// The longest dated closure an administrator may enter: two years.
+pub const MAX_CLOSURE_DAYS: u32 = 731;
+/// The longest reason of a closure, in characters.
+pub const MAX_CLOSURE_REASON_CHARS: usize = 200;
+/// The most dated closures one facility keeps.
+pub const MAX_CLOSURES: usize = 500;
+
+/// Why a closure cannot be added; `field` and `code` are the field error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClosureError {
+    #[error("a closure needs a reason")]
+    ReasonRequired,
+    #[error("the reason is too long")]
+    ReasonTooLong,
+    #[error("the closure is too long")]
+    TooLong,
+    #[error("too many closures")]
+    TooMany,
+}
+
+impl ClosureError {
+    pub fn field(self) -> &'static str {
+        match self {
+            ClosureError::ReasonRequired | ClosureError::ReasonTooLong => "reason",
+            ClosureError::TooLong => "last",
+            ClosureError::TooMany => "first",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ClosureError::ReasonRequired => "required",
+            ClosureError::ReasonTooLong => "too_long",
+            ClosureError::TooLong => "out_of_range",
+            ClosureError::TooMany => "too_many",
+        }
+    }
 }
 
 /// A different number of places for a period.
@@ -613,6 +673,20 @@ mod tests {
         assert!(!rules.is_open(date(2026, 2, 1)));
         assert!(!rules.is_open(date(2026, 2, 14)));
         assert!(rules.is_open(date(2026, 2, 15)));
+    }
+
+    #[test]
+    fn an_administrator_adds_closures() {
+        let mut rules = OpeningRules::on_weekdays(&[Weekday::Monday]);
+        let week = DateRange::new(date(2026, 1, 5), date(2026, 1, 11)).unwrap();
+        assert_eq!(rules.add_closure(week, "  "), Err(ClosureError::ReasonRequired));
+        assert_eq!(rules.add_closure(week, &"あ".repeat(201)), Err(ClosureError::ReasonTooLong));
+        let long = DateRange::starting(date(2026, 1, 1), MAX_CLOSURE_DAYS + 1).unwrap();
+        assert_eq!(rules.add_closure(long, "x"), Err(ClosureError::TooLong));
+        rules.add_closure(week, " 院内研修 ").unwrap();
+        assert_eq!(rules.closures[0].reason, "院内研修");
+        assert!(!rules.is_open(date(2026, 1, 5)));
+        assert!(rules.is_open(date(2026, 1, 12)));
     }
 
     #[test]

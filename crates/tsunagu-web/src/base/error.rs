@@ -139,6 +139,53 @@ struct ErrorDetail<'a> {
     detail: Option<&'a str>,
 }
 
+tokio::task_local! {
+    /// The language the API caller asked for, for the duration of its request.
+    static API_LANG: crate::i18n::Lang;
+}
+
+/// The language of an API error's `message`: the caller's `Accept-Language`
+/// ([`api_language`]); English when it names neither language (the API's
+/// own default, as before) or outside a request.
+pub fn api_lang() -> crate::i18n::Lang {
+    API_LANG.try_with(|l| *l).unwrap_or(crate::i18n::Lang::En)
+}
+
+/// The preferred of Japanese and English in an `Accept-Language` header:
+/// the one with the higher weight (`q`), the earlier on a tie; `None` when
+/// it names neither (`*` is not a choice).
+pub fn accept_language(header: &str) -> Option<crate::i18n::Lang> {
+    let mut best: Option<(crate::i18n::Lang, u16)> = None;
+    for part in header.split(',').take(32) {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or("");
+        let Some(lang) = crate::i18n::Lang::parse(primary) else { continue };
+        // q in thousandths: "q=0.8" → 800; a malformed weight counts as 1.
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .next()
+            .and_then(|w| w.trim().parse::<f32>().ok())
+            .filter(|w| (0.0..=1.0).contains(w))
+            .map_or(1000, |w| (w * 1000.0).round() as u16);
+        if q > 0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((lang, q));
+        }
+    }
+    best.map(|(l, _)| l)
+}
+
+/// Under the layer, an API error's `message` is in the caller's language.
+pub async fn api_language(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let lang = req
+        .headers()
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(accept_language)
+        .unwrap_or(crate::i18n::Lang::En);
+    API_LANG.scope(lang, next.run(req)).await
+}
+
 /// An error answered as JSON (the API).
 pub struct ApiError(pub AppError);
 
@@ -151,7 +198,7 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{}", e.code()));
+        let message = crate::i18n::t(api_lang(), &format!("err.{}", e.code()));
         let fields = match &e {
             AppError::Invalid(f) => Some(f),
             _ => None,
@@ -202,7 +249,24 @@ pub fn framework_error_code(status: StatusCode) -> &'static str {
 /// (see `edge::api_errors_as_json`).
 pub fn api_error_for_status(status: StatusCode) -> Response {
     let code = framework_error_code(status);
-    let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{code}"));
+    let message = crate::i18n::t(api_lang(), &format!("err.{code}"));
     let body = ErrorBody { error: ErrorDetail { code, message, fields: None, detail: None } };
     (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_language;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn the_callers_language_by_weight() {
+        assert_eq!(accept_language("ja"), Some(Lang::Ja));
+        assert_eq!(accept_language("ja-JP,ja;q=0.9,en;q=0.8"), Some(Lang::Ja));
+        assert_eq!(accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Lang::En));
+        assert_eq!(accept_language("en;q=0.5, ja;q=0.7"), Some(Lang::Ja));
+        assert_eq!(accept_language("fr, *;q=0.5"), None);
+        assert_eq!(accept_language("ja;q=0, en"), Some(Lang::En));
+        assert_eq!(accept_language(""), None);
+    }
 }

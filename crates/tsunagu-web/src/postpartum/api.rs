@@ -44,7 +44,15 @@ async fn postpartum_facilities(State(state): State<AppState>, caller: ApiCaller)
                 .filter(|s| f.calendar.offers(**s))
                 .map(|s| s.as_str())
                 .collect();
-            json!({"venue": f.venue, "operator_ja": f.operator_ja, "operator_en": f.operator_en, "services": services})
+            let opening = f.calendar.opening();
+            json!({
+                "venue": f.venue,
+                "operator_ja": f.operator_ja,
+                "operator_en": f.operator_en,
+                "services": services,
+                "closed_on_public_holidays": opening.closed_on_public_holidays,
+                "closures": opening.closures,
+            })
         })
         .collect();
     Ok(Json(json!({ "facilities": list })).into_response())
@@ -99,6 +107,7 @@ async fn show_application(
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit("postpartum application");
     let app = application_for(&state, &caller.actor, &ctx, id).await?;
+    let used_days = state.store.used_days(&ctx, id).await?;
     let notes: Vec<serde_json::Value> = state
         .store
         .stay_notes(&ctx, id)
@@ -106,7 +115,7 @@ async fn show_application(
         .into_iter()
         .map(|n| json!({"day": n.day, "note": n.note, "by": n.by, "at": n.at}))
         .collect();
-    Ok(Json(json!({ "application": app, "notes": notes })).into_response())
+    Ok(Json(json!({ "application": app, "notes": notes, "used_days": used_days })).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -114,9 +123,13 @@ async fn show_application(
 struct DecisionBody {
     #[serde(default)]
     note: String,
-    /// For `notes`: the day of the stay the note is about.
+    /// For `notes`, `used`, `not_used`: the day of the stay.
     #[serde(default)]
     day: Option<String>,
+    /// For `approve`: the fee (yen) the nurse confirmed, where the
+    /// application's amount was to be confirmed.
+    #[serde(default)]
+    fee_yen: Option<u32>,
 }
 
 async fn decide_application(
@@ -127,7 +140,9 @@ async fn decide_application(
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit(&format!("postpartum {decision}"));
-    crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, &body.note, body.day.as_deref()).await?;
+    let fee = body.fee_yen.map(|f| f.to_string());
+    let extra = crate::postpartum::DecisionExtra { day: body.day.as_deref(), fee_yen: fee.as_deref() };
+    crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, &body.note, extra).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -14,8 +14,10 @@ use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{
-    eligibility_input, latest_babies, requested_stay, ApplicationAnswers, NewApplication,
+    check_siblings_against_record, eligibility_input, latest_babies, requested_stay, resident_through,
+    ApplicationAnswers, NewApplication,
 };
+use tsunagu_domain::postpartum::calendar::ClosedDay;
 use tsunagu_domain::postpartum::eligibility::{check_eligibility, Eligibility};
 use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quote, QuoteRequest};
 use tsunagu_domain::postpartum::occupancy::{occupancy, UsedDays};
@@ -34,12 +36,25 @@ pub fn routes() -> Router<AppState> {
     Router::new().merge(api::routes()).merge(pages::routes())
 }
 
-/// The fee table of a municipality. Only Setagaya's is published [001];
-/// another city's quotes are refused as `not_configured` until it is set up,
-/// rather than guessed.
-pub fn fee_table(code: MunicipalityCode) -> Option<FeeTable> {
-    (code.to_string() == "131121").then(FeeTable::setagaya)
+/// The fee table of a municipality: the one it set (its amounts, the
+/// outreach reductions, a maximum of days per application), else Setagaya's
+/// as published for Setagaya [001]. Another city without one is refused as
+/// `not_configured` until it is set up, rather than guessed.
+pub async fn fee_table(
+    state: &AppState,
+    m: MunicipalityId,
+    code: MunicipalityCode,
+) -> Result<Option<FeeTable>, AppError> {
+    if let Some(table) = state.store.postpartum_fee_table(m).await? {
+        return Ok(Some(table));
+    }
+    Ok((code.to_string() == "131121").then(FeeTable::setagaya))
 }
+
+/// The most a nurse may record as a confirmed fee (yen): more than any
+/// stay of the published table costs, so a typo of an extra digit or two is
+/// caught.
+pub const MAX_CONFIRMED_FEE_YEN: u32 = 1_000_000;
 
 /// What an applicant sends (form or JSON).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -60,6 +75,10 @@ pub struct ApplicationInput {
     /// A nurse's reason to go ahead although the eligibility check refuses.
     #[serde(default)]
     pub override_reason: Option<String>,
+    /// The applicant confirms a preschool sibling although the record says
+    /// the latest birth was a first child (asked, never assumed).
+    #[serde(default)]
+    pub siblings_confirmed: bool,
 }
 
 /// An application checked and priced, ready to be stored or shown.
@@ -71,6 +90,14 @@ pub struct Prepared {
     pub refusals: Vec<String>,
     pub eligible: bool,
     pub transport_paid: bool,
+    /// A reduction applies and the city confirms the amount (the quote's
+    /// total is then 0 and has no lines).
+    pub amount_to_be_confirmed: bool,
+    /// The days asked for that the facility cannot take, with why (a dated
+    /// closure's reason as staff wrote it).
+    pub closed_days: Vec<ClosedDay>,
+    /// The family's last day for this service (every baby of the birth eligible).
+    pub last_eligible_day: Option<jiff::civil::Date>,
     #[serde(skip)]
     pub eligibility: Option<Eligibility>,
 }
@@ -118,8 +145,12 @@ pub async fn prepare(
     if usize::from(input.babies) > babies_on_record || input.babies == 0 {
         return Err(invalid("babies", "out_of_range"));
     }
+    check_siblings_against_record(&record, input.siblings, input.siblings_confirmed)
+        .map_err(|code| invalid("siblings", code))?;
     let municipality = state.store.municipality(actor.municipality_id).await?.ok_or(AppError::NotFound)?;
-    let table = fee_table(municipality.code).ok_or(AppError::BadRequest("not_configured"))?;
+    let table = fee_table(state, actor.municipality_id, municipality.code)
+        .await?
+        .ok_or(AppError::BadRequest("not_configured"))?;
     let bracket = record.family.fee_bracket;
     let request = QuoteRequest {
         bracket,
@@ -133,9 +164,11 @@ pub async fn prepare(
         eligibility_input(&record, service, stay, input.siblings, &input.answers).map(|i| check_eligibility(&i));
     let refusals: Vec<String> =
         eligibility.as_ref().map(|e| e.codes().into_iter().map(str::to_owned).collect()).unwrap_or_default();
-    // A closed day is refused here too, so nobody applies for a day the facility is shut.
+    // A closed day is refused here too, so nobody applies for a day the
+    // facility is shut; the family sees which days and why.
     let mut refusals = refusals;
-    if stay.days().any(|d| facility.calendar.capacity(service, d) == 0) {
+    let closed_days = facility.calendar.closed_days(service, stay);
+    if !closed_days.is_empty() {
         refusals.push("facility_closed".to_owned());
     }
     let override_reason = input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
@@ -149,11 +182,22 @@ pub async fn prepare(
         siblings: input.siblings,
         answers: input.answers,
         quote_total_yen: quote.total_yen,
+        fee_to_be_confirmed: quote.amount_to_be_confirmed,
         transport_paid,
         refusals: refusals.clone(),
         override_reason,
     };
-    Ok(Prepared { eligible: refusals.is_empty(), new, quote, refusals, transport_paid, eligibility })
+    Ok(Prepared {
+        eligible: refusals.is_empty(),
+        new,
+        amount_to_be_confirmed: quote.amount_to_be_confirmed,
+        quote,
+        refusals,
+        transport_paid,
+        closed_days,
+        last_eligible_day: eligibility.as_ref().map(|e| e.last_eligible_day),
+        eligibility,
+    })
 }
 
 /// Stores a prepared application. Refusals stop a family; a nurse may go
@@ -175,20 +219,37 @@ pub async fn submit(
 }
 
 /// Approves an application: the facility calendar says how many places each
-/// day has, the store takes one on each day or none.
+/// day has, the store takes one on each day or none. Residency is checked
+/// again against the record as it is now ([001] 母子ともに世田谷区に住所を有する):
+/// a move recorded since the family applied is `Conflict("not_resident")`.
+/// Where the fee was to be confirmed, the nurse records the amount
+/// (`fee_yen`, required then).
 pub async fn approve(
     state: &AppState,
     ctx: &AuditContext,
     actor: &Actor,
     id: ApplicationId,
     note: &str,
+    fee_yen: Option<&str>,
 ) -> Result<(), AppError> {
     require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;
     let app = state.store.application(ctx, id).await?.ok_or(AppError::NotFound)?;
+    let record = state.store.open_family(ctx, app.family_id).await?.ok_or(AppError::NotFound)?;
+    if !resident_through(&record, app.stay) {
+        return Err(AppError::Conflict("not_resident"));
+    }
+    let fee_yen = match fee_yen.map(str::trim).filter(|f| !f.is_empty()) {
+        _ if !app.fee_to_be_confirmed => None,
+        None => return Err(invalid("fee_yen", "required")),
+        Some(f) => match f.replace(',', "").parse::<u32>() {
+            Ok(n) if n <= MAX_CONFIRMED_FEE_YEN => Some(n),
+            _ => return Err(invalid("fee_yen", "out_of_range")),
+        },
+    };
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
     let facility = facilities.iter().find(|f| f.venue.id == app.venue_id).ok_or(AppError::NotFound)?;
     let booking = booking_for(facility, app.service, app.stay).ok_or(AppError::Conflict("no_capacity"))?;
-    Ok(state.store.approve_application(ctx, id, &booking, note).await?)
+    Ok(state.store.approve_application(ctx, id, &booking, note, fee_yen).await?)
 }
 
 /// One place of the service's pool on each day of the stay.
@@ -219,6 +280,24 @@ pub struct FacilityFigures {
     pub families: u64,
     /// Used places ÷ places offered on open days, as "81.3%"; none when nothing was offered.
     pub occupancy: Option<String>,
+    /// The days approved bookings held, beside the days used (recorded by
+    /// the facility): they differ by no-shows and early departures.
+    pub booked_short_stay_days: u64,
+    pub booked_day_care_days: u64,
+    pub booked_outreach_visits: u64,
+}
+
+impl FacilityFigures {
+    /// Did the facility use fewer (or more) days than were booked?
+    pub fn booked_differs(&self) -> bool {
+        self.booked_short_stay_days != self.short_stay_days
+            || self.booked_day_care_days != self.day_care_days
+            || self.booked_outreach_visits != self.outreach_visits
+    }
+
+    pub fn booked_total_days(&self) -> u64 {
+        self.booked_short_stay_days.saturating_add(self.booked_day_care_days)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -258,6 +337,9 @@ pub async fn figures(state: &AppState, m: MunicipalityId, fy: FiscalYear) -> Res
             outreach_visits: usage.outreach_visits,
             families: usage.families,
             occupancy: rate.map(|r| r.to_string()),
+            booked_short_stay_days: usage.booked_short_stay_days,
+            booked_day_care_days: usage.booked_day_care_days,
+            booked_outreach_visits: usage.booked_outreach_visits,
         });
     }
     let users_by_area = state.store.postpartum_users_by_area(m, range).await?;
@@ -284,9 +366,19 @@ pub fn public_quote(input: &QuoteInput) -> Result<Quote, AppError> {
     quote(&FeeTable::setagaya(), request).map_err(|e| AppError::BadRequest(e.code()))
 }
 
+/// What a decision may carry besides its note.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecisionExtra<'a> {
+    /// For `notes`, `used`, `not_used`: the day of the stay.
+    pub day: Option<&'a str>,
+    /// For `approve`: the fee the nurse confirmed, where it was to be confirmed.
+    pub fee_yen: Option<&'a str>,
+}
+
 /// A decision on an application: `approve`, `reject`, `cancel` (nurses; a
-/// family may cancel its own), or `notes` (the facility's staff, for a day
-/// of the stay).
+/// family may cancel its own), `notes` (the facility's staff, for a day
+/// of the stay), or `used` / `not_used` (the facility's daily record of use,
+/// which the figures count).
 pub async fn decide(
     state: &AppState,
     actor: &Actor,
@@ -294,14 +386,29 @@ pub async fn decide(
     id: ApplicationId,
     decision: &str,
     note: &str,
-    day: Option<&str>,
+    extra: DecisionExtra<'_>,
 ) -> Result<(), AppError> {
+    let day = extra.day;
     let note = note.trim();
     if note.chars().count() > 2000 {
         return Err(invalid("note", "too_long"));
     }
     match decision {
-        "approve" => approve(state, ctx, actor, id, note).await,
+        "approve" => approve(state, ctx, actor, id, note, extra.fee_yen).await,
+        "used" | "not_used" => {
+            let app = crate::base::access::application_for(state, actor, ctx, id).await?;
+            require(authorize(
+                actor,
+                Action::RecordAtFacility,
+                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
+            ))?;
+            let day: jiff::civil::Date =
+                day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
+            if !app.stay.contains(day) {
+                return Err(invalid("day", "out_of_range"));
+            }
+            Ok(state.store.record_day_use(ctx, id, day, decision == "used").await?)
+        }
         "reject" => {
             crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
             require(authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)))?;

@@ -67,7 +67,7 @@ async fn with_facilities(app: &TestApp) -> Vec<tsunagu_domain::VenueId> {
         .set_postpartum_facility(
             m,
             fx.facility.id,
-            "世田谷区助産師会",
+            "公益財団法人日本助産師会",
             "Midwives' association",
             &FacilityCalendar::setagaya_centre(),
         )
