@@ -256,8 +256,80 @@ pub fn api_error_for_status(status: StatusCode) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::accept_language;
+    use super::*;
     use crate::i18n::Lang;
+
+    /// Every code the API can answer with — the fixed ones, every
+    /// `BadRequest("…")` / `Conflict("…")` literal of the web and the stores,
+    /// the fee quote's codes and the framework's — has words in Japanese and
+    /// in English (not the key shown for a missing one, not "?").
+    #[test]
+    fn every_api_error_code_has_words_in_both_languages() {
+        use tsunagu_domain::postpartum::fees::QuoteError;
+        use tsunagu_domain::postpartum::ServiceType;
+        let mut codes: Vec<String> = [
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Invalid(FieldErrors::default()),
+            AppError::BadJson(String::new()),
+            AppError::TooLarge,
+            AppError::TooManyAttempts,
+            AppError::Busy { retry_after_secs: 1 },
+            AppError::Unavailable,
+            AppError::Internal,
+        ]
+        .iter()
+        .map(|e| e.code().to_owned())
+        .collect();
+        for e in [
+            QuoteError::DaysOutOfRange { days: 0, max: 1 },
+            QuoteError::BabiesOutOfRange { babies: 0, max: 1 },
+            QuoteError::TooManySiblings { siblings: 2, max: 1 },
+            QuoteError::SiblingsNotOffered { service: ServiceType::Outreach },
+            QuoteError::AmountTooLarge,
+        ] {
+            codes.push(e.code().to_owned());
+        }
+        for status in 400..600 {
+            codes.push(framework_error_code(StatusCode::from_u16(status).unwrap()).to_owned());
+        }
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut literals = 0;
+        for dir in ["tsunagu-web/src", "tsunagu-store/src", "tsunagu-store-sqlite/src", "tsunagu-store-postgres/src"] {
+            let mut stack = vec![std::path::PathBuf::from(root).join(dir)];
+            while let Some(path) = stack.pop() {
+                if path.is_dir() {
+                    stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                    continue;
+                }
+                if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for opener in ["BadRequest(\"", "Conflict(\""] {
+                    for (at, _) in text.match_indices(opener) {
+                        let rest = &text[at + opener.len()..];
+                        let code: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                        if rest[code.len()..].starts_with('"') && !code.is_empty() {
+                            codes.push(code);
+                            literals += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(literals > 40, "the sources were read ({literals} literals)");
+        codes.sort();
+        codes.dedup();
+        for code in &codes {
+            let key = format!("err.{code}");
+            for lang in [crate::i18n::Lang::Ja, crate::i18n::Lang::En] {
+                let words = crate::i18n::t(lang, &key);
+                assert!(words != key && words != "?" && !words.is_empty(), "{code} has no {} words", lang.code());
+            }
+        }
+    }
 
     #[test]
     fn the_callers_language_by_weight() {
