@@ -305,7 +305,7 @@ fn full_matrix_of_role_action_scope() {
             }
         }
     }
-    assert_eq!(cells, 9 * 23 * 30);
+    assert_eq!(cells, 9 * 24 * 30);
 }
 
 #[test]

@@ -546,6 +546,70 @@ async fn story_a_sibling_of_a_first_child_is_asked_about(backend: Backend) {
     assert_eq!(v["quote"]["total_yen"], 2 * (4_500 + 1_700));
 }
 
+/// The administrator edits a facility's days off in a page (Japanese first);
+/// other roles may not.
+async fn story_the_administrator_edits_days_off(backend: Backend) {
+    use crate::pages::Visitor;
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let mamas = with_facilities(&app).await[1];
+    app.account(&fx.setagaya, "admin", Role::Admin, Scope::None).await;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let mut v = Visitor::new(&app);
+    v.sign_in("admin", Some(app.next_totp())).await;
+    let page = v.get("/postpartum/facilities").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("祝日は休業する"), "Japanese first");
+    assert!(page.body.contains("利用中止（新型コロナウイルス感染症）"), "the 2020 stop is a closure on record");
+    let csrf = Visitor::csrf_in(&page.body);
+    let base = format!("/postpartum/facilities/{}", mamas.0);
+    let r = v.post(&format!("{base}/holidays"), &[("_csrf", &csrf), ("closed_on_public_holidays", "on")]).await;
+    assert_eq!(r.location.as_deref(), Some("/postpartum/facilities?done=1"));
+    let r = v
+        .post(
+            &format!("{base}/add_closure"),
+            &[("_csrf", &csrf), ("first", "2026-12-28"), ("last", "2027-01-04"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains(&format!("id=\"err-reason-{}\"", mamas.0)), "{}", r.body);
+    let r = v
+        .post(
+            &format!("{base}/add_closure"),
+            &[("_csrf", &csrf), ("first", "2026-12-28"), ("last", "2027-01-04"), ("reason", "年末年始休診")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let calendar = |app: &TestApp| {
+        let app = app;
+        async move {
+            app.store
+                .postpartum_facilities(app.fx.setagaya.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|f| f.venue.id == mamas)
+                .unwrap()
+                .calendar
+        }
+    };
+    let c = calendar(&app).await;
+    assert!(c.opening().closed_on_public_holidays);
+    assert_eq!(c.opening().closures.len(), 2);
+    assert_eq!(c.opening().closures[1].reason, "年末年始休診");
+    assert!(!c.is_open("2026-12-28".parse().unwrap()));
+    // The 2020 stop removed (index 0): the calendar keeps the rest.
+    let r = v.post(&format!("{base}/remove_closure"), &[("_csrf", &csrf), ("index", "0")]).await;
+    assert_eq!(r.status, 303);
+    let c = calendar(&app).await;
+    assert_eq!(c.opening().closures.len(), 1);
+    assert_eq!(c.capacity(tsunagu_domain::postpartum::ServiceType::DayCare, "2020-04-17".parse().unwrap()), 2);
+    // A nurse may not.
+    let mut n = Visitor::new(&app);
+    n.sign_in("nurse", Some(app.next_totp())).await;
+    assert_eq!(n.get("/postpartum/facilities").await.status, 403);
+}
+
 /// API errors answer with words in the caller's language (`Accept-Language`),
 /// English without one.
 #[tokio::test]
@@ -585,5 +649,6 @@ on_both!(
     open_days_are_the_seeds_and_closures_are_settings => story_open_days_are_the_seeds_and_closures_are_settings,
     twins_one_hospitalised_long => story_twins_one_hospitalised_long,
     a_sibling_of_a_first_child_is_asked_about => story_a_sibling_of_a_first_child_is_asked_about,
+    the_administrator_edits_days_off => story_the_administrator_edits_days_off,
     the_last_places_go_to_one_applicant => story_the_last_places_go_to_one_applicant,
 );
