@@ -580,20 +580,14 @@ async fn story_the_administrator_edits_days_off(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let calendar = |app: &TestApp| {
-        let app = app;
+    let calendar = || {
+        let app = &app;
         async move {
-            app.store
-                .postpartum_facilities(app.fx.setagaya.id)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|f| f.venue.id == mamas)
-                .unwrap()
-                .calendar
+            let facilities = app.store.postpartum_facilities(app.fx.setagaya.id).await.unwrap();
+            facilities.into_iter().find(|f| f.venue.id == mamas).unwrap().calendar
         }
     };
-    let c = calendar(&app).await;
+    let c = calendar().await;
     assert!(c.opening().closed_on_public_holidays);
     assert_eq!(c.opening().closures.len(), 2);
     assert_eq!(c.opening().closures[1].reason, "年末年始休診");
@@ -601,7 +595,7 @@ async fn story_the_administrator_edits_days_off(backend: Backend) {
     // The 2020 stop removed (index 0): the calendar keeps the rest.
     let r = v.post(&format!("{base}/remove_closure"), &[("_csrf", &csrf), ("index", "0")]).await;
     assert_eq!(r.status, 303);
-    let c = calendar(&app).await;
+    let c = calendar().await;
     assert_eq!(c.opening().closures.len(), 1);
     assert_eq!(c.capacity(tsunagu_domain::postpartum::ServiceType::DayCare, "2020-04-17".parse().unwrap()), 2);
     // A nurse may not.
