@@ -265,6 +265,7 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
                         ..ApplicationAnswers::default()
                     },
                     quote_total_yen: q.total_yen,
+                    fee_to_be_confirmed: q.amount_to_be_confirmed,
                     transport_paid: city_pays_transport(record.family.fee_bracket),
                     refusals: vec![],
                     override_reason: None,
@@ -273,8 +274,18 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
             .await?;
         let booking = tsunagu_store::Booking { pool: pool as u32, places };
         // A full day just leaves this one waiting for review, as in life.
-        match store.approve_application(ctx, id, &booking, "デモデータ").await {
-            Ok(()) | Err(StoreError::Conflict(_)) => made += 1,
+        match store.approve_application(ctx, id, &booking, "デモデータ", None).await {
+            Ok(()) => {
+                // The facility's daily record of the days gone by; every
+                // seventh family left a day early, so the figures show
+                // booked and used apart.
+                let early = summary.family_id.0 % 7 == 0;
+                for d in stay.days().filter(|d| *d < opts.today && !(early && *d == stay.last())) {
+                    store.record_day_use(ctx, id, d, true).await?;
+                }
+                made += 1;
+            }
+            Err(StoreError::Conflict(_)) => made += 1,
             Err(e) => return Err(e),
         }
     }
@@ -582,18 +593,19 @@ fn family_input(
 }
 
 /// The operator and calendar of each demo postpartum-care facility: the
-/// three of [001] as published, and the invented Tsukubamirai clinic with
+/// three of [001] with their operators as published (全体像 運営: 公益財団法人日本助産師会,
+/// いなみ小児科, 一般社団法人至誠会第二病院), and the invented Tsukubamirai clinic with
 /// the rules of a small hospital ward (every day, about two pairs).
 fn postpartum_config(name_ja: &str) -> Option<(&'static str, &'static str, FacilityCalendar)> {
     match name_ja {
         spec::SETAGAYA_CENTRE => {
-            Some(("世田谷区助産師会", "Setagaya Midwives' Association", FacilityCalendar::setagaya_centre()))
+            Some(("公益財団法人日本助産師会", "Japanese Midwives Association", FacilityCalendar::setagaya_centre()))
         }
         "ママズルーム" => {
-            Some(("小児科クリニック", "Paediatric clinic", FacilityCalendar::setagaya_mamas_room()))
+            Some(("いなみ小児科", "Inami Paediatric Clinic", FacilityCalendar::setagaya_mamas_room()))
         }
         "至誠会第二病院" => {
-            Some(("至誠会第二病院", "Shiseikai No.2 Hospital", FacilityCalendar::setagaya_shiseikai()))
+            Some(("一般社団法人至誠会第二病院", "Shiseikai Daini Hospital", FacilityCalendar::setagaya_shiseikai()))
         }
         spec::TSUKUBAMIRAI_FACILITY => {
             Some(("みらい助産院", "Mirai Midwifery Home", FacilityCalendar::setagaya_shiseikai()))

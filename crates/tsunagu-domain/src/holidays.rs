@@ -39,6 +39,7 @@ use serde::Serialize;
 
 /// Which holiday a day is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Holiday {
     /// 元日, 1 January.

@@ -87,10 +87,13 @@ pub enum Action {
     /// Turn the partner's view of a family off (or on again) without the
     /// partner being told why — where there is domestic violence: the nurse.
     SetPartnerView,
+    /// Edit a postpartum-care facility's days off (public holidays, dated
+    /// closures) and the municipality's postpartum settings: the administrator.
+    ConfigureFacilities,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -119,6 +122,7 @@ impl Action {
         Action::ViewOfficeNotes,
         Action::ShareWithPartner,
         Action::SetPartnerView,
+        Action::ConfigureFacilities,
     ];
 }
 
@@ -237,7 +241,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             allow_if(matches!(actor.role, R::Nurse | R::Coordinator | R::Caseworker), D::RoleNotAllowed)
         }
         (A::RegisterNotification, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
-        (A::ManageAccounts | A::ViewAudit, Resource::Municipality(_)) => {
+        (A::ManageAccounts | A::ViewAudit | A::ConfigureFacilities, Resource::Municipality(_)) => {
             allow_if(actor.role == R::Admin, D::RoleNotAllowed)
         }
         (A::ViewReports, Resource::Municipality(_)) => {

@@ -15,8 +15,9 @@
 
 /// The version of the schedule rules. A store records it on each pregnancy
 /// whose contacts it built; a change of the rules bumps it, and the stores'
-/// backfill rebuilds the pregnancies built with an older one.
-pub const RULES_VERSION: i64 = 1;
+/// backfill rebuilds the pregnancies built with an older one. 2: a multiple
+/// birth's postpartum windows close on the days every baby is eligible for.
+pub const RULES_VERSION: i64 = 2;
 
 #[deny(clippy::arithmetic_side_effects)]
 pub mod contact;

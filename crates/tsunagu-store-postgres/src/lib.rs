@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "signin_limits", sql: include_str!("../migrations/0007_signin_limits.sql") },
     Migration { version: 8, name: "audit_keyed", sql: include_str!("../migrations/0008_audit_keyed.sql") },
     Migration { version: 9, name: "family_privacy", sql: include_str!("../migrations/0009_family_privacy.sql") },
+    Migration {
+        version: 10,
+        name: "postpartum_settings_use",
+        sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
+    },
 ];
 
 #[derive(Clone)]

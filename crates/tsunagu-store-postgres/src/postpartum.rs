@@ -13,6 +13,7 @@ use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::postpartum::application::{Application, ApplicationAnswers, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{
@@ -33,7 +34,7 @@ macro_rules! application_columns {
             date_col!("a.stay_last"),
             " AS stay_last, a.babies, a.siblings, a.rolls_over_actively, a.needs_medical_treatment, ",
             "a.has_worries_or_fatigue, a.lacks_help_from_relatives, a.grandparents_nearby, a.quote_total_yen, ",
-            "a.transport_paid, a.refusals, a.override_reason, a.status, a.applied_by, ",
+            "a.fee_to_be_confirmed, a.confirmed_fee_yen, a.transport_paid, a.refusals, a.override_reason, a.status, a.applied_by, ",
             ts_col!("a.applied_at"),
             " AS applied_at, a.reviewed_by, ",
             ts_col!("a.reviewed_at"),
@@ -101,6 +102,10 @@ fn application_row(r: &PgRow) -> Result<Application> {
             grandparents_nearby: get(r, "grandparents_nearby")?,
         },
         quote_total_yen: u32::try_from(get::<i64>(r, "quote_total_yen")?).map_err(|_| corrupt("quote"))?,
+        fee_to_be_confirmed: get(r, "fee_to_be_confirmed")?,
+        confirmed_fee_yen: get::<Option<i64>>(r, "confirmed_fee_yen")?
+            .map(|y| u32::try_from(y).map_err(|_| corrupt("fee")))
+            .transpose()?,
         transport_paid: get(r, "transport_paid")?,
         refusals: serde_json::from_str(&refusals).map_err(|_| corrupt("refusals"))?,
         override_reason: get(r, "override_reason")?,
@@ -123,6 +128,8 @@ struct Decided {
     venue: VenueId,
     status: ApplicationStatus,
     stay: DateRange,
+    service: String,
+    fee_to_be_confirmed: bool,
 }
 
 /// The application `id` of municipality `m`, its row locked until `tx`
@@ -135,7 +142,8 @@ async fn decided_for_update(tx: &mut PgConnection, m: MunicipalityId, id: Applic
         date_col!("stay_first"),
         " AS stay_first, ",
         date_col!("stay_last"),
-        " AS stay_last FROM postpartum_applications WHERE id = $1 AND municipality_id = $2 FOR UPDATE"
+        " AS stay_last, service, fee_to_be_confirmed FROM postpartum_applications \
+         WHERE id = $1 AND municipality_id = $2 FOR UPDATE"
     ))
     .bind(id.0)
     .bind(m.0)
@@ -149,6 +157,8 @@ async fn decided_for_update(tx: &mut PgConnection, m: MunicipalityId, id: Applic
         venue: VenueId(get(&r, "venue_id")?),
         status: ApplicationStatus::parse(&status).ok_or_else(|| corrupt("application status"))?,
         stay: stay_range(&get::<String>(&r, "stay_first")?, &get::<String>(&r, "stay_last")?)?,
+        service: get(&r, "service")?,
+        fee_to_be_confirmed: get(&r, "fee_to_be_confirmed")?,
     })
 }
 
@@ -224,6 +234,30 @@ impl PostpartumStore for PgStore {
             .collect()
     }
 
+    async fn postpartum_fee_table(&self, m: MunicipalityId) -> Result<Option<FeeTable>> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT fee_table FROM postpartum_fee_tables WHERE municipality_id = $1")
+                .bind(m.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        json.map(|j| serde_json::from_str(&j).map_err(|_| corrupt("fee table"))).transpose()
+    }
+
+    async fn set_postpartum_fee_table(&self, m: MunicipalityId, table: &FeeTable) -> Result<()> {
+        let json = serde_json::to_string(table).map_err(other_err)?;
+        sqlx::query(
+            "INSERT INTO postpartum_fee_tables (municipality_id, fee_table) VALUES ($1, $2) \
+             ON CONFLICT (municipality_id) DO UPDATE SET fee_table = EXCLUDED.fee_table",
+        )
+        .bind(m.0)
+        .bind(json)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId> {
         if !a.refusals.is_empty() && a.override_reason.is_none() {
             return Err(StoreError::Conflict("override_reason_required"));
@@ -250,9 +284,9 @@ impl PostpartumStore for PgStore {
             "INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, \
              stay_last, babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
              lacks_help_from_relatives, grandparents_nearby, quote_total_yen, transport_paid, refusals, \
-             override_reason, status, applied_by, applied_at) \
+             override_reason, status, applied_by, applied_at, fee_to_be_confirmed) \
              VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             'applied', $18, $19::timestamptz) RETURNING id",
+             'applied', $18, $19::timestamptz, $20) RETURNING id",
         )
         .bind(m.0)
         .bind(a.family_id.0)
@@ -273,6 +307,7 @@ impl PostpartumStore for PgStore {
         .bind(&a.override_reason)
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
+        .bind(a.fee_to_be_confirmed)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -369,6 +404,7 @@ impl PostpartumStore for PgStore {
         booking: &Booking,
         note: &str,
         audience: NoteAudience,
+        fee_yen: Option<u32>,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -376,6 +412,9 @@ impl PostpartumStore for PgStore {
         let app = decided_for_update(&mut tx, m, id).await?;
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
+        }
+        if app.fee_to_be_confirmed && fee_yen.is_none() {
+            return Err(StoreError::Conflict("fee_required"));
         }
         let days = booking_days(booking, app.stay)?;
         if days.iter().any(|(_, places)| *places == 0) {
@@ -417,6 +456,14 @@ impl PostpartumStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        }
+        if app.fee_to_be_confirmed {
+            sqlx::query("UPDATE postpartum_applications SET confirmed_fee_yen = $1 WHERE id = $2")
+                .bind(fee_yen.map(i64::from))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
         mark_reviewed(
             &mut tx,
@@ -645,11 +692,105 @@ impl PostpartumStore for PgStore {
         Ok(notes)
     }
 
+    async fn record_day_use(&self, ctx: &AuditContext, id: ApplicationId, day: Date, used: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // The lock keeps a concurrent cancellation from slipping in between.
+        let app = decided_for_update(&mut tx, ctx.municipality_id, id).await?;
+        if app.status != ApplicationStatus::Approved {
+            return Err(StoreError::Conflict("not_approved"));
+        }
+        if !app.stay.contains(day) {
+            return Err(StoreError::Conflict("day_not_in_stay"));
+        }
+        if used {
+            sqlx::query(
+                "INSERT INTO postpartum_used_days (application_id, day, venue_id, municipality_id, family_id, \
+                 service, by_account, at) VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8::timestamptz) \
+                 ON CONFLICT (application_id, day) DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(day.to_string())
+            .bind(app.venue.0)
+            .bind(ctx.municipality_id.0)
+            .bind(app.family.0)
+            .bind(&app.service)
+            .bind(ctx.actor.0)
+            .bind(ts_param(ctx.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        } else {
+            sqlx::query("DELETE FROM postpartum_used_days WHERE application_id = $1 AND day = $2::date")
+                .bind(id.0)
+                .bind(day.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumNote,
+            Some(app.family),
+            &format!("application={id} day={day} used={used}"),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let family: Option<i64> =
+            sqlx::query_scalar("SELECT family_id FROM postpartum_applications WHERE id = $1 AND municipality_id = $2")
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let family = FamilyId(family.ok_or(StoreError::NotFound)?);
+        let days: Vec<String> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            date_col!("day"),
+            " AS day FROM postpartum_used_days WHERE application_id = $1 ORDER BY postpartum_used_days.day"
+        ))
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumView,
+            Some(family),
+            &format!("application={id} used_days={}", days.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(days)
+    }
+
     async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts> {
         let r = sqlx::query(
+            "SELECT COUNT(*) FILTER (WHERE u.service = 'short_stay') AS short_stay, \
+             COUNT(*) FILTER (WHERE u.service = 'day_care') AS day_care, \
+             COUNT(*) FILTER (WHERE u.service = 'outreach') AS outreach, COUNT(DISTINCT u.family_id) AS families \
+             FROM postpartum_used_days u \
+             WHERE u.municipality_id = $1 AND u.venue_id = $2 AND u.day BETWEEN $3::date AND $4::date",
+        )
+        .bind(m.0)
+        .bind(venue.0)
+        .bind(range.first().to_string())
+        .bind(range.last().to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let booked = sqlx::query(
             "SELECT COUNT(*) FILTER (WHERE a.service = 'short_stay') AS short_stay, \
              COUNT(*) FILTER (WHERE a.service = 'day_care') AS day_care, \
-             COUNT(*) FILTER (WHERE a.service = 'outreach') AS outreach, COUNT(DISTINCT a.family_id) AS families \
+             COUNT(*) FILTER (WHERE a.service = 'outreach') AS outreach \
              FROM postpartum_bookings b JOIN postpartum_applications a ON a.id = b.application_id \
              WHERE b.municipality_id = $1 AND b.venue_id = $2 AND b.day BETWEEN $3::date AND $4::date \
              AND a.status = 'approved'",
@@ -666,14 +807,17 @@ impl PostpartumStore for PgStore {
             day_care_days: count(get(&r, "day_care")?)?,
             outreach_visits: count(get(&r, "outreach")?)?,
             families: count(get(&r, "families")?)?,
+            booked_short_stay_days: count(get(&booked, "short_stay")?)?,
+            booked_day_care_days: count(get(&booked, "day_care")?)?,
+            booked_outreach_visits: count(get(&booked, "outreach")?)?,
         })
     }
 
     async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>> {
         let rows = sqlx::query(
-            "SELECT f.area_id, COUNT(DISTINCT f.id) AS families FROM postpartum_bookings b \
-             JOIN postpartum_applications a ON a.id = b.application_id JOIN families f ON f.id = a.family_id \
-             WHERE b.municipality_id = $1 AND b.day BETWEEN $2::date AND $3::date AND a.status = 'approved' \
+            "SELECT f.area_id, COUNT(DISTINCT f.id) AS families FROM postpartum_used_days u \
+             JOIN families f ON f.id = u.family_id \
+             WHERE u.municipality_id = $1 AND u.day BETWEEN $2::date AND $3::date \
              GROUP BY f.area_id ORDER BY f.area_id",
         )
         .bind(m.0)

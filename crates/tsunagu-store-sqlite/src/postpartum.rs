@@ -13,6 +13,7 @@ use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::postpartum::application::{Application, ApplicationAnswers, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{
@@ -51,9 +52,9 @@ async fn mark_reviewed(
 /// mother's name ("family given") for staff lists.
 const APPLICATION_COLUMNS: &str = "a.id, a.municipality_id, a.family_id, a.venue_id, a.service, a.stay_first, \
      a.stay_last, a.babies, a.siblings, a.rolls_over_actively, a.needs_medical_treatment, a.has_worries_or_fatigue, \
-     a.lacks_help_from_relatives, a.grandparents_nearby, a.quote_total_yen, a.transport_paid, a.refusals, \
-     a.override_reason, a.status, a.applied_by, a.applied_at, a.reviewed_by, a.reviewed_at, a.review_note, \
-     a.review_note_audience, a.cancel_note, a.cancel_note_audience, \
+     a.lacks_help_from_relatives, a.grandparents_nearby, a.quote_total_yen, a.fee_to_be_confirmed, \
+     a.confirmed_fee_yen, a.transport_paid, a.refusals, a.override_reason, a.status, a.applied_by, a.applied_at, \
+     a.reviewed_by, a.reviewed_at, a.review_note, a.review_note_audience, a.cancel_note, a.cancel_note_audience, \
      COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p WHERE p.family_id = a.family_id \
      AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name";
 
@@ -91,6 +92,12 @@ fn application_row(r: &SqliteRow) -> Result<Application> {
         },
         quote_total_yen: u32::try_from(r.try_get::<i64, _>("quote_total_yen").map_err(db_err)?)
             .map_err(|_| corrupt("quote"))?,
+        fee_to_be_confirmed: r.try_get("fee_to_be_confirmed").map_err(db_err)?,
+        confirmed_fee_yen: r
+            .try_get::<Option<i64>, _>("confirmed_fee_yen")
+            .map_err(db_err)?
+            .map(|y| u32::try_from(y).map_err(|_| corrupt("fee")))
+            .transpose()?,
         transport_paid: r.try_get("transport_paid").map_err(db_err)?,
         refusals: serde_json::from_str(&refusals).map_err(|_| corrupt("refusals"))?,
         override_reason: r.try_get("override_reason").map_err(db_err)?,
@@ -113,14 +120,16 @@ struct Decided {
     venue: VenueId,
     status: ApplicationStatus,
     stay: DateRange,
+    service: String,
+    fee_to_be_confirmed: bool,
 }
 
 /// The application `id` of municipality `m` as it stands inside `tx`
 /// (`NotFound` when it is not there or in another municipality).
 async fn decided(tx: &mut SqliteConnection, m: MunicipalityId, id: ApplicationId) -> Result<Decided> {
     let r = sqlx::query(
-        "SELECT family_id, venue_id, status, stay_first, stay_last FROM postpartum_applications \
-         WHERE id = ? AND municipality_id = ?",
+        "SELECT family_id, venue_id, status, stay_first, stay_last, service, fee_to_be_confirmed \
+         FROM postpartum_applications WHERE id = ? AND municipality_id = ?",
     )
     .bind(id.0)
     .bind(m.0)
@@ -136,6 +145,8 @@ async fn decided(tx: &mut SqliteConnection, m: MunicipalityId, id: ApplicationId
         venue: VenueId(r.try_get(1).map_err(db_err)?),
         status: ApplicationStatus::parse(&status).ok_or_else(|| corrupt("application status"))?,
         stay: stay_range(&first, &last)?,
+        service: r.try_get(5).map_err(db_err)?,
+        fee_to_be_confirmed: r.try_get(6).map_err(db_err)?,
     })
 }
 
@@ -211,6 +222,30 @@ impl PostpartumStore for SqliteStore {
             .collect()
     }
 
+    async fn postpartum_fee_table(&self, m: MunicipalityId) -> Result<Option<FeeTable>> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT fee_table FROM postpartum_fee_tables WHERE municipality_id = ?")
+                .bind(m.0)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db_err)?;
+        json.map(|j| serde_json::from_str(&j).map_err(|_| corrupt("fee table"))).transpose()
+    }
+
+    async fn set_postpartum_fee_table(&self, m: MunicipalityId, table: &FeeTable) -> Result<()> {
+        let json = serde_json::to_string(table).map_err(other_err)?;
+        sqlx::query(
+            "INSERT INTO postpartum_fee_tables (municipality_id, fee_table) VALUES (?, ?) \
+             ON CONFLICT (municipality_id) DO UPDATE SET fee_table = excluded.fee_table",
+        )
+        .bind(m.0)
+        .bind(json)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId> {
         if !a.refusals.is_empty() && a.override_reason.is_none() {
             return Err(StoreError::Conflict("override_reason_required"));
@@ -236,9 +271,9 @@ impl PostpartumStore for SqliteStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, \
              stay_last, babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
-             lacks_help_from_relatives, grandparents_nearby, quote_total_yen, transport_paid, refusals, \
-             override_reason, status, applied_by, applied_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?) RETURNING id",
+             lacks_help_from_relatives, grandparents_nearby, quote_total_yen, fee_to_be_confirmed, transport_paid, \
+             refusals, override_reason, status, applied_by, applied_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?) RETURNING id",
         )
         .bind(m.0)
         .bind(a.family_id.0)
@@ -254,6 +289,7 @@ impl PostpartumStore for SqliteStore {
         .bind(a.answers.lacks_help_from_relatives)
         .bind(a.answers.grandparents_nearby)
         .bind(i64::from(a.quote_total_yen))
+        .bind(a.fee_to_be_confirmed)
         .bind(a.transport_paid)
         .bind(refusals)
         .bind(&a.override_reason)
@@ -331,6 +367,7 @@ impl PostpartumStore for SqliteStore {
         booking: &Booking,
         note: &str,
         audience: NoteAudience,
+        fee_yen: Option<u32>,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         // The write lock is held from BEGIN, so the status read here and the
@@ -340,6 +377,9 @@ impl PostpartumStore for SqliteStore {
         let app = decided(&mut tx, m, id).await?;
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
+        }
+        if app.fee_to_be_confirmed && fee_yen.is_none() {
+            return Err(StoreError::Conflict("fee_required"));
         }
         let days = booking_days(booking, app.stay)?;
         if days.iter().any(|(_, places)| *places == 0) {
@@ -376,6 +416,14 @@ impl PostpartumStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        }
+        if app.fee_to_be_confirmed {
+            sqlx::query("UPDATE postpartum_applications SET confirmed_fee_yen = ? WHERE id = ?")
+                .bind(fee_yen.map(i64::from))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         }
         mark_reviewed(
             &mut tx,
@@ -578,11 +626,97 @@ impl PostpartumStore for SqliteStore {
         Ok(notes)
     }
 
+    async fn record_day_use(&self, ctx: &AuditContext, id: ApplicationId, day: Date, used: bool) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        let app = decided(&mut tx, ctx.municipality_id, id).await?;
+        if app.status != ApplicationStatus::Approved {
+            return Err(StoreError::Conflict("not_approved"));
+        }
+        if !app.stay.contains(day) {
+            return Err(StoreError::Conflict("day_not_in_stay"));
+        }
+        if used {
+            sqlx::query(
+                "INSERT INTO postpartum_used_days (application_id, day, venue_id, municipality_id, family_id, \
+                 service, by_account, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (application_id, day) DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(day.to_string())
+            .bind(app.venue.0)
+            .bind(ctx.municipality_id.0)
+            .bind(app.family.0)
+            .bind(&app.service)
+            .bind(ctx.actor.0)
+            .bind(ts_text(ctx.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        } else {
+            sqlx::query("DELETE FROM postpartum_used_days WHERE application_id = ? AND day = ?")
+                .bind(id.0)
+                .bind(day.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumNote,
+            Some(app.family),
+            &format!("application={id} day={day} used={used}"),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
+        let family: i64 =
+            sqlx::query_scalar("SELECT family_id FROM postpartum_applications WHERE id = ? AND municipality_id = ?")
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db_err)?
+                .ok_or(StoreError::NotFound)?;
+        let days: Vec<String> =
+            sqlx::query_scalar("SELECT day FROM postpartum_used_days WHERE application_id = ? ORDER BY day")
+                .bind(id.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db_err)?;
+        let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
+        self.audit(
+            ctx,
+            AuditAction::PostpartumView,
+            Some(FamilyId(family)),
+            &format!("application={id} used_days={}", days.len()),
+        )
+        .await?;
+        Ok(days)
+    }
+
     async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts> {
         let r = sqlx::query(
+            "SELECT COUNT(CASE WHEN u.service = 'short_stay' THEN 1 END), \
+             COUNT(CASE WHEN u.service = 'day_care' THEN 1 END), \
+             COUNT(CASE WHEN u.service = 'outreach' THEN 1 END), COUNT(DISTINCT u.family_id) \
+             FROM postpartum_used_days u \
+             WHERE u.municipality_id = ? AND u.venue_id = ? AND u.day >= ? AND u.day <= ?",
+        )
+        .bind(m.0)
+        .bind(venue.0)
+        .bind(range.first().to_string())
+        .bind(range.last().to_string())
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let booked = sqlx::query(
             "SELECT COUNT(CASE WHEN a.service = 'short_stay' THEN 1 END), \
              COUNT(CASE WHEN a.service = 'day_care' THEN 1 END), \
-             COUNT(CASE WHEN a.service = 'outreach' THEN 1 END), COUNT(DISTINCT a.family_id) \
+             COUNT(CASE WHEN a.service = 'outreach' THEN 1 END) \
              FROM postpartum_bookings b JOIN postpartum_applications a ON a.id = b.application_id \
              WHERE b.municipality_id = ? AND b.venue_id = ? AND b.day >= ? AND b.day <= ? AND a.status = 'approved'",
         )
@@ -593,6 +727,9 @@ impl PostpartumStore for SqliteStore {
         .fetch_one(&self.reader)
         .await
         .map_err(db_err)?;
+        let booked_count = |i: usize| -> Result<u64> {
+            u64::try_from(booked.try_get::<i64, _>(i).map_err(db_err)?).map_err(|_| corrupt("count"))
+        };
         let count = |i: usize| -> Result<u64> {
             u64::try_from(r.try_get::<i64, _>(i).map_err(db_err)?).map_err(|_| corrupt("count"))
         };
@@ -601,14 +738,17 @@ impl PostpartumStore for SqliteStore {
             day_care_days: count(1)?,
             outreach_visits: count(2)?,
             families: count(3)?,
+            booked_short_stay_days: booked_count(0)?,
+            booked_day_care_days: booked_count(1)?,
+            booked_outreach_visits: booked_count(2)?,
         })
     }
 
     async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>> {
         let rows = sqlx::query(
-            "SELECT f.area_id, COUNT(DISTINCT f.id) FROM postpartum_bookings b \
-             JOIN postpartum_applications a ON a.id = b.application_id JOIN families f ON f.id = a.family_id \
-             WHERE b.municipality_id = ? AND b.day >= ? AND b.day <= ? AND a.status = 'approved' \
+            "SELECT f.area_id, COUNT(DISTINCT f.id) FROM postpartum_used_days u \
+             JOIN families f ON f.id = u.family_id \
+             WHERE u.municipality_id = ? AND u.day >= ? AND u.day <= ? \
              GROUP BY f.area_id ORDER BY f.area_id",
         )
         .bind(m.0)

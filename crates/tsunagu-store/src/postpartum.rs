@@ -9,6 +9,7 @@ use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::places::Venue;
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 
 /// A postpartum-care facility: its venue, operator and calendar (opening
@@ -50,14 +51,20 @@ pub struct StayNote {
     pub at: Timestamp,
 }
 
-/// Approved use of a facility within a range of days.
+/// Use of a facility within a range of days. The figures are the days the
+/// facility recorded as used (its daily record, [`PostpartumStore::record_day_use`]);
+/// a no-show or an early departure is booked but not used. The `booked_`
+/// counts are the approved bookings' days, shown beside where they differ.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UsageCounts {
     pub short_stay_days: u64,
     pub day_care_days: u64,
     pub outreach_visits: u64,
-    /// Families counted once however many stays they had.
+    /// Families with a used day, counted once however many stays they had.
     pub families: u64,
+    pub booked_short_stay_days: u64,
+    pub booked_day_care_days: u64,
+    pub booked_outreach_visits: u64,
 }
 
 /// Postpartum care: facilities and their calendars, applications, approvals against capacity, stays and usage.
@@ -74,6 +81,11 @@ pub trait PostpartumStore: Send + Sync {
         calendar: &FacilityCalendar,
     ) -> Result<()>;
     async fn postpartum_facilities(&self, m: MunicipalityId) -> Result<Vec<PostpartumFacility>>;
+    /// The municipality's fee table (its amounts, reductions and maximum
+    /// days per application), if it has set one.
+    async fn postpartum_fee_table(&self, m: MunicipalityId) -> Result<Option<FeeTable>>;
+    /// Sets (replaces) the municipality's fee table.
+    async fn set_postpartum_fee_table(&self, m: MunicipalityId, table: &FeeTable) -> Result<()>;
     /// Stores an application (status `applied`), audited `postpartum.apply`.
     /// `InvalidReference` for a family or facility of another municipality.
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId>;
@@ -90,6 +102,9 @@ pub trait PostpartumStore: Send + Sync {
     /// places), `Conflict("not_applied")` if it was already decided. Concurrent
     /// approvals never take more places than a day has, on either back end.
     /// The note is written for `audience` (the family sees only a family note).
+    /// `fee_yen` is the amount the nurse confirmed: required
+    /// (`Conflict("fee_required")`) when the application's fee was to be
+    /// confirmed, and kept only then.
     async fn approve_application_noted(
         &self,
         ctx: &AuditContext,
@@ -97,6 +112,7 @@ pub trait PostpartumStore: Send + Sync {
         booking: &Booking,
         note: &str,
         audience: NoteAudience,
+        fee_yen: Option<u32>,
     ) -> Result<()>;
     /// [`approve_application_noted`](Self::approve_application_noted) with a note for the office.
     async fn approve_application(
@@ -105,8 +121,9 @@ pub trait PostpartumStore: Send + Sync {
         id: ApplicationId,
         booking: &Booking,
         note: &str,
+        fee_yen: Option<u32>,
     ) -> Result<()> {
-        self.approve_application_noted(ctx, id, booking, note, NoteAudience::Office).await
+        self.approve_application_noted(ctx, id, booking, note, NoteAudience::Office, fee_yen).await
     }
     /// Rejects an `applied` application (`Conflict("not_applied")` otherwise),
     /// with a note written for `audience`.
@@ -163,9 +180,22 @@ pub trait PostpartumStore: Send + Sync {
         self.record_stay_note_for(ctx, id, day, note, NoteAudience::Office).await
     }
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>>;
-    /// Approved use of one facility on the days of `range`.
+    /// The facility's daily record of use: day `day` of an approved stay was
+    /// used (`true`) or not (`false`, undoing a mark), audited
+    /// `postpartum.note`. `Conflict("not_approved")` / `Conflict("day_not_in_stay")`.
+    async fn record_day_use(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: jiff::civil::Date,
+        used: bool,
+    ) -> Result<()>;
+    /// The days of an application the facility recorded as used, in order,
+    /// audited `postpartum.view`.
+    async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<jiff::civil::Date>>;
+    /// Recorded use (and approved bookings) of one facility on the days of `range`.
     async fn postpartum_usage(&self, m: MunicipalityId, venue: VenueId, range: DateRange) -> Result<UsageCounts>;
-    /// Families with approved use of any facility on the days of `range`, per
+    /// Families with recorded use of any facility on the days of `range`, per
     /// area of the family, each family counted once.
     async fn postpartum_users_by_area(&self, m: MunicipalityId, range: DateRange) -> Result<Vec<(AreaId, u64)>>;
 }

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
+        .layer(middleware::from_fn(base::error::api_language))
         .layer(middleware::from_fn(base::edge::security_headers))
         .layer(middleware::from_fn(base::edge::log_request))
         .with_state(state)

@@ -220,6 +220,7 @@ async fn main() {
                     siblings: 0,
                     answers: ApplicationAnswers::default(),
                     quote_total_yen: 0,
+                    fee_to_be_confirmed: false,
                     transport_paid: false,
                     refusals: vec![],
                     override_reason: None,
@@ -239,7 +240,7 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let (mut ok, mut full) = (0u32, 0u32);
             for (id, booking) in apps.iter().skip(t).step_by(TASKS) {
-                match store.approve_application(&ctx, *id, booking, "").await {
+                match store.approve_application(&ctx, *id, booking, "", None).await {
                     Ok(()) => ok += 1,
                     Err(StoreError::Conflict("no_capacity")) => full += 1,
                     Err(e) => panic!("{e:?}"),

@@ -281,7 +281,9 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::ViewFamily) => own_family,
         (R::FamilyMember, A::ViewChatRoom) => scope == S::OwnFamilyRoom,
         (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
-        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports) => scope == S::OwnMunicipality,
+        (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports | A::ConfigureFacilities) => {
+            scope == S::OwnMunicipality
+        }
         (R::Analyst, A::ViewReports) => scope == S::OwnMunicipality,
         (R::Nurse, A::ApplyPostpartum) => family_in_home,
         (R::FamilyMember, A::ApplyPostpartum) => own_family,
@@ -369,7 +371,7 @@ fn full_matrix_of_role_action_scope() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 10 * 28 * 34);
+    assert_eq!(cells, 10 * 29 * 34);
 }
 
 /// What the partner is refused inside the family is refused as "not

@@ -3,9 +3,9 @@
 //! what the nurse decided. [001] 対象者, 利用料.
 
 use crate::dates::{DateRange, Horizon, OutsideHorizon};
-use crate::postpartum::eligibility::{EligibilityInput, GestationalAge};
+use crate::postpartum::eligibility::{deciding_baby, EligibilityInput, GestationalAge, PairBaby};
 use crate::postpartum::ServiceType;
-use crate::records::{Baby, FamilyRecord};
+use crate::records::{Baby, FamilyRecord, PregnancyStatus};
 use crate::{AccountId, ApplicationId, FamilyId, MunicipalityId, VenueId};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -73,6 +73,9 @@ pub struct NewApplication {
     pub answers: ApplicationAnswers,
     /// The quote shown to the family before it applied.
     pub quote_total_yen: u32,
+    /// A reduction applies whose amount the municipality has not set: the
+    /// nurse records the amount when she approves ([`super::fees::Quote::amount_to_be_confirmed`]).
+    pub fee_to_be_confirmed: bool,
     /// The city pays transport (non-taxed and public-assistance households).
     pub transport_paid: bool,
     /// Refusal codes of the eligibility check when it was made (empty when eligible).
@@ -95,6 +98,9 @@ pub struct Application {
     pub siblings: u8,
     pub answers: ApplicationAnswers,
     pub quote_total_yen: u32,
+    pub fee_to_be_confirmed: bool,
+    /// The amount the nurse recorded at approval where it was to be confirmed.
+    pub confirmed_fee_yen: Option<u32>,
     pub transport_paid: bool,
     pub refusals: Vec<String>,
     pub override_reason: Option<String>,
@@ -116,9 +122,10 @@ pub struct Application {
 
 /// The most days one application may ask for. Every service ends before the
 /// baby's first birthday ([001] (３) 産後１年未満; short stay and day care at
-/// 4 months), so no request can usefully cover more than a year; the fee
-/// table then refuses more than its own maximum (7 days in Setagaya). The
-/// bound keeps a typed count from reaching the calendar arithmetic at all.
+/// 4 months), so no request can usefully cover more than a year. [001] sets
+/// no shorter maximum; a municipality may set one in its fee table
+/// (`FeeTable::max_days`, none by default). The bound keeps a typed count
+/// from reaching the calendar arithmetic at all.
 pub const MAX_REQUESTED_DAYS: u32 = 366;
 
 /// How far ahead the first day may lie: a year, for the same reason — a
@@ -176,9 +183,61 @@ pub fn latest_babies(record: &FamilyRecord) -> Vec<&Baby> {
     record.babies.iter().filter(|b| crate::dates::days_between(b.birth_date, latest).abs() <= 2).collect()
 }
 
-/// Builds the eligibility question from the record and the answers. The
-/// youngest-by-corrected-age baby decides the age limit, so twins with
-/// different corrected ages are judged by the later limit of the two.
+/// The babies of the latest birth as the age limit sees them.
+pub fn pair_babies(record: &FamilyRecord) -> Vec<PairBaby> {
+    latest_babies(record)
+        .into_iter()
+        .map(|b| PairBaby {
+            birth: b.birth_date,
+            gestational_weeks: b.gestational_weeks,
+            gestational_days: b.gestational_days,
+            long_hospitalisation: b.long_hospitalisation,
+        })
+        .collect()
+}
+
+/// The day the family moved out of the municipality, as the record says:
+/// the latest move recorded on any of its pregnancies (`moved_out`, the
+/// timeline's move), unless a pregnancy was notified here after it (the
+/// family is back). `None` when the family lives here.
+pub fn moved_out_on(record: &FamilyRecord) -> Option<Date> {
+    let moved =
+        record.pregnancies.iter().filter(|p| p.status == PregnancyStatus::MovedOut).filter_map(|p| p.ended_on).max()?;
+    let back = record.pregnancies.iter().any(|p| p.notified_on > moved);
+    (!back).then_some(moved)
+}
+
+/// Does the family live in the municipality on every day of `stay`? A
+/// family recorded as moved out on or before a day of the stay does not.
+///
+/// Seed: [001] 対象者: 母子ともに世田谷区に住所を有する. A move is recorded for
+/// the family (mother and baby alike), so it answers for both.
+pub fn resident_through(record: &FamilyRecord, stay: DateRange) -> bool {
+    moved_out_on(record).is_none_or(|moved| moved > stay.last())
+}
+
+/// A sibling on an application from a family whose latest birth was
+/// recorded as a first child contradicts the record: the applicant is
+/// asked to confirm (a sibling may have joined the family since), never
+/// accepted silently and never refused outright. `Err` carries the field
+/// error code the pages and the API explain.
+pub fn check_siblings_against_record(record: &FamilyRecord, siblings: u8, confirmed: bool) -> Result<(), &'static str> {
+    if siblings == 0 || confirmed {
+        return Ok(());
+    }
+    let Some(pregnancy) = latest_babies(record).first().map(|b| b.pregnancy_id) else { return Ok(()) };
+    let first_child = record.pregnancies.iter().any(|p| p.id == pregnancy && p.first_child);
+    if first_child {
+        Err("sibling_of_first_child")
+    } else {
+        Ok(())
+    }
+}
+
+/// Builds the eligibility question from the record and the answers, for
+/// the baby [`deciding_baby`] names: the family may use the days every baby
+/// of the birth is eligible for. Residency is the record's
+/// ([`resident_through`]).
 pub fn eligibility_input(
     record: &FamilyRecord,
     service: ServiceType,
@@ -186,23 +245,22 @@ pub fn eligibility_input(
     siblings: u8,
     answers: &ApplicationAnswers,
 ) -> Option<EligibilityInput> {
-    let babies = latest_babies(record);
-    let effective_birth = |b: &&&Baby| match GestationalAge::new(b.gestational_weeks, b.gestational_days) {
-        Ok(ga) if b.long_hospitalisation => crate::postpartum::eligibility::corrected_birth_date(b.birth_date, ga),
-        _ => b.birth_date,
-    };
-    let baby = babies.iter().max_by_key(effective_birth)?;
-    let gestational_age = GestationalAge::new(baby.gestational_weeks, baby.gestational_days).ok()?;
+    let babies = pair_babies(record);
+    let (index, _) = deciding_baby(service, &babies)?;
+    let baby = babies.get(index)?;
+    let gestational_age =
+        GestationalAge::new(baby.gestational_weeks, baby.gestational_days).unwrap_or(GestationalAge::TERM);
+    let long_hospitalisation =
+        baby.long_hospitalisation && GestationalAge::new(baby.gestational_weeks, baby.gestational_days).is_ok();
+    let resident = resident_through(record, stay);
     Some(EligibilityInput {
         service,
         requested: stay,
-        // A record is kept by the municipality the family lives in; a move
-        // out closes it (the timeline's `moved_out`).
-        mother_resident: true,
-        baby_resident: true,
-        baby_birth_date: baby.birth_date,
+        mother_resident: resident,
+        baby_resident: resident,
+        baby_birth_date: baby.birth,
         gestational_age,
-        long_hospitalisation: baby.long_hospitalisation,
+        long_hospitalisation,
         rolls_over_actively: answers.rolls_over_actively,
         preschool_siblings: u32::from(siblings),
         needs_medical_treatment: answers.needs_medical_treatment,
@@ -215,6 +273,7 @@ pub fn eligibility_input(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::postpartum::eligibility::Refusal;
     use jiff::civil::date;
     use proptest::prelude::*;
 
@@ -232,6 +291,164 @@ mod tests {
         // The count that made jiff panic (7,304,486 days) is an input error.
         assert_eq!(requested_stay(today, 7_304_486, today), Err(StayError::DaysOutOfRange));
         assert_eq!(StayError::FirstDayTooLate.code(), "date_too_late");
+    }
+
+    use crate::records::{Family, FeeBracket, Pregnancy, Sex};
+    use crate::{AreaId, BabyId, PersonId, PregnancyId};
+
+    fn baby(id: i64, birth: Date, weeks: u8, long: bool) -> Baby {
+        Baby {
+            id: BabyId(id),
+            pregnancy_id: PregnancyId(1),
+            person_id: PersonId(id),
+            birth_date: birth,
+            sex: Sex::Female,
+            gestational_weeks: weeks,
+            gestational_days: 0,
+            birth_weight_g: None,
+            long_hospitalisation: long,
+        }
+    }
+
+    fn record(babies: Vec<Baby>) -> FamilyRecord {
+        FamilyRecord {
+            family: Family {
+                id: FamilyId(1),
+                municipality_id: MunicipalityId(1),
+                area_id: AreaId(1),
+                fee_bracket: FeeBracket::Taxed,
+                consent_coordinators: false,
+                consent_hubs: false,
+                escalated: false,
+            },
+            people: vec![],
+            pregnancies: vec![Pregnancy {
+                id: PregnancyId(1),
+                family_id: FamilyId(1),
+                notified_on: date(2025, 5, 1),
+                edd: date(2025, 12, 10),
+                foetuses: u8::try_from(babies.len()).unwrap(),
+                first_child: true,
+                status: PregnancyStatus::Delivered,
+                handbook_number: None,
+                ended_on: None,
+            }],
+            babies,
+        }
+    }
+
+    fn moved(mut r: FamilyRecord, on: Date) -> FamilyRecord {
+        r.pregnancies[0].status = PregnancyStatus::MovedOut;
+        r.pregnancies[0].ended_on = Some(on);
+        r
+    }
+
+    fn answers() -> ApplicationAnswers {
+        ApplicationAnswers { has_worries_or_fatigue: true, lacks_help_from_relatives: true, ..Default::default() }
+    }
+
+    fn codes(r: &FamilyRecord, service: ServiceType, stay: DateRange) -> Vec<&'static str> {
+        crate::postpartum::eligibility::check_eligibility(&eligibility_input(r, service, stay, 0, &answers()).unwrap())
+            .codes()
+    }
+
+    /// [001] 母子ともに世田谷区に住所を有する: moved out the day before the
+    /// stay, its first or last day → refused; the day after the stay → not.
+    #[test]
+    fn residency_at_the_boundary_of_the_stay() {
+        let r = record(vec![baby(1, date(2025, 12, 10), 39, false)]);
+        let stay = DateRange::new(date(2026, 1, 10), date(2026, 1, 12)).unwrap();
+        assert!(codes(&r, ServiceType::ShortStay, stay).is_empty());
+        for (on, refused) in
+            [(date(2026, 1, 9), true), (date(2026, 1, 10), true), (date(2026, 1, 12), true), (date(2026, 1, 13), false)]
+        {
+            let m = moved(r.clone(), on);
+            assert_eq!(resident_through(&m, stay), !refused, "{on}");
+            let expected: Vec<&str> = if refused { vec!["not_resident"] } else { vec![] };
+            assert_eq!(codes(&m, ServiceType::ShortStay, stay), expected, "{on}");
+            let e = crate::postpartum::eligibility::check_eligibility(
+                &eligibility_input(&m, ServiceType::Outreach, stay, 0, &answers()).unwrap(),
+            );
+            assert_eq!(e.refusals.contains(&Refusal::NotResident { mother: true, baby: true }), refused);
+        }
+        // A later notification here: the family is back.
+        let mut back = moved(r, date(2026, 1, 1));
+        back.pregnancies.push(Pregnancy {
+            id: PregnancyId(2),
+            notified_on: date(2026, 1, 5),
+            status: PregnancyStatus::Ongoing,
+            ended_on: None,
+            ..back.pregnancies[0].clone()
+        });
+        assert_eq!(moved_out_on(&back), None);
+    }
+
+    /// Twins at 32w0d, one hospitalised long: the corrected limit of one
+    /// (9 April) does not carry the other past its own (14 February). The
+    /// family's last day is 14 February whichever baby is listed first.
+    #[test]
+    fn twins_one_hospitalised_long_use_the_days_both_are_eligible_for() {
+        let born = date(2025, 10, 15);
+        for babies in [
+            vec![baby(1, born, 32, true), baby(2, born, 32, false)],
+            vec![baby(2, born, 32, false), baby(1, born, 32, true)],
+        ] {
+            let r = record(babies);
+            let pair = pair_babies(&r);
+            assert_eq!(
+                pair[0]
+                    .last_eligible_day(ServiceType::ShortStay)
+                    .max(pair[1].last_eligible_day(ServiceType::ShortStay)),
+                date(2026, 4, 9)
+            );
+            assert_eq!(
+                crate::postpartum::eligibility::pair_last_eligible_day(ServiceType::ShortStay, &pair),
+                Some(date(2026, 2, 14))
+            );
+            assert!(codes(&r, ServiceType::DayCare, DateRange::single(date(2026, 2, 14))).is_empty());
+            assert_eq!(codes(&r, ServiceType::DayCare, DateRange::single(date(2026, 2, 15))), vec!["baby_too_old"]);
+            assert_eq!(codes(&r, ServiceType::ShortStay, DateRange::single(date(2026, 4, 9))), vec!["baby_too_old"]);
+        }
+        // Both hospitalised long: both corrected, so 9 April.
+        let r = record(vec![baby(1, born, 32, true), baby(2, born, 32, true)]);
+        assert!(codes(&r, ServiceType::DayCare, DateRange::single(date(2026, 4, 9))).is_empty());
+        // Born either side of midnight: the first-born decides outreach's year.
+        let r = record(vec![baby(1, born, 39, false), baby(2, date(2025, 10, 16), 39, false)]);
+        assert!(codes(&r, ServiceType::Outreach, DateRange::single(date(2026, 10, 14))).is_empty());
+        assert_eq!(codes(&r, ServiceType::Outreach, DateRange::single(date(2026, 10, 15))), vec!["baby_too_old"]);
+    }
+
+    #[test]
+    fn a_sibling_of_a_first_child_is_asked_about() {
+        let mut r = record(vec![baby(1, date(2025, 12, 10), 39, false)]);
+        assert_eq!(check_siblings_against_record(&r, 0, false), Ok(()));
+        assert_eq!(check_siblings_against_record(&r, 1, false), Err("sibling_of_first_child"));
+        assert_eq!(check_siblings_against_record(&r, 1, true), Ok(()));
+        r.pregnancies[0].first_child = false;
+        assert_eq!(check_siblings_against_record(&r, 1, false), Ok(()));
+    }
+
+    proptest! {
+        /// The move decides residency exactly by the last day of the stay.
+        #[test]
+        fn residency_is_the_last_day(offset in -40i64..40, len in 1u32..10) {
+            let r = record(vec![baby(1, date(2025, 12, 10), 39, false)]);
+            let stay = DateRange::starting(date(2026, 1, 10), len).unwrap();
+            let on = crate::dates::add_days(date(2026, 1, 10), offset).unwrap();
+            prop_assert_eq!(resident_through(&moved(r, on), stay), on > stay.last());
+        }
+
+        /// Twins, any gestational ages, any long stays: an application is
+        /// eligible on a day exactly when each baby alone would be.
+        #[test]
+        fn a_pair_is_eligible_when_every_baby_is(w1 in 22u8..=44, w2 in 22u8..=44, l1 in any::<bool>(), l2 in any::<bool>(), day in 0i64..400, s in 0usize..3) {
+            let born = date(2025, 10, 15);
+            let service = ServiceType::ALL[s];
+            let twins = record(vec![baby(1, born, w1, l1), baby(2, born, w2, l2)]);
+            let day = DateRange::single(crate::dates::add_days(born, day).unwrap());
+            let alone = |b: Baby| codes(&record(vec![b]), service, day).is_empty();
+            prop_assert_eq!(codes(&twins, service, day).is_empty(), alone(baby(1, born, w1, l1)) && alone(baby(2, born, w2, l2)));
+        }
     }
 
     proptest! {

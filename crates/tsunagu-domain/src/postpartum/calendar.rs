@@ -121,6 +121,7 @@ pub struct OpeningRules {
 
 /// Why a facility is closed on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "code")]
 pub enum ClosedBecause {
     NotYetOpen {
@@ -137,6 +138,19 @@ pub enum ClosedBecause {
     Closure {
         index: usize,
     },
+    /// Open, but the service has no places that day (not offered yet, or a
+    /// period of 0 places).
+    NoPlaces,
+}
+
+/// A day of a request the facility cannot take, and why; `reason` is the
+/// words staff gave for a dated closure (shown to families as written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClosedDay {
+    pub day: Date,
+    pub because: ClosedBecause,
+    pub reason: Option<String>,
 }
 
 impl ClosedBecause {
@@ -147,6 +161,7 @@ impl ClosedBecause {
             ClosedBecause::AnnualClosure => "annual_closure",
             ClosedBecause::PublicHoliday { .. } => "public_holiday",
             ClosedBecause::Closure { .. } => "closure",
+            ClosedBecause::NoPlaces => "no_places",
         }
     }
 }
@@ -200,6 +215,66 @@ impl OpeningRules {
 
     pub fn is_open(&self, date: Date) -> bool {
         self.closed_because(date).is_none()
+    }
+
+    /// Adds a dated closure an administrator typed: a reason families are
+    /// shown (1–200 characters) and at most [`MAX_CLOSURE_DAYS`] days.
+    pub fn add_closure(&mut self, range: DateRange, reason: &str) -> Result<(), ClosureError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ClosureError::ReasonRequired);
+        }
+        if reason.chars().count() > MAX_CLOSURE_REASON_CHARS {
+            return Err(ClosureError::ReasonTooLong);
+        }
+        if range.len_days() > MAX_CLOSURE_DAYS {
+            return Err(ClosureError::TooLong);
+        }
+        if self.closures.len() >= MAX_CLOSURES {
+            return Err(ClosureError::TooMany);
+        }
+        self.closures.push(Closure { range, reason: reason.to_owned() });
+        self.closures.sort_by_key(|c| c.range.first());
+        Ok(())
+    }
+}
+
+/// The longest dated closure an administrator may enter: two years.
+pub const MAX_CLOSURE_DAYS: u32 = 731;
+/// The longest reason of a closure, in characters.
+pub const MAX_CLOSURE_REASON_CHARS: usize = 200;
+/// The most dated closures one facility keeps.
+pub const MAX_CLOSURES: usize = 500;
+
+/// Why a closure cannot be added; `field` and `code` are the field error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClosureError {
+    #[error("a closure needs a reason")]
+    ReasonRequired,
+    #[error("the reason is too long")]
+    ReasonTooLong,
+    #[error("the closure is too long")]
+    TooLong,
+    #[error("too many closures")]
+    TooMany,
+}
+
+impl ClosureError {
+    pub fn field(self) -> &'static str {
+        match self {
+            ClosureError::ReasonRequired | ClosureError::ReasonTooLong => "reason",
+            ClosureError::TooLong => "last",
+            ClosureError::TooMany => "first",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ClosureError::ReasonRequired => "required",
+            ClosureError::ReasonTooLong => "too_long",
+            ClosureError::TooLong => "out_of_range",
+            ClosureError::TooMany => "too_many",
+        }
     }
 }
 
@@ -301,6 +376,12 @@ impl FacilityCalendar {
         &self.pools
     }
 
+    /// The same pools with other opening rules (an administrator's edit of
+    /// the days off).
+    pub fn with_opening(&self, opening: OpeningRules) -> Self {
+        Self { opening, pools: self.pools.clone() }
+    }
+
     /// The pool a service draws its places from.
     pub fn pool_of(&self, service: ServiceType) -> Option<&CapacityPool> {
         self.pools.iter().find(|p| p.services.contains(&service))
@@ -331,6 +412,23 @@ impl FacilityCalendar {
             Some(pool) if self.is_open(date) && pool.from.is_none_or(|f| f <= date) => pool.plan.places_on(date),
             _ => 0,
         }
+    }
+
+    /// The days of `range` on which `service` has no place here, each with
+    /// why — what a family is shown when it asks for a closed day.
+    pub fn closed_days(&self, service: ServiceType, range: DateRange) -> Vec<ClosedDay> {
+        range
+            .days()
+            .filter(|d| self.capacity(service, *d) == 0)
+            .map(|day| {
+                let because = self.opening.closed_because(day).unwrap_or(ClosedBecause::NoPlaces);
+                let reason = match because {
+                    ClosedBecause::Closure { index } => self.opening.closures.get(index).map(|c| c.reason.clone()),
+                    _ => None,
+                };
+                ClosedDay { day, because, reason }
+            })
+            .collect()
     }
 
     /// 区立産後ケアセンター: open all year except 29–31 March; 15 pairs a day
@@ -373,9 +471,13 @@ impl FacilityCalendar {
     /// ママズルーム (いなみ小児科): day care on Mondays, Tuesdays, Thursdays
     /// and Fridays; 3 pairs a day, 2 from 1 March 2020 to 14 November 2021
     /// and from 21 January to 24 March 2022; no use from 17 April to 31 May
-    /// 2020. Whether it closes on public holidays is not stated; the
-    /// published occupancy fits closing on them best (see `occupancy`), so
-    /// this calendar closes on them.
+    /// 2020. The seed lists the four weekdays and no exception for public
+    /// holidays, so this calendar opens on a holiday Monday: closing on
+    /// holidays (and any day off of the facility's own) is the facility's
+    /// setting ([`OpeningRules::closed_on_public_holidays`], [`Closure`]),
+    /// which an administrator edits. (The published occupancy fits closing on
+    /// holidays better — see `occupancy` — but fitting a figure is not the
+    /// seed saying so.)
     ///
     /// Seed: [001] 全体像: 開所日 月・火・木・金; 利用組数 ３組; 類型 デイケア; 平成２８年９月～.
     /// [001] ママズルーム 利用実績 (※): 利用中止 Ｒ2年4月17日～5月31日; ２枠 Ｒ2年3月1日～
@@ -384,7 +486,6 @@ impl FacilityCalendar {
     pub fn setagaya_mamas_room() -> Self {
         use Weekday::*;
         let opening = OpeningRules {
-            closed_on_public_holidays: true,
             closures: vec![Closure {
                 range: range(d(2020, 4, 17), d(2020, 5, 31)),
                 reason: "利用中止（新型コロナウイルス感染症）".to_owned(),
@@ -463,11 +564,17 @@ mod tests {
         assert!(!m.offers(ServiceType::ShortStay));
         assert_eq!(m.capacity(ServiceType::ShortStay, date(2025, 10, 6)), 0);
         assert_eq!(m.capacity(ServiceType::DayCare, date(2025, 10, 6)), 3);
-        // Sports Day, a Monday.
+        // Sports Day, a Monday: the seed's days have no holiday exception, so open.
+        assert!(m.is_open(date(2025, 10, 13)));
+        assert_eq!(m.capacity(ServiceType::DayCare, date(2025, 10, 13)), 3);
+        // Closing on holidays is the facility's setting.
+        let closes = m.with_opening(OpeningRules { closed_on_public_holidays: true, ..m.opening().clone() });
         assert_eq!(
-            m.opening().closed_because(date(2025, 10, 13)),
+            closes.opening().closed_because(date(2025, 10, 13)),
             Some(ClosedBecause::PublicHoliday { holiday: Holiday::SportsDay })
         );
+        assert_eq!(closes.capacity(ServiceType::DayCare, date(2025, 10, 13)), 0);
+        assert!(closes.is_open(date(2025, 10, 14)));
     }
 
     #[test]
@@ -487,6 +594,36 @@ mod tests {
         assert_eq!(cap(2022, 1, 21), 2); // Fri
         assert_eq!(cap(2022, 3, 24), 2); // Thu
         assert_eq!(cap(2022, 3, 25), 3); // Fri
+    }
+
+    #[test]
+    fn closed_days_say_why() {
+        let m = FacilityCalendar::setagaya_mamas_room();
+        let days = m.closed_days(ServiceType::DayCare, DateRange::new(date(2020, 4, 15), date(2020, 4, 18)).unwrap());
+        assert_eq!(
+            days,
+            vec![
+                ClosedDay {
+                    day: date(2020, 4, 15),
+                    because: ClosedBecause::ClosedWeekday { weekday: 3 },
+                    reason: None
+                },
+                ClosedDay {
+                    day: date(2020, 4, 17),
+                    because: ClosedBecause::Closure { index: 0 },
+                    reason: Some("利用中止（新型コロナウイルス感染症）".to_owned())
+                },
+                ClosedDay {
+                    day: date(2020, 4, 18),
+                    because: ClosedBecause::ClosedWeekday { weekday: 6 },
+                    reason: None
+                },
+            ]
+        );
+        let c = FacilityCalendar::setagaya_centre();
+        let days = c.closed_days(ServiceType::Outreach, DateRange::single(date(2023, 9, 30)));
+        assert_eq!(days[0].because, ClosedBecause::NoPlaces);
+        assert!(c.closed_days(ServiceType::ShortStay, DateRange::single(date(2025, 10, 13))).is_empty());
     }
 
     #[test]
@@ -538,6 +675,20 @@ mod tests {
         assert!(!rules.is_open(date(2026, 2, 1)));
         assert!(!rules.is_open(date(2026, 2, 14)));
         assert!(rules.is_open(date(2026, 2, 15)));
+    }
+
+    #[test]
+    fn an_administrator_adds_closures() {
+        let mut rules = OpeningRules::on_weekdays(&[Weekday::Monday]);
+        let week = DateRange::new(date(2026, 1, 5), date(2026, 1, 11)).unwrap();
+        assert_eq!(rules.add_closure(week, "  "), Err(ClosureError::ReasonRequired));
+        assert_eq!(rules.add_closure(week, &"あ".repeat(201)), Err(ClosureError::ReasonTooLong));
+        let long = DateRange::starting(date(2026, 1, 1), MAX_CLOSURE_DAYS + 1).unwrap();
+        assert_eq!(rules.add_closure(long, "x"), Err(ClosureError::TooLong));
+        rules.add_closure(week, " 院内研修 ").unwrap();
+        assert_eq!(rules.closures[0].reason, "院内研修");
+        assert!(!rules.is_open(date(2026, 1, 5)));
+        assert!(rules.is_open(date(2026, 1, 12)));
     }
 
     #[test]

@@ -159,6 +159,58 @@ pub fn last_eligible_day(
     last_day_under_months(counted_from, limit.months())
 }
 
+/// A baby of the birth an application is about, as the age limit sees it.
+/// Gestational weeks and days are as recorded; an age outside 22w0d–44w6d
+/// gets no correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairBaby {
+    pub birth: Date,
+    pub gestational_weeks: u8,
+    pub gestational_days: u8,
+    pub long_hospitalisation: bool,
+}
+
+impl PairBaby {
+    /// This baby's last day for `service` ([`last_eligible_day`]).
+    pub fn last_eligible_day(&self, service: ServiceType) -> Date {
+        match GestationalAge::new(self.gestational_weeks, self.gestational_days) {
+            Ok(ga) => last_eligible_day(service, self.birth, ga, self.long_hospitalisation),
+            Err(_) => last_eligible_day(service, self.birth, GestationalAge::TERM, false),
+        }
+    }
+}
+
+/// **The one rule for a multiple birth** (twins with different corrected
+/// ages, one hospitalised long): the family may use `service` on the days
+/// *every* baby of the birth is eligible for, so its last day is the
+/// earliest of the babies' last days. Returns the index of the baby that
+/// decides (the earliest last day; the later-born on a tie) and that day.
+///
+/// Why this reading: [001] states the limit per baby (産後４か月未満;
+/// 未熟児等で通常より長く入院していた等の理由がある場合は…修正月齢で計算して４か月未満)
+/// and the service per pair (母子), and the babies of one birth come
+/// together; a baby past its own limit cannot come along, as a baby that
+/// rolls over cannot (ただし、寝返りを盛んにする場合は…利用はできない). The
+/// seed says nothing that lets one baby's corrected age carry another past
+/// its limit, so we do not. A nurse may still go ahead with a reason (the
+/// override every refusal has). The preview, the application, the approval
+/// (`application::eligibility_input`) and the timeline's postpartum windows
+/// (`timeline::rules`) all call this.
+pub fn deciding_baby(service: ServiceType, babies: &[PairBaby]) -> Option<(usize, Date)> {
+    babies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (i, b.last_eligible_day(service), b.birth))
+        .min_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
+        .map(|(i, last, _)| (i, last))
+}
+
+/// The last day a family may use `service` with all the babies of a birth
+/// ([`deciding_baby`]); `None` without a baby.
+pub fn pair_last_eligible_day(service: ServiceType, babies: &[PairBaby]) -> Option<Date> {
+    deciding_baby(service, babies).map(|(_, last)| last)
+}
+
 /// What a nurse (or the family) tells us about an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EligibilityInput {
@@ -259,8 +311,8 @@ impl Eligibility {
 /// Decides an application. Every requested day must be eligible; every
 /// reason that applies is listed, in a fixed order.
 ///
-/// For a multiple birth, check each baby; the family may use the days all
-/// of them are eligible for.
+/// For a multiple birth, the input is about the baby [`deciding_baby`]
+/// names, so the family may use the days all of them are eligible for.
 ///
 /// Seed: [001] 産後ケア事業 対象者 (all bullets and notes, quoted in the module documentation).
 pub fn check_eligibility(input: &EligibilityInput) -> Eligibility {

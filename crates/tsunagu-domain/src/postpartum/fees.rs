@@ -7,8 +7,11 @@
 //! for the mother and baby, a preschool sibling, and each extra baby of a
 //! multiple birth. The outreach reductions for non-taxed and public-assistance
 //! households exist ("減免あり") but their amounts are not published: they
-//! are `None` in [`FeeTable::setagaya`] and a quote for them is
-//! [`QuoteError::NotConfigured`] until a municipality sets them.
+//! are `None` in [`FeeTable::setagaya`], a municipality's setting. Until a
+//! municipality sets them, a quote for those households is not a refusal:
+//! it says that a reduction applies and that the city will confirm the
+//! amount ([`Quote::amount_to_be_confirmed`]); the nurse records the amount
+//! when she approves.
 
 use super::ServiceType;
 pub use crate::records::FeeBracket;
@@ -49,10 +52,14 @@ pub struct FeeTable {
     pub taxed: BracketFees,
     pub non_taxed: BracketFees,
     pub public_assistance: BracketFees,
-    /// The most days (or outreach visits) one quote may cover. [001] is
-    /// silent on a maximum stay; its longest example is 6 nights / 7 days,
-    /// which is Setagaya's default here.
-    pub max_days: u32,
+    /// The most days (or outreach visits) one application may cover, if the
+    /// municipality sets one. [001] states no maximum (its longest example,
+    /// 6 nights / 7 days, is an example, not a limit), so there is none by
+    /// default: a request is then bounded only by
+    /// [`MAX_REQUESTED_DAYS`](super::application::MAX_REQUESTED_DAYS) and
+    /// the babies' age limits.
+    #[serde(default)]
+    pub max_days: Option<u32>,
 }
 
 /// At most one preschool sibling per family may come along.
@@ -84,7 +91,7 @@ impl FeeTable {
                 outreach: None,
             },
             public_assistance: BracketFees { short_stay: zero, day_care: zero, outreach: None },
-            max_days: 7,
+            max_days: None,
         }
     }
 
@@ -177,6 +184,11 @@ pub struct Quote {
     /// One line per component that applies, in the order of the table:
     /// mother and baby (or the visit), sibling, extra babies.
     pub lines: Vec<FeeLine>,
+    /// A reduction applies whose amount the municipality has not set
+    /// ([001] (３) ※非課税世帯、生活保護受給世帯は減免あり): no lines, a total
+    /// of 0, and the city confirms the amount (the nurse records it at approval).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub amount_to_be_confirmed: bool,
 }
 
 impl Quote {
@@ -196,8 +208,6 @@ pub enum QuoteError {
     TooManySiblings { siblings: u32, max: u32 },
     #[error("siblings do not come along on {service}; the fee table has no sibling row for it")]
     SiblingsNotOffered { service: ServiceType },
-    #[error("the {service} fee for {} households is not configured", bracket.as_str())]
-    NotConfigured { service: ServiceType, bracket: FeeBracket },
     #[error("the amount does not fit in the fee arithmetic")]
     AmountTooLarge,
 }
@@ -210,7 +220,6 @@ impl QuoteError {
             QuoteError::BabiesOutOfRange { .. } => "babies_out_of_range",
             QuoteError::TooManySiblings { .. } => "too_many_siblings",
             QuoteError::SiblingsNotOffered { .. } => "siblings_not_offered",
-            QuoteError::NotConfigured { .. } => "not_configured",
             QuoteError::AmountTooLarge => "amount_too_large",
         }
     }
@@ -235,8 +244,9 @@ fn line(component: FeeComponent, unit_yen: u32, quantity: u32) -> Result<Option<
 /// （４，５００円×３日＋５００円×３日）; 非課税世帯・母子・きょうだい・２泊３日：７，２００円
 /// （１，５００円×３日＋９００円×３日）. [001] (３) アウトリーチ型 利用料.
 pub fn quote(table: &FeeTable, req: QuoteRequest) -> Result<Quote, QuoteError> {
-    if req.days == 0 || req.days > table.max_days {
-        return Err(QuoteError::DaysOutOfRange { days: req.days, max: table.max_days });
+    let max_days = table.max_days.unwrap_or(super::application::MAX_REQUESTED_DAYS);
+    if req.days == 0 || req.days > max_days {
+        return Err(QuoteError::DaysOutOfRange { days: req.days, max: max_days });
     }
     if req.babies == 0 || req.babies > MAX_BABIES {
         return Err(QuoteError::BabiesOutOfRange { babies: req.babies, max: MAX_BABIES });
@@ -265,8 +275,10 @@ pub fn quote(table: &FeeTable, req: QuoteRequest) -> Result<Quote, QuoteError> {
             if req.siblings > 0 {
                 return Err(QuoteError::SiblingsNotOffered { service: req.service });
             }
-            let visit =
-                fees.outreach.ok_or(QuoteError::NotConfigured { service: req.service, bracket: req.bracket })?;
+            // [001] (３) 減免あり without an amount: the city confirms it.
+            let Some(visit) = fees.outreach else {
+                return Ok(Quote { total_yen: 0, lines: Vec::new(), amount_to_be_confirmed: true });
+            };
             [
                 line(FeeComponent::OutreachVisit, visit.visit_yen, req.days)?,
                 None,
@@ -277,7 +289,7 @@ pub fn quote(table: &FeeTable, req: QuoteRequest) -> Result<Quote, QuoteError> {
     let lines: Vec<FeeLine> = lines.into_iter().flatten().collect();
     let total_yen =
         lines.iter().try_fold(0u32, |acc, l| acc.checked_add(l.amount_yen)).ok_or(QuoteError::AmountTooLarge)?;
-    Ok(Quote { total_yen, lines })
+    Ok(Quote { total_yen, lines, amount_to_be_confirmed: false })
 }
 
 /// Does the city pay the family's transport? Yes for non-taxed and
@@ -361,11 +373,18 @@ mod tests {
         assert_eq!(q.total_yen, 4_800);
         assert_eq!(q.lines.len(), 2);
         assert_eq!(q.line(FeeComponent::OutreachExtraBaby).unwrap().quantity, 4);
+        // Reduction not set: not a refusal; the city confirms the amount.
         for b in [NonTaxed, PublicAssistance] {
-            let e = quote(&FeeTable::setagaya(), req(b, Outreach, 1, 1, 0)).unwrap_err();
-            assert_eq!(e, QuoteError::NotConfigured { service: Outreach, bracket: b });
-            assert_eq!(e.code(), "not_configured");
+            let q = quote(&FeeTable::setagaya(), req(b, Outreach, 1, 2, 0)).unwrap();
+            assert_eq!(q, Quote { total_yen: 0, lines: vec![], amount_to_be_confirmed: true });
+            assert_eq!(serde_json::to_value(&q).unwrap()["amount_to_be_confirmed"], true);
+            // The counts are still checked.
+            assert_eq!(
+                quote(&FeeTable::setagaya(), req(b, Outreach, 1, 1, 1)).unwrap_err().code(),
+                "siblings_not_offered"
+            );
         }
+        assert!(!quote(&FeeTable::setagaya(), req(Taxed, Outreach, 1, 1, 0)).unwrap().amount_to_be_confirmed);
         // Once a municipality configures the reduction, it is used.
         let t = FeeTable::setagaya().with_outreach(NonTaxed, VisitFees { visit_yen: 700, extra_baby_yen: 70 });
         assert_eq!(quote(&t, req(NonTaxed, Outreach, 1, 2, 0)).unwrap().total_yen, 770);
@@ -378,14 +397,18 @@ mod tests {
         let t = FeeTable::setagaya();
         let code = |r| quote(&t, r).unwrap_err().code();
         assert_eq!(code(req(Taxed, ShortStay, 0, 1, 0)), "days_out_of_range");
-        assert_eq!(code(req(Taxed, ShortStay, 8, 1, 0)), "days_out_of_range");
-        assert!(quote(&t, req(Taxed, ShortStay, 7, 1, 0)).is_ok());
+        // [001] sets no maximum stay: 8 days price; a municipality may set one.
+        assert_eq!(total(req(Taxed, ShortStay, 8, 1, 0)), 36_000);
+        assert_eq!(code(req(Taxed, ShortStay, 367, 1, 0)), "days_out_of_range");
+        let capped = FeeTable { max_days: Some(7), ..t };
+        assert_eq!(code_of(&capped, req(Taxed, ShortStay, 8, 1, 0)), "days_out_of_range");
+        assert!(quote(&capped, req(Taxed, ShortStay, 7, 1, 0)).is_ok());
         assert_eq!(code(req(Taxed, ShortStay, 1, 0, 0)), "babies_out_of_range");
         assert_eq!(code(req(Taxed, ShortStay, 1, 6, 0)), "babies_out_of_range");
         assert!(quote(&t, req(Taxed, ShortStay, 1, 5, 0)).is_ok());
         assert_eq!(code(req(Taxed, DayCare, 1, 1, 2)), "too_many_siblings");
         assert!(quote(&t, req(Taxed, DayCare, 1, 1, 1)).is_ok());
-        let big = FeeTable { max_days: u32::MAX, ..t };
+        let big = FeeTable { max_days: Some(u32::MAX), ..t };
         let mut huge = big;
         huge.taxed.short_stay.mother_and_baby_yen = u32::MAX;
         assert_eq!(code_of(&huge, req(Taxed, ShortStay, 2, 1, 0)), "amount_too_large");
@@ -487,10 +510,25 @@ mod tests {
 
         /// Any request either prices or fails with one of the stable codes.
         #[test]
-        fn quote_is_total(b in any_bracket(), s in any_service(), days in 0u32..20, babies in 0u32..9, siblings in 0u32..4) {
+        fn quote_is_total(b in any_bracket(), s in any_service(), days in 0u32..400, babies in 0u32..9, siblings in 0u32..4) {
             match quote(&FeeTable::setagaya(), req(b, s, days, babies, siblings)) {
-                Ok(q) => prop_assert!((1..=7).contains(&days) && (1..=5).contains(&babies) && siblings <= 1 && q.total_yen <= 7 * (4_500 + 1_700 + 4 * 500)),
-                Err(e) => prop_assert!(["days_out_of_range", "babies_out_of_range", "too_many_siblings", "siblings_not_offered", "not_configured"].contains(&e.code())),
+                Ok(q) => prop_assert!((1..=366).contains(&days) && (1..=5).contains(&babies) && siblings <= 1 && q.total_yen <= days * (4_500 + 1_700 + 4 * 500)),
+                Err(e) => prop_assert!(["days_out_of_range", "babies_out_of_range", "too_many_siblings", "siblings_not_offered"].contains(&e.code())),
+            }
+        }
+
+        /// Outreach for non-taxed and public-assistance households is never
+        /// refused for want of an amount: with the reduction unset the
+        /// amount is to be confirmed, with it set the quote is priced.
+        #[test]
+        fn reductions_never_refuse(b in prop_oneof![Just(NonTaxed), Just(PublicAssistance)], visits in 1u32..=10, babies in 1u32..=5, set in any::<bool>()) {
+            let t = if set { configured() } else { FeeTable::setagaya() };
+            let q = quote(&t, req(b, Outreach, visits, babies, 0)).unwrap();
+            prop_assert_eq!(q.amount_to_be_confirmed, !set);
+            if !set {
+                prop_assert!(q.lines.is_empty() && q.total_yen == 0);
+            } else {
+                prop_assert!(!q.lines.is_empty());
             }
         }
     }

@@ -7,11 +7,11 @@
 //! the stored timeline equals the one built from the final facts.
 
 use super::contact::{CloseReason, Ending, OwedContact, Subject, Window};
-use super::dates::{
-    corrected_birth_date, gestational_week_end, gestational_week_start, last_day_under_months, next_month, turns_months,
-};
+use super::dates::{gestational_week_end, gestational_week_start, last_day_under_months, next_month, turns_months};
 use super::facts::{BabyFacts, PregnancyFacts, PregnancyState, TimelineFacts};
 use super::kinds::{ContactKind, SubjectScope};
+use crate::postpartum::eligibility::{pair_last_eligible_day, PairBaby};
+use crate::postpartum::ServiceType;
 use jiff::civil::Date;
 use jiff::ToSpan;
 
@@ -71,14 +71,14 @@ pub fn owed_contacts(facts: &TimelineFacts) -> Vec<OwedContact> {
                 if let Some(d) = delivery {
                     let all_died = babies.iter().all(|b| b.died_on.is_some());
                     let ending = all_died.then_some(Ending::hidden(CloseReason::BabyDied));
-                    out.push(owed(p, kind, Subject::Delivery(p.id), delivery_window(kind, d), ending));
+                    out.push(owed(p, kind, Subject::Delivery(p.id), delivery_window(kind, d, &babies), ending));
                 }
             }
             SubjectScope::Baby => {
                 if delivery.is_some() {
                     for b in &babies {
                         let ending = b.died_on.map(|_| Ending::hidden(CloseReason::BabyDied));
-                        out.push(owed(p, kind, Subject::Baby(b.id), baby_window(kind, b), ending));
+                        out.push(owed(p, kind, Subject::Baby(b.id), baby_window(kind, b, &babies), ending));
                     }
                 }
             }
@@ -213,7 +213,24 @@ fn clip_to_birth(w: Window, birth: Date) -> (Window, Option<Ending>) {
     }
 }
 
-fn delivery_window(kind: ContactKind, d: Delivery) -> Window {
+/// The babies of the birth as postpartum care's age limit sees them: the
+/// living ones (a baby who died does not shorten the others' window), or
+/// all of them when none lives.
+fn pair(babies: &[&BabyFacts]) -> Vec<PairBaby> {
+    let living: Vec<&&BabyFacts> = babies.iter().filter(|b| b.died_on.is_none()).collect();
+    let chosen: Vec<&&BabyFacts> = if living.is_empty() { babies.iter().collect() } else { living };
+    chosen
+        .into_iter()
+        .map(|b| PairBaby {
+            birth: b.birth_date,
+            gestational_weeks: b.gestational_weeks,
+            gestational_days: b.gestational_days,
+            long_hospitalisation: b.long_hospitalisation,
+        })
+        .collect()
+}
+
+fn delivery_window(kind: ContactKind, d: Delivery, babies: &[&BabyFacts]) -> Window {
     let (e, l) = (d.earliest, d.latest);
     match kind {
         // National 乳児家庭全戸訪問: every family with a baby, by 4 months of age.
@@ -233,15 +250,19 @@ fn delivery_window(kind: ContactKind, d: Delivery) -> Window {
             Window::ordered(e, last, last)
         }
         // [001] アウトリーチ型 対象者: 産後１年未満の母子 (no corrected age for outreach).
+        // The days every baby is eligible for: postpartum care's one rule for
+        // a multiple birth (`postpartum::eligibility::deciding_baby`), the
+        // same the application and its approval apply.
         ContactKind::PostpartumOutreach => {
-            let last = last_day_under_months(l, 12);
+            let last = pair_last_eligible_day(ServiceType::Outreach, &pair(babies))
+                .unwrap_or_else(|| last_day_under_months(e, 12));
             Window::ordered(e, last, last)
         }
         _ => Window::ordered(e, e, e),
     }
 }
 
-fn baby_window(kind: ContactKind, b: &BabyFacts) -> Window {
+fn baby_window(kind: ContactKind, b: &BabyFacts, babies: &[&BabyFacts]) -> Window {
     let birth = b.birth_date;
     match kind {
         // [002] 3・4か月児健診: for babies aged 3 and 4 months, so due by the day
@@ -252,13 +273,14 @@ fn baby_window(kind: ContactKind, b: &BabyFacts) -> Window {
             Window::ordered(turns_months(birth, 3), last_day_under_months(birth, 5), last_day_under_months(birth, 6))
         }
         // [001] 産後４か月未満; 未熟児等で通常より長く入院していた…場合は、修正月齢で計算して４か月未満.
+        // One contact per baby, each closing on the pair's last day: the
+        // days every baby of the birth is eligible for, postpartum care's
+        // one rule for a multiple birth (`postpartum::eligibility::deciding_baby`),
+        // so the timeline offers exactly the days an application is granted.
         ContactKind::PostpartumCare => {
-            let from = if b.long_hospitalisation {
-                corrected_birth_date(birth, b.gestational_weeks, b.gestational_days)
-            } else {
-                birth
-            };
-            let last = last_day_under_months(from, 4);
+            let last = pair_last_eligible_day(ServiceType::ShortStay, &pair(babies))
+                .unwrap_or_else(|| last_day_under_months(birth, 4))
+                .max(birth);
             Window::ordered(birth, last, last)
         }
         _ => Window::ordered(birth, birth, birth),

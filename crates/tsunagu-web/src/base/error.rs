@@ -149,6 +149,53 @@ struct ErrorDetail<'a> {
     detail: Option<&'a str>,
 }
 
+tokio::task_local! {
+    /// The language the API caller asked for, for the duration of its request.
+    static API_LANG: crate::i18n::Lang;
+}
+
+/// The language of an API error's `message`: the caller's `Accept-Language`
+/// ([`api_language`]); English when it names neither language (the API's
+/// own default, as before) or outside a request.
+pub fn api_lang() -> crate::i18n::Lang {
+    API_LANG.try_with(|l| *l).unwrap_or(crate::i18n::Lang::En)
+}
+
+/// The preferred of Japanese and English in an `Accept-Language` header:
+/// the one with the higher weight (`q`), the earlier on a tie; `None` when
+/// it names neither (`*` is not a choice).
+pub fn accept_language(header: &str) -> Option<crate::i18n::Lang> {
+    let mut best: Option<(crate::i18n::Lang, u16)> = None;
+    for part in header.split(',').take(32) {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or("");
+        let Some(lang) = crate::i18n::Lang::parse(primary) else { continue };
+        // q in thousandths: "q=0.8" → 800; a malformed weight counts as 1.
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .next()
+            .and_then(|w| w.trim().parse::<f32>().ok())
+            .filter(|w| (0.0..=1.0).contains(w))
+            .map_or(1000, |w| (w * 1000.0).round() as u16);
+        if q > 0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((lang, q));
+        }
+    }
+    best.map(|(l, _)| l)
+}
+
+/// Under the layer, an API error's `message` is in the caller's language.
+pub async fn api_language(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let lang = req
+        .headers()
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(accept_language)
+        .unwrap_or(crate::i18n::Lang::En);
+    API_LANG.scope(lang, next.run(req)).await
+}
+
 /// An error answered as JSON (the API).
 pub struct ApiError(pub AppError);
 
@@ -161,7 +208,7 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{}", e.code()));
+        let message = crate::i18n::t(api_lang(), &format!("err.{}", e.code()));
         let fields = match &e {
             AppError::Invalid(f) => Some(f),
             _ => None,
@@ -214,7 +261,7 @@ pub fn framework_error_code(status: StatusCode) -> &'static str {
 /// (see `edge::api_errors_as_json`).
 pub fn api_error_for_status(status: StatusCode) -> Response {
     let code = framework_error_code(status);
-    let message = crate::i18n::t(crate::i18n::Lang::En, &format!("err.{code}"));
+    let message = crate::i18n::t(api_lang(), &format!("err.{code}"));
     let body = ErrorBody { error: ErrorDetail { code, message, fields: None, detail: None } };
     (status, axum::Json(body)).into_response()
 }
@@ -239,4 +286,93 @@ pub fn permit_municipality(
     action: tsunagu_domain::policy::Action,
 ) -> Result<tsunagu_domain::policy::Allowed, AppError> {
     permit(actor, action, &tsunagu_domain::policy::Resource::Municipality(actor.municipality_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    /// Every code the API can answer with — the fixed ones, every
+    /// `BadRequest("…")` / `Conflict("…")` literal of the web and the stores,
+    /// the fee quote's codes and the framework's — has words in Japanese and
+    /// in English (not the key shown for a missing one, not "?").
+    #[test]
+    fn every_api_error_code_has_words_in_both_languages() {
+        use tsunagu_domain::postpartum::fees::QuoteError;
+        use tsunagu_domain::postpartum::ServiceType;
+        let mut codes: Vec<String> = [
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Invalid(FieldErrors::default()),
+            AppError::BadJson(String::new()),
+            AppError::TooLarge,
+            AppError::TooManyAttempts,
+            AppError::Busy { retry_after_secs: 1 },
+            AppError::Unavailable,
+            AppError::Internal,
+        ]
+        .iter()
+        .map(|e| e.code().to_owned())
+        .collect();
+        for e in [
+            QuoteError::DaysOutOfRange { days: 0, max: 1 },
+            QuoteError::BabiesOutOfRange { babies: 0, max: 1 },
+            QuoteError::TooManySiblings { siblings: 2, max: 1 },
+            QuoteError::SiblingsNotOffered { service: ServiceType::Outreach },
+            QuoteError::AmountTooLarge,
+        ] {
+            codes.push(e.code().to_owned());
+        }
+        for status in 400..600 {
+            codes.push(framework_error_code(StatusCode::from_u16(status).unwrap()).to_owned());
+        }
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut literals = 0;
+        for dir in ["tsunagu-web/src", "tsunagu-store/src", "tsunagu-store-sqlite/src", "tsunagu-store-postgres/src"] {
+            let mut stack = vec![std::path::PathBuf::from(root).join(dir)];
+            while let Some(path) = stack.pop() {
+                if path.is_dir() {
+                    stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                    continue;
+                }
+                if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for opener in ["BadRequest(\"", "Conflict(\""] {
+                    for (at, _) in text.match_indices(opener) {
+                        let rest = &text[at + opener.len()..];
+                        let code: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                        if rest[code.len()..].starts_with('"') && !code.is_empty() {
+                            codes.push(code);
+                            literals += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(literals > 40, "the sources were read ({literals} literals)");
+        codes.sort();
+        codes.dedup();
+        for code in &codes {
+            let key = format!("err.{code}");
+            for lang in [crate::i18n::Lang::Ja, crate::i18n::Lang::En] {
+                let words = crate::i18n::t(lang, &key);
+                assert!(words != key && words != "?" && !words.is_empty(), "{code} has no {} words", lang.code());
+            }
+        }
+    }
+
+    #[test]
+    fn the_callers_language_by_weight() {
+        assert_eq!(accept_language("ja"), Some(Lang::Ja));
+        assert_eq!(accept_language("ja-JP,ja;q=0.9,en;q=0.8"), Some(Lang::Ja));
+        assert_eq!(accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Lang::En));
+        assert_eq!(accept_language("en;q=0.5, ja;q=0.7"), Some(Lang::Ja));
+        assert_eq!(accept_language("fr, *;q=0.5"), None);
+        assert_eq!(accept_language("ja;q=0, en"), Some(Lang::En));
+        assert_eq!(accept_language(""), None);
+    }
 }

@@ -52,7 +52,15 @@ async fn postpartum_facilities(State(state): State<AppState>, caller: ApiCaller)
                 .filter(|s| f.calendar.offers(**s))
                 .map(|s| s.as_str())
                 .collect();
-            json!({"venue": f.venue, "operator_ja": f.operator_ja, "operator_en": f.operator_en, "services": services})
+            let opening = f.calendar.opening();
+            json!({
+                "venue": f.venue,
+                "operator_ja": f.operator_ja,
+                "operator_en": f.operator_en,
+                "services": services,
+                "closed_on_public_holidays": opening.closed_on_public_holidays,
+                "closures": opening.closures,
+            })
         })
         .collect();
     Ok(Json(json!({ "facilities": list })).into_response())
@@ -139,12 +147,12 @@ async fn show_application(
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit("postpartum application");
-    let (_, app, notes) = crate::postpartum::application_shown(&state, &caller.actor, &ctx, id).await?;
+    let (_, app, notes, used_days) = crate::postpartum::application_shown(&state, &caller.actor, &ctx, id).await?;
     let notes: Vec<serde_json::Value> = notes
         .into_iter()
         .map(|n| json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at}))
         .collect();
-    Ok(Json(json!({ "application": app, "notes": notes })).into_response())
+    Ok(Json(json!({ "application": app, "notes": notes, "used_days": used_days })).into_response())
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -155,9 +163,13 @@ struct DecisionBody {
     /// Whom the note is for: `family` or `office` (the default).
     #[serde(default)]
     audience: Option<String>,
-    /// For `notes`: the day of the stay the note is about.
+    /// For `notes`, `used`, `not_used`: the day of the stay.
     #[serde(default)]
     day: Option<String>,
+    /// For `approve`: the fee (yen) the nurse confirmed, where the
+    /// application's amount was to be confirmed.
+    #[serde(default)]
+    fee_yen: Option<u32>,
 }
 
 /// A decision on an application, or a facility's note
@@ -181,8 +193,13 @@ async fn decide_application(
 ) -> Result<Response, ApiError> {
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit(&format!("postpartum {decision}"));
-    let noted =
-        crate::postpartum::Noted { note: &body.note, audience: body.audience.as_deref(), day: body.day.as_deref() };
+    let fee = body.fee_yen.map(|f| f.to_string());
+    let noted = crate::postpartum::Noted {
+        note: &body.note,
+        audience: body.audience.as_deref(),
+        day: body.day.as_deref(),
+        fee_yen: fee.as_deref(),
+    };
     crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, noted).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

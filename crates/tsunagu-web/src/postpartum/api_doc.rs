@@ -22,6 +22,18 @@ pub struct Facility {
     operator_en: String,
     /// `short_stay`, `day_care`, `outreach`, … as the facility's calendar offers.
     services: Vec<String>,
+    /// Whether the facility closes on public holidays (a setting; the seed's
+    /// days are the default).
+    closed_on_public_holidays: bool,
+    /// Dated closures, with the reason staff gave (shown to families).
+    closures: Vec<ClosureDoc>,
+}
+
+/// A dated closure of a facility.
+#[derive(ToSchema)]
+pub struct ClosureDoc {
+    range: tsunagu_domain::dates::DateRange,
+    reason: String,
 }
 
 /// An application made: its id, its quote and the refusals a nurse overrode.
@@ -43,6 +55,8 @@ pub struct ApplicationList {
 pub struct ApplicationWithNotes {
     application: Application,
     notes: Vec<StayNote>,
+    /// The days of the stay the facility recorded as used.
+    used_days: Vec<jiff::civil::Date>,
 }
 
 /// The facility's record of one day of a stay.
@@ -50,6 +64,8 @@ pub struct ApplicationWithNotes {
 pub struct StayNote {
     day: jiff::civil::Date,
     note: String,
+    /// Whom the note was written for.
+    audience: tsunagu_domain::notes::NoteAudience,
     by: AccountId,
     at: jiff::Timestamp,
 }

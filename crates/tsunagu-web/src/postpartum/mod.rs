@@ -16,8 +16,10 @@ use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::{sees_note, written_for, Action, Allowed, FamilyAccess, Resource};
 use tsunagu_domain::postpartum::application::{
-    eligibility_input, latest_babies, requested_stay, Application, ApplicationAnswers, NewApplication,
+    check_siblings_against_record, eligibility_input, latest_babies, requested_stay, resident_through, Application,
+    ApplicationAnswers, NewApplication,
 };
+use tsunagu_domain::postpartum::calendar::ClosedDay;
 use tsunagu_domain::postpartum::eligibility::{check_eligibility, Eligibility};
 use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quote, QuoteRequest};
 use tsunagu_domain::postpartum::occupancy::{occupancy, UsedDays};
@@ -42,12 +44,25 @@ pub fn routes() -> Router<AppState> {
     Router::new().merge(api::routes()).merge(pages::routes())
 }
 
-/// The fee table of a municipality. Only Setagaya's is published [001];
-/// another city's quotes are refused as `not_configured` until it is set up,
-/// rather than guessed.
-pub fn fee_table(code: MunicipalityCode) -> Option<FeeTable> {
-    (code.to_string() == "131121").then(FeeTable::setagaya)
+/// The fee table of a municipality: the one it set (its amounts, the
+/// outreach reductions, a maximum of days per application), else Setagaya's
+/// as published for Setagaya [001]. Another city without one is refused as
+/// `not_configured` until it is set up, rather than guessed.
+pub async fn fee_table(
+    state: &AppState,
+    m: MunicipalityId,
+    code: MunicipalityCode,
+) -> Result<Option<FeeTable>, AppError> {
+    if let Some(table) = state.store.postpartum_fee_table(m).await? {
+        return Ok(Some(table));
+    }
+    Ok((code.to_string() == "131121").then(FeeTable::setagaya))
 }
+
+/// The most a nurse may record as a confirmed fee (yen): more than any
+/// stay of the published table costs, so a typo of an extra digit or two is
+/// caught.
+pub const MAX_CONFIRMED_FEE_YEN: u32 = 1_000_000;
 
 /// What an applicant sends (form or JSON).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -68,6 +83,10 @@ pub struct ApplicationInput {
     /// A nurse's reason to go ahead although the eligibility check refuses.
     #[serde(default)]
     pub override_reason: Option<String>,
+    /// The applicant confirms a preschool sibling although the record says
+    /// the latest birth was a first child (asked, never assumed).
+    #[serde(default)]
+    pub siblings_confirmed: bool,
 }
 
 /// An application checked and priced, ready to be stored or shown.
@@ -79,6 +98,14 @@ pub struct Prepared {
     pub refusals: Vec<String>,
     pub eligible: bool,
     pub transport_paid: bool,
+    /// A reduction applies and the city confirms the amount (the quote's
+    /// total is then 0 and has no lines).
+    pub amount_to_be_confirmed: bool,
+    /// The days asked for that the facility cannot take, with why (a dated
+    /// closure's reason as staff wrote it).
+    pub closed_days: Vec<ClosedDay>,
+    /// The family's last day for this service (every baby of the birth eligible).
+    pub last_eligible_day: Option<jiff::civil::Date>,
     #[serde(skip)]
     pub eligibility: Option<Eligibility>,
     /// The policy's `ApplyPostpartum` on the family, which submitting acts on.
@@ -129,8 +156,12 @@ pub async fn prepare(
     if usize::from(input.babies) > babies_on_record || input.babies == 0 {
         return Err(invalid("babies", "out_of_range"));
     }
+    check_siblings_against_record(&record, input.siblings, input.siblings_confirmed)
+        .map_err(|code| invalid("siblings", code))?;
     let municipality = state.store.municipality(actor.municipality_id).await?.ok_or(AppError::NotFound)?;
-    let table = fee_table(municipality.code).ok_or(AppError::BadRequest("not_configured"))?;
+    let table = fee_table(state, actor.municipality_id, municipality.code)
+        .await?
+        .ok_or(AppError::BadRequest("not_configured"))?;
     let bracket = record.family.fee_bracket;
     let request = QuoteRequest {
         bracket,
@@ -144,9 +175,11 @@ pub async fn prepare(
         eligibility_input(&record, service, stay, input.siblings, &input.answers).map(|i| check_eligibility(&i));
     let refusals: Vec<String> =
         eligibility.as_ref().map(|e| e.codes().into_iter().map(str::to_owned).collect()).unwrap_or_default();
-    // A closed day is refused here too, so nobody applies for a day the facility is shut.
+    // A closed day is refused here too, so nobody applies for a day the
+    // facility is shut; the family sees which days and why.
     let mut refusals = refusals;
-    if stay.days().any(|d| facility.calendar.capacity(service, d) == 0) {
+    let closed_days = facility.calendar.closed_days(service, stay);
+    if !closed_days.is_empty() {
         refusals.push("facility_closed".to_owned());
     }
     let override_reason = input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
@@ -160,11 +193,23 @@ pub async fn prepare(
         siblings: input.siblings,
         answers: input.answers,
         quote_total_yen: quote.total_yen,
+        fee_to_be_confirmed: quote.amount_to_be_confirmed,
         transport_paid,
         refusals: refusals.clone(),
         override_reason,
     };
-    Ok(Prepared { eligible: refusals.is_empty(), new, quote, refusals, transport_paid, eligibility, decision })
+    Ok(Prepared {
+        eligible: refusals.is_empty(),
+        new,
+        amount_to_be_confirmed: quote.amount_to_be_confirmed,
+        quote,
+        refusals,
+        transport_paid,
+        closed_days,
+        last_eligible_day: eligibility.as_ref().map(|e| e.last_eligible_day),
+        eligibility,
+        decision,
+    })
 }
 
 /// Stores a prepared application. Refusals stop a family; a nurse may go
@@ -188,7 +233,11 @@ pub async fn submit(
 }
 
 /// Approves an application: the facility calendar says how many places each
-/// day has, the store takes one on each day or none.
+/// day has, the store takes one on each day or none. Residency is checked
+/// again against the record as it is now ([001] 母子ともに世田谷区に住所を有する):
+/// a move recorded since the family applied is `Conflict("not_resident")`.
+/// Where the fee was to be confirmed, the nurse records the amount
+/// (`fee_yen`, required then).
 pub async fn approve(
     state: &AppState,
     requester: &Requester,
@@ -196,13 +245,26 @@ pub async fn approve(
     id: ApplicationId,
     note: &str,
     audience: NoteAudience,
+    fee_yen: Option<&str>,
 ) -> Result<(), AppError> {
     let ctx = &requester.allowed(&permit_municipality(actor, Action::ReviewPostpartum)?);
     let app = state.store.application(ctx, id).await?.ok_or(AppError::NotFound)?;
+    let record = state.store.open_family(ctx, app.family_id).await?.ok_or(AppError::NotFound)?;
+    if !resident_through(&record, app.stay) {
+        return Err(AppError::Conflict("not_resident"));
+    }
+    let fee_yen = match fee_yen.map(str::trim).filter(|f| !f.is_empty()) {
+        _ if !app.fee_to_be_confirmed => None,
+        None => return Err(invalid("fee_yen", "required")),
+        Some(f) => match f.replace(',', "").parse::<u32>() {
+            Ok(n) if n <= MAX_CONFIRMED_FEE_YEN => Some(n),
+            _ => return Err(invalid("fee_yen", "out_of_range")),
+        },
+    };
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
     let facility = facilities.iter().find(|f| f.venue.id == app.venue_id).ok_or(AppError::NotFound)?;
     let booking = booking_for(facility, app.service, app.stay).ok_or(AppError::Conflict("no_capacity"))?;
-    Ok(state.store.approve_application_noted(ctx, id, &booking, note, audience).await?)
+    Ok(state.store.approve_application_noted(ctx, id, &booking, note, audience, fee_yen).await?)
 }
 
 /// One place of the service's pool on each day of the stay.
@@ -225,6 +287,24 @@ pub struct FacilityFigures {
     pub families: u64,
     /// Used places ÷ places offered on open days, as "81.3%"; none when nothing was offered.
     pub occupancy: Option<String>,
+    /// The days approved bookings held, beside the days used (recorded by
+    /// the facility): they differ by no-shows and early departures.
+    pub booked_short_stay_days: u64,
+    pub booked_day_care_days: u64,
+    pub booked_outreach_visits: u64,
+}
+
+impl FacilityFigures {
+    /// Did the facility use fewer (or more) days than were booked?
+    pub fn booked_differs(&self) -> bool {
+        self.booked_short_stay_days != self.short_stay_days
+            || self.booked_day_care_days != self.day_care_days
+            || self.booked_outreach_visits != self.outreach_visits
+    }
+
+    pub fn booked_total_days(&self) -> u64 {
+        self.booked_short_stay_days.saturating_add(self.booked_day_care_days)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -264,6 +344,9 @@ pub async fn figures(state: &AppState, m: MunicipalityId, fy: FiscalYear) -> Res
             outreach_visits: usage.outreach_visits,
             families: usage.families,
             occupancy: rate.map(|r| r.to_string()),
+            booked_short_stay_days: usage.booked_short_stay_days,
+            booked_day_care_days: usage.booked_day_care_days,
+            booked_outreach_visits: usage.booked_outreach_visits,
         });
     }
     let users_by_area = state.store.postpartum_users_by_area(m, range).await?;
@@ -291,18 +374,21 @@ pub fn public_quote(input: &QuoteInput) -> Result<Quote, AppError> {
 }
 
 /// What is written with a decision: its note, whom it is for (`family`
-/// or `office`, the default), and for a day's note, the day.
+/// or `office`, the default), for a day's note or record of use the day, and
+/// for an approval the fee the nurse confirmed, where it was to be confirmed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Noted<'a> {
     pub note: &'a str,
     pub audience: Option<&'a str>,
     pub day: Option<&'a str>,
+    pub fee_yen: Option<&'a str>,
 }
 
 /// A decision on an application: `approve`, `reject`, `cancel` (nurses; a
-/// family may cancel its own), or `notes` (the facility's staff, for a day
-/// of the stay). Each note is written for the family or the office, as
-/// chosen (`policy::written_for`).
+/// family may cancel its own), `notes` (the facility's staff, for a day
+/// of the stay), or `used` / `not_used` (the facility's daily record of use,
+/// which the figures count). Each note is written for the family or the
+/// office, as chosen (`policy::written_for`).
 pub async fn decide(
     state: &AppState,
     actor: &Actor,
@@ -320,7 +406,21 @@ pub async fn decide(
         "approve" => {
             let (access, _) =
                 crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
-            approve(state, requester, actor, id, note, written_for(actor, &access, chosen)).await
+            approve(state, requester, actor, id, note, written_for(actor, &access, chosen), noted.fee_yen).await
+        }
+        "used" | "not_used" => {
+            let (app, _) = crate::base::access::application_for(state, actor, requester, id).await?;
+            let allowed = permit(
+                actor,
+                Action::RecordAtFacility,
+                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
+            )?;
+            let day: jiff::civil::Date =
+                noted.day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
+            if !app.stay.contains(day) {
+                return Err(invalid("day", "out_of_range"));
+            }
+            Ok(state.store.record_day_use(&requester.allowed(&allowed), id, day, decision == "used").await?)
         }
         "reject" => {
             let (access, _) =
@@ -384,17 +484,20 @@ pub fn notes_shown_to(actor: &Actor, access: &FamilyAccess, mut notes: Vec<StayN
     notes
 }
 
-/// One application, its day notes, and what the policy knows of its family,
-/// as the caller may see them (the policy's `ViewApplication` first).
+/// One application, its day notes, the days the facility recorded as used,
+/// and what the policy knows of its family, as the caller may see them (the
+/// policy's `ViewApplication` first).
 pub async fn application_shown(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
     id: ApplicationId,
-) -> Result<(FamilyAccess, Application, Vec<StayNote>), AppError> {
+) -> Result<(FamilyAccess, Application, Vec<StayNote>, Vec<jiff::civil::Date>), AppError> {
     let (access, app, allowed) = crate::base::access::application_with_access(state, actor, requester, id).await?;
-    let notes = state.store.stay_notes(&requester.allowed(&allowed), id).await?;
-    Ok((access.clone(), shown_to(actor, &access, app), notes_shown_to(actor, &access, notes)))
+    let ctx = requester.allowed(&allowed);
+    let notes = state.store.stay_notes(&ctx, id).await?;
+    let used_days = state.store.used_days(&ctx, id).await?;
+    Ok((access.clone(), shown_to(actor, &access, app), notes_shown_to(actor, &access, notes), used_days))
 }
 
 /// The applications of a listing as the caller may see them. A family's own

@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/postpartum/applications/{id}", get(application_page))
         .route("/postpartum/applications/{id}/{decision}", post(application_decide))
         .route("/postpartum/figures", get(figures_page))
+        .route("/postpartum/facilities", get(facilities_page))
+        .route("/postpartum/facilities/{venue}/{op}", post(facilities_change))
 }
 
 fn name<'a>(lang: Lang, ja: &'a str, en: &'a str) -> &'a str {
@@ -309,6 +311,7 @@ fn input_from(form: &FormData) -> (ApplicationInput, FieldErrors) {
             grandparents_nearby: form.checked("grandparents_nearby"),
         },
         override_reason: form.opt("override_reason"),
+        siblings_confirmed: form.checked("siblings_confirmed"),
     };
     (input, errors)
 }
@@ -365,6 +368,8 @@ struct ApplicationPage {
     chrome: Chrome,
     row: Row,
     notes: Vec<StayNote>,
+    /// The days the facility recorded as used.
+    used_days: Vec<jiff::civil::Date>,
     can_review: bool,
     can_note: bool,
     can_cancel: bool,
@@ -385,6 +390,10 @@ impl ApplicationPage {
     fn yen(&self, n: &u32) -> String {
         yen(*n)
     }
+
+    fn used(&self, d: &jiff::civil::Date) -> bool {
+        self.used_days.contains(d)
+    }
 }
 
 async fn application_view(
@@ -398,7 +407,8 @@ async fn application_view(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
-    let (access, app, notes) = crate::postpartum::application_shown(state, &actor, &audit, id).await.or_page(ctx)?;
+    let (access, app, notes, used_days) =
+        crate::postpartum::application_shown(state, &actor, &audit, id).await.or_page(ctx)?;
     let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_review =
         authorize(&actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed();
@@ -433,6 +443,7 @@ async fn application_view(
             chrome: Chrome::new(ctx, &here, "pp.application_title"),
             row,
             notes,
+            used_days,
             can_review,
             can_note,
             can_cancel,
@@ -477,8 +488,13 @@ async fn application_decide(
             let audit = audit_ctx(account, &ctx.remote_addr, &format!("postpartum {decision}"), ctx.now);
             let day = form.opt("day");
             let audience = form.opt("audience");
-            let noted =
-                crate::postpartum::Noted { note: form.get("note"), audience: audience.as_deref(), day: day.as_deref() };
+            let fee_yen = form.opt("fee_yen");
+            let noted = crate::postpartum::Noted {
+                note: form.get("note"),
+                audience: audience.as_deref(),
+                day: day.as_deref(),
+                fee_yen: fee_yen.as_deref(),
+            };
             match crate::postpartum::decide(&state, &actor, &audit, id, &decision, noted).await {
                 Ok(()) => Ok(redirect(&format!("/postpartum/applications/{id}?done={decision}"))),
                 Err(AppError::Conflict(code)) => {
@@ -571,4 +587,162 @@ impl<T, E> OrPageWith<T> for Result<T, E> {
     fn or_page_with(self, ctx: &RequestCtx) -> Result<T, Response> {
         self.map_err(|_| page_error(ctx, AppError::BadRequest("bad_query")))
     }
+}
+
+// --- the facilities' days off (the administrator) -------------------------------
+
+#[derive(Template)]
+#[template(path = "postpartum_facilities.html")]
+struct FacilitiesPage {
+    chrome: Chrome,
+    facilities: Vec<PostpartumFacility>,
+    errors: FieldErrors,
+    /// The facility the errors are about.
+    error_venue: Option<i64>,
+    values: HashMap<String, String>,
+    notice: Option<&'static str>,
+}
+
+impl FacilitiesPage {
+    fn facility_name<'a>(&self, f: &'a PostpartumFacility) -> &'a str {
+        name(self.chrome.tr.0, &f.venue.name_ja, &f.venue.name_en)
+    }
+
+    fn operator<'a>(&self, f: &'a PostpartumFacility) -> &'a str {
+        name(self.chrome.tr.0, &f.operator_ja, &f.operator_en)
+    }
+
+    fn err(&self, venue: &tsunagu_domain::VenueId, k: &str) -> Option<String> {
+        (self.error_venue == Some(venue.0))
+            .then(|| self.errors.for_field(k).map(|c| explain(self.chrome.tr.0, c)))
+            .flatten()
+    }
+
+    fn v(&self, venue: &tsunagu_domain::VenueId, k: &str) -> &str {
+        if self.error_venue == Some(venue.0) {
+            self.values.get(k).map(String::as_str).unwrap_or("")
+        } else {
+            ""
+        }
+    }
+}
+
+async fn facilities_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    form: Option<(i64, FieldErrors, HashMap<String, String>)>,
+    notice: Option<&'static str>,
+    status: StatusCode,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    require(ctx, authorize(&actor, Action::ConfigureFacilities, &Resource::Municipality(actor.municipality_id)))?;
+    let facilities = state.store.postpartum_facilities(actor.municipality_id).await.or_page(ctx)?;
+    let (error_venue, errors, values) = match form {
+        Some((v, e, values)) => (Some(v), e, values),
+        None => (None, FieldErrors::default(), HashMap::new()),
+    };
+    Ok(render(
+        &FacilitiesPage {
+            chrome: Chrome::new(ctx, "/postpartum/facilities", "pp.facilities_title"),
+            facilities,
+            errors,
+            error_venue,
+            values,
+            notice,
+        },
+        status,
+    ))
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn facilities_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<DoneQuery>) -> Response {
+    let notice = q.done.is_some().then_some("pp.updated");
+    unwrap_page(facilities_view(&state, &ctx, None, notice, StatusCode::OK).await)
+}
+
+/// `holidays` (close on public holidays or not), `add_closure` (first,
+/// last, reason) or `remove_closure` (index): the facility's calendar is
+/// stored again with the change.
+async fn facilities_change(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path((venue, op)): Path<(i64, String)>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let m = actor.municipality_id;
+            require(&ctx, authorize(&actor, Action::ConfigureFacilities, &Resource::Municipality(m)))?;
+            let facilities = state.store.postpartum_facilities(m).await.or_page(&ctx)?;
+            let facility = facilities
+                .into_iter()
+                .find(|f| f.venue.id.0 == venue)
+                .ok_or_else(|| page_error(&ctx, AppError::NotFound))?;
+            let mut opening = facility.calendar.opening().clone();
+            let mut errors = FieldErrors::default();
+            match op.as_str() {
+                "holidays" => opening.closed_on_public_holidays = form.checked("closed_on_public_holidays"),
+                "add_closure" => {
+                    let first = form.get("first").trim().parse::<jiff::civil::Date>();
+                    let last = form.get("last").trim().parse::<jiff::civil::Date>();
+                    match (first, last) {
+                        (Ok(first), Ok(last)) => match tsunagu_domain::dates::DateRange::new(first, last) {
+                            Ok(range) => {
+                                if let Err(e) = opening.add_closure(range, form.get("reason")) {
+                                    errors.add(e.field(), e.code());
+                                }
+                            }
+                            Err(_) => errors.add("last", "out_of_range"),
+                        },
+                        (first, last) => {
+                            if first.is_err() {
+                                errors.add("first", "invalid_date");
+                            }
+                            if last.is_err() {
+                                errors.add("last", "invalid_date");
+                            }
+                        }
+                    }
+                }
+                "remove_closure" => {
+                    let index = form.get("index").trim().parse::<usize>().ok().filter(|i| *i < opening.closures.len());
+                    match index {
+                        Some(i) => {
+                            opening.closures.remove(i);
+                        }
+                        None => return Err(page_error(&ctx, AppError::NotFound)),
+                    }
+                }
+                _ => return Err(page_error(&ctx, AppError::NotFound)),
+            }
+            if !errors.is_empty() {
+                let values = form.map();
+                return facilities_view(
+                    &state,
+                    &ctx,
+                    Some((venue, errors, values)),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+            let calendar = facility.calendar.with_opening(opening);
+            state
+                .store
+                .set_postpartum_facility(m, facility.venue.id, &facility.operator_ja, &facility.operator_en, &calendar)
+                .await
+                .or_page(&ctx)?;
+            Ok(redirect("/postpartum/facilities?done=1"))
+        }
+        .await,
+    )
 }

@@ -277,7 +277,7 @@ async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
         .set_postpartum_facility(
             fx.setagaya.id,
             fx.facility.id,
-            "世田谷区助産師会",
+            "公益財団法人日本助産師会",
             "Midwives' association",
             &tsunagu_domain::postpartum::calendar::FacilityCalendar::setagaya_centre(),
         )

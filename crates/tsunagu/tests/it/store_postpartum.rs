@@ -32,7 +32,9 @@ async fn story_facility_configuration_round_trips(backend: Backend) {
     assert_eq!((got[1].venue.kind, got[1].venue.name_ja.as_str()), (VenueKind::PostpartumFacility, "ママズルーム"));
     // The calendar answers as it did before it was stored.
     assert_eq!(got[1].calendar.capacity(ServiceType::DayCare, date(2022, 1, 21)), 2);
-    assert!(!got[1].calendar.is_open(date(2025, 10, 13)));
+    // Sports Day 2025, a Monday: the seed's days have no holiday exception.
+    assert!(got[1].calendar.is_open(date(2025, 10, 13)));
+    assert!(!got[1].calendar.is_open(date(2025, 10, 15)));
 
     // Setting it again replaces it.
     s.set_postpartum_facility(m, mamas, "いなみ小児科", "Inami clinic", &FacilityCalendar::setagaya_shiseikai())
@@ -152,6 +154,8 @@ async fn story_applications_are_stored_listed_and_viewed_with_an_audit_line_each
             siblings: 1,
             answers: a.answers,
             quote_total_yen: 38_500,
+            fee_to_be_confirmed: false,
+            confirmed_fee_yen: None,
             transport_paid: true,
             refusals: a.refusals.clone(),
             override_reason: Some("主治医と相談済み".into()),
@@ -189,7 +193,7 @@ async fn story_applications_are_stored_listed_and_viewed_with_an_audit_line_each
     assert_eq!(ids(list(ApplicationFilter { limit: 1, ..all.clone() }).await), [third]);
     let approved = ApplicationFilter { status: Some(ApplicationStatus::Approved), ..all.clone() };
     assert!(list(approved.clone()).await.is_empty());
-    s.approve_application(&nurse, second, &booking(0, stay(day(6, 7), 1), 3), "").await.unwrap();
+    s.approve_application(&nurse, second, &booking(0, stay(day(6, 7), 1), 3), "", None).await.unwrap();
     assert_eq!(ids(list(approved).await), [second]);
     assert!(list(all.clone()).await.iter().all(|a| a.mother_name == "山田 花子"));
     assert!(s.applications(&ctx(other, Role::Nurse), &all).await.unwrap().is_empty());
@@ -223,23 +227,26 @@ async fn story_approving_takes_every_day_or_none_and_cancelling_gives_them_back(
         Booking { pool: 0, places: vec![(day(6, 1), 1), (day(6, 2), 1), (day(6, 2), 1), (day(6, 3), 1)] },
     ] {
         assert!(matches!(
-            s.approve_application(&nurse, a, &wrong, "").await,
+            s.approve_application(&nurse, a, &wrong, "", None).await,
             Err(StoreError::Conflict("booking_mismatch"))
         ));
     }
     // A day without places refuses the whole stay.
     let closed = Booking { pool: 0, places: vec![(day(6, 1), 1), (day(6, 2), 0), (day(6, 3), 1)] };
-    assert!(matches!(s.approve_application(&nurse, a, &closed, "").await, Err(StoreError::Conflict("no_capacity"))));
+    assert!(matches!(
+        s.approve_application(&nurse, a, &closed, "", None).await,
+        Err(StoreError::Conflict("no_capacity"))
+    ));
     assert!(taken(june).await.is_empty());
     // Not from another municipality.
     assert!(matches!(
-        s.approve_application(&ctx(other, Role::Nurse), a, &booking(0, a_stay, 1), "").await,
+        s.approve_application(&ctx(other, Role::Nurse), a, &booking(0, a_stay, 1), "", None).await,
         Err(StoreError::NotFound)
     ));
     // Days given in any order.
     let mut shuffled = booking(0, a_stay, 1);
     shuffled.places.reverse();
-    s.approve_application(&nurse, a, &shuffled, "承認").await.unwrap();
+    s.approve_application(&nurse, a, &shuffled, "承認", None).await.unwrap();
     assert_eq!(taken(june).await, [(day(6, 1), 1), (day(6, 2), 1), (day(6, 3), 1)]);
     assert_eq!(taken(stay(day(6, 2), 1)).await, [(day(6, 2), 1)]);
     assert!(s.places_taken(m, v, 1, june).await.unwrap().is_empty());
@@ -249,7 +256,7 @@ async fn story_approving_takes_every_day_or_none_and_cancelling_gives_them_back(
         (ApplicationStatus::Approved, Some(AccountId(21)), Some(nurse.at), Some("承認"))
     );
     assert!(matches!(
-        s.approve_application(&nurse, a, &booking(0, a_stay, 5), "").await,
+        s.approve_application(&nurse, a, &booking(0, a_stay, 5), "", None).await,
         Err(StoreError::Conflict("not_applied"))
     ));
     assert!(matches!(s.reject_application(&nurse, a, "").await, Err(StoreError::Conflict("not_applied"))));
@@ -258,7 +265,7 @@ async fn story_approving_takes_every_day_or_none_and_cancelling_gives_them_back(
     let b_stay = stay(day(6, 3), 3);
     let b = s.create_application(&nurse, &application(g, v, ServiceType::ShortStay, b_stay)).await.unwrap();
     assert!(matches!(
-        s.approve_application(&nurse, b, &booking(0, b_stay, 1), "").await,
+        s.approve_application(&nurse, b, &booking(0, b_stay, 1), "", None).await,
         Err(StoreError::Conflict("no_capacity"))
     ));
     assert_eq!(taken(june).await, [(day(6, 1), 1), (day(6, 2), 1), (day(6, 3), 1)]);
@@ -268,13 +275,13 @@ async fn story_approving_takes_every_day_or_none_and_cancelling_gives_them_back(
     let early = stay(day(5, 30), 3);
     let e1 = s.create_application(&nurse, &application(g, v, ServiceType::ShortStay, early)).await.unwrap();
     assert!(matches!(
-        s.approve_application(&nurse, e1, &booking(0, early, 1), "").await,
+        s.approve_application(&nurse, e1, &booking(0, early, 1), "", None).await,
         Err(StoreError::Conflict("no_capacity"))
     ));
     assert!(taken(DateRange::new(day(5, 1), day(5, 31)).unwrap()).await.is_empty());
     assert_eq!(status(&s, m, e1).await, ApplicationStatus::Applied);
     // With two places on those days (a calendar change) it fits.
-    s.approve_application(&nurse, b, &booking(0, b_stay, 2), "").await.unwrap();
+    s.approve_application(&nurse, b, &booking(0, b_stay, 2), "", None).await.unwrap();
     assert_eq!(taken(june).await, [(day(6, 1), 1), (day(6, 2), 1), (day(6, 3), 2), (day(6, 4), 1), (day(6, 5), 1)]);
 
     // Cancelling A gives its days back; B keeps its own.
@@ -285,12 +292,12 @@ async fn story_approving_takes_every_day_or_none_and_cancelling_gives_them_back(
     assert_eq!((got.status, got.review_note.as_deref()), (ApplicationStatus::Cancelled, Some("承認")));
     assert!(matches!(s.cancel_application(&nurse, a, "").await, Err(StoreError::Conflict("not_cancellable"))));
     assert!(matches!(
-        s.approve_application(&nurse, a, &booking(0, a_stay, 1), "").await,
+        s.approve_application(&nurse, a, &booking(0, a_stay, 1), "", None).await,
         Err(StoreError::Conflict("not_applied"))
     ));
     // The freed days can be taken again.
     let c = s.create_application(&nurse, &application(g, v, ServiceType::DayCare, stay(day(6, 1), 2))).await.unwrap();
-    s.approve_application(&nurse, c, &booking(0, stay(day(6, 1), 2), 1), "").await.unwrap();
+    s.approve_application(&nurse, c, &booking(0, stay(day(6, 1), 2), 1), "", None).await.unwrap();
     assert_eq!(taken(stay(day(6, 1), 2)).await, [(day(6, 1), 1), (day(6, 2), 1)]);
 
     // Rejecting, and cancelling one not yet decided.
@@ -303,7 +310,7 @@ async fn story_approving_takes_every_day_or_none_and_cancelling_gives_them_back(
     );
     assert!(matches!(s.reject_application(&nurse, d, "").await, Err(StoreError::Conflict("not_applied"))));
     assert!(matches!(
-        s.approve_application(&nurse, d, &booking(0, stay(day(7, 1), 1), 1), "").await,
+        s.approve_application(&nurse, d, &booking(0, stay(day(7, 1), 1), 1), "", None).await,
         Err(StoreError::Conflict("not_applied"))
     ));
     assert!(matches!(s.cancel_application(&nurse, d, "").await, Err(StoreError::Conflict("not_cancellable"))));
@@ -351,7 +358,7 @@ async fn story_facilities_note_the_days_of_approved_stays(backend: Backend) {
     let days = stay(day(8, 10), 3);
     let a = s.create_application(&nurse, &application(f, v, ServiceType::ShortStay, days)).await.unwrap();
     assert!(matches!(s.record_stay_note(&staff, a, day(8, 10), "x").await, Err(StoreError::Conflict("not_approved"))));
-    s.approve_application(&nurse, a, &booking(0, days, 3), "").await.unwrap();
+    s.approve_application(&nurse, a, &booking(0, days, 3), "", None).await.unwrap();
     staff.at = at("2027-08-11T09:00:00Z");
     s.record_stay_note(&staff, a, day(8, 11), "授乳良好").await.unwrap();
     staff.at = at("2027-08-10T18:00:00.5Z");
@@ -406,7 +413,7 @@ async fn story_facilities_note_the_days_of_approved_stays(backend: Backend) {
     finish(s, db).await;
 }
 
-async fn story_usage_counts_booked_days_and_each_family_once(backend: Backend) {
+async fn story_usage_counts_recorded_days_and_each_family_once(backend: Backend) {
     let (s, db) = fresh(backend).await;
     let (m, north, south) = town(&s, "131121").await;
     let (other, other_area, _) = town(&s, "082350").await;
@@ -418,24 +425,32 @@ async fn story_usage_counts_booked_days_and_each_family_once(backend: Backend) {
     let f3 = family(&s, m, north, "ユイ").await;
     let f4 = family(&s, m, south, "アイ").await;
     let f5 = family(&s, m, south, "メイ").await;
-    let approve = |f: FamilyId, v: VenueId, service: ServiceType, days: DateRange, pool: u32| {
-        let (s, nurse) = (&s, &nurse);
+    let staff = ctx(m, Role::FacilityStaff);
+    // Approves, then records as used every day but those in `missed` (the
+    // facility's daily record).
+    let approve = |f: FamilyId, v: VenueId, service: ServiceType, days: DateRange, pool: u32, missed: Vec<Date>| {
+        let (s, nurse, staff) = (&s, &nurse, &staff);
         async move {
             let id = s.create_application(nurse, &application(f, v, service, days)).await.unwrap();
-            s.approve_application(nurse, id, &booking(pool, days, 15), "").await.unwrap();
+            s.approve_application(nurse, id, &booking(pool, days, 15), "", None).await.unwrap();
+            for d in days.days().filter(|d| !missed.contains(d)) {
+                s.record_day_use(staff, id, d, true).await.unwrap();
+            }
             id
         }
     };
-    // f1: 7 days' short stay at the centre, 29 April – 5 May, and 2 at the hospital.
-    approve(f1, centre, ServiceType::ShortStay, stay(day(4, 29), 7), 0).await;
-    approve(f1, hospital, ServiceType::ShortStay, stay(day(6, 1), 2), 0).await;
-    // f2: two days of day care at the centre.
-    approve(f2, centre, ServiceType::DayCare, stay(day(5, 10), 1), 0).await;
-    approve(f2, centre, ServiceType::DayCare, stay(day(5, 17), 1), 0).await;
+    // f1: 7 days' short stay at the centre, 29 April – 5 May, leaving a day
+    // early (5 May booked, not used), and 2 at the hospital.
+    approve(f1, centre, ServiceType::ShortStay, stay(day(4, 29), 7), 0, vec![day(5, 5)]).await;
+    approve(f1, hospital, ServiceType::ShortStay, stay(day(6, 1), 2), 0, vec![]).await;
+    // f2: two days of day care at the centre; a no-show on the second.
+    approve(f2, centre, ServiceType::DayCare, stay(day(5, 10), 1), 0, vec![]).await;
+    approve(f2, centre, ServiceType::DayCare, stay(day(5, 17), 1), 0, vec![day(5, 17)]).await;
     // f3: an outreach visit (the centre's second pool).
-    approve(f3, centre, ServiceType::Outreach, stay(day(5, 20), 1), 1).await;
+    approve(f3, centre, ServiceType::Outreach, stay(day(5, 20), 1), 1, vec![]).await;
     // f4: cancelled; f5: applied and rejected — neither counts.
-    let cancelled = approve(f4, centre, ServiceType::ShortStay, stay(day(5, 1), 3), 0).await;
+    let cancelled =
+        approve(f4, centre, ServiceType::ShortStay, stay(day(5, 1), 3), 0, stay(day(5, 1), 3).days().collect()).await;
     s.cancel_application(&nurse, cancelled, "").await.unwrap();
     let rejected = s
         .create_application(&nurse, &application(f5, hospital, ServiceType::ShortStay, stay(day(5, 1), 3)))
@@ -449,28 +464,28 @@ async fn story_usage_counts_booked_days_and_each_family_once(backend: Backend) {
     let oc = ctx(other, Role::Nurse);
     let id =
         s.create_application(&oc, &application(fo, theirs, ServiceType::ShortStay, stay(day(5, 1), 3))).await.unwrap();
-    s.approve_application(&oc, id, &booking(0, stay(day(5, 1), 3), 3), "").await.unwrap();
+    s.approve_application(&oc, id, &booking(0, stay(day(5, 1), 3), 3), "", None).await.unwrap();
+    for d in stay(day(5, 1), 3).days() {
+        s.record_day_use(&ctx(other, Role::FacilityStaff), id, d, true).await.unwrap();
+    }
+    let counts = |ss, dc, out, families, booked: (u64, u64, u64)| UsageCounts {
+        short_stay_days: ss,
+        day_care_days: dc,
+        outreach_visits: out,
+        families,
+        booked_short_stay_days: booked.0,
+        booked_day_care_days: booked.1,
+        booked_outreach_visits: booked.2,
+    };
 
     let may = DateRange::new(day(5, 1), day(5, 31)).unwrap();
-    assert_eq!(
-        s.postpartum_usage(m, centre, may).await.unwrap(),
-        UsageCounts { short_stay_days: 5, day_care_days: 2, outreach_visits: 1, families: 3 }
-    );
-    assert_eq!(
-        s.postpartum_usage(m, centre, all_of_2027()).await.unwrap(),
-        UsageCounts { short_stay_days: 7, day_care_days: 2, outreach_visits: 1, families: 3 }
-    );
-    assert_eq!(
-        s.postpartum_usage(m, hospital, all_of_2027()).await.unwrap(),
-        UsageCounts { short_stay_days: 2, day_care_days: 0, outreach_visits: 0, families: 1 }
-    );
+    assert_eq!(s.postpartum_usage(m, centre, may).await.unwrap(), counts(4, 1, 1, 3, (5, 2, 1)));
+    assert_eq!(s.postpartum_usage(m, centre, all_of_2027()).await.unwrap(), counts(6, 1, 1, 3, (7, 2, 1)));
+    assert_eq!(s.postpartum_usage(m, hospital, all_of_2027()).await.unwrap(), counts(2, 0, 0, 1, (2, 0, 0)));
     assert_eq!(s.postpartum_usage(m, hospital, may).await.unwrap(), UsageCounts::default());
     assert_eq!(s.postpartum_usage(other, centre, all_of_2027()).await.unwrap(), UsageCounts::default());
     assert_eq!(s.postpartum_usage(m, theirs, all_of_2027()).await.unwrap(), UsageCounts::default());
-    assert_eq!(
-        s.postpartum_usage(other, theirs, all_of_2027()).await.unwrap(),
-        UsageCounts { short_stay_days: 3, day_care_days: 0, outreach_visits: 0, families: 1 }
-    );
+    assert_eq!(s.postpartum_usage(other, theirs, all_of_2027()).await.unwrap(), counts(3, 0, 0, 1, (3, 0, 0)));
 
     // By area: f1 (two facilities) and f3 in the north, f2 in the south.
     assert_eq!(s.postpartum_users_by_area(m, all_of_2027()).await.unwrap(), [(north, 2), (south, 1)]);
@@ -504,7 +519,7 @@ async fn story_facility_staff_may_open_families_with_an_application_at_their_fac
     let at_centre =
         s.create_application(&nurse, &application(f, centre, ServiceType::DayCare, stay(day(5, 4), 1))).await.unwrap();
     s.create_application(&nurse, &application(f, centre, ServiceType::DayCare, stay(day(5, 5), 1))).await.unwrap();
-    s.approve_application(&nurse, at_mamas, &booking(0, stay(day(5, 3), 1), 3), "").await.unwrap();
+    s.approve_application(&nurse, at_mamas, &booking(0, stay(day(5, 3), 1), 3), "", None).await.unwrap();
     s.reject_application(&nurse, at_centre, "").await.unwrap();
     s.cancel_application(&nurse, at_hospital, "").await.unwrap();
     let access = s.family_access(m, f).await.unwrap().unwrap();
@@ -564,7 +579,7 @@ async fn story_concurrent_approvals_never_overfill_a_day(backend: Backend) {
         let (node, start, nurse) = (nodes[i % nodes.len()].clone(), start.clone(), nurse.clone());
         tasks.push(tokio::spawn(async move {
             start.wait().await;
-            node.approve_application(&nurse, id, &booking(0, stay, PLACES), "").await
+            node.approve_application(&nurse, id, &booking(0, stay, PLACES), "", None).await
         }));
     }
     let mut same = vec![];
@@ -572,7 +587,7 @@ async fn story_concurrent_approvals_never_overfill_a_day(backend: Backend) {
         let (node, start, nurse) = (nodes[i % nodes.len()].clone(), start.clone(), nurse.clone());
         same.push(tokio::spawn(async move {
             start.wait().await;
-            node.approve_application(&nurse, twice, &booking(0, days, PLACES), "").await
+            node.approve_application(&nurse, twice, &booking(0, days, PLACES), "", None).await
         }));
     }
     let mut approved = vec![];
@@ -616,8 +631,9 @@ async fn story_concurrent_approvals_never_overfill_a_day(backend: Backend) {
         assert_eq!(status(&s, m, *id).await, ApplicationStatus::Approved);
     }
     let usage = s.postpartum_usage(m, v, days).await.unwrap();
-    assert_eq!(usage.short_stay_days, u64::from(taken.iter().map(|(_, n)| n).sum::<u32>()));
-    assert_eq!(usage.families, approved.len() as u64);
+    assert_eq!(usage.booked_short_stay_days, u64::from(taken.iter().map(|(_, n)| n).sum::<u32>()));
+    assert_eq!(usage.short_stay_days, 0, "nothing recorded as used yet");
+    assert_eq!(usage.families, 0);
     // Every approval wrote its line, and the chain is whole.
     let approvals =
         s.audit_lines(m, 0, 10_000).await.unwrap().iter().filter(|l| l.action == "postpartum.approve").count();
@@ -629,12 +645,90 @@ async fn story_concurrent_approvals_never_overfill_a_day(backend: Backend) {
     finish(s, db).await;
 }
 
+async fn story_the_daily_record_of_use_is_kept_and_undone(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let (other, _, _) = town(&s, "082350").await;
+    let centre = facility(&s, m, "センター", &FacilityCalendar::setagaya_centre()).await;
+    let f = family(&s, m, north, "ハナコ").await;
+    let (nurse, staff) = (ctx(m, Role::Nurse), ctx(m, Role::FacilityStaff));
+    let days = stay(day(8, 10), 3);
+    let a = s.create_application(&nurse, &application(f, centre, ServiceType::ShortStay, days)).await.unwrap();
+    // Not approved yet: nothing to record.
+    assert!(matches!(s.record_day_use(&staff, a, day(8, 10), true).await, Err(StoreError::Conflict("not_approved"))));
+    s.approve_application(&nurse, a, &booking(0, days, 15), "", None).await.unwrap();
+    s.record_day_use(&staff, a, day(8, 11), true).await.unwrap();
+    s.record_day_use(&staff, a, day(8, 10), true).await.unwrap();
+    s.record_day_use(&staff, a, day(8, 10), true).await.unwrap(); // twice is once
+    assert!(matches!(
+        s.record_day_use(&staff, a, day(8, 13), true).await,
+        Err(StoreError::Conflict("day_not_in_stay"))
+    ));
+    assert!(matches!(
+        s.record_day_use(&ctx(other, Role::FacilityStaff), a, day(8, 12), true).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.used_days(&staff, a).await.unwrap(), [day(8, 10), day(8, 11)]);
+    let usage = s.postpartum_usage(m, centre, all_of_2027()).await.unwrap();
+    assert_eq!((usage.short_stay_days, usage.booked_short_stay_days, usage.families), (2, 3, 1));
+    // A mark made by mistake is undone.
+    s.record_day_use(&staff, a, day(8, 11), false).await.unwrap();
+    assert_eq!(s.used_days(&staff, a).await.unwrap(), [day(8, 10)]);
+    assert!(matches!(s.used_days(&ctx(other, Role::Nurse), a).await, Err(StoreError::NotFound)));
+    finish(s, db).await;
+}
+
+async fn story_a_fee_to_be_confirmed_is_recorded_at_approval(backend: Backend) {
+    use tsunagu_domain::postpartum::fees::{FeeBracket, FeeTable, VisitFees};
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let centre = facility(&s, m, "センター", &FacilityCalendar::setagaya_centre()).await;
+    let f = family(&s, m, north, "ハナコ").await;
+    let nurse = ctx(m, Role::Nurse);
+    let days = stay(day(8, 10), 1);
+    let mut new = application(f, centre, ServiceType::Outreach, days);
+    new.quote_total_yen = 0;
+    new.fee_to_be_confirmed = true;
+    let a = s.create_application(&nurse, &new).await.unwrap();
+    let read = s.application(&nurse, a).await.unwrap().unwrap();
+    assert!(read.fee_to_be_confirmed);
+    assert_eq!(read.confirmed_fee_yen, None);
+    // The amount is required to approve; nothing is taken without it.
+    assert!(matches!(
+        s.approve_application(&nurse, a, &booking(1, days, 3), "", None).await,
+        Err(StoreError::Conflict("fee_required"))
+    ));
+    assert!(s.places_taken(m, centre, 1, days).await.unwrap().is_empty());
+    s.approve_application(&nurse, a, &booking(1, days, 3), "", Some(500)).await.unwrap();
+    let read = s.application(&nurse, a).await.unwrap().unwrap();
+    assert_eq!((read.status, read.confirmed_fee_yen), (ApplicationStatus::Approved, Some(500)));
+    // An amount given for an ordinary application is not kept.
+    let b = s.create_application(&nurse, &application(f, centre, ServiceType::ShortStay, days)).await.unwrap();
+    s.approve_application(&nurse, b, &booking(0, days, 15), "", Some(1)).await.unwrap();
+    assert_eq!(s.application(&nurse, b).await.unwrap().unwrap().confirmed_fee_yen, None);
+
+    // A municipality's own fee table: none until set, then read back as set.
+    assert_eq!(s.postpartum_fee_table(m).await.unwrap(), None);
+    let table = FeeTable { max_days: Some(7), ..FeeTable::setagaya() }
+        .with_outreach(FeeBracket::NonTaxed, VisitFees { visit_yen: 600, extra_baby_yen: 60 });
+    s.set_postpartum_fee_table(m, &table).await.unwrap();
+    assert_eq!(s.postpartum_fee_table(m).await.unwrap(), Some(table));
+    let again = FeeTable::setagaya();
+    s.set_postpartum_fee_table(m, &again).await.unwrap();
+    assert_eq!(s.postpartum_fee_table(m).await.unwrap(), Some(again));
+    let (other, _, _) = town(&s, "082350").await;
+    assert_eq!(s.postpartum_fee_table(other).await.unwrap(), None);
+    finish(s, db).await;
+}
+
 on_both!(
     facility_configuration_round_trips => story_facility_configuration_round_trips,
     applications_are_stored_listed_and_viewed_with_an_audit_line_each => story_applications_are_stored_listed_and_viewed_with_an_audit_line_each,
     approving_takes_every_day_or_none_and_cancelling_gives_them_back => story_approving_takes_every_day_or_none_and_cancelling_gives_them_back,
     facilities_note_the_days_of_approved_stays => story_facilities_note_the_days_of_approved_stays,
-    usage_counts_booked_days_and_each_family_once => story_usage_counts_booked_days_and_each_family_once,
+    usage_counts_recorded_days_and_each_family_once => story_usage_counts_recorded_days_and_each_family_once,
+    the_daily_record_of_use_is_kept_and_undone => story_the_daily_record_of_use_is_kept_and_undone,
+    a_fee_to_be_confirmed_is_recorded_at_approval => story_a_fee_to_be_confirmed_is_recorded_at_approval,
     facility_staff_may_open_families_with_an_application_at_their_facility => story_facility_staff_may_open_families_with_an_application_at_their_facility,
 );
 

@@ -110,15 +110,22 @@ async fn story_every_note_keeps_whom_it_was_written_for(backend: Backend) {
     // A review note for the family; one for the office (the old call's default).
     let days = stay(day(8, 10), 3);
     let a = s.create_application(&nurse, &application(f, v, ServiceType::ShortStay, days)).await.unwrap();
-    s.approve_application_noted(&nurse, a, &booking(0, days, 3), "8月10日10時にお越しください", NoteAudience::Family)
-        .await
-        .unwrap();
+    s.approve_application_noted(
+        &nurse,
+        a,
+        &booking(0, days, 3),
+        "8月10日10時にお越しください",
+        NoteAudience::Family,
+        None,
+    )
+    .await
+    .unwrap();
     let got = s.application(&nurse, a).await.unwrap().unwrap();
     assert_eq!(got.review_note.as_deref(), Some("8月10日10時にお越しください"));
     assert_eq!(got.review_note_audience, NoteAudience::Family);
     let b_days = stay(day(9, 1), 2);
     let b = s.create_application(&nurse, &application(f, v, ServiceType::ShortStay, b_days)).await.unwrap();
-    s.approve_application(&nurse, b, &booking(0, b_days, 3), "電話で本人確認済み").await.unwrap();
+    s.approve_application(&nurse, b, &booking(0, b_days, 3), "電話で本人確認済み", None).await.unwrap();
     let got = s.application(&nurse, b).await.unwrap().unwrap();
     assert_eq!(got.review_note_audience, NoteAudience::Office);
     assert_eq!((got.cancel_note, got.cancel_note_audience), (None, NoteAudience::Office));

@@ -412,6 +412,7 @@ pub fn application(f: FamilyId, venue: VenueId, service: ServiceType, days: Date
             ..Default::default()
         },
         quote_total_yen: 4500 * days.len_days(),
+        fee_to_be_confirmed: false,
         transport_paid: false,
         refusals: vec![],
         override_reason: None,

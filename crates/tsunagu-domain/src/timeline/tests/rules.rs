@@ -173,6 +173,50 @@ fn long_hospitalised_babies_count_postpartum_care_in_corrected_age() {
     assert_eq!(find(&owed, K::HealthCheck3To4Months, sub).window.opens(), date(2026, 6, 1));
 }
 
+/// Twins at 30w0d, only one hospitalised long: each baby's postpartum-care
+/// contact closes on the days *both* are eligible for (30 June), the one
+/// rule the application and its approval apply
+/// (`postpartum::eligibility::deciding_baby`); the corrected age of one does
+/// not carry the other to 9 September. Outreach closes on the first-born's year.
+#[test]
+fn twins_one_hospitalised_long_share_the_postpartum_window_the_application_grants() {
+    let mut long = baby(1, date(2026, 3, 1));
+    long.gestational_weeks = 30;
+    long.gestational_days = 0;
+    long.long_hospitalisation = true;
+    let mut short = long.clone();
+    short.id = BabyId(2);
+    short.long_hospitalisation = false;
+    let f = delivered(facts(date(2025, 9, 1), date(2026, 5, 10)), vec![long.clone(), short.clone()]);
+    let owed = owed_contacts(&f);
+    for id in [1, 2] {
+        assert_eq!(
+            find(&owed, K::PostpartumCare, Subject::Baby(BabyId(id))).window,
+            window(date(2026, 3, 1), date(2026, 6, 30), date(2026, 6, 30))
+        );
+    }
+    let pair: Vec<crate::postpartum::eligibility::PairBaby> = [&long, &short]
+        .iter()
+        .map(|b| crate::postpartum::eligibility::PairBaby {
+            birth: b.birth_date,
+            gestational_weeks: b.gestational_weeks,
+            gestational_days: b.gestational_days,
+            long_hospitalisation: b.long_hospitalisation,
+        })
+        .collect();
+    assert_eq!(
+        crate::postpartum::eligibility::pair_last_eligible_day(crate::postpartum::ServiceType::DayCare, &pair),
+        Some(date(2026, 6, 30))
+    );
+    // Should the baby who was not hospitalised die, the survivor's own corrected window stands.
+    short.died_on = Some(date(2026, 3, 5));
+    let f = delivered(facts(date(2025, 9, 1), date(2026, 5, 10)), vec![long, short]);
+    assert_eq!(find(&owed_contacts(&f), K::PostpartumCare, Subject::Baby(BabyId(1))).window.closes(), date(2026, 9, 9));
+    // Born either side of midnight: outreach until the day before the first-born's first birthday.
+    let f = delivered(pregnant(), vec![baby(1, date(2027, 4, 30)), baby(2, date(2027, 5, 1))]);
+    assert_eq!(find(&owed_contacts(&f), K::PostpartumOutreach, DELIVERY).window.closes(), date(2028, 4, 29));
+}
+
 #[test]
 fn a_preterm_birth_overtakes_the_pregnancy_contacts_not_yet_due() {
     // Born at 30w0d, before the 8th-month interview was due (end of week 31).
