@@ -84,13 +84,12 @@ pub struct ConcernInput {
 pub async fn raise_concern(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     input: &ConcernInput,
 ) -> Result<ReferralId, AppError> {
     let family = FamilyId(input.family_id);
     let (_, allowed) = family_for(state, actor, family, Action::RaiseConcern).await?;
-    let requester = ctx;
-    let ctx = &ctx.allowed(&allowed);
+    let ctx = &requester.allowed(&allowed);
     let note = note_text(&input.note, true)?;
     let (venue, application) = match input.application_id {
         Some(id) => {
@@ -129,12 +128,12 @@ pub fn parse_action(action: &str, reason: Option<&str>) -> Result<ReferralAction
 pub async fn act_on_referral(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     id: ReferralId,
     action: ReferralAction,
     note: &str,
 ) -> Result<(), AppError> {
-    let ctx = &ctx.allowed(&permit_municipality(actor, Action::ManageReferrals)?);
+    let ctx = &requester.allowed(&permit_municipality(actor, Action::ManageReferrals)?);
     let stored = state.store.referral(ctx, id).await?.ok_or(AppError::NotFound)?;
     let next =
         apply(&stored.referral, actor.role, action).map_err(|_| AppError::Conflict("referral_step_not_allowed"))?;
@@ -149,12 +148,12 @@ pub async fn act_on_referral(
 pub async fn open_followup_slots(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     family: FamilyId,
     venue: VenueId,
 ) -> Result<Vec<FollowupSlot>, AppError> {
     let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
-    let ctx = &ctx.allowed(&allowed);
+    let ctx = &requester.allowed(&allowed);
     let today = state.clock.today();
     let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), FOLLOWUP_BOOKING_DAYS)
         .ok_or(AppError::Internal)?;
@@ -212,13 +211,13 @@ async fn followup_facts(
 pub async fn book_followup(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     family: FamilyId,
     venue: VenueId,
     start: DateTime,
 ) -> Result<FollowupId, AppError> {
     let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
-    let ctx = &ctx.allowed(&allowed);
+    let ctx = &requester.allowed(&allowed);
     let in_pattern = DateRange::starting(start.date(), 1)
         .map(|r| slots(&FollowupPattern::default(), r).iter().any(|s| s.start == start))
         .unwrap_or(false);
@@ -232,7 +231,12 @@ pub async fn book_followup(
     Ok(state.store.book_followup(ctx, venue, family, start).await?)
 }
 
-pub async fn cancel_followup(state: &AppState, actor: &Actor, ctx: &Requester, id: FollowupId) -> Result<(), AppError> {
+pub async fn cancel_followup(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    id: FollowupId,
+) -> Result<(), AppError> {
     let range = DateRange::starting(state.clock.today().saturating_sub(jiff::Span::new().days(1)), 400)
         .ok_or(AppError::Internal)?;
     crate::base::access::own_health(state, actor).await?;
@@ -240,7 +244,7 @@ pub async fn cancel_followup(state: &AppState, actor: &Actor, ctx: &Requester, i
         tsunagu_domain::roles::Role::FamilyMember => actor.family_id,
         _ => None,
     };
-    let listing = ctx.allowed(&permit_municipality(actor, Action::UseCareServices)?);
+    let listing = requester.allowed(&permit_municipality(actor, Action::UseCareServices)?);
     let found = state
         .store
         .followups(&listing, None, mine, range)
@@ -249,7 +253,7 @@ pub async fn cancel_followup(state: &AppState, actor: &Actor, ctx: &Requester, i
         .find(|f| f.id == id)
         .ok_or(AppError::NotFound)?;
     let (_, allowed) = family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
-    Ok(state.store.cancel_followup(&ctx.allowed(&allowed), id).await?)
+    Ok(state.store.cancel_followup(&requester.allowed(&allowed), id).await?)
 }
 
 /// Whose follow-up bookings a caller lists, with the decision to list them:
@@ -287,7 +291,7 @@ pub fn facility_decision(actor: &Actor, action: Action, venue: VenueId) -> Resul
 pub async fn create_talk(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     venue: VenueId,
     starts: DateTime,
     title: &str,
@@ -297,7 +301,7 @@ pub async fn create_talk(
         Action::ViewFacility,
         &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
     )?;
-    let ctx = &ctx.allowed(&allowed);
+    let ctx = &requester.allowed(&allowed);
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 100 {
         return Err(invalid("title", if title.is_empty() { "required" } else { "too_long" }));
@@ -316,12 +320,12 @@ pub async fn create_talk(
 pub async fn join_talk(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     talk: TalkId,
     family: FamilyId,
 ) -> Result<(), AppError> {
     let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
-    let ctx = &ctx.allowed(&allowed);
+    let ctx = &requester.allowed(&allowed);
     let today = state.clock.today();
     let range = DateRange::starting(today, 120).ok_or(AppError::Internal)?;
     let t = state
@@ -361,7 +365,7 @@ pub struct IncidentInput {
 pub async fn report_incident(
     state: &AppState,
     actor: &Actor,
-    ctx: &Requester,
+    requester: &Requester,
     input: &IncidentInput,
 ) -> Result<IncidentId, AppError> {
     let venue = VenueId(input.venue_id);
@@ -370,7 +374,7 @@ pub async fn report_incident(
         Action::RecordAtFacility,
         &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
     )?;
-    let ctx = &ctx.allowed(&allowed);
+    let ctx = &requester.allowed(&allowed);
     let mut errors = FieldErrors::default();
     let heading = IncidentHeading::parse(input.heading.trim());
     if heading.is_none() {

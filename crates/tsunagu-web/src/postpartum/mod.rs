@@ -409,18 +409,8 @@ pub async fn decide(
             approve(state, requester, actor, id, note, written_for(actor, &access, chosen), noted.fee_yen).await
         }
         "used" | "not_used" => {
-            let (app, _) = crate::base::access::application_for(state, actor, requester, id).await?;
-            let allowed = permit(
-                actor,
-                Action::RecordAtFacility,
-                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
-            )?;
-            let day: jiff::civil::Date =
-                noted.day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
-            if !app.stay.contains(day) {
-                return Err(invalid("day", "out_of_range"));
-            }
-            Ok(state.store.record_day_use(&requester.allowed(&allowed), id, day, decision == "used").await?)
+            let (_, ctx, day) = facility_day(state, actor, requester, id, noted.day).await?;
+            Ok(state.store.record_day_use(&ctx, id, day, decision == "used").await?)
         }
         "reject" => {
             let (access, _) =
@@ -440,26 +430,38 @@ pub async fn decide(
             Ok(state.store.cancel_application_noted(&requester.allowed(&allowed), id, note, audience).await?)
         }
         "notes" => {
-            let day = noted.day;
-            let (access, app, _) = crate::base::access::application_with_access(state, actor, requester, id).await?;
-            let allowed = permit(
-                actor,
-                Action::RecordAtFacility,
-                &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
-            )?;
-            let ctx = &requester.allowed(&allowed);
-            let day: jiff::civil::Date =
-                day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
-            if !app.stay.contains(day) {
-                return Err(invalid("day", "out_of_range"));
-            }
+            let (access, ctx, day) = facility_day(state, actor, requester, id, noted.day).await?;
             if note.is_empty() {
                 return Err(invalid("note", "required"));
             }
-            Ok(state.store.record_stay_note_for(ctx, id, day, note, written_for(actor, &access, chosen)).await?)
+            Ok(state.store.record_stay_note_for(&ctx, id, day, note, written_for(actor, &access, chosen)).await?)
         }
         _ => Err(AppError::NotFound),
     }
+}
+
+/// A day of a stay that the facility's staff record on: what the policy
+/// knows of the family (the application read under `ViewApplication`), the
+/// context of the decision to record at its facility (`RecordAtFacility`),
+/// and the day, which must be one of the stay's.
+async fn facility_day(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    id: ApplicationId,
+    day: Option<&str>,
+) -> Result<(FamilyAccess, tsunagu_domain::audit::AuditContext, jiff::civil::Date), AppError> {
+    let (access, app, _) = crate::base::access::application_with_access(state, actor, requester, id).await?;
+    let allowed = permit(
+        actor,
+        Action::RecordAtFacility,
+        &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
+    )?;
+    let day: jiff::civil::Date = day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
+    if !app.stay.contains(day) {
+        return Err(invalid("day", "out_of_range"));
+    }
+    Ok((access, requester.allowed(&allowed), day))
 }
 
 /// An application as the caller may see it: a note written for the office
