@@ -22,6 +22,8 @@ use tsunagu_store::Account;
 pub struct Chrome {
     pub tr: Tr,
     pub role: Option<Role>,
+    /// Who is signed in, for the navigation to ask the policy what to offer.
+    actor: Option<tsunagu_domain::roles::Actor>,
     pub display_name: String,
     pub csrf: String,
     /// The path, for the language switch to come back to.
@@ -35,6 +37,7 @@ impl Chrome {
         Chrome {
             tr: Tr(ctx.lang),
             role: signed_in.map(|(_, a)| a.role),
+            actor: signed_in.map(|(_, a)| crate::base::session::actor_of(a)),
             display_name: signed_in.map(|(_, a)| a.display_name.clone()).unwrap_or_default(),
             csrf: ctx.csrf_token(),
             here: here.to_owned(),
@@ -58,26 +61,36 @@ impl Chrome {
         self.role.is_some()
     }
 
+    /// The navigation offers what the policy allows on the caller's
+    /// municipality as a whole; each page still decides for itself.
+    fn may(&self, action: tsunagu_domain::policy::Action) -> bool {
+        self.actor.as_ref().is_some_and(|a| {
+            let whole = tsunagu_domain::policy::Resource::Municipality(a.municipality_id);
+            tsunagu_domain::policy::authorize(a, action, &whole).is_allowed()
+        })
+    }
+
+    /// Postpartum care and the services around it.
     pub fn can_postpartum(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::FacilityStaff | Role::FamilyMember))
+        self.may(tsunagu_domain::policy::Action::UseCareServices)
     }
 
     /// Sees referrals: nurses all of them, others who meet families what they raised.
     pub fn can_raise(&self) -> bool {
-        self.role.is_some_and(tsunagu_domain::referrals::may_raise)
+        self.may(tsunagu_domain::policy::Action::ListOwnConcerns)
     }
 
     pub fn can_reports(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::Admin | Role::Analyst))
+        self.may(tsunagu_domain::policy::Action::ViewReports)
     }
 
     /// Works from a work list (contacts owed, follow-ups).
     pub fn can_work_list(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::Coordinator))
+        self.may(tsunagu_domain::policy::Action::ViewWorkList)
     }
 
     pub fn can_search(&self) -> bool {
-        matches!(self.role, Some(Role::Nurse | Role::Coordinator | Role::Caseworker))
+        self.may(tsunagu_domain::policy::Action::SearchFamilies)
     }
 }
 
