@@ -143,9 +143,11 @@ async fn act_referral(
 
 /// The family a call is about: a family member's own, else the one named.
 fn family_of(caller: &ApiCaller, named: Option<i64>) -> Result<FamilyId, AppError> {
-    match caller.actor.role {
-        tsunagu_domain::roles::Role::FamilyMember => caller.actor.family_id.ok_or(AppError::Forbidden),
-        _ => named.map(FamilyId).ok_or(AppError::BadRequest("bad_query")),
+    // Only a family member's account belongs to a family; the policy then
+    // decides on whichever family the call is about.
+    match caller.actor.family_id {
+        Some(own) => Ok(own),
+        None => named.map(FamilyId).ok_or(AppError::BadRequest("bad_query")),
     }
 }
 

@@ -240,10 +240,8 @@ pub async fn cancel_followup(
     let range = DateRange::starting(state.clock.today().saturating_sub(jiff::Span::new().days(1)), 400)
         .ok_or(AppError::Internal)?;
     crate::base::access::own_health(state, actor).await?;
-    let mine = match actor.role {
-        tsunagu_domain::roles::Role::FamilyMember => actor.family_id,
-        _ => None,
-    };
+    // A family member's account belongs to the family: its own bookings only.
+    let mine = actor.family_id;
     let listing = requester.allowed(&permit_municipality(actor, Action::UseCareServices)?);
     let found = state
         .store
