@@ -648,14 +648,7 @@ impl PostpartumStore for PgStore {
 
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let family: Option<i64> =
-            sqlx::query_scalar("SELECT family_id FROM postpartum_applications WHERE id = $1 AND municipality_id = $2")
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        let family = FamilyId(family.ok_or(StoreError::NotFound)?);
+        let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
         let notes = sqlx::query(concat!(
             "SELECT ",
             date_col!("day"),
@@ -741,14 +734,7 @@ impl PostpartumStore for PgStore {
 
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let family: Option<i64> =
-            sqlx::query_scalar("SELECT family_id FROM postpartum_applications WHERE id = $1 AND municipality_id = $2")
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        let family = FamilyId(family.ok_or(StoreError::NotFound)?);
+        let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
         let days: Vec<String> = sqlx::query_scalar(concat!(
             "SELECT ",
             date_col!("day"),

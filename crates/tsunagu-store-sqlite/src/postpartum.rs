@@ -591,14 +591,7 @@ impl PostpartumStore for SqliteStore {
     }
 
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
-        let family: Option<i64> =
-            sqlx::query_scalar("SELECT family_id FROM postpartum_applications WHERE id = ? AND municipality_id = ?")
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db_err)?;
-        let family = FamilyId(family.ok_or(StoreError::NotFound)?);
+        let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
         let rows = sqlx::query(
             "SELECT day, note, by_account, at, audience FROM postpartum_stay_notes WHERE application_id = ? \
              ORDER BY day, at, id",
@@ -673,14 +666,7 @@ impl PostpartumStore for SqliteStore {
     }
 
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
-        let family: i64 =
-            sqlx::query_scalar("SELECT family_id FROM postpartum_applications WHERE id = ? AND municipality_id = ?")
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db_err)?
-                .ok_or(StoreError::NotFound)?;
+        let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
         let days: Vec<String> =
             sqlx::query_scalar("SELECT day FROM postpartum_used_days WHERE application_id = ? ORDER BY day")
                 .bind(id.0)
@@ -691,7 +677,7 @@ impl PostpartumStore for SqliteStore {
         self.audit(
             ctx,
             AuditAction::PostpartumView,
-            Some(FamilyId(family)),
+            Some(family),
             &format!("application={id} used_days={}", days.len()),
         )
         .await?;

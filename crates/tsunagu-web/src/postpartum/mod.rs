@@ -25,7 +25,7 @@ use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quo
 use tsunagu_domain::postpartum::occupancy::{occupancy, UsedDays};
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::records::FeeBracket;
-use tsunagu_domain::roles::{Actor, Role};
+use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{Account, ApplicationFilter, Booking, PostpartumFacility, StayNote};
@@ -128,9 +128,11 @@ pub async fn prepare(
     remote_addr: &str,
     input: &ApplicationInput,
 ) -> Result<Prepared, AppError> {
-    let family = match actor.role {
-        Role::FamilyMember => actor.family_id.ok_or(AppError::Forbidden)?,
-        _ => FamilyId(input.family_id.ok_or_else(|| invalid("family_id", "required"))?),
+    // Only a family member's account belongs to a family: it applies for its
+    // own; staff name the family. The policy decides either way.
+    let family = match actor.family_id {
+        Some(own) => own,
+        None => FamilyId(input.family_id.ok_or_else(|| invalid("family_id", "required"))?),
     };
     let (_, decision) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
     let service = ServiceType::parse(input.service.trim()).ok_or_else(|| invalid("service", "invalid_choice"))?;
