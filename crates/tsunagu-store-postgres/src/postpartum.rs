@@ -1,7 +1,7 @@
 //! Postpartum care: facilities, applications and their places, stays, usage.
 
 use crate::audit::append_audit;
-use crate::records::venue_row;
+use crate::records::{pregnancy_row, venue_row};
 use crate::{corrupt, count, date, db_err, get, in_municipality, other_err, small, ts, ts_param, PgStore, Table};
 use async_trait::async_trait;
 use jiff::civil::Date;
@@ -17,7 +17,8 @@ use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{
-    ApplicationFilter, Booking, PostpartumFacility, PostpartumStore, Result, StayNote, StoreError, UsageCounts,
+    ApplicationFilter, Approval, ApprovalCheck, ApprovalFacts, Booking, PostpartumFacility, PostpartumStore, Result,
+    StayNote, StoreError, UsageCounts,
 };
 
 // --- postpartum care ----------------------------------------------------------
@@ -372,18 +373,7 @@ impl PostpartumStore for PgStore {
 
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            application_columns!(),
-            " FROM postpartum_applications a WHERE a.id = $1 AND a.municipality_id = $2"
-        ))
-        .bind(id.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let a = application_row(&r)?;
+        let Some(a) = application_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -397,14 +387,35 @@ impl PostpartumStore for PgStore {
         Ok(Some(a))
     }
 
-    async fn approve_application_noted(
+    async fn application_stay(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
-        booking: &Booking,
+    ) -> Result<Option<(Application, Vec<StayNote>, Vec<Date>)>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(a) = application_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
+        let notes = stay_notes_in(&mut tx, id).await?;
+        let days = used_days_in(&mut tx, id).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::PostpartumView,
+            Some(a.family_id),
+            &format!("application={id} notes={} used_days={}", notes.len(), days.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some((a, notes, days)))
+    }
+
+    async fn approve_application_checked(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        check: &ApprovalCheck<'_>,
         note: &str,
         audience: NoteAudience,
-        fee_yen: Option<u32>,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -413,6 +424,29 @@ impl PostpartumStore for PgStore {
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
         }
+        // What the approval is decided from, as it stands in this transaction.
+        let pregnancies = sqlx::query(concat!(
+            "SELECT ",
+            pregnancy_columns!(),
+            " FROM pregnancies WHERE family_id = $1 AND municipality_id = $2 ORDER BY pregnancies.edd, id"
+        ))
+        .bind(app.family.0)
+        .bind(m.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(pregnancy_row)
+        .collect::<Result<Vec<_>>>()?;
+        let facts = ApprovalFacts {
+            venue: app.venue,
+            service: ServiceType::parse(&app.service).ok_or_else(|| corrupt("service type"))?,
+            stay: app.stay,
+            fee_to_be_confirmed: app.fee_to_be_confirmed,
+            pregnancies,
+        };
+        let Approval { booking, fee_yen } = check(&facts)?;
+        let booking = &booking;
         if app.fee_to_be_confirmed && fee_yen.is_none() {
             return Err(StoreError::Conflict("fee_required"));
         }
@@ -649,29 +683,7 @@ impl PostpartumStore for PgStore {
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let notes = sqlx::query(concat!(
-            "SELECT ",
-            date_col!("day"),
-            " AS day, note, audience, by_account, ",
-            ts_col!("at"),
-            " AS at FROM postpartum_stay_notes WHERE application_id = $1 \
-             ORDER BY postpartum_stay_notes.day, postpartum_stay_notes.at, id"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(StayNote {
-                day: date(&get::<String>(r, "day")?)?,
-                note: get(r, "note")?,
-                audience: audience(&get::<String>(r, "audience")?)?,
-                by: AccountId(get(r, "by_account")?),
-                at: ts(&get::<String>(r, "at")?)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        let notes = stay_notes_in(&mut tx, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -735,16 +747,7 @@ impl PostpartumStore for PgStore {
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let days: Vec<String> = sqlx::query_scalar(concat!(
-            "SELECT ",
-            date_col!("day"),
-            " AS day FROM postpartum_used_days WHERE application_id = $1 ORDER BY postpartum_used_days.day"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
+        let days = used_days_in(&mut tx, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -814,4 +817,62 @@ impl PostpartumStore for PgStore {
         .map_err(db_err)?;
         rows.iter().map(|r| Ok((AreaId(get(r, "area_id")?), count(get(r, "families")?)?))).collect()
     }
+}
+
+/// One application of municipality `m`, read inside `tx` (not audited: the caller writes the line).
+async fn application_in(tx: &mut PgConnection, m: MunicipalityId, id: ApplicationId) -> Result<Option<Application>> {
+    let r = sqlx::query(concat!(
+        "SELECT ",
+        application_columns!(),
+        " FROM postpartum_applications a WHERE a.id = $1 AND a.municipality_id = $2"
+    ))
+    .bind(id.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    r.as_ref().map(application_row).transpose()
+}
+
+/// The day notes of an application, read inside `tx` (not audited).
+async fn stay_notes_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<StayNote>> {
+    let notes: Vec<StayNote> = sqlx::query(concat!(
+        "SELECT ",
+        date_col!("day"),
+        " AS day, note, audience, by_account, ",
+        ts_col!("at"),
+        " AS at FROM postpartum_stay_notes WHERE application_id = $1 \
+         ORDER BY postpartum_stay_notes.day, postpartum_stay_notes.at, id"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| {
+        Ok(StayNote {
+            day: date(&get::<String>(r, "day")?)?,
+            note: get(r, "note")?,
+            audience: audience(&get::<String>(r, "audience")?)?,
+            by: AccountId(get(r, "by_account")?),
+            at: ts(&get::<String>(r, "at")?)?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(notes)
+}
+
+/// The days of an application recorded as used, read inside `tx` (not audited).
+async fn used_days_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<Date>> {
+    let days: Vec<String> = sqlx::query_scalar(concat!(
+        "SELECT ",
+        date_col!("day"),
+        " AS day FROM postpartum_used_days WHERE application_id = $1 ORDER BY postpartum_used_days.day"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
+    Ok(days)
 }

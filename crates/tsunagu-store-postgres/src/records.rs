@@ -18,7 +18,7 @@ use tsunagu_domain::records::{
     Person, Pregnancy, PregnancyStatus, Relation, Sex,
 };
 use tsunagu_domain::{AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, VenueId};
-use tsunagu_store::{AuditStore, ImportFamily, NewVenue, RecordStore, Result, StoreError};
+use tsunagu_store::{AuditStore, BirthCheck, ImportFamily, NewVenue, RecordStore, Result, StoreError};
 
 macro_rules! municipality_columns {
     () => {
@@ -685,32 +685,37 @@ impl RecordStore for PgStore {
         Ok(out)
     }
 
-    async fn record_birth(
+    async fn record_birth_checked(
         &self,
         ctx: &AuditContext,
         family: FamilyId,
         pregnancy: PregnancyId,
-        babies: &[NewBaby],
+        check: &BirthCheck<'_>,
     ) -> Result<Vec<BabyId>> {
         let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // The row lock makes a concurrent second birth wait, then see
-        // `delivered`.
-        let status: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE",
-        )
+        // `delivered`; the check sees the pregnancy as the birth changes it.
+        let p = sqlx::query(concat!(
+            "SELECT ",
+            pregnancy_columns!(),
+            " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
+        ))
         .bind(pregnancy.0)
         .bind(family.0)
         .bind(m.0)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(db_err)?;
-        match status.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("ongoing") => {}
-            Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
+        .map_err(db_err)?
+        .as_ref()
+        .map(pregnancy_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+        let babies = check(&p).map_err(StoreError::Invalid)?;
+        if p.status != PregnancyStatus::Ongoing {
+            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
         }
-        let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
+        let ids = insert_babies(&mut tx, m, family, pregnancy, &babies).await?;
         // Still under the pregnancy's row lock: a concurrent change of the
         // pregnancy waits, then reconciles from what this birth left.
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;

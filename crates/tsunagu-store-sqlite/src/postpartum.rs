@@ -1,7 +1,7 @@
 //! Postpartum care: facilities, applications and their places, stays, usage.
 
 use crate::audit::append_audit;
-use crate::records::venue_row;
+use crate::records::{pregnancy_row, venue_row, PREGNANCY_COLUMNS};
 use crate::{corrupt, date, db_err, in_municipality, other_err, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::civil::Date;
@@ -17,7 +17,8 @@ use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{
-    ApplicationFilter, Booking, PostpartumFacility, PostpartumStore, Result, StayNote, StoreError, UsageCounts,
+    ApplicationFilter, Approval, ApprovalCheck, ApprovalFacts, Booking, PostpartumFacility, PostpartumStore, Result,
+    StayNote, StoreError, UsageCounts,
 };
 
 /// Records a nurse's decision on an application and its audit line, inside `tx`.
@@ -346,28 +347,31 @@ impl PostpartumStore for SqliteStore {
     }
 
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
-        let r = sqlx::query(&format!(
-            "SELECT {APPLICATION_COLUMNS} FROM postpartum_applications a WHERE a.id = ? AND a.municipality_id = ?"
-        ))
-        .bind(id.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let a = application_row(&r)?;
+        let Some(a) = self.application_of(ctx.municipality_id, id).await? else { return Ok(None) };
         self.audit(ctx, AuditAction::PostpartumView, Some(a.family_id), &format!("application={id}")).await?;
         Ok(Some(a))
     }
 
-    async fn approve_application_noted(
+    async fn application_stay(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
-        booking: &Booking,
+    ) -> Result<Option<(Application, Vec<StayNote>, Vec<Date>)>> {
+        let Some(a) = self.application_of(ctx.municipality_id, id).await? else { return Ok(None) };
+        let notes = self.stay_notes_of(id).await?;
+        let days = self.used_days_of(id).await?;
+        let detail = format!("application={id} notes={} used_days={}", notes.len(), days.len());
+        self.audit(ctx, AuditAction::PostpartumView, Some(a.family_id), &detail).await?;
+        Ok(Some((a, notes, days)))
+    }
+
+    async fn approve_application_checked(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        check: &ApprovalCheck<'_>,
         note: &str,
         audience: NoteAudience,
-        fee_yen: Option<u32>,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         // The write lock is held from BEGIN, so the status read here and the
@@ -378,6 +382,27 @@ impl PostpartumStore for SqliteStore {
         if app.status != ApplicationStatus::Applied {
             return Err(StoreError::Conflict("not_applied"));
         }
+        // What the approval is decided from, as it stands in this transaction.
+        let pregnancies = sqlx::query(&format!(
+            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? AND municipality_id = ? ORDER BY edd, id"
+        ))
+        .bind(app.family.0)
+        .bind(m.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(pregnancy_row)
+        .collect::<Result<Vec<_>>>()?;
+        let facts = ApprovalFacts {
+            venue: app.venue,
+            service: ServiceType::parse(&app.service).ok_or_else(|| corrupt("service type"))?,
+            stay: app.stay,
+            fee_to_be_confirmed: app.fee_to_be_confirmed,
+            pregnancies,
+        };
+        let Approval { booking, fee_yen } = check(&facts)?;
+        let booking = &booking;
         if app.fee_to_be_confirmed && fee_yen.is_none() {
             return Err(StoreError::Conflict("fee_required"));
         }
@@ -592,28 +617,7 @@ impl PostpartumStore for SqliteStore {
 
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let rows = sqlx::query(
-            "SELECT day, note, by_account, at, audience FROM postpartum_stay_notes WHERE application_id = ? \
-             ORDER BY day, at, id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let notes = rows
-            .iter()
-            .map(|r| {
-                let day: String = r.try_get(0).map_err(db_err)?;
-                let at: String = r.try_get(3).map_err(db_err)?;
-                Ok(StayNote {
-                    day: date(&day)?,
-                    note: r.try_get(1).map_err(db_err)?,
-                    audience: audience(&r.try_get::<String, _>(4).map_err(db_err)?)?,
-                    by: AccountId(r.try_get(2).map_err(db_err)?),
-                    at: ts(&at)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let notes = self.stay_notes_of(id).await?;
         self.audit(ctx, AuditAction::PostpartumView, Some(family), &format!("application={id} notes={}", notes.len()))
             .await?;
         Ok(notes)
@@ -667,13 +671,7 @@ impl PostpartumStore for SqliteStore {
 
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let days: Vec<String> =
-            sqlx::query_scalar("SELECT day FROM postpartum_used_days WHERE application_id = ? ORDER BY day")
-                .bind(id.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
+        let days = self.used_days_of(id).await?;
         self.audit(
             ctx,
             AuditAction::PostpartumView,
@@ -749,5 +747,59 @@ impl PostpartumStore for SqliteStore {
                 Ok((AreaId(r.try_get(0).map_err(db_err)?), u64::try_from(n).map_err(|_| corrupt("count"))?))
             })
             .collect()
+    }
+}
+
+impl SqliteStore {
+    /// One application of municipality `m` (not audited: the caller writes the line).
+    async fn application_of(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<Application>> {
+        let r = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM postpartum_applications a WHERE a.id = ? AND a.municipality_id = ?"
+        ))
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        r.as_ref().map(application_row).transpose()
+    }
+
+    /// The day notes of an application (not audited).
+    async fn stay_notes_of(&self, id: ApplicationId) -> Result<Vec<StayNote>> {
+        let rows = sqlx::query(
+            "SELECT day, note, by_account, at, audience FROM postpartum_stay_notes WHERE application_id = ? \
+             ORDER BY day, at, id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let notes: Vec<StayNote> = rows
+            .iter()
+            .map(|r| {
+                let day: String = r.try_get(0).map_err(db_err)?;
+                let at: String = r.try_get(3).map_err(db_err)?;
+                Ok(StayNote {
+                    day: date(&day)?,
+                    note: r.try_get(1).map_err(db_err)?,
+                    audience: audience(&r.try_get::<String, _>(4).map_err(db_err)?)?,
+                    by: AccountId(r.try_get(2).map_err(db_err)?),
+                    at: ts(&at)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(notes)
+    }
+
+    /// The days of an application recorded as used (not audited).
+    async fn used_days_of(&self, id: ApplicationId) -> Result<Vec<Date>> {
+        let days: Vec<String> =
+            sqlx::query_scalar("SELECT day FROM postpartum_used_days WHERE application_id = ? ORDER BY day")
+                .bind(id.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db_err)?;
+        let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
+        Ok(days)
     }
 }

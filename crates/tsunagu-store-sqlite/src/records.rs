@@ -17,7 +17,7 @@ use tsunagu_domain::records::{
     Person, Pregnancy, PregnancyStatus, Relation, Sex,
 };
 use tsunagu_domain::{AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, VenueId};
-use tsunagu_store::{AuditStore, ImportFamily, NewVenue, RecordStore, Result, StoreError};
+use tsunagu_store::{AuditStore, BirthCheck, ImportFamily, NewVenue, RecordStore, Result, StoreError};
 
 async fn insert_person(
     tx: &mut SqliteConnection,
@@ -605,29 +605,34 @@ impl RecordStore for SqliteStore {
         Ok(out)
     }
 
-    async fn record_birth(
+    async fn record_birth_checked(
         &self,
         ctx: &AuditContext,
         family: FamilyId,
         pregnancy: PregnancyId,
-        babies: &[NewBaby],
+        check: &BirthCheck<'_>,
     ) -> Result<Vec<BabyId>> {
         let m = ctx.municipality_id;
+        // The single writer: nothing changes the pregnancy between this read and the commit.
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
-                .bind(pregnancy.0)
-                .bind(family.0)
-                .bind(m.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        match status.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("ongoing") => {}
-            Some(_) => return Err(StoreError::Conflict("pregnancy_not_ongoing")),
+        let p = sqlx::query(&format!(
+            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
+        ))
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(pregnancy_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+        let babies = check(&p).map_err(StoreError::Invalid)?;
+        if p.status != PregnancyStatus::Ongoing {
+            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
         }
-        let ids = insert_babies(&mut tx, m, family, pregnancy, babies).await?;
+        let ids = insert_babies(&mut tx, m, family, pregnancy, &babies).await?;
         let synced = timeline::sync_pregnancy(&mut tx, m, pregnancy, timeline::today_of(ctx), ctx.at).await?;
         append_audit(
             &mut tx,

@@ -55,6 +55,12 @@ pub enum StoreError {
     /// (`duplicate_notification`, `username_taken`, `pregnancy_not_ongoing`, …).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The input does not pass the checks made against what is stored, read
+    /// inside the change's own transaction (a birth against its pregnancy,
+    /// an approval against the record): the fields that do not, as the
+    /// domain's checks name them.
+    #[error("invalid input")]
+    Invalid(tsunagu_domain::validation::FieldErrors),
     /// A reference to something that is not there (or is in another municipality).
     #[error("invalid reference: {0}")]
     InvalidReference(&'static str),

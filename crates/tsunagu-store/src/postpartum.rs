@@ -40,6 +40,29 @@ pub struct Booking {
     pub places: Vec<(jiff::civil::Date, u32)>,
 }
 
+/// What approving an application decides from, read by the store inside
+/// the approval's transaction: the stay asked for, at which facility, whether
+/// its fee is to be confirmed, and the family's pregnancies (its residency:
+/// `application::resident_during`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalFacts {
+    pub venue: VenueId,
+    pub service: tsunagu_domain::postpartum::ServiceType,
+    pub stay: DateRange,
+    pub fee_to_be_confirmed: bool,
+    pub pregnancies: Vec<tsunagu_domain::records::Pregnancy>,
+}
+
+/// What an approval takes: the places, and the fee the nurse confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub booking: Booking,
+    pub fee_yen: Option<u32>,
+}
+
+/// The caller's decision on [`ApprovalFacts`]: the approval, or why not.
+pub type ApprovalCheck<'a> = dyn Fn(&ApprovalFacts) -> Result<Approval> + Sync + 'a;
+
 /// A facility's day record of a stay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StayNote {
@@ -97,6 +120,14 @@ pub trait PostpartumStore: Send + Sync {
     async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>>;
     /// One application, audited `postpartum.view`.
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>>;
+    /// One application with its stay: the day notes and the days the
+    /// facility recorded as used — what its page shows, read as one and
+    /// audited with one line, `postpartum.view`.
+    async fn application_stay(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+    ) -> Result<Option<(Application, Vec<StayNote>, Vec<jiff::civil::Date>)>>;
     /// Approves an `applied` application and takes its places, all or
     /// nothing: `Conflict("no_capacity")` if any day is full (or has no
     /// places), `Conflict("not_applied")` if it was already decided. Concurrent
@@ -113,6 +144,24 @@ pub trait PostpartumStore: Send + Sync {
         note: &str,
         audience: NoteAudience,
         fee_yen: Option<u32>,
+    ) -> Result<()> {
+        let approval = Approval { booking: booking.clone(), fee_yen };
+        self.approve_application_checked(ctx, id, &|_| Ok(approval.clone()), note, audience).await
+    }
+    /// [`approve_application_noted`](Self::approve_application_noted) with
+    /// the booking and the fee that `check` makes of the application and its
+    /// family as they stand inside the approval's own transaction
+    /// ([`ApprovalFacts`]): one audit line, `postpartum.approve`, and no read
+    /// of the application or the record before it. `check`'s refusal
+    /// (`Conflict("not_resident")`, `Invalid` for the fee, …) is the answer;
+    /// `Conflict("not_applied")` comes first.
+    async fn approve_application_checked(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        check: &ApprovalCheck<'_>,
+        note: &str,
+        audience: NoteAudience,
     ) -> Result<()>;
     /// [`approve_application_noted`](Self::approve_application_noted) with a note for the office.
     async fn approve_application(

@@ -6,7 +6,8 @@ use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
 use tsunagu_domain::policy::{FamilyAccess, FamilyFilter};
-use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification};
+use tsunagu_domain::records::{FamilyRecord, FamilySummary, NewBaby, Notification, Pregnancy};
+use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, BabyId, FamilyId, MunicipalityId, PregnancyId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,5 +88,24 @@ pub trait RecordStore: Send + Sync {
         family: FamilyId,
         pregnancy: PregnancyId,
         babies: &[NewBaby],
+    ) -> Result<Vec<BabyId>> {
+        self.record_birth_checked(ctx, family, pregnancy, &|_| Ok(babies.to_vec())).await
+    }
+    /// [`record_birth`](Self::record_birth) of the babies `check` makes of
+    /// the pregnancy as it stands inside the change's own transaction (the
+    /// domain's `BirthInput::check`): one audit line, `family.birth`, and no
+    /// read of the record before it. What `check` refuses is
+    /// `StoreError::Invalid`; `NotFound` when the pregnancy is not the
+    /// family's or not in the context's municipality.
+    async fn record_birth_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        check: &BirthCheck<'_>,
     ) -> Result<Vec<BabyId>>;
 }
+
+/// What a birth's babies are, given the pregnancy they are born of (read
+/// inside the birth's transaction), or the fields that do not pass.
+pub type BirthCheck<'a> = dyn Fn(&Pregnancy) -> std::result::Result<Vec<NewBaby>, FieldErrors> + Sync + 'a;

@@ -5,7 +5,7 @@
 use crate::dates::{DateRange, Horizon, OutsideHorizon};
 use crate::postpartum::eligibility::{deciding_baby, EligibilityInput, GestationalAge, PairBaby};
 use crate::postpartum::ServiceType;
-use crate::records::{Baby, FamilyRecord, PregnancyStatus};
+use crate::records::{Baby, FamilyRecord, Pregnancy, PregnancyStatus};
 use crate::{AccountId, ApplicationId, FamilyId, MunicipalityId, VenueId};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -201,9 +201,15 @@ pub fn pair_babies(record: &FamilyRecord) -> Vec<PairBaby> {
 /// timeline's move), unless a pregnancy was notified here after it (the
 /// family is back). `None` when the family lives here.
 pub fn moved_out_on(record: &FamilyRecord) -> Option<Date> {
+    moved_out_of(&record.pregnancies)
+}
+
+/// [`moved_out_on`] from the family's pregnancies alone (what a store reads
+/// inside an approval's transaction).
+pub fn moved_out_of(pregnancies: &[Pregnancy]) -> Option<Date> {
     let moved =
-        record.pregnancies.iter().filter(|p| p.status == PregnancyStatus::MovedOut).filter_map(|p| p.ended_on).max()?;
-    let back = record.pregnancies.iter().any(|p| p.notified_on > moved);
+        pregnancies.iter().filter(|p| p.status == PregnancyStatus::MovedOut).filter_map(|p| p.ended_on).max()?;
+    let back = pregnancies.iter().any(|p| p.notified_on > moved);
     (!back).then_some(moved)
 }
 
@@ -213,7 +219,12 @@ pub fn moved_out_on(record: &FamilyRecord) -> Option<Date> {
 /// Seed: [001] 対象者: 母子ともに世田谷区に住所を有する. A move is recorded for
 /// the family (mother and baby alike), so it answers for both.
 pub fn resident_through(record: &FamilyRecord, stay: DateRange) -> bool {
-    moved_out_on(record).is_none_or(|moved| moved > stay.last())
+    resident_during(&record.pregnancies, stay)
+}
+
+/// [`resident_through`] from the family's pregnancies alone.
+pub fn resident_during(pregnancies: &[Pregnancy], stay: DateRange) -> bool {
+    moved_out_of(pregnancies).is_none_or(|moved| moved > stay.last())
 }
 
 /// A sibling on an application from a family whose latest birth was

@@ -8,7 +8,7 @@ use crate::base::AppState;
 use tsunagu_domain::audit::Requester;
 use tsunagu_domain::policy::{Action, Allowed, FamilyAccess, Resource};
 use tsunagu_domain::roles::Actor;
-use tsunagu_domain::FamilyId;
+use tsunagu_domain::{FamilyId, VenueId};
 use tsunagu_store::{ContactRow, ReferralFilter, StoredReferral};
 
 /// Looks a family up for the caller, answering 404 both when it does not
@@ -35,44 +35,21 @@ pub(crate) async fn own_health(state: &AppState, actor: &Actor) -> Result<(), Ap
     Ok(())
 }
 
-/// What the policy knows of an application (its family and facility), read
-/// without anything personal, and the policy's decision on `action`.
+/// What the policy knows of an application (its family and its facility),
+/// read without anything personal, and the policy's decision on `action`.
+/// Nothing about the application is read, nor audited: what a handler then
+/// reads or changes of it writes the one line.
 pub(crate) async fn application_access(
     state: &AppState,
     actor: &Actor,
     id: tsunagu_domain::ApplicationId,
     action: Action,
-) -> Result<(FamilyAccess, Allowed), AppError> {
+) -> Result<(FamilyAccess, VenueId, Allowed), AppError> {
     let (family, facility) =
         state.store.application_owner(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
     let access = state.store.family_access(actor.municipality_id, family).await?.ok_or(AppError::NotFound)?;
     let allowed = permit(actor, action, &Resource::Application { family: &access, facility })?;
-    Ok((access, allowed))
-}
-
-/// Reads an application if the caller may see it (the policy's
-/// `ViewApplication`: nurses, the facility's staff, and the family). The
-/// decision comes first; the application is read, and its read audited, after.
-pub(crate) async fn application_for(
-    state: &AppState,
-    actor: &Actor,
-    requester: &Requester,
-    id: tsunagu_domain::ApplicationId,
-) -> Result<(tsunagu_domain::postpartum::application::Application, Allowed), AppError> {
-    let (_, app, allowed) = application_with_access(state, actor, requester, id).await?;
-    Ok((app, allowed))
-}
-
-/// [`application_for`], with what the policy knows of the application's family.
-pub(crate) async fn application_with_access(
-    state: &AppState,
-    actor: &Actor,
-    requester: &Requester,
-    id: tsunagu_domain::ApplicationId,
-) -> Result<(FamilyAccess, tsunagu_domain::postpartum::application::Application, Allowed), AppError> {
-    let (access, allowed) = application_access(state, actor, id, Action::ViewApplication).await?;
-    let app = state.store.application(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
-    Ok((access, app, allowed))
+    Ok((access, facility, allowed))
 }
 
 /// The referrals a caller may list: a nurse all (of a family, or open

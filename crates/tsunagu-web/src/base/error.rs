@@ -57,6 +57,7 @@ impl From<StoreError> for AppError {
                 AppError::Forbidden
             }
             StoreError::Conflict(c) => AppError::Conflict(c),
+            StoreError::Invalid(errors) => AppError::Invalid(errors),
             StoreError::InvalidReference(field) => {
                 let mut errors = FieldErrors::default();
                 errors.add(field, "unknown_reference");

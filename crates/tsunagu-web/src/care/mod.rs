@@ -93,11 +93,15 @@ pub async fn raise_concern(
     let note = note_text(&input.note, true)?;
     let (venue, application) = match input.application_id {
         Some(id) => {
-            let (app, _) = crate::base::access::application_for(state, actor, requester, ApplicationId(id)).await?;
-            if app.family_id != family {
+            // Whose the application is and where, without reading it: the
+            // concern is the one audit line.
+            let (owner, venue, _) =
+                crate::base::access::application_access(state, actor, ApplicationId(id), Action::ViewApplication)
+                    .await?;
+            if owner.family_id != family {
                 return Err(invalid("application_id", "unknown_reference"));
             }
-            (Some(app.venue_id), Some(app.id))
+            (Some(venue), Some(ApplicationId(id)))
         }
         None => (None, None),
     };

@@ -16,7 +16,7 @@ use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::{sees_note, written_for, Action, Allowed, FamilyAccess, Resource};
 use tsunagu_domain::postpartum::application::{
-    check_siblings_against_record, eligibility_input, latest_babies, requested_stay, resident_through, Application,
+    check_siblings_against_record, eligibility_input, latest_babies, requested_stay, resident_during, Application,
     ApplicationAnswers, NewApplication,
 };
 use tsunagu_domain::postpartum::calendar::ClosedDay;
@@ -28,7 +28,9 @@ use tsunagu_domain::records::FeeBracket;
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, MunicipalityId, VenueId};
-use tsunagu_store::{Account, ApplicationFilter, Booking, PostpartumFacility, StayNote};
+use tsunagu_store::{
+    Account, ApplicationFilter, Approval, ApprovalFacts, Booking, PostpartumFacility, StayNote, StoreError,
+};
 
 pub mod api;
 mod api_doc;
@@ -250,23 +252,32 @@ pub async fn approve(
     fee_yen: Option<&str>,
 ) -> Result<(), AppError> {
     let ctx = &requester.allowed(&permit_municipality(actor, Action::ReviewPostpartum)?);
-    let app = state.store.application(ctx, id).await?.ok_or(AppError::NotFound)?;
-    let record = state.store.open_family(ctx, app.family_id).await?.ok_or(AppError::NotFound)?;
-    if !resident_through(&record, app.stay) {
-        return Err(AppError::Conflict("not_resident"));
-    }
-    let fee_yen = match fee_yen.map(str::trim).filter(|f| !f.is_empty()) {
-        _ if !app.fee_to_be_confirmed => None,
-        None => return Err(invalid("fee_yen", "required")),
-        Some(f) => match f.replace(',', "").parse::<u32>() {
-            Ok(n) if n <= MAX_CONFIRMED_FEE_YEN => Some(n),
-            _ => return Err(invalid("fee_yen", "out_of_range")),
-        },
-    };
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
-    let facility = facilities.iter().find(|f| f.venue.id == app.venue_id).ok_or(AppError::NotFound)?;
-    let booking = booking_for(facility, app.service, app.stay).ok_or(AppError::Conflict("no_capacity"))?;
-    Ok(state.store.approve_application_noted(ctx, id, &booking, note, audience, fee_yen).await?)
+    let fee_yen = fee_yen.map(str::trim).filter(|f| !f.is_empty());
+    // Decided on the application and the record as they stand inside the
+    // approval's own transaction: the approval is the one audit line.
+    let check = |facts: &ApprovalFacts| -> tsunagu_store::Result<Approval> {
+        let refuse = |field: &'static str, code: &'static str| {
+            let mut e = FieldErrors::default();
+            e.add(field, code);
+            StoreError::Invalid(e)
+        };
+        if !resident_during(&facts.pregnancies, facts.stay) {
+            return Err(StoreError::Conflict("not_resident"));
+        }
+        let fee_yen = match fee_yen {
+            _ if !facts.fee_to_be_confirmed => None,
+            None => return Err(refuse("fee_yen", "required")),
+            Some(f) => match f.replace(',', "").parse::<u32>() {
+                Ok(n) if n <= MAX_CONFIRMED_FEE_YEN => Some(n),
+                _ => return Err(refuse("fee_yen", "out_of_range")),
+            },
+        };
+        let facility = facilities.iter().find(|f| f.venue.id == facts.venue).ok_or(StoreError::NotFound)?;
+        let booking = booking_for(facility, facts.service, facts.stay).ok_or(StoreError::Conflict("no_capacity"))?;
+        Ok(Approval { booking, fee_yen })
+    };
+    Ok(state.store.approve_application_checked(ctx, id, &check, note, audience).await?)
 }
 
 /// One place of the service's pool on each day of the stay.
@@ -406,16 +417,16 @@ pub async fn decide(
     let chosen = NoteAudience::parse_or_office(noted.audience).ok_or_else(|| invalid("audience", "invalid_choice"))?;
     match decision {
         "approve" => {
-            let (access, _) =
+            let (access, _, _) =
                 crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
             approve(state, requester, actor, id, note, written_for(actor, &access, chosen), noted.fee_yen).await
         }
         "used" | "not_used" => {
-            let (_, ctx, day) = facility_day(state, actor, requester, id, noted.day).await?;
-            Ok(state.store.record_day_use(&ctx, id, day, decision == "used").await?)
+            let (_, ctx, day) = facility_day(state, actor, id, requester, noted.day).await?;
+            on_a_day_of_the_stay(state.store.record_day_use(&ctx, id, day, decision == "used").await)
         }
         "reject" => {
-            let (access, _) =
+            let (access, _, _) =
                 crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
             let allowed = permit_municipality(actor, Action::ReviewPostpartum)?;
             if note.is_empty() {
@@ -426,44 +437,54 @@ pub async fn decide(
         }
         // The nurse, or the family its own (the policy's `CancelApplication`).
         "cancel" => {
-            let (access, allowed) =
+            let (access, _, allowed) =
                 crate::base::access::application_access(state, actor, id, Action::CancelApplication).await?;
             let audience = written_for(actor, &access, chosen);
             Ok(state.store.cancel_application_noted(&requester.allowed(&allowed), id, note, audience).await?)
         }
         "notes" => {
-            let (access, ctx, day) = facility_day(state, actor, requester, id, noted.day).await?;
+            let (access, ctx, day) = facility_day(state, actor, id, requester, noted.day).await?;
             if note.is_empty() {
                 return Err(invalid("note", "required"));
             }
-            Ok(state.store.record_stay_note_for(&ctx, id, day, note, written_for(actor, &access, chosen)).await?)
+            on_a_day_of_the_stay(
+                state.store.record_stay_note_for(&ctx, id, day, note, written_for(actor, &access, chosen)).await,
+            )
         }
         _ => Err(AppError::NotFound),
     }
 }
 
 /// A day of a stay that the facility's staff record on: what the policy
-/// knows of the family (the application read under `ViewApplication`), the
-/// context of the decision to record at its facility (`RecordAtFacility`),
-/// and the day, which must be one of the stay's.
+/// knows of the family and the facility (`application_owner`, nothing
+/// personal read), the context of the decision to record at its facility
+/// (`RecordAtFacility`), and the day asked for. Whether it is a day of the
+/// stay the store checks inside the change's transaction
+/// ([`on_a_day_of_the_stay`]): the change is the one audit line.
 async fn facility_day(
     state: &AppState,
     actor: &Actor,
-    requester: &Requester,
     id: ApplicationId,
+    requester: &Requester,
     day: Option<&str>,
 ) -> Result<(FamilyAccess, tsunagu_domain::audit::AuditContext, jiff::civil::Date), AppError> {
-    let (access, app, _) = crate::base::access::application_with_access(state, actor, requester, id).await?;
+    let (access, venue, _) = crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
     let allowed = permit(
         actor,
         Action::RecordAtFacility,
-        &Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id },
+        &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
     )?;
     let day: jiff::civil::Date = day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
-    if !app.stay.contains(day) {
-        return Err(invalid("day", "out_of_range"));
-    }
     Ok((access, requester.allowed(&allowed), day))
+}
+
+/// A facility's record of a day, answered as the form's field: a day that
+/// is not one of the stay's is the `day` field out of range.
+fn on_a_day_of_the_stay(done: tsunagu_store::Result<()>) -> Result<(), AppError> {
+    match done {
+        Err(StoreError::Conflict("day_not_in_stay")) => Err(invalid("day", "out_of_range")),
+        other => Ok(other?),
+    }
 }
 
 /// An application as the caller may see it: a note written for the office
@@ -497,10 +518,10 @@ pub async fn application_shown(
     requester: &Requester,
     id: ApplicationId,
 ) -> Result<(FamilyAccess, Application, Vec<StayNote>, Vec<jiff::civil::Date>), AppError> {
-    let (access, app, allowed) = crate::base::access::application_with_access(state, actor, requester, id).await?;
-    let ctx = requester.allowed(&allowed);
-    let notes = state.store.stay_notes(&ctx, id).await?;
-    let used_days = state.store.used_days(&ctx, id).await?;
+    let (access, _, allowed) =
+        crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
+    let (app, notes, used_days) =
+        state.store.application_stay(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
     Ok((access.clone(), shown_to(actor, &access, app), notes_shown_to(actor, &access, notes), used_days))
 }
 

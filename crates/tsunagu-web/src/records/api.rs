@@ -139,13 +139,13 @@ async fn record_birth(
 ) -> Result<Response, ApiError> {
     let id = FamilyId(id);
     let (_, allowed) = family_for(&state, &caller.actor, id, Action::EditFamily).await?;
-    let record = state
+    // Checked against the pregnancy inside the birth's own transaction: one line.
+    let today = state.clock.today();
+    let ids = state
         .store
-        .open_family(&caller.audit("record birth").allowed(&allowed), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let p = record.pregnancies.iter().find(|p| p.id == PregnancyId(pregnancy)).ok_or(AppError::NotFound)?;
-    let babies = input.check(p, state.clock.today()).map_err(AppError::Invalid)?;
-    let ids = state.store.record_birth(&caller.audit("record birth").allowed(&allowed), id, p.id, &babies).await?;
+        .record_birth_checked(&caller.audit("record birth").allowed(&allowed), id, PregnancyId(pregnancy), &|p| {
+            input.check(p, today)
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "baby_ids": ids }))).into_response())
 }

@@ -619,11 +619,20 @@ async fn birth_submit(
 ) -> Response {
     unwrap_page(
         async {
-            let (account, family_id, pregnancy, allowed) = birth_context(&state, &ctx, &id, &pregnancy).await?;
+            let account = signed_in(&ctx)?.clone();
+            let family_id = id.parse::<i64>().map(FamilyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
+            let pid = pregnancy.parse::<i64>().map(PregnancyId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
+            let (_, allowed) =
+                crate::base::access::family_for(&state, &actor_of(&account), family_id, Action::EditFamily)
+                    .await
+                    .or_page(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let mut errors = FieldErrors::default();
             let mut babies = Vec::new();
-            for i in 0..usize::from(pregnancy.foetuses) {
+            // The form has a block per foetus notified (at most MAX_FOETUSES);
+            // the check against the pregnancy refuses more babies than that.
+            let blocks = usize::try_from(tsunagu_domain::records::MAX_FOETUSES).unwrap_or(0);
+            for i in 0..blocks {
                 let f = |k: &str| form.get(&format!("babies.{i}.{k}")).trim().to_owned();
                 // A block left wholly empty is a foetus not (yet) born.
                 if f("birth_date").is_empty() && f("gestational_weeks").is_empty() && f("birth_weight_g").is_empty() {
@@ -654,18 +663,32 @@ async fn birth_submit(
                 });
             }
             let input = BirthInput { babies };
+            let today = state.clock.today();
             let mut form_error = Some("notif.fix");
-            match input.check(&pregnancy, state.clock.today()) {
-                Ok(new) if errors.is_empty() => {
-                    let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now).allowed(&allowed);
-                    match state.store.record_birth(&audit, family_id, pregnancy.id, &new).await {
-                        Ok(_) => return Ok(redirect(&format!("/families/{family_id}?saved=birth"))),
-                        Err(tsunagu_store::StoreError::Conflict(code)) => form_error = Some(conflict_key(code)),
-                        Err(e) => return Err(page_error(&ctx, e.into())),
+            let mut checked = false;
+            if errors.is_empty() {
+                // Checked against the pregnancy inside the birth's own
+                // transaction: the birth is the one audit line.
+                let audit = audit_ctx(&account, &ctx.remote_addr, "record birth", ctx.now).allowed(&allowed);
+                match state.store.record_birth_checked(&audit, family_id, pid, &|p| input.check(p, today)).await {
+                    Ok(_) => return Ok(redirect(&format!("/families/{family_id}?saved=birth"))),
+                    Err(tsunagu_store::StoreError::Invalid(e)) => {
+                        checked = true;
+                        errors.0.extend(e.0);
                     }
+                    Err(tsunagu_store::StoreError::Conflict(code)) => {
+                        checked = true;
+                        form_error = Some(conflict_key(code));
+                    }
+                    Err(e) => return Err(page_error(&ctx, e.into())),
                 }
-                Ok(_) => {}
-                Err(e) => errors.0.extend(e.0),
+            }
+            // The form again, with what was wrong: the pregnancy is read for it.
+            let (_, _, pregnancy, _) = birth_context(&state, &ctx, &id, &pregnancy).await?;
+            if !checked {
+                if let Err(e) = input.check(&pregnancy, today) {
+                    errors.0.extend(e.0);
+                }
             }
             let here = format!("/families/{family_id}/pregnancies/{}/birth", pregnancy.id);
             Ok(render(

@@ -324,7 +324,11 @@ async fn contact_submit(
 ) -> Response {
     unwrap_page(
         async {
-            let (account, line, may) = contact_context(&state, &ctx, &id).await?;
+            // Recorded first, decided on what the policy needs (the contact's
+            // family and kind): the change is the one audit line. The contact
+            // is read only to show the form again.
+            let account = signed_in(&ctx)?.clone();
+            let contact = id.parse::<i64>().map(ContactId).map_err(|_| page_error(&ctx, AppError::NotFound))?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let back = local_back(Some(form.get("back")));
             let input = OutcomeInput {
@@ -336,19 +340,22 @@ async fn contact_submit(
             };
             let actor = actor_of(&account);
             let audit = audit_ctx(&account, &ctx.remote_addr, "record outcome", ctx.now);
-            match crate::timeline::record_outcome(&state, &actor, &audit, line.row.contact.id, &input).await {
+            match crate::timeline::record_outcome(&state, &actor, &audit, contact, &input).await {
                 Ok(_) => {
                     let sep = if back.contains('?') { '&' } else { '?' };
                     Ok(redirect(&format!("{back}{sep}done=outcome")))
                 }
-                Err(AppError::Invalid(errors)) => Ok(contact_render(
-                    &ctx,
-                    line,
-                    may,
-                    back,
-                    Filled { errors, values: form.map(), form_error: None },
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )),
+                Err(AppError::Invalid(errors)) => {
+                    let (_, line, may) = contact_context(&state, &ctx, &id).await?;
+                    Ok(contact_render(
+                        &ctx,
+                        line,
+                        may,
+                        back,
+                        Filled { errors, values: form.map(), form_error: None },
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    ))
+                }
                 Err(AppError::Conflict(code)) => {
                     let msg = crate::i18n::t(ctx.lang, &format!("err.{code}")).to_owned();
                     // Show the contact as it is now (somebody else recorded it).

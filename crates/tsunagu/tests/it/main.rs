@@ -31,6 +31,7 @@ macro_rules! on_both {
 }
 
 mod api;
+mod audit_lines;
 mod browser;
 mod care;
 mod meetings;
