@@ -197,3 +197,26 @@ fn the_bypass_of_the_policy_is_used_only_by_sign_in() {
     }
     assert_eq!(found, vec!["signin/mod.rs".to_owned()], "the bypass is used in {found:?}");
 }
+
+/// What a role may do is the policy's: the edge asks `authorize`/`permit`
+/// (or a `Chrome::can_*` that asks it) rather than matching on a role. The
+/// files below name `Role::` for what is not an access, each saying why
+/// beside it: the landing page per role, the role a questionnaire's
+/// definition says fills it in, and the role of an account being made
+/// (checked as input, offered as the form's choices); and the words' test,
+/// which wants a label for every role.
+#[test]
+fn roles_are_named_only_where_they_are_not_an_access() {
+    const ALLOWED: [&str; 5] =
+        ["accounts/mod.rs", "accounts/pages.rs", "i18n/tests.rs", "records/pages.rs", "screening/mod.rs"];
+    let mut found = Vec::new();
+    for file in rust_files(&src()) {
+        let text = fs::read_to_string(&file).unwrap();
+        if text.contains("Role::") {
+            found.push(rel(&file));
+        }
+    }
+    found.sort();
+    let strays: Vec<&String> = found.iter().filter(|f| !ALLOWED.contains(&f.as_str())).collect();
+    assert!(strays.is_empty(), "`Role::` decides something in {strays:?}: ask the policy instead");
+}

@@ -107,6 +107,8 @@ pub async fn create(
     } else if display_name.chars().count() > 50 {
         errors.add("display_name", "too_long");
     }
+    // Role: the role of the account being made, checked as input (which scope
+    // and family it needs); what it may then do is the policy's.
     let role = Role::parse(input.role.trim());
     if role.is_none() {
         errors.add("role", "invalid_choice");

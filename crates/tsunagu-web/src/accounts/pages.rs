@@ -98,6 +98,7 @@ async fn accounts_view(
     let accounts = state.store.accounts(m).await.or_page(ctx)?;
     let areas = state.store.areas(m).await.or_page(ctx)?;
     let venues = state.store.venues(m).await.or_page(ctx)?;
+    // Role: the roles a new account may be given, offered as the form's choices.
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
     Ok(render(
         &AccountsPage {

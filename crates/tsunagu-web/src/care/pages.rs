@@ -21,7 +21,6 @@ use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::ApplicationStatus;
 use tsunagu_domain::postpartum::followup::FollowupSlot;
 use tsunagu_domain::postpartum::safety::IncidentHeading;
-use tsunagu_domain::roles::Role;
 use tsunagu_domain::{FollowupId, ReferralId, TalkId, VenueId};
 use tsunagu_store::{ApplicationFilter, Followup, Incident, OnlineTalk, ReferralEvent, StoredReferral};
 
@@ -367,10 +366,14 @@ async fn talks_view(
         .await
         .or_page(ctx)?
         .into_iter()
-        .filter(|f| account.role == Role::Nurse || account.venues.contains(&f.venue.id))
+        // The facilities the reader may hold a talk at (`create_talk` asks the same).
+        .filter(|f| {
+            let facility = Resource::Facility { municipality_id: account.municipality_id, venue_id: f.venue.id };
+            authorize(&actor_of(account), Action::ViewFacility, &facility).is_allowed()
+        })
         .map(|f| (f.venue.id.0, if ctx.lang == Lang::Ja { f.venue.name_ja } else { f.venue.name_en }))
-        .collect();
-    let is_staff = account.role != Role::FamilyMember;
+        .collect::<Vec<_>>();
+    let is_staff = !facilities.is_empty();
     Ok(render(
         &TalksPage {
             chrome: Chrome::new(ctx, "/postpartum/talks", "talk.title"),

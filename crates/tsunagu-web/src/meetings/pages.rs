@@ -22,7 +22,6 @@ use jiff::civil::Date;
 use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::fiscal::FiscalYear;
-use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::meetings::{
     attendance_open, current_group_due_month, current_handbook_month, may_run_meetings, AttendanceInput,
     GroupSessionInput, HandbookMeetingInput,
@@ -150,7 +149,9 @@ impl HandbookPage {
     }
 }
 
-/// The areas the reader may choose: a coordinator's own, every area for a nurse.
+/// The areas the reader may choose: those of the families the policy lets
+/// the reader list (`family_filter`): a coordinator's own areas, every area
+/// for a nurse.
 async fn area_choices(
     state: &AppState,
     ctx: &RequestCtx,
@@ -158,9 +159,13 @@ async fn area_choices(
 ) -> Result<Vec<(i64, String)>, Response> {
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
     let names = crate::base::chrome::area_names(&areas, ctx.lang);
+    let scope = tsunagu_domain::policy::family_filter(&actor_of(account));
     let mut v: Vec<(i64, String)> = areas
         .iter()
-        .filter(|a| account.role != Role::Coordinator || account.areas.contains(&a.id))
+        .filter(|a| match &scope {
+            Some(tsunagu_domain::policy::FamilyFilter::ConsentingInAreas(_, mine)) => mine.contains(&a.id),
+            _ => true,
+        })
         .map(|a| (a.id.0, names.get(&a.id.0).cloned().unwrap_or_default()))
         .collect();
     v.sort();

@@ -8,7 +8,7 @@
 use crate::base::chrome::{
     page_error, redirect, render, require, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult,
 };
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::AppState;
 use crate::i18n::Lang;
@@ -26,7 +26,6 @@ use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{latest_babies, Application, ApplicationAnswers};
 use tsunagu_domain::postpartum::fees::Quote;
 use tsunagu_domain::postpartum::ServiceType;
-use tsunagu_domain::roles::Role;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId};
 use tsunagu_store::{ApplicationFilter, PostpartumFacility, StayNote};
@@ -97,8 +96,9 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
         async {
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
-            // A nurse's list opens on what waits for review.
-            let default_status = (account.role == Role::Nurse).then_some("applied");
+            // The reviewer's list opens on what waits for review.
+            let reviews = permit_municipality(&actor, Action::ReviewPostpartum).is_ok();
+            let default_status = reviews.then_some("applied");
             let status = q.status.as_deref().or(default_status).filter(|s| *s != "all");
             let (allowed, filter): (_, ApplicationFilter) =
                 crate::postpartum::application_filter(&state, &actor, status, None, None).await.or_page(&ctx)?;
@@ -142,7 +142,7 @@ struct ApplyPage {
     errors: FieldErrors,
     preview: Option<Prepared>,
     form_error: Option<String>,
-    is_nurse: bool,
+    may_override: bool,
 }
 
 impl ApplyPage {
@@ -244,7 +244,8 @@ async fn apply_view(
         errors,
         preview,
         form_error,
-        is_nurse: account.role == Role::Nurse,
+        // Going ahead despite a refusal is the reviewer's (`submit` asks the same).
+        may_override: permit_municipality(&actor_of(account), Action::ReviewPostpartum).is_ok(),
     };
     Ok(render(&page, status))
 }
@@ -254,11 +255,10 @@ async fn apply_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Qu
         async {
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
-            let family = match account.role {
-                Role::FamilyMember => account.family_id,
-                _ => q.family.map(FamilyId),
-            }
-            .ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+            // Only a family member's account belongs to a family: it applies
+            // for its own; staff name the family. The policy decides either way.
+            let family =
+                account.family_id.or(q.family.map(FamilyId)).ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
             let (_, allowed) =
                 crate::base::access::family_for(&state, &actor, family, Action::ApplyPostpartum).await.or_page(&ctx)?;
             // Prefill the number of babies from the record (twins come as two).
@@ -323,10 +323,7 @@ async fn apply_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let (input, mut errors) = input_from(&form);
-            let family = match account.role {
-                Role::FamilyMember => account.family_id,
-                _ => input.family_id.map(FamilyId),
-            };
+            let family = account.family_id.or(input.family_id.map(FamilyId));
             let values = form.map();
             let view =
                 |errors: FieldErrors, preview: Option<Prepared>, form_error: Option<String>, status: StatusCode| {
@@ -423,8 +420,8 @@ async fn application_view(
     let can_cancel = open && authorize(&actor, Action::CancelApplication, &application).is_allowed();
     // Staff choose whom a note is for; a family's own note is for the family.
     let office = authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&access)).is_allowed();
-    let can_alert =
-        account.role == Role::FacilityStaff && authorize(&actor, Action::ViewFacility, &facility).is_allowed();
+    // A facility's alert about a stay is raised by whoever records at it.
+    let can_alert = authorize(&actor, Action::RecordAtFacility, &facility).is_allowed();
     let alerts = if can_alert {
         crate::base::access::referrals_for(state, &actor, &audit, Some(app.family_id), false)
             .await

@@ -64,6 +64,8 @@ async fn home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
                 Err(_) if ctx.session.is_some() => return Ok(redirect("/signin/totp")),
                 Err(_) => return Ok(redirect("/signin")),
             };
+            // Role: where each role starts is a landing page, not an access (each
+            // page then asks the policy).
             match account.role {
                 Role::FamilyMember => return Ok(redirect("/me")),
                 // Nurses and coordinators start from what is waiting for them.

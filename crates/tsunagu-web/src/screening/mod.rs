@@ -100,6 +100,8 @@ pub fn answer_errors(e: &AnswerError) -> FieldErrors {
 pub fn addressed_to_family(record: &FamilyRecord, today: jiff::civil::Date) -> Vec<(QuestionnaireDef, PregnancyId)> {
     defs::all()
         .into_iter()
+        // Role: the definition's `filled_by` names the family's role for what a
+        // family fills in itself (a rule of the questionnaire, not an access).
         .filter(|d| may_enter(d, Role::FamilyMember))
         .filter_map(|d| offered(&d, record, today).map(|p| (d, p)))
         .collect()
@@ -142,7 +144,9 @@ pub async fn file(
     tsunagu_domain::screening::score(&def, &answers).map_err(|e| AppError::Invalid(answer_errors(&e)))?;
     let record = state.store.open_family(ctx, family).await?.ok_or(AppError::NotFound)?;
     let addressed = offered(&def, &record, state.clock.today());
-    let pregnancy = if actor.role == Role::FamilyMember {
+    // The family filing its own is answering what is addressed to it now;
+    // staff entering a paper form may name the pregnancy.
+    let pregnancy = if actor.family_id == Some(family) {
         if input.pregnancy_id.is_some() {
             return Err(invalid("pregnancy_id", "invalid_choice"));
         }

@@ -19,7 +19,6 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use tsunagu_domain::roles::Role;
 use tsunagu_domain::screening::QuestionnaireDef;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{FamilyId, ScreeningId};
@@ -399,7 +398,7 @@ async fn staff_context(
 ) -> Result<(QuestionnaireDef, String), Response> {
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
-    if account.role == Role::FamilyMember {
+    if actor.family_id.is_some() {
         // A family answers on its own page, and never sees a staff view.
         return Err(redirect("/me/screenings"));
     }
