@@ -106,6 +106,14 @@ pub(crate) async fn reserve(store: &PgStore, r: &SigninRequest) -> Result<Signin
             .await
             .map_err(db_err)?;
     }
+    // Nothing older than the window is ever counted again: forgotten here,
+    // a range of `signin_attempts_at` (migration 0014), so the table holds
+    // one window's attempts however long the service runs.
+    sqlx::query("DELETE FROM signin_attempts WHERE at < $1::timestamptz")
+        .bind(ts_param(r.since()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO signin_attempts (municipality_code, username, remote_addr, at, success, signed_in) \
          VALUES ($1, $2, $3, $4::timestamptz, false, false) RETURNING id",

@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "postpartum_settings_use",
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
+    Migration { version: 14, name: "signin_pruned", sql: include_str!("../migrations/0014_signin_pruned.sql") },
 ];
 
 #[derive(Clone)]

@@ -83,6 +83,14 @@ pub(crate) async fn reserve(store: &SqliteStore, r: &SigninRequest) -> Result<Si
             .await
             .map_err(db_err)?;
     }
+    // Nothing older than the window is ever counted again: forgotten here,
+    // a range of `signin_attempts_at` (migration 0014), so the table holds
+    // one window's attempts however long the service runs.
+    sqlx::query("DELETE FROM signin_attempts WHERE at < ?")
+        .bind(ts_text(r.since()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO signin_attempts (municipality_code, username, remote_addr, at, success, signed_in) \
          VALUES (?, ?, ?, ?, 0, 0) RETURNING id",

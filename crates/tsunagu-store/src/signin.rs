@@ -117,7 +117,9 @@ pub trait SigninStore: Send + Sync {
     /// Checks the sign-in limits and, if they allow, counts the attempt as a
     /// failure — one transaction, so concurrent attempts are checked one after
     /// another (see [the module](self)). With a session, also counts the code against
-    /// it, ending it when it has taken all its codes.
+    /// it, ending it when it has taken all its codes. Attempts older than the
+    /// window are never counted again and are forgotten as it counts (the
+    /// one window serves both limits, so it is the longest they need).
     async fn reserve_signin_attempt(&self, r: &SigninRequest) -> Result<SigninReservation>;
     /// Records what a reserved attempt turned out to be.
     async fn settle_signin_attempt(&self, id: SigninAttemptId, outcome: SigninOutcome) -> Result<()>;

@@ -124,6 +124,49 @@ async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
     finish(s, db).await;
 }
 
+/// Sign-in attempts are forgotten once the window has passed them (#9):
+/// counting a new attempt deletes every one older than the window, and
+/// what is still within it keeps counting.
+async fn story_signin_attempts_older_than_the_window_are_forgotten(backend: Backend) {
+    use jiff::SignedDuration;
+    use tsunagu_store::{SigninRequest, SigninReservation};
+    let (s, db) = fresh(backend).await;
+    let window = SignedDuration::from_mins(15);
+    let req = |user: &str, at: Timestamp| SigninRequest {
+        municipality_code: "131121".into(),
+        username: user.into(),
+        remote_addr: "192.0.2.1".into(),
+        at,
+        window,
+        max_failures_per_user: 3,
+        max_failures_per_addr: 100,
+        session: None,
+    };
+    let start = at("2026-11-22T01:00:00Z");
+    for (user, minutes) in [("old", 0), ("old", 1), ("old", 2), ("recent", 10), ("recent", 11)] {
+        let r = s.reserve_signin_attempt(&req(user, start + SignedDuration::from_mins(minutes))).await.unwrap();
+        assert!(matches!(r, SigninReservation::Granted { .. }), "{r:?}");
+    }
+    let rows = || scalar::<i64>(&db, "SELECT COUNT(*) FROM signin_attempts");
+    assert_eq!(rows().await, 5, "all within the window");
+    // 01:16: the window (15 minutes) reaches back to 01:01, so the first goes.
+    let now = start + SignedDuration::from_mins(16);
+    assert!(matches!(s.reserve_signin_attempt(&req("recent", now)).await.unwrap(), SigninReservation::Granted { .. }));
+    assert_eq!(rows().await, 5, "the 01:00 attempt is forgotten, this one counted");
+    // What is within the window still counts: `recent` has 3 failures now.
+    let locked = s.reserve_signin_attempt(&req("recent", now)).await.unwrap();
+    assert!(matches!(locked, SigninReservation::Locked { .. }), "{locked:?}");
+    // An hour on, one attempt leaves only itself.
+    let later = start + SignedDuration::from_mins(60);
+    assert!(matches!(s.reserve_signin_attempt(&req("old", later)).await.unwrap(), SigninReservation::Granted { .. }));
+    assert_eq!(rows().await, 1);
+    finish(s, db).await;
+}
+
 on_both!(multi_thread:
     accounts_scopes_sessions_and_second_factor => story_accounts_scopes_sessions_and_second_factor,
 );
+
+on_both! {
+    signin_attempts_older_than_the_window_are_forgotten => story_signin_attempts_older_than_the_window_are_forgotten,
+}
