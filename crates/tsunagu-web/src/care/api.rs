@@ -143,12 +143,8 @@ async fn act_referral(
 
 /// The family a call is about: a family member's own, else the one named.
 fn family_of(caller: &ApiCaller, named: Option<i64>) -> Result<FamilyId, AppError> {
-    // Only a family member's account belongs to a family; the policy then
-    // decides on whichever family the call is about.
-    match caller.actor.family_id {
-        Some(own) => Ok(own),
-        None => named.map(FamilyId).ok_or(AppError::BadRequest("bad_query")),
-    }
+    // A query without the family it needs is a bad query.
+    crate::care::own_or_named(&caller.actor, named).map_err(|_| AppError::BadRequest("bad_query"))
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
@@ -186,17 +182,8 @@ async fn followup_slots(
     Ok(Json(json!({ "slots": slots })).into_response())
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct FollowupBody {
-    #[serde(default)]
-    family_id: Option<i64>,
-    venue_id: i64,
-    start: String,
-}
-
 /// Book a 20-minute follow-up slot (former users, baby under 1 year)
-#[utoipa::path(post, path = "/api/v1/postpartum/followups", tag = "care", request_body = FollowupBody,
+#[utoipa::path(post, path = "/api/v1/postpartum/followups", tag = "care", request_body = crate::care::BookingInput,
     responses(
         (status = 201, description = "Booked", body = crate::base::openapi::Created),
         (status = 403, description = "Not a family the caller may book for (`forbidden`)"),
@@ -206,27 +193,10 @@ struct FollowupBody {
 async fn create_followup(
     State(state): State<AppState>,
     caller: ApiCaller,
-    ApiJson(b): ApiJson<FollowupBody>,
+    ApiJson(input): ApiJson<crate::care::BookingInput>,
 ) -> Result<Response, ApiError> {
-    let family = family_of(&caller, b.family_id)?;
-    let start: jiff::civil::DateTime = b.start.trim().parse().map_err(|_| invalid_date("start"))?;
-    let id = crate::care::book_followup(
-        &state,
-        &caller.actor,
-        &caller.audit("follow-up"),
-        family,
-        tsunagu_domain::VenueId(b.venue_id),
-        start,
-    )
-    .await?;
+    let id = crate::care::book(&state, &caller.actor, &caller.audit("follow-up"), &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
-}
-
-/// A date-time field that does not read as `YYYY-MM-DDTHH:MM`.
-fn invalid_date(field: &'static str) -> AppError {
-    let mut e = tsunagu_domain::validation::FieldErrors::default();
-    e.add(field, "invalid_date");
-    AppError::Invalid(e)
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
@@ -309,16 +279,8 @@ async fn list_talks(State(state): State<AppState>, caller: ApiCaller) -> Result<
     Ok(Json(json!({ "talks": list })).into_response())
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct TalkBody {
-    venue_id: i64,
-    starts: String,
-    title: String,
-}
-
 /// Add a session (nurse or facility staff)
-#[utoipa::path(post, path = "/api/v1/postpartum/talks", tag = "care", request_body = TalkBody,
+#[utoipa::path(post, path = "/api/v1/postpartum/talks", tag = "care", request_body = crate::care::TalkInput,
     responses(
         (status = 201, description = "Added", body = crate::base::openapi::Created),
         (status = 403, description = "Not the caller's to add (`forbidden`)"),
@@ -326,31 +288,15 @@ struct TalkBody {
 async fn create_talk(
     State(state): State<AppState>,
     caller: ApiCaller,
-    ApiJson(b): ApiJson<TalkBody>,
+    ApiJson(input): ApiJson<crate::care::TalkInput>,
 ) -> Result<Response, ApiError> {
-    let starts: jiff::civil::DateTime = b.starts.trim().parse().map_err(|_| invalid_date("starts"))?;
-    let id = crate::care::create_talk(
-        &state,
-        &caller.actor,
-        &caller.audit("online talk"),
-        tsunagu_domain::VenueId(b.venue_id),
-        starts,
-        &b.title,
-    )
-    .await?;
+    let id = crate::care::add_talk(&state, &caller.actor, &caller.audit("online talk"), &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
-}
-
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct JoinBody {
-    #[serde(default)]
-    family_id: Option<i64>,
 }
 
 /// A current user joins a session
 #[utoipa::path(post, path = "/api/v1/postpartum/talks/{id}/join", tag = "care",
-    params(("id" = i64, Path, description = "Session id")), request_body = JoinBody,
+    params(("id" = i64, Path, description = "Session id")), request_body = crate::care::JoinInput,
     responses(
         (status = 204, description = "Joined"),
         (status = 403, description = "Not a family the caller may sign up (`forbidden`)"),
@@ -359,11 +305,10 @@ async fn join_talk(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<JoinBody>,
+    ApiJson(input): ApiJson<crate::care::JoinInput>,
 ) -> Result<StatusCode, ApiError> {
-    let family = family_of(&caller, b.family_id)?;
-    crate::care::join_talk(&state, &caller.actor, &caller.audit("join talk"), tsunagu_domain::TalkId(id), family)
-        .await?;
+    let talk = tsunagu_domain::TalkId(id);
+    crate::care::join(&state, &caller.actor, &caller.audit("join talk"), talk, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

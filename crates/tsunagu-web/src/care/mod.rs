@@ -212,6 +212,86 @@ async fn followup_facts(
     Ok(FollowupFacts { stay_last_days, baby_birth_date })
 }
 
+/// A follow-up booking, as the page's form and the API's body both send it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingInput {
+    /// The family booked for: required for staff, ignored for a family member (its own).
+    #[serde(default)]
+    pub family_id: Option<i64>,
+    pub venue_id: i64,
+    /// The slot's start, `YYYY-MM-DDTHH:MM` (local time in Japan).
+    pub start: String,
+}
+
+/// An online talk, as the page's form and the API's body both send it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TalkInput {
+    pub venue_id: i64,
+    /// `YYYY-MM-DDTHH:MM` (local time in Japan).
+    pub starts: String,
+    pub title: String,
+}
+
+/// Signing a family up for a talk, as the page's form and the API's body both send it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinInput {
+    /// The family signed up: required for staff, ignored for a family member (its own).
+    #[serde(default)]
+    pub family_id: Option<i64>,
+}
+
+/// The family a call is about: a family member's account belongs to one
+/// and acts for it; staff name it. The policy then decides either way.
+pub fn own_or_named(actor: &Actor, named: Option<i64>) -> Result<FamilyId, AppError> {
+    match actor.family_id {
+        Some(own) => Ok(own),
+        None => named.map(FamilyId).ok_or_else(|| invalid("family_id", "required")),
+    }
+}
+
+/// A date-time field as sent (`YYYY-MM-DDTHH:MM`), or the field's error.
+fn date_time(value: &str, field: &'static str) -> Result<DateTime, AppError> {
+    value.trim().parse().map_err(|_| invalid(field, "invalid_date"))
+}
+
+/// Books a follow-up from what was sent (form or JSON).
+pub async fn book(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    input: &BookingInput,
+) -> Result<FollowupId, AppError> {
+    let family = own_or_named(actor, input.family_id)?;
+    let start = date_time(&input.start, "start")?;
+    book_followup(state, actor, requester, family, VenueId(input.venue_id), start).await
+}
+
+/// Adds an online talk from what was sent (form or JSON).
+pub async fn add_talk(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    input: &TalkInput,
+) -> Result<TalkId, AppError> {
+    let starts = date_time(&input.starts, "starts")?;
+    create_talk(state, actor, requester, VenueId(input.venue_id), starts, &input.title).await
+}
+
+/// Signs a family up for a talk from what was sent (form or JSON).
+pub async fn join(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    talk: TalkId,
+    input: &JoinInput,
+) -> Result<(), AppError> {
+    let family = own_or_named(actor, input.family_id)?;
+    join_talk(state, actor, requester, talk, family).await
+}
+
 pub async fn book_followup(
     state: &AppState,
     actor: &Actor,

@@ -299,15 +299,14 @@ async fn followup_submit(State(state): State<AppState>, ctx: RequestCtx, Form(fo
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let family = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
-            let venue = VenueId(form.get("venue_id").trim().parse().unwrap_or(0));
-            let start = form
-                .get("start")
-                .trim()
-                .parse::<jiff::civil::DateTime>()
-                .map_err(|_| page_error(&ctx, AppError::BadRequest("bad_query")))?;
+            // The same input as the API's body; the page is the family's own.
+            let input = crate::care::BookingInput {
+                family_id: None,
+                venue_id: form.get("venue_id").trim().parse().unwrap_or(0),
+                start: form.get("start").to_owned(),
+            };
             let audit = audit_ctx(account, &ctx.remote_addr, "follow-up", ctx.now);
-            match crate::care::book_followup(&state, &actor, &audit, family, venue, start).await {
+            match crate::care::book(&state, &actor, &audit, &input).await {
                 Ok(_) => Ok(redirect("/postpartum/followups?done=booked")),
                 Err(e) => {
                     let msg = form_message(&ctx, e)?;
@@ -396,18 +395,14 @@ async fn talk_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form):
         async {
             let account = signed_in(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let venue = VenueId(form.get("venue_id").trim().parse().unwrap_or(0));
-            let result = match form.get("starts").trim().parse::<jiff::civil::DateTime>() {
-                Ok(starts) => {
-                    let audit = audit_ctx(account, &ctx.remote_addr, "online talk", ctx.now);
-                    crate::care::create_talk(&state, &actor_of(account), &audit, venue, starts, form.get("title"))
-                        .await
-                        .map(|_| ())
-                }
-                Err(_) => Err(AppError::BadRequest("invalid_date")),
+            let input = crate::care::TalkInput {
+                venue_id: form.get("venue_id").trim().parse().unwrap_or(0),
+                starts: form.get("starts").to_owned(),
+                title: form.get("title").to_owned(),
             };
-            match result {
-                Ok(()) => Ok(redirect("/postpartum/talks?done=created")),
+            let audit = audit_ctx(account, &ctx.remote_addr, "online talk", ctx.now);
+            match crate::care::add_talk(&state, &actor_of(account), &audit, &input).await {
+                Ok(_) => Ok(redirect("/postpartum/talks?done=created")),
                 Err(e) => {
                     let msg = form_message(&ctx, e)?;
                     talks_view(&state, &ctx, None, Some(msg)).await
@@ -428,9 +423,9 @@ async fn talk_join(
         async {
             let account = signed_in(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let family = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
             let audit = audit_ctx(account, &ctx.remote_addr, "join talk", ctx.now);
-            match crate::care::join_talk(&state, &actor_of(account), &audit, TalkId(id), family).await {
+            let input = crate::care::JoinInput::default();
+            match crate::care::join(&state, &actor_of(account), &audit, TalkId(id), &input).await {
                 Ok(()) => Ok(redirect("/postpartum/talks?done=joined")),
                 Err(e) => {
                     let msg = form_message(&ctx, e)?;
