@@ -38,7 +38,7 @@ use tsunagu_domain::timeline::{
     KindSet, Nature, Outcome, StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
-use tsunagu_store::{ContactOwner, TimelineStore};
+use tsunagu_store::{ContactOwner, PregnancyChange, PregnancyCheck, TimelineStore};
 use tsunagu_store::{ContactRow, MissedRun, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
 
 /// The columns of a contact (table alias `c`) as `contact_row` reads them,
@@ -278,28 +278,6 @@ pub(crate) async fn sync_pregnancy(
         .await
         .map_err(db_err)?;
     Ok(format!("contacts +{created} ~{moved} x{ended}"))
-}
-
-/// The pregnancy of a family, or `NotFound`, with its status; its row is
-/// locked until `tx` ends, so changes of one pregnancy queue up and each
-/// sees the status the one before it left.
-pub(crate) async fn pregnancy_status_for_update(
-    tx: &mut PgConnection,
-    m: MunicipalityId,
-    family: FamilyId,
-    pregnancy: PregnancyId,
-) -> Result<PregnancyStatus> {
-    let status: Option<String> = sqlx::query_scalar(
-        "SELECT status FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE",
-    )
-    .bind(pregnancy.0)
-    .bind(family.0)
-    .bind(m.0)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    let status = status.ok_or(StoreError::NotFound)?;
-    PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))
 }
 
 /// Appends the WHERE clauses of a work-list scope (after
@@ -655,51 +633,74 @@ impl TimelineStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn change_edd(&self, ctx: &AuditContext, family: FamilyId, pregnancy: PregnancyId, edd: Date) -> Result<()> {
-        let m = ctx.municipality_id;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
-        // then reconciles from what this one left.
-        if pregnancy_status_for_update(&mut tx, m, family, pregnancy).await? != PregnancyStatus::Ongoing {
-            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-        }
-        sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
-            .bind(edd.to_string())
-            .bind(pregnancy.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
-        let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
-        tx.commit().await.map_err(db_err)
-    }
-
-    async fn end_pregnancy(
+    async fn change_pregnancy_checked(
         &self,
         ctx: &AuditContext,
         family: FamilyId,
         pregnancy: PregnancyId,
-        end: PregnancyEnd,
+        check: &PregnancyCheck<'_>,
     ) -> Result<()> {
         let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        match (pregnancy_status_for_update(&mut tx, m, family, pregnancy).await?, end) {
-            (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
-            (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
-                return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+        // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
+        // then reconciles from what this one left; the check sees it as it is.
+        let p = sqlx::query(concat!(
+            "SELECT ",
+            pregnancy_columns!(),
+            " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
+        ))
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(pregnancy_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+        let babies =
+            sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
+                .bind(pregnancy.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(baby_row)
+                .collect::<Result<Vec<_>>>()?;
+        let detail = match check(&p, &babies).map_err(StoreError::Invalid)? {
+            PregnancyChange::Edd(edd) => {
+                if p.status != PregnancyStatus::Ongoing {
+                    return Err(StoreError::Conflict("pregnancy_not_ongoing"));
+                }
+                sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
+                    .bind(edd.to_string())
+                    .bind(pregnancy.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                "edd".to_owned()
             }
-            _ => return Err(StoreError::Conflict("pregnancy_ended")),
-        }
-        sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
-            .bind(end.status().as_str())
-            .bind(end.on().to_string())
-            .bind(pregnancy.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            PregnancyChange::End(end) => {
+                match (p.status, end) {
+                    (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
+                    (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
+                        return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+                    }
+                    _ => return Err(StoreError::Conflict("pregnancy_ended")),
+                }
+                sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
+                    .bind(end.status().as_str())
+                    .bind(end.on().to_string())
+                    .bind(pregnancy.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                end.status().as_str().to_owned()
+            }
+        };
         let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
-        let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
+        let detail = format!("pregnancy={} {detail} {synced}", pregnancy.0);
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }

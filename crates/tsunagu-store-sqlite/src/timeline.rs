@@ -25,7 +25,7 @@ use tsunagu_domain::timeline::{
     KindSet, Nature, Outcome, StoredContact, Subject, TimelineFacts, Window, MAX_DUE_TO_CLOSE_DAYS, RULES_VERSION,
 };
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
-use tsunagu_store::{ContactOwner, MissedRun, TimelineStore};
+use tsunagu_store::{ContactOwner, MissedRun, PregnancyChange, PregnancyCheck, TimelineStore};
 use tsunagu_store::{ContactRow, StoreError, WorkCounts, WorkList, WorkListQuery, WorkScope};
 
 pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subject_kind, c.subject_id, c.opens, \
@@ -222,25 +222,6 @@ pub(crate) async fn sync_pregnancy(
         .await
         .map_err(db_err)?;
     Ok(format!("contacts +{created} ~{moved} x{ended}"))
-}
-
-/// The pregnancy of a family, or `NotFound`, with its status.
-pub(crate) async fn pregnancy_status(
-    tx: &mut SqliteConnection,
-    m: MunicipalityId,
-    family: FamilyId,
-    pregnancy: PregnancyId,
-) -> Result<PregnancyStatus> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?")
-            .bind(pregnancy.0)
-            .bind(family.0)
-            .bind(m.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-    let status = status.ok_or(StoreError::NotFound)?;
-    PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))
 }
 
 /// Appends the WHERE clauses of a work-list scope and list (after a
@@ -565,49 +546,70 @@ impl TimelineStore for SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn change_edd(&self, ctx: &AuditContext, family: FamilyId, pregnancy: PregnancyId, edd: Date) -> Result<()> {
-        let m = ctx.municipality_id;
-        let mut tx = self.begin_immediate().await?;
-        if pregnancy_status(&mut tx, m, family, pregnancy).await? != PregnancyStatus::Ongoing {
-            return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-        }
-        sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
-            .bind(edd.to_string())
-            .bind(pregnancy.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
-        let detail = format!("pregnancy={} edd {synced}", pregnancy.0);
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
-        tx.commit().await.map_err(db_err)
-    }
-
-    async fn end_pregnancy(
+    async fn change_pregnancy_checked(
         &self,
         ctx: &AuditContext,
         family: FamilyId,
         pregnancy: PregnancyId,
-        end: PregnancyEnd,
+        check: &PregnancyCheck<'_>,
     ) -> Result<()> {
         let m = ctx.municipality_id;
+        // Taken at BEGIN: nothing changes the pregnancy between the check and the commit.
         let mut tx = self.begin_immediate().await?;
-        match (pregnancy_status(&mut tx, m, family, pregnancy).await?, end) {
-            (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
-            (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
-                return Err(StoreError::Conflict("pregnancy_not_ongoing"))
-            }
-            _ => return Err(StoreError::Conflict("pregnancy_ended")),
-        }
-        sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
-            .bind(end.status().as_str())
-            .bind(end.on().to_string())
+        let p = sqlx::query(&format!(
+            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
+        ))
+        .bind(pregnancy.0)
+        .bind(family.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(pregnancy_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
+        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
             .bind(pregnancy.0)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .iter()
+            .map(baby_row)
+            .collect::<Result<Vec<_>>>()?;
+        let detail = match check(&p, &babies).map_err(StoreError::Invalid)? {
+            PregnancyChange::Edd(edd) => {
+                if p.status != PregnancyStatus::Ongoing {
+                    return Err(StoreError::Conflict("pregnancy_not_ongoing"));
+                }
+                sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
+                    .bind(edd.to_string())
+                    .bind(pregnancy.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                "edd".to_owned()
+            }
+            PregnancyChange::End(end) => {
+                match (p.status, end) {
+                    (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
+                    (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
+                        return Err(StoreError::Conflict("pregnancy_not_ongoing"))
+                    }
+                    _ => return Err(StoreError::Conflict("pregnancy_ended")),
+                }
+                sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
+                    .bind(end.status().as_str())
+                    .bind(end.on().to_string())
+                    .bind(pregnancy.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                end.status().as_str().to_owned()
+            }
+        };
         let synced = sync_pregnancy(&mut tx, m, pregnancy, today_of(ctx), ctx.at).await?;
-        let detail = format!("pregnancy={} {} {synced}", pregnancy.0, end.status().as_str());
+        let detail = format!("pregnancy={} {detail} {synced}", pregnancy.0);
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PregnancyUpdate, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }

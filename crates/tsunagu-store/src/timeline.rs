@@ -6,9 +6,10 @@ use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::PregnancyEnd;
+use tsunagu_domain::records::{Baby, Pregnancy, PregnancyEnd};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
+use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AccountId, AreaId, ContactId, FamilyId, MunicipalityId, PregnancyId};
 
 /// A stored contact with what the lists show beside it.
@@ -166,6 +167,18 @@ pub struct ContactOwner {
     pub hidden: bool,
 }
 
+/// A change of a pregnancy's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PregnancyChange {
+    Edd(jiff::civil::Date),
+    End(PregnancyEnd),
+}
+
+/// What a change of a pregnancy is, given the pregnancy and its babies (read
+/// inside the change's transaction), or the fields that do not pass.
+pub type PregnancyCheck<'a> =
+    dyn Fn(&Pregnancy, &[Baby]) -> std::result::Result<PregnancyChange, FieldErrors> + Sync + 'a;
+
 #[async_trait]
 pub trait TimelineStore: Send + Sync {
     // Every write that changes a pregnancy's facts (notification, import,
@@ -184,7 +197,9 @@ pub trait TimelineStore: Send + Sync {
         family: FamilyId,
         pregnancy: PregnancyId,
         edd: jiff::civil::Date,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.change_pregnancy_checked(ctx, family, pregnancy, &|_, _| Ok(PregnancyChange::Edd(edd))).await
+    }
     /// A loss or a move out. `Conflict("pregnancy_not_ongoing")` for a loss
     /// after a birth, `Conflict("pregnancy_ended")` once lost or moved.
     async fn end_pregnancy(
@@ -193,6 +208,21 @@ pub trait TimelineStore: Send + Sync {
         family: FamilyId,
         pregnancy: PregnancyId,
         end: PregnancyEnd,
+    ) -> Result<()> {
+        self.change_pregnancy_checked(ctx, family, pregnancy, &|_, _| Ok(PregnancyChange::End(end))).await
+    }
+    /// A new EDD or an ending, as `check` makes it of the pregnancy and its
+    /// babies as they stand inside the change's own transaction (the
+    /// domain's `EddChangeInput::check`, `PregnancyEndInput::check`): one
+    /// audit line, `family.pregnancy`, and no read of the record before it.
+    /// What `check` refuses is `StoreError::Invalid`; then as
+    /// [`change_edd`](Self::change_edd) and [`end_pregnancy`](Self::end_pregnancy).
+    async fn change_pregnancy_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        pregnancy: PregnancyId,
+        check: &PregnancyCheck<'_>,
     ) -> Result<()>;
     /// Every contact of a family, hidden ones included (the page leaves
     /// them out), by window. Audited as a read of the family.

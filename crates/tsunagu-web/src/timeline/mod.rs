@@ -11,12 +11,14 @@ use serde::{Deserialize, Serialize};
 use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
-use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
+use tsunagu_domain::records::{Baby, EddChangeInput, Pregnancy, PregnancyEndInput};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::timeline::{work_list_access, ContactForm, ContactKind, Outcome, WorkListAccess};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
-use tsunagu_store::{ContactRow, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort};
+use tsunagu_store::{
+    ContactRow, PregnancyChange, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort,
+};
 
 pub mod api;
 mod api_doc;
@@ -344,21 +346,20 @@ async fn contact_owner(
     }
 }
 
-async fn pregnancy_of(
+/// The context of a change of a pregnancy: the policy's `EditFamily` on
+/// its family, decided on what the policy knows of it (nothing personal read).
+async fn edit_family(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
     family: FamilyId,
-    pregnancy: PregnancyId,
-) -> Result<(tsunagu_domain::records::Pregnancy, Vec<tsunagu_domain::records::Baby>, AuditContext), AppError> {
+) -> Result<AuditContext, AppError> {
     let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::EditFamily).await?;
-    let audit = requester.allowed(&allowed);
-    let record = state.store.open_family(&audit, family).await?.ok_or(AppError::NotFound)?;
-    let p = record.pregnancies.into_iter().find(|p| p.id == pregnancy).ok_or(AppError::NotFound)?;
-    Ok((p, record.babies, audit))
+    Ok(requester.allowed(&allowed))
 }
 
-/// A corrected EDD: the pregnancy contacts move with it.
+/// A corrected EDD: the pregnancy contacts move with it. Checked against
+/// the pregnancy inside the change's own transaction: one audit line.
 pub async fn change_edd(
     state: &AppState,
     actor: &Actor,
@@ -367,12 +368,13 @@ pub async fn change_edd(
     pregnancy: PregnancyId,
     input: &EddChangeInput,
 ) -> Result<(), AppError> {
-    let (p, _, audit) = pregnancy_of(state, actor, requester, family, pregnancy).await?;
-    let edd = input.check(&p).map_err(AppError::Invalid)?;
-    Ok(state.store.change_edd(&audit, family, pregnancy, edd).await?)
+    let audit = edit_family(state, actor, requester, family).await?;
+    let check = |p: &Pregnancy, _: &[Baby]| input.check(p).map(PregnancyChange::Edd);
+    Ok(state.store.change_pregnancy_checked(&audit, family, pregnancy, &check).await?)
 }
 
-/// A loss or a move: the owed contacts close (hidden after a loss).
+/// A loss or a move: the owed contacts close (hidden after a loss). Checked
+/// against the pregnancy and its babies inside the change's own transaction.
 pub async fn end_pregnancy(
     state: &AppState,
     actor: &Actor,
@@ -382,7 +384,7 @@ pub async fn end_pregnancy(
     input: &PregnancyEndInput,
     today: Date,
 ) -> Result<(), AppError> {
-    let (p, babies, audit) = pregnancy_of(state, actor, requester, family, pregnancy).await?;
-    let end = input.check(&p, &babies, today).map_err(AppError::Invalid)?;
-    Ok(state.store.end_pregnancy(&audit, family, pregnancy, end).await?)
+    let audit = edit_family(state, actor, requester, family).await?;
+    let check = |p: &Pregnancy, babies: &[Baby]| input.check(p, babies, today).map(PregnancyChange::End);
+    Ok(state.store.change_pregnancy_checked(&audit, family, pregnancy, &check).await?)
 }
