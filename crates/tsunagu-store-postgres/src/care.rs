@@ -20,8 +20,8 @@ use tsunagu_domain::{
     VenueId,
 };
 use tsunagu_store::{
-    CareStore, Followup, FollowupStatus, Incident, NewIncident, OnlineTalk, ReferralEvent, ReferralFilter, Result,
-    StoreError, StoredReferral,
+    CareStore, Followup, FollowupStatus, Incident, NewIncident, OnlineTalk, ReferralEvent, ReferralFilter,
+    ReferralStep, Result, StoreError, StoredReferral,
 };
 
 /// "On one of the days of the range": `$first` and `$last` are the range's
@@ -290,18 +290,7 @@ impl CareStore for PgStore {
 
     async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            referral_columns!(),
-            " FROM referrals r WHERE r.id = $1 AND r.municipality_id = $2"
-        ))
-        .bind(id.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let referral = referral_row(&r)?;
+        let Some(referral) = referral_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
         // The contract names no `referral.view`: one referral is a list of one.
         append_audit(
             &mut tx,
@@ -314,6 +303,44 @@ impl CareStore for PgStore {
         .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(referral))
+    }
+
+    async fn referral_with_events(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+    ) -> Result<Option<(StoredReferral, Vec<ReferralEvent>)>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(referral) = referral_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
+        let events = events_in(&mut tx, id).await?;
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::ReferralList,
+            Some(referral.referral.family),
+            &format!("referral={id} events={}", events.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some((referral, events)))
+    }
+
+    async fn step_referral(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+        step: &ReferralStep<'_>,
+        action: ReferralAction,
+        note: &str,
+    ) -> Result<()> {
+        // Read for the step only (not audited); the update refuses it if the
+        // referral moved meanwhile, and writes the one line.
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let current = referral_in(&mut conn, ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
+        drop(conn);
+        let next = step(&current.referral)?;
+        self.update_referral(ctx, id, &current.referral, &next, action, note).await
     }
 
     async fn update_referral(
@@ -404,26 +431,7 @@ impl CareStore for PgStore {
                 .await
                 .map_err(db_err)?;
         let family = FamilyId(family.ok_or(StoreError::NotFound)?);
-        // In the order the steps were taken (a referral's steps queue on its row lock).
-        let events = sqlx::query(concat!(
-            "SELECT action, by_account, ",
-            ts_col!("at"),
-            " AS at, note FROM referral_events WHERE referral_id = $1 ORDER BY id"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok(ReferralEvent {
-                action: get(r, "action")?,
-                by: AccountId(get(r, "by_account")?),
-                at: ts(&get::<String>(r, "at")?)?,
-                note: get(r, "note")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        let events = events_in(&mut tx, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -726,4 +734,42 @@ impl CareStore for PgStore {
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
+}
+
+/// One referral of municipality `m`, read on `conn` (not audited: the caller writes the line).
+async fn referral_in(conn: &mut PgConnection, m: MunicipalityId, id: ReferralId) -> Result<Option<StoredReferral>> {
+    sqlx::query(concat!("SELECT ", referral_columns!(), " FROM referrals r WHERE r.id = $1 AND r.municipality_id = $2"))
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(referral_row)
+        .transpose()
+}
+
+/// A referral's steps, read on `conn` (not audited).
+async fn events_in(conn: &mut PgConnection, id: ReferralId) -> Result<Vec<ReferralEvent>> {
+    // In the order the steps were taken (a referral's steps queue on its row lock).
+    let events: Vec<ReferralEvent> = sqlx::query(concat!(
+        "SELECT action, by_account, ",
+        ts_col!("at"),
+        " AS at, note FROM referral_events WHERE referral_id = $1 ORDER BY id"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| {
+        Ok(ReferralEvent {
+            action: get(r, "action")?,
+            by: AccountId(get(r, "by_account")?),
+            at: ts(&get::<String>(r, "at")?)?,
+            note: get(r, "note")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(events)
 }

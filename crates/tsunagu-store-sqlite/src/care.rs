@@ -20,8 +20,8 @@ use tsunagu_domain::{
     VenueId,
 };
 use tsunagu_store::{
-    CareStore, Followup, FollowupStatus, Incident, NewIncident, OnlineTalk, ReferralEvent, ReferralFilter, Result,
-    StoreError, StoredReferral,
+    CareStore, Followup, FollowupStatus, Incident, NewIncident, OnlineTalk, ReferralEvent, ReferralFilter,
+    ReferralStep, Result, StoreError, StoredReferral,
 };
 
 /// The columns of a referral as `referral_row` reads them.
@@ -259,19 +259,37 @@ impl CareStore for SqliteStore {
     }
 
     async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>> {
-        let r = sqlx::query(&format!(
-            "SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.id = ? AND r.municipality_id = ?"
-        ))
-        .bind(id.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let referral = referral_row(&r)?;
+        let Some(referral) = self.referral_of(ctx.municipality_id, id).await? else { return Ok(None) };
         // The contract names no `referral.view`: one referral is a list of one.
         self.audit(ctx, AuditAction::ReferralList, Some(referral.referral.family), &format!("referral={id}")).await?;
         Ok(Some(referral))
+    }
+
+    async fn referral_with_events(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+    ) -> Result<Option<(StoredReferral, Vec<ReferralEvent>)>> {
+        let Some(referral) = self.referral_of(ctx.municipality_id, id).await? else { return Ok(None) };
+        let events = self.events_of(id).await?;
+        let detail = format!("referral={id} events={}", events.len());
+        self.audit(ctx, AuditAction::ReferralList, Some(referral.referral.family), &detail).await?;
+        Ok(Some((referral, events)))
+    }
+
+    async fn step_referral(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+        step: &ReferralStep<'_>,
+        action: ReferralAction,
+        note: &str,
+    ) -> Result<()> {
+        // Read for the step only (not audited); the update refuses it if the
+        // referral moved meanwhile, and writes the one line.
+        let current = self.referral_of(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
+        let next = step(&current.referral)?;
+        self.update_referral(ctx, id, &current.referral, &next, action, note).await
     }
 
     async fn update_referral(
@@ -359,25 +377,7 @@ impl CareStore for SqliteStore {
                 .await
                 .map_err(db_err)?;
         let family = FamilyId(family.ok_or(StoreError::NotFound)?);
-        // In the order the steps were taken.
-        let rows =
-            sqlx::query("SELECT action, by_account, at, note FROM referral_events WHERE referral_id = ? ORDER BY id")
-                .bind(id.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
-        let events = rows
-            .iter()
-            .map(|r| {
-                let at: String = r.try_get(2).map_err(db_err)?;
-                Ok(ReferralEvent {
-                    action: r.try_get(0).map_err(db_err)?,
-                    by: AccountId(r.try_get(1).map_err(db_err)?),
-                    at: ts(&at)?,
-                    note: r.try_get(3).map_err(db_err)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let events = self.events_of(id).await?;
         self.audit(ctx, AuditAction::ReferralList, Some(family), &format!("referral={id} events={}", events.len()))
             .await?;
         Ok(events)
@@ -637,5 +637,44 @@ impl CareStore for SqliteStore {
         let out = rows.iter().map(incident_row).collect::<Result<Vec<_>>>()?;
         self.audit(ctx, AuditAction::IncidentList, None, &format!("results={}", out.len())).await?;
         Ok(out)
+    }
+}
+
+impl SqliteStore {
+    /// One referral of municipality `m` (not audited: the caller writes the line).
+    async fn referral_of(&self, m: MunicipalityId, id: ReferralId) -> Result<Option<StoredReferral>> {
+        sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.id = ? AND r.municipality_id = ?"))
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?
+            .as_ref()
+            .map(referral_row)
+            .transpose()
+    }
+
+    /// A referral's steps (not audited).
+    async fn events_of(&self, id: ReferralId) -> Result<Vec<ReferralEvent>> {
+        // In the order the steps were taken.
+        let rows =
+            sqlx::query("SELECT action, by_account, at, note FROM referral_events WHERE referral_id = ? ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db_err)?;
+        let events: Vec<ReferralEvent> = rows
+            .iter()
+            .map(|r| {
+                let at: String = r.try_get(2).map_err(db_err)?;
+                Ok(ReferralEvent {
+                    action: r.try_get(0).map_err(db_err)?,
+                    by: AccountId(r.try_get(1).map_err(db_err)?),
+                    at: ts(&at)?,
+                    note: r.try_get(3).map_err(db_err)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(events)
     }
 }

@@ -104,6 +104,10 @@ pub struct Incident {
 }
 
 /// The follow-up work around a family: referrals and their history, online follow-up consultations, the coordinator's online talks, incident reports.
+/// The state a step moves a referral to, given the state it is in (read by
+/// the store for the step), or why not.
+pub type ReferralStep<'a> = dyn Fn(&Referral) -> Result<Referral> + Sync + 'a;
+
 #[async_trait]
 pub trait CareStore: Send + Sync {
     /// Stores a new referral (`referrals::raise` made it), audited `referral.raise`
@@ -135,6 +139,25 @@ pub trait CareStore: Send + Sync {
         note: &str,
     ) -> Result<()>;
     async fn referral_events(&self, ctx: &AuditContext, id: ReferralId) -> Result<Vec<ReferralEvent>>;
+    /// One referral with its steps — what its page shows — read as one and
+    /// audited with one line, `referral.list` (`referral=… events=…`).
+    async fn referral_with_events(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+    ) -> Result<Option<(StoredReferral, Vec<ReferralEvent>)>>;
+    /// [`update_referral`](Self::update_referral) to the state `step` makes
+    /// of the referral as the store reads it (the domain's
+    /// `referrals::apply`), without a line for that read: the step is the one
+    /// audit line, `referral.update`. `step`'s refusal is the answer.
+    async fn step_referral(
+        &self,
+        ctx: &AuditContext,
+        id: ReferralId,
+        step: &ReferralStep<'_>,
+        action: ReferralAction,
+        note: &str,
+    ) -> Result<()>;
     /// Books a follow-up slot at a facility for a family: one family per slot
     /// (`Conflict("slot_taken")`), audited `followup.book`.
     async fn book_followup(

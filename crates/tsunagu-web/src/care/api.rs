@@ -96,14 +96,9 @@ async fn show_referral(
 ) -> Result<Response, ApiError> {
     let ctx = caller.audit("referral").allowed(&permit_municipality(&caller.actor, Action::ManageReferrals)?);
     let id = tsunagu_domain::ReferralId(id);
-    let r = state.store.referral(&ctx, id).await?.ok_or(AppError::NotFound)?;
-    let events: Vec<_> = state
-        .store
-        .referral_events(&ctx, id)
-        .await?
-        .into_iter()
-        .map(|e| json!({"action": e.action, "by": e.by, "at": e.at, "note": e.note}))
-        .collect();
+    let (r, events) = state.store.referral_with_events(&ctx, id).await?.ok_or(AppError::NotFound)?;
+    let events: Vec<_> =
+        events.into_iter().map(|e| json!({"action": e.action, "by": e.by, "at": e.at, "note": e.note})).collect();
     Ok(Json(json!({ "referral": referral_json(&r, true), "events": events })).into_response())
 }
 

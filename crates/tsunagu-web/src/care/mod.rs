@@ -138,11 +138,13 @@ pub async fn act_on_referral(
     note: &str,
 ) -> Result<(), AppError> {
     let ctx = &requester.allowed(&permit_municipality(actor, Action::ManageReferrals)?);
-    let stored = state.store.referral(ctx, id).await?.ok_or(AppError::NotFound)?;
-    let next =
-        apply(&stored.referral, actor.role, action).map_err(|_| AppError::Conflict("referral_step_not_allowed"))?;
     let note = note_text(note, false)?;
-    Ok(state.store.update_referral(ctx, id, &stored.referral, &next, action, &note).await?)
+    // The state machine decides on the referral as the store reads it for
+    // the step: the step is the one audit line.
+    let step = |r: &tsunagu_domain::referrals::Referral| {
+        apply(r, actor.role, action).map_err(|_| tsunagu_store::StoreError::Conflict("referral_step_not_allowed"))
+    };
+    Ok(state.store.step_referral(ctx, id, &step, action, &note).await?)
 }
 
 // --- online follow-up consultations ----------------------------------------------------

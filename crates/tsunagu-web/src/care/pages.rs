@@ -162,8 +162,12 @@ async fn referral_view(
     let actor = actor_of(account);
     let allowed = permit_municipality(&actor, Action::ManageReferrals).or_page(ctx)?;
     let audit = audit_ctx(account, &ctx.remote_addr, "referral", ctx.now).allowed(&allowed);
-    let r = state.store.referral(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
-    let events = state.store.referral_events(&audit, id).await.or_page(ctx)?;
+    let (r, events) = state
+        .store
+        .referral_with_events(&audit, id)
+        .await
+        .or_page(ctx)?
+        .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let here = format!("/referrals/{id}");
     Ok(render(
         &ReferralPage { chrome: Chrome::new(ctx, &here, "ref.detail_title"), r, events, notice, form_error },
