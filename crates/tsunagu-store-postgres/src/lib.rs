@@ -330,6 +330,7 @@ mod care;
 mod keys;
 mod meetings;
 mod migrate;
+mod ops;
 mod postpartum;
 mod records;
 mod screening;

@@ -34,6 +34,7 @@ mod api;
 mod browser;
 mod care;
 mod meetings;
+mod observability;
 mod openapi;
 mod ops;
 mod pages;
