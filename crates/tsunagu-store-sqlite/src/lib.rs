@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "postpartum_settings_use",
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
+    Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
 ];
 
 #[derive(Clone)]

@@ -37,7 +37,7 @@ pub use accounts::*;
 pub use audit::*;
 pub use care::*;
 pub use meetings::*;
-pub use ops::{OpsStore, PoolStats, SchemaStatus};
+pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
 pub use postpartum::*;
 pub use records::*;
 pub use screening::*;

@@ -6,6 +6,8 @@
 use crate::migrations::Migration;
 use crate::Result;
 use async_trait::async_trait;
+use jiff::civil::Date;
+use jiff::Timestamp;
 use sha2::{Digest, Sha384};
 
 /// One connection pool of a store, as the metrics show it.
@@ -58,10 +60,30 @@ impl SchemaStatus {
     }
 }
 
+/// What came of asking for a daily job's lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// Ours until the given instant: do the day's work, then `finish_daily`.
+    Taken,
+    /// The job finished for this day (or a later one) already.
+    Done,
+    /// Another node holds it until `until` (it is running the job now, or
+    /// died doing so and the lease has yet to expire).
+    Held { by: String, until: Timestamp },
+}
+
 #[async_trait]
 pub trait OpsStore {
     /// The connection pools' state now.
     fn pool_stats(&self) -> Vec<PoolStats>;
     /// Compares the applied migrations with the build's.
     async fn schema_status(&self) -> Result<SchemaStatus>;
+    /// Takes the lease of daily job `job` for `day` as `holder` until
+    /// `until`, if the day is not done and the lease is free, expired at
+    /// `now`, or `holder`'s own — one conditional update, so that of nodes
+    /// asking at once exactly one gets it.
+    async fn take_daily(&self, job: &str, day: Date, holder: &str, now: Timestamp, until: Timestamp) -> Result<Lease>;
+    /// Records `day` done and lets the lease go, if `holder` still holds it;
+    /// false if it expired and another node took it meanwhile.
+    async fn finish_daily(&self, job: &str, day: Date, holder: &str, now: Timestamp) -> Result<bool>;
 }

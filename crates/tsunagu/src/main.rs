@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tsunagu::checkpoints::{read_checkpoints, Checkpointer, DEFAULT_CHECKPOINT_FILE};
+use tsunagu::daily::DailyRun;
 use tsunagu::keyfile::{load_key, KeySource, DEFAULT_KEY_FILE, KEY_ENV};
 use tsunagu_domain::clock::{Clock, SystemClock};
 use tsunagu_domain::keys::MasterKey;
@@ -420,28 +421,40 @@ async fn shutdown_signal() {
 }
 
 /// Runs the timeline job at start-up and then whenever the date in Japan
-/// changes (checked every ten minutes). Failures are logged and retried at
-/// the next check; the lists never depend on the job (they read the dates).
+/// changes (checked every ten minutes) — on one node of however many serve
+/// the database: the one that takes the day's lease (`tsunagu::daily`).
+/// Failures are logged and retried at the next check; the lists never
+/// depend on the job (they read the dates). Every node refreshes its
+/// work-list gauges once the day is done.
 async fn daily_timeline_job(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     metrics: Arc<tsunagu_web::base::metrics::Metrics>,
 ) {
+    let holder = tsunagu::daily::node_name();
     let mut last_done = None;
     loop {
         let today = clock.today();
         if last_done != Some(today) {
-            match tsunagu::run_timeline_jobs(store.as_ref(), today).await {
-                Ok(reports) => {
-                    for r in reports {
-                        tracing::info!(
-                            municipality = r.municipality_code,
-                            rebuilt = r.rebuilt,
-                            newly_missed = r.missed.marked,
-                            "timeline job done"
-                        );
+            match tsunagu::daily::run_timeline_once(store.as_ref(), today, &holder, clock.now()).await {
+                Ok(DailyRun::HeldElsewhere { by, until }) => {
+                    tracing::info!(holder = %by, until = %until, "timeline job running on another node")
+                }
+                Ok(run) => {
+                    if let DailyRun::Ran(reports) = run {
+                        for r in reports {
+                            tracing::info!(
+                                municipality = r.municipality_code,
+                                rebuilt = r.rebuilt,
+                                newly_missed = r.missed.marked,
+                                "timeline job done"
+                            );
+                        }
                     }
-                    refresh_work_metrics(store.as_ref(), today, &metrics).await;
+                    match tsunagu::daily::work_counts(store.as_ref(), today).await {
+                        Ok(counts) => counts.into_iter().for_each(|(code, c)| metrics.set_work_counts(&code, c)),
+                        Err(e) => tracing::warn!(error = %e, "work-list counts for the metrics failed"),
+                    }
                     metrics.timeline_job_done(clock.now().as_second());
                     last_done = Some(today);
                 }
@@ -449,29 +462,6 @@ async fn daily_timeline_job(
             }
         }
         tokio::time::sleep(Duration::from_secs(600)).await;
-    }
-}
-
-/// The municipality-wide work-list counts, for the metrics (counts only: no
-/// audit line, nothing personal).
-async fn refresh_work_metrics(
-    store: &dyn Store,
-    today: jiff::civil::Date,
-    metrics: &tsunagu_web::base::metrics::Metrics,
-) {
-    let Ok(municipalities) = store.municipalities().await else { return };
-    for m in municipalities {
-        let scope = tsunagu_store::WorkScope {
-            filter: tsunagu_domain::policy::FamilyFilter::Municipality(m.id),
-            owner: None,
-            areas: Vec::new(),
-            kind: None,
-            today,
-        };
-        match store.work_counts(&scope).await {
-            Ok(c) => metrics.set_work_counts(&m.code.to_string(), c),
-            Err(e) => tracing::warn!(municipality = %m.code, error = %e, "work-list counts for the metrics failed"),
-        }
     }
 }
 

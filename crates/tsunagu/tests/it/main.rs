@@ -49,6 +49,7 @@ mod store_accounts;
 mod store_audit;
 mod store_care;
 mod store_migrations;
+mod store_ops;
 mod store_places;
 mod store_postpartum;
 mod store_privacy;
