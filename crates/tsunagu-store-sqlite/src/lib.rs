@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
     Migration { version: 14, name: "signin_pruned", sql: include_str!("../migrations/0014_signin_pruned.sql") },
+    Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
 ];
 
 #[derive(Clone)]
@@ -273,6 +274,7 @@ mod care;
 mod keys;
 mod meetings;
 mod migrate;
+mod ops;
 mod postpartum;
 mod records;
 mod screening;

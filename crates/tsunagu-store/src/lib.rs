@@ -26,6 +26,7 @@ pub mod care;
 pub mod keys;
 pub mod meetings;
 pub mod migrations;
+pub mod ops;
 pub mod postpartum;
 pub mod records;
 pub mod screening;
@@ -36,6 +37,7 @@ pub use accounts::*;
 pub use audit::*;
 pub use care::*;
 pub use meetings::*;
+pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
 pub use postpartum::*;
 pub use records::*;
 pub use screening::*;
@@ -122,6 +124,7 @@ pub trait Store:
     + MeetingStore
     + ScreeningStore
     + AuditStore
+    + OpsStore
     + Send
     + Sync
     + 'static
@@ -139,6 +142,7 @@ impl<T> Store for T where
         + MeetingStore
         + ScreeningStore
         + AuditStore
+        + OpsStore
         + Send
         + Sync
         + 'static
@@ -153,6 +157,7 @@ pub mod prelude {
     pub use crate::AuditStore as _;
     pub use crate::CareStore as _;
     pub use crate::MeetingStore as _;
+    pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;
     pub use crate::RecordStore as _;
     pub use crate::ScreeningStore as _;

@@ -6,11 +6,8 @@
 //! pages; `base` is what they all share. This file only merges their routers
 //! and puts the layers around them.
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 
 pub mod accounts;
@@ -31,7 +28,7 @@ pub use base::AppState;
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
-        .route("/healthz", get(healthz))
+        .merge(base::health::routes())
         .merge(base::routes())
         .merge(base::openapi::routes(openapi))
         .merge(signin::routes())
@@ -48,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(base::error::api_language))
         .layer(middleware::from_fn(base::edge::security_headers))
         .layer(middleware::from_fn(base::edge::log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), base::observe::observe))
         .with_state(state)
 }
 
@@ -64,11 +62,4 @@ pub fn openapi() -> serde_json::Value {
         care::openapi(),
         postpartum::openapi(),
     ])
-}
-
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
-    }
 }

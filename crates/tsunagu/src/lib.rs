@@ -13,6 +13,7 @@ use tsunagu_domain::{AccountId, MunicipalityId};
 use tsunagu_store::{Store, StoreKeys};
 
 pub mod checkpoints;
+pub mod daily;
 pub mod keyfile;
 
 /// Opens and migrates the store named by `url`: `sqlite://…` (the embedded

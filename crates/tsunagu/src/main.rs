@@ -2,11 +2,13 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tsunagu::checkpoints::{read_checkpoints, Checkpointer, DEFAULT_CHECKPOINT_FILE};
+use tsunagu::daily::DailyRun;
 use tsunagu::keyfile::{load_key, KeySource, DEFAULT_KEY_FILE, KEY_ENV};
 use tsunagu_domain::clock::{Clock, SystemClock};
 use tsunagu_domain::keys::MasterKey;
@@ -16,8 +18,18 @@ use tsunagu_web::{AppState, WebConfig};
 #[derive(Parser)]
 #[command(name = "tsunagu", version, about = "つなぐ — seamless support from pregnancy through child-rearing")]
 struct Cli {
+    /// How log lines are written: `text` for people, `json` (one object a
+    /// line, the request's id in its span) for a log collector.
+    #[arg(long, global = true, env = "TSUNAGU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -73,6 +85,14 @@ enum Command {
         /// start and on shutdown).
         #[arg(long, env = "TSUNAGU_CHECKPOINT_INTERVAL_SECS", default_value_t = 300)]
         checkpoint_interval_secs: u64,
+        /// Address to serve Prometheus metrics on (`GET /metrics`); never the
+        /// public address. Without it, no metrics are served.
+        #[arg(long, env = "TSUNAGU_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
+        /// Seconds to finish the requests in flight after SIGTERM or Ctrl-C
+        /// (no new connection is taken meanwhile); then the node exits anyway.
+        #[arg(long, env = "TSUNAGU_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+        shutdown_grace: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -119,18 +139,30 @@ enum AuditCommand {
     },
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    // Colour codes only on a terminal: a log file or a pipe gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).init();
+    match format {
+        LogFormat::Text => {
+            // Colour codes only on a terminal: a log file or a pipe gets plain text.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).init();
+        }
+        // One JSON object a line; the request's span (its id) as `span`.
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.log_format);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve {
@@ -144,6 +176,8 @@ async fn main() -> anyhow::Result<()> {
             idle_timeout_minutes,
             absolute_timeout_hours,
             checkpoint_interval_secs,
+            metrics_listen,
+            shutdown_grace,
         } => {
             let (store, checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
             if demo {
@@ -165,18 +199,30 @@ async fn main() -> anyhow::Result<()> {
                 absolute_timeout: Duration::from_secs(absolute_timeout_hours * 3600),
                 ..WebConfig::default()
             };
-            tokio::spawn(daily_timeline_job(store.clone(), clock.clone()));
-            let app = tsunagu_web::router(AppState::new(store.clone(), clock.clone(), config));
+            let state = AppState::new(store.clone(), clock.clone(), config);
+            tokio::spawn(daily_timeline_job(store.clone(), clock.clone(), state.metrics.clone()));
+            let app = tsunagu_web::router(state.clone());
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
             println!("tsunagu is listening on http://{local}/");
+            if let Some(metrics_addr) = metrics_listen {
+                let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+                    .await
+                    .with_context(|| format!("binding {metrics_addr} for metrics"))?;
+                println!("metrics on http://{}/metrics", metrics_listener.local_addr()?);
+                let metrics_app = tsunagu_web::base::metrics::router(state.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(metrics_listener, metrics_app).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+            }
             if demo {
                 print_demo_signins();
             }
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            serve_until_stopped(listener, app, &state, Duration::from_secs(shutdown_grace)).await?;
             write_checkpoints(&checkpointer, store.as_ref(), clock.as_ref()).await;
+            tracing::info!("stopped");
         }
         Command::Migrate { db } => {
             let (store, mut checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
@@ -300,6 +346,57 @@ async fn checkpoint_job(
     }
 }
 
+/// Serves `app` until SIGTERM or Ctrl-C, then stops taking connections,
+/// lets the requests in flight finish (`/readyz` answers 503 meanwhile) and
+/// returns when they have — or when `grace` has passed, cutting what is left.
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    state: &AppState,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let draining = state.draining.clone();
+    let metrics = state.metrics.clone();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown({
+            let rx = stop_rx.clone();
+            async move {
+                stopped(rx).await;
+                draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(
+                    in_flight = metrics.in_flight(),
+                    "shutting down: no new connections; finishing the requests in flight"
+                );
+            }
+        })
+        .into_future();
+    let mut server = tokio::spawn(server);
+    tokio::select! {
+        ended = &mut server => return Ok(ended??),
+        () = stopped(stop_rx) => {}
+    }
+    match tokio::time::timeout(grace, &mut server).await {
+        Ok(ended) => Ok(ended??),
+        Err(_) => {
+            tracing::warn!(
+                in_flight = state.metrics.in_flight(),
+                grace_secs = grace.as_secs(),
+                "the shutdown grace ran out: requests still in flight are cut"
+            );
+            server.abort();
+            Ok(())
+        }
+    }
+}
+
 /// Ctrl-C, or SIGTERM (what a service manager sends) on Unix.
 async fn shutdown_signal() {
     #[cfg(unix)]
@@ -324,23 +421,41 @@ async fn shutdown_signal() {
 }
 
 /// Runs the timeline job at start-up and then whenever the date in Japan
-/// changes (checked every ten minutes). Failures are logged and retried at
-/// the next check; the lists never depend on the job (they read the dates).
-async fn daily_timeline_job(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
+/// changes (checked every ten minutes) — on one node of however many serve
+/// the database: the one that takes the day's lease (`tsunagu::daily`).
+/// Failures are logged and retried at the next check; the lists never
+/// depend on the job (they read the dates). Every node refreshes its
+/// work-list gauges once the day is done.
+async fn daily_timeline_job(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<tsunagu_web::base::metrics::Metrics>,
+) {
+    let holder = tsunagu::daily::node_name();
     let mut last_done = None;
     loop {
         let today = clock.today();
         if last_done != Some(today) {
-            match tsunagu::run_timeline_jobs(store.as_ref(), today).await {
-                Ok(reports) => {
-                    for r in reports {
-                        tracing::info!(
-                            municipality = r.municipality_code,
-                            rebuilt = r.rebuilt,
-                            newly_missed = r.missed.marked,
-                            "timeline job done"
-                        );
+            match tsunagu::daily::run_timeline_once(store.as_ref(), today, &holder, clock.now()).await {
+                Ok(DailyRun::HeldElsewhere { by, until }) => {
+                    tracing::info!(holder = %by, until = %until, "timeline job running on another node")
+                }
+                Ok(run) => {
+                    if let DailyRun::Ran(reports) = run {
+                        for r in reports {
+                            tracing::info!(
+                                municipality = r.municipality_code,
+                                rebuilt = r.rebuilt,
+                                newly_missed = r.missed.marked,
+                                "timeline job done"
+                            );
+                        }
                     }
+                    match tsunagu::daily::work_counts(store.as_ref(), today).await {
+                        Ok(counts) => counts.into_iter().for_each(|(code, c)| metrics.set_work_counts(&code, c)),
+                        Err(e) => tracing::warn!(error = %e, "work-list counts for the metrics failed"),
+                    }
+                    metrics.timeline_job_done(clock.now().as_second());
                     last_done = Some(today);
                 }
                 Err(e) => tracing::warn!(error = %e, "timeline job failed; will retry"),

@@ -1,8 +1,10 @@
-//! What every handler is given: the store, the clock, the configuration and
-//! the password-hashing threads.
+//! What every handler is given: the store, the clock, the configuration,
+//! the password-hashing threads, and the node's metrics and shutdown flag.
 
 use crate::base::auth;
 use crate::base::config::WebConfig;
+use crate::base::metrics::Metrics;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tsunagu_domain::clock::Clock;
 use tsunagu_store::Store;
@@ -14,11 +16,15 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Password hashing, bounded to `config.hash_concurrency` at once.
     pub hashing: auth::HashLimiter,
+    /// What the service counts (served on the metrics listener only).
+    pub metrics: Arc<Metrics>,
+    /// Set when the node begins to shut down: `/readyz` answers 503.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         let hashing = auth::HashLimiter::new(config.hash_concurrency, config.hash_wait);
-        Self { store, clock, config: Arc::new(config), hashing }
+        Self { store, clock, config: Arc::new(config), hashing, metrics: Arc::default(), draining: Arc::default() }
     }
 }

@@ -230,7 +230,9 @@ async fn database_outage_gives_503_and_recovers() {
     admin(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")).await;
     let (status, v) = app.get(&nurse, "/api/v1/families?q=").await;
     assert_eq!(status, 503, "{v}");
-    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 503);
+    // Alive, not ready.
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 503);
     admin(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
     let mut recovered = false;
     for _ in 0..50 {

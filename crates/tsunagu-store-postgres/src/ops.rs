@@ -1,0 +1,90 @@
+//! `OpsStore` on PostgreSQL: the pool, the schema against the build's, and
+//! daily jobs' leases: one conditional update, which concurrent nodes
+//! serialise on the row's lock (the one that waited re-reads the row and
+//! finds it taken).
+
+use crate::{date, db_err, ts, PgStore, MIGRATIONS};
+use async_trait::async_trait;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use tsunagu_store::{Lease, OpsStore, PoolStats, Result, SchemaStatus};
+
+#[async_trait]
+impl OpsStore for PgStore {
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        vec![PoolStats { name: "main", size: self.pool.size(), idle, max: self.pool.options().get_max_connections() }]
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus> {
+        let applied: Vec<(i64, bool, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, success, checksum FROM _sqlx_migrations \
+             WHERE to_regclass('_sqlx_migrations') IS NOT NULL ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .or_else(|e| match &e {
+            // No table yet: nothing applied.
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("42P01") => Ok(Vec::new()),
+            _ => Err(e),
+        })
+        .map_err(db_err)?;
+        Ok(SchemaStatus::compare(&applied, MIGRATIONS))
+    }
+
+    async fn take_daily(&self, job: &str, day: Date, holder: &str, now: Timestamp, until: Timestamp) -> Result<Lease> {
+        sqlx::query("INSERT INTO job_leases (job) VALUES ($1) ON CONFLICT (job) DO NOTHING")
+            .bind(job)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let taken = sqlx::query(
+            "UPDATE job_leases SET holder = $1, expires_at = $2::timestamptz \
+             WHERE job = $3 AND (done_for IS NULL OR done_for < $4::date) \
+             AND (expires_at <= $5::timestamptz OR holder = $1)",
+        )
+        .bind(holder)
+        .bind(until.to_string())
+        .bind(job)
+        .bind(day.to_string())
+        .bind(now.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if taken == 1 {
+            return Ok(Lease::Taken);
+        }
+        let (by, expires, done): (String, String, Option<String>) = sqlx::query_as(concat!(
+            "SELECT holder, COALESCE(",
+            ts_col!("expires_at"),
+            ", ''), ",
+            date_col!("done_for"),
+            " FROM job_leases WHERE job = $1"
+        ))
+        .bind(job)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match done.as_deref().map(date).transpose()? {
+            Some(d) if d >= day => Ok(Lease::Done),
+            // Never taken yet ('' or -infinity): held by nobody, until now.
+            _ => Ok(Lease::Held { by, until: ts(&expires).unwrap_or(now) }),
+        }
+    }
+
+    async fn finish_daily(&self, job: &str, day: Date, holder: &str, now: Timestamp) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE job_leases SET done_for = $1::date, expires_at = $2::timestamptz WHERE job = $3 AND holder = $4",
+        )
+        .bind(day.to_string())
+        .bind(now.to_string())
+        .bind(job)
+        .bind(holder)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+}
