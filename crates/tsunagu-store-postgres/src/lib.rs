@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "postpartum_settings_use",
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
+    Migration { version: 11, name: "classes", sql: include_str!("../migrations/0011_classes.sql") },
 ];
 
 #[derive(Clone)]
@@ -327,6 +328,7 @@ mod timeline;
 mod accounts;
 mod audit;
 mod care;
+mod classes;
 mod keys;
 mod meetings;
 mod migrate;

@@ -23,6 +23,7 @@ use std::fmt;
 pub mod accounts;
 pub mod audit;
 pub mod care;
+pub mod classes;
 pub mod keys;
 pub mod meetings;
 pub mod migrations;
@@ -35,6 +36,7 @@ pub mod timeline;
 pub use accounts::*;
 pub use audit::*;
 pub use care::*;
+pub use classes::*;
 pub use meetings::*;
 pub use postpartum::*;
 pub use records::*;
@@ -116,6 +118,7 @@ pub trait Store:
     + MeetingStore
     + ScreeningStore
     + AuditStore
+    + ClassStore
     + Send
     + Sync
     + 'static
@@ -133,6 +136,7 @@ impl<T> Store for T where
         + MeetingStore
         + ScreeningStore
         + AuditStore
+        + ClassStore
         + Send
         + Sync
         + 'static
@@ -146,6 +150,7 @@ pub mod prelude {
     pub use crate::AccountStore as _;
     pub use crate::AuditStore as _;
     pub use crate::CareStore as _;
+    pub use crate::ClassStore as _;
     pub use crate::MeetingStore as _;
     pub use crate::PostpartumStore as _;
     pub use crate::RecordStore as _;
