@@ -32,8 +32,10 @@ macro_rules! on_both {
 
 mod api;
 mod browser;
+mod browser_classes;
 mod care;
 mod classes;
+mod crash_classes;
 mod meetings;
 mod openapi;
 mod ops;
