@@ -17,6 +17,7 @@
 //! (`RecordStore::import_families`, one transaction per batch), so memory stays
 //! flat whatever `families_per_municipality` is.
 
+mod classes;
 mod names;
 mod plan;
 mod rng;
@@ -190,6 +191,7 @@ async fn load_municipality(
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
     postpartum_use(store, &ctx, opts).await?;
     screening_use(store, &ctx, opts, loaded.demo_family).await?;
+    classes::load(store, &ctx, opts.today, loaded.demo_family).await?;
     for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
         create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
             .await?;

@@ -68,10 +68,20 @@ pub enum AuditAction {
     FamilySharing,
     /// The service sealed the lines written before the chain was keyed.
     ChainKeyed,
+    // classes and programmes (#12)
+    ClassBook,
+    ClassCancel,
+    /// A booking a rule refused, made by staff overriding it (the rule in the detail).
+    ClassOverride,
+    /// A family promoted from a session's waiting list.
+    ClassPromote,
+    ClassList,
+    ClassRoster,
+    ClassAttendance,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -113,6 +123,13 @@ impl AuditAction {
         AuditAction::GroupAttendance,
         AuditAction::FamilySharing,
         AuditAction::ChainKeyed,
+        AuditAction::ClassBook,
+        AuditAction::ClassCancel,
+        AuditAction::ClassOverride,
+        AuditAction::ClassPromote,
+        AuditAction::ClassList,
+        AuditAction::ClassRoster,
+        AuditAction::ClassAttendance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +175,13 @@ impl AuditAction {
             AuditAction::GroupAttendance => "group.attendance",
             AuditAction::FamilySharing => "family.sharing",
             AuditAction::ChainKeyed => "audit.chain_keyed",
+            AuditAction::ClassBook => "class.book",
+            AuditAction::ClassCancel => "class.cancel",
+            AuditAction::ClassOverride => "class.override",
+            AuditAction::ClassPromote => "class.promote",
+            AuditAction::ClassList => "class.list",
+            AuditAction::ClassRoster => "class.roster",
+            AuditAction::ClassAttendance => "class.attendance",
         }
     }
 

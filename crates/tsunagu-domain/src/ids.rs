@@ -57,3 +57,12 @@ id_type!(
     /// A confirmed 8th-month group session (妊娠8か月面談 集団).
     GroupSessionId,
 );
+
+id_type!(
+    /// A programme a municipality runs (self-care class, maternity class, …).
+    ProgrammeId,
+    /// One session of a programme at a venue.
+    ClassSessionId,
+    /// A family's booking (or place on the waiting list) for a session.
+    BookingId,
+);

@@ -90,10 +90,31 @@ pub enum Action {
     /// Edit a postpartum-care facility's days off (public holidays, dated
     /// closures) and the municipality's postpartum settings: the administrator.
     ConfigureFacilities,
+    // --- classes and programmes (#12) ---
+    /// Book a class session for a family, or cancel its booking: the family
+    /// itself (mother or partner: a family's booking, not a health item),
+    /// staff who may see the family (the nurse, the area's coordinator).
+    BookClass,
+    /// Book a family a rule refuses, where the rule allows staff to
+    /// override it, with a reason that is audited: the nurse, the area's
+    /// coordinator for a family she may see.
+    OverrideClassRule,
+    /// See a venue's sessions with their rosters: programme staff of that
+    /// venue, the coordinator of its area, the nurse.
+    ViewClassRoster,
+    /// Record attendance (and weights) at a venue's session: its programme
+    /// staff, the nurse.
+    RecordClassAttendance,
+    /// Configure programmes and generate or edit sessions: the
+    /// administrator and the nurse.
+    ManageClasses,
+    /// Browse the sessions on offer (no personal data): every role that
+    /// meets families or books for them.
+    BrowseClasses,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 35] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -123,6 +144,13 @@ impl Action {
         Action::ShareWithPartner,
         Action::SetPartnerView,
         Action::ConfigureFacilities,
+        // classes and programmes (#12)
+        Action::BookClass,
+        Action::OverrideClassRule,
+        Action::ViewClassRoster,
+        Action::RecordClassAttendance,
+        Action::ManageClasses,
+        Action::BrowseClasses,
     ];
 }
 
@@ -177,6 +205,12 @@ pub enum Resource<'a> {
         family: &'a FamilyAccess,
         facility: VenueId,
     },
+    /// A venue where class sessions are held (a hall, a room, a hub), with its area.
+    Venue {
+        municipality_id: MunicipalityId,
+        venue_id: VenueId,
+        area_id: Option<AreaId>,
+    },
 }
 
 impl Resource<'_> {
@@ -185,7 +219,7 @@ impl Resource<'_> {
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom { municipality_id, .. } => *municipality_id,
-            Resource::Facility { municipality_id, .. } => *municipality_id,
+            Resource::Facility { municipality_id, .. } | Resource::Venue { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
     }
@@ -337,6 +371,37 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         (A::SetPartnerView, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        // --- classes and programmes (#12) ---
+        // A booking is the family's, not the mother's health item: both
+        // parents book ([002] マタニティ教室 is for couples); staff book for
+        // the families they may see.
+        (A::BookClass, Resource::Family(f)) => match actor.role {
+            R::FamilyMember | R::Nurse | R::Coordinator => view_family(actor, f),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::OverrideClassRule, Resource::Family(f)) => match actor.role {
+            R::Nurse | R::Coordinator => view_family(actor, f),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        // [000] the area's coordinator attends the self-care classes of her area.
+        (A::ViewClassRoster, Resource::Venue { venue_id, area_id, .. }) => match actor.role {
+            R::Nurse => Decision::Allow,
+            R::ProgrammeStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
+            R::Coordinator => allow_if(area_id.is_some_and(|a| actor.areas.contains(&a)), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::RecordClassAttendance, Resource::Venue { venue_id, .. }) => match actor.role {
+            R::Nurse => Decision::Allow,
+            R::ProgrammeStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::ManageClasses, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::Admin | R::Nurse), D::RoleNotAllowed)
+        }
+        (A::BrowseClasses, Resource::Municipality(_)) => allow_if(
+            matches!(actor.role, R::FamilyMember | R::Nurse | R::Coordinator | R::ProgrammeStaff | R::Admin),
+            D::RoleNotAllowed,
+        ),
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -377,7 +442,7 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                     Some(f.family_id)
                 }
                 Resource::ChatRoom { family_id, .. } => Some(*family_id),
-                Resource::Municipality(_) | Resource::Facility { .. } => None,
+                Resource::Municipality(_) | Resource::Facility { .. } | Resource::Venue { .. } => None,
             },
         }),
         Decision::Deny(reason) => Err(reason),

@@ -561,6 +561,17 @@ impl RecordStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
+        // Venues where the family holds a class booking (confirmed or
+        // waiting): their programme staff see it on the roster [#12].
+        let programme_venues: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+             WHERE b.family_id = $1 AND b.municipality_id = $2 AND b.status <> 'cancelled' ORDER BY s.venue_id",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(Some(FamilyAccess {
             municipality_id: m,
             family_id: id,
@@ -569,7 +580,7 @@ impl RecordStore for PgStore {
             consent_hubs: get(&r, "consent_hubs")?,
             escalated: get(&r, "escalated")?,
             facilities: facilities.into_iter().map(VenueId).collect(),
-            programme_venues: vec![],
+            programme_venues: programme_venues.into_iter().map(VenueId).collect(),
             partner_sees_health: get(&r, "partner_sees_health")?,
             partner_view_off: get(&r, "partner_view_off")?,
         }))

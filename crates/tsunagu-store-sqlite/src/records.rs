@@ -473,6 +473,17 @@ impl RecordStore for SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(db_err)?;
+        // Venues where the family holds a class booking (confirmed or
+        // waiting): their programme staff see it on the roster [#12].
+        let programme_venues: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+             WHERE b.family_id = ? AND b.municipality_id = ? AND b.status <> 'cancelled' ORDER BY s.venue_id",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
         Ok(Some(FamilyAccess {
             municipality_id: m,
             family_id: id,
@@ -481,7 +492,7 @@ impl RecordStore for SqliteStore {
             consent_hubs: r.try_get(2).map_err(db_err)?,
             escalated: r.try_get(3).map_err(db_err)?,
             facilities: facilities.into_iter().map(VenueId).collect(),
-            programme_venues: vec![],
+            programme_venues: programme_venues.into_iter().map(VenueId).collect(),
             partner_sees_health: r.try_get(4).map_err(db_err)?,
             partner_view_off: r.try_get(5).map_err(db_err)?,
         }))

@@ -23,6 +23,7 @@ use std::fmt;
 pub mod accounts;
 pub mod audit;
 pub mod care;
+pub mod classes;
 pub mod keys;
 pub mod meetings;
 pub mod migrations;
@@ -36,6 +37,7 @@ pub mod timeline;
 pub use accounts::*;
 pub use audit::*;
 pub use care::*;
+pub use classes::*;
 pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
 pub use postpartum::*;
@@ -125,6 +127,7 @@ pub trait Store:
     + ScreeningStore
     + AuditStore
     + OpsStore
+    + ClassStore
     + Send
     + Sync
     + 'static
@@ -143,6 +146,7 @@ impl<T> Store for T where
         + ScreeningStore
         + AuditStore
         + OpsStore
+        + ClassStore
         + Send
         + Sync
         + 'static
@@ -156,6 +160,7 @@ pub mod prelude {
     pub use crate::AccountStore as _;
     pub use crate::AuditStore as _;
     pub use crate::CareStore as _;
+    pub use crate::ClassStore as _;
     pub use crate::MeetingStore as _;
     pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;

@@ -13,6 +13,7 @@ use axum::Router;
 pub mod accounts;
 pub mod base;
 pub mod care;
+pub mod classes;
 pub mod i18n;
 pub mod meetings;
 pub mod postpartum;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(screening::routes())
         .merge(care::routes())
         .merge(postpartum::routes())
+        .merge(classes::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
@@ -61,5 +63,6 @@ pub fn openapi() -> serde_json::Value {
         screening::openapi(),
         care::openapi(),
         postpartum::openapi(),
+        classes::openapi(),
     ])
 }

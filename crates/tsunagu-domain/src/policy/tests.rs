@@ -101,9 +101,18 @@ enum Scope {
     ApplicationAtOtherFacility,
     /// An application of the actor's family at the actor's facility, in another municipality.
     ApplicationElsewhere,
+    // classes and programmes (#12)
+    /// The actor's venue, in the actor's area.
+    MyClassVenue,
+    /// Another venue in the actor's area.
+    ClassVenueInMyArea,
+    /// Another venue in another area.
+    OtherClassVenue,
+    /// The actor's venue and area, in another municipality.
+    ClassVenueElsewhere,
 }
 
-const SCOPES: [Scope; 34] = [
+const SCOPES: [Scope; 38] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -138,6 +147,10 @@ const SCOPES: [Scope; 34] = [
     Scope::ApplicationAtMyFacility,
     Scope::ApplicationAtOtherFacility,
     Scope::ApplicationElsewhere,
+    Scope::MyClassVenue,
+    Scope::ClassVenueInMyArea,
+    Scope::OtherClassVenue,
+    Scope::ClassVenueElsewhere,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -162,6 +175,7 @@ enum Built {
     Facility(MunicipalityId, VenueId),
     Contact(FamilyAccess, ContactKind),
     Application(FamilyAccess, VenueId),
+    Venue(MunicipalityId, VenueId, AreaId),
 }
 
 /// The family a family-shaped scope names.
@@ -231,6 +245,10 @@ fn build(scope: Scope) -> Built {
         S::ApplicationAtMyFacility => Built::Application(family_of(S::AtMyFacility), MY_VENUE),
         S::ApplicationAtOtherFacility => Built::Application(family_of(S::AtOtherFacility), OTHER_VENUE),
         S::ApplicationElsewhere => Built::Application(family_of(S::FamilyElsewhere), MY_VENUE),
+        S::MyClassVenue => Built::Venue(HOME, MY_VENUE, MY_AREA),
+        S::ClassVenueInMyArea => Built::Venue(HOME, OTHER_VENUE, MY_AREA),
+        S::OtherClassVenue => Built::Venue(HOME, OTHER_VENUE, OTHER_AREA),
+        S::ClassVenueElsewhere => Built::Venue(ELSEWHERE, MY_VENUE, MY_AREA),
     }
 }
 
@@ -248,6 +266,9 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
         Built::Facility(m, v) => authorize(a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
         Built::Contact(f, kind) => authorize(a, action, &Resource::Contact { family: &f, kind }),
         Built::Application(f, facility) => authorize(a, action, &Resource::Application { family: &f, facility }),
+        Built::Venue(m, v, area) => {
+            authorize(a, action, &Resource::Venue { municipality_id: m, venue_id: v, area_id: Some(area) })
+        }
     }
 }
 
@@ -331,6 +352,19 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
             R::Nurse | R::Coordinator | R::FacilityStaff | R::ProgrammeStaff | R::PeerSupporter | R::Caseworker,
             A::ListOwnConcerns,
         ) => scope == S::OwnMunicipality,
+        // classes and programmes (#12)
+        (R::FamilyMember, A::BookClass) => own_family,
+        (R::Nurse, A::BookClass | A::OverrideClassRule) => family_in_home,
+        (R::Coordinator, A::BookClass | A::OverrideClassRule) => scope == S::AreaConsenting,
+        (R::Nurse, A::ViewClassRoster | A::RecordClassAttendance) => {
+            matches!(scope, S::MyClassVenue | S::ClassVenueInMyArea | S::OtherClassVenue)
+        }
+        (R::ProgrammeStaff, A::ViewClassRoster | A::RecordClassAttendance) => scope == S::MyClassVenue,
+        (R::Coordinator, A::ViewClassRoster) => matches!(scope, S::MyClassVenue | S::ClassVenueInMyArea),
+        (R::Admin | R::Nurse, A::ManageClasses) => scope == S::OwnMunicipality,
+        (R::FamilyMember | R::Nurse | R::Coordinator | R::ProgrammeStaff | R::Admin, A::BrowseClasses) => {
+            scope == S::OwnMunicipality
+        }
         _ => false,
     }
 }
@@ -347,6 +381,8 @@ fn partner_allowed(action: Action, scope: Scope) -> bool {
         A::ViewApplication | A::CancelApplication => scope == S::OwnApplicationSharing,
         A::ViewChatRoom => scope == S::OwnFamilyRoom,
         A::UseCareServices => scope == S::OwnMunicipality,
+        A::BookClass => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
+        A::BrowseClasses => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -371,7 +407,7 @@ fn full_matrix_of_role_action_scope() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 10 * 29 * 34);
+    assert_eq!(cells, 10 * Action::ALL.len() * SCOPES.len());
 }
 
 /// What the partner is refused inside the family is refused as "not
@@ -442,6 +478,7 @@ fn other_municipality_is_always_denied_as_such() {
                 Scope::FacilityElsewhere,
                 Scope::ContactElsewhere,
                 Scope::ApplicationElsewhere,
+                Scope::ClassVenueElsewhere,
             ] {
                 assert_eq!(
                     decide(role, action, scope),

@@ -89,6 +89,11 @@ impl Chrome {
         self.may(tsunagu_domain::policy::Action::ViewWorkList)
     }
 
+    /// Classes and programmes: families book them, staff run them.
+    pub fn can_classes(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::BrowseClasses)
+    }
+
     pub fn can_search(&self) -> bool {
         self.may(tsunagu_domain::policy::Action::SearchFamilies)
     }

@@ -33,7 +33,10 @@ macro_rules! on_both {
 mod api;
 mod audit_lines;
 mod browser;
+mod browser_classes;
 mod care;
+mod classes;
+mod crash_classes;
 mod meetings;
 mod observability;
 mod openapi;
@@ -49,6 +52,7 @@ mod store;
 mod store_accounts;
 mod store_audit;
 mod store_care;
+mod store_classes;
 mod store_migrations;
 mod store_ops;
 mod store_places;

@@ -485,6 +485,19 @@ async fn story_answers_validate(backend: Backend) {
     w.get("/api/v1/group-sessions", &format!("/api/v1/group-sessions?due_month={due}"), &nurse).await;
     w.get("/api/v1/group-sessions/{id}", &format!("/api/v1/group-sessions/{}", id(&session["id"])), &nurse).await;
 
+    // Classes (#12): the demo's sessions, the mother's offers, a booking, a roster.
+    let offers = w.get("/api/v1/classes/offers", "/api/v1/classes/offers", &mother).await;
+    w.get("/api/v1/classes/offers", &format!("/api/v1/classes/offers?family={family}"), &nurse).await;
+    let sessions = w.get("/api/v1/classes/sessions", "/api/v1/classes/sessions", &nurse).await;
+    let bookable = offers["offers"].as_array().and_then(|o| o.iter().find(|o| o["bookable"] == true).cloned());
+    let booked = bookable.expect("the demo mother has a class to book");
+    let body = json!({"session_id": booked["session"]["id"], "idempotency_key": "openapi"});
+    w.call("post", "/api/v1/classes/bookings", "/api/v1/classes/bookings", &mother, Some(body)).await;
+    w.get("/api/v1/classes/bookings", "/api/v1/classes/bookings", &mother).await;
+    let s = id(&booked["session"]["id"]);
+    w.get("/api/v1/classes/sessions/{id}/roster", &format!("/api/v1/classes/sessions/{s}/roster"), &nurse).await;
+    assert!(sessions["sessions"].as_array().is_some_and(|l| !l.is_empty()));
+
     w.get("/api/v1/accounts", "/api/v1/accounts", &admin).await;
     w.get("/api/v1/audit", "/api/v1/audit?limit=20", &admin).await;
 

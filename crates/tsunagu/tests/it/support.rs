@@ -29,7 +29,7 @@ pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn password_hash() -> Secret {
+pub(crate) fn password_hash() -> Secret {
     static HASH: OnceLock<Secret> = OnceLock::new();
     HASH.get_or_init(|| tsunagu_web::base::auth::hash_password(PASSWORD).expect("hash")).clone()
 }

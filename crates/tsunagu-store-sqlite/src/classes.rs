@@ -1,0 +1,646 @@
+//! Classes and programmes on SQLite [000][002][004]. Every write goes
+//! through the single writer in a `BEGIN IMMEDIATE` transaction, so a
+//! booking's read of the session and its conditional update of `taken` are
+//! one step; the `CHECK (taken <= capacity)` stands behind it. Contacts are
+//! settled through `timeline::record_outcome`, with its checks and line.
+
+use super::timeline::{record_outcome, today_of};
+use super::{corrupt, date, db_err, in_municipality, is_unique_violation, other_err, ts, ts_text, Result};
+use crate::audit::append_audit;
+use crate::SqliteStore;
+use async_trait::async_trait;
+use jiff::civil::Time;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::classes::{ProgrammeConfig, ProgrammeKind, Stage};
+use tsunagu_domain::keys::ChainKey;
+use tsunagu_domain::timeline::{ContactForm, Outcome};
+use tsunagu_domain::{
+    AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
+};
+use tsunagu_store::{
+    once_key, promotion_context, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
+    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, Programme, RosterEntry,
+    SessionEdit, SessionQuery, StoreError,
+};
+
+const SESSION_COLUMNS: &str = "s.id, s.municipality_id, s.programme_id, p.config, s.venue_id, v.name_ja, v.name_en, \
+     v.area_id, s.day, s.starts, s.minutes, s.capacity, s.taken, s.cancelled, s.attendance_at, \
+     (SELECT COUNT(*) FROM class_bookings w WHERE w.session_id = s.id AND w.status = 'waiting')";
+const SESSION_FROM: &str =
+    " FROM class_sessions s JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id";
+
+const BOOKING_COLUMNS: &str = "b.id, b.municipality_id, b.session_id, b.family_id, b.kind, b.stage, b.pregnancy_id, \
+     b.status, b.contact_id, b.with_partner, b.share_name, b.override_rule, b.booked_at, b.promoted_at, \
+     b.notice_pending, b.attended, b.weight_g, b.height_mm";
+const BOOKING_N: usize = 18;
+
+fn time_text(t: Time) -> String {
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+fn u32_of(v: i64, what: &'static str) -> Result<u32> {
+    u32::try_from(v).map_err(|_| corrupt(what))
+}
+
+fn config_of(s: &str) -> Result<ProgrammeConfig> {
+    serde_json::from_str(s).map_err(|_| corrupt("programme config"))
+}
+
+fn session_row(r: &SqliteRow, at: usize) -> Result<ClassSession> {
+    let g = |i: usize| at + i;
+    Ok(ClassSession {
+        id: ClassSessionId(r.try_get(g(0)).map_err(db_err)?),
+        municipality_id: MunicipalityId(r.try_get(g(1)).map_err(db_err)?),
+        programme_id: ProgrammeId(r.try_get(g(2)).map_err(db_err)?),
+        programme: config_of(&r.try_get::<String, _>(g(3)).map_err(db_err)?)?,
+        venue_id: VenueId(r.try_get(g(4)).map_err(db_err)?),
+        venue_name_ja: r.try_get(g(5)).map_err(db_err)?,
+        venue_name_en: r.try_get(g(6)).map_err(db_err)?,
+        area_id: r.try_get::<Option<i64>, _>(g(7)).map_err(db_err)?.map(AreaId),
+        day: date(&r.try_get::<String, _>(g(8)).map_err(db_err)?)?,
+        starts: r.try_get::<String, _>(g(9)).map_err(db_err)?.parse().map_err(|_| corrupt("starts"))?,
+        minutes: u16::try_from(r.try_get::<i64, _>(g(10)).map_err(db_err)?).map_err(|_| corrupt("minutes"))?,
+        capacity: u32_of(r.try_get(g(11)).map_err(db_err)?, "capacity")?,
+        taken: u32_of(r.try_get(g(12)).map_err(db_err)?, "taken")?,
+        cancelled: r.try_get(g(13)).map_err(db_err)?,
+        attendance_at: r.try_get::<Option<String>, _>(g(14)).map_err(db_err)?.as_deref().map(ts).transpose()?,
+        waiting: u32_of(r.try_get(g(15)).map_err(db_err)?, "waiting")?,
+    })
+}
+
+fn booking_row(r: &SqliteRow) -> Result<ClassBooking> {
+    let opt_u32 = |i: usize, what| -> Result<Option<u32>> {
+        r.try_get::<Option<i64>, _>(i).map_err(db_err)?.map(|v| u32_of(v, what)).transpose()
+    };
+    Ok(ClassBooking {
+        id: BookingId(r.try_get(0).map_err(db_err)?),
+        municipality_id: MunicipalityId(r.try_get(1).map_err(db_err)?),
+        session_id: ClassSessionId(r.try_get(2).map_err(db_err)?),
+        family_id: FamilyId(r.try_get(3).map_err(db_err)?),
+        kind: ProgrammeKind::parse(&r.try_get::<String, _>(4).map_err(db_err)?).ok_or_else(|| corrupt("kind"))?,
+        stage: Stage::parse(&r.try_get::<String, _>(5).map_err(db_err)?).ok_or_else(|| corrupt("stage"))?,
+        pregnancy_id: r.try_get::<Option<i64>, _>(6).map_err(db_err)?.map(PregnancyId),
+        status: ClassBookingStatus::parse(&r.try_get::<String, _>(7).map_err(db_err)?)
+            .ok_or_else(|| corrupt("status"))?,
+        contact_id: r.try_get::<Option<i64>, _>(8).map_err(db_err)?.map(ContactId),
+        with_partner: r.try_get(9).map_err(db_err)?,
+        share_name: r.try_get(10).map_err(db_err)?,
+        override_rule: r.try_get(11).map_err(db_err)?,
+        booked_at: ts(&r.try_get::<String, _>(12).map_err(db_err)?)?,
+        promoted_at: r.try_get::<Option<String>, _>(13).map_err(db_err)?.as_deref().map(ts).transpose()?,
+        notice_pending: r.try_get(14).map_err(db_err)?,
+        attended: r.try_get(15).map_err(db_err)?,
+        weight_g: opt_u32(16, "weight_g")?,
+        height_mm: opt_u32(17, "height_mm")?,
+    })
+}
+
+async fn booking_by_id(conn: &mut SqliteConnection, m: MunicipalityId, id: BookingId) -> Result<Option<ClassBooking>> {
+    sqlx::query(&format!("SELECT {BOOKING_COLUMNS} FROM class_bookings b WHERE b.id = ? AND b.municipality_id = ?"))
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(booking_row)
+        .transpose()
+}
+
+async fn session_in(
+    conn: &mut SqliteConnection,
+    m: MunicipalityId,
+    id: ClassSessionId,
+) -> Result<Option<ClassSession>> {
+    sqlx::query(&format!("SELECT {SESSION_COLUMNS}{SESSION_FROM} WHERE s.id = ? AND s.municipality_id = ?"))
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(|r| session_row(r, 0))
+        .transpose()
+}
+
+/// Gives free places to the waiting list, first come first served, each
+/// promoted family left a notice. Audited as the service's step.
+async fn promote(tx: &mut SqliteConnection, key: &ChainKey, ctx: &AuditContext, session: ClassSessionId) -> Result<()> {
+    let service = promotion_context(ctx);
+    loop {
+        let next = sqlx::query(
+            "SELECT id, family_id FROM class_bookings WHERE session_id = ? AND status = 'waiting' ORDER BY id LIMIT 1",
+        )
+        .bind(session.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(next) = next else { return Ok(()) };
+        let (id, family): (i64, i64) = (next.try_get(0).map_err(db_err)?, next.try_get(1).map_err(db_err)?);
+        let took = sqlx::query(
+            "UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity",
+        )
+        .bind(session.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if took != 1 {
+            return Ok(());
+        }
+        sqlx::query("UPDATE class_bookings SET status = 'confirmed', promoted_at = ?, notice_pending = 1 WHERE id = ?")
+            .bind(ts_text(ctx.at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let detail = format!("booking={id} session={}", session.0);
+        append_audit(tx, key, &service, AuditAction::ClassPromote, Some(FamilyId(family)), &detail).await?;
+    }
+}
+
+async fn book(
+    tx: &mut SqliteConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    b: &NewClassBooking,
+) -> Result<ClassBookingOutcome> {
+    let m = ctx.municipality_id;
+    let earlier: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM class_bookings WHERE municipality_id = ? AND idempotency_key = ?")
+            .bind(m.0)
+            .bind(&b.idempotency_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    if let Some(id) = earlier {
+        let booking = booking_by_id(tx, m, BookingId(id)).await?.ok_or(StoreError::NotFound)?;
+        if booking.family_id != b.family_id || booking.session_id != b.session_id {
+            return Err(StoreError::Conflict("idempotency_key_reused"));
+        }
+        ctx.covers(Some(booking.family_id))?;
+        return Ok(ClassBookingOutcome { booking, replayed: true });
+    }
+    let session = session_in(tx, m, b.session_id).await?.ok_or(StoreError::NotFound)?;
+    if session.cancelled {
+        return Err(StoreError::Conflict("session_cancelled"));
+    }
+    if session.day < today_of(ctx) {
+        return Err(StoreError::Conflict("session_past"));
+    }
+    if !in_municipality(tx, "families", b.family_id.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    let live: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM class_bookings WHERE session_id = ? AND family_id = ? AND status <> 'cancelled'",
+    )
+    .bind(b.session_id.0)
+    .bind(b.family_id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if live.is_some() {
+        return Err(StoreError::Conflict("already_booked"));
+    }
+    let once = once_key(&session.programme, b.family_id, &b.eligible);
+    if let Some(k) = &once {
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM class_bookings WHERE municipality_id = ? AND once_key = ?")
+                .bind(m.0)
+                .bind(k)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("stage_already_taken"));
+        }
+    }
+    let contact: Option<i64> = match (b.eligible.contact_kind(session.programme.kind), b.eligible.pregnancy_id) {
+        (Some(kind), Some(p)) => sqlx::query_scalar(
+            "SELECT id FROM contacts WHERE municipality_id = ? AND family_id = ? AND pregnancy_id = ? AND kind = ? \
+             AND awaits = 1 ORDER BY id LIMIT 1",
+        )
+        .bind(m.0)
+        .bind(b.family_id.0)
+        .bind(p.0)
+        .bind(kind.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?,
+        _ => None,
+    };
+    let took =
+        sqlx::query("UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity")
+            .bind(b.session_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+    let status = match (took, b.join_waiting_list) {
+        (1, _) => ClassBookingStatus::Confirmed,
+        (_, true) => ClassBookingStatus::Waiting,
+        (_, false) => return Err(StoreError::Conflict("session_full")),
+    };
+    let (rule, reason) = match &b.override_rule {
+        Some((rule, reason)) => (Some(*rule), reason.as_str()),
+        None => (None, ""),
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO class_bookings (municipality_id, session_id, family_id, kind, stage, pregnancy_id, status, \
+         contact_id, with_partner, share_name, idempotency_key, once_key, override_rule, override_reason, booked_by, \
+         booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(b.session_id.0)
+    .bind(b.family_id.0)
+    .bind(session.programme.kind.as_str())
+    .bind(b.eligible.stage.as_str())
+    .bind(b.eligible.pregnancy_id.map(|p| p.0))
+    .bind(status.as_str())
+    .bind(contact)
+    .bind(b.with_partner)
+    .bind(b.share_name)
+    .bind(&b.idempotency_key)
+    .bind(&once)
+    .bind(rule)
+    .bind(reason)
+    .bind(ctx.actor.0)
+    .bind(ts_text(ctx.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("already_booked") } else { db_err(e) })?;
+    let detail = format!("booking={id} session={} status={}", b.session_id.0, status.as_str());
+    append_audit(tx, key, ctx, AuditAction::ClassBook, Some(b.family_id), &detail).await?;
+    if let Some(rule) = rule {
+        let detail = format!("booking={id} rule={rule}");
+        append_audit(tx, key, ctx, AuditAction::ClassOverride, Some(b.family_id), &detail).await?;
+    }
+    let booking = booking_by_id(tx, m, BookingId(id)).await?.ok_or(StoreError::NotFound)?;
+    Ok(ClassBookingOutcome { booking, replayed: false })
+}
+
+async fn cancel(
+    tx: &mut SqliteConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    family: FamilyId,
+    id: BookingId,
+) -> Result<ClassBooking> {
+    let m = ctx.municipality_id;
+    let booking = booking_by_id(tx, m, id).await?.filter(|b| b.family_id == family).ok_or(StoreError::NotFound)?;
+    if booking.status == ClassBookingStatus::Cancelled {
+        return Err(StoreError::Conflict("booking_cancelled"));
+    }
+    if booking.attended.is_some() {
+        return Err(StoreError::Conflict("attendance_recorded"));
+    }
+    sqlx::query(
+        "UPDATE class_bookings SET status = 'cancelled', cancelled_at = ?, once_key = NULL, notice_pending = 0 \
+         WHERE id = ?",
+    )
+    .bind(ts_text(ctx.at))
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let detail = format!("booking={} session={}", id.0, booking.session_id.0);
+    append_audit(tx, key, ctx, AuditAction::ClassCancel, Some(family), &detail).await?;
+    if booking.status == ClassBookingStatus::Confirmed {
+        sqlx::query("UPDATE class_sessions SET taken = taken - 1 WHERE id = ?")
+            .bind(booking.session_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        promote(tx, key, ctx, booking.session_id).await?;
+    }
+    booking_by_id(tx, m, id).await?.ok_or(StoreError::NotFound)
+}
+
+async fn attendance(
+    tx: &mut SqliteConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    session: ClassSessionId,
+    marks: &[AttendanceMark],
+) -> Result<()> {
+    let m = ctx.municipality_id;
+    let s = session_in(tx, m, session).await?.ok_or(StoreError::NotFound)?;
+    let measures = s.programme.measures;
+    let note = format!("{} {}", s.programme.name_ja, s.day);
+    for mark in marks {
+        let booking = booking_by_id(tx, m, mark.booking_id)
+            .await?
+            .filter(|b| b.session_id == session && b.status == ClassBookingStatus::Confirmed)
+            .ok_or(StoreError::InvalidReference("booking_id"))?;
+        let weight = mark.weight_g.filter(|_| mark.attended && measures.weighs());
+        let height = mark.height_mm.filter(|_| mark.attended && measures.measures_height());
+        sqlx::query(
+            "UPDATE class_bookings SET attended = ?, weight_g = ?, height_mm = ?, \
+             once_key = CASE WHEN ? THEN once_key ELSE NULL END WHERE id = ?",
+        )
+        .bind(mark.attended)
+        .bind(weight.map(i64::from))
+        .bind(height.map(i64::from))
+        .bind(mark.attended)
+        .bind(booking.id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let detail = format!("booking={} session={} attended={}", booking.id.0, session.0, mark.attended);
+        append_audit(tx, key, ctx, AuditAction::ClassAttendance, Some(booking.family_id), &detail).await?;
+        if let (true, Some(contact)) = (mark.attended, booking.contact_id) {
+            let awaits: bool = sqlx::query_scalar("SELECT awaits FROM contacts WHERE id = ? AND municipality_id = ?")
+                .bind(contact.0)
+                .bind(m.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if awaits {
+                record_outcome(tx, key, ctx, contact, &Outcome::Done { form: ContactForm::Group }, &note).await?;
+            }
+        }
+    }
+    sqlx::query("UPDATE class_sessions SET attendance_by = ?, attendance_at = ? WHERE id = ?")
+        .bind(ctx.actor.0)
+        .bind(ts_text(ctx.at))
+        .bind(session.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ClassStore for SqliteStore {
+    async fn create_programme(&self, m: MunicipalityId, config: &ProgrammeConfig) -> Result<Programme> {
+        let json = serde_json::to_string(config).map_err(other_err)?;
+        let mut tx = self.begin_immediate().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO class_programmes (municipality_id, kind, config, created_at) VALUES (?, ?, ?, \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id",
+        )
+        .bind(m.0)
+        .bind(config.kind.as_str())
+        .bind(json)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Programme { id: ProgrammeId(id), municipality_id: m, config: config.clone() })
+    }
+
+    async fn programmes(&self, m: MunicipalityId) -> Result<Vec<Programme>> {
+        let rows = sqlx::query("SELECT id, config FROM class_programmes WHERE municipality_id = ? ORDER BY id")
+            .bind(m.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Programme {
+                    id: ProgrammeId(r.try_get(0).map_err(db_err)?),
+                    municipality_id: m,
+                    config: config_of(&r.try_get::<String, _>(1).map_err(db_err)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn update_programme(&self, m: MunicipalityId, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()> {
+        let json = serde_json::to_string(config).map_err(other_err)?;
+        let mut tx = self.begin_immediate().await?;
+        let changed =
+            sqlx::query("UPDATE class_programmes SET config = ?, kind = ? WHERE id = ? AND municipality_id = ?")
+                .bind(json)
+                .bind(config.kind.as_str())
+                .bind(id.0)
+                .bind(m.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_class_sessions(
+        &self,
+        m: MunicipalityId,
+        programme: ProgrammeId,
+        sessions: &[NewSession],
+    ) -> Result<Vec<ClassSessionId>> {
+        let mut tx = self.begin_immediate().await?;
+        if !in_municipality(&mut tx, "class_programmes", programme.0, m).await? {
+            return Err(StoreError::InvalidReference("programme_id"));
+        }
+        let mut ids = Vec::with_capacity(sessions.len());
+        for s in sessions {
+            if !in_municipality(&mut tx, "venues", s.venue_id.0, m).await? {
+                return Err(StoreError::InvalidReference("venue_id"));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO class_sessions (municipality_id, programme_id, venue_id, day, starts, minutes, capacity, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id",
+            )
+            .bind(m.0)
+            .bind(programme.0)
+            .bind(s.venue_id.0)
+            .bind(s.day.to_string())
+            .bind(time_text(s.starts))
+            .bind(i64::from(s.minutes))
+            .bind(i64::from(s.capacity))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            ids.push(ClassSessionId(id));
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids)
+    }
+
+    async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        let taken: i64 = sqlx::query_scalar("SELECT taken FROM class_sessions WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+        if i64::from(edit.capacity) < taken {
+            return Err(StoreError::Conflict("capacity_below_taken"));
+        }
+        sqlx::query(
+            "UPDATE class_sessions SET day = ?, starts = ?, minutes = ?, capacity = ?, cancelled = ? WHERE id = ?",
+        )
+        .bind(edit.day.to_string())
+        .bind(time_text(edit.starts))
+        .bind(i64::from(edit.minutes))
+        .bind(i64::from(edit.capacity))
+        .bind(edit.cancelled)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        promote(&mut tx, &self.keys.chain, ctx, id).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn class_sessions(&self, m: MunicipalityId, q: &SessionQuery) -> Result<Vec<ClassSession>> {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new(format!("SELECT {SESSION_COLUMNS}{SESSION_FROM} WHERE s.municipality_id = "));
+        qb.push_bind(m.0);
+        if let Some(from) = q.from {
+            qb.push(" AND s.day >= ").push_bind(from.to_string());
+        }
+        if let Some(to) = q.to {
+            qb.push(" AND s.day <= ").push_bind(to.to_string());
+        }
+        if let Some(area) = q.area {
+            qb.push(" AND v.area_id = ").push_bind(area.0);
+        }
+        if let Some(kind) = q.kind {
+            qb.push(" AND p.kind = ").push_bind(kind.as_str());
+        }
+        if let Some(venues) = &q.venues {
+            qb.push(" AND s.venue_id IN (NULL");
+            for v in venues {
+                qb.push(", ").push_bind(v.0);
+            }
+            qb.push(")");
+        }
+        qb.push(" ORDER BY s.day, s.starts, s.id LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(|r| session_row(r, 0)).collect()
+    }
+
+    async fn class_session(&self, m: MunicipalityId, id: ClassSessionId) -> Result<Option<ClassSession>> {
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        session_in(&mut conn, m, id).await
+    }
+
+    async fn family_class_bookings(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<FamilyBooking>> {
+        ctx.covers(Some(family))?;
+        let rows = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS}, {SESSION_COLUMNS} FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+             JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id \
+             WHERE b.family_id = ? AND b.municipality_id = ? ORDER BY s.day, s.starts, b.id"
+        ))
+        .bind(family.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let out = rows
+            .iter()
+            .map(|r| Ok(FamilyBooking { booking: booking_row(r)?, session: session_row(r, BOOKING_N)? }))
+            .collect::<Result<Vec<_>>>()?;
+        self.audit(ctx, AuditAction::ClassList, Some(family), &format!("bookings={}", out.len())).await?;
+        Ok(out)
+    }
+
+    async fn book_class(&self, ctx: &AuditContext, b: &NewClassBooking) -> Result<ClassBookingOutcome> {
+        let mut tx = self.begin_immediate().await?;
+        let out = book(&mut tx, &self.keys.chain, ctx, b).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn cancel_class_booking(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<ClassBooking> {
+        let mut tx = self.begin_immediate().await?;
+        let out = cancel(&mut tx, &self.keys.chain, ctx, family, id).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn class_booking_owner(&self, m: MunicipalityId, id: BookingId) -> Result<Option<ClassBookingOwner>> {
+        let r = sqlx::query(
+            "SELECT b.family_id, b.session_id, s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+             WHERE b.id = ? AND b.municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        r.map(|r| {
+            Ok(ClassBookingOwner {
+                family_id: FamilyId(r.try_get(0).map_err(db_err)?),
+                session_id: ClassSessionId(r.try_get(1).map_err(db_err)?),
+                venue_id: VenueId(r.try_get(2).map_err(db_err)?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn class_roster(&self, ctx: &AuditContext, session: ClassSessionId) -> Result<Vec<RosterEntry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS}, COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p \
+             WHERE p.family_id = b.family_id AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') \
+             FROM class_bookings b WHERE b.session_id = ? AND b.municipality_id = ? AND b.status <> 'cancelled' \
+             ORDER BY CASE b.status WHEN 'confirmed' THEN 0 ELSE 1 END, b.id"
+        ))
+        .bind(session.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut position = 0u32;
+        for r in &rows {
+            let booking = booking_row(r)?;
+            let name: String = r.try_get(BOOKING_N).map_err(db_err)?;
+            let waiting_position = (booking.status == ClassBookingStatus::Waiting).then(|| {
+                position += 1;
+                position
+            });
+            let name = booking.share_name.then_some(name);
+            out.push(RosterEntry { booking, name, waiting_position });
+        }
+        self.audit(ctx, AuditAction::ClassRoster, None, &format!("session={} bookings={}", session.0, out.len()))
+            .await?;
+        Ok(out)
+    }
+
+    async fn record_class_attendance(
+        &self,
+        ctx: &AuditContext,
+        session: ClassSessionId,
+        marks: &[AttendanceMark],
+    ) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        attendance(&mut tx, &self.keys.chain, ctx, session, marks).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn dismiss_class_notice(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        let changed = sqlx::query(
+            "UPDATE class_bookings SET notice_pending = 0 WHERE id = ? AND family_id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(family.0)
+        .bind(ctx.municipality_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::NotFound);
+        }
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::ClassBook,
+            Some(family),
+            &format!("booking={} notice=seen", id.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+}

@@ -1,0 +1,288 @@
+//! Classes and programmes in the store [000][002][004]: programmes (a
+//! municipality's configuration), sessions at venues, bookings with their
+//! waiting list, rosters and attendance.
+//!
+//! A session never holds more than its capacity: a booking takes a place
+//! by a conditional update of the session's `taken` counter in its own
+//! transaction (`taken < capacity`, and a `CHECK` behind it), so it is
+//! confirmed or it waits; a cancellation gives the place back and promotes
+//! the waiting list in arrival order in the same transaction. A retried
+//! request with the same idempotency key answers the booking it made.
+
+use crate::Result;
+use async_trait::async_trait;
+use jiff::civil::{Date, Time};
+use jiff::Timestamp;
+use tsunagu_domain::audit::{AuditContext, Requester};
+use tsunagu_domain::classes::{Eligible, OncePer, PriorBooking, ProgrammeConfig, ProgrammeKind, SessionStatus, Stage};
+use tsunagu_domain::{
+    AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Programme {
+    pub id: ProgrammeId,
+    pub municipality_id: MunicipalityId,
+    pub config: ProgrammeConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub venue_id: VenueId,
+    pub day: Date,
+    pub starts: Time,
+    pub minutes: u16,
+    pub capacity: u32,
+}
+
+/// A change to one session: its time, its places, or its cancellation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEdit {
+    pub day: Date,
+    pub starts: Time,
+    pub minutes: u16,
+    /// Never below the places taken (`Conflict("capacity_below_taken")`).
+    pub capacity: u32,
+    pub cancelled: bool,
+}
+
+/// A session as families and staff see it: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassSession {
+    pub id: ClassSessionId,
+    pub municipality_id: MunicipalityId,
+    pub programme_id: ProgrammeId,
+    pub programme: ProgrammeConfig,
+    pub venue_id: VenueId,
+    pub venue_name_ja: String,
+    pub venue_name_en: String,
+    pub area_id: Option<AreaId>,
+    pub day: Date,
+    pub starts: Time,
+    pub minutes: u16,
+    pub capacity: u32,
+    pub taken: u32,
+    pub waiting: u32,
+    pub cancelled: bool,
+    /// When attendance was recorded.
+    pub attendance_at: Option<Timestamp>,
+}
+
+impl ClassSession {
+    pub fn status(&self) -> SessionStatus {
+        SessionStatus::of(self.cancelled, self.taken, self.capacity)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionQuery {
+    pub municipality_id: Option<MunicipalityId>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub area: Option<AreaId>,
+    pub venues: Option<Vec<VenueId>>,
+    pub kind: Option<ProgrammeKind>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassBookingStatus {
+    Confirmed,
+    Waiting,
+    Cancelled,
+}
+
+impl ClassBookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClassBookingStatus::Confirmed => "confirmed",
+            ClassBookingStatus::Waiting => "waiting",
+            ClassBookingStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [ClassBookingStatus::Confirmed, ClassBookingStatus::Waiting, ClassBookingStatus::Cancelled]
+            .into_iter()
+            .find(|b| b.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassBooking {
+    pub id: BookingId,
+    pub municipality_id: MunicipalityId,
+    pub session_id: ClassSessionId,
+    pub family_id: FamilyId,
+    pub kind: ProgrammeKind,
+    pub stage: Stage,
+    pub pregnancy_id: Option<PregnancyId>,
+    pub status: ClassBookingStatus,
+    /// The contact on the timeline it settles when attended.
+    pub contact_id: Option<ContactId>,
+    pub with_partner: bool,
+    /// The family lets the session's staff see its name on the roster.
+    pub share_name: bool,
+    /// The rule staff overrode to book it (`Ineligible::code`), if any.
+    pub override_rule: Option<String>,
+    pub booked_at: Timestamp,
+    pub promoted_at: Option<Timestamp>,
+    /// Promoted from the waiting list and not yet seen by the family.
+    pub notice_pending: bool,
+    pub attended: Option<bool>,
+    pub weight_g: Option<u32>,
+    pub height_mm: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClassBooking {
+    pub session_id: ClassSessionId,
+    pub family_id: FamilyId,
+    /// What the domain decided the booking is for.
+    pub eligible: Eligible,
+    /// A retried request with the same key answers the first booking.
+    pub idempotency_key: String,
+    pub with_partner: bool,
+    pub share_name: bool,
+    /// When full: wait (`true`) or refuse `Conflict("session_full")`.
+    pub join_waiting_list: bool,
+    /// Staff overriding a rule: its code and their reason (audited).
+    pub override_rule: Option<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassBookingOutcome {
+    pub booking: ClassBooking,
+    /// The same idempotency key booked before: nothing new was done.
+    pub replayed: bool,
+}
+
+/// A booking with the session it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyBooking {
+    pub booking: ClassBooking,
+    pub session: ClassSession,
+}
+
+impl FamilyBooking {
+    /// What counts against "once per stage": not cancelled, not a recorded absence.
+    pub fn prior(&self) -> Option<PriorBooking> {
+        (self.booking.status != ClassBookingStatus::Cancelled && self.booking.attended != Some(false)).then_some(
+            PriorBooking {
+                kind: self.booking.kind,
+                stage: self.booking.stage,
+                pregnancy_id: self.booking.pregnancy_id,
+            },
+        )
+    }
+}
+
+/// One line of a roster: the booking, and the mother's name when the
+/// family shares it with the session's staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    pub booking: ClassBooking,
+    pub name: Option<String>,
+    /// Place on the waiting list (1-based), for waiting bookings.
+    pub waiting_position: Option<u32>,
+}
+
+/// What staff record of one confirmed booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceMark {
+    pub booking_id: BookingId,
+    pub attended: bool,
+    pub weight_g: Option<u32>,
+    pub height_mm: Option<u32>,
+}
+
+/// What the policy needs of a booking before deciding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassBookingOwner {
+    pub family_id: FamilyId,
+    pub session_id: ClassSessionId,
+    pub venue_id: VenueId,
+}
+
+/// The context a promotion from the waiting list is audited in: the
+/// service's own step (the rule moves the next family up), taken on behalf
+/// of whoever freed the place — a family's cancellation is a decision about
+/// that family only, and the promoted family is another.
+pub fn promotion_context(ctx: &AuditContext) -> AuditContext {
+    Requester {
+        municipality_id: ctx.municipality_id,
+        actor: ctx.actor,
+        role: ctx.role,
+        remote_addr: ctx.remote_addr.clone(),
+        reason: "waiting_list_promotion".to_owned(),
+        at: ctx.at,
+    }
+    .without_a_policy_decision()
+}
+
+/// The key that keeps "once per stage" ([000] 産前に1回、産後に1回) on the
+/// database: one counting booking per key. `None` where the programme has
+/// no such rule or the booking is not of a stage.
+pub fn once_key(config: &ProgrammeConfig, family: FamilyId, eligible: &Eligible) -> Option<String> {
+    let per = config.rules.once_per_stage?;
+    if eligible.stage == Stage::Family {
+        return None;
+    }
+    let kind = config.kind.as_str();
+    let stage = eligible.stage.as_str();
+    match per {
+        OncePer::Pregnancy => eligible.pregnancy_id.map(|p| format!("pregnancy:{p}:{kind}:{stage}")),
+        OncePer::Person => Some(format!("family:{family}:{kind}:{stage}")),
+    }
+}
+
+#[async_trait]
+pub trait ClassStore: Send + Sync {
+    async fn create_programme(&self, m: MunicipalityId, config: &ProgrammeConfig) -> Result<Programme>;
+    async fn programmes(&self, m: MunicipalityId) -> Result<Vec<Programme>>;
+    async fn update_programme(&self, m: MunicipalityId, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()>;
+    /// Creates sessions of a programme (a year's pattern, or one).
+    /// `InvalidReference("venue_id")` / `("programme_id")` outside `m`.
+    async fn create_class_sessions(
+        &self,
+        m: MunicipalityId,
+        programme: ProgrammeId,
+        sessions: &[NewSession],
+    ) -> Result<Vec<ClassSessionId>>;
+    /// Edits one session; places added go to the waiting list in arrival
+    /// order (audited `class.promote`). `Conflict("capacity_below_taken")`.
+    async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()>;
+    /// Sessions by day and start (no personal data), bounded by the query's municipality.
+    async fn class_sessions(&self, m: MunicipalityId, q: &SessionQuery) -> Result<Vec<ClassSession>>;
+    async fn class_session(&self, m: MunicipalityId, id: ClassSessionId) -> Result<Option<ClassSession>>;
+    /// A family's bookings (all states), by session day. Audited `class.list`.
+    async fn family_class_bookings(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<FamilyBooking>>;
+    /// Books a place, or a place on the waiting list when full (if asked).
+    /// Links the family's owed contact of the booking's kind. Audited
+    /// `class.book` (and `class.override` when staff overrode a rule), in
+    /// the booking's transaction. `Conflict`: `session_cancelled`,
+    /// `session_past`, `session_full`, `already_booked` (this session),
+    /// `stage_already_taken` (the once-per-stage key), `idempotency_key_reused`
+    /// (the key of another family or session).
+    async fn book_class(&self, ctx: &AuditContext, b: &NewClassBooking) -> Result<ClassBookingOutcome>;
+    /// Cancels a family's booking; a confirmed place goes to the waiting
+    /// list's first in arrival order, in the same transaction, with an
+    /// in-page notice (audited `class.promote` as the service's own step).
+    /// `Conflict("booking_cancelled")`, `Conflict("attendance_recorded")`.
+    async fn cancel_class_booking(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<ClassBooking>;
+    async fn class_booking_owner(&self, m: MunicipalityId, id: BookingId) -> Result<Option<ClassBookingOwner>>;
+    /// A session's bookings (confirmed, then waiting in order). Audited `class.roster`.
+    async fn class_roster(&self, ctx: &AuditContext, session: ClassSessionId) -> Result<Vec<RosterEntry>>;
+    /// Records who came (and weights/heights where the programme measures);
+    /// an attendee's linked contact still awaiting work is recorded as done
+    /// (form `group`) through the timeline's own path. Audited
+    /// `class.attendance` per booking. `InvalidReference("booking_id")`.
+    async fn record_class_attendance(
+        &self,
+        ctx: &AuditContext,
+        session: ClassSessionId,
+        marks: &[AttendanceMark],
+    ) -> Result<()>;
+    /// The family saw the notice of its promotion.
+    async fn dismiss_class_notice(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<()>;
+}

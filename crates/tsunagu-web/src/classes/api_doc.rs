@@ -1,0 +1,146 @@
+//! What the classes API answers, for the OpenAPI document, and its operations.
+
+#![allow(dead_code)] // Described, never built: the handlers answer the same shape.
+
+use tsunagu_domain::classes::{ProgrammeKind, SessionStatus, Stage};
+use tsunagu_domain::{AreaId, BookingId, ClassSessionId, ContactId, FamilyId, ProgrammeId, VenueId};
+use utoipa::ToSchema;
+
+/// A session (no personal data).
+#[derive(ToSchema)]
+pub struct ClassSessionView {
+    id: ClassSessionId,
+    programme_id: ProgrammeId,
+    kind: ProgrammeKind,
+    programme_name_ja: String,
+    programme_name_en: String,
+    venue_id: VenueId,
+    venue_name_ja: String,
+    venue_name_en: String,
+    area_id: Option<AreaId>,
+    /// `YYYY-MM-DD`.
+    #[schema(value_type = String)]
+    day: jiff::civil::Date,
+    /// `HH:MM`, Japan's local time.
+    starts: String,
+    minutes: u16,
+    /// Places, counted in the programme's unit (`person`, `pregnant_with_partner`, `parent_with_babies`).
+    capacity: u32,
+    unit: String,
+    taken: u32,
+    waiting: u32,
+    status: SessionStatus,
+}
+
+/// A session as a family sees it: whether it may book it, and why not.
+#[derive(ToSchema)]
+pub struct ClassOfferView {
+    session: ClassSessionView,
+    bookable: bool,
+    /// The stage a booking would be in.
+    stage: Option<Stage>,
+    /// Why the family may not book it (`Ineligible` code).
+    reason: Option<String>,
+    /// The reason in the caller's language.
+    reason_text: Option<String>,
+    /// Staff may override the reason (with an audited reason of their own).
+    overridable: bool,
+    /// The family's live booking of it.
+    booking: Option<ClassBookingView>,
+}
+
+/// The sessions offered to a family.
+#[derive(ToSchema)]
+pub struct ClassOfferList {
+    family_id: FamilyId,
+    offers: Vec<ClassOfferView>,
+}
+
+/// Sessions.
+#[derive(ToSchema)]
+pub struct ClassSessionList {
+    sessions: Vec<ClassSessionView>,
+}
+
+/// A booking (or a place on the waiting list).
+#[derive(ToSchema)]
+pub struct ClassBookingView {
+    id: BookingId,
+    session_id: ClassSessionId,
+    family_id: FamilyId,
+    kind: ProgrammeKind,
+    stage: Stage,
+    /// `confirmed`, `waiting` or `cancelled`.
+    status: String,
+    /// The owed contact on the timeline the booking settles when attended.
+    contact_id: Option<ContactId>,
+    with_partner: bool,
+    share_name: bool,
+    /// The rule staff overrode to book it.
+    override_rule: Option<String>,
+    /// Promoted from the waiting list, not yet seen.
+    notice_pending: bool,
+    attended: Option<bool>,
+    weight_g: Option<u32>,
+    height_mm: Option<u32>,
+}
+
+/// A booking made, or found again for the same idempotency key.
+#[derive(ToSchema)]
+pub struct ClassBookingMade {
+    booking: ClassBookingView,
+    /// The same key booked before: nothing new was done.
+    replayed: bool,
+}
+
+/// A booking with its session.
+#[derive(ToSchema)]
+pub struct ClassFamilyBookingView {
+    booking: ClassBookingView,
+    session: ClassSessionView,
+}
+
+/// A family's bookings.
+#[derive(ToSchema)]
+pub struct ClassBookingList {
+    family_id: FamilyId,
+    bookings: Vec<ClassFamilyBookingView>,
+}
+
+/// One line of a roster.
+#[derive(ToSchema)]
+pub struct ClassRosterLine {
+    booking: ClassBookingView,
+    /// The mother's name, when the family lets the session's staff see it.
+    name: Option<String>,
+    /// Place on the waiting list.
+    waiting_position: Option<u32>,
+}
+
+/// A session's roster.
+#[derive(ToSchema)]
+pub struct ClassRoster {
+    session: ClassSessionView,
+    roster: Vec<ClassRosterLine>,
+}
+
+/// Attendance as recorded.
+#[derive(ToSchema)]
+pub struct ClassAttendanceBody {
+    marks: Vec<super::MarkInput>,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        super::api::offers,
+        super::api::sessions,
+        super::api::create_booking,
+        super::api::list_bookings,
+        super::api::cancel_booking,
+        super::api::roster,
+        super::api::attendance
+    ),
+    tags((name = "classes", description = "Classes and programmes: sessions, eligibility, bookings, rosters, attendance [000][002][004]"))
+)]
+pub struct ApiDoc;

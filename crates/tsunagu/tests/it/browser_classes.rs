@@ -1,0 +1,90 @@
+//! Classes in a real headless Chromium on a phone-sized window (390×844):
+//! a pregnant mother finds a self-care class near her that she may book,
+//! books it, fetches its .ics, and is refused a second prenatal class with
+//! the reason; the hall's staff record attendance; her timeline shows the
+//! class done [000].
+
+use crate::browser::{browser, shot, sign_in};
+use crate::support::*;
+use fantoccini::Locator;
+use jiff::civil::{date, Time};
+use serde_json::Value;
+use tsunagu_domain::classes::{ProgrammeConfig, ProgrammeKind};
+use tsunagu_domain::places::VenueKind;
+use tsunagu_domain::roles::Role;
+use tsunagu_store::{NewSession, NewVenue};
+
+#[tokio::test]
+async fn a_mother_books_a_self_care_class_and_the_hall_records_it() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    let m = fx.setagaya.id;
+    let hall = app
+        .store
+        .create_venue(&NewVenue {
+            municipality_id: m,
+            area_id: Some(fx.setagaya_area.id),
+            kind: VenueKind::ChildrensHall,
+            name_ja: "北沢児童館".into(),
+            name_en: "Kitazawa hall".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let p = app.store.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::SelfCare)).await.unwrap();
+    let at = |y, mo, d| NewSession {
+        venue_id: hall,
+        day: date(y, mo, d),
+        starts: Time::constant(10, 0, 0, 0),
+        minutes: 120,
+        capacity: 15,
+    };
+    let ids = app.store.create_class_sessions(m, p.id, &[at(2026, 12, 15), at(2027, 1, 19)]).await.unwrap();
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    app.account(&fx.setagaya, "hall", Role::ProgrammeStaff, Scope::Venues(vec![hall])).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let family = app.register(&nurse, &notification(fx.setagaya_area.id, "あおき", "はな", "2027-05-20")).await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
+
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.find(Locator::Id("nav-classes")).await.unwrap().click().await.unwrap();
+    let card = c.wait().for_element(Locator::Id(&format!("session-{}", ids[0]))).await.unwrap();
+    assert!(card.text().await.unwrap().contains("北沢児童館"));
+    shot(c, "classes-offers").await;
+    card.find(Locator::Css(".book-button")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "予約しました。");
+    // The calendar file, as the link on the page fetches it.
+    let ics: Value =
+        c.execute("return fetch(document.getElementById('ics').href).then(r => r.text())", vec![]).await.unwrap();
+    let ics = ics.as_str().unwrap();
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains("DTSTART;TZID=Asia/Tokyo:20261215T100000"), "{ics}");
+    // A second prenatal class: refused, with the reason in plain Japanese.
+    c.goto(&app.url("/classes")).await.unwrap();
+    let other = c.wait().for_element(Locator::Id(&format!("session-{}", ids[1]))).await.unwrap();
+    let reason = other.find(Locator::Css(".reason")).await.unwrap().text().await.unwrap();
+    assert!(reason.contains("産前・産後それぞれ1回まで"), "{reason}");
+    assert!(other.find(Locator::Css(".book-button")).await.is_err());
+    shot(c, "classes-refused").await;
+    c.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+
+    // The hall's staff record her attendance.
+    sign_in(&app, c, "131121", "hall", true).await;
+    c.goto(&app.url(&format!("/classes/sessions/{}", ids[0]))).await.unwrap();
+    let roster = c.wait().for_element(Locator::Id("roster")).await.unwrap();
+    assert!(roster.text().await.unwrap().contains("山田 花子"));
+    c.find(Locator::Css("#roster input[type=checkbox]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("record-attendance")).await.unwrap().click().await.unwrap();
+    let done = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(done.text().await.unwrap(), "出欠を記録しました。");
+    c.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+
+    // Her timeline shows the class done.
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.goto(&app.url("/me")).await.unwrap();
+    c.wait().for_element(Locator::Css("tr.contact.status-done[data-kind=prenatal_self_care_class]")).await.unwrap();
+    shot(c, "classes-timeline").await;
+    c.clone().close().await.unwrap();
+}
