@@ -4,6 +4,7 @@
 //! SQL or the async runtime; time comes in through [`clock::Clock`].
 
 pub mod audit;
+pub mod chat;
 pub mod clock;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod dates;
