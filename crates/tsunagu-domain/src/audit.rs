@@ -68,10 +68,20 @@ pub enum AuditAction {
     FamilySharing,
     /// The service sealed the lines written before the chain was keyed.
     ChainKeyed,
+    // peer-support chat [003]
+    ChatInvite,
+    ChatPost,
+    ChatRead,
+    ChatSubscribe,
+    ChatTeam,
+    ChatSupporter,
+    ChatHealth,
+    ChatEscalate,
+    ChatHelpLines,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -113,6 +123,16 @@ impl AuditAction {
         AuditAction::GroupAttendance,
         AuditAction::FamilySharing,
         AuditAction::ChainKeyed,
+        // peer-support chat [003]
+        AuditAction::ChatInvite,
+        AuditAction::ChatPost,
+        AuditAction::ChatRead,
+        AuditAction::ChatSubscribe,
+        AuditAction::ChatTeam,
+        AuditAction::ChatSupporter,
+        AuditAction::ChatHealth,
+        AuditAction::ChatEscalate,
+        AuditAction::ChatHelpLines,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +178,15 @@ impl AuditAction {
             AuditAction::GroupAttendance => "group.attendance",
             AuditAction::FamilySharing => "family.sharing",
             AuditAction::ChainKeyed => "audit.chain_keyed",
+            AuditAction::ChatInvite => "chat.invite",
+            AuditAction::ChatPost => "chat.post",
+            AuditAction::ChatRead => "chat.read",
+            AuditAction::ChatSubscribe => "chat.subscribe",
+            AuditAction::ChatTeam => "chat.team",
+            AuditAction::ChatSupporter => "chat.supporter",
+            AuditAction::ChatHealth => "chat.health",
+            AuditAction::ChatEscalate => "chat.escalate",
+            AuditAction::ChatHelpLines => "chat.help_lines",
         }
     }
 

@@ -13,9 +13,11 @@
 //! - [`teams`]: the team-of-three rule and the operator's fair team suggestion;
 //! - [`messages`]: what a message, a client id and a display name may be;
 //! - [`worrying`]: words of self-harm in a parent's message, as data;
-//! - [`helplines`]: the help lines shown to a parent at once when they appear.
+//! - [`helplines`]: the help lines shown to a parent at once when they appear;
+//! - [`invitations`]: the one-time code a nurse hands out, and what a supporter sees of an escalation.
 
 pub mod helplines;
+pub mod invitations;
 pub mod messages;
 pub mod supporters;
 pub mod teams;

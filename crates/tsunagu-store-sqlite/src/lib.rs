@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "postpartum_settings_use",
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
+    Migration { version: 12, name: "chat", sql: include_str!("../migrations/0012_chat.sql") },
 ];
 
 #[derive(Clone)]
@@ -269,6 +270,7 @@ impl StoreBackend for SqliteStore {
 mod accounts;
 mod audit;
 mod care;
+mod chat;
 mod keys;
 mod meetings;
 mod migrate;

@@ -23,6 +23,7 @@ use std::fmt;
 pub mod accounts;
 pub mod audit;
 pub mod care;
+pub mod chat;
 pub mod keys;
 pub mod meetings;
 pub mod migrations;
@@ -35,6 +36,7 @@ pub mod timeline;
 pub use accounts::*;
 pub use audit::*;
 pub use care::*;
+pub use chat::*;
 pub use meetings::*;
 pub use postpartum::*;
 pub use records::*;
@@ -112,6 +114,7 @@ pub trait Store:
     + RecordStore
     + PostpartumStore
     + CareStore
+    + ChatStore
     + TimelineStore
     + MeetingStore
     + ScreeningStore
@@ -129,6 +132,7 @@ impl<T> Store for T where
         + RecordStore
         + PostpartumStore
         + CareStore
+        + ChatStore
         + TimelineStore
         + MeetingStore
         + ScreeningStore
@@ -146,6 +150,7 @@ pub mod prelude {
     pub use crate::AccountStore as _;
     pub use crate::AuditStore as _;
     pub use crate::CareStore as _;
+    pub use crate::ChatStore as _;
     pub use crate::MeetingStore as _;
     pub use crate::PostpartumStore as _;
     pub use crate::RecordStore as _;

@@ -47,6 +47,7 @@ mod store;
 mod store_accounts;
 mod store_audit;
 mod store_care;
+mod store_chat;
 mod store_migrations;
 mod store_places;
 mod store_postpartum;
