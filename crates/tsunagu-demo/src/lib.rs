@@ -17,6 +17,7 @@
 //! (`RecordStore::import_families`, one transaction per batch), so memory stays
 //! flat whatever `families_per_municipality` is.
 
+pub mod chat;
 mod names;
 mod plan;
 mod rng;
@@ -194,6 +195,7 @@ async fn load_municipality(
         create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
             .await?;
     }
+    chat::load(store, &ctx, hash_password, loaded.demo_family).await?;
     tracing::info!(
         municipality = m.code,
         families = loaded.families,

@@ -16,6 +16,7 @@ use axum::Router;
 pub mod accounts;
 pub mod base;
 pub mod care;
+pub mod chat;
 pub mod i18n;
 pub mod meetings;
 pub mod postpartum;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(screening::routes())
         .merge(care::routes())
         .merge(postpartum::routes())
+        .merge(chat::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
@@ -63,6 +65,7 @@ pub fn openapi() -> serde_json::Value {
         screening::openapi(),
         care::openapi(),
         postpartum::openapi(),
+        chat::openapi(),
     ])
 }
 

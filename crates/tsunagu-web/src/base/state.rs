@@ -14,11 +14,13 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Password hashing, bounded to `config.hash_concurrency` at once.
     pub hashing: auth::HashLimiter,
+    /// Wake-ups for waiting sockets and long polls (`events`).
+    pub events: crate::base::events::Events,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         let hashing = auth::HashLimiter::new(config.hash_concurrency, config.hash_wait);
-        Self { store, clock, config: Arc::new(config), hashing }
+        Self { store, clock, config: Arc::new(config), hashing, events: Default::default() }
     }
 }

@@ -33,6 +33,7 @@ macro_rules! on_both {
 mod api;
 mod browser;
 mod care;
+mod chat;
 mod meetings;
 mod openapi;
 mod ops;
