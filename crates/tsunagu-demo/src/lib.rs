@@ -18,6 +18,7 @@
 //! flat whatever `families_per_municipality` is.
 
 mod classes;
+pub mod chat;
 mod names;
 mod plan;
 mod rng;
@@ -196,6 +197,7 @@ async fn load_municipality(
         create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
             .await?;
     }
+    chat::load(store, &ctx, hash_password, loaded.demo_family).await?;
     tracing::info!(
         municipality = m.code,
         families = loaded.families,

@@ -78,10 +78,20 @@ pub enum AuditAction {
     ClassList,
     ClassRoster,
     ClassAttendance,
+    // peer-support chat [003]
+    ChatInvite,
+    ChatPost,
+    ChatRead,
+    ChatSubscribe,
+    ChatTeam,
+    ChatSupporter,
+    ChatHealth,
+    ChatEscalate,
+    ChatHelpLines,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 57] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -130,6 +140,16 @@ impl AuditAction {
         AuditAction::ClassList,
         AuditAction::ClassRoster,
         AuditAction::ClassAttendance,
+        // peer-support chat [003]
+        AuditAction::ChatInvite,
+        AuditAction::ChatPost,
+        AuditAction::ChatRead,
+        AuditAction::ChatSubscribe,
+        AuditAction::ChatTeam,
+        AuditAction::ChatSupporter,
+        AuditAction::ChatHealth,
+        AuditAction::ChatEscalate,
+        AuditAction::ChatHelpLines,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -182,6 +202,15 @@ impl AuditAction {
             AuditAction::ClassList => "class.list",
             AuditAction::ClassRoster => "class.roster",
             AuditAction::ClassAttendance => "class.attendance",
+            AuditAction::ChatInvite => "chat.invite",
+            AuditAction::ChatPost => "chat.post",
+            AuditAction::ChatRead => "chat.read",
+            AuditAction::ChatSubscribe => "chat.subscribe",
+            AuditAction::ChatTeam => "chat.team",
+            AuditAction::ChatSupporter => "chat.supporter",
+            AuditAction::ChatHealth => "chat.health",
+            AuditAction::ChatEscalate => "chat.escalate",
+            AuditAction::ChatHelpLines => "chat.help_lines",
         }
     }
 

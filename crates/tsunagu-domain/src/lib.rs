@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod classes;
+pub mod chat;
 pub mod clock;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod dates;

@@ -6,7 +6,7 @@
 use crate::notes::NoteAudience;
 use crate::roles::{Actor, FamilyRelation, Role};
 use crate::timeline::ContactKind;
-use crate::{AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
+use crate::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -26,7 +26,9 @@ pub enum Action {
     ViewAudit,
     /// Read aggregate reports.
     ViewReports,
-    /// Read and write in a peer-support chat room.
+    /// Read and write in a peer-support chat room [003]: the parent whose
+    /// room it is, and the active supporters of its team — nobody else
+    /// (「応援団もアクセスできるトークルームを限定し、全ての利用者とのやりとりを閲覧できない」).
     ViewChatRoom,
     /// Apply for postpartum care for a family (the family itself, or a nurse for it).
     ApplyPostpartum,
@@ -111,10 +113,26 @@ pub enum Action {
     /// Browse the sessions on offer (no personal data): every role that
     /// meets families or books for them.
     BrowseClasses,
+    // --- peer-support chat [003] ---
+    /// Run the chat as its operator: vet and activate supporters, see and
+    /// set teams (with the suggested ones), see team health (never message
+    /// text), set the municipality's help lines: the administrator.
+    ManageChat,
+    /// Read the messages of a room that was escalated (by a supporter or by
+    /// words of self-harm): the municipality's nurse and the operator.
+    ReadEscalatedRoom,
+    /// Hand out a one-time invitation to the chat at handbook issue: the nurse.
+    InviteToChat,
+    /// Mark a message or a room as worrying, which becomes a referral to the
+    /// municipality's nurse: an active supporter of the room's team.
+    EscalateChat,
+    /// Register one's own supporter profile (attributes, capacity) for the
+    /// operator to vet: a peer supporter's account.
+    RegisterAsSupporter,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 40] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -151,6 +169,12 @@ impl Action {
         Action::RecordClassAttendance,
         Action::ManageClasses,
         Action::BrowseClasses,
+        // peer-support chat [003]
+        Action::ManageChat,
+        Action::ReadEscalatedRoom,
+        Action::InviteToChat,
+        Action::EscalateChat,
+        Action::RegisterAsSupporter,
     ];
 }
 
@@ -180,16 +204,29 @@ pub struct FamilyAccess {
     pub partner_view_off: bool,
 }
 
+/// What the policy needs to know of a chat room [003]: the parent whose room
+/// it is and the active supporters of its team — never what is said in it,
+/// nor which family the parent belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomAccess {
+    pub municipality_id: MunicipalityId,
+    pub room_id: RoomId,
+    /// The parent's chat account.
+    pub parent: AccountId,
+    /// The team's supporters who are active now.
+    pub team: Vec<AccountId>,
+    /// A supporter escalated the room, or a parent's words of self-harm flagged it.
+    pub escalated: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource<'a> {
     /// Something that belongs to the municipality as a whole (accounts, audit, reports, search).
     Municipality(MunicipalityId),
     Family(&'a FamilyAccess),
-    ChatRoom {
-        municipality_id: MunicipalityId,
-        room_id: RoomId,
-        family_id: FamilyId,
-    },
+    /// A peer-support chat room: whose it is and who its team is, never a
+    /// family (the link to a family record is not the policy's to know).
+    ChatRoom(&'a RoomAccess),
     /// A postpartum-care facility (a venue).
     Facility {
         municipality_id: MunicipalityId,
@@ -218,7 +255,7 @@ impl Resource<'_> {
         match self {
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
-            Resource::ChatRoom { municipality_id, .. } => *municipality_id,
+            Resource::ChatRoom(r) => r.municipality_id,
             Resource::Facility { municipality_id, .. } | Resource::Venue { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
@@ -319,11 +356,6 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             R::Nurse | R::Caseworker | R::FacilityStaff => view_family(actor, f),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
-        (A::ViewChatRoom, Resource::ChatRoom { room_id, family_id, .. }) => match actor.role {
-            R::PeerSupporter => allow_if(actor.rooms.contains(room_id), D::OutOfScope),
-            R::FamilyMember => allow_if(actor.family_id == Some(*family_id), D::OutOfScope),
-            _ => Decision::Deny(D::RoleNotAllowed),
-        },
         (A::ViewWorkList, Resource::Municipality(_)) => {
             allow_if(matches!(actor.role, R::Nurse | R::Coordinator), D::RoleNotAllowed)
         }
@@ -402,6 +434,37 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             matches!(actor.role, R::FamilyMember | R::Nurse | R::Coordinator | R::ProgrammeStaff | R::Admin),
             D::RoleNotAllowed,
         ),
+        // --- peer-support chat [003] ---
+        // Supporters serve the rooms of the municipality their account is
+        // in (a volunteer for two cities has an account in each), so the
+        // check above keeps every city's rooms apart. The team is the
+        // room's, read before the decision, so a change of team or a
+        // suspension takes effect at the next request or message.
+        (A::ViewChatRoom, Resource::ChatRoom(room)) => match actor.role {
+            R::ChatParent => allow_if(room.parent == actor.account_id, D::OutOfScope),
+            R::PeerSupporter => allow_if(room.team.contains(&actor.account_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::EscalateChat, Resource::ChatRoom(room)) => match actor.role {
+            R::PeerSupporter => allow_if(room.team.contains(&actor.account_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        (A::ReadEscalatedRoom, Resource::ChatRoom(room)) => {
+            if matches!(actor.role, R::Nurse | R::Admin) {
+                allow_if(room.escalated, D::OutOfScope)
+            } else {
+                Decision::Deny(D::RoleNotAllowed)
+            }
+        }
+        // The operator is the municipality's administrator: it makes the
+        // supporters' accounts (ManageAccounts) and answers for the
+        // personal data; an NPO that runs the chat for the city is given
+        // an administrator's account of it.
+        (A::ManageChat, Resource::Municipality(_)) => allow_if(actor.role == R::Admin, D::RoleNotAllowed),
+        (A::InviteToChat, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        (A::RegisterAsSupporter, Resource::Municipality(_)) => {
+            allow_if(actor.role == R::PeerSupporter, D::RoleNotAllowed)
+        }
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -441,8 +504,7 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                 Resource::Family(f) | Resource::Contact { family: f, .. } | Resource::Application { family: f, .. } => {
                     Some(f.family_id)
                 }
-                Resource::ChatRoom { family_id, .. } => Some(*family_id),
-                Resource::Municipality(_) | Resource::Facility { .. } | Resource::Venue { .. } => None,
+                Resource::ChatRoom(_) | Resource::Municipality(_) | Resource::Facility { .. } | Resource::Venue { .. } => None,
             },
         }),
         Decision::Deny(reason) => Err(reason),
@@ -518,7 +580,7 @@ fn view_family(actor: &Actor, f: &FamilyAccess) -> Decision {
         Role::Caseworker => allow_if(f.escalated, D::OutOfScope),
         Role::FacilityStaff => allow_if(f.facilities.iter().any(|v| actor.venues.contains(v)), D::OutOfScope),
         Role::ProgrammeStaff => allow_if(f.programme_venues.iter().any(|v| actor.venues.contains(v)), D::OutOfScope),
-        Role::PeerSupporter | Role::Admin | Role::Analyst => Decision::Deny(D::RoleNotAllowed),
+        Role::PeerSupporter | Role::Admin | Role::Analyst | Role::ChatParent => Decision::Deny(D::RoleNotAllowed),
     }
 }
 

@@ -26,10 +26,16 @@ pub enum Role {
     Admin,
     /// Reads aggregate reports only, never a person.
     Analyst,
+    /// A parent (mother or partner) in the peer-support chat [003]: known by
+    /// a display name only, joined with a nurse's one-time invitation; sees
+    /// their own chat room and nothing else. No family record is linked to
+    /// the account (the nurse-side link is the chat store's, revealed only
+    /// on an escalation).
+    ChatParent,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::FamilyMember,
         Role::Nurse,
         Role::Coordinator,
@@ -39,6 +45,7 @@ impl Role {
         Role::Caseworker,
         Role::Admin,
         Role::Analyst,
+        Role::ChatParent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +59,7 @@ impl Role {
             Role::Caseworker => "caseworker",
             Role::Admin => "admin",
             Role::Analyst => "analyst",
+            Role::ChatParent => "chat_parent",
         }
     }
 
@@ -61,7 +69,7 @@ impl Role {
 
     /// Staff accounts must use a second factor (TOTP); family members may.
     pub fn is_staff(self) -> bool {
-        !matches!(self, Role::FamilyMember)
+        !matches!(self, Role::FamilyMember | Role::ChatParent)
     }
 
     /// Which kind of scope an account of this role is given.

@@ -51,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
     Migration { version: 11, name: "classes", sql: include_str!("../migrations/0011_classes.sql") },
+    Migration { version: 12, name: "chat", sql: include_str!("../migrations/0012_chat.sql") },
     Migration { version: 14, name: "signin_pruned", sql: include_str!("../migrations/0014_signin_pruned.sql") },
     Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
 ];
@@ -331,6 +332,7 @@ mod accounts;
 mod audit;
 mod care;
 mod classes;
+mod chat;
 mod keys;
 mod meetings;
 mod migrate;

@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod audit;
 pub mod care;
 pub mod classes;
+pub mod chat;
 pub mod keys;
 pub mod meetings;
 pub mod migrations;
@@ -38,6 +39,7 @@ pub use accounts::*;
 pub use audit::*;
 pub use care::*;
 pub use classes::*;
+pub use chat::*;
 pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
 pub use postpartum::*;
@@ -122,6 +124,7 @@ pub trait Store:
     + RecordStore
     + PostpartumStore
     + CareStore
+    + ChatStore
     + TimelineStore
     + MeetingStore
     + ScreeningStore
@@ -141,6 +144,7 @@ impl<T> Store for T where
         + RecordStore
         + PostpartumStore
         + CareStore
+        + ChatStore
         + TimelineStore
         + MeetingStore
         + ScreeningStore
@@ -161,6 +165,7 @@ pub mod prelude {
     pub use crate::AuditStore as _;
     pub use crate::CareStore as _;
     pub use crate::ClassStore as _;
+    pub use crate::ChatStore as _;
     pub use crate::MeetingStore as _;
     pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;

@@ -63,7 +63,7 @@ macro_rules! sources {
 }
 
 /// Every file, embedded (a test checks that every `.ftl` file under `locales/` is here).
-pub(crate) const SOURCES: [Source; 20] = sources!(
+pub(crate) const SOURCES: [Source; 22] = sources!(
     "base",
     "signin",
     "accounts",
@@ -73,7 +73,8 @@ pub(crate) const SOURCES: [Source; 20] = sources!(
     "screening",
     "care",
     "postpartum",
-    "classes"
+    "classes",
+    "chat"
 );
 
 /// The words of both languages, by dotted key, and what was wrong with the files.

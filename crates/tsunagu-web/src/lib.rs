@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod base;
 pub mod care;
 pub mod classes;
+pub mod chat;
 pub mod i18n;
 pub mod meetings;
 pub mod postpartum;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(care::routes())
         .merge(postpartum::routes())
         .merge(classes::routes())
+        .merge(chat::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
@@ -64,5 +66,6 @@ pub fn openapi() -> serde_json::Value {
         care::openapi(),
         postpartum::openapi(),
         classes::openapi(),
+        chat::openapi(),
     ])
 }

@@ -20,10 +20,18 @@ const MY_ROOM: RoomId = RoomId(30);
 const OTHER_ROOM: RoomId = RoomId(31);
 const MY_FAMILY: FamilyId = FamilyId(40);
 const OTHER_FAMILY: FamilyId = FamilyId(41);
+/// The actor's own account (see `actor`).
+const ME: AccountId = AccountId(1);
+const OTHER_PARENT: AccountId = AccountId(50);
+const OTHER_SUPPORTER: AccountId = AccountId(51);
+
+fn room(m: MunicipalityId, room_id: RoomId, parent: AccountId, team: Vec<AccountId>, escalated: bool) -> RoomAccess {
+    RoomAccess { municipality_id: m, room_id, parent, team, escalated }
+}
 
 fn actor(role: Role) -> Actor {
     Actor {
-        account_id: AccountId(1),
+        account_id: ME,
         municipality_id: HOME,
         role,
         family_id: (role == Role::FamilyMember).then_some(MY_FAMILY),
@@ -66,9 +74,15 @@ enum Scope {
     AtMyProgrammeVenue,
     /// Everything true, but in another municipality.
     FamilyElsewhere,
+    /// A chat room whose team the actor is on.
     AssignedRoom,
+    /// Another team's room.
     UnassignedRoom,
-    OwnFamilyRoom,
+    /// The actor's own chat room (the actor is its parent).
+    OwnRoom,
+    /// Another team's room, escalated.
+    EscalatedRoom,
+    /// The actor's own room, on its team too, escalated, in another municipality.
     RoomElsewhere,
     MyFacility,
     OtherFacility,
@@ -112,7 +126,7 @@ enum Scope {
     ClassVenueElsewhere,
 }
 
-const SCOPES: [Scope; 38] = [
+const SCOPES: [Scope; 39] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -128,7 +142,8 @@ const SCOPES: [Scope; 38] = [
     Scope::FamilyElsewhere,
     Scope::AssignedRoom,
     Scope::UnassignedRoom,
-    Scope::OwnFamilyRoom,
+    Scope::OwnRoom,
+    Scope::EscalatedRoom,
     Scope::RoomElsewhere,
     Scope::MyFacility,
     Scope::OtherFacility,
@@ -171,7 +186,7 @@ fn family(id: FamilyId) -> FamilyAccess {
 enum Built {
     Muni(MunicipalityId),
     Family(FamilyAccess),
-    Room(MunicipalityId, RoomId, FamilyId),
+    Room(RoomAccess),
     Facility(MunicipalityId, VenueId),
     Contact(FamilyAccess, ContactKind),
     Application(FamilyAccess, VenueId),
@@ -222,10 +237,11 @@ fn build(scope: Scope) -> Built {
             programme_venues: vec![MY_VENUE],
             ..family(MY_FAMILY)
         }),
-        S::AssignedRoom => Built::Room(HOME, MY_ROOM, OTHER_FAMILY),
-        S::UnassignedRoom => Built::Room(HOME, OTHER_ROOM, OTHER_FAMILY),
-        S::OwnFamilyRoom => Built::Room(HOME, OTHER_ROOM, MY_FAMILY),
-        S::RoomElsewhere => Built::Room(ELSEWHERE, MY_ROOM, MY_FAMILY),
+        S::AssignedRoom => Built::Room(room(HOME, MY_ROOM, OTHER_PARENT, vec![ME, OTHER_SUPPORTER], false)),
+        S::UnassignedRoom => Built::Room(room(HOME, OTHER_ROOM, OTHER_PARENT, vec![OTHER_SUPPORTER], false)),
+        S::OwnRoom => Built::Room(room(HOME, OTHER_ROOM, ME, vec![OTHER_SUPPORTER], false)),
+        S::EscalatedRoom => Built::Room(room(HOME, OTHER_ROOM, OTHER_PARENT, vec![OTHER_SUPPORTER], true)),
+        S::RoomElsewhere => Built::Room(room(ELSEWHERE, MY_ROOM, ME, vec![ME], true)),
         S::MyFacility => Built::Facility(HOME, MY_VENUE),
         S::OtherFacility => Built::Facility(HOME, OTHER_VENUE),
         S::FacilityElsewhere => Built::Facility(ELSEWHERE, MY_VENUE),
@@ -260,9 +276,7 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
     match build(scope) {
         Built::Muni(m) => authorize(a, action, &Resource::Municipality(m)),
         Built::Family(f) => authorize(a, action, &Resource::Family(&f)),
-        Built::Room(m, r, f) => {
-            authorize(a, action, &Resource::ChatRoom { municipality_id: m, room_id: r, family_id: f })
-        }
+        Built::Room(r) => authorize(a, action, &Resource::ChatRoom(&r)),
         Built::Facility(m, v) => authorize(a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
         Built::Contact(f, kind) => authorize(a, action, &Resource::Contact { family: &f, kind }),
         Built::Application(f, facility) => authorize(a, action, &Resource::Application { family: &f, facility }),
@@ -300,8 +314,6 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FacilityStaff, A::ViewFamily) => scope == S::AtMyFacility,
         (R::ProgrammeStaff, A::ViewFamily) => scope == S::AtMyProgrammeVenue,
         (R::FamilyMember, A::ViewFamily) => own_family,
-        (R::FamilyMember, A::ViewChatRoom) => scope == S::OwnFamilyRoom,
-        (R::PeerSupporter, A::ViewChatRoom) => scope == S::AssignedRoom,
         (R::Admin, A::ManageAccounts | A::ViewAudit | A::ViewReports | A::ConfigureFacilities) => {
             scope == S::OwnMunicipality
         }
@@ -365,6 +377,13 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember | R::Nurse | R::Coordinator | R::ProgrammeStaff | R::Admin, A::BrowseClasses) => {
             scope == S::OwnMunicipality
         }
+        // peer-support chat [003]
+        (R::ChatParent, A::ViewChatRoom) => scope == S::OwnRoom,
+        (R::PeerSupporter, A::ViewChatRoom | A::EscalateChat) => scope == S::AssignedRoom,
+        (R::Nurse | R::Admin, A::ReadEscalatedRoom) => scope == S::EscalatedRoom,
+        (R::Admin, A::ManageChat) | (R::Nurse, A::InviteToChat) | (R::PeerSupporter, A::RegisterAsSupporter) => {
+            scope == S::OwnMunicipality
+        }
         _ => false,
     }
 }
@@ -379,7 +398,6 @@ fn partner_allowed(action: Action, scope: Scope) -> bool {
         A::ViewFamily => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
         A::ApplyPostpartum | A::ViewHealth => scope == S::OwnFamilySharing,
         A::ViewApplication | A::CancelApplication => scope == S::OwnApplicationSharing,
-        A::ViewChatRoom => scope == S::OwnFamilyRoom,
         A::UseCareServices => scope == S::OwnMunicipality,
         A::BookClass => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
         A::BrowseClasses => scope == S::OwnMunicipality,
@@ -407,7 +425,7 @@ fn full_matrix_of_role_action_scope() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 10 * Action::ALL.len() * SCOPES.len());
+    assert_eq!(cells, (Role::ALL.len() + 1) * Action::ALL.len() * SCOPES.len());
 }
 
 /// What the partner is refused inside the family is refused as "not

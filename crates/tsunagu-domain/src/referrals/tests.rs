@@ -115,7 +115,7 @@ fn flags_are_set_once_and_only_where_they_make_sense() {
 #[test]
 fn who_may_raise_a_concern() {
     for role in Role::ALL {
-        let expected = !matches!(role, Role::FamilyMember | Role::Admin | Role::Analyst);
+        let expected = !matches!(role, Role::FamilyMember | Role::Admin | Role::Analyst | Role::ChatParent);
         assert_eq!(may_raise(role), expected, "{role:?}");
         let got = raise(role, FAMILY, None, ConcernSource::Observation, false);
         assert_eq!(got.is_ok(), expected);

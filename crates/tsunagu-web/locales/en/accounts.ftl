@@ -35,6 +35,7 @@ role-peer_supporter = Peer supporter
 role-caseworker = Caseworker
 role-admin = Municipal administrator
 role-analyst = Analyst
+role-chat_parent = Chat user (parent)
 
 audit-title = Audit log
 audit-intro = Every staff read or change of a person's record is recorded; no one can edit or delete it.

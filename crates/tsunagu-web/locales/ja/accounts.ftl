@@ -35,6 +35,7 @@ role-peer_supporter = 応援団（ピアサポーター）
 role-caseworker = ケースワーカー
 role-admin = 自治体管理者
 role-analyst = 集計担当
+role-chat_parent = チャット利用者（保護者）
 
 audit-title = 監査ログ
 audit-intro = 職員による個人記録の閲覧・変更はすべて記録され、編集・削除はできません。

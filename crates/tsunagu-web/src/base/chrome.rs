@@ -97,6 +97,15 @@ impl Chrome {
     pub fn can_search(&self) -> bool {
         self.may(tsunagu_domain::policy::Action::SearchFamilies)
     }
+
+    /// The peer-support chat: a parent's room, a supporter's rooms, the
+    /// operator's page, the nurse's invitations.
+    pub fn can_chat(&self) -> bool {
+        use tsunagu_domain::policy::Action;
+        matches!(self.role, Some(Role::ChatParent | Role::PeerSupporter))
+            || self.may(Action::ManageChat)
+            || self.may(Action::InviteToChat)
+    }
 }
 
 pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {

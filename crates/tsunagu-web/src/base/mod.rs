@@ -17,6 +17,7 @@ pub mod chrome;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod events;
 pub mod forwarded;
 pub mod health;
 pub mod local_path;

@@ -20,11 +20,21 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Set when the node begins to shut down: `/readyz` answers 503.
     pub draining: Arc<AtomicBool>,
+    /// Wake-ups for waiting sockets and long polls (`events`).
+    pub events: crate::base::events::Events,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         let hashing = auth::HashLimiter::new(config.hash_concurrency, config.hash_wait);
-        Self { store, clock, config: Arc::new(config), hashing, metrics: Arc::default(), draining: Arc::default() }
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            hashing,
+            metrics: Arc::default(),
+            draining: Arc::default(),
+            events: Default::default(),
+        }
     }
 }

@@ -562,6 +562,36 @@ async fn story_answers_validate(backend: Backend) {
         )
         .await;
     }
+    // The peer-support chat: a supporter's rooms and messages, a post, the operator's views.
+    let supporter = app.demo_token("supporter").await;
+    let rooms = w.get("/api/v1/chat/rooms", "/api/v1/chat/rooms", &supporter).await;
+    let room = id(&rooms["rooms"][0]["id"]);
+    let messages = "/api/v1/chat/rooms/{id}/messages";
+    w.get(messages, &format!("/api/v1/chat/rooms/{room}/messages"), &supporter).await;
+    w.call(
+        "post",
+        messages,
+        &format!("/api/v1/chat/rooms/{room}/messages"),
+        &supporter,
+        Some(json!({"client_id": "openapi-1", "body": "こんにちは"})),
+    )
+    .await;
+    w.call(
+        "post",
+        "/api/v1/chat/rooms/{id}/escalations",
+        &format!("/api/v1/chat/rooms/{room}/escalations"),
+        &supporter,
+        Some(json!({"note": "心配です", "message_seq": 1})),
+    )
+    .await;
+    w.get("/api/v1/chat/escalations", "/api/v1/chat/escalations", &supporter).await;
+    w.get("/api/v1/chat/help-lines", "/api/v1/chat/help-lines", &supporter).await;
+    w.get("/api/v1/chat/supporters", "/api/v1/chat/supporters", &admin).await;
+    w.get("/api/v1/chat/teams/suggestions", "/api/v1/chat/teams/suggestions", &admin).await;
+    w.get("/api/v1/chat/health", "/api/v1/chat/health", &admin).await;
+    w.call("post", "/api/v1/chat/invitations", "/api/v1/chat/invitations", &nurse, Some(json!({"family_id": family})))
+        .await;
+
     let token = app
         .http
         .post(app.url("/api/v1/auth/token"))
