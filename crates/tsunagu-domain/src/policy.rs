@@ -90,10 +90,20 @@ pub enum Action {
     /// Edit a postpartum-care facility's days off (public holidays, dated
     /// closures) and the municipality's postpartum settings: the administrator.
     ConfigureFacilities,
+    // Reports (#14)
+    /// See a report's figures as counted, small cells included: the staff
+    /// responsible for those families (the nurse), on the page only.
+    /// Everyone else — the analyst, the administrator, any download, the
+    /// API — is given them suppressed (`reports::suppression`).
+    ViewUnsuppressedFigures,
+    /// Set the municipality's report settings (suppression threshold and
+    /// rounding, the days a follow-up counts within, the printed figures to
+    /// reconcile with): the administrator.
+    ConfigureReports,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -123,6 +133,9 @@ impl Action {
         Action::ShareWithPartner,
         Action::SetPartnerView,
         Action::ConfigureFacilities,
+        // Reports (#14)
+        Action::ViewUnsuppressedFigures,
+        Action::ConfigureReports,
     ];
 }
 
@@ -177,6 +190,21 @@ pub enum Resource<'a> {
         family: &'a FamilyAccess,
         facility: VenueId,
     },
+    /// A municipality's report figures, as they leave by one channel.
+    Figures {
+        municipality_id: MunicipalityId,
+        channel: FigureChannel,
+    },
+}
+
+/// How report figures leave the service: the page a person reads, a file
+/// downloaded (it travels on), the JSON API (a program, anyone's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FigureChannel {
+    Page,
+    Download,
+    Api,
 }
 
 impl Resource<'_> {
@@ -186,6 +214,7 @@ impl Resource<'_> {
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom { municipality_id, .. } => *municipality_id,
             Resource::Facility { municipality_id, .. } => *municipality_id,
+            Resource::Figures { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
     }
@@ -337,6 +366,17 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         (A::SetPartnerView, Resource::Family(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
+        // Reports (#14): unsuppressed figures stay with the staff responsible
+        // for the families, on the page; a download or the API is suppressed
+        // for everyone, whoever asks.
+        (A::ViewUnsuppressedFigures, Resource::Figures { channel, .. }) => {
+            if actor.role != R::Nurse {
+                Decision::Deny(D::RoleNotAllowed)
+            } else {
+                allow_if(*channel == FigureChannel::Page, D::OutOfScope)
+            }
+        }
+        (A::ConfigureReports, Resource::Municipality(_)) => allow_if(actor.role == R::Admin, D::RoleNotAllowed),
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -377,7 +417,7 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                     Some(f.family_id)
                 }
                 Resource::ChatRoom { family_id, .. } => Some(*family_id),
-                Resource::Municipality(_) | Resource::Facility { .. } => None,
+                Resource::Municipality(_) | Resource::Facility { .. } | Resource::Figures { .. } => None,
             },
         }),
         Decision::Deny(reason) => Err(reason),

@@ -101,9 +101,14 @@ enum Scope {
     ApplicationAtOtherFacility,
     /// An application of the actor's family at the actor's facility, in another municipality.
     ApplicationElsewhere,
+    // Reports (#14): figures by the channel they leave by.
+    FiguresOnPage,
+    FiguresDownloaded,
+    FiguresByApi,
+    FiguresElsewhere,
 }
 
-const SCOPES: [Scope; 34] = [
+const SCOPES: [Scope; 38] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -138,6 +143,11 @@ const SCOPES: [Scope; 34] = [
     Scope::ApplicationAtMyFacility,
     Scope::ApplicationAtOtherFacility,
     Scope::ApplicationElsewhere,
+    // Reports (#14)
+    Scope::FiguresOnPage,
+    Scope::FiguresDownloaded,
+    Scope::FiguresByApi,
+    Scope::FiguresElsewhere,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -162,6 +172,7 @@ enum Built {
     Facility(MunicipalityId, VenueId),
     Contact(FamilyAccess, ContactKind),
     Application(FamilyAccess, VenueId),
+    Figures(MunicipalityId, FigureChannel),
 }
 
 /// The family a family-shaped scope names.
@@ -231,6 +242,10 @@ fn build(scope: Scope) -> Built {
         S::ApplicationAtMyFacility => Built::Application(family_of(S::AtMyFacility), MY_VENUE),
         S::ApplicationAtOtherFacility => Built::Application(family_of(S::AtOtherFacility), OTHER_VENUE),
         S::ApplicationElsewhere => Built::Application(family_of(S::FamilyElsewhere), MY_VENUE),
+        S::FiguresOnPage => Built::Figures(HOME, FigureChannel::Page),
+        S::FiguresDownloaded => Built::Figures(HOME, FigureChannel::Download),
+        S::FiguresByApi => Built::Figures(HOME, FigureChannel::Api),
+        S::FiguresElsewhere => Built::Figures(ELSEWHERE, FigureChannel::Page),
     }
 }
 
@@ -248,6 +263,7 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
         Built::Facility(m, v) => authorize(a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
         Built::Contact(f, kind) => authorize(a, action, &Resource::Contact { family: &f, kind }),
         Built::Application(f, facility) => authorize(a, action, &Resource::Application { family: &f, facility }),
+        Built::Figures(m, channel) => authorize(a, action, &Resource::Figures { municipality_id: m, channel }),
     }
 }
 
@@ -331,6 +347,10 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
             R::Nurse | R::Coordinator | R::FacilityStaff | R::ProgrammeStaff | R::PeerSupporter | R::Caseworker,
             A::ListOwnConcerns,
         ) => scope == S::OwnMunicipality,
+        // Reports (#14): the nurse, on the page of her own municipality;
+        // the analyst, the administrator, downloads and the API never.
+        (R::Nurse, A::ViewUnsuppressedFigures) => scope == S::FiguresOnPage,
+        (R::Admin, A::ConfigureReports) => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -371,7 +391,7 @@ fn full_matrix_of_role_action_scope() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 10 * 29 * 34);
+    assert_eq!(cells, 10 * 31 * 38);
 }
 
 /// What the partner is refused inside the family is refused as "not
