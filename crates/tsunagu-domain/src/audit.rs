@@ -68,10 +68,12 @@ pub enum AuditAction {
     FamilySharing,
     /// The service sealed the lines written before the chain was keyed.
     ChainKeyed,
+    /// A report was read (its figures, not a person): reports (#14).
+    ReportView,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 42] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -113,6 +115,7 @@ impl AuditAction {
         AuditAction::GroupAttendance,
         AuditAction::FamilySharing,
         AuditAction::ChainKeyed,
+        AuditAction::ReportView,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +161,7 @@ impl AuditAction {
             AuditAction::GroupAttendance => "group.attendance",
             AuditAction::FamilySharing => "family.sharing",
             AuditAction::ChainKeyed => "audit.chain_keyed",
+            AuditAction::ReportView => "report.view",
         }
     }
 

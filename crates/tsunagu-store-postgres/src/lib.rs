@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "postpartum_settings_use",
         sql: include_str!("../migrations/0010_postpartum_settings_use.sql"),
     },
+    Migration { version: 13, name: "reports", sql: include_str!("../migrations/0013_reports.sql") },
 ];
 
 #[derive(Clone)]
@@ -332,6 +333,7 @@ mod meetings;
 mod migrate;
 mod postpartum;
 mod records;
+mod reports;
 mod screening;
 mod signin;
 

@@ -28,6 +28,7 @@ pub mod meetings;
 pub mod migrations;
 pub mod postpartum;
 pub mod records;
+pub mod reports;
 pub mod screening;
 pub mod signin;
 pub mod timeline;
@@ -38,6 +39,7 @@ pub use care::*;
 pub use meetings::*;
 pub use postpartum::*;
 pub use records::*;
+pub use reports::*;
 pub use screening::*;
 pub use timeline::*;
 
@@ -116,6 +118,7 @@ pub trait Store:
     + MeetingStore
     + ScreeningStore
     + AuditStore
+    + ReportStore
     + Send
     + Sync
     + 'static
@@ -133,6 +136,7 @@ impl<T> Store for T where
         + MeetingStore
         + ScreeningStore
         + AuditStore
+        + ReportStore
         + Send
         + Sync
         + 'static
@@ -149,6 +153,7 @@ pub mod prelude {
     pub use crate::MeetingStore as _;
     pub use crate::PostpartumStore as _;
     pub use crate::RecordStore as _;
+    pub use crate::ReportStore as _;
     pub use crate::ScreeningStore as _;
     pub use crate::SigninStore as _;
     pub use crate::Store;

@@ -52,6 +52,7 @@ mod store_places;
 mod store_postpartum;
 mod store_privacy;
 mod store_records;
+mod store_reports;
 mod store_screening;
 mod store_support;
 mod store_timeline;
