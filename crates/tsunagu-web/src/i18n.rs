@@ -63,8 +63,18 @@ macro_rules! sources {
 }
 
 /// Every file, embedded (a test checks that every `.ftl` file under `locales/` is here).
-pub(crate) const SOURCES: [Source; 18] =
-    sources!("base", "signin", "accounts", "records", "timeline", "meetings", "screening", "care", "postpartum");
+pub(crate) const SOURCES: [Source; 20] = sources!(
+    "base",
+    "signin",
+    "accounts",
+    "records",
+    "timeline",
+    "meetings",
+    "screening",
+    "care",
+    "postpartum",
+    "reports"
+);
 
 /// The words of both languages, by dotted key, and what was wrong with the files.
 pub(crate) struct Words {

@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod meetings;
 pub mod postpartum;
 pub mod records;
+pub mod reports;
 pub mod screening;
 pub mod signin;
 pub mod timeline;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(screening::routes())
         .merge(care::routes())
         .merge(postpartum::routes())
+        .merge(reports::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
@@ -63,6 +65,7 @@ pub fn openapi() -> serde_json::Value {
         screening::openapi(),
         care::openapi(),
         postpartum::openapi(),
+        reports::openapi(),
     ])
 }
 

@@ -187,8 +187,10 @@ fn all_cells(table: &Table) -> impl Iterator<Item = Pos> + '_ {
     table.values.iter().enumerate().flat_map(|(r, row)| (0..row.len()).map(move |c| (r, c)))
 }
 
-/// The cell of a sum to hold back next: a non-zero before a zero, a part
-/// before the total, the smallest, the first in reading order.
+/// The cell of a sum to hold back next: a non-zero before a zero, the
+/// total before a part (the named cells — a facility, an area — are what a
+/// reader came for; a total held back hides less of them), then the
+/// smallest, the first in reading order.
 fn candidate(table: &Table, s: &Sum, held: &BTreeSet<Pos>) -> Option<Pos> {
     rank(table, s, held).map(|(_, _, _, p)| p)
 }
@@ -201,7 +203,7 @@ fn rank(table: &Table, s: &Sum, held: &BTreeSet<Pos>) -> Option<Rank> {
         .map(|&p| (p, false))
         .chain(std::iter::once((s.total, true)))
         .filter(|(p, _)| !held.contains(p) && table.is_sensitive(*p))
-        .filter_map(|(p, is_total)| table.count(p).map(|n| (n == 0, is_total, n, p)))
+        .filter_map(|(p, is_total)| table.count(p).map(|n| (n == 0, !is_total, n, p)))
         .min()
 }
 

@@ -39,6 +39,7 @@ mod ops;
 mod pages;
 mod postpartum;
 mod privacy;
+mod reports;
 mod screening;
 mod security_audit;
 mod security_auth;
