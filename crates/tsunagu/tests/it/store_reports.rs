@@ -240,8 +240,150 @@ async fn story_screening_referral_and_notification_counts(backend: Backend) {
     finish(s, db).await;
 }
 
+/// Contacts done by form, the 3–4-month check's non-attendees, meetings,
+/// group sessions and follow-up consultations, written behind the store's
+/// back onto the contacts the timeline built, counted for FY2026 only.
+async fn story_contacts_meetings_and_consultations_by_year(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let (other, other_area, _) = town(&s, "082350").await;
+    let staff = s.create_account(None, &new_account(m, "nurse", Role::Nurse)).await.unwrap().id.0;
+    // Due on 9 December 2026, born on 22 November.
+    let due_soon = |given: &str| {
+        notification_input(north, mother("ヤマダ", given, Some("1994-05-01")), "2026-12-09").check(today()).unwrap()
+    };
+    let families = [
+        s.register_notification(&ctx(m, Role::Nurse), &due_soon("ハナコ")).await.unwrap(),
+        s.register_notification(&ctx(m, Role::Nurse), &due_soon("ミカ")).await.unwrap(),
+        family(&s, m, north, "ユキ").await,
+    ];
+    let foreign = family(&s, other, other_area, "ハナコ").await;
+    let earlier = family(&s, m, north, "アイ").await;
+    let centre = facility(&s, m, "センター", &FacilityCalendar::setagaya_centre()).await;
+    // Born, so that the happy-baby contact and the 3–4-month check exist.
+    let nurse = ctx(m, Role::Nurse);
+    for f in &families[..2] {
+        let p = s.open_family(&nurse, *f).await.unwrap().unwrap().pregnancies[0].clone();
+        let birth = tsunagu_domain::records::BirthInput { babies: vec![baby("2026-11-22", "female")] }
+            .check(&p, today())
+            .unwrap();
+        s.record_birth(&nurse, *f, p.id, &birth).await.unwrap();
+    }
+    let (t_in, t_before, f) = match backend {
+        Backend::Sqlite => ("'2026-11-20T01:00:00.000000Z'", "'2026-03-31T14:00:00.000000Z'", "0"),
+        Backend::Postgres => ("'2026-11-20T01:00:00Z'", "'2026-03-31T14:00:00Z'", "FALSE"),
+    };
+    // 8th-month interviews: two in a group, one at home; one more in March
+    // 2026 in Japan (31 March 23:00 JST: FY2025), one of another city.
+    for (fam, form, at) in [
+        (families[0], "group", t_in),
+        (families[1], "group", t_in),
+        (families[2], "home_visit", t_in),
+        (foreign, "group", t_in),
+    ] {
+        exec(
+            &db,
+            &format!(
+                "UPDATE contacts SET outcome = 'done', form = '{form}', outcome_at = {at}, awaits = {f} \
+             WHERE family_id = {} AND kind = 'eighth_month_interview'",
+                fam.0
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    exec(
+        &db,
+        &format!(
+            "UPDATE contacts SET outcome = 'done', form = 'individual', outcome_at = {t_before}, awaits = {f} \
+         WHERE family_id = {} AND kind = 'eighth_month_interview'",
+            earlier.0
+        ),
+    )
+    .await
+    .unwrap();
+    exec(
+        &db,
+        &format!(
+            "UPDATE contacts SET outcome = 'done', form = 'support_room_visit', outcome_at = {t_in}, awaits = {f} \
+         WHERE family_id = {} AND kind = 'happy_baby'",
+            families[0].0
+        ),
+    )
+    .await
+    .unwrap();
+    // The 3–4-month check: two windows closed in FY2026 without it, one of
+    // them then recorded as declined (the situation is known).
+    for (fam, outcome) in [(families[0], "NULL"), (families[1], "'declined'")] {
+        exec(
+            &db,
+            &format!(
+                "UPDATE contacts SET opens = '2026-09-01', due = '2026-09-15', closes = '2026-10-01', \
+             missed_on = '2026-10-02', outcome = {outcome} WHERE family_id = {} AND kind = 'health_check_3_4_months'",
+                fam.0
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let (at, d) = match backend {
+        Backend::Sqlite => ("'2026-11-20T01:00:00.000000Z'", ""),
+        Backend::Postgres => ("'2026-11-20T01:00:00Z'::timestamptz", "::date"),
+    };
+    exec(
+        &db,
+        &format!(
+        "INSERT INTO handbook_meetings (municipality_id, area_id, month, held_on, recorded_by, recorded_at) VALUES \
+         ({m}, {a}, '2026-05', '2026-06-10'{d}, {staff}, {at}), ({m}, {a}, '2026-02', '2026-03-10'{d}, {staff}, {at})",
+        m = m.0, a = north.0
+    ),
+    )
+    .await
+    .unwrap();
+    exec(&db, &format!(
+        "INSERT INTO group_sessions (municipality_id, area_id, due_month, day, place, created_by, created_at, \
+         attendance_by, attendance_at) VALUES ({m}, {a}, '2027-01', '2026-11-10'{d}, 'hall', {staff}, {at}, {staff}, {at}), \
+         ({m}, {a}, '2027-02', '2026-12-10'{d}, 'hall', {staff}, {at}, NULL, NULL)",
+        m = m.0, a = north.0
+    )).await.unwrap();
+    let civil = |s: &str| match backend {
+        Backend::Sqlite => format!("'{s}'"),
+        Backend::Postgres => format!("'{s}'::timestamp"),
+    };
+    exec(
+        &db,
+        &format!(
+            "INSERT INTO followups (municipality_id, venue_id, family_id, start, status, booked_by, booked_at) VALUES \
+         ({m}, {v}, {f0}, {a}, 'booked', {staff}, {at}), ({m}, {v}, {f0}, {b}, 'cancelled', {staff}, {at}), \
+         ({m}, {v}, {f0}, {c}, 'booked', {staff}, {at})",
+            m = m.0,
+            v = centre.0,
+            f0 = families[0].0,
+            a = civil("2026-07-01T10:00:00"),
+            b = civil("2026-07-02T10:00:00"),
+            c = civil("2027-04-01T10:00:00"),
+        ),
+    )
+    .await
+    .unwrap();
+
+    let years = s.report(&ctx(m, Role::Analyst), &Period::range(fy(2025), fy(2026)).unwrap(), 14).await.unwrap();
+    let (y25, y26) = (&years[0], &years[1]);
+    use tsunagu_domain::timeline::ContactForm as F;
+    assert_eq!(y26.eighth_month, vec![(F::Group, 2), (F::Individual, 0), (F::HomeVisit, 1)]);
+    assert_eq!(y26.happy_baby, vec![(F::HomeVisit, 0), (F::SupportRoomVisit, 1), (F::AtHealthCheck, 0)]);
+    assert_eq!(y25.eighth_month[1], (F::Individual, 1), "31 March 23:00 in Japan is FY2025");
+    assert_eq!((y26.check_non_attendees, y26.check_resolved), (2, 1));
+    assert_eq!((y26.handbook_meetings, y25.handbook_meetings), (1, 1));
+    assert_eq!(y26.group_sessions, 1, "a session without attendance was not held");
+    assert_eq!((y26.follow_ups, y25.follow_ups), (1, 0), "cancelled and next year's are not counted");
+    assert_eq!(last_line(&s, m).await, line("report.view", None, "period=FY2025–FY2026"));
+    finish(s, db).await;
+}
+
 on_both! {
     the_published_fy2022_figures_come_back_through_the_report => story_the_published_fy2022_figures_come_back_through_the_report,
     settings_round_trip_per_municipality => story_settings_round_trip_per_municipality,
     screening_referral_and_notification_counts => story_screening_referral_and_notification_counts,
+    contacts_meetings_and_consultations_by_year => story_contacts_meetings_and_consultations_by_year,
 }
