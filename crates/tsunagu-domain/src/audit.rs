@@ -88,10 +88,12 @@ pub enum AuditAction {
     ChatHealth,
     ChatEscalate,
     ChatHelpLines,
+    /// A report was read (its figures, not a person): reports (#14).
+    ReportView,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 58] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -150,6 +152,7 @@ impl AuditAction {
         AuditAction::ChatHealth,
         AuditAction::ChatEscalate,
         AuditAction::ChatHelpLines,
+        AuditAction::ReportView,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -211,6 +214,7 @@ impl AuditAction {
             AuditAction::ChatHealth => "chat.health",
             AuditAction::ChatEscalate => "chat.escalate",
             AuditAction::ChatHelpLines => "chat.help_lines",
+            AuditAction::ReportView => "report.view",
         }
     }
 

@@ -129,10 +129,20 @@ pub enum Action {
     /// Register one's own supporter profile (attributes, capacity) for the
     /// operator to vet: a peer supporter's account.
     RegisterAsSupporter,
+    // Reports (#14)
+    /// See a report's figures as counted, small cells included: the staff
+    /// responsible for those families (the nurse), on the page only.
+    /// Everyone else — the analyst, the administrator, any download, the
+    /// API — is given them suppressed (`reports::suppression`).
+    ViewUnsuppressedFigures,
+    /// Set the municipality's report settings (suppression threshold and
+    /// rounding, the days a follow-up counts within, the printed figures to
+    /// reconcile with): the administrator.
+    ConfigureReports,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 42] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -175,6 +185,9 @@ impl Action {
         Action::InviteToChat,
         Action::EscalateChat,
         Action::RegisterAsSupporter,
+        // Reports (#14)
+        Action::ViewUnsuppressedFigures,
+        Action::ConfigureReports,
     ];
 }
 
@@ -248,6 +261,21 @@ pub enum Resource<'a> {
         venue_id: VenueId,
         area_id: Option<AreaId>,
     },
+    /// A municipality's report figures, as they leave by one channel.
+    Figures {
+        municipality_id: MunicipalityId,
+        channel: FigureChannel,
+    },
+}
+
+/// How report figures leave the service: the page a person reads, a file
+/// downloaded (it travels on), the JSON API (a program, anyone's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FigureChannel {
+    Page,
+    Download,
+    Api,
 }
 
 impl Resource<'_> {
@@ -257,6 +285,7 @@ impl Resource<'_> {
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom(r) => r.municipality_id,
             Resource::Facility { municipality_id, .. } | Resource::Venue { municipality_id, .. } => *municipality_id,
+            Resource::Figures { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
     }
@@ -465,6 +494,17 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         (A::RegisterAsSupporter, Resource::Municipality(_)) => {
             allow_if(actor.role == R::PeerSupporter, D::RoleNotAllowed)
         }
+        // Reports (#14): unsuppressed figures stay with the staff responsible
+        // for the families, on the page; a download or the API is suppressed
+        // for everyone, whoever asks.
+        (A::ViewUnsuppressedFigures, Resource::Figures { channel, .. }) => {
+            if actor.role != R::Nurse {
+                Decision::Deny(D::RoleNotAllowed)
+            } else {
+                allow_if(*channel == FigureChannel::Page, D::OutOfScope)
+            }
+        }
+        (A::ConfigureReports, Resource::Municipality(_)) => allow_if(actor.role == R::Admin, D::RoleNotAllowed),
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -504,7 +544,11 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                 Resource::Family(f) | Resource::Contact { family: f, .. } | Resource::Application { family: f, .. } => {
                     Some(f.family_id)
                 }
-                Resource::ChatRoom(_) | Resource::Municipality(_) | Resource::Facility { .. } | Resource::Venue { .. } => None,
+                Resource::ChatRoom(_)
+                | Resource::Municipality(_)
+                | Resource::Facility { .. }
+                | Resource::Venue { .. }
+                | Resource::Figures { .. } => None,
             },
         }),
         Decision::Deny(reason) => Err(reason),

@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 11, name: "classes", sql: include_str!("../migrations/0011_classes.sql") },
     Migration { version: 12, name: "chat", sql: include_str!("../migrations/0012_chat.sql") },
+    Migration { version: 13, name: "reports", sql: include_str!("../migrations/0013_reports.sql") },
     Migration { version: 14, name: "signin_pruned", sql: include_str!("../migrations/0014_signin_pruned.sql") },
     Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
 ];
@@ -339,6 +340,7 @@ mod migrate;
 mod ops;
 mod postpartum;
 mod records;
+mod reports;
 mod screening;
 mod signin;
 

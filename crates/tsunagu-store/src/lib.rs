@@ -31,6 +31,7 @@ pub mod migrations;
 pub mod ops;
 pub mod postpartum;
 pub mod records;
+pub mod reports;
 pub mod screening;
 pub mod signin;
 pub mod timeline;
@@ -44,6 +45,7 @@ pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
 pub use postpartum::*;
 pub use records::*;
+pub use reports::*;
 pub use screening::*;
 pub use timeline::*;
 
@@ -131,6 +133,7 @@ pub trait Store:
     + AuditStore
     + OpsStore
     + ClassStore
+    + ReportStore
     + Send
     + Sync
     + 'static
@@ -151,6 +154,7 @@ impl<T> Store for T where
         + AuditStore
         + OpsStore
         + ClassStore
+        + ReportStore
         + Send
         + Sync
         + 'static
@@ -170,6 +174,7 @@ pub mod prelude {
     pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;
     pub use crate::RecordStore as _;
+    pub use crate::ReportStore as _;
     pub use crate::ScreeningStore as _;
     pub use crate::SigninStore as _;
     pub use crate::Store;

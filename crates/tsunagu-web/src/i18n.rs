@@ -63,7 +63,7 @@ macro_rules! sources {
 }
 
 /// Every file, embedded (a test checks that every `.ftl` file under `locales/` is here).
-pub(crate) const SOURCES: [Source; 22] = sources!(
+pub(crate) const SOURCES: [Source; 24] = sources!(
     "base",
     "signin",
     "accounts",
@@ -74,7 +74,8 @@ pub(crate) const SOURCES: [Source; 22] = sources!(
     "care",
     "postpartum",
     "classes",
-    "chat"
+    "chat",
+    "reports"
 );
 
 /// The words of both languages, by dotted key, and what was wrong with the files.

@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod meetings;
 pub mod postpartum;
 pub mod records;
+pub mod reports;
 pub mod screening;
 pub mod signin;
 pub mod timeline;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(postpartum::routes())
         .merge(classes::routes())
         .merge(chat::routes())
+        .merge(reports::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
@@ -67,5 +69,6 @@ pub fn openapi() -> serde_json::Value {
         postpartum::openapi(),
         classes::openapi(),
         chat::openapi(),
+        reports::openapi(),
     ])
 }

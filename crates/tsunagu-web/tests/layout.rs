@@ -104,7 +104,19 @@ fn the_scanner_sees_plain_paths_and_groups() {
 fn the_capabilities_are_the_folders_the_architecture_names() {
     assert_eq!(
         capabilities(),
-        ["accounts", "care", "chat", "classes", "meetings", "postpartum", "records", "screening", "signin", "timeline"],
+        [
+            "accounts",
+            "care",
+            "chat",
+            "classes",
+            "meetings",
+            "postpartum",
+            "records",
+            "reports",
+            "screening",
+            "signin",
+            "timeline"
+        ],
         "a new capability folder: add it to docs/ARCHITECTURE.md and to this list"
     );
 }

@@ -124,9 +124,14 @@ enum Scope {
     OtherClassVenue,
     /// The actor's venue and area, in another municipality.
     ClassVenueElsewhere,
+    // Reports (#14): figures by the channel they leave by.
+    FiguresOnPage,
+    FiguresDownloaded,
+    FiguresByApi,
+    FiguresElsewhere,
 }
 
-const SCOPES: [Scope; 39] = [
+const SCOPES: [Scope; 43] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -166,6 +171,11 @@ const SCOPES: [Scope; 39] = [
     Scope::ClassVenueInMyArea,
     Scope::OtherClassVenue,
     Scope::ClassVenueElsewhere,
+    // Reports (#14)
+    Scope::FiguresOnPage,
+    Scope::FiguresDownloaded,
+    Scope::FiguresByApi,
+    Scope::FiguresElsewhere,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -191,6 +201,7 @@ enum Built {
     Contact(FamilyAccess, ContactKind),
     Application(FamilyAccess, VenueId),
     Venue(MunicipalityId, VenueId, AreaId),
+    Figures(MunicipalityId, FigureChannel),
 }
 
 /// The family a family-shaped scope names.
@@ -265,6 +276,10 @@ fn build(scope: Scope) -> Built {
         S::ClassVenueInMyArea => Built::Venue(HOME, OTHER_VENUE, MY_AREA),
         S::OtherClassVenue => Built::Venue(HOME, OTHER_VENUE, OTHER_AREA),
         S::ClassVenueElsewhere => Built::Venue(ELSEWHERE, MY_VENUE, MY_AREA),
+        S::FiguresOnPage => Built::Figures(HOME, FigureChannel::Page),
+        S::FiguresDownloaded => Built::Figures(HOME, FigureChannel::Download),
+        S::FiguresByApi => Built::Figures(HOME, FigureChannel::Api),
+        S::FiguresElsewhere => Built::Figures(ELSEWHERE, FigureChannel::Page),
     }
 }
 
@@ -283,6 +298,7 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
         Built::Venue(m, v, area) => {
             authorize(a, action, &Resource::Venue { municipality_id: m, venue_id: v, area_id: Some(area) })
         }
+        Built::Figures(m, channel) => authorize(a, action, &Resource::Figures { municipality_id: m, channel }),
     }
 }
 
@@ -384,6 +400,10 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::Admin, A::ManageChat) | (R::Nurse, A::InviteToChat) | (R::PeerSupporter, A::RegisterAsSupporter) => {
             scope == S::OwnMunicipality
         }
+        // Reports (#14): the nurse, on the page of her own municipality;
+        // the analyst, the administrator, downloads and the API never.
+        (R::Nurse, A::ViewUnsuppressedFigures) => scope == S::FiguresOnPage,
+        (R::Admin, A::ConfigureReports) => scope == S::OwnMunicipality,
         _ => false,
     }
 }

@@ -444,6 +444,7 @@ async fn story_answers_validate(backend: Backend) {
         .await;
     let fy = if today.month() >= 4 { today.year() } else { today.year() - 1 };
     w.get("/api/v1/postpartum/figures", &format!("/api/v1/postpartum/figures?fy={fy}"), &admin).await;
+    w.get("/api/v1/reports", &format!("/api/v1/reports?from={}&to={fy}", fy - 1), &admin).await;
     w.get("/api/v1/postpartum/followups", "/api/v1/postpartum/followups", &nurse).await;
     w.get("/api/v1/postpartum/followups", "/api/v1/postpartum/followups", &mother).await;
     w.get("/api/v1/postpartum/followups/slots", &format!("/api/v1/postpartum/followups/slots?venue={venue}"), &mother)

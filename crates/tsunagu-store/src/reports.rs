@@ -1,0 +1,198 @@
+//! Reports (#14): aggregate counts by municipality and fiscal year. Nothing
+//! here returns a person: every method answers counts, and reading a report
+//! writes one audit line (`report.view`) before it answers.
+//!
+//! A back end implements the counting queries ([`ReportStore::year_counts`])
+//! and the settings; the assembly of a year's aggregates from them and from
+//! the postpartum and records stores (facilities, their calendars, used
+//! days, areas) is written once here, in [`ReportStore::report`].
+//!
+//! Where classes and the chat plug in: their capabilities add a counting
+//! method here (class participation per venue: sessions, groups, people,
+//! couples; chat rooms and escalations), a field of
+//! `tsunagu_domain::reports::build::YearAggregates`, and their
+//! `TableKind` (`ClassParticipation`, `ChatFigures`) to `year_tables`.
+
+use crate::{AuditStore, PostpartumStore, RecordStore, Result};
+use async_trait::async_trait;
+use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::dates::DateRange;
+use tsunagu_domain::fiscal::FiscalYear;
+use tsunagu_domain::postpartum::occupancy::places_offered;
+use tsunagu_domain::postpartum::ServiceType;
+use tsunagu_domain::referrals::ConcernSource;
+use tsunagu_domain::reports::build::{AreaCount, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates};
+use tsunagu_domain::reports::{Period, ReportSettings};
+use tsunagu_domain::timeline::ContactForm;
+use tsunagu_domain::MunicipalityId;
+
+/// What a back end counts for a fiscal year, besides postpartum use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YearCounts {
+    pub follow_ups: u64,
+    /// Done 8th-month interviews by form (any order; forms absent are 0).
+    pub eighth_month: Vec<(ContactForm, u64)>,
+    pub happy_baby: Vec<(ContactForm, u64)>,
+    pub handbook_meetings: u64,
+    pub group_sessions: u64,
+    pub check_non_attendees: u64,
+    pub check_resolved: u64,
+    pub screening: Vec<ScreeningCounts>,
+    pub referrals: Vec<ReferralCounts>,
+    pub notifications: u64,
+    pub notifications_with_questionnaire: u64,
+}
+
+/// Counts `(ContactForm, n)` in [`ContactForm::ALL`] order, every form present.
+fn in_form_order(counts: &[(ContactForm, u64)], forms: &[ContactForm]) -> Vec<(ContactForm, u64)> {
+    forms.iter().map(|f| (*f, counts.iter().filter(|(g, _)| g == f).map(|(_, n)| *n).sum())).collect()
+}
+
+/// [002] 妊娠8か月面談: 集団面談, 個別面談, 訪問.
+pub const EIGHTH_MONTH_FORMS: [ContactForm; 3] = [ContactForm::Group, ContactForm::Individual, ContactForm::HomeVisit];
+/// [002] はっぴーベビー: 家庭訪問, 支援室来訪者, 3・4か月児健診時.
+pub const HAPPY_BABY_FORMS: [ContactForm; 3] =
+    [ContactForm::HomeVisit, ContactForm::SupportRoomVisit, ContactForm::AtHealthCheck];
+
+#[async_trait]
+pub trait ReportStore: PostpartumStore + RecordStore + AuditStore + Send + Sync {
+    /// The municipality's report settings; the defaults when it set none.
+    async fn report_settings(&self, m: MunicipalityId) -> Result<ReportSettings>;
+    /// Sets (replaces) the municipality's report settings.
+    async fn set_report_settings(&self, m: MunicipalityId, settings: &ReportSettings) -> Result<()>;
+
+    /// A fiscal year's counts (dates in `range`), bounded by `m`; a
+    /// positive screen is followed up when its referral was taken up within
+    /// `follow_up_days`. Not audited: [`ReportStore::report`] is.
+    async fn year_counts(&self, m: MunicipalityId, range: DateRange, follow_up_days: u32) -> Result<YearCounts>;
+
+    /// Every fiscal year of `period` in `ctx`'s municipality, aggregates
+    /// only, audited `report.view` once.
+    async fn report(&self, ctx: &AuditContext, period: &Period, follow_up_days: u32) -> Result<Vec<YearAggregates>> {
+        let m = ctx.municipality_id;
+        let facilities = self.postpartum_facilities(m).await?;
+        let areas = self.areas(m).await?;
+        let mut out = Vec::new();
+        for fy in period.years() {
+            out.push(year(self, m, fy, &facilities, &areas, follow_up_days).await?);
+        }
+        self.write_audit(ctx, AuditAction::ReportView, None, &format!("period={}", period.label_en())).await?;
+        Ok(out)
+    }
+}
+
+async fn year<S: ReportStore + ?Sized>(
+    store: &S,
+    m: MunicipalityId,
+    fy: FiscalYear,
+    facilities: &[crate::PostpartumFacility],
+    areas: &[tsunagu_domain::places::Area],
+    follow_up_days: u32,
+) -> Result<YearAggregates> {
+    let range = fy.range();
+    let mut uses = Vec::new();
+    for f in facilities {
+        let usage = store.postpartum_usage(m, f.venue.id, range).await?;
+        // The pool short stay and day care draw on (the facility's places).
+        let service =
+            if f.calendar.offers(ServiceType::ShortStay) { ServiceType::ShortStay } else { ServiceType::DayCare };
+        let offers = f.calendar.offers(service);
+        uses.push(FacilityUse {
+            venue_id: f.venue.id.0,
+            name_ja: f.venue.name_ja.clone(),
+            name_en: f.venue.name_en.clone(),
+            short_stay_days: usage.short_stay_days,
+            day_care_days: usage.day_care_days,
+            outreach_visits: usage.outreach_visits,
+            families: usage.families,
+            offered_places: offers.then(|| places_offered(&f.calendar, service, range)),
+            places_per_day: f.calendar.pool_of(service).map_or(0, |p| p.plan.places),
+        });
+    }
+    let by_area = store.postpartum_users_by_area(m, range).await?;
+    let area_counts = areas
+        .iter()
+        .map(|a| AreaCount {
+            area_id: a.id.0,
+            name_ja: a.name_ja.clone(),
+            name_en: a.name_en.clone(),
+            families: by_area.iter().filter(|(id, _)| *id == a.id).map(|(_, n)| *n).sum(),
+        })
+        .collect();
+    let c = store.year_counts(m, range, follow_up_days).await?;
+    let mut referrals = c.referrals.clone();
+    for source in ConcernSource::ALL {
+        if !referrals.iter().any(|r| r.source == source) {
+            referrals.push(ReferralCounts { source, open: 0, closed: [0; 4] });
+        }
+    }
+    referrals.sort_by_key(|r| ConcernSource::ALL.iter().position(|s| *s == r.source));
+    Ok(YearAggregates {
+        fiscal_year: fy,
+        facilities: uses,
+        areas: area_counts,
+        follow_ups: c.follow_ups,
+        eighth_month: in_form_order(&c.eighth_month, &EIGHTH_MONTH_FORMS),
+        happy_baby: in_form_order(&c.happy_baby, &HAPPY_BABY_FORMS),
+        handbook_meetings: c.handbook_meetings,
+        group_sessions: c.group_sessions,
+        check_non_attendees: c.check_non_attendees,
+        check_resolved: c.check_resolved,
+        screening: c.screening,
+        follow_up_days,
+        referrals,
+        notifications: c.notifications,
+        notifications_with_questionnaire: c.notifications_with_questionnaire,
+    })
+}
+
+/// The instants a range of Japan dates covers, as a half-open interval:
+/// midnight in Japan of its first day, midnight after its last.
+pub fn instant_bounds(range: DateRange) -> (jiff::Timestamp, jiff::Timestamp) {
+    let tz = tsunagu_domain::clock::jst();
+    let start = range.first().to_zoned(tz.clone()).map(|z| z.timestamp()).unwrap_or(jiff::Timestamp::MIN);
+    let end = tsunagu_domain::dates::add_days(range.last(), 1)
+        .and_then(|d| d.to_zoned(tz).ok())
+        .map(|z| z.timestamp())
+        .unwrap_or(jiff::Timestamp::MAX);
+    (start, end)
+}
+
+/// Of screened results with a referral (entered at, first taken up at),
+/// those taken up within `days` days of being entered.
+pub fn followed_up_within(pairs: &[(jiff::Timestamp, Option<jiff::Timestamp>)], days: u32) -> u64 {
+    let limit = jiff::SignedDuration::from_hours(i64::from(days).saturating_mul(24));
+    pairs
+        .iter()
+        .filter(|(entered, taken)| taken.is_some_and(|t| t.duration_since(*entered) <= limit))
+        .count()
+        .try_into()
+        .unwrap_or(u64::MAX)
+}
+
+/// Referral counts from (source, status, close reason, n) rows.
+pub fn referral_counts(rows: &[(String, String, Option<String>, u64)]) -> Vec<ReferralCounts> {
+    use tsunagu_domain::referrals::CloseReason;
+    let mut out: Vec<ReferralCounts> = Vec::new();
+    for (source, status, reason, n) in rows {
+        let Some(source) = ConcernSource::parse(source) else { continue };
+        let i = match out.iter().position(|r| r.source == source) {
+            Some(i) => i,
+            None => {
+                out.push(ReferralCounts { source, open: 0, closed: [0; 4] });
+                out.len().saturating_sub(1)
+            }
+        };
+        let Some(r) = out.get_mut(i) else { continue };
+        match reason.as_deref().and_then(CloseReason::parse) {
+            Some(reason) if status == "closed" => {
+                if let Some(slot) = CloseReason::ALL.iter().position(|c| *c == reason).and_then(|k| r.closed.get_mut(k))
+                {
+                    *slot = slot.saturating_add(*n);
+                }
+            }
+            _ => r.open = r.open.saturating_add(*n),
+        }
+    }
+    out
+}

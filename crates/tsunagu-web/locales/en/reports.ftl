@@ -1,0 +1,127 @@
+### Reports (tables by fiscal year)
+
+nav-reports = Reports
+rp-title = Reports by fiscal year
+rp-from = From
+rp-to = To
+rp-show = Show
+rp-suppressed_note = Small counts are held back (*): counts under 10, and counts that the totals would give away. A true zero is shown as 0.
+rp-unsuppressed_note = Shown to the staff responsible for these families: counts as they are. Downloads, the API and reports for anyone else hold small counts back.
+rp-downloads = Download:
+rp-downloads_note = Downloads hold small counts back.
+rp-chart_days = Days used per facility and fiscal year (short stay + day care)
+rp-chart_occupancy = Occupancy across the years
+rp-reconciliation = Reconciled with the published figures
+rp-recorded = From the records
+rp-printed = Published
+rp-same = Same
+rp-differs = Differs
+rp-indicators = Healthy Parents and Children 21 indicators
+rp-numerator = Numerator
+rp-denominator = Denominator
+rp-print_note = Prints on A4 (use the browser's print).
+rp-made_on = Made on
+rp-total = Total
+rp-shown_by = Shown in the table:
+rp-not_from-classes = Countable once classes are recorded (with the classes capability).
+rp-not_from-survey = A question of the health-check survey; the records cannot say.
+
+rp-table-postpartum_use = Postpartum care: use
+rp-table-users_by_area = Families by area (facilities together, each family once)
+rp-table-follow_ups = Online follow-up consultations
+rp-table-eighth_month_interviews = 8th-month interviews
+rp-table-happy_baby = Happy baby contacts
+rp-table-handbook_meetings = Handbook meetings and group sessions held
+rp-table-check_non_attendees = 3–4-month check: non-attendees' situation
+rp-table-screening = Questionnaires given and their results
+rp-table-referrals = Referrals by source and outcome
+rp-table-indicators = Healthy Parents and Children 21 indicators (from the records)
+rp-table-postpartum_across_years = Days used per facility and year
+
+rp-rows-postpartum_use = Facility
+rp-rows-users_by_area = Fiscal year
+rp-rows-follow_ups = Fiscal year
+rp-rows-eighth_month_interviews = Form
+rp-rows-happy_baby = Form
+rp-rows-handbook_meetings = Fiscal year
+rp-rows-check_non_attendees = Fiscal year
+rp-rows-screening = Questionnaire
+rp-rows-referrals = Source
+rp-rows-indicators = Indicator
+rp-rows-postpartum_across_years = Facility
+
+rp-col-short_stay_days = Short stay (days)
+rp-col-day_care_days = Day care (days)
+rp-col-facility_days = Total (days)
+rp-col-families = Families
+rp-col-occupancy = Occupancy (%)
+rp-col-outreach_visits = Outreach (visits)
+rp-col-total = Total
+rp-col-consultations = Consultations
+rp-col-contacts = People
+rp-col-meetings_held = Handbook meetings
+rp-col-group_sessions_held = 8th-month group sessions
+rp-col-situation_known = Situation known
+rp-col-situation_unknown = Not known
+rp-col-non_attendees = Non-attendees
+rp-col-given = Given
+rp-col-positive = Positive
+rp-col-urgent = Urgent
+rp-col-followed_up_in_time = Followed up in time
+rp-col-open = Open
+rp-col-resolved = Resolved
+rp-col-no_concern = No concern
+rp-col-duplicate = Duplicate
+rp-col-moved_out = Moved out
+rp-col-numerator = Numerator
+rp-col-denominator = Denominator
+rp-col-share = Share
+
+rp-form-group = Group interview
+rp-form-individual = Individual interview
+rp-form-home_visit = Home visit
+rp-form-support_room_visit = Came to a support room
+rp-form-at_health_check = At the 3–4-month check
+
+rp-questionnaire-notification = Notification questionnaire
+rp-questionnaire-epds = Edinburgh Postnatal Depression Scale (EPDS)
+rp-questionnaire-bonding = Bonding questionnaire
+rp-questionnaire-support_checklist = Parenting-support checklist
+
+rp-source-observation = Seen by staff
+rp-source-screening = Questionnaire
+rp-source-chat_escalation = From the chat
+
+rp-ind-notification_questionnaire = Grasps pregnant women's physical, mental and social situation by a questionnaire at notification
+rp-ind-check_non_attendees_grasped = Grasps the situation of every non-attendee of infant health checks
+rp-ind-parent_groups = Supports groups of parents with parenting anxiety
+rp-ind-postpartum_mental_health_told = Tells pregnant women and families about postpartum mental health in antenatal guidance (parents' classes included)
+rp-ind-relaxed_time_with_child = Share of mothers who have relaxed time with their child
+rp-ind-cope_when_hard = Share of parents who can cope when parenting feels hard
+rp-ind_def-notification_questionnaire = Of the year's pregnancy notifications, the share whose notification questionnaire was recorded. At 100% every woman's situation was grasped.
+rp-ind_def-check_non_attendees_grasped = Of the 3–4-month check non-attendees whose window closed in the year, the share whose situation was then recorded. At 100% every one was grasped.
+rp-ind_def-parent_groups = Shown by the 8th-month group sessions held with attendance recorded.
+rp-ind_def-postpartum_mental_health_told = Shown from what the parents' classes record.
+rp-ind_def-relaxed_time_with_child = A question of the health-check survey.
+rp-ind_def-cope_when_hard = A question of the health-check survey.
+rp-ind_num-notification_questionnaire = Notifications with the questionnaire recorded
+rp-ind_den-notification_questionnaire = Pregnancy notifications in the year
+rp-ind_num-check_non_attendees_grasped = Non-attendees whose situation was recorded
+rp-ind_den-check_non_attendees_grasped = Non-attendees
+
+rp-why-same = The occupancy from the records is the published one.
+rp-why-open_days_1 = The published rate is what
+rp-why-open_days_2 = open days (at
+rp-why-open_days_3 = places a day) give; the facility's calendar has
+rp-why-open_days_4 = open days.
+rp-why-no_whole_1 = The published rate needs
+rp-why-no_whole_2 = places offered, which no whole number of open days at
+rp-why-no_whole_3 = places a day gives:
+rp-why-no_whole_4 = open days give
+rp-why-no_whole_5 = , one more gives
+rp-why-no_whole_6 = . Some days must have offered fewer places.
+rp-why-use_differs = No number of places gives the published rate from the recorded days: the days were counted differently.
+
+err-period_reversed = The first fiscal year is after the last
+err-period_too_long = A report spans at most 20 fiscal years
+err-bad_fiscal_year = The fiscal year cannot be read (e.g. 令和4年度, FY2022)

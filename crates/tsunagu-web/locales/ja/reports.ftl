@@ -1,0 +1,127 @@
+### 報告（年度別の集計表）
+
+nav-reports = 報告・統計
+rp-title = 年度別の報告
+rp-from = 開始年度
+rp-to = 終了年度
+rp-show = 表示
+rp-suppressed_note = 小さな数は伏せています（＊）。10未満の数と、合計から逆算できてしまう数です。0 は 0 と表示します。
+rp-unsuppressed_note = 担当職員向けの表示です。数をそのまま表示しています。ダウンロード・API・他の方への報告では小さな数を伏せます。
+rp-downloads = ダウンロード：
+rp-downloads_note = ダウンロードでは小さな数を伏せます。
+rp-chart_days = 施設別・年度別の利用日数（ショートステイ＋デイケア）
+rp-chart_occupancy = 稼働率の推移
+rp-reconciliation = 公表値との照合
+rp-recorded = 記録からの集計
+rp-printed = 公表値
+rp-same = 一致
+rp-differs = 不一致
+rp-indicators = 健やか親子21の指標
+rp-numerator = 分子
+rp-denominator = 分母
+rp-print_note = A4 で印刷できます（ブラウザーの印刷機能をお使いください）。
+rp-made_on = 作成日
+rp-total = 合計
+rp-shown_by = 次の表で示します：
+rp-not_from-classes = 教室の記録が入ると集計できます（教室機能の追加後）。
+rp-not_from-survey = 健診時のアンケートによる指標で、記録からは集計できません。
+
+rp-table-postpartum_use = 産後ケア 利用実績
+rp-table-users_by_area = 地域別利用者数（施設合計・1家庭1件）
+rp-table-follow_ups = オンライン相談 件数
+rp-table-eighth_month_interviews = 妊娠8か月面談
+rp-table-happy_baby = はっぴーベビー
+rp-table-handbook_meetings = 母子手帳会議・集団面談の開催
+rp-table-check_non_attendees = 3・4か月児健診 未受診者の状況把握
+rp-table-screening = 質問票の実施と結果
+rp-table-referrals = 連絡（フォロー依頼）の経路と結果
+rp-table-indicators = 健やか親子21 指標（記録から集計できるもの）
+rp-table-postpartum_across_years = 施設別の利用日数（年度別）
+
+rp-rows-postpartum_use = 施設
+rp-rows-users_by_area = 年度
+rp-rows-follow_ups = 年度
+rp-rows-eighth_month_interviews = 内容
+rp-rows-happy_baby = 内容
+rp-rows-handbook_meetings = 年度
+rp-rows-check_non_attendees = 年度
+rp-rows-screening = 質問票
+rp-rows-referrals = 経路
+rp-rows-indicators = 指標
+rp-rows-postpartum_across_years = 施設
+
+rp-col-short_stay_days = ショートステイ（日）
+rp-col-day_care_days = デイケア（日）
+rp-col-facility_days = 合計（日）
+rp-col-families = 実数（組）
+rp-col-occupancy = 稼働率（％）
+rp-col-outreach_visits = アウトリーチ（回）
+rp-col-total = 合計
+rp-col-consultations = 相談件数
+rp-col-contacts = 人数
+rp-col-meetings_held = 母子手帳会議（回）
+rp-col-group_sessions_held = 妊娠8か月面談・集団（回）
+rp-col-situation_known = 状況を把握
+rp-col-situation_unknown = 未把握
+rp-col-non_attendees = 未受診者
+rp-col-given = 実施
+rp-col-positive = 陽性
+rp-col-urgent = 緊急
+rp-col-followed_up_in_time = 期限内にフォロー
+rp-col-open = 対応中
+rp-col-resolved = 解決
+rp-col-no_concern = 問題なし
+rp-col-duplicate = 重複
+rp-col-moved_out = 転出
+rp-col-numerator = 分子
+rp-col-denominator = 分母
+rp-col-share = 割合
+
+rp-form-group = 集団面談
+rp-form-individual = 個別面談
+rp-form-home_visit = 家庭訪問
+rp-form-support_room_visit = 支援室来訪者
+rp-form-at_health_check = 3・4か月児健診時
+
+rp-questionnaire-notification = 妊娠届出時アンケート
+rp-questionnaire-epds = エジンバラ産後うつ病質問票（EPDS）
+rp-questionnaire-bonding = 赤ちゃんへの気持ち質問票
+rp-questionnaire-support_checklist = 育児支援チェックリスト
+
+rp-source-observation = 職員等の気づき
+rp-source-screening = 質問票
+rp-source-chat_escalation = チャットからの連絡
+
+rp-ind-notification_questionnaire = 妊娠届出時にアンケートを実施する等して、妊婦の身体的・精神的・社会的状況について把握している
+rp-ind-check_non_attendees_grasped = 乳幼児健康診査の未受診者の全数の状況を把握する体制がある
+rp-ind-parent_groups = 育児不安の親のグループ活動を支援する体制がある
+rp-ind-postpartum_mental_health_told = 妊娠中の保健指導（母親学級や両親学級を含む）において、産後のメンタルヘルスについて、妊婦とその家族に伝える機会を設けている
+rp-ind-relaxed_time_with_child = ゆったりとした気分で子どもと過ごせる時間がある母親の割合
+rp-ind-cope_when_hard = 育てにくさを感じたときに対処できる親の割合
+rp-ind_def-notification_questionnaire = 年度中の妊娠届出のうち、届出時アンケートの回答を記録したものの割合。100％ なら全数を把握しています。
+rp-ind_def-check_non_attendees_grasped = 年度中に受診期間が終わった3・4か月児健診の未受診者のうち、その後の状況を記録したものの割合。100％ なら全数を把握しています。
+rp-ind_def-parent_groups = 妊娠8か月面談（集団）を開催し、出席を記録した回数で示します。
+rp-ind_def-postpartum_mental_health_told = 母親学級・両親学級の内容の記録から示します。
+rp-ind_def-relaxed_time_with_child = 健診時のアンケートの設問です。
+rp-ind_def-cope_when_hard = 健診時のアンケートの設問です。
+rp-ind_num-notification_questionnaire = 届出時アンケートを記録した妊娠届出の件数
+rp-ind_den-notification_questionnaire = 年度中の妊娠届出の件数
+rp-ind_num-check_non_attendees_grasped = 未受診者のうち状況を記録した人数
+rp-ind_den-check_non_attendees_grasped = 未受診者の人数
+
+rp-why-same = 記録からの稼働率と公表値は一致しています。
+rp-why-open_days_1 = 公表値は開所日数
+rp-why-open_days_2 = 日（1日
+rp-why-open_days_3 = 組）で計算すると得られます。施設の開所日の設定では
+rp-why-open_days_4 = 日です。
+rp-why-no_whole_1 = 公表値になる提供枠数は
+rp-why-no_whole_2 = 枠で、1日
+rp-why-no_whole_3 = 組の整数の開所日数では得られません。開所日数
+rp-why-no_whole_4 = 日で
+rp-why-no_whole_5 = 、1日多いと
+rp-why-no_whole_6 = です。枠の少ない日があったと考えられます。
+rp-why-use_differs = 記録の利用日数では公表値になる提供枠数がありません。利用日数の数え方が異なります。
+
+err-period_reversed = 開始年度が終了年度より後になっています
+err-period_too_long = 一度に表示できるのは20年度までです
+err-bad_fiscal_year = 年度が読み取れません（例：令和4年度、FY2022）

@@ -1,0 +1,9 @@
+//! The reports' operations and tag, for the OpenAPI document (the answer's
+//! schemas derive `ToSchema` where they are defined, in `mod.rs`).
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(super::api::report),
+    tags((name = "reports", description = "Reports by fiscal year [001][002]: tables, indicators, small-cell suppression"))
+)]
+pub struct ApiDoc;

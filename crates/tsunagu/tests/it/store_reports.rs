@@ -1,0 +1,389 @@
+//! Storage stories about reports (#14): counts by municipality and fiscal
+//! year, never a person; one audit line per report read. One story builds,
+//! behind the store's back, records that hold Setagaya's published FY2022
+//! use ([001] 利用実績 令和4, 地域別利用者数 令和４年度) and reads them
+//! through the report. Each runs on SQLite and on PostgreSQL (`on_both!`).
+
+use crate::store_support::*;
+use crate::support::Backend;
+use tsunagu_domain::fiscal::FiscalYear;
+use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::referrals::ConcernSource;
+use tsunagu_domain::reports::build::year_tables;
+use tsunagu_domain::reports::reconcile::{reconcile, RateExplanation};
+use tsunagu_domain::reports::suppression::suppress;
+use tsunagu_domain::reports::table::{Shown, TableKind};
+use tsunagu_domain::reports::{Period, ReportSettings};
+use tsunagu_domain::roles::Role;
+use tsunagu_domain::{MunicipalityId, VenueId};
+use tsunagu_store::NewScreening;
+
+fn fy(y: i32) -> FiscalYear {
+    FiscalYear::new(y).unwrap()
+}
+
+/// A day of FY2022, `k` days after 1 April 2022, as a literal of the back end.
+fn day_lit(backend: Backend, k: usize) -> String {
+    let d = tsunagu_domain::dates::add_days(jiff::civil::date(2022, 4, 1), (k % 365) as i64).unwrap();
+    match backend {
+        Backend::Sqlite => format!("'{d}'"),
+        Backend::Postgres => format!("'{d}'::date"),
+    }
+}
+
+/// Families (one per `areas` entry, in order) and, for each `(family index,
+/// facility, service, days)`, an approved application with that many used
+/// days — written straight into the tables, as a migration from another
+/// system would leave them.
+async fn hand_built_use(db: &TestDb, m: MunicipalityId, areas: &[i64], uses: &[(usize, VenueId, &str, usize)]) {
+    let (t, f) = match db.backend {
+        Backend::Sqlite => ("'2022-04-01T00:00:00.000000Z'", "0"),
+        Backend::Postgres => ("'2022-04-01T00:00:00Z'::timestamptz", "FALSE"),
+    };
+    let families: Vec<String> = areas.iter().map(|a| format!("({}, {a}, 'taxed', {f}, {f}, {t})", m.0)).collect();
+    exec(
+        db,
+        &format!(
+            "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, created_at) \
+             VALUES {}",
+            families.join(", ")
+        ),
+    )
+    .await
+    .unwrap();
+    // Each application is keyed by its quote (its index) to find it again.
+    let apps: Vec<String> = uses
+        .iter()
+        .enumerate()
+        .map(|(i, (k, venue, service, _))| format!("({k}, {}, '{service}', {i})", venue.0))
+        .collect();
+    exec(
+        db,
+        &format!(
+            "WITH v(k, venue, service, key) AS (VALUES {}), \
+             fam AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM families WHERE municipality_id = {m}) \
+             INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, stay_last, \
+             babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
+             lacks_help_from_relatives, grandparents_nearby, quote_total_yen, transport_paid, refusals, status, \
+             applied_by, applied_at) \
+             SELECT {m}, fam.id, v.venue, v.service, {d0}, {d1}, 1, 0, {f}, {f}, {f}, {f}, {f}, v.key, {f}, '[]', \
+             'approved', 1, {t} FROM v JOIN fam ON fam.k = v.k",
+            apps.join(", "),
+            m = m.0,
+            d0 = day_lit(db.backend, 0),
+            d1 = day_lit(db.backend, 364),
+        ),
+    )
+    .await
+    .unwrap();
+    let mut days = Vec::new();
+    let mut next = 0usize;
+    for (i, (_, _, _, n)) in uses.iter().enumerate() {
+        for _ in 0..*n {
+            days.push(format!("({i}, {})", day_lit(db.backend, next)));
+            next += 1;
+        }
+        next += 7; // the next family starts on another day
+    }
+    for chunk in days.chunks(2000) {
+        exec(
+            db,
+            &format!(
+                "WITH d(key, day) AS (VALUES {}) \
+                 INSERT INTO postpartum_used_days (application_id, day, venue_id, municipality_id, family_id, service, \
+                 by_account, at) \
+                 SELECT a.id, d.day, a.venue_id, a.municipality_id, a.family_id, a.service, 1, {t} \
+                 FROM d JOIN postpartum_applications a ON a.quote_total_yen = d.key AND a.municipality_id = {m}",
+                chunk.join(", "),
+                m = m.0,
+            ),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn story_the_published_fy2022_figures_come_back_through_the_report(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let m = s.create_municipality(code("131121"), "世田谷区", "Setagaya").await.unwrap().id;
+    let (other, _, _) = town(&s, "082350").await;
+    let mut areas = Vec::new();
+    for (ja, en) in
+        [("世田谷", "Setagaya"), ("北沢", "Kitazawa"), ("玉川", "Tamagawa"), ("砧", "Kinuta"), ("烏山", "Karasuyama")]
+    {
+        areas.push(s.create_area(m, ja, en).await.unwrap().id);
+    }
+    let centre = facility(&s, m, "産後ケアセンター", &FacilityCalendar::setagaya_centre()).await;
+    let mamas = facility(&s, m, "ママズルーム", &FacilityCalendar::setagaya_mamas_room()).await;
+    // [001] 地域別利用者数 令和４年度: 353 / 140 / 256 / 145 / 95 = 989 families.
+    let per_area = [353usize, 140, 256, 145, 95];
+    let family_areas: Vec<i64> = per_area.iter().zip(&areas).flat_map(|(n, a)| std::iter::repeat_n(a.0, *n)).collect();
+    assert_eq!(family_areas.len(), 989);
+    // [001] 利用実績 令和4: the centre 3,725 short-stay days (700 families:
+    // 225 × 6 + 475 × 5) and 706 day-care days (232 families: 10 × 4 +
+    // 222 × 3), 932 families; Mama's Room 339 day-care days, 119 families
+    // (101 × 3 + 18 × 2), 62 of whom also used the centre: 932 + 57 = 989.
+    let mut uses: Vec<(usize, VenueId, &str, usize)> = Vec::new();
+    for k in 0..700 {
+        uses.push((k, centre, "short_stay", if k < 225 { 6 } else { 5 }));
+    }
+    for k in 700..932 {
+        uses.push((k, centre, "day_care", if k < 710 { 4 } else { 3 }));
+    }
+    for (i, k) in (870..989).enumerate() {
+        uses.push((k, mamas, "day_care", if i < 101 { 3 } else { 2 }));
+    }
+    hand_built_use(&db, m, &family_areas, &uses).await;
+
+    let nurse = ctx(m, Role::Nurse);
+    let years = s.report(&nurse, &Period::year(fy(2022)), 14).await.unwrap();
+    assert_eq!(years.len(), 1);
+    let y = &years[0];
+    let c = y.facilities.iter().find(|f| f.venue_id == centre.0).unwrap();
+    assert_eq!((c.short_stay_days, c.day_care_days, c.facility_days(), c.families), (3_725, 706, 4_431, 932));
+    let mr = y.facilities.iter().find(|f| f.venue_id == mamas.0).unwrap();
+    assert_eq!((mr.day_care_days, mr.families), (339, 119));
+    assert_eq!(y.areas.iter().map(|a| a.families).collect::<Vec<_>>(), vec![353, 140, 256, 145, 95]);
+    // One audit line for the report, naming no family.
+    assert_eq!(last_line(&s, m).await, line("report.view", None, "period=FY2022"));
+
+    // Through the tables, suppressed as every reader but the nurse sees them.
+    let settings = ReportSettings::default();
+    let tables = year_tables(y).unwrap();
+    let use_table =
+        suppress(tables.iter().find(|t| t.kind == TableKind::PostpartumUse).unwrap(), &settings.suppression);
+    let row = use_table
+        .rows
+        .iter()
+        .position(
+            |r| matches!(r, tsunagu_domain::reports::table::RowLabel::Name { ja, .. } if ja == "産後ケアセンター"),
+        )
+        .unwrap();
+    let texts: Vec<String> = use_table.cells[row][..4].iter().map(Shown::text).collect();
+    assert_eq!(texts, vec!["3,725", "706", "4,431", "932"]);
+    let areas_table =
+        suppress(tables.iter().find(|t| t.kind == TableKind::UsersByArea).unwrap(), &settings.suppression);
+    let texts: Vec<String> = areas_table.cells[0].iter().map(Shown::text).collect();
+    assert_eq!(texts, vec!["353", "140", "256", "145", "95", "989"]);
+
+    // The printed rate beside the computed one, and why they differ.
+    let printed = ReportSettings::setagaya_printed(centre.0);
+    let r = reconcile(c, printed.iter().find(|p| p.fiscal_year == 2022).unwrap());
+    assert!(r.counts.iter().all(|c| c.matches()));
+    let rate = r.rate.unwrap();
+    assert_eq!((rate.computed_tenths, rate.printed_tenths), (Some(816), 824));
+    assert!(matches!(rate.explanation, RateExplanation::NoWholeDayCount { days_below: 358, .. }));
+
+    // Another municipality's report counts none of it.
+    let theirs = s.report(&ctx(other, Role::Analyst), &Period::year(fy(2022)), 14).await.unwrap();
+    assert!(theirs[0].facilities.is_empty());
+    assert!(theirs[0].areas.iter().all(|a| a.families == 0));
+    finish(s, db).await;
+}
+
+async fn story_settings_round_trip_per_municipality(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, _, _) = town(&s, "131121").await;
+    let (other, _, _) = town(&s, "082350").await;
+    assert_eq!(s.report_settings(m).await.unwrap(), ReportSettings::default());
+    let mut settings = ReportSettings {
+        suppression: tsunagu_domain::reports::suppression::SuppressionSettings::new(5, Some(5)).unwrap(),
+        follow_up_days: 7,
+        printed: ReportSettings::setagaya_printed(3),
+    };
+    s.set_report_settings(m, &settings).await.unwrap();
+    assert_eq!(s.report_settings(m).await.unwrap(), settings);
+    settings.follow_up_days = 10;
+    s.set_report_settings(m, &settings).await.unwrap();
+    assert_eq!(s.report_settings(m).await.unwrap().follow_up_days, 10);
+    assert_eq!(s.report_settings(other).await.unwrap(), ReportSettings::default());
+    finish(s, db).await;
+}
+
+async fn story_screening_referral_and_notification_counts(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let f = family(&s, m, north, "ハナコ").await;
+    let g = family(&s, m, north, "ミカ").await;
+    let pf = s.open_family(&ctx(m, Role::Nurse), f).await.unwrap().unwrap().pregnancies[0].id;
+    let def = tsunagu_domain::screening::defs::epds();
+    let scored = |scores: [u8; 10]| {
+        let mut answers = tsunagu_domain::screening::Answers::to(&def, &[]);
+        for (i, score) in scores.iter().enumerate() {
+            let item = &def.items[i];
+            let code = item.options.iter().find(|o| o.score == *score).unwrap().code.clone();
+            answers.answers.insert(item.id.clone(), code);
+        }
+        NewScreening::score(&def, f, Some(pf), answers).unwrap()
+    };
+    let nurse = as_staff(m, Role::Nurse, 21, "2026-11-22T03:00:00Z");
+    s.record_screening(&nurse, &scored([1, 1, 1, 1, 1, 1, 1, 1, 0, 0])).await.unwrap();
+    s.record_screening(&nurse, &scored([3, 3, 3, 3, 3, 3, 3, 3, 3, 2])).await.unwrap();
+    s.record_screening(&nurse, &scored([2, 2, 2, 2, 2, 0, 0, 0, 0, 0])).await.unwrap();
+    let _ = g;
+
+    let years = s.report(&ctx(m, Role::Analyst), &Period::year(fy(2026)), 14).await.unwrap();
+    let y = &years[0];
+    let epds = y.screening.iter().find(|q| q.questionnaire == "epds").unwrap();
+    assert_eq!((epds.given, epds.positive, epds.urgent), (3, 2, 1));
+    // Not yet taken up by the nurse: not followed up.
+    assert_eq!(epds.followed_up_in_time, 0);
+    let from_screening = y.referrals.iter().find(|r| r.source == ConcernSource::Screening).unwrap();
+    assert_eq!((from_screening.open, from_screening.closed), (2, [0; 4]));
+    assert_eq!(y.referrals.len(), ConcernSource::ALL.len());
+    // Two notifications in FY2026, none with the notification questionnaire.
+    assert_eq!((y.notifications, y.notifications_with_questionnaire), (2, 0));
+    // Other years count nothing of it.
+    let before = s.report(&ctx(m, Role::Analyst), &Period::year(fy(2025)), 14).await.unwrap();
+    assert!(before[0].screening.is_empty());
+    assert_eq!(before[0].notifications, 0);
+    finish(s, db).await;
+}
+
+/// Contacts done by form, the 3–4-month check's non-attendees, meetings,
+/// group sessions and follow-up consultations, written behind the store's
+/// back onto the contacts the timeline built, counted for FY2026 only.
+async fn story_contacts_meetings_and_consultations_by_year(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let (other, other_area, _) = town(&s, "082350").await;
+    let staff = s.create_account(None, &new_account(m, "nurse", Role::Nurse)).await.unwrap().id.0;
+    // Due on 9 December 2026, born on 22 November.
+    let due_soon = |given: &str| {
+        notification_input(north, mother("ヤマダ", given, Some("1994-05-01")), "2026-12-09").check(today()).unwrap()
+    };
+    let families = [
+        s.register_notification(&ctx(m, Role::Nurse), &due_soon("ハナコ")).await.unwrap(),
+        s.register_notification(&ctx(m, Role::Nurse), &due_soon("ミカ")).await.unwrap(),
+        family(&s, m, north, "ユキ").await,
+    ];
+    let foreign = family(&s, other, other_area, "ハナコ").await;
+    let earlier = family(&s, m, north, "アイ").await;
+    let centre = facility(&s, m, "センター", &FacilityCalendar::setagaya_centre()).await;
+    // Born, so that the happy-baby contact and the 3–4-month check exist.
+    let nurse = ctx(m, Role::Nurse);
+    for f in &families[..2] {
+        let p = s.open_family(&nurse, *f).await.unwrap().unwrap().pregnancies[0].clone();
+        let birth = tsunagu_domain::records::BirthInput { babies: vec![baby("2026-11-22", "female")] }
+            .check(&p, today())
+            .unwrap();
+        s.record_birth(&nurse, *f, p.id, &birth).await.unwrap();
+    }
+    let (t_in, t_before, f) = match backend {
+        Backend::Sqlite => ("'2026-11-20T01:00:00.000000Z'", "'2026-03-31T14:00:00.000000Z'", "0"),
+        Backend::Postgres => ("'2026-11-20T01:00:00Z'", "'2026-03-31T14:00:00Z'", "FALSE"),
+    };
+    // 8th-month interviews: two in a group, one at home; one more in March
+    // 2026 in Japan (31 March 23:00 JST: FY2025), one of another city.
+    for (fam, form, at) in [
+        (families[0], "group", t_in),
+        (families[1], "group", t_in),
+        (families[2], "home_visit", t_in),
+        (foreign, "group", t_in),
+    ] {
+        exec(
+            &db,
+            &format!(
+                "UPDATE contacts SET outcome = 'done', form = '{form}', outcome_at = {at}, awaits = {f} \
+             WHERE family_id = {} AND kind = 'eighth_month_interview'",
+                fam.0
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    exec(
+        &db,
+        &format!(
+            "UPDATE contacts SET outcome = 'done', form = 'individual', outcome_at = {t_before}, awaits = {f} \
+         WHERE family_id = {} AND kind = 'eighth_month_interview'",
+            earlier.0
+        ),
+    )
+    .await
+    .unwrap();
+    exec(
+        &db,
+        &format!(
+            "UPDATE contacts SET outcome = 'done', form = 'support_room_visit', outcome_at = {t_in}, awaits = {f} \
+         WHERE family_id = {} AND kind = 'happy_baby'",
+            families[0].0
+        ),
+    )
+    .await
+    .unwrap();
+    // The 3–4-month check: two windows closed in FY2026 without it, one of
+    // them then recorded as declined (the situation is known).
+    for (fam, outcome) in [(families[0], "NULL"), (families[1], "'declined'")] {
+        exec(
+            &db,
+            &format!(
+                "UPDATE contacts SET opens = '2026-09-01', due = '2026-09-15', closes = '2026-10-01', \
+             missed_on = '2026-10-02', outcome = {outcome} WHERE family_id = {} AND kind = 'health_check_3_4_months'",
+                fam.0
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let (at, d) = match backend {
+        Backend::Sqlite => ("'2026-11-20T01:00:00.000000Z'", ""),
+        Backend::Postgres => ("'2026-11-20T01:00:00Z'::timestamptz", "::date"),
+    };
+    exec(
+        &db,
+        &format!(
+        "INSERT INTO handbook_meetings (municipality_id, area_id, month, held_on, recorded_by, recorded_at) VALUES \
+         ({m}, {a}, '2026-05', '2026-06-10'{d}, {staff}, {at}), ({m}, {a}, '2026-02', '2026-03-10'{d}, {staff}, {at})",
+        m = m.0, a = north.0
+    ),
+    )
+    .await
+    .unwrap();
+    exec(&db, &format!(
+        "INSERT INTO group_sessions (municipality_id, area_id, due_month, day, place, created_by, created_at, \
+         attendance_by, attendance_at) VALUES ({m}, {a}, '2027-01', '2026-11-10'{d}, 'hall', {staff}, {at}, {staff}, {at}), \
+         ({m}, {a}, '2027-02', '2026-12-10'{d}, 'hall', {staff}, {at}, NULL, NULL)",
+        m = m.0, a = north.0
+    )).await.unwrap();
+    let civil = |s: &str| match backend {
+        Backend::Sqlite => format!("'{s}'"),
+        Backend::Postgres => format!("'{s}'::timestamp"),
+    };
+    exec(
+        &db,
+        &format!(
+            "INSERT INTO followups (municipality_id, venue_id, family_id, start, status, booked_by, booked_at) VALUES \
+         ({m}, {v}, {f0}, {a}, 'booked', {staff}, {at}), ({m}, {v}, {f0}, {b}, 'cancelled', {staff}, {at}), \
+         ({m}, {v}, {f0}, {c}, 'booked', {staff}, {at})",
+            m = m.0,
+            v = centre.0,
+            f0 = families[0].0,
+            a = civil("2026-07-01T10:00:00"),
+            b = civil("2026-07-02T10:00:00"),
+            c = civil("2027-04-01T10:00:00"),
+        ),
+    )
+    .await
+    .unwrap();
+
+    let years = s.report(&ctx(m, Role::Analyst), &Period::range(fy(2025), fy(2026)).unwrap(), 14).await.unwrap();
+    let (y25, y26) = (&years[0], &years[1]);
+    use tsunagu_domain::timeline::ContactForm as F;
+    assert_eq!(y26.eighth_month, vec![(F::Group, 2), (F::Individual, 0), (F::HomeVisit, 1)]);
+    assert_eq!(y26.happy_baby, vec![(F::HomeVisit, 0), (F::SupportRoomVisit, 1), (F::AtHealthCheck, 0)]);
+    assert_eq!(y25.eighth_month[1], (F::Individual, 1), "31 March 23:00 in Japan is FY2025");
+    assert_eq!((y26.check_non_attendees, y26.check_resolved), (2, 1));
+    assert_eq!((y26.handbook_meetings, y25.handbook_meetings), (1, 1));
+    assert_eq!(y26.group_sessions, 1, "a session without attendance was not held");
+    assert_eq!((y26.follow_ups, y25.follow_ups), (1, 0), "cancelled and next year's are not counted");
+    assert_eq!(last_line(&s, m).await, line("report.view", None, "period=FY2025–FY2026"));
+    finish(s, db).await;
+}
+
+on_both! {
+    the_published_fy2022_figures_come_back_through_the_report => story_the_published_fy2022_figures_come_back_through_the_report,
+    settings_round_trip_per_municipality => story_settings_round_trip_per_municipality,
+    screening_referral_and_notification_counts => story_screening_referral_and_notification_counts,
+    contacts_meetings_and_consultations_by_year => story_contacts_meetings_and_consultations_by_year,
+}
