@@ -17,8 +17,8 @@
 //! (`RecordStore::import_families`, one transaction per batch), so memory stays
 //! flat whatever `families_per_municipality` is.
 
-mod classes;
 pub mod chat;
+mod classes;
 mod names;
 mod plan;
 mod rng;

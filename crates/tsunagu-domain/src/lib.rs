@@ -4,8 +4,8 @@
 //! SQL or the async runtime; time comes in through [`clock::Clock`].
 
 pub mod audit;
-pub mod classes;
 pub mod chat;
+pub mod classes;
 pub mod clock;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod dates;

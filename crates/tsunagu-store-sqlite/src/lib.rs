@@ -274,8 +274,8 @@ impl StoreBackend for SqliteStore {
 mod accounts;
 mod audit;
 mod care;
-mod classes;
 mod chat;
+mod classes;
 mod keys;
 mod meetings;
 mod migrate;
