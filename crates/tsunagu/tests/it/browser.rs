@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use tsunagu_domain::roles::Role;
 
 /// A chromedriver of our own on a free port, stopped when dropped.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     _profile: std::path::PathBuf,
 }
@@ -25,7 +25,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn browser() -> Browser {
+pub(crate) async fn browser() -> Browser {
     let chromedriver = std::env::var("TSUNAGU_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("TSUNAGU_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let port = free_port();
