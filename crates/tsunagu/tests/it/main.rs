@@ -33,6 +33,7 @@ macro_rules! on_both {
 mod api;
 mod audit_lines;
 mod browser;
+mod browser_chat;
 mod browser_classes;
 mod care;
 mod chat;

@@ -415,6 +415,23 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
     let talk = json!({"venue_id": fx.facility.id.0, "starts": "2026-11-30T14:00", "title": "t"});
     let talk = post_json(&app, Some(&facility), "/api/v1/postpartum/talks", &talk).await.json()["id"].as_i64().unwrap();
     let (area, venue) = (fx.setagaya_area.id.0, fx.facility.id.0);
+    // The chat: a parent who joined with the nurse's invitation, and their room.
+    let invitation =
+        post_json(&app, Some(&nurse), "/api/v1/chat/invitations", &json!({"family_id": family.0})).await.json();
+    let join = json!({"municipality": "131121", "code": invitation["code"], "display_name": "ひよこ",
+                      "username": "chatparent", "passphrase": "a long enough passphrase", "consent": true});
+    let room = post_json(&app, None, "/api/v1/chat/join", &join).await.json()["room"].as_i64().unwrap();
+    let chat_parent = post_json(
+        &app,
+        None,
+        "/api/v1/auth/token",
+        &json!({"municipality": "131121", "username": "chatparent", "password": "a long enough passphrase"}),
+    )
+    .await
+    .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let t = |pattern: &'static str, path: String, token: &str, body: Value| Target {
         pattern,
@@ -563,6 +580,34 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             "/api/v1/auth/token".into(),
             "",
             json!({"municipality": "131121", "username": "nobody", "password": "x", "otp": "000000"}),
+        ),
+        // The chat's (after the sign-ins: they sign nobody in, and each target's random values stay as they were).
+        t("/api/v1/chat/invitations", "/api/v1/chat/invitations".into(), &nurse, json!({"family_id": f})),
+        t(
+            "/api/v1/chat/join",
+            "/api/v1/chat/join".into(),
+            "",
+            json!({"municipality": "131121", "code": "2222-2222-2222", "display_name": "d", "username": "u",
+                   "passphrase": "a long enough passphrase", "consent": true}),
+        ),
+        t(
+            "/api/v1/chat/rooms/{id}/messages",
+            format!("/api/v1/chat/rooms/{room}/messages"),
+            &chat_parent,
+            json!({"client_id": "c1", "body": "こんにちは"}),
+        ),
+        t("/api/v1/chat/rooms/{id}/read", format!("/api/v1/chat/rooms/{room}/read"), &chat_parent, json!({"seq": 1})),
+        t(
+            "/api/v1/chat/rooms/{id}/escalations",
+            format!("/api/v1/chat/rooms/{room}/escalations"),
+            &chat_parent,
+            json!({"message_seq": 1, "note": "n", "urgent": false}),
+        ),
+        t(
+            "/api/v1/chat/supporters/{id}/state",
+            format!("/api/v1/chat/supporters/{}/state", dummy.0),
+            &admin,
+            json!({"state": "active"}),
         ),
     ];
 
