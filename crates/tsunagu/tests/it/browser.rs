@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use tsunagu_domain::roles::Role;
 
 /// A chromedriver of our own on a free port, stopped when dropped.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     _profile: std::path::PathBuf,
 }
@@ -25,7 +25,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn browser() -> Browser {
+pub(crate) async fn browser() -> Browser {
     let chromedriver = std::env::var("TSUNAGU_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("TSUNAGU_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let port = free_port();
@@ -62,7 +62,7 @@ async fn browser() -> Browser {
     panic!("chromedriver did not start: {last:?}");
 }
 
-async fn sign_in(app: &TestApp, c: &Client, code: &str, username: &str, staff: bool) {
+pub(crate) async fn sign_in(app: &TestApp, c: &Client, code: &str, username: &str, staff: bool) {
     c.goto(&app.url("/signin")).await.unwrap();
     c.find(Locator::Css("#municipality")).await.unwrap().select_by_value(code).await.unwrap();
     c.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
@@ -77,7 +77,7 @@ async fn sign_in(app: &TestApp, c: &Client, code: &str, username: &str, staff: b
 
 /// Saves a screenshot as `$TSUNAGU_TEST_SHOTS/<name>.png` when that is set
 /// (for looking at the pages by eye; tests never compare pixels).
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     if let Ok(dir) = std::env::var("TSUNAGU_TEST_SHOTS") {
         let png = c.screenshot().await.unwrap();
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();

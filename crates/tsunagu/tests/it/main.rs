@@ -32,6 +32,7 @@ macro_rules! on_both {
 
 mod api;
 mod browser;
+mod browser_reports;
 mod care;
 mod meetings;
 mod openapi;
