@@ -122,6 +122,14 @@ rp-why-no_whole_5 = , one more gives
 rp-why-no_whole_6 = . Some days must have offered fewer places.
 rp-why-use_differs = No number of places gives the published rate from the recorded days: the days were counted differently.
 
+rp-settings_title = Report settings
+rp-settings_intro = How small counts are held back. Used for every report, download and API answer except the responsible staff's page.
+rp-threshold = Hold back counts under (2–100, default 10)
+rp-rounding = Round shown counts to (empty: no rounding; 2–100)
+rp-follow_up_days = A positive screen is followed up in time within this many days (1–366, default 14)
+rp-save = Save
+rp-saved = Saved.
+
 err-period_reversed = The first fiscal year is after the last
 err-period_too_long = A report spans at most 20 fiscal years
 err-bad_fiscal_year = The fiscal year cannot be read (e.g. 令和4年度, FY2022)

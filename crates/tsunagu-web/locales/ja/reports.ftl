@@ -122,6 +122,14 @@ rp-why-no_whole_5 = 、1日多いと
 rp-why-no_whole_6 = です。枠の少ない日があったと考えられます。
 rp-why-use_differs = 記録の利用日数では公表値になる提供枠数がありません。利用日数の数え方が異なります。
 
+rp-settings_title = 報告の設定
+rp-settings_intro = 小さな数を伏せる基準などを設定します。担当職員がページで見るとき以外、すべての報告・ダウンロード・API に使われます。
+rp-threshold = この数未満を伏せる（2〜100、既定 10）
+rp-rounding = 表示する数を丸める単位（空欄なら丸めない、2〜100）
+rp-follow_up_days = 質問票の陽性から何日以内の対応を「期限内」とするか（1〜366、既定 14）
+rp-save = 保存
+rp-saved = 保存しました。
+
 err-period_reversed = 開始年度が終了年度より後になっています
 err-period_too_long = 一度に表示できるのは20年度までです
 err-bad_fiscal_year = 年度が読み取れません（例：令和4年度、FY2022）

@@ -104,9 +104,9 @@ pub async fn load(
     };
     let mut years = Vec::new();
     for a in &aggregates {
-        let mut tables: Vec<Published> =
-            year_tables(a).map_err(|_| AppError::BadRequest("bad_query"))?.iter().map(publish).collect();
-        tables.push(publish(&indicators::table(a).map_err(|_| AppError::BadRequest("bad_query"))?));
+        // A table that does not add up is our fault, never the caller's.
+        let mut tables: Vec<Published> = year_tables(a).map_err(|_| AppError::Internal)?.iter().map(publish).collect();
+        tables.push(publish(&indicators::table(a).map_err(|_| AppError::Internal)?));
         // A reconciliation names recorded counts: only where the facility's
         // row is shown whole.
         let use_table = tables.iter().find(|t| t.kind == TableKind::PostpartumUse);

@@ -4,7 +4,7 @@
 use super::charts::{days_bars, occupancy_lines, Chart};
 use super::csv::Encoding;
 use super::{load, PeriodQuery, ReportView};
-use crate::base::chrome::{page_error, render, signed_in, unwrap_page, Chrome, OrPage};
+use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage, PageResult};
 use crate::base::error::AppError;
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::AppState;
@@ -14,7 +14,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Form, Router};
 use serde::Deserialize;
 use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::policy::FigureChannel;
@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports", get(report_page))
         .route("/reports/report.csv", get(csv_download))
         .route("/reports/report.xlsx", get(xlsx_download))
+        .route("/reports/settings", get(settings_page).post(settings_save))
 }
 
 /// An indicator's words, for the page.
@@ -208,6 +209,126 @@ async fn xlsx_download(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 file_name(&view, "xlsx"),
             ))
+        }
+        .await,
+    )
+}
+
+// --- the municipality's report settings (the administrator) -----------------------
+
+#[derive(Template)]
+#[template(path = "reports_settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    threshold: String,
+    rounding: String,
+    follow_up_days: String,
+    errors: tsunagu_domain::validation::FieldErrors,
+    saved: bool,
+}
+
+impl SettingsPage {
+    fn err(&self, field: &str) -> Option<&'static str> {
+        self.errors.for_field(field).map(|code| crate::i18n::t(self.chrome.tr.0, &format!("err.{code}")))
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn settings_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    form: Option<(&FormData, tsunagu_domain::validation::FieldErrors)>,
+    saved: bool,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    crate::base::error::permit_municipality(&actor, tsunagu_domain::policy::Action::ConfigureReports).or_page(ctx)?;
+    let current = state.store.report_settings(actor.municipality_id).await.or_page(ctx)?;
+    let (threshold, rounding, follow_up_days, errors) = match form {
+        Some((f, e)) => {
+            (f.get("threshold").to_owned(), f.get("rounding").to_owned(), f.get("follow_up_days").to_owned(), e)
+        }
+        None => (
+            current.suppression.threshold.to_string(),
+            current.suppression.rounding.map(|r| r.to_string()).unwrap_or_default(),
+            current.follow_up_days.to_string(),
+            Default::default(),
+        ),
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(render(
+        &SettingsPage {
+            chrome: Chrome::new(ctx, "/reports/settings", "rp.settings_title"),
+            threshold,
+            rounding,
+            follow_up_days,
+            errors,
+            saved,
+        },
+        status,
+    ))
+}
+
+async fn settings_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<SavedQuery>) -> Response {
+    unwrap_page(settings_view(&state, &ctx, None, q.saved.is_some()).await)
+}
+
+/// The threshold (2–100), the rounding base (none, or 2–100) and the days
+/// a follow-up counts within (1–366); the printed figures are kept.
+async fn settings_save(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            crate::base::error::permit_municipality(&actor, tsunagu_domain::policy::Action::ConfigureReports)
+                .or_page(&ctx)?;
+            let mut errors = tsunagu_domain::validation::FieldErrors::default();
+            let number = |field: &str| form.get(field).trim().parse::<u64>().ok();
+            let threshold = number("threshold");
+            let rounding =
+                if form.get("rounding").trim().is_empty() { Some(None) } else { number("rounding").map(Some) };
+            let days = number("follow_up_days")
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| (1..=tsunagu_domain::reports::ReportSettings::MAX_FOLLOW_UP_DAYS).contains(d));
+            if days.is_none() {
+                errors.add("follow_up_days", "out_of_range");
+            }
+            let suppression = match (threshold, rounding) {
+                (Some(t), Some(r)) => match tsunagu_domain::reports::suppression::SuppressionSettings::new(t, r) {
+                    Ok(s) => Some(s),
+                    Err(tsunagu_domain::reports::suppression::SettingsError::Threshold) => {
+                        errors.add("threshold", "out_of_range");
+                        None
+                    }
+                    Err(tsunagu_domain::reports::suppression::SettingsError::Rounding) => {
+                        errors.add("rounding", "out_of_range");
+                        None
+                    }
+                },
+                (t, r) => {
+                    if t.is_none() {
+                        errors.add("threshold", "out_of_range");
+                    }
+                    if r.is_none() {
+                        errors.add("rounding", "out_of_range");
+                    }
+                    None
+                }
+            };
+            let (Some(suppression), Some(days)) = (suppression, days) else {
+                return settings_view(&state, &ctx, Some((&form, errors)), false).await;
+            };
+            let m = actor.municipality_id;
+            let mut settings = state.store.report_settings(m).await.or_page(&ctx)?;
+            settings.suppression = suppression;
+            settings.follow_up_days = days;
+            state.store.set_report_settings(m, &settings).await.or_page(&ctx)?;
+            Ok(redirect("/reports/settings?saved=1"))
         }
         .await,
     )

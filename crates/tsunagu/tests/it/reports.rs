@@ -120,6 +120,27 @@ async fn story_who_sees_what_and_in_which_form(backend: Backend) {
     let mut ad = Visitor::new(&app);
     ad.sign_in("admin", Some(app.next_totp())).await;
     assert!(ad.get("/reports?from=2026").await.body.contains("id=\"suppressed-note\""));
+
+    // The administrator sets the threshold; the nurse may not.
+    assert_eq!(v.get("/reports/settings").await.status, 403);
+    let page = ad.get("/reports/settings").await;
+    assert_eq!(page.status, 200);
+    let csrf = Visitor::csrf_in(&page.body);
+    let bad = ad
+        .post("/reports/settings", &[("_csrf", &csrf), ("threshold", "1"), ("rounding", ""), ("follow_up_days", "14")])
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("id=\"err-threshold\""));
+    let done = ad
+        .post("/reports/settings", &[("_csrf", &csrf), ("threshold", "2"), ("rounding", ""), ("follow_up_days", "7")])
+        .await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/reports/settings?saved=1")));
+    let settings = app.store.report_settings(fx.setagaya.id).await.unwrap();
+    assert_eq!((settings.suppression.threshold, settings.follow_up_days), (2, 7));
+    // Under a threshold of 2, two notifications are shown to the analyst.
+    let (_, v2) = app.get(&analyst, "/api/v1/reports?from=R8").await;
+    assert_eq!(notification_row(&v2)["cells"][1]["text"], "2");
+    assert_eq!(v2["threshold"], 2);
 }
 
 on_both! {
