@@ -269,6 +269,7 @@ impl StoreBackend for SqliteStore {
 // After the macro above, which they use.
 mod accounts;
 mod audit;
+pub mod backup;
 mod care;
 mod keys;
 mod meetings;
