@@ -358,3 +358,25 @@ async fn a_backup_under_write_load_restores_every_acknowledged_write() {
     assert!(ok, "{printed}");
     assert!(printed.contains("131121: ok"), "{printed}");
 }
+
+// --- the deployment recipes -----------------------------------------------------
+
+/// Every `TSUNAGU_…` variable the systemd unit and the container image set
+/// is one `tsunagu serve` reads (its help names each).
+#[test]
+fn the_deployment_recipes_set_only_variables_the_binary_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut checked = 0;
+    for recipe in ["deploy/tsunagu.service", "deploy/Dockerfile"] {
+        let text = std::fs::read_to_string(root.join(recipe)).unwrap();
+        for (at, _) in text.match_indices("TSUNAGU_") {
+            let name: String =
+                text[at..].chars().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_').collect();
+            assert!(help.contains(&format!("[env: {name}=")), "{recipe} sets {name}, which `serve` does not read");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} variables found");
+}
