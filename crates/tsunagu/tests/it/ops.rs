@@ -380,3 +380,46 @@ fn the_deployment_recipes_set_only_variables_the_binary_reads() {
     }
     assert!(checked >= 10, "only {checked} variables found");
 }
+
+/// `restore` checks the copy before it touches anything: a file that is
+/// not a sound database, or one a newer build migrated, is refused and the
+/// database left as it was; a PostgreSQL URL is sent to pg_restore.
+#[tokio::test]
+async fn restore_refuses_a_broken_or_newer_copy() {
+    use sqlx::Connection;
+    let dir = std::env::temp_dir().join(format!("tsunagu-ops-restore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/live.sqlite3", dir.display());
+    let (ok, printed) = run(&dir, &["migrate", "--db", &db]);
+    assert!(ok, "{printed}");
+    let live = dir.join("live.sqlite3");
+    let restore = |from: &std::path::Path| run(&dir, &["restore", "--db", &db, "--from", from.to_str().unwrap()]);
+
+    let garbage = dir.join("garbage.sqlite3");
+    std::fs::write(&garbage, b"not a database, just bytes that a broken copy might hold").unwrap();
+    let (ok, printed) = restore(&garbage);
+    assert!(!ok, "{printed}");
+
+    let newer = dir.join("newer.sqlite3");
+    let (ok, printed) = run(&dir, &["backup", "--db", &db, "--to", newer.to_str().unwrap()]);
+    assert!(ok, "{printed}");
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", newer.display())).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', 1, x'00', 0)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let (ok, printed) = restore(&newer);
+    assert!(!ok && printed.contains("newer build"), "{printed}");
+    let (ok, printed) = run(&dir, &["restore", "--db", "postgres://x@127.0.0.1:1/x", "--from", "f"]);
+    assert!(!ok && printed.contains("pg_dump"), "{printed}");
+
+    // The database is untouched and still opens.
+    let (ok, printed) = run(&dir, &["migrate", "--db", &db]);
+    assert!(ok && live.exists(), "{printed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
