@@ -87,4 +87,27 @@ impl OpsStore for PgStore {
         .rows_affected();
         Ok(n == 1)
     }
+
+    async fn heartbeat(&self, holder: &str, until: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO job_leases (job, holder, expires_at) VALUES ($1, $2, $3::timestamptz) \
+             ON CONFLICT (job) DO UPDATE SET holder = $2, expires_at = $3::timestamptz",
+        )
+        .bind(tsunagu_store::ops::node_job(holder))
+        .bind(holder)
+        .bind(until.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn leave(&self, holder: &str) -> Result<()> {
+        sqlx::query("DELETE FROM job_leases WHERE job = $1")
+            .bind(tsunagu_store::ops::node_job(holder))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }

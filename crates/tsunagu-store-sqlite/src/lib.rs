@@ -58,8 +58,18 @@ fn db_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(Box::new(e))
         }
+        sqlx::Error::Database(ref d) if is_transient(d.code().as_deref()) => StoreError::Unavailable(Box::new(e)),
         other => StoreError::Other(Box::new(other)),
     }
+}
+
+/// SQLite result codes after which the same request may succeed later
+/// (primary code, the low byte of an extended one): the file locked by
+/// another process past the busy timeout (BUSY, LOCKED), the disk full
+/// (FULL), an I/O error (IOERR), the file not openable (CANTOPEN).
+fn is_transient(code: Option<&str>) -> bool {
+    let Some(code) = code.and_then(|c| c.parse::<i32>().ok()) else { return false };
+    matches!(code & 0xff, 5 | 6 | 10 | 13 | 14)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -273,6 +283,7 @@ impl StoreBackend for SqliteStore {
 // After the macro above, which they use.
 mod accounts;
 mod audit;
+pub mod backup;
 mod care;
 mod chat;
 mod classes;

@@ -85,4 +85,27 @@ impl OpsStore for SqliteStore {
             .rows_affected();
         Ok(n == 1)
     }
+
+    async fn heartbeat(&self, holder: &str, until: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO job_leases (job, holder, expires_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (job) DO UPDATE SET holder = ?2, expires_at = ?3",
+        )
+        .bind(tsunagu_store::ops::node_job(holder))
+        .bind(holder)
+        .bind(ts_text(until))
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn leave(&self, holder: &str) -> Result<()> {
+        sqlx::query("DELETE FROM job_leases WHERE job = ?")
+            .bind(tsunagu_store::ops::node_job(holder))
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }

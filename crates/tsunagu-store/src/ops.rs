@@ -86,4 +86,18 @@ pub trait OpsStore {
     /// Records `day` done and lets the lease go, if `holder` still holds it;
     /// false if it expired and another node took it meanwhile.
     async fn finish_daily(&self, job: &str, day: Date, holder: &str, now: Timestamp) -> Result<bool>;
+    /// Says node `holder` serves this database until `until` (renewed while
+    /// it runs; a row `node:<holder>` of `job_leases`): `tsunagu restore`
+    /// refuses to replace the file of a service that is running.
+    async fn heartbeat(&self, holder: &str, until: Timestamp) -> Result<()>;
+    /// Node `holder` stops serving (a clean shutdown).
+    async fn leave(&self, holder: &str) -> Result<()>;
 }
+
+/// The `job_leases` row that says a node serves the database.
+pub fn node_job(holder: &str) -> String {
+    format!("{NODE_PREFIX}{holder}")
+}
+
+/// What every node row's `job` starts with.
+pub const NODE_PREFIX: &str = "node:";

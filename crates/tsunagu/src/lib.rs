@@ -12,6 +12,7 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, MunicipalityId};
 use tsunagu_store::{Store, StoreKeys};
 
+pub mod backup;
 pub mod checkpoints;
 pub mod daily;
 pub mod keyfile;
@@ -36,7 +37,7 @@ pub async fn open_store(url: &str, keys: StoreKeys) -> anyhow::Result<Arc<dyn St
     Ok(store)
 }
 
-fn sqlite_file(url: &str) -> Option<&str> {
+pub(crate) fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then_some(path)

@@ -120,6 +120,30 @@ enum Command {
         #[arg(long)]
         today: Option<jiff::civil::Date>,
     },
+    /// Copy the SQLite database to a new file while the service runs: one
+    /// consistent instant (VACUUM INTO), then an integrity check of the copy.
+    /// (PostgreSQL: pg_dump, see docs/DEPLOY.md.)
+    Backup {
+        #[arg(long, env = "TSUNAGU_DB", default_value = "sqlite://tsunagu-data/tsunagu.sqlite3")]
+        db: String,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the SQLite database with a backup: checks the backup's
+    /// integrity and migrations first, and refuses while a service runs on
+    /// the file unless --force.
+    Restore {
+        #[arg(long, env = "TSUNAGU_DB", default_value = "sqlite://tsunagu-data/tsunagu.sqlite3")]
+        db: String,
+        /// The backup to restore.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace the file even though a service said it runs on it (one
+        /// that died without saying it stopped).
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the current TOTP code of a base32 secret (for the demo accounts).
     Totp { secret: String },
 }
@@ -200,7 +224,9 @@ async fn main() -> anyhow::Result<()> {
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), clock.clone(), config);
-            tokio::spawn(daily_timeline_job(store.clone(), clock.clone(), state.metrics.clone()));
+            let node = tsunagu::daily::node_name();
+            tokio::spawn(heartbeat_job(store.clone(), clock.clone(), node.clone()));
+            tokio::spawn(daily_timeline_job(store.clone(), clock.clone(), state.metrics.clone(), node.clone()));
             let app = tsunagu_web::router(state.clone());
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
@@ -222,6 +248,9 @@ async fn main() -> anyhow::Result<()> {
             }
             serve_until_stopped(listener, app, &state, Duration::from_secs(shutdown_grace)).await?;
             write_checkpoints(&checkpointer, store.as_ref(), clock.as_ref()).await;
+            if let Err(e) = store.leave(&node).await {
+                tracing::warn!(error = %e, "could not record that this node stopped");
+            }
             tracing::info!("stopped");
         }
         Command::Migrate { db } => {
@@ -287,6 +316,27 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             checkpointer.write(store.as_ref(), clock.now()).await?;
+        }
+        Command::Backup { db, to } => {
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let check = tsunagu::backup::backup(&db, &to, progress).await?;
+            println!(
+                "backup written to {} (integrity ok; migrations pending for this build: {:?})",
+                to.display(),
+                check.schema.pending
+            );
+        }
+        Command::Restore { db, from, force } => {
+            let check = tsunagu::backup::restore(&db, &from, force, clock.now()).await?;
+            println!("restored {} (integrity ok)", from.display());
+            if !check.schema.pending.is_empty() {
+                println!("migrations {:?} are applied at the next start", check.schema.pending);
+            }
+            println!(
+                "the audit checkpoint file may hold checkpoints newer than the backup, which `audit verify` reports \
+                 as a chain cut short: keep the file as it was when the backup was taken, or move it aside \
+                 (docs/DEPLOY.md)"
+            );
         }
         Command::Totp { secret } => match tsunagu_web::base::auth::current_totp(&secret, clock.now()) {
             Some(code) => println!("{code}"),
@@ -397,6 +447,20 @@ async fn serve_until_stopped(
     }
 }
 
+/// Says every 30 seconds that this node serves the database (for 90), so
+/// that `tsunagu restore` does not replace the file under it.
+async fn heartbeat_job(store: Arc<dyn Store>, clock: Arc<dyn Clock>, node: String) {
+    loop {
+        let until = clock.now().checked_add(jiff::SignedDuration::from_secs(90));
+        if let Ok(until) = until {
+            if let Err(e) = store.heartbeat(&node, until).await {
+                tracing::warn!(error = %e, "could not record that this node runs");
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+}
+
 /// Ctrl-C, or SIGTERM (what a service manager sends) on Unix.
 async fn shutdown_signal() {
     #[cfg(unix)]
@@ -430,8 +494,8 @@ async fn daily_timeline_job(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     metrics: Arc<tsunagu_web::base::metrics::Metrics>,
+    holder: String,
 ) {
-    let holder = tsunagu::daily::node_name();
     let mut last_done = None;
     loop {
         let today = clock.today();

@@ -70,3 +70,4 @@ mod store_support;
 mod store_timeline;
 mod support;
 mod timeline;
+mod upgrade;

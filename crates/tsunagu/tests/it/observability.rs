@@ -128,3 +128,43 @@ on_both!(
     health_and_readiness => story_health_and_readiness,
     metrics_on_their_own_listener => story_metrics_on_their_own_listener,
 );
+
+/// The SQLite file locked by another writer past the busy timeout: a
+/// write is answered 503 `unavailable` (not 500), leaves nothing behind,
+/// and the service writes again once the lock is gone; reads go on
+/// meanwhile, so the node stays ready.
+#[tokio::test]
+async fn a_locked_sqlite_file_gives_503_and_recovers() {
+    use crate::support::{notification, Scope, TestApp};
+    use sqlx::Connection;
+    use tsunagu_domain::roles::Role;
+
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let count = || async {
+        let mut c = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM families").fetch_one(&mut c).await.unwrap();
+        c.close().await.unwrap();
+        n
+    };
+    let before = count().await;
+
+    // Another writer (as another process would) holds the write lock.
+    let mut other = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    let body = notification(fx.setagaya_area.id, "ヤマダ", "ハナコ", "2027-05-20");
+    let (status, v) = app.post(&nurse, "/api/v1/families", &body).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (503, Some("unavailable")), "{v}");
+    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200, "reads go on");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    assert_eq!(count().await, before, "nothing half-written");
+
+    let (status, v) = app.post(&nurse, "/api/v1/families", &body).await;
+    assert_eq!(status, 201, "written once the lock is gone: {v}");
+    assert_eq!(count().await, before + 1);
+    let (ok, printed) = app.verify_command(&["--no-checkpoints"]);
+    assert!(ok, "{printed}");
+}

@@ -37,6 +37,7 @@ struct Served {
     metrics: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
     dir: std::path::PathBuf,
+    db: String,
 }
 
 impl Drop for Served {
@@ -83,7 +84,7 @@ fn serve_binary(name: &str, extra: &[&str]) -> Served {
             metrics = Some(a.trim_end_matches("/metrics").parse().unwrap());
         }
     }
-    Served { child, public: public.unwrap(), metrics: metrics.unwrap(), log, dir }
+    Served { child, public: public.unwrap(), metrics: metrics.unwrap(), log, dir, db }
 }
 
 /// A whole HTTP/1.1 exchange on a connection of its own; the answer as text.
@@ -203,4 +204,222 @@ fn the_shutdown_grace_bounds_the_wait() {
     let status = wait_exit(&mut served.child);
     assert!(status.success(), "exit status {status}");
     assert!(logged(&served, "shutdown grace ran out"));
+}
+
+// --- backup and restore -------------------------------------------------------
+
+/// Runs the binary to its end; (succeeded, what it printed).
+fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tsunagu"))
+        .args(args)
+        .env("TSUNAGU_LOG", "warn")
+        .env_remove("TSUNAGU_KEY")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let mut printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    printed.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), printed)
+}
+
+async fn family_ids(db: &str) -> Vec<i64> {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
+    let ids = sqlx::query_scalar("SELECT id FROM families ORDER BY id").fetch_all(&mut c).await.unwrap();
+    c.close().await.unwrap();
+    ids
+}
+
+/// Katakana for a number, so that every mother written is a different person.
+fn kana(n: usize) -> String {
+    let digits: Vec<char> = "アイウエオカキクケコ".chars().collect();
+    n.to_string().chars().map(|d| digits[d.to_digit(10).unwrap() as usize]).collect()
+}
+
+/// `tsunagu backup` of the real service's file while a nurse keeps
+/// registering families: the copy holds every family acknowledged before
+/// the backup began, `restore` refuses while the service runs and replaces
+/// the file once it has stopped, and the restored chain passes `audit
+/// verify` against the checkpoints written before the backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_under_write_load_restores_every_acknowledged_write() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tsunagu_domain::clock::{Clock, SystemClock};
+
+    let mut served = serve_binary("backup", &["--demo", "--families", "2", "--shutdown-grace", "30"]);
+    let dir = served.dir.clone();
+    let db = served.db.clone();
+    let demo_families = family_ids(&db).await;
+    let area: i64 = {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        let a = sqlx::query_scalar(
+            "SELECT a.id FROM areas a JOIN municipalities m ON m.id = a.municipality_id WHERE m.code = '131121' LIMIT 1",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+        a
+    };
+    let nurse = tsunagu_demo::demo_accounts()
+        .into_iter()
+        .find(|a| a.municipality_code == "131121" && a.role == tsunagu_domain::roles::Role::Nurse)
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", served.public);
+    let otp = tsunagu_web::base::auth::current_totp(nurse.totp_secret.unwrap(), SystemClock.now()).unwrap();
+    let token: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&serde_json::json!({"municipality": "131121", "username": nurse.username, "password": nurse.password, "otp": otp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let writer = {
+        let (stop, acked, http, base) = (stop.clone(), acked.clone(), http.clone(), base.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = serde_json::json!({
+                    "area_id": area, "fee_bracket": "taxed", "consent_coordinators": true, "consent_hubs": false,
+                    "edd": "2027-06-01", "foetuses": 1, "first_child": true,
+                    "mother": {"family_name": "山田", "given_name": "花子", "family_name_kana": "ヤマダ",
+                               "given_name_kana": kana(n), "birth_date": "1993-04-01"}
+                });
+                let resp = http.post(format!("{base}/api/v1/families")).bearer_auth(&token).json(&body).send().await;
+                let Ok(resp) = resp else { continue };
+                assert_eq!(resp.status(), 201, "the service keeps taking writes");
+                let v: serde_json::Value = resp.json().await.unwrap();
+                acked.lock().unwrap().push(v["id"].as_i64().unwrap());
+            }
+        })
+    };
+    let acked_count = || acked.lock().unwrap().len();
+    tokio::task::spawn_blocking({
+        let acked = acked.clone();
+        move || wait_until("writes are acknowledged", || acked.lock().unwrap().len() >= 5)
+    })
+    .await
+    .unwrap();
+
+    // The checkpoints as they stand before the backup: all of them saw a chain the copy holds.
+    let checkpoints = dir.join("tsunagu-data/audit-checkpoints.jsonl");
+    let checkpoints_at_backup = dir.join("checkpoints-at-backup.jsonl");
+    std::fs::copy(&checkpoints, &checkpoints_at_backup).unwrap();
+    let before_backup = acked.lock().unwrap().clone();
+    let copy = dir.join("backup.sqlite3");
+    let (ok, printed) = tokio::task::spawn_blocking({
+        let (dir, db, copy) = (dir.clone(), db.clone(), copy.display().to_string());
+        move || run(&dir, &["backup", "--db", &db, "--to", &copy])
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{printed}");
+    let after_backup = acked_count();
+    tokio::task::spawn_blocking({
+        let acked = acked.clone();
+        move || wait_until("writes go on after the backup", || acked.lock().unwrap().len() > after_backup + 2)
+    })
+    .await
+    .unwrap();
+
+    let restore = ["restore", "--db", &db, "--from", copy.to_str().unwrap()];
+    let (ok, printed) = run(&dir, &restore);
+    assert!(!ok && printed.contains("a service is running"), "refused while serving: {printed}");
+
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    let written = acked.lock().unwrap().clone();
+    sigterm(&served.child);
+    assert!(wait_exit(&mut served.child).success());
+
+    let (ok, printed) = run(&dir, &restore);
+    assert!(ok, "{printed}");
+    let restored = family_ids(&db).await;
+    for id in &before_backup {
+        assert!(restored.contains(id), "family {id}, acknowledged before the backup, is in the copy");
+    }
+    for id in &restored {
+        assert!(demo_families.contains(id) || written.contains(id), "family {id} was never acknowledged");
+    }
+    assert!(restored.len() < demo_families.len() + written.len(), "the copy is of an earlier instant");
+    let key = dir.join("tsunagu-data/tsunagu.key");
+    let verify = ["audit", "verify", "--db", &db, "--key-file", key.to_str().unwrap()];
+    let (ok, printed) =
+        run(&dir, &[&verify[..], &["--checkpoint-file", checkpoints_at_backup.to_str().unwrap()]].concat());
+    assert!(ok, "{printed}");
+    assert!(printed.contains("131121: ok"), "{printed}");
+}
+
+// --- the deployment recipes -----------------------------------------------------
+
+/// Every `TSUNAGU_…` variable the systemd unit and the container image set
+/// is one `tsunagu serve` reads (its help names each).
+#[test]
+fn the_deployment_recipes_set_only_variables_the_binary_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_tsunagu")).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut checked = 0;
+    for recipe in ["deploy/tsunagu.service", "deploy/Dockerfile"] {
+        let text = std::fs::read_to_string(root.join(recipe)).unwrap();
+        for (at, _) in text.match_indices("TSUNAGU_") {
+            let name: String =
+                text[at..].chars().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_').collect();
+            assert!(help.contains(&format!("[env: {name}=")), "{recipe} sets {name}, which `serve` does not read");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} variables found");
+}
+
+/// `restore` checks the copy before it touches anything: a file that is
+/// not a sound database, or one a newer build migrated, is refused and the
+/// database left as it was; a PostgreSQL URL is sent to pg_restore.
+#[tokio::test]
+async fn restore_refuses_a_broken_or_newer_copy() {
+    use sqlx::Connection;
+    let dir = std::env::temp_dir().join(format!("tsunagu-ops-restore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/live.sqlite3", dir.display());
+    let (ok, printed) = run(&dir, &["migrate", "--db", &db]);
+    assert!(ok, "{printed}");
+    let live = dir.join("live.sqlite3");
+    let restore = |from: &std::path::Path| run(&dir, &["restore", "--db", &db, "--from", from.to_str().unwrap()]);
+
+    let garbage = dir.join("garbage.sqlite3");
+    std::fs::write(&garbage, b"not a database, just bytes that a broken copy might hold").unwrap();
+    let (ok, printed) = restore(&garbage);
+    assert!(!ok, "{printed}");
+
+    let newer = dir.join("newer.sqlite3");
+    let (ok, printed) = run(&dir, &["backup", "--db", &db, "--to", newer.to_str().unwrap()]);
+    assert!(ok, "{printed}");
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", newer.display())).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', 1, x'00', 0)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let (ok, printed) = restore(&newer);
+    assert!(!ok && printed.contains("newer build"), "{printed}");
+    let (ok, printed) = run(&dir, &["restore", "--db", "postgres://x@127.0.0.1:1/x", "--from", "f"]);
+    assert!(!ok && printed.contains("pg_dump"), "{printed}");
+
+    // The database is untouched and still opens.
+    let (ok, printed) = run(&dir, &["migrate", "--db", &db]);
+    assert!(ok && live.exists(), "{printed}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
