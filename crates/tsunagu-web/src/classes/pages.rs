@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/sessions/{id}", get(session_page))
         .route("/classes/sessions/{id}/attendance", post(attendance_submit))
         .route("/classes/venues/{id}/sessions.ics", get(venue_ics))
+        .route("/classes/figures", get(figures_page))
 }
 
 #[derive(Deserialize, Default)]
@@ -465,6 +466,58 @@ async fn attendance_submit(
                 .await
                 .or_page(&ctx)?;
             Ok(redirect(&format!("/classes/sessions/{id}?done=attendance")))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct FyParam {
+    #[serde(default)]
+    fy: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "class_figures.html")]
+struct FiguresPage {
+    chrome: Chrome,
+    fy: i32,
+    label: String,
+    rows: Vec<(String, String, tsunagu_domain::classes::Participation)>,
+    totals: Vec<(String, tsunagu_domain::classes::Participation)>,
+}
+
+async fn figures_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Query<FyParam>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let today = state.clock.today();
+            let current =
+                tsunagu_domain::fiscal::FiscalYear::of(today).map(|f| f.year()).unwrap_or(today.year().into());
+            let (fy, rows) = super::figures(&state, &actor_of(account), p.fy.unwrap_or(current)).await.or_page(&ctx)?;
+            let lang = ctx.lang;
+            let kind = |k: tsunagu_domain::classes::ProgrammeKind| {
+                let c = tsunagu_domain::classes::ProgrammeConfig::seed_default(k);
+                if lang == Lang::Ja {
+                    c.name_ja
+                } else {
+                    c.name_en
+                }
+            };
+            let totals = super::totals(&rows).into_iter().map(|(k, t)| (kind(k), t)).collect();
+            let rows = rows
+                .into_iter()
+                .map(|r| (if lang == Lang::Ja { r.venue_name_ja } else { r.venue_name_en }, kind(r.kind), r.figures))
+                .collect();
+            let label = if lang == Lang::Ja { fy.label_ja() } else { fy.label_en() };
+            let page = FiguresPage {
+                chrome: Chrome::new(&ctx, "/classes/figures", "cl.figures_title"),
+                fy: fy.year(),
+                label,
+                rows,
+                totals,
+            };
+            Ok(render(&page, StatusCode::OK))
         }
         .await,
     )
