@@ -57,6 +57,9 @@ cl-total = Total
 cl-no_figures = No figures for this year yet.
 cl-figures_link = Figures
 
+cl-override_reason = Why you book despite the rule (recorded)
+cl-override = Record the reason and book
+
 err-ineligible_not_resident = The family is recorded as having moved out of the city. This class is for residents
 err-ineligible_not_pregnant_nor_baby = For pregnant women and parents of a baby of the class's age
 err-ineligible_not_pregnant = For pregnant women (and their partners)

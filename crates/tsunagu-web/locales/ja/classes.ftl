@@ -57,6 +57,9 @@ cl-total = 合計
 cl-no_figures = この年度の実績はまだありません。
 cl-figures_link = 実績
 
+cl-override_reason = 例外として予約する理由（記録されます）
+cl-override = 理由を記録して予約する
+
 err-ineligible_not_resident = 区外へ転出したと記録されています。この講座は区内にお住まいの方が対象です
 err-ineligible_not_pregnant_nor_baby = 妊娠中の方、または対象の月齢の赤ちゃんがいる方が対象です
 err-ineligible_not_pregnant = 妊娠中の方（とパートナー）が対象です
