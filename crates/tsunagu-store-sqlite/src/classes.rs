@@ -13,7 +13,7 @@ use jiff::civil::Time;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
-use tsunagu_domain::classes::{ProgrammeConfig, ProgrammeKind, Stage};
+use tsunagu_domain::classes::{Participation, ProgrammeConfig, ProgrammeKind, Stage};
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{ContactForm, Outcome};
 use tsunagu_domain::{
@@ -21,8 +21,8 @@ use tsunagu_domain::{
 };
 use tsunagu_store::{
     once_key, promotion_context, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
-    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, Programme, RosterEntry,
-    SessionEdit, SessionQuery, StoreError,
+    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow,
+    Programme, RosterEntry, SessionEdit, SessionQuery, StoreError,
 };
 
 const SESSION_COLUMNS: &str = "s.id, s.municipality_id, s.programme_id, p.config, s.venue_id, v.name_ja, v.name_en, \
@@ -615,6 +615,49 @@ impl ClassStore for SqliteStore {
         let mut tx = self.begin_immediate().await?;
         attendance(&mut tx, &self.keys.chain, ctx, session, marks).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn class_participation(
+        &self,
+        m: MunicipalityId,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<ParticipationRow>> {
+        // Per session first (held: attendance recorded, not cancelled), then per venue and kind.
+        let rows = sqlx::query(
+            "SELECT s.venue_id, v.name_ja, v.name_en, p.kind, COUNT(DISTINCT s.id), \
+             COALESCE(SUM(CASE WHEN b.attended = 1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN b.attended = 1 AND b.with_partner = 1 THEN 1 ELSE 0 END), 0) \
+             FROM class_sessions s JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id \
+             LEFT JOIN class_bookings b ON b.session_id = s.id AND b.status = 'confirmed' \
+             WHERE s.municipality_id = ? AND s.day >= ? AND s.day <= ? AND s.attendance_at IS NOT NULL AND s.cancelled = 0 \
+             GROUP BY s.venue_id, v.name_ja, v.name_en, p.kind ORDER BY v.name_ja, p.kind",
+        )
+        .bind(m.0)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let n = |i: usize, what| -> Result<u32> { u32_of(r.try_get::<i64, _>(i).map_err(db_err)?, what) };
+                let (groups, couples) = (n(5, "groups")?, n(6, "couples")?);
+                Ok(ParticipationRow {
+                    venue_id: VenueId(r.try_get(0).map_err(db_err)?),
+                    venue_name_ja: r.try_get(1).map_err(db_err)?,
+                    venue_name_en: r.try_get(2).map_err(db_err)?,
+                    kind: ProgrammeKind::parse(&r.try_get::<String, _>(3).map_err(db_err)?)
+                        .ok_or_else(|| corrupt("kind"))?,
+                    figures: Participation {
+                        sessions: n(4, "sessions")?,
+                        groups,
+                        people: groups.saturating_add(couples),
+                        couples,
+                    },
+                })
+            })
+            .collect()
     }
 
     async fn dismiss_class_notice(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<()> {

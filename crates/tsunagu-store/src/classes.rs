@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
 use tsunagu_domain::audit::{AuditContext, Requester};
-use tsunagu_domain::classes::{Eligible, OncePer, PriorBooking, ProgrammeConfig, ProgrammeKind, SessionStatus, Stage};
+use tsunagu_domain::classes::{
+    Eligible, OncePer, Participation, PriorBooking, ProgrammeConfig, ProgrammeKind, SessionStatus, Stage,
+};
 use tsunagu_domain::{
     AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
 };
@@ -196,6 +198,16 @@ pub struct AttendanceMark {
     pub height_mm: Option<u32>,
 }
 
+/// A venue's participation in one programme over a period (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipationRow {
+    pub venue_id: VenueId,
+    pub venue_name_ja: String,
+    pub venue_name_en: String,
+    pub kind: ProgrammeKind,
+    pub figures: Participation,
+}
+
 /// What the policy needs of a booking before deciding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClassBookingOwner {
@@ -283,6 +295,10 @@ pub trait ClassStore: Send + Sync {
         session: ClassSessionId,
         marks: &[AttendanceMark],
     ) -> Result<()>;
+    /// Participation per venue and programme kind in the sessions held
+    /// `from..=to` ([002]'s table; `Participation` says how it counts), by
+    /// venue name then kind. Aggregates only.
+    async fn class_participation(&self, m: MunicipalityId, from: Date, to: Date) -> Result<Vec<ParticipationRow>>;
     /// The family saw the notice of its promotion.
     async fn dismiss_class_notice(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<()>;
 }

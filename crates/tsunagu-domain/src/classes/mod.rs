@@ -9,7 +9,7 @@ pub mod schedule;
 
 pub use eligibility::{decide, Eligible, Ineligible, PriorBooking, Refusal};
 pub use programme::{CapacityUnit, Measures, OncePer, ProgrammeConfig, ProgrammeKind, ProgrammeRules, Runner, Stage};
-pub use schedule::{monthly, spread_over_venues, PlannedSession, SessionStatus};
+pub use schedule::{monthly, spread_over_venues, Participation, PlannedSession, SessionStatus};
 
 #[cfg(test)]
 mod tests;

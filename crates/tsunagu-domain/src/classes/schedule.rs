@@ -106,3 +106,30 @@ pub fn monthly(fy: FiscalYear, venue: VenueId, weekday: Weekday, nth: u8, starts
         })
         .collect()
 }
+
+/// A venue's participation in a programme over a period, counted as [002]'s
+/// table of maternity classes counts it (参加組数 / 参加者数 / 夫婦組:
+/// 小絹児童館 17 / 34 / 17) and [000]'s self-care totals (classes, pairs):
+/// sessions held (attendance recorded, not cancelled); groups — bookings that
+/// came (a pair, a couple, a parent with twins is one group); people — the
+/// groups plus the partners who came with them; couples — groups of a
+/// pregnant woman with her partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Participation {
+    pub sessions: u32,
+    pub groups: u32,
+    pub people: u32,
+    pub couples: u32,
+}
+
+impl Participation {
+    /// One booking that came, with or without a partner.
+    pub fn add_attendee(&mut self, with_partner: bool) {
+        self.groups = self.groups.saturating_add(1);
+        self.people = self.people.saturating_add(if with_partner { 2 } else { 1 });
+        if with_partner {
+            self.couples = self.couples.saturating_add(1);
+        }
+    }
+}

@@ -351,3 +351,19 @@ proptest! {
         prop_assert!(hi - lo <= 1);
     }
 }
+
+/// [002] ②マタニティ教室: 小絹児童館 17 groups, 34 people, 17 couples —
+/// every group a couple; BLOOM 10 / 10 / – — nobody came with a partner.
+#[test]
+fn participation_counts_as_the_seed_table() {
+    let mut kokinu = Participation::default();
+    for _ in 0..17 {
+        kokinu.add_attendee(true);
+    }
+    assert_eq!((kokinu.groups, kokinu.people, kokinu.couples), (17, 34, 17));
+    let mut bloom = Participation::default();
+    for _ in 0..10 {
+        bloom.add_attendee(false);
+    }
+    assert_eq!((bloom.groups, bloom.people, bloom.couples), (10, 10, 0));
+}

@@ -46,6 +46,20 @@ cl-participant = Participant
 cl-raise = Tell the nurse about a worry
 cl-raise_intro = What you write becomes follow-up work for the family's nurse.
 
+cl-figures_title = Class participation
+cl-figures_intro = Sessions held, groups, people and couples per venue and class (sessions with attendance recorded).
+cl-fy = Fiscal year
+cl-sessions = Sessions
+cl-groups = Groups
+cl-people = People
+cl-couples = Couples
+cl-total = Total
+cl-no_figures = No figures for this year yet.
+cl-figures_link = Figures
+
+cl-override_reason = Why you book despite the rule (recorded)
+cl-override = Record the reason and book
+
 err-ineligible_not_resident = The family is recorded as having moved out of the city. This class is for residents
 err-ineligible_not_pregnant_nor_baby = For pregnant women and parents of a baby of the class's age
 err-ineligible_not_pregnant = For pregnant women (and their partners)

@@ -46,6 +46,20 @@ cl-participant = 参加者
 cl-raise = 気になることを保健師に連絡
 cl-raise_intro = 連絡は、その家庭を担当する保健師のフォロー対象になります。
 
+cl-figures_title = 教室・講座の実績
+cl-figures_intro = 会場・講座ごとの実施回数、参加組数、参加者数、夫婦組（出欠を記録した回のみ）。
+cl-fy = 年度
+cl-sessions = 実施回数
+cl-groups = 参加組数
+cl-people = 参加者数
+cl-couples = 夫婦組
+cl-total = 合計
+cl-no_figures = この年度の実績はまだありません。
+cl-figures_link = 実績
+
+cl-override_reason = 例外として予約する理由（記録されます）
+cl-override = 理由を記録して予約する
+
 err-ineligible_not_resident = 区外へ転出したと記録されています。この講座は区内にお住まいの方が対象です
 err-ineligible_not_pregnant_nor_baby = 妊娠中の方、または対象の月齢の赤ちゃんがいる方が対象です
 err-ineligible_not_pregnant = 妊娠中の方（とパートナー）が対象です

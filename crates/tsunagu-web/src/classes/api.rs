@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/classes/bookings/{id}/cancel", post(cancel_booking))
         .route("/api/v1/classes/sessions/{id}/roster", get(roster))
         .route("/api/v1/classes/sessions/{id}/attendance", post(attendance))
+        .route("/api/v1/classes/figures", get(figures))
 }
 
 pub(crate) fn session_json(s: &ClassSession) -> Value {
@@ -229,4 +230,37 @@ async fn attendance(
 #[serde(deny_unknown_fields)]
 struct AttendanceInput {
     marks: Vec<super::MarkInput>,
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct FigureParams {
+    /// The fiscal year (April–March), e.g. 2026 for 令和8年度.
+    fy: i32,
+}
+
+/// Participation per venue and programme in a fiscal year: sessions held, groups, people, couples ([002]'s table), with each programme's totals
+#[utoipa::path(get, path = "/api/v1/classes/figures", tag = "classes", params(FigureParams),
+    responses(
+        (status = 200, description = "The figures", body = super::api_doc::ClassFigures),
+        (status = 403, description = "Not a role that reads reports (`forbidden`)"),
+        (status = 422, description = "A fiscal year out of range (`invalid_input`)")))]
+async fn figures(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<FigureParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|_| AppError::BadRequest("bad_query"))?;
+    let (fy, rows) = super::figures(&state, &caller.actor, p.fy).await?;
+    let totals: Vec<Value> = super::totals(&rows).iter().map(|(k, t)| json!({"kind": k, "figures": t})).collect();
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({"venue_id": r.venue_id, "venue_name_ja": r.venue_name_ja, "venue_name_en": r.venue_name_en,
+                   "kind": r.kind, "figures": r.figures})
+        })
+        .collect();
+    Ok(Json(json!({"fiscal_year": fy.year(), "label_ja": fy.label_ja(), "rows": rows, "totals": totals}))
+        .into_response())
 }

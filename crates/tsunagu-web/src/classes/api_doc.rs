@@ -130,6 +130,33 @@ pub struct ClassAttendanceBody {
     marks: Vec<super::MarkInput>,
 }
 
+/// One venue's participation in one programme.
+#[derive(ToSchema)]
+pub struct ClassFigureRow {
+    venue_id: VenueId,
+    venue_name_ja: String,
+    venue_name_en: String,
+    kind: ProgrammeKind,
+    figures: tsunagu_domain::classes::Participation,
+}
+
+/// One programme's totals ([000]: classes and pairs).
+#[derive(ToSchema)]
+pub struct ClassFigureTotal {
+    kind: ProgrammeKind,
+    figures: tsunagu_domain::classes::Participation,
+}
+
+/// Participation in a fiscal year.
+#[derive(ToSchema)]
+pub struct ClassFigures {
+    fiscal_year: i32,
+    /// 令和N年度.
+    label_ja: String,
+    rows: Vec<ClassFigureRow>,
+    totals: Vec<ClassFigureTotal>,
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -139,7 +166,8 @@ pub struct ClassAttendanceBody {
         super::api::list_bookings,
         super::api::cancel_booking,
         super::api::roster,
-        super::api::attendance
+        super::api::attendance,
+        super::api::figures
     ),
     tags((name = "classes", description = "Classes and programmes: sessions, eligibility, bookings, rosters, attendance [000][002][004]"))
 )]

@@ -344,6 +344,43 @@ pub async fn venue_sessions(
     Ok(state.store.class_sessions(actor.municipality_id, &q).await?)
 }
 
+/// Participation per venue and programme in a fiscal year ([002]'s table,
+/// [000]'s totals): for those who read reports. Aggregates only; the
+/// reports issue will pass every figure through one suppression rule.
+pub async fn figures(
+    state: &AppState,
+    actor: &Actor,
+    fy: i32,
+) -> Result<(tsunagu_domain::fiscal::FiscalYear, Vec<tsunagu_store::ParticipationRow>), AppError> {
+    permit_municipality(actor, Action::ViewReports)?;
+    let fy = tsunagu_domain::fiscal::FiscalYear::new(fy).map_err(|_| invalid("fy", "out_of_range"))?;
+    Ok((fy, state.store.class_participation(actor.municipality_id, fy.start(), fy.end()).await?))
+}
+
+/// The totals of each programme kind over the rows ([000]: classes and pairs).
+pub fn totals(
+    rows: &[tsunagu_store::ParticipationRow],
+) -> Vec<(tsunagu_domain::classes::ProgrammeKind, tsunagu_domain::classes::Participation)> {
+    let mut out: Vec<(tsunagu_domain::classes::ProgrammeKind, tsunagu_domain::classes::Participation)> = Vec::new();
+    for r in rows {
+        let t = match out.iter_mut().find(|(k, _)| *k == r.kind) {
+            Some((_, t)) => t,
+            None => {
+                out.push((r.kind, tsunagu_domain::classes::Participation::default()));
+                match out.last_mut() {
+                    Some((_, t)) => t,
+                    None => continue,
+                }
+            }
+        };
+        t.sessions = t.sessions.saturating_add(r.figures.sessions);
+        t.groups = t.groups.saturating_add(r.figures.groups);
+        t.people = t.people.saturating_add(r.figures.people);
+        t.couples = t.couples.saturating_add(r.figures.couples);
+    }
+    out
+}
+
 /// A session as a calendar event, in `ja`.
 pub fn event_of(s: &ClassSession, uid_suffix: &str) -> ics::Event {
     ics::Event {

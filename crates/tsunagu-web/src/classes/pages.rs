@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/sessions/{id}", get(session_page))
         .route("/classes/sessions/{id}/attendance", post(attendance_submit))
         .route("/classes/venues/{id}/sessions.ics", get(venue_ics))
+        .route("/classes/figures", get(figures_page))
 }
 
 #[derive(Deserialize, Default)]
@@ -45,6 +46,9 @@ struct Params {
     done: Option<String>,
     #[serde(default)]
     error: Option<String>,
+    /// Staff: the family to book for.
+    #[serde(default)]
+    family: Option<i64>,
 }
 
 /// A session as a page lists it.
@@ -89,6 +93,8 @@ struct OfferLine {
     reason: Option<String>,
     key: String,
     couples: bool,
+    /// Staff may book it despite the reason, writing their own (audited).
+    overridable: bool,
 }
 
 #[derive(Template)]
@@ -96,6 +102,8 @@ struct OfferLine {
 struct ClassesPage {
     chrome: Chrome,
     family: bool,
+    /// Staff booking for this family (its id on every form).
+    for_family: Option<i64>,
     offers: Vec<OfferLine>,
     staff_sessions: Vec<SessionLine>,
     areas: Vec<(i64, String, bool)>,
@@ -122,10 +130,24 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
             let notice =
                 p.done.as_deref().map(|d| crate::i18n::t(lang, &format!("cl.done.{}", known_done(d))).to_owned());
             let areas_all = state.store.areas(actor.municipality_id).await.or_page(&ctx)?;
-            if actor.family_id.is_some() {
+            if actor.family_id.is_some() || p.family.is_some() {
                 let audit = audit_ctx(account, &ctx.remote_addr, "classes", ctx.now);
-                let (_, area, offers) =
-                    super::offers(&state, &actor, &audit, None, p.area.map(AreaId), today).await.or_page(&ctx)?;
+                let for_family = if actor.family_id.is_some() { None } else { p.family };
+                let (family, area, offers) =
+                    super::offers(&state, &actor, &audit, for_family, p.area.map(AreaId), today).await.or_page(&ctx)?;
+                // Staff who may override a rule that allows it see a field for their reason.
+                let may_override = match for_family {
+                    Some(_) => match state.store.family_access(actor.municipality_id, family).await.or_page(&ctx)? {
+                        Some(access) => tsunagu_domain::policy::authorize(
+                            &actor,
+                            tsunagu_domain::policy::Action::OverrideClassRule,
+                            &tsunagu_domain::policy::Resource::Family(&access),
+                        )
+                        .is_allowed(),
+                        None => false,
+                    },
+                    None => false,
+                };
                 let stamp = ctx.now.as_microsecond();
                 let offers = offers
                     .iter()
@@ -136,6 +158,9 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                         reason: o.decision.as_ref().err().map(|r| super::api::reason_text(lang, r)),
                         key: format!("{}-{}-{stamp}", account.id, o.session.id),
                         couples: o.session.programme.unit == tsunagu_domain::classes::CapacityUnit::PregnantWithPartner,
+                        overridable: may_override
+                            && o.booking.is_none()
+                            && o.decision.as_ref().err().is_some_and(|r| r.overridable()),
                     })
                     .collect();
                 let areas = areas_all
@@ -147,6 +172,7 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                 let page = ClassesPage {
                     chrome: Chrome::new(&ctx, "/classes", "cl.title"),
                     family: true,
+                    for_family,
                     offers,
                     staff_sessions: vec![],
                     areas,
@@ -161,6 +187,7 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
             let page = ClassesPage {
                 chrome: Chrome::new(&ctx, "/classes", "cl.staff_title"),
                 family: false,
+                for_family: None,
                 offers: vec![],
                 staff_sessions: sessions.iter().map(|s| line_of(s, lang)).collect(),
                 areas: vec![],
@@ -216,11 +243,18 @@ async fn book_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form):
             };
             let audit = audit_ctx(account, &ctx.remote_addr, "class booking", ctx.now);
             match super::book(&state, &actor_of(account), &audit, &input).await {
-                Ok(out) if out.booking.status == ClassBookingStatus::Waiting => {
-                    Ok(redirect("/classes/mine?done=waiting"))
+                Ok(out) => {
+                    let done = if out.booking.status == ClassBookingStatus::Waiting { "waiting" } else { "booked" };
+                    match input.family_id {
+                        // Staff come back to the family's offers.
+                        Some(f) => Ok(redirect(&format!("/classes?family={f}&done={done}"))),
+                        None => Ok(redirect(&format!("/classes/mine?done={done}"))),
+                    }
                 }
-                Ok(_) => Ok(redirect("/classes/mine?done=booked")),
-                Err(AppError::Conflict(code)) => Ok(redirect(&format!("/classes?error={code}"))),
+                Err(AppError::Conflict(code)) => {
+                    let family = input.family_id.map(|f| format!("&family={f}")).unwrap_or_default();
+                    Ok(redirect(&format!("/classes?error={code}{family}")))
+                }
                 Err(e) => Err(page_error(&ctx, e)),
             }
         }
@@ -465,6 +499,58 @@ async fn attendance_submit(
                 .await
                 .or_page(&ctx)?;
             Ok(redirect(&format!("/classes/sessions/{id}?done=attendance")))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct FyParam {
+    #[serde(default)]
+    fy: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "class_figures.html")]
+struct FiguresPage {
+    chrome: Chrome,
+    fy: i32,
+    label: String,
+    rows: Vec<(String, String, tsunagu_domain::classes::Participation)>,
+    totals: Vec<(String, tsunagu_domain::classes::Participation)>,
+}
+
+async fn figures_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Query<FyParam>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let today = state.clock.today();
+            let current =
+                tsunagu_domain::fiscal::FiscalYear::of(today).map(|f| f.year()).unwrap_or(today.year().into());
+            let (fy, rows) = super::figures(&state, &actor_of(account), p.fy.unwrap_or(current)).await.or_page(&ctx)?;
+            let lang = ctx.lang;
+            let kind = |k: tsunagu_domain::classes::ProgrammeKind| {
+                let c = tsunagu_domain::classes::ProgrammeConfig::seed_default(k);
+                if lang == Lang::Ja {
+                    c.name_ja
+                } else {
+                    c.name_en
+                }
+            };
+            let totals = super::totals(&rows).into_iter().map(|(k, t)| (kind(k), t)).collect();
+            let rows = rows
+                .into_iter()
+                .map(|r| (if lang == Lang::Ja { r.venue_name_ja } else { r.venue_name_en }, kind(r.kind), r.figures))
+                .collect();
+            let label = if lang == Lang::Ja { fy.label_ja() } else { fy.label_en() };
+            let page = FiguresPage {
+                chrome: Chrome::new(&ctx, "/classes/figures", "cl.figures_title"),
+                fy: fy.year(),
+                label,
+                rows,
+                totals,
+            };
+            Ok(render(&page, StatusCode::OK))
         }
         .await,
     )

@@ -211,7 +211,43 @@ async fn story_the_ics_reads_back(backend: Backend) {
     assert!(mine.body.contains("/classes/mine.ics"));
 }
 
+/// The nurse books for a family on the pages: the same offers and reasons
+/// the family sees, and a field for her reason where the rule allows an
+/// override; the booking is made and its override audited.
+async fn story_staff_override_on_the_pages(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let v = hall(&app, "北沢児童館").await;
+    let ids = sessions(&app, v, &[(2026, 11, 30, 5)]).await;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let f = app.register(&nurse, &notification(fx.setagaya_area.id, "あおき", "はな", "2027-05-20")).await;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in("nurse", Some(app.next_totp())).await;
+    let page = visitor.get(&format!("/classes?family={}", f.0)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("妊娠16週"), "the reason, as the family reads it");
+    assert!(page.body.contains("name=\"override_reason\""), "a field for the nurse's reason");
+    let csrf = Visitor::csrf_in(&page.body);
+    let (session, family) = (ids[0].0.to_string(), f.0.to_string());
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("session_id", session.as_str()),
+        ("idempotency_key", "page-override"),
+        ("family_id", family.as_str()),
+        ("share_name", "on"),
+        ("override_reason", "主治医の判断"),
+    ];
+    let done = visitor.post("/classes/book", &form).await;
+    assert_eq!(done.location.as_deref(), Some(format!("/classes?family={}&done=booked", f.0).as_str()));
+    let lines = app.store.audit_lines(fx.setagaya.id, 0, 10_000).await.unwrap();
+    assert!(lines.iter().any(|l| l.action == "class.override" && l.family_id == Some(f)));
+    let (_, list) = app.get(&nurse, &format!("/api/v1/classes/bookings?family={}", f.0)).await;
+    assert_eq!(list["bookings"][0]["booking"]["override_rule"], "too_early_in_pregnancy");
+}
+
 on_both! {
+    staff_override_on_the_pages => story_staff_override_on_the_pages,
     book_refuse_override_wait_and_attend => story_book_refuse_override_wait_and_attend,
     the_ics_reads_back => story_the_ics_reads_back,
 }

@@ -498,6 +498,7 @@ async fn story_answers_validate(backend: Backend) {
     let s = id(&booked["session"]["id"]);
     w.get("/api/v1/classes/sessions/{id}/roster", &format!("/api/v1/classes/sessions/{s}/roster"), &nurse).await;
     assert!(sessions["sessions"].as_array().is_some_and(|l| !l.is_empty()));
+    w.get("/api/v1/classes/figures", &format!("/api/v1/classes/figures?fy={fy}"), &admin).await;
 
     w.get("/api/v1/accounts", "/api/v1/accounts", &admin).await;
     w.get("/api/v1/audit", "/api/v1/audit?limit=20", &admin).await;

@@ -432,6 +432,33 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
+    // Classes (#12): a self-care session at a hall, to book and to record.
+    let class_session = {
+        let m = fx.setagaya.id;
+        let hall = app
+            .store
+            .create_venue(&tsunagu_store::NewVenue {
+                municipality_id: m,
+                area_id: Some(fx.setagaya_area.id),
+                kind: tsunagu_domain::places::VenueKind::ChildrensHall,
+                name_ja: "児童館".into(),
+                name_en: "Hall".into(),
+            })
+            .await
+            .unwrap();
+        let config =
+            tsunagu_domain::classes::ProgrammeConfig::seed_default(tsunagu_domain::classes::ProgrammeKind::SelfCare);
+        let p = app.store.create_programme(m, &config).await.unwrap();
+        let day = jiff::civil::date(2026, 12, 15);
+        let s = tsunagu_store::NewSession {
+            venue_id: hall.id,
+            day,
+            starts: jiff::civil::Time::constant(10, 0, 0, 0),
+            minutes: 120,
+            capacity: 5,
+        };
+        app.store.create_class_sessions(m, p.id, &[s]).await.unwrap()[0].0
+    };
 
     let t = |pattern: &'static str, path: String, token: &str, body: Value| Target {
         pattern,
@@ -573,6 +600,19 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             "/api/v1/group-sessions/1/attendance".into(),
             &nurse,
             json!({"attended": [pregnancy]}),
+        ),
+        t(
+            "/api/v1/classes/bookings",
+            "/api/v1/classes/bookings".into(),
+            &nurse,
+            json!({"session_id": class_session, "family_id": e, "idempotency_key": "k", "with_partner": false,
+                   "share_name": true, "waiting_list": true, "override_reason": null}),
+        ),
+        t(
+            "/api/v1/classes/sessions/{id}/attendance",
+            format!("/api/v1/classes/sessions/{class_session}/attendance"),
+            &nurse,
+            json!({"marks": [{"booking_id": 1, "attended": true, "weight_g": 3000, "height_mm": 500}]}),
         ),
         // Last: failed sign-ins count towards the address's limit.
         t(

@@ -189,6 +189,12 @@ async fn story_booking_waiting_list_promotion_and_attendance(backend: Backend) {
         .any(|r| r.contact.kind == ContactKind::PrenatalSelfCareClass && r.contact.outcome.is_none()));
     let e3 = eligible(&s, &nurse, second, f3).await;
     assert!(s.book_class(&nurse, &request(second, f3, e3, "k3b")).await.is_ok(), "an absence does not count");
+    // [002]'s table: the session held, one group (f1), one person, no couple.
+    let figures = s.class_participation(m, date(2026, 4, 1), date(2027, 3, 31)).await.unwrap();
+    assert_eq!(figures.len(), 1);
+    assert_eq!((figures[0].venue_id, figures[0].kind), (v, ProgrammeKind::SelfCare));
+    let f = figures[0].figures;
+    assert_eq!((f.sessions, f.groups, f.people, f.couples), (1, 1, 1, 0));
     let late = s.cancel_class_booking(&nurse, f1, b1.booking.id).await;
     assert!(matches!(late, Err(StoreError::Conflict("attendance_recorded"))), "{late:?}");
 
