@@ -129,6 +129,10 @@ pub enum Action {
     /// Register one's own supporter profile (attributes, capacity) for the
     /// operator to vet: a peer supporter's account.
     RegisterAsSupporter,
+    /// Open the chat's own pages: a parent's room, a supporter's rooms and
+    /// the notices of new messages in them (each room still decided by
+    /// `ViewChatRoom`): the chat parent and the peer supporter.
+    UseChat,
     // Reports (#14)
     /// See a report's figures as counted, small cells included: the staff
     /// responsible for those families (the nurse), on the page only.
@@ -142,7 +146,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 43] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -185,6 +189,7 @@ impl Action {
         Action::InviteToChat,
         Action::EscalateChat,
         Action::RegisterAsSupporter,
+        Action::UseChat,
         // Reports (#14)
         Action::ViewUnsuppressedFigures,
         Action::ConfigureReports,
@@ -493,6 +498,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         (A::InviteToChat, Resource::Municipality(_)) => allow_if(actor.role == R::Nurse, D::RoleNotAllowed),
         (A::RegisterAsSupporter, Resource::Municipality(_)) => {
             allow_if(actor.role == R::PeerSupporter, D::RoleNotAllowed)
+        }
+        (A::UseChat, Resource::Municipality(_)) => {
+            allow_if(matches!(actor.role, R::ChatParent | R::PeerSupporter), D::RoleNotAllowed)
         }
         // Reports (#14): unsuppressed figures stay with the staff responsible
         // for the families, on the page; a download or the API is suppressed

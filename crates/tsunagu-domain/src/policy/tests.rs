@@ -400,6 +400,7 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::Admin, A::ManageChat) | (R::Nurse, A::InviteToChat) | (R::PeerSupporter, A::RegisterAsSupporter) => {
             scope == S::OwnMunicipality
         }
+        (R::ChatParent | R::PeerSupporter, A::UseChat) => scope == S::OwnMunicipality,
         // Reports (#14): the nurse, on the page of her own municipality;
         // the analyst, the administrator, downloads and the API never.
         (R::Nurse, A::ViewUnsuppressedFigures) => scope == S::FiguresOnPage,

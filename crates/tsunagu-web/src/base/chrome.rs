@@ -102,9 +102,7 @@ impl Chrome {
     /// operator's page, the nurse's invitations.
     pub fn can_chat(&self) -> bool {
         use tsunagu_domain::policy::Action;
-        matches!(self.role, Some(Role::ChatParent | Role::PeerSupporter))
-            || self.may(Action::ManageChat)
-            || self.may(Action::InviteToChat)
+        self.may(Action::UseChat) || self.may(Action::ManageChat) || self.may(Action::InviteToChat)
     }
 }
 

@@ -134,11 +134,13 @@ pub async fn post(
     room: RoomId,
     input: &PostInput,
 ) -> Result<Posted, AppError> {
-    let (_, allowed) = room_for(state, actor, room, Action::ViewChatRoom).await?;
+    let (access, allowed) = room_for(state, actor, room, Action::ViewChatRoom).await?;
+    // The room's parent is the one whose words call for help lines (a
+    // supporter quoting them does not).
+    let by_parent = access.parent == actor.account_id;
     let client_id = ClientId::parse(&input.client_id).map_err(|e| message_error("client_id", e))?;
     let text = MessageText::parse(&input.body).map_err(|e| message_error("body", e))?;
-    // Only a parent's own words call for help lines (a supporter quoting them does not).
-    let self_harm = actor.role == Role::ChatParent && mentions_self_harm(text.as_str());
+    let self_harm = by_parent && mentions_self_harm(text.as_str());
     let ctx = requester.allowed(&allowed);
     let posted = state.store.post_message(&ctx, room, &client_id, &text, self_harm).await?;
     if !posted.duplicate {
@@ -149,9 +151,7 @@ pub async fn post(
             seq: posted.message.seq,
         });
     }
-    let help_lines = if self_harm
-        || (posted.duplicate && actor.role == Role::ChatParent && mentions_self_harm(&posted.message.body))
-    {
+    let help_lines = if self_harm || (posted.duplicate && by_parent && mentions_self_harm(&posted.message.body)) {
         Some(help_lines_for(state, actor).await?)
     } else {
         None
@@ -173,20 +173,19 @@ pub async fn history(
     before: Option<i64>,
     limit: Option<u32>,
 ) -> Result<Vec<MessageView>, AppError> {
-    let action = read_action(state, actor, room).await?;
-    let (_, allowed) = room_for(state, actor, room, action).await?;
+    let (_, allowed) = room_to_read(state, actor, room).await?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let list = state.store.history(&requester.allowed(&allowed), room, before, limit).await?;
     Ok(list.into_iter().map(MessageView::from).collect())
 }
 
-/// Reading a room is the parent's and the team's `ViewChatRoom`; for the
-/// nurse and the operator, `ReadEscalatedRoom` (only once escalated).
-async fn read_action(_state: &AppState, actor: &Actor, _room: RoomId) -> Result<Action, AppError> {
-    Ok(match actor.role {
-        Role::Nurse | Role::Admin => Action::ReadEscalatedRoom,
-        _ => Action::ViewChatRoom,
-    })
+/// Reading a room is the parent's and the team's `ViewChatRoom`; otherwise
+/// `ReadEscalatedRoom` (the nurse and the operator, only once escalated).
+async fn room_to_read(state: &AppState, actor: &Actor, room: RoomId) -> Result<(RoomAccess, Allowed), AppError> {
+    let access = state.store.room_access(actor.municipality_id, room).await?.ok_or(AppError::NotFound)?;
+    let allowed = permit(actor, Action::ViewChatRoom, &Resource::ChatRoom(&access))
+        .or_else(|_| permit(actor, Action::ReadEscalatedRoom, &Resource::ChatRoom(&access)))?;
+    Ok((access, allowed))
 }
 
 /// Messages after `after`, waiting up to `wait` for one when there are none
@@ -285,14 +284,13 @@ async fn room_view(state: &AppState, actor: &Actor, s: RoomSummary) -> Result<Ro
 /// (each decided by the policy).
 pub async fn my_rooms(state: &AppState, actor: &Actor) -> Result<Vec<RoomView>, AppError> {
     let m = actor.municipality_id;
-    let summaries = match actor.role {
-        Role::ChatParent => match state.store.room_of_parent(m, actor.account_id).await? {
-            Some(r) => state.store.room_summary(m, r).await?.into_iter().collect(),
-            None => vec![],
-        },
-        Role::PeerSupporter => state.store.rooms_of_supporter(m, actor.account_id).await?,
-        _ => return Err(AppError::Forbidden),
+    permit_municipality(actor, Action::UseChat)?;
+    // A parent's own room, or a supporter's teams' (one of the two is empty).
+    let mut summaries = match state.store.room_of_parent(m, actor.account_id).await? {
+        Some(r) => state.store.room_summary(m, r).await?.into_iter().collect(),
+        None => vec![],
     };
+    summaries.extend(state.store.rooms_of_supporter(m, actor.account_id).await?);
     let mut out = vec![];
     for s in summaries {
         if room_for(state, actor, s.room, Action::ViewChatRoom).await.is_ok() {
@@ -387,6 +385,7 @@ pub async fn join(state: &AppState, input: &JoinInput) -> Result<RoomId, AppErro
         municipality_id: m.id,
         username: username.to_owned(),
         display_name: display.as_str().to_owned(),
+        // The account joining is a chat parent's: the role of an account being made.
         role: Role::ChatParent,
         password_hash: hash,
         totp_secret: None,

@@ -9,7 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::base::chrome::{page_error, redirect, render, signed_in, unwrap_page, Chrome, FormData, OrPage};
-use crate::base::error::AppError;
+use crate::base::error::{permit_municipality, AppError};
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::AppState;
 use crate::chat::{
@@ -28,7 +28,6 @@ use tsunagu_domain::chat::helplines::HelpLine;
 use tsunagu_domain::chat::supporters::{Profession, Slot};
 use tsunagu_domain::chat::teams::{Suggestion, Team};
 use tsunagu_domain::policy::Action;
-use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, FamilyId, RoomId};
 
 pub fn routes() -> Router<AppState> {
@@ -67,21 +66,19 @@ async fn chat_home(State(state): State<AppState>, ctx: RequestCtx) -> Response {
         async {
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
-            match account.role {
-                Role::ChatParent => {
-                    let room = state
-                        .store
-                        .room_of_parent(actor.municipality_id, actor.account_id)
-                        .await
-                        .or_page(&ctx)?
-                        .ok_or(AppError::NotFound)
-                        .or_page(&ctx)?;
-                    Ok(redirect(&format!("/chat/rooms/{room}")))
+            // Where the chat opens is what the policy lets the caller do there.
+            let may = |action| permit_municipality(&actor, action).is_ok();
+            if may(Action::UseChat) {
+                match state.store.room_of_parent(actor.municipality_id, actor.account_id).await.or_page(&ctx)? {
+                    Some(room) => Ok(redirect(&format!("/chat/rooms/{room}"))),
+                    None => rooms_page(&state, &ctx).await,
                 }
-                Role::PeerSupporter => rooms_page(&state, &ctx).await,
-                Role::Admin => Ok(redirect("/chat/operator")),
-                Role::Nurse => Ok(redirect("/chat/invite")),
-                _ => Err(page_error(&ctx, AppError::Forbidden)),
+            } else if may(Action::ManageChat) {
+                Ok(redirect("/chat/operator"))
+            } else if may(Action::InviteToChat) {
+                Ok(redirect("/chat/invite"))
+            } else {
+                Err(page_error(&ctx, AppError::Forbidden))
             }
         }
         .await,
@@ -169,13 +166,12 @@ async fn show_room(
     let actor = actor_of(account);
     let requester = audit_ctx(account, &ctx.remote_addr, "chat room", ctx.now);
     let messages = crate::chat::history(state, &actor, &requester, room, before, Some(50)).await.or_page(ctx)?;
-    let may_write = crate::chat::room_for(state, &actor, room, Action::ViewChatRoom).await.is_ok();
+    let writable = crate::chat::room_for(state, &actor, room, Action::ViewChatRoom).await.ok();
+    let may_write = writable.is_some();
+    let is_parent = writable.is_some_and(|(access, _)| access.parent == actor.account_id);
     let may_escalate = crate::chat::room_for(state, &actor, room, Action::EscalateChat).await.is_ok();
-    let help_lines = if help && actor.role == Role::ChatParent {
-        crate::chat::help_lines_for(state, &actor).await.or_page(ctx)?
-    } else {
-        vec![]
-    };
+    let help_lines =
+        if help && is_parent { crate::chat::help_lines_for(state, &actor).await.or_page(ctx)? } else { vec![] };
     Ok(render(
         &RoomPage {
             chrome: Chrome::new(ctx, &format!("/chat/rooms/{room}"), "chat.room_title"),

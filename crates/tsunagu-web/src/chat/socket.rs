@@ -24,7 +24,7 @@ use serde_json::json;
 use std::time::Duration;
 use tsunagu_domain::audit::Requester;
 use tsunagu_domain::policy::Action;
-use tsunagu_domain::roles::{Actor, Role};
+use tsunagu_domain::roles::Actor;
 use tsunagu_domain::RoomId;
 
 pub fn routes() -> Router<AppState> {
@@ -234,7 +234,7 @@ async fn inbox_socket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     match caller(&state, &ctx, &headers).await {
-        Ok((actor, _)) if actor.role == Role::PeerSupporter => {
+        Ok((actor, _)) if crate::base::error::permit_municipality(&actor, Action::UseChat).is_ok() => {
             upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| run_inbox(socket, state, actor))
         }
         Ok(_) => crate::base::error::ApiError::from(AppError::Forbidden).into_response(),

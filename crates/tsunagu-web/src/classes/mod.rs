@@ -12,8 +12,8 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use tsunagu_domain::audit::Requester;
 use tsunagu_domain::classes::{decide, Eligible, PriorBooking, Refusal, Stage};
-use tsunagu_domain::policy::{Action, Resource};
-use tsunagu_domain::roles::{Actor, Role};
+use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, BookingId, ClassSessionId, FamilyId};
 use tsunagu_store::{
@@ -321,15 +321,21 @@ pub async fn record_attendance(
 pub async fn staff_sessions(state: &AppState, actor: &Actor, from: Date) -> Result<Vec<ClassSession>, AppError> {
     permit_municipality(actor, Action::BrowseClasses)?;
     let q = SessionQuery { from: Some(from), limit: 300, ..SessionQuery::default() };
-    let q = match actor.role {
-        Role::ProgrammeStaff => SessionQuery { venues: Some(actor.venues.clone()), ..q },
-        _ => q,
-    };
+    // An account scoped to venues asks for theirs only (the policy below still decides each).
+    let q = if actor.venues.is_empty() { q } else { SessionQuery { venues: Some(actor.venues.clone()), ..q } };
     let list = state.store.class_sessions(actor.municipality_id, &q).await?;
-    Ok(match actor.role {
-        Role::Coordinator => list.into_iter().filter(|s| s.area_id.is_some_and(|a| actor.areas.contains(&a))).collect(),
-        _ => list,
-    })
+    // Those who manage the classes see every session; others those whose roster they may see.
+    if permit_municipality(actor, Action::ManageClasses).is_ok() {
+        return Ok(list);
+    }
+    Ok(list
+        .into_iter()
+        .filter(|s| {
+            let venue =
+                Resource::Venue { municipality_id: actor.municipality_id, venue_id: s.venue_id, area_id: s.area_id };
+            authorize(actor, Action::ViewClassRoster, &venue).is_allowed()
+        })
+        .collect())
 }
 
 /// The sessions of one venue, for its calendar feed (no personal data).
