@@ -1,6 +1,8 @@
 //! Databases made by an earlier schema, upgraded by this build: a SQLite file
 //! and a plain-SQL PostgreSQL dump (`tests/fixtures/schema-0015.*`, made with
-//! `tsunagu demo-load --families 2` when migration 0015 was the newest, with
+//! `tsunagu demo-load --families 2` when migration 0015 was the newest (0011–0015
+//! landed together; the dump by `pg_dump --inserts --no-owner --no-privileges`,
+//! its `\restrict` lines removed), with
 //! the key beside them) are opened, migrated through every migration added
 //! since, and still hold what they held, with an audit chain that verifies.
 //! Keep these files as they are: a later schema is what they test.
