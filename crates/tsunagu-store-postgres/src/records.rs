@@ -696,21 +696,7 @@ impl RecordStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // The row lock makes a concurrent second birth wait, then see
         // `delivered`; the check sees the pregnancy as the birth changes it.
-        let p = sqlx::query(concat!(
-            "SELECT ",
-            pregnancy_columns!(),
-            " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies = check(&p).map_err(StoreError::Invalid)?;
         if p.status != PregnancyStatus::Ongoing {
             return Err(StoreError::Conflict("pregnancy_not_ongoing"));
@@ -772,4 +758,30 @@ impl PgStore {
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilySharing, Some(id), detail).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// The pregnancy `pregnancy` of `family` in `m`, locked for a change to it
+/// (a birth, a new EDD, an ending): a concurrent change waits, then sees
+/// what this one left; `NotFound` when it is not there.
+pub(crate) async fn pregnancy_for_change(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<Pregnancy> {
+    sqlx::query(concat!(
+        "SELECT ",
+        pregnancy_columns!(),
+        " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
+    ))
+    .bind(pregnancy.0)
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .as_ref()
+    .map(pregnancy_row)
+    .transpose()?
+    .ok_or(StoreError::NotFound)
 }

@@ -30,8 +30,6 @@ use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::{self, NoteAudience};
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::PregnancyEnd;
-use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
     append_note, awaits_work, missed_on, reconcile, record_over, CloseReason, ContactChange, ContactKind, Ending,
@@ -644,21 +642,7 @@ impl TimelineStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
         // then reconciles from what this one left; the check sees it as it is.
-        let p = sqlx::query(concat!(
-            "SELECT ",
-            pregnancy_columns!(),
-            " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies =
             sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
                 .bind(pregnancy.0)
@@ -668,11 +652,10 @@ impl TimelineStore for PgStore {
                 .iter()
                 .map(baby_row)
                 .collect::<Result<Vec<_>>>()?;
-        let detail = match check(&p, &babies).map_err(StoreError::Invalid)? {
+        let change = check(&p, &babies).map_err(StoreError::Invalid)?;
+        change.allowed_from(p.status)?;
+        let detail = match change {
             PregnancyChange::Edd(edd) => {
-                if p.status != PregnancyStatus::Ongoing {
-                    return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-                }
                 sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
                     .bind(edd.to_string())
                     .bind(pregnancy.0)
@@ -682,13 +665,6 @@ impl TimelineStore for PgStore {
                 "edd".to_owned()
             }
             PregnancyChange::End(end) => {
-                match (p.status, end) {
-                    (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
-                    (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
-                        return Err(StoreError::Conflict("pregnancy_not_ongoing"))
-                    }
-                    _ => return Err(StoreError::Conflict("pregnancy_ended")),
-                }
                 sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
                     .bind(end.status().as_str())
                     .bind(end.on().to_string())

@@ -615,19 +615,7 @@ impl RecordStore for SqliteStore {
         let m = ctx.municipality_id;
         // The single writer: nothing changes the pregnancy between this read and the commit.
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let p = sqlx::query(&format!(
-            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies = check(&p).map_err(StoreError::Invalid)?;
         if p.status != PregnancyStatus::Ongoing {
             return Err(StoreError::Conflict("pregnancy_not_ongoing"));
@@ -687,4 +675,28 @@ impl SqliteStore {
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilySharing, Some(id), detail).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// The pregnancy `pregnancy` of `family` in `m`, read inside the transaction
+/// of a change to it (a birth, a new EDD, an ending: the single writer holds
+/// it until the commit); `NotFound` when it is not there.
+pub(crate) async fn pregnancy_for_change(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<Pregnancy> {
+    sqlx::query(&format!(
+        "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
+    ))
+    .bind(pregnancy.0)
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .as_ref()
+    .map(pregnancy_row)
+    .transpose()?
+    .ok_or(StoreError::NotFound)
 }

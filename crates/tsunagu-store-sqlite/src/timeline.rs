@@ -17,8 +17,6 @@ use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::{self, NoteAudience};
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::PregnancyEnd;
-use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
     append_note, awaits_work, missed_on, reconcile, record_over, CloseReason, ContactChange, ContactKind, Ending,
@@ -556,19 +554,7 @@ impl TimelineStore for SqliteStore {
         let m = ctx.municipality_id;
         // Taken at BEGIN: nothing changes the pregnancy between the check and the commit.
         let mut tx = self.begin_immediate().await?;
-        let p = sqlx::query(&format!(
-            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
             .bind(pregnancy.0)
             .fetch_all(&mut *tx)
@@ -577,11 +563,10 @@ impl TimelineStore for SqliteStore {
             .iter()
             .map(baby_row)
             .collect::<Result<Vec<_>>>()?;
-        let detail = match check(&p, &babies).map_err(StoreError::Invalid)? {
+        let change = check(&p, &babies).map_err(StoreError::Invalid)?;
+        change.allowed_from(p.status)?;
+        let detail = match change {
             PregnancyChange::Edd(edd) => {
-                if p.status != PregnancyStatus::Ongoing {
-                    return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-                }
                 sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
                     .bind(edd.to_string())
                     .bind(pregnancy.0)
@@ -591,13 +576,6 @@ impl TimelineStore for SqliteStore {
                 "edd".to_owned()
             }
             PregnancyChange::End(end) => {
-                match (p.status, end) {
-                    (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
-                    (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
-                        return Err(StoreError::Conflict("pregnancy_not_ongoing"))
-                    }
-                    _ => return Err(StoreError::Conflict("pregnancy_ended")),
-                }
                 sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
                     .bind(end.status().as_str())
                     .bind(end.on().to_string())

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::{Baby, Pregnancy, PregnancyEnd};
+use tsunagu_domain::records::{Baby, Pregnancy, PregnancyEnd, PregnancyStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
 use tsunagu_domain::validation::FieldErrors;
@@ -172,6 +172,28 @@ pub struct ContactOwner {
 pub enum PregnancyChange {
     Edd(jiff::civil::Date),
     End(PregnancyEnd),
+}
+
+impl PregnancyChange {
+    /// Whether a pregnancy in `status` may take this change: a new EDD only
+    /// while ongoing; a loss while ongoing (after a birth it is
+    /// `pregnancy_not_ongoing`); a move also after the birth; nothing once
+    /// lost or moved (`pregnancy_ended`). Both stores ask it inside the
+    /// change's transaction.
+    pub fn allowed_from(self, status: PregnancyStatus) -> Result<()> {
+        use PregnancyStatus as S;
+        match (self, status) {
+            (PregnancyChange::Edd(_), S::Ongoing) => Ok(()),
+            (PregnancyChange::Edd(_), _) => Err(crate::StoreError::Conflict("pregnancy_not_ongoing")),
+            (PregnancyChange::End(_), S::Ongoing) | (PregnancyChange::End(PregnancyEnd::MovedOut(_)), S::Delivered) => {
+                Ok(())
+            }
+            (PregnancyChange::End(PregnancyEnd::Lost(_)), S::Delivered) => {
+                Err(crate::StoreError::Conflict("pregnancy_not_ongoing"))
+            }
+            (PregnancyChange::End(_), _) => Err(crate::StoreError::Conflict("pregnancy_ended")),
+        }
+    }
 }
 
 /// What a change of a pregnancy is, given the pregnancy and its babies (read
