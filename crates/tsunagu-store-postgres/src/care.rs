@@ -256,24 +256,8 @@ impl CareStore for PgStore {
     }
 
     async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
-        let mut qb: QueryBuilder<'_, Postgres> =
-            QueryBuilder::new(concat!("SELECT ", referral_columns!(), " FROM referrals r WHERE r.municipality_id = "));
-        qb.push_bind(ctx.municipality_id.0);
-        if let Some(f) = filter.family_id {
-            qb.push(" AND r.family_id = ").push_bind(f.0);
-        }
-        if let Some(a) = filter.raised_by {
-            qb.push(" AND r.raised_by_account = ").push_bind(a.0);
-        }
-        if filter.open_only {
-            qb.push(" AND r.status <> 'closed'");
-        }
-        // Open urgent referrals first; a closed one never outranks open work.
-        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
-        let out = rows.iter().map(referral_row).collect::<Result<Vec<_>>>()?;
+        let out = referrals_of(&mut tx, ctx.municipality_id, filter).await?;
         // A list of one family's referrals is a read of that family.
         append_audit(
             &mut tx,
@@ -772,4 +756,29 @@ async fn events_in(conn: &mut PgConnection, id: ReferralId) -> Result<Vec<Referr
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(events)
+}
+
+/// The referrals of municipality `m` that `filter` names (not audited: the caller writes the line).
+pub(crate) async fn referrals_of(
+    conn: &mut sqlx::PgConnection,
+    m: MunicipalityId,
+    filter: &ReferralFilter,
+) -> Result<Vec<StoredReferral>> {
+    let mut qb: QueryBuilder<'_, Postgres> =
+        QueryBuilder::new(concat!("SELECT ", referral_columns!(), " FROM referrals r WHERE r.municipality_id = "));
+    qb.push_bind(m.0);
+    if let Some(f) = filter.family_id {
+        qb.push(" AND r.family_id = ").push_bind(f.0);
+    }
+    if let Some(a) = filter.raised_by {
+        qb.push(" AND r.raised_by_account = ").push_bind(a.0);
+    }
+    if filter.open_only {
+        qb.push(" AND r.status <> 'closed'");
+    }
+    // Open urgent referrals first; a closed one never outranks open work.
+    qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit.clamp(1, 1000)));
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    rows.iter().map(referral_row).collect()
 }

@@ -236,23 +236,7 @@ impl CareStore for SqliteStore {
     }
 
     async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
-        let mut qb: QueryBuilder<'_, Sqlite> =
-            QueryBuilder::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.municipality_id = "));
-        qb.push_bind(ctx.municipality_id.0);
-        if let Some(f) = filter.family_id {
-            qb.push(" AND r.family_id = ").push_bind(f.0);
-        }
-        if let Some(a) = filter.raised_by {
-            qb.push(" AND r.raised_by_account = ").push_bind(a.0);
-        }
-        if filter.open_only {
-            qb.push(" AND r.status <> 'closed'");
-        }
-        // Open urgent referrals first; a closed one never outranks open work.
-        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
-        let out = rows.iter().map(referral_row).collect::<Result<Vec<_>>>()?;
+        let out = self.referrals_of(ctx.municipality_id, filter).await?;
         // A list of one family's referrals is a read of that family.
         self.audit(ctx, AuditAction::ReferralList, filter.family_id, &format!("results={}", out.len())).await?;
         Ok(out)
@@ -641,6 +625,27 @@ impl CareStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The referrals of municipality `m` that `filter` names (not audited: the caller writes the line).
+    pub(crate) async fn referrals_of(&self, m: MunicipalityId, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.municipality_id = "));
+        qb.push_bind(m.0);
+        if let Some(f) = filter.family_id {
+            qb.push(" AND r.family_id = ").push_bind(f.0);
+        }
+        if let Some(a) = filter.raised_by {
+            qb.push(" AND r.raised_by_account = ").push_bind(a.0);
+        }
+        if filter.open_only {
+            qb.push(" AND r.status <> 'closed'");
+        }
+        // Open urgent referrals first; a closed one never outranks open work.
+        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(referral_row).collect()
+    }
+
     /// One referral of municipality `m` (not audited: the caller writes the line).
     async fn referral_of(&self, m: MunicipalityId, id: ReferralId) -> Result<Option<StoredReferral>> {
         sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.id = ? AND r.municipality_id = ?"))

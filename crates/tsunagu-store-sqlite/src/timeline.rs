@@ -678,6 +678,34 @@ impl TimelineStore for SqliteStore {
         Ok(rows)
     }
 
+    async fn work_list_with_followups(
+        &self,
+        ctx: &AuditContext,
+        contacts: Option<&WorkListQuery>,
+        followups: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<(Vec<ContactRow>, Vec<tsunagu_store::StoredReferral>)> {
+        let rows = match contacts {
+            Some(q) => {
+                if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+                    return Err(StoreError::InvalidReference("municipality"));
+                }
+                let mut conn = self.reader.acquire().await.map_err(db_err)?;
+                let mut qtx = sqlx::Connection::begin(&mut *conn).await.map_err(db_err)?;
+                let out = read_work_list(&mut qtx, q).await?;
+                qtx.rollback().await.map_err(db_err)?;
+                out
+            }
+            None => vec![],
+        };
+        let referrals = match followups {
+            Some(f) => self.referrals_of(ctx.municipality_id, f).await?,
+            None => vec![],
+        };
+        let detail = work_list_detail(contacts, rows.len(), followups.map(|_| referrals.len()));
+        self.audit(ctx, AuditAction::WorkList, None, &detail).await?;
+        Ok((rows, referrals))
+    }
+
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         work_counts(&mut conn, scope).await
@@ -699,5 +727,15 @@ impl TimelineStore for SqliteStore {
         }
         tx.commit().await.map_err(db_err)?;
         Ok(ids.len() as u64)
+    }
+}
+
+/// The work list's audit line: which list and how many rows, and how many
+/// follow-ups where they were read.
+fn work_list_detail(contacts: Option<&WorkListQuery>, rows: usize, followups: Option<usize>) -> String {
+    let list = contacts.map_or("urgent", |q| q.list.as_str());
+    match followups {
+        Some(n) => format!("list={list} results={rows} followups={n}"),
+        None => format!("list={list} results={rows}"),
     }
 }

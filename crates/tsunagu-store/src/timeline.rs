@@ -281,6 +281,16 @@ pub trait TimelineStore: Send + Sync {
     }
     /// One page of a work list. Audited as one list read (no family named).
     async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>>;
+    /// A work list as its page shows it: one page of `contacts` (when a
+    /// contact list is shown) and the open referrals `followups` names (the
+    /// urgent follow-ups, when the caller manages referrals), read as one
+    /// `timeline.worklist` line (no family named).
+    async fn work_list_with_followups(
+        &self,
+        ctx: &AuditContext,
+        contacts: Option<&WorkListQuery>,
+        followups: Option<&crate::ReferralFilter>,
+    ) -> Result<(Vec<ContactRow>, Vec<crate::StoredReferral>)>;
     /// The counts of every list in a scope. Each is one index range scan.
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
     /// The daily job: stamps `missed_on` on every contact awaiting work whose

@@ -170,8 +170,8 @@ async fn story_one_action_writes_one_line(backend: Backend) {
             200,
             "timeline.outcome",
         ),
-        step("a work list", Nurse, get("/api/v1/worklist?list=overdue&whose=all"), 200, "timeline.worklist")
-            .left(&["referral.list", "timeline.worklist"]),
+        step("a work list", Nurse, get("/api/v1/worklist?list=overdue&whose=all"), 200, "timeline.worklist"),
+        step("the urgent follow-ups", Nurse, get("/api/v1/worklist?list=urgent&whose=all"), 200, "timeline.worklist"),
         step(
             "a new EDD",
             Nurse,
