@@ -190,8 +190,7 @@ async fn story_one_action_writes_one_line(backend: Backend) {
             "family.pregnancy",
         ),
         // Postpartum care.
-        step("apply", Mother, post("/api/v1/postpartum/applications", apply("2026-12-23")), 201, "postpartum.apply")
-            .left(&["family.view", "postpartum.apply"]),
+        step("apply", Mother, post("/api/v1/postpartum/applications", apply("2026-12-23")), 201, "postpartum.apply"),
         step("an application", Nurse, get(format!("/api/v1/postpartum/applications/{stay}")), 200, "postpartum.view"),
         step(
             "the family's application",
