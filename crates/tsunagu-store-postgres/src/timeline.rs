@@ -683,21 +683,33 @@ impl TimelineStore for PgStore {
 
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            contact_columns!(),
-            " FROM contacts c WHERE c.family_id = $1 AND c.municipality_id = $2 \
-             ORDER BY c.opens, c.due, c.kind, c.id"
-        ))
-        .bind(family.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let out = rows.iter().map(contact_row).collect::<Result<Vec<_>>>()?;
+        let out = contacts_of_family(&mut tx, ctx.municipality_id, family).await?;
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TimelineView, Some(family), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+
+    async fn family_page(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        referrals: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<Option<tsunagu_store::FamilyPage>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(record) = crate::records::family_record(&mut tx, m, family).await? else { return Ok(None) };
+        let contacts = contacts_of_family(&mut tx, m, family).await?;
+        let referrals = match referrals {
+            Some(f) => {
+                let f = tsunagu_store::ReferralFilter { family_id: Some(family), ..f.clone() };
+                crate::care::referrals_of(&mut tx, m, &f).await?
+            }
+            None => vec![],
+        };
+        let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals }))
     }
 
     async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
@@ -837,4 +849,24 @@ fn work_list_detail(contacts: Option<&WorkListQuery>, rows: usize, followups: Op
         Some(n) => format!("list={list} results={rows} followups={n}"),
         None => format!("list={list} results={rows}"),
     }
+}
+
+/// A family's contacts in `m`, in order (not audited: the caller writes the line).
+async fn contacts_of_family(
+    conn: &mut sqlx::PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+) -> Result<Vec<ContactRow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts c WHERE c.family_id = $1 AND c.municipality_id = $2 \
+         ORDER BY c.opens, c.due, c.kind, c.id"
+    ))
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(contact_row).collect()
 }

@@ -593,19 +593,33 @@ impl TimelineStore for SqliteStore {
     }
 
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {} FROM contacts c WHERE c.family_id = ? AND c.municipality_id = ? \
-             ORDER BY c.opens, c.due, c.kind, c.id",
-            CONTACT_COLUMNS
-        ))
-        .bind(family.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let out = rows.iter().map(contact_row).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = contacts_of_family(&mut conn, ctx.municipality_id, family).await?;
+        drop(conn);
         self.audit(ctx, AuditAction::TimelineView, Some(family), "").await?;
         Ok(out)
+    }
+
+    async fn family_page(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        referrals: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<Option<tsunagu_store::FamilyPage>> {
+        let m = ctx.municipality_id;
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let Some(record) = crate::records::family_record(&mut conn, m, family).await? else { return Ok(None) };
+        let contacts = contacts_of_family(&mut conn, m, family).await?;
+        drop(conn);
+        let referrals = match referrals {
+            Some(f) => {
+                self.referrals_of(m, &tsunagu_store::ReferralFilter { family_id: Some(family), ..f.clone() }).await?
+            }
+            None => vec![],
+        };
+        let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
+        self.audit(ctx, AuditAction::FamilyView, Some(family), &detail).await?;
+        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals }))
     }
 
     async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
@@ -738,4 +752,23 @@ fn work_list_detail(contacts: Option<&WorkListQuery>, rows: usize, followups: Op
         Some(n) => format!("list={list} results={rows} followups={n}"),
         None => format!("list={list} results={rows}"),
     }
+}
+
+/// A family's contacts in `m`, in order (not audited: the caller writes the line).
+async fn contacts_of_family(
+    conn: &mut sqlx::SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+) -> Result<Vec<ContactRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM contacts c WHERE c.family_id = ? AND c.municipality_id = ? \
+         ORDER BY c.opens, c.due, c.kind, c.id",
+        CONTACT_COLUMNS
+    ))
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(contact_row).collect()
 }

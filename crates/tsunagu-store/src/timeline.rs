@@ -201,6 +201,14 @@ impl PregnancyChange {
 pub type PregnancyCheck<'a> =
     dyn Fn(&Pregnancy, &[Baby]) -> std::result::Result<PregnancyChange, FieldErrors> + Sync + 'a;
 
+/// What a family's record page shows, read as one action (`family_page`).
+#[derive(Debug, Clone)]
+pub struct FamilyPage {
+    pub record: tsunagu_domain::records::FamilyRecord,
+    pub contacts: Vec<ContactRow>,
+    pub referrals: Vec<crate::StoredReferral>,
+}
+
 #[async_trait]
 pub trait TimelineStore: Send + Sync {
     // Every write that changes a pregnancy's facts (notification, import,
@@ -249,6 +257,16 @@ pub trait TimelineStore: Send + Sync {
     /// Every contact of a family, hidden ones included (the page leaves
     /// them out), by window. Audited as a read of the family.
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
+    /// A family's record page as one read: its record, its contacts (as
+    /// `family_contacts` reads them) and, when `referrals` names them, its
+    /// referrals; one `family.view` line. `None` for a family not in the
+    /// context's municipality.
+    async fn family_page(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        referrals: Option<&crate::ReferralFilter>,
+    ) -> Result<Option<FamilyPage>>;
     /// What the policy needs to decide on a contact (like `family_access`):
     /// its family and kind, and whether it is hidden, if it is in `m`. No
     /// personal data; not audited.
