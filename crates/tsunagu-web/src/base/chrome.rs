@@ -53,8 +53,10 @@ impl Chrome {
         self.tr.0.other().code()
     }
 
-    pub fn is(&self, role: &str) -> bool {
-        self.role.map(|r| r.as_str() == role).unwrap_or(false)
+    /// The account belongs to a family (a parent's): its own record and
+    /// questionnaires, its own bookings; no other family's names.
+    pub fn own_family(&self) -> bool {
+        self.actor.as_ref().is_some_and(|a| a.family_id.is_some())
     }
 
     pub fn signed_in(&self) -> bool {
@@ -91,6 +93,33 @@ impl Chrome {
 
     pub fn can_search(&self) -> bool {
         self.may(tsunagu_domain::policy::Action::SearchFamilies)
+    }
+
+    /// Registers pregnancy notifications.
+    pub fn can_register(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::RegisterNotification)
+    }
+
+    pub fn can_manage_accounts(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ManageAccounts)
+    }
+
+    pub fn can_audit(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ViewAudit)
+    }
+
+    pub fn can_configure_facilities(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ConfigureFacilities)
+    }
+
+    /// Reviews postpartum applications (and opens the family's record from one).
+    pub fn can_review_postpartum(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ReviewPostpartum)
+    }
+
+    /// Sees figures and nothing of a person (the home page says so).
+    pub fn reports_only(&self) -> bool {
+        self.can_reports() && !self.can_search() && !self.can_work_list() && !self.own_family()
     }
 }
 
