@@ -295,8 +295,13 @@ fn input_from(form: &FormData) -> (ApplicationInput, FieldErrors) {
     let days = num("days");
     let babies = num("babies");
     let siblings = if form.get("siblings").trim().is_empty() { 0 } else { num("siblings") };
+    // An id that does not read is the field's error, never "no family".
+    let family_id = form.opt_id("family_id").unwrap_or_else(|_| {
+        errors.add("family_id", "not_an_id");
+        None
+    });
     let input = ApplicationInput {
-        family_id: form.opt("family_id").and_then(|v| v.parse().ok()),
+        family_id,
         venue_id,
         service: form.get("service").to_owned(),
         first_day: form.get("first_day").to_owned(),

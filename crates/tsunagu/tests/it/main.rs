@@ -34,6 +34,7 @@ mod api;
 mod audit_lines;
 mod browser;
 mod care;
+mod form_ids;
 mod meetings;
 mod openapi;
 mod ops;
