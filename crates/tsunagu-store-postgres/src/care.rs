@@ -20,8 +20,8 @@ use tsunagu_domain::{
     VenueId,
 };
 use tsunagu_store::{
-    CareStore, Followup, FollowupStatus, Incident, NewIncident, OnlineTalk, ReferralEvent, ReferralFilter,
-    ReferralStep, Result, StoreError, StoredReferral,
+    CareStore, Followup, FollowupCheck, FollowupFacts, FollowupStatus, Incident, NewIncident, OnlineTalk,
+    ReferralEvent, ReferralFilter, ReferralStep, Result, StoreError, StoredReferral,
 };
 
 /// "On one of the days of the range": `$first` and `$last` are the range's
@@ -256,24 +256,8 @@ impl CareStore for PgStore {
     }
 
     async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
-        let mut qb: QueryBuilder<'_, Postgres> =
-            QueryBuilder::new(concat!("SELECT ", referral_columns!(), " FROM referrals r WHERE r.municipality_id = "));
-        qb.push_bind(ctx.municipality_id.0);
-        if let Some(f) = filter.family_id {
-            qb.push(" AND r.family_id = ").push_bind(f.0);
-        }
-        if let Some(a) = filter.raised_by {
-            qb.push(" AND r.raised_by_account = ").push_bind(a.0);
-        }
-        if filter.open_only {
-            qb.push(" AND r.status <> 'closed'");
-        }
-        // Open urgent referrals first; a closed one never outranks open work.
-        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
-        let out = rows.iter().map(referral_row).collect::<Result<Vec<_>>>()?;
+        let out = referrals_of(&mut tx, ctx.municipality_id, filter).await?;
         // A list of one family's referrals is a read of that family.
         append_audit(
             &mut tx,
@@ -452,41 +436,69 @@ impl CareStore for PgStore {
         family: FamilyId,
         start: DateTime,
     ) -> Result<FollowupId> {
-        let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        if !is_facility(&mut tx, venue, m).await? {
-            return Err(StoreError::InvalidReference("venue_id"));
-        }
-        if !in_municipality(&mut tx, Table::Families, family.0, m).await? {
-            return Err(StoreError::InvalidReference("family_id"));
-        }
-        // The partial unique index (venue, start) of booked rows keeps one
-        // family per slot: a concurrent booking of the same slot waits on
-        // the index entry, then fails.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO followups (municipality_id, venue_id, family_id, start, status, booked_by, booked_at) \
-             VALUES ($1, $2, $3, $4::timestamp, 'booked', $5, $6::timestamptz) RETURNING id",
-        )
+        let id = insert_followup(self, &mut tx, ctx, venue, family, start).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn book_followup_checked(
+        &self,
+        ctx: &AuditContext,
+        venue: VenueId,
+        family: FamilyId,
+        start: DateTime,
+        check: &FollowupCheck<'_>,
+    ) -> Result<FollowupId> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let facts = followup_facts(&mut tx, ctx.municipality_id, family, venue).await?;
+        check(&facts)?;
+        let id = insert_followup(self, &mut tx, ctx, venue, family, start).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn followup_owner(&self, m: MunicipalityId, id: FollowupId) -> Result<Option<(FamilyId, DateTime)>> {
+        let r = sqlx::query(concat!(
+            "SELECT family_id, ",
+            civil_col!("start"),
+            " AS start FROM followups WHERE id = $1 AND municipality_id = $2"
+        ))
+        .bind(id.0)
         .bind(m.0)
-        .bind(venue.0)
-        .bind(family.0)
-        .bind(civil_param(start))
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .fetch_one(&mut *tx)
+        .fetch_optional(&self.pool)
         .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("slot_taken") } else { db_err(e) })?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let start: String = get(&r, "start")?;
+        Ok(Some((FamilyId(get::<i64>(&r, "family_id")?), civil(&start)?)))
+    }
+
+    async fn followup_slots(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        venue: VenueId,
+        range: DateRange,
+    ) -> Result<(Vec<DateTime>, FollowupFacts)> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let taken: Vec<DateTime> = followups_of(&mut conn, ctx.municipality_id, Some(venue), None, range)
+            .await?
+            .into_iter()
+            .filter(|f| f.status == FollowupStatus::Booked)
+            .map(|f| f.start)
+            .collect();
+        let facts = followup_facts(&mut conn, ctx.municipality_id, family, venue).await?;
+        drop(conn);
+        tsunagu_store::AuditStore::write_audit(
+            self,
             ctx,
-            AuditAction::FollowupBook,
+            AuditAction::FollowupList,
             Some(family),
-            &format!("followup={id}"),
+            &format!("venue={venue} taken={}", taken.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(FollowupId(id))
+        Ok((taken, facts))
     }
 
     async fn followups(
@@ -496,22 +508,8 @@ impl CareStore for PgStore {
         family: Option<FamilyId>,
         range: DateRange,
     ) -> Result<Vec<Followup>> {
-        let (first, last) = range_params(range);
-        let mut qb: QueryBuilder<'_, Postgres> =
-            QueryBuilder::new(concat!("SELECT ", followup_columns!(), " FROM followups f WHERE f.municipality_id = "));
-        qb.push_bind(ctx.municipality_id.0);
-        qb.push(" AND f.start >= ").push_bind(first).push("::date");
-        qb.push(" AND f.start < ").push_bind(last).push("::date + 1");
-        if let Some(v) = venue {
-            qb.push(" AND f.venue_id = ").push_bind(v.0);
-        }
-        if let Some(f) = family {
-            qb.push(" AND f.family_id = ").push_bind(f.0);
-        }
-        qb.push(" ORDER BY f.start, f.id");
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
-        let out = rows.iter().map(followup_row).collect::<Result<Vec<_>>>()?;
+        let out = followups_of(&mut tx, ctx.municipality_id, venue, family, range).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -772,4 +770,117 @@ async fn events_in(conn: &mut PgConnection, id: ReferralId) -> Result<Vec<Referr
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(events)
+}
+
+/// The referrals of municipality `m` that `filter` names (not audited: the caller writes the line).
+pub(crate) async fn referrals_of(
+    conn: &mut sqlx::PgConnection,
+    m: MunicipalityId,
+    filter: &ReferralFilter,
+) -> Result<Vec<StoredReferral>> {
+    let mut qb: QueryBuilder<'_, Postgres> =
+        QueryBuilder::new(concat!("SELECT ", referral_columns!(), " FROM referrals r WHERE r.municipality_id = "));
+    qb.push_bind(m.0);
+    if let Some(f) = filter.family_id {
+        qb.push(" AND r.family_id = ").push_bind(f.0);
+    }
+    if let Some(a) = filter.raised_by {
+        qb.push(" AND r.raised_by_account = ").push_bind(a.0);
+    }
+    if filter.open_only {
+        qb.push(" AND r.status <> 'closed'");
+    }
+    // Open urgent referrals first; a closed one never outranks open work.
+    qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit.clamp(1, 1000)));
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    rows.iter().map(referral_row).collect()
+}
+
+/// Books a slot in the caller's transaction, audited `followup.book`.
+async fn insert_followup(
+    store: &PgStore,
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    venue: VenueId,
+    family: FamilyId,
+    start: DateTime,
+) -> Result<FollowupId> {
+    let m = ctx.municipality_id;
+    if !is_facility(&mut *tx, venue, m).await? {
+        return Err(StoreError::InvalidReference("venue_id"));
+    }
+    if !in_municipality(&mut *tx, Table::Families, family.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    // The partial unique index (venue, start) of booked rows keeps one
+    // family per slot: a concurrent booking of the same slot waits on
+    // the index entry, then fails.
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO followups (municipality_id, venue_id, family_id, start, status, booked_by, booked_at) \
+         VALUES ($1, $2, $3, $4::timestamp, 'booked', $5, $6::timestamptz) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(venue.0)
+    .bind(family.0)
+    .bind(civil_param(start))
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("slot_taken") } else { db_err(e) })?;
+    append_audit(&mut *tx, &store.keys.chain, ctx, AuditAction::FollowupBook, Some(family), &format!("followup={id}"))
+        .await?;
+    Ok(FollowupId(id))
+}
+
+/// Bookings on the days of `range` in `m`, optionally of one facility or
+/// family, by start (not audited: the caller writes the line).
+async fn followups_of(
+    conn: &mut PgConnection,
+    m: MunicipalityId,
+    venue: Option<VenueId>,
+    family: Option<FamilyId>,
+    range: DateRange,
+) -> Result<Vec<Followup>> {
+    let (first, last) = range_params(range);
+    let mut qb: QueryBuilder<'_, Postgres> =
+        QueryBuilder::new(concat!("SELECT ", followup_columns!(), " FROM followups f WHERE f.municipality_id = "));
+    qb.push_bind(m.0);
+    qb.push(" AND f.start >= ").push_bind(first).push("::date");
+    qb.push(" AND f.start < ").push_bind(last).push("::date + 1");
+    if let Some(v) = venue {
+        qb.push(" AND f.venue_id = ").push_bind(v.0);
+    }
+    if let Some(f) = family {
+        qb.push(" AND f.family_id = ").push_bind(f.0);
+    }
+    qb.push(" ORDER BY f.start, f.id");
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    rows.iter().map(followup_row).collect()
+}
+
+/// What decides `family`'s consultations at `venue` (not audited: read for
+/// one action that writes its own line).
+async fn followup_facts(
+    conn: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    venue: VenueId,
+) -> Result<FollowupFacts> {
+    let days: Vec<String> = sqlx::query_scalar(
+        "SELECT to_char(stay_last, 'YYYY-MM-DD') FROM postpartum_applications WHERE municipality_id = $1 \
+         AND family_id = $2 AND venue_id = $3 AND status = 'approved' ORDER BY applied_at DESC, id DESC LIMIT 50",
+    )
+    .bind(m.0)
+    .bind(family.0)
+    .bind(venue.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let stay_last_days =
+        days.iter().map(|d| d.parse().map_err(|_| corrupt("stay_last"))).collect::<Result<Vec<_>>>()?;
+    let record = crate::records::family_record(conn, m, family).await?.ok_or(StoreError::NotFound)?;
+    let baby_birth_date = tsunagu_domain::postpartum::application::latest_babies(&record).first().map(|b| b.birth_date);
+    Ok(FollowupFacts { stay_last_days, baby_birth_date })
 }

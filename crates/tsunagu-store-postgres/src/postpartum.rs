@@ -260,69 +260,28 @@ impl PostpartumStore for PgStore {
     }
 
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId> {
-        if !a.refusals.is_empty() && a.override_reason.is_none() {
-            return Err(StoreError::Conflict("override_reason_required"));
-        }
-        let m = ctx.municipality_id;
-        let refusals = serde_json::to_string(&a.refusals).map_err(other_err)?;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        if !in_municipality(&mut tx, Table::Families, a.family_id.0, m).await? {
+        let id = insert_application(self, &mut tx, ctx, a).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn create_application_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &tsunagu_store::ApplicationCheck<'_>,
+    ) -> Result<ApplicationId> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let record =
+            crate::records::family_record(&mut tx, ctx.municipality_id, family).await?.ok_or(StoreError::NotFound)?;
+        let a = check(&record)?;
+        if a.family_id != family {
             return Err(StoreError::InvalidReference("family_id"));
         }
-        let facility: Option<i64> = sqlx::query_scalar(
-            "SELECT f.venue_id FROM postpartum_facilities f JOIN venues v ON v.id = f.venue_id \
-             WHERE f.venue_id = $1 AND v.municipality_id = $2",
-        )
-        .bind(a.venue_id.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if facility.is_none() {
-            return Err(StoreError::InvalidReference("venue_id"));
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, \
-             stay_last, babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
-             lacks_help_from_relatives, grandparents_nearby, quote_total_yen, transport_paid, refusals, \
-             override_reason, status, applied_by, applied_at, fee_to_be_confirmed) \
-             VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             'applied', $18, $19::timestamptz, $20) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(a.family_id.0)
-        .bind(a.venue_id.0)
-        .bind(a.service.as_str())
-        .bind(a.stay.first().to_string())
-        .bind(a.stay.last().to_string())
-        .bind(i16::from(a.babies))
-        .bind(i16::from(a.siblings))
-        .bind(a.answers.rolls_over_actively)
-        .bind(a.answers.needs_medical_treatment)
-        .bind(a.answers.has_worries_or_fatigue)
-        .bind(a.answers.lacks_help_from_relatives)
-        .bind(a.answers.grandparents_nearby)
-        .bind(i64::from(a.quote_total_yen))
-        .bind(a.transport_paid)
-        .bind(refusals)
-        .bind(&a.override_reason)
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .bind(a.fee_to_be_confirmed)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::PostpartumApply,
-            Some(a.family_id),
-            &format!("application={id}"),
-        )
-        .await?;
+        let id = insert_application(self, &mut tx, ctx, &a).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(ApplicationId(id))
+        Ok(id)
     }
 
     async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>> {
@@ -875,4 +834,74 @@ async fn used_days_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<Da
     .map_err(db_err)?;
     let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
     Ok(days)
+}
+
+/// Stores an application in the caller's transaction, audited `postpartum.apply`.
+async fn insert_application(
+    store: &PgStore,
+    tx: &mut sqlx::PgConnection,
+    ctx: &AuditContext,
+    a: &NewApplication,
+) -> Result<ApplicationId> {
+    if !a.refusals.is_empty() && a.override_reason.is_none() {
+        return Err(StoreError::Conflict("override_reason_required"));
+    }
+    let m = ctx.municipality_id;
+    let refusals = serde_json::to_string(&a.refusals).map_err(other_err)?;
+    if !in_municipality(&mut *tx, Table::Families, a.family_id.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    let facility: Option<i64> = sqlx::query_scalar(
+        "SELECT f.venue_id FROM postpartum_facilities f JOIN venues v ON v.id = f.venue_id \
+         WHERE f.venue_id = $1 AND v.municipality_id = $2",
+    )
+    .bind(a.venue_id.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if facility.is_none() {
+        return Err(StoreError::InvalidReference("venue_id"));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, \
+         stay_last, babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
+         lacks_help_from_relatives, grandparents_nearby, quote_total_yen, transport_paid, refusals, \
+         override_reason, status, applied_by, applied_at, fee_to_be_confirmed) \
+         VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         'applied', $18, $19::timestamptz, $20) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(a.family_id.0)
+    .bind(a.venue_id.0)
+    .bind(a.service.as_str())
+    .bind(a.stay.first().to_string())
+    .bind(a.stay.last().to_string())
+    .bind(i16::from(a.babies))
+    .bind(i16::from(a.siblings))
+    .bind(a.answers.rolls_over_actively)
+    .bind(a.answers.needs_medical_treatment)
+    .bind(a.answers.has_worries_or_fatigue)
+    .bind(a.answers.lacks_help_from_relatives)
+    .bind(a.answers.grandparents_nearby)
+    .bind(i64::from(a.quote_total_yen))
+    .bind(a.transport_paid)
+    .bind(refusals)
+    .bind(&a.override_reason)
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .bind(a.fee_to_be_confirmed)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    append_audit(
+        &mut *tx,
+        &store.keys.chain,
+        ctx,
+        AuditAction::PostpartumApply,
+        Some(a.family_id),
+        &format!("application={id}"),
+    )
+    .await?;
+    Ok(ApplicationId(id))
 }

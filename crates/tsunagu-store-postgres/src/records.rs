@@ -597,63 +597,11 @@ impl RecordStore for PgStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let r = sqlx::query(
-            "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
-             WHERE id = $1 AND municipality_id = $2",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let bracket: String = get(&r, "fee_bracket")?;
-        let family = Family {
-            id,
-            municipality_id: m,
-            area_id: AreaId(get(&r, "area_id")?),
-            fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
-            consent_coordinators: get(&r, "consent_coordinators")?,
-            consent_hubs: get(&r, "consent_hubs")?,
-            escalated: get(&r, "escalated")?,
-        };
-        let people = sqlx::query(concat!(
-            "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, ",
-            date_col!("birth_date"),
-            " AS birth_date FROM people WHERE family_id = $1 ORDER BY id"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| person_row(r, id))
-        .collect::<Result<Vec<_>>>()?;
-        let pregnancies = sqlx::query(concat!(
-            "SELECT ",
-            pregnancy_columns!(),
-            " FROM pregnancies WHERE family_id = $1 ORDER BY pregnancies.edd, id"
-        ))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(pregnancy_row)
-        .collect::<Result<Vec<_>>>()?;
-        let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE family_id = $1 ORDER BY id"))
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(baby_row)
-            .collect::<Result<Vec<_>>>()?;
+        let Some(record) = family_record(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+        Ok(Some(record))
     }
 
     async fn search_families(
@@ -707,21 +655,7 @@ impl RecordStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // The row lock makes a concurrent second birth wait, then see
         // `delivered`; the check sees the pregnancy as the birth changes it.
-        let p = sqlx::query(concat!(
-            "SELECT ",
-            pregnancy_columns!(),
-            " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies = check(&p).map_err(StoreError::Invalid)?;
         if p.status != PregnancyStatus::Ongoing {
             return Err(StoreError::Conflict("pregnancy_not_ongoing"));
@@ -783,4 +717,93 @@ impl PgStore {
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilySharing, Some(id), detail).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// A family's record as `open_family` reads it, in `m`, inside the caller's
+/// transaction and not audited: for a store method that reads what its one
+/// action needs and writes that action's one line.
+pub(crate) async fn family_record(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    id: FamilyId,
+) -> Result<Option<FamilyRecord>> {
+    let r = sqlx::query(
+        "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
+         WHERE id = $1 AND municipality_id = $2",
+    )
+    .bind(id.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some(r) = r else { return Ok(None) };
+    let bracket: String = get(&r, "fee_bracket")?;
+    let family = Family {
+        id,
+        municipality_id: m,
+        area_id: AreaId(get(&r, "area_id")?),
+        fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
+        consent_coordinators: get(&r, "consent_coordinators")?,
+        consent_hubs: get(&r, "consent_hubs")?,
+        escalated: get(&r, "escalated")?,
+    };
+    let people = sqlx::query(concat!(
+        "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, ",
+        date_col!("birth_date"),
+        " AS birth_date FROM people WHERE family_id = $1 ORDER BY id"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| person_row(r, id))
+    .collect::<Result<Vec<_>>>()?;
+    let pregnancies = sqlx::query(concat!(
+        "SELECT ",
+        pregnancy_columns!(),
+        " FROM pregnancies WHERE family_id = $1 ORDER BY pregnancies.edd, id"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(pregnancy_row)
+    .collect::<Result<Vec<_>>>()?;
+    let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE family_id = $1 ORDER BY id"))
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+}
+
+/// The pregnancy `pregnancy` of `family` in `m`, locked for a change to it
+/// (a birth, a new EDD, an ending): a concurrent change waits, then sees
+/// what this one left; `NotFound` when it is not there.
+pub(crate) async fn pregnancy_for_change(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<Pregnancy> {
+    sqlx::query(concat!(
+        "SELECT ",
+        pregnancy_columns!(),
+        " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
+    ))
+    .bind(pregnancy.0)
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .as_ref()
+    .map(pregnancy_row)
+    .transpose()?
+    .ok_or(StoreError::NotFound)
 }

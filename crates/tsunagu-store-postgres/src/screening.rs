@@ -8,11 +8,12 @@ use crate::care::insert_referral;
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::records::Person;
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::screening::Reason;
-use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PregnancyId, ReferralId, ScreeningId};
+use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PersonId, PregnancyId, ReferralId, ScreeningId};
 use tsunagu_store::ScreeningStore;
-use tsunagu_store::{NewScreening, RecordedScreening, Result, StoreError, StoredScreening};
+use tsunagu_store::{NewScreening, RecordedScreening, Result, ScreeningCheck, StoreError, StoredScreening};
 
 macro_rules! screening_columns {
     () => {
@@ -49,12 +50,39 @@ fn screening_row(r: &PgRow) -> Result<StoredScreening> {
 }
 
 pub(crate) async fn record(store: &PgStore, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    let recorded = record_in(store, &mut tx, ctx, s).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(recorded)
+}
+
+/// Filing answers checked against the family's record, read in the same transaction.
+pub(crate) async fn record_checked(
+    store: &PgStore,
+    ctx: &AuditContext,
+    family: FamilyId,
+    check: &ScreeningCheck<'_>,
+) -> Result<(RecordedScreening, NewScreening)> {
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    let record =
+        crate::records::family_record(&mut tx, ctx.municipality_id, family).await?.ok_or(StoreError::NotFound)?;
+    let s = check(&record)?;
+    let recorded = record_in(store, &mut tx, ctx, &s).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok((recorded, s))
+}
+
+async fn record_in(
+    store: &PgStore,
+    tx: &mut sqlx::PgConnection,
+    ctx: &AuditContext,
+    s: &NewScreening,
+) -> Result<RecordedScreening> {
     let m = ctx.municipality_id;
     let answers = serde_json::to_string(&s.answers().answers).map_err(other_err)?;
     let reasons = serde_json::to_string(&s.result().reasons).map_err(other_err)?;
     let total = i32::try_from(s.result().total).map_err(other_err)?;
-    let mut tx = store.pool.begin().await.map_err(db_err)?;
-    if !in_municipality(&mut tx, Table::Families, s.family().0, m).await? {
+    if !in_municipality(&mut *tx, Table::Families, s.family().0, m).await? {
         return Err(StoreError::InvalidReference("family_id"));
     }
     if let Some(p) = s.pregnancy() {
@@ -72,7 +100,7 @@ pub(crate) async fn record(store: &PgStore, ctx: &AuditContext, s: &NewScreening
     }
     // The follow-up first, so that the response is stored with its link.
     let referral = match s.referral(ctx.role) {
-        Some((r, note)) => Some(insert_referral(&mut tx, &store.keys.chain, ctx, &r, &note, None, None).await?),
+        Some((r, note)) => Some(insert_referral(&mut *tx, &store.keys.chain, ctx, &r, &note, None, None).await?),
         None => None,
     };
     let id: i64 = sqlx::query_scalar(
@@ -102,8 +130,7 @@ pub(crate) async fn record(store: &PgStore, ctx: &AuditContext, s: &NewScreening
         Some(r) => format!("screening={id} referral={r}"),
         None => format!("screening={id}"),
     };
-    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
-    tx.commit().await.map_err(db_err)?;
+    append_audit(&mut *tx, &store.keys.chain, ctx, AuditAction::ScreeningRecord, Some(s.family()), &detail).await?;
     Ok(RecordedScreening { id, referral })
 }
 
@@ -178,6 +205,38 @@ pub(crate) async fn one(store: &PgStore, ctx: &AuditContext, id: ScreeningId) ->
     Ok(Some(s))
 }
 
+/// A family's responses with its mother, one `screening.list` line.
+pub(crate) async fn list_with_mother(
+    store: &PgStore,
+    ctx: &AuditContext,
+    family: FamilyId,
+    limit: u32,
+) -> Result<(Vec<StoredScreening>, Option<Person>)> {
+    let mut conn = store.pool.acquire().await.map_err(db_err)?;
+    let mother = crate::records::family_record(&mut conn, ctx.municipality_id, family)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .mother()
+        .cloned();
+    drop(conn);
+    Ok((list(store, ctx, family, limit).await?, mother))
+}
+
+/// One response with the family's mother's id, one `screening.view` line.
+pub(crate) async fn one_with_subject(
+    store: &PgStore,
+    ctx: &AuditContext,
+    id: ScreeningId,
+) -> Result<Option<(StoredScreening, Option<PersonId>)>> {
+    let Some(family) = family_of(store, ctx.municipality_id, id).await? else { return Ok(None) };
+    let mut conn = store.pool.acquire().await.map_err(db_err)?;
+    let subject = crate::records::family_record(&mut conn, ctx.municipality_id, family)
+        .await?
+        .and_then(|r| r.mother().map(|m| m.id));
+    drop(conn);
+    Ok(one(store, ctx, id).await?.map(|s| (s, subject)))
+}
+
 #[async_trait]
 impl ScreeningStore for PgStore {
     async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening> {
@@ -194,5 +253,31 @@ impl ScreeningStore for PgStore {
 
     async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
         one(self, ctx, id).await
+    }
+
+    async fn record_screening_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &ScreeningCheck<'_>,
+    ) -> Result<(RecordedScreening, NewScreening)> {
+        record_checked(self, ctx, family, check).await
+    }
+
+    async fn screenings_with_mother(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        limit: u32,
+    ) -> Result<(Vec<StoredScreening>, Option<Person>)> {
+        list_with_mother(self, ctx, family, limit).await
+    }
+
+    async fn screening_with_subject(
+        &self,
+        ctx: &AuditContext,
+        id: ScreeningId,
+    ) -> Result<Option<(StoredScreening, Option<PersonId>)>> {
+        one_with_subject(self, ctx, id).await
     }
 }

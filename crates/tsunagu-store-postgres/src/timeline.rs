@@ -30,8 +30,6 @@ use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::{self, NoteAudience};
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::PregnancyEnd;
-use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
     append_note, awaits_work, missed_on, reconcile, record_over, CloseReason, ContactChange, ContactKind, Ending,
@@ -644,21 +642,7 @@ impl TimelineStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
         // then reconciles from what this one left; the check sees it as it is.
-        let p = sqlx::query(concat!(
-            "SELECT ",
-            pregnancy_columns!(),
-            " FROM pregnancies WHERE id = $1 AND family_id = $2 AND municipality_id = $3 FOR UPDATE"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies =
             sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
                 .bind(pregnancy.0)
@@ -668,11 +652,10 @@ impl TimelineStore for PgStore {
                 .iter()
                 .map(baby_row)
                 .collect::<Result<Vec<_>>>()?;
-        let detail = match check(&p, &babies).map_err(StoreError::Invalid)? {
+        let change = check(&p, &babies).map_err(StoreError::Invalid)?;
+        change.allowed_from(p.status)?;
+        let detail = match change {
             PregnancyChange::Edd(edd) => {
-                if p.status != PregnancyStatus::Ongoing {
-                    return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-                }
                 sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
                     .bind(edd.to_string())
                     .bind(pregnancy.0)
@@ -682,13 +665,6 @@ impl TimelineStore for PgStore {
                 "edd".to_owned()
             }
             PregnancyChange::End(end) => {
-                match (p.status, end) {
-                    (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
-                    (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
-                        return Err(StoreError::Conflict("pregnancy_not_ongoing"))
-                    }
-                    _ => return Err(StoreError::Conflict("pregnancy_ended")),
-                }
                 sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
                     .bind(end.status().as_str())
                     .bind(end.on().to_string())
@@ -707,21 +683,33 @@ impl TimelineStore for PgStore {
 
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            contact_columns!(),
-            " FROM contacts c WHERE c.family_id = $1 AND c.municipality_id = $2 \
-             ORDER BY c.opens, c.due, c.kind, c.id"
-        ))
-        .bind(family.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let out = rows.iter().map(contact_row).collect::<Result<Vec<_>>>()?;
+        let out = contacts_of_family(&mut tx, ctx.municipality_id, family).await?;
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TimelineView, Some(family), "").await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+
+    async fn family_page(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        referrals: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<Option<tsunagu_store::FamilyPage>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(record) = crate::records::family_record(&mut tx, m, family).await? else { return Ok(None) };
+        let contacts = contacts_of_family(&mut tx, m, family).await?;
+        let referrals = match referrals {
+            Some(f) => {
+                let f = tsunagu_store::ReferralFilter { family_id: Some(family), ..f.clone() };
+                crate::care::referrals_of(&mut tx, m, &f).await?
+            }
+            None => vec![],
+        };
+        let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals }))
     }
 
     async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
@@ -803,6 +791,32 @@ impl TimelineStore for PgStore {
         Ok(rows)
     }
 
+    async fn work_list_with_followups(
+        &self,
+        ctx: &AuditContext,
+        contacts: Option<&WorkListQuery>,
+        followups: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<(Vec<ContactRow>, Vec<tsunagu_store::StoredReferral>)> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let rows = match contacts {
+            Some(q) => {
+                if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+                    return Err(StoreError::InvalidReference("municipality"));
+                }
+                read_work_list(&mut tx, q).await?
+            }
+            None => vec![],
+        };
+        let referrals = match followups {
+            Some(f) => crate::care::referrals_of(&mut tx, ctx.municipality_id, f).await?,
+            None => vec![],
+        };
+        let detail = work_list_detail(contacts, rows.len(), followups.map(|_| referrals.len()));
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok((rows, referrals))
+    }
+
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         work_counts(&mut conn, scope).await
@@ -825,4 +839,34 @@ impl TimelineStore for PgStore {
         tx.commit().await.map_err(db_err)?;
         Ok(ids.len() as u64)
     }
+}
+
+/// The work list's audit line: which list and how many rows, and how many
+/// follow-ups where they were read.
+fn work_list_detail(contacts: Option<&WorkListQuery>, rows: usize, followups: Option<usize>) -> String {
+    let list = contacts.map_or("urgent", |q| q.list.as_str());
+    match followups {
+        Some(n) => format!("list={list} results={rows} followups={n}"),
+        None => format!("list={list} results={rows}"),
+    }
+}
+
+/// A family's contacts in `m`, in order (not audited: the caller writes the line).
+async fn contacts_of_family(
+    conn: &mut sqlx::PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+) -> Result<Vec<ContactRow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts c WHERE c.family_id = $1 AND c.municipality_id = $2 \
+         ORDER BY c.opens, c.due, c.kind, c.id"
+    ))
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(contact_row).collect()
 }

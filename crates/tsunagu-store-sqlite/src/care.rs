@@ -20,8 +20,8 @@ use tsunagu_domain::{
     VenueId,
 };
 use tsunagu_store::{
-    CareStore, Followup, FollowupStatus, Incident, NewIncident, OnlineTalk, ReferralEvent, ReferralFilter,
-    ReferralStep, Result, StoreError, StoredReferral,
+    CareStore, Followup, FollowupCheck, FollowupFacts, FollowupStatus, Incident, NewIncident, OnlineTalk,
+    ReferralEvent, ReferralFilter, ReferralStep, Result, StoreError, StoredReferral,
 };
 
 /// The columns of a referral as `referral_row` reads them.
@@ -236,23 +236,7 @@ impl CareStore for SqliteStore {
     }
 
     async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
-        let mut qb: QueryBuilder<'_, Sqlite> =
-            QueryBuilder::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.municipality_id = "));
-        qb.push_bind(ctx.municipality_id.0);
-        if let Some(f) = filter.family_id {
-            qb.push(" AND r.family_id = ").push_bind(f.0);
-        }
-        if let Some(a) = filter.raised_by {
-            qb.push(" AND r.raised_by_account = ").push_bind(a.0);
-        }
-        if filter.open_only {
-            qb.push(" AND r.status <> 'closed'");
-        }
-        // Open urgent referrals first; a closed one never outranks open work.
-        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
-        let out = rows.iter().map(referral_row).collect::<Result<Vec<_>>>()?;
+        let out = self.referrals_of(ctx.municipality_id, filter).await?;
         // A list of one family's referrals is a read of that family.
         self.audit(ctx, AuditAction::ReferralList, filter.family_id, &format!("results={}", out.len())).await?;
         Ok(out)
@@ -390,40 +374,65 @@ impl CareStore for SqliteStore {
         family: FamilyId,
         start: DateTime,
     ) -> Result<FollowupId> {
-        let m = ctx.municipality_id;
         let mut tx = self.begin_immediate().await?;
-        if !is_facility(&mut tx, venue, m).await? {
-            return Err(StoreError::InvalidReference("venue_id"));
-        }
-        if !in_municipality(&mut tx, "families", family.0, m).await? {
-            return Err(StoreError::InvalidReference("family_id"));
-        }
-        // The partial unique index (venue, start) of booked rows keeps one
-        // family per slot.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO followups (municipality_id, venue_id, family_id, start, status, booked_by, booked_at) \
-             VALUES (?, ?, ?, ?, 'booked', ?, ?) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(venue.0)
-        .bind(family.0)
-        .bind(civil_text(start))
-        .bind(ctx.actor.0)
-        .bind(ts_text(ctx.at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("slot_taken") } else { db_err(e) })?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        let id = insert_followup(self, &mut tx, ctx, venue, family, start).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn book_followup_checked(
+        &self,
+        ctx: &AuditContext,
+        venue: VenueId,
+        family: FamilyId,
+        start: DateTime,
+        check: &FollowupCheck<'_>,
+    ) -> Result<FollowupId> {
+        let mut tx = self.begin_immediate().await?;
+        let facts = followup_facts(&mut tx, ctx.municipality_id, family, venue).await?;
+        check(&facts)?;
+        let id = insert_followup(self, &mut tx, ctx, venue, family, start).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn followup_owner(&self, m: MunicipalityId, id: FollowupId) -> Result<Option<(FamilyId, DateTime)>> {
+        let r = sqlx::query("SELECT family_id, start FROM followups WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let start: String = r.try_get(1).map_err(db_err)?;
+        Ok(Some((FamilyId(r.try_get(0).map_err(db_err)?), civil(&start)?)))
+    }
+
+    async fn followup_slots(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        venue: VenueId,
+        range: DateRange,
+    ) -> Result<(Vec<DateTime>, FollowupFacts)> {
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let taken: Vec<DateTime> = followups_of(&mut conn, ctx.municipality_id, Some(venue), None, range)
+            .await?
+            .into_iter()
+            .filter(|f| f.status == FollowupStatus::Booked)
+            .map(|f| f.start)
+            .collect();
+        let facts = followup_facts(&mut conn, ctx.municipality_id, family, venue).await?;
+        drop(conn);
+        tsunagu_store::AuditStore::write_audit(
+            self,
             ctx,
-            AuditAction::FollowupBook,
+            AuditAction::FollowupList,
             Some(family),
-            &format!("followup={id}"),
+            &format!("venue={venue} taken={}", taken.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(FollowupId(id))
+        Ok((taken, facts))
     }
 
     async fn followups(
@@ -433,21 +442,9 @@ impl CareStore for SqliteStore {
         family: Option<FamilyId>,
         range: DateRange,
     ) -> Result<Vec<Followup>> {
-        let (first, last) = civil_bounds(range);
-        let mut qb: QueryBuilder<'_, Sqlite> =
-            QueryBuilder::new(format!("SELECT {FOLLOWUP_COLUMNS} FROM followups f WHERE f.municipality_id = "));
-        qb.push_bind(ctx.municipality_id.0);
-        qb.push(" AND f.start >= ").push_bind(first);
-        qb.push(" AND f.start <= ").push_bind(last);
-        if let Some(v) = venue {
-            qb.push(" AND f.venue_id = ").push_bind(v.0);
-        }
-        if let Some(f) = family {
-            qb.push(" AND f.family_id = ").push_bind(f.0);
-        }
-        qb.push(" ORDER BY f.start, f.id");
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
-        let out = rows.iter().map(followup_row).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = followups_of(&mut conn, ctx.municipality_id, venue, family, range).await?;
+        drop(conn);
         self.audit(ctx, AuditAction::FollowupList, family, &format!("results={}", out.len())).await?;
         Ok(out)
     }
@@ -641,6 +638,27 @@ impl CareStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The referrals of municipality `m` that `filter` names (not audited: the caller writes the line).
+    pub(crate) async fn referrals_of(&self, m: MunicipalityId, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.municipality_id = "));
+        qb.push_bind(m.0);
+        if let Some(f) = filter.family_id {
+            qb.push(" AND r.family_id = ").push_bind(f.0);
+        }
+        if let Some(a) = filter.raised_by {
+            qb.push(" AND r.raised_by_account = ").push_bind(a.0);
+        }
+        if filter.open_only {
+            qb.push(" AND r.status <> 'closed'");
+        }
+        // Open urgent referrals first; a closed one never outranks open work.
+        qb.push(" ORDER BY (r.status <> 'closed' AND r.urgent) DESC, r.raised_at DESC, r.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
+        rows.iter().map(referral_row).collect()
+    }
+
     /// One referral of municipality `m` (not audited: the caller writes the line).
     async fn referral_of(&self, m: MunicipalityId, id: ReferralId) -> Result<Option<StoredReferral>> {
         sqlx::query(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals r WHERE r.id = ? AND r.municipality_id = ?"))
@@ -677,4 +695,91 @@ impl SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         Ok(events)
     }
+}
+
+/// Books a slot in the caller's transaction, audited `followup.book`.
+async fn insert_followup(
+    store: &SqliteStore,
+    tx: &mut SqliteConnection,
+    ctx: &AuditContext,
+    venue: VenueId,
+    family: FamilyId,
+    start: DateTime,
+) -> Result<FollowupId> {
+    let m = ctx.municipality_id;
+    if !is_facility(&mut *tx, venue, m).await? {
+        return Err(StoreError::InvalidReference("venue_id"));
+    }
+    if !in_municipality(&mut *tx, "families", family.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    // The partial unique index (venue, start) of booked rows keeps one
+    // family per slot.
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO followups (municipality_id, venue_id, family_id, start, status, booked_by, booked_at) \
+         VALUES (?, ?, ?, ?, 'booked', ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(venue.0)
+    .bind(family.0)
+    .bind(civil_text(start))
+    .bind(ctx.actor.0)
+    .bind(ts_text(ctx.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("slot_taken") } else { db_err(e) })?;
+    append_audit(&mut *tx, &store.keys.chain, ctx, AuditAction::FollowupBook, Some(family), &format!("followup={id}"))
+        .await?;
+    Ok(FollowupId(id))
+}
+
+/// Bookings on the days of `range` in `m`, optionally of one facility or
+/// family, by start (not audited: the caller writes the line).
+async fn followups_of(
+    conn: &mut SqliteConnection,
+    m: MunicipalityId,
+    venue: Option<VenueId>,
+    family: Option<FamilyId>,
+    range: DateRange,
+) -> Result<Vec<Followup>> {
+    let (first, last) = civil_bounds(range);
+    let mut qb: QueryBuilder<'_, Sqlite> =
+        QueryBuilder::new(format!("SELECT {FOLLOWUP_COLUMNS} FROM followups f WHERE f.municipality_id = "));
+    qb.push_bind(m.0);
+    qb.push(" AND f.start >= ").push_bind(first);
+    qb.push(" AND f.start <= ").push_bind(last);
+    if let Some(v) = venue {
+        qb.push(" AND f.venue_id = ").push_bind(v.0);
+    }
+    if let Some(f) = family {
+        qb.push(" AND f.family_id = ").push_bind(f.0);
+    }
+    qb.push(" ORDER BY f.start, f.id");
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    rows.iter().map(followup_row).collect()
+}
+
+/// What decides `family`'s consultations at `venue` (not audited: read for
+/// one action that writes its own line).
+async fn followup_facts(
+    conn: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    venue: VenueId,
+) -> Result<FollowupFacts> {
+    let days: Vec<String> = sqlx::query_scalar(
+        "SELECT stay_last FROM postpartum_applications WHERE municipality_id = ? AND family_id = ? \
+         AND venue_id = ? AND status = 'approved' ORDER BY applied_at DESC, id DESC LIMIT 50",
+    )
+    .bind(m.0)
+    .bind(family.0)
+    .bind(venue.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let stay_last_days =
+        days.iter().map(|d| d.parse().map_err(|_| corrupt("stay_last"))).collect::<Result<Vec<_>>>()?;
+    let record = crate::records::family_record(conn, m, family).await?.ok_or(StoreError::NotFound)?;
+    let baby_birth_date = tsunagu_domain::postpartum::application::latest_babies(&record).first().map(|b| b.birth_date);
+    Ok(FollowupFacts { stay_last_days, baby_birth_date })
 }

@@ -248,68 +248,28 @@ impl PostpartumStore for SqliteStore {
     }
 
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId> {
-        if !a.refusals.is_empty() && a.override_reason.is_none() {
-            return Err(StoreError::Conflict("override_reason_required"));
-        }
-        let m = ctx.municipality_id;
-        let refusals = serde_json::to_string(&a.refusals).map_err(other_err)?;
         let mut tx = self.begin_immediate().await?;
-        if !in_municipality(&mut tx, "families", a.family_id.0, m).await? {
+        let id = insert_application(self, &mut tx, ctx, a).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn create_application_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &tsunagu_store::ApplicationCheck<'_>,
+    ) -> Result<ApplicationId> {
+        let mut tx = self.begin_immediate().await?;
+        let record =
+            crate::records::family_record(&mut tx, ctx.municipality_id, family).await?.ok_or(StoreError::NotFound)?;
+        let a = check(&record)?;
+        if a.family_id != family {
             return Err(StoreError::InvalidReference("family_id"));
         }
-        let facility: Option<i64> = sqlx::query_scalar(
-            "SELECT f.venue_id FROM postpartum_facilities f JOIN venues v ON v.id = f.venue_id \
-             WHERE f.venue_id = ? AND v.municipality_id = ?",
-        )
-        .bind(a.venue_id.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if facility.is_none() {
-            return Err(StoreError::InvalidReference("venue_id"));
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, \
-             stay_last, babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
-             lacks_help_from_relatives, grandparents_nearby, quote_total_yen, fee_to_be_confirmed, transport_paid, \
-             refusals, override_reason, status, applied_by, applied_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(a.family_id.0)
-        .bind(a.venue_id.0)
-        .bind(a.service.as_str())
-        .bind(a.stay.first().to_string())
-        .bind(a.stay.last().to_string())
-        .bind(i64::from(a.babies))
-        .bind(i64::from(a.siblings))
-        .bind(a.answers.rolls_over_actively)
-        .bind(a.answers.needs_medical_treatment)
-        .bind(a.answers.has_worries_or_fatigue)
-        .bind(a.answers.lacks_help_from_relatives)
-        .bind(a.answers.grandparents_nearby)
-        .bind(i64::from(a.quote_total_yen))
-        .bind(a.fee_to_be_confirmed)
-        .bind(a.transport_paid)
-        .bind(refusals)
-        .bind(&a.override_reason)
-        .bind(ctx.actor.0)
-        .bind(ts_text(ctx.at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::PostpartumApply,
-            Some(a.family_id),
-            &format!("application={id}"),
-        )
-        .await?;
+        let id = insert_application(self, &mut tx, ctx, &a).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(ApplicationId(id))
+        Ok(id)
     }
 
     async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>> {
@@ -802,4 +762,73 @@ impl SqliteStore {
         let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
         Ok(days)
     }
+}
+
+/// Stores an application in the caller's transaction, audited `postpartum.apply`.
+async fn insert_application(
+    store: &SqliteStore,
+    tx: &mut sqlx::SqliteConnection,
+    ctx: &AuditContext,
+    a: &NewApplication,
+) -> Result<ApplicationId> {
+    if !a.refusals.is_empty() && a.override_reason.is_none() {
+        return Err(StoreError::Conflict("override_reason_required"));
+    }
+    let m = ctx.municipality_id;
+    let refusals = serde_json::to_string(&a.refusals).map_err(other_err)?;
+    if !in_municipality(&mut *tx, "families", a.family_id.0, m).await? {
+        return Err(StoreError::InvalidReference("family_id"));
+    }
+    let facility: Option<i64> = sqlx::query_scalar(
+        "SELECT f.venue_id FROM postpartum_facilities f JOIN venues v ON v.id = f.venue_id \
+         WHERE f.venue_id = ? AND v.municipality_id = ?",
+    )
+    .bind(a.venue_id.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if facility.is_none() {
+        return Err(StoreError::InvalidReference("venue_id"));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO postpartum_applications (municipality_id, family_id, venue_id, service, stay_first, \
+         stay_last, babies, siblings, rolls_over_actively, needs_medical_treatment, has_worries_or_fatigue, \
+         lacks_help_from_relatives, grandparents_nearby, quote_total_yen, fee_to_be_confirmed, transport_paid, \
+         refusals, override_reason, status, applied_by, applied_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(a.family_id.0)
+    .bind(a.venue_id.0)
+    .bind(a.service.as_str())
+    .bind(a.stay.first().to_string())
+    .bind(a.stay.last().to_string())
+    .bind(i64::from(a.babies))
+    .bind(i64::from(a.siblings))
+    .bind(a.answers.rolls_over_actively)
+    .bind(a.answers.needs_medical_treatment)
+    .bind(a.answers.has_worries_or_fatigue)
+    .bind(a.answers.lacks_help_from_relatives)
+    .bind(a.answers.grandparents_nearby)
+    .bind(i64::from(a.quote_total_yen))
+    .bind(a.fee_to_be_confirmed)
+    .bind(a.transport_paid)
+    .bind(refusals)
+    .bind(&a.override_reason)
+    .bind(ctx.actor.0)
+    .bind(ts_text(ctx.at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    append_audit(
+        &mut *tx,
+        &store.keys.chain,
+        ctx,
+        AuditAction::PostpartumApply,
+        Some(a.family_id),
+        &format!("application={id}"),
+    )
+    .await?;
+    Ok(ApplicationId(id))
 }

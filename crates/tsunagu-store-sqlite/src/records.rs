@@ -509,71 +509,11 @@ impl RecordStore for SqliteStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        let m = ctx.municipality_id;
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let r = sqlx::query(
-            "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
-             WHERE id = ? AND municipality_id = ?",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let bracket: String = r.try_get(1).map_err(db_err)?;
-        let family = Family {
-            id,
-            municipality_id: m,
-            area_id: AreaId(r.try_get(0).map_err(db_err)?),
-            fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
-            consent_coordinators: r.try_get(2).map_err(db_err)?,
-            consent_hubs: r.try_get(3).map_err(db_err)?,
-            escalated: r.try_get(4).map_err(db_err)?,
-        };
-        let people = sqlx::query(
-            "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, birth_date \
-             FROM people WHERE family_id = ? ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            let relation: String = r.try_get(1).map_err(db_err)?;
-            Ok(Person {
-                id: PersonId(r.try_get(0).map_err(db_err)?),
-                family_id: id,
-                relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
-                family_name: r.try_get(2).map_err(db_err)?,
-                given_name: r.try_get(3).map_err(db_err)?,
-                family_name_kana: r.try_get(4).map_err(db_err)?,
-                given_name_kana: r.try_get(5).map_err(db_err)?,
-                birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let pregnancies =
-            sqlx::query(&format!("SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"))
-                .bind(id.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(pregnancy_row)
-                .collect::<Result<Vec<_>>>()?;
-        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE family_id = ? ORDER BY id"))
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(baby_row)
-            .collect::<Result<Vec<_>>>()?;
+        let Some(record) = family_record(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+        Ok(Some(record))
     }
 
     async fn search_families(
@@ -626,19 +566,7 @@ impl RecordStore for SqliteStore {
         let m = ctx.municipality_id;
         // The single writer: nothing changes the pregnancy between this read and the commit.
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let p = sqlx::query(&format!(
-            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies = check(&p).map_err(StoreError::Invalid)?;
         if p.status != PregnancyStatus::Ongoing {
             return Err(StoreError::Conflict("pregnancy_not_ongoing"));
@@ -698,4 +626,99 @@ impl SqliteStore {
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilySharing, Some(id), detail).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// A family's record as `open_family` reads it, in `m`, inside the caller's
+/// transaction and not audited: for a store method that reads what its one
+/// action needs and writes that action's one line.
+pub(crate) async fn family_record(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    id: FamilyId,
+) -> Result<Option<FamilyRecord>> {
+    let r = sqlx::query(
+        "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
+         WHERE id = ? AND municipality_id = ?",
+    )
+    .bind(id.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some(r) = r else { return Ok(None) };
+    let bracket: String = r.try_get(1).map_err(db_err)?;
+    let family = Family {
+        id,
+        municipality_id: m,
+        area_id: AreaId(r.try_get(0).map_err(db_err)?),
+        fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
+        consent_coordinators: r.try_get(2).map_err(db_err)?,
+        consent_hubs: r.try_get(3).map_err(db_err)?,
+        escalated: r.try_get(4).map_err(db_err)?,
+    };
+    let people = sqlx::query(
+        "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, birth_date \
+         FROM people WHERE family_id = ? ORDER BY id",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| {
+        let relation: String = r.try_get(1).map_err(db_err)?;
+        Ok(Person {
+            id: PersonId(r.try_get(0).map_err(db_err)?),
+            family_id: id,
+            relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
+            family_name: r.try_get(2).map_err(db_err)?,
+            given_name: r.try_get(3).map_err(db_err)?,
+            family_name_kana: r.try_get(4).map_err(db_err)?,
+            given_name_kana: r.try_get(5).map_err(db_err)?,
+            birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let pregnancies =
+        sqlx::query(&format!("SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(pregnancy_row)
+            .collect::<Result<Vec<_>>>()?;
+    let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE family_id = ? ORDER BY id"))
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+}
+
+/// The pregnancy `pregnancy` of `family` in `m`, read inside the transaction
+/// of a change to it (a birth, a new EDD, an ending: the single writer holds
+/// it until the commit); `NotFound` when it is not there.
+pub(crate) async fn pregnancy_for_change(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    pregnancy: PregnancyId,
+) -> Result<Pregnancy> {
+    sqlx::query(&format!(
+        "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
+    ))
+    .bind(pregnancy.0)
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .as_ref()
+    .map(pregnancy_row)
+    .transpose()?
+    .ok_or(StoreError::NotFound)
 }

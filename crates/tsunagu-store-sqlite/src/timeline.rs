@@ -17,8 +17,6 @@ use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::{self, NoteAudience};
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::PregnancyEnd;
-use tsunagu_domain::records::PregnancyStatus;
 use tsunagu_domain::timeline::dates::week_of;
 use tsunagu_domain::timeline::{
     append_note, awaits_work, missed_on, reconcile, record_over, CloseReason, ContactChange, ContactKind, Ending,
@@ -556,19 +554,7 @@ impl TimelineStore for SqliteStore {
         let m = ctx.municipality_id;
         // Taken at BEGIN: nothing changes the pregnancy between the check and the commit.
         let mut tx = self.begin_immediate().await?;
-        let p = sqlx::query(&format!(
-            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE id = ? AND family_id = ? AND municipality_id = ?"
-        ))
-        .bind(pregnancy.0)
-        .bind(family.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(pregnancy_row)
-        .transpose()?
-        .ok_or(StoreError::NotFound)?;
+        let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
         let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
             .bind(pregnancy.0)
             .fetch_all(&mut *tx)
@@ -577,11 +563,10 @@ impl TimelineStore for SqliteStore {
             .iter()
             .map(baby_row)
             .collect::<Result<Vec<_>>>()?;
-        let detail = match check(&p, &babies).map_err(StoreError::Invalid)? {
+        let change = check(&p, &babies).map_err(StoreError::Invalid)?;
+        change.allowed_from(p.status)?;
+        let detail = match change {
             PregnancyChange::Edd(edd) => {
-                if p.status != PregnancyStatus::Ongoing {
-                    return Err(StoreError::Conflict("pregnancy_not_ongoing"));
-                }
                 sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
                     .bind(edd.to_string())
                     .bind(pregnancy.0)
@@ -591,13 +576,6 @@ impl TimelineStore for SqliteStore {
                 "edd".to_owned()
             }
             PregnancyChange::End(end) => {
-                match (p.status, end) {
-                    (PregnancyStatus::Ongoing, _) | (PregnancyStatus::Delivered, PregnancyEnd::MovedOut(_)) => {}
-                    (PregnancyStatus::Delivered, PregnancyEnd::Lost(_)) => {
-                        return Err(StoreError::Conflict("pregnancy_not_ongoing"))
-                    }
-                    _ => return Err(StoreError::Conflict("pregnancy_ended")),
-                }
                 sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
                     .bind(end.status().as_str())
                     .bind(end.on().to_string())
@@ -615,19 +593,33 @@ impl TimelineStore for SqliteStore {
     }
 
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {} FROM contacts c WHERE c.family_id = ? AND c.municipality_id = ? \
-             ORDER BY c.opens, c.due, c.kind, c.id",
-            CONTACT_COLUMNS
-        ))
-        .bind(family.0)
-        .bind(ctx.municipality_id.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        let out = rows.iter().map(contact_row).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let out = contacts_of_family(&mut conn, ctx.municipality_id, family).await?;
+        drop(conn);
         self.audit(ctx, AuditAction::TimelineView, Some(family), "").await?;
         Ok(out)
+    }
+
+    async fn family_page(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        referrals: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<Option<tsunagu_store::FamilyPage>> {
+        let m = ctx.municipality_id;
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let Some(record) = crate::records::family_record(&mut conn, m, family).await? else { return Ok(None) };
+        let contacts = contacts_of_family(&mut conn, m, family).await?;
+        drop(conn);
+        let referrals = match referrals {
+            Some(f) => {
+                self.referrals_of(m, &tsunagu_store::ReferralFilter { family_id: Some(family), ..f.clone() }).await?
+            }
+            None => vec![],
+        };
+        let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
+        self.audit(ctx, AuditAction::FamilyView, Some(family), &detail).await?;
+        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals }))
     }
 
     async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
@@ -700,6 +692,34 @@ impl TimelineStore for SqliteStore {
         Ok(rows)
     }
 
+    async fn work_list_with_followups(
+        &self,
+        ctx: &AuditContext,
+        contacts: Option<&WorkListQuery>,
+        followups: Option<&tsunagu_store::ReferralFilter>,
+    ) -> Result<(Vec<ContactRow>, Vec<tsunagu_store::StoredReferral>)> {
+        let rows = match contacts {
+            Some(q) => {
+                if filter_municipality(&q.scope.filter) != ctx.municipality_id {
+                    return Err(StoreError::InvalidReference("municipality"));
+                }
+                let mut conn = self.reader.acquire().await.map_err(db_err)?;
+                let mut qtx = sqlx::Connection::begin(&mut *conn).await.map_err(db_err)?;
+                let out = read_work_list(&mut qtx, q).await?;
+                qtx.rollback().await.map_err(db_err)?;
+                out
+            }
+            None => vec![],
+        };
+        let referrals = match followups {
+            Some(f) => self.referrals_of(ctx.municipality_id, f).await?,
+            None => vec![],
+        };
+        let detail = work_list_detail(contacts, rows.len(), followups.map(|_| referrals.len()));
+        self.audit(ctx, AuditAction::WorkList, None, &detail).await?;
+        Ok((rows, referrals))
+    }
+
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         work_counts(&mut conn, scope).await
@@ -722,4 +742,33 @@ impl TimelineStore for SqliteStore {
         tx.commit().await.map_err(db_err)?;
         Ok(ids.len() as u64)
     }
+}
+
+/// The work list's audit line: which list and how many rows, and how many
+/// follow-ups where they were read.
+fn work_list_detail(contacts: Option<&WorkListQuery>, rows: usize, followups: Option<usize>) -> String {
+    let list = contacts.map_or("urgent", |q| q.list.as_str());
+    match followups {
+        Some(n) => format!("list={list} results={rows} followups={n}"),
+        None => format!("list={list} results={rows}"),
+    }
+}
+
+/// A family's contacts in `m`, in order (not audited: the caller writes the line).
+async fn contacts_of_family(
+    conn: &mut sqlx::SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+) -> Result<Vec<ContactRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM contacts c WHERE c.family_id = ? AND c.municipality_id = ? \
+         ORDER BY c.opens, c.due, c.kind, c.id",
+        CONTACT_COLUMNS
+    ))
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(contact_row).collect()
 }

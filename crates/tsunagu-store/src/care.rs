@@ -106,6 +106,18 @@ pub struct Incident {
 /// The follow-up work around a family: referrals and their history, online follow-up consultations, the coordinator's online talks, incident reports.
 /// The state a step moves a referral to, given the state it is in (read by
 /// the store for the step), or why not.
+/// What decides whether a family may consult a facility online on a day
+/// (domain `check_followup`): the last days of its approved stays there and
+/// its latest baby's birth date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowupFacts {
+    pub stay_last_days: Vec<jiff::civil::Date>,
+    pub baby_birth_date: Option<jiff::civil::Date>,
+}
+
+/// A booking's check on the family's facts, inside the booking's transaction.
+pub type FollowupCheck<'a> = dyn Fn(&FollowupFacts) -> Result<()> + Sync + 'a;
+
 pub type ReferralStep<'a> = dyn Fn(&Referral) -> Result<Referral> + Sync + 'a;
 
 #[async_trait]
@@ -177,6 +189,35 @@ pub trait CareStore: Send + Sync {
         range: DateRange,
     ) -> Result<Vec<Followup>>;
     async fn cancel_followup(&self, ctx: &AuditContext, id: FollowupId) -> Result<()>;
+    /// Whose a booking is and when it starts, in `m` (facts the policy's
+    /// decision needs before cancelling, like `application_owner`; no
+    /// personal data, not audited).
+    async fn followup_owner(
+        &self,
+        m: MunicipalityId,
+        id: FollowupId,
+    ) -> Result<Option<(FamilyId, jiff::civil::DateTime)>>;
+    /// The starts of the slots booked at `venue` on the days of `range`, and
+    /// what decides `family`'s consultations there, read as one
+    /// `followup.list` line with the family.
+    async fn followup_slots(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        venue: VenueId,
+        range: DateRange,
+    ) -> Result<(Vec<jiff::civil::DateTime>, FollowupFacts)>;
+    /// Books as `book_followup` does once `check` passes on the family's
+    /// facts, read inside the booking's own transaction: one `followup.book`
+    /// line.
+    async fn book_followup_checked(
+        &self,
+        ctx: &AuditContext,
+        venue: VenueId,
+        family: FamilyId,
+        start: jiff::civil::DateTime,
+        check: &FollowupCheck<'_>,
+    ) -> Result<FollowupId>;
     /// Consultations held or booked (not cancelled) on the days of `range`: the yearly count.
     async fn followup_count(&self, m: MunicipalityId, range: DateRange) -> Result<u64>;
     async fn create_online_talk(

@@ -61,6 +61,10 @@ pub struct Approval {
 }
 
 /// The caller's decision on [`ApprovalFacts`]: the approval, or why not.
+/// What applying decides on the family's record as the change's own
+/// transaction reads it: the application to store, or why not.
+pub type ApplicationCheck<'a> = dyn Fn(&tsunagu_domain::records::FamilyRecord) -> Result<NewApplication> + Sync + 'a;
+
 pub type ApprovalCheck<'a> = dyn Fn(&ApprovalFacts) -> Result<Approval> + Sync + 'a;
 
 /// A facility's day record of a stay.
@@ -112,6 +116,17 @@ pub trait PostpartumStore: Send + Sync {
     /// Stores an application (status `applied`), audited `postpartum.apply`.
     /// `InvalidReference` for a family or facility of another municipality.
     async fn create_application(&self, ctx: &AuditContext, a: &NewApplication) -> Result<ApplicationId>;
+    /// Reads `family`'s record inside the change's own transaction (not
+    /// audited), makes the application with `check` (the babies, siblings,
+    /// bracket and eligibility it decides on) and stores it as
+    /// `create_application` does: one `postpartum.apply` line. `NotFound`
+    /// for a family not in the context's municipality.
+    async fn create_application_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &ApplicationCheck<'_>,
+    ) -> Result<ApplicationId>;
     /// Applications matching the filter, newest first, audited `postpartum.list`.
     async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>>;
     /// What the policy needs to decide on an application (like

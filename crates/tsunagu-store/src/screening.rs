@@ -4,10 +4,11 @@ use crate::Result;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::records::{FamilyRecord, Person};
 use tsunagu_domain::referrals::Referral;
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::screening::{AnswerError, Answers, QuestionnaireDef, Reason, ScreeningResult};
-use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PregnancyId, ReferralId, ScreeningId};
+use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PersonId, PregnancyId, ReferralId, ScreeningId};
 
 /// Answers to a screening questionnaire, scored, ready to be stored. The
 /// only way to make one is [`NewScreening::score`], so what is stored as the
@@ -102,6 +103,11 @@ pub struct RecordedScreening {
     pub referral: Option<ReferralId>,
 }
 
+/// What filing answers checks against the family's record (which pregnancy
+/// they are about, what is addressed to the family now), read inside the
+/// filing's own transaction: the response to store, or why not.
+pub type ScreeningCheck<'a> = dyn Fn(&FamilyRecord) -> Result<NewScreening> + Sync + 'a;
+
 /// Screening responses, scored, and the referral a result raises.
 #[async_trait]
 pub trait ScreeningStore: Send + Sync {
@@ -114,6 +120,18 @@ pub trait ScreeningStore: Send + Sync {
     /// municipality's family, `InvalidReference("pregnancy_id")` for a
     /// pregnancy not of that family.
     async fn record_screening(&self, ctx: &AuditContext, s: &NewScreening) -> Result<RecordedScreening>;
+    /// Reads `family`'s record inside the change's own transaction (not
+    /// audited), makes the response with `check` and stores it as
+    /// `record_screening` does: one `screening.record` line (and the
+    /// referral's own `referral.raise` when the result raises one — a second
+    /// action, the nurse's follow-up). `NotFound` for a family not in the
+    /// context's municipality. Returns what was stored and the response.
+    async fn record_screening_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &ScreeningCheck<'_>,
+    ) -> Result<(RecordedScreening, NewScreening)>;
     /// What the policy needs to decide on a response (like `family_access`):
     /// its family, if it is in `m`. No personal data; not audited.
     async fn screening_family(&self, m: MunicipalityId, id: ScreeningId) -> Result<Option<FamilyId>>;
@@ -121,4 +139,19 @@ pub trait ScreeningStore: Send + Sync {
     async fn screenings(&self, ctx: &AuditContext, family: FamilyId, limit: u32) -> Result<Vec<StoredScreening>>;
     /// One response, audited `screening.view`.
     async fn screening(&self, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>>;
+    /// A family's responses as `screenings` reads them, with the family's
+    /// mother (a staff page's heading): one `screening.list` line.
+    async fn screenings_with_mother(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        limit: u32,
+    ) -> Result<(Vec<StoredScreening>, Option<Person>)>;
+    /// One response as `screening` reads it, with whom it is about (the
+    /// family's mother, the FHIR export's subject): one `screening.view` line.
+    async fn screening_with_subject(
+        &self,
+        ctx: &AuditContext,
+        id: ScreeningId,
+    ) -> Result<Option<(StoredScreening, Option<PersonId>)>>;
 }

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::FamilyFilter;
-use tsunagu_domain::records::{Baby, Pregnancy, PregnancyEnd};
+use tsunagu_domain::records::{Baby, Pregnancy, PregnancyEnd, PregnancyStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::{ContactKind, KindSet, Outcome, StoredContact};
 use tsunagu_domain::validation::FieldErrors;
@@ -174,10 +174,40 @@ pub enum PregnancyChange {
     End(PregnancyEnd),
 }
 
+impl PregnancyChange {
+    /// Whether a pregnancy in `status` may take this change: a new EDD only
+    /// while ongoing; a loss while ongoing (after a birth it is
+    /// `pregnancy_not_ongoing`); a move also after the birth; nothing once
+    /// lost or moved (`pregnancy_ended`). Both stores ask it inside the
+    /// change's transaction.
+    pub fn allowed_from(self, status: PregnancyStatus) -> Result<()> {
+        use PregnancyStatus as S;
+        match (self, status) {
+            (PregnancyChange::Edd(_), S::Ongoing) => Ok(()),
+            (PregnancyChange::Edd(_), _) => Err(crate::StoreError::Conflict("pregnancy_not_ongoing")),
+            (PregnancyChange::End(_), S::Ongoing) | (PregnancyChange::End(PregnancyEnd::MovedOut(_)), S::Delivered) => {
+                Ok(())
+            }
+            (PregnancyChange::End(PregnancyEnd::Lost(_)), S::Delivered) => {
+                Err(crate::StoreError::Conflict("pregnancy_not_ongoing"))
+            }
+            (PregnancyChange::End(_), _) => Err(crate::StoreError::Conflict("pregnancy_ended")),
+        }
+    }
+}
+
 /// What a change of a pregnancy is, given the pregnancy and its babies (read
 /// inside the change's transaction), or the fields that do not pass.
 pub type PregnancyCheck<'a> =
     dyn Fn(&Pregnancy, &[Baby]) -> std::result::Result<PregnancyChange, FieldErrors> + Sync + 'a;
+
+/// What a family's record page shows, read as one action (`family_page`).
+#[derive(Debug, Clone)]
+pub struct FamilyPage {
+    pub record: tsunagu_domain::records::FamilyRecord,
+    pub contacts: Vec<ContactRow>,
+    pub referrals: Vec<crate::StoredReferral>,
+}
 
 #[async_trait]
 pub trait TimelineStore: Send + Sync {
@@ -227,6 +257,16 @@ pub trait TimelineStore: Send + Sync {
     /// Every contact of a family, hidden ones included (the page leaves
     /// them out), by window. Audited as a read of the family.
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
+    /// A family's record page as one read: its record, its contacts (as
+    /// `family_contacts` reads them) and, when `referrals` names them, its
+    /// referrals; one `family.view` line. `None` for a family not in the
+    /// context's municipality.
+    async fn family_page(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        referrals: Option<&crate::ReferralFilter>,
+    ) -> Result<Option<FamilyPage>>;
     /// What the policy needs to decide on a contact (like `family_access`):
     /// its family and kind, and whether it is hidden, if it is in `m`. No
     /// personal data; not audited.
@@ -259,6 +299,16 @@ pub trait TimelineStore: Send + Sync {
     }
     /// One page of a work list. Audited as one list read (no family named).
     async fn work_list(&self, ctx: &AuditContext, q: &WorkListQuery) -> Result<Vec<ContactRow>>;
+    /// A work list as its page shows it: one page of `contacts` (when a
+    /// contact list is shown) and the open referrals `followups` names (the
+    /// urgent follow-ups, when the caller manages referrals), read as one
+    /// `timeline.worklist` line (no family named).
+    async fn work_list_with_followups(
+        &self,
+        ctx: &AuditContext,
+        contacts: Option<&WorkListQuery>,
+        followups: Option<&crate::ReferralFilter>,
+    ) -> Result<(Vec<ContactRow>, Vec<crate::StoredReferral>)>;
     /// The counts of every list in a scope. Each is one index range scan.
     async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
     /// The daily job: stamps `missed_on` on every contact awaiting work whose

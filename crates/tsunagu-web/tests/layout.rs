@@ -238,3 +238,28 @@ fn roles_are_named_only_where_they_are_not_an_access() {
     let strays: Vec<&String> = found.iter().filter(|f| !ALLOWED.contains(&f.as_str())).collect();
     assert!(strays.is_empty(), "`Role::` decides something in {strays:?}: ask the policy instead");
 }
+
+/// No page decides what to show by a role's name: a template asks the
+/// handler's flags or a `Chrome::can_*` (the policy), never `chrome.is(..)`
+/// or a role compared as text (#9).
+#[test]
+fn no_template_tests_a_role_by_name() {
+    let dir = src().parent().map(|p| p.join("templates")).unwrap_or_default();
+    let mut found = vec![];
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (i, line) in text.lines().enumerate() {
+            let by_name = line.contains("chrome.is(")
+                || line.contains("chrome.role")
+                || ["\"nurse\"", "\"family_member\"", "\"admin\"", "\"analyst\"", "\"coordinator\""]
+                    .iter()
+                    .any(|r| line.contains(&format!("== {r}")) || line.contains(&format!("({r})")));
+            if by_name {
+                found.push(format!("{}:{}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(!dir.as_os_str().is_empty() && found.is_empty(), "a template tests a role by name: {found:#?}");
+}

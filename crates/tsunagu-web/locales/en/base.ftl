@@ -33,6 +33,7 @@ err-invalid = Contains characters that cannot be used
 err-invalid_date = Enter a real date as YYYY-MM-DD
 err-date_too_early = Too far in the past
 err-out_of_range = Out of range
+err-not_an_id = This does not read as a number
 err-invalid_choice = Choose one of the options
 err-unknown_reference = The chosen item does not exist
 err-unauthenticated = Please sign in

@@ -33,6 +33,7 @@ err-invalid = 使えない文字が含まれています
 err-invalid_date = 日付を YYYY-MM-DD の形で正しく入力してください
 err-date_too_early = 日付が古すぎます
 err-out_of_range = 範囲外の値です
+err-not_an_id = 番号として読めません（数字で入力してください）
 err-invalid_choice = 選択肢から選んでください
 err-unknown_reference = 選択された項目が見つかりません
 err-unauthenticated = サインインしてください

@@ -53,8 +53,10 @@ impl Chrome {
         self.tr.0.other().code()
     }
 
-    pub fn is(&self, role: &str) -> bool {
-        self.role.map(|r| r.as_str() == role).unwrap_or(false)
+    /// The account belongs to a family (a parent's): its own record and
+    /// questionnaires, its own bookings; no other family's names.
+    pub fn own_family(&self) -> bool {
+        self.actor.as_ref().is_some_and(|a| a.family_id.is_some())
     }
 
     pub fn signed_in(&self) -> bool {
@@ -104,6 +106,33 @@ impl Chrome {
         use tsunagu_domain::policy::Action;
         self.may(Action::UseChat) || self.may(Action::ManageChat) || self.may(Action::InviteToChat)
     }
+
+    /// Registers pregnancy notifications.
+    pub fn can_register(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::RegisterNotification)
+    }
+
+    pub fn can_manage_accounts(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ManageAccounts)
+    }
+
+    pub fn can_audit(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ViewAudit)
+    }
+
+    pub fn can_configure_facilities(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ConfigureFacilities)
+    }
+
+    /// Reviews postpartum applications (and opens the family's record from one).
+    pub fn can_review_postpartum(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ReviewPostpartum)
+    }
+
+    /// Sees figures and nothing of a person (the home page says so).
+    pub fn reports_only(&self) -> bool {
+        self.can_reports() && !self.can_search() && !self.can_work_list() && !self.own_family()
+    }
 }
 
 pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
@@ -140,7 +169,7 @@ pub(crate) fn redirect_with_cookies(to: &str, cookies: &[String]) -> Response {
 #[template(path = "error.html")]
 struct ErrorPage {
     chrome: Chrome,
-    message: &'static str,
+    message: String,
 }
 
 /// What a partner's account is shown where the mother has not shared
@@ -162,10 +191,24 @@ pub(crate) fn page_error(ctx: &RequestCtx, e: AppError) -> Response {
         return render(&NeutralPage { chrome: Chrome::new(ctx, "/", "neutral.title") }, StatusCode::OK);
     }
     let status = e.status();
-    let message = crate::i18n::t(ctx.lang, &format!("err.{}", e.code()));
+    let message = crate::i18n::t(ctx.lang, &format!("err.{}", e.code())).to_owned();
     let mut resp = render(&ErrorPage { chrome: Chrome::new(ctx, "/", "err.page_title"), message }, status);
     crate::base::error::add_retry_after(&mut resp, &e);
     resp
+}
+
+/// A form's fields that did not pass, as a page in the reader's language
+/// (422): for a form posted from another page that cannot show them beside
+/// the field (a concern raised from a record or a stay).
+pub(crate) fn field_error_page(ctx: &RequestCtx, e: AppError) -> Response {
+    let AppError::Invalid(fields) = &e else { return page_error(ctx, e) };
+    let message = fields
+        .0
+        .iter()
+        .map(|f| format!("{} ({})", crate::i18n::t(ctx.lang, &format!("err.{}", f.code)), f.field))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    render(&ErrorPage { chrome: Chrome::new(ctx, "/", "err.page_title"), message }, StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 /// Errors before a `RequestCtx` exists (the database is down while reading the session).
@@ -214,6 +257,19 @@ impl FormData {
     pub(crate) fn opt(&self, k: &str) -> Option<String> {
         let v = self.get(k).trim();
         (!v.is_empty()).then(|| v.to_owned())
+    }
+
+    /// An optional id as typed: none when left empty, and the field's error
+    /// (`not_an_id`) when it does not read as one, never silently none (#9).
+    pub(crate) fn opt_id(&self, k: &'static str) -> Result<Option<i64>, AppError> {
+        match self.opt(k) {
+            None => Ok(None),
+            Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+                let mut e = tsunagu_domain::validation::FieldErrors::default();
+                e.add(k, "not_an_id");
+                AppError::Invalid(e)
+            }),
+        }
     }
 
     pub(crate) fn checked(&self, k: &str) -> bool {

@@ -9,17 +9,17 @@ use crate::base::AppState;
 use axum::Router;
 use jiff::civil::{Date, DateTime};
 use serde::Deserialize;
-use tsunagu_domain::audit::{AuditContext, Requester};
+use tsunagu_domain::audit::Requester;
 use tsunagu_domain::dates::{DateRange, Horizon, OutsideHorizon};
 use tsunagu_domain::policy::{Action, Allowed, Resource};
-use tsunagu_domain::postpartum::application::{latest_babies, ApplicationStatus};
+use tsunagu_domain::postpartum::application::ApplicationStatus;
 use tsunagu_domain::postpartum::followup::{check_followup, slots, FollowupInput, FollowupPattern, FollowupSlot};
 use tsunagu_domain::postpartum::safety::IncidentHeading;
 use tsunagu_domain::referrals::{apply, raise, CloseReason, ConcernSource, ReferralAction};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, FollowupId, IncidentId, PregnancyId, ReferralId, TalkId, VenueId};
-use tsunagu_store::{ApplicationFilter, NewIncident};
+use tsunagu_store::{ApplicationFilter, FollowupFacts, NewIncident};
 
 pub mod api;
 mod api_doc;
@@ -163,55 +163,19 @@ pub async fn open_followup_slots(
     let today = state.clock.today();
     let range = DateRange::starting(today.saturating_add(jiff::Span::new().days(1)), FOLLOWUP_BOOKING_DAYS)
         .ok_or(AppError::Internal)?;
-    let taken: Vec<DateTime> = state
-        .store
-        .followups(ctx, Some(venue), None, range)
-        .await?
-        .into_iter()
-        .filter(|f| f.status == tsunagu_store::FollowupStatus::Booked)
-        .map(|f| f.start)
-        .collect();
-    let facts = followup_facts(state, ctx, family, venue).await?;
+    let (taken, facts) = state.store.followup_slots(ctx, family, venue, range).await?;
     Ok(slots(&FollowupPattern::default(), range)
         .into_iter()
-        .filter(|slot| !taken.contains(&slot.start) && facts.refusal(slot.date()).is_none())
+        .filter(|slot| !taken.contains(&slot.start) && followup_refusal(&facts, slot.date()).is_none())
         .collect())
 }
 
-/// What decides whether a family may consult on a day: the last days of
-/// its stays at the facility and its latest baby's birth date. Read once
-/// (the reads are audited), then checked per slot by the pure rule.
-struct FollowupFacts {
-    stay_last_days: Vec<Date>,
-    baby_birth_date: Option<Date>,
-}
-
-impl FollowupFacts {
-    /// Why the family may not consult on `day`: it must be a former user of
-    /// the facility (a day there before `day`) with a baby under 1 year [001].
-    fn refusal(&self, day: Date) -> Option<&'static str> {
-        let Some(baby_birth_date) = self.baby_birth_date else { return Some("no_baby_on_record") };
-        let last_centre_day = self.stay_last_days.iter().copied().filter(|d| *d < day).max();
-        check_followup(&FollowupInput { last_centre_day, baby_birth_date, slot_date: day }).first().map(|r| r.code())
-    }
-}
-
-async fn followup_facts(
-    state: &AppState,
-    ctx: &AuditContext,
-    family: FamilyId,
-    venue: VenueId,
-) -> Result<FollowupFacts, AppError> {
-    let filter = ApplicationFilter {
-        family_id: Some(family),
-        venue_id: Some(venue),
-        status: Some(ApplicationStatus::Approved),
-        limit: 50,
-    };
-    let stay_last_days = state.store.applications(ctx, &filter).await?.iter().map(|a| a.stay.last()).collect();
-    let record = state.store.open_family(ctx, family).await?.ok_or(AppError::NotFound)?;
-    let baby_birth_date = latest_babies(&record).first().map(|b| b.birth_date);
-    Ok(FollowupFacts { stay_last_days, baby_birth_date })
+/// Why the family may not consult on `day`: it must be a former user of
+/// the facility (a day there before `day`) with a baby under 1 year [001].
+fn followup_refusal(facts: &FollowupFacts, day: Date) -> Option<&'static str> {
+    let Some(baby_birth_date) = facts.baby_birth_date else { return Some("no_baby_on_record") };
+    let last_centre_day = facts.stay_last_days.iter().copied().filter(|d| *d < day).max();
+    check_followup(&FollowupInput { last_centre_day, baby_birth_date, slot_date: day }).first().map(|r| r.code())
 }
 
 /// A follow-up booking, as the page's form and the API's body both send it.
@@ -311,10 +275,13 @@ pub async fn book_followup(
     if !in_pattern || !bookable || start.date() <= state.clock.today() {
         return Err(invalid("start", "not_a_slot"));
     }
-    if let Some(code) = followup_facts(state, ctx, family, venue).await?.refusal(start.date()) {
-        return Err(AppError::Conflict(code));
-    }
-    Ok(state.store.book_followup(ctx, venue, family, start).await?)
+    // Decided on the family's facts as the booking's own transaction reads
+    // them: one `followup.book` line.
+    let check = |facts: &FollowupFacts| match followup_refusal(facts, start.date()) {
+        Some(code) => Err(tsunagu_store::StoreError::Conflict(code)),
+        None => Ok(()),
+    };
+    Ok(state.store.book_followup_checked(ctx, venue, family, start, &check).await?)
 }
 
 pub async fn cancel_followup(
@@ -326,17 +293,15 @@ pub async fn cancel_followup(
     let range = DateRange::starting(state.clock.today().saturating_sub(jiff::Span::new().days(1)), 400)
         .ok_or(AppError::Internal)?;
     crate::base::access::own_health(state, actor).await?;
-    // A family member's account belongs to the family: its own bookings only.
-    let mine = actor.family_id;
-    let listing = requester.allowed(&permit_municipality(actor, Action::UseCareServices)?);
-    let found = state
-        .store
-        .followups(&listing, None, mine, range)
-        .await?
-        .into_iter()
-        .find(|f| f.id == id)
-        .ok_or(AppError::NotFound)?;
-    let (_, allowed) = family_for(state, actor, found.family_id, Action::ApplyPostpartum).await?;
+    // Whose it is and when (facts, not audited); the policy decides on the
+    // family (a family member's account: its own bookings only).
+    let (family, start) = state.store.followup_owner(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
+    // Another family's booking is not there for a family member (as before
+    // this was an owner query: it listed its own).
+    if !range.contains(start.date()) || actor.family_id.is_some_and(|own| own != family) {
+        return Err(AppError::NotFound);
+    }
+    let (_, allowed) = family_for(state, actor, family, Action::ApplyPostpartum).await?;
     Ok(state.store.cancel_followup(&requester.allowed(&allowed), id).await?)
 }
 

@@ -110,12 +110,28 @@ async fn raise_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let back = crate::base::local_path::safe_local_path(form.get("back")).unwrap_or("/referrals").to_owned();
+            // An id that does not read is the reader's mistake, said in their
+            // language; never read as no pregnancy or no stay.
+            let family_id = form.opt_id("family_id").and_then(|f| {
+                f.ok_or_else(|| {
+                    let mut e = tsunagu_domain::validation::FieldErrors::default();
+                    e.add("family_id", "required");
+                    AppError::Invalid(e)
+                })
+            });
+            let (family_id, pregnancy_id, application_id) =
+                match (family_id, form.opt_id("pregnancy_id"), form.opt_id("application_id")) {
+                    (Ok(f), Ok(p), Ok(a)) => (f, p, a),
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                        return Err(crate::base::chrome::field_error_page(&ctx, e))
+                    }
+                };
             let input = crate::care::ConcernInput {
-                family_id: form.get("family_id").trim().parse().unwrap_or(0),
-                pregnancy_id: form.opt("pregnancy_id").and_then(|p| p.parse().ok()),
+                family_id,
+                pregnancy_id,
                 note: form.get("note").to_owned(),
                 urgent: form.checked("urgent"),
-                application_id: form.opt("application_id").and_then(|p| p.parse().ok()),
+                application_id,
             };
             let audit = audit_ctx(account, &ctx.remote_addr, "concern", ctx.now);
             let sep = if back.contains('?') { '&' } else { '?' };
@@ -490,12 +506,19 @@ async fn incident_submit(State(state): State<AppState>, ctx: RequestCtx, Form(fo
         async {
             let account = signed_in(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let family_id = match form.opt_id("family_id") {
+                Ok(f) => f,
+                Err(e) => {
+                    let msg = form_message(&ctx, e)?;
+                    return incidents_view(&state, &ctx, None, Some(msg)).await;
+                }
+            };
             let input = crate::care::IncidentInput {
                 venue_id: form.get("venue_id").trim().parse().unwrap_or(0),
                 heading: form.get("heading").to_owned(),
                 occurred: form.get("occurred").to_owned(),
                 summary: form.get("summary").to_owned(),
-                family_id: form.opt("family_id").and_then(|f| f.parse().ok()),
+                family_id,
             };
             let audit = audit_ctx(account, &ctx.remote_addr, "incident report", ctx.now);
             match crate::care::report_incident(&state, &actor_of(account), &audit, &input).await {

@@ -100,8 +100,10 @@ async fn create_application(
     caller: ApiCaller,
     ApiJson(input): ApiJson<crate::postpartum::ApplicationInput>,
 ) -> Result<Response, ApiError> {
-    let p = crate::postpartum::prepare(&state, &caller.account, &caller.actor, &caller.remote_addr, &input).await?;
-    let id = crate::postpartum::submit(&state, &caller.account, &caller.remote_addr, &p).await?;
+    let (stored, prepared) =
+        crate::postpartum::apply(&state, &caller.account, &caller.actor, &caller.remote_addr, &input).await;
+    let id = stored?;
+    let p = prepared.ok_or(AppError::Internal)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "quote": p.quote, "refusals": p.refusals }))).into_response())
 }
 

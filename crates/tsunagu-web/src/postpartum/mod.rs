@@ -24,7 +24,7 @@ use tsunagu_domain::postpartum::eligibility::{check_eligibility, Eligibility};
 use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quote, QuoteRequest};
 use tsunagu_domain::postpartum::occupancy::{occupancy, UsedDays};
 use tsunagu_domain::postpartum::ServiceType;
-use tsunagu_domain::records::FeeBracket;
+use tsunagu_domain::records::{FamilyRecord, FeeBracket};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId, MunicipalityId, VenueId};
@@ -121,15 +121,19 @@ fn invalid(field: &'static str, code: &'static str) -> AppError {
     AppError::Invalid(e)
 }
 
-/// Checks and prices an application for `account`. Reads the family's
-/// record (audited) for the babies and the household bracket.
-pub async fn prepare(
-    state: &AppState,
-    account: &Account,
-    actor: &Actor,
-    remote_addr: &str,
-    input: &ApplicationInput,
-) -> Result<Prepared, AppError> {
+/// What an application is checked against besides the family's record:
+/// whose it is and the policy's decision, the stay asked for, the facility
+/// and the fee table (facts, not person data; read before the record).
+struct Facts {
+    family: FamilyId,
+    decision: Allowed,
+    service: ServiceType,
+    stay: DateRange,
+    facility: PostpartumFacility,
+    table: FeeTable,
+}
+
+async fn facts(state: &AppState, actor: &Actor, input: &ApplicationInput) -> Result<Facts, AppError> {
     // Only a family member's account belongs to a family: it applies for its
     // own; staff name the family. The policy decides either way.
     let family = match actor.family_id {
@@ -142,7 +146,7 @@ pub async fn prepare(
     let stay = requested_stay(first, input.days, state.clock.today()).map_err(|e| invalid(e.field(), e.code()))?;
     let facilities = state.store.postpartum_facilities(actor.municipality_id).await?;
     let facility = facilities
-        .iter()
+        .into_iter()
         .find(|f| f.venue.id == VenueId(input.venue_id))
         .ok_or_else(|| invalid("venue_id", "unknown_reference"))?;
     if !facility.calendar.offers(service) {
@@ -151,21 +155,26 @@ pub async fn prepare(
     if input.siblings > 0 && !facility.calendar.accepts_siblings(service) {
         return Err(invalid("siblings", "siblings_not_offered"));
     }
-    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now()).allowed(&decision);
-    let record = state.store.open_family(&ctx, family).await?.ok_or(AppError::NotFound)?;
-    let babies_on_record = latest_babies(&record).len();
+    let municipality = state.store.municipality(actor.municipality_id).await?.ok_or(AppError::NotFound)?;
+    let table = fee_table(state, actor.municipality_id, municipality.code)
+        .await?
+        .ok_or(AppError::BadRequest("not_configured"))?;
+    Ok(Facts { family, decision, service, stay, facility, table })
+}
+
+/// Checks and prices an application on the family's record (the babies,
+/// siblings and household bracket).
+fn check_application(facts: &Facts, record: &FamilyRecord, input: &ApplicationInput) -> Result<Prepared, AppError> {
+    let (service, stay) = (facts.service, facts.stay);
+    let babies_on_record = latest_babies(record).len();
     if babies_on_record == 0 {
         return Err(invalid("babies", "no_baby_on_record"));
     }
     if usize::from(input.babies) > babies_on_record || input.babies == 0 {
         return Err(invalid("babies", "out_of_range"));
     }
-    check_siblings_against_record(&record, input.siblings, input.siblings_confirmed)
+    check_siblings_against_record(record, input.siblings, input.siblings_confirmed)
         .map_err(|code| invalid("siblings", code))?;
-    let municipality = state.store.municipality(actor.municipality_id).await?.ok_or(AppError::NotFound)?;
-    let table = fee_table(state, actor.municipality_id, municipality.code)
-        .await?
-        .ok_or(AppError::BadRequest("not_configured"))?;
     let bracket = record.family.fee_bracket;
     let request = QuoteRequest {
         bracket,
@@ -174,23 +183,23 @@ pub async fn prepare(
         babies: u32::from(input.babies),
         siblings: u32::from(input.siblings),
     };
-    let quote = quote(&table, request).map_err(|e| invalid("days", e.code()))?;
+    let quote = quote(&facts.table, request).map_err(|e| invalid("days", e.code()))?;
     let eligibility =
-        eligibility_input(&record, service, stay, input.siblings, &input.answers).map(|i| check_eligibility(&i));
+        eligibility_input(record, service, stay, input.siblings, &input.answers).map(|i| check_eligibility(&i));
     let refusals: Vec<String> =
         eligibility.as_ref().map(|e| e.codes().into_iter().map(str::to_owned).collect()).unwrap_or_default();
     // A closed day is refused here too, so nobody applies for a day the
     // facility is shut; the family sees which days and why.
     let mut refusals = refusals;
-    let closed_days = facility.calendar.closed_days(service, stay);
+    let closed_days = facts.facility.calendar.closed_days(service, stay);
     if !closed_days.is_empty() {
         refusals.push("facility_closed".to_owned());
     }
     let override_reason = input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
     let transport_paid = city_pays_transport(bracket);
     let new = NewApplication {
-        family_id: family,
-        venue_id: facility.venue.id,
+        family_id: facts.family,
+        venue_id: facts.facility.venue.id,
         service,
         stay,
         babies: input.babies,
@@ -212,18 +221,29 @@ pub async fn prepare(
         closed_days,
         last_eligible_day: eligibility.as_ref().map(|e| e.last_eligible_day),
         eligibility,
-        decision,
+        decision: facts.decision,
     })
 }
 
-/// Stores a prepared application. Refusals stop a family; a nurse may go
-/// on with a reason, which is kept with the application and audited.
-pub async fn submit(
+/// Checks and prices an application for `account` without storing it (a
+/// preview). Reads the family's record (audited) for the babies and the
+/// household bracket.
+pub async fn prepare(
     state: &AppState,
     account: &Account,
+    actor: &Actor,
     remote_addr: &str,
-    prepared: &Prepared,
-) -> Result<ApplicationId, AppError> {
+    input: &ApplicationInput,
+) -> Result<Prepared, AppError> {
+    let facts = facts(state, actor, input).await?;
+    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now()).allowed(&facts.decision);
+    let record = state.store.open_family(&ctx, facts.family).await?.ok_or(AppError::NotFound)?;
+    check_application(&facts, &record, input)
+}
+
+/// Refusals stop a family; a nurse may go on with a reason, which is kept
+/// with the application and audited.
+fn may_store(account: &Account, prepared: &Prepared) -> Result<(), AppError> {
     if !prepared.eligible {
         // Going ahead despite refusals is the reviewing nurse's, with a reason.
         let may_override = prepared.new.override_reason.is_some()
@@ -232,8 +252,48 @@ pub async fn submit(
             return Err(AppError::Conflict("not_eligible"));
         }
     }
-    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now()).allowed(&prepared.decision);
-    Ok(state.store.create_application(&ctx, &prepared.new).await?)
+    Ok(())
+}
+
+/// Checks, prices and stores an application: the record is read inside the
+/// store's own transaction, so applying writes one `postpartum.apply` line.
+/// Returns what was decided whenever it got that far (a page shows it again
+/// with a refusal).
+pub async fn apply(
+    state: &AppState,
+    account: &Account,
+    actor: &Actor,
+    remote_addr: &str,
+    input: &ApplicationInput,
+) -> (Result<ApplicationId, AppError>, Option<Prepared>) {
+    let facts = match facts(state, actor, input).await {
+        Ok(f) => f,
+        Err(e) => return (Err(e), None),
+    };
+    let ctx = audit_ctx(account, remote_addr, "postpartum application", state.clock.now()).allowed(&facts.decision);
+    let decided = std::sync::Mutex::new(None);
+    let check = |record: &FamilyRecord| -> Result<NewApplication, StoreError> {
+        let prepared = check_application(&facts, record, input).map_err(into_store)?;
+        let verdict = may_store(account, &prepared);
+        let new = prepared.new.clone();
+        if let Ok(mut d) = decided.lock() {
+            *d = Some(prepared);
+        }
+        verdict.map_err(into_store)?;
+        Ok(new)
+    };
+    let stored = state.store.create_application_checked(&ctx, facts.family, &check).await.map_err(AppError::from);
+    (stored, decided.into_inner().ok().flatten())
+}
+
+/// A decision's refusal as the store passes it back out of its transaction.
+fn into_store(e: AppError) -> StoreError {
+    match e {
+        AppError::Invalid(errors) => StoreError::Invalid(errors),
+        AppError::Conflict(code) => StoreError::Conflict(code),
+        AppError::NotFound => StoreError::NotFound,
+        _ => StoreError::Conflict("not_eligible"),
+    }
 }
 
 /// Approves an application: the facility calendar says how many places each

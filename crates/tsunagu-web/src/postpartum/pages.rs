@@ -295,8 +295,13 @@ fn input_from(form: &FormData) -> (ApplicationInput, FieldErrors) {
     let days = num("days");
     let babies = num("babies");
     let siblings = if form.get("siblings").trim().is_empty() { 0 } else { num("siblings") };
+    // An id that does not read is the field's error, never "no family".
+    let family_id = form.opt_id("family_id").unwrap_or_else(|_| {
+        errors.add("family_id", "not_an_id");
+        None
+    });
     let input = ApplicationInput {
-        family_id: form.opt("family_id").and_then(|v| v.parse().ok()),
+        family_id,
         venue_id,
         service: form.get("service").to_owned(),
         first_day: form.get("first_day").to_owned(),
@@ -322,7 +327,7 @@ async fn apply_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            let (input, mut errors) = input_from(&form);
+            let (input, errors) = input_from(&form);
             let family = account.family_id.or(input.family_id.map(FamilyId));
             let values = form.map();
             let view =
@@ -333,26 +338,31 @@ async fn apply_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
             if !errors.is_empty() {
                 return view(errors, None, None, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
-            let prepared = match crate::postpartum::prepare(&state, account, &actor, &ctx.remote_addr, &input).await {
-                Ok(p) => p,
-                Err(AppError::Invalid(e)) => return view(e, None, None, StatusCode::UNPROCESSABLE_ENTITY).await,
-                Err(AppError::BadRequest(code)) => {
-                    return view(FieldErrors::default(), None, Some(explain(ctx.lang, code)), StatusCode::BAD_REQUEST)
-                        .await
+            // What a refusal shows: the fields, the reason, the preview when it got that far.
+            let refused = |e: AppError, prepared: Option<Prepared>, mut errors: FieldErrors| async {
+                match e {
+                    AppError::Invalid(e) => view(e, None, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+                    AppError::BadRequest(code) => {
+                        view(FieldErrors::default(), None, Some(explain(ctx.lang, code)), StatusCode::BAD_REQUEST).await
+                    }
+                    AppError::Conflict("not_eligible") => {
+                        errors.add("override_reason", "required");
+                        let msg = explain(ctx.lang, "not_eligible");
+                        view(errors, prepared, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+                    }
+                    e => Err(page_error(&ctx, e)),
                 }
-                Err(e) => return Err(page_error(&ctx, e)),
             };
             if form.get("action") != "submit" {
-                return view(FieldErrors::default(), Some(prepared), None, StatusCode::OK).await;
+                // A preview: checked and priced on the record, nothing stored.
+                return match crate::postpartum::prepare(&state, account, &actor, &ctx.remote_addr, &input).await {
+                    Ok(p) => view(FieldErrors::default(), Some(p), None, StatusCode::OK).await,
+                    Err(e) => refused(e, None, errors).await,
+                };
             }
-            match crate::postpartum::submit(&state, account, &ctx.remote_addr, &prepared).await {
-                Ok(id) => Ok(redirect(&format!("/postpartum/applications/{id}?done=applied"))),
-                Err(AppError::Conflict("not_eligible")) => {
-                    errors.add("override_reason", "required");
-                    let msg = explain(ctx.lang, "not_eligible");
-                    view(errors, Some(prepared), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-                }
-                Err(e) => Err(page_error(&ctx, e)),
+            match crate::postpartum::apply(&state, account, &actor, &ctx.remote_addr, &input).await {
+                (Ok(id), _) => Ok(redirect(&format!("/postpartum/applications/{id}?done=applied"))),
+                (Err(e), prepared) => refused(e, prepared, errors).await,
             }
         }
         .await,

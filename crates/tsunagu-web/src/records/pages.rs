@@ -33,7 +33,7 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::timeline::ContactStatus;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{FamilyId, PregnancyId};
-use tsunagu_store::{Account, StoredReferral};
+use tsunagu_store::{Account, ReferralFilter};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -348,8 +348,18 @@ async fn show_family(
         crate::base::access::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
     let audit =
         audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now).allowed(&allowed);
-    let record =
-        state.store.open_family(&audit, id).await.or_page(ctx)?.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    // The nurse (whoever manages referrals) sees the family's referrals on
+    // its record; the record, its contacts and those are one read.
+    let manages =
+        !own && authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    let all_referrals = ReferralFilter { family_id: Some(id), raised_by: None, open_only: false, limit: 200 };
+    let page = state
+        .store
+        .family_page(&audit, id, manages.then_some(&all_referrals))
+        .await
+        .or_page(ctx)?
+        .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    let (record, referrals) = (page.record, page.referrals);
     let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
     let names = area_names(&areas, ctx.lang);
     let area = names.get(&record.family.area_id.0).cloned().unwrap_or_default();
@@ -366,8 +376,7 @@ async fn show_family(
         _ => None,
     };
     let can_raise = !own && authorize(&actor, Action::RaiseConcern, &Resource::Family(&access)).is_allowed();
-    let referrals = if own { vec![] } else { family_referrals(state, ctx, id).await? };
-    let timeline = family_timeline(state, ctx, account, id, own, &names).await?;
+    let timeline = family_timeline(ctx, &actor, &access, page.contacts, own, &names);
     let can_screen = !own && authorize(&actor, Action::ViewScreenings, &Resource::Family(&access)).is_allowed();
     let can_answer = own && authorize(&actor, Action::FileScreening, &Resource::Family(&access)).is_allowed();
     let sharing = authorize(&actor, Action::ShareWithPartner, &Resource::Family(&access))
@@ -401,19 +410,20 @@ async fn show_family(
 }
 
 /// The family page's timeline section: the family's contacts, with where
-/// each stands today (hidden ones are never shown). `names` are the area
-/// names the family page has read already.
-async fn family_timeline(
-    state: &AppState,
+/// each stands today (hidden ones are never shown, nor a note not written
+/// for the reader). `names` are the area names the family page has read.
+fn family_timeline(
     ctx: &RequestCtx,
-    account: &tsunagu_store::Account,
-    family: FamilyId,
+    actor: &tsunagu_domain::roles::Actor,
+    access: &tsunagu_domain::policy::FamilyAccess,
+    mut rows: Vec<tsunagu_store::ContactRow>,
     own: bool,
     names: &HashMap<i64, String>,
-) -> Result<Vec<ContactLine>, Response> {
-    let actor = actor_of(account);
-    let audit = audit_ctx(account, &ctx.remote_addr, if own { "own timeline" } else { "timeline" }, ctx.now);
-    let rows = crate::base::access::family_contacts(state, &actor, &audit, family).await.or_page(ctx)?;
+) -> Vec<ContactLine> {
+    rows.retain(|r| !r.contact.is_hidden());
+    for r in &mut rows {
+        crate::base::access::keep_note_for(actor, access, r);
+    }
     let today = japan_date(ctx.now);
     let mut lines: Vec<ContactLine> = rows.into_iter().map(|r| ContactLine::of(r, today, names)).collect();
     if own {
@@ -426,7 +436,7 @@ async fn family_timeline(
             )
         });
     }
-    Ok(lines)
+    lines
 }
 
 /// Words for a change's notice or error on the family page.
@@ -437,21 +447,6 @@ fn pregnancy_notice(lang: Lang, saved: &str) -> Option<String> {
     let code = saved.strip_prefix("pregnancy.")?;
     let key = format!("err.{code}");
     Some(crate::i18n::t(lang, if crate::i18n::has(&key) { &key } else { "err.invalid_input" }).to_owned())
-}
-
-/// Referrals of one family, for the nurse's view of its record.
-async fn family_referrals(
-    state: &AppState,
-    ctx: &RequestCtx,
-    family: FamilyId,
-) -> Result<Vec<StoredReferral>, Response> {
-    let account = signed_in(ctx)?;
-    let actor = actor_of(account);
-    if !authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed() {
-        return Ok(vec![]);
-    }
-    let audit = audit_ctx(account, &ctx.remote_addr, "referrals", ctx.now);
-    crate::base::access::referrals_for(state, &actor, &audit, Some(family), false).await.or_page(ctx)
 }
 
 async fn family_page(

@@ -172,8 +172,7 @@ async fn screening_fhir(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.audit("screening FHIR export");
-    let (s, decided) = crate::screening::one(&state, &caller.actor, &ctx, tsunagu_domain::ScreeningId(id)).await?;
-    let bundle = crate::screening::fhir_bundle(&state, &decided, &s).await?;
+    let bundle = crate::screening::fhir_export(&state, &caller.actor, &ctx, tsunagu_domain::ScreeningId(id)).await?;
     Ok(crate::screening::fhir_response(&bundle))
 }
 

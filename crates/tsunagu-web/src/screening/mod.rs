@@ -19,15 +19,15 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::policy::{authorize, Action, Resource};
-use tsunagu_domain::records::FamilyRecord;
+use tsunagu_domain::records::{FamilyRecord, Person};
 use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_domain::screening::{
     defs, may_enter, offered, to_fhir_questionnaire, to_fhir_questionnaire_response, AnswerError, Answers, ItemProblem,
     QuestionnaireDef, ScreeningResult,
 };
 use tsunagu_domain::validation::FieldErrors;
-use tsunagu_domain::{FamilyId, PregnancyId, ScreeningId};
-use tsunagu_store::{NewScreening, RecordedScreening, StoredScreening};
+use tsunagu_domain::{FamilyId, PersonId, PregnancyId, ScreeningId};
+use tsunagu_store::{NewScreening, RecordedScreening, StoreError, StoredScreening};
 
 pub mod api;
 mod api_doc;
@@ -142,25 +142,35 @@ pub async fn file(
     let answers = Answers { questionnaire: def.id.clone(), version, answers: input.answers.clone() };
     // Check the answers before anything is read (reads are audited).
     tsunagu_domain::screening::score(&def, &answers).map_err(|e| AppError::Invalid(answer_errors(&e)))?;
-    let record = state.store.open_family(ctx, family).await?.ok_or(AppError::NotFound)?;
-    let addressed = offered(&def, &record, state.clock.today());
-    // The family filing its own is answering what is addressed to it now;
-    // staff entering a paper form may name the pregnancy.
-    let pregnancy = if actor.family_id == Some(family) {
-        if input.pregnancy_id.is_some() {
-            return Err(invalid("pregnancy_id", "invalid_choice"));
-        }
-        Some(addressed.ok_or(AppError::Conflict("questionnaire_not_offered"))?)
-    } else {
-        match input.pregnancy_id {
-            Some(p) if record.pregnancies.iter().any(|x| x.id.0 == p) => Some(PregnancyId(p)),
-            Some(_) => return Err(invalid("pregnancy_id", "unknown_reference")),
-            None => addressed,
-        }
+    let today = state.clock.today();
+    let own = actor.family_id == Some(family);
+    // What the answers are about is decided on the record as the filing's
+    // own transaction reads it: one `screening.record` line.
+    let check = |record: &FamilyRecord| -> Result<NewScreening, StoreError> {
+        let field = |field: &str, code: &'static str| {
+            let mut e = FieldErrors::default();
+            e.add(field, code);
+            StoreError::Invalid(e)
+        };
+        let addressed = offered(&def, record, today);
+        // The family filing its own is answering what is addressed to it now;
+        // staff entering a paper form may name the pregnancy.
+        let pregnancy = if own {
+            if input.pregnancy_id.is_some() {
+                return Err(field("pregnancy_id", "invalid_choice"));
+            }
+            Some(addressed.ok_or(StoreError::Conflict("questionnaire_not_offered"))?)
+        } else {
+            match input.pregnancy_id {
+                Some(p) if record.pregnancies.iter().any(|x| x.id.0 == p) => Some(PregnancyId(p)),
+                Some(_) => return Err(field("pregnancy_id", "unknown_reference")),
+                None => addressed,
+            }
+        };
+        NewScreening::score(&def, family, pregnancy, answers.clone())
+            .map_err(|e| StoreError::Invalid(answer_errors(&e)))
     };
-    let new =
-        NewScreening::score(&def, family, pregnancy, answers).map_err(|e| AppError::Invalid(answer_errors(&e)))?;
-    let recorded = state.store.record_screening(ctx, &new).await?;
+    let (recorded, new) = state.store.record_screening_checked(ctx, family, &check).await?;
     Ok(Filed { recorded, result: new.result().clone() })
 }
 
@@ -174,6 +184,18 @@ pub async fn list(
 ) -> Result<Vec<StoredScreening>, AppError> {
     let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
     Ok(state.store.screenings(&requester.allowed(&allowed), family, 200).await?)
+}
+
+/// A family's responses with its mother (a staff page's heading), read as
+/// one `screening.list` line.
+pub async fn list_with_mother(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    family: FamilyId,
+) -> Result<(Vec<StoredScreening>, Option<Person>), AppError> {
+    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
+    Ok(state.store.screenings_with_mother(&requester.allowed(&allowed), family, 200).await?)
 }
 
 /// One response, if the caller may see the family's results, with the
@@ -211,16 +233,31 @@ pub fn screening_json(s: &StoredScreening) -> Value {
     })
 }
 
+/// A response as a FHIR R4 `Bundle` (see `fhir_bundle`), if the caller may
+/// see the family's results: the response and its subject are read as one
+/// `screening.view` line.
+pub async fn fhir_export(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    id: ScreeningId,
+) -> Result<Value, AppError> {
+    let family = state.store.screening_family(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
+    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
+    let (s, subject) =
+        state.store.screening_with_subject(&requester.allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
+    fhir_bundle(state, &s, subject)
+}
+
 /// The response as a FHIR R4 `Bundle` (type `collection`) holding the
 /// `Questionnaire` it answers and the `QuestionnaireResponse`. The subject is
-/// the mother (`Patient/<person id>`); reading the record for it is audited.
-pub async fn fhir_bundle(state: &AppState, ctx: &AuditContext, s: &StoredScreening) -> Result<Value, AppError> {
+/// the mother (`Patient/<person id>`), else the family as a group.
+fn fhir_bundle(state: &AppState, s: &StoredScreening, mother: Option<PersonId>) -> Result<Value, AppError> {
     let def = definition(&s.questionnaire)
         .filter(|d| d.version == s.version)
         .ok_or(AppError::Conflict("questionnaire_version_unknown"))?;
-    let record = state.store.open_family(ctx, s.family_id).await?.ok_or(AppError::NotFound)?;
-    let subject = match record.mother() {
-        Some(m) => format!("Patient/{}", m.id),
+    let subject = match mother {
+        Some(m) => format!("Patient/{m}"),
         None => format!("Group/family-{}", s.family_id),
     };
     let mut response = to_fhir_questionnaire_response(&def, &s.as_answers(), &subject, s.entered_at)

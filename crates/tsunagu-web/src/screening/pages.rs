@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use tsunagu_domain::policy::Action;
 use tsunagu_domain::screening::QuestionnaireDef;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{FamilyId, ScreeningId};
@@ -346,9 +347,8 @@ async fn family_list(
             let actor = actor_of(account);
             let family = FamilyId(id);
             let audit = audit_ctx(account, &ctx.remote_addr, "screenings", ctx.now);
-            let list = scr::list(&state, &actor, &audit, family).await.or_page(&ctx)?;
-            let mother_name =
-                mother_name(&state, &ctx, family, tsunagu_domain::policy::Action::ViewScreenings, "screenings").await?;
+            let (list, mother) = scr::list_with_mother(&state, &actor, &audit, family).await.or_page(&ctx)?;
+            let mother_name = mother.map(|m| m.full_name()).unwrap_or_default();
             let may_file =
                 crate::base::access::family_for(&state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
                     .await
@@ -389,36 +389,34 @@ fn staff_spec(def: &QuestionnaireDef, family: FamilyId, mother_name: String) -> 
     }
 }
 
-/// The questionnaire, if the caller may enter it for the family.
-async fn staff_context(
+/// The questionnaire, if the caller may enter it for the family (facts
+/// only: nothing of the person is read, so nothing is audited).
+async fn staff_questionnaire(
     state: &AppState,
     ctx: &RequestCtx,
     family: FamilyId,
     q: &str,
-) -> Result<(QuestionnaireDef, String), Response> {
+) -> Result<QuestionnaireDef, Response> {
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     if actor.family_id.is_some() {
         // A family answers on its own page, and never sees a staff view.
         return Err(redirect("/me/screenings"));
     }
-    crate::base::access::family_for(state, &actor, family, tsunagu_domain::policy::Action::FileScreening)
-        .await
-        .or_page(ctx)?;
+    crate::base::access::family_for(state, &actor, family, Action::FileScreening).await.or_page(ctx)?;
     let def = definition_or_404(ctx, q)?;
     if !tsunagu_domain::screening::may_enter(&def, account.role) {
         return Err(page_error(ctx, AppError::Forbidden));
     }
-    let name =
-        mother_name(state, ctx, family, tsunagu_domain::policy::Action::FileScreening, "enter questionnaire").await?;
-    Ok((def, name))
+    Ok(def)
 }
 
 async fn staff_form(State(state): State<AppState>, ctx: RequestCtx, Path((id, q)): Path<(i64, String)>) -> Response {
     unwrap_page(
         async {
             let family = FamilyId(id);
-            let (def, name) = staff_context(&state, &ctx, family, &q).await?;
+            let def = staff_questionnaire(&state, &ctx, family, &q).await?;
+            let name = mother_name(&state, &ctx, family, Action::FileScreening, "enter questionnaire").await?;
             Ok(form_page(
                 &ctx,
                 staff_spec(&def, family, name),
@@ -442,7 +440,7 @@ async fn staff_submit(
             let account = signed_in(&ctx)?;
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
             let family = FamilyId(id);
-            let (def, name) = staff_context(&state, &ctx, family, &q).await?;
+            let def = staff_questionnaire(&state, &ctx, family, &q).await?;
             let chosen = answers_of(&form);
             let input = ScreeningInput {
                 questionnaire: def.id.clone(),
@@ -458,7 +456,12 @@ async fn staff_submit(
                 }
                 Err(AppError::Invalid(errors)) => Ok(form_page(
                     &ctx,
-                    staff_spec(&def, family, name),
+                    staff_spec(
+                        &def,
+                        family,
+                        // Read for the form shown again (its own line), not for filing.
+                        mother_name(&state, &ctx, family, Action::FileScreening, "enter questionnaire").await?,
+                    ),
                     &chosen,
                     &errors,
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -532,8 +535,7 @@ async fn fhir_download(State(state): State<AppState>, ctx: RequestCtx, Path(id):
         async {
             let account = signed_in(&ctx)?;
             let audit = audit_ctx(account, &ctx.remote_addr, "screening FHIR export", ctx.now);
-            let (s, decided) = scr::one(&state, &actor_of(account), &audit, ScreeningId(id)).await.or_page(&ctx)?;
-            let bundle = scr::fhir_bundle(&state, &decided, &s).await.or_page(&ctx)?;
+            let bundle = scr::fhir_export(&state, &actor_of(account), &audit, ScreeningId(id)).await.or_page(&ctx)?;
             Ok(fhir_response(&bundle))
         }
         .await,

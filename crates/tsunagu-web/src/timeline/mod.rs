@@ -17,7 +17,8 @@ use tsunagu_domain::timeline::{work_list_access, ContactForm, ContactKind, Outco
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
 use tsunagu_store::{
-    ContactRow, PregnancyChange, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope, WorkSort,
+    ContactRow, PregnancyChange, ReferralFilter, StoredReferral, WorkCounts, WorkList, WorkListQuery, WorkScope,
+    WorkSort,
 };
 
 pub mod api;
@@ -208,31 +209,27 @@ pub async fn work_list(
     let audit = &requester.allowed(&permit_municipality(actor, Action::ViewWorkList)?);
     let scope = scope_for(actor, &req, today)?;
     let counts = state.store.work_counts(&scope).await?;
+    // The urgent follow-ups are the nurse's (whoever manages referrals):
+    // read with the list, as one line.
     let manages =
         authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
-    let mut followups = if manages {
-        crate::base::access::referrals_for(state, actor, requester, None, true).await?
-    } else {
-        Vec::new()
+    let open_referrals = ReferralFilter { family_id: None, raised_by: None, open_only: true, limit: 200 };
+    let q = match req.shown {
+        Shown::Contacts(list) => Some(WorkListQuery {
+            scope,
+            list,
+            sort: req.sort,
+            limit: PAGE_SIZE + 1,
+            offset: (req.page - 1).saturating_mul(PAGE_SIZE),
+        }),
+        Shown::Urgent => None,
     };
+    let (mut rows, mut followups) =
+        state.store.work_list_with_followups(audit, q.as_ref(), manages.then_some(&open_referrals)).await?;
     followups.sort_by_key(|r| (!r.referral.urgent, std::cmp::Reverse(r.raised_at)));
     let urgent_count = followups.iter().filter(|r| r.referral.urgent).count();
-    let (rows, has_more) = match req.shown {
-        Shown::Contacts(list) => {
-            let q = WorkListQuery {
-                scope,
-                list,
-                sort: req.sort,
-                limit: PAGE_SIZE + 1,
-                offset: (req.page - 1).saturating_mul(PAGE_SIZE),
-            };
-            let mut rows = state.store.work_list(audit, &q).await?;
-            let more = rows.len() > PAGE_SIZE as usize;
-            rows.truncate(PAGE_SIZE as usize);
-            (rows, more)
-        }
-        Shown::Urgent => (Vec::new(), false),
-    };
+    let has_more = rows.len() > PAGE_SIZE as usize;
+    rows.truncate(PAGE_SIZE as usize);
     Ok(WorkListView { request: req, today, counts, rows, followups, urgent_count, has_more })
 }
 

@@ -40,6 +40,7 @@ mod care;
 mod chat;
 mod classes;
 mod crash_classes;
+mod form_ids;
 mod meetings;
 mod observability;
 mod openapi;
