@@ -7,13 +7,12 @@
 //! the postpartum and records stores (facilities, their calendars, used
 //! days, areas) is written once here, in [`ReportStore::report`].
 //!
-//! Where classes and the chat plug in: their capabilities add a counting
-//! method here (class participation per venue: sessions, groups, people,
-//! couples; chat rooms and escalations), a field of
-//! `tsunagu_domain::reports::build::YearAggregates`, and their
-//! `TableKind` (`ClassParticipation`, `ChatFigures`) to `year_tables`.
+//! Classes plug in through their own aggregate
+//! ([`crate::ClassStore::class_participation`]: per venue and programme,
+//! sessions, groups, people, couples), read here in the same assembly and
+//! under the same one audit line; the table is `TableKind::ClassParticipation`.
 
-use crate::{AuditStore, PostpartumStore, RecordStore, Result};
+use crate::{AuditStore, ClassStore, PostpartumStore, RecordStore, Result};
 use async_trait::async_trait;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
@@ -21,7 +20,9 @@ use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::postpartum::occupancy::places_offered;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::referrals::ConcernSource;
-use tsunagu_domain::reports::build::{AreaCount, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates};
+use tsunagu_domain::reports::build::{
+    AreaCount, ClassVenueFigures, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates,
+};
 use tsunagu_domain::reports::{Period, ReportSettings};
 use tsunagu_domain::timeline::ContactForm;
 use tsunagu_domain::MunicipalityId;
@@ -55,7 +56,7 @@ pub const HAPPY_BABY_FORMS: [ContactForm; 3] =
     [ContactForm::HomeVisit, ContactForm::SupportRoomVisit, ContactForm::AtHealthCheck];
 
 #[async_trait]
-pub trait ReportStore: PostpartumStore + RecordStore + AuditStore + Send + Sync {
+pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore + Send + Sync {
     /// The municipality's report settings; the defaults when it set none.
     async fn report_settings(&self, m: MunicipalityId) -> Result<ReportSettings>;
     /// Sets (replaces) the municipality's report settings.
@@ -127,6 +128,18 @@ async fn year<S: ReportStore + ?Sized>(
         }
     }
     referrals.sort_by_key(|r| ConcernSource::ALL.iter().position(|s| *s == r.source));
+    let classes = store
+        .class_participation(m, range.first(), range.last())
+        .await?
+        .into_iter()
+        .map(|r| ClassVenueFigures {
+            venue_id: r.venue_id.0,
+            name_ja: r.venue_name_ja,
+            name_en: r.venue_name_en,
+            kind: r.kind,
+            figures: r.figures,
+        })
+        .collect();
     Ok(YearAggregates {
         fiscal_year: fy,
         facilities: uses,
@@ -143,6 +156,7 @@ async fn year<S: ReportStore + ?Sized>(
         referrals,
         notifications: c.notifications,
         notifications_with_questionnaire: c.notifications_with_questionnaire,
+        classes,
     })
 }
 

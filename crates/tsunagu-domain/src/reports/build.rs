@@ -4,6 +4,7 @@
 
 use super::table::{Column, RowLabel, Sum, Table, TableError, TableKind, Value};
 use super::Period;
+use crate::classes::{Participation, ProgrammeKind};
 use crate::fiscal::FiscalYear;
 use crate::postpartum::occupancy::Occupancy;
 use crate::referrals::{CloseReason, ConcernSource};
@@ -68,6 +69,20 @@ pub struct ReferralCounts {
     pub closed: [u64; 4],
 }
 
+/// One venue's participation in one programme in a fiscal year ([002]
+/// マタニティ教室 実施回数・参加組数・参加人数・夫婦組; [000] セルフケア講座
+/// classes and pairs): aggregates only, as classes count them
+/// ([`Participation`]: people are the groups plus the partners who came,
+/// couples the groups that came with a partner).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassVenueFigures {
+    pub venue_id: i64,
+    pub name_ja: String,
+    pub name_en: String,
+    pub kind: ProgrammeKind,
+    pub figures: Participation,
+}
+
 /// Everything a fiscal year's report counts, as the store gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct YearAggregates {
@@ -95,6 +110,9 @@ pub struct YearAggregates {
     /// Pregnancy notifications, and those with the notification questionnaire filed.
     pub notifications: u64,
     pub notifications_with_questionnaire: u64,
+    /// Class participation per venue and programme (sessions held with
+    /// attendance recorded; [002]'s table, [000]'s self-care totals).
+    pub classes: Vec<ClassVenueFigures>,
 }
 
 fn counts(row: &[u64]) -> Vec<Value> {
@@ -265,7 +283,70 @@ pub fn year_tables(a: &YearAggregates) -> Result<Vec<Table>, TableError> {
     )?);
     tables.push(screening(&a.screening)?);
     tables.push(referrals(&a.referrals)?);
+    tables.push(class_participation(&a.classes)?);
     Ok(tables)
+}
+
+/// The class participation table's columns: sessions held (the
+/// municipality's own work, never suppressed, like meetings held), then
+/// groups, people and couples (counts of families, suppressed when small).
+pub const CLASS_SESSIONS: usize = 0;
+pub const CLASS_GROUPS: usize = 1;
+pub const CLASS_PEOPLE: usize = 2;
+pub const CLASS_COUPLES: usize = 3;
+
+/// [002] マタニティ教室 (実施回数, 参加組数, 参加人数, うち夫婦組) per venue,
+/// for every programme with sessions held, in [`ProgrammeKind::ALL`] order;
+/// a programme held at several venues gets its totals row ([000] セルフケア
+///講座: classes and pairs over the year). The sums the suppression must
+/// respect: each row's groups + couples = people (a couple is a group whose
+/// partner came too), and each programme's venues add up to its totals.
+/// Programmes are never added together (a pair and a couple are different
+/// groups).
+pub fn class_participation(rows: &[ClassVenueFigures]) -> Result<Table, TableError> {
+    let columns = vec![
+        Column::public("class_sessions"),
+        Column::count("class_groups"),
+        Column::count("class_people"),
+        Column::count("class_couples"),
+    ];
+    let cells = |p: &Participation| {
+        counts(&[u64::from(p.sessions), u64::from(p.groups), u64::from(p.people), u64::from(p.couples)])
+    };
+    let mut labels = Vec::new();
+    let mut values = Vec::new();
+    let mut sums = Vec::new();
+    let people_sum = |r: usize| Sum { parts: vec![(r, CLASS_GROUPS), (r, CLASS_COUPLES)], total: (r, CLASS_PEOPLE) };
+    for kind in ProgrammeKind::ALL {
+        let venues: Vec<&ClassVenueFigures> = rows.iter().filter(|r| r.kind == kind).collect();
+        let first = labels.len();
+        for v in &venues {
+            sums.push(people_sum(labels.len()));
+            labels.push(RowLabel::VenueProgramme {
+                programme: kind.as_str().to_owned(),
+                ja: v.name_ja.clone(),
+                en: v.name_en.clone(),
+            });
+            values.push(cells(&v.figures));
+        }
+        if venues.len() > 1 {
+            let mut total = Participation::default();
+            for v in &venues {
+                total.sessions = total.sessions.saturating_add(v.figures.sessions);
+                total.groups = total.groups.saturating_add(v.figures.groups);
+                total.people = total.people.saturating_add(v.figures.people);
+                total.couples = total.couples.saturating_add(v.figures.couples);
+            }
+            let t = labels.len();
+            for c in [CLASS_SESSIONS, CLASS_GROUPS, CLASS_PEOPLE, CLASS_COUPLES] {
+                sums.push(Sum { parts: (first..t).map(|r| (r, c)).collect(), total: (t, c) });
+            }
+            sums.push(people_sum(t));
+            labels.push(RowLabel::key(&format!("programme.{}", kind.as_str())));
+            values.push(cells(&total));
+        }
+    }
+    Table::new(TableKind::ClassParticipation, columns, labels, values, sums)
 }
 
 fn screening(rows: &[ScreeningCounts]) -> Result<Table, TableError> {
@@ -466,10 +547,66 @@ mod tests {
         assert_eq!(year_names(&p.columns[0].key), Some(("令和3年度", "FY2021")));
     }
 
+    fn class_row(venue: &str, kind: ProgrammeKind, sessions: u32, groups: u32, couples: u32) -> ClassVenueFigures {
+        ClassVenueFigures {
+            venue_id: 1,
+            name_ja: venue.into(),
+            name_en: venue.into(),
+            kind,
+            figures: Participation { sessions, groups, people: groups + couples, couples },
+        }
+    }
+
+    #[test]
+    fn class_participation_per_venue_with_each_programmes_totals() {
+        // [002] マタニティ教室 at two support rooms; [000] セルフケア講座 at one.
+        let rows = vec![
+            class_row("北沢", ProgrammeKind::MaternityClass, 12, 60, 35),
+            class_row("烏山", ProgrammeKind::MaternityClass, 12, 48, 20),
+            class_row("世田谷", ProgrammeKind::SelfCare, 24, 150, 0),
+        ];
+        let t = class_participation(&rows).unwrap();
+        // Self-care first (ProgrammeKind::ALL order), alone: no totals row;
+        // then the two maternity venues and their totals.
+        assert_eq!(t.rows.len(), 4);
+        assert!(
+            matches!(&t.rows[0], RowLabel::VenueProgramme { programme, ja, .. } if programme == "self_care" && ja == "世田谷")
+        );
+        assert_eq!(t.rows[3], RowLabel::key("programme.maternity_class"));
+        let p = t.unsuppressed();
+        let texts: Vec<String> = p.cells[3].iter().map(Shown::text).collect();
+        assert_eq!(texts, vec!["24", "108", "163", "55"]);
+        // Nothing small: nothing held back.
+        assert!(!suppress(&t, &SuppressionSettings::default()).any_suppressed());
+        assert_eq!(class_participation(&[]).unwrap().rows.len(), 0);
+    }
+
+    #[test]
+    fn small_class_figures_are_held_back_and_not_recoverable() {
+        // 3 couples at one venue: held back, and since groups + couples =
+        // people, one of those goes too; the venue's small counts reach the
+        // programme's totals row, which gives way where it would tell.
+        let rows = vec![
+            class_row("北沢", ProgrammeKind::MaternityClass, 12, 40, 3),
+            class_row("烏山", ProgrammeKind::MaternityClass, 2, 5, 2),
+        ];
+        let t = class_participation(&rows).unwrap();
+        let s = SuppressionSettings::default();
+        let p = suppress(&t, &s);
+        assert_eq!(p.cells[0][CLASS_COUPLES], Shown::Suppressed);
+        assert_eq!(p.cells[1][CLASS_GROUPS], Shown::Suppressed);
+        assert_eq!(p.cells[1][CLASS_COUPLES], Shown::Suppressed);
+        // Sessions held are the municipality's work: shown even when few.
+        assert_eq!(p.cells[1][CLASS_SESSIONS], Shown::Count(2));
+        let held = crate::reports::suppression::held_back(&t, &s);
+        let sums: Vec<&Sum> = t.sums.iter().collect();
+        assert!(crate::reports::suppression::determined(&held.into_iter().collect::<Vec<_>>(), &sums).is_empty());
+    }
+
     #[test]
     fn every_year_table_builds_from_empty_and_full_aggregates() {
         let mut a = crate::reports::indicators::tests_support::empty(2022);
-        assert_eq!(year_tables(&a).unwrap().len(), 9);
+        assert_eq!(year_tables(&a).unwrap().len(), 10);
         a.eighth_month = vec![(ContactForm::Group, 117), (ContactForm::Individual, 167), (ContactForm::HomeVisit, 5)];
         a.referrals = ConcernSource::ALL
             .iter()

@@ -97,6 +97,7 @@ pub(crate) mod tests_support {
             referrals: vec![],
             notifications: 0,
             notifications_with_questionnaire: 0,
+            classes: vec![],
         }
     }
 }

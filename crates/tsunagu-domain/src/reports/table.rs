@@ -106,6 +106,9 @@ pub enum RowLabel {
     Name { ja: String, en: String },
     /// A fiscal year.
     Year { year: i32, ja: String, en: String },
+    /// A venue's row in one programme (class participation): the
+    /// programme kind's code and the venue's names as recorded.
+    VenueProgramme { programme: String, ja: String, en: String },
     /// The totals row.
     Total,
 }

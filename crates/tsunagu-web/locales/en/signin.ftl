@@ -18,6 +18,7 @@ enrol-uri = Set-up URI
 
 err-too_many_attempts = Too many attempts; try again later
 err-invalid_credentials = The municipality, user name or password is wrong
+err-bad_municipality_code = The municipality code is six digits, its check digit included
 err-otp_required = A verification code is required
 err-invalid_otp = The code is wrong
 err-code_locked = Too many wrong codes: signing in to this account is paused for a while, and until then even the right code is refused

@@ -18,6 +18,7 @@ enrol-uri = 登録用URI
 
 err-too_many_attempts = 試行回数が多すぎます。しばらくしてからやり直してください
 err-invalid_credentials = 自治体・ユーザー名・パスワードのいずれかが違います
+err-bad_municipality_code = 自治体コードは6桁の数字（検査数字を含む）で入力してください
 err-otp_required = 確認コードが必要です
 err-invalid_otp = 確認コードが違います
 err-code_locked = 確認コードの誤りが続いたため、このアカウントのサインインを一時的に止めています。しばらくは正しいコードでも受け付けません

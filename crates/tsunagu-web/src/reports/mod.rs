@@ -176,8 +176,9 @@ pub struct YearView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TableView {
     /// `postpartum_use`, `users_by_area`, `follow_ups`, `eighth_month_interviews`, `happy_baby`,
-    /// `handbook_meetings`, `check_non_attendees`, `screening`, `referrals`, `indicators`,
-    /// `postpartum_across_years`.
+    /// `handbook_meetings`, `check_non_attendees`, `screening`, `referrals`, `class_participation`
+    /// (per venue and programme: sessions held, groups, people, couples; a programme at several
+    /// venues has a totals row), `indicators`, `postpartum_across_years`.
     pub kind: String,
     pub title: String,
     /// The header of the rows' label column first, then one per column.
@@ -253,7 +254,22 @@ fn row_label(lang: Lang, label: &RowLabel) -> String {
         RowLabel::Name { ja, en } => pick(lang, ja, en),
         RowLabel::Year { ja, en, .. } => pick(lang, ja, en),
         RowLabel::Total => t(lang, "rp.total").to_owned(),
+        RowLabel::VenueProgramme { programme, ja, en } => {
+            let venue = pick(lang, ja, en);
+            let programme = t(lang, &format!("rp.programme.{programme}"));
+            match lang {
+                Lang::Ja => format!("{venue}（{programme}）"),
+                Lang::En => format!("{venue} ({programme})"),
+            }
+        }
         RowLabel::Key { key } => match key.split_once('.') {
+            Some(("programme", rest)) => {
+                let programme = t(lang, &format!("rp.programme.{rest}"));
+                match lang {
+                    Lang::Ja => format!("{}（{programme}）", t(lang, "rp.total")),
+                    Lang::En => format!("{} ({programme})", t(lang, "rp.total")),
+                }
+            }
             Some(("form", rest)) => t(lang, &format!("rp.form.{rest}")).to_owned(),
             Some(("questionnaire", rest)) => t(lang, &format!("rp.questionnaire.{rest}")).to_owned(),
             Some(("source", rest)) => t(lang, &format!("rp.source.{rest}")).to_owned(),

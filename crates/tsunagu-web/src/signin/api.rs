@@ -42,6 +42,7 @@ struct TokenRequest {
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "signin", request_body = TokenRequest, security(()),
     responses(
         (status = 200, description = "Signed in", body = super::api_doc::TokenIssued),
+        (status = 400, description = "The municipality code does not parse: six digits with the check digit (`bad_municipality_code`)"),
         (status = 401, description = "Wrong municipality, user name, password or code (`unauthenticated`)"),
         (status = 429, description = "Too many failed sign-ins"),
         (status = 503, description = "No turn to check a password in time (`busy`), or the database cannot be reached (`unavailable`)")))]

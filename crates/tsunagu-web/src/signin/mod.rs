@@ -89,6 +89,13 @@ pub async fn check_password(
 ) -> Result<PasswordAccepted, AppError> {
     let code = municipality_code.trim();
     let username = username.trim();
+    // A code that does not parse (six digits with their check digit; a NUL
+    // or any other character PostgreSQL would refuse to store among them)
+    // is refused before anything is reserved or stored: it names no
+    // municipality, so it can be no one's attempt. The format is public.
+    let Ok(parsed) = MunicipalityCode::parse(code) else {
+        return Err(AppError::BadRequest("bad_municipality_code"));
+    };
     if username.is_empty() || username.len() > 100 || password.len() > 1024 {
         return Err(AppError::BadRequest("invalid_credentials"));
     }
@@ -101,12 +108,9 @@ pub async fn check_password(
             }
             SigninReservation::SessionEnded => return Err(AppError::Internal),
         };
-    let account = match MunicipalityCode::parse(code) {
-        Ok(c) => match state.store.municipality_by_code(c).await? {
-            Some(m) => state.store.account_by_username(m.id, username).await?,
-            None => None,
-        },
-        Err(_) => None,
+    let account = match state.store.municipality_by_code(parsed).await? {
+        Some(m) => state.store.account_by_username(m.id, username).await?,
+        None => None,
     };
     let hash = account.as_ref().map(|a| a.password_hash.clone());
     let ok = match auth::verify_password_blocking(&state.hashing, password.to_owned(), hash).await {

@@ -131,13 +131,15 @@ async fn signin_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form
 
 async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData) -> PageResult {
     let municipality = form.get("municipality").to_owned();
+    // What the form shows back: never a control character (a NUL among them).
+    let shown: String = municipality.chars().filter(|c| !c.is_control()).take(20).collect();
     let username = form.get("username").trim().to_owned();
     let csrf_ok = ctx.pre_csrf.as_deref().is_some_and(|t| {
         use subtle::ConstantTimeEq;
         t.len() == 64 && bool::from(t.as_bytes().ct_eq(form.get("_csrf").as_bytes()))
     });
     if !csrf_ok {
-        return signin_form(state, ctx, municipality, username, Some("err.csrf"), StatusCode::BAD_REQUEST).await;
+        return signin_form(state, ctx, shown, username, Some("err.csrf"), StatusCode::BAD_REQUEST).await;
     }
     let signed =
         match signin::check_password(state, &ctx.remote_addr, &municipality, &username, form.get("password"), ctx.now)
@@ -151,13 +153,13 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
                 | AppError::Busy { .. }),
             ) => {
                 let key = match e {
+                    AppError::BadRequest("bad_municipality_code") => "err.bad_municipality_code",
                     AppError::BadRequest(_) => "err.invalid_credentials",
                     AppError::Busy { .. } => "err.busy",
                     _ => "err.too_many_attempts",
                 };
                 let page =
-                    signin_form_retry(state, ctx, municipality, username, Some(key), retry_minutes(&e), e.status())
-                        .await?;
+                    signin_form_retry(state, ctx, shown, username, Some(key), retry_minutes(&e), e.status()).await?;
                 return Ok(with_retry(page, &e));
             }
             Err(e) => return Err(page_error(ctx, e)),

@@ -143,6 +143,83 @@ async fn story_who_sees_what_and_in_which_form(backend: Backend) {
     assert_eq!(v2["threshold"], 2);
 }
 
+/// Class participation (#12) in the report over HTTP: the API's copy is
+/// suppressed where small — for the nurse too — and the nurse's page shows
+/// the counts as they are; sessions held are the municipality's own work
+/// and shown.
+async fn story_class_participation_in_the_report(backend: Backend) {
+    use crate::store_reports::{hand_built_session, room};
+    use tsunagu_domain::classes::{ProgrammeConfig, ProgrammeKind};
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let m = fx.setagaya.id;
+    let staff = app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    app.account(&fx.setagaya, "analyst", Role::Analyst, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let analyst = app.token(&fx.setagaya, "analyst").await;
+    let families = [
+        app.register(&nurse, &notification(fx.setagaya_area.id, "ヤマダ", "ハナコ", "2027-05-01")).await,
+        app.register(&nurse, &notification(fx.setagaya_area.id, "ヤマダ", "ミカ", "2027-06-01")).await,
+        app.register(&nurse, &notification(fx.setagaya_area.id, "ヤマダ", "ユキ", "2027-06-01")).await,
+    ];
+    let venue = room(&app.store, m, fx.setagaya_area.id, "北沢子育て支援室", "Kitazawa room").await;
+    let programme =
+        app.store.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::MaternityClass)).await.unwrap().id;
+    let db = crate::store_support::TestDb { backend, url: app.db_url.clone() };
+    // One maternity class held on 10 June 2026: two couples and one alone
+    // came — 1 session, 3 groups, 5 people, 2 couples.
+    let came = |f, partner| (f, "confirmed", partner, Some(true));
+    hand_built_session(
+        &db,
+        m,
+        programme,
+        "maternity_class",
+        venue,
+        "2026-06-10",
+        (true, false),
+        staff.0,
+        &[came(families[0], true), came(families[1], true), came(families[2], false)],
+    )
+    .await;
+
+    let class_row = |v: &Value| {
+        let tables = v["years"][0]["tables"].as_array().unwrap();
+        let t = tables.iter().find(|t| t["kind"] == "class_participation").expect("the classes table").clone();
+        assert_eq!(t["rows"].as_array().unwrap().len(), 1, "{t}");
+        t["rows"][0].clone()
+    };
+    for token in [&analyst, &nurse] {
+        let (s, v) = app.get(token, "/api/v1/reports?from=R8").await;
+        assert_eq!(s, 200, "{v}");
+        let row = class_row(&v);
+        assert_eq!(row["label"], "Kitazawa room (Maternity class)", "the API speaks English unless asked");
+        assert_eq!(row["cells"][0]["text"], "1", "sessions held are shown");
+        for c in 1..=3 {
+            assert_eq!(row["cells"][c]["text"], "*", "{row}");
+            assert_eq!(row["cells"][c]["suppressed"], true);
+            assert_eq!(row["cells"][c]["value"], Value::Null);
+        }
+    }
+    // The nurse's page: as they are.
+    let mut v = Visitor::new(&app);
+    v.sign_in("nurse", Some(app.next_totp())).await;
+    let page = v.get("/reports?from=2026").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let table = page.body.split("id=\"table-2026-class_participation\"").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert!(table.contains("北沢子育て支援室（マタニティ教室）"), "{table}");
+    for n in ["1", "3", "5", "2"] {
+        assert!(table.contains(&format!("<td class=\"num\">{n}</td>")), "{n}: {table}");
+    }
+    // Her CSV travels on: suppressed.
+    let (s, _, _, bytes) = download(&app, &v, "/reports/report.csv?from=2026").await;
+    assert_eq!(s, 200);
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let line = text.lines().find(|l| l.contains("北沢子育て支援室")).unwrap();
+    assert_eq!(line.split(',').skip(1).collect::<Vec<_>>(), ["1", "*", "*", "*"], "{line}");
+}
+
 on_both! {
     who_sees_what_and_in_which_form => story_who_sees_what_and_in_which_form,
+    class_participation_in_the_report => story_class_participation_in_the_report,
 }

@@ -649,6 +649,14 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             &admin,
             json!({"state": "active"}),
         ),
+        // Appended last (every earlier target keeps its random values): a
+        // municipality code with a NUL in it, which PostgreSQL cannot store.
+        t(
+            "/api/v1/auth/token",
+            "/api/v1/auth/token".into(),
+            "",
+            json!({"municipality": "1311\u{0}21", "username": "nobody", "password": "x", "otp": "000000"}),
+        ),
     ];
 
     // The table walks every POST operation with a JSON body the API describes.
@@ -959,6 +967,43 @@ async fn story_api_rejections_are_json(backend: Backend) {
     assert_eq!((a.status, a.code().as_deref(), a.is_json()), (401, Some("unauthenticated"), true));
 }
 
+// --- 6. a municipality code that does not parse is refused before anything is stored ----------
+
+async fn story_an_unparsable_municipality_code_is_refused_first(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let db = crate::store_support::TestDb { backend, url: app.db_url.clone() };
+    let attempts = || crate::store_support::scalar::<i64>(&db, "SELECT COUNT(*) FROM signin_attempts");
+    let before = attempts().await;
+    for code in ["1311\u{0}21", "\u{0}", "13112", "131122", "１３１１２１", "131121\u{0}", "x".repeat(10_000).as_str()]
+    {
+        let body = json!({"municipality": code, "username": "nurse", "password": "x"});
+        let a = post_json(&app, None, "/api/v1/auth/token", &body).await;
+        assert_eq!((a.status, a.code().as_deref()), (400, Some("bad_municipality_code")), "{code:?}: {}", a.body);
+        assert!(a.is_json());
+    }
+    // The page: the form again, in the reader's language, with no NUL echoed.
+    let mut v = crate::pages::Visitor::new(&app);
+    let page = v.get("/signin").await;
+    let csrf = crate::pages::Visitor::csrf_in(&page.body);
+    let p = v
+        .post("/signin", &[("_csrf", &csrf), ("municipality", "1311\u{0}21"), ("username", "nurse"), ("password", "x")])
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("自治体コードは6桁の数字"), "{}", p.body);
+    assert!(!p.body.contains('\u{0}'));
+    assert_eq!(attempts().await, before, "nothing reserved or stored");
+    // A code that parses still counts as an attempt (and fails as any other).
+    let a = post_json(
+        &app,
+        None,
+        "/api/v1/auth/token",
+        &json!({"municipality": "131121", "username": "nobody", "password": "x"}),
+    )
+    .await;
+    assert_eq!(a.status, 401);
+    assert_eq!(attempts().await, before + 1);
+}
+
 on_both!(
     huge_counts_and_far_dates_are_field_errors => story_huge_counts_and_far_dates_are_field_errors,
     hostile_values_in_every_body_get_4xx => story_hostile_values_in_every_body_get_4xx,
@@ -966,4 +1011,5 @@ on_both!(
     the_client_address_is_the_proxys_view => story_the_client_address_is_the_proxys_view,
     every_answer_carries_the_security_headers => story_every_answer_carries_the_security_headers,
     api_rejections_are_json => story_api_rejections_are_json,
+    an_unparsable_municipality_code_is_refused_first => story_an_unparsable_municipality_code_is_refused_first,
 );

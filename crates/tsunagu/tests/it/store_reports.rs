@@ -15,7 +15,7 @@ use tsunagu_domain::reports::suppression::suppress;
 use tsunagu_domain::reports::table::{Shown, TableKind};
 use tsunagu_domain::reports::{Period, ReportSettings};
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{MunicipalityId, VenueId};
+use tsunagu_domain::{FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::NewScreening;
 
 fn fy(y: i32) -> FiscalYear {
@@ -381,9 +381,263 @@ async fn story_contacts_meetings_and_consultations_by_year(backend: Backend) {
     finish(s, db).await;
 }
 
+/// A venue of `m` where classes are held.
+pub(crate) async fn room(s: &Db, m: MunicipalityId, area: tsunagu_domain::AreaId, ja: &str, en: &str) -> VenueId {
+    s.create_venue(&tsunagu_store::NewVenue {
+        municipality_id: m,
+        area_id: Some(area),
+        kind: tsunagu_domain::places::VenueKind::SupportRoom,
+        name_ja: ja.into(),
+        name_en: en.into(),
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+/// A class session written straight into the table: `held` sets the
+/// attendance as recorded; `bookings` are (family, status, with partner,
+/// attended) — the attendance as staff would have marked it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn hand_built_session(
+    db: &TestDb,
+    m: MunicipalityId,
+    programme: tsunagu_domain::ProgrammeId,
+    kind: &str,
+    venue: VenueId,
+    day: &str,
+    (held, cancelled): (bool, bool),
+    staff: i64,
+    bookings: &[(FamilyId, &str, bool, Option<bool>)],
+) {
+    let (t, (yes, no), d) = match db.backend {
+        Backend::Sqlite => ("'2026-04-01T00:00:00.000000Z'", ("1", "0"), ""),
+        Backend::Postgres => ("'2026-04-01T00:00:00Z'::timestamptz", ("TRUE", "FALSE"), "::date"),
+    };
+    let b = |x: bool| if x { yes } else { no };
+    let attendance = if held { (staff.to_string(), t.to_owned()) } else { ("NULL".to_owned(), "NULL".to_owned()) };
+    exec(
+        db,
+        &format!(
+            "INSERT INTO class_sessions (municipality_id, programme_id, venue_id, day, starts, minutes, capacity, \
+             taken, cancelled, attendance_by, attendance_at, created_at) VALUES \
+             ({m}, {p}, {v}, '{day}'{d}, '10:00:00', 120, 20, 0, {c}, {ab}, {at}, {t})",
+            m = m.0,
+            p = programme.0,
+            v = venue.0,
+            c = b(cancelled),
+            ab = attendance.0,
+            at = attendance.1,
+        ),
+    )
+    .await
+    .unwrap();
+    let session: i64 = scalar(
+        db,
+        &format!(
+            "SELECT id FROM class_sessions WHERE venue_id = {} AND day = '{day}'{d} AND programme_id = {}",
+            venue.0, programme.0
+        ),
+    )
+    .await;
+    for (i, (family, status, partner, attended)) in bookings.iter().enumerate() {
+        exec(
+            db,
+            &format!(
+                "INSERT INTO class_bookings (municipality_id, session_id, family_id, kind, stage, status, with_partner, \
+                 share_name, idempotency_key, booked_by, booked_at, attended) VALUES \
+                 ({m}, {session}, {f}, '{kind}', 'prenatal', '{status}', {wp}, {no}, 'k{session}-{i}', {staff}, {t}, {att})",
+                m = m.0,
+                f = family.0,
+                wp = b(*partner),
+                att = attended.map_or("NULL", b),
+            ),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// [002] マタニティ教室 (実施回数・参加組数・参加人数・夫婦組) and [000]
+/// セルフケア講座 per venue in a fiscal year, from hand-built sessions and
+/// attendance: only sessions held (attendance recorded, not cancelled) in
+/// the year count, only confirmed bookings that came; read in the same
+/// assembly and under the same one audit line as every other table, and
+/// through the one suppression rule.
+async fn story_class_participation_per_venue_by_year(backend: Backend) {
+    use tsunagu_domain::classes::{Participation, ProgrammeConfig, ProgrammeKind};
+    use tsunagu_domain::reports::build::{CLASS_COUPLES, CLASS_GROUPS, CLASS_PEOPLE, CLASS_SESSIONS};
+    use tsunagu_domain::reports::table::RowLabel;
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let (other, other_area, _) = town(&s, "082350").await;
+    let staff = s.create_account(None, &new_account(m, "nurse", Role::Nurse)).await.unwrap().id.0;
+    let their_staff = s.create_account(None, &new_account(other, "nurse2", Role::Nurse)).await.unwrap().id.0;
+    let kita = room(&s, m, north, "北沢子育て支援室", "Kitazawa room").await;
+    let kara = room(&s, m, north, "烏山子育て支援室", "Karasuyama room").await;
+    let theirs = room(&s, other, other_area, "会場", "Hall").await;
+    let maternity =
+        s.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::MaternityClass)).await.unwrap().id;
+    let self_care = s.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::SelfCare)).await.unwrap().id;
+    let their_class =
+        s.create_programme(other, &ProgrammeConfig::seed_default(ProgrammeKind::MaternityClass)).await.unwrap().id;
+    let mut f = Vec::new();
+    for i in 0..7 {
+        f.push(family(&s, m, north, ["ア", "イ", "ウ", "エ", "オ", "カ", "キ"][i]).await);
+    }
+    let foreign = family(&s, other, other_area, "ハナコ").await;
+    let (mc, sc) = ("maternity_class", "self_care");
+    let came = |k: usize, partner: bool| (f[k], "confirmed", partner, Some(true));
+    // 北沢, maternity class, FY2026: 10 June — 3 couples and 2 alone came,
+    // one confirmed booking absent, one cancelled; 10 September — 1 couple
+    // and 4 alone. 2 sessions, 10 groups, 14 people, 4 couples.
+    hand_built_session(
+        &db,
+        m,
+        maternity,
+        mc,
+        kita,
+        "2026-06-10",
+        (true, false),
+        staff,
+        &[
+            came(0, true),
+            came(1, true),
+            came(2, true),
+            came(3, false),
+            came(4, false),
+            (f[5], "confirmed", true, Some(false)),
+            (f[6], "cancelled", true, None),
+        ],
+    )
+    .await;
+    hand_built_session(
+        &db,
+        m,
+        maternity,
+        mc,
+        kita,
+        "2026-09-10",
+        (true, false),
+        staff,
+        &[came(0, true), came(1, false), came(2, false), came(3, false), came(4, false)],
+    )
+    .await;
+    // Not counted: a cancelled session (even with marks), one not yet held.
+    hand_built_session(&db, m, maternity, mc, kita, "2026-10-10", (true, true), staff, &[came(0, true)]).await;
+    hand_built_session(
+        &db,
+        m,
+        maternity,
+        mc,
+        kita,
+        "2026-12-10",
+        (false, false),
+        staff,
+        &[(f[1], "confirmed", true, None)],
+    )
+    .await;
+    // 烏山, maternity class: 31 March 2027 (FY2026) 2 alone; 1 April 2027 is FY2027.
+    hand_built_session(
+        &db,
+        m,
+        maternity,
+        mc,
+        kara,
+        "2027-03-31",
+        (true, false),
+        staff,
+        &[came(0, false), came(1, false)],
+    )
+    .await;
+    hand_built_session(&db, m, maternity, mc, kara, "2027-04-01", (true, false), staff, &[came(2, true)]).await;
+    // 北沢, self-care ([000]: classes and pairs): 1 April 2026, 6 pairs.
+    hand_built_session(
+        &db,
+        m,
+        self_care,
+        sc,
+        kita,
+        "2026-04-01",
+        (true, false),
+        staff,
+        &(0..6).map(|k| came(k, false)).collect::<Vec<_>>(),
+    )
+    .await;
+    // Another municipality's class counts nowhere here.
+    hand_built_session(
+        &db,
+        other,
+        their_class,
+        mc,
+        theirs,
+        "2026-06-10",
+        (true, false),
+        their_staff,
+        &[(foreign, "confirmed", true, Some(true))],
+    )
+    .await;
+
+    let years = s.report(&ctx(m, Role::Nurse), &Period::year(fy(2026)), 14).await.unwrap();
+    let y = &years[0];
+    let figures = |venue: VenueId, kind: ProgrammeKind| {
+        y.classes.iter().find(|c| c.venue_id == venue.0 && c.kind == kind).map(|c| c.figures)
+    };
+    let p = |sessions, groups, people, couples| Some(Participation { sessions, groups, people, couples });
+    assert_eq!(figures(kita, ProgrammeKind::MaternityClass), p(2, 10, 14, 4));
+    assert_eq!(figures(kara, ProgrammeKind::MaternityClass), p(1, 2, 2, 0));
+    assert_eq!(figures(kita, ProgrammeKind::SelfCare), p(1, 6, 6, 0));
+    assert_eq!(y.classes.len(), 3);
+    // One audit line for the whole report, naming no family.
+    assert_eq!(last_line(&s, m).await, line("report.view", None, "period=FY2026"));
+    assert_eq!(lines_of(&s, m, "report.view").await.len(), 1);
+
+    // The table: self-care's one venue, then the maternity class's two and their totals.
+    let tables = year_tables(y).unwrap();
+    let table = tables.iter().find(|t| t.kind == TableKind::ClassParticipation).unwrap();
+    assert_eq!(table.rows.len(), 4);
+    let row = |ja: &str, programme: &str| {
+        table
+            .rows
+            .iter()
+            .position(
+                |r| matches!(r, RowLabel::VenueProgramme { ja: j, programme: p, .. } if j == ja && p == programme),
+            )
+            .unwrap()
+    };
+    let total = table.rows.iter().position(|r| *r == RowLabel::key("programme.maternity_class")).unwrap();
+    let truth = table.unsuppressed();
+    let texts = |r: usize| truth.cells[r].iter().map(Shown::text).collect::<Vec<_>>();
+    assert_eq!(texts(row("北沢子育て支援室", mc)), ["2", "10", "14", "4"]);
+    assert_eq!(texts(total), ["3", "12", "16", "4"]);
+    assert_eq!(texts(row("北沢子育て支援室", sc)), ["1", "6", "6", "0"]);
+    // Through the one rule, as the analyst, downloads and the API get it:
+    // small counts held back (never 0), sessions held shown, and nothing
+    // held back recoverable from the sums.
+    let settings = ReportSettings::default();
+    let published = suppress(table, &settings.suppression);
+    let k = row("北沢子育て支援室", mc);
+    assert_eq!(published.cells[k][CLASS_COUPLES], Shown::Suppressed);
+    assert_eq!(published.cells[k][CLASS_SESSIONS], Shown::Count(2));
+    let kr = row("烏山子育て支援室", mc);
+    assert_eq!(published.cells[kr][CLASS_GROUPS], Shown::Suppressed);
+    assert_eq!(published.cells[kr][CLASS_PEOPLE], Shown::Suppressed);
+    assert_eq!(published.cells[kr][CLASS_COUPLES], Shown::Count(0), "zero is shown as zero");
+    let held = tsunagu_domain::reports::suppression::held_back(table, &settings.suppression);
+    let sums: Vec<_> = table.sums.iter().collect();
+    assert!(tsunagu_domain::reports::suppression::determined(&held.into_iter().collect::<Vec<_>>(), &sums).is_empty());
+
+    // The other municipality sees its own class only.
+    let theirs_y = s.report(&ctx(other, Role::Analyst), &Period::year(fy(2026)), 14).await.unwrap();
+    assert_eq!(theirs_y[0].classes.len(), 1);
+    assert_eq!(theirs_y[0].classes[0].figures, Participation { sessions: 1, groups: 1, people: 2, couples: 1 });
+    finish(s, db).await;
+}
+
 on_both! {
     the_published_fy2022_figures_come_back_through_the_report => story_the_published_fy2022_figures_come_back_through_the_report,
     settings_round_trip_per_municipality => story_settings_round_trip_per_municipality,
     screening_referral_and_notification_counts => story_screening_referral_and_notification_counts,
     contacts_meetings_and_consultations_by_year => story_contacts_meetings_and_consultations_by_year,
+    class_participation_per_venue_by_year => story_class_participation_per_venue_by_year,
 }

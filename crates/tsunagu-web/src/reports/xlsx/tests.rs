@@ -70,6 +70,7 @@ pub(crate) fn fy2022() -> Loaded {
         referrals: vec![],
         notifications: 1_200,
         notifications_with_questionnaire: 1_190,
+        classes: vec![],
     };
     let settings = ReportSettings::default();
     let mut tables: Vec<_> = year_tables(&a).unwrap().iter().map(|t| suppress(t, &settings.suppression)).collect();
