@@ -120,6 +120,11 @@ impl Chrome {
         self.may(tsunagu_domain::policy::Action::ViewAudit)
     }
 
+    /// Sets the municipality's report settings (suppression, follow-up days).
+    pub fn can_configure_reports(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::ConfigureReports)
+    }
+
     pub fn can_configure_facilities(&self) -> bool {
         self.may(tsunagu_domain::policy::Action::ConfigureFacilities)
     }
