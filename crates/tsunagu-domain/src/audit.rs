@@ -90,10 +90,12 @@ pub enum AuditAction {
     ChatHelpLines,
     /// A report was read (its figures, not a person): reports (#14).
     ReportView,
+    /// An entry of an area's local information added, edited or retired (#12).
+    LocalPlaceKeep,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 58] = [
+    pub const ALL: [AuditAction; 59] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -153,6 +155,7 @@ impl AuditAction {
         AuditAction::ChatEscalate,
         AuditAction::ChatHelpLines,
         AuditAction::ReportView,
+        AuditAction::LocalPlaceKeep,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -215,6 +218,7 @@ impl AuditAction {
             AuditAction::ChatEscalate => "chat.escalate",
             AuditAction::ChatHelpLines => "chat.help_lines",
             AuditAction::ReportView => "report.view",
+            AuditAction::LocalPlaceKeep => "local.keep",
         }
     }
 

@@ -65,4 +65,6 @@ id_type!(
     ClassSessionId,
     /// A family's booking (or place on the waiting list) for a session.
     BookingId,
+    /// An entry of an area's local information ([000] 地域おでかけ情報).
+    LocalPlaceId,
 );

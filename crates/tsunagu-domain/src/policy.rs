@@ -143,10 +143,18 @@ pub enum Action {
     /// rounding, the days a follow-up counts within, the printed figures to
     /// reconcile with): the administrator.
     ConfigureReports,
+    // --- local information (#12, [000] 地域おでかけ情報) ---
+    /// Add, edit and retire the entries of an area's local-information
+    /// directory (halls, hubs, support rooms, outing spots, services): the
+    /// coordinators of that area, the administrator.
+    KeepLocalInformation,
+    /// Browse the local-information directory (no personal data): families
+    /// and the municipality's staff.
+    BrowseLocalInformation,
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 45] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -193,6 +201,9 @@ impl Action {
         // Reports (#14)
         Action::ViewUnsuppressedFigures,
         Action::ConfigureReports,
+        // local information (#12)
+        Action::KeepLocalInformation,
+        Action::BrowseLocalInformation,
     ];
 }
 
@@ -266,6 +277,11 @@ pub enum Resource<'a> {
         venue_id: VenueId,
         area_id: Option<AreaId>,
     },
+    /// An area of a municipality: what is kept per area (its local information).
+    Area {
+        municipality_id: MunicipalityId,
+        area_id: AreaId,
+    },
     /// A municipality's report figures, as they leave by one channel.
     Figures {
         municipality_id: MunicipalityId,
@@ -290,7 +306,7 @@ impl Resource<'_> {
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom(r) => r.municipality_id,
             Resource::Facility { municipality_id, .. } | Resource::Venue { municipality_id, .. } => *municipality_id,
-            Resource::Figures { municipality_id, .. } => *municipality_id,
+            Resource::Figures { municipality_id, .. } | Resource::Area { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
     }
@@ -513,6 +529,29 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             }
         }
         (A::ConfigureReports, Resource::Municipality(_)) => allow_if(actor.role == R::Admin, D::RoleNotAllowed),
+        // --- local information (#12) ---
+        // [000] the area's coordinators keep its 地域おでかけ情報 (they attend
+        // the self-care classes and hand it out); the administrator any area.
+        (A::KeepLocalInformation, Resource::Area { area_id, .. }) => match actor.role {
+            R::Admin => Decision::Allow,
+            R::Coordinator => allow_if(actor.areas.contains(area_id), D::OutOfScope),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
+        // Public information: families and the municipality's staff; not the
+        // pseudonymous chat accounts nor the analyst.
+        (A::BrowseLocalInformation, Resource::Municipality(_)) => allow_if(
+            matches!(
+                actor.role,
+                R::FamilyMember
+                    | R::Nurse
+                    | R::Coordinator
+                    | R::FacilityStaff
+                    | R::ProgrammeStaff
+                    | R::Caseworker
+                    | R::Admin
+            ),
+            D::RoleNotAllowed,
+        ),
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -556,7 +595,8 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                 | Resource::Municipality(_)
                 | Resource::Facility { .. }
                 | Resource::Venue { .. }
-                | Resource::Figures { .. } => None,
+                | Resource::Figures { .. }
+                | Resource::Area { .. } => None,
             },
         }),
         Decision::Deny(reason) => Err(reason),

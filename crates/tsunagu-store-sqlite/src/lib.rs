@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "reports", sql: include_str!("../migrations/0013_reports.sql") },
     Migration { version: 14, name: "signin_pruned", sql: include_str!("../migrations/0014_signin_pruned.sql") },
     Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
+    Migration { version: 16, name: "local_places", sql: include_str!("../migrations/0016_local_places.sql") },
 ];
 
 #[derive(Clone)]
@@ -288,6 +289,7 @@ mod care;
 mod chat;
 mod classes;
 mod keys;
+mod local_places;
 mod meetings;
 mod migrate;
 mod ops;

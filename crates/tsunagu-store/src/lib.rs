@@ -26,6 +26,7 @@ pub mod care;
 pub mod chat;
 pub mod classes;
 pub mod keys;
+pub mod local_places;
 pub mod meetings;
 pub mod migrations;
 pub mod ops;
@@ -41,6 +42,7 @@ pub use audit::*;
 pub use care::*;
 pub use chat::*;
 pub use classes::*;
+pub use local_places::*;
 pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
 pub use postpartum::*;
@@ -134,6 +136,7 @@ pub trait Store:
     + OpsStore
     + ClassStore
     + ReportStore
+    + LocalPlaceStore
     + Send
     + Sync
     + 'static
@@ -155,6 +158,7 @@ impl<T> Store for T where
         + OpsStore
         + ClassStore
         + ReportStore
+        + LocalPlaceStore
         + Send
         + Sync
         + 'static
@@ -170,6 +174,7 @@ pub mod prelude {
     pub use crate::CareStore as _;
     pub use crate::ChatStore as _;
     pub use crate::ClassStore as _;
+    pub use crate::LocalPlaceStore as _;
     pub use crate::MeetingStore as _;
     pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;

@@ -4,6 +4,7 @@
 //! stores keep programmes, sessions and bookings; time is a parameter.
 
 pub mod eligibility;
+pub mod local;
 pub mod programme;
 pub mod schedule;
 
@@ -11,5 +12,7 @@ pub use eligibility::{decide, Eligible, Ineligible, PriorBooking, Refusal};
 pub use programme::{CapacityUnit, Measures, OncePer, ProgrammeConfig, ProgrammeKind, ProgrammeRules, Runner, Stage};
 pub use schedule::{monthly, spread_over_venues, Participation, PlannedSession, SessionStatus};
 
+#[cfg(test)]
+mod local_tests;
 #[cfg(test)]
 mod tests;

@@ -129,9 +129,13 @@ enum Scope {
     FiguresDownloaded,
     FiguresByApi,
     FiguresElsewhere,
+    // local information (#12): an area of the directory.
+    MyAreaDirectory,
+    OtherAreaDirectory,
+    AreaDirectoryElsewhere,
 }
 
-const SCOPES: [Scope; 43] = [
+const SCOPES: [Scope; 46] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -176,6 +180,10 @@ const SCOPES: [Scope; 43] = [
     Scope::FiguresDownloaded,
     Scope::FiguresByApi,
     Scope::FiguresElsewhere,
+    // local information (#12)
+    Scope::MyAreaDirectory,
+    Scope::OtherAreaDirectory,
+    Scope::AreaDirectoryElsewhere,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -202,6 +210,7 @@ enum Built {
     Application(FamilyAccess, VenueId),
     Venue(MunicipalityId, VenueId, AreaId),
     Figures(MunicipalityId, FigureChannel),
+    Area(MunicipalityId, AreaId),
 }
 
 /// The family a family-shaped scope names.
@@ -280,6 +289,9 @@ fn build(scope: Scope) -> Built {
         S::FiguresDownloaded => Built::Figures(HOME, FigureChannel::Download),
         S::FiguresByApi => Built::Figures(HOME, FigureChannel::Api),
         S::FiguresElsewhere => Built::Figures(ELSEWHERE, FigureChannel::Page),
+        S::MyAreaDirectory => Built::Area(HOME, MY_AREA),
+        S::OtherAreaDirectory => Built::Area(HOME, OTHER_AREA),
+        S::AreaDirectoryElsewhere => Built::Area(ELSEWHERE, MY_AREA),
     }
 }
 
@@ -299,6 +311,7 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
             authorize(a, action, &Resource::Venue { municipality_id: m, venue_id: v, area_id: Some(area) })
         }
         Built::Figures(m, channel) => authorize(a, action, &Resource::Figures { municipality_id: m, channel }),
+        Built::Area(m, area_id) => authorize(a, action, &Resource::Area { municipality_id: m, area_id }),
     }
 }
 
@@ -405,6 +418,20 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         // the analyst, the administrator, downloads and the API never.
         (R::Nurse, A::ViewUnsuppressedFigures) => scope == S::FiguresOnPage,
         (R::Admin, A::ConfigureReports) => scope == S::OwnMunicipality,
+        // local information (#12): the area's coordinators and the
+        // administrator keep it; families and staff browse it.
+        (R::Coordinator, A::KeepLocalInformation) => scope == S::MyAreaDirectory,
+        (R::Admin, A::KeepLocalInformation) => matches!(scope, S::MyAreaDirectory | S::OtherAreaDirectory),
+        (
+            R::FamilyMember
+            | R::Nurse
+            | R::Coordinator
+            | R::FacilityStaff
+            | R::ProgrammeStaff
+            | R::Caseworker
+            | R::Admin,
+            A::BrowseLocalInformation,
+        ) => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -421,7 +448,7 @@ fn partner_allowed(action: Action, scope: Scope) -> bool {
         A::ViewApplication | A::CancelApplication => scope == S::OwnApplicationSharing,
         A::UseCareServices => scope == S::OwnMunicipality,
         A::BookClass => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
-        A::BrowseClasses => scope == S::OwnMunicipality,
+        A::BrowseClasses | A::BrowseLocalInformation => scope == S::OwnMunicipality,
         _ => false,
     }
 }
@@ -518,6 +545,7 @@ fn other_municipality_is_always_denied_as_such() {
                 Scope::ContactElsewhere,
                 Scope::ApplicationElsewhere,
                 Scope::ClassVenueElsewhere,
+                Scope::AreaDirectoryElsewhere,
             ] {
                 assert_eq!(
                     decide(role, action, scope),

@@ -59,6 +59,7 @@ mod store_audit;
 mod store_care;
 mod store_chat;
 mod store_classes;
+mod store_local_places;
 mod store_migrations;
 mod store_ops;
 mod store_places;
