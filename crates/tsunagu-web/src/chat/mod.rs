@@ -173,10 +173,23 @@ pub async fn history(
     before: Option<i64>,
     limit: Option<u32>,
 ) -> Result<Vec<MessageView>, AppError> {
-    let (_, allowed) = room_to_read(state, actor, room).await?;
+    Ok(history_with_access(state, actor, requester, room, before, limit).await?.1)
+}
+
+/// [`history`], with the room's facts the decision was made on (the page
+/// decides from them what else it offers, without reading them again).
+pub async fn history_with_access(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    room: RoomId,
+    before: Option<i64>,
+    limit: Option<u32>,
+) -> Result<(RoomAccess, Vec<MessageView>), AppError> {
+    let (access, allowed) = room_to_read(state, actor, room).await?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let list = state.store.history(&requester.allowed(&allowed), room, before, limit).await?;
-    Ok(list.into_iter().map(MessageView::from).collect())
+    Ok((access, list.into_iter().map(MessageView::from).collect()))
 }
 
 /// Reading a room is the parent's and the team's `ViewChatRoom`; otherwise

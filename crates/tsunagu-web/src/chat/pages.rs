@@ -27,7 +27,7 @@ use std::time::Duration;
 use tsunagu_domain::chat::helplines::HelpLine;
 use tsunagu_domain::chat::supporters::{Profession, Slot};
 use tsunagu_domain::chat::teams::{Suggestion, Team};
-use tsunagu_domain::policy::Action;
+use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::{AccountId, FamilyId, RoomId};
 
 pub fn routes() -> Router<AppState> {
@@ -165,11 +165,12 @@ async fn show_room(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     let requester = audit_ctx(account, &ctx.remote_addr, "chat room", ctx.now);
-    let messages = crate::chat::history(state, &actor, &requester, room, before, Some(50)).await.or_page(ctx)?;
-    let writable = crate::chat::room_for(state, &actor, room, Action::ViewChatRoom).await.ok();
-    let may_write = writable.is_some();
-    let is_parent = writable.is_some_and(|(access, _)| access.parent == actor.account_id);
-    let may_escalate = crate::chat::room_for(state, &actor, room, Action::EscalateChat).await.is_ok();
+    let (access, messages) =
+        crate::chat::history_with_access(state, &actor, &requester, room, before, Some(50)).await.or_page(ctx)?;
+    let may = |action| authorize(&actor, action, &Resource::ChatRoom(&access)).is_allowed();
+    let may_write = may(Action::ViewChatRoom);
+    let is_parent = may_write && access.parent == actor.account_id;
+    let may_escalate = may(Action::EscalateChat);
     let help_lines =
         if help && is_parent { crate::chat::help_lines_for(state, &actor).await.or_page(ctx)? } else { vec![] };
     Ok(render(
