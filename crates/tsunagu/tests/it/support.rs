@@ -120,6 +120,17 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        // A test's files go with it: its key and checkpoints, and on SQLite
+        // the database with its journal (PostgreSQL test databases live in
+        // the throwaway cluster and go with it).
+        if let Some(files) = self.key_file.parent() {
+            let _ = std::fs::remove_dir_all(files);
+        }
+        if let Some(path) = self.db_url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
     }
 }
 
