@@ -1,13 +1,22 @@
-//! `OpsStore` on PostgreSQL: the pool, the schema against the build's, and
+//! `OpsStore` on PostgreSQL: the pool, the schema against the build's,
 //! daily jobs' leases: one conditional update, which concurrent nodes
 //! serialise on the row's lock (the one that waited re-reads the row and
-//! finds it taken).
+//! finds it taken), and the nodes' wake-ups through `NOTIFY`/`LISTEN` on
+//! one channel (each node listens on one connection of its own).
 
 use crate::{date, db_err, ts, PgStore, MIGRATIONS};
 use async_trait::async_trait;
 use jiff::civil::Date;
 use jiff::Timestamp;
-use tsunagu_store::{Lease, OpsStore, PoolStats, Result, SchemaStatus};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::time::Duration;
+use tsunagu_store::{Lease, OpsStore, PoolStats, Result, SchemaStatus, WakeListener};
+
+/// The channel every node's wake-ups travel on.
+pub const WAKE_CHANNEL: &str = "tsunagu_wake";
+/// The longest wait between attempts to listen again.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 #[async_trait]
 impl OpsStore for PgStore {
@@ -109,5 +118,46 @@ impl OpsStore for PgStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn send_wake(&self, payload: &str) -> Result<bool> {
+        // Delivered when this statement commits (now), to every session
+        // that listens: the other nodes and this node's own listener.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(WAKE_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(true)
+    }
+
+    fn listen_wakes(&self, listener: WakeListener) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return false };
+        runtime.spawn(listen(self.pool.clone(), listener));
+        true
+    }
+}
+
+/// Listens on [`WAKE_CHANNEL`] until the pool is closed: a connection of its
+/// own (taken from the pool's options, not counted in it), opened again with
+/// a doubling backoff (0.1 s to 5 s) whenever it is lost or cannot be made.
+async fn listen(pool: PgPool, to: WakeListener) {
+    let mut backoff = Duration::from_millis(100);
+    while !pool.is_closed() {
+        if let Ok(mut listener) = PgListener::connect_with(&pool).await {
+            if listener.listen(WAKE_CHANNEL).await.is_ok() {
+                (to.on_state)(true);
+                backoff = Duration::from_millis(100);
+                // `Ok(None)`: the connection was lost; make a new one here,
+                // with the backoff, rather than let `recv` retry at once.
+                while let Ok(Some(n)) = listener.try_recv().await {
+                    (to.on_wake)(n.payload());
+                }
+                (to.on_state)(false);
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }

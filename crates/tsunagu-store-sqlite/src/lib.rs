@@ -134,6 +134,7 @@ impl SqliteStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(10))
+            .after_release(|conn, _| Box::pin(async move { Ok(out_of_transaction(conn).await) }))
             .connect_with(opts.clone())
             .await
             .map_err(db_err)?;
@@ -149,6 +150,23 @@ impl SqliteStore {
         };
         Ok(Self { reader, writer, keys })
     }
+}
+
+/// Whether the writer, given back to its pool, is out of every transaction
+/// (else the pool closes it, which rolls back what is open, and opens
+/// another). A transaction whose COMMIT failed (the disk full, an I/O error)
+/// is rolled back when dropped, after its connection is given back; if that
+/// rollback fails too, sqlx still counts the transaction open, and the next
+/// `begin` would nest a savepoint in it: every later write would be
+/// answered as stored and never committed (tests/it/faults.rs found it).
+async fn out_of_transaction(conn: &mut SqliteConnection) -> bool {
+    use sqlx::{Connection, Database, TransactionManager};
+    // Runs after the rollback the dropped transaction queued, so that the
+    // depth read next is what is left once it ran.
+    if conn.ping().await.is_err() {
+        return false;
+    }
+    <Sqlite as Database>::TransactionManager::get_transaction_depth(conn) == 0
 }
 
 /// Whether row `id` of `table` (one of our own table names, never input)

@@ -108,4 +108,13 @@ impl OpsStore for SqliteStore {
             .map_err(db_err)?;
         Ok(())
     }
+
+    async fn send_wake(&self, _payload: &str) -> Result<bool> {
+        // One node's database: the node's own in-process wake-ups suffice.
+        Ok(false)
+    }
+
+    fn listen_wakes(&self, _listener: tsunagu_store::WakeListener) -> bool {
+        false
+    }
 }

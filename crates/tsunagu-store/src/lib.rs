@@ -44,7 +44,7 @@ pub use chat::*;
 pub use classes::*;
 pub use local_places::*;
 pub use meetings::*;
-pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus};
+pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus, WakeListener};
 pub use postpartum::*;
 pub use records::*;
 pub use reports::*;

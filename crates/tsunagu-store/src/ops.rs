@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use sha2::{Digest, Sha384};
+use std::sync::Arc;
 
 /// One connection pool of a store, as the metrics show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,17 @@ impl SchemaStatus {
     }
 }
 
+/// Where a node's wake-ups from other nodes go (`OpsStore::listen_wakes`).
+/// Both are called from the listening task; they must not block.
+#[derive(Clone)]
+pub struct WakeListener {
+    /// One wake-up's payload, as another node (or this one) sent it.
+    pub on_wake: Arc<dyn Fn(&str) + Send + Sync>,
+    /// The listening connection is up (`true`) or was lost (`false`;
+    /// wake-ups sent meanwhile are not seen: waiters read the store again).
+    pub on_state: Arc<dyn Fn(bool) + Send + Sync>,
+}
+
 /// What came of asking for a daily job's lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lease {
@@ -92,6 +104,16 @@ pub trait OpsStore {
     async fn heartbeat(&self, holder: &str, until: Timestamp) -> Result<()>;
     /// Node `holder` stops serving (a clean shutdown).
     async fn leave(&self, holder: &str) -> Result<()>;
+    /// Tells every node listening on this database that something others
+    /// wait for was stored (`payload`: keys and numbers only, never what was
+    /// stored; at most a few hundred bytes). `Ok(false)` where the back end
+    /// has no channel between nodes (SQLite: one node's database).
+    async fn send_wake(&self, payload: &str) -> Result<bool>;
+    /// Starts listening for [`OpsStore::send_wake`]'s payloads (every
+    /// node's, this one's too) on a connection of its own, reconnecting with
+    /// backoff while the store is open; false where the back end has no
+    /// such channel or no runtime runs.
+    fn listen_wakes(&self, listener: WakeListener) -> bool;
 }
 
 /// The `job_leases` row that says a node serves the database.

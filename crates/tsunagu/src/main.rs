@@ -397,7 +397,8 @@ async fn checkpoint_job(
 }
 
 /// Serves `app` until SIGTERM or Ctrl-C, then stops taking connections,
-/// lets the requests in flight finish (`/readyz` answers 503 meanwhile) and
+/// lets the requests in flight finish (`/readyz` answers 503 meanwhile), closes
+/// the WebSockets with a reconnect hint (1012), and
 /// returns when they have — or when `grace` has passed, cutting what is left.
 async fn serve_until_stopped(
     listener: tokio::net::TcpListener,
@@ -415,12 +416,16 @@ async fn serve_until_stopped(
     };
     let draining = state.draining.clone();
     let metrics = state.metrics.clone();
+    let events = state.events.clone();
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown({
             let rx = stop_rx.clone();
             async move {
                 stopped(rx).await;
                 draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                // WebSockets are upgraded connections the server no longer
+                // waits for: each is told to reconnect (close code 1012).
+                events.stop();
                 tracing::info!(
                     in_flight = metrics.in_flight(),
                     "shutting down: no new connections; finishing the requests in flight"
@@ -433,8 +438,15 @@ async fn serve_until_stopped(
         ended = &mut server => return Ok(ended??),
         () = stopped(stop_rx) => {}
     }
-    match tokio::time::timeout(grace, &mut server).await {
-        Ok(ended) => Ok(ended??),
+    let deadline = tokio::time::Instant::now() + grace;
+    match tokio::time::timeout_at(deadline, &mut server).await {
+        Ok(ended) => {
+            // The close frames are on their way; let them go out (bounded).
+            while state.metrics.sockets() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(ended??)
+        }
         Err(_) => {
             tracing::warn!(
                 in_flight = state.metrics.in_flight(),

@@ -1,12 +1,26 @@
-//! Wake-ups between requests of one node: a handler that stored something
-//! others wait for (a message in a room) says so here, and whoever waits
-//! (a WebSocket, a long poll) wakes and reads the store. Nothing but keys
-//! travels here — never what was stored — so a wake-up that is not
-//! for the reader, lost, or late costs a read, never a wrong answer; a node
-//! that missed one catches up at its next read (long polls end within their
-//! wait; sockets also look again every few seconds).
+//! Wake-ups between requests, across the nodes of one service: a handler
+//! that stored something others wait for (a message in a room) says so
+//! here, and whoever waits (a WebSocket, a long poll) wakes and reads the
+//! store. Nothing but keys travels — never what was stored — so a wake-up
+//! that is not for the reader, lost, or late costs a read, never a wrong
+//! answer; a node that missed one catches up at its next read (long polls
+//! end within their wait; room sockets also look again every few seconds).
+//!
+//! On one node (SQLite) a wake-up goes to this process's waiters only. On
+//! PostgreSQL it is also sent with `NOTIFY` (`OpsStore::send_wake`), and
+//! every node `LISTEN`s on one connection of its own, reconnecting with
+//! backoff (`OpsStore::listen_wakes`): the payload is the origin node's
+//! random tag, the kind, the municipality, the id and the sequence number.
+//! A node hands its own wake-ups to its waiters at once and ignores their
+//! echo. A receiver reads what changed through the normal, authorized path.
+//!
+//! Shutting down is told here too: [`Events::stop`] ends every socket with
+//! a close frame that says "come back" (1012, service restart).
 
-use tokio::sync::broadcast;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{broadcast, watch};
+use tsunagu_store::{Store, WakeListener};
 
 /// What changed: a kind of thing (a capability's own word), its
 /// municipality and its id, and how far it has got (a sequence number).
@@ -18,23 +32,164 @@ pub struct Event {
     pub seq: i64,
 }
 
+/// The close code a socket is ended with when its node stops: RFC 6455's
+/// 1012 "service restart" — reconnect (to this node once it is back, or
+/// another behind the same address).
+pub const RESTART_CLOSE_CODE: u16 = 1012;
+
 #[derive(Clone)]
-pub struct Events(broadcast::Sender<Event>);
+pub struct Events {
+    tx: broadcast::Sender<Event>,
+    /// Where wake-ups go to other nodes; none: this process only.
+    bus: Option<Arc<dyn Store>>,
+    /// This process's tag in the payloads it sends (to drop their echo).
+    origin: u64,
+    /// Whether the listening connection is up (false without one).
+    listening: Arc<AtomicBool>,
+    stop: Arc<watch::Sender<bool>>,
+}
 
 impl Default for Events {
     fn default() -> Self {
-        // A waiter that falls this far behind just reads the store again.
-        Self(broadcast::channel(1024).0)
+        let origin = {
+            let mut b = [0u8; 8];
+            // A tag, not a secret: without randomness, the time's bits do.
+            if getrandom::getrandom(&mut b).is_err() {
+                b = (std::process::id() as u64).to_le_bytes();
+            }
+            u64::from_le_bytes(b)
+        };
+        Self {
+            // A waiter that falls this far behind just reads the store again.
+            tx: broadcast::channel(1024).0,
+            bus: None,
+            origin,
+            listening: Arc::default(),
+            stop: Arc::new(watch::channel(false).0),
+        }
     }
 }
 
+/// The kinds of event this process knows by name (payloads name a kind as
+/// text; an `Event` holds a `&'static str`). Filled by `publish` and by
+/// payloads that arrive; bounded, so that no one can grow it.
+static KINDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+const MAX_KINDS: usize = 32;
+
+fn intern(kind: &str) -> Option<&'static str> {
+    let mut kinds = KINDS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(k) = kinds.iter().find(|k| **k == kind) {
+        return Some(k);
+    }
+    let plausible = !kind.is_empty()
+        && kind.len() <= 40
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_');
+    if !plausible || kinds.len() >= MAX_KINDS {
+        return None;
+    }
+    let k: &'static str = Box::leak(kind.to_owned().into_boxed_str());
+    kinds.push(k);
+    Some(k)
+}
+
+fn register(kind: &'static str) {
+    let mut kinds = KINDS.lock().unwrap_or_else(PoisonError::into_inner);
+    if !kinds.contains(&kind) && kinds.len() < MAX_KINDS {
+        kinds.push(kind);
+    }
+}
+
+/// `origin kind municipality id seq`, in hex and decimal.
+fn payload(origin: u64, e: &Event) -> String {
+    format!("{origin:016x} {} {} {} {}", e.kind, e.municipality, e.id, e.seq)
+}
+
+fn parse(p: &str) -> Option<(u64, Event)> {
+    let mut it = p.split(' ');
+    let origin = u64::from_str_radix(it.next()?, 16).ok()?;
+    let kind = intern(it.next()?)?;
+    let municipality = it.next()?.parse().ok()?;
+    let id = it.next()?.parse().ok()?;
+    let seq = it.next()?.parse().ok()?;
+    if it.next().is_some() {
+        return None;
+    }
+    Some((origin, Event { kind, municipality, id, seq }))
+}
+
 impl Events {
+    /// Wake-ups across every node on `store`'s database where the back end
+    /// carries them (PostgreSQL), else this process's only. `on_state` is
+    /// told when the listening connection comes up or is lost.
+    pub fn across_nodes(store: &Arc<dyn Store>, on_state: Arc<dyn Fn(bool) + Send + Sync>) -> Self {
+        let mut events = Self::default();
+        let (tx, origin, listening) = (events.tx.clone(), events.origin, events.listening.clone());
+        let on_wake = Arc::new(move |p: &str| {
+            if let Some((from, e)) = parse(p) {
+                if from != origin {
+                    let _ = tx.send(e);
+                }
+            }
+        });
+        let on_state = Arc::new(move |up: bool| {
+            listening.store(up, Ordering::Relaxed);
+            on_state(up);
+        });
+        if store.listen_wakes(WakeListener { on_wake, on_state }) {
+            events.bus = Some(store.clone());
+        }
+        events
+    }
+
     pub fn publish(&self, e: Event) {
+        register(e.kind);
         // No one waiting is not an error.
-        let _ = self.0.send(e);
+        let _ = self.tx.send(e);
+        if let (Some(store), Ok(runtime)) = (&self.bus, tokio::runtime::Handle::try_current()) {
+            let (store, p) = (store.clone(), payload(self.origin, &e));
+            runtime.spawn(async move {
+                if let Err(e) = store.send_wake(&p).await {
+                    // The other nodes' sockets look again within seconds.
+                    tracing::warn!(error = %e, "could not wake the other nodes");
+                }
+            });
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.0.subscribe()
+        self.tx.subscribe()
+    }
+
+    /// Whether wake-ups from other nodes arrive now (false on one node).
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
+    /// The node stops: every socket closes with [`RESTART_CLOSE_CODE`].
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Resolves once the node stops (at once if it has).
+    pub async fn stopping(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_holds_keys_and_numbers_and_reads_back() {
+        let e = Event { kind: "chat.room", municipality: 3, id: 42, seq: 7 };
+        let p = payload(0xab, &e);
+        assert_eq!(p, "00000000000000ab chat.room 3 42 7");
+        assert_eq!(parse(&p), Some((0xab, e)));
+        for bad in ["", "zz chat.room 1 2 3", "01 chat.room 1 2", "01 chat.room 1 2 3 4", "01 Chat 1 2 3", "01 a b c d"]
+        {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
     }
 }

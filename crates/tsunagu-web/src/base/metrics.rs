@@ -2,8 +2,8 @@
 //! [`router`] on a listen address of its own (`--metrics-listen`), never on
 //! the public one: requests by matched route *pattern* and status (the raw
 //! path can hold ids), their latency, requests in flight, the database
-//! pools, and the work lists' sizes per municipality that the daily
-//! timeline job refreshes. No label holds a person's data: routes are
+//! pools, open WebSockets, whether other nodes' wake-ups arrive, and the
+//! work lists' sizes per municipality that the daily timeline job refreshes. No label holds a person's data: routes are
 //! patterns, municipalities their codes.
 
 use crate::base::AppState;
@@ -42,6 +42,19 @@ pub struct Metrics {
     work: Mutex<BTreeMap<String, WorkCounts>>,
     /// When the daily timeline job last finished (Unix seconds), 0 before.
     timeline_job_done: AtomicI64,
+    /// WebSocket connections open now.
+    sockets: AtomicI64,
+    /// 1 while wake-ups from other nodes arrive (PostgreSQL's `LISTEN`), else 0.
+    wake_listener: AtomicI64,
+}
+
+/// An open WebSocket: counted while it lives.
+pub struct OpenSocket(std::sync::Arc<Metrics>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A request in flight: counted while it lives, however it ends (answered,
@@ -74,6 +87,22 @@ impl Metrics {
     pub fn start(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self)
+    }
+
+    /// Counts a WebSocket as open until the returned guard is dropped.
+    pub fn socket_opened(self: &std::sync::Arc<Self>) -> OpenSocket {
+        self.sockets.fetch_add(1, Ordering::Relaxed);
+        OpenSocket(self.clone())
+    }
+
+    /// WebSocket connections open now.
+    pub fn sockets(&self) -> i64 {
+        self.sockets.load(Ordering::Relaxed)
+    }
+
+    /// The connection that receives other nodes' wake-ups is up, or lost.
+    pub fn set_wake_listener(&self, up: bool) {
+        self.wake_listener.store(i64::from(up), Ordering::Relaxed);
     }
 
     /// Requests being answered now.
@@ -150,6 +179,15 @@ impl Metrics {
         drop(routes);
         header(&mut out, "tsunagu_http_requests_in_flight", "gauge", "Requests being answered now.");
         let _ = writeln!(out, "tsunagu_http_requests_in_flight {}", self.in_flight());
+        header(&mut out, "tsunagu_websocket_connections", "gauge", "WebSocket connections open now (the chat's).");
+        let _ = writeln!(out, "tsunagu_websocket_connections {}", self.sockets());
+        header(
+            &mut out,
+            "tsunagu_wake_listener_up",
+            "gauge",
+            "1 while this node receives other nodes' wake-ups (PostgreSQL LISTEN); 0 on SQLite or while reconnecting.",
+        );
+        let _ = writeln!(out, "tsunagu_wake_listener_up {}", self.wake_listener.load(Ordering::Relaxed));
         header(&mut out, "tsunagu_db_pool_connections", "gauge", "Open database connections, by pool and state.");
         for p in pools {
             let busy = p.size.saturating_sub(p.idle);
@@ -248,6 +286,8 @@ mod tests {
             "tsunagu_db_pool_connections{backend=\"postgres\",pool=\"main\",state=\"in_use\"} 2",
             "tsunagu_db_pool_max_connections{backend=\"postgres\",pool=\"main\"} 10",
             "tsunagu_http_requests_in_flight 0",
+            "tsunagu_websocket_connections 0",
+            "tsunagu_wake_listener_up 0",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
         }
@@ -255,6 +295,14 @@ mod tests {
         assert_eq!(m.in_flight(), 1);
         drop(guard);
         assert_eq!(m.in_flight(), 0);
+        let m = std::sync::Arc::new(m);
+        let (a, b) = (m.socket_opened(), m.socket_opened());
+        m.set_wake_listener(true);
+        let text = m.render(&[], "postgres");
+        assert!(text.lines().any(|l| l == "tsunagu_websocket_connections 2"), "{text}");
+        assert!(text.lines().any(|l| l == "tsunagu_wake_listener_up 1"), "{text}");
+        drop((a, b));
+        assert_eq!(m.sockets(), 0);
     }
 
     #[test]

@@ -27,14 +27,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         let hashing = auth::HashLimiter::new(config.hash_concurrency, config.hash_wait);
-        Self {
-            store,
-            clock,
-            config: Arc::new(config),
-            hashing,
-            metrics: Arc::default(),
-            draining: Arc::default(),
-            events: Default::default(),
-        }
+        let metrics: Arc<Metrics> = Arc::default();
+        let events = crate::base::events::Events::across_nodes(&store, {
+            let metrics = metrics.clone();
+            Arc::new(move |up| metrics.set_wake_listener(up))
+        });
+        Self { store, clock, config: Arc::new(config), hashing, metrics, draining: Arc::default(), events }
     }
 }

@@ -12,7 +12,7 @@ use crate::base::error::AppError;
 use crate::base::session::{actor_of, audit_ctx, resolve_token, RequestCtx};
 use crate::base::AppState;
 use crate::chat::{room_for, MessageView, PostInput, MAX_PAGE, ROOM_EVENT};
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::HeaderMap;
@@ -121,6 +121,12 @@ enum ClientFrame {
     Read { seq: i64 },
 }
 
+/// The node stops: say so, with the code that asks the client to come back.
+async fn close_for_restart(mut socket: WebSocket) {
+    let frame = CloseFrame { code: crate::base::events::RESTART_CLOSE_CODE, reason: "service restart".into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
 fn text(v: serde_json::Value) -> Message {
     Message::Text(v.to_string().into())
 }
@@ -158,11 +164,13 @@ async fn run_room(
     room: RoomId,
     after: i64,
 ) {
+    let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
     let Some(mut last) = deliver(&mut socket, &state, &actor, &requester, room, after).await else { return };
     let mut tick = tokio::time::interval(LOOK_AGAIN);
     loop {
         tokio::select! {
+            () = state.events.stopping() => return close_for_restart(socket).await,
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { return };
                 let reply = match frame {
@@ -243,9 +251,11 @@ async fn inbox_socket(
 }
 
 async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
+    let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
     loop {
         tokio::select! {
+            () = state.events.stopping() => return close_for_restart(socket).await,
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 _ => {}
