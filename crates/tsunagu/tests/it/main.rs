@@ -38,6 +38,7 @@ mod browser_classes;
 mod browser_reports;
 mod care;
 mod chat;
+mod chat_line;
 mod classes;
 mod crash_classes;
 mod form_ids;
