@@ -120,3 +120,7 @@ chat-line-display_name = LINEの方
 ## 運営者の設定についての注意
 chat-help_defaults_unverified = 未確認: 自傷の言葉に応じて表示する全国の相談窓口の既定の番号（よりそいホットライン、こころの健康相談統一ダイヤル、いのちの電話、児童相談所虐待対応ダイヤル189、救急119）は、公式の出典ページでまだ確認されていません。利用を始める前に、各窓口の出典ページで番号と受付時間を確認してください。市の窓口は API（PUT /api/v1/chat/help-lines）で先頭に加えられます。
 chat-line_webhook_note = LINE で参加する保護者のために: LINE のチャネルシークレットとアクセストークンを API（PUT /api/v1/chat/line-channel）で設定し、LINE Developers の Webhook URL に /line/webhook/（市区町村コード）を設定します。
+
+## ヘッダーの未読の数
+chat-unread_rooms = 未読のメッセージがあるトークルームの数
+chat-enable_notices = 新しいメッセージをデスクトップ通知で受け取る

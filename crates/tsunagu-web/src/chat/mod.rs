@@ -314,6 +314,12 @@ pub async fn my_rooms(state: &AppState, actor: &Actor) -> Result<Vec<RoomView>, 
     Ok(out)
 }
 
+/// How many of the caller's rooms have messages they have not read (the
+/// header's count: for a supporter, mostly parents' messages not yet seen).
+pub async fn unread_rooms(state: &AppState, actor: &Actor) -> Result<usize, AppError> {
+    Ok(my_rooms(state, actor).await?.iter().filter(|r| r.read_seq < r.last_seq).count())
+}
+
 // --- invitations and joining ----------------------------------------------------
 
 /// A nurse hands a family an invitation: the code (shown once) and until when it works.

@@ -39,6 +39,7 @@ mod browser_reports;
 mod care;
 mod chat;
 mod chat_line;
+mod chat_notices;
 mod classes;
 mod crash_classes;
 mod form_ids;
