@@ -92,10 +92,15 @@ pub enum AuditAction {
     ReportView,
     /// An entry of an area's local information added, edited or retired (#12).
     LocalPlaceKeep,
+    // chat on LINE [003]
+    /// A LINE user linked to a chat room with an invitation code.
+    ChatLineLink,
+    /// The municipality's LINE channel (secret, access token) set.
+    ChatLineChannel,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 59] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -156,6 +161,9 @@ impl AuditAction {
         AuditAction::ChatHelpLines,
         AuditAction::ReportView,
         AuditAction::LocalPlaceKeep,
+        // chat on LINE [003]
+        AuditAction::ChatLineLink,
+        AuditAction::ChatLineChannel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -219,6 +227,8 @@ impl AuditAction {
             AuditAction::ChatHelpLines => "chat.help_lines",
             AuditAction::ReportView => "report.view",
             AuditAction::LocalPlaceKeep => "local.keep",
+            AuditAction::ChatLineLink => "chat.line_link",
+            AuditAction::ChatLineChannel => "chat.line_channel",
         }
     }
 

@@ -15,9 +15,11 @@
 //! - [`worrying`]: words of self-harm in a parent's message, as data;
 //! - [`helplines`]: the help lines shown to a parent at once when they appear;
 //! - [`invitations`]: the one-time code a nurse hands out, and what a supporter sees of an escalation.
+//! - [`line`]: the LINE webhook's signature, events and replay window, and the actor it acts as.
 
 pub mod helplines;
 pub mod invitations;
+pub mod line;
 pub mod messages;
 pub mod supporters;
 pub mod teams;

@@ -324,57 +324,9 @@ impl ChatStore for PgStore {
         at: Timestamp,
     ) -> Result<(AccountId, RoomId)> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // The row lock makes two joins with one code wait on each other: the second finds it used.
-        let row = sqlx::query(
-            "SELECT id, expires_at <= $3::timestamptz AS expired, used_at IS NOT NULL AS used FROM chat_invitations \
-             WHERE code_hash = $1 AND municipality_id = $2 FOR UPDATE",
-        )
-        .bind(code_hash)
-        .bind(m.0)
-        .bind(ts_param(at))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        let invitation: i64 = get(&row, "id")?;
-        if get::<bool>(&row, "used")? {
-            return Err(StoreError::Conflict("invitation_used"));
-        }
-        if get::<bool>(&row, "expired")? {
-            return Err(StoreError::NotFound);
-        }
-        let parent: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(&account.username)
-        .bind(&account.display_name)
-        .bind(Role::ChatParent.as_str())
-        .bind(account.password_hash.expose())
-        .bind(ts_param(at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
-        let room: i64 = sqlx::query_scalar(
-            "INSERT INTO chat_rooms (municipality_id, parent_account, invitation_id, consent_at, created_at) \
-             VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(parent)
-        .bind(invitation)
-        .bind(ts_param(at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query("UPDATE chat_invitations SET used_at = $1::timestamptz WHERE id = $2")
-            .bind(ts_param(at))
-            .bind(invitation)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let joined = join_in(&mut tx, m, code_hash, account, at).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok((AccountId(parent), RoomId(room)))
+        Ok(joined)
     }
 
     async fn room_access(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomAccess>> {
@@ -479,6 +431,10 @@ impl ChatStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if role == Role::PeerSupporter {
+            // A reply to a parent on LINE: pushed by the outbox, stored with the message.
+            crate::line::enqueue_reply(&mut tx, m, room, seq, ctx.actor, text.as_str(), ctx.at).await?;
+        }
         if self_harm {
             sqlx::query("UPDATE chat_rooms SET urgent_at = COALESCE(urgent_at, $1::timestamptz) WHERE id = $2")
                 .bind(ts_param(ctx.at))
@@ -816,4 +772,65 @@ impl ChatStore for PgStore {
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatHelpLines, None, &detail).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// A parent joins with an invitation, inside the caller's transaction
+/// (`join_chat`, and a LINE user's link in `line.rs`).
+pub(crate) async fn join_in(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    code_hash: &str,
+    account: &NewAccount,
+    at: Timestamp,
+) -> Result<(AccountId, RoomId)> {
+    // The row lock makes two joins with one code wait on each other: the second finds it used.
+    let row = sqlx::query(
+        "SELECT id, expires_at <= $3::timestamptz AS expired, used_at IS NOT NULL AS used FROM chat_invitations \
+         WHERE code_hash = $1 AND municipality_id = $2 FOR UPDATE",
+    )
+    .bind(code_hash)
+    .bind(m.0)
+    .bind(ts_param(at))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .ok_or(StoreError::NotFound)?;
+    let invitation: i64 = get(&row, "id")?;
+    if get::<bool>(&row, "used")? {
+        return Err(StoreError::Conflict("invitation_used"));
+    }
+    if get::<bool>(&row, "expired")? {
+        return Err(StoreError::NotFound);
+    }
+    let parent: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(&account.username)
+    .bind(&account.display_name)
+    .bind(Role::ChatParent.as_str())
+    .bind(account.password_hash.expose())
+    .bind(ts_param(at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+    let room: i64 = sqlx::query_scalar(
+        "INSERT INTO chat_rooms (municipality_id, parent_account, invitation_id, consent_at, created_at) \
+         VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(parent)
+    .bind(invitation)
+    .bind(ts_param(at))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE chat_invitations SET used_at = $1::timestamptz WHERE id = $2")
+        .bind(ts_param(at))
+        .bind(invitation)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok((AccountId(parent), RoomId(room)))
 }

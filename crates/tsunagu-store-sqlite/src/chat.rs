@@ -287,58 +287,9 @@ impl ChatStore for SqliteStore {
         at: Timestamp,
     ) -> Result<(AccountId, RoomId)> {
         let mut tx = self.begin_immediate().await?;
-        let row = sqlx::query(
-            "SELECT id, expires_at, used_at FROM chat_invitations WHERE code_hash = ? AND municipality_id = ?",
-        )
-        .bind(code_hash)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        let invitation: i64 = row.try_get(0).map_err(db_err)?;
-        let expires: String = row.try_get(1).map_err(db_err)?;
-        let used: Option<String> = row.try_get(2).map_err(db_err)?;
-        if used.is_some() {
-            return Err(StoreError::Conflict("invitation_used"));
-        }
-        if ts(&expires)? <= at {
-            return Err(StoreError::NotFound);
-        }
-        let now = ts_text(at);
-        let parent: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(&account.username)
-        .bind(&account.display_name)
-        .bind(Role::ChatParent.as_str())
-        .bind(account.password_hash.expose())
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
-        let room: i64 = sqlx::query_scalar(
-            "INSERT INTO chat_rooms (municipality_id, parent_account, invitation_id, consent_at, created_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(m.0)
-        .bind(parent)
-        .bind(invitation)
-        .bind(&now)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query("UPDATE chat_invitations SET used_at = ? WHERE id = ?")
-            .bind(&now)
-            .bind(invitation)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let joined = join_in(&mut tx, m, code_hash, account, at).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok((AccountId(parent), RoomId(room)))
+        Ok(joined)
     }
 
     async fn room_access(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomAccess>> {
@@ -447,6 +398,10 @@ impl ChatStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if role == Role::PeerSupporter {
+            // A reply to a parent on LINE: pushed by the outbox, stored with the message.
+            crate::line::enqueue_reply(&mut tx, m, room, seq, ctx.actor, text.as_str(), ctx.at).await?;
+        }
         if self_harm {
             sqlx::query("UPDATE chat_rooms SET urgent_at = COALESCE(urgent_at, ?) WHERE id = ?")
                 .bind(ts_text(ctx.at))
@@ -795,4 +750,65 @@ impl ChatStore for SqliteStore {
         .await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// A parent joins with an invitation, inside the caller's transaction
+/// (`join_chat`, and a LINE user's link in `line.rs`).
+pub(crate) async fn join_in(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    code_hash: &str,
+    account: &NewAccount,
+    at: Timestamp,
+) -> Result<(AccountId, RoomId)> {
+    let row =
+        sqlx::query("SELECT id, expires_at, used_at FROM chat_invitations WHERE code_hash = ? AND municipality_id = ?")
+            .bind(code_hash)
+            .bind(m.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+    let invitation: i64 = row.try_get(0).map_err(db_err)?;
+    let expires: String = row.try_get(1).map_err(db_err)?;
+    let used: Option<String> = row.try_get(2).map_err(db_err)?;
+    if used.is_some() {
+        return Err(StoreError::Conflict("invitation_used"));
+    }
+    if ts(&expires)? <= at {
+        return Err(StoreError::NotFound);
+    }
+    let now = ts_text(at);
+    let parent: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (municipality_id, username, display_name, role, password_hash, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(&account.username)
+    .bind(&account.display_name)
+    .bind(Role::ChatParent.as_str())
+    .bind(account.password_hash.expose())
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
+    let room: i64 = sqlx::query_scalar(
+        "INSERT INTO chat_rooms (municipality_id, parent_account, invitation_id, consent_at, created_at) \
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.0)
+    .bind(parent)
+    .bind(invitation)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query("UPDATE chat_invitations SET used_at = ? WHERE id = ?")
+        .bind(&now)
+        .bind(invitation)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok((AccountId(parent), RoomId(room)))
 }

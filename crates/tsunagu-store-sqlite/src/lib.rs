@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "signin_pruned", sql: include_str!("../migrations/0014_signin_pruned.sql") },
     Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
     Migration { version: 16, name: "local_places", sql: include_str!("../migrations/0016_local_places.sql") },
+    Migration { version: 18, name: "chat_line", sql: include_str!("../migrations/0018_chat_line.sql") },
 ];
 
 #[derive(Clone)]
@@ -307,6 +308,7 @@ mod care;
 mod chat;
 mod classes;
 mod keys;
+mod line;
 mod local_places;
 mod meetings;
 mod migrate;

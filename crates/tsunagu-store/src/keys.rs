@@ -71,6 +71,36 @@ impl StoreKeys {
         String::from_utf8(plain).map(Secret::new).map_err(|_| unreadable())
     }
 
+    /// The stored form of a municipality's LINE channel secret or access
+    /// token (`field`): sealed as a TOTP secret is, bound to the
+    /// municipality and the field.
+    pub fn seal_line(&self, municipality: i64, field: &str, secret: &Secret) -> Result<String, StoreError> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        getrandom::getrandom(&mut nonce).map_err(|e| StoreError::Other(Box::new(e)))?;
+        let aad = format!("tsunagu.line.v1 municipality={municipality} field={field}");
+        let sealed = self
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: secret.expose().as_bytes(), aad: aad.as_bytes() })
+            .map_err(|_| StoreError::Other("cannot seal a line secret".into()))?;
+        Ok(format!("{SEALED_PREFIX}{}{}", hex::encode(nonce), hex::encode(sealed)))
+    }
+
+    /// What `seal_line` sealed for this municipality and field.
+    pub fn open_line(&self, municipality: i64, field: &str, stored: &str) -> Result<Secret, StoreError> {
+        let bad = || StoreError::Other("stored value cannot be read: line channel secret".into());
+        let bytes = stored.strip_prefix(SEALED_PREFIX).and_then(|h| hex::decode(h).ok()).ok_or_else(bad)?;
+        if bytes.len() < NONCE_BYTES {
+            return Err(bad());
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
+        let aad = format!("tsunagu.line.v1 municipality={municipality} field={field}");
+        let plain = self
+            .cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: aad.as_bytes() })
+            .map_err(|_| bad())?;
+        String::from_utf8(plain).map(Secret::new).map_err(|_| bad())
+    }
+
     /// Whether a stored value is sealed (else it is a plaintext secret of
     /// before migration 0008, to be sealed at start-up).
     pub fn is_sealed(stored: &str) -> bool {
@@ -105,5 +135,18 @@ mod tests {
         assert!(k.open_totp(AccountId(5), std::str::from_utf8(&edited).unwrap()).is_err(), "edited");
         assert!(k.open_totp(AccountId(5), "enc1:00").is_err());
         assert!(!StoreKeys::is_sealed("JBSWY3DPEHPK3PXP"));
+    }
+
+    #[test]
+    fn a_line_secret_opens_only_for_its_municipality_field_and_key() {
+        let k = keys(1);
+        let secret = Secret::new("channel-secret-0123");
+        let stored = k.seal_line(3, "secret", &secret).unwrap();
+        assert!(!stored.contains("channel-secret"));
+        assert_eq!(k.open_line(3, "secret", &stored).unwrap(), secret);
+        assert!(k.open_line(4, "secret", &stored).is_err(), "another municipality");
+        assert!(k.open_line(3, "token", &stored).is_err(), "another field");
+        assert!(keys(2).open_line(3, "secret", &stored).is_err(), "another key");
+        assert!(k.open_line(3, "secret", "channel-secret-0123").is_err(), "plaintext");
     }
 }

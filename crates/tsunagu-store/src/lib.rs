@@ -26,6 +26,7 @@ pub mod care;
 pub mod chat;
 pub mod classes;
 pub mod keys;
+pub mod line;
 pub mod local_places;
 pub mod meetings;
 pub mod migrations;
@@ -42,6 +43,7 @@ pub use audit::*;
 pub use care::*;
 pub use chat::*;
 pub use classes::*;
+pub use line::{LineChannel, LineLink, LinePush, LineStore};
 pub use local_places::*;
 pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus, WakeListener};
@@ -129,6 +131,7 @@ pub trait Store:
     + PostpartumStore
     + CareStore
     + ChatStore
+    + LineStore
     + TimelineStore
     + MeetingStore
     + ScreeningStore
@@ -151,6 +154,7 @@ impl<T> Store for T where
         + PostpartumStore
         + CareStore
         + ChatStore
+        + LineStore
         + TimelineStore
         + MeetingStore
         + ScreeningStore
@@ -174,6 +178,7 @@ pub mod prelude {
     pub use crate::CareStore as _;
     pub use crate::ChatStore as _;
     pub use crate::ClassStore as _;
+    pub use crate::LineStore as _;
     pub use crate::LocalPlaceStore as _;
     pub use crate::MeetingStore as _;
     pub use crate::OpsStore as _;

@@ -93,6 +93,13 @@ enum Command {
         /// (no new connection is taken meanwhile); then the node exits anyway.
         #[arg(long, env = "TSUNAGU_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
         shutdown_grace: u64,
+        /// Chat on LINE: where pushes to LINE's Messaging API go. Plain HTTP:
+        /// an egress proxy that forwards to https://api.line.me over TLS.
+        #[arg(long, env = "TSUNAGU_LINE_API_BASE", default_value = "http://127.0.0.1:8081")]
+        line_api_base: String,
+        /// Chat on LINE: webhook events older than this are refused as replays.
+        #[arg(long, env = "TSUNAGU_LINE_REPLAY_WINDOW_SECS", default_value_t = 600)]
+        line_replay_window_secs: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -202,6 +209,8 @@ async fn main() -> anyhow::Result<()> {
             checkpoint_interval_secs,
             metrics_listen,
             shutdown_grace,
+            line_api_base,
+            line_replay_window_secs,
         } => {
             let (store, checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
             if demo {
@@ -221,12 +230,15 @@ async fn main() -> anyhow::Result<()> {
                 trusted_proxies: trusted_proxies.map(usize::from).unwrap_or(0),
                 idle_timeout: Duration::from_secs(idle_timeout_minutes * 60),
                 absolute_timeout: Duration::from_secs(absolute_timeout_hours * 3600),
+                line_api_base,
+                line_replay_window: Duration::from_secs(line_replay_window_secs),
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), clock.clone(), config);
             let node = tsunagu::daily::node_name();
             tokio::spawn(heartbeat_job(store.clone(), clock.clone(), node.clone()));
             tokio::spawn(daily_timeline_job(store.clone(), clock.clone(), state.metrics.clone(), node.clone()));
+            tokio::spawn(tsunagu_web::chat::line::outbox_job(state.clone()));
             let app = tsunagu_web::router(state.clone());
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;

@@ -476,6 +476,30 @@ fn full_matrix_of_role_action_scope() {
     assert_eq!(cells, (Role::ALL.len() + 1) * Action::ALL.len() * SCOPES.len());
 }
 
+/// The LINE webhook [003], once its signature proves the municipality's
+/// channel, acts as the linked parent (`chat::line::parent_actor`): across
+/// every action and scope it may do exactly what that parent signed in may
+/// — open the chat, write and read their own room — and nothing else.
+#[test]
+fn the_line_webhook_acts_only_as_its_linked_parent() {
+    let line = crate::chat::line::parent_actor(HOME, ME);
+    let mut allowed_cells = vec![];
+    for action in Action::ALL {
+        for scope in SCOPES {
+            let got = decide_as(&line, action, scope);
+            assert_eq!(
+                got.is_allowed(),
+                allowed(Role::ChatParent, action, scope),
+                "LINE {action:?} {scope:?}: {got:?}"
+            );
+            if got.is_allowed() {
+                allowed_cells.push((action, scope));
+            }
+        }
+    }
+    assert_eq!(allowed_cells, [(Action::ViewChatRoom, Scope::OwnRoom), (Action::UseChat, Scope::OwnMunicipality)]);
+}
+
 /// What the partner is refused inside the family is refused as "not
 /// shared", whether the mother did not share it or a nurse turned the
 /// view off: the page the partner sees is the same neutral one, so it

@@ -97,6 +97,7 @@ err-bad_client_id = The message's client id is not valid
 err-bad_display_name = A display name is 1 to 20 characters on one line
 err-invalid_code = The invitation code was not found or has expired
 err-invitation_used = This invitation code has already been used
+err-line_user_linked = This LINE account is already linked to the chat
 err-code_taken = Please issue the code again
 err-no_family_link = This room is not linked to a family record, so the nurse cannot be told; ask the operator
 err-contradictory_attributes = "Raising a toddler" and "no parenting experience" cannot both be chosen
@@ -107,3 +108,19 @@ err-unknown_supporter = Not a registered supporter
 err-supporter_not_active = The supporter is not active
 err-supporter_does_not_fit = The supporter does not fit that place
 err-supporter_over_capacity = The supporter has as many rooms as they said they can take
+
+## Chat on LINE (texts sent to LINE)
+chat-line-greeting = Thank you for adding us. Please send the invitation code your public-health nurse gave you (e.g. ABCD-EFGH-JKMN) in this chat; the supporters' chat starts when you do. If something worries us, we may tell the city's nurse (the consent you give by starting the chat).
+chat-line-linked = Welcome to the supporters' chat. What you write here reaches your team of three supporters. You are shown by a name we made up, never your real name.
+chat-line-bad_code = That invitation code cannot be used (mistyped, expired or used). Please ask your public-health nurse.
+chat-line-not_taken = Your message could not be taken (too long, or not text). Please send it again, shorter.
+chat-line-help_lines = There are lines you can call now to talk about how you feel.
+chat-line-display_name = LINE user
+
+## Notes on the operator's settings
+chat-help_defaults_unverified = Unverified: the default numbers of the national help lines shown on words of self-harm (Yorisoi Hotline, the mental health consultation line, Inochi no Denwa, the child guidance line 189, the ambulance 119) have not yet been checked against their official source pages. Check each number and its hours on its source page before the chat is offered. The city's own lines can be put first through the API (PUT /api/v1/chat/help-lines).
+chat-line_webhook_note = For parents who join from LINE: set the LINE channel secret and access token through the API (PUT /api/v1/chat/line-channel), and set the webhook URL in LINE Developers to /line/webhook/(municipality code).
+
+## The header's unread count
+chat-unread_rooms = Rooms with messages you have not read
+chat-enable_notices = Get desktop notifications of new messages

@@ -97,6 +97,7 @@ err-bad_client_id = メッセージの識別子が正しくありません
 err-bad_display_name = 表示名は1〜20文字で、1行で入力してください
 err-invalid_code = 招待コードが見つからないか、有効期限が切れています
 err-invitation_used = この招待コードはすでに使われています
+err-line_user_linked = このLINEアカウントはすでにチャットにつながっています
 err-code_taken = もう一度発行してください
 err-no_family_link = このトークルームは家庭の記録とつながっていないため、保健師に連絡できません。運営者に相談してください
 err-contradictory_attributes = 「子育て中」と「子育て経験なし」は同時に選べません
@@ -107,3 +108,19 @@ err-unknown_supporter = 登録されていない応援団です
 err-supporter_not_active = 有効になっていない応援団です
 err-supporter_does_not_fit = 役割に合わない応援団です
 err-supporter_over_capacity = 担当数の上限に達している応援団です
+
+## LINE でのチャット（LINE に送る文）
+chat-line-greeting = 友だち追加ありがとうございます。保健師から受け取った招待コード（例: ABCD-EFGH-JKMN）をこのトークに送ってください。コードを送ると応援団チャットが始まります。心配なことがあったときには、市の保健師に伝えることがあります（チャットの利用開始時の同意）。
+chat-line-linked = 応援団チャットにようこそ。ここに書いたことは、あなたの応援団（三人）に届きます。表示名はこちらで決めた仮の名前で、本名は使いません。
+chat-line-bad_code = その招待コードは使えません（まちがい、期限切れ、使用済み）。保健師にお問い合わせください。
+chat-line-not_taken = メッセージを受け取れませんでした（長すぎるか、文字以外が含まれています）。短くしてもう一度送ってください。
+chat-line-help_lines = つらい気持ちを話せる窓口があります。今すぐ電話できます。
+chat-line-display_name = LINEの方
+
+## 運営者の設定についての注意
+chat-help_defaults_unverified = 未確認: 自傷の言葉に応じて表示する全国の相談窓口の既定の番号（よりそいホットライン、こころの健康相談統一ダイヤル、いのちの電話、児童相談所虐待対応ダイヤル189、救急119）は、公式の出典ページでまだ確認されていません。利用を始める前に、各窓口の出典ページで番号と受付時間を確認してください。市の窓口は API（PUT /api/v1/chat/help-lines）で先頭に加えられます。
+chat-line_webhook_note = LINE で参加する保護者のために: LINE のチャネルシークレットとアクセストークンを API（PUT /api/v1/chat/line-channel）で設定し、LINE Developers の Webhook URL に /line/webhook/（市区町村コード）を設定します。
+
+## ヘッダーの未読の数
+chat-unread_rooms = 未読のメッセージがあるトークルームの数
+chat-enable_notices = 新しいメッセージをデスクトップ通知で受け取る

@@ -107,6 +107,12 @@ impl Chrome {
         self.may(Action::UseChat) || self.may(Action::ManageChat) || self.may(Action::InviteToChat)
     }
 
+    /// The header's live count of chat rooms with unread messages: those who
+    /// write in rooms (a parent, a supporter).
+    pub fn can_chat_notices(&self) -> bool {
+        self.may(tsunagu_domain::policy::Action::UseChat)
+    }
+
     /// Registers pregnancy notifications.
     pub fn can_register(&self) -> bool {
         self.may(tsunagu_domain::policy::Action::RegisterNotification)

@@ -38,6 +38,12 @@ pub struct WebConfig {
     /// How long a sign-in waits for a turn to hash before it is answered
     /// 503 with `Retry-After`.
     pub hash_wait: Duration,
+    /// Where LINE's Messaging API is reached for pushes (chat on LINE):
+    /// plain HTTP only, so in production an egress proxy that forwards to
+    /// `https://api.line.me` over TLS; the tests' fake LINE server.
+    pub line_api_base: String,
+    /// LINE webhook events older than this are refused as replays.
+    pub line_replay_window: Duration,
 }
 
 impl Default for WebConfig {
@@ -55,6 +61,8 @@ impl Default for WebConfig {
             max_codes_per_session: 5,
             hash_concurrency: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             hash_wait: Duration::from_secs(2),
+            line_api_base: "http://127.0.0.1:8081".into(),
+            line_replay_window: Duration::from_secs(10 * 60),
         }
     }
 }

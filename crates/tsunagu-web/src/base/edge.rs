@@ -140,7 +140,9 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).unwrap().to_ascii_lowercase();
             // A script of our own, from /static/ (script-src 'self'), is the only script a page may load.
-            let text = text.replace("<script src=\"/static/chat.js\" defer></script>", "");
+            let text = text
+                .replace("<script src=\"/static/chat.js\" defer></script>", "")
+                .replace("<script src=\"/static/chat-notices.js\" defer></script>", "");
             for needle in ["<script", "<style", "style=", "javascript:"] {
                 assert!(!text.contains(needle), "{} has {needle}", path.display());
             }

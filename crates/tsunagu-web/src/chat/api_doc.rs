@@ -61,7 +61,8 @@ pub struct HelpLineList {
         super::api::set_team,
         super::api::health,
         super::api::list_help_lines,
-        super::api::set_help_lines
+        super::api::set_help_lines,
+        super::line::set_line_channel
     ),
     tags((name = "chat", description = "Peer-support chat: rooms, messages, supporters, teams, escalation"))
 )]

@@ -30,6 +30,7 @@ use tsunagu_store::{ChatMessage, NewAccount, RoomHealth, RoomSummary, SupporterR
 
 pub mod api;
 mod api_doc;
+pub mod line;
 pub mod pages;
 pub mod socket;
 
@@ -40,7 +41,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The chat's pages, API, WebSocket and script.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes()).merge(socket::routes())
+    Router::new().merge(api::routes()).merge(pages::routes()).merge(socket::routes()).merge(line::routes())
 }
 
 /// The kind of wake-up a new message in a room is.
@@ -313,6 +314,12 @@ pub async fn my_rooms(state: &AppState, actor: &Actor) -> Result<Vec<RoomView>, 
     Ok(out)
 }
 
+/// How many of the caller's rooms have messages they have not read (the
+/// header's count: for a supporter, mostly parents' messages not yet seen).
+pub async fn unread_rooms(state: &AppState, actor: &Actor) -> Result<usize, AppError> {
+    Ok(my_rooms(state, actor).await?.iter().filter(|r| r.read_seq < r.last_seq).count())
+}
+
 // --- invitations and joining ----------------------------------------------------
 
 /// A nurse hands a family an invitation: the code (shown once) and until when it works.
@@ -394,13 +401,30 @@ pub async fn join(state: &AppState, input: &JoinInput) -> Result<RoomId, AppErro
     let m = state.store.municipality_by_code(code).await?.ok_or_else(|| invalid("code", "invalid_code"))?;
     let hash = crate::base::auth::hash_password_blocking(&state.hashing, input.passphrase.clone()).await?;
     let now = state.clock.now();
-    let account = NewAccount {
-        municipality_id: m.id,
-        username: username.to_owned(),
-        display_name: display.as_str().to_owned(),
+    let account = parent_account(m.id, username.to_owned(), display.as_str().to_owned(), hash, now);
+    match state.store.join_chat(m.id, &invitations::code_hash(&invitation), &account, now).await {
+        Ok((_, room)) => Ok(room),
+        Err(tsunagu_store::StoreError::NotFound) => Err(invalid("code", "invalid_code")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A chat parent's new account: a display name only, no family (on the
+/// join page, or from LINE in `line.rs`).
+pub(crate) fn parent_account(
+    m: tsunagu_domain::MunicipalityId,
+    username: String,
+    display_name: String,
+    password_hash: tsunagu_store::Secret,
+    now: jiff::Timestamp,
+) -> NewAccount {
+    NewAccount {
+        municipality_id: m,
+        username,
+        display_name,
         // The account joining is a chat parent's: the role of an account being made.
         role: Role::ChatParent,
-        password_hash: hash,
+        password_hash,
         totp_secret: None,
         family_id: None,
         family_relation: None,
@@ -408,11 +432,6 @@ pub async fn join(state: &AppState, input: &JoinInput) -> Result<RoomId, AppErro
         venues: vec![],
         rooms: vec![],
         created_at: now,
-    };
-    match state.store.join_chat(m.id, &invitations::code_hash(&invitation), &account, now).await {
-        Ok((_, room)) => Ok(room),
-        Err(tsunagu_store::StoreError::NotFound) => Err(invalid("code", "invalid_code")),
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -31,7 +31,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/chat/rooms/{id}/ws", get(room_socket))
         .route("/chat/inbox/ws", get(inbox_socket))
+        .route("/chat/unread", get(unread))
         .route("/static/chat.js", get(script))
+        .route("/static/chat-notices.js", get(notices_script))
         .route("/static/chat.css", get(stylesheet))
 }
 
@@ -49,6 +51,39 @@ async fn script() -> Response {
         include_str!("./chat.js"),
     )
         .into_response()
+}
+
+/// The header's count of rooms with unread messages, live (every page a
+/// parent or supporter sees).
+async fn notices_script() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("./notices.js"),
+    )
+        .into_response()
+}
+
+/// `{"rooms": n}`: how many of the caller's rooms have messages they have
+/// not read — what the header shows when its socket cannot be had (polled).
+/// The page's cookie (a same-origin read: another site cannot read the
+/// answer) or a bearer token.
+async fn unread(State(state): State<AppState>, ctx: RequestCtx, headers: HeaderMap) -> Response {
+    let actor = if headers.contains_key(AUTHORIZATION) {
+        caller(&state, &ctx, &headers).await.map(|(a, _)| a)
+    } else {
+        ctx.signed_in().map(|(_, a)| actor_of(a))
+    };
+    let answer = match actor {
+        Ok(actor) => crate::chat::unread_rooms(&state, &actor).await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(n) => axum::Json(json!({ "rooms": n })).into_response(),
+        Err(e) => crate::base::error::ApiError::from(e).into_response(),
+    }
 }
 
 async fn stylesheet() -> Response {
@@ -234,7 +269,9 @@ fn error_code(e: &AppError) -> String {
 }
 
 /// A supporter's notices: a frame `{"type":"new","room":…,"seq":…}` when a
-/// message is stored in one of their rooms (never its text).
+/// message is stored in one of their rooms (never its text), and
+/// `{"type":"unread","rooms":n}` at the start and after each message in
+/// their rooms (the header's count).
 async fn inbox_socket(
     State(state): State<AppState>,
     ctx: RequestCtx,
@@ -250,9 +287,20 @@ async fn inbox_socket(
     }
 }
 
+/// The count of rooms with unread messages, as a frame.
+async fn unread_frame(state: &AppState, actor: &Actor) -> Option<Message> {
+    let n = crate::chat::unread_rooms(state, actor).await.ok()?;
+    Some(text(json!({ "type": "unread", "rooms": n })))
+}
+
 async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
     let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
+    if let Some(frame) = unread_frame(&state, &actor).await {
+        if socket.send(frame).await.is_err() {
+            return;
+        }
+    }
     loop {
         tokio::select! {
             () = state.events.stopping() => return close_for_restart(socket).await,
@@ -277,11 +325,13 @@ async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
                     .flatten()
                     .map(|s| !s.awaiting_answer)
                     .unwrap_or(false);
-                if own {
-                    continue;
-                }
-                if socket.send(text(json!({ "type": "new", "room": e.id, "seq": e.seq }))).await.is_err() {
+                if !own && socket.send(text(json!({ "type": "new", "room": e.id, "seq": e.seq }))).await.is_err() {
                     return;
+                }
+                if let Some(frame) = unread_frame(&state, &actor).await {
+                    if socket.send(frame).await.is_err() {
+                        return;
+                    }
                 }
             }
         }

@@ -22,7 +22,7 @@ use tsunagu_domain::AccountId;
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A bearer token for a demo chat parent.
-async fn parent_token(app: &TestApp, username: &str) -> String {
+pub(crate) async fn parent_token(app: &TestApp, username: &str) -> String {
     let resp = app
         .http
         .post(app.url("/api/v1/auth/token"))
@@ -34,7 +34,7 @@ async fn parent_token(app: &TestApp, username: &str) -> String {
     resp.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
 }
 
-async fn rooms_of(app: &TestApp, token: &str) -> Vec<i64> {
+pub(crate) async fn rooms_of(app: &TestApp, token: &str) -> Vec<i64> {
     let (status, body) = app.get(token, "/api/v1/chat/rooms").await;
     assert_eq!(status, 200, "{body}");
     body["rooms"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
@@ -101,7 +101,7 @@ async fn new_room(app: &TestApp, nurse: &str, username: &str) -> (i64, String) {
 }
 
 /// Signs a demo account in through the pages (second factor for staff).
-async fn visitor<'a>(app: &'a TestApp, username: &str, password: &str, totp: Option<&str>) -> Visitor<'a> {
+pub(crate) async fn visitor<'a>(app: &'a TestApp, username: &str, password: &str, totp: Option<&str>) -> Visitor<'a> {
     let mut v = Visitor::new(app);
     let page = v.get("/signin").await;
     let csrf = Visitor::csrf_in(&page.body);
@@ -117,7 +117,7 @@ async fn visitor<'a>(app: &'a TestApp, username: &str, password: &str, totp: Opt
     v
 }
 
-fn demo_supporter() -> tsunagu_demo::DemoAccount {
+pub(crate) fn demo_supporter() -> tsunagu_demo::DemoAccount {
     tsunagu_demo::demo_accounts().into_iter().find(|a| a.username == "supporter").unwrap()
 }
 

@@ -38,6 +38,8 @@ mod browser_classes;
 mod browser_reports;
 mod care;
 mod chat;
+mod chat_line;
+mod chat_notices;
 mod classes;
 mod crash_classes;
 mod faults;
