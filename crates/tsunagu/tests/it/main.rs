@@ -53,6 +53,7 @@ mod screening;
 mod security_audit;
 mod security_auth;
 mod security_edge;
+mod statements;
 mod store;
 mod store_accounts;
 mod store_audit;
