@@ -170,8 +170,8 @@ async fn story_statements_per_request(backend: Backend) {
         ("the family's own page", page_cost(&app, &mut mother_page, "/me").await),
     ];
     let pinned: [u64; 5] = match backend {
-        Backend::Sqlite => [13, 8, 12, 13, 15],
-        Backend::Postgres => [15, 10, 14, 15, 17],
+        Backend::Sqlite => [7, 6, 10, 7, 9],
+        Backend::Postgres => [9, 8, 12, 9, 11],
     };
     let got: Vec<u64> = measured.iter().map(|(_, (_, n))| *n).collect();
     for (label, (status, n)) in &measured {
