@@ -594,10 +594,14 @@ impl RecordStore for PgStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(record) = family_record(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
-        tx.commit().await.map_err(db_err)?;
+        // Read, then wait for the audit line, committed with those of other
+        // reads that arrive together (#16).
+        let record = {
+            let mut conn = self.pool.acquire().await.map_err(db_err)?;
+            family_record(&mut conn, ctx.municipality_id, id).await?
+        };
+        let Some(record) = record else { return Ok(None) };
+        self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
     }
 
@@ -619,25 +623,19 @@ impl RecordStore for PgStore {
         // Family-name matches first, then given-name matches: each is one range
         // scan of its index in order, stopped at `limit`, so the cost does not
         // grow with the number of families.
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let mut out = search_by(&mut tx, filter, "kana_key", kana_key, limit).await?;
-        if out.len() < limit as usize {
-            for row in search_by(&mut tx, filter, "given_kana_key", kana_key, limit).await? {
-                if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
-                    out.push(row);
+        let out = {
+            let mut conn = self.pool.acquire().await.map_err(db_err)?;
+            let mut out = search_by(&mut conn, filter, "kana_key", kana_key, limit).await?;
+            if out.len() < limit as usize {
+                for row in search_by(&mut conn, filter, "given_kana_key", kana_key, limit).await? {
+                    if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
+                        out.push(row);
+                    }
                 }
             }
-        }
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::FamilySearch,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+            out
+        };
+        self.audit_read(ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 

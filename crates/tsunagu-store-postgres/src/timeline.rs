@@ -783,11 +783,14 @@ impl TimelineStore for PgStore {
         if filter_municipality(&q.scope.filter) != ctx.municipality_id {
             return Err(StoreError::InvalidReference("municipality"));
         }
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = read_work_list(&mut tx, q).await?;
+        // Read, then wait for the audit line, committed with those of other
+        // reads that arrive together (#16).
+        let rows = {
+            let mut conn = self.pool.acquire().await.map_err(db_err)?;
+            read_work_list(&mut conn, q).await?
+        };
         let detail = format!("list={} results={}", q.list.as_str(), rows.len());
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        self.audit_read(ctx, AuditAction::WorkList, None, &detail).await?;
         Ok(rows)
     }
 
@@ -797,23 +800,25 @@ impl TimelineStore for PgStore {
         contacts: Option<&WorkListQuery>,
         followups: Option<&tsunagu_store::ReferralFilter>,
     ) -> Result<(Vec<ContactRow>, Vec<tsunagu_store::StoredReferral>)> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let rows = match contacts {
             Some(q) => {
                 if filter_municipality(&q.scope.filter) != ctx.municipality_id {
                     return Err(StoreError::InvalidReference("municipality"));
                 }
-                read_work_list(&mut tx, q).await?
+                read_work_list(&mut conn, q).await?
             }
             None => vec![],
         };
         let referrals = match followups {
-            Some(f) => crate::care::referrals_of(&mut tx, ctx.municipality_id, f).await?,
+            Some(f) => crate::care::referrals_of(&mut conn, ctx.municipality_id, f).await?,
             None => vec![],
         };
+        drop(conn);
         let detail = work_list_detail(contacts, rows.len(), followups.map(|_| referrals.len()));
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        // The answer waits for its audit line, committed with those of other
+        // reads that arrive together (#16).
+        self.audit_read(ctx, AuditAction::WorkList, None, &detail).await?;
         Ok((rows, referrals))
     }
 

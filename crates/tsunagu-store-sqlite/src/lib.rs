@@ -5,7 +5,6 @@
 //! separate pool and run concurrently under WAL.
 
 use async_trait::async_trait;
-use audit::append_audit;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -51,6 +50,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     keys: StoreKeys,
+    /// Reads' audit lines, committed together (#16).
+    audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -152,7 +153,7 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?
         };
-        Ok(Self { reader, writer, keys })
+        Ok(Self { reader, writer, keys, audit_batch: Default::default() })
     }
 }
 
@@ -255,7 +256,8 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
     }
 
-    /// Writes one audit line in a transaction of its own.
+    /// Writes a read's audit line, committed with the lines of other reads
+    /// that arrive together (#16); returns once it is durable.
     async fn audit(
         &self,
         ctx: &AuditContext,
@@ -263,9 +265,7 @@ impl SqliteStore {
         family: Option<FamilyId>,
         detail: &str,
     ) -> Result<()> {
-        let mut tx = self.begin_immediate().await?;
-        append_audit(&mut tx, &self.keys.chain, ctx, action, family, detail).await?;
-        tx.commit().await.map_err(db_err)
+        self.audit_read(ctx, action, family, detail).await
     }
 }
 

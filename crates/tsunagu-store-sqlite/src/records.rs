@@ -501,10 +501,14 @@ impl RecordStore for SqliteStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let Some(record) = family_record(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
-        tx.commit().await.map_err(db_err)?;
+        // Read on a reader connection; the answer waits for its audit line,
+        // committed with those of other reads that arrive together (#16).
+        let record = {
+            let mut conn = self.reader.acquire().await.map_err(db_err)?;
+            family_record(&mut conn, ctx.municipality_id, id).await?
+        };
+        let Some(record) = record else { return Ok(None) };
+        self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
     }
 
@@ -534,17 +538,7 @@ impl RecordStore for SqliteStore {
                 }
             }
         }
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::FamilySearch,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        self.audit_read(ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 

@@ -41,6 +41,7 @@ mod chat;
 mod classes;
 mod crash_classes;
 mod form_ids;
+mod group_commit;
 mod meetings;
 mod observability;
 mod openapi;

@@ -9,6 +9,13 @@
 //! database is exact while one request at a time runs against it (SQLite's
 //! `BEGIN`/`COMMIT` go to the worker without the event and are not counted;
 //! PostgreSQL's are).
+//!
+//! A read's audit line is written by the group commit (#16) in a task of its
+//! own, in one transaction with the lines of the reads that arrived with it.
+//! On SQLite that transaction runs on the writer's worker thread and is
+//! counted (for a request alone: a head read, the line, the head); on
+//! PostgreSQL the task's statements are outside the request's span and are
+//! not: the PostgreSQL figures are the request's own reads.
 
 use crate::pages::Visitor;
 use crate::privacy::family_with_a_stay;
@@ -60,6 +67,11 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Counter {
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" {
+            // An error, shown when statements are logged (see `OnlyStatements`).
+            eprintln!("{event:?}");
+            return;
+        }
         // A SQLite worker thread is named after its file.
         let thread = std::thread::current();
         let db = match thread.name().and_then(|n| n.strip_prefix("sqlx-sqlite-worker-")) {
@@ -98,7 +110,9 @@ struct OnlyStatements;
 
 impl<S> Filter<S> for OnlyStatements {
     fn enabled(&self, meta: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
-        meta.target() == "sqlx::query" || meta.name() == SPAN
+        meta.target() == "sqlx::query"
+            || meta.name() == SPAN
+            || (*meta.level() == tracing::Level::ERROR && std::env::var_os("TSUNAGU_TEST_STATEMENTS_LOG").is_some())
     }
 }
 
@@ -131,17 +145,32 @@ pub fn count(app: &TestApp) -> u64 {
     counts().lock().unwrap().get(&key(&app.db_url)).copied().unwrap_or(0)
 }
 
+/// The count once it has settled: a SQLite worker reports a statement as it
+/// lets go of it, which can be just after the answer it computed was sent.
+async fn settled(app: &TestApp) -> u64 {
+    let mut last = count(app);
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let now = count(app);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
 /// Statements one request costs: `(status, statements)`.
 async fn cost(app: &TestApp, token: &str, path: &str) -> (u16, u64) {
-    let before = count(app);
+    let before = settled(app).await;
     let (status, _) = app.get(token, path).await;
-    (status, count(app) - before)
+    (status, settled(app).await - before)
 }
 
 async fn page_cost(app: &TestApp, visitor: &mut Visitor<'_>, path: &str) -> (u16, u64) {
-    let before = count(app);
+    let before = settled(app).await;
     let status = visitor.get(path).await.status;
-    (status, count(app) - before)
+    (status, settled(app).await - before)
 }
 
 async fn story_statements_per_request(backend: Backend) {
@@ -171,7 +200,9 @@ async fn story_statements_per_request(backend: Backend) {
     ];
     let pinned: [u64; 5] = match backend {
         Backend::Sqlite => [7, 6, 10, 7, 9],
-        Backend::Postgres => [9, 8, 12, 9, 11],
+        // Without the audit line's transaction (see above); before the group
+        // commit these were 9, 8, 12, 9, 11 with it.
+        Backend::Postgres => [4, 3, 7, 4, 11],
     };
     let got: Vec<u64> = measured.iter().map(|(_, (_, n))| *n).collect();
     for (label, (status, n)) in &measured {
