@@ -10,13 +10,21 @@ use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
 
+/// An account's columns, with its scopes in the same statement (`kind:id`
+/// joined by commas, in the order of kind then id), qualified so that they
+/// can be read beside a session's.
 macro_rules! account_columns {
     () => {
         concat!(
-            "id, municipality_id, username, display_name, role, password_hash, totp_secret, totp_last_step, ",
-            "disabled, family_id, family_relation, ",
-            ts_col!("created_at"),
-            " AS created_at"
+            "accounts.id AS id, accounts.municipality_id AS municipality_id, accounts.username AS username, ",
+            "accounts.display_name AS display_name, accounts.role AS role, accounts.password_hash AS password_hash, ",
+            "accounts.totp_secret AS totp_secret, accounts.totp_last_step AS totp_last_step, ",
+            "accounts.disabled AS disabled, accounts.family_id AS family_id, ",
+            "accounts.family_relation AS family_relation, ",
+            ts_col!("accounts.created_at"),
+            " AS created_at, ",
+            "(SELECT string_agg(sc.kind || ':' || sc.ref_id, ',' ORDER BY sc.kind, sc.ref_id) ",
+            "FROM account_scopes sc WHERE sc.account_id = accounts.id) AS scopes"
         )
     };
 }
@@ -33,6 +41,48 @@ macro_rules! session_columns {
     };
 }
 
+/// A session's columns, named apart from the account's.
+macro_rules! prefixed_session_columns {
+    () => {
+        concat!(
+            "s.token_hash AS s_token_hash, s.account_id AS s_account_id, s.stage AS s_stage, ",
+            "s.csrf_token AS s_csrf_token, ",
+            ts_col!("s.created_at"),
+            " AS s_created_at, ",
+            ts_col!("s.last_seen_at"),
+            " AS s_last_seen_at"
+        )
+    };
+}
+
+/// The scopes as `account_scopes` rows `kind:id`, joined by commas.
+fn parse_scopes(text: Option<&str>) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
+    let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
+    for item in text.unwrap_or_default().split(',').filter(|i| !i.is_empty()) {
+        let (kind, id) = item.split_once(':').ok_or_else(|| corrupt("scope"))?;
+        let id: i64 = id.parse().map_err(|_| corrupt("scope id"))?;
+        match kind {
+            "area" => areas.push(AreaId(id)),
+            "venue" => venues.push(VenueId(id)),
+            "room" => rooms.push(RoomId(id)),
+            _ => return Err(corrupt("scope kind")),
+        }
+    }
+    Ok((areas, venues, rooms))
+}
+
+fn prefixed_session_row(r: &PgRow) -> Result<Session> {
+    let stage: String = get(r, "s_stage")?;
+    Ok(Session {
+        token_hash: get(r, "s_token_hash")?,
+        account_id: AccountId(get(r, "s_account_id")?),
+        stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
+        csrf_token: Secret::new(get::<String>(r, "s_csrf_token")?),
+        created_at: ts(&get::<String>(r, "s_created_at")?)?,
+        last_seen_at: ts(&get::<String>(r, "s_last_seen_at")?)?,
+    })
+}
+
 fn session_row(r: &PgRow) -> Result<Session> {
     let stage: String = get(r, "stage")?;
     Ok(Session {
@@ -46,48 +96,28 @@ fn session_row(r: &PgRow) -> Result<Session> {
 }
 
 impl PgStore {
-    async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
-        let rows = sqlx::query("SELECT kind, ref_id FROM account_scopes WHERE account_id = $1 ORDER BY kind, ref_id")
-            .bind(id.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
-        for r in rows {
-            let kind: String = get(&r, "kind")?;
-            let id: i64 = get(&r, "ref_id")?;
-            match kind.as_str() {
-                "area" => areas.push(AreaId(id)),
-                "venue" => venues.push(VenueId(id)),
-                "room" => rooms.push(RoomId(id)),
-                _ => return Err(corrupt("scope kind")),
-            }
-        }
-        Ok((areas, venues, rooms))
-    }
-
-    async fn account_from_row(&self, r: PgRow) -> Result<Account> {
-        let id = AccountId(get(&r, "id")?);
-        let (areas, venues, rooms) = self.scopes(id).await?;
-        let role: String = get(&r, "role")?;
+    fn account_from_row(&self, r: &PgRow) -> Result<Account> {
+        let id = AccountId(get(r, "id")?);
+        let (areas, venues, rooms) = parse_scopes(get::<Option<String>>(r, "scopes")?.as_deref())?;
+        let role: String = get(r, "role")?;
         Ok(Account {
             id,
-            municipality_id: MunicipalityId(get(&r, "municipality_id")?),
-            username: get(&r, "username")?,
-            display_name: get(&r, "display_name")?,
+            municipality_id: MunicipalityId(get(r, "municipality_id")?),
+            username: get(r, "username")?,
+            display_name: get(r, "display_name")?,
             role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
-            password_hash: Secret::new(get::<String>(&r, "password_hash")?),
-            totp_secret: get::<Option<String>>(&r, "totp_secret")?.map(|s| self.keys.open_totp(id, &s)).transpose()?,
-            totp_last_step: get(&r, "totp_last_step")?,
-            disabled: get(&r, "disabled")?,
-            family_id: get::<Option<i64>>(&r, "family_id")?.map(FamilyId),
-            family_relation: get::<Option<String>>(&r, "family_relation")?
+            password_hash: Secret::new(get::<String>(r, "password_hash")?),
+            totp_secret: get::<Option<String>>(r, "totp_secret")?.map(|s| self.keys.open_totp(id, &s)).transpose()?,
+            totp_last_step: get(r, "totp_last_step")?,
+            disabled: get(r, "disabled")?,
+            family_id: get::<Option<i64>>(r, "family_id")?.map(FamilyId),
+            family_relation: get::<Option<String>>(r, "family_relation")?
                 .map(|s| FamilyRelation::parse(&s).ok_or_else(|| corrupt("family relation")))
                 .transpose()?,
             areas,
             venues,
             rooms,
-            created_at: ts(&get::<String>(&r, "created_at")?)?,
+            created_at: ts(&get::<String>(r, "created_at")?)?,
         })
     }
 }
@@ -184,7 +214,7 @@ impl AccountStore for PgStore {
             .await
             .map_err(db_err)?;
         match r {
-            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
         }
     }
@@ -201,7 +231,7 @@ impl AccountStore for PgStore {
         .await
         .map_err(db_err)?;
         match r {
-            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
         }
     }
@@ -218,7 +248,7 @@ impl AccountStore for PgStore {
         .map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(self.account_from_row(r).await?);
+            out.push(self.account_from_row(&r)?);
         }
         Ok(out)
     }
@@ -346,6 +376,27 @@ impl AccountStore for PgStore {
             .await
             .map_err(db_err)?;
         r.as_ref().map(session_row).transpose()
+    }
+
+    async fn session_with_account(&self, token_hash: &str) -> Result<Option<(Session, Option<Account>)>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            prefixed_session_columns!(),
+            ", ",
+            account_columns!(),
+            " FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id WHERE s.token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let session = prefixed_session_row(&r)?;
+        let account = match get::<Option<i64>>(&r, "id")? {
+            Some(_) => Some(self.account_from_row(&r)?),
+            None => None,
+        };
+        Ok(Some((session, account)))
     }
 
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {

@@ -63,6 +63,8 @@ pub const MIGRATIONS: &[Migration] = &[
 pub struct PgStore {
     pool: PgPool,
     keys: StoreKeys,
+    /// Reads' audit lines, committed together (#16).
+    audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
 }
 
 // --- SQL fragments ----------------------------------------------------------
@@ -301,7 +303,7 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool, keys })
+        Ok(Self { pool, keys, audit_batch: Default::default() })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

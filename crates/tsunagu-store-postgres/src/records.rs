@@ -86,19 +86,25 @@ pub(crate) fn pregnancy_row(r: &PgRow) -> Result<Pregnancy> {
 }
 
 pub(crate) fn baby_row(r: &PgRow) -> Result<Baby> {
-    let sex: String = get(r, "sex")?;
+    baby_row_named(r, "")
+}
+
+/// A baby whose columns are named with `prefix` before the usual names.
+fn baby_row_named(r: &PgRow, prefix: &str) -> Result<Baby> {
+    let col = |name: &str| format!("{prefix}{name}");
+    let sex: String = get(r, &col("sex"))?;
     Ok(Baby {
-        id: BabyId(get(r, "id")?),
-        pregnancy_id: PregnancyId(get(r, "pregnancy_id")?),
-        person_id: PersonId(get(r, "person_id")?),
-        birth_date: date(&get::<String>(r, "birth_date")?)?,
+        id: BabyId(get(r, &col("id"))?),
+        pregnancy_id: PregnancyId(get(r, &col("pregnancy_id"))?),
+        person_id: PersonId(get(r, &col("person_id"))?),
+        birth_date: date(&get::<String>(r, &col("birth_date"))?)?,
         sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
-        gestational_weeks: small(get(r, "gestational_weeks")?, "gestational weeks")?,
-        gestational_days: small(get(r, "gestational_days")?, "gestational days")?,
-        birth_weight_g: get::<Option<i32>>(r, "birth_weight_g")?
+        gestational_weeks: small(get(r, &col("gestational_weeks"))?, "gestational weeks")?,
+        gestational_days: small(get(r, &col("gestational_days"))?, "gestational days")?,
+        birth_weight_g: get::<Option<i32>>(r, &col("birth_weight_g"))?
             .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
             .transpose()?,
-        long_hospitalisation: get(r, "long_hospitalisation")?,
+        long_hospitalisation: get(r, &col("long_hospitalisation"))?,
     })
 }
 
@@ -539,9 +545,21 @@ impl RecordStore for PgStore {
     }
 
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
+        // One statement (#16): the family's flags, the facilities where it has
+        // an open application or an approved stay (their staff may open the
+        // record; not after a rejection or a cancellation), and the venues
+        // where it holds a class booking, confirmed or waiting (their
+        // programme staff see it on the roster [#12]).
         let r = sqlx::query(
-            "SELECT area_id, consent_coordinators, consent_hubs, escalated, partner_sees_health, partner_view_off \
-             FROM families WHERE id = $1 AND municipality_id = $2",
+            "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
+             f.partner_view_off, \
+             ARRAY(SELECT DISTINCT a.venue_id FROM postpartum_applications a WHERE a.family_id = f.id \
+              AND a.municipality_id = f.municipality_id AND a.status IN ('applied', 'approved') \
+              ORDER BY a.venue_id) AS facilities, \
+             ARRAY(SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+              WHERE b.family_id = f.id AND b.municipality_id = f.municipality_id AND b.status <> 'cancelled' \
+              ORDER BY s.venue_id) AS programme_venues \
+             FROM families f WHERE f.id = $1 AND f.municipality_id = $2",
         )
         .bind(id.0)
         .bind(m.0)
@@ -549,29 +567,8 @@ impl RecordStore for PgStore {
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        // Facilities where the family has an open application or an approved
-        // stay: their staff may open the record (not after a rejection or a
-        // cancellation).
-        let facilities: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT venue_id FROM postpartum_applications WHERE family_id = $1 AND municipality_id = $2 \
-             AND status IN ('applied', 'approved') ORDER BY venue_id",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        // Venues where the family holds a class booking (confirmed or
-        // waiting): their programme staff see it on the roster [#12].
-        let programme_venues: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
-             WHERE b.family_id = $1 AND b.municipality_id = $2 AND b.status <> 'cancelled' ORDER BY s.venue_id",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let facilities: Vec<i64> = get(&r, "facilities")?;
+        let programme_venues: Vec<i64> = get(&r, "programme_venues")?;
         Ok(Some(FamilyAccess {
             municipality_id: m,
             family_id: id,
@@ -597,10 +594,14 @@ impl RecordStore for PgStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(record) = family_record(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
-        tx.commit().await.map_err(db_err)?;
+        // Read, then wait for the audit line, committed with those of other
+        // reads that arrive together (#16).
+        let record = {
+            let mut conn = self.pool.acquire().await.map_err(db_err)?;
+            family_record(&mut conn, ctx.municipality_id, id).await?
+        };
+        let Some(record) = record else { return Ok(None) };
+        self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
     }
 
@@ -622,25 +623,19 @@ impl RecordStore for PgStore {
         // Family-name matches first, then given-name matches: each is one range
         // scan of its index in order, stopped at `limit`, so the cost does not
         // grow with the number of families.
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let mut out = search_by(&mut tx, filter, "kana_key", kana_key, limit).await?;
-        if out.len() < limit as usize {
-            for row in search_by(&mut tx, filter, "given_kana_key", kana_key, limit).await? {
-                if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
-                    out.push(row);
+        let out = {
+            let mut conn = self.pool.acquire().await.map_err(db_err)?;
+            let mut out = search_by(&mut conn, filter, "kana_key", kana_key, limit).await?;
+            if out.len() < limit as usize {
+                for row in search_by(&mut conn, filter, "given_kana_key", kana_key, limit).await? {
+                    if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
+                        out.push(row);
+                    }
                 }
             }
-        }
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::FamilySearch,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+            out
+        };
+        self.audit_read(ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 
@@ -727,58 +722,70 @@ pub(crate) async fn family_record(
     m: MunicipalityId,
     id: FamilyId,
 ) -> Result<Option<FamilyRecord>> {
-    let r = sqlx::query(
-        "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
-         WHERE id = $1 AND municipality_id = $2",
-    )
+    // Two statements (#16): the family with its people, then its
+    // pregnancies with their babies.
+    let rows = sqlx::query(concat!(
+        "SELECT f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, ",
+        "p.id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, ",
+        date_col!("p.birth_date"),
+        " AS birth_date FROM families f LEFT JOIN people p ON p.family_id = f.id ",
+        "WHERE f.id = $1 AND f.municipality_id = $2 ORDER BY p.id"
+    ))
     .bind(id.0)
     .bind(m.0)
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;
-    let Some(r) = r else { return Ok(None) };
-    let bracket: String = get(&r, "fee_bracket")?;
+    let Some(r) = rows.first() else { return Ok(None) };
+    let bracket: String = get(r, "fee_bracket")?;
     let family = Family {
         id,
         municipality_id: m,
-        area_id: AreaId(get(&r, "area_id")?),
+        area_id: AreaId(get(r, "area_id")?),
         fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
-        consent_coordinators: get(&r, "consent_coordinators")?,
-        consent_hubs: get(&r, "consent_hubs")?,
-        escalated: get(&r, "escalated")?,
+        consent_coordinators: get(r, "consent_coordinators")?,
+        consent_hubs: get(r, "consent_hubs")?,
+        escalated: get(r, "escalated")?,
     };
-    let people = sqlx::query(concat!(
-        "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, ",
-        date_col!("birth_date"),
-        " AS birth_date FROM people WHERE family_id = $1 ORDER BY id"
+    let mut people = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if get::<Option<i64>>(r, "id")?.is_some() {
+            people.push(person_row(r, id)?);
+        }
+    }
+    let rows = sqlx::query(concat!(
+        "SELECT g.id AS id, g.family_id AS family_id, ",
+        date_col!("g.notified_on"),
+        " AS notified_on, ",
+        date_col!("g.edd"),
+        " AS edd, g.foetuses AS foetuses, g.first_child AS first_child, g.status AS status, ",
+        "g.handbook_number AS handbook_number, ",
+        date_col!("g.ended_on"),
+        " AS ended_on, b.id AS b_id, b.pregnancy_id AS b_pregnancy_id, b.person_id AS b_person_id, ",
+        date_col!("b.birth_date"),
+        " AS b_birth_date, b.sex AS b_sex, b.gestational_weeks AS b_gestational_weeks, ",
+        "b.gestational_days AS b_gestational_days, b.birth_weight_g AS b_birth_weight_g, ",
+        "b.long_hospitalisation AS b_long_hospitalisation ",
+        "FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id ",
+        "WHERE g.family_id = $1 ORDER BY g.edd, g.id, b.id"
     ))
     .bind(id.0)
     .fetch_all(&mut *tx)
     .await
-    .map_err(db_err)?
-    .iter()
-    .map(|r| person_row(r, id))
-    .collect::<Result<Vec<_>>>()?;
-    let pregnancies = sqlx::query(concat!(
-        "SELECT ",
-        pregnancy_columns!(),
-        " FROM pregnancies WHERE family_id = $1 ORDER BY pregnancies.edd, id"
-    ))
-    .bind(id.0)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err)?
-    .iter()
-    .map(pregnancy_row)
-    .collect::<Result<Vec<_>>>()?;
-    let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE family_id = $1 ORDER BY id"))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    .map_err(db_err)?;
+    let mut pregnancies: Vec<Pregnancy> = Vec::new();
+    let mut babies = Vec::new();
+    for r in &rows {
+        let pregnancy = PregnancyId(get(r, "id")?);
+        if pregnancies.last().map(|p| p.id) != Some(pregnancy) {
+            pregnancies.push(pregnancy_row(r)?);
+        }
+        if get::<Option<i64>>(r, "b_id")?.is_some() {
+            babies.push(baby_row_named(r, "b_")?);
+        }
+    }
+    // In the order of their ids, as a family's babies are listed.
+    babies.sort_by_key(|b: &Baby| b.id.0);
     Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
 }
 

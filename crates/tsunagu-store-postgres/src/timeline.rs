@@ -339,14 +339,10 @@ fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
     }
 }
 
-/// The start of a work-list query. The families table is joined only when
-/// the listing filter reads it (a coordinator's consent, escalation): a
-/// nurse's lists and counts read the contact indexes alone.
-fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Postgres> {
-    based("", select, scope)
-}
-
-/// [`base`] after `prefix` (the start of an outer query).
+/// The start of a work-list query, after `prefix` (the start of an outer
+/// query). The families table is joined only when the listing filter reads
+/// it (a coordinator's consent, escalation): a nurse's lists and counts read
+/// the contact indexes alone.
 fn based(prefix: &str, select: &str, scope: &WorkScope) -> QueryBuilder<'static, Postgres> {
     let join = match scope.filter {
         FamilyFilter::Municipality(_) => "",
@@ -379,12 +375,30 @@ pub(crate) async fn read_work_list(conn: &mut PgConnection, q: &WorkListQuery) -
 }
 
 pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope) -> Result<WorkCounts> {
-    let mut counts = WorkCounts::default();
-    for list in [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees] {
-        let mut qb = base("COUNT(*)", scope);
+    // The four counts in one statement (#16): each is its own scalar
+    // subquery, planned as the index range it was alone.
+    const LISTS: [WorkList; 4] =
+        [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees];
+    let join = match scope.filter {
+        FamilyFilter::Municipality(_) => "",
+        FamilyFilter::ConsentingInAreas(..) | FamilyFilter::Escalated(_) => " JOIN families f ON f.id = c.family_id",
+    };
+    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT ");
+    for (i, list) in LISTS.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        qb.push(format!("(SELECT COUNT(*) FROM contacts c{join} WHERE c.awaits AND c.municipality_id = "));
+        qb.push_bind(filter_municipality(&scope.filter).0);
         push_scope(&mut qb, scope);
-        push_list(&mut qb, list, scope.today);
-        let n: i64 = qb.build_query_scalar().fetch_one(&mut *conn).await.map_err(db_err)?;
+        push_list(&mut qb, *list, scope.today);
+        qb.push(")");
+    }
+    let r = qb.build().fetch_one(&mut *conn).await.map_err(db_err)?;
+    use sqlx::Row;
+    let mut counts = WorkCounts::default();
+    for (i, list) in LISTS.iter().enumerate() {
+        let n: i64 = r.try_get(i).map_err(db_err)?;
         let n = u64::try_from(n).unwrap_or(0);
         match list {
             WorkList::DueThisWeek => counts.due_this_week = n,
@@ -783,11 +797,14 @@ impl TimelineStore for PgStore {
         if filter_municipality(&q.scope.filter) != ctx.municipality_id {
             return Err(StoreError::InvalidReference("municipality"));
         }
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = read_work_list(&mut tx, q).await?;
+        // Read, then wait for the audit line, committed with those of other
+        // reads that arrive together (#16).
+        let rows = {
+            let mut conn = self.pool.acquire().await.map_err(db_err)?;
+            read_work_list(&mut conn, q).await?
+        };
         let detail = format!("list={} results={}", q.list.as_str(), rows.len());
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        self.audit_read(ctx, AuditAction::WorkList, None, &detail).await?;
         Ok(rows)
     }
 
@@ -797,23 +814,25 @@ impl TimelineStore for PgStore {
         contacts: Option<&WorkListQuery>,
         followups: Option<&tsunagu_store::ReferralFilter>,
     ) -> Result<(Vec<ContactRow>, Vec<tsunagu_store::StoredReferral>)> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let rows = match contacts {
             Some(q) => {
                 if filter_municipality(&q.scope.filter) != ctx.municipality_id {
                     return Err(StoreError::InvalidReference("municipality"));
                 }
-                read_work_list(&mut tx, q).await?
+                read_work_list(&mut conn, q).await?
             }
             None => vec![],
         };
         let referrals = match followups {
-            Some(f) => crate::care::referrals_of(&mut tx, ctx.municipality_id, f).await?,
+            Some(f) => crate::care::referrals_of(&mut conn, ctx.municipality_id, f).await?,
             None => vec![],
         };
+        drop(conn);
         let detail = work_list_detail(contacts, rows.len(), followups.map(|_| referrals.len()));
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::WorkList, None, &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        // The answer waits for its audit line, committed with those of other
+        // reads that arrive together (#16).
+        self.audit_read(ctx, AuditAction::WorkList, None, &detail).await?;
         Ok((rows, referrals))
     }
 

@@ -11,8 +11,50 @@ use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
 
-const ACCOUNT_COLUMNS: &str = "id, municipality_id, username, display_name, role, password_hash, totp_secret, \
-     totp_last_step, disabled, family_id, family_relation, created_at";
+/// An account's columns, with its scopes in the same statement (`kind:id`
+/// joined by commas, in the order of kind then id), qualified so that they
+/// can be read beside a session's.
+const ACCOUNT_COLUMNS: &str = "accounts.id AS id, accounts.municipality_id AS municipality_id, \
+     accounts.username AS username, accounts.display_name AS display_name, accounts.role AS role, \
+     accounts.password_hash AS password_hash, accounts.totp_secret AS totp_secret, \
+     accounts.totp_last_step AS totp_last_step, accounts.disabled AS disabled, accounts.family_id AS family_id, \
+     accounts.family_relation AS family_relation, accounts.created_at AS created_at, \
+     (SELECT group_concat(sc.kind || ':' || sc.ref_id, ',' ORDER BY sc.kind, sc.ref_id) \
+      FROM account_scopes sc WHERE sc.account_id = accounts.id) AS scopes";
+
+/// A session's columns, named apart from the account's.
+const SESSION_COLUMNS: &str = "s.token_hash AS s_token_hash, s.account_id AS s_account_id, s.stage AS s_stage, \
+     s.csrf_token AS s_csrf_token, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at";
+
+/// The scopes as `account_scopes` rows `kind:id`, joined by commas.
+fn parse_scopes(text: Option<&str>) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
+    let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
+    for item in text.unwrap_or_default().split(',').filter(|i| !i.is_empty()) {
+        let (kind, id) = item.split_once(':').ok_or_else(|| corrupt("scope"))?;
+        let id: i64 = id.parse().map_err(|_| corrupt("scope id"))?;
+        match kind {
+            "area" => areas.push(AreaId(id)),
+            "venue" => venues.push(VenueId(id)),
+            "room" => rooms.push(RoomId(id)),
+            _ => return Err(corrupt("scope kind")),
+        }
+    }
+    Ok((areas, venues, rooms))
+}
+
+fn prefixed_session_row(r: &SqliteRow) -> Result<Session> {
+    let stage: String = r.try_get("s_stage").map_err(db_err)?;
+    let created: String = r.try_get("s_created_at").map_err(db_err)?;
+    let seen: String = r.try_get("s_last_seen_at").map_err(db_err)?;
+    Ok(Session {
+        token_hash: r.try_get("s_token_hash").map_err(db_err)?,
+        account_id: AccountId(r.try_get("s_account_id").map_err(db_err)?),
+        stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
+        csrf_token: Secret::new(r.try_get::<String, _>("s_csrf_token").map_err(db_err)?),
+        created_at: ts(&created)?,
+        last_seen_at: ts(&seen)?,
+    })
+}
 
 fn session_row(r: &SqliteRow) -> Result<Session> {
     let stage: String = r.try_get("stage").map_err(db_err)?;
@@ -29,29 +71,10 @@ fn session_row(r: &SqliteRow) -> Result<Session> {
 }
 
 impl SqliteStore {
-    async fn scopes(&self, id: AccountId) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<RoomId>)> {
-        let rows = sqlx::query("SELECT kind, ref_id FROM account_scopes WHERE account_id = ? ORDER BY kind, ref_id")
-            .bind(id.0)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
-        let (mut areas, mut venues, mut rooms) = (vec![], vec![], vec![]);
-        for r in rows {
-            let kind: String = r.try_get(0).map_err(db_err)?;
-            let id: i64 = r.try_get(1).map_err(db_err)?;
-            match kind.as_str() {
-                "area" => areas.push(AreaId(id)),
-                "venue" => venues.push(VenueId(id)),
-                "room" => rooms.push(RoomId(id)),
-                _ => return Err(corrupt("scope kind")),
-            }
-        }
-        Ok((areas, venues, rooms))
-    }
-
-    async fn account_from_row(&self, r: SqliteRow) -> Result<Account> {
+    fn account_from_row(&self, r: &SqliteRow) -> Result<Account> {
         let id = AccountId(r.try_get("id").map_err(db_err)?);
-        let (areas, venues, rooms) = self.scopes(id).await?;
+        let (areas, venues, rooms) =
+            parse_scopes(r.try_get::<Option<String>, _>("scopes").map_err(db_err)?.as_deref())?;
         let role: String = r.try_get("role").map_err(db_err)?;
         let created_at: String = r.try_get("created_at").map_err(db_err)?;
         Ok(Account {
@@ -166,41 +189,43 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>> {
-        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"))
+        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.id = ?"))
             .bind(id.0)
             .fetch_optional(&self.reader)
             .await
             .map_err(db_err)?;
         match r {
-            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
         }
     }
 
     async fn account_by_username(&self, m: MunicipalityId, username: &str) -> Result<Option<Account>> {
-        let r =
-            sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? AND username = ?"))
-                .bind(m.0)
-                .bind(username)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db_err)?;
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.municipality_id = ? AND accounts.username = ?"
+        ))
+        .bind(m.0)
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
         match r {
-            Some(r) => Ok(Some(self.account_from_row(r).await?)),
+            Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
         }
     }
 
     async fn accounts(&self, m: MunicipalityId) -> Result<Vec<Account>> {
-        let rows =
-            sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE municipality_id = ? ORDER BY id"))
-                .bind(m.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.municipality_id = ? ORDER BY accounts.id"
+        ))
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(self.account_from_row(r).await?);
+            out.push(self.account_from_row(&r)?);
         }
         Ok(out)
     }
@@ -328,6 +353,24 @@ impl AccountStore for SqliteStore {
             .await
             .map_err(db_err)?;
         r.as_ref().map(session_row).transpose()
+    }
+
+    async fn session_with_account(&self, token_hash: &str) -> Result<Option<(Session, Option<Account>)>> {
+        let r = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id \
+             WHERE s.token_hash = ?"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let session = prefixed_session_row(&r)?;
+        let account = match r.try_get::<Option<i64>, _>("id").map_err(db_err)? {
+            Some(_) => Some(self.account_from_row(&r)?),
+            None => None,
+        };
+        Ok(Some((session, account)))
     }
 
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {

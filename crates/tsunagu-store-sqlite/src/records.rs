@@ -210,23 +210,28 @@ pub(crate) const BABY_COLUMNS: &str =
      birth_weight_g, long_hospitalisation";
 
 pub(crate) fn baby_row(r: &SqliteRow) -> Result<Baby> {
-    let sex: String = r.try_get(4).map_err(db_err)?;
+    baby_row_at(r, 0)
+}
+
+/// A baby whose columns ([`BABY_COLUMNS`]) start at column `at`.
+fn baby_row_at(r: &SqliteRow, at: usize) -> Result<Baby> {
+    let sex: String = r.try_get(at + 4).map_err(db_err)?;
     Ok(Baby {
-        id: BabyId(r.try_get(0).map_err(db_err)?),
-        pregnancy_id: PregnancyId(r.try_get(1).map_err(db_err)?),
-        person_id: PersonId(r.try_get(2).map_err(db_err)?),
-        birth_date: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
+        id: BabyId(r.try_get(at).map_err(db_err)?),
+        pregnancy_id: PregnancyId(r.try_get(at + 1).map_err(db_err)?),
+        person_id: PersonId(r.try_get(at + 2).map_err(db_err)?),
+        birth_date: date(&r.try_get::<String, _>(at + 3).map_err(db_err)?)?,
         sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
-        gestational_weeks: u8::try_from(r.try_get::<i64, _>(5).map_err(db_err)?)
+        gestational_weeks: u8::try_from(r.try_get::<i64, _>(at + 5).map_err(db_err)?)
             .map_err(|_| corrupt("gestational weeks"))?,
-        gestational_days: u8::try_from(r.try_get::<i64, _>(6).map_err(db_err)?)
+        gestational_days: u8::try_from(r.try_get::<i64, _>(at + 6).map_err(db_err)?)
             .map_err(|_| corrupt("gestational days"))?,
         birth_weight_g: r
-            .try_get::<Option<i64>, _>(7)
+            .try_get::<Option<i64>, _>(at + 7)
             .map_err(db_err)?
             .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
             .transpose()?,
-        long_hospitalisation: r.try_get(8).map_err(db_err)?,
+        long_hospitalisation: r.try_get(at + 8).map_err(db_err)?,
     })
 }
 
@@ -451,9 +456,19 @@ impl RecordStore for SqliteStore {
     }
 
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
+        // One statement (#16): the family's flags, the facilities where it has
+        // an open application or an approved stay (their staff may open the
+        // record; not after a rejection or a cancellation), and the venues
+        // where it holds a class booking, confirmed or waiting (their
+        // programme staff see it on the roster [#12]).
         let r = sqlx::query(
-            "SELECT area_id, consent_coordinators, consent_hubs, escalated, partner_sees_health, partner_view_off \
-             FROM families WHERE id = ? AND municipality_id = ?",
+            "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
+             f.partner_view_off, \
+             (SELECT group_concat(a.venue_id) FROM postpartum_applications a WHERE a.family_id = f.id \
+              AND a.municipality_id = f.municipality_id AND a.status IN ('applied', 'approved')), \
+             (SELECT group_concat(s.venue_id) FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+              WHERE b.family_id = f.id AND b.municipality_id = f.municipality_id AND b.status <> 'cancelled') \
+             FROM families f WHERE f.id = ? AND f.municipality_id = ?",
         )
         .bind(id.0)
         .bind(m.0)
@@ -461,29 +476,6 @@ impl RecordStore for SqliteStore {
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        // Facilities where the family has an open application or an approved
-        // stay: their staff may open the record (not after a rejection or a
-        // cancellation).
-        let facilities: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT venue_id FROM postpartum_applications WHERE family_id = ? AND municipality_id = ? \
-             AND status IN ('applied', 'approved') ORDER BY venue_id",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        // Venues where the family holds a class booking (confirmed or
-        // waiting): their programme staff see it on the roster [#12].
-        let programme_venues: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
-             WHERE b.family_id = ? AND b.municipality_id = ? AND b.status <> 'cancelled' ORDER BY s.venue_id",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
         Ok(Some(FamilyAccess {
             municipality_id: m,
             family_id: id,
@@ -491,8 +483,8 @@ impl RecordStore for SqliteStore {
             consent_coordinators: r.try_get(1).map_err(db_err)?,
             consent_hubs: r.try_get(2).map_err(db_err)?,
             escalated: r.try_get(3).map_err(db_err)?,
-            facilities: facilities.into_iter().map(VenueId).collect(),
-            programme_venues: programme_venues.into_iter().map(VenueId).collect(),
+            facilities: id_set(r.try_get(6).map_err(db_err)?)?.into_iter().map(VenueId).collect(),
+            programme_venues: id_set(r.try_get(7).map_err(db_err)?)?.into_iter().map(VenueId).collect(),
             partner_sees_health: r.try_get(4).map_err(db_err)?,
             partner_view_off: r.try_get(5).map_err(db_err)?,
         }))
@@ -509,10 +501,14 @@ impl RecordStore for SqliteStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let Some(record) = family_record(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(id), "").await?;
-        tx.commit().await.map_err(db_err)?;
+        // Read on a reader connection; the answer waits for its audit line,
+        // committed with those of other reads that arrive together (#16).
+        let record = {
+            let mut conn = self.reader.acquire().await.map_err(db_err)?;
+            family_record(&mut conn, ctx.municipality_id, id).await?
+        };
+        let Some(record) = record else { return Ok(None) };
+        self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
     }
 
@@ -542,17 +538,7 @@ impl RecordStore for SqliteStore {
                 }
             }
         }
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::FamilySearch,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        self.audit_read(ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 
@@ -636,16 +622,20 @@ pub(crate) async fn family_record(
     m: MunicipalityId,
     id: FamilyId,
 ) -> Result<Option<FamilyRecord>> {
-    let r = sqlx::query(
-        "SELECT area_id, fee_bracket, consent_coordinators, consent_hubs, escalated FROM families \
-         WHERE id = ? AND municipality_id = ?",
+    // Two statements (#16): the family with its people, then its
+    // pregnancies with their babies.
+    let rows = sqlx::query(
+        "SELECT f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, \
+         p.id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date \
+         FROM families f LEFT JOIN people p ON p.family_id = f.id \
+         WHERE f.id = ? AND f.municipality_id = ? ORDER BY p.id",
     )
     .bind(id.0)
     .bind(m.0)
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;
-    let Some(r) = r else { return Ok(None) };
+    let Some(r) = rows.first() else { return Ok(None) };
     let bracket: String = r.try_get(1).map_err(db_err)?;
     let family = Family {
         id,
@@ -656,47 +646,59 @@ pub(crate) async fn family_record(
         consent_hubs: r.try_get(3).map_err(db_err)?,
         escalated: r.try_get(4).map_err(db_err)?,
     };
-    let people = sqlx::query(
-        "SELECT id, relation, family_name, given_name, family_name_kana, given_name_kana, birth_date \
-         FROM people WHERE family_id = ? ORDER BY id",
+    let mut people = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(person) = r.try_get::<Option<i64>, _>(5).map_err(db_err)? else { continue };
+        let relation: String = r.try_get(6).map_err(db_err)?;
+        people.push(Person {
+            id: PersonId(person),
+            family_id: id,
+            relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
+            family_name: r.try_get(7).map_err(db_err)?,
+            given_name: r.try_get(8).map_err(db_err)?,
+            family_name_kana: r.try_get(9).map_err(db_err)?,
+            given_name_kana: r.try_get(10).map_err(db_err)?,
+            birth_date: opt_date(r.try_get(11).map_err(db_err)?)?,
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT g.id, g.family_id, g.notified_on, g.edd, g.foetuses, g.first_child, g.status, g.handbook_number, \
+         g.ended_on, b.id, b.pregnancy_id, b.person_id, b.birth_date, b.sex, b.gestational_weeks, \
+         b.gestational_days, b.birth_weight_g, b.long_hospitalisation \
+         FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id \
+         WHERE g.family_id = ? ORDER BY g.edd, g.id, b.id",
     )
     .bind(id.0)
     .fetch_all(&mut *tx)
     .await
-    .map_err(db_err)?
-    .iter()
-    .map(|r| {
-        let relation: String = r.try_get(1).map_err(db_err)?;
-        Ok(Person {
-            id: PersonId(r.try_get(0).map_err(db_err)?),
-            family_id: id,
-            relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
-            family_name: r.try_get(2).map_err(db_err)?,
-            given_name: r.try_get(3).map_err(db_err)?,
-            family_name_kana: r.try_get(4).map_err(db_err)?,
-            given_name_kana: r.try_get(5).map_err(db_err)?,
-            birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
-        })
-    })
-    .collect::<Result<Vec<_>>>()?;
-    let pregnancies =
-        sqlx::query(&format!("SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? ORDER BY edd, id"))
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(pregnancy_row)
-            .collect::<Result<Vec<_>>>()?;
-    let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE family_id = ? ORDER BY id"))
-        .bind(id.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    .map_err(db_err)?;
+    let mut pregnancies: Vec<Pregnancy> = Vec::new();
+    let mut babies = Vec::new();
+    for r in &rows {
+        let pregnancy = PregnancyId(r.try_get(0).map_err(db_err)?);
+        if pregnancies.last().map(|p| p.id) != Some(pregnancy) {
+            pregnancies.push(pregnancy_row(r)?);
+        }
+        if r.try_get::<Option<i64>, _>(9).map_err(db_err)?.is_some() {
+            babies.push(baby_row_at(r, 9)?);
+        }
+    }
+    // In the order of their ids, as a family's babies are listed.
+    babies.sort_by_key(|b: &Baby| b.id.0);
     Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+}
+
+/// Ids stored joined by commas (`group_concat`), each once, in order.
+fn id_set(text: Option<String>) -> Result<Vec<i64>> {
+    let mut ids = text
+        .unwrap_or_default()
+        .split(',')
+        .filter(|i| !i.is_empty())
+        .map(|i| i.parse().map_err(|_| corrupt("id")))
+        .collect::<Result<Vec<i64>>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// The pregnancy `pregnancy` of `family` in `m`, read inside the transaction

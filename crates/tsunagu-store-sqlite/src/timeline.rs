@@ -275,14 +275,10 @@ fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
     }
 }
 
-/// The start of a work-list query. The families table is joined only when
-/// the listing filter reads it (a coordinator's consent, escalation): a
-/// nurse's lists and counts read the contact indexes alone.
-fn base(select: &str, scope: &WorkScope) -> QueryBuilder<'static, Sqlite> {
-    based("", select, scope)
-}
-
-/// [`base`] after `prefix` (the start of an outer query).
+/// The start of a work-list query, after `prefix` (the start of an outer
+/// query). The families table is joined only when the listing filter reads
+/// it (a coordinator's consent, escalation): a nurse's lists and counts read
+/// the contact indexes alone.
 fn based(prefix: &str, select: &str, scope: &WorkScope) -> QueryBuilder<'static, Sqlite> {
     let join = match scope.filter {
         FamilyFilter::Municipality(_) => "",
@@ -334,12 +330,29 @@ pub(crate) async fn read_work_list(conn: &mut SqliteConnection, q: &WorkListQuer
 }
 
 pub(crate) async fn work_counts(conn: &mut SqliteConnection, scope: &WorkScope) -> Result<WorkCounts> {
-    let mut counts = WorkCounts::default();
-    for list in [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees] {
-        let mut qb = base("COUNT(*)", scope);
+    // The four counts in one statement (#16): each is its own scalar
+    // subquery, planned as the index range it was alone.
+    const LISTS: [WorkList; 4] =
+        [WorkList::DueThisWeek, WorkList::Overdue, WorkList::Missed, WorkList::CheckNonAttendees];
+    let join = match scope.filter {
+        FamilyFilter::Municipality(_) => "",
+        FamilyFilter::ConsentingInAreas(..) | FamilyFilter::Escalated(_) => " JOIN families f ON f.id = c.family_id",
+    };
+    let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT ");
+    for (i, list) in LISTS.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        qb.push(format!("(SELECT COUNT(*) FROM contacts c{join} WHERE c.awaits = 1 AND c.municipality_id = "));
+        qb.push_bind(super::filter_municipality(&scope.filter).0);
         push_scope(&mut qb, scope);
-        push_list(&mut qb, list, scope.today);
-        let n: i64 = qb.build_query_scalar().fetch_one(&mut *conn).await.map_err(db_err)?;
+        push_list(&mut qb, *list, scope.today);
+        qb.push(")");
+    }
+    let r = qb.build().fetch_one(&mut *conn).await.map_err(db_err)?;
+    let mut counts = WorkCounts::default();
+    for (i, list) in LISTS.iter().enumerate() {
+        let n: i64 = r.try_get(i).map_err(db_err)?;
         let n = u64::try_from(n).unwrap_or(0);
         match list {
             WorkList::DueThisWeek => counts.due_this_week = n,

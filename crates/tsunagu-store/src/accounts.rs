@@ -110,6 +110,14 @@ pub trait AccountStore: Send + Sync {
     async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()>;
     async fn create_session(&self, s: &Session) -> Result<()>;
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// The session and its account (`None` if the account is gone), read
+    /// together: what resolving a caller's token needs, in one round trip
+    /// where a back end can (#16).
+    async fn session_with_account(&self, token_hash: &str) -> Result<Option<(Session, Option<Account>)>> {
+        let Some(session) = self.session(token_hash).await? else { return Ok(None) };
+        let account = self.account(session.account_id).await?;
+        Ok(Some((session, account)))
+    }
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_sessions_of(&self, account: AccountId) -> Result<()>;

@@ -25,6 +25,7 @@ pub mod audit;
 pub mod care;
 pub mod chat;
 pub mod classes;
+pub mod group_commit;
 pub mod keys;
 pub mod line;
 pub mod local_places;

@@ -13,7 +13,8 @@
 //! same framework, same client, same run), "open a family record"
 //! (`GET /api/v1/families/{id}`, authorized, audited), and "kana search"
 //! (`GET /api/v1/families?q=<family-name kana>`). It prints a Markdown row
-//! per size; ratios are against the ceiling of the same run.
+//! per size; ratios are against the ceiling of the same run. `--clients
+//! 1,8,64` adds open record and the ceiling from that many clients at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -85,6 +86,25 @@ async fn main() {
             search.p99_us,
             search.p50_us / ceiling.p50_us,
         );
+        // Many clients at once (#16: reads' audit lines share a commit):
+        // open record beside the bare handler at the same concurrency.
+        for &c in &a.clients {
+            let bare = common::measure_concurrent(&client, &token, &bare_urls, c).await;
+            let open = common::measure_concurrent(&client, &token, &open_urls, c).await;
+            println!(
+                "| {} | {} | clients {c} | ceiling {:.0} req/s, p50/p99 {:.0} / {:.0} µs | open record {:.0} req/s, \
+                 p50/p99 {:.0} / {:.0} µs | open ÷ ceiling (req/s) {:.2} |",
+                a.backend,
+                summary.families,
+                bare.per_s,
+                bare.p50_us,
+                bare.p99_us,
+                open.per_s,
+                open.p50_us,
+                open.p99_us,
+                open.per_s / bare.per_s,
+            );
+        }
     }
 }
 

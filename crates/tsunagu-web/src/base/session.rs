@@ -124,7 +124,9 @@ pub async fn resolve_token(
         return Ok(None);
     }
     let hash = token_hash(token);
-    let Some(session) = state.store.session(&hash).await? else {
+    // The session and its account in one read (#16); the account is only
+    // looked at once the session is known to be live, as before.
+    let Some((session, account)) = state.store.session_with_account(&hash).await? else {
         return Ok(None);
     };
     let idle = SignedDuration::try_from(state.config.idle_timeout).unwrap_or(SignedDuration::ZERO);
@@ -134,7 +136,7 @@ pub async fn resolve_token(
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
-    let Some(account) = state.store.account(session.account_id).await? else {
+    let Some(account) = account else {
         return Ok(None);
     };
     if account.disabled {

@@ -11,10 +11,13 @@ pub struct Args {
     pub backend: String,
     pub families: Vec<usize>,
     pub requests: usize,
+    /// `--clients N[,N…]`: also time the requests from N clients at once
+    /// (the group commit of audit lines, #16); none by default.
+    pub clients: Vec<usize>,
 }
 
 pub fn args(default_requests: usize) -> Args {
-    let mut a = Args { backend: "sqlite".into(), families: vec![10_000], requests: default_requests };
+    let mut a = Args { backend: "sqlite".into(), families: vec![10_000], requests: default_requests, clients: vec![] };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
         match x.as_str() {
@@ -28,6 +31,14 @@ pub fn args(default_requests: usize) -> Args {
                     .collect()
             }
             "--requests" => a.requests = it.next().expect("--requests N").parse().expect("a number"),
+            "--clients" => {
+                a.clients = it
+                    .next()
+                    .expect("--clients N[,N…]")
+                    .split(',')
+                    .map(|n| n.trim().parse().expect("a number"))
+                    .collect()
+            }
             _ => {} // cargo bench passes --bench
         }
     }
@@ -86,6 +97,54 @@ pub async fn measure(client: &reqwest::Client, token: &str, urls: &[String]) -> 
     }
     times.sort();
     Stats { p50_us: percentile(&times, 0.5), p99_us: percentile(&times, 0.99) }
+}
+
+/// Requests a second and latency percentiles with `clients` clients at once.
+pub struct Throughput {
+    pub per_s: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+/// Sends `urls` from `clients` clients at once (each takes the next URL when
+/// its last answer is in), after a warm-up; every answer must succeed.
+pub async fn measure_concurrent(client: &reqwest::Client, token: &str, urls: &[String], clients: usize) -> Throughput {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    for u in urls.iter().take(50) {
+        client.get(u).bearer_auth(token).send().await.unwrap().bytes().await.unwrap();
+    }
+    let urls: Arc<Vec<String>> = Arc::new(urls.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let times = Arc::new(Mutex::new(Vec::with_capacity(urls.len())));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients.max(1) {
+        let (client, token, urls, next, times) =
+            (client.clone(), token.to_owned(), urls.clone(), next.clone(), times.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(u) = urls.get(i) else { break };
+                let t = Instant::now();
+                let r = client.get(u).bearer_auth(&token).send().await.unwrap();
+                assert!(r.status().is_success(), "{u}: {}", r.status());
+                r.bytes().await.unwrap();
+                times.lock().unwrap().push(t.elapsed());
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut times = std::mem::take(&mut *times.lock().unwrap());
+    times.sort();
+    Throughput {
+        per_s: times.len() as f64 / elapsed,
+        p50_us: percentile(&times, 0.5),
+        p99_us: percentile(&times, 0.99),
+    }
 }
 
 /// A tiny deterministic generator for picking ids (no dependency needed).

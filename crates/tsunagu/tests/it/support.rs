@@ -170,7 +170,7 @@ impl TestApp {
             Some(families) => demo_fixture(store.as_ref(), clock.as_ref(), families).await,
         };
         let state = AppState::new(store.clone(), clock.clone(), config);
-        let app = tsunagu_web::router(state);
+        let app = crate::statements::counted(tsunagu_web::router(state), &db_url);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
