@@ -35,9 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/screenings/{id}/fhir", get(fhir_download))
 }
 
-/// Japan time, as staff read it.
-fn jst(t: jiff::Timestamp) -> String {
-    t.to_zoned(tsunagu_domain::clock::jst()).strftime("%Y-%m-%d %H:%M").to_string()
+/// Japan time, as the reader reads it (`base::dates`).
+fn jst(lang: Lang, t: jiff::Timestamp) -> String {
+    crate::base::dates::Dates::of(lang).stamp(t)
 }
 
 // --- the form, shared by the family and staff ----------------------------------------------
@@ -274,7 +274,7 @@ impl Row {
             title: scr::title(lang, &s.questionnaire),
             max_total: def.map(|d| d.max_total()),
             reasons,
-            when: jst(s.entered_at),
+            when: jst(lang, s.entered_at),
             s,
         }
     }
