@@ -301,6 +301,88 @@ struct FamilyPage {
     sharing: Option<bool>,
     /// A nurse: whether the partner's view of the family is off.
     partner_view: Option<bool>,
+    /// The family's own page: the week of each pregnancy and each child's
+    /// age today, in the reader's words.
+    now: Vec<String>,
+    /// The family's own page: what comes next (at most three contacts).
+    next: Vec<NextLine>,
+}
+
+/// A contact ahead of the family, as its own page leads with it.
+struct NextLine {
+    kind: &'static str,
+    /// The child (or children, for a birth's contact) it is about; empty when it is the mother's.
+    whom: String,
+    opens: jiff::civil::Date,
+    due: jiff::civil::Date,
+    closes: jiff::civil::Date,
+    /// Its time has come (the window is open).
+    started: bool,
+}
+
+/// The names of the children a contact is about: one baby's given name, or
+/// every baby of a delivery when there is more than one (twins and triplets
+/// are named on every line); empty otherwise.
+fn children_of(record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject) -> String {
+    use tsunagu_domain::timeline::Subject;
+    let name = |b: &tsunagu_domain::records::Baby| record.person(b.person_id).map(|p| p.given_name.clone());
+    match subject {
+        Subject::Baby(id) => record.babies.iter().find(|b| b.id == id).and_then(name).unwrap_or_default(),
+        Subject::Delivery(pregnancy) => {
+            let names: Vec<String> =
+                record.babies.iter().filter(|b| b.pregnancy_id == pregnancy).filter_map(name).collect();
+            if names.len() > 1 {
+                names.join("・")
+            } else {
+                String::new()
+            }
+        }
+        Subject::Pregnancy(_) => String::new(),
+    }
+}
+
+/// What a family's own page leads with: where each pregnancy and child is
+/// today, and the next contacts (open or upcoming, soonest due first).
+fn family_now(
+    dates: &crate::base::dates::Dates,
+    record: &FamilyRecord,
+    lines: &[crate::base::views::ContactLine],
+    today: jiff::civil::Date,
+) -> (Vec<String>, Vec<NextLine>) {
+    let mut now = Vec::new();
+    for p in &record.pregnancies {
+        if p.status == tsunagu_domain::records::PregnancyStatus::Ongoing {
+            let week = dates.gestation(p.edd, today);
+            if !week.is_empty() {
+                now.push(week);
+            }
+        }
+    }
+    for b in &record.babies {
+        let age = dates.age(b.birth_date, today);
+        let name = record.person(b.person_id).map(|p| p.given_name.clone()).unwrap_or_default();
+        if !age.is_empty() {
+            now.push(if name.is_empty() { age } else { format!("{name}　{age}") });
+        }
+    }
+    let mut ahead: Vec<&crate::base::views::ContactLine> = lines
+        .iter()
+        .filter(|l| matches!(l.status, ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon))
+        .collect();
+    ahead.sort_by_key(|l| (l.due(), l.opens(), l.row.contact.id));
+    let next = ahead
+        .into_iter()
+        .take(3)
+        .map(|l| NextLine {
+            kind: l.kind(),
+            whom: children_of(record, l.row.contact.subject),
+            opens: l.opens(),
+            due: l.due(),
+            closes: l.closes(),
+            started: l.opens() <= today,
+        })
+        .collect();
+    (now, next)
 }
 
 impl FamilyPage {
@@ -314,6 +396,26 @@ impl FamilyPage {
 
     fn ongoing(&self, p: &Pregnancy) -> bool {
         p.status == tsunagu_domain::records::PregnancyStatus::Ongoing
+    }
+
+    /// The child or children a timeline line is about (see `children_of`).
+    fn child_of(&self, l: &crate::base::views::ContactLine) -> String {
+        children_of(&self.record, l.row.contact.subject)
+    }
+
+    /// A heading or a status in the family's words on its own page (not the
+    /// office's 期間/期限/状態), the office's elsewhere.
+    fn word(&self, key: &'static str) -> &'static str {
+        if !self.own {
+            return key;
+        }
+        match key {
+            "wl.window" => "fam.when",
+            "wl.due" => "fam.about",
+            "pp.status" => "fam.status",
+            "cstatus." => "fstatus.",
+            other => other,
+        }
     }
 
     /// A move out can still be recorded after the birth.
@@ -387,9 +489,12 @@ async fn show_family(
         .then_some(access.partner_view_off);
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
+    let chrome = Chrome::new(ctx, &here, title);
+    let (now, next) =
+        if own { family_now(&chrome.dates, &record, &timeline, japan_date(ctx.now)) } else { (Vec::new(), Vec::new()) };
     Ok(render(
         &FamilyPage {
-            chrome: Chrome::new(ctx, &here, title),
+            chrome,
             record,
             area,
             can_edit,
@@ -404,6 +509,8 @@ async fn show_family(
             can_answer,
             sharing,
             partner_view,
+            now,
+            next,
         },
         StatusCode::OK,
     ))

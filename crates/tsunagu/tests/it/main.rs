@@ -35,6 +35,7 @@ mod audit_lines;
 mod browser;
 mod browser_chat;
 mod browser_classes;
+mod browser_family;
 mod browser_reports;
 mod care;
 mod chat;
