@@ -110,6 +110,19 @@ async fn walk(c: &Client, who: &str, failures: &mut Vec<String>) -> Vec<String> 
     walked
 }
 
+/// The quote and eligibility are on screen after asking (no jump to the top).
+async fn assert_quote_in_view(c: &Client) {
+    assert_eq!(c.current_url().await.unwrap().fragment(), Some("quote"));
+    let top = c
+        .execute("return document.getElementById('quote').getBoundingClientRect().top", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let height = c.execute("return window.innerHeight", vec![]).await.unwrap().as_f64().unwrap();
+    assert!((-1.0..height / 2.0).contains(&top), "the quote starts at {top} of {height}");
+}
+
 #[tokio::test]
 async fn every_family_page_fits_a_360_px_phone_and_is_kept_as_a_screenshot() {
     // The demo's Setagaya family (a newborn, with the mother and partner
@@ -185,6 +198,45 @@ async fn every_family_page_fits_a_360_px_phone_and_is_kept_as_a_screenshot() {
     for office_word in ["期間", "期限", "状態"] {
         assert!(!heads.contains(office_word), "{office_word} in {heads}");
     }
+    // Asking for a quote before the birth: the refusal says whom to call,
+    // and no submit is offered that cannot work.
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&app.url("/postpartum/apply")).await.unwrap();
+    c.find(Locator::Id("apply-preview")).await.unwrap().click().await.unwrap();
+    // Nothing born yet: the refusal sits by the babies' field.
+    let refusal = c.wait().for_element(Locator::Id("err-babies")).await.unwrap().text().await.unwrap();
+    assert_eq!(refusal, "出生がまだ記録されていません");
+    assert!(c.find(Locator::Id("whom-to-call")).await.is_ok());
+    assert!(c.find(Locator::Id("apply-submit")).await.is_err(), "no submit for an ineligible family");
+    let (over, detail) = overflow(c).await;
+    assert!(over <= 0, "the answer fits 360 px: {detail}");
+    sign_out(c).await;
+
+    // The demo's newborn: the quote in view, and a submit only if she may.
+    sign_in_as(&app, c, "mother", demo_password("mother")).await;
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&app.url("/postpartum/apply")).await.unwrap();
+    c.find(Locator::Id("apply-preview")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("quote")).await.unwrap();
+    assert_quote_in_view(c).await;
+    let (over, detail) = overflow(c).await;
+    assert!(over <= 0, "the application's confirmation fits 360 px: {detail}");
+    // A submit exactly when the answer is yes.
+    let eligible = c.find(Locator::Id("eligible")).await.is_ok();
+    assert_eq!(c.find(Locator::Id("apply-submit")).await.is_ok(), eligible);
+    c.set_window_size(390, 844).await.unwrap();
+    std::fs::write(screenshots().join("mother_postpartum_apply_answer.png"), c.screenshot().await.unwrap()).unwrap();
+    // A stay starting after the baby's 4 months: not eligible, whom to call, no submit, the answer in view.
+    c.set_window_size(360, 740).await.unwrap();
+    c.execute("document.getElementById('first_day').value = '2027-03-15'", vec![]).await.unwrap();
+    c.find(Locator::Id("apply-preview")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("not-eligible")).await.unwrap();
+    assert!(c.find(Locator::Id("whom-to-call")).await.is_ok());
+    assert!(c.find(Locator::Id("apply-submit")).await.is_err(), "no submit for an ineligible stay");
+    assert_quote_in_view(c).await;
+    c.set_window_size(390, 844).await.unwrap();
+    std::fs::write(screenshots().join("mother_postpartum_apply_not_eligible.png"), c.screenshot().await.unwrap())
+        .unwrap();
     sign_out(c).await;
 
     sign_in_as(&app, c, "mama-twins", PASSWORD).await;
