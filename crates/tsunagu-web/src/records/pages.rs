@@ -648,9 +648,54 @@ struct BirthPage {
     values: HashMap<String, String>,
     errors: FieldErrors,
     form_error: Option<&'static str>,
+    /// Today in Japan: the last day a birth may be on.
+    today: jiff::civil::Date,
 }
 
 impl BirthPage {
+    /// The fields with an error, for the banner: (the field's id, its name
+    /// as the form labels it: 赤ちゃん 1・出生日).
+    fn error_fields(&self) -> Vec<(String, String)> {
+        let tr = self.chrome.tr;
+        self.errors
+            .0
+            .iter()
+            .filter_map(|e| {
+                let rest = e.field.strip_prefix("babies.")?;
+                let (i, name) = rest.split_once('.')?;
+                let n = i.parse::<usize>().ok()?.saturating_add(1);
+                let label = match name {
+                    "birth_weight_g" => "birth.weight",
+                    "birth_date" => "birth.birth_date",
+                    "sex" => "birth.sex",
+                    "given_name" => "birth.given_name",
+                    "given_name_kana" => "birth.given_name_kana",
+                    "gestational_weeks" => "birth.gestational_weeks",
+                    "gestational_days" => "birth.gestational_days",
+                    _ => return None,
+                };
+                Some((format!("babies-{i}-{name}"), format!("{} {n}・{}", tr.t("birth.baby"), tr.t(label))))
+            })
+            .collect()
+    }
+
+    /// A birth date's error says which days are allowed.
+    fn birth_date_err(&self, i: &usize) -> Option<String> {
+        let code = self.errors.for_field(&format!("babies.{i}.birth_date"))?;
+        let (earliest, latest) = tsunagu_domain::records::birth_date_bounds(&self.pregnancy);
+        let after = ("err.birth_on_or_after_pre", "err.birth_on_or_after_post");
+        let before = ("err.birth_on_or_before_pre", "err.birth_on_or_before_post");
+        let (keys, day) = match code {
+            "birth_before_pregnancy" => (after, earliest),
+            "birth_too_late" => (before, latest.min(self.today)),
+            "date_in_future" => (before, self.today),
+            other => return Some(crate::i18n::t(self.chrome.tr.0, &format!("err.{other}")).to_owned()),
+        };
+        let lang = self.chrome.tr.0;
+        let (pre, post) = (crate::i18n::t(lang, keys.0), crate::i18n::t(lang, keys.1));
+        Some(format!("{pre}{}{post}", self.chrome.date(day)))
+    }
+
     fn v(&self, i: &usize, k: &str) -> &str {
         self.values.get(&format!("babies.{i}.{k}")).map(String::as_str).unwrap_or("")
     }
@@ -707,6 +752,7 @@ async fn birth_page(
                     values: HashMap::new(),
                     errors: FieldErrors::default(),
                     form_error: None,
+                    today: japan_date(ctx.now),
                 },
                 StatusCode::OK,
             ))
@@ -803,6 +849,7 @@ async fn birth_submit(
                     values: form.map(),
                     errors,
                     form_error,
+                    today: japan_date(ctx.now),
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))

@@ -41,6 +41,7 @@ mod care;
 mod chat;
 mod classes;
 mod crash_classes;
+mod family;
 mod form_ids;
 mod meetings;
 mod observability;
