@@ -4,7 +4,7 @@
 //! `chrome.stamp`, `chrome.age`, `chrome.gestation`; see `src/base/dates.rs`).
 //!
 //! The test reads every template and looks at each `{{ … }}` whose last name
-//! says it holds a date or an instant (`…_at`, `…_on`, `edd`, `day`, `due()`,
+//! says it holds a date or an instant (`…_at`, `…_on`, `edd`, `day`, `d`, `due()`,
 //! `closes()`, `first()`, …). Such an expression must be one of the
 //! formatter's calls, unless it is the value of a form field or a link's
 //! query (`value="…"`, `min=`, `max=`, `href`): forms and URLs keep ISO dates.
@@ -39,7 +39,7 @@ fn looks_like_a_date(expr: &str) -> bool {
         || bare.ends_with("_date")
         || matches!(
             bare,
-            "edd" | "day" | "today" | "due" | "opens" | "closes" | "first" | "last" | "date" | "start" | "starts"
+            "d" | "edd" | "day" | "today" | "due" | "opens" | "closes" | "first" | "last" | "date" | "start" | "starts"
         )
 }
 

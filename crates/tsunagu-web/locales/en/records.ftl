@@ -131,3 +131,4 @@ fstatus-missed = Not had
 fstatus-lapsed = Ended unused
 fstatus-done = Done
 fstatus-closed = Ended
+search-kanji_hint = Names are searched by their reading: type it in hiragana or katakana (e.g. ヤマダ ハナコ), not in kanji.

@@ -131,3 +131,4 @@ fstatus-missed = 受けていません
 fstatus-lapsed = 使わずに終わりました
 fstatus-done = 済み
 fstatus-closed = 終わりました
+search-kanji_hint = 漢字では検索できません。ふりがな（ひらがな・カタカナ）で入力してください（例：ヤマダ ハナコ）。

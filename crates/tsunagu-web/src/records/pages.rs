@@ -91,6 +91,8 @@ struct SearchPage {
     chrome: Chrome,
     q: String,
     searched: bool,
+    /// The query has kanji, which the kana search cannot match: say how to search.
+    kanji: bool,
     rows: Vec<FamilySummary>,
     areas: HashMap<i64, String>,
 }
@@ -122,6 +124,10 @@ async fn search_page(
             let q: String = q.chars().take(50).collect();
             let key = kana::search_key(&q);
             let searched = !key.is_empty();
+            // Names are searched by their reading; a kanji query is answered with a hint.
+            let kanji = q.chars().any(
+                |c| matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '々'),
+            );
             let rows = if searched {
                 let audit = audit_ctx(account, &ctx.remote_addr, "search", ctx.now).allowed(&allowed);
                 state.store.search_families(&audit, &filter, &key, 100).await.or_page(&ctx)?
@@ -130,7 +136,7 @@ async fn search_page(
             };
             let areas = area_names(&state.store.areas(account.municipality_id).await.or_page(&ctx)?, ctx.lang);
             Ok(render(
-                &SearchPage { chrome: Chrome::new(&ctx, "/families", "search.title"), q, searched, rows, areas },
+                &SearchPage { chrome: Chrome::new(&ctx, "/families", "search.title"), q, searched, kanji, rows, areas },
                 StatusCode::OK,
             ))
         }

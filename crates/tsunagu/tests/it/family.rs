@@ -45,6 +45,11 @@ async fn story_a_birth_date_error_says_which_days_are_allowed(backend: Backend) 
     ];
     let page = nurse.post(&path, &future).await;
     assert!(page.body.contains("出生日は令和8年11月22日(日)以前の日付を入力してください"), "{}", page.body);
+    // The kana search answers a kanji query with a hint, and shows dates with weekday and era.
+    let kanji = nurse.get("/families?q=%E5%B1%B1%E7%94%B0").await;
+    assert!(kanji.body.contains("id=\"kanji-hint\""), "{}", kanji.body);
+    let found = nurse.get("/families?q=%E3%82%A2%E3%82%AA%E3%82%AD").await;
+    assert!(!found.body.contains("id=\"kanji-hint\"") && found.body.contains("令和9年2月10日(水)"), "{}", found.body);
 }
 
 on_both!(a_birth_date_error_says_which_days_are_allowed => story_a_birth_date_error_says_which_days_are_allowed);
