@@ -324,6 +324,36 @@ impl From<WeekdaySet> for Vec<String> {
     }
 }
 
+/// A child's age on `day` as (complete months, days since the last month
+/// day), counted as [`day_reaching_months`] counts (the law's way): born
+/// 25 October, on 5 December the baby is 1 month and 10 days old
+/// (生後1か月10日). `None` before the birth. Families read this on their own
+/// page; the rules that decide use `day_reaching_months` itself.
+pub fn age_on(birth: Date, day: Date) -> Option<(i32, i32)> {
+    if day < birth {
+        return None;
+    }
+    // A rough count from the calendar months, then moved to the exact one:
+    // at most one step either way (bounded, so the calendar's end, where
+    // the month count saturates, cannot keep it going).
+    let years = i32::from(day.year()).saturating_sub(i32::from(birth.year()));
+    let rough =
+        years.saturating_mul(12).saturating_add(i32::from(day.month())).saturating_sub(i32::from(birth.month())).max(0);
+    let mut months = rough;
+    for _ in 0..2 {
+        if months > 0 && day_reaching_months(birth, months) > day {
+            months = months.saturating_sub(1);
+        }
+    }
+    for _ in 0..2 {
+        if day_reaching_months(birth, months.saturating_add(1)) <= day {
+            months = months.saturating_add(1);
+        }
+    }
+    let from = if months == 0 { birth } else { day_reaching_months(birth, months) };
+    Some((months, days_between(from, day)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +483,42 @@ mod tests {
             prop_assert_eq!(last_day_under_months(birth, months).saturating_add(1.day()), reach);
             let plain = birth.saturating_add(months.months());
             prop_assert!(reach == plain || reach == plain.last_of_month().saturating_add(1.day()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod age_tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn ages_as_families_read_them() {
+        let birth = date(2026, 10, 25);
+        assert_eq!(age_on(birth, date(2026, 10, 24)), None);
+        assert_eq!(age_on(birth, birth), Some((0, 0)));
+        assert_eq!(age_on(birth, date(2026, 11, 24)), Some((0, 30)));
+        assert_eq!(age_on(birth, date(2026, 11, 25)), Some((1, 0)));
+        assert_eq!(age_on(birth, date(2026, 12, 6)), Some((1, 11)));
+        // Born on the 31st: February has no 31st, so 1 month is reached on 1 March.
+        let late = date(2027, 1, 31);
+        assert_eq!(age_on(late, date(2027, 2, 28)), Some((0, 28)));
+        assert_eq!(age_on(late, date(2027, 3, 1)), Some((1, 0)));
+        assert_eq!(age_on(date(2024, 2, 29), date(2025, 3, 1)), Some((12, 0)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_age_counts_back_to_the_birth(days in 0i32..40_000, after in 0i32..2_000) {
+            use jiff::ToSpan;
+            let birth = date(1990, 1, 1).saturating_add(days.days());
+            let day = birth.saturating_add(after.days());
+            let (m, d) = age_on(birth, day).unwrap_or((-1, -1));
+            proptest::prop_assert!(m >= 0 && d >= 0);
+            let reached = if m == 0 { birth } else { day_reaching_months(birth, m) };
+            proptest::prop_assert!(reached <= day);
+            proptest::prop_assert!(day_reaching_months(birth, m.saturating_add(1)) > day);
+            proptest::prop_assert_eq!(days_between(reached, day), d);
         }
     }
 }

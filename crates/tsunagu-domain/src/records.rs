@@ -517,6 +517,15 @@ pub const BIRTH_MAX_DAYS_BEFORE_EDD: i32 = 18 * 7;
 /// The latest: week 44, four weeks after the EDD.
 pub const BIRTH_MAX_DAYS_AFTER_EDD: i32 = 4 * 7;
 
+/// The days a birth of `pregnancy` may be recorded on, first and last, before
+/// today's bound: from week 22 (and not long before the notification) to
+/// week 44. The check below and the form's message ("on or after …") share it.
+pub fn birth_date_bounds(pregnancy: &Pregnancy) -> (Date, Date) {
+    let by_edd = pregnancy.edd.saturating_sub(BIRTH_MAX_DAYS_BEFORE_EDD.days());
+    let by_notification = pregnancy.notified_on.saturating_sub(EDD_MAX_DAYS_BEFORE_NOTIFICATION.days());
+    (by_edd.max(by_notification), pregnancy.edd.saturating_add(BIRTH_MAX_DAYS_AFTER_EDD.days()))
+}
+
 impl BirthInput {
     /// Checks a birth against its pregnancy. Multiples are born within a
     /// couple of days of each other; a pregnancy gives at most as many
@@ -533,8 +542,7 @@ impl BirthInput {
         if self.babies.len() > usize::from(pregnancy.foetuses) {
             errors.add("babies", "more_than_foetuses");
         }
-        let earliest = pregnancy.edd.saturating_sub(BIRTH_MAX_DAYS_BEFORE_EDD.days());
-        let latest = pregnancy.edd.saturating_add(BIRTH_MAX_DAYS_AFTER_EDD.days());
+        let (earliest, latest) = birth_date_bounds(pregnancy);
         let mut out = Vec::new();
         for (i, b) in self.babies.iter().enumerate() {
             let f = |name: &str| format!("babies.{i}.{name}");
@@ -548,10 +556,7 @@ impl BirthInput {
                     errors.add(f("birth_date"), "date_in_future");
                     None
                 }
-                Some(d)
-                    if d < earliest
-                        || d < pregnancy.notified_on.saturating_sub(EDD_MAX_DAYS_BEFORE_NOTIFICATION.days()) =>
-                {
+                Some(d) if d < earliest => {
                     errors.add(f("birth_date"), "birth_before_pregnancy");
                     None
                 }

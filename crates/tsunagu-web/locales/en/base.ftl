@@ -90,3 +90,10 @@ err-babies_out_of_range = Check the number of babies
 err-too_many_siblings = At most one sibling may come along
 err-siblings_not_offered = Siblings do not come along on this service
 err-amount_too_large = The amount is too large to compute
+
+# A form says what is allowed and names the fields to check (#10).
+err-birth_on_or_after_pre = Enter a birth date on or after{" "}
+err-birth_on_or_after_post = .
+err-birth_on_or_before_pre = Enter a birth date on or before{" "}
+err-birth_on_or_before_post = .
+err-check_fields = Please check these fields:

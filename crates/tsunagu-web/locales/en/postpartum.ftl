@@ -45,6 +45,7 @@ pp-fee-outreach_extra_baby = Visit, each extra baby
 pp-transport_paid = The city pays for transport (conditions apply).
 pp-transport_paid_short = transport paid by the city
 pp-eligible = You are eligible for this.
+pp-not_eligible_call = Please call the public-health nurse of your area (the maternal and child health desk): they will tell you what other support you can use.
 pp-not_eligible = Not eligible as asked:
 pp-last_eligible_day = Last eligible day
 pp-preview = Check fee and eligibility

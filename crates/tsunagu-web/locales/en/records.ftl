@@ -111,3 +111,24 @@ share-partner_view_is_off = The partner's view is turned off.
 share-partner_view_turn_off = Turn the partner's view off
 share-partner_view_turn_on = Turn the partner's view on again
 share-partner_view_saved = The partner's view was changed
+
+# The family's own page leads with what comes next, in the family's words (#10).
+me-next_title = Coming up
+me-next_none = Nothing is planned just now.
+me-next_from = From
+me-next_from_after = onwards
+me-next_until = Until
+me-next_until_after = (inclusive)
+me-next_about = Around:
+fam-when = When you can have it
+fam-about = Around
+fam-status = Now
+fstatus-upcoming = Coming up
+fstatus-open = You can have it now
+fstatus-due_soon = Soon
+fstatus-overdue = Please do not wait
+fstatus-missed = Not had
+fstatus-lapsed = Ended unused
+fstatus-done = Done
+fstatus-closed = Ended
+search-kanji_hint = Names are searched by their reading: type it in hiragana or katakana (e.g. ヤマダ ハナコ), not in kanji.

@@ -110,3 +110,16 @@ err-already_ended = Already ended
 err-pregnancy_ended = The pregnancy has already ended
 err-contact_settled = Already recorded
 err-contact_closed = This contact is closed
+
+# Where each contact's rule comes from (the contact page; the seeds named by their titles).
+kind-source-notification_interview = National accompanied-support programme (1st interview); pregnancy-notification questionnaire (Setagaya self-care classes)
+kind-source-handbook_meeting = Handbook meeting: the month's handbook recipients listed every month (Tsukubamirai activity report)
+kind-source-maternity_class = Maternity class (Tsukubamirai activity report); parents' class (collaboration patterns of family-support centres)
+kind-source-prenatal_self_care_class = Pregnant, from the stable period on (Setagaya self-care classes)
+kind-source-eighth_month_interview = 8th-month interview (Tsukubamirai activity report); national accompanied-support programme (2nd interview)
+kind-source-newborn_visit = National home visit to every infant (up to 4 months); accompanied-support programme (3rd interview)
+kind-source-happy_baby = Happy Baby: about 2–3 months after the birth (Tsukubamirai activity report)
+kind-source-postnatal_self_care_class = Mothers whose baby is not yet 5 months on the class day (Setagaya self-care classes)
+kind-source-health_check_3_4_months = 3–4-month group health check (Tsukubamirai activity report); every non-attendee followed up (Setagaya self-care classes)
+kind-source-postpartum_care = Mother and baby under 4 months after the birth, in corrected age (Setagaya postpartum care)
+kind-source-postpartum_outreach = Outreach: mother and baby under 1 year after the birth (Setagaya postpartum care)

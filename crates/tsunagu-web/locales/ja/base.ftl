@@ -90,3 +90,10 @@ err-babies_out_of_range = 赤ちゃんの人数を確認してください
 err-too_many_siblings = 一緒に来られるきょうだいは1人までです
 err-siblings_not_offered = このサービスではきょうだいを受け入れていません
 err-amount_too_large = 金額が大きすぎて計算できません
+
+# A form says what is allowed and names the fields to check (#10).
+err-birth_on_or_after_pre = 出生日は
+err-birth_on_or_after_post = 以降の日付を入力してください
+err-birth_on_or_before_pre = 出生日は
+err-birth_on_or_before_post = 以前の日付を入力してください
+err-check_fields = 次の項目を確認してください：

@@ -45,6 +45,7 @@ pp-fee-outreach_extra_baby = 訪問・多胎（2人目以降）
 pp-transport_paid = 送迎費用は区が負担します（要件あり）。
 pp-transport_paid_short = 送迎費用は区負担
 pp-eligible = この内容で利用の対象になります。
+pp-not_eligible_call = お申し込みについては、お住まいの地域の保健師（母子保健の窓口）にお電話でご相談ください。ほかに使える支援をご案内します。
 pp-not_eligible = この内容では利用の対象になりません：
 pp-last_eligible_day = 利用できる最後の日
 pp-preview = 料金と対象を確認

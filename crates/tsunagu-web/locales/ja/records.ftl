@@ -111,3 +111,24 @@ share-partner_view_is_off = パートナーのアカウントへの表示を止�
 share-partner_view_turn_off = パートナーへの表示を止める
 share-partner_view_turn_on = パートナーへの表示を再開する
 share-partner_view_saved = パートナーの表示を変更しました
+
+# The family's own page leads with what comes next, in the family's words (#10).
+me-next_title = これからの予定
+me-next_none = いま予定されているものはありません。
+me-next_from = 受けられる時期：
+me-next_from_after = から
+me-next_until = 受けられる時期：
+me-next_until_after = まで
+me-next_about = めやすの日：
+fam-when = 受けられる時期
+fam-about = めやすの日
+fam-status = いま
+fstatus-upcoming = これから
+fstatus-open = 受けられます
+fstatus-due_soon = もうすぐです
+fstatus-overdue = お早めに
+fstatus-missed = 受けていません
+fstatus-lapsed = 使わずに終わりました
+fstatus-done = 済み
+fstatus-closed = 終わりました
+search-kanji_hint = 漢字では検索できません。ふりがな（ひらがな・カタカナ）で入力してください（例：ヤマダ ハナコ）。

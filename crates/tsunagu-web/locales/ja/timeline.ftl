@@ -110,3 +110,16 @@ err-already_ended = すでに終了しています
 err-pregnancy_ended = すでに終了しています
 err-contact_settled = すでに記録されています
 err-contact_closed = この予定は終了しています
+
+# Where each contact's rule comes from (the contact page; the seeds named by their titles).
+kind-source-notification_interview = 国の伴走型相談支援（1回目の面談）、妊娠届出時アンケート（世田谷区 産前・産後セルフケア講座）
+kind-source-handbook_meeting = 母子手帳会議：母子健康手帳の交付者を毎月抽出（つくばみらい市 活動成果報告書）
+kind-source-maternity_class = マタニティ教室（つくばみらい市 活動成果報告書）、両親学級（子育て世代包括支援センターの連携パターン例）
+kind-source-prenatal_self_care_class = 妊娠中（安定期以降）の方（世田谷区 産前・産後セルフケア講座）
+kind-source-eighth_month_interview = 妊娠8か月面談（つくばみらい市 活動成果報告書）、国の伴走型相談支援（2回目の面談）
+kind-source-newborn_visit = 国の乳児家庭全戸訪問事業（生後4か月まで）、伴走型相談支援（3回目の面談）
+kind-source-happy_baby = はっぴーベビー：産後2〜3か月頃（つくばみらい市 活動成果報告書）
+kind-source-postnatal_self_care_class = 受講日に5か月になる前日までの赤ちゃんがいるお母さん（世田谷区 産前・産後セルフケア講座）
+kind-source-health_check_3_4_months = 3・4か月児健診（集団）（つくばみらい市 活動成果報告書）、未受診者全員の状況を把握（世田谷区 産前・産後セルフケア講座）
+kind-source-postpartum_care = 産後4か月未満の母子、修正月齢で計算して4か月未満（世田谷区 産後ケア事業）
+kind-source-postpartum_outreach = 訪問（アウトリーチ）型：産後1年未満の母子（世田谷区 産後ケア事業）

@@ -224,8 +224,9 @@ struct AuditPage {
 
 impl AuditPage {
     fn when(&self, l: &AuditLine) -> String {
-        // Staff read times in Japan time; the stored value is UTC.
-        l.at.to_zoned(tsunagu_domain::clock::jst()).strftime("%Y-%m-%d %H:%M:%S").to_string()
+        // Staff read times in Japan time (the stored value is UTC), to the second.
+        let seconds = l.at.to_zoned(tsunagu_domain::clock::jst()).strftime(":%S").to_string();
+        format!("{}{seconds}", self.chrome.stamp(l.at))
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Chrome {
     /// The path, for the language switch to come back to.
     pub here: String,
     pub title: &'static str,
+    /// How this reader is shown days and times (`base::dates`).
+    pub dates: crate::base::dates::Dates,
 }
 
 impl Chrome {
@@ -42,7 +44,38 @@ impl Chrome {
             csrf: ctx.csrf_token(),
             here: here.to_owned(),
             title: crate::i18n::t(ctx.lang, title_key),
+            dates: crate::base::dates::Dates::of(ctx.lang),
         }
+    }
+
+    /// A day as the reader reads it: 令和8年12月6日(日) (`base::dates`).
+    pub fn date(&self, day: impl crate::base::dates::AsDate) -> String {
+        self.dates.date(day)
+    }
+
+    /// A day whose year goes without saying: 12月6日(日).
+    pub fn day(&self, day: impl crate::base::dates::AsDate) -> String {
+        self.dates.day(day)
+    }
+
+    /// An inclusive range of days.
+    pub fn range(&self, r: impl crate::base::dates::AsRange) -> String {
+        self.dates.range(r)
+    }
+
+    /// A moment in Japan time: 令和8年12月6日(日) 04:42.
+    pub fn stamp(&self, at: impl crate::base::dates::AsInstant) -> String {
+        self.dates.stamp(at)
+    }
+
+    /// A baby's age on `today`: 生後1か月11日.
+    pub fn age(&self, birth: impl crate::base::dates::AsDate, today: impl crate::base::dates::AsDate) -> String {
+        self.dates.age(birth, today)
+    }
+
+    /// The week of a pregnancy on `today`: 妊娠28週3日.
+    pub fn gestation(&self, edd: impl crate::base::dates::AsDate, today: impl crate::base::dates::AsDate) -> String {
+        self.dates.gestation(edd, today)
     }
 
     pub fn lang(&self) -> &'static str {

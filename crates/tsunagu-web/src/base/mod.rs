@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod chrome;
 pub mod config;
+pub mod dates;
 pub mod edge;
 pub mod error;
 pub mod events;

@@ -128,8 +128,8 @@ struct RoomPage {
 impl RoomPage {
     /// When a message was sent, in Japan's time.
     fn time(&self, t: &jiff::Timestamp) -> String {
-        let japan = jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(9));
-        t.to_zoned(japan).strftime("%m/%d %H:%M").to_string()
+        let japan_day = tsunagu_domain::clock::japan_date(*t);
+        format!("{} {}", self.chrome.day(japan_day), self.chrome.dates.time(t))
     }
 }
 

@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use tsunagu_domain::dates::weekday_ja;
 use tsunagu_domain::{AreaId, BookingId, ClassSessionId, VenueId};
 use tsunagu_store::{ClassBookingStatus, ClassSession};
 
@@ -66,16 +65,17 @@ fn line_of(s: &ClassSession, lang: Lang) -> SessionLine {
         Lang::Ja => (s.programme.name_ja.clone(), s.venue_name_ja.clone()),
         Lang::En => (s.programme.name_en.clone(), s.venue_name_en.clone()),
     };
-    let weekday = match lang {
-        Lang::Ja => format!("（{}）", weekday_ja(s.day.weekday())),
-        Lang::En => format!(" ({})", s.day.strftime("%a")),
-    };
     let end = s.day.to_datetime(s.starts).saturating_add(jiff::Span::new().minutes(i64::from(s.minutes)));
     SessionLine {
         id: s.id.0,
         programme,
         venue,
-        when: format!("{}{} {}–{}", s.day, weekday, s.starts.strftime("%H:%M"), end.time().strftime("%H:%M")),
+        when: format!(
+            "{} {}–{}",
+            crate::base::dates::Dates::of(lang).date(s.day),
+            s.starts.strftime("%H:%M"),
+            end.time().strftime("%H:%M")
+        ),
         places: format!("{}/{}", s.taken, s.capacity),
         status: match s.status() {
             tsunagu_domain::classes::SessionStatus::Open => "cl.status.open",

@@ -81,10 +81,7 @@ fn month_label(lang: Lang, m: DueMonth) -> String {
 }
 
 fn month_long(lang: Lang, m: DueMonth) -> String {
-    match lang {
-        Lang::Ja => format!("{}年{}月", m.year, m.month),
-        Lang::En => format!("{} {}", month_label(lang, m), m.year),
-    }
+    crate::base::dates::Dates::of(lang).month(m.year, m.month)
 }
 
 // --- the handbook meeting --------------------------------------------------------------

@@ -170,7 +170,7 @@ impl ApplyPage {
     }
 
     fn last_eligible_day(&self) -> Option<String> {
-        self.preview.as_ref().and_then(|p| p.eligibility.as_ref()).map(|e| e.last_eligible_day.to_string())
+        self.preview.as_ref().and_then(|p| p.eligibility.as_ref()).map(|e| self.chrome.date(e.last_eligible_day))
     }
 
     fn yen(&self, n: &u32) -> String {

@@ -91,6 +91,8 @@ struct SearchPage {
     chrome: Chrome,
     q: String,
     searched: bool,
+    /// The query has kanji, which the kana search cannot match: say how to search.
+    kanji: bool,
     rows: Vec<FamilySummary>,
     areas: HashMap<i64, String>,
 }
@@ -122,6 +124,10 @@ async fn search_page(
             let q: String = q.chars().take(50).collect();
             let key = kana::search_key(&q);
             let searched = !key.is_empty();
+            // Names are searched by their reading; a kanji query is answered with a hint.
+            let kanji = q.chars().any(
+                |c| matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '々'),
+            );
             let rows = if searched {
                 let audit = audit_ctx(account, &ctx.remote_addr, "search", ctx.now).allowed(&allowed);
                 state.store.search_families(&audit, &filter, &key, 100).await.or_page(&ctx)?
@@ -130,7 +136,7 @@ async fn search_page(
             };
             let areas = area_names(&state.store.areas(account.municipality_id).await.or_page(&ctx)?, ctx.lang);
             Ok(render(
-                &SearchPage { chrome: Chrome::new(&ctx, "/families", "search.title"), q, searched, rows, areas },
+                &SearchPage { chrome: Chrome::new(&ctx, "/families", "search.title"), q, searched, kanji, rows, areas },
                 StatusCode::OK,
             ))
         }
@@ -301,6 +307,88 @@ struct FamilyPage {
     sharing: Option<bool>,
     /// A nurse: whether the partner's view of the family is off.
     partner_view: Option<bool>,
+    /// The family's own page: the week of each pregnancy and each child's
+    /// age today, in the reader's words.
+    now: Vec<String>,
+    /// The family's own page: what comes next (at most three contacts).
+    next: Vec<NextLine>,
+}
+
+/// A contact ahead of the family, as its own page leads with it.
+struct NextLine {
+    kind: &'static str,
+    /// The child (or children, for a birth's contact) it is about; empty when it is the mother's.
+    whom: String,
+    opens: jiff::civil::Date,
+    due: jiff::civil::Date,
+    closes: jiff::civil::Date,
+    /// Its time has come (the window is open).
+    started: bool,
+}
+
+/// The names of the children a contact is about: one baby's given name, or
+/// every baby of a delivery when there is more than one (twins and triplets
+/// are named on every line); empty otherwise.
+fn children_of(record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject) -> String {
+    use tsunagu_domain::timeline::Subject;
+    let name = |b: &tsunagu_domain::records::Baby| record.person(b.person_id).map(|p| p.given_name.clone());
+    match subject {
+        Subject::Baby(id) => record.babies.iter().find(|b| b.id == id).and_then(name).unwrap_or_default(),
+        Subject::Delivery(pregnancy) => {
+            let names: Vec<String> =
+                record.babies.iter().filter(|b| b.pregnancy_id == pregnancy).filter_map(name).collect();
+            if names.len() > 1 {
+                names.join("・")
+            } else {
+                String::new()
+            }
+        }
+        Subject::Pregnancy(_) => String::new(),
+    }
+}
+
+/// What a family's own page leads with: where each pregnancy and child is
+/// today, and the next contacts (open or upcoming, soonest due first).
+fn family_now(
+    dates: &crate::base::dates::Dates,
+    record: &FamilyRecord,
+    lines: &[crate::base::views::ContactLine],
+    today: jiff::civil::Date,
+) -> (Vec<String>, Vec<NextLine>) {
+    let mut now = Vec::new();
+    for p in &record.pregnancies {
+        if p.status == tsunagu_domain::records::PregnancyStatus::Ongoing {
+            let week = dates.gestation(p.edd, today);
+            if !week.is_empty() {
+                now.push(week);
+            }
+        }
+    }
+    for b in &record.babies {
+        let age = dates.age(b.birth_date, today);
+        let name = record.person(b.person_id).map(|p| p.given_name.clone()).unwrap_or_default();
+        if !age.is_empty() {
+            now.push(if name.is_empty() { age } else { format!("{name}　{age}") });
+        }
+    }
+    let mut ahead: Vec<&crate::base::views::ContactLine> = lines
+        .iter()
+        .filter(|l| matches!(l.status, ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon))
+        .collect();
+    ahead.sort_by_key(|l| (l.due(), l.opens(), l.row.contact.id));
+    let next = ahead
+        .into_iter()
+        .take(3)
+        .map(|l| NextLine {
+            kind: l.kind(),
+            whom: children_of(record, l.row.contact.subject),
+            opens: l.opens(),
+            due: l.due(),
+            closes: l.closes(),
+            started: l.opens() <= today,
+        })
+        .collect();
+    (now, next)
 }
 
 impl FamilyPage {
@@ -314,6 +402,26 @@ impl FamilyPage {
 
     fn ongoing(&self, p: &Pregnancy) -> bool {
         p.status == tsunagu_domain::records::PregnancyStatus::Ongoing
+    }
+
+    /// The child or children a timeline line is about (see `children_of`).
+    fn child_of(&self, l: &crate::base::views::ContactLine) -> String {
+        children_of(&self.record, l.row.contact.subject)
+    }
+
+    /// A heading or a status in the family's words on its own page (not the
+    /// office's 期間/期限/状態), the office's elsewhere.
+    fn word(&self, key: &'static str) -> &'static str {
+        if !self.own {
+            return key;
+        }
+        match key {
+            "wl.window" => "fam.when",
+            "wl.due" => "fam.about",
+            "pp.status" => "fam.status",
+            "cstatus." => "fstatus.",
+            other => other,
+        }
     }
 
     /// A move out can still be recorded after the birth.
@@ -387,9 +495,12 @@ async fn show_family(
         .then_some(access.partner_view_off);
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
+    let chrome = Chrome::new(ctx, &here, title);
+    let (now, next) =
+        if own { family_now(&chrome.dates, &record, &timeline, japan_date(ctx.now)) } else { (Vec::new(), Vec::new()) };
     Ok(render(
         &FamilyPage {
-            chrome: Chrome::new(ctx, &here, title),
+            chrome,
             record,
             area,
             can_edit,
@@ -404,6 +515,8 @@ async fn show_family(
             can_answer,
             sharing,
             partner_view,
+            now,
+            next,
         },
         StatusCode::OK,
     ))
@@ -541,9 +654,54 @@ struct BirthPage {
     values: HashMap<String, String>,
     errors: FieldErrors,
     form_error: Option<&'static str>,
+    /// Today in Japan: the last day a birth may be on.
+    today: jiff::civil::Date,
 }
 
 impl BirthPage {
+    /// The fields with an error, for the banner: (the field's id, its name
+    /// as the form labels it: 赤ちゃん 1・出生日).
+    fn error_fields(&self) -> Vec<(String, String)> {
+        let tr = self.chrome.tr;
+        self.errors
+            .0
+            .iter()
+            .filter_map(|e| {
+                let rest = e.field.strip_prefix("babies.")?;
+                let (i, name) = rest.split_once('.')?;
+                let n = i.parse::<usize>().ok()?.saturating_add(1);
+                let label = match name {
+                    "birth_weight_g" => "birth.weight",
+                    "birth_date" => "birth.birth_date",
+                    "sex" => "birth.sex",
+                    "given_name" => "birth.given_name",
+                    "given_name_kana" => "birth.given_name_kana",
+                    "gestational_weeks" => "birth.gestational_weeks",
+                    "gestational_days" => "birth.gestational_days",
+                    _ => return None,
+                };
+                Some((format!("babies-{i}-{name}"), format!("{} {n}・{}", tr.t("birth.baby"), tr.t(label))))
+            })
+            .collect()
+    }
+
+    /// A birth date's error says which days are allowed.
+    fn birth_date_err(&self, i: &usize) -> Option<String> {
+        let code = self.errors.for_field(&format!("babies.{i}.birth_date"))?;
+        let (earliest, latest) = tsunagu_domain::records::birth_date_bounds(&self.pregnancy);
+        let after = ("err.birth_on_or_after_pre", "err.birth_on_or_after_post");
+        let before = ("err.birth_on_or_before_pre", "err.birth_on_or_before_post");
+        let (keys, day) = match code {
+            "birth_before_pregnancy" => (after, earliest),
+            "birth_too_late" => (before, latest.min(self.today)),
+            "date_in_future" => (before, self.today),
+            other => return Some(crate::i18n::t(self.chrome.tr.0, &format!("err.{other}")).to_owned()),
+        };
+        let lang = self.chrome.tr.0;
+        let (pre, post) = (crate::i18n::t(lang, keys.0), crate::i18n::t(lang, keys.1));
+        Some(format!("{pre}{}{post}", self.chrome.date(day)))
+    }
+
     fn v(&self, i: &usize, k: &str) -> &str {
         self.values.get(&format!("babies.{i}.{k}")).map(String::as_str).unwrap_or("")
     }
@@ -600,6 +758,7 @@ async fn birth_page(
                     values: HashMap::new(),
                     errors: FieldErrors::default(),
                     form_error: None,
+                    today: japan_date(ctx.now),
                 },
                 StatusCode::OK,
             ))
@@ -696,6 +855,7 @@ async fn birth_submit(
                     values: form.map(),
                     errors,
                     form_error,
+                    today: japan_date(ctx.now),
                 },
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))

@@ -35,9 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/screenings/{id}/fhir", get(fhir_download))
 }
 
-/// Japan time, as staff read it.
-fn jst(t: jiff::Timestamp) -> String {
-    t.to_zoned(tsunagu_domain::clock::jst()).strftime("%Y-%m-%d %H:%M").to_string()
+/// Japan time, as the reader reads it (`base::dates`).
+fn jst(lang: Lang, t: jiff::Timestamp) -> String {
+    crate::base::dates::Dates::of(lang).stamp(t)
 }
 
 // --- the form, shared by the family and staff ----------------------------------------------
@@ -205,8 +205,26 @@ async fn my_form(State(state): State<AppState>, ctx: RequestCtx, Path(q): Path<S
 #[template(path = "screening_thanks.html")]
 struct ThanksPage {
     chrome: Chrome,
-    /// Show where to get help now (an urgent result). Never the score.
+    /// Say that staff will call soon (an urgent result). Never the score.
     help_now: bool,
+    /// Where to get help now, whatever the answers: the municipality's own
+    /// lines (set by its administrator, as the chat shows them), then the
+    /// national ones.
+    help_lines: Vec<tsunagu_domain::chat::helplines::HelpLine>,
+}
+
+impl ThanksPage {
+    fn line_name<'a>(&self, l: &'a tsunagu_domain::chat::helplines::HelpLine) -> &'a str {
+        match self.chrome.tr.0 {
+            Lang::Ja => &l.name_ja,
+            Lang::En => &l.name_en,
+        }
+    }
+
+    /// The number as a `tel:` link dials it: digits only.
+    fn dial(&self, l: &tsunagu_domain::chat::helplines::HelpLine) -> String {
+        l.number.chars().filter(char::is_ascii_digit).collect()
+    }
 }
 
 /// The family's answers: a calm confirmation, rendered in answer to the
@@ -234,8 +252,15 @@ async fn my_submit(
             match scr::file(&state, &actor_of(account), &audit, family, &input).await {
                 Ok(filed) => {
                     let help_now = filed.result.urgent;
+                    // The lines are the municipality's settings, nobody's record: no audit line.
+                    let own = state.store.help_lines(account.municipality_id).await.or_page(&ctx)?;
+                    let help_lines = tsunagu_domain::chat::helplines::shown(&own);
                     Ok(render(
-                        &ThanksPage { chrome: Chrome::new(&ctx, "/me/screenings", "scr.thanks_title"), help_now },
+                        &ThanksPage {
+                            chrome: Chrome::new(&ctx, "/me/screenings", "scr.thanks_title"),
+                            help_now,
+                            help_lines,
+                        },
                         StatusCode::OK,
                     ))
                 }
@@ -274,7 +299,7 @@ impl Row {
             title: scr::title(lang, &s.questionnaire),
             max_total: def.map(|d| d.max_total()),
             reasons,
-            when: jst(s.entered_at),
+            when: jst(lang, s.entered_at),
             s,
         }
     }

@@ -221,8 +221,10 @@ impl ContactPage {
         self.values.get(k).map(String::as_str).unwrap_or("")
     }
 
+    /// Where the contact's rule comes from, in the reader's words (the
+    /// domain's `ContactKind::source` is the seed's note, for the API).
     fn source(&self) -> &'static str {
-        self.line.row.contact.kind.source()
+        self.chrome.tr.tk("kind.source.", self.line.row.contact.kind.as_str())
     }
 
     fn owner(&self) -> &'static str {

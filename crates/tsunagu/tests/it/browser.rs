@@ -349,7 +349,7 @@ async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
     assert_eq!(c.current_url().await.unwrap().path(), "/postpartum");
     let list = c.find(Locator::Id("applications")).await.unwrap().text().await.unwrap();
     assert!(
-        list.contains("2026-12-01 〜 2026-12-03") && list.contains("利用決定") && list.contains("山田 花子"),
+        list.contains("令和8年12月1日(火)〜12月3日(木)") && list.contains("利用決定") && list.contains("山田 花子"),
         "{list}"
     );
     c.goto(application_url.as_str()).await.unwrap();

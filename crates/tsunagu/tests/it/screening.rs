@@ -358,6 +358,27 @@ async fn story_pages(backend: Backend) {
     let form = mother.get("/me/screenings/epds").await;
     assert!(form.body.contains("質問 1") && form.body.contains("a. 回答 a"));
     let csrf = Visitor::csrf_in(&form.body);
+    // Whatever the answers, where to get help now: the municipality's own line first (#10).
+    let own = tsunagu_domain::chat::helplines::HelpLine {
+        name_ja: "区の子ども家庭支援センター".into(),
+        name_en: "Ward family support centre".into(),
+        number: "03-0000-0000".into(),
+        hours_ja: "平日 8:30〜17:15".into(),
+        source: "https://example.city.lg.jp/".into(),
+    };
+    let operator = crate::store_support::requester(app.fx.setagaya.id, tsunagu_domain::roles::Role::Admin);
+    app.store.set_help_lines(&operator.without_a_policy_decision(), std::slice::from_ref(&own)).await.unwrap();
+    let negative = epds(NEGATIVE);
+    let mut calm: Vec<(String, String)> = vec![("_csrf".into(), csrf.clone())];
+    for n in 1..=10 {
+        calm.push((format!("answers.{n}"), negative[n.to_string()].as_str().unwrap().to_owned()));
+    }
+    let page = mother.post("/me/screenings/epds", &refs(&calm)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"help-lines\"") && !page.body.contains("id=\"help-now\""), "{}", page.body);
+    let first = page.body.find("区の子ども家庭支援センター").unwrap();
+    assert!(first < page.body.find("よりそいホットライン").unwrap(), "the municipality's line comes first");
+    assert!(page.body.contains("href=\"tel:0300000000\""));
     let urgent = epds(URGENT);
     let mut fields: Vec<(String, String)> = vec![("_csrf".into(), csrf)];
     for n in 1..=10 {
@@ -366,10 +387,11 @@ async fn story_pages(backend: Backend) {
     let page = mother.post("/me/screenings/epds", &refs(&fields)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("id=\"screening-thanks\"") && page.body.contains("id=\"help-now\""));
+    assert!(page.body.contains("id=\"help-lines\"") && page.body.contains("よりそいホットライン"));
     for never in ["要フォロー", "至急", "合計", "点"] {
         assert!(!page.body.contains(never), "the family is shown {never}");
     }
-    assert_eq!(audit_count(&app, "screening.record", st.family).await, 2);
+    assert_eq!(audit_count(&app, "screening.record", st.family).await, 3);
     // A family never sees the staff's list.
     assert_eq!(mother.get(&format!("/families/{family}/screenings")).await.status, 403);
 }
