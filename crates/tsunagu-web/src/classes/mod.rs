@@ -24,6 +24,7 @@ use tsunagu_store::{
 pub mod api;
 mod api_doc;
 pub mod ics;
+pub mod local;
 pub mod pages;
 
 /// What this capability's API operations are, for the API's OpenAPI document.
@@ -33,7 +34,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The pages and API of classes and programmes.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new().merge(api::routes()).merge(pages::routes()).merge(local::api::routes()).merge(local::pages::routes())
 }
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {

@@ -39,6 +39,7 @@ mod browser_reports;
 mod care;
 mod chat;
 mod classes;
+mod classes_local;
 mod crash_classes;
 mod form_ids;
 mod meetings;
