@@ -585,6 +585,50 @@ impl ClassStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn cancel_class_session(&self, ctx: &AuditContext, id: ClassSessionId) -> Result<Vec<BookingId>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        lock_session(&mut tx, m, id).await?;
+        let session = session_in(&mut tx, m, id).await?.ok_or(StoreError::NotFound)?;
+        if session.cancelled {
+            return Err(StoreError::Conflict("session_cancelled"));
+        }
+        if session.attendance_at.is_some() {
+            return Err(StoreError::Conflict("attendance_recorded"));
+        }
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM class_bookings WHERE session_id = $1 AND municipality_id = $2 AND status <> 'cancelled' ORDER BY id",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE class_bookings SET status = 'cancelled', cancelled_at = $1::timestamptz, once_key = NULL, \
+             notice_pending = true, contact_id = NULL WHERE session_id = $2 AND municipality_id = $3 AND status <> 'cancelled'",
+        )
+        .bind(ts_param(ctx.at))
+        .bind(id.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("UPDATE class_sessions SET cancelled = true, taken = 0 WHERE id = $1 AND municipality_id = $2")
+            .bind(id.0)
+            .bind(m.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let mut detail = format!("session={} cancelled", id.0);
+        for b in &ids {
+            detail.push_str(&format!(" booking={b}"));
+        }
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassCancel, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.into_iter().map(BookingId).collect())
+    }
+
     async fn class_sessions(&self, m: MunicipalityId, q: &SessionQuery) -> Result<Vec<ClassSession>> {
         let mut qb: QueryBuilder<'_, Postgres> =
             QueryBuilder::new(format!("SELECT {SESSION_COLUMNS}{SESSION_FROM} WHERE s.municipality_id = "));

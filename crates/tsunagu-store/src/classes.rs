@@ -270,6 +270,14 @@ pub trait ClassStore: Send + Sync {
     /// Edits one session; places added go to the waiting list in arrival
     /// order (audited `class.promote`). `Conflict("capacity_below_taken")`.
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()>;
+    /// Cancels a session (#12 stage 2): its live bookings (confirmed and
+    /// waiting) are cancelled, each family left an in-page notice
+    /// (`notice_pending`), their owed contacts released (unlinked, still
+    /// owed: another class may settle them), its places freed. One
+    /// `class.cancel` line naming the session and the bookings. `NotFound`
+    /// outside the context's municipality; `Conflict("session_cancelled")`,
+    /// `Conflict("attendance_recorded")`.
+    async fn cancel_class_session(&self, ctx: &AuditContext, id: ClassSessionId) -> Result<Vec<BookingId>>;
     /// Sessions by day and start (no personal data), bounded by the query's municipality.
     async fn class_sessions(&self, m: MunicipalityId, q: &SessionQuery) -> Result<Vec<ClassSession>>;
     async fn class_session(&self, m: MunicipalityId, id: ClassSessionId) -> Result<Option<ClassSession>>;

@@ -124,3 +124,5 @@ lp-stage-one_year = 1 year
 lp-stage-two_years = 2 years
 lp-stage-preschool = 3 years to school
 err-invalid_characters = Contains characters that cannot be used
+err-invalid_time = Enter the time as HH:MM
+cl-session_cancelled_notice = This session was cancelled and your booking with it. You can book another session.

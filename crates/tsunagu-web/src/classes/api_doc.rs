@@ -196,6 +196,13 @@ pub struct LocalPlaceWithSessions {
     sessions: Vec<ClassSessionView>,
 }
 
+/// A session cancelled by staff, with the bookings it cancelled.
+#[derive(ToSchema)]
+pub struct ClassSessionCancelled {
+    session_id: ClassSessionId,
+    cancelled_bookings: Vec<BookingId>,
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -211,7 +218,10 @@ pub struct LocalPlaceWithSessions {
         super::local::api::one,
         super::local::api::create,
         super::local::api::update,
-        super::local::api::retire
+        super::local::api::retire,
+        super::manage::programme_sessions_api,
+        super::manage::edit_session_api,
+        super::manage::cancel_session_api
     ),
     tags((name = "classes", description = "Classes and programmes: sessions, eligibility, bookings, rosters, attendance [000][002][004]"))
 )]

@@ -25,6 +25,7 @@ pub mod api;
 mod api_doc;
 pub mod ics;
 pub mod local;
+pub mod manage;
 pub mod pages;
 
 /// What this capability's API operations are, for the API's OpenAPI document.
@@ -34,7 +35,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The pages and API of classes and programmes.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes()).merge(local::api::routes()).merge(local::pages::routes())
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(local::api::routes())
+        .merge(local::pages::routes())
+        .merge(manage::routes())
 }
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {

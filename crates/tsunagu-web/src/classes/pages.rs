@@ -284,6 +284,8 @@ struct BookingLine {
     status: &'static str,
     live: bool,
     notice: bool,
+    /// The notice is of the session's cancellation, not of a promotion.
+    session_cancelled: bool,
     attended: Option<bool>,
 }
 
@@ -310,6 +312,7 @@ async fn mine_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Que
                     status: status_key(b.booking.status),
                     live: b.booking.status != ClassBookingStatus::Cancelled && b.booking.attended.is_none(),
                     notice: b.booking.notice_pending,
+                    session_cancelled: b.session.cancelled,
                     attended: b.booking.attended,
                 })
                 .collect();

@@ -40,6 +40,7 @@ mod care;
 mod chat;
 mod classes;
 mod classes_local;
+mod classes_manage;
 mod crash_classes;
 mod form_ids;
 mod meetings;
