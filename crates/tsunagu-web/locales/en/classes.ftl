@@ -126,3 +126,4 @@ lp-stage-preschool = 3 years to school
 err-invalid_characters = Contains characters that cannot be used
 err-invalid_time = Enter the time as HH:MM
 cl-session_cancelled_notice = This session was cancelled and your booking with it. You can book another session.
+err-refused = This was refused

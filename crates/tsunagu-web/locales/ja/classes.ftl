@@ -126,3 +126,4 @@ lp-stage-preschool = 3歳〜就学前
 err-invalid_characters = 使えない文字が含まれています
 err-invalid_time = 時刻を HH:MM の形で入力してください
 cl-session_cancelled_notice = この回は中止になりました。予約は取り消されています。ほかの回を予約できます。
+err-refused = この操作は受け付けられませんでした
