@@ -19,6 +19,7 @@
 
 pub mod chat;
 mod classes;
+mod local;
 mod names;
 mod plan;
 mod rng;
@@ -193,6 +194,7 @@ async fn load_municipality(
     postpartum_use(store, &ctx, opts).await?;
     screening_use(store, &ctx, opts, loaded.demo_family).await?;
     classes::load(store, &ctx, opts.today, loaded.demo_family).await?;
+    local::load(store, &ctx).await?;
     for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
         create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
             .await?;

@@ -436,6 +436,32 @@ pub(crate) async fn record_outcome_noted(
     note: &str,
     audience: NoteAudience,
 ) -> Result<()> {
+    let (family, detail) = apply_outcome(tx, ctx, id, outcome, note, audience).await?;
+    append_audit(tx, key, ctx, AuditAction::ContactOutcome, Some(family), &detail).await
+}
+
+/// Records an outcome inside `tx` without a line of its own: for a change
+/// whose one line names it (a class's attendance closing the owed contacts).
+pub(crate) async fn record_outcome_unaudited(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    id: ContactId,
+    outcome: &Outcome,
+    note: &str,
+) -> Result<()> {
+    ctx.covers(None)?;
+    apply_outcome(tx, ctx, id, outcome, note, NoteAudience::Office).await.map(|_| ())
+}
+
+/// The outcome's checks and change; the family and the line's detail for the caller to write.
+async fn apply_outcome(
+    tx: &mut PgConnection,
+    ctx: &AuditContext,
+    id: ContactId,
+    outcome: &Outcome,
+    note: &str,
+    audience: NoteAudience,
+) -> Result<(FamilyId, String)> {
     let r = sqlx::query(concat!(
         "SELECT ",
         contact_columns!(),
@@ -477,7 +503,7 @@ pub(crate) async fn record_outcome_noted(
         return Err(StoreError::Conflict("contact_settled"));
     }
     let detail = format!("contact={} kind={} outcome={}", id.0, c.kind, outcome.as_str());
-    append_audit(tx, key, ctx, AuditAction::ContactOutcome, Some(row.family_id), &detail).await
+    Ok((row.family_id, detail))
 }
 
 /// The daily job inside `tx`. The municipality's `timeline_runs` row is

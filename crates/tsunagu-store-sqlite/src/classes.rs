@@ -4,7 +4,7 @@
 //! one step; the `CHECK (taken <= capacity)` stands behind it. Contacts are
 //! settled through `timeline::record_outcome`, with its checks and line.
 
-use super::timeline::{record_outcome, today_of};
+use super::timeline::{record_outcome_unaudited, today_of};
 use super::{corrupt, date, db_err, in_municipality, is_unique_violation, other_err, ts, ts_text, Result};
 use crate::audit::append_audit;
 use crate::SqliteStore;
@@ -127,7 +127,14 @@ async fn session_in(
 
 /// Gives free places to the waiting list, first come first served, each
 /// promoted family left a notice. Audited as the service's step.
-async fn promote(tx: &mut SqliteConnection, key: &ChainKey, ctx: &AuditContext, session: ClassSessionId) -> Result<()> {
+async fn promote(
+    tx: &mut SqliteConnection,
+    key: &ChainKey,
+    ctx: &AuditContext,
+    session: ClassSessionId,
+    audit_each: bool,
+) -> Result<Vec<i64>> {
+    let mut promoted = Vec::new();
     let service = promotion_context(ctx);
     loop {
         let next = sqlx::query(
@@ -137,7 +144,7 @@ async fn promote(tx: &mut SqliteConnection, key: &ChainKey, ctx: &AuditContext, 
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
-        let Some(next) = next else { return Ok(()) };
+        let Some(next) = next else { return Ok(promoted) };
         let (id, family): (i64, i64) = (next.try_get(0).map_err(db_err)?, next.try_get(1).map_err(db_err)?);
         let took = sqlx::query(
             "UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity",
@@ -148,7 +155,7 @@ async fn promote(tx: &mut SqliteConnection, key: &ChainKey, ctx: &AuditContext, 
         .map_err(db_err)?
         .rows_affected();
         if took != 1 {
-            return Ok(());
+            return Ok(promoted);
         }
         sqlx::query("UPDATE class_bookings SET status = 'confirmed', promoted_at = ?, notice_pending = 1 WHERE id = ?")
             .bind(ts_text(ctx.at))
@@ -156,8 +163,11 @@ async fn promote(tx: &mut SqliteConnection, key: &ChainKey, ctx: &AuditContext, 
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let detail = format!("booking={id} session={}", session.0);
-        append_audit(tx, key, &service, AuditAction::ClassPromote, Some(FamilyId(family)), &detail).await?;
+        if audit_each {
+            let detail = format!("booking={id} session={}", session.0);
+            append_audit(tx, key, &service, AuditAction::ClassPromote, Some(FamilyId(family)), &detail).await?;
+        }
+        promoted.push(id);
     }
 }
 
@@ -271,14 +281,32 @@ async fn book(
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("already_booked") } else { db_err(e) })?;
-    let detail = format!("booking={id} session={} status={}", b.session_id.0, status.as_str());
-    append_audit(tx, key, ctx, AuditAction::ClassBook, Some(b.family_id), &detail).await?;
-    if let Some(rule) = rule {
-        let detail = format!("booking={id} rule={rule}");
-        append_audit(tx, key, ctx, AuditAction::ClassOverride, Some(b.family_id), &detail).await?;
-    }
+    // One line: a booking staff made over a rule is the override's line, naming the rule.
+    let line = match rule {
+        Some(rule) => (
+            AuditAction::ClassOverride,
+            format!("booking={id} session={} status={} rule={rule}", b.session_id.0, status.as_str()),
+        ),
+        None => (AuditAction::ClassBook, format!("booking={id} session={} status={}", b.session_id.0, status.as_str())),
+    };
+    append_audit(tx, key, ctx, line.0, Some(b.family_id), &line.1).await?;
     let booking = booking_by_id(tx, m, BookingId(id)).await?.ok_or(StoreError::NotFound)?;
     Ok(ClassBookingOutcome { booking, replayed: false })
+}
+
+/// A family's bookings (every state) with their sessions, by session day.
+async fn bookings_of(conn: &mut SqliteConnection, m: MunicipalityId, family: FamilyId) -> Result<Vec<FamilyBooking>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {BOOKING_COLUMNS}, {SESSION_COLUMNS} FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+         JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id \
+         WHERE b.family_id = ? AND b.municipality_id = ? ORDER BY s.day, s.starts, b.id"
+    ))
+    .bind(family.0)
+    .bind(m.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(|r| Ok(FamilyBooking { booking: booking_row(r)?, session: session_row(r, BOOKING_N)? })).collect()
 }
 
 async fn cancel(
@@ -305,16 +333,22 @@ async fn cancel(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    let detail = format!("booking={} session={}", id.0, booking.session_id.0);
-    append_audit(tx, key, ctx, AuditAction::ClassCancel, Some(family), &detail).await?;
+    let mut promoted = vec![];
     if booking.status == ClassBookingStatus::Confirmed {
         sqlx::query("UPDATE class_sessions SET taken = taken - 1 WHERE id = ?")
             .bind(booking.session_id.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        promote(tx, key, ctx, booking.session_id).await?;
+        promoted = promote(tx, key, ctx, booking.session_id, false).await?;
     }
+    // One line: the cancellation, and the waiting family it promoted (the
+    // service's step, named here rather than written as a second action).
+    let mut detail = format!("booking={} session={}", id.0, booking.session_id.0);
+    for p in promoted {
+        detail.push_str(&format!(" promoted={p}"));
+    }
+    append_audit(tx, key, ctx, AuditAction::ClassCancel, Some(family), &detail).await?;
     booking_by_id(tx, m, id).await?.ok_or(StoreError::NotFound)
 }
 
@@ -329,6 +363,7 @@ async fn attendance(
     let s = session_in(tx, m, session).await?.ok_or(StoreError::NotFound)?;
     let measures = s.programme.measures;
     let note = format!("{} {}", s.programme.name_ja, s.day);
+    let (mut attended, mut closed, mut marked) = (0usize, Vec::new(), String::new());
     for mark in marks {
         let booking = booking_by_id(tx, m, mark.booking_id)
             .await?
@@ -348,8 +383,8 @@ async fn attendance(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let detail = format!("booking={} session={} attended={}", booking.id.0, session.0, mark.attended);
-        append_audit(tx, key, ctx, AuditAction::ClassAttendance, Some(booking.family_id), &detail).await?;
+        attended += usize::from(mark.attended);
+        marked.push_str(&format!(" booking={}:{}", booking.id.0, if mark.attended { "came" } else { "absent" }));
         if let (true, Some(contact)) = (mark.attended, booking.contact_id) {
             let awaits: bool = sqlx::query_scalar("SELECT awaits FROM contacts WHERE id = ? AND municipality_id = ?")
                 .bind(contact.0)
@@ -358,7 +393,9 @@ async fn attendance(
                 .await
                 .map_err(db_err)?;
             if awaits {
-                record_outcome(tx, key, ctx, contact, &Outcome::Done { form: ContactForm::Group }, &note).await?;
+                let done = Outcome::Done { form: ContactForm::Group };
+                record_outcome_unaudited(tx, ctx, contact, &done, &note).await?;
+                closed.push(contact.0);
             }
         }
     }
@@ -369,6 +406,13 @@ async fn attendance(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+    // One line for the whole roster: who was marked, and the owed contacts
+    // closed through the timeline's path (written here, not as lines of their own).
+    let mut detail = format!("session={} marks={} attended={attended}{marked}", session.0, marks.len());
+    for c in closed {
+        detail.push_str(&format!(" contact_done={c}"));
+    }
+    append_audit(tx, key, ctx, AuditAction::ClassAttendance, None, &detail).await?;
     Ok(())
 }
 
@@ -486,8 +530,51 @@ impl ClassStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        promote(&mut tx, &self.keys.chain, ctx, id).await?;
+        promote(&mut tx, &self.keys.chain, ctx, id, true).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn cancel_class_session(&self, ctx: &AuditContext, id: ClassSessionId) -> Result<Vec<BookingId>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.begin_immediate().await?;
+        let session = session_in(&mut tx, m, id).await?.ok_or(StoreError::NotFound)?;
+        if session.cancelled {
+            return Err(StoreError::Conflict("session_cancelled"));
+        }
+        if session.attendance_at.is_some() {
+            return Err(StoreError::Conflict("attendance_recorded"));
+        }
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM class_bookings WHERE session_id = ? AND municipality_id = ? AND status <> 'cancelled' ORDER BY id",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE class_bookings SET status = 'cancelled', cancelled_at = ?, once_key = NULL, \
+             notice_pending = 1, contact_id = NULL WHERE session_id = ? AND municipality_id = ? AND status <> 'cancelled'",
+        )
+        .bind(ts_text(ctx.at))
+        .bind(id.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("UPDATE class_sessions SET cancelled = 1, taken = 0 WHERE id = ? AND municipality_id = ?")
+            .bind(id.0)
+            .bind(m.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let mut detail = format!("session={} cancelled", id.0);
+        for b in &ids {
+            detail.push_str(&format!(" booking={b}"));
+        }
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassCancel, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ids.into_iter().map(BookingId).collect())
     }
 
     async fn class_sessions(&self, m: MunicipalityId, q: &SessionQuery) -> Result<Vec<ClassSession>> {
@@ -546,6 +633,26 @@ impl ClassStore for SqliteStore {
     async fn book_class(&self, ctx: &AuditContext, b: &NewClassBooking) -> Result<ClassBookingOutcome> {
         let mut tx = self.begin_immediate().await?;
         let out = book(&mut tx, &self.keys.chain, ctx, b).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn book_class_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &tsunagu_store::ClassBookingCheck<'_>,
+    ) -> Result<ClassBookingOutcome> {
+        ctx.covers(Some(family))?;
+        let m = ctx.municipality_id;
+        let mut tx = self.begin_immediate().await?;
+        let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
+        let bookings = bookings_of(&mut tx, m, family).await?;
+        let b = check(&record, &bookings)?;
+        if b.family_id != family {
+            return Err(StoreError::InvalidReference("family_id"));
+        }
+        let out = book(&mut tx, &self.keys.chain, ctx, &b).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }

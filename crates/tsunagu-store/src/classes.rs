@@ -248,6 +248,12 @@ pub fn once_key(config: &ProgrammeConfig, family: FamilyId, eligible: &Eligible)
     }
 }
 
+/// What decides a booking on the family's facts, read inside the booking's
+/// own transaction: its record and its bookings (every state) → the
+/// booking to make, or the refusal.
+pub type ClassBookingCheck<'a> =
+    dyn Fn(&tsunagu_domain::records::FamilyRecord, &[FamilyBooking]) -> Result<NewClassBooking> + Sync + 'a;
+
 #[async_trait]
 pub trait ClassStore: Send + Sync {
     async fn create_programme(&self, m: MunicipalityId, config: &ProgrammeConfig) -> Result<Programme>;
@@ -264,6 +270,14 @@ pub trait ClassStore: Send + Sync {
     /// Edits one session; places added go to the waiting list in arrival
     /// order (audited `class.promote`). `Conflict("capacity_below_taken")`.
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()>;
+    /// Cancels a session (#12 stage 2): its live bookings (confirmed and
+    /// waiting) are cancelled, each family left an in-page notice
+    /// (`notice_pending`), their owed contacts released (unlinked, still
+    /// owed: another class may settle them), its places freed. One
+    /// `class.cancel` line naming the session and the bookings. `NotFound`
+    /// outside the context's municipality; `Conflict("session_cancelled")`,
+    /// `Conflict("attendance_recorded")`.
+    async fn cancel_class_session(&self, ctx: &AuditContext, id: ClassSessionId) -> Result<Vec<BookingId>>;
     /// Sessions by day and start (no personal data), bounded by the query's municipality.
     async fn class_sessions(&self, m: MunicipalityId, q: &SessionQuery) -> Result<Vec<ClassSession>>;
     async fn class_session(&self, m: MunicipalityId, id: ClassSessionId) -> Result<Option<ClassSession>>;
@@ -277,6 +291,18 @@ pub trait ClassStore: Send + Sync {
     /// `stage_already_taken` (the once-per-stage key), `idempotency_key_reused`
     /// (the key of another family or session).
     async fn book_class(&self, ctx: &AuditContext, b: &NewClassBooking) -> Result<ClassBookingOutcome>;
+    /// Reads `family`'s record and bookings inside the booking's own
+    /// transaction (not audited), makes the booking with `check` and books
+    /// it as `book_class` does: one line (`class.book`, or `class.override`
+    /// naming the rule staff overrode). `NotFound` for a family not in the
+    /// context's municipality; `InvalidReference("family_id")` when `check`
+    /// books another family.
+    async fn book_class_checked(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+        check: &ClassBookingCheck<'_>,
+    ) -> Result<ClassBookingOutcome>;
     /// Cancels a family's booking; a confirmed place goes to the waiting
     /// list's first in arrival order, in the same transaction, with an
     /// in-page notice (audited `class.promote` as the service's own step).

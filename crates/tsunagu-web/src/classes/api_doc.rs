@@ -157,6 +157,52 @@ pub struct ClassFigures {
     totals: Vec<ClassFigureTotal>,
 }
 
+/// A local-information entry [000] 地域おでかけ情報 (public information about a place).
+#[derive(ToSchema)]
+pub struct LocalPlaceView {
+    id: tsunagu_domain::LocalPlaceId,
+    area_id: AreaId,
+    kind: tsunagu_domain::classes::local::PlaceKind,
+    name_ja: String,
+    name_en: String,
+    address: String,
+    /// How to get there.
+    access: String,
+    /// Opening days and hours.
+    hours: String,
+    offers_ja: String,
+    offers_en: String,
+    /// The stages it suits.
+    stages: Vec<tsunagu_domain::classes::local::LifeStage>,
+    /// The venue it is, when class sessions are held there.
+    venue_id: Option<VenueId>,
+    /// Retired: families no longer see it.
+    retired: bool,
+}
+
+/// The directory as browsed, with the filters applied (none: every value).
+#[derive(ToSchema)]
+pub struct LocalDirectory {
+    area_id: Option<AreaId>,
+    stage: Option<tsunagu_domain::classes::local::LifeStage>,
+    kind: Option<tsunagu_domain::classes::local::PlaceKind>,
+    entries: Vec<LocalPlaceView>,
+}
+
+/// An entry and the upcoming sessions held at its venue.
+#[derive(ToSchema)]
+pub struct LocalPlaceWithSessions {
+    entry: LocalPlaceView,
+    sessions: Vec<ClassSessionView>,
+}
+
+/// A session cancelled by staff, with the bookings it cancelled.
+#[derive(ToSchema)]
+pub struct ClassSessionCancelled {
+    session_id: ClassSessionId,
+    cancelled_bookings: Vec<BookingId>,
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -167,7 +213,15 @@ pub struct ClassFigures {
         super::api::cancel_booking,
         super::api::roster,
         super::api::attendance,
-        super::api::figures
+        super::api::figures,
+        super::local::api::browse,
+        super::local::api::one,
+        super::local::api::create,
+        super::local::api::update,
+        super::local::api::retire,
+        super::manage::programme_sessions_api,
+        super::manage::edit_session_api,
+        super::manage::cancel_session_api
     ),
     tags((name = "classes", description = "Classes and programmes: sessions, eligibility, bookings, rosters, attendance [000][002][004]"))
 )]

@@ -24,6 +24,8 @@ use tsunagu_store::{
 pub mod api;
 mod api_doc;
 pub mod ics;
+pub mod local;
+pub mod manage;
 pub mod pages;
 
 /// What this capability's API operations are, for the API's OpenAPI document.
@@ -33,7 +35,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The pages and API of classes and programmes.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(local::api::routes())
+        .merge(local::pages::routes())
+        .merge(manage::routes())
 }
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
@@ -167,46 +174,67 @@ pub async fn book(
         .class_session(actor.municipality_id, ClassSessionId(input.session_id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let record = state.store.open_family(&ctx, family).await?.ok_or(AppError::NotFound)?;
-    let bookings = state.store.family_class_bookings(&ctx, family).await?;
-    // With a live booking of this session, the store answers a retry (same
-    // key) with it and refuses anything else (`already_booked`): the
-    // decision is not what books it.
-    let live = bookings
-        .iter()
-        .find(|b| b.session.id == session.id && b.booking.status != tsunagu_store::ClassBookingStatus::Cancelled);
     let override_reason = input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    let (eligible, override_rule) = match decide(&session.programme, &record, session.day, &priors(&bookings, None)) {
-        Ok(e) => (e, None),
-        Err(_) if live.is_some() => {
-            let b = live.map(|b| &b.booking);
-            (
-                Eligible { stage: b.map_or(Stage::Family, |b| b.stage), pregnancy_id: b.and_then(|b| b.pregnancy_id) },
-                None,
-            )
+    if override_reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(invalid("override_reason", "too_long"));
+    }
+    // Facts only (the family's scope), decided before anything personal is read.
+    let may_override = authorize(actor, Action::OverrideClassRule, &Resource::Family(&access)).is_allowed();
+    // What the check refuses with that the store has no word for (an
+    // override the caller may not make) waits here for the answer.
+    let refused: std::sync::Mutex<Option<AppError>> = std::sync::Mutex::new(None);
+    let refuse = |e: AppError| {
+        if let Ok(mut slot) = refused.lock() {
+            *slot = Some(e);
         }
-        Err(refusal) => match (override_reason, refusal.override_to) {
-            (Some(reason), Some(e)) => {
-                permit(actor, Action::OverrideClassRule, &Resource::Family(&access))?;
-                if reason.chars().count() > 500 {
-                    return Err(invalid("override_reason", "too_long"));
-                }
-                (e, Some((refusal.reason.code(), reason.to_owned())))
+        tsunagu_store::StoreError::Conflict("refused")
+    };
+    // The record and bookings are read inside the booking's transaction:
+    // one line for the whole action (#12 stage 2, like the house's `*_checked`).
+    let check = |record: &tsunagu_domain::records::FamilyRecord,
+                 bookings: &[FamilyBooking]|
+     -> tsunagu_store::Result<NewClassBooking> {
+        // With a live booking of this session, the store answers a retry
+        // (same key) with it and refuses anything else (`already_booked`):
+        // the decision is not what books it.
+        let live = bookings
+            .iter()
+            .find(|b| b.session.id == session.id && b.booking.status != tsunagu_store::ClassBookingStatus::Cancelled);
+        let (eligible, override_rule) = match decide(&session.programme, record, session.day, &priors(bookings, None)) {
+            Ok(e) => (e, None),
+            Err(_) if live.is_some() => {
+                let b = live.map(|b| &b.booking);
+                let stage = b.map_or(Stage::Family, |b| b.stage);
+                (Eligible { stage, pregnancy_id: b.and_then(|b| b.pregnancy_id) }, None)
             }
-            _ => return Err(AppError::Conflict(refusal_code(&refusal))),
+            Err(refusal) => match (override_reason, refusal.override_to) {
+                (Some(reason), Some(e)) => {
+                    if !may_override {
+                        return Err(refuse(AppError::Forbidden));
+                    }
+                    (e, Some((refusal.reason.code(), reason.to_owned())))
+                }
+                _ => return Err(tsunagu_store::StoreError::Conflict(refusal_code(&refusal))),
+            },
+        };
+        Ok(NewClassBooking {
+            session_id: session.id,
+            family_id: family,
+            eligible,
+            idempotency_key: key.to_owned(),
+            with_partner: input.with_partner,
+            share_name: input.share_name,
+            join_waiting_list: input.waiting_list,
+            override_rule,
+        })
+    };
+    match state.store.book_class_checked(&ctx, family, &check).await {
+        Ok(out) => Ok(out),
+        Err(e) => match refused.lock().ok().and_then(|mut slot| slot.take()) {
+            Some(why) => Err(why),
+            None => Err(e.into()),
         },
-    };
-    let request = NewClassBooking {
-        session_id: session.id,
-        family_id: family,
-        eligible,
-        idempotency_key: key.to_owned(),
-        with_partner: input.with_partner,
-        share_name: input.share_name,
-        join_waiting_list: input.waiting_list,
-        override_rule,
-    };
-    Ok(state.store.book_class(&ctx, &request).await?)
+    }
 }
 
 /// A family's bookings (its own, or a family staff book for).

@@ -85,6 +85,13 @@ fn line_of(s: &ClassSession, lang: Lang) -> SessionLine {
     }
 }
 
+/// A session's programme, time and status key, in the reader's language
+/// (the local information's page lists the sessions held at a place).
+pub(crate) fn session_line(s: &ClassSession, lang: Lang) -> (String, String, &'static str) {
+    let l = line_of(s, lang);
+    (l.programme, l.when, l.status)
+}
+
 /// One offer on the family's page.
 struct OfferLine {
     session: SessionLine,
@@ -95,6 +102,8 @@ struct OfferLine {
     couples: bool,
     /// Staff may book it despite the reason, writing their own (audited).
     overridable: bool,
+    /// The local-information entry of its venue ([000] 地域おでかけ情報).
+    place: Option<i64>,
 }
 
 #[derive(Template)]
@@ -149,6 +158,12 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                     None => false,
                 };
                 let stamp = ctx.now.as_microsecond();
+                let mut venues: Vec<VenueId> = offers.iter().map(|o| o.session.venue_id).collect();
+                venues.sort_unstable_by_key(|v| v.0);
+                venues.dedup();
+                let places = super::local::places_of_venues(&state, &actor, venues).await.or_page(&ctx)?;
+                let place_of =
+                    |v: VenueId| places.iter().find(|p| p.place.venue_id == Some(v) && !p.retired).map(|p| p.id.0);
                 let offers = offers
                     .iter()
                     .map(|o| OfferLine {
@@ -161,6 +176,7 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                         overridable: may_override
                             && o.booking.is_none()
                             && o.decision.as_ref().err().is_some_and(|r| r.overridable()),
+                        place: place_of(o.session.venue_id),
                     })
                     .collect();
                 let areas = areas_all
@@ -268,6 +284,8 @@ struct BookingLine {
     status: &'static str,
     live: bool,
     notice: bool,
+    /// The notice is of the session's cancellation, not of a promotion.
+    session_cancelled: bool,
     attended: Option<bool>,
 }
 
@@ -294,6 +312,7 @@ async fn mine_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Que
                     status: status_key(b.booking.status),
                     live: b.booking.status != ClassBookingStatus::Cancelled && b.booking.attended.is_none(),
                     notice: b.booking.notice_pending,
+                    session_cancelled: b.session.cancelled,
                     attended: b.booking.attended,
                 })
                 .collect();

@@ -140,11 +140,98 @@ async fn story_one_action_writes_one_line(backend: Backend) {
     assert_eq!(s, 201, "{v}");
     let followup = v["id"].as_i64().unwrap();
 
+    // Classes (#12): an open programme at a hall, a session of one place
+    // (taken) and one of five; a booking to cancel and one to mark.
+    let classes_hall = app
+        .store
+        .create_venue(&tsunagu_store::NewVenue {
+            municipality_id: app.fx.setagaya.id,
+            area_id: Some(app.fx.setagaya_area.id),
+            kind: tsunagu_domain::places::VenueKind::ChildrensHall,
+            name_ja: "北沢児童館".into(),
+            name_en: "Kitazawa hall".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut open_class =
+        tsunagu_domain::classes::ProgrammeConfig::seed_default(tsunagu_domain::classes::ProgrammeKind::MaternityClass);
+    open_class.rules = tsunagu_domain::classes::ProgrammeRules::open();
+    let programme = app.store.create_programme(app.fx.setagaya.id, &open_class).await.unwrap();
+    let class_on = |d: i8, capacity: u32| tsunagu_store::NewSession {
+        venue_id: classes_hall,
+        day: jiff::civil::date(2026, 12, d),
+        starts: jiff::civil::Time::constant(10, 0, 0, 0),
+        minutes: 120,
+        capacity,
+    };
+    let class_sessions =
+        app.store.create_class_sessions(app.fx.setagaya.id, programme.id, &[class_on(20, 1), class_on(21, 5)]).await;
+    let (one_place, five_places) = match class_sessions.as_deref() {
+        Ok([a, b]) => (a.0, b.0),
+        other => panic!("{other:?}"),
+    };
+    let (c1, _) = expecting_family(&app, &f.nurse, "くらすいち", "2027-04-01").await;
+    let (c2, _) = expecting_family(&app, &f.nurse, "くらすに", "2027-04-01").await;
+    let (c3, _) = expecting_family(&app, &f.nurse, "くらすさん", "2027-04-01").await;
+    let class_booking = |session: i64, family: Option<i64>, key: &str| {
+        let mut b = json!({"session_id": session, "idempotency_key": key});
+        if let Some(f) = family {
+            b["family_id"] = json!(f);
+        }
+        b
+    };
+    let (s, v) = app.post(&f.nurse, "/api/v1/classes/bookings", &class_booking(one_place, Some(c1), "a1")).await;
+    assert_eq!(s, 201, "{v}");
+    let to_cancel_class = v["booking"]["id"].as_i64().unwrap();
+    let (s, v) = app.post(&f.nurse, "/api/v1/classes/bookings", &class_booking(five_places, Some(c3), "b3")).await;
+    assert_eq!(s, 201, "{v}");
+    let to_mark = v["booking"]["id"].as_i64().unwrap();
+
     // A calm EPDS (nothing to follow up: no referral is raised with it).
     let calm: Vec<String> = (1..=10).map(|i| epds([0; 10])[i.to_string()].as_str().unwrap().to_owned()).collect();
     use Who::*;
     let baby = json!({"birth_date": "2026-11-12", "sex": "female", "gestational_weeks": 38, "birth_weight_g": 2600});
     let table = vec![
+        // Classes (#12): each booking action one line, its reads inside its transaction.
+        step(
+            "book a class for a family",
+            Nurse,
+            post("/api/v1/classes/bookings", class_booking(five_places, Some(c1), "t1")),
+            201,
+            "class.book",
+        ),
+        step(
+            "book a full class: a place on the waiting list",
+            Nurse,
+            post("/api/v1/classes/bookings", class_booking(one_place, Some(c2), "t2")),
+            201,
+            "class.book",
+        ),
+        step(
+            "the family books a class",
+            Mother,
+            post("/api/v1/classes/bookings", class_booking(five_places, None, "t3")),
+            201,
+            "class.book",
+        ),
+        step(
+            "cancel a class, promoting the waiting family",
+            Nurse,
+            post(format!("/api/v1/classes/bookings/{to_cancel_class}/cancel"), json!({})),
+            200,
+            "class.cancel",
+        ),
+        step(
+            "record a class's attendance",
+            Nurse,
+            post(
+                format!("/api/v1/classes/sessions/{five_places}/attendance"),
+                json!({"marks": [{"booking_id": to_mark, "attended": true}]}),
+            ),
+            204,
+            "class.attendance",
+        ),
         // Records.
         step("open a record", Nurse, get(format!("/api/v1/families/{family}")), 200, "family.view"),
         step("the family's own record", Mother, get("/api/v1/me/family"), 200, "family.view"),

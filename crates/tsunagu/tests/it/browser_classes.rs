@@ -88,3 +88,83 @@ async fn a_mother_books_a_self_care_class_and_the_hall_records_it() {
     shot(c, "classes-timeline").await;
     c.clone().close().await.unwrap();
 }
+
+/// [000] 地域おでかけ情報 on a phone: a pregnant mother opens the local
+/// information from the classes page, sees her area's places for her stage
+/// (not those for babies), opens an outing spot and follows its link to a
+/// session held there.
+#[tokio::test]
+async fn a_mother_finds_an_outing_spot_for_her_stage_and_a_session_held_there() {
+    use tsunagu_domain::classes::local::{LifeStage, LocalPlace, PlaceKind, StageSet};
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    let m = fx.setagaya.id;
+    let area = fx.setagaya_area.id;
+    let hall = app
+        .store
+        .create_venue(&NewVenue {
+            municipality_id: m,
+            area_id: Some(area),
+            kind: VenueKind::ChildrensHall,
+            name_ja: "北沢児童館".into(),
+            name_en: "Kitazawa hall".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let p = app.store.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::SelfCare)).await.unwrap();
+    let session = NewSession {
+        venue_id: hall,
+        day: date(2026, 12, 15),
+        starts: Time::constant(10, 0, 0, 0),
+        minutes: 120,
+        capacity: 15,
+    };
+    let ids = app.store.create_class_sessions(m, p.id, &[session]).await.unwrap();
+    let keeper = crate::store_support::ctx(m, Role::Coordinator);
+    let spot = |name: &str, stages: StageSet, venue| LocalPlace {
+        area_id: area,
+        kind: PlaceKind::OutingSpot,
+        name_ja: name.into(),
+        name_en: String::new(),
+        address: String::new(),
+        access: "駅から徒歩5分".into(),
+        hours: "毎日".into(),
+        offers_ja: "ベビーカーで入れる中庭".into(),
+        offers_en: String::new(),
+        stages,
+        venue_id: venue,
+    };
+    let garden = app
+        .store
+        .create_local_place(&keeper, &spot("児童館の中庭", StageSet::of([LifeStage::Pregnant]), Some(hall)))
+        .await
+        .unwrap();
+    app.store
+        .create_local_place(&keeper, &spot("赤ちゃん広場", StageSet::of([LifeStage::SixMonths]), None))
+        .await
+        .unwrap();
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let family = app.register(&nurse, &notification(area, "あおき", "はな", "2027-05-20")).await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
+
+    let b = browser().await;
+    let c = &b.client;
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.find(Locator::Id("nav-classes")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("local-link")).await.unwrap().click().await.unwrap();
+    let card = c.wait().for_element(Locator::Id(&format!("place-{}", garden.id))).await.unwrap();
+    assert!(card.text().await.unwrap().contains("妊娠中"));
+    let listed = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(!listed.contains("赤ちゃん広場"), "a place for older babies is not her stage: {listed}");
+    shot(c, "local-information").await;
+    card.find(Locator::Css("h2 a")).await.unwrap().click().await.unwrap();
+    let held = c.wait().for_element(Locator::Css("#held-here .held-session")).await.unwrap();
+    assert!(held.text().await.unwrap().contains("2026-12-15"));
+    shot(c, "local-place").await;
+    held.click().await.unwrap();
+    let offered = c.wait().for_element(Locator::Id(&format!("session-{}", ids[0]))).await.unwrap();
+    assert!(offered.find(Locator::Css(".book-button")).await.is_ok(), "she may book the session held there");
+    c.clone().close().await.unwrap();
+}

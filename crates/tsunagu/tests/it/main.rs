@@ -42,6 +42,8 @@ mod chat;
 mod chat_line;
 mod chat_notices;
 mod classes;
+mod classes_local;
+mod classes_manage;
 mod crash_classes;
 mod family;
 mod faults;

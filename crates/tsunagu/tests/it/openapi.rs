@@ -499,6 +499,19 @@ async fn story_answers_validate(backend: Backend) {
     w.get("/api/v1/classes/sessions/{id}/roster", &format!("/api/v1/classes/sessions/{s}/roster"), &nurse).await;
     assert!(sessions["sessions"].as_array().is_some_and(|l| !l.is_empty()));
     w.get("/api/v1/classes/figures", &format!("/api/v1/classes/figures?fy={fy}"), &admin).await;
+    let programme = id(&sessions["sessions"][0]["programme_id"]);
+    w.get(
+        "/api/v1/classes/programmes/{id}/sessions",
+        &format!("/api/v1/classes/programmes/{programme}/sessions"),
+        &nurse,
+    )
+    .await;
+    // Local information (#12): the mother's default view, a venue's entry with its sessions.
+    w.get("/api/v1/classes/local", "/api/v1/classes/local", &mother).await;
+    let dir = w.get("/api/v1/classes/local", "/api/v1/classes/local?area=all&stage=all", &nurse).await;
+    let venue_entry = dir["entries"].as_array().and_then(|l| l.iter().find(|e| !e["venue_id"].is_null()).cloned());
+    let pl = id(&venue_entry.expect("the demo has a hall's entry")["id"]);
+    w.get("/api/v1/classes/local/{id}", &format!("/api/v1/classes/local/{pl}"), &nurse).await;
 
     w.get("/api/v1/accounts", "/api/v1/accounts", &admin).await;
     w.get("/api/v1/audit", "/api/v1/audit?limit=20", &admin).await;

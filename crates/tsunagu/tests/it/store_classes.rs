@@ -134,9 +134,11 @@ async fn story_booking_waiting_list_promotion_and_attendance(backend: Backend) {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].booking.status, Confirmed);
     assert!(mine[0].booking.notice_pending && mine[0].booking.promoted_at.is_some());
+    // One line for the cancellation, naming the family it promoted (#12 stage 2).
+    assert!(lines_of(&s, m, "class.promote").await.is_empty());
     assert_eq!(
-        lines_of(&s, m, "class.promote").await,
-        vec![(Some(f3), format!("booking={} session={}", booked[2].id, first))]
+        lines_of(&s, m, "class.cancel").await,
+        vec![(Some(f2), format!("booking={} session={first} promoted={}", booked[1].id, booked[2].id))]
     );
     s.dismiss_class_notice(&nurse, f3, booked[2].id).await.unwrap();
     assert!(!s.family_class_bookings(&nurse, f3).await.unwrap()[0].booking.notice_pending);
@@ -177,9 +179,18 @@ async fn story_booking_waiting_list_promotion_and_attendance(backend: Backend) {
     s.record_class_attendance(&nurse, first, &marks).await.unwrap();
     let done = s.contact(&nurse, owed.contact.id).await.unwrap().unwrap();
     assert_eq!(done.contact.outcome.map(|o| o.as_str()), Some("done"));
-    let f1_lines = lines_of(&s, m, "class.attendance").await;
-    assert_eq!(f1_lines.len(), 2);
-    assert_eq!(lines_of(&s, m, "timeline.outcome").await.len(), 1, "one contact closed, one line");
+    // One line for the roster's marks, naming the contact it closed (#12 stage 2).
+    assert_eq!(
+        lines_of(&s, m, "class.attendance").await,
+        vec![(
+            None,
+            format!(
+                "session={first} marks=2 attended=1 booking={}:came booking={}:absent contact_done={}",
+                b1.booking.id, booked[2].id, owed.contact.id
+            )
+        )]
+    );
+    assert!(lines_of(&s, m, "timeline.outcome").await.is_empty(), "closed under the attendance's line");
     let mine = s.family_class_bookings(&nurse, f1).await.unwrap();
     assert_eq!(mine[0].booking.attended, Some(true));
     assert_eq!(mine[0].booking.weight_g, None, "the self-care class weighs nobody");
