@@ -318,6 +318,18 @@ impl PostpartumStore for PgStore {
         Ok(out)
     }
 
+    async fn applications_waiting(&self, m: MunicipalityId) -> Result<u64> {
+        // The index `postpartum_applications_status` (municipality, status, …).
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM postpartum_applications WHERE municipality_id = $1 AND status = 'applied'",
+        )
+        .bind(m.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>> {
         let r: Option<(i64, i64)> = sqlx::query_as(
             "SELECT family_id, venue_id FROM postpartum_applications WHERE id = $1 AND municipality_id = $2",

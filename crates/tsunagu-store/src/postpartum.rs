@@ -129,6 +129,9 @@ pub trait PostpartumStore: Send + Sync {
     ) -> Result<ApplicationId>;
     /// Applications matching the filter, newest first, audited `postpartum.list`.
     async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>>;
+    /// How many applications of `m` wait for review (status `applied`): a
+    /// count, no names, so not audited (the work list's chip, #10).
+    async fn applications_waiting(&self, m: MunicipalityId) -> Result<u64>;
     /// What the policy needs to decide on an application (like
     /// `family_access`): its family and facility, if it is in `m`. No
     /// personal data; not audited.

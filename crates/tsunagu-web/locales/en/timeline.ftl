@@ -34,7 +34,7 @@ wl-closes = Closes
 wl-missed_since = Missed since
 wl-record = Record
 wl-saved = Recorded.
-wl-followups_intro = Urgent ones first.
+wl-followups_intro = Every open referral, urgent ones first.
 wl-counts_label = Counts
 wl-today = Today
 wl-attempts = Tries so far
@@ -110,3 +110,6 @@ err-already_ended = Already ended
 err-pregnancy_ended = The pregnancy has already ended
 err-contact_settled = Already recorded
 err-contact_closed = This contact is closed
+
+# Staff screens (#10)
+wl-applications_waiting = Postpartum applications waiting for review

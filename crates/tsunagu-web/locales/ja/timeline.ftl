@@ -34,7 +34,7 @@ wl-closes = 期間終了
 wl-missed_since = 未実施になった日
 wl-record = 記録する
 wl-saved = 記録しました。
-wl-followups_intro = 至急のものを先に表示しています。
+wl-followups_intro = 対応中の相談・紹介をすべて、至急のものを先に表示しています。
 wl-counts_label = 件数
 wl-today = 今日
 wl-attempts = これまでの連絡回数
@@ -110,3 +110,6 @@ err-already_ended = すでに終了しています
 err-pregnancy_ended = すでに終了しています
 err-contact_settled = すでに記録されています
 err-contact_closed = この予定は終了しています
+
+# Staff screens (#10)
+wl-applications_waiting = 審査待ちの産後ケア申請
