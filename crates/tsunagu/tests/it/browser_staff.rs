@@ -63,3 +63,41 @@ async fn the_work_list_opens_on_work_and_each_chip_counts_its_rows() {
         assert_eq!(rows, count, "{tab}");
     }
 }
+
+#[tokio::test]
+async fn the_nurse_reviews_with_the_facts_and_confirms_in_a_second_step() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let f = crate::privacy::family_with_a_stay(&app).await;
+    let body = crate::postpartum::application(None, app.fx.facility.id, "2026-12-10", 2, 2);
+    let (s, v) = app.post(&f.mother, "/api/v1/postpartum/applications", &body).await;
+    assert_eq!(s, 201, "{v}");
+    let applied = v["id"].as_i64().unwrap();
+    let b = browser().await;
+    let c = &b.client;
+    desk(c).await;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    // The work list says one application waits.
+    c.goto(&app.url("/worklist")).await.unwrap();
+    assert_eq!(text(c, "#count-applications").await, "1");
+    c.goto(&app.url(&format!("/postpartum/applications/{applied}"))).await.unwrap();
+    assert!(text(c, "#answers").await.contains("体調や育児に不安・疲れがある"));
+    assert!(text(c, "#eligibility-today").await.starts_with("対象です"));
+    assert!(c.find(Locator::Id("other-applications")).await.is_ok());
+    // Nothing is decided by one click: the confirming button appears only
+    // once the step is opened.
+    let confirm = c.find(Locator::Id("approve-confirm")).await.unwrap();
+    assert!(!confirm.is_displayed().await.unwrap());
+    c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+    assert!(confirm.is_displayed().await.unwrap());
+    assert!(text(c, "#approve-question").await.contains("よろしいですか"));
+    shot(c, "staff-review").await;
+    confirm.click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(text(c, "#status").await, "利用決定");
+    // Cancelling is red and confirmed too.
+    let cancel = c.find(Locator::Id("cancel-confirm")).await.unwrap();
+    assert!(!cancel.is_displayed().await.unwrap());
+    let colour =
+        c.execute("return getComputedStyle(document.getElementById('cancel')).backgroundColor", vec![]).await.unwrap();
+    assert_eq!(colour.as_str(), Some("rgb(179, 38, 30)"), "styled as destructive");
+}

@@ -90,6 +90,96 @@ async fn the_work_list_opens_where_the_work_is(app: &TestApp) {
     }
 }
 
+/// Audit lines of the fixture's municipality after `from` (their actions).
+async fn actions_since(app: &TestApp, from: usize) -> Vec<String> {
+    let lines = app.store.audit_lines(app.fx.setagaya.id, 0, 100_000).await.unwrap();
+    lines[from..].iter().map(|l| format!("{} {}", l.action, l.detail)).collect()
+}
+
+async fn audit_len(app: &TestApp) -> usize {
+    app.store.audit_lines(app.fx.setagaya.id, 0, 100_000).await.unwrap().len()
+}
+
+/// #10: the nurse reviews an application with what the decision needs —
+/// the family's answers, eligibility today with its reasons, the days its
+/// other applications used, recent screening results and open referrals —
+/// read as one `postpartum.view` line; approving, refusing and cancelling
+/// are a second, confirming step (no script needed); the facility's staff
+/// see none of the review.
+async fn the_review_holds_what_the_decision_needs(backend: Backend) {
+    use crate::pages::Visitor;
+    let app = TestApp::start(backend).await;
+    let f = crate::privacy::family_with_a_stay(&app).await;
+    let family = f.family.0;
+    let centre = app.fx.facility.id;
+    let body = crate::postpartum::application(None, centre, "2026-12-10", 2, 2);
+    let (s, v) = app.post(&f.mother, "/api/v1/postpartum/applications", &body).await;
+    assert_eq!(s, 201, "{v}");
+    let applied = v["id"].as_i64().unwrap();
+    // A positive EPDS (it raises the nurse's referral) and the facility's concern.
+    let answers = crate::screening::epds([3, 3, 3, 3, 3, 3, 3, 3, 3, 0]);
+    let (s, v) = app
+        .post(
+            &f.nurse,
+            &format!("/api/v1/families/{family}/screenings"),
+            &serde_json::json!({"questionnaire": "epds", "answers": answers}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let concern = serde_json::json!({"family_id": family, "note": "授乳がつらそう"});
+    assert_eq!(app.post(&f.facility, "/api/v1/referrals", &concern).await.0, 201);
+    // The first stay's first day, used (recorded on the day after).
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 10));
+    let used = serde_json::json!({"day": "2026-12-01"});
+    let facility_token = app.token(&app.fx.setagaya, "facility").await;
+    let (s, v) =
+        app.post(&facility_token, &format!("/api/v1/postpartum/applications/{}/used", f.application), &used).await;
+    assert_eq!(s, 204, "{v}");
+
+    let mut nurse = Visitor::new(&app);
+    nurse.sign_in("nurse", Some(app.next_totp())).await;
+    let before = audit_len(&app).await;
+    let page = nurse.get(&format!("/postpartum/applications/{applied}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let lines = actions_since(&app, before).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("postpartum.view application="), "{lines:?}");
+    assert!(lines[0].contains("screenings=1 referrals=2"), "{lines:?}");
+    let b = &page.body;
+    for id in ["id=\"review-facts\"", "id=\"answers\"", "id=\"eligibility-today\"", "id=\"other-applications\""] {
+        assert!(b.contains(id), "{id}");
+    }
+    assert!(b.contains("体調や育児に不安・疲れがある"), "the situation answers");
+    assert!(b.contains("class=\"ok\" id=\"eligibility-today\""), "eligible today");
+    assert!(b.contains("data-service=\"short_stay\">ショートステイ（宿泊） 1日"), "one day of short stay used before");
+    assert_eq!(b.matches("class=\"review-screening result-positive\"").count(), 1, "the positive EPDS");
+    assert_eq!(b.matches("class=\"review-referral").count(), 2, "the screening's and the facility's");
+    // The decision is a second step: the submit sits inside a <details>.
+    for step in ["approve", "reject"] {
+        let start = b.find(&format!("id=\"{step}-step\"")).expect(step);
+        let close = start + b[start..].find("</details>").unwrap();
+        assert!(b[start..close].contains(&format!("type=\"submit\" id=\"{step}-confirm\"")), "{step}");
+        assert!(!b[..start].contains(&format!("id=\"{step}-confirm\"")), "{step}");
+    }
+    assert!(b.contains("id=\"reject-confirm\" class=\"danger\""));
+    // The nurse confirms: approved.
+    let csrf = Visitor::csrf_in(b);
+    let r = nurse.post(&format!("/postpartum/applications/{applied}/approve"), &[("_csrf", &csrf), ("note", "")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = nurse.get(&format!("/postpartum/applications/{applied}")).await;
+    assert!(page.body.contains("id=\"cancel-step\""), "an approved stay may be cancelled, confirmed");
+    assert!(!page.body.contains("id=\"approve-step\""));
+
+    // The facility sees the application, not the review.
+    let mut facility = Visitor::new(&app);
+    facility.sign_in("facility", Some(app.next_totp())).await;
+    let page = facility.get(&format!("/postpartum/applications/{applied}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("id=\"review-facts\""));
+    assert!(!page.body.contains("id=\"approve-step\""));
+}
+
 on_both! {
     each_chip_counts_what_its_list_shows => each_chip_counts_what_its_list_shows,
+    the_review_holds_what_the_decision_needs => the_review_holds_what_the_decision_needs,
 }
