@@ -256,6 +256,8 @@ async fn administrator_creates_and_disables_an_account() {
     assert_eq!(notice.text().await.unwrap(), "アカウントを作成しました。");
     let row = c.find(Locator::Id("account-coord2")).await.unwrap();
     assert!(row.text().await.unwrap().contains("コーディネーター"));
+    // Disabling is confirmed in a second step (#10).
+    row.find(Locator::Css(".disable-step summary")).await.unwrap().click().await.unwrap();
     row.find(Locator::Css("form[action$='/disable'] button")).await.unwrap().click().await.unwrap();
     // Wait for the page after the click, not the notice still on this one.
     c.wait()

@@ -183,3 +183,49 @@ on_both! {
     each_chip_counts_what_its_list_shows => each_chip_counts_what_its_list_shows,
     the_review_holds_what_the_decision_needs => the_review_holds_what_the_decision_needs,
 }
+
+/// #10: the municipality's last active administrator account cannot be
+/// disabled, the administrator's own included (a clear 409 in the API, the
+/// reason on the page); with a second administrator it can, and then the
+/// second is the last. Disabling is a confirmed, red step on the page.
+async fn the_last_administrator_stays(backend: Backend) {
+    use crate::pages::Visitor;
+    use tsunagu_domain::roles::Role;
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let first = app.account(&fx.setagaya, "admin", Role::Admin, Scope::None).await;
+    // Another municipality's administrator does not count.
+    app.account(&fx.other, "admin", Role::Admin, Scope::None).await;
+    let admin = app.token(&fx.setagaya, "admin").await;
+    let (s, v) = app.post(&admin, &format!("/api/v1/accounts/{}/disable", first.0), &serde_json::json!({})).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "last_administrator");
+    // The page says why, in Japanese, and offers the step confirmed and red.
+    let mut page = Visitor::new(&app);
+    page.sign_in("admin", Some(app.next_totp())).await;
+    let list = page.get("/admin/accounts").await;
+    assert!(list.body.contains("class=\"confirm danger disable-step\""));
+    assert!(list.body.contains("class=\"confirm danger totp-step\""));
+    let csrf = Visitor::csrf_in(&list.body);
+    let r = page.post(&format!("/admin/accounts/{}/disable", first.0), &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("最後の有効な管理者アカウントは無効にできません"), "{}", r.body);
+    assert!(!app.store.account(first).await.unwrap().unwrap().disabled);
+    // A second administrator: now the first may go (their own account).
+    let second = app.account(&fx.setagaya, "admin2", Role::Admin, Scope::None).await;
+    let (s, v) = app.post(&admin, &format!("/api/v1/accounts/{}/disable", first.0), &serde_json::json!({})).await;
+    assert_eq!(s, 204, "{v}");
+    let admin2 = app.token(&fx.setagaya, "admin2").await;
+    let (s, v) = app.post(&admin2, &format!("/api/v1/accounts/{}/disable", second.0), &serde_json::json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("last_administrator")));
+    // Enabled again, the first counts once more.
+    assert_eq!(app.post(&admin2, &format!("/api/v1/accounts/{}/enable", first.0), &serde_json::json!({})).await.0, 204);
+    assert_eq!(
+        app.post(&admin2, &format!("/api/v1/accounts/{}/disable", second.0), &serde_json::json!({})).await.0,
+        204
+    );
+}
+
+on_both! {
+    the_last_administrator_stays => the_last_administrator_stays,
+}
