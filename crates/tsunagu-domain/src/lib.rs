@@ -3,6 +3,7 @@
 //! Architecture invariant: this crate does no I/O. It knows nothing of HTTP,
 //! SQL or the async runtime; time comes in through [`clock::Clock`].
 
+pub mod admins;
 pub mod audit;
 pub mod chat;
 pub mod classes;

@@ -5,6 +5,7 @@ use crate::{corrupt, db_err, get, in_municipality, is_unique_violation, ts, ts_p
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
+use tsunagu_domain::admins::{keeps_an_administrator, AdminChange, LastAdministrator};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
@@ -329,6 +330,22 @@ impl AccountStore for PgStore {
 
     async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
+        if disabled {
+            // A municipality keeps an administrator (#10): decided on the
+            // active administrators as they stand, their rows locked so two
+            // administrators disabling each other at once are decided in turn.
+            let admins: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM accounts WHERE municipality_id = $1 AND role = 'admin' AND NOT disabled \
+                 ORDER BY id FOR UPDATE",
+            )
+            .bind(ctx.municipality_id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let admins: Vec<AccountId> = admins.into_iter().map(AccountId).collect();
+            keeps_an_administrator(&admins, id, AdminChange::Disable)
+                .map_err(|_| StoreError::Conflict(LastAdministrator::CODE))?;
+        }
         let n = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2 AND municipality_id = $3")
             .bind(disabled)
             .bind(id.0)

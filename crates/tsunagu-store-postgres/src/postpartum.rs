@@ -17,8 +17,8 @@ use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 use tsunagu_store::{
-    ApplicationFilter, Approval, ApprovalCheck, ApprovalFacts, Booking, PostpartumFacility, PostpartumStore, Result,
-    StayNote, StoreError, UsageCounts,
+    ApplicationFilter, ApplicationReview, Approval, ApprovalCheck, ApprovalFacts, Booking, PostpartumFacility,
+    PostpartumStore, ReferralFilter, Result, ReviewReads, StayNote, StoreError, UsageCounts,
 };
 
 // --- postpartum care ----------------------------------------------------------
@@ -318,6 +318,18 @@ impl PostpartumStore for PgStore {
         Ok(out)
     }
 
+    async fn applications_waiting(&self, m: MunicipalityId) -> Result<u64> {
+        // The index `postpartum_applications_status` (municipality, status, …).
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM postpartum_applications WHERE municipality_id = $1 AND status = 'applied'",
+        )
+        .bind(m.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn application_owner(&self, m: MunicipalityId, id: ApplicationId) -> Result<Option<(FamilyId, VenueId)>> {
         let r: Option<(i64, i64)> = sqlx::query_as(
             "SELECT family_id, venue_id FROM postpartum_applications WHERE id = $1 AND municipality_id = $2",
@@ -366,6 +378,78 @@ impl PostpartumStore for PgStore {
         .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some((a, notes, days)))
+    }
+
+    async fn application_review(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        reads: ReviewReads,
+    ) -> Result<Option<ApplicationReview>> {
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(application) = application_in(&mut tx, m, id).await? else { return Ok(None) };
+        let family = application.family_id;
+        let notes = stay_notes_in(&mut tx, id).await?;
+        let used_days = used_days_in(&mut tx, id).await?;
+        let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
+        // The family's other applications by the family index; their used
+        // days by the used days' key (application, day).
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            application_columns!(),
+            ", (SELECT COUNT(*) FROM postpartum_used_days u WHERE u.application_id = a.id) AS used \
+             FROM postpartum_applications a WHERE a.family_id = $1 AND a.municipality_id = $2 AND a.id <> $3 \
+             ORDER BY a.stay_first DESC, a.id DESC LIMIT 20"
+        ))
+        .bind(family.0)
+        .bind(m.0)
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let others = rows
+            .iter()
+            .map(|r| {
+                let used: i64 = get(r, "used")?;
+                Ok((application_row(r)?, u32::try_from(used).map_err(|_| corrupt("used days"))?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let screenings = match reads.screenings {
+            Some(limit) => sqlx::query(concat!(
+                "SELECT ",
+                crate::screening::screening_columns!(),
+                " FROM screenings WHERE municipality_id = $1 AND family_id = $2 \
+                 ORDER BY entered_at DESC, id DESC LIMIT $3"
+            ))
+            .bind(m.0)
+            .bind(family.0)
+            .bind(i64::from(limit.clamp(1, 100)))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(crate::screening::screening_row)
+            .collect::<Result<Vec<_>>>()?,
+            None => vec![],
+        };
+        let referrals = if reads.open_referrals {
+            let filter = ReferralFilter { family_id: Some(family), raised_by: None, open_only: true, limit: 50 };
+            crate::care::referrals_of(&mut tx, m, &filter).await?
+        } else {
+            vec![]
+        };
+        let detail = format!(
+            "application={id} review notes={} used_days={} others={} screenings={} referrals={}",
+            notes.len(),
+            used_days.len(),
+            others.len(),
+            screenings.len(),
+            referrals.len()
+        );
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PostpartumView, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(ApplicationReview { application, notes, used_days, record, others, screenings, referrals }))
     }
 
     async fn approve_application_checked(

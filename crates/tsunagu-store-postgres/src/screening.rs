@@ -26,7 +26,10 @@ macro_rules! screening_columns {
     };
 }
 
-fn screening_row(r: &PgRow) -> Result<StoredScreening> {
+/// The columns for [`screening_row`], for a store method of another capability.
+pub(crate) use screening_columns;
+
+pub(crate) fn screening_row(r: &PgRow) -> Result<StoredScreening> {
     let answers: String = get(r, "answers")?;
     let reasons: String = get(r, "reasons")?;
     let role: String = get(r, "entered_by_role")?;

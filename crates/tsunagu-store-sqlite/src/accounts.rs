@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
+use tsunagu_domain::admins::{keeps_an_administrator, AdminChange, LastAdministrator};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
@@ -306,6 +307,21 @@ impl AccountStore for SqliteStore {
 
     async fn set_disabled(&self, ctx: &AuditContext, id: AccountId, disabled: bool) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
+        if disabled {
+            // A municipality keeps an administrator (#10): decided on the
+            // active administrators as they stand in this transaction (the
+            // single writer serialises two administrators disabling each other).
+            let admins: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM accounts WHERE municipality_id = ? AND role = 'admin' AND NOT disabled",
+            )
+            .bind(ctx.municipality_id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let admins: Vec<AccountId> = admins.into_iter().map(AccountId).collect();
+            keeps_an_administrator(&admins, id, AdminChange::Disable)
+                .map_err(|_| StoreError::Conflict(LastAdministrator::CODE))?;
+        }
         let n = sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ? AND municipality_id = ?")
             .bind(disabled)
             .bind(id.0)

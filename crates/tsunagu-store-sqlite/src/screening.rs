@@ -14,10 +14,11 @@ use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, PersonId, PregnancyId,
 use tsunagu_store::ScreeningStore;
 use tsunagu_store::{NewScreening, RecordedScreening, Result, ScreeningCheck, StoreError, StoredScreening};
 
-const COLUMNS: &str = "id, municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \
+pub(crate) const COLUMNS: &str =
+    "id, municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \
      positive, urgent, reasons, entered_by_account, entered_by_role, entered_at, referral_id";
 
-fn screening_row(r: &SqliteRow) -> Result<StoredScreening> {
+pub(crate) fn screening_row(r: &SqliteRow) -> Result<StoredScreening> {
     let answers: String = r.try_get("answers").map_err(db_err)?;
     let reasons: String = r.try_get("reasons").map_err(db_err)?;
     let role: String = r.try_get("entered_by_role").map_err(db_err)?;

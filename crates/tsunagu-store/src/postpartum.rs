@@ -12,6 +12,36 @@ use tsunagu_domain::postpartum::calendar::FacilityCalendar;
 use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 
+/// What a review of an application reads besides the application (#10): the
+/// caller says which, as the policy allowed (`ViewScreenings` on the family,
+/// `ManageReferrals`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReviewReads {
+    /// The family's latest screening results, at most this many.
+    pub screenings: Option<u32>,
+    /// The family's open referrals.
+    pub open_referrals: bool,
+}
+
+/// An application with what a nurse decides it on, read as one action
+/// (`application_review`, one `postpartum.view` line).
+#[derive(Debug, Clone)]
+pub struct ApplicationReview {
+    pub application: Application,
+    pub notes: Vec<StayNote>,
+    /// The days of this stay the facility recorded as used.
+    pub used_days: Vec<jiff::civil::Date>,
+    /// The family's record as it stands (eligibility today is decided on it).
+    pub record: tsunagu_domain::records::FamilyRecord,
+    /// The family's other applications, latest stay first (at most 20), each
+    /// with the days the facility recorded as used.
+    pub others: Vec<(Application, u32)>,
+    /// The latest screening results, newest first (when asked for).
+    pub screenings: Vec<crate::StoredScreening>,
+    /// The open referrals (when asked for).
+    pub referrals: Vec<crate::StoredReferral>,
+}
+
 /// A postpartum-care facility: its venue, operator and calendar (opening
 /// rules and capacity pools), kept as data so each city can configure its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +159,9 @@ pub trait PostpartumStore: Send + Sync {
     ) -> Result<ApplicationId>;
     /// Applications matching the filter, newest first, audited `postpartum.list`.
     async fn applications(&self, ctx: &AuditContext, filter: &ApplicationFilter) -> Result<Vec<Application>>;
+    /// How many applications of `m` wait for review (status `applied`): a
+    /// count, no names, so not audited (the work list's chip, #10).
+    async fn applications_waiting(&self, m: MunicipalityId) -> Result<u64>;
     /// What the policy needs to decide on an application (like
     /// `family_access`): its family and facility, if it is in `m`. No
     /// personal data; not audited.
@@ -143,6 +176,16 @@ pub trait PostpartumStore: Send + Sync {
         ctx: &AuditContext,
         id: ApplicationId,
     ) -> Result<Option<(Application, Vec<StayNote>, Vec<jiff::civil::Date>)>>;
+    /// An application with what its review needs (#10): its notes and used
+    /// days, the family's record, its other applications and the days they
+    /// used, and what `reads` names; one `postpartum.view` line naming the
+    /// family. `None` for an application not in the context's municipality.
+    async fn application_review(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        reads: ReviewReads,
+    ) -> Result<Option<ApplicationReview>>;
     /// Approves an `applied` application and takes its places, all or
     /// nothing: `Conflict("no_capacity")` if any day is full (or has no
     /// places), `Conflict("not_applied")` if it was already decided. Concurrent

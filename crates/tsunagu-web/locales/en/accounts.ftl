@@ -55,10 +55,16 @@ err-password_too_long = The password is too long
 err-password_too_common = This password is too common
 err-username_taken = This user name is taken
 err-scope_required = This role needs a scope
-err-cannot_disable_self = You cannot disable your own account
+err-last_administrator = The last active administrator account cannot be disabled. Create another administrator account first
 err-family_required = A family account needs a family number
 
 accounts-family_relation = Who in the family (family accounts only)
 accounts-relation-mother = Mother (decides what of her health items is shared)
 accounts-relation-partner = Partner (sees what the mother shares)
 err-mother_account_exists = This family already has a mother's account
+
+# Staff screens (#10): destructive actions are confirmed
+accounts-confirm_disable = Disable this account? Its sessions end now.
+accounts-disable_confirm = Confirm disabling
+accounts-confirm_reset_totp = Reset the second factor? The person enrols again at their next sign-in.
+accounts-reset_totp_confirm = Confirm reset

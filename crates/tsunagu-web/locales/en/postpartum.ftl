@@ -127,3 +127,27 @@ pp-closure_last = Last day
 pp-closure_reason = Reason (shown to families)
 pp-add_closure = Add a closure
 nav-facilities = Facility days off
+
+# Staff screens (#10): the review
+pp-review_facts = What the decision needs
+pp-answer_yes = Yes
+pp-answer_no = No
+pp-eligibility_today = Eligibility on today's record
+pp-eligible_today = Eligible
+pp-not_eligible_today = There are reasons it is not eligible
+pp-no_baby_to_decide = No baby on record to decide on
+pp-days_used_before = Days already used
+pp-no_other_applications = No other applications
+pp-none_used_before = No days recorded as used
+pp-recent_screenings = Recent questionnaire results
+pp-no_screenings = No questionnaires on record
+pp-points = points
+pp-open_referrals = Open referrals
+pp-no_open_referrals = No open referrals
+pp-confirm_approve = Approve this application and take the facility's places?
+pp-approve_confirm = Confirm approval
+pp-confirm_reject = Refuse this application? Choose "for the family" if the family should read the reason.
+pp-reject_confirm = Confirm refusal
+pp-confirm_cancel = Cancel this application? Its places are released; this cannot be undone.
+pp-cancel_confirm = Confirm cancellation
+pp-family_situation = The family's situation (answers when applying)

@@ -34,7 +34,7 @@ wl-closes = Closes
 wl-missed_since = Missed since
 wl-record = Record
 wl-saved = Recorded.
-wl-followups_intro = Urgent ones first.
+wl-followups_intro = Every open referral, urgent ones first.
 wl-counts_label = Counts
 wl-today = Today
 wl-attempts = Tries so far
@@ -123,3 +123,5 @@ kind-source-postnatal_self_care_class = Mothers whose baby is not yet 5 months o
 kind-source-health_check_3_4_months = 3–4-month group health check (Tsukubamirai activity report); every non-attendee followed up (Setagaya self-care classes)
 kind-source-postpartum_care = Mother and baby under 4 months after the birth, in corrected age (Setagaya postpartum care)
 kind-source-postpartum_outreach = Outreach: mother and baby under 1 year after the birth (Setagaya postpartum care)
+# Staff screens (#10)
+wl-applications_waiting = Postpartum applications waiting for review

@@ -55,10 +55,16 @@ err-password_too_long = パスワードが長すぎます
 err-password_too_common = よく使われるパスワードは使えません
 err-username_taken = このユーザー名は既に使われています
 err-scope_required = この役割には担当範囲が必要です
-err-cannot_disable_self = 自分のアカウントは無効にできません
+err-last_administrator = 最後の有効な管理者アカウントは無効にできません。先に別の管理者アカウントを作成してください
 err-family_required = 家族アカウントには家庭番号が必要です
 
 accounts-family_relation = 家族の中の立場（家族アカウントのみ）
 accounts-relation-mother = 母（健康に関する情報を共有するかを決める人）
 accounts-relation-partner = パートナー（母が共有したものを見る）
 err-mother_account_exists = この家庭には母のアカウントが既にあります
+
+# Staff screens (#10): destructive actions are confirmed
+accounts-confirm_disable = このアカウントを無効にします。サインイン中のセッションも終了します。よろしいですか？
+accounts-disable_confirm = 無効化を確定する
+accounts-confirm_reset_totp = 2段階認証をリセットします。本人は次のサインインで登録し直します。よろしいですか？
+accounts-reset_totp_confirm = リセットを確定する

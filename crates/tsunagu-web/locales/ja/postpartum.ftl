@@ -127,3 +127,27 @@ pp-closure_last = 最終日
 pp-closure_reason = 理由（ご家庭に表示されます）
 pp-add_closure = 休業期間を追加
 nav-facilities = 産後ケア施設の休業日
+
+# Staff screens (#10): the review
+pp-review_facts = 審査のための情報
+pp-answer_yes = はい
+pp-answer_no = いいえ
+pp-eligibility_today = 現在の記録による対象判定
+pp-eligible_today = 対象です
+pp-not_eligible_today = 対象外の理由があります
+pp-no_baby_to_decide = 記録に赤ちゃんがいないため判定できません
+pp-days_used_before = これまでの利用日数
+pp-no_other_applications = ほかの申請はありません
+pp-none_used_before = 利用記録はありません
+pp-recent_screenings = 最近の質問票の結果
+pp-no_screenings = 質問票の記録はありません
+pp-points = 点
+pp-open_referrals = 対応中の相談・紹介
+pp-no_open_referrals = 対応中の相談・紹介はありません
+pp-confirm_approve = この申請を承認し、施設の枠を確保します。よろしいですか？
+pp-approve_confirm = 承認を確定する
+pp-confirm_reject = この申請を利用不可とします。家族に伝える場合は「家族向け」を選んでください。よろしいですか？
+pp-reject_confirm = 利用不可を確定する
+pp-confirm_cancel = この申請を取り消します。確保した枠は解放され、元に戻せません。よろしいですか？
+pp-cancel_confirm = 取消しを確定する
+pp-family_situation = 申請時の家族の状況（回答）

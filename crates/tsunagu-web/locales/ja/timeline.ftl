@@ -34,7 +34,7 @@ wl-closes = 期間終了
 wl-missed_since = 未実施になった日
 wl-record = 記録する
 wl-saved = 記録しました。
-wl-followups_intro = 至急のものを先に表示しています。
+wl-followups_intro = 対応中の相談・紹介をすべて、至急のものを先に表示しています。
 wl-counts_label = 件数
 wl-today = 今日
 wl-attempts = これまでの連絡回数
@@ -123,3 +123,5 @@ kind-source-postnatal_self_care_class = 受講日に5か月になる前日まで
 kind-source-health_check_3_4_months = 3・4か月児健診（集団）（つくばみらい市 活動成果報告書）、未受診者全員の状況を把握（世田谷区 産前・産後セルフケア講座）
 kind-source-postpartum_care = 産後4か月未満の母子、修正月齢で計算して4か月未満（世田谷区 産後ケア事業）
 kind-source-postpartum_outreach = 訪問（アウトリーチ）型：産後1年未満の母子（世田谷区 産後ケア事業）
+# Staff screens (#10)
+wl-applications_waiting = 審査待ちの産後ケア申請

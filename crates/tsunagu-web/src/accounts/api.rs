@@ -66,7 +66,7 @@ async fn create_account(
     responses(
         (status = 204, description = "Disabled"),
         (status = 403, description = "Not an administrator (`forbidden`)"),
-        (status = 409, description = "An administrator's own account")))]
+        (status = 409, description = "The municipality's last active administrator account, the caller's own included (`last_administrator`)")))]
 async fn disable_account(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -83,7 +83,7 @@ async fn disable_account(
     responses(
         (status = 204, description = "Enabled"),
         (status = 403, description = "Not an administrator (`forbidden`)"),
-        (status = 409, description = "An administrator's own account")))]
+        (status = 409, description = "The municipality's last active administrator account, the caller's own included (`last_administrator`)")))]
 async fn enable_account(
     State(state): State<AppState>,
     caller: ApiCaller,

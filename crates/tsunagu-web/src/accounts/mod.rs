@@ -191,9 +191,10 @@ pub async fn set_disabled(
 ) -> Result<(), AppError> {
     let ctx = &managing(admin, requester)?;
     let target = own_account(state, admin, id).await?;
-    if target.id == admin.id && disabled {
-        return Err(AppError::Conflict("cannot_disable_self"));
-    }
+    // The store refuses the municipality's last active administrator,
+    // the caller's own account included (`admins::keeps_an_administrator`,
+    // decided in the change's transaction): `Conflict("last_administrator")`.
+    // Another administrator remaining, one may disable one's own account.
     state.store.set_disabled(ctx, target.id, disabled).await?;
     Ok(())
 }

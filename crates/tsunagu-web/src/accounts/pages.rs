@@ -204,6 +204,10 @@ async fn accounts_op(
                     let form = AccountsForm { errors, form_error: Some(form_error), ..AccountsForm::default() };
                     accounts_view(&state, &ctx, admin, form, StatusCode::UNPROCESSABLE_ENTITY).await
                 }
+                Err(AppError::Conflict("last_administrator")) => {
+                    let form = AccountsForm { form_error: Some("err.last_administrator"), ..AccountsForm::default() };
+                    accounts_view(&state, &ctx, admin, form, StatusCode::CONFLICT).await
+                }
                 Err(e) => Err(page_error(&ctx, e)),
             }
         }

@@ -585,6 +585,68 @@ pub async fn application_shown(
     Ok((access.clone(), shown_to(actor, &access, app), notes_shown_to(actor, &access, notes), used_days))
 }
 
+/// What a nurse decides an application on besides the application (#10).
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// Eligibility as the record stands today, with its reasons (`None`:
+    /// no baby on record to decide on).
+    pub eligibility: Option<Eligibility>,
+    /// The family's other applications, latest stay first, with the days
+    /// each used.
+    pub others: Vec<(Application, u32)>,
+    /// Days the facility recorded as used by the family's other
+    /// applications, per service (the seed's limits are per birth and service).
+    pub used_before: Vec<(ServiceType, u32)>,
+    /// The latest screening results (the policy's `ViewScreenings`).
+    pub screenings: Vec<tsunagu_store::StoredScreening>,
+    /// The open referrals (the policy's `ManageReferrals`).
+    pub referrals: Vec<tsunagu_store::StoredReferral>,
+}
+
+/// Screening results a review shows.
+pub const REVIEW_SCREENINGS: u32 = 5;
+
+/// An application as its reviewer sees it: each part decided by the policy
+/// (the application by `ViewApplication`, the review by `ReviewPostpartum`,
+/// the screenings by `ViewScreenings` on the family, the referrals by
+/// `ManageReferrals`), then read as one with one `postpartum.view` line.
+pub async fn application_reviewed(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    id: ApplicationId,
+) -> Result<(FamilyAccess, Application, Vec<StayNote>, Vec<jiff::civil::Date>, Review), AppError> {
+    use tsunagu_domain::policy::authorize;
+    permit_municipality(actor, Action::ReviewPostpartum)?;
+    let (access, _, allowed) =
+        crate::base::access::application_access(state, actor, id, Action::ViewApplication).await?;
+    let reads = tsunagu_store::ReviewReads {
+        screenings: authorize(actor, Action::ViewScreenings, &Resource::Family(&access))
+            .is_allowed()
+            .then_some(REVIEW_SCREENINGS),
+        open_referrals: authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id))
+            .is_allowed(),
+    };
+    let review =
+        state.store.application_review(&requester.allowed(&allowed), id, reads).await?.ok_or(AppError::NotFound)?;
+    let app = review.application;
+    let eligibility = eligibility_input(&review.record, app.service, app.stay, app.siblings, &app.answers)
+        .map(|i| check_eligibility(&i));
+    let mut used_before: Vec<(ServiceType, u32)> = vec![];
+    for (other, used) in &review.others {
+        match used_before.iter_mut().find(|(s, _)| *s == other.service) {
+            Some((_, n)) => *n = n.saturating_add(*used),
+            None => used_before.push((other.service, *used)),
+        }
+    }
+    used_before.retain(|(_, n)| *n > 0);
+    let notes = notes_shown_to(actor, &access, review.notes);
+    let app = shown_to(actor, &access, app);
+    let others = review.others.into_iter().map(|(a, n)| (shown_to(actor, &access, a), n)).collect();
+    let extra = Review { eligibility, others, used_before, screenings: review.screenings, referrals: review.referrals };
+    Ok((access, app, notes, review.used_days, extra))
+}
+
 /// The applications of a listing as the caller may see them. A family's own
 /// list is the mother's health items: her partner reads it only when she
 /// shares them (the policy's `ViewHealth`; `NotShared` otherwise).

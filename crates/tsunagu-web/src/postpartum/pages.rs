@@ -387,11 +387,69 @@ struct ApplicationPage {
     alerts: Vec<tsunagu_store::StoredReferral>,
     notice: Option<&'static str>,
     form_error: Option<String>,
+    /// What the reviewer decides on (#10): for those who review only.
+    review: Option<crate::postpartum::Review>,
 }
 
 impl ApplicationPage {
     fn refusals(&self) -> Vec<String> {
         self.row.app.refusals.iter().map(|c| explain(self.chrome.tr.0, c)).collect()
+    }
+
+    /// The family's situation answers, as asked on the form: (key of the
+    /// question, answered yes).
+    fn answers(&self) -> Vec<(&'static str, bool)> {
+        let a = &self.row.app.answers;
+        vec![
+            ("pp.q.worries", a.has_worries_or_fatigue),
+            ("pp.q.no_help", a.lacks_help_from_relatives),
+            ("pp.q.grandparents", a.grandparents_nearby),
+            ("pp.q.rolls_over", a.rolls_over_actively),
+            ("pp.q.medical", a.needs_medical_treatment),
+        ]
+    }
+
+    /// Today's eligibility reasons, in the reader's words.
+    fn reasons_today(&self) -> Vec<String> {
+        self.review
+            .as_ref()
+            .and_then(|r| r.eligibility.as_ref())
+            .map(|e| e.codes().into_iter().map(|c| explain(self.chrome.tr.0, c)).collect())
+            .unwrap_or_default()
+    }
+
+    fn eligible_today(&self) -> bool {
+        self.review.as_ref().and_then(|r| r.eligibility.as_ref()).is_some_and(|e| e.is_eligible())
+    }
+
+    fn last_eligible_day(&self) -> String {
+        self.review
+            .as_ref()
+            .and_then(|r| r.eligibility.as_ref())
+            .map(|e| e.last_eligible_day.to_string())
+            .unwrap_or_default()
+    }
+
+    fn questionnaire(&self, id: &str) -> &'static str {
+        crate::base::screening_words::title(self.chrome.tr.0, id)
+    }
+
+    fn result_of(&self, s: &tsunagu_store::StoredScreening) -> &'static str {
+        if s.urgent {
+            "urgent"
+        } else if s.positive {
+            "positive"
+        } else {
+            "negative"
+        }
+    }
+
+    fn entered_on(&self, s: &tsunagu_store::StoredScreening) -> String {
+        tsunagu_domain::clock::japan_date(s.entered_at).to_string()
+    }
+
+    fn raised_on(&self, r: &tsunagu_store::StoredReferral) -> String {
+        tsunagu_domain::clock::japan_date(r.raised_at).to_string()
     }
 
     fn yen(&self, n: &u32) -> String {
@@ -414,11 +472,19 @@ async fn application_view(
     let account = signed_in(ctx)?;
     let actor = actor_of(account);
     let audit = audit_ctx(account, &ctx.remote_addr, "postpartum application", ctx.now);
-    let (access, app, notes, used_days) =
-        crate::postpartum::application_shown(state, &actor, &audit, id).await.or_page(ctx)?;
-    let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_review =
         authorize(&actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed();
+    // A reviewer reads what the decision needs with the application, as one.
+    let (access, app, notes, used_days, review) = if can_review {
+        let (access, app, notes, used, review) =
+            crate::postpartum::application_reviewed(state, &actor, &audit, id).await.or_page(ctx)?;
+        (access, app, notes, used, Some(review))
+    } else {
+        let (access, app, notes, used) =
+            crate::postpartum::application_shown(state, &actor, &audit, id).await.or_page(ctx)?;
+        (access, app, notes, used, None)
+    };
+    let facility = Resource::Facility { municipality_id: actor.municipality_id, venue_id: app.venue_id };
     let can_note = authorize(&actor, Action::RecordAtFacility, &facility).is_allowed()
         && app.status == tsunagu_domain::postpartum::application::ApplicationStatus::Approved;
     let open = matches!(
@@ -459,6 +525,7 @@ async fn application_view(
             alerts,
             notice,
             form_error,
+            review,
         },
         status,
     ))

@@ -61,7 +61,7 @@ async fn work_list(
         "today": today,
         "page": view.request.page,
         "has_more": view.has_more,
-        "counts": counts_json(&view.counts, Some(view.urgent_count)),
+        "counts": counts_json(&view.counts, Some(view.urgent_count), view.applications_waiting),
         "items": items,
         "followups": urgent,
     }))
@@ -70,7 +70,7 @@ async fn work_list(
 
 /// The counts of the contact lists, with the urgent follow-ups where they
 /// were read (the counts-only call reads no referral, so says nothing of them).
-fn counts_json(c: &tsunagu_store::WorkCounts, urgent: Option<usize>) -> serde_json::Value {
+fn counts_json(c: &tsunagu_store::WorkCounts, urgent: Option<usize>, waiting: Option<u64>) -> serde_json::Value {
     let mut v = json!({
         "due_this_week": c.due_this_week,
         "overdue": c.overdue,
@@ -79,6 +79,9 @@ fn counts_json(c: &tsunagu_store::WorkCounts, urgent: Option<usize>) -> serde_js
     });
     if let Some(n) = urgent {
         v["urgent"] = json!(n);
+    }
+    if let Some(n) = waiting {
+        v["applications_waiting"] = json!(n);
     }
     v
 }
@@ -101,7 +104,7 @@ async fn work_counts(
     let today = japan_date(caller.now);
     let scope = crate::timeline::scope_for(&caller.actor, &req, today)?;
     let counts = state.store.work_counts(&scope).await?;
-    Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, None) })).into_response())
+    Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, None, None) })).into_response())
 }
 
 /// The contacts a family is owed, with windows, owners and where each stands today

@@ -15,15 +15,20 @@ pub struct ListCounts {
     overdue: u64,
     missed: u64,
     check_non_attendees: u64,
-    /// The urgent follow-ups: with a work list only (the counts alone read
-    /// no referral).
+    /// The follow-ups: the open referrals the `urgent` list shows, urgent
+    /// ones first; with a work list only (the counts alone read no referral).
     urgent: Option<u64>,
+    /// Postpartum applications waiting for review: with a work list, for
+    /// those who review them.
+    applications_waiting: Option<u64>,
 }
 
 /// One page of a work list, with the counts of every list.
 #[derive(ToSchema)]
 pub struct WorkList {
-    /// The list shown.
+    /// The list shown: the one asked for, or without `list` the first that
+    /// has work (`overdue`, `due_this_week`, `missed`, `check_non_attendees`,
+    /// then `urgent` for those who work on referrals, else `open`).
     list: String,
     whose: Whose,
     today: Date,

@@ -118,6 +118,10 @@ impl Shown {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkListRequest {
     pub shown: Shown,
+    /// Whether the caller named the list; if not, the list opens on the
+    /// first chip that has work (#10: not on an empty list while another
+    /// holds the work).
+    pub list_given: bool,
     pub whose: Whose,
     pub area: Option<AreaId>,
     pub kind: Option<ContactKind>,
@@ -127,7 +131,9 @@ pub struct WorkListRequest {
 
 impl WorkListParams {
     pub fn check(&self) -> Result<WorkListRequest, AppError> {
-        let shown = match self.list.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let named = self.list.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let list_given = named.is_some();
+        let shown = match named {
             None => Shown::Contacts(WorkList::Overdue),
             Some("urgent") => Shown::Urgent,
             Some(s) => Shown::Contacts(WorkList::parse(s).ok_or_else(|| invalid("list", "invalid_choice"))?),
@@ -159,7 +165,7 @@ impl WorkListParams {
                 .filter(|p| (1..=10_000).contains(p))
                 .ok_or_else(|| invalid("page", "out_of_range"))?,
         };
-        Ok(WorkListRequest { shown, whose, area, kind, sort, page })
+        Ok(WorkListRequest { shown, list_given, whose, area, kind, sort, page })
     }
 }
 
@@ -195,15 +201,38 @@ pub struct WorkListView {
     pub rows: Vec<ContactRow>,
     /// Open referrals the caller works on, urgent first (nurses only).
     pub followups: Vec<StoredReferral>,
+    /// The follow-up chip's count: the open referrals its list shows (#10:
+    /// it counted only the urgent ones, 4, beside a list of 10).
     pub urgent_count: usize,
+    /// Whether the caller works on referrals (the follow-up chip is theirs).
+    pub manages_referrals: bool,
+    /// Postpartum applications waiting for review, for those who review them.
+    pub applications_waiting: Option<u64>,
     pub has_more: bool,
+}
+
+/// The list a work list opens on when none is named: the first contact chip
+/// with work, in the chips' order; else the follow-ups for those who work on
+/// them (the one chip left that may hold work); else every open contact.
+pub fn opening_list(counts: &WorkCounts, manages_referrals: bool) -> Shown {
+    let chips = [
+        (WorkList::Overdue, counts.overdue),
+        (WorkList::DueThisWeek, counts.due_this_week),
+        (WorkList::Missed, counts.missed),
+        (WorkList::CheckNonAttendees, counts.check_non_attendees),
+    ];
+    match chips.into_iter().find(|(_, n)| *n > 0) {
+        Some((list, _)) => Shown::Contacts(list),
+        None if manages_referrals => Shown::Urgent,
+        None => Shown::Contacts(WorkList::Open),
+    }
 }
 
 pub async fn work_list(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
-    req: WorkListRequest,
+    mut req: WorkListRequest,
     today: Date,
 ) -> Result<WorkListView, AppError> {
     let audit = &requester.allowed(&permit_municipality(actor, Action::ViewWorkList)?);
@@ -214,6 +243,9 @@ pub async fn work_list(
     let manages =
         authorize(actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
     let open_referrals = ReferralFilter { family_id: None, raised_by: None, open_only: true, limit: 200 };
+    if !req.list_given {
+        req.shown = opening_list(&counts, manages);
+    }
     let q = match req.shown {
         Shown::Contacts(list) => Some(WorkListQuery {
             scope,
@@ -227,10 +259,26 @@ pub async fn work_list(
     let (mut rows, mut followups) =
         state.store.work_list_with_followups(audit, q.as_ref(), manages.then_some(&open_referrals)).await?;
     followups.sort_by_key(|r| (!r.referral.urgent, std::cmp::Reverse(r.raised_at)));
-    let urgent_count = followups.iter().filter(|r| r.referral.urgent).count();
+    let urgent_count = followups.len();
+    let applications_waiting =
+        if authorize(actor, Action::ReviewPostpartum, &Resource::Municipality(actor.municipality_id)).is_allowed() {
+            Some(state.store.applications_waiting(actor.municipality_id).await?)
+        } else {
+            None
+        };
     let has_more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
-    Ok(WorkListView { request: req, today, counts, rows, followups, urgent_count, has_more })
+    Ok(WorkListView {
+        request: req,
+        today,
+        counts,
+        rows,
+        followups,
+        urgent_count,
+        manages_referrals: manages,
+        applications_waiting,
+        has_more,
+    })
 }
 
 /// What somebody records about a contact, as typed or sent.

@@ -51,13 +51,17 @@ struct WorkListPage {
 impl WorkListPage {
     fn tabs(&self) -> Vec<(&'static str, u64)> {
         let c = &self.view.counts;
-        vec![
+        let mut tabs = vec![
             ("overdue", c.overdue),
             ("due_this_week", c.due_this_week),
             ("missed", c.missed),
             ("check_non_attendees", c.check_non_attendees),
-            ("urgent", self.view.urgent_count as u64),
-        ]
+        ];
+        // The follow-ups are the chip of those who work on referrals.
+        if self.view.manages_referrals {
+            tabs.push(("urgent", self.view.urgent_count as u64));
+        }
+        tabs
     }
 
     fn shown(&self) -> &'static str {

@@ -256,6 +256,8 @@ async fn administrator_creates_and_disables_an_account() {
     assert_eq!(notice.text().await.unwrap(), "アカウントを作成しました。");
     let row = c.find(Locator::Id("account-coord2")).await.unwrap();
     assert!(row.text().await.unwrap().contains("コーディネーター"));
+    // Disabling is confirmed in a second step (#10).
+    row.find(Locator::Css(".disable-step summary")).await.unwrap().click().await.unwrap();
     row.find(Locator::Css("form[action$='/disable'] button")).await.unwrap().click().await.unwrap();
     // Wait for the page after the click, not the notice still on this one.
     c.wait()
@@ -336,8 +338,10 @@ async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
     c.find(Locator::Id("nav-postpartum")).await.unwrap().click().await.unwrap();
     let row = c.wait().for_element(Locator::Css("tr.application a")).await.unwrap();
     row.click().await.unwrap();
-    fill(c, "approve-note", "双子。送迎の確認済み").await;
+    // Approving is a second step (#10): open it, then confirm.
     c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+    fill(c, "approve-note", "双子。送迎の確認済み").await;
+    c.find(Locator::Id("approve-confirm")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("notice")).await.unwrap();
     assert_eq!(c.find(Locator::Id("status")).await.unwrap().text().await.unwrap(), "利用決定");
     c.clone().close().await.unwrap();

@@ -1,0 +1,231 @@
+//! Staff screens that hold what a decision needs (#10), over HTTP on both
+//! back ends: work lists whose chips count what their lists show and that
+//! open on a list with work.
+
+use crate::support::*;
+use serde_json::Value;
+
+/// Every row of a list, page after page (the API's pages of 50).
+async fn all_rows(app: &TestApp, token: &str, list: &str, whose: &str) -> usize {
+    let mut n = 0;
+    for page in 1..=40 {
+        let (s, v) = app.get(token, &format!("/api/v1/worklist?list={list}&whose={whose}&page={page}")).await;
+        assert_eq!(s, 200, "{list} page {page}: {v}");
+        let key = if list == "urgent" { "followups" } else { "items" };
+        n += v[key].as_array().unwrap().len();
+        if !v["has_more"].as_bool().unwrap() {
+            return n;
+        }
+    }
+    panic!("{list} has more than 40 pages");
+}
+
+const CHIPS: [&str; 5] = ["overdue", "due_this_week", "missed", "check_non_attendees", "urgent"];
+
+/// Each chip's count against the rows its list shows, in one scope; answers
+/// the counts.
+async fn chips_agree(app: &TestApp, token: &str, whose: &str) -> Value {
+    let (s, first) = app.get(token, &format!("/api/v1/worklist?list=overdue&whose={whose}")).await;
+    assert_eq!(s, 200, "{first}");
+    let counts = first["counts"].clone();
+    for chip in CHIPS {
+        let Some(count) = counts[chip].as_u64() else { continue };
+        let rows = all_rows(app, token, chip, whose).await;
+        assert_eq!(rows as u64, count, "{whose}: the {chip} chip says {count}, its list shows {rows}");
+    }
+    counts
+}
+
+/// #10: 至急・要フォロー counted the urgent referrals (4) beside a list of
+/// every open one (10); each chip now counts its list, for the nurse (her
+/// own and the whole municipality) and the coordinator, on the demo data.
+/// Then, as the next story, where the work list opens.
+async fn each_chip_counts_what_its_list_shows(backend: Backend) {
+    // The demo as `serve --demo` loads it (150 families a municipality).
+    let app = TestApp::start_demo(backend, 150).await;
+    let nurse = app.demo_token("nurse").await;
+    let mine = chips_agree(&app, &nurse, "mine").await;
+    let all = chips_agree(&app, &nurse, "all").await;
+    assert!(all["urgent"].as_u64().unwrap() > 0, "the demo has open referrals: {all}");
+    assert!(
+        CHIPS.iter().filter(|c| all[**c].as_u64().unwrap_or(0) > 0).count() >= 3,
+        "the demo gives most chips work: {all}"
+    );
+    assert!(mine["overdue"].is_u64());
+    let coordinator = app.demo_token("coordinator").await;
+    let counts = chips_agree(&app, &coordinator, "mine").await;
+    // The follow-ups are not the coordinator's chip.
+    assert!(counts.get("urgent").is_none() || counts["urgent"] == 0, "{counts}");
+    the_work_list_opens_where_the_work_is(&app).await;
+}
+
+/// A work list asked for without a list opens on the first chip with work,
+/// never on an empty list while another holds work; the nurse is told how
+/// many postpartum applications wait, the coordinator is not.
+async fn the_work_list_opens_where_the_work_is(app: &TestApp) {
+    for who in ["coordinator", "nurse"] {
+        let token = app.demo_token(who).await;
+        let (s, v) = app.get(&token, "/api/v1/worklist").await;
+        assert_eq!(s, 200, "{v}");
+        let list = v["list"].as_str().unwrap();
+        let counts = &v["counts"];
+        match CHIPS.iter().find(|c| counts[**c].as_u64().unwrap_or(0) > 0) {
+            // The first chip, in order, that has work.
+            Some(first) => assert_eq!(list, *first, "{who}: {counts}"),
+            // No chip has work (the demo's coordinator): every open contact,
+            // which has some (#10: she landed on an empty list with 15 here).
+            None => {
+                assert_eq!(list, "open", "{who}: {counts}");
+                assert!(!v["items"].as_array().unwrap().is_empty(), "{who}: {v}");
+            }
+        }
+        let waiting = &counts["applications_waiting"];
+        if who == "nurse" {
+            let (_, apps) = app.get(&token, "/api/v1/postpartum/applications?status=applied").await;
+            let n = apps["applications"].as_array().map_or(0, Vec::len) as u64;
+            assert_eq!(waiting.as_u64(), Some(n), "{apps}");
+        } else {
+            assert!(waiting.is_null(), "{who} does not review applications: {counts}");
+        }
+    }
+}
+
+/// Audit lines of the fixture's municipality after `from` (their actions).
+async fn actions_since(app: &TestApp, from: usize) -> Vec<String> {
+    let lines = app.store.audit_lines(app.fx.setagaya.id, 0, 100_000).await.unwrap();
+    lines[from..].iter().map(|l| format!("{} {}", l.action, l.detail)).collect()
+}
+
+async fn audit_len(app: &TestApp) -> usize {
+    app.store.audit_lines(app.fx.setagaya.id, 0, 100_000).await.unwrap().len()
+}
+
+/// #10: the nurse reviews an application with what the decision needs —
+/// the family's answers, eligibility today with its reasons, the days its
+/// other applications used, recent screening results and open referrals —
+/// read as one `postpartum.view` line; approving, refusing and cancelling
+/// are a second, confirming step (no script needed); the facility's staff
+/// see none of the review.
+async fn the_review_holds_what_the_decision_needs(backend: Backend) {
+    use crate::pages::Visitor;
+    let app = TestApp::start(backend).await;
+    let f = crate::privacy::family_with_a_stay(&app).await;
+    let family = f.family.0;
+    let centre = app.fx.facility.id;
+    let body = crate::postpartum::application(None, centre, "2026-12-10", 2, 2);
+    let (s, v) = app.post(&f.mother, "/api/v1/postpartum/applications", &body).await;
+    assert_eq!(s, 201, "{v}");
+    let applied = v["id"].as_i64().unwrap();
+    // A positive EPDS (it raises the nurse's referral) and the facility's concern.
+    let answers = crate::screening::epds([3, 3, 3, 3, 3, 3, 3, 3, 3, 0]);
+    let (s, v) = app
+        .post(
+            &f.nurse,
+            &format!("/api/v1/families/{family}/screenings"),
+            &serde_json::json!({"questionnaire": "epds", "answers": answers}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let concern = serde_json::json!({"family_id": family, "note": "授乳がつらそう"});
+    assert_eq!(app.post(&f.facility, "/api/v1/referrals", &concern).await.0, 201);
+    // The first stay's first day, used (recorded on the day after).
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 10));
+    let used = serde_json::json!({"day": "2026-12-01"});
+    let facility_token = app.token(&app.fx.setagaya, "facility").await;
+    let (s, v) =
+        app.post(&facility_token, &format!("/api/v1/postpartum/applications/{}/used", f.application), &used).await;
+    assert_eq!(s, 204, "{v}");
+
+    let mut nurse = Visitor::new(&app);
+    nurse.sign_in("nurse", Some(app.next_totp())).await;
+    let before = audit_len(&app).await;
+    let page = nurse.get(&format!("/postpartum/applications/{applied}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let lines = actions_since(&app, before).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("postpartum.view application="), "{lines:?}");
+    assert!(lines[0].contains("screenings=1 referrals=2"), "{lines:?}");
+    let b = &page.body;
+    for id in ["id=\"review-facts\"", "id=\"answers\"", "id=\"eligibility-today\"", "id=\"other-applications\""] {
+        assert!(b.contains(id), "{id}");
+    }
+    assert!(b.contains("体調や育児に不安・疲れがある"), "the situation answers");
+    assert!(b.contains("class=\"ok\" id=\"eligibility-today\""), "eligible today");
+    assert!(b.contains("data-service=\"short_stay\">ショートステイ（宿泊） 1日"), "one day of short stay used before");
+    assert_eq!(b.matches("class=\"review-screening result-positive\"").count(), 1, "the positive EPDS");
+    assert_eq!(b.matches("class=\"review-referral").count(), 2, "the screening's and the facility's");
+    // The decision is a second step: the submit sits inside a <details>.
+    for step in ["approve", "reject"] {
+        let start = b.find(&format!("id=\"{step}-step\"")).expect(step);
+        let close = start + b[start..].find("</details>").unwrap();
+        assert!(b[start..close].contains(&format!("type=\"submit\" id=\"{step}-confirm\"")), "{step}");
+        assert!(!b[..start].contains(&format!("id=\"{step}-confirm\"")), "{step}");
+    }
+    assert!(b.contains("id=\"reject-confirm\" class=\"danger\""));
+    // The nurse confirms: approved.
+    let csrf = Visitor::csrf_in(b);
+    let r = nurse.post(&format!("/postpartum/applications/{applied}/approve"), &[("_csrf", &csrf), ("note", "")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = nurse.get(&format!("/postpartum/applications/{applied}")).await;
+    assert!(page.body.contains("id=\"cancel-step\""), "an approved stay may be cancelled, confirmed");
+    assert!(!page.body.contains("id=\"approve-step\""));
+
+    // The facility sees the application, not the review.
+    let mut facility = Visitor::new(&app);
+    facility.sign_in("facility", Some(app.next_totp())).await;
+    let page = facility.get(&format!("/postpartum/applications/{applied}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("id=\"review-facts\""));
+    assert!(!page.body.contains("id=\"approve-step\""));
+}
+
+on_both! {
+    each_chip_counts_what_its_list_shows => each_chip_counts_what_its_list_shows,
+    the_review_holds_what_the_decision_needs => the_review_holds_what_the_decision_needs,
+}
+
+/// #10: the municipality's last active administrator account cannot be
+/// disabled, the administrator's own included (a clear 409 in the API, the
+/// reason on the page); with a second administrator it can, and then the
+/// second is the last. Disabling is a confirmed, red step on the page.
+async fn the_last_administrator_stays(backend: Backend) {
+    use crate::pages::Visitor;
+    use tsunagu_domain::roles::Role;
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    let first = app.account(&fx.setagaya, "admin", Role::Admin, Scope::None).await;
+    // Another municipality's administrator does not count.
+    app.account(&fx.other, "admin", Role::Admin, Scope::None).await;
+    let admin = app.token(&fx.setagaya, "admin").await;
+    let (s, v) = app.post(&admin, &format!("/api/v1/accounts/{}/disable", first.0), &serde_json::json!({})).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "last_administrator");
+    // The page says why, in Japanese, and offers the step confirmed and red.
+    let mut page = Visitor::new(&app);
+    page.sign_in("admin", Some(app.next_totp())).await;
+    let list = page.get("/admin/accounts").await;
+    assert!(list.body.contains("class=\"confirm danger disable-step\""));
+    assert!(list.body.contains("class=\"confirm danger totp-step\""));
+    let csrf = Visitor::csrf_in(&list.body);
+    let r = page.post(&format!("/admin/accounts/{}/disable", first.0), &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("最後の有効な管理者アカウントは無効にできません"), "{}", r.body);
+    assert!(!app.store.account(first).await.unwrap().unwrap().disabled);
+    // A second administrator: now the first may go (their own account).
+    let second = app.account(&fx.setagaya, "admin2", Role::Admin, Scope::None).await;
+    let (s, v) = app.post(&admin, &format!("/api/v1/accounts/{}/disable", first.0), &serde_json::json!({})).await;
+    assert_eq!(s, 204, "{v}");
+    let admin2 = app.token(&fx.setagaya, "admin2").await;
+    let (s, v) = app.post(&admin2, &format!("/api/v1/accounts/{}/disable", second.0), &serde_json::json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("last_administrator")));
+    // Enabled again, the first counts once more.
+    assert_eq!(app.post(&admin2, &format!("/api/v1/accounts/{}/enable", first.0), &serde_json::json!({})).await.0, 204);
+    assert_eq!(
+        app.post(&admin2, &format!("/api/v1/accounts/{}/disable", second.0), &serde_json::json!({})).await.0,
+        204
+    );
+}
+
+on_both! {
+    the_last_administrator_stays => the_last_administrator_stays,
+}
