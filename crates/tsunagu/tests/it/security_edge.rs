@@ -468,6 +468,11 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
     };
     let f = family.0;
     let e = expecting.0;
+    // Local information (#12): an entry to retire, made before the table.
+    let place = json!({"area_id": fx.setagaya_area.id.0, "kind": "outing_spot", "name_ja": "公園", "offers_ja": "説明", "stages": ["pregnant"]});
+    let (s, v) = app.post(&admin, "/api/v1/classes/local", &place).await;
+    assert_eq!(s, 201, "{v}");
+    let local_place = v["id"].as_i64().unwrap();
     let targets = vec![
         t(
             "/api/v1/families",
@@ -656,6 +661,14 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             "/api/v1/auth/token".into(),
             "",
             json!({"municipality": "1311\u{0}21", "username": "nobody", "password": "x", "otp": "000000"}),
+        ),
+        // Local information (#12), appended after it for the same reason.
+        t("/api/v1/classes/local", "/api/v1/classes/local".into(), &admin, place.clone()),
+        t(
+            "/api/v1/classes/local/{id}/retire",
+            format!("/api/v1/classes/local/{local_place}/retire"),
+            &admin,
+            json!({"retired": true}),
         ),
     ];
 
