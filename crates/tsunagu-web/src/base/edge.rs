@@ -19,7 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// No inline script or style anywhere: the pages load `/static/app.css`
-/// and, the chat's pages only, `/static/chat.js`; nothing may frame them,
+/// and, the chat's pages only, `/static/chat.js` (a family's own pages,
+/// `/static/family.js`, which registers the service worker `/sw.js`); nothing may frame them,
 /// and forms post only here.
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -142,7 +143,8 @@ mod tests {
             // A script of our own, from /static/ (script-src 'self'), is the only script a page may load.
             let text = text
                 .replace("<script src=\"/static/chat.js\" defer></script>", "")
-                .replace("<script src=\"/static/chat-notices.js\" defer></script>", "");
+                .replace("<script src=\"/static/chat-notices.js\" defer></script>", "")
+                .replace("<script src=\"/static/family.js\" defer></script>", "");
             for needle in ["<script", "<style", "style=", "javascript:"] {
                 assert!(!text.contains(needle), "{} has {needle}", path.display());
             }

@@ -12,6 +12,7 @@ use axum::Router;
 
 pub mod access;
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod chrome;
 pub mod config;
@@ -38,6 +39,10 @@ pub use state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(chrome::stylesheet))
+        .route("/manifest.webmanifest", get(app::manifest))
+        .route("/static/icon.svg", get(app::icon))
+        .route("/static/family.js", get(app::script))
+        .route("/sw.js", get(app::worker))
         .route("/api/{*rest}", any(api::not_found))
         .fallback(chrome::not_found)
 }

@@ -381,5 +381,8 @@ async fn signout(State(state): State<AppState>, ctx: RequestCtx) -> Response {
             return page_error(&ctx, e.into());
         }
     }
-    redirect_with_cookies("/signin", &[clear_cookie(&state, SESSION_COOKIE)])
+    let mut resp = redirect_with_cookies("/signin", &[clear_cookie(&state, SESSION_COOKIE)]);
+    // What a family's phone kept for offline reading goes with the session (#10).
+    resp.headers_mut().insert("clear-site-data", axum::http::HeaderValue::from_static("\"cache\", \"storage\""));
+    resp
 }

@@ -255,3 +255,67 @@ async fn every_family_page_fits_a_360_px_phone_and_is_kept_as_a_screenshot() {
     }
     assert!(per_child >= 2, "the twins' contacts are named per child");
 }
+
+#[tokio::test]
+async fn a_family_phone_keeps_its_own_record_for_offline_and_forgets_it_at_sign_out() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&app.fx.setagaya, "nurse").await;
+    let family = app.register(&nurse, &notification(app.fx.setagaya_area.id, "アオキ", "ユイ", "2027-02-10")).await;
+    app.account(&app.fx.setagaya, "mama", Role::FamilyMember, Scope::Family(family)).await;
+    // The manifest: installable, starting at the family's own record.
+    let manifest: serde_json::Value =
+        app.http.get(app.url("/manifest.webmanifest")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(manifest["start_url"], "/me");
+    assert_eq!(manifest["display"], "standalone");
+
+    let b = browser().await;
+    let c = &b.client;
+    sign_in_as(&app, c, "mama", PASSWORD).await;
+    c.goto(&app.url("/me")).await.unwrap();
+    assert!(c.find(Locator::Css("link[rel=manifest]")).await.is_ok());
+    let ready = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.serviceWorker.ready.then(r => done(r.active ? r.active.scriptURL : null), () => done(null));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(ready.as_str().is_some_and(|u| u.ends_with("/sw.js")), "{ready}");
+    // Once the worker controls the page, the record it reads is kept.
+    c.goto(&app.url("/me")).await.unwrap();
+    let kept = |path: &'static str| async move {
+        c.execute_async(
+            &format!(
+                "const done = arguments[arguments.length - 1];
+                 caches.match('{path}').then(r => r ? r.text().then(t => done(t.includes('id=\"next\"'))) : done(false), () => done(false));"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let mut record_kept = serde_json::Value::Bool(false);
+    for _ in 0..20 {
+        record_kept = kept("/me").await;
+        if record_kept == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(record_kept, serde_json::Value::Bool(true), "the own record is kept for offline reading");
+    // Signing out forgets it.
+    sign_out(c).await;
+    let left = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; caches.keys().then(k => done(k.length), () => done(-1));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, serde_json::json!(0), "nothing is kept after sign-out");
+    // Staff pages never load the script that registers the worker.
+    let signin = app.http.get(app.url("/signin")).send().await.unwrap().text().await.unwrap();
+    assert!(!signin.contains("family.js"));
+}
