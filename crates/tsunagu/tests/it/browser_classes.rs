@@ -161,7 +161,7 @@ async fn a_mother_finds_an_outing_spot_for_her_stage_and_a_session_held_there() 
     shot(c, "local-information").await;
     card.find(Locator::Css("h2 a")).await.unwrap().click().await.unwrap();
     let held = c.wait().for_element(Locator::Css("#held-here .held-session")).await.unwrap();
-    assert!(held.text().await.unwrap().contains("2026-12-15"));
+    assert!(held.text().await.unwrap().contains("12月15日"), "the day in Japanese, with its weekday");
     shot(c, "local-place").await;
     held.click().await.unwrap();
     let offered = c.wait().for_element(Locator::Id(&format!("session-{}", ids[0]))).await.unwrap();
