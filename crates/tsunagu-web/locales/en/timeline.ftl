@@ -113,3 +113,6 @@ err-contact_closed = This contact is closed
 
 # Staff screens (#10)
 wl-applications_waiting = Postpartum applications waiting for review
+contact-contacted_on = Day of the contact
+err-contact_day_in_future = Enter today or an earlier day
+err-contact_day_before_notification = Enter a day on or after the pregnancy's notification

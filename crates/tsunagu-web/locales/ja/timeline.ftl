@@ -113,3 +113,6 @@ err-contact_closed = この予定は終了しています
 
 # Staff screens (#10)
 wl-applications_waiting = 審査待ちの産後ケア申請
+contact-contacted_on = 実施日（連絡・訪問をした日）
+err-contact_day_in_future = 実施日は今日以前の日付を入力してください
+err-contact_day_before_notification = 実施日は妊娠届出日以降の日付を入力してください
