@@ -21,6 +21,7 @@ pub const RULES_VERSION: i64 = 2;
 
 #[deny(clippy::arithmetic_side_effects)]
 pub mod contact;
+pub mod contact_day;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod dates;
 pub mod facts;

@@ -57,6 +57,8 @@ macro_rules! contact_columns {
             " AS outcome_at, ",
             date_col!("c.missed_on"),
             " AS missed_on, ",
+            date_col!("c.contacted_on"),
+            " AS contacted_on, ",
             mother_name_of!("c")
         )
     };
@@ -104,6 +106,7 @@ pub(crate) fn contact_row(r: &PgRow) -> Result<ContactRow> {
         outcome_by: get::<Option<i64>>(r, "outcome_by")?.map(AccountId),
         outcome_at: outcome_at.as_deref().map(ts).transpose()?,
         missed_on: opt_date(get(r, "missed_on")?)?,
+        contacted_on: opt_date(get(r, "contacted_on")?)?,
         mother_name: get(r, "mother_name")?,
     })
 }
@@ -804,6 +807,51 @@ impl TimelineStore for PgStore {
     ) -> Result<ContactRow> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts c WHERE c.id = $1 AND c.municipality_id = $2"
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let row = contact_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(row)
+    }
+
+    async fn record_contact_outcome_on(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+        audience: NoteAudience,
+        day: tsunagu_store::ContactDay,
+    ) -> Result<ContactRow> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let notified: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            date_col!("p.notified_on"),
+            " FROM contacts c JOIN pregnancies p ON p.id = c.pregnancy_id WHERE c.id = $1 AND c.municipality_id = $2"
+        ))
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let notified = date(&notified.ok_or(StoreError::NotFound)?)?;
+        let on = tsunagu_domain::timeline::contact_day::check_contact_day(day.on, day.today, notified)
+            .map_err(tsunagu_store::contact_day_refused)?;
+        record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
+        sqlx::query("UPDATE contacts SET contacted_on = $1::date WHERE id = $2")
+            .bind(on.to_string())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         let r = sqlx::query(concat!(
             "SELECT ",
             contact_columns!(),

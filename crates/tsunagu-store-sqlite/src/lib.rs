@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 15, name: "job_leases", sql: include_str!("../migrations/0015_job_leases.sql") },
     Migration { version: 16, name: "local_places", sql: include_str!("../migrations/0016_local_places.sql") },
     Migration { version: 18, name: "chat_line", sql: include_str!("../migrations/0018_chat_line.sql") },
+    Migration { version: 20, name: "contact_dates", sql: include_str!("../migrations/0020_contact_dates.sql") },
 ];
 
 #[derive(Clone)]

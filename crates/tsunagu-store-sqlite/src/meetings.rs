@@ -26,7 +26,7 @@ use tsunagu_store::{
 };
 
 /// The number of columns `CONTACT_COLUMNS` reads; extra columns follow.
-const C: usize = 22;
+const C: usize = 23;
 
 fn month(s: &str) -> Result<DueMonth> {
     DueMonth::parse(s).ok_or_else(|| corrupt("month"))

@@ -30,7 +30,7 @@ pub(crate) const CONTACT_COLUMNS: &str = "c.id, c.pregnancy_id, c.kind, c.subjec
      c.due, c.closes, c.outcome, c.form, c.attempts, c.ending, c.hidden, c.municipality_id, c.family_id, c.area_id, \
      c.outcome_note, c.outcome_by, c.outcome_at, c.missed_on, \
      COALESCE((SELECT p.family_name || ' ' || p.given_name FROM people p WHERE p.family_id = c.family_id \
-     AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name, c.outcome_note_audience";
+     AND p.relation = 'mother' ORDER BY p.id LIMIT 1), '') AS mother_name, c.outcome_note_audience, c.contacted_on";
 
 pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
     let kind: String = r.try_get(2).map_err(db_err)?;
@@ -73,6 +73,12 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
             .ok_or_else(|| corrupt("note audience"))?,
         outcome_by: r.try_get::<Option<i64>, _>(17).map_err(db_err)?.map(AccountId),
         outcome_at: outcome_at.as_deref().map(ts).transpose()?,
+        contacted_on: r
+            .try_get::<Option<String>, _>("contacted_on")
+            .map_err(db_err)?
+            .as_deref()
+            .map(date)
+            .transpose()?,
         missed_on: opt_date(r.try_get(19).map_err(db_err)?)?,
         mother_name: r.try_get(20).map_err(db_err)?,
     })
@@ -702,6 +708,47 @@ impl TimelineStore for SqliteStore {
     ) -> Result<ContactRow> {
         let mut tx = self.begin_immediate().await?;
         record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
+        let r =
+            sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?"))
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let row = contact_row(&r)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(row)
+    }
+
+    async fn record_contact_outcome_on(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+        audience: NoteAudience,
+        day: tsunagu_store::ContactDay,
+    ) -> Result<ContactRow> {
+        let mut tx = self.begin_immediate().await?;
+        let notified: Option<String> = sqlx::query_scalar(
+            "SELECT p.notified_on FROM contacts c JOIN pregnancies p ON p.id = c.pregnancy_id \
+             WHERE c.id = ? AND c.municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let notified = date(&notified.ok_or(StoreError::NotFound)?)?;
+        let on = tsunagu_domain::timeline::contact_day::check_contact_day(day.on, day.today, notified)
+            .map_err(tsunagu_store::contact_day_refused)?;
+        record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
+        sqlx::query("UPDATE contacts SET contacted_on = ? WHERE id = ?")
+            .bind(on.to_string())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         let r =
             sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ? AND c.municipality_id = ?"))
                 .bind(id.0)

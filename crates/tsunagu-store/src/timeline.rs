@@ -27,6 +27,9 @@ pub struct ContactRow {
     pub outcome_note_audience: NoteAudience,
     pub outcome_by: Option<AccountId>,
     pub outcome_at: Option<Timestamp>,
+    /// The day the contact took place, as recorded with the outcome (#10);
+    /// `None` for outcomes recorded without one (their day is `outcome_at`'s).
+    pub contacted_on: Option<jiff::civil::Date>,
     /// The first day after the window closed with the contact still awaiting
     /// work, stamped by the daily job (or by the write that moved the window
     /// into the past): the day a staff contact became missed, or an offer lapsed.
@@ -136,6 +139,20 @@ pub struct WorkListQuery {
     pub sort: WorkSort,
     pub limit: u32,
     pub offset: u32,
+}
+
+/// The day a contact took place as recorded, and today in Japan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactDay {
+    pub on: jiff::civil::Date,
+    pub today: jiff::civil::Date,
+}
+
+/// A contact's day refused by the domain's check, as the field's error.
+pub fn contact_day_refused(e: tsunagu_domain::timeline::contact_day::ContactDayError) -> crate::StoreError {
+    let mut errors = FieldErrors::default();
+    errors.add("contacted_on", e.code());
+    crate::StoreError::Invalid(errors)
 }
 
 /// The counts shown beside each list (no names: not audited as a read).
@@ -286,6 +303,20 @@ pub trait TimelineStore: Send + Sync {
         outcome: &Outcome,
         note: &str,
         audience: NoteAudience,
+    ) -> Result<ContactRow>;
+    /// [`record_contact_outcome_noted`](Self::record_contact_outcome_noted)
+    /// with the day the contact took place (#10), checked in the change's
+    /// transaction against `today` and the pregnancy's notification
+    /// (`timeline::contact_day::check_contact_day`; a refusal is
+    /// `Invalid` on `contacted_on`): one audit line, the outcome's.
+    async fn record_contact_outcome_on(
+        &self,
+        ctx: &AuditContext,
+        id: ContactId,
+        outcome: &Outcome,
+        note: &str,
+        audience: NoteAudience,
+        day: ContactDay,
     ) -> Result<ContactRow>;
     /// [`record_contact_outcome_noted`](Self::record_contact_outcome_noted) with a note for the office.
     async fn record_contact_outcome(

@@ -125,3 +125,6 @@ kind-source-postpartum_care = Mother and baby under 4 months after the birth, in
 kind-source-postpartum_outreach = Outreach: mother and baby under 1 year after the birth (Setagaya postpartum care)
 # Staff screens (#10)
 wl-applications_waiting = Postpartum applications waiting for review
+contact-contacted_on = Day of the contact
+err-contact_day_in_future = Enter today or an earlier day
+err-contact_day_before_notification = Enter a day on or after the pregnancy's notification

@@ -125,3 +125,6 @@ kind-source-postpartum_care = 産後4か月未満の母子、修正月齢で計�
 kind-source-postpartum_outreach = 訪問（アウトリーチ）型：産後1年未満の母子（世田谷区 産後ケア事業）
 # Staff screens (#10)
 wl-applications_waiting = 審査待ちの産後ケア申請
+contact-contacted_on = 実施日（連絡・訪問をした日）
+err-contact_day_in_future = 実施日は今日以前の日付を入力してください
+err-contact_day_before_notification = 実施日は妊娠届出日以降の日付を入力してください

@@ -298,6 +298,10 @@ pub struct OutcomeInput {
     /// Whom the note is for: `family` or `office` (the default).
     #[serde(default)]
     pub audience: Option<String>,
+    /// The day the contact took place (`YYYY-MM-DD`): not in the future,
+    /// not before the pregnancy's notification. Left out: the day recorded.
+    #[serde(default)]
+    pub contacted_on: Option<String>,
 }
 
 impl OutcomeInput {
@@ -320,6 +324,7 @@ impl OutcomeInput {
             tsunagu_domain::timeline::OutcomeError::FormNotAllowed { .. } => invalid("form", "invalid_choice"),
             tsunagu_domain::timeline::OutcomeError::NoAttempts => invalid("attempts", "out_of_range"),
         })?;
+        // A multi-line note keeps its lines; only the ends are trimmed.
         let note = self.note.trim();
         if note.chars().count() > 2000 {
             return Err(invalid("note", "too_long"));
@@ -350,8 +355,16 @@ pub async fn record_outcome(
     let chosen = NoteAudience::parse_or_office(input.audience.as_deref())
         .ok_or_else(|| invalid("audience", "invalid_choice"))?;
     let audience = tsunagu_domain::policy::written_for(actor, &family, chosen);
-    let mut row =
-        state.store.record_contact_outcome_noted(&requester.allowed(&allowed), id, &outcome, &note, audience).await?;
+    let ctx = requester.allowed(&allowed);
+    let mut row = match input.contacted_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(day) => {
+            let on: Date = day.parse().map_err(|_| invalid("contacted_on", "invalid_date"))?;
+            let today = tsunagu_domain::clock::japan_date(state.clock.now());
+            let day = tsunagu_store::ContactDay { on, today };
+            state.store.record_contact_outcome_on(&ctx, id, &outcome, &note, audience, day).await?
+        }
+        None => state.store.record_contact_outcome_noted(&ctx, id, &outcome, &note, audience).await?,
+    };
     crate::base::access::keep_note_for(actor, &family, &mut row);
     Ok(row)
 }

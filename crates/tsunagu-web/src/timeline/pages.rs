@@ -214,6 +214,8 @@ struct ContactPage {
     errors: tsunagu_domain::validation::FieldErrors,
     values: HashMap<String, String>,
     form_error: Option<String>,
+    /// Today in Japan: the latest day a contact may be given.
+    today: jiff::civil::Date,
 }
 
 impl ContactPage {
@@ -301,6 +303,7 @@ fn contact_render(
             errors,
             values,
             form_error,
+            today: japan_date(ctx.now),
         },
         status,
     )
@@ -343,6 +346,7 @@ async fn contact_submit(
                 attempts: form.opt("attempts").and_then(|a| a.parse().ok()),
                 note: form.get("note").to_owned(),
                 audience: form.opt("audience"),
+                contacted_on: form.opt("contacted_on"),
             };
             let actor = actor_of(&account);
             let audit = audit_ctx(&account, &ctx.remote_addr, "record outcome", ctx.now);

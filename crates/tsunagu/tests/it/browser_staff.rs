@@ -101,3 +101,35 @@ async fn the_nurse_reviews_with_the_facts_and_confirms_in_a_second_step() {
         c.execute("return getComputedStyle(document.getElementById('cancel')).backgroundColor", vec![]).await.unwrap();
     assert_eq!(colour.as_str(), Some("rgb(179, 38, 30)"), "styled as destructive");
 }
+
+#[tokio::test]
+async fn a_contact_takes_its_day_and_a_note_of_several_lines() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let token = app.token(&app.fx.setagaya, "nurse").await;
+    let family = overdue_family(&app, &token, "ひづけ").await;
+    let (_, v) = app.get(&token, &format!("/api/v1/families/{}/contacts", family.0)).await;
+    let contact = v["contacts"][0]["id"].as_i64().unwrap();
+    let b = browser().await;
+    let c = &b.client;
+    desk(c).await;
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.goto(&app.url(&format!("/contacts/{contact}"))).await.unwrap();
+    let day = c.find(Locator::Id("contacted-on")).await.unwrap();
+    assert_eq!(day.prop("value").await.unwrap().as_deref(), Some("2026-11-22"), "today by default");
+    // A day before the notification is refused by the field, in Japanese.
+    c.execute("document.getElementById('contacted-on').value = '2026-05-01'", vec![]).await.unwrap();
+    c.find(Locator::Id("outcome-not_reached")).await.unwrap().click().await.unwrap();
+    let note = c.find(Locator::Id("note")).await.unwrap();
+    note.send_keys("留守でした。\n手紙を投函").await.unwrap();
+    c.find(Locator::Id("outcome-submit")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Id("contacted-on-error")).await.unwrap();
+    assert_eq!(err.text().await.unwrap(), "実施日は妊娠届出日以降の日付を入力してください");
+    c.execute("document.getElementById('contacted-on').value = '2026-11-20'", vec![]).await.unwrap();
+    c.find(Locator::Id("outcome-submit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    c.goto(&app.url(&format!("/families/{}", family.0))).await.unwrap();
+    let shown = text(c, &format!("#tl-{contact} .contact-note")).await;
+    assert!(shown.starts_with("留守でした。\n手紙を投函"), "{shown}");
+    shot(c, "staff-contact-note").await;
+}

@@ -229,3 +229,75 @@ async fn the_last_administrator_stays(backend: Backend) {
 on_both! {
     the_last_administrator_stays => the_last_administrator_stays,
 }
+
+/// #10: a contact takes the day it took place — not in the future, not
+/// before the pregnancy's notification (a clear error by the field) — and a
+/// multi-line note; the family page shows past contacts' notes, an office
+/// note to staff only.
+async fn contacts_take_a_day_and_a_note(backend: Backend) {
+    use crate::pages::Visitor;
+    use tsunagu_domain::roles::Role;
+    let app = TestApp::start(backend).await;
+    let fx = &app.fx;
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let mut body = notification(fx.setagaya_area.id, "ひにち", "はな", "2027-01-10");
+    body["notified_on"] = serde_json::json!("2026-06-01");
+    let family = app.register(&nurse, &body).await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
+    let (_, v) = app.get(&nurse, &format!("/api/v1/families/{}/contacts", family.0)).await;
+    let contacts: Vec<i64> = v["contacts"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    let (first, second) = (contacts[0], contacts[1]);
+    let outcome = |day: &str, note: &str, audience: &str| serde_json::json!({"outcome": "not_reached", "attempts": 1, "note": note, "audience": audience, "contacted_on": day});
+    for (day, code) in [("2026-11-23", "contact_day_in_future"), ("2026-05-31", "contact_day_before_notification")] {
+        let (s, v) = app.post(&nurse, &format!("/api/v1/contacts/{first}/outcome"), &outcome(day, "x", "office")).await;
+        assert_eq!(s, 422, "{v}");
+        assert_eq!(v["error"]["fields"][0]["field"], "contacted_on", "{v}");
+        assert_eq!(v["error"]["fields"][0]["code"], code, "{v}");
+    }
+    // Through the page: the day and a note of two lines, for the family.
+    let mut page = Visitor::new(&app);
+    page.sign_in("nurse", Some(app.next_totp())).await;
+    let form = page.get(&format!("/contacts/{first}")).await;
+    assert!(form.body.contains("name=\"contacted_on\""), "the form asks the day");
+    assert!(form.body.contains("max=\"2026-11-22\""), "not after today");
+    let csrf = Visitor::csrf_in(&form.body);
+    let fields = |day: &'static str, note: &'static str, audience: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("outcome", "not_reached".to_owned()),
+            ("attempts", "1".to_owned()),
+            ("note", note.to_owned()),
+            ("audience", audience.to_owned()),
+            ("contacted_on", day.to_owned()),
+        ]
+    };
+    let refused = page.post(&format!("/contacts/{first}"), &as_refs(&fields("2026-12-01", "x", "office"))).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("実施日は今日以前の日付を入力してください"), "{}", refused.body);
+    let done = page
+        .post(&format!("/contacts/{first}"), &as_refs(&fields("2026-11-20", "留守でした。\n手紙を投函", "family")))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let done = page
+        .post(&format!("/contacts/{second}"), &as_refs(&fields("2026-11-21", "近所の方の話では不在がち", "office")))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let staff_view = page.get(&format!("/families/{}", family.0)).await;
+    assert!(staff_view.body.contains("留守でした。\n手紙を投函"), "the note keeps its lines");
+    assert!(staff_view.body.contains("近所の方の話では不在がち"), "staff read the office note");
+    assert!(staff_view.body.contains("<small class=\"contact-day\">2026-11-20</small>"));
+    let mut family_page = Visitor::new(&app);
+    family_page.sign_in("mother", None).await;
+    let own = family_page.get("/me").await;
+    assert_eq!(own.status, 200);
+    assert!(!own.body.contains("近所の方の話では不在がち"), "an office note stays in the office");
+}
+
+fn as_refs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+on_both! {
+    contacts_take_a_day_and_a_note => contacts_take_a_day_and_a_note,
+}
