@@ -846,9 +846,10 @@ impl TimelineStore for PgStore {
         let on = tsunagu_domain::timeline::contact_day::check_contact_day(day.on, day.today, notified)
             .map_err(tsunagu_store::contact_day_refused)?;
         record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
-        sqlx::query("UPDATE contacts SET contacted_on = $1::date WHERE id = $2")
+        sqlx::query("UPDATE contacts SET contacted_on = $1::date WHERE id = $2 AND municipality_id = $3")
             .bind(on.to_string())
             .bind(id.0)
+            .bind(ctx.municipality_id.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

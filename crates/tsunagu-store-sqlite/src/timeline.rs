@@ -743,9 +743,10 @@ impl TimelineStore for SqliteStore {
         let on = tsunagu_domain::timeline::contact_day::check_contact_day(day.on, day.today, notified)
             .map_err(tsunagu_store::contact_day_refused)?;
         record_outcome_noted(&mut tx, &self.keys.chain, ctx, id, outcome, note, audience).await?;
-        sqlx::query("UPDATE contacts SET contacted_on = ? WHERE id = ?")
+        sqlx::query("UPDATE contacts SET contacted_on = ? WHERE id = ? AND municipality_id = ?")
             .bind(on.to_string())
             .bind(id.0)
+            .bind(ctx.municipality_id.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

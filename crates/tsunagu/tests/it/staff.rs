@@ -286,7 +286,10 @@ async fn contacts_take_a_day_and_a_note(backend: Backend) {
     let staff_view = page.get(&format!("/families/{}", family.0)).await;
     assert!(staff_view.body.contains("留守でした。\n手紙を投函"), "the note keeps its lines");
     assert!(staff_view.body.contains("近所の方の話では不在がち"), "staff read the office note");
-    assert!(staff_view.body.contains("<small class=\"contact-day\">2026-11-20</small>"));
+    assert!(
+        staff_view.body.contains("<small class=\"contact-day\">令和8年11月20日(金)</small>"),
+        "the day it took place, in Japanese"
+    );
     let mut family_page = Visitor::new(&app);
     family_page.sign_in("mother", None).await;
     let own = family_page.get("/me").await;
