@@ -22,6 +22,7 @@ mod classes;
 mod local;
 mod names;
 mod plan;
+mod progress;
 mod rng;
 mod spec;
 
@@ -516,6 +517,7 @@ async fn load_families(
     let mut slots: Vec<Slot> = Vec::with_capacity(batch);
     let mut families: Vec<ImportFamily> = Vec::with_capacity(batch);
     let (mut done, mut babies, mut demo_family) = (0usize, 0usize, None);
+    let mut progress = progress::Progress::start(m.code, total);
     while next < total || !redraw.is_empty() {
         // Redraws first (never more than a batch), then new families in order.
         slots.append(&mut redraw);
@@ -559,7 +561,9 @@ async fn load_families(
         if done / PROGRESS_EVERY > before / PROGRESS_EVERY {
             tracing::info!(municipality = m.code, done, total, "demo families loaded");
         }
+        progress.update(done as u64);
     }
+    progress.finish(done as u64);
     let demo_family = demo_family.ok_or_else(|| demo_error("the demo family was not stored"))?;
     Ok(Loaded { families: done, babies, demo_family })
 }

@@ -1,6 +1,6 @@
 //! Municipalities, areas, venues and the families' records: notifications, imports, births.
 
-use crate::audit::append_audit;
+use crate::audit::{append_audit, append_audit_batch};
 use crate::{
     corrupt, date, db_err, filter_municipality, in_municipality, is_unique_violation, opt_date, push_filter, timeline,
     ts_text, SqliteStore,
@@ -17,6 +17,7 @@ use tsunagu_domain::records::{
     Person, Pregnancy, PregnancyStatus, Relation, Sex,
 };
 use tsunagu_domain::{AreaId, BabyId, FamilyId, MunicipalityId, PersonId, PregnancyId, VenueId};
+use tsunagu_store::group_commit::PendingLine;
 use tsunagu_store::{AuditStore, BirthCheck, ImportFamily, NewVenue, RecordStore, Result, StoreError};
 
 async fn insert_person(
@@ -425,6 +426,11 @@ impl RecordStore for SqliteStore {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let mut areas_seen = Vec::new();
         let mut out = Vec::with_capacity(families.len());
+        // The families' audit lines (#16, bulk loading): the same lines, in
+        // the same order, as one `append_audit` per family would write (no
+        // other line is written in this transaction), appended by one
+        // multi-row insert before the commit.
+        let mut lines = Vec::with_capacity(families.len());
         for f in families {
             let n = &f.notification;
             if !areas_seen.contains(&n.area_id) {
@@ -443,14 +449,19 @@ impl RecordStore for SqliteStore {
                     if let Some(through) = f.settled_through {
                         timeline::settle_through(&mut tx, ctx, pregnancy, through).await?;
                     }
-                    append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyCreate, Some(family), "import")
-                        .await?;
+                    lines.push(PendingLine {
+                        ctx: ctx.clone(),
+                        action: AuditAction::FamilyCreate,
+                        family: Some(family),
+                        detail: "import".to_owned(),
+                    });
                     out.push(Ok(family));
                 }
                 Err(StoreError::Conflict(code)) => out.push(Err(code)),
                 Err(e) => return Err(e),
             }
         }
+        append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
     }
