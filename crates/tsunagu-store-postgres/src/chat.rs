@@ -374,6 +374,15 @@ impl ChatStore for PgStore {
         summaries(&mut c, m, Which::OfSupporter(supporter)).await
     }
 
+    async fn room_last_seq(&self, m: MunicipalityId, room: RoomId) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT last_seq FROM chat_rooms WHERE id = $1 AND municipality_id = $2")
+            .bind(room.0)
+            .bind(m.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
     async fn room_summary(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomSummary>> {
         let mut c = self.pool.acquire().await.map_err(db_err)?;
         Ok(summaries(&mut c, m, Which::One(room)).await?.into_iter().next())

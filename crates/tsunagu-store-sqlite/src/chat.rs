@@ -343,6 +343,15 @@ impl ChatStore for SqliteStore {
         .await
     }
 
+    async fn room_last_seq(&self, m: MunicipalityId, room: RoomId) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT last_seq FROM chat_rooms WHERE id = ? AND municipality_id = ?")
+            .bind(room.0)
+            .bind(m.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)
+    }
+
     async fn room_summary(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomSummary>> {
         let mut c = self.reader.acquire().await.map_err(db_err)?;
         Ok(summaries(&mut c, m, "AND r.id = ?", Some(room.0)).await?.into_iter().next())

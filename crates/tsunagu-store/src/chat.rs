@@ -157,6 +157,11 @@ pub trait ChatStore: Send + Sync {
     /// The rooms whose team `supporter` is on (active or not: the policy decides).
     async fn rooms_of_supporter(&self, m: MunicipalityId, supporter: AccountId) -> Result<Vec<RoomSummary>>;
     async fn room_summary(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomSummary>>;
+    /// The sequence number of a room's last message (0 before the first);
+    /// `None` if not a room of `m`. One indexed row: what a node's sockets
+    /// compare with to know whether anything is new (no message text, no
+    /// person data, so no audit line).
+    async fn room_last_seq(&self, m: MunicipalityId, room: RoomId) -> Result<Option<i64>>;
 
     // --- messages ---------------------------------------------------------
 

@@ -17,8 +17,10 @@
 //! Shutting down is told here too: [`Events::stop`] ends every socket with
 //! a close frame that says "come back" (1012, service restart).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 use tsunagu_store::{Store, WakeListener};
 
@@ -47,6 +49,48 @@ pub struct Events {
     /// Whether the listening connection is up (false without one).
     listening: Arc<AtomicBool>,
     stop: Arc<watch::Sender<bool>>,
+    /// How far each key has got, as this node knows it: what the waiters of
+    /// one node share, so that a safety-net look reads the store once per
+    /// key and node, not once per waiter.
+    seen: Seen,
+}
+
+/// This node's knowledge of each key's sequence: the highest number a
+/// wake-up or a read of the store told, and when the store was last read
+/// for it. Bounded: when full it forgets everything (a forgotten key costs
+/// one read, never a wrong answer).
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<HashMap<SeenKey, SeenSeq>>>);
+
+/// An event's kind, municipality and id.
+type SeenKey = (&'static str, i64, i64);
+
+#[derive(Clone, Copy)]
+struct SeenSeq {
+    seq: i64,
+    read_at: Option<Instant>,
+}
+
+const MAX_SEEN: usize = 100_000;
+
+impl Seen {
+    fn note(&self, e: &Event, read_at: Option<Instant>) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_SEEN && !map.contains_key(&(e.kind, e.municipality, e.id)) {
+            map.clear();
+        }
+        let entry = map.entry((e.kind, e.municipality, e.id)).or_insert(SeenSeq { seq: e.seq, read_at: None });
+        entry.seq = entry.seq.max(e.seq);
+        if read_at.is_some() {
+            entry.read_at = read_at;
+        }
+    }
+
+    fn fresh(&self, kind: &'static str, municipality: i64, id: i64, within: Duration) -> Option<i64> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = map.get(&(kind, municipality, id))?;
+        s.read_at.filter(|at| at.elapsed() < within).map(|_| s.seq)
+    }
 }
 
 impl Default for Events {
@@ -66,6 +110,7 @@ impl Default for Events {
             origin,
             listening: Arc::default(),
             stop: Arc::new(watch::channel(false).0),
+            seen: Seen::default(),
         }
     }
 }
@@ -124,9 +169,11 @@ impl Events {
     pub fn across_nodes(store: &Arc<dyn Store>, on_state: Arc<dyn Fn(bool) + Send + Sync>) -> Self {
         let mut events = Self::default();
         let (tx, origin, listening) = (events.tx.clone(), events.origin, events.listening.clone());
+        let seen = events.seen.clone();
         let on_wake = Arc::new(move |p: &str| {
             if let Some((from, e)) = parse(p) {
                 if from != origin {
+                    seen.note(&e, None);
                     let _ = tx.send(e);
                 }
             }
@@ -143,6 +190,7 @@ impl Events {
 
     pub fn publish(&self, e: Event) {
         register(e.kind);
+        self.seen.note(&e, None);
         // No one waiting is not an error.
         let _ = self.tx.send(e);
         if let (Some(store), Ok(runtime)) = (&self.bus, tokio::runtime::Handle::try_current()) {
@@ -154,6 +202,18 @@ impl Events {
                 }
             });
         }
+    }
+
+    /// The highest sequence this node knows for a key, if the store was read
+    /// for it less than `within` ago (wake-ups since then count too); `None`:
+    /// read the store ([`Events::note_read`]) before trusting anything.
+    pub fn known_seq(&self, kind: &'static str, municipality: i64, id: i64, within: Duration) -> Option<i64> {
+        self.seen.fresh(kind, municipality, id, within)
+    }
+
+    /// What a read of the store said of a key's sequence, now.
+    pub fn note_read(&self, e: Event) {
+        self.seen.note(&e, Some(Instant::now()));
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -191,5 +251,25 @@ mod tests {
         {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_known_sequence_needs_a_recent_read_and_counts_later_wake_ups() {
+        let events = Events::default();
+        let long = Duration::from_secs(3600);
+        let e = |seq| Event { kind: "chat.room", municipality: 3, id: 42, seq };
+        // A wake-up alone is not a read: the store must be asked first.
+        events.publish(e(4));
+        assert_eq!(events.known_seq("chat.room", 3, 42, long), None);
+        events.note_read(e(5));
+        assert_eq!(events.known_seq("chat.room", 3, 42, long), Some(5));
+        // A later wake-up raises it; an older read never lowers it.
+        events.publish(e(7));
+        events.note_read(e(6));
+        assert_eq!(events.known_seq("chat.room", 3, 42, long), Some(7));
+        // Other keys are their own; a read too long ago is no knowledge.
+        assert_eq!(events.known_seq("chat.room", 4, 42, long), None);
+        assert_eq!(events.known_seq("chat.room", 3, 43, long), None);
+        assert_eq!(events.known_seq("chat.room", 3, 42, Duration::ZERO), None);
     }
 }

@@ -9,6 +9,7 @@
 //! open a socket with the reader's cookie) or by an API bearer token.
 
 use crate::base::error::AppError;
+use crate::base::events::Event;
 use crate::base::session::{actor_of, audit_ctx, resolve_token, RequestCtx};
 use crate::base::AppState;
 use crate::chat::{room_for, MessageView, PostInput, MAX_PAGE, ROOM_EVENT};
@@ -39,7 +40,11 @@ pub fn routes() -> Router<AppState> {
 
 /// A socket's frames are small: a message is at most 2,000 characters.
 const MAX_FRAME_BYTES: usize = 16 * 1024;
-/// Without a wake-up (another node stored the message), a socket looks again this often.
+/// Without a wake-up (another node stored the message and its wake-up was
+/// lost), a socket looks again this often — at this node's shared knowledge
+/// of the room's last sequence (`Events::known_seq`), which the store is
+/// read for at most once per room and node in this time; the messages
+/// themselves are read only when that says there is something new.
 const LOOK_AGAIN: Duration = Duration::from_secs(5);
 
 async fn script() -> Response {
@@ -191,6 +196,26 @@ async fn deliver(
     }
 }
 
+/// The safety net's look: whether the room may hold messages after `last`.
+/// The node's shared knowledge when recent, else one small read (shared
+/// with the node's other sockets of the room for `LOOK_AGAIN`). `None`: the
+/// room is no more (the socket ends).
+async fn maybe_new(state: &AppState, actor: &Actor, room: RoomId, last: i64) -> Option<bool> {
+    let m = actor.municipality_id.0;
+    if let Some(seq) = state.events.known_seq(ROOM_EVENT, m, room.0, LOOK_AGAIN) {
+        return Some(seq > last);
+    }
+    match state.store.room_last_seq(actor.municipality_id, room).await {
+        Ok(Some(seq)) => {
+            state.events.note_read(Event { kind: ROOM_EVENT, municipality: m, id: room.0, seq });
+            Some(seq > last)
+        }
+        Ok(None) => None,
+        // The full read will say what is wrong.
+        Err(_) => Some(true),
+    }
+}
+
 async fn run_room(
     mut socket: WebSocket,
     state: AppState,
@@ -203,6 +228,7 @@ async fn run_room(
     let mut rx = state.events.subscribe();
     let Some(mut last) = deliver(&mut socket, &state, &actor, &requester, room, after).await else { return };
     let mut tick = tokio::time::interval(LOOK_AGAIN);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = state.events.stopping() => return close_for_restart(socket).await,
@@ -228,6 +254,10 @@ async fn run_room(
                 }
             }
             _ = tick.tick() => {
+                let Some(new) = maybe_new(&state, &actor, room, last).await else { return };
+                if !new {
+                    continue;
+                }
                 let Some(n) = deliver(&mut socket, &state, &actor, &requester, room, last).await else { return };
                 last = n;
             }

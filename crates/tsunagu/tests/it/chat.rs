@@ -314,6 +314,46 @@ async fn story_a_resend_is_stored_once_and_a_reconnect_gets_what_it_missed(backe
     // Read state: the supporter's list shows the room read up to where they wrote.
     let (status, _) = app.post(&parent, &format!("/api/v1/chat/rooms/{room}/read"), &json!({"seq": 1})).await;
     assert_eq!(status, 204);
+
+    // A lost wake-up (stored on another node whose NOTIFY never came):
+    // every socket of the room still receives it, by the safety net's look
+    // at the node's shared last number of the room.
+    let now = late["message"]["seq"].as_i64().unwrap();
+    let mut socks = Vec::new();
+    for _ in 0..2 {
+        socks.push(socket_with_token(&app, room, now, &parent).await.unwrap());
+    }
+    let ctx = Requester {
+        municipality_id: app.fx.setagaya.id,
+        actor: AccountId(first["message"]["author"].as_i64().unwrap()),
+        role: Role::ChatParent,
+        remote_addr: "test".into(),
+        reason: "test".into(),
+        at: app.clock.now(),
+    }
+    .without_a_policy_decision();
+    let quiet = app
+        .store
+        .post_message(
+            &ctx,
+            tsunagu_domain::RoomId(room),
+            &tsunagu_domain::chat::messages::ClientId::parse("no-wake").unwrap(),
+            &tsunagu_domain::chat::messages::MessageText::parse("静かに届く").unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
+    for sock in &mut socks {
+        let got = loop {
+            let m = tokio::time::timeout(Duration::from_secs(30), sock.next()).await.expect("the safety net's look");
+            let Some(Ok(Message::Text(t))) = m else { panic!("socket closed: {m:?}") };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["type"] == "message" {
+                break v;
+            }
+        };
+        assert_eq!(got["message"]["seq"], json!(quiet.message.seq));
+    }
 }
 
 async fn story_self_harm_words_show_help_at_once_and_an_escalation_reaches_the_nurse(backend: Backend) {

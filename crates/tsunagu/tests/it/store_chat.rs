@@ -110,6 +110,8 @@ async fn story_messages_are_ordered_stored_once_and_read(backend: Backend) {
     let text = |t: &str| MessageText::parse(t).unwrap();
     let id = |t: &str| ClientId::parse(t).unwrap();
 
+    // A room's last number (what a node's sockets compare with): 0 before the first message.
+    assert_eq!(s.room_last_seq(m, room).await.unwrap(), Some(0));
     let first =
         s.post_message(&p("2026-11-23T01:00:00Z"), room, &id("c1"), &text("はじめまして"), false).await.unwrap();
     assert_eq!((first.message.seq, first.duplicate, first.message.author_name.as_str()), (1, false, "hiyoko"));
@@ -132,6 +134,9 @@ async fn story_messages_are_ordered_stored_once_and_read(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((answer.message.seq, answer.message.author_role), (3, Role::PeerSupporter));
+    assert_eq!(s.room_last_seq(m, room).await.unwrap(), Some(3));
+    assert_eq!(s.room_last_seq(m, foreign_room).await.unwrap(), None);
+    assert_eq!(s.room_last_seq(other, room).await.unwrap(), None);
 
     // Another municipality's room is not reached through this one.
     assert!(matches!(
