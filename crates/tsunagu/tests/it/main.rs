@@ -68,6 +68,7 @@ mod statements;
 mod store;
 mod store_accounts;
 mod store_audit;
+mod store_bulk;
 mod store_care;
 mod store_chat;
 mod store_classes;
