@@ -50,6 +50,7 @@ mod family;
 mod faults;
 mod form_ids;
 mod group_commit;
+mod import_csv;
 mod meetings;
 mod observability;
 mod openapi;
