@@ -397,3 +397,101 @@ pub struct Settled {
 pub fn rows_per_statement(columns: usize) -> usize {
     (32_000 / columns.max(1)).clamp(1, 1_000)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use tsunagu_domain::records::{NewBaby, NotificationInput, PersonInput, Sex};
+
+    fn family(given_kana: &str, edd: &str, handbook: Option<&str>, born: bool) -> ImportFamily {
+        let input = NotificationInput {
+            area_id: 1,
+            fee_bracket: "taxed".into(),
+            edd: edd.into(),
+            foetuses: 1,
+            handbook_number: handbook.map(Into::into),
+            notified_on: born.then(|| "2026-06-01".to_owned()),
+            mother: PersonInput {
+                family_name: "山田".into(),
+                given_name: "花子".into(),
+                family_name_kana: "ヤマダ".into(),
+                given_name_kana: given_kana.into(),
+                birth_date: None,
+            },
+            ..NotificationInput::default()
+        };
+        let babies = if born {
+            vec![NewBaby {
+                birth_date: date(2026, 11, 20),
+                sex: Sex::Female,
+                given_name: String::new(),
+                given_name_kana: None,
+                gestational_weeks: 39,
+                gestational_days: 0,
+                birth_weight_g: None,
+                long_hospitalisation: false,
+            }]
+        } else {
+            vec![]
+        };
+        ImportFamily { notification: input.check(date(2026, 11, 22)).unwrap(), babies, settled_through: None }
+    }
+
+    #[test]
+    fn a_batch_is_decided_as_the_one_by_one_path_decides() {
+        let on_record = OnRecord {
+            mothers: vec![MotherOnRecord {
+                kana_key: family("ア", "2027-05-01", None, false).notification.mother.search_key(),
+                birth_date: None,
+                edd: date(2027, 5, 1),
+            }],
+            handbook_numbers: ["H-0".to_owned()].into_iter().collect(),
+        };
+        let families = [
+            family("ア", "2027-05-20", None, false), // 19 days from one on record: the same pregnancy
+            family("ア", "2027-06-01", None, false), // 31 days: another
+            family("イ", "2027-05-01", Some("H-0"), false), // a number on record
+            family("ウ", "2027-05-01", Some("H-1"), false),
+            family("ウ", "2027-05-03", None, false), // the same as one earlier in the batch
+            family("エ", "2027-05-01", Some("H-1"), false), // a number taken earlier in the batch
+            family("オ", "2026-12-01", None, true),  // born: no longer ongoing …
+            family("オ", "2026-12-02", None, false), // … so this one is not a duplicate of it
+            family("イ", "2027-05-01", Some("H-0"), false), // refused twice: still refused
+        ];
+        let batch = Batch::check(&families, &on_record);
+        assert_eq!(
+            batch.decisions,
+            [
+                Err("duplicate_notification"),
+                Ok(()),
+                Err("handbook_number_taken"),
+                Ok(()),
+                Err("duplicate_notification"),
+                Err("handbook_number_taken"),
+                Ok(()),
+                Ok(()),
+                Err("handbook_number_taken"),
+            ]
+        );
+        let counts = batch.id_counts();
+        assert_eq!(counts, IdCounts { families: 4, people: 5, pregnancies: 4, babies: 1 });
+        let ids = ReservedIds::after([10, 20, 30, 40], counts);
+        assert_eq!((ids.families.clone(), ids.babies.clone()), (vec![11, 12, 13, 14], vec![41]));
+        let rows = batch.rows(&ids, KindSet::ALL, AccountId(1), "2026-11-22T00:00:00Z".parse().unwrap()).unwrap();
+        assert_eq!(rows.answers.iter().filter(|a| a.is_ok()).count(), 4);
+        assert_eq!(rows.answers[1], Ok(FamilyId(11)));
+        // The baby is a child of the family, named after its mother, the subject of its contacts.
+        let baby = &rows.babies[0].baby;
+        assert_eq!((baby.id, baby.person_id, rows.babies[0].family_id), (BabyId(41), PersonId(24), FamilyId(13)));
+        assert!(rows.contacts.iter().any(|c| c.subject_kind == "baby" && c.subject_id == 41));
+        assert!(rows.contacts.iter().all(|c| c.opens <= c.due && c.due <= c.closes));
+        assert_eq!(rows.pregnancies[2].pregnancy.status, PregnancyStatus::Delivered);
+        // Fewer ids than the batch needs: refused, nothing half-built.
+        let short = ReservedIds::after([0; 4], IdCounts { babies: 0, ..counts });
+        assert!(matches!(
+            batch.rows(&short, KindSet::ALL, AccountId(1), "2026-11-22T00:00:00Z".parse().unwrap()),
+            Err(BulkError::IdsShort)
+        ));
+    }
+}
