@@ -98,6 +98,9 @@ pub struct DemoSummary {
     pub accounts: Vec<DemoAccount>,
     /// True when the demo data was there already and nothing was created.
     pub already_loaded: bool,
+    /// Time spent storing the families (`import_families`, the bulk path),
+    /// for the rate `demo-load` prints (#16).
+    pub families_time: std::time::Duration,
 }
 
 /// The fixed list of demo accounts of both municipalities.
@@ -147,8 +150,14 @@ pub async fn load(
     opts: &DemoOptions,
     hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
 ) -> tsunagu_store::Result<DemoSummary> {
-    let mut summary =
-        DemoSummary { municipalities: 0, families: 0, babies: 0, accounts: demo_accounts(), already_loaded: false };
+    let mut summary = DemoSummary {
+        municipalities: 0,
+        families: 0,
+        babies: 0,
+        accounts: demo_accounts(),
+        already_loaded: false,
+        families_time: std::time::Duration::ZERO,
+    };
     if store.municipality_by_code(parse_code(spec::SETAGAYA.code)?).await?.is_some() {
         summary.already_loaded = true;
         return Ok(summary);
@@ -159,7 +168,8 @@ pub async fn load(
             tracing::info!(municipality = m.code, "demo municipality exists already; skipped");
             continue;
         }
-        let (families, babies) = load_municipality(store, opts, hash_password, m, code).await?;
+        let (families, babies, took) = load_municipality(store, opts, hash_password, m, code).await?;
+        summary.families_time += took;
         summary.municipalities += 1;
         summary.families += families;
         summary.babies += babies;
@@ -189,9 +199,11 @@ async fn load_municipality(
     hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
     m: &MunicipalitySpec,
     code: MunicipalityCode,
-) -> tsunagu_store::Result<(usize, usize)> {
+) -> tsunagu_store::Result<(usize, usize, std::time::Duration)> {
     let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
+    let started = std::time::Instant::now();
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
+    let took = started.elapsed();
     postpartum_use(store, &ctx, opts).await?;
     screening_use(store, &ctx, opts, loaded.demo_family).await?;
     classes::load(store, &ctx, opts.today, loaded.demo_family).await?;
@@ -207,7 +219,7 @@ async fn load_municipality(
         babies = loaded.babies,
         "demo municipality loaded"
     );
-    Ok((loaded.families, loaded.babies))
+    Ok((loaded.families, loaded.babies, took))
 }
 
 /// Stays at the first facility of the municipality that offers short stays,

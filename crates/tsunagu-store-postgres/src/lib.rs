@@ -336,6 +336,7 @@ impl StoreBackend for PgStore {
 mod timeline;
 mod accounts;
 mod audit;
+mod bulk;
 mod care;
 mod chat;
 mod classes;

@@ -506,6 +506,21 @@ impl RecordStore for PgStore {
         ctx: &AuditContext,
         families: &[ImportFamily],
     ) -> Result<Vec<Result<FamilyId, &'static str>>> {
+        // A handbook number taken by a concurrent writer between the batch's
+        // lookup and the insert fails the insert, which aborts the
+        // transaction: the whole batch is undone and the error returned.
+        ctx.covers(None)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let out = crate::bulk::import_batch(&mut tx, &self.keys.chain, ctx, families).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn import_families_one_by_one(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>> {
         // Duplicates and taken handbook numbers are found by queries that change
         // nothing, so the batch goes on past them. A handbook number taken by a
         // concurrent writer between that check and the insert fails the insert,

@@ -310,6 +310,7 @@ impl StoreBackend for SqliteStore {
 mod accounts;
 mod audit;
 pub mod backup;
+mod bulk;
 mod care;
 mod chat;
 mod classes;

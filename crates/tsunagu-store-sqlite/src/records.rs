@@ -423,6 +423,18 @@ impl RecordStore for SqliteStore {
         ctx: &AuditContext,
         families: &[ImportFamily],
     ) -> Result<Vec<Result<FamilyId, &'static str>>> {
+        ctx.covers(None)?;
+        let mut tx = self.begin_immediate().await?;
+        let out = crate::bulk::import_batch(&mut tx, &self.keys.chain, ctx, families).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn import_families_one_by_one(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         let mut areas_seen = Vec::new();
         let mut out = Vec::with_capacity(families.len());

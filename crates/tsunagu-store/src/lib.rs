@@ -22,6 +22,7 @@ use std::fmt;
 
 pub mod accounts;
 pub mod audit;
+pub mod bulk;
 pub mod care;
 pub mod chat;
 pub mod classes;

@@ -52,8 +52,20 @@ pub trait RecordStore: Send + Sync {
     /// with its own audit line. A family that duplicates one on record (or an
     /// earlier one of the batch) is not imported: its slot in the answer holds
     /// the conflict code, for the importer to review. Any other error undoes
-    /// the whole batch.
+    /// the whole batch. The bulk path (#16): one lookup finds the batch's
+    /// duplicates, every row is computed in memory (`crate::bulk`), and each
+    /// table is written by a few multi-row statements.
     async fn import_families(
+        &self,
+        ctx: &AuditContext,
+        families: &[ImportFamily],
+    ) -> Result<Vec<Result<FamilyId, &'static str>>>;
+    /// The one-by-one path of [`RecordStore::import_families`]: each family
+    /// through the statements `register_notification` and `record_birth`
+    /// use, one after the other, in one transaction. Same answers, same
+    /// rows (ids aside), same audit lines; many times slower. Kept as the
+    /// reference the bulk path is compared against (#16).
+    async fn import_families_one_by_one(
         &self,
         ctx: &AuditContext,
         families: &[ImportFamily],

@@ -15,6 +15,7 @@ use tsunagu_store::{Store, StoreKeys};
 pub mod backup;
 pub mod checkpoints;
 pub mod daily;
+pub mod import;
 pub mod keyfile;
 
 /// Opens and migrates the store named by `url`: `sqlite://…` (the embedded
