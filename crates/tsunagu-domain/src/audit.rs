@@ -97,10 +97,13 @@ pub enum AuditAction {
     ChatLineLink,
     /// The municipality's LINE channel (secret, access token) set.
     ChatLineChannel,
+    // classes, last stage (#12)
+    /// A year's sessions generated from a pattern (no person: the counts).
+    ClassSchedule,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -164,6 +167,7 @@ impl AuditAction {
         // chat on LINE [003]
         AuditAction::ChatLineLink,
         AuditAction::ChatLineChannel,
+        AuditAction::ClassSchedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -229,6 +233,7 @@ impl AuditAction {
             AuditAction::LocalPlaceKeep => "local.keep",
             AuditAction::ChatLineLink => "chat.line_link",
             AuditAction::ChatLineChannel => "chat.line_channel",
+            AuditAction::ClassSchedule => "class.schedule",
         }
     }
 
