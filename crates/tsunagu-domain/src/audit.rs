@@ -100,10 +100,12 @@ pub enum AuditAction {
     // classes, last stage (#12)
     /// A year's sessions generated from a pattern (no person: the counts).
     ClassSchedule,
+    /// A programme's settings changed (no person: the programme).
+    ClassProgramme,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 63] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -168,6 +170,7 @@ impl AuditAction {
         AuditAction::ChatLineLink,
         AuditAction::ChatLineChannel,
         AuditAction::ClassSchedule,
+        AuditAction::ClassProgramme,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -234,6 +237,7 @@ impl AuditAction {
             AuditAction::ChatLineLink => "chat.line_link",
             AuditAction::ChatLineChannel => "chat.line_channel",
             AuditAction::ClassSchedule => "class.schedule",
+            AuditAction::ClassProgramme => "class.programme",
         }
     }
 

@@ -514,6 +514,27 @@ impl ClassStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn configure_programme(&self, ctx: &AuditContext, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()> {
+        let json = serde_json::to_string(config).map_err(other_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let changed =
+            sqlx::query("UPDATE class_programmes SET config = $1, kind = $2 WHERE id = $3 AND municipality_id = $4")
+                .bind(json)
+                .bind(config.kind.as_str())
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = format!("programme={} kind={}", id.0, config.kind.as_str());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassProgramme, None, &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn create_class_sessions(
         &self,
         m: MunicipalityId,

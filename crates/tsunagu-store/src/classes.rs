@@ -269,6 +269,10 @@ pub trait ClassStore: Send + Sync {
     async fn create_programme(&self, m: MunicipalityId, config: &ProgrammeConfig) -> Result<Programme>;
     async fn programmes(&self, m: MunicipalityId) -> Result<Vec<Programme>>;
     async fn update_programme(&self, m: MunicipalityId, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()>;
+    /// A programme's settings as staff change them (#12 stage 3): one
+    /// `class.programme` line in the change's transaction. `NotFound`
+    /// outside the context's municipality.
+    async fn configure_programme(&self, ctx: &AuditContext, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()>;
     /// Creates sessions of a programme (a year's pattern, or one).
     /// `InvalidReference("venue_id")` / `("programme_id")` outside `m`.
     async fn create_class_sessions(

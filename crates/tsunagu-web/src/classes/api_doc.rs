@@ -242,6 +242,19 @@ pub struct ScheduleGenerated {
     already_there: u32,
 }
 
+/// A programme and its settings.
+#[derive(ToSchema)]
+pub struct ProgrammeView {
+    id: ProgrammeId,
+    config: tsunagu_domain::classes::ProgrammeConfig,
+}
+
+/// The municipality's programmes.
+#[derive(ToSchema)]
+pub struct ProgrammeList {
+    programmes: Vec<ProgrammeView>,
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -262,7 +275,9 @@ pub struct ScheduleGenerated {
         super::manage::edit_session_api,
         super::manage::cancel_session_api,
         super::schedule::preview_api,
-        super::schedule::generate_api
+        super::schedule::generate_api,
+        super::programmes::list_api,
+        super::programmes::configure_api
     ),
     tags((name = "classes", description = "Classes and programmes: sessions, eligibility, bookings, rosters, attendance [000][002][004]"))
 )]

@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/sessions/{id}/cancel", post(cancel_submit))
         .route("/classes/schedule", get(schedule_page).post(generate_submit))
         .route("/classes/schedule/preview", post(preview_submit))
+        .route("/classes/programmes", get(programmes_page))
+        .route("/classes/programmes/{id}", get(programme_page).post(programme_submit))
 }
 
 /// A choice in a select.
@@ -577,6 +579,279 @@ async fn generate_submit(State(state): State<AppState>, ctx: RequestCtx, Form(fo
             match done {
                 Ok((p, _)) => Ok(redirect(&format!("/classes/manage?programme={}&done=generated", p.programme.id.0))),
                 Err(AppError::Invalid(errors)) => schedule_view(&state, &ctx, fields, errors, None).await,
+                Err(e) => Err(page_error(&ctx, e)),
+            }
+        }
+        .await,
+    )
+}
+
+/// A programme on the settings list.
+struct ProgrammeLine {
+    id: i64,
+    name: String,
+    capacity: u32,
+    unit: String,
+}
+
+#[derive(Template)]
+#[template(path = "class_programmes.html")]
+struct ProgrammesPage {
+    chrome: Chrome,
+    programmes: Vec<ProgrammeLine>,
+    may_configure: bool,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// The municipality's programmes, each linking to its settings.
+async fn programmes_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<DoneQuery>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            let actor = actor_of(account);
+            let list = super::programmes::list(&state, &actor).await.or_page(&ctx)?;
+            let lang = ctx.lang;
+            let page = ProgrammesPage {
+                chrome: Chrome::new(&ctx, "/classes/programmes", "cl.prog.title"),
+                programmes: list
+                    .iter()
+                    .map(|p| ProgrammeLine {
+                        id: p.id.0,
+                        name: programme_name(&p.config, lang),
+                        capacity: p.config.default_capacity,
+                        unit: crate::i18n::t(lang, &format!("cl.prog.unit.{}", p.config.unit.as_str())).to_owned(),
+                    })
+                    .collect(),
+                may_configure: permit_municipality(&actor, Action::ConfigureProgrammes).is_ok(),
+                notice: (q.done.as_deref() == Some("saved")).then_some("cl.prog.saved"),
+            };
+            Ok(render(&page, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+/// The settings form's fields as typed.
+#[derive(Default)]
+struct ProgrammeFields {
+    name_ja: String,
+    name_en: String,
+    content_ja: String,
+    runners: Vec<String>,
+    coordinator_attends: bool,
+    unit: String,
+    default_capacity: String,
+    default_minutes: String,
+    measures: String,
+    residents_only: bool,
+    prenatal_from_week: String,
+    postnatal_under_months: String,
+    once_per_stage: String,
+    pregnant_only: bool,
+    first_child_only: bool,
+    multiple_births_only: bool,
+    pregnant_or_infant_under_months: String,
+}
+
+impl ProgrammeFields {
+    fn of_config(c: &tsunagu_domain::classes::ProgrammeConfig) -> Self {
+        let opt = |v: Option<u16>| v.map(|v| v.to_string()).unwrap_or_default();
+        ProgrammeFields {
+            name_ja: c.name_ja.clone(),
+            name_en: c.name_en.clone(),
+            content_ja: c.content_ja.join("\n"),
+            runners: c.runners.iter().map(|r| super::programmes::runner_key(*r).to_owned()).collect(),
+            coordinator_attends: c.coordinator_attends,
+            unit: super::programmes::unit_key(c.unit).to_owned(),
+            default_capacity: c.default_capacity.to_string(),
+            default_minutes: c.default_minutes.to_string(),
+            measures: super::programmes::measures_key(c.measures).to_owned(),
+            residents_only: c.rules.residents_only,
+            prenatal_from_week: opt(c.rules.prenatal_from_week.map(u16::from)),
+            postnatal_under_months: opt(c.rules.postnatal_under_months),
+            once_per_stage: super::programmes::once_key(c.rules.once_per_stage).to_owned(),
+            pregnant_only: c.rules.pregnant_only,
+            first_child_only: c.rules.first_child_only,
+            multiple_births_only: c.rules.multiple_births_only,
+            pregnant_or_infant_under_months: opt(c.rules.pregnant_or_infant_under_months),
+        }
+    }
+
+    fn of_form(form: &FormData) -> Self {
+        let s = |k: &str| form.get(k).trim().to_owned();
+        ProgrammeFields {
+            name_ja: s("name_ja"),
+            name_en: s("name_en"),
+            content_ja: form.get("content_ja").to_owned(),
+            runners: form.all("runner").into_iter().map(|r| r.trim().to_owned()).collect(),
+            coordinator_attends: form.checked("coordinator_attends"),
+            unit: s("unit"),
+            default_capacity: s("default_capacity"),
+            default_minutes: s("default_minutes"),
+            measures: s("measures"),
+            residents_only: form.checked("residents_only"),
+            prenatal_from_week: s("prenatal_from_week"),
+            postnatal_under_months: s("postnatal_under_months"),
+            once_per_stage: s("once_per_stage"),
+            pregnant_only: form.checked("pregnant_only"),
+            first_child_only: form.checked("first_child_only"),
+            multiple_births_only: form.checked("multiple_births_only"),
+            pregnant_or_infant_under_months: s("pregnant_or_infant_under_months"),
+        }
+    }
+
+    /// The same input a JSON body gives; a number that does not read as one is its field's error.
+    fn input(&self) -> (super::programmes::ProgrammeInput, FieldErrors) {
+        let mut errors = FieldErrors::default();
+        let mut num = |v: &str, field: &'static str| -> Option<u32> {
+            if v.is_empty() {
+                return None;
+            }
+            let n = v.parse::<u32>().ok();
+            if n.is_none() {
+                errors.add(field, "out_of_range");
+            }
+            n
+        };
+        let capacity = num(&self.default_capacity, "default_capacity");
+        let minutes = num(&self.default_minutes, "default_minutes");
+        let week = num(&self.prenatal_from_week, "prenatal_from_week");
+        let post = num(&self.postnatal_under_months, "postnatal_under_months");
+        let infant = num(&self.pregnant_or_infant_under_months, "pregnant_or_infant_under_months");
+        let small = |v: Option<u32>| v.map(|v| u16::try_from(v).unwrap_or(u16::MAX));
+        let input = super::programmes::ProgrammeInput {
+            name_ja: self.name_ja.clone(),
+            name_en: self.name_en.clone(),
+            content_ja: self.content_ja.lines().map(str::to_owned).collect(),
+            runners: self.runners.clone(),
+            coordinator_attends: self.coordinator_attends,
+            unit: self.unit.clone(),
+            default_capacity: capacity.unwrap_or(0),
+            default_minutes: minutes.unwrap_or(0),
+            measures: self.measures.clone(),
+            residents_only: self.residents_only,
+            prenatal_from_week: week.map(|w| u8::try_from(w).unwrap_or(u8::MAX)),
+            postnatal_under_months: small(post),
+            once_per_stage: Some(self.once_per_stage.clone()),
+            pregnant_only: self.pregnant_only,
+            first_child_only: self.first_child_only,
+            multiple_births_only: self.multiple_births_only,
+            pregnant_or_infant_under_months: small(infant),
+        };
+        (input, errors)
+    }
+
+    fn has_runner(&self, k: &str) -> bool {
+        self.runners.iter().any(|r| r == k)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "class_programme.html")]
+struct ProgrammePage {
+    chrome: Chrome,
+    id: i64,
+    kind: String,
+    fields: ProgrammeFields,
+    errors: FieldErrors,
+    runners: Vec<Choice>,
+    units: Vec<Choice>,
+    measures: Vec<Choice>,
+    once: Vec<Choice>,
+}
+
+impl ProgrammePage {
+    fn err(&self, field: &str) -> Option<&'static str> {
+        self.errors.for_field(field).map(|code| crate::i18n::t(self.chrome.tr.0, &format!("err.{code}")))
+    }
+}
+
+async fn programme_view(
+    state: &AppState,
+    ctx: &RequestCtx,
+    id: i64,
+    form: Option<(ProgrammeFields, FieldErrors)>,
+) -> PageResult {
+    let account = signed_in(ctx)?;
+    let actor = actor_of(account);
+    let p = super::programmes::one(state, &actor, ProgrammeId(id)).await.or_page(ctx)?;
+    let lang = ctx.lang;
+    let (fields, errors) = form.unwrap_or_else(|| (ProgrammeFields::of_config(&p.config), FieldErrors::default()));
+    let choices = |keys: &[&'static str], prefix: &str, chosen: &str| -> Vec<Choice> {
+        keys.iter()
+            .map(|k| Choice {
+                value: (*k).to_owned(),
+                label: crate::i18n::t(lang, &format!("{prefix}{}", if k.is_empty() { "none" } else { k })).to_owned(),
+                chosen: chosen == *k,
+            })
+            .collect()
+    };
+    let runner_keys: Vec<&'static str> = super::programmes::RUNNERS.iter().map(|(k, _)| *k).collect();
+    let unit_keys: Vec<&'static str> = super::programmes::UNITS.iter().map(|(k, _)| *k).collect();
+    let measure_keys: Vec<&'static str> = super::programmes::MEASURES.iter().map(|(k, _)| *k).collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ProgrammePage {
+        chrome: Chrome::new(ctx, &format!("/classes/programmes/{id}"), "cl.prog.edit_title"),
+        id,
+        kind: programme_name(&tsunagu_domain::classes::ProgrammeConfig::seed_default(p.config.kind), lang),
+        runners: runner_keys
+            .iter()
+            .map(|k| Choice {
+                value: (*k).to_owned(),
+                label: crate::i18n::t(lang, &format!("cl.prog.runner.{k}")).to_owned(),
+                chosen: fields.has_runner(k),
+            })
+            .collect(),
+        units: choices(&unit_keys, "cl.prog.unit.", &fields.unit),
+        measures: choices(&measure_keys, "cl.prog.measures.", &fields.measures),
+        once: choices(&["", "pregnancy", "person"], "cl.prog.once.", &fields.once_per_stage),
+        fields,
+        errors,
+    };
+    Ok(render(&page, status))
+}
+
+async fn programme_page(State(state): State<AppState>, ctx: RequestCtx, Path(id): Path<i64>) -> Response {
+    unwrap_page(programme_view(&state, &ctx, id, None).await)
+}
+
+async fn programme_submit(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    Path(id): Path<i64>,
+    Form(form): Form<FormData>,
+) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let fields = ProgrammeFields::of_form(&form);
+            let (input, mut errors) = fields.input();
+            let audit = audit_ctx(account, &ctx.remote_addr, "class programme", ctx.now);
+            let done = if errors.is_empty() {
+                super::programmes::configure(&state, &actor_of(account), &audit, ProgrammeId(id), &input).await
+            } else {
+                // The typed numbers' errors, with the rest of the fields' own.
+                let current =
+                    super::programmes::one(&state, &actor_of(account), ProgrammeId(id)).await.or_page(&ctx)?;
+                if let Err(more) = input.check(&current.config) {
+                    for e in more.0 {
+                        if errors.for_field(&e.field).is_none() {
+                            errors.0.push(e);
+                        }
+                    }
+                }
+                Err(AppError::Invalid(errors))
+            };
+            match done {
+                Ok(_) => Ok(redirect("/classes/programmes?done=saved")),
+                Err(AppError::Invalid(errors)) => programme_view(&state, &ctx, id, Some((fields, errors))).await,
                 Err(e) => Err(page_error(&ctx, e)),
             }
         }

@@ -28,6 +28,7 @@ pub mod local;
 pub mod manage;
 mod manage_pages;
 pub mod pages;
+pub mod programmes;
 pub mod schedule;
 
 /// What this capability's API operations are, for the API's OpenAPI document.
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(manage::routes())
         .merge(manage_pages::routes())
         .merge(schedule::routes())
+        .merge(programmes::routes())
 }
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
