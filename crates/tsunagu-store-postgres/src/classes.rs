@@ -663,9 +663,9 @@ impl ClassStore for PgStore {
 
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let (taken, moved): (i64, bool) = sqlx::query_as(
-            "SELECT taken, (day <> $3::date OR starts <> $4) FROM class_sessions WHERE id = $1 AND municipality_id = $2 \
-             FOR UPDATE",
+        let (taken, moved, venue): (i64, bool, i64) = sqlx::query_as(
+            "SELECT taken, (day <> $3::date OR starts <> $4), venue_id FROM class_sessions WHERE id = $1 \
+             AND municipality_id = $2 FOR UPDATE",
         )
         .bind(id.0)
         .bind(ctx.municipality_id.0)
@@ -678,8 +678,21 @@ impl ClassStore for PgStore {
         if i64::from(edit.capacity) < taken {
             return Err(StoreError::Conflict("capacity_below_taken"));
         }
-        if moved {
-            // The booked families are told the new time on their page.
+        let new_venue = edit.venue_id.filter(|v| v.0 != venue);
+        if let Some(v) = new_venue {
+            if !in_municipality(&mut tx, Table::Venues, v.0, ctx.municipality_id).await? {
+                return Err(StoreError::InvalidReference("venue_id"));
+            }
+            sqlx::query("UPDATE class_sessions SET venue_id = $1 WHERE id = $2 AND municipality_id = $3")
+                .bind(v.0)
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if moved || new_venue.is_some() {
+            // The booked families are told the new time or place on their page.
             sqlx::query(
                 "UPDATE class_bookings SET notice_pending = true WHERE session_id = $1 AND municipality_id = $2 \
                  AND status <> 'cancelled'",

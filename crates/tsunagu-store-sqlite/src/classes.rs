@@ -602,18 +602,32 @@ impl ClassStore for SqliteStore {
 
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
-        let (taken, day, starts): (i64, String, String) =
-            sqlx::query_as("SELECT taken, day, starts FROM class_sessions WHERE id = ? AND municipality_id = ?")
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .ok_or(StoreError::NotFound)?;
+        let (taken, day, starts, venue): (i64, String, String, i64) = sqlx::query_as(
+            "SELECT taken, day, starts, venue_id FROM class_sessions WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
         if i64::from(edit.capacity) < taken {
             return Err(StoreError::Conflict("capacity_below_taken"));
         }
-        if day != edit.day.to_string() || starts != time_text(edit.starts) {
+        let new_venue = edit.venue_id.filter(|v| v.0 != venue);
+        if let Some(v) = new_venue {
+            if !in_municipality(&mut tx, "venues", v.0, ctx.municipality_id).await? {
+                return Err(StoreError::InvalidReference("venue_id"));
+            }
+            sqlx::query("UPDATE class_sessions SET venue_id = ? WHERE id = ? AND municipality_id = ?")
+                .bind(v.0)
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if day != edit.day.to_string() || starts != time_text(edit.starts) || new_venue.is_some() {
             // The booked families are told the new time on their page.
             sqlx::query(
                 "UPDATE class_bookings SET notice_pending = 1 WHERE session_id = ? AND municipality_id = ? \

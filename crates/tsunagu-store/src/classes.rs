@@ -46,6 +46,8 @@ pub struct SessionEdit {
     /// Never below the places taken (`Conflict("capacity_below_taken")`).
     pub capacity: u32,
     pub cancelled: bool,
+    /// A new venue (#12 stage 3; none: it stays). `InvalidReference("venue_id")` outside the municipality.
+    pub venue_id: Option<VenueId>,
 }
 
 /// What a generation of sessions from a pattern did (#12 stage 3): the
@@ -302,9 +304,9 @@ pub trait ClassStore: Send + Sync {
         family: FamilyId,
     ) -> Result<(tsunagu_domain::records::FamilyRecord, Vec<FamilyBooking>)>;
     /// Edits one session; places added go to the waiting list in arrival
-    /// order (audited `class.promote`). A new day or start time leaves each
-    /// live booking an in-page notice (`notice_pending`; the family's page
-    /// says the time changed). `Conflict("capacity_below_taken")`.
+    /// order (audited `class.promote`). A new day, start time or venue leaves
+    /// each live booking an in-page notice (`notice_pending`; the family's
+    /// page says the session changed). `Conflict("capacity_below_taken")`.
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()>;
     /// Cancels a session (#12 stage 2): its live bookings (confirmed and
     /// waiting) are cancelled, each family left an in-page notice

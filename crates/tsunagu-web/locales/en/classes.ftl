@@ -140,7 +140,7 @@ cl-manage-edit_title = Change a session's day, time and places
 cl-manage-day = Day
 cl-manage-starts = Starts
 cl-manage-minutes = Length (minutes)
-cl-manage-moved_note = A new day or time shows a notice on the booked families' pages.
+cl-manage-moved_note = A new day, time or venue shows a notice on the booked families' pages.
 cl-manage-cancel = Cancel this session
 cl-manage-confirm_cancel = Cancel this session? Every booking is cancelled and each family sees a notice. This cannot be undone.
 cl-manage-cancel_confirm = Yes, cancel the session
@@ -171,7 +171,7 @@ cl-weekday-thursday = Thursday
 cl-weekday-friday = Friday
 cl-weekday-saturday = Saturday
 cl-weekday-sunday = Sunday
-cl-session_moved_notice = This session's day or time has changed. Please check the new time.
+cl-session_moved_notice = This session's day, time or venue has changed. Please check the new time and place.
 # Programme settings (#12 last stage)
 cl-prog-title = Class programmes
 cl-prog-settings = Settings

@@ -140,7 +140,7 @@ cl-manage-edit_title = 回の日時・定員の変更
 cl-manage-day = 日付
 cl-manage-starts = 開始時刻
 cl-manage-minutes = 時間（分）
-cl-manage-moved_note = 日時を変えると、予約しているご家庭のページにお知らせが表示されます。
+cl-manage-moved_note = 日時や会場を変えると、予約しているご家庭のページにお知らせが表示されます。
 cl-manage-cancel = この回を中止する
 cl-manage-confirm_cancel = この回を中止しますか。予約はすべて取り消され、各ご家庭にお知らせが表示されます。元に戻せません。
 cl-manage-cancel_confirm = 中止を確定する
@@ -171,7 +171,7 @@ cl-weekday-thursday = 木曜日
 cl-weekday-friday = 金曜日
 cl-weekday-saturday = 土曜日
 cl-weekday-sunday = 日曜日
-cl-session_moved_notice = この回の日時が変わりました。新しい日時をご確認ください。
+cl-session_moved_notice = この回の日時または会場が変わりました。新しい日時・会場をご確認ください。
 # 事業（プログラム）の設定（#12 最終段階）
 cl-prog-title = 教室・講座の事業
 cl-prog-settings = 設定

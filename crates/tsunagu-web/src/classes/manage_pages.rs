@@ -189,6 +189,7 @@ struct EditFields {
     starts: String,
     minutes: String,
     capacity: String,
+    venue_id: String,
 }
 
 #[derive(Template)]
@@ -205,6 +206,7 @@ struct EditPage {
     fields: EditFields,
     errors: FieldErrors,
     cancellable: bool,
+    venues: Vec<Choice>,
 }
 
 impl EditPage {
@@ -235,12 +237,26 @@ async fn edit_view(state: &AppState, ctx: &RequestCtx, id: i64, form: Option<(Ed
                 starts: s.starts.strftime("%H:%M").to_string(),
                 minutes: s.minutes.to_string(),
                 capacity: s.capacity.to_string(),
+                venue_id: s.venue_id.0.to_string(),
             },
             FieldErrors::default(),
         )
     });
+    let venues = state
+        .store
+        .venues(actor.municipality_id)
+        .await
+        .or_page(ctx)?
+        .iter()
+        .map(|v| Choice {
+            value: v.id.0.to_string(),
+            label: if lang == Lang::Ja { v.name_ja.clone() } else { v.name_en.clone() },
+            chosen: fields.venue_id == v.id.0.to_string(),
+        })
+        .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = EditPage {
+        venues,
         chrome: Chrome::new(ctx, &format!("/classes/sessions/{id}/edit"), "cl.manage.edit_title"),
         id,
         programme_id: s.programme_id.0,
@@ -280,12 +296,18 @@ async fn edit_submit(
                 starts: form.get("starts").to_owned(),
                 minutes: form.get("minutes").to_owned(),
                 capacity: form.get("capacity").to_owned(),
+                venue_id: form.get("venue_id").trim().to_owned(),
             };
             let input = SessionEditInput {
                 day: fields.day.clone(),
                 starts: fields.starts.clone(),
                 minutes: number(&fields.minutes),
                 capacity: number(&fields.capacity),
+                venue_id: match form.opt_id("venue_id") {
+                    Ok(v) => v,
+                    Err(AppError::Invalid(errors)) => return edit_view(&state, &ctx, id, Some((fields, errors))).await,
+                    Err(e) => return Err(page_error(&ctx, e)),
+                },
             };
             let audit = audit_ctx(account, &ctx.remote_addr, "class session", ctx.now);
             match super::manage::edit_session(&state, &actor_of(account), &audit, ClassSessionId(id), &input).await {

@@ -246,7 +246,7 @@ async fn the_nurse_moves_a_session_and_cancels_another_and_the_mother_is_told() 
     sign_in(&app, c, "131121", "mother", false).await;
     c.goto(&app.url("/classes/mine")).await.unwrap();
     let moved_card = c.wait().for_element(Locator::Css(".notice.session-moved")).await.unwrap();
-    assert!(moved_card.text().await.unwrap().contains("日時が変わりました"));
+    assert!(moved_card.text().await.unwrap().contains("日時または会場が変わりました"));
     let cancelled_card = c.find(Locator::Css(".notice.session-cancelled")).await.unwrap();
     assert!(cancelled_card.text().await.unwrap().contains("この回は中止になりました"));
     let page = c.source().await.unwrap();

@@ -266,6 +266,28 @@ async fn story_staff_pages_edit_and_cancel(backend: Backend) {
     assert_eq!(saved.location.as_deref(), Some(format!("/classes/manage?programme={}&done=saved", p.id.0).as_str()));
     let s = app.store.class_session(m, ClassSessionId(moved)).await.unwrap().unwrap();
     assert_eq!((s.day, s.starts, s.minutes, s.capacity), (date(2026, 12, 16), Time::constant(13, 30, 0, 0), 90, 4));
+    // A venue of another municipality: beside the venue, nothing stored; a hall of ours: moved there.
+    let edit = |venue: String| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("day", "2026-12-16".to_owned()),
+            ("starts", "13:30".to_owned()),
+            ("minutes", "90".to_owned()),
+            ("capacity", "4".to_owned()),
+            ("venue_id", venue),
+        ]
+    };
+    for (venue, status) in [("999999".to_owned(), 422), ("x".to_owned(), 422), (daita.0.to_string(), 303)] {
+        let f = edit(venue);
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = page.post(&format!("/classes/sessions/{moved}/edit"), &refs).await;
+        assert_eq!(answer.status, status, "{}", answer.body);
+        if status == 422 {
+            assert!(answer.body.contains("id=\"err-venue_id\""), "{}", answer.body);
+        }
+    }
+    let s = app.store.class_session(m, ClassSessionId(moved)).await.unwrap().unwrap();
+    assert_eq!(s.venue_id, daita, "moved to the other hall");
 
     // Cancelled through the red second step: one line; the family told.
     let form = page.get(&format!("/classes/sessions/{cancelled}/edit")).await;
@@ -283,7 +305,8 @@ async fn story_staff_pages_edit_and_cancel(backend: Backend) {
     let mut her = Visitor::new(&app);
     her.sign_in("mother", None).await;
     let mine = her.get("/classes/mine").await;
-    assert!(mine.body.contains("この回の日時が変わりました"), "{}", mine.body);
+    assert!(mine.body.contains("この回の日時または会場が変わりました"), "{}", mine.body);
+    assert!(mine.body.contains("代田児童館"), "the new venue on her page: {}", mine.body);
     assert!(mine.body.contains("令和8年12月16日"), "{}", mine.body);
 }
 
