@@ -97,10 +97,15 @@ pub enum AuditAction {
     ChatLineLink,
     /// The municipality's LINE channel (secret, access token) set.
     ChatLineChannel,
+    // classes, last stage (#12)
+    /// A year's sessions generated from a pattern (no person: the counts).
+    ClassSchedule,
+    /// A programme's settings changed (no person: the programme).
+    ClassProgramme,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 63] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -164,6 +169,8 @@ impl AuditAction {
         // chat on LINE [003]
         AuditAction::ChatLineLink,
         AuditAction::ChatLineChannel,
+        AuditAction::ClassSchedule,
+        AuditAction::ClassProgramme,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -229,6 +236,8 @@ impl AuditAction {
             AuditAction::LocalPlaceKeep => "local.keep",
             AuditAction::ChatLineLink => "chat.line_link",
             AuditAction::ChatLineChannel => "chat.line_channel",
+            AuditAction::ClassSchedule => "class.schedule",
+            AuditAction::ClassProgramme => "class.programme",
         }
     }
 

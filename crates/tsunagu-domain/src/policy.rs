@@ -151,10 +151,16 @@ pub enum Action {
     /// Browse the local-information directory (no personal data): families
     /// and the municipality's staff.
     BrowseLocalInformation,
+    // --- classes, last stage (#12) ---
+    /// Set a programme's content, who runs it, who attends, its places and
+    /// unit, and the rules that decide who may book it (e.g. once per
+    /// pregnancy or per person): the municipality's administrator — the
+    /// municipality's configuration, as facilities' and reports' settings.
+    ConfigureProgrammes,
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 46] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -204,6 +210,8 @@ impl Action {
         // local information (#12)
         Action::KeepLocalInformation,
         Action::BrowseLocalInformation,
+        // classes, last stage (#12)
+        Action::ConfigureProgrammes,
     ];
 }
 
@@ -552,6 +560,10 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             ),
             D::RoleNotAllowed,
         ),
+        // --- classes, last stage (#12) ---
+        // A programme's settings decide who may book: the municipality's
+        // configuration, kept by its administrator.
+        (A::ConfigureProgrammes, Resource::Municipality(_)) => allow_if(actor.role == R::Admin, D::RoleNotAllowed),
         _ => Decision::Deny(D::WrongResource),
     }
 }

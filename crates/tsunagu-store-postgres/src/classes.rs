@@ -514,6 +514,27 @@ impl ClassStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn configure_programme(&self, ctx: &AuditContext, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()> {
+        let json = serde_json::to_string(config).map_err(other_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let changed =
+            sqlx::query("UPDATE class_programmes SET config = $1, kind = $2 WHERE id = $3 AND municipality_id = $4")
+                .bind(json)
+                .bind(config.kind.as_str())
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = format!("programme={} kind={}", id.0, config.kind.as_str());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassProgramme, None, &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn create_class_sessions(
         &self,
         m: MunicipalityId,
@@ -556,18 +577,131 @@ impl ClassStore for PgStore {
         Ok(ids)
     }
 
-    async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
+    async fn generate_class_sessions(
+        &self,
+        ctx: &AuditContext,
+        programme: ProgrammeId,
+        sessions: &[NewSession],
+    ) -> Result<tsunagu_store::GeneratedSessions> {
+        let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let taken: i64 =
-            sqlx::query_scalar("SELECT taken FROM class_sessions WHERE id = $1 AND municipality_id = $2 FOR UPDATE")
-                .bind(id.0)
-                .bind(ctx.municipality_id.0)
+        // The programme's row is locked: two generations of it run one after the other,
+        // so the natural-key check below sees what the other created.
+        let locked: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM class_programmes WHERE id = $1 AND municipality_id = $2 FOR UPDATE")
+                .bind(programme.0)
+                .bind(m.0)
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(db_err)?
-                .ok_or(StoreError::NotFound)?;
+                .map_err(db_err)?;
+        if locked.is_none() {
+            return Err(StoreError::InvalidReference("programme_id"));
+        }
+        let mut out = tsunagu_store::GeneratedSessions::default();
+        let mut venues_seen: Vec<VenueId> = Vec::new();
+        for s in sessions {
+            if !venues_seen.contains(&s.venue_id) {
+                if !in_municipality(&mut tx, Table::Venues, s.venue_id.0, m).await? {
+                    return Err(StoreError::InvalidReference("venue_id"));
+                }
+                venues_seen.push(s.venue_id);
+            }
+            // The natural key: the programme's session at this venue on this day.
+            let there: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM class_sessions WHERE municipality_id = $1 AND programme_id = $2 AND venue_id = $3 \
+                 AND day = $4::date LIMIT 1",
+            )
+            .bind(m.0)
+            .bind(programme.0)
+            .bind(s.venue_id.0)
+            .bind(s.day.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if there.is_some() {
+                out.already_there = out.already_there.saturating_add(1);
+                continue;
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO class_sessions (municipality_id, programme_id, venue_id, day, starts, minutes, capacity) \
+                 VALUES ($1, $2, $3, $4::date, $5, $6, $7) RETURNING id",
+            )
+            .bind(m.0)
+            .bind(programme.0)
+            .bind(s.venue_id.0)
+            .bind(s.day.to_string())
+            .bind(time_text(s.starts))
+            .bind(i64::from(s.minutes))
+            .bind(i64::from(s.capacity))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            out.created.push(ClassSessionId(id));
+        }
+        let detail =
+            format!("programme={} created={} already_there={}", programme.0, out.created.len(), out.already_there);
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSchedule, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn class_offer_facts(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+    ) -> Result<(tsunagu_domain::records::FamilyRecord, Vec<FamilyBooking>)> {
+        ctx.covers(Some(family))?;
+        let m = ctx.municipality_id;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
+        let bookings = bookings_of(&mut tx, m, family).await?;
+        let detail = format!("offers bookings={}", bookings.len());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassList, Some(family), &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok((record, bookings))
+    }
+
+    async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let (taken, moved, venue): (i64, bool, i64) = sqlx::query_as(
+            "SELECT taken, (day <> $3::date OR starts <> $4), venue_id FROM class_sessions WHERE id = $1 \
+             AND municipality_id = $2 FOR UPDATE",
+        )
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .bind(edit.day.to_string())
+        .bind(time_text(edit.starts))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
         if i64::from(edit.capacity) < taken {
             return Err(StoreError::Conflict("capacity_below_taken"));
+        }
+        let new_venue = edit.venue_id.filter(|v| v.0 != venue);
+        if let Some(v) = new_venue {
+            if !in_municipality(&mut tx, Table::Venues, v.0, ctx.municipality_id).await? {
+                return Err(StoreError::InvalidReference("venue_id"));
+            }
+            sqlx::query("UPDATE class_sessions SET venue_id = $1 WHERE id = $2 AND municipality_id = $3")
+                .bind(v.0)
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if moved || new_venue.is_some() {
+            // The booked families are told the new time or place on their page.
+            sqlx::query(
+                "UPDATE class_bookings SET notice_pending = true WHERE session_id = $1 AND municipality_id = $2 \
+                 AND status <> 'cancelled'",
+            )
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         sqlx::query(
             "UPDATE class_sessions SET day = $1::date, starts = $2, minutes = $3, capacity = $4, cancelled = $5 WHERE id = $6",

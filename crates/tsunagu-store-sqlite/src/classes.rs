@@ -471,6 +471,27 @@ impl ClassStore for SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn configure_programme(&self, ctx: &AuditContext, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()> {
+        let json = serde_json::to_string(config).map_err(other_err)?;
+        let mut tx = self.begin_immediate().await?;
+        let changed =
+            sqlx::query("UPDATE class_programmes SET config = ?, kind = ? WHERE id = ? AND municipality_id = ?")
+                .bind(json)
+                .bind(config.kind.as_str())
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = format!("programme={} kind={}", id.0, config.kind.as_str());
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassProgramme, None, &detail).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn create_class_sessions(
         &self,
         m: MunicipalityId,
@@ -506,17 +527,117 @@ impl ClassStore for SqliteStore {
         Ok(ids)
     }
 
-    async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
+    async fn generate_class_sessions(
+        &self,
+        ctx: &AuditContext,
+        programme: ProgrammeId,
+        sessions: &[NewSession],
+    ) -> Result<tsunagu_store::GeneratedSessions> {
+        let m = ctx.municipality_id;
         let mut tx = self.begin_immediate().await?;
-        let taken: i64 = sqlx::query_scalar("SELECT taken FROM class_sessions WHERE id = ? AND municipality_id = ?")
-            .bind(id.0)
-            .bind(ctx.municipality_id.0)
+        if !in_municipality(&mut tx, "class_programmes", programme.0, m).await? {
+            return Err(StoreError::InvalidReference("programme_id"));
+        }
+        let mut out = tsunagu_store::GeneratedSessions::default();
+        let mut venues_seen: Vec<VenueId> = Vec::new();
+        for s in sessions {
+            if !venues_seen.contains(&s.venue_id) {
+                if !in_municipality(&mut tx, "venues", s.venue_id.0, m).await? {
+                    return Err(StoreError::InvalidReference("venue_id"));
+                }
+                venues_seen.push(s.venue_id);
+            }
+            // The natural key: the programme's session at this venue on this day.
+            let there: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM class_sessions WHERE municipality_id = ? AND programme_id = ? AND venue_id = ? AND day = ? LIMIT 1",
+            )
+            .bind(m.0)
+            .bind(programme.0)
+            .bind(s.venue_id.0)
+            .bind(s.day.to_string())
             .fetch_optional(&mut *tx)
             .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
+            .map_err(db_err)?;
+            if there.is_some() {
+                out.already_there = out.already_there.saturating_add(1);
+                continue;
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO class_sessions (municipality_id, programme_id, venue_id, day, starts, minutes, capacity, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id",
+            )
+            .bind(m.0)
+            .bind(programme.0)
+            .bind(s.venue_id.0)
+            .bind(s.day.to_string())
+            .bind(time_text(s.starts))
+            .bind(i64::from(s.minutes))
+            .bind(i64::from(s.capacity))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            out.created.push(ClassSessionId(id));
+        }
+        let detail =
+            format!("programme={} created={} already_there={}", programme.0, out.created.len(), out.already_there);
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSchedule, None, &detail).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn class_offer_facts(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+    ) -> Result<(tsunagu_domain::records::FamilyRecord, Vec<FamilyBooking>)> {
+        ctx.covers(Some(family))?;
+        let m = ctx.municipality_id;
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        let record = crate::records::family_record(&mut conn, m, family).await?.ok_or(StoreError::NotFound)?;
+        let bookings = bookings_of(&mut conn, m, family).await?;
+        drop(conn);
+        self.audit(ctx, AuditAction::ClassList, Some(family), &format!("offers bookings={}", bookings.len())).await?;
+        Ok((record, bookings))
+    }
+
+    async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
+        let mut tx = self.begin_immediate().await?;
+        let (taken, day, starts, venue): (i64, String, String, i64) = sqlx::query_as(
+            "SELECT taken, day, starts, venue_id FROM class_sessions WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(id.0)
+        .bind(ctx.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
         if i64::from(edit.capacity) < taken {
             return Err(StoreError::Conflict("capacity_below_taken"));
+        }
+        let new_venue = edit.venue_id.filter(|v| v.0 != venue);
+        if let Some(v) = new_venue {
+            if !in_municipality(&mut tx, "venues", v.0, ctx.municipality_id).await? {
+                return Err(StoreError::InvalidReference("venue_id"));
+            }
+            sqlx::query("UPDATE class_sessions SET venue_id = ? WHERE id = ? AND municipality_id = ?")
+                .bind(v.0)
+                .bind(id.0)
+                .bind(ctx.municipality_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if day != edit.day.to_string() || starts != time_text(edit.starts) || new_venue.is_some() {
+            // The booked families are told the new time on their page.
+            sqlx::query(
+                "UPDATE class_bookings SET notice_pending = 1 WHERE session_id = ? AND municipality_id = ? \
+                 AND status <> 'cancelled'",
+            )
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         sqlx::query(
             "UPDATE class_sessions SET day = ?, starts = ?, minutes = ?, capacity = ?, cancelled = ? WHERE id = ?",

@@ -46,6 +46,18 @@ pub struct SessionEdit {
     /// Never below the places taken (`Conflict("capacity_below_taken")`).
     pub capacity: u32,
     pub cancelled: bool,
+    /// A new venue (#12 stage 3; none: it stays). `InvalidReference("venue_id")` outside the municipality.
+    pub venue_id: Option<VenueId>,
+}
+
+/// What a generation of sessions from a pattern did (#12 stage 3): the
+/// sessions it created, and how many it left because the programme already
+/// had one at that venue on that day (the natural key: programme, venue,
+/// day — a second generation of the same year creates nothing twice).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GeneratedSessions {
+    pub created: Vec<ClassSessionId>,
+    pub already_there: u32,
 }
 
 /// A session as families and staff see it: no personal data.
@@ -259,6 +271,10 @@ pub trait ClassStore: Send + Sync {
     async fn create_programme(&self, m: MunicipalityId, config: &ProgrammeConfig) -> Result<Programme>;
     async fn programmes(&self, m: MunicipalityId) -> Result<Vec<Programme>>;
     async fn update_programme(&self, m: MunicipalityId, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()>;
+    /// A programme's settings as staff change them (#12 stage 3): one
+    /// `class.programme` line in the change's transaction. `NotFound`
+    /// outside the context's municipality.
+    async fn configure_programme(&self, ctx: &AuditContext, id: ProgrammeId, config: &ProgrammeConfig) -> Result<()>;
     /// Creates sessions of a programme (a year's pattern, or one).
     /// `InvalidReference("venue_id")` / `("programme_id")` outside `m`.
     async fn create_class_sessions(
@@ -267,8 +283,30 @@ pub trait ClassStore: Send + Sync {
         programme: ProgrammeId,
         sessions: &[NewSession],
     ) -> Result<Vec<ClassSessionId>>;
+    /// Creates a year's sessions of a programme from a pattern in one
+    /// transaction (#12 stage 3), skipping each the programme already has at
+    /// that venue on that day (cancelled ones too: a cancellation is not
+    /// undone by generating again). One `class.schedule` line naming the
+    /// programme and the counts. `InvalidReference("venue_id")` /
+    /// `("programme_id")` outside the context's municipality.
+    async fn generate_class_sessions(
+        &self,
+        ctx: &AuditContext,
+        programme: ProgrammeId,
+        sessions: &[NewSession],
+    ) -> Result<GeneratedSessions>;
+    /// What a family's offers are decided on (#12 stage 3): its record and
+    /// its bookings (every state), read together with one `class.list` line.
+    /// `NotFound` for a family not in the context's municipality.
+    async fn class_offer_facts(
+        &self,
+        ctx: &AuditContext,
+        family: FamilyId,
+    ) -> Result<(tsunagu_domain::records::FamilyRecord, Vec<FamilyBooking>)>;
     /// Edits one session; places added go to the waiting list in arrival
-    /// order (audited `class.promote`). `Conflict("capacity_below_taken")`.
+    /// order (audited `class.promote`). A new day, start time or venue leaves
+    /// each live booking an in-page notice (`notice_pending`; the family's
+    /// page says the session changed). `Conflict("capacity_below_taken")`.
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()>;
     /// Cancels a session (#12 stage 2): its live bookings (confirmed and
     /// waiting) are cancelled, each family left an in-page notice

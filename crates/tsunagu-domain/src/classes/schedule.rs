@@ -46,12 +46,15 @@ pub struct PlannedSession {
     pub venue: VenueId,
     pub day: Date,
     pub starts: Time,
+    /// The pattern's day, when it was a public holiday and the session
+    /// moved a week later (the preview flags it).
+    pub moved_from: Option<Date>,
 }
 
 /// The `nth` (1-based) `weekday` of the month of `first_of_month`, or the
 /// last one when the month has fewer; a public holiday moves a week later
 /// (possibly into the next month: the class still happens).
-fn nth_weekday(first_of_month: Date, weekday: Weekday, nth: u8) -> Date {
+fn nth_weekday(first_of_month: Date, weekday: Weekday, nth: u8) -> (Date, Option<Date>) {
     let offset = (7 + i32::from(weekday.to_monday_zero_offset())
         - i32::from(first_of_month.weekday().to_monday_zero_offset()))
         % 7;
@@ -60,10 +63,11 @@ fn nth_weekday(first_of_month: Date, weekday: Weekday, nth: u8) -> Date {
     while day.month() != first_of_month.month() {
         day = day.saturating_sub(7.days());
     }
+    let planned = day;
     while is_public_holiday(day) {
         day = day.saturating_add(7.days());
     }
-    day
+    (day, (day != planned).then_some(planned))
 }
 
 /// `per_year` sessions over `venues` in fiscal year `fy`, on `weekday`s:
@@ -90,7 +94,8 @@ pub fn spread_over_venues(
         let first = fy.start().saturating_add(i32::try_from(month).unwrap_or(0).months());
         let slot = in_month[month];
         in_month[month] = slot.saturating_add(1);
-        out.push(PlannedSession { venue, day: nth_weekday(first, weekday, slot % 4 + 1), starts });
+        let (day, moved_from) = nth_weekday(first, weekday, slot % 4 + 1);
+        out.push(PlannedSession { venue, day, starts, moved_from });
     }
     out
 }
@@ -99,10 +104,9 @@ pub fn spread_over_venues(
 /// which Sunday is the municipality's setting, the seed names none).
 pub fn monthly(fy: FiscalYear, venue: VenueId, weekday: Weekday, nth: u8, starts: Time) -> Vec<PlannedSession> {
     (0..12)
-        .map(|m| PlannedSession {
-            venue,
-            day: nth_weekday(fy.start().saturating_add(m.months()), weekday, nth),
-            starts,
+        .map(|m| {
+            let (day, moved_from) = nth_weekday(fy.start().saturating_add(m.months()), weekday, nth);
+            PlannedSession { venue, day, starts, moved_from }
         })
         .collect()
 }

@@ -285,6 +285,19 @@ fn a_hubs_monthly_sunday_class() {
     assert_eq!(plan[0].day, date(2026, 4, 12));
 }
 
+/// The preview flags a pattern's day that was a public holiday: [2026年度]
+/// January's second Monday is 成人の日, so the class moves a week later.
+#[test]
+fn a_holiday_moves_the_class_and_says_from_when() {
+    let fy = FiscalYear::new(2026).unwrap();
+    let plan = monthly(fy, VenueId(9), Weekday::Monday, 2, Time::constant(10, 0, 0, 0));
+    let january = plan.iter().find(|s| s.day.month() == 1).unwrap();
+    assert_eq!((january.day, january.moved_from), (date(2027, 1, 18), Some(date(2027, 1, 11))));
+    assert!(plan.iter().filter(|s| s.moved_from.is_some()).all(|s| is_public_holiday(s.moved_from.unwrap())));
+    let april = &plan[0];
+    assert_eq!((april.day, april.moved_from), (date(2026, 4, 13), None));
+}
+
 #[test]
 fn session_status_from_places() {
     assert_eq!(SessionStatus::of(false, 14, 15), SessionStatus::Open);

@@ -432,6 +432,8 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
             | R::Admin,
             A::BrowseLocalInformation,
         ) => scope == S::OwnMunicipality,
+        // classes, last stage (#12): the administrator sets programmes.
+        (R::Admin, A::ConfigureProgrammes) => scope == S::OwnMunicipality,
         _ => false,
     }
 }

@@ -52,7 +52,18 @@ fn family_booking_json(b: &FamilyBooking) -> Value {
 }
 
 pub(crate) fn reason_text(lang: Lang, r: &tsunagu_domain::classes::Refusal) -> String {
-    crate::i18n::t(lang, &format!("err.{}", super::refusal_code(r))).to_owned()
+    use tsunagu_domain::classes::Ineligible as I;
+    // A municipality's own week or months (programme settings) are named in
+    // the reason; the seed's 16 weeks and 5 months keep their own words.
+    match r.reason {
+        I::TooEarlyInPregnancy { week, .. } if week != 16 => {
+            crate::i18n::t(lang, "cl.reason.too_early_week").replace("%N", &week.to_string())
+        }
+        I::BabyTooOld { months, .. } if months != 5 => {
+            crate::i18n::t(lang, "cl.reason.baby_months").replace("%N", &months.to_string())
+        }
+        _ => crate::i18n::t(lang, &format!("err.{}", super::refusal_code(r))).to_owned(),
+    }
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]

@@ -203,6 +203,58 @@ pub struct ClassSessionCancelled {
     cancelled_bookings: Vec<BookingId>,
 }
 
+/// One session a pattern proposes.
+#[derive(ToSchema)]
+pub struct SchedulePreviewLine {
+    venue_id: VenueId,
+    venue_name_ja: String,
+    venue_name_en: String,
+    /// `YYYY-MM-DD`.
+    #[schema(value_type = String)]
+    day: jiff::civil::Date,
+    /// `HH:MM`, Japan's local time.
+    starts: String,
+    /// The pattern's day when it was a public holiday (the class moved a week later).
+    #[schema(value_type = Option<String>)]
+    moved_from: Option<jiff::civil::Date>,
+    /// The programme already has a session at this venue that day: it is left alone.
+    already_there: bool,
+}
+
+/// What a pattern proposes for a fiscal year (nothing stored).
+#[derive(ToSchema)]
+pub struct SchedulePreview {
+    programme_id: ProgrammeId,
+    fiscal_year: i32,
+    minutes: u16,
+    capacity: u32,
+    /// How many sessions a generation would create.
+    new_sessions: u32,
+    sessions: Vec<SchedulePreviewLine>,
+}
+
+/// What a generation created.
+#[derive(ToSchema)]
+pub struct ScheduleGenerated {
+    programme_id: ProgrammeId,
+    created: Vec<ClassSessionId>,
+    /// Sessions the programme already had at those venues on those days (not created again).
+    already_there: u32,
+}
+
+/// A programme and its settings.
+#[derive(ToSchema)]
+pub struct ProgrammeView {
+    id: ProgrammeId,
+    config: tsunagu_domain::classes::ProgrammeConfig,
+}
+
+/// The municipality's programmes.
+#[derive(ToSchema)]
+pub struct ProgrammeList {
+    programmes: Vec<ProgrammeView>,
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
@@ -221,7 +273,11 @@ pub struct ClassSessionCancelled {
         super::local::api::retire,
         super::manage::programme_sessions_api,
         super::manage::edit_session_api,
-        super::manage::cancel_session_api
+        super::manage::cancel_session_api,
+        super::schedule::preview_api,
+        super::schedule::generate_api,
+        super::programmes::list_api,
+        super::programmes::configure_api
     ),
     tags((name = "classes", description = "Classes and programmes: sessions, eligibility, bookings, rosters, attendance [000][002][004]"))
 )]

@@ -43,6 +43,10 @@ pub struct SessionEditInput {
     pub minutes: u32,
     /// 1 to 500, never below the places taken (`capacity_below_taken`).
     pub capacity: u32,
+    /// A venue of the municipality to move the session to (the booked
+    /// families are told, as of a new time); absent: it stays.
+    #[serde(default)]
+    pub venue_id: Option<i64>,
 }
 
 impl SessionEditInput {
@@ -64,9 +68,14 @@ impl SessionEditInput {
             errors.add("capacity", "out_of_range");
         }
         match (day, starts, u16::try_from(self.minutes)) {
-            (Some(day), Some(starts), Ok(minutes)) if errors.is_empty() => {
-                Ok(SessionEdit { day, starts, minutes, capacity: self.capacity, cancelled })
-            }
+            (Some(day), Some(starts), Ok(minutes)) if errors.is_empty() => Ok(SessionEdit {
+                day,
+                starts,
+                minutes,
+                capacity: self.capacity,
+                cancelled,
+                venue_id: self.venue_id.map(tsunagu_domain::VenueId),
+            }),
             _ => Err(AppError::Invalid(errors)),
         }
     }
@@ -140,7 +149,7 @@ pub(crate) async fn programme_sessions_api(
         (status = 403, description = "Not a role that manages classes (`forbidden`)"),
         (status = 404, description = "No such session in the caller's municipality"),
         (status = 409, description = "`capacity_below_taken`, `session_cancelled`"),
-        (status = 422, description = "Fields that did not pass; nothing stored (`invalid_input`)")))]
+        (status = 422, description = "Fields that did not pass, or a venue not in the municipality; nothing stored (`invalid_input`)")))]
 pub(crate) async fn edit_session_api(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -26,7 +26,10 @@ mod api_doc;
 pub mod ics;
 pub mod local;
 pub mod manage;
+mod manage_pages;
 pub mod pages;
+pub mod programmes;
+pub mod schedule;
 
 /// What this capability's API operations are, for the API's OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -41,6 +44,9 @@ pub fn routes() -> Router<AppState> {
         .merge(local::api::routes())
         .merge(local::pages::routes())
         .merge(manage::routes())
+        .merge(manage_pages::routes())
+        .merge(schedule::routes())
+        .merge(programmes::routes())
 }
 
 fn invalid(field: &'static str, code: &'static str) -> AppError {
@@ -104,8 +110,8 @@ pub async fn offers(
     let family = family_of(actor, family)?;
     let (access, allowed) = family_for(state, actor, family, Action::BookClass).await?;
     let ctx = requester.allowed(&allowed);
-    let record = state.store.open_family(&ctx, family).await?.ok_or(AppError::NotFound)?;
-    let bookings = state.store.family_class_bookings(&ctx, family).await?;
+    // The record and the bookings in one read, one line (#12 stage 3).
+    let (record, bookings) = state.store.class_offer_facts(&ctx, family).await?;
     let area = area.unwrap_or(access.area_id);
     let q = SessionQuery { from: Some(from), area: Some(area), limit: 200, ..SessionQuery::default() };
     let sessions = state.store.class_sessions(actor.municipality_id, &q).await?;

@@ -118,6 +118,8 @@ struct ClassesPage {
     areas: Vec<(i64, String, bool)>,
     notice: Option<String>,
     form_error: Option<String>,
+    /// The policy lets the reader manage sessions (the staff list links there).
+    may_manage: bool,
 }
 
 fn status_key(s: ClassBookingStatus) -> &'static str {
@@ -194,6 +196,7 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                     areas,
                     notice,
                     form_error,
+                    may_manage: false,
                 };
                 return Ok(render(&page, StatusCode::OK));
             }
@@ -209,6 +212,11 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                 areas: vec![],
                 notice,
                 form_error,
+                may_manage: crate::base::error::permit_municipality(
+                    &actor,
+                    tsunagu_domain::policy::Action::ManageClasses,
+                )
+                .is_ok(),
             };
             Ok(render(&page, StatusCode::OK))
         }
@@ -286,6 +294,8 @@ struct BookingLine {
     notice: bool,
     /// The notice is of the session's cancellation, not of a promotion.
     session_cancelled: bool,
+    /// Promoted from the waiting list (otherwise a notice is of a new day or time).
+    promoted: bool,
     attended: Option<bool>,
 }
 
@@ -313,6 +323,7 @@ async fn mine_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Que
                     live: b.booking.status != ClassBookingStatus::Cancelled && b.booking.attended.is_none(),
                     notice: b.booking.notice_pending,
                     session_cancelled: b.session.cancelled,
+                    promoted: b.booking.promoted_at.is_some(),
                     attended: b.booking.attended,
                 })
                 .collect();

@@ -222,6 +222,20 @@ async fn story_one_action_writes_one_line(backend: Backend) {
             200,
             "class.cancel",
         ),
+        // A family's offers: its record and bookings read together, one line (#12 stage 3).
+        step("a family's class offers", Mother, get("/api/v1/classes/offers"), 200, "class.list"),
+        step("the offers page", Mother, page("/classes"), 200, "class.list"),
+        step(
+            "a year's sessions from a pattern",
+            Nurse,
+            post(
+                format!("/api/v1/classes/programmes/{}/schedule", programme.id.0),
+                json!({"fiscal_year": 2027, "venue_ids": [classes_hall.0], "pattern": "monthly", "weekday": "sunday",
+                       "nth": 2, "starts": "10:00"}),
+            ),
+            201,
+            "class.schedule",
+        ),
         step(
             "record a class's attendance",
             Nurse,

@@ -168,3 +168,89 @@ async fn a_mother_finds_an_outing_spot_for_her_stage_and_a_session_held_there() 
     assert!(offered.find(Locator::Css(".book-button")).await.is_ok(), "she may book the session held there");
     c.clone().close().await.unwrap();
 }
+
+/// Staff pages for sessions at a desk (1366×900, #12 stage 3): the nurse —
+/// the policy's staff who manage classes — opens the programme's sessions,
+/// moves one to the afternoon and cancels another through its red second
+/// step; the booked mother, on her phone (390×844), sees both notices.
+#[tokio::test]
+async fn the_nurse_moves_a_session_and_cancels_another_and_the_mother_is_told() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let fx = &app.fx;
+    let m = fx.setagaya.id;
+    let hall = app
+        .store
+        .create_venue(&NewVenue {
+            municipality_id: m,
+            area_id: Some(fx.setagaya_area.id),
+            kind: VenueKind::ChildrensHall,
+            name_ja: "北沢児童館".into(),
+            name_en: "Kitazawa hall".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let p = app.store.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::MaternityClass)).await.unwrap();
+    let at = |d| NewSession {
+        venue_id: hall,
+        day: date(2026, 12, d),
+        starts: Time::constant(10, 0, 0, 0),
+        minutes: 120,
+        capacity: 10,
+    };
+    let ids = app.store.create_class_sessions(m, p.id, &[at(12), at(19)]).await.unwrap();
+    let (moved, cancelled) = (ids[0].0, ids[1].0);
+    app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let nurse = app.token(&fx.setagaya, "nurse").await;
+    let family = app.register(&nurse, &notification(fx.setagaya_area.id, "あおき", "はな", "2027-05-20")).await;
+    app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
+    for (s, key) in [(moved, "b1"), (cancelled, "b2")] {
+        let body = serde_json::json!({"session_id": s, "family_id": family.0, "idempotency_key": key});
+        let (status, v) = app.post(&nurse, "/api/v1/classes/bookings", &body).await;
+        assert_eq!(status, 201, "{v}");
+    }
+
+    let b = browser().await;
+    let c = &b.client;
+    c.set_window_size(1366, 900).await.unwrap();
+    sign_in(&app, c, "131121", "nurse", true).await;
+    c.find(Locator::Id("nav-classes")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("manage-link")).await.unwrap().click().await.unwrap();
+    let row = c.wait().for_element(Locator::Id(&format!("managed-{moved}"))).await.unwrap();
+    assert_eq!(row.find(Locator::Css(".taken")).await.unwrap().text().await.unwrap(), "1");
+    shot(c, "classes-manage").await;
+    row.find(Locator::Css(".edit-link")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("starts")).await.unwrap();
+    // A time input takes what a keyboard types; set its value as the picker would.
+    c.execute("document.getElementById('starts').value = '14:00'", vec![]).await.unwrap();
+    c.find(Locator::Id("save-session")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert_eq!(notice.text().await.unwrap(), "回の変更を保存しました。");
+    let when = c.find(Locator::Css(&format!("#managed-{moved} td"))).await.unwrap().text().await.unwrap();
+    assert!(when.contains("14:00–16:00"), "{when}");
+    // The other: cancel is a second, red step.
+    c.find(Locator::Css(&format!("#managed-{cancelled} .edit-link"))).await.unwrap().click().await.unwrap();
+    let confirm = c.wait().for_element(Locator::Id("cancel-confirm")).await.unwrap();
+    assert!(!confirm.is_displayed().await.unwrap(), "hidden until the first step opens it");
+    c.find(Locator::Id("cancel-session")).await.unwrap().click().await.unwrap();
+    shot(c, "classes-cancel-step").await;
+    confirm.click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    assert!(notice.text().await.unwrap().starts_with("回を中止しました"));
+    let status = c.find(Locator::Css(&format!("#managed-{cancelled} .status"))).await.unwrap().text().await.unwrap();
+    assert_eq!(status, "中止");
+    c.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+
+    // The mother, on her phone: both notices on her bookings page.
+    c.set_window_size(390, 844).await.unwrap();
+    sign_in(&app, c, "131121", "mother", false).await;
+    c.goto(&app.url("/classes/mine")).await.unwrap();
+    let moved_card = c.wait().for_element(Locator::Css(".notice.session-moved")).await.unwrap();
+    assert!(moved_card.text().await.unwrap().contains("日時または会場が変わりました"));
+    let cancelled_card = c.find(Locator::Css(".notice.session-cancelled")).await.unwrap();
+    assert!(cancelled_card.text().await.unwrap().contains("この回は中止になりました"));
+    let page = c.source().await.unwrap();
+    assert!(page.contains("14:00–16:00"), "the new time on her page");
+    shot(c, "classes-mother-notices").await;
+    c.clone().close().await.unwrap();
+}

@@ -45,6 +45,8 @@ mod chat_notices;
 mod classes;
 mod classes_local;
 mod classes_manage;
+mod classes_programmes;
+mod classes_schedule;
 mod crash_classes;
 mod family;
 mod faults;

@@ -506,6 +506,14 @@ async fn story_answers_validate(backend: Backend) {
         &nurse,
     )
     .await;
+    w.get("/api/v1/classes/programmes", "/api/v1/classes/programmes", &admin).await;
+    // A year's schedule from a pattern (#12 stage 3): its preview, then the sessions made.
+    let pattern = json!({"fiscal_year": fy + 1, "venue_ids": [sessions["sessions"][0]["venue_id"]],
+        "pattern": "monthly", "weekday": "monday", "nth": 2, "starts": "10:00"});
+    for op in ["/api/v1/classes/programmes/{id}/schedule/preview", "/api/v1/classes/programmes/{id}/schedule"] {
+        let path = op.replace("{id}", &programme.to_string());
+        w.call("post", op, &path, &nurse, Some(pattern.clone())).await;
+    }
     // Local information (#12): the mother's default view, a venue's entry with its sessions.
     w.get("/api/v1/classes/local", "/api/v1/classes/local", &mother).await;
     let dir = w.get("/api/v1/classes/local", "/api/v1/classes/local?area=all&stage=all", &nurse).await;

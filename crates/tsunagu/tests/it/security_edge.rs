@@ -433,7 +433,7 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
         .unwrap()
         .to_owned();
     // Classes (#12): a self-care session at a hall, to book and to record.
-    let class_session = {
+    let (class_session, class_programme, class_hall) = {
         let m = fx.setagaya.id;
         let hall = app
             .store
@@ -457,7 +457,7 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             minutes: 120,
             capacity: 5,
         };
-        app.store.create_class_sessions(m, p.id, &[s]).await.unwrap()[0].0
+        (app.store.create_class_sessions(m, p.id, &[s]).await.unwrap()[0].0, p.id.0, hall.id.0)
     };
 
     let t = |pattern: &'static str, path: String, token: &str, body: Value| Target {
@@ -612,6 +612,20 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             &nurse,
             json!({"session_id": class_session, "family_id": e, "idempotency_key": "k", "with_partner": false,
                    "share_name": true, "waiting_list": true, "override_reason": null}),
+        ),
+        t(
+            "/api/v1/classes/programmes/{id}/schedule/preview",
+            format!("/api/v1/classes/programmes/{class_programme}/schedule/preview"),
+            &nurse,
+            json!({"fiscal_year": 2027, "venue_ids": [class_hall], "pattern": "monthly", "weekday": "sunday", "nth": 2,
+                   "per_year": null, "starts": "10:00", "minutes": 120, "capacity": 10}),
+        ),
+        t(
+            "/api/v1/classes/programmes/{id}/schedule",
+            format!("/api/v1/classes/programmes/{class_programme}/schedule"),
+            &nurse,
+            json!({"fiscal_year": 2027, "venue_ids": [class_hall], "pattern": "spread", "weekday": "sunday", "nth": null,
+                   "per_year": 3, "starts": "10:00", "minutes": 120, "capacity": 10}),
         ),
         t(
             "/api/v1/classes/sessions/{id}/attendance",
