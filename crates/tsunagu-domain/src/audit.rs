@@ -102,10 +102,13 @@ pub enum AuditAction {
     ClassSchedule,
     /// A programme's settings changed (no person: the programme).
     ClassProgramme,
+    /// A session's day, time, length, places or venue changed: the families
+    /// told, the waiting bookings given the new places (#12).
+    ClassSessionEdit,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 63] = [
+    pub const ALL: [AuditAction; 64] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -171,6 +174,7 @@ impl AuditAction {
         AuditAction::ChatLineChannel,
         AuditAction::ClassSchedule,
         AuditAction::ClassProgramme,
+        AuditAction::ClassSessionEdit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -238,6 +242,7 @@ impl AuditAction {
             AuditAction::ChatLineChannel => "chat.line_channel",
             AuditAction::ClassSchedule => "class.schedule",
             AuditAction::ClassProgramme => "class.programme",
+            AuditAction::ClassSessionEdit => "class.session_edit",
         }
     }
 

@@ -24,9 +24,9 @@ use tsunagu_domain::{
 };
 use tsunagu_store::Result;
 use tsunagu_store::{
-    once_key, promotion_context, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
-    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow,
-    Programme, RosterEntry, SessionEdit, SessionQuery, StoreError,
+    once_key, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner, ClassBookingStatus, ClassSession,
+    ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow, Programme, RosterEntry, SessionEdit,
+    SessionQuery, StoreError,
 };
 
 const SESSION_COLUMNS: &str = concat!(
@@ -135,26 +135,19 @@ async fn session_in(conn: &mut PgConnection, m: MunicipalityId, id: ClassSession
 }
 
 /// Gives free places to the waiting list, first come first served, each
-/// promoted family left a notice. Audited as the service's step.
-async fn promote(
-    tx: &mut PgConnection,
-    key: &ChainKey,
-    ctx: &AuditContext,
-    session: ClassSessionId,
-    audit_each: bool,
-) -> Result<Vec<i64>> {
+/// promoted family left a notice. The caller's one audit line names them.
+async fn promote(tx: &mut PgConnection, ctx: &AuditContext, session: ClassSessionId) -> Result<Vec<i64>> {
     let mut promoted = Vec::new();
-    let service = promotion_context(ctx);
     loop {
         let next = sqlx::query(
-            "SELECT id, family_id FROM class_bookings WHERE session_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1",
+            "SELECT id FROM class_bookings WHERE session_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1",
         )
         .bind(session.0)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
         let Some(next) = next else { return Ok(promoted) };
-        let (id, family): (i64, i64) = (next.try_get(0).map_err(db_err)?, next.try_get(1).map_err(db_err)?);
+        let id: i64 = next.try_get(0).map_err(db_err)?;
         let took = sqlx::query(
             "UPDATE class_sessions SET taken = taken + 1 WHERE id = $1 AND NOT cancelled AND taken < capacity",
         )
@@ -174,10 +167,6 @@ async fn promote(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        if audit_each {
-            let detail = format!("booking={id} session={}", session.0);
-            append_audit(tx, key, &service, AuditAction::ClassPromote, Some(FamilyId(family)), &detail).await?;
-        }
         promoted.push(id);
     }
 }
@@ -382,7 +371,7 @@ async fn cancel(
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        promoted = promote(tx, key, ctx, booking.session_id, false).await?;
+        promoted = promote(tx, ctx, booking.session_id).await?;
     }
     // One line: the cancellation, and the waiting family it promoted (the
     // service's step, named here rather than written as a second action).
@@ -691,9 +680,10 @@ impl ClassStore for PgStore {
                 .await
                 .map_err(db_err)?;
         }
+        let mut told = 0;
         if moved || new_venue.is_some() {
             // The booked families are told the new time or place on their page.
-            sqlx::query(
+            told = sqlx::query(
                 "UPDATE class_bookings SET notice_pending = true WHERE session_id = $1 AND municipality_id = $2 \
                  AND status <> 'cancelled'",
             )
@@ -701,10 +691,12 @@ impl ClassStore for PgStore {
             .bind(ctx.municipality_id.0)
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .rows_affected();
         }
         sqlx::query(
-            "UPDATE class_sessions SET day = $1::date, starts = $2, minutes = $3, capacity = $4, cancelled = $5 WHERE id = $6",
+            "UPDATE class_sessions SET day = $1::date, starts = $2, minutes = $3, capacity = $4, cancelled = $5 WHERE id = $6 \
+             AND municipality_id = $7",
         )
         .bind(edit.day.to_string())
         .bind(time_text(edit.starts))
@@ -712,10 +704,16 @@ impl ClassStore for PgStore {
         .bind(i64::from(edit.capacity))
         .bind(edit.cancelled)
         .bind(id.0)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        promote(&mut tx, &self.keys.chain, ctx, id, true).await?;
+        // One line for the edit (#12): the families told and the waiting
+        // bookings given the new places are named in it.
+        let promoted = promote(&mut tx, ctx, id).await?;
+        let promoted: Vec<String> = promoted.iter().map(i64::to_string).collect();
+        let detail = format!("session={} told={told} promoted=[{}]", id.0, promoted.join(","));
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSessionEdit, None, &detail).await?;
         tx.commit().await.map_err(db_err)
     }
 

@@ -20,9 +20,9 @@ use tsunagu_domain::{
     AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
 };
 use tsunagu_store::{
-    once_key, promotion_context, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
-    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow,
-    Programme, RosterEntry, SessionEdit, SessionQuery, StoreError,
+    once_key, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner, ClassBookingStatus, ClassSession,
+    ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow, Programme, RosterEntry, SessionEdit,
+    SessionQuery, StoreError,
 };
 
 const SESSION_COLUMNS: &str = "s.id, s.municipality_id, s.programme_id, p.config, s.venue_id, v.name_ja, v.name_en, \
@@ -126,26 +126,19 @@ async fn session_in(
 }
 
 /// Gives free places to the waiting list, first come first served, each
-/// promoted family left a notice. Audited as the service's step.
-async fn promote(
-    tx: &mut SqliteConnection,
-    key: &ChainKey,
-    ctx: &AuditContext,
-    session: ClassSessionId,
-    audit_each: bool,
-) -> Result<Vec<i64>> {
+/// promoted family left a notice. The caller's one audit line names them.
+async fn promote(tx: &mut SqliteConnection, ctx: &AuditContext, session: ClassSessionId) -> Result<Vec<i64>> {
     let mut promoted = Vec::new();
-    let service = promotion_context(ctx);
     loop {
         let next = sqlx::query(
-            "SELECT id, family_id FROM class_bookings WHERE session_id = ? AND status = 'waiting' ORDER BY id LIMIT 1",
+            "SELECT id FROM class_bookings WHERE session_id = ? AND status = 'waiting' ORDER BY id LIMIT 1",
         )
         .bind(session.0)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
         let Some(next) = next else { return Ok(promoted) };
-        let (id, family): (i64, i64) = (next.try_get(0).map_err(db_err)?, next.try_get(1).map_err(db_err)?);
+        let id: i64 = next.try_get(0).map_err(db_err)?;
         let took = sqlx::query(
             "UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity",
         )
@@ -163,10 +156,6 @@ async fn promote(
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        if audit_each {
-            let detail = format!("booking={id} session={}", session.0);
-            append_audit(tx, key, &service, AuditAction::ClassPromote, Some(FamilyId(family)), &detail).await?;
-        }
         promoted.push(id);
     }
 }
@@ -340,7 +329,7 @@ async fn cancel(
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        promoted = promote(tx, key, ctx, booking.session_id, false).await?;
+        promoted = promote(tx, ctx, booking.session_id).await?;
     }
     // One line: the cancellation, and the waiting family it promoted (the
     // service's step, named here rather than written as a second action).
@@ -627,9 +616,10 @@ impl ClassStore for SqliteStore {
                 .await
                 .map_err(db_err)?;
         }
+        let mut told = 0;
         if day != edit.day.to_string() || starts != time_text(edit.starts) || new_venue.is_some() {
             // The booked families are told the new time on their page.
-            sqlx::query(
+            told = sqlx::query(
                 "UPDATE class_bookings SET notice_pending = 1 WHERE session_id = ? AND municipality_id = ? \
                  AND status <> 'cancelled'",
             )
@@ -637,10 +627,12 @@ impl ClassStore for SqliteStore {
             .bind(ctx.municipality_id.0)
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .rows_affected();
         }
         sqlx::query(
-            "UPDATE class_sessions SET day = ?, starts = ?, minutes = ?, capacity = ?, cancelled = ? WHERE id = ?",
+            "UPDATE class_sessions SET day = ?, starts = ?, minutes = ?, capacity = ?, cancelled = ? WHERE id = ? \
+             AND municipality_id = ?",
         )
         .bind(edit.day.to_string())
         .bind(time_text(edit.starts))
@@ -648,10 +640,16 @@ impl ClassStore for SqliteStore {
         .bind(i64::from(edit.capacity))
         .bind(edit.cancelled)
         .bind(id.0)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        promote(&mut tx, &self.keys.chain, ctx, id, true).await?;
+        // One line for the edit (#12): the families told and the waiting
+        // bookings given the new places are named in it.
+        let promoted = promote(&mut tx, ctx, id).await?;
+        let promoted: Vec<String> = promoted.iter().map(i64::to_string).collect();
+        let detail = format!("session={} told={told} promoted=[{}]", id.0, promoted.join(","));
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSessionEdit, None, &detail).await?;
         tx.commit().await.map_err(db_err)
     }
 

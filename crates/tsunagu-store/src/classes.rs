@@ -13,7 +13,7 @@ use crate::Result;
 use async_trait::async_trait;
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
-use tsunagu_domain::audit::{AuditContext, Requester};
+use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::classes::{
     Eligible, OncePer, Participation, PriorBooking, ProgrammeConfig, ProgrammeKind, SessionStatus, Stage,
 };
@@ -226,22 +226,6 @@ pub struct ClassBookingOwner {
     pub family_id: FamilyId,
     pub session_id: ClassSessionId,
     pub venue_id: VenueId,
-}
-
-/// The context a promotion from the waiting list is audited in: the
-/// service's own step (the rule moves the next family up), taken on behalf
-/// of whoever freed the place — a family's cancellation is a decision about
-/// that family only, and the promoted family is another.
-pub fn promotion_context(ctx: &AuditContext) -> AuditContext {
-    Requester {
-        municipality_id: ctx.municipality_id,
-        actor: ctx.actor,
-        role: ctx.role,
-        remote_addr: ctx.remote_addr.clone(),
-        reason: "waiting_list_promotion".to_owned(),
-        at: ctx.at,
-    }
-    .without_a_policy_decision()
 }
 
 /// The key that keeps "once per stage" ([000] 産前に1回、産後に1回) on the

@@ -170,6 +170,13 @@ async fn story_booking_waiting_list_promotion_and_attendance(backend: Backend) {
     s.edit_class_session(&nurse, first, &edit(3)).await.unwrap();
     let sess = s.class_session(m, first).await.unwrap().unwrap();
     assert_eq!((sess.taken, sess.waiting), (3, 0));
+    // One line for the edit, naming the booking it promoted (same day and time: nobody told).
+    let promoted = roster[2].booking.id;
+    assert_eq!(
+        last_line(&s, m).await,
+        line("class.session_edit", None, format!("session={first} told=0 promoted=[{promoted}]"))
+    );
+    assert!(lines_of(&s, m, "class.promote").await.is_empty());
 
     // Attendance: f1 came (her contact is done, through the timeline), f3 did not
     // (her contact stays owed, and she may book another prenatal class).
