@@ -1,50 +1,21 @@
 //! Reports (#14): the counting queries of a fiscal year and the report
 //! settings. Counts only; the audit line is written by `ReportStore::report`.
 
-use crate::{corrupt, count, db_err, get, other_err, ts, ts_param, PgStore};
+use crate::{corrupt, count, db_err, get, other_err, ts_param, PgStore};
 use async_trait::async_trait;
 use jiff::civil::Time;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::reports::build::ScreeningCounts;
 use tsunagu_domain::reports::ReportSettings;
 use tsunagu_domain::timeline::ContactForm;
-use tsunagu_domain::MunicipalityId;
-use tsunagu_store::{followed_up_within, instant_bounds, referral_counts, ReportStore, Result, YearCounts};
-
-/// An instant column read as RFC 3339 text in UTC.
-macro_rules! utc_text {
-    ($col:literal) => {
-        concat!("to_char(", $col, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-    };
-}
+use tsunagu_domain::{MunicipalityId, VenueId};
+use tsunagu_store::{instant_bounds, referral_counts, ReportStore, Result, VenueUse, YearCounts};
 
 impl PgStore {
-    async fn one_count(&self, sql: &str, m: MunicipalityId, from: String, to: String) -> Result<u64> {
-        let n: i64 =
-            sqlx::query_scalar(sql).bind(m.0).bind(from).bind(to).fetch_one(&self.pool).await.map_err(db_err)?;
-        count(n)
-    }
-
-    async fn done_by_form(&self, m: MunicipalityId, kind: &str, range: DateRange) -> Result<Vec<(ContactForm, u64)>> {
-        let (from, to) = instant_bounds(range);
-        let rows = sqlx::query(
-            "SELECT form, COUNT(*) AS n FROM contacts WHERE municipality_id = $1 AND kind = $2 AND outcome = 'done' \
-             AND outcome_at >= $3::timestamptz AND outcome_at < $4::timestamptz GROUP BY form",
-        )
-        .bind(m.0)
-        .bind(kind)
-        .bind(ts_param(from))
-        .bind(ts_param(to))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let form: String = get(r, "form")?;
-                let form = ContactForm::parse(&form).ok_or_else(|| corrupt("contact form"))?;
-                Ok((form, count(get(r, "n")?)?))
-            })
-            .collect()
+    /// Two counts from one statement (`SELECT (…), (…)`), bound `m, from, to`.
+    async fn two_counts(&self, sql: &str, m: MunicipalityId, from: &str, to: &str) -> Result<(u64, u64)> {
+        let r = sqlx::query(sql).bind(m.0).bind(from).bind(to).fetch_one(&self.pool).await.map_err(db_err)?;
+        Ok((count(get(&r, "a")?)?, count(get(&r, "b")?)?))
     }
 }
 
@@ -78,56 +49,70 @@ impl ReportStore for PgStore {
     }
 
     async fn year_counts(&self, m: MunicipalityId, range: DateRange, follow_up_days: u32) -> Result<YearCounts> {
+        // One aggregate statement per table, each bounded by the
+        // municipality and the year's range (indexes: 0023_report_indexes).
         let (first, last) = (range.first().to_string(), range.last().to_string());
         let (from, to) = instant_bounds(range);
         let (from_ts, to_ts) = (ts_param(from), ts_param(to));
-        // [001] オンライン相談: booked consultations whose slot is in the year (civil date-times in Japan).
-        let follow_ups = self
-            .one_count(
-                "SELECT COUNT(*) FROM followups WHERE municipality_id = $1 AND status = 'booked' \
-                 AND start >= $2::timestamp AND start <= $3::timestamp",
-                m,
-                format!("{first}T00:00:00"),
-                range.last().to_datetime(Time::MAX).strftime("%Y-%m-%dT%H:%M:%S").to_string(),
-            )
-            .await?;
-        let handbook_meetings = self
-            .one_count(
-                "SELECT COUNT(*) FROM handbook_meetings WHERE municipality_id = $1 \
-                 AND held_on BETWEEN $2::date AND $3::date",
-                m,
-                first.clone(),
-                last.clone(),
-            )
-            .await?;
-        let group_sessions = self
-            .one_count(
-                "SELECT COUNT(*) FROM group_sessions WHERE municipality_id = $1 AND day BETWEEN $2::date AND $3::date \
-                 AND attendance_at IS NOT NULL",
-                m,
-                first.clone(),
-                last.clone(),
-            )
-            .await?;
-        // 3–4-month check: windows that closed in the year without the
-        // check (missed, not reached, declined); resolved = the situation
-        // then recorded (done later, declined, not applicable).
-        let check = sqlx::query(
-            "SELECT COUNT(*) AS n, COUNT(CASE WHEN outcome IN ('done', 'declined', 'not_applicable') THEN 1 END) AS r \
+        // [001] 利用実績: used days per facility and service, families once.
+        let used = sqlx::query(
+            "SELECT venue_id, COUNT(*) FILTER (WHERE service = 'short_stay') AS ss, \
+             COUNT(*) FILTER (WHERE service = 'day_care') AS dc, COUNT(*) FILTER (WHERE service = 'outreach') AS o, \
+             COUNT(DISTINCT family_id) AS f FROM postpartum_used_days \
+             WHERE municipality_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY venue_id ORDER BY venue_id",
+        )
+        .bind(m.0)
+        .bind(&first)
+        .bind(&last)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut postpartum = Vec::new();
+        for r in &used {
+            postpartum.push(VenueUse {
+                venue: VenueId(get(r, "venue_id")?),
+                short_stay_days: count(get(r, "ss")?)?,
+                day_care_days: count(get(r, "dc")?)?,
+                outreach_visits: count(get(r, "o")?)?,
+                families: count(get(r, "f")?)?,
+            });
+        }
+        // [001] オンライン相談: booked consultations whose slot is in the year
+        // (civil date-times in Japan); with the 3–4-month check's
+        // non-attendees in the year (windows that closed without the check:
+        // missed, not reached, declined) and, of them, those resolved (the
+        // situation then recorded: done later, declined, not applicable).
+        let single = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM followups WHERE municipality_id = $1 AND status = 'booked' \
+             AND start >= $4::timestamp AND start <= $5::timestamp) AS fu, \
+             COUNT(*) AS n, COUNT(*) FILTER (WHERE outcome IN ('done', 'declined', 'not_applicable')) AS r \
              FROM contacts WHERE municipality_id = $1 AND kind = 'health_check_3_4_months' AND NOT hidden \
              AND closes BETWEEN $2::date AND $3::date AND (missed_on IS NOT NULL OR outcome IN ('not_reached', 'declined'))",
         )
         .bind(m.0)
         .bind(&first)
         .bind(&last)
+        .bind(format!("{first}T00:00:00"))
+        .bind(range.last().to_datetime(Time::MAX).strftime("%Y-%m-%dT%H:%M:%S").to_string())
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
-        let screening_rows = sqlx::query(
-            "SELECT questionnaire, COUNT(*) AS n, COUNT(CASE WHEN positive THEN 1 END) AS p, \
-             COUNT(CASE WHEN urgent THEN 1 END) AS u FROM screenings \
-             WHERE municipality_id = $1 AND entered_at >= $2::timestamptz AND entered_at < $3::timestamptz \
-             GROUP BY questionnaire ORDER BY questionnaire",
+        // [002] 母子手帳会議 held, and 8th-month group sessions held (one table).
+        let (handbook_meetings, group_sessions) = self
+            .two_counts(
+                "SELECT (SELECT COUNT(*) FROM handbook_meetings WHERE municipality_id = $1 \
+                 AND held_on BETWEEN $2::date AND $3::date) AS a, (SELECT COUNT(*) FROM group_sessions \
+                 WHERE municipality_id = $1 AND day BETWEEN $2::date AND $3::date AND attendance_at IS NOT NULL) AS b",
+                m,
+                &first,
+                &last,
+            )
+            .await?;
+        // [002] 妊娠8か月面談 and はっぴーベビー done, by form, in one statement.
+        let forms = sqlx::query(
+            "SELECT kind, form, COUNT(*) AS n FROM contacts WHERE municipality_id = $1 \
+             AND kind IN ('eighth_month_interview', 'happy_baby') AND outcome = 'done' \
+             AND outcome_at >= $2::timestamptz AND outcome_at < $3::timestamptz GROUP BY kind, form",
         )
         .bind(m.0)
         .bind(&from_ts)
@@ -135,38 +120,40 @@ impl ReportStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let taken_up = sqlx::query(concat!(
-            "SELECT s.questionnaire, ",
-            utc_text!("s.entered_at"),
-            " AS entered, (SELECT ",
-            utc_text!("MIN(e.at)"),
-            " FROM referral_events e WHERE e.referral_id = s.referral_id AND e.action <> 'raise') AS taken \
-             FROM screenings s WHERE s.municipality_id = $1 AND s.entered_at >= $2::timestamptz \
-             AND s.entered_at < $3::timestamptz AND s.referral_id IS NOT NULL"
-        ))
+        let (mut eighth_month, mut happy_baby) = (Vec::new(), Vec::new());
+        for r in &forms {
+            let kind: String = get(r, "kind")?;
+            let form: String = get(r, "form")?;
+            let form = ContactForm::parse(&form).ok_or_else(|| corrupt("contact form"))?;
+            let list = if kind == "happy_baby" { &mut happy_baby } else { &mut eighth_month };
+            list.push((form, count(get(r, "n")?)?));
+        }
+        // Screening by questionnaire; a positive or urgent result is followed
+        // up in time when its referral's first step after being raised came
+        // within the days (as hours: exact, whatever the session's zone).
+        let screening_rows = sqlx::query(
+            "SELECT questionnaire, COUNT(*) AS n, COUNT(*) FILTER (WHERE positive) AS p, \
+             COUNT(*) FILTER (WHERE urgent) AS u, \
+             COUNT(*) FILTER (WHERE (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = s.referral_id \
+             AND e.action <> 'raise') <= s.entered_at + make_interval(hours => $4)) AS t \
+             FROM screenings s WHERE municipality_id = $1 AND entered_at >= $2::timestamptz \
+             AND entered_at < $3::timestamptz GROUP BY questionnaire ORDER BY questionnaire",
+        )
         .bind(m.0)
         .bind(&from_ts)
         .bind(&to_ts)
+        .bind(i32::try_from(u64::from(follow_up_days) * 24).unwrap_or(i32::MAX))
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut pairs: Vec<(String, jiff::Timestamp, Option<jiff::Timestamp>)> = Vec::new();
-        for r in &taken_up {
-            let q: String = get(r, "questionnaire")?;
-            let entered: String = get(r, "entered")?;
-            let taken: Option<String> = get(r, "taken")?;
-            pairs.push((q, ts(&entered)?, taken.as_deref().map(ts).transpose()?));
-        }
         let mut screening = Vec::new();
         for r in &screening_rows {
-            let questionnaire: String = get(r, "questionnaire")?;
-            let mine: Vec<_> = pairs.iter().filter(|(q, _, _)| *q == questionnaire).map(|(_, e, t)| (*e, *t)).collect();
             screening.push(ScreeningCounts {
                 given: count(get(r, "n")?)?,
                 positive: count(get(r, "p")?)?,
                 urgent: count(get(r, "u")?)?,
-                followed_up_in_time: followed_up_within(&mine, follow_up_days),
-                questionnaire,
+                followed_up_in_time: count(get(r, "t")?)?,
+                questionnaire: get(r, "questionnaire")?,
             });
         }
         let referral_rows = sqlx::query(
@@ -184,29 +171,29 @@ impl ReportStore for PgStore {
         for r in &referral_rows {
             rows.push((get(r, "source")?, get(r, "status")?, get(r, "close_reason")?, count(get(r, "n")?)?));
         }
-        let notified = sqlx::query(
-            "SELECT COUNT(*) AS n, COUNT(CASE WHEN EXISTS (SELECT 1 FROM screenings s WHERE s.pregnancy_id = p.id \
-             AND s.questionnaire = 'notification') THEN 1 END) AS q \
-             FROM pregnancies p WHERE p.municipality_id = $1 AND p.notified_on BETWEEN $2::date AND $3::date",
-        )
-        .bind(m.0)
-        .bind(&first)
-        .bind(&last)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let (notifications, notifications_with_questionnaire) = self
+            .two_counts(
+                "SELECT COUNT(*) AS a, COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM screenings s \
+                 WHERE s.pregnancy_id = p.id AND s.questionnaire = 'notification')) AS b \
+                 FROM pregnancies p WHERE p.municipality_id = $1 AND p.notified_on BETWEEN $2::date AND $3::date",
+                m,
+                &first,
+                &last,
+            )
+            .await?;
         Ok(YearCounts {
-            follow_ups,
-            eighth_month: self.done_by_form(m, "eighth_month_interview", range).await?,
-            happy_baby: self.done_by_form(m, "happy_baby", range).await?,
+            postpartum,
+            follow_ups: count(get(&single, "fu")?)?,
+            eighth_month,
+            happy_baby,
             handbook_meetings,
             group_sessions,
-            check_non_attendees: count(get(&check, "n")?)?,
-            check_resolved: count(get(&check, "r")?)?,
+            check_non_attendees: count(get(&single, "n")?)?,
+            check_resolved: count(get(&single, "r")?)?,
             screening,
             referrals: referral_counts(&rows),
-            notifications: count(get(&notified, "n")?)?,
-            notifications_with_questionnaire: count(get(&notified, "q")?)?,
+            notifications,
+            notifications_with_questionnaire,
         })
     }
 }

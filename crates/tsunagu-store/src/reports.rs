@@ -4,8 +4,15 @@
 //!
 //! A back end implements the counting queries ([`ReportStore::year_counts`])
 //! and the settings; the assembly of a year's aggregates from them and from
-//! the postpartum and records stores (facilities, their calendars, used
-//! days, areas) is written once here, in [`ReportStore::report`].
+//! the postpartum and records stores (facilities, their calendars, areas) is
+//! written once here, in [`ReportStore::report`].
+//!
+//! Cost (#14, "fast enough at scale"): each table of a year is one
+//! aggregate statement (`GROUP BY`, bounded by the municipality and the
+//! year's date range, each on an index that starts with those two columns —
+//! migration 0023), so a report is two statements (facilities, areas), ten
+//! per fiscal year and its audit line, whatever the number of facilities or
+//! families; `tests/it/report_plans.rs` pins the count and shows the plans.
 //!
 //! Classes plug in through their own aggregate
 //! ([`crate::ClassStore::class_participation`]: per venue and programme,
@@ -25,11 +32,25 @@ use tsunagu_domain::reports::build::{
 };
 use tsunagu_domain::reports::{Period, ReportSettings};
 use tsunagu_domain::timeline::ContactForm;
-use tsunagu_domain::MunicipalityId;
+use tsunagu_domain::{MunicipalityId, VenueId};
 
-/// What a back end counts for a fiscal year, besides postpartum use.
+/// A facility's used days in a fiscal year ([001] 利用実績), from one
+/// `GROUP BY venue` over the year's used days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueUse {
+    pub venue: VenueId,
+    pub short_stay_days: u64,
+    pub day_care_days: u64,
+    pub outreach_visits: u64,
+    /// Families with a used day there, once each.
+    pub families: u64,
+}
+
+/// What a back end counts for a fiscal year.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct YearCounts {
+    /// Used days per facility (facilities without any are absent).
+    pub postpartum: Vec<VenueUse>,
     pub follow_ups: u64,
     /// Done 8th-month interviews by form (any order; forms absent are 0).
     pub eighth_month: Vec<(ContactForm, u64)>,
@@ -64,7 +85,9 @@ pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore +
 
     /// A fiscal year's counts (dates in `range`), bounded by `m`; a
     /// positive screen is followed up when its referral was taken up within
-    /// `follow_up_days`. Not audited: [`ReportStore::report`] is.
+    /// `follow_up_days`. One aggregate statement per table (eight here; the
+    /// users by area and the classes are the postpartum and class stores').
+    /// Not audited: [`ReportStore::report`] is.
     async fn year_counts(&self, m: MunicipalityId, range: DateRange, follow_up_days: u32) -> Result<YearCounts>;
 
     /// Every fiscal year of `period` in `ctx`'s municipality, aggregates
@@ -91,9 +114,16 @@ async fn year<S: ReportStore + ?Sized>(
     follow_up_days: u32,
 ) -> Result<YearAggregates> {
     let range = fy.range();
+    let c = store.year_counts(m, range, follow_up_days).await?;
     let mut uses = Vec::new();
     for f in facilities {
-        let usage = store.postpartum_usage(m, f.venue.id, range).await?;
+        let usage = c.postpartum.iter().find(|u| u.venue == f.venue.id).copied().unwrap_or(VenueUse {
+            venue: f.venue.id,
+            short_stay_days: 0,
+            day_care_days: 0,
+            outreach_visits: 0,
+            families: 0,
+        });
         // The pool short stay and day care draw on (the facility's places).
         let service =
             if f.calendar.offers(ServiceType::ShortStay) { ServiceType::ShortStay } else { ServiceType::DayCare };
@@ -120,7 +150,6 @@ async fn year<S: ReportStore + ?Sized>(
             families: by_area.iter().filter(|(id, _)| *id == a.id).map(|(_, n)| *n).sum(),
         })
         .collect();
-    let c = store.year_counts(m, range, follow_up_days).await?;
     let mut referrals = c.referrals.clone();
     for source in ConcernSource::ALL {
         if !referrals.iter().any(|r| r.source == source) {

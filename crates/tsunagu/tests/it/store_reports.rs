@@ -228,6 +228,36 @@ async fn story_screening_referral_and_notification_counts(backend: Backend) {
     assert_eq!((epds.given, epds.positive, epds.urgent), (3, 2, 1));
     // Not yet taken up by the nurse: not followed up.
     assert_eq!(epds.followed_up_in_time, 0);
+    // Taken up behind the store's back: one exactly 14 days after it was
+    // entered (in time), the other a microsecond later (not); the day
+    // count is the report's (7: neither).
+    let (t14, late) = match backend {
+        Backend::Sqlite => ("'2026-12-06T03:00:00.000000Z'", "'2026-12-06T03:00:00.000001Z'"),
+        Backend::Postgres => ("'2026-12-06T03:00:00Z'::timestamptz", "'2026-12-06T03:00:00.000001Z'::timestamptz"),
+    };
+    let first: i64 = scalar(&db, "SELECT MIN(referral_id) FROM screenings").await;
+    let second: i64 = scalar(&db, "SELECT MAX(referral_id) FROM screenings").await;
+    for (referral, at) in [(first, t14), (second, late)] {
+        exec(
+            &db,
+            &format!(
+                "INSERT INTO referral_events (referral_id, action, by_account, at, note) \
+                 VALUES ({referral}, 'receive', 21, {at}, '')"
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let in_time = |days| {
+        let s = &s;
+        async move {
+            let y = s.report(&ctx(m, Role::Analyst), &Period::year(fy(2026)), days).await.unwrap();
+            y[0].screening.iter().find(|q| q.questionnaire == "epds").unwrap().followed_up_in_time
+        }
+    };
+    assert_eq!(in_time(14).await, 1, "14 days to the microsecond is in time; a microsecond more is not");
+    assert_eq!(in_time(15).await, 2);
+    assert_eq!(in_time(7).await, 0);
     let from_screening = y.referrals.iter().find(|r| r.source == ConcernSource::Screening).unwrap();
     assert_eq!((from_screening.open, from_screening.closed), (2, [0; 4]));
     assert_eq!(y.referrals.len(), ConcernSource::ALL.len());
