@@ -94,8 +94,7 @@ pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore +
     /// only, audited `report.view` once.
     async fn report(&self, ctx: &AuditContext, period: &Period, follow_up_days: u32) -> Result<Vec<YearAggregates>> {
         let m = ctx.municipality_id;
-        let facilities = self.postpartum_facilities(m).await?;
-        let areas = self.areas(m).await?;
+        let (facilities, areas) = tokio::try_join!(self.postpartum_facilities(m), self.areas(m))?;
         let mut out = Vec::new();
         for fy in period.years() {
             out.push(year(self, m, fy, &facilities, &areas, follow_up_days).await?);
@@ -114,7 +113,12 @@ async fn year<S: ReportStore + ?Sized>(
     follow_up_days: u32,
 ) -> Result<YearAggregates> {
     let range = fy.range();
-    let c = store.year_counts(m, range, follow_up_days).await?;
+    // The year's statements at once (the back end runs its own at once too).
+    let (c, by_area, classes) = tokio::try_join!(
+        store.year_counts(m, range, follow_up_days),
+        store.postpartum_users_by_area(m, range),
+        store.class_participation(m, range.first(), range.last()),
+    )?;
     let mut uses = Vec::new();
     for f in facilities {
         let usage = c.postpartum.iter().find(|u| u.venue == f.venue.id).copied().unwrap_or(VenueUse {
@@ -140,7 +144,6 @@ async fn year<S: ReportStore + ?Sized>(
             places_per_day: f.calendar.pool_of(service).map_or(0, |p| p.plan.places),
         });
     }
-    let by_area = store.postpartum_users_by_area(m, range).await?;
     let area_counts = areas
         .iter()
         .map(|a| AreaCount {
@@ -157,9 +160,7 @@ async fn year<S: ReportStore + ?Sized>(
         }
     }
     referrals.sort_by_key(|r| ConcernSource::ALL.iter().position(|s| *s == r.source));
-    let classes = store
-        .class_participation(m, range.first(), range.last())
-        .await?
+    let classes = classes
         .into_iter()
         .map(|r| ClassVenueFigures {
             venue_id: r.venue_id.0,
