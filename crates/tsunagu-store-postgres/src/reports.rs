@@ -5,7 +5,7 @@ use crate::{corrupt, count, db_err, get, other_err, ts_param, PgStore};
 use async_trait::async_trait;
 use jiff::civil::Time;
 use tsunagu_domain::dates::DateRange;
-use tsunagu_domain::reports::build::{ReferralCounts, ScreeningCounts};
+use tsunagu_domain::reports::build::{ChatYear, ReferralCounts, ScreeningCounts};
 use tsunagu_domain::reports::ReportSettings;
 use tsunagu_domain::timeline::ContactForm;
 use tsunagu_domain::{MunicipalityId, VenueId};
@@ -196,6 +196,65 @@ impl ReportStore for PgStore {
             &first,
             &last,
         );
+        // [003] The chat: rooms opened, parents who wrote, messages by
+        // parents and by supporters, escalations by outcome (one statement);
+        // and, for the rooms opened in the year whose parent wrote, the
+        // seconds to the team's first answer (one row a room, no text).
+        let chat_counts = async {
+            let r = sqlx::query(
+                "SELECT r.n AS rooms, m.parents, m.pm, m.sm, e.open, e.resolved, e.no_concern, e.duplicate, e.moved_out \
+             FROM (SELECT COUNT(*) AS n FROM chat_rooms WHERE municipality_id = $1 AND created_at >= $2::timestamptz \
+             AND created_at < $3::timestamptz) r, \
+             (SELECT COUNT(DISTINCT room_id) FILTER (WHERE author_role = 'chat_parent') AS parents, \
+             COUNT(*) FILTER (WHERE author_role = 'chat_parent') AS pm, \
+             COUNT(*) FILTER (WHERE author_role = 'peer_supporter') AS sm FROM chat_messages \
+             WHERE municipality_id = $1 AND sent_at >= $2::timestamptz AND sent_at < $3::timestamptz) m, \
+             (SELECT COUNT(*) FILTER (WHERE f.status <> 'closed') AS open, \
+             COUNT(*) FILTER (WHERE f.close_reason = 'resolved') AS resolved, \
+             COUNT(*) FILTER (WHERE f.close_reason = 'no_concern') AS no_concern, \
+             COUNT(*) FILTER (WHERE f.close_reason = 'duplicate') AS duplicate, \
+             COUNT(*) FILTER (WHERE f.close_reason = 'moved_out') AS moved_out \
+             FROM chat_escalations x JOIN referrals f ON f.id = x.referral_id \
+             WHERE x.municipality_id = $1 AND x.raised_at >= $2::timestamptz AND x.raised_at < $3::timestamptz) e",
+            )
+            .bind(m.0)
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+            let n = |c: &str| -> Result<u64> { count(get(&r, c)?) };
+            Result::<(u64, u64, u64, u64, u64, [u64; 4])>::Ok((
+                n("rooms")?,
+                n("parents")?,
+                n("pm")?,
+                n("sm")?,
+                n("open")?,
+                [n("resolved")?, n("no_concern")?, n("duplicate")?, n("moved_out")?],
+            ))
+        };
+        let chat_answers = async {
+            let rows = sqlx::query(
+                "SELECT q.room_id, CAST(EXTRACT(EPOCH FROM (SELECT MIN(a.sent_at) FROM chat_messages a \
+             WHERE a.room_id = q.room_id AND a.author_role = 'peer_supporter' AND a.seq > q.seq) - q.asked) AS BIGINT) AS secs \
+             FROM (SELECT m.room_id, MIN(m.seq) AS seq, MIN(m.sent_at) AS asked FROM chat_rooms r \
+             JOIN chat_messages m ON m.room_id = r.id AND m.author_role = 'chat_parent' \
+             WHERE r.municipality_id = $1 AND r.created_at >= $2::timestamptz AND r.created_at < $3::timestamptz \
+             GROUP BY m.room_id) q",
+            )
+            .bind(m.0)
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+            let mut first_answers = Vec::new();
+            for r in &rows {
+                let secs: Option<i64> = get(r, "secs")?;
+                first_answers.push(secs.map(|s| u64::try_from(s).unwrap_or(0)));
+            }
+            Result::<Vec<Option<u64>>>::Ok(first_answers)
+        };
         // The statements at once, each on a connection of its own (a
         // report waits for the slowest, not for their sum).
         let (
@@ -206,7 +265,19 @@ impl ReportStore for PgStore {
             screening,
             referrals,
             (notifications, notifications_with_questionnaire),
-        ) = tokio::try_join!(postpartum, single, meetings, forms, screening, referrals, notified)?;
+            (rooms_opened, parents, parent_messages, supporter_messages, escalations_open, escalations_closed),
+            first_answers,
+        ) = tokio::try_join!(
+            postpartum,
+            single,
+            meetings,
+            forms,
+            screening,
+            referrals,
+            notified,
+            chat_counts,
+            chat_answers
+        )?;
         Ok(YearCounts {
             postpartum,
             follow_ups,
@@ -220,6 +291,15 @@ impl ReportStore for PgStore {
             referrals,
             notifications,
             notifications_with_questionnaire,
+            chat: ChatYear {
+                rooms_opened,
+                parents,
+                parent_messages,
+                supporter_messages,
+                first_answers,
+                escalations_open,
+                escalations_closed,
+            },
         })
     }
 }

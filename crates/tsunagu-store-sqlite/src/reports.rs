@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use jiff::civil::Time;
 use sqlx::Row;
 use tsunagu_domain::dates::DateRange;
-use tsunagu_domain::reports::build::{ReferralCounts, ScreeningCounts};
+use tsunagu_domain::reports::build::{ChatYear, ReferralCounts, ScreeningCounts};
 use tsunagu_domain::reports::ReportSettings;
 use tsunagu_domain::timeline::ContactForm;
 use tsunagu_domain::{MunicipalityId, VenueId};
@@ -207,6 +207,64 @@ impl ReportStore for SqliteStore {
             &first,
             &last,
         );
+        // [003] The chat: rooms opened, parents who wrote, messages by
+        // parents and by supporters, escalations by outcome (one statement);
+        // and, for the rooms opened in the year whose parent wrote, the
+        // seconds to the team's first answer (one row a room, no text).
+        let chat_counts = async {
+            let r = sqlx::query(
+                "SELECT r.n, m.parents, m.pm, m.sm, e.open, e.resolved, e.no_concern, e.duplicate, e.moved_out \
+             FROM (SELECT COUNT(*) AS n FROM chat_rooms WHERE municipality_id = ?1 AND created_at >= ?2 \
+             AND created_at < ?3) r, \
+             (SELECT COUNT(DISTINCT CASE WHEN author_role = 'chat_parent' THEN room_id END) AS parents, \
+             COUNT(CASE WHEN author_role = 'chat_parent' THEN 1 END) AS pm, \
+             COUNT(CASE WHEN author_role = 'peer_supporter' THEN 1 END) AS sm FROM chat_messages \
+             WHERE municipality_id = ?1 AND sent_at >= ?2 AND sent_at < ?3) m, \
+             (SELECT COUNT(CASE WHEN f.status <> 'closed' THEN 1 END) AS open, \
+             COUNT(CASE WHEN f.close_reason = 'resolved' THEN 1 END) AS resolved, \
+             COUNT(CASE WHEN f.close_reason = 'no_concern' THEN 1 END) AS no_concern, \
+             COUNT(CASE WHEN f.close_reason = 'duplicate' THEN 1 END) AS duplicate, \
+             COUNT(CASE WHEN f.close_reason = 'moved_out' THEN 1 END) AS moved_out \
+             FROM chat_escalations x JOIN referrals f ON f.id = x.referral_id \
+             WHERE x.municipality_id = ?1 AND x.raised_at >= ?2 AND x.raised_at < ?3) e",
+            )
+            .bind(m.0)
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+            let n = |i: usize| -> Result<u64> { count(r.try_get(i).map_err(db_err)?) };
+            Result::<(u64, u64, u64, u64, u64, [u64; 4])>::Ok((
+                n(0)?,
+                n(1)?,
+                n(2)?,
+                n(3)?,
+                n(4)?,
+                [n(5)?, n(6)?, n(7)?, n(8)?],
+            ))
+        };
+        let chat_answers = async {
+            let rows = sqlx::query(
+                "SELECT q.room_id, CAST(ROUND((julianday((SELECT MIN(a.sent_at) FROM chat_messages a \
+             WHERE a.room_id = q.room_id AND a.author_role = 'peer_supporter' AND a.seq > q.seq)) - julianday(q.asked)) \
+             * 86400) AS INTEGER) FROM (SELECT m.room_id, MIN(m.seq) AS seq, MIN(m.sent_at) AS asked FROM chat_rooms r \
+             JOIN chat_messages m ON m.room_id = r.id AND m.author_role = 'chat_parent' \
+             WHERE r.municipality_id = ?1 AND r.created_at >= ?2 AND r.created_at < ?3 GROUP BY m.room_id) q",
+            )
+            .bind(m.0)
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+            let mut first_answers = Vec::new();
+            for r in &rows {
+                let secs: Option<i64> = r.try_get(1).map_err(db_err)?;
+                first_answers.push(secs.map(|s| u64::try_from(s).unwrap_or(0)));
+            }
+            Result::<Vec<Option<u64>>>::Ok(first_answers)
+        };
         // The statements at once, each on a reader of its own (a report
         // waits for the slowest, not for their sum).
         let (
@@ -217,7 +275,19 @@ impl ReportStore for SqliteStore {
             screening,
             referrals,
             (notifications, notifications_with_questionnaire),
-        ) = tokio::try_join!(postpartum, single, meetings, forms, screening, referrals, notified)?;
+            (rooms_opened, parents, parent_messages, supporter_messages, escalations_open, escalations_closed),
+            first_answers,
+        ) = tokio::try_join!(
+            postpartum,
+            single,
+            meetings,
+            forms,
+            screening,
+            referrals,
+            notified,
+            chat_counts,
+            chat_answers
+        )?;
         Ok(YearCounts {
             postpartum,
             follow_ups,
@@ -231,6 +301,15 @@ impl ReportStore for SqliteStore {
             referrals,
             notifications,
             notifications_with_questionnaire,
+            chat: ChatYear {
+                rooms_opened,
+                parents,
+                parent_messages,
+                supporter_messages,
+                first_answers,
+                escalations_open,
+                escalations_closed,
+            },
         })
     }
 }

@@ -10,9 +10,15 @@
 //! Cost (#14, "fast enough at scale"): each table of a year is one
 //! aggregate statement (`GROUP BY`, bounded by the municipality and the
 //! year's date range, each on an index that starts with those two columns —
-//! migration 0023), so a report is two statements (facilities, areas), ten
-//! per fiscal year and its audit line, whatever the number of facilities or
-//! families; `tests/it/report_plans.rs` pins the count and shows the plans.
+//! migration 0023; the chat's, two), so a report is two statements
+//! (facilities, areas), eleven per fiscal year — run at once — and its audit
+//! line, whatever the number of facilities or families;
+//! `tests/it/report_plans.rs` pins the count and shows the plans.
+//!
+//! The chat [003] plugs in the same way: its counts of the year (rooms
+//! opened, parents who wrote, messages by side, escalations by outcome) and
+//! each room's seconds to its first answer, never a message's text
+//! (`YearCounts::chat`, `TableKind::ChatFigures`).
 //!
 //! Classes plug in through their own aggregate
 //! ([`crate::ClassStore::class_participation`]: per venue and programme,
@@ -28,7 +34,7 @@ use tsunagu_domain::postpartum::occupancy::places_offered;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::referrals::ConcernSource;
 use tsunagu_domain::reports::build::{
-    AreaCount, ClassVenueFigures, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates,
+    AreaCount, ChatYear, ClassVenueFigures, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates,
 };
 use tsunagu_domain::reports::{Period, ReportSettings};
 use tsunagu_domain::timeline::ContactForm;
@@ -63,6 +69,8 @@ pub struct YearCounts {
     pub referrals: Vec<ReferralCounts>,
     pub notifications: u64,
     pub notifications_with_questionnaire: u64,
+    /// The chat's figures [003] (two statements: counts, first answers).
+    pub chat: ChatYear,
 }
 
 /// Counts `(ContactForm, n)` in [`ContactForm::ALL`] order, every form present.
@@ -85,8 +93,9 @@ pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore +
 
     /// A fiscal year's counts (dates in `range`), bounded by `m`; a
     /// positive screen is followed up when its referral was taken up within
-    /// `follow_up_days`. One aggregate statement per table (eight here; the
-    /// users by area and the classes are the postpartum and class stores').
+    /// `follow_up_days`. One aggregate statement per table (nine here, two of
+    /// them the chat's; the users by area and the classes are the postpartum
+    /// and class stores').
     /// Not audited: [`ReportStore::report`] is.
     async fn year_counts(&self, m: MunicipalityId, range: DateRange, follow_up_days: u32) -> Result<YearCounts>;
 
@@ -187,6 +196,8 @@ async fn year<S: ReportStore + ?Sized>(
         notifications: c.notifications,
         notifications_with_questionnaire: c.notifications_with_questionnaire,
         classes,
+        chat: c.chat,
+        chat_answer_hours: ReportSettings::default().chat_answer_hours,
     })
 }
 

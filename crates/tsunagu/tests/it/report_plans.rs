@@ -1,6 +1,7 @@
 //! Reports at scale (#14): what a report costs in statements, and how each
 //! of them reads. A report is two statements (the facilities and the areas)
-//! and nine per fiscal year — one aggregate statement per table, whatever
+//! and eleven per fiscal year — one aggregate statement per table (two for
+//! the chat's: its counts, and its rooms' first answers), whatever
 //! the number of facilities or families — and every one of them reads
 //! through an index that starts with the municipality (and the year's
 //! range, migration 0023), never by scanning a table: the plans are printed
@@ -17,7 +18,7 @@ use tsunagu_domain::roles::Role;
 
 /// The tables a report's counting statements read; the statements of a
 /// request that name one of them are the report's.
-const REPORT_TABLES: [&str; 11] = [
+const REPORT_TABLES: [&str; 12] = [
     "postpartum_used_days",
     "postpartum_facilities",
     "areas",
@@ -29,10 +30,11 @@ const REPORT_TABLES: [&str; 11] = [
     "pregnancies",
     "class_sessions",
     "group_sessions",
+    "chat_rooms",
 ];
 
 /// Statements per fiscal year, and per report whatever its years.
-const PER_YEAR: usize = 9;
+const PER_YEAR: usize = 11;
 const PER_REPORT: usize = 2;
 
 fn is_report_statement(sql: &str) -> bool {
@@ -104,11 +106,21 @@ async fn explain(app: &TestApp, backend: Backend, sql: &str) -> Vec<String> {
     }
 }
 
-/// A step that reads a whole table rather than a range of an index.
-fn scans_a_table(backend: Backend, step: &str) -> bool {
+/// A step of `plan` that reads a whole table rather than a range of an
+/// index (on SQLite, not the rows of a subquery the plan made itself: a
+/// co-routine or a materialised one, scanned by its alias).
+fn scans_a_table(backend: Backend, plan: &[String]) -> bool {
     match backend {
-        Backend::Sqlite => step.starts_with("SCAN ") && !step.starts_with("SCAN CONSTANT ROW"),
-        Backend::Postgres => step.contains("Seq Scan"),
+        Backend::Sqlite => {
+            let made: Vec<&str> = plan
+                .iter()
+                .filter_map(|s| s.strip_prefix("CO-ROUTINE ").or_else(|| s.strip_prefix("MATERIALIZE ")))
+                .collect();
+            plan.iter()
+                .filter_map(|s| s.strip_prefix("SCAN "))
+                .any(|what| what != "CONSTANT ROW" && !made.contains(&what))
+        }
+        Backend::Postgres => plan.iter().any(|s| s.contains("Seq Scan")),
     }
 }
 
@@ -143,7 +155,7 @@ async fn story_a_report_is_one_aggregate_statement_per_table(backend: Backend) {
             plan.join("\n    ")
         );
         assert!(sql.contains("municipality_id"), "bounded by a municipality: {sql}");
-        if plan.iter().any(|step| scans_a_table(backend, step)) {
+        if scans_a_table(backend, &plan) {
             unindexed.push((sql.clone(), plan));
         }
     }
