@@ -23,6 +23,7 @@ mod local;
 mod names;
 mod plan;
 mod progress;
+mod reports;
 mod rng;
 mod spec;
 
@@ -193,6 +194,7 @@ async fn load_municipality(
     let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
     postpartum_use(store, &ctx, opts).await?;
+    reports::load(store, &ctx, opts.today).await?;
     screening_use(store, &ctx, opts, loaded.demo_family).await?;
     classes::load(store, &ctx, opts.today, loaded.demo_family).await?;
     local::load(store, &ctx).await?;
