@@ -23,6 +23,7 @@ mod local;
 mod names;
 mod plan;
 mod progress;
+mod reports;
 mod rng;
 mod spec;
 
@@ -205,6 +206,7 @@ async fn load_municipality(
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
     let took = started.elapsed();
     postpartum_use(store, &ctx, opts).await?;
+    reports::load(store, &ctx, opts.today).await?;
     screening_use(store, &ctx, opts, loaded.demo_family).await?;
     classes::load(store, &ctx, opts.today, loaded.demo_family).await?;
     local::load(store, &ctx).await?;

@@ -432,3 +432,34 @@ async fn some_families_have_epds_answers_and_the_positive_ones_are_referred() {
         assert!(found.iter().all(|s| Some(s.1) != mother.family_id));
     }
 }
+
+/// The report page has last fiscal year's figures (#14): stays at the
+/// centre by families whose baby was born that year, some cells small enough
+/// to be held back, and Setagaya's printed figures to reconcile with.
+#[tokio::test]
+async fn the_report_has_last_years_figures() {
+    use tsunagu_domain::fiscal::FiscalYear;
+    use tsunagu_domain::reports::build::year_tables;
+    use tsunagu_domain::reports::suppression::suppress;
+    use tsunagu_domain::reports::{Period, ReportSettings};
+    let store = sqlite().await;
+    load(&store, &opts(400, 7), &fake_hash).await.unwrap();
+    let m = store.municipality_by_code(crate::parse_code("131121").unwrap()).await.unwrap().unwrap().id;
+    let ctx = nurse_ctx(&store, m).await;
+    let settings = store.report_settings(m).await.unwrap();
+    assert_eq!(settings.printed.len(), 5, "[001] FY2018–FY2022 at the centre");
+    let last = Period::year(FiscalYear::new(2025).unwrap());
+    let years = store.report(&ctx, &last, settings.follow_up_days).await.unwrap();
+    let y = &years[0];
+    let days: u64 = y.facilities.iter().map(|f| f.short_stay_days).sum();
+    let families: u64 = y.facilities.iter().map(|f| f.families).sum();
+    assert!(days >= 10 && families >= 5, "{days} days, {families} families");
+    assert!(y.areas.iter().filter(|a| a.families > 0).count() >= 2);
+    let held = year_tables(y)
+        .unwrap()
+        .iter()
+        .map(|t| suppress(t, &ReportSettings::default().suppression))
+        .filter(|p| p.any_suppressed())
+        .count();
+    assert!(held > 0, "some small cells are held back");
+}

@@ -4,8 +4,21 @@
 //!
 //! A back end implements the counting queries ([`ReportStore::year_counts`])
 //! and the settings; the assembly of a year's aggregates from them and from
-//! the postpartum and records stores (facilities, their calendars, used
-//! days, areas) is written once here, in [`ReportStore::report`].
+//! the postpartum and records stores (facilities, their calendars, areas) is
+//! written once here, in [`ReportStore::report`].
+//!
+//! Cost (#14, "fast enough at scale"): each table of a year is one
+//! aggregate statement (`GROUP BY`, bounded by the municipality and the
+//! year's date range, each on an index that starts with those two columns —
+//! migration 0023; the chat's, two), so a report is two statements
+//! (facilities, areas), eleven per fiscal year — run at once — and its audit
+//! line, whatever the number of facilities or families;
+//! `tests/it/report_plans.rs` pins the count and shows the plans.
+//!
+//! The chat [003] plugs in the same way: its counts of the year (rooms
+//! opened, parents who wrote, messages by side, escalations by outcome) and
+//! each room's seconds to its first answer, never a message's text
+//! (`YearCounts::chat`, `TableKind::ChatFigures`).
 //!
 //! Classes plug in through their own aggregate
 //! ([`crate::ClassStore::class_participation`]: per venue and programme,
@@ -21,15 +34,29 @@ use tsunagu_domain::postpartum::occupancy::places_offered;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::referrals::ConcernSource;
 use tsunagu_domain::reports::build::{
-    AreaCount, ClassVenueFigures, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates,
+    AreaCount, ChatYear, ClassVenueFigures, FacilityUse, ReferralCounts, ScreeningCounts, YearAggregates,
 };
 use tsunagu_domain::reports::{Period, ReportSettings};
 use tsunagu_domain::timeline::ContactForm;
-use tsunagu_domain::MunicipalityId;
+use tsunagu_domain::{MunicipalityId, VenueId};
 
-/// What a back end counts for a fiscal year, besides postpartum use.
+/// A facility's used days in a fiscal year ([001] 利用実績), from one
+/// `GROUP BY venue` over the year's used days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueUse {
+    pub venue: VenueId,
+    pub short_stay_days: u64,
+    pub day_care_days: u64,
+    pub outreach_visits: u64,
+    /// Families with a used day there, once each.
+    pub families: u64,
+}
+
+/// What a back end counts for a fiscal year.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct YearCounts {
+    /// Used days per facility (facilities without any are absent).
+    pub postpartum: Vec<VenueUse>,
     pub follow_ups: u64,
     /// Done 8th-month interviews by form (any order; forms absent are 0).
     pub eighth_month: Vec<(ContactForm, u64)>,
@@ -42,6 +69,8 @@ pub struct YearCounts {
     pub referrals: Vec<ReferralCounts>,
     pub notifications: u64,
     pub notifications_with_questionnaire: u64,
+    /// The chat's figures [003] (two statements: counts, first answers).
+    pub chat: ChatYear,
 }
 
 /// Counts `(ContactForm, n)` in [`ContactForm::ALL`] order, every form present.
@@ -64,15 +93,17 @@ pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore +
 
     /// A fiscal year's counts (dates in `range`), bounded by `m`; a
     /// positive screen is followed up when its referral was taken up within
-    /// `follow_up_days`. Not audited: [`ReportStore::report`] is.
+    /// `follow_up_days`. One aggregate statement per table (nine here, two of
+    /// them the chat's; the users by area and the classes are the postpartum
+    /// and class stores').
+    /// Not audited: [`ReportStore::report`] is.
     async fn year_counts(&self, m: MunicipalityId, range: DateRange, follow_up_days: u32) -> Result<YearCounts>;
 
     /// Every fiscal year of `period` in `ctx`'s municipality, aggregates
     /// only, audited `report.view` once.
     async fn report(&self, ctx: &AuditContext, period: &Period, follow_up_days: u32) -> Result<Vec<YearAggregates>> {
         let m = ctx.municipality_id;
-        let facilities = self.postpartum_facilities(m).await?;
-        let areas = self.areas(m).await?;
+        let (facilities, areas) = tokio::try_join!(self.postpartum_facilities(m), self.areas(m))?;
         let mut out = Vec::new();
         for fy in period.years() {
             out.push(year(self, m, fy, &facilities, &areas, follow_up_days).await?);
@@ -91,9 +122,21 @@ async fn year<S: ReportStore + ?Sized>(
     follow_up_days: u32,
 ) -> Result<YearAggregates> {
     let range = fy.range();
+    // The year's statements at once (the back end runs its own at once too).
+    let (c, by_area, classes) = tokio::try_join!(
+        store.year_counts(m, range, follow_up_days),
+        store.postpartum_users_by_area(m, range),
+        store.class_participation(m, range.first(), range.last()),
+    )?;
     let mut uses = Vec::new();
     for f in facilities {
-        let usage = store.postpartum_usage(m, f.venue.id, range).await?;
+        let usage = c.postpartum.iter().find(|u| u.venue == f.venue.id).copied().unwrap_or(VenueUse {
+            venue: f.venue.id,
+            short_stay_days: 0,
+            day_care_days: 0,
+            outreach_visits: 0,
+            families: 0,
+        });
         // The pool short stay and day care draw on (the facility's places).
         let service =
             if f.calendar.offers(ServiceType::ShortStay) { ServiceType::ShortStay } else { ServiceType::DayCare };
@@ -110,7 +153,6 @@ async fn year<S: ReportStore + ?Sized>(
             places_per_day: f.calendar.pool_of(service).map_or(0, |p| p.plan.places),
         });
     }
-    let by_area = store.postpartum_users_by_area(m, range).await?;
     let area_counts = areas
         .iter()
         .map(|a| AreaCount {
@@ -120,7 +162,6 @@ async fn year<S: ReportStore + ?Sized>(
             families: by_area.iter().filter(|(id, _)| *id == a.id).map(|(_, n)| *n).sum(),
         })
         .collect();
-    let c = store.year_counts(m, range, follow_up_days).await?;
     let mut referrals = c.referrals.clone();
     for source in ConcernSource::ALL {
         if !referrals.iter().any(|r| r.source == source) {
@@ -128,9 +169,7 @@ async fn year<S: ReportStore + ?Sized>(
         }
     }
     referrals.sort_by_key(|r| ConcernSource::ALL.iter().position(|s| *s == r.source));
-    let classes = store
-        .class_participation(m, range.first(), range.last())
-        .await?
+    let classes = classes
         .into_iter()
         .map(|r| ClassVenueFigures {
             venue_id: r.venue_id.0,
@@ -157,6 +196,8 @@ async fn year<S: ReportStore + ?Sized>(
         notifications: c.notifications,
         notifications_with_questionnaire: c.notifications_with_questionnaire,
         classes,
+        chat: c.chat,
+        chat_answer_hours: ReportSettings::default().chat_answer_hours,
     })
 }
 

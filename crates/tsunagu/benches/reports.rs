@@ -1,38 +1,44 @@
 //! Benchmark of a fiscal-year report (#14) against a plain aggregate query
-//! over the same rows, and how it grows with the number of families.
+//! over the same rows, and how it grows with the births a municipality has.
 //!
 //! ```sh
-//! # runnable small (what the suite's authors ran):
-//! cargo bench -p tsunagu --bench reports -- --backend sqlite --families 400 --requests 5
-//! # a municipality of 6,000 births a year (goal ≤ 100 ms):
-//! cargo bench -p tsunagu --bench reports -- --backend sqlite --families 12000
-//! # nation-wide, 700,000 births over 1,741 municipalities (goal ≤ 5 s): a
-//! # municipality of the mean size (402 births) times 1,741 reports, on a
-//! # database holding the nation's rows, is what --nation times:
-//! cargo bench -p tsunagu --bench reports -- --backend postgres --families 804 --nation 1741
+//! # runnable small, unoptimised (what the suite's authors ran):
+//! cargo bench -p tsunagu --bench reports --profile dev -- --backend sqlite --births 300 --requests 3
+//! # a municipality of 6,000 births a year (goal ≤ 100 ms), and how it grows:
+//! cargo bench -p tsunagu --bench reports -- --backend sqlite --births 1500,3000,6000
+//! TSUNAGU_BENCH_PG_URL=postgres://tsunagu@127.0.0.1:55440/postgres \
+//!   cargo bench -p tsunagu --bench reports -- --backend postgres --births 1500,3000,6000
+//! # nation-wide: 700,000 births a year over 1,741 municipalities (goal ≤ 5 s
+//! # for every municipality's report):
+//! TSUNAGU_BENCH_PG_URL=… cargo bench -p tsunagu --bench reports -- --backend postgres \
+//!   --births 700000 --municipalities 1741 --requests 5
 //! ```
 //!
-//! For each size: a fresh database; the demo generator loads N families
-//! (half in each demo city) through the same path an import takes; then, one
-//! call at a time, in the same run:
+//! For each number of births: a fresh database, loaded in bulk by the
+//! bench's own statements (`report_rows`: `--years` fiscal years of births,
+//! 2 by default, ending with the last complete one, spread unevenly over
+//! `--municipalities`, 1 by default); then, in the same run, one call at a
+//! time:
 //!
-//! - **report**: `ReportStore::report` for the current fiscal year of the
-//!   first city (every table's counts, one audit line), then the tables
-//!   built and suppressed as the API does;
-//! - **plain aggregate**: one `GROUP BY` over the same rows the postpartum
-//!   table counts (`postpartum_used_days`) and the contacts the interview
-//!   tables count — the floor a report's queries stand on.
-//!
-//! `--nation M` repeats the first city's report M times (each a separate
-//! report, as 1,741 municipalities would each read theirs) and prints the
-//! total beside M plain aggregates.
+//! - **report**: `ReportStore::report` for the last complete fiscal year of
+//!   the largest municipality (every table's aggregate statement, its audit
+//!   line), then the tables built and suppressed as the API does;
+//! - **plain aggregate**: one `GROUP BY` over the used days the postpartum
+//!   table counts and one over the done contacts the interview tables count,
+//!   for the same municipality and year, on a connection of its own — the
+//!   floor a report's statements stand on;
+//! - with more than one municipality, **the nation**: every municipality's
+//!   report, one after the other (what 1,741 municipalities reading theirs
+//!   cost the database), beside the plain aggregate of each, and beside one
+//!   `GROUP BY municipality` over the whole year.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod report_rows;
 
 use common::fresh_db;
-use std::sync::Arc;
+use report_rows::Shape;
 use std::time::{Duration, Instant};
 use tsunagu_domain::clock::{Clock, SystemClock};
 use tsunagu_domain::fiscal::FiscalYear;
@@ -40,98 +46,157 @@ use tsunagu_domain::reports::build::year_tables;
 use tsunagu_domain::reports::suppression::suppress;
 use tsunagu_domain::reports::{Period, ReportSettings};
 use tsunagu_domain::roles::Role;
+use tsunagu_domain::MunicipalityId;
 
-fn nation_arg() -> usize {
-    let mut it = std::env::args().skip(1);
-    while let Some(x) = it.next() {
-        if x == "--nation" {
-            return it.next().expect("--nation M").parse().expect("a number");
-        }
-    }
-    0
+struct Args {
+    backend: String,
+    births: Vec<i64>,
+    municipalities: i64,
+    years: i64,
+    requests: usize,
 }
 
-fn p50_us(mut d: Vec<Duration>) -> f64 {
+fn args() -> Args {
+    let mut a = Args { backend: "sqlite".into(), births: vec![6_000], municipalities: 1, years: 2, requests: 20 };
+    let mut it = std::env::args().skip(1);
+    let number = |x: Option<String>, what: &str| -> i64 { x.expect(what).trim().parse().expect("a number") };
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--backend" => a.backend = it.next().expect("--backend sqlite|postgres"),
+            "--births" => {
+                a.births = it
+                    .next()
+                    .expect("--births N[,N…]")
+                    .split(',')
+                    .map(|n| n.trim().parse().expect("a number"))
+                    .collect()
+            }
+            "--municipalities" => a.municipalities = number(it.next(), "--municipalities M"),
+            "--years" => a.years = number(it.next(), "--years Y"),
+            "--requests" => a.requests = usize::try_from(number(it.next(), "--requests N")).unwrap(),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a
+}
+
+fn p50_ms(mut d: Vec<Duration>) -> f64 {
     d.sort();
-    common::percentile(&d, 0.5)
+    common::percentile(&d, 0.5) / 1000.0
 }
 
 #[tokio::main]
 async fn main() {
-    let a = common::args(20);
-    let nation = nation_arg();
-    println!("| backend | families | report p50 ms | plain aggregate p50 ms | report ÷ aggregate | nation reports | nation total s | nation aggregates s |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for &n in &a.families {
-        let url = fresh_db(&a.backend, n).await;
+    let a = args();
+    let clock = SystemClock;
+    let year = FiscalYear::new(FiscalYear::of(clock.today()).unwrap().year() - 1).unwrap();
+    let period = Period::year(year);
+    let settings = ReportSettings::default();
+    println!(
+        "| backend | municipalities | births a year | the largest's births in {} | rows loaded | load s | report p50 ms | plain aggregate p50 ms | report ÷ aggregate | all reports s | all plain aggregates s | one nation-wide GROUP BY s |",
+        year.label_en()
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &births in &a.births {
+        let shape = Shape { municipalities: a.municipalities, births_per_year: births, years: a.years, last: year };
+        let url = fresh_db(&a.backend, usize::try_from(births).unwrap()).await;
         let store = tsunagu::open_store(&url, bench_keys()).await.unwrap();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let today = clock.today();
-        let opts = tsunagu_demo::DemoOptions { families_per_municipality: n / 2, seed: 7, today, now: clock.now() };
-        let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
-        tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();
-        let municipalities = store.municipalities().await.unwrap();
-        let m = municipalities.iter().find(|m| m.code.to_string() == "131121").unwrap().id;
-        let requester = tsunagu_domain::audit::Requester {
-            municipality_id: m,
-            actor: tsunagu_domain::AccountId(0),
-            role: Role::Analyst,
-            remote_addr: "bench".into(),
-            reason: "benchmark".into(),
-            at: clock.now(),
-        };
-        let ctx = requester.without_a_policy_decision();
-        let period = Period::year(FiscalYear::of(today).unwrap());
-        let settings = ReportSettings::default();
+        let t = Instant::now();
+        report_rows::load(&url, shape).await;
+        let load_s = t.elapsed().as_secs_f64();
+        let mut conn = connect(&url).await;
+        let (largest, rows) = sizes(&mut conn, period).await;
 
-        let report = || async {
-            let years = store.report(&ctx, &period, settings.follow_up_days).await.unwrap();
-            let mut held = 0;
-            for y in &years {
-                for t in year_tables(y).unwrap() {
-                    held += suppress(&t, &settings.suppression)
-                        .cells
-                        .iter()
-                        .flatten()
-                        .filter(|c| c.is_suppressed())
-                        .count();
+        let report = |m: i64| {
+            let store = store.clone();
+            let settings = settings.clone();
+            async move {
+                let requester = tsunagu_domain::audit::Requester {
+                    municipality_id: MunicipalityId(m),
+                    actor: tsunagu_domain::AccountId(0),
+                    role: Role::Analyst,
+                    remote_addr: "bench".into(),
+                    reason: "benchmark".into(),
+                    at: SystemClock.now(),
+                };
+                let ctx = requester.without_a_policy_decision();
+                let years = store.report(&ctx, &period, settings.follow_up_days).await.unwrap();
+                let mut held = 0;
+                for y in &years {
+                    for t in year_tables(y).unwrap() {
+                        held += suppress(&t, &settings.suppression)
+                            .cells
+                            .iter()
+                            .flatten()
+                            .filter(|c| c.is_suppressed())
+                            .count();
+                    }
                 }
+                held
             }
-            held
         };
+        // Once each first (a prepared statement, a pool's connection).
+        std::hint::black_box(report(1).await);
+        std::hint::black_box(plain_aggregate(&mut conn, Some(1), period).await);
         let mut report_times = Vec::new();
         for _ in 0..a.requests {
             let t = Instant::now();
-            std::hint::black_box(report().await);
+            std::hint::black_box(report(1).await);
             report_times.push(t.elapsed());
         }
-        let mut conn = connect(&url).await;
         let mut plain_times = Vec::new();
         for _ in 0..a.requests {
             let t = Instant::now();
-            std::hint::black_box(plain_aggregate(&mut conn, m.0, period).await);
+            std::hint::black_box(plain_aggregate(&mut conn, Some(1), period).await);
             plain_times.push(t.elapsed());
         }
-        let (r, p) = (p50_us(report_times) / 1000.0, p50_us(plain_times) / 1000.0);
-        let (nation_total, nation_plain) = if nation > 0 {
+        let (r, p) = (p50_ms(report_times), p50_ms(plain_times));
+        let (all_reports, all_plain, nation_plain) = if a.municipalities > 1 {
             let t = Instant::now();
-            for _ in 0..nation {
-                std::hint::black_box(report().await);
+            for m in 1..=a.municipalities {
+                std::hint::black_box(report(m).await);
             }
-            let total = t.elapsed().as_secs_f64();
+            let all = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            for _ in 0..nation {
-                std::hint::black_box(plain_aggregate(&mut conn, m.0, period).await);
+            for m in 1..=a.municipalities {
+                std::hint::black_box(plain_aggregate(&mut conn, Some(m), period).await);
             }
-            (format!("{total:.2}"), format!("{:.2}", t.elapsed().as_secs_f64()))
+            let plain = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            std::hint::black_box(plain_aggregate(&mut conn, None, period).await);
+            (format!("{all:.2}"), format!("{plain:.2}"), format!("{:.2}", t.elapsed().as_secs_f64()))
         } else {
-            ("–".into(), "–".into())
+            ("–".into(), "–".into(), "–".into())
         };
         println!(
-            "| {} | {n} | {r:.2} | {p:.2} | {:.1} | {nation} | {nation_total} | {nation_plain} |",
+            "| {} | {} | {births} | {largest} | {rows} | {load_s:.1} | {r:.2} | {p:.2} | {:.1} | {all_reports} | {all_plain} | {nation_plain} |",
             a.backend,
+            a.municipalities,
             r / p.max(1e-9)
         );
+        drop(conn);
+        drop(store);
+        throw_away(&url).await;
+    }
+}
+
+/// Removes a size's database once measured (a nation's is gigabytes), unless
+/// `TSUNAGU_BENCH_KEEP` asked to keep SQLite files.
+async fn throw_away(url: &str) {
+    use sqlx::Connection;
+    match url.strip_prefix("sqlite://") {
+        Some(path) if std::env::var_os("TSUNAGU_BENCH_KEEP").is_none() => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
+        Some(_) => {}
+        None => {
+            let (server, name) = url.rsplit_once('/').unwrap();
+            let admin = std::env::var("TSUNAGU_BENCH_PG_URL").unwrap_or_else(|_| format!("{server}/postgres"));
+            let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await.unwrap();
+        }
     }
 }
 
@@ -149,47 +214,91 @@ async fn connect(url: &str) -> Conn {
     }
 }
 
-/// The plain aggregate over the same rows: used days by facility and
-/// service with distinct families, and done contacts by kind and form.
-async fn plain_aggregate(c: &mut Conn, m: i64, period: Period) -> usize {
+/// Births notified in the year in municipality 1 (the largest), and the rows
+/// of the tables the report reads.
+async fn sizes(c: &mut Conn, period: Period) -> (i64, i64) {
     let (first, last) = (period.dates().first().to_string(), period.dates().last().to_string());
+    let rows = "SELECT (SELECT COUNT(*) FROM families) + (SELECT COUNT(*) FROM pregnancies) \
+                + (SELECT COUNT(*) FROM contacts) + (SELECT COUNT(*) FROM screenings) + (SELECT COUNT(*) FROM referrals) \
+                + (SELECT COUNT(*) FROM referral_events) + (SELECT COUNT(*) FROM postpartum_used_days)";
     match c {
         Conn::Sqlite(c) => {
-            let a = sqlx::query(
-                "SELECT venue_id, service, COUNT(*), COUNT(DISTINCT family_id) FROM postpartum_used_days \
-                 WHERE municipality_id = ? AND day >= ? AND day <= ? GROUP BY venue_id, service",
+            let births: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pregnancies WHERE municipality_id = 1 AND notified_on BETWEEN ? AND ?",
             )
-            .bind(m)
+            .bind(&first)
+            .bind(&last)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+            (births, sqlx::query_scalar(rows).fetch_one(&mut *c).await.unwrap())
+        }
+        Conn::Pg(c) => {
+            let births: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pregnancies WHERE municipality_id = 1 AND notified_on BETWEEN $1::date AND $2::date",
+            )
+            .bind(&first)
+            .bind(&last)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+            (births, sqlx::query_scalar(rows).fetch_one(&mut *c).await.unwrap())
+        }
+    }
+}
+
+/// The plain aggregate over the same rows, for one municipality (or, with
+/// `None`, the whole nation grouped by municipality): used days by facility
+/// and service with distinct families, and done contacts by kind and form,
+/// in the year.
+async fn plain_aggregate(c: &mut Conn, m: Option<i64>, period: Period) -> usize {
+    let (first, last) = (period.dates().first().to_string(), period.dates().last().to_string());
+    // The year's instants: midnight in Japan is 15:00 UTC the day before.
+    let eve = tsunagu_domain::dates::add_days(period.dates().first(), -1).unwrap();
+    let (from, to) = (format!("{eve}T15:00:00.000000Z"), format!("{last}T15:00:00.000000Z"));
+    let (which, group) = match m {
+        Some(m) => (format!("municipality_id = {m}"), ""),
+        None => ("TRUE".to_owned(), "municipality_id, "),
+    };
+    match c {
+        Conn::Sqlite(c) => {
+            let which = which.replace("TRUE", "1");
+            let a = sqlx::query(&format!(
+                "SELECT {group}venue_id, service, COUNT(*), COUNT(DISTINCT family_id) FROM postpartum_used_days \
+                 WHERE {which} AND day >= ? AND day <= ? GROUP BY {group}venue_id, service"
+            ))
             .bind(&first)
             .bind(&last)
             .fetch_all(&mut *c)
             .await
             .unwrap();
-            let b = sqlx::query(
-                "SELECT kind, form, COUNT(*) FROM contacts WHERE municipality_id = ? AND outcome = 'done' GROUP BY kind, form",
-            )
-            .bind(m)
+            let b = sqlx::query(&format!(
+                "SELECT {group}kind, form, COUNT(*) FROM contacts WHERE {which} AND outcome = 'done' \
+                 AND outcome_at >= ? AND outcome_at < ? GROUP BY {group}kind, form"
+            ))
+            .bind(&from)
+            .bind(&to)
             .fetch_all(&mut *c)
             .await
             .unwrap();
             a.len() + b.len()
         }
         Conn::Pg(c) => {
-            let a = sqlx::query(
-                "SELECT venue_id, service, COUNT(*), COUNT(DISTINCT family_id) FROM postpartum_used_days \
-                 WHERE municipality_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY venue_id, service",
-            )
-            .bind(m)
+            let a = sqlx::query(&format!(
+                "SELECT {group}venue_id, service, COUNT(*), COUNT(DISTINCT family_id) FROM postpartum_used_days \
+                 WHERE {which} AND day BETWEEN $1::date AND $2::date GROUP BY {group}venue_id, service"
+            ))
             .bind(&first)
             .bind(&last)
             .fetch_all(&mut *c)
             .await
             .unwrap();
-            let b = sqlx::query(
-                "SELECT kind, form, COUNT(*) FROM contacts WHERE municipality_id = $1 AND outcome = 'done' \
-                 GROUP BY kind, form",
-            )
-            .bind(m)
+            let b = sqlx::query(&format!(
+                "SELECT {group}kind, form, COUNT(*) FROM contacts WHERE {which} AND outcome = 'done' \
+                 AND outcome_at >= $1::timestamptz AND outcome_at < $2::timestamptz GROUP BY {group}kind, form"
+            ))
+            .bind(&from)
+            .bind(&to)
             .fetch_all(&mut *c)
             .await
             .unwrap();

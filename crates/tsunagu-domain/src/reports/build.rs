@@ -83,6 +83,27 @@ pub struct ClassVenueFigures {
     pub figures: Participation,
 }
 
+/// The peer-support chat's figures of a fiscal year [003] — counts only,
+/// never a message's text nor who wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChatYear {
+    /// Rooms opened in the year (a parent joined with an invitation).
+    pub rooms_opened: u64,
+    /// Parents who wrote in the year (their rooms, once each).
+    pub parents: u64,
+    /// Messages written in the year by parents, and by supporters.
+    pub parent_messages: u64,
+    pub supporter_messages: u64,
+    /// For each room opened in the year whose parent wrote: seconds from the
+    /// parent's first message to the team's first answer after it (none:
+    /// not answered yet). In no order; no room named.
+    pub first_answers: Vec<Option<u64>>,
+    /// Escalations raised in the year whose referral is still open, and
+    /// those closed, by reason in [`CloseReason::ALL`] order.
+    pub escalations_open: u64,
+    pub escalations_closed: [u64; 4],
+}
+
 /// Everything a fiscal year's report counts, as the store gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct YearAggregates {
@@ -113,6 +134,11 @@ pub struct YearAggregates {
     /// Class participation per venue and programme (sessions held with
     /// attendance recorded; [002]'s table, [000]'s self-care totals).
     pub classes: Vec<ClassVenueFigures>,
+    /// The chat's figures [003].
+    pub chat: ChatYear,
+    /// Hours within which a room's first answer counts as in time (the
+    /// municipality's setting, [`crate::reports::ReportSettings::chat_answer_hours`]).
+    pub chat_answer_hours: u32,
 }
 
 fn counts(row: &[u64]) -> Vec<Value> {
@@ -284,7 +310,93 @@ pub fn year_tables(a: &YearAggregates) -> Result<Vec<Table>, TableError> {
     tables.push(screening(&a.screening)?);
     tables.push(referrals(&a.referrals)?);
     tables.push(class_participation(&a.classes)?);
+    tables.push(chat_figures(fy, &a.chat, a.chat_answer_hours)?);
     Ok(tables)
+}
+
+/// The chat table's columns, in order.
+pub const CHAT_ROOMS_OPENED: usize = 0;
+pub const CHAT_PARENTS: usize = 1;
+pub const CHAT_PARENT_MESSAGES: usize = 2;
+pub const CHAT_SUPPORTER_MESSAGES: usize = 3;
+pub const CHAT_ANSWERED_IN_TIME: usize = 4;
+pub const CHAT_NOT_IN_TIME: usize = 5;
+pub const CHAT_ROOMS_ASKED: usize = 6;
+pub const CHAT_MEDIAN_MINUTES: usize = 7;
+/// Escalations: open, then closed by reason ([`CloseReason::ALL`]), then their total.
+pub const CHAT_ESCALATIONS_OPEN: usize = 8;
+pub const CHAT_ESCALATIONS_TOTAL: usize = 13;
+
+/// The median of `secs` in whole minutes (the mean of the two middle ones
+/// when even), none when empty.
+pub fn median_minutes(secs: &[u64]) -> Option<u64> {
+    let mut v = secs.to_vec();
+    v.sort_unstable();
+    let n = v.len();
+    let mid = |i: usize| v.get(i).copied();
+    let secs = if n == 0 {
+        return None;
+    } else if n % 2 == 1 {
+        mid(n / 2)?
+    } else {
+        (mid(n / 2 - 1)?.saturating_add(mid(n / 2)?)) / 2
+    };
+    Some(secs / 60)
+}
+
+/// The chat's figures of a fiscal year [003], one row: rooms opened,
+/// parents who wrote, messages by parents and by supporters, the rooms
+/// opened in the year whose parent wrote split into answered within
+/// `answer_hours` and not (answered later or not yet) with their total,
+/// the median time to the first answer (minutes; held back with the rooms
+/// it measures), escalations by outcome (open, closed by reason) and their
+/// total. Every count goes through the one suppression rule.
+pub fn chat_figures(fy: FiscalYear, c: &ChatYear, answer_hours: u32) -> Result<Table, TableError> {
+    let limit = u64::from(answer_hours).saturating_mul(3_600);
+    let answered: Vec<u64> = c.first_answers.iter().filter_map(|a| *a).collect();
+    let asked = u64::try_from(c.first_answers.len()).unwrap_or(u64::MAX);
+    let in_time = u64::try_from(answered.iter().filter(|s| **s <= limit).count()).unwrap_or(u64::MAX);
+    let mut columns = vec![
+        Column::count("chat_rooms_opened"),
+        Column::count("chat_parents"),
+        Column::count("chat_parent_messages"),
+        Column::count("chat_supporter_messages"),
+        Column::count("chat_answered_in_time"),
+        Column::count("chat_not_answered_in_time"),
+        Column::count("chat_rooms_asked"),
+        Column::measure("chat_median_first_answer_minutes", CHAT_ROOMS_ASKED),
+        Column::count("chat_escalations_open"),
+    ];
+    // Closed, by reason in [`CloseReason::ALL`] order.
+    columns.extend([
+        Column::count("chat_escalations_resolved"),
+        Column::count("chat_escalations_no_concern"),
+        Column::count("chat_escalations_duplicate"),
+        Column::count("chat_escalations_moved_out"),
+    ]);
+    columns.push(Column::count("chat_escalations_total"));
+    let escalations_total = c.escalations_closed.iter().fold(c.escalations_open, |a, b| a.saturating_add(*b));
+    let mut row = vec![
+        Value::Count(c.rooms_opened),
+        Value::Count(c.parents),
+        Value::Count(c.parent_messages),
+        Value::Count(c.supporter_messages),
+        Value::Count(in_time),
+        Value::Count(asked.saturating_sub(in_time)),
+        Value::Count(asked),
+        median_minutes(&answered).map_or(Value::Rate(None), Value::Count),
+        Value::Count(c.escalations_open),
+    ];
+    row.extend(c.escalations_closed.iter().map(|n| Value::Count(*n)));
+    row.push(Value::Count(escalations_total));
+    let sums = vec![
+        Sum { parts: vec![(0, CHAT_ANSWERED_IN_TIME), (0, CHAT_NOT_IN_TIME)], total: (0, CHAT_ROOMS_ASKED) },
+        Sum {
+            parts: (CHAT_ESCALATIONS_OPEN..CHAT_ESCALATIONS_TOTAL).map(|c| (0, c)).collect(),
+            total: (0, CHAT_ESCALATIONS_TOTAL),
+        },
+    ];
+    Table::new(TableKind::ChatFigures, columns, vec![RowLabel::year(fy)], vec![row], sums)
 }
 
 /// The class participation table's columns: sessions held (the
@@ -606,7 +718,7 @@ mod tests {
     #[test]
     fn every_year_table_builds_from_empty_and_full_aggregates() {
         let mut a = crate::reports::indicators::tests_support::empty(2022);
-        assert_eq!(year_tables(&a).unwrap().len(), 10);
+        assert_eq!(year_tables(&a).unwrap().len(), 11);
         a.eighth_month = vec![(ContactForm::Group, 117), (ContactForm::Individual, 167), (ContactForm::HomeVisit, 5)];
         a.referrals = ConcernSource::ALL
             .iter()
@@ -621,5 +733,55 @@ mod tests {
         assert_eq!(p.cells[3][0], Shown::Suppressed);
         assert_eq!(p.cells[0][0], Shown::Count(117));
         assert_eq!(p.cells[1][0], Shown::Count(167));
+    }
+
+    #[test]
+    fn chat_figures_count_answers_in_time_and_hold_back_the_median_with_its_rooms() {
+        // [003] 12 rooms with a question: 10 answered (half an hour to
+        // two days), 2 not yet; the set time is 24 hours.
+        let mut c = ChatYear {
+            rooms_opened: 15,
+            parents: 14,
+            parent_messages: 120,
+            supporter_messages: 240,
+            first_answers: vec![None, None],
+            escalations_open: 1,
+            escalations_closed: [12, 0, 0, 0],
+        };
+        for minutes in [30u64, 45, 60, 90, 120, 240, 600, 1_440, 1_441, 2_880] {
+            c.first_answers.push(Some(minutes * 60));
+        }
+        let t = chat_figures(fy(2026), &c, 24).unwrap();
+        let p = t.unsuppressed();
+        let cell = |col: usize| p.cells[0][col];
+        // 24 hours to the second is in time; a minute more is not.
+        assert_eq!(cell(CHAT_ANSWERED_IN_TIME), Shown::Count(8));
+        assert_eq!(cell(CHAT_NOT_IN_TIME), Shown::Count(4));
+        assert_eq!(cell(CHAT_ROOMS_ASKED), Shown::Count(12));
+        // The median of the ten answered: (120 + 240) / 2 minutes.
+        assert_eq!(cell(CHAT_MEDIAN_MINUTES), Shown::Count(180));
+        assert_eq!(cell(CHAT_ESCALATIONS_TOTAL), Shown::Count(13));
+        // Through the one rule: the 4 late rooms go, and one of the sum's
+        // other cells with them (else the sum would tell); the single open
+        // escalation and what gives it away too.
+        let s = suppress(&t, &SuppressionSettings::default());
+        assert_eq!(s.cells[0][CHAT_NOT_IN_TIME], Shown::Suppressed);
+        assert_eq!(s.cells[0][CHAT_ESCALATIONS_OPEN], Shown::Suppressed);
+        assert_eq!(s.cells[0][CHAT_ROOMS_OPENED], Shown::Count(15));
+        let held = crate::reports::suppression::held_back(&t, &SuppressionSettings::default());
+        assert!(held.contains(&(0, CHAT_ROOMS_ASKED)) || held.contains(&(0, CHAT_ANSWERED_IN_TIME)));
+        let sums: Vec<&Sum> = t.sums.iter().collect();
+        assert!(crate::reports::suppression::determined(&held.into_iter().collect::<Vec<_>>(), &sums).is_empty());
+        // The median is held back with the rooms it measures: 3 rooms asked.
+        let few = ChatYear { first_answers: vec![Some(600), Some(1_200), None], ..c.clone() };
+        let s = suppress(&chat_figures(fy(2026), &few, 24).unwrap(), &SuppressionSettings::default());
+        assert_eq!(s.cells[0][CHAT_ROOMS_ASKED], Shown::Suppressed);
+        assert_eq!(s.cells[0][CHAT_MEDIAN_MINUTES], Shown::Suppressed);
+        // Nothing answered yet: no median ("-"), never 0.
+        let quiet = ChatYear { first_answers: vec![None; 11], ..ChatYear::default() };
+        let q = chat_figures(fy(2026), &quiet, 24).unwrap().unsuppressed();
+        assert_eq!(q.cells[0][CHAT_MEDIAN_MINUTES].text(), "-");
+        assert_eq!(median_minutes(&[60, 180, 120]), Some(2));
+        assert_eq!(median_minutes(&[]), None);
     }
 }

@@ -98,6 +98,8 @@ pub(crate) mod tests_support {
             notifications: 0,
             notifications_with_questionnaire: 0,
             classes: vec![],
+            chat: Default::default(),
+            chat_answer_hours: 24,
         }
     }
 }

@@ -141,17 +141,32 @@ pub struct ReportSettings {
     pub follow_up_days: u32,
     /// Figures the city printed, to show beside the recorded ones ([001] 利用実績).
     pub printed: Vec<reconcile::PrintedFigures>,
+    /// A chat room's first answer counts as in time within this many hours
+    /// (default 24; settings stored before #14's chat table have none).
+    #[serde(default = "default_chat_answer_hours")]
+    pub chat_answer_hours: u32,
+}
+
+fn default_chat_answer_hours() -> u32 {
+    24
 }
 
 impl Default for ReportSettings {
     fn default() -> Self {
-        ReportSettings { suppression: Default::default(), follow_up_days: 14, printed: Vec::new() }
+        ReportSettings {
+            suppression: Default::default(),
+            follow_up_days: 14,
+            printed: Vec::new(),
+            chat_answer_hours: default_chat_answer_hours(),
+        }
     }
 }
 
 impl ReportSettings {
     /// The most days a follow-up may count within (a year).
     pub const MAX_FOLLOW_UP_DAYS: u32 = 366;
+    /// The most hours a chat room's first answer may count as in time within (30 days).
+    pub const MAX_CHAT_ANSWER_HOURS: u32 = 720;
 
     /// Setagaya's printed centre figures [001] 利用実績 for `venue_id`
     /// (the demo's municipal centre), FY2018–FY2022.

@@ -92,7 +92,9 @@ pub fn suppress(table: &Table, settings: &SuppressionSettings) -> Published {
                 .enumerate()
                 .map(|(c, v)| {
                     let numerator_held = match table.columns.get(c).map(|col| col.kind) {
-                        Some(ColumnKind::Rate { numerator }) => held.contains(&(r, numerator)),
+                        Some(ColumnKind::Rate { numerator } | ColumnKind::Measure { basis: numerator }) => {
+                            held.contains(&(r, numerator))
+                        }
                         _ => false,
                     };
                     match *v {

@@ -75,6 +75,10 @@ pub enum ColumnKind {
     /// A rate whose numerator is the count in column `numerator` of the same
     /// row: suppressed whenever that count is.
     Rate { numerator: usize },
+    /// A measure of the rows counted in column `basis` of the same row (a
+    /// median time, in whole units): not itself a count of families, and
+    /// suppressed whenever that count is.
+    Measure { basis: usize },
 }
 
 /// A column: its words' key (the page and downloads look it up) and kind.
@@ -93,6 +97,9 @@ impl Column {
     }
     pub fn rate(key: &str, numerator: usize) -> Self {
         Column { key: key.to_owned(), kind: ColumnKind::Rate { numerator } }
+    }
+    pub fn measure(key: &str, basis: usize) -> Self {
+        Column { key: key.to_owned(), kind: ColumnKind::Measure { basis } }
     }
 }
 
@@ -186,7 +193,7 @@ impl Table {
             }
         }
         for c in &columns {
-            if let ColumnKind::Rate { numerator } = c.kind {
+            if let ColumnKind::Rate { numerator } | ColumnKind::Measure { basis: numerator } = c.kind {
                 if !matches!(columns.get(numerator).map(|n| n.kind), Some(ColumnKind::Count | ColumnKind::Public)) {
                     return Err(TableError::BadRate);
                 }

@@ -22,7 +22,11 @@ pub fn routes() -> Router<AppState> {
 /// facilities counted once), follow-up consultations, 8th-month interviews
 /// and happy-baby contacts by form, handbook meetings and group sessions
 /// held, 3–4-month check non-attendees, screening counts, referrals by
-/// source and outcome, the 健やか親子21 indicators; over a range, facility
+/// source and outcome, class participation per venue, the peer-support
+/// chat's figures (rooms opened, parents, messages by parents and by
+/// supporters, rooms answered within the municipality's time, the median
+/// minutes to a first answer, escalations by outcome — counts only), the
+/// 健やか親子21 indicators; over a range, facility
 /// days per year; recorded use beside the figures the city printed. Small
 /// counts are always held back here (`*`, never 0): cells under the
 /// municipality's threshold, and what would give them away.

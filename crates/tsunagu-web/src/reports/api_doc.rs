@@ -4,6 +4,6 @@
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(super::api::report),
-    tags((name = "reports", description = "Reports by fiscal year [001][002]: tables (class participation per venue among them), indicators, small-cell suppression"))
+    tags((name = "reports", description = "Reports by fiscal year [001][002]: tables (class participation per venue and the chat's figures among them), indicators, small-cell suppression"))
 )]
 pub struct ApiDoc;

@@ -94,7 +94,11 @@ pub async fn load(
         authorize(actor, Action::ViewUnsuppressedFigures, &Resource::Figures { municipality_id: m, channel })
             .is_allowed();
     let settings = state.store.report_settings(m).await?;
-    let aggregates = state.store.report(&requester.allowed(&allowed), &period, settings.follow_up_days).await?;
+    let mut aggregates = state.store.report(&requester.allowed(&allowed), &period, settings.follow_up_days).await?;
+    for a in &mut aggregates {
+        // The municipality's own time for the chat's first answer [003].
+        a.chat_answer_hours = settings.chat_answer_hours;
+    }
     let publish = |table: &tsunagu_domain::reports::table::Table| {
         if unsuppressed {
             table.unsuppressed()
@@ -178,7 +182,11 @@ pub struct TableView {
     /// `postpartum_use`, `users_by_area`, `follow_ups`, `eighth_month_interviews`, `happy_baby`,
     /// `handbook_meetings`, `check_non_attendees`, `screening`, `referrals`, `class_participation`
     /// (per venue and programme: sessions held, groups, people, couples; a programme at several
-    /// venues has a totals row), `indicators`, `postpartum_across_years`.
+    /// venues has a totals row), `chat_figures` (one row a year: rooms opened, parents who wrote,
+    /// messages by parents and by supporters, rooms answered within the municipality's time and
+    /// not, rooms with a question, the median minutes to a first answer — held back with those
+    /// rooms —, escalations open and closed by reason, their total), `indicators`,
+    /// `postpartum_across_years`.
     pub kind: String,
     pub title: String,
     /// The header of the rows' label column first, then one per column.

@@ -223,6 +223,7 @@ struct SettingsPage {
     threshold: String,
     rounding: String,
     follow_up_days: String,
+    chat_answer_hours: String,
     errors: tsunagu_domain::validation::FieldErrors,
     saved: bool,
 }
@@ -248,14 +249,19 @@ async fn settings_view(
     let actor = actor_of(account);
     crate::base::error::permit_municipality(&actor, tsunagu_domain::policy::Action::ConfigureReports).or_page(ctx)?;
     let current = state.store.report_settings(actor.municipality_id).await.or_page(ctx)?;
-    let (threshold, rounding, follow_up_days, errors) = match form {
-        Some((f, e)) => {
-            (f.get("threshold").to_owned(), f.get("rounding").to_owned(), f.get("follow_up_days").to_owned(), e)
-        }
+    let (threshold, rounding, follow_up_days, chat_answer_hours, errors) = match form {
+        Some((f, e)) => (
+            f.get("threshold").to_owned(),
+            f.get("rounding").to_owned(),
+            f.get("follow_up_days").to_owned(),
+            f.get("chat_answer_hours").to_owned(),
+            e,
+        ),
         None => (
             current.suppression.threshold.to_string(),
             current.suppression.rounding.map(|r| r.to_string()).unwrap_or_default(),
             current.follow_up_days.to_string(),
+            current.chat_answer_hours.to_string(),
             Default::default(),
         ),
     };
@@ -266,6 +272,7 @@ async fn settings_view(
             threshold,
             rounding,
             follow_up_days,
+            chat_answer_hours,
             errors,
             saved,
         },
@@ -277,8 +284,10 @@ async fn settings_page(State(state): State<AppState>, ctx: RequestCtx, Query(q):
     unwrap_page(settings_view(&state, &ctx, None, q.saved.is_some()).await)
 }
 
-/// The threshold (2–100), the rounding base (none, or 2–100) and the days
-/// a follow-up counts within (1–366); the printed figures are kept.
+/// The threshold (2–100), the rounding base (none, or 2–100), the days
+/// a follow-up counts within (1–366) and the hours a chat room's first
+/// answer counts as in time within (1–720; absent from an older form: kept);
+/// the printed figures are kept.
 async fn settings_save(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
     unwrap_page(
         async {
@@ -297,6 +306,16 @@ async fn settings_save(State(state): State<AppState>, ctx: RequestCtx, Form(form
                 .filter(|d| (1..=tsunagu_domain::reports::ReportSettings::MAX_FOLLOW_UP_DAYS).contains(d));
             if days.is_none() {
                 errors.add("follow_up_days", "out_of_range");
+            }
+            let chat_hours = match form.get("chat_answer_hours").trim() {
+                "" => Some(None),
+                _ => number("chat_answer_hours")
+                    .and_then(|h| u32::try_from(h).ok())
+                    .filter(|h| (1..=tsunagu_domain::reports::ReportSettings::MAX_CHAT_ANSWER_HOURS).contains(h))
+                    .map(Some),
+            };
+            if chat_hours.is_none() {
+                errors.add("chat_answer_hours", "out_of_range");
             }
             let suppression = match (threshold, rounding) {
                 (Some(t), Some(r)) => match tsunagu_domain::reports::suppression::SuppressionSettings::new(t, r) {
@@ -320,13 +339,16 @@ async fn settings_save(State(state): State<AppState>, ctx: RequestCtx, Form(form
                     None
                 }
             };
-            let (Some(suppression), Some(days)) = (suppression, days) else {
+            let (Some(suppression), Some(days), Some(chat_hours)) = (suppression, days, chat_hours) else {
                 return settings_view(&state, &ctx, Some((&form, errors)), false).await;
             };
             let m = actor.municipality_id;
             let mut settings = state.store.report_settings(m).await.or_page(&ctx)?;
             settings.suppression = suppression;
             settings.follow_up_days = days;
+            if let Some(hours) = chat_hours {
+                settings.chat_answer_hours = hours;
+            }
             state.store.set_report_settings(m, &settings).await.or_page(&ctx)?;
             Ok(redirect("/reports/settings?saved=1"))
         }

@@ -60,6 +60,7 @@ mod ops;
 mod pages;
 mod postpartum;
 mod privacy;
+mod report_plans;
 mod reports;
 mod screening;
 mod security_audit;

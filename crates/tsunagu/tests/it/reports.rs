@@ -137,6 +137,30 @@ async fn story_who_sees_what_and_in_which_form(backend: Backend) {
     assert_eq!((done.status, done.location.as_deref()), (303, Some("/reports/settings?saved=1")));
     let settings = app.store.report_settings(fx.setagaya.id).await.unwrap();
     assert_eq!((settings.suppression.threshold, settings.follow_up_days), (2, 7));
+    assert_eq!(settings.chat_answer_hours, 24, "a form without the chat's hours keeps them");
+    // The chat's answer time [003]: an error beside the field, then saved.
+    let page = ad.get("/reports/settings").await;
+    assert!(page.body.contains("id=\"chat_answer_hours\" inputmode=\"numeric\" value=\"24\""));
+    let form = |hours: &'static str| {
+        [
+            ("_csrf", csrf.clone()),
+            ("threshold", "2".into()),
+            ("rounding", "".into()),
+            ("follow_up_days", "7".into()),
+            ("chat_answer_hours", hours.into()),
+        ]
+    };
+    let bad = ad.post("/reports/settings", &form("0").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("id=\"err-chat_answer_hours\""));
+    let done =
+        ad.post("/reports/settings", &form("48").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(app.store.report_settings(fx.setagaya.id).await.unwrap().chat_answer_hours, 48);
+    // The chat's table is on the page and in the API (suppressed there).
+    assert!(ad.get("/reports?from=R8").await.body.contains("ピアサポートチャット"));
+    let (_, v3) = app.get(&analyst, "/api/v1/reports?from=R8").await;
+    assert!(v3["years"][0]["tables"].as_array().unwrap().iter().any(|t| t["kind"] == "chat_figures"));
     // Under a threshold of 2, two notifications are shown to the analyst.
     let (_, v2) = app.get(&analyst, "/api/v1/reports?from=R8").await;
     assert_eq!(notification_row(&v2)["cells"][1]["text"], "2");

@@ -101,9 +101,53 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Counter {
                 event.record(&mut t);
                 eprintln!("[{db}] {}", t.0.replace('\n', " "));
             }
+            if let Some(list) = texts().lock().unwrap().get_mut(&db) {
+                list.push(statement_text(event));
+            }
             *counts().lock().unwrap().entry(db).or_default() += 1;
         }
     }
+}
+
+/// Statement texts (never their values) kept per database while
+/// [`record`] is on for it: the report plans test (#14) explains them.
+fn texts() -> &'static Mutex<HashMap<String, Vec<String>>> {
+    static TEXTS: OnceLock<Mutex<HashMap<String, Vec<String>>>> = OnceLock::new();
+    TEXTS.get_or_init(Default::default)
+}
+
+/// A statement's text: sqlx gives it whole in `db.statement`, or, when it
+/// is short, as the `summary`.
+fn statement_text(event: &Event<'_>) -> String {
+    #[derive(Default)]
+    struct Sql(String, String);
+    impl Visit for Sql {
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+        fn record_str(&mut self, field: &Field, value: &str) {
+            match field.name() {
+                "summary" => self.0 = value.to_owned(),
+                "db.statement" => self.1 = value.trim().to_owned(),
+                _ => {}
+            }
+        }
+    }
+    let mut sql = Sql::default();
+    event.record(&mut sql);
+    if sql.1.is_empty() {
+        sql.0
+    } else {
+        sql.1
+    }
+}
+
+/// Starts keeping the texts of the statements run against the app's database.
+pub fn record(app: &TestApp) {
+    texts().lock().unwrap().insert(key(&app.db_url), Vec::new());
+}
+
+/// The texts kept since [`record`], and stops keeping them.
+pub fn recorded(app: &TestApp) -> Vec<String> {
+    texts().lock().unwrap().remove(&key(&app.db_url)).unwrap_or_default()
 }
 
 struct OnlyStatements;
@@ -147,7 +191,7 @@ pub fn count(app: &TestApp) -> u64 {
 
 /// The count once it has settled: a SQLite worker reports a statement as it
 /// lets go of it, which can be just after the answer it computed was sent.
-async fn settled(app: &TestApp) -> u64 {
+pub async fn settled(app: &TestApp) -> u64 {
     let mut last = count(app);
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;

@@ -190,6 +190,7 @@ async fn story_settings_round_trip_per_municipality(backend: Backend) {
         suppression: tsunagu_domain::reports::suppression::SuppressionSettings::new(5, Some(5)).unwrap(),
         follow_up_days: 7,
         printed: ReportSettings::setagaya_printed(3),
+        chat_answer_hours: 48,
     };
     s.set_report_settings(m, &settings).await.unwrap();
     assert_eq!(s.report_settings(m).await.unwrap(), settings);
@@ -197,6 +198,17 @@ async fn story_settings_round_trip_per_municipality(backend: Backend) {
     s.set_report_settings(m, &settings).await.unwrap();
     assert_eq!(s.report_settings(m).await.unwrap().follow_up_days, 10);
     assert_eq!(s.report_settings(other).await.unwrap(), ReportSettings::default());
+    // Settings stored before the chat's table have no answer time: the default.
+    exec(
+        &db,
+        &format!(
+            "UPDATE report_settings SET settings = '{}' WHERE municipality_id = {}",
+            r#"{"suppression":{"threshold":10,"rounding":null},"follow_up_days":14,"printed":[]}"#, m.0
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.report_settings(m).await.unwrap().chat_answer_hours, 24);
     finish(s, db).await;
 }
 
@@ -228,6 +240,36 @@ async fn story_screening_referral_and_notification_counts(backend: Backend) {
     assert_eq!((epds.given, epds.positive, epds.urgent), (3, 2, 1));
     // Not yet taken up by the nurse: not followed up.
     assert_eq!(epds.followed_up_in_time, 0);
+    // Taken up behind the store's back: one exactly 14 days after it was
+    // entered (in time), the other a microsecond later (not); the day
+    // count is the report's (7: neither).
+    let (t14, late) = match backend {
+        Backend::Sqlite => ("'2026-12-06T03:00:00.000000Z'", "'2026-12-06T03:00:00.000001Z'"),
+        Backend::Postgres => ("'2026-12-06T03:00:00Z'::timestamptz", "'2026-12-06T03:00:00.000001Z'::timestamptz"),
+    };
+    let first: i64 = scalar(&db, "SELECT MIN(referral_id) FROM screenings").await;
+    let second: i64 = scalar(&db, "SELECT MAX(referral_id) FROM screenings").await;
+    for (referral, at) in [(first, t14), (second, late)] {
+        exec(
+            &db,
+            &format!(
+                "INSERT INTO referral_events (referral_id, action, by_account, at, note) \
+                 VALUES ({referral}, 'receive', 21, {at}, '')"
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let in_time = |days| {
+        let s = &s;
+        async move {
+            let y = s.report(&ctx(m, Role::Analyst), &Period::year(fy(2026)), days).await.unwrap();
+            y[0].screening.iter().find(|q| q.questionnaire == "epds").unwrap().followed_up_in_time
+        }
+    };
+    assert_eq!(in_time(14).await, 1, "14 days to the microsecond is in time; a microsecond more is not");
+    assert_eq!(in_time(15).await, 2);
+    assert_eq!(in_time(7).await, 0);
     let from_screening = y.referrals.iter().find(|r| r.source == ConcernSource::Screening).unwrap();
     assert_eq!((from_screening.open, from_screening.closed), (2, [0; 4]));
     assert_eq!(y.referrals.len(), ConcernSource::ALL.len());
@@ -634,7 +676,71 @@ async fn story_class_participation_per_venue_by_year(backend: Backend) {
     finish(s, db).await;
 }
 
+/// The chat's figures [003] of a fiscal year, through the chat's own store
+/// calls: rooms opened, parents who wrote, messages by side, each room's
+/// time to the first answer, escalations by outcome — counts only.
+async fn story_chat_figures_by_year(backend: Backend) {
+    use tsunagu_domain::chat::invitations::code_hash;
+    use tsunagu_domain::chat::messages::{ClientId, MessageText};
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let mut parents = Vec::new();
+    for (name, kana, code) in [("hiyoko", "ハナコ", "ABCDEFGHJKMN"), ("kotori", "ミカ", "BCDEFGHJKMNP")] {
+        let f = family(&s, m, north, kana).await;
+        let hash = code_hash(code);
+        s.issue_invitation(&ctx(m, Role::Nurse), f, &hash, at("2027-11-22T00:00:00Z")).await.unwrap();
+        let account = tsunagu_store::NewAccount { display_name: name.into(), ..new_account(m, name, Role::ChatParent) };
+        parents.push(s.join_chat(m, &hash, &account, at("2026-11-23T00:00:00Z")).await.unwrap());
+    }
+    let helper = s.create_account(None, &new_account(m, "sup", Role::PeerSupporter)).await.unwrap().id;
+    let post = |who: Role, account: tsunagu_domain::AccountId, room, when: &'static str, id: &'static str| {
+        let s = &s;
+        async move {
+            s.post_message(
+                &as_staff(m, who, account.0, when),
+                room,
+                &ClientId::parse(id).unwrap(),
+                &MessageText::parse("はじめまして").unwrap(),
+                false,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    let ((a, room_a), (b, room_b)) = (parents[0], parents[1]);
+    post(Role::ChatParent, a, room_a, "2026-11-23T01:00:00Z", "a1").await;
+    post(Role::ChatParent, a, room_a, "2026-11-23T01:05:00Z", "a2").await;
+    post(Role::PeerSupporter, helper, room_a, "2026-11-23T01:30:00Z", "s1").await;
+    post(Role::ChatParent, b, room_b, "2026-11-24T09:00:00Z", "b1").await;
+    let sup = as_staff(m, Role::PeerSupporter, helper.0, "2026-11-23T02:00:00Z");
+    s.escalate(&sup, room_a, Some(1), "", false).await.unwrap();
+
+    let y = &s.report(&ctx(m, Role::Analyst), &Period::year(fy(2026)), 14).await.unwrap()[0];
+    let c = &y.chat;
+    assert_eq!((c.rooms_opened, c.parents, c.parent_messages, c.supporter_messages), (2, 2, 3, 1));
+    let mut answers = c.first_answers.clone();
+    answers.sort();
+    // Room a: asked at 01:00, answered at 01:30; room b: not yet.
+    assert_eq!(answers, vec![None, Some(1_800)]);
+    assert_eq!((c.escalations_open, c.escalations_closed), (1, [0; 4]));
+    let t = year_tables(y).unwrap().into_iter().find(|t| t.kind == TableKind::ChatFigures).unwrap();
+    let p = suppress(&t, &ReportSettings::default().suppression);
+    assert!(
+        p.cells[0].iter().all(|c| *c == Shown::Suppressed || matches!(c, Shown::Count(0) | Shown::Rate(None))),
+        "every small chat figure is held back: {:?}",
+        p.cells[0]
+    );
+    // Another year, another municipality: nothing.
+    let before = &s.report(&ctx(m, Role::Analyst), &Period::year(fy(2025)), 14).await.unwrap()[0];
+    assert_eq!(before.chat, tsunagu_domain::reports::build::ChatYear::default());
+    let (other, _, _) = town(&s, "082350").await;
+    let theirs = &s.report(&ctx(other, Role::Analyst), &Period::year(fy(2026)), 14).await.unwrap()[0];
+    assert_eq!(theirs.chat, tsunagu_domain::reports::build::ChatYear::default());
+    finish(s, db).await;
+}
+
 on_both! {
+    chat_figures_by_year => story_chat_figures_by_year,
     the_published_fy2022_figures_come_back_through_the_report => story_the_published_fy2022_figures_come_back_through_the_report,
     settings_round_trip_per_municipality => story_settings_round_trip_per_municipality,
     screening_referral_and_notification_counts => story_screening_referral_and_notification_counts,

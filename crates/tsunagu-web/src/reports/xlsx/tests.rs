@@ -71,6 +71,8 @@ pub(crate) fn fy2022() -> Loaded {
         notifications: 1_200,
         notifications_with_questionnaire: 1_190,
         classes: vec![],
+        chat: Default::default(),
+        chat_answer_hours: 24,
     };
     let settings = ReportSettings::default();
     let mut tables: Vec<_> = year_tables(&a).unwrap().iter().map(|t| suppress(t, &settings.suppression)).collect();
