@@ -42,6 +42,7 @@ mod care;
 mod chat;
 mod chat_line;
 mod chat_notices;
+mod chat_statements;
 mod classes;
 mod classes_local;
 mod classes_manage;
