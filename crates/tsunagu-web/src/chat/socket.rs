@@ -46,6 +46,18 @@ pub fn routes() -> Router<AppState> {
 
 /// A socket's frames are small: a message is at most 2,000 characters.
 const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// A socket's read and write buffers (tungstenite's default is 128 KiB
+/// each, allocated per connection: most of an idle socket's memory; a
+/// longer frame still fits, the buffer grows for it).
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The chat's sockets' limits and buffers.
+fn sized(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+}
 /// Without a wake-up (another node stored the message and its wake-up was
 /// lost), a socket looks again this often — at this node's shared knowledge
 /// of the room's last sequence (`Events::known_seq`), which the store is
@@ -155,8 +167,7 @@ async fn room_socket(
     // The socket's work belongs to the request that opened it (its id in the logs).
     let span = tracing::info_span!("chat socket", room = room.0);
     match opened {
-        Ok((actor, requester, allowed, after)) => upgrade
-            .max_message_size(MAX_FRAME_BYTES)
+        Ok((actor, requester, allowed, after)) => sized(upgrade)
             .on_upgrade(move |socket| run_room(socket, state, actor, requester, room, allowed, after).instrument(span)),
         Err(e) => crate::base::error::ApiError::from(e).into_response(),
     }
@@ -408,7 +419,7 @@ async fn inbox_socket(
 ) -> Response {
     match caller(&state, &ctx, &headers).await {
         Ok((actor, _)) if crate::base::error::permit_municipality(&actor, Action::UseChat).is_ok() => {
-            upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| run_inbox(socket, state, actor))
+            sized(upgrade).on_upgrade(move |socket| run_inbox(socket, state, actor))
         }
         Ok(_) => crate::base::error::ApiError::from(AppError::Forbidden).into_response(),
         Err(e) => crate::base::error::ApiError::from(e).into_response(),
