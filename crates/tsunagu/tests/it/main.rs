@@ -40,6 +40,7 @@ mod browser_reports;
 mod browser_staff;
 mod care;
 mod chat;
+mod chat_checklist;
 mod chat_line;
 mod chat_notices;
 mod chat_statements;
