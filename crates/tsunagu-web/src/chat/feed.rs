@@ -44,7 +44,7 @@ use tsunagu_domain::{MunicipalityId, RoomId};
 use tsunagu_store::{ChatMessage, StoreError};
 
 /// Messages a room keeps (the latest): enough for every socket that keeps up.
-const KEPT: usize = 32;
+const KEPT: usize = 16;
 /// The longest a room's access facts are trusted without a change being
 /// told (a change whose wake-up was lost takes effect within this).
 pub const ACCESS_FRESH: Duration = Duration::from_secs(30);
