@@ -1,4 +1,5 @@
-//! One read per new message per node, shared by every socket of its room.
+//! One read per new message per node, shared by every socket (and long
+//! poll) of its room.
 //!
 //! A wake-up (`base::events`: this node's post, or another node's NOTIFY)
 //! reaches every socket of the room at once. Each of them used to read the
@@ -55,18 +56,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A message as every socket of the room sends it: its number and its frame.
+/// A message as every socket of the room sends it: its number and its
+/// frame (and the message, for a long poll's answer).
 #[derive(Clone)]
 pub struct Frame {
     pub seq: i64,
     pub text: Utf8Bytes,
+    pub message: Arc<ChatMessage>,
 }
 
 impl Frame {
     pub fn of(m: ChatMessage) -> Frame {
         let seq = m.seq;
-        let text = json!({ "type": "message", "message": MessageView::from(m) }).to_string();
-        Frame { seq, text: text.into() }
+        let message = Arc::new(m);
+        let text = json!({ "type": "message", "message": MessageView::from((*message).clone()) }).to_string();
+        Frame { seq, text: text.into(), message }
     }
 }
 
@@ -311,7 +315,16 @@ mod tests {
     use super::*;
 
     fn frame(seq: i64) -> Frame {
-        Frame { seq, text: Utf8Bytes::from(format!("{seq}")) }
+        Frame::of(ChatMessage {
+            room: RoomId(1),
+            seq,
+            author: tsunagu_domain::AccountId(2),
+            author_role: tsunagu_domain::roles::Role::ChatParent,
+            author_name: "うさぎ".into(),
+            client_id: format!("c{seq}"),
+            body: "こんにちは".into(),
+            sent_at: jiff::Timestamp::UNIX_EPOCH,
+        })
     }
 
     fn seqs(list: &[Frame]) -> Vec<i64> {

@@ -213,7 +213,8 @@ async fn room_to_read(state: &AppState, actor: &Actor, room: RoomId) -> Result<(
 }
 
 /// Messages after `after`, waiting up to `wait` for one when there are none
-/// (the long poll a poor connection falls back to).
+/// (the long poll a poor connection falls back to). What a wake-up brings
+/// is read once per node for every waiter of the room (`feed`).
 pub async fn since(
     state: &AppState,
     actor: &Actor,
@@ -227,33 +228,43 @@ pub async fn since(
     // Subscribe before reading, so a message stored in between wakes us.
     let mut rx = state.events.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
+    let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
+    if !list.is_empty() || tokio::time::Instant::now() >= deadline {
+        return Ok(list.into_iter().map(MessageView::from).collect());
+    }
+    let shared = state.shared.get::<feed::Feed>().room(actor.municipality_id, room);
     loop {
-        let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
-        if !list.is_empty() || tokio::time::Instant::now() >= deadline {
-            return Ok(list.into_iter().map(MessageView::from).collect());
-        }
-        let woke = wait_for_room(&mut rx, actor.municipality_id.0, room.0, deadline).await;
-        if !woke {
-            let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
-            return Ok(list.into_iter().map(MessageView::from).collect());
+        match wait_for_room(&mut rx, actor.municipality_id.0, room.0, deadline).await {
+            Some(seq) => {
+                let list = shared.after(state, &ctx, after, seq).await?;
+                if !list.is_empty() {
+                    return Ok(list.into_iter().map(|f| MessageView::from((*f.message).clone())).collect());
+                }
+            }
+            // Time is up: one last look (a wake-up may have been lost).
+            None => {
+                let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
+                return Ok(list.into_iter().map(MessageView::from).collect());
+            }
         }
     }
 }
 
-/// Waits for a wake-up about `room` until `deadline`; `false` when the time is up.
+/// Waits for a wake-up about `room` until `deadline`: the number it told
+/// (`i64::MAX` when wake-ups were missed: read), or `None` when the time is up.
 pub(crate) async fn wait_for_room(
     rx: &mut tokio::sync::broadcast::Receiver<Event>,
     municipality: i64,
     room: i64,
     deadline: tokio::time::Instant,
-) -> bool {
+) -> Option<i64> {
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Err(_) => return false,
-            Ok(Ok(e)) if e.kind == ROOM_EVENT && e.municipality == municipality && e.id == room => return true,
+            Err(_) => return None,
+            Ok(Ok(e)) if e.kind == ROOM_EVENT && e.municipality == municipality && e.id == room => return Some(e.seq),
             Ok(Ok(_)) => continue,
             // Fell behind or closed: read the store again.
-            Ok(Err(_)) => return true,
+            Ok(Err(_)) => return Some(i64::MAX),
         }
     }
 }
