@@ -42,7 +42,7 @@ pub const RESTART_CLOSE_CODE: u16 = 1012;
 /// The kind of wake-up an account's change is (disabled or enabled): whoever
 /// keeps a decision about it (a socket's cached access) decides again. Its
 /// id is the account, its `seq` a random tag that tells changes apart.
-pub const ACCOUNT_EVENT: &str = "account.changed";
+pub const ACCOUNT_EVENT: &str = "account_changed";
 
 #[derive(Clone)]
 pub struct Events {

@@ -51,7 +51,7 @@ const ROOM_EVENT: &str = "chat.room";
 /// escalation): its id is the room, or 0 for every room of the
 /// municipality (a supporter's state); its `seq` a random tag
 /// (`Events::publish_change`). Sockets decide again (`feed`).
-const ACCESS_EVENT: &str = "chat.access";
+const ACCESS_EVENT: &str = "chat_access";
 /// A page of history at most.
 pub const MAX_PAGE: u32 = 100;
 /// The longest a long poll waits before answering with nothing new.
