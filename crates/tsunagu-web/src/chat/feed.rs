@@ -319,7 +319,8 @@ mod tests {
             room: RoomId(1),
             seq,
             author: tsunagu_domain::AccountId(2),
-            author_role: tsunagu_domain::roles::Role::ChatParent,
+            // A stored author's role, as the store reads it back.
+            author_role: serde_json::from_str("\"chat_parent\"").unwrap_or_else(|e| panic!("{e}")),
             author_name: "うさぎ".into(),
             client_id: format!("c{seq}"),
             body: "こんにちは".into(),
