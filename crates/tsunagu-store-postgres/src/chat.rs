@@ -330,9 +330,14 @@ impl ChatStore for PgStore {
     }
 
     async fn room_access(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomAccess>> {
+        // One statement: the room and its active team.
         let r = sqlx::query(
-            "SELECT parent_account, (escalated_at IS NOT NULL OR urgent_at IS NOT NULL) AS escalated \
-             FROM chat_rooms WHERE id = $1 AND municipality_id = $2",
+            "SELECT r.parent_account, (r.escalated_at IS NOT NULL OR r.urgent_at IS NOT NULL) AS escalated, \
+             COALESCE((SELECT array_agg(t.supporter_account ORDER BY t.supporter_account) \
+             FROM chat_team_members t JOIN chat_supporters s ON s.account_id = t.supporter_account \
+             JOIN accounts a ON a.id = s.account_id \
+             WHERE t.room_id = r.id AND s.state = 'active' AND NOT a.disabled), '{}') AS team \
+             FROM chat_rooms r WHERE r.id = $1 AND r.municipality_id = $2",
         )
         .bind(room.0)
         .bind(m.0)
@@ -340,15 +345,7 @@ impl ChatStore for PgStore {
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        let team: Vec<i64> = sqlx::query_scalar(
-            "SELECT t.supporter_account FROM chat_team_members t JOIN chat_supporters s \
-             ON s.account_id = t.supporter_account JOIN accounts a ON a.id = s.account_id \
-             WHERE t.room_id = $1 AND s.state = 'active' AND NOT a.disabled ORDER BY t.supporter_account",
-        )
-        .bind(room.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let team: Vec<i64> = get(&r, "team")?;
         Ok(Some(RoomAccess {
             municipality_id: m,
             room_id: room,
@@ -403,7 +400,21 @@ impl ChatStore for PgStore {
             _ => return Err(StoreError::InvalidReference("author")),
         };
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let last = room_in(&mut tx, m, room, true).await?;
+        // The room's next number, under the room's lock (and the room
+        // flagged urgent, if so): undone with the transaction for a resend.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE chat_rooms SET last_seq = last_seq + 1, \
+             urgent_at = CASE WHEN $3 THEN COALESCE(urgent_at, $4::timestamptz) ELSE urgent_at END \
+             WHERE id = $1 AND municipality_id = $2 RETURNING last_seq",
+        )
+        .bind(room.0)
+        .bind(m.0)
+        .bind(self_harm)
+        .bind(ts_param(ctx.at))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let seq = seq.ok_or(StoreError::NotFound)?;
         let first = sqlx::query(&format!(
             "SELECT {} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
              WHERE m.room_id = $1 AND m.client_id = $2",
@@ -415,19 +426,16 @@ impl ChatStore for PgStore {
         .await
         .map_err(db_err)?;
         if let Some(first) = first {
+            tx.rollback().await.map_err(db_err)?;
             return Ok(Posted { message: message_row(&first)?, duplicate: true });
         }
-        let seq = last + 1;
-        sqlx::query("UPDATE chat_rooms SET last_seq = $1 WHERE id = $2")
-            .bind(seq)
-            .bind(room.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO chat_messages (room_id, seq, municipality_id, author_account, author_role, client_id, \
-             body, sent_at, self_harm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9)",
-        )
+        // Stored and read back (with the author's chat name) in one statement.
+        let row = sqlx::query(&format!(
+            "WITH m AS (INSERT INTO chat_messages (room_id, seq, municipality_id, author_account, author_role, \
+             client_id, body, sent_at, self_harm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9) \
+             RETURNING *) SELECT {} FROM m JOIN accounts a ON a.id = m.author_account",
+            message_columns!()
+        ))
         .bind(room.0)
         .bind(seq)
         .bind(m.0)
@@ -437,20 +445,13 @@ impl ChatStore for PgStore {
         .bind(text.as_str())
         .bind(ts_param(ctx.at))
         .bind(self_harm)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
+        let message = message_row(&row)?;
         if role == Role::PeerSupporter {
             // A reply to a parent on LINE: pushed by the outbox, stored with the message.
             crate::line::enqueue_reply(&mut tx, m, room, seq, ctx.actor, text.as_str(), ctx.at).await?;
-        }
-        if self_harm {
-            sqlx::query("UPDATE chat_rooms SET urgent_at = COALESCE(urgent_at, $1::timestamptz) WHERE id = $2")
-                .bind(ts_param(ctx.at))
-                .bind(room.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
         }
         sqlx::query(
             "INSERT INTO chat_reads (room_id, account_id, last_read_seq) VALUES ($1, $2, $3) \
@@ -465,17 +466,6 @@ impl ChatStore for PgStore {
         .map_err(db_err)?;
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatPost, None, &format!("room={room} seq={seq}"))
             .await?;
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
-             WHERE m.room_id = $1 AND m.seq = $2",
-            message_columns!()
-        ))
-        .bind(room.0)
-        .bind(seq)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let message = message_row(&row)?;
         tx.commit().await.map_err(db_err)?;
         Ok(Posted { message, duplicate: false })
     }

@@ -293,9 +293,13 @@ impl ChatStore for SqliteStore {
     }
 
     async fn room_access(&self, m: MunicipalityId, room: RoomId) -> Result<Option<RoomAccess>> {
+        // One statement: the room and its active team (as "id,id,id").
         let r = sqlx::query(
-            "SELECT parent_account, escalated_at IS NOT NULL OR urgent_at IS NOT NULL FROM chat_rooms \
-             WHERE id = ? AND municipality_id = ?",
+            "SELECT r.parent_account, r.escalated_at IS NOT NULL OR r.urgent_at IS NOT NULL, \
+             (SELECT group_concat(t.supporter_account) FROM chat_team_members t JOIN chat_supporters s \
+             ON s.account_id = t.supporter_account JOIN accounts a ON a.id = s.account_id \
+             WHERE t.room_id = r.id AND s.state = 'active' AND a.disabled = 0) \
+             FROM chat_rooms r WHERE r.id = ? AND r.municipality_id = ?",
         )
         .bind(room.0)
         .bind(m.0)
@@ -303,20 +307,19 @@ impl ChatStore for SqliteStore {
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        let team: Vec<i64> = sqlx::query_scalar(
-            "SELECT t.supporter_account FROM chat_team_members t JOIN chat_supporters s \
-             ON s.account_id = t.supporter_account JOIN accounts a ON a.id = s.account_id \
-             WHERE t.room_id = ? AND s.state = 'active' AND a.disabled = 0 ORDER BY t.supporter_account",
-        )
-        .bind(room.0)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+        let listed: Option<String> = r.try_get(2).map_err(db_err)?;
+        let mut team = listed
+            .unwrap_or_default()
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse::<i64>().map(AccountId).map_err(|_| StoreError::InvalidReference("team")))
+            .collect::<Result<Vec<_>>>()?;
+        team.sort();
         Ok(Some(RoomAccess {
             municipality_id: m,
             room_id: room,
             parent: AccountId(r.try_get(0).map_err(db_err)?),
-            team: team.into_iter().map(AccountId).collect(),
+            team,
             escalated: r.try_get(1).map_err(db_err)?,
         }))
     }
@@ -367,7 +370,21 @@ impl ChatStore for SqliteStore {
     ) -> Result<Posted> {
         let m = ctx.municipality_id;
         let mut tx = self.begin_immediate().await?;
-        room_in(&mut tx, m, room).await?;
+        // The room's next number (and the room flagged urgent, if so):
+        // undone with the transaction for a resend.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE chat_rooms SET last_seq = last_seq + 1, \
+             urgent_at = CASE WHEN ? THEN COALESCE(urgent_at, ?) ELSE urgent_at END \
+             WHERE id = ? AND municipality_id = ? RETURNING last_seq",
+        )
+        .bind(self_harm)
+        .bind(ts_text(ctx.at))
+        .bind(room.0)
+        .bind(m.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let seq = seq.ok_or(StoreError::NotFound)?;
         let first = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
              WHERE m.room_id = ? AND m.client_id = ?"
@@ -378,14 +395,9 @@ impl ChatStore for SqliteStore {
         .await
         .map_err(db_err)?;
         if let Some(first) = first {
+            tx.rollback().await.map_err(db_err)?;
             return Ok(Posted { message: message_row(&first)?, duplicate: true });
         }
-        let seq: i64 =
-            sqlx::query_scalar("UPDATE chat_rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
-                .bind(room.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
         let role = match ctx.role {
             Role::ChatParent => Role::ChatParent,
             Role::PeerSupporter => Role::PeerSupporter,
@@ -410,14 +422,6 @@ impl ChatStore for SqliteStore {
         if role == Role::PeerSupporter {
             // A reply to a parent on LINE: pushed by the outbox, stored with the message.
             crate::line::enqueue_reply(&mut tx, m, room, seq, ctx.actor, text.as_str(), ctx.at).await?;
-        }
-        if self_harm {
-            sqlx::query("UPDATE chat_rooms SET urgent_at = COALESCE(urgent_at, ?) WHERE id = ?")
-                .bind(ts_text(ctx.at))
-                .bind(room.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
         }
         // The author has read what they wrote.
         sqlx::query(

@@ -1,19 +1,22 @@
-//! The chat's real time on loopback (issue #13), next to a bare axum
-//! WebSocket echo server measured in the same process and run.
+//! The chat's real time on loopback (issue #13): the real `tsunagu serve`
+//! binary as a child process, next to a bare axum WebSocket echo server —
+//! this bench's own binary run again as a child (`--echo-server`) — measured
+//! in the same run with the same client.
 //!
 //! ```sh
 //! cargo bench -p tsunagu --bench chat -- --backend sqlite
 //! TSUNAGU_BENCH_PG_URL=postgres://tsunagu@127.0.0.1:55432/postgres \
 //!   cargo bench -p tsunagu --bench chat -- --backend postgres
+//! cargo bench -p tsunagu --bench chat --profile dev -- --backend sqlite --small   # a smoke run
 //! ```
 //!
 //! A fresh database with the demo data and 200 more parents, each with a
-//! room; the real service in this process on a loopback port. Then:
-//! 1. memory: this process's RSS (`/proc/self/status`, `VmRSS`) before and
-//!    after 1,000 signed-in WebSocket connections (five per room) sit idle
-//!    for a few seconds — the server and the client side both live in this
-//!    process, so the figure is an upper bound of the server's share; the
-//!    echo server's 1,000 idle connections are measured the same way;
+//! room, prepared by this process, which then lets go of it; `tsunagu serve`
+//! is started on it on a loopback port (its own key file, as a node). Then:
+//! 1. memory: the server's RSS (`/proc/<pid>/status`, `VmRSS`, the child's
+//!    own — no client in it) once signed in and idle, and again with 1,000
+//!    signed-in WebSocket connections (five per room) idle for a few
+//!    seconds; the echo server's the same way;
 //! 2. latency: 100 messages a second for 10 s across the 200 rooms, each
 //!    posted on one socket of its room and timed until a second socket of
 //!    the room receives it (stored, numbered, woken, read, sent); the echo
@@ -21,7 +24,11 @@
 //! 3. throughput: 200 rooms each posting its next message as soon as the
 //!    previous one arrived, for 5 s; the echo server the same way.
 //!
-//! Bounded in count and time; loopback only; stops by itself.
+//! `--small`: 10 rooms, 20 messages a second for 2 s, 2 s of throughput (a
+//! smoke run of the bench itself, not a measure).
+//!
+//! Bounded in count and time; loopback only; the children are killed at the
+//! end (and when this process panics).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -43,11 +50,19 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::AccountId;
 use tsunagu_store::NewAccount;
 
-const ROOMS: usize = 200;
 const SOCKETS_PER_ROOM: usize = 5;
-const RATE_PER_SEC: u64 = 100;
-const LATENCY_SECS: u64 = 10;
-const THROUGHPUT_SECS: u64 = 5;
+
+/// How much load: the full run, or a smoke run (`--small`).
+#[derive(Clone, Copy)]
+struct Plan {
+    rooms: usize,
+    rate_per_sec: u64,
+    latency_secs: u64,
+    throughput_secs: u64,
+}
+
+const FULL: Plan = Plan { rooms: 200, rate_per_sec: 100, latency_secs: 10, throughput_secs: 5 };
+const SMALL: Plan = Plan { rooms: 10, rate_per_sec: 20, latency_secs: 2, throughput_secs: 2 };
 const PASSPHRASE: &str = "bench passphrase long enough";
 
 type Sink = futures_util::stream::SplitSink<
@@ -55,9 +70,60 @@ type Sink = futures_util::stream::SplitSink<
     Message,
 >;
 
-fn rss_kib() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+/// A process's resident memory in KiB (`VmRSS` of `/proc/<pid>/status`).
+fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     s.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A child process killed when dropped (also when the bench panics).
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cmd` with its stdout piped; returns it once a line of its output
+/// starts with `prefix`, with the rest of that line (the address).
+fn start(mut cmd: std::process::Command, prefix: &'static str) -> (Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let child = Child(child);
+    let addr = rx.recv_timeout(Duration::from_secs(120)).expect("the child did not start");
+    (child, addr)
+}
+
+/// The bare echo server (run as this bench's child): every text frame back.
+async fn echo_server() {
+    let echo = axum::Router::new().route(
+        "/echo",
+        axum::routing::get(|up: WebSocketUpgrade| async move {
+            up.on_upgrade(|mut s| async move {
+                while let Some(Ok(m)) = s.recv().await {
+                    if let AxMessage::Text(t) = m {
+                        if s.send(AxMessage::Text(t)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            })
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("echo is listening on {}", listener.local_addr().unwrap());
+    axum::serve(listener, echo).await.unwrap();
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -118,12 +184,12 @@ struct Pairs {
     delivered: Vec<mpsc::UnboundedReceiver<String>>,
 }
 
-/// Open-loop latency at `RATE_PER_SEC`, then closed-loop throughput.
-async fn run(p: &mut Pairs, echo: bool, tag: &str) -> (f64, f64, f64, usize) {
+/// Open-loop latency at the plan's rate, then closed-loop throughput.
+async fn run(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, f64, usize) {
     let n = p.posters.len();
     let mut sent: HashMap<String, (usize, Instant)> = HashMap::new();
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / RATE_PER_SEC));
-    let total = (RATE_PER_SEC * LATENCY_SECS) as usize;
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / plan.rate_per_sec));
+    let total = (plan.rate_per_sec * plan.latency_secs) as usize;
     for i in 0..total {
         tick.tick().await;
         let id = format!("bench-{tag}-l{i}");
@@ -151,7 +217,7 @@ async fn run(p: &mut Pairs, echo: bool, tag: &str) -> (f64, f64, f64, usize) {
         while rx.try_recv().is_ok() {}
     }
     // Closed loop: each pair posts its next message once the last arrived.
-    let stop = Instant::now() + Duration::from_secs(THROUGHPUT_SECS);
+    let stop = Instant::now() + Duration::from_secs(plan.throughput_secs);
     let started = Instant::now();
     let mut tasks = vec![];
     let posters = std::mem::take(&mut p.posters);
@@ -194,21 +260,31 @@ async fn run(p: &mut Pairs, echo: bool, tag: &str) -> (f64, f64, f64, usize) {
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "--echo-server") {
+        return echo_server().await;
+    }
     let a = common::args(0);
-    let url = common::fresh_db(&a.backend, ROOMS).await;
-    let keys = tsunagu_store::StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap());
-    let store = tsunagu::open_store(&url, keys).await.unwrap();
+    let plan = if std::env::args().any(|a| a == "--small") { SMALL } else { FULL };
+    let rooms_n = plan.rooms;
+    let url = common::fresh_db(&a.backend, rooms_n).await;
+    // The node's files: its key (made the way `serve` makes one) and checkpoints.
+    let dir = std::env::temp_dir().join(format!("tsunagu-bench-chat-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("tsunagu.key");
+    let (master, _) = tsunagu::keyfile::load_key(None, None, &key_file, true).unwrap();
+    let store = tsunagu::open_store(&url, tsunagu_store::StoreKeys::derive(&master)).await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
     let opts = tsunagu_demo::DemoOptions {
-        families_per_municipality: ROOMS + 20,
+        families_per_municipality: rooms_n + 20,
         seed: 7,
         today: clock.today(),
         now: clock.now(),
     };
     tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();
 
-    // 200 parents, each joined with an invitation to one family: a room each.
+    // One parent per room, each joined with an invitation to one family.
     let code = tsunagu_domain::municipality::MunicipalityCode::parse("131121").unwrap();
     let m = store.municipality_by_code(code).await.unwrap().unwrap().id;
     let ctx = Requester {
@@ -221,11 +297,11 @@ async fn main() {
     }
     .without_a_policy_decision();
     let families = store.search_families(&ctx, &FamilyFilter::Municipality(m), "", 1000).await.unwrap();
-    assert!(families.len() >= ROOMS);
+    assert!(families.len() >= rooms_n);
     let pw = hash(PASSPHRASE);
     let expires = clock.now().checked_add(jiff::SignedDuration::from_hours(24)).unwrap();
     let mut rooms = vec![];
-    for (i, f) in families.iter().take(ROOMS).enumerate() {
+    for (i, f) in families.iter().take(rooms_n).enumerate() {
         let h = tsunagu_domain::chat::invitations::code_hash(&format!("BENCH{i:05}"));
         store.issue_invitation(&ctx, f.family_id, &h, expires).await.unwrap();
         let account = NewAccount {
@@ -244,11 +320,26 @@ async fn main() {
         };
         rooms.push(store.join_chat(m, &h, &account, clock.now()).await.unwrap().1);
     }
-    let base = common::serve(store.clone(), clock.clone()).await;
-    let ws_base = base.replace("http://", "ws://");
+    drop(store);
+
+    // The real service, a process of its own.
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"));
+    serve
+        .args(["serve", "--db", &url, "--addr", "127.0.0.1:0", "--shutdown-grace", "1"])
+        .arg("--key-file")
+        .arg(&key_file)
+        .arg("--checkpoint-file")
+        .arg(dir.join("checkpoints.jsonl"))
+        .env("TSUNAGU_LOG", "warn")
+        .env_remove("TSUNAGU_KEY")
+        .env_remove("TSUNAGU_DEMO")
+        .current_dir(&dir);
+    let (server, addr) = start(serve, "tsunagu is listening on http://");
+    let base = format!("http://{addr}");
+    let ws_base = format!("ws://{addr}");
     let client = reqwest::Client::new();
     let mut tokens = vec![];
-    for i in 0..ROOMS {
+    for i in 0..rooms_n {
         let v: Value = client
             .post(format!("{base}/api/v1/auth/token"))
             .json(&json!({"municipality": "131121", "username": format!("bench{i}"), "password": PASSPHRASE}))
@@ -261,9 +352,10 @@ async fn main() {
         tokens.push(v["token"].as_str().expect("signed in").to_owned());
     }
 
-    // 1. tsunagu: 1,000 idle sockets (five per room).
+    // 1. tsunagu: idle, then five sockets per room.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_before = rss_kib();
+    let server_pid = server.0.id();
+    let rss_idle = rss_kib(server_pid);
     let mut pairs = Pairs { posters: vec![], arrivals: vec![], delivered: vec![] };
     let mut idle = vec![];
     for (i, room) in rooms.iter().enumerate() {
@@ -279,36 +371,24 @@ async fn main() {
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let rss_tsunagu = rss_kib().saturating_sub(rss_before);
-    let (t50, t99, tput, n) = run(&mut pairs, false, "t").await;
+    let rss_sockets = rss_kib(server_pid);
+    let (t50, t99, tput, n) = run(&mut pairs, false, "t", plan).await;
     let sockets = pairs.posters.len() + idle.len();
     drop(pairs);
     drop(idle);
+    drop(server);
 
-    // The same with the bare echo server.
-    let echo = axum::Router::new().route(
-        "/echo",
-        axum::routing::get(|up: WebSocketUpgrade| async move {
-            up.on_upgrade(|mut s| async move {
-                while let Some(Ok(m)) = s.recv().await {
-                    if let AxMessage::Text(t) = m {
-                        if s.send(AxMessage::Text(t)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            })
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let echo_addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, echo).await.unwrap() });
+    // 2. The bare echo server, a process of its own too.
+    let mut echo_cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    echo_cmd.arg("--echo-server");
+    let (echo, echo_addr) = start(echo_cmd, "echo is listening on ");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_before_echo = rss_kib();
+    let echo_pid = echo.0.id();
+    let erss_idle = rss_kib(echo_pid);
     let eu = format!("ws://{echo_addr}/echo");
     let mut epairs = Pairs { posters: vec![], arrivals: vec![], delivered: vec![] };
     let mut eidle = vec![];
-    for _ in 0..ROOMS {
+    for _ in 0..rooms_n {
         let arrivals: Arrivals = Arc::default();
         let (tx, rx) = mpsc::unbounded_channel();
         epairs.posters.push(open(&eu, None, Some((arrivals.clone(), tx)), true).await);
@@ -319,23 +399,32 @@ async fn main() {
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let rss_echo = rss_kib().saturating_sub(rss_before_echo);
-    let (e50, e99, etput, _) = run(&mut epairs, true, "e").await;
+    let erss_sockets = rss_kib(echo_pid);
+    let (e50, e99, etput, _) = run(&mut epairs, true, "e", plan).await;
     let esockets = epairs.posters.len() + eidle.len();
+    drop(epairs);
+    drop(eidle);
+    drop(echo);
+    let _ = std::fs::remove_dir_all(&dir);
 
+    let mib = |k: u64| k as f64 / 1024.0;
     println!(
-        "| backend | server | idle sockets | RSS above idle MiB | messages | p50 ms | p99 ms | throughput msg/s |"
+        "| backend | server (own process) | sockets | RSS idle MiB | RSS with sockets MiB | above idle MiB | messages | p50 ms | p99 ms | throughput msg/s |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | tsunagu chat (poster → receiver) | {sockets} | {:.1} | {n} | {t50:.2} | {t99:.2} | {tput:.0} |",
+        "| {} | tsunagu serve (poster → receiver) | {sockets} | {:.1} | {:.1} | {:.1} | {n} | {t50:.2} | {t99:.2} | {tput:.0} |",
         a.backend,
-        rss_tsunagu as f64 / 1024.0
+        mib(rss_idle),
+        mib(rss_sockets),
+        mib(rss_sockets.saturating_sub(rss_idle))
     );
     println!(
-        "| {} | bare axum echo (round trip) | {esockets} | {:.1} | {n} | {e50:.2} | {e99:.2} | {etput:.0} |",
+        "| {} | bare axum echo (round trip) | {esockets} | {:.1} | {:.1} | {:.1} | {n} | {e50:.2} | {e99:.2} | {etput:.0} |",
         a.backend,
-        rss_echo as f64 / 1024.0
+        mib(erss_idle),
+        mib(erss_sockets),
+        mib(erss_sockets.saturating_sub(erss_idle))
     );
     println!("throughput ratio tsunagu ÷ echo: {:.2}", tput / etput);
 }

@@ -196,6 +196,8 @@ pub async fn set_disabled(
     // decided in the change's transaction): `Conflict("last_administrator")`.
     // Another administrator remaining, one may disable one's own account.
     state.store.set_disabled(ctx, target.id, disabled).await?;
+    // Whoever keeps a decision about the account (a live socket) decides again.
+    state.events.publish_change(crate::base::events::ACCOUNT_EVENT, target.municipality_id.0, target.id.0);
     Ok(())
 }
 

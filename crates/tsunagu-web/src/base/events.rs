@@ -39,6 +39,11 @@ pub struct Event {
 /// another behind the same address).
 pub const RESTART_CLOSE_CODE: u16 = 1012;
 
+/// The kind of wake-up an account's change is (disabled or enabled): whoever
+/// keeps a decision about it (a socket's cached access) decides again. Its
+/// id is the account, its `seq` a random tag that tells changes apart.
+pub const ACCOUNT_EVENT: &str = "account_changed";
+
 #[derive(Clone)]
 pub struct Events {
     tx: broadcast::Sender<Event>,
@@ -202,6 +207,16 @@ impl Events {
                 }
             });
         }
+    }
+
+    /// Tells that something with no sequence of its own changed (who may
+    /// see a room, an account): an [`Event`] whose `seq` is a random
+    /// positive tag, so that a waiter acts once on each change.
+    pub fn publish_change(&self, kind: &'static str, municipality: i64, id: i64) {
+        static CHANGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        // This node's random tag plus a count: unlike any other node's or change's.
+        let tag = self.origin.wrapping_add(CHANGES.fetch_add(1, Ordering::Relaxed)) as i64 & i64::MAX;
+        self.publish(Event { kind, municipality, id, seq: tag.max(1) });
     }
 
     /// The highest sequence this node knows for a key, if the store was read

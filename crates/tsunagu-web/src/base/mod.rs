@@ -28,6 +28,7 @@ pub mod observe;
 pub mod openapi;
 pub mod screening_words;
 pub mod session;
+pub mod shared;
 pub mod state;
 pub mod views;
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     /// Wake-ups for waiting sockets and long polls (`events`).
     pub events: crate::base::events::Events,
+    /// What capabilities keep beside the store for the node's life (`shared`).
+    pub shared: crate::base::shared::Shared,
 }
 
 impl AppState {
@@ -32,6 +34,15 @@ impl AppState {
             let metrics = metrics.clone();
             Arc::new(move |up| metrics.set_wake_listener(up))
         });
-        Self { store, clock, config: Arc::new(config), hashing, metrics, draining: Arc::default(), events }
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            hashing,
+            metrics,
+            draining: Arc::default(),
+            events,
+            shared: Default::default(),
+        }
     }
 }

@@ -30,6 +30,7 @@ use tsunagu_store::{ChatMessage, NewAccount, RoomHealth, RoomSummary, SupporterR
 
 pub mod api;
 mod api_doc;
+pub mod feed;
 pub mod line;
 pub mod pages;
 pub mod socket;
@@ -46,6 +47,11 @@ pub fn routes() -> Router<AppState> {
 
 /// The kind of wake-up a new message in a room is.
 const ROOM_EVENT: &str = "chat.room";
+/// The kind of wake-up a change of who may see a room is (its team, an
+/// escalation): its id is the room, or 0 for every room of the
+/// municipality (a supporter's state); its `seq` a random tag
+/// (`Events::publish_change`). Sockets decide again (`feed`).
+const ACCESS_EVENT: &str = "chat_access";
 /// A page of history at most.
 pub const MAX_PAGE: u32 = 100;
 /// The longest a long poll waits before answering with nothing new.
@@ -145,6 +151,10 @@ pub async fn post(
     let ctx = requester.allowed(&allowed);
     let posted = state.store.post_message(&ctx, room, &client_id, &text, self_harm).await?;
     if !posted.duplicate {
+        // This node's sockets of the room send it without reading it again.
+        if let Some(r) = state.shared.get::<feed::Feed>().existing(actor.municipality_id, room) {
+            r.offer(&posted.message);
+        }
         state.events.publish(Event {
             kind: ROOM_EVENT,
             municipality: actor.municipality_id.0,
@@ -203,7 +213,8 @@ async fn room_to_read(state: &AppState, actor: &Actor, room: RoomId) -> Result<(
 }
 
 /// Messages after `after`, waiting up to `wait` for one when there are none
-/// (the long poll a poor connection falls back to).
+/// (the long poll a poor connection falls back to). What a wake-up brings
+/// is read once per node for every waiter of the room (`feed`).
 pub async fn since(
     state: &AppState,
     actor: &Actor,
@@ -217,33 +228,43 @@ pub async fn since(
     // Subscribe before reading, so a message stored in between wakes us.
     let mut rx = state.events.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
+    let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
+    if !list.is_empty() || tokio::time::Instant::now() >= deadline {
+        return Ok(list.into_iter().map(MessageView::from).collect());
+    }
+    let shared = state.shared.get::<feed::Feed>().room(actor.municipality_id, room);
     loop {
-        let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
-        if !list.is_empty() || tokio::time::Instant::now() >= deadline {
-            return Ok(list.into_iter().map(MessageView::from).collect());
-        }
-        let woke = wait_for_room(&mut rx, actor.municipality_id.0, room.0, deadline).await;
-        if !woke {
-            let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
-            return Ok(list.into_iter().map(MessageView::from).collect());
+        match wait_for_room(&mut rx, actor.municipality_id.0, room.0, deadline).await {
+            Some(seq) => {
+                let list = shared.after(state, &ctx, after, seq).await?;
+                if !list.is_empty() {
+                    return Ok(list.into_iter().map(|f| MessageView::from((*f.message).clone())).collect());
+                }
+            }
+            // Time is up: one last look (a wake-up may have been lost).
+            None => {
+                let list = state.store.messages_after(&ctx, room, after, MAX_PAGE).await?;
+                return Ok(list.into_iter().map(MessageView::from).collect());
+            }
         }
     }
 }
 
-/// Waits for a wake-up about `room` until `deadline`; `false` when the time is up.
+/// Waits for a wake-up about `room` until `deadline`: the number it told
+/// (`i64::MAX` when wake-ups were missed: read), or `None` when the time is up.
 pub(crate) async fn wait_for_room(
     rx: &mut tokio::sync::broadcast::Receiver<Event>,
     municipality: i64,
     room: i64,
     deadline: tokio::time::Instant,
-) -> bool {
+) -> Option<i64> {
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Err(_) => return false,
-            Ok(Ok(e)) if e.kind == ROOM_EVENT && e.municipality == municipality && e.id == room => return true,
+            Err(_) => return None,
+            Ok(Ok(e)) if e.kind == ROOM_EVENT && e.municipality == municipality && e.id == room => return Some(e.seq),
             Ok(Ok(_)) => continue,
             // Fell behind or closed: read the store again.
-            Ok(Err(_)) => return true,
+            Ok(Err(_)) => return Some(i64::MAX),
         }
     }
 }
@@ -477,6 +498,7 @@ pub async fn escalate(
         return Err(invalid("note", "too_long"));
     }
     let e = state.store.escalate(&requester.allowed(&allowed), room, input.message_seq, note, input.urgent).await?;
+    state.events.publish_change(ACCESS_EVENT, actor.municipality_id.0, room.0);
     Ok(EscalationView {
         id: e.id,
         room: e.room,
@@ -536,7 +558,10 @@ pub async fn register_supporter(
     let attributes = Attributes::new(profession, input.raising_toddler, input.no_parenting_experience)
         .map_err(|e| invalid("attributes", e.code()))?;
     let capacity = Capacity::new(input.capacity).map_err(|e| invalid("capacity", e.code()))?;
-    Ok(state.store.register_supporter(&requester.allowed(&allowed), attributes, capacity).await?)
+    state.store.register_supporter(&requester.allowed(&allowed), attributes, capacity).await?;
+    // Vetted again: their rooms decide again.
+    state.events.publish_change(ACCESS_EVENT, actor.municipality_id.0, 0);
+    Ok(())
 }
 
 /// A supporter as the operator sees them.
@@ -577,7 +602,10 @@ pub async fn set_supporter_state(
 ) -> Result<(), AppError> {
     let allowed = permit_municipality(actor, Action::ManageChat)?;
     let s = SupporterState::parse(new_state).ok_or_else(|| invalid("state", "invalid_choice"))?;
-    Ok(state.store.set_supporter_state(&requester.allowed(&allowed), account, s).await?)
+    state.store.set_supporter_state(&requester.allowed(&allowed), account, s).await?;
+    // The supporter's rooms: every room of the municipality decides again.
+    state.events.publish_change(ACCESS_EVENT, actor.municipality_id.0, 0);
+    Ok(())
 }
 
 /// The suggested teams for rooms without a full one (`teams::suggest`), and the rooms left flagged.
@@ -595,7 +623,9 @@ pub async fn set_team(
     team: &Team,
 ) -> Result<(), AppError> {
     let allowed = permit_municipality(actor, Action::ManageChat)?;
-    Ok(state.store.set_team(&requester.allowed(&allowed), room, team).await?)
+    state.store.set_team(&requester.allowed(&allowed), room, team).await?;
+    state.events.publish_change(ACCESS_EVENT, actor.municipality_id.0, room.0);
+    Ok(())
 }
 
 /// One room's health, for the operator: never message text.

@@ -8,11 +8,14 @@
 //! by the page's cookie (the `Origin` must be this host: no other site may
 //! open a socket with the reader's cookie) or by an API bearer token.
 
+use crate::base::error::permit;
 use crate::base::error::AppError;
 use crate::base::events::Event;
+use crate::base::events::ACCOUNT_EVENT;
 use crate::base::session::{actor_of, audit_ctx, resolve_token, RequestCtx};
 use crate::base::AppState;
-use crate::chat::{room_for, MessageView, PostInput, MAX_PAGE, ROOM_EVENT};
+use crate::chat::feed::{Changed, Feed, FeedRoom, Frame};
+use crate::chat::{room_for, PostInput, ACCESS_EVENT, MAX_PAGE, ROOM_EVENT};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
@@ -22,11 +25,14 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashSet;
 use std::time::Duration;
-use tsunagu_domain::audit::Requester;
-use tsunagu_domain::policy::Action;
+use tokio::sync::broadcast::error::RecvError;
+use tracing::Instrument;
+use tsunagu_domain::audit::{AuditContext, Requester};
+use tsunagu_domain::policy::{Action, Allowed, Resource};
 use tsunagu_domain::roles::Actor;
-use tsunagu_domain::RoomId;
+use tsunagu_domain::{MunicipalityId, RoomId};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,6 +46,25 @@ pub fn routes() -> Router<AppState> {
 
 /// A socket's frames are small: a message is at most 2,000 characters.
 const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// A socket's read and write buffers. tungstenite's default is 128 KiB
+/// each, allocated per connection (most of an idle socket's memory) and the
+/// read buffer zero-filled on every read attempt: with every socket of a
+/// node woken by each message, that took half the CPU of a busy node (see
+/// BENCHMARKS.md, the chat). A longer frame still fits; the buffer grows.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// What a client that stops reading may leave unsent before its socket
+/// fails (then closes), instead of growing without bound.
+const MAX_UNSENT_BYTES: usize = 1024 * 1024;
+
+/// The chat's sockets' limits and buffers.
+fn sized(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_UNSENT_BYTES)
+}
 /// Without a wake-up (another node stored the message and its wake-up was
 /// lost), a socket looks again this often — at this node's shared knowledge
 /// of the room's last sequence (`Events::known_seq`), which the store is
@@ -123,23 +148,6 @@ async fn caller(state: &AppState, ctx: &RequestCtx, headers: &HeaderMap) -> Resu
     Ok((actor_of(account), audit_ctx(account, &ctx.remote_addr, "chat socket", ctx.now)))
 }
 
-/// A socket's buffers, sized for chat frames (at most `MAX_FRAME_BYTES`).
-/// The WebSocket library's default read buffer (128 KiB, allocated at once
-/// and zero-filled on every read) cost 128 MiB for 1,000 idle sockets and
-/// half the CPU of a busy node; 8 KiB reads a whole frame in two reads at
-/// most. A client that stops reading may hold at most `MAX_UNSENT` of
-/// frames before its socket fails (then closes) instead of growing.
-fn bounded(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
-    const READ_BUFFER: usize = 8 * 1024;
-    const MAX_UNSENT: usize = 1024 * 1024;
-    upgrade
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_write_buffer_size(MAX_UNSENT)
-}
-
 #[derive(Deserialize, Default)]
 struct After {
     #[serde(default)]
@@ -160,13 +168,14 @@ async fn room_socket(
         let (_, allowed) = room_for(&state, &actor, room, Action::ViewChatRoom).await?;
         let after = q.after.unwrap_or(0).max(0);
         state.store.mark_subscribed(&requester.allowed(&allowed), room, after).await?;
-        Ok::<_, AppError>((actor, requester, after))
+        Ok::<_, AppError>((actor, requester, allowed, after))
     }
     .await;
+    // The socket's work belongs to the request that opened it (its id in the logs).
+    let span = tracing::info_span!("chat socket", room = room.0);
     match opened {
-        Ok((actor, requester, after)) => {
-            bounded(upgrade).on_upgrade(move |socket| run_room(socket, state, actor, requester, room, after))
-        }
+        Ok((actor, requester, allowed, after)) => sized(upgrade)
+            .on_upgrade(move |socket| run_room(socket, state, actor, requester, room, allowed, after).instrument(span)),
         Err(e) => crate::base::error::ApiError::from(e).into_response(),
     }
 }
@@ -188,48 +197,116 @@ fn text(v: serde_json::Value) -> Message {
     Message::Text(v.to_string().into())
 }
 
-/// Sends what is stored after `last`, asking the policy first; the new `last`.
-/// `None` when the caller may no longer see the room or the socket closed.
+/// Whether the caller may still see the room, by the policy over the
+/// room's facts as this node keeps them (`feed`): the decision's proof, or
+/// `None` (the socket ends).
+async fn still_allowed(state: &AppState, actor: &Actor, feed: &Feed, room: &FeedRoom) -> Option<Allowed> {
+    let access = feed.access(state, room).await.ok()??;
+    permit(actor, Action::ViewChatRoom, &Resource::ChatRoom(&access)).ok()
+}
+
+/// Sends what is stored after `last` (the reconnect's catch-up: read for
+/// this socket alone, once); the new `last`. `None` when the socket closed.
+async fn catch_up(
+    socket: &mut WebSocket,
+    state: &AppState,
+    ctx: &AuditContext,
+    room: RoomId,
+    mut last: i64,
+) -> Option<i64> {
+    loop {
+        let list = state.store.messages_after(ctx, room, last, MAX_PAGE).await.ok()?;
+        let full = list.len() == MAX_PAGE as usize;
+        for m in list {
+            let f = Frame::of(m);
+            last = f.seq;
+            socket.send(Message::Text(f.text)).await.ok()?;
+        }
+        if !full {
+            return Some(last);
+        }
+    }
+}
+
+/// Sends the room's messages after `last` up to `wanted` (a wake-up's
+/// number), asking the policy first: shared with the node's other sockets
+/// of the room (`feed`). The new `last`; `None` when the caller may no
+/// longer see the room or the socket closed.
+#[allow(clippy::too_many_arguments)]
 async fn deliver(
     socket: &mut WebSocket,
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
-    room: RoomId,
+    feed: &Feed,
+    room: &FeedRoom,
     mut last: i64,
+    wanted: i64,
 ) -> Option<i64> {
-    let (_, allowed) = room_for(state, actor, room, Action::ViewChatRoom).await.ok()?;
+    let allowed = still_allowed(state, actor, feed, room).await?;
     let ctx = requester.allowed(&allowed);
-    loop {
-        let list = state.store.messages_after(&ctx, room, last, MAX_PAGE).await.ok()?;
-        if list.is_empty() {
-            return Some(last);
-        }
-        for m in list {
-            last = m.seq;
-            let view = MessageView::from(m);
-            socket.send(text(json!({ "type": "message", "message": view }))).await.ok()?;
-        }
+    for f in room.after(state, &ctx, last, wanted).await.ok()? {
+        last = f.seq;
+        socket.send(Message::Text(f.text)).await.ok()?;
     }
+    Some(last)
 }
 
-/// The safety net's look: whether the room may hold messages after `last`.
-/// The node's shared knowledge when recent, else one small read (shared
+/// The safety net's look: how far the room has got, as far as this node
+/// knows — its shared knowledge when recent, else one small read (shared
 /// with the node's other sockets of the room for `LOOK_AGAIN`). `None`: the
 /// room is no more (the socket ends).
-async fn maybe_new(state: &AppState, actor: &Actor, room: RoomId, last: i64) -> Option<bool> {
+async fn room_top(state: &AppState, actor: &Actor, room: RoomId, last: i64) -> Option<i64> {
     let m = actor.municipality_id.0;
     if let Some(seq) = state.events.known_seq(ROOM_EVENT, m, room.0, LOOK_AGAIN) {
-        return Some(seq > last);
+        return Some(seq);
     }
     match state.store.room_last_seq(actor.municipality_id, room).await {
         Ok(Some(seq)) => {
             state.events.note_read(Event { kind: ROOM_EVENT, municipality: m, id: room.0, seq });
-            Some(seq > last)
+            Some(seq)
         }
         Ok(None) => None,
         // The full read will say what is wrong.
-        Err(_) => Some(true),
+        Err(_) => Some(last + 1),
+    }
+}
+
+/// What a wake-up asks of a room's socket.
+enum Wake {
+    Nothing,
+    /// Send what follows, up to this number.
+    Upto(i64),
+    /// Who may see the room may have changed: ask the policy again.
+    Decide,
+    /// Wake-ups were missed: look at the room's number and decide again.
+    Missed,
+}
+
+fn wake_for(event: Result<Event, RecvError>, feed: &Feed, m: MunicipalityId, room: RoomId, last: i64) -> Wake {
+    let e = match event {
+        Ok(e) => e,
+        Err(RecvError::Lagged(_)) => return Wake::Missed,
+        Err(RecvError::Closed) => return Wake::Nothing,
+    };
+    if e.municipality != m.0 {
+        return Wake::Nothing;
+    }
+    match e.kind {
+        ROOM_EVENT if e.id == room.0 && e.seq > last => Wake::Upto(e.seq),
+        ACCESS_EVENT if e.id == room.0 => {
+            feed.changed(Changed::Room(m, room), e.seq);
+            Wake::Decide
+        }
+        ACCESS_EVENT if e.id == 0 => {
+            feed.changed(Changed::Municipality(m), e.seq);
+            Wake::Decide
+        }
+        ACCOUNT_EVENT => {
+            feed.changed(Changed::Municipality(m), e.seq);
+            Wake::Decide
+        }
+        _ => Wake::Nothing,
     }
 }
 
@@ -239,15 +316,21 @@ async fn run_room(
     actor: Actor,
     requester: Requester,
     room: RoomId,
+    allowed: Allowed,
     after: i64,
 ) {
     let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
-    let Some(mut last) = deliver(&mut socket, &state, &actor, &requester, room, after).await else { return };
+    let feed = state.shared.get::<Feed>();
+    let shared = feed.room(actor.municipality_id, room);
+    let m = actor.municipality_id;
+    let Some(mut last) = catch_up(&mut socket, &state, &requester.allowed(&allowed), room, after).await else {
+        return;
+    };
     let mut tick = tokio::time::interval(LOOK_AGAIN);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let wanted = tokio::select! {
             () = state.events.stopping() => return close_for_restart(socket).await,
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { return };
@@ -259,27 +342,43 @@ async fn run_room(
                 if socket.send(text(reply)).await.is_err() {
                     return;
                 }
+                continue;
             }
-            event = rx.recv() => {
-                let ours = match event {
-                    Ok(e) => e.kind == ROOM_EVENT && e.municipality == actor.municipality_id.0 && e.id == room.0 && e.seq > last,
-                    Err(_) => true,
-                };
-                if ours {
-                    let Some(n) = deliver(&mut socket, &state, &actor, &requester, room, last).await else { return };
-                    last = n;
-                }
-            }
-            _ = tick.tick() => {
-                let Some(new) = maybe_new(&state, &actor, room, last).await else { return };
-                if !new {
+            event = rx.recv() => match wake_for(event, &feed, m, room, last) {
+                Wake::Nothing => continue,
+                Wake::Upto(seq) => seq,
+                Wake::Decide => {
+                    if still_allowed(&state, &actor, &feed, &shared).await.is_none() {
+                        return;
+                    }
                     continue;
                 }
-                let Some(n) = deliver(&mut socket, &state, &actor, &requester, room, last).await else { return };
-                last = n;
+                Wake::Missed => {
+                    feed.changed(Changed::Room(m, room), random_tag());
+                    let Some(seq) = room_top(&state, &actor, room, last).await else { return };
+                    seq
+                }
+            },
+            _ = tick.tick() => {
+                let Some(seq) = room_top(&state, &actor, room, last).await else { return };
+                seq
             }
+        };
+        if wanted <= last {
+            continue;
         }
+        let Some(n) = deliver(&mut socket, &state, &actor, &requester, &feed, &shared, last, wanted).await else {
+            return;
+        };
+        last = n;
     }
+}
+
+/// A tag for a change this socket tells itself (its wake-ups were missed).
+fn random_tag() -> i64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::getrandom(&mut b);
+    i64::from_le_bytes(b) & i64::MAX
 }
 
 /// One frame from the client: a message to store (answered once stored) or how far it has read.
@@ -327,26 +426,32 @@ async fn inbox_socket(
 ) -> Response {
     match caller(&state, &ctx, &headers).await {
         Ok((actor, _)) if crate::base::error::permit_municipality(&actor, Action::UseChat).is_ok() => {
-            bounded(upgrade).on_upgrade(move |socket| run_inbox(socket, state, actor))
+            sized(upgrade).on_upgrade(move |socket| run_inbox(socket, state, actor))
         }
         Ok(_) => crate::base::error::ApiError::from(AppError::Forbidden).into_response(),
         Err(e) => crate::base::error::ApiError::from(e).into_response(),
     }
 }
 
-/// The count of rooms with unread messages, as a frame.
-async fn unread_frame(state: &AppState, actor: &Actor) -> Option<Message> {
-    let n = crate::chat::unread_rooms(state, actor).await.ok()?;
-    Some(text(json!({ "type": "unread", "rooms": n })))
+/// The caller's rooms (those the policy lets them open) and the count of
+/// those with unread messages, as a frame.
+async fn inbox_view(state: &AppState, actor: &Actor) -> Option<(HashSet<i64>, Message)> {
+    let rooms = crate::chat::my_rooms(state, actor).await.ok()?;
+    let unread = rooms.iter().filter(|r| r.read_seq < r.last_seq).count();
+    Some((rooms.iter().map(|r| r.id.0).collect(), text(json!({ "type": "unread", "rooms": unread }))))
 }
 
+/// A supporter's or parent's notices. A message in a room not theirs costs
+/// nothing (their rooms are known from the start, and again after a change
+/// of who may see which room); one in theirs, the policy's decision and the
+/// count again.
 async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
     let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
-    if let Some(frame) = unread_frame(&state, &actor).await {
-        if socket.send(frame).await.is_err() {
-            return;
-        }
+    let m = actor.municipality_id.0;
+    let Some((mut rooms, frame)) = inbox_view(&state, &actor).await else { return };
+    if socket.send(frame).await.is_err() {
+        return;
     }
     loop {
         tokio::select! {
@@ -356,10 +461,25 @@ async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
                 _ => {}
             },
             event = rx.recv() => {
-                let Ok(e) = event else { continue };
-                if e.kind != ROOM_EVENT || e.municipality != actor.municipality_id.0 {
-                    continue;
-                }
+                let e = match event {
+                    Ok(e) if e.municipality != m => continue,
+                    Ok(e) if e.kind == ROOM_EVENT && rooms.contains(&e.id) => e,
+                    Ok(e) if e.kind == ACCESS_EVENT || e.kind == ACCOUNT_EVENT => {
+                        let Some((now, _)) = inbox_view(&state, &actor).await else { return };
+                        rooms = now;
+                        continue;
+                    }
+                    Ok(_) | Err(RecvError::Closed) => continue,
+                    // Wake-ups were missed: the rooms and the count again.
+                    Err(RecvError::Lagged(_)) => {
+                        let Some((now, frame)) = inbox_view(&state, &actor).await else { return };
+                        rooms = now;
+                        if socket.send(frame).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                };
                 if room_for(&state, &actor, RoomId(e.id), Action::ViewChatRoom).await.is_err() {
                     continue;
                 }
@@ -375,10 +495,10 @@ async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
                 if !own && socket.send(text(json!({ "type": "new", "room": e.id, "seq": e.seq }))).await.is_err() {
                     return;
                 }
-                if let Some(frame) = unread_frame(&state, &actor).await {
-                    if socket.send(frame).await.is_err() {
-                        return;
-                    }
+                let Some((now, frame)) = inbox_view(&state, &actor).await else { return };
+                rooms = now;
+                if socket.send(frame).await.is_err() {
+                    return;
                 }
             }
         }

@@ -19,7 +19,7 @@ use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::AccountId;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A bearer token for a demo chat parent.
 pub(crate) async fn parent_token(app: &TestApp, username: &str) -> String {
@@ -41,7 +41,7 @@ pub(crate) async fn rooms_of(app: &TestApp, token: &str) -> Vec<i64> {
 }
 
 /// A socket on a room with a bearer token; `Err(status)` when the handshake is refused.
-async fn socket_with_token(app: &TestApp, room: i64, after: i64, token: &str) -> Result<Socket, u16> {
+pub(crate) async fn socket_with_token(app: &TestApp, room: i64, after: i64, token: &str) -> Result<Socket, u16> {
     let mut req = format!("ws://{}/chat/rooms/{room}/ws?after={after}", app.addr).into_client_request().unwrap();
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     match tokio_tungstenite::connect_async(req).await {
@@ -52,7 +52,7 @@ async fn socket_with_token(app: &TestApp, room: i64, after: i64, token: &str) ->
 }
 
 /// The next frame of a kind, within a few seconds.
-async fn next_frame(s: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn next_frame(s: &mut Socket, kind: &str) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), s.next()).await.expect("a frame in time");
         let Some(Ok(Message::Text(t))) = m else { panic!("socket closed: {m:?}") };

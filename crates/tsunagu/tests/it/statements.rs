@@ -31,6 +31,11 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 const SPAN: &str = "tsunagu_statements";
+/// Spans of tasks a request starts that count for the request's database
+/// on PostgreSQL too (a task runs outside the request's span otherwise): a
+/// chat socket's work after the upgrade. (Not the group commit's task, nor
+/// a wake-up's `NOTIFY`: the pins leave them out.)
+const INHERIT: [&str; 1] = ["chat socket"];
 
 fn counts() -> &'static Mutex<HashMap<String, u64>> {
     static COUNTS: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
@@ -61,7 +66,10 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Counter {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut v = DbVisitor(None);
         attrs.record(&mut v);
-        if let (Some(db), Some(span)) = (v.0, ctx.span(id)) {
+        let Some(span) = ctx.span(id) else { return };
+        // A task a request started (see `INHERIT`) counts for the request's database.
+        let db = v.0.or_else(|| span.scope().skip(1).find_map(|p| p.extensions().get::<Db>().map(|d| d.0.clone())));
+        if let Some(db) = db {
             span.extensions_mut().insert(Db(db));
         }
     }
@@ -156,6 +164,7 @@ impl<S> Filter<S> for OnlyStatements {
     fn enabled(&self, meta: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
         meta.target() == "sqlx::query"
             || meta.name() == SPAN
+            || (meta.is_span() && INHERIT.contains(&meta.name()))
             || (*meta.level() == tracing::Level::ERROR && std::env::var_os("TSUNAGU_TEST_STATEMENTS_LOG").is_some())
     }
 }
@@ -191,7 +200,7 @@ pub fn count(app: &TestApp) -> u64 {
 
 /// The count once it has settled: a SQLite worker reports a statement as it
 /// lets go of it, which can be just after the answer it computed was sent.
-pub async fn settled(app: &TestApp) -> u64 {
+pub(crate) async fn settled(app: &TestApp) -> u64 {
     let mut last = count(app);
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
