@@ -9,6 +9,8 @@ pub mod application;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod calendar;
 #[deny(clippy::arithmetic_side_effects)]
+pub mod day_record;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod eligibility;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod fees;

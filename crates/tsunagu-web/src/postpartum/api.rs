@@ -152,7 +152,10 @@ async fn show_application(
     let (_, app, notes, used_days) = crate::postpartum::application_shown(&state, &caller.actor, &ctx, id).await?;
     let notes: Vec<serde_json::Value> = notes
         .into_iter()
-        .map(|n| json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at}))
+        .map(|n| {
+            json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at,
+                "care": n.record.care, "mother": n.record.mother, "baby": n.record.baby})
+        })
         .collect();
     Ok(Json(json!({ "application": app, "notes": notes, "used_days": used_days })).into_response())
 }
@@ -172,12 +175,24 @@ struct DecisionBody {
     /// application's amount was to be confirmed.
     #[serde(default)]
     fee_yen: Option<u32>,
+    /// For `notes`: the care given that day, codes of the seed's kinds of
+    /// care (`mother_care`, `baby_care`, `parenting_advice`, `feeding_advice`,
+    /// `bathing_guidance`, `breast_self_care`, `counselling`, `mother_rest`).
+    #[serde(default)]
+    care: Vec<String>,
+    /// For `notes`: the mother's condition that day.
+    #[serde(default)]
+    mother: String,
+    /// For `notes`: the baby's condition that day (feeding, weight, sleep).
+    #[serde(default)]
+    baby: String,
 }
 
 /// A decision on an application, or a facility's note
 ///
 /// `approve`, `reject` or `cancel` (nurse; a family may cancel its own), or
-/// `notes` (facility staff: `{day, note}`).
+/// `notes` (facility staff: a day's record `{day, care, mother, baby, note}`,
+/// a day that has not come refused as `date_in_future`), `used` / `not_used`.
 #[utoipa::path(post, path = "/api/v1/postpartum/applications/{id}/{decision}", tag = "postpartum",
     params(("id" = i64, Path, description = "Application id"), ("decision" = String, Path, description = "The decision")),
     request_body = DecisionBody,
@@ -196,11 +211,15 @@ async fn decide_application(
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit(&format!("postpartum {decision}"));
     let fee = body.fee_yen.map(|f| f.to_string());
+    let care: Vec<&str> = body.care.iter().map(String::as_str).collect();
     let noted = crate::postpartum::Noted {
         note: &body.note,
         audience: body.audience.as_deref(),
         day: body.day.as_deref(),
         fee_yen: fee.as_deref(),
+        care: &care,
+        mother: &body.mother,
+        baby: &body.baby,
     };
     crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, noted).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -68,6 +68,12 @@ pub struct StayNote {
     audience: tsunagu_domain::notes::NoteAudience,
     by: AccountId,
     at: jiff::Timestamp,
+    /// The care given that day (the seed's kinds of care), empty for a plain note.
+    care: Vec<tsunagu_domain::postpartum::day_record::CareGiven>,
+    /// The mother's condition that day.
+    mother: String,
+    /// The baby's condition that day (feeding, weight, sleep).
+    baby: String,
 }
 
 #[derive(utoipa::OpenApi)]

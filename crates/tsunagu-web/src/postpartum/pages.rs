@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{latest_babies, Application, ApplicationAnswers};
+use tsunagu_domain::postpartum::day_record::CareGiven;
 use tsunagu_domain::postpartum::fees::Quote;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::validation::FieldErrors;
@@ -389,6 +390,13 @@ struct ApplicationPage {
     form_error: Option<String>,
     /// What the reviewer decides on (#10): for those who review only.
     review: Option<crate::postpartum::Review>,
+    /// The day a day's record opens on (today within the stay, else its
+    /// first day) and the last day it takes (today, or the stay's last).
+    record_day: jiff::civil::Date,
+    record_max: jiff::civil::Date,
+    /// The stay's first day has come: there is a day to record.
+    record_open: bool,
+    care_choices: [CareGiven; 8],
 }
 
 impl ApplicationPage {
@@ -511,6 +519,11 @@ async fn application_view(
     let mut rows = rows(state, ctx, vec![app]).await?;
     let row = rows.pop().ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let here = format!("/postpartum/applications/{id}");
+    // A day is recorded once it has come (#10): the form offers the stay's days up to today.
+    let today = tsunagu_domain::clock::japan_date(ctx.now);
+    let stay = row.app.stay;
+    let record_max = today.min(stay.last());
+    let record_day = if stay.contains(today) { today } else { stay.first().min(record_max) };
     Ok(render(
         &ApplicationPage {
             chrome: Chrome::new(ctx, &here, "pp.application_title"),
@@ -526,6 +539,10 @@ async fn application_view(
             notice,
             form_error,
             review,
+            record_day,
+            record_max,
+            record_open: stay.first() <= today,
+            care_choices: CareGiven::ALL,
         },
         status,
     ))
@@ -563,11 +580,15 @@ async fn application_decide(
             let day = form.opt("day");
             let audience = form.opt("audience");
             let fee_yen = form.opt("fee_yen");
+            let care = form.all("care");
             let noted = crate::postpartum::Noted {
                 note: form.get("note"),
                 audience: audience.as_deref(),
                 day: day.as_deref(),
                 fee_yen: fee_yen.as_deref(),
+                care: &care,
+                mother: form.get("mother"),
+                baby: form.get("baby"),
             };
             match crate::postpartum::decide(&state, &actor, &audit, id, &decision, noted).await {
                 Ok(()) => Ok(redirect(&format!("/postpartum/applications/{id}?done={decision}"))),

@@ -65,6 +65,7 @@ mod security_edge;
 mod shard_ready;
 mod staff;
 mod statements;
+mod stay_days;
 mod store;
 mod store_accounts;
 mod store_audit;

@@ -130,7 +130,7 @@ async fn the_review_holds_what_the_decision_needs(backend: Backend) {
     assert_eq!(app.post(&f.facility, "/api/v1/referrals", &concern).await.0, 201);
     // The first stay's first day, used (recorded on the day after).
     app.clock.advance(jiff::SignedDuration::from_hours(24 * 10));
-    let used = serde_json::json!({"day": "2026-12-01"});
+    let used = serde_json::json!({"day": "2026-11-22"});
     let facility_token = app.token(&app.fx.setagaya, "facility").await;
     let (s, v) =
         app.post(&facility_token, &format!("/api/v1/postpartum/applications/{}/used", f.application), &used).await;
