@@ -17,6 +17,8 @@ pub mod fees;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod followup;
 #[deny(clippy::arithmetic_side_effects)]
+pub mod month;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod occupancy;
 pub mod safety;
 

@@ -353,7 +353,7 @@ async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
     let c = &b.client;
     sign_in(&app, c, "131121", "facility", true).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/postpartum");
-    let list = c.find(Locator::Id("applications")).await.unwrap().text().await.unwrap();
+    let list = c.find(Locator::Id("stays-today")).await.unwrap().text().await.unwrap();
     assert!(
         list.contains("令和8年12月1日(火)〜12月3日(木)") && list.contains("利用決定") && list.contains("山田 花子"),
         "{list}"

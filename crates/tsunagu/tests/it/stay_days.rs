@@ -105,4 +105,61 @@ async fn story_a_day_is_recorded_once_it_has_come(backend: Backend) {
     assert_eq!(app.post(&facility_token, &notes, &next).await.0, 204);
 }
 
-on_both!(a_day_is_recorded_once_it_has_come => story_a_day_is_recorded_once_it_has_come);
+/// The facility's desk: its stays of today, the coming ones and the past
+/// ones, and the month's places taken / places of its rooms (the centre's
+/// 15 pairs a day [001]).
+async fn story_a_facility_sees_its_stays_by_today_and_its_month(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    // Approved 22–24 November (today is the 22nd); two more approved
+    // stays: 27 November and 10–11 December.
+    let f = family_with_a_stay(&app).await;
+    let centre = app.fx.facility.id;
+    for (first, days) in [("2026-11-27", 1), ("2026-12-10", 2)] {
+        let body = crate::postpartum::application(None, centre, first, days, 2);
+        let (s, v) = app.post(&f.mother, "/api/v1/postpartum/applications", &body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let approve = format!("/api/v1/postpartum/applications/{id}/approve");
+        assert_eq!(app.post(&f.nurse, &approve, &json!({})).await.0, 204);
+    }
+    // Five days on: the first stay is over, the second is today's.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 5));
+    let mut facility = Visitor::new(&app);
+    facility.sign_in("facility", Some(app.next_totp())).await;
+    let page = facility.get("/postpartum").await;
+    assert_eq!(page.status, 200);
+    let b = &page.body;
+    let section = |id: &str| {
+        let start = b.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id}: {b}"));
+        let end = start + b[start..].find("</section>").unwrap();
+        b[start..end].to_owned()
+    };
+    let (today, upcoming, past) = (section("stays-today"), section("stays-upcoming"), section("stays-past"));
+    assert!(today.contains("11月27日(金)") && today.matches("class=\"application stay\"").count() == 1, "{today}");
+    assert!(upcoming.contains("12月10日(木)") && upcoming.matches("class=\"application stay\"").count() == 1);
+    assert!(past.contains("11月22日(日)") && past.matches("class=\"application stay\"").count() == 1, "{past}");
+    // November: three days taken by the first stay, one by the second, of 15 places each.
+    let calendar = section("places-calendar");
+    assert!(calendar.contains("令和8年11月"), "{calendar}");
+    for (day, shown) in [("2026-11-22", "1/15"), ("2026-11-24", "1/15"), ("2026-11-25", "0/15"), ("2026-11-27", "1/15")]
+    {
+        let at = calendar.find(&format!("id=\"day-{day}\"")).unwrap_or_else(|| panic!("{day}"));
+        assert!(calendar[at..at + 200].contains(shown), "{day}: {}", &calendar[at..at + 200]);
+    }
+    // The next month, and a month that does not read.
+    let december = facility.get("/postpartum?month=2026-12").await;
+    assert!(december.body.contains("令和8年12月"));
+    let at = december.body.find("id=\"day-2026-12-11\"").unwrap();
+    assert!(december.body[at..at + 200].contains("1/15"));
+    assert_eq!(facility.get("/postpartum?month=2026-13").await.status, 400);
+    // The nurse's list stays the review list (no desk).
+    let mut nurse = Visitor::new(&app);
+    nurse.sign_in("nurse", Some(app.next_totp())).await;
+    let list = nurse.get("/postpartum?status=all").await;
+    assert!(!list.body.contains("id=\"places-calendar\"") && list.body.contains("id=\"applications\""));
+}
+
+on_both!(
+    a_day_is_recorded_once_it_has_come => story_a_day_is_recorded_once_it_has_come,
+    a_facility_sees_its_stays_by_today_and_its_month => story_a_facility_sees_its_stays_by_today_and_its_month,
+);
