@@ -97,10 +97,13 @@ pub enum AuditAction {
     ChatLineLink,
     /// The municipality's LINE channel (secret, access token) set.
     ChatLineChannel,
+    // the audit log page (#10)
+    /// The audit log downloaded as CSV (its filters in the detail).
+    AuditExport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -164,6 +167,8 @@ impl AuditAction {
         // chat on LINE [003]
         AuditAction::ChatLineLink,
         AuditAction::ChatLineChannel,
+        // the audit log page (#10)
+        AuditAction::AuditExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -229,6 +234,7 @@ impl AuditAction {
             AuditAction::LocalPlaceKeep => "local.keep",
             AuditAction::ChatLineLink => "chat.line_link",
             AuditAction::ChatLineChannel => "chat.line_channel",
+            AuditAction::AuditExport => "audit.export",
         }
     }
 

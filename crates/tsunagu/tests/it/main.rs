@@ -32,6 +32,7 @@ macro_rules! on_both {
 
 mod api;
 mod audit_lines;
+mod audit_page;
 mod browser;
 mod browser_chat;
 mod browser_classes;
