@@ -282,6 +282,13 @@ async fn story_one_action_writes_one_line(backend: Backend) {
         step("apply", Mother, post("/api/v1/postpartum/applications", apply("2026-12-23")), 201, "postpartum.apply"),
         step("an application", Nurse, get(format!("/api/v1/postpartum/applications/{stay}")), 200, "postpartum.view"),
         step(
+            "an application's review",
+            Nurse,
+            get(format!("/api/v1/postpartum/applications/{stay}/review")),
+            200,
+            "postpartum.view",
+        ),
+        step(
             "the family's application",
             Mother,
             get(format!("/api/v1/postpartum/applications/{stay}")),
