@@ -275,6 +275,34 @@ impl ApplyPage {
         self.errors.for_field(k).map(|c| explain(self.chrome.tr.0, c))
     }
 
+    /// `aria-invalid` for a field with an error (the banner links to it).
+    fn invalid(&self, k: &str) -> &'static str {
+        if self.errors.for_field(k).is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
+
+    /// The fields with an error, as the banner names them (#10): (the
+    /// field's element id, its label in the reader's words), in the form's order.
+    fn error_fields(&self) -> Vec<(&'static str, &'static str)> {
+        let tr = self.chrome.tr;
+        [
+            ("venue_id", "venue_id", "pp.facility"),
+            ("service", "service-short_stay", "pp.service"),
+            ("first_day", "first_day", "pp.first_day"),
+            ("days", "days", "pp.days"),
+            ("babies", "babies", "pp.babies"),
+            ("siblings", "siblings", "pp.siblings"),
+            ("override_reason", "override_reason", "pp.override_reason"),
+        ]
+        .into_iter()
+        .filter(|(field, _, _)| self.errors.for_field(field).is_some())
+        .map(|(_, id, label)| (id, tr.t(label)))
+        .collect()
+    }
+
     fn quote(&self) -> Option<&Quote> {
         self.preview.as_ref().map(|p| &p.quote)
     }

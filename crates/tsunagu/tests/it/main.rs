@@ -49,6 +49,7 @@ mod classes_manage;
 mod crash_classes;
 mod family;
 mod faults;
+mod form_banners;
 mod form_ids;
 mod group_commit;
 mod meetings;
