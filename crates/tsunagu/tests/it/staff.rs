@@ -290,6 +290,11 @@ async fn contacts_take_a_day_and_a_note(backend: Backend) {
     let refused = page.post(&format!("/contacts/{first}"), &as_refs(&fields("2026-12-01", "x", "office"))).await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("実施日は今日以前の日付を入力してください"), "{}", refused.body);
+    // The banner names the field and links to it (#10).
+    let start = refused.body.find("id=\"error-summary\"").expect("the banner");
+    let banner = &refused.body[start..start + refused.body[start..].find("</div>").unwrap()];
+    assert!(banner.contains("<a href=\"#contacted-on\">"), "{banner}");
+    assert!(!banner.contains("#note\""), "only the wrong field: {banner}");
     let done = page
         .post(&format!("/contacts/{first}"), &as_refs(&fields("2026-11-20", "留守でした。\n手紙を投函", "family")))
         .await;
