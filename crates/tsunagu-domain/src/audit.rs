@@ -105,10 +105,13 @@ pub enum AuditAction {
     /// A session's day, time, length, places or venue changed: the families
     /// told, the waiting bookings given the new places (#12).
     ClassSessionEdit,
+    // the audit log page (#10)
+    /// The audit log downloaded as CSV (its filters in the detail).
+    AuditExport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 64] = [
+    pub const ALL: [AuditAction; 65] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -175,6 +178,8 @@ impl AuditAction {
         AuditAction::ClassSchedule,
         AuditAction::ClassProgramme,
         AuditAction::ClassSessionEdit,
+        // the audit log page (#10)
+        AuditAction::AuditExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -243,6 +248,7 @@ impl AuditAction {
             AuditAction::ClassSchedule => "class.schedule",
             AuditAction::ClassProgramme => "class.programme",
             AuditAction::ClassSessionEdit => "class.session_edit",
+            AuditAction::AuditExport => "audit.export",
         }
     }
 

@@ -13,6 +13,7 @@ use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::postpartum::application::{Application, ApplicationAnswers, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::day_record::{care_from_stored, care_to_stored, DayRecord};
 use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
@@ -681,11 +682,12 @@ impl PostpartumStore for PgStore {
             .collect()
     }
 
-    async fn record_stay_note_for(
+    async fn record_stay_day(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
         day: Date,
+        record: &DayRecord,
         note: &str,
         audience: NoteAudience,
     ) -> Result<()> {
@@ -699,8 +701,8 @@ impl PostpartumStore for PgStore {
             return Err(StoreError::Conflict("day_not_in_stay"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at) \
-             VALUES ($1, $2::date, $3, $4, $5, $6::timestamptz)",
+            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at, care, mother, baby) \
+             VALUES ($1, $2::date, $3, $4, $5, $6::timestamptz, $7, $8, $9)",
         )
         .bind(id.0)
         .bind(day.to_string())
@@ -708,6 +710,9 @@ impl PostpartumStore for PgStore {
         .bind(audience.as_str())
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
+        .bind(care_to_stored(&record.care))
+        .bind(&record.mother)
+        .bind(&record.baby)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -882,7 +887,7 @@ async fn stay_notes_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<S
     let notes: Vec<StayNote> = sqlx::query(concat!(
         "SELECT ",
         date_col!("day"),
-        " AS day, note, audience, by_account, ",
+        " AS day, note, audience, by_account, care, mother, baby, ",
         ts_col!("at"),
         " AS at FROM postpartum_stay_notes WHERE application_id = $1 \
          ORDER BY postpartum_stay_notes.day, postpartum_stay_notes.at, id"
@@ -899,6 +904,11 @@ async fn stay_notes_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<S
             audience: audience(&get::<String>(r, "audience")?)?,
             by: AccountId(get(r, "by_account")?),
             at: ts(&get::<String>(r, "at")?)?,
+            record: DayRecord {
+                care: care_from_stored(&get::<String>(r, "care")?),
+                mother: get(r, "mother")?,
+                baby: get(r, "baby")?,
+            },
         })
     })
     .collect::<Result<Vec<_>>>()?;

@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 16, name: "local_places", sql: include_str!("../migrations/0016_local_places.sql") },
     Migration { version: 18, name: "chat_line", sql: include_str!("../migrations/0018_chat_line.sql") },
     Migration { version: 20, name: "contact_dates", sql: include_str!("../migrations/0020_contact_dates.sql") },
+    Migration { version: 22, name: "stay_day_records", sql: include_str!("../migrations/0022_stay_day_records.sql") },
     Migration { version: 23, name: "report_indexes", sql: include_str!("../migrations/0023_report_indexes.sql") },
 ];
 

@@ -13,6 +13,7 @@ use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::postpartum::application::{Application, ApplicationAnswers, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::day_record::{care_from_stored, care_to_stored, DayRecord};
 use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
@@ -615,11 +616,12 @@ impl PostpartumStore for SqliteStore {
             .collect()
     }
 
-    async fn record_stay_note_for(
+    async fn record_stay_day(
         &self,
         ctx: &AuditContext,
         id: ApplicationId,
         day: Date,
+        record: &DayRecord,
         note: &str,
         audience: NoteAudience,
     ) -> Result<()> {
@@ -632,8 +634,8 @@ impl PostpartumStore for SqliteStore {
             return Err(StoreError::Conflict("day_not_in_stay"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at, care, mother, baby) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id.0)
         .bind(day.to_string())
@@ -641,6 +643,9 @@ impl PostpartumStore for SqliteStore {
         .bind(audience.as_str())
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
+        .bind(care_to_stored(&record.care))
+        .bind(&record.mother)
+        .bind(&record.baby)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -808,7 +813,8 @@ impl SqliteStore {
     /// The day notes of an application (not audited).
     async fn stay_notes_of(&self, id: ApplicationId) -> Result<Vec<StayNote>> {
         let rows = sqlx::query(
-            "SELECT day, note, by_account, at, audience FROM postpartum_stay_notes WHERE application_id = ? \
+            "SELECT day, note, by_account, at, audience, care, mother, baby FROM postpartum_stay_notes \
+             WHERE application_id = ? \
              ORDER BY day, at, id",
         )
         .bind(id.0)
@@ -826,6 +832,11 @@ impl SqliteStore {
                     audience: audience(&r.try_get::<String, _>(4).map_err(db_err)?)?,
                     by: AccountId(r.try_get(2).map_err(db_err)?),
                     at: ts(&at)?,
+                    record: DayRecord {
+                        care: care_from_stored(&r.try_get::<String, _>(5).map_err(db_err)?),
+                        mother: r.try_get(6).map_err(db_err)?,
+                        baby: r.try_get(7).map_err(db_err)?,
+                    },
                 })
             })
             .collect::<Result<Vec<_>>>()?;

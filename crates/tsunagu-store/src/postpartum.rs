@@ -9,6 +9,7 @@ use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::places::Venue;
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus, NewApplication};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::day_record::DayRecord;
 use tsunagu_domain::postpartum::fees::FeeTable;
 use tsunagu_domain::{AccountId, ApplicationId, AreaId, FamilyId, MunicipalityId, VenueId};
 
@@ -106,6 +107,9 @@ pub struct StayNote {
     pub audience: NoteAudience,
     pub by: AccountId,
     pub at: Timestamp,
+    /// The structured part of the day's record (#10): the care given and
+    /// the mother's and the baby's condition; empty for a plain note.
+    pub record: DayRecord,
 }
 
 /// Use of a facility within a range of days. The figures are the days the
@@ -266,8 +270,22 @@ pub trait PostpartumStore: Send + Sync {
         pool: u32,
         range: DateRange,
     ) -> Result<Vec<(jiff::civil::Date, u32)>>;
-    /// A facility's record of one day of an approved stay, written for
-    /// `audience`, audited `postpartum.note`.
+    /// A facility's structured record of one day of an approved stay (#10):
+    /// the care given, the mother's and the baby's condition, and a note,
+    /// written for `audience`, audited `postpartum.note`.
+    /// `Conflict("not_approved")` / `Conflict("day_not_in_stay")`. Whether
+    /// the day has come is the caller's (`day_record::recordable`, with the clock).
+    async fn record_stay_day(
+        &self,
+        ctx: &AuditContext,
+        id: ApplicationId,
+        day: jiff::civil::Date,
+        record: &DayRecord,
+        note: &str,
+        audience: NoteAudience,
+    ) -> Result<()>;
+    /// A facility's plain note on one day of an approved stay (a record
+    /// with only its note), written for `audience`.
     async fn record_stay_note_for(
         &self,
         ctx: &AuditContext,
@@ -275,7 +293,9 @@ pub trait PostpartumStore: Send + Sync {
         day: jiff::civil::Date,
         note: &str,
         audience: NoteAudience,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.record_stay_day(ctx, id, day, &DayRecord::default(), note, audience).await
+    }
     /// [`record_stay_note_for`](Self::record_stay_note_for) the office.
     async fn record_stay_note(
         &self,

@@ -9,11 +9,15 @@ pub mod application;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod calendar;
 #[deny(clippy::arithmetic_side_effects)]
+pub mod day_record;
+#[deny(clippy::arithmetic_side_effects)]
 pub mod eligibility;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod fees;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod followup;
+#[deny(clippy::arithmetic_side_effects)]
+pub mod month;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod occupancy;
 pub mod safety;

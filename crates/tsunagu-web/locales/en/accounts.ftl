@@ -68,3 +68,12 @@ accounts-confirm_disable = Disable this account? Its sessions end now.
 accounts-disable_confirm = Confirm disabling
 accounts-confirm_reset_totp = Reset the second factor? The person enrols again at their next sign-in.
 accounts-reset_totp_confirm = Confirm reset
+# The audit log page (#10)
+audit-name = Account
+audit-from = From
+audit-to = To
+audit-csv = Download as CSV
+audit-csv_note = The filtered lines, newest first, up to 20,000. The download is itself recorded in the audit log.
+audit-none = No lines match
+audit-older = Older lines
+audit-newest = Back to the newest

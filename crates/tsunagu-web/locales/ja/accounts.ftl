@@ -68,3 +68,12 @@ accounts-confirm_disable = このアカウントを無効にします。サイ�
 accounts-disable_confirm = 無効化を確定する
 accounts-confirm_reset_totp = 2段階認証をリセットします。本人は次のサインインで登録し直します。よろしいですか？
 accounts-reset_totp_confirm = リセットを確定する
+# The audit log page (#10)
+audit-name = アカウント
+audit-from = 期間（から）
+audit-to = 期間（まで）
+audit-csv = CSVでダウンロード
+audit-csv_note = 絞り込んだ条件で、新しい順に最大20,000行。ダウンロードも監査ログに記録されます。
+audit-none = 該当する記録はありません
+audit-older = さらに古い記録
+audit-newest = 最新の記録へ

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accounts", get(accounts_page).post(accounts_create))
         .route("/admin/accounts/{id}/{op}", post(accounts_op))
         .route("/admin/audit", get(audit_page))
+        .route("/admin/audit.csv", get(audit_csv))
 }
 
 // --- administration --------------------------------------------------------------
@@ -221,9 +222,19 @@ struct AuditPage {
     chrome: Chrome,
     lines: Vec<AuditLine>,
     actions: Vec<&'static str>,
+    /// The accounts to filter by, and whose each line is (id, name).
+    accounts: Vec<(i64, String)>,
     actor: String,
     family: String,
     action: String,
+    from: String,
+    to: String,
+    /// The query of the filters, for the next page's and the download's links.
+    filters: String,
+    /// The next (older) page's first line: the last shown, when there are more.
+    older: Option<i64>,
+    /// A later page is shown (a link back to the newest).
+    paged: bool,
 }
 
 impl AuditPage {
@@ -232,6 +243,71 @@ impl AuditPage {
         let seconds = l.at.to_zoned(tsunagu_domain::clock::jst()).strftime(":%S").to_string();
         format!("{}{seconds}", self.chrome.stamp(l.at))
     }
+
+    fn name_of(&self, l: &AuditLine) -> &str {
+        self.accounts.iter().find(|(id, _)| *id == l.actor.0).map(|(_, n)| n.as_str()).unwrap_or("")
+    }
+}
+
+/// Lines a page of the audit log shows.
+const AUDIT_PAGE: u32 = 100;
+/// The most lines one CSV download holds (newest first; narrow the filters for older ones).
+const AUDIT_CSV_MAX: usize = 20_000;
+
+/// The audit log's filters as the page and the download take them (#10):
+/// an account, a family, an action, a range of days in Japan (`from`,
+/// `to`, both included) and the line to page back from (keyset on the
+/// chain's sequence number, never an offset).
+struct AuditFilters {
+    query: tsunagu_store::AuditQuery,
+    raw: Vec<(&'static str, String)>,
+}
+
+fn audit_filters(q: &HashMap<String, String>) -> Result<AuditFilters, AppError> {
+    let get = |k: &str| q.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let id = |k: &'static str| -> Result<Option<i64>, AppError> {
+        let v = get(k);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse().map(Some).map_err(|_| AppError::BadRequest("bad_query"))
+    };
+    let day_start = |k: &'static str, after: i64| -> Result<Option<jiff::Timestamp>, AppError> {
+        let v = get(k);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let day: jiff::civil::Date = v.parse().map_err(|_| AppError::BadRequest("bad_query"))?;
+        let day = tsunagu_domain::dates::add_days(day, after).ok_or(AppError::BadRequest("bad_query"))?;
+        let at = day.to_zoned(tsunagu_domain::clock::jst()).map_err(|_| AppError::BadRequest("bad_query"))?;
+        Ok(Some(at.timestamp()))
+    };
+    let params = crate::accounts::AuditParams {
+        actor: id("actor")?,
+        family: id("family")?,
+        action: Some(get("action")).filter(|a| !a.is_empty()),
+        before: id("before")?,
+        limit: Some(AUDIT_PAGE),
+    };
+    let mut query = params.query()?;
+    // `to` is a whole day: lines before the next day begins in Japan.
+    query.from = day_start("from", 0)?;
+    query.to = day_start("to", 1)?;
+    let raw = ["actor", "family", "action", "from", "to"].into_iter().map(|k| (k, get(k))).collect();
+    Ok(AuditFilters { query, raw })
+}
+
+/// The filters as a query string (without the page), for links.
+fn filters_query(raw: &[(&'static str, String)]) -> String {
+    let encode = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    raw.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
 }
 
 async fn audit_page(
@@ -244,34 +320,151 @@ async fn audit_page(
             let admin = signed_in(&ctx)?;
             let allowed = permit_municipality(&actor_of(admin), Action::ViewAudit).or_page(&ctx)?;
             let q = q.map(|Query(q)| q).unwrap_or_default();
-            let get = |k: &str| q.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
-            let params = crate::accounts::AuditParams {
-                actor: get("actor").parse().ok(),
-                family: get("family").parse().ok(),
-                action: Some(get("action")).filter(|a| !a.is_empty()),
-                before: get("before").parse().ok(),
-                limit: Some(200),
-            };
-            let query = params.query().or_page(&ctx)?;
-            let lines = state.store.search_audit(admin.municipality_id, &query).await.or_page(&ctx)?;
+            let filters = audit_filters(&q).or_page(&ctx)?;
+            let mut query = filters.query.clone();
+            // One more than a page: whether there is an older one.
+            query.limit = AUDIT_PAGE.saturating_add(1);
+            let mut lines = state.store.search_audit(admin.municipality_id, &query).await.or_page(&ctx)?;
+            let more = lines.len() > AUDIT_PAGE as usize;
+            lines.truncate(AUDIT_PAGE as usize);
+            let older = if more { lines.last().map(|l| l.seq) } else { None };
             let audit = audit_ctx(admin, &ctx.remote_addr, "audit search", ctx.now);
             state
                 .store
                 .write_audit(&audit.allowed(&allowed), AuditAction::AuditSearch, query.family_id, "")
                 .await
                 .or_page(&ctx)?;
+            let accounts = state
+                .store
+                .accounts(admin.municipality_id)
+                .await
+                .or_page(&ctx)?
+                .into_iter()
+                .map(|a| (a.id.0, a.display_name))
+                .collect();
             let actions = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+            let field = |k: &str| filters.raw.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).unwrap_or_default();
             Ok(render(
                 &AuditPage {
                     chrome: Chrome::new(&ctx, "/admin/audit", "audit.title"),
                     lines,
                     actions,
-                    actor: get("actor"),
-                    family: get("family"),
-                    action: get("action"),
+                    accounts,
+                    actor: field("actor"),
+                    family: field("family"),
+                    action: field("action"),
+                    from: field("from"),
+                    to: field("to"),
+                    filters: filters_query(&filters.raw),
+                    older,
+                    paged: filters.query.before_seq.is_some(),
                 },
                 StatusCode::OK,
             ))
+        }
+        .await,
+    )
+}
+
+/// One CSV field, quoted when it must be.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The audit log as CSV (#10): the page's filters, every matching line up
+/// to [`AUDIT_CSV_MAX`], newest first, UTF-8 with a byte-order mark (Excel
+/// reads the Japanese headers), times in Japan. The download is itself one
+/// audit line (`audit.export`, its filters in the detail), written before
+/// the file is answered.
+async fn audit_csv(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    unwrap_page(
+        async {
+            let admin = signed_in(&ctx)?;
+            let allowed = permit_municipality(&actor_of(admin), Action::ViewAudit).or_page(&ctx)?;
+            let q = q.map(|Query(q)| q).unwrap_or_default();
+            let filters = audit_filters(&q).or_page(&ctx)?;
+            let mut query = filters.query.clone();
+            query.limit = 500;
+            let mut lines: Vec<AuditLine> = Vec::new();
+            // Page by the sequence number (keyset) until done or full.
+            loop {
+                let batch = state.store.search_audit(admin.municipality_id, &query).await.or_page(&ctx)?;
+                let last = batch.last().map(|l| l.seq);
+                let full = batch.len() == query.limit as usize;
+                lines.extend(batch);
+                match last {
+                    Some(seq) if full && lines.len() < AUDIT_CSV_MAX => query.before_seq = Some(seq),
+                    _ => break,
+                }
+            }
+            lines.truncate(AUDIT_CSV_MAX);
+            let names: HashMap<i64, String> = state
+                .store
+                .accounts(admin.municipality_id)
+                .await
+                .or_page(&ctx)?
+                .into_iter()
+                .map(|a| (a.id.0, a.display_name))
+                .collect();
+            let audit = audit_ctx(admin, &ctx.remote_addr, "audit export", ctx.now);
+            let detail = format!("{} lines={}", filters_query(&filters.raw), lines.len());
+            state
+                .store
+                .write_audit(&audit.allowed(&allowed), AuditAction::AuditExport, filters.query.family_id, detail.trim())
+                .await
+                .or_page(&ctx)?;
+            let tr = |k: &str| crate::i18n::t(ctx.lang, k).to_owned();
+            let mut out = String::from("\u{feff}");
+            let header = [
+                "#".to_owned(),
+                tr("audit.at"),
+                tr("audit.actor"),
+                tr("audit.name"),
+                tr("audit.role"),
+                tr("audit.action"),
+                tr("audit.family"),
+                tr("audit.reason"),
+                tr("audit.detail"),
+                tr("audit.addr"),
+            ];
+            out.push_str(&header.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+            for l in &lines {
+                let at = l.at.to_zoned(tsunagu_domain::clock::jst()).strftime("%Y-%m-%d %H:%M:%S").to_string();
+                let fields = [
+                    l.seq.to_string(),
+                    at,
+                    l.actor.0.to_string(),
+                    names.get(&l.actor.0).cloned().unwrap_or_default(),
+                    l.role.clone(),
+                    l.action.clone(),
+                    l.family_id.map(|f| f.0.to_string()).unwrap_or_default(),
+                    l.reason.clone(),
+                    l.detail.clone(),
+                    l.remote_addr.clone(),
+                ];
+                out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+                out.push_str("\r\n");
+            }
+            let day = tsunagu_domain::clock::japan_date(ctx.now);
+            let disposition = format!("attachment; filename=\"audit-{day}.csv\"");
+            Ok(axum::response::IntoResponse::into_response((
+                StatusCode::OK,
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (axum::http::header::CONTENT_DISPOSITION, disposition),
+                    (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                out,
+            )))
         }
         .await,
     )

@@ -30,6 +30,12 @@ pub struct ContactView {
     pub outcome: Option<Outcome>,
     pub ending: Option<tsunagu_domain::timeline::Ending>,
     pub outcome_note: String,
+    /// Whom the outcome's note was written for (#10).
+    pub outcome_note_audience: tsunagu_domain::notes::NoteAudience,
+    /// The day the contact took place, as recorded with the outcome (#10);
+    /// none where none was given (an outcome recorded before, or by a
+    /// handbook meeting or a group session, which keep their own day).
+    pub contacted_on: Option<Date>,
     pub missed_on: Option<Date>,
     pub mother_name: String,
     pub source: &'static str,
@@ -53,6 +59,8 @@ impl ContactView {
             outcome: c.outcome,
             ending: c.ending,
             outcome_note: r.outcome_note.clone(),
+            outcome_note_audience: r.outcome_note_audience,
+            contacted_on: r.contacted_on,
             // For an offer the store's stamp is the day it lapsed: not "missed".
             missed_on: r.missed_on.filter(|_| c.kind.nature() == tsunagu_domain::timeline::Nature::Contact),
             mother_name: r.mother_name.clone(),

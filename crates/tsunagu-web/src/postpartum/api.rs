@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/postpartum/applications", get(list_applications).post(create_application))
         .route("/api/v1/postpartum/applications/preview", post(preview_application))
         .route("/api/v1/postpartum/applications/{id}", get(show_application))
+        .route("/api/v1/postpartum/applications/{id}/review", get(review_application))
         .route("/api/v1/postpartum/applications/{id}/{decision}", post(decide_application))
         .route("/api/v1/postpartum/figures", get(postpartum_figures))
 }
@@ -152,9 +153,72 @@ async fn show_application(
     let (_, app, notes, used_days) = crate::postpartum::application_shown(&state, &caller.actor, &ctx, id).await?;
     let notes: Vec<serde_json::Value> = notes
         .into_iter()
-        .map(|n| json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at}))
+        .map(|n| {
+            json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at,
+                "care": n.record.care, "mother": n.record.mother, "baby": n.record.baby})
+        })
         .collect();
     Ok(Json(json!({ "application": app, "notes": notes, "used_days": used_days })).into_response())
+}
+
+/// An application with what its reviewer decides on (#10)
+///
+/// The family's situation answers (in the application), eligibility as the
+/// record stands today with its reasons, the days the family's other
+/// applications used (per service, and each application), the latest
+/// screening results and the open referrals — what the review page shows,
+/// read as one (`postpartum.view`). For whoever reviews applications.
+#[utoipa::path(get, path = "/api/v1/postpartum/applications/{id}/review", tag = "postpartum",
+    params(("id" = i64, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The application and its review", body = super::api_doc::ApplicationReviewDoc),
+        (status = 403, description = "Not the caller's to review (`forbidden`)"),
+        (status = 404, description = "No such application (`not_found`)")))]
+async fn review_application(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let id = tsunagu_domain::ApplicationId(id);
+    let ctx = caller.audit("postpartum review");
+    let (_, app, notes, used_days, review) =
+        crate::postpartum::application_reviewed(&state, &caller.actor, &ctx, id).await?;
+    let notes: Vec<serde_json::Value> = notes
+        .into_iter()
+        .map(|n| {
+            json!({"day": n.day, "note": n.note, "audience": n.audience, "by": n.by, "at": n.at,
+                "care": n.record.care, "mother": n.record.mother, "baby": n.record.baby})
+        })
+        .collect();
+    let eligibility = review
+        .eligibility
+        .as_ref()
+        .map(|e| json!({"eligible": e.is_eligible(), "reasons": e.codes(), "last_eligible_day": e.last_eligible_day}));
+    let used_before: Vec<serde_json::Value> =
+        review.used_before.iter().map(|(s, n)| json!({"service": s, "days": n})).collect();
+    let others: Vec<serde_json::Value> =
+        review.others.iter().map(|(a, n)| json!({"application": a, "used_days": n})).collect();
+    let screenings: Vec<serde_json::Value> = review
+        .screenings
+        .iter()
+        .map(|sc| {
+            json!({"id": sc.id, "questionnaire": sc.questionnaire, "total": sc.total, "positive": sc.positive,
+                "urgent": sc.urgent, "entered_at": sc.entered_at})
+        })
+        .collect();
+    let referrals: Vec<serde_json::Value> = review
+        .referrals
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "source": r.referral.source.as_str(), "status": r.referral.status.as_str(),
+                "urgent": r.referral.urgent, "raised_at": r.raised_at})
+        })
+        .collect();
+    Ok(Json(json!({
+        "application": app, "notes": notes, "used_days": used_days, "eligibility": eligibility,
+        "used_before": used_before, "others": others, "screenings": screenings, "referrals": referrals,
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -172,12 +236,24 @@ struct DecisionBody {
     /// application's amount was to be confirmed.
     #[serde(default)]
     fee_yen: Option<u32>,
+    /// For `notes`: the care given that day, codes of the seed's kinds of
+    /// care (`mother_care`, `baby_care`, `parenting_advice`, `feeding_advice`,
+    /// `bathing_guidance`, `breast_self_care`, `counselling`, `mother_rest`).
+    #[serde(default)]
+    care: Vec<String>,
+    /// For `notes`: the mother's condition that day.
+    #[serde(default)]
+    mother: String,
+    /// For `notes`: the baby's condition that day (feeding, weight, sleep).
+    #[serde(default)]
+    baby: String,
 }
 
 /// A decision on an application, or a facility's note
 ///
 /// `approve`, `reject` or `cancel` (nurse; a family may cancel its own), or
-/// `notes` (facility staff: `{day, note}`).
+/// `notes` (facility staff: a day's record `{day, care, mother, baby, note}`,
+/// a day that has not come refused as `date_in_future`), `used` / `not_used`.
 #[utoipa::path(post, path = "/api/v1/postpartum/applications/{id}/{decision}", tag = "postpartum",
     params(("id" = i64, Path, description = "Application id"), ("decision" = String, Path, description = "The decision")),
     request_body = DecisionBody,
@@ -196,11 +272,15 @@ async fn decide_application(
     let id = tsunagu_domain::ApplicationId(id);
     let ctx = caller.audit(&format!("postpartum {decision}"));
     let fee = body.fee_yen.map(|f| f.to_string());
+    let care: Vec<&str> = body.care.iter().map(String::as_str).collect();
     let noted = crate::postpartum::Noted {
         note: &body.note,
         audience: body.audience.as_deref(),
         day: body.day.as_deref(),
         fee_yen: fee.as_deref(),
+        care: &care,
+        mother: &body.mother,
+        baby: &body.baby,
     };
     crate::postpartum::decide(&state, &caller.actor, &ctx, id, &decision, noted).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -68,6 +68,74 @@ pub struct StayNote {
     audience: tsunagu_domain::notes::NoteAudience,
     by: AccountId,
     at: jiff::Timestamp,
+    /// The care given that day (the seed's kinds of care), empty for a plain note.
+    care: Vec<tsunagu_domain::postpartum::day_record::CareGiven>,
+    /// The mother's condition that day.
+    mother: String,
+    /// The baby's condition that day (feeding, weight, sleep).
+    baby: String,
+}
+
+/// An application with what its reviewer decides on (#10).
+#[derive(ToSchema)]
+pub struct ApplicationReviewDoc {
+    application: Application,
+    notes: Vec<StayNote>,
+    /// The days of this stay the facility recorded as used.
+    used_days: Vec<jiff::civil::Date>,
+    /// Eligibility as the family's record stands today; none without a baby on record.
+    eligibility: Option<EligibilityDoc>,
+    /// Days the family's other applications used, per service (only those with some).
+    used_before: Vec<UsedBefore>,
+    /// The family's other applications, latest stay first, each with its used days.
+    others: Vec<OtherApplication>,
+    /// The latest screening results, newest first (for whoever may see them).
+    screenings: Vec<ScreeningBrief>,
+    /// The family's open referrals (for whoever manages referrals).
+    referrals: Vec<ReferralBrief>,
+}
+
+/// Eligibility today, with the reasons it refuses (codes).
+#[derive(ToSchema)]
+pub struct EligibilityDoc {
+    eligible: bool,
+    reasons: Vec<String>,
+    last_eligible_day: jiff::civil::Date,
+}
+
+#[derive(ToSchema)]
+pub struct UsedBefore {
+    service: tsunagu_domain::postpartum::ServiceType,
+    days: u32,
+}
+
+#[derive(ToSchema)]
+pub struct OtherApplication {
+    application: Application,
+    used_days: u32,
+}
+
+/// A screening result in brief.
+#[derive(ToSchema)]
+pub struct ScreeningBrief {
+    id: i64,
+    /// `epds`, `bonding`, `support_checklist`, `notification`, …
+    questionnaire: String,
+    total: u32,
+    positive: bool,
+    urgent: bool,
+    entered_at: jiff::Timestamp,
+}
+
+/// An open referral in brief.
+#[derive(ToSchema)]
+pub struct ReferralBrief {
+    id: i64,
+    /// Who raised it (`screening`, `facility`, …).
+    source: String,
+    status: String,
+    urgent: bool,
+    raised_at: jiff::Timestamp,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -79,6 +147,7 @@ pub struct StayNote {
         super::api::create_application,
         super::api::preview_application,
         super::api::show_application,
+        super::api::review_application,
         super::api::decide_application,
         super::api::postpartum_figures
     ),

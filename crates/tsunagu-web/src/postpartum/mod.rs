@@ -20,6 +20,7 @@ use tsunagu_domain::postpartum::application::{
     ApplicationAnswers, NewApplication,
 };
 use tsunagu_domain::postpartum::calendar::ClosedDay;
+use tsunagu_domain::postpartum::day_record::{day_record, recordable};
 use tsunagu_domain::postpartum::eligibility::{check_eligibility, Eligibility};
 use tsunagu_domain::postpartum::fees::{city_pays_transport, quote, FeeTable, Quote, QuoteRequest};
 use tsunagu_domain::postpartum::occupancy::{occupancy, UsedDays};
@@ -455,6 +456,11 @@ pub struct Noted<'a> {
     pub audience: Option<&'a str>,
     pub day: Option<&'a str>,
     pub fee_yen: Option<&'a str>,
+    /// For a day's record (`notes`, #10): the care given (the seed's codes,
+    /// `day_record::CareGiven`) and the mother's and the baby's condition.
+    pub care: &'a [&'a str],
+    pub mother: &'a str,
+    pub baby: &'a str,
 }
 
 /// A decision on an application: `approve`, `reject`, `cancel` (nurses; a
@@ -504,12 +510,10 @@ pub async fn decide(
         }
         "notes" => {
             let (access, ctx, day) = facility_day(state, actor, id, requester, noted.day).await?;
-            if note.is_empty() {
-                return Err(invalid("note", "required"));
-            }
-            on_a_day_of_the_stay(
-                state.store.record_stay_note_for(&ctx, id, day, note, written_for(actor, &access, chosen)).await,
-            )
+            let record = day_record(noted.care.iter().copied(), noted.mother, noted.baby, note)
+                .map_err(|e| invalid(e.field(), e.code()))?;
+            let audience = written_for(actor, &access, chosen);
+            on_a_day_of_the_stay(state.store.record_stay_day(&ctx, id, day, &record, note, audience).await)
         }
         _ => Err(AppError::NotFound),
     }
@@ -518,7 +522,8 @@ pub async fn decide(
 /// A day of a stay that the facility's staff record on: what the policy
 /// knows of the family and the facility (`application_owner`, nothing
 /// personal read), the context of the decision to record at its facility
-/// (`RecordAtFacility`), and the day asked for. Whether it is a day of the
+/// (`RecordAtFacility`), and the day asked for, which must have come
+/// (`date_in_future` otherwise). Whether it is a day of the
 /// stay the store checks inside the change's transaction
 /// ([`on_a_day_of_the_stay`]): the change is the one audit line.
 async fn facility_day(
@@ -535,6 +540,8 @@ async fn facility_day(
         &Resource::Facility { municipality_id: actor.municipality_id, venue_id: venue },
     )?;
     let day: jiff::civil::Date = day.unwrap_or("").trim().parse().map_err(|_| invalid("day", "invalid_date"))?;
+    // A day is recorded once it has come (#10): the record is of what happened.
+    recordable(day, state.clock.today()).map_err(|e| invalid(e.field(), e.code()))?;
     Ok((access, requester.allowed(&allowed), day))
 }
 

@@ -24,7 +24,9 @@ use std::collections::HashMap;
 use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{latest_babies, Application, ApplicationAnswers};
+use tsunagu_domain::postpartum::day_record::CareGiven;
 use tsunagu_domain::postpartum::fees::Quote;
+use tsunagu_domain::postpartum::month::{main_service, month_of, month_places, stay_when, weeks, DayPlaces, StayWhen};
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{ApplicationId, FamilyId};
@@ -79,6 +81,55 @@ struct IndexPage {
     /// For a family: may apply (has a baby on record).
     can_apply: bool,
     notice: Option<&'static str>,
+    /// A facility's own view (#10): its stays by today and its month.
+    facility: Option<FacilityDesk>,
+}
+
+/// What a facility's staff plan their days by (#10): the stays of today,
+/// the coming ones (soonest first) and the past ones (latest first), and a
+/// month of places taken / places.
+struct FacilityDesk {
+    today: Vec<Row>,
+    upcoming: Vec<Row>,
+    past: Vec<Row>,
+    /// The month shown: its first day, and the months before and after as `YYYY-MM`.
+    month: jiff::civil::Date,
+    prev: String,
+    next: String,
+    weeks: Vec<[Option<DayPlaces>; 7]>,
+}
+
+impl IndexPage {
+    fn month_title(&self, d: &jiff::civil::Date) -> String {
+        self.chrome.dates.month(d.year(), d.month())
+    }
+
+    /// The facility's three lists: (element id, title key, rows).
+    fn desk_lists(&self) -> Vec<(&'static str, &'static str, &[Row])> {
+        match &self.facility {
+            Some(f) => vec![
+                ("stays-today", "pp.stays_today", &f.today),
+                ("stays-upcoming", "pp.stays_upcoming", &f.upcoming),
+                ("stays-past", "pp.stays_past", &f.past),
+            ],
+            None => vec![],
+        }
+    }
+
+    /// A calendar cell's class: closed, full, or with places left.
+    fn day_class(&self, d: &DayPlaces) -> &'static str {
+        if !d.open() {
+            "closed"
+        } else if d.full() {
+            "full"
+        } else {
+            "open"
+        }
+    }
+
+    fn day_of_month(&self, d: &DayPlaces) -> i8 {
+        d.day.day()
+    }
 }
 
 #[derive(Deserialize)]
@@ -89,6 +140,63 @@ struct IndexQuery {
     status: Option<String>,
     #[serde(default)]
     error: Option<String>,
+    /// The facility's calendar month, `YYYY-MM` (this month by default).
+    #[serde(default)]
+    month: Option<String>,
+}
+
+/// A month asked for as `YYYY-MM`: its first day.
+fn month_asked(s: &str) -> Option<jiff::civil::Date> {
+    let (y, m) = s.trim().split_once('-')?;
+    jiff::civil::Date::new(y.parse().ok()?, m.parse().ok()?, 1).ok()
+}
+
+fn month_key(d: jiff::civil::Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// The facility's desk: its rows split by today, and the month's places
+/// (counts of places, no person: not audited).
+async fn facility_desk(
+    state: &AppState,
+    ctx: &RequestCtx,
+    venue: tsunagu_domain::VenueId,
+    rows: Vec<Row>,
+    month: Option<&str>,
+) -> Result<FacilityDesk, Response> {
+    let account = signed_in(ctx)?;
+    let today = tsunagu_domain::clock::japan_date(ctx.now);
+    let (mut today_rows, mut upcoming, mut past) = (vec![], vec![], vec![]);
+    for r in rows {
+        match stay_when(r.app.stay, today) {
+            StayWhen::Today => today_rows.push(r),
+            StayWhen::Upcoming => upcoming.push(r),
+            StayWhen::Past => past.push(r),
+        }
+    }
+    today_rows.sort_by_key(|r| (r.app.stay.first(), r.app.id));
+    upcoming.sort_by_key(|r| (r.app.stay.first(), r.app.id));
+    past.sort_by(|a, b| b.app.stay.last().cmp(&a.app.stay.last()).then(b.app.id.cmp(&a.app.id)));
+    let asked = match month.filter(|m| !m.trim().is_empty()) {
+        Some(m) => month_asked(m).ok_or_else(|| page_error(ctx, AppError::BadRequest("bad_query")))?,
+        None => today,
+    };
+    let range = month_of(asked);
+    let facilities = state.store.postpartum_facilities(account.municipality_id).await.or_page(ctx)?;
+    let mut taken = Vec::new();
+    let mut days = Vec::new();
+    let found = facilities.iter().find(|f| f.venue.id == venue);
+    if let Some((f, service)) = found.and_then(|f| main_service(&f.calendar).map(|s| (f, s))) {
+        let pools = f.calendar.pools();
+        if let Some(pool) = pools.iter().position(|p| p.services.contains(&service)) {
+            let pool = u32::try_from(pool).unwrap_or(u32::MAX);
+            taken = state.store.places_taken(account.municipality_id, venue, pool, range).await.or_page(ctx)?;
+        }
+        days = month_places(&f.calendar, service, range, &taken);
+    }
+    let prev = tsunagu_domain::dates::add_days(range.first(), -1).map(month_key).unwrap_or_default();
+    let next = tsunagu_domain::dates::add_days(range.last(), 1).map(month_key).unwrap_or_default();
+    Ok(FacilityDesk { today: today_rows, upcoming, past, month: range.first(), prev, next, weeks: weeks(&days) })
 }
 
 async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<IndexQuery>) -> Response {
@@ -107,7 +215,16 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
                 crate::postpartum::applications_shown(&state, &actor, &audit, &filter).await.or_page(&ctx)?;
             // By the stays' dates, latest first: what a facility plans its days by.
             list.sort_by(|a, b| b.stay.first().cmp(&a.stay.first()).then(b.id.cmp(&a.id)));
-            let rows = rows(&state, &ctx, list).await?;
+            let mut rows = rows(&state, &ctx, list).await?;
+            // A facility's staff see their stays by today and the month's places (#10).
+            let facility = match (actor.family_id, filter.venue_id) {
+                (None, Some(venue)) if !reviews => {
+                    let desk =
+                        facility_desk(&state, &ctx, venue, std::mem::take(&mut rows), q.month.as_deref()).await?;
+                    Some(desk)
+                }
+                _ => None,
+            };
             let notice = match q.done.as_deref() {
                 Some("applied") => Some("pp.applied"),
                 Some(_) => Some("pp.updated"),
@@ -124,7 +241,7 @@ async fn index(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<I
                 None => false,
             };
             Ok(render(
-                &IndexPage { chrome: Chrome::new(&ctx, "/postpartum", "pp.title"), rows, can_apply, notice },
+                &IndexPage { chrome: Chrome::new(&ctx, "/postpartum", "pp.title"), rows, can_apply, notice, facility },
                 StatusCode::OK,
             ))
         }
@@ -156,6 +273,34 @@ impl ApplyPage {
 
     fn err(&self, k: &str) -> Option<String> {
         self.errors.for_field(k).map(|c| explain(self.chrome.tr.0, c))
+    }
+
+    /// `aria-invalid` for a field with an error (the banner links to it).
+    fn invalid(&self, k: &str) -> &'static str {
+        if self.errors.for_field(k).is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
+
+    /// The fields with an error, as the banner names them (#10): (the
+    /// field's element id, its label in the reader's words), in the form's order.
+    fn error_fields(&self) -> Vec<(&'static str, &'static str)> {
+        let tr = self.chrome.tr;
+        [
+            ("venue_id", "venue_id", "pp.facility"),
+            ("service", "service-short_stay", "pp.service"),
+            ("first_day", "first_day", "pp.first_day"),
+            ("days", "days", "pp.days"),
+            ("babies", "babies", "pp.babies"),
+            ("siblings", "siblings", "pp.siblings"),
+            ("override_reason", "override_reason", "pp.override_reason"),
+        ]
+        .into_iter()
+        .filter(|(field, _, _)| self.errors.for_field(field).is_some())
+        .map(|(_, id, label)| (id, tr.t(label)))
+        .collect()
     }
 
     fn quote(&self) -> Option<&Quote> {
@@ -389,6 +534,13 @@ struct ApplicationPage {
     form_error: Option<String>,
     /// What the reviewer decides on (#10): for those who review only.
     review: Option<crate::postpartum::Review>,
+    /// The day a day's record opens on (today within the stay, else its
+    /// first day) and the last day it takes (today, or the stay's last).
+    record_day: jiff::civil::Date,
+    record_max: jiff::civil::Date,
+    /// The stay's first day has come: there is a day to record.
+    record_open: bool,
+    care_choices: [CareGiven; 8],
 }
 
 impl ApplicationPage {
@@ -511,6 +663,11 @@ async fn application_view(
     let mut rows = rows(state, ctx, vec![app]).await?;
     let row = rows.pop().ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let here = format!("/postpartum/applications/{id}");
+    // A day is recorded once it has come (#10): the form offers the stay's days up to today.
+    let today = tsunagu_domain::clock::japan_date(ctx.now);
+    let stay = row.app.stay;
+    let record_max = today.min(stay.last());
+    let record_day = if stay.contains(today) { today } else { stay.first().min(record_max) };
     Ok(render(
         &ApplicationPage {
             chrome: Chrome::new(ctx, &here, "pp.application_title"),
@@ -526,6 +683,10 @@ async fn application_view(
             notice,
             form_error,
             review,
+            record_day,
+            record_max,
+            record_open: stay.first() <= today,
+            care_choices: CareGiven::ALL,
         },
         status,
     ))
@@ -563,11 +724,15 @@ async fn application_decide(
             let day = form.opt("day");
             let audience = form.opt("audience");
             let fee_yen = form.opt("fee_yen");
+            let care = form.all("care");
             let noted = crate::postpartum::Noted {
                 note: form.get("note"),
                 audience: audience.as_deref(),
                 day: day.as_deref(),
                 fee_yen: fee_yen.as_deref(),
+                care: &care,
+                mother: form.get("mother"),
+                baby: form.get("baby"),
             };
             match crate::postpartum::decide(&state, &actor, &audit, id, &decision, noted).await {
                 Ok(()) => Ok(redirect(&format!("/postpartum/applications/{id}?done={decision}"))),

@@ -227,6 +227,26 @@ impl ContactPage {
         self.values.get(k).map(String::as_str).unwrap_or("")
     }
 
+    /// The fields with an error, as the banner names them (#10): (the
+    /// field's element id, its label in the reader's words), in the form's order.
+    fn error_fields(&self) -> Vec<(String, &'static str)> {
+        let tr = self.chrome.tr;
+        // The form's choices depend on the contact: the banner links to the first.
+        let first_form = format!("form-{}", self.forms.first().copied().unwrap_or_default());
+        [
+            ("outcome", "outcome-done".to_owned(), "contact.outcome"),
+            ("form", first_form, "contact.form"),
+            ("attempts", "attempts".to_owned(), "contact.attempts"),
+            ("contacted_on", "contacted-on".to_owned(), "contact.contacted_on"),
+            ("note", "note".to_owned(), "contact.note"),
+            ("audience", "note-audience".to_owned(), "note.audience"),
+        ]
+        .into_iter()
+        .filter(|(field, _, _)| self.errors.for_field(field).is_some())
+        .map(|(_, id, label)| (id, tr.t(label)))
+        .collect()
+    }
+
     /// Where the contact's rule comes from, in the reader's words (the
     /// domain's `ContactKind::source` is the seed's note, for the API).
     fn source(&self) -> &'static str {

@@ -296,6 +296,13 @@ async fn story_one_action_writes_one_line(backend: Backend) {
         step("apply", Mother, post("/api/v1/postpartum/applications", apply("2026-12-23")), 201, "postpartum.apply"),
         step("an application", Nurse, get(format!("/api/v1/postpartum/applications/{stay}")), 200, "postpartum.view"),
         step(
+            "an application's review",
+            Nurse,
+            get(format!("/api/v1/postpartum/applications/{stay}/review")),
+            200,
+            "postpartum.view",
+        ),
+        step(
             "the family's application",
             Mother,
             get(format!("/api/v1/postpartum/applications/{stay}")),
@@ -327,14 +334,14 @@ async fn story_one_action_writes_one_line(backend: Backend) {
         step(
             "a stay note",
             Facility,
-            post(format!("/api/v1/postpartum/applications/{stay}/notes"), json!({"day": "2026-12-03", "note": "良好"})),
+            post(format!("/api/v1/postpartum/applications/{stay}/notes"), json!({"day": "2026-11-22", "note": "良好"})),
             204,
             "postpartum.note",
         ),
         step(
             "a used day",
             Facility,
-            post(format!("/api/v1/postpartum/applications/{stay}/used"), json!({"day": "2026-12-01"})),
+            post(format!("/api/v1/postpartum/applications/{stay}/used"), json!({"day": "2026-11-22"})),
             204,
             "postpartum.note",
         ),
@@ -472,14 +479,14 @@ async fn story_one_action_writes_one_line(backend: Backend) {
         step(
             "a stay note (page)",
             Facility,
-            form(format!("/postpartum/applications/{stay}/notes"), &[("day", "2026-12-02"), ("note", "よく眠れた")]),
+            form(format!("/postpartum/applications/{stay}/notes"), &[("day", "2026-11-22"), ("note", "よく眠れた")]),
             303,
             "postpartum.note",
         ),
         step(
             "a used day (page)",
             Facility,
-            form(format!("/postpartum/applications/{stay}/used"), &[("day", "2026-12-02")]),
+            form(format!("/postpartum/applications/{stay}/used"), &[("day", "2026-11-22")]),
             303,
             "postpartum.note",
         ),

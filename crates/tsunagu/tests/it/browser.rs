@@ -346,12 +346,14 @@ async fn mother_applies_for_twins_nurse_approves_facility_sees_the_stay() {
     assert_eq!(c.find(Locator::Id("status")).await.unwrap().text().await.unwrap(), "利用決定");
     c.clone().close().await.unwrap();
 
-    // The facility sees the stay and records the first day.
+    // The facility sees the stay and records its second day, on that day
+    // (a day is recorded once it has come, #10).
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 10));
     let b = browser().await;
     let c = &b.client;
     sign_in(&app, c, "131121", "facility", true).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/postpartum");
-    let list = c.find(Locator::Id("applications")).await.unwrap().text().await.unwrap();
+    let list = c.find(Locator::Id("stays-today")).await.unwrap().text().await.unwrap();
     assert!(
         list.contains("令和8年12月1日(火)〜12月3日(木)") && list.contains("利用決定") && list.contains("山田 花子"),
         "{list}"

@@ -133,3 +133,44 @@ async fn a_contact_takes_its_day_and_a_note_of_several_lines() {
     assert!(shown.starts_with("留守でした。\n手紙を投函"), "{shown}");
     shot(c, "staff-contact-note").await;
 }
+
+/// A facility's desk (#10): today's stays on top, the month's places, and
+/// a day's record as a form of the seed's kinds of care and the mother's
+/// and baby's condition; a day that has not come is refused, named.
+#[tokio::test]
+async fn the_facility_plans_by_today_and_records_a_day_of_care() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    // Twins staying 22–24 November; today is the 22nd.
+    crate::privacy::family_with_a_stay(&app).await;
+    let b = browser().await;
+    let c = &b.client;
+    desk(c).await;
+    sign_in(&app, c, "131121", "facility", true).await;
+    c.goto(&app.url("/postpartum")).await.unwrap();
+    assert!(text(c, "#stays-today").await.contains("令和8年11月22日(日)〜11月24日(火)"));
+    assert!(text(c, "#calendar-month").await.contains("令和8年11月"));
+    assert!(text(c, "#day-2026-11-23").await.contains("1/15"));
+    shot(c, "staff-facility-desk").await;
+    // Today's record.
+    c.find(Locator::Css("#stays-today a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("day-record-form")).await.unwrap();
+    for care in ["mother_care", "feeding_advice"] {
+        c.find(Locator::Id(&format!("care-{care}"))).await.unwrap().click().await.unwrap();
+    }
+    c.find(Locator::Id("record-mother")).await.unwrap().send_keys("疲れ気味").await.unwrap();
+    c.find(Locator::Id("record-baby")).await.unwrap().send_keys("授乳8回、よく眠る").await.unwrap();
+    c.find(Locator::Id("add-note")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("notice")).await.unwrap();
+    let notes = text(c, "#notes").await;
+    assert!(notes.contains("母体ケア、授乳相談") && notes.contains("授乳8回、よく眠る"), "{notes}");
+    // Tomorrow, typed in: refused with the reason, nothing stored.
+    // (the form's own max stops a browser first; past it, the server says why)
+    let typed = "document.getElementById('day-record-form').noValidate = true; \
+                 document.getElementById('note-day').value = '2026-11-23'";
+    c.execute(typed, vec![]).await.unwrap();
+    c.find(Locator::Id("record-baby")).await.unwrap().send_keys("x").await.unwrap();
+    c.find(Locator::Id("add-note")).await.unwrap().click().await.unwrap();
+    let error = c.wait().for_element(Locator::Id("form-error")).await.unwrap().text().await.unwrap();
+    assert!(error.contains("記録できるのは今日までの日です"), "{error}");
+    shot(c, "staff-facility-day-record").await;
+}

@@ -32,6 +32,7 @@ macro_rules! on_both {
 
 mod api;
 mod audit_lines;
+mod audit_page;
 mod browser;
 mod browser_chat;
 mod browser_classes;
@@ -52,6 +53,7 @@ mod classes_schedule;
 mod crash_classes;
 mod family;
 mod faults;
+mod form_banners;
 mod form_ids;
 mod group_commit;
 mod import_csv;
@@ -71,6 +73,7 @@ mod security_edge;
 mod shard_ready;
 mod staff;
 mod statements;
+mod stay_days;
 mod store;
 mod store_accounts;
 mod store_audit;

@@ -442,6 +442,8 @@ async fn story_answers_validate(backend: Backend) {
     let application = id(&applications["applications"][0]["id"]);
     w.get("/api/v1/postpartum/applications/{id}", &format!("/api/v1/postpartum/applications/{application}"), &nurse)
         .await;
+    let review = format!("/api/v1/postpartum/applications/{application}/review");
+    w.get("/api/v1/postpartum/applications/{id}/review", &review, &nurse).await;
     let fy = if today.month() >= 4 { today.year() } else { today.year() - 1 };
     w.get("/api/v1/postpartum/figures", &format!("/api/v1/postpartum/figures?fy={fy}"), &admin).await;
     w.get("/api/v1/reports", &format!("/api/v1/reports?from={}&to={fy}", fy - 1), &admin).await;

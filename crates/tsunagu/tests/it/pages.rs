@@ -25,7 +25,7 @@ impl<'a> Visitor<'a> {
         Self { app, cookies: HashMap::new(), set_cookies: vec![] }
     }
 
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 

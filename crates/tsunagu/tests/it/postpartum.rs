@@ -197,6 +197,20 @@ async fn story_apply_review_and_stay(backend: Backend) {
         204
     );
     assert_eq!(app.post(&nurse, &format!("/api/v1/postpartum/applications/{id}/approve"), &json!({})).await.0, 409);
+    // The stay's days come (a day is recorded once it has, #10): 3 December,
+    // everyone signed in again.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 11));
+    let (nurse, facility) = (app.token(&fx.setagaya, "nurse").await, app.token(&fx.setagaya, "facility").await);
+    let mother = {
+        let r = app
+            .http
+            .post(app.url("/api/v1/auth/token"))
+            .json(&json!({"municipality": "131121", "username": "mother", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    };
     // The facility staff now may open the family and record the days.
     assert_eq!(app.get(&facility, &format!("/api/v1/families/{}", family.0)).await.0, 200);
     let (s, _) = app

@@ -32,8 +32,10 @@ pub(crate) struct Family {
     pub(crate) application: i64,
 }
 
-/// Twins' family with an approved stay: the nurse's approval memo for the
-/// office, two day notes of the facility (one for the family, one not).
+/// Twins' family with an approved stay from today (2026-11-22, three days):
+/// the nurse's approval memo for the office, two notes of the facility on
+/// its first day (one for the family, one not). A day is recorded once it
+/// has come (#10), so the stay starts today, not later.
 pub(crate) async fn family_with_a_stay(app: &TestApp) -> Family {
     let fx = &app.fx;
     let centre = with_facilities(app).await[0];
@@ -47,12 +49,12 @@ pub(crate) async fn family_with_a_stay(app: &TestApp) -> Family {
     let mother = family_token(app, "mother").await;
     let partner = family_token(app, "partner").await;
     let (s, v) =
-        app.post(&mother, "/api/v1/postpartum/applications", &application(None, centre, "2026-12-01", 3, 2)).await;
+        app.post(&mother, "/api/v1/postpartum/applications", &application(None, centre, "2026-11-22", 3, 2)).await;
     assert_eq!(s, 201, "{v}");
     let id = v["id"].as_i64().unwrap();
     let approve = json!({"note": "電話で本人確認済み"});
     assert_eq!(app.post(&nurse, &format!("/api/v1/postpartum/applications/{id}/approve"), &approve).await.0, 204);
-    for (day, note, audience) in [("2026-12-01", "授乳良好", "family"), ("2026-12-02", "母は疲労あり", "office")]
+    for (day, note, audience) in [("2026-11-22", "授乳良好", "family"), ("2026-11-22", "母は疲労あり", "office")]
     {
         let body = json!({"day": day, "note": note, "audience": audience});
         let (s, v) = app.post(&facility, &format!("/api/v1/postpartum/applications/{id}/notes"), &body).await;
@@ -95,7 +97,7 @@ async fn story_office_notes_stay_in_the_office(backend: Backend) {
     assert!(!page.body.contains("電話で本人確認済み") && !page.body.contains("母は疲労あり"), "{}", page.body);
     assert!(!page.body.contains("id=\"approve\"") && !page.body.contains("note-audience"));
     // An audience that is neither is refused, nothing stored.
-    let body = json!({"day": "2026-12-03", "note": "x", "audience": "everyone"});
+    let body = json!({"day": "2026-11-22", "note": "x", "audience": "everyone"});
     let (s, v) = app.post(&f.facility, &format!("{path}/notes"), &body).await;
     assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (422, Some("audience")), "{v}");
 
@@ -150,7 +152,7 @@ async fn story_the_partner_sees_what_the_mother_shares_until_a_nurse_turns_it_of
     assert!(refused.body.contains("id=\"neutral\""));
     let stay = partner.get(&format!("/postpartum/applications/{}", f.application)).await;
     assert!(
-        stay.body.contains("id=\"neutral\"") && !stay.body.contains("2026-12-01") && !stay.body.contains("12月1日"),
+        stay.body.contains("id=\"neutral\"") && !stay.body.contains("2026-11-22") && !stay.body.contains("11月22日"),
         "{}",
         stay.body
     );

@@ -524,7 +524,7 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             "/api/v1/postpartum/applications/{id}/{decision}",
             format!("/api/v1/postpartum/applications/{application}/notes"),
             &facility,
-            json!({"note": "よく眠れた", "day": "2026-11-24"}),
+            json!({"note": "よく眠れた", "day": "2026-11-24", "care": ["baby_care", "mother_rest"], "mother": "m", "baby": "b"}),
         ),
         t(
             "/api/v1/referrals",

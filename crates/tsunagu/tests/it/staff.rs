@@ -130,7 +130,7 @@ async fn the_review_holds_what_the_decision_needs(backend: Backend) {
     assert_eq!(app.post(&f.facility, "/api/v1/referrals", &concern).await.0, 201);
     // The first stay's first day, used (recorded on the day after).
     app.clock.advance(jiff::SignedDuration::from_hours(24 * 10));
-    let used = serde_json::json!({"day": "2026-12-01"});
+    let used = serde_json::json!({"day": "2026-11-22"});
     let facility_token = app.token(&app.fx.setagaya, "facility").await;
     let (s, v) =
         app.post(&facility_token, &format!("/api/v1/postpartum/applications/{}/used", f.application), &used).await;
@@ -177,6 +177,21 @@ async fn the_review_holds_what_the_decision_needs(backend: Backend) {
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("id=\"review-facts\""));
     assert!(!page.body.contains("id=\"approve-step\""));
+
+    // The JSON API gives what the page shows (#10); the facility may not review.
+    let token = app.token(&app.fx.setagaya, "nurse").await;
+    let review = format!("/api/v1/postpartum/applications/{applied}/review");
+    let (s, v) = app.get(&token, &review).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["application"]["answers"]["has_worries_or_fatigue"], true);
+    assert_eq!(v["eligibility"]["eligible"], true, "{v}");
+    assert_eq!(v["used_before"], serde_json::json!([{"service": "short_stay", "days": 1}]));
+    assert_eq!(v["others"].as_array().unwrap().len(), 1);
+    assert_eq!(v["screenings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["screenings"][0]["positive"], true);
+    assert_eq!(v["referrals"].as_array().unwrap().len(), 2);
+    let facility_token = app.token(&app.fx.setagaya, "facility").await;
+    assert_eq!(app.get(&facility_token, &review).await.0, 403);
 }
 
 on_both! {
@@ -275,6 +290,11 @@ async fn contacts_take_a_day_and_a_note(backend: Backend) {
     let refused = page.post(&format!("/contacts/{first}"), &as_refs(&fields("2026-12-01", "x", "office"))).await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("実施日は今日以前の日付を入力してください"), "{}", refused.body);
+    // The banner names the field and links to it (#10).
+    let start = refused.body.find("id=\"error-summary\"").expect("the banner");
+    let banner = &refused.body[start..start + refused.body[start..].find("</div>").unwrap()];
+    assert!(banner.contains("<a href=\"#contacted-on\">"), "{banner}");
+    assert!(!banner.contains("#note\""), "only the wrong field: {banner}");
     let done = page
         .post(&format!("/contacts/{first}"), &as_refs(&fields("2026-11-20", "留守でした。\n手紙を投函", "family")))
         .await;
@@ -295,6 +315,20 @@ async fn contacts_take_a_day_and_a_note(backend: Backend) {
     let own = family_page.get("/me").await;
     assert_eq!(own.status, 200);
     assert!(!own.body.contains("近所の方の話では不在がち"), "an office note stays in the office");
+    // The JSON API gives each contact's day and note, and whom the note is for (#10).
+    let (_, v) = app.get(&nurse, &format!("/api/v1/families/{}/contacts", family.0)).await;
+    let of = |id: i64| v["contacts"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
+    let (a, b) = (of(first), of(second));
+    assert_eq!(
+        (a["contacted_on"].as_str(), a["outcome_note"].as_str()),
+        (Some("2026-11-20"), Some("留守でした。\n手紙を投函"))
+    );
+    assert_eq!(
+        (a["outcome_note_audience"].as_str(), b["outcome_note_audience"].as_str()),
+        (Some("family"), Some("office"))
+    );
+    assert_eq!(b["contacted_on"], "2026-11-21");
+    assert_eq!(of(contacts[2])["contacted_on"], serde_json::Value::Null, "no outcome, no day");
 }
 
 fn as_refs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {

@@ -13,6 +13,7 @@ use tsunagu_domain::places::VenueKind;
 use tsunagu_domain::policy::{authorize, Action, Resource};
 use tsunagu_domain::postpartum::application::{Application, ApplicationStatus};
 use tsunagu_domain::postpartum::calendar::FacilityCalendar;
+use tsunagu_domain::postpartum::day_record::{CareGiven, DayRecord};
 use tsunagu_domain::postpartum::ServiceType;
 use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_domain::{AccountId, ApplicationId, FamilyId, VenueId};
@@ -364,7 +365,13 @@ async fn story_facilities_note_the_days_of_approved_stays(backend: Backend) {
     staff.at = at("2027-08-10T18:00:00.5Z");
     s.record_stay_note(&staff, a, day(8, 10), "入所。母は疲労あり").await.unwrap();
     staff.at = at("2027-08-11T20:00:00Z");
-    s.record_stay_note(&staff, a, day(8, 11), "夜間よく眠る").await.unwrap();
+    // A structured day's record (#10): the care given and both conditions, beside the note.
+    let record = DayRecord {
+        care: vec![CareGiven::BabyCare, CareGiven::MotherRest],
+        mother: "よく休めた".into(),
+        baby: "授乳3時間おき、体重3,120g".into(),
+    };
+    s.record_stay_day(&staff, a, day(8, 11), &record, "夜間よく眠る", NoteAudience::Office).await.unwrap();
     assert!(matches!(
         s.record_stay_note(&staff, a, day(8, 13), "x").await,
         Err(StoreError::Conflict("day_not_in_stay"))
@@ -382,21 +389,24 @@ async fn story_facilities_note_the_days_of_approved_stays(backend: Backend) {
                 note: "入所。母は疲労あり".into(),
                 audience: NoteAudience::Office,
                 by: AccountId(40),
-                at: at("2027-08-10T18:00:00.5Z")
+                at: at("2027-08-10T18:00:00.5Z"),
+                record: DayRecord::default(),
             },
             StayNote {
                 day: day(8, 11),
                 note: "授乳良好".into(),
                 audience: NoteAudience::Office,
                 by: AccountId(40),
-                at: at("2027-08-11T09:00:00Z")
+                at: at("2027-08-11T09:00:00Z"),
+                record: DayRecord::default(),
             },
             StayNote {
                 day: day(8, 11),
                 note: "夜間よく眠る".into(),
                 audience: NoteAudience::Office,
                 by: AccountId(40),
-                at: at("2027-08-11T20:00:00Z")
+                at: at("2027-08-11T20:00:00Z"),
+                record,
             },
         ]
     );
