@@ -213,17 +213,37 @@ pub(crate) async fn settled(app: &TestApp) -> u64 {
     last
 }
 
-/// Statements one request costs: `(status, statements)`.
+/// Statements one request costs: `(status, statements)`, the fewest of
+/// [`TRIES`] tries. A try can count more than the request's own: the
+/// reader pool opening a connection for it (its setup), or a statement of
+/// the previous request reported late by its worker thread, both under a
+/// loaded machine. A statement the request really adds is in every try.
 async fn cost(app: &TestApp, token: &str, path: &str) -> (u16, u64) {
-    let before = settled(app).await;
-    let (status, _) = app.get(token, path).await;
-    (status, settled(app).await - before)
+    let mut tries = Vec::with_capacity(TRIES);
+    for _ in 0..TRIES {
+        let before = settled(app).await;
+        let (status, _) = app.get(token, path).await;
+        tries.push((status, settled(app).await - before));
+    }
+    fewest(&tries)
 }
 
 async fn page_cost(app: &TestApp, visitor: &mut Visitor<'_>, path: &str) -> (u16, u64) {
-    let before = settled(app).await;
-    let status = visitor.get(path).await.status;
-    (status, settled(app).await - before)
+    let mut tries = Vec::with_capacity(TRIES);
+    for _ in 0..TRIES {
+        let before = settled(app).await;
+        let status = visitor.get(path).await.status;
+        tries.push((status, settled(app).await - before));
+    }
+    fewest(&tries)
+}
+
+const TRIES: usize = 3;
+
+/// A failed try's status if any (the caller asserts 200), and the fewest statements.
+fn fewest(tries: &[(u16, u64)]) -> (u16, u64) {
+    let status = tries.iter().map(|t| t.0).find(|s| *s != 200).unwrap_or(200);
+    (status, tries.iter().map(|t| t.1).min().unwrap_or(0))
 }
 
 async fn story_statements_per_request(backend: Backend) {
