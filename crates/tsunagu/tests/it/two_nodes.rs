@@ -62,6 +62,14 @@ pub struct Service {
     pub dir: PathBuf,
 }
 
+/// The service's folder (key, checkpoints, logs) goes with it; its nodes,
+/// made after it, are dropped (killed) before it.
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Service {
     pub fn new(name: &str, db: String) -> Service {
         let dir = std::env::temp_dir().join(format!("tsunagu-{name}-{}", std::process::id()));
