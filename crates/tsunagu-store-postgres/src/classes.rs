@@ -24,9 +24,9 @@ use tsunagu_domain::{
 };
 use tsunagu_store::Result;
 use tsunagu_store::{
-    once_key, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner, ClassBookingStatus, ClassSession,
-    ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow, Programme, RosterEntry, SessionEdit,
-    SessionQuery, StoreError,
+    once_key, session_edit_detail, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
+    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow,
+    Programme, RosterEntry, SessionEdit, SessionQuery, StoreError,
 };
 
 const SESSION_COLUMNS: &str = concat!(
@@ -711,8 +711,7 @@ impl ClassStore for PgStore {
         // One line for the edit (#12): the families told and the waiting
         // bookings given the new places are named in it.
         let promoted = promote(&mut tx, ctx, id).await?;
-        let promoted: Vec<String> = promoted.iter().map(i64::to_string).collect();
-        let detail = format!("session={} told={told} promoted=[{}]", id.0, promoted.join(","));
+        let detail = session_edit_detail(id, told, &promoted);
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSessionEdit, None, &detail).await?;
         tx.commit().await.map_err(db_err)
     }

@@ -228,6 +228,14 @@ pub struct ClassBookingOwner {
     pub venue_id: VenueId,
 }
 
+/// The detail of a session edit's one audit line (`class.session_edit`),
+/// the same on both back ends: how many live bookings were told of a new
+/// day, time or venue, and which waiting bookings the edit promoted.
+pub fn session_edit_detail(session: ClassSessionId, told: u64, promoted: &[i64]) -> String {
+    let promoted: Vec<String> = promoted.iter().map(i64::to_string).collect();
+    format!("session={} told={told} promoted=[{}]", session.0, promoted.join(","))
+}
+
 /// The key that keeps "once per stage" ([000] 産前に1回、産後に1回) on the
 /// database: one counting booking per key. `None` where the programme has
 /// no such rule or the booking is not of a stage.
