@@ -67,6 +67,7 @@ mod privacy;
 mod report_plans;
 mod reports;
 mod screening;
+mod search_plans;
 mod security_audit;
 mod security_auth;
 mod security_edge;
