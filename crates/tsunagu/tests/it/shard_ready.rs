@@ -68,12 +68,10 @@ const UNFILTERED_BUDGET: &[(&str, usize)] = &[
     ("tsunagu-store-postgres/accounts.rs", 4),
     ("tsunagu-store-postgres/chat.rs", 5),
     ("tsunagu-store-postgres/classes.rs", 9),
-    ("tsunagu-store-postgres/postpartum.rs", 7),
     ("tsunagu-store-postgres/records.rs", 3),
     ("tsunagu-store-sqlite/accounts.rs", 4),
     ("tsunagu-store-sqlite/chat.rs", 8),
     ("tsunagu-store-sqlite/classes.rs", 9),
-    ("tsunagu-store-sqlite/postpartum.rs", 7),
     ("tsunagu-store-sqlite/records.rs", 3),
 ];
 
