@@ -80,6 +80,7 @@ mod store_audit;
 mod store_bulk;
 mod store_care;
 mod store_chat;
+mod store_chat_batch;
 mod store_classes;
 mod store_local_places;
 mod store_migrations;
