@@ -44,6 +44,7 @@ mod chat;
 mod chat_checklist;
 mod chat_line;
 mod chat_notices;
+mod chat_sessions;
 mod chat_statements;
 mod classes;
 mod classes_local;
