@@ -69,6 +69,8 @@ pub struct PgStore {
     keys: StoreKeys,
     /// Reads' audit lines, committed together (#16).
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
+    /// Chat messages, committed together (#13).
+    post_batch: std::sync::Arc<chat::PostBatch>,
 }
 
 // --- SQL fragments ----------------------------------------------------------
@@ -307,7 +309,7 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool, keys, audit_batch: Default::default() })
+        Ok(Self { pool, keys, audit_batch: Default::default(), post_batch: Default::default() })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

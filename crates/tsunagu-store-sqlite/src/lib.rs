@@ -57,6 +57,8 @@ pub struct SqliteStore {
     keys: StoreKeys,
     /// Reads' audit lines, committed together (#16).
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
+    /// Chat messages, committed together (#13).
+    post_batch: std::sync::Arc<chat::PostBatch>,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -159,7 +161,7 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?
         };
-        Ok(Self { reader, writer, keys, audit_batch: Default::default() })
+        Ok(Self { reader, writer, keys, audit_batch: Default::default(), post_batch: Default::default() })
     }
 }
 
