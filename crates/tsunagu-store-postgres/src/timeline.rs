@@ -337,6 +337,10 @@ fn push_list(qb: &mut QueryBuilder<'_, Postgres>, list: WorkList, today: Date) {
         }
         WorkList::Missed => {
             push_date(qb, " AND c.staff_owed AND c.closes < ", today);
+            // Implied (a window is due on or before it closes), and what lets
+            // the page read `contacts_owner_missed` / `contacts_missed` in due
+            // order and stop at its page (migration 0030).
+            push_date(qb, " AND c.due < ", today);
         }
         WorkList::CheckNonAttendees => {
             // Past due and still awaiting: "not reached" keeps a check awaiting.

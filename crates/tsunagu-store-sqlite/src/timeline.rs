@@ -276,7 +276,12 @@ fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
             qb.push(" AND c.closes >= ").push_bind(t);
         }
         WorkList::Missed => {
-            qb.push(" AND c.staff_owed = 1 AND c.closes < ").push_bind(t);
+            qb.push(" AND c.staff_owed = 1 AND c.closes < ").push_bind(t.clone());
+            // Implied (a window is due on or before it closes), and what lets
+            // the page read `contacts_owner_missed` / `contacts_missed` in due
+            // order and stop at its page instead of sorting every missed
+            // contact of the municipality (migration 0030).
+            qb.push(" AND c.due < ").push_bind(t);
         }
         WorkList::CheckNonAttendees => {
             // Past due and still awaiting: "not reached" keeps a check awaiting.

@@ -3,7 +3,8 @@
 //! must read a range of an index that starts with the municipality — never a
 //! whole table — and the kana search must read its index *in the order it
 //! answers*, so that it stops after its page (`LIMIT`) however many people
-//! share the name's first sounds: no sort of all the matches. The plans are
+//! share the name's first sounds: no sort of all the matches. So must the
+//! missed list's page (its contacts in due order, migration 0030). The plans are
 //! printed (`cargo test -p tsunagu --test it search_plans -- --nocapture`),
 //! and the 1M-family plans with their timings are in BENCHMARKS.md.
 //!
@@ -78,7 +79,19 @@ async fn story_kana_search_and_work_list_read_index_ranges(backend: Backend) {
             let texts = statements_of(&app, &nurse, &path, "contacts").await;
             assert!(!texts.is_empty(), "{path} reads contacts");
             for sql in &texts {
-                show(&app, backend, &format!("work list {list} ({whose})"), sql).await;
+                let plan = show(&app, backend, &format!("work list {list} ({whose})"), sql).await;
+                // The missed page reads its contacts in due order and stops
+                // at the page (migration 0030), instead of sorting every
+                // missed contact of the municipality by due.
+                // (On the empty test database PostgreSQL may take the
+                // municipality-wide one for a nurse's own list too: both
+                // give the page's order.)
+                if list == "missed" && sql.contains("LIMIT") {
+                    assert!(
+                        plan.iter().any(|s| s.contains("contacts_owner_missed") || s.contains("contacts_missed")),
+                        "the missed page reads its contacts in due order ({backend:?}): {sql}\n{plan:#?}"
+                    );
+                }
             }
         }
     }
