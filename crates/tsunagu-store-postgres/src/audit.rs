@@ -131,10 +131,9 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
 }
 
 impl PgStore {
-    /// Writes a batch of lines in one transaction, on the group commit's
-    /// own connection.
+    /// Writes a batch of lines in one transaction.
     async fn write_lines(self, lines: Vec<PendingLine>) -> Result<()> {
-        let mut tx = self.audit_pool.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
         tx.commit().await.map_err(db_err)
     }

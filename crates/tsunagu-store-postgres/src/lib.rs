@@ -65,11 +65,6 @@ pub const MIGRATIONS: &[Migration] = &[
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// The group commit's own connection (#16): a batch of reads' audit
-    /// lines never waits for a connection behind the very reads whose
-    /// answers wait for it (under many clients the shared pool is all
-    /// taken by them).
-    audit_pool: PgPool,
     keys: StoreKeys,
     /// Reads' audit lines, committed together (#16).
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
@@ -300,11 +295,10 @@ macro_rules! mother_name_of {
 }
 
 impl PgStore {
-    /// Connects to a `postgres://` URL with a pool of up to 16 connections,
-    /// and one more for the group commit of reads' audit lines (opened when
-    /// first needed). One connection is opened at once, so an unreachable
-    /// server is reported here (`Unavailable`), not at the first request.
-    /// `keys` link the audit lines and seal the TOTP secrets.
+    /// Connects to a `postgres://` URL with a pool of up to 16 connections.
+    /// One connection is opened at once, so an unreachable server is
+    /// reported here (`Unavailable`), not at the first request. `keys` link
+    /// the audit lines and seal the TOTP secrets.
     pub async fn connect(url: &str, keys: StoreKeys) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -312,18 +306,11 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db_err)?;
-        // One batch at a time takes the group commit's turn, so one
-        // connection is all it uses.
-        let audit_pool = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(pool.connect_options().as_ref().clone());
-        Ok(Self { pool, audit_pool, keys, audit_batch: Default::default() })
+        Ok(Self { pool, keys, audit_batch: Default::default() })
     }
 
-    /// Closes the pools, waiting for connections in use to be returned.
+    /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        self.audit_pool.close().await;
         self.pool.close().await;
     }
 }

@@ -21,13 +21,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 #[async_trait]
 impl OpsStore for PgStore {
     fn pool_stats(&self) -> Vec<PoolStats> {
-        let stats = |name, pool: &sqlx::PgPool| PoolStats {
-            name,
-            size: pool.size(),
-            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            max: pool.options().get_max_connections(),
-        };
-        vec![stats("main", &self.pool), stats("audit", &self.audit_pool)]
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        vec![PoolStats { name: "main", size: self.pool.size(), idle, max: self.pool.options().get_max_connections() }]
     }
 
     async fn schema_status(&self) -> Result<SchemaStatus> {

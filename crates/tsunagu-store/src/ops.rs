@@ -14,8 +14,7 @@ use std::sync::Arc;
 /// One connection pool of a store, as the metrics show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
-    /// `"main"` or `"audit"` (PostgreSQL: the group commit's own), `"writer"` or
-    /// `"reader"` (SQLite).
+    /// `"main"` (PostgreSQL), `"writer"` or `"reader"` (SQLite).
     pub name: &'static str,
     /// Connections open now (in use or idle).
     pub size: u32,
