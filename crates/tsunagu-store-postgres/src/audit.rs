@@ -20,6 +20,29 @@ macro_rules! audit_columns {
     };
 }
 
+/// Locks municipality `m`'s chain head until `tx` ends and reads it. The
+/// head is there but before a municipality's first line: it is locked in
+/// one round trip (#16), and only when it is missing created at the genesis
+/// and locked then. Appends lock heads in the order of the municipalities'
+/// ids, so a transaction waits (for a head's lock or for another's creating
+/// it) only on a head after every one it holds.
+async fn lock_head(tx: &mut PgConnection, m: MunicipalityId) -> Result<PgRow> {
+    const LOCK: &str = "SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE";
+    if let Some(head) = sqlx::query(LOCK).bind(m.0).fetch_optional(&mut *tx).await.map_err(db_err)? {
+        return Ok(head);
+    }
+    sqlx::query(
+        "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (municipality_id) DO NOTHING",
+    )
+    .bind(m.0)
+    .bind(GENESIS)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(LOCK).bind(m.0).fetch_one(&mut *tx).await.map_err(db_err)
+}
+
 /// Appends a batch of lines (#16, group commit) inside `tx`, in order. The
 /// heads of the batch's municipalities are locked first, in the order of
 /// their ids (so two batches never wait on each other in a circle); the lines
@@ -30,20 +53,7 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
     ms.dedup();
     let mut heads: Vec<(MunicipalityId, i64, String)> = Vec::with_capacity(ms.len());
     for m in ms {
-        sqlx::query(
-            "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES ($1, 0, $2) \
-             ON CONFLICT (municipality_id) DO NOTHING",
-        )
-        .bind(m.0)
-        .bind(GENESIS)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE")
-            .bind(m.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let head = lock_head(tx, m).await?;
         heads.push((m, get(&head, "seq")?, get(&head, "hash")?));
     }
     let mut rows = Vec::with_capacity(lines.len());
@@ -175,20 +185,7 @@ pub(crate) async fn append_audit(
     // about another family means the change or read must not happen.
     ctx.covers(family)?;
     let m = ctx.municipality_id;
-    sqlx::query(
-        "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES ($1, 0, $2) \
-         ON CONFLICT (municipality_id) DO NOTHING",
-    )
-    .bind(m.0)
-    .bind(GENESIS)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = $1 FOR UPDATE")
-        .bind(m.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    let head = lock_head(tx, m).await?;
     let prev_seq: i64 = get(&head, "seq")?;
     let prev_hash: String = get(&head, "hash")?;
     let seq = prev_seq + 1;

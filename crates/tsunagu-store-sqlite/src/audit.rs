@@ -84,9 +84,13 @@ pub(crate) async fn append_audit(
 
 /// Appends a batch of lines (#16, group commit) inside `tx`, in order: each
 /// municipality's head is read once, the lines are inserted by one
-/// statement, and the head follows them line by line.
+/// statement, and the head follows them line by line — one statement per
+/// municipality that walks the new lines in order.
 pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey, lines: &[PendingLine]) -> Result<()> {
+    // Each municipality: its head as read (the seq the batch starts after),
+    // then as it moves on line by line.
     let mut heads: Vec<(MunicipalityId, i64, String)> = Vec::new();
+    let mut starts: Vec<i64> = Vec::new();
     let mut rows = Vec::with_capacity(lines.len());
     for l in lines {
         l.ctx.covers(l.family)?;
@@ -104,6 +108,7 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
                     None => (0, GENESIS.to_owned()),
                 };
                 heads.push((m, seq, hash));
+                starts.push(seq);
                 heads.len() - 1
             }
         };
@@ -153,15 +158,21 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
         qb.build().execute(&mut *tx).await.map_err(db_err)?;
     }
     // The head advances one line at a time (the triggers of 0008 refuse a
-    // jump), so once per line, in order.
-    for (l, seq, _, _, hash) in &rows {
+    // jump and check each step against the line just appended): one upsert
+    // per municipality whose rows are the batch's new lines in the order of
+    // their seq, so SQLite applies them — and the triggers check them — one
+    // after the other, as one statement a line did before (a step out of
+    // order would be refused, never skipped).
+    for ((m, last, _), start) in heads.iter().zip(&starts) {
         sqlx::query(
-            "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, ?, ?) \
+            "INSERT INTO audit_heads (municipality_id, seq, hash) \
+             SELECT municipality_id, seq, hash FROM audit_log WHERE municipality_id = ? AND seq > ? AND seq <= ? \
+             ORDER BY seq \
              ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         )
-        .bind(l.ctx.municipality_id.0)
-        .bind(seq)
-        .bind(hash)
+        .bind(m.0)
+        .bind(start)
+        .bind(last)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -142,6 +142,12 @@ impl SqliteStore {
         } else {
             opts.journal_mode(SqliteJournalMode::Wal)
         };
+        // The single writer keeps its statement journals in memory (#16): a
+        // multi-row insert (a bulk import's, a group commit's) journals each
+        // page it changes so that the statement alone can be undone, and in a
+        // temporary file that is a write and copy per page for nothing that
+        // must outlive the statement.
+        let writer_opts = opts.clone().pragma("temp_store", "memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -149,7 +155,7 @@ impl SqliteStore {
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(10))
             .after_release(|conn, _| Box::pin(async move { Ok(out_of_transaction(conn).await) }))
-            .connect_with(opts.clone())
+            .connect_with(writer_opts)
             .await
             .map_err(db_err)?;
         let reader = if memory {

@@ -279,8 +279,10 @@ async fn story_statements_per_request(backend: Backend) {
         Backend::Sqlite => [7, 6, 8, 7, 9],
         // Without the audit line's transaction (see above); before the group
         // commit and the four work-list counts in one these were 9, 8, 12, 9,
-        // 11 with it.
-        Backend::Postgres => [4, 3, 5, 4, 11],
+        // 11 with it. The family's own page writes its audit line in a
+        // transaction of its own: the chain's head is locked by one statement
+        // since it exists (it was created then locked: 11).
+        Backend::Postgres => [4, 3, 5, 4, 10],
     };
     let got: Vec<u64> = measured.iter().map(|(_, (_, n))| *n).collect();
     for (label, (status, n)) in &measured {
