@@ -509,6 +509,7 @@ async fn story_answers_validate(backend: Backend) {
     )
     .await;
     w.get("/api/v1/classes/programmes", "/api/v1/classes/programmes", &admin).await;
+    w.get("/api/v1/classes/staff-choices", "/api/v1/classes/staff-choices", &nurse).await;
     // A year's schedule from a pattern (#12 stage 3): its preview, then the sessions made.
     let pattern = json!({"fiscal_year": fy + 1, "venue_ids": [sessions["sessions"][0]["venue_id"]],
         "pattern": "monthly", "weekday": "monday", "nth": 2, "starts": "10:00"});
