@@ -222,3 +222,4 @@ cl-manage-staff_note = With staff chosen, only they (and the nurse and the area'
 cl-manage-no_staff_choices = No account may be chosen as staff.
 err-not_session_staff = An account of this role cannot run a session
 err-account_disabled = A disabled account cannot be chosen
+cl-runs = Run by

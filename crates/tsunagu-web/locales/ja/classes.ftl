@@ -222,3 +222,4 @@ cl-manage-staff_note = 担当を選ぶと、名簿と出欠の記録はその担
 cl-manage-no_staff_choices = 担当にできるアカウントがありません。
 err-not_session_staff = この役割のアカウントは教室の担当にできません
 err-account_disabled = 無効にされたアカウントは担当にできません
+cl-runs = 実施

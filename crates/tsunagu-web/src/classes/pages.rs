@@ -117,6 +117,8 @@ struct OfferLine {
     overridable: bool,
     /// The local-information entry of its venue ([000] 地域おでかけ情報).
     place: Option<i64>,
+    /// Who runs it, by role from the programme (#12): never staff names.
+    runs: String,
 }
 
 #[derive(Template)]
@@ -192,6 +194,16 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                             && o.booking.is_none()
                             && o.decision.as_ref().err().is_some_and(|r| r.overridable()),
                         place: place_of(o.session.venue_id),
+                        runs: o
+                            .session
+                            .programme
+                            .runners
+                            .iter()
+                            .map(|r| {
+                                crate::i18n::t(lang, &format!("cl.prog.runner.{}", super::programmes::runner_key(*r)))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("・"),
                     })
                     .collect();
                 let areas = areas_all

@@ -223,6 +223,10 @@ async fn story_programme_staff_see_their_own_sessions(backend: Backend) {
     assert!(moved_at.is_some() && promoted_at.is_some(), "both notices: {}", mine.body);
     assert!(moved_at < promoted_at, "the latest first: {}", mine.body);
     assert!(!mine.body.contains("hall-a"), "{}", mine.body);
+    // Her offers say who runs a class by role, never by name.
+    let offers = her.get("/classes").await;
+    assert!(offers.body.contains("class=\"muted runs\""), "{}", offers.body);
+    assert!(!offers.body.contains("hall-a") && !offers.body.contains("hall-b"), "{}", offers.body);
 }
 
 on_both! {
