@@ -5,7 +5,9 @@
 //! a session nobody is assigned to stays open to the hall's staff; an
 //! account of another municipality or a disabled one is refused beside the
 //! field (422, nothing stored); families never see staff names; and a
-//! booking promoted and then moved tells the family both, the move first.
+//! booking promoted and then moved tells the family both, the move first;
+//! on a day that weighs, its staff record the weight (in a scale's range)
+//! and raise a concern from the roster, which becomes a referral.
 
 use crate::pages::Visitor;
 use crate::support::*;
@@ -227,6 +229,54 @@ async fn story_programme_staff_see_their_own_sessions(backend: Backend) {
     let offers = her.get("/classes").await;
     assert!(offers.body.contains("class=\"muted runs\""), "{}", offers.body);
     assert!(!offers.body.contains("hall-a") && !offers.body.contains("hall-b"), "{}", offers.body);
+
+    // A day that weighs ([004] 健康相談と仲間づくり): the staff it is assigned to
+    // record attendance and the baby's weight (a scale's range), and raise a
+    // concern from the roster, which becomes a referral to the nurse.
+    let weighing =
+        app.store.create_programme(m, &ProgrammeConfig::seed_default(ProgrammeKind::HealthConsultation)).await.unwrap();
+    let day = app.store.create_class_sessions(m, weighing.id, &[at(21)]).await.unwrap()[0].0;
+    let (s, v) = put(
+        &app,
+        &nurse,
+        &format!("/api/v1/classes/sessions/{day}"),
+        &json!({"day": "2026-12-21",
+        "starts": "10:00", "minutes": 120, "capacity": 5, "staff_ids": [b.0]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post(
+            &nurse,
+            "/api/v1/classes/bookings",
+            &json!({"session_id": day, "family_id": f1.0, "idempotency_key": "w1"}),
+        )
+        .await;
+    assert_eq!((s, v["booking"]["status"].as_str()), (201, Some("confirmed")), "{v}");
+    let booking = v["booking"]["id"].as_i64().unwrap();
+    let attendance = format!("/api/v1/classes/sessions/{day}/attendance");
+    let mark = |w: u32| json!({"marks": [{"booking_id": booking, "attended": true, "weight_g": w}]});
+    assert_eq!(app.post(&staff_a, &attendance, &mark(3200)).await.0, 403, "not A's day");
+    let (s, v) = app.post(&staff_b, &attendance, &mark(100)).await;
+    assert_eq!((s, v["error"]["fields"][0]["field"].as_str()), (422, Some("weight_g")), "{v}");
+    assert_eq!(app.post(&staff_b, &attendance, &mark(3200)).await.0, 204);
+    let (_, roster) = app.get(&staff_b, &format!("/api/v1/classes/sessions/{day}/roster")).await;
+    assert_eq!(roster["roster"][0]["booking"]["weight_g"].as_i64(), Some(3200), "{roster}");
+    let mut hall_b = Visitor::new(&app);
+    hall_b.sign_in("hall-b", Some(app.next_totp())).await;
+    let page = hall_b.get(&format!("/classes/sessions/{day}")).await;
+    assert!(page.body.contains("action=\"/referrals\""), "the roster raises concerns: {}", page.body);
+    let csrf = Visitor::csrf_in(&page.body);
+    let back = format!("/classes/sessions/{day}");
+    let raised = hall_b
+        .post(
+            "/referrals",
+            &[("_csrf", &csrf), ("family_id", &f1.0.to_string()), ("note", "体重の増えが気になる"), ("back", &back)],
+        )
+        .await;
+    assert_eq!(raised.status, 303, "{}", raised.body);
+    let l = app.store.audit_lines(m, 0, 100_000).await.unwrap().pop().unwrap();
+    assert_eq!((l.action.as_str(), l.family_id), ("referral.raise", Some(f1)));
 }
 
 on_both! {
