@@ -11,7 +11,9 @@
 #      (from $TSUNAGU_TEST_PG_PORT, default 55432, upwards) in a temp dir
 #      that is stopped and removed on exit, whatever happens;
 #   3. exports TSUNAGU_TEST_PG_URL, TSUNAGU_TEST_CHROMEDRIVER and
-#      TSUNAGU_TEST_CHROMIUM for the tests;
+#      TSUNAGU_TEST_CHROMIUM for the tests, and points TMPDIR at a folder of
+#      this run (SQLite files, served folders, Chromium's profiles and its
+#      own temp files), removed on exit like the cluster;
 #   4. runs `cargo fmt --check`, `cargo clippy -D warnings` and `cargo test`,
 #      stopping at the first failure.
 #
@@ -142,9 +144,12 @@ pg_stop() {
     PG_DIR=""
 }
 
+RUN_TMP=""     # this run's TMPDIR, removed on exit
+
 cleanup() {
     local rc=$?
     pg_stop
+    [[ -n $RUN_TMP ]] && rm -rf "$RUN_TMP"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -160,6 +165,10 @@ export TSUNAGU_TEST_PG_URL="postgres://tsunagu@127.0.0.1:$PG_PORT/postgres"
 export TSUNAGU_TEST_CHROMEDRIVER=$CHROMEDRIVER
 export TSUNAGU_TEST_CHROMIUM=$CHROMIUM
 step "TSUNAGU_TEST_PG_URL=$TSUNAGU_TEST_PG_URL"
+# What the tests leave behind (a failed test's SQLite file, Chromium's
+# org.chromium.* folders) goes with the run, not into /tmp for good.
+RUN_TMP=$(mktemp -d -t tsunagu-run.XXXXXX)
+export TMPDIR=$RUN_TMP
 
 if [[ ${TSUNAGU_TEST_ONLY_INFRA:-} == 1 ]]; then
     step "smoke: psql"

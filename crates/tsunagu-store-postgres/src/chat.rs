@@ -3,13 +3,14 @@
 //! its sequence number under the room's row lock, so a room's order is
 //! total and without gaps, and a resend waits for the first and finds it.
 
-use crate::audit::append_audit;
+use crate::audit::{append_audit, append_audit_batch};
 use crate::care::insert_referral;
 use crate::{corrupt, db_err, get, in_municipality, is_unique_violation, ts, ts_param, PgStore, Table};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use std::collections::{HashMap, HashSet};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::chat::helplines::HelpLine;
 use tsunagu_domain::chat::messages::{ClientId, MessageText};
@@ -19,9 +20,10 @@ use tsunagu_domain::policy::RoomAccess;
 use tsunagu_domain::referrals::{raise, ConcernSource, ReferralStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, ReferralId, RoomId};
+use tsunagu_store::group_commit::{Batcher, PendingLine};
 use tsunagu_store::{
-    ChatMessage, ChatStore, EscalationRecord, NewAccount, Posted, Result, RoomHealth, RoomSummary, StoreError,
-    SupporterRecord,
+    answer_posts, author_role, plan_posts, submit_post, ChatMessage, ChatStore, EscalationRecord, NewAccount,
+    PendingPost, PostPlan, Posted, Result, RoomHealth, RoomSummary, StoreError, SupporterRecord,
 };
 
 const SUPPORTER_COLUMNS: &str = "s.account_id, a.display_name, s.profession, s.raising_toddler, \
@@ -393,81 +395,18 @@ impl ChatStore for PgStore {
         text: &MessageText,
         self_harm: bool,
     ) -> Result<Posted> {
-        let m = ctx.municipality_id;
-        let role = match ctx.role {
-            Role::ChatParent => Role::ChatParent,
-            Role::PeerSupporter => Role::PeerSupporter,
-            _ => return Err(StoreError::InvalidReference("author")),
+        // Queued with the node's other posts: one transaction for all that
+        // arrive together, answered once it has committed (#13).
+        let post = PendingPost {
+            ctx: ctx.clone(),
+            room,
+            author_role: author_role(ctx)?,
+            client_id: client_id.as_str().to_owned(),
+            body: text.as_str().to_owned(),
+            self_harm,
         };
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // The room's next number, under the room's lock (and the room
-        // flagged urgent, if so): undone with the transaction for a resend.
-        let seq: Option<i64> = sqlx::query_scalar(
-            "UPDATE chat_rooms SET last_seq = last_seq + 1, \
-             urgent_at = CASE WHEN $3 THEN COALESCE(urgent_at, $4::timestamptz) ELSE urgent_at END \
-             WHERE id = $1 AND municipality_id = $2 RETURNING last_seq",
-        )
-        .bind(room.0)
-        .bind(m.0)
-        .bind(self_harm)
-        .bind(ts_param(ctx.at))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let seq = seq.ok_or(StoreError::NotFound)?;
-        let first = sqlx::query(&format!(
-            "SELECT {} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
-             WHERE m.room_id = $1 AND m.client_id = $2",
-            message_columns!()
-        ))
-        .bind(room.0)
-        .bind(client_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if let Some(first) = first {
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(Posted { message: message_row(&first)?, duplicate: true });
-        }
-        // Stored and read back (with the author's chat name) in one statement.
-        let row = sqlx::query(&format!(
-            "WITH m AS (INSERT INTO chat_messages (room_id, seq, municipality_id, author_account, author_role, \
-             client_id, body, sent_at, self_harm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9) \
-             RETURNING *) SELECT {} FROM m JOIN accounts a ON a.id = m.author_account",
-            message_columns!()
-        ))
-        .bind(room.0)
-        .bind(seq)
-        .bind(m.0)
-        .bind(ctx.actor.0)
-        .bind(role.as_str())
-        .bind(client_id.as_str())
-        .bind(text.as_str())
-        .bind(ts_param(ctx.at))
-        .bind(self_harm)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let message = message_row(&row)?;
-        if role == Role::PeerSupporter {
-            // A reply to a parent on LINE: pushed by the outbox, stored with the message.
-            crate::line::enqueue_reply(&mut tx, m, room, seq, ctx.actor, text.as_str(), ctx.at).await?;
-        }
-        sqlx::query(
-            "INSERT INTO chat_reads (room_id, account_id, last_read_seq) VALUES ($1, $2, $3) \
-             ON CONFLICT (room_id, account_id) DO UPDATE \
-             SET last_read_seq = GREATEST(chat_reads.last_read_seq, excluded.last_read_seq)",
-        )
-        .bind(room.0)
-        .bind(ctx.actor.0)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatPost, None, &format!("room={room} seq={seq}"))
-            .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(Posted { message, duplicate: false })
+        let store = self.clone();
+        submit_post(&self.post_batch, post, move |posts| store.write_posts(posts)).await
     }
 
     async fn history(
@@ -770,6 +709,146 @@ impl ChatStore for PgStore {
         let detail = format!("lines={}", lines.len());
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatHelpLines, None, &detail).await?;
         tx.commit().await.map_err(db_err)
+    }
+}
+
+/// The node's queue of posts (#13): one write transaction per turn.
+pub(crate) type PostBatch = Batcher<PendingPost, Result<Posted>>;
+
+impl PgStore {
+    /// Stores a batch of posts in one transaction (`plan_posts` numbers
+    /// them): the rooms' rows locked in the order of their ids (so two
+    /// nodes' batches never wait on each other in a circle, and a room's
+    /// numbers stay without gap or repeat across nodes) and their counters
+    /// read by one statement; then, by one statement each, the client ids
+    /// stored before (read under the lock, so a resend on another node
+    /// waits for the first and finds it), the new messages, the rooms moved
+    /// on and the authors' read marks; the LINE replies; the audit lines
+    /// (one per new message, `append_audit_batch`). The new messages are
+    /// read back with their authors' chat names by their insert.
+    async fn write_posts(self, posts: Vec<PendingPost>) -> Result<Vec<Result<Posted>>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
+        keys.sort_unstable_by_key(|(m, r)| (*r, *m));
+        keys.dedup();
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT r.municipality_id, r.id, r.last_seq FROM (");
+        qb.push_values(&keys, |mut b, (m, r)| {
+            b.push_bind(*m).push_bind(*r);
+        });
+        qb.push(
+            ") AS v JOIN chat_rooms r ON r.municipality_id = v.column1 AND r.id = v.column2 \
+             ORDER BY r.id FOR UPDATE OF r",
+        );
+        let mut last_seq = HashMap::new();
+        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+            let m: i64 = get(&r, "municipality_id")?;
+            let id: i64 = get(&r, "id")?;
+            let seq: i64 = get(&r, "last_seq")?;
+            last_seq.insert((m, id), seq);
+        }
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!("SELECT {} FROM (", message_columns!()));
+        qb.push_values(&posts, |mut b, p| {
+            b.push_bind(p.ctx.municipality_id.0).push_bind(p.room.0).push_bind(p.client_id.as_str());
+        });
+        qb.push(
+            ") AS v JOIN chat_messages m ON m.municipality_id = v.column1 AND m.room_id = v.column2 \
+             AND m.client_id = v.column3 JOIN accounts a ON a.id = m.author_account",
+        );
+        let mut stored_messages = HashMap::new();
+        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+            let m = message_row(&r)?;
+            stored_messages.insert((m.room.0, m.client_id.clone()), m);
+        }
+        let stored: HashSet<(i64, String)> = stored_messages.keys().cloned().collect();
+        let (plans, rooms) = plan_posts(&posts, &last_seq, &stored);
+        let new: Vec<(&PendingPost, i64)> = posts
+            .iter()
+            .zip(&plans)
+            .filter_map(|(p, plan)| match plan {
+                PostPlan::New(seq) => Some((p, *seq)),
+                _ => None,
+            })
+            .collect();
+        let mut fresh = HashMap::new();
+        if new.is_empty() {
+            // Nothing new: only resends and refusals, nothing to keep.
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(answer_posts(&posts, &plans, &stored_messages, &fresh));
+        }
+        // Stored and read back (with the authors' chat names) by one statement.
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+            "WITH m AS (INSERT INTO chat_messages (municipality_id, room_id, seq, author_account, author_role, \
+             client_id, body, sent_at, self_harm) ",
+        );
+        qb.push_values(&new, |mut b, (p, seq)| {
+            b.push_bind(p.ctx.municipality_id.0)
+                .push_bind(p.room.0)
+                .push_bind(*seq)
+                .push_bind(p.ctx.actor.0)
+                .push_bind(p.author_role.as_str())
+                .push_bind(p.client_id.as_str())
+                .push_bind(p.body.as_str())
+                .push_bind(ts_param(p.ctx.at))
+                .push_unseparated("::timestamptz")
+                .push_bind(p.self_harm);
+        });
+        qb.push(format!(
+            " RETURNING *) SELECT {} FROM m JOIN accounts a ON a.id = m.author_account",
+            message_columns!()
+        ));
+        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+            let m = message_row(&r)?;
+            fresh.insert((m.room.0, m.seq), m);
+        }
+        // Each room's counter moves on to its last new number (and the room
+        // is flagged urgent by its first message of self-harm).
+        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+            "UPDATE chat_rooms r SET last_seq = v.column3, urgent_at = CASE WHEN v.column4 IS NOT NULL \
+             THEN COALESCE(r.urgent_at, v.column4::timestamptz) ELSE r.urgent_at END FROM (",
+        );
+        qb.push_values(&rooms, |mut b, (m, r, seq, urgent)| {
+            b.push_bind(m.0).push_bind(r.0).push_bind(*seq).push_bind(urgent.map(ts_param));
+        });
+        qb.push(") AS v WHERE r.municipality_id = v.column1 AND r.id = v.column2");
+        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+        // The authors have read what they wrote (one row per author and room:
+        // a row may be changed once per statement).
+        let mut reads: HashMap<(i64, i64), i64> = HashMap::new();
+        for (p, seq) in &new {
+            let e = reads.entry((p.room.0, p.ctx.actor.0)).or_default();
+            *e = (*e).max(*seq);
+        }
+        let mut reads: Vec<_> = reads.into_iter().collect();
+        reads.sort_unstable();
+        let mut qb: QueryBuilder<'_, Postgres> =
+            QueryBuilder::new("INSERT INTO chat_reads (room_id, account_id, last_read_seq) ");
+        qb.push_values(&reads, |mut b, ((room, account), seq)| {
+            b.push_bind(*room).push_bind(*account).push_bind(*seq);
+        });
+        qb.push(
+            " ON CONFLICT (room_id, account_id) DO UPDATE \
+             SET last_read_seq = GREATEST(chat_reads.last_read_seq, excluded.last_read_seq)",
+        );
+        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+        for (p, seq) in &new {
+            if p.author_role == Role::PeerSupporter {
+                // A reply to a parent on LINE: pushed by the outbox, stored with the message.
+                let m = p.ctx.municipality_id;
+                crate::line::enqueue_reply(&mut tx, m, p.room, *seq, p.ctx.actor, &p.body, p.ctx.at).await?;
+            }
+        }
+        let lines: Vec<PendingLine> = new
+            .iter()
+            .map(|(p, seq)| PendingLine {
+                ctx: p.ctx.clone(),
+                action: AuditAction::ChatPost,
+                family: None,
+                detail: format!("room={} seq={seq}", p.room),
+            })
+            .collect();
+        append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(answer_posts(&posts, &plans, &stored_messages, &fresh))
     }
 }
 

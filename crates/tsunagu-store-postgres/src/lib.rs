@@ -65,6 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "class_session_staff",
         sql: include_str!("../migrations/0024_class_session_staff.sql"),
     },
+    Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
 ];
 
 #[derive(Clone)]
@@ -73,6 +74,8 @@ pub struct PgStore {
     keys: StoreKeys,
     /// Reads' audit lines, committed together (#16).
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
+    /// Chat messages, committed together (#13).
+    post_batch: std::sync::Arc<chat::PostBatch>,
 }
 
 // --- SQL fragments ----------------------------------------------------------
@@ -311,7 +314,7 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool, keys, audit_batch: Default::default() })
+        Ok(Self { pool, keys, audit_batch: Default::default(), post_batch: Default::default() })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

@@ -188,11 +188,12 @@ pub(crate) async fn record_handbook_meeting(
     }
     let count = i32::try_from(contacts.len()).map_err(|_| corrupt("count"))?;
     let row = sqlx::query(concat!(
-        "UPDATE handbook_meetings SET contacts_done = $1 WHERE id = $2 RETURNING ",
+        "UPDATE handbook_meetings SET contacts_done = $1 WHERE id = $2 AND municipality_id = $3 RETURNING ",
         meeting_columns!()
     ))
     .bind(count)
     .bind(id.0)
+    .bind(m.0)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -448,9 +449,11 @@ pub(crate) async fn record_attendance(
     }
     let members = sqlx::query(
         "SELECT g.pregnancy_id, g.family_id, g.contact_id, c.awaits FROM group_session_members g \
-         JOIN contacts c ON c.id = g.contact_id WHERE g.session_id = $1 ORDER BY g.contact_id FOR UPDATE OF c",
+         JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id \
+         WHERE g.session_id = $1 AND g.municipality_id = $2 ORDER BY g.contact_id FOR UPDATE OF c",
     )
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?
@@ -471,13 +474,17 @@ pub(crate) async fn record_attendance(
     let note = format!("妊娠8か月面談（集団） {day}");
     for (p, family, contact, awaits) in &members {
         let came = attended.contains(p);
-        sqlx::query("UPDATE group_session_members SET attended = $1 WHERE session_id = $2 AND pregnancy_id = $3")
-            .bind(came)
-            .bind(id.0)
-            .bind(p.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE group_session_members SET attended = $1 \
+             WHERE session_id = $2 AND pregnancy_id = $3 AND municipality_id = $4",
+        )
+        .bind(came)
+        .bind(id.0)
+        .bind(p.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let detail = format!("session={} pregnancy={} attended={came}", id.0, p.0);
         append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupAttendance, Some(*family), &detail).await?;
         // Somebody may have recorded an individual interview meanwhile: keep it.
@@ -485,13 +492,17 @@ pub(crate) async fn record_attendance(
             record_outcome(&mut tx, &store.keys.chain, ctx, *contact, &done, &note).await?;
         }
     }
-    sqlx::query("UPDATE group_sessions SET attendance_by = $1, attendance_at = $2::timestamptz WHERE id = $3")
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE group_sessions SET attendance_by = $1, attendance_at = $2::timestamptz \
+         WHERE id = $3 AND municipality_id = $4",
+    )
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .bind(id.0)
+    .bind(m.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     tx.commit().await.map_err(db_err)
 }
 

@@ -61,7 +61,7 @@ async fn mark_reviewed(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE postpartum_applications SET status = $1, reviewed_by = $2, reviewed_at = $3::timestamptz, \
-         review_note = $4, review_note_audience = $5 WHERE id = $6",
+         review_note = $4, review_note_audience = $5 WHERE id = $6 AND municipality_id = $7",
     )
     .bind(status.as_str())
     .bind(ctx.actor.0)
@@ -69,6 +69,7 @@ async fn mark_reviewed(
     .bind(note.0)
     .bind(note.1.as_str())
     .bind(id.0)
+    .bind(ctx.municipality_id.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -367,7 +368,7 @@ impl PostpartumStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let Some(a) = application_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
         let notes = stay_notes_in(&mut tx, id).await?;
-        let days = used_days_in(&mut tx, id).await?;
+        let days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -392,7 +393,7 @@ impl PostpartumStore for PgStore {
         let Some(application) = application_in(&mut tx, m, id).await? else { return Ok(None) };
         let family = application.family_id;
         let notes = stay_notes_in(&mut tx, id).await?;
-        let used_days = used_days_in(&mut tx, id).await?;
+        let used_days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
         let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
         // The family's other applications by the family index; their used
         // days by the used days' key (application, day).
@@ -536,12 +537,15 @@ impl PostpartumStore for PgStore {
             .map_err(db_err)?;
         }
         if app.fee_to_be_confirmed {
-            sqlx::query("UPDATE postpartum_applications SET confirmed_fee_yen = $1 WHERE id = $2")
-                .bind(fee_yen.map(i64::from))
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "UPDATE postpartum_applications SET confirmed_fee_yen = $1 WHERE id = $2 AND municipality_id = $3",
+            )
+            .bind(fee_yen.map(i64::from))
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         mark_reviewed(
             &mut tx,
@@ -600,9 +604,11 @@ impl PostpartumStore for PgStore {
                 let booked = sqlx::query(concat!(
                     "SELECT pool, ",
                     date_col!("day"),
-                    " AS day FROM postpartum_bookings WHERE application_id = $1 ORDER BY postpartum_bookings.day"
+                    " AS day FROM postpartum_bookings WHERE application_id = $1 AND municipality_id = $2 \
+ ORDER BY postpartum_bookings.day"
                 ))
                 .bind(id.0)
+                .bind(ctx.municipality_id.0)
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -618,8 +624,9 @@ impl PostpartumStore for PgStore {
                     .await
                     .map_err(db_err)?;
                 }
-                sqlx::query("DELETE FROM postpartum_bookings WHERE application_id = $1")
+                sqlx::query("DELETE FROM postpartum_bookings WHERE application_id = $1 AND municipality_id = $2")
                     .bind(id.0)
+                    .bind(ctx.municipality_id.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
@@ -630,13 +637,15 @@ impl PostpartumStore for PgStore {
         }
         sqlx::query(
             "UPDATE postpartum_applications SET status = 'cancelled', cancelled_by = $1, \
-             cancelled_at = $2::timestamptz, cancel_note = $3, cancel_note_audience = $4 WHERE id = $5",
+             cancelled_at = $2::timestamptz, cancel_note = $3, cancel_note_audience = $4 \
+ WHERE id = $5 AND municipality_id = $6",
         )
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
         .bind(note)
         .bind(audience.as_str())
         .bind(id.0)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -773,9 +782,10 @@ impl PostpartumStore for PgStore {
             .await
             .map_err(db_err)?;
         } else {
-            sqlx::query("DELETE FROM postpartum_used_days WHERE application_id = $1 AND day = $2::date")
-                .bind(id.0)
-                .bind(day.to_string())
+            sqlx::query("DELETE FROM postpartum_used_days WHERE application_id = $1 AND day = $2::date AND municipality_id = $3")
+ .bind(id.0)
+ .bind(day.to_string())
+ .bind(ctx.municipality_id.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -795,7 +805,7 @@ impl PostpartumStore for PgStore {
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let days = used_days_in(&mut tx, id).await?;
+        let days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -916,13 +926,15 @@ async fn stay_notes_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<S
 }
 
 /// The days of an application recorded as used, read inside `tx` (not audited).
-async fn used_days_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<Date>> {
+async fn used_days_in(tx: &mut PgConnection, m: MunicipalityId, id: ApplicationId) -> Result<Vec<Date>> {
     let days: Vec<String> = sqlx::query_scalar(concat!(
         "SELECT ",
         date_col!("day"),
-        " AS day FROM postpartum_used_days WHERE application_id = $1 ORDER BY postpartum_used_days.day"
+        " AS day FROM postpartum_used_days WHERE application_id = $1 AND municipality_id = $2 \
+ ORDER BY postpartum_used_days.day"
     ))
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;

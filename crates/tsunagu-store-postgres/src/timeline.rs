@@ -169,9 +169,10 @@ pub(crate) async fn sync_pregnancy(
     let stored = sqlx::query(concat!(
         "SELECT ",
         contact_columns!(),
-        " FROM contacts c WHERE c.pregnancy_id = $1 ORDER BY c.id FOR UPDATE OF c"
+        " FROM contacts c WHERE c.pregnancy_id = $1 AND c.municipality_id = $2 ORDER BY c.id FOR UPDATE OF c"
     ))
     .bind(pregnancy.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?
@@ -220,7 +221,7 @@ pub(crate) async fn sync_pregnancy(
                 let awaits = awaits_work(c.kind, None, c.ending.as_ref());
                 sqlx::query(
                     "UPDATE contacts SET opens = $1::date, due = $2::date, closes = $3::date, missed_on = $4::date, \
-                     updated_at = $5::timestamptz WHERE id = $6 AND outcome IS NULL",
+                     updated_at = $5::timestamptz WHERE id = $6 AND municipality_id = $7 AND outcome IS NULL",
                 )
                 .bind(to.opens().to_string())
                 .bind(to.due().to_string())
@@ -228,6 +229,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(missed_on(awaits, to.closes(), today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(id.0)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -237,12 +239,13 @@ pub(crate) async fn sync_pregnancy(
                 let hidden = matches!(change, ContactChange::Hide { .. });
                 sqlx::query(
                     "UPDATE contacts SET ending = $1, hidden = $2, awaits = FALSE, updated_at = $3::timestamptz \
-                     WHERE id = $4 AND outcome IS NULL",
+                     WHERE id = $4 AND municipality_id = $5 AND outcome IS NULL",
                 )
                 .bind(reason.as_str())
                 .bind(hidden)
                 .bind(&now)
                 .bind(id.0)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -251,30 +254,36 @@ pub(crate) async fn sync_pregnancy(
                 ended += 1;
                 // A window moved in the same reconcile comes first in `changes`;
                 // read the dates back rather than trust the stale copy.
-                let closes: String =
-                    sqlx::query_scalar(concat!("SELECT ", date_col!("closes"), " FROM contacts WHERE id = $1"))
-                        .bind(id.0)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                let closes: String = sqlx::query_scalar(concat!(
+                    "SELECT ",
+                    date_col!("closes"),
+                    " FROM contacts WHERE id = $1 AND municipality_id = $2"
+                ))
+                .bind(id.0)
+                .bind(m.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
                 let closes = date(&closes)?;
                 let missed = missed_on(true, closes, today).map(|d| d.to_string());
                 sqlx::query(
                     "UPDATE contacts SET ending = NULL, hidden = FALSE, awaits = TRUE, missed_on = $1::date, \
-                     updated_at = $2::timestamptz WHERE id = $3 AND outcome IS NULL",
+                     updated_at = $2::timestamptz WHERE id = $3 AND municipality_id = $4 AND outcome IS NULL",
                 )
                 .bind(missed)
                 .bind(&now)
                 .bind(id.0)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
             }
         }
     }
-    sqlx::query("UPDATE pregnancies SET timeline_rules = $1 WHERE id = $2")
+    sqlx::query("UPDATE pregnancies SET timeline_rules = $1 WHERE id = $2 AND municipality_id = $3")
         .bind(RULES_VERSION)
         .bind(pregnancy.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -487,7 +496,7 @@ async fn apply_outcome(
     let changed = sqlx::query(
         "UPDATE contacts SET outcome = $1, form = $2, attempts = $3, outcome_note = $4, outcome_by = $5, \
          outcome_at = $6::timestamptz, awaits = $7, updated_at = $6::timestamptz, outcome_note_audience = $9 \
-         WHERE id = $8 AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
+         WHERE id = $8 AND municipality_id = $10 AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
     )
     .bind(name)
     .bind(form)
@@ -498,6 +507,7 @@ async fn apply_outcome(
     .bind(awaits)
     .bind(id.0)
     .bind(audience.as_str())
+    .bind(ctx.municipality_id.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?
@@ -591,8 +601,9 @@ pub(crate) async fn stale_pregnancies_for_update(
     // Their contacts too, all at once in id order, as the daily job takes
     // them: reconciling one pregnancy after another would otherwise take
     // them in another order.
-    sqlx::query("SELECT id FROM contacts WHERE pregnancy_id = ANY($1) ORDER BY id FOR UPDATE")
+    sqlx::query("SELECT id FROM contacts WHERE pregnancy_id = ANY($1) AND municipality_id = $2 ORDER BY id FOR UPDATE")
         .bind(&ids)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -613,11 +624,12 @@ pub(crate) async fn settle_through(
     through: Date,
 ) -> Result<()> {
     let rows = sqlx::query(
-        "SELECT id, kind FROM contacts WHERE pregnancy_id = $1 AND awaits AND staff_owed AND due <= $2::date \
-         ORDER BY id",
+        "SELECT id, kind FROM contacts WHERE pregnancy_id = $1 AND municipality_id = $3 \
+         AND awaits AND staff_owed AND due <= $2::date ORDER BY id",
     )
     .bind(pregnancy.0)
     .bind(through.to_string())
+    .bind(ctx.municipality_id.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -628,12 +640,14 @@ pub(crate) async fn settle_through(
         let Some(form) = kind.forms().first() else { continue };
         sqlx::query(
             "UPDATE contacts SET outcome = 'done', form = $1, outcome_by = $2, outcome_at = $3::timestamptz, \
-             awaits = FALSE, missed_on = NULL, outcome_note = 'import', updated_at = $3::timestamptz WHERE id = $4",
+             awaits = FALSE, missed_on = NULL, outcome_note = 'import', updated_at = $3::timestamptz \
+             WHERE id = $4 AND municipality_id = $5",
         )
         .bind(form.as_str())
         .bind(ctx.actor.0)
         .bind(ts_param(ctx.at))
         .bind(id)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -699,22 +713,26 @@ impl TimelineStore for PgStore {
         change.allowed_from(p.status)?;
         let detail = match change {
             PregnancyChange::Edd(edd) => {
-                sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2")
+                sqlx::query("UPDATE pregnancies SET edd = $1::date WHERE id = $2 AND municipality_id = $3")
                     .bind(edd.to_string())
                     .bind(pregnancy.0)
+                    .bind(m.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
                 "edd".to_owned()
             }
             PregnancyChange::End(end) => {
-                sqlx::query("UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3")
-                    .bind(end.status().as_str())
-                    .bind(end.on().to_string())
-                    .bind(pregnancy.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                sqlx::query(
+                    "UPDATE pregnancies SET status = $1, ended_on = $2::date WHERE id = $3 AND municipality_id = $4",
+                )
+                .bind(end.status().as_str())
+                .bind(end.on().to_string())
+                .bind(pregnancy.0)
+                .bind(m.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
                 end.status().as_str().to_owned()
             }
         };

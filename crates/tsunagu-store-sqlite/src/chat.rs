@@ -1,13 +1,14 @@
 //! Peer-support chat [003]: supporters, invitations, rooms, teams, messages,
 //! read state, escalations, help lines (migration 0012).
 
-use crate::audit::append_audit;
+use crate::audit::{append_audit, append_audit_batch};
 use crate::care::insert_referral;
 use crate::{corrupt, db_err, is_unique_violation, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::{HashMap, HashSet};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::chat::helplines::HelpLine;
 use tsunagu_domain::chat::messages::{ClientId, MessageText};
@@ -17,9 +18,10 @@ use tsunagu_domain::policy::RoomAccess;
 use tsunagu_domain::referrals::{raise, ConcernSource, ReferralStatus};
 use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, ReferralId, RoomId};
+use tsunagu_store::group_commit::{Batcher, PendingLine};
 use tsunagu_store::{
-    ChatMessage, ChatStore, EscalationRecord, NewAccount, Posted, Result, RoomHealth, RoomSummary, StoreError,
-    SupporterRecord,
+    answer_posts, author_role, plan_posts, submit_post, ChatMessage, ChatStore, EscalationRecord, NewAccount,
+    PendingPost, PostPlan, Posted, Result, RoomHealth, RoomSummary, StoreError, SupporterRecord,
 };
 
 const SUPPORTER_COLUMNS: &str = "s.account_id, a.display_name, s.profession, s.raising_toddler, \
@@ -368,86 +370,18 @@ impl ChatStore for SqliteStore {
         text: &MessageText,
         self_harm: bool,
     ) -> Result<Posted> {
-        let m = ctx.municipality_id;
-        let mut tx = self.begin_immediate().await?;
-        // The room's next number (and the room flagged urgent, if so):
-        // undone with the transaction for a resend.
-        let seq: Option<i64> = sqlx::query_scalar(
-            "UPDATE chat_rooms SET last_seq = last_seq + 1, \
-             urgent_at = CASE WHEN ? THEN COALESCE(urgent_at, ?) ELSE urgent_at END \
-             WHERE id = ? AND municipality_id = ? RETURNING last_seq",
-        )
-        .bind(self_harm)
-        .bind(ts_text(ctx.at))
-        .bind(room.0)
-        .bind(m.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let seq = seq.ok_or(StoreError::NotFound)?;
-        let first = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
-             WHERE m.room_id = ? AND m.client_id = ?"
-        ))
-        .bind(room.0)
-        .bind(client_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if let Some(first) = first {
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(Posted { message: message_row(&first)?, duplicate: true });
-        }
-        let role = match ctx.role {
-            Role::ChatParent => Role::ChatParent,
-            Role::PeerSupporter => Role::PeerSupporter,
-            _ => return Err(StoreError::InvalidReference("author")),
+        // Queued with the node's other posts: one transaction for all that
+        // arrive together, answered once it has committed (#13).
+        let post = PendingPost {
+            ctx: ctx.clone(),
+            room,
+            author_role: author_role(ctx)?,
+            client_id: client_id.as_str().to_owned(),
+            body: text.as_str().to_owned(),
+            self_harm,
         };
-        sqlx::query(
-            "INSERT INTO chat_messages (room_id, seq, municipality_id, author_account, author_role, client_id, \
-             body, sent_at, self_harm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(room.0)
-        .bind(seq)
-        .bind(m.0)
-        .bind(ctx.actor.0)
-        .bind(role.as_str())
-        .bind(client_id.as_str())
-        .bind(text.as_str())
-        .bind(ts_text(ctx.at))
-        .bind(self_harm)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if role == Role::PeerSupporter {
-            // A reply to a parent on LINE: pushed by the outbox, stored with the message.
-            crate::line::enqueue_reply(&mut tx, m, room, seq, ctx.actor, text.as_str(), ctx.at).await?;
-        }
-        // The author has read what they wrote.
-        sqlx::query(
-            "INSERT INTO chat_reads (room_id, account_id, last_read_seq) VALUES (?, ?, ?) \
-             ON CONFLICT (room_id, account_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
-        )
-        .bind(room.0)
-        .bind(ctx.actor.0)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatPost, None, &format!("room={room} seq={seq}"))
-            .await?;
-        let row = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
-             WHERE m.room_id = ? AND m.seq = ?"
-        ))
-        .bind(room.0)
-        .bind(seq)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let message = message_row(&row)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(Posted { message, duplicate: false })
+        let store = self.clone();
+        submit_post(&self.post_batch, post, move |posts| store.write_posts(posts)).await
     }
 
     async fn history(
@@ -762,6 +696,140 @@ impl ChatStore for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(db_err)
+    }
+}
+
+/// The node's queue of posts (#13): one write transaction per turn.
+pub(crate) type PostBatch = Batcher<PendingPost, Result<Posted>>;
+
+impl SqliteStore {
+    /// Stores a batch of posts in one transaction of the single writer
+    /// (`plan_posts` numbers them): the rooms' counters read once, the new
+    /// messages inserted by one statement, the rooms moved on by one, the
+    /// authors' read marks by one, the LINE replies, the audit lines (one
+    /// per new message, `append_audit_batch`), and the new messages read
+    /// back with their authors' chat names by one. A resend is answered
+    /// with the stored message and writes nothing.
+    async fn write_posts(self, posts: Vec<PendingPost>) -> Result<Vec<Result<Posted>>> {
+        let mut tx = self.begin_immediate().await?;
+        let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT r.municipality_id, r.id, r.last_seq FROM (");
+        qb.push_values(&keys, |mut b, (m, r)| {
+            b.push_bind(*m).push_bind(*r);
+        });
+        qb.push(") AS v JOIN chat_rooms r ON r.municipality_id = v.column1 AND r.id = v.column2");
+        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let mut last_seq = HashMap::new();
+        for r in &rows {
+            let m: i64 = r.try_get(0).map_err(db_err)?;
+            let id: i64 = r.try_get(1).map_err(db_err)?;
+            last_seq.insert((m, id), r.try_get::<i64, _>(2).map_err(db_err)?);
+        }
+        // The client ids of the batch already stored in their rooms.
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {MESSAGE_COLUMNS} FROM ("));
+        qb.push_values(&posts, |mut b, p| {
+            b.push_bind(p.ctx.municipality_id.0).push_bind(p.room.0).push_bind(p.client_id.as_str());
+        });
+        qb.push(
+            ") AS v JOIN chat_messages m ON m.municipality_id = v.column1 AND m.room_id = v.column2 \
+             AND m.client_id = v.column3 JOIN accounts a ON a.id = m.author_account",
+        );
+        let mut stored_messages = HashMap::new();
+        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+            let m = message_row(&r)?;
+            stored_messages.insert((m.room.0, m.client_id.clone()), m);
+        }
+        let stored: HashSet<(i64, String)> = stored_messages.keys().cloned().collect();
+        let (plans, rooms) = plan_posts(&posts, &last_seq, &stored);
+        let new: Vec<(&PendingPost, i64)> = posts
+            .iter()
+            .zip(&plans)
+            .filter_map(|(p, plan)| match plan {
+                PostPlan::New(seq) => Some((p, *seq)),
+                _ => None,
+            })
+            .collect();
+        let mut fresh = HashMap::new();
+        if !new.is_empty() {
+            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+                "INSERT INTO chat_messages (municipality_id, room_id, seq, author_account, author_role, client_id, \
+                 body, sent_at, self_harm) ",
+            );
+            qb.push_values(&new, |mut b, (p, seq)| {
+                b.push_bind(p.ctx.municipality_id.0)
+                    .push_bind(p.room.0)
+                    .push_bind(*seq)
+                    .push_bind(p.ctx.actor.0)
+                    .push_bind(p.author_role.as_str())
+                    .push_bind(p.client_id.as_str())
+                    .push_bind(p.body.as_str())
+                    .push_bind(ts_text(p.ctx.at))
+                    .push_bind(p.self_harm);
+            });
+            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+            // Each room's counter moves on to its last new number (and the
+            // room is flagged urgent by its first message of self-harm).
+            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+                "UPDATE chat_rooms SET last_seq = v.column3, \
+                 urgent_at = CASE WHEN v.column4 IS NOT NULL THEN COALESCE(urgent_at, v.column4) ELSE urgent_at END \
+                 FROM (",
+            );
+            qb.push_values(&rooms, |mut b, (m, r, seq, urgent)| {
+                b.push_bind(m.0).push_bind(r.0).push_bind(*seq).push_bind(urgent.map(ts_text));
+            });
+            qb.push(") AS v WHERE chat_rooms.municipality_id = v.column1 AND chat_rooms.id = v.column2");
+            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+            // The authors have read what they wrote (one row per author and room).
+            let mut reads: HashMap<(i64, i64), i64> = HashMap::new();
+            for (p, seq) in &new {
+                let e = reads.entry((p.room.0, p.ctx.actor.0)).or_default();
+                *e = (*e).max(*seq);
+            }
+            let reads: Vec<_> = reads.into_iter().collect();
+            let mut qb: QueryBuilder<'_, Sqlite> =
+                QueryBuilder::new("INSERT INTO chat_reads (room_id, account_id, last_read_seq) ");
+            qb.push_values(&reads, |mut b, ((room, account), seq)| {
+                b.push_bind(*room).push_bind(*account).push_bind(*seq);
+            });
+            qb.push(
+                " ON CONFLICT (room_id, account_id) DO UPDATE \
+                 SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
+            );
+            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+            for (p, seq) in &new {
+                if p.author_role == Role::PeerSupporter {
+                    // A reply to a parent on LINE: pushed by the outbox, stored with the message.
+                    let m = p.ctx.municipality_id;
+                    crate::line::enqueue_reply(&mut tx, m, p.room, *seq, p.ctx.actor, &p.body, p.ctx.at).await?;
+                }
+            }
+            let lines: Vec<PendingLine> = new
+                .iter()
+                .map(|(p, seq)| PendingLine {
+                    ctx: p.ctx.clone(),
+                    action: AuditAction::ChatPost,
+                    family: None,
+                    detail: format!("room={} seq={seq}", p.room),
+                })
+                .collect();
+            append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
+            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {MESSAGE_COLUMNS} FROM ("));
+            qb.push_values(&new, |mut b, (p, seq)| {
+                b.push_bind(p.ctx.municipality_id.0).push_bind(p.room.0).push_bind(*seq);
+            });
+            qb.push(
+                ") AS v JOIN chat_messages m ON m.municipality_id = v.column1 AND m.room_id = v.column2 \
+                 AND m.seq = v.column3 JOIN accounts a ON a.id = m.author_account",
+            );
+            for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+                let m = message_row(&r)?;
+                fresh.insert((m.room.0, m.seq), m);
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(answer_posts(&posts, &plans, &stored_messages, &fresh))
     }
 }
 

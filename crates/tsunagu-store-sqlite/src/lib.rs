@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "class_session_staff",
         sql: include_str!("../migrations/0024_class_session_staff.sql"),
     },
+    Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
 ];
 
 #[derive(Clone)]
@@ -61,6 +62,8 @@ pub struct SqliteStore {
     keys: StoreKeys,
     /// Reads' audit lines, committed together (#16).
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
+    /// Chat messages, committed together (#13).
+    post_batch: std::sync::Arc<chat::PostBatch>,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -163,7 +166,7 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?
         };
-        Ok(Self { reader, writer, keys, audit_batch: Default::default() })
+        Ok(Self { reader, writer, keys, audit_batch: Default::default(), post_batch: Default::default() })
     }
 }
 

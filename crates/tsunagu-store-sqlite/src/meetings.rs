@@ -156,19 +156,22 @@ pub(crate) async fn record_handbook_meeting(
     for c in &contacts {
         record_outcome(tx, key, ctx, ContactId(*c), &done, &note).await?;
     }
-    sqlx::query("UPDATE handbook_meetings SET contacts_done = ? WHERE id = ?")
+    sqlx::query("UPDATE handbook_meetings SET contacts_done = ? WHERE id = ? AND municipality_id = ?")
         .bind(contacts.len() as i64)
         .bind(id.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
     let detail = format!("meeting={} area={} month={} contacts={}", id.0, new.area_id.0, new.month, contacts.len());
     append_audit(tx, key, ctx, AuditAction::HandbookMeeting, None, &detail).await?;
-    let row = sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM handbook_meetings WHERE id = ?"))
-        .bind(id.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    let row =
+        sqlx::query(&format!("SELECT {MEETING_COLUMNS} FROM handbook_meetings WHERE id = ? AND municipality_id = ?"))
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
     meeting_row(&row)
 }
 
@@ -381,9 +384,11 @@ pub(crate) async fn record_attendance(
     }
     let members = sqlx::query(
         "SELECT g.pregnancy_id, g.family_id, g.contact_id, c.awaits FROM group_session_members g \
-         JOIN contacts c ON c.id = g.contact_id WHERE g.session_id = ? ORDER BY g.pregnancy_id",
+         JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id \
+         WHERE g.session_id = ? AND g.municipality_id = ? ORDER BY g.pregnancy_id",
     )
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?
@@ -404,13 +409,17 @@ pub(crate) async fn record_attendance(
     let note = format!("妊娠8か月面談（集団） {day}");
     for (p, family, contact, awaits) in &members {
         let came = attended.contains(p);
-        sqlx::query("UPDATE group_session_members SET attended = ? WHERE session_id = ? AND pregnancy_id = ?")
-            .bind(came)
-            .bind(id.0)
-            .bind(p.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE group_session_members SET attended = ? \
+             WHERE session_id = ? AND pregnancy_id = ? AND municipality_id = ?",
+        )
+        .bind(came)
+        .bind(id.0)
+        .bind(p.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let detail = format!("session={} pregnancy={} attended={came}", id.0, p.0);
         append_audit(tx, key, ctx, AuditAction::GroupAttendance, Some(*family), &detail).await?;
         // Somebody may have recorded an individual interview meanwhile: keep it.
@@ -418,10 +427,11 @@ pub(crate) async fn record_attendance(
             record_outcome(tx, key, ctx, *contact, &done, &note).await?;
         }
     }
-    sqlx::query("UPDATE group_sessions SET attendance_by = ?, attendance_at = ? WHERE id = ?")
+    sqlx::query("UPDATE group_sessions SET attendance_by = ?, attendance_at = ? WHERE id = ? AND municipality_id = ?")
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
         .bind(id.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -36,7 +36,7 @@ async fn mark_reviewed(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE postpartum_applications SET status = ?, reviewed_by = ?, reviewed_at = ?, review_note = ?, \
-         review_note_audience = ? WHERE id = ?",
+         review_note_audience = ? WHERE id = ? AND municipality_id = ?",
     )
     .bind(status.as_str())
     .bind(ctx.actor.0)
@@ -44,6 +44,7 @@ async fn mark_reviewed(
     .bind(note.0)
     .bind(note.1.as_str())
     .bind(id.0)
+    .bind(ctx.municipality_id.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -332,7 +333,7 @@ impl PostpartumStore for SqliteStore {
     ) -> Result<Option<(Application, Vec<StayNote>, Vec<Date>)>> {
         let Some(a) = self.application_of(ctx.municipality_id, id).await? else { return Ok(None) };
         let notes = self.stay_notes_of(id).await?;
-        let days = self.used_days_of(id).await?;
+        let days = self.used_days_of(ctx.municipality_id, id).await?;
         let detail = format!("application={id} notes={} used_days={}", notes.len(), days.len());
         self.audit(ctx, AuditAction::PostpartumView, Some(a.family_id), &detail).await?;
         Ok(Some((a, notes, days)))
@@ -348,7 +349,7 @@ impl PostpartumStore for SqliteStore {
         let Some(application) = self.application_of(m, id).await? else { return Ok(None) };
         let family = application.family_id;
         let notes = self.stay_notes_of(id).await?;
-        let used_days = self.used_days_of(id).await?;
+        let used_days = self.used_days_of(ctx.municipality_id, id).await?;
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         let record = crate::records::family_record(&mut conn, m, family).await?.ok_or(StoreError::NotFound)?;
         // The family's other applications by the family index; their used
@@ -485,12 +486,15 @@ impl PostpartumStore for SqliteStore {
             .map_err(db_err)?;
         }
         if app.fee_to_be_confirmed {
-            sqlx::query("UPDATE postpartum_applications SET confirmed_fee_yen = ? WHERE id = ?")
-                .bind(fee_yen.map(i64::from))
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "UPDATE postpartum_applications SET confirmed_fee_yen = ? WHERE id = ? AND municipality_id = ?",
+            )
+            .bind(fee_yen.map(i64::from))
+            .bind(id.0)
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         mark_reviewed(
             &mut tx,
@@ -547,14 +551,16 @@ impl PostpartumStore for SqliteStore {
                 // Give back the place of every booked day, then the days.
                 sqlx::query(
                     "UPDATE postpartum_places SET taken = taken - 1 WHERE (venue_id, pool, day) IN \
-                     (SELECT venue_id, pool, day FROM postpartum_bookings WHERE application_id = ?)",
-                )
-                .bind(id.0)
+                     (SELECT venue_id, pool, day FROM postpartum_bookings WHERE application_id = ? AND municipality_id = ?)",
+ )
+ .bind(id.0)
+ .bind(ctx.municipality_id.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                sqlx::query("DELETE FROM postpartum_bookings WHERE application_id = ?")
+                sqlx::query("DELETE FROM postpartum_bookings WHERE application_id = ? AND municipality_id = ?")
                     .bind(id.0)
+                    .bind(ctx.municipality_id.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
@@ -565,13 +571,14 @@ impl PostpartumStore for SqliteStore {
         }
         sqlx::query(
             "UPDATE postpartum_applications SET status = 'cancelled', cancelled_by = ?, cancelled_at = ?, \
-             cancel_note = ?, cancel_note_audience = ? WHERE id = ?",
+             cancel_note = ?, cancel_note_audience = ? WHERE id = ? AND municipality_id = ?",
         )
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
         .bind(note)
         .bind(audience.as_str())
         .bind(id.0)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -696,12 +703,15 @@ impl PostpartumStore for SqliteStore {
             .await
             .map_err(db_err)?;
         } else {
-            sqlx::query("DELETE FROM postpartum_used_days WHERE application_id = ? AND day = ?")
-                .bind(id.0)
-                .bind(day.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "DELETE FROM postpartum_used_days WHERE application_id = ? AND day = ? AND municipality_id = ?",
+            )
+            .bind(id.0)
+            .bind(day.to_string())
+            .bind(ctx.municipality_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         append_audit(
             &mut tx,
@@ -717,7 +727,7 @@ impl PostpartumStore for SqliteStore {
 
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let days = self.used_days_of(id).await?;
+        let days = self.used_days_of(ctx.municipality_id, id).await?;
         self.audit(
             ctx,
             AuditAction::PostpartumView,
@@ -844,13 +854,15 @@ impl SqliteStore {
     }
 
     /// The days of an application recorded as used (not audited).
-    async fn used_days_of(&self, id: ApplicationId) -> Result<Vec<Date>> {
-        let days: Vec<String> =
-            sqlx::query_scalar("SELECT day FROM postpartum_used_days WHERE application_id = ? ORDER BY day")
-                .bind(id.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
+    async fn used_days_of(&self, m: MunicipalityId, id: ApplicationId) -> Result<Vec<Date>> {
+        let days: Vec<String> = sqlx::query_scalar(
+            "SELECT day FROM postpartum_used_days WHERE application_id = ? AND municipality_id = ? ORDER BY day",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
         let days = days.iter().map(|d| date(d)).collect::<Result<Vec<_>>>()?;
         Ok(days)
     }

@@ -118,14 +118,17 @@ pub(crate) async fn sync_pregnancy(
         .iter()
         .map(baby_row)
         .collect::<Result<Vec<_>>>()?;
-    let stored = sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.pregnancy_id = ?"))
-        .bind(pregnancy.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| contact_row(r).map(|c| c.contact))
-        .collect::<Result<Vec<_>>>()?;
+    let stored = sqlx::query(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.pregnancy_id = ? AND c.municipality_id = ?"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| contact_row(r).map(|c| c.contact))
+    .collect::<Result<Vec<_>>>()?;
     let facts = TimelineFacts::from_records(&p, &babies, kinds).map_err(|_| corrupt("pregnancy facts"))?;
     let changes = reconcile(&stored, &facts);
     let now = ts_text(at);
@@ -168,7 +171,7 @@ pub(crate) async fn sync_pregnancy(
                 let awaits = awaits_work(c.kind, None, c.ending.as_ref());
                 sqlx::query(
                     "UPDATE contacts SET opens = ?, due = ?, closes = ?, missed_on = ?, updated_at = ? \
-                     WHERE id = ? AND outcome IS NULL",
+                     WHERE id = ? AND municipality_id = ? AND outcome IS NULL",
                 )
                 .bind(to.opens().to_string())
                 .bind(to.due().to_string())
@@ -176,6 +179,7 @@ pub(crate) async fn sync_pregnancy(
                 .bind(missed_on(awaits, to.closes(), today).map(|d| d.to_string()))
                 .bind(&now)
                 .bind(id.0)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -185,12 +189,13 @@ pub(crate) async fn sync_pregnancy(
                 let hidden = matches!(change, ContactChange::Hide { .. });
                 sqlx::query(
                     "UPDATE contacts SET ending = ?, hidden = ?, awaits = 0, updated_at = ? \
-                     WHERE id = ? AND outcome IS NULL",
+                     WHERE id = ? AND municipality_id = ? AND outcome IS NULL",
                 )
                 .bind(reason.as_str())
                 .bind(hidden)
                 .bind(&now)
                 .bind(id.0)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -199,29 +204,33 @@ pub(crate) async fn sync_pregnancy(
                 ended += 1;
                 // A window moved in the same reconcile comes first in `changes`;
                 // read the dates back rather than trust the stale copy.
-                let closes: String = sqlx::query_scalar("SELECT closes FROM contacts WHERE id = ?")
-                    .bind(id.0)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                let closes: String =
+                    sqlx::query_scalar("SELECT closes FROM contacts WHERE id = ? AND municipality_id = ?")
+                        .bind(id.0)
+                        .bind(m.0)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
                 let closes = date(&closes)?;
                 let missed = missed_on(true, closes, today).map(|d| d.to_string());
                 sqlx::query(
                     "UPDATE contacts SET ending = NULL, hidden = 0, awaits = 1, missed_on = ?, updated_at = ? \
-                     WHERE id = ? AND outcome IS NULL",
+                     WHERE id = ? AND municipality_id = ? AND outcome IS NULL",
                 )
                 .bind(missed)
                 .bind(&now)
                 .bind(id.0)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
             }
         }
     }
-    sqlx::query("UPDATE pregnancies SET timeline_rules = ? WHERE id = ?")
+    sqlx::query("UPDATE pregnancies SET timeline_rules = ? WHERE id = ? AND municipality_id = ?")
         .bind(RULES_VERSION)
         .bind(pregnancy.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -436,7 +445,8 @@ async fn apply_outcome(
     let note = append_note(&row.outcome_note, note);
     let changed = sqlx::query(
         "UPDATE contacts SET outcome = ?, form = ?, attempts = ?, outcome_note = ?, outcome_by = ?, outcome_at = ?, \
-         awaits = ?, updated_at = ?, outcome_note_audience = ? WHERE id = ? AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
+         awaits = ?, updated_at = ?, outcome_note_audience = ? WHERE id = ? AND municipality_id = ? \
+         AND ending IS NULL AND (outcome IS NULL OR outcome = 'not_reached')",
     )
     .bind(name)
     .bind(form)
@@ -448,6 +458,7 @@ async fn apply_outcome(
     .bind(ts_text(ctx.at))
     .bind(audience.as_str())
     .bind(id.0)
+    .bind(ctx.municipality_id.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?
@@ -529,9 +540,11 @@ pub(crate) async fn settle_through(
     through: Date,
 ) -> Result<()> {
     let rows = sqlx::query(
-        "SELECT id, kind FROM contacts WHERE pregnancy_id = ? AND awaits = 1 AND staff_owed = 1 AND due <= ?",
+        "SELECT id, kind FROM contacts WHERE pregnancy_id = ? AND municipality_id = ? \
+         AND awaits = 1 AND staff_owed = 1 AND due <= ?",
     )
     .bind(pregnancy.0)
+    .bind(ctx.municipality_id.0)
     .bind(through.to_string())
     .fetch_all(&mut *tx)
     .await
@@ -543,13 +556,14 @@ pub(crate) async fn settle_through(
         let Some(form) = kind.forms().first() else { continue };
         sqlx::query(
             "UPDATE contacts SET outcome = 'done', form = ?, outcome_by = ?, outcome_at = ?, awaits = 0, \
-             missed_on = NULL, outcome_note = 'import', updated_at = ? WHERE id = ?",
+             missed_on = NULL, outcome_note = 'import', updated_at = ? WHERE id = ? AND municipality_id = ?",
         )
         .bind(form.as_str())
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
         .bind(ts_text(ctx.at))
         .bind(id)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -612,19 +626,21 @@ impl TimelineStore for SqliteStore {
         change.allowed_from(p.status)?;
         let detail = match change {
             PregnancyChange::Edd(edd) => {
-                sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ?")
+                sqlx::query("UPDATE pregnancies SET edd = ? WHERE id = ? AND municipality_id = ?")
                     .bind(edd.to_string())
                     .bind(pregnancy.0)
+                    .bind(m.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
                 "edd".to_owned()
             }
             PregnancyChange::End(end) => {
-                sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ?")
+                sqlx::query("UPDATE pregnancies SET status = ?, ended_on = ? WHERE id = ? AND municipality_id = ?")
                     .bind(end.status().as_str())
                     .bind(end.on().to_string())
                     .bind(pregnancy.0)
+                    .bind(m.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;

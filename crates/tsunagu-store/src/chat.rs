@@ -242,3 +242,194 @@ pub trait ChatStore: Send + Sync {
     /// Replaces the municipality's own help lines. Audited `chat.help_lines`.
     async fn set_help_lines(&self, ctx: &AuditContext, lines: &[HelpLine]) -> Result<()>;
 }
+
+// --- group commit of posts (#13) ---------------------------------------------
+
+/// A message waiting for its batch (`group_commit::Batcher`): concurrent
+/// posts of a node share one write transaction, each answered only once it
+/// has committed.
+#[derive(Debug, Clone)]
+pub struct PendingPost {
+    pub ctx: AuditContext,
+    pub room: RoomId,
+    /// `ChatParent` or `PeerSupporter` (checked before queueing).
+    pub author_role: Role,
+    pub client_id: String,
+    pub body: String,
+    pub self_harm: bool,
+}
+
+/// Queues a post in a node's batch (`write` stores a batch in one
+/// transaction): the batch is written in a span `chat post batch`, a child
+/// of the posting request's (the statements test counts it as the request's).
+pub async fn submit_post<F, Fut>(
+    batch: &crate::group_commit::Batcher<PendingPost, Result<Posted>>,
+    post: PendingPost,
+    write: F,
+) -> Result<Posted>
+where
+    F: FnOnce(Vec<PendingPost>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Vec<Result<Posted>>>> + Send + 'static,
+{
+    batch.submit_in(post, tracing::info_span!("chat post batch"), write).await?
+}
+
+/// The author's role a message is stored with: the context's, if it is one
+/// that writes in a room (`InvalidReference("author")` otherwise).
+pub fn author_role(ctx: &AuditContext) -> Result<Role> {
+    match ctx.role {
+        Role::ChatParent => Ok(Role::ChatParent),
+        Role::PeerSupporter => Ok(Role::PeerSupporter),
+        _ => Err(crate::StoreError::InvalidReference("author")),
+    }
+}
+
+/// What a batch does with one post, decided in its transaction from the
+/// rooms' counters and the client ids already stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostPlan {
+    /// No such room in the post's municipality.
+    NotFound,
+    /// The client id is stored in the room already: answer that message.
+    Stored,
+    /// A resend queued in the same batch: answer the message of the post at this index.
+    SameAs(usize),
+    /// A new message at this number.
+    New(i64),
+}
+
+/// A room a batch moves on: its municipality, its id, its new last number,
+/// and when the first message of self-harm among the new ones was sent.
+pub type RoomMove = (MunicipalityId, RoomId, i64, Option<Timestamp>);
+
+/// Plans a batch of posts, in queue order: each room's numbers follow its
+/// last stored one (`last_seq`, by municipality and room; a room not in it
+/// is not the municipality's) one by one, with no gap; a client id stored
+/// before (`stored`, by room) or earlier in the batch is answered, not
+/// stored again. Also the rooms to move on: (municipality, room, new last
+/// number, when the first message of self-harm among the new ones was sent).
+pub fn plan_posts(
+    posts: &[PendingPost],
+    last_seq: &std::collections::HashMap<(i64, i64), i64>,
+    stored: &std::collections::HashSet<(i64, String)>,
+) -> (Vec<PostPlan>, Vec<RoomMove>) {
+    use std::collections::HashMap;
+    let mut next: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut urgent: HashMap<(i64, i64), Timestamp> = HashMap::new();
+    let mut seen: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut plans = Vec::with_capacity(posts.len());
+    for (i, p) in posts.iter().enumerate() {
+        let key = (p.ctx.municipality_id.0, p.room.0);
+        let Some(last) = last_seq.get(&key) else {
+            plans.push(PostPlan::NotFound);
+            continue;
+        };
+        if stored.contains(&(p.room.0, p.client_id.clone())) {
+            plans.push(PostPlan::Stored);
+            continue;
+        }
+        if let Some(first) = seen.get(&(p.room.0, p.client_id.as_str())) {
+            plans.push(PostPlan::SameAs(*first));
+            continue;
+        }
+        seen.insert((p.room.0, p.client_id.as_str()), i);
+        let seq = next.get(&key).copied().unwrap_or(*last) + 1;
+        next.insert(key, seq);
+        if p.self_harm {
+            urgent.entry(key).or_insert(p.ctx.at);
+        }
+        plans.push(PostPlan::New(seq));
+    }
+    let mut rooms: Vec<_> = next
+        .into_iter()
+        .map(|((m, r), seq)| (MunicipalityId(m), RoomId(r), seq, urgent.get(&(m, r)).copied()))
+        .collect();
+    rooms.sort_by_key(|(m, r, _, _)| (r.0, m.0));
+    (plans, rooms)
+}
+
+/// Each post's answer once its batch has committed: the new message as
+/// read back (`fresh`, by room and number), or for a resend the message
+/// stored before (`stored`, by room and client id) or queued first in the
+/// same batch.
+pub fn answer_posts(
+    posts: &[PendingPost],
+    plans: &[PostPlan],
+    stored: &std::collections::HashMap<(i64, String), ChatMessage>,
+    fresh: &std::collections::HashMap<(i64, i64), ChatMessage>,
+) -> Vec<Result<Posted>> {
+    let lost = || crate::StoreError::Other("a stored message was not read back".into());
+    let new = |i: usize| match plans.get(i) {
+        Some(PostPlan::New(seq)) => fresh.get(&(posts[i].room.0, *seq)).cloned().ok_or_else(lost),
+        _ => Err(lost()),
+    };
+    plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| match plan {
+            PostPlan::NotFound => Err(crate::StoreError::NotFound),
+            PostPlan::Stored => stored
+                .get(&(posts[i].room.0, posts[i].client_id.clone()))
+                .cloned()
+                .map(|message| Posted { message, duplicate: true })
+                .ok_or_else(lost),
+            PostPlan::SameAs(first) => new(*first).map(|message| Posted { message, duplicate: true }),
+            PostPlan::New(_) => new(i).map(|message| Posted { message, duplicate: false }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+    use tsunagu_domain::audit::Requester;
+
+    fn post(m: i64, room: i64, client: &str, self_harm: bool, at: i64) -> PendingPost {
+        let ctx = Requester {
+            municipality_id: MunicipalityId(m),
+            actor: AccountId(9),
+            role: Role::ChatParent,
+            remote_addr: "test".into(),
+            reason: "test".into(),
+            at: Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+        .without_a_policy_decision();
+        PendingPost {
+            ctx,
+            room: RoomId(room),
+            author_role: Role::ChatParent,
+            client_id: client.into(),
+            body: "こんにちは".into(),
+            self_harm,
+        }
+    }
+
+    #[test]
+    fn a_batch_numbers_each_room_on_without_gaps_and_answers_resends() {
+        let last: HashMap<(i64, i64), i64> = [((1, 10), 4), ((1, 11), 0), ((2, 20), 7)].into();
+        let stored: HashSet<(i64, String)> = [(10, "old".to_owned())].into();
+        let posts = vec![
+            post(1, 10, "a", false, 1),
+            post(1, 11, "b", true, 2),
+            post(1, 10, "old", false, 3),
+            post(1, 10, "c", true, 4),
+            post(1, 10, "a", false, 5),
+            post(1, 20, "d", false, 6),
+            post(2, 20, "d", false, 7),
+            post(1, 11, "e", true, 8),
+        ];
+        let (plans, rooms) = plan_posts(&posts, &last, &stored);
+        use PostPlan::*;
+        assert_eq!(plans, vec![New(5), New(1), Stored, New(6), SameAs(0), NotFound, New(8), New(2)]);
+        let at = |s| Timestamp::from_second(s).ok();
+        assert_eq!(
+            rooms,
+            vec![
+                (MunicipalityId(1), RoomId(10), 6, at(4)),
+                (MunicipalityId(1), RoomId(11), 2, at(2)),
+                (MunicipalityId(2), RoomId(20), 8, None),
+            ]
+        );
+    }
+}

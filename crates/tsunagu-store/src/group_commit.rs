@@ -1,18 +1,24 @@
-//! Group commit of audit lines (#16): the lines of concurrent reads share
-//! one write transaction.
+//! Group commit (#16, #13): concurrent writes share one write transaction.
 //!
-//! A read's audit line must be durable before its answer leaves. Writing
-//! each line in a transaction of its own costs one commit (one fsync, and on
-//! PostgreSQL a round trip per statement) per read, and the commits queue
-//! behind the chain's head, one at a time. Here a request queues its line
-//! and waits for the writer's turn: whoever gets the turn takes every line
-//! queued so far and writes them in one transaction (in queue order, so the
-//! chain stays a chain), and each request is told when the transaction that
-//! holds its line has committed — only then does it answer. Lines that
-//! arrive while one batch commits form the next batch.
+//! A read's audit line must be durable before its answer leaves, and a chat
+//! message before its sender sees it as sent. Writing each in a transaction
+//! of its own costs one commit (one fsync, and on PostgreSQL a round trip
+//! per statement) per request, and the commits queue behind the chain's
+//! head (and a room's counter), one at a time. Here a request queues its
+//! item and waits for the writer's turn: whoever gets the turn takes the
+//! items queued so far (at most [`MAX_TURN`]) and writes them in one
+//! transaction (in queue order, so the chain stays a chain and a room's
+//! numbers follow the order of arrival), and each request is told when the
+//! transaction that holds its item has committed — only then does it
+//! answer. Items that arrive while one batch commits form the next batch.
+//!
+//! A batch either commits whole or not at all: a failed transaction fails
+//! every item in it with the same error, and stores none of them. Within a
+//! committed batch, the writer may still refuse one item on its own (a room
+//! that is not the municipality's): that item's own answer says so.
 //!
 //! The batch is written by a task of its own, so a request that goes away
-//! (the client hung up) never leaves the others' lines half written.
+//! (the client hung up) never leaves the others' items half written.
 
 use crate::{Result, StoreError};
 use std::future::Future;
@@ -20,6 +26,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::FamilyId;
+
+/// The most items one transaction takes: the rest wait for the next turn
+/// (bounds a batch's statements and bound values).
+pub const MAX_TURN: usize = 500;
 
 /// One audit line waiting for its batch: what the chain needs of it.
 #[derive(Debug, Clone)]
@@ -30,19 +40,103 @@ pub struct PendingLine {
     pub detail: String,
 }
 
-/// How a batch ended, as each of its requests is told (a store error is
-/// not `Clone`): `Err((transient, message))`.
-type Outcome = std::result::Result<(), (bool, String)>;
+/// How a batch ended for one of its items: its own answer, or the batch's
+/// failure as every item is told (a store error is not `Clone`):
+/// `Err((transient, message))`.
+type Outcome<R> = std::result::Result<R, (bool, String)>;
 
-type Waiting = Vec<(PendingLine, oneshot::Sender<Outcome>)>;
+type Waiting<T, R> = Vec<(T, oneshot::Sender<Outcome<R>>)>;
 
-/// The queue of lines and the writer's turn. One per store handle (shared
-/// by its clones).
-#[derive(Default)]
-pub struct GroupCommit {
-    queue: Mutex<Waiting>,
+/// The queue of items of one kind and the writer's turn. One per store
+/// handle (shared by its clones).
+pub struct Batcher<T, R> {
+    queue: Mutex<Waiting<T, R>>,
     turn: Arc<tokio::sync::Mutex<()>>,
 }
+
+impl<T, R> Default for Batcher<T, R> {
+    fn default() -> Self {
+        Self { queue: Mutex::new(Vec::new()), turn: Arc::default() }
+    }
+}
+
+impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
+    /// Queues `item` and returns its answer once the transaction holding it
+    /// has committed (or the batch's error if it failed). `write` writes a
+    /// batch, in order, in one transaction, commits it, and answers one `R`
+    /// per item, in the same order.
+    pub async fn submit<F, Fut>(&self, item: T, write: F) -> Result<R>
+    where
+        F: FnOnce(Vec<T>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
+    {
+        self.submit_in(item, tracing::Span::current(), write).await
+    }
+
+    /// [`Batcher::submit`], the batch written (if this request takes the
+    /// turn) in `span` — a child of the request's, named after the batch.
+    pub async fn submit_in<F, Fut>(&self, item: T, span: tracing::Span, write: F) -> Result<R>
+    where
+        F: FnOnce(Vec<T>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
+    {
+        let (done, outcome) = oneshot::channel();
+        self.queue.lock().map_err(|_| stopped())?.push((item, done));
+        let turn = self.turn.clone().lock_owned().await;
+        let batch = {
+            let mut queue = self.queue.lock().map_err(|_| stopped())?;
+            let take = queue.len().min(MAX_TURN);
+            let rest = queue.split_off(take);
+            std::mem::replace(&mut *queue, rest)
+        };
+        if !batch.is_empty() {
+            // Our turn: the items queued so far (ours among them, unless the
+            // batch before took it) go into one transaction, written in the
+            // span of the request that took the turn.
+            let write = async move {
+                let (items, waiting): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let n = items.len();
+                match write(items).await {
+                    Ok(answers) if answers.len() == n => {
+                        for (w, a) in waiting.into_iter().zip(answers) {
+                            let _ = w.send(Ok(a));
+                        }
+                    }
+                    Ok(_) => {
+                        let e = (false, "the writer answered a batch with the wrong number of answers".to_owned());
+                        for w in waiting {
+                            let _ = w.send(Err(e.clone()));
+                        }
+                    }
+                    Err(e) => {
+                        let transient = matches!(e, StoreError::Unavailable(_));
+                        let message = match std::error::Error::source(&e) {
+                            Some(source) => format!("{e}: {source}"),
+                            None => e.to_string(),
+                        };
+                        for w in waiting {
+                            let _ = w.send(Err((transient, message.clone())));
+                        }
+                    }
+                }
+                drop(turn);
+            };
+            tokio::spawn(tracing::Instrument::instrument(write, span));
+        } else {
+            drop(turn);
+        }
+        match outcome.await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err((true, msg))) => Err(StoreError::Unavailable(msg.into())),
+            Ok(Err((false, msg))) => Err(StoreError::Other(msg.into())),
+            Err(_) => Err(stopped()),
+        }
+    }
+}
+
+/// Reads' audit lines (#16): a batch answers nothing but its commit.
+#[derive(Default)]
+pub struct GroupCommit(Batcher<PendingLine, ()>);
 
 impl GroupCommit {
     /// Queues `line` and returns once the transaction holding it has
@@ -56,45 +150,40 @@ impl GroupCommit {
         // A line about another family than the decision's is refused here,
         // before it can share a batch with others.
         line.ctx.covers(line.family)?;
-        let (done, outcome) = oneshot::channel();
-        self.queue.lock().map_err(|_| stopped())?.push((line, done));
-        let turn = self.turn.clone().lock_owned().await;
-        let batch = std::mem::take(&mut *self.queue.lock().map_err(|_| stopped())?);
-        if !batch.is_empty() {
-            // Our turn: every line queued so far (ours among them, unless the
-            // batch before took it) goes into one transaction, written in the
-            // span of the request that took the turn.
-            let write = async move {
-                let (lines, waiting): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                let result = match write(lines).await {
-                    Ok(()) => Ok(()),
-                    Err(e) => {
-                        let transient = matches!(e, StoreError::Unavailable(_));
-                        let message = match std::error::Error::source(&e) {
-                            Some(source) => format!("{e}: {source}"),
-                            None => e.to_string(),
-                        };
-                        Err((transient, message))
-                    }
-                };
-                for w in waiting {
-                    let _ = w.send(result.clone());
-                }
-                drop(turn);
-            };
-            tokio::spawn(tracing::Instrument::instrument(write, tracing::Span::current()));
-        } else {
-            drop(turn);
-        }
-        match outcome.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err((true, msg))) => Err(StoreError::Unavailable(msg.into())),
-            Ok(Err((false, msg))) => Err(StoreError::Other(msg.into())),
-            Err(_) => Err(stopped()),
-        }
+        self.0
+            .submit(line, move |lines| {
+                let n = lines.len();
+                let written = write(lines);
+                async move { written.await.map(|()| vec![(); n]) }
+            })
+            .await
     }
 }
 
 fn stopped() -> StoreError {
-    StoreError::Unavailable("the audit writer stopped before the line was written".into())
+    StoreError::Unavailable("the writer stopped before the batch was written".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_item_gets_its_own_answer_or_the_batchs_failure() {
+        let b: Arc<Batcher<u32, u32>> = Arc::default();
+        let mut tasks = vec![];
+        for i in 0..50u32 {
+            let b = b.clone();
+            tasks.push(tokio::spawn(async move {
+                b.submit(i, |items| async move { Ok(items.into_iter().map(|x| x * 2).collect()) }).await
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(t.await.unwrap_or_else(|e| panic!("{e}")).ok(), Some(i as u32 * 2));
+        }
+        let failed = b.submit(1, |_| async { Err(StoreError::Unavailable("down".into())) }).await;
+        assert!(matches!(failed, Err(StoreError::Unavailable(_))));
+        let short = b.submit(1, |_| async { Ok(vec![]) }).await;
+        assert!(matches!(short, Err(StoreError::Other(_))));
+    }
 }

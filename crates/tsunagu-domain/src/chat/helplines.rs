@@ -2,13 +2,16 @@
 //! of self-harm: the municipality's own first (stored, set by its
 //! administrator), then the national ones below.
 //!
-//! CHECK BEFORE RELEASE: these national numbers were written from memory on
-//! a machine without network access. Each must be checked against the
-//! official page named in its `source` (the Ministry of Health, Labour and
-//! Welfare's 「まもろうよ こころ」 and the Children and Families Agency's 189
-//! page) before the chat is offered to anyone, and again whenever those pages
-//! change. A municipality can put its own lines (its centre, its night
-//! line) before them.
+//! Checked on 2026-12-06 against copies of public pages kept in the project's
+//! reference library (this machine has no live network), listed with what
+//! each confirmed in `docs/ARCHITECTURE.md` (chat, help lines). The numbers
+//! agree with those pages; hours differ by region or centre where said so.
+//! Before the chat is offered, an operator still checks each number on its
+//! live `source` page, and again whenever those pages change (the Ministry's
+//! budget for FY2026 plans a free-dial number for the mental-health line).
+//! A municipality puts its own lines (its centre, its night line) first; in
+//! Iwate, Miyagi and Fukushima the Yorisoi Hotline has its own number
+//! (0120-279-226), which those municipalities add as their own line.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +32,7 @@ pub struct HelpLine {
 const MHLW: &str = "https://www.mhlw.go.jp/mamorouyokokoro/";
 
 /// The national lines shown after the municipality's own (see the module's
-/// note: to be checked against `source` before release).
+/// note on how they were checked).
 pub fn national_defaults() -> Vec<HelpLine> {
     let line = |ja: &str, en: &str, number: &str, hours: &str, source: &str| HelpLine {
         name_ja: ja.into(),
@@ -40,8 +43,14 @@ pub fn national_defaults() -> Vec<HelpLine> {
     };
     vec![
         line("よりそいホットライン", "Yorisoi Hotline", "0120-279-338", "24時間", MHLW),
-        line("こころの健康相談統一ダイヤル", "Mental health consultation line", "0570-064-556", "", MHLW),
-        line("いのちの電話", "Inochi no Denwa (lifeline)", "0570-783-556", "", MHLW),
+        line(
+            "こころの健康相談統一ダイヤル",
+            "Mental health consultation line",
+            "0570-064-556",
+            "受付時間は都道府県・政令市により異なります",
+            MHLW,
+        ),
+        line("いのちの電話", "Inochi no Denwa (lifeline)", "0570-783-556", "受付時間はセンターにより異なります", MHLW),
         line(
             "児童相談所虐待対応ダイヤル",
             "Child guidance centre line",

@@ -118,7 +118,7 @@ chat-line-help_lines = There are lines you can call now to talk about how you fe
 chat-line-display_name = LINE user
 
 ## Notes on the operator's settings
-chat-help_defaults_unverified = Unverified: the default numbers of the national help lines shown on words of self-harm (Yorisoi Hotline, the mental health consultation line, Inochi no Denwa, the child guidance line 189, the ambulance 119) have not yet been checked against their official source pages. Check each number and its hours on its source page before the chat is offered. The city's own lines can be put first through the API (PUT /api/v1/chat/help-lines).
+chat-help_defaults_unverified = How these were checked: the numbers of the national help lines shown on words of self-harm (Yorisoi Hotline, the mental health consultation line, Inochi no Denwa, the child guidance line 189, the ambulance 119) were compared on 6 December 2026 with copies of public pages (the Government's public relations, the Ministry of Health, Labour and Welfare's budget papers, municipal bulletins). Hours differ by region or centre. Before the chat is offered, check each number and its hours on its official page. The city's own lines can be put first through the API (PUT /api/v1/chat/help-lines).
 chat-line_webhook_note = For parents who join from LINE: set the LINE channel secret and access token through the API (PUT /api/v1/chat/line-channel), and set the webhook URL in LINE Developers to /line/webhook/(municipality code).
 
 ## The header's unread count

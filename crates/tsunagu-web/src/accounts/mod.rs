@@ -217,6 +217,8 @@ pub async fn reset_password(
     }
     let hash = auth::hash_password_blocking(&state.hashing, password.to_owned()).await?;
     state.store.set_password(Some(ctx), target.id, &hash).await?;
+    // The account's sessions ended with it: their sockets close (on every node).
+    state.events.publish_change(crate::base::events::SESSION_EVENT, target.municipality_id.0, target.id.0);
     Ok(())
 }
 
@@ -229,6 +231,8 @@ pub async fn reset_totp(
     let ctx = &managing(admin, requester)?;
     let target = own_account(state, admin, id).await?;
     state.store.set_totp_secret(Some(ctx), target.id, None).await?;
+    // The account's sessions ended with it: their sockets close (on every node).
+    state.events.publish_change(crate::base::events::SESSION_EVENT, target.municipality_id.0, target.id.0);
     Ok(())
 }
 

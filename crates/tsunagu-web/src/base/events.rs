@@ -44,6 +44,17 @@ pub const RESTART_CLOSE_CODE: u16 = 1012;
 /// id is the account, its `seq` a random tag that tells changes apart.
 pub const ACCOUNT_EVENT: &str = "account_changed";
 
+/// The kind of wake-up the end of an account's session is (signed out, or
+/// ended by an administrator resetting the password or second factor): a
+/// socket opened with a session of that account asks whether its session
+/// still stands, and closes if not. Its id is the account, its `seq` a
+/// random tag (`Events::publish_change`).
+pub const SESSION_EVENT: &str = "session_ended";
+
+/// The close code a socket is ended with when its session has ended (an
+/// application code of RFC 6455's private range): sign in again.
+pub const SESSION_ENDED_CLOSE_CODE: u16 = 4401;
+
 #[derive(Clone)]
 pub struct Events {
     tx: broadcast::Sender<Event>,

@@ -114,8 +114,10 @@
           delete pending[f.client_id];
         }
       };
-      ws.onclose = function () {
+      ws.onclose = function (ev) {
         ws = null;
+        // The session ended (signed out, or by an administrator): sign in again.
+        if (ev && ev.code === 4401) { location.href = "/signin"; return; }
         status.textContent = el.dataset.offline;
         poll();
         setTimeout(connect, retry);

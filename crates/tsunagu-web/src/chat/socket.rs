@@ -7,11 +7,20 @@
 //! and every post, so a supporter taken off a team stops at once. Signed in
 //! by the page's cookie (the `Origin` must be this host: no other site may
 //! open a socket with the reader's cookie) or by an API bearer token.
+//!
+//! A socket lives no longer than the session it was opened with: when the
+//! session ends (signed out, or ended by an administrator: the account
+//! disabled, its password or second factor reset) the change is told
+//! (`session_ended` / `account_changed`, to every node) and the account's
+//! sockets ask whether their own session still stands — if not, they close
+//! with [`SESSION_ENDED_CLOSE_CODE`]. Enabling the account again brings no
+//! session back: its old sockets are closed, a new sign-in is needed. A
+//! socket also asks every [`SESSION_LOOK`] (a change whose wake-up was lost).
 
 use crate::base::error::permit;
 use crate::base::error::AppError;
 use crate::base::events::Event;
-use crate::base::events::ACCOUNT_EVENT;
+use crate::base::events::{ACCOUNT_EVENT, SESSION_ENDED_CLOSE_CODE, SESSION_EVENT};
 use crate::base::session::{actor_of, audit_ctx, resolve_token, RequestCtx};
 use crate::base::AppState;
 use crate::chat::feed::{Changed, Feed, FeedRoom, Frame};
@@ -32,7 +41,7 @@ use tracing::Instrument;
 use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::policy::{Action, Allowed, Resource};
 use tsunagu_domain::roles::Actor;
-use tsunagu_domain::{MunicipalityId, RoomId};
+use tsunagu_domain::RoomId;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -71,6 +80,9 @@ fn sized(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
 /// read for at most once per room and node in this time; the messages
 /// themselves are read only when that says there is something new.
 const LOOK_AGAIN: Duration = Duration::from_secs(5);
+/// Without a wake-up, a socket asks whether its session still stands this
+/// often (one small read per socket).
+const SESSION_LOOK: Duration = Duration::from_secs(60);
 
 async fn script() -> Response {
     (
@@ -102,7 +114,7 @@ async fn notices_script() -> Response {
 /// answer) or a bearer token.
 async fn unread(State(state): State<AppState>, ctx: RequestCtx, headers: HeaderMap) -> Response {
     let actor = if headers.contains_key(AUTHORIZATION) {
-        caller(&state, &ctx, &headers).await.map(|(a, _)| a)
+        caller(&state, &ctx, &headers).await.map(|(a, _, _)| a)
     } else {
         ctx.signed_in().map(|(_, a)| actor_of(a))
     };
@@ -127,8 +139,14 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Who opens the socket: a bearer token, or the page's session cookie from this host's page.
-async fn caller(state: &AppState, ctx: &RequestCtx, headers: &HeaderMap) -> Result<(Actor, Requester), AppError> {
+/// Who opens the socket: a bearer token, or the page's session cookie from
+/// this host's page; and the session's token hash (the socket lives no
+/// longer than the session).
+async fn caller(
+    state: &AppState,
+    ctx: &RequestCtx,
+    headers: &HeaderMap,
+) -> Result<(Actor, Requester, String), AppError> {
     if let Some(token) =
         headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
@@ -136,7 +154,8 @@ async fn caller(state: &AppState, ctx: &RequestCtx, headers: &HeaderMap) -> Resu
         if session.stage != tsunagu_store::SessionStage::Full {
             return Err(AppError::Unauthenticated);
         }
-        return Ok((actor_of(&account), audit_ctx(&account, &ctx.remote_addr, "chat socket", ctx.now)));
+        let requester = audit_ctx(&account, &ctx.remote_addr, "chat socket", ctx.now);
+        return Ok((actor_of(&account), requester, session.token_hash));
     }
     let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -144,8 +163,9 @@ async fn caller(state: &AppState, ctx: &RequestCtx, headers: &HeaderMap) -> Resu
     if !same {
         return Err(AppError::Forbidden);
     }
-    let (_, account) = ctx.signed_in()?;
-    Ok((actor_of(account), audit_ctx(account, &ctx.remote_addr, "chat socket", ctx.now)))
+    let (session, account) = ctx.signed_in()?;
+    let requester = audit_ctx(account, &ctx.remote_addr, "chat socket", ctx.now);
+    Ok((actor_of(account), requester, session.token_hash.clone()))
 }
 
 #[derive(Deserialize, Default)]
@@ -164,18 +184,18 @@ async fn room_socket(
 ) -> Response {
     let room = RoomId(id);
     let opened = async {
-        let (actor, requester) = caller(&state, &ctx, &headers).await?;
+        let (actor, requester, session) = caller(&state, &ctx, &headers).await?;
         let (_, allowed) = room_for(&state, &actor, room, Action::ViewChatRoom).await?;
         let after = q.after.unwrap_or(0).max(0);
         state.store.mark_subscribed(&requester.allowed(&allowed), room, after).await?;
-        Ok::<_, AppError>((actor, requester, allowed, after))
+        Ok::<_, AppError>((Opened { actor, requester, session }, allowed, after))
     }
     .await;
     // The socket's work belongs to the request that opened it (its id in the logs).
     let span = tracing::info_span!("chat socket", room = room.0);
     match opened {
-        Ok((actor, requester, allowed, after)) => sized(upgrade)
-            .on_upgrade(move |socket| run_room(socket, state, actor, requester, room, allowed, after).instrument(span)),
+        Ok((opened, allowed, after)) => sized(upgrade)
+            .on_upgrade(move |socket| run_room(socket, state, opened, room, allowed, after).instrument(span)),
         Err(e) => crate::base::error::ApiError::from(e).into_response(),
     }
 }
@@ -185,6 +205,29 @@ async fn room_socket(
 enum ClientFrame {
     Send { client_id: String, body: String },
     Read { seq: i64 },
+}
+
+/// Who opened a socket, and with which session (its token hash).
+struct Opened {
+    actor: Actor,
+    requester: Requester,
+    session: String,
+}
+
+/// Whether the session a socket was opened with still stands: stored, its
+/// account enabled. A read that fails keeps the socket (the next look asks again).
+async fn session_stands(state: &AppState, token_hash: &str) -> bool {
+    match state.store.session_with_account(token_hash).await {
+        Ok(Some((_, Some(account)))) => !account.disabled,
+        Ok(_) => false,
+        Err(_) => true,
+    }
+}
+
+/// The session ended: say so, with the code that asks the client to sign in again.
+async fn close_for_session(mut socket: WebSocket) {
+    let frame = CloseFrame { code: SESSION_ENDED_CLOSE_CODE, reason: "session ended".into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 /// The node stops: say so, with the code that asks the client to come back.
@@ -281,9 +324,12 @@ enum Wake {
     Decide,
     /// Wake-ups were missed: look at the room's number and decide again.
     Missed,
+    /// The caller's own account or session changed: does the session stand?
+    Session,
 }
 
-fn wake_for(event: Result<Event, RecvError>, feed: &Feed, m: MunicipalityId, room: RoomId, last: i64) -> Wake {
+fn wake_for(event: Result<Event, RecvError>, feed: &Feed, me: &Actor, room: RoomId, last: i64) -> Wake {
+    let m = me.municipality_id;
     let e = match event {
         Ok(e) => e,
         Err(RecvError::Lagged(_)) => return Wake::Missed,
@@ -302,6 +348,11 @@ fn wake_for(event: Result<Event, RecvError>, feed: &Feed, m: MunicipalityId, roo
             feed.changed(Changed::Municipality(m), e.seq);
             Wake::Decide
         }
+        SESSION_EVENT if e.id == me.account_id.0 => Wake::Session,
+        ACCOUNT_EVENT if e.id == me.account_id.0 => {
+            feed.changed(Changed::Municipality(m), e.seq);
+            Wake::Session
+        }
         ACCOUNT_EVENT => {
             feed.changed(Changed::Municipality(m), e.seq);
             Wake::Decide
@@ -310,15 +361,8 @@ fn wake_for(event: Result<Event, RecvError>, feed: &Feed, m: MunicipalityId, roo
     }
 }
 
-async fn run_room(
-    mut socket: WebSocket,
-    state: AppState,
-    actor: Actor,
-    requester: Requester,
-    room: RoomId,
-    allowed: Allowed,
-    after: i64,
-) {
+async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: RoomId, allowed: Allowed, after: i64) {
+    let Opened { actor, requester, session } = opened;
     let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
     let feed = state.shared.get::<Feed>();
@@ -329,6 +373,8 @@ async fn run_room(
     };
     let mut tick = tokio::time::interval(LOOK_AGAIN);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut session_look = tokio::time::interval_at(tokio::time::Instant::now() + SESSION_LOOK, SESSION_LOOK);
+    session_look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let wanted = tokio::select! {
             () = state.events.stopping() => return close_for_restart(socket).await,
@@ -344,8 +390,17 @@ async fn run_room(
                 }
                 continue;
             }
-            event = rx.recv() => match wake_for(event, &feed, m, room, last) {
+            event = rx.recv() => match wake_for(event, &feed, &actor, room, last) {
                 Wake::Nothing => continue,
+                Wake::Session => {
+                    if !session_stands(&state, &session).await {
+                        return close_for_session(socket).await;
+                    }
+                    if still_allowed(&state, &actor, &feed, &shared).await.is_none() {
+                        return;
+                    }
+                    continue;
+                }
                 Wake::Upto(seq) => seq,
                 Wake::Decide => {
                     if still_allowed(&state, &actor, &feed, &shared).await.is_none() {
@@ -354,6 +409,9 @@ async fn run_room(
                     continue;
                 }
                 Wake::Missed => {
+                    if !session_stands(&state, &session).await {
+                        return close_for_session(socket).await;
+                    }
                     feed.changed(Changed::Room(m, room), random_tag());
                     let Some(seq) = room_top(&state, &actor, room, last).await else { return };
                     seq
@@ -362,6 +420,12 @@ async fn run_room(
             _ = tick.tick() => {
                 let Some(seq) = room_top(&state, &actor, room, last).await else { return };
                 seq
+            }
+            _ = session_look.tick() => {
+                if !session_stands(&state, &session).await {
+                    return close_for_session(socket).await;
+                }
+                continue;
             }
         };
         if wanted <= last {
@@ -425,8 +489,8 @@ async fn inbox_socket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     match caller(&state, &ctx, &headers).await {
-        Ok((actor, _)) if crate::base::error::permit_municipality(&actor, Action::UseChat).is_ok() => {
-            sized(upgrade).on_upgrade(move |socket| run_inbox(socket, state, actor))
+        Ok((actor, _, session)) if crate::base::error::permit_municipality(&actor, Action::UseChat).is_ok() => {
+            sized(upgrade).on_upgrade(move |socket| run_inbox(socket, state, actor, session))
         }
         Ok(_) => crate::base::error::ApiError::from(AppError::Forbidden).into_response(),
         Err(e) => crate::base::error::ApiError::from(e).into_response(),
@@ -445,7 +509,7 @@ async fn inbox_view(state: &AppState, actor: &Actor) -> Option<(HashSet<i64>, Me
 /// nothing (their rooms are known from the start, and again after a change
 /// of who may see which room); one in theirs, the policy's decision and the
 /// count again.
-async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
+async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor, session: String) {
     let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
     let m = actor.municipality_id.0;
@@ -453,9 +517,16 @@ async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
     if socket.send(frame).await.is_err() {
         return;
     }
+    let mut session_look = tokio::time::interval_at(tokio::time::Instant::now() + SESSION_LOOK, SESSION_LOOK);
+    session_look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = state.events.stopping() => return close_for_restart(socket).await,
+            _ = session_look.tick() => {
+                if !session_stands(&state, &session).await {
+                    return close_for_session(socket).await;
+                }
+            }
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 _ => {}
@@ -464,14 +535,26 @@ async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor) {
                 let e = match event {
                     Ok(e) if e.municipality != m => continue,
                     Ok(e) if e.kind == ROOM_EVENT && rooms.contains(&e.id) => e,
+                    // The caller's own account or session changed: does the session stand?
+                    Ok(e) if (e.kind == SESSION_EVENT || e.kind == ACCOUNT_EVENT) && e.id == actor.account_id.0 => {
+                        if !session_stands(&state, &session).await {
+                            return close_for_session(socket).await;
+                        }
+                        let Some((now, _)) = inbox_view(&state, &actor).await else { return };
+                        rooms = now;
+                        continue;
+                    }
                     Ok(e) if e.kind == ACCESS_EVENT || e.kind == ACCOUNT_EVENT => {
                         let Some((now, _)) = inbox_view(&state, &actor).await else { return };
                         rooms = now;
                         continue;
                     }
                     Ok(_) | Err(RecvError::Closed) => continue,
-                    // Wake-ups were missed: the rooms and the count again.
+                    // Wake-ups were missed: the session, the rooms and the count again.
                     Err(RecvError::Lagged(_)) => {
+                        if !session_stands(&state, &session).await {
+                            return close_for_session(socket).await;
+                        }
                         let Some((now, frame)) = inbox_view(&state, &actor).await else { return };
                         rooms = now;
                         if socket.send(frame).await.is_err() {

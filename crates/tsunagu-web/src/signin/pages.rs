@@ -169,8 +169,9 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
     signin::settle(state, signed.attempt, outcome).await.or_page(ctx)?;
     let account = signed.account;
     // A new token at every sign-in; any earlier session of this browser ends.
-    if let Some((old, _)) = &ctx.session {
+    if let Some((old, old_account)) = &ctx.session {
         state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
+        session_ended(state, old_account);
     }
     let stage = if needs_second_factor { SessionStage::SecondFactor } else { SessionStage::Full };
     let token = signin::start_session(state, &account, stage, &ctx.remote_addr, ctx.now).await.or_page(ctx)?;
@@ -215,8 +216,9 @@ async fn totp_page(ctx: RequestCtx) -> Response {
 }
 
 async fn finish_second_factor(state: &AppState, ctx: &RequestCtx, account: &Account) -> PageResult {
-    if let Some((old, _)) = &ctx.session {
+    if let Some((old, old_account)) = &ctx.session {
         state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
+        session_ended(state, old_account);
     }
     let token =
         signin::start_session(state, account, SessionStage::Full, &ctx.remote_addr, ctx.now).await.or_page(ctx)?;
@@ -376,13 +378,20 @@ async fn enrol_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
 /// Ends the session on the server whatever the form's token: signing out
 /// changes nothing but ending it, so a wrong token must not keep it alive.
 async fn signout(State(state): State<AppState>, ctx: RequestCtx) -> Response {
-    if let Some((s, _)) = &ctx.session {
+    if let Some((s, account)) = &ctx.session {
         if let Err(e) = state.store.delete_session(&s.token_hash).await {
             return page_error(&ctx, e.into());
         }
+        session_ended(&state, account);
     }
     let mut resp = redirect_with_cookies("/signin", &[clear_cookie(&state, SESSION_COOKIE)]);
     // What a family's phone kept for offline reading goes with the session (#10).
     resp.headers_mut().insert("clear-site-data", axum::http::HeaderValue::from_static("\"cache\", \"storage\""));
     resp
+}
+
+/// The sockets opened with an ended session close (on every node).
+fn session_ended(state: &AppState, account: &Account) {
+    let kind = crate::base::events::SESSION_EVENT;
+    state.events.publish_change(kind, account.municipality_id.0, account.id.0);
 }

@@ -76,7 +76,7 @@ fn placeholders(sql: &str, mark: char) -> usize {
 }
 
 /// The plan of `sql`, one line a step.
-async fn explain(app: &TestApp, backend: Backend, sql: &str) -> Vec<String> {
+pub(crate) async fn explain(app: &TestApp, backend: Backend, sql: &str) -> Vec<String> {
     use sqlx::{Connection, Row};
     match backend {
         Backend::Sqlite => {
@@ -109,7 +109,7 @@ async fn explain(app: &TestApp, backend: Backend, sql: &str) -> Vec<String> {
 /// A step of `plan` that reads a whole table rather than a range of an
 /// index (on SQLite, not the rows of a subquery the plan made itself: a
 /// co-routine or a materialised one, scanned by its alias).
-fn scans_a_table(backend: Backend, plan: &[String]) -> bool {
+pub(crate) fn scans_a_table(backend: Backend, plan: &[String]) -> bool {
     match backend {
         Backend::Sqlite => {
             let made: Vec<&str> = plan

@@ -33,9 +33,11 @@ use tracing_subscriber::Layer;
 const SPAN: &str = "tsunagu_statements";
 /// Spans of tasks a request starts that count for the request's database
 /// on PostgreSQL too (a task runs outside the request's span otherwise): a
-/// chat socket's work after the upgrade. (Not the group commit's task, nor
-/// a wake-up's `NOTIFY`: the pins leave them out.)
-const INHERIT: [&str; 1] = ["chat socket"];
+/// chat socket's work after the upgrade, and the transaction of the chat
+/// posts' group commit (#13) its post's request wrote. (Not the read audit
+/// lines' group commit's task, nor a wake-up's `NOTIFY`: the pins leave
+/// them out.)
+const INHERIT: [&str; 2] = ["chat socket", "chat post batch"];
 
 fn counts() -> &'static Mutex<HashMap<String, u64>> {
     static COUNTS: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
