@@ -3,7 +3,9 @@
 //! classes spread over the children's halls (three a hall, 75 over 25),
 //! [002]'s maternity class once a month at each support room, [004]'s
 //! Sunday parents' class, health-consultation day and twins group once a
-//! month at each hub — partly booked by families the rules let book.
+//! month at each hub — partly booked by families the rules let book. Each
+//! venue's programme-staff accounts run its sessions (#12, last stage), so
+//! the hall's demo account sees its own sessions' rosters.
 
 use jiff::civil::{Time, Weekday};
 use tsunagu_domain::audit::AuditContext;
@@ -12,7 +14,7 @@ use tsunagu_domain::fiscal::FiscalYear;
 use tsunagu_domain::places::VenueKind;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{FamilyId, VenueId};
-use tsunagu_store::{NewClassBooking, NewSession, SessionQuery, Store};
+use tsunagu_store::{NewClassBooking, NewSession, SessionEdit, SessionQuery, Store};
 
 /// At most this many bookings a municipality: enough to see full sessions
 /// and waiting lists, few enough to load quickly.
@@ -40,6 +42,39 @@ async fn programme(
         .collect();
     let p = store.create_programme(ctx.municipality_id, &config).await?;
     store.create_class_sessions(ctx.municipality_id, p.id, &sessions).await?;
+    Ok(())
+}
+
+/// Each session's staff: the programme-staff accounts of its venue (the
+/// policy's roles that run sessions, scoped to that venue), one edit each
+/// through the store's own path (one `class.session_edit` line).
+async fn assign_staff(store: &dyn Store, ctx: &AuditContext) -> tsunagu_store::Result<()> {
+    let m = ctx.municipality_id;
+    let accounts = store.accounts(m).await?;
+    let runners: Vec<_> = accounts
+        .iter()
+        .filter(|a| !a.disabled && !a.venues.is_empty() && tsunagu_domain::policy::may_staff_class_sessions(a.role))
+        .collect();
+    if runners.is_empty() {
+        return Ok(());
+    }
+    let sessions = store.class_sessions(m, &SessionQuery { limit: 1000, ..SessionQuery::default() }).await?;
+    for s in sessions {
+        let staff: Vec<_> = runners.iter().filter(|a| a.venues.contains(&s.venue_id)).map(|a| a.id).collect();
+        if staff.is_empty() {
+            continue;
+        }
+        let edit = SessionEdit {
+            day: s.day,
+            starts: s.starts,
+            minutes: s.minutes,
+            capacity: s.capacity,
+            cancelled: s.cancelled,
+            venue_id: None,
+            staff: Some(staff),
+        };
+        store.edit_class_session(ctx, s.id, &edit).await?;
+    }
     Ok(())
 }
 
@@ -71,6 +106,8 @@ pub(crate) async fn load(
         let plan: Vec<PlannedSession> = hubs.iter().flat_map(|h| monthly(fy, *h, weekday, nth, ten)).collect();
         programme(store, ctx, kind, &plan).await?;
     }
+
+    assign_staff(store, ctx).await?;
 
     // Partly booked: each family (the demo family left free to book) takes
     // the first session of its area from today that the rules let it book.

@@ -463,3 +463,25 @@ async fn the_report_has_last_years_figures() {
         .count();
     assert!(held > 0, "some small cells are held back");
 }
+
+/// A fiscal year of sessions [000][002][004], partly booked, each venue's
+/// programme-staff account running its venue's sessions (#12): Setagaya's
+/// 75 self-care classes over its 25 halls, the hall's demo account on every
+/// session of its hall.
+#[tokio::test]
+async fn a_year_of_sessions_partly_booked_and_run_by_the_halls_staff() {
+    use tsunagu_domain::classes::ProgrammeKind;
+    use tsunagu_store::SessionQuery;
+    let store = sqlite().await;
+    load(&store, &opts(50, 7), &fake_hash).await.unwrap();
+    let m = store.municipality_by_code(crate::parse_code("131121").unwrap()).await.unwrap().unwrap().id;
+    let all = store.class_sessions(m, &SessionQuery { limit: 1000, ..SessionQuery::default() }).await.unwrap();
+    let self_care = all.iter().filter(|s| s.programme.kind == ProgrammeKind::SelfCare).count();
+    assert_eq!(self_care, 75, "[000] 年間合計75回");
+    assert!(all.iter().any(|s| s.taken > 0), "partly booked");
+    let hall = store.account_by_username(m, "programme").await.unwrap().unwrap();
+    let theirs: Vec<_> = all.iter().filter(|s| hall.venues.contains(&s.venue_id)).collect();
+    assert!(!theirs.is_empty());
+    assert!(theirs.iter().all(|s| s.staff_ids() == [hall.id]), "the hall's sessions are its staff's");
+    assert!(all.iter().filter(|s| !hall.venues.contains(&s.venue_id)).all(|s| !s.staff_ids().contains(&hall.id)));
+}

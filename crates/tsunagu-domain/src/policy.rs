@@ -279,11 +279,14 @@ pub enum Resource<'a> {
         family: &'a FamilyAccess,
         facility: VenueId,
     },
-    /// A venue where class sessions are held (a hall, a room, a hub), with its area.
-    Venue {
+    /// A class session (#12): its venue (a hall, a room, a hub), the
+    /// venue's area, and the accounts assigned to run it (its staff; empty
+    /// when none were assigned) — facts read before the decision, no names.
+    ClassSession {
         municipality_id: MunicipalityId,
         venue_id: VenueId,
         area_id: Option<AreaId>,
+        staff: &'a [AccountId],
     },
     /// An area of a municipality: what is kept per area (its local information).
     Area {
@@ -313,7 +316,9 @@ impl Resource<'_> {
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom(r) => r.municipality_id,
-            Resource::Facility { municipality_id, .. } | Resource::Venue { municipality_id, .. } => *municipality_id,
+            Resource::Facility { municipality_id, .. } | Resource::ClassSession { municipality_id, .. } => {
+                *municipality_id
+            }
             Resource::Figures { municipality_id, .. } | Resource::Area { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
         }
@@ -473,16 +478,24 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             R::Nurse | R::Coordinator => view_family(actor, f),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
-        // [000] the area's coordinator attends the self-care classes of her area.
-        (A::ViewClassRoster, Resource::Venue { venue_id, area_id, .. }) => match actor.role {
+        // [000] the area's coordinator attends the self-care classes of her
+        // area. A session's staff (#12, last stage): programme staff see the
+        // rosters of the sessions they are assigned to — of a session nobody
+        // was assigned to, those of its venue (sessions made before staff
+        // were assigned keep working); a coordinator assigned to a session
+        // outside her area sees its roster too.
+        (A::ViewClassRoster, Resource::ClassSession { venue_id, area_id, staff, .. }) => match actor.role {
             R::Nurse => Decision::Allow,
-            R::ProgrammeStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
-            R::Coordinator => allow_if(area_id.is_some_and(|a| actor.areas.contains(&a)), D::OutOfScope),
+            R::ProgrammeStaff => allow_if(runs_session(actor, *venue_id, staff), D::OutOfScope),
+            R::Coordinator => allow_if(
+                area_id.is_some_and(|a| actor.areas.contains(&a)) || staff.contains(&actor.account_id),
+                D::OutOfScope,
+            ),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
-        (A::RecordClassAttendance, Resource::Venue { venue_id, .. }) => match actor.role {
+        (A::RecordClassAttendance, Resource::ClassSession { venue_id, staff, .. }) => match actor.role {
             R::Nurse => Decision::Allow,
-            R::ProgrammeStaff => allow_if(actor.venues.contains(venue_id), D::OutOfScope),
+            R::ProgrammeStaff => allow_if(runs_session(actor, *venue_id, staff), D::OutOfScope),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
         (A::ManageClasses, Resource::Municipality(_)) => {
@@ -568,6 +581,25 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
     }
 }
 
+/// Programme staff run a session they are assigned to; a session with no
+/// staff assigned, any at their venues (#12).
+fn runs_session(actor: &Actor, venue_id: VenueId, staff: &[AccountId]) -> bool {
+    if staff.is_empty() {
+        actor.venues.contains(&venue_id)
+    } else {
+        staff.contains(&actor.account_id)
+    }
+}
+
+/// Whether an account of `role` may be assigned to run a class session
+/// (#12): the roles who run programmes — hall and NPO staff, midwives and
+/// nutritionists (programme staff), the nurse — and the area's coordinator,
+/// who attends the self-care classes [000]. Checked by the store when staff
+/// are assigned, and by the edit page for its choices.
+pub fn may_staff_class_sessions(role: Role) -> bool {
+    matches!(role, Role::ProgrammeStaff | Role::Nurse | Role::Coordinator)
+}
+
 /// Proof that the policy allowed an action: [`permit`] is the only way to
 /// make one, so code that holds an `Allowed` has asked [`authorize`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -606,7 +638,7 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                 Resource::ChatRoom(_)
                 | Resource::Municipality(_)
                 | Resource::Facility { .. }
-                | Resource::Venue { .. }
+                | Resource::ClassSession { .. }
                 | Resource::Figures { .. }
                 | Resource::Area { .. } => None,
             },

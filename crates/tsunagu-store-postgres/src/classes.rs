@@ -20,13 +20,15 @@ use tsunagu_domain::classes::{Participation, ProgrammeConfig, ProgrammeKind, Sta
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{ContactForm, Outcome};
 use tsunagu_domain::{
-    AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
+    AccountId, AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId,
+    VenueId,
 };
 use tsunagu_store::Result;
 use tsunagu_store::{
-    once_key, session_edit_detail, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
-    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow,
-    Programme, RosterEntry, SessionEdit, SessionQuery, StoreError,
+    check_session_staff, once_key, session_edit_detail, session_staff_of, staff_change, AttendanceMark, ClassBooking,
+    ClassBookingOutcome, ClassBookingOwner, ClassBookingStatus, ClassSession, ClassStore, FamilyBooking,
+    NewClassBooking, NewSession, ParticipationRow, Programme, RosterEntry, SessionEdit, SessionQuery, SessionStaff,
+    StoreError,
 };
 
 const SESSION_COLUMNS: &str = concat!(
@@ -34,7 +36,10 @@ const SESSION_COLUMNS: &str = concat!(
     date_col!("s.day"),
     ", s.starts, s.minutes, s.capacity, s.taken, s.cancelled, ",
     ts_col!("s.attendance_at"),
-    ", (SELECT COUNT(*) FROM class_bookings w WHERE w.session_id = s.id AND w.status = 'waiting')"
+    ", (SELECT COUNT(*) FROM class_bookings w WHERE w.session_id = s.id AND w.status = 'waiting')",
+    ", (SELECT json_agg(json_build_array(a.id, a.display_name))::text FROM class_session_staff st \
+     JOIN accounts a ON a.id = st.account_id AND a.municipality_id = st.municipality_id \
+     WHERE st.session_id = s.id AND st.municipality_id = s.municipality_id)"
 );
 const SESSION_FROM: &str =
     " FROM class_sessions s JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id";
@@ -45,9 +50,12 @@ const BOOKING_COLUMNS: &str = concat!(
     ts_col!("b.booked_at"),
     ", ",
     ts_col!("b.promoted_at"),
-    ", b.notice_pending, b.attended, b.weight_g, b.height_mm"
+    ", b.notice_pending, b.attended, b.weight_g, b.height_mm, ",
+    ts_col!("b.moved_at"),
+    ", ",
+    ts_col!("b.notice_seen_at")
 );
-const BOOKING_N: usize = 18;
+const BOOKING_N: usize = 20;
 
 fn time_text(t: Time) -> String {
     format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
@@ -80,6 +88,8 @@ fn session_row(r: &PgRow, at: usize) -> Result<ClassSession> {
         cancelled: r.try_get(g(13)).map_err(db_err)?,
         attendance_at: r.try_get::<Option<String>, _>(g(14)).map_err(db_err)?.as_deref().map(ts).transpose()?,
         waiting: u32_of(r.try_get(g(15)).map_err(db_err)?, "waiting")?,
+        staff: session_staff_of(r.try_get::<Option<String>, _>(g(16)).map_err(db_err)?.as_deref())
+            .ok_or_else(|| corrupt("session staff"))?,
     })
 }
 
@@ -107,6 +117,8 @@ fn booking_row(r: &PgRow) -> Result<ClassBooking> {
         attended: r.try_get(15).map_err(db_err)?,
         weight_g: opt_u32(16, "weight_g")?,
         height_mm: opt_u32(17, "height_mm")?,
+        moved_at: r.try_get::<Option<String>, _>(18).map_err(db_err)?.as_deref().map(ts).transpose()?,
+        notice_seen_at: r.try_get::<Option<String>, _>(19).map_err(db_err)?.as_deref().map(ts).transpose()?,
     })
 }
 
@@ -132,6 +144,58 @@ async fn session_in(conn: &mut PgConnection, m: MunicipalityId, id: ClassSession
         .as_ref()
         .map(|r| session_row(r, 0))
         .transpose()
+}
+
+/// Makes `new` the session's staff (#12), each checked against the
+/// municipality's accounts first; who was added and removed, if anyone.
+/// The session's row is locked by the caller.
+async fn replace_staff(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    session: ClassSessionId,
+    new: &[AccountId],
+) -> Result<Option<(Vec<AccountId>, Vec<AccountId>)>> {
+    let ids: Vec<i64> = new.iter().map(|a| a.0).collect();
+    let found: Vec<(i64, String, bool)> =
+        sqlx::query_as("SELECT id, role, disabled FROM accounts WHERE id = ANY($1) AND municipality_id = $2")
+            .bind(&ids)
+            .bind(m.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    check_session_staff(new, &found)?;
+    let old: Vec<i64> = sqlx::query_scalar(
+        "SELECT account_id FROM class_session_staff WHERE session_id = $1 AND municipality_id = $2 ORDER BY account_id",
+    )
+    .bind(session.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let old: Vec<AccountId> = old.into_iter().map(AccountId).collect();
+    let Some((added, removed)) = staff_change(&old, new) else { return Ok(None) };
+    let removed_ids: Vec<i64> = removed.iter().map(|a| a.0).collect();
+    sqlx::query(
+        "DELETE FROM class_session_staff WHERE municipality_id = $1 AND session_id = $2 AND account_id = ANY($3)",
+    )
+    .bind(m.0)
+    .bind(session.0)
+    .bind(&removed_ids)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let added_ids: Vec<i64> = added.iter().map(|a| a.0).collect();
+    sqlx::query(
+        "INSERT INTO class_session_staff (municipality_id, session_id, account_id) \
+         SELECT $1, $2, a FROM UNNEST($3::bigint[]) AS a",
+    )
+    .bind(m.0)
+    .bind(session.0)
+    .bind(&added_ids)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(Some((added, removed)))
 }
 
 /// Gives free places to the waiting list, first come first served, each
@@ -650,6 +714,24 @@ impl ClassStore for PgStore {
         Ok((record, bookings))
     }
 
+    async fn class_staff_choices(&self, m: MunicipalityId) -> Result<Vec<SessionStaff>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, display_name, role FROM accounts WHERE municipality_id = $1 AND NOT disabled \
+             ORDER BY display_name, id",
+        )
+        .bind(m.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, _, role)| {
+                tsunagu_domain::roles::Role::parse(role).is_some_and(tsunagu_domain::policy::may_staff_class_sessions)
+            })
+            .map(|(id, display_name, _)| SessionStaff { account_id: AccountId(id), display_name })
+            .collect())
+    }
+
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let (taken, moved, venue): (i64, bool, i64) = sqlx::query_as(
@@ -684,11 +766,12 @@ impl ClassStore for PgStore {
         if moved || new_venue.is_some() {
             // The booked families are told the new time or place on their page.
             told = sqlx::query(
-                "UPDATE class_bookings SET notice_pending = true WHERE session_id = $1 AND municipality_id = $2 \
-                 AND status <> 'cancelled'",
+                "UPDATE class_bookings SET notice_pending = true, moved_at = $3::timestamptz WHERE session_id = $1 \
+                 AND municipality_id = $2 AND status <> 'cancelled'",
             )
             .bind(id.0)
             .bind(ctx.municipality_id.0)
+            .bind(ts_param(ctx.at))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?
@@ -711,7 +794,11 @@ impl ClassStore for PgStore {
         // One line for the edit (#12): the families told and the waiting
         // bookings given the new places are named in it.
         let promoted = promote(&mut tx, ctx, id).await?;
-        let detail = session_edit_detail(id, told, &promoted);
+        let staff = match &edit.staff {
+            Some(new) => replace_staff(&mut tx, ctx.municipality_id, id, new).await?,
+            None => None,
+        };
+        let detail = session_edit_detail(id, told, &promoted, staff.as_ref().map(|(a, r)| (&a[..], &r[..])));
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSessionEdit, None, &detail).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -777,7 +864,16 @@ impl ClassStore for PgStore {
             qb.push(" AND p.kind = ").push_bind(kind.as_str());
         }
         if let Some(venues) = &q.venues {
-            qb.push(" AND s.venue_id = ANY(").push_bind(venues.iter().map(|v| v.0).collect::<Vec<i64>>()).push(")");
+            qb.push(" AND (s.venue_id = ANY(").push_bind(venues.iter().map(|v| v.0).collect::<Vec<i64>>()).push(")");
+            if let Some(a) = q.or_staffed_by {
+                qb.push(
+                    " OR EXISTS (SELECT 1 FROM class_session_staff st WHERE st.municipality_id = s.municipality_id \
+                     AND st.session_id = s.id AND st.account_id = ",
+                )
+                .push_bind(a.0)
+                .push(")");
+            }
+            qb.push(")");
         }
         qb.push(" ORDER BY s.day, s.starts, s.id LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
@@ -954,11 +1050,13 @@ impl ClassStore for PgStore {
     async fn dismiss_class_notice(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let changed = sqlx::query(
-            "UPDATE class_bookings SET notice_pending = false WHERE id = $1 AND family_id = $2 AND municipality_id = $3",
+            "UPDATE class_bookings SET notice_pending = false, notice_seen_at = $4::timestamptz WHERE id = $1 \
+             AND family_id = $2 AND municipality_id = $3",
         )
         .bind(id.0)
         .bind(family.0)
         .bind(ctx.municipality_id.0)
+        .bind(ts_param(ctx.at))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?

@@ -17,24 +17,29 @@ use tsunagu_domain::classes::{Participation, ProgrammeConfig, ProgrammeKind, Sta
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{ContactForm, Outcome};
 use tsunagu_domain::{
-    AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
+    AccountId, AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId,
+    VenueId,
 };
 use tsunagu_store::{
-    once_key, session_edit_detail, AttendanceMark, ClassBooking, ClassBookingOutcome, ClassBookingOwner,
-    ClassBookingStatus, ClassSession, ClassStore, FamilyBooking, NewClassBooking, NewSession, ParticipationRow,
-    Programme, RosterEntry, SessionEdit, SessionQuery, StoreError,
+    check_session_staff, once_key, session_edit_detail, session_staff_of, staff_change, AttendanceMark, ClassBooking,
+    ClassBookingOutcome, ClassBookingOwner, ClassBookingStatus, ClassSession, ClassStore, FamilyBooking,
+    NewClassBooking, NewSession, ParticipationRow, Programme, RosterEntry, SessionEdit, SessionQuery, SessionStaff,
+    StoreError,
 };
 
 const SESSION_COLUMNS: &str = "s.id, s.municipality_id, s.programme_id, p.config, s.venue_id, v.name_ja, v.name_en, \
      v.area_id, s.day, s.starts, s.minutes, s.capacity, s.taken, s.cancelled, s.attendance_at, \
-     (SELECT COUNT(*) FROM class_bookings w WHERE w.session_id = s.id AND w.status = 'waiting')";
+     (SELECT COUNT(*) FROM class_bookings w WHERE w.session_id = s.id AND w.status = 'waiting'), \
+     (SELECT json_group_array(json_array(a.id, a.display_name)) FROM class_session_staff st \
+      JOIN accounts a ON a.id = st.account_id AND a.municipality_id = st.municipality_id \
+      WHERE st.session_id = s.id AND st.municipality_id = s.municipality_id)";
 const SESSION_FROM: &str =
     " FROM class_sessions s JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id";
 
 const BOOKING_COLUMNS: &str = "b.id, b.municipality_id, b.session_id, b.family_id, b.kind, b.stage, b.pregnancy_id, \
      b.status, b.contact_id, b.with_partner, b.share_name, b.override_rule, b.booked_at, b.promoted_at, \
-     b.notice_pending, b.attended, b.weight_g, b.height_mm";
-const BOOKING_N: usize = 18;
+     b.notice_pending, b.attended, b.weight_g, b.height_mm, b.moved_at, b.notice_seen_at";
+const BOOKING_N: usize = 20;
 
 fn time_text(t: Time) -> String {
     format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
@@ -67,6 +72,8 @@ fn session_row(r: &SqliteRow, at: usize) -> Result<ClassSession> {
         cancelled: r.try_get(g(13)).map_err(db_err)?,
         attendance_at: r.try_get::<Option<String>, _>(g(14)).map_err(db_err)?.as_deref().map(ts).transpose()?,
         waiting: u32_of(r.try_get(g(15)).map_err(db_err)?, "waiting")?,
+        staff: session_staff_of(r.try_get::<Option<String>, _>(g(16)).map_err(db_err)?.as_deref())
+            .ok_or_else(|| corrupt("session staff"))?,
     })
 }
 
@@ -94,6 +101,8 @@ fn booking_row(r: &SqliteRow) -> Result<ClassBooking> {
         attended: r.try_get(15).map_err(db_err)?,
         weight_g: opt_u32(16, "weight_g")?,
         height_mm: opt_u32(17, "height_mm")?,
+        moved_at: r.try_get::<Option<String>, _>(18).map_err(db_err)?.as_deref().map(ts).transpose()?,
+        notice_seen_at: r.try_get::<Option<String>, _>(19).map_err(db_err)?.as_deref().map(ts).transpose()?,
     })
 }
 
@@ -123,6 +132,57 @@ async fn session_in(
         .as_ref()
         .map(|r| session_row(r, 0))
         .transpose()
+}
+
+/// Makes `new` the session's staff (#12), each checked against the
+/// municipality's accounts first; who was added and removed, if anyone.
+async fn replace_staff(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    session: ClassSessionId,
+    new: &[AccountId],
+) -> Result<Option<(Vec<AccountId>, Vec<AccountId>)>> {
+    let mut found: Vec<(i64, String, bool)> = Vec::with_capacity(new.len());
+    for a in new {
+        let row: Option<(i64, String, bool)> =
+            sqlx::query_as("SELECT id, role, disabled FROM accounts WHERE id = ? AND municipality_id = ?")
+                .bind(a.0)
+                .bind(m.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        found.extend(row);
+    }
+    check_session_staff(new, &found)?;
+    let old: Vec<i64> = sqlx::query_scalar(
+        "SELECT account_id FROM class_session_staff WHERE session_id = ? AND municipality_id = ? ORDER BY account_id",
+    )
+    .bind(session.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let old: Vec<AccountId> = old.into_iter().map(AccountId).collect();
+    let Some((added, removed)) = staff_change(&old, new) else { return Ok(None) };
+    for a in &removed {
+        sqlx::query("DELETE FROM class_session_staff WHERE municipality_id = ? AND session_id = ? AND account_id = ?")
+            .bind(m.0)
+            .bind(session.0)
+            .bind(a.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    for a in &added {
+        sqlx::query("INSERT INTO class_session_staff (municipality_id, session_id, account_id) VALUES (?, ?, ?)")
+            .bind(m.0)
+            .bind(session.0)
+            .bind(a.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(Some((added, removed)))
 }
 
 /// Gives free places to the waiting list, first come first served, each
@@ -589,6 +649,24 @@ impl ClassStore for SqliteStore {
         Ok((record, bookings))
     }
 
+    async fn class_staff_choices(&self, m: MunicipalityId) -> Result<Vec<SessionStaff>> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, display_name, role FROM accounts WHERE municipality_id = ? AND disabled = 0 \
+             ORDER BY display_name, id",
+        )
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, _, role)| {
+                tsunagu_domain::roles::Role::parse(role).is_some_and(tsunagu_domain::policy::may_staff_class_sessions)
+            })
+            .map(|(id, display_name, _)| SessionStaff { account_id: AccountId(id), display_name })
+            .collect())
+    }
+
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
         let (taken, day, starts, venue): (i64, String, String, i64) = sqlx::query_as(
@@ -620,9 +698,10 @@ impl ClassStore for SqliteStore {
         if day != edit.day.to_string() || starts != time_text(edit.starts) || new_venue.is_some() {
             // The booked families are told the new time on their page.
             told = sqlx::query(
-                "UPDATE class_bookings SET notice_pending = 1 WHERE session_id = ? AND municipality_id = ? \
-                 AND status <> 'cancelled'",
+                "UPDATE class_bookings SET notice_pending = 1, moved_at = ? WHERE session_id = ? \
+                 AND municipality_id = ? AND status <> 'cancelled'",
             )
+            .bind(ts_text(ctx.at))
             .bind(id.0)
             .bind(ctx.municipality_id.0)
             .execute(&mut *tx)
@@ -647,7 +726,11 @@ impl ClassStore for SqliteStore {
         // One line for the edit (#12): the families told and the waiting
         // bookings given the new places are named in it.
         let promoted = promote(&mut tx, ctx, id).await?;
-        let detail = session_edit_detail(id, told, &promoted);
+        let staff = match &edit.staff {
+            Some(new) => replace_staff(&mut tx, ctx.municipality_id, id, new).await?,
+            None => None,
+        };
+        let detail = session_edit_detail(id, told, &promoted, staff.as_ref().map(|(a, r)| (&a[..], &r[..])));
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassSessionEdit, None, &detail).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -712,9 +795,18 @@ impl ClassStore for SqliteStore {
             qb.push(" AND p.kind = ").push_bind(kind.as_str());
         }
         if let Some(venues) = &q.venues {
-            qb.push(" AND s.venue_id IN (NULL");
+            qb.push(" AND (s.venue_id IN (NULL");
             for v in venues {
                 qb.push(", ").push_bind(v.0);
+            }
+            qb.push(")");
+            if let Some(a) = q.or_staffed_by {
+                qb.push(
+                    " OR EXISTS (SELECT 1 FROM class_session_staff st WHERE st.municipality_id = s.municipality_id \
+                     AND st.session_id = s.id AND st.account_id = ",
+                )
+                .push_bind(a.0)
+                .push(")");
             }
             qb.push(")");
         }
@@ -888,8 +980,10 @@ impl ClassStore for SqliteStore {
     async fn dismiss_class_notice(&self, ctx: &AuditContext, family: FamilyId, id: BookingId) -> Result<()> {
         let mut tx = self.begin_immediate().await?;
         let changed = sqlx::query(
-            "UPDATE class_bookings SET notice_pending = 0 WHERE id = ? AND family_id = ? AND municipality_id = ?",
+            "UPDATE class_bookings SET notice_pending = 0, notice_seen_at = ? WHERE id = ? AND family_id = ? \
+             AND municipality_id = ?",
         )
+        .bind(ts_text(ctx.at))
         .bind(id.0)
         .bind(family.0)
         .bind(ctx.municipality_id.0)

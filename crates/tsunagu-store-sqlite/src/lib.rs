@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 20, name: "contact_dates", sql: include_str!("../migrations/0020_contact_dates.sql") },
     Migration { version: 22, name: "stay_day_records", sql: include_str!("../migrations/0022_stay_day_records.sql") },
     Migration { version: 23, name: "report_indexes", sql: include_str!("../migrations/0023_report_indexes.sql") },
+    Migration {
+        version: 24,
+        name: "class_session_staff",
+        sql: include_str!("../migrations/0024_class_session_staff.sql"),
+    },
     Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
     Migration { version: 30, name: "work_list_missed", sql: include_str!("../migrations/0030_work_list_missed.sql") },
 ];

@@ -18,7 +18,8 @@ use tsunagu_domain::classes::{
     Eligible, OncePer, Participation, PriorBooking, ProgrammeConfig, ProgrammeKind, SessionStatus, Stage,
 };
 use tsunagu_domain::{
-    AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId, VenueId,
+    AccountId, AreaId, BookingId, ClassSessionId, ContactId, FamilyId, MunicipalityId, PregnancyId, ProgrammeId,
+    VenueId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,20 @@ pub struct SessionEdit {
     pub cancelled: bool,
     /// A new venue (#12 stage 3; none: it stays). `InvalidReference("venue_id")` outside the municipality.
     pub venue_id: Option<VenueId>,
+    /// The accounts who run it (#12, last stage; none: they stay). Each an
+    /// active account of the municipality whose role may run sessions
+    /// (`policy::may_staff_class_sessions`): `InvalidReference("staff_ids")`
+    /// for one not of the municipality, `Invalid` (`staff_ids`:
+    /// `account_disabled`, `not_session_staff`) otherwise; nothing stored.
+    pub staff: Option<Vec<AccountId>>,
+}
+
+/// An account assigned to run a session (#12, last stage), as staff see
+/// it: its display name, never shown to families.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStaff {
+    pub account_id: AccountId,
+    pub display_name: String,
 }
 
 /// What a generation of sessions from a pattern did (#12 stage 3): the
@@ -80,11 +95,19 @@ pub struct ClassSession {
     pub cancelled: bool,
     /// When attendance was recorded.
     pub attendance_at: Option<Timestamp>,
+    /// The accounts assigned to run it, by display name (#12, last stage;
+    /// empty: none assigned). Shown to staff only.
+    pub staff: Vec<SessionStaff>,
 }
 
 impl ClassSession {
     pub fn status(&self) -> SessionStatus {
         SessionStatus::of(self.cancelled, self.taken, self.capacity)
+    }
+
+    /// The staff's account ids: what the policy decides a roster on.
+    pub fn staff_ids(&self) -> Vec<AccountId> {
+        self.staff.iter().map(|s| s.account_id).collect()
     }
 }
 
@@ -95,6 +118,9 @@ pub struct SessionQuery {
     pub to: Option<Date>,
     pub area: Option<AreaId>,
     pub venues: Option<Vec<VenueId>>,
+    /// With `venues`: also the sessions this account is assigned to, at any
+    /// venue (a programme worker's own sessions, #12).
+    pub or_staffed_by: Option<AccountId>,
     pub kind: Option<ProgrammeKind>,
     pub limit: u32,
 }
@@ -141,11 +167,59 @@ pub struct ClassBooking {
     pub override_rule: Option<String>,
     pub booked_at: Timestamp,
     pub promoted_at: Option<Timestamp>,
-    /// Promoted from the waiting list and not yet seen by the family.
+    /// A notice (promotion, new day/time/venue, cancellation) the family has not dismissed yet.
     pub notice_pending: bool,
+    /// When its session last moved (day, time or venue) while it was live.
+    pub moved_at: Option<Timestamp>,
+    /// When the family last dismissed its notices.
+    pub notice_seen_at: Option<Timestamp>,
     pub attended: Option<bool>,
     pub weight_g: Option<u32>,
     pub height_mm: Option<u32>,
+}
+
+/// A notice a family's booking carries on its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingNotice {
+    /// The session was cancelled.
+    SessionCancelled,
+    /// A place came free and the booking was promoted from the waiting list.
+    Promoted,
+    /// The session moved to another day, time or venue.
+    SessionMoved,
+}
+
+impl ClassBooking {
+    /// The notices the family has not dismissed, the latest first (#12): a
+    /// booking promoted and then moved says both, the move first. A
+    /// cancelled session's notice stands alone. Bookings from before the
+    /// move was dated say what they said then (a promotion if promoted,
+    /// otherwise a move).
+    pub fn notices(&self, session_cancelled: bool) -> Vec<BookingNotice> {
+        if !self.notice_pending {
+            return vec![];
+        }
+        if session_cancelled {
+            return vec![BookingNotice::SessionCancelled];
+        }
+        let unseen = |at: Option<Timestamp>| at.filter(|t| self.notice_seen_at.is_none_or(|seen| *t > seen));
+        let mut out: Vec<(Timestamp, BookingNotice)> = [
+            unseen(self.promoted_at).map(|t| (t, BookingNotice::Promoted)),
+            unseen(self.moved_at).map(|t| (t, BookingNotice::SessionMoved)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if out.is_empty() {
+            let legacy = if self.promoted_at.is_some() { BookingNotice::Promoted } else { BookingNotice::SessionMoved };
+            return vec![legacy];
+        }
+        // The latest first; a move on the same instant as a promotion came after it.
+        out.sort_by(|a, b| {
+            b.0.cmp(&a.0).then_with(|| (b.1 == BookingNotice::SessionMoved).cmp(&(a.1 == BookingNotice::SessionMoved)))
+        });
+        out.into_iter().map(|(_, n)| n).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,10 +304,76 @@ pub struct ClassBookingOwner {
 
 /// The detail of a session edit's one audit line (`class.session_edit`),
 /// the same on both back ends: how many live bookings were told of a new
-/// day, time or venue, and which waiting bookings the edit promoted.
-pub fn session_edit_detail(session: ClassSessionId, told: u64, promoted: &[i64]) -> String {
-    let promoted: Vec<String> = promoted.iter().map(i64::to_string).collect();
-    format!("session={} told={told} promoted=[{}]", session.0, promoted.join(","))
+/// day, time or venue, which waiting bookings the edit promoted, and — when
+/// the edit changed who runs it (#12) — the staff accounts added and
+/// removed, by id (never a name).
+pub fn session_edit_detail(
+    session: ClassSessionId,
+    told: u64,
+    promoted: &[i64],
+    staff: Option<(&[AccountId], &[AccountId])>,
+) -> String {
+    let list = |ids: &mut dyn Iterator<Item = i64>| ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let mut out = format!("session={} told={told} promoted=[{}]", session.0, list(&mut promoted.iter().copied()));
+    if let Some((added, removed)) = staff {
+        out.push_str(&format!(
+            " staff_added=[{}] staff_removed=[{}]",
+            list(&mut added.iter().map(|a| a.0)),
+            list(&mut removed.iter().map(|a| a.0))
+        ));
+    }
+    out
+}
+
+/// Who is added and who removed when a session's staff become `new` (#12):
+/// both sorted, `None` when nothing changes.
+pub fn staff_change(old: &[AccountId], new: &[AccountId]) -> Option<(Vec<AccountId>, Vec<AccountId>)> {
+    let mut added: Vec<AccountId> = new.iter().filter(|a| !old.contains(a)).copied().collect();
+    let mut removed: Vec<AccountId> = old.iter().filter(|a| !new.contains(a)).copied().collect();
+    added.sort_unstable_by_key(|a| a.0);
+    added.dedup();
+    removed.sort_unstable_by_key(|a| a.0);
+    removed.dedup();
+    (!added.is_empty() || !removed.is_empty()).then_some((added, removed))
+}
+
+/// Checks the accounts a session's staff would be, as read from the
+/// municipality's accounts (`found`: id, role as stored, disabled) — the
+/// same on both back ends: each must be there (`InvalidReference`),
+/// active and of a role that may run sessions.
+pub fn check_session_staff(wanted: &[AccountId], found: &[(i64, String, bool)]) -> Result<()> {
+    let mut errors = tsunagu_domain::validation::FieldErrors::default();
+    for a in wanted {
+        match found.iter().find(|(id, _, _)| *id == a.0) {
+            None => return Err(crate::StoreError::InvalidReference("staff_ids")),
+            Some((_, _, true)) => errors.add("staff_ids", "account_disabled"),
+            Some((_, role, false)) => {
+                let may = tsunagu_domain::roles::Role::parse(role)
+                    .is_some_and(tsunagu_domain::policy::may_staff_class_sessions);
+                if !may {
+                    errors.add("staff_ids", "not_session_staff");
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::StoreError::Invalid(errors))
+    }
+}
+
+/// Parses a session's staff as the stores aggregate them (a JSON array of
+/// `[account id, display name]` pairs, or nothing), by name then id.
+pub fn session_staff_of(json: Option<&str>) -> Option<Vec<SessionStaff>> {
+    let pairs: Vec<(i64, String)> = match json {
+        None => vec![],
+        Some(text) => serde_json::from_str(text).ok()?,
+    };
+    let mut out: Vec<SessionStaff> =
+        pairs.into_iter().map(|(id, name)| SessionStaff { account_id: AccountId(id), display_name: name }).collect();
+    out.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.account_id.0.cmp(&b.account_id.0)));
+    Some(out)
 }
 
 /// The key that keeps "once per stage" ([000] 産前に1回、産後に1回) on the
@@ -295,10 +435,18 @@ pub trait ClassStore: Send + Sync {
         ctx: &AuditContext,
         family: FamilyId,
     ) -> Result<(tsunagu_domain::records::FamilyRecord, Vec<FamilyBooking>)>;
+    /// The accounts a session's staff may be chosen from (#12): the
+    /// municipality's active accounts whose role may run sessions
+    /// (`policy::may_staff_class_sessions`), by display name. No personal
+    /// data of families; not audited.
+    async fn class_staff_choices(&self, m: MunicipalityId) -> Result<Vec<SessionStaff>>;
     /// Edits one session; places added go to the waiting list in arrival
     /// order (audited `class.promote`). A new day, start time or venue leaves
-    /// each live booking an in-page notice (`notice_pending`; the family's
-    /// page says the session changed). `Conflict("capacity_below_taken")`.
+    /// each live booking an in-page notice (`notice_pending`, `moved_at`; the
+    /// family's page says the session changed). New staff (`edit.staff`)
+    /// replace the old, checked by `check_session_staff`; the one
+    /// `class.session_edit` line names those added and removed by id.
+    /// `Conflict("capacity_below_taken")`.
     async fn edit_class_session(&self, ctx: &AuditContext, id: ClassSessionId, edit: &SessionEdit) -> Result<()>;
     /// Cancels a session (#12 stage 2): its live bookings (confirmed and
     /// waiting) are cancelled, each family left an in-page notice

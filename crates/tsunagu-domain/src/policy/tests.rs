@@ -24,6 +24,8 @@ const OTHER_FAMILY: FamilyId = FamilyId(41);
 const ME: AccountId = AccountId(1);
 const OTHER_PARENT: AccountId = AccountId(50);
 const OTHER_SUPPORTER: AccountId = AccountId(51);
+/// Another account assigned to run a class session.
+const OTHER_STAFF: AccountId = AccountId(52);
 
 fn room(m: MunicipalityId, room_id: RoomId, parent: AccountId, team: Vec<AccountId>, escalated: bool) -> RoomAccess {
     RoomAccess { municipality_id: m, room_id, parent, team, escalated }
@@ -116,14 +118,25 @@ enum Scope {
     /// An application of the actor's family at the actor's facility, in another municipality.
     ApplicationElsewhere,
     // classes and programmes (#12)
-    /// The actor's venue, in the actor's area.
+    /// A session nobody is assigned to, at the actor's venue, in the actor's area.
     MyClassVenue,
-    /// Another venue in the actor's area.
+    /// A session nobody is assigned to, at another venue in the actor's area.
     ClassVenueInMyArea,
-    /// Another venue in another area.
+    /// A session nobody is assigned to, at another venue in another area.
     OtherClassVenue,
-    /// The actor's venue and area, in another municipality.
+    /// A session at the actor's venue and area, in another municipality.
     ClassVenueElsewhere,
+    // a session's staff (#12, last stage)
+    /// A session at the actor's venue the actor is assigned to (with another).
+    AssignedSessionAtMyVenue,
+    /// A session at the actor's venue (and area) assigned to someone else only.
+    OthersSessionAtMyVenue,
+    /// A session at another venue in the actor's area, assigned to someone else.
+    OthersSessionInMyArea,
+    /// A session at another venue in another area the actor is assigned to.
+    AssignedSessionOtherVenue,
+    /// A session at the actor's venue and area assigned to the actor, in another municipality.
+    AssignedSessionElsewhere,
     // Reports (#14): figures by the channel they leave by.
     FiguresOnPage,
     FiguresDownloaded,
@@ -135,7 +148,7 @@ enum Scope {
     AreaDirectoryElsewhere,
 }
 
-const SCOPES: [Scope; 46] = [
+const SCOPES: [Scope; 51] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -175,6 +188,11 @@ const SCOPES: [Scope; 46] = [
     Scope::ClassVenueInMyArea,
     Scope::OtherClassVenue,
     Scope::ClassVenueElsewhere,
+    Scope::AssignedSessionAtMyVenue,
+    Scope::OthersSessionAtMyVenue,
+    Scope::OthersSessionInMyArea,
+    Scope::AssignedSessionOtherVenue,
+    Scope::AssignedSessionElsewhere,
     // Reports (#14)
     Scope::FiguresOnPage,
     Scope::FiguresDownloaded,
@@ -208,7 +226,7 @@ enum Built {
     Facility(MunicipalityId, VenueId),
     Contact(FamilyAccess, ContactKind),
     Application(FamilyAccess, VenueId),
-    Venue(MunicipalityId, VenueId, AreaId),
+    Session(MunicipalityId, VenueId, AreaId, Vec<AccountId>),
     Figures(MunicipalityId, FigureChannel),
     Area(MunicipalityId, AreaId),
 }
@@ -281,10 +299,15 @@ fn build(scope: Scope) -> Built {
         S::ApplicationAtMyFacility => Built::Application(family_of(S::AtMyFacility), MY_VENUE),
         S::ApplicationAtOtherFacility => Built::Application(family_of(S::AtOtherFacility), OTHER_VENUE),
         S::ApplicationElsewhere => Built::Application(family_of(S::FamilyElsewhere), MY_VENUE),
-        S::MyClassVenue => Built::Venue(HOME, MY_VENUE, MY_AREA),
-        S::ClassVenueInMyArea => Built::Venue(HOME, OTHER_VENUE, MY_AREA),
-        S::OtherClassVenue => Built::Venue(HOME, OTHER_VENUE, OTHER_AREA),
-        S::ClassVenueElsewhere => Built::Venue(ELSEWHERE, MY_VENUE, MY_AREA),
+        S::MyClassVenue => Built::Session(HOME, MY_VENUE, MY_AREA, vec![]),
+        S::ClassVenueInMyArea => Built::Session(HOME, OTHER_VENUE, MY_AREA, vec![]),
+        S::OtherClassVenue => Built::Session(HOME, OTHER_VENUE, OTHER_AREA, vec![]),
+        S::ClassVenueElsewhere => Built::Session(ELSEWHERE, MY_VENUE, MY_AREA, vec![]),
+        S::AssignedSessionAtMyVenue => Built::Session(HOME, MY_VENUE, MY_AREA, vec![OTHER_STAFF, ME]),
+        S::OthersSessionAtMyVenue => Built::Session(HOME, MY_VENUE, MY_AREA, vec![OTHER_STAFF]),
+        S::OthersSessionInMyArea => Built::Session(HOME, OTHER_VENUE, MY_AREA, vec![OTHER_STAFF]),
+        S::AssignedSessionOtherVenue => Built::Session(HOME, OTHER_VENUE, OTHER_AREA, vec![ME]),
+        S::AssignedSessionElsewhere => Built::Session(ELSEWHERE, MY_VENUE, MY_AREA, vec![ME]),
         S::FiguresOnPage => Built::Figures(HOME, FigureChannel::Page),
         S::FiguresDownloaded => Built::Figures(HOME, FigureChannel::Download),
         S::FiguresByApi => Built::Figures(HOME, FigureChannel::Api),
@@ -307,9 +330,11 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
         Built::Facility(m, v) => authorize(a, action, &Resource::Facility { municipality_id: m, venue_id: v }),
         Built::Contact(f, kind) => authorize(a, action, &Resource::Contact { family: &f, kind }),
         Built::Application(f, facility) => authorize(a, action, &Resource::Application { family: &f, facility }),
-        Built::Venue(m, v, area) => {
-            authorize(a, action, &Resource::Venue { municipality_id: m, venue_id: v, area_id: Some(area) })
-        }
+        Built::Session(m, v, area, staff) => authorize(
+            a,
+            action,
+            &Resource::ClassSession { municipality_id: m, venue_id: v, area_id: Some(area), staff: &staff },
+        ),
         Built::Figures(m, channel) => authorize(a, action, &Resource::Figures { municipality_id: m, channel }),
         Built::Area(m, area_id) => authorize(a, action, &Resource::Area { municipality_id: m, area_id }),
     }
@@ -397,11 +422,32 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         (R::FamilyMember, A::BookClass) => own_family,
         (R::Nurse, A::BookClass | A::OverrideClassRule) => family_in_home,
         (R::Coordinator, A::BookClass | A::OverrideClassRule) => scope == S::AreaConsenting,
-        (R::Nurse, A::ViewClassRoster | A::RecordClassAttendance) => {
-            matches!(scope, S::MyClassVenue | S::ClassVenueInMyArea | S::OtherClassVenue)
+        (R::Nurse, A::ViewClassRoster | A::RecordClassAttendance) => matches!(
+            scope,
+            S::MyClassVenue
+                | S::ClassVenueInMyArea
+                | S::OtherClassVenue
+                | S::AssignedSessionAtMyVenue
+                | S::OthersSessionAtMyVenue
+                | S::OthersSessionInMyArea
+                | S::AssignedSessionOtherVenue
+        ),
+        // A session's staff (#12, last stage): programme staff the sessions
+        // they are assigned to, and a session nobody was assigned to at their
+        // venue — never one at their venue assigned to others only.
+        (R::ProgrammeStaff, A::ViewClassRoster | A::RecordClassAttendance) => {
+            matches!(scope, S::MyClassVenue | S::AssignedSessionAtMyVenue | S::AssignedSessionOtherVenue)
         }
-        (R::ProgrammeStaff, A::ViewClassRoster | A::RecordClassAttendance) => scope == S::MyClassVenue,
-        (R::Coordinator, A::ViewClassRoster) => matches!(scope, S::MyClassVenue | S::ClassVenueInMyArea),
+        // The coordinator: her area's sessions, whoever runs them, and any she is assigned to.
+        (R::Coordinator, A::ViewClassRoster) => matches!(
+            scope,
+            S::MyClassVenue
+                | S::ClassVenueInMyArea
+                | S::AssignedSessionAtMyVenue
+                | S::OthersSessionAtMyVenue
+                | S::OthersSessionInMyArea
+                | S::AssignedSessionOtherVenue
+        ),
         (R::Admin | R::Nurse, A::ManageClasses) => scope == S::OwnMunicipality,
         (R::FamilyMember | R::Nurse | R::Coordinator | R::ProgrammeStaff | R::Admin, A::BrowseClasses) => {
             scope == S::OwnMunicipality
@@ -571,6 +617,7 @@ fn other_municipality_is_always_denied_as_such() {
                 Scope::ContactElsewhere,
                 Scope::ApplicationElsewhere,
                 Scope::ClassVenueElsewhere,
+                Scope::AssignedSessionElsewhere,
                 Scope::AreaDirectoryElsewhere,
             ] {
                 assert_eq!(
@@ -663,5 +710,16 @@ proptest! {
                 authorize(&a, Action::ViewFamily, &Resource::Family(&f)).is_allowed()
             );
         }
+    }
+}
+
+/// Who may be assigned to run a class session (#12): the roles that run
+/// programmes and the coordinator who attends them, no one else.
+#[test]
+fn session_staff_are_the_roles_that_run_or_attend_classes() {
+    let may: Vec<Role> = Role::ALL.into_iter().filter(|r| may_staff_class_sessions(*r)).collect();
+    assert_eq!(may.len(), 3);
+    for r in [Role::ProgrammeStaff, Role::Nurse, Role::Coordinator] {
+        assert!(may.contains(&r), "{r:?}");
     }
 }

@@ -214,3 +214,12 @@ cl-prog-runner-midwife = Midwife
 cl-prog-runner-volunteers = Volunteers
 cl-reason-too_early_week = For pregnant women from week %N: on the class day you are not yet at week %N
 cl-reason-baby_months = Your baby turns %N months by the class day: choose a class up to the day before
+# a session's staff (#12, last stage)
+cl-staff = Staff
+cl-staff_none = None assigned (the venue's staff see the roster)
+cl-manage-staff = Staff of this session
+cl-manage-staff_note = With staff chosen, only they (and the nurse and the area's coordinator) see the roster and record attendance. With none, every staff member of the venue does.
+cl-manage-no_staff_choices = No account may be chosen as staff.
+err-not_session_staff = An account of this role cannot run a session
+err-account_disabled = A disabled account cannot be chosen
+cl-runs = Run by

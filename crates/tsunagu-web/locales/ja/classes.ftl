@@ -214,3 +214,12 @@ cl-prog-runner-midwife = 助産師
 cl-prog-runner-volunteers = ボランティア
 cl-reason-too_early_week = 妊娠%N週以降の方が対象です。講座の日にはまだ%N週になっていません
 cl-reason-baby_months = 講座の日に赤ちゃんが%Nか月になります。%Nか月になる前日までの講座を選んでください
+# a session's staff (#12, last stage)
+cl-staff = 担当
+cl-staff_none = 未割り当て（会場の担当者が名簿を見られます）
+cl-manage-staff = この回の担当
+cl-manage-staff_note = 担当を選ぶと、名簿と出欠の記録はその担当者（と保健師・地区のコーディネーター）だけになります。選ばないと会場の担当者全員が見られます。
+cl-manage-no_staff_choices = 担当にできるアカウントがありません。
+err-not_session_staff = この役割のアカウントは教室の担当にできません
+err-account_disabled = 無効にされたアカウントは担当にできません
+cl-runs = 実施

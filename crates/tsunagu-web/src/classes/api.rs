@@ -216,7 +216,7 @@ async fn roster(
         .iter()
         .map(|r| json!({ "booking": booking_json(&r.booking), "name": r.name, "waiting_position": r.waiting_position }))
         .collect();
-    Ok(Json(json!({ "session": session_json(&session), "roster": lines })).into_response())
+    Ok(Json(json!({ "session": super::manage::staff_session_json(&session), "roster": lines })).into_response())
 }
 
 /// Record who came (and weight/height where the programme measures); attendees' owed contacts are recorded as done

@@ -30,6 +30,24 @@ pub struct ClassSessionView {
     taken: u32,
     waiting: u32,
     status: SessionStatus,
+    /// Who runs it (#12): in staff's answers only (a programme's sessions,
+    /// an edit, a roster), never in a family's. Empty: none assigned — the
+    /// venue's programme staff see its roster.
+    #[schema(nullable = false)]
+    staff: Option<Vec<SessionStaffView>>,
+}
+
+/// An account assigned to run a session, by display name.
+#[derive(ToSchema)]
+pub struct SessionStaffView {
+    account_id: tsunagu_domain::AccountId,
+    display_name: String,
+}
+
+/// The accounts a session's staff may be chosen from.
+#[derive(ToSchema)]
+pub struct SessionStaffList {
+    staff: Vec<SessionStaffView>,
 }
 
 /// A session as a family sees it: whether it may book it, and why not.
@@ -78,7 +96,8 @@ pub struct ClassBookingView {
     share_name: bool,
     /// The rule staff overrode to book it.
     override_rule: Option<String>,
-    /// Promoted from the waiting list, not yet seen.
+    /// A notice not yet dismissed: a promotion from the waiting list, a new
+    /// day, time or venue, the session's cancellation.
     notice_pending: bool,
     attended: Option<bool>,
     weight_g: Option<u32>,
@@ -274,6 +293,7 @@ pub struct ProgrammeList {
         super::manage::programme_sessions_api,
         super::manage::edit_session_api,
         super::manage::cancel_session_api,
+        super::manage::staff_choices_api,
         super::schedule::preview_api,
         super::schedule::generate_api,
         super::programmes::list_api,

@@ -22,13 +22,34 @@ use tsunagu_domain::policy::Action;
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{BookingId, ClassSessionId, ProgrammeId};
-use tsunagu_store::{ClassSession, SessionEdit, SessionQuery};
+use tsunagu_store::{ClassSession, SessionEdit, SessionQuery, SessionStaff};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/classes/programmes/{id}/sessions", get(programme_sessions_api))
         .route("/api/v1/classes/sessions/{id}", put(edit_session_api))
         .route("/api/v1/classes/sessions/{id}/cancel", post(cancel_session_api))
+        .route("/api/v1/classes/staff-choices", get(staff_choices_api))
+}
+
+/// The accounts a session's staff may be chosen from (#12): for those who
+/// manage classes; display names of staff accounts only.
+pub async fn staff_choices(state: &AppState, actor: &Actor) -> Result<Vec<SessionStaff>, AppError> {
+    permit_municipality(actor, Action::ManageClasses)?;
+    Ok(state.store.class_staff_choices(actor.municipality_id).await?)
+}
+
+/// A session as staff see it in the API: with who runs it (never in a family's answer).
+pub(crate) fn staff_session_json(s: &ClassSession) -> serde_json::Value {
+    let mut v = super::api::session_json(s);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("staff".to_owned(), json!(s.staff.iter().map(staff_json).collect::<Vec<_>>()));
+    }
+    v
+}
+
+fn staff_json(a: &SessionStaff) -> serde_json::Value {
+    json!({ "account_id": a.account_id, "display_name": a.display_name })
 }
 
 /// A session's new day, time and places, from a form or a JSON body.
@@ -47,6 +68,14 @@ pub struct SessionEditInput {
     /// families are told, as of a new time); absent: it stays.
     #[serde(default)]
     pub venue_id: Option<i64>,
+    /// The accounts who run it (#12): active staff accounts of the
+    /// municipality whose role runs sessions (`GET
+    /// /api/v1/classes/staff-choices`); they replace those assigned, `[]`
+    /// leaves none; absent: they stay. Another municipality's account
+    /// (`unknown_reference`), a disabled one (`account_disabled`) or one
+    /// whose role does not run sessions (`not_session_staff`): 422, nothing stored.
+    #[serde(default)]
+    pub staff_ids: Option<Vec<i64>>,
 }
 
 impl SessionEditInput {
@@ -75,6 +104,7 @@ impl SessionEditInput {
                 capacity: self.capacity,
                 cancelled,
                 venue_id: self.venue_id.map(tsunagu_domain::VenueId),
+                staff: self.staff_ids.as_ref().map(|ids| ids.iter().copied().map(tsunagu_domain::AccountId).collect()),
             }),
             _ => Err(AppError::Invalid(errors)),
         }
@@ -138,10 +168,20 @@ pub(crate) async fn programme_sessions_api(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let list = programme_sessions(&state, &caller.actor, ProgrammeId(id), state.clock.today()).await?;
-    Ok(Json(json!({ "sessions": list.iter().map(super::api::session_json).collect::<Vec<_>>() })).into_response())
+    Ok(Json(json!({ "sessions": list.iter().map(staff_session_json).collect::<Vec<_>>() })).into_response())
 }
 
-/// Edit one session's day, time and places (never fewer than taken; added places go to the waiting list in order)
+/// The accounts a session's staff may be chosen from: active staff accounts whose role runs sessions
+#[utoipa::path(get, path = "/api/v1/classes/staff-choices", tag = "classes",
+    responses(
+        (status = 200, description = "The accounts, by display name", body = super::api_doc::SessionStaffList),
+        (status = 403, description = "Not a role that manages classes (`forbidden`)")))]
+pub(crate) async fn staff_choices_api(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, ApiError> {
+    let list = staff_choices(&state, &caller.actor).await?;
+    Ok(Json(json!({ "staff": list.iter().map(staff_json).collect::<Vec<_>>() })).into_response())
+}
+
+/// Edit one session's day, time, places, venue and staff (never fewer places than taken; added places go to the waiting list in order)
 #[utoipa::path(put, path = "/api/v1/classes/sessions/{id}", tag = "classes", request_body = SessionEditInput,
     params(("id" = i64, Path, description = "Session id")),
     responses(
@@ -149,7 +189,7 @@ pub(crate) async fn programme_sessions_api(
         (status = 403, description = "Not a role that manages classes (`forbidden`)"),
         (status = 404, description = "No such session in the caller's municipality"),
         (status = 409, description = "`capacity_below_taken`, `session_cancelled`"),
-        (status = 422, description = "Fields that did not pass, or a venue not in the municipality; nothing stored (`invalid_input`)")))]
+        (status = 422, description = "Fields that did not pass, a venue not in the municipality, or staff not of it, disabled or not running sessions; nothing stored (`invalid_input`)")))]
 pub(crate) async fn edit_session_api(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -157,7 +197,7 @@ pub(crate) async fn edit_session_api(
     ApiJson(input): ApiJson<SessionEditInput>,
 ) -> Result<Response, ApiError> {
     let s = edit_session(&state, &caller.actor, &caller.audit("class session"), ClassSessionId(id), &input).await?;
-    Ok(Json(super::api::session_json(&s)).into_response())
+    Ok(Json(staff_session_json(&s)).into_response())
 }
 
 /// Cancel a session: every booking on it cancelled, each family left an in-page notice, owed contacts released

@@ -72,6 +72,8 @@ struct ManagedLine {
     waiting: u32,
     status: &'static str,
     editable: bool,
+    /// Who runs it, by display name (#12).
+    staff: String,
 }
 
 fn when_of(s: &ClassSession, lang: Lang) -> String {
@@ -159,6 +161,7 @@ async fn manage_page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Q
                     waiting: s.waiting,
                     status: status_key(s),
                     editable: !s.cancelled && s.attendance_at.is_none(),
+                    staff: s.staff.iter().map(|a| a.display_name.as_str()).collect::<Vec<_>>().join("、"),
                 })
                 .collect();
             let page = ManagePage {
@@ -190,6 +193,8 @@ struct EditFields {
     minutes: String,
     capacity: String,
     venue_id: String,
+    /// The staff accounts ticked (#12), as typed.
+    staff_ids: Vec<String>,
 }
 
 #[derive(Template)]
@@ -207,6 +212,8 @@ struct EditPage {
     errors: FieldErrors,
     cancellable: bool,
     venues: Vec<Choice>,
+    /// The accounts who may run it, ticked when chosen (#12).
+    staff: Vec<Choice>,
 }
 
 impl EditPage {
@@ -238,6 +245,7 @@ async fn edit_view(state: &AppState, ctx: &RequestCtx, id: i64, form: Option<(Ed
                 minutes: s.minutes.to_string(),
                 capacity: s.capacity.to_string(),
                 venue_id: s.venue_id.0.to_string(),
+                staff_ids: s.staff.iter().map(|a| a.account_id.0.to_string()).collect(),
             },
             FieldErrors::default(),
         )
@@ -254,9 +262,21 @@ async fn edit_view(state: &AppState, ctx: &RequestCtx, id: i64, form: Option<(Ed
             chosen: fields.venue_id == v.id.0.to_string(),
         })
         .collect();
+    // Display names only: who may run sessions, by the policy (#12).
+    let staff = super::manage::staff_choices(state, &actor)
+        .await
+        .or_page(ctx)?
+        .into_iter()
+        .map(|a| Choice {
+            chosen: fields.staff_ids.contains(&a.account_id.0.to_string()),
+            value: a.account_id.0.to_string(),
+            label: a.display_name,
+        })
+        .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = EditPage {
         venues,
+        staff,
         chrome: Chrome::new(ctx, &format!("/classes/sessions/{id}/edit"), "cl.manage.edit_title"),
         id,
         programme_id: s.programme_id.0,
@@ -297,7 +317,20 @@ async fn edit_submit(
                 minutes: form.get("minutes").to_owned(),
                 capacity: form.get("capacity").to_owned(),
                 venue_id: form.get("venue_id").trim().to_owned(),
+                staff_ids: form.all("staff_id").into_iter().map(|v| v.trim().to_owned()).collect(),
             };
+            // Every ticked account an id, or the field's error (#9).
+            let mut staff_ids = Vec::with_capacity(fields.staff_ids.len());
+            for v in &fields.staff_ids {
+                match v.parse::<i64>() {
+                    Ok(id) => staff_ids.push(id),
+                    Err(_) => {
+                        let mut errors = FieldErrors::default();
+                        errors.add("staff_ids", "not_an_id");
+                        return edit_view(&state, &ctx, id, Some((fields, errors))).await;
+                    }
+                }
+            }
             let input = SessionEditInput {
                 day: fields.day.clone(),
                 starts: fields.starts.clone(),
@@ -308,6 +341,8 @@ async fn edit_submit(
                     Err(AppError::Invalid(errors)) => return edit_view(&state, &ctx, id, Some((fields, errors))).await,
                     Err(e) => return Err(page_error(&ctx, e)),
                 },
+                // The form always carries the staff: none ticked leaves none.
+                staff_ids: Some(staff_ids),
             };
             let audit = audit_ctx(account, &ctx.remote_addr, "class session", ctx.now);
             match super::manage::edit_session(&state, &actor_of(account), &audit, ClassSessionId(id), &input).await {

@@ -281,7 +281,18 @@ pub async fn dismiss_notice(
     Ok(state.store.dismiss_class_notice(&requester.allowed(&allowed), owner.family_id, id).await?)
 }
 
-/// A session and the policy's decision on `action` at its venue.
+/// Whether the policy lets `actor` do `action` on a session (#12): decided
+/// on its venue, area and staff ids — the facts, never a name.
+pub(crate) fn may_on_session(actor: &Actor, action: Action, s: &ClassSession) -> bool {
+    let staff = s.staff_ids();
+    authorize(actor, action, &session_resource(s, &staff)).is_allowed()
+}
+
+fn session_resource<'a>(s: &ClassSession, staff: &'a [tsunagu_domain::AccountId]) -> Resource<'a> {
+    Resource::ClassSession { municipality_id: s.municipality_id, venue_id: s.venue_id, area_id: s.area_id, staff }
+}
+
+/// A session and the policy's decision on `action` on it (its venue, area and staff).
 async fn session_for(
     state: &AppState,
     actor: &Actor,
@@ -289,16 +300,13 @@ async fn session_for(
     action: Action,
 ) -> Result<(ClassSession, tsunagu_domain::policy::Allowed), AppError> {
     let session = state.store.class_session(actor.municipality_id, id).await?.ok_or(AppError::NotFound)?;
-    let venue = Resource::Venue {
-        municipality_id: session.municipality_id,
-        venue_id: session.venue_id,
-        area_id: session.area_id,
-    };
-    let allowed = permit(actor, action, &venue)?;
+    let staff = session.staff_ids();
+    let allowed = permit(actor, action, &session_resource(&session, &staff))?;
     Ok((session, allowed))
 }
 
-/// A session's roster: its venue's programme staff, the area's coordinator, the nurse.
+/// A session's roster: the staff assigned to it (none assigned: its venue's
+/// programme staff), the area's coordinator, the nurse.
 pub async fn roster(
     state: &AppState,
     actor: &Actor,
@@ -355,21 +363,19 @@ pub async fn record_attendance(
 pub async fn staff_sessions(state: &AppState, actor: &Actor, from: Date) -> Result<Vec<ClassSession>, AppError> {
     permit_municipality(actor, Action::BrowseClasses)?;
     let q = SessionQuery { from: Some(from), limit: 300, ..SessionQuery::default() };
-    // An account scoped to venues asks for theirs only (the policy below still decides each).
-    let q = if actor.venues.is_empty() { q } else { SessionQuery { venues: Some(actor.venues.clone()), ..q } };
+    // An account scoped to venues asks for theirs and those it is assigned
+    // to elsewhere (the policy below still decides each).
+    let q = if actor.venues.is_empty() {
+        q
+    } else {
+        SessionQuery { venues: Some(actor.venues.clone()), or_staffed_by: Some(actor.account_id), ..q }
+    };
     let list = state.store.class_sessions(actor.municipality_id, &q).await?;
     // Those who manage the classes see every session; others those whose roster they may see.
     if permit_municipality(actor, Action::ManageClasses).is_ok() {
         return Ok(list);
     }
-    Ok(list
-        .into_iter()
-        .filter(|s| {
-            let venue =
-                Resource::Venue { municipality_id: actor.municipality_id, venue_id: s.venue_id, area_id: s.area_id };
-            authorize(actor, Action::ViewClassRoster, &venue).is_allowed()
-        })
-        .collect())
+    Ok(list.into_iter().filter(|s| may_on_session(actor, Action::ViewClassRoster, s)).collect())
 }
 
 /// The sessions of one venue, for its calendar feed (no personal data).

@@ -58,6 +58,18 @@ struct SessionLine {
     when: String,
     places: String,
     status: &'static str,
+    /// Who runs it, by display name (staff pages only; empty for families).
+    staff: String,
+}
+
+/// A session's staff by display name, for staff pages (#12); never families'.
+fn staff_names(s: &ClassSession) -> String {
+    s.staff.iter().map(|a| a.display_name.as_str()).collect::<Vec<_>>().join("、")
+}
+
+/// A session as a staff page lists it: with who runs it.
+fn staff_line_of(s: &ClassSession, lang: Lang) -> SessionLine {
+    SessionLine { staff: staff_names(s), ..line_of(s, lang) }
 }
 
 fn line_of(s: &ClassSession, lang: Lang) -> SessionLine {
@@ -82,6 +94,7 @@ fn line_of(s: &ClassSession, lang: Lang) -> SessionLine {
             tsunagu_domain::classes::SessionStatus::Full => "cl.status.full",
             tsunagu_domain::classes::SessionStatus::Cancelled => "cl.status.cancelled",
         },
+        staff: String::new(),
     }
 }
 
@@ -104,6 +117,8 @@ struct OfferLine {
     overridable: bool,
     /// The local-information entry of its venue ([000] 地域おでかけ情報).
     place: Option<i64>,
+    /// Who runs it, by role from the programme (#12): never staff names.
+    runs: String,
 }
 
 #[derive(Template)]
@@ -179,6 +194,16 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                             && o.booking.is_none()
                             && o.decision.as_ref().err().is_some_and(|r| r.overridable()),
                         place: place_of(o.session.venue_id),
+                        runs: o
+                            .session
+                            .programme
+                            .runners
+                            .iter()
+                            .map(|r| {
+                                crate::i18n::t(lang, &format!("cl.prog.runner.{}", super::programmes::runner_key(*r)))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("・"),
                     })
                     .collect();
                 let areas = areas_all
@@ -208,7 +233,7 @@ async fn classes_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): 
                 family: false,
                 for_family: None,
                 offers: vec![],
-                staff_sessions: sessions.iter().map(|s| line_of(s, lang)).collect(),
+                staff_sessions: sessions.iter().map(|s| staff_line_of(s, lang)).collect(),
                 areas: vec![],
                 notice,
                 form_error,
@@ -291,11 +316,9 @@ struct BookingLine {
     session: SessionLine,
     status: &'static str,
     live: bool,
-    notice: bool,
-    /// The notice is of the session's cancellation, not of a promotion.
-    session_cancelled: bool,
-    /// Promoted from the waiting list (otherwise a notice is of a new day or time).
-    promoted: bool,
+    /// The notices not yet dismissed, the latest first (#12): each its
+    /// class and its words' key — a promotion and a later move both.
+    notices: Vec<(&'static str, &'static str)>,
     attended: Option<bool>,
 }
 
@@ -305,6 +328,16 @@ struct MinePage {
     chrome: Chrome,
     bookings: Vec<BookingLine>,
     notice: Option<String>,
+}
+
+/// A booking's notice as the family's page shows it: its class and words.
+fn notice_words(n: tsunagu_store::BookingNotice) -> (&'static str, &'static str) {
+    use tsunagu_store::BookingNotice as N;
+    match n {
+        N::SessionCancelled => ("session-cancelled", "cl.session_cancelled_notice"),
+        N::Promoted => ("promoted", "cl.promoted"),
+        N::SessionMoved => ("session-moved", "cl.session_moved_notice"),
+    }
 }
 
 async fn mine_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Query<Params>) -> Response {
@@ -321,9 +354,7 @@ async fn mine_page(State(state): State<AppState>, ctx: RequestCtx, Query(p): Que
                     session: line_of(&b.session, lang),
                     status: status_key(b.booking.status),
                     live: b.booking.status != ClassBookingStatus::Cancelled && b.booking.attended.is_none(),
-                    notice: b.booking.notice_pending,
-                    session_cancelled: b.session.cancelled,
-                    promoted: b.booking.promoted_at.is_some(),
+                    notices: b.booking.notices(b.session.cancelled).into_iter().map(notice_words).collect(),
                     attended: b.booking.attended,
                 })
                 .collect();
@@ -453,17 +484,8 @@ async fn session_page(
             let actor = actor_of(account);
             let audit = audit_ctx(account, &ctx.remote_addr, "roster", ctx.now);
             let (session, roster) = super::roster(&state, &actor, &audit, ClassSessionId(id)).await.or_page(&ctx)?;
-            let venue = tsunagu_domain::policy::Resource::Venue {
-                municipality_id: session.municipality_id,
-                venue_id: session.venue_id,
-                area_id: session.area_id,
-            };
-            let may_record = tsunagu_domain::policy::authorize(
-                &actor,
-                tsunagu_domain::policy::Action::RecordClassAttendance,
-                &venue,
-            )
-            .is_allowed();
+            let may_record =
+                super::may_on_session(&actor, tsunagu_domain::policy::Action::RecordClassAttendance, &session);
             let lang = ctx.lang;
             let lines = roster
                 .iter()
@@ -488,7 +510,7 @@ async fn session_page(
                 p.done.as_deref().map(|d| crate::i18n::t(lang, &format!("cl.done.{}", known_done(d))).to_owned());
             let page = SessionPage {
                 chrome: Chrome::new(&ctx, &format!("/classes/sessions/{id}"), "cl.roster_title"),
-                session: line_of(&session, lang),
+                session: staff_line_of(&session, lang),
                 venue_id: session.venue_id.0,
                 weighs: session.programme.measures.weighs(),
                 heights: session.programme.measures.measures_height(),

@@ -171,8 +171,10 @@ async fn a_mother_finds_an_outing_spot_for_her_stage_and_a_session_held_there() 
 
 /// Staff pages for sessions at a desk (1366×900, #12 stage 3): the nurse —
 /// the policy's staff who manage classes — opens the programme's sessions,
-/// moves one to the afternoon and cancels another through its red second
-/// step; the booked mother, on her phone (390×844), sees both notices.
+/// moves one to the afternoon, assigning the hall's programme staff to it
+/// (#12, last stage), and cancels another through its red second step; the
+/// hall's staff member sees herself on that session's roster; the booked
+/// mother, on her phone (390×844), sees both notices.
 #[tokio::test]
 async fn the_nurse_moves_a_session_and_cancels_another_and_the_mother_is_told() {
     let app = TestApp::start(Backend::Sqlite).await;
@@ -201,6 +203,7 @@ async fn the_nurse_moves_a_session_and_cancels_another_and_the_mother_is_told() 
     let ids = app.store.create_class_sessions(m, p.id, &[at(12), at(19)]).await.unwrap();
     let (moved, cancelled) = (ids[0].0, ids[1].0);
     app.account(&fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let runner = app.account(&fx.setagaya, "hall", Role::ProgrammeStaff, Scope::Venues(vec![hall])).await;
     let nurse = app.token(&fx.setagaya, "nurse").await;
     let family = app.register(&nurse, &notification(fx.setagaya_area.id, "あおき", "はな", "2027-05-20")).await;
     app.account(&fx.setagaya, "mother", Role::FamilyMember, Scope::Family(family)).await;
@@ -223,11 +226,18 @@ async fn the_nurse_moves_a_session_and_cancels_another_and_the_mother_is_told() 
     c.wait().for_element(Locator::Id("starts")).await.unwrap();
     // A time input takes what a keyboard types; set its value as the picker would.
     c.execute("document.getElementById('starts').value = '14:00'", vec![]).await.unwrap();
+    // Who runs it: the hall's programme staff, ticked by display name.
+    let tick = c.find(Locator::Id(&format!("staff-{}", runner.0))).await.unwrap();
+    assert!(!tick.is_selected().await.unwrap(), "nobody assigned yet");
+    tick.click().await.unwrap();
+    shot(c, "classes-session-staff").await;
     c.find(Locator::Id("save-session")).await.unwrap().click().await.unwrap();
     let notice = c.wait().for_element(Locator::Id("notice")).await.unwrap();
     assert_eq!(notice.text().await.unwrap(), "回の変更を保存しました。");
     let when = c.find(Locator::Css(&format!("#managed-{moved} td"))).await.unwrap().text().await.unwrap();
     assert!(when.contains("14:00–16:00"), "{when}");
+    let staff = c.find(Locator::Css(&format!("#managed-{moved} .staff"))).await.unwrap().text().await.unwrap();
+    assert_eq!(staff, "hall (test)");
     // The other: cancel is a second, red step.
     c.find(Locator::Css(&format!("#managed-{cancelled} .edit-link"))).await.unwrap().click().await.unwrap();
     let confirm = c.wait().for_element(Locator::Id("cancel-confirm")).await.unwrap();
@@ -239,6 +249,15 @@ async fn the_nurse_moves_a_session_and_cancels_another_and_the_mother_is_told() 
     assert!(notice.text().await.unwrap().starts_with("回を中止しました"));
     let status = c.find(Locator::Css(&format!("#managed-{cancelled} .status"))).await.unwrap().text().await.unwrap();
     assert_eq!(status, "中止");
+    c.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
+
+    // The hall's staff member: the session she runs, with her name on its roster.
+    sign_in(&app, c, "131121", "hall", true).await;
+    c.goto(&app.url(&format!("/classes/sessions/{moved}"))).await.unwrap();
+    let runs = c.wait().for_element(Locator::Id("session-staff")).await.unwrap().text().await.unwrap();
+    assert!(runs.contains("hall (test)"), "{runs}");
+    assert!(c.find(Locator::Id("roster")).await.is_ok(), "her session's roster");
+    shot(c, "classes-roster-staff").await;
     c.find(Locator::Id("signout")).await.unwrap().click().await.unwrap();
 
     // The mother, on her phone: both notices on her bookings page.

@@ -509,6 +509,19 @@ async fn story_answers_validate(backend: Backend) {
     )
     .await;
     w.get("/api/v1/classes/programmes", "/api/v1/classes/programmes", &admin).await;
+    w.get("/api/v1/classes/staff-choices", "/api/v1/classes/staff-choices", &nurse).await;
+    // The demo's hall staff run their hall's sessions (#12): each of them names
+    // the hall's account, whose roster of one opens (its staff in the answer).
+    let m = app.fx.setagaya.id;
+    let runner = app.store.account_by_username(m, "programme").await.unwrap().expect("the demo's hall staff");
+    let q = tsunagu_store::SessionQuery { venues: Some(runner.venues.clone()), limit: 100, ..Default::default() };
+    let ran = app.store.class_sessions(m, &q).await.unwrap();
+    assert!(!ran.is_empty() && ran.iter().all(|x| x.staff_ids() == [runner.id]), "the hall's sessions are hers");
+    let hall = app.demo_token("programme").await;
+    let roster = w
+        .get("/api/v1/classes/sessions/{id}/roster", &format!("/api/v1/classes/sessions/{}/roster", ran[0].id), &hall)
+        .await;
+    assert_eq!(roster["session"]["staff"][0]["account_id"].as_i64(), Some(runner.id.0), "{roster}");
     // A year's schedule from a pattern (#12 stage 3): its preview, then the sessions made.
     let pattern = json!({"fiscal_year": fy + 1, "venue_ids": [sessions["sessions"][0]["venue_id"]],
         "pattern": "monthly", "weekday": "monday", "nth": 2, "starts": "10:00"});

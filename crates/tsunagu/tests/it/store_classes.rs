@@ -164,6 +164,7 @@ async fn story_booking_waiting_list_promotion_and_attendance(backend: Backend) {
         capacity,
         cancelled: false,
         venue_id: None,
+        staff: None,
     };
     let below = s.edit_class_session(&nurse, first, &edit(1)).await;
     assert!(matches!(below, Err(StoreError::Conflict("capacity_below_taken"))), "{below:?}");
