@@ -52,6 +52,7 @@ mod classes_programmes;
 mod classes_schedule;
 mod crash_classes;
 mod family;
+mod family_next;
 mod faults;
 mod form_banners;
 mod form_ids;
