@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 20, name: "contact_dates", sql: include_str!("../migrations/0020_contact_dates.sql") },
     Migration { version: 22, name: "stay_day_records", sql: include_str!("../migrations/0022_stay_day_records.sql") },
     Migration { version: 23, name: "report_indexes", sql: include_str!("../migrations/0023_report_indexes.sql") },
+    Migration { version: 25, name: "reminders", sql: include_str!("../migrations/0025_reminders.sql") },
 ];
 
 #[derive(Clone)]
@@ -324,6 +325,7 @@ mod migrate;
 mod ops;
 mod postpartum;
 mod records;
+mod reminders;
 mod reports;
 mod screening;
 mod signin;

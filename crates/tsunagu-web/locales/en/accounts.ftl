@@ -145,3 +145,5 @@ audit-act-class-schedule = Class sessions scheduled
 audit-act-class-programme = Class programme set
 audit-act-class-session_edit = Class session edited
 audit-act-audit-export = Audit log downloaded
+audit-act-reminder-view = Reminder settings viewed
+audit-act-reminder-set = Reminder settings changed

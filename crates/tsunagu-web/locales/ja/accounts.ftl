@@ -145,3 +145,5 @@ audit-act-class-schedule = 教室・講座の日程の作成
 audit-act-class-programme = 教室・講座の事業の設定
 audit-act-class-session_edit = 教室・講座の日程の変更
 audit-act-audit-export = 監査ログのダウンロード
+audit-act-reminder-view = リマインダー設定の閲覧
+audit-act-reminder-set = リマインダー設定の変更

@@ -65,6 +65,7 @@ mod ops;
 mod pages;
 mod postpartum;
 mod privacy;
+mod reminders;
 mod report_plans;
 mod reports;
 mod screening;
