@@ -108,10 +108,15 @@ pub enum AuditAction {
     // the audit log page (#10)
     /// The audit log downloaded as CSV (its filters in the detail).
     AuditExport,
+    // reminders (#10)
+    /// A family member's reminder settings read (her own e-mail address).
+    ReminderView,
+    /// A family member's reminder settings changed.
+    ReminderSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 67] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -180,6 +185,8 @@ impl AuditAction {
         AuditAction::ClassSessionEdit,
         // the audit log page (#10)
         AuditAction::AuditExport,
+        AuditAction::ReminderView,
+        AuditAction::ReminderSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -249,6 +256,8 @@ impl AuditAction {
             AuditAction::ClassProgramme => "class.programme",
             AuditAction::ClassSessionEdit => "class.session_edit",
             AuditAction::AuditExport => "audit.export",
+            AuditAction::ReminderView => "reminder.view",
+            AuditAction::ReminderSet => "reminder.set",
         }
     }
 

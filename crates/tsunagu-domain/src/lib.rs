@@ -26,6 +26,7 @@ pub mod postpartum;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod records;
 pub mod referrals;
+pub mod reminders;
 pub mod reports;
 pub mod roles;
 pub mod screening;

@@ -157,10 +157,15 @@ pub enum Action {
     /// pregnancy or per person): the municipality's administrator — the
     /// municipality's configuration, as facilities' and reports' settings.
     ConfigureProgrammes,
+    // --- reminders (#10) ---
+    /// See and set one's own reminders (an e-mail address, how many days
+    /// ahead) of the family's bookings and stays: a family member whose
+    /// view of the family is on (the mother, her partner).
+    SetReminders,
 }
 
 impl Action {
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -212,6 +217,8 @@ impl Action {
         Action::BrowseLocalInformation,
         // classes, last stage (#12)
         Action::ConfigureProgrammes,
+        // reminders (#10)
+        Action::SetReminders,
     ];
 }
 
@@ -577,6 +584,13 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
         // A programme's settings decide who may book: the municipality's
         // configuration, kept by its administrator.
         (A::ConfigureProgrammes, Resource::Municipality(_)) => allow_if(actor.role == R::Admin, D::RoleNotAllowed),
+        // --- reminders (#10) ---
+        // One's own choice of reminders of the family's items: a family
+        // member who may see the family (a partner whose view is off may not).
+        (A::SetReminders, Resource::Family(f)) => match actor.role {
+            R::FamilyMember => view_family(actor, f),
+            _ => Decision::Deny(D::RoleNotAllowed),
+        },
         _ => Decision::Deny(D::WrongResource),
     }
 }

@@ -65,6 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "class_session_staff",
         sql: include_str!("../migrations/0024_class_session_staff.sql"),
     },
+    Migration { version: 25, name: "reminders", sql: include_str!("../migrations/0025_reminders.sql") },
     Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
     Migration { version: 30, name: "work_list_missed", sql: include_str!("../migrations/0030_work_list_missed.sql") },
 ];
@@ -359,6 +360,7 @@ mod migrate;
 mod ops;
 mod postpartum;
 mod records;
+mod reminders;
 mod reports;
 mod screening;
 mod signin;

@@ -759,11 +759,16 @@ impl TimelineStore for PgStore {
         ctx: &AuditContext,
         family: FamilyId,
         referrals: Option<&tsunagu_store::ReferralFilter>,
+        upcoming: Option<&tsunagu_store::UpcomingFilter>,
     ) -> Result<Option<tsunagu_store::FamilyPage>> {
         let m = ctx.municipality_id;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let Some(record) = crate::records::family_record(&mut tx, m, family).await? else { return Ok(None) };
         let contacts = contacts_of_family(&mut tx, m, family).await?;
+        let upcoming = match upcoming {
+            Some(f) => upcoming_of_family(&mut tx, m, family, f).await?,
+            None => vec![],
+        };
         let referrals = match referrals {
             Some(f) => {
                 let f = tsunagu_store::ReferralFilter { family_id: Some(family), ..f.clone() };
@@ -774,7 +779,7 @@ impl TimelineStore for PgStore {
         let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals }))
+        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals, upcoming }))
     }
 
     async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
@@ -985,4 +990,55 @@ async fn contacts_of_family(
     .await
     .map_err(db_err)?;
     rows.iter().map(contact_row).collect()
+}
+
+/// A family's class bookings (confirmed or waiting, session not cancelled)
+/// and approved postpartum stays not over by `f.from`, by first day: one
+/// statement (UNION ALL), bounded by municipality, family and limit (#10).
+async fn upcoming_of_family(
+    conn: &mut sqlx::PgConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    f: &tsunagu_store::UpcomingFilter,
+) -> Result<Vec<tsunagu_store::UpcomingItem>> {
+    type Row = (String, String, bool, String, String, String, String, String, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT item, detail, waiting, first_day, last_day, starts, name_ja, name_en, pregnancy_id FROM ( \
+           SELECT 'class'::text AS item, b.kind AS detail, b.status = 'waiting' AS waiting, s.day::text AS first_day, \
+                  s.day::text AS last_day, s.starts::text AS starts, v.name_ja AS name_ja, v.name_en AS name_en, \
+                  b.pregnancy_id AS pregnancy_id \
+             FROM class_bookings b \
+             JOIN class_sessions s ON s.id = b.session_id AND s.municipality_id = b.municipality_id \
+             JOIN venues v ON v.id = s.venue_id \
+            WHERE b.municipality_id = $1 AND b.family_id = $2 AND b.status IN ('confirmed', 'waiting') \
+              AND NOT s.cancelled AND s.day >= $3::date \
+           UNION ALL \
+           SELECT 'stay'::text, a.service, false, a.stay_first::text, a.stay_last::text, ''::text, v.name_ja, v.name_en, NULL::bigint \
+             FROM postpartum_applications a JOIN venues v ON v.id = a.venue_id \
+            WHERE $4 AND a.municipality_id = $1 AND a.family_id = $2 AND a.status = 'approved' AND a.stay_last >= $3::date \
+         ) u ORDER BY first_day, starts LIMIT $5",
+    )
+    .bind(m.0)
+    .bind(family.0)
+    .bind(f.from.to_string())
+    .bind(f.stays)
+    .bind(i64::from(f.limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|(item, detail, waiting, first, last, starts, ja, en, preg)| {
+            Ok(tsunagu_store::UpcomingItem::of_row(
+                &item,
+                detail,
+                waiting,
+                date(&first)?,
+                date(&last)?,
+                starts,
+                ja,
+                en,
+                preg,
+            ))
+        })
+        .collect()
 }

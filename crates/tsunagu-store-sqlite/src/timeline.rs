@@ -671,11 +671,16 @@ impl TimelineStore for SqliteStore {
         ctx: &AuditContext,
         family: FamilyId,
         referrals: Option<&tsunagu_store::ReferralFilter>,
+        upcoming: Option<&tsunagu_store::UpcomingFilter>,
     ) -> Result<Option<tsunagu_store::FamilyPage>> {
         let m = ctx.municipality_id;
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         let Some(record) = crate::records::family_record(&mut conn, m, family).await? else { return Ok(None) };
         let contacts = contacts_of_family(&mut conn, m, family).await?;
+        let upcoming = match upcoming {
+            Some(f) => upcoming_of_family(&mut conn, m, family, f).await?,
+            None => vec![],
+        };
         drop(conn);
         let referrals = match referrals {
             Some(f) => {
@@ -685,7 +690,7 @@ impl TimelineStore for SqliteStore {
         };
         let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
         self.audit(ctx, AuditAction::FamilyView, Some(family), &detail).await?;
-        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals }))
+        Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals, upcoming }))
     }
 
     async fn contact_owner(&self, m: MunicipalityId, id: ContactId) -> Result<Option<ContactOwner>> {
@@ -879,4 +884,59 @@ async fn contacts_of_family(
     .await
     .map_err(db_err)?;
     rows.iter().map(contact_row).collect()
+}
+
+/// A family's class bookings (confirmed or waiting, session not cancelled)
+/// and approved postpartum stays not over by `f.from`, by first day: one
+/// statement (UNION ALL), bounded by municipality, family and limit (#10).
+async fn upcoming_of_family(
+    conn: &mut sqlx::SqliteConnection,
+    m: MunicipalityId,
+    family: FamilyId,
+    f: &tsunagu_store::UpcomingFilter,
+) -> Result<Vec<tsunagu_store::UpcomingItem>> {
+    let from = f.from.to_string();
+    type Row = (String, String, bool, String, String, String, String, String, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT item, detail, waiting, first_day, last_day, starts, name_ja, name_en, pregnancy_id FROM ( \
+           SELECT 'class' AS item, b.kind AS detail, b.status = 'waiting' AS waiting, s.day AS first_day, \
+                  s.day AS last_day, s.starts AS starts, v.name_ja AS name_ja, v.name_en AS name_en, \
+                  b.pregnancy_id AS pregnancy_id \
+             FROM class_bookings b \
+             JOIN class_sessions s ON s.id = b.session_id AND s.municipality_id = b.municipality_id \
+             JOIN venues v ON v.id = s.venue_id \
+            WHERE b.municipality_id = ? AND b.family_id = ? AND b.status IN ('confirmed', 'waiting') \
+              AND s.cancelled = 0 AND s.day >= ? \
+           UNION ALL \
+           SELECT 'stay', a.service, 0, a.stay_first, a.stay_last, '', v.name_ja, v.name_en, NULL \
+             FROM postpartum_applications a JOIN venues v ON v.id = a.venue_id \
+            WHERE ? AND a.municipality_id = ? AND a.family_id = ? AND a.status = 'approved' AND a.stay_last >= ? \
+         ) ORDER BY first_day, starts LIMIT ?",
+    )
+    .bind(m.0)
+    .bind(family.0)
+    .bind(&from)
+    .bind(f.stays)
+    .bind(m.0)
+    .bind(family.0)
+    .bind(&from)
+    .bind(i64::from(f.limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|(item, detail, waiting, first, last, starts, ja, en, preg)| {
+            Ok(tsunagu_store::UpcomingItem::of_row(
+                &item,
+                detail,
+                waiting,
+                date(&first)?,
+                date(&last)?,
+                starts,
+                ja,
+                en,
+                preg,
+            ))
+        })
+        .collect()
 }

@@ -35,6 +35,7 @@ pub mod migrations;
 pub mod ops;
 pub mod postpartum;
 pub mod records;
+pub mod reminders;
 pub mod reports;
 pub mod screening;
 pub mod signin;
@@ -51,6 +52,7 @@ pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus, WakeListener};
 pub use postpartum::*;
 pub use records::*;
+pub use reminders::{ReminderCandidate, ReminderKey, ReminderStore};
 pub use reports::*;
 pub use screening::*;
 pub use timeline::*;
@@ -142,6 +144,7 @@ pub trait Store:
     + ClassStore
     + ReportStore
     + LocalPlaceStore
+    + ReminderStore
     + Send
     + Sync
     + 'static
@@ -165,6 +168,7 @@ impl<T> Store for T where
         + ClassStore
         + ReportStore
         + LocalPlaceStore
+        + ReminderStore
         + Send
         + Sync
         + 'static
@@ -186,6 +190,7 @@ pub mod prelude {
     pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;
     pub use crate::RecordStore as _;
+    pub use crate::ReminderStore as _;
     pub use crate::ReportStore as _;
     pub use crate::ScreeningStore as _;
     pub use crate::SigninStore as _;

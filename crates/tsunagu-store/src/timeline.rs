@@ -224,6 +224,76 @@ pub struct FamilyPage {
     pub record: tsunagu_domain::records::FamilyRecord,
     pub contacts: Vec<ContactRow>,
     pub referrals: Vec<crate::StoredReferral>,
+    /// The family's class bookings and postpartum stays ahead of it (when
+    /// the read asked for them: `UpcomingFilter`), by first day.
+    pub upcoming: Vec<UpcomingItem>,
+}
+
+/// Which bookings and stays a family's own page reads with its record
+/// (#10, これからの予定): those not over by `from`, at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpcomingFilter {
+    pub from: jiff::civil::Date,
+    /// The mother's postpartum stays too (a health item: the policy's
+    /// `ViewHealth` decides, before the read).
+    pub stays: bool,
+    pub limit: u32,
+}
+
+/// What a class booking or an approved postpartum stay is, on the family's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpcomingWhat {
+    /// A class booking, confirmed or on the waiting list: the programme's kind.
+    Class { programme: String, waiting: bool },
+    /// An approved postpartum stay: its service (short_stay, day_care, outreach).
+    Stay { service: String },
+}
+
+/// One booking or stay ahead of a family (`FamilyPage::upcoming`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpcomingItem {
+    pub what: UpcomingWhat,
+    pub first_day: jiff::civil::Date,
+    pub last_day: jiff::civil::Date,
+    /// A class's start ('HH:MM', Japan time); empty for a stay.
+    pub starts: String,
+    pub venue_ja: String,
+    pub venue_en: String,
+    /// The pregnancy a class booking is for (its babies are named).
+    pub pregnancy_id: Option<tsunagu_domain::PregnancyId>,
+}
+
+impl UpcomingItem {
+    /// One row of the combined read, as both back ends select it: item
+    /// ('class' or 'stay'), detail (programme kind or service), waiting.
+    #[allow(clippy::too_many_arguments)]
+    pub fn of_row(
+        item: &str,
+        detail: String,
+        waiting: bool,
+        first_day: jiff::civil::Date,
+        last_day: jiff::civil::Date,
+        starts: String,
+        venue_ja: String,
+        venue_en: String,
+        pregnancy_id: Option<i64>,
+    ) -> Self {
+        let what = if item == "stay" {
+            UpcomingWhat::Stay { service: detail }
+        } else {
+            UpcomingWhat::Class { programme: detail, waiting }
+        };
+        UpcomingItem {
+            what,
+            first_day,
+            last_day,
+            // 'HH:MM' whether a back end keeps seconds or not.
+            starts: starts.chars().take(5).collect(),
+            venue_ja,
+            venue_en,
+            pregnancy_id: pregnancy_id.map(tsunagu_domain::PregnancyId),
+        }
+    }
 }
 
 #[async_trait]
@@ -276,13 +346,16 @@ pub trait TimelineStore: Send + Sync {
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>>;
     /// A family's record page as one read: its record, its contacts (as
     /// `family_contacts` reads them) and, when `referrals` names them, its
-    /// referrals; one `family.view` line. `None` for a family not in the
+    /// referrals, and when `upcoming` asks for them, its bookings and stays
+    /// ahead (one combined statement, bounded by municipality, family and
+    /// limit); one `family.view` line. `None` for a family not in the
     /// context's municipality.
     async fn family_page(
         &self,
         ctx: &AuditContext,
         family: FamilyId,
         referrals: Option<&crate::ReferralFilter>,
+        upcoming: Option<&UpcomingFilter>,
     ) -> Result<Option<FamilyPage>>;
     /// What the policy needs to decide on a contact (like `family_access`):
     /// its family and kind, and whether it is hidden, if it is in `m`. No

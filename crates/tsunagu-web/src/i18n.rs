@@ -63,7 +63,7 @@ macro_rules! sources {
 }
 
 /// Every file, embedded (a test checks that every `.ftl` file under `locales/` is here).
-pub(crate) const SOURCES: [Source; 24] = sources!(
+pub(crate) const SOURCES: [Source; 26] = sources!(
     "base",
     "signin",
     "accounts",
@@ -75,7 +75,8 @@ pub(crate) const SOURCES: [Source; 24] = sources!(
     "postpartum",
     "classes",
     "chat",
-    "reports"
+    "reports",
+    "reminders"
 );
 
 /// The words of both languages, by dotted key, and what was wrong with the files.

@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod meetings;
 pub mod postpartum;
 pub mod records;
+pub mod reminders;
 pub mod reports;
 pub mod screening;
 pub mod signin;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(classes::routes())
         .merge(chat::routes())
         .merge(reports::routes())
+        .merge(reminders::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(base::edge::catch_panic))
         .layer(middleware::from_fn(base::edge::api_errors_as_json))
@@ -70,5 +72,6 @@ pub fn openapi() -> serde_json::Value {
         classes::openapi(),
         chat::openapi(),
         reports::openapi(),
+        reminders::openapi(),
     ])
 }

@@ -112,6 +112,7 @@ fn the_capabilities_are_the_folders_the_architecture_names() {
             "meetings",
             "postpartum",
             "records",
+            "reminders",
             "reports",
             "screening",
             "signin",

@@ -17,6 +17,8 @@ pub mod checkpoints;
 pub mod daily;
 pub mod import;
 pub mod keyfile;
+pub mod reminders;
+pub mod smtp;
 
 /// Opens and migrates the store named by `url`: `sqlite://…` (the embedded
 /// default) or `postgres://…` / `postgresql://…`, with the keys derived from

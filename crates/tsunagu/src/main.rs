@@ -100,6 +100,18 @@ enum Command {
         /// Chat on LINE: webhook events older than this are refused as replays.
         #[arg(long, env = "TSUNAGU_LINE_REPLAY_WINDOW_SECS", default_value_t = 600)]
         line_replay_window_secs: u64,
+        /// Reminders by e-mail (#10): the SMTP relay, host:port, that takes
+        /// plain SMTP from this node (no STARTTLS: a relay on the host or its
+        /// network that carries the mail on; docs/DEPLOY.md). Without it no
+        /// mail is sent and the reminders page says so.
+        #[arg(long, env = "TSUNAGU_SMTP_RELAY")]
+        smtp_relay: Option<String>,
+        /// Reminders by e-mail: the sender's address.
+        #[arg(long, env = "TSUNAGU_MAIL_FROM", default_value = "tsunagu@localhost")]
+        mail_from: String,
+        /// Where families reach the service (the link in a reminder: <URL>/me).
+        #[arg(long, env = "TSUNAGU_PUBLIC_URL", default_value = "http://localhost:8080")]
+        public_url: String,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -229,6 +241,9 @@ async fn main() -> anyhow::Result<()> {
             shutdown_grace,
             line_api_base,
             line_replay_window_secs,
+            smtp_relay,
+            mail_from,
+            public_url,
         } => {
             let (store, checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
             if demo {
@@ -250,6 +265,7 @@ async fn main() -> anyhow::Result<()> {
                 absolute_timeout: Duration::from_secs(absolute_timeout_hours * 3600),
                 line_api_base,
                 line_replay_window: Duration::from_secs(line_replay_window_secs),
+                email_reminders: smtp_relay.is_some(),
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), clock.clone(), config);
@@ -257,6 +273,14 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(heartbeat_job(store.clone(), clock.clone(), node.clone()));
             tokio::spawn(daily_timeline_job(store.clone(), clock.clone(), state.metrics.clone(), node.clone()));
             tokio::spawn(tsunagu_web::chat::line::outbox_job(state.clone()));
+            if let Some(addr) = smtp_relay {
+                let mailer = tsunagu::reminders::Mailer {
+                    relay: tsunagu::smtp::SmtpRelay { addr, helo: "tsunagu".into(), timeout: Duration::from_secs(10) },
+                    from: mail_from,
+                    link: format!("{}/me", public_url.trim_end_matches('/')),
+                };
+                tokio::spawn(reminders_job(store.clone(), clock.clone(), mailer, node.clone()));
+            }
             let app = tsunagu_web::router(state.clone());
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
@@ -592,6 +616,27 @@ async fn daily_timeline_job(
             }
         }
         tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
+
+/// Sends the reminders that are due every five minutes (`tsunagu::reminders`):
+/// off the request path; a failed send is tried again at the next run; logs
+/// carry counts only.
+async fn reminders_job(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    mailer: tsunagu::reminders::Mailer,
+    holder: String,
+) {
+    loop {
+        match tsunagu::reminders::run_reminders(store.as_ref(), &mailer, clock.today(), clock.now(), &holder).await {
+            Ok(run) if run.sent + run.failed > 0 => {
+                tracing::info!(sent = run.sent, failed = run.failed, "reminders sent")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reminders job failed; will retry"),
+        }
+        tokio::time::sleep(Duration::from_secs(300)).await;
     }
 }
 

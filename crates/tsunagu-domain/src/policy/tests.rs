@@ -480,6 +480,8 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         ) => scope == S::OwnMunicipality,
         // classes, last stage (#12): the administrator sets programmes.
         (R::Admin, A::ConfigureProgrammes) => scope == S::OwnMunicipality,
+        // reminders (#10): a family member, of her own family.
+        (R::FamilyMember, A::SetReminders) => own_family,
         _ => false,
     }
 }
@@ -496,6 +498,8 @@ fn partner_allowed(action: Action, scope: Scope) -> bool {
         A::ViewApplication | A::CancelApplication => scope == S::OwnApplicationSharing,
         A::UseCareServices => scope == S::OwnMunicipality,
         A::BookClass => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
+        // Her own reminders, while her view is on (#10).
+        A::SetReminders => matches!(scope, S::OwnFamily | S::OwnFamilySharing),
         A::BrowseClasses | A::BrowseLocalInformation => scope == S::OwnMunicipality,
         _ => false,
     }

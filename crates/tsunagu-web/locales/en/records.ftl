@@ -132,3 +132,11 @@ fstatus-lapsed = Ended unused
 fstatus-done = Done
 fstatus-closed = Ended
 search-kanji_hint = Names are searched by their reading: type it in hiragana or katakana (e.g. ヤマダ ハナコ), not in kanji.
+# Coming up: class bookings and postpartum stays beside the contacts (#10).
+me-next_starts = (start)
+me-next_stay = Postpartum care
+me-next_waiting = (waiting list)
+me-next_place = Where:
+me-next_bring = What to bring:
+me-bring_class = maternal and child health handbook, a drink, a towel
+me-bring_stay = maternal and child health handbook, health insurance card, a change of clothes, the baby's clothes and nappies

@@ -47,6 +47,7 @@ scr-form_intro = For each question, choose the one answer closest to how you fee
 scr-from_paper_note = Enter the answers exactly as given on the paper form.
 scr-placeholder_note = The questions and answers shown here are placeholders: the municipality's licensed wording of the questionnaire goes here.
 scr-fix = Some questions need an answer: see the ones marked.
+scr-question_n = Question
 scr-submit = Send
 scr-thanks_title = Thank you for your answers
 scr-thanks = We have received your answers. Your public-health nurse will read them.

@@ -132,3 +132,11 @@ fstatus-lapsed = 使わずに終わりました
 fstatus-done = 済み
 fstatus-closed = 終わりました
 search-kanji_hint = 漢字では検索できません。ふりがな（ひらがな・カタカナ）で入力してください（例：ヤマダ ハナコ）。
+# これからの予定: class bookings and postpartum stays beside the contacts (#10).
+me-next_starts = から
+me-next_stay = 産後ケアの利用
+me-next_waiting = （キャンセル待ち）
+me-next_place = 場所：
+me-next_bring = 持ち物：
+me-bring_class = 母子健康手帳、飲み物、タオル
+me-bring_stay = 母子健康手帳、健康保険証、着替え、赤ちゃんの着替えとおむつ

@@ -47,6 +47,7 @@ scr-form_intro = それぞれの質問に、いまのお気持ちにいちばん
 scr-from_paper_note = 紙の質問票の回答を、そのとおりに入力してください。
 scr-placeholder_note = ここに表示している質問と回答は仮の表示です。実際の運用では、自治体が使用許諾を受けた質問票の正式な文言がここに入ります。
 scr-fix = 回答していない質問があります。印のついた質問をご確認ください。
+scr-question_n = 質問
 scr-submit = 送信する
 scr-thanks_title = ご回答ありがとうございました
 scr-thanks = 回答を受け付けました。担当の保健師が拝見します。

@@ -244,6 +244,11 @@ impl AuditPage {
         format!("{}{seconds}", self.chrome.stamp(l.at))
     }
 
+    /// An action's label in the reader's words (see [`action_label`]).
+    fn label(&self, code: &str) -> String {
+        action_label(self.chrome.tr.0, code)
+    }
+
     fn name_of(&self, l: &AuditLine) -> &str {
         self.accounts.iter().find(|(id, _)| *id == l.actor.0).map(|(_, n)| n.as_str()).unwrap_or("")
     }
@@ -251,6 +256,19 @@ impl AuditPage {
 
 /// Lines a page of the audit log shows.
 const AUDIT_PAGE: u32 = 100;
+/// An audit action's label in the reader's words (「家庭の記録の閲覧」), by its
+/// stored code (`family.view`); the code itself for one without words (a
+/// line older than its label, never a current action: the words' test
+/// walks `AuditAction::ALL` in both languages).
+pub(crate) fn action_label(lang: Lang, code: &str) -> String {
+    let key = format!("audit.act.{code}");
+    if crate::i18n::has(&key) {
+        crate::i18n::t(lang, &key).to_owned()
+    } else {
+        code.to_owned()
+    }
+}
+
 /// The most lines one CSV download holds (newest first; narrow the filters for older ones).
 const AUDIT_CSV_MAX: usize = 20_000;
 
@@ -434,6 +452,7 @@ async fn audit_csv(
                 tr("audit.reason"),
                 tr("audit.detail"),
                 tr("audit.addr"),
+                tr("audit.action_code"),
             ];
             out.push_str(&header.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             out.push_str("\r\n");
@@ -445,11 +464,12 @@ async fn audit_csv(
                     l.actor.0.to_string(),
                     names.get(&l.actor.0).cloned().unwrap_or_default(),
                     l.role.clone(),
-                    l.action.clone(),
+                    action_label(ctx.lang, &l.action),
                     l.family_id.map(|f| f.0.to_string()).unwrap_or_default(),
                     l.reason.clone(),
                     l.detail.clone(),
                     l.remote_addr.clone(),
+                    l.action.clone(),
                 ];
                 out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
                 out.push_str("\r\n");

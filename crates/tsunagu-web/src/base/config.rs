@@ -44,6 +44,9 @@ pub struct WebConfig {
     pub line_api_base: String,
     /// LINE webhook events older than this are refused as replays.
     pub line_replay_window: Duration,
+    /// Reminders by e-mail are sent here (`tsunagu serve --smtp-relay`);
+    /// without, the reminders page says they are not available (#10).
+    pub email_reminders: bool,
 }
 
 impl Default for WebConfig {
@@ -63,6 +66,7 @@ impl Default for WebConfig {
             hash_wait: Duration::from_secs(2),
             line_api_base: "http://127.0.0.1:8081".into(),
             line_replay_window: Duration::from_secs(10 * 60),
+            email_reminders: false,
         }
     }
 }

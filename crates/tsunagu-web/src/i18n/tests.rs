@@ -296,3 +296,20 @@ fn every_code_the_edge_answers_with_has_words() {
         assert!(has(&format!("err.{code}")), "{code}");
     }
 }
+
+/// Every audit action has a label in both languages (#10): the audit log
+/// page and its CSV show `audit.act.<code>` (`accounts::pages::action_label`).
+#[test]
+fn every_audit_action_has_a_label_in_both_languages() {
+    let words = loaded();
+    let mut missing = Vec::new();
+    for action in tsunagu_domain::audit::AuditAction::ALL {
+        let key = format!("audit.act.{}", action.as_str());
+        for lang in LANGS {
+            if words.get(lang, &key).is_none_or(str::is_empty) {
+                missing.push(format!("{} ({})", key, lang.code()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "audit actions without a label: {missing:?}");
+}

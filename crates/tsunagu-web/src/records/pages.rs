@@ -314,16 +314,27 @@ struct FamilyPage {
     next: Vec<NextLine>,
 }
 
-/// A contact ahead of the family, as its own page leads with it.
+/// A contact, class booking or postpartum stay ahead of the family, as its
+/// own page leads with it (#10): what, for whom, when, where, what to bring.
 struct NextLine {
+    /// A contact's kind, or `class` / `stay`.
     kind: &'static str,
-    /// The child (or children, for a birth's contact) it is about; empty when it is the mother's.
+    /// What it is, in the reader's words.
+    what: String,
+    /// The child (or children: twins are named per child) it is about; empty when it is the mother's.
     whom: String,
-    opens: jiff::civil::Date,
-    due: jiff::civil::Date,
-    closes: jiff::civil::Date,
-    /// Its time has come (the window is open).
-    started: bool,
+    /// When, in the reader's words (a contact's window, a class's day and time, a stay's days).
+    when: String,
+    /// A contact's day to aim for, when it is not the window's last.
+    about: Option<String>,
+    /// Where (a class's venue, a stay's facility); empty for a contact.
+    place: String,
+    /// What to bring (a key of the words); none for a contact.
+    bring: Option<&'static str>,
+    /// A class booking on the waiting list.
+    waiting: bool,
+    /// The day it is ordered by.
+    day: jiff::civil::Date,
 }
 
 /// The names of the children a contact is about: one baby's given name, or
@@ -331,7 +342,9 @@ struct NextLine {
 /// are named on every line); empty otherwise.
 fn children_of(record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject) -> String {
     use tsunagu_domain::timeline::Subject;
-    let name = |b: &tsunagu_domain::records::Baby| record.person(b.person_id).map(|p| p.given_name.clone());
+    let name = |b: &tsunagu_domain::records::Baby| {
+        record.person(b.person_id).map(|p| p.given_name.clone()).filter(|n| !n.is_empty())
+    };
     match subject {
         Subject::Baby(id) => record.babies.iter().find(|b| b.id == id).and_then(name).unwrap_or_default(),
         Subject::Delivery(pregnancy) => {
@@ -350,11 +363,14 @@ fn children_of(record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject
 /// What a family's own page leads with: where each pregnancy and child is
 /// today, and the next contacts (open or upcoming, soonest due first).
 fn family_now(
-    dates: &crate::base::dates::Dates,
+    chrome: &Chrome,
     record: &FamilyRecord,
     lines: &[crate::base::views::ContactLine],
+    upcoming: &[tsunagu_store::UpcomingItem],
     today: jiff::civil::Date,
 ) -> (Vec<String>, Vec<NextLine>) {
+    let dates = &chrome.dates;
+    let tr = chrome.tr;
     let mut now = Vec::new();
     for p in &record.pregnancies {
         if p.status == tsunagu_domain::records::PregnancyStatus::Ongoing {
@@ -376,19 +392,85 @@ fn family_now(
         .filter(|l| matches!(l.status, ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon))
         .collect();
     ahead.sort_by_key(|l| (l.due(), l.opens(), l.row.contact.id));
-    let next = ahead
+    let mut next: Vec<NextLine> = ahead
         .into_iter()
         .take(3)
-        .map(|l| NextLine {
-            kind: l.kind(),
-            whom: children_of(record, l.row.contact.subject),
-            opens: l.opens(),
-            due: l.due(),
-            closes: l.closes(),
-            started: l.opens() <= today,
+        .map(|l| {
+            let started = l.opens() <= today;
+            let when = if started {
+                format!("{} {} {}", tr.t("me.next_until"), dates.date(l.closes()), tr.t("me.next_until_after"))
+            } else {
+                format!("{} {} {}", tr.t("me.next_from"), dates.date(l.opens()), tr.t("me.next_from_after"))
+            };
+            NextLine {
+                kind: l.kind(),
+                what: tr.tk("kind.", l.kind()).to_owned(),
+                whom: children_of(record, l.row.contact.subject),
+                when,
+                about: (l.due() != l.closes()).then(|| format!("{} {}", tr.t("me.next_about"), dates.date(l.due()))),
+                place: String::new(),
+                bring: None,
+                waiting: false,
+                // Contacts keep their order (by the day to aim for) among the bookings.
+                day: l.due(),
+            }
         })
         .collect();
+    let ja = tr.0 == Lang::Ja;
+    for u in upcoming {
+        let place = if ja { u.venue_ja.clone() } else { u.venue_en.clone() };
+        let line = match &u.what {
+            tsunagu_store::UpcomingWhat::Class { programme, waiting } => NextLine {
+                kind: "class",
+                what: tr.tk("rp.programme.", programme).to_owned(),
+                whom: u
+                    .pregnancy_id
+                    .map(|p| children_of(record, tsunagu_domain::timeline::Subject::Delivery(p)))
+                    .unwrap_or_default(),
+                when: if u.starts.is_empty() {
+                    dates.date(u.first_day)
+                } else {
+                    format!("{} {}{}", dates.date(u.first_day), u.starts, tr.t("me.next_starts"))
+                },
+                about: None,
+                place,
+                bring: Some("me.bring_class"),
+                waiting: *waiting,
+                day: u.first_day,
+            },
+            tsunagu_store::UpcomingWhat::Stay { service } => NextLine {
+                kind: "stay",
+                what: format!("{}（{}）", tr.t("me.next_stay"), tr.tk("pp.service.", service)),
+                whom: latest_children(record),
+                when: tsunagu_domain::dates::DateRange::new(u.first_day, u.last_day)
+                    .map(|r| dates.range(r))
+                    .unwrap_or_else(|_| dates.date(u.first_day)),
+                about: None,
+                place,
+                bring: Some("me.bring_stay"),
+                waiting: false,
+                day: u.first_day,
+            },
+        };
+        next.push(line);
+    }
+    // In date order: contacts, bookings and stays together (a stable sort
+    // keeps a day's contacts first).
+    next.sort_by_key(|n| n.day);
+    next.truncate(5);
     (now, next)
+}
+
+/// The babies of the family's latest delivery when there is more than one
+/// (a stay is for the mother and her babies: twins are named per child).
+fn latest_children(record: &FamilyRecord) -> String {
+    record
+        .babies
+        .iter()
+        .map(|b| b.pregnancy_id)
+        .max_by_key(|p| p.0)
+        .map(|p| children_of(record, tsunagu_domain::timeline::Subject::Delivery(p)))
+        .unwrap_or_default()
 }
 
 impl FamilyPage {
@@ -461,9 +543,17 @@ async fn show_family(
     let manages =
         !own && authorize(&actor, Action::ManageReferrals, &Resource::Municipality(actor.municipality_id)).is_allowed();
     let all_referrals = ReferralFilter { family_id: Some(id), raised_by: None, open_only: false, limit: 200 };
+    // The family's own page reads its bookings and stays ahead with the
+    // record (one statement); the mother's stays only where the policy lets
+    // this account see her health items.
+    let upcoming = own.then(|| tsunagu_store::UpcomingFilter {
+        from: japan_date(ctx.now),
+        stays: authorize(&actor, Action::ViewHealth, &Resource::Family(&access)).is_allowed(),
+        limit: 5,
+    });
     let page = state
         .store
-        .family_page(&audit, id, manages.then_some(&all_referrals))
+        .family_page(&audit, id, manages.then_some(&all_referrals), upcoming.as_ref())
         .await
         .or_page(ctx)?
         .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
@@ -496,8 +586,11 @@ async fn show_family(
     let here = if own { "/me".to_owned() } else { format!("/families/{id}") };
     let title = if own { "me.title" } else { "family.title" };
     let chrome = Chrome::new(ctx, &here, title);
-    let (now, next) =
-        if own { family_now(&chrome.dates, &record, &timeline, japan_date(ctx.now)) } else { (Vec::new(), Vec::new()) };
+    let (now, next) = if own {
+        family_now(&chrome, &record, &timeline, &page.upcoming, japan_date(ctx.now))
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(render(
         &FamilyPage {
             chrome,

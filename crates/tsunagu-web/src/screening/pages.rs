@@ -52,6 +52,8 @@ struct OptionView {
 /// One item: a radio group with its placeholder text and its error, if any.
 struct ItemView {
     id: String,
+    /// Its number in the form (1-based), as the banner names it.
+    number: usize,
     label: String,
     options: Vec<OptionView>,
     error: Option<&'static str>,
@@ -69,6 +71,19 @@ struct FormPage {
     back: String,
 }
 
+impl FormPage {
+    /// The questions with an error, as the banner names them (#10): (the
+    /// item's element id, 「質問 3」), in the form's order.
+    fn error_fields(&self) -> Vec<(String, String)> {
+        let word = self.chrome.tr.t("scr.question_n");
+        self.items
+            .iter()
+            .filter(|i| i.error.is_some())
+            .map(|i| (format!("item-{}", i.id), format!("{word} {}", i.number)))
+            .collect()
+    }
+}
+
 /// The item errors as words next to each item.
 fn item_error(lang: Lang, errors: &FieldErrors, item: &str) -> Option<&'static str> {
     errors.for_field(&format!("answers.{item}")).map(|code| crate::i18n::t(lang, &format!("scr.err.{code}")))
@@ -80,6 +95,7 @@ fn items(lang: Lang, def: &QuestionnaireDef, chosen: &BTreeMap<String, String>, 
         .enumerate()
         .map(|(i, item)| ItemView {
             id: item.id.clone(),
+            number: i.saturating_add(1),
             label: scr::item_label(lang, def, i),
             options: item
                 .options

@@ -525,6 +525,14 @@ async fn story_one_action_writes_one_line(backend: Backend) {
             303,
             "family.sharing",
         ),
+        step("own reminder settings (page)", Mother, page("/me/reminders"), 200, "reminder.view"),
+        step(
+            "set own reminders",
+            Mother,
+            form("/me/reminders", &[("email_on", "on"), ("email", "mama@example.jp"), ("days_before", "2")]),
+            303,
+            "reminder.set",
+        ),
         step(
             "turn the partner's view off",
             Nurse,

@@ -50,6 +50,10 @@ async fn story_the_audit_log_pages_filters_and_downloads(backend: Backend) {
     assert!(first.body.contains("family.search") && !first.body.contains("today="), "only the 21st");
     assert!(first.body.contains("令和8年11月21日(土)"), "times in Japan through the page's dates");
     assert!(first.body.contains("nurse (test)（"), "the account's name beside its number");
+    assert!(
+        first.body.contains("家庭の検索<br><span class=\"muted small action-code\">family.search"),
+        "the action's label"
+    );
     let at = first.body.find("id=\"audit-older\"").expect("a link to older lines");
     let href = &first.body[first.body[..at].rfind("href=\"").unwrap() + 6..];
     let href = href[..href.find('"').unwrap()].replace("&amp;", "&").replace("&#38;", "&");
@@ -81,6 +85,8 @@ async fn story_the_audit_log_pages_filters_and_downloads(backend: Backend) {
     assert!(lines[0].starts_with("#,日時,アカウント番号,アカウント,役割,操作"), "{}", lines[0]);
     assert_eq!(lines.len(), 1 + 130, "every line of the filter, beyond a page");
     assert!(lines[1].contains(",2026-11-21 10:00:00,") && lines[1].contains(",nurse (test),"), "{}", lines[1]);
+    assert!(lines[0].ends_with(",操作コード") && lines[1].ends_with(",family.search"), "{}", lines[1]);
+    assert!(lines[1].contains(",家庭の検索,"), "the action's label: {}", lines[1]);
     let last = app
         .store
         .search_audit(fx.setagaya.id, &tsunagu_store::AuditQuery { limit: 1000, ..Default::default() })

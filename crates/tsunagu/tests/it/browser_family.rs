@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, VecDeque};
 use tsunagu_domain::roles::Role;
 
 /// Signs in at the sign-in page with a password (family accounts have no second factor).
-async fn sign_in_as(app: &TestApp, c: &Client, username: &str, password: &str) {
+pub(crate) async fn sign_in_as(app: &TestApp, c: &Client, username: &str, password: &str) {
     c.goto(&app.url("/signin")).await.unwrap();
     c.find(Locator::Css("#municipality")).await.unwrap().select_by_value("131121").await.unwrap();
     c.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();

@@ -235,8 +235,11 @@ async fn story_second_factor_enrolment_and_replay(backend: Backend) {
     let page = a.get("/admin/audit").await;
     assert_eq!(page.status, 200);
     let table = &page.body[page.body.find("id=\"audit-lines\"").unwrap()..];
-    let reset = table.find("<td class=\"action\">account.totp_reset</td>").unwrap();
-    let create = table.find("<td class=\"action\">account.create</td>").unwrap();
+    // Each action by its label, its code beside it (#10).
+    let reset = table.find("<td class=\"action\">二段階認証の再設定<br><span class=\"muted small action-code\">account.totp_reset</span>").unwrap();
+    let create = table
+        .find("<td class=\"action\">アカウントの作成<br><span class=\"muted small action-code\">account.create</span>")
+        .unwrap();
     assert!(reset < create, "newest first");
 }
 

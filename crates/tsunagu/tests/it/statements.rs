@@ -276,13 +276,16 @@ async fn story_statements_per_request(backend: Backend) {
     let pinned: [u64; 5] = match backend {
         // The work list's fifth statement counts the postpartum applications
         // waiting for review (shown beside the chips, #10), for those who may review them.
-        Backend::Sqlite => [7, 6, 8, 7, 9],
+        // The family's own page reads its bookings and stays ahead in one
+        // more statement (#10, これからの予定): 9 → 10 and 11 → 12.
+        Backend::Sqlite => [7, 6, 8, 7, 10],
         // Without the audit line's transaction (see above); before the group
         // commit and the four work-list counts in one these were 9, 8, 12, 9,
         // 11 with it. The family's own page writes its audit line in a
         // transaction of its own: the chain's head is locked by one statement
-        // since it exists (it was created then locked: 11).
-        Backend::Postgres => [4, 3, 5, 4, 10],
+        // since it exists (it was created then locked: 11 → 10), and reads its
+        // bookings and stays ahead in one more (10 → 11).
+        Backend::Postgres => [4, 3, 5, 4, 11],
     };
     let got: Vec<u64> = measured.iter().map(|(_, (_, n))| *n).collect();
     for (label, (status, n)) in &measured {
