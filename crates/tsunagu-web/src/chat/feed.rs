@@ -67,7 +67,7 @@ const ROOM_WAKES: usize = 64;
 const OTHER_WAKES: usize = 256;
 /// The kind of the wake-up the sorting task sends every socket when it
 /// missed some itself: look at the room again.
-pub const MISSED_EVENT: &str = "chat.missed";
+pub const MISSED_EVENT: &str = "chat_missed";
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
