@@ -27,18 +27,28 @@
 //!   room's change) or an account disabled (the municipality's). Each socket
 //!   still asks the policy, with its own actor, before it sends anything.
 //!
+//! - **wake-ups by room**: the node's wake-ups (`base::events`, one
+//!   broadcast) are sorted once, by one task per node ([`Feed::dispatch`]):
+//!   a room's message goes to that room's sockets only (a channel per room
+//!   kept here), and every other kind (who may see a room, an account, a
+//!   session: rare) to every socket. Before, every message woke every socket
+//!   of the node — 1,000 task wake-ups per message with 1,000 sockets open,
+//!   which bounded a node's throughput once posts were group-committed.
+//!
 //! Nothing here is the truth: a forgotten room, a lost change or a read that
 //! fails costs a read, never a message sent to someone the policy refuses or
 //! a gap (a socket's own last number is what it asks from).
 
+use crate::base::events::{Event, Events};
 use crate::base::AppState;
-use crate::chat::{MessageView, MAX_PAGE};
+use crate::chat::{MessageView, MAX_PAGE, ROOM_EVENT};
 use axum::extract::ws::Utf8Bytes;
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::policy::RoomAccess;
 use tsunagu_domain::{MunicipalityId, RoomId};
@@ -51,6 +61,13 @@ const KEPT: usize = 16;
 pub const ACCESS_FRESH: Duration = Duration::from_secs(30);
 /// Change tags remembered (each change is acted on once, by whichever socket sees it first).
 const TAGS: usize = 64;
+/// Wake-ups a room's sockets may fall behind by before they look at the
+/// room again (`Lagged`), and the same for the other kinds.
+const ROOM_WAKES: usize = 64;
+const OTHER_WAKES: usize = 256;
+/// The kind of the wake-up the sorting task sends every socket when it
+/// missed some itself: look at the room again.
+pub const MISSED_EVENT: &str = "chat_missed";
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -82,13 +99,28 @@ pub enum Changed {
 }
 
 /// This node's rooms that have a socket open (`AppState::shared`).
-#[derive(Default)]
 pub struct Feed {
     rooms: Mutex<Rooms>,
     /// Per municipality, how many account changes were told: a room's facts
     /// read before the last one are read again.
     epochs: Mutex<HashMap<i64, u64>>,
     tags: Mutex<VecDeque<i64>>,
+    /// Wake-ups of every kind but a room's message, to every socket.
+    others: broadcast::Sender<Event>,
+    /// Whether the sorting task runs.
+    dispatching: AtomicBool,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Feed {
+            rooms: Mutex::default(),
+            epochs: Mutex::default(),
+            tags: Mutex::default(),
+            others: broadcast::channel(OTHER_WAKES).0,
+            dispatching: AtomicBool::new(false),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -99,6 +131,44 @@ struct Rooms {
 }
 
 impl Feed {
+    /// Starts this node's sorting of wake-ups (once): a room's message to
+    /// its room's channel, the rest to every socket. Call before reading
+    /// what a socket missed (a wake-up after the call is not lost). The task
+    /// ends with the node's wake-ups (or this feed).
+    pub fn dispatch(self: &Arc<Self>, events: &Events) {
+        if self.dispatching.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut rx = events.subscribe();
+        let feed = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let event = rx.recv().await;
+                let Some(feed) = feed.upgrade() else { return };
+                match event {
+                    Ok(e) if e.kind == ROOM_EVENT => {
+                        if let Some(r) = feed.existing(MunicipalityId(e.municipality), RoomId(e.id)) {
+                            // No socket listening is not an error.
+                            let _ = r.wakes.send(e);
+                        }
+                    }
+                    Ok(e) => {
+                        let _ = feed.others.send(e);
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = feed.others.send(Event { kind: MISSED_EVENT, municipality: 0, id: 0, seq: 0 });
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// Wake-ups of every kind but a room's message (see [`Feed::dispatch`]).
+    pub fn others(&self) -> broadcast::Receiver<Event> {
+        self.others.subscribe()
+    }
+
     /// The room's shared state, made if no socket holds it; held as long as a socket does.
     pub fn room(&self, m: MunicipalityId, room: RoomId) -> Arc<FeedRoom> {
         let mut rooms = lock(&self.rooms);
@@ -185,6 +255,8 @@ pub struct FeedRoom {
     /// The room's reading turns (one read of messages, one of facts, at a time).
     reading: tokio::sync::Mutex<()>,
     reading_access: tokio::sync::Mutex<()>,
+    /// The room's messages' wake-ups, for its sockets on this node.
+    wakes: broadcast::Sender<Event>,
 }
 
 #[derive(Default)]
@@ -244,7 +316,13 @@ impl FeedRoom {
             epoch: AtomicU64::new(0),
             reading: tokio::sync::Mutex::new(()),
             reading_access: tokio::sync::Mutex::new(()),
+            wakes: broadcast::channel(ROOM_WAKES).0,
         }
+    }
+
+    /// The room's messages' wake-ups (see [`Feed::dispatch`]).
+    pub fn wakes(&self) -> broadcast::Receiver<Event> {
+        self.wakes.subscribe()
     }
 
     fn forget_access(&self) {
@@ -354,6 +432,25 @@ mod tests {
         assert_eq!(k.frames.len(), KEPT);
         assert_eq!(k.top(), Some(11 + KEPT as i64));
         assert_eq!(k.base, Some(11 + KEPT as i64 - KEPT as i64));
+    }
+
+    #[tokio::test]
+    async fn a_rooms_message_wakes_its_sockets_only_and_other_kinds_wake_every_socket() {
+        let (feed, events) = (Arc::new(Feed::default()), Events::default());
+        let (m, a, b) = (MunicipalityId(1), RoomId(2), RoomId(3));
+        let (room_a, room_b) = (feed.room(m, a), feed.room(m, b));
+        let (mut wakes_a, mut wakes_b, mut others) = (room_a.wakes(), room_b.wakes(), feed.others());
+        feed.dispatch(&events);
+        feed.dispatch(&events);
+        events.publish(Event { kind: ROOM_EVENT, municipality: 1, id: 2, seq: 7 });
+        events.publish(Event { kind: "account_changed", municipality: 1, id: 9, seq: 8 });
+        let got = tokio::time::timeout(Duration::from_secs(5), wakes_a.recv()).await;
+        assert_eq!(got.ok().and_then(|r| r.ok()).map(|e| e.seq), Some(7));
+        let got = tokio::time::timeout(Duration::from_secs(5), others.recv()).await;
+        assert_eq!(got.ok().and_then(|r| r.ok()).map(|e| e.kind), Some("account_changed"));
+        // Once sorted, nothing reached the other room (nor the others' channel twice).
+        assert!(matches!(wakes_b.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
+        assert!(matches!(others.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
     }
 
     #[test]

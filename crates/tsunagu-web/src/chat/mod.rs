@@ -46,7 +46,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The kind of wake-up a new message in a room is.
-const ROOM_EVENT: &str = "chat.room";
+pub(crate) const ROOM_EVENT: &str = "chat.room";
 /// The kind of wake-up a change of who may see a room is (its team, an
 /// escalation): its id is the room, or 0 for every room of the
 /// municipality (a supporter's state); its `seq` a random tag

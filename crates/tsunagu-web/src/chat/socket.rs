@@ -23,7 +23,7 @@ use crate::base::events::Event;
 use crate::base::events::{ACCOUNT_EVENT, SESSION_ENDED_CLOSE_CODE, SESSION_EVENT};
 use crate::base::session::{actor_of, audit_ctx, resolve_token, RequestCtx};
 use crate::base::AppState;
-use crate::chat::feed::{Changed, Feed, FeedRoom, Frame};
+use crate::chat::feed::{Changed, Feed, FeedRoom, Frame, MISSED_EVENT};
 use crate::chat::{room_for, PostInput, ACCESS_EVENT, MAX_PAGE, ROOM_EVENT};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -335,10 +335,11 @@ fn wake_for(event: Result<Event, RecvError>, feed: &Feed, me: &Actor, room: Room
         Err(RecvError::Lagged(_)) => return Wake::Missed,
         Err(RecvError::Closed) => return Wake::Nothing,
     };
-    if e.municipality != m.0 {
+    if e.municipality != m.0 && e.kind != MISSED_EVENT {
         return Wake::Nothing;
     }
     match e.kind {
+        MISSED_EVENT => Wake::Missed,
         ROOM_EVENT if e.id == room.0 && e.seq > last => Wake::Upto(e.seq),
         ACCESS_EVENT if e.id == room.0 => {
             feed.changed(Changed::Room(m, room), e.seq);
@@ -364,9 +365,12 @@ fn wake_for(event: Result<Event, RecvError>, feed: &Feed, me: &Actor, room: Room
 async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: RoomId, allowed: Allowed, after: i64) {
     let Opened { actor, requester, session } = opened;
     let _open = state.metrics.socket_opened();
-    let mut rx = state.events.subscribe();
     let feed = state.shared.get::<Feed>();
     let shared = feed.room(actor.municipality_id, room);
+    // The room's wake-ups and the others, before the catch-up's read.
+    let mut rx = shared.wakes();
+    let mut others = feed.others();
+    feed.dispatch(&state.events);
     let m = actor.municipality_id;
     let Some(mut last) = catch_up(&mut socket, &state, &requester.allowed(&allowed), room, after).await else {
         return;
@@ -390,7 +394,12 @@ async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: 
                 }
                 continue;
             }
-            event = rx.recv() => match wake_for(event, &feed, &actor, room, last) {
+            event = async {
+                tokio::select! {
+                    e = rx.recv() => e,
+                    e = others.recv() => e,
+                }
+            } => match wake_for(event, &feed, &actor, room, last) {
                 Wake::Nothing => continue,
                 Wake::Session => {
                     if !session_stands(&state, &session).await {
