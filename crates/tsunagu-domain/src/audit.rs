@@ -108,10 +108,14 @@ pub enum AuditAction {
     // the audit log page (#10)
     /// The audit log downloaded as CSV (its filters in the detail).
     AuditExport,
+    // reports, nation-wide (#14)
+    /// The nation-wide report was read (published figures of every
+    /// municipality; the line is the reader's municipality's).
+    ReportNationView,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 66] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -180,6 +184,8 @@ impl AuditAction {
         AuditAction::ClassSessionEdit,
         // the audit log page (#10)
         AuditAction::AuditExport,
+        // reports, nation-wide (#14)
+        AuditAction::ReportNationView,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -249,6 +255,7 @@ impl AuditAction {
             AuditAction::ClassProgramme => "class.programme",
             AuditAction::ClassSessionEdit => "class.session_edit",
             AuditAction::AuditExport => "audit.export",
+            AuditAction::ReportNationView => "report.nation_view",
         }
     }
 

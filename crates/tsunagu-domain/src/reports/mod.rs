@@ -17,6 +17,7 @@
 
 pub mod build;
 pub mod indicators;
+pub mod nation;
 pub mod reconcile;
 pub mod suppression;
 pub mod table;
