@@ -112,10 +112,13 @@ pub enum AuditAction {
     /// The nation-wide report was read (published figures of every
     /// municipality; the line is the reader's municipality's).
     ReportNationView,
+    /// The figures a city printed for a fiscal year entered or replaced
+    /// (no person: the year in the detail).
+    ReportPrinted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 66] = [
+    pub const ALL: [AuditAction; 67] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -186,6 +189,7 @@ impl AuditAction {
         AuditAction::AuditExport,
         // reports, nation-wide (#14)
         AuditAction::ReportNationView,
+        AuditAction::ReportPrinted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -256,6 +260,7 @@ impl AuditAction {
             AuditAction::ClassSessionEdit => "class.session_edit",
             AuditAction::AuditExport => "audit.export",
             AuditAction::ReportNationView => "report.nation_view",
+            AuditAction::ReportPrinted => "report.printed",
         }
     }
 

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 20, name: "contact_dates", sql: include_str!("../migrations/0020_contact_dates.sql") },
     Migration { version: 22, name: "stay_day_records", sql: include_str!("../migrations/0022_stay_day_records.sql") },
     Migration { version: 23, name: "report_indexes", sql: include_str!("../migrations/0023_report_indexes.sql") },
+    Migration {
+        version: 27,
+        name: "report_nation_printed",
+        sql: include_str!("../migrations/0027_report_nation_printed.sql"),
+    },
 ];
 
 #[derive(Clone)]

@@ -18,6 +18,7 @@
 pub mod build;
 pub mod indicators;
 pub mod nation;
+pub mod printed;
 pub mod reconcile;
 pub mod suppression;
 pub mod table;
