@@ -38,6 +38,7 @@ mod browser_chat;
 mod browser_classes;
 mod browser_family;
 mod browser_reports;
+mod browser_reports_demo;
 mod browser_staff;
 mod care;
 mod chat;
