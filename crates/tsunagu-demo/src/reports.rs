@@ -3,7 +3,10 @@
 //! whose baby was born that year (the use table, the users by area, small
 //! cells held back among them) — and the figures Setagaya printed for its
 //! centre [001], so the reconciliation beside the use table has something
-//! to compare. Through the store's own calls, like the rest of the demo.
+//! to compare; and the EPDS the nurse entered last year for those families
+//! (entered on the day, a month after the birth: the screening, referral and
+//! indicator tables of last year show figures beside this year's). Through
+//! the store's own calls, like the rest of the demo.
 
 use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::dates::DateRange;
@@ -17,6 +20,20 @@ use tsunagu_store::{Store, StoreError};
 
 /// At most this many past stays per municipality.
 const PAST_STAYS_MAX: usize = 60;
+
+/// At most this many past EPDS per municipality.
+const PAST_EPDS_MAX: usize = 80;
+
+/// Last year's EPDS item scores, in turn: mostly negative, one in six
+/// positive (a total of 9 or more), none urgent.
+const PAST_EPDS: [[u8; 10]; 6] = [
+    [1, 1, 0, 1, 1, 0, 1, 0, 0, 0],
+    [0, 1, 1, 0, 1, 1, 0, 0, 0, 0],
+    [1, 0, 1, 1, 0, 1, 1, 1, 1, 0],
+    [2, 2, 1, 2, 1, 1, 1, 1, 1, 0],
+    [0, 0, 1, 0, 1, 0, 0, 1, 0, 0],
+    [1, 1, 0, 0, 1, 1, 0, 1, 1, 0],
+];
 
 /// Loads the report demo data of the municipality in `ctx` (Setagaya only:
 /// its fee table and printed figures are the published ones).
@@ -39,6 +56,7 @@ pub async fn load(store: &dyn Store, ctx: &AuditContext, today: jiff::civil::Dat
         return Ok(());
     };
     let families = store.search_families(ctx, &FamilyFilter::Municipality(m), "", 2_000).await?;
+    past_epds(store, ctx, last, &families).await?;
     let mut made = 0;
     for summary in families {
         if made >= PAST_STAYS_MAX {
@@ -95,6 +113,55 @@ pub async fn load(store: &dyn Store, ctx: &AuditContext, today: jiff::civil::Dat
             Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
+    }
+    Ok(())
+}
+
+/// The EPDS of last fiscal year: for families whose baby was born in it, a
+/// month after the birth, entered that day (the context's time is the
+/// day's, so the report counts it in last year). A positive one raises its
+/// referral, as it would have then.
+async fn past_epds(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    last: FiscalYear,
+    families: &[tsunagu_domain::records::FamilySummary],
+) -> tsunagu_store::Result<()> {
+    use tsunagu_domain::screening::{defs, Answers};
+    let def = defs::epds();
+    let mut made = 0;
+    for summary in families {
+        if made >= PAST_EPDS_MAX {
+            break;
+        }
+        let Some(record) = store.open_family(ctx, summary.family_id).await? else { continue };
+        let Some(baby) = record.babies.iter().max_by_key(|b| b.birth_date) else { continue };
+        let on = baby.birth_date.saturating_add(jiff::Span::new().days(30));
+        if !(last.start() <= baby.birth_date && on <= last.end()) {
+            continue;
+        }
+        let Some(at) = on
+            .to_datetime(jiff::civil::Time::constant(10, 0, 0, 0))
+            .to_zoned(tsunagu_domain::clock::jst())
+            .ok()
+            .map(|z| z.timestamp())
+        else {
+            continue;
+        };
+        let scores = PAST_EPDS.get(made % PAST_EPDS.len()).copied().unwrap_or_default();
+        let mut answers = Answers::to(&def, &[]);
+        for (item, score) in def.items.iter().zip(scores) {
+            let Some(option) = item.options.iter().find(|o| o.score == score) else { continue };
+            answers.answers.insert(item.id.clone(), option.code.clone());
+        }
+        let Ok(new) = tsunagu_store::NewScreening::score(&def, record.family.id, Some(baby.pregnancy_id), answers)
+        else {
+            continue;
+        };
+        let mut then = ctx.clone();
+        then.at = at;
+        store.record_screening(&then, &new).await?;
+        made += 1;
     }
     Ok(())
 }

@@ -113,10 +113,17 @@ pub enum AuditAction {
     ReminderView,
     /// A family member's reminder settings changed.
     ReminderSet,
+    // reports, nation-wide (#14)
+    /// The nation-wide report was read (published figures of every
+    /// municipality; the line is the reader's municipality's).
+    ReportNationView,
+    /// The figures a city printed for a fiscal year entered or replaced
+    /// (no person: the year in the detail).
+    ReportPrinted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -187,6 +194,9 @@ impl AuditAction {
         AuditAction::AuditExport,
         AuditAction::ReminderView,
         AuditAction::ReminderSet,
+        // reports, nation-wide (#14)
+        AuditAction::ReportNationView,
+        AuditAction::ReportPrinted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -258,6 +268,8 @@ impl AuditAction {
             AuditAction::AuditExport => "audit.export",
             AuditAction::ReminderView => "reminder.view",
             AuditAction::ReminderSet => "reminder.set",
+            AuditAction::ReportNationView => "report.nation_view",
+            AuditAction::ReportPrinted => "report.printed",
         }
     }
 

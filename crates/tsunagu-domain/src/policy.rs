@@ -162,10 +162,15 @@ pub enum Action {
     /// ahead) of the family's bookings and stays: a family member whose
     /// view of the family is on (the mother, her partner).
     SetReminders,
+    // --- reports, nation-wide (#14) ---
+    /// Read the nation-wide report: every municipality's published (always
+    /// suppressed) figures of a fiscal year and the nation's totals — the
+    /// analyst, who reads aggregates only, never a person.
+    ViewNationReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::SearchFamilies,
         Action::ViewFamily,
         Action::RegisterNotification,
@@ -219,6 +224,8 @@ impl Action {
         Action::ConfigureProgrammes,
         // reminders (#10)
         Action::SetReminders,
+        // reports, nation-wide (#14)
+        Action::ViewNationReport,
     ];
 }
 
@@ -305,6 +312,9 @@ pub enum Resource<'a> {
         municipality_id: MunicipalityId,
         channel: FigureChannel,
     },
+    /// Every municipality's published figures at once (the nation-wide
+    /// report): the one resource of no single municipality.
+    Nation,
 }
 
 /// How report figures leave the service: the page a person reads, a file
@@ -318,8 +328,10 @@ pub enum FigureChannel {
 }
 
 impl Resource<'_> {
-    fn municipality_id(&self) -> MunicipalityId {
-        match self {
+    /// The municipality the resource is of; none for [`Resource::Nation`].
+    fn municipality_id(&self) -> Option<MunicipalityId> {
+        Some(match self {
+            Resource::Nation => return None,
             Resource::Municipality(m) => *m,
             Resource::Family(f) => f.municipality_id,
             Resource::ChatRoom(r) => r.municipality_id,
@@ -328,7 +340,7 @@ impl Resource<'_> {
             }
             Resource::Figures { municipality_id, .. } | Resource::Area { municipality_id, .. } => *municipality_id,
             Resource::Contact { family, .. } | Resource::Application { family, .. } => family.municipality_id,
-        }
+        })
     }
 }
 
@@ -372,8 +384,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
     use DenyReason as D;
     use Role as R;
 
-    // Nobody ever reaches another municipality.
-    if actor.municipality_id != resource.municipality_id() {
+    // Nobody ever reaches another municipality (the nation-wide report is
+    // of none: its figures are every municipality's published ones).
+    if resource.municipality_id().is_some_and(|m| m != actor.municipality_id) {
         return Decision::Deny(D::OtherMunicipality);
     }
 
@@ -591,6 +604,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: &Resource<'_>) -> Deci
             R::FamilyMember => view_family(actor, f),
             _ => Decision::Deny(D::RoleNotAllowed),
         },
+        // --- reports, nation-wide (#14) ---
+        // Published figures only (each municipality's through its own
+        // suppression, the totals checked): the analyst, whose role is
+        // aggregates. No one sees another municipality's counts unsuppressed.
+        (A::ViewNationReport, Resource::Nation) => allow_if(actor.role == R::Analyst, D::RoleNotAllowed),
         _ => Decision::Deny(D::WrongResource),
     }
 }
@@ -644,7 +662,8 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
     match authorize(actor, action, resource) {
         Decision::Allow => Ok(Allowed {
             action,
-            municipality_id: resource.municipality_id(),
+            // The nation's report is audited in the reader's own municipality.
+            municipality_id: resource.municipality_id().unwrap_or(actor.municipality_id),
             family_id: match resource {
                 Resource::Family(f) | Resource::Contact { family: f, .. } | Resource::Application { family: f, .. } => {
                     Some(f.family_id)
@@ -654,7 +673,8 @@ pub fn permit(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
                 | Resource::Facility { .. }
                 | Resource::ClassSession { .. }
                 | Resource::Figures { .. }
-                | Resource::Area { .. } => None,
+                | Resource::Area { .. }
+                | Resource::Nation => None,
             },
         }),
         Decision::Deny(reason) => Err(reason),

@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0024_class_session_staff.sql"),
     },
     Migration { version: 25, name: "reminders", sql: include_str!("../migrations/0025_reminders.sql") },
+    Migration {
+        version: 27,
+        name: "report_nation_printed",
+        sql: include_str!("../migrations/0027_report_nation_printed.sql"),
+    },
     Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
     Migration { version: 30, name: "work_list_missed", sql: include_str!("../migrations/0030_work_list_missed.sql") },
 ];

@@ -1,19 +1,32 @@
 //! Reports (#14): the counting queries of a fiscal year and the report
 //! settings. Counts only; the audit line is written by `ReportStore::report`.
 
+use crate::audit::append_audit;
+use crate::records::venue_row;
 use crate::{corrupt, db_err, other_err, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::civil::Time;
 use sqlx::Row;
+use std::collections::BTreeMap;
+use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::reports::build::{ChatYear, ReferralCounts, ScreeningCounts};
+use tsunagu_domain::reports::printed::{PrintedArea, PrintedYear};
+use tsunagu_domain::reports::reconcile::PrintedFigures;
 use tsunagu_domain::reports::ReportSettings;
 use tsunagu_domain::timeline::ContactForm;
 use tsunagu_domain::{MunicipalityId, VenueId};
-use tsunagu_store::{instant_bounds, referral_counts, ReportStore, Result, VenueUse, YearCounts};
+use tsunagu_store::StoreError;
+use tsunagu_store::{instant_bounds, referral_counts, PostpartumFacility, ReportStore, Result, VenueUse, YearCounts};
 
 fn count(v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|_| corrupt("count"))
+}
+
+/// The municipalities a nation-wide statement is bounded by, as the JSON
+/// array `json_each` reads.
+fn ids_json(ms: &[MunicipalityId]) -> Result<String> {
+    serde_json::to_string(&ms.iter().map(|m| m.0).collect::<Vec<i64>>()).map_err(other_err)
 }
 
 impl SqliteStore {
@@ -50,6 +63,300 @@ impl ReportStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn printed_figures(&self, m: MunicipalityId) -> Result<(Vec<PrintedFigures>, Vec<PrintedArea>)> {
+        let (facilities, areas) = tokio::try_join!(
+            sqlx::query(
+                "SELECT venue_id, fiscal_year, short_stay_days, day_care_days, families, occupancy_tenths \
+                 FROM report_printed_facilities WHERE municipality_id = ?1 ORDER BY fiscal_year, venue_id",
+            )
+            .bind(m.0)
+            .fetch_all(&self.reader),
+            sqlx::query(
+                "SELECT area_id, fiscal_year, families FROM report_printed_areas \
+                 WHERE municipality_id = ?1 ORDER BY fiscal_year, area_id",
+            )
+            .bind(m.0)
+            .fetch_all(&self.reader),
+        )
+        .map_err(db_err)?;
+        let mut printed = Vec::new();
+        for r in &facilities {
+            let rate: Option<i64> = r.try_get("occupancy_tenths").map_err(db_err)?;
+            printed.push(PrintedFigures {
+                venue_id: r.try_get("venue_id").map_err(db_err)?,
+                fiscal_year: r.try_get("fiscal_year").map_err(db_err)?,
+                short_stay_days: count(r.try_get("short_stay_days").map_err(db_err)?)?,
+                day_care_days: count(r.try_get("day_care_days").map_err(db_err)?)?,
+                families: count(r.try_get("families").map_err(db_err)?)?,
+                occupancy_tenths: rate.map(count).transpose()?,
+            });
+        }
+        let mut by_area = Vec::new();
+        for r in &areas {
+            by_area.push(PrintedArea {
+                area_id: r.try_get("area_id").map_err(db_err)?,
+                fiscal_year: r.try_get("fiscal_year").map_err(db_err)?,
+                families: count(r.try_get("families").map_err(db_err)?)?,
+            });
+        }
+        Ok((printed, by_area))
+    }
+
+    async fn set_printed_year(&self, ctx: &AuditContext, year: &PrintedYear) -> Result<()> {
+        let m = ctx.municipality_id;
+        // Checked by `printed::check`: at most 10,000,000.
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let mut tx = self.begin_immediate().await?;
+        for table in ["report_printed_facilities", "report_printed_areas"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE municipality_id = ?1 AND fiscal_year = ?2"))
+                .bind(m.0)
+                .bind(year.fiscal_year)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for f in &year.facilities {
+            // The facility must be the municipality's own (bounded by it).
+            let done = sqlx::query(
+                "INSERT INTO report_printed_facilities (municipality_id, venue_id, fiscal_year, short_stay_days, \
+                 day_care_days, families, occupancy_tenths) SELECT ?1, v.id, ?3, ?4, ?5, ?6, ?7 FROM venues v \
+                 WHERE v.id = ?2 AND v.municipality_id = ?1",
+            )
+            .bind(m.0)
+            .bind(f.venue_id)
+            .bind(year.fiscal_year)
+            .bind(n(f.short_stay_days))
+            .bind(n(f.day_care_days))
+            .bind(n(f.families))
+            .bind(f.occupancy_tenths.map(n))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        for a in &year.areas {
+            let done = sqlx::query(
+                "INSERT INTO report_printed_areas (municipality_id, area_id, fiscal_year, families) \
+                 SELECT ?1, a.id, ?3, ?4 FROM areas a WHERE a.id = ?2 AND a.municipality_id = ?1",
+            )
+            .bind(m.0)
+            .bind(a.area_id)
+            .bind(year.fiscal_year)
+            .bind(n(a.families))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        append_audit(
+            &mut tx,
+            &self.keys.chain,
+            ctx,
+            AuditAction::ReportPrinted,
+            None,
+            &format!("fy={} facilities={} areas={}", year.fiscal_year, year.facilities.len(), year.areas.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn nation_report_settings(&self, ms: &[MunicipalityId]) -> Result<Vec<(MunicipalityId, ReportSettings)>> {
+        let rows = sqlx::query(
+            "SELECT municipality_id, settings FROM report_settings \
+             WHERE municipality_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids_json(ms)?)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let json: String = r.try_get("settings").map_err(db_err)?;
+            let settings = serde_json::from_str(&json).map_err(|_| corrupt("report settings"))?;
+            out.push((MunicipalityId(r.try_get("municipality_id").map_err(db_err)?), settings));
+        }
+        Ok(out)
+    }
+
+    async fn nation_facilities(&self, ms: &[MunicipalityId]) -> Result<Vec<PostpartumFacility>> {
+        let rows = sqlx::query(
+            "SELECT v.id, v.municipality_id, v.area_id, v.kind, v.name_ja, v.name_en, f.operator_ja, f.operator_en, \
+             f.calendar FROM postpartum_facilities f JOIN venues v ON v.id = f.venue_id \
+             WHERE v.municipality_id IN (SELECT value FROM json_each(?)) ORDER BY v.id",
+        )
+        .bind(ids_json(ms)?)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let calendar: String = r.try_get("calendar").map_err(db_err)?;
+                Ok(PostpartumFacility {
+                    venue: venue_row(r)?,
+                    operator_ja: r.try_get("operator_ja").map_err(db_err)?,
+                    operator_en: r.try_get("operator_en").map_err(db_err)?,
+                    calendar: serde_json::from_str(&calendar).map_err(|_| corrupt("facility calendar"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn nation_year_counts(
+        &self,
+        ms: &[MunicipalityId],
+        range: DateRange,
+        follow_up_days: u32,
+    ) -> Result<Vec<(MunicipalityId, YearCounts)>> {
+        // One statement per table over the nation, grouped by municipality
+        // (covering indexes: 0027_report_nation_printed); the same counts as
+        // `year_counts`, statement for statement.
+        let ids = ids_json(ms)?;
+        let (first, last) = (range.first().to_string(), range.last().to_string());
+        let (from, to) = instant_bounds(range);
+        let (from_ts, to_ts) = (ts_text(from), ts_text(to));
+        let slot_from = format!("{first}T00:00:00");
+        let slot_to = range.last().to_datetime(Time::MAX).strftime("%Y-%m-%dT%H:%M:%S").to_string();
+        let shift = format!("+{} hours", u64::from(follow_up_days) * 24);
+        let q = |sql: &'static str| sqlx::query(sql).bind(ids.clone());
+        let (used, follow_ups, checks, meetings, sessions, forms, screening, referrals, notified) = tokio::try_join!(
+            q("SELECT municipality_id AS m, venue_id, COUNT(CASE WHEN service = 'short_stay' THEN 1 END) AS ss, \
+               COUNT(CASE WHEN service = 'day_care' THEN 1 END) AS dc, \
+               COUNT(CASE WHEN service = 'outreach' THEN 1 END) AS o, COUNT(DISTINCT family_id) AS f \
+               FROM postpartum_used_days WHERE municipality_id IN (SELECT value FROM json_each(?1)) \
+               AND day >= ?2 AND day <= ?3 GROUP BY municipality_id, venue_id")
+            .bind(&first)
+            .bind(&last)
+            .fetch_all(&self.reader),
+            q("SELECT municipality_id AS m, COUNT(*) AS n FROM followups \
+               WHERE municipality_id IN (SELECT value FROM json_each(?1)) AND status = 'booked' \
+               AND start >= ?2 AND start <= ?3 GROUP BY municipality_id")
+            .bind(&slot_from)
+            .bind(&slot_to)
+            .fetch_all(&self.reader),
+            q("SELECT municipality_id AS m, COUNT(*) AS n, \
+               COUNT(CASE WHEN outcome IN ('done', 'declined', 'not_applicable') THEN 1 END) AS r FROM contacts \
+               WHERE municipality_id IN (SELECT value FROM json_each(?1)) AND kind = 'health_check_3_4_months' \
+               AND hidden = 0 AND closes >= ?2 AND closes <= ?3 \
+               AND (missed_on IS NOT NULL OR outcome IN ('not_reached', 'declined')) GROUP BY municipality_id")
+            .bind(&first)
+            .bind(&last)
+            .fetch_all(&self.reader),
+            q("SELECT municipality_id AS m, COUNT(*) AS n FROM handbook_meetings \
+               WHERE municipality_id IN (SELECT value FROM json_each(?1)) AND held_on >= ?2 AND held_on <= ?3 \
+               GROUP BY municipality_id")
+            .bind(&first)
+            .bind(&last)
+            .fetch_all(&self.reader),
+            q("SELECT municipality_id AS m, COUNT(*) AS n FROM group_sessions \
+               WHERE municipality_id IN (SELECT value FROM json_each(?1)) AND day >= ?2 AND day <= ?3 \
+               AND attendance_at IS NOT NULL GROUP BY municipality_id")
+            .bind(&first)
+            .bind(&last)
+            .fetch_all(&self.reader),
+            q("SELECT municipality_id AS m, kind, form, COUNT(*) AS n FROM contacts \
+               WHERE municipality_id IN (SELECT value FROM json_each(?1)) \
+               AND kind IN ('eighth_month_interview', 'happy_baby') AND outcome = 'done' \
+               AND outcome_at >= ?2 AND outcome_at < ?3 GROUP BY municipality_id, kind, form")
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .fetch_all(&self.reader),
+            q(
+                "SELECT municipality_id AS m, questionnaire, COUNT(*) AS n, SUM(positive) AS p, SUM(urgent) AS u, \
+               COUNT(CASE WHEN (SELECT MIN(e.at) FROM referral_events e WHERE e.referral_id = s.referral_id \
+               AND e.action <> 'raise') <= strftime('%Y-%m-%dT%H:%M:%S', substr(s.entered_at, 1, 19), ?4) \
+               || substr(s.entered_at, 20) THEN 1 END) AS t \
+               FROM screenings s WHERE municipality_id IN (SELECT value FROM json_each(?1)) \
+               AND entered_at >= ?2 AND entered_at < ?3 GROUP BY municipality_id, questionnaire ORDER BY questionnaire"
+            )
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .bind(&shift)
+            .fetch_all(&self.reader),
+            q("SELECT municipality_id AS m, source, status, close_reason, COUNT(*) AS n FROM referrals \
+               WHERE municipality_id IN (SELECT value FROM json_each(?1)) AND raised_at >= ?2 AND raised_at < ?3 \
+               GROUP BY municipality_id, source, status, close_reason")
+            .bind(&from_ts)
+            .bind(&to_ts)
+            .fetch_all(&self.reader),
+            q("SELECT p.municipality_id AS m, COUNT(*) AS n, COUNT(CASE WHEN EXISTS (SELECT 1 FROM screenings s \
+               WHERE s.pregnancy_id = p.id AND s.questionnaire = 'notification') THEN 1 END) AS q \
+               FROM pregnancies p WHERE p.municipality_id IN (SELECT value FROM json_each(?1)) \
+               AND p.notified_on >= ?2 AND p.notified_on <= ?3 GROUP BY p.municipality_id")
+            .bind(&first)
+            .bind(&last)
+            .fetch_all(&self.reader),
+        )
+        .map_err(db_err)?;
+        let n = |r: &sqlx::sqlite::SqliteRow, c: &str| -> Result<u64> {
+            count(r.try_get::<Option<i64>, _>(c).map_err(db_err)?.unwrap_or(0))
+        };
+        let m_of = |r: &sqlx::sqlite::SqliteRow| -> Result<i64> { r.try_get("m").map_err(db_err) };
+        let mut by: BTreeMap<i64, YearCounts> = BTreeMap::new();
+        for r in &used {
+            by.entry(m_of(r)?).or_default().postpartum.push(VenueUse {
+                venue: VenueId(r.try_get("venue_id").map_err(db_err)?),
+                short_stay_days: n(r, "ss")?,
+                day_care_days: n(r, "dc")?,
+                outreach_visits: n(r, "o")?,
+                families: n(r, "f")?,
+            });
+        }
+        for r in &follow_ups {
+            by.entry(m_of(r)?).or_default().follow_ups = n(r, "n")?;
+        }
+        for r in &checks {
+            let c = by.entry(m_of(r)?).or_default();
+            c.check_non_attendees = n(r, "n")?;
+            c.check_resolved = n(r, "r")?;
+        }
+        for r in &meetings {
+            by.entry(m_of(r)?).or_default().handbook_meetings = n(r, "n")?;
+        }
+        for r in &sessions {
+            by.entry(m_of(r)?).or_default().group_sessions = n(r, "n")?;
+        }
+        for r in &forms {
+            let kind: String = r.try_get("kind").map_err(db_err)?;
+            let form: String = r.try_get("form").map_err(db_err)?;
+            let form = ContactForm::parse(&form).ok_or_else(|| corrupt("contact form"))?;
+            let k = n(r, "n")?;
+            let c = by.entry(m_of(r)?).or_default();
+            let list = if kind == "happy_baby" { &mut c.happy_baby } else { &mut c.eighth_month };
+            list.push((form, k));
+        }
+        for r in &screening {
+            by.entry(m_of(r)?).or_default().screening.push(ScreeningCounts {
+                given: n(r, "n")?,
+                positive: n(r, "p")?,
+                urgent: n(r, "u")?,
+                followed_up_in_time: n(r, "t")?,
+                questionnaire: r.try_get("questionnaire").map_err(db_err)?,
+            });
+        }
+        let mut referral_rows: BTreeMap<i64, Vec<(String, String, Option<String>, u64)>> = BTreeMap::new();
+        for r in &referrals {
+            referral_rows.entry(m_of(r)?).or_default().push((
+                r.try_get("source").map_err(db_err)?,
+                r.try_get("status").map_err(db_err)?,
+                r.try_get("close_reason").map_err(db_err)?,
+                n(r, "n")?,
+            ));
+        }
+        for (m, rows) in referral_rows {
+            by.entry(m).or_default().referrals = referral_counts(&rows);
+        }
+        for r in &notified {
+            let c = by.entry(m_of(r)?).or_default();
+            c.notifications = n(r, "n")?;
+            c.notifications_with_questionnaire = n(r, "q")?;
+        }
+        Ok(by.into_iter().map(|(m, c)| (MunicipalityId(m), c)).collect())
     }
 
     async fn year_counts(&self, m: MunicipalityId, range: DateRange, follow_up_days: u32) -> Result<YearCounts> {

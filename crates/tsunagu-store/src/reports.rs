@@ -111,6 +111,96 @@ pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore +
         self.write_audit(ctx, AuditAction::ReportView, None, &format!("period={}", period.label_en())).await?;
         Ok(out)
     }
+
+    // --- the figures a city printed (#14, reconciliation) ---
+
+    /// Every fiscal year's printed figures of the municipality, as its
+    /// administrator entered them (per facility, per district).
+    async fn printed_figures(
+        &self,
+        m: MunicipalityId,
+    ) -> Result<(
+        Vec<tsunagu_domain::reports::reconcile::PrintedFigures>,
+        Vec<tsunagu_domain::reports::printed::PrintedArea>,
+    )>;
+
+    /// Replaces a fiscal year's printed figures of `ctx`'s municipality
+    /// with `year` (checked: `printed::check`), and writes one
+    /// `report.printed` line in the same transaction.
+    async fn set_printed_year(
+        &self,
+        ctx: &AuditContext,
+        year: &tsunagu_domain::reports::printed::PrintedYear,
+    ) -> Result<()>;
+
+    // --- nation-wide (#14) ---
+
+    /// The report settings of every municipality of `ms` that set them
+    /// (one statement; the others use the defaults).
+    async fn nation_report_settings(&self, ms: &[MunicipalityId]) -> Result<Vec<(MunicipalityId, ReportSettings)>>;
+
+    /// The postpartum facilities of every municipality of `ms`, with their
+    /// calendars (one statement).
+    async fn nation_facilities(&self, ms: &[MunicipalityId]) -> Result<Vec<crate::PostpartumFacility>>;
+
+    /// [`ReportStore::year_counts`] for every municipality of `ms` at once:
+    /// one aggregate statement per table over the nation (`GROUP BY
+    /// municipality_id`, bounded by `ms` and the year), not one report per
+    /// municipality. The chat's figures are not counted here (the
+    /// nation-wide report does not hold them). Municipalities without any
+    /// count are absent. Not audited: [`ReportStore::nation_report`] is.
+    async fn nation_year_counts(
+        &self,
+        ms: &[MunicipalityId],
+        range: DateRange,
+        follow_up_days: u32,
+    ) -> Result<Vec<(MunicipalityId, YearCounts)>>;
+
+    /// A fiscal year over every municipality of the service: each one's
+    /// aggregates (no areas, classes nor chat: the nation-wide tables are
+    /// those of [`tsunagu_domain::reports::nation::NATION_KINDS`]) and its
+    /// suppression settings, in the municipalities' order; four statements
+    /// and the counts', whatever the number of municipalities, and one
+    /// `report.nation_view` line in the reader's municipality.
+    async fn nation_report(
+        &self,
+        ctx: &AuditContext,
+        fy: FiscalYear,
+        follow_up_days: u32,
+    ) -> Result<Vec<NationMunicipality>> {
+        let municipalities = self.municipalities().await?;
+        let ms: Vec<MunicipalityId> = municipalities.iter().map(|m| m.id).collect();
+        let (settings, facilities, counts) = tokio::try_join!(
+            self.nation_report_settings(&ms),
+            self.nation_facilities(&ms),
+            self.nation_year_counts(&ms, fy.range(), follow_up_days),
+        )?;
+        let mut out = Vec::with_capacity(municipalities.len());
+        for m in municipalities {
+            let own: Vec<crate::PostpartumFacility> =
+                facilities.iter().filter(|f| f.venue.municipality_id == m.id).cloned().collect();
+            let c = counts.iter().find(|(id, _)| *id == m.id).map(|(_, c)| c.clone()).unwrap_or_default();
+            let aggregates = assemble(fy, &own, &[], c, &[], Vec::new(), follow_up_days);
+            let settings = settings.iter().find(|(id, _)| *id == m.id).map(|(_, s)| s.clone()).unwrap_or_default();
+            out.push(NationMunicipality { municipality: m, settings, aggregates });
+        }
+        self.write_audit(
+            ctx,
+            AuditAction::ReportNationView,
+            None,
+            &format!("fy={} municipalities={}", fy.label_en(), out.len()),
+        )
+        .await?;
+        Ok(out)
+    }
+}
+
+/// One municipality's part of the nation-wide report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NationMunicipality {
+    pub municipality: tsunagu_domain::places::Municipality,
+    pub settings: ReportSettings,
+    pub aggregates: YearAggregates,
 }
 
 async fn year<S: ReportStore + ?Sized>(
@@ -128,6 +218,20 @@ async fn year<S: ReportStore + ?Sized>(
         store.postpartum_users_by_area(m, range),
         store.class_participation(m, range.first(), range.last()),
     )?;
+    Ok(assemble(fy, facilities, areas, c, &by_area, classes, follow_up_days))
+}
+
+/// A year's aggregates from what the statements answered (no I/O).
+fn assemble(
+    fy: FiscalYear,
+    facilities: &[crate::PostpartumFacility],
+    areas: &[tsunagu_domain::places::Area],
+    c: YearCounts,
+    by_area: &[(tsunagu_domain::AreaId, u64)],
+    classes: Vec<crate::classes::ParticipationRow>,
+    follow_up_days: u32,
+) -> YearAggregates {
+    let range = fy.range();
     let mut uses = Vec::new();
     for f in facilities {
         let usage = c.postpartum.iter().find(|u| u.venue == f.venue.id).copied().unwrap_or(VenueUse {
@@ -179,7 +283,7 @@ async fn year<S: ReportStore + ?Sized>(
             figures: r.figures,
         })
         .collect();
-    Ok(YearAggregates {
+    YearAggregates {
         fiscal_year: fy,
         facilities: uses,
         areas: area_counts,
@@ -198,7 +302,7 @@ async fn year<S: ReportStore + ?Sized>(
         classes,
         chat: c.chat,
         chat_answer_hours: ReportSettings::default().chat_answer_hours,
-    })
+    }
 }
 
 /// The instants a range of Japan dates covers, as a half-open interval:

@@ -146,9 +146,11 @@ enum Scope {
     MyAreaDirectory,
     OtherAreaDirectory,
     AreaDirectoryElsewhere,
+    // reports, nation-wide (#14): every municipality's published figures.
+    Nation,
 }
 
-const SCOPES: [Scope; 51] = [
+const SCOPES: [Scope; 52] = [
     Scope::OwnMunicipality,
     Scope::OtherMunicipality,
     Scope::OwnFamily,
@@ -202,6 +204,8 @@ const SCOPES: [Scope; 51] = [
     Scope::MyAreaDirectory,
     Scope::OtherAreaDirectory,
     Scope::AreaDirectoryElsewhere,
+    // reports, nation-wide (#14)
+    Scope::Nation,
 ];
 
 fn family(id: FamilyId) -> FamilyAccess {
@@ -229,6 +233,7 @@ enum Built {
     Session(MunicipalityId, VenueId, AreaId, Vec<AccountId>),
     Figures(MunicipalityId, FigureChannel),
     Area(MunicipalityId, AreaId),
+    Nation,
 }
 
 /// The family a family-shaped scope names.
@@ -315,6 +320,7 @@ fn build(scope: Scope) -> Built {
         S::MyAreaDirectory => Built::Area(HOME, MY_AREA),
         S::OtherAreaDirectory => Built::Area(HOME, OTHER_AREA),
         S::AreaDirectoryElsewhere => Built::Area(ELSEWHERE, MY_AREA),
+        S::Nation => Built::Nation,
     }
 }
 
@@ -337,6 +343,7 @@ fn decide_as(a: &Actor, action: Action, scope: Scope) -> Decision {
         ),
         Built::Figures(m, channel) => authorize(a, action, &Resource::Figures { municipality_id: m, channel }),
         Built::Area(m, area_id) => authorize(a, action, &Resource::Area { municipality_id: m, area_id }),
+        Built::Nation => authorize(a, action, &Resource::Nation),
     }
 }
 
@@ -464,6 +471,8 @@ fn allowed(role: Role, action: Action, scope: Scope) -> bool {
         // the analyst, the administrator, downloads and the API never.
         (R::Nurse, A::ViewUnsuppressedFigures) => scope == S::FiguresOnPage,
         (R::Admin, A::ConfigureReports) => scope == S::OwnMunicipality,
+        // reports, nation-wide (#14): the analyst only, on the nation.
+        (R::Analyst, A::ViewNationReport) => scope == S::Nation,
         // local information (#12): the area's coordinators and the
         // administrator keep it; families and staff browse it.
         (R::Coordinator, A::KeepLocalInformation) => scope == S::MyAreaDirectory,
@@ -638,13 +647,35 @@ fn other_municipality_is_always_denied_as_such() {
 fn analyst_never_reaches_a_person() {
     for action in Action::ALL {
         for scope in SCOPES {
-            if matches!(build(scope), Built::Muni(_)) {
+            // The nation-wide report is aggregates too (published figures).
+            if matches!(build(scope), Built::Muni(_) | Built::Nation) {
                 continue;
             }
             assert!(!decide(Role::Analyst, action, scope).is_allowed(), "{action:?} {scope:?}");
         }
     }
     assert_eq!(family_filter(&actor(Role::Analyst)), None);
+}
+
+/// The nation's report: the analyst only; its proof names the reader's
+/// own municipality (where its audit line goes) and no family.
+#[test]
+fn the_nation_report_is_the_analysts() {
+    let proof = permit(&actor(Role::Analyst), Action::ViewNationReport, &Resource::Nation).unwrap();
+    assert_eq!(proof.municipality_id(), HOME);
+    assert_eq!(proof.family_id(), None);
+    for role in Role::ALL {
+        if role != Role::Analyst {
+            assert_eq!(
+                decide(role, Action::ViewNationReport, Scope::Nation),
+                Decision::Deny(DenyReason::RoleNotAllowed)
+            );
+        }
+    }
+    assert_eq!(
+        decide(Role::Analyst, Action::ViewNationReport, Scope::OwnMunicipality),
+        Decision::Deny(DenyReason::WrongResource)
+    );
 }
 
 /// A proof of a decision carries what the decision was about.

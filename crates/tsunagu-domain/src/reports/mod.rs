@@ -17,6 +17,8 @@
 
 pub mod build;
 pub mod indicators;
+pub mod nation;
+pub mod printed;
 pub mod reconcile;
 pub mod suppression;
 pub mod table;

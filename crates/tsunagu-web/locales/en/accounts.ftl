@@ -147,3 +147,5 @@ audit-act-class-session_edit = Class session edited
 audit-act-audit-export = Audit log downloaded
 audit-act-reminder-view = Reminder settings viewed
 audit-act-reminder-set = Reminder settings changed
+audit-act-report-nation_view = Nation-wide report viewed
+audit-act-report-printed = Printed figures entered

@@ -162,3 +162,20 @@ rp-saved = Saved.
 err-period_reversed = The first fiscal year is after the last
 err-period_too_long = A report spans at most 20 fiscal years
 err-bad_fiscal_year = The fiscal year cannot be read (e.g. 令和4年度, FY2022)
+
+## The nation-wide report (the analyst)
+rp-nation_title = Nation-wide report
+rp-municipality = Municipality
+rp-nation_total = Nation
+rp-fiscal_year = Fiscal year
+rp-nation_count = Municipalities:
+rp-nation_note = Each municipality's small counts are held back (*) exactly as in its own report. A nation total is shown only when no held-back count can be worked out from it. Screening follow-ups count within 14 days for every municipality.
+
+## The printed figures (the administrator)
+rp-printed_title = Printed figures
+rp-printed_intro = Enter the figures the municipality published for a fiscal year (each facility's days, families and occupancy; families per district). The report shows them beside the recorded ones. A facility or district left empty has no printed figure.
+rp-printed_occupancy = Occupancy (%)
+rp-district = Families per district (printed)
+err-not_a_number = Enter a number
+err-unknown_venue = Not a facility of this municipality
+err-unknown_area = Not a district of this municipality

@@ -147,3 +147,5 @@ audit-act-class-session_edit = 教室・講座の日程の変更
 audit-act-audit-export = 監査ログのダウンロード
 audit-act-reminder-view = リマインダー設定の閲覧
 audit-act-reminder-set = リマインダー設定の変更
+audit-act-report-nation_view = 全国集計の表示
+audit-act-report-printed = 公表値の入力

@@ -162,3 +162,20 @@ rp-saved = 保存しました。
 err-period_reversed = 開始年度が終了年度より後になっています
 err-period_too_long = 一度に表示できるのは20年度までです
 err-bad_fiscal_year = 年度が読み取れません（例：令和4年度、FY2022）
+
+## 全国の報告（分析担当）
+rp-nation_title = 全国の報告
+rp-municipality = 市区町村
+rp-nation_total = 全国計
+rp-fiscal_year = 年度
+rp-nation_count = 市区町村数：
+rp-nation_note = 各市区町村の数は、その市区町村の報告と同じく小さな数を伏せています（＊）。全国計は、伏せた数が逆算できない場合にだけ表示します。質問票のフォロー日数は全国共通で14日です。
+
+## 公表値の入力（管理者）
+rp-printed_title = 公表値の入力
+rp-printed_intro = 市区町村が公表した年度の数（施設別の利用日数・実数・稼働率、地域別利用者数）を入力します。報告では記録からの集計と並べて示します。空欄の施設・地域は公表値なしとします。
+rp-printed_occupancy = 稼働率（%）
+rp-district = 地域別利用者数（公表値）
+err-not_a_number = 数字で入力してください
+err-unknown_venue = この市区町村の施設ではありません
+err-unknown_area = この市区町村の地域ではありません

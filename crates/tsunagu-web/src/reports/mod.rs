@@ -25,7 +25,9 @@ pub mod api;
 mod api_doc;
 pub mod charts;
 pub mod csv;
+pub mod nation;
 pub mod pages;
+pub mod printed;
 pub mod xlsx;
 
 /// What this capability's API operations are, for the API's OpenAPI document.
@@ -35,7 +37,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The reports' pages, downloads and API.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new().merge(api::routes()).merge(pages::routes()).merge(nation::routes()).merge(printed::routes())
 }
 
 /// The period a query names: `from` (a fiscal year as staff write it:
@@ -65,6 +67,8 @@ pub struct LoadedYear {
     pub tables: Vec<Published>,
     /// Recorded use beside the figures the city printed (facility names).
     pub reconciliations: Vec<(String, String, Reconciliation)>,
+    /// Families per district, recorded and printed (names, recorded, printed).
+    pub districts: Vec<(String, String, u64, u64)>,
 }
 
 /// A report as its reader is given it.
@@ -93,7 +97,8 @@ pub async fn load(
     let unsuppressed =
         authorize(actor, Action::ViewUnsuppressedFigures, &Resource::Figures { municipality_id: m, channel })
             .is_allowed();
-    let settings = state.store.report_settings(m).await?;
+    let (settings, (stored_printed, printed_areas)) =
+        tokio::try_join!(state.store.report_settings(m), state.store.printed_figures(m))?;
     let mut aggregates = state.store.report(&requester.allowed(&allowed), &period, settings.follow_up_days).await?;
     for a in &mut aggregates {
         // The municipality's own time for the chat's first answer [003].
@@ -122,13 +127,33 @@ pub async fn load(
                     .position(|r| matches!(r, RowLabel::Name { ja, .. } if *ja == f.name_ja))
                     .is_some_and(|r| t.cells.get(r).is_some_and(|cells| !cells.iter().any(Shown::is_suppressed)))
             });
-            let printed =
-                settings.printed.iter().find(|p| p.venue_id == f.venue_id && p.fiscal_year == a.fiscal_year.year());
+            // The figures the administrator entered for the year; before
+            // any, those the settings held (`printed`, the older place).
+            let year = a.fiscal_year.year();
+            let source =
+                if stored_printed.iter().any(|p| p.fiscal_year == year) { &stored_printed } else { &settings.printed };
+            let printed = source.iter().find(|p| p.venue_id == f.venue_id && p.fiscal_year == year);
             if let (true, Some(p)) = (row_whole, printed) {
                 reconciliations.push((f.name_ja.clone(), f.name_en.clone(), reconcile(f, p)));
             }
         }
-        years.push(LoadedYear { fiscal_year: a.fiscal_year, tables, reconciliations });
+        // The district table beside the printed one, when it is shown whole.
+        let area_table = tables.iter().find(|t| t.kind == TableKind::UsersByArea);
+        let area_whole = area_table.is_some_and(|t| t.cells.iter().flatten().all(|c| !c.is_suppressed()));
+        let districts = if area_whole {
+            a.areas
+                .iter()
+                .filter_map(|area| {
+                    printed_areas
+                        .iter()
+                        .find(|p| p.area_id == area.area_id && p.fiscal_year == a.fiscal_year.year())
+                        .map(|p| (area.name_ja.clone(), area.name_en.clone(), area.families, p.families))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        years.push(LoadedYear { fiscal_year: a.fiscal_year, tables, reconciliations, districts });
     }
     let across = (!period.is_single_year()).then(|| {
         let yearly: Vec<(FiscalYear, Published)> = years
@@ -174,6 +199,9 @@ pub struct YearView {
     pub label_en: String,
     pub tables: Vec<TableView>,
     pub reconciliations: Vec<ReconciliationView>,
+    /// Families per district, recorded beside printed ([001] 地域別利用者数),
+    /// when the city entered them and the district table is shown whole.
+    pub districts: Vec<CountView>,
 }
 
 /// A table: its kind, title, column headers and rows.
@@ -400,6 +428,16 @@ impl ReportView {
                         .reconciliations
                         .iter()
                         .map(|(ja, en, r)| ReconciliationView::of(lang, ja, en, r))
+                        .collect(),
+                    districts: y
+                        .districts
+                        .iter()
+                        .map(|(ja, en, recorded, printed)| CountView {
+                            label: pick(lang, ja, en),
+                            recorded: *recorded,
+                            printed: *printed,
+                            matches: recorded == printed,
+                        })
                         .collect(),
                 })
                 .collect(),

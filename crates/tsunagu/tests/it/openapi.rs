@@ -447,6 +447,9 @@ async fn story_answers_validate(backend: Backend) {
     let fy = if today.month() >= 4 { today.year() } else { today.year() - 1 };
     w.get("/api/v1/postpartum/figures", &format!("/api/v1/postpartum/figures?fy={fy}"), &admin).await;
     w.get("/api/v1/reports", &format!("/api/v1/reports?from={}&to={fy}", fy - 1), &admin).await;
+    let analyst = app.demo_token("analyst").await;
+    w.get("/api/v1/reports/nation", &format!("/api/v1/reports/nation?fy={fy}"), &analyst).await;
+    w.get("/api/v1/reports/printed", "/api/v1/reports/printed?fy=2022", &admin).await;
     w.get("/api/v1/postpartum/followups", "/api/v1/postpartum/followups", &nurse).await;
     w.get("/api/v1/postpartum/followups", "/api/v1/postpartum/followups", &mother).await;
     w.get("/api/v1/postpartum/followups/slots", &format!("/api/v1/postpartum/followups/slots?venue={venue}"), &mother)

@@ -15,7 +15,7 @@ fn notification_row(v: &Value) -> Value {
     t["rows"][0].clone()
 }
 
-async fn download(app: &TestApp, v: &Visitor<'_>, path: &str) -> (u16, String, String, Vec<u8>) {
+pub(crate) async fn download(app: &TestApp, v: &Visitor<'_>, path: &str) -> (u16, String, String, Vec<u8>) {
     let cookies = v.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
     let resp = app.http.get(app.url(path)).header("cookie", cookies).send().await.unwrap();
     let status = resp.status().as_u16();

@@ -684,6 +684,15 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
             &admin,
             json!({"retired": true}),
         ),
+        // The figures a city printed (#14), appended after them for the same reason.
+        t(
+            "/api/v1/reports/printed",
+            "/api/v1/reports/printed".into(),
+            &admin,
+            json!({"fiscal_year": "R4", "facilities": [{"venue_id": venue, "short_stay_days": "3725",
+                "day_care_days": "706", "families": "932", "occupancy": "82.4"}],
+                "areas": [{"area_id": area, "families": "353"}]}),
+        ),
     ];
 
     // The table walks every POST operation with a JSON body the API describes.

@@ -35,7 +35,12 @@ fn day_lit(backend: Backend, k: usize) -> String {
 /// facility, service, days)`, an approved application with that many used
 /// days — written straight into the tables, as a migration from another
 /// system would leave them.
-async fn hand_built_use(db: &TestDb, m: MunicipalityId, areas: &[i64], uses: &[(usize, VenueId, &str, usize)]) {
+pub(crate) async fn hand_built_use(
+    db: &TestDb,
+    m: MunicipalityId,
+    areas: &[i64],
+    uses: &[(usize, VenueId, &str, usize)],
+) {
     let (t, f) = match db.backend {
         Backend::Sqlite => ("'2022-04-01T00:00:00.000000Z'", "0"),
         Backend::Postgres => ("'2022-04-01T00:00:00Z'::timestamptz", "FALSE"),

@@ -81,7 +81,7 @@ pub(crate) fn fy2022() -> Loaded {
         period: Period::year(fy),
         unsuppressed: false,
         settings,
-        years: vec![LoadedYear { fiscal_year: fy, tables, reconciliations: vec![] }],
+        years: vec![LoadedYear { fiscal_year: fy, tables, reconciliations: vec![], districts: vec![] }],
         across: None,
     }
 }
