@@ -60,12 +60,17 @@ impl Shape {
 /// `{Y}` (years), `{START}` (first day), `{CAL}` (the calendar's JSON) are
 /// filled in by [`load`]. The birth's municipality, area, year and day are
 /// computed in each statement from `i` alone, so the tables agree.
+/// Municipality `k`'s code is `k` in five digits and its check digit (the
+/// formula of `tsunagu_domain::municipality::check_digit`): the store reads
+/// every code back through `MunicipalityCode::parse`, as the nation-wide
+/// report does for its list of municipalities.
 fn statements(pg: bool) -> Vec<&'static str> {
     if pg {
         vec![
             "SET session_replication_role = replica",
             "INSERT INTO municipalities (id, code, name_ja, name_en) OVERRIDING SYSTEM VALUE \
-             SELECT k, 'B' || lpad(k::text, 5, '0'), '市' || k, 'City ' || k FROM generate_series(1, {M}) k",
+             SELECT k, lpad(k::text, 5, '0') || ((11 - (6 * ((k / 10000) % 10) + 5 * ((k / 1000) % 10) + 4 * ((k / 100) % 10) + 3 * ((k / 10) % 10) + 2 * (k % 10)) % 11) % 10)::text, '市' || k, 'City ' || k \
+             FROM generate_series(1, {M}) k",
             "INSERT INTO areas (id, municipality_id, name_ja, name_en) OVERRIDING SYSTEM VALUE \
              SELECT 4 * (k - 1) + j, k, '地区' || j, 'Area ' || j FROM generate_series(1, {M}) k, generate_series(1, 4) j",
             "INSERT INTO venues (id, municipality_id, area_id, kind, name_ja, name_en) OVERRIDING SYSTEM VALUE \
@@ -123,7 +128,7 @@ fn statements(pg: bool) -> Vec<&'static str> {
             "BEGIN",
             "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < {M}) \
              INSERT INTO municipalities (id, code, name_ja, name_en) \
-             SELECT k, 'B' || substr('00000' || k, -5), '市' || k, 'City ' || k FROM n",
+             SELECT k, substr('00000' || k, -5) || ((11 - (6 * ((k / 10000) % 10) + 5 * ((k / 1000) % 10) + 4 * ((k / 100) % 10) + 3 * ((k / 10) % 10) + 2 * (k % 10)) % 11) % 10), '市' || k, 'City ' || k FROM n",
             "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < {M}), \
              j(j) AS (VALUES (1), (2), (3), (4)) \
              INSERT INTO areas (id, municipality_id, name_ja, name_en) \
