@@ -53,13 +53,7 @@ impl ReminderStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        // The address is the person's: the line says what changed, not to what.
-        let detail = format!(
-            "email_on={} days_before={} lang={}",
-            s.email_on,
-            s.days_before,
-            if s.lang_en { "en" } else { "ja" }
-        );
+        let detail = tsunagu_store::reminders::reminder_set_detail(s);
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ReminderSet, Some(family), &detail).await?;
         tx.commit().await.map_err(db_err)
     }

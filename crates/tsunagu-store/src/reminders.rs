@@ -9,6 +9,12 @@ use tsunagu_domain::audit::AuditContext;
 use tsunagu_domain::reminders::ReminderSettings;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 
+/// The `reminder.set` line's detail, the same on both back ends: what
+/// changed, never the address (it is the person's).
+pub fn reminder_set_detail(s: &ReminderSettings) -> String {
+    format!("email_on={} days_before={} lang={}", s.email_on, s.days_before, if s.lang_en { "en" } else { "ja" })
+}
+
 /// An item a family member asked to be reminded of, with where to send it.
 /// The job reads no name and nothing of health: the day and the address.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,14 @@ impl Encoding {
             _ => None,
         }
     }
+
+    /// The `Content-Type` of a CSV file in this encoding.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Utf8Bom => "text/csv; charset=utf-8",
+            Encoding::ShiftJis => "text/csv; charset=shift_jis",
+        }
+    }
 }
 
 fn field(s: &str) -> String {

@@ -226,11 +226,11 @@ async fn nation_csv(
                 .ok_or_else(|| page_error(&ctx, AppError::BadRequest("bad_query")))?;
             let (view, _) = loaded(&state, &ctx, &q, "nation report csv").await?;
             let text = super::csv::text(&view, t(ctx.lang, "rp.suppressed_note"));
-            let content_type = match encoding {
-                Encoding::Utf8Bom => "text/csv; charset=utf-8",
-                Encoding::ShiftJis => "text/csv; charset=shift_jis",
-            };
-            Ok(file(super::csv::encode(&text, encoding), content_type, format!("nation-FY{}.csv", view.from)))
+            Ok(file(
+                super::csv::encode(&text, encoding),
+                encoding.content_type(),
+                format!("nation-FY{}.csv", view.from),
+            ))
         }
         .await,
     )

@@ -183,11 +183,7 @@ async fn csv_download(
             let p = PeriodQuery { from: q.from, to: q.to };
             let view = loaded(&state, &ctx, &p, FigureChannel::Download, "report csv").await?;
             let text = super::csv::text(&view, crate::i18n::t(ctx.lang, "rp.suppressed_note"));
-            let content_type = match encoding {
-                Encoding::Utf8Bom => "text/csv; charset=utf-8",
-                Encoding::ShiftJis => "text/csv; charset=shift_jis",
-            };
-            Ok(file(super::csv::encode(&text, encoding), content_type, file_name(&view, "csv")))
+            Ok(file(super::csv::encode(&text, encoding), encoding.content_type(), file_name(&view, "csv")))
         }
         .await,
     )
