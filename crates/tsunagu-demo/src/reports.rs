@@ -48,7 +48,7 @@ pub async fn load(store: &dyn Store, ctx: &AuditContext, today: jiff::civil::Dat
     let mut settings = store.report_settings(m).await?;
     if settings.printed.is_empty() {
         settings.printed = ReportSettings::setagaya_printed(centre.venue.id.0);
-        store.set_report_settings(m, &settings).await?;
+        store.set_report_settings(ctx, &settings).await?;
     }
     let Ok(this) = FiscalYear::of(today) else { return Ok(()) };
     let Ok(last) = FiscalYear::new(this.year() - 1) else { return Ok(()) };

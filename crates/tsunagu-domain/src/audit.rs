@@ -120,10 +120,13 @@ pub enum AuditAction {
     /// The figures a city printed for a fiscal year entered or replaced
     /// (no person: the year in the detail).
     ReportPrinted,
+    /// The municipality's report settings changed (suppression threshold,
+    /// rounding, follow-up days, the chat's answer hours; no person).
+    ReportSettings,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 70] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -197,6 +200,7 @@ impl AuditAction {
         // reports, nation-wide (#14)
         AuditAction::ReportNationView,
         AuditAction::ReportPrinted,
+        AuditAction::ReportSettings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -270,6 +274,7 @@ impl AuditAction {
             AuditAction::ReminderSet => "reminder.set",
             AuditAction::ReportNationView => "report.nation_view",
             AuditAction::ReportPrinted => "report.printed",
+            AuditAction::ReportSettings => "report.settings",
         }
     }
 

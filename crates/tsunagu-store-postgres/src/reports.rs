@@ -41,18 +41,21 @@ impl ReportStore for PgStore {
         }
     }
 
-    async fn set_report_settings(&self, m: MunicipalityId, settings: &ReportSettings) -> Result<()> {
+    async fn set_report_settings(&self, ctx: &AuditContext, settings: &ReportSettings) -> Result<()> {
         let json = serde_json::to_string(settings).map_err(other_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO report_settings (municipality_id, settings) VALUES ($1, $2) \
              ON CONFLICT (municipality_id) DO UPDATE SET settings = EXCLUDED.settings",
         )
-        .bind(m.0)
+        .bind(ctx.municipality_id.0)
         .bind(json)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        Ok(())
+        let detail = tsunagu_store::reports::report_settings_detail(settings);
+        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ReportSettings, None, &detail).await?;
+        tx.commit().await.map_err(db_err)
     }
 
     async fn printed_figures(&self, m: MunicipalityId) -> Result<(Vec<PrintedFigures>, Vec<PrintedArea>)> {

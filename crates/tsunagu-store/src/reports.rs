@@ -84,12 +84,25 @@ pub const EIGHTH_MONTH_FORMS: [ContactForm; 3] = [ContactForm::Group, ContactFor
 pub const HAPPY_BABY_FORMS: [ContactForm; 3] =
     [ContactForm::HomeVisit, ContactForm::SupportRoomVisit, ContactForm::AtHealthCheck];
 
+/// The `report.settings` line's detail, the same on both back ends.
+pub fn report_settings_detail(s: &ReportSettings) -> String {
+    format!(
+        "threshold={} rounding={} follow_up_days={} chat_answer_hours={} printed_years={}",
+        s.suppression.threshold,
+        s.suppression.rounding.map_or_else(|| "none".to_owned(), |r| r.to_string()),
+        s.follow_up_days,
+        s.chat_answer_hours,
+        s.printed.len()
+    )
+}
+
 #[async_trait]
 pub trait ReportStore: PostpartumStore + RecordStore + ClassStore + AuditStore + Send + Sync {
     /// The municipality's report settings; the defaults when it set none.
     async fn report_settings(&self, m: MunicipalityId) -> Result<ReportSettings>;
-    /// Sets (replaces) the municipality's report settings.
-    async fn set_report_settings(&self, m: MunicipalityId, settings: &ReportSettings) -> Result<()>;
+    /// Sets (replaces) the report settings of `ctx`'s municipality, with one
+    /// `report.settings` line in the same transaction.
+    async fn set_report_settings(&self, ctx: &AuditContext, settings: &ReportSettings) -> Result<()>;
 
     /// A fiscal year's counts (dates in `range`), bounded by `m`; a
     /// positive screen is followed up when its referral was taken up within

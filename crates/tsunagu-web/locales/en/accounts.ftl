@@ -149,3 +149,4 @@ audit-act-reminder-view = Reminder settings viewed
 audit-act-reminder-set = Reminder settings changed
 audit-act-report-nation_view = Nation-wide report viewed
 audit-act-report-printed = Printed figures entered
+audit-act-report-settings = Report settings changed

@@ -290,8 +290,9 @@ async fn settings_save(State(state): State<AppState>, ctx: RequestCtx, Form(form
             let account = signed_in(&ctx)?;
             let actor = actor_of(account);
             ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
-            crate::base::error::permit_municipality(&actor, tsunagu_domain::policy::Action::ConfigureReports)
-                .or_page(&ctx)?;
+            let allowed =
+                crate::base::error::permit_municipality(&actor, tsunagu_domain::policy::Action::ConfigureReports)
+                    .or_page(&ctx)?;
             let mut errors = tsunagu_domain::validation::FieldErrors::default();
             let number = |field: &str| form.get(field).trim().parse::<u64>().ok();
             let threshold = number("threshold");
@@ -345,7 +346,8 @@ async fn settings_save(State(state): State<AppState>, ctx: RequestCtx, Form(form
             if let Some(hours) = chat_hours {
                 settings.chat_answer_hours = hours;
             }
-            state.store.set_report_settings(m, &settings).await.or_page(&ctx)?;
+            let requester = audit_ctx(account, &ctx.remote_addr, "report settings", ctx.now);
+            state.store.set_report_settings(&requester.allowed(&allowed), &settings).await.or_page(&ctx)?;
             Ok(redirect("/reports/settings?saved=1"))
         }
         .await,

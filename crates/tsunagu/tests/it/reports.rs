@@ -157,6 +157,15 @@ async fn story_who_sees_what_and_in_which_form(backend: Backend) {
         ad.post("/reports/settings", &form("48").iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(done.status, 303);
     assert_eq!(app.store.report_settings(fx.setagaya.id).await.unwrap().chat_answer_hours, 48);
+    // Each save is one `report.settings` line; the refused ones wrote none.
+    let q = tsunagu_store::AuditQuery {
+        action: Some(tsunagu_domain::audit::AuditAction::ReportSettings),
+        limit: 100,
+        ..Default::default()
+    };
+    let saves = app.store.search_audit(fx.setagaya.id, &q).await.unwrap();
+    assert_eq!(saves.len(), 2, "two saves: {saves:?}");
+    assert!(saves.iter().all(|l| l.action == "report.settings" && l.family_id.is_none()));
     // The chat's table is on the page and in the API (suppressed there).
     assert!(ad.get("/reports?from=R8").await.body.contains("ピアサポートチャット"));
     let (_, v3) = app.get(&analyst, "/api/v1/reports?from=R8").await;

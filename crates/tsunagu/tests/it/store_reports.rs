@@ -197,10 +197,16 @@ async fn story_settings_round_trip_per_municipality(backend: Backend) {
         printed: ReportSettings::setagaya_printed(3),
         chat_answer_hours: 48,
     };
-    s.set_report_settings(m, &settings).await.unwrap();
+    let admin = ctx(m, Role::Admin);
+    s.set_report_settings(&admin, &settings).await.unwrap();
     assert_eq!(s.report_settings(m).await.unwrap(), settings);
+    // One line for the change, in the municipality's chain, naming no person.
+    assert_eq!(
+        last_line(&s, m).await,
+        line("report.settings", None, "threshold=5 rounding=5 follow_up_days=7 chat_answer_hours=48 printed_years=5")
+    );
     settings.follow_up_days = 10;
-    s.set_report_settings(m, &settings).await.unwrap();
+    s.set_report_settings(&admin, &settings).await.unwrap();
     assert_eq!(s.report_settings(m).await.unwrap().follow_up_days, 10);
     assert_eq!(s.report_settings(other).await.unwrap(), ReportSettings::default());
     // Settings stored before the chat's table have no answer time: the default.
