@@ -136,12 +136,15 @@ impl AccountStore for PgStore {
                 return Err(StoreError::InvalidReference("family_id"));
             }
             if a.family_relation == Some(FamilyRelation::Mother) {
-                let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM accounts WHERE family_id = $1 AND family_relation = 'mother'")
-                        .bind(f.0)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                let taken: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM accounts WHERE family_id = $1 AND municipality_id = $2 \
+                         AND family_relation = 'mother'",
+                )
+                .bind(f.0)
+                .bind(a.municipality_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
                 if taken.is_some() {
                     return Err(StoreError::Conflict("mother_account_exists"));
                 }
@@ -176,9 +179,10 @@ impl AccountStore for PgStore {
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
         if let Some(secret) = &a.totp_secret {
-            sqlx::query("UPDATE accounts SET totp_secret = $1 WHERE id = $2")
+            sqlx::query("UPDATE accounts SET totp_secret = $1 WHERE id = $2 AND municipality_id = $3")
                 .bind(self.keys.seal_totp(AccountId(id), secret)?)
                 .bind(id)
+                .bind(a.municipality_id.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

@@ -286,10 +286,11 @@ async fn insert_babies(
     babies: &[NewBaby],
 ) -> Result<Vec<BabyId>> {
     let mother = sqlx::query(
-        "SELECT family_name, family_name_kana FROM people WHERE family_id = $1 AND relation = 'mother' \
-         ORDER BY id LIMIT 1",
+        "SELECT family_name, family_name_kana FROM people WHERE family_id = $1 AND municipality_id = $2 \
+         AND relation = 'mother' ORDER BY id LIMIT 1",
     )
     .bind(family.0)
+    .bind(m.0)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -332,8 +333,9 @@ async fn insert_babies(
         .map_err(db_err)?;
         ids.push(BabyId(baby));
     }
-    sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = $1")
+    sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = $1 AND municipality_id = $2")
         .bind(pregnancy.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -121,8 +121,11 @@ impl AccountStore for SqliteStore {
             }
             if a.family_relation == Some(FamilyRelation::Mother) {
                 let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM accounts WHERE family_id = ? AND family_relation = 'mother'")
-                        .bind(f.0)
+                    sqlx::query_scalar(
+                        "SELECT id FROM accounts WHERE family_id = ? AND municipality_id = ? AND family_relation = 'mother'",
+                    )
+                    .bind(f.0)
+                    .bind(m.0)
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(db_err)?;
@@ -159,9 +162,10 @@ impl AccountStore for SqliteStore {
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("username_taken") } else { db_err(e) })?;
         if let Some(secret) = &a.totp_secret {
-            sqlx::query("UPDATE accounts SET totp_secret = ? WHERE id = ?")
+            sqlx::query("UPDATE accounts SET totp_secret = ? WHERE id = ? AND municipality_id = ?")
                 .bind(self.keys.seal_totp(AccountId(id), secret)?)
                 .bind(id)
+                .bind(m.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

@@ -130,9 +130,11 @@ async fn insert_babies(
     babies: &[NewBaby],
 ) -> Result<Vec<BabyId>> {
     let mother = sqlx::query(
-        "SELECT family_name, family_name_kana FROM people WHERE family_id = ? AND relation = 'mother' LIMIT 1",
+        "SELECT family_name, family_name_kana FROM people \
+         WHERE family_id = ? AND municipality_id = ? AND relation = 'mother' LIMIT 1",
     )
     .bind(family.0)
+    .bind(m.0)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -180,8 +182,9 @@ async fn insert_babies(
         .map_err(db_err)?;
         ids.push(BabyId(baby));
     }
-    sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = ?")
+    sqlx::query("UPDATE pregnancies SET status = 'delivered' WHERE id = ? AND municipality_id = ?")
         .bind(pregnancy.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

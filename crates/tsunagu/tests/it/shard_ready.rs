@@ -65,14 +65,14 @@ const CROSS_MUNICIPALITY: &[(&str, &str, &str)] = &[
 /// naming `municipality_id` (see the module's note). A ratchet: lower it
 /// when a change removes some; it may not grow.
 const UNFILTERED_BUDGET: &[(&str, usize)] = &[
-    ("tsunagu-store-postgres/accounts.rs", 4),
+    ("tsunagu-store-postgres/accounts.rs", 2),
     ("tsunagu-store-postgres/chat.rs", 5),
     ("tsunagu-store-postgres/classes.rs", 9),
-    ("tsunagu-store-postgres/records.rs", 3),
-    ("tsunagu-store-sqlite/accounts.rs", 4),
+    ("tsunagu-store-postgres/records.rs", 1),
+    ("tsunagu-store-sqlite/accounts.rs", 2),
     ("tsunagu-store-sqlite/chat.rs", 8),
     ("tsunagu-store-sqlite/classes.rs", 9),
-    ("tsunagu-store-sqlite/records.rs", 3),
+    ("tsunagu-store-sqlite/records.rs", 1),
 ];
 
 /// (column present, NOT NULL) of `municipality_id`, and the NOT NULL columns, by table.
