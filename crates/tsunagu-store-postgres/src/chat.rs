@@ -22,8 +22,8 @@ use tsunagu_domain::roles::Role;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId, ReferralId, RoomId};
 use tsunagu_store::group_commit::{Batcher, PendingLine};
 use tsunagu_store::{
-    answer_posts, author_role, plan_posts, submit_post, ChatMessage, ChatStore, EscalationRecord, NewAccount,
-    PendingPost, PostPlan, Posted, Result, RoomHealth, RoomSummary, StoreError, SupporterRecord,
+    answer_posts, author_role, new_posts, plan_posts, submit_post, ChatMessage, ChatStore, EscalationRecord,
+    NewAccount, PendingPost, Posted, Result, RoomHealth, RoomSummary, StoreError, SupporterRecord,
 };
 
 const SUPPORTER_COLUMNS: &str = "s.account_id, a.display_name, s.profession, s.raising_toddler, \
@@ -761,14 +761,7 @@ impl PgStore {
         }
         let stored: HashSet<(i64, String)> = stored_messages.keys().cloned().collect();
         let (plans, rooms) = plan_posts(&posts, &last_seq, &stored);
-        let new: Vec<(&PendingPost, i64)> = posts
-            .iter()
-            .zip(&plans)
-            .filter_map(|(p, plan)| match plan {
-                PostPlan::New(seq) => Some((p, *seq)),
-                _ => None,
-            })
-            .collect();
+        let new = new_posts(&posts, &plans);
         let mut fresh = HashMap::new();
         if new.is_empty() {
             // Nothing new: only resends and refusals, nothing to keep.

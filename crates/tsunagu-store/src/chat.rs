@@ -302,6 +302,18 @@ pub enum PostPlan {
 /// and when the first message of self-harm among the new ones was sent.
 pub type RoomMove = (MunicipalityId, RoomId, i64, Option<Timestamp>);
 
+/// The posts `plan_posts` found new, each with its number in its room.
+pub fn new_posts<'a>(posts: &'a [PendingPost], plans: &[PostPlan]) -> Vec<(&'a PendingPost, i64)> {
+    posts
+        .iter()
+        .zip(plans)
+        .filter_map(|(p, plan)| match plan {
+            PostPlan::New(seq) => Some((p, *seq)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Plans a batch of posts, in queue order: each room's numbers follow its
 /// last stored one (`last_seq`, by municipality and room; a room not in it
 /// is not the municipality's) one by one, with no gap; a client id stored
