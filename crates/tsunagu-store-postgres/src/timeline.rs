@@ -156,14 +156,19 @@ pub(crate) async fn sync_pregnancy(
     let area: i64 = get(&row, "area_id")?;
     let kinds: i32 = get(&row, "contact_kinds")?;
     let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
-    let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
-        .bind(pregnancy.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    let babies = sqlx::query(concat!(
+        "SELECT ",
+        baby_columns!(),
+        " FROM babies WHERE pregnancy_id = $1 AND municipality_id = $2 ORDER BY id"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(baby_row)
+    .collect::<Result<Vec<_>>>()?;
     // Locked as read: an outcome recorded meanwhile is either seen here or
     // waits for this transaction (and then finds what it left).
     let stored = sqlx::query(concat!(
@@ -704,15 +709,19 @@ impl TimelineStore for PgStore {
         // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
         // then reconciles from what this one left; the check sees it as it is.
         let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
-        let babies =
-            sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
-                .bind(pregnancy.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(baby_row)
-                .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(concat!(
+            "SELECT ",
+            baby_columns!(),
+            " FROM babies WHERE pregnancy_id = $1 AND municipality_id = $2 ORDER BY id"
+        ))
+        .bind(pregnancy.0)
+        .bind(m.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
         let change = check(&p, &babies).map_err(StoreError::Invalid)?;
         change.allowed_from(p.status)?;
         let detail = match change {

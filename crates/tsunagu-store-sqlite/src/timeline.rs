@@ -110,14 +110,17 @@ pub(crate) async fn sync_pregnancy(
     let area: i64 = row.try_get(9).map_err(db_err)?;
     let kinds: i64 = row.try_get(10).map_err(db_err)?;
     let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
-    let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
-        .bind(pregnancy.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    let babies = sqlx::query(&format!(
+        "SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? AND municipality_id = ? ORDER BY id"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(baby_row)
+    .collect::<Result<Vec<_>>>()?;
     let stored = sqlx::query(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.pregnancy_id = ? AND c.municipality_id = ?"
     ))
@@ -619,14 +622,17 @@ impl TimelineStore for SqliteStore {
         // Taken at BEGIN: nothing changes the pregnancy between the check and the commit.
         let mut tx = self.begin_immediate().await?;
         let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
-        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
-            .bind(pregnancy.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(baby_row)
-            .collect::<Result<Vec<_>>>()?;
+        let babies = sqlx::query(&format!(
+            "SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? AND municipality_id = ? ORDER BY id"
+        ))
+        .bind(pregnancy.0)
+        .bind(m.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(baby_row)
+        .collect::<Result<Vec<_>>>()?;
         let change = check(&p, &babies).map_err(StoreError::Invalid)?;
         change.allowed_from(p.status)?;
         let detail = match change {
