@@ -1,7 +1,7 @@
 ### Reminders of what comes next (#10)
 
 rem-title = Reminders
-rem-intro = We e-mail you when a class you booked or a postpartum care stay is coming up. Nothing is sent until you turn it on.
+rem-intro = We e-mail you when a class you booked, a postpartum care stay or a group interview with a set day is coming up. Nothing is sent until you turn it on.
 rem-unavailable = Reminders by e-mail are not available here yet.
 rem-email_on = Remind me by e-mail
 rem-email = E-mail address

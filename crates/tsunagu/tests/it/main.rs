@@ -70,6 +70,7 @@ mod pages;
 mod postpartum;
 mod privacy;
 mod reminders;
+mod reminders_contacts;
 mod report_plans;
 mod reports;
 mod reports_nation;
