@@ -6,7 +6,7 @@ use crate::Result;
 use async_trait::async_trait;
 use jiff::civil::Date;
 use tsunagu_domain::audit::AuditContext;
-use tsunagu_domain::reminders::ReminderSettings;
+use tsunagu_domain::reminders::{Channel, ReminderSettings};
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 
 /// The `reminder.set` line's detail, the same on both back ends: what
@@ -54,9 +54,13 @@ pub trait ReminderStore: Send + Sync {
     /// partner whose view is off. Contacts that are only a window get none
     /// (the seeds do not say the family arranges any of them itself). At most `limit`. Not audited: the job's,
     /// no user's action, and it reads no person's name or health data.
+    ///
+    /// `channel`: the accounts with e-mail on (`Email`), or with a browser
+    /// subscribed to push (`Push`); "not yet sent" is on that channel.
     async fn reminder_candidates(
         &self,
         m: MunicipalityId,
+        channel: Channel,
         from: Date,
         to: Date,
         limit: u32,
