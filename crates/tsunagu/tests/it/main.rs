@@ -37,6 +37,7 @@ mod browser;
 mod browser_chat;
 mod browser_classes;
 mod browser_family;
+mod browser_offline;
 mod browser_push;
 mod browser_reminders;
 mod browser_reports;
