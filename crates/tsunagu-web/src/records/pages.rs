@@ -418,9 +418,20 @@ fn family_now(
             now.push(if name.is_empty() { age } else { format!("{name}　{age}") });
         }
     }
+    // A contact whose day is set (a group interview) is shown by its day
+    // and place below, not by its window.
+    let grouped: Vec<tsunagu_domain::PregnancyId> = upcoming
+        .iter()
+        .filter(|u| matches!(u.what, tsunagu_store::UpcomingWhat::Group))
+        .filter_map(|u| u.pregnancy_id)
+        .collect();
     let mut ahead: Vec<&crate::base::views::ContactLine> = lines
         .iter()
         .filter(|l| matches!(l.status, ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon))
+        .filter(|l| {
+            let set = matches!(l.row.contact.subject, tsunagu_domain::timeline::Subject::Pregnancy(p) if grouped.contains(&p));
+            !(set && l.kind() == "eighth_month_interview")
+        })
         .collect();
     ahead.sort_by_key(|l| (l.due(), l.opens(), l.row.contact.id));
     let mut next: Vec<NextLine> = ahead
@@ -467,6 +478,17 @@ fn family_now(
                 place,
                 bring: Some("me.bring_class"),
                 waiting: *waiting,
+                day: u.first_day,
+            },
+            tsunagu_store::UpcomingWhat::Group => NextLine {
+                kind: "group",
+                what: tr.tk("kind.", "eighth_month_interview").to_owned(),
+                whom: String::new(),
+                when: dates.date(u.first_day),
+                about: None,
+                place,
+                bring: None,
+                waiting: false,
                 day: u.first_day,
             },
             tsunagu_store::UpcomingWhat::Stay { service } => NextLine {

@@ -5,7 +5,8 @@
 //! (none twice after a re-run or with two runners); a member who chose
 //! nothing gets none, nor does the partner (the interview is about the
 //! mother: her health items are not shared); a contact that is only a
-//! window gets none. The mail names the day only.
+//! window gets none. The mail names the day only. これからの予定 shows
+//! the interview by its day and place.
 
 use crate::pages::Visitor;
 use crate::reminders::{body_of, fake_relay, mailer, subject_of};
@@ -59,6 +60,21 @@ async fn story_a_group_interview_is_reminded_once(backend: Backend) {
         "place": "世田谷保健福祉センター", "members": pregnancies});
     let (s, v) = app.post(&nurse, "/api/v1/group-sessions", &body).await;
     assert_eq!(s, 201, "{v}");
+
+    // これからの予定 shows it by its day and place (not by its window) to the mother, not to the partner.
+    let mut mother = Visitor::new(&app);
+    mother.sign_in("mother", None).await;
+    let me = mother.get("/me").await;
+    let start = me.body.find("id=\"next\"").unwrap();
+    let next = &me.body[start..start + me.body[start..].find("</section>").unwrap()];
+    assert!(next.contains("data-kind=\"group\""), "{next}");
+    assert!(next.contains("妊娠8か月面談") && next.contains("11月24日(火)"), "{next}");
+    assert!(next.contains("世田谷保健福祉センター"), "the place: {next}");
+    assert_eq!(next.matches("妊娠8か月面談").count(), 1, "not its window besides: {next}");
+    let mut partner = Visitor::new(&app);
+    partner.sign_in("partner", None).await;
+    let theirs = partner.get("/me").await;
+    assert!(!theirs.body.contains("data-kind=\"group\""), "not to the partner");
 
     let (a, b) = tokio::join!(
         run_reminders(app.store.as_ref(), &m, today, now, "node-a"),
