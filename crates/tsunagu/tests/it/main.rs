@@ -102,6 +102,7 @@ mod store_ops;
 mod store_places;
 mod store_postpartum;
 mod store_privacy;
+mod store_push;
 mod store_records;
 mod store_reports;
 mod store_reports_nation;
