@@ -1022,6 +1022,13 @@ async fn upcoming_of_family(
            SELECT 'stay'::text, a.service, false, a.stay_first::text, a.stay_last::text, ''::text, v.name_ja, v.name_en, NULL::bigint \
              FROM postpartum_applications a JOIN venues v ON v.id = a.venue_id \
             WHERE $4 AND a.municipality_id = $1 AND a.family_id = $2 AND a.status = 'approved' AND a.stay_last >= $3::date \
+           UNION ALL \
+           SELECT 'group'::text, ''::text, false, gs.day::text, gs.day::text, ''::text, gs.place, gs.place, g.pregnancy_id \
+             FROM group_session_members g \
+             JOIN group_sessions gs ON gs.id = g.session_id AND gs.municipality_id = g.municipality_id \
+             JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id \
+            WHERE $4 AND g.municipality_id = $1 AND g.family_id = $2 AND g.attended IS NULL \
+              AND gs.attendance_at IS NULL AND c.awaits AND NOT c.hidden AND gs.day >= $3::date \
          ) u ORDER BY first_day, starts LIMIT $5",
     )
     .bind(m.0)

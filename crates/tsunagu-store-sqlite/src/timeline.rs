@@ -916,8 +916,19 @@ async fn upcoming_of_family(
            SELECT 'stay', a.service, 0, a.stay_first, a.stay_last, '', v.name_ja, v.name_en, NULL \
              FROM postpartum_applications a JOIN venues v ON v.id = a.venue_id \
             WHERE ? AND a.municipality_id = ? AND a.family_id = ? AND a.status = 'approved' AND a.stay_last >= ? \
+           UNION ALL \
+           SELECT 'group', '', 0, gs.day, gs.day, '', gs.place, gs.place, g.pregnancy_id \
+             FROM group_session_members g \
+             JOIN group_sessions gs ON gs.id = g.session_id AND gs.municipality_id = g.municipality_id \
+             JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id \
+            WHERE ? AND g.municipality_id = ? AND g.family_id = ? AND g.attended IS NULL \
+              AND gs.attendance_at IS NULL AND c.awaits = 1 AND c.hidden = 0 AND gs.day >= ? \
          ) ORDER BY first_day, starts LIMIT ?",
     )
+    .bind(m.0)
+    .bind(family.0)
+    .bind(&from)
+    .bind(f.stays)
     .bind(m.0)
     .bind(family.0)
     .bind(&from)

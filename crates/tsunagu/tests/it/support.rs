@@ -186,6 +186,12 @@ impl TestApp {
         TestApp { backend, db_url, key_file, master_key, checkpoint_file, addr, store, clock, fx, http, server }
     }
 
+    /// Stops answering HTTP (the listener closes): a phone's view of the
+    /// service going away, for the offline checks.
+    pub fn stop_server(&self) {
+        self.server.abort();
+    }
+
     /// Appends checkpoints of the chains that grew, as `serve` does at an
     /// interval; returns how many.
     pub async fn write_checkpoints(&self) -> usize {
