@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
     Migration { version: 30, name: "work_list_missed", sql: include_str!("../migrations/0030_work_list_missed.sql") },
+    Migration {
+        version: 34,
+        name: "bulk_dropped_indexes",
+        sql: include_str!("../migrations/0034_bulk_dropped_indexes.sql"),
+    },
 ];
 
 #[derive(Clone)]
@@ -320,6 +325,8 @@ impl StoreBackend for SqliteStore {
 
     async fn migrate(&self) -> Result<()> {
         self.migrate_with(MIGRATIONS).await?;
+        // A large load that stopped before its end left indexes to rebuild (#16).
+        crate::bulk::rebuild_dropped_indexes(self).await?;
         keys::seal_plaintext_totp(self).await
     }
 
