@@ -325,8 +325,12 @@ async fn copy_contacts(tx: &mut PgConnection, ctx: &AuditContext, contacts: &[Co
 }
 
 /// The tables whose secondary indexes a large load drops and builds after
-/// (#16): `contacts`, ~18 rows a family under ten indexes. Keys, unique
-/// indexes, foreign keys and the indexes the duplicate checks read stay.
+/// (#16): `contacts`, ~18 rows a family under ten indexes. Its foreign keys
+/// too are dropped and added back after, which checks every row against its
+/// parents in one join each (`ADD CONSTRAINT` validates the whole table)
+/// instead of one lookup per row per key as the load goes: those lookups
+/// were most of a PostgreSQL load (BENCHMARKS.md). Keys, unique indexes and
+/// the indexes the duplicate checks read stay.
 const BULK_TABLES: &[&str] = &["contacts"];
 
 /// `RecordStore::bulk_load_begin`: drops the indexes of [`BULK_TABLES`] that
@@ -347,14 +351,22 @@ pub(crate) async fn begin_bulk_load(store: &crate::PgStore) -> Result<()> {
         .await
         .map_err(db_err)?;
         for (name, definition) in found {
-            sqlx::query("INSERT INTO bulk_dropped_indexes (name, table_name, definition) VALUES ($1, $2, $3)")
-                .bind(&name)
-                .bind(table)
-                .bind(&definition)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            save(&mut tx, &name, table, &definition).await?;
+            sqlx::query(&format!("DROP INDEX {}", ident(&name))).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        let keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND c.contype = 'f' ORDER BY 1",
+        )
+        .bind(table)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (name, definition) in keys {
+            let add = format!("ALTER TABLE {} ADD CONSTRAINT {} {definition}", ident(table), ident(&name));
+            save(&mut tx, &name, table, &add).await?;
+            sqlx::query(&format!("ALTER TABLE {} DROP CONSTRAINT {}", ident(table), ident(&name)))
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -363,27 +375,52 @@ pub(crate) async fn begin_bulk_load(store: &crate::PgStore) -> Result<()> {
     tx.commit().await.map_err(db_err)
 }
 
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+async fn save(tx: &mut PgConnection, name: &str, table: &str, definition: &str) -> Result<()> {
+    sqlx::query("INSERT INTO bulk_dropped_indexes (name, table_name, definition) VALUES ($1, $2, $3)")
+        .bind(name)
+        .bind(table)
+        .bind(definition)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 /// `RecordStore::bulk_load_end`, and `migrate`'s check: builds every saved
 /// index that is missing and forgets the definitions, in one transaction
 /// (all of them or none), each build sorting in up to 256 MB.
 pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<usize> {
     let mut tx = store.pool.begin().await.map_err(db_err)?;
-    let saved: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, definition FROM bulk_dropped_indexes ORDER BY table_name, name FOR UPDATE")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
+    let saved: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT name, table_name, definition FROM bulk_dropped_indexes \
+             ORDER BY table_name, definition LIKE 'ALTER TABLE%', name FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
     if saved.is_empty() {
         return Ok(0);
     }
     sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await.map_err(db_err)?;
     let mut built = 0;
-    for (name, definition) in &saved {
-        let there: bool = sqlx::query_scalar("SELECT to_regclass(quote_ident($1)) IS NOT NULL")
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
+    // The indexes first, then the foreign keys: each `ADD CONSTRAINT`
+    // checks every row of the table against its parent (one join), and a
+    // row without its parent fails it, and with it the whole rebuild.
+    for (name, table, definition) in &saved {
+        let there: bool = sqlx::query_scalar(
+            "SELECT to_regclass(quote_ident($1)) IS NOT NULL OR EXISTS (SELECT 1 FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid WHERE c.conname = $1 AND t.relname = $2 \
+             AND t.relnamespace = current_schema()::regnamespace)",
+        )
+        .bind(name)
+        .bind(table)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
         if !there {
             sqlx::query(definition).execute(&mut *tx).await.map_err(db_err)?;
             built += 1;

@@ -272,13 +272,17 @@ async fn story_a_bulk_import_again_refuses_every_family_and_stores_nothing_twice
     finish(s, db).await;
 }
 
-/// The contacts' indexes by name, read behind the store's back.
+/// The contacts' indexes (and on PostgreSQL its constraints) by name, read
+/// behind the store's back.
 async fn contact_indexes(db: &TestDb) -> Vec<String> {
     let sql = match db.backend {
         Backend::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts' ORDER BY name"
         }
-        Backend::Postgres => "SELECT indexname::text FROM pg_indexes WHERE tablename = 'contacts' ORDER BY 1",
+        Backend::Postgres => {
+            "SELECT indexname::text FROM pg_indexes WHERE tablename = 'contacts' UNION ALL \
+             SELECT conname::text FROM pg_constraint WHERE conrelid = 'contacts'::regclass ORDER BY 1"
+        }
     };
     texts(db, sql).await
 }
