@@ -38,7 +38,7 @@ impl ReminderStore for PgStore {
         sqlx::query(
             "INSERT INTO reminder_settings (account_id, municipality_id, family_id, email, email_on, days_before, lang_en, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) \
-             ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, email_on = excluded.email_on, \
+             ON CONFLICT (account_id, municipality_id) DO UPDATE SET email = excluded.email, email_on = excluded.email_on, \
              days_before = excluded.days_before, lang_en = excluded.lang_en, updated_at = excluded.updated_at, \
              family_id = excluded.family_id WHERE reminder_settings.municipality_id = excluded.municipality_id",
         )
@@ -96,7 +96,7 @@ impl ReminderStore for PgStore {
         let claimed: Option<i64> = sqlx::query_scalar(
             "INSERT INTO reminders_sent (municipality_id, account_id, item, channel, claimed_by, claimed_until) \
              VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (account_id, item, channel) DO UPDATE SET claimed_by = excluded.claimed_by, \
+             ON CONFLICT (account_id, item, channel, municipality_id) DO UPDATE SET claimed_by = excluded.claimed_by, \
              claimed_until = excluded.claimed_until, attempts = reminders_sent.attempts + 1 \
              WHERE reminders_sent.sent_at IS NULL AND reminders_sent.claimed_until <= $7 \
              AND reminders_sent.municipality_id = excluded.municipality_id \

@@ -439,14 +439,14 @@ impl ChatStore for SqliteStore {
         let mut tx = self.begin_immediate().await?;
         room_in(&mut tx, ctx.municipality_id, room).await?;
         sqlx::query(
-            "INSERT INTO chat_reads (room_id, account_id, last_read_seq) \
-             VALUES (?, ?, MIN(?, (SELECT last_seq FROM chat_rooms WHERE id = ?))) \
+            "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+             VALUES (?1, ?2, ?3, MIN(?4, (SELECT last_seq FROM chat_rooms WHERE municipality_id = ?1 AND id = ?2))) \
              ON CONFLICT (room_id, account_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
         )
+        .bind(ctx.municipality_id.0)
         .bind(room.0)
         .bind(ctx.actor.0)
         .bind(seq)
-        .bind(room.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -479,14 +479,18 @@ impl ChatStore for SqliteStore {
             .await
             .map_err(db_err)?;
         for (slot, account) in team.members() {
-            sqlx::query("INSERT INTO chat_team_members (room_id, slot, supporter_account, since) VALUES (?, ?, ?, ?)")
-                .bind(room.0)
-                .bind(slot.as_str())
-                .bind(account.0)
-                .bind(ts_text(ctx.at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO chat_team_members (municipality_id, room_id, slot, supporter_account, since) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(m.0)
+            .bind(room.0)
+            .bind(slot.as_str())
+            .bind(account.0)
+            .bind(ts_text(ctx.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         let detail =
             format!("room={room} team={},{},{}", team.professional, team.raising_toddler, team.no_parenting_experience);
@@ -775,16 +779,16 @@ impl SqliteStore {
             qb.push(") AS v WHERE chat_rooms.municipality_id = v.column1 AND chat_rooms.id = v.column2");
             qb.build().execute(&mut *tx).await.map_err(db_err)?;
             // The authors have read what they wrote (one row per author and room).
-            let mut reads: HashMap<(i64, i64), i64> = HashMap::new();
+            let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
             for (p, seq) in &new {
-                let e = reads.entry((p.room.0, p.ctx.actor.0)).or_default();
+                let e = reads.entry((p.ctx.municipality_id.0, p.room.0, p.ctx.actor.0)).or_default();
                 *e = (*e).max(*seq);
             }
             let reads: Vec<_> = reads.into_iter().collect();
             let mut qb: QueryBuilder<'_, Sqlite> =
-                QueryBuilder::new("INSERT INTO chat_reads (room_id, account_id, last_read_seq) ");
-            qb.push_values(&reads, |mut b, ((room, account), seq)| {
-                b.push_bind(*room).push_bind(*account).push_bind(*seq);
+                QueryBuilder::new("INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) ");
+            qb.push_values(&reads, |mut b, ((m, room, account), seq)| {
+                b.push_bind(*m).push_bind(*room).push_bind(*account).push_bind(*seq);
             });
             qb.push(
                 " ON CONFLICT (room_id, account_id) DO UPDATE \

@@ -84,6 +84,25 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
     })
 }
 
+/// A pregnancy's babies in birth order (of municipality `m`), inside `tx`.
+async fn babies_of(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    pregnancy: PregnancyId,
+) -> Result<Vec<tsunagu_domain::records::Baby>> {
+    sqlx::query(&format!(
+        "SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? AND municipality_id = ? ORDER BY id"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(baby_row)
+    .collect()
+}
+
 /// Brings one pregnancy's stored contacts in line with its facts, inside
 /// `tx`: reads the pregnancy, its babies, its family's area, the kinds the
 /// municipality runs and the stored contacts; applies what `reconcile` says.
@@ -110,14 +129,7 @@ pub(crate) async fn sync_pregnancy(
     let area: i64 = row.try_get(9).map_err(db_err)?;
     let kinds: i64 = row.try_get(10).map_err(db_err)?;
     let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
-    let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
-        .bind(pregnancy.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    let babies = babies_of(tx, m, pregnancy).await?;
     let stored = sqlx::query(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.pregnancy_id = ? AND c.municipality_id = ?"
     ))
@@ -633,14 +645,7 @@ impl TimelineStore for SqliteStore {
         // Taken at BEGIN: nothing changes the pregnancy between the check and the commit.
         let mut tx = self.begin_immediate().await?;
         let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
-        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
-            .bind(pregnancy.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(baby_row)
-            .collect::<Result<Vec<_>>>()?;
+        let babies = babies_of(&mut tx, m, pregnancy).await?;
         let change = check(&p, &babies).map_err(StoreError::Invalid)?;
         change.allowed_from(p.status)?;
         let detail = match change {

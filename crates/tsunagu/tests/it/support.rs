@@ -139,6 +139,12 @@ pub fn test_now() -> Timestamp {
     "2026-11-22T01:00:00Z".parse().expect("time")
 }
 
+/// The stored session of a token as the client holds it (`{municipality}.{random}`).
+pub async fn stored_session(app: &TestApp, token: &str) -> Option<tsunagu_store::Session> {
+    let (m, hash) = tsunagu_store::parse_session_token(token).expect("a session token");
+    app.store.session(m, &hash).await.unwrap()
+}
+
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
         Self::start_with(backend, WebConfig::default()).await
