@@ -52,6 +52,11 @@ const PROGRESS_EVERY: usize = 10_000;
 /// Families per `RecordStore::import_families` call (one transaction each).
 const BATCH: usize = 1_000;
 
+/// From how many families a municipality's load drops the contacts'
+/// secondary indexes and builds them after (#16): below it, keeping them is
+/// cheaper than building them again over every contact of the database.
+const BULK_INDEXES_FROM: usize = 20_000;
+
 /// Redraws per family when a generated mother happens to match one
 /// already on record (same kana, birth date and due month) or one earlier
 /// in her batch; the next refusal surfaces as the store's conflict.
@@ -163,20 +168,67 @@ pub async fn load(
         summary.already_loaded = true;
         return Ok(summary);
     }
+    let mut todo = Vec::new();
     for m in spec::ALL {
         let code = parse_code(m.code)?;
         if store.municipality_by_code(code).await?.is_some() {
             tracing::info!(municipality = m.code, "demo municipality exists already; skipped");
             continue;
         }
-        let (families, babies, took) = load_municipality(store, opts, hash_password, m, code).await?;
-        summary.families_time += took;
+        todo.push((m, code));
+    }
+    let mut done = Vec::new();
+    if opts.families_per_municipality >= BULK_INDEXES_FROM {
+        // A large load (#16): every municipality's families first, with the
+        // contacts' secondary indexes dropped, then the indexes built once
+        // over all of them — whether the families loaded or not — before
+        // anything else of the demo reads the contacts. The families' time
+        // includes the build.
+        store.bulk_load_begin().await?;
+        let mut failed = None;
+        for (m, code) in &todo {
+            match stage_families(store, opts, hash_password, m, *code).await {
+                Ok(staged) => done.push(staged),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let started = std::time::Instant::now();
+        let rebuilt = store.bulk_load_end().await;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        tracing::info!(indexes = rebuilt?, took_ms = started.elapsed().as_millis(), "indexes built after the load");
+        summary.families_time += started.elapsed();
+        for staged in &done {
+            the_rest(store, opts, hash_password, staged).await?;
+        }
+    } else {
+        for (m, code) in &todo {
+            let staged = stage_families(store, opts, hash_password, m, *code).await?;
+            the_rest(store, opts, hash_password, &staged).await?;
+            done.push(staged);
+        }
+    }
+    for staged in &done {
+        summary.families_time += staged.took;
         summary.municipalities += 1;
-        summary.families += families;
-        summary.babies += babies;
+        summary.families += staged.loaded.families;
+        summary.babies += staged.loaded.babies;
     }
     summary.already_loaded = summary.municipalities == 0;
     Ok(summary)
+}
+
+/// A municipality set up and its families stored.
+struct Staged {
+    m: &'static MunicipalitySpec,
+    ctx: AuditContext,
+    places: Places,
+    loaded: Loaded,
+    took: std::time::Duration,
 }
 
 struct Places {
@@ -194,34 +246,44 @@ impl Places {
     }
 }
 
-async fn load_municipality(
+async fn stage_families(
     store: &dyn Store,
     opts: &DemoOptions,
     hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
-    m: &MunicipalitySpec,
+    m: &'static MunicipalitySpec,
     code: MunicipalityCode,
-) -> tsunagu_store::Result<(usize, usize, std::time::Duration)> {
+) -> tsunagu_store::Result<Staged> {
     let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
     let started = std::time::Instant::now();
     let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
-    let took = started.elapsed();
-    postpartum_use(store, &ctx, opts).await?;
-    reports::load(store, &ctx, opts.today).await?;
-    screening_use(store, &ctx, opts, loaded.demo_family).await?;
-    classes::load(store, &ctx, opts.today, loaded.demo_family).await?;
-    local::load(store, &ctx).await?;
+    Ok(Staged { m, ctx, places, loaded, took: started.elapsed() })
+}
+
+/// Everything of a municipality's demo after its families.
+async fn the_rest(
+    store: &dyn Store,
+    opts: &DemoOptions,
+    hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
+    staged: &Staged,
+) -> tsunagu_store::Result<()> {
+    let Staged { m, ctx, places, loaded, .. } = staged;
+    postpartum_use(store, ctx, opts).await?;
+    reports::load(store, ctx, opts.today).await?;
+    screening_use(store, ctx, opts, loaded.demo_family).await?;
+    classes::load(store, ctx, opts.today, loaded.demo_family).await?;
+    local::load(store, ctx).await?;
     for a in m.accounts.iter().filter(|a| !a.role.is_staff()) {
-        create_account(store, hash_password, ctx.municipality_id, a, &places, Some(loaded.demo_family), opts.now)
+        create_account(store, hash_password, ctx.municipality_id, a, places, Some(loaded.demo_family), opts.now)
             .await?;
     }
-    chat::load(store, &ctx, hash_password, loaded.demo_family).await?;
+    chat::load(store, ctx, hash_password, loaded.demo_family).await?;
     tracing::info!(
         municipality = m.code,
         families = loaded.families,
         babies = loaded.babies,
         "demo municipality loaded"
     );
-    Ok((loaded.families, loaded.babies, took))
+    Ok(())
 }
 
 /// Stays at the first facility of the municipality that offers short stays,

@@ -47,7 +47,8 @@ pub use kinds::{ContactForm, ContactKind, KindSet, Nature, SubjectScope};
 pub use reconcile::{apply_changes, reconcile, ContactChange};
 pub use rules::{owed_contacts, MAX_DUE_TO_CLOSE_DAYS};
 pub use worklists::{
-    counts, due_this_week, may_record, missed, overdue, owned_by, work_list_access, WorkCounts, WorkListAccess,
+    counts, due_this_week, may_record, missed, overdue, owned_by, work_list_access, ChipCount, WorkCounts,
+    WorkListAccess, CHIP_COUNT_CAP,
 };
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! mothers' advisory locks and the batch's duplicates in a few statements,
 //! the rows computed in memory by `tsunagu_store::bulk`, the ids reserved
 //! from the tables' sequences in one statement, and each table written by
-//! one `INSERT … SELECT … FROM UNNEST(…)` (a round trip per table, not per row).
+//! one `INSERT … SELECT … FROM UNNEST(…)` (a round trip per table, not per
+//! row); the contacts, ~18 a family, by `COPY … FROM STDIN` (#16).
 
 use crate::audit::append_audit_batch;
 use crate::{corrupt, date, db_err, get, lock_key, opt_date, ts_param, Result};
@@ -11,7 +12,7 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{KindSet, RULES_VERSION};
 use tsunagu_domain::FamilyId;
-use tsunagu_store::bulk::{Batch, MotherOnRecord, OnRecord, ReservedIds, Rows};
+use tsunagu_store::bulk::{Batch, ContactRow, MotherOnRecord, OnRecord, ReservedIds, Rows};
 use tsunagu_store::group_commit::PendingLine;
 use tsunagu_store::{ImportFamily, StoreError};
 
@@ -231,46 +232,212 @@ async fn write_rows(tx: &mut PgConnection, ctx: &AuditContext, rows: &Rows) -> R
         .map_err(db_err)?;
     }
     if !rows.contacts.is_empty() {
-        let c = &rows.contacts;
-        // In the order `sync_pregnancy` would create them (identity ids follow it).
-        sqlx::query(
-            "INSERT INTO contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, \
-             subject_id, owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, \
-             created_at, updated_at, outcome, form, outcome_by, outcome_at, outcome_note) \
-             SELECT $1, u.family, u.area, u.pregnancy, u.kind, u.subject_kind, u.subject_id, u.owner, u.owed, \
-             u.opens, u.due, u.closes, u.ending, u.hidden, u.awaits, u.missed, $2::timestamptz, $2::timestamptz, \
-             CASE WHEN u.form IS NULL THEN NULL ELSE 'done' END, u.form, \
-             CASE WHEN u.form IS NULL THEN NULL ELSE $3::bigint END, \
-             CASE WHEN u.form IS NULL THEN NULL ELSE $2::timestamptz END, \
-             CASE WHEN u.form IS NULL THEN '' ELSE 'import' END \
-             FROM UNNEST($4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], \
-             $10::text[], $11::bool[], $12::text[]::date[], $13::text[]::date[], $14::text[]::date[], $15::text[], \
-             $16::bool[], $17::bool[], $18::text[]::date[], $19::text[]) WITH ORDINALITY \
-             AS u(family, area, pregnancy, kind, subject_kind, subject_id, owner, owed, opens, due, closes, ending, \
-             hidden, awaits, missed, form, n) ORDER BY u.n",
+        copy_contacts(tx, ctx, &rows.contacts).await?;
+    }
+    Ok(())
+}
+
+/// Appends one field of `COPY`'s text format: `\N` for none, else the
+/// value with backslash, tab, newline and carriage return escaped.
+fn field(out: &mut String, value: Option<&str>) {
+    match value {
+        None => out.push_str("\\N"),
+        Some(v) => {
+            for ch in v.chars() {
+                match ch {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+fn flag(b: bool) -> Option<&'static str> {
+    Some(if b { "t" } else { "f" })
+}
+
+/// The contacts of a batch through `COPY` (#16): one stream instead of one
+/// statement's parameter arrays, the rows in the order `sync_pregnancy`
+/// would create them (the identity ids follow it). Triggers and foreign
+/// keys are checked for every row as with an `INSERT`.
+async fn copy_contacts(tx: &mut PgConnection, ctx: &AuditContext, contacts: &[ContactRow]) -> Result<()> {
+    use std::fmt::Write as _;
+    let m = ctx.municipality_id.0.to_string();
+    let at = ts_param(ctx.at);
+    let by = ctx.actor.0.to_string();
+    let mut data = String::with_capacity(contacts.len() * 200);
+    let mut num = String::new();
+    for c in contacts {
+        field(&mut data, Some(&m));
+        for id in [c.family_id.0, c.area_id.0, c.pregnancy_id.0] {
+            data.push('\t');
+            num.clear();
+            let _ = write!(num, "{id}");
+            field(&mut data, Some(&num));
+        }
+        let (opens, due, closes) = (c.opens.to_string(), c.due.to_string(), c.closes.to_string());
+        let missed = c.missed_on.map(|d| d.to_string());
+        let subject = c.subject_id.to_string();
+        let settled = c.settled.is_some();
+        let rest: [Option<&str>; 19] = [
+            Some(c.kind.as_str()),
+            Some(c.subject_kind),
+            Some(&subject),
+            Some(c.owner_role),
+            flag(c.staff_owed),
+            Some(&opens),
+            Some(&due),
+            Some(&closes),
+            c.ending,
+            flag(c.hidden),
+            flag(c.awaits),
+            missed.as_deref(),
+            Some(&at),
+            Some(&at),
+            settled.then_some("done"),
+            c.settled.map(|s| s.form),
+            settled.then_some(by.as_str()),
+            settled.then_some(at.as_str()),
+            Some(if settled { "import" } else { "" }),
+        ];
+        for v in rest {
+            data.push('\t');
+            field(&mut data, v);
+        }
+        data.push('\n');
+    }
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, subject_id, \
+             owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, created_at, updated_at, \
+             outcome, form, outcome_by, outcome_at, outcome_note) FROM STDIN",
         )
-        .bind(m)
-        .bind(&at)
-        .bind(ctx.actor.0)
-        .bind(c.iter().map(|r| r.family_id.0).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.area_id.0).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.pregnancy_id.0).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.subject_kind).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.subject_id).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.owner_role).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.staff_owed).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.opens.to_string()).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.due.to_string()).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.closes.to_string()).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.ending).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.hidden).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.awaits).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.missed_on.map(|d| d.to_string())).collect::<Vec<_>>())
-        .bind(c.iter().map(|r| r.settled.map(|s| s.form)).collect::<Vec<_>>())
+        .await
+        .map_err(db_err)?;
+    if let Err(e) = copy.send(data.into_bytes()).await {
+        // The stream must be ended before the connection is used again.
+        let _ = copy.abort("the batch failed").await;
+        return Err(db_err(e));
+    }
+    copy.finish().await.map_err(db_err)?;
+    Ok(())
+}
+
+/// The tables whose secondary indexes a large load drops and builds after
+/// (#16): `contacts`, ~18 rows a family under ten indexes. Its foreign keys
+/// too are dropped and added back after, which checks every row against its
+/// parents in one join each (`ADD CONSTRAINT` validates the whole table)
+/// instead of one lookup per row per key as the load goes: those lookups
+/// were most of a PostgreSQL load (BENCHMARKS.md). Keys, unique indexes and
+/// the indexes the duplicate checks read stay.
+const BULK_TABLES: &[&str] = &["contacts"];
+
+/// `RecordStore::bulk_load_begin`: drops the indexes of [`BULK_TABLES`] that
+/// are neither unique nor behind a constraint, their definitions saved in
+/// the same transaction.
+pub(crate) async fn begin_bulk_load(store: &crate::PgStore) -> Result<()> {
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    for table in BULK_TABLES {
+        let found: Vec<(String, String)> = sqlx::query_as(
+            "SELECT i.relname::text, pg_get_indexdef(x.indexrelid) FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace \
+             AND NOT x.indisunique AND NOT x.indisprimary \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1",
+        )
+        .bind(table)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (name, definition) in found {
+            save(&mut tx, &name, table, &definition).await?;
+            sqlx::query(&format!("DROP INDEX {}", ident(&name))).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        let keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace AND c.contype = 'f' ORDER BY 1",
+        )
+        .bind(table)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (name, definition) in keys {
+            let add = format!("ALTER TABLE {} ADD CONSTRAINT {} {definition}", ident(table), ident(&name));
+            save(&mut tx, &name, table, &add).await?;
+            sqlx::query(&format!("ALTER TABLE {} DROP CONSTRAINT {}", ident(table), ident(&name)))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+async fn save(tx: &mut PgConnection, name: &str, table: &str, definition: &str) -> Result<()> {
+    sqlx::query("INSERT INTO bulk_dropped_indexes (name, table_name, definition) VALUES ($1, $2, $3)")
+        .bind(name)
+        .bind(table)
+        .bind(definition)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    }
     Ok(())
+}
+
+/// `RecordStore::bulk_load_end`, and `migrate`'s check: builds every saved
+/// index that is missing and forgets the definitions, in one transaction
+/// (all of them or none), each build sorting in up to 256 MB.
+pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<usize> {
+    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    let saved: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT name, table_name, definition FROM bulk_dropped_indexes \
+             ORDER BY table_name, definition LIKE 'ALTER TABLE%', name FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if saved.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await.map_err(db_err)?;
+    let mut built = 0;
+    // The indexes first, then the foreign keys: each `ADD CONSTRAINT`
+    // checks every row of the table against its parent (one join), and a
+    // row without its parent fails it, and with it the whole rebuild.
+    for (name, table, definition) in &saved {
+        let there: bool = sqlx::query_scalar(
+            "SELECT to_regclass(quote_ident($1)) IS NOT NULL OR EXISTS (SELECT 1 FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid WHERE c.conname = $1 AND t.relname = $2 \
+             AND t.relnamespace = current_schema()::regnamespace)",
+        )
+        .bind(name)
+        .bind(table)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if !there {
+            sqlx::query(definition).execute(&mut *tx).await.map_err(db_err)?;
+            built += 1;
+        }
+    }
+    sqlx::query("DELETE FROM bulk_dropped_indexes").execute(&mut *tx).await.map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    // A table just filled has no statistics and no visibility map yet: the
+    // planner guesses and index-only scans visit the heap (the work list
+    // took 12.6 ms at 250,000 families before, 4.2 ms after; BENCHMARKS.md).
+    // Outside a transaction, as VACUUM must be.
+    sqlx::raw_sql("VACUUM (ANALYZE) contacts, families, people, pregnancies, babies")
+        .execute(&store.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(built)
 }

@@ -404,7 +404,7 @@ pub(crate) async fn read_work_list(conn: &mut PgConnection, q: &WorkListQuery) -
     rows.iter().map(contact_row).collect()
 }
 
-pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope) -> Result<WorkCounts> {
+pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope, cap: Option<u32>) -> Result<WorkCounts> {
     // The four counts in one statement (#16): each is its own scalar
     // subquery, planned as the index range it was alone.
     const LISTS: [WorkList; 4] =
@@ -418,11 +418,21 @@ pub(crate) async fn work_counts(conn: &mut PgConnection, scope: &WorkScope) -> R
         if i > 0 {
             qb.push(", ");
         }
-        qb.push(format!("(SELECT COUNT(*) FROM contacts c{join} WHERE c.awaits AND c.municipality_id = "));
+        // Capped (#16): the count of at most `cap + 1` entries of the range.
+        let (select, close) = if cap.is_some() { ("SELECT 1", "") } else { ("SELECT COUNT(*)", ")") };
+        if cap.is_some() {
+            qb.push("(SELECT COUNT(*) FROM (");
+        } else {
+            qb.push("(");
+        }
+        qb.push(format!("{select} FROM contacts c{join} WHERE c.awaits AND c.municipality_id = "));
         qb.push_bind(filter_municipality(&scope.filter).0);
         push_scope(&mut qb, scope);
         push_list(&mut qb, *list, scope.today);
-        qb.push(")");
+        if let Some(cap) = cap {
+            qb.push(" LIMIT ").push_bind(i64::from(cap) + 1).push(") capped)");
+        }
+        qb.push(close);
     }
     let r = qb.build().fetch_one(&mut *conn).await.map_err(db_err)?;
     use sqlx::Row;
@@ -944,9 +954,9 @@ impl TimelineStore for PgStore {
         Ok((rows, referrals))
     }
 
-    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
+    async fn work_counts(&self, scope: &WorkScope, cap: Option<u32>) -> Result<WorkCounts> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        work_counts(&mut conn, scope).await
+        work_counts(&mut conn, scope, cap).await
     }
 
     async fn mark_missed(&self, m: MunicipalityId, today: Date) -> Result<MissedRun> {

@@ -227,3 +227,90 @@ async fn write_rows(tx: &mut SqliteConnection, ctx: &AuditContext, rows: &Rows) 
     }
     Ok(())
 }
+
+/// The tables whose secondary indexes a large load drops and builds after
+/// (#16): `contacts`, ~18 rows a family under ten indexes, was most of a
+/// load's B-tree work (BENCHMARKS.md, the profiles of 2026-12-06). The
+/// tables the import's duplicate checks read keep theirs.
+const BULK_TABLES: &[&str] = &["contacts"];
+
+/// The writer's page cache during a large load, and otherwise (`connect`).
+const BULK_CACHE: &str = "PRAGMA cache_size = -262144";
+const USUAL_CACHE: &str = "PRAGMA cache_size = -32768";
+
+/// `RecordStore::bulk_load_begin`: drops the non-unique indexes of
+/// [`BULK_TABLES`] (an automatic or unique index has no `sql` or says
+/// `UNIQUE`: kept), their definitions saved in the same transaction.
+pub(crate) async fn begin_bulk_load(store: &crate::SqliteStore) -> Result<()> {
+    let mut tx = store.begin_immediate().await?;
+    for table in BULK_TABLES {
+        let found: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL \
+             AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        )
+        .bind(table)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (name, definition) in found {
+            sqlx::query("INSERT INTO bulk_dropped_indexes (name, table_name, definition) VALUES (?, ?, ?)")
+                .bind(&name)
+                .bind(table)
+                .bind(&definition)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    sqlx::query(BULK_CACHE).execute(&store.writer).await.map_err(db_err)?;
+    Ok(())
+}
+
+/// `RecordStore::bulk_load_end`, and `migrate`'s check: builds every saved
+/// index that is missing, in one transaction with the removal of their
+/// definitions (SQLite's DDL is transactional: all of them or none). The
+/// sort of a build spills to temporary files, not the writer's memory.
+pub(crate) async fn rebuild_dropped_indexes(store: &crate::SqliteStore) -> Result<usize> {
+    let saved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bulk_dropped_indexes")
+        .fetch_one(&store.writer)
+        .await
+        .map_err(db_err)?;
+    if saved == 0 {
+        sqlx::query(USUAL_CACHE).execute(&store.writer).await.map_err(db_err)?;
+        return Ok(0);
+    }
+    sqlx::query("PRAGMA temp_store = FILE").execute(&store.writer).await.map_err(db_err)?;
+    let built = rebuild_in_one_transaction(store).await;
+    sqlx::query("PRAGMA temp_store = MEMORY").execute(&store.writer).await.map_err(db_err)?;
+    sqlx::query(USUAL_CACHE).execute(&store.writer).await.map_err(db_err)?;
+    built
+}
+
+async fn rebuild_in_one_transaction(store: &crate::SqliteStore) -> Result<usize> {
+    let mut tx = store.begin_immediate().await?;
+    let saved: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, definition FROM bulk_dropped_indexes ORDER BY table_name, name")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let mut built = 0;
+    for (name, definition) in &saved {
+        let there: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if there == 0 {
+            sqlx::query(definition).execute(&mut *tx).await.map_err(db_err)?;
+            built += 1;
+        }
+    }
+    sqlx::query("DELETE FROM bulk_dropped_indexes").execute(&mut *tx).await.map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(built)
+}

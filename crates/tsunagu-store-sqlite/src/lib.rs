@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "push_subscriptions",
         sql: include_str!("../migrations/0032_push_subscriptions.sql"),
     },
+    Migration {
+        version: 34,
+        name: "bulk_dropped_indexes",
+        sql: include_str!("../migrations/0034_bulk_dropped_indexes.sql"),
+    },
 ];
 
 #[derive(Clone)]
@@ -326,6 +331,8 @@ impl StoreBackend for SqliteStore {
 
     async fn migrate(&self) -> Result<()> {
         self.migrate_with(MIGRATIONS).await?;
+        // A large load that stopped before its end left indexes to rebuild (#16).
+        crate::bulk::rebuild_dropped_indexes(self).await?;
         keys::seal_plaintext_totp(self).await
     }
 

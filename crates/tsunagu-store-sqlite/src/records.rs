@@ -435,6 +435,14 @@ impl RecordStore for SqliteStore {
         Ok(out)
     }
 
+    async fn bulk_load_begin(&self) -> Result<()> {
+        crate::bulk::begin_bulk_load(self).await
+    }
+
+    async fn bulk_load_end(&self) -> Result<usize> {
+        crate::bulk::rebuild_dropped_indexes(self).await
+    }
+
     async fn import_families_one_by_one(
         &self,
         ctx: &AuditContext,

@@ -361,7 +361,11 @@ pub(crate) async fn read_work_list(conn: &mut SqliteConnection, q: &WorkListQuer
     rows.iter().map(contact_row).collect()
 }
 
-pub(crate) async fn work_counts(conn: &mut SqliteConnection, scope: &WorkScope) -> Result<WorkCounts> {
+pub(crate) async fn work_counts(
+    conn: &mut SqliteConnection,
+    scope: &WorkScope,
+    cap: Option<u32>,
+) -> Result<WorkCounts> {
     // The four counts in one statement (#16): each is its own scalar
     // subquery, planned as the index range it was alone.
     const LISTS: [WorkList; 4] =
@@ -375,11 +379,21 @@ pub(crate) async fn work_counts(conn: &mut SqliteConnection, scope: &WorkScope) 
         if i > 0 {
             qb.push(", ");
         }
-        qb.push(format!("(SELECT COUNT(*) FROM contacts c{join} WHERE c.awaits = 1 AND c.municipality_id = "));
+        // Capped (#16): the count of at most `cap + 1` entries of the range.
+        let (select, close) = if cap.is_some() { ("SELECT 1", "") } else { ("SELECT COUNT(*)", ")") };
+        if cap.is_some() {
+            qb.push("(SELECT COUNT(*) FROM (");
+        } else {
+            qb.push("(");
+        }
+        qb.push(format!("{select} FROM contacts c{join} WHERE c.awaits = 1 AND c.municipality_id = "));
         qb.push_bind(super::filter_municipality(&scope.filter).0);
         push_scope(&mut qb, scope);
         push_list(&mut qb, *list, scope.today);
-        qb.push(")");
+        if let Some(cap) = cap {
+            qb.push(" LIMIT ").push_bind(i64::from(cap) + 1).push(") capped)");
+        }
+        qb.push(close);
     }
     let r = qb.build().fetch_one(&mut *conn).await.map_err(db_err)?;
     let mut counts = WorkCounts::default();
@@ -838,9 +852,9 @@ impl TimelineStore for SqliteStore {
         Ok((rows, referrals))
     }
 
-    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts> {
+    async fn work_counts(&self, scope: &WorkScope, cap: Option<u32>) -> Result<WorkCounts> {
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
-        work_counts(&mut conn, scope).await
+        work_counts(&mut conn, scope, cap).await
     }
 
     async fn mark_missed(&self, m: MunicipalityId, today: Date) -> Result<MissedRun> {

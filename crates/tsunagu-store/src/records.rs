@@ -70,6 +70,22 @@ pub trait RecordStore: Send + Sync {
         ctx: &AuditContext,
         families: &[ImportFamily],
     ) -> Result<Vec<Result<FamilyId, &'static str>>>;
+    /// Starts a large load (#16: `demo-load`, the benchmarks): drops the
+    /// secondary indexes of the tables a load fills most (`contacts`'s
+    /// non-unique ones; every unique index and key stays, and so do the
+    /// indexes the import's own duplicate checks read) and, on PostgreSQL,
+    /// their foreign keys (checked again over every row when they are added
+    /// back), saving their definitions in `bulk_dropped_indexes` in the same
+    /// transaction; SQLite's writer gets a bigger page cache. Queries stay right meanwhile,
+    /// only slower. Pair it with [`RecordStore::bulk_load_end`], also after a
+    /// failed load; a load that never reached it (a crash) has them rebuilt by
+    /// the next `migrate`, which every start runs.
+    async fn bulk_load_begin(&self) -> Result<()>;
+    /// Rebuilds every index (and foreign key) `bulk_load_begin` dropped, in
+    /// one transaction (each built once over the loaded rows, not entry by
+    /// entry during the load); returns how many. Nothing to do is not an
+    /// error; a row without its parent fails it, and nothing is rebuilt.
+    async fn bulk_load_end(&self) -> Result<usize>;
     /// What the policy needs to decide on a family; `None` if it is not in `m`.
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>>;
     /// The mother's choice: whether her partner's account sees her health

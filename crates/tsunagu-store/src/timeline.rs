@@ -418,7 +418,12 @@ pub trait TimelineStore: Send + Sync {
         followups: Option<&crate::ReferralFilter>,
     ) -> Result<(Vec<ContactRow>, Vec<crate::StoredReferral>)>;
     /// The counts of every list in a scope. Each is one index range scan.
-    async fn work_counts(&self, scope: &WorkScope) -> Result<WorkCounts>;
+    /// With a `cap` (#16: the chips pass `timeline::CHIP_COUNT_CAP`), each
+    /// count stops at `cap + 1` entries — read as `COUNT(*)` of a `LIMIT cap
+    /// + 1` subquery, so it walks at most that many — and a count above the
+    /// cap means "more than the cap" (`timeline::ChipCount::of`); without
+    /// one (the metrics) each is exact.
+    async fn work_counts(&self, scope: &WorkScope, cap: Option<u32>) -> Result<WorkCounts>;
     /// The daily job: stamps `missed_on` on every contact awaiting work whose
     /// window closed after the last run's day and before `today` (missed
     /// staff contacts and lapsed offers alike; stamped rows leave the indexes

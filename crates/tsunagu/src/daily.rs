@@ -57,7 +57,8 @@ pub async fn run_timeline_once(
 }
 
 /// The municipality-wide work-list counts of every municipality, by code
-/// (counts only: no audit line, nothing personal), for the metrics.
+/// (counts only: no audit line, nothing personal), for the metrics: exact,
+/// not capped as the chips are (#16; one request a scrape, not a page's).
 pub async fn work_counts(store: &dyn Store, today: jiff::civil::Date) -> anyhow::Result<Vec<(String, WorkCounts)>> {
     let mut out = Vec::new();
     for m in store.municipalities().await? {
@@ -68,7 +69,7 @@ pub async fn work_counts(store: &dyn Store, today: jiff::civil::Date) -> anyhow:
             kind: None,
             today,
         };
-        out.push((m.code.to_string(), store.work_counts(&scope).await?));
+        out.push((m.code.to_string(), store.work_counts(&scope, None).await?));
     }
     Ok(out)
 }

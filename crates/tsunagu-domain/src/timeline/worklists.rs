@@ -61,6 +61,45 @@ pub fn counts(contacts: &[StoredContact], today: Date) -> WorkCounts {
     }
 }
 
+/// How far a work-list chip counts (#16). A nurse acts on the first page of
+/// a list; past a thousand, a number tells her nothing more than "very
+/// many", while an exact count would walk every open contact of the list on
+/// every request (at 1M families a city's missed list alone holds ~18,000).
+/// So a chip counts exactly up to this and shows 「999件以上」 beyond it; the
+/// store reads `cap + 1` index entries at most ([`ChipCount::of`]).
+pub const CHIP_COUNT_CAP: u32 = 999;
+
+/// A chip's count as shown: exact up to the cap, "the cap or more" beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChipCount {
+    Exact(u64),
+    /// More than the cap were found: shown as the cap and "or more".
+    OverCap(u32),
+}
+
+impl ChipCount {
+    /// The chip of a count read with at most `cap + 1` entries.
+    pub fn of(counted: u64, cap: u32) -> ChipCount {
+        if counted > u64::from(cap) {
+            ChipCount::OverCap(cap)
+        } else {
+            ChipCount::Exact(counted)
+        }
+    }
+
+    /// The number on the chip (the cap when over it).
+    pub fn shown(self) -> u64 {
+        match self {
+            ChipCount::Exact(n) => n,
+            ChipCount::OverCap(cap) => u64::from(cap),
+        }
+    }
+
+    pub fn is_over_cap(self) -> bool {
+        matches!(self, ChipCount::OverCap(_))
+    }
+}
+
 /// What work lists an actor may draw: the families they may list (the
 /// policy's listing filter), whose contacts their own list holds, and
 /// whether they may widen it to other roles' contacts and other areas.

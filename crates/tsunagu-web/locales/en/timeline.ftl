@@ -36,6 +36,7 @@ wl-record = Record
 wl-saved = Recorded.
 wl-followups_intro = Every open referral, urgent ones first.
 wl-counts_label = Counts
+wl-over_cap = +
 wl-today = Today
 wl-attempts = Tries so far
 

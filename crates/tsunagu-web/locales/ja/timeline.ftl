@@ -36,6 +36,7 @@ wl-record = 記録する
 wl-saved = 記録しました。
 wl-followups_intro = 対応中の相談・紹介をすべて、至急のものを先に表示しています。
 wl-counts_label = 件数
+wl-over_cap = 件以上
 wl-today = 今日
 wl-attempts = これまでの連絡回数
 

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
+use tsunagu_domain::timeline::{ChipCount, CHIP_COUNT_CAP};
 use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
 
 pub fn routes() -> Router<AppState> {
@@ -70,13 +71,24 @@ async fn work_list(
 
 /// The counts of the contact lists, with the urgent follow-ups where they
 /// were read (the counts-only call reads no referral, so says nothing of them).
+/// Each count is exact up to `CHIP_COUNT_CAP` (#16); a list counted past it
+/// shows the cap and is named in `over_cap`, which is there only then.
 fn counts_json(c: &tsunagu_store::WorkCounts, urgent: Option<usize>, waiting: Option<u64>) -> serde_json::Value {
-    let mut v = json!({
-        "due_this_week": c.due_this_week,
-        "overdue": c.overdue,
-        "missed": c.missed,
-        "check_non_attendees": c.check_non_attendees,
-    });
+    let chips = [
+        ("due_this_week", c.due_this_week),
+        ("overdue", c.overdue),
+        ("missed", c.missed),
+        ("check_non_attendees", c.check_non_attendees),
+    ]
+    .map(|(name, n)| (name, ChipCount::of(n, CHIP_COUNT_CAP)));
+    let mut v = json!({});
+    for (name, chip) in chips {
+        v[name] = json!(chip.shown());
+    }
+    let over: Vec<&str> = chips.iter().filter(|(_, chip)| chip.is_over_cap()).map(|(name, _)| *name).collect();
+    if !over.is_empty() {
+        v["over_cap"] = json!(over);
+    }
     if let Some(n) = urgent {
         v["urgent"] = json!(n);
     }
@@ -103,7 +115,7 @@ async fn work_counts(
     let req = params(p)?.check()?;
     let today = japan_date(caller.now);
     let scope = crate::timeline::scope_for(&caller.actor, &req, today)?;
-    let counts = state.store.work_counts(&scope).await?;
+    let counts = state.store.work_counts(&scope, Some(CHIP_COUNT_CAP)).await?;
     Ok(Json(json!({ "whose": req.whose, "today": today, "counts": counts_json(&counts, None, None) })).into_response())
 }
 

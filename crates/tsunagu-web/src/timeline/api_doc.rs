@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 /// How many contacts each list holds in the scope asked for.
 #[derive(ToSchema)]
 pub struct ListCounts {
+    /// Each contact list's count is exact up to 999 (`CHIP_COUNT_CAP`);
+    /// past it the count reads 999 and the list is named in `over_cap`.
     due_this_week: u64,
     overdue: u64,
     missed: u64,
@@ -21,6 +23,9 @@ pub struct ListCounts {
     /// Postpartum applications waiting for review: with a work list, for
     /// those who review them.
     applications_waiting: Option<u64>,
+    /// The lists counted past the cap (shown 「999件以上」, "999+"); only
+    /// when there is one.
+    over_cap: Option<Vec<String>>,
 }
 
 /// One page of a work list, with the counts of every list.

@@ -13,7 +13,7 @@ use tsunagu_domain::notes::NoteAudience;
 use tsunagu_domain::policy::{authorize, Action, Decision, FamilyAccess, Resource};
 use tsunagu_domain::records::{Baby, EddChangeInput, Pregnancy, PregnancyEndInput};
 use tsunagu_domain::roles::Actor;
-use tsunagu_domain::timeline::{work_list_access, ContactForm, ContactKind, Outcome, WorkListAccess};
+use tsunagu_domain::timeline::{work_list_access, ContactForm, ContactKind, Outcome, WorkListAccess, CHIP_COUNT_CAP};
 use tsunagu_domain::validation::FieldErrors;
 use tsunagu_domain::{AreaId, ContactId, FamilyId, PregnancyId};
 use tsunagu_store::{
@@ -237,7 +237,7 @@ pub async fn work_list(
 ) -> Result<WorkListView, AppError> {
     let audit = &requester.allowed(&permit_municipality(actor, Action::ViewWorkList)?);
     let scope = scope_for(actor, &req, today)?;
-    let counts = state.store.work_counts(&scope).await?;
+    let counts = state.store.work_counts(&scope, Some(CHIP_COUNT_CAP)).await?;
     // The urgent follow-ups are the nurse's (whoever manages referrals):
     // read with the list, as one line.
     let manages =

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::records::{EddChangeInput, PregnancyEndInput};
-use tsunagu_domain::timeline::{ContactForm, ContactKind};
+use tsunagu_domain::timeline::{ChipCount, ContactForm, ContactKind, CHIP_COUNT_CAP};
 use tsunagu_domain::{ContactId, FamilyId, PregnancyId};
 use tsunagu_store::WorkSort;
 
@@ -49,17 +49,20 @@ struct WorkListPage {
 }
 
 impl WorkListPage {
-    fn tabs(&self) -> Vec<(&'static str, u64)> {
+    /// The chips: each contact list's count exact up to the cap, then
+    /// 「999件以上」 (#16); the follow-ups (a bounded read) exact.
+    fn tabs(&self) -> Vec<(&'static str, ChipCount)> {
         let c = &self.view.counts;
+        let chip = |n| ChipCount::of(n, CHIP_COUNT_CAP);
         let mut tabs = vec![
-            ("overdue", c.overdue),
-            ("due_this_week", c.due_this_week),
-            ("missed", c.missed),
-            ("check_non_attendees", c.check_non_attendees),
+            ("overdue", chip(c.overdue)),
+            ("due_this_week", chip(c.due_this_week)),
+            ("missed", chip(c.missed)),
+            ("check_non_attendees", chip(c.check_non_attendees)),
         ];
         // The follow-ups are the chip of those who work on referrals.
         if self.view.manages_referrals {
-            tabs.push(("urgent", self.view.urgent_count as u64));
+            tabs.push(("urgent", ChipCount::Exact(self.view.urgent_count as u64)));
         }
         tabs
     }

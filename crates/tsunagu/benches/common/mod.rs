@@ -62,10 +62,26 @@ pub async fn fresh_db(backend: &str, n: usize) -> String {
         "postgres" => {
             use sqlx::Connection;
             let url = std::env::var("TSUNAGU_BENCH_PG_URL").expect("TSUNAGU_BENCH_PG_URL");
-            let name = format!("tsunagu_bench_{}_{n}", std::process::id());
             let mut c = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+            // TSUNAGU_BENCH_KEEP (any value) keeps the database `tsunagu_bench_keep_N`
+            // and reuses it on the next run, as for SQLite (#16).
+            let name = if std::env::var_os("TSUNAGU_BENCH_KEEP").is_some() {
+                let name = format!("tsunagu_bench_keep_{n}");
+                let there: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+                if !there {
+                    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+                }
+                name
+            } else {
+                let name = format!("tsunagu_bench_{}_{n}", std::process::id());
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+                name
+            };
             format!("{}/{name}", url.rsplit_once('/').unwrap().0)
         }
         other => panic!("unknown backend {other}"),

@@ -36,6 +36,7 @@ const SERVICE_WIDE: &[(&str, &str)] = &[
          sign-in limiter's, kept on the coordinator",
     ),
     ("_sqlx_migrations", "the migrator's own"),
+    ("bulk_dropped_indexes", "the definitions of indexes a large load builds after it (#16): schema, no person"),
 ];
 
 /// Queries that cross municipalities by design (file, a fragment of the

@@ -272,7 +272,63 @@ async fn story_a_bulk_import_again_refuses_every_family_and_stores_nothing_twice
     finish(s, db).await;
 }
 
+/// The contacts' indexes (and on PostgreSQL its constraints) by name, read
+/// behind the store's back.
+async fn contact_indexes(db: &TestDb) -> Vec<String> {
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts' ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT indexname::text FROM pg_indexes WHERE tablename = 'contacts' UNION ALL \
+             SELECT conname::text FROM pg_constraint WHERE conrelid = 'contacts'::regclass ORDER BY 1"
+        }
+    };
+    texts(db, sql).await
+}
+
+async fn story_a_large_load_builds_the_contacts_indexes_after_it(backend: Backend) {
+    let (bulk, bulk_db, m, north, south, importer) = prepared(backend).await;
+    let (each, each_db, ..) = prepared(backend).await;
+    let all = contact_indexes(&bulk_db).await;
+    assert!(all.len() >= 10, "{all:?}");
+    bulk.bulk_load_begin().await.unwrap();
+    let during = contact_indexes(&bulk_db).await;
+    assert!(during.len() < all.len() && during.iter().all(|i| all.contains(i)), "{during:?}");
+    // The lists stay right meanwhile, only slower.
+    let scope = tsunagu_store::WorkScope {
+        filter: tsunagu_domain::policy::FamilyFilter::Municipality(m),
+        owner: None,
+        areas: vec![],
+        kind: None,
+        today: today(),
+    };
+    let before = each.work_counts(&scope, None).await.unwrap();
+    assert_eq!(bulk.work_counts(&scope, None).await.unwrap(), before);
+    let families = batch(north, south);
+    let by_bulk = bulk.import_families(&importer, &families).await.unwrap();
+    assert_eq!(bulk.bulk_load_end().await.unwrap(), all.len() - during.len());
+    assert_eq!(contact_indexes(&bulk_db).await, all, "every index is back");
+    assert_eq!(bulk.bulk_load_end().await.unwrap(), 0, "nothing left to build");
+    // The same rows as the one-by-one path with its indexes in place.
+    let by_each = each.import_families_one_by_one(&importer, &families).await.unwrap();
+    assert_eq!(by_bulk, by_each);
+    assert_eq!(dump(&bulk_db).await, dump(&each_db).await);
+    assert_eq!(bulk.work_counts(&scope, None).await.unwrap(), each.work_counts(&scope, None).await.unwrap());
+    assert!(verify_chain(&bulk, m).await.is_ok());
+    // A load that stops before its end (a crash): the next start's migrate builds them.
+    bulk.bulk_load_begin().await.unwrap();
+    assert_eq!(contact_indexes(&bulk_db).await, during);
+    let next = another_node(&bulk_db).await;
+    assert_eq!(contact_indexes(&bulk_db).await, all, "rebuilt when the next node starts");
+    assert_eq!(next.bulk_load_end().await.unwrap(), 0);
+    close_node(next).await;
+    finish(bulk, bulk_db).await;
+    finish(each, each_db).await;
+}
+
 on_both!(
     bulk_import_writes_the_rows_of_the_one_by_one_path => story_bulk_import_writes_the_rows_of_the_one_by_one_path,
     a_bulk_import_again_refuses_every_family_and_stores_nothing_twice => story_a_bulk_import_again_refuses_every_family_and_stores_nothing_twice,
+    a_large_load_builds_the_contacts_indexes_after_it => story_a_large_load_builds_the_contacts_indexes_after_it,
 );

@@ -200,19 +200,26 @@ async fn story_the_timeline_follows_each_pregnancy_and_feeds_the_work_lists(back
     let coordinators = scope(m, Some(Role::Coordinator), vec![], nov25);
     assert_eq!(s.work_list(&nurse, &list(coordinators, WorkList::Overdue)).await.unwrap(), vec![]);
     assert_eq!(
-        s.work_counts(&scope(m, Some(Role::Nurse), vec![], nov25)).await.unwrap(),
+        s.work_counts(&scope(m, Some(Role::Nurse), vec![], nov25), None).await.unwrap(),
         WorkCounts { due_this_week: 0, overdue: 2, missed: 0, check_non_attendees: 0 }
     );
+    // Capped counts (#16): a count reads at most cap + 1 entries, so it is
+    // exact up to the cap (the chip equals its list) and cap + 1 past it.
+    for (cap, overdue, over_cap) in [(0, 1, true), (1, 2, true), (2, 2, false), (3, 2, false)] {
+        let c = s.work_counts(&scope(m, Some(Role::Nurse), vec![], nov25), Some(cap)).await.unwrap();
+        assert_eq!(c, WorkCounts { due_this_week: 0, overdue, missed: 0, check_non_attendees: 0 }, "cap {cap}");
+        assert_eq!(tl::ChipCount::of(c.overdue, cap).is_over_cap(), over_cap, "cap {cap}");
+    }
     let dec25 = date(2026, 12, 25);
     let missed =
         s.work_list(&nurse, &list(scope(m, Some(Role::Nurse), vec![], dec25), WorkList::Missed)).await.unwrap();
     assert_eq!(ids(&missed), vec![i2, i3]);
     assert_eq!(
-        s.work_counts(&scope(m, Some(Role::Nurse), vec![], dec25)).await.unwrap(),
+        s.work_counts(&scope(m, Some(Role::Nurse), vec![], dec25), Some(3)).await.unwrap(),
         WorkCounts { due_this_week: 0, overdue: 0, missed: 2, check_non_attendees: 0 }
     );
     // Both babies' checks are past due by late April: two non-attendees.
-    let counts = s.work_counts(&scope(m, None, vec![], date(2027, 4, 25))).await.unwrap();
+    let counts = s.work_counts(&scope(m, None, vec![], date(2027, 4, 25)), None).await.unwrap();
     assert_eq!(counts.check_non_attendees, 2);
     let elsewhere = WorkScope { filter: FamilyFilter::Municipality(other), ..scope(m, None, vec![], nov25) };
     assert!(matches!(

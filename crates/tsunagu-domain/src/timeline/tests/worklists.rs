@@ -149,3 +149,25 @@ fn who_may_record_an_outcome() {
     assert!(may_record(Role::Coordinator, K::HappyBaby));
     assert!(!may_record(Role::Coordinator, K::NewbornVisit));
 }
+
+#[test]
+fn a_chip_counts_exactly_up_to_its_cap_and_shows_the_cap_beyond_it() {
+    // The store reads at most cap + 1 entries: cap + 1 is "more than the cap".
+    for (counted, cap, chip) in [
+        (0, 3, ChipCount::Exact(0)),
+        (2, 3, ChipCount::Exact(2)),
+        (3, 3, ChipCount::Exact(3)),
+        (4, 3, ChipCount::OverCap(3)),
+        (998, CHIP_COUNT_CAP, ChipCount::Exact(998)),
+        (999, CHIP_COUNT_CAP, ChipCount::Exact(999)),
+        (1000, CHIP_COUNT_CAP, ChipCount::OverCap(999)),
+        (u64::MAX, CHIP_COUNT_CAP, ChipCount::OverCap(999)),
+        (0, 0, ChipCount::Exact(0)),
+        (1, 0, ChipCount::OverCap(0)),
+    ] {
+        let c = ChipCount::of(counted, cap);
+        assert_eq!(c, chip, "{counted} with cap {cap}");
+        assert_eq!(c.shown(), counted.min(u64::from(cap)), "{counted} with cap {cap}");
+        assert_eq!(c.is_over_cap(), counted > u64::from(cap));
+    }
+}
