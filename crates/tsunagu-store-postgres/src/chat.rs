@@ -89,7 +89,7 @@ macro_rules! summary_columns {
     };
 }
 
-async fn summary_row(c: &mut PgConnection, r: &PgRow) -> Result<RoomSummary> {
+async fn summary_row(c: &mut PgConnection, m: MunicipalityId, r: &PgRow) -> Result<RoomSummary> {
     let room = RoomId(get(r, "id")?);
     let created: String = get(r, "created_at")?;
     let last_at: Option<String> = get(r, "last_at")?;
@@ -102,14 +102,15 @@ async fn summary_row(c: &mut PgConnection, r: &PgRow) -> Result<RoomSummary> {
         awaiting_answer: last_role.as_deref() == Some(Role::ChatParent.as_str()),
         urgent: get(r, "urgent")?,
         escalated: get(r, "escalated")?,
-        team: team_of(c, room).await?,
+        team: team_of(c, m, room).await?,
         created_at: ts(&created)?,
     })
 }
 
-async fn team_of(c: &mut PgConnection, room: RoomId) -> Result<Vec<(Slot, AccountId)>> {
-    let rows = sqlx::query("SELECT slot, supporter_account FROM chat_team_members WHERE room_id = $1 ORDER BY slot")
+async fn team_of(c: &mut PgConnection, m: MunicipalityId, room: RoomId) -> Result<Vec<(Slot, AccountId)>> {
+    let rows = sqlx::query("SELECT slot, supporter_account FROM chat_team_members WHERE room_id = $1 AND municipality_id = $2 ORDER BY slot")
         .bind(room.0)
+        .bind(m.0)
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
@@ -148,7 +149,7 @@ async fn summaries(c: &mut PgConnection, m: MunicipalityId, which: Which) -> Res
     let rows = q.fetch_all(&mut *c).await.map_err(db_err)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(summary_row(c, r).await?);
+        out.push(summary_row(c, m, r).await?);
     }
     Ok(out)
 }
@@ -420,12 +421,13 @@ impl ChatStore for PgStore {
         room_in(&mut tx, ctx.municipality_id, room, false).await?;
         let rows = sqlx::query(&format!(
             "SELECT {} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
-             WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
+             WHERE m.room_id = $1 AND m.seq < $2 AND m.municipality_id = $4 ORDER BY m.seq DESC LIMIT $3",
             message_columns!()
         ))
         .bind(room.0)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
+        .bind(ctx.municipality_id.0)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -505,11 +507,12 @@ impl ChatStore for PgStore {
             .await
             .map_err(db_err)?;
         room_in(&mut tx, m, room, true).await?;
-        let on_room: Vec<AccountId> = team_of(&mut tx, room).await?.into_iter().map(|(_, a)| a).collect();
+        let on_room: Vec<AccountId> = team_of(&mut tx, m, room).await?.into_iter().map(|(_, a)| a).collect();
         let cands: Vec<Candidate> = candidates(&mut tx, m).await?.iter().map(SupporterRecord::candidate).collect();
         check_team(team, &cands, &on_room).map_err(|e| StoreError::Conflict(e.code()))?;
-        sqlx::query("DELETE FROM chat_team_members WHERE room_id = $1")
+        sqlx::query("DELETE FROM chat_team_members WHERE room_id = $1 AND municipality_id = $2")
             .bind(room.0)
+            .bind(m.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -543,7 +546,7 @@ impl ChatStore for PgStore {
             .map_err(db_err)?;
         let mut needs = vec![];
         for id in rooms {
-            let team = team_of(&mut c, RoomId(id)).await?;
+            let team = team_of(&mut c, m, RoomId(id)).await?;
             let mut current = [None; 3];
             for (i, slot) in Slot::ALL.iter().enumerate() {
                 current[i] = team.iter().find(|(s, _)| s == slot).map(|(_, a)| *a);
@@ -568,13 +571,16 @@ impl ChatStore for PgStore {
         for summary in rooms {
             let secs: Option<i64> = sqlx::query_scalar(
                 "SELECT EXTRACT(EPOCH FROM (answered - asked))::bigint FROM (SELECT \
-                 (SELECT sent_at FROM chat_messages WHERE room_id = $1 AND author_role = 'chat_parent' \
-                  ORDER BY seq LIMIT 1) AS asked, \
-                 (SELECT sent_at FROM chat_messages WHERE room_id = $1 AND author_role = 'peer_supporter' AND seq > \
-                  (SELECT MIN(seq) FROM chat_messages WHERE room_id = $1 AND author_role = 'chat_parent') \
+                 (SELECT sent_at FROM chat_messages WHERE room_id = $1 AND municipality_id = $2 \
+                  AND author_role = 'chat_parent' ORDER BY seq LIMIT 1) AS asked, \
+                 (SELECT sent_at FROM chat_messages WHERE room_id = $1 AND municipality_id = $2 \
+                  AND author_role = 'peer_supporter' AND seq > \
+                  (SELECT MIN(seq) FROM chat_messages WHERE room_id = $1 AND municipality_id = $2 \
+                  AND author_role = 'chat_parent') \
                   ORDER BY seq LIMIT 1) AS answered) t",
             )
             .bind(summary.room.0)
+            .bind(m.0)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -627,12 +633,16 @@ impl ChatStore for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query("UPDATE chat_rooms SET escalated_at = COALESCE(escalated_at, $1::timestamptz) WHERE id = $2")
-            .bind(ts_param(ctx.at))
-            .bind(room.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE chat_rooms SET escalated_at = COALESCE(escalated_at, $1::timestamptz) WHERE id = $2 \
+             AND municipality_id = $3",
+        )
+        .bind(ts_param(ctx.at))
+        .bind(room.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let detail = format!("room={room} escalation={id}");
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatEscalate, None, &detail).await?;
         tx.commit().await.map_err(db_err)?;
@@ -899,9 +909,10 @@ pub(crate) async fn join_in(
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
-    sqlx::query("UPDATE chat_invitations SET used_at = $1::timestamptz WHERE id = $2")
+    sqlx::query("UPDATE chat_invitations SET used_at = $1::timestamptz WHERE id = $2 AND municipality_id = $3")
         .bind(ts_param(at))
         .bind(invitation)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -70,7 +70,7 @@ const SUMMARY_COLUMNS: &str = "r.id, a.display_name, r.last_seq, r.created_at, r
      (SELECT m.sent_at FROM chat_messages m WHERE m.room_id = r.id ORDER BY m.seq DESC LIMIT 1) AS last_at, \
      (SELECT m.author_role FROM chat_messages m WHERE m.room_id = r.id ORDER BY m.seq DESC LIMIT 1) AS last_role";
 
-async fn summary_row(c: &mut SqliteConnection, r: &SqliteRow) -> Result<RoomSummary> {
+async fn summary_row(c: &mut SqliteConnection, m: MunicipalityId, r: &SqliteRow) -> Result<RoomSummary> {
     let room = RoomId(r.try_get("id").map_err(db_err)?);
     let created: String = r.try_get("created_at").map_err(db_err)?;
     let last_at: Option<String> = r.try_get("last_at").map_err(db_err)?;
@@ -85,17 +85,20 @@ async fn summary_row(c: &mut SqliteConnection, r: &SqliteRow) -> Result<RoomSumm
         awaiting_answer: last_role.as_deref() == Some(Role::ChatParent.as_str()),
         urgent: urgent.is_some(),
         escalated: escalated.is_some(),
-        team: team_of(c, room).await?,
+        team: team_of(c, m, room).await?,
         created_at: ts(&created)?,
     })
 }
 
-async fn team_of(c: &mut SqliteConnection, room: RoomId) -> Result<Vec<(Slot, AccountId)>> {
-    let rows = sqlx::query("SELECT slot, supporter_account FROM chat_team_members WHERE room_id = ? ORDER BY slot")
-        .bind(room.0)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db_err)?;
+async fn team_of(c: &mut SqliteConnection, m: MunicipalityId, room: RoomId) -> Result<Vec<(Slot, AccountId)>> {
+    let rows = sqlx::query(
+        "SELECT slot, supporter_account FROM chat_team_members WHERE room_id = ? AND municipality_id = ? ORDER BY slot",
+    )
+    .bind(room.0)
+    .bind(m.0)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db_err)?;
     rows.iter()
         .map(|r| {
             let slot: String = r.try_get(0).map_err(db_err)?;
@@ -121,7 +124,7 @@ async fn summaries(
     let rows = q.fetch_all(&mut *c).await.map_err(db_err)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(summary_row(c, r).await?);
+        out.push(summary_row(c, m, r).await?);
     }
     Ok(out)
 }
@@ -395,11 +398,12 @@ impl ChatStore for SqliteStore {
         room_in(&mut c, ctx.municipality_id, room).await?;
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
-             WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+             WHERE m.room_id = ?1 AND m.seq < ?2 AND m.municipality_id = ?4 ORDER BY m.seq DESC LIMIT ?3"
         ))
         .bind(room.0)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
+        .bind(ctx.municipality_id.0)
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
@@ -470,11 +474,12 @@ impl ChatStore for SqliteStore {
         let m = ctx.municipality_id;
         let mut tx = self.begin_immediate().await?;
         room_in(&mut tx, m, room).await?;
-        let on_room: Vec<AccountId> = team_of(&mut tx, room).await?.into_iter().map(|(_, a)| a).collect();
+        let on_room: Vec<AccountId> = team_of(&mut tx, m, room).await?.into_iter().map(|(_, a)| a).collect();
         let cands: Vec<Candidate> = candidates(&mut tx, m).await?.iter().map(SupporterRecord::candidate).collect();
         check_team(team, &cands, &on_room).map_err(|e| StoreError::Conflict(e.code()))?;
-        sqlx::query("DELETE FROM chat_team_members WHERE room_id = ?")
+        sqlx::query("DELETE FROM chat_team_members WHERE room_id = ? AND municipality_id = ?")
             .bind(room.0)
+            .bind(m.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -508,7 +513,7 @@ impl ChatStore for SqliteStore {
             .map_err(db_err)?;
         let mut needs = vec![];
         for id in rooms {
-            let team = team_of(&mut c, RoomId(id)).await?;
+            let team = team_of(&mut c, m, RoomId(id)).await?;
             let mut current = [None; 3];
             for (i, slot) in Slot::ALL.iter().enumerate() {
                 current[i] = team.iter().find(|(s, _)| s == slot).map(|(_, a)| *a);
@@ -532,13 +537,16 @@ impl ChatStore for SqliteStore {
         let mut out = Vec::with_capacity(rooms.len());
         for summary in rooms {
             let r = sqlx::query(
-                "SELECT (SELECT sent_at FROM chat_messages WHERE room_id = ?1 AND author_role = 'chat_parent' \
-                 ORDER BY seq LIMIT 1), \
-                 (SELECT sent_at FROM chat_messages WHERE room_id = ?1 AND author_role = 'peer_supporter' AND seq > \
-                 (SELECT MIN(seq) FROM chat_messages WHERE room_id = ?1 AND author_role = 'chat_parent') \
+                "SELECT (SELECT sent_at FROM chat_messages WHERE room_id = ?1 AND municipality_id = ?2 \
+                 AND author_role = 'chat_parent' ORDER BY seq LIMIT 1), \
+                 (SELECT sent_at FROM chat_messages WHERE room_id = ?1 AND municipality_id = ?2 \
+                 AND author_role = 'peer_supporter' AND seq > \
+                 (SELECT MIN(seq) FROM chat_messages WHERE room_id = ?1 AND municipality_id = ?2 \
+                 AND author_role = 'chat_parent') \
                  ORDER BY seq LIMIT 1)",
             )
             .bind(summary.room.0)
+            .bind(m.0)
             .fetch_one(&mut *c)
             .await
             .map_err(db_err)?;
@@ -567,12 +575,15 @@ impl ChatStore for SqliteStore {
         let mut tx = self.begin_immediate().await?;
         room_in(&mut tx, m, room).await?;
         if let Some(seq) = message_seq {
-            let found: Option<i64> = sqlx::query_scalar("SELECT seq FROM chat_messages WHERE room_id = ? AND seq = ?")
-                .bind(room.0)
-                .bind(seq)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM chat_messages WHERE room_id = ? AND seq = ? AND municipality_id = ?",
+            )
+            .bind(room.0)
+            .bind(seq)
+            .bind(m.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
             if found.is_none() {
                 return Err(StoreError::InvalidReference("message_seq"));
             }
@@ -603,12 +614,15 @@ impl ChatStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query("UPDATE chat_rooms SET escalated_at = COALESCE(escalated_at, ?) WHERE id = ?")
-            .bind(&now)
-            .bind(room.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE chat_rooms SET escalated_at = COALESCE(escalated_at, ?) WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(&now)
+        .bind(room.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -882,9 +896,10 @@ pub(crate) async fn join_in(
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
-    sqlx::query("UPDATE chat_invitations SET used_at = ? WHERE id = ?")
+    sqlx::query("UPDATE chat_invitations SET used_at = ? WHERE id = ? AND municipality_id = ?")
         .bind(&now)
         .bind(invitation)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
