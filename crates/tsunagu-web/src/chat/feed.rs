@@ -320,6 +320,11 @@ impl FeedRoom {
         }
     }
 
+    /// The room.
+    pub fn id(&self) -> RoomId {
+        self.id
+    }
+
     /// The room's messages' wake-ups (see [`Feed::dispatch`]).
     pub fn wakes(&self) -> broadcast::Receiver<Event> {
         self.wakes.subscribe()

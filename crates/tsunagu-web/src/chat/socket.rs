@@ -39,7 +39,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::Instrument;
 use tsunagu_domain::audit::{AuditContext, Requester};
-use tsunagu_domain::policy::{Action, Allowed, Resource};
+use tsunagu_domain::policy::{Action, Allowed, Resource, RoomAccess};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::RoomId;
 
@@ -385,7 +385,7 @@ async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: 
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { return };
                 let reply = match frame {
-                    Message::Text(t) => on_frame(&state, &actor, &requester, room, t.as_str()).await,
+                    Message::Text(t) => on_frame(&state, &actor, &requester, (&feed, &shared), t.as_str()).await,
                     Message::Close(_) => return,
                     _ => continue,
                 };
@@ -454,14 +454,40 @@ fn random_tag() -> i64 {
     i64::from_le_bytes(b) & i64::MAX
 }
 
+/// The policy's decision to let the caller post in the room, over the
+/// room's facts as this node keeps them for its sockets (`feed`: read once,
+/// kept until a change of who may see the room is told, as for deliveries).
+async fn may_post(
+    state: &AppState,
+    actor: &Actor,
+    feed: &Feed,
+    room: &FeedRoom,
+) -> Result<(RoomAccess, Allowed), AppError> {
+    let access = feed.access(state, room).await?.ok_or(AppError::NotFound)?;
+    let allowed = permit(actor, Action::ViewChatRoom, &Resource::ChatRoom(&access))?;
+    Ok((access, allowed))
+}
+
 /// One frame from the client: a message to store (answered once stored) or how far it has read.
-async fn on_frame(state: &AppState, actor: &Actor, requester: &Requester, room: RoomId, t: &str) -> serde_json::Value {
+async fn on_frame(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    (feed, shared): (&Feed, &FeedRoom),
+    t: &str,
+) -> serde_json::Value {
     let requester = Requester { at: state.clock.now(), ..requester.clone() };
+    let room = shared.id();
     match serde_json::from_str::<ClientFrame>(t) {
         Ok(ClientFrame::Send { client_id, body }) => {
-            match crate::chat::post(state, actor, &requester, room, &PostInput { client_id: client_id.clone(), body })
-                .await
-            {
+            let input = PostInput { client_id: client_id.clone(), body };
+            let posted = match may_post(state, actor, feed, shared).await {
+                Ok((access, allowed)) => {
+                    crate::chat::post_decided(state, actor, &requester, room, &access, &allowed, &input).await
+                }
+                Err(e) => Err(e),
+            };
+            match posted {
                 Ok(p) => json!({
                     "type": "ack",
                     "client_id": client_id,
