@@ -343,6 +343,11 @@ impl FeedRoom {
         }
     }
 
+    /// The kept messages after `last`, if they reach `wanted` (no read).
+    pub fn kept_after(&self, last: i64, wanted: i64) -> Option<Vec<Frame>> {
+        lock(&self.kept).after(last, wanted)
+    }
+
     /// The room's messages after `last`, reaching at least `wanted` if the
     /// store holds that many: from what is kept, else one read of the store
     /// (from the last kept number) shared by every socket waiting for it.

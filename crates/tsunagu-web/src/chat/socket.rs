@@ -32,6 +32,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashSet;
@@ -263,8 +264,9 @@ async fn catch_up(
         for m in list {
             let f = Frame::of(m);
             last = f.seq;
-            socket.send(Message::Text(f.text)).await.ok()?;
+            socket.feed(Message::Text(f.text)).await.ok()?;
         }
+        socket.flush().await.ok()?;
         if !full {
             return Some(last);
         }
@@ -290,8 +292,10 @@ async fn deliver(
     let ctx = requester.allowed(&allowed);
     for f in room.after(state, &ctx, last, wanted).await.ok()? {
         last = f.seq;
-        socket.send(Message::Text(f.text)).await.ok()?;
+        socket.feed(Message::Text(f.text)).await.ok()?;
     }
+    // The frames written together.
+    socket.flush().await.ok()?;
     Some(last)
 }
 
@@ -384,12 +388,27 @@ async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: 
             () = state.events.stopping() => return close_for_restart(socket).await,
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { return };
-                let reply = match frame {
+                let (reply, stored) = match frame {
                     Message::Text(t) => on_frame(&state, &actor, &requester, (&feed, &shared), t.as_str()).await,
                     Message::Close(_) => return,
                     _ => continue,
                 };
-                if socket.send(text(reply)).await.is_err() {
+                if socket.feed(text(reply)).await.is_err() {
+                    return;
+                }
+                // The socket's own new message follows its ack at once (one
+                // write for both, not a second on its wake-up) when it is the
+                // next this socket owes and the room's kept frames hold it:
+                // sent on the decision that let it be posted a moment ago.
+                if let Some(seq) = stored.filter(|seq| *seq == last + 1) {
+                    for f in shared.kept_after(last, seq).unwrap_or_default() {
+                        last = f.seq;
+                        if socket.feed(Message::Text(f.text)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                if socket.flush().await.is_err() {
                     return;
                 }
                 continue;
@@ -468,14 +487,16 @@ async fn may_post(
     Ok((access, allowed))
 }
 
-/// One frame from the client: a message to store (answered once stored) or how far it has read.
+/// One frame from the client: a message to store (answered once stored) or
+/// how far it has read. The answer, and the number of the message this
+/// frame stored (not a resend's).
 async fn on_frame(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
     (feed, shared): (&Feed, &FeedRoom),
     t: &str,
-) -> serde_json::Value {
+) -> (serde_json::Value, Option<i64>) {
     let requester = Requester { at: state.clock.now(), ..requester.clone() };
     let room = shared.id();
     match serde_json::from_str::<ClientFrame>(t) {
@@ -488,21 +509,24 @@ async fn on_frame(
                 Err(e) => Err(e),
             };
             match posted {
-                Ok(p) => json!({
-                    "type": "ack",
-                    "client_id": client_id,
-                    "seq": p.message.seq,
-                    "duplicate": p.duplicate,
-                    "help_lines": p.help_lines,
-                }),
-                Err(e) => json!({ "type": "error", "client_id": client_id, "code": error_code(&e) }),
+                Ok(p) => (
+                    json!({
+                        "type": "ack",
+                        "client_id": client_id,
+                        "seq": p.message.seq,
+                        "duplicate": p.duplicate,
+                        "help_lines": p.help_lines,
+                    }),
+                    (!p.duplicate).then_some(p.message.seq),
+                ),
+                Err(e) => (json!({ "type": "error", "client_id": client_id, "code": error_code(&e) }), None),
             }
         }
         Ok(ClientFrame::Read { seq }) => match crate::chat::mark_read(state, actor, &requester, room, seq).await {
-            Ok(()) => json!({ "type": "read", "seq": seq }),
-            Err(e) => json!({ "type": "error", "code": error_code(&e) }),
+            Ok(()) => (json!({ "type": "read", "seq": seq }), None),
+            Err(e) => (json!({ "type": "error", "code": error_code(&e) }), None),
         },
-        Err(_) => json!({ "type": "error", "code": "invalid_json" }),
+        Err(_) => (json!({ "type": "error", "code": "invalid_json" }), None),
     }
 }
 
