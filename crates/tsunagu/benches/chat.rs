@@ -22,7 +22,13 @@
 //!    the room receives it (stored, numbered, woken, read, sent); the echo
 //!    server's round trip at the same rate;
 //! 3. throughput: 200 rooms each posting its next message as soon as the
-//!    previous one arrived, for 5 s; the echo server the same way.
+//!    previous one arrived, for 5 s; the echo server the same way, sent the
+//!    same `send` frames (the same size, read back by the same client code);
+//!    then once more with bare client ids as frames, as its runs before
+//!    2026-12-06 11:30 UTC were. Printed besides: the CPU the server and
+//!    this process (the client) used a message in the phase
+//!    (`/proc/<pid>/stat`), and how many posts each of tsunagu's group
+//!    commit turns carried (its metrics, `--metrics-listen`).
 //!
 //! `--small`: 10 rooms, 20 messages a second for 2 s, 2 s of throughput (a
 //! smoke run of the bench itself, not a measure).
@@ -204,12 +210,7 @@ type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 /// Opens a socket; a task drains it, noting the arrival of messages whose
 /// client id starts with `bench-` (only when `note` is set) and passing
 /// their ids on `tx`.
-async fn open(
-    url: &str,
-    token: Option<&str>,
-    note: Option<(Arrivals, mpsc::UnboundedSender<String>)>,
-    echo: bool,
-) -> Sink {
+async fn open(url: &str, token: Option<&str>, note: Option<(Arrivals, mpsc::UnboundedSender<String>)>) -> Sink {
     let mut req = url.into_client_request().unwrap();
     if let Some(t) = token {
         req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
@@ -220,12 +221,16 @@ async fn open(
         while let Some(Ok(m)) = stream.next().await {
             let Some((arrivals, tx)) = &note else { continue };
             let Message::Text(t) = m else { continue };
-            let id = if echo {
-                t.as_str().to_owned()
+            let text = t.as_str();
+            let id = if text.starts_with("bench-") {
+                // The echo of a bare id (`Frames::BareId`).
+                text.to_owned()
             } else {
-                // Only what the client needs of the frame (no tree of values).
-                match serde_json::from_str::<Incoming>(t.as_str()) {
-                    Ok(Incoming { kind: "message", message: Some(m) }) => m.client_id.to_owned(),
+                // Only what the client needs of the frame (no tree of values):
+                // the chat's message, or the echo of the frame the client sent.
+                match serde_json::from_str::<Incoming>(text) {
+                    Ok(Incoming { kind: "message", message: Some(m), .. }) => m.client_id.to_owned(),
+                    Ok(Incoming { kind: "send", client_id: Some(id), .. }) => id.to_owned(),
                     _ => continue,
                 }
             };
@@ -245,6 +250,9 @@ struct Incoming<'a> {
     kind: &'a str,
     #[serde(borrow)]
     message: Option<IncomingMessage<'a>>,
+    /// The echo of a `send` frame.
+    #[serde(borrow)]
+    client_id: Option<&'a str>,
 }
 
 #[derive(serde::Deserialize)]
@@ -253,11 +261,21 @@ struct IncomingMessage<'a> {
     client_id: &'a str,
 }
 
-fn frame(id: &str, echo: bool) -> Message {
-    if echo {
-        Message::Text(id.to_owned().into())
-    } else {
-        Message::Text(json!({"type": "send", "client_id": id, "body": "ねむれない夜です"}).to_string().into())
+/// What the client sends: the chat's `send` frame (to the chat, and to the
+/// echo server — the same message, the same size), or, as the echo's runs
+/// before 2026-12-06 11:30 UTC did, the bare client id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frames {
+    Send,
+    BareId,
+}
+
+fn frame(id: &str, frames: Frames) -> Message {
+    match frames {
+        Frames::BareId => Message::Text(id.to_owned().into()),
+        Frames::Send => {
+            Message::Text(json!({"type": "send", "client_id": id, "body": "ねむれない夜です"}).to_string().into())
+        }
     }
 }
 
@@ -268,7 +286,7 @@ struct Pairs {
 }
 
 /// Open-loop latency at the plan's rate: (p50 ms, p99 ms, messages).
-async fn latency(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, usize) {
+async fn latency(p: &mut Pairs, frames: Frames, tag: &str, plan: Plan) -> (f64, f64, usize) {
     let n = p.posters.len();
     let mut sent: HashMap<String, (usize, Instant)> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / plan.rate_per_sec));
@@ -277,7 +295,7 @@ async fn latency(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64,
         tick.tick().await;
         let id = format!("bench-{tag}-l{i}");
         sent.insert(id.clone(), (i % n, Instant::now()));
-        p.posters[i % n].send(frame(&id, echo)).await.unwrap();
+        p.posters[i % n].send(frame(&id, frames)).await.unwrap();
     }
     // Wait (at most 60 s) for every message to arrive.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -312,7 +330,7 @@ struct Throughput {
 }
 
 /// Closed-loop throughput: each pair posts its next message once the last arrived.
-async fn throughput(p: &mut Pairs, echo: bool, tag: &str, plan: Plan, server_pid: u32) -> Throughput {
+async fn throughput(p: &mut Pairs, frames: Frames, tag: &str, plan: Plan, server_pid: u32) -> Throughput {
     let cpu = (cpu_secs(server_pid), cpu_secs(std::process::id()));
     let stop = Instant::now() + Duration::from_secs(plan.throughput_secs);
     let started = Instant::now();
@@ -325,7 +343,7 @@ async fn throughput(p: &mut Pairs, echo: bool, tag: &str, plan: Plan, server_pid
             let mut count = 0usize;
             while Instant::now() < stop {
                 let id = format!("bench-{tag}-t{i}-{count}");
-                sink.send(frame(&id, echo)).await.unwrap();
+                sink.send(frame(&id, frames)).await.unwrap();
                 // Counted only once it arrived (a minute at most).
                 let arrived = tokio::time::timeout(Duration::from_secs(60), async {
                     while let Some(got) = rx.recv().await {
@@ -477,19 +495,19 @@ async fn main() {
         let u = format!("{ws_base}/chat/rooms/{}/ws?after=0", room.0);
         let arrivals: Arrivals = Arc::default();
         let (tx, rx) = mpsc::unbounded_channel();
-        pairs.posters.push(open(&u, Some(&tokens[i]), None, false).await);
-        idle.push(open(&u, Some(&tokens[i]), Some((arrivals.clone(), tx)), false).await);
+        pairs.posters.push(open(&u, Some(&tokens[i]), None).await);
+        idle.push(open(&u, Some(&tokens[i]), Some((arrivals.clone(), tx))).await);
         pairs.arrivals.push(arrivals);
         pairs.delivered.push(rx);
         for _ in 2..SOCKETS_PER_ROOM {
-            idle.push(open(&u, Some(&tokens[i]), None, false).await);
+            idle.push(open(&u, Some(&tokens[i]), None).await);
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_sockets = rss_kib(server_pid);
-    let (t50, t99, n) = latency(&mut pairs, false, "t", plan).await;
+    let (t50, t99, n) = latency(&mut pairs, Frames::Send, "t", plan).await;
     let turns_before = turns(&client, &metrics_url).await;
-    let t = throughput(&mut pairs, false, "t", plan, server_pid).await;
+    let t = throughput(&mut pairs, Frames::Send, "t", plan, server_pid).await;
     let turns_after = turns(&client, &metrics_url).await;
     let tput = t.per_sec;
     let sockets = pairs.posters.len() + idle.len();
@@ -511,18 +529,20 @@ async fn main() {
     for _ in 0..rooms_n {
         let arrivals: Arrivals = Arc::default();
         let (tx, rx) = mpsc::unbounded_channel();
-        epairs.posters.push(open(&eu, None, Some((arrivals.clone(), tx)), true).await);
+        epairs.posters.push(open(&eu, None, Some((arrivals.clone(), tx))).await);
         epairs.arrivals.push(arrivals);
         epairs.delivered.push(rx);
         for _ in 1..SOCKETS_PER_ROOM {
-            eidle.push(open(&eu, None, None, true).await);
+            eidle.push(open(&eu, None, None).await);
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let erss_sockets = rss_kib(echo_pid);
-    let (e50, e99, _) = latency(&mut epairs, true, "e", plan).await;
-    let et = throughput(&mut epairs, true, "e", plan, echo_pid).await;
+    let (e50, e99, _) = latency(&mut epairs, Frames::Send, "e", plan).await;
+    let et = throughput(&mut epairs, Frames::Send, "e", plan, echo_pid).await;
     let etput = et.per_sec;
+    // The echo as measured before (bare ids, smaller frames): for comparison with earlier runs.
+    let bare = throughput(&mut epairs, Frames::BareId, "b", plan, echo_pid).await;
     let esockets = epairs.posters.len() + eidle.len();
     drop(epairs);
     drop(eidle);
@@ -551,5 +571,11 @@ async fn main() {
     println!("throughput ratio tsunagu ÷ echo: {:.2}", tput / etput);
     println!("throughput phase, tsunagu: {}", per_message(&t));
     println!("throughput phase, echo: {}", per_message(&et));
+    println!(
+        "echo with bare client ids as frames (the runs before 2026-12-06 11:30 UTC): {:.0} msg/s ({}); ratio tsunagu ÷ it: {:.2}",
+        bare.per_sec,
+        per_message(&bare),
+        tput / bare.per_sec
+    );
     println!("tsunagu's group commit of posts in the throughput phase: {}", turns_between(&turns_before, &turns_after));
 }
