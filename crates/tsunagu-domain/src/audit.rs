@@ -123,10 +123,15 @@ pub enum AuditAction {
     /// The municipality's report settings changed (suppression threshold,
     /// rounding, follow-up days, the chat's answer hours; no person).
     ReportSettings,
+    // web push (#10)
+    /// A family member's browser subscribed to push reminders (never the endpoint in the line).
+    PushSubscribe,
+    /// A family member's browser unsubscribed.
+    PushUnsubscribe,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 70] = [
+    pub const ALL: [AuditAction; 72] = [
         AuditAction::FamilySearch,
         AuditAction::FamilyView,
         AuditAction::FamilyCreate,
@@ -201,6 +206,9 @@ impl AuditAction {
         AuditAction::ReportNationView,
         AuditAction::ReportPrinted,
         AuditAction::ReportSettings,
+        // web push (#10)
+        AuditAction::PushSubscribe,
+        AuditAction::PushUnsubscribe,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -275,6 +283,8 @@ impl AuditAction {
             AuditAction::ReportNationView => "report.nation_view",
             AuditAction::ReportPrinted => "report.printed",
             AuditAction::ReportSettings => "report.settings",
+            AuditAction::PushSubscribe => "push.subscribe",
+            AuditAction::PushUnsubscribe => "push.unsubscribe",
         }
     }
 

@@ -71,6 +71,12 @@ impl MasterKey {
     pub fn totp_key(&self) -> SealKey {
         SealKey(self.derive("totp"))
     }
+
+    /// The service's VAPID key pair for web push (#10): the same on every
+    /// node, never stored; a new operator's key means new subscriptions.
+    pub fn vapid_key(&self) -> Result<crate::push::VapidKey, crate::push::PushError> {
+        crate::push::VapidKey::from_seed(&self.derive("web-push-vapid"))
+    }
 }
 
 impl fmt::Debug for MasterKey {

@@ -23,6 +23,7 @@ pub mod password;
 pub mod places;
 pub mod policy;
 pub mod postpartum;
+pub mod push;
 #[deny(clippy::arithmetic_side_effects)]
 pub mod records;
 pub mod referrals;

@@ -9,6 +9,25 @@ use crate::validation::FieldErrors;
 use base64::Engine;
 use jiff::civil::Date;
 
+/// How a reminder goes: by e-mail, or by web push to the browsers the
+/// family member subscribed (`crate::push`). Each goes once per item and
+/// account on its own channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Push,
+}
+
+impl Channel {
+    /// As stored (`reminders_sent.channel`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Push => "push",
+        }
+    }
+}
+
 /// The most days ahead a reminder may be sent.
 pub const MAX_DAYS_BEFORE: u8 = 14;
 /// The most characters of an e-mail address (RFC 5321's path limit).

@@ -33,7 +33,7 @@ macro_rules! account_columns {
 macro_rules! session_columns {
     () => {
         concat!(
-            "token_hash, account_id, stage, csrf_token, ",
+            "municipality_id, token_hash, account_id, stage, csrf_token, ",
             ts_col!("created_at"),
             " AS created_at, ",
             ts_col!("last_seen_at"),
@@ -46,7 +46,7 @@ macro_rules! session_columns {
 macro_rules! prefixed_session_columns {
     () => {
         concat!(
-            "s.token_hash AS s_token_hash, s.account_id AS s_account_id, s.stage AS s_stage, ",
+            "s.municipality_id AS s_municipality_id, s.token_hash AS s_token_hash, s.account_id AS s_account_id, s.stage AS s_stage, ",
             "s.csrf_token AS s_csrf_token, ",
             ts_col!("s.created_at"),
             " AS s_created_at, ",
@@ -75,6 +75,7 @@ fn parse_scopes(text: Option<&str>) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<Ro
 fn prefixed_session_row(r: &PgRow) -> Result<Session> {
     let stage: String = get(r, "s_stage")?;
     Ok(Session {
+        municipality_id: MunicipalityId(get(r, "s_municipality_id")?),
         token_hash: get(r, "s_token_hash")?,
         account_id: AccountId(get(r, "s_account_id")?),
         stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
@@ -87,6 +88,7 @@ fn prefixed_session_row(r: &PgRow) -> Result<Session> {
 fn session_row(r: &PgRow) -> Result<Session> {
     let stage: String = get(r, "stage")?;
     Ok(Session {
+        municipality_id: MunicipalityId(get(r, "municipality_id")?),
         token_hash: get(r, "token_hash")?,
         account_id: AccountId(get(r, "account_id")?),
         stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
@@ -94,6 +96,17 @@ fn session_row(r: &PgRow) -> Result<Session> {
         created_at: ts(&get::<String>(r, "created_at")?)?,
         last_seen_at: ts(&get::<String>(r, "last_seen_at")?)?,
     })
+}
+
+/// Ends every session of an account (of municipality `m`) inside `tx`.
+async fn end_sessions_of(tx: &mut sqlx::PgConnection, m: MunicipalityId, account: AccountId) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND municipality_id = $2")
+        .bind(account.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 impl PgStore {
@@ -195,8 +208,10 @@ impl AccountStore for PgStore {
             .chain(a.rooms.iter().map(|x| ("room", x.0)));
         for (kind, ref_id) in scopes {
             sqlx::query(
-                "INSERT INTO account_scopes (account_id, kind, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                "INSERT INTO account_scopes (municipality_id, account_id, kind, ref_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
             )
+            .bind(a.municipality_id.0)
             .bind(id)
             .bind(kind)
             .bind(ref_id)
@@ -209,15 +224,20 @@ impl AccountStore for PgStore {
                 .await?;
         }
         tx.commit().await.map_err(db_err)?;
-        self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
+        self.account(a.municipality_id, AccountId(id)).await?.ok_or(StoreError::NotFound)
     }
 
-    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
-        let r = sqlx::query(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+    async fn account(&self, m: MunicipalityId, id: AccountId) -> Result<Option<Account>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1 AND municipality_id = $2"
+        ))
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
         match r {
             Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
@@ -261,20 +281,18 @@ impl AccountStore for PgStore {
     async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // With an administrator's context, only accounts of their municipality.
-        let n = sqlx::query(
-            "UPDATE accounts SET password_hash = $1 WHERE id = $2 AND ($3::bigint IS NULL OR municipality_id = $3)",
+        let m: Option<i64> = sqlx::query_scalar(
+            "UPDATE accounts SET password_hash = $1 WHERE id = $2 AND ($3::bigint IS NULL OR municipality_id = $3) \
+             RETURNING municipality_id",
         )
         .bind(hash.expose())
         .bind(id.0)
         .bind(ctx.map(|c| c.municipality_id.0))
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(db_err)?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
+        .map_err(db_err)?;
+        let m = MunicipalityId(m.ok_or(StoreError::NotFound)?);
+        end_sessions_of(&mut tx, m, id).await?;
         if let Some(ctx) = ctx {
             append_audit(
                 &mut tx,
@@ -292,26 +310,19 @@ impl AccountStore for PgStore {
     async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
         let sealed = secret.map(|s| self.keys.seal_totp(id, s)).transpose()?;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let n = sqlx::query(
+        let m: Option<i64> = sqlx::query_scalar(
             "UPDATE accounts SET totp_secret = $1, totp_last_step = 0 WHERE id = $2 \
-                 AND ($3::bigint IS NULL OR municipality_id = $3)",
+                 AND ($3::bigint IS NULL OR municipality_id = $3) RETURNING municipality_id",
         )
         .bind(sealed)
         .bind(id.0)
         .bind(ctx.map(|c| c.municipality_id.0))
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(db_err)?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        .map_err(db_err)?;
+        let m = MunicipalityId(m.ok_or(StoreError::NotFound)?);
         if secret.is_none() {
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            end_sessions_of(&mut tx, m, id).await?;
         }
         if let Some(ctx) = ctx {
             append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}"))
@@ -320,15 +331,18 @@ impl AccountStore for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
+    async fn use_totp_step(&self, m: MunicipalityId, id: AccountId, step: i64) -> Result<bool> {
         // One conditional UPDATE: of two concurrent uses of a step, one wins.
-        let n = sqlx::query("UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
-            .bind(step)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND municipality_id = $3 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(id.0)
+        .bind(m.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
         Ok(n == 1)
     }
 
@@ -362,11 +376,7 @@ impl AccountStore for PgStore {
             return Err(StoreError::NotFound);
         }
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            end_sessions_of(&mut tx, ctx.municipality_id, id).await?;
         }
         let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
         append_audit(&mut tx, &self.keys.chain, ctx, action, None, &format!("account={id}")).await?;
@@ -374,9 +384,11 @@ impl AccountStore for PgStore {
     }
 
     async fn create_session(&self, s: &Session) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)",
+        let done = sqlx::query(
+            // The account must be of the session's municipality (migration 0031).
+            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at, \
+             municipality_id) SELECT $1, $2, $3, $4, $5::timestamptz, $6::timestamptz, a.municipality_id \
+             FROM accounts a WHERE a.id = $2 AND a.municipality_id = $7",
         )
         .bind(&s.token_hash)
         .bind(s.account_id.0)
@@ -384,30 +396,45 @@ impl AccountStore for PgStore {
         .bind(s.csrf_token.expose())
         .bind(ts_param(s.created_at))
         .bind(ts_param(s.last_seen_at))
+        .bind(s.municipality_id.0)
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 
-    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let r = sqlx::query(concat!("SELECT ", session_columns!(), " FROM sessions WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+    async fn session(&self, m: MunicipalityId, token_hash: &str) -> Result<Option<Session>> {
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE token_hash = $1 AND municipality_id = $2"
+        ))
+        .bind(token_hash)
+        .bind(m.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
         r.as_ref().map(session_row).transpose()
     }
 
-    async fn session_with_account(&self, token_hash: &str) -> Result<Option<(Session, Option<Account>)>> {
+    async fn session_with_account(
+        &self,
+        m: MunicipalityId,
+        token_hash: &str,
+    ) -> Result<Option<(Session, Option<Account>)>> {
         let r = sqlx::query(concat!(
             "SELECT ",
             prefixed_session_columns!(),
             ", ",
             account_columns!(),
-            " FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id WHERE s.token_hash = $1"
+            " FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id \
+             AND accounts.municipality_id = s.municipality_id WHERE s.token_hash = $1 AND s.municipality_id = $2"
         ))
         .bind(token_hash)
+        .bind(m.0)
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
@@ -420,31 +447,31 @@ impl AccountStore for PgStore {
         Ok(Some((session, account)))
     }
 
-    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1::timestamptz WHERE token_hash = $2")
-            .bind(ts_param(at))
+    async fn touch_session(&self, m: MunicipalityId, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1::timestamptz WHERE token_hash = $2 AND municipality_id = $3",
+        )
+        .bind(ts_param(at))
+        .bind(token_hash)
+        .bind(m.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, m: MunicipalityId, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1 AND municipality_id = $2")
             .bind(token_hash)
+            .bind(m.0)
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
-    async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn delete_sessions_of(&self, account: AccountId) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(account.0)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+    async fn delete_sessions_of(&self, m: MunicipalityId, account: AccountId) -> Result<()> {
+        let mut c = self.pool.acquire().await.map_err(db_err)?;
+        end_sessions_of(&mut c, m, account).await
     }
 }

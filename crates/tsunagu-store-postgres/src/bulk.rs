@@ -208,10 +208,12 @@ async fn write_rows(tx: &mut PgConnection, ctx: &AuditContext, rows: &Rows) -> R
     if !rows.babies.is_empty() {
         let b = &rows.babies;
         sqlx::query(
-            "INSERT INTO babies (id, pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
-             gestational_days, birth_weight_g, long_hospitalisation) OVERRIDING SYSTEM VALUE \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[]::date[], \
-             $6::text[], $7::smallint[], $8::smallint[], $9::int[], $10::bool[])",
+            "INSERT INTO babies (id, municipality_id, pregnancy_id, family_id, person_id, birth_date, sex, \
+             gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation) OVERRIDING SYSTEM VALUE \
+             SELECT u.id, $11, u.pregnancy, u.family, u.person, u.birth, u.sex, u.weeks, u.days, u.weight, u.long \
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[]::date[], \
+             $6::text[], $7::smallint[], $8::smallint[], $9::int[], $10::bool[]) \
+             AS u(id, pregnancy, family, person, birth, sex, weeks, days, weight, long)",
         )
         .bind(b.iter().map(|r| r.baby.id.0).collect::<Vec<_>>())
         .bind(b.iter().map(|r| r.baby.pregnancy_id.0).collect::<Vec<_>>())
@@ -223,6 +225,7 @@ async fn write_rows(tx: &mut PgConnection, ctx: &AuditContext, rows: &Rows) -> R
         .bind(b.iter().map(|r| i16::from(r.baby.gestational_days)).collect::<Vec<_>>())
         .bind(b.iter().map(|r| r.baby.birth_weight_g.map(i32::from)).collect::<Vec<_>>())
         .bind(b.iter().map(|r| r.baby.long_hospitalisation).collect::<Vec<_>>())
+        .bind(m)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -100,9 +100,10 @@ async fn insert_referral_event(
     note: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO referral_events (referral_id, action, by_account, at, note) \
-         VALUES ($1, $2, $3, $4::timestamptz, $5)",
+        "INSERT INTO referral_events (municipality_id, referral_id, action, by_account, at, note) \
+         VALUES ($1, $2, $3, $4, $5::timestamptz, $6)",
     )
+    .bind(ctx.municipality_id.0)
     .bind(id.0)
     .bind(action)
     .bind(ctx.actor.0)
@@ -296,7 +297,7 @@ impl CareStore for PgStore {
     ) -> Result<Option<(StoredReferral, Vec<ReferralEvent>)>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let Some(referral) = referral_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        let events = events_in(&mut tx, id).await?;
+        let events = events_in(&mut tx, ctx.municipality_id, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -415,7 +416,7 @@ impl CareStore for PgStore {
                 .await
                 .map_err(db_err)?;
         let family = FamilyId(family.ok_or(StoreError::NotFound)?);
-        let events = events_in(&mut tx, id).await?;
+        let events = events_in(&mut tx, ctx.municipality_id, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -647,9 +648,10 @@ impl CareStore for PgStore {
             return Err(StoreError::InvalidReference("family_id"));
         }
         sqlx::query(
-            "INSERT INTO online_talk_attendees (talk_id, family_id, joined_by, joined_at) \
-             VALUES ($1, $2, $3, $4::timestamptz)",
+            "INSERT INTO online_talk_attendees (municipality_id, talk_id, family_id, joined_by, joined_at) \
+             VALUES ($1, $2, $3, $4, $5::timestamptz)",
         )
+        .bind(m.0)
         .bind(talk.0)
         .bind(family.0)
         .bind(ctx.actor.0)
@@ -748,14 +750,15 @@ async fn referral_in(conn: &mut PgConnection, m: MunicipalityId, id: ReferralId)
 }
 
 /// A referral's steps, read on `conn` (not audited).
-async fn events_in(conn: &mut PgConnection, id: ReferralId) -> Result<Vec<ReferralEvent>> {
+async fn events_in(conn: &mut PgConnection, m: MunicipalityId, id: ReferralId) -> Result<Vec<ReferralEvent>> {
     // In the order the steps were taken (a referral's steps queue on its row lock).
     let events: Vec<ReferralEvent> = sqlx::query(concat!(
         "SELECT action, by_account, ",
         ts_col!("at"),
-        " AS at, note FROM referral_events WHERE referral_id = $1 ORDER BY id"
+        " AS at, note FROM referral_events WHERE referral_id = $1 AND municipality_id = $2 ORDER BY id"
     ))
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?

@@ -218,7 +218,7 @@ impl ChatStore for PgStore {
             "INSERT INTO chat_supporters (account_id, municipality_id, profession, raising_toddler, \
              no_parenting_experience, capacity, state, registered_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'registered', $7::timestamptz) \
-             ON CONFLICT (account_id) DO UPDATE SET profession = excluded.profession, \
+             ON CONFLICT (account_id, municipality_id) DO UPDATE SET profession = excluded.profession, \
              raising_toddler = excluded.raising_toddler, no_parenting_experience = excluded.no_parenting_experience, \
              capacity = excluded.capacity, state = 'registered'",
         )
@@ -467,10 +467,11 @@ impl ChatStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let last = room_in(&mut tx, ctx.municipality_id, room, false).await?;
         sqlx::query(
-            "INSERT INTO chat_reads (room_id, account_id, last_read_seq) VALUES ($1, $2, $3) \
-             ON CONFLICT (room_id, account_id) DO UPDATE \
+            "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (room_id, account_id, municipality_id) DO UPDATE \
              SET last_read_seq = GREATEST(chat_reads.last_read_seq, excluded.last_read_seq)",
         )
+        .bind(ctx.municipality_id.0)
         .bind(room.0)
         .bind(ctx.actor.0)
         .bind(seq.min(last))
@@ -514,9 +515,10 @@ impl ChatStore for PgStore {
             .map_err(db_err)?;
         for (slot, account) in team.members() {
             sqlx::query(
-                "INSERT INTO chat_team_members (room_id, slot, supporter_account, since) \
-                 VALUES ($1, $2, $3, $4::timestamptz)",
+                "INSERT INTO chat_team_members (municipality_id, room_id, slot, supporter_account, since) \
+                 VALUES ($1, $2, $3, $4, $5::timestamptz)",
             )
+            .bind(m.0)
             .bind(room.0)
             .bind(slot.as_str())
             .bind(account.0)
@@ -819,21 +821,22 @@ impl PgStore {
         .map_err(db_err)?;
         // The authors have read what they wrote (one row per author and room:
         // a row may be changed once per statement).
-        let mut reads: HashMap<(i64, i64), i64> = HashMap::new();
+        let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
         for (p, seq) in &new {
-            let e = reads.entry((p.room.0, p.ctx.actor.0)).or_default();
+            let e = reads.entry((p.ctx.municipality_id.0, p.room.0, p.ctx.actor.0)).or_default();
             *e = (*e).max(*seq);
         }
         let mut reads: Vec<_> = reads.into_iter().collect();
         reads.sort_unstable();
         sqlx::query(
-            "INSERT INTO chat_reads (room_id, account_id, last_read_seq) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) \
-             ON CONFLICT (room_id, account_id) DO UPDATE \
+            "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) \
+             ON CONFLICT (room_id, account_id, municipality_id) DO UPDATE \
              SET last_read_seq = GREATEST(chat_reads.last_read_seq, excluded.last_read_seq)",
         )
-        .bind(reads.iter().map(|((room, _), _)| *room).collect::<Vec<_>>())
-        .bind(reads.iter().map(|((_, account), _)| *account).collect::<Vec<_>>())
+        .bind(reads.iter().map(|((m, _, _), _)| *m).collect::<Vec<_>>())
+        .bind(reads.iter().map(|((_, room, _), _)| *room).collect::<Vec<_>>())
+        .bind(reads.iter().map(|((_, _, account), _)| *account).collect::<Vec<_>>())
         .bind(reads.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await

@@ -204,18 +204,21 @@ async fn promote(tx: &mut PgConnection, ctx: &AuditContext, session: ClassSessio
     let mut promoted = Vec::new();
     loop {
         let next = sqlx::query(
-            "SELECT id FROM class_bookings WHERE session_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1",
+            "SELECT id FROM class_bookings WHERE session_id = $1 AND status = 'waiting' AND municipality_id = $2 ORDER BY id LIMIT 1",
         )
         .bind(session.0)
+        .bind(ctx.municipality_id.0)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
         let Some(next) = next else { return Ok(promoted) };
         let id: i64 = next.try_get(0).map_err(db_err)?;
         let took = sqlx::query(
-            "UPDATE class_sessions SET taken = taken + 1 WHERE id = $1 AND NOT cancelled AND taken < capacity",
+            "UPDATE class_sessions SET taken = taken + 1 WHERE id = $1 AND NOT cancelled AND taken < capacity \
+             AND municipality_id = $2",
         )
         .bind(session.0)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?
@@ -224,10 +227,12 @@ async fn promote(tx: &mut PgConnection, ctx: &AuditContext, session: ClassSessio
             return Ok(promoted);
         }
         sqlx::query(
-            "UPDATE class_bookings SET status = 'confirmed', promoted_at = $1::timestamptz, notice_pending = true WHERE id = $2",
+            "UPDATE class_bookings SET status = 'confirmed', promoted_at = $1::timestamptz, notice_pending = true \
+             WHERE id = $2 AND municipality_id = $3",
         )
         .bind(ts_param(ctx.at))
         .bind(id)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -296,10 +301,12 @@ async fn book(
         return Err(StoreError::InvalidReference("family_id"));
     }
     let live: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM class_bookings WHERE session_id = $1 AND family_id = $2 AND status <> 'cancelled'",
+        "SELECT id FROM class_bookings WHERE session_id = $1 AND family_id = $2 AND status <> 'cancelled' \
+         AND municipality_id = $3",
     )
     .bind(b.session_id.0)
     .bind(b.family_id.0)
+    .bind(m.0)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -333,13 +340,16 @@ async fn book(
         .map_err(db_err)?,
         _ => None,
     };
-    let took =
-        sqlx::query("UPDATE class_sessions SET taken = taken + 1 WHERE id = $1 AND NOT cancelled AND taken < capacity")
-            .bind(b.session_id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+    let took = sqlx::query(
+        "UPDATE class_sessions SET taken = taken + 1 WHERE id = $1 AND NOT cancelled AND taken < capacity \
+             AND municipality_id = $2",
+    )
+    .bind(b.session_id.0)
+    .bind(m.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
     let status = match (took, b.join_waiting_list) {
         (1, _) => ClassBookingStatus::Confirmed,
         (_, true) => ClassBookingStatus::Waiting,
@@ -421,17 +431,19 @@ async fn cancel(
     }
     sqlx::query(
         "UPDATE class_bookings SET status = 'cancelled', cancelled_at = $1::timestamptz, once_key = NULL, notice_pending = false \
-         WHERE id = $2",
+         WHERE id = $2 AND municipality_id = $3",
     )
     .bind(ts_param(ctx.at))
     .bind(id.0)
+    .bind(m.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     let mut promoted = vec![];
     if booking.status == ClassBookingStatus::Confirmed {
-        sqlx::query("UPDATE class_sessions SET taken = taken - 1 WHERE id = $1")
+        sqlx::query("UPDATE class_sessions SET taken = taken - 1 WHERE id = $1 AND municipality_id = $2")
             .bind(booking.session_id.0)
+            .bind(m.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -469,13 +481,14 @@ async fn attendance(
         let height = mark.height_mm.filter(|_| mark.attended && measures.measures_height());
         sqlx::query(
             "UPDATE class_bookings SET attended = $1, weight_g = $2, height_mm = $3, \
-             once_key = CASE WHEN $4 THEN once_key ELSE NULL END WHERE id = $5",
+             once_key = CASE WHEN $4 THEN once_key ELSE NULL END WHERE id = $5 AND municipality_id = $6",
         )
         .bind(mark.attended)
         .bind(weight.map(i64::from))
         .bind(height.map(i64::from))
         .bind(mark.attended)
         .bind(booking.id.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -496,13 +509,17 @@ async fn attendance(
             }
         }
     }
-    sqlx::query("UPDATE class_sessions SET attendance_by = $1, attendance_at = $2::timestamptz WHERE id = $3")
-        .bind(ctx.actor.0)
-        .bind(ts_param(ctx.at))
-        .bind(session.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE class_sessions SET attendance_by = $1, attendance_at = $2::timestamptz \
+         WHERE id = $3 AND municipality_id = $4",
+    )
+    .bind(ctx.actor.0)
+    .bind(ts_param(ctx.at))
+    .bind(session.0)
+    .bind(m.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     // One line for the whole roster: who was marked, and the owed contacts
     // closed through the timeline's path (written here, not as lines of their own).
     let mut detail = format!("session={} marks={} attended={attended}{marked}", session.0, marks.len());

@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 29, name: "mother_kana", sql: include_str!("../migrations/0029_mother_kana.sql") },
     Migration { version: 30, name: "work_list_missed", sql: include_str!("../migrations/0030_work_list_missed.sql") },
+    Migration { version: 31, name: "municipality_keys", sql: include_str!("../migrations/0031_municipality_keys.sql") },
+    Migration {
+        version: 32,
+        name: "push_subscriptions",
+        sql: include_str!("../migrations/0032_push_subscriptions.sql"),
+    },
 ];
 
 #[derive(Clone)]
@@ -364,6 +370,7 @@ mod meetings;
 mod migrate;
 mod ops;
 mod postpartum;
+mod push;
 mod records;
 mod reminders;
 mod reports;

@@ -200,10 +200,12 @@ impl PostpartumStore for PgStore {
             return Err(StoreError::InvalidReference("venue_id"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_facilities (venue_id, operator_ja, operator_en, calendar) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (venue_id) DO UPDATE SET operator_ja = EXCLUDED.operator_ja, \
+            "INSERT INTO postpartum_facilities (municipality_id, venue_id, operator_ja, operator_en, calendar) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (venue_id, municipality_id) DO UPDATE SET operator_ja = EXCLUDED.operator_ja, \
              operator_en = EXCLUDED.operator_en, calendar = EXCLUDED.calendar",
         )
+        .bind(m.0)
         .bind(venue.0)
         .bind(operator_ja)
         .bind(operator_en)
@@ -367,7 +369,7 @@ impl PostpartumStore for PgStore {
     ) -> Result<Option<(Application, Vec<StayNote>, Vec<Date>)>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let Some(a) = application_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        let notes = stay_notes_in(&mut tx, id).await?;
+        let notes = stay_notes_in(&mut tx, ctx.municipality_id, id).await?;
         let days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
         append_audit(
             &mut tx,
@@ -392,7 +394,7 @@ impl PostpartumStore for PgStore {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let Some(application) = application_in(&mut tx, m, id).await? else { return Ok(None) };
         let family = application.family_id;
-        let notes = stay_notes_in(&mut tx, id).await?;
+        let notes = stay_notes_in(&mut tx, ctx.municipality_id, id).await?;
         let used_days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
         let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
         // The family's other applications by the family index; their used
@@ -507,14 +509,16 @@ impl PostpartumStore for PgStore {
         // overlapping stays never wait for each other crosswise.
         for (day, places) in &days {
             let n = sqlx::query(
-                "INSERT INTO postpartum_places (venue_id, pool, day, taken) VALUES ($1, $2, $3::date, 1) \
-                 ON CONFLICT (venue_id, pool, day) DO UPDATE SET taken = postpartum_places.taken + 1 \
+                "INSERT INTO postpartum_places (municipality_id, venue_id, pool, day, taken) \
+                 VALUES ($5, $1, $2, $3::date, 1) \
+                 ON CONFLICT (venue_id, pool, day, municipality_id) DO UPDATE SET taken = postpartum_places.taken + 1 \
                  WHERE postpartum_places.taken < $4",
             )
             .bind(app.venue.0)
             .bind(pool)
             .bind(day.to_string())
             .bind(i64::from(*places))
+            .bind(ctx.municipality_id.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?
@@ -615,11 +619,12 @@ impl PostpartumStore for PgStore {
                 for r in &booked {
                     sqlx::query(
                         "UPDATE postpartum_places SET taken = taken - 1 \
-                         WHERE venue_id = $1 AND pool = $2 AND day = $3::date",
+                         WHERE venue_id = $1 AND pool = $2 AND day = $3::date AND municipality_id = $4",
                     )
                     .bind(app.venue.0)
                     .bind(get::<i64>(r, "pool")?)
                     .bind(get::<String>(r, "day")?)
+                    .bind(ctx.municipality_id.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
@@ -710,9 +715,10 @@ impl PostpartumStore for PgStore {
             return Err(StoreError::Conflict("day_not_in_stay"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at, care, mother, baby) \
-             VALUES ($1, $2::date, $3, $4, $5, $6::timestamptz, $7, $8, $9)",
+            "INSERT INTO postpartum_stay_notes (municipality_id, application_id, day, note, audience, by_account, at, \
+             care, mother, baby) VALUES ($1, $2, $3::date, $4, $5, $6, $7::timestamptz, $8, $9, $10)",
         )
+        .bind(ctx.municipality_id.0)
         .bind(id.0)
         .bind(day.to_string())
         .bind(note)
@@ -740,7 +746,7 @@ impl PostpartumStore for PgStore {
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let notes = stay_notes_in(&mut tx, id).await?;
+        let notes = stay_notes_in(&mut tx, ctx.municipality_id, id).await?;
         append_audit(
             &mut tx,
             &self.keys.chain,
@@ -768,7 +774,7 @@ impl PostpartumStore for PgStore {
             sqlx::query(
                 "INSERT INTO postpartum_used_days (application_id, day, venue_id, municipality_id, family_id, \
                  service, by_account, at) VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8::timestamptz) \
-                 ON CONFLICT (application_id, day) DO NOTHING",
+                 ON CONFLICT (application_id, day, municipality_id) DO NOTHING",
             )
             .bind(id.0)
             .bind(day.to_string())
@@ -893,16 +899,17 @@ async fn application_in(tx: &mut PgConnection, m: MunicipalityId, id: Applicatio
 }
 
 /// The day notes of an application, read inside `tx` (not audited).
-async fn stay_notes_in(tx: &mut PgConnection, id: ApplicationId) -> Result<Vec<StayNote>> {
+async fn stay_notes_in(tx: &mut PgConnection, m: MunicipalityId, id: ApplicationId) -> Result<Vec<StayNote>> {
     let notes: Vec<StayNote> = sqlx::query(concat!(
         "SELECT ",
         date_col!("day"),
         " AS day, note, audience, by_account, care, mother, baby, ",
         ts_col!("at"),
-        " AS at FROM postpartum_stay_notes WHERE application_id = $1 \
+        " AS at FROM postpartum_stay_notes WHERE application_id = $1 AND municipality_id = $2 \
          ORDER BY postpartum_stay_notes.day, postpartum_stay_notes.at, id"
     ))
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?

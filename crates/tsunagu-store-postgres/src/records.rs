@@ -315,10 +315,11 @@ async fn insert_babies(
         )
         .await?;
         let baby: i64 = sqlx::query_scalar(
-            "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
-             gestational_days, birth_weight_g, long_hospitalisation) \
-             VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO babies (municipality_id, pregnancy_id, family_id, person_id, birth_date, sex, \
+             gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation) \
+             VALUES ($1, $2, $3, $4, $5::date, $6, $7, $8, $9, $10) RETURNING id",
         )
+        .bind(m.0)
         .bind(pregnancy.0)
         .bind(family.0)
         .bind(person.0)
@@ -795,9 +796,11 @@ pub(crate) async fn family_record(
         "b.gestational_days AS b_gestational_days, b.birth_weight_g AS b_birth_weight_g, ",
         "b.long_hospitalisation AS b_long_hospitalisation ",
         "FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id ",
-        "WHERE g.family_id = $1 ORDER BY g.edd, g.id, b.id"
+        "AND b.municipality_id = g.municipality_id ",
+        "WHERE g.family_id = $1 AND g.municipality_id = $2 ORDER BY g.edd, g.id, b.id"
     ))
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;

@@ -7,9 +7,19 @@ use crate::PgStore;
 use async_trait::async_trait;
 use jiff::civil::Date;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
-use tsunagu_domain::reminders::ReminderSettings;
+use tsunagu_domain::reminders::{Channel, ReminderSettings};
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 use tsunagu_store::{ReminderCandidate, ReminderKey, ReminderStore};
+
+/// The items due a reminder (`ReminderStore::reminder_candidates`): class
+/// bookings, approved stays and confirmed group interviews, of the accounts
+/// whose channel is on (`r.email_on`, replaced for push by [`PUSH_ON`]),
+/// not yet sent on the channel (`x.channel`, replaced by the channel's name).
+const CANDIDATES: &str = "SELECT a.id, r.email, r.days_before, r.lang_en, 'class:' || b.id AS item, s.day::text AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND NOT a.disabled JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN class_bookings b ON b.family_id = r.family_id AND b.municipality_id = r.municipality_id AND b.status = 'confirmed' JOIN class_sessions s ON s.id = b.session_id AND s.municipality_id = b.municipality_id AND NOT s.cancelled WHERE r.municipality_id = $1 AND r.email_on AND s.day >= $2::date AND s.day <= $3::date AND (a.family_relation = 'mother' OR NOT f.partner_view_off) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'class:' || b.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) UNION ALL SELECT a.id, r.email, r.days_before, r.lang_en, 'stay:' || p.id AS item, p.stay_first::text AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND NOT a.disabled JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN postpartum_applications p ON p.family_id = r.family_id AND p.municipality_id = r.municipality_id AND p.status = 'approved' WHERE r.municipality_id = $1 AND r.email_on AND p.stay_first >= $2::date AND p.stay_first <= $3::date AND (a.family_relation = 'mother' OR (NOT f.partner_view_off AND f.partner_sees_health)) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'stay:' || p.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) UNION ALL SELECT a.id, r.email, r.days_before, r.lang_en, 'group:' || s.id AS item, s.day::text AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND NOT a.disabled JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN group_session_members g ON g.family_id = r.family_id AND g.municipality_id = r.municipality_id AND g.attended IS NULL JOIN group_sessions s ON s.id = g.session_id AND s.municipality_id = g.municipality_id AND s.attendance_at IS NULL JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id AND c.awaits AND NOT c.hidden WHERE r.municipality_id = $1 AND r.email_on AND s.day >= $2::date AND s.day <= $3::date AND (a.family_relation = 'mother' OR (NOT f.partner_view_off AND f.partner_sees_health)) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'group:' || s.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) ORDER BY 6, 1, 5 LIMIT $4";
+
+/// An account with a browser subscribed to push, in place of `r.email_on`.
+const PUSH_ON: &str = "EXISTS (SELECT 1 FROM push_subscriptions ps WHERE ps.account_id = r.account_id \
+                       AND ps.municipality_id = r.municipality_id)";
 
 #[async_trait]
 impl ReminderStore for PgStore {
@@ -38,7 +48,7 @@ impl ReminderStore for PgStore {
         sqlx::query(
             "INSERT INTO reminder_settings (account_id, municipality_id, family_id, email, email_on, days_before, lang_en, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) \
-             ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, email_on = excluded.email_on, \
+             ON CONFLICT (account_id, municipality_id) DO UPDATE SET email = excluded.email, email_on = excluded.email_on, \
              days_before = excluded.days_before, lang_en = excluded.lang_en, updated_at = excluded.updated_at, \
              family_id = excluded.family_id WHERE reminder_settings.municipality_id = excluded.municipality_id",
         )
@@ -61,12 +71,20 @@ impl ReminderStore for PgStore {
     async fn reminder_candidates(
         &self,
         m: MunicipalityId,
+        channel: Channel,
         from: Date,
         to: Date,
         limit: u32,
     ) -> Result<Vec<ReminderCandidate>> {
         type Row = (i64, String, i16, bool, String, String);
-        let q = sqlx::query_as::<_, Row>("SELECT a.id, r.email, r.days_before, r.lang_en, 'class:' || b.id AS item, s.day::text AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND NOT a.disabled JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN class_bookings b ON b.family_id = r.family_id AND b.municipality_id = r.municipality_id AND b.status = 'confirmed' JOIN class_sessions s ON s.id = b.session_id AND s.municipality_id = b.municipality_id AND NOT s.cancelled WHERE r.municipality_id = $1 AND r.email_on AND s.day >= $2::date AND s.day <= $3::date AND (a.family_relation = 'mother' OR NOT f.partner_view_off) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'class:' || b.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) UNION ALL SELECT a.id, r.email, r.days_before, r.lang_en, 'stay:' || p.id AS item, p.stay_first::text AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND NOT a.disabled JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN postpartum_applications p ON p.family_id = r.family_id AND p.municipality_id = r.municipality_id AND p.status = 'approved' WHERE r.municipality_id = $1 AND r.email_on AND p.stay_first >= $2::date AND p.stay_first <= $3::date AND (a.family_relation = 'mother' OR (NOT f.partner_view_off AND f.partner_sees_health)) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'stay:' || p.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) ORDER BY 6, 1, 5 LIMIT $4");
+        let on = match channel {
+            Channel::Email => "r.email_on",
+            Channel::Push => PUSH_ON,
+        };
+        let sql = CANDIDATES
+            .replace("r.email_on", on)
+            .replace("x.channel = 'email'", &format!("x.channel = '{}'", channel.as_str()));
+        let q = sqlx::query_as::<_, Row>(&sql);
         let rows: Vec<Row> = q
             .bind(m.0)
             .bind(from.to_string())
@@ -96,7 +114,7 @@ impl ReminderStore for PgStore {
         let claimed: Option<i64> = sqlx::query_scalar(
             "INSERT INTO reminders_sent (municipality_id, account_id, item, channel, claimed_by, claimed_until) \
              VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (account_id, item, channel) DO UPDATE SET claimed_by = excluded.claimed_by, \
+             ON CONFLICT (account_id, item, channel, municipality_id) DO UPDATE SET claimed_by = excluded.claimed_by, \
              claimed_until = excluded.claimed_until, attempts = reminders_sent.attempts + 1 \
              WHERE reminders_sent.sent_at IS NULL AND reminders_sent.claimed_until <= $7 \
              AND reminders_sent.municipality_id = excluded.municipality_id \

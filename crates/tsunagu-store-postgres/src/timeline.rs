@@ -127,6 +127,27 @@ pub(crate) async fn hold_contact_kinds(tx: &mut PgConnection, m: MunicipalityId)
     Ok(())
 }
 
+/// A pregnancy's babies in birth order (of municipality `m`), inside `tx`.
+async fn babies_of(
+    tx: &mut PgConnection,
+    m: MunicipalityId,
+    pregnancy: PregnancyId,
+) -> Result<Vec<tsunagu_domain::records::Baby>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        baby_columns!(),
+        " FROM babies WHERE pregnancy_id = $1 AND municipality_id = $2 ORDER BY id"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(baby_row)
+    .collect()
+}
+
 /// Brings one pregnancy's stored contacts in line with its facts, inside
 /// `tx`: reads the pregnancy (locking its row), its babies, its family's
 /// area, the kinds the municipality runs and the stored contacts (locking
@@ -156,14 +177,7 @@ pub(crate) async fn sync_pregnancy(
     let area: i64 = get(&row, "area_id")?;
     let kinds: i32 = get(&row, "contact_kinds")?;
     let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
-    let babies = sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
-        .bind(pregnancy.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    let babies = babies_of(tx, m, pregnancy).await?;
     // Locked as read: an outcome recorded meanwhile is either seen here or
     // waits for this transaction (and then finds what it left).
     let stored = sqlx::query(concat!(
@@ -704,15 +718,7 @@ impl TimelineStore for PgStore {
         // Locks the pregnancy: a concurrent birth, loss or new EDD waits,
         // then reconciles from what this one left; the check sees it as it is.
         let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
-        let babies =
-            sqlx::query(concat!("SELECT ", baby_columns!(), " FROM babies WHERE pregnancy_id = $1 ORDER BY id"))
-                .bind(pregnancy.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(baby_row)
-                .collect::<Result<Vec<_>>>()?;
+        let babies = babies_of(&mut tx, m, pregnancy).await?;
         let change = check(&p, &babies).map_err(StoreError::Invalid)?;
         change.allowed_from(p.status)?;
         let detail = match change {
@@ -1016,6 +1022,13 @@ async fn upcoming_of_family(
            SELECT 'stay'::text, a.service, false, a.stay_first::text, a.stay_last::text, ''::text, v.name_ja, v.name_en, NULL::bigint \
              FROM postpartum_applications a JOIN venues v ON v.id = a.venue_id \
             WHERE $4 AND a.municipality_id = $1 AND a.family_id = $2 AND a.status = 'approved' AND a.stay_last >= $3::date \
+           UNION ALL \
+           SELECT 'group'::text, ''::text, false, gs.day::text, gs.day::text, ''::text, gs.place, gs.place, g.pregnancy_id \
+             FROM group_session_members g \
+             JOIN group_sessions gs ON gs.id = g.session_id AND gs.municipality_id = g.municipality_id \
+             JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id \
+            WHERE $4 AND g.municipality_id = $1 AND g.family_id = $2 AND g.attended IS NULL \
+              AND gs.attendance_at IS NULL AND c.awaits AND NOT c.hidden AND gs.day >= $3::date \
          ) u ORDER BY first_day, starts LIMIT $5",
     )
     .bind(m.0)

@@ -24,7 +24,7 @@ const ACCOUNT_COLUMNS: &str = "accounts.id AS id, accounts.municipality_id AS mu
       FROM account_scopes sc WHERE sc.account_id = accounts.id) AS scopes";
 
 /// A session's columns, named apart from the account's.
-const SESSION_COLUMNS: &str = "s.token_hash AS s_token_hash, s.account_id AS s_account_id, s.stage AS s_stage, \
+const SESSION_COLUMNS: &str = "s.municipality_id AS s_municipality_id, s.token_hash AS s_token_hash, s.account_id AS s_account_id, s.stage AS s_stage, \
      s.csrf_token AS s_csrf_token, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at";
 
 /// The scopes as `account_scopes` rows `kind:id`, joined by commas.
@@ -48,6 +48,7 @@ fn prefixed_session_row(r: &SqliteRow) -> Result<Session> {
     let created: String = r.try_get("s_created_at").map_err(db_err)?;
     let seen: String = r.try_get("s_last_seen_at").map_err(db_err)?;
     Ok(Session {
+        municipality_id: MunicipalityId(r.try_get("s_municipality_id").map_err(db_err)?),
         token_hash: r.try_get("s_token_hash").map_err(db_err)?,
         account_id: AccountId(r.try_get("s_account_id").map_err(db_err)?),
         stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
@@ -62,6 +63,7 @@ fn session_row(r: &SqliteRow) -> Result<Session> {
     let created: String = r.try_get("created_at").map_err(db_err)?;
     let seen: String = r.try_get("last_seen_at").map_err(db_err)?;
     Ok(Session {
+        municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
         token_hash: r.try_get("token_hash").map_err(db_err)?,
         account_id: AccountId(r.try_get("account_id").map_err(db_err)?),
         stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
@@ -69,6 +71,17 @@ fn session_row(r: &SqliteRow) -> Result<Session> {
         created_at: ts(&created)?,
         last_seen_at: ts(&seen)?,
     })
+}
+
+/// Ends every session of an account (of municipality `m`) inside `tx`.
+async fn end_sessions_of(tx: &mut sqlx::SqliteConnection, m: MunicipalityId, account: AccountId) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = ? AND municipality_id = ?")
+        .bind(account.0)
+        .bind(m.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 impl SqliteStore {
@@ -177,28 +190,34 @@ impl AccountStore for SqliteStore {
             .chain(a.venues.iter().map(|x| ("venue", x.0)))
             .chain(a.rooms.iter().map(|x| ("room", x.0)));
         for (kind, ref_id) in scopes {
-            sqlx::query("INSERT OR IGNORE INTO account_scopes (account_id, kind, ref_id) VALUES (?, ?, ?)")
-                .bind(id)
-                .bind(kind)
-                .bind(ref_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO account_scopes (municipality_id, account_id, kind, ref_id) VALUES (?, ?, ?, ?)",
+            )
+            .bind(a.municipality_id.0)
+            .bind(id)
+            .bind(kind)
+            .bind(ref_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         if let Some(ctx) = ctx {
             append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountCreate, None, &format!("account={id}"))
                 .await?;
         }
         tx.commit().await.map_err(db_err)?;
-        self.account(AccountId(id)).await?.ok_or(StoreError::NotFound)
+        self.account(a.municipality_id, AccountId(id)).await?.ok_or(StoreError::NotFound)
     }
 
-    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
-        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.id = ?"))
-            .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
+    async fn account(&self, m: MunicipalityId, id: AccountId) -> Result<Option<Account>> {
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.id = ? AND accounts.municipality_id = ?"
+        ))
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
         match r {
             Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
@@ -238,20 +257,18 @@ impl AccountStore for SqliteStore {
     async fn set_password(&self, ctx: Option<&AuditContext>, id: AccountId, hash: &Secret) -> Result<()> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         // With an administrator's context, only accounts of their municipality.
-        let n =
-            sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ? AND (? IS NULL OR municipality_id = ?)")
-                .bind(hash.expose())
-                .bind(id.0)
-                .bind(ctx.map(|c| c.municipality_id.0))
-                .bind(ctx.map(|c| c.municipality_id.0))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM sessions WHERE account_id = ?").bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
+        let m: Option<i64> = sqlx::query_scalar(
+            "UPDATE accounts SET password_hash = ? WHERE id = ? AND (?3 IS NULL OR municipality_id = ?3) \
+             RETURNING municipality_id",
+        )
+        .bind(hash.expose())
+        .bind(id.0)
+        .bind(ctx.map(|c| c.municipality_id.0))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let m = MunicipalityId(m.ok_or(StoreError::NotFound)?);
+        end_sessions_of(&mut tx, m, id).await?;
         if let Some(ctx) = ctx {
             append_audit(
                 &mut tx,
@@ -269,26 +286,19 @@ impl AccountStore for SqliteStore {
     async fn set_totp_secret(&self, ctx: Option<&AuditContext>, id: AccountId, secret: Option<&Secret>) -> Result<()> {
         let sealed = secret.map(|s| self.keys.seal_totp(id, s)).transpose()?;
         let mut tx = self.writer.begin().await.map_err(db_err)?;
-        let n = sqlx::query(
-            "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ? AND (? IS NULL OR municipality_id = ?)",
+        let m: Option<i64> = sqlx::query_scalar(
+            "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE id = ? \
+             AND (?3 IS NULL OR municipality_id = ?3) RETURNING municipality_id",
         )
         .bind(sealed)
         .bind(id.0)
         .bind(ctx.map(|c| c.municipality_id.0))
-        .bind(ctx.map(|c| c.municipality_id.0))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let m = MunicipalityId(m.ok_or(StoreError::NotFound)?);
         if secret.is_none() {
-            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            end_sessions_of(&mut tx, m, id).await?;
         }
         if let Some(ctx) = ctx {
             append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::AccountTotpReset, None, &format!("account={id}"))
@@ -297,15 +307,17 @@ impl AccountStore for SqliteStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn use_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
-        let n = sqlx::query("UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?")
-            .bind(step)
-            .bind(id.0)
-            .bind(step)
-            .execute(&self.writer)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+    async fn use_totp_step(&self, m: MunicipalityId, id: AccountId, step: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE accounts SET totp_last_step = ?1 WHERE id = ?2 AND municipality_id = ?3 AND totp_last_step < ?1",
+        )
+        .bind(step)
+        .bind(id.0)
+        .bind(m.0)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
         Ok(n == 1)
     }
 
@@ -338,11 +350,7 @@ impl AccountStore for SqliteStore {
             return Err(StoreError::NotFound);
         }
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            end_sessions_of(&mut tx, ctx.municipality_id, id).await?;
         }
         let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
         append_audit(&mut tx, &self.keys.chain, ctx, action, None, &format!("account={id}")).await?;
@@ -350,9 +358,11 @@ impl AccountStore for SqliteStore {
     }
 
     async fn create_session(&self, s: &Session) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+        let done = sqlx::query(
+            // The account must be of the session's municipality (migration 0031).
+            "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at, \
+             municipality_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, a.municipality_id FROM accounts a \
+             WHERE a.id = ?2 AND a.municipality_id = ?7",
         )
         .bind(&s.token_hash)
         .bind(s.account_id.0)
@@ -360,27 +370,38 @@ impl AccountStore for SqliteStore {
         .bind(s.csrf_token.expose())
         .bind(ts_text(s.created_at))
         .bind(ts_text(s.last_seen_at))
+        .bind(s.municipality_id.0)
         .execute(&self.writer)
         .await
         .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 
-    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
+    async fn session(&self, m: MunicipalityId, token_hash: &str) -> Result<Option<Session>> {
+        let r = sqlx::query("SELECT * FROM sessions WHERE token_hash = ? AND municipality_id = ?")
             .bind(token_hash)
+            .bind(m.0)
             .fetch_optional(&self.reader)
             .await
             .map_err(db_err)?;
         r.as_ref().map(session_row).transpose()
     }
 
-    async fn session_with_account(&self, token_hash: &str) -> Result<Option<(Session, Option<Account>)>> {
+    async fn session_with_account(
+        &self,
+        m: MunicipalityId,
+        token_hash: &str,
+    ) -> Result<Option<(Session, Option<Account>)>> {
         let r = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id \
-             WHERE s.token_hash = ?"
+            "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s LEFT JOIN accounts \
+             ON accounts.id = s.account_id AND accounts.municipality_id = s.municipality_id \
+             WHERE s.token_hash = ? AND s.municipality_id = ?"
         ))
         .bind(token_hash)
+        .bind(m.0)
         .fetch_optional(&self.reader)
         .await
         .map_err(db_err)?;
@@ -393,31 +414,29 @@ impl AccountStore for SqliteStore {
         Ok(Some((session, account)))
     }
 
-    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+    async fn touch_session(&self, m: MunicipalityId, token_hash: &str, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND municipality_id = ?")
             .bind(ts_text(at))
             .bind(token_hash)
+            .bind(m.0)
             .execute(&self.writer)
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
-    async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+    async fn delete_session(&self, m: MunicipalityId, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ? AND municipality_id = ?")
             .bind(token_hash)
+            .bind(m.0)
             .execute(&self.writer)
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
-    async fn delete_sessions_of(&self, account: AccountId) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
-            .bind(account.0)
-            .execute(&self.writer)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+    async fn delete_sessions_of(&self, m: MunicipalityId, account: AccountId) -> Result<()> {
+        let mut c = self.writer.acquire().await.map_err(db_err)?;
+        end_sessions_of(&mut c, m, account).await
     }
 }

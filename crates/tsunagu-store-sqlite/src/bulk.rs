@@ -171,14 +171,15 @@ async fn write_rows(tx: &mut SqliteConnection, ctx: &AuditContext, rows: &Rows) 
         });
         qb.build().execute(&mut *tx).await.map_err(db_err)?;
     }
-    for chunk in rows.babies.chunks(rows_per_statement(10)) {
+    for chunk in rows.babies.chunks(rows_per_statement(11)) {
         let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO babies (id, pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
-             gestational_days, birth_weight_g, long_hospitalisation) ",
+            "INSERT INTO babies (id, municipality_id, pregnancy_id, family_id, person_id, birth_date, sex, \
+             gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation) ",
         );
         qb.push_values(chunk, |mut b, r| {
             let x = &r.baby;
             b.push_bind(x.id.0)
+                .push_bind(m)
                 .push_bind(x.pregnancy_id.0)
                 .push_bind(r.family_id.0)
                 .push_bind(x.person_id.0)

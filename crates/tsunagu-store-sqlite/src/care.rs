@@ -74,15 +74,19 @@ async fn insert_referral_event(
     action: &str,
     note: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO referral_events (referral_id, action, by_account, at, note) VALUES (?, ?, ?, ?, ?)")
-        .bind(id.0)
-        .bind(action)
-        .bind(ctx.actor.0)
-        .bind(ts_text(ctx.at))
-        .bind(note)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO referral_events (municipality_id, referral_id, action, by_account, at, note) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(ctx.municipality_id.0)
+    .bind(id.0)
+    .bind(action)
+    .bind(ctx.actor.0)
+    .bind(ts_text(ctx.at))
+    .bind(note)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -255,7 +259,7 @@ impl CareStore for SqliteStore {
         id: ReferralId,
     ) -> Result<Option<(StoredReferral, Vec<ReferralEvent>)>> {
         let Some(referral) = self.referral_of(ctx.municipality_id, id).await? else { return Ok(None) };
-        let events = self.events_of(id).await?;
+        let events = self.events_of(ctx.municipality_id, id).await?;
         let detail = format!("referral={id} events={}", events.len());
         self.audit(ctx, AuditAction::ReferralList, Some(referral.referral.family), &detail).await?;
         Ok(Some((referral, events)))
@@ -361,7 +365,7 @@ impl CareStore for SqliteStore {
                 .await
                 .map_err(db_err)?;
         let family = FamilyId(family.ok_or(StoreError::NotFound)?);
-        let events = self.events_of(id).await?;
+        let events = self.events_of(ctx.municipality_id, id).await?;
         self.audit(ctx, AuditAction::ReferralList, Some(family), &format!("referral={id} events={}", events.len()))
             .await?;
         Ok(events)
@@ -565,14 +569,18 @@ impl CareStore for SqliteStore {
         if !in_municipality(&mut tx, "families", family.0, m).await? {
             return Err(StoreError::InvalidReference("family_id"));
         }
-        sqlx::query("INSERT INTO online_talk_attendees (talk_id, family_id, joined_by, joined_at) VALUES (?, ?, ?, ?)")
-            .bind(talk.0)
-            .bind(family.0)
-            .bind(ctx.actor.0)
-            .bind(ts_text(ctx.at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("already_joined") } else { db_err(e) })?;
+        sqlx::query(
+            "INSERT INTO online_talk_attendees (municipality_id, talk_id, family_id, joined_by, joined_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(m.0)
+        .bind(talk.0)
+        .bind(family.0)
+        .bind(ctx.actor.0)
+        .bind(ts_text(ctx.at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("already_joined") } else { db_err(e) })?;
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TalkJoin, Some(family), &format!("talk={talk}"))
             .await?;
         tx.commit().await.map_err(db_err)
@@ -673,14 +681,17 @@ impl SqliteStore {
     }
 
     /// A referral's steps (not audited).
-    async fn events_of(&self, id: ReferralId) -> Result<Vec<ReferralEvent>> {
+    async fn events_of(&self, m: MunicipalityId, id: ReferralId) -> Result<Vec<ReferralEvent>> {
         // In the order the steps were taken.
-        let rows =
-            sqlx::query("SELECT action, by_account, at, note FROM referral_events WHERE referral_id = ? ORDER BY id")
-                .bind(id.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT action, by_account, at, note FROM referral_events WHERE referral_id = ? AND municipality_id = ? \
+                 ORDER BY id",
+        )
+        .bind(id.0)
+        .bind(m.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
         let events: Vec<ReferralEvent> = rows
             .iter()
             .map(|r| {

@@ -440,14 +440,14 @@ impl ChatStore for SqliteStore {
         let mut tx = self.begin_immediate().await?;
         room_in(&mut tx, ctx.municipality_id, room).await?;
         sqlx::query(
-            "INSERT INTO chat_reads (room_id, account_id, last_read_seq) \
-             VALUES (?, ?, MIN(?, (SELECT last_seq FROM chat_rooms WHERE id = ?))) \
+            "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+             VALUES (?1, ?2, ?3, MIN(?4, (SELECT last_seq FROM chat_rooms WHERE municipality_id = ?1 AND id = ?2))) \
              ON CONFLICT (room_id, account_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
         )
+        .bind(ctx.municipality_id.0)
         .bind(room.0)
         .bind(ctx.actor.0)
         .bind(seq)
-        .bind(room.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -480,14 +480,18 @@ impl ChatStore for SqliteStore {
             .await
             .map_err(db_err)?;
         for (slot, account) in team.members() {
-            sqlx::query("INSERT INTO chat_team_members (room_id, slot, supporter_account, since) VALUES (?, ?, ?, ?)")
-                .bind(room.0)
-                .bind(slot.as_str())
-                .bind(account.0)
-                .bind(ts_text(ctx.at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO chat_team_members (municipality_id, room_id, slot, supporter_account, since) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(m.0)
+            .bind(room.0)
+            .bind(slot.as_str())
+            .bind(account.0)
+            .bind(ts_text(ctx.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         let detail =
             format!("room={room} team={},{},{}", team.professional, team.raising_toddler, team.no_parenting_experience);
@@ -796,19 +800,19 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
             // The authors have read what they wrote (one row per author and room).
-            let mut reads: HashMap<(i64, i64), i64> = HashMap::new();
+            let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
             for (p, seq) in &new {
-                let e = reads.entry((p.room.0, p.ctx.actor.0)).or_default();
+                let e = reads.entry((p.ctx.municipality_id.0, p.room.0, p.ctx.actor.0)).or_default();
                 *e = (*e).max(*seq);
             }
             // (`WHERE true`: SQLite's reading of an upsert after a SELECT.)
             sqlx::query(
-                "INSERT INTO chat_reads (room_id, account_id, last_read_seq) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true \
+                "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true \
                  ON CONFLICT (room_id, account_id) DO UPDATE \
                  SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
             )
-            .bind(json_rows(reads.iter().map(|((room, account), seq)| json!([room, account, seq]))))
+            .bind(json_rows(reads.iter().map(|((m, room, account), seq)| json!([m, room, account, seq]))))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -191,18 +191,21 @@ async fn promote(tx: &mut SqliteConnection, ctx: &AuditContext, session: ClassSe
     let mut promoted = Vec::new();
     loop {
         let next = sqlx::query(
-            "SELECT id FROM class_bookings WHERE session_id = ? AND status = 'waiting' ORDER BY id LIMIT 1",
+            "SELECT id FROM class_bookings WHERE session_id = ? AND status = 'waiting' AND municipality_id = ? ORDER BY id LIMIT 1",
         )
         .bind(session.0)
+        .bind(ctx.municipality_id.0)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
         let Some(next) = next else { return Ok(promoted) };
         let id: i64 = next.try_get(0).map_err(db_err)?;
         let took = sqlx::query(
-            "UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity",
+            "UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity \
+             AND municipality_id = ?",
         )
         .bind(session.0)
+        .bind(ctx.municipality_id.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?
@@ -210,12 +213,16 @@ async fn promote(tx: &mut SqliteConnection, ctx: &AuditContext, session: ClassSe
         if took != 1 {
             return Ok(promoted);
         }
-        sqlx::query("UPDATE class_bookings SET status = 'confirmed', promoted_at = ?, notice_pending = 1 WHERE id = ?")
-            .bind(ts_text(ctx.at))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE class_bookings SET status = 'confirmed', promoted_at = ?, notice_pending = 1 \
+             WHERE id = ? AND municipality_id = ?",
+        )
+        .bind(ts_text(ctx.at))
+        .bind(id)
+        .bind(ctx.municipality_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         promoted.push(id);
     }
 }
@@ -253,10 +260,12 @@ async fn book(
         return Err(StoreError::InvalidReference("family_id"));
     }
     let live: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM class_bookings WHERE session_id = ? AND family_id = ? AND status <> 'cancelled'",
+        "SELECT id FROM class_bookings WHERE session_id = ? AND family_id = ? AND status <> 'cancelled' \
+         AND municipality_id = ?",
     )
     .bind(b.session_id.0)
     .bind(b.family_id.0)
+    .bind(m.0)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_err)?;
@@ -290,13 +299,16 @@ async fn book(
         .map_err(db_err)?,
         _ => None,
     };
-    let took =
-        sqlx::query("UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity")
-            .bind(b.session_id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+    let took = sqlx::query(
+        "UPDATE class_sessions SET taken = taken + 1 WHERE id = ? AND cancelled = 0 AND taken < capacity \
+             AND municipality_id = ?",
+    )
+    .bind(b.session_id.0)
+    .bind(m.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
     let status = match (took, b.join_waiting_list) {
         (1, _) => ClassBookingStatus::Confirmed,
         (_, true) => ClassBookingStatus::Waiting,
@@ -375,17 +387,19 @@ async fn cancel(
     }
     sqlx::query(
         "UPDATE class_bookings SET status = 'cancelled', cancelled_at = ?, once_key = NULL, notice_pending = 0 \
-         WHERE id = ?",
+         WHERE id = ? AND municipality_id = ?",
     )
     .bind(ts_text(ctx.at))
     .bind(id.0)
+    .bind(m.0)
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     let mut promoted = vec![];
     if booking.status == ClassBookingStatus::Confirmed {
-        sqlx::query("UPDATE class_sessions SET taken = taken - 1 WHERE id = ?")
+        sqlx::query("UPDATE class_sessions SET taken = taken - 1 WHERE id = ? AND municipality_id = ?")
             .bind(booking.session_id.0)
+            .bind(m.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -422,13 +436,14 @@ async fn attendance(
         let height = mark.height_mm.filter(|_| mark.attended && measures.measures_height());
         sqlx::query(
             "UPDATE class_bookings SET attended = ?, weight_g = ?, height_mm = ?, \
-             once_key = CASE WHEN ? THEN once_key ELSE NULL END WHERE id = ?",
+             once_key = CASE WHEN ? THEN once_key ELSE NULL END WHERE id = ? AND municipality_id = ?",
         )
         .bind(mark.attended)
         .bind(weight.map(i64::from))
         .bind(height.map(i64::from))
         .bind(mark.attended)
         .bind(booking.id.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -448,10 +463,11 @@ async fn attendance(
             }
         }
     }
-    sqlx::query("UPDATE class_sessions SET attendance_by = ?, attendance_at = ? WHERE id = ?")
+    sqlx::query("UPDATE class_sessions SET attendance_by = ?, attendance_at = ? WHERE id = ? AND municipality_id = ?")
         .bind(ctx.actor.0)
         .bind(ts_text(ctx.at))
         .bind(session.0)
+        .bind(m.0)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

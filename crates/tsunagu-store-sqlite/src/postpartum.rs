@@ -188,10 +188,12 @@ impl PostpartumStore for SqliteStore {
             return Err(StoreError::InvalidReference("venue_id"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_facilities (venue_id, operator_ja, operator_en, calendar) VALUES (?, ?, ?, ?) \
+            "INSERT INTO postpartum_facilities (municipality_id, venue_id, operator_ja, operator_en, calendar) \
+             VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (venue_id) DO UPDATE SET operator_ja = excluded.operator_ja, \
              operator_en = excluded.operator_en, calendar = excluded.calendar",
         )
+        .bind(m.0)
         .bind(venue.0)
         .bind(operator_ja)
         .bind(operator_en)
@@ -332,7 +334,7 @@ impl PostpartumStore for SqliteStore {
         id: ApplicationId,
     ) -> Result<Option<(Application, Vec<StayNote>, Vec<Date>)>> {
         let Some(a) = self.application_of(ctx.municipality_id, id).await? else { return Ok(None) };
-        let notes = self.stay_notes_of(id).await?;
+        let notes = self.stay_notes_of(ctx.municipality_id, id).await?;
         let days = self.used_days_of(ctx.municipality_id, id).await?;
         let detail = format!("application={id} notes={} used_days={}", notes.len(), days.len());
         self.audit(ctx, AuditAction::PostpartumView, Some(a.family_id), &detail).await?;
@@ -348,7 +350,7 @@ impl PostpartumStore for SqliteStore {
         let m = ctx.municipality_id;
         let Some(application) = self.application_of(m, id).await? else { return Ok(None) };
         let family = application.family_id;
-        let notes = self.stay_notes_of(id).await?;
+        let notes = self.stay_notes_of(ctx.municipality_id, id).await?;
         let used_days = self.used_days_of(ctx.municipality_id, id).await?;
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         let record = crate::records::family_record(&mut conn, m, family).await?.ok_or(StoreError::NotFound)?;
@@ -456,10 +458,11 @@ impl PostpartumStore for SqliteStore {
         let pool = i64::from(booking.pool);
         for (day, places) in &days {
             let n = sqlx::query(
-                "INSERT INTO postpartum_places (venue_id, pool, day, taken) VALUES (?, ?, ?, 1) \
+                "INSERT INTO postpartum_places (municipality_id, venue_id, pool, day, taken) VALUES (?, ?, ?, ?, 1) \
                  ON CONFLICT (venue_id, pool, day) DO UPDATE SET taken = postpartum_places.taken + 1 \
                  WHERE postpartum_places.taken < ?",
             )
+            .bind(ctx.municipality_id.0)
             .bind(app.venue.0)
             .bind(pool)
             .bind(day.to_string())
@@ -641,9 +644,10 @@ impl PostpartumStore for SqliteStore {
             return Err(StoreError::Conflict("day_not_in_stay"));
         }
         sqlx::query(
-            "INSERT INTO postpartum_stay_notes (application_id, day, note, audience, by_account, at, care, mother, baby) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO postpartum_stay_notes (municipality_id, application_id, day, note, audience, by_account, at, \
+             care, mother, baby) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(ctx.municipality_id.0)
         .bind(id.0)
         .bind(day.to_string())
         .bind(note)
@@ -670,7 +674,7 @@ impl PostpartumStore for SqliteStore {
 
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let notes = self.stay_notes_of(id).await?;
+        let notes = self.stay_notes_of(ctx.municipality_id, id).await?;
         self.audit(ctx, AuditAction::PostpartumView, Some(family), &format!("application={id} notes={}", notes.len()))
             .await?;
         Ok(notes)
@@ -821,13 +825,14 @@ impl SqliteStore {
     }
 
     /// The day notes of an application (not audited).
-    async fn stay_notes_of(&self, id: ApplicationId) -> Result<Vec<StayNote>> {
+    async fn stay_notes_of(&self, m: MunicipalityId, id: ApplicationId) -> Result<Vec<StayNote>> {
         let rows = sqlx::query(
             "SELECT day, note, by_account, at, audience, care, mother, baby FROM postpartum_stay_notes \
-             WHERE application_id = ? \
+             WHERE application_id = ? AND municipality_id = ? \
              ORDER BY day, at, id",
         )
         .bind(id.0)
+        .bind(m.0)
         .fetch_all(&self.reader)
         .await
         .map_err(db_err)?;

@@ -165,9 +165,11 @@ async fn insert_babies(
         .await
         .map_err(db_err)?;
         let baby: i64 = sqlx::query_scalar(
-            "INSERT INTO babies (pregnancy_id, family_id, person_id, birth_date, sex, gestational_weeks, \
-             gestational_days, birth_weight_g, long_hospitalisation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO babies (municipality_id, pregnancy_id, family_id, person_id, birth_date, sex, \
+             gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
+        .bind(m.0)
         .bind(pregnancy.0)
         .bind(family.0)
         .bind(person)
@@ -692,9 +694,11 @@ pub(crate) async fn family_record(
          g.ended_on, b.id, b.pregnancy_id, b.person_id, b.birth_date, b.sex, b.gestational_weeks, \
          b.gestational_days, b.birth_weight_g, b.long_hospitalisation \
          FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id \
-         WHERE g.family_id = ? ORDER BY g.edd, g.id, b.id",
+         AND b.municipality_id = g.municipality_id WHERE g.family_id = ? AND g.municipality_id = ? \
+         ORDER BY g.edd, g.id, b.id",
     )
     .bind(id.0)
+    .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;

@@ -7,9 +7,19 @@ use crate::SqliteStore;
 use async_trait::async_trait;
 use jiff::civil::Date;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
-use tsunagu_domain::reminders::ReminderSettings;
+use tsunagu_domain::reminders::{Channel, ReminderSettings};
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 use tsunagu_store::{ReminderCandidate, ReminderKey, ReminderStore};
+
+/// The items due a reminder (`ReminderStore::reminder_candidates`): class
+/// bookings, approved stays and confirmed group interviews, of the accounts
+/// whose channel is on (`r.email_on`, replaced for push by [`PUSH_ON`]),
+/// not yet sent on the channel (`x.channel`, replaced by the channel's name).
+const CANDIDATES: &str = "SELECT a.id, r.email, r.days_before, r.lang_en, 'class:' || b.id AS item, s.day AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND a.disabled = 0 JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN class_bookings b ON b.family_id = r.family_id AND b.municipality_id = r.municipality_id AND b.status = 'confirmed' JOIN class_sessions s ON s.id = b.session_id AND s.municipality_id = b.municipality_id AND s.cancelled = 0 WHERE r.municipality_id = ? AND r.email_on = 1 AND s.day >= ? AND s.day <= ? AND (a.family_relation = 'mother' OR f.partner_view_off = 0) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'class:' || b.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) UNION ALL SELECT a.id, r.email, r.days_before, r.lang_en, 'stay:' || p.id AS item, p.stay_first AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND a.disabled = 0 JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN postpartum_applications p ON p.family_id = r.family_id AND p.municipality_id = r.municipality_id AND p.status = 'approved' WHERE r.municipality_id = ? AND r.email_on = 1 AND p.stay_first >= ? AND p.stay_first <= ? AND (a.family_relation = 'mother' OR (f.partner_view_off = 0 AND f.partner_sees_health = 1)) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'stay:' || p.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) UNION ALL SELECT a.id, r.email, r.days_before, r.lang_en, 'group:' || s.id AS item, s.day AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND a.disabled = 0 JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN group_session_members g ON g.family_id = r.family_id AND g.municipality_id = r.municipality_id AND g.attended IS NULL JOIN group_sessions s ON s.id = g.session_id AND s.municipality_id = g.municipality_id AND s.attendance_at IS NULL JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id AND c.awaits = 1 AND c.hidden = 0 WHERE r.municipality_id = ? AND r.email_on = 1 AND s.day >= ? AND s.day <= ? AND (a.family_relation = 'mother' OR (f.partner_view_off = 0 AND f.partner_sees_health = 1)) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'group:' || s.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) ORDER BY 6, 1, 5 LIMIT ?";
+
+/// An account with a browser subscribed to push, in place of `r.email_on`.
+const PUSH_ON: &str = "EXISTS (SELECT 1 FROM push_subscriptions ps WHERE ps.account_id = r.account_id \
+                       AND ps.municipality_id = r.municipality_id)";
 
 #[async_trait]
 impl ReminderStore for SqliteStore {
@@ -61,13 +71,24 @@ impl ReminderStore for SqliteStore {
     async fn reminder_candidates(
         &self,
         m: MunicipalityId,
+        channel: Channel,
         from: Date,
         to: Date,
         limit: u32,
     ) -> Result<Vec<ReminderCandidate>> {
         type Row = (i64, String, i64, bool, String, String);
-        let q = sqlx::query_as::<_, Row>("SELECT a.id, r.email, r.days_before, r.lang_en, 'class:' || b.id AS item, s.day AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND a.disabled = 0 JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN class_bookings b ON b.family_id = r.family_id AND b.municipality_id = r.municipality_id AND b.status = 'confirmed' JOIN class_sessions s ON s.id = b.session_id AND s.municipality_id = b.municipality_id AND s.cancelled = 0 WHERE r.municipality_id = ? AND r.email_on = 1 AND s.day >= ? AND s.day <= ? AND (a.family_relation = 'mother' OR f.partner_view_off = 0) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'class:' || b.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) UNION ALL SELECT a.id, r.email, r.days_before, r.lang_en, 'stay:' || p.id AS item, p.stay_first AS day FROM reminder_settings r JOIN accounts a ON a.id = r.account_id AND a.municipality_id = r.municipality_id AND a.disabled = 0 JOIN families f ON f.id = r.family_id AND f.municipality_id = r.municipality_id JOIN postpartum_applications p ON p.family_id = r.family_id AND p.municipality_id = r.municipality_id AND p.status = 'approved' WHERE r.municipality_id = ? AND r.email_on = 1 AND p.stay_first >= ? AND p.stay_first <= ? AND (a.family_relation = 'mother' OR (f.partner_view_off = 0 AND f.partner_sees_health = 1)) AND NOT EXISTS (SELECT 1 FROM reminders_sent x WHERE x.account_id = a.id AND x.item = 'stay:' || p.id AND x.channel = 'email' AND x.sent_at IS NOT NULL AND x.municipality_id = r.municipality_id) ORDER BY 6, 1, 5 LIMIT ?");
+        let on = match channel {
+            Channel::Email => "r.email_on = 1",
+            Channel::Push => PUSH_ON,
+        };
+        let sql = CANDIDATES
+            .replace("r.email_on = 1", on)
+            .replace("x.channel = 'email'", &format!("x.channel = '{}'", channel.as_str()));
+        let q = sqlx::query_as::<_, Row>(&sql);
         let rows: Vec<Row> = q
+            .bind(m.0)
+            .bind(from.to_string())
+            .bind(to.to_string())
             .bind(m.0)
             .bind(from.to_string())
             .bind(to.to_string())

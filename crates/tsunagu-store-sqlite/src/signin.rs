@@ -7,7 +7,7 @@ use super::{db_err, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::SqliteConnection;
-use tsunagu_domain::AccountId;
+use tsunagu_domain::{AccountId, MunicipalityId};
 use tsunagu_store::signin::{later, locked_until, nth_failure_offset};
 use tsunagu_store::SigninStore;
 use tsunagu_store::{Result, Secret, SigninAttemptId, SigninOutcome, SigninRequest, SigninReservation};
@@ -51,18 +51,22 @@ pub(crate) async fn reserve(store: &SqliteStore, r: &SigninRequest) -> Result<Si
     let mut tx = store.begin_immediate().await?;
     let mut codes_left = None;
     if let Some(s) = &r.session {
-        let taken: Option<i64> =
-            sqlx::query_scalar("SELECT code_attempts FROM sessions WHERE token_hash = ? AND stage = 'second_factor'")
-                .bind(&s.token_hash)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let taken: Option<i64> = sqlx::query_scalar(
+            "SELECT code_attempts FROM sessions WHERE token_hash = ? AND stage = 'second_factor' \
+                 AND municipality_id = ?",
+        )
+        .bind(&s.token_hash)
+        .bind(s.municipality_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let Some(taken) = taken else {
             return Ok(SigninReservation::SessionEnded);
         };
         if taken >= s.max_codes {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            sqlx::query("DELETE FROM sessions WHERE token_hash = ? AND municipality_id = ?")
                 .bind(&s.token_hash)
+                .bind(s.municipality_id.0)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -77,11 +81,14 @@ pub(crate) async fn reserve(store: &SqliteStore, r: &SigninRequest) -> Result<Si
         return Ok(SigninReservation::Locked { until });
     }
     if let Some(s) = &r.session {
-        sqlx::query("UPDATE sessions SET code_attempts = code_attempts + 1 WHERE token_hash = ?")
-            .bind(&s.token_hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE sessions SET code_attempts = code_attempts + 1 WHERE token_hash = ? AND municipality_id = ?",
+        )
+        .bind(&s.token_hash)
+        .bind(s.municipality_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     }
     // Nothing older than the window is ever counted again: forgotten here,
     // a range of `signin_attempts_at` (migration 0014), so the table holds
@@ -119,26 +126,30 @@ pub(crate) async fn settle(store: &SqliteStore, id: SigninAttemptId, outcome: Si
 
 pub(crate) async fn pending_totp_secret(
     store: &SqliteStore,
+    m: MunicipalityId,
     token_hash: &str,
     fresh: &Secret,
 ) -> Result<Option<Secret>> {
     // Sealed like an enrolled secret (bound to the session's account), so a
     // reader of the database learns none while the user enrols.
-    let account: Option<i64> =
-        sqlx::query_scalar("SELECT account_id FROM sessions WHERE token_hash = ? AND stage = 'second_factor'")
-            .bind(token_hash)
-            .fetch_optional(&store.writer)
-            .await
-            .map_err(db_err)?;
+    let account: Option<i64> = sqlx::query_scalar(
+        "SELECT account_id FROM sessions WHERE token_hash = ? AND stage = 'second_factor' AND municipality_id = ?",
+    )
+    .bind(token_hash)
+    .bind(m.0)
+    .fetch_optional(&store.writer)
+    .await
+    .map_err(db_err)?;
     let Some(account) = account.map(AccountId) else {
         return Ok(None);
     };
     let kept: Option<String> = sqlx::query_scalar(
         "UPDATE sessions SET pending_totp_secret = COALESCE(pending_totp_secret, ?) \
-         WHERE token_hash = ? AND stage = 'second_factor' RETURNING pending_totp_secret",
+         WHERE token_hash = ? AND stage = 'second_factor' AND municipality_id = ? RETURNING pending_totp_secret",
     )
     .bind(store.keys.seal_totp(account, fresh)?)
     .bind(token_hash)
+    .bind(m.0)
     .fetch_optional(&store.writer)
     .await
     .map_err(db_err)?;
@@ -155,7 +166,7 @@ impl SigninStore for SqliteStore {
         settle(self, id, outcome).await
     }
 
-    async fn pending_totp_secret(&self, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>> {
-        pending_totp_secret(self, token_hash, fresh).await
+    async fn pending_totp_secret(&self, m: MunicipalityId, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>> {
+        pending_totp_secret(self, m, token_hash, fresh).await
     }
 }

@@ -84,6 +84,25 @@ pub(crate) fn contact_row(r: &SqliteRow) -> Result<ContactRow> {
     })
 }
 
+/// A pregnancy's babies in birth order (of municipality `m`), inside `tx`.
+async fn babies_of(
+    tx: &mut SqliteConnection,
+    m: MunicipalityId,
+    pregnancy: PregnancyId,
+) -> Result<Vec<tsunagu_domain::records::Baby>> {
+    sqlx::query(&format!(
+        "SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? AND municipality_id = ? ORDER BY id"
+    ))
+    .bind(pregnancy.0)
+    .bind(m.0)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(baby_row)
+    .collect()
+}
+
 /// Brings one pregnancy's stored contacts in line with its facts, inside
 /// `tx`: reads the pregnancy, its babies, its family's area, the kinds the
 /// municipality runs and the stored contacts; applies what `reconcile` says.
@@ -110,14 +129,7 @@ pub(crate) async fn sync_pregnancy(
     let area: i64 = row.try_get(9).map_err(db_err)?;
     let kinds: i64 = row.try_get(10).map_err(db_err)?;
     let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
-    let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
-        .bind(pregnancy.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(baby_row)
-        .collect::<Result<Vec<_>>>()?;
+    let babies = babies_of(tx, m, pregnancy).await?;
     let stored = sqlx::query(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.pregnancy_id = ? AND c.municipality_id = ?"
     ))
@@ -619,14 +631,7 @@ impl TimelineStore for SqliteStore {
         // Taken at BEGIN: nothing changes the pregnancy between the check and the commit.
         let mut tx = self.begin_immediate().await?;
         let p = crate::records::pregnancy_for_change(&mut tx, m, family, pregnancy).await?;
-        let babies = sqlx::query(&format!("SELECT {BABY_COLUMNS} FROM babies WHERE pregnancy_id = ? ORDER BY id"))
-            .bind(pregnancy.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(baby_row)
-            .collect::<Result<Vec<_>>>()?;
+        let babies = babies_of(&mut tx, m, pregnancy).await?;
         let change = check(&p, &babies).map_err(StoreError::Invalid)?;
         change.allowed_from(p.status)?;
         let detail = match change {
@@ -911,8 +916,19 @@ async fn upcoming_of_family(
            SELECT 'stay', a.service, 0, a.stay_first, a.stay_last, '', v.name_ja, v.name_en, NULL \
              FROM postpartum_applications a JOIN venues v ON v.id = a.venue_id \
             WHERE ? AND a.municipality_id = ? AND a.family_id = ? AND a.status = 'approved' AND a.stay_last >= ? \
+           UNION ALL \
+           SELECT 'group', '', 0, gs.day, gs.day, '', gs.place, gs.place, g.pregnancy_id \
+             FROM group_session_members g \
+             JOIN group_sessions gs ON gs.id = g.session_id AND gs.municipality_id = g.municipality_id \
+             JOIN contacts c ON c.id = g.contact_id AND c.municipality_id = g.municipality_id \
+            WHERE ? AND g.municipality_id = ? AND g.family_id = ? AND g.attended IS NULL \
+              AND gs.attendance_at IS NULL AND c.awaits = 1 AND c.hidden = 0 AND gs.day >= ? \
          ) ORDER BY first_day, starts LIMIT ?",
     )
+    .bind(m.0)
+    .bind(family.0)
+    .bind(&from)
+    .bind(f.stays)
     .bind(m.0)
     .bind(family.0)
     .bind(&from)

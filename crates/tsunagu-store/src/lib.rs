@@ -34,6 +34,7 @@ pub mod meetings;
 pub mod migrations;
 pub mod ops;
 pub mod postpartum;
+pub mod push;
 pub mod records;
 pub mod reminders;
 pub mod reports;
@@ -51,6 +52,7 @@ pub use local_places::*;
 pub use meetings::*;
 pub use ops::{Lease, OpsStore, PoolStats, SchemaStatus, WakeListener};
 pub use postpartum::*;
+pub use push::{PushStore, PushTarget};
 pub use records::*;
 pub use reminders::{ReminderCandidate, ReminderKey, ReminderStore};
 pub use reports::*;
@@ -145,6 +147,7 @@ pub trait Store:
     + ReportStore
     + LocalPlaceStore
     + ReminderStore
+    + PushStore
     + Send
     + Sync
     + 'static
@@ -169,6 +172,7 @@ impl<T> Store for T where
         + ReportStore
         + LocalPlaceStore
         + ReminderStore
+        + PushStore
         + Send
         + Sync
         + 'static
@@ -189,6 +193,7 @@ pub mod prelude {
     pub use crate::MeetingStore as _;
     pub use crate::OpsStore as _;
     pub use crate::PostpartumStore as _;
+    pub use crate::PushStore as _;
     pub use crate::RecordStore as _;
     pub use crate::ReminderStore as _;
     pub use crate::ReportStore as _;

@@ -6,7 +6,7 @@ use crate::Result;
 use async_trait::async_trait;
 use jiff::civil::Date;
 use tsunagu_domain::audit::AuditContext;
-use tsunagu_domain::reminders::ReminderSettings;
+use tsunagu_domain::reminders::{Channel, ReminderSettings};
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 
 /// The `reminder.set` line's detail, the same on both back ends: what
@@ -23,7 +23,7 @@ pub struct ReminderCandidate {
     pub email: String,
     pub days_before: u8,
     pub lang_en: bool,
-    /// 'class:<booking id>' or 'stay:<application id>'.
+    /// 'class:<booking id>', 'stay:<application id>' or 'group:<group session id>'.
     pub item: String,
     pub day: Date,
 }
@@ -44,15 +44,23 @@ pub trait ReminderStore: Send + Sync {
     /// Sets the account's own choice for its family; one `reminder.set` line
     /// in the same transaction (the address is not in it).
     async fn set_reminder_settings(&self, ctx: &AuditContext, family: FamilyId, s: &ReminderSettings) -> Result<()>;
-    /// The class bookings (confirmed, session not cancelled) and approved
-    /// postpartum stays of `m` on `from..=to` of the accounts with e-mail
-    /// on, not yet sent to them: a stay only to the mother's account (a
+    /// The class bookings (confirmed, session not cancelled), approved
+    /// postpartum stays and the contacts with a day set — a confirmed
+    /// 8th-month group interview ([002] ③ 集団面談: a day and a place),
+    /// the member not yet recorded and the contact still awaiting — of `m`
+    /// on `from..=to` of the accounts with e-mail on, not yet sent to them:
+    /// a stay and a group interview only to the mother's account (a
     /// partner's only while she shares her health items), nothing to a
-    /// partner whose view is off. At most `limit`. Not audited: the job's,
+    /// partner whose view is off. Contacts that are only a window get none
+    /// (the seeds do not say the family arranges any of them itself). At most `limit`. Not audited: the job's,
     /// no user's action, and it reads no person's name or health data.
+    ///
+    /// `channel`: the accounts with e-mail on (`Email`), or with a browser
+    /// subscribed to push (`Push`); "not yet sent" is on that channel.
     async fn reminder_candidates(
         &self,
         m: MunicipalityId,
+        channel: Channel,
         from: Date,
         to: Date,
         limit: u32,

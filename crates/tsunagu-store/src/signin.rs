@@ -14,6 +14,7 @@
 use crate::{Result, Secret};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
+use tsunagu_domain::MunicipalityId;
 
 /// A reserved sign-in attempt (its row in `signin_attempts`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,7 @@ impl SigninRequest {
 /// The half-signed-in session a code is typed into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeSession {
+    pub municipality_id: MunicipalityId,
     pub token_hash: String,
     /// Codes the session may take in all; it ends after the last.
     pub max_codes: i64,
@@ -126,7 +128,7 @@ pub trait SigninStore: Send + Sync {
     /// The second-factor secret a half-signed-in session is enrolling, made by
     /// the server: the one already kept on the session, else `fresh`, kept now.
     /// `None` when there is no such half-signed-in session.
-    async fn pending_totp_secret(&self, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>>;
+    async fn pending_totp_secret(&self, m: MunicipalityId, token_hash: &str, fresh: &Secret) -> Result<Option<Secret>>;
 }
 
 #[cfg(test)]

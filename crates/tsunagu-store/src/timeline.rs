@@ -240,13 +240,17 @@ pub struct UpcomingFilter {
     pub limit: u32,
 }
 
-/// What a class booking or an approved postpartum stay is, on the family's page.
+/// What a class booking, an approved postpartum stay or a group interview is, on the family's page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpcomingWhat {
     /// A class booking, confirmed or on the waiting list: the programme's kind.
     Class { programme: String, waiting: bool },
     /// An approved postpartum stay: its service (short_stay, day_care, outreach).
     Stay { service: String },
+    /// A confirmed 8th-month group interview the family is in ([002] ③): a
+    /// contact with a day and a place (the place is the nurse's words, in
+    /// both `venue_ja` and `venue_en`). About the mother: read when stays are.
+    Group,
 }
 
 /// One booking or stay ahead of a family (`FamilyPage::upcoming`).
@@ -278,10 +282,10 @@ impl UpcomingItem {
         venue_en: String,
         pregnancy_id: Option<i64>,
     ) -> Self {
-        let what = if item == "stay" {
-            UpcomingWhat::Stay { service: detail }
-        } else {
-            UpcomingWhat::Class { programme: detail, waiting }
+        let what = match item {
+            "stay" => UpcomingWhat::Stay { service: detail },
+            "group" => UpcomingWhat::Group,
+            _ => UpcomingWhat::Class { programme: detail, waiting },
         };
         UpcomingItem {
             what,

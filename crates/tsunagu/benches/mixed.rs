@@ -268,7 +268,10 @@ async fn main() {
                         // Each (family, session) pair once; this round's own.
                         pair += 1;
                         let f = bookers[pair % BOOKERS];
-                        let s = sessions[(pair / BOOKERS + (round as usize - 1) * 7) % SESSIONS];
+                        // Each round takes sessions of its own: as many as its
+                        // bookings fill (a fifth of the requests, BOOKERS a session).
+                        let span = o.requests / 5 / BOOKERS + 1;
+                        let s = sessions[(pair / BOOKERS + (round as usize - 1) * span) % SESSIONS];
                         let body =
                             json!({"session_id": s.0, "family_id": f, "idempotency_key": format!("mixed-{round}-{i}")});
                         Req::Post(format!("{base}/api/v1/classes/bookings"), nurse.clone(), body)

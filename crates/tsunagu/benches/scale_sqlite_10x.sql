@@ -23,8 +23,8 @@ INSERT INTO pregnancies (id,family_id,municipality_id,notified_on,edd,foetuses,f
   SELECT g.id + k.n * 100000, g.family_id + k.n * 100000, g.municipality_id, g.notified_on, g.edd, g.foetuses, g.first_child, g.status,
          CASE WHEN g.handbook_number IS NULL THEN NULL ELSE g.handbook_number || '-' || k.n END, g.ended_on, g.timeline_rules
   FROM k, pregnancies g WHERE g.id <= 100000 ORDER BY k.n, g.id;
-INSERT INTO babies (id,pregnancy_id,family_id,person_id,birth_date,sex,gestational_weeks,gestational_days,birth_weight_g,long_hospitalisation)
-  SELECT b.id + k.n * 60999, b.pregnancy_id + k.n * 100000, b.family_id + k.n * 100000, b.person_id + k.n * 245917, b.birth_date, b.sex, b.gestational_weeks, b.gestational_days, b.birth_weight_g, b.long_hospitalisation
+INSERT INTO babies (id,municipality_id,pregnancy_id,family_id,person_id,birth_date,sex,gestational_weeks,gestational_days,birth_weight_g,long_hospitalisation)
+  SELECT b.id + k.n * 60999, b.municipality_id, b.pregnancy_id + k.n * 100000, b.family_id + k.n * 100000, b.person_id + k.n * 245917, b.birth_date, b.sex, b.gestational_weeks, b.gestational_days, b.birth_weight_g, b.long_hospitalisation
   FROM k, babies b WHERE b.id <= 60999 ORDER BY k.n, b.id;
 INSERT INTO contacts (id,municipality_id,family_id,area_id,pregnancy_id,kind,subject_kind,subject_id,owner_role,staff_owed,opens,due,closes,outcome,form,attempts,outcome_note,outcome_by,outcome_at,ending,hidden,awaits,missed_on,created_at,updated_at)
   SELECT c.id + k.n * 700453, c.municipality_id, c.family_id + k.n * 100000, c.area_id, c.pregnancy_id + k.n * 100000, c.kind, c.subject_kind,

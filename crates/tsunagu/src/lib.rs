@@ -17,6 +17,7 @@ pub mod checkpoints;
 pub mod daily;
 pub mod import;
 pub mod keyfile;
+pub mod push;
 pub mod reminders;
 pub mod smtp;
 

@@ -112,6 +112,17 @@ enum Command {
         /// Where families reach the service (the link in a reminder: <URL>/me).
         #[arg(long, env = "TSUNAGU_PUBLIC_URL", default_value = "http://localhost:8080")]
         public_url: String,
+        /// Reminders by web push (#10): the forward proxy, host:port, that
+        /// takes requests in absolute form (`POST https://push-service/…`)
+        /// and originates TLS to the browsers' push services (tsunagu has no
+        /// TLS client; docs/DEPLOY.md). Without it the reminders page offers
+        /// no push. The VAPID key is derived from the operator's key.
+        #[arg(long, env = "TSUNAGU_PUSH_PROXY")]
+        push_proxy: Option<String>,
+        /// Reminders by web push: the operator's contact the push services
+        /// see in the VAPID token (`mailto:` or `https:`).
+        #[arg(long, env = "TSUNAGU_PUSH_SUBJECT", default_value = "mailto:tsunagu@localhost")]
+        push_subject: String,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -244,8 +255,20 @@ async fn main() -> anyhow::Result<()> {
             smtp_relay,
             mail_from,
             public_url,
+            push_proxy,
+            push_subject,
         } => {
-            let (store, checkpointer) = open_for_writing(&db, clock.as_ref()).await?;
+            let (store, checkpointer, master) = open_for_serving(&db, clock.as_ref()).await?;
+            let pusher = match push_proxy {
+                Some(proxy) => Some(tsunagu::push::Pusher {
+                    proxy,
+                    vapid: master.vapid_key().map_err(|e| anyhow::anyhow!("the VAPID key: {e}"))?,
+                    subject: push_subject,
+                    timeout: Duration::from_secs(10),
+                }),
+                None => None,
+            };
+            drop(master);
             if demo {
                 load_demo(store.as_ref(), clock.as_ref(), families).await?;
             }
@@ -266,6 +289,7 @@ async fn main() -> anyhow::Result<()> {
                 line_api_base,
                 line_replay_window: Duration::from_secs(line_replay_window_secs),
                 email_reminders: smtp_relay.is_some(),
+                push_public_key: pusher.as_ref().map(|p| p.vapid.public_b64()),
                 ..WebConfig::default()
             };
             let state = AppState::new(store.clone(), clock.clone(), config);
@@ -273,13 +297,13 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(heartbeat_job(store.clone(), clock.clone(), node.clone()));
             tokio::spawn(daily_timeline_job(store.clone(), clock.clone(), state.metrics.clone(), node.clone()));
             tokio::spawn(tsunagu_web::chat::line::outbox_job(state.clone()));
-            if let Some(addr) = smtp_relay {
-                let mailer = tsunagu::reminders::Mailer {
-                    relay: tsunagu::smtp::SmtpRelay { addr, helo: "tsunagu".into(), timeout: Duration::from_secs(10) },
-                    from: mail_from,
-                    link: format!("{}/me", public_url.trim_end_matches('/')),
-                };
-                tokio::spawn(reminders_job(store.clone(), clock.clone(), mailer, node.clone()));
+            let mailer = smtp_relay.map(|addr| tsunagu::reminders::Mailer {
+                relay: tsunagu::smtp::SmtpRelay { addr, helo: "tsunagu".into(), timeout: Duration::from_secs(10) },
+                from: mail_from,
+                link: format!("{}/me", public_url.trim_end_matches('/')),
+            });
+            if mailer.is_some() || pusher.is_some() {
+                tokio::spawn(reminders_job(store.clone(), clock.clone(), mailer, pusher, node.clone()));
             }
             let app = tsunagu_web::router(state.clone());
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
@@ -445,13 +469,19 @@ async fn open(db: &DbArg, create: bool) -> anyhow::Result<(Arc<dyn Store>, Maste
 /// before the key (or refuses a chain not linked with it) and returns the
 /// checkpointer the command writes to when it is done.
 async fn open_for_writing(db: &DbArg, clock: &dyn Clock) -> anyhow::Result<(Arc<dyn Store>, Checkpointer)> {
+    let (store, checkpointer, _) = open_for_serving(db, clock).await?;
+    Ok((store, checkpointer))
+}
+
+/// `open_for_writing`, and the operator's key for what `serve` derives of it (the VAPID key).
+async fn open_for_serving(db: &DbArg, clock: &dyn Clock) -> anyhow::Result<(Arc<dyn Store>, Checkpointer, MasterKey)> {
     let (store, master) = open(db, true).await?;
     let (checkpointer, existing) = Checkpointer::open(&db.checkpoint_file, master.checkpoint_key()).context(
         "the checkpoint file does not verify with this key: start with the key it was written with; if that \
              is this key, someone wrote in the file: `tsunagu audit verify` tells more, then move the file aside",
     )?;
     tsunagu::prepare_audit(store.as_ref(), &master.chain_key(), &existing, clock.now()).await?;
-    Ok((store, checkpointer))
+    Ok((store, checkpointer, master))
 }
 
 async fn write_checkpoints(checkpointer: &tokio::sync::Mutex<Checkpointer>, store: &dyn Store, clock: &dyn Clock) {
@@ -625,16 +655,29 @@ async fn daily_timeline_job(
 async fn reminders_job(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    mailer: tsunagu::reminders::Mailer,
+    mailer: Option<tsunagu::reminders::Mailer>,
+    pusher: Option<tsunagu::push::Pusher>,
     holder: String,
 ) {
     loop {
-        match tsunagu::reminders::run_reminders(store.as_ref(), &mailer, clock.today(), clock.now(), &holder).await {
-            Ok(run) if run.sent + run.failed > 0 => {
-                tracing::info!(sent = run.sent, failed = run.failed, "reminders sent")
+        if let Some(mailer) = &mailer {
+            match tsunagu::reminders::run_reminders(store.as_ref(), mailer, clock.today(), clock.now(), &holder).await {
+                Ok(run) if run.sent + run.failed > 0 => {
+                    tracing::info!(sent = run.sent, failed = run.failed, "reminders sent")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reminders job failed; will retry"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "reminders job failed; will retry"),
+        }
+        if let Some(pusher) = &pusher {
+            let (today, now) = (clock.today(), clock.now());
+            match tsunagu::reminders::run_push_reminders(store.as_ref(), pusher, today, now, &holder).await {
+                Ok(run) if run.sent + run.failed + run.gone > 0 => {
+                    tracing::info!(sent = run.sent, failed = run.failed, gone = run.gone, "push reminders sent")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "push reminders job failed; will retry"),
+            }
         }
         tokio::time::sleep(Duration::from_secs(300)).await;
     }

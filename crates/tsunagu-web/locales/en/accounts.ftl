@@ -150,3 +150,5 @@ audit-act-reminder-set = Reminder settings changed
 audit-act-report-nation_view = Nation-wide report viewed
 audit-act-report-printed = Printed figures entered
 audit-act-report-settings = Report settings changed
+audit-act-push-subscribe = Push notifications turned on
+audit-act-push-unsubscribe = Push notifications turned off

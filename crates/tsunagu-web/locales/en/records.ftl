@@ -140,3 +140,7 @@ me-next_place = Where:
 me-next_bring = What to bring:
 me-bring_class = maternal and child health handbook, a drink, a towel
 me-bring_stay = maternal and child health handbook, health insurance card, a change of clothes, the baby's clothes and nappies
+# A baby without a given name yet, named by its place in its delivery (#10): twin 1.
+me-baby_twin = twin
+me-baby_triplet = triplet
+me-baby_multiple = baby

@@ -150,3 +150,5 @@ audit-act-reminder-set = リマインダー設定の変更
 audit-act-report-nation_view = 全国集計の表示
 audit-act-report-printed = 公表値の入力
 audit-act-report-settings = 集計の設定の変更
+audit-act-push-subscribe = プッシュ通知の登録
+audit-act-push-unsubscribe = プッシュ通知の解除

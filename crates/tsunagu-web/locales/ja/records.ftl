@@ -140,3 +140,7 @@ me-next_place = 場所：
 me-next_bring = 持ち物：
 me-bring_class = 母子健康手帳、飲み物、タオル
 me-bring_stay = 母子健康手帳、健康保険証、着替え、赤ちゃんの着替えとおむつ
+# A baby without a given name yet, named by its place in its delivery (#10): ふたごの1人目.
+me-baby_twin = ふたご
+me-baby_triplet = みつご
+me-baby_multiple = 多胎

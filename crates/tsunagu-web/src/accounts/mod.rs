@@ -176,7 +176,7 @@ fn managing(admin: &Account, requester: &Requester) -> Result<AuditContext, AppE
 
 /// The account, if it belongs to the administrator's municipality.
 async fn own_account(state: &AppState, admin: &Account, id: AccountId) -> Result<Account, AppError> {
-    match state.store.account(id).await? {
+    match state.store.account(admin.municipality_id, id).await? {
         Some(a) if a.municipality_id == admin.municipality_id => Ok(a),
         _ => Err(AppError::NotFound),
     }

@@ -47,6 +47,9 @@ pub struct WebConfig {
     /// Reminders by e-mail are sent here (`tsunagu serve --smtp-relay`);
     /// without, the reminders page says they are not available (#10).
     pub email_reminders: bool,
+    /// Reminders by web push (`tsunagu serve --push-proxy`): the VAPID
+    /// public key the page subscribes with; without, the page offers no push.
+    pub push_public_key: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -67,6 +70,7 @@ impl Default for WebConfig {
             line_api_base: "http://127.0.0.1:8081".into(),
             line_replay_window: Duration::from_secs(10 * 60),
             email_reminders: false,
+            push_public_key: None,
         }
     }
 }

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 use tsunagu_domain::audit::Requester;
 use tsunagu_domain::roles::{Actor, Role};
-use tsunagu_store::{token_hash, Account, Session, SessionStage};
+use tsunagu_store::{parse_session_token, Account, Session, SessionStage};
 
 pub const SESSION_COOKIE: &str = "tsunagu_session";
 pub const LANG_COOKIE: &str = "tsunagu_lang";
@@ -120,31 +120,30 @@ pub async fn resolve_token(
     token: &str,
     now: Timestamp,
 ) -> Result<Option<(Session, Account)>, AppError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some((m, hash)) = parse_session_token(token) else {
         return Ok(None);
-    }
-    let hash = token_hash(token);
+    };
     // The session and its account in one read (#16); the account is only
     // looked at once the session is known to be live, as before.
-    let Some((session, account)) = state.store.session_with_account(&hash).await? else {
+    let Some((session, account)) = state.store.session_with_account(m, &hash).await? else {
         return Ok(None);
     };
     let idle = SignedDuration::try_from(state.config.idle_timeout).unwrap_or(SignedDuration::ZERO);
     let absolute = SignedDuration::try_from(state.config.absolute_timeout).unwrap_or(SignedDuration::ZERO);
     let expired = now.duration_since(session.last_seen_at) > idle || now.duration_since(session.created_at) > absolute;
     if expired {
-        state.store.delete_session(&hash).await?;
+        state.store.delete_session(m, &hash).await?;
         return Ok(None);
     }
     let Some(account) = account else {
         return Ok(None);
     };
     if account.disabled {
-        state.store.delete_session(&hash).await?;
+        state.store.delete_session(m, &hash).await?;
         return Ok(None);
     }
     if now.duration_since(session.last_seen_at) > TOUCH_EVERY {
-        state.store.touch_session(&hash, now).await?;
+        state.store.touch_session(m, &hash, now).await?;
     }
     Ok(Some((session, account)))
 }

@@ -42,7 +42,7 @@ use tracing::Instrument;
 use tsunagu_domain::audit::{AuditContext, Requester};
 use tsunagu_domain::policy::{Action, Allowed, Resource, RoomAccess};
 use tsunagu_domain::roles::Actor;
-use tsunagu_domain::RoomId;
+use tsunagu_domain::{MunicipalityId, RoomId};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -147,7 +147,7 @@ async fn caller(
     state: &AppState,
     ctx: &RequestCtx,
     headers: &HeaderMap,
-) -> Result<(Actor, Requester, String), AppError> {
+) -> Result<(Actor, Requester, SessionKey), AppError> {
     if let Some(token) =
         headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
@@ -156,7 +156,7 @@ async fn caller(
             return Err(AppError::Unauthenticated);
         }
         let requester = audit_ctx(&account, &ctx.remote_addr, "chat socket", ctx.now);
-        return Ok((actor_of(&account), requester, session.token_hash));
+        return Ok((actor_of(&account), requester, (session.municipality_id, session.token_hash)));
     }
     let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -166,7 +166,7 @@ async fn caller(
     }
     let (session, account) = ctx.signed_in()?;
     let requester = audit_ctx(account, &ctx.remote_addr, "chat socket", ctx.now);
-    Ok((actor_of(account), requester, session.token_hash.clone()))
+    Ok((actor_of(account), requester, (session.municipality_id, session.token_hash.clone())))
 }
 
 #[derive(Deserialize, Default)]
@@ -212,13 +212,16 @@ enum ClientFrame {
 struct Opened {
     actor: Actor,
     requester: Requester,
-    session: String,
+    session: SessionKey,
 }
+
+/// A session as a socket keeps it: its municipality and its token's hash.
+type SessionKey = (MunicipalityId, String);
 
 /// Whether the session a socket was opened with still stands: stored, its
 /// account enabled. A read that fails keeps the socket (the next look asks again).
-async fn session_stands(state: &AppState, token_hash: &str) -> bool {
-    match state.store.session_with_account(token_hash).await {
+async fn session_stands(state: &AppState, (m, token_hash): &SessionKey) -> bool {
+    match state.store.session_with_account(*m, token_hash).await {
         Ok(Some((_, Some(account)))) => !account.disabled,
         Ok(_) => false,
         Err(_) => true,
@@ -568,7 +571,7 @@ async fn inbox_view(state: &AppState, actor: &Actor) -> Option<(HashSet<i64>, Me
 /// nothing (their rooms are known from the start, and again after a change
 /// of who may see which room); one in theirs, the policy's decision and the
 /// count again.
-async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor, session: String) {
+async fn run_inbox(mut socket: WebSocket, state: AppState, actor: Actor, session: SessionKey) {
     let _open = state.metrics.socket_opened();
     let mut rx = state.events.subscribe();
     let m = actor.municipality_id.0;

@@ -13,7 +13,7 @@ use crate::base::error::{permit_municipality, AppError};
 use crate::base::session::{actor_of, audit_ctx, RequestCtx};
 use crate::base::views::ContactLine;
 use crate::base::AppState;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Tr};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -337,19 +337,24 @@ struct NextLine {
     day: jiff::civil::Date,
 }
 
-/// The names of the children a contact is about: one baby's given name, or
+/// The names of the children a contact is about: one baby's name, or
 /// every baby of a delivery when there is more than one (twins and triplets
-/// are named on every line); empty otherwise.
-fn children_of(record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject) -> String {
+/// are named on every line); empty otherwise. A baby without a given name
+/// yet is named by its place in its delivery (`baby_label`).
+fn children_of(tr: Tr, record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject) -> String {
     use tsunagu_domain::timeline::Subject;
-    let name = |b: &tsunagu_domain::records::Baby| {
-        record.person(b.person_id).map(|p| p.given_name.clone()).filter(|n| !n.is_empty())
-    };
     match subject {
-        Subject::Baby(id) => record.babies.iter().find(|b| b.id == id).and_then(name).unwrap_or_default(),
+        Subject::Baby(id) => {
+            record.babies.iter().find(|b| b.id == id).map(|b| baby_label(tr, record, b)).unwrap_or_default()
+        }
         Subject::Delivery(pregnancy) => {
-            let names: Vec<String> =
-                record.babies.iter().filter(|b| b.pregnancy_id == pregnancy).filter_map(name).collect();
+            let names: Vec<String> = record
+                .babies
+                .iter()
+                .filter(|b| b.pregnancy_id == pregnancy)
+                .map(|b| baby_label(tr, record, b))
+                .filter(|n| !n.is_empty())
+                .collect();
             if names.len() > 1 {
                 names.join("・")
             } else {
@@ -357,6 +362,32 @@ fn children_of(record: &FamilyRecord, subject: tsunagu_domain::timeline::Subject
             }
         }
         Subject::Pregnancy(_) => String::new(),
+    }
+}
+
+/// A baby as the family's lines name it: its given name; before one is
+/// recorded, its place among the babies of its delivery in the family's
+/// words (「ふたごの1人目」「みつごの2人目」, "twin 1"), in the order the
+/// birth was recorded; empty for an only baby without a name (nothing to
+/// tell apart).
+pub(crate) fn baby_label(tr: Tr, record: &FamilyRecord, b: &tsunagu_domain::records::Baby) -> String {
+    let given = record.person(b.person_id).map(|p| p.given_name.trim().to_owned()).unwrap_or_default();
+    if !given.is_empty() {
+        return given;
+    }
+    let mut delivery: Vec<_> =
+        record.babies.iter().filter(|x| x.pregnancy_id == b.pregnancy_id).map(|x| x.id).collect();
+    delivery.sort_by_key(|id| id.0);
+    let n = delivery.iter().position(|id| *id == b.id).map_or(1, |i| i + 1);
+    let word = match delivery.len() {
+        0 | 1 => return String::new(),
+        2 => tr.t("me.baby_twin"),
+        3 => tr.t("me.baby_triplet"),
+        _ => tr.t("me.baby_multiple"),
+    };
+    match tr.0 {
+        Lang::Ja => format!("{word}の{n}人目"),
+        _ => format!("{word} {n}"),
     }
 }
 
@@ -382,14 +413,25 @@ fn family_now(
     }
     for b in &record.babies {
         let age = dates.age(b.birth_date, today);
-        let name = record.person(b.person_id).map(|p| p.given_name.clone()).unwrap_or_default();
+        let name = baby_label(tr, record, b);
         if !age.is_empty() {
             now.push(if name.is_empty() { age } else { format!("{name}　{age}") });
         }
     }
+    // A contact whose day is set (a group interview) is shown by its day
+    // and place below, not by its window.
+    let grouped: Vec<tsunagu_domain::PregnancyId> = upcoming
+        .iter()
+        .filter(|u| matches!(u.what, tsunagu_store::UpcomingWhat::Group))
+        .filter_map(|u| u.pregnancy_id)
+        .collect();
     let mut ahead: Vec<&crate::base::views::ContactLine> = lines
         .iter()
         .filter(|l| matches!(l.status, ContactStatus::Upcoming | ContactStatus::Open | ContactStatus::DueSoon))
+        .filter(|l| {
+            let set = matches!(l.row.contact.subject, tsunagu_domain::timeline::Subject::Pregnancy(p) if grouped.contains(&p));
+            !(set && l.kind() == "eighth_month_interview")
+        })
         .collect();
     ahead.sort_by_key(|l| (l.due(), l.opens(), l.row.contact.id));
     let mut next: Vec<NextLine> = ahead
@@ -405,7 +447,7 @@ fn family_now(
             NextLine {
                 kind: l.kind(),
                 what: tr.tk("kind.", l.kind()).to_owned(),
-                whom: children_of(record, l.row.contact.subject),
+                whom: children_of(tr, record, l.row.contact.subject),
                 when,
                 about: (l.due() != l.closes()).then(|| format!("{} {}", tr.t("me.next_about"), dates.date(l.due()))),
                 place: String::new(),
@@ -425,7 +467,7 @@ fn family_now(
                 what: tr.tk("rp.programme.", programme).to_owned(),
                 whom: u
                     .pregnancy_id
-                    .map(|p| children_of(record, tsunagu_domain::timeline::Subject::Delivery(p)))
+                    .map(|p| children_of(tr, record, tsunagu_domain::timeline::Subject::Delivery(p)))
                     .unwrap_or_default(),
                 when: if u.starts.is_empty() {
                     dates.date(u.first_day)
@@ -438,10 +480,21 @@ fn family_now(
                 waiting: *waiting,
                 day: u.first_day,
             },
+            tsunagu_store::UpcomingWhat::Group => NextLine {
+                kind: "group",
+                what: tr.tk("kind.", "eighth_month_interview").to_owned(),
+                whom: String::new(),
+                when: dates.date(u.first_day),
+                about: None,
+                place,
+                bring: None,
+                waiting: false,
+                day: u.first_day,
+            },
             tsunagu_store::UpcomingWhat::Stay { service } => NextLine {
                 kind: "stay",
                 what: format!("{}（{}）", tr.t("me.next_stay"), tr.tk("pp.service.", service)),
-                whom: latest_children(record),
+                whom: latest_children(tr, record),
                 when: tsunagu_domain::dates::DateRange::new(u.first_day, u.last_day)
                     .map(|r| dates.range(r))
                     .unwrap_or_else(|_| dates.date(u.first_day)),
@@ -463,19 +516,32 @@ fn family_now(
 
 /// The babies of the family's latest delivery when there is more than one
 /// (a stay is for the mother and her babies: twins are named per child).
-fn latest_children(record: &FamilyRecord) -> String {
+fn latest_children(tr: Tr, record: &FamilyRecord) -> String {
     record
         .babies
         .iter()
         .map(|b| b.pregnancy_id)
         .max_by_key(|p| p.0)
-        .map(|p| children_of(record, tsunagu_domain::timeline::Subject::Delivery(p)))
+        .map(|p| children_of(tr, record, tsunagu_domain::timeline::Subject::Delivery(p)))
         .unwrap_or_default()
 }
 
 impl FamilyPage {
     fn person_name(&self, id: &tsunagu_domain::PersonId) -> String {
         self.record.person(*id).map(|p| p.full_name()).unwrap_or_default()
+    }
+
+    /// A baby in the children's table: its name, and before a given name is
+    /// recorded, its place among twins or triplets too (「ふたごの1人目」).
+    fn baby_name(&self, b: &tsunagu_domain::records::Baby) -> String {
+        let full = self.person_name(&b.person_id);
+        let given = self.record.person(b.person_id).is_some_and(|p| !p.given_name.trim().is_empty());
+        let label = baby_label(self.chrome.tr, &self.record, b);
+        if given || label.is_empty() {
+            full
+        } else {
+            format!("{full}（{label}）")
+        }
     }
 
     fn person_kana(&self, id: &tsunagu_domain::PersonId) -> String {
@@ -488,7 +554,7 @@ impl FamilyPage {
 
     /// The child or children a timeline line is about (see `children_of`).
     fn child_of(&self, l: &crate::base::views::ContactLine) -> String {
-        children_of(&self.record, l.row.contact.subject)
+        children_of(self.chrome.tr, &self.record, l.row.contact.subject)
     }
 
     /// A heading or a status in the family's words on its own page (not the

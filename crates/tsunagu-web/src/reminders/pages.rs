@@ -15,7 +15,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use tsunagu_domain::policy::Action;
@@ -23,7 +23,7 @@ use tsunagu_domain::reminders::{ReminderInput, MAX_DAYS_BEFORE};
 use tsunagu_domain::validation::FieldErrors;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me/reminders", get(page).post(submit))
+    Router::new().route("/me/reminders", get(page).post(submit)).route("/me/reminders/push", post(push))
 }
 
 #[derive(Template)]
@@ -37,6 +37,11 @@ struct RemindersPage {
     saved: bool,
     /// A relay is configured: e-mail can be sent from here.
     available: bool,
+    /// The VAPID public key the page's script subscribes with: web push is
+    /// sent from here (`--push-proxy`); none, the page says push is not offered.
+    push_key: Option<String>,
+    /// What was wrong with a push change the page's script sent (the reader's words).
+    push_error: Option<&'static str>,
 }
 
 impl RemindersPage {
@@ -83,6 +88,8 @@ async fn page(State(state): State<AppState>, ctx: RequestCtx, Query(q): Query<Sa
                     errors: FieldErrors::default(),
                     saved: q.saved.is_some(),
                     available: state.config.email_reminders,
+                    push_key: state.config.push_public_key.clone(),
+                    push_error: None,
                 },
                 StatusCode::OK,
             ))
@@ -119,6 +126,8 @@ async fn submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form
                             errors,
                             saved: false,
                             available: state.config.email_reminders,
+                            push_key: state.config.push_public_key.clone(),
+                            push_error: None,
                         },
                         StatusCode::UNPROCESSABLE_ENTITY,
                     ));
@@ -127,6 +136,60 @@ async fn submit(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form
             let audit = audit_ctx(account, &ctx.remote_addr, "own reminders", ctx.now).allowed(&allowed);
             state.store.set_reminder_settings(&audit, id, &settings).await.or_page(&ctx)?;
             Ok(redirect("/me/reminders?saved=1"))
+        }
+        .await,
+    )
+}
+
+/// The push switch's change, as the page's script posts it (form fields:
+/// `op` = `subscribe` or `unsubscribe`, `endpoint`, `p256dh`, `auth`): the
+/// same checked input and functions as the JSON API. Back to the page; a
+/// refusal is the page with what was wrong, in the reader's language.
+async fn push(State(state): State<AppState>, ctx: RequestCtx, Form(form): Form<FormData>) -> Response {
+    unwrap_page(
+        async {
+            let account = signed_in(&ctx)?;
+            ctx.check_csrf(form.get("_csrf")).or_page(&ctx)?;
+            let actor = actor_of(account);
+            let caller = super::Caller { account, actor: &actor, remote_addr: &ctx.remote_addr, now: ctx.now };
+            let done = match form.get("op") {
+                "subscribe" => {
+                    let input = tsunagu_domain::push::SubscriptionInput {
+                        endpoint: form.get("endpoint").to_owned(),
+                        p256dh: form.get("p256dh").to_owned(),
+                        auth: form.get("auth").to_owned(),
+                    };
+                    super::subscribe(&state, &caller, &input).await.map(|()| "on")
+                }
+                "unsubscribe" => super::unsubscribe(&state, &caller, form.get("endpoint")).await.map(|_| "off"),
+                _ => Err(AppError::BadRequest("unknown_op")),
+            };
+            match done {
+                Ok(on_off) => Ok(redirect(&format!("/me/reminders?push={on_off}"))),
+                Err(AppError::Invalid(_)) | Err(AppError::Conflict(_)) => {
+                    let id = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
+                    let (_, allowed) = crate::base::access::family_for(&state, &actor, id, Action::SetReminders)
+                        .await
+                        .or_page(&ctx)?;
+                    let audit = audit_ctx(account, &ctx.remote_addr, "own reminders", ctx.now).allowed(&allowed);
+                    let s = state.store.reminder_settings(&audit, id).await.or_page(&ctx)?;
+                    Ok(render(
+                        &RemindersPage {
+                            chrome: Chrome::new(&ctx, "/me/reminders", "rem.title"),
+                            email: s.email,
+                            email_on: s.email_on,
+                            days_before: s.days_before.to_string(),
+                            errors: FieldErrors::default(),
+                            saved: false,
+                            available: state.config.email_reminders,
+                            push_key: state.config.push_public_key.clone(),
+                            push_error: Some(crate::i18n::t(ctx.lang, "rem.push_failed")),
+                        },
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    ))
+                }
+                Err(e) => Err(page_error(&ctx, e)),
+            }
         }
         .await,
     )

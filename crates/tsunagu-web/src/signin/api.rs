@@ -80,7 +80,7 @@ async fn issue_token(
 #[utoipa::path(post, path = "/api/v1/auth/signout", tag = "signin",
     responses((status = 204, description = "Signed out")))]
 async fn revoke_token(State(state): State<AppState>, caller: ApiCaller) -> Result<StatusCode, ApiError> {
-    state.store.delete_session(&caller.token_hash).await?;
+    state.store.delete_session(caller.account.municipality_id, &caller.token_hash).await?;
     // The sockets opened with this token close (on every node).
     let kind = crate::base::events::SESSION_EVENT;
     state.events.publish_change(kind, caller.account.municipality_id.0, caller.account.id.0);

@@ -17,8 +17,8 @@ use jiff::{SignedDuration, Timestamp};
 use tsunagu_domain::audit::AuditAction;
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_store::{
-    token_hash, Account, CodeSession, Secret, Session, SessionStage, SigninAttemptId, SigninOutcome, SigninRequest,
-    SigninReservation,
+    session_token, token_hash, Account, CodeSession, Secret, Session, SessionStage, SigninAttemptId, SigninOutcome,
+    SigninRequest, SigninReservation,
 };
 
 pub mod api;
@@ -147,7 +147,7 @@ async fn code_accepted(
     now: Timestamp,
 ) -> Result<bool, AppError> {
     Ok(match auth::check_totp(secret, code, now) {
-        Some(step) => state.store.use_totp_step(account.id, step).await?,
+        Some(step) => state.store.use_totp_step(account.municipality_id, account.id, step).await?,
         None => false,
     })
 }
@@ -206,7 +206,11 @@ pub async fn second_factor_on_session(
     now: Timestamp,
 ) -> Result<CodeCheck, AppError> {
     let m = state.store.municipality(account.municipality_id).await?.ok_or(AppError::Unauthenticated)?;
-    let half = CodeSession { token_hash: session.token_hash.clone(), max_codes: state.config.max_codes_per_session };
+    let half = CodeSession {
+        municipality_id: session.municipality_id,
+        token_hash: session.token_hash.clone(),
+        max_codes: state.config.max_codes_per_session,
+    };
     let r = request(state, &m.code.to_string(), &account.username, remote_addr, now, Some(half));
     let codes_left = match state.store.reserve_signin_attempt(&r).await? {
         SigninReservation::Granted { id, codes_left } => {
@@ -218,7 +222,7 @@ pub async fn second_factor_on_session(
                 CodeFor::Enrolling(s) => match auth::check_totp(s.expose(), code, now) {
                     Some(step) => {
                         state.store.set_totp_secret(None, account.id, Some(s)).await?;
-                        state.store.use_totp_step(account.id, step).await?
+                        state.store.use_totp_step(account.municipality_id, account.id, step).await?
                     }
                     None => false,
                 },
@@ -237,7 +241,7 @@ pub async fn second_factor_on_session(
     };
     tracing::info!(account.id = account.id.0, outcome = "otp_failed", "sign-in");
     if codes_left.is_some_and(|left| left <= 0) {
-        state.store.delete_session(&session.token_hash).await?;
+        state.store.delete_session(session.municipality_id, &session.token_hash).await?;
         tracing::warn!(account.id = account.id.0, outcome = "session_ended", "too many codes on one sign-in");
         return Ok(CodeCheck::SessionEnded);
     }
@@ -252,10 +256,13 @@ pub async fn start_session(
     remote_addr: &str,
     now: Timestamp,
 ) -> Result<String, AppError> {
-    let token = auth::random_token()?;
+    // The token names the account's municipality (so its session is found
+    // among that municipality's rows alone) before its random part.
+    let token = session_token(account.municipality_id, &auth::random_token()?);
     state
         .store
         .create_session(&Session {
+            municipality_id: account.municipality_id,
             token_hash: token_hash(&token),
             account_id: account.id,
             stage,

@@ -170,7 +170,7 @@ async fn signin_submit_inner(state: &AppState, ctx: &RequestCtx, form: &FormData
     let account = signed.account;
     // A new token at every sign-in; any earlier session of this browser ends.
     if let Some((old, old_account)) = &ctx.session {
-        state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
+        state.store.delete_session(old.municipality_id, &old.token_hash).await.or_page(ctx)?;
         session_ended(state, old_account);
     }
     let stage = if needs_second_factor { SessionStage::SecondFactor } else { SessionStage::Full };
@@ -217,7 +217,7 @@ async fn totp_page(ctx: RequestCtx) -> Response {
 
 async fn finish_second_factor(state: &AppState, ctx: &RequestCtx, account: &Account) -> PageResult {
     if let Some((old, old_account)) = &ctx.session {
-        state.store.delete_session(&old.token_hash).await.or_page(ctx)?;
+        state.store.delete_session(old.municipality_id, &old.token_hash).await.or_page(ctx)?;
         session_ended(state, old_account);
     }
     let token =
@@ -317,7 +317,7 @@ async fn enrol_form(
 /// at the first visit and kept on the session, never taken from the form.
 async fn pending_secret(state: &AppState, ctx: &RequestCtx, session: &Session) -> Result<Secret, Response> {
     let fresh = Secret::new(auth::new_totp_secret().or_page(ctx)?);
-    match state.store.pending_totp_secret(&session.token_hash, &fresh).await.or_page(ctx)? {
+    match state.store.pending_totp_secret(session.municipality_id, &session.token_hash, &fresh).await.or_page(ctx)? {
         Some(secret) => Ok(secret),
         None => Err(redirect("/signin")),
     }
@@ -379,7 +379,7 @@ async fn enrol_submit(State(state): State<AppState>, ctx: RequestCtx, Form(form)
 /// changes nothing but ending it, so a wrong token must not keep it alive.
 async fn signout(State(state): State<AppState>, ctx: RequestCtx) -> Response {
     if let Some((s, account)) = &ctx.session {
-        if let Err(e) = state.store.delete_session(&s.token_hash).await {
+        if let Err(e) = state.store.delete_session(s.municipality_id, &s.token_hash).await {
             return page_error(&ctx, e.into());
         }
         session_ended(&state, account);

@@ -76,8 +76,8 @@ fn statements(pg: bool) -> Vec<&'static str> {
             "INSERT INTO venues (id, municipality_id, area_id, kind, name_ja, name_en) OVERRIDING SYSTEM VALUE \
              SELECT k, k, 4 * (k - 1) + 1, 'postpartum_facility', '産後ケアセンター', 'Postpartum care centre' \
              FROM generate_series(1, {M}) k",
-            "INSERT INTO postpartum_facilities (venue_id, operator_ja, operator_en, calendar) \
-             SELECT k, '運営', 'Operator', '{CAL}' FROM generate_series(1, {M}) k",
+            "INSERT INTO postpartum_facilities (municipality_id, venue_id, operator_ja, operator_en, calendar) \
+             SELECT k, k, '運営', 'Operator', '{CAL}' FROM generate_series(1, {M}) k",
             // b: birth i, its municipality m, area a, fiscal year offset y, notification day d.
             "CREATE TEMP TABLE b AS SELECT i, m, 4 * (m - 1) + 1 + i % 4 AS a, \
              '{START}'::date + (i % {Y})::int * 365 + (i * 7 % 365)::int AS d FROM ( \
@@ -106,8 +106,8 @@ fn statements(pg: bool) -> Vec<&'static str> {
              CASE WHEN i % 20 = 0 THEN 'closed' ELSE 'received' END, FALSE, FALSE, \
              CASE WHEN i % 20 = 0 THEN 'resolved' END, '', 1, d + 250 + time '03:00' AT TIME ZONE 'UTC', \
              d + 250 + time '03:00' AT TIME ZONE 'UTC' FROM b WHERE i % 10 = 0",
-            "INSERT INTO referral_events (id, referral_id, action, by_account, at, note) OVERRIDING SYSTEM VALUE \
-             SELECT 2 * i + e, i, (ARRAY['raise', 'receive'])[e + 1], 1, \
+            "INSERT INTO referral_events (id, municipality_id, referral_id, action, by_account, at, note) \
+             OVERRIDING SYSTEM VALUE SELECT 2 * i + e, m, i, (ARRAY['raise', 'receive'])[e + 1], 1, \
              d + 250 + e * (i / 10 % 20)::int + time '03:00' AT TIME ZONE 'UTC', '' \
              FROM b, generate_series(0, 1) e WHERE i % 10 = 0",
             "INSERT INTO screenings (id, municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \
@@ -137,8 +137,8 @@ fn statements(pg: bool) -> Vec<&'static str> {
              INSERT INTO venues (id, municipality_id, area_id, kind, name_ja, name_en) \
              SELECT k, k, 4 * (k - 1) + 1, 'postpartum_facility', '産後ケアセンター', 'Postpartum care centre' FROM n",
             "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < {M}) \
-             INSERT INTO postpartum_facilities (venue_id, operator_ja, operator_en, calendar) \
-             SELECT k, '運営', 'Operator', '{CAL}' FROM n",
+             INSERT INTO postpartum_facilities (municipality_id, venue_id, operator_ja, operator_en, calendar) \
+             SELECT k, k, '運営', 'Operator', '{CAL}' FROM n",
             "CREATE TEMP TABLE b AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {N}), \
              s(i, m) AS (SELECT i, 1 + CAST({M} * (((i * 2654435761) % 4294967296) / 4294967296.0) \
              * (((i * 2654435761) % 4294967296) / 4294967296.0) AS INTEGER) FROM n) \
@@ -166,8 +166,8 @@ fn statements(pg: bool) -> Vec<&'static str> {
              CASE WHEN i % 20 = 0 THEN 'resolved' END, '', 1, date(d, '+250 days') || 'T03:00:00.000000Z', \
              date(d, '+250 days') || 'T03:00:00.000000Z' FROM b WHERE i % 10 = 0",
             "WITH e(e, action) AS (VALUES (0, 'raise'), (1, 'receive')) \
-             INSERT INTO referral_events (id, referral_id, action, by_account, at, note) \
-             SELECT 2 * i + e, i, action, 1, date(d, '+' || (250 + e * (i / 10 % 20)) || ' days') || 'T03:00:00.000000Z', '' \
+             INSERT INTO referral_events (id, municipality_id, referral_id, action, by_account, at, note) \
+             SELECT 2 * i + e, m, i, action, 1, date(d, '+' || (250 + e * (i / 10 % 20)) || ' days') || 'T03:00:00.000000Z', '' \
              FROM b, e WHERE i % 10 = 0",
             "WITH q(q, name) AS (VALUES (0, 'notification'), (1, 'epds')) \
              INSERT INTO screenings (id, municipality_id, family_id, pregnancy_id, questionnaire, version, answers, total, \

@@ -148,7 +148,7 @@ async fn story_access_is_the_policy(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
-    assert_eq!(app.get("0".repeat(64).as_str(), "/api/v1/families?q=").await.0, 401);
+    assert_eq!(app.get(format!("1.{}", "0".repeat(64)).as_str(), "/api/v1/families?q=").await.0, 401);
 }
 
 async fn story_sign_in_limits_and_disabling(backend: Backend) {

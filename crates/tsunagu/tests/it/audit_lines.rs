@@ -89,7 +89,10 @@ async fn expecting_family(app: &TestApp, nurse: &str, kana: &str, edd: &str) -> 
 }
 
 async fn story_one_action_writes_one_line(backend: Backend) {
-    let app = TestApp::start(backend).await;
+    // Web push offered (#10): a browser's subscription is one of the changes.
+    let push_key = tsunagu_domain::push::VapidKey::from_seed(&[9; 32]).unwrap().public_b64();
+    let config = tsunagu_web::WebConfig { push_public_key: Some(push_key), ..tsunagu_web::WebConfig::default() };
+    let app = TestApp::start_with(backend, config).await;
     let f = family_with_a_stay(&app).await;
     let family = f.family.0;
     let stay = f.application;
@@ -532,6 +535,31 @@ async fn story_one_action_writes_one_line(backend: Backend) {
             form("/me/reminders", &[("email_on", "on"), ("email", "mama@example.jp"), ("days_before", "2")]),
             303,
             "reminder.set",
+        ),
+        step(
+            "subscribe own browser to push (page)",
+            Mother,
+            form(
+                "/me/reminders/push",
+                &[
+                    ("op", "subscribe"),
+                    ("endpoint", "https://push.test/sub/a"),
+                    (
+                        "p256dh",
+                        "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                    ),
+                    ("auth", "BTBZMqHH6r4Tts7J_aSIgg"),
+                ],
+            ),
+            303,
+            "push.subscribe",
+        ),
+        step(
+            "unsubscribe own browser (page)",
+            Mother,
+            form("/me/reminders/push", &[("op", "unsubscribe"), ("endpoint", "https://push.test/sub/a")]),
+            303,
+            "push.unsubscribe",
         ),
         step(
             "turn the partner's view off",

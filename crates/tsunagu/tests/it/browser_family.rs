@@ -97,6 +97,12 @@ async fn walk(c: &Client, who: &str, failures: &mut Vec<String>) -> Vec<String> 
         if over > 0 {
             failures.push(format!("{who} {path} (at {}): {over} px too wide; {detail}", landed.path()));
         }
+        // A proportional Japanese stack, never the fixed-width fallback (#10).
+        let font = c.execute("return getComputedStyle(document.body).fontFamily", vec![]).await.unwrap();
+        let font = font.as_str().unwrap_or_default();
+        if !font.contains("Noto Sans JP") || !font.trim_end().ends_with("sans-serif") || font.contains("monospace") {
+            failures.push(format!("{who} {path}: body font is {font}"));
+        }
         walked.push(landed.path().to_owned());
         c.set_window_size(390, 844).await.unwrap();
         let name: String = format!("{who}{}", path.replace(['/', '?', '=', '&'], "_"));

@@ -214,7 +214,7 @@ async fn story_a_parent_chats_from_line_and_the_team_answers_in_tsunagu(backend:
     assert_eq!(signed(&app, &link).await, 200);
     let linked = app.store.line_link(m, &user).await.unwrap().expect("linked");
     assert_eq!(audit_after(&app, m, head).await, [("chat.line_link".to_owned(), linked.account)]);
-    let parent = app.store.account(linked.account).await.unwrap().unwrap();
+    let parent = app.store.account(app.fx.setagaya.id, linked.account).await.unwrap().unwrap();
     assert_eq!(parent.role, Role::ChatParent);
     assert!(parent.display_name.starts_with("LINEの方"), "{}", parent.display_name);
     assert_eq!(parent.family_id, None, "no family on the chat account");
@@ -275,7 +275,7 @@ async fn story_a_parent_chats_from_line_and_the_team_answers_in_tsunagu(backend:
     assert_eq!(got[0].retry_key, got[all].retry_key, "the retry is the same push");
     assert!(got.iter().all(|r| r.authorization == format!("Bearer {TOKEN}") && r.to == USER));
     let texts: Vec<&str> = got.iter().map(|r| r.text.as_str()).collect();
-    let supporter_name = app.store.account(main).await.unwrap().unwrap().display_name;
+    let supporter_name = app.store.account(app.fx.setagaya.id, main).await.unwrap().unwrap().display_name;
     assert!(texts.contains(&format!("{supporter_name}: おつかれさまです。").as_str()), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("よりそいホットライン") && t.contains("189")), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("夜泣き")), "the parent's own words are not echoed");

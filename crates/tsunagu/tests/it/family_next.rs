@@ -88,6 +88,36 @@ async fn story_bookings_and_stays_come_next(backend: Backend) {
 
 on_both!(bookings_and_stays_come_next => story_bookings_and_stays_come_next);
 
+/// Unnamed twins are told apart on わが家の記録 (#10): each baby's age line
+/// and the stay's line name them by birth order (「ふたごの1人目」), never
+/// 「生後10日」 twice.
+async fn story_unnamed_twins_are_told_apart(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let f = family_with_a_class_and_a_stay(&app).await;
+    let _ = &f.nurse;
+    let mut mother = Visitor::new(&app);
+    mother.sign_in("mother", None).await;
+    let page = mother.get("/me").await;
+    assert_eq!(page.status, 200);
+    let now: Vec<String> = page
+        .body
+        .split("class=\"now\"")
+        .skip(1)
+        .map(|s| s[s.find('>').unwrap() + 1..s.find("</p>").unwrap()].to_owned())
+        .collect();
+    assert_eq!(now, ["ふたごの1人目　生後10日", "ふたごの2人目　生後10日"], "two distinct labels");
+    let start = page.body.find("id=\"next\"").unwrap();
+    let next = &page.body[start..start + page.body[start..].find("</section>").unwrap()];
+    assert!(next.contains("ふたごの1人目・ふたごの2人目"), "the stay names both: {next}");
+    let children = &page.body[page.body.find("id=\"children\"").unwrap()..];
+    assert!(
+        children.contains("（ふたごの1人目）") && children.contains("（ふたごの2人目）"),
+        "the children's table too"
+    );
+}
+
+on_both!(unnamed_twins_are_told_apart => story_unnamed_twins_are_told_apart);
+
 #[tokio::test]
 async fn a_mother_sees_her_class_and_her_stay_in_date_order_on_her_phone() {
     let app = TestApp::start(Backend::Sqlite).await;

@@ -74,8 +74,9 @@ async fn get(http: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, St
     }
 }
 
-/// Well-formed, so that it is looked up; known to no database.
-const UNKNOWN_TOKEN: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+/// Well-formed (a municipality, a dot, 64 hex digits), so that it is looked
+/// up; known to no database.
+const UNKNOWN_TOKEN: &str = "1.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_database_unreachable_is_503_and_the_node_recovers_by_itself() {

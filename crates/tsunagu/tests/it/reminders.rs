@@ -20,17 +20,17 @@ use tsunagu_domain::roles::Role;
 
 /// One mail the fake server took: the envelope and the data.
 #[derive(Debug, Clone)]
-struct Mail {
+pub(crate) struct Mail {
     from: String,
-    to: String,
-    data: String,
+    pub(crate) to: String,
+    pub(crate) data: String,
 }
 
 /// A fake SMTP relay on a loopback port: greets, takes EHLO, MAIL FROM,
 /// RCPT TO and DATA (up to the lone dot), answers QUIT; keeps every mail.
-struct FakeRelay {
-    addr: String,
-    mails: Arc<Mutex<Vec<Mail>>>,
+pub(crate) struct FakeRelay {
+    pub(crate) addr: String,
+    pub(crate) mails: Arc<Mutex<Vec<Mail>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -40,7 +40,7 @@ impl Drop for FakeRelay {
     }
 }
 
-async fn fake_relay() -> FakeRelay {
+pub(crate) async fn fake_relay() -> FakeRelay {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
@@ -99,7 +99,7 @@ async fn fake_relay() -> FakeRelay {
     FakeRelay { addr, mails, task }
 }
 
-fn mailer(addr: &str) -> Mailer {
+pub(crate) fn mailer(addr: &str) -> Mailer {
     Mailer {
         relay: SmtpRelay { addr: addr.to_owned(), helo: "test".into(), timeout: Duration::from_secs(5) },
         from: "tsunagu@city.example.jp".into(),
@@ -108,7 +108,7 @@ fn mailer(addr: &str) -> Mailer {
 }
 
 /// The subject header's value, unfolded and its encoded words decoded.
-fn subject_of(data: &str) -> String {
+pub(crate) fn subject_of(data: &str) -> String {
     let start = data.find("\r\nSubject: ").expect("a subject") + 11;
     let rest = &data[start..];
     let mut value = String::new();
@@ -126,7 +126,7 @@ fn subject_of(data: &str) -> String {
         .collect()
 }
 
-fn body_of(data: &str) -> String {
+pub(crate) fn body_of(data: &str) -> String {
     let b64: String = data[data.find("\r\n\r\n").unwrap() + 4..].split("\r\n").collect();
     String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
 }

@@ -317,20 +317,23 @@ async fn story_totp_secrets_are_sealed_at_rest(backend: Backend) {
 
     // Copied onto another account: does not open.
     raw.exec(&format!("UPDATE accounts SET totp_secret = '{stored}' WHERE id = {}", admin.0)).await.unwrap();
-    assert!(app.store.account(admin).await.is_err());
+    assert!(app.store.account(app.fx.setagaya.id, admin).await.is_err());
     // Written in plain (as before migration 0008, or by someone setting a
     // secret they know): refused until a start seals it.
     raw.exec(&format!("UPDATE accounts SET totp_secret = '{TOTP_SECRET}' WHERE id = {}", admin.0)).await.unwrap();
-    assert!(app.store.account(admin).await.is_err());
+    assert!(app.store.account(app.fx.setagaya.id, admin).await.is_err());
     let reopened = tsunagu::open_store(&app.db_url, StoreKeys::derive(&app.master_key)).await.unwrap();
     let sealed = raw.text(&column(admin)).await.unwrap();
     assert!(sealed.starts_with("enc1:") && !sealed.contains(TOTP_SECRET), "{sealed}");
-    assert_eq!(reopened.account(admin).await.unwrap().unwrap().totp_secret.unwrap().expose(), TOTP_SECRET);
+    assert_eq!(
+        reopened.account(app.fx.setagaya.id, admin).await.unwrap().unwrap().totp_secret.unwrap().expose(),
+        TOTP_SECRET
+    );
     app.token(&app.fx.setagaya, "admin").await;
     // Another key cannot open it.
     let other = StoreKeys::derive(&MasterKey::from_bytes(&[9; 32]).unwrap());
     let stranger = tsunagu::open_store(&app.db_url, other).await.unwrap();
-    assert!(stranger.account(nurse).await.is_err());
+    assert!(stranger.account(app.fx.setagaya.id, nurse).await.is_err());
 }
 
 on_both!(

@@ -130,7 +130,7 @@ async fn story_half_signed_in_session_takes_five_codes(backend: Backend) {
     assert_eq!(r.status, 429, "{}", r.body);
     assert!(r.body.contains("もう一度パスワードから"), "{}", r.body);
     assert!(!v.cookies.contains_key("tsunagu_session"), "the cookie is cleared");
-    assert!(app.store.session(&tsunagu_store::token_hash(&half)).await.unwrap().is_none());
+    assert!(crate::support::stored_session(&app, &half).await.is_none());
     // The old cookie is worth nothing now, even with the right code.
     v.cookies.insert("tsunagu_session".into(), half.clone());
     assert_eq!(v.get("/signin/totp").await.location.as_deref(), Some("/signin"));
@@ -252,7 +252,7 @@ async fn story_signout_ends_the_session_whatever_the_token(backend: Backend) {
     assert_eq!(v.get("/families").await.status, 200);
     let r = v.post("/signout", &[("_csrf", "wrong")]).await;
     assert_eq!(r.location.as_deref(), Some("/signin"));
-    assert!(app.store.session(&tsunagu_store::token_hash(&token)).await.unwrap().is_none());
+    assert!(crate::support::stored_session(&app, &token).await.is_none());
     v.cookies.insert("tsunagu_session".into(), token);
     assert_eq!(v.get("/families").await.location.as_deref(), Some("/signin"));
 }
@@ -359,7 +359,9 @@ async fn story_store_reservations(backend: Backend) {
     granted(store.reserve_signin_attempt(&req("taro", "203.0.113.10")).await.unwrap());
     // A half-signed-in session takes its codes, then ends.
     let account = app.account(&app.fx.setagaya, "nurse", Role::Nurse, Scope::None).await;
+    let m = app.fx.setagaya.id;
     let session = tsunagu_store::Session {
+        municipality_id: m,
         token_hash: tsunagu_store::token_hash("half"),
         account_id: account,
         stage: tsunagu_store::SessionStage::SecondFactor,
@@ -369,7 +371,7 @@ async fn story_store_reservations(backend: Backend) {
     };
     store.create_session(&session).await.unwrap();
     let mut code = req("nurse", "192.0.2.200");
-    code.session = Some(CodeSession { token_hash: session.token_hash.clone(), max_codes: 2 });
+    code.session = Some(CodeSession { municipality_id: m, token_hash: session.token_hash.clone(), max_codes: 2 });
     assert!(matches!(
         store.reserve_signin_attempt(&code).await.unwrap(),
         SigninReservation::Granted { codes_left: Some(1), .. }
@@ -379,13 +381,13 @@ async fn story_store_reservations(backend: Backend) {
         SigninReservation::Granted { codes_left: Some(0), .. }
     ));
     assert_eq!(store.reserve_signin_attempt(&code).await.unwrap(), SigninReservation::SessionEnded);
-    assert!(store.session(&session.token_hash).await.unwrap().is_none());
+    assert!(store.session(m, &session.token_hash).await.unwrap().is_none());
     assert_eq!(store.reserve_signin_attempt(&code).await.unwrap(), SigninReservation::SessionEnded);
     // The enrolment secret: kept once made, only on a half-signed-in session.
     let half = tsunagu_store::Session { token_hash: tsunagu_store::token_hash("half2"), ..session.clone() };
     store.create_session(&half).await.unwrap();
     let first = tsunagu_store::Secret::new("FIRSTSECRETFIRSTSECRET");
-    let kept = store.pending_totp_secret(&half.token_hash, &first).await.unwrap().unwrap();
+    let kept = store.pending_totp_secret(m, &half.token_hash, &first).await.unwrap().unwrap();
     assert_eq!(kept, first);
     // Sealed at rest like an enrolled secret: the column never holds it in plain.
     let raw_db = crate::store_support::TestDb { backend, url: app.db_url.clone() };
@@ -395,7 +397,7 @@ async fn story_store_reservations(backend: Backend) {
     )
     .await;
     assert!(raw.starts_with(tsunagu_store::keys::SEALED_PREFIX) && !raw.contains(first.expose()), "{raw}");
-    let kept = store.pending_totp_secret(&half.token_hash, &tsunagu_store::Secret::new("OTHER")).await.unwrap();
+    let kept = store.pending_totp_secret(m, &half.token_hash, &tsunagu_store::Secret::new("OTHER")).await.unwrap();
     assert_eq!(kept, Some(first));
     let full = tsunagu_store::Session {
         token_hash: tsunagu_store::token_hash("full"),
@@ -403,7 +405,7 @@ async fn story_store_reservations(backend: Backend) {
         ..session
     };
     store.create_session(&full).await.unwrap();
-    assert_eq!(store.pending_totp_secret(&full.token_hash, &tsunagu_store::Secret::new("X")).await.unwrap(), None);
+    assert_eq!(store.pending_totp_secret(m, &full.token_hash, &tsunagu_store::Secret::new("X")).await.unwrap(), None);
 }
 
 on_both!(

@@ -693,6 +693,20 @@ async fn story_hostile_values_in_every_body_get_4xx(backend: Backend) {
                 "day_care_days": "706", "families": "932", "occupancy": "82.4"}],
                 "areas": [{"area_id": area, "families": "353"}]}),
         ),
+        // Web push subscriptions (#10), appended after them for the same reason.
+        t(
+            "/api/v1/me/push-subscriptions",
+            "/api/v1/me/push-subscriptions".into(),
+            &mama,
+            json!({"endpoint": "https://push.test/sub/1", "expirationTime": null, "keys": {"auth": "BTBZMqHH6r4Tts7J_aSIgg",
+                "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"}}),
+        ),
+        t(
+            "/api/v1/me/push-subscriptions/remove",
+            "/api/v1/me/push-subscriptions/remove".into(),
+            &mama,
+            json!({"endpoint": "https://push.test/sub/1"}),
+        ),
     ];
 
     // The table walks every POST operation with a JSON body the API describes.

@@ -225,7 +225,7 @@ async fn the_last_administrator_stays(backend: Backend) {
     let r = page.post(&format!("/admin/accounts/{}/disable", first.0), &[("_csrf", &csrf)]).await;
     assert_eq!(r.status, 409);
     assert!(r.body.contains("最後の有効な管理者アカウントは無効にできません"), "{}", r.body);
-    assert!(!app.store.account(first).await.unwrap().unwrap().disabled);
+    assert!(!app.store.account(app.fx.setagaya.id, first).await.unwrap().unwrap().disabled);
     // A second administrator: now the first may go (their own account).
     let second = app.account(&fx.setagaya, "admin2", Role::Admin, Scope::None).await;
     let (s, v) = app.post(&admin, &format!("/api/v1/accounts/{}/disable", first.0), &serde_json::json!({})).await;

@@ -41,7 +41,7 @@ async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
     assert_eq!(acc.totp_secret, Some(Secret::new("JBSWY3DPEHPK3PXP")));
     assert_eq!(acc.created_at, admin.at);
     assert!(!acc.disabled);
-    assert_eq!(s.account(acc.id).await.unwrap(), Some(acc.clone()));
+    assert_eq!(s.account(m, acc.id).await.unwrap(), Some(acc.clone()));
     assert_eq!(s.account_by_username(m, "coord").await.unwrap(), Some(acc.clone()));
     assert_eq!(s.account_by_username(other, "coord").await.unwrap(), None);
 
@@ -61,38 +61,48 @@ async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
     assert_eq!(s.accounts(m).await.unwrap(), vec![acc.clone()]);
 
     // Sessions.
-    s.create_session(&session("t1", acc.id, "2026-11-22T00:00:00.000001Z")).await.unwrap();
-    s.create_session(&session("t2", acc.id, "2026-11-22T00:00:00Z")).await.unwrap();
-    let got = s.session(&token_hash("t1")).await.unwrap().unwrap();
-    assert_eq!(got, session("t1", acc.id, "2026-11-22T00:00:00.000001Z"));
-    s.touch_session(&token_hash("t1"), at("2026-11-22T00:10:00.5Z")).await.unwrap();
-    assert_eq!(s.session(&token_hash("t1")).await.unwrap().unwrap().last_seen_at, at("2026-11-22T00:10:00.5Z"));
-    s.delete_session(&token_hash("t2")).await.unwrap();
-    assert_eq!(s.session(&token_hash("t2")).await.unwrap(), None);
+    s.create_session(&session("t1", m, acc.id, "2026-11-22T00:00:00.000001Z")).await.unwrap();
+    s.create_session(&session("t2", m, acc.id, "2026-11-22T00:00:00Z")).await.unwrap();
+    let got = s.session(m, &token_hash("t1")).await.unwrap().unwrap();
+    assert_eq!(got, session("t1", m, acc.id, "2026-11-22T00:00:00.000001Z"));
+    // A session is found within its municipality only (the token names it),
+    // and cannot be made for an account of another.
+    assert_eq!(s.session(other, &token_hash("t1")).await.unwrap(), None);
+    assert_eq!(s.account(other, acc.id).await.unwrap(), None);
+    assert!(matches!(
+        s.create_session(&session("tx", other, acc.id, "2026-11-22T00:00:00Z")).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_session(other, &token_hash("t1")).await.unwrap();
+    assert!(s.session(m, &token_hash("t1")).await.unwrap().is_some());
+    s.touch_session(m, &token_hash("t1"), at("2026-11-22T00:10:00.5Z")).await.unwrap();
+    assert_eq!(s.session(m, &token_hash("t1")).await.unwrap().unwrap().last_seen_at, at("2026-11-22T00:10:00.5Z"));
+    s.delete_session(m, &token_hash("t2")).await.unwrap();
+    assert_eq!(s.session(m, &token_hash("t2")).await.unwrap(), None);
 
     // Disabling ends the sessions; it is bounded by the actor's municipality.
     assert!(matches!(s.set_disabled(&ctx(other, Role::Admin), acc.id, true).await, Err(StoreError::NotFound)));
     s.set_disabled(&admin, acc.id, true).await.unwrap();
-    assert!(s.account(acc.id).await.unwrap().unwrap().disabled);
-    assert_eq!(s.session(&token_hash("t1")).await.unwrap(), None);
+    assert!(s.account(m, acc.id).await.unwrap().unwrap().disabled);
+    assert_eq!(s.session(m, &token_hash("t1")).await.unwrap(), None);
     s.set_disabled(&admin, acc.id, false).await.unwrap();
-    assert!(!s.account(acc.id).await.unwrap().unwrap().disabled);
+    assert!(!s.account(m, acc.id).await.unwrap().unwrap().disabled);
 
     // A new password ends the sessions too.
-    s.create_session(&session("t3", acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
+    s.create_session(&session("t3", m, acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
     s.set_password(Some(&admin), acc.id, &Secret::new("$argon2id$new")).await.unwrap();
-    assert_eq!(s.session(&token_hash("t3")).await.unwrap(), None);
-    assert_eq!(s.account(acc.id).await.unwrap().unwrap().password_hash, Secret::new("$argon2id$new"));
+    assert_eq!(s.session(m, &token_hash("t3")).await.unwrap(), None);
+    assert_eq!(s.account(m, acc.id).await.unwrap().unwrap().password_hash, Secret::new("$argon2id$new"));
     assert!(matches!(s.set_password(None, AccountId(999), &Secret::new("h")).await, Err(StoreError::NotFound)));
 
     // TOTP steps are never accepted twice, even by racing requests.
-    assert!(s.use_totp_step(acc.id, 100).await.unwrap());
-    assert!(!s.use_totp_step(acc.id, 100).await.unwrap());
-    assert!(!s.use_totp_step(acc.id, 99).await.unwrap());
+    assert!(s.use_totp_step(m, acc.id, 100).await.unwrap());
+    assert!(!s.use_totp_step(m, acc.id, 100).await.unwrap());
+    assert!(!s.use_totp_step(m, acc.id, 99).await.unwrap());
     let racers: Vec<_> = (0..10)
         .map(|_| {
             let s = s.clone();
-            tokio::spawn(async move { s.use_totp_step(acc.id, 101).await.unwrap() })
+            tokio::spawn(async move { s.use_totp_step(m, acc.id, 101).await.unwrap() })
         })
         .collect();
     let mut won = 0;
@@ -100,19 +110,19 @@ async fn story_accounts_scopes_sessions_and_second_factor(backend: Backend) {
         won += usize::from(r.await.unwrap());
     }
     assert_eq!(won, 1);
-    assert_eq!(s.account(acc.id).await.unwrap().unwrap().totp_last_step, 101);
+    assert_eq!(s.account(m, acc.id).await.unwrap().unwrap().totp_last_step, 101);
 
     // Enrolling keeps the sessions; a reset ends them and clears the last step.
-    s.create_session(&session("t4", acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
+    s.create_session(&session("t4", m, acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
     s.set_totp_secret(None, acc.id, Some(&Secret::new("NEWSECRET"))).await.unwrap();
-    assert!(s.session(&token_hash("t4")).await.unwrap().is_some());
+    assert!(s.session(m, &token_hash("t4")).await.unwrap().is_some());
     s.set_totp_secret(Some(&admin), acc.id, None).await.unwrap();
-    assert_eq!(s.session(&token_hash("t4")).await.unwrap(), None);
-    let acc2 = s.account(acc.id).await.unwrap().unwrap();
+    assert_eq!(s.session(m, &token_hash("t4")).await.unwrap(), None);
+    let acc2 = s.account(m, acc.id).await.unwrap().unwrap();
     assert_eq!((acc2.totp_secret, acc2.totp_last_step), (None, 0));
-    s.create_session(&session("t5", acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
-    s.delete_sessions_of(acc.id).await.unwrap();
-    assert_eq!(s.session(&token_hash("t5")).await.unwrap(), None);
+    s.create_session(&session("t5", m, acc.id, "2026-11-22T01:00:00Z")).await.unwrap();
+    s.delete_sessions_of(m, acc.id).await.unwrap();
+    assert_eq!(s.session(m, &token_hash("t5")).await.unwrap(), None);
 
     assert_eq!(
         actions(&s, m).await,

@@ -134,10 +134,10 @@ async fn story_instants_round_trip_to_the_microsecond(backend: Backend) {
     assert_eq!(verify_chain(&s, m).await, Ok(instants.len() as u64));
 
     let acc = s.create_account(None, &new_account(m, "u", Role::Nurse)).await.unwrap();
-    let mut sess = session("tok", acc.id, "2026-11-22T01:02:03.123456789Z");
+    let mut sess = session("tok", m, acc.id, "2026-11-22T01:02:03.123456789Z");
     sess.last_seen_at = at("2026-11-22T09:00:00.000000999Z");
     s.create_session(&sess).await.unwrap();
-    let got = s.session(&token_hash("tok")).await.unwrap().unwrap();
+    let got = s.session(m, &token_hash("tok")).await.unwrap().unwrap();
     assert_eq!(got.created_at, at("2026-11-22T01:02:03.123456Z"));
     assert_eq!(got.last_seen_at, at("2026-11-22T09:00:00Z"));
 

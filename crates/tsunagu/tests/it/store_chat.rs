@@ -74,7 +74,7 @@ async fn story_a_parent_joins_once_with_an_invitation(backend: Backend) {
     assert!(matches!(s.join_chat(m, &hash, &new, at("2027-01-01T00:00:00Z")).await, Err(StoreError::NotFound)));
 
     let (parent, room) = s.join_chat(m, &hash, &new, when).await.unwrap();
-    let account = s.account(parent).await.unwrap().unwrap();
+    let account = s.account(m, parent).await.unwrap().unwrap();
     assert_eq!((account.role, account.display_name.as_str(), account.family_id), (Role::ChatParent, "ひよこ", None));
     assert!(account.totp_secret.is_none());
     // Once only.

@@ -33,7 +33,7 @@ async fn story_family_accounts_know_whether_they_are_the_mother_or_the_partner(b
     let mother = s.create_account(None, &family_account(m, "mother", f, FamilyRelation::Mother)).await.unwrap();
     let partner = s.create_account(None, &family_account(m, "partner", f, FamilyRelation::Partner)).await.unwrap();
     assert_eq!(mother.family_relation, Some(FamilyRelation::Mother));
-    assert_eq!(s.account(partner.id).await.unwrap().unwrap().family_relation, Some(FamilyRelation::Partner));
+    assert_eq!(s.account(m, partner.id).await.unwrap().unwrap().family_relation, Some(FamilyRelation::Partner));
     // One mother's account a family; another family has its own.
     assert!(matches!(
         s.create_account(None, &family_account(m, "mother2", f, FamilyRelation::Mother)).await,

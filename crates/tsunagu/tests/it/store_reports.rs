@@ -264,8 +264,8 @@ async fn story_screening_referral_and_notification_counts(backend: Backend) {
         exec(
             &db,
             &format!(
-                "INSERT INTO referral_events (referral_id, action, by_account, at, note) \
-                 VALUES ({referral}, 'receive', 21, {at}, '')"
+                "INSERT INTO referral_events (municipality_id, referral_id, action, by_account, at, note) \
+                 SELECT municipality_id, id, 'receive', 21, {at}, '' FROM referrals WHERE id = {referral}"
             ),
         )
         .await

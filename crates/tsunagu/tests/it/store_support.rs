@@ -447,8 +447,9 @@ pub async fn a_hall(s: &Db, m: MunicipalityId) -> VenueId {
 
 // --- accounts -----------------------------------------------------------------
 
-pub fn session(token: &str, account: AccountId, created: &str) -> Session {
+pub fn session(token: &str, m: MunicipalityId, account: AccountId, created: &str) -> Session {
     Session {
+        municipality_id: m,
         token_hash: token_hash(token),
         account_id: account,
         stage: SessionStage::Full,

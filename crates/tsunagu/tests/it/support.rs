@@ -139,6 +139,12 @@ pub fn test_now() -> Timestamp {
     "2026-11-22T01:00:00Z".parse().expect("time")
 }
 
+/// The stored session of a token as the client holds it (`{municipality}.{random}`).
+pub async fn stored_session(app: &TestApp, token: &str) -> Option<tsunagu_store::Session> {
+    let (m, hash) = tsunagu_store::parse_session_token(token).expect("a session token");
+    app.store.session(m, &hash).await.unwrap()
+}
+
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
         Self::start_with(backend, WebConfig::default()).await
@@ -178,6 +184,12 @@ impl TestApp {
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         TestApp { backend, db_url, key_file, master_key, checkpoint_file, addr, store, clock, fx, http, server }
+    }
+
+    /// Stops answering HTTP (the listener closes): a phone's view of the
+    /// service going away, for the offline checks.
+    pub fn stop_server(&self) {
+        self.server.abort();
     }
 
     /// Appends checkpoints of the chains that grew, as `serve` does at an

@@ -27,3 +27,27 @@ self.addEventListener('fetch', (event) => {
       .catch(() => caches.match(url.pathname).then((kept) => kept || Response.error())),
   );
 });
+
+// Web push (#10): a reminder's notification — the title and the day from
+// the payload (no name, nothing of health); a tap opens わが家の記録.
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (e) {
+    data = {};
+  }
+  const title = typeof data.title === 'string' ? data.title : 'tsunagu';
+  const body = typeof data.body === 'string' ? data.body : '';
+  event.waitUntil(self.registration.showNotification(title, { body, icon: '/static/icon.svg', data: { url: '/me' } }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => new URL(w.url).pathname === '/me');
+      return open ? open.focus() : self.clients.openWindow('/me');
+    }),
+  );
+});
