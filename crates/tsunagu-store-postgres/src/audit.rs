@@ -81,27 +81,30 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
         head.1 = seq;
         head.2 = hash;
     }
-    for chunk in rows.chunks(1000) {
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+    // One statement of the same text whatever the number of lines (the
+    // rows bound as arrays): prepared once per connection and kept.
+    if !rows.is_empty() {
+        sqlx::query(
             "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
-             remote_addr, prev_hash, hash) ",
-        );
-        qb.push_values(chunk, |mut b, (l, seq, at, prev, hash)| {
-            b.push_bind(l.ctx.municipality_id.0)
-                .push_bind(*seq)
-                .push_bind(at.as_str())
-                .push_unseparated("::timestamptz")
-                .push_bind(l.ctx.actor.0)
-                .push_bind(l.ctx.role.as_str())
-                .push_bind(l.action.as_str())
-                .push_bind(l.family.map(|f| f.0))
-                .push_bind(l.detail.as_str())
-                .push_bind(l.ctx.reason.as_str())
-                .push_bind(l.ctx.remote_addr.as_str())
-                .push_bind(prev.as_str())
-                .push_bind(hash.as_str());
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+             remote_addr, prev_hash, hash) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]::timestamptz[], $4::bigint[], $5::text[], \
+             $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
+        )
+        .bind(rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, at, ..)| at.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.actor.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.role.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.action.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.family.map(|f| f.0)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.detail.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.reason.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.remote_addr.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, _, prev, _)| prev.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, _, _, hash)| hash.as_str()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     }
     // The head advances one line at a time (the trigger of 0008 refuses a
     // jump), so once per line, in order. A batch of lines (an import's, #16)

@@ -9,7 +9,7 @@ use crate::{corrupt, db_err, get, in_municipality, is_unique_violation, ts, ts_p
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::chat::helplines::HelpLine;
@@ -739,35 +739,44 @@ impl PgStore {
     /// (one per new message, `append_audit_batch`). The new messages are
     /// read back with their authors' chat names by their insert.
     async fn write_posts(self, posts: Vec<PendingPost>) -> Result<Vec<Result<Posted>>> {
+        // Each statement's text is the same whatever the batch's size (its
+        // rows bound as arrays, `UNNEST`): prepared once per connection and
+        // kept, where a `VALUES` list of the batch's length was a new
+        // statement to parse and prepare (a round trip more) nearly every turn.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
         keys.sort_unstable_by_key(|(m, r)| (*r, *m));
         keys.dedup();
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT r.municipality_id, r.id, r.last_seq FROM (");
-        qb.push_values(&keys, |mut b, (m, r)| {
-            b.push_bind(*m).push_bind(*r);
-        });
-        qb.push(
-            ") AS v JOIN chat_rooms r ON r.municipality_id = v.column1 AND r.id = v.column2 \
-             ORDER BY r.id FOR UPDATE OF r",
-        );
         let mut last_seq = HashMap::new();
-        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+        let rows = sqlx::query(
+            "SELECT r.municipality_id, r.id, r.last_seq FROM UNNEST($1::bigint[], $2::bigint[]) AS v(m, r) \
+             JOIN chat_rooms r ON r.municipality_id = v.m AND r.id = v.r ORDER BY r.id FOR UPDATE OF r",
+        )
+        .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for r in rows {
             let m: i64 = get(&r, "municipality_id")?;
             let id: i64 = get(&r, "id")?;
             let seq: i64 = get(&r, "last_seq")?;
             last_seq.insert((m, id), seq);
         }
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!("SELECT {} FROM (", message_columns!()));
-        qb.push_values(&posts, |mut b, p| {
-            b.push_bind(p.ctx.municipality_id.0).push_bind(p.room.0).push_bind(p.client_id.as_str());
-        });
-        qb.push(
-            ") AS v JOIN chat_messages m ON m.municipality_id = v.column1 AND m.room_id = v.column2 \
-             AND m.client_id = v.column3 JOIN accounts a ON a.id = m.author_account",
-        );
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS v(m, r, c) \
+             JOIN chat_messages m ON m.municipality_id = v.m AND m.room_id = v.r AND m.client_id = v.c \
+             JOIN accounts a ON a.id = m.author_account",
+            message_columns!()
+        ))
+        .bind(posts.iter().map(|p| p.ctx.municipality_id.0).collect::<Vec<_>>())
+        .bind(posts.iter().map(|p| p.room.0).collect::<Vec<_>>())
+        .bind(posts.iter().map(|p| p.client_id.as_str()).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let mut stored_messages = HashMap::new();
-        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+        for r in rows {
             let m = message_row(&r)?;
             stored_messages.insert((m.room.0, m.client_id.clone()), m);
         }
@@ -781,41 +790,45 @@ impl PgStore {
             return Ok(answer_posts(&posts, &plans, &stored_messages, &fresh));
         }
         // Stored and read back (with the authors' chat names) by one statement.
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+        let rows = sqlx::query(&format!(
             "WITH m AS (INSERT INTO chat_messages (municipality_id, room_id, seq, author_account, author_role, \
-             client_id, body, sent_at, self_harm) ",
-        );
-        qb.push_values(&new, |mut b, (p, seq)| {
-            b.push_bind(p.ctx.municipality_id.0)
-                .push_bind(p.room.0)
-                .push_bind(*seq)
-                .push_bind(p.ctx.actor.0)
-                .push_bind(p.author_role.as_str())
-                .push_bind(p.client_id.as_str())
-                .push_bind(p.body.as_str())
-                .push_bind(ts_param(p.ctx.at))
-                .push_unseparated("::timestamptz")
-                .push_bind(p.self_harm);
-        });
-        qb.push(format!(
-            " RETURNING *) SELECT {} FROM m JOIN accounts a ON a.id = m.author_account",
+             client_id, body, sent_at, self_harm) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], \
+             $7::text[], $8::text[]::timestamptz[], $9::bool[]) RETURNING *) \
+             SELECT {} FROM m JOIN accounts a ON a.id = m.author_account",
             message_columns!()
-        ));
-        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+        ))
+        .bind(new.iter().map(|(p, _)| p.ctx.municipality_id.0).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| p.room.0).collect::<Vec<_>>())
+        .bind(new.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| p.ctx.actor.0).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| p.author_role.as_str()).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| p.client_id.as_str()).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| p.body.as_str()).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| ts_param(p.ctx.at)).collect::<Vec<_>>())
+        .bind(new.iter().map(|(p, _)| p.self_harm).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for r in rows {
             let m = message_row(&r)?;
             fresh.insert((m.room.0, m.seq), m);
         }
         // Each room's counter moves on to its last new number (and the room
         // is flagged urgent by its first message of self-harm).
-        let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
-            "UPDATE chat_rooms r SET last_seq = v.column3, urgent_at = CASE WHEN v.column4 IS NOT NULL \
-             THEN COALESCE(r.urgent_at, v.column4::timestamptz) ELSE r.urgent_at END FROM (",
-        );
-        qb.push_values(&rooms, |mut b, (m, r, seq, urgent)| {
-            b.push_bind(m.0).push_bind(r.0).push_bind(*seq).push_bind(urgent.map(ts_param));
-        });
-        qb.push(") AS v WHERE r.municipality_id = v.column1 AND r.id = v.column2");
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query(
+            "UPDATE chat_rooms r SET last_seq = v.seq, urgent_at = CASE WHEN v.urgent IS NOT NULL \
+             THEN COALESCE(r.urgent_at, v.urgent) ELSE r.urgent_at END \
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]::timestamptz[]) AS v(m, id, seq, urgent) \
+             WHERE r.municipality_id = v.m AND r.id = v.id",
+        )
+        .bind(rooms.iter().map(|(m, _, _, _)| m.0).collect::<Vec<_>>())
+        .bind(rooms.iter().map(|(_, r, _, _)| r.0).collect::<Vec<_>>())
+        .bind(rooms.iter().map(|(_, _, seq, _)| *seq).collect::<Vec<_>>())
+        .bind(rooms.iter().map(|(_, _, _, urgent)| urgent.map(ts_param)).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         // The authors have read what they wrote (one row per author and room:
         // a row may be changed once per statement).
         let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
@@ -825,16 +838,19 @@ impl PgStore {
         }
         let mut reads: Vec<_> = reads.into_iter().collect();
         reads.sort_unstable();
-        let mut qb: QueryBuilder<'_, Postgres> =
-            QueryBuilder::new("INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) ");
-        qb.push_values(&reads, |mut b, ((m, room, account), seq)| {
-            b.push_bind(*m).push_bind(*room).push_bind(*account).push_bind(*seq);
-        });
-        qb.push(
-            " ON CONFLICT (room_id, account_id, municipality_id) DO UPDATE \
+        sqlx::query(
+            "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) \
+             ON CONFLICT (room_id, account_id, municipality_id) DO UPDATE \
              SET last_read_seq = GREATEST(chat_reads.last_read_seq, excluded.last_read_seq)",
-        );
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+        )
+        .bind(reads.iter().map(|((m, _, _), _)| *m).collect::<Vec<_>>())
+        .bind(reads.iter().map(|((_, room, _), _)| *room).collect::<Vec<_>>())
+        .bind(reads.iter().map(|((_, _, account), _)| *account).collect::<Vec<_>>())
+        .bind(reads.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         for (p, seq) in &new {
             if p.author_role == Role::PeerSupporter {
                 // A reply to a parent on LINE: pushed by the outbox, stored with the message.

@@ -25,6 +25,10 @@ impl OpsStore for PgStore {
         vec![PoolStats { name: "main", size: self.pool.size(), idle, max: self.pool.options().get_max_connections() }]
     }
 
+    fn turn_stats(&self) -> Vec<(&'static str, tsunagu_store::group_commit::TurnStats)> {
+        vec![("chat_posts", self.post_batch.stats()), ("audit_reads", self.audit_batch.stats())]
+    }
+
     async fn schema_status(&self) -> Result<SchemaStatus> {
         let applied: Vec<(i64, bool, Vec<u8>)> = sqlx::query_as(
             "SELECT version, success, checksum FROM _sqlx_migrations \
@@ -126,6 +130,17 @@ impl OpsStore for PgStore {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(WAKE_CHANNEL)
             .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn send_wakes(&self, payloads: &[String]) -> Result<bool> {
+        // One statement, one notification per payload (in order).
+        sqlx::query("SELECT pg_notify($1, p) FROM UNNEST($2::text[]) AS p")
+            .bind(WAKE_CHANNEL)
+            .bind(payloads)
             .execute(&self.pool)
             .await
             .map_err(db_err)?;

@@ -134,28 +134,37 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
         heads[at_head].1 = seq;
         heads[at_head].2 = hash;
     }
-    // 12 values a line: well under SQLite's limit of bound values for the
-    // batches a writer takes (at most a few hundred lines).
-    for chunk in rows.chunks(1000) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+    // One statement of the same text whatever the number of lines (the
+    // rows as one JSON array that `json_each` reads): prepared once by the
+    // writer's connection and kept.
+    if !rows.is_empty() {
+        let json = crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
+            serde_json::json!([
+                l.ctx.municipality_id.0,
+                seq,
+                at,
+                l.ctx.actor.0,
+                l.ctx.role.as_str(),
+                l.action.as_str(),
+                l.family.map(|f| f.0),
+                l.detail,
+                l.ctx.reason,
+                l.ctx.remote_addr,
+                prev,
+                hash
+            ])
+        }));
+        sqlx::query(
             "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
-             remote_addr, prev_hash, hash) ",
-        );
-        qb.push_values(chunk, |mut b, (l, seq, at, prev, hash)| {
-            b.push_bind(l.ctx.municipality_id.0)
-                .push_bind(*seq)
-                .push_bind(at.as_str())
-                .push_bind(l.ctx.actor.0)
-                .push_bind(l.ctx.role.as_str())
-                .push_bind(l.action.as_str())
-                .push_bind(l.family.map(|f| f.0))
-                .push_bind(l.detail.as_str())
-                .push_bind(l.ctx.reason.as_str())
-                .push_bind(l.ctx.remote_addr.as_str())
-                .push_bind(prev.as_str())
-                .push_bind(hash.as_str());
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+             remote_addr, prev_hash, hash) \
+             SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
+             v.value ->> 6, v.value ->> 7, v.value ->> 8, v.value ->> 9, v.value ->> 10, v.value ->> 11 \
+             FROM json_each(?) AS v",
+        )
+        .bind(json)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     }
     // The head advances one line at a time (the triggers of 0008 refuse a
     // jump and check each step against the line just appended): one upsert

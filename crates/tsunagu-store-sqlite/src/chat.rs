@@ -6,8 +6,9 @@ use crate::care::insert_referral;
 use crate::{corrupt, db_err, is_unique_violation, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use serde_json::json;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::chat::helplines::HelpLine;
@@ -717,6 +718,11 @@ impl ChatStore for SqliteStore {
     }
 }
 
+/// A batch's rows as one JSON array (of arrays), for `json_each(?)`.
+pub(crate) fn json_rows(rows: impl Iterator<Item = serde_json::Value>) -> String {
+    serde_json::Value::Array(rows.collect()).to_string()
+}
+
 /// The node's queue of posts (#13): one write transaction per turn.
 pub(crate) type PostBatch = Batcher<PendingPost, Result<Posted>>;
 
@@ -729,16 +735,23 @@ impl SqliteStore {
     /// back with their authors' chat names by one. A resend is answered
     /// with the stored message and writes nothing.
     async fn write_posts(self, posts: Vec<PendingPost>) -> Result<Vec<Result<Posted>>> {
+        // Each statement's text is the same whatever the batch's size (its
+        // rows bound as one JSON array that `json_each` reads): prepared once
+        // and kept by the writer's connection, where a `VALUES` list of the
+        // batch's length was a new statement to parse and prepare nearly
+        // every turn (a tenth of a busy node's CPU: BENCHMARKS.md, the chat).
         let mut tx = self.begin_immediate().await?;
         let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT r.municipality_id, r.id, r.last_seq FROM (");
-        qb.push_values(&keys, |mut b, (m, r)| {
-            b.push_bind(*m).push_bind(*r);
-        });
-        qb.push(") AS v JOIN chat_rooms r ON r.municipality_id = v.column1 AND r.id = v.column2");
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT r.municipality_id, r.id, r.last_seq FROM json_each(?) AS v \
+             JOIN chat_rooms r ON r.municipality_id = v.value ->> 0 AND r.id = v.value ->> 1",
+        )
+        .bind(json_rows(keys.iter().map(|(m, r)| json!([m, r]))))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let mut last_seq = HashMap::new();
         for r in &rows {
             let m: i64 = r.try_get(0).map_err(db_err)?;
@@ -746,16 +759,17 @@ impl SqliteStore {
             last_seq.insert((m, id), r.try_get::<i64, _>(2).map_err(db_err)?);
         }
         // The client ids of the batch already stored in their rooms.
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {MESSAGE_COLUMNS} FROM ("));
-        qb.push_values(&posts, |mut b, p| {
-            b.push_bind(p.ctx.municipality_id.0).push_bind(p.room.0).push_bind(p.client_id.as_str());
-        });
-        qb.push(
-            ") AS v JOIN chat_messages m ON m.municipality_id = v.column1 AND m.room_id = v.column2 \
-             AND m.client_id = v.column3 JOIN accounts a ON a.id = m.author_account",
-        );
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM json_each(?) AS v \
+             JOIN chat_messages m ON m.municipality_id = v.value ->> 0 AND m.room_id = v.value ->> 1 \
+             AND m.client_id = v.value ->> 2 JOIN accounts a ON a.id = m.author_account"
+        ))
+        .bind(json_rows(posts.iter().map(|p| json!([p.ctx.municipality_id.0, p.room.0, p.client_id]))))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let mut stored_messages = HashMap::new();
-        for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+        for r in rows {
             let m = message_row(&r)?;
             stored_messages.insert((m.room.0, m.client_id.clone()), m);
         }
@@ -764,51 +778,58 @@ impl SqliteStore {
         let new = new_posts(&posts, &plans);
         let mut fresh = HashMap::new();
         if !new.is_empty() {
-            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            let new_rows = json_rows(new.iter().map(|(p, seq)| json!([p.ctx.municipality_id.0, p.room.0, seq])));
+            sqlx::query(
                 "INSERT INTO chat_messages (municipality_id, room_id, seq, author_account, author_role, client_id, \
-                 body, sent_at, self_harm) ",
-            );
-            qb.push_values(&new, |mut b, (p, seq)| {
-                b.push_bind(p.ctx.municipality_id.0)
-                    .push_bind(p.room.0)
-                    .push_bind(*seq)
-                    .push_bind(p.ctx.actor.0)
-                    .push_bind(p.author_role.as_str())
-                    .push_bind(p.client_id.as_str())
-                    .push_bind(p.body.as_str())
-                    .push_bind(ts_text(p.ctx.at))
-                    .push_bind(p.self_harm);
-            });
-            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+                 body, sent_at, self_harm) \
+                 SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
+                 v.value ->> 6, v.value ->> 7, v.value ->> 8 FROM json_each(?) AS v",
+            )
+            .bind(json_rows(new.iter().map(|(p, seq)| {
+                json!([
+                    p.ctx.municipality_id.0,
+                    p.room.0,
+                    seq,
+                    p.ctx.actor.0,
+                    p.author_role.as_str(),
+                    p.client_id,
+                    p.body,
+                    ts_text(p.ctx.at),
+                    p.self_harm
+                ])
+            })))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             // Each room's counter moves on to its last new number (and the
             // room is flagged urgent by its first message of self-harm).
-            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "UPDATE chat_rooms SET last_seq = v.column3, \
-                 urgent_at = CASE WHEN v.column4 IS NOT NULL THEN COALESCE(urgent_at, v.column4) ELSE urgent_at END \
-                 FROM (",
-            );
-            qb.push_values(&rooms, |mut b, (m, r, seq, urgent)| {
-                b.push_bind(m.0).push_bind(r.0).push_bind(*seq).push_bind(urgent.map(ts_text));
-            });
-            qb.push(") AS v WHERE chat_rooms.municipality_id = v.column1 AND chat_rooms.id = v.column2");
-            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+            sqlx::query(
+                "UPDATE chat_rooms SET last_seq = v.seq, \
+                 urgent_at = CASE WHEN v.urgent IS NOT NULL THEN COALESCE(urgent_at, v.urgent) ELSE urgent_at END \
+                 FROM (SELECT value ->> 0 AS m, value ->> 1 AS id, value ->> 2 AS seq, value ->> 3 AS urgent \
+                 FROM json_each(?)) AS v WHERE chat_rooms.municipality_id = v.m AND chat_rooms.id = v.id",
+            )
+            .bind(json_rows(rooms.iter().map(|(m, r, seq, urgent)| json!([m.0, r.0, seq, urgent.map(ts_text)]))))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             // The authors have read what they wrote (one row per author and room).
             let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
             for (p, seq) in &new {
                 let e = reads.entry((p.ctx.municipality_id.0, p.room.0, p.ctx.actor.0)).or_default();
                 *e = (*e).max(*seq);
             }
-            let reads: Vec<_> = reads.into_iter().collect();
-            let mut qb: QueryBuilder<'_, Sqlite> =
-                QueryBuilder::new("INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) ");
-            qb.push_values(&reads, |mut b, ((m, room, account), seq)| {
-                b.push_bind(*m).push_bind(*room).push_bind(*account).push_bind(*seq);
-            });
-            qb.push(
-                " ON CONFLICT (room_id, account_id) DO UPDATE \
+            // (`WHERE true`: SQLite's reading of an upsert after a SELECT.)
+            sqlx::query(
+                "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true \
+                 ON CONFLICT (room_id, account_id) DO UPDATE \
                  SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
-            );
-            qb.build().execute(&mut *tx).await.map_err(db_err)?;
+            )
+            .bind(json_rows(reads.iter().map(|((m, room, account), seq)| json!([m, room, account, seq]))))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
             for (p, seq) in &new {
                 if p.author_role == Role::PeerSupporter {
                     // A reply to a parent on LINE: pushed by the outbox, stored with the message.
@@ -826,15 +847,16 @@ impl SqliteStore {
                 })
                 .collect();
             append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
-            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {MESSAGE_COLUMNS} FROM ("));
-            qb.push_values(&new, |mut b, (p, seq)| {
-                b.push_bind(p.ctx.municipality_id.0).push_bind(p.room.0).push_bind(*seq);
-            });
-            qb.push(
-                ") AS v JOIN chat_messages m ON m.municipality_id = v.column1 AND m.room_id = v.column2 \
-                 AND m.seq = v.column3 JOIN accounts a ON a.id = m.author_account",
-            );
-            for r in qb.build().fetch_all(&mut *tx).await.map_err(db_err)? {
+            let rows = sqlx::query(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM json_each(?) AS v \
+                 JOIN chat_messages m ON m.municipality_id = v.value ->> 0 AND m.room_id = v.value ->> 1 \
+                 AND m.seq = v.value ->> 2 JOIN accounts a ON a.id = m.author_account"
+            ))
+            .bind(new_rows)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            for r in rows {
                 let m = message_row(&r)?;
                 fresh.insert((m.room.0, m.seq), m);
             }

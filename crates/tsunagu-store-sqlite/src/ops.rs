@@ -21,6 +21,10 @@ impl OpsStore for SqliteStore {
         vec![stats("writer", &self.writer), stats("reader", &self.reader)]
     }
 
+    fn turn_stats(&self) -> Vec<(&'static str, tsunagu_store::group_commit::TurnStats)> {
+        vec![("chat_posts", self.post_batch.stats()), ("audit_reads", self.audit_batch.stats())]
+    }
+
     async fn schema_status(&self) -> Result<SchemaStatus> {
         let exists: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")

@@ -19,9 +19,21 @@
 //!
 //! The batch is written by a task of its own, so a request that goes away
 //! (the client hung up) never leaves the others' items half written.
+//!
+//! A request whose item another request's turn took waits for its answer
+//! only, not for the turn: it leaves the queue for the turn as soon as its
+//! answer comes. (It used to take the turn first and then find the queue
+//! empty — so every request passed through the turn one by one, each behind
+//! whichever batch was being written then, and a committed post could wait
+//! for several later batches before its answer left: the chat's throughput
+//! bench, BENCHMARKS.md.)
+//!
+//! Each batcher counts its turns and their sizes ([`Batcher::stats`]): the
+//! metrics show them (how many items a turn actually carries).
 
 use crate::{Result, StoreError};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
@@ -52,11 +64,55 @@ type Waiting<T, R> = Vec<(T, oneshot::Sender<Outcome<R>>)>;
 pub struct Batcher<T, R> {
     queue: Mutex<Waiting<T, R>>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    stats: Arc<Counts>,
 }
 
 impl<T, R> Default for Batcher<T, R> {
     fn default() -> Self {
-        Self { queue: Mutex::new(Vec::new()), turn: Arc::default() }
+        Self { queue: Mutex::new(Vec::new()), turn: Arc::default(), stats: Arc::default() }
+    }
+}
+
+/// Upper bounds of the turn-size buckets ([`TurnStats::buckets`]); the
+/// last bucket is [`MAX_TURN`].
+pub const TURN_BUCKETS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, MAX_TURN as u64];
+
+#[derive(Default)]
+struct Counts {
+    turns: AtomicU64,
+    items: AtomicU64,
+    buckets: [AtomicU64; TURN_BUCKETS.len()],
+}
+
+/// A batcher's turns so far: how many, how many items they carried, and
+/// how many turns carried at most each bound of [`TURN_BUCKETS`] (not
+/// cumulative: each turn is counted in its smallest bucket).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TurnStats {
+    pub turns: u64,
+    pub items: u64,
+    pub buckets: [u64; TURN_BUCKETS.len()],
+}
+
+impl Counts {
+    fn record(&self, n: usize) {
+        let n = n as u64;
+        self.turns.fetch_add(1, Ordering::Relaxed);
+        self.items.fetch_add(n, Ordering::Relaxed);
+        let i = TURN_BUCKETS.iter().position(|b| n <= *b).unwrap_or(TURN_BUCKETS.len() - 1);
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl<T, R> Batcher<T, R> {
+    /// The turns taken so far.
+    pub fn stats(&self) -> TurnStats {
+        let c = &self.stats;
+        let mut buckets = [0; TURN_BUCKETS.len()];
+        for (b, n) in buckets.iter_mut().zip(&c.buckets) {
+            *b = n.load(Ordering::Relaxed);
+        }
+        TurnStats { turns: c.turns.load(Ordering::Relaxed), items: c.items.load(Ordering::Relaxed), buckets }
     }
 }
 
@@ -80,9 +136,15 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         F: FnOnce(Vec<T>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
     {
-        let (done, outcome) = oneshot::channel();
+        let (done, mut outcome) = oneshot::channel();
         self.queue.lock().map_err(|_| stopped())?.push((item, done));
-        let turn = self.turn.clone().lock_owned().await;
+        // The turn, unless another request's turn took our item and its
+        // answer comes first (then we leave the turn's queue at once).
+        let turn = tokio::select! {
+            biased;
+            answer = &mut outcome => return answered(answer),
+            turn = self.turn.clone().lock_owned() => turn,
+        };
         let batch = {
             let mut queue = self.queue.lock().map_err(|_| stopped())?;
             let take = queue.len().min(MAX_TURN);
@@ -93,9 +155,11 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
             // Our turn: the items queued so far (ours among them, unless the
             // batch before took it) go into one transaction, written in the
             // span of the request that took the turn.
+            let stats = self.stats.clone();
             let write = async move {
                 let (items, waiting): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
                 let n = items.len();
+                stats.record(n);
                 match write(items).await {
                     Ok(answers) if answers.len() == n => {
                         for (w, a) in waiting.into_iter().zip(answers) {
@@ -125,12 +189,17 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         } else {
             drop(turn);
         }
-        match outcome.await {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err((true, msg))) => Err(StoreError::Unavailable(msg.into())),
-            Ok(Err((false, msg))) => Err(StoreError::Other(msg.into())),
-            Err(_) => Err(stopped()),
-        }
+        answered(outcome.await)
+    }
+}
+
+/// An item's answer as its batch told it.
+fn answered<R>(outcome: std::result::Result<Outcome<R>, oneshot::error::RecvError>) -> Result<R> {
+    match outcome {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err((true, msg))) => Err(StoreError::Unavailable(msg.into())),
+        Ok(Err((false, msg))) => Err(StoreError::Other(msg.into())),
+        Err(_) => Err(stopped()),
     }
 }
 
@@ -139,6 +208,11 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
 pub struct GroupCommit(Batcher<PendingLine, ()>);
 
 impl GroupCommit {
+    /// The turns taken so far.
+    pub fn stats(&self) -> TurnStats {
+        self.0.stats()
+    }
+
     /// Queues `line` and returns once the transaction holding it has
     /// committed (or failed). `write` writes a batch, in order, in one
     /// transaction, and commits it.
@@ -185,5 +259,32 @@ mod tests {
         assert!(matches!(failed, Err(StoreError::Unavailable(_))));
         let short = b.submit(1, |_| async { Ok(vec![]) }).await;
         assert!(matches!(short, Err(StoreError::Other(_))));
+        // Every turn counted, with its size.
+        let stats = b.stats();
+        assert_eq!(stats.items, 52);
+        assert!(stats.turns >= 3 && stats.turns <= 52, "{stats:?}");
+        assert_eq!(stats.buckets.iter().sum::<u64>(), stats.turns);
+    }
+
+    #[tokio::test]
+    async fn an_item_another_turn_took_is_answered_without_waiting_for_the_turn() {
+        let b: Arc<Batcher<u32, u32>> = Arc::default();
+        // A later batch holds the turn (being written, for as long as it takes).
+        let held = b.turn.clone().lock_owned().await;
+        let waiting = {
+            let b = b.clone();
+            tokio::spawn(async move { b.submit(7, |_| async { Ok(vec![0]) }).await })
+        };
+        // Once queued, an earlier turn takes the item and answers it.
+        let taken = loop {
+            if let Some(taken) = b.queue.lock().unwrap_or_else(|e| panic!("{e}")).pop() {
+                break taken;
+            }
+            tokio::task::yield_now().await;
+        };
+        let _ = taken.1.send(Ok(14));
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await;
+        assert_eq!(answer.ok().and_then(|r| r.ok()).and_then(|r| r.ok()), Some(14));
+        drop(held);
     }
 }

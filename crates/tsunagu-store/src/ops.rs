@@ -88,6 +88,10 @@ pub enum Lease {
 pub trait OpsStore {
     /// The connection pools' state now.
     fn pool_stats(&self) -> Vec<PoolStats>;
+    /// The group commits' turns so far, by name (`chat_posts`, `audit_reads`).
+    fn turn_stats(&self) -> Vec<(&'static str, crate::group_commit::TurnStats)> {
+        Vec::new()
+    }
     /// Compares the applied migrations with the build's.
     async fn schema_status(&self) -> Result<SchemaStatus>;
     /// Takes the lease of daily job `job` for `day` as `holder` until
@@ -109,6 +113,16 @@ pub trait OpsStore {
     /// stored; at most a few hundred bytes). `Ok(false)` where the back end
     /// has no channel between nodes (SQLite: one node's database).
     async fn send_wake(&self, payload: &str) -> Result<bool>;
+    /// [`OpsStore::send_wake`] for several payloads at once (a node's
+    /// wake-ups that queued while the last were sent): one statement where
+    /// the back end can, each payload still its own notification.
+    async fn send_wakes(&self, payloads: &[String]) -> Result<bool> {
+        let mut sent = false;
+        for p in payloads {
+            sent |= self.send_wake(p).await?;
+        }
+        Ok(sent)
+    }
     /// Starts listening for [`OpsStore::send_wake`]'s payloads (every
     /// node's, this one's too) on a connection of its own, reconnecting with
     /// backoff while the store is open; false where the back end has no

@@ -22,7 +22,13 @@
 //!    the room receives it (stored, numbered, woken, read, sent); the echo
 //!    server's round trip at the same rate;
 //! 3. throughput: 200 rooms each posting its next message as soon as the
-//!    previous one arrived, for 5 s; the echo server the same way.
+//!    previous one arrived, for 5 s; the echo server the same way, sent the
+//!    same `send` frames (the same size, read back by the same client code);
+//!    then once more with bare client ids as frames, as its runs before
+//!    2026-12-06 11:30 UTC were. Printed besides: the CPU the server and
+//!    this process (the client) used a message in the phase
+//!    (`/proc/<pid>/stat`), and how many posts each of tsunagu's group
+//!    commit turns carried (its metrics, `--metrics-listen`).
 //!
 //! `--small`: 10 rooms, 20 messages a second for 2 s, 2 s of throughput (a
 //! smoke run of the bench itself, not a measure).
@@ -86,23 +92,91 @@ impl Drop for Child {
     }
 }
 
-/// Starts `cmd` with its stdout piped; returns it once a line of its output
-/// starts with `prefix`, with the rest of that line (the address).
-fn start(mut cmd: std::process::Command, prefix: &'static str) -> (Child, String) {
+/// Starts `cmd` with its stdout piped; returns it once, for each of
+/// `prefixes`, a line of its output started with it, with the rest of each
+/// such line (an address), in the order of `prefixes`.
+fn start(mut cmd: std::process::Command, prefixes: &'static [&'static str]) -> (Child, Vec<String>) {
     use std::io::BufRead;
     let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
     let out = std::io::BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in out.lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix(prefix) {
-                let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
+            for (i, prefix) in prefixes.iter().enumerate() {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    let _ = tx.send((i, rest.trim().trim_end_matches('/').to_owned()));
+                }
             }
         }
     });
     let child = Child(child);
-    let addr = rx.recv_timeout(Duration::from_secs(120)).expect("the child did not start");
-    (child, addr)
+    let mut found = vec![String::new(); prefixes.len()];
+    for _ in prefixes {
+        let (i, addr) = rx.recv_timeout(Duration::from_secs(120)).expect("the child did not start");
+        found[i] = addr;
+    }
+    (child, found)
+}
+
+/// CPU time a process has used (user + system, all its threads), in seconds
+/// (`/proc/<pid>/stat`, in clock ticks of 1/100 s).
+fn cpu_secs(pid: u32) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command's name (which is in parentheses).
+    let rest = &s[s.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+/// The chat posts' group commit as the server's metrics tell it: turns,
+/// posts, and the turns at or under each size bound (cumulative).
+#[derive(Default, Clone)]
+struct Turns {
+    turns: u64,
+    posts: u64,
+    le: Vec<(String, u64)>,
+}
+
+async fn turns(client: &reqwest::Client, metrics_url: &str) -> Turns {
+    let text = client.get(metrics_url).send().await.unwrap().text().await.unwrap();
+    let mut t = Turns::default();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("tsunagu_db_group_commit_turn_size_") else { continue };
+        let Some((name, value)) = rest.rsplit_once(' ') else { continue };
+        if !name.contains("batcher=\"chat_posts\"") {
+            continue;
+        }
+        let value: u64 = value.parse().unwrap();
+        if name.starts_with("sum") {
+            t.posts = value;
+        } else if name.starts_with("count") {
+            t.turns = value;
+        } else if let Some((_, le)) = name.split_once("le=\"") {
+            t.le.push((le.trim_end_matches("\"}").to_owned(), value));
+        }
+    }
+    t
+}
+
+/// What the throughput phase cost: the turns it took (after − before).
+fn turns_between(before: &Turns, after: &Turns) -> String {
+    let turns = after.turns - before.turns;
+    let posts = after.posts - before.posts;
+    let mut dist = vec![];
+    let mut prev = 0;
+    for ((le, a), (_, b)) in after.le.iter().zip(&before.le) {
+        let cum = a - b;
+        if cum > prev {
+            dist.push(format!("≤{le}: {}", cum - prev));
+        }
+        prev = cum;
+    }
+    format!(
+        "{turns} turns, {posts} posts, {:.1} posts a turn; turns by size: {}",
+        posts as f64 / turns.max(1) as f64,
+        dist.join(", ")
+    )
 }
 
 /// The bare echo server (run as this bench's child): every text frame back.
@@ -136,12 +210,7 @@ type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 /// Opens a socket; a task drains it, noting the arrival of messages whose
 /// client id starts with `bench-` (only when `note` is set) and passing
 /// their ids on `tx`.
-async fn open(
-    url: &str,
-    token: Option<&str>,
-    note: Option<(Arrivals, mpsc::UnboundedSender<String>)>,
-    echo: bool,
-) -> Sink {
+async fn open(url: &str, token: Option<&str>, note: Option<(Arrivals, mpsc::UnboundedSender<String>)>) -> Sink {
     let mut req = url.into_client_request().unwrap();
     if let Some(t) = token {
         req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
@@ -152,14 +221,18 @@ async fn open(
         while let Some(Ok(m)) = stream.next().await {
             let Some((arrivals, tx)) = &note else { continue };
             let Message::Text(t) = m else { continue };
-            let id = if echo {
-                t.as_str().to_owned()
+            let text = t.as_str();
+            let id = if text.starts_with("bench-") {
+                // The echo of a bare id (`Frames::BareId`).
+                text.to_owned()
             } else {
-                let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
-                if v["type"] != "message" {
-                    continue;
+                // Only what the client needs of the frame (no tree of values):
+                // the chat's message, or the echo of the frame the client sent.
+                match serde_json::from_str::<Incoming>(text) {
+                    Ok(Incoming { kind: "message", message: Some(m), .. }) => m.client_id.to_owned(),
+                    Ok(Incoming { kind: "send", client_id: Some(id), .. }) => id.to_owned(),
+                    _ => continue,
                 }
-                v["message"]["client_id"].as_str().unwrap_or("").to_owned()
             };
             if id.starts_with("bench-") {
                 arrivals.lock().unwrap().insert(id.clone(), Instant::now());
@@ -170,11 +243,39 @@ async fn open(
     sink
 }
 
-fn frame(id: &str, echo: bool) -> Message {
-    if echo {
-        Message::Text(id.to_owned().into())
-    } else {
-        Message::Text(json!({"type": "send", "client_id": id, "body": "ねむれない夜です"}).to_string().into())
+/// A frame the chat sends, as far as the client reads it.
+#[derive(serde::Deserialize)]
+struct Incoming<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    #[serde(borrow)]
+    message: Option<IncomingMessage<'a>>,
+    /// The echo of a `send` frame.
+    #[serde(borrow)]
+    client_id: Option<&'a str>,
+}
+
+#[derive(serde::Deserialize)]
+struct IncomingMessage<'a> {
+    #[serde(borrow)]
+    client_id: &'a str,
+}
+
+/// What the client sends: the chat's `send` frame (to the chat, and to the
+/// echo server — the same message, the same size), or, as the echo's runs
+/// before 2026-12-06 11:30 UTC did, the bare client id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frames {
+    Send,
+    BareId,
+}
+
+fn frame(id: &str, frames: Frames) -> Message {
+    match frames {
+        Frames::BareId => Message::Text(id.to_owned().into()),
+        Frames::Send => {
+            Message::Text(json!({"type": "send", "client_id": id, "body": "ねむれない夜です"}).to_string().into())
+        }
     }
 }
 
@@ -184,8 +285,8 @@ struct Pairs {
     delivered: Vec<mpsc::UnboundedReceiver<String>>,
 }
 
-/// Open-loop latency at the plan's rate, then closed-loop throughput.
-async fn run(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, f64, usize) {
+/// Open-loop latency at the plan's rate: (p50 ms, p99 ms, messages).
+async fn latency(p: &mut Pairs, frames: Frames, tag: &str, plan: Plan) -> (f64, f64, usize) {
     let n = p.posters.len();
     let mut sent: HashMap<String, (usize, Instant)> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / plan.rate_per_sec));
@@ -194,7 +295,7 @@ async fn run(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, f64
         tick.tick().await;
         let id = format!("bench-{tag}-l{i}");
         sent.insert(id.clone(), (i % n, Instant::now()));
-        p.posters[i % n].send(frame(&id, echo)).await.unwrap();
+        p.posters[i % n].send(frame(&id, frames)).await.unwrap();
     }
     // Wait (at most 60 s) for every message to arrive.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -216,7 +317,21 @@ async fn run(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, f64
     for rx in &mut p.delivered {
         while rx.try_recv().is_ok() {}
     }
-    // Closed loop: each pair posts its next message once the last arrived.
+    (pct(&lat, 0.5), pct(&lat, 0.99), total)
+}
+
+/// What the throughput phase measured: messages a second, and the CPU
+/// seconds the server and this process (the client) used meanwhile.
+struct Throughput {
+    per_sec: f64,
+    messages: usize,
+    server_cpu: f64,
+    client_cpu: f64,
+}
+
+/// Closed-loop throughput: each pair posts its next message once the last arrived.
+async fn throughput(p: &mut Pairs, frames: Frames, tag: &str, plan: Plan, server_pid: u32) -> Throughput {
+    let cpu = (cpu_secs(server_pid), cpu_secs(std::process::id()));
     let stop = Instant::now() + Duration::from_secs(plan.throughput_secs);
     let started = Instant::now();
     let mut tasks = vec![];
@@ -228,7 +343,7 @@ async fn run(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, f64
             let mut count = 0usize;
             while Instant::now() < stop {
                 let id = format!("bench-{tag}-t{i}-{count}");
-                sink.send(frame(&id, echo)).await.unwrap();
+                sink.send(frame(&id, frames)).await.unwrap();
                 // Counted only once it arrived (a minute at most).
                 let arrived = tokio::time::timeout(Duration::from_secs(60), async {
                     while let Some(got) = rx.recv().await {
@@ -255,7 +370,23 @@ async fn run(p: &mut Pairs, echo: bool, tag: &str, plan: Plan) -> (f64, f64, f64
         done += count;
     }
     let per_sec = done as f64 / started.elapsed().as_secs_f64();
-    (pct(&lat, 0.5), pct(&lat, 0.99), per_sec, total)
+    Throughput {
+        per_sec,
+        messages: done,
+        server_cpu: cpu_secs(server_pid) - cpu.0,
+        client_cpu: cpu_secs(std::process::id()) - cpu.1,
+    }
+}
+
+/// The CPU a phase used per message, in microseconds.
+fn per_message(t: &Throughput) -> String {
+    let us = |s: f64| s * 1e6 / t.messages.max(1) as f64;
+    format!(
+        "{} messages, server {:.0} µs CPU a message, client {:.0} µs",
+        t.messages,
+        us(t.server_cpu),
+        us(t.client_cpu)
+    )
 }
 
 #[tokio::main]
@@ -326,6 +457,7 @@ async fn main() {
     let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_tsunagu"));
     serve
         .args(["serve", "--db", &url, "--addr", "127.0.0.1:0", "--shutdown-grace", "1"])
+        .args(["--metrics-listen", "127.0.0.1:0"])
         .arg("--key-file")
         .arg(&key_file)
         .arg("--checkpoint-file")
@@ -334,7 +466,8 @@ async fn main() {
         .env_remove("TSUNAGU_KEY")
         .env_remove("TSUNAGU_DEMO")
         .current_dir(&dir);
-    let (server, addr) = start(serve, "tsunagu is listening on http://");
+    let (server, addrs) = start(serve, &["tsunagu is listening on http://", "metrics on http://"]);
+    let (addr, metrics_url) = (&addrs[0], format!("http://{}", addrs[1]));
     let base = format!("http://{addr}");
     let ws_base = format!("ws://{addr}");
     let client = reqwest::Client::new();
@@ -362,17 +495,21 @@ async fn main() {
         let u = format!("{ws_base}/chat/rooms/{}/ws?after=0", room.0);
         let arrivals: Arrivals = Arc::default();
         let (tx, rx) = mpsc::unbounded_channel();
-        pairs.posters.push(open(&u, Some(&tokens[i]), None, false).await);
-        idle.push(open(&u, Some(&tokens[i]), Some((arrivals.clone(), tx)), false).await);
+        pairs.posters.push(open(&u, Some(&tokens[i]), None).await);
+        idle.push(open(&u, Some(&tokens[i]), Some((arrivals.clone(), tx))).await);
         pairs.arrivals.push(arrivals);
         pairs.delivered.push(rx);
         for _ in 2..SOCKETS_PER_ROOM {
-            idle.push(open(&u, Some(&tokens[i]), None, false).await);
+            idle.push(open(&u, Some(&tokens[i]), None).await);
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_sockets = rss_kib(server_pid);
-    let (t50, t99, tput, n) = run(&mut pairs, false, "t", plan).await;
+    let (t50, t99, n) = latency(&mut pairs, Frames::Send, "t", plan).await;
+    let turns_before = turns(&client, &metrics_url).await;
+    let t = throughput(&mut pairs, Frames::Send, "t", plan, server_pid).await;
+    let turns_after = turns(&client, &metrics_url).await;
+    let tput = t.per_sec;
     let sockets = pairs.posters.len() + idle.len();
     drop(pairs);
     drop(idle);
@@ -381,7 +518,8 @@ async fn main() {
     // 2. The bare echo server, a process of its own too.
     let mut echo_cmd = std::process::Command::new(std::env::current_exe().unwrap());
     echo_cmd.arg("--echo-server");
-    let (echo, echo_addr) = start(echo_cmd, "echo is listening on ");
+    let (echo, echo_addr) = start(echo_cmd, &["echo is listening on "]);
+    let echo_addr = &echo_addr[0];
     tokio::time::sleep(Duration::from_secs(2)).await;
     let echo_pid = echo.0.id();
     let erss_idle = rss_kib(echo_pid);
@@ -391,16 +529,20 @@ async fn main() {
     for _ in 0..rooms_n {
         let arrivals: Arrivals = Arc::default();
         let (tx, rx) = mpsc::unbounded_channel();
-        epairs.posters.push(open(&eu, None, Some((arrivals.clone(), tx)), true).await);
+        epairs.posters.push(open(&eu, None, Some((arrivals.clone(), tx))).await);
         epairs.arrivals.push(arrivals);
         epairs.delivered.push(rx);
         for _ in 1..SOCKETS_PER_ROOM {
-            eidle.push(open(&eu, None, None, true).await);
+            eidle.push(open(&eu, None, None).await);
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let erss_sockets = rss_kib(echo_pid);
-    let (e50, e99, etput, _) = run(&mut epairs, true, "e", plan).await;
+    let (e50, e99, _) = latency(&mut epairs, Frames::Send, "e", plan).await;
+    let et = throughput(&mut epairs, Frames::Send, "e", plan, echo_pid).await;
+    let etput = et.per_sec;
+    // The echo as measured before (bare ids, smaller frames): for comparison with earlier runs.
+    let bare = throughput(&mut epairs, Frames::BareId, "b", plan, echo_pid).await;
     let esockets = epairs.posters.len() + eidle.len();
     drop(epairs);
     drop(eidle);
@@ -427,4 +569,13 @@ async fn main() {
         mib(erss_sockets.saturating_sub(erss_idle))
     );
     println!("throughput ratio tsunagu ÷ echo: {:.2}", tput / etput);
+    println!("throughput phase, tsunagu: {}", per_message(&t));
+    println!("throughput phase, echo: {}", per_message(&et));
+    println!(
+        "echo with bare client ids as frames (the runs before 2026-12-06 11:30 UTC): {:.0} msg/s ({}); ratio tsunagu ÷ it: {:.2}",
+        bare.per_sec,
+        per_message(&bare),
+        tput / bare.per_sec
+    );
+    println!("tsunagu's group commit of posts in the throughput phase: {}", turns_between(&turns_before, &turns_after));
 }

@@ -69,6 +69,34 @@ pub struct Events {
     /// one node share, so that a safety-net look reads the store once per
     /// key and node, not once per waiter.
     seen: Seen,
+    /// The wake-ups waiting to go to the other nodes.
+    outbox: Arc<Mutex<Outbox>>,
+}
+
+/// The wake-ups for other nodes not sent yet, and whether a task sends
+/// them: one task at a time sends everything that queued while it sent the
+/// last ones, in one statement (`OpsStore::send_wakes`) — a busy node's
+/// wake-ups cost a statement per batch, not per message, each still its
+/// own notification, in order.
+#[derive(Default)]
+struct Outbox {
+    pending: Vec<String>,
+    sending: bool,
+}
+
+/// The most wake-ups one statement sends.
+const MAX_WAKES_SENT: usize = 500;
+
+/// The sending task's mark, cleared should the task end before it found
+/// nothing left to send (it clears it itself then, under the same lock).
+struct Sending(Option<Arc<Mutex<Outbox>>>);
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        if let Some(outbox) = self.0.take() {
+            outbox.lock().unwrap_or_else(PoisonError::into_inner).sending = false;
+        }
+    }
 }
 
 /// This node's knowledge of each key's sequence: the highest number a
@@ -127,6 +155,7 @@ impl Default for Events {
             listening: Arc::default(),
             stop: Arc::new(watch::channel(false).0),
             seen: Seen::default(),
+            outbox: Arc::default(),
         }
     }
 }
@@ -210,11 +239,33 @@ impl Events {
         // No one waiting is not an error.
         let _ = self.tx.send(e);
         if let (Some(store), Ok(runtime)) = (&self.bus, tokio::runtime::Handle::try_current()) {
-            let (store, p) = (store.clone(), payload(self.origin, &e));
+            let mut outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+            outbox.pending.push(payload(self.origin, &e));
+            if outbox.sending {
+                return;
+            }
+            outbox.sending = true;
+            drop(outbox);
+            let (store, outbox) = (store.clone(), self.outbox.clone());
             runtime.spawn(async move {
-                if let Err(e) = store.send_wake(&p).await {
-                    // The other nodes' sockets look again within seconds.
-                    tracing::warn!(error = %e, "could not wake the other nodes");
+                // Should the task end early (its runtime stops), the next wake-up starts another.
+                let mut sending = Sending(Some(outbox.clone()));
+                loop {
+                    let batch = {
+                        let mut o = outbox.lock().unwrap_or_else(PoisonError::into_inner);
+                        if o.pending.is_empty() {
+                            o.sending = false;
+                            sending.0 = None;
+                            return;
+                        }
+                        let take = o.pending.len().min(MAX_WAKES_SENT);
+                        let rest = o.pending.split_off(take);
+                        std::mem::replace(&mut o.pending, rest)
+                    };
+                    if let Err(e) = store.send_wakes(&batch).await {
+                        // The other nodes' sockets look again within seconds.
+                        tracing::warn!(error = %e, "could not wake the other nodes");
+                    }
                 }
             });
         }

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+use tsunagu_store::group_commit::{TurnStats, TURN_BUCKETS};
 use tsunagu_store::{PoolStats, WorkCounts};
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
@@ -239,6 +240,32 @@ impl Metrics {
     }
 }
 
+/// The group commits' turns (`tsunagu_store::group_commit`): how many, and
+/// a histogram of how many items each carried.
+fn render_turns(stats: &[(&str, TurnStats)]) -> String {
+    let mut out = String::new();
+    header(
+        &mut out,
+        "tsunagu_db_group_commit_turn_size",
+        "histogram",
+        "Items (chat posts, reads' audit lines) one write transaction of a group commit carried, by batcher.",
+    );
+    for (name, s) in stats {
+        let mut cumulative = 0;
+        for (bound, n) in TURN_BUCKETS.iter().zip(s.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "tsunagu_db_group_commit_turn_size_bucket{{batcher=\"{name}\",le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(out, "tsunagu_db_group_commit_turn_size_bucket{{batcher=\"{name}\",le=\"+Inf\"}} {}", s.turns);
+        let _ = writeln!(out, "tsunagu_db_group_commit_turn_size_sum{{batcher=\"{name}\"}} {}", s.items);
+        let _ = writeln!(out, "tsunagu_db_group_commit_turn_size_count{{batcher=\"{name}\"}} {}", s.turns);
+    }
+    out
+}
+
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
@@ -256,7 +283,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.metrics.render(&state.store.pool_stats(), state.store.backend());
+    let mut body = state.metrics.render(&state.store.pool_stats(), state.store.backend());
+    body.push_str(&render_turns(&state.store.turn_stats()));
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 
@@ -264,6 +292,25 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 mod tests {
     use super::*;
     use axum::http::Method;
+
+    #[test]
+    fn group_commit_turns_as_a_cumulative_histogram() {
+        let mut buckets = [0; TURN_BUCKETS.len()];
+        buckets[0] = 2; // two turns of one item
+        buckets[5] = 1; // one of 17..=32
+        let text = render_turns(&[("chat_posts", TurnStats { turns: 3, items: 32, buckets })]);
+        for line in [
+            "tsunagu_db_group_commit_turn_size_bucket{batcher=\"chat_posts\",le=\"1\"} 2",
+            "tsunagu_db_group_commit_turn_size_bucket{batcher=\"chat_posts\",le=\"16\"} 2",
+            "tsunagu_db_group_commit_turn_size_bucket{batcher=\"chat_posts\",le=\"32\"} 3",
+            "tsunagu_db_group_commit_turn_size_bucket{batcher=\"chat_posts\",le=\"500\"} 3",
+            "tsunagu_db_group_commit_turn_size_bucket{batcher=\"chat_posts\",le=\"+Inf\"} 3",
+            "tsunagu_db_group_commit_turn_size_sum{batcher=\"chat_posts\"} 32",
+            "tsunagu_db_group_commit_turn_size_count{batcher=\"chat_posts\"} 3",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+        }
+    }
 
     #[test]
     fn counts_by_pattern_and_status_with_a_cumulative_histogram() {

@@ -320,6 +320,11 @@ impl FeedRoom {
         }
     }
 
+    /// The room.
+    pub fn id(&self) -> RoomId {
+        self.id
+    }
+
     /// The room's messages' wake-ups (see [`Feed::dispatch`]).
     pub fn wakes(&self) -> broadcast::Receiver<Event> {
         self.wakes.subscribe()
@@ -336,6 +341,11 @@ impl FeedRoom {
         if kept.top().is_some_and(|top| m.seq == top + 1) {
             kept.extend(&[Frame::of(m.clone())]);
         }
+    }
+
+    /// The kept messages after `last`, if they reach `wanted` (no read).
+    pub fn kept_after(&self, last: i64, wanted: i64) -> Option<Vec<Frame>> {
+        lock(&self.kept).after(last, wanted)
     }
 
     /// The room's messages after `last`, reaching at least `wanted` if the

@@ -142,13 +142,29 @@ pub async fn post(
     input: &PostInput,
 ) -> Result<Posted, AppError> {
     let (access, allowed) = room_for(state, actor, room, Action::ViewChatRoom).await?;
+    post_decided(state, actor, requester, room, &access, &allowed, input).await
+}
+
+/// [`post`], the policy asked already over the room's facts `access` (a
+/// room socket asks it over the facts its node keeps for the room's sockets,
+/// `feed`: the same decision its deliveries are made on, without a read per
+/// message).
+pub async fn post_decided(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    room: RoomId,
+    access: &RoomAccess,
+    allowed: &Allowed,
+    input: &PostInput,
+) -> Result<Posted, AppError> {
     // The room's parent is the one whose words call for help lines (a
     // supporter quoting them does not).
     let by_parent = access.parent == actor.account_id;
     let client_id = ClientId::parse(&input.client_id).map_err(|e| message_error("client_id", e))?;
     let text = MessageText::parse(&input.body).map_err(|e| message_error("body", e))?;
     let self_harm = by_parent && mentions_self_harm(text.as_str());
-    let ctx = requester.allowed(&allowed);
+    let ctx = requester.allowed(allowed);
     let posted = state.store.post_message(&ctx, room, &client_id, &text, self_harm).await?;
     if !posted.duplicate {
         // This node's sockets of the room send it without reading it again.

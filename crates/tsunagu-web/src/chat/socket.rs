@@ -32,6 +32,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashSet;
@@ -39,7 +40,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::Instrument;
 use tsunagu_domain::audit::{AuditContext, Requester};
-use tsunagu_domain::policy::{Action, Allowed, Resource};
+use tsunagu_domain::policy::{Action, Allowed, Resource, RoomAccess};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::{MunicipalityId, RoomId};
 
@@ -266,8 +267,9 @@ async fn catch_up(
         for m in list {
             let f = Frame::of(m);
             last = f.seq;
-            socket.send(Message::Text(f.text)).await.ok()?;
+            socket.feed(Message::Text(f.text)).await.ok()?;
         }
+        socket.flush().await.ok()?;
         if !full {
             return Some(last);
         }
@@ -293,8 +295,10 @@ async fn deliver(
     let ctx = requester.allowed(&allowed);
     for f in room.after(state, &ctx, last, wanted).await.ok()? {
         last = f.seq;
-        socket.send(Message::Text(f.text)).await.ok()?;
+        socket.feed(Message::Text(f.text)).await.ok()?;
     }
+    // The frames written together.
+    socket.flush().await.ok()?;
     Some(last)
 }
 
@@ -387,12 +391,27 @@ async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: 
             () = state.events.stopping() => return close_for_restart(socket).await,
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { return };
-                let reply = match frame {
-                    Message::Text(t) => on_frame(&state, &actor, &requester, room, t.as_str()).await,
+                let (reply, stored) = match frame {
+                    Message::Text(t) => on_frame(&state, &actor, &requester, (&feed, &shared), t.as_str()).await,
                     Message::Close(_) => return,
                     _ => continue,
                 };
-                if socket.send(text(reply)).await.is_err() {
+                if socket.feed(text(reply)).await.is_err() {
+                    return;
+                }
+                // The socket's own new message follows its ack at once (one
+                // write for both, not a second on its wake-up) when it is the
+                // next this socket owes and the room's kept frames hold it:
+                // sent on the decision that let it be posted a moment ago.
+                if let Some(seq) = stored.filter(|seq| *seq == last + 1) {
+                    for f in shared.kept_after(last, seq).unwrap_or_default() {
+                        last = f.seq;
+                        if socket.feed(Message::Text(f.text)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                if socket.flush().await.is_err() {
                     return;
                 }
                 continue;
@@ -457,29 +476,60 @@ fn random_tag() -> i64 {
     i64::from_le_bytes(b) & i64::MAX
 }
 
-/// One frame from the client: a message to store (answered once stored) or how far it has read.
-async fn on_frame(state: &AppState, actor: &Actor, requester: &Requester, room: RoomId, t: &str) -> serde_json::Value {
+/// The policy's decision to let the caller post in the room, over the
+/// room's facts as this node keeps them for its sockets (`feed`: read once,
+/// kept until a change of who may see the room is told, as for deliveries).
+async fn may_post(
+    state: &AppState,
+    actor: &Actor,
+    feed: &Feed,
+    room: &FeedRoom,
+) -> Result<(RoomAccess, Allowed), AppError> {
+    let access = feed.access(state, room).await?.ok_or(AppError::NotFound)?;
+    let allowed = permit(actor, Action::ViewChatRoom, &Resource::ChatRoom(&access))?;
+    Ok((access, allowed))
+}
+
+/// One frame from the client: a message to store (answered once stored) or
+/// how far it has read. The answer, and the number of the message this
+/// frame stored (not a resend's).
+async fn on_frame(
+    state: &AppState,
+    actor: &Actor,
+    requester: &Requester,
+    (feed, shared): (&Feed, &FeedRoom),
+    t: &str,
+) -> (serde_json::Value, Option<i64>) {
     let requester = Requester { at: state.clock.now(), ..requester.clone() };
+    let room = shared.id();
     match serde_json::from_str::<ClientFrame>(t) {
         Ok(ClientFrame::Send { client_id, body }) => {
-            match crate::chat::post(state, actor, &requester, room, &PostInput { client_id: client_id.clone(), body })
-                .await
-            {
-                Ok(p) => json!({
-                    "type": "ack",
-                    "client_id": client_id,
-                    "seq": p.message.seq,
-                    "duplicate": p.duplicate,
-                    "help_lines": p.help_lines,
-                }),
-                Err(e) => json!({ "type": "error", "client_id": client_id, "code": error_code(&e) }),
+            let input = PostInput { client_id: client_id.clone(), body };
+            let posted = match may_post(state, actor, feed, shared).await {
+                Ok((access, allowed)) => {
+                    crate::chat::post_decided(state, actor, &requester, room, &access, &allowed, &input).await
+                }
+                Err(e) => Err(e),
+            };
+            match posted {
+                Ok(p) => (
+                    json!({
+                        "type": "ack",
+                        "client_id": client_id,
+                        "seq": p.message.seq,
+                        "duplicate": p.duplicate,
+                        "help_lines": p.help_lines,
+                    }),
+                    (!p.duplicate).then_some(p.message.seq),
+                ),
+                Err(e) => (json!({ "type": "error", "client_id": client_id, "code": error_code(&e) }), None),
             }
         }
         Ok(ClientFrame::Read { seq }) => match crate::chat::mark_read(state, actor, &requester, room, seq).await {
-            Ok(()) => json!({ "type": "read", "seq": seq }),
-            Err(e) => json!({ "type": "error", "code": error_code(&e) }),
+            Ok(()) => (json!({ "type": "read", "seq": seq }), None),
+            Err(e) => (json!({ "type": "error", "code": error_code(&e) }), None),
         },
-        Err(_) => json!({ "type": "error", "code": "invalid_json" }),
+        Err(_) => (json!({ "type": "error", "code": "invalid_json" }), None),
     }
 }
 
