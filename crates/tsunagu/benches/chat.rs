@@ -28,7 +28,13 @@
 //!    2026-12-06 11:30 UTC were. Printed besides: the CPU the server and
 //!    this process (the client) used a message in the phase
 //!    (`/proc/<pid>/stat`), and how many posts each of tsunagu's group
-//!    commit turns carried (its metrics, `--metrics-listen`).
+//!    commit turns carried (its metrics, `--metrics-listen`);
+//! 4. the same echo process as a bare relay (`/room/{n}`: every text frame
+//!    to every socket of the room, the sender's included; nothing stored,
+//!    numbered, audited or checked) with rooms of five sockets, latency and
+//!    throughput as for the chat: the frames the chat moves for a message
+//!    (one in; one to each socket of the room, the poster's being its
+//!    `ack`), with none of its work.
 //!
 //! `--small`: 10 rooms, 20 messages a second for 2 s, 2 s of throughput (a
 //! smoke run of the bench itself, not a measure).
@@ -179,22 +185,64 @@ fn turns_between(before: &Turns, after: &Turns) -> String {
     )
 }
 
-/// The bare echo server (run as this bench's child): every text frame back.
+/// A bare relay's rooms: room number → its sockets' channel.
+type RelayRooms = Arc<Mutex<HashMap<u32, tokio::sync::broadcast::Sender<axum::extract::ws::Utf8Bytes>>>>;
+
+/// The bare echo server (run as this bench's child): on `/echo` every text
+/// frame back; on `/room/{n}` every text frame to every socket of room `n`,
+/// its sender's included — a relay with nothing stored, numbered, audited or
+/// checked, so that it moves the frames the chat moves for a room (one in,
+/// one to each socket of the room).
 async fn echo_server() {
-    let echo = axum::Router::new().route(
-        "/echo",
-        axum::routing::get(|up: WebSocketUpgrade| async move {
-            up.on_upgrade(|mut s| async move {
-                while let Some(Ok(m)) = s.recv().await {
-                    if let AxMessage::Text(t) = m {
-                        if s.send(AxMessage::Text(t)).await.is_err() {
-                            return;
+    let rooms: RelayRooms = Arc::default();
+    let echo = axum::Router::new()
+        .route(
+            "/echo",
+            axum::routing::get(|up: WebSocketUpgrade| async move {
+                up.on_upgrade(|mut s| async move {
+                    while let Some(Ok(m)) = s.recv().await {
+                        if let AxMessage::Text(t) = m {
+                            if s.send(AxMessage::Text(t)).await.is_err() {
+                                return;
+                            }
                         }
                     }
-                }
-            })
-        }),
-    );
+                })
+            }),
+        )
+        .route(
+            "/room/{n}",
+            axum::routing::get(
+                |up: WebSocketUpgrade,
+                 axum::extract::Path(n): axum::extract::Path<u32>,
+                 axum::extract::State(rooms): axum::extract::State<RelayRooms>| async move {
+                    let tx = rooms
+                        .lock()
+                        .unwrap()
+                        .entry(n)
+                        .or_insert_with(|| tokio::sync::broadcast::channel(1024).0)
+                        .clone();
+                    up.on_upgrade(move |s| async move {
+                        let (mut sink, mut stream) = s.split();
+                        let mut rx = tx.subscribe();
+                        let forward = tokio::spawn(async move {
+                            while let Ok(t) = rx.recv().await {
+                                if sink.send(AxMessage::Text(t)).await.is_err() {
+                                    return;
+                                }
+                            }
+                        });
+                        while let Some(Ok(m)) = stream.next().await {
+                            if let AxMessage::Text(t) = m {
+                                let _ = tx.send(t);
+                            }
+                        }
+                        forward.abort();
+                    })
+                },
+            ),
+        )
+        .with_state(rooms);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("echo is listening on {}", listener.local_addr().unwrap());
     axum::serve(listener, echo).await.unwrap();
@@ -546,6 +594,28 @@ async fn main() {
     let esockets = epairs.posters.len() + eidle.len();
     drop(epairs);
     drop(eidle);
+    // The same process as a relay: rooms of five sockets, as the chat's.
+    let rss_before_rooms = rss_kib(echo_pid);
+    let mut rpairs = Pairs { posters: vec![], arrivals: vec![], delivered: vec![] };
+    let mut ridle = vec![];
+    for i in 0..rooms_n {
+        let ru = format!("ws://{echo_addr}/room/{i}");
+        let arrivals: Arrivals = Arc::default();
+        let (tx, rx) = mpsc::unbounded_channel();
+        rpairs.posters.push(open(&ru, None, None).await);
+        ridle.push(open(&ru, None, Some((arrivals.clone(), tx))).await);
+        rpairs.arrivals.push(arrivals);
+        rpairs.delivered.push(rx);
+        for _ in 2..SOCKETS_PER_ROOM {
+            ridle.push(open(&ru, None, None).await);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rrss_sockets = rss_kib(echo_pid);
+    let (r50, r99, _) = latency(&mut rpairs, Frames::Send, "r", plan).await;
+    let rt = throughput(&mut rpairs, Frames::Send, "r", plan, echo_pid).await;
+    drop(rpairs);
+    drop(ridle);
     drop(echo);
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -568,7 +638,17 @@ async fn main() {
         mib(erss_sockets),
         mib(erss_sockets.saturating_sub(erss_idle))
     );
+    println!(
+        "| {} | bare axum relay (poster → receiver, rooms of {SOCKETS_PER_ROOM}) | {sockets} | {:.1} | {:.1} | {:.1} | {n} | {r50:.2} | {r99:.2} | {:.0} |",
+        a.backend,
+        mib(rss_before_rooms),
+        mib(rrss_sockets),
+        mib(rrss_sockets.saturating_sub(rss_before_rooms)),
+        rt.per_sec
+    );
     println!("throughput ratio tsunagu ÷ echo: {:.2}", tput / etput);
+    println!("throughput ratio tsunagu ÷ relay (the same frames in and out as the chat): {:.2}", tput / rt.per_sec);
+    println!("throughput phase, relay: {}", per_message(&rt));
     println!("throughput phase, tsunagu: {}", per_message(&t));
     println!("throughput phase, echo: {}", per_message(&et));
     println!(
