@@ -134,11 +134,16 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
 }
 
 impl PgStore {
-    /// Writes a batch of lines in one transaction.
+    /// Writes a batch of lines in one transaction, on a kept connection (#16).
     async fn write_lines(self, lines: Vec<PendingLine>) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
-        tx.commit().await.map_err(db_err)
+        let mut conn = self.hot_conn().await?;
+        let written = async {
+            let mut tx = sqlx::Connection::begin(conn.conn()?).await.map_err(db_err)?;
+            append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
+            tx.commit().await.map_err(db_err)
+        }
+        .await;
+        conn.done(written)
     }
 
     /// Writes one read's audit line through the group commit (#16) and
