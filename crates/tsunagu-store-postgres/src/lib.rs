@@ -29,7 +29,7 @@ use std::time::Duration;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{MunicipalityId, VenueId};
-use tsunagu_store::kept::{Kept, TEST_AFTER};
+use tsunagu_store::kept::{Kept, Turn, TEST_AFTER};
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -100,9 +100,10 @@ pub struct PgStore {
     kept: std::sync::Arc<Kept<PoolConnection<Postgres>>>,
 }
 
-/// Of the pool's sixteen connections, at most this many are kept for the
-/// request path (`PgStore::hot_conn`); the rest serve everything else.
-const KEPT_CONNECTIONS: usize = 8;
+/// Of the pool's sixteen connections, at most this many serve the request
+/// path at once (`PgStore::hot_conn`), kept between uses; the rest serve
+/// everything else.
+const KEPT_CONNECTIONS: usize = 12;
 
 /// A connection taken by [`PgStore::hot_conn`]. [`HotConn::done`] keeps it
 /// for the next request when its statements went well; dropped otherwise
@@ -111,6 +112,8 @@ const KEPT_CONNECTIONS: usize = 8;
 pub(crate) struct HotConn<'a> {
     conn: Option<PoolConnection<Postgres>>,
     kept: &'a Kept<PoolConnection<Postgres>>,
+    /// The request path's turn (none when nothing is kept).
+    turn: Option<Turn>,
 }
 
 impl HotConn<'_> {
@@ -121,8 +124,8 @@ impl HotConn<'_> {
     /// Keeps the connection if `r` is no error, and answers `r`.
     pub(crate) fn done<T>(mut self, r: Result<T>) -> Result<T> {
         if r.is_ok() {
-            if let Some(conn) = self.conn.take() {
-                drop(self.kept.put_back(conn));
+            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
+                drop(self.kept.put_back(conn, turn));
             }
         }
         r
@@ -384,14 +387,19 @@ impl PgStore {
     /// A connection for the request path (#16): one of the kept ones (tested
     /// first only if it waited long), else one from the pool.
     pub(crate) async fn hot_conn(&self) -> Result<HotConn<'_>> {
-        while let Some((mut conn, test)) = self.kept.take() {
-            if !test || sqlx::Connection::ping(&mut *conn).await.is_ok() {
-                return Ok(HotConn { conn: Some(conn), kept: &self.kept });
+        // Our turn first (in order of asking), then a kept connection if there
+        // is one, else one from the pool (kept when it is done).
+        let turn = self.kept.turn().await;
+        if turn.is_some() {
+            while let Some((mut conn, test)) = self.kept.take() {
+                if !test || sqlx::Connection::ping(&mut *conn).await.is_ok() {
+                    return Ok(HotConn { conn: Some(conn), kept: &self.kept, turn });
+                }
+                // Failed its test: dropped, the pool closes it.
             }
-            // Failed its test: dropped, the pool closes it.
         }
         let conn = self.pool.acquire().await.map_err(db_err)?;
-        Ok(HotConn { conn: Some(conn), kept: &self.kept })
+        Ok(HotConn { conn: Some(conn), kept: &self.kept, turn })
     }
 
     /// Closes the pool, waiting for connections in use to be returned (the

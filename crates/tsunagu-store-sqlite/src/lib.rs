@@ -16,7 +16,7 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{FamilyId, MunicipalityId, VenueId};
-use tsunagu_store::kept::Kept;
+use tsunagu_store::kept::{Kept, Turn};
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -88,9 +88,10 @@ pub struct SqliteStore {
     kept: std::sync::Arc<Kept<PoolConnection<Sqlite>>>,
 }
 
-/// Of the eight readers, at most this many are kept for the request path's
-/// reads (`SqliteStore::hot_reader`); the rest serve everything else.
-const KEPT_READERS: usize = 4;
+/// Of the eight readers, at most this many serve the request path's reads
+/// at once (`SqliteStore::hot_reader`), kept between uses; the rest serve
+/// everything else.
+const KEPT_READERS: usize = 6;
 
 fn db_err(e: sqlx::Error) -> StoreError {
     match e {
@@ -239,6 +240,8 @@ async fn out_of_transaction(conn: &mut SqliteConnection) -> bool {
 pub(crate) struct HotReader<'a> {
     conn: Option<PoolConnection<Sqlite>>,
     kept: &'a Kept<PoolConnection<Sqlite>>,
+    /// The request path's turn (none when nothing is kept).
+    turn: Option<Turn>,
 }
 
 impl HotReader<'_> {
@@ -249,8 +252,8 @@ impl HotReader<'_> {
     /// Keeps the reader if `r` is no error, and answers `r`.
     pub(crate) fn done<T>(mut self, r: Result<T>) -> Result<T> {
         if r.is_ok() {
-            if let Some(conn) = self.conn.take() {
-                drop(self.kept.put_back(conn));
+            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
+                drop(self.kept.put_back(conn, turn));
             }
         }
         r
@@ -360,14 +363,19 @@ impl SqliteStore {
     /// (tested first only if it waited long), else one from the pool.
     pub(crate) async fn hot_reader(&self) -> Result<HotReader<'_>> {
         use sqlx::Connection;
-        while let Some((mut conn, test)) = self.kept.take() {
-            if !test || conn.ping().await.is_ok() {
-                return Ok(HotReader { conn: Some(conn), kept: &self.kept });
+        // Our turn first (in order of asking), then a kept reader if there
+        // is one, else one from the pool (kept when it is done).
+        let turn = self.kept.turn().await;
+        if turn.is_some() {
+            while let Some((mut conn, test)) = self.kept.take() {
+                if !test || conn.ping().await.is_ok() {
+                    return Ok(HotReader { conn: Some(conn), kept: &self.kept, turn });
+                }
+                // Failed its test: dropped, the pool closes it.
             }
-            // Failed its test: dropped, the pool closes it.
         }
         let conn = self.reader.acquire().await.map_err(db_err)?;
-        Ok(HotReader { conn: Some(conn), kept: &self.kept })
+        Ok(HotReader { conn: Some(conn), kept: &self.kept, turn })
     }
 
     /// Writes a read's audit line, committed with the lines of other reads
