@@ -66,7 +66,7 @@ impl<T> Kept<T> {
     /// reached (the caller then gives it back to its pool by dropping it).
     pub fn put_back(&self, item: T, turn: Turn) -> Option<T> {
         let handed = match self.items.lock() {
-            Ok(mut items) if items.len() < self.bound => {
+            Ok(mut items) if items.len() < self.bound && !self.turns.is_closed() => {
                 items.push((item, Instant::now()));
                 None
             }
@@ -85,8 +85,11 @@ impl<T> Kept<T> {
         self.len() == 0
     }
 
-    /// Lets every kept item go (for a pool that is closing).
+    /// Lets every kept item go, and keeps none from now on (for a pool that
+    /// is closing: what is in use then goes back to the pool when done, and
+    /// a request that asks for a turn is sent to the pool).
     pub fn drain(&self) -> Vec<T> {
+        self.turns.close();
         self.items.lock().map(|mut i| i.drain(..).map(|(t, _)| t).collect()).unwrap_or_default()
     }
 }
@@ -109,8 +112,11 @@ mod tests {
         assert_eq!(k.take(), Some((2, false)));
         assert_eq!(k.put_back(2, c), None);
         assert_eq!(k.len(), 2);
+        let d = k.turn().await.unwrap();
         assert_eq!(k.drain(), vec![1, 2]);
         assert!(k.is_empty());
+        assert_eq!(k.put_back(3, d), Some(3), "none kept once drained");
+        assert!(k.turn().await.is_none(), "no turn once drained");
         assert!(Kept::<u8>::new(0).turn().await.is_none(), "a bound of zero keeps nothing");
     }
 }
