@@ -425,6 +425,8 @@ impl AccountStore for PgStore {
         m: MunicipalityId,
         token_hash: &str,
     ) -> Result<Option<(Session, Option<Account>)>> {
+        // On a kept connection (#16): every request makes this read.
+        let mut conn = self.hot_conn().await?;
         let r = sqlx::query(concat!(
             "SELECT ",
             prefixed_session_columns!(),
@@ -435,10 +437,10 @@ impl AccountStore for PgStore {
         ))
         .bind(token_hash)
         .bind(m.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(conn.conn()?)
         .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
+        .map_err(db_err);
+        let Some(r) = conn.done(r)? else { return Ok(None) };
         let session = prefixed_session_row(&r)?;
         let account = match get::<Option<i64>>(&r, "id")? {
             Some(_) => Some(self.account_from_row(&r)?),

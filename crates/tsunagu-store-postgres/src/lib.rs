@@ -22,12 +22,14 @@
 use async_trait::async_trait;
 use jiff::civil::{Date, DateTime};
 use jiff::Timestamp;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use std::time::Duration;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{MunicipalityId, VenueId};
+use tsunagu_store::kept::{Kept, Turn, TEST_AFTER};
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -94,6 +96,40 @@ pub struct PgStore {
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
     /// Chat messages, committed together (#13).
     post_batch: std::sync::Arc<chat::PostBatch>,
+    /// Connections kept for the request path, out of the pool's tests (#16).
+    kept: std::sync::Arc<Kept<PoolConnection<Postgres>>>,
+}
+
+/// Of the pool's sixteen connections, at most this many serve the request
+/// path at once (`PgStore::hot_conn`), kept between uses; the rest serve
+/// everything else.
+const KEPT_CONNECTIONS: usize = 12;
+
+/// A connection taken by [`PgStore::hot_conn`]. [`HotConn::done`] keeps it
+/// for the next request when its statements went well; dropped otherwise
+/// (an error, or the request went away mid-statement), it goes back to the
+/// pool, which tests it (and closes it if the link is gone).
+pub(crate) struct HotConn<'a> {
+    conn: Option<PoolConnection<Postgres>>,
+    kept: &'a Kept<PoolConnection<Postgres>>,
+    /// The request path's turn (none when nothing is kept).
+    turn: Option<Turn>,
+}
+
+impl HotConn<'_> {
+    pub(crate) fn conn(&mut self) -> Result<&mut PgConnection> {
+        self.conn.as_deref_mut().ok_or_else(|| StoreError::Other("the connection was given back".into()))
+    }
+
+    /// Keeps the connection if `r` is no error, and answers `r`.
+    pub(crate) fn done<T>(mut self, r: Result<T>) -> Result<T> {
+        if r.is_ok() {
+            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
+                drop(self.kept.put_back(conn, turn));
+            }
+        }
+        r
+    }
 }
 
 // --- SQL fragments ----------------------------------------------------------
@@ -326,17 +362,50 @@ impl PgStore {
     /// reported here (`Unavailable`), not at the first request. `keys` link
     /// the audit lines and seal the TOTP secrets.
     pub async fn connect(url: &str, keys: StoreKeys) -> Result<Self> {
+        // A connection taken from the pool is tested (a round trip) only if it
+        // waited there a while (#16): one in steady use answered a moment ago,
+        // and the pool tests each one as it is given back anyway.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > TEST_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool, keys, audit_batch: Default::default(), post_batch: Default::default() })
+        let kept = std::sync::Arc::new(Kept::new(KEPT_CONNECTIONS));
+        Ok(Self { pool, keys, audit_batch: Default::default(), post_batch: Default::default(), kept })
     }
 
-    /// Closes the pool, waiting for connections in use to be returned.
+    /// A connection for the request path (#16): one of the kept ones (tested
+    /// first only if it waited long), else one from the pool.
+    pub(crate) async fn hot_conn(&self) -> Result<HotConn<'_>> {
+        // Our turn first (in order of asking), then a kept connection if there
+        // is one, else one from the pool (kept when it is done).
+        let turn = self.kept.turn().await;
+        if turn.is_some() {
+            while let Some((mut conn, test)) = self.kept.take() {
+                if !test || sqlx::Connection::ping(&mut *conn).await.is_ok() {
+                    return Ok(HotConn { conn: Some(conn), kept: &self.kept, turn });
+                }
+                // Failed its test: dropped, the pool closes it.
+            }
+        }
+        let conn = self.pool.acquire().await.map_err(db_err)?;
+        Ok(HotConn { conn: Some(conn), kept: &self.kept, turn })
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned (the
+    /// kept ones first given back).
     pub async fn close(&self) {
+        drop(self.kept.drain());
         self.pool.close().await;
     }
 }

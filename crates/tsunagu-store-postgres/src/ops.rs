@@ -21,7 +21,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 #[async_trait]
 impl OpsStore for PgStore {
     fn pool_stats(&self) -> Vec<PoolStats> {
-        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        // Connections kept between requests (#16) are idle too.
+        let idle = u32::try_from(self.pool.num_idle() + self.kept.len()).unwrap_or(u32::MAX);
         vec![PoolStats { name: "main", size: self.pool.size(), idle, max: self.pool.options().get_max_connections() }]
     }
 

@@ -586,7 +586,8 @@ impl RecordStore for PgStore {
         // an open application or an approved stay (their staff may open the
         // record; not after a rejection or a cancellation), and the venues
         // where it holds a class booking, confirmed or waiting (their
-        // programme staff see it on the roster [#12]).
+        // programme staff see it on the roster [#12]). On a kept connection (#16).
+        let mut conn = self.hot_conn().await?;
         let r = sqlx::query(
             "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
              f.partner_view_off, \
@@ -600,10 +601,10 @@ impl RecordStore for PgStore {
         )
         .bind(id.0)
         .bind(m.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(conn.conn()?)
         .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
+        .map_err(db_err);
+        let Some(r) = conn.done(r)? else { return Ok(None) };
         let facilities: Vec<i64> = get(&r, "facilities")?;
         let programme_venues: Vec<i64> = get(&r, "programme_venues")?;
         Ok(Some(FamilyAccess {
@@ -631,11 +632,12 @@ impl RecordStore for PgStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        // Read, then wait for the audit line, committed with those of other
-        // reads that arrive together (#16).
+        // Read on a kept connection, then wait for the audit line, committed
+        // with those of other reads that arrive together (#16).
         let record = {
-            let mut conn = self.pool.acquire().await.map_err(db_err)?;
-            family_record(&mut conn, ctx.municipality_id, id).await?
+            let mut conn = self.hot_conn().await?;
+            let record = family_record(conn.conn()?, ctx.municipality_id, id).await;
+            conn.done(record)?
         };
         let Some(record) = record else { return Ok(None) };
         self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;

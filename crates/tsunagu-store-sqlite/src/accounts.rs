@@ -395,6 +395,8 @@ impl AccountStore for SqliteStore {
         m: MunicipalityId,
         token_hash: &str,
     ) -> Result<Option<(Session, Option<Account>)>> {
+        // On a kept reader (#16): every request makes this read.
+        let mut reader = self.hot_reader().await?;
         let r = sqlx::query(&format!(
             "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s LEFT JOIN accounts \
              ON accounts.id = s.account_id AND accounts.municipality_id = s.municipality_id \
@@ -402,9 +404,10 @@ impl AccountStore for SqliteStore {
         ))
         .bind(token_hash)
         .bind(m.0)
-        .fetch_optional(&self.reader)
+        .fetch_optional(reader.conn()?)
         .await
-        .map_err(db_err)?;
+        .map_err(db_err);
+        let r = reader.done(r)?;
         let Some(r) = r else { return Ok(None) };
         let session = prefixed_session_row(&r)?;
         let account = match r.try_get::<Option<i64>, _>("id").map_err(db_err)? {

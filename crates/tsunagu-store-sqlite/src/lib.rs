@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
@@ -15,6 +16,7 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{FamilyId, MunicipalityId, VenueId};
+use tsunagu_store::kept::{Kept, Turn};
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -82,7 +84,14 @@ pub struct SqliteStore {
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
     /// Chat messages, committed together (#13).
     post_batch: std::sync::Arc<chat::PostBatch>,
+    /// Readers kept for the request path's reads, out of the pool's tests (#16).
+    kept: std::sync::Arc<Kept<PoolConnection<Sqlite>>>,
 }
+
+/// Of the eight readers, at most this many serve the request path's reads
+/// at once (`SqliteStore::hot_reader`), kept between uses; the rest serve
+/// everything else.
+const KEPT_READERS: usize = 6;
 
 fn db_err(e: sqlx::Error) -> StoreError {
     match e {
@@ -170,9 +179,13 @@ impl SqliteStore {
         // temporary file that is a write and copy per page for nothing that
         // must outlive the statement.
         let writer_opts = opts.clone().pragma("temp_store", "memory");
+        // No test of a connection as it is taken from a pool (#16): a SQLite
+        // connection has no link to lose, and the pool still tests each one as
+        // it is given back (a connection whose worker stopped is closed there).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(10))
@@ -185,12 +198,15 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts.read_only(true))
                 .await
                 .map_err(db_err)?
         };
-        Ok(Self { reader, writer, keys, audit_batch: Default::default(), post_batch: Default::default() })
+        // In memory the readers are the one writer: none is kept.
+        let kept = std::sync::Arc::new(Kept::new(if memory { 0 } else { KEPT_READERS }));
+        Ok(Self { reader, writer, keys, audit_batch: Default::default(), post_batch: Default::default(), kept })
     }
 }
 
@@ -203,12 +219,45 @@ impl SqliteStore {
 /// answered as stored and never committed (tests/it/faults.rs found it).
 async fn out_of_transaction(conn: &mut SqliteConnection) -> bool {
     use sqlx::{Connection, Database, TransactionManager};
+    // Out of every transaction already (#16): nothing is queued that could
+    // change it (a rollback is queued only inside one), so no need to wait
+    // for the worker — the common case, a committed transaction.
+    if <Sqlite as Database>::TransactionManager::get_transaction_depth(conn) == 0 {
+        return true;
+    }
     // Runs after the rollback the dropped transaction queued, so that the
     // depth read next is what is left once it ran.
     if conn.ping().await.is_err() {
         return false;
     }
     <Sqlite as Database>::TransactionManager::get_transaction_depth(conn) == 0
+}
+
+/// A reader taken by [`SqliteStore::hot_reader`]. [`HotReader::done`] keeps
+/// it for the next request when its reads went well; dropped otherwise (an
+/// error, or the request went away mid-read), it goes back to the pool,
+/// which tests it.
+pub(crate) struct HotReader<'a> {
+    conn: Option<PoolConnection<Sqlite>>,
+    kept: &'a Kept<PoolConnection<Sqlite>>,
+    /// The request path's turn (none when nothing is kept).
+    turn: Option<Turn>,
+}
+
+impl HotReader<'_> {
+    pub(crate) fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        self.conn.as_deref_mut().ok_or_else(|| StoreError::Other("the reader was given back".into()))
+    }
+
+    /// Keeps the reader if `r` is no error, and answers `r`.
+    pub(crate) fn done<T>(mut self, r: Result<T>) -> Result<T> {
+        if r.is_ok() {
+            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
+                drop(self.kept.put_back(conn, turn));
+            }
+        }
+        r
+    }
 }
 
 /// Whether row `id` of `table` (one of our own table names, never input)
@@ -308,6 +357,25 @@ impl SqliteStore {
     /// transaction reads cannot change before it commits.
     async fn begin_immediate(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
+    }
+
+    /// A reader for the request path's reads (#16): one of the kept ones
+    /// (tested first only if it waited long), else one from the pool.
+    pub(crate) async fn hot_reader(&self) -> Result<HotReader<'_>> {
+        use sqlx::Connection;
+        // Our turn first (in order of asking), then a kept reader if there
+        // is one, else one from the pool (kept when it is done).
+        let turn = self.kept.turn().await;
+        if turn.is_some() {
+            while let Some((mut conn, test)) = self.kept.take() {
+                if !test || conn.ping().await.is_ok() {
+                    return Ok(HotReader { conn: Some(conn), kept: &self.kept, turn });
+                }
+                // Failed its test: dropped, the pool closes it.
+            }
+        }
+        let conn = self.reader.acquire().await.map_err(db_err)?;
+        Ok(HotReader { conn: Some(conn), kept: &self.kept, turn })
     }
 
     /// Writes a read's audit line, committed with the lines of other reads

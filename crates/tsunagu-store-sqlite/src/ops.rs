@@ -10,15 +10,16 @@ use jiff::Timestamp;
 use sqlx::SqlitePool;
 use tsunagu_store::{Lease, OpsStore, PoolStats, Result, SchemaStatus};
 
-fn stats(name: &'static str, pool: &SqlitePool) -> PoolStats {
-    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+/// `kept`: connections kept out of the pool between requests (#16), idle too.
+fn stats(name: &'static str, pool: &SqlitePool, kept: usize) -> PoolStats {
+    let idle = u32::try_from(pool.num_idle() + kept).unwrap_or(u32::MAX);
     PoolStats { name, size: pool.size(), idle, max: pool.options().get_max_connections() }
 }
 
 #[async_trait]
 impl OpsStore for SqliteStore {
     fn pool_stats(&self) -> Vec<PoolStats> {
-        vec![stats("writer", &self.writer), stats("reader", &self.reader)]
+        vec![stats("writer", &self.writer, 0), stats("reader", &self.reader, self.kept.len())]
     }
 
     fn turn_stats(&self) -> Vec<(&'static str, tsunagu_store::group_commit::TurnStats)> {

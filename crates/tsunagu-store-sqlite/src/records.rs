@@ -496,7 +496,8 @@ impl RecordStore for SqliteStore {
         // an open application or an approved stay (their staff may open the
         // record; not after a rejection or a cancellation), and the venues
         // where it holds a class booking, confirmed or waiting (their
-        // programme staff see it on the roster [#12]).
+        // programme staff see it on the roster [#12]). On a kept reader (#16).
+        let mut reader = self.hot_reader().await?;
         let r = sqlx::query(
             "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
              f.partner_view_off, \
@@ -508,10 +509,10 @@ impl RecordStore for SqliteStore {
         )
         .bind(id.0)
         .bind(m.0)
-        .fetch_optional(&self.reader)
+        .fetch_optional(reader.conn()?)
         .await
-        .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
+        .map_err(db_err);
+        let Some(r) = reader.done(r)? else { return Ok(None) };
         Ok(Some(FamilyAccess {
             municipality_id: m,
             family_id: id,
@@ -537,11 +538,12 @@ impl RecordStore for SqliteStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        // Read on a reader connection; the answer waits for its audit line,
+        // Read on a kept reader (#16); the answer waits for its audit line,
         // committed with those of other reads that arrive together (#16).
         let record = {
-            let mut conn = self.reader.acquire().await.map_err(db_err)?;
-            family_record(&mut conn, ctx.municipality_id, id).await?
+            let mut reader = self.hot_reader().await?;
+            let record = family_record(reader.conn()?, ctx.municipality_id, id).await;
+            reader.done(record)?
         };
         let Some(record) = record else { return Ok(None) };
         self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;

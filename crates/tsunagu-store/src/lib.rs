@@ -27,6 +27,7 @@ pub mod care;
 pub mod chat;
 pub mod classes;
 pub mod group_commit;
+pub mod kept;
 pub mod keys;
 pub mod line;
 pub mod local_places;
