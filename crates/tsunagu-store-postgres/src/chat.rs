@@ -743,7 +743,8 @@ impl PgStore {
         // rows bound as arrays, `UNNEST`): prepared once per connection and
         // kept, where a `VALUES` list of the batch's length was a new
         // statement to parse and prepare (a round trip more) nearly every turn.
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // On the writer thread's own connections (`PgStore::writer`).
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
         let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
         keys.sort_unstable_by_key(|(m, r)| (*r, *m));
         keys.dedup();

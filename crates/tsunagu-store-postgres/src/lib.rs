@@ -89,6 +89,11 @@ pub const MIGRATIONS: &[Migration] = &[
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The chat posts' turns' connections (#13): made on the writer thread
+    /// (`group_commit::writer_thread`), where those turns are written, so a
+    /// turn's answers from the server wake it there at once, not after the
+    /// node's sockets' work (see `group_commit`).
+    writer: PgPool,
     keys: StoreKeys,
     /// Reads' audit lines, committed together (#16).
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
@@ -332,11 +337,25 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool, keys, audit_batch: Default::default(), post_batch: Default::default() })
+        // Connected on first use, by the writer thread's turn.
+        let writer = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(60))
+            .connect_lazy(url)
+            .map_err(db_err)?;
+        Ok(Self {
+            pool,
+            writer,
+            keys,
+            audit_batch: Default::default(),
+            post_batch: std::sync::Arc::new(chat::PostBatch::on_writer_thread()),
+        })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

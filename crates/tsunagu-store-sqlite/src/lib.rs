@@ -190,7 +190,14 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?
         };
-        Ok(Self { reader, writer, keys, audit_batch: Default::default(), post_batch: Default::default() })
+        // Both batchers write their turns on the writer thread (`group_commit`).
+        Ok(Self {
+            reader,
+            writer,
+            keys,
+            audit_batch: std::sync::Arc::new(tsunagu_store::group_commit::GroupCommit::on_writer_thread()),
+            post_batch: std::sync::Arc::new(chat::PostBatch::on_writer_thread()),
+        })
     }
 }
 
