@@ -356,7 +356,11 @@ pub async fn deliver_due(store: &dyn Store, client: &LineClient, now: Timestamp)
 /// once when the webhook or a supporter's message put something in it.
 pub async fn outbox_job(state: AppState) {
     let client = LineClient::new(&state.config.line_api_base);
-    let mut rx = state.events.subscribe();
+    // The node's wake-ups but rooms' messages (sorted by the chat's feed):
+    // a room's message does not wake this job at all.
+    let feed = state.shared.get::<super::feed::Feed>();
+    let mut rx = feed.others();
+    feed.dispatch(&state.events);
     loop {
         if let Err(e) = deliver_due(state.store.as_ref(), &client, state.clock.now()).await {
             tracing::warn!(error = %e, "the LINE outbox could not be read");
@@ -368,7 +372,8 @@ pub async fn outbox_job(state: AppState) {
         let _ = tokio::time::timeout(Duration::from_secs(5), async {
             loop {
                 match rx.recv().await {
-                    Ok(e) if e.kind == OUTBOX_EVENT => return,
+                    // (Wake-ups the sorting missed: look.)
+                    Ok(e) if e.kind == OUTBOX_EVENT || e.kind == super::feed::MISSED_EVENT => return,
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => {
