@@ -139,7 +139,7 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
     // writer's connection and kept.
     if !rows.is_empty() {
         let json = crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
-            serde_json::json!([
+            (
                 l.ctx.municipality_id.0,
                 seq,
                 at,
@@ -147,12 +147,12 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
                 l.ctx.role.as_str(),
                 l.action.as_str(),
                 l.family.map(|f| f.0),
-                l.detail,
-                l.ctx.reason,
-                l.ctx.remote_addr,
+                &l.detail,
+                &l.ctx.reason,
+                &l.ctx.remote_addr,
                 prev,
-                hash
-            ])
+                hash,
+            )
         }));
         sqlx::query(
             "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \

@@ -6,7 +6,6 @@ use crate::care::insert_referral;
 use crate::{corrupt, db_err, is_unique_violation, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use std::collections::{HashMap, HashSet};
@@ -718,10 +717,15 @@ impl ChatStore for SqliteStore {
     }
 }
 
-/// A batch's rows as one JSON array (of arrays), for `json_each(?)`.
-pub(crate) fn json_rows(rows: impl Iterator<Item = serde_json::Value>) -> String {
-    serde_json::Value::Array(rows.collect()).to_string()
+/// A batch's rows as one JSON array (of arrays: each row a tuple), for
+/// `json_each(?)`: written straight from the rows, no tree of values.
+pub(crate) fn json_rows<T: serde::Serialize>(rows: impl Iterator<Item = T>) -> String {
+    // Numbers, strings, booleans and nulls cannot fail to serialise.
+    serde_json::to_string(&rows.collect::<Vec<T>>()).unwrap_or_else(|_| "[]".to_owned())
 }
+
+/// A message read back as a JSON array: the columns of [`MESSAGE_COLUMNS`], in order.
+type StoredMessage = (i64, i64, i64, String, String, String, String, String);
 
 /// The node's queue of posts (#13): one write transaction per turn.
 pub(crate) type PostBatch = Batcher<PendingPost, Result<Posted>>;
@@ -744,27 +748,27 @@ impl SqliteStore {
         let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
         keys.sort_unstable();
         keys.dedup();
-        let rows = sqlx::query(
-            "SELECT r.municipality_id, r.id, r.last_seq FROM json_each(?) AS v \
+        // The rooms' counters as one row (a JSON array): a row is a hand-off
+        // between the connection's thread and the turn's, each a thread
+        // switch when the machine is busy — a batch's rows one by one were
+        // most of a turn's time (BENCHMARKS.md, the chat, 2026-12-06 14:00 UTC).
+        let counters: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(r.municipality_id, r.id, r.last_seq)) FROM json_each(?) AS v \
              JOIN chat_rooms r ON r.municipality_id = v.value ->> 0 AND r.id = v.value ->> 1",
         )
-        .bind(json_rows(keys.iter().map(|(m, r)| json!([m, r]))))
-        .fetch_all(&mut *tx)
+        .bind(json_rows(keys.iter().map(|(m, r)| (m, r))))
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let mut last_seq = HashMap::new();
-        for r in &rows {
-            let m: i64 = r.try_get(0).map_err(db_err)?;
-            let id: i64 = r.try_get(1).map_err(db_err)?;
-            last_seq.insert((m, id), r.try_get::<i64, _>(2).map_err(db_err)?);
-        }
+        let counters: Vec<(i64, i64, i64)> = serde_json::from_str(&counters).map_err(|_| corrupt("last_seq"))?;
+        let last_seq: HashMap<(i64, i64), i64> = counters.into_iter().map(|(m, id, seq)| ((m, id), seq)).collect();
         // The client ids of the batch already stored in their rooms.
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM json_each(?) AS v \
              JOIN chat_messages m ON m.municipality_id = v.value ->> 0 AND m.room_id = v.value ->> 1 \
              AND m.client_id = v.value ->> 2 JOIN accounts a ON a.id = m.author_account"
         ))
-        .bind(json_rows(posts.iter().map(|p| json!([p.ctx.municipality_id.0, p.room.0, p.client_id]))))
+        .bind(json_rows(posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0, &p.client_id))))
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -778,7 +782,7 @@ impl SqliteStore {
         let new = new_posts(&posts, &plans);
         let mut fresh = HashMap::new();
         if !new.is_empty() {
-            let new_rows = json_rows(new.iter().map(|(p, seq)| json!([p.ctx.municipality_id.0, p.room.0, seq])));
+            let new_rows = json_rows(new.iter().map(|(p, seq)| (p.ctx.municipality_id.0, p.room.0, seq)));
             sqlx::query(
                 "INSERT INTO chat_messages (municipality_id, room_id, seq, author_account, author_role, client_id, \
                  body, sent_at, self_harm) \
@@ -786,17 +790,17 @@ impl SqliteStore {
                  v.value ->> 6, v.value ->> 7, v.value ->> 8 FROM json_each(?) AS v",
             )
             .bind(json_rows(new.iter().map(|(p, seq)| {
-                json!([
+                (
                     p.ctx.municipality_id.0,
                     p.room.0,
                     seq,
                     p.ctx.actor.0,
                     p.author_role.as_str(),
-                    p.client_id,
-                    p.body,
+                    &p.client_id,
+                    &p.body,
                     ts_text(p.ctx.at),
-                    p.self_harm
-                ])
+                    p.self_harm,
+                )
             })))
             .execute(&mut *tx)
             .await
@@ -809,7 +813,7 @@ impl SqliteStore {
                  FROM (SELECT value ->> 0 AS m, value ->> 1 AS id, value ->> 2 AS seq, value ->> 3 AS urgent \
                  FROM json_each(?)) AS v WHERE chat_rooms.municipality_id = v.m AND chat_rooms.id = v.id",
             )
-            .bind(json_rows(rooms.iter().map(|(m, r, seq, urgent)| json!([m.0, r.0, seq, urgent.map(ts_text)]))))
+            .bind(json_rows(rooms.iter().map(|(m, r, seq, urgent)| (m.0, r.0, seq, urgent.map(ts_text)))))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -826,7 +830,7 @@ impl SqliteStore {
                  ON CONFLICT (room_id, account_id) DO UPDATE \
                  SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
             )
-            .bind(json_rows(reads.iter().map(|((m, room, account), seq)| json!([m, room, account, seq]))))
+            .bind(json_rows(reads.iter().map(|((m, room, account), seq)| (m, room, account, seq))))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -847,17 +851,29 @@ impl SqliteStore {
                 })
                 .collect();
             append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
-            let rows = sqlx::query(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM json_each(?) AS v \
+            // Read back as one row too (a JSON array of the messages).
+            let stored: String = sqlx::query_scalar(
+                "SELECT json_group_array(json_array(m.room_id, m.seq, m.author_account, m.author_role, \
+                 a.display_name, m.client_id, m.body, m.sent_at)) FROM json_each(?) AS v \
                  JOIN chat_messages m ON m.municipality_id = v.value ->> 0 AND m.room_id = v.value ->> 1 \
-                 AND m.seq = v.value ->> 2 JOIN accounts a ON a.id = m.author_account"
-            ))
+                 AND m.seq = v.value ->> 2 JOIN accounts a ON a.id = m.author_account",
+            )
             .bind(new_rows)
-            .fetch_all(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
-            for r in rows {
-                let m = message_row(&r)?;
+            let stored: Vec<StoredMessage> = serde_json::from_str(&stored).map_err(|_| corrupt("message"))?;
+            for (room, seq, author, role, author_name, client_id, body, sent_at) in stored {
+                let m = ChatMessage {
+                    room: RoomId(room),
+                    seq,
+                    author: AccountId(author),
+                    author_role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+                    author_name,
+                    client_id,
+                    body,
+                    sent_at: ts(&sent_at)?,
+                };
                 fresh.insert((m.room.0, m.seq), m);
             }
         }

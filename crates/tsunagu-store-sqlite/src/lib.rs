@@ -206,7 +206,15 @@ impl SqliteStore {
         };
         // In memory the readers are the one writer: none is kept.
         let kept = std::sync::Arc::new(Kept::new(if memory { 0 } else { KEPT_READERS }));
-        Ok(Self { reader, writer, keys, audit_batch: Default::default(), post_batch: Default::default(), kept })
+        // Both batchers write their turns on the writer thread (`group_commit`).
+        Ok(Self {
+            reader,
+            writer,
+            keys,
+            audit_batch: std::sync::Arc::new(tsunagu_store::group_commit::GroupCommit::on_writer_thread()),
+            post_batch: std::sync::Arc::new(chat::PostBatch::on_writer_thread()),
+            kept,
+        })
     }
 }
 

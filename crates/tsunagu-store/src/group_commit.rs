@@ -30,11 +30,21 @@
 //!
 //! Each batcher counts its turns and their sizes ([`Batcher::stats`]): the
 //! metrics show them (how many items a turn actually carries).
+//!
+//! A batcher made with [`Batcher::on_writer_thread`] (SQLite's) writes its
+//! turns on a thread of its own ([`writer_thread`]) instead of the node's
+//! tasks. A turn awaits each of its statements, and the connection's worker
+//! thread wakes it from outside the node's runtime: woken so, a task of the
+//! node waits in the runtime's shared queue behind the sockets' work (a
+//! runtime worker looks there only every few dozen tasks) — a turn of a dozen
+//! statements took ~14 ms of which its statements ran ~4 (the chat's
+//! throughput bench, BENCHMARKS.md, 2026-12-06 13:15 UTC), and every post
+//! waited for it. On its own thread a turn runs as soon as a statement ends.
 
 use crate::{Result, StoreError};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::oneshot;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::FamilyId;
@@ -65,12 +75,42 @@ pub struct Batcher<T, R> {
     queue: Mutex<Waiting<T, R>>,
     turn: Arc<tokio::sync::Mutex<()>>,
     stats: Arc<Counts>,
+    /// Turns written on [`writer_thread`] rather than the node's tasks.
+    own_thread: bool,
 }
 
 impl<T, R> Default for Batcher<T, R> {
     fn default() -> Self {
-        Self { queue: Mutex::new(Vec::new()), turn: Arc::default(), stats: Arc::default() }
+        Self { queue: Mutex::new(Vec::new()), turn: Arc::default(), stats: Arc::default(), own_thread: false }
     }
+}
+
+impl<T, R> Batcher<T, R> {
+    /// A batcher whose turns are written on [`writer_thread`] (see the
+    /// module's notes): for a back end whose connection runs its statements
+    /// on a thread of its own (SQLite).
+    pub fn on_writer_thread() -> Self {
+        Self { own_thread: true, ..Self::default() }
+    }
+}
+
+/// The process's writer thread: a single-threaded runtime of its own, where
+/// the turns of [`Batcher::on_writer_thread`] batchers are written. Made on
+/// first use; `None` if the thread could not be made (turns are then
+/// written on the node's tasks, as before).
+pub fn writer_thread() -> Option<&'static tokio::runtime::Handle> {
+    static WRITER: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
+    WRITER
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let handle = runtime.handle().clone();
+            std::thread::Builder::new()
+                .name("tsunagu-writer".into())
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))
+                .ok()?;
+            Some(handle)
+        })
+        .as_ref()
 }
 
 /// Upper bounds of the turn-size buckets ([`TurnStats::buckets`]); the
@@ -185,7 +225,11 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                 }
                 drop(turn);
             };
-            tokio::spawn(tracing::Instrument::instrument(write, span));
+            let write = tracing::Instrument::instrument(write, span);
+            match self.own_thread.then(writer_thread).flatten() {
+                Some(writer) => drop(writer.spawn(write)),
+                None => drop(tokio::spawn(write)),
+            }
         } else {
             drop(turn);
         }
@@ -208,6 +252,11 @@ fn answered<R>(outcome: std::result::Result<Outcome<R>, oneshot::error::RecvErro
 pub struct GroupCommit(Batcher<PendingLine, ()>);
 
 impl GroupCommit {
+    /// Lines written on [`writer_thread`] (see [`Batcher::on_writer_thread`]).
+    pub fn on_writer_thread() -> Self {
+        Self(Batcher::on_writer_thread())
+    }
+
     /// The turns taken so far.
     pub fn stats(&self) -> TurnStats {
         self.0.stats()

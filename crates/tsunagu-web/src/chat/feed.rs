@@ -41,9 +41,9 @@
 
 use crate::base::events::{Event, Events};
 use crate::base::AppState;
-use crate::chat::{MessageView, MAX_PAGE, ROOM_EVENT};
+use crate::chat::{MAX_PAGE, ROOM_EVENT};
 use axum::extract::ws::Utf8Bytes;
-use serde_json::json;
+use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -83,11 +83,53 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// The message's frame, serialised once for every socket of the room
+    /// (straight from the message: no tree of values, no copy of its text).
     pub fn of(m: ChatMessage) -> Frame {
         let seq = m.seq;
         let message = Arc::new(m);
-        let text = json!({ "type": "message", "message": MessageView::from((*message).clone()) }).to_string();
+        let frame = MessageFrame { kind: "message", message: MessageRef::from(&*message) };
+        // Serialising plain fields cannot fail; were it to, the frame would
+        // say nothing rather than something wrong.
+        let text = serde_json::to_string(&frame).unwrap_or_default();
         Frame { seq, text: text.into(), message }
+    }
+}
+
+/// `{"type":"message","message":…}` as a room's sockets send it.
+#[derive(Serialize)]
+struct MessageFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: MessageRef<'a>,
+}
+
+/// A [`MessageView`](crate::chat::MessageView) borrowed from the stored message: the same fields, in
+/// the same order, serialised the same (a test compares them).
+#[derive(Serialize)]
+struct MessageRef<'a> {
+    room: RoomId,
+    seq: i64,
+    author: tsunagu_domain::AccountId,
+    author_role: tsunagu_domain::roles::Role,
+    author_name: &'a str,
+    client_id: &'a str,
+    body: &'a str,
+    sent_at: jiff::Timestamp,
+}
+
+impl<'a> From<&'a ChatMessage> for MessageRef<'a> {
+    fn from(m: &'a ChatMessage) -> Self {
+        MessageRef {
+            room: m.room,
+            seq: m.seq,
+            author: m.author,
+            author_role: m.author_role,
+            author_name: &m.author_name,
+            client_id: &m.client_id,
+            body: &m.body,
+            sent_at: m.sent_at,
+        }
     }
 }
 
@@ -216,9 +258,10 @@ impl Feed {
     }
 
     /// The room's access facts: kept ones while fresh, else one read shared
-    /// by the sockets asking meanwhile. `None`: the room is no more.
-    pub async fn access(&self, state: &AppState, room: &FeedRoom) -> Result<Option<RoomAccess>, StoreError> {
-        let fresh = |k: &Kept| -> Option<RoomAccess> {
+    /// by the sockets asking meanwhile. `None`: the room is no more. Shared,
+    /// not copied, by the sockets that ask (one per delivery).
+    pub async fn access(&self, state: &AppState, room: &FeedRoom) -> Result<Option<Arc<RoomAccess>>, StoreError> {
+        let fresh = |k: &Kept| -> Option<Arc<RoomAccess>> {
             let facts = k.facts.as_ref()?;
             let fresh = k.read_at.is_some_and(|at| at.elapsed() < ACCESS_FRESH)
                 && k.room_epoch == room.epoch.load(Ordering::Acquire)
@@ -235,7 +278,7 @@ impl Feed {
         // The epochs before the read: a change told during it reads again.
         let (room_epoch, municipality_epoch) = (room.epoch.load(Ordering::Acquire), self.epoch(room.m));
         let read_at = Instant::now();
-        let facts = state.store.room_access(room.m, room.id).await?;
+        let facts = state.store.room_access(room.m, room.id).await?.map(Arc::new);
         let mut kept = lock(&room.kept);
         kept.facts = facts.clone();
         kept.read_at = Some(read_at);
@@ -265,7 +308,7 @@ struct Kept {
     /// `None` until the room was first read or offered a message.
     base: Option<i64>,
     frames: VecDeque<Frame>,
-    facts: Option<RoomAccess>,
+    facts: Option<Arc<RoomAccess>>,
     read_at: Option<Instant>,
     room_epoch: u64,
     municipality_epoch: u64,
@@ -418,6 +461,14 @@ mod tests {
 
     fn seqs(list: &[Frame]) -> Vec<i64> {
         list.iter().map(|f| f.seq).collect()
+    }
+
+    #[test]
+    fn a_frame_is_the_message_view_the_api_documents() {
+        let f = frame(3);
+        let got: serde_json::Value = serde_json::from_str(f.text.as_str()).unwrap_or_else(|e| panic!("{e}"));
+        let view = crate::chat::MessageView::from((*f.message).clone());
+        assert_eq!(got, serde_json::json!({ "type": "message", "message": view }));
     }
 
     #[test]

@@ -356,16 +356,24 @@ pub async fn deliver_due(store: &dyn Store, client: &LineClient, now: Timestamp)
 /// once when the webhook or a supporter's message put something in it.
 pub async fn outbox_job(state: AppState) {
     let client = LineClient::new(&state.config.line_api_base);
-    let mut rx = state.events.subscribe();
+    // The node's wake-ups but rooms' messages (sorted by the chat's feed):
+    // a room's message does not wake this job at all.
+    let feed = state.shared.get::<super::feed::Feed>();
+    let mut rx = feed.others();
+    feed.dispatch(&state.events);
     loop {
         if let Err(e) = deliver_due(state.store.as_ref(), &client, state.clock.now()).await {
             tracing::warn!(error = %e, "the LINE outbox could not be read");
         }
-        // A supporter's message (`chat.room`) may have queued a reply.
+        // Something was put in the outbox: by the webhook, or a supporter's
+        // message that may have queued a reply (`post_decided`). Not every
+        // room's message: under load that was a read of the outbox per
+        // message, back to back (BENCHMARKS.md, the chat, 2026-12-06 13:15 UTC).
         let _ = tokio::time::timeout(Duration::from_secs(5), async {
             loop {
                 match rx.recv().await {
-                    Ok(e) if e.kind == OUTBOX_EVENT || e.kind == super::ROOM_EVENT => return,
+                    // (Wake-ups the sorting missed: look.)
+                    Ok(e) if e.kind == OUTBOX_EVENT || e.kind == super::feed::MISSED_EVENT => return,
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => {

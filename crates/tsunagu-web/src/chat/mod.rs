@@ -177,6 +177,16 @@ pub async fn post_decided(
             id: room.0,
             seq: posted.message.seq,
         });
+        if !by_parent {
+            // A supporter's message: a reply to a parent on LINE may be in
+            // the outbox now (stored with the message), to push at once.
+            state.events.publish(Event {
+                kind: line::OUTBOX_EVENT,
+                municipality: actor.municipality_id.0,
+                id: 0,
+                seq: 0,
+            });
+        }
     }
     let help_lines = if self_harm || (posted.duplicate && by_parent && mentions_self_harm(&posted.message.body)) {
         Some(help_lines_for(state, actor).await?)

@@ -25,7 +25,7 @@ use crate::base::session::{actor_of, audit_ctx, resolve_token, RequestCtx};
 use crate::base::AppState;
 use crate::chat::feed::{Changed, Feed, FeedRoom, Frame, MISSED_EVENT};
 use crate::chat::{room_for, PostInput, ACCESS_EVENT, MAX_PAGE, ROOM_EVENT};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::HeaderMap;
@@ -33,13 +33,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::SinkExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::Instrument;
 use tsunagu_domain::audit::{AuditContext, Requester};
+use tsunagu_domain::chat::helplines::HelpLine;
 use tsunagu_domain::policy::{Action, Allowed, Resource, RoomAccess};
 use tsunagu_domain::roles::Actor;
 use tsunagu_domain::{MunicipalityId, RoomId};
@@ -292,8 +294,13 @@ async fn deliver(
     wanted: i64,
 ) -> Option<i64> {
     let allowed = still_allowed(state, actor, feed, room).await?;
-    let ctx = requester.allowed(&allowed);
-    for f in room.after(state, &ctx, last, wanted).await.ok()? {
+    // What the room keeps is sent as it is; the audit context is made only
+    // for a read of the store.
+    let list = match room.kept_after(last, wanted) {
+        Some(list) => list,
+        None => room.after(state, &requester.allowed(&allowed), last, wanted).await.ok()?,
+    };
+    for f in list {
         last = f.seq;
         socket.feed(Message::Text(f.text)).await.ok()?;
     }
@@ -386,9 +393,12 @@ async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: 
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut session_look = tokio::time::interval_at(tokio::time::Instant::now() + SESSION_LOOK, SESSION_LOOK);
     session_look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Made once for the socket's life (not again at every frame and wake-up).
+    let stopping = state.events.stopping();
+    tokio::pin!(stopping);
     loop {
         let wanted = tokio::select! {
-            () = state.events.stopping() => return close_for_restart(socket).await,
+            () = &mut stopping => return close_for_restart(socket).await,
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { return };
                 let (reply, stored) = match frame {
@@ -396,7 +406,7 @@ async fn run_room(mut socket: WebSocket, state: AppState, opened: Opened, room: 
                     Message::Close(_) => return,
                     _ => continue,
                 };
-                if socket.feed(text(reply)).await.is_err() {
+                if socket.feed(Message::Text(reply)).await.is_err() {
                     return;
                 }
                 // The socket's own new message follows its ack at once (one
@@ -484,10 +494,21 @@ async fn may_post(
     actor: &Actor,
     feed: &Feed,
     room: &FeedRoom,
-) -> Result<(RoomAccess, Allowed), AppError> {
+) -> Result<(Arc<RoomAccess>, Allowed), AppError> {
     let access = feed.access(state, room).await?.ok_or(AppError::NotFound)?;
     let allowed = permit(actor, Action::ViewChatRoom, &Resource::ChatRoom(&access))?;
     Ok((access, allowed))
+}
+
+/// A post's `ack`, serialised as it is (no tree of values).
+#[derive(Serialize)]
+struct Ack<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    client_id: &'a str,
+    seq: i64,
+    duplicate: bool,
+    help_lines: &'a Option<Vec<HelpLine>>,
 }
 
 /// One frame from the client: a message to store (answered once stored) or
@@ -499,7 +520,7 @@ async fn on_frame(
     requester: &Requester,
     (feed, shared): (&Feed, &FeedRoom),
     t: &str,
-) -> (serde_json::Value, Option<i64>) {
+) -> (Utf8Bytes, Option<i64>) {
     let requester = Requester { at: state.clock.now(), ..requester.clone() };
     let room = shared.id();
     match serde_json::from_str::<ClientFrame>(t) {
@@ -512,25 +533,30 @@ async fn on_frame(
                 Err(e) => Err(e),
             };
             match posted {
-                Ok(p) => (
-                    json!({
-                        "type": "ack",
-                        "client_id": client_id,
-                        "seq": p.message.seq,
-                        "duplicate": p.duplicate,
-                        "help_lines": p.help_lines,
-                    }),
-                    (!p.duplicate).then_some(p.message.seq),
-                ),
-                Err(e) => (json!({ "type": "error", "client_id": client_id, "code": error_code(&e) }), None),
+                Ok(p) => {
+                    let ack = Ack {
+                        kind: "ack",
+                        client_id: &client_id,
+                        seq: p.message.seq,
+                        duplicate: p.duplicate,
+                        help_lines: &p.help_lines,
+                    };
+                    // Plain fields: cannot fail (else an empty frame, never a wrong one).
+                    (serde_json::to_string(&ack).unwrap_or_default().into(), (!p.duplicate).then_some(p.message.seq))
+                }
+                Err(e) => (text_of(json!({ "type": "error", "client_id": client_id, "code": error_code(&e) })), None),
             }
         }
         Ok(ClientFrame::Read { seq }) => match crate::chat::mark_read(state, actor, &requester, room, seq).await {
-            Ok(()) => (json!({ "type": "read", "seq": seq }), None),
-            Err(e) => (json!({ "type": "error", "code": error_code(&e) }), None),
+            Ok(()) => (text_of(json!({ "type": "read", "seq": seq })), None),
+            Err(e) => (text_of(json!({ "type": "error", "code": error_code(&e) })), None),
         },
-        Err(_) => (json!({ "type": "error", "code": "invalid_json" }), None),
+        Err(_) => (text_of(json!({ "type": "error", "code": "invalid_json" })), None),
     }
+}
+
+fn text_of(v: serde_json::Value) -> Utf8Bytes {
+    v.to_string().into()
 }
 
 fn error_code(e: &AppError) -> String {
