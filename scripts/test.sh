@@ -149,7 +149,11 @@ RUN_TMP=""     # this run's TMPDIR, removed on exit
 cleanup() {
     local rc=$?
     pg_stop
-    [[ -n $RUN_TMP ]] && rm -rf "$RUN_TMP"
+    if [[ -n $RUN_TMP ]]; then
+        # A browser a test left running would keep writing into its profile here.
+        pkill -9 -f -- "--user-data-dir=$RUN_TMP/" 2>/dev/null || true
+        rm -rf "$RUN_TMP" 2>/dev/null || { sleep 1; rm -rf "$RUN_TMP" || printf 'warning: could not remove %s\n' "$RUN_TMP" >&2; }
+    fi
     exit "$rc"
 }
 trap cleanup EXIT

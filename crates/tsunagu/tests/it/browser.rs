@@ -17,7 +17,26 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // A test that ends without closing its session (a panic, or a test
+        // that does not close) leaves the Chromium its driver started running
+        // on after the driver is gone: stop every process of this profile.
+        kill_processes_of(&self._profile);
         let _ = std::fs::remove_dir_all(&self._profile);
+    }
+}
+
+/// Kills the processes whose command line names `profile` (Chromium's
+/// browser, zygotes and renderers of one test's user data directory).
+fn kill_processes_of(profile: &std::path::Path) {
+    let needle = format!("--user-data-dir={}", profile.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else { continue };
+        if cmdline.split(|b| *b == 0).any(|arg| arg == needle.as_bytes()) {
+            let _ = Command::new("kill").args(["-9", pid]).stderr(Stdio::null()).status();
+        }
     }
 }
 
