@@ -7,3 +7,7 @@
 -- read to the key and the date and holds the family id: the people table is
 -- not read at all.
 CREATE INDEX people_mother_birth ON people(municipality_id, kana_key, birth_date, family_id) WHERE relation = 'mother';
+
+-- A pregnancy's babies (timeline::sync_pregnancy reads them after every
+-- change of a pregnancy): by pregnancy, not a scan of every baby.
+CREATE INDEX babies_pregnancy ON babies(pregnancy_id);
