@@ -635,7 +635,8 @@ async fn load_families(
             }
         }
         if done / PROGRESS_EVERY > before / PROGRESS_EVERY {
-            tracing::info!(municipality = m.code, done, total, "demo families loaded");
+            let per_s = progress.window_rate(done as u64);
+            tracing::info!(municipality = m.code, done, total, per_s, "demo families loaded");
         }
         progress.update(done as u64);
     }

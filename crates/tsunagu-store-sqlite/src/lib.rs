@@ -73,6 +73,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bulk_dropped_indexes",
         sql: include_str!("../migrations/0034_bulk_dropped_indexes.sql"),
     },
+    Migration { version: 35, name: "scale_lookups", sql: include_str!("../migrations/0035_scale_lookups.sql") },
 ];
 
 #[derive(Clone)]

@@ -429,7 +429,7 @@ impl PostpartumStore for SqliteStore {
         }
         // What the approval is decided from, as it stands in this transaction.
         let pregnancies = sqlx::query(&format!(
-            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? AND municipality_id = ? ORDER BY edd, id"
+            "SELECT {PREGNANCY_COLUMNS} FROM pregnancies WHERE family_id = ? AND +municipality_id = ? ORDER BY edd, id"
         ))
         .bind(app.family.0)
         .bind(m.0)

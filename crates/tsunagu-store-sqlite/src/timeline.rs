@@ -571,7 +571,9 @@ pub(crate) async fn settle_through(
     through: Date,
 ) -> Result<()> {
     let rows = sqlx::query(
-        "SELECT id, kind FROM contacts WHERE pregnancy_id = ? AND municipality_id = ? \
+        // `+municipality_id`: by the pregnancy's index, not the city's
+        // contacts due by then (`contacts_missed`, chosen without statistics; #16).
+        "SELECT id, kind FROM contacts WHERE pregnancy_id = ? AND +municipality_id = ? \
          AND awaits = 1 AND staff_owed = 1 AND due <= ?",
     )
     .bind(pregnancy.0)

@@ -30,13 +30,28 @@ pub struct MotherOnRecord {
 }
 
 /// What the batch's duplicate checks need from the database: the mothers
-/// with an ongoing pregnancy whose kana key one of the batch's mothers has
-/// ([`Batch::mother_keys`]), and which of the batch's handbook numbers
+/// with an ongoing pregnancy that can be one of the batch's mothers
+/// ([`Batch::mother_lookups`]: the same kana key and birth date, or no birth
+/// date on one side), and which of the batch's handbook numbers
 /// ([`Batch::handbook_numbers`]) are taken, in the importing municipality.
 #[derive(Debug, Clone, Default)]
 pub struct OnRecord {
     pub mothers: Vec<MotherOnRecord>,
     pub handbook_numbers: HashSet<String>,
+}
+
+/// The duplicate lookup's three reads ([`Batch::mother_lookups`]), each
+/// by the index `people_mother_birth` (migration 0035): mothers on record
+/// with a (`born_keys[i]`, `born_dates[i]`) pair (ISO dates); with one of
+/// `keys` and no birth date; with one of `any_birth` whatever their birth
+/// date (the batch's mothers whose birth date is unknown). A mother may
+/// come back twice (the check asks whether any matches): harmless.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MotherLookups {
+    pub born_keys: Vec<String>,
+    pub born_dates: Vec<String>,
+    pub keys: Vec<String>,
+    pub any_birth: Vec<String>,
 }
 
 /// How many ids of each table the accepted families need.
@@ -84,6 +99,34 @@ impl<'a> Batch<'a> {
     pub fn mother_keys(families: &[ImportFamily]) -> Vec<String> {
         let keys: BTreeSet<String> = families.iter().map(|f| f.notification.mother.search_key()).collect();
         keys.into_iter().collect()
+    }
+
+    /// What the duplicate lookup reads, narrowed to the mothers on record
+    /// that can be one of the batch's (#16): the same kana key and the same
+    /// birth date, or no birth date on either side
+    /// (`records::is_duplicate_notification`). Read by key alone, the
+    /// lookup grew with the municipality (every mother of a common name).
+    pub fn mother_lookups(families: &[ImportFamily]) -> MotherLookups {
+        let mut born: BTreeSet<(String, Date)> = BTreeSet::new();
+        let mut any_birth: BTreeSet<String> = BTreeSet::new();
+        for f in families {
+            let mother = &f.notification.mother;
+            match mother.birth_date {
+                Some(b) => {
+                    born.insert((mother.search_key(), b));
+                }
+                None => {
+                    any_birth.insert(mother.search_key());
+                }
+            }
+        }
+        let (born_keys, born_dates) = born.into_iter().map(|(k, b)| (k, b.to_string())).unzip();
+        MotherLookups {
+            born_keys,
+            born_dates,
+            keys: Batch::mother_keys(families),
+            any_birth: any_birth.into_iter().collect(),
+        }
     }
 
     /// The handbook numbers the batch names (each once), for the one lookup.
@@ -436,6 +479,18 @@ mod tests {
             vec![]
         };
         ImportFamily { notification: input.check(date(2026, 11, 22)).unwrap(), babies, settled_through: None }
+    }
+
+    #[test]
+    fn the_duplicate_lookup_reads_by_kana_key_and_birth_date() {
+        let mut known = family("ア", "2027-05-01", None, false);
+        known.notification.mother.birth_date = Some(date(1990, 1, 1));
+        let unknown = family("イ", "2027-05-01", None, false);
+        let l = Batch::mother_lookups(&[known.clone(), unknown.clone(), known.clone()]);
+        let (a, i) = (known.notification.mother.search_key(), unknown.notification.mother.search_key());
+        assert_eq!((l.born_keys, l.born_dates), (vec![a.clone()], vec!["1990-01-01".to_owned()]), "each pair once");
+        assert_eq!(l.keys, [a, i.clone()], "every key, for mothers on record with no birth date");
+        assert_eq!(l.any_birth, [i], "a mother of unknown birth date can be any of her name");
     }
 
     #[test]

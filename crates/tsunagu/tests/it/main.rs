@@ -71,6 +71,7 @@ mod ops;
 mod pages;
 mod postpartum;
 mod privacy;
+mod record_plans;
 mod reminders;
 mod reminders_contacts;
 mod reminders_push;

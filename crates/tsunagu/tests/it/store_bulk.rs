@@ -272,6 +272,47 @@ async fn story_a_bulk_import_again_refuses_every_family_and_stores_nothing_twice
     finish(s, db).await;
 }
 
+/// Mothers of one name told apart by their birth dates (#16: the bulk
+/// lookup reads by key and date, not every mother of the name): the bulk
+/// path refuses exactly the families the one-by-one path refuses.
+async fn story_a_bulk_import_tells_mothers_of_one_name_apart_by_birth_date(backend: Backend) {
+    let (bulk, bulk_db, m, north, south, importer) = prepared(backend).await;
+    let (each, each_db, _, _, _, _) = prepared(backend).await;
+    let nurse = ctx(m, Role::Nurse);
+    for s in [&bulk, &each] {
+        for (given, born) in [("ミホ", Some("1990-01-01")), ("サエ", None)] {
+            s.register_notification(
+                &nurse,
+                &checked(south, person("オカダ", given, born), "2027-03-01", None, 1, None),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let families: Vec<ImportFamily> = [
+        ("ミホ", Some("1990-01-01"), "2027-03-05"), // the same mother, the same pregnancy
+        ("ミホ", Some("1991-02-02"), "2027-03-05"), // another mother of the same name
+        ("ミホ", Some("1992-03-03"), "2027-03-08"), // and a third
+        ("サエ", Some("1990-01-01"), "2027-03-05"), // no birth date on record: can be her
+        ("サエ", Some("1990-01-01"), "2027-04-15"), // 45 days apart: another pregnancy
+        ("ミホ", None, "2027-03-20"),               // no birth date here: can be any of them
+        ("ナオ", Some("1990-01-01"), "2027-03-05"), // another name
+    ]
+    .into_iter()
+    .map(|(given, born, edd)| family(checked(north, person("オカダ", given, born), edd, None, 1, None), vec![], None))
+    .collect();
+    let by_bulk = bulk.import_families(&importer, &families).await.unwrap();
+    let by_each = each.import_families_one_by_one(&importer, &families).await.unwrap();
+    assert_eq!(by_bulk, by_each, "the same answers, family by family");
+    let refused: Vec<_> = by_bulk.iter().map(|r| r.err()).collect();
+    let dup = Some("duplicate_notification");
+    assert_eq!(refused, [dup, None, None, dup, None, dup, None]);
+    assert_eq!(dump(&bulk_db).await, dump(&each_db).await);
+    assert!(verify_chain(&bulk, m).await.is_ok());
+    finish(bulk, bulk_db).await;
+    finish(each, each_db).await;
+}
+
 /// The contacts' indexes (and on PostgreSQL its constraints) by name, read
 /// behind the store's back.
 async fn contact_indexes(db: &TestDb) -> Vec<String> {
@@ -331,4 +372,5 @@ on_both!(
     bulk_import_writes_the_rows_of_the_one_by_one_path => story_bulk_import_writes_the_rows_of_the_one_by_one_path,
     a_bulk_import_again_refuses_every_family_and_stores_nothing_twice => story_a_bulk_import_again_refuses_every_family_and_stores_nothing_twice,
     a_large_load_builds_the_contacts_indexes_after_it => story_a_large_load_builds_the_contacts_indexes_after_it,
+    a_bulk_import_tells_mothers_of_one_name_apart_by_birth_date => story_a_bulk_import_tells_mothers_of_one_name_apart_by_birth_date,
 );
