@@ -29,7 +29,7 @@ use std::time::Duration;
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{MunicipalityId, VenueId};
-use tsunagu_store::kept::{Kept, Turn, TEST_AFTER};
+use tsunagu_store::kept::{Kept, TEST_AFTER};
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -106,32 +106,8 @@ pub struct PgStore {
 /// everything else.
 const KEPT_CONNECTIONS: usize = 12;
 
-/// A connection taken by [`PgStore::hot_conn`]. [`HotConn::done`] keeps it
-/// for the next request when its statements went well; dropped otherwise
-/// (an error, or the request went away mid-statement), it goes back to the
-/// pool, which tests it (and closes it if the link is gone).
-pub(crate) struct HotConn<'a> {
-    conn: Option<PoolConnection<Postgres>>,
-    kept: &'a Kept<PoolConnection<Postgres>>,
-    /// The request path's turn (none when nothing is kept).
-    turn: Option<Turn>,
-}
-
-impl HotConn<'_> {
-    pub(crate) fn conn(&mut self) -> Result<&mut PgConnection> {
-        self.conn.as_deref_mut().ok_or_else(|| StoreError::Other("the connection was given back".into()))
-    }
-
-    /// Keeps the connection if `r` is no error, and answers `r`.
-    pub(crate) fn done<T>(mut self, r: Result<T>) -> Result<T> {
-        if r.is_ok() {
-            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
-                drop(self.kept.put_back(conn, turn));
-            }
-        }
-        r
-    }
-}
+/// A connection taken by the request path (`tsunagu_store::kept::Hot`).
+pub(crate) type HotConn<'a> = tsunagu_store::kept::Hot<'a, PoolConnection<Postgres>>;
 
 // --- SQL fragments ----------------------------------------------------------
 
@@ -394,13 +370,13 @@ impl PgStore {
         if turn.is_some() {
             while let Some((mut conn, test)) = self.kept.take() {
                 if !test || sqlx::Connection::ping(&mut *conn).await.is_ok() {
-                    return Ok(HotConn { conn: Some(conn), kept: &self.kept, turn });
+                    return Ok(HotConn::new(conn, &self.kept, turn));
                 }
                 // Failed its test: dropped, the pool closes it.
             }
         }
         let conn = self.pool.acquire().await.map_err(db_err)?;
-        Ok(HotConn { conn: Some(conn), kept: &self.kept, turn })
+        Ok(HotConn::new(conn, &self.kept, turn))
     }
 
     /// Closes the pool, waiting for connections in use to be returned (the

@@ -16,7 +16,7 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{FamilyId, MunicipalityId, VenueId};
-use tsunagu_store::kept::{Kept, Turn};
+use tsunagu_store::kept::Kept;
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -242,32 +242,8 @@ async fn out_of_transaction(conn: &mut SqliteConnection) -> bool {
     <Sqlite as Database>::TransactionManager::get_transaction_depth(conn) == 0
 }
 
-/// A reader taken by [`SqliteStore::hot_reader`]. [`HotReader::done`] keeps
-/// it for the next request when its reads went well; dropped otherwise (an
-/// error, or the request went away mid-read), it goes back to the pool,
-/// which tests it.
-pub(crate) struct HotReader<'a> {
-    conn: Option<PoolConnection<Sqlite>>,
-    kept: &'a Kept<PoolConnection<Sqlite>>,
-    /// The request path's turn (none when nothing is kept).
-    turn: Option<Turn>,
-}
-
-impl HotReader<'_> {
-    pub(crate) fn conn(&mut self) -> Result<&mut SqliteConnection> {
-        self.conn.as_deref_mut().ok_or_else(|| StoreError::Other("the reader was given back".into()))
-    }
-
-    /// Keeps the reader if `r` is no error, and answers `r`.
-    pub(crate) fn done<T>(mut self, r: Result<T>) -> Result<T> {
-        if r.is_ok() {
-            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
-                drop(self.kept.put_back(conn, turn));
-            }
-        }
-        r
-    }
-}
+/// A connection taken by the request path (`tsunagu_store::kept::Hot`).
+pub(crate) type HotReader<'a> = tsunagu_store::kept::Hot<'a, PoolConnection<Sqlite>>;
 
 /// Whether row `id` of `table` (one of our own table names, never input)
 /// belongs to municipality `m`.
@@ -378,13 +354,13 @@ impl SqliteStore {
         if turn.is_some() {
             while let Some((mut conn, test)) = self.kept.take() {
                 if !test || conn.ping().await.is_ok() {
-                    return Ok(HotReader { conn: Some(conn), kept: &self.kept, turn });
+                    return Ok(HotReader::new(conn, &self.kept, turn));
                 }
                 // Failed its test: dropped, the pool closes it.
             }
         }
         let conn = self.reader.acquire().await.map_err(db_err)?;
-        Ok(HotReader { conn: Some(conn), kept: &self.kept, turn })
+        Ok(HotReader::new(conn, &self.kept, turn))
     }
 
     /// Writes a read's audit line, committed with the lines of other reads

@@ -94,6 +94,37 @@ impl<T> Kept<T> {
     }
 }
 
+/// A connection taken for the request path: [`Hot::done`] keeps it for the
+/// next request when its statements went well; dropped otherwise (an error,
+/// or the request went away mid-statement), it goes back to its pool, which
+/// tests it (and closes it if the link is gone).
+pub struct Hot<'a, T> {
+    conn: Option<T>,
+    kept: &'a Kept<T>,
+    /// The request path's turn (none when nothing is kept).
+    turn: Option<Turn>,
+}
+
+impl<'a, T: std::ops::DerefMut> Hot<'a, T> {
+    pub fn new(conn: T, kept: &'a Kept<T>, turn: Option<Turn>) -> Self {
+        Self { conn: Some(conn), kept, turn }
+    }
+
+    pub fn conn(&mut self) -> crate::Result<&mut T::Target> {
+        self.conn.as_deref_mut().ok_or_else(|| crate::StoreError::Other("the connection was given back".into()))
+    }
+
+    /// Keeps the connection if `r` is no error, and answers `r`.
+    pub fn done<R>(mut self, r: crate::Result<R>) -> crate::Result<R> {
+        if r.is_ok() {
+            if let (Some(conn), Some(turn)) = (self.conn.take(), self.turn.take()) {
+                drop(self.kept.put_back(conn, turn));
+            }
+        }
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
