@@ -327,6 +327,20 @@ fn frame(id: &str, frames: Frames) -> Message {
     }
 }
 
+/// Opens a room's sockets: its poster, a reader noting arrivals, and the
+/// rest idle (the chat's rooms and the relay's alike).
+async fn open_room(url: &str, token: Option<&str>, pairs: &mut Pairs, idle: &mut Vec<Sink>) {
+    let arrivals: Arrivals = Arc::default();
+    let (tx, rx) = mpsc::unbounded_channel();
+    pairs.posters.push(open(url, token, None).await);
+    idle.push(open(url, token, Some((arrivals.clone(), tx))).await);
+    pairs.arrivals.push(arrivals);
+    pairs.delivered.push(rx);
+    for _ in 2..SOCKETS_PER_ROOM {
+        idle.push(open(url, token, None).await);
+    }
+}
+
 struct Pairs {
     posters: Vec<Sink>,
     arrivals: Vec<Arrivals>,
@@ -541,15 +555,7 @@ async fn main() {
     let mut idle = vec![];
     for (i, room) in rooms.iter().enumerate() {
         let u = format!("{ws_base}/chat/rooms/{}/ws?after=0", room.0);
-        let arrivals: Arrivals = Arc::default();
-        let (tx, rx) = mpsc::unbounded_channel();
-        pairs.posters.push(open(&u, Some(&tokens[i]), None).await);
-        idle.push(open(&u, Some(&tokens[i]), Some((arrivals.clone(), tx))).await);
-        pairs.arrivals.push(arrivals);
-        pairs.delivered.push(rx);
-        for _ in 2..SOCKETS_PER_ROOM {
-            idle.push(open(&u, Some(&tokens[i]), None).await);
-        }
+        open_room(&u, Some(&tokens[i]), &mut pairs, &mut idle).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss_sockets = rss_kib(server_pid);
@@ -599,16 +605,7 @@ async fn main() {
     let mut rpairs = Pairs { posters: vec![], arrivals: vec![], delivered: vec![] };
     let mut ridle = vec![];
     for i in 0..rooms_n {
-        let ru = format!("ws://{echo_addr}/room/{i}");
-        let arrivals: Arrivals = Arc::default();
-        let (tx, rx) = mpsc::unbounded_channel();
-        rpairs.posters.push(open(&ru, None, None).await);
-        ridle.push(open(&ru, None, Some((arrivals.clone(), tx))).await);
-        rpairs.arrivals.push(arrivals);
-        rpairs.delivered.push(rx);
-        for _ in 2..SOCKETS_PER_ROOM {
-            ridle.push(open(&ru, None, None).await);
-        }
+        open_room(&format!("ws://{echo_addr}/room/{i}"), None, &mut rpairs, &mut ridle).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rrss_sockets = rss_kib(echo_pid);
