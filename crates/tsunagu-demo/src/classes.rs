@@ -115,7 +115,8 @@ pub(crate) async fn load(
         store.class_sessions(m, &SessionQuery { from: Some(today), limit: 1000, ..SessionQuery::default() }).await?;
     let families = store.search_families(ctx, &FamilyFilter::Municipality(m), "", 400).await?;
     let mut made = 0;
-    for summary in families {
+    // Drawn from the family's place in the list, not its id (see `postpartum_use`).
+    for (i, summary) in (0u32..).zip(families) {
         if made >= MAX_BOOKINGS {
             break;
         }
@@ -133,8 +134,8 @@ pub(crate) async fn load(
             family_id: summary.family_id,
             eligible,
             idempotency_key: format!("demo-{}-{}", summary.family_id, session.id),
-            with_partner: summary.family_id.0 % 2 == 0,
-            share_name: summary.family_id.0 % 5 != 0,
+            with_partner: i % 2 == 0,
+            share_name: i % 5 != 0,
             join_waiting_list: true,
             override_rule: None,
         };

@@ -52,10 +52,11 @@ const PROGRESS_EVERY: usize = 10_000;
 /// Families per `RecordStore::import_families` call (one transaction each).
 const BATCH: usize = 1_000;
 
-/// From how many families a municipality's load drops the contacts'
-/// secondary indexes and builds them after (#16): below it, keeping them is
-/// cheaper than building them again over every contact of the database.
-const BULK_INDEXES_FROM: usize = 20_000;
+/// From how many families a municipality's load drops the loaded tables'
+/// secondary indexes and builds them after, and loads the municipalities
+/// side by side (#16): below it, keeping them is cheaper than building them
+/// again over every row of the database. [`DemoOptions::bulk_from`]'s default.
+pub const BULK_LOAD_FROM: usize = 20_000;
 
 /// Redraws per family when a generated mother happens to match one
 /// already on record (same kana, birth date and due month) or one earlier
@@ -72,12 +73,21 @@ pub struct DemoOptions {
     pub today: Date,
     /// Stamped on the audit lines the loading writes.
     pub now: Timestamp,
+    /// From how many families a municipality the load is a large one
+    /// ([`BULK_LOAD_FROM`]; tests take the large path with a few).
+    pub bulk_from: usize,
 }
 
 impl DemoOptions {
     /// The default size and seed, for the instant `now` (today is its date in Japan).
     pub fn at(now: Timestamp) -> Self {
-        Self { families_per_municipality: DEFAULT_FAMILIES_PER_MUNICIPALITY, seed: 1, today: japan_date(now), now }
+        Self {
+            families_per_municipality: DEFAULT_FAMILIES_PER_MUNICIPALITY,
+            seed: 1,
+            today: japan_date(now),
+            now,
+            bulk_from: BULK_LOAD_FROM,
+        }
     }
 }
 
@@ -178,20 +188,35 @@ pub async fn load(
         todo.push((m, code));
     }
     let mut done = Vec::new();
-    if opts.families_per_municipality >= BULK_INDEXES_FROM {
-        // A large load (#16): every municipality's families first, with the
-        // contacts' secondary indexes dropped, then the indexes built once
-        // over all of them — whether the families loaded or not — before
-        // anything else of the demo reads the contacts. The families' time
-        // includes the build.
-        store.bulk_load_begin().await?;
-        let mut failed = None;
+    if opts.families_per_municipality >= opts.bulk_from {
+        // A large load (#16): every municipality set up, one after the other
+        // (their ids follow the list), then every municipality's families,
+        // with the loaded tables' secondary indexes set aside, then the
+        // indexes built once over all of them — whether the families loaded
+        // or not — before anything else of the demo reads them. The
+        // families' time includes the build.
+        let mut set_up = Vec::with_capacity(todo.len());
         for (m, code) in &todo {
-            match stage_families(store, opts, hash_password, m, *code).await {
+            let (ctx, places) = set_up_municipality(store, opts, hash_password, m, *code).await?;
+            set_up.push((*m, ctx, places));
+        }
+        store.bulk_load_begin().await?;
+        // The municipalities' families side by side: on PostgreSQL each load
+        // has a connection of its own and both cores work (one load kept one
+        // busy); SQLite's single writer takes their batches in turn, one load
+        // computing its next batch while the other's is written. Their rows
+        // never meet (each checks duplicates within its municipality), so
+        // only the ids interleave. Each runs to its end or its error.
+        let board = progress::Board::new();
+        let staged =
+            futures_util::future::join_all(set_up.into_iter().map(|s| stage_families(store, opts, s, &board))).await;
+        board.finish();
+        let mut failed = None;
+        for s in staged {
+            match s {
                 Ok(staged) => done.push(staged),
                 Err(e) => {
-                    failed = Some(e);
-                    break;
+                    failed.get_or_insert(e);
                 }
             }
         }
@@ -207,7 +232,11 @@ pub async fn load(
         }
     } else {
         for (m, code) in &todo {
-            let staged = stage_families(store, opts, hash_password, m, *code).await?;
+            let (ctx, places) = set_up_municipality(store, opts, hash_password, m, *code).await?;
+            let board = progress::Board::new();
+            let staged = stage_families(store, opts, (m, ctx, places), &board).await;
+            board.finish();
+            let staged = staged?;
             the_rest(store, opts, hash_password, &staged).await?;
             done.push(staged);
         }
@@ -249,13 +278,11 @@ impl Places {
 async fn stage_families(
     store: &dyn Store,
     opts: &DemoOptions,
-    hash_password: &(dyn Fn(&str) -> Secret + Send + Sync),
-    m: &'static MunicipalitySpec,
-    code: MunicipalityCode,
+    (m, ctx, places): (&'static MunicipalitySpec, AuditContext, Places),
+    board: &progress::Board,
 ) -> tsunagu_store::Result<Staged> {
-    let (ctx, places) = set_up_municipality(store, opts, hash_password, m, code).await?;
     let started = std::time::Instant::now();
-    let loaded = load_families(store, &ctx, opts, m, &places, BATCH).await?;
+    let loaded = load_families(store, &ctx, opts, m, &places, BATCH, board).await?;
     Ok(Staged { m, ctx, places, loaded, took: started.elapsed() })
 }
 
@@ -308,7 +335,9 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
     };
     let families = store.search_families(ctx, &FamilyFilter::Municipality(m), "", 400).await?;
     let mut made = 0;
-    for summary in families {
+    // What differs between families is drawn from their place in the list,
+    // not their ids: the ids of municipalities loaded side by side interleave.
+    for (i, summary) in (0u32..).zip(families) {
         if made >= 40 {
             break;
         }
@@ -319,7 +348,7 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
         if !(21..=105).contains(&age) {
             continue;
         }
-        let days = 2 + (summary.family_id.0 % 5) as u32;
+        let days = 2 + i % 5;
         let Some(stay) = DateRange::starting(baby.birth_date.saturating_add(jiff::Span::new().days(14)), days) else {
             continue;
         };
@@ -362,7 +391,7 @@ async fn postpartum_use(store: &dyn Store, ctx: &AuditContext, opts: &DemoOption
                 // The facility's daily record of the days gone by; every
                 // seventh family left a day early, so the figures show
                 // booked and used apart.
-                let early = summary.family_id.0 % 7 == 0;
+                let early = i % 7 == 0;
                 for d in stay.days().filter(|d| *d < opts.today && !(early && *d == stay.last())) {
                     store.record_day_use(ctx, id, d, true).await?;
                 }
@@ -581,6 +610,7 @@ async fn load_families(
     m: &MunicipalitySpec,
     places: &Places,
     batch: usize,
+    board: &progress::Board,
 ) -> tsunagu_store::Result<Loaded> {
     let total = opts.families_per_municipality.max(1) as u64;
     let batch = batch.max(1);
@@ -593,7 +623,7 @@ async fn load_families(
     let mut slots: Vec<Slot> = Vec::with_capacity(batch);
     let mut families: Vec<ImportFamily> = Vec::with_capacity(batch);
     let (mut done, mut babies, mut demo_family) = (0usize, 0usize, None);
-    let mut progress = progress::Progress::start(m.code, total);
+    let mut progress = board.start(m.code, total);
     while next < total || !redraw.is_empty() {
         // Redraws first (never more than a batch), then new families in order.
         slots.append(&mut redraw);
@@ -640,7 +670,6 @@ async fn load_families(
         }
         progress.update(done as u64);
     }
-    progress.finish(done as u64);
     let demo_family = demo_family.ok_or_else(|| demo_error("the demo family was not stored"))?;
     Ok(Loaded { families: done, babies, demo_family })
 }

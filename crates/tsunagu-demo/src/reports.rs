@@ -58,7 +58,8 @@ pub async fn load(store: &dyn Store, ctx: &AuditContext, today: jiff::civil::Dat
     let families = store.search_families(ctx, &FamilyFilter::Municipality(m), "", 2_000).await?;
     past_epds(store, ctx, last, &families).await?;
     let mut made = 0;
-    for summary in families {
+    // Drawn from the family's place in the list, not its id (see `postpartum_use`).
+    for (i, summary) in (0u32..).zip(families) {
         if made >= PAST_STAYS_MAX {
             break;
         }
@@ -71,7 +72,7 @@ pub async fn load(store: &dyn Store, ctx: &AuditContext, today: jiff::civil::Dat
         if !(last.start() <= born && born.saturating_add(jiff::Span::new().days(30)) <= last.end()) {
             continue;
         }
-        let days = 1 + (summary.family_id.0 % 6) as u32;
+        let days = 1 + i % 6;
         let Some(stay) = DateRange::starting(born.saturating_add(jiff::Span::new().days(14)), days) else { continue };
         let places: Vec<_> = stay.days().map(|d| (d, centre.calendar.capacity(ServiceType::ShortStay, d))).collect();
         let request = QuoteRequest {

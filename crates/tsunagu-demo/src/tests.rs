@@ -278,7 +278,7 @@ async fn the_batch_size_does_not_change_the_data() {
         let store = sqlite().await;
         let m = &spec::SETAGAYA;
         let (ctx, places) = set_up_municipality(&store, &o, &fake_hash, m, parse_code(m.code).unwrap()).await.unwrap();
-        let loaded = load_families(&store, &ctx, &o, m, &places, batch).await.unwrap();
+        let loaded = load_families(&store, &ctx, &o, m, &places, batch, &progress::Board::new()).await.unwrap();
         assert_eq!(loaded.families, 30);
         prints.push(fingerprint(&store).await);
     }
@@ -339,7 +339,7 @@ async fn duplicates_are_redrawn() {
         taken.push((family, n));
     }
 
-    let loaded = load_families(&store, &ctx, &o, m, &places, 7).await.unwrap();
+    let loaded = load_families(&store, &ctx, &o, m, &places, 7, &progress::Board::new()).await.unwrap();
     assert_eq!(loaded.families, 40);
     assert!(taken.iter().all(|(f, _)| *f != loaded.demo_family));
 
@@ -389,7 +389,7 @@ async fn a_family_that_stays_a_duplicate_surfaces_as_a_conflict() {
     for attempt in 0..=DUPLICATE_RETRIES {
         store.register_notification(&ctx, &planned(&o, m, &places, 12, attempt)).await.unwrap();
     }
-    let err = load_families(&store, &ctx, &o, m, &places, 5).await.err().unwrap();
+    let err = load_families(&store, &ctx, &o, m, &places, 5, &progress::Board::new()).await.err().unwrap();
     assert!(matches!(err, StoreError::Conflict("duplicate_notification")), "{err:?}");
 }
 

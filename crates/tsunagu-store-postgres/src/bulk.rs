@@ -12,7 +12,9 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{KindSet, RULES_VERSION};
 use tsunagu_domain::FamilyId;
-use tsunagu_store::bulk::{Batch, ContactRow, MotherOnRecord, OnRecord, ReservedIds, Rows};
+use tsunagu_store::bulk::{
+    Batch, ContactRow, MotherOnRecord, OnRecord, ReservedIds, Rows, KEPT_DURING_LOAD, SET_ASIDE_TABLES,
+};
 use tsunagu_store::group_commit::PendingLine;
 use tsunagu_store::{ImportFamily, StoreError};
 
@@ -347,29 +349,24 @@ async fn copy_contacts(tx: &mut PgConnection, ctx: &AuditContext, contacts: &[Co
     Ok(())
 }
 
-/// The tables whose secondary indexes a large load drops and builds after
-/// (#16): `contacts`, ~18 rows a family under ten indexes. Its foreign keys
-/// too are dropped and added back after, which checks every row against its
-/// parents in one join each (`ADD CONSTRAINT` validates the whole table)
-/// instead of one lookup per row per key as the load goes: those lookups
-/// were most of a PostgreSQL load (BENCHMARKS.md). Keys, unique indexes and
-/// the indexes the duplicate checks read stay.
-const BULK_TABLES: &[&str] = &["contacts"];
-
-/// `RecordStore::bulk_load_begin`: drops the indexes of [`BULK_TABLES`] that
-/// are neither unique nor behind a constraint, their definitions saved in
-/// the same transaction.
+/// `RecordStore::bulk_load_begin`: drops the indexes of
+/// [`SET_ASIDE_TABLES`] that are neither unique, behind a constraint nor
+/// [`KEPT_DURING_LOAD`], and the tables' foreign keys, their definitions
+/// saved in the same transaction. The contacts' were most of a load's time
+/// (BENCHMARKS.md); with the other tables' too, the people insert no longer
+/// keeps three kana indexes nor checks and locks its family row by row.
 pub(crate) async fn begin_bulk_load(store: &crate::PgStore) -> Result<()> {
     let mut tx = store.pool.begin().await.map_err(db_err)?;
-    for table in BULK_TABLES {
+    for table in SET_ASIDE_TABLES {
         let found: Vec<(String, String)> = sqlx::query_as(
             "SELECT i.relname::text, pg_get_indexdef(x.indexrelid) FROM pg_index x \
              JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
              WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace \
-             AND NOT x.indisunique AND NOT x.indisprimary \
+             AND NOT x.indisunique AND NOT x.indisprimary AND i.relname::text <> ALL($2::text[]) \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1",
         )
         .bind(table)
+        .bind(KEPT_DURING_LOAD)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -420,7 +417,7 @@ pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<us
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     let saved: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT name, table_name, definition FROM bulk_dropped_indexes \
-             ORDER BY table_name, definition LIKE 'ALTER TABLE%', name FOR UPDATE",
+             ORDER BY definition LIKE 'ALTER TABLE%', table_name, name FOR UPDATE",
     )
     .fetch_all(&mut *tx)
     .await
@@ -430,7 +427,7 @@ pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<us
     }
     sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await.map_err(db_err)?;
     let mut built = 0;
-    // The indexes first, then the foreign keys: each `ADD CONSTRAINT`
+    // Every index first, then the foreign keys: each `ADD CONSTRAINT`
     // checks every row of the table against its parent (one join), and a
     // row without its parent fails it, and with it the whole rebuild.
     for (name, table, definition) in &saved {

@@ -11,7 +11,9 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{KindSet, RULES_VERSION};
 use tsunagu_domain::FamilyId;
-use tsunagu_store::bulk::{rows_per_statement, Batch, MotherOnRecord, OnRecord, ReservedIds, Rows};
+use tsunagu_store::bulk::{
+    rows_per_statement, Batch, MotherOnRecord, OnRecord, ReservedIds, Rows, KEPT_DURING_LOAD, SET_ASIDE_TABLES,
+};
 use tsunagu_store::group_commit::PendingLine;
 use tsunagu_store::{ImportFamily, StoreError};
 
@@ -250,22 +252,19 @@ async fn write_rows(tx: &mut SqliteConnection, ctx: &AuditContext, rows: &Rows) 
     Ok(())
 }
 
-/// The tables whose secondary indexes a large load drops and builds after
-/// (#16): `contacts`, ~18 rows a family under ten indexes, was most of a
-/// load's B-tree work (BENCHMARKS.md, the profiles of 2026-12-06). The
-/// tables the import's duplicate checks read keep theirs.
-const BULK_TABLES: &[&str] = &["contacts"];
-
 /// The writer's page cache during a large load, and otherwise (`connect`).
 const BULK_CACHE: &str = "PRAGMA cache_size = -262144";
 const USUAL_CACHE: &str = "PRAGMA cache_size = -32768";
 
 /// `RecordStore::bulk_load_begin`: drops the non-unique indexes of
-/// [`BULK_TABLES`] (an automatic or unique index has no `sql` or says
-/// `UNIQUE`: kept), their definitions saved in the same transaction.
+/// [`SET_ASIDE_TABLES`] but [`KEPT_DURING_LOAD`] (an automatic or unique
+/// index has no `sql` or says `UNIQUE`: kept), their definitions saved in
+/// the same transaction. The contacts' ten were most of a load's B-tree
+/// work (BENCHMARKS.md, the profiles of 2026-12-06); people's kana indexes
+/// and pregnancies' date indexes are the same kind of cost.
 pub(crate) async fn begin_bulk_load(store: &crate::SqliteStore) -> Result<()> {
     let mut tx = store.begin_immediate().await?;
-    for table in BULK_TABLES {
+    for table in SET_ASIDE_TABLES {
         let found: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL \
              AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
@@ -274,7 +273,7 @@ pub(crate) async fn begin_bulk_load(store: &crate::SqliteStore) -> Result<()> {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
-        for (name, definition) in found {
+        for (name, definition) in found.into_iter().filter(|(name, _)| !KEPT_DURING_LOAD.contains(&name.as_str())) {
             sqlx::query("INSERT INTO bulk_dropped_indexes (name, table_name, definition) VALUES (?, ?, ?)")
                 .bind(&name)
                 .bind(table)

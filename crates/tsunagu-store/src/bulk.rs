@@ -21,6 +21,20 @@ use tsunagu_domain::timeline::{
 };
 use tsunagu_domain::{AccountId, AreaId, BabyId, FamilyId, PersonId, PregnancyId};
 
+/// The tables whose secondary indexes (and, on PostgreSQL, foreign keys) a
+/// large load sets aside and builds after it (`RecordStore::bulk_load_begin`,
+/// #16): every table the import writes. Building an index once over sorted
+/// rows costs a fraction of keeping it up to date row by row, and a foreign
+/// key added back checks the whole table in one join instead of one lookup
+/// (and, on PostgreSQL, one row lock on the parent) per row.
+pub const SET_ASIDE_TABLES: &[&str] = &["families", "people", "pregnancies", "babies", "contacts"];
+
+/// The indexes of [`SET_ASIDE_TABLES`] a large load keeps, besides unique
+/// ones and keys: those the import itself reads while it runs — the
+/// duplicate check's mothers by kana key and birth date, and a family's
+/// pregnancies (`Batch::mother_lookups`).
+pub const KEPT_DURING_LOAD: &[&str] = &["people_mother_birth", "pregnancies_family"];
+
 /// A mother on record with an ongoing pregnancy, as the duplicate check reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MotherOnRecord {

@@ -71,10 +71,10 @@ pub trait RecordStore: Send + Sync {
         families: &[ImportFamily],
     ) -> Result<Vec<Result<FamilyId, &'static str>>>;
     /// Starts a large load (#16: `demo-load`, the benchmarks): drops the
-    /// secondary indexes of the tables a load fills most (`contacts`'s
-    /// non-unique ones; every unique index and key stays, and so do the
-    /// indexes the import's own duplicate checks read) and, on PostgreSQL,
-    /// their foreign keys (checked again over every row when they are added
+    /// secondary indexes of the tables a load fills
+    /// (`bulk::SET_ASIDE_TABLES`; every unique index and key stays, and so
+    /// do the indexes the import's own duplicate checks read,
+    /// `bulk::KEPT_DURING_LOAD`) and, on PostgreSQL, their foreign keys (checked again over every row when they are added
     /// back), saving their definitions in `bulk_dropped_indexes` in the same
     /// transaction; SQLite's writer gets a bigger page cache. Queries stay right meanwhile,
     /// only slower. Pair it with [`RecordStore::bulk_load_end`], also after a

@@ -474,6 +474,7 @@ async fn main() {
         seed: 7,
         today: clock.today(),
         now: clock.now(),
+        bulk_from: tsunagu_demo::BULK_LOAD_FROM,
     };
     tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();
 

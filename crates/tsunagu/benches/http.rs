@@ -39,6 +39,7 @@ async fn main() {
             seed: 7,
             today: clock.today(),
             now: clock.now(),
+            bulk_from: tsunagu_demo::BULK_LOAD_FROM,
         };
         let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
         let started = Instant::now();

@@ -133,7 +133,13 @@ async fn main() {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let today = clock.today();
     let started = Instant::now();
-    let demo = tsunagu_demo::DemoOptions { families_per_municipality: o.families, seed: 7, today, now: clock.now() };
+    let demo = tsunagu_demo::DemoOptions {
+        families_per_municipality: o.families,
+        seed: 7,
+        today,
+        now: clock.now(),
+        bulk_from: tsunagu_demo::BULK_LOAD_FROM,
+    };
     let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
     tsunagu_demo::load(store.as_ref(), &demo, &hash).await.unwrap();
 

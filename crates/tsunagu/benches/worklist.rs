@@ -43,7 +43,13 @@ async fn main() {
         let store = tsunagu::open_store(&url, bench_keys()).await.unwrap();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let today = clock.today();
-        let opts = tsunagu_demo::DemoOptions { families_per_municipality: n / 2, seed: 7, today, now: clock.now() };
+        let opts = tsunagu_demo::DemoOptions {
+            families_per_municipality: n / 2,
+            seed: 7,
+            today,
+            now: clock.now(),
+            bulk_from: tsunagu_demo::BULK_LOAD_FROM,
+        };
         let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).unwrap();
         let started = Instant::now();
         let summary = tsunagu_demo::load(store.as_ref(), &opts, &hash).await.unwrap();

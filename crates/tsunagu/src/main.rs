@@ -689,6 +689,7 @@ async fn load_demo(store: &dyn tsunagu_store::Store, clock: &dyn Clock, families
         seed: 20261122,
         today: clock.today(),
         now: clock.now(),
+        bulk_from: tsunagu_demo::BULK_LOAD_FROM,
     };
     // One working memory for every demo password: argon2's 19 MiB allocated
     // afresh per hash on whichever thread runs it stays behind per allocator arena.

@@ -313,29 +313,37 @@ async fn story_a_bulk_import_tells_mothers_of_one_name_apart_by_birth_date(backe
     finish(each, each_db).await;
 }
 
-/// The contacts' indexes (and on PostgreSQL its constraints) by name, read
-/// behind the store's back.
-async fn contact_indexes(db: &TestDb) -> Vec<String> {
+/// The indexes of the tables a large load fills (and on PostgreSQL their
+/// constraints) by name, read behind the store's back.
+async fn load_indexes(db: &TestDb) -> Vec<String> {
+    let tables = tsunagu_store::bulk::SET_ASIDE_TABLES.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
     let sql = match db.backend {
         Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts' ORDER BY name"
+            format!("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({tables}) ORDER BY name")
         }
-        Backend::Postgres => {
-            "SELECT indexname::text FROM pg_indexes WHERE tablename = 'contacts' UNION ALL \
-             SELECT conname::text FROM pg_constraint WHERE conrelid = 'contacts'::regclass ORDER BY 1"
-        }
+        Backend::Postgres => format!(
+            "SELECT indexname::text FROM pg_indexes WHERE tablename IN ({tables}) UNION ALL \
+             SELECT conname::text FROM pg_constraint WHERE conrelid::regclass::text IN ({tables}) ORDER BY 1"
+        ),
     };
-    texts(db, sql).await
+    texts(db, &sql).await
 }
 
-async fn story_a_large_load_builds_the_contacts_indexes_after_it(backend: Backend) {
+async fn story_a_large_load_builds_the_loaded_tables_indexes_after_it(backend: Backend) {
     let (bulk, bulk_db, m, north, south, importer) = prepared(backend).await;
     let (each, each_db, ..) = prepared(backend).await;
-    let all = contact_indexes(&bulk_db).await;
-    assert!(all.len() >= 10, "{all:?}");
+    let all = load_indexes(&bulk_db).await;
+    assert!(all.len() >= 20, "{all:?}");
     bulk.bulk_load_begin().await.unwrap();
-    let during = contact_indexes(&bulk_db).await;
+    let during = load_indexes(&bulk_db).await;
     assert!(during.len() < all.len() && during.iter().all(|i| all.contains(i)), "{during:?}");
+    // Every table gives some up; what the import reads while it runs stays.
+    for gone in ["contacts_due", "people_mother_kana", "people_family", "pregnancies_edd", "babies_family"] {
+        assert!(all.iter().any(|i| i == gone) && !during.iter().any(|i| i == gone), "{gone}: {during:?}");
+    }
+    for kept in tsunagu_store::bulk::KEPT_DURING_LOAD {
+        assert!(during.iter().any(|i| i == kept), "{kept} is read by the import: {during:?}");
+    }
     // The lists stay right meanwhile, only slower.
     let scope = tsunagu_store::WorkScope {
         filter: tsunagu_domain::policy::FamilyFilter::Municipality(m),
@@ -349,7 +357,7 @@ async fn story_a_large_load_builds_the_contacts_indexes_after_it(backend: Backen
     let families = batch(north, south);
     let by_bulk = bulk.import_families(&importer, &families).await.unwrap();
     assert_eq!(bulk.bulk_load_end().await.unwrap(), all.len() - during.len());
-    assert_eq!(contact_indexes(&bulk_db).await, all, "every index is back");
+    assert_eq!(load_indexes(&bulk_db).await, all, "every index is back");
     assert_eq!(bulk.bulk_load_end().await.unwrap(), 0, "nothing left to build");
     // The same rows as the one-by-one path with its indexes in place.
     let by_each = each.import_families_one_by_one(&importer, &families).await.unwrap();
@@ -359,18 +367,77 @@ async fn story_a_large_load_builds_the_contacts_indexes_after_it(backend: Backen
     assert!(verify_chain(&bulk, m).await.is_ok());
     // A load that stops before its end (a crash): the next start's migrate builds them.
     bulk.bulk_load_begin().await.unwrap();
-    assert_eq!(contact_indexes(&bulk_db).await, during);
+    assert_eq!(load_indexes(&bulk_db).await, during);
     let next = another_node(&bulk_db).await;
-    assert_eq!(contact_indexes(&bulk_db).await, all, "rebuilt when the next node starts");
+    assert_eq!(load_indexes(&bulk_db).await, all, "rebuilt when the next node starts");
     assert_eq!(next.bulk_load_end().await.unwrap(), 0);
     close_node(next).await;
     finish(bulk, bulk_db).await;
     finish(each, each_db).await;
 }
 
+/// What a demo load stored, per municipality code and without ids: when
+/// municipalities load side by side, their rows' ids interleave.
+const DEMO_FACTS: &[&str] = &[
+    "SELECT m.code || '|' || p.relation || '|' || p.family_name_kana || '|' || p.given_name_kana || '|' || \
+     COALESCE(CAST(p.birth_date AS TEXT), '-') FROM people p JOIN municipalities m ON m.id = p.municipality_id \
+     ORDER BY 1",
+    "SELECT m.code || '|' || CAST(g.edd AS TEXT) || '|' || CAST(g.notified_on AS TEXT) || '|' || g.status || '|' || \
+     COALESCE(g.handbook_number, '-') FROM pregnancies g JOIN municipalities m ON m.id = g.municipality_id \
+     ORDER BY 1",
+    "SELECT m.code || '|' || CAST(b.birth_date AS TEXT) || '|' || b.sex || '|' || \
+     COALESCE(CAST(b.birth_weight_g AS TEXT), '-') FROM babies b JOIN municipalities m ON m.id = b.municipality_id \
+     ORDER BY 1",
+    "SELECT m.code || '|' || c.kind || '|' || CAST(c.due AS TEXT) || '|' || COALESCE(c.outcome, '-') || '|' || \
+     CAST(c.awaits AS TEXT) || '|' || COALESCE(CAST(c.missed_on AS TEXT), '-') \
+     FROM contacts c JOIN municipalities m ON m.id = c.municipality_id ORDER BY 1",
+    "SELECT m.code || '|' || CAST(a.seq AS TEXT) || '|' || a.action FROM audit_log a \
+     JOIN municipalities m ON m.id = a.municipality_id ORDER BY m.code, a.seq",
+];
+
+async fn demo_load(backend: Backend, bulk_from: usize) -> (Db, TestDb) {
+    let (s, db) = fresh(backend).await;
+    let now = at("2026-11-22T01:02:03Z");
+    let opts = tsunagu_demo::DemoOptions { families_per_municipality: 30, seed: 5, today: today(), now, bulk_from };
+    let hash = |p: &str| tsunagu_store::Secret::new(format!("hashed:{p}"));
+    let summary = tsunagu_demo::load(s.as_ref(), &opts, &hash).await.unwrap();
+    assert_eq!(summary.families, 60, "{summary:?}");
+    (s, db)
+}
+
+/// The demo's large path (#16: the loaded tables' indexes set aside, the
+/// municipalities loaded side by side) stores what its small path stores,
+/// with every index back and each municipality's chain valid.
+async fn story_a_large_demo_load_stores_what_a_small_one_does(backend: Backend) {
+    let (large, large_db) = demo_load(backend, 1).await;
+    let (small, small_db) = demo_load(backend, usize::MAX).await;
+    for sql in DEMO_FACTS {
+        let (l, s) = (texts(&large_db, sql).await, texts(&small_db, sql).await);
+        assert!(!l.is_empty(), "{sql}");
+        let first = l.iter().zip(&s).position(|(a, b)| a != b);
+        assert!(
+            first.is_none() && l.len() == s.len(),
+            "{sql}: large {} rows, small {}; first difference at {first:?}: {:?} / {:?}",
+            l.len(),
+            s.len(),
+            first.and_then(|i| l.get(i.saturating_sub(1)..(i + 2).min(l.len()))),
+            first.and_then(|i| s.get(i.saturating_sub(1)..(i + 2).min(s.len()))),
+        );
+    }
+    assert_eq!(load_indexes(&large_db).await, load_indexes(&small_db).await, "every index is back");
+    assert_eq!(texts(&large_db, "SELECT name FROM bulk_dropped_indexes").await, Vec::<String>::new());
+    for c in ["131121", "082350"] {
+        let m = large.municipality_by_code(code(c)).await.unwrap().expect("demo municipality").id;
+        assert!(verify_chain(&large, m).await.unwrap() > 30, "{c}");
+    }
+    finish(large, large_db).await;
+    finish(small, small_db).await;
+}
+
 on_both!(
     bulk_import_writes_the_rows_of_the_one_by_one_path => story_bulk_import_writes_the_rows_of_the_one_by_one_path,
     a_bulk_import_again_refuses_every_family_and_stores_nothing_twice => story_a_bulk_import_again_refuses_every_family_and_stores_nothing_twice,
-    a_large_load_builds_the_contacts_indexes_after_it => story_a_large_load_builds_the_contacts_indexes_after_it,
+    a_large_load_builds_the_loaded_tables_indexes_after_it => story_a_large_load_builds_the_loaded_tables_indexes_after_it,
     a_bulk_import_tells_mothers_of_one_name_apart_by_birth_date => story_a_bulk_import_tells_mothers_of_one_name_apart_by_birth_date,
+    a_large_demo_load_stores_what_a_small_one_does => story_a_large_demo_load_stores_what_a_small_one_does,
 );

@@ -391,6 +391,7 @@ async fn demo_fixture(store: &dyn Store, clock: &FixedClock, families: usize) ->
         seed: 20261122,
         today: clock.today(),
         now: clock.now(),
+        bulk_from: tsunagu_demo::BULK_LOAD_FROM,
     };
     let hash = |p: &str| tsunagu_web::base::auth::hash_password(p).expect("hash");
     tsunagu_demo::load(store, &opts, &hash).await.expect("demo data");
