@@ -87,6 +87,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0034_bulk_dropped_indexes.sql"),
     },
     Migration { version: 35, name: "scale_lookups", sql: include_str!("../migrations/0035_scale_lookups.sql") },
+    Migration { version: 36, name: "work_list_order", sql: include_str!("../migrations/0036_work_list_order.sql") },
 ];
 
 #[derive(Clone)]
