@@ -50,11 +50,12 @@ async fn main() {
         let client = reqwest::Client::new();
         let token = common::nurse_token(&client, &base, clock.now()).await;
 
-        // Setagaya is loaded first: its families are 1..=n/2.
+        // Setagaya's families, whose nurse signed in.
+        let ids = common::family_ids(&url, "131121").await;
         let mut pick = Pick(0x9E37_79B9_7F4A_7C15);
-        let per_city = (n / 2).max(1) as u64;
-        let open_urls: Vec<String> =
-            (0..a.requests).map(|_| format!("{base}/api/v1/families/{}", 1 + pick.below(per_city))).collect();
+        let open_urls: Vec<String> = (0..a.requests)
+            .map(|_| format!("{base}/api/v1/families/{}", ids[pick.below(ids.len() as u64) as usize]))
+            .collect();
         // Search terms: the family-name kana of the families we open, as a nurse would type them.
         let sample = client.get(&open_urls[0]).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
         let mut terms = Vec::new();

@@ -254,7 +254,7 @@ async fn main() {
         }
         let (nurse, parents) = tokens.clone().unwrap();
         let mut pick = Pick(0x9E37_79B9_7F4A_7C15 ^ round as u64);
-        let per_city = o.families.max(1) as u64;
+        let ids = common::family_ids(&url, "131121").await;
         let mut reqs = vec![];
         let mut pair = 0usize;
         for i in 0..o.requests {
@@ -268,7 +268,10 @@ async fn main() {
             reqs.push((
                 kind,
                 match kind {
-                    0 => Req::Get(format!("{base}/api/v1/families/{}", 1 + pick.below(per_city)), nurse.clone()),
+                    0 => Req::Get(
+                        format!("{base}/api/v1/families/{}", ids[pick.below(ids.len() as u64) as usize]),
+                        nurse.clone(),
+                    ),
                     1 => Req::Get(format!("{base}/api/v1/worklist?list=due_this_week"), nurse.clone()),
                     2 => {
                         // Each (family, session) pair once; this round's own.

@@ -174,6 +174,24 @@ impl Pick {
     }
 }
 
+/// The ids of a demo municipality's families, read behind the store's back
+/// (#16): a large demo load stores the municipalities side by side, so their
+/// ids interleave and are no longer `1..=n` for the first city.
+pub async fn family_ids(url: &str, code: &str) -> Vec<i64> {
+    use sqlx::Connection;
+    let sql = "SELECT f.id FROM families f JOIN municipalities m ON m.id = f.municipality_id \
+               WHERE m.code = $1 ORDER BY f.id";
+    let ids: Vec<i64> = if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(code).fetch_all(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(code).fetch_all(&mut c).await.unwrap()
+    };
+    assert!(!ids.is_empty(), "no families of {code}");
+    ids
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
