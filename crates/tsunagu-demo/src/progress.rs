@@ -162,29 +162,12 @@ mod tests {
         );
         assert_eq!(line("13112", 0, 0, Duration::ZERO, None), "13112 families 0 / 0 (100%) 0/s   ");
         assert_eq!(
-            line("131121+141305", 6_000, 20_000, Duration::from_secs(3), None),
-            "131121+141305 families 6,000 / 20,000 (30%) 2,000/s   "
+            line("131121+082350", 6_000, 20_000, Duration::from_secs(3), None),
+            "131121+082350 families 6,000 / 20,000 (30%) 2,000/s   "
         );
         assert_eq!(rate(10_000, Duration::from_secs(4)), 2_500);
         assert_eq!(grouped(1_234_567), "1,234,567");
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1_000), "1,000");
-    }
-}
-
-#[cfg(test)]
-mod board_tests {
-    use super::*;
-
-    #[test]
-    fn loads_side_by_side_share_one_count() {
-        let board = Board::new();
-        let mut a = board.start("131121", 10);
-        let mut b = board.start("141305", 30);
-        a.update(4);
-        b.update(6);
-        a.update(5);
-        let shared = board.lock();
-        assert_eq!(shared.loads, vec![("131121", 5, 10), ("141305", 6, 30)]);
     }
 }
