@@ -170,4 +170,15 @@ mod tests {
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1_000), "1,000");
     }
+
+    #[test]
+    fn loads_side_by_side_share_one_count() {
+        let board = Board::new();
+        let mut a = board.start("131121", 10);
+        let mut b = board.start("082350", 30);
+        a.update(4);
+        b.update(6);
+        a.update(5);
+        assert_eq!(board.lock().loads, vec![("131121", 5, 10), ("082350", 6, 30)]);
+    }
 }
