@@ -8,7 +8,7 @@
 //! The plans are printed (`cargo test -p tsunagu --test it record_plans -- --nocapture`).
 
 use crate::privacy::family_with_a_stay;
-use crate::report_plans::{explain, scans_a_table};
+use crate::report_plans::{explain_shown, scans_a_table};
 use crate::statements::{install, record, recorded};
 use crate::support::*;
 
@@ -40,12 +40,7 @@ async fn story_a_family_record_is_read_by_the_family(backend: Backend) {
         .collect();
     assert!(reads.iter().any(|s| s.contains("pregnancies")), "the record reads its pregnancies: {reads:#?}");
     for sql in &reads {
-        let plan = explain(&app, backend, sql).await;
-        eprintln!(
-            "{backend:?}: {}\n    {}\n",
-            sql.split_whitespace().collect::<Vec<_>>().join(" "),
-            plan.join("\n    ")
-        );
+        let plan = explain_shown(&app, backend, &format!("{backend:?}"), sql).await;
         assert!(!scans_a_table(backend, &plan), "a record's read scans a table ({backend:?}): {sql}\n{plan:#?}");
         if backend == Backend::Sqlite {
             assert!(!reads_the_city(&plan), "a record's read reads the whole city: {sql}\n{plan:#?}");

@@ -75,6 +75,14 @@ fn placeholders(sql: &str, mark: char) -> usize {
     highest.max(bare)
 }
 
+/// The plan of `sql` as [`explain`] gives it, printed under `label` with
+/// the statement (`-- --nocapture` shows them).
+pub(crate) async fn explain_shown(app: &TestApp, backend: Backend, label: &str, sql: &str) -> Vec<String> {
+    let plan = explain(app, backend, sql).await;
+    eprintln!("{label}: {}\n    {}\n", sql.split_whitespace().collect::<Vec<_>>().join(" "), plan.join("\n    "));
+    plan
+}
+
 /// The plan of `sql`, one line a step.
 pub(crate) async fn explain(app: &TestApp, backend: Backend, sql: &str) -> Vec<String> {
     use sqlx::{Connection, Row};
@@ -149,12 +157,7 @@ async fn story_a_report_is_one_aggregate_statement_per_table(backend: Backend) {
 
     let mut unindexed = Vec::new();
     for sql in &report1 {
-        let plan = explain(&app, backend, sql).await;
-        eprintln!(
-            "{backend:?}: {}\n    {}\n",
-            sql.split_whitespace().collect::<Vec<_>>().join(" "),
-            plan.join("\n    ")
-        );
+        let plan = explain_shown(&app, backend, &format!("{backend:?}"), sql).await;
         assert!(sql.contains("municipality_id"), "bounded by a municipality: {sql}");
         if scans_a_table(backend, &plan) {
             unindexed.push((sql.clone(), plan));
@@ -197,12 +200,7 @@ async fn story_the_nation_is_one_statement_per_table(backend: Backend) {
     let mut unindexed = Vec::new();
     let mut heap = Vec::new();
     for sql in &statements {
-        let plan = explain(&app, backend, sql).await;
-        eprintln!(
-            "{backend:?} nation: {}\n    {}\n",
-            sql.split_whitespace().collect::<Vec<_>>().join(" "),
-            plan.join("\n    ")
-        );
+        let plan = explain_shown(&app, backend, &format!("{backend:?} nation"), sql).await;
         assert!(sql.contains("municipality_id"), "bounded by the municipalities: {sql}");
         if scans_a_table(backend, &plan) {
             unindexed.push((sql.clone(), plan.clone()));

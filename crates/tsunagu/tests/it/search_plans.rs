@@ -12,7 +12,7 @@
 //! as in `report_plans`, so that the tiny test database shows the plan the
 //! statement would have where scanning is not cheaper than an index.
 
-use crate::report_plans::{explain, scans_a_table};
+use crate::report_plans::{explain_shown, scans_a_table};
 use crate::statements::{install, record, recorded};
 use crate::support::*;
 use tsunagu_domain::roles::Role;
@@ -60,12 +60,7 @@ fn sorts_of_the_page_rows_only(backend: Backend, plan: &[String]) -> bool {
 }
 
 async fn show(app: &TestApp, backend: Backend, what: &str, sql: &str) -> Vec<String> {
-    let plan = explain(app, backend, sql).await;
-    eprintln!(
-        "{backend:?} {what}: {}\n    {}\n",
-        sql.split_whitespace().collect::<Vec<_>>().join(" "),
-        plan.join("\n    ")
-    );
+    let plan = explain_shown(app, backend, &format!("{backend:?} {what}"), sql).await;
     assert!(sql.contains("municipality_id"), "bounded by a municipality: {sql}");
     assert!(!scans_a_table(backend, &plan), "{what} scans a table ({backend:?}): {sql}\n{plan:#?}");
     plan
