@@ -400,8 +400,12 @@ async fn demo_load(backend: Backend, bulk_from: usize) -> (Db, TestDb) {
     let now = at("2026-11-22T01:02:03Z");
     let opts = tsunagu_demo::DemoOptions { families_per_municipality: 30, seed: 5, today: today(), now, bulk_from };
     let hash = |p: &str| tsunagu_store::Secret::new(format!("hashed:{p}"));
+    let started = std::time::Instant::now();
     let summary = tsunagu_demo::load(s.as_ref(), &opts, &hash).await.unwrap();
     assert_eq!(summary.families, 60, "{summary:?}");
+    // The families' time is a part of the load's (the rate `demo-load`
+    // prints): never the sum of municipalities loaded side by side.
+    assert!(summary.families_time <= started.elapsed(), "{summary:?}");
     (s, db)
 }
 
