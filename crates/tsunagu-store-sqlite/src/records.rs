@@ -662,19 +662,35 @@ pub(crate) async fn family_record(
     id: FamilyId,
 ) -> Result<Option<FamilyRecord>> {
     // Two statements (#16): the family with its people, then its
-    // pregnancies with their babies.
+    // pregnancies with their babies — sent as one query, so the
+    // connection's thread runs both in one turn (one hand-off there and
+    // back instead of two; sqlx prepares a query's statements in turn,
+    // binds `?1`/`?2` in each, and returns their rows in order). The
+    // statements' rows are told apart by their width.
+    // The unary `+` keeps SQLite (no statistics) from reading the city's
+    // pregnancies in `pregnancies_edd` order to spare the sort of a
+    // family's two or three: that took seconds at 300,000 families (#16).
     let rows = sqlx::query(
         "SELECT f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, \
          p.id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date \
          FROM families f LEFT JOIN people p ON p.family_id = f.id \
-         WHERE f.id = ? AND f.municipality_id = ? ORDER BY p.id",
+         WHERE f.id = ?1 AND f.municipality_id = ?2 ORDER BY p.id; \
+         SELECT g.id, g.family_id, g.notified_on, g.edd, g.foetuses, g.first_child, g.status, g.handbook_number, \
+         g.ended_on, b.id, b.pregnancy_id, b.person_id, b.birth_date, b.sex, b.gestational_weeks, \
+         b.gestational_days, b.birth_weight_g, b.long_hospitalisation \
+         FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id \
+         AND b.municipality_id = g.municipality_id WHERE g.family_id = ?1 AND +g.municipality_id = ?2 \
+         ORDER BY g.edd, g.id, b.id",
     )
     .bind(id.0)
     .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;
-    let Some(r) = rows.first() else { return Ok(None) };
+    const FAMILY_WIDTH: usize = 12;
+    let (family_rows, pregnancy_rows): (Vec<&SqliteRow>, Vec<&SqliteRow>) =
+        rows.iter().partition(|r| r.len() == FAMILY_WIDTH);
+    let Some(r) = family_rows.first() else { return Ok(None) };
     let bracket: String = r.try_get(1).map_err(db_err)?;
     let family = Family {
         id,
@@ -685,8 +701,8 @@ pub(crate) async fn family_record(
         consent_hubs: r.try_get(3).map_err(db_err)?,
         escalated: r.try_get(4).map_err(db_err)?,
     };
-    let mut people = Vec::with_capacity(rows.len());
-    for r in &rows {
+    let mut people = Vec::with_capacity(family_rows.len());
+    for r in &family_rows {
         let Some(person) = r.try_get::<Option<i64>, _>(5).map_err(db_err)? else { continue };
         let relation: String = r.try_get(6).map_err(db_err)?;
         people.push(Person {
@@ -700,25 +716,9 @@ pub(crate) async fn family_record(
             birth_date: opt_date(r.try_get(11).map_err(db_err)?)?,
         });
     }
-    // The unary `+` keeps SQLite (no statistics) from reading the city's
-    // pregnancies in `pregnancies_edd` order to spare the sort of a
-    // family's two or three: that took seconds at 300,000 families (#16).
-    let rows = sqlx::query(
-        "SELECT g.id, g.family_id, g.notified_on, g.edd, g.foetuses, g.first_child, g.status, g.handbook_number, \
-         g.ended_on, b.id, b.pregnancy_id, b.person_id, b.birth_date, b.sex, b.gestational_weeks, \
-         b.gestational_days, b.birth_weight_g, b.long_hospitalisation \
-         FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id \
-         AND b.municipality_id = g.municipality_id WHERE g.family_id = ? AND +g.municipality_id = ? \
-         ORDER BY g.edd, g.id, b.id",
-    )
-    .bind(id.0)
-    .bind(m.0)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err)?;
     let mut pregnancies: Vec<Pregnancy> = Vec::new();
     let mut babies = Vec::new();
-    for r in &rows {
+    for r in pregnancy_rows {
         let pregnancy = PregnancyId(r.try_get(0).map_err(db_err)?);
         if pregnancies.last().map(|p| p.id) != Some(pregnancy) {
             pregnancies.push(pregnancy_row(r)?);
