@@ -83,14 +83,11 @@ pub(crate) async fn append_audit(
 }
 
 /// Appends a batch of lines (#16, group commit) inside `tx`, in order: each
-/// municipality's head is read once, the lines are inserted by one
-/// statement, and the head follows them line by line — one statement per
-/// municipality that walks the new lines in order.
+/// municipality's head is read once, then one query inserts the lines and
+/// moves every head along them line by line.
 pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey, lines: &[PendingLine]) -> Result<()> {
-    // Each municipality: its head as read (the seq the batch starts after),
-    // then as it moves on line by line.
+    // Each municipality: its head, as it moves on line by line.
     let mut heads: Vec<(MunicipalityId, i64, String)> = Vec::new();
-    let mut starts: Vec<i64> = Vec::new();
     let mut rows = Vec::with_capacity(lines.len());
     for l in lines {
         l.ctx.covers(l.family)?;
@@ -108,7 +105,6 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
                     None => (0, GENESIS.to_owned()),
                 };
                 heads.push((m, seq, hash));
-                starts.push(seq);
                 heads.len() - 1
             }
         };
@@ -134,58 +130,50 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
         heads[at_head].1 = seq;
         heads[at_head].2 = hash;
     }
-    // One statement of the same text whatever the number of lines (the
-    // rows as one JSON array that `json_each` reads): prepared once by the
-    // writer's connection and kept.
-    if !rows.is_empty() {
-        let json = crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
-            (
-                l.ctx.municipality_id.0,
-                seq,
-                at,
-                l.ctx.actor.0,
-                l.ctx.role.as_str(),
-                l.action.as_str(),
-                l.family.map(|f| f.0),
-                &l.detail,
-                &l.ctx.reason,
-                &l.ctx.remote_addr,
-                prev,
-                hash,
-            )
-        }));
-        sqlx::query(
-            "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
-             remote_addr, prev_hash, hash) \
-             SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
-             v.value ->> 6, v.value ->> 7, v.value ->> 8, v.value ->> 9, v.value ->> 10, v.value ->> 11 \
-             FROM json_each(?) AS v",
-        )
-        .bind(json)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    if rows.is_empty() {
+        return Ok(());
     }
-    // The head advances one line at a time (the triggers of 0008 refuse a
-    // jump and check each step against the line just appended): one upsert
-    // per municipality whose rows are the batch's new lines in the order of
-    // their seq, so SQLite applies them — and the triggers check them — one
-    // after the other, as one statement a line did before (a step out of
-    // order would be refused, never skipped).
-    for ((m, last, _), start) in heads.iter().zip(&starts) {
-        sqlx::query(
-            "INSERT INTO audit_heads (municipality_id, seq, hash) \
-             SELECT municipality_id, seq, hash FROM audit_log WHERE municipality_id = ? AND seq > ? AND seq <= ? \
-             ORDER BY seq \
-             ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    // One query of the same text whatever the number of lines (the rows as
+    // one JSON array that `json_each` reads, bound once as `?1`): prepared
+    // once by the writer's connection and kept, and run by its thread in
+    // one turn (#16: each query is a hand-off there and back). Its two
+    // statements: the lines inserted, then the heads moved on. A head
+    // advances one line at a time (the triggers of 0008 refuse a jump and
+    // check each step against the line just appended): the upsert's rows
+    // are the new lines in the batch's order, which is each municipality's
+    // order of seq, so SQLite applies them — and the triggers check them —
+    // one after the other, as one statement a line did before (a step out
+    // of order would be refused, never skipped).
+    let json = crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
+        (
+            l.ctx.municipality_id.0,
+            seq,
+            at,
+            l.ctx.actor.0,
+            l.ctx.role.as_str(),
+            l.action.as_str(),
+            l.family.map(|f| f.0),
+            &l.detail,
+            &l.ctx.reason,
+            &l.ctx.remote_addr,
+            prev,
+            hash,
         )
-        .bind(m.0)
-        .bind(start)
-        .bind(last)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    }
+    }));
+    sqlx::query(
+        "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
+         remote_addr, prev_hash, hash) \
+         SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
+         v.value ->> 6, v.value ->> 7, v.value ->> 8, v.value ->> 9, v.value ->> 10, v.value ->> 11 \
+         FROM json_each(?1) AS v; \
+         INSERT INTO audit_heads (municipality_id, seq, hash) \
+         SELECT v.value ->> 0, v.value ->> 1, v.value ->> 11 FROM json_each(?1) AS v WHERE true ORDER BY v.key \
+         ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(json)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
