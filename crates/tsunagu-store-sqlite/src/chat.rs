@@ -724,20 +724,19 @@ pub(crate) fn json_rows<T: serde::Serialize>(rows: impl Iterator<Item = T>) -> S
     serde_json::to_string(&rows.collect::<Vec<T>>()).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// A message read back as a JSON array: the columns of [`MESSAGE_COLUMNS`], in order.
-type StoredMessage = (i64, i64, i64, String, String, String, String, String);
-
 /// The node's queue of posts (#13): one write transaction per turn.
 pub(crate) type PostBatch = Batcher<PendingPost, Result<Posted>>;
 
 impl SqliteStore {
     /// Stores a batch of posts in one transaction of the single writer
-    /// (`plan_posts` numbers them): the rooms' counters read once, the new
-    /// messages inserted by one statement, the rooms moved on by one, the
-    /// authors' read marks by one, the LINE replies, the audit lines (one
-    /// per new message, `append_audit_batch`), and the new messages read
-    /// back with their authors' chat names by one. A resend is answered
-    /// with the stored message and writes nothing.
+    /// (`plan_posts` numbers them), in four queries whatever its size (#13,
+    /// #16): one read (the rooms' counters, the authors' chat names, the
+    /// resends already stored); one write (the new messages, the rooms moved
+    /// on, the authors' read marks); the audit chain's head, then its lines
+    /// (one per new message, `append_audit_batch`) — and the LINE replies
+    /// of supporters' posts. The new messages are answered as built from
+    /// their posts; a resend is answered with the stored message and writes
+    /// nothing.
     async fn write_posts(self, posts: Vec<PendingPost>) -> Result<Vec<Result<Posted>>> {
         // Each statement's text is the same whatever the batch's size (its
         // rows bound as one JSON array that `json_each` reads): prepared once
@@ -748,30 +747,41 @@ impl SqliteStore {
         let mut keys: Vec<(i64, i64)> = posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0)).collect();
         keys.sort_unstable();
         keys.dedup();
-        // The rooms' counters as one row (a JSON array): a row is a hand-off
-        // between the connection's thread and the turn's, each a thread
-        // switch when the machine is busy — a batch's rows one by one were
-        // most of a turn's time (BENCHMARKS.md, the chat, 2026-12-06 14:00 UTC).
-        let counters: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(r.municipality_id, r.id, r.last_seq)) FROM json_each(?) AS v \
-             JOIN chat_rooms r ON r.municipality_id = v.value ->> 0 AND r.id = v.value ->> 1",
-        )
-        .bind(json_rows(keys.iter().map(|(m, r)| (m, r))))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let counters: Vec<(i64, i64, i64)> = serde_json::from_str(&counters).map_err(|_| corrupt("last_seq"))?;
-        let last_seq: HashMap<(i64, i64), i64> = counters.into_iter().map(|(m, id, seq)| ((m, id), seq)).collect();
-        // The client ids of the batch already stored in their rooms.
+        let mut authors: Vec<i64> = posts.iter().map(|p| p.ctx.actor.0).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        // What the turn reads, as one query the connection's thread runs in
+        // one turn (each query is a hand-off there and back, a thread switch
+        // when the machine is busy: BENCHMARKS.md, the chat): first one row
+        // of two JSON arrays — the rooms' counters and the authors' chat
+        // names (a new message is built from its post with them, not read
+        // back) — then the batch's client ids already stored in their rooms,
+        // a row each (told apart by their width).
         let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM json_each(?) AS v \
+            "SELECT (SELECT json_group_array(json_array(r.municipality_id, r.id, r.last_seq)) FROM json_each(?1) AS v \
+             JOIN chat_rooms r ON r.municipality_id = v.value ->> 0 AND r.id = v.value ->> 1), \
+             (SELECT json_group_array(json_array(a.id, a.display_name)) FROM json_each(?2) AS v \
+             JOIN accounts a ON a.id = v.value); \
+             SELECT {MESSAGE_COLUMNS} FROM json_each(?3) AS v \
              JOIN chat_messages m ON m.municipality_id = v.value ->> 0 AND m.room_id = v.value ->> 1 \
              AND m.client_id = v.value ->> 2 JOIN accounts a ON a.id = m.author_account"
         ))
+        .bind(json_rows(keys.iter().map(|(m, r)| (m, r))))
+        .bind(json_rows(authors.iter()))
         .bind(json_rows(posts.iter().map(|p| (p.ctx.municipality_id.0, p.room.0, &p.client_id))))
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        let (head, rows): (Vec<SqliteRow>, Vec<SqliteRow>) = rows.into_iter().partition(|r| r.len() == 2);
+        let head = head.first().ok_or_else(|| corrupt("last_seq"))?;
+        let counters: String = head.try_get(0).map_err(db_err)?;
+        let counters: Vec<(i64, i64, i64)> = serde_json::from_str(&counters).map_err(|_| corrupt("last_seq"))?;
+        let last_seq: HashMap<(i64, i64), i64> = counters.into_iter().map(|(m, id, seq)| ((m, id), seq)).collect();
+        let names: String = head.try_get(1).map_err(db_err)?;
+        let names: HashMap<i64, String> = serde_json::from_str::<Vec<(i64, String)>>(&names)
+            .map_err(|_| corrupt("display_name"))?
+            .into_iter()
+            .collect();
         let mut stored_messages = HashMap::new();
         for r in rows {
             let m = message_row(&r)?;
@@ -782,12 +792,30 @@ impl SqliteStore {
         let new = new_posts(&posts, &plans);
         let mut fresh = HashMap::new();
         if !new.is_empty() {
-            let new_rows = json_rows(new.iter().map(|(p, seq)| (p.ctx.municipality_id.0, p.room.0, seq)));
+            // The authors have read what they wrote (one row per author and room).
+            let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
+            for (p, seq) in &new {
+                let e = reads.entry((p.ctx.municipality_id.0, p.room.0, p.ctx.actor.0)).or_default();
+                *e = (*e).max(*seq);
+            }
+            // The turn's writes as one query of three statements: the new
+            // messages; each room's counter moved on to its last new number
+            // (and the room flagged urgent by its first message of
+            // self-harm); the authors' read marks (`WHERE true`: SQLite's
+            // reading of an upsert after a SELECT).
             sqlx::query(
                 "INSERT INTO chat_messages (municipality_id, room_id, seq, author_account, author_role, client_id, \
                  body, sent_at, self_harm) \
                  SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
-                 v.value ->> 6, v.value ->> 7, v.value ->> 8 FROM json_each(?) AS v",
+                 v.value ->> 6, v.value ->> 7, v.value ->> 8 FROM json_each(?1) AS v; \
+                 UPDATE chat_rooms SET last_seq = v.seq, \
+                 urgent_at = CASE WHEN v.urgent IS NOT NULL THEN COALESCE(urgent_at, v.urgent) ELSE urgent_at END \
+                 FROM (SELECT value ->> 0 AS m, value ->> 1 AS id, value ->> 2 AS seq, value ->> 3 AS urgent \
+                 FROM json_each(?2)) AS v WHERE chat_rooms.municipality_id = v.m AND chat_rooms.id = v.id; \
+                 INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?3) WHERE true \
+                 ON CONFLICT (room_id, account_id) DO UPDATE \
+                 SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
             )
             .bind(json_rows(new.iter().map(|(p, seq)| {
                 (
@@ -802,34 +830,7 @@ impl SqliteStore {
                     p.self_harm,
                 )
             })))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            // Each room's counter moves on to its last new number (and the
-            // room is flagged urgent by its first message of self-harm).
-            sqlx::query(
-                "UPDATE chat_rooms SET last_seq = v.seq, \
-                 urgent_at = CASE WHEN v.urgent IS NOT NULL THEN COALESCE(urgent_at, v.urgent) ELSE urgent_at END \
-                 FROM (SELECT value ->> 0 AS m, value ->> 1 AS id, value ->> 2 AS seq, value ->> 3 AS urgent \
-                 FROM json_each(?)) AS v WHERE chat_rooms.municipality_id = v.m AND chat_rooms.id = v.id",
-            )
             .bind(json_rows(rooms.iter().map(|(m, r, seq, urgent)| (m.0, r.0, seq, urgent.map(ts_text)))))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            // The authors have read what they wrote (one row per author and room).
-            let mut reads: HashMap<(i64, i64, i64), i64> = HashMap::new();
-            for (p, seq) in &new {
-                let e = reads.entry((p.ctx.municipality_id.0, p.room.0, p.ctx.actor.0)).or_default();
-                *e = (*e).max(*seq);
-            }
-            // (`WHERE true`: SQLite's reading of an upsert after a SELECT.)
-            sqlx::query(
-                "INSERT INTO chat_reads (municipality_id, room_id, account_id, last_read_seq) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true \
-                 ON CONFLICT (room_id, account_id) DO UPDATE \
-                 SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
-            )
             .bind(json_rows(reads.iter().map(|((m, room, account), seq)| (m, room, account, seq))))
             .execute(&mut *tx)
             .await
@@ -851,28 +852,20 @@ impl SqliteStore {
                 })
                 .collect();
             append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
-            // Read back as one row too (a JSON array of the messages).
-            let stored: String = sqlx::query_scalar(
-                "SELECT json_group_array(json_array(m.room_id, m.seq, m.author_account, m.author_role, \
-                 a.display_name, m.client_id, m.body, m.sent_at)) FROM json_each(?) AS v \
-                 JOIN chat_messages m ON m.municipality_id = v.value ->> 0 AND m.room_id = v.value ->> 1 \
-                 AND m.seq = v.value ->> 2 JOIN accounts a ON a.id = m.author_account",
-            )
-            .bind(new_rows)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            let stored: Vec<StoredMessage> = serde_json::from_str(&stored).map_err(|_| corrupt("message"))?;
-            for (room, seq, author, role, author_name, client_id, body, sent_at) in stored {
+            // Each new message as stored: its post, its number, its author's
+            // chat name read above in this transaction, its instant to the
+            // microsecond as the column keeps it.
+            for (p, seq) in &new {
+                let author_name = names.get(&p.ctx.actor.0).cloned().ok_or_else(|| corrupt("display_name"))?;
                 let m = ChatMessage {
-                    room: RoomId(room),
-                    seq,
-                    author: AccountId(author),
-                    author_role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
+                    room: p.room,
+                    seq: *seq,
+                    author: p.ctx.actor,
+                    author_role: p.author_role,
                     author_name,
-                    client_id,
-                    body,
-                    sent_at: ts(&sent_at)?,
+                    client_id: p.client_id.clone(),
+                    body: p.body.clone(),
+                    sent_at: crate::micros(p.ctx.at),
                 };
                 fresh.insert((m.room.0, m.seq), m);
             }
