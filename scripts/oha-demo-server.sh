@@ -1,0 +1,26 @@
+# Sourced by the oha scripts (not run): starts the release `tsunagu serve
+# --demo` on loopback over $db (a fresh SQLite file in $work unless the
+# caller set db), waits until it is ready, and sets pid, port, token (a
+# demo nurse's bearer token) and family (a demo family's id). The caller
+# sets bin; the EXIT trap stops the server and removes $work.
+command -v oha >/dev/null || { echo "oha not found: cargo install oha --locked" >&2; exit 2; }
+[[ -x $bin ]] || { echo "no $bin: cargo build --release -p tsunagu" >&2; exit 2; }
+work=$(mktemp -d -t tsunagu-oha.XXXXXX)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+db=${db:-sqlite://$work/t.sqlite3}
+port=$((20000 + RANDOM % 20000))
+TSUNAGU_KEY=$(head -c 32 /dev/urandom | xxd -p -c 64) TSUNAGU_LOG=warn \
+  "$bin" serve --db "$db" --demo --addr "127.0.0.1:$port" \
+  --checkpoint-file "$work/cp.jsonl" >"$work/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+otp=$("$bin" totp I2L4HB7OLFVWBJG5VFBXIZS4FHT5TSOJ)
+token=$(curl -fsS -H 'content-type: application/json' \
+  -d "{\"municipality\":\"131121\",\"username\":\"nurse\",\"password\":\"tsunagu-demo-nurse\",\"otp\":\"$otp\"}" \
+  "http://127.0.0.1:$port/api/v1/auth/token" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+family=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/families?q=やまだ" |
+  grep -oE '"family_id":[0-9]+' | head -1 | cut -d: -f2)
+[[ -n $family ]] || { echo "no family found in the demo" >&2; exit 1; }
