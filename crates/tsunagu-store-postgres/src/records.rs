@@ -761,21 +761,52 @@ pub(crate) async fn family_record(
     m: MunicipalityId,
     id: FamilyId,
 ) -> Result<Option<FamilyRecord>> {
-    // Two statements (#16): the family with its people, then its
-    // pregnancies with their babies.
+    // One statement, one round trip (#16): the family with its people
+    // (`part` 0), then its pregnancies with their babies (`part` 1), each
+    // side's columns NULL on the other's rows. `id` is the person's on the
+    // first side and the pregnancy's on the second, as the rows' readers
+    // (`person_row`, `pregnancy_row`) name it; `edd` is NULL on the first
+    // side, so the order is the people's by id, then the pregnancies' by
+    // EDD and id with their babies by id.
     let rows = sqlx::query(concat!(
-        "SELECT f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, ",
-        "p.id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, ",
+        "SELECT 0 AS part, f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, ",
+        "p.id AS id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, ",
         date_col!("p.birth_date"),
-        " AS birth_date FROM families f LEFT JOIN people p ON p.family_id = f.id ",
-        "WHERE f.id = $1 AND f.municipality_id = $2 ORDER BY p.id"
+        " AS birth_date, NULL AS family_id, NULL AS notified_on, NULL AS edd, NULL AS foetuses, ",
+        "NULL AS first_child, NULL AS status, NULL AS handbook_number, NULL AS ended_on, NULL AS b_id, ",
+        "NULL AS b_pregnancy_id, NULL AS b_person_id, NULL AS b_birth_date, NULL AS b_sex, ",
+        "NULL AS b_gestational_weeks, NULL AS b_gestational_days, NULL AS b_birth_weight_g, ",
+        "NULL AS b_long_hospitalisation ",
+        "FROM families f LEFT JOIN people p ON p.family_id = f.id ",
+        "WHERE f.id = $1 AND f.municipality_id = $2 ",
+        "UNION ALL ",
+        "SELECT 1, NULL, NULL, NULL, NULL, NULL, g.id, NULL, NULL, NULL, NULL, NULL, NULL, g.family_id, ",
+        date_col!("g.notified_on"),
+        ", ",
+        date_col!("g.edd"),
+        ", g.foetuses, g.first_child, g.status, g.handbook_number, ",
+        date_col!("g.ended_on"),
+        ", b.id, b.pregnancy_id, b.person_id, ",
+        date_col!("b.birth_date"),
+        ", b.sex, b.gestational_weeks, b.gestational_days, b.birth_weight_g, b.long_hospitalisation ",
+        "FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id ",
+        "AND b.municipality_id = g.municipality_id ",
+        "WHERE g.family_id = $1 AND g.municipality_id = $2 ",
+        "ORDER BY part, edd, id, b_id"
     ))
     .bind(id.0)
     .bind(m.0)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_err)?;
-    let Some(r) = rows.first() else { return Ok(None) };
+    let (mut family_rows, mut pregnancy_rows): (Vec<&PgRow>, Vec<&PgRow>) = (Vec::new(), Vec::new());
+    for r in &rows {
+        match get::<i32>(r, "part")? {
+            0 => family_rows.push(r),
+            _ => pregnancy_rows.push(r),
+        }
+    }
+    let Some(r) = family_rows.first() else { return Ok(None) };
     let bracket: String = get(r, "fee_bracket")?;
     let family = Family {
         id,
@@ -786,37 +817,15 @@ pub(crate) async fn family_record(
         consent_hubs: get(r, "consent_hubs")?,
         escalated: get(r, "escalated")?,
     };
-    let mut people = Vec::with_capacity(rows.len());
-    for r in &rows {
+    let mut people = Vec::with_capacity(family_rows.len());
+    for r in &family_rows {
         if get::<Option<i64>>(r, "id")?.is_some() {
             people.push(person_row(r, id)?);
         }
     }
-    let rows = sqlx::query(concat!(
-        "SELECT g.id AS id, g.family_id AS family_id, ",
-        date_col!("g.notified_on"),
-        " AS notified_on, ",
-        date_col!("g.edd"),
-        " AS edd, g.foetuses AS foetuses, g.first_child AS first_child, g.status AS status, ",
-        "g.handbook_number AS handbook_number, ",
-        date_col!("g.ended_on"),
-        " AS ended_on, b.id AS b_id, b.pregnancy_id AS b_pregnancy_id, b.person_id AS b_person_id, ",
-        date_col!("b.birth_date"),
-        " AS b_birth_date, b.sex AS b_sex, b.gestational_weeks AS b_gestational_weeks, ",
-        "b.gestational_days AS b_gestational_days, b.birth_weight_g AS b_birth_weight_g, ",
-        "b.long_hospitalisation AS b_long_hospitalisation ",
-        "FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id ",
-        "AND b.municipality_id = g.municipality_id ",
-        "WHERE g.family_id = $1 AND g.municipality_id = $2 ORDER BY g.edd, g.id, b.id"
-    ))
-    .bind(id.0)
-    .bind(m.0)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err)?;
     let mut pregnancies: Vec<Pregnancy> = Vec::new();
     let mut babies = Vec::new();
-    for r in &rows {
+    for r in pregnancy_rows {
         let pregnancy = PregnancyId(get(r, "id")?);
         if pregnancies.last().map(|p| p.id) != Some(pregnancy) {
             pregnancies.push(pregnancy_row(r)?);
