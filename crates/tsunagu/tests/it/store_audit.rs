@@ -202,10 +202,58 @@ async fn story_a_decision_about_one_family_opens_no_other(backend: Backend) {
     finish(s, db).await;
 }
 
+/// A head advances by the line's key, whatever the planner knows of the
+/// log (#16): the guard of 0008 looks the line just appended up by
+/// (municipality, seq). In a database without statistics (a new one, before
+/// autovacuum's first ANALYZE) a connection planned it once by another
+/// index led by the municipality — every line of the city read, filtered by
+/// seq — and kept that plan, so every audited read grew slower as the log
+/// grew (BENCHMARKS.md, 2026-12-06). PostgreSQL counts each index's scans;
+/// SQLite's triggers read by the key whatever a table holds (its story
+/// writes the same lines).
+async fn story_a_head_advances_by_the_lines_key(backend: Backend) {
+    let (s, db) = fresh(backend).await;
+    let (m, ..) = town(&s, "131121").await;
+    let mut admin = ctx(m, Role::Admin);
+    admin.actor = AccountId(1);
+    // Some lines, then a node whose connections are new.
+    for _ in 0..500 {
+        s.write_audit(&admin, AuditAction::AuditSearch, None, "q=all").await.unwrap();
+    }
+    drop(s);
+    let s = another_node(&db).await;
+    for _ in 0..500 {
+        s.write_audit(&admin, AuditAction::AuditSearch, None, "q=all").await.unwrap();
+    }
+    // Its connections end, and each reports what it read as it ends.
+    drop(s);
+    if backend == Backend::Postgres {
+        let sql = "SELECT COALESCE(SUM(idx_scan) FILTER (WHERE indexrelname = 'audit_log_pkey'), 0)::bigint, \
+                   COALESCE(SUM(idx_scan) FILTER (WHERE indexrelname <> 'audit_log_pkey'), 0)::bigint \
+                   FROM pg_stat_user_indexes WHERE relname = 'audit_log'";
+        let mut counted = (0i64, 0i64);
+        for _ in 0..100 {
+            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+            counted = sqlx::query_as(sql).fetch_one(&mut c).await.unwrap();
+            drop(c);
+            if counted.0 + counted.1 >= 1000 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(counted.0 >= 1000, "every step found its line by the key: {counted:?}");
+        assert_eq!(counted.1, 0, "no step read the city's lines by another index: {counted:?}");
+    }
+    let s = another_node(&db).await;
+    assert!(verify_chain(&s, m).await.unwrap() >= 1000);
+    finish(s, db).await;
+}
+
 on_both!(
     a_decision_about_one_family_opens_no_other => story_a_decision_about_one_family_opens_no_other,
     the_audit_chain_verifies_and_can_be_searched => story_the_audit_chain_verifies_and_can_be_searched,
     instants_round_trip_to_the_microsecond => story_instants_round_trip_to_the_microsecond,
+    a_head_advances_by_the_lines_key => story_a_head_advances_by_the_lines_key,
 );
 
 on_both!(multi_thread:
