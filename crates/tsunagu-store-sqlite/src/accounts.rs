@@ -1,6 +1,7 @@
 //! Accounts, their second factor, and sessions.
 
 use crate::audit::append_audit;
+use crate::direct::{direct_err, prepare, Cells};
 use crate::{corrupt, db_err, in_municipality, is_unique_violation, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -43,16 +44,16 @@ fn parse_scopes(text: Option<&str>) -> Result<(Vec<AreaId>, Vec<VenueId>, Vec<Ro
     Ok((areas, venues, rooms))
 }
 
-fn prefixed_session_row(r: &SqliteRow) -> Result<Session> {
-    let stage: String = r.try_get("s_stage").map_err(db_err)?;
-    let created: String = r.try_get("s_created_at").map_err(db_err)?;
-    let seen: String = r.try_get("s_last_seen_at").map_err(db_err)?;
+fn prefixed_session_row(r: &impl Cells) -> Result<Session> {
+    let stage: String = r.cell("s_stage")?;
+    let created: String = r.cell("s_created_at")?;
+    let seen: String = r.cell("s_last_seen_at")?;
     Ok(Session {
-        municipality_id: MunicipalityId(r.try_get("s_municipality_id").map_err(db_err)?),
-        token_hash: r.try_get("s_token_hash").map_err(db_err)?,
-        account_id: AccountId(r.try_get("s_account_id").map_err(db_err)?),
+        municipality_id: MunicipalityId(r.cell("s_municipality_id")?),
+        token_hash: r.cell("s_token_hash")?,
+        account_id: AccountId(r.cell("s_account_id")?),
         stage: SessionStage::parse(&stage).ok_or_else(|| corrupt("session stage"))?,
-        csrf_token: Secret::new(r.try_get::<String, _>("s_csrf_token").map_err(db_err)?),
+        csrf_token: Secret::new(r.cell::<String>("s_csrf_token")?),
         created_at: ts(&created)?,
         last_seen_at: ts(&seen)?,
     })
@@ -85,30 +86,24 @@ async fn end_sessions_of(tx: &mut sqlx::SqliteConnection, m: MunicipalityId, acc
 }
 
 impl SqliteStore {
-    fn account_from_row(&self, r: &SqliteRow) -> Result<Account> {
-        let id = AccountId(r.try_get("id").map_err(db_err)?);
-        let (areas, venues, rooms) =
-            parse_scopes(r.try_get::<Option<String>, _>("scopes").map_err(db_err)?.as_deref())?;
-        let role: String = r.try_get("role").map_err(db_err)?;
-        let created_at: String = r.try_get("created_at").map_err(db_err)?;
+    fn account_from_row(&self, r: &impl Cells) -> Result<Account> {
+        let id = AccountId(r.cell("id")?);
+        let (areas, venues, rooms) = parse_scopes(r.cell::<Option<String>>("scopes")?.as_deref())?;
+        let role: String = r.cell("role")?;
+        let created_at: String = r.cell("created_at")?;
         Ok(Account {
             id,
-            municipality_id: MunicipalityId(r.try_get("municipality_id").map_err(db_err)?),
-            username: r.try_get("username").map_err(db_err)?,
-            display_name: r.try_get("display_name").map_err(db_err)?,
+            municipality_id: MunicipalityId(r.cell("municipality_id")?),
+            username: r.cell("username")?,
+            display_name: r.cell("display_name")?,
             role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
-            password_hash: Secret::new(r.try_get::<String, _>("password_hash").map_err(db_err)?),
-            totp_secret: r
-                .try_get::<Option<String>, _>("totp_secret")
-                .map_err(db_err)?
-                .map(|s| self.keys.open_totp(id, &s))
-                .transpose()?,
-            totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
-            disabled: r.try_get("disabled").map_err(db_err)?,
-            family_id: r.try_get::<Option<i64>, _>("family_id").map_err(db_err)?.map(FamilyId),
+            password_hash: Secret::new(r.cell::<String>("password_hash")?),
+            totp_secret: r.cell::<Option<String>>("totp_secret")?.map(|s| self.keys.open_totp(id, &s)).transpose()?,
+            totp_last_step: r.cell("totp_last_step")?,
+            disabled: r.cell("disabled")?,
+            family_id: r.cell::<Option<i64>>("family_id")?.map(FamilyId),
             family_relation: r
-                .try_get::<Option<String>, _>("family_relation")
-                .map_err(db_err)?
+                .cell::<Option<String>>("family_relation")?
                 .map(|s| FamilyRelation::parse(&s).ok_or_else(|| corrupt("family relation")))
                 .transpose()?,
             areas,
@@ -395,26 +390,25 @@ impl AccountStore for SqliteStore {
         m: MunicipalityId,
         token_hash: &str,
     ) -> Result<Option<(Session, Option<Account>)>> {
-        // On a kept reader (#16): every request makes this read.
-        let mut reader = self.hot_reader().await?;
-        let r = sqlx::query(&format!(
-            "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s LEFT JOIN accounts \
-             ON accounts.id = s.account_id AND accounts.municipality_id = s.municipality_id \
-             WHERE s.token_hash = ? AND s.municipality_id = ?"
-        ))
-        .bind(token_hash)
-        .bind(m.0)
-        .fetch_optional(reader.conn()?)
-        .await
-        .map_err(db_err);
-        let r = reader.done(r)?;
-        let Some(r) = r else { return Ok(None) };
-        let session = prefixed_session_row(&r)?;
-        let account = match r.try_get::<Option<i64>, _>("id").map_err(db_err)? {
-            Some(_) => Some(self.account_from_row(&r)?),
-            None => None,
-        };
-        Ok(Some((session, account)))
+        // On the request's thread (#16, `direct`): every request makes this read.
+        self.direct.read(|conn| {
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s LEFT JOIN accounts \
+                     ON accounts.id = s.account_id AND accounts.municipality_id = s.municipality_id \
+                     WHERE s.token_hash = ? AND s.municipality_id = ?"
+                )
+            });
+            let mut st = prepare(conn, &SQL)?;
+            let mut rows = st.query((token_hash, m.0)).map_err(direct_err)?;
+            let Some(r) = rows.next().map_err(direct_err)? else { return Ok(None) };
+            let session = prefixed_session_row(r)?;
+            let account = match r.cell::<Option<i64>>("id")? {
+                Some(_) => Some(self.account_from_row(r)?),
+                None => None,
+            };
+            Ok(Some((session, account)))
+        })
     }
 
     async fn touch_session(&self, m: MunicipalityId, token_hash: &str, at: Timestamp) -> Result<()> {

@@ -1,5 +1,6 @@
 //! The audit chain: appending a linked line, searching and reading lines.
 
+use crate::direct::{direct_err, prepare, Cells};
 use crate::{db_err, micros, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
@@ -8,7 +9,7 @@ use tsunagu_domain::audit::{line_mac, AuditAction, AuditContext, AuditLine, GENE
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 use tsunagu_store::group_commit::PendingLine;
-use tsunagu_store::{AuditQuery, AuditStore, Result};
+use tsunagu_store::{AuditQuery, AuditStore, Result, StoreError};
 
 /// Appends one line to the municipality's audit chain inside `tx`, linked
 /// to the one before it with the chain key.
@@ -82,32 +83,110 @@ pub(crate) async fn append_audit(
     Ok(())
 }
 
+/// A batch's lines inserted, then its heads moved on, whatever the number of
+/// lines (the rows as one JSON array that `json_each` reads, bound once as
+/// `?1`): prepared once by the writer's connection and kept, and run in one
+/// call (#16). A head advances one line at a time (the triggers of 0008
+/// refuse a jump and check each step against the line just appended): the
+/// upsert's rows are the new lines in the batch's order, which is each
+/// municipality's order of seq, so SQLite applies them — and the triggers
+/// check them — one after the other, as one statement a line did before (a
+/// step out of order would be refused, never skipped).
+macro_rules! batch_lines {
+    () => {
+        "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
+         remote_addr, prev_hash, hash) \
+         SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
+         v.value ->> 6, v.value ->> 7, v.value ->> 8, v.value ->> 9, v.value ->> 10, v.value ->> 11 \
+         FROM json_each(?1) AS v"
+    };
+}
+macro_rules! batch_heads {
+    () => {
+        "INSERT INTO audit_heads (municipality_id, seq, hash) \
+         SELECT v.value ->> 0, v.value ->> 1, v.value ->> 11 FROM json_each(?1) AS v WHERE true ORDER BY v.key \
+         ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+    };
+}
+/// Both statements as one query, for sqlx (one turn of its connection's
+/// thread). SQLite's own binding prepares one statement at a time: the
+/// direct path runs them one after the other.
+const BATCH_SQL: &str = concat!(batch_lines!(), "; ", batch_heads!());
+
 /// Appends a batch of lines (#16, group commit) inside `tx`, in order: each
 /// municipality's head is read once, then one query inserts the lines and
 /// moves every head along them line by line.
 pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey, lines: &[PendingLine]) -> Result<()> {
-    // Each municipality: its head, as it moves on line by line.
-    let mut heads: Vec<(MunicipalityId, i64, String)> = Vec::new();
+    let mut heads = Vec::new();
+    for m in municipalities_of(lines) {
+        let head = sqlx::query(HEAD_SQL).bind(m.0).fetch_optional(&mut *tx).await.map_err(db_err)?;
+        heads.push((m, head.as_ref().map(head_of).transpose()?));
+    }
+    let Some(json) = batch_rows(key, lines, heads)? else { return Ok(()) };
+    sqlx::query(BATCH_SQL).bind(json).execute(&mut *tx).await.map_err(db_err)?;
+    Ok(())
+}
+
+/// As [`append_audit_batch`], on the writer's own connection of SQLite's
+/// binding (`direct::DirectWriter`), inside its transaction.
+pub(crate) fn append_audit_batch_direct(
+    conn: &rusqlite::Connection,
+    key: &ChainKey,
+    lines: &[PendingLine],
+) -> Result<()> {
+    let mut heads = Vec::new();
+    for m in municipalities_of(lines) {
+        let mut st = prepare(conn, HEAD_SQL)?;
+        let mut rows = st.query([m.0]).map_err(direct_err)?;
+        let head = rows.next().map_err(direct_err)?.map(head_of).transpose()?;
+        heads.push((m, head));
+    }
+    let Some(json) = batch_rows(key, lines, heads)? else { return Ok(()) };
+    prepare(conn, batch_lines!())?.execute([&json]).map_err(direct_err)?;
+    prepare(conn, batch_heads!())?.execute([&json]).map_err(direct_err)?;
+    Ok(())
+}
+
+const HEAD_SQL: &str = "SELECT seq, hash FROM audit_heads WHERE municipality_id = ?";
+
+/// A municipality's head: the last line's seq and hash.
+fn head_of(r: &impl Cells) -> Result<(i64, String)> {
+    Ok((r.cell(0)?, r.cell(1)?))
+}
+
+/// The municipalities of a batch's lines, each once, in order of first line.
+fn municipalities_of(lines: &[PendingLine]) -> Vec<MunicipalityId> {
+    let mut out: Vec<MunicipalityId> = Vec::new();
+    for l in lines {
+        if !out.contains(&l.ctx.municipality_id) {
+            out.push(l.ctx.municipality_id);
+        }
+    }
+    out
+}
+
+/// A batch's lines, each linked to the one before it in its municipality's
+/// chain (starting from `heads`: none is the genesis), as the JSON rows
+/// [`BATCH_SQL`] reads; `None` for no lines. A line about another family
+/// than its context's decision refuses the batch.
+fn batch_rows(
+    key: &ChainKey,
+    lines: &[PendingLine],
+    heads: Vec<(MunicipalityId, Option<(i64, String)>)>,
+) -> Result<Option<String>> {
+    // Each municipality's head, as it moves on line by line.
+    let mut heads: Vec<(MunicipalityId, i64, String)> = heads
+        .into_iter()
+        .map(|(m, head)| {
+            let (seq, hash) = head.unwrap_or_else(|| (0, GENESIS.to_owned()));
+            (m, seq, hash)
+        })
+        .collect();
     let mut rows = Vec::with_capacity(lines.len());
     for l in lines {
         l.ctx.covers(l.family)?;
         let m = l.ctx.municipality_id;
-        let at_head = match heads.iter().position(|h| h.0 == m) {
-            Some(i) => i,
-            None => {
-                let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE municipality_id = ?")
-                    .bind(m.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                let (seq, hash) = match head {
-                    Some(r) => (r.try_get::<i64, _>(0).map_err(db_err)?, r.try_get::<String, _>(1).map_err(db_err)?),
-                    None => (0, GENESIS.to_owned()),
-                };
-                heads.push((m, seq, hash));
-                heads.len() - 1
-            }
-        };
+        let at_head = heads.iter().position(|h| h.0 == m).ok_or_else(corrupt_batch)?;
         let (_, prev_seq, prev_hash) = &heads[at_head];
         let seq = prev_seq + 1;
         let at = micros(l.ctx.at);
@@ -131,20 +210,9 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
         heads[at_head].2 = hash;
     }
     if rows.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    // One query of the same text whatever the number of lines (the rows as
-    // one JSON array that `json_each` reads, bound once as `?1`): prepared
-    // once by the writer's connection and kept, and run by its thread in
-    // one turn (#16: each query is a hand-off there and back). Its two
-    // statements: the lines inserted, then the heads moved on. A head
-    // advances one line at a time (the triggers of 0008 refuse a jump and
-    // check each step against the line just appended): the upsert's rows
-    // are the new lines in the batch's order, which is each municipality's
-    // order of seq, so SQLite applies them — and the triggers check them —
-    // one after the other, as one statement a line did before (a step out
-    // of order would be refused, never skipped).
-    let json = crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
+    Ok(Some(crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
         (
             l.ctx.municipality_id.0,
             seq,
@@ -159,30 +227,21 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
             prev,
             hash,
         )
-    }));
-    sqlx::query(
-        "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
-         remote_addr, prev_hash, hash) \
-         SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, v.value ->> 5, \
-         v.value ->> 6, v.value ->> 7, v.value ->> 8, v.value ->> 9, v.value ->> 10, v.value ->> 11 \
-         FROM json_each(?1) AS v; \
-         INSERT INTO audit_heads (municipality_id, seq, hash) \
-         SELECT v.value ->> 0, v.value ->> 1, v.value ->> 11 FROM json_each(?1) AS v WHERE true ORDER BY v.key \
-         ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(json)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    Ok(())
+    }))))
+}
+
+fn corrupt_batch() -> StoreError {
+    StoreError::Other("an audit line of a municipality whose head was not read".into())
 }
 
 impl SqliteStore {
-    /// Writes a batch of lines in one transaction of the single writer.
+    /// Writes a batch of lines in one transaction of the single writer, on
+    /// its connection of SQLite's binding, in place on the writer thread
+    /// (#16, `direct::DirectWriter`): no hand-off to a connection's thread
+    /// for the transaction's begin, head reads, lines and commit.
     async fn write_lines(self, lines: Vec<PendingLine>) -> Result<()> {
-        let mut tx = self.begin_immediate().await?;
-        append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
-        tx.commit().await.map_err(db_err)
+        let mut turn = self.writer.acquire().await.map_err(db_err)?;
+        self.direct_writer.write(&mut turn, |conn| append_audit_batch_direct(conn, &self.keys.chain, &lines))
     }
 
     /// Writes one read's audit line through the group commit (#16) and

@@ -7,7 +7,6 @@
 use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
@@ -16,7 +15,6 @@ use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::dates::DateRange;
 use tsunagu_domain::policy::FamilyFilter;
 use tsunagu_domain::{FamilyId, MunicipalityId, VenueId};
-use tsunagu_store::kept::Kept;
 use tsunagu_store::migrations::Migration;
 use tsunagu_store::{Result, StoreBackend, StoreError, StoreKeys};
 
@@ -87,14 +85,14 @@ pub struct SqliteStore {
     audit_batch: std::sync::Arc<tsunagu_store::group_commit::GroupCommit>,
     /// Chat messages, committed together (#13).
     post_batch: std::sync::Arc<chat::PostBatch>,
-    /// Readers kept for the request path's reads, out of the pool's tests (#16).
-    kept: std::sync::Arc<Kept<PoolConnection<Sqlite>>>,
+    /// The request path's readers, on the request's thread (#16).
+    direct: std::sync::Arc<direct::DirectReaders>,
+    /// The writer's connection for the audit lines' group commit (#16).
+    direct_writer: std::sync::Arc<direct::DirectWriter>,
+    /// A store opened "in memory" is a temporary file, removed with the
+    /// last clone of the store (see `connect`).
+    _temporary: Option<std::sync::Arc<TemporaryFile>>,
 }
-
-/// Of the eight readers, at most this many serve the request path's reads
-/// at once (`SqliteStore::hot_reader`), kept between uses; the rest serve
-/// everything else.
-const KEPT_READERS: usize = 6;
 
 fn db_err(e: sqlx::Error) -> StoreError {
     match e {
@@ -153,9 +151,17 @@ impl SqliteStore {
     /// `sqlite://tsunagu.sqlite3` or `sqlite::memory:`, with the keys that
     /// link its audit lines and seal its TOTP secrets.
     pub async fn connect(url: &str, keys: StoreKeys) -> Result<Self> {
+        // "In memory" is a temporary file, removed with the store (#16): the
+        // request path's readers (`direct`) are connections of their own,
+        // which an in-memory database (one connection's) cannot have, and
+        // the store then works the one way it works on a file.
         let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(db_err)?
+        let temporary = memory.then(TemporaryFile::new).transpose()?.map(std::sync::Arc::new);
+        let opts = match &temporary {
+            Some(t) => SqliteConnectOptions::new().filename(&t.0),
+            None => SqliteConnectOptions::from_str(url).map_err(db_err)?,
+        };
+        let opts = opts
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
@@ -164,18 +170,13 @@ impl SqliteStore {
             // MB, and index pages re-read from the OS cost the hot paths
             // (BENCHMARKS.md). 32 MiB per connection, and the file memory-mapped.
             .pragma("cache_size", "-32768")
-            .pragma("mmap_size", "268435456");
+            .pragma("mmap_size", "268435456")
+            .journal_mode(SqliteJournalMode::Wal);
         // The worker threads (one per connection) carry the file's name, so
         // what runs on them can be told apart when several databases are open
         // in one process (the test suite counts statements per database).
-        let file = url.rsplit(['/', ':']).next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+        let file = opts.get_filename().file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let opts = opts.thread_name(move |id| format!("sqlx-sqlite-worker-{id} {file}"));
-        let opts = if memory {
-            // An in-memory database lives in one connection; share it.
-            opts.shared_cache(true)
-        } else {
-            opts.journal_mode(SqliteJournalMode::Wal)
-        };
         // The single writer keeps its statement journals in memory (#16): a
         // multi-row insert (a bulk import's, a group commit's) journals each
         // page it changes so that the statement alone can be undone, and in a
@@ -196,19 +197,16 @@ impl SqliteStore {
             .connect_with(writer_opts)
             .await
             .map_err(db_err)?;
-        let reader = if memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts.read_only(true))
-                .await
-                .map_err(db_err)?
-        };
-        // In memory the readers are the one writer: none is kept.
-        let kept = std::sync::Arc::new(Kept::new(if memory { 0 } else { KEPT_READERS }));
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.clone().read_only(true))
+            .await
+            .map_err(db_err)?;
+        // After the writer: the file exists, in WAL mode.
+        let direct = std::sync::Arc::new(direct::DirectReaders::open(opts.get_filename())?);
+        let direct_writer = std::sync::Arc::new(direct::DirectWriter::new(opts.get_filename()));
         // Both batchers write their turns on the writer thread (`group_commit`).
         Ok(Self {
             reader,
@@ -216,8 +214,35 @@ impl SqliteStore {
             keys,
             audit_batch: std::sync::Arc::new(tsunagu_store::group_commit::GroupCommit::on_writer_thread()),
             post_batch: std::sync::Arc::new(chat::PostBatch::on_writer_thread()),
-            kept,
+            direct,
+            direct_writer,
+            _temporary: temporary,
         })
+    }
+}
+
+/// The file of a store opened "in memory", with its WAL and shared-memory
+/// files: removed when dropped.
+struct TemporaryFile(std::path::PathBuf);
+
+impl TemporaryFile {
+    fn new() -> Result<Self> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::UNIX_EPOCH.elapsed().map(|d| d.subsec_nanos()).unwrap_or_default();
+        let name = format!("tsunagu-memory-{}-{n}-{nanos}.sqlite3", std::process::id());
+        let path = std::env::temp_dir().join(name);
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
 
@@ -243,9 +268,6 @@ async fn out_of_transaction(conn: &mut SqliteConnection) -> bool {
     }
     <Sqlite as Database>::TransactionManager::get_transaction_depth(conn) == 0
 }
-
-/// A connection taken by the request path (`tsunagu_store::kept::Hot`).
-pub(crate) type HotReader<'a> = tsunagu_store::kept::Hot<'a, PoolConnection<Sqlite>>;
 
 /// Whether row `id` of `table` (one of our own table names, never input)
 /// belongs to municipality `m`.
@@ -346,25 +368,6 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
     }
 
-    /// A reader for the request path's reads (#16): one of the kept ones
-    /// (tested first only if it waited long), else one from the pool.
-    pub(crate) async fn hot_reader(&self) -> Result<HotReader<'_>> {
-        use sqlx::Connection;
-        // Our turn first (in order of asking), then a kept reader if there
-        // is one, else one from the pool (kept when it is done).
-        let turn = self.kept.turn().await;
-        if turn.is_some() {
-            while let Some((mut conn, test)) = self.kept.take() {
-                if !test || conn.ping().await.is_ok() {
-                    return Ok(HotReader::new(conn, &self.kept, turn));
-                }
-                // Failed its test: dropped, the pool closes it.
-            }
-        }
-        let conn = self.reader.acquire().await.map_err(db_err)?;
-        Ok(HotReader::new(conn, &self.kept, turn))
-    }
-
     /// Writes a read's audit line, committed with the lines of other reads
     /// that arrive together (#16); returns once it is durable.
     async fn audit(
@@ -405,6 +408,7 @@ mod bulk;
 mod care;
 mod chat;
 mod classes;
+mod direct;
 mod keys;
 mod line;
 mod local_places;

@@ -10,16 +10,19 @@ use jiff::Timestamp;
 use sqlx::SqlitePool;
 use tsunagu_store::{Lease, OpsStore, PoolStats, Result, SchemaStatus};
 
-/// `kept`: connections kept out of the pool between requests (#16), idle too.
-fn stats(name: &'static str, pool: &SqlitePool, kept: usize) -> PoolStats {
-    let idle = u32::try_from(pool.num_idle() + kept).unwrap_or(u32::MAX);
+fn stats(name: &'static str, pool: &SqlitePool) -> PoolStats {
+    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
     PoolStats { name, size: pool.size(), idle, max: pool.options().get_max_connections() }
 }
 
 #[async_trait]
 impl OpsStore for SqliteStore {
     fn pool_stats(&self) -> Vec<PoolStats> {
-        vec![stats("writer", &self.writer, 0), stats("reader", &self.reader, self.kept.len())]
+        // The request path's readers on its own thread (#16, `direct`).
+        let (open, idle) = self.direct.stats();
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        let direct = PoolStats { name: "direct", size: n(open), idle: n(idle), max: n(crate::direct::KEEP) };
+        vec![stats("writer", &self.writer), stats("reader", &self.reader), direct]
     }
 
     fn turn_stats(&self) -> Vec<(&'static str, tsunagu_store::group_commit::TurnStats)> {

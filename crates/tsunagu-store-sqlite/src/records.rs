@@ -1,6 +1,7 @@
 //! Municipalities, areas, venues and the families' records: notifications, imports, births.
 
 use crate::audit::{append_audit, append_audit_batch};
+use crate::direct::{direct_err, prepare, Cells};
 use crate::{
     corrupt, date, db_err, filter_municipality, in_municipality, is_unique_violation, opt_date, push_filter, timeline,
     ts_text, SqliteStore,
@@ -197,18 +198,18 @@ async fn insert_babies(
 pub(crate) const PREGNANCY_COLUMNS: &str =
     "id, family_id, notified_on, edd, foetuses, first_child, status, handbook_number, ended_on";
 
-pub(crate) fn pregnancy_row(r: &SqliteRow) -> Result<Pregnancy> {
-    let status: String = r.try_get(6).map_err(db_err)?;
+pub(crate) fn pregnancy_row(r: &impl Cells) -> Result<Pregnancy> {
+    let status: String = r.cell(6)?;
     Ok(Pregnancy {
-        id: PregnancyId(r.try_get(0).map_err(db_err)?),
-        family_id: FamilyId(r.try_get(1).map_err(db_err)?),
-        notified_on: date(&r.try_get::<String, _>(2).map_err(db_err)?)?,
-        edd: date(&r.try_get::<String, _>(3).map_err(db_err)?)?,
-        foetuses: u8::try_from(r.try_get::<i64, _>(4).map_err(db_err)?).map_err(|_| corrupt("foetuses"))?,
-        first_child: r.try_get(5).map_err(db_err)?,
+        id: PregnancyId(r.cell(0)?),
+        family_id: FamilyId(r.cell(1)?),
+        notified_on: date(&r.cell::<String>(2)?)?,
+        edd: date(&r.cell::<String>(3)?)?,
+        foetuses: u8::try_from(r.cell::<i64>(4)?).map_err(|_| corrupt("foetuses"))?,
+        first_child: r.cell(5)?,
         status: PregnancyStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-        handbook_number: r.try_get(7).map_err(db_err)?,
-        ended_on: opt_date(r.try_get(8).map_err(db_err)?)?,
+        handbook_number: r.cell(7)?,
+        ended_on: opt_date(r.cell(8)?)?,
     })
 }
 
@@ -221,24 +222,21 @@ pub(crate) fn baby_row(r: &SqliteRow) -> Result<Baby> {
 }
 
 /// A baby whose columns ([`BABY_COLUMNS`]) start at column `at`.
-fn baby_row_at(r: &SqliteRow, at: usize) -> Result<Baby> {
-    let sex: String = r.try_get(at + 4).map_err(db_err)?;
+fn baby_row_at(r: &impl Cells, at: usize) -> Result<Baby> {
+    let sex: String = r.cell(at + 4)?;
     Ok(Baby {
-        id: BabyId(r.try_get(at).map_err(db_err)?),
-        pregnancy_id: PregnancyId(r.try_get(at + 1).map_err(db_err)?),
-        person_id: PersonId(r.try_get(at + 2).map_err(db_err)?),
-        birth_date: date(&r.try_get::<String, _>(at + 3).map_err(db_err)?)?,
+        id: BabyId(r.cell(at)?),
+        pregnancy_id: PregnancyId(r.cell(at + 1)?),
+        person_id: PersonId(r.cell(at + 2)?),
+        birth_date: date(&r.cell::<String>(at + 3)?)?,
         sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex"))?,
-        gestational_weeks: u8::try_from(r.try_get::<i64, _>(at + 5).map_err(db_err)?)
-            .map_err(|_| corrupt("gestational weeks"))?,
-        gestational_days: u8::try_from(r.try_get::<i64, _>(at + 6).map_err(db_err)?)
-            .map_err(|_| corrupt("gestational days"))?,
+        gestational_weeks: u8::try_from(r.cell::<i64>(at + 5)?).map_err(|_| corrupt("gestational weeks"))?,
+        gestational_days: u8::try_from(r.cell::<i64>(at + 6)?).map_err(|_| corrupt("gestational days"))?,
         birth_weight_g: r
-            .try_get::<Option<i64>, _>(at + 7)
-            .map_err(db_err)?
+            .cell::<Option<i64>>(at + 7)?
             .map(|w| u16::try_from(w).map_err(|_| corrupt("birth weight")))
             .transpose()?,
-        long_hospitalisation: r.try_get(at + 8).map_err(db_err)?,
+        long_hospitalisation: r.cell(at + 8)?,
     })
 }
 
@@ -497,35 +495,34 @@ impl RecordStore for SqliteStore {
         // an open application or an approved stay (their staff may open the
         // record; not after a rejection or a cancellation), and the venues
         // where it holds a class booking, confirmed or waiting (their
-        // programme staff see it on the roster [#12]). On a kept reader (#16).
-        let mut reader = self.hot_reader().await?;
-        let r = sqlx::query(
-            "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
-             f.partner_view_off, \
-             (SELECT group_concat(a.venue_id) FROM postpartum_applications a WHERE a.family_id = f.id \
-              AND a.municipality_id = f.municipality_id AND a.status IN ('applied', 'approved')), \
-             (SELECT group_concat(s.venue_id) FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
-              WHERE b.family_id = f.id AND b.municipality_id = f.municipality_id AND b.status <> 'cancelled') \
-             FROM families f WHERE f.id = ? AND f.municipality_id = ?",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_optional(reader.conn()?)
-        .await
-        .map_err(db_err);
-        let Some(r) = reader.done(r)? else { return Ok(None) };
-        Ok(Some(FamilyAccess {
-            municipality_id: m,
-            family_id: id,
-            area_id: AreaId(r.try_get(0).map_err(db_err)?),
-            consent_coordinators: r.try_get(1).map_err(db_err)?,
-            consent_hubs: r.try_get(2).map_err(db_err)?,
-            escalated: r.try_get(3).map_err(db_err)?,
-            facilities: id_set(r.try_get(6).map_err(db_err)?)?.into_iter().map(VenueId).collect(),
-            programme_venues: id_set(r.try_get(7).map_err(db_err)?)?.into_iter().map(VenueId).collect(),
-            partner_sees_health: r.try_get(4).map_err(db_err)?,
-            partner_view_off: r.try_get(5).map_err(db_err)?,
-        }))
+        // programme staff see it on the roster [#12]). On the request's
+        // thread (#16, `direct`).
+        self.direct.read(|conn| {
+            let mut st = prepare(
+                conn,
+                "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
+                     f.partner_view_off, \
+                     (SELECT group_concat(a.venue_id) FROM postpartum_applications a WHERE a.family_id = f.id \
+                      AND a.municipality_id = f.municipality_id AND a.status IN ('applied', 'approved')), \
+                     (SELECT group_concat(s.venue_id) FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
+                      WHERE b.family_id = f.id AND b.municipality_id = f.municipality_id AND b.status <> 'cancelled') \
+                     FROM families f WHERE f.id = ? AND f.municipality_id = ?",
+            )?;
+            let mut rows = st.query((id.0, m.0)).map_err(direct_err)?;
+            let Some(r) = rows.next().map_err(direct_err)? else { return Ok(None) };
+            Ok(Some(FamilyAccess {
+                municipality_id: m,
+                family_id: id,
+                area_id: AreaId(r.cell(0)?),
+                consent_coordinators: r.cell(1)?,
+                consent_hubs: r.cell(2)?,
+                escalated: r.cell(3)?,
+                facilities: id_set(r.cell(6)?)?.into_iter().map(VenueId).collect(),
+                programme_venues: id_set(r.cell(7)?)?.into_iter().map(VenueId).collect(),
+                partner_sees_health: r.cell(4)?,
+                partner_view_off: r.cell(5)?,
+            }))
+        })
     }
 
     async fn set_partner_sees_health(&self, ctx: &AuditContext, id: FamilyId, shared: bool) -> Result<()> {
@@ -539,13 +536,10 @@ impl RecordStore for SqliteStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        // Read on a kept reader (#16); the answer waits for its audit line,
-        // committed with those of other reads that arrive together (#16).
-        let record = {
-            let mut reader = self.hot_reader().await?;
-            let record = family_record(reader.conn()?, ctx.municipality_id, id).await;
-            reader.done(record)?
-        };
+        // Read on the request's thread (#16, `direct`); the answer waits for
+        // its audit line, committed with those of other reads that arrive
+        // together (#16).
+        let record = self.direct.read(|conn| family_record_direct(conn, ctx.municipality_id, id))?;
         let Some(record) = record else { return Ok(None) };
         self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
@@ -656,80 +650,143 @@ impl SqliteStore {
 /// A family's record as `open_family` reads it, in `m`, inside the caller's
 /// transaction and not audited: for a store method that reads what its one
 /// action needs and writes that action's one line.
+/// A family record's two statements (#16): the family with its people,
+/// then its pregnancies with their babies. The unary `+` keeps SQLite (no
+/// statistics) from reading the city's pregnancies in `pregnancies_edd`
+/// order to spare the sort of a family's two or three: that took seconds
+/// at 300,000 families (#16).
+macro_rules! family_with_people {
+    () => {
+        "SELECT f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, \
+         p.id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date \
+         FROM families f LEFT JOIN people p ON p.family_id = f.id \
+         WHERE f.id = ?1 AND f.municipality_id = ?2 ORDER BY p.id"
+    };
+}
+macro_rules! pregnancies_with_babies {
+    () => {
+        "SELECT g.id, g.family_id, g.notified_on, g.edd, g.foetuses, g.first_child, g.status, g.handbook_number, \
+         g.ended_on, b.id, b.pregnancy_id, b.person_id, b.birth_date, b.sex, b.gestational_weeks, \
+         b.gestational_days, b.birth_weight_g, b.long_hospitalisation \
+         FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id \
+         AND b.municipality_id = g.municipality_id WHERE g.family_id = ?1 AND +g.municipality_id = ?2 \
+         ORDER BY g.edd, g.id, b.id"
+    };
+}
+/// The family record's two statements as one query (`record_plans`
+/// explains each).
+pub const FAMILY_RECORD_SQL: &str = concat!(family_with_people!(), "; ", pregnancies_with_babies!());
+
 pub(crate) async fn family_record(
     tx: &mut SqliteConnection,
     m: MunicipalityId,
     id: FamilyId,
 ) -> Result<Option<FamilyRecord>> {
-    // Two statements (#16): the family with its people, then its
-    // pregnancies with their babies — sent as one query, so the
-    // connection's thread runs both in one turn (one hand-off there and
-    // back instead of two; sqlx prepares a query's statements in turn,
-    // binds `?1`/`?2` in each, and returns their rows in order). The
-    // statements' rows are told apart by their width.
-    // The unary `+` keeps SQLite (no statistics) from reading the city's
-    // pregnancies in `pregnancies_edd` order to spare the sort of a
-    // family's two or three: that took seconds at 300,000 families (#16).
-    let rows = sqlx::query(
-        "SELECT f.area_id, f.fee_bracket, f.consent_coordinators, f.consent_hubs, f.escalated, \
-         p.id, p.relation, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date \
-         FROM families f LEFT JOIN people p ON p.family_id = f.id \
-         WHERE f.id = ?1 AND f.municipality_id = ?2 ORDER BY p.id; \
-         SELECT g.id, g.family_id, g.notified_on, g.edd, g.foetuses, g.first_child, g.status, g.handbook_number, \
-         g.ended_on, b.id, b.pregnancy_id, b.person_id, b.birth_date, b.sex, b.gestational_weeks, \
-         b.gestational_days, b.birth_weight_g, b.long_hospitalisation \
-         FROM pregnancies g LEFT JOIN babies b ON b.pregnancy_id = g.id AND b.family_id = g.family_id \
-         AND b.municipality_id = g.municipality_id WHERE g.family_id = ?1 AND +g.municipality_id = ?2 \
-         ORDER BY g.edd, g.id, b.id",
-    )
-    .bind(id.0)
-    .bind(m.0)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    // Sent as one query, so the connection's thread runs both statements
+    // in one turn (#16: one hand-off there and back instead of two; sqlx
+    // prepares a query's statements in turn, binds `?1`/`?2` in each, and
+    // returns their rows in order). The statements' rows are told apart by
+    // their width.
+    let rows = sqlx::query(FAMILY_RECORD_SQL).bind(id.0).bind(m.0).fetch_all(&mut *tx).await.map_err(db_err)?;
+    let mut record = RecordRows::new(m, id);
+    for r in &rows {
+        if r.len() == RecordRows::FAMILY_WIDTH {
+            record.family_row(r)?;
+        } else {
+            record.pregnancy_row(r)?;
+        }
+    }
+    Ok(record.finish())
+}
+
+/// The family record, read on the request's thread (#16, `direct`).
+pub(crate) fn family_record_direct(
+    conn: &rusqlite::Connection,
+    m: MunicipalityId,
+    id: FamilyId,
+) -> Result<Option<FamilyRecord>> {
+    let mut record = RecordRows::new(m, id);
+    let mut st = prepare(conn, family_with_people!())?;
+    let mut rows = st.query((id.0, m.0)).map_err(direct_err)?;
+    while let Some(r) = rows.next().map_err(direct_err)? {
+        record.family_row(r)?;
+    }
+    if record.family.is_none() {
+        return Ok(None);
+    }
+    let mut st = prepare(conn, pregnancies_with_babies!())?;
+    let mut rows = st.query((id.0, m.0)).map_err(direct_err)?;
+    while let Some(r) = rows.next().map_err(direct_err)? {
+        record.pregnancy_row(r)?;
+    }
+    Ok(record.finish())
+}
+
+/// A family record built from its two statements' rows, as they come.
+struct RecordRows {
+    m: MunicipalityId,
+    id: FamilyId,
+    family: Option<Family>,
+    people: Vec<Person>,
+    pregnancies: Vec<Pregnancy>,
+    babies: Vec<Baby>,
+}
+
+impl RecordRows {
+    /// The width of the first statement's rows.
     const FAMILY_WIDTH: usize = 12;
-    let (family_rows, pregnancy_rows): (Vec<&SqliteRow>, Vec<&SqliteRow>) =
-        rows.iter().partition(|r| r.len() == FAMILY_WIDTH);
-    let Some(r) = family_rows.first() else { return Ok(None) };
-    let bracket: String = r.try_get(1).map_err(db_err)?;
-    let family = Family {
-        id,
-        municipality_id: m,
-        area_id: AreaId(r.try_get(0).map_err(db_err)?),
-        fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
-        consent_coordinators: r.try_get(2).map_err(db_err)?,
-        consent_hubs: r.try_get(3).map_err(db_err)?,
-        escalated: r.try_get(4).map_err(db_err)?,
-    };
-    let mut people = Vec::with_capacity(family_rows.len());
-    for r in &family_rows {
-        let Some(person) = r.try_get::<Option<i64>, _>(5).map_err(db_err)? else { continue };
-        let relation: String = r.try_get(6).map_err(db_err)?;
-        people.push(Person {
+
+    fn new(m: MunicipalityId, id: FamilyId) -> Self {
+        Self { m, id, family: None, people: vec![], pregnancies: vec![], babies: vec![] }
+    }
+
+    /// A row of the family with one of its people (none: a family without people).
+    fn family_row(&mut self, r: &impl Cells) -> Result<()> {
+        if self.family.is_none() {
+            let bracket: String = r.cell(1)?;
+            self.family = Some(Family {
+                id: self.id,
+                municipality_id: self.m,
+                area_id: AreaId(r.cell(0)?),
+                fee_bracket: FeeBracket::parse(&bracket).ok_or_else(|| corrupt("fee bracket"))?,
+                consent_coordinators: r.cell(2)?,
+                consent_hubs: r.cell(3)?,
+                escalated: r.cell(4)?,
+            });
+        }
+        let Some(person) = r.cell::<Option<i64>>(5)? else { return Ok(()) };
+        let relation: String = r.cell(6)?;
+        self.people.push(Person {
             id: PersonId(person),
-            family_id: id,
+            family_id: self.id,
             relation: Relation::parse(&relation).ok_or_else(|| corrupt("relation"))?,
-            family_name: r.try_get(7).map_err(db_err)?,
-            given_name: r.try_get(8).map_err(db_err)?,
-            family_name_kana: r.try_get(9).map_err(db_err)?,
-            given_name_kana: r.try_get(10).map_err(db_err)?,
-            birth_date: opt_date(r.try_get(11).map_err(db_err)?)?,
+            family_name: r.cell(7)?,
+            given_name: r.cell(8)?,
+            family_name_kana: r.cell(9)?,
+            given_name_kana: r.cell(10)?,
+            birth_date: opt_date(r.cell(11)?)?,
         });
+        Ok(())
     }
-    let mut pregnancies: Vec<Pregnancy> = Vec::new();
-    let mut babies = Vec::new();
-    for r in pregnancy_rows {
-        let pregnancy = PregnancyId(r.try_get(0).map_err(db_err)?);
-        if pregnancies.last().map(|p| p.id) != Some(pregnancy) {
-            pregnancies.push(pregnancy_row(r)?);
+
+    /// A row of a pregnancy with one of its babies (none: no baby yet).
+    fn pregnancy_row(&mut self, r: &impl Cells) -> Result<()> {
+        let pregnancy = PregnancyId(r.cell(0)?);
+        if self.pregnancies.last().map(|p| p.id) != Some(pregnancy) {
+            self.pregnancies.push(pregnancy_row(r)?);
         }
-        if r.try_get::<Option<i64>, _>(9).map_err(db_err)?.is_some() {
-            babies.push(baby_row_at(r, 9)?);
+        if r.cell::<Option<i64>>(9)?.is_some() {
+            self.babies.push(baby_row_at(r, 9)?);
         }
+        Ok(())
     }
-    // In the order of their ids, as a family's babies are listed.
-    babies.sort_by_key(|b: &Baby| b.id.0);
-    Ok(Some(FamilyRecord { family, people, pregnancies, babies }))
+
+    fn finish(mut self) -> Option<FamilyRecord> {
+        let family = self.family?;
+        // In the order of their ids, as a family's babies are listed.
+        self.babies.sort_by_key(|b: &Baby| b.id.0);
+        Some(FamilyRecord { family, people: self.people, pregnancies: self.pregnancies, babies: self.babies })
+    }
 }
 
 /// Ids stored joined by commas (`group_concat`), each once, in order.

@@ -1,5 +1,8 @@
-//! What only the SQLite store has to show: an in-memory database migrating
-//! on its one connection, and how it writes civil date-times. Everything the
+//! What only the SQLite store has to show: an "in-memory" database (a
+//! temporary file) migrating, read on the request's thread and removed with
+//! the store; the request path's own connections (`direct`): one statement
+//! at a time, the writer's rolled back when a write fails; and how it writes
+//! civil date-times. Everything the
 //! store does through the `Store` trait, its migrations included, is told as
 //! a story in `crates/tsunagu/tests/it/store_*.rs`, run on SQLite and on
 //! PostgreSQL alike.
@@ -12,9 +15,7 @@ use tsunagu_store::prelude::*;
 // --- migrations -----------------------------------------------------------------
 
 #[tokio::test]
-async fn an_in_memory_database_migrates_on_its_one_connection() {
-    // The database lives as long as its one connection: the runner must
-    // hand it back to the pool, not close it.
+async fn an_in_memory_database_is_a_temporary_file_removed_with_the_store() {
     let s = SqliteStore::connect(
         "sqlite::memory:",
         StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap()),
@@ -27,6 +28,22 @@ async fn an_in_memory_database_migrates_on_its_one_connection() {
     assert_eq!(n, MIGRATIONS.len() as i64);
     let m = s.create_municipality(MunicipalityCode::parse("131121").unwrap(), "世田谷区", "Setagaya").await.unwrap();
     assert_eq!(s.municipalities().await.unwrap(), vec![m]);
+    // The request path's readers (`direct`) see what the writer committed.
+    let file = s._temporary.as_ref().unwrap().0.clone();
+    let code: String = s
+        .direct
+        .read(|c| c.query_row("SELECT code FROM municipalities", [], |r| r.get(0)).map_err(direct::direct_err))
+        .unwrap();
+    assert_eq!(code, "131121");
+    assert!(file.exists());
+    let clone = s.clone();
+    drop(s);
+    assert!(file.exists(), "a clone still uses it");
+    clone.writer.close().await;
+    clone.reader.close().await;
+    drop(clone);
+    assert!(!file.exists(), "removed with the last clone");
+    assert!(!std::path::Path::new(&format!("{}-wal", file.display())).exists());
 }
 
 // --- civil date-times -----------------------------------------------------------
@@ -43,4 +60,55 @@ fn stay(first: Date, days: u32) -> DateRange {
 fn civil_date_times_are_stored_to_the_second_and_ranges_cover_whole_days() {
     assert_eq!(civil_text(datetime(2027, 6, 1, 9, 5, 7, 999_999_999)), "2027-06-01T09:05:07");
     assert_eq!(civil_bounds(stay(day(6, 30), 2)), ("2027-06-30T00:00:00".into(), "2027-07-01T23:59:59".into()));
+}
+
+// --- the request path's own connections (#16, `direct`) ----------------------
+
+async fn store() -> SqliteStore {
+    let s = SqliteStore::connect(
+        "sqlite::memory:",
+        StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap()),
+    )
+    .await
+    .unwrap();
+    s.migrate().await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn a_text_of_several_statements_is_refused_not_cut_short() {
+    // SQLite's binding would run the first and drop the second silently.
+    let s = store().await;
+    let e = s.direct.read(|c| direct::prepare(c, "SELECT 1; SELECT 2").map(|_| ())).unwrap_err();
+    assert!(format!("{e:?}").contains("one statement"), "{e:?}");
+    let one: i64 = s
+        .direct
+        .read(|c| direct::prepare(c, "SELECT 1")?.query_row([], |r| r.get(0)).map_err(direct::direct_err))
+        .unwrap();
+    assert_eq!(one, 1);
+}
+
+#[tokio::test]
+async fn the_writers_own_connection_rolls_back_a_failed_write_and_writes_the_next() {
+    let s = store().await;
+    let m = s.create_municipality(MunicipalityCode::parse("131121").unwrap(), "世田谷区", "Setagaya").await.unwrap();
+    let area = |name: &'static str| {
+        move |c: &rusqlite::Connection| {
+            direct::prepare(c, "INSERT INTO areas (municipality_id, name_ja, name_en) VALUES (?1, ?2, ?2)")?
+                .execute((m.id.0, name))
+                .map_err(direct::direct_err)
+        }
+    };
+    // A write that fails after a statement went through: nothing of it stays.
+    let mut turn = s.writer.acquire().await.unwrap();
+    let failed = s.direct_writer.write(&mut turn, |c| {
+        area("消える")(c)?;
+        Err::<(), _>(StoreError::Conflict("duplicate_notification"))
+    });
+    assert!(matches!(failed, Err(StoreError::Conflict("duplicate_notification"))));
+    // The connection is out of the transaction: the next write commits.
+    assert_eq!(s.direct_writer.write(&mut turn, area("残る")).unwrap(), 1);
+    drop(turn);
+    let names: Vec<String> = s.areas(m.id).await.unwrap().into_iter().map(|a| a.name_ja).collect();
+    assert_eq!(names, vec!["残る".to_owned()]);
 }

@@ -1,0 +1,264 @@
+//! The request path's reads, run on the request's own thread (#16).
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own: a
+//! statement is a hand-off from the request's task to that thread and back
+//! (two thread wake-ups, and the task's own wake-up by the runtime). Every
+//! request reads its session, and opening a record reads the family's
+//! access facts and then the record: three hand-offs a request, which cost
+//! more than the statements (BENCHMARKS.md, "Reads on the request's
+//! thread"). Those few reads run here instead, on connections of SQLite's
+//! own binding (`rusqlite`, on the same compiled SQLite as sqlx), called in
+//! place on the runtime's thread: each is an index lookup or two, a few
+//! pages read from the OS's cache at worst (a read that blocks the thread
+//! for that long is what tokio allows between two awaits).
+//!
+//! The audit lines' group commit writes its batch the same way, on the
+//! writer thread ([`DirectWriter`]), while it holds the sqlx writer pool's
+//! one connection. Everything else — the other writes, the pages' and
+//! reports' reads — stays on sqlx. The readers here are read-only, opened
+//! with sqlx's readers' settings (but see `connect` on the memory map), and
+//! kept in a list: a read takes one (or opens one), and puts it back
+//! unless an error left it in doubt. At most as many are in use as threads
+//! run requests.
+//!
+//! Rows are read through [`Cells`], which both drivers' rows implement, so
+//! that a row is turned into a record by one function whichever read it.
+
+use crate::db_err;
+use rusqlite::{Connection, OpenFlags};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use tsunagu_store::{Result, StoreError};
+
+/// A column, by its place in the row or by its name.
+#[derive(Clone, Copy)]
+pub(crate) enum Col {
+    At(usize),
+    Named(&'static str),
+}
+
+impl From<usize> for Col {
+    fn from(i: usize) -> Self {
+        Col::At(i)
+    }
+}
+
+impl From<&'static str> for Col {
+    fn from(name: &'static str) -> Self {
+        Col::Named(name)
+    }
+}
+
+/// A value either driver can read from a column.
+pub(crate) trait Cell: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + rusqlite::types::FromSql {}
+
+impl<T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + rusqlite::types::FromSql> Cell for T {}
+
+/// A row of either driver.
+pub(crate) trait Cells {
+    fn cell<T: Cell>(&self, col: impl Into<Col>) -> Result<T>;
+}
+
+impl Cells for SqliteRow {
+    fn cell<T: Cell>(&self, col: impl Into<Col>) -> Result<T> {
+        match col.into() {
+            Col::At(i) => self.try_get(i),
+            Col::Named(n) => self.try_get(n),
+        }
+        .map_err(db_err)
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn cell<T: Cell>(&self, col: impl Into<Col>) -> Result<T> {
+        match col.into() {
+            Col::At(i) => self.get(i),
+            Col::Named(n) => self.get(n),
+        }
+        .map_err(direct_err)
+    }
+}
+
+/// As `db_err`, for this driver: a busy or locked file past the busy
+/// timeout, or the disk, may succeed later; the rest is a fault.
+pub(crate) fn direct_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull, SystemIoFailure};
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, DatabaseBusy | DatabaseLocked | DiskFull | SystemIoFailure) =>
+        {
+            StoreError::Unavailable(Box::new(e))
+        }
+        other => StoreError::Other(Box::new(other)),
+    }
+}
+
+/// `sql` prepared on `conn` (or taken from its cache of prepared
+/// statements). Reported as a trace event of its text, never its values,
+/// as sqlx reports its own (the test suite counts statements by them).
+/// One statement only: SQLite's binding prepares the first of several and
+/// ignores the rest, so text with a `;` is refused (none of ours quotes one).
+pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<rusqlite::CachedStatement<'c>> {
+    if sql.contains(';') {
+        return Err(StoreError::Other("one statement at a time on SQLite's own binding".into()));
+    }
+    tracing::trace!(target: "tsunagu_store_sqlite::direct", { db.statement = sql }, "statement");
+    conn.prepare_cached(sql).map_err(direct_err)
+}
+
+/// Read-only connections to one database file, for the request path.
+pub(crate) struct DirectReaders {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    /// Open now: idle or in use.
+    open: AtomicUsize,
+}
+
+/// At most this many are kept between reads (one more in use at a time,
+/// on a runtime of more threads than this, is closed after its read).
+pub(crate) const KEEP: usize = 8;
+
+impl DirectReaders {
+    /// Opens one connection now, so that a file that cannot be read is an
+    /// error at start and not at the first request.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let readers = Self { path: path.to_owned(), idle: Mutex::new(Vec::new()), open: AtomicUsize::new(0) };
+        let first = readers.connect()?;
+        readers.put_back(first);
+        Ok(readers)
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(direct_err)?;
+        // As sqlx's readers (`SqliteStore::connect`), the busy timeout and a
+        // 32 MiB page cache; but the file not memory-mapped. In WAL mode a
+        // connection that finds the log changed since its last read (every
+        // request writes an audit line) empties its page cache and unmaps
+        // the whole file at the start of its next read: a `munmap` with its
+        // TLB shoot-down on every core, then page faults to map it again.
+        // Unmapped, the pages are read back with `pread` from the OS's
+        // cache: measured faster at 1 and 16 clients (BENCHMARKS.md, "Reads
+        // on the request's thread").
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(direct_err)?;
+        conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;").map_err(direct_err)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        self.open.fetch_add(1, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    fn put_back(&self, conn: Connection) {
+        match self.idle.lock() {
+            Ok(mut idle) if idle.len() < KEEP => idle.push(conn),
+            _ => self.close(conn),
+        }
+    }
+
+    fn close(&self, conn: Connection) {
+        drop(conn);
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// How many connections are open, and how many of them wait for a read.
+    pub(crate) fn stats(&self) -> (usize, usize) {
+        (self.open.load(Ordering::Relaxed), self.idle.lock().map(|i| i.len()).unwrap_or(0))
+    }
+
+    /// Runs `f` on a connection, in place, inside one read transaction (so
+    /// that a read of several statements sees one state of the file). The
+    /// connection is kept for the next read unless `f` failed.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let taken = self.idle.lock().ok().and_then(|mut i| i.pop());
+        let conn = match taken {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        // In place, not in `tokio::task::block_in_place`: that hands the
+        // runtime's thread over to another for every read, and measured
+        // half the throughput at 16 and 64 clients (BENCHMARKS.md).
+        let r = (|| {
+            conn.execute_batch("BEGIN").map_err(direct_err)?;
+            let r = f(&conn);
+            // A read transaction: its end only lets go of the snapshot.
+            let end = conn.execute_batch(if r.is_ok() { "COMMIT" } else { "ROLLBACK" }).map_err(direct_err);
+            r.and_then(|v| end.map(|()| v))
+        })();
+        if r.is_ok() {
+            self.put_back(conn);
+        } else {
+            self.close(conn);
+        }
+        r
+    }
+}
+
+/// The single writer's connection of SQLite's binding (#16): a batch of
+/// audit lines is written with it in place on the writer thread
+/// (`group_commit::writer_thread`), with no hand-off to a connection's
+/// thread for each statement. It writes only while its caller holds the
+/// writer pool's one connection — the process's turn to write — so it
+/// never races the sqlx writer for SQLite's write lock.
+pub(crate) struct DirectWriter {
+    path: PathBuf,
+    conn: Mutex<Option<Connection>>,
+}
+
+impl DirectWriter {
+    pub(crate) fn new(path: &Path) -> Self {
+        Self { path: path.to_owned(), conn: Mutex::new(None) }
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(direct_err)?;
+        // As sqlx's writer (`SqliteStore::connect`).
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(direct_err)?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
+             PRAGMA mmap_size = 268435456; PRAGMA temp_store = memory;",
+        )
+        .map_err(direct_err)?;
+        conn.set_prepared_statement_cache_capacity(16);
+        Ok(conn)
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`), committed if
+    /// it succeeds and rolled back if not. `_turn`: the writer pool's one
+    /// connection, held by the caller for as long as this runs.
+    pub(crate) fn write<R>(
+        &self,
+        _turn: &mut sqlx::pool::PoolConnection<Sqlite>,
+        f: impl FnOnce(&Connection) -> Result<R>,
+    ) -> Result<R> {
+        let mut slot =
+            self.conn.lock().map_err(|_| StoreError::Other("the writer's connection was poisoned".into()))?;
+        let conn = match slot.take() {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        let r = (|| {
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(direct_err)?;
+            match f(&conn) {
+                Ok(v) => conn.execute_batch("COMMIT").map_err(direct_err).map(|()| v),
+                Err(e) => Err(e),
+            }
+        })();
+        // Out of every transaction before it is kept: a failed statement or
+        // commit is rolled back here; if even that fails, the connection is
+        // closed (which rolls back) and the next write opens another.
+        if conn.is_autocommit() || conn.execute_batch("ROLLBACK").is_ok() {
+            *slot = Some(conn);
+        }
+        r
+    }
+}
