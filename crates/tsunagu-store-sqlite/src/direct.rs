@@ -171,8 +171,8 @@ impl DirectReaders {
         (self.open.load(Ordering::Relaxed), self.idle.lock().map(|i| i.len()).unwrap_or(0))
     }
 
-    /// Runs `f` on a connection, in place, inside one read transaction (so
-    /// that a read of several statements sees one state of the file). The
+    /// Runs `f` on a connection, in place: each statement reads the file
+    /// as it is when it starts (SQLite's own read transaction). The
     /// connection is kept for the next read unless `f` failed.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
         let taken = self.idle.lock().ok().and_then(|mut i| i.pop());
@@ -183,19 +183,28 @@ impl DirectReaders {
         // In place, not in `tokio::task::block_in_place`: that hands the
         // runtime's thread over to another for every read, and measured
         // half the throughput at 16 and 64 clients (BENCHMARKS.md).
-        let r = (|| {
-            conn.execute_batch("BEGIN").map_err(direct_err)?;
-            let r = f(&conn);
-            // A read transaction: its end only lets go of the snapshot.
-            let end = conn.execute_batch(if r.is_ok() { "COMMIT" } else { "ROLLBACK" }).map_err(direct_err);
-            r.and_then(|v| end.map(|()| v))
-        })();
-        if r.is_ok() {
+        let r = f(&conn);
+        if r.is_ok() && conn.is_autocommit() {
             self.put_back(conn);
         } else {
             self.close(conn);
         }
         r
+    }
+
+    /// [`DirectReaders::read`], its statements inside one read transaction,
+    /// so that they all see one state of the file (a record's two).
+    pub(crate) fn read_together<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        self.read(|conn| {
+            conn.prepare_cached("BEGIN").and_then(|mut st| st.execute([])).map_err(direct_err)?;
+            let r = f(conn);
+            // A read transaction: its end only lets go of the snapshot.
+            let end = conn
+                .prepare_cached(if r.is_ok() { "COMMIT" } else { "ROLLBACK" })
+                .and_then(|mut st| st.execute([]))
+                .map_err(direct_err);
+            r.and_then(|v| end.map(|_| v))
+        })
     }
 }
 

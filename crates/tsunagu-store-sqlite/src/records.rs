@@ -539,7 +539,7 @@ impl RecordStore for SqliteStore {
         // Read on the request's thread (#16, `direct`); the answer waits for
         // its audit line, committed with those of other reads that arrive
         // together (#16).
-        let record = self.direct.read(|conn| family_record_direct(conn, ctx.municipality_id, id))?;
+        let record = self.direct.read_together(|conn| family_record_direct(conn, ctx.municipality_id, id))?;
         let Some(record) = record else { return Ok(None) };
         self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
