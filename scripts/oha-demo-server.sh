@@ -2,7 +2,8 @@
 # --demo` on loopback over $db (a fresh SQLite file in $work unless the
 # caller set db), waits until it is ready, and sets pid, port, token (a
 # demo nurse's bearer token) and family (a demo family's id). The caller
-# sets bin; the EXIT trap stops the server and removes $work.
+# sets bin (and secs for `measure`); the EXIT trap stops the server and
+# removes $work. `measure URL CLIENTS` drives oha with the nurse's token.
 command -v oha >/dev/null || { echo "oha not found: cargo install oha --locked" >&2; exit 2; }
 [[ -x $bin ]] || { echo "no $bin: cargo build --release -p tsunagu" >&2; exit 2; }
 work=$(mktemp -d -t tsunagu-oha.XXXXXX)
@@ -24,3 +25,12 @@ token=$(curl -fsS -H 'content-type: application/json' \
 family=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/families?q=やまだ" |
   grep -oE '"family_id":[0-9]+' | head -1 | cut -d: -f2)
 [[ -n $family ]] || { echo "no family found in the demo" >&2; exit 1; }
+measure() { # url clients -> "rps p50ms p99ms codes"
+  oha --no-tui --output-format json -z "${secs}s" -c "$2" -H "authorization: Bearer $token" "$1" |
+    python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s, p = d["summary"], d["latencyPercentiles"]
+codes = ",".join(f"{k}:{v}" for k, v in sorted(d.get("statusCodeDistribution", {}).items()))
+print("%.0f %.2f %.2f %s" % (s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, codes))'
+}

@@ -12,15 +12,6 @@ bin=${TSUNAGU_BIN:-target/release/tsunagu}
 if [[ $backend != sqlite ]]; then db=$backend; fi
 # shellcheck source=scripts/oha-demo-server.sh
 source "$(dirname "$0")/oha-demo-server.sh"
-measure() { # url clients -> "rps p50ms p99ms codes"
-  oha --no-tui --output-format json -z "${secs}s" -c "$2" -H "authorization: Bearer $token" "$1" |
-    python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-s, p = d["summary"], d["latencyPercentiles"]
-codes = ",".join(f"{k}:{v}" for k, v in sorted(d.get("statusCodeDistribution", {}).items()))
-print("%.0f %.2f %.2f %s" % (s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, codes))'
-}
 echo "| backend | clients | ceiling /healthz req/s | p50/p99 ms | open record req/s | p50/p99 ms | open ÷ ceiling | status codes (open record) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|"
 for c in 1 16 64; do

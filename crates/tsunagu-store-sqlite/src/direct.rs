@@ -110,6 +110,16 @@ pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<rusqlite::C
     conn.prepare_cached(sql).map_err(direct_err)
 }
 
+/// A connection to the file at `path` (`mode`: read-only or read-write),
+/// with sqlx's busy timeout (5 s) and `pragmas` run.
+fn open(path: &Path, mode: OpenFlags, pragmas: &str) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+        .map_err(direct_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(direct_err)?;
+    conn.execute_batch(pragmas).map_err(direct_err)?;
+    Ok(conn)
+}
+
 /// Read-only connections to one database file, for the request path.
 pub(crate) struct DirectReaders {
     path: PathBuf,
@@ -133,11 +143,6 @@ impl DirectReaders {
     }
 
     fn connect(&self) -> Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(direct_err)?;
         // As sqlx's readers (`SqliteStore::connect`), the busy timeout and a
         // 32 MiB page cache; but the file not memory-mapped. In WAL mode a
         // connection that finds the log changed since its last read (every
@@ -147,8 +152,8 @@ impl DirectReaders {
         // Unmapped, the pages are read back with `pread` from the OS's
         // cache: measured faster at 1 and 16 clients (BENCHMARKS.md, "Reads
         // on the request's thread").
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(direct_err)?;
-        conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;").map_err(direct_err)?;
+        let conn =
+            open(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY, "PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;")?;
         conn.set_prepared_statement_cache_capacity(32);
         self.open.fetch_add(1, Ordering::Relaxed);
         Ok(conn)
@@ -225,18 +230,13 @@ impl DirectWriter {
     }
 
     fn connect(&self) -> Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(direct_err)?;
         // As sqlx's writer (`SqliteStore::connect`).
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(direct_err)?;
-        conn.execute_batch(
+        let conn = open(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE,
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
              PRAGMA mmap_size = 268435456; PRAGMA temp_store = memory;",
-        )
-        .map_err(direct_err)?;
+        )?;
         conn.set_prepared_statement_cache_capacity(16);
         Ok(conn)
     }

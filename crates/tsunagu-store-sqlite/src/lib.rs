@@ -282,23 +282,53 @@ async fn in_municipality(tx: &mut SqliteConnection, table: &'static str, id: i64
     Ok(found.is_some())
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &FamilyFilter) {
+/// A piece of a statement's text: words, or a value bound in its place.
+enum Piece {
+    Text(&'static str),
+    Bind(i64),
+}
+
+/// The conditions on families (`f`) a listing's filter makes, as pieces, so
+/// that either driver builds them (`push_filter` for sqlx, `direct_filter`).
+fn filter_pieces(filter: &FamilyFilter) -> Vec<Piece> {
+    let m = filter_municipality(filter);
+    let mut out = vec![Piece::Text(" AND f.municipality_id = "), Piece::Bind(m.0)];
     match filter {
-        FamilyFilter::Municipality(m) => {
-            qb.push(" AND f.municipality_id = ").push_bind(m.0);
-        }
-        FamilyFilter::ConsentingInAreas(m, areas) => {
-            qb.push(" AND f.municipality_id = ").push_bind(m.0);
-            qb.push(" AND f.consent_coordinators = 1 AND f.area_id IN (");
-            let mut sep = qb.separated(", ");
-            for a in areas {
-                sep.push_bind(a.0);
+        FamilyFilter::Municipality(_) => {}
+        FamilyFilter::ConsentingInAreas(_, areas) => {
+            out.push(Piece::Text(" AND f.consent_coordinators = 1 AND f.area_id IN ("));
+            for (i, a) in areas.iter().enumerate() {
+                if i > 0 {
+                    out.push(Piece::Text(", "));
+                }
+                out.push(Piece::Bind(a.0));
             }
-            qb.push(")");
+            out.push(Piece::Text(")"));
         }
-        FamilyFilter::Escalated(m) => {
-            qb.push(" AND f.municipality_id = ").push_bind(m.0);
-            qb.push(" AND f.escalated = 1");
+        FamilyFilter::Escalated(_) => out.push(Piece::Text(" AND f.escalated = 1")),
+    }
+    out
+}
+
+fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &FamilyFilter) {
+    for piece in filter_pieces(filter) {
+        match piece {
+            Piece::Text(t) => qb.push(t),
+            Piece::Bind(v) => qb.push_bind(v),
+        };
+    }
+}
+
+/// [`push_filter`] for SQLite's own binding: the text appended to `sql`,
+/// its values to `values`.
+fn direct_filter(sql: &mut String, values: &mut Vec<rusqlite::types::Value>, filter: &FamilyFilter) {
+    for piece in filter_pieces(filter) {
+        match piece {
+            Piece::Text(t) => sql.push_str(t),
+            Piece::Bind(v) => {
+                sql.push('?');
+                values.push(rusqlite::types::Value::Integer(v));
+            }
         }
     }
 }

@@ -3,12 +3,12 @@
 use crate::audit::{append_audit, append_audit_batch};
 use crate::direct::{direct_err, prepare, Cells};
 use crate::{
-    corrupt, date, db_err, filter_municipality, in_municipality, is_unique_violation, opt_date, push_filter, timeline,
-    ts_text, SqliteStore,
+    corrupt, date, db_err, direct_filter, filter_municipality, in_municipality, is_unique_violation, opt_date,
+    timeline, ts_text, SqliteStore,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::municipality::MunicipalityCode;
 use tsunagu_domain::places::{Area, Municipality, Venue, VenueKind};
@@ -265,41 +265,47 @@ pub(crate) fn venue_row(r: &SqliteRow) -> Result<Venue> {
 impl SqliteStore {
     /// Mothers whose `column` (`kana_key` or `given_kana_key`) starts with
     /// `key`, within `filter`, in index order, at most `limit`.
-    async fn search_by(
-        &self,
+    /// Mothers whose `column` (a kana key) starts with `key`, within
+    /// `filter`, in the index's order, at most `limit` — on the request's
+    /// thread (#16, `direct`).
+    fn search_by(
+        conn: &rusqlite::Connection,
         filter: &FamilyFilter,
         column: &'static str,
         key: &str,
         limit: u32,
     ) -> Result<Vec<FamilySummary>> {
+        use rusqlite::types::Value;
         let upper = format!("{key}{}", char::MAX);
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+        let mut sql = format!(
             "SELECT f.id, f.area_id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, \
              p.birth_date, (SELECT MAX(g.edd) FROM pregnancies g WHERE g.family_id = f.id) \
-             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = ",
+             FROM people p JOIN families f ON f.id = p.family_id WHERE p.relation = 'mother' AND p.municipality_id = ? \
+             AND p.{column} >= ? AND p.{column} < ?"
         );
-        qb.push_bind(filter_municipality(filter).0);
-        qb.push(format!(" AND p.{column} >= ")).push_bind(key.to_owned());
-        qb.push(format!(" AND p.{column} < ")).push_bind(upper);
-        push_filter(&mut qb, filter);
-        qb.push(format!(" ORDER BY p.{column}, p.id LIMIT ")).push_bind(i64::from(limit));
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let family_name: String = r.try_get(2).map_err(db_err)?;
-                let given_name: String = r.try_get(3).map_err(db_err)?;
-                let fk: String = r.try_get(4).map_err(db_err)?;
-                let gk: String = r.try_get(5).map_err(db_err)?;
-                Ok(FamilySummary {
-                    family_id: FamilyId(r.try_get(0).map_err(db_err)?),
-                    area_id: AreaId(r.try_get(1).map_err(db_err)?),
-                    mother_name: format!("{family_name} {given_name}"),
-                    mother_kana: format!("{fk} {gk}"),
-                    mother_birth_date: opt_date(r.try_get(6).map_err(db_err)?)?,
-                    latest_edd: opt_date(r.try_get(7).map_err(db_err)?)?,
-                })
-            })
-            .collect()
+        let mut values =
+            vec![Value::Integer(filter_municipality(filter).0), Value::Text(key.to_owned()), Value::Text(upper)];
+        direct_filter(&mut sql, &mut values, filter);
+        sql.push_str(&format!(" ORDER BY p.{column}, p.id LIMIT ?"));
+        values.push(Value::Integer(i64::from(limit)));
+        let mut st = prepare(conn, &sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(values)).map_err(direct_err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(direct_err)? {
+            let family_name: String = r.cell(2)?;
+            let given_name: String = r.cell(3)?;
+            let fk: String = r.cell(4)?;
+            let gk: String = r.cell(5)?;
+            out.push(FamilySummary {
+                family_id: FamilyId(r.cell(0)?),
+                area_id: AreaId(r.cell(1)?),
+                mother_name: format!("{family_name} {given_name}"),
+                mother_kana: format!("{fk} {gk}"),
+                mother_birth_date: opt_date(r.cell(6)?)?,
+                latest_edd: opt_date(r.cell(7)?)?,
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -563,14 +569,18 @@ impl RecordStore for SqliteStore {
         // Family-name matches first, then given-name matches: each is one range
         // scan of its index in order, stopped at `limit`, so the cost does not
         // grow with the number of families.
-        let mut out = self.search_by(filter, "kana_key", kana_key, limit).await?;
-        if out.len() < limit as usize {
-            for row in self.search_by(filter, "given_kana_key", kana_key, limit).await? {
-                if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
-                    out.push(row);
+        // On the request's thread (#16, `direct`).
+        let out = self.direct.read(|conn| {
+            let mut out = Self::search_by(conn, filter, "kana_key", kana_key, limit)?;
+            if out.len() < limit as usize {
+                for row in Self::search_by(conn, filter, "given_kana_key", kana_key, limit)? {
+                    if out.len() < limit as usize && !out.iter().any(|o| o.family_id == row.family_id) {
+                        out.push(row);
+                    }
                 }
             }
-        }
+            Ok(out)
+        })?;
         self.audit_read(ctx, AuditAction::FamilySearch, None, &format!("results={}", out.len())).await?;
         Ok(out)
     }

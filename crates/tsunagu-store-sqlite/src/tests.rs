@@ -14,8 +14,8 @@ use tsunagu_store::prelude::*;
 
 // --- migrations -----------------------------------------------------------------
 
-#[tokio::test]
-async fn an_in_memory_database_is_a_temporary_file_removed_with_the_store() {
+/// A store "in memory" (a temporary file), migrated.
+async fn store() -> SqliteStore {
     let s = SqliteStore::connect(
         "sqlite::memory:",
         StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap()),
@@ -23,6 +23,13 @@ async fn an_in_memory_database_is_a_temporary_file_removed_with_the_store() {
     .await
     .unwrap();
     s.migrate().await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn an_in_memory_database_is_a_temporary_file_removed_with_the_store() {
+    let s = store().await;
+    // Migrated once by `store`; again, nothing to do.
     s.migrate().await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&s.reader).await.unwrap();
     assert_eq!(n, MIGRATIONS.len() as i64);
@@ -63,17 +70,6 @@ fn civil_date_times_are_stored_to_the_second_and_ranges_cover_whole_days() {
 }
 
 // --- the request path's own connections (#16, `direct`) ----------------------
-
-async fn store() -> SqliteStore {
-    let s = SqliteStore::connect(
-        "sqlite::memory:",
-        StoreKeys::derive(&tsunagu_domain::keys::MasterKey::from_bytes(&[7; 32]).unwrap()),
-    )
-    .await
-    .unwrap();
-    s.migrate().await.unwrap();
-    s
-}
 
 #[tokio::test]
 async fn a_text_of_several_statements_is_refused_not_cut_short() {
