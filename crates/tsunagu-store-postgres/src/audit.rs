@@ -8,7 +8,11 @@ use tsunagu_domain::audit::{line_mac, AuditAction, AuditContext, AuditLine, GENE
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::{AccountId, FamilyId, MunicipalityId};
 use tsunagu_store::group_commit::PendingLine;
-use tsunagu_store::{AuditQuery, AuditStore, Result};
+use tsunagu_store::{AuditQuery, AuditStore, Result, StoreError};
+
+fn poisoned() -> StoreError {
+    StoreError::Other("the audit heads' cache was poisoned".into())
+}
 
 macro_rules! audit_columns {
     () => {
@@ -43,19 +47,19 @@ async fn lock_head(tx: &mut PgConnection, m: MunicipalityId) -> Result<PgRow> {
     sqlx::query(LOCK).bind(m.0).fetch_one(&mut *tx).await.map_err(db_err)
 }
 
-/// Appends a batch of lines (#16, group commit) inside `tx`, in order. The
-/// heads of the batch's municipalities are locked first, in the order of
-/// their ids (so two batches never wait on each other in a circle); the lines
-/// are inserted by one statement and each head follows them line by line.
-pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, lines: &[PendingLine]) -> Result<()> {
-    let mut ms: Vec<MunicipalityId> = lines.iter().map(|l| l.ctx.municipality_id).collect();
-    ms.sort_unstable_by_key(|m| m.0);
-    ms.dedup();
-    let mut heads: Vec<(MunicipalityId, i64, String)> = Vec::with_capacity(ms.len());
-    for m in ms {
-        let head = lock_head(tx, m).await?;
-        heads.push((m, get(&head, "seq")?, get(&head, "hash")?));
-    }
+/// A batch's line linked into its chain: the line, its seq, its instant as
+/// text, the hash before it and its own.
+type Linked<'a> = (&'a PendingLine, i64, String, String, String);
+
+/// Links `lines`, in order, each to the one before it in its
+/// municipality's chain, starting from `heads` (each municipality's last
+/// seq and hash). A line about another family than its context's decision
+/// refuses the batch; a line of a municipality without a head is left out.
+fn link<'a>(
+    key: &ChainKey,
+    lines: &'a [PendingLine],
+    mut heads: Vec<(MunicipalityId, i64, String)>,
+) -> Result<Vec<Linked<'a>>> {
     let mut rows = Vec::with_capacity(lines.len());
     for l in lines {
         l.ctx.covers(l.family)?;
@@ -81,6 +85,23 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
         head.1 = seq;
         head.2 = hash;
     }
+    Ok(rows)
+}
+
+/// Appends a batch of lines (#16, group commit) inside `tx`, in order. The
+/// heads of the batch's municipalities are locked first, in the order of
+/// their ids (so two batches never wait on each other in a circle); the lines
+/// are inserted by one statement and each head follows them line by line.
+pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, lines: &[PendingLine]) -> Result<()> {
+    let mut ms: Vec<MunicipalityId> = lines.iter().map(|l| l.ctx.municipality_id).collect();
+    ms.sort_unstable_by_key(|m| m.0);
+    ms.dedup();
+    let mut heads: Vec<(MunicipalityId, i64, String)> = Vec::with_capacity(ms.len());
+    for m in ms {
+        let head = lock_head(tx, m).await?;
+        heads.push((m, get(&head, "seq")?, get(&head, "hash")?));
+    }
+    let rows = link(key, lines, heads)?;
     // One statement of the same text whatever the number of lines (the
     // rows bound as arrays): prepared once per connection and kept.
     if !rows.is_empty() {
@@ -156,13 +177,72 @@ impl PgStore {
     /// Writes a batch of lines in one transaction, on a kept connection (#16).
     async fn write_lines(self, lines: Vec<PendingLine>) -> Result<()> {
         let mut conn = self.hot_conn().await?;
-        let written = async {
-            let mut tx = sqlx::Connection::begin(conn.conn()?).await.map_err(db_err)?;
-            append_audit_batch(&mut tx, &self.keys.chain, &lines).await?;
-            tx.commit().await.map_err(db_err)
-        }
-        .await;
+        let written = self.append_lines(conn.conn()?, &lines).await;
         conn.done(written)
+    }
+
+    /// A batch linked to the heads this node last saw and appended by one
+    /// call of `audit_append` (migration 0038), a transaction of its own:
+    /// one round trip where locking the heads in a transaction took five.
+    /// When a head moved meanwhile (another node, or a change's own line)
+    /// the call writes nothing and answers the heads as they are: linked
+    /// again and sent again, up to three times, then the batch is appended
+    /// in a transaction that locks its heads first, as before.
+    async fn append_lines(&self, conn: &mut PgConnection, lines: &[PendingLine]) -> Result<()> {
+        let mut ms: Vec<MunicipalityId> = lines.iter().map(|l| l.ctx.municipality_id).collect();
+        ms.sort_unstable_by_key(|m| m.0);
+        ms.dedup();
+        for _ in 0..3 {
+            let heads: Vec<(MunicipalityId, i64, String)> = {
+                let known = self.heads.lock().map_err(|_| poisoned())?;
+                ms.iter()
+                    .map(|m| match known.get(m) {
+                        Some((seq, hash)) => (*m, *seq, hash.clone()),
+                        None => (*m, 0, GENESIS.to_owned()),
+                    })
+                    .collect()
+            };
+            let rows = link(&self.keys.chain, lines, heads)?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let now: Vec<PgRow> = sqlx::query(
+                "SELECT municipality_id, seq, hash FROM audit_append($1::bigint[], $2::bigint[], \
+                 $3::text[]::timestamptz[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], \
+                 $9::text[], $10::text[], $11::text[], $12::text[])",
+            )
+            .bind(rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(_, _, at, ..)| at.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.ctx.actor.0).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.ctx.role.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.action.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.family.map(|f| f.0)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.detail.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.ctx.reason.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(l, ..)| l.ctx.remote_addr.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(_, _, _, prev, _)| prev.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|(_, _, _, _, hash)| hash.as_str()).collect::<Vec<_>>())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            let mut known = self.heads.lock().map_err(|_| poisoned())?;
+            if now.is_empty() {
+                // Appended: each chain's head is its last line now.
+                for (l, seq, _, _, hash) in &rows {
+                    known.insert(l.ctx.municipality_id, (*seq, hash.clone()));
+                }
+                return Ok(());
+            }
+            for r in &now {
+                known.insert(MunicipalityId(get(r, "municipality_id")?), (get(r, "seq")?, get(r, "hash")?));
+            }
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db_err)?;
+        append_audit_batch(&mut tx, &self.keys.chain, lines).await?;
+        tx.commit().await.map_err(db_err)?;
+        // What that transaction made the heads is not kept: the next call learns it.
+        Ok(())
     }
 
     /// Writes one read's audit line through the group commit (#16) and

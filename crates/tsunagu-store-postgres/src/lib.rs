@@ -89,6 +89,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 35, name: "scale_lookups", sql: include_str!("../migrations/0035_scale_lookups.sql") },
     Migration { version: 36, name: "work_list_order", sql: include_str!("../migrations/0036_work_list_order.sql") },
     Migration { version: 37, name: "audit_guard_plan", sql: include_str!("../migrations/0037_audit_guard_plan.sql") },
+    Migration { version: 38, name: "audit_append", sql: include_str!("../migrations/0038_audit_append.sql") },
 ];
 
 #[derive(Clone)]
@@ -101,6 +102,9 @@ pub struct PgStore {
     post_batch: std::sync::Arc<chat::PostBatch>,
     /// Connections kept for the request path, out of the pool's tests (#16).
     kept: std::sync::Arc<Kept<PoolConnection<Postgres>>>,
+    /// The audit chains' heads as this node last saw them (#16,
+    /// `audit::write_lines`): a guess the database checks, never trusted.
+    heads: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<MunicipalityId, (i64, String)>>>,
 }
 
 /// Of the pool's sixteen connections, at most this many serve the request
@@ -360,7 +364,14 @@ impl PgStore {
             .await
             .map_err(db_err)?;
         let kept = std::sync::Arc::new(Kept::new(KEPT_CONNECTIONS));
-        Ok(Self { pool, keys, audit_batch: Default::default(), post_batch: Default::default(), kept })
+        Ok(Self {
+            pool,
+            keys,
+            audit_batch: Default::default(),
+            post_batch: Default::default(),
+            kept,
+            heads: Default::default(),
+        })
     }
 
     /// A connection for the request path (#16): one of the kept ones (tested

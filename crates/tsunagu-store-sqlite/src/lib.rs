@@ -74,6 +74,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 35, name: "scale_lookups", sql: include_str!("../migrations/0035_scale_lookups.sql") },
     Migration { version: 36, name: "work_list_order", sql: include_str!("../migrations/0036_work_list_order.sql") },
     Migration { version: 37, name: "audit_guard_plan", sql: include_str!("../migrations/0037_audit_guard_plan.sql") },
+    Migration { version: 38, name: "audit_append", sql: include_str!("../migrations/0038_audit_append.sql") },
 ];
 
 #[derive(Clone)]

@@ -249,11 +249,38 @@ async fn story_a_head_advances_by_the_lines_key(backend: Backend) {
     finish(s, db).await;
 }
 
+/// Two nodes append to one chain in turn, with a change's own line between
+/// (#16: on PostgreSQL a node links a batch of reads' lines to the heads it
+/// last saw and `audit_append` checks them; a head another node or another
+/// transaction moved is answered, and the lines are linked to it again).
+async fn story_nodes_appending_in_turn_keep_one_chain(backend: Backend) {
+    let (a, db) = fresh(backend).await;
+    let (m, ..) = town(&a, "131121").await;
+    let b = another_node(&db).await;
+    let admin = ctx(m, Role::Admin);
+    for i in 0..6 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        node.write_audit(&admin, AuditAction::SignIn, None, &format!("read={i}")).await.unwrap();
+    }
+    // A change writes its line in its own transaction; then both nodes read again.
+    a.create_account(Some(&admin), &new_account(m, "nurse2", Role::Nurse)).await.unwrap();
+    a.write_audit(&admin, AuditAction::SignIn, None, "read=6").await.unwrap();
+    b.write_audit(&admin, AuditAction::SignIn, None, "read=7").await.unwrap();
+    let lines = a.audit_lines(m, 0, 100).await.unwrap();
+    let reads: Vec<&str> = lines.iter().filter(|l| l.action == "account.sign_in").map(|l| l.detail.as_str()).collect();
+    assert_eq!(reads, (0..8).map(|i| format!("read={i}")).collect::<Vec<_>>());
+    assert_eq!(lines.iter().map(|l| l.seq).collect::<Vec<_>>(), (1..=lines.len() as i64).collect::<Vec<_>>());
+    assert_eq!(verify_chain(&a, m).await, Ok(lines.len() as u64));
+    close_node(b).await;
+    finish(a, db).await;
+}
+
 on_both!(
     a_decision_about_one_family_opens_no_other => story_a_decision_about_one_family_opens_no_other,
     the_audit_chain_verifies_and_can_be_searched => story_the_audit_chain_verifies_and_can_be_searched,
     instants_round_trip_to_the_microsecond => story_instants_round_trip_to_the_microsecond,
     a_head_advances_by_the_lines_key => story_a_head_advances_by_the_lines_key,
+    nodes_appending_in_turn_keep_one_chain => story_nodes_appending_in_turn_keep_one_chain,
 );
 
 on_both!(multi_thread:
