@@ -88,6 +88,26 @@ fn link<'a>(
     Ok(rows)
 }
 
+/// `q` with linked lines bound as twelve arrays, one per column of
+/// `audit_log` in its order (`$3`, the instants, as text).
+fn bind_lines<'q>(
+    q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    rows: &'q [Linked<'_>],
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    q.bind(rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, at, ..)| at.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.actor.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.role.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.action.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.family.map(|f| f.0)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.detail.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.reason.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(l, ..)| l.ctx.remote_addr.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, _, prev, _)| prev.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, _, _, hash)| hash.as_str()).collect::<Vec<_>>())
+}
+
 /// Appends a batch of lines (#16, group commit) inside `tx`, in order. The
 /// heads of the batch's municipalities are locked first, in the order of
 /// their ids (so two batches never wait on each other in a circle); the lines
@@ -105,24 +125,15 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
     // One statement of the same text whatever the number of lines (the
     // rows bound as arrays): prepared once per connection and kept.
     if !rows.is_empty() {
-        sqlx::query(
-            "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
-             remote_addr, prev_hash, hash) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]::timestamptz[], $4::bigint[], $5::text[], \
-             $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
+        bind_lines(
+            sqlx::query(
+                "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, reason, \
+                 remote_addr, prev_hash, hash) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]::timestamptz[], $4::bigint[], \
+                 $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
+            ),
+            &rows,
         )
-        .bind(rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(_, _, at, ..)| at.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.ctx.actor.0).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.ctx.role.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.action.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.family.map(|f| f.0)).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.detail.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.ctx.reason.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(l, ..)| l.ctx.remote_addr.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(_, _, _, prev, _)| prev.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(_, _, _, _, hash)| hash.as_str()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -206,23 +217,14 @@ impl PgStore {
             if rows.is_empty() {
                 return Ok(());
             }
-            let now: Vec<PgRow> = sqlx::query(
-                "SELECT municipality_id, seq, hash FROM audit_append($1::bigint[], $2::bigint[], \
-                 $3::text[]::timestamptz[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], \
-                 $9::text[], $10::text[], $11::text[], $12::text[])",
+            let now: Vec<PgRow> = bind_lines(
+                sqlx::query(
+                    "SELECT municipality_id, seq, hash FROM audit_append($1::bigint[], $2::bigint[], \
+                     $3::text[]::timestamptz[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], \
+                     $9::text[], $10::text[], $11::text[], $12::text[])",
+                ),
+                &rows,
             )
-            .bind(rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, seq, ..)| *seq).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, _, at, ..)| at.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.ctx.actor.0).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.ctx.role.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.action.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.family.map(|f| f.0)).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.detail.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.ctx.reason.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(l, ..)| l.ctx.remote_addr.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, _, _, prev, _)| prev.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, _, _, _, hash)| hash.as_str()).collect::<Vec<_>>())
             .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
