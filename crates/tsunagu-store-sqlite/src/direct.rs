@@ -200,17 +200,23 @@ impl DirectReaders {
     /// [`DirectReaders::read`], its statements inside one read transaction,
     /// so that they all see one state of the file (a record's two).
     pub(crate) fn read_together<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        self.read(|conn| {
-            conn.prepare_cached("BEGIN").and_then(|mut st| st.execute([])).map_err(direct_err)?;
-            let r = f(conn);
-            // A read transaction: its end only lets go of the snapshot.
-            let end = conn
-                .prepare_cached(if r.is_ok() { "COMMIT" } else { "ROLLBACK" })
-                .and_then(|mut st| st.execute([]))
-                .map_err(direct_err);
-            r.and_then(|v| end.map(|_| v))
-        })
+        self.read(|conn| in_transaction(conn, "BEGIN", f))
     }
+}
+
+/// Runs `f` inside a transaction `begin` starts, committed if `f` succeeds;
+/// whatever failed, the transaction is rolled back before this returns (if
+/// even that fails, the connection is left in it: callers keep a connection
+/// only when it is out of every transaction, `is_autocommit`). The three
+/// statements are prepared once per connection.
+fn in_transaction<R>(conn: &Connection, begin: &'static str, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+    let run = |sql: &'static str| conn.prepare_cached(sql).and_then(|mut st| st.execute([])).map_err(direct_err);
+    run(begin)?;
+    let r = f(conn).and_then(|v| run("COMMIT").map(|_| v));
+    if !conn.is_autocommit() {
+        let _ = run("ROLLBACK");
+    }
+    r
 }
 
 /// The single writer's connection of SQLite's binding (#16): a batch of
@@ -255,17 +261,10 @@ impl DirectWriter {
             Some(c) => c,
             None => self.connect()?,
         };
-        let r = (|| {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(direct_err)?;
-            match f(&conn) {
-                Ok(v) => conn.execute_batch("COMMIT").map_err(direct_err).map(|()| v),
-                Err(e) => Err(e),
-            }
-        })();
-        // Out of every transaction before it is kept: a failed statement or
-        // commit is rolled back here; if even that fails, the connection is
-        // closed (which rolls back) and the next write opens another.
-        if conn.is_autocommit() || conn.execute_batch("ROLLBACK").is_ok() {
+        let r = in_transaction(&conn, "BEGIN IMMEDIATE", f);
+        // Kept only out of every transaction; else closed (which rolls back)
+        // and the next write opens another.
+        if conn.is_autocommit() {
             *slot = Some(conn);
         }
         r
