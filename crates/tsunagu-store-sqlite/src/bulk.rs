@@ -1,19 +1,25 @@
 //! The bulk path of `import_families` on SQLite (#16, #15): one lookup for
 //! the batch's duplicates, the rows computed in memory by
 //! `tsunagu_store::bulk`, ids allocated inside the single writer's
-//! transaction, and each table written by multi-row `INSERT … VALUES`
-//! statements in chunks under the bind limit.
+//! transaction, and each row written by a prepared `INSERT`.
+//!
+//! The batch runs on the writer's connection of SQLite's own binding
+//! (`direct::DirectWriter`), on a blocking thread of the runtime: its
+//! statements are calls in place, with no hand-off to a connection's thread
+//! for each, and its values are bound straight from the rows (sqlx copied
+//! each value into its arguments and again into SQLite: BENCHMARKS.md,
+//! "what a load's inserts cost"). While a batch is written, the loader's
+//! task computes its next one.
 
-use crate::audit::append_audit_batch;
+use crate::audit::append_audit_batch_direct;
+use crate::direct::{direct_err, prepare, Cells};
 use crate::{corrupt, date, db_err, opt_date, ts_text, Result};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use rusqlite::Connection;
 use tsunagu_domain::audit::{AuditAction, AuditContext};
 use tsunagu_domain::keys::ChainKey;
 use tsunagu_domain::timeline::{KindSet, RULES_VERSION};
 use tsunagu_domain::FamilyId;
-use tsunagu_store::bulk::{
-    rows_per_statement, Batch, MotherOnRecord, OnRecord, ReservedIds, Rows, KEPT_DURING_LOAD, SET_ASIDE_TABLES,
-};
+use tsunagu_store::bulk::{Batch, MotherOnRecord, OnRecord, ReservedIds, Rows, KEPT_DURING_LOAD, SET_ASIDE_TABLES};
 use tsunagu_store::group_commit::PendingLine;
 use tsunagu_store::{ImportFamily, StoreError};
 
@@ -23,11 +29,12 @@ fn json_list<T: Clone + Into<serde_json::Value>>(values: &[T]) -> String {
     serde_json::Value::from(values.to_vec()).to_string()
 }
 
-/// Imports `families` inside `tx` (begun `IMMEDIATE` by the caller: the
-/// ids below are allocated from the largest ones, which no other writer
-/// may change before the commit), with one audit line per family.
-pub(crate) async fn import_batch(
-    tx: &mut SqliteConnection,
+/// Imports `families` inside the write transaction `conn` is in (begun
+/// `IMMEDIATE` by `DirectWriter::write`: the ids below are allocated from
+/// the largest ones, which no other writer may change before the commit),
+/// with one audit line per family.
+pub(crate) fn import_batch(
+    conn: &Connection,
     key: &ChainKey,
     ctx: &AuditContext,
     families: &[ImportFamily],
@@ -38,30 +45,29 @@ pub(crate) async fn import_batch(
     }
     let areas: Vec<i64> = Batch::areas(families).iter().map(|a| a.0).collect();
     // The municipality's kinds, its areas among the batch's, and the ids in use.
-    let r = sqlx::query(
+    let mut st = prepare(
+        conn,
         "SELECT contact_kinds, \
          (SELECT COUNT(*) FROM areas a WHERE a.municipality_id = municipalities.id \
-          AND a.id IN (SELECT value FROM json_each(?))), \
+          AND a.id IN (SELECT value FROM json_each(?1))), \
          (SELECT COALESCE(MAX(id), 0) FROM families), (SELECT COALESCE(MAX(id), 0) FROM people), \
          (SELECT COALESCE(MAX(id), 0) FROM pregnancies), (SELECT COALESCE(MAX(id), 0) FROM babies) \
-         FROM municipalities WHERE id = ?",
-    )
-    .bind(json_list(&areas))
-    .bind(m.0)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db_err)?
-    .ok_or(StoreError::InvalidReference("area_id"))?;
-    let kinds: i64 = r.try_get(0).map_err(db_err)?;
+         FROM municipalities WHERE id = ?2",
+    )?;
+    let mut found = st.query(rusqlite::params![json_list(&areas), m.0]).map_err(direct_err)?;
+    let r = found.next().map_err(direct_err)?.ok_or(StoreError::InvalidReference("area_id"))?;
+    let kinds: i64 = r.cell(0)?;
     let kinds = KindSet::from_bits(u16::try_from(kinds).map_err(|_| corrupt("contact kinds"))?);
-    let areas_found: i64 = r.try_get(1).map_err(db_err)?;
+    let areas_found: i64 = r.cell(1)?;
     if usize::try_from(areas_found).ok() != Some(areas.len()) {
         return Err(StoreError::InvalidReference("area_id"));
     }
     let mut max = [0i64; 4];
     for (i, v) in max.iter_mut().enumerate() {
-        *v = r.try_get(i + 2).map_err(db_err)?;
+        *v = r.cell(i + 2)?;
     }
+    drop(found);
+    drop(st);
     // What the duplicate checks need, for the whole batch.
     let mut on_record = OnRecord::default();
     let lookups = Batch::mother_lookups(families);
@@ -74,52 +80,52 @@ pub(crate) async fn import_batch(
     // outermost, and the unary `+` keeps it from reading the city's
     // pregnancies by `municipality_id` (without both, it did, and a load
     // slowed to a crawl); the plan is quoted in BENCHMARKS.md.
-    let rows = sqlx::query(
+    let mut st = prepare(
+        conn,
         "WITH mothers(family_id, kana_key, birth_date) AS ( \
-         SELECT p.family_id, p.kana_key, p.birth_date FROM json_each(?) w CROSS JOIN people p \
-         ON p.municipality_id = ? AND p.relation = 'mother' \
+         SELECT p.family_id, p.kana_key, p.birth_date FROM json_each(?1) w CROSS JOIN people p \
+         ON p.municipality_id = ?4 AND p.relation = 'mother' \
          AND p.kana_key = json_extract(w.value, '$[0]') AND p.birth_date = json_extract(w.value, '$[1]') \
-         UNION ALL SELECT p.family_id, p.kana_key, p.birth_date FROM json_each(?) w CROSS JOIN people p \
-         ON p.municipality_id = ? AND p.relation = 'mother' AND p.kana_key = w.value AND p.birth_date IS NULL \
-         UNION ALL SELECT p.family_id, p.kana_key, p.birth_date FROM json_each(?) w CROSS JOIN people p \
-         ON p.municipality_id = ? AND p.relation = 'mother' AND p.kana_key = w.value) \
+         UNION ALL SELECT p.family_id, p.kana_key, p.birth_date FROM json_each(?2) w CROSS JOIN people p \
+         ON p.municipality_id = ?4 AND p.relation = 'mother' AND p.kana_key = w.value AND p.birth_date IS NULL \
+         UNION ALL SELECT p.family_id, p.kana_key, p.birth_date FROM json_each(?3) w CROSS JOIN people p \
+         ON p.municipality_id = ?4 AND p.relation = 'mother' AND p.kana_key = w.value) \
          SELECT m.kana_key, m.birth_date, g.edd FROM mothers m CROSS JOIN pregnancies g ON g.family_id = m.family_id \
-         WHERE +g.municipality_id = ? AND g.status = 'ongoing'",
-    )
-    .bind(serde_json::Value::from(born).to_string())
-    .bind(m.0)
-    .bind(json_list(&lookups.keys))
-    .bind(m.0)
-    .bind(json_list(&lookups.any_birth))
-    .bind(m.0)
-    .bind(m.0)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    for r in &rows {
+         WHERE +g.municipality_id = ?4 AND g.status = 'ongoing'",
+    )?;
+    let mut rows = st
+        .query(rusqlite::params![
+            serde_json::Value::from(born).to_string(),
+            json_list(&lookups.keys),
+            json_list(&lookups.any_birth),
+            m.0
+        ])
+        .map_err(direct_err)?;
+    while let Some(r) = rows.next().map_err(direct_err)? {
         on_record.mothers.push(MotherOnRecord {
-            kana_key: r.try_get(0).map_err(db_err)?,
-            birth_date: opt_date(r.try_get(1).map_err(db_err)?)?,
-            edd: date(&r.try_get::<String, _>(2).map_err(db_err)?)?,
+            kana_key: r.cell(0)?,
+            birth_date: opt_date(r.cell(1)?)?,
+            edd: date(&r.cell::<String>(2)?)?,
         });
     }
+    drop(rows);
+    drop(st);
     let numbers = Batch::handbook_numbers(families);
     if !numbers.is_empty() {
-        let taken: Vec<String> = sqlx::query_scalar(
-            "SELECT handbook_number FROM pregnancies WHERE municipality_id = ? \
-             AND handbook_number IN (SELECT value FROM json_each(?))",
-        )
-        .bind(m.0)
-        .bind(json_list(&numbers))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        on_record.handbook_numbers.extend(taken);
+        let mut st = prepare(
+            conn,
+            "SELECT handbook_number FROM pregnancies WHERE municipality_id = ?1 \
+             AND handbook_number IN (SELECT value FROM json_each(?2))",
+        )?;
+        let mut rows = st.query(rusqlite::params![m.0, json_list(&numbers)]).map_err(direct_err)?;
+        while let Some(r) = rows.next().map_err(direct_err)? {
+            on_record.handbook_numbers.insert(r.cell(0)?);
+        }
     }
     let batch = Batch::check(families, &on_record);
     let ids = ReservedIds::after(max, batch.id_counts());
     let rows = batch.rows(&ids, kinds, ctx.actor, ctx.at).map_err(|e| StoreError::Other(Box::new(e)))?;
-    write_rows(tx, ctx, &rows).await?;
+    write_rows(conn, ctx, &rows)?;
     let lines: Vec<PendingLine> = rows
         .answers
         .iter()
@@ -131,130 +137,220 @@ pub(crate) async fn import_batch(
             detail: "import".to_owned(),
         })
         .collect();
-    append_audit_batch(tx, key, &lines).await?;
+    append_audit_batch_direct(conn, key, &lines)?;
     Ok(rows.answers)
 }
 
-async fn write_rows(tx: &mut SqliteConnection, ctx: &AuditContext, rows: &Rows) -> Result<()> {
-    let m = ctx.municipality_id.0;
-    let at = ts_text(ctx.at);
-    for chunk in rows.families.chunks(rows_per_statement(7)) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO families (id, municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
-             created_at) ",
-        );
-        qb.push_values(chunk, |mut b, f| {
-            let n = &f.notification;
-            b.push_bind(f.id.0)
-                .push_bind(m)
-                .push_bind(n.area_id.0)
-                .push_bind(n.fee_bracket.as_str())
-                .push_bind(n.consent_coordinators)
-                .push_bind(n.consent_hubs)
-                .push_bind(at.clone());
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+/// Rows a multi-row `INSERT` writes at once: its values bound in place
+/// (measured ~1.8 µs a contact row against ~3.4 µs one row a statement,
+/// BENCHMARKS.md), one statement text whatever the batch, prepared once.
+const ROWS_A_STATEMENT: usize = 64;
+
+/// Binds a row's values to the next places of a statement, in order.
+struct Binder<'s, 'c> {
+    st: &'s mut rusqlite::CachedStatement<'c>,
+    at: usize,
+}
+
+impl Binder<'_, '_> {
+    fn value(&mut self, v: impl rusqlite::ToSql) -> Result<&mut Self> {
+        self.at += 1;
+        self.st.raw_bind_parameter(self.at, v).map_err(direct_err)?;
+        Ok(self)
     }
-    for chunk in rows.people.chunks(rows_per_statement(11)) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO people (id, family_id, municipality_id, relation, family_name, given_name, \
-             family_name_kana, given_name_kana, kana_key, given_kana_key, birth_date) ",
-        );
-        qb.push_values(chunk, |mut b, p| {
-            b.push_bind(p.id.0)
-                .push_bind(p.family_id.0)
-                .push_bind(m)
-                .push_bind(p.relation.as_str())
-                .push_bind(p.family_name.as_str())
-                .push_bind(p.given_name.as_str())
-                .push_bind(p.family_name_kana.as_str())
-                .push_bind(p.given_name_kana.as_str())
-                .push_bind(p.kana_key.as_str())
-                .push_bind(p.given_kana_key.as_str())
-                .push_bind(p.birth_date.map(|d| d.to_string()));
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+}
+
+/// Writes `rows` with `insert` (`INSERT INTO t (…columns…)`, `columns` of
+/// them): [`ROWS_A_STATEMENT`] a statement, then the rest one by one, each
+/// row's values bound by `bind`.
+fn insert_rows<T>(
+    conn: &Connection,
+    insert: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl Fn(&mut Binder<'_, '_>, &T) -> Result<()>,
+) -> Result<()> {
+    let one = format!("({})", vec!["?"; columns].join(", "));
+    let mut chunks = rows.chunks_exact(ROWS_A_STATEMENT);
+    if rows.len() >= ROWS_A_STATEMENT {
+        let mut st = prepare(conn, &format!("{insert} VALUES {}", vec![one.as_str(); ROWS_A_STATEMENT].join(", ")))?;
+        for chunk in &mut chunks {
+            let mut b = Binder { st: &mut st, at: 0 };
+            for row in chunk {
+                bind(&mut b, row)?;
+            }
+            st.raw_execute().map_err(direct_err)?;
+        }
     }
-    for chunk in rows.pregnancies.chunks(rows_per_statement(10)) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO pregnancies (id, family_id, municipality_id, notified_on, edd, foetuses, first_child, \
-             status, handbook_number, timeline_rules) ",
-        );
-        qb.push_values(chunk, |mut b, g| {
-            let p = &g.pregnancy;
-            b.push_bind(g.id.0)
-                .push_bind(g.family_id.0)
-                .push_bind(m)
-                .push_bind(p.notified_on.to_string())
-                .push_bind(p.edd.to_string())
-                .push_bind(i64::from(p.foetuses))
-                .push_bind(p.first_child)
-                .push_bind(p.status.as_str())
-                .push_bind(p.handbook_number.as_deref())
-                .push_bind(RULES_VERSION);
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
-    }
-    for chunk in rows.babies.chunks(rows_per_statement(11)) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO babies (id, municipality_id, pregnancy_id, family_id, person_id, birth_date, sex, \
-             gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
-            let x = &r.baby;
-            b.push_bind(x.id.0)
-                .push_bind(m)
-                .push_bind(x.pregnancy_id.0)
-                .push_bind(r.family_id.0)
-                .push_bind(x.person_id.0)
-                .push_bind(x.birth_date.to_string())
-                .push_bind(x.sex.as_str())
-                .push_bind(i64::from(x.gestational_weeks))
-                .push_bind(i64::from(x.gestational_days))
-                .push_bind(x.birth_weight_g.map(i64::from))
-                .push_bind(x.long_hospitalisation);
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
-    }
-    for chunk in rows.contacts.chunks(rows_per_statement(23)) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, \
-             subject_id, owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, \
-             created_at, updated_at, outcome, form, outcome_by, outcome_at, outcome_note) ",
-        );
-        qb.push_values(chunk, |mut b, c| {
-            b.push_bind(m)
-                .push_bind(c.family_id.0)
-                .push_bind(c.area_id.0)
-                .push_bind(c.pregnancy_id.0)
-                .push_bind(c.kind.as_str())
-                .push_bind(c.subject_kind)
-                .push_bind(c.subject_id)
-                .push_bind(c.owner_role)
-                .push_bind(c.staff_owed)
-                .push_bind(c.opens.to_string())
-                .push_bind(c.due.to_string())
-                .push_bind(c.closes.to_string())
-                .push_bind(c.ending)
-                .push_bind(c.hidden)
-                .push_bind(c.awaits)
-                .push_bind(c.missed_on.map(|d| d.to_string()))
-                .push_bind(at.clone())
-                .push_bind(at.clone())
-                .push_bind(c.settled.map(|_| "done"))
-                .push_bind(c.settled.map(|s| s.form))
-                .push_bind(c.settled.map(|s| s.by.0))
-                .push_bind(c.settled.map(|_| at.clone()))
-                .push_bind(if c.settled.is_some() { "import" } else { "" });
-        });
-        qb.build().execute(&mut *tx).await.map_err(db_err)?;
+    if !chunks.remainder().is_empty() {
+        let mut st = prepare(conn, &format!("{insert} VALUES {one}"))?;
+        for row in chunks.remainder() {
+            bind(&mut Binder { st: &mut st, at: 0 }, row)?;
+            st.raw_execute().map_err(direct_err)?;
+        }
     }
     Ok(())
 }
 
-/// The writer's page cache during a large load, and otherwise (`connect`).
-const BULK_CACHE: &str = "PRAGMA cache_size = -262144";
-const USUAL_CACHE: &str = "PRAGMA cache_size = -32768";
+/// Each table's rows.
+fn write_rows(conn: &Connection, ctx: &AuditContext, rows: &Rows) -> Result<()> {
+    let m = ctx.municipality_id.0;
+    let at = ts_text(ctx.at);
+    insert_rows(
+        conn,
+        "INSERT INTO families (id, municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
+         created_at)",
+        7,
+        &rows.families,
+        |b, f| {
+            let n = &f.notification;
+            b.value(f.id.0)?
+                .value(m)?
+                .value(n.area_id.0)?
+                .value(n.fee_bracket.as_str())?
+                .value(n.consent_coordinators)?
+                .value(n.consent_hubs)?
+                .value(&at)?;
+            Ok(())
+        },
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO people (id, family_id, municipality_id, relation, family_name, given_name, \
+         family_name_kana, given_name_kana, kana_key, given_kana_key, birth_date)",
+        11,
+        &rows.people,
+        |b, p| {
+            b.value(p.id.0)?
+                .value(p.family_id.0)?
+                .value(m)?
+                .value(p.relation.as_str())?
+                .value(&p.family_name)?
+                .value(&p.given_name)?
+                .value(&p.family_name_kana)?
+                .value(&p.given_name_kana)?
+                .value(&p.kana_key)?
+                .value(&p.given_kana_key)?
+                .value(p.birth_date.map(|d| d.to_string()))?;
+            Ok(())
+        },
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO pregnancies (id, family_id, municipality_id, notified_on, edd, foetuses, first_child, \
+         status, handbook_number, timeline_rules)",
+        10,
+        &rows.pregnancies,
+        |b, g| {
+            let p = &g.pregnancy;
+            b.value(g.id.0)?
+                .value(g.family_id.0)?
+                .value(m)?
+                .value(p.notified_on.to_string())?
+                .value(p.edd.to_string())?
+                .value(i64::from(p.foetuses))?
+                .value(p.first_child)?
+                .value(p.status.as_str())?
+                .value(p.handbook_number.as_deref())?
+                .value(RULES_VERSION)?;
+            Ok(())
+        },
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO babies (id, municipality_id, pregnancy_id, family_id, person_id, birth_date, sex, \
+         gestational_weeks, gestational_days, birth_weight_g, long_hospitalisation)",
+        11,
+        &rows.babies,
+        |b, r| {
+            let x = &r.baby;
+            b.value(x.id.0)?
+                .value(m)?
+                .value(x.pregnancy_id.0)?
+                .value(r.family_id.0)?
+                .value(x.person_id.0)?
+                .value(x.birth_date.to_string())?
+                .value(x.sex.as_str())?
+                .value(i64::from(x.gestational_weeks))?
+                .value(i64::from(x.gestational_days))?
+                .value(x.birth_weight_g.map(i64::from))?
+                .value(x.long_hospitalisation)?;
+            Ok(())
+        },
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, \
+         subject_id, owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, \
+         created_at, updated_at, outcome, form, outcome_by, outcome_at, outcome_note)",
+        23,
+        &rows.contacts,
+        |b, c| {
+            b.value(m)?
+                .value(c.family_id.0)?
+                .value(c.area_id.0)?
+                .value(c.pregnancy_id.0)?
+                .value(c.kind.as_str())?
+                .value(c.subject_kind)?
+                .value(c.subject_id)?
+                .value(c.owner_role)?
+                .value(c.staff_owed)?
+                .value(c.opens.to_string())?
+                .value(c.due.to_string())?
+                .value(c.closes.to_string())?
+                .value(c.ending)?
+                .value(c.hidden)?
+                .value(c.awaits)?
+                .value(c.missed_on.map(|d| d.to_string()))?
+                .value(&at)?
+                .value(&at)?
+                .value(c.settled.map(|_| "done"))?
+                .value(c.settled.map(|s| s.form))?
+                .value(c.settled.map(|s| s.by.0))?
+                .value(c.settled.map(|_| at.as_str()))?
+                .value(if c.settled.is_some() { "import" } else { "" })?;
+            Ok(())
+        },
+    )
+}
+
+/// The writer's page cache during a large load, and otherwise (`connect`),
+/// in KiB: on both its connections (sqlx's builds the indexes after).
+const BULK_CACHE_KIB: u32 = 262_144;
+const USUAL_CACHE_KIB: u32 = 32_768;
+
+/// Both writer connections set for a large load (`loading`) or back as
+/// usual. While loading, the batches' connection (`DirectWriter`) does not
+/// check foreign keys row by row: each check opens a cursor on the parent
+/// table for every row, ~4 µs a contact row against ~0.4 µs for the insert
+/// itself (BENCHMARKS.md); the loaded tables' references are checked once,
+/// whole, by [`check_references`] before the indexes are built.
+async fn set_writer_mode(store: &crate::SqliteStore, loading: bool) -> Result<()> {
+    let kib = if loading { BULK_CACHE_KIB } else { USUAL_CACHE_KIB };
+    let mut turn = store.writer.acquire().await.map_err(db_err)?;
+    sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut *turn).await.map_err(db_err)?;
+    store.direct_writer.configure(&mut turn, kib, !loading)
+}
+
+/// The tables a load writes whose every row's references must be there
+/// (SQLite's `foreign_key_check`, one pass over each table): an error
+/// naming the table and the parent if any is missing.
+async fn check_references(store: &crate::SqliteStore) -> Result<()> {
+    for table in SET_ASIDE_TABLES.iter().copied().chain(["audit_log"]) {
+        let missing: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT parent, COUNT(*) FROM pragma_foreign_key_check('{table}') GROUP BY parent ORDER BY parent"
+        ))
+        .fetch_all(&store.writer)
+        .await
+        .map_err(db_err)?;
+        if let Some((parent, rows)) = missing.first() {
+            return Err(StoreError::Other(
+                format!("a bulk load left {rows} row(s) of {table} referring to missing {parent}").into(),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// `RecordStore::bulk_load_begin`: drops the non-unique indexes of
 /// [`SET_ASIDE_TABLES`] but [`KEPT_DURING_LOAD`] (an automatic or unique
@@ -288,8 +384,7 @@ pub(crate) async fn begin_bulk_load(store: &crate::SqliteStore) -> Result<()> {
         }
     }
     tx.commit().await.map_err(db_err)?;
-    sqlx::query(BULK_CACHE).execute(&store.writer).await.map_err(db_err)?;
-    Ok(())
+    set_writer_mode(store, true).await
 }
 
 /// `RecordStore::bulk_load_end`, and `migrate`'s check: builds every saved
@@ -302,13 +397,16 @@ pub(crate) async fn rebuild_dropped_indexes(store: &crate::SqliteStore) -> Resul
         .await
         .map_err(db_err)?;
     if saved == 0 {
-        sqlx::query(USUAL_CACHE).execute(&store.writer).await.map_err(db_err)?;
+        set_writer_mode(store, false).await?;
         return Ok(0);
     }
+    // Checked before anything is built: a load that failed it keeps its
+    // definitions saved, and the next start (`migrate`) checks again.
+    set_writer_mode(store, false).await?;
+    check_references(store).await?;
     sqlx::query("PRAGMA temp_store = FILE").execute(&store.writer).await.map_err(db_err)?;
     let built = rebuild_in_one_transaction(store).await;
     sqlx::query("PRAGMA temp_store = MEMORY").execute(&store.writer).await.map_err(db_err)?;
-    sqlx::query(USUAL_CACHE).execute(&store.writer).await.map_err(db_err)?;
     built
 }
 

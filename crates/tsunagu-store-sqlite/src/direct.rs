@@ -255,13 +255,33 @@ impl DirectWriter {
         _turn: &mut sqlx::pool::PoolConnection<Sqlite>,
         f: impl FnOnce(&Connection) -> Result<R>,
     ) -> Result<R> {
+        self.on_connection(|conn| in_transaction(conn, "BEGIN IMMEDIATE", f))
+    }
+
+    /// Sets the connection's page cache (`cache_kib`) and whether it checks
+    /// foreign keys row by row: a bulk load (`bulk`) takes a larger cache
+    /// and checks the loaded tables' references once at its end. A
+    /// connection opened again after a failure has the usual settings.
+    pub(crate) fn configure(
+        &self,
+        _turn: &mut sqlx::pool::PoolConnection<Sqlite>,
+        cache_kib: u32,
+        foreign_keys: bool,
+    ) -> Result<()> {
+        self.on_connection(|conn| {
+            conn.pragma_update(None, "cache_size", -i64::from(cache_kib)).map_err(direct_err)?;
+            conn.pragma_update(None, "foreign_keys", foreign_keys).map_err(direct_err)
+        })
+    }
+
+    fn on_connection<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
         let mut slot =
             self.conn.lock().map_err(|_| StoreError::Other("the writer's connection was poisoned".into()))?;
         let conn = match slot.take() {
             Some(c) => c,
             None => self.connect()?,
         };
-        let r = in_transaction(&conn, "BEGIN IMMEDIATE", f);
+        let r = f(&conn);
         // Kept only out of every transaction; else closed (which rolls back)
         // and the next write opens another.
         if conn.is_autocommit() {

@@ -434,10 +434,18 @@ impl RecordStore for SqliteStore {
         families: &[ImportFamily],
     ) -> Result<Vec<Result<FamilyId, &'static str>>> {
         ctx.covers(None)?;
-        let mut tx = self.begin_immediate().await?;
-        let out = crate::bulk::import_batch(&mut tx, &self.keys.chain, ctx, families).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(out)
+        // The writer's turn, then the batch on its connection of SQLite's
+        // binding, on a blocking thread (`bulk`: a batch is tens of
+        // milliseconds of statements, not a request's few).
+        let mut turn = self.writer.acquire().await.map_err(db_err)?;
+        let (store, ctx, families) = (self.clone(), ctx.clone(), families.to_vec());
+        tokio::task::spawn_blocking(move || {
+            store
+                .direct_writer
+                .write(&mut turn, |conn| crate::bulk::import_batch(conn, &store.keys.chain, &ctx, &families))
+        })
+        .await
+        .map_err(|e| StoreError::Other(Box::new(e)))?
     }
 
     async fn bulk_load_begin(&self) -> Result<()> {

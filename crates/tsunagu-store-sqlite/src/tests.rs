@@ -108,3 +108,43 @@ async fn the_writers_own_connection_rolls_back_a_failed_write_and_writes_the_nex
     let names: Vec<String> = s.areas(m.id).await.unwrap().into_iter().map(|a| a.name_ja).collect();
     assert_eq!(names, vec!["残る".to_owned()]);
 }
+
+#[tokio::test]
+async fn a_bulk_loads_references_are_checked_whole_at_its_end() {
+    // During a load the batches' connection does not check foreign keys row
+    // by row (`bulk::set_writer_mode`); the end checks the loaded tables
+    // before it builds the indexes, and the connection checks them again.
+    let s = store().await;
+    let m = s.create_municipality(MunicipalityCode::parse("131121").unwrap(), "世田谷区", "Setagaya").await.unwrap();
+    let family_in = |area: i64| {
+        move |c: &rusqlite::Connection| {
+            direct::prepare(
+                c,
+                "INSERT INTO families (municipality_id, area_id, fee_bracket, consent_coordinators, consent_hubs, \
+                 created_at) VALUES (?1, ?2, 'taxed', 0, 0, '2027-01-01T00:00:00.000000Z')",
+            )?
+            .execute((m.id.0, area))
+            .map_err(direct::direct_err)
+        }
+    };
+    s.bulk_load_begin().await.unwrap();
+    let saved = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM bulk_dropped_indexes").fetch_one(&s.reader).await.unwrap()
+    };
+    assert!(saved().await > 0);
+    let mut turn = s.writer.acquire().await.unwrap();
+    // Area 999 does not exist: taken while loading.
+    assert_eq!(s.direct_writer.write(&mut turn, family_in(999)).unwrap(), 1);
+    drop(turn);
+    let e = s.bulk_load_end().await.unwrap_err();
+    assert!(format!("{e:?}").contains("families referring to missing areas"), "{e:?}");
+    assert!(saved().await > 0, "nothing built: the definitions stay for the next check");
+    // The row is removed; the end then builds every index.
+    sqlx::query("DELETE FROM families WHERE area_id = 999").execute(&s.writer).await.unwrap();
+    assert!(s.bulk_load_end().await.unwrap() > 0);
+    assert_eq!(saved().await, 0);
+    // Out of the load, the connection refuses a missing reference again.
+    let mut turn = s.writer.acquire().await.unwrap();
+    let refused = s.direct_writer.write(&mut turn, family_in(999)).unwrap_err();
+    assert!(format!("{refused:?}").contains("FOREIGN KEY"), "{refused:?}");
+}
