@@ -1,7 +1,8 @@
 //! The bulk path of `import_families` on SQLite (#16, #15): one lookup for
 //! the batch's duplicates, the rows computed in memory by
 //! `tsunagu_store::bulk`, ids allocated inside the single writer's
-//! transaction, and each row written by a prepared `INSERT`.
+//! transaction, and each table's rows written by prepared multi-row
+//! `INSERT`s.
 //!
 //! The batch runs on the writer's connection of SQLite's own binding
 //! (`direct::DirectWriter`), on a blocking thread of the runtime: its

@@ -449,12 +449,6 @@ pub struct Settled {
     pub by: AccountId,
 }
 
-/// How many rows of `columns` bound parameters fit in one SQLite statement
-/// (its default limit is 32,766 parameters), at most 1,000.
-pub fn rows_per_statement(columns: usize) -> usize {
-    (32_000 / columns.max(1)).clamp(1, 1_000)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
