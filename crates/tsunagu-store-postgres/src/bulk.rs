@@ -121,12 +121,20 @@ pub(crate) async fn import_batch(
     let batch = Batch::check(families, &on_record);
     let counts = batch.id_counts();
     // Ids from the identity columns' sequences, all four in one statement.
+    // Each sequence is looked up once (`MATERIALIZED`): called for every
+    // id, `pg_get_serial_sequence` read the catalogs each time and was a
+    // sixth of a batch's time in PostgreSQL (18 ms a batch; BENCHMARKS.md).
     let r = sqlx::query(
-        "SELECT \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('families', 'id')) FROM generate_series(1, $1)) AS f, \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('people', 'id')) FROM generate_series(1, $2)) AS p, \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('pregnancies', 'id')) FROM generate_series(1, $3)) AS g, \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('babies', 'id')) FROM generate_series(1, $4)) AS b",
+        "WITH s AS MATERIALIZED (SELECT \
+         pg_get_serial_sequence('families', 'id')::regclass AS f, \
+         pg_get_serial_sequence('people', 'id')::regclass AS p, \
+         pg_get_serial_sequence('pregnancies', 'id')::regclass AS g, \
+         pg_get_serial_sequence('babies', 'id')::regclass AS b) \
+         SELECT \
+         ARRAY(SELECT nextval(s.f) FROM generate_series(1, $1)) AS f, \
+         ARRAY(SELECT nextval(s.p) FROM generate_series(1, $2)) AS p, \
+         ARRAY(SELECT nextval(s.g) FROM generate_series(1, $3)) AS g, \
+         ARRAY(SELECT nextval(s.b) FROM generate_series(1, $4)) AS b FROM s",
     )
     .bind(count(counts.families)?)
     .bind(count(counts.people)?)
