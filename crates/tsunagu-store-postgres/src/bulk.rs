@@ -72,6 +72,11 @@ pub(crate) async fn import_batch(
     // join), so it is one index lookup per key whatever the statistics say
     // while a load fills the tables: a join let the planner merge the key
     // list with the city's whole index (385 ms a batch at 100,000 families).
+    // A mother's pregnancies are found by `pregnancies_family` alone
+    // (`municipality_id + 0` is no index condition): the generic plan of a
+    // load, without statistics, also read the city's whole part of the
+    // handbook numbers' unique index for each mother found (a `BitmapAnd`),
+    // a cost growing with the city (BENCHMARKS.md, issue #16, 2026-12-07).
     let lookups = Batch::mother_lookups(families);
     let rows = sqlx::query(concat!(
         "WITH mothers AS ( \
@@ -89,7 +94,7 @@ pub(crate) async fn import_batch(
         " AS birth_date, ",
         date_col!("g.edd"),
         " AS edd FROM mothers m CROSS JOIN LATERAL (SELECT g.edd FROM pregnancies g \
-         WHERE g.family_id = m.family_id AND g.municipality_id = $1 AND g.status = 'ongoing' OFFSET 0) g"
+         WHERE g.family_id = m.family_id AND g.municipality_id + 0 = $1 AND g.status = 'ongoing' OFFSET 0) g"
     ))
     .bind(m.0)
     .bind(&lookups.born_keys)
