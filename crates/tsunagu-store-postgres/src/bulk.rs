@@ -470,7 +470,7 @@ async fn save(tx: &mut PgConnection, name: &str, table: &str, definition: &str) 
 
 /// `RecordStore::bulk_load_end`, and `migrate`'s check: builds every saved
 /// index that is missing and forgets the definitions, in one transaction
-/// (all of them or none), each build sorting in up to 256 MB.
+/// (all of them or none).
 pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<usize> {
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     let saved: Vec<(String, String, String)> = sqlx::query_as(
@@ -483,7 +483,13 @@ pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<us
     if saved.is_empty() {
         return Ok(0);
     }
-    sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await.map_err(db_err)?;
+    // Each build sorts in 64 MB, PostgreSQL's default, shared by the build's
+    // processes (the leader and a parallel worker). Measured at 1M families,
+    // the largest index of `contacts` (7M rows) built in 6.4–7.2 s at 64 MB,
+    // 7.9 s at 128 MB, 8.7–10.2 s at 256 MB (what this set before) and
+    // 12 s at 1 GB: smaller sorted runs, merged, beat one large in-memory
+    // sort on this machine (BENCHMARKS.md, 2026-12-07).
+    sqlx::query("SET LOCAL maintenance_work_mem = '64MB'").execute(&mut *tx).await.map_err(db_err)?;
     let mut built = 0;
     // Every index first, then the foreign keys: each `ADD CONSTRAINT`
     // checks every row of the table against its parent (one join), and a
