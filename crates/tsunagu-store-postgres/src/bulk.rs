@@ -36,8 +36,9 @@ pub(crate) async fn import_batch(
     // No JIT compilation in this transaction: the duplicate lookup's
     // generic plan, costed without statistics while a load fills the
     // tables, crossed `jit_above_cost`, and compiling it took longer than
-    // running it (3–5 ms of lookups; BENCHMARKS.md, 2026-12-07). Only how
-    // PostgreSQL runs the statements changes, not what they do.
+    // running it (a batch's lookup at 1M families: 5–9 ms, ~50 ms with JIT;
+    // BENCHMARKS.md, 2026-12-07). Only how PostgreSQL runs the statements
+    // changes, not what they do.
     sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await.map_err(db_err)?;
     let areas: Vec<i64> = Batch::areas(families).iter().map(|a| a.0).collect();
     // The kinds the municipality runs, held (shared) until the commit as
