@@ -33,6 +33,13 @@ pub(crate) async fn import_batch(
     if families.is_empty() {
         return Ok(vec![]);
     }
+    // No JIT compilation in this transaction: the duplicate lookup's
+    // generic plan, costed without statistics while a load fills the
+    // tables, crossed `jit_above_cost`, and compiling it took longer than
+    // running it (a batch's lookup at 1M families: 5–9 ms, ~50 ms with JIT;
+    // BENCHMARKS.md, 2026-12-07). Only how PostgreSQL runs the statements
+    // changes, not what they do.
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await.map_err(db_err)?;
     let areas: Vec<i64> = Batch::areas(families).iter().map(|a| a.0).collect();
     // The kinds the municipality runs, held (shared) until the commit as
     // `timeline::hold_contact_kinds` does, and its areas among the batch's.
@@ -72,6 +79,11 @@ pub(crate) async fn import_batch(
     // join), so it is one index lookup per key whatever the statistics say
     // while a load fills the tables: a join let the planner merge the key
     // list with the city's whole index (385 ms a batch at 100,000 families).
+    // A mother's pregnancies are found by `pregnancies_family` alone
+    // (`municipality_id + 0` is no index condition): the generic plan of a
+    // load, without statistics, also read the city's whole part of the
+    // handbook numbers' unique index for each mother found (a `BitmapAnd`),
+    // a cost growing with the city (BENCHMARKS.md, issue #16, 2026-12-07).
     let lookups = Batch::mother_lookups(families);
     let rows = sqlx::query(concat!(
         "WITH mothers AS ( \
@@ -89,7 +101,7 @@ pub(crate) async fn import_batch(
         " AS birth_date, ",
         date_col!("g.edd"),
         " AS edd FROM mothers m CROSS JOIN LATERAL (SELECT g.edd FROM pregnancies g \
-         WHERE g.family_id = m.family_id AND g.municipality_id = $1 AND g.status = 'ongoing' OFFSET 0) g"
+         WHERE g.family_id = m.family_id AND g.municipality_id + 0 = $1 AND g.status = 'ongoing' OFFSET 0) g"
     ))
     .bind(m.0)
     .bind(&lookups.born_keys)
@@ -121,12 +133,20 @@ pub(crate) async fn import_batch(
     let batch = Batch::check(families, &on_record);
     let counts = batch.id_counts();
     // Ids from the identity columns' sequences, all four in one statement.
+    // Each sequence is looked up once (`MATERIALIZED`): called for every
+    // id, `pg_get_serial_sequence` read the catalogs each time and was a
+    // sixth of a batch's time in PostgreSQL (18 ms a batch; BENCHMARKS.md).
     let r = sqlx::query(
-        "SELECT \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('families', 'id')) FROM generate_series(1, $1)) AS f, \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('people', 'id')) FROM generate_series(1, $2)) AS p, \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('pregnancies', 'id')) FROM generate_series(1, $3)) AS g, \
-         ARRAY(SELECT nextval(pg_get_serial_sequence('babies', 'id')) FROM generate_series(1, $4)) AS b",
+        "WITH s AS MATERIALIZED (SELECT \
+         pg_get_serial_sequence('families', 'id')::regclass AS f, \
+         pg_get_serial_sequence('people', 'id')::regclass AS p, \
+         pg_get_serial_sequence('pregnancies', 'id')::regclass AS g, \
+         pg_get_serial_sequence('babies', 'id')::regclass AS b) \
+         SELECT \
+         ARRAY(SELECT nextval(s.f) FROM generate_series(1, $1)) AS f, \
+         ARRAY(SELECT nextval(s.p) FROM generate_series(1, $2)) AS p, \
+         ARRAY(SELECT nextval(s.g) FROM generate_series(1, $3)) AS g, \
+         ARRAY(SELECT nextval(s.b) FROM generate_series(1, $4)) AS b FROM s",
     )
     .bind(count(counts.families)?)
     .bind(count(counts.people)?)
@@ -259,88 +279,127 @@ async fn write_rows(tx: &mut PgConnection, ctx: &AuditContext, rows: &Rows) -> R
     Ok(())
 }
 
-/// Appends one field of `COPY`'s text format: `\N` for none, else the
-/// value with backslash, tab, newline and carriage return escaped.
-fn field(out: &mut String, value: Option<&str>) {
-    match value {
-        None => out.push_str("\\N"),
-        Some(v) => {
-            for ch in v.chars() {
-                match ch {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
+/// The fields of a row in `COPY`'s binary format: each its length (a
+/// 32-bit integer, big-endian; -1 for none) and its value as the type's
+/// binary form, which PostgreSQL takes as it is instead of parsing text.
+struct BinaryRow<'a>(&'a mut Vec<u8>);
+
+/// 2000-01-01, from which PostgreSQL counts dates (days) and instants (µs).
+const PG_EPOCH_DAY: jiff::civil::Date = jiff::civil::date(2000, 1, 1);
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+impl BinaryRow<'_> {
+    fn start(out: &mut Vec<u8>, fields: i16) -> BinaryRow<'_> {
+        out.extend_from_slice(&fields.to_be_bytes());
+        BinaryRow(out)
+    }
+
+    fn value(&mut self, bytes: &[u8]) -> Result<()> {
+        let len = i32::try_from(bytes.len()).map_err(|_| corrupt("copy field"))?;
+        self.0.extend_from_slice(&len.to_be_bytes());
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn null(&mut self) {
+        self.0.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    fn bigint(&mut self, v: i64) -> Result<()> {
+        self.value(&v.to_be_bytes())
+    }
+
+    fn text(&mut self, v: Option<&str>) -> Result<()> {
+        match v {
+            Some(v) => self.value(v.as_bytes()),
+            None => {
+                self.null();
+                Ok(())
             }
         }
     }
-}
 
-fn flag(b: bool) -> Option<&'static str> {
-    Some(if b { "t" } else { "f" })
+    fn boolean(&mut self, v: bool) -> Result<()> {
+        self.value(&[u8::from(v)])
+    }
+
+    /// A `date`: days since 2000-01-01.
+    fn date(&mut self, v: Option<jiff::civil::Date>) -> Result<()> {
+        let Some(d) = v else {
+            self.null();
+            return Ok(());
+        };
+        let days = i32::try_from(d.duration_since(PG_EPOCH_DAY).as_secs() / 86_400).map_err(|_| corrupt("date"))?;
+        self.value(&days.to_be_bytes())
+    }
+
+    /// A `timestamptz`: microseconds since 2000-01-01 UTC (the instant
+    /// kept to the microsecond, as `ts_param` binds it).
+    fn instant(&mut self, v: Option<jiff::Timestamp>) -> Result<()> {
+        let Some(t) = v else {
+            self.null();
+            return Ok(());
+        };
+        self.bigint(t.as_microsecond() - PG_EPOCH_MICROS)
+    }
 }
 
 /// The contacts of a batch through `COPY` (#16): one stream instead of one
 /// statement's parameter arrays, the rows in the order `sync_pregnancy`
 /// would create them (the identity ids follow it). Triggers and foreign
-/// keys are checked for every row as with an `INSERT`.
+/// keys are checked for every row as with an `INSERT`. In the binary
+/// format: the text format's dates and instants, parsed by PostgreSQL for
+/// every row, were a tenth of the copy's time (BENCHMARKS.md, 2026-12-07).
 async fn copy_contacts(tx: &mut PgConnection, ctx: &AuditContext, contacts: &[ContactRow]) -> Result<()> {
-    use std::fmt::Write as _;
-    let m = ctx.municipality_id.0.to_string();
-    let at = ts_param(ctx.at);
-    let by = ctx.actor.0.to_string();
-    let mut data = String::with_capacity(contacts.len() * 200);
-    let mut num = String::new();
+    const FIELDS: i16 = 23;
+    let at = ctx.at;
+    let mut data = Vec::with_capacity(19 + contacts.len() * 220 + 2);
+    // The header: the signature, no flags, no extension.
+    data.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    data.extend_from_slice(&0i32.to_be_bytes());
+    data.extend_from_slice(&0i32.to_be_bytes());
     for c in contacts {
-        field(&mut data, Some(&m));
-        for id in [c.family_id.0, c.area_id.0, c.pregnancy_id.0] {
-            data.push('\t');
-            num.clear();
-            let _ = write!(num, "{id}");
-            field(&mut data, Some(&num));
-        }
-        let (opens, due, closes) = (c.opens.to_string(), c.due.to_string(), c.closes.to_string());
-        let missed = c.missed_on.map(|d| d.to_string());
-        let subject = c.subject_id.to_string();
         let settled = c.settled.is_some();
-        let rest: [Option<&str>; 19] = [
-            Some(c.kind.as_str()),
-            Some(c.subject_kind),
-            Some(&subject),
-            Some(c.owner_role),
-            flag(c.staff_owed),
-            Some(&opens),
-            Some(&due),
-            Some(&closes),
-            c.ending,
-            flag(c.hidden),
-            flag(c.awaits),
-            missed.as_deref(),
-            Some(&at),
-            Some(&at),
-            settled.then_some("done"),
-            c.settled.map(|s| s.form),
-            settled.then_some(by.as_str()),
-            settled.then_some(at.as_str()),
-            Some(if settled { "import" } else { "" }),
-        ];
-        for v in rest {
-            data.push('\t');
-            field(&mut data, v);
+        let mut row = BinaryRow::start(&mut data, FIELDS);
+        row.bigint(ctx.municipality_id.0)?;
+        row.bigint(c.family_id.0)?;
+        row.bigint(c.area_id.0)?;
+        row.bigint(c.pregnancy_id.0)?;
+        row.text(Some(c.kind.as_str()))?;
+        row.text(Some(c.subject_kind))?;
+        row.bigint(c.subject_id)?;
+        row.text(Some(c.owner_role))?;
+        row.boolean(c.staff_owed)?;
+        row.date(Some(c.opens))?;
+        row.date(Some(c.due))?;
+        row.date(Some(c.closes))?;
+        row.text(c.ending)?;
+        row.boolean(c.hidden)?;
+        row.boolean(c.awaits)?;
+        row.date(c.missed_on)?;
+        row.instant(Some(at))?;
+        row.instant(Some(at))?;
+        row.text(settled.then_some("done"))?;
+        row.text(c.settled.map(|s| s.form))?;
+        if settled {
+            row.bigint(ctx.actor.0)?;
+        } else {
+            row.null();
         }
-        data.push('\n');
+        row.instant(settled.then_some(at))?;
+        row.text(Some(if settled { "import" } else { "" }))?;
     }
+    // The trailer.
+    data.extend_from_slice(&(-1i16).to_be_bytes());
     let mut copy = tx
         .copy_in_raw(
             "COPY contacts (municipality_id, family_id, area_id, pregnancy_id, kind, subject_kind, subject_id, \
              owner_role, staff_owed, opens, due, closes, ending, hidden, awaits, missed_on, created_at, updated_at, \
-             outcome, form, outcome_by, outcome_at, outcome_note) FROM STDIN",
+             outcome, form, outcome_by, outcome_at, outcome_note) FROM STDIN (FORMAT binary)",
         )
         .await
         .map_err(db_err)?;
-    if let Err(e) = copy.send(data.into_bytes()).await {
+    if let Err(e) = copy.send(data).await {
         // The stream must be ended before the connection is used again.
         let _ = copy.abort("the batch failed").await;
         return Err(db_err(e));
@@ -412,7 +471,7 @@ async fn save(tx: &mut PgConnection, name: &str, table: &str, definition: &str) 
 
 /// `RecordStore::bulk_load_end`, and `migrate`'s check: builds every saved
 /// index that is missing and forgets the definitions, in one transaction
-/// (all of them or none), each build sorting in up to 256 MB.
+/// (all of them or none).
 pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<usize> {
     let mut tx = store.pool.begin().await.map_err(db_err)?;
     let saved: Vec<(String, String, String)> = sqlx::query_as(
@@ -425,7 +484,13 @@ pub(crate) async fn rebuild_dropped_indexes(store: &crate::PgStore) -> Result<us
     if saved.is_empty() {
         return Ok(0);
     }
-    sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await.map_err(db_err)?;
+    // Each build sorts in 64 MB, PostgreSQL's default, shared by the build's
+    // processes (the leader and a parallel worker). Measured at 1M families,
+    // the largest index of `contacts` (7M rows) built in 6.4–7.2 s at 64 MB,
+    // 7.9 s at 128 MB, 8.7–10.2 s at 256 MB (what this set before) and
+    // 12 s at 1 GB: smaller sorted runs, merged, beat one large in-memory
+    // sort on this machine (BENCHMARKS.md, 2026-12-07).
+    sqlx::query("SET LOCAL maintenance_work_mem = '64MB'").execute(&mut *tx).await.map_err(db_err)?;
     let mut built = 0;
     // Every index first, then the foreign keys: each `ADD CONSTRAINT`
     // checks every row of the table against its parent (one join), and a
