@@ -138,45 +138,20 @@ pub(crate) async fn append_audit_batch(tx: &mut PgConnection, key: &ChainKey, li
         .await
         .map_err(db_err)?;
     }
-    // The head advances one line at a time (the trigger of 0008 refuses a
-    // jump), so once per line, in order. A batch of lines (an import's, a
-    // group commit's, #16) sends its updates as one block, one round trip:
-    // every value in it is ours (integers, and hashes checked to be hex),
-    // nothing a caller typed. Per municipality, one update planned once and
-    // run for each line in a loop, the head found once by its key and then
-    // each time by the tuple id the update before returned (`STRICT`: a
-    // missing row fails the batch). Before, one statement per line, each
-    // planned and each finding the head by its key — walking every version
-    // of the row the transaction had made before it, quadratic in the batch
-    // (BENCHMARKS.md: 2,000 lines 116–137 ms, now 35 ms).
-    if rows.len() > 1 && rows.iter().all(|(_, _, _, _, hash)| hash.bytes().all(|b| b.is_ascii_hexdigit())) {
-        let mut ms: Vec<i64> = rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect();
-        ms.sort_unstable();
-        ms.dedup();
-        let mut sql = String::with_capacity(rows.len() * 90 + ms.len() * 400);
-        sql.push_str("DO $$ DECLARE c tid; s bigint[]; h text[]; BEGIN\n");
-        for m in ms {
-            let mine = || rows.iter().filter(move |(l, ..)| l.ctx.municipality_id.0 == m);
-            let seqs = mine().map(|(_, seq, ..)| seq.to_string()).collect::<Vec<_>>().join(",");
-            let hashes = mine().map(|(_, _, _, _, hash)| hash.as_str()).collect::<Vec<_>>().join(",");
-            sql.push_str(&format!(
-                "s := '{{{seqs}}}'; h := '{{{hashes}}}';\n\
-                 SELECT ctid INTO STRICT c FROM audit_heads WHERE municipality_id = {m};\n\
-                 FOR i IN 1 .. array_length(s, 1) LOOP\n\
-                 UPDATE audit_heads SET seq = s[i], hash = h[i] WHERE ctid = c AND municipality_id = {m} \
-                 RETURNING ctid INTO STRICT c;\n\
-                 END LOOP;\n"
-            ));
-        }
-        sql.push_str("END $$");
-        sqlx::Executor::execute(&mut *tx, sql.as_str()).await.map_err(db_err)?;
-        return Ok(());
-    }
-    for (l, seq, _, _, hash) in &rows {
-        sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE municipality_id = $3")
-            .bind(seq)
-            .bind(hash)
-            .bind(l.ctx.municipality_id.0)
+    // Each head follows the lines one at a time (the trigger of 0008 refuses
+    // a jump): one call of `audit_advance` (migration 0039) with the batch's
+    // numbers and hashes bound as arrays, one round trip and one statement
+    // text whatever the batch (before 0039, a `DO` block with the values in
+    // its text, planned anew for every batch; before that one statement per
+    // line, quadratic in the batch: BENCHMARKS.md).
+    if !rows.is_empty() {
+        let ms: Vec<i64> = rows.iter().map(|(l, ..)| l.ctx.municipality_id.0).collect();
+        let seqs: Vec<i64> = rows.iter().map(|(_, seq, ..)| *seq).collect();
+        let hashes: Vec<&str> = rows.iter().map(|(_, _, _, _, hash)| hash.as_str()).collect();
+        sqlx::query("SELECT audit_advance($1::bigint[], $2::bigint[], $3::text[])")
+            .bind(&ms)
+            .bind(&seqs)
+            .bind(&hashes)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

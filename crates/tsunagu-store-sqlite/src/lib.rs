@@ -75,6 +75,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 36, name: "work_list_order", sql: include_str!("../migrations/0036_work_list_order.sql") },
     Migration { version: 37, name: "audit_guard_plan", sql: include_str!("../migrations/0037_audit_guard_plan.sql") },
     Migration { version: 38, name: "audit_append", sql: include_str!("../migrations/0038_audit_append.sql") },
+    Migration { version: 39, name: "audit_advance", sql: include_str!("../migrations/0039_audit_advance.sql") },
 ];
 
 #[derive(Clone)]
