@@ -582,43 +582,17 @@ impl RecordStore for PgStore {
     }
 
     async fn family_access(&self, m: MunicipalityId, id: FamilyId) -> Result<Option<FamilyAccess>> {
-        // One statement (#16): the family's flags, the facilities where it has
-        // an open application or an approved stay (their staff may open the
-        // record; not after a rejection or a cancellation), and the venues
-        // where it holds a class booking, confirmed or waiting (their
-        // programme staff see it on the roster [#12]). On a kept connection (#16).
+        // One statement (#16), on a kept connection; what it reads is
+        // `family_access_select!`'s.
         let mut conn = self.hot_conn().await?;
-        let r = sqlx::query(
-            "SELECT f.area_id, f.consent_coordinators, f.consent_hubs, f.escalated, f.partner_sees_health, \
-             f.partner_view_off, \
-             ARRAY(SELECT DISTINCT a.venue_id FROM postpartum_applications a WHERE a.family_id = f.id \
-              AND a.municipality_id = f.municipality_id AND a.status IN ('applied', 'approved') \
-              ORDER BY a.venue_id) AS facilities, \
-             ARRAY(SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
-              WHERE b.family_id = f.id AND b.municipality_id = f.municipality_id AND b.status <> 'cancelled' \
-              ORDER BY s.venue_id) AS programme_venues \
-             FROM families f WHERE f.id = $1 AND f.municipality_id = $2",
-        )
-        .bind(id.0)
-        .bind(m.0)
-        .fetch_optional(conn.conn()?)
-        .await
-        .map_err(db_err);
+        let r = sqlx::query(concat!(family_access_select!(), " WHERE f.id = $1 AND f.municipality_id = $2"))
+            .bind(id.0)
+            .bind(m.0)
+            .fetch_optional(conn.conn()?)
+            .await
+            .map_err(db_err);
         let Some(r) = conn.done(r)? else { return Ok(None) };
-        let facilities: Vec<i64> = get(&r, "facilities")?;
-        let programme_venues: Vec<i64> = get(&r, "programme_venues")?;
-        Ok(Some(FamilyAccess {
-            municipality_id: m,
-            family_id: id,
-            area_id: AreaId(get(&r, "area_id")?),
-            consent_coordinators: get(&r, "consent_coordinators")?,
-            consent_hubs: get(&r, "consent_hubs")?,
-            escalated: get(&r, "escalated")?,
-            facilities: facilities.into_iter().map(VenueId).collect(),
-            programme_venues: programme_venues.into_iter().map(VenueId).collect(),
-            partner_sees_health: get(&r, "partner_sees_health")?,
-            partner_view_off: get(&r, "partner_view_off")?,
-        }))
+        family_access_row(&r, m, id).map(Some)
     }
 
     async fn set_partner_sees_health(&self, ctx: &AuditContext, id: FamilyId, shared: bool) -> Result<()> {
@@ -632,14 +606,28 @@ impl RecordStore for PgStore {
     }
 
     async fn open_family(&self, ctx: &AuditContext, id: FamilyId) -> Result<Option<FamilyRecord>> {
-        // Read on a kept connection, then wait for the audit line, committed
-        // with those of other reads that arrive together (#16).
-        let record = {
+        // A decision about another family reaches nothing of this one.
+        ctx.covers(Some(id))?;
+        // Read on a kept connection; the audit line is committed with those
+        // of other reads that arrive together (#16).
+        let read = async {
             let mut conn = self.hot_conn().await?;
             let record = family_record(conn.conn()?, ctx.municipality_id, id).await;
-            conn.done(record)?
+            conn.done(record)
         };
-        let Some(record) = record else { return Ok(None) };
+        // A caller's decision about this very family was made on its access
+        // facts, which the store found in this municipality, and families are
+        // never deleted: the record is there, so its line need not wait for
+        // the read. Both go at once (two round trips in parallel, not one
+        // after the other) and the record is answered only once its line has
+        // committed, as before. Without such a decision (the service's own
+        // jobs, tests) the family may not exist, and a line is written only
+        // for a record found.
+        if decided_on_family(ctx, id) {
+            let (record, ()) = tokio::try_join!(read, self.audit_read(ctx, AuditAction::FamilyView, Some(id), ""))?;
+            return Ok(record);
+        }
+        let Some(record) = read.await? else { return Ok(None) };
         self.audit_read(ctx, AuditAction::FamilyView, Some(id), "").await?;
         Ok(Some(record))
     }
@@ -712,6 +700,13 @@ impl RecordStore for PgStore {
     }
 }
 
+/// Whether `ctx` carries the policy's decision about family `id` in its own
+/// municipality: a decision made on the family's access facts, which only a
+/// store answers for a family it holds.
+fn decided_on_family(ctx: &AuditContext, id: FamilyId) -> bool {
+    ctx.decision().is_some_and(|d| d.family_id() == Some(id) && d.municipality_id() == ctx.municipality_id)
+}
+
 /// Which of a family's settings about the partner's account.
 #[derive(Clone, Copy)]
 enum PartnerFlag {
@@ -751,6 +746,50 @@ impl PgStore {
         append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilySharing, Some(id), detail).await?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// What the policy needs to decide on a family, as `SELECT … FROM families f`
+/// (the caller adds which family, in which municipality): its flags, the
+/// facilities where it has an open application or an approved stay (their
+/// staff may open the record; not after a rejection or a cancellation), and
+/// the venues where it holds a class booking, confirmed or waiting (their
+/// programme staff see it on the roster [#12]). Columns are named `fa_…`, so
+/// that the statement that reads them beside the caller's session and
+/// account (`session_with_family_access`) names none twice.
+macro_rules! family_access_select {
+    () => {
+        concat!(
+            "SELECT f.id AS fa_id, f.area_id AS fa_area_id, f.consent_coordinators AS fa_consent_coordinators, ",
+            "f.consent_hubs AS fa_consent_hubs, f.escalated AS fa_escalated, ",
+            "f.partner_sees_health AS fa_partner_sees_health, f.partner_view_off AS fa_partner_view_off, ",
+            "ARRAY(SELECT DISTINCT a.venue_id FROM postpartum_applications a WHERE a.family_id = f.id ",
+            "AND a.municipality_id = f.municipality_id AND a.status IN ('applied', 'approved') ",
+            "ORDER BY a.venue_id) AS fa_facilities, ",
+            "ARRAY(SELECT DISTINCT s.venue_id FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id ",
+            "WHERE b.family_id = f.id AND b.municipality_id = f.municipality_id AND b.status <> 'cancelled' ",
+            "ORDER BY s.venue_id) AS fa_programme_venues ",
+            "FROM families f"
+        )
+    };
+}
+pub(crate) use family_access_select;
+
+/// A row of [`family_access_select`]'s columns, about family `id` of `m`.
+pub(crate) fn family_access_row(r: &PgRow, m: MunicipalityId, id: FamilyId) -> Result<FamilyAccess> {
+    let facilities: Vec<i64> = get(r, "fa_facilities")?;
+    let programme_venues: Vec<i64> = get(r, "fa_programme_venues")?;
+    Ok(FamilyAccess {
+        municipality_id: m,
+        family_id: id,
+        area_id: AreaId(get(r, "fa_area_id")?),
+        consent_coordinators: get(r, "fa_consent_coordinators")?,
+        consent_hubs: get(r, "fa_consent_hubs")?,
+        escalated: get(r, "fa_escalated")?,
+        facilities: facilities.into_iter().map(VenueId).collect(),
+        programme_venues: programme_venues.into_iter().map(VenueId).collect(),
+        partner_sees_health: get(r, "fa_partner_sees_health")?,
+        partner_view_off: get(r, "fa_partner_view_off")?,
+    })
 }
 
 /// A family's record as `open_family` reads it, in `m`, inside the caller's

@@ -9,9 +9,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tsunagu_domain::admins::{keeps_an_administrator, AdminChange, LastAdministrator};
 use tsunagu_domain::audit::{AuditAction, AuditContext};
+use tsunagu_domain::policy::FamilyAccess;
 use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
-use tsunagu_store::{Account, AccountStore, NewAccount, Result, Secret, Session, SessionStage, StoreError};
+use tsunagu_store::{
+    Account, AccountStore, NewAccount, RecordStore, Result, Secret, Session, SessionStage, StoreError,
+};
 
 /// An account's columns, with its scopes in the same statement (`kind:id`
 /// joined by commas, in the order of kind then id), qualified so that they
@@ -409,6 +412,19 @@ impl AccountStore for SqliteStore {
             };
             Ok(Some((session, account)))
         })
+    }
+
+    async fn session_with_family_access(
+        &self,
+        m: MunicipalityId,
+        token_hash: &str,
+        family: FamilyId,
+    ) -> Result<Option<(Session, Option<Account>, Option<FamilyAccess>)>> {
+        // Two reads on the request's thread, each a few microseconds here:
+        // no round trip to save (#16).
+        let Some((session, account)) = self.session_with_account(m, token_hash).await? else { return Ok(None) };
+        let access = RecordStore::family_access(self, m, family).await?;
+        Ok(Some((session, account, access)))
     }
 
     async fn touch_session(&self, m: MunicipalityId, token_hash: &str, at: Timestamp) -> Result<()> {

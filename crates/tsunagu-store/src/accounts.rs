@@ -4,6 +4,7 @@ use crate::{Result, Secret};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use tsunagu_domain::audit::AuditContext;
+use tsunagu_domain::policy::FamilyAccess;
 use tsunagu_domain::roles::{FamilyRelation, Role};
 use tsunagu_domain::{AccountId, AreaId, FamilyId, MunicipalityId, RoomId, VenueId};
 
@@ -148,6 +149,18 @@ pub trait AccountStore: Send + Sync {
         let account = self.account(m, session.account_id).await?;
         Ok(Some((session, account)))
     }
+    /// [`session_with_account`](Self::session_with_account) and, in the
+    /// session's municipality, what the policy needs to decide on `family`
+    /// (`RecordStore::family_access`: ids and flags, nothing personal), read
+    /// together: what a request on one family needs before its decision, in
+    /// one round trip where a back end can (#16). The facts are `None` when
+    /// the family is not in the session's municipality.
+    async fn session_with_family_access(
+        &self,
+        m: MunicipalityId,
+        token_hash: &str,
+        family: FamilyId,
+    ) -> Result<Option<(Session, Option<Account>, Option<FamilyAccess>)>>;
     async fn touch_session(&self, m: MunicipalityId, token_hash: &str, at: Timestamp) -> Result<()>;
     async fn delete_session(&self, m: MunicipalityId, token_hash: &str) -> Result<()>;
     async fn delete_sessions_of(&self, m: MunicipalityId, account: AccountId) -> Result<()>;

@@ -25,6 +25,18 @@ pub(crate) async fn family_for(
     Ok((access, allowed))
 }
 
+/// [`family_for`] on access facts already read with the caller's session
+/// ([`crate::base::session::ApiFamilyCaller`]): 404 when there were none,
+/// else the policy's decision.
+pub(crate) fn decide_on_family(
+    actor: &Actor,
+    access: Option<&FamilyAccess>,
+    action: Action,
+) -> Result<Allowed, AppError> {
+    let access = access.ok_or(AppError::NotFound)?;
+    permit(actor, action, &Resource::Family(access))
+}
+
 /// For a family member, the policy's `ViewHealth` on their own family (the
 /// mother's health items: her partner only when she shares them); nothing
 /// to decide for anyone else (staff reach health items through their own actions).

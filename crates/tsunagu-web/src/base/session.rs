@@ -6,6 +6,7 @@
 //! sign-in, when its account is disabled, or when its password or second
 //! factor is reset. Every form carries the session's CSRF token.
 
+use crate::base::api::ApiPath;
 use crate::base::error::AppError;
 use crate::base::AppState;
 use crate::i18n::Lang;
@@ -16,7 +17,9 @@ use jiff::{SignedDuration, Timestamp};
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 use tsunagu_domain::audit::Requester;
+use tsunagu_domain::policy::FamilyAccess;
 use tsunagu_domain::roles::{Actor, Role};
+use tsunagu_domain::FamilyId;
 use tsunagu_store::{parse_session_token, Account, Session, SessionStage};
 
 pub const SESSION_COOKIE: &str = "tsunagu_session";
@@ -120,12 +123,28 @@ pub async fn resolve_token(
     token: &str,
     now: Timestamp,
 ) -> Result<Option<(Session, Account)>, AppError> {
+    Ok(resolve(state, token, now, None).await?.map(|(session, account, _)| (session, account)))
+}
+
+/// [`resolve_token`], and with `family` what the policy needs to decide on
+/// that family in the caller's municipality, read in the same round trip
+/// (#16) and only handed on with a live session.
+async fn resolve(
+    state: &AppState,
+    token: &str,
+    now: Timestamp,
+    family: Option<FamilyId>,
+) -> Result<Option<(Session, Account, Option<FamilyAccess>)>, AppError> {
     let Some((m, hash)) = parse_session_token(token) else {
         return Ok(None);
     };
     // The session and its account in one read (#16); the account is only
     // looked at once the session is known to be live, as before.
-    let Some((session, account)) = state.store.session_with_account(m, &hash).await? else {
+    let found = match family {
+        None => state.store.session_with_account(m, &hash).await?.map(|(s, a)| (s, a, None)),
+        Some(family) => state.store.session_with_family_access(m, &hash, family).await?,
+    };
+    let Some((session, account, access)) = found else {
         return Ok(None);
     };
     let idle = SignedDuration::try_from(state.config.idle_timeout).unwrap_or(SignedDuration::ZERO);
@@ -145,7 +164,7 @@ pub async fn resolve_token(
     if now.duration_since(session.last_seen_at) > TOUCH_EVERY {
         state.store.touch_session(m, &hash, now).await?;
     }
-    Ok(Some((session, account)))
+    Ok(Some((session, account, access)))
 }
 
 impl FromRequestParts<AppState> for RequestCtx {
@@ -212,21 +231,28 @@ impl ApiCaller {
     }
 }
 
-impl FromRequestParts<AppState> for ApiCaller {
-    type Rejection = crate::base::error::ApiError;
+/// The bearer token of an API request, or `Unauthenticated`.
+fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(AppError::Unauthenticated)
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let now = state.clock.now();
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(AppError::Unauthenticated)?;
-        let (session, account) = resolve_token(state, token, now).await?.ok_or(AppError::Unauthenticated)?;
+impl ApiCaller {
+    /// The caller a live, fully signed-in session makes.
+    fn of(
+        parts: &Parts,
+        state: &AppState,
+        session: Session,
+        account: Account,
+        now: Timestamp,
+    ) -> Result<Self, AppError> {
         if session.stage != SessionStage::Full {
-            return Err(AppError::Unauthenticated.into());
+            return Err(AppError::Unauthenticated);
         }
         Ok(ApiCaller {
             actor: actor_of(&account),
@@ -235,5 +261,46 @@ impl FromRequestParts<AppState> for ApiCaller {
             account,
             now,
         })
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = crate::base::error::ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let now = state.clock.now();
+        let (session, account) = resolve_token(state, bearer(parts)?, now).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(ApiCaller::of(parts, state, session, account, now)?)
+    }
+}
+
+/// An API caller on the one family its path names (`/…/{id}`), with what
+/// the policy needs to decide on that family: both read in one round trip
+/// (#16). `access` is `None` when the family is not in the caller's
+/// municipality; the handler asks the policy ([`crate::base::access::decide_on_family`])
+/// before it reads anything of the family. A path that is no family id is
+/// answered as `ApiPath` answers it, after the caller is known.
+pub struct ApiFamilyCaller {
+    pub caller: ApiCaller,
+    pub family: FamilyId,
+    pub access: Option<FamilyAccess>,
+}
+
+impl FromRequestParts<AppState> for ApiFamilyCaller {
+    type Rejection = crate::base::error::ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let family = match ApiPath::<i64>::from_request_parts(parts, state).await {
+            Ok(ApiPath(id)) => FamilyId(id),
+            Err(not_a_family) => {
+                // Who asks comes first, as for a handler taking `ApiCaller`, then `ApiPath`.
+                ApiCaller::from_request_parts(parts, state).await?;
+                return Err(not_a_family);
+            }
+        };
+        let now = state.clock.now();
+        let (session, account, access) =
+            resolve(state, bearer(parts)?, now, Some(family)).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(ApiFamilyCaller { caller: ApiCaller::of(parts, state, session, account, now)?, family, access })
     }
 }

@@ -65,6 +65,63 @@ async fn story_a_notification_opens_a_record_and_opening_it_is_audited(backend: 
     finish(s, db).await;
 }
 
+/// What a request on one family needs before its decision — the caller's
+/// session and account, and the family's access facts in the session's
+/// municipality — comes in one read (#16), the facts the same as
+/// `family_access`'s; and a record opened under a decision about it is
+/// answered with its line written, as one opened without.
+async fn story_a_session_comes_with_the_access_facts_of_its_family(backend: Backend) {
+    use tsunagu_domain::policy::{permit, Action, Resource};
+    use tsunagu_domain::roles::Actor;
+    use tsunagu_store::token_hash;
+    let (s, db) = fresh(backend).await;
+    let (m, north, _) = town(&s, "131121").await;
+    let (other, other_area, _) = town(&s, "082350").await;
+    let system = ctx(m, Role::Nurse);
+    let f = s.register_notification(&system, &notification(north, "ヤマダ", "ハナコ")).await.unwrap();
+    let theirs =
+        s.register_notification(&ctx(other, Role::Nurse), &notification(other_area, "ヤマダ", "ハナコ")).await.unwrap();
+    exec(&db, &format!("UPDATE families SET escalated = TRUE, consent_hubs = TRUE WHERE id = {}", f.0)).await.unwrap();
+    let acc = s.create_account(None, &new_account(m, "nurse", Role::Nurse)).await.unwrap();
+    s.create_session(&session("t1", m, acc.id, "2026-11-22T00:00:00Z")).await.unwrap();
+    let hash = token_hash("t1");
+
+    let (sess, account, access) = s.session_with_family_access(m, &hash, f).await.unwrap().unwrap();
+    assert_eq!(sess, session("t1", m, acc.id, "2026-11-22T00:00:00Z"));
+    assert_eq!(account, Some(acc.clone()));
+    let access = access.unwrap();
+    assert_eq!(Some(&access), s.family_access(m, f).await.unwrap().as_ref());
+    assert_eq!((access.area_id, access.escalated, access.consent_hubs), (north, true, true));
+    // Another municipality's family, or none: the session without facts.
+    let (_, _, none) = s.session_with_family_access(m, &hash, theirs).await.unwrap().unwrap();
+    assert_eq!(none, None);
+    let (_, _, none) = s.session_with_family_access(m, &hash, FamilyId(987_654)).await.unwrap().unwrap();
+    assert_eq!(none, None);
+    // A token of no session, or named in another municipality: nothing.
+    assert_eq!(s.session_with_family_access(m, &token_hash("t2"), f).await.unwrap(), None);
+    assert_eq!(s.session_with_family_access(other, &hash, theirs).await.unwrap(), None);
+    assert_eq!(actions(&s, m).await, ["family.create"], "reading what a decision needs writes no line");
+
+    let nurse = Actor {
+        account_id: acc.id,
+        municipality_id: m,
+        role: Role::Nurse,
+        family_id: None,
+        areas: vec![],
+        venues: vec![],
+        rooms: vec![],
+        relation: None,
+    };
+    let decided = permit(&nurse, Action::ViewFamily, &Resource::Family(&access)).unwrap();
+    let c = requester(m, Role::Nurse).allowed(&decided);
+    let rec = s.open_family(&c, f).await.unwrap().unwrap();
+    assert_eq!(rec.mother().unwrap().full_kana(), "ヤマダ ハナコ");
+    // The line is there as soon as the record is returned, and only one.
+    assert_eq!(actions(&s, m).await, ["family.create", "family.view"]);
+    assert_eq!(verify_chain(&s, m).await, Ok(2));
+    finish(s, db).await;
+}
+
 async fn story_kana_search_honours_the_filter_and_never_crosses_municipalities(backend: Backend) {
     let (s, db) = fresh(backend).await;
     let (m, north, south) = town(&s, "131121").await;
@@ -281,6 +338,7 @@ async fn story_births_record_twins_once(backend: Backend) {
 
 on_both!(
     a_notification_opens_a_record_and_opening_it_is_audited => story_a_notification_opens_a_record_and_opening_it_is_audited,
+    a_session_comes_with_the_access_facts_of_its_family => story_a_session_comes_with_the_access_facts_of_its_family,
     kana_search_honours_the_filter_and_never_crosses_municipalities => story_kana_search_honours_the_filter_and_never_crosses_municipalities,
 );
 
