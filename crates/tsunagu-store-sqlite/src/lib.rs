@@ -76,6 +76,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 37, name: "audit_guard_plan", sql: include_str!("../migrations/0037_audit_guard_plan.sql") },
     Migration { version: 38, name: "audit_append", sql: include_str!("../migrations/0038_audit_append.sql") },
     Migration { version: 39, name: "audit_advance", sql: include_str!("../migrations/0039_audit_advance.sql") },
+    Migration { version: 40, name: "audit_append_one", sql: include_str!("../migrations/0040_audit_append_one.sql") },
 ];
 
 #[derive(Clone)]

@@ -275,12 +275,61 @@ async fn story_nodes_appending_in_turn_keep_one_chain(backend: Backend) {
     finish(a, db).await;
 }
 
+/// PostgreSQL's `audit_append` (0038, and 0040's path for a batch of one
+/// line) appends only lines that follow their chain's head, and otherwise
+/// writes nothing and answers the head as it is, for the node to link its
+/// lines again. Called here with made-up hashes (the database never sees
+/// the chain key): what is checked is the function's bookkeeping. SQLite
+/// writes its batches by its own statements and has no such function.
+async fn story_audit_append_answers_a_line_that_does_not_follow_with_the_head(backend: Backend) {
+    if backend == Backend::Sqlite {
+        return;
+    }
+    let (s, db) = fresh(backend).await;
+    let (m, ..) = town(&s, "131121").await;
+    s.write_audit(&ctx(m, Role::Admin), AuditAction::SignIn, None, "first").await.unwrap();
+    let (seq, hash) = s.audit_head(m).await.unwrap().unwrap();
+    let lines = || scalar::<i64>(&db, "SELECT COUNT(*) FROM audit_log");
+    let before = lines().await;
+    // `n` lines of municipality `m` numbered from `first`, the first linked to `prev`.
+    let append = |first: i64, prev: String, n: i64| {
+        format!(
+            "SELECT COALESCE(string_agg(municipality_id || ':' || seq || ':' || hash, ','), '') FROM audit_append(\
+             array_fill({m}::bigint, ARRAY[{n}]), ARRAY(SELECT generate_series({first}::bigint, {first} + {n} - 1)), \
+             array_fill(now(), ARRAY[{n}]), array_fill(1::bigint, ARRAY[{n}]), array_fill('admin'::text, ARRAY[{n}]), \
+             array_fill('account.sign_in'::text, ARRAY[{n}]), array_fill(NULL::bigint, ARRAY[{n}]), \
+             array_fill('x'::text, ARRAY[{n}]), array_fill('test'::text, ARRAY[{n}]), \
+             array_fill('192.0.2.1'::text, ARRAY[{n}]), \
+             ARRAY['{prev}'] || ARRAY(SELECT lpad(i::text, 64, 'a') FROM generate_series({first}, {first} + {n} - 2) i), \
+             ARRAY(SELECT lpad(i::text, 64, 'a') FROM generate_series({first}, {first} + {n} - 1) i))",
+            m = m.0
+        )
+    };
+    let head = format!("{}:{seq}:{hash}", m.0);
+    // One line with a number past the head's, then one whose previous hash
+    // is not the head's, then two lines so: nothing written, the head answered.
+    assert_eq!(scalar::<String>(&db, &append(seq + 2, hash.clone(), 1)).await, head);
+    assert_eq!(scalar::<String>(&db, &append(seq + 1, "b".repeat(64), 1)).await, head);
+    assert_eq!(scalar::<String>(&db, &append(seq + 2, hash.clone(), 2)).await, head);
+    assert_eq!(lines().await, before);
+    // One line that follows: written, nothing answered, the head moved to it.
+    assert_eq!(scalar::<String>(&db, &append(seq + 1, hash.clone(), 1)).await, "");
+    let one = format!("{seq:a>64}", seq = seq + 1);
+    assert_eq!(s.audit_head(m).await.unwrap(), Some((seq + 1, one.clone())));
+    // Two that follow: both written, the head at the second.
+    assert_eq!(scalar::<String>(&db, &append(seq + 2, one, 2)).await, "");
+    assert_eq!(s.audit_head(m).await.unwrap(), Some((seq + 3, format!("{s:a>64}", s = seq + 3))));
+    assert_eq!(lines().await, before + 3);
+    finish(s, db).await;
+}
+
 on_both!(
     a_decision_about_one_family_opens_no_other => story_a_decision_about_one_family_opens_no_other,
     the_audit_chain_verifies_and_can_be_searched => story_the_audit_chain_verifies_and_can_be_searched,
     instants_round_trip_to_the_microsecond => story_instants_round_trip_to_the_microsecond,
     a_head_advances_by_the_lines_key => story_a_head_advances_by_the_lines_key,
     nodes_appending_in_turn_keep_one_chain => story_nodes_appending_in_turn_keep_one_chain,
+    audit_append_answers_a_line_that_does_not_follow_with_the_head => story_audit_append_answers_a_line_that_does_not_follow_with_the_head,
 );
 
 on_both!(multi_thread:
