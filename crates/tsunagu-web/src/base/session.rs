@@ -6,11 +6,10 @@
 //! sign-in, when its account is disabled, or when its password or second
 //! factor is reset. Every form carries the session's CSRF token.
 
-use crate::base::api::ApiPath;
 use crate::base::error::AppError;
 use crate::base::AppState;
 use crate::i18n::Lang;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use jiff::{SignedDuration, Timestamp};
@@ -278,8 +277,8 @@ impl FromRequestParts<AppState> for ApiCaller {
 /// the policy needs to decide on that family: both read in one round trip
 /// (#16). `access` is `None` when the family is not in the caller's
 /// municipality; the handler asks the policy ([`crate::base::access::decide_on_family`])
-/// before it reads anything of the family. A path that is no family id is
-/// answered as `ApiPath` answers it, after the caller is known.
+/// before it reads anything of the family. A path whose `{id}` is no family
+/// id is answered as `ApiPath` answers it (404), after the caller is known.
 pub struct ApiFamilyCaller {
     pub caller: ApiCaller,
     pub family: FamilyId,
@@ -290,12 +289,21 @@ impl FromRequestParts<AppState> for ApiFamilyCaller {
     type Rejection = crate::base::error::ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let family = match ApiPath::<i64>::from_request_parts(parts, state).await {
-            Ok(ApiPath(id)) => FamilyId(id),
-            Err(not_a_family) => {
+        // The path's `{id}`, whatever else the route's path holds.
+        let id = match RawPathParams::from_request_parts(parts, state).await {
+            Ok(params) => params.iter().find(|(name, _)| *name == "id").map(|(_, v)| v.parse::<i64>().ok()),
+            Err(_) => Some(None),
+        };
+        let family = match id {
+            Some(Some(id)) => FamilyId(id),
+            Some(None) => {
                 // Who asks comes first, as for a handler taking `ApiCaller`, then `ApiPath`.
                 ApiCaller::from_request_parts(parts, state).await?;
-                return Err(not_a_family);
+                return Err(AppError::NotFound.into());
+            }
+            None => {
+                tracing::error!("route without the {{id}} its handler's ApiFamilyCaller reads");
+                return Err(AppError::Internal.into());
             }
         };
         let now = state.clock.now();
