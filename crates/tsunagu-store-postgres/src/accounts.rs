@@ -112,6 +112,17 @@ async fn end_sessions_of(tx: &mut sqlx::PgConnection, m: MunicipalityId, account
 }
 
 impl PgStore {
+    /// A row of `prefixed_session_columns!` beside `account_columns!` (the
+    /// account's `NULL` when it is gone).
+    fn session_and_account(&self, r: &PgRow) -> Result<(Session, Option<Account>)> {
+        let session = prefixed_session_row(r)?;
+        let account = match get::<Option<i64>>(r, "id")? {
+            Some(_) => Some(self.account_from_row(r)?),
+            None => None,
+        };
+        Ok((session, account))
+    }
+
     fn account_from_row(&self, r: &PgRow) -> Result<Account> {
         let id = AccountId(get(r, "id")?);
         let (areas, venues, rooms) = parse_scopes(get::<Option<String>>(r, "scopes")?.as_deref())?;
@@ -443,12 +454,7 @@ impl AccountStore for PgStore {
         .await
         .map_err(db_err);
         let Some(r) = conn.done(r)? else { return Ok(None) };
-        let session = prefixed_session_row(&r)?;
-        let account = match get::<Option<i64>>(&r, "id")? {
-            Some(_) => Some(self.account_from_row(&r)?),
-            None => None,
-        };
-        Ok(Some((session, account)))
+        self.session_and_account(&r).map(Some)
     }
 
     async fn session_with_family_access(
@@ -480,11 +486,7 @@ impl AccountStore for PgStore {
         .await
         .map_err(db_err);
         let Some(r) = conn.done(r)? else { return Ok(None) };
-        let session = prefixed_session_row(&r)?;
-        let account = match get::<Option<i64>>(&r, "id")? {
-            Some(_) => Some(self.account_from_row(&r)?),
-            None => None,
-        };
+        let (session, account) = self.session_and_account(&r)?;
         let access = match get::<Option<i64>>(&r, "fa_id")? {
             Some(_) => Some(family_access_row(&r, m, family)?),
             None => None,

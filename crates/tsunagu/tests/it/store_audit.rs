@@ -164,23 +164,13 @@ async fn story_instants_round_trip_to_the_microsecond(backend: Backend) {
 /// refused before anything is answered or kept, and writes no line.
 async fn story_a_decision_about_one_family_opens_no_other(backend: Backend) {
     use tsunagu_domain::policy::{permit, Action, Resource};
-    use tsunagu_domain::roles::Actor;
     use tsunagu_store::StoreError;
     let (s, db) = fresh(backend).await;
     let (m, north, _) = town(&s, "131121").await;
     let system = ctx(m, Role::Nurse);
     let hanako = s.register_notification(&system, &notification(north, "ヤマダ", "ハナコ")).await.unwrap();
     let yukiko = s.register_notification(&system, &notification(north, "タナカ", "ユキコ")).await.unwrap();
-    let nurse = Actor {
-        account_id: AccountId(7),
-        municipality_id: m,
-        role: Role::Nurse,
-        family_id: None,
-        areas: vec![],
-        venues: vec![],
-        rooms: vec![],
-        relation: None,
-    };
+    let nurse = staff_actor(m, AccountId(7), Role::Nurse);
     let access = s.family_access(m, hanako).await.unwrap().unwrap();
     let about_hanako = permit(&nurse, Action::ViewFamily, &Resource::Family(&access)).unwrap();
     let c = requester(m, Role::Nurse).allowed(&about_hanako);

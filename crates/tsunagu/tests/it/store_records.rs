@@ -72,7 +72,6 @@ async fn story_a_notification_opens_a_record_and_opening_it_is_audited(backend: 
 /// answered with its line written, as one opened without.
 async fn story_a_session_comes_with_the_access_facts_of_its_family(backend: Backend) {
     use tsunagu_domain::policy::{permit, Action, Resource};
-    use tsunagu_domain::roles::Actor;
     use tsunagu_store::token_hash;
     let (s, db) = fresh(backend).await;
     let (m, north, _) = town(&s, "131121").await;
@@ -102,16 +101,7 @@ async fn story_a_session_comes_with_the_access_facts_of_its_family(backend: Back
     assert_eq!(s.session_with_family_access(other, &hash, theirs).await.unwrap(), None);
     assert_eq!(actions(&s, m).await, ["family.create"], "reading what a decision needs writes no line");
 
-    let nurse = Actor {
-        account_id: acc.id,
-        municipality_id: m,
-        role: Role::Nurse,
-        family_id: None,
-        areas: vec![],
-        venues: vec![],
-        rooms: vec![],
-        relation: None,
-    };
+    let nurse = staff_actor(m, acc.id, Role::Nurse);
     let decided = permit(&nurse, Action::ViewFamily, &Resource::Family(&access)).unwrap();
     let c = requester(m, Role::Nurse).allowed(&decided);
     let rec = s.open_family(&c, f).await.unwrap().unwrap();

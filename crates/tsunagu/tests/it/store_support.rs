@@ -231,6 +231,20 @@ pub fn requester(m: MunicipalityId, role: Role) -> tsunagu_domain::audit::Reques
     }
 }
 
+/// A staff member of `m` with no scopes, as the policy sees her.
+pub fn staff_actor(m: MunicipalityId, account: AccountId, role: Role) -> tsunagu_domain::roles::Actor {
+    tsunagu_domain::roles::Actor {
+        account_id: account,
+        municipality_id: m,
+        role,
+        family_id: None,
+        areas: vec![],
+        venues: vec![],
+        rooms: vec![],
+        relation: None,
+    }
+}
+
 pub fn code(s: &str) -> MunicipalityCode {
     MunicipalityCode::parse(s).unwrap()
 }
