@@ -45,6 +45,23 @@ macro_rules! session_columns {
 }
 
 /// A session's columns, named apart from the account's.
+/// A session with its account (`NULL` when it is gone), as
+/// `SELECT … FROM sessions s LEFT JOIN accounts`, and the columns given
+/// after theirs: the caller adds what they come from, and which session.
+macro_rules! session_with_account_select {
+    ($($more:expr)?) => {
+        concat!(
+            "SELECT ",
+            prefixed_session_columns!(),
+            ", ",
+            account_columns!(),
+            $($more,)?
+            " FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id ",
+            "AND accounts.municipality_id = s.municipality_id"
+        )
+    };
+}
+
 macro_rules! prefixed_session_columns {
     () => {
         concat!(
@@ -440,19 +457,13 @@ impl AccountStore for PgStore {
     ) -> Result<Option<(Session, Option<Account>)>> {
         // On a kept connection (#16): every request makes this read.
         let mut conn = self.hot_conn().await?;
-        let r = sqlx::query(concat!(
-            "SELECT ",
-            prefixed_session_columns!(),
-            ", ",
-            account_columns!(),
-            " FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id \
-             AND accounts.municipality_id = s.municipality_id WHERE s.token_hash = $1 AND s.municipality_id = $2"
-        ))
-        .bind(token_hash)
-        .bind(m.0)
-        .fetch_optional(conn.conn()?)
-        .await
-        .map_err(db_err);
+        let r =
+            sqlx::query(concat!(session_with_account_select!(), " WHERE s.token_hash = $1 AND s.municipality_id = $2"))
+                .bind(token_hash)
+                .bind(m.0)
+                .fetch_optional(conn.conn()?)
+                .await
+                .map_err(db_err);
         let Some(r) = conn.done(r)? else { return Ok(None) };
         self.session_and_account(&r).map(Some)
     }
@@ -469,12 +480,8 @@ impl AccountStore for PgStore {
         // session and asks the policy before anything of the family is read.
         let mut conn = self.hot_conn().await?;
         let r = sqlx::query(concat!(
-            "SELECT ",
-            prefixed_session_columns!(),
-            ", ",
-            account_columns!(),
-            ", fa.* FROM sessions s LEFT JOIN accounts ON accounts.id = s.account_id \
-             AND accounts.municipality_id = s.municipality_id LEFT JOIN LATERAL (",
+            session_with_account_select!(", fa.*"),
+            " LEFT JOIN LATERAL (",
             family_access_select!(),
             " WHERE f.id = $3 AND f.municipality_id = s.municipality_id) fa ON true \
              WHERE s.token_hash = $1 AND s.municipality_id = $2"
