@@ -228,20 +228,7 @@ impl ApiCaller {
     pub fn role(&self) -> Role {
         self.account.role
     }
-}
 
-/// The bearer token of an API request, or `Unauthenticated`.
-fn bearer(parts: &Parts) -> Result<&str, AppError> {
-    parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(AppError::Unauthenticated)
-}
-
-impl ApiCaller {
     /// The caller a live, fully signed-in session makes.
     fn of(
         parts: &Parts,
@@ -261,6 +248,17 @@ impl ApiCaller {
             now,
         })
     }
+}
+
+/// The bearer token of an API request, or `Unauthenticated`.
+fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(AppError::Unauthenticated)
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
