@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 38, name: "audit_append", sql: include_str!("../migrations/0038_audit_append.sql") },
     Migration { version: 39, name: "audit_advance", sql: include_str!("../migrations/0039_audit_advance.sql") },
     Migration { version: 40, name: "audit_append_one", sql: include_str!("../migrations/0040_audit_append_one.sql") },
+    Migration {
+        version: 41,
+        name: "narrower_contact_indexes",
+        sql: include_str!("../migrations/0041_narrower_contact_indexes.sql"),
+    },
 ];
 
 #[derive(Clone)]
