@@ -703,7 +703,7 @@ impl RecordStore for PgStore {
 /// Whether `ctx` carries the policy's decision about family `id` in its own
 /// municipality: a decision made on the family's access facts, which only a
 /// store answers for a family it holds.
-fn decided_on_family(ctx: &AuditContext, id: FamilyId) -> bool {
+pub(crate) fn decided_on_family(ctx: &AuditContext, id: FamilyId) -> bool {
     ctx.decision().is_some_and(|d| d.family_id() == Some(id) && d.municipality_id() == ctx.municipality_id)
 }
 

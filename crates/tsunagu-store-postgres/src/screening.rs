@@ -154,7 +154,11 @@ pub(crate) async fn list(
     family: FamilyId,
     limit: u32,
 ) -> Result<Vec<StoredScreening>> {
-    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    // A decision about another family reaches nothing of this one.
+    ctx.covers(Some(family))?;
+    // Read on a kept connection; the line (it counts what was read) then
+    // goes through the group commit, and the answer waits for it (#16).
+    let mut conn = store.hot_conn().await?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         screening_columns!(),
@@ -164,20 +168,12 @@ pub(crate) async fn list(
     .bind(ctx.municipality_id.0)
     .bind(family.0)
     .bind(i64::from(limit.clamp(1, 1000)))
-    .fetch_all(&mut *tx)
+    .fetch_all(conn.conn()?)
     .await
-    .map_err(db_err)?;
+    .map_err(db_err);
+    let rows = conn.done(rows)?;
     let out = rows.iter().map(screening_row).collect::<Result<Vec<_>>>()?;
-    append_audit(
-        &mut tx,
-        &store.keys.chain,
-        ctx,
-        AuditAction::ScreeningList,
-        Some(family),
-        &format!("results={}", out.len()),
-    )
-    .await?;
-    tx.commit().await.map_err(db_err)?;
+    store.audit_read(ctx, AuditAction::ScreeningList, Some(family), &format!("results={}", out.len())).await?;
     Ok(out)
 }
 

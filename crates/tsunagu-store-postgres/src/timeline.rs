@@ -763,11 +763,24 @@ impl TimelineStore for PgStore {
     }
 
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let out = contacts_of_family(&mut tx, ctx.municipality_id, family).await?;
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::TimelineView, Some(family), "").await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(out)
+        // A decision about another family reaches nothing of this one.
+        ctx.covers(Some(family))?;
+        // As `open_family` (#16): read on a kept connection, the line through
+        // the group commit, both at once under a decision about this very
+        // family, and the answer only once the line has committed.
+        let read = async {
+            let mut conn = self.hot_conn().await?;
+            let rows = contacts_of_family(conn.conn()?, ctx.municipality_id, family).await;
+            conn.done(rows)
+        };
+        let line = self.audit_read(ctx, AuditAction::TimelineView, Some(family), "");
+        if crate::records::decided_on_family(ctx, family) {
+            let (rows, ()) = tokio::try_join!(read, line)?;
+            return Ok(rows);
+        }
+        let rows = read.await?;
+        line.await?;
+        Ok(rows)
     }
 
     async fn family_page(

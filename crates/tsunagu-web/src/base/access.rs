@@ -27,14 +27,15 @@ pub(crate) async fn family_for(
 
 /// [`family_for`] on access facts already read with the caller's session
 /// ([`crate::base::session::ApiFamilyCaller`]): 404 when there were none,
-/// else the policy's decision.
-pub(crate) fn decide_on_family(
+/// else the facts and the policy's decision.
+pub(crate) fn decide_on_family<'a>(
     actor: &Actor,
-    access: Option<&FamilyAccess>,
+    access: Option<&'a FamilyAccess>,
     action: Action,
-) -> Result<Allowed, AppError> {
+) -> Result<(&'a FamilyAccess, Allowed), AppError> {
     let access = access.ok_or(AppError::NotFound)?;
-    permit(actor, action, &Resource::Family(access))
+    let allowed = permit(actor, action, &Resource::Family(access))?;
+    Ok((access, allowed))
 }
 
 /// For a family member, the policy's `ViewHealth` on their own family (the
@@ -92,18 +93,19 @@ pub async fn referrals_for(
     Ok(list)
 }
 
-/// The contacts of a family the caller may see (hidden ones left out).
+/// The contacts of a family the caller may see (hidden ones left out), on
+/// its access facts as read with the caller's session ([`decide_on_family`]).
 pub async fn family_contacts(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
-    family: FamilyId,
+    access: Option<&FamilyAccess>,
 ) -> Result<Vec<ContactRow>, AppError> {
-    let (access, allowed) = family_for(state, actor, family, Action::ViewFamily).await?;
-    let mut rows = state.store.family_contacts(&requester.allowed(&allowed), family).await?;
+    let (access, allowed) = decide_on_family(actor, access, Action::ViewFamily)?;
+    let mut rows = state.store.family_contacts(&requester.allowed(&allowed), access.family_id).await?;
     rows.retain(|r| !r.contact.is_hidden());
     for r in &mut rows {
-        keep_note_for(actor, &access, r);
+        keep_note_for(actor, access, r);
     }
     Ok(rows)
 }

@@ -101,7 +101,7 @@ async fn open_family(
     ApiFamilyCaller { caller, family: id, access }: ApiFamilyCaller,
 ) -> Result<Response, ApiError> {
     // The session and the family's access facts came in one read (#16).
-    let allowed = decide_on_family(&caller.actor, access.as_ref(), Action::ViewFamily)?;
+    let (_, allowed) = decide_on_family(&caller.actor, access.as_ref(), Action::ViewFamily)?;
     let record =
         state.store.open_family(&caller.audit("view record").allowed(&allowed), id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(record).into_response())

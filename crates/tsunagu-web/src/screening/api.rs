@@ -5,7 +5,7 @@
 use crate::base::access::family_for;
 use crate::base::api::{ApiJson, ApiPath};
 use crate::base::error::{ApiError, AppError};
-use crate::base::session::ApiCaller;
+use crate::base::session::{ApiCaller, ApiFamilyCaller};
 use crate::base::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -131,10 +131,10 @@ async fn my_questionnaires(State(state): State<AppState>, caller: ApiCaller) -> 
         (status = 403, description = "Not a family whose results the caller may see (`forbidden`)")))]
 async fn list_screenings(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath(id): ApiPath<i64>,
+    ApiFamilyCaller { caller, access, .. }: ApiFamilyCaller,
 ) -> Result<Response, ApiError> {
-    let list = crate::screening::list(&state, &caller.actor, &caller.audit("screenings"), FamilyId(id)).await?;
+    // The session and the family's access facts came in one read (#16).
+    let list = crate::screening::list(&state, &caller.actor, &caller.audit("screenings"), access.as_ref()).await?;
     let list: Vec<_> = list.iter().map(crate::screening::screening_json).collect();
     Ok(Json(json!({ "screenings": list })).into_response())
 }

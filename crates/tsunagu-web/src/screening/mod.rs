@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tsunagu_domain::audit::{AuditContext, Requester};
-use tsunagu_domain::policy::{authorize, Action, Resource};
+use tsunagu_domain::policy::{authorize, Action, FamilyAccess, Resource};
 use tsunagu_domain::records::{FamilyRecord, Person};
 use tsunagu_domain::roles::{Actor, Role};
 use tsunagu_domain::screening::{
@@ -175,15 +175,16 @@ pub async fn file(
 }
 
 /// A family's responses with their results, for the staff who follow it up
-/// (the policy's `ViewScreenings`).
+/// (the policy's `ViewScreenings`, on the access facts read with the
+/// caller's session).
 pub async fn list(
     state: &AppState,
     actor: &Actor,
     requester: &Requester,
-    family: FamilyId,
+    access: Option<&FamilyAccess>,
 ) -> Result<Vec<StoredScreening>, AppError> {
-    let (_, allowed) = crate::base::access::family_for(state, actor, family, Action::ViewScreenings).await?;
-    Ok(state.store.screenings(&requester.allowed(&allowed), family, 200).await?)
+    let (access, allowed) = crate::base::access::decide_on_family(actor, access, Action::ViewScreenings)?;
+    Ok(state.store.screenings(&requester.allowed(&allowed), access.family_id, 200).await?)
 }
 
 /// A family's responses with its mother (a staff page's heading), read as

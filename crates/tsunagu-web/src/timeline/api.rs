@@ -3,7 +3,7 @@
 
 use crate::base::api::{ApiJson, ApiPath};
 use crate::base::error::{ApiError, AppError};
-use crate::base::session::ApiCaller;
+use crate::base::session::{ApiCaller, ApiFamilyCaller};
 use crate::base::views::ContactView;
 use crate::base::AppState;
 use crate::timeline::{Shown, WorkListParams};
@@ -127,12 +127,12 @@ async fn work_counts(
         (status = 403, description = "Not a family the caller may see (`forbidden`)")))]
 async fn family_contacts(
     State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath(id): ApiPath<i64>,
+    ApiFamilyCaller { caller, access, .. }: ApiFamilyCaller,
 ) -> Result<Response, ApiError> {
+    // The session and the family's access facts came in one read (#16).
     let today = japan_date(caller.now);
     let rows =
-        crate::base::access::family_contacts(&state, &caller.actor, &caller.audit("timeline"), FamilyId(id)).await?;
+        crate::base::access::family_contacts(&state, &caller.actor, &caller.audit("timeline"), access.as_ref()).await?;
     let items: Vec<ContactView> = rows.iter().map(|r| ContactView::of(r, today)).collect();
     Ok(Json(json!({ "contacts": items })).into_response())
 }
