@@ -257,36 +257,21 @@ impl CareStore for PgStore {
     }
 
     async fn referrals(&self, ctx: &AuditContext, filter: &ReferralFilter) -> Result<Vec<StoredReferral>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let out = referrals_of(&mut tx, ctx.municipality_id, filter).await?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let out = referrals_of(&mut conn, ctx.municipality_id, filter).await?;
         // A list of one family's referrals is a read of that family.
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::ReferralList,
-            filter.family_id,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::ReferralList, filter.family_id, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 
     async fn referral(&self, ctx: &AuditContext, id: ReferralId) -> Result<Option<StoredReferral>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(referral) = referral_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(referral) = referral_in(&mut conn, ctx.municipality_id, id).await? else { return Ok(None) };
         // The contract names no `referral.view`: one referral is a list of one.
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::ReferralList,
-            Some(referral.referral.family),
-            &format!("referral={id}"),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::ReferralList, Some(referral.referral.family), &format!("referral={id}"))
+            .await?;
         Ok(Some(referral))
     }
 
@@ -295,19 +280,17 @@ impl CareStore for PgStore {
         ctx: &AuditContext,
         id: ReferralId,
     ) -> Result<Option<(StoredReferral, Vec<ReferralEvent>)>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(referral) = referral_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        let events = events_in(&mut tx, ctx.municipality_id, id).await?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(referral) = referral_in(&mut conn, ctx.municipality_id, id).await? else { return Ok(None) };
+        let events = events_in(&mut conn, ctx.municipality_id, id).await?;
+        drop(conn);
+        self.audit_read(
             ctx,
             AuditAction::ReferralList,
             Some(referral.referral.family),
             &format!("referral={id} events={}", events.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
         Ok(Some((referral, events)))
     }
 
@@ -407,26 +390,24 @@ impl CareStore for PgStore {
     }
 
     async fn referral_events(&self, ctx: &AuditContext, id: ReferralId) -> Result<Vec<ReferralEvent>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let family: Option<i64> =
             sqlx::query_scalar("SELECT family_id FROM referrals WHERE id = $1 AND municipality_id = $2")
                 .bind(id.0)
                 .bind(ctx.municipality_id.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_err)?;
         let family = FamilyId(family.ok_or(StoreError::NotFound)?);
-        let events = events_in(&mut tx, ctx.municipality_id, id).await?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        let events = events_in(&mut conn, ctx.municipality_id, id).await?;
+        drop(conn);
+        self.audit_read(
             ctx,
             AuditAction::ReferralList,
             Some(family),
             &format!("referral={id} events={}", events.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
         Ok(events)
     }
 
@@ -509,18 +490,10 @@ impl CareStore for PgStore {
         family: Option<FamilyId>,
         range: DateRange,
     ) -> Result<Vec<Followup>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let out = followups_of(&mut tx, ctx.municipality_id, venue, family, range).await?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::FollowupList,
-            family,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let out = followups_of(&mut conn, ctx.municipality_id, venue, family, range).await?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::FollowupList, family, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 
@@ -719,19 +692,11 @@ impl CareStore for PgStore {
             qb.push(" AND i.venue_id = ").push_bind(v.0);
         }
         qb.push(" ORDER BY i.occurred DESC, i.id DESC");
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
         let out = rows.iter().map(incident_row).collect::<Result<Vec<_>>>()?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::IncidentList,
-            None,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::IncidentList, None, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 }

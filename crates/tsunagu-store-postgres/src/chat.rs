@@ -417,8 +417,8 @@ impl ChatStore for PgStore {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ChatMessage>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        room_in(&mut tx, ctx.municipality_id, room, false).await?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        room_in(&mut conn, ctx.municipality_id, room, false).await?;
         let rows = sqlx::query(&format!(
             "SELECT {} FROM chat_messages m JOIN accounts a ON a.id = m.author_account \
              WHERE m.room_id = $1 AND m.seq < $2 AND m.municipality_id = $4 ORDER BY m.seq DESC LIMIT $3",
@@ -428,14 +428,14 @@ impl ChatStore for PgStore {
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
         .bind(ctx.municipality_id.0)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
         let mut out = rows.iter().map(message_row).collect::<Result<Vec<_>>>()?;
         out.reverse();
         let detail = format!("room={room} count={}", out.len());
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ChatRead, None, &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::ChatRead, None, &detail).await?;
         Ok(out)
     }
 

@@ -722,12 +722,12 @@ impl ClassStore for PgStore {
     ) -> Result<(tsunagu_domain::records::FamilyRecord, Vec<FamilyBooking>)> {
         ctx.covers(Some(family))?;
         let m = ctx.municipality_id;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
-        let bookings = bookings_of(&mut tx, m, family).await?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let record = crate::records::family_record(&mut conn, m, family).await?.ok_or(StoreError::NotFound)?;
+        let bookings = bookings_of(&mut conn, m, family).await?;
         let detail = format!("offers bookings={}", bookings.len());
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassList, Some(family), &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::ClassList, Some(family), &detail).await?;
         Ok((record, bookings))
     }
 
@@ -904,7 +904,7 @@ impl ClassStore for PgStore {
 
     async fn family_class_bookings(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<FamilyBooking>> {
         ctx.covers(Some(family))?;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let rows = sqlx::query(&format!(
             "SELECT {BOOKING_COLUMNS}, {SESSION_COLUMNS} FROM class_bookings b JOIN class_sessions s ON s.id = b.session_id \
              JOIN class_programmes p ON p.id = s.programme_id JOIN venues v ON v.id = s.venue_id \
@@ -912,7 +912,7 @@ impl ClassStore for PgStore {
         ))
         .bind(family.0)
         .bind(ctx.municipality_id.0)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
         let out = rows
@@ -920,8 +920,8 @@ impl ClassStore for PgStore {
             .map(|r| Ok(FamilyBooking { booking: booking_row(r)?, session: session_row(r, BOOKING_N)? }))
             .collect::<Result<Vec<_>>>()?;
         let detail = format!("bookings={}", out.len());
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::ClassList, Some(family), &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::ClassList, Some(family), &detail).await?;
         Ok(out)
     }
 

@@ -48,7 +48,7 @@ pub(crate) async fn handbook_list(
     if mid != ctx.municipality_id {
         return Err(StoreError::InvalidReference("municipality"));
     }
-    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    let mut conn = store.pool.acquire().await.map_err(db_err)?;
     let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
         "SELECT ",
         contact_columns!(),
@@ -68,7 +68,7 @@ pub(crate) async fn handbook_list(
     qb.push(" AND c.ending IS NULL AND f.area_id = ").push_bind(area.0);
     push_filter(&mut qb, filter);
     qb.push(" ORDER BY p.notified_on, p.id");
-    let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
     let out = rows
         .iter()
         .map(|r| {
@@ -83,8 +83,8 @@ pub(crate) async fn handbook_list(
         })
         .collect::<Result<Vec<_>>>()?;
     let detail = format!("area={} month={m} results={}", area.0, out.len());
-    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::HandbookList, None, &detail).await?;
-    tx.commit().await.map_err(db_err)?;
+    drop(conn);
+    store.audit_read(ctx, AuditAction::HandbookList, None, &detail).await?;
     Ok(out)
 }
 
@@ -216,7 +216,7 @@ pub(crate) async fn group_candidates(
     if mid != ctx.municipality_id {
         return Err(StoreError::InvalidReference("municipality"));
     }
-    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    let mut conn = store.pool.acquire().await.map_err(db_err)?;
     let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(concat!(
         "SELECT ",
         contact_columns!(),
@@ -233,14 +233,14 @@ pub(crate) async fn group_candidates(
     qb.push(" AND c.awaits AND NOT EXISTS (SELECT 1 FROM group_session_members g WHERE g.pregnancy_id = p.id)");
     push_filter(&mut qb, filter);
     qb.push(" ORDER BY f.area_id, p.edd, p.id");
-    let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+    let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
     let out = rows
         .iter()
         .map(|r| Ok(GroupCandidate { contact: contact_row(r)?, edd: date(&get::<String>(r, "edd")?)? }))
         .collect::<Result<Vec<_>>>()?;
     let detail = format!("candidates due_month={due} results={}", out.len());
-    append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupList, None, &detail).await?;
-    tx.commit().await.map_err(db_err)?;
+    drop(conn);
+    store.audit_read(ctx, AuditAction::GroupList, None, &detail).await?;
     Ok(out)
 }
 
@@ -408,8 +408,9 @@ pub(crate) async fn group_sessions(
     if filter_municipality(filter) != ctx.municipality_id {
         return Err(StoreError::InvalidReference("municipality"));
     }
-    let mut tx = store.pool.begin().await.map_err(db_err)?;
-    let out = read_sessions(&mut tx, filter, &which).await?;
+    let mut conn = store.pool.acquire().await.map_err(db_err)?;
+    let out = read_sessions(&mut conn, filter, &which).await?;
+    drop(conn);
     let members: usize = out.iter().map(|s| s.members.len()).sum();
     let detail = match which {
         Which::Month(m) => Some(format!("sessions due_month={m} results={} members={members}", out.len())),
@@ -417,9 +418,8 @@ pub(crate) async fn group_sessions(
         Which::One(_) => None,
     };
     if let Some(detail) = detail {
-        append_audit(&mut tx, &store.keys.chain, ctx, AuditAction::GroupList, None, &detail).await?;
+        store.audit_read(ctx, AuditAction::GroupList, None, &detail).await?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(out)
 }
 

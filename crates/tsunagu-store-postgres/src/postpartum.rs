@@ -305,20 +305,12 @@ impl PostpartumStore for PgStore {
             qb.push(" AND a.status = ").push_bind(s.as_str());
         }
         qb.push(" ORDER BY a.applied_at DESC, a.id DESC LIMIT ").push_bind(i64::from(filter.limit.clamp(1, 1000)));
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let rows = qb.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
         let out = rows.iter().map(application_row).collect::<Result<Vec<_>>>()?;
         // A list of one family's applications is a read of that family.
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::PostpartumList,
-            filter.family_id,
-            &format!("results={}", out.len()),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::PostpartumList, filter.family_id, &format!("results={}", out.len())).await?;
         Ok(out)
     }
 
@@ -347,18 +339,10 @@ impl PostpartumStore for PgStore {
     }
 
     async fn application(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Option<Application>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(a) = application_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::PostpartumView,
-            Some(a.family_id),
-            &format!("application={id}"),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(a) = application_in(&mut conn, ctx.municipality_id, id).await? else { return Ok(None) };
+        drop(conn);
+        self.audit_read(ctx, AuditAction::PostpartumView, Some(a.family_id), &format!("application={id}")).await?;
         Ok(Some(a))
     }
 
@@ -367,20 +351,18 @@ impl PostpartumStore for PgStore {
         ctx: &AuditContext,
         id: ApplicationId,
     ) -> Result<Option<(Application, Vec<StayNote>, Vec<Date>)>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(a) = application_in(&mut tx, ctx.municipality_id, id).await? else { return Ok(None) };
-        let notes = stay_notes_in(&mut tx, ctx.municipality_id, id).await?;
-        let days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(a) = application_in(&mut conn, ctx.municipality_id, id).await? else { return Ok(None) };
+        let notes = stay_notes_in(&mut conn, ctx.municipality_id, id).await?;
+        let days = used_days_in(&mut conn, ctx.municipality_id, id).await?;
+        drop(conn);
+        self.audit_read(
             ctx,
             AuditAction::PostpartumView,
             Some(a.family_id),
             &format!("application={id} notes={} used_days={}", notes.len(), days.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
         Ok(Some((a, notes, days)))
     }
 
@@ -391,12 +373,12 @@ impl PostpartumStore for PgStore {
         reads: ReviewReads,
     ) -> Result<Option<ApplicationReview>> {
         let m = ctx.municipality_id;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(application) = application_in(&mut tx, m, id).await? else { return Ok(None) };
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(application) = application_in(&mut conn, m, id).await? else { return Ok(None) };
         let family = application.family_id;
-        let notes = stay_notes_in(&mut tx, ctx.municipality_id, id).await?;
-        let used_days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
-        let record = crate::records::family_record(&mut tx, m, family).await?.ok_or(StoreError::NotFound)?;
+        let notes = stay_notes_in(&mut conn, ctx.municipality_id, id).await?;
+        let used_days = used_days_in(&mut conn, ctx.municipality_id, id).await?;
+        let record = crate::records::family_record(&mut conn, m, family).await?.ok_or(StoreError::NotFound)?;
         // The family's other applications by the family index; their used
         // days by the used days' key (application, day).
         let rows = sqlx::query(concat!(
@@ -409,7 +391,7 @@ impl PostpartumStore for PgStore {
         .bind(family.0)
         .bind(m.0)
         .bind(id.0)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
         let others = rows
@@ -429,7 +411,7 @@ impl PostpartumStore for PgStore {
             .bind(m.0)
             .bind(family.0)
             .bind(i64::from(limit.clamp(1, 100)))
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?
             .iter()
@@ -439,7 +421,7 @@ impl PostpartumStore for PgStore {
         };
         let referrals = if reads.open_referrals {
             let filter = ReferralFilter { family_id: Some(family), raised_by: None, open_only: true, limit: 50 };
-            crate::care::referrals_of(&mut tx, m, &filter).await?
+            crate::care::referrals_of(&mut conn, m, &filter).await?
         } else {
             vec![]
         };
@@ -451,8 +433,8 @@ impl PostpartumStore for PgStore {
             screenings.len(),
             referrals.len()
         );
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::PostpartumView, Some(family), &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::PostpartumView, Some(family), &detail).await?;
         Ok(Some(ApplicationReview { application, notes, used_days, record, others, screenings, referrals }))
     }
 
@@ -744,19 +726,17 @@ impl PostpartumStore for PgStore {
     }
 
     async fn stay_notes(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<StayNote>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let notes = stay_notes_in(&mut tx, ctx.municipality_id, id).await?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        let notes = stay_notes_in(&mut conn, ctx.municipality_id, id).await?;
+        drop(conn);
+        self.audit_read(
             ctx,
             AuditAction::PostpartumView,
             Some(family),
             &format!("application={id} notes={}", notes.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
         Ok(notes)
     }
 
@@ -809,19 +789,17 @@ impl PostpartumStore for PgStore {
     }
 
     async fn used_days(&self, ctx: &AuditContext, id: ApplicationId) -> Result<Vec<Date>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let (family, _) = self.application_owner(ctx.municipality_id, id).await?.ok_or(StoreError::NotFound)?;
-        let days = used_days_in(&mut tx, ctx.municipality_id, id).await?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
+        let days = used_days_in(&mut conn, ctx.municipality_id, id).await?;
+        drop(conn);
+        self.audit_read(
             ctx,
             AuditAction::PostpartumView,
             Some(family),
             &format!("application={id} used_days={}", days.len()),
         )
         .await?;
-        tx.commit().await.map_err(db_err)?;
         Ok(days)
     }
 

@@ -178,7 +178,7 @@ pub(crate) async fn list(
 }
 
 pub(crate) async fn one(store: &PgStore, ctx: &AuditContext, id: ScreeningId) -> Result<Option<StoredScreening>> {
-    let mut tx = store.pool.begin().await.map_err(db_err)?;
+    let mut conn = store.pool.acquire().await.map_err(db_err)?;
     let r = sqlx::query(concat!(
         "SELECT ",
         screening_columns!(),
@@ -186,21 +186,13 @@ pub(crate) async fn one(store: &PgStore, ctx: &AuditContext, id: ScreeningId) ->
     ))
     .bind(id.0)
     .bind(ctx.municipality_id.0)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
     let Some(r) = r else { return Ok(None) };
     let s = screening_row(&r)?;
-    append_audit(
-        &mut tx,
-        &store.keys.chain,
-        ctx,
-        AuditAction::ScreeningView,
-        Some(s.family_id),
-        &format!("screening={id}"),
-    )
-    .await?;
-    tx.commit().await.map_err(db_err)?;
+    drop(conn);
+    store.audit_read(ctx, AuditAction::ScreeningView, Some(s.family_id), &format!("screening={id}")).await?;
     Ok(Some(s))
 }
 

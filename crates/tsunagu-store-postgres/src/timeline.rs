@@ -791,23 +791,23 @@ impl TimelineStore for PgStore {
         upcoming: Option<&tsunagu_store::UpcomingFilter>,
     ) -> Result<Option<tsunagu_store::FamilyPage>> {
         let m = ctx.municipality_id;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let Some(record) = crate::records::family_record(&mut tx, m, family).await? else { return Ok(None) };
-        let contacts = contacts_of_family(&mut tx, m, family).await?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let Some(record) = crate::records::family_record(&mut conn, m, family).await? else { return Ok(None) };
+        let contacts = contacts_of_family(&mut conn, m, family).await?;
         let upcoming = match upcoming {
-            Some(f) => upcoming_of_family(&mut tx, m, family, f).await?,
+            Some(f) => upcoming_of_family(&mut conn, m, family, f).await?,
             None => vec![],
         };
         let referrals = match referrals {
             Some(f) => {
                 let f = tsunagu_store::ReferralFilter { family_id: Some(family), ..f.clone() };
-                crate::care::referrals_of(&mut tx, m, &f).await?
+                crate::care::referrals_of(&mut conn, m, &f).await?
             }
             None => vec![],
         };
         let detail = format!("contacts={} referrals={}", contacts.len(), referrals.len());
-        append_audit(&mut tx, &self.keys.chain, ctx, AuditAction::FamilyView, Some(family), &detail).await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::FamilyView, Some(family), &detail).await?;
         Ok(Some(tsunagu_store::FamilyPage { record, contacts, referrals, upcoming }))
     }
 
@@ -827,7 +827,7 @@ impl TimelineStore for PgStore {
     }
 
     async fn contact(&self, ctx: &AuditContext, id: ContactId) -> Result<Option<ContactRow>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let row = sqlx::query(concat!(
             "SELECT ",
             contact_columns!(),
@@ -835,21 +835,13 @@ impl TimelineStore for PgStore {
         ))
         .bind(id.0)
         .bind(ctx.municipality_id.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
         let c = contact_row(&row)?;
-        append_audit(
-            &mut tx,
-            &self.keys.chain,
-            ctx,
-            AuditAction::TimelineView,
-            Some(c.family_id),
-            &format!("contact={}", id.0),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
+        drop(conn);
+        self.audit_read(ctx, AuditAction::TimelineView, Some(c.family_id), &format!("contact={}", id.0)).await?;
         Ok(Some(c))
     }
 
