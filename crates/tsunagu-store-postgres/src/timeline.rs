@@ -790,6 +790,8 @@ impl TimelineStore for PgStore {
         referrals: Option<&tsunagu_store::ReferralFilter>,
         upcoming: Option<&tsunagu_store::UpcomingFilter>,
     ) -> Result<Option<tsunagu_store::FamilyPage>> {
+        // A decision about another family reaches nothing of this one.
+        ctx.covers(Some(family))?;
         let m = ctx.municipality_id;
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let Some(record) = crate::records::family_record(&mut conn, m, family).await? else { return Ok(None) };

@@ -144,6 +144,8 @@ pub(crate) async fn list(
     family: FamilyId,
     limit: u32,
 ) -> Result<Vec<StoredScreening>> {
+    // A decision about another family reaches nothing of this one.
+    ctx.covers(Some(family))?;
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM screenings WHERE municipality_id = ? AND family_id = ? \
          ORDER BY entered_at DESC, id DESC LIMIT ?"

@@ -680,6 +680,8 @@ impl TimelineStore for SqliteStore {
     }
 
     async fn family_contacts(&self, ctx: &AuditContext, family: FamilyId) -> Result<Vec<ContactRow>> {
+        // A decision about another family reaches nothing of this one.
+        ctx.covers(Some(family))?;
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         let out = contacts_of_family(&mut conn, ctx.municipality_id, family).await?;
         drop(conn);
@@ -694,6 +696,8 @@ impl TimelineStore for SqliteStore {
         referrals: Option<&tsunagu_store::ReferralFilter>,
         upcoming: Option<&tsunagu_store::UpcomingFilter>,
     ) -> Result<Option<tsunagu_store::FamilyPage>> {
+        // A decision about another family reaches nothing of this one.
+        ctx.covers(Some(family))?;
         let m = ctx.municipality_id;
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
         let Some(record) = crate::records::family_record(&mut conn, m, family).await? else { return Ok(None) };

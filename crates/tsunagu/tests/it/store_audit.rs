@@ -177,6 +177,11 @@ async fn story_a_decision_about_one_family_opens_no_other(backend: Backend) {
     let lines_before = s.audit_lines(m, 0, 100).await.unwrap().len();
     assert!(s.open_family(&c, hanako).await.unwrap().is_some());
     assert!(matches!(s.open_family(&c, yukiko).await, Err(StoreError::OutsideTheDecision(_))));
+    // So are the family's other reads (#16: they read before their line
+    // goes to the group commit, so the refusal comes first).
+    assert!(matches!(s.family_contacts(&c, yukiko).await, Err(StoreError::OutsideTheDecision(_))));
+    assert!(matches!(s.screenings(&c, yukiko, 10).await, Err(StoreError::OutsideTheDecision(_))));
+    assert!(matches!(s.family_page(&c, yukiko, None, None).await, Err(StoreError::OutsideTheDecision(_))));
     let edd = jiff::civil::date(2027, 6, 1);
     let pregnancy = s.open_family(&c, hanako).await.unwrap().unwrap().pregnancies[0].id;
     let mut editing = c.clone();
