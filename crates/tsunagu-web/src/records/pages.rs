@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use tsunagu_domain::clock::japan_date;
 use tsunagu_domain::kana;
 use tsunagu_domain::places::Area;
-use tsunagu_domain::policy::{authorize, family_filter, Action, Allowed, Resource};
+use tsunagu_domain::policy::{authorize, family_filter, Action, Allowed, FamilyAccess, Resource};
 use tsunagu_domain::records::{
     BabyInput, BirthInput, FamilyRecord, FamilySummary, NotificationInput, PersonInput, Pregnancy,
 };
@@ -591,17 +591,18 @@ struct SavedQuery {
     error: Option<String>,
 }
 
+/// A family's page, on the policy's decision to let `account` view it
+/// (`family_for`, made once by the caller).
 async fn show_family(
     state: &AppState,
     ctx: &RequestCtx,
     account: &Account,
-    id: FamilyId,
+    (access, allowed): (FamilyAccess, Allowed),
     saved: Option<String>,
     own: bool,
 ) -> PageResult {
     let actor = actor_of(account);
-    let (access, allowed) =
-        crate::base::access::family_for(state, &actor, id, Action::ViewFamily).await.or_page(ctx)?;
+    let id = access.family_id;
     let audit =
         audit_ctx(account, &ctx.remote_addr, if own { "own record" } else { "view record" }, ctx.now).allowed(&allowed);
     // The nurse (whoever manages referrals) sees the family's referrals on
@@ -734,12 +735,12 @@ async fn family_page(
             // The staff's view of a record is for those who may read what the
             // office keeps; a family opening it by URL gets its own view.
             let actor = actor_of(account);
-            let (access, _) =
+            let decided =
                 crate::base::access::family_for(&state, &actor, id, Action::ViewFamily).await.or_page(&ctx)?;
-            if !authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&access)).is_allowed() {
+            if !authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&decided.0)).is_allowed() {
                 return Ok(redirect("/me"));
             }
-            show_family(&state, &ctx, account, id, q.saved.or(q.done).or(q.error), false).await
+            show_family(&state, &ctx, account, decided, q.saved.or(q.done).or(q.error), false).await
         }
         .await,
     )
@@ -750,7 +751,10 @@ async fn my_record(State(state): State<AppState>, ctx: RequestCtx, Query(q): Que
         async {
             let account = signed_in(&ctx)?;
             let id = account.family_id.ok_or_else(|| page_error(&ctx, AppError::Forbidden))?;
-            show_family(&state, &ctx, account, id, q.saved, true).await
+            let decided = crate::base::access::family_for(&state, &actor_of(account), id, Action::ViewFamily)
+                .await
+                .or_page(&ctx)?;
+            show_family(&state, &ctx, account, decided, q.saved, true).await
         }
         .await,
     )
