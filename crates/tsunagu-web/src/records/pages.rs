@@ -735,12 +735,12 @@ async fn family_page(
             // The staff's view of a record is for those who may read what the
             // office keeps; a family opening it by URL gets its own view.
             let actor = actor_of(account);
-            let decided =
+            let (access, allowed) =
                 crate::base::access::family_for(&state, &actor, id, Action::ViewFamily).await.or_page(&ctx)?;
-            if !authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&decided.0)).is_allowed() {
+            if !authorize(&actor, Action::ViewOfficeNotes, &Resource::Family(&access)).is_allowed() {
                 return Ok(redirect("/me"));
             }
-            show_family(&state, &ctx, account, decided, q.saved.or(q.done).or(q.error), false).await
+            show_family(&state, &ctx, account, (access, allowed), q.saved.or(q.done).or(q.error), false).await
         }
         .await,
     )
