@@ -321,6 +321,11 @@ const BULK_CACHE_KIB: u32 = 262_144;
 const USUAL_CACHE_KIB: u32 = 32_768;
 /// The page cache while the indexes set aside are built (KiB).
 const SORT_CACHE_KIB: u32 = 8_192;
+/// At most this many helper threads sort an index's runs while it is built.
+const SORT_THREADS_MAX: usize = 4;
+/// The file's memory map while the indexes are built (SQLite's own upper
+/// bound unless compiled with another); otherwise [`crate::MMAP_BYTES`].
+const SORT_MMAP_BYTES: u64 = 0x7fff_0000;
 
 /// Both writer connections set for a large load (`loading`) or back as
 /// usual. While loading, the batches' connection (`DirectWriter`) does not
@@ -411,11 +416,25 @@ pub(crate) async fn rebuild_dropped_indexes(store: &crate::SqliteStore) -> Resul
     // merges them: runs of 8 MiB (they stay in the processor's caches) built
     // two contacts indexes of 1M families in 11.4–11.6 s against 18.2–18.3 s
     // with the load's 256 MiB and 15.3 s with the usual 32 MiB (BENCHMARKS.md).
-    sqlx::query(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}")).execute(&store.writer).await.map_err(db_err)?;
-    sqlx::query("PRAGMA temp_store = FILE").execute(&store.writer).await.map_err(db_err)?;
+    // With those small runs, helper threads sort them while the writer's
+    // thread reads on (SQLite's `threads`; with the load's 256 MiB runs they
+    // did not help), and the table is read through a larger memory map
+    // instead of a copy per page: 56.3 / 58.0 s → 40.4 s for the 25 indexes
+    // of a 1M file (BENCHMARKS.md, 2026-12-07).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(SORT_THREADS_MAX));
+    let writer = &store.writer;
+    sqlx::query(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}")).execute(writer).await.map_err(db_err)?;
+    sqlx::query("PRAGMA temp_store = FILE").execute(writer).await.map_err(db_err)?;
+    // SQLite answers the number it took (0 if compiled without helpers).
+    let helpers: i64 =
+        sqlx::query_scalar(&format!("PRAGMA threads = {threads}")).fetch_one(writer).await.map_err(db_err)?;
+    tracing::info!(saved, helpers, "building the indexes set aside for the load");
+    sqlx::query(&format!("PRAGMA mmap_size = {SORT_MMAP_BYTES}")).execute(writer).await.map_err(db_err)?;
     let built = rebuild_in_one_transaction(store).await;
-    sqlx::query("PRAGMA temp_store = MEMORY").execute(&store.writer).await.map_err(db_err)?;
-    sqlx::query(&format!("PRAGMA cache_size = -{USUAL_CACHE_KIB}")).execute(&store.writer).await.map_err(db_err)?;
+    sqlx::query(&format!("PRAGMA mmap_size = {}", crate::MMAP_BYTES)).execute(writer).await.map_err(db_err)?;
+    sqlx::query("PRAGMA threads = 0").execute(writer).await.map_err(db_err)?;
+    sqlx::query("PRAGMA temp_store = MEMORY").execute(writer).await.map_err(db_err)?;
+    sqlx::query(&format!("PRAGMA cache_size = -{USUAL_CACHE_KIB}")).execute(writer).await.map_err(db_err)?;
     built
 }
 

@@ -240,8 +240,11 @@ impl DirectWriter {
         let conn = open(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE,
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
-             PRAGMA mmap_size = 268435456; PRAGMA temp_store = memory;",
+            &format!(
+                "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
+                 PRAGMA mmap_size = {}; PRAGMA temp_store = memory;",
+                crate::MMAP_BYTES
+            ),
         )?;
         conn.set_prepared_statement_cache_capacity(16);
         Ok(conn)

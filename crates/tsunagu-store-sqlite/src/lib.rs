@@ -178,7 +178,7 @@ impl SqliteStore {
             // MB, and index pages re-read from the OS cost the hot paths
             // (BENCHMARKS.md). 32 MiB per connection, and the file memory-mapped.
             .pragma("cache_size", "-32768")
-            .pragma("mmap_size", "268435456")
+            .pragma("mmap_size", MMAP_BYTES.to_string())
             .journal_mode(SqliteJournalMode::Wal);
         // The worker threads (one per connection) carry the file's name, so
         // what runs on them can be told apart when several databases are open
@@ -464,3 +464,7 @@ mod timeline;
 
 #[cfg(test)]
 mod tests;
+
+/// How much of the file every connection memory-maps (bytes): its pages are
+/// read from the map instead of copied in (`connect`, `direct`).
+pub(crate) const MMAP_BYTES: u64 = 268_435_456;

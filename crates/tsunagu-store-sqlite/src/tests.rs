@@ -143,6 +143,13 @@ async fn a_bulk_loads_references_are_checked_whole_at_its_end() {
     sqlx::query("DELETE FROM families WHERE area_id = 999").execute(&s.writer).await.unwrap();
     assert!(s.bulk_load_end().await.unwrap() > 0);
     assert_eq!(saved().await, 0);
+    // The build's settings (its small cache, helper threads, a larger map)
+    // are the writer's usual ones again.
+    let mut usual = vec![];
+    for name in ["threads", "mmap_size", "cache_size", "temp_store"] {
+        usual.push(sqlx::query_scalar::<_, i64>(&format!("PRAGMA {name}")).fetch_one(&s.writer).await.unwrap());
+    }
+    assert_eq!(usual, [0, i64::try_from(crate::MMAP_BYTES).unwrap(), -32_768, 2]);
     // Out of the load, the connection refuses a missing reference again.
     let mut turn = s.writer.acquire().await.unwrap();
     let refused = s.direct_writer.write(&mut turn, family_in(999)).unwrap_err();
