@@ -618,14 +618,14 @@ async fn show_family(
         stays: authorize(&actor, Action::ViewHealth, &Resource::Family(&access)).is_allowed(),
         limit: 5,
     });
-    let page = state
-        .store
-        .family_page(&audit, id, manages.then_some(&all_referrals), upcoming.as_ref())
-        .await
-        .or_page(ctx)?
-        .ok_or_else(|| page_error(ctx, AppError::NotFound))?;
+    // The city's areas (for the area's name) beside the page's reads.
+    let (page, areas) = tokio::try_join!(
+        state.store.family_page(&audit, id, manages.then_some(&all_referrals), upcoming.as_ref()),
+        state.store.areas(account.municipality_id)
+    )
+    .or_page(ctx)?;
+    let page = page.ok_or_else(|| page_error(ctx, AppError::NotFound))?;
     let (record, referrals) = (page.record, page.referrals);
-    let areas = state.store.areas(account.municipality_id).await.or_page(ctx)?;
     let names = area_names(&areas, ctx.lang);
     let area = names.get(&record.family.area_id.0).cloned().unwrap_or_default();
     let can_edit = !own && authorize(&actor, Action::EditFamily, &Resource::Family(&access)).is_allowed();
