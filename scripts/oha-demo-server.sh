@@ -3,7 +3,8 @@
 # caller set db), waits until it is ready, and sets pid, port, token (a
 # demo nurse's bearer token) and family (a demo family's id). The caller
 # sets bin (and secs for `measure`); the EXIT trap stops the server and
-# removes $work. `measure URL CLIENTS` drives oha with the nurse's token.
+# removes $work. `measure URL CLIENTS` drives oha with the nurse's token;
+# `table` (below) prints a comparison with the ceiling.
 command -v oha >/dev/null || { echo "oha not found: cargo install oha --locked" >&2; exit 2; }
 [[ -x $bin ]] || { echo "no $bin: cargo build --release -p tsunagu" >&2; exit 2; }
 work=$(mktemp -d -t tsunagu-oha.XXXXXX)
@@ -33,4 +34,18 @@ d = json.load(sys.stdin)
 s, p = d["summary"], d["latencyPercentiles"]
 codes = ",".join(f"{k}:{v}" for k, v in sorted(d.get("statusCodeDistribution", {}).items()))
 print("%.0f %.2f %.2f %s" % (s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, codes))'
+}
+# `table LABEL PATH CLIENTS...`: a Markdown table, a row per client count:
+# the ceiling (/healthz) and PATH (as the nurse) measured in turn, and the
+# ratio of their rates.
+table() {
+  local label=$1 path=$2 c crps rps p50 p99 codes
+  shift 2
+  echo "| backend | clients | ceiling /healthz req/s | $label req/s | p50/p99 ms | $label ÷ ceiling | status codes |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  for c in "$@"; do
+    read -r crps _ _ _ < <(measure "http://127.0.0.1:$port/healthz" "$c")
+    read -r rps p50 p99 codes < <(measure "http://127.0.0.1:$port$path" "$c")
+    echo "| ${backend%%://*} | $c | $crps | $rps | $p50 / $p99 | $(python3 -c "print(f'{$rps/$crps:.3f}')") | $codes |"
+  done
 }
