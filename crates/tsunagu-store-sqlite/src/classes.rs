@@ -286,14 +286,14 @@ async fn book(
         }
     }
     let contact: Option<i64> = match (b.eligible.contact_kind(session.programme.kind), b.eligible.pregnancy_id) {
-        (Some(kind), Some(p)) => sqlx::query_scalar(
-            "SELECT id FROM contacts WHERE municipality_id = ? AND family_id = ? AND pregnancy_id = ? AND kind = ? \
+        (Some(kind), Some(p)) => sqlx::query_scalar(&format!(
+            "SELECT id FROM contacts WHERE municipality_id = ? AND family_id = ? AND pregnancy_id = ? AND kind = {} \
              AND awaits = 1 ORDER BY id LIMIT 1",
-        )
+            crate::kind_sql(kind)
+        ))
         .bind(m.0)
         .bind(b.family_id.0)
         .bind(p.0)
-        .bind(kind.as_str())
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?,

@@ -465,6 +465,17 @@ mod timeline;
 #[cfg(test)]
 mod tests;
 
+/// A contact kind as an SQL literal, for a statement that compares
+/// `contacts.kind` (#16). Bound as a parameter, the kind met the constant of
+/// a partial index's predicate on the same column (`contacts_check_closes …
+/// WHERE kind = '…'`, migration 0041), and SQLite then parses and plans the
+/// statement again before every execution (measured: 17–18 µs against 5–6 µs
+/// a call for one count; BENCHMARKS.md, 2026-12-07). The names are the
+/// enum's own, never text a caller sent.
+pub(crate) fn kind_sql(kind: tsunagu_domain::timeline::ContactKind) -> String {
+    format!("'{}'", kind.as_str())
+}
+
 /// How much of the file every connection memory-maps (bytes): its pages are
 /// read from the map instead of copied in (`connect`, `direct`).
 pub(crate) const MMAP_BYTES: u64 = 268_435_456;

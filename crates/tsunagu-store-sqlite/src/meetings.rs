@@ -50,7 +50,7 @@ pub(crate) async fn handbook_list(
     qb.push(" AND p.notified_on >= ").push_bind(m.first_day().to_string());
     qb.push(" AND p.notified_on <= ").push_bind(m.last_day().to_string());
     qb.push(" AND c.municipality_id = ").push_bind(mid.0);
-    qb.push(" AND c.kind = ").push_bind(ContactKind::HandbookMeeting.as_str());
+    qb.push(" AND c.kind = ").push(crate::kind_sql(ContactKind::HandbookMeeting));
     qb.push(" AND c.ending IS NULL AND f.area_id = ").push_bind(area.0);
     push_filter(&mut qb, filter);
     qb.push(" ORDER BY p.notified_on, p.id");
@@ -136,17 +136,17 @@ pub(crate) async fn record_handbook_meeting(
         Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("meeting_recorded")),
         Err(e) => return Err(db_err(e)),
     };
-    let contacts: Vec<i64> = sqlx::query_scalar(
+    let contacts: Vec<i64> = sqlx::query_scalar(&format!(
         "SELECT c.id FROM pregnancies p JOIN contacts c ON c.pregnancy_id = p.id \
          JOIN families f ON f.id = c.family_id \
          WHERE p.municipality_id = ? AND p.notified_on >= ? AND p.notified_on <= ? \
-         AND c.municipality_id = ? AND c.kind = ? AND c.awaits = 1 AND f.area_id = ? ORDER BY c.id",
-    )
+         AND c.municipality_id = ? AND c.kind = {} AND c.awaits = 1 AND f.area_id = ? ORDER BY c.id",
+        crate::kind_sql(ContactKind::HandbookMeeting)
+    ))
     .bind(m.0)
     .bind(new.month.first_day().to_string())
     .bind(new.month.last_day().to_string())
     .bind(m.0)
-    .bind(ContactKind::HandbookMeeting.as_str())
     .bind(new.area_id.0)
     .fetch_all(&mut *tx)
     .await
@@ -191,7 +191,7 @@ pub(crate) async fn group_candidates(
     qb.push(" AND p.edd >= ").push_bind(due.first_day().to_string());
     qb.push(" AND p.edd <= ").push_bind(due.last_day().to_string());
     qb.push(" AND c.municipality_id = ").push_bind(mid.0);
-    qb.push(" AND c.kind = ").push_bind(ContactKind::EighthMonthInterview.as_str());
+    qb.push(" AND c.kind = ").push(crate::kind_sql(ContactKind::EighthMonthInterview));
     qb.push(" AND c.awaits = 1 AND NOT EXISTS (SELECT 1 FROM group_session_members g WHERE g.pregnancy_id = p.id)");
     push_filter(&mut qb, filter);
     qb.push(" ORDER BY f.area_id, p.edd, p.id");
@@ -217,17 +217,17 @@ pub(crate) async fn create_group_session(
     // Each member is still a candidate of this area and due month.
     let mut members: Vec<(PregnancyId, FamilyId, ContactId)> = Vec::with_capacity(s.members.len());
     for p in &s.members {
-        let row = sqlx::query(
+        let row = sqlx::query(&format!(
             "SELECT c.id, c.family_id FROM pregnancies p JOIN contacts c ON c.pregnancy_id = p.id \
              JOIN families f ON f.id = c.family_id \
-             WHERE p.id = ? AND p.municipality_id = ? AND p.edd >= ? AND p.edd <= ? AND c.kind = ? \
+             WHERE p.id = ? AND p.municipality_id = ? AND p.edd >= ? AND p.edd <= ? AND c.kind = {} \
              AND c.awaits = 1 AND f.area_id = ?",
-        )
+            crate::kind_sql(ContactKind::EighthMonthInterview)
+        ))
         .bind(p.0)
         .bind(m.0)
         .bind(s.due_month.first_day().to_string())
         .bind(s.due_month.last_day().to_string())
-        .bind(ContactKind::EighthMonthInterview.as_str())
         .bind(s.area_id.0)
         .fetch_optional(&mut *tx)
         .await

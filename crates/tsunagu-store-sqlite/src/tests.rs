@@ -85,6 +85,42 @@ async fn a_text_of_several_statements_is_refused_not_cut_short() {
 }
 
 #[tokio::test]
+async fn a_contact_kind_written_as_a_literal_is_planned_once() {
+    // With a partial index whose predicate names one kind
+    // (`contacts_check_closes`, migration 0041), SQLite plans a statement
+    // that binds `contacts.kind` again at every execution; the store writes
+    // kinds as literals (`kind_sql`) and its statements are planned once.
+    use rusqlite::StatementStatus;
+    use tsunagu_domain::timeline::ContactKind;
+    for kind in ContactKind::ALL {
+        let literal = kind_sql(kind);
+        let name = literal.trim_matches('\'');
+        assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{literal}");
+        assert_eq!(literal, format!("'{name}'"));
+    }
+    let s = store().await;
+    let replans = |sql: String, bound: bool| {
+        s.direct.read(move |c| {
+            let mut st = direct::prepare(c, &sql)?;
+            for day in ["2027-01-01", "2027-02-01", "2027-03-01"] {
+                let n: i64 = if bound {
+                    st.query_row((1, "health_check_3_4_months", day), |r| r.get(0))
+                } else {
+                    st.query_row((1, day), |r| r.get(0))
+                }
+                .map_err(direct::direct_err)?;
+                assert_eq!(n, 0);
+            }
+            Ok(st.get_status(StatementStatus::RePrepare))
+        })
+    };
+    let count = "SELECT COUNT(*) FROM contacts c WHERE c.awaits = 1 AND c.municipality_id = ?1 AND c.kind = ";
+    assert!(replans(format!("{count}?2 AND c.due < ?3"), true).unwrap() > 0, "the trap is still there");
+    let literal = kind_sql(ContactKind::HealthCheck3To4Months);
+    assert_eq!(replans(format!("{count}{literal} AND c.due < ?2"), false).unwrap(), 0);
+}
+
+#[tokio::test]
 async fn the_writers_own_connection_rolls_back_a_failed_write_and_writes_the_next() {
     let s = store().await;
     let m = s.create_municipality(MunicipalityCode::parse("131121").unwrap(), "世田谷区", "Setagaya").await.unwrap();

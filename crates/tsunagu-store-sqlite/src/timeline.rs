@@ -264,7 +264,7 @@ fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &WorkScope) {
         qb.push(")");
     }
     if let Some(kind) = scope.kind {
-        qb.push(" AND c.kind = ").push_bind(kind.as_str());
+        qb.push(" AND c.kind = ").push(crate::kind_sql(kind));
     }
     push_family_filter(qb, &scope.filter);
 }
@@ -297,7 +297,7 @@ fn push_list(qb: &mut QueryBuilder<'_, Sqlite>, list: WorkList, today: Date) {
         }
         WorkList::CheckNonAttendees => {
             // Past due and still awaiting: "not reached" keeps a check awaiting.
-            qb.push(" AND c.kind = ").push_bind(ContactKind::HealthCheck3To4Months.as_str());
+            qb.push(" AND c.kind = ").push(crate::kind_sql(ContactKind::HealthCheck3To4Months));
             qb.push(" AND c.due < ").push_bind(t);
         }
         WorkList::Open => {
