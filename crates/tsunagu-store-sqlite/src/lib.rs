@@ -176,7 +176,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             // The default page cache is 2 MB; a city's file grows to hundreds of
             // MB, and index pages re-read from the OS cost the hot paths
-            // (BENCHMARKS.md). 32 MiB per connection, and the file memory-mapped.
+            // (BENCHMARKS.md). 32 MiB per connection; the file not mapped (`MMAP_BYTES`).
             .pragma("cache_size", "-32768")
             .pragma("mmap_size", MMAP_BYTES.to_string())
             .journal_mode(SqliteJournalMode::Wal);
@@ -476,6 +476,15 @@ pub(crate) fn kind_sql(kind: tsunagu_domain::timeline::ContactKind) -> String {
     format!("'{}'", kind.as_str())
 }
 
-/// How much of the file every connection memory-maps (bytes): its pages are
-/// read from the map instead of copied in (`connect`, `direct`).
-pub(crate) const MMAP_BYTES: u64 = 268_435_456;
+/// How much of the file a connection memory-maps (bytes; `connect`,
+/// `direct`): none. In WAL mode a connection that finds the log changed
+/// since its last transaction (every audited read appends a line) empties
+/// its page cache and unmaps the whole file before it reads, then maps it
+/// again page fault by page fault; unmapped, its pages come back from the
+/// OS's cache by `pread`. The request path's own readers were made so first
+/// (`direct::DirectReaders`); sqlx's readers and the writers since
+/// 2026-12-07: the work list under oha +30–50 % answers a second at 16 and 64
+/// clients, and at 1M families p99s of open record and kana search lower
+/// (BENCHMARKS.md). A large load's index build maps the file for itself
+/// (`bulk::SORT_MMAP_BYTES`).
+pub(crate) const MMAP_BYTES: u64 = 0;
