@@ -143,17 +143,14 @@ impl DirectReaders {
     }
 
     fn connect(&self) -> Result<Connection> {
-        // As sqlx's readers (`SqliteStore::connect`), the busy timeout and a
-        // 32 MiB page cache; but the file not memory-mapped. In WAL mode a
-        // connection that finds the log changed since its last read (every
-        // request writes an audit line) empties its page cache and unmaps
-        // the whole file at the start of its next read: a `munmap` with its
-        // TLB shoot-down on every core, then page faults to map it again.
-        // Unmapped, the pages are read back with `pread` from the OS's
-        // cache: measured faster at 1 and 16 clients (BENCHMARKS.md, "Reads
-        // on the request's thread").
-        let conn =
-            open(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY, "PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;")?;
+        // As sqlx's readers (`SqliteStore::connect`): the busy timeout, a
+        // 32 MiB page cache, the file not memory-mapped (`crate::MMAP_BYTES`
+        // says why).
+        let conn = open(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+            &format!("PRAGMA cache_size = -32768; PRAGMA mmap_size = {};", crate::MMAP_BYTES),
+        )?;
         conn.set_prepared_statement_cache_capacity(32);
         self.open.fetch_add(1, Ordering::Relaxed);
         Ok(conn)

@@ -480,8 +480,9 @@ pub(crate) fn kind_sql(kind: tsunagu_domain::timeline::ContactKind) -> String {
 /// `direct`): none. In WAL mode a connection that finds the log changed
 /// since its last transaction (every audited read appends a line) empties
 /// its page cache and unmaps the whole file before it reads, then maps it
-/// again page fault by page fault; unmapped, its pages come back from the
-/// OS's cache by `pread`. The request path's own readers were made so first
+/// again page fault by page fault (a `munmap` with its TLB shoot-down on
+/// every core); unmapped, its pages come back from the OS's cache by
+/// `pread`. The request path's own readers were made so first
 /// (`direct::DirectReaders`); sqlx's readers and the writers since
 /// 2026-12-07: the work list under oha +30–50 % answers a second at 16 and 64
 /// clients, and at 1M families p99s of open record and kana search lower
