@@ -623,8 +623,10 @@ impl RecordStore for PgStore {
         // committed, as before. Without such a decision (the service's own
         // jobs, tests) the family may not exist, and a line is written only
         // for a record found.
+        // The line first: it is the longer of the two (its commit flushes),
+        // and written alone it is sent before the read is.
         if decided_on_family(ctx, id) {
-            let (record, ()) = tokio::try_join!(read, self.audit_read(ctx, AuditAction::FamilyView, Some(id), ""))?;
+            let ((), record) = tokio::try_join!(self.audit_read(ctx, AuditAction::FamilyView, Some(id), ""), read)?;
             return Ok(record);
         }
         let Some(record) = read.await? else { return Ok(None) };

@@ -775,7 +775,8 @@ impl TimelineStore for PgStore {
         };
         let line = self.audit_read(ctx, AuditAction::TimelineView, Some(family), "");
         if crate::records::decided_on_family(ctx, family) {
-            let (rows, ()) = tokio::try_join!(read, line)?;
+            // The line first, as `open_family` does.
+            let ((), rows) = tokio::try_join!(line, read)?;
             return Ok(rows);
         }
         let rows = read.await?;
