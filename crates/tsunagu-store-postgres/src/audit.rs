@@ -168,8 +168,7 @@ impl PgStore {
     }
 
     /// A batch linked to the heads this node last saw and appended by one
-    /// call of `audit_append` (migration 0038; a lone line by
-    /// `audit_append_one`, 0042), a transaction of its own:
+    /// call of `audit_append` (migration 0038), a transaction of its own:
     /// one round trip where locking the heads in a transaction took five.
     /// When a head moved meanwhile (another node, or a change's own line)
     /// the call writes nothing and answers the heads as they are: linked
@@ -192,42 +191,6 @@ impl PgStore {
             let rows = link(&self.keys.chain, lines, heads)?;
             if rows.is_empty() {
                 return Ok(());
-            }
-            if let [one] = rows.as_slice() {
-                // A lone line (every batch at one request at a time): its
-                // values as they are (migration 0042).
-                let (l, seq, at, prev, hash) = one;
-                let m = l.ctx.municipality_id;
-                let now = sqlx::query(
-                    "SELECT head_seq, head_hash FROM audit_append_one($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, \
-                     $9, $10, $11, $12)",
-                )
-                .bind(m.0)
-                .bind(*seq)
-                .bind(at.as_str())
-                .bind(l.ctx.actor.0)
-                .bind(l.ctx.role.as_str())
-                .bind(l.action.as_str())
-                .bind(l.family.map(|f| f.0))
-                .bind(l.detail.as_str())
-                .bind(l.ctx.reason.as_str())
-                .bind(l.ctx.remote_addr.as_str())
-                .bind(prev.as_str())
-                .bind(hash.as_str())
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_err)?;
-                let head: (Option<i64>, Option<String>) = (get(&now, "head_seq")?, get(&now, "head_hash")?);
-                let mut known = self.heads.lock().map_err(|_| poisoned())?;
-                match head {
-                    (None, _) => {
-                        known.insert(m, (*seq, hash.clone()));
-                        return Ok(());
-                    }
-                    (Some(seq), Some(hash)) => drop(known.insert(m, (seq, hash))),
-                    (Some(_), None) => return Err(StoreError::Other("an audit head without its hash".into())),
-                }
-                continue;
             }
             let now: Vec<PgRow> = bind_lines(
                 sqlx::query(

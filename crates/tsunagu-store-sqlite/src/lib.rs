@@ -82,11 +82,6 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "narrower_contact_indexes",
         sql: include_str!("../migrations/0041_narrower_contact_indexes.sql"),
     },
-    Migration {
-        version: 42,
-        name: "audit_append_one_scalar",
-        sql: include_str!("../migrations/0042_audit_append_one_scalar.sql"),
-    },
 ];
 
 #[derive(Clone)]

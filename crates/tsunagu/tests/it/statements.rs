@@ -21,7 +21,7 @@
 //! not counted, so SQLite's figures are the request's own reads. On
 //! PostgreSQL a line that finds nobody else's waiting (always so here: one
 //! request at a time) is written in the request's own future, one
-//! statement (`audit_append_one`), and counted; lines that arrive together
+//! statement (`audit_append`), and counted; lines that arrive together
 //! are written by a task of their own, outside any request's span.
 
 use crate::pages::Visitor;

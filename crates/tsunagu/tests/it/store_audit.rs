@@ -7,7 +7,7 @@ use crate::support::Backend;
 use jiff::Timestamp;
 use tsunagu_domain::audit::{AuditAction, AuditLine, ChainError, GENESIS};
 use tsunagu_domain::roles::Role;
-use tsunagu_domain::{AccountId, MunicipalityId};
+use tsunagu_domain::AccountId;
 use tsunagu_store::{token_hash, AuditQuery};
 
 async fn story_the_audit_chain_verifies_and_can_be_searched(backend: Backend) {
@@ -318,47 +318,6 @@ async fn story_audit_append_answers_a_line_that_does_not_follow_with_the_head(ba
     finish(s, db).await;
 }
 
-/// PostgreSQL's `audit_append_one` (0042: a lone line's values as they
-/// are) answers as `audit_append` does: both columns NULL when the line
-/// was appended, else the head as it is and nothing written; a
-/// municipality without a head yet starts at the genesis. Made-up hashes,
-/// as above.
-async fn story_audit_append_one_answers_as_audit_append_does(backend: Backend) {
-    if backend == Backend::Sqlite {
-        return;
-    }
-    let (s, db) = fresh(backend).await;
-    let (m, ..) = town(&s, "131121").await;
-    let (other, ..) = town(&s, "082350").await;
-    s.write_audit(&ctx(m, Role::Admin), AuditAction::SignIn, None, "first").await.unwrap();
-    let (seq, hash) = s.audit_head(m).await.unwrap().unwrap();
-    let lines = || scalar::<i64>(&db, "SELECT COUNT(*) FROM audit_log");
-    let before = lines().await;
-    let append = |m: MunicipalityId, seq: i64, prev: &str, hash: &str| {
-        format!(
-            "SELECT COALESCE(head_seq || ':' || head_hash, '') FROM audit_append_one({m}, {seq}, now(), 1, 'admin', \
-             'account.sign_in', NULL, 'x', 'test', '192.0.2.1', '{prev}', '{hash}')",
-            m = m.0
-        )
-    };
-    let head = format!("{seq}:{hash}");
-    let next = "c".repeat(64);
-    // Past the head, or not linked to it: nothing written, the head answered.
-    assert_eq!(scalar::<String>(&db, &append(m, seq + 2, &hash, &next)).await, head);
-    assert_eq!(scalar::<String>(&db, &append(m, seq + 1, &"b".repeat(64), &next)).await, head);
-    assert_eq!(lines().await, before);
-    // One that follows: written, nothing answered, the head moved to it.
-    assert_eq!(scalar::<String>(&db, &append(m, seq + 1, &hash, &next)).await, "");
-    assert_eq!(s.audit_head(m).await.unwrap(), Some((seq + 1, next.clone())));
-    // A municipality's first line: its head starts at the genesis and moves.
-    assert_eq!(s.audit_head(other).await.unwrap(), None);
-    assert_eq!(scalar::<String>(&db, &append(other, 2, GENESIS, &next)).await, format!("0:{GENESIS}"));
-    assert_eq!(scalar::<String>(&db, &append(other, 1, GENESIS, &next)).await, "");
-    assert_eq!(s.audit_head(other).await.unwrap(), Some((1, next)));
-    assert_eq!(lines().await, before + 2);
-    finish(s, db).await;
-}
-
 on_both!(
     a_decision_about_one_family_opens_no_other => story_a_decision_about_one_family_opens_no_other,
     the_audit_chain_verifies_and_can_be_searched => story_the_audit_chain_verifies_and_can_be_searched,
@@ -366,7 +325,6 @@ on_both!(
     a_head_advances_by_the_lines_key => story_a_head_advances_by_the_lines_key,
     nodes_appending_in_turn_keep_one_chain => story_nodes_appending_in_turn_keep_one_chain,
     audit_append_answers_a_line_that_does_not_follow_with_the_head => story_audit_append_answers_a_line_that_does_not_follow_with_the_head,
-    audit_append_one_answers_as_audit_append_does => story_audit_append_one_answers_as_audit_append_does,
 );
 
 on_both!(multi_thread:
