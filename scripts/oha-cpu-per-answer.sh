@@ -8,7 +8,6 @@
 set -euo pipefail
 clients=${1:-16}
 secs=${2:-6}
-bin=${TSUNAGU_BIN:-target/release/tsunagu}
 # shellcheck source=scripts/oha-demo-server.sh
 source "$(dirname "$0")/oha-demo-server.sh"
 url="http://127.0.0.1:$port/api/v1/families/$family"

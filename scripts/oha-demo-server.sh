@@ -1,15 +1,17 @@
 # Sourced by the oha scripts (not run): starts the release `tsunagu serve
-# --demo` on loopback over $db (a fresh SQLite file in $work unless the
-# caller set db), waits until it is ready, and sets pid, port, token (a
-# demo nurse's bearer token) and family (a demo family's id). The caller
-# sets bin (and secs for `measure`); the EXIT trap stops the server and
+# --demo` on loopback over the caller's $backend (a PostgreSQL URL, or
+# `sqlite` or unset: a fresh SQLite file in $work), waits until it is ready,
+# and sets pid, port, token (a demo nurse's bearer token) and family (a demo
+# family's id). The binary is $TSUNAGU_BIN, else the release build; the
+# caller sets secs for `measure`. The EXIT trap stops the server and
 # removes $work. `measure URL CLIENTS` drives oha with the nurse's token;
 # `table` (below) prints a comparison with the ceiling.
+bin=${TSUNAGU_BIN:-target/release/tsunagu}
 command -v oha >/dev/null || { echo "oha not found: cargo install oha --locked" >&2; exit 2; }
 [[ -x $bin ]] || { echo "no $bin: cargo build --release -p tsunagu" >&2; exit 2; }
 work=$(mktemp -d -t tsunagu-oha.XXXXXX)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-db=${db:-sqlite://$work/t.sqlite3}
+if [[ ${backend:-sqlite} == sqlite ]]; then db=sqlite://$work/t.sqlite3; else db=$backend; fi
 port=$((20000 + RANDOM % 20000))
 TSUNAGU_KEY=$(head -c 32 /dev/urandom | xxd -p -c 64) TSUNAGU_LOG=warn \
   "$bin" serve --db "$db" --demo --addr "127.0.0.1:$port" \

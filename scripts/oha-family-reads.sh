@@ -10,8 +10,6 @@ backend=${1:-sqlite}
 secs=${2:-10}
 shift $(($# < 2 ? $# : 2))
 clients=("${@:-1}")
-bin=${TSUNAGU_BIN:-target/release/tsunagu}
-if [[ $backend != sqlite ]]; then db=$backend; fi
 # shellcheck source=scripts/oha-demo-server.sh
 source "$(dirname "$0")/oha-demo-server.sh"
 echo "| backend | read | clients | ceiling req/s | p50/p99 ms | read req/s | p50/p99 ms | read ÷ ceiling | status codes |"

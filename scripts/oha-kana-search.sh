@@ -6,8 +6,6 @@
 set -euo pipefail
 backend=${1:-sqlite}
 secs=${2:-5}
-bin=${TSUNAGU_BIN:-target/release/tsunagu}
-if [[ $backend != sqlite ]]; then db=$backend; fi
 # shellcheck source=scripts/oha-demo-server.sh
 source "$(dirname "$0")/oha-demo-server.sh"
 table "kana search" "/api/v1/families?q=%E3%82%84%E3%81%BE%E3%81%A0&limit=50" 1 16

@@ -8,8 +8,6 @@
 set -euo pipefail
 backend=${1:-sqlite}
 secs=${2:-10}
-bin=${TSUNAGU_BIN:-target/release/tsunagu}
-if [[ $backend != sqlite ]]; then db=$backend; fi
 # shellcheck source=scripts/oha-demo-server.sh
 source "$(dirname "$0")/oha-demo-server.sh"
 echo "| backend | clients | ceiling /healthz req/s | p50/p99 ms | open record req/s | p50/p99 ms | open ÷ ceiling | status codes (open record) |"

@@ -7,8 +7,6 @@
 set -euo pipefail
 backend=${1:-sqlite}
 secs=${2:-5}
-bin=${TSUNAGU_BIN:-target/release/tsunagu}
-if [[ $backend != sqlite ]]; then db=$backend; fi
 # shellcheck source=scripts/oha-demo-server.sh
 source "$(dirname "$0")/oha-demo-server.sh"
 table "work list" "/api/v1/worklist?list=due_this_week" 1 16 64
