@@ -1,6 +1,6 @@
 //! The audit chain: appending a linked line, searching and reading lines.
 
-use crate::direct::{direct_err, prepare, Cells};
+use crate::direct::{direct_err, insert_rows, prepare, Cells};
 use crate::{db_err, micros, ts, ts_text, SqliteStore};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
@@ -109,8 +109,8 @@ macro_rules! batch_heads {
     };
 }
 /// Both statements as one query, for sqlx (one turn of its connection's
-/// thread). SQLite's own binding prepares one statement at a time: the
-/// direct path runs them one after the other.
+/// thread). The writer thread's path binds its lines' values instead
+/// ([`append_audit_batch_direct`]).
 const BATCH_SQL: &str = concat!(batch_lines!(), "; ", batch_heads!());
 
 /// Appends a batch of lines (#16, group commit) inside `tx`, in order: each
@@ -128,7 +128,11 @@ pub(crate) async fn append_audit_batch(tx: &mut SqliteConnection, key: &ChainKey
 }
 
 /// As [`append_audit_batch`], on the writer's own connection of SQLite's
-/// binding (`direct::DirectWriter`), inside its transaction.
+/// binding (`direct::DirectWriter`), inside its transaction: the lines'
+/// values bound in place by multi-row `INSERT`s, then one head upsert a
+/// line, in the batch's order (the triggers of 0008 check each step). The
+/// JSON rows of the sqlx path cost SQLite a parse of a line's array for each
+/// of its values (BENCHMARKS.md, "a load's audit lines bound in place").
 pub(crate) fn append_audit_batch_direct(
     conn: &rusqlite::Connection,
     key: &ChainKey,
@@ -141,11 +145,36 @@ pub(crate) fn append_audit_batch_direct(
         let head = rows.next().map_err(direct_err)?.map(head_of).transpose()?;
         heads.push((m, head));
     }
-    let Some(json) = batch_rows(key, lines, heads)? else { return Ok(()) };
-    prepare(conn, batch_lines!())?.execute([&json]).map_err(direct_err)?;
-    prepare(conn, batch_heads!())?.execute([&json]).map_err(direct_err)?;
+    let rows = chain_lines(key, lines, heads)?;
+    insert_rows(conn, LINE_INSERT, 12, &rows, |b, r| {
+        let c = &r.line.ctx;
+        b.value(c.municipality_id.0)?
+            .value(r.seq)?
+            .value(&r.at)?
+            .value(c.actor.0)?
+            .value(c.role.as_str())?
+            .value(r.line.action.as_str())?
+            .value(r.line.family.map(|f| f.0))?
+            .value(&r.line.detail)?
+            .value(&c.reason)?
+            .value(&c.remote_addr)?
+            .value(&r.prev)?
+            .value(&r.hash)?;
+        Ok(())
+    })?;
+    if !rows.is_empty() {
+        let mut st = prepare(conn, HEAD_UPSERT)?;
+        for r in &rows {
+            st.execute(rusqlite::params![r.line.ctx.municipality_id.0, r.seq, &r.hash]).map_err(direct_err)?;
+        }
+    }
     Ok(())
 }
+
+const LINE_INSERT: &str = "INSERT INTO audit_log (municipality_id, seq, at, actor, role, action, family_id, detail, \
+                           reason, remote_addr, prev_hash, hash)";
+const HEAD_UPSERT: &str = "INSERT INTO audit_heads (municipality_id, seq, hash) VALUES (?, ?, ?) \
+                           ON CONFLICT (municipality_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
 const HEAD_SQL: &str = "SELECT seq, hash FROM audit_heads WHERE municipality_id = ?";
 
@@ -165,15 +194,25 @@ fn municipalities_of(lines: &[PendingLine]) -> Vec<MunicipalityId> {
     out
 }
 
+/// A line of a batch as it is written: its chain's seq, its time as
+/// text, and the hashes that link it.
+struct ChainedLine<'l> {
+    line: &'l PendingLine,
+    seq: i64,
+    at: String,
+    prev: String,
+    hash: String,
+}
+
 /// A batch's lines, each linked to the one before it in its municipality's
-/// chain (starting from `heads`: none is the genesis), as the JSON rows
-/// [`BATCH_SQL`] reads; `None` for no lines. A line about another family
-/// than its context's decision refuses the batch.
-fn batch_rows(
+/// chain (starting from `heads`: none is the genesis), in the batch's
+/// order. A line about another family than its context's decision refuses
+/// the batch.
+fn chain_lines<'l>(
     key: &ChainKey,
-    lines: &[PendingLine],
+    lines: &'l [PendingLine],
     heads: Vec<(MunicipalityId, Option<(i64, String)>)>,
-) -> Result<Option<String>> {
+) -> Result<Vec<ChainedLine<'l>>> {
     // Each municipality's head, as it moves on line by line.
     let mut heads: Vec<(MunicipalityId, i64, String)> = heads
         .into_iter()
@@ -190,7 +229,6 @@ fn batch_rows(
         let (_, prev_seq, prev_hash) = &heads[at_head];
         let seq = prev_seq + 1;
         let at = micros(l.ctx.at);
-        let role = l.ctx.role.as_str();
         let hash = line_mac(
             key,
             prev_hash,
@@ -198,34 +236,46 @@ fn batch_rows(
             m,
             at,
             l.ctx.actor,
-            role,
+            l.ctx.role.as_str(),
             l.action.as_str(),
             l.family,
             &l.detail,
             &l.ctx.reason,
             &l.ctx.remote_addr,
         );
-        rows.push((l, seq, ts_text(at), prev_hash.clone(), hash.clone()));
+        rows.push(ChainedLine { line: l, seq, at: ts_text(at), prev: prev_hash.clone(), hash: hash.clone() });
         heads[at_head].1 = seq;
         heads[at_head].2 = hash;
     }
+    Ok(rows)
+}
+
+/// A batch's chained lines as the JSON rows [`BATCH_SQL`] reads; `None`
+/// for no lines.
+fn batch_rows(
+    key: &ChainKey,
+    lines: &[PendingLine],
+    heads: Vec<(MunicipalityId, Option<(i64, String)>)>,
+) -> Result<Option<String>> {
+    let rows = chain_lines(key, lines, heads)?;
     if rows.is_empty() {
         return Ok(None);
     }
-    Ok(Some(crate::chat::json_rows(rows.iter().map(|(l, seq, at, prev, hash)| {
+    Ok(Some(crate::chat::json_rows(rows.iter().map(|r| {
+        let c = &r.line.ctx;
         (
-            l.ctx.municipality_id.0,
-            seq,
-            at,
-            l.ctx.actor.0,
-            l.ctx.role.as_str(),
-            l.action.as_str(),
-            l.family.map(|f| f.0),
-            &l.detail,
-            &l.ctx.reason,
-            &l.ctx.remote_addr,
-            prev,
-            hash,
+            c.municipality_id.0,
+            r.seq,
+            &r.at,
+            c.actor.0,
+            c.role.as_str(),
+            r.line.action.as_str(),
+            r.line.family.map(|f| f.0),
+            &r.line.detail,
+            &c.reason,
+            &c.remote_addr,
+            &r.prev,
+            &r.hash,
         )
     }))))
 }

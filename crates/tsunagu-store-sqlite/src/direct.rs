@@ -110,6 +110,57 @@ pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<rusqlite::C
     conn.prepare_cached(sql).map_err(direct_err)
 }
 
+/// Rows a multi-row `INSERT` writes at once: its values bound in place
+/// (measured ~1.8 µs a contact row against ~3.4 µs one row a statement,
+/// BENCHMARKS.md), one statement text whatever the batch, prepared once.
+pub(crate) const ROWS_A_STATEMENT: usize = 64;
+
+/// Binds a row's values to the next places of a statement, in order.
+pub(crate) struct Binder<'s, 'c> {
+    st: &'s mut rusqlite::CachedStatement<'c>,
+    at: usize,
+}
+
+impl Binder<'_, '_> {
+    pub(crate) fn value(&mut self, v: impl rusqlite::ToSql) -> Result<&mut Self> {
+        self.at += 1;
+        self.st.raw_bind_parameter(self.at, v).map_err(direct_err)?;
+        Ok(self)
+    }
+}
+
+/// Writes `rows` with `insert` (`INSERT INTO t (…columns…)`, `columns` of
+/// them): [`ROWS_A_STATEMENT`] a statement, then the rest one by one, each
+/// row's values bound by `bind`.
+pub(crate) fn insert_rows<T>(
+    conn: &Connection,
+    insert: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl Fn(&mut Binder<'_, '_>, &T) -> Result<()>,
+) -> Result<()> {
+    let one = format!("({})", vec!["?"; columns].join(", "));
+    let mut chunks = rows.chunks_exact(ROWS_A_STATEMENT);
+    if rows.len() >= ROWS_A_STATEMENT {
+        let mut st = prepare(conn, &format!("{insert} VALUES {}", vec![one.as_str(); ROWS_A_STATEMENT].join(", ")))?;
+        for chunk in &mut chunks {
+            let mut b = Binder { st: &mut st, at: 0 };
+            for row in chunk {
+                bind(&mut b, row)?;
+            }
+            st.raw_execute().map_err(direct_err)?;
+        }
+    }
+    if !chunks.remainder().is_empty() {
+        let mut st = prepare(conn, &format!("{insert} VALUES {one}"))?;
+        for row in chunks.remainder() {
+            bind(&mut Binder { st: &mut st, at: 0 }, row)?;
+            st.raw_execute().map_err(direct_err)?;
+        }
+    }
+    Ok(())
+}
+
 /// A connection to the file at `path` (`mode`: read-only or read-write),
 /// with sqlx's busy timeout (5 s) and `pragmas` run.
 fn open(path: &Path, mode: OpenFlags, pragmas: &str) -> Result<Connection> {
