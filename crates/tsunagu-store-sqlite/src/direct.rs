@@ -113,7 +113,7 @@ pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> Result<rusqlite::C
 /// Rows a multi-row `INSERT` writes at once: its values bound in place
 /// (measured ~1.8 µs a contact row against ~3.4 µs one row a statement,
 /// BENCHMARKS.md), one statement text whatever the batch, prepared once.
-pub(crate) const ROWS_A_STATEMENT: usize = 64;
+const ROWS_A_STATEMENT: usize = 64;
 
 /// Binds a row's values to the next places of a statement, in order.
 pub(crate) struct Binder<'s, 'c> {
